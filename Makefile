@@ -1,0 +1,39 @@
+# outage-credits: `make run` and `make test` are all a newcomer needs.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+SAMPLE := data/sample
+INCIDENT := $(SAMPLE)/INC-2025-01-07.toml
+
+# Prefect offline, quiet and with room to start its ephemeral server on 2 cores.
+export PREFECT_HOME := $(CURDIR)/.prefect
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
+export DO_NOT_TRACK := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint bench serve clean
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+$(INCIDENT): | $(VENV)/.installed
+	$(BIN)/credits sample --out $(SAMPLE)
+
+run: $(VENV)/.installed $(INCIDENT) ## set up, make the sample incident if absent, run the pipeline on it
+	$(BIN)/credits run $(INCIDENT)
+
+test: $(VENV)/.installed ## set up and run the whole test suite
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed ## ruff lint and format check
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+clean: ## remove the venv, generated data and run folders
+	rm -rf $(VENV) .prefect $(SAMPLE) data/output data/outbox .pytest_cache
