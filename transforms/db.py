@@ -1,0 +1,45 @@
+"""DuckDB connections and the SQL models in `transforms/sql/`, run with bound parameters."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+SQL_DIR = Path(__file__).parent / "sql"
+_PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
+
+
+def connect(
+    database: Path | str = ":memory:", spill_dir: Path | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection in UTC, offline, spilling to `spill_dir` past its memory limit."""
+    config: dict[str, Any] = {
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": True,
+        "TimeZone": "UTC",
+        "memory_limit": "1GB",
+        "preserve_insertion_order": False,
+    }
+    if spill_dir is not None:
+        config["temp_directory"] = str(spill_dir)
+    return duckdb.connect(str(database), config=config)
+
+
+@cache
+def statement(name: str) -> str:
+    """The text of `sql/<name>.sql`."""
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def run(con: duckdb.DuckDBPyConnection, name: str, **parameters: Any) -> duckdb.DuckDBPyConnection:
+    """Runs `sql/<name>.sql`, binding the parameters it names (and only those); fetch from it."""
+    sql = statement(name)
+    wanted = set(_PARAMETER.findall(re.sub(r"--[^\n]*", "", sql)))
+    missing = wanted - parameters.keys()
+    if missing:
+        raise TypeError(f"{name}.sql needs parameters {sorted(missing)}")
+    return con.execute(sql, {key: parameters[key] for key in sorted(wanted)})

@@ -1,0 +1,57 @@
+"""Writing files so a reader never sees half of one: temporary name, fsync, rename."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def atomic_path(final: Path) -> Iterator[Path]:
+    """Yields a temporary path beside `final`; on success it is fsynced and renamed to `final`.
+
+    On an error the temporary file is removed and `final` is left as it was.
+    """
+    temp = final.with_name(f".{final.name}.tmp")
+    try:
+        yield temp
+        with open(temp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temp, final)
+        _fsync_folder(final.parent)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def write_text(final: Path, text: str) -> None:
+    """Writes UTF-8 text with LF line ends atomically."""
+    with atomic_path(final) as temp:
+        temp.write_text(text, encoding="utf-8", newline="\n")
+
+
+def sha256(path: Path) -> str:
+    """The sha256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _fsync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def display_name(path: Path, root: Path) -> str:
+    """A path as shown in outputs: relative to the incident folder when inside it."""
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()

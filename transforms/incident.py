@@ -1,0 +1,281 @@
+"""The incident file: one TOML file parsed once into frozen, validated objects.
+
+Everything the pipeline needs to know about an incident (its window, where the inputs are and
+the credit policy) comes from here; no transform reads the file or the environment itself.
+Paths are resolved against the incident file's folder. An unknown key is an error, never
+silently ignored; omitted policy keys take the defaults in `POLICY_DEFAULTS`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.numbers import get_currency_precision, is_currency, list_currencies
+
+from transforms.errors import ConfigError
+
+MAX_WINDOW = timedelta(days=31)
+INCIDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+ISO_CURRENCIES = sorted(list_currencies())
+BASES = ("flat_per_customer", "flat_per_transaction", "percent_of_failed_amount")
+
+POLICY_DEFAULTS: dict[str, Any] = {
+    "version": "unversioned",
+    "basis": "flat_per_customer",
+    "flat_minor": {},
+    "percent": Decimal(0),
+    "min_minor": {},
+    "cap_minor": {},
+    "failure_events": ["payment.failed"],
+    "outage_error_codes": ["DB_POOL_TIMEOUT", "DB_CONN_REFUSED", "UPSTREAM_TIMEOUT", "INTERNAL_ERROR"],
+    "decline_error_codes": ["CARD_DECLINED", "INSUFFICIENT_FUNDS", "EXPIRED_CARD", "DO_NOT_HONOR"],
+    "credit_recovered": True,
+    "credit_table_only": True,
+    "exclude_segments": ["internal", "test"],
+}
+SOURCES_DEFAULTS: dict[str, Any] = {"logs_timezone": "UTC"}
+QUALITY_DEFAULTS: dict[str, Any] = {"max_quarantined_share": Decimal("0.01")}
+TOP_KEYS = {"id", "title", "timezone", "window_start", "window_end", "sources", "policy", "quality"}
+SOURCES_KEYS = {"logs", "transactions", "customers", *SOURCES_DEFAULTS}
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How much each affected customer gets. Amounts are integer minor units per currency."""
+
+    version: str
+    basis: str
+    flat_minor: dict[str, int]
+    percent: Decimal
+    min_minor: dict[str, int]
+    cap_minor: dict[str, int]
+    failure_events: tuple[str, ...]
+    outage_error_codes: tuple[str, ...]
+    decline_error_codes: tuple[str, ...]
+    credit_recovered: bool
+    credit_table_only: bool
+    exclude_segments: tuple[str, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        """The policy as plain JSON values (percent as a string: it is exact)."""
+        plain = asdict(self)
+        plain["percent"] = str(self.percent)
+        return plain
+
+    @property
+    def sha256(self) -> str:
+        """A fingerprint of the policy: the same policy always gives the same hash."""
+        canonical = json.dumps(self.as_json(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Where the inputs are: log globs and table files, as absolute paths."""
+
+    logs: tuple[str, ...]
+    logs_timezone: str
+    transactions: Path
+    customers: Path
+
+
+@dataclass(frozen=True)
+class Incident:
+    """One outage: its id, window `[window_start, window_end)` as UTC instants, sources, policy."""
+
+    path: Path
+    id: str
+    title: str
+    timezone: str
+    window_start: datetime
+    window_end: datetime
+    sources: Sources
+    policy: Policy
+    max_quarantined_share: Decimal
+
+    def local(self, instant: datetime) -> datetime:
+        """An instant shown in the incident's time zone."""
+        return instant.astimezone(ZoneInfo(self.timezone))
+
+
+def load(path: Path) -> Incident:
+    """Reads and validates an incident file; raises `ConfigError` naming the file and key."""
+    path = Path(path).resolve()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: incident file not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: not a valid TOML file: {error}") from None
+    return _Parser(path).incident(raw)
+
+
+class _Parser:
+    """Turns the raw TOML mapping into an `Incident`, with messages that name file and key."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.folder = path.parent
+
+    def fail(self, key: str, message: str) -> ConfigError:
+        return ConfigError(f"{self.path}: {key}: {message}")
+
+    def incident(self, raw: dict[str, Any]) -> Incident:
+        self.reject_unknown(raw, TOP_KEYS, "")
+        for key in ("id", "window_start", "window_end", "sources"):
+            if key not in raw:
+                raise self.fail(key, "is required")
+        zone = self.zone(raw.get("timezone", "UTC"), "timezone")
+        start = self.instant(raw["window_start"], zone, "window_start")
+        end = self.instant(raw["window_end"], zone, "window_end")
+        if end <= start:
+            raise self.fail("window_end", f"must be after window_start ({start:%Y-%m-%dT%H:%M:%SZ})")
+        if end - start > MAX_WINDOW:
+            raise self.fail("window_end", f"the window is {end - start}, longer than 31 days")
+        quality = self.table(raw, "quality", QUALITY_DEFAULTS)
+        share = self.decimal(quality["max_quarantined_share"], "quality.max_quarantined_share")
+        if not 0 <= share <= 1:
+            raise self.fail("quality.max_quarantined_share", "must be between 0 and 1")
+        incident_id = self.text(raw["id"], "id")
+        if not INCIDENT_ID.fullmatch(incident_id):
+            raise self.fail("id", "use letters, digits, '.', '_' and '-' only (it names folders)")
+        return Incident(
+            path=self.path,
+            id=incident_id,
+            title=raw.get("title", "") and self.text(raw["title"], "title"),
+            timezone=zone.key,
+            window_start=start,
+            window_end=end,
+            sources=self.sources(raw["sources"]),
+            policy=self.policy(raw.get("policy", {})),
+            max_quarantined_share=share,
+        )
+
+    def reject_unknown(self, raw: dict[str, Any], known: set[str], section: str) -> None:
+        for key in sorted(set(raw) - known):
+            close = difflib.get_close_matches(key, sorted(known), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else f"; known keys: {sorted(known)}"
+            raise self.fail(f"{section}{key}", f"unknown key{hint}")
+
+    def table(self, raw: dict[str, Any], name: str, defaults: dict[str, Any]) -> dict[str, Any]:
+        section = raw.get(name, {})
+        if not isinstance(section, dict):
+            raise self.fail(name, "must be a table")
+        self.reject_unknown(section, set(defaults), f"{name}.")
+        return {**defaults, **section}
+
+    def sources(self, raw: Any) -> Sources:
+        if not isinstance(raw, dict):
+            raise self.fail("sources", "must be a table")
+        self.reject_unknown(raw, SOURCES_KEYS, "sources.")
+        for key in ("logs", "transactions", "customers"):
+            if key not in raw:
+                raise self.fail(f"sources.{key}", "is required")
+        logs = raw["logs"]
+        logs = [logs] if isinstance(logs, str) else logs
+        if not logs or not all(isinstance(glob, str) and glob for glob in logs):
+            raise self.fail("sources.logs", "must be a glob or a non-empty list of globs")
+        zone = self.zone(raw.get("logs_timezone", "UTC"), "sources.logs_timezone")
+        return Sources(
+            logs=tuple(str(self.folder / glob) for glob in logs),
+            logs_timezone=zone.key,
+            transactions=self.file(raw["transactions"], "sources.transactions"),
+            customers=self.file(raw["customers"], "sources.customers"),
+        )
+
+    def policy(self, raw: Any) -> Policy:
+        values = self.table({"policy": raw}, "policy", POLICY_DEFAULTS)
+        basis = self.text(values["basis"], "policy.basis")
+        if basis not in BASES:
+            raise self.fail("policy.basis", f"'{basis}' is not one of {list(BASES)}")
+        percent = self.decimal(values["percent"], "policy.percent")
+        if percent < 0 or (basis == "percent_of_failed_amount" and percent == 0):
+            raise self.fail("policy.percent", "must be a positive number of percent")
+        minimum = self.amounts(values["min_minor"], "policy.min_minor")
+        cap = self.amounts(values["cap_minor"], "policy.cap_minor")
+        for currency in sorted(set(minimum) & set(cap)):
+            if minimum[currency] > cap[currency]:
+                raise self.fail("policy.min_minor", f"{currency} floor is above its cap")
+        policy = {
+            "version": self.text(values["version"], "policy.version"),
+            "basis": basis,
+            "flat_minor": self.amounts(values["flat_minor"], "policy.flat_minor"),
+            "percent": percent,
+            "min_minor": minimum,
+            "cap_minor": cap,
+            "exclude_segments": self.texts(values["exclude_segments"], "policy.exclude_segments"),
+        }
+        for key in ("failure_events", "outage_error_codes", "decline_error_codes"):
+            policy[key] = self.texts(values[key], f"policy.{key}")
+            if not policy[key] and key == "failure_events":
+                raise self.fail(f"policy.{key}", "must name at least one event")
+        for key in ("credit_recovered", "credit_table_only"):
+            if not isinstance(values[key], bool):
+                raise self.fail(f"policy.{key}", "must be true or false")
+            policy[key] = values[key]
+        return Policy(**policy)
+
+    def zone(self, value: Any, key: str) -> ZoneInfo:
+        try:
+            return ZoneInfo(self.text(value, key))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise self.fail(key, f"unknown time zone '{value}' (use an IANA name)") from None
+
+    def instant(self, value: Any, zone: ZoneInfo, key: str) -> datetime:
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError:
+                raise self.fail(key, f"'{value}' is not an ISO 8601 date-time") from None
+        if isinstance(value, date) and not isinstance(value, datetime):
+            raise self.fail(key, "needs a time of day, not only a date")
+        if not isinstance(value, datetime):
+            raise self.fail(key, "must be a date-time")
+        if value.tzinfo is None:
+            local = value.replace(tzinfo=zone)
+            if local.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None) != value:
+                raise self.fail(key, f"{value} does not exist in {zone.key} (a DST gap)")
+            value = local
+        return value.astimezone(timezone.utc)
+
+    def file(self, value: Any, key: str) -> Path:
+        return (self.folder / self.text(value, key)).resolve()
+
+    def text(self, value: Any, key: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(key, "must be a non-empty string")
+        return value
+
+    def texts(self, value: Any, key: str) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise self.fail(key, "must be a list of strings")
+        return tuple(value)
+
+    def decimal(self, value: Any, key: str) -> Decimal:
+        if isinstance(value, bool) or not isinstance(value, int | Decimal):
+            raise self.fail(key, "must be a number")
+        return Decimal(value)
+
+    def amounts(self, value: Any, key: str) -> dict[str, int]:
+        if not isinstance(value, dict):
+            raise self.fail(key, "must be a table of currency = integer minor units")
+        for currency, amount in value.items():
+            if not is_currency(currency):
+                raise self.fail(f"{key}.{currency}", "is not an ISO 4217 currency code")
+            if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+                raise self.fail(
+                    f"{key}.{currency}",
+                    f"must be a whole number of minor units >= 0, got {amount!r} "
+                    f"({currency} has {get_currency_precision(currency)} minor digits)",
+                )
+        return dict(sorted(value.items()))

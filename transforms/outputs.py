@@ -1,0 +1,87 @@
+"""The run folder's data files, written atomically from the work database.
+
+`credits.csv` and `exceptions.csv` are UTF-8 with LF line ends and a header even when empty,
+sorted by their keys, so identical inputs and policy give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+
+from transforms import db, files
+
+CREDIT_COLUMNS = (
+    "credit_id",
+    "incident_id",
+    "customer_id",
+    "currency",
+    "credit_amount",
+    "credit_amount_minor",
+    "credited_txn_count",
+    "failed_amount_minor",
+    "reason_code",
+    "description",
+    "policy_version",
+)
+EXCEPTION_COLUMNS = (
+    "incident_id",
+    "exception",
+    "customer_id",
+    "currency",
+    "txn_id",
+    "txn_count",
+    "amount_minor",
+    "detail",
+)
+_FETCH_ROWS = 10_000
+
+
+def write_csv(
+    con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...], out: Path
+) -> int:
+    """Writes the work table `table` (already sorted by its SQL) as CSV; returns the row count."""
+    cursor = con.table(table).select(*columns)
+    rows = 0
+    with files.atomic_path(out) as temp, open(temp, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        for row in cursor.fetchall():
+            writer.writerow(row)
+            rows += 1
+    return rows
+
+
+def write_evidence(con: duckdb.DuckDBPyConnection, out: Path) -> int:
+    """Writes the `evidence` table as Parquet; returns the row count."""
+    table = con.table("evidence").to_arrow_table()
+    with files.atomic_path(out) as temp:
+        pq.write_table(table, temp, compression="zstd")
+    return table.num_rows
+
+
+def write_quarantine(con: duckdb.DuckDBPyConnection, out: Path) -> int:
+    """Writes every quarantined log line as a JSON object: file, line, reason, raw text."""
+    cursor = db.run(con, "quarantine")
+    rows = 0
+    with files.atomic_path(out) as temp, open(temp, "w", encoding="utf-8", newline="\n") as handle:
+        while batch := cursor.fetchmany(_FETCH_ROWS):
+            for name, line, reason, raw in batch:
+                record = {"file": name, "line": line, "reason": reason, "raw": raw}
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+            rows += len(batch)
+    return rows
+
+
+def credit_file_totals(path: Path) -> dict[str, int]:
+    """Sums `credit_amount_minor` per currency as read back from a written credit file."""
+    totals: Counter[str] = Counter()
+    with open(path, encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            totals[row["currency"]] += int(row["credit_amount_minor"])
+    return dict(sorted(totals.items()))

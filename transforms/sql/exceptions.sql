@@ -1,0 +1,69 @@
+-- What finance must look at by hand (key: exception, customer_id, currency, txn_id): candidate
+-- transactions that cannot be classified or attributed, log/table disagreements, and credit
+-- lines that are owed but not payable (`amount_minor` is what the policy would pay).
+create or replace table exceptions as
+with
+
+classified as (
+    select * from int_candidates_classified
+),
+
+lines as (
+    select * from int_credit_lines
+),
+
+per_transaction as (
+    select
+        class as exception,
+        customer_id,
+        currency,
+        txn_id,
+        1 as txn_count,
+        amount_minor,
+        case class
+            when 'unknown_error_code' then 'error codes not in either policy list: '
+                || coalesce(nullif(array_to_string(error_codes, ','), ''), '(none)')
+            else 'outage failure not in the transaction table and the log lines lack '
+                || 'customer_id, amount_minor or currency'
+        end as detail
+    from classified
+    where class in ('unknown_error_code', 'unattributable')
+    union all
+    select
+        'customer_mismatch',
+        customer_id,
+        currency,
+        txn_id,
+        1,
+        amount_minor,
+        'log says customer ' || log_customer_id || ', the table says ' || customer_id
+            || '; the table wins'
+    from classified
+    where customer_mismatch
+),
+
+per_line as (
+    select
+        coalesce(customer_block, 'zero_credit') as exception,
+        customer_id,
+        currency,
+        null as txn_id,
+        credited_txn_count as txn_count,
+        credit_amount_minor as amount_minor,
+        case coalesce(customer_block, 'zero_credit')
+            when 'unknown_customer' then 'customer is not in the customer table'
+            when 'closed_account' then 'account is closed: pay by hand'
+            else 'the policy rounds this credit to zero'
+        end as detail
+    from lines
+    where customer_block in ('unknown_customer', 'closed_account')
+        or (customer_block is null and credit_amount_minor <= 0)
+),
+
+final as (
+    select $incident_id as incident_id, * from per_transaction
+    union all
+    select $incident_id as incident_id, * from per_line
+)
+
+select * from final order by exception, customer_id, currency, txn_id

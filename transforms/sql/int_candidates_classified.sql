@@ -1,0 +1,102 @@
+-- Every candidate transaction in exactly one class (key: txn_id):
+--   from the logs, by their error codes and the transaction table:
+--     recovered | failed | log_only | unattributable   (outage-caused: any code in $outage_codes)
+--     declined              (all codes in $decline_codes)
+--     unknown_error_code    (anything else, including a failure line without a code)
+--   from the table alone: table_only (failed with an outage code in the window, no failure line).
+-- Customer, amount and currency come from the table when the row exists, else from the logs.
+create or replace table int_candidates_classified as
+with
+
+candidates as (
+    select * from int_candidates
+),
+
+transactions as (
+    select * from stg_transactions
+),
+
+matched as (
+    select
+        candidates.*,
+        transactions.txn_id is not null as in_table,
+        transactions.customer_id as table_customer_id,
+        transactions.amount_minor as table_amount_minor,
+        transactions.currency as table_currency,
+        transactions.status as table_status,
+        list_has_any(candidates.error_codes, $outage_codes) as is_outage
+    from candidates
+    left join transactions on transactions.txn_id = candidates.txn_id
+),
+
+from_logs as (
+    select
+        txn_id,
+        case
+            when is_outage and in_table and table_status = 'succeeded' then 'recovered'
+            when is_outage and in_table then 'failed'
+            when is_outage and log_customer_id is not null and log_amount_minor is not null
+                and log_currency is not null then 'log_only'
+            when is_outage then 'unattributable'
+            when len(error_codes) > 0 and lines_without_code = 0
+                and list_has_all($decline_codes, error_codes) then 'declined'
+            else 'unknown_error_code'
+        end as class,
+        case when in_table then table_customer_id else log_customer_id end as customer_id,
+        case when in_table then table_amount_minor else log_amount_minor end as amount_minor,
+        case when in_table then table_currency else log_currency end as currency,
+        log_customer_id,
+        table_status,
+        is_outage and in_table and log_customer_id is distinct from table_customer_id
+            and log_customer_id is not null as customer_mismatch,
+        error_codes,
+        first_failure_at,
+        last_failure_at,
+        failure_lines,
+        source_files
+    from matched
+),
+
+from_table_only as (
+    select
+        transactions.txn_id,
+        'table_only' as class,
+        transactions.customer_id,
+        transactions.amount_minor,
+        transactions.currency,
+        null as log_customer_id,
+        transactions.status as table_status,
+        false as customer_mismatch,
+        [transactions.error_code] as error_codes,
+        cast(null as timestamptz) as first_failure_at,
+        cast(null as timestamptz) as last_failure_at,
+        0 as failure_lines,
+        cast([] as varchar[]) as source_files
+    from transactions
+    where transactions.status = 'failed'
+        and list_contains($outage_codes, transactions.error_code)
+        and transactions.created_at >= $window_start
+        and transactions.created_at < $window_end
+        and not exists (select 1 from candidates where candidates.txn_id = transactions.txn_id)
+),
+
+unioned as (
+    select * from from_logs
+    union all
+    select * from from_table_only
+),
+
+final as (
+    select
+        *,
+        case class
+            when 'recovered' then $credit_recovered
+            when 'failed' then true
+            when 'log_only' then true
+            when 'table_only' then $credit_table_only
+            else false
+        end as class_credited
+    from unioned
+)
+
+select * from final

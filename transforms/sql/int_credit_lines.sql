@@ -1,0 +1,64 @@
+-- One line per (customer_id, currency) over the transactions whose class is credited, priced by
+-- the policy (integer minor units) and checked against the customer table. `customer_block` says
+-- why a line is not paid: unknown_customer | excluded_segment | closed_account (null: payable).
+-- Percent: $percent_numerator / $percent_denominator percent of the summed amount, rounded half
+-- up to a whole minor unit with integer arithmetic; then the floor, then the cap.
+create or replace table int_credit_lines as
+with
+
+credited as (
+    select * from int_candidates_classified where class_credited
+),
+
+lines as (
+    select
+        customer_id,
+        currency,
+        count(*) as credited_txn_count,
+        cast(sum(amount_minor) as bigint) as failed_amount_minor
+    from credited
+    group by customer_id, currency
+),
+
+with_customer as (
+    select
+        lines.*,
+        case
+            when customers.customer_id is null then 'unknown_customer'
+            when list_contains($exclude_segments, customers.segment) then 'excluded_segment'
+            when customers.status = 'closed' then 'closed_account'
+        end as customer_block
+    from lines
+    left join stg_customers as customers on customers.customer_id = lines.customer_id
+),
+
+priced as (
+    select
+        with_customer.*,
+        policy_amounts.minor_unit_factor,
+        policy_amounts.min_minor,
+        policy_amounts.cap_minor,
+        case $basis
+            when 'flat_per_customer' then policy_amounts.flat_minor
+            when 'flat_per_transaction' then policy_amounts.flat_minor * credited_txn_count
+            when 'percent_of_failed_amount' then cast(
+                (2 * cast(failed_amount_minor as hugeint) * $percent_numerator
+                    + 100 * $percent_denominator)
+                // (200 * $percent_denominator) as bigint
+            )
+        end as base_amount_minor
+    from with_customer
+    left join policy_amounts on policy_amounts.currency = with_customer.currency
+),
+
+final as (
+    select
+        *,
+        least(
+            greatest(base_amount_minor, coalesce(min_minor, base_amount_minor)),
+            coalesce(cap_minor, base_amount_minor)
+        ) as credit_amount_minor
+    from priced
+)
+
+select * from final

@@ -1,0 +1,46 @@
+-- One row per input log file (key: file): how its lines split into buckets, its time range and
+-- the share of lines whose event is not a payment event. Files with no line still get a row.
+create or replace table int_file_profile as
+with
+
+lines as (
+    select * from int_log_lines_bucketed
+),
+
+per_file as (
+    select
+        file_id,
+        count(*) filter (where bucket in ('relevant', 'irrelevant')) as parsed,
+        count(*) filter (where bucket = 'relevant') as relevant,
+        count(*) filter (where bucket = 'irrelevant') as irrelevant,
+        count(*) filter (where bucket = 'duplicate') as duplicates,
+        count(*) filter (where bucket = 'quarantined') as quarantined,
+        min(ts_utc) as min_ts_utc,
+        max(ts_utc) as max_ts_utc,
+        count(*) filter (
+            where bucket in ('relevant', 'irrelevant') and txn_id is null
+        ) as unknown_events
+    from lines
+    group by file_id
+),
+
+final as (
+    select
+        log_files.name as file,
+        log_files.lines,
+        coalesce(per_file.parsed, 0) as parsed,
+        coalesce(per_file.relevant, 0) as relevant,
+        coalesce(per_file.irrelevant, 0) as irrelevant,
+        coalesce(per_file.duplicates, 0) as duplicates,
+        coalesce(per_file.quarantined, 0) as quarantined,
+        coalesce(per_file.parsed, 0) + coalesce(per_file.duplicates, 0)
+            + coalesce(per_file.quarantined, 0) as accounted,
+        coalesce(per_file.quarantined / log_files.lines, 0.0) as quarantined_share,
+        per_file.min_ts_utc,
+        per_file.max_ts_utc,
+        coalesce(per_file.unknown_events / nullif(per_file.parsed, 0), 1.0) as unknown_event_share
+    from log_files
+    left join per_file on per_file.file_id = log_files.file_id
+)
+
+select * from final order by file
