@@ -23,3 +23,7 @@ class ValidationRejected(CreditsError):
     """The data quality gate blocked the run (exit 3); nothing was published."""
 
     exit_code = 3
+
+    def __init__(self, message: str, manifest: dict | None = None):
+        super().__init__(message)
+        self.manifest = manifest or {}

@@ -83,17 +83,24 @@ def check_columns(path: Path, name: str, contract: dict[str, tuple[str, _TypeChe
     return metadata.num_rows
 
 
-def stage(con: duckdb.DuckDBPyConnection, incident: Incident) -> list[TableFile]:
-    """Stages `stg_transactions` and `stg_customers`; returns the files read."""
+def check(incident: Incident) -> list[TableFile]:
+    """Checks both tables' columns; returns the files, named as shown, hashed and counted."""
     root = incident.path.parent
-    staged = []
-    for model, path, contract in (
-        ("stg_transactions", incident.sources.transactions, TRANSACTION_COLUMNS),
-        ("stg_customers", incident.sources.customers, CUSTOMER_COLUMNS),
+    checked = []
+    for path, contract in (
+        (incident.sources.transactions, TRANSACTION_COLUMNS),
+        (incident.sources.customers, CUSTOMER_COLUMNS),
     ):
         name = files.display_name(path, root)
         rows = check_columns(path, name, contract)
-        db.run(con, model, path=str(path))
-        staged.append(TableFile(name, path, files.sha256(path), rows))
-    return staged
+        checked.append(TableFile(name, path, files.sha256(path), rows))
+    return checked
+
+
+def stage(con: duckdb.DuckDBPyConnection, incident: Incident) -> list[TableFile]:
+    """Stages `stg_transactions` and `stg_customers`; returns the files read."""
+    transactions, customers = check(incident)
+    db.run(con, "stg_transactions", path=str(transactions.path))
+    db.run(con, "stg_customers", path=str(customers.path))
+    return [transactions, customers]
 

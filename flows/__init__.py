@@ -1,0 +1,1 @@
+"""Orchestration: the Prefect flow, its deployment and the `credits` command line."""

@@ -1,0 +1,101 @@
+"""The credit reconciliation flow: payment logs + transaction table -> a validated credit file.
+
+A recipe of thin tasks; each opens the run's work database by path, calls one transform and
+closes it. The business rules live in `transforms/`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flows.settings import configure_prefect
+
+configure_prefect()
+
+from prefect import flow, get_run_logger, task  # noqa: E402
+from prefect.cache_policies import NO_CACHE  # noqa: E402
+
+from transforms import db, gate, incident, logs, manifest, publish, quality, reconcile  # noqa: E402
+from transforms import credits, runs, tables  # noqa: E402
+from transforms.errors import ValidationRejected  # noqa: E402
+
+
+def _work_db(run: runs.Run):
+    return db.connect(run.work_db, run.spill_dir)
+
+
+@task(name="start-run", cache_policy=NO_CACHE)
+def start_run(incident_file: str, output_dir: str) -> tuple[incident.Incident, runs.Run]:
+    loaded = incident.load(Path(incident_file))
+    return loaded, runs.start(loaded, Path(output_dir))
+
+
+@task(name="stage-logs", cache_policy=NO_CACHE)
+def stage_logs(loaded: incident.Incident, run: runs.Run) -> list[logs.LogFile]:
+    with _work_db(run) as con:
+        read = logs.stage(con, loaded, run.work_dir)
+    get_run_logger().info("read %d log lines from %d files", sum(f.lines for f in read), len(read))
+    return read
+
+
+@task(name="stage-tables", cache_policy=NO_CACHE)
+def stage_tables(loaded: incident.Incident, run: runs.Run) -> list[tables.TableFile]:
+    with _work_db(run) as con:
+        return tables.stage(con, loaded)
+
+
+@task(name="reconcile", cache_policy=NO_CACHE)
+def reconcile_credits(loaded: incident.Incident, run: runs.Run) -> None:
+    with _work_db(run) as con:
+        reconcile.classify(con, loaded)
+        credits.build(con, loaded)
+
+
+@task(name="write-outputs", cache_policy=NO_CACHE)
+def write_outputs(run: runs.Run) -> publish.Written:
+    with _work_db(run) as con:
+        return publish.write_outputs(con, run)
+
+
+@task(name="validate", cache_policy=NO_CACHE)
+def validate(
+    loaded: incident.Incident, run: runs.Run, written: publish.Written, read: list[logs.LogFile]
+) -> tuple[manifest.Accounting, gate.Verdict]:
+    with _work_db(run) as con:
+        accounting = manifest.account(con, read)
+        totals = manifest.credit_totals(con)
+        verdict = gate.check(con, loaded, written.pending_credits, totals, accounting.problems)
+    quality.write_report(verdict.results, run.folder)
+    return accounting, verdict
+
+
+@task(name="publish", cache_policy=NO_CACHE)
+def publish_run(run: runs.Run, **evidence: Any) -> dict[str, Any]:
+    with _work_db(run) as con:
+        content = publish.publish(con, run=run, **evidence)
+    publish.seal(run, content)
+    return content
+
+
+@flow(name="credit-reconciliation", log_prints=True)
+def credit_reconciliation(incident_file: str, output_dir: str = "data/output") -> dict[str, Any]:
+    """Runs one incident end to end; raises `ValidationRejected` after writing a rejected run."""
+    loaded, run = start_run(incident_file, output_dir)
+    # Extract: every log line framed, parsed and bucketed; the tables checked and staged
+    read = stage_logs(loaded, run)
+    staged = stage_tables(loaded, run)
+    # Transform: candidate transactions classed, credits priced, exceptions listed
+    reconcile_credits(loaded, run)
+    written = write_outputs(run)
+    # Validate: the quality gate over every dataset, and the accounting identities
+    accounting, verdict = validate(loaded, run, written, read)
+    # Load: the credit file only if the gate passed; the manifest last
+    content = publish_run(
+        run, incident=loaded, written=written, log_files=read, table_files=staged,
+        accounting=accounting, verdict=verdict,
+    )
+    content = {**content, "run_folder": str(run.folder)}
+    if content["verdict"] != publish.PUBLISHED:
+        raise ValidationRejected(f"run {run.run_id} rejected by the quality gate", content)
+    return content

@@ -1,0 +1,95 @@
+"""The data-quality gate: every dataset of a run checked by its suite in `expectations/`.
+
+Great Expectations sees only small frames: the one-row-per-file profile of the logs (never the
+log itself), the candidate failure lines, the table rows and customers the run touched, the
+evidence and the credit file. A blocking failure rejects the run; a warning is reported only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from transforms import db, outputs, quality
+from transforms.incident import ISO_CURRENCIES, Incident
+
+SLACK = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The gate's answer: the suites' results and why the run is blocked, if it is."""
+
+    results: tuple[quality.SuiteResult, ...]
+    blocking: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.blocking
+
+
+def check(
+    con: duckdb.DuckDBPyConnection,
+    incident: Incident,
+    credit_file: Path,
+    totals: dict[str, int],
+    accounting_problems: tuple[str, ...] = (),
+) -> Verdict:
+    """Validates every dataset of the run; `credit_file` is read back to check its totals."""
+    parameters = _parameters(incident)
+    datasets: list[tuple[str, pd.DataFrame, str | list[str]]] = [
+        ("file_profile", con.table("int_file_profile").df(), "file"),
+        ("stg_failures", con.table("stg_failures").df(), ["file", "line"]),
+        ("transactions", db.run(con, "touched_transactions").df(), "txn_id"),
+        ("customers", db.run(con, "touched_customers").df(), "customer_id"),
+        ("evidence", con.table("evidence").df(), "txn_id"),
+        ("credits", db.run(con, "credits_checked").df(), "credit_id"),
+        ("credit_totals", _totals_frame(credit_file, totals), "currency"),
+    ]
+    results = tuple(quality.validate(frame, suite, parameters, key) for suite, frame, key in datasets)
+    blocking = [_describe(o) for r in results for o in r.blocking_failures]
+    blocking += [f"accounting: {problem}" for problem in accounting_problems]
+    warnings = [_describe(o) for r in results for o in r.warnings]
+    return Verdict(results, tuple(blocking), tuple(warnings))
+
+
+def _parameters(incident: Incident) -> dict[str, Any]:
+    start = pd.Timestamp(incident.window_start)
+    end = pd.Timestamp(incident.window_end)
+    return {
+        "window_start_utc": start,
+        "window_end_utc": end,
+        "window_lower_utc": start - SLACK,
+        "window_upper_utc": end + SLACK,
+        "failure_events": list(incident.policy.failure_events),
+        "exclude_segments": list(incident.policy.exclude_segments),
+        "iso_currencies": ISO_CURRENCIES,
+        "max_quarantined_share": float(incident.max_quarantined_share),
+    }
+
+
+def _totals_frame(credit_file: Path, totals: dict[str, int]) -> pd.DataFrame:
+    in_file = outputs.credit_file_totals(credit_file)
+    currencies = sorted(set(in_file) | set(totals))
+    return pd.DataFrame(
+        {
+            "currency": pd.Series(currencies, dtype=object),
+            "credits_total_minor": pd.Series([in_file.get(c, 0) for c in currencies], dtype="int64"),
+            "manifest_total_minor": pd.Series([totals.get(c, 0) for c in currencies], dtype="int64"),
+        }
+    )
+
+
+def _describe(outcome: quality.ExpectationOutcome) -> str:
+    where = f"({outcome.column})" if outcome.column else ""
+    text = f"{outcome.suite}: {outcome.expectation}{where}: {outcome.notes}"
+    if outcome.unexpected_count:
+        text += f" [{outcome.unexpected_count} rows"
+        text += f"; e.g. {', '.join(outcome.offending)}]" if outcome.offending else "]"
+    return text

@@ -1,0 +1,97 @@
+"""Ending a run: the credit file goes into the run folder only if the gate passed; the manifest
+is written last either way, and the scratch folder is removed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from transforms import files, manifest, outputs, runs
+from transforms.gate import Verdict
+from transforms.incident import Incident
+from transforms.logs import LogFile
+from transforms.manifest import Accounting
+from transforms.runs import Run
+from transforms.tables import TableFile
+
+PUBLISHED = "published"
+REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class Written:
+    """The data files of a run: the unvalidated credit file waits in the scratch folder."""
+
+    evidence: Path
+    exceptions: Path
+    quarantine: Path
+    pending_credits: Path
+
+
+def write_outputs(con: duckdb.DuckDBPyConnection, run: Run) -> Written:
+    """Writes evidence, exceptions and quarantine into the run folder, credits into scratch."""
+    written = Written(
+        evidence=run.folder / "evidence.parquet",
+        exceptions=run.folder / "exceptions.csv",
+        quarantine=run.folder / "quarantine.jsonl",
+        pending_credits=run.work_dir / "credits.csv",
+    )
+    outputs.write_evidence(con, written.evidence)
+    outputs.write_csv(con, "exceptions", outputs.EXCEPTION_COLUMNS, written.exceptions)
+    outputs.write_quarantine(con, written.quarantine)
+    outputs.write_csv(con, "credits", outputs.CREDIT_COLUMNS, written.pending_credits)
+    return written
+
+
+def publish(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    incident: Incident,
+    run: Run,
+    written: Written,
+    log_files: Sequence[LogFile],
+    table_files: Sequence[TableFile],
+    accounting: Accounting,
+    verdict: Verdict,
+) -> dict[str, Any]:
+    """Publishes the credit file if the gate passed; returns the manifest to `seal` the run."""
+    credits_file = None
+    if verdict.passed:
+        credits_file = run.folder / "credits.csv"
+        with files.atomic_path(credits_file) as temp:
+            os.replace(written.pending_credits, temp)
+    exceptions = dict(con.table("exceptions").aggregate("exception, count(*)", "exception").fetchall())
+    content = manifest.build(
+        incident=incident,
+        run=run,
+        log_files=log_files,
+        table_files=table_files,
+        accounting=accounting,
+        totals=manifest.credit_totals(con),
+        exceptions=dict(sorted(exceptions.items())),
+        outputs={
+            "credits.csv": credits_file,
+            "evidence.parquet": written.evidence,
+            "exceptions.csv": written.exceptions,
+            "quarantine.jsonl": written.quarantine,
+            "validation.json": run.folder / "validation.json",
+            "validation.html": run.folder / "validation.html",
+        },
+        validation={"blocking": list(verdict.blocking), "warnings": list(verdict.warnings)},
+        verdict=PUBLISHED if verdict.passed else REJECTED,
+    )
+    return content
+
+
+def seal(run: Run, content: dict[str, Any]) -> Path:
+    """Removes the scratch folder, then writes the manifest: the last file of a run."""
+    runs.finish(run)
+    path = run.folder / "manifest.json"
+    manifest.write(content, path)
+    return path
