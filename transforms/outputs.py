@@ -29,6 +29,8 @@ CREDIT_COLUMNS = (
     "description",
     "policy_version",
 )
+CREDIT_ORDER = "customer_id, currency"
+EXCEPTION_ORDER = "exception, customer_id, currency, txn_id"
 EXCEPTION_COLUMNS = (
     "incident_id",
     "exception",
@@ -43,10 +45,10 @@ _FETCH_ROWS = 10_000
 
 
 def write_csv(
-    con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...], out: Path
+    con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...], order: str, out: Path
 ) -> int:
-    """Writes the work table `table` (already sorted by its SQL) as CSV; returns the row count."""
-    cursor = con.table(table).select(*columns)
+    """Writes the work table `table` as CSV sorted by `order`; returns the row count."""
+    cursor = con.table(table).select(*columns).order(order)
     rows = 0
     with files.atomic_path(out) as temp, open(temp, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
@@ -59,7 +61,7 @@ def write_csv(
 
 def write_evidence(con: duckdb.DuckDBPyConnection, out: Path) -> int:
     """Writes the `evidence` table as Parquet; returns the row count."""
-    table = con.table("evidence").to_arrow_table()
+    table = con.table("evidence").order("txn_id").to_arrow_table()
     with files.atomic_path(out) as temp:
         pq.write_table(table, temp, compression="zstd")
     return table.num_rows

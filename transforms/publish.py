@@ -43,9 +43,13 @@ def write_outputs(con: duckdb.DuckDBPyConnection, run: Run) -> Written:
         pending_credits=run.work_dir / "credits.csv",
     )
     outputs.write_evidence(con, written.evidence)
-    outputs.write_csv(con, "exceptions", outputs.EXCEPTION_COLUMNS, written.exceptions)
+    outputs.write_csv(
+        con, "exceptions", outputs.EXCEPTION_COLUMNS, outputs.EXCEPTION_ORDER, written.exceptions
+    )
     outputs.write_quarantine(con, written.quarantine)
-    outputs.write_csv(con, "credits", outputs.CREDIT_COLUMNS, written.pending_credits)
+    outputs.write_csv(
+        con, "credits", outputs.CREDIT_COLUMNS, outputs.CREDIT_ORDER, written.pending_credits
+    )
     return written
 
 

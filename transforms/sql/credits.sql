@@ -34,4 +34,4 @@ final as (
     from payable
 )
 
-select * from final order by customer_id, currency
+select * from final

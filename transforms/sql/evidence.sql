@@ -42,4 +42,4 @@ final as (
         and lines.currency is not distinct from classified.currency
 )
 
-select * from final order by txn_id
+select * from final

@@ -66,4 +66,4 @@ final as (
     select $incident_id as incident_id, * from per_line
 )
 
-select * from final order by exception, customer_id, currency, txn_id
+select * from final

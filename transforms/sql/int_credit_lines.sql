@@ -51,14 +51,18 @@ priced as (
     left join policy_amounts on policy_amounts.currency = with_customer.currency
 ),
 
-final as (
+floored as (
     select
         *,
-        least(
-            greatest(base_amount_minor, coalesce(min_minor, base_amount_minor)),
-            coalesce(cap_minor, base_amount_minor)
-        ) as credit_amount_minor
+        greatest(base_amount_minor, coalesce(min_minor, base_amount_minor)) as floored_amount_minor
     from priced
+),
+
+final as (
+    select
+        * exclude (floored_amount_minor),
+        least(floored_amount_minor, coalesce(cap_minor, floored_amount_minor)) as credit_amount_minor
+    from floored
 )
 
 select * from final

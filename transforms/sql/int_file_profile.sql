@@ -43,4 +43,4 @@ final as (
     left join per_file on per_file.file_id = log_files.file_id
 )
 
-select * from final order by file
+select * from final

@@ -1,0 +1,160 @@
+"""Small incidents made from inline rows, for tests: a TOML file, log lines and two tables."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from transforms import credits, db, incident, logs, reconcile, tables
+
+WINDOW = ("2025-01-07T14:15:00", "2025-01-07T18:15:00")  # America/New_York: 19:15Z to 23:15Z
+
+TRANSACTION_SCHEMA = pa.schema(
+    [
+        ("txn_id", pa.string()),
+        ("customer_id", pa.string()),
+        ("amount_minor", pa.int64()),
+        ("currency", pa.string()),
+        ("status", pa.string()),
+        ("error_code", pa.string()),
+        ("created_at", pa.timestamp("us", tz="UTC")),
+        ("updated_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+CUSTOMER_SCHEMA = pa.schema(
+    [(name, pa.string()) for name in ("customer_id", "name", "email", "country", "segment", "status")]
+)
+
+
+def failure(txn_id: str, ts: str = "2025-01-07T20:00:00Z", code: str = "DB_POOL_TIMEOUT", **extra):
+    """A `payment.failed` log line as a dict (customer, amount and currency only if given)."""
+    return {"ts": ts, "event": "payment.failed", "txn_id": txn_id, "error_code": code, **extra}
+
+
+def txn(
+    txn_id: str,
+    customer_id: str = "c1",
+    amount_minor: int = 1000,
+    currency: str = "USD",
+    status: str = "failed",
+    error_code: str | None = "DB_POOL_TIMEOUT",
+    created_at: str = "2025-01-07T20:00:00Z",
+) -> dict[str, Any]:
+    """A transaction-table row."""
+    at = datetime.fromisoformat(created_at)
+    return {
+        "txn_id": txn_id,
+        "customer_id": customer_id,
+        "amount_minor": amount_minor,
+        "currency": currency,
+        "status": status,
+        "error_code": error_code,
+        "created_at": at,
+        "updated_at": at,
+    }
+
+
+def customer(customer_id: str, segment: str = "consumer", status: str = "active", **extra):
+    """A customer-table row."""
+    row = {
+        "customer_id": customer_id,
+        "name": f"Name {customer_id}",
+        "email": f"{customer_id}@example.com",
+        "country": "US",
+        "segment": segment,
+        "status": status,
+    }
+    return {**row, **extra}
+
+
+def toml_value(value: Any) -> str:
+    """A Python value as a TOML value (enough for incident files)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Mapping):
+        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, str):
+        return json.dumps(value)
+    return str(value)
+
+
+def write_incident(
+    folder: Path,
+    *,
+    lines: Iterable[Mapping[str, Any] | str | bytes] = (),
+    transactions: Iterable[Mapping[str, Any]] = (),
+    customers: Iterable[Mapping[str, Any]] | None = None,
+    policy: Mapping[str, Any] | None = None,
+    top: Mapping[str, Any] | None = None,
+    sources: Mapping[str, Any] | None = None,
+    log_name: str = "logs/pod-a.jsonl",
+) -> Path:
+    """Writes an incident folder; log lines may be dicts (JSON), text or raw bytes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    log_path = folder / log_name
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    data = b"".join(_line_bytes(line) for line in lines)
+    if log_name.endswith(".gz"):
+        data = gzip.compress(data, mtime=0)
+    log_path.write_bytes(data)
+    rows = list(transactions)
+    pq.write_table(pa.Table.from_pylist(rows, TRANSACTION_SCHEMA), folder / "transactions.parquet")
+    if customers is None:
+        ids = sorted({row["customer_id"] for row in rows} | {"c1", "c2", "c3"})
+        customers = [customer(i) for i in ids]
+    pq.write_table(pa.Table.from_pylist(list(customers), CUSTOMER_SCHEMA), folder / "customers.parquet")
+    settings = {
+        "id": "INC-T",
+        "title": "Test outage",
+        "timezone": "America/New_York",
+        "window_start": WINDOW[0],
+        "window_end": WINDOW[1],
+        **(top or {}),
+    }
+    source_settings = {
+        "logs": ["logs/*"],
+        "transactions": "transactions.parquet",
+        "customers": "customers.parquet",
+        **(sources or {}),
+    }
+    policy_settings = {"version": "t1", "flat_minor": {"USD": 1000, "EUR": 900, "JPY": 1500}}
+    policy_settings.update(policy or {})
+    text = "".join(f"{k} = {toml_value(v)}\n" for k, v in settings.items())
+    text += "[sources]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in source_settings.items())
+    text += "[policy]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in policy_settings.items())
+    path = folder / "incident.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def reconcile_incident(path: Path, work_dir: Path):
+    """Runs staging, classes and credits in memory (no Prefect); returns the connection."""
+    loaded = incident.load(path)
+    con = db.connect()
+    logs.stage(con, loaded, work_dir)
+    tables.stage(con, loaded)
+    reconcile.classify(con, loaded)
+    credits.build(con, loaded)
+    return con
+
+
+def rows(con, table: str, *columns: str) -> list[tuple]:
+    """The table's rows as tuples of the named columns, sorted by the first."""
+    return con.table(table).select(*columns).order(columns[0]).fetchall()
+
+
+def _line_bytes(line: Mapping[str, Any] | str | bytes) -> bytes:
+    if isinstance(line, bytes):
+        return line
+    if isinstance(line, str):
+        return (line + "\n").encode()
+    return (json.dumps(line) + "\n").encode()

@@ -1,0 +1,169 @@
+"""Credit rules 6-8 (issue 2): customers, the policy's bases, floor and cap, and the amounts."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from tests.builders import customer, failure, reconcile_incident, rows, txn, write_incident
+from transforms.errors import ConfigError
+
+
+def credit_lines(tmp_path, transactions, policy=None, customers=None):
+    """Credits for table_only failures (no log lines needed): (customer, currency, amount)."""
+    path = write_incident(
+        tmp_path / "inc", transactions=transactions, policy=policy, customers=customers
+    )
+    con = reconcile_incident(path, tmp_path)
+    return con, rows(con, "credits", "customer_id", "currency", "credit_amount_minor")
+
+
+@pytest.mark.parametrize(
+    ("segment", "status", "reason", "exception"),
+    [
+        ("consumer", "active", "table_only", None),  # paid
+        ("internal", "active", "excluded_segment", None),  # excluded: no exception
+        ("test", "closed", "excluded_segment", None),  # excluded wins over closed
+        ("business", "closed", "closed_account", "closed_account"),  # for finance by hand
+    ],
+)
+def test_customer_rules(tmp_path, segment, status, reason, exception):
+    con, lines = credit_lines(
+        tmp_path, [txn("t1", customer_id="c1")], customers=[customer("c1", segment, status)]
+    )
+    assert rows(con, "evidence", "txn_id", "reason") == [("t1", reason)]
+    assert (lines == [("c1", "USD", 1000)]) is (reason == "table_only")
+    found = rows(con, "exceptions", "exception", "customer_id", "amount_minor")
+    assert found == ([(exception, "c1", 1000)] if exception else [])
+
+
+def test_unknown_customer_is_an_exception_not_a_credit(tmp_path):
+    con, lines = credit_lines(
+        tmp_path, [txn("t1", customer_id="ghost")], customers=[customer("c1")]
+    )
+    assert lines == []
+    assert rows(con, "exceptions", "exception", "customer_id", "txn_count") == [
+        ("unknown_customer", "ghost", 1)
+    ]
+
+
+THREE_USD = [txn("t1", amount_minor=1005), txn("t2", amount_minor=2000), txn("t3", amount_minor=1)]
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        ({"basis": "flat_per_customer"}, 1000),  # one flat amount per customer and currency
+        ({"basis": "flat_per_transaction"}, 3000),  # flat x 3 transactions
+        ({"basis": "percent_of_failed_amount", "percent": 10}, 301),  # 300.6 -> 301
+        ({"basis": "percent_of_failed_amount", "percent": 12.5}, 376),  # 375.75 -> 376
+        ({"basis": "percent_of_failed_amount", "percent": 10, "min_minor": {"USD": 500}}, 500),
+        ({"basis": "flat_per_transaction", "cap_minor": {"USD": 2500}}, 2500),
+        # the floor first, then the cap: a cap below the floor is refused by the incident file
+        ({"basis": "flat_per_customer", "min_minor": {"USD": 1200}, "cap_minor": {"USD": 1500}}, 1200),
+        ({"basis": "flat_per_customer", "min_minor": {"EUR": 5000}}, 1000),  # another currency's
+    ],
+)
+def test_policy_bases_floor_and_cap(tmp_path, policy, expected):
+    _, lines = credit_lines(tmp_path, THREE_USD, policy=policy)
+    assert lines == [("c1", "USD", expected)]
+
+
+@pytest.mark.parametrize(
+    ("amount", "percent", "expected"),
+    [
+        (5, 10, 1),  # 0.5 rounds half up to 1
+        (4, 10, 0),  # 0.4 rounds down to 0: no credit line, an exception
+        (15, 10, 2),  # 1.5 -> 2
+        (25, 10, 3),  # 2.5 -> 3 (half up, not to even)
+        (1, 50, 1),  # 0.5 -> 1
+        (3, 33.3, 1),  # 0.999 -> 1
+        (9_000_000_000_000_000, 100, 9_000_000_000_000_000),  # no float anywhere
+    ],
+)
+def test_percent_rounds_half_up_to_a_whole_minor_unit(tmp_path, amount, percent, expected):
+    con, lines = credit_lines(
+        tmp_path,
+        [txn("t1", amount_minor=amount)],
+        policy={"basis": "percent_of_failed_amount", "percent": percent},
+    )
+    assert lines == ([("c1", "USD", expected)] if expected else [])
+    if not expected:
+        assert rows(con, "exceptions", "exception") == [("zero_credit",)]
+
+
+def test_one_line_per_customer_and_currency(tmp_path):
+    transactions = [
+        txn("t1", customer_id="c1", currency="USD"),
+        txn("t2", customer_id="c1", currency="USD"),
+        txn("t3", customer_id="c1", currency="EUR"),
+        txn("t4", customer_id="c2", currency="JPY"),
+    ]
+    con, lines = credit_lines(tmp_path, transactions, policy={"basis": "flat_per_transaction"})
+    assert lines == [("c1", "EUR", 900), ("c1", "USD", 2000), ("c2", "JPY", 1500)]
+
+
+def test_a_currency_without_a_policy_amount_stops_the_run(tmp_path):
+    with pytest.raises(ConfigError, match=r"flat_minor: no amount for GBP"):
+        credit_lines(tmp_path, [txn("t1", currency="GBP")])
+
+
+def test_a_currency_only_on_unpaid_lines_needs_no_policy_amount(tmp_path):
+    transactions = [txn("t1", currency="GBP", customer_id="c1"), txn("t2", customer_id="c2")]
+    customers = [customer("c1", segment="internal"), customer("c2")]
+    _, lines = credit_lines(tmp_path, transactions, customers=customers)
+    assert lines == [("c2", "USD", 1000)]
+
+
+@pytest.mark.parametrize(
+    ("currency", "amount", "expected"),
+    [
+        ("USD", 1000, "10.00"),
+        ("USD", 5, "0.05"),
+        ("JPY", 1500, "1500"),  # no minor digits
+        ("BHD", 1234, "1.234"),  # three minor digits
+        ("EUR", 100000000, "1000000.00"),
+    ],
+)
+def test_credit_amount_is_a_decimal_with_the_iso_digits(tmp_path, currency, amount, expected):
+    con, _ = credit_lines(
+        tmp_path, [txn("t1", currency=currency)], policy={"flat_minor": {currency: amount}}
+    )
+    assert rows(con, "credits", "credit_amount", "credit_amount_minor") == [(expected, amount)]
+
+
+def test_credit_id_is_16_hex_of_sha256_of_incident_customer_currency(tmp_path):
+    con, _ = credit_lines(tmp_path, [txn("t1", customer_id="c1")])
+    expected = hashlib.sha256(b"INC-T|c1|USD").hexdigest()[:16]
+    assert rows(con, "credits", "credit_id") == [(expected,)]
+
+
+@pytest.mark.parametrize(
+    ("policy", "paid"),
+    [
+        ({}, {"t1", "t2", "t3", "t4"}),  # the defaults credit recovered and table-only failures
+        ({"credit_recovered": False}, {"t1", "t3", "t4"}),
+        ({"credit_table_only": False}, {"t1", "t2", "t3"}),
+    ],
+)
+def test_which_classes_are_credited(tmp_path, policy, paid):
+    lines = [
+        failure("t1"),
+        failure("t2"),
+        failure("t3", customer_id="c3", amount_minor=10, currency="USD"),
+        failure("t5", code="CARD_DECLINED"),
+        failure("t6", code="HUH"),
+        failure("t7"),
+    ]
+    transactions = [
+        txn("t1", customer_id="c1"),
+        txn("t2", customer_id="c2", status="succeeded"),
+        txn("t4", customer_id="c3"),
+        txn("t5", customer_id="c1"),
+        txn("t6", customer_id="c1"),
+    ]
+    path = write_incident(tmp_path / "inc", lines=lines, transactions=transactions, policy=policy)
+    con = reconcile_incident(path, tmp_path)
+    credited = {t for t, flag in rows(con, "evidence", "txn_id", "credited") if flag}
+    assert credited == paid

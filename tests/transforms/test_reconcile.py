@@ -1,0 +1,192 @@
+"""Reconciliation rules 1-5 (issue 2): candidate failures, candidate transactions and classes.
+
+Each case is a few inline log lines and table rows; the window is 19:15Z to 23:15Z.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.builders import customer, failure, reconcile_incident, rows, txn, write_incident
+
+
+def classes(tmp_path, lines, transactions=(), **settings) -> dict[str, str]:
+    path = write_incident(tmp_path / "inc", lines=lines, transactions=transactions, **settings)
+    con = reconcile_incident(path, tmp_path)
+    return dict(rows(con, "evidence", "txn_id", "class"))
+
+
+@pytest.mark.parametrize(
+    ("ts", "inside"),
+    [
+        ("2025-01-07T19:15:00Z", True),  # the start is inclusive
+        ("2025-01-07T19:14:59.999999Z", False),  # a microsecond before the start
+        ("2025-01-07T23:14:59.999999Z", True),  # the last microsecond inside
+        ("2025-01-07T23:15:00Z", False),  # the end is exclusive
+        ("2025-01-07T14:15:00-05:00", True),  # an offset: the same instant as the start
+        ("2025-01-07T18:15:00-05:00", False),  # an offset: the same instant as the end
+        ("2025-01-08T00:15:00+01:00", False),  # 23:15Z written in another zone
+    ],
+)
+def test_candidate_failure_is_a_failure_event_inside_the_window(tmp_path, ts, inside):
+    found = classes(tmp_path, [failure("t1", ts=ts)], [txn("t1", status="succeeded")])
+    assert ("t1" in found) is inside
+
+
+@pytest.mark.parametrize(
+    ("logs_timezone", "ts", "inside"),
+    [
+        ("UTC", "2025-01-07T19:15:00", True),  # naive, read in UTC: the start
+        ("UTC", "2025-01-07T14:15:00", False),  # naive UTC: hours before the window
+        ("America/New_York", "2025-01-07T14:15:00", True),  # naive, read in New York: the start
+        ("America/New_York", "2025-01-07T18:15:00", False),  # naive New York: the end
+    ],
+)
+def test_a_timestamp_without_offset_is_read_in_the_logs_time_zone(
+    tmp_path, logs_timezone, ts, inside
+):
+    found = classes(
+        tmp_path,
+        [failure("t1", ts=ts)],
+        [txn("t1", status="succeeded")],
+        sources={"logs_timezone": logs_timezone},
+    )
+    assert ("t1" in found) is inside
+
+
+def test_only_events_in_failure_events_are_candidates(tmp_path):
+    lines = [
+        failure("t1"),
+        {**failure("t2"), "event": "payment.retry"},  # not a failure event
+        {**failure("t3"), "event": "charge.error"},  # a failure event by policy
+    ]
+    found = classes(
+        tmp_path,
+        lines,
+        [txn("t1"), txn("t2", status="succeeded"), txn("t3")],
+        policy={"failure_events": ["payment.failed", "charge.error"]},
+    )
+    assert set(found) == {"t1", "t3"}
+
+
+def test_duplicate_lines_count_once_and_txn_ids_are_trimmed_not_folded(tmp_path):
+    line = failure(" t1\t")
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[line, line, failure("t1"), failure("T1")],  # T1 is another transaction
+        transactions=[txn("t1"), txn("T1", customer_id="c2")],
+    )
+    con = reconcile_incident(path, tmp_path)
+    assert rows(con, "evidence", "txn_id", "failure_lines") == [("T1", 1), ("t1", 2)]
+    buckets = dict(con.table("int_log_lines_bucketed").aggregate("bucket, count(*)", "bucket").fetchall())
+    assert buckets == {"relevant": 3, "duplicate": 1}
+
+
+@pytest.mark.parametrize(
+    ("codes", "expected"),
+    [
+        (["CARD_DECLINED", "DB_POOL_TIMEOUT"], "failed"),  # any outage code makes it outage-caused
+        (["CARD_DECLINED", "EXPIRED_CARD"], "declined"),  # all codes are declines
+        (["CARD_DECLINED", "RISK_REVIEW"], "unknown_error_code"),  # a code in neither list
+        ([None], "unknown_error_code"),  # a failure line without a code
+        (["CARD_DECLINED", None], "unknown_error_code"),  # a decline and a line without a code
+    ],
+)
+def test_codes_decide_outage_declined_or_unknown(tmp_path, codes, expected):
+    lines = [failure("t1", code=code) for code in codes]
+    assert classes(tmp_path, lines, [txn("t1")]) == {"t1": expected}
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("succeeded", "recovered"),  # a retry later succeeded
+        ("failed", "failed"),
+        ("pending", "failed"),  # any other status than succeeded
+        ("refunded", "failed"),
+    ],
+)
+def test_outage_candidates_are_classed_by_the_table_status(tmp_path, status, expected):
+    assert classes(tmp_path, [failure("t1")], [txn("t1", status=status)]) == {"t1": expected}
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({"customer_id": "c1", "amount_minor": 500, "currency": "USD"}, "log_only"),
+        ({"customer_id": "c1", "amount_minor": 500}, "unattributable"),  # no currency
+        ({"amount_minor": 500, "currency": "USD"}, "unattributable"),  # no customer
+        ({"customer_id": "c1", "currency": "USD"}, "unattributable"),  # no amount
+    ],
+)
+def test_outage_candidates_missing_from_the_table(tmp_path, extra, expected):
+    assert classes(tmp_path, [failure("t1", **extra)]) == {"t1": expected}
+
+
+def test_log_only_is_credited_with_the_log_values(tmp_path):
+    line = failure("t1", customer_id="c2", amount_minor=777, currency="EUR")
+    path = write_incident(tmp_path / "inc", lines=[line], transactions=[])
+    con = reconcile_incident(path, tmp_path)
+    assert rows(con, "evidence", "txn_id", "customer_id", "amount_minor", "currency") == [
+        ("t1", "c2", 777, "EUR")
+    ]
+    assert rows(con, "credits", "customer_id", "currency", "credit_amount_minor") == [
+        ("c2", "EUR", 900)
+    ]
+
+
+def test_the_table_wins_a_customer_mismatch_and_it_is_an_exception(tmp_path):
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[failure("t1", customer_id="c9"), failure("t2", customer_id="c2")],
+        transactions=[txn("t1", customer_id="c1"), txn("t2", customer_id="c2")],
+    )
+    con = reconcile_incident(path, tmp_path)
+    assert rows(con, "evidence", "txn_id", "customer_id") == [("t1", "c1"), ("t2", "c2")]
+    assert rows(con, "exceptions", "exception", "txn_id", "customer_id") == [
+        ("customer_mismatch", "t1", "c1")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("row", "is_table_only"),
+    [
+        (txn("t9"), True),  # failed, outage code, inside the window, no failure line
+        (txn("t9", status="succeeded", error_code=None), False),
+        (txn("t9", error_code="CARD_DECLINED"), False),  # not an outage code
+        (txn("t9", created_at="2025-01-07T19:14:59Z"), False),  # before the window
+        (txn("t9", created_at="2025-01-07T23:15:00Z"), False),  # the end is exclusive
+        (txn("t9", created_at="2025-01-07T19:15:00Z"), True),  # the start is inclusive
+    ],
+)
+def test_table_only_failures(tmp_path, row, is_table_only):
+    found = classes(tmp_path, [failure("t1")], [txn("t1"), row])
+    assert (found.get("t9") == "table_only") is is_table_only
+
+
+def test_a_transaction_with_a_candidate_failure_is_never_table_only(tmp_path):
+    # the log says declined, the table says an outage code: the log line makes it a candidate
+    found = classes(tmp_path, [failure("t1", code="CARD_DECLINED")], [txn("t1")])
+    assert found == {"t1": "declined"}
+
+
+def test_every_candidate_is_in_exactly_one_class(tmp_path):
+    lines = [
+        failure("t1"),
+        failure("t2", code="CARD_DECLINED"),
+        failure("t3", code="WHO_KNOWS"),
+        failure("t4", customer_id="c1", amount_minor=5, currency="USD"),
+        failure("t5"),
+        failure("t6"),
+    ]
+    table = [txn("t1"), txn("t2"), txn("t3"), txn("t6", status="succeeded"), txn("t7")]
+    found = classes(tmp_path, lines, table, customers=[customer("c1")])
+    assert found == {
+        "t1": "failed",
+        "t2": "declined",
+        "t3": "unknown_error_code",
+        "t4": "log_only",
+        "t5": "unattributable",
+        "t6": "recovered",
+        "t7": "table_only",
+    }
