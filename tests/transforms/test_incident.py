@@ -1,0 +1,93 @@
+"""The incident file: defaults, the window in UTC, and a clear error for every mistake."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from tests.builders import write_incident
+from transforms import incident
+from transforms.errors import ConfigError
+
+
+def load(tmp_path, **settings):
+    return incident.load(write_incident(tmp_path / "inc", **settings))
+
+
+def test_a_naive_window_is_read_in_the_incident_time_zone(tmp_path):
+    loaded = load(tmp_path)
+    assert loaded.window_start == datetime(2025, 1, 7, 19, 15, tzinfo=UTC)
+    assert loaded.window_end == datetime(2025, 1, 7, 23, 15, tzinfo=UTC)
+
+
+def test_a_window_with_an_offset_is_taken_as_is(tmp_path):
+    window = {"window_start": "2025-01-07T19:15:00Z", "window_end": "2025-01-08T08:15:00+09:00"}
+    loaded = load(tmp_path, top={**window, "timezone": "Asia/Tokyo"})
+    assert loaded.window_start == datetime(2025, 1, 7, 19, 15, tzinfo=UTC)
+    assert loaded.window_end == datetime(2025, 1, 7, 23, 15, tzinfo=UTC)
+
+
+def test_omitted_policy_keys_take_the_documented_defaults(tmp_path):
+    policy = load(tmp_path).policy
+    assert policy.basis == "flat_per_customer"
+    assert policy.failure_events == ("payment.failed",)
+    assert policy.exclude_segments == ("internal", "test")
+    assert policy.credit_recovered and policy.credit_table_only
+    assert policy.min_minor == {} and policy.cap_minor == {}
+
+
+def test_a_fractional_percent_is_exact(tmp_path):
+    policy = load(tmp_path, policy={"basis": "percent_of_failed_amount", "percent": 12.5}).policy
+    assert policy.percent == Decimal("12.5")
+
+
+def test_the_policy_hash_changes_with_the_policy(tmp_path):
+    first = load(tmp_path / "a").policy.sha256
+    assert first == load(tmp_path / "b").policy.sha256
+    assert first != load(tmp_path / "c", policy={"flat_minor": {"USD": 1001}}).policy.sha256
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"top": {"window_end": "2025-01-07T14:15:00"}}, r"window_end: must be after window_start"),
+        ({"top": {"window_end": "2025-01-07T14:00:00"}}, r"window_end: must be after window_start"),
+        ({"top": {"window_end": "2025-02-08T14:16:00"}}, r"longer than 31 days"),
+        ({"top": {"timezone": "Mars/Olympus"}}, r"timezone: unknown time zone 'Mars/Olympus'"),
+        ({"sources": {"logs_timezone": "EST5"}}, r"sources.logs_timezone: unknown time zone"),
+        ({"top": {"window_strat": "x"}}, r"window_strat: unknown key; did you mean 'window_start'"),
+        ({"policy": {"flat_mino": {}}}, r"policy.flat_mino: unknown key; did you mean 'flat_minor'"),
+        ({"sources": {"log": "x"}}, r"sources.log: unknown key; did you mean 'logs'"),
+        ({"policy": {"basis": "generous"}}, r"policy.basis: 'generous' is not one of"),
+        ({"policy": {"flat_minor": {"USD": 10.5}}}, r"policy.flat_minor.USD: must be a whole number"),
+        ({"policy": {"flat_minor": {"USX": 10}}}, r"policy.flat_minor.USX: is not an ISO 4217"),
+        ({"policy": {"flat_minor": {"USD": -1}}}, r"policy.flat_minor.USD: must be a whole number"),
+        ({"policy": {"percent": -1}}, r"policy.percent: must be a positive number"),
+        ({"policy": {"credit_recovered": "yes"}}, r"policy.credit_recovered: must be true or false"),
+        ({"top": {"window_start": "2025-03-09T02:30:00"}}, r"does not exist in America/New_York"),
+        ({"top": {"window_start": "soon"}}, r"window_start: 'soon' is not an ISO 8601 date-time"),
+        ({"top": {"id": "../../etc"}}, r"id: use letters, digits"),
+        (
+            {"policy": {"min_minor": {"USD": 500}, "cap_minor": {"USD": 100}}},
+            r"USD floor is above its cap",
+        ),
+    ],
+)
+def test_mistakes_in_the_incident_file_name_the_file_and_the_key(tmp_path, settings, message):
+    with pytest.raises(ConfigError, match=message) as error:
+        load(tmp_path, **settings)
+    assert "incident.toml" in str(error.value)
+
+
+def test_a_file_that_is_not_toml_is_a_config_error(tmp_path):
+    path = tmp_path / "broken.toml"
+    path.write_text("id = \n")
+    with pytest.raises(ConfigError, match=r"broken.toml: not a valid TOML file"):
+        incident.load(path)
+
+
+def test_a_missing_incident_file_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match=r"incident file not found"):
+        incident.load(tmp_path / "nope.toml")
