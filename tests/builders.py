@@ -96,6 +96,7 @@ def write_incident(
     policy: Mapping[str, Any] | None = None,
     top: Mapping[str, Any] | None = None,
     sources: Mapping[str, Any] | None = None,
+    quality: Mapping[str, Any] | None = None,
     log_name: str = "logs/pod-a.jsonl",
 ) -> Path:
     """Writes an incident folder; log lines may be dicts (JSON), text or raw bytes."""
@@ -131,6 +132,8 @@ def write_incident(
     text = "".join(f"{k} = {toml_value(v)}\n" for k, v in settings.items())
     text += "[sources]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in source_settings.items())
     text += "[policy]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in policy_settings.items())
+    if quality:
+        text += "[quality]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in quality.items())
     path = folder / "incident.toml"
     path.write_text(text, encoding="utf-8")
     return path

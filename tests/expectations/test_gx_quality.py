@@ -1,0 +1,352 @@
+"""The gate's contract: suite files, loading guards, parameters, determinism and the report."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from transforms import quality
+
+ROOT = Path(__file__).resolve().parents[2]
+SUITES = {
+    "stg_failures",
+    "file_profile",
+    "transactions",
+    "customers",
+    "evidence",
+    "credits",
+    "credit_totals",
+}
+
+
+def suite_documents() -> list[tuple[str, dict]]:
+    return [
+        (path.stem, json.loads(path.read_text(encoding="utf-8")))
+        for path in sorted(quality.SUITE_DIR.glob("*.json"))
+    ]
+
+
+# -- the suite files --------------------------------------------------------------------------
+
+
+def test_suite_dir_holds_exactly_the_pipeline_suites():
+    assert quality.SUITE_DIR == ROOT / "expectations"
+    assert {stem for stem, _ in suite_documents()} == SUITES
+
+
+@pytest.mark.parametrize(("stem", "document"), suite_documents(), ids=lambda v: str(v)[:20])
+def test_every_expectation_has_notes_and_severity(stem, document):
+    assert document["name"] == stem
+    ids = [spec["id"] for spec in document["expectations"]]
+    assert len(ids) == len(set(ids)), "expectation ids must be unique within a suite"
+    for spec in document["expectations"]:
+        assert set(spec) == {"type", "kwargs", "meta", "id", "severity"}, spec.get("id")
+        notes = spec["meta"]["notes"]
+        assert isinstance(notes, str) and notes.strip() and notes.endswith("."), spec["id"]
+        assert spec["meta"]["severity"] in {"blocking", "warning"}, spec["id"]
+        expected_gx = {"blocking": "critical", "warning": "warning"}[spec["meta"]["severity"]]
+        assert spec["severity"] == expected_gx, spec["id"]
+
+
+@pytest.mark.parametrize("suite", sorted(SUITES))
+def test_suite_is_gx_native_and_round_trips(suite):
+    from great_expectations.core import ExpectationSuite
+
+    document = quality.load_suite_document(suite)
+    gx_suite = ExpectationSuite(**document)
+    assert len(gx_suite.expectations) == len(document["expectations"])
+    dumped = gx_suite.to_json_dict()
+    assert dumped["name"] == suite
+    assert dumped["expectations"] == document["expectations"]
+
+
+def write_suite(folder: Path, name: str, expectations: list[dict]) -> None:
+    document = {"name": name, "id": None, "expectations": expectations, "meta": {}}
+    (folder / f"{name}.json").write_text(json.dumps(document), encoding="utf-8")
+
+
+def spec(id_: str, type_: str, kwargs: dict, severity: str = "blocking") -> dict:
+    return {
+        "type": type_,
+        "kwargs": kwargs,
+        "meta": {"notes": "n.", "severity": severity},
+        "id": id_,
+    }
+
+
+FRAME = pd.DataFrame({"k": ["a", "b"], "v": [1, 2]})
+
+
+def test_validate_raises_when_gx_loads_fewer_expectations_than_the_json(tmp_path, monkeypatch):
+    monkeypatch.setattr(quality, "SUITE_DIR", tmp_path)
+    write_suite(
+        tmp_path,
+        "dropped",
+        [
+            spec("v_not_null", "expect_column_values_to_not_be_null", {"column": "v"}),
+            spec("custom", "expect_column_values_to_be_a_unicorn", {"column": "v"}),
+        ],
+    )
+    with pytest.raises(quality.SuiteError, match=r"loaded 1 of 2.*custom"):
+        quality.validate(FRAME, "dropped", {}, "k")
+
+
+@pytest.mark.parametrize(
+    ("meta", "message"),
+    [
+        ({"notes": "n."}, "meta.severity"),
+        ({"notes": "n.", "severity": "fatal"}, "meta.severity"),
+        ({"severity": "blocking"}, "meta.notes"),
+        ({"notes": " ", "severity": "blocking"}, "meta.notes"),
+    ],
+)
+def test_validate_refuses_expectations_without_notes_or_severity(
+    tmp_path, monkeypatch, meta, message
+):
+    monkeypatch.setattr(quality, "SUITE_DIR", tmp_path)
+    bad = spec("v_not_null", "expect_column_values_to_not_be_null", {"column": "v"})
+    bad["meta"] = meta
+    write_suite(tmp_path, "bad", [bad])
+    with pytest.raises(quality.SuiteError, match=message):
+        quality.validate(FRAME, "bad", {}, "k")
+
+
+def test_validate_refuses_contradicting_gx_severity(tmp_path, monkeypatch):
+    monkeypatch.setattr(quality, "SUITE_DIR", tmp_path)
+    bad = spec("v_not_null", "expect_column_values_to_not_be_null", {"column": "v"}, "warning")
+    bad["severity"] = "critical"
+    write_suite(tmp_path, "bad", [bad])
+    with pytest.raises(quality.SuiteError, match="contradicts"):
+        quality.validate(FRAME, "bad", {}, "k")
+
+
+def test_validate_refuses_unknown_suite():
+    with pytest.raises(quality.SuiteError, match="no such suite"):
+        quality.validate(FRAME, "no_such_suite", {}, "k")
+
+
+# -- parameters, keys, GX errors ----------------------------------------------------------------
+
+
+def test_missing_parameter_is_an_error(harness):
+    parameters = dict(harness.parameters)
+    del parameters["window_end_utc"]
+    with pytest.raises(quality.SuiteError, match="window_end_utc"):
+        quality.validate(
+            harness.valid("stg_failures"), "stg_failures", parameters, ["file", "line"]
+        )
+
+
+def test_missing_key_column_is_an_error(harness):
+    with pytest.raises(quality.SuiteError, match="key columns"):
+        quality.validate(harness.valid("customers"), "customers", {}, "id")
+
+
+def test_missing_data_column_is_an_error_not_a_pass(harness):
+    frame = harness.valid("customers").drop(columns=["email"])
+    with pytest.raises(quality.SuiteError, match="email_present"):
+        harness.run("customers", frame)
+
+
+def test_naive_datetime_parameter_is_an_error(harness):
+    parameters = dict(harness.parameters, window_start_utc=pd.Timestamp("2025-01-07T10:00"))
+    with pytest.raises(quality.SuiteError, match="timezone-aware"):
+        harness.run("stg_failures", harness.valid("stg_failures"), parameters)
+
+
+def test_parameters_are_applied_at_validation_time(harness):
+    narrow = dict(harness.parameters, window_end_utc=pd.Timestamp("2025-01-07T11:30:00Z"))
+    result = harness.run("stg_failures", harness.valid("stg_failures"), narrow)
+    assert harness.failed_ids(result) == {"ts_utc_in_window"}
+    (outcome,) = result.blocking_failures
+    assert outcome.offending == ("gw-a.log:17", "gw-b.log:5")  # 11:30 is excluded: strict max
+    config = result.gx_result["results"][4]["expectation_config"]
+    assert config["kwargs"]["max_value"] == "2025-01-07T11:30:00+00:00"
+
+
+def test_set_parameters_are_accepted(harness):
+    parameters = dict(harness.parameters, iso_currencies={"USD", "EUR"})
+    result = harness.run("transactions", harness.valid("transactions"), parameters)
+    assert harness.failed_ids(result) == {"currency_iso"}
+    assert result.blocking_failures[0].offending == ("T3",)
+
+
+def test_offending_keys_are_capped_sorted_and_deduplicated(harness):
+    frame = pd.DataFrame(
+        {
+            "customer_id": [f"C{n:02d}" for n in range(30, 0, -1)] + ["C30"],
+            "name": "x",
+            "email": None,
+            "country": "DE",
+            "segment": "consumer",
+            "status": "active",
+        }
+    )
+    result = harness.run("customers", frame)
+    by_id = {o.expectation_id: o for o in result.outcomes}
+    email = by_id["email_present"]
+    assert email.unexpected_count == 31
+    assert email.offending == tuple(f"C{n:02d}" for n in range(1, 21))
+    assert by_id["customer_id_unique"].offending == ("C30",)
+
+
+def test_null_part_of_a_compound_key_is_shown(harness):
+    frame = harness.valid("stg_failures")
+    frame["file"] = frame["file"].astype(object)
+    frame.loc[0, "file"] = None
+    frame.loc[0, "txn_id"] = ""
+    result = harness.run("stg_failures", frame)
+    assert result.blocking_failures[0].offending == ("<null>:3",)
+
+
+# -- GX runtime behaviour -----------------------------------------------------------------------
+
+
+def test_validation_is_deterministic(harness):
+    frame = harness.valid("evidence")
+    frame.loc[0, "currency"] = None
+    first = harness.run("evidence", frame)
+    second = harness.run("evidence", frame.copy())
+    assert first == second
+    assert json.dumps(first.gx_result, sort_keys=True) == json.dumps(
+        second.gx_result, sort_keys=True
+    )
+    assert "ge_load_time" not in first.gx_result["meta"]["batch_markers"]
+    ids = [r["expectation_config"]["id"] for r in first.gx_result["results"]]
+    assert ids == harness.expectation_ids("evidence")
+
+
+def test_one_cached_ephemeral_context_and_no_progress_bars(harness, capfd):
+    harness.run("credit_totals", harness.valid("credit_totals"))
+    batch_definition = quality._batch_definition()
+    assert quality._batch_definition() is batch_definition
+    harness.run("credits", harness.valid("credits"))
+    assert quality._batch_definition() is batch_definition
+    context = batch_definition.data_asset.datasource.data_context
+    assert type(context).__name__ == "EphemeralDataContext"
+    assert context.progress_bars["globally"] is False
+    captured = capfd.readouterr()
+    assert "Calculating Metrics" not in captured.err + captured.out
+
+
+def test_gx_writes_no_files(harness, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for suite in sorted(SUITES):
+        harness.run(suite, harness.valid(suite))
+    assert list(tmp_path.iterdir()) == []
+    assert not (ROOT / "gx").exists()
+    assert not (ROOT / "great_expectations").exists()
+
+
+def test_import_is_cheap():
+    code = (
+        "import sys, transforms.quality; "
+        "print(sorted(m for m in ('great_expectations', 'pandas') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"
+
+
+# -- the report -------------------------------------------------------------------------------
+
+HOSTILE = "<script>alert('x')</script>"
+
+
+def report_results(harness) -> list[quality.SuiteResult]:
+    customers = harness.valid("customers")
+    customers.loc[1, "customer_id"] = HOSTILE
+    customers.loc[1, "email"] = None
+    transactions = harness.valid("transactions")
+    transactions.loc[0, "status"] = "<b>odd</b>"
+    return [
+        harness.run("customers", customers),
+        harness.run("transactions", transactions),
+        harness.run("credit_totals", harness.valid("credit_totals")),
+    ]
+
+
+def assert_keys_sorted(node) -> None:
+    if isinstance(node, dict):
+        assert list(node) == sorted(node)
+        for value in node.values():
+            assert_keys_sorted(value)
+    elif isinstance(node, list):
+        for value in node:
+            assert_keys_sorted(value)
+
+
+def test_write_report_json(harness, tmp_path):
+    results = report_results(harness)
+    json_path, html_path = quality.write_report(results, tmp_path / "out")
+    assert json_path == tmp_path / "out" / "validation.json"
+    assert html_path == tmp_path / "out" / "validation.html"
+
+    def no_constants(name):
+        raise ValueError(f"non-standard JSON constant {name}")
+
+    text = json_path.read_text(encoding="utf-8")
+    document = json.loads(text, parse_constant=no_constants)
+    assert text == json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    assert list(document) == ["report", "passed", "blocking_failures", "warnings", "suites"]
+    assert list(document["suites"][0]) == [
+        "suite",
+        "passed",
+        "blocking_failures",
+        "warnings",
+        "outcomes",
+        "gx_result",
+    ]
+    assert_keys_sorted(document["suites"][0]["gx_result"])
+    assert document["passed"] is False
+    assert document["blocking_failures"] == 1 and document["warnings"] == 1
+    assert [s["suite"] for s in document["suites"]] == [
+        "customers",
+        "transactions",
+        "credit_totals",
+    ]
+    customers = document["suites"][0]
+    assert customers["passed"] is True and customers["warnings"] == 1
+    email = next(o for o in customers["outcomes"] if o["expectation_id"] == "email_present")
+    assert email["offending"] == [HOSTILE] and email["severity"] == "warning"
+    assert customers["gx_result"]["suite_name"] == "customers"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "validation.html",
+        "validation.json",
+    ]
+
+
+def test_write_report_is_deterministic(harness, tmp_path):
+    first = quality.write_report(report_results(harness), tmp_path / "a")
+    second = quality.write_report(report_results(harness), tmp_path / "b")
+    for one, two in zip(first, second, strict=True):
+        assert one.read_bytes() == two.read_bytes()
+
+
+def test_write_report_html_is_self_contained_and_escaped(harness, tmp_path):
+    _, html_path = quality.write_report(report_results(harness), tmp_path)
+    page = html_path.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    lowered = page.lower()
+    assert "http" not in lowered and "//" not in lowered
+    assert "<script" not in lowered and "<link" not in lowered and "src=" not in lowered
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
+    assert "<b>odd</b>" not in page  # offending values are keys, and everything is escaped
+    assert "BLOCKED" in page
+    for text in ("customers", "transactions", "credit_totals", "email_present", "warning"):
+        assert text in page
+    notes = quality.load_suite_document("transactions")["expectations"][7]["meta"]["notes"]
+    assert notes in page
+
+
+def test_write_report_replaces_existing_files(harness, tmp_path):
+    (tmp_path / "validation.json").write_text("old", encoding="utf-8")
+    quality.write_report(report_results(harness)[:1], tmp_path)
+    assert json.loads((tmp_path / "validation.json").read_text(encoding="utf-8"))["passed"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["validation.html", "validation.json"]

@@ -1,0 +1,91 @@
+"""The flow end to end through Prefect's test harness, on the golden incident."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from tests import golden_incident
+from transforms.errors import ValidationRejected
+
+GOLDEN = Path(__file__).parents[1] / "golden"
+
+
+@pytest.fixture(scope="module")
+def golden_run(prefect_harness, tmp_path_factory):
+    from flows.credit_reconciliation import credit_reconciliation
+
+    folder = tmp_path_factory.mktemp("golden")
+    path = golden_incident.write(folder / "inc")
+    first = credit_reconciliation(str(path), str(folder / "out"))
+    second = credit_reconciliation(str(path), str(folder / "out"))
+    return Path(first["run_folder"]), Path(second["run_folder"])
+
+
+def test_the_golden_credit_file_matches_byte_for_byte(golden_run):
+    first, _ = golden_run
+    assert (first / "credits.csv").read_bytes() == (GOLDEN / "credits.csv").read_bytes()
+    assert (first / "exceptions.csv").read_bytes() == (GOLDEN / "exceptions.csv").read_bytes()
+
+
+def test_identical_inputs_give_byte_identical_outputs(golden_run):
+    first, second = golden_run
+    assert first != second
+    for name in ("credits.csv", "exceptions.csv", "evidence.parquet", "quarantine.jsonl"):
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def test_the_manifest_is_last_and_accounts_for_everything(golden_run):
+    folder, _ = golden_run
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["verdict"] == "published"
+    assert manifest["log_funnel"] == {
+        "lines_read": 16,
+        "parsed": 14,
+        "relevant": 10,
+        "irrelevant": 4,
+        "duplicates": 1,
+        "quarantined": 1,
+        "identity_holds": True,
+    }
+    assert manifest["candidates"]["total"] == 11 == sum(manifest["candidates"]["by_class"].values())
+    assert manifest["candidates"]["by_class"]["table_only"] == 1
+    assert manifest["totals_minor"] == {"EUR": 900, "JPY": 1500, "USD": 2000}
+    assert manifest["window"]["start_local"] == "2025-01-07T14:15:00-05:00"
+    credits = manifest["outputs"]["credits.csv"]
+    assert credits["rows"] == 4
+    assert credits["sha256"] == hashlib.sha256((folder / "credits.csv").read_bytes()).hexdigest()
+    assert not (folder / "_work").exists()
+    newest = max(folder.iterdir(), key=lambda p: p.stat().st_mtime_ns)
+    assert newest.name == "manifest.json"
+
+
+def test_evidence_has_one_row_per_candidate_with_its_class(golden_run):
+    folder, _ = golden_run
+    evidence = pq.read_table(folder / "evidence.parquet").to_pylist()
+    assert [row["txn_id"] for row in evidence] == [f"t{n:02d}" for n in range(1, 12)]
+    t01 = evidence[0]
+    assert (t01["class"], t01["credited"], t01["failure_lines"]) == ("failed", True, 1)
+    assert t01["source_files"] == "logs/pod-a.jsonl"
+
+
+def test_a_blocked_run_keeps_its_evidence_but_publishes_no_credit_file(prefect_harness, tmp_path):
+    from flows.credit_reconciliation import credit_reconciliation
+
+    path = golden_incident.write(tmp_path / "inc")
+    with (tmp_path / "inc/logs/pod-a.jsonl").open("a") as log:
+        log.write("garbage\n" * 5)  # 6 of 21 lines quarantined: far above 1 %
+    with pytest.raises(ValidationRejected) as rejected:
+        credit_reconciliation(str(path), str(tmp_path / "out"))
+    manifest = rejected.value.manifest
+    folder = Path(manifest["run_folder"])
+    assert manifest["verdict"] == "rejected"
+    assert any("quarantined_share" in line for line in manifest["validation"]["blocking"])
+    assert not (folder / "credits.csv").exists()
+    assert "credits.csv" not in manifest["outputs"]
+    for name in ("evidence.parquet", "quarantine.jsonl", "validation.json", "validation.html"):
+        assert (folder / name).exists(), name

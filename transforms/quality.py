@@ -1,0 +1,630 @@
+"""The data-quality gate: validate pandas frames against Great Expectations 1.x suites.
+
+Suites are data. Each lives in ``expectations/<suite>.json`` in GX's own suite format (what
+``ExpectationSuite.to_json_dict()`` produces), is hand-written, and is the single source of
+truth. Every expectation there carries an ``id`` (a readable slug, unique in its suite),
+``meta.notes`` (why it exists) and ``meta.severity`` (``blocking`` or ``warning``; GX's own
+``severity`` field mirrors it as ``critical`` or ``warning``). Values that depend on the run
+(window bounds, policy lists, the ISO currency list) are GX suite parameters,
+``{"$PARAMETER": "name"}`` in the JSON, supplied to :func:`validate` at run time.
+
+Great Expectations is imported lazily inside functions (importing it costs seconds), runs in
+one cached ephemeral context (it writes no files) with its progress bars off, and validates
+pandas frames only. A suite whose expectations GX cannot all load is refused: GX 1.x drops an
+expectation it does not know (for example a custom one not imported yet) with a log line only.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import json
+import math
+import os
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover - typing only; keeps `import transforms.quality` cheap
+    import pandas as pd
+
+SUITE_DIR = Path(__file__).resolve().parents[1] / "expectations"
+"""Where the suites live: ``expectations/<suite>.json`` at the repository root."""
+
+SEVERITIES = ("blocking", "warning")
+"""The values ``meta.severity`` may take."""
+
+_GX_SEVERITY = {"blocking": "critical", "warning": "warning"}
+"""Our severity -> GX 1.x's own expectation ``severity`` field."""
+
+MAX_OFFENDING = 20
+"""How many offending key values an outcome keeps."""
+
+NULL_KEY = "<null>"
+"""How a missing key value is shown among the offending keys."""
+
+KEY_SEPARATOR = ":"
+"""Joins the parts of a multi-column key, e.g. ``app.log:17`` for (file, line)."""
+
+_DATASOURCE = "outage_credits_quality"
+_ASSET = "frame"
+_BATCH_DEFINITION = "whole_frame"
+
+
+class SuiteError(RuntimeError):
+    """A suite cannot be used as written, or GX could not evaluate one of its expectations.
+
+    This is a bug in the suite, the caller or the frame's shape (a missing column, a missing
+    parameter), never a data-quality verdict, so it is deliberately not a ``CreditsError``.
+    """
+
+
+@dataclass(frozen=True)
+class ExpectationOutcome:
+    """The verdict of one expectation of one suite.
+
+    Attributes:
+        suite: The suite name, e.g. ``"transactions"``.
+        expectation: The GX expectation type, e.g. ``"expect_column_values_to_be_unique"``.
+        column: The column it checks; several columns are joined by ``","``; None if none.
+        severity: ``"blocking"`` or ``"warning"``.
+        notes: Why the expectation exists, one sentence.
+        success: Whether the data met the expectation.
+        unexpected_count: How many rows broke it.
+        offending: Up to 20 key values of the offending rows, as strings, sorted, deduplicated;
+            a multi-column key is joined by ``":"``, a missing key value shows as ``"<null>"``.
+        expectation_id: The expectation's ``id`` in the suite JSON, e.g. ``"txn_id_unique"``.
+    """
+
+    suite: str
+    expectation: str
+    column: str | None
+    severity: str
+    notes: str
+    success: bool
+    unexpected_count: int
+    offending: tuple[str, ...]
+    expectation_id: str
+
+
+@dataclass(frozen=True)
+class SuiteResult:
+    """The outcome of validating one frame against one suite.
+
+    Attributes:
+        suite: The suite name.
+        outcomes: One outcome per expectation, in the suite's order.
+        gx_result: GX's own validation result as plain JSON (results in the suite's order,
+            the load timestamp removed so that it is deterministic).
+    """
+
+    suite: str
+    outcomes: tuple[ExpectationOutcome, ...]
+    gx_result: dict
+
+    @property
+    def blocking_failures(self) -> tuple[ExpectationOutcome, ...]:
+        """The failed expectations whose severity is ``blocking``."""
+        return tuple(o for o in self.outcomes if not o.success and o.severity == "blocking")
+
+    @property
+    def warnings(self) -> tuple[ExpectationOutcome, ...]:
+        """The failed expectations whose severity is ``warning``."""
+        return tuple(o for o in self.outcomes if not o.success and o.severity == "warning")
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+
+
+def validate(
+    frame: pd.DataFrame,
+    suite: str,
+    parameters: Mapping[str, Any],
+    key: str | list[str],
+) -> SuiteResult:
+    """Validate a frame against ``expectations/<suite>.json``.
+
+    Args:
+        frame: The data, a pandas DataFrame with the columns the suite names.
+        suite: The suite name, which is also its file name without ``.json``.
+        parameters: Values for the suite's ``$PARAMETER`` references; extra entries are ignored,
+            so one mapping can serve every suite of a run. Sets are passed as sorted lists.
+        key: The column or columns that identify a row; their values are reported for the
+            rows that break an expectation.
+
+    Returns:
+        The outcome of every expectation, in the suite's order, and GX's result.
+
+    Raises:
+        SuiteError: The suite file is missing or malformed, GX loaded fewer expectations than
+            the file holds, a parameter or a key column is missing, or GX raised while
+            evaluating an expectation (for example on a missing column).
+    """
+    document = load_suite_document(suite)
+    keys = [key] if isinstance(key, str) else list(key)
+    _check_frame(frame, suite, keys)
+    expectation_parameters = _expectation_parameters(document, parameters)
+    gx_suite = _build_gx_suite(document)
+    batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
+    raw = batch.validate(
+        gx_suite,
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": keys},
+        expectation_parameters=expectation_parameters,
+    )
+    gx_result = _clean_gx_result(raw.to_json_dict(), document)
+    outcomes = tuple(
+        _outcome(suite, spec, result, keys)
+        for spec, result in zip(document["expectations"], gx_result["results"], strict=True)
+    )
+    return SuiteResult(suite=suite, outcomes=outcomes, gx_result=gx_result)
+
+
+def suite_path(suite: str) -> Path:
+    """Return the path of a suite's JSON file.
+
+    Args:
+        suite: The suite name.
+
+    Returns:
+        ``SUITE_DIR / f"{suite}.json"``.
+    """
+    return SUITE_DIR / f"{suite}.json"
+
+
+def load_suite_document(suite: str) -> dict:
+    """Read a suite's JSON and check the conventions GX does not enforce.
+
+    Args:
+        suite: The suite name.
+
+    Returns:
+        The suite document as parsed JSON.
+
+    Raises:
+        SuiteError: The file is missing or not JSON, its ``name`` differs from ``suite``, or an
+            expectation lacks a unique ``id``, ``meta.notes`` or a valid ``meta.severity``, or
+            has a GX ``severity`` that contradicts ``meta.severity``.
+    """
+    path = suite_path(suite)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise SuiteError(f"{path}: no such suite {suite!r}") from error
+    except json.JSONDecodeError as error:
+        raise SuiteError(f"{path}: not valid JSON: {error}") from error
+    if not isinstance(document, dict) or document.get("name") != suite:
+        raise SuiteError(f"{path}: 'name' must be {suite!r}")
+    expectations = document.get("expectations")
+    if not isinstance(expectations, list) or not expectations:
+        raise SuiteError(f"{path}: 'expectations' must be a non-empty list")
+    seen: set[str] = set()
+    for position, spec in enumerate(expectations):
+        _check_spec(path, position, spec, seen)
+    return document
+
+
+def _check_spec(path: Path, position: int, spec: Any, seen: set[str]) -> None:
+    """Check one expectation of a suite document; raise SuiteError naming it if it is wrong."""
+    where = f"{path}: expectation #{position}"
+    if not isinstance(spec, dict) or not isinstance(spec.get("type"), str):
+        raise SuiteError(f"{where}: needs a 'type'")
+    expectation_id = spec.get("id")
+    if not isinstance(expectation_id, str) or not expectation_id or expectation_id in seen:
+        raise SuiteError(f"{where} ({spec['type']}): needs an 'id' unique in the suite")
+    seen.add(expectation_id)
+    meta = spec.get("meta")
+    if not isinstance(meta, dict):
+        raise SuiteError(f"{where} ({expectation_id}): needs 'meta'")
+    notes = meta.get("notes")
+    if not isinstance(notes, str) or not notes.strip():
+        raise SuiteError(f"{where} ({expectation_id}): needs 'meta.notes'")
+    severity = meta.get("severity")
+    if severity not in SEVERITIES:
+        raise SuiteError(f"{where} ({expectation_id}): 'meta.severity' must be one of {SEVERITIES}")
+    gx_severity = spec.get("severity")
+    if gx_severity is not None and gx_severity != _GX_SEVERITY[severity]:
+        raise SuiteError(
+            f"{where} ({expectation_id}): 'severity' {gx_severity!r} contradicts "
+            f"'meta.severity' {severity!r} (expected {_GX_SEVERITY[severity]!r})"
+        )
+
+
+def suite_parameter_names(document: Mapping[str, Any]) -> frozenset[str]:
+    """Return the names of the ``$PARAMETER`` references in a suite document.
+
+    Args:
+        document: A suite document as returned by :func:`load_suite_document`.
+
+    Returns:
+        The parameter names its expectations' kwargs refer to.
+    """
+    names: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("$PARAMETER"), str):
+                names.add(node["$PARAMETER"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for spec in document["expectations"]:
+        walk(spec.get("kwargs", {}))
+    return frozenset(names)
+
+
+def _expectation_parameters(document: dict, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """Pick and normalise the parameters a suite uses; raise SuiteError if one is missing."""
+    needed = suite_parameter_names(document)
+    missing = sorted(needed - set(parameters))
+    if missing:
+        raise SuiteError(f"suite {document['name']!r}: missing parameters {missing}")
+    return {name: _parameter_value(name, parameters[name]) for name in sorted(needed)}
+
+
+def _parameter_value(name: str, value: Any) -> Any:
+    """Make a parameter value deterministic and safe for GX: sets sorted, datetimes aware."""
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        raise SuiteError(f"parameter {name!r}: datetime must be timezone-aware (UTC), got {value}")
+    return value
+
+
+def _check_frame(frame: Any, suite: str, keys: list[str]) -> None:
+    """Refuse a non-DataFrame or a frame without its key columns."""
+    import pandas as pd
+
+    if not isinstance(frame, pd.DataFrame):
+        raise SuiteError(f"suite {suite!r}: expected a pandas DataFrame, got {type(frame)}")
+    if not keys:
+        raise SuiteError(f"suite {suite!r}: key must name at least one column")
+    missing = [column for column in keys if column not in frame.columns]
+    if missing:
+        raise SuiteError(f"suite {suite!r}: key columns {missing} are not in the frame")
+
+
+def _build_gx_suite(document: dict) -> Any:
+    """Build a GX ExpectationSuite from a document; raise SuiteError if GX dropped any."""
+    from great_expectations.core import ExpectationSuite
+
+    gx_suite = ExpectationSuite(**json.loads(json.dumps(document)))
+    loaded = {expectation.id for expectation in gx_suite.expectations}
+    if len(gx_suite.expectations) != len(document["expectations"]):
+        dropped = [
+            f"{spec['id']} ({spec['type']})"
+            for spec in document["expectations"]
+            if spec["id"] not in loaded
+        ]
+        raise SuiteError(
+            f"suite {document['name']!r}: GX loaded {len(gx_suite.expectations)} of "
+            f"{len(document['expectations'])} expectations; dropped: {', '.join(dropped)}"
+        )
+    return gx_suite
+
+
+@functools.cache
+def _batch_definition() -> Any:
+    """Return the whole-dataframe batch definition of the one cached ephemeral GX context."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    asset = context.data_sources.add_pandas(_DATASOURCE).add_dataframe_asset(name=_ASSET)
+    return asset.add_batch_definition_whole_dataframe(_BATCH_DEFINITION)
+
+
+def _clean_gx_result(result: dict, document: dict) -> dict:
+    """Make GX's result plain, deterministic JSON, its results in the suite's order.
+
+    Raises:
+        SuiteError: A result is missing or duplicated, or GX raised while evaluating one.
+    """
+    result = _plain(result)
+    by_id: dict[str, dict] = {}
+    for item in result.get("results", []):
+        expectation_id = item["expectation_config"].get("id")
+        if expectation_id in by_id:
+            raise SuiteError(f"suite {document['name']!r}: two results for {expectation_id!r}")
+        by_id[expectation_id] = item
+    ordered = []
+    for spec in document["expectations"]:
+        item = by_id.get(spec["id"])
+        if item is None:
+            raise SuiteError(f"suite {document['name']!r}: no result for {spec['id']!r}")
+        message = _exception_message(item.get("exception_info"))
+        if message is not None:
+            raise SuiteError(
+                f"suite {document['name']!r}: GX could not evaluate {spec['id']!r} "
+                f"({spec['type']}): {message}"
+            )
+        ordered.append(item)
+    result["results"] = ordered
+    markers = result.get("meta", {}).get("batch_markers")
+    if isinstance(markers, dict):
+        markers.pop("ge_load_time", None)
+    return result
+
+
+def _exception_message(info: Any) -> str | None:
+    """Return GX's exception message from an ``exception_info``, or None if nothing raised.
+
+    GX 1.x reports a flat ``{"raised_exception": ..}`` when all went well, and a mapping from
+    metric ids to such dicts when a metric raised.
+    """
+    if not isinstance(info, dict):
+        return None
+    if "raised_exception" in info:
+        raised = info.get("raised_exception")
+        return str(info.get("exception_message") or "exception") if raised else None
+    messages = [_exception_message(value) for value in info.values()]
+    found = sorted({m for m in messages if m is not None})
+    return "; ".join(found) if found else None
+
+
+def _outcome(suite: str, spec: dict, item: dict, keys: list[str]) -> ExpectationOutcome:
+    """Turn one GX result into an ExpectationOutcome."""
+    result = item.get("result") or {}
+    return ExpectationOutcome(
+        suite=suite,
+        expectation=spec["type"],
+        column=_column_of(spec.get("kwargs", {})),
+        severity=spec["meta"]["severity"],
+        notes=spec["meta"]["notes"],
+        success=bool(item["success"]),
+        unexpected_count=int(result.get("unexpected_count") or 0),
+        offending=_offending(result.get("unexpected_index_list") or [], keys),
+        expectation_id=spec["id"],
+    )
+
+
+def _column_of(kwargs: Mapping[str, Any]) -> str | None:
+    """Return the column an expectation checks, several joined by ``","``, or None."""
+    if isinstance(kwargs.get("column"), str):
+        return kwargs["column"]
+    if isinstance(kwargs.get("column_A"), str) and isinstance(kwargs.get("column_B"), str):
+        return f"{kwargs['column_A']},{kwargs['column_B']}"
+    if isinstance(kwargs.get("column_list"), list):
+        return ",".join(str(column) for column in kwargs["column_list"])
+    return None
+
+
+def _offending(rows: list[Any], keys: list[str]) -> tuple[str, ...]:
+    """Return up to MAX_OFFENDING distinct key strings of the offending rows, sorted."""
+    found = {
+        KEY_SEPARATOR.join(_key_text(row.get(column)) for column in keys)
+        for row in rows
+        if isinstance(row, dict)
+    }
+    return tuple(sorted(found)[:MAX_OFFENDING])
+
+
+def _key_text(value: Any) -> str:
+    """Render one key value as text; None, NaN, NA and NaT become NULL_KEY."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or _is_missing(value):
+        return NULL_KEY
+    return str(value)
+
+
+def _plain(value: Any) -> Any:
+    """Convert GX/pandas/numpy values into plain JSON (NaN, NA, NaT -> None; keys sorted)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [_plain(v) for v in value]
+        return sorted(items, key=repr) if isinstance(value, (set, frozenset)) else items
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (datetime, date)):
+        return _plain_datetime(value)
+    item = getattr(value, "item", None)  # numpy scalars
+    if callable(item) and type(value).__module__ == "numpy":
+        return _plain(item())
+    if _is_missing(value):
+        return None
+    return str(value)
+
+
+def _plain_datetime(value: date) -> str | None:
+    """Render a date or datetime (pandas Timestamp included) as ISO 8601; NaT becomes None."""
+    if _is_missing(value):
+        return None
+    return value.isoformat()
+
+
+def _is_missing(value: Any) -> bool:
+    """Whether a scalar is pandas' NA or NaT (only checked once pandas is loaded)."""
+    pandas = sys.modules.get("pandas")
+    if pandas is None:
+        return False
+    try:
+        return bool(pandas.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+# --------------------------------------------------------------------------------------------
+# Report
+
+
+def report_document(results: Sequence[SuiteResult]) -> dict:
+    """Build the JSON report: our summary per suite and GX's results.
+
+    Args:
+        results: The suite results of one run, in the order they ran.
+
+    Returns:
+        A plain JSON document: ``passed`` (no blocking failure anywhere), counts, and per suite
+        its outcomes and GX's result.
+    """
+    suites = [
+        {
+            "suite": result.suite,
+            "passed": not result.blocking_failures,
+            "blocking_failures": len(result.blocking_failures),
+            "warnings": len(result.warnings),
+            "outcomes": [_outcome_document(outcome) for outcome in result.outcomes],
+            "gx_result": _plain(result.gx_result),
+        }
+        for result in results
+    ]
+    return {
+        "report": "outage-credits data quality",
+        "passed": all(suite["passed"] for suite in suites),
+        "blocking_failures": sum(suite["blocking_failures"] for suite in suites),
+        "warnings": sum(suite["warnings"] for suite in suites),
+        "suites": suites,
+    }
+
+
+def _outcome_document(outcome: ExpectationOutcome) -> dict:
+    """One outcome as JSON, in the dataclass's field order."""
+    document = asdict(outcome)
+    document["offending"] = list(outcome.offending)
+    return document
+
+
+def write_report(results: Sequence[SuiteResult], out_dir: Path) -> tuple[Path, Path]:
+    """Write ``validation.json`` and ``validation.html`` into ``out_dir``, atomically.
+
+    Both are deterministic for the same results: the JSON has our summary keys in a fixed
+    order and GX's results with sorted keys; neither carries a timestamp. Each file is written
+    to a temp file in ``out_dir``, fsynced and moved into place with ``os.replace``.
+
+    Args:
+        results: The suite results of one run, in the order they ran.
+        out_dir: The folder to write into; created if missing.
+
+    Returns:
+        The paths of the JSON and the HTML report.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    document = report_document(results)
+    text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
+    json_path = _write_atomic(out_dir / "validation.json", text + "\n")
+    html_path = _write_atomic(out_dir / "validation.html", render_html(results))
+    return json_path, html_path
+
+
+def _write_atomic(path: Path, text: str) -> Path:
+    """Write text to path through a fsynced temp file in the same folder and os.replace."""
+    descriptor, temp_name = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+    )
+    try:
+        os.chmod(temp_name, 0o644)  # mkstemp creates 0600; a report is meant to be read
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+    return path
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Flush a folder's entry table so a rename survives a crash (best effort off POSIX)."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+_CSS = """
+body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1b1b;background:#fff}
+h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem}
+table{border-collapse:collapse;width:100%;font-size:.9rem}
+th,td{border:1px solid #ccc;padding:.35rem .5rem;text-align:left;vertical-align:top}
+th{background:#f2f2f2}
+.pass{color:#17692b;font-weight:600}.fail{color:#a4161a;font-weight:600}
+.warn{color:#8a5a00;font-weight:600}
+code{font-family:ui-monospace,monospace;font-size:.85rem;word-break:break-all}
+""".strip()
+
+
+def render_html(results: Sequence[SuiteResult]) -> str:
+    """Render the HTML report: self-contained, no external assets, every value escaped.
+
+    Args:
+        results: The suite results of one run, in the order they ran.
+
+    Returns:
+        The HTML document.
+    """
+    document = report_document(results)
+    verdict = "PASSED" if document["passed"] else "BLOCKED"
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        "<title>Data quality report</title>",
+        f"<style>{_CSS}</style></head><body>",
+        "<h1>Data quality report</h1>",
+        f'<p>Gate: <span class="{"pass" if document["passed"] else "fail"}">{verdict}</span>'
+        f" &mdash; {document['blocking_failures']} blocking failure(s),"
+        f" {document['warnings']} warning(s), {len(results)} suite(s).</p>",
+    ]
+    parts.extend(_suite_html(result) for result in results)
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def _suite_html(result: SuiteResult) -> str:
+    """Render one suite's section of the HTML report."""
+    status = "passed" if not result.blocking_failures else "blocked"
+    rows = "\n".join(_outcome_html(outcome) for outcome in result.outcomes)
+    return (
+        f'<section><h2>{_e(result.suite)} &mdash; <span class="'
+        f'{"pass" if status == "passed" else "fail"}">{status}</span></h2>'
+        f"<p>{len(result.outcomes)} expectation(s), {len(result.blocking_failures)} blocking "
+        f"failure(s), {len(result.warnings)} warning(s).</p>"
+        "<table><thead><tr><th>Expectation</th><th>Column</th><th>Severity</th>"
+        "<th>Result</th><th>Unexpected</th><th>Offending keys</th><th>Notes</th></tr></thead>"
+        f"<tbody>\n{rows}\n</tbody></table></section>"
+    )
+
+
+def _outcome_html(outcome: ExpectationOutcome) -> str:
+    """Render one expectation's row of the HTML report."""
+    if outcome.success:
+        verdict = '<span class="pass">pass</span>'
+    elif outcome.severity == "blocking":
+        verdict = '<span class="fail">FAIL</span>'
+    else:
+        verdict = '<span class="warn">warn</span>'
+    offending = "<br>".join(f"<code>{_e(key)}</code>" for key in outcome.offending)
+    if len(outcome.offending) == MAX_OFFENDING and outcome.unexpected_count > MAX_OFFENDING:
+        offending += "<br>&hellip; (first 20 keys)"
+    return (
+        f"<tr><td><code>{_e(outcome.expectation_id)}</code><br>{_e(outcome.expectation)}</td>"
+        f"<td>{_e(outcome.column or '')}</td><td>{_e(outcome.severity)}</td><td>{verdict}</td>"
+        f"<td>{outcome.unexpected_count}</td><td>{offending}</td><td>{_e(outcome.notes)}</td></tr>"
+    )
+
+
+def _e(value: Any) -> str:
+    """HTML-escape any value, quotes included."""
+    return html.escape(str(value), quote=True)
