@@ -1,0 +1,97 @@
+"""The `credits` command: exit codes, clear messages, no traceback, the run folder last."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from tests import golden_incident
+from tests.builders import write_incident
+
+runner = CliRunner()
+
+
+def credits_command(*args: str, api_url: str | None = None) -> subprocess.CompletedProcess:
+    """Runs `credits` in its own process, against the test server when `api_url` is given."""
+    env = {**os.environ, **({"PREFECT_API_URL": api_url} if api_url else {})}
+    return subprocess.run(
+        [sys.executable, "-m", "flows.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+
+
+@pytest.fixture(scope="module")
+def api_url(prefect_harness) -> str:
+    from prefect.settings import get_current_settings
+
+    return str(get_current_settings().api.url)
+
+
+def test_a_config_error_exits_2_naming_the_key_without_starting_prefect(tmp_path):
+    path = write_incident(tmp_path / "inc", policy={"flat_mino": {}})
+    result = credits_command("run", str(path))
+    assert result.returncode == 2
+    assert "policy.flat_mino: unknown key; did you mean 'flat_minor'?" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "temporary server" not in result.stderr
+
+
+def test_a_table_missing_a_column_exits_2_naming_file_and_column(tmp_path):
+    import pyarrow.parquet as pq
+
+    path = write_incident(tmp_path / "inc")
+    table = pq.read_table(path.parent / "customers.parquet").drop_columns(["status"])
+    pq.write_table(table, path.parent / "customers.parquet")
+    result = credits_command("run", str(path))
+    assert result.returncode == 2
+    assert "customers.parquet: required column 'status' is missing" in result.stderr
+
+
+def test_bad_usage_exits_2():
+    assert credits_command("run").returncode == 2
+
+
+def test_a_published_run_exits_0_and_prints_the_run_folder_last(api_url, tmp_path):
+    path = golden_incident.write(tmp_path / "inc")
+    result = credits_command("run", str(path), "--output-dir", str(tmp_path / "out"), api_url=api_url)
+    assert result.returncode == 0, result.stderr
+    folder = Path(result.stdout.strip().splitlines()[-1])
+    assert (folder / "credits.csv").exists() and (folder / "manifest.json").exists()
+    assert "published" in result.stdout
+
+
+def test_a_rejected_run_exits_3_naming_the_expectation_and_keys(api_url, tmp_path):
+    path = golden_incident.write(tmp_path / "inc")
+    with (path.parent / "logs/pod-a.jsonl").open("a") as log:
+        log.write("garbage\n" * 5)
+    result = credits_command("run", str(path), "--output-dir", str(tmp_path / "out"), api_url=api_url)
+    assert result.returncode == 3, result.stderr
+    assert "quarantined_share" in result.stderr and "logs/pod-a.jsonl" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    folder = Path(result.stdout.strip().splitlines()[-1])
+    assert (folder / "manifest.json").exists() and not (folder / "credits.csv").exists()
+
+
+def test_a_corrupt_gzip_found_mid_run_exits_2_without_traceback(api_url, tmp_path):
+    path = golden_incident.write(tmp_path / "inc")
+    log = path.parent / "logs/pod-a.jsonl"
+    (path.parent / "logs/pod-b.jsonl.gz").write_bytes(gzip.compress(log.read_bytes() * 50)[:-40])
+    result = credits_command("run", str(path), "--output-dir", str(tmp_path / "out"), api_url=api_url)
+    assert result.returncode == 2, result.stderr
+    assert "logs/pod-b.jsonl.gz: the gzip stream is truncated or corrupt after line" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("command", [["--help"], ["run", "--help"], ["sample", "--help"]])
+def test_help_is_available(command):
+    assert runner.invoke(app, command).exit_code == 0
