@@ -419,6 +419,8 @@ def test_duplicates_are_present(
         for a, b in zip(lines, lines[1:], strict=False)
     )
     assert extra == counts["duplicate_lines"]
+    failed = events[events.event == "payment.failed"].raw
+    assert failed.nunique() == counts["payment_failed_lines"] < len(failed)
     assert 0.002 < extra / len(all_lines) < 0.01
     assert adjacent > 0.7 * extra
     assert extra - adjacent >= 10  # some repeated in the next hour's file
