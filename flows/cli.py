@@ -106,7 +106,7 @@ def _print_summary(content: dict[str, Any]) -> None:
     table.add_column("count", justify="right")
     for key, value in funnel.items():
         if key != "identity_holds":
-            table.add_row(f"log lines {key.replace('_', ' ')}", f"{value:,}")
+            table.add_row(f"log lines: {key.replace('_', ' ')}", f"{value:,}")
     for key, value in classes.items():
         table.add_row(f"class {key}", f"{value:,}")
     for key, value in content.get("exceptions", {}).items():
