@@ -27,7 +27,10 @@ app = typer.Typer(
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-MAX_OFFENDING_SHOWN = 20
+DEFAULT_WAREHOUSE = Path("data/warehouse.duckdb")
+DEFAULT_OUTBOX = Path("data/outbox")
+WarehouseOption = Annotated[Path, typer.Option("--warehouse", help="the warehouse DuckDB file")]
+OutboxOption = Annotated[Path, typer.Option("--outbox", help="where finance picks batches up")]
 
 
 @app.command()
@@ -53,8 +56,12 @@ def run(
     output_dir: Annotated[
         Path, typer.Option("--output-dir", help="root of the run folders")
     ] = Path("data/output"),
+    warehouse_path: WarehouseOption = DEFAULT_WAREHOUSE,
 ) -> None:
-    """Runs the pipeline on one incident; prints a summary and, last, the run folder."""
+    """Runs the pipeline on one incident; prints a summary and, last, the run folder.
+
+    A run that passes the quality gate waits for finance: `credits approve RUN_ID --by NAME`.
+    """
     from transforms import incident, logs, tables
 
     def preflight() -> None:
@@ -67,9 +74,101 @@ def run(
     from flows import credit_reconciliation as pipeline
 
     _quiet_expected_tracebacks()
-    content = _guarded(lambda: pipeline.credit_reconciliation(str(incident_file), str(output_dir)))
+    content = _guarded(
+        lambda: pipeline.credit_reconciliation(
+            str(incident_file), str(output_dir), str(warehouse_path)
+        )
+    )
     _print_summary(content)
+    out.print(f"waiting for approval: credits approve {content['run_id']} --by NAME")
     out.print(content["run_folder"])
+
+
+@app.command()
+def approve(
+    run_id: Annotated[str, typer.Argument(help="the run to approve")],
+    by: Annotated[str, typer.Option("--by", help="who approves")],
+    note: Annotated[str | None, typer.Option("--note", help="a note for the journal")] = None,
+    warehouse_path: WarehouseOption = DEFAULT_WAREHOUSE,
+    outbox: OutboxOption = DEFAULT_OUTBOX,
+) -> None:
+    """Approves a pending run and publishes its batch (only what was not paid yet)."""
+    from transforms import ledger
+
+    decision = _guarded(
+        lambda: ledger.approve(warehouse_path, run_id, by=by, note=note, outbox=outbox)
+    )
+    if decision.already_decided:
+        out.print(f"run {run_id} was already published; nothing new")
+    if decision.batch_id is None:
+        out.print("nothing new to pay for this incident: no batch")
+        return
+    totals = ", ".join(f"{c} {ledger.decimal_text(v, c)}" for c, v in decision.totals_minor.items())
+    out.print(f"batch {decision.batch_id}: {decision.rows} payment(s) {totals}".rstrip())
+    if decision.decreases:
+        out.print(f"[yellow]{decision.decreases} credit(s) came out lower than already paid[/]")
+    out.print(str(decision.batch_folder))
+
+
+@app.command()
+def reject(
+    run_id: Annotated[str, typer.Argument(help="the run to decline")],
+    by: Annotated[str, typer.Option("--by", help="who declines")],
+    reason: Annotated[str, typer.Option("--reason", help="why")],
+    warehouse_path: WarehouseOption = DEFAULT_WAREHOUSE,
+) -> None:
+    """Declines a pending run: it will never be published."""
+    from transforms import ledger
+
+    decision = _guarded(lambda: ledger.decline(warehouse_path, run_id, by=by, reason=reason))
+    out.print(f"run {decision.run_id} is {decision.status}")
+
+
+@app.command("verify-batch")
+def verify_batch(
+    path: Annotated[Path, typer.Argument(help="a batch folder in the outbox (or its batch.json)")],
+) -> None:
+    """Recomputes a batch's control totals and file hashes; exit 3 if anything differs."""
+    from transforms import ledger
+
+    problems = _guarded(lambda: ledger.verify_batch(path))
+    for problem in problems:
+        err.print(f"[bold red]mismatch[/]: {problem}")
+    if problems:
+        raise typer.Exit(3)
+    out.print(f"{path}: verified")
+
+
+@app.command()
+def audit(
+    incident_id: Annotated[str | None, typer.Option("--incident", help="only this incident")] = None,
+    verify: Annotated[bool, typer.Option("--verify", help="check the hash chain")] = False,
+    warehouse_path: WarehouseOption = DEFAULT_WAREHOUSE,
+) -> None:
+    """Prints the audit journal; --verify checks that no entry was edited, deleted or moved."""
+    from transforms import journal, warehouse
+
+    def read():
+        with warehouse.connect(warehouse_path, read_only=True) as con:
+            return journal.entries(con, incident_id), journal.verify(con) if verify else []
+
+    entries, problems = _guarded(read)
+    for e in entries:
+        out.print(
+            f"{e.seq:>5}  {e.at:%Y-%m-%dT%H:%M:%SZ}  {e.incident_id or '-'}  {e.run_id or '-'}  "
+            f"{e.event:<9}  by {e.actor}  {_compact(e.detail)}".rstrip(),
+            markup=False,
+        )
+    for problem in problems:
+        err.print(f"[bold red]tampered[/]: {problem}")
+    if problems:
+        raise typer.Exit(3)
+    if verify:
+        out.print(f"journal verified: {len(entries)} entries, chain intact")
+
+
+def _compact(detail: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in detail.items() if v not in (None, [], {}))
 
 
 def _guarded(action):

@@ -17,7 +17,7 @@ from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 
 from transforms import db, gate, incident, logs, manifest, publish, quality, reconcile  # noqa: E402
-from transforms import credits, runs, tables  # noqa: E402
+from transforms import credits, runs, tables, warehouse  # noqa: E402
 from transforms.errors import ValidationRejected  # noqa: E402
 
 
@@ -26,9 +26,13 @@ def _work_db(run: runs.Run):
 
 
 @task(name="start-run", cache_policy=NO_CACHE)
-def start_run(incident_file: str, output_dir: str) -> tuple[incident.Incident, runs.Run]:
+def start_run(
+    incident_file: str, output_dir: str, warehouse_path: str
+) -> tuple[incident.Incident, runs.Run]:
     loaded = incident.load(Path(incident_file))
-    return loaded, runs.start(loaded, Path(output_dir))
+    run = runs.start(loaded, Path(output_dir))
+    warehouse.record_start(Path(warehouse_path), run)
+    return loaded, run
 
 
 @task(name="stage-logs", cache_policy=NO_CACHE)
@@ -71,17 +75,23 @@ def validate(
 
 
 @task(name="publish", cache_policy=NO_CACHE)
-def publish_run(run: runs.Run, **evidence: Any) -> dict[str, Any]:
+def publish_run(run: runs.Run, warehouse_path: str, **evidence: Any) -> dict[str, Any]:
     with _work_db(run) as con:
         content = publish.publish(con, run=run, **evidence)
+    warehouse.record_run(Path(warehouse_path), run, content)
     publish.seal(run, content)
     return content
 
 
 @flow(name="credit-reconciliation", log_prints=True)
-def credit_reconciliation(incident_file: str, output_dir: str = "data/output") -> dict[str, Any]:
-    """Runs one incident end to end; raises `ValidationRejected` after writing a rejected run."""
-    loaded, run = start_run(incident_file, output_dir)
+def credit_reconciliation(
+    incident_file: str,
+    output_dir: str = "data/output",
+    warehouse_path: str = str(warehouse.DEFAULT_PATH),
+) -> dict[str, Any]:
+    """Runs one incident end to end: a passing run waits for approval in the warehouse; a
+    rejected one raises `ValidationRejected` after its evidence is written."""
+    loaded, run = start_run(incident_file, output_dir, warehouse_path)
     # Extract: every log line framed, parsed and bucketed; the tables checked and staged
     read = stage_logs(loaded, run)
     staged = stage_tables(loaded, run)
@@ -90,12 +100,12 @@ def credit_reconciliation(incident_file: str, output_dir: str = "data/output") -
     written = write_outputs(run)
     # Validate: the quality gate over every dataset, and the accounting identities
     accounting, verdict = validate(loaded, run, written, read)
-    # Load: the credit file only if the gate passed; the manifest last
+    # Load: the credit file only if the gate passed, the run into the warehouse, the manifest last
     content = publish_run(
-        run, incident=loaded, written=written, log_files=read, table_files=staged,
+        run, warehouse_path, incident=loaded, written=written, log_files=read, table_files=staged,
         accounting=accounting, verdict=verdict,
     )
     content = {**content, "run_folder": str(run.folder)}
-    if content["verdict"] != publish.PUBLISHED:
+    if content["verdict"] == publish.REJECTED:
         raise ValidationRejected(f"run {run.run_id} rejected by the quality gate", content)
     return content

@@ -1,5 +1,6 @@
-"""Ending a run: the credit file goes into the run folder only if the gate passed; the manifest
-is written last either way, and the scratch folder is removed.
+"""Ending a run: the credit file goes into the run folder only if the gate passed (the run then
+waits for finance's approval); the manifest is written last either way, and the scratch folder
+is removed.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from transforms.manifest import Accounting
 from transforms.runs import Run
 from transforms.tables import TableFile
 
-PUBLISHED = "published"
+PENDING_APPROVAL = "pending_approval"
 REJECTED = "rejected"
 
 
@@ -64,7 +65,7 @@ def publish(
     accounting: Accounting,
     verdict: Verdict,
 ) -> dict[str, Any]:
-    """Publishes the credit file if the gate passed; returns the manifest to `seal` the run."""
+    """Keeps the credit file if the gate passed; returns the manifest to `seal` the run with."""
     credits_file = None
     if verdict.passed:
         credits_file = run.folder / "credits.csv"
@@ -88,7 +89,7 @@ def publish(
             "validation.html": run.folder / "validation.html",
         },
         validation={"blocking": list(verdict.blocking), "warnings": list(verdict.warnings)},
-        verdict=PUBLISHED if verdict.passed else REJECTED,
+        verdict=PENDING_APPROVAL if verdict.passed else REJECTED,
     )
     return content
 

@@ -21,8 +21,9 @@ def golden_run(prefect_harness, tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("golden")
     path = golden_incident.write(folder / "inc")
-    first = credit_reconciliation(str(path), str(folder / "out"))
-    second = credit_reconciliation(str(path), str(folder / "out"))
+    warehouse = str(folder / "warehouse.duckdb")
+    first = credit_reconciliation(str(path), str(folder / "out"), warehouse)
+    second = credit_reconciliation(str(path), str(folder / "out"), warehouse)
     return Path(first["run_folder"]), Path(second["run_folder"])
 
 
@@ -42,7 +43,7 @@ def test_identical_inputs_give_byte_identical_outputs(golden_run):
 def test_the_manifest_is_last_and_accounts_for_everything(golden_run):
     folder, _ = golden_run
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert manifest["verdict"] == "published"
+    assert manifest["verdict"] == "pending_approval"
     assert manifest["log_funnel"] == {
         "lines_read": 16,
         "parsed": 14,
@@ -80,7 +81,7 @@ def test_a_blocked_run_keeps_its_evidence_but_publishes_no_credit_file(prefect_h
     with (tmp_path / "inc/logs/pod-a.jsonl").open("a") as log:
         log.write("garbage\n" * 5)  # 6 of 21 lines quarantined: far above 1 %
     with pytest.raises(ValidationRejected) as rejected:
-        credit_reconciliation(str(path), str(tmp_path / "out"))
+        credit_reconciliation(str(path), str(tmp_path / "out"), str(tmp_path / "wh.duckdb"))
     manifest = rejected.value.manifest
     folder = Path(manifest["run_folder"])
     assert manifest["verdict"] == "rejected"

@@ -1,0 +1,9 @@
+-- A new batch, state writing until its files are in the outbox (key: batch_id).
+insert into batches (
+    batch_id, incident_id, run_id, kind, row_count, totals_minor, entry_hash, policy_version,
+    folder, state, approved_by, created_at
+)
+values (
+    $batch_id, $incident_id, $run_id, $kind, $row_count, $totals_minor, $entry_hash,
+    $policy_version, $folder, 'writing', $approved_by, $created_at
+)

@@ -1,0 +1,48 @@
+-- What approving run $run_id changes for its incident (key: credit_id): each credit line of the
+-- run against what its credit_id has been paid, and each paid credit the run no longer has.
+-- delta_minor > 0 is a payment to make; < 0 a decrease, which is never paid back negatively.
+with
+
+proposed as (
+    select * from run_credits where run_id = $run_id
+),
+
+paid as (
+    select * from paid_credits where incident_id = $incident_id
+),
+
+lines as (
+    select
+        proposed.credit_id,
+        proposed.customer_id,
+        proposed.currency,
+        proposed.credit_amount_minor as due_minor,
+        coalesce(paid.paid_minor, 0) as paid_minor,
+        coalesce(paid.entries, 0) as paid_entries,
+        proposed.description,
+        proposed.policy_version
+    from proposed
+    left join paid on paid.credit_id = proposed.credit_id
+),
+
+dropped as (
+    select
+        paid.credit_id,
+        paid.customer_id,
+        paid.currency,
+        0 as due_minor,
+        paid.paid_minor,
+        paid.entries as paid_entries,
+        null as description,
+        null as policy_version
+    from paid
+    where paid.credit_id not in (select credit_id from proposed)
+),
+
+final as (
+    select *, due_minor - paid_minor as delta_minor from lines
+    union all
+    select *, due_minor - paid_minor as delta_minor from dropped
+)
+
+select * from final where delta_minor <> 0 order by customer_id, currency

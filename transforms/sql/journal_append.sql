@@ -1,0 +1,3 @@
+-- One journal entry (key: seq).
+insert into journal (seq, recorded_at, incident_id, run_id, event, actor, detail, prev_hash, hash)
+values ($seq, $recorded_at, $incident_id, $run_id, $event, $actor, $detail, $prev_hash, $hash)

@@ -1,0 +1,4 @@
+-- The journal in order.
+select seq, recorded_at, incident_id, run_id, event, actor, cast(detail as varchar), prev_hash, hash
+from journal
+order by seq

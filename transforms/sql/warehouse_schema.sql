@@ -1,0 +1,162 @@
+-- The warehouse: every run's results, the ledger of published credits and the audit journal.
+-- (The one file with several statements: the schema reads best as a whole.)
+
+-- One row per pipeline run (key: run_id). status: pending_approval | rejected (by the gate)
+-- | declined (by finance) | published (approved; its batch, if any, is in the outbox).
+create table if not exists runs (
+    run_id varchar primary key,
+    incident_id varchar not null,
+    incident_title varchar,
+    timezone varchar not null,
+    window_start_utc timestamptz not null,
+    window_end_utc timestamptz not null,
+    status varchar not null,
+    policy_version varchar not null,
+    policy_sha256 varchar not null,
+    run_folder varchar not null,
+    started_at timestamptz not null,
+    finished_at timestamptz not null,
+    manifest json not null,
+    decided_by varchar,
+    decided_at timestamptz,
+    decision_note varchar,
+    batch_id varchar
+);
+
+-- A run's evidence: one row per (run_id, txn_id) candidate transaction.
+create table if not exists evidence (
+    run_id varchar not null,
+    incident_id varchar not null,
+    txn_id varchar not null,
+    class varchar not null,
+    credited boolean not null,
+    reason varchar not null,
+    customer_id varchar,
+    amount_minor bigint,
+    currency varchar,
+    error_codes varchar,
+    first_failure_at timestamptz,
+    last_failure_at timestamptz,
+    failure_lines bigint,
+    source_files varchar,
+    primary key (run_id, txn_id)
+);
+
+-- A run's proposed credit lines (key: run_id, credit_id), as in its credits.csv.
+create table if not exists run_credits (
+    run_id varchar not null,
+    credit_id varchar not null,
+    incident_id varchar not null,
+    customer_id varchar not null,
+    currency varchar not null,
+    credit_amount varchar not null,
+    credit_amount_minor bigint not null,
+    credited_txn_count bigint not null,
+    failed_amount_minor bigint not null,
+    reason_code varchar not null,
+    description varchar not null,
+    policy_version varchar not null,
+    primary key (run_id, credit_id)
+);
+
+-- A run's exceptions for finance (grain: run_id, exception, customer_id, currency, txn_id).
+create table if not exists run_exceptions (
+    run_id varchar not null,
+    incident_id varchar not null,
+    exception varchar not null,
+    customer_id varchar,
+    currency varchar,
+    txn_id varchar,
+    txn_count bigint,
+    amount_minor bigint,
+    detail varchar
+);
+
+-- The customers a run touched, as the customer table had them (key: run_id, customer_id).
+create table if not exists run_customers (
+    run_id varchar not null,
+    customer_id varchar not null,
+    name varchar,
+    email varchar,
+    country varchar,
+    segment varchar,
+    status varchar
+);
+
+-- Published batches (key: batch_id). state: writing (ledger committed, files being written)
+-- | published (batch.json is in the outbox).
+create table if not exists batches (
+    batch_id varchar primary key,
+    incident_id varchar not null,
+    run_id varchar not null,
+    kind varchar not null,
+    row_count bigint not null,
+    totals_minor json not null,
+    entry_hash varchar not null,
+    policy_version varchar not null,
+    folder varchar not null,
+    state varchar not null,
+    approved_by varchar not null,
+    created_at timestamptz not null,
+    published_at timestamptz
+);
+
+-- What a batch tells finance beside its payments: credits that came out lower than what was
+-- already paid (grain: batch_id, credit_id). Never a negative payment.
+create table if not exists batch_exceptions (
+    batch_id varchar not null,
+    credit_id varchar not null,
+    incident_id varchar not null,
+    customer_id varchar not null,
+    currency varchar not null,
+    due_minor bigint not null,
+    paid_minor bigint not null,
+    detail varchar not null
+);
+
+-- The ledger: one row per payment instruction ever published (key: entry_id). What a credit_id
+-- has been paid is the sum of its entries; a later batch only ever adds increases.
+create table if not exists ledger (
+    entry_id varchar primary key,
+    credit_id varchar not null,
+    incident_id varchar not null,
+    customer_id varchar not null,
+    currency varchar not null,
+    amount_minor bigint not null check (amount_minor > 0),
+    batch_id varchar not null,
+    run_id varchar not null,
+    published_at timestamptz not null
+);
+
+-- The audit journal, append-only and hash-chained (key: seq): hash = sha256 of the previous
+-- hash and this entry's canonical JSON.
+create table if not exists journal (
+    seq bigint primary key,
+    recorded_at timestamptz not null,
+    incident_id varchar,
+    run_id varchar,
+    event varchar not null,
+    actor varchar not null,
+    detail json not null,
+    prev_hash varchar not null,
+    hash varchar not null
+);
+
+-- What each credit_id has been paid so far (key: credit_id).
+create or replace view paid_credits as
+select
+    credit_id,
+    incident_id,
+    customer_id,
+    currency,
+    cast(sum(amount_minor) as bigint) as paid_minor,
+    count(*) as entries,
+    max(published_at) as last_published_at
+from ledger
+group by credit_id, incident_id, customer_id, currency;
+
+-- The newest run of each incident (key: incident_id).
+create or replace view latest_runs as
+select *
+from runs
+qualify row_number() over (partition by incident_id order by started_at desc, run_id desc) = 1;
