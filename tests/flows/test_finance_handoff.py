@@ -1,0 +1,235 @@
+"""Finance's handoff end to end: approve then publish, never pay twice, control totals.
+
+Each test runs the real flow (Prefect test harness) on small incidents and approves through
+`transforms.ledger`, as `credits approve` does.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.builders import customer, failure, txn, write_incident
+from transforms import journal, ledger, warehouse
+from transforms.errors import ConfigError
+
+LINES = [
+    failure("t1", customer_id="c1"),
+    failure("t2", ts="2025-01-07T23:30:00Z"),  # after the window (23:15Z)
+    failure("t3"),
+]
+TABLE = [
+    txn("t1", customer_id="c1"),
+    txn("t2", customer_id="c2", created_at="2025-01-07T23:30:00Z"),
+    txn("t3", customer_id="c3", currency="EUR"),
+]
+
+
+class Desk:
+    """One incident folder, one warehouse and one outbox: run, approve, look."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.warehouse = root / "wh.duckdb"
+        self.outbox = root / "outbox"
+
+    def write(self, **settings) -> Path:
+        settings = {"lines": LINES, "transactions": TABLE, **settings}
+        return write_incident(self.root / "inc", **settings)
+
+    def run(self, **settings) -> str:
+        from flows.credit_reconciliation import credit_reconciliation
+
+        path = self.write(**settings)
+        content = credit_reconciliation(str(path), str(self.root / "out"), str(self.warehouse))
+        return content["run_id"]
+
+    def approve(self, run_id: str, by: str = "alice") -> ledger.Decision:
+        return ledger.approve(self.warehouse, run_id, by=by, note=None, outbox=self.outbox)
+
+    def ledger(self) -> list[tuple]:
+        with warehouse.connect(self.warehouse, read_only=True) as con:
+            return con.execute(
+                "select credit_id, customer_id, currency, amount_minor from ledger order by all"
+            ).fetchall()
+
+    def paid(self) -> dict[tuple[str, str], int]:
+        paid: dict[tuple[str, str], int] = {}
+        for _, customer_id, currency, amount in self.ledger():
+            paid[customer_id, currency] = paid.get((customer_id, currency), 0) + amount
+        return paid
+
+
+def batch_lines(decision: ledger.Decision) -> list[dict[str, str]]:
+    with open(decision.batch_folder / "credits.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture
+def desk(prefect_harness, tmp_path) -> Desk:
+    return Desk(tmp_path)
+
+
+def test_a_passing_run_waits_for_approval_then_publishes_a_verified_batch(desk):
+    run_id = desk.run()
+    assert desk.ledger() == []
+    decision = desk.approve(run_id)
+    assert (decision.status, decision.rows) == ("published", 2)
+    assert desk.paid() == {("c1", "USD"): 1000, ("c3", "EUR"): 900}
+    trailer = json.loads((decision.batch_folder / "batch.json").read_text())
+    assert trailer["kind"] == "initial" and trailer["totals_minor"] == {"EUR": 900, "USD": 1000}
+    assert ledger.verify_batch(decision.batch_folder) == []
+
+
+def test_approving_the_same_run_twice_is_a_no_op(desk):
+    run_id = desk.run()
+    first = desk.approve(run_id)
+    second = desk.approve(run_id)
+    assert second.already_decided and second.batch_id == first.batch_id
+    assert len(desk.ledger()) == 2
+
+
+def test_a_rerun_with_identical_inputs_publishes_nothing_new(desk):
+    desk.approve(desk.run())
+    decision = desk.approve(desk.run())
+    assert decision.batch_id is None
+    assert len(desk.ledger()) == 2
+
+
+def test_a_wider_window_publishes_only_the_newly_affected(desk):
+    desk.approve(desk.run())
+    decision = desk.approve(desk.run(top={"window_end": "2025-01-07T19:00:00"}))  # 00:00Z
+    assert [(r["customer_id"], r["amount_minor"]) for r in batch_lines(decision)] == [("c2", "1000")]
+    assert json.loads((decision.batch_folder / "batch.json").read_text())["kind"] == "supplemental"
+    assert desk.paid() == {("c1", "USD"): 1000, ("c2", "USD"): 1000, ("c3", "EUR"): 900}
+
+
+def test_a_higher_policy_pays_only_the_increase(desk):
+    desk.approve(desk.run())
+    decision = desk.approve(desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}}))
+    lines = batch_lines(decision)
+    assert [(r["customer_id"], r["amount_minor"], r["entry_kind"]) for r in lines] == [
+        ("c1", "500", "increase")
+    ]
+    assert lines[0]["entry_id"].endswith("-02")
+    assert desk.paid()[("c1", "USD")] == 1500
+
+
+def test_a_lower_credit_is_an_exception_never_a_negative_payment(desk):
+    desk.approve(desk.run())
+    decision = desk.approve(desk.run(policy={"flat_minor": {"USD": 600, "EUR": 900}}))
+    assert decision.rows == 0 and decision.decreases == 1
+    with open(decision.batch_folder / "exceptions.csv", newline="") as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert (row["customer_id"], row["due_minor"], row["paid_minor"]) == ("c1", "600", "1000")
+    assert desk.paid()[("c1", "USD")] == 1000
+    assert ledger.verify_batch(decision.batch_folder) == []
+
+
+def test_a_declined_run_can_never_be_published(desk):
+    run_id = desk.run()
+    ledger.decline(desk.warehouse, run_id, by="bob", reason="window still under review")
+    with pytest.raises(ConfigError, match="is declined, not pending_approval"):
+        desk.approve(run_id)
+    assert desk.ledger() == []
+
+
+def test_a_crash_mid_publish_is_finished_by_the_next_approval(desk, monkeypatch):
+    run_id = desk.run()
+    real_write = ledger._write_batch
+
+    def crash(con, batch_id):
+        folder = real_write.__globals__["_one"](con, "batch_by_id", batch_id=batch_id)["folder"]
+        Path(folder).mkdir(parents=True)
+        (Path(folder) / "credits.csv").write_text("half a fi")
+        raise KeyboardInterrupt  # the process is killed while writing the batch
+
+    monkeypatch.setattr(ledger, "_write_batch", crash)
+    with pytest.raises(KeyboardInterrupt):
+        desk.approve(run_id)
+    monkeypatch.setattr(ledger, "_write_batch", real_write)
+    # a rerun of the pipeline and its approval: the crashed batch is finished first, once
+    decision = desk.approve(desk.run())
+    assert decision.batch_id is None
+    folder = desk.outbox / "incident=INC-T" / "batch=INC-T-B001"
+    assert ledger.verify_batch(folder) == []
+    assert desk.paid() == {("c1", "USD"): 1000, ("c3", "EUR"): 900}
+
+
+def test_a_run_killed_after_validation_leaves_nothing_to_pay_twice(desk, monkeypatch):
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(warehouse, "record_run", killed)
+    with pytest.raises(BaseException):  # noqa: B017 (the flow reports the interruption)
+        desk.run()
+    monkeypatch.undo()
+    decision = desk.approve(desk.run())
+    assert decision.rows == 2
+    assert desk.paid() == {("c1", "USD"): 1000, ("c3", "EUR"): 900}
+
+
+def test_two_approvals_racing_for_one_incident_pay_once(desk):
+    first, second = desk.run(), desk.run()
+    decisions: list[ledger.Decision] = []
+    threads = [threading.Thread(target=lambda r=r: decisions.append(desk.approve(r))) for r in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(d.rows for d in decisions) == [0, 2]
+    assert len(desk.ledger()) == 2
+
+
+def test_a_held_lock_makes_the_second_writer_fail_clearly(desk):
+    run_id = desk.run()
+    with warehouse.write_lock(desk.warehouse):
+        with pytest.raises(warehouse.WarehouseBusy, match="another run or approval is writing"):
+            with warehouse.write_lock(desk.warehouse, wait_seconds=0.3):
+                pass
+    assert desk.approve(run_id).rows == 2
+
+
+def test_a_tampered_batch_does_not_verify(desk):
+    decision = desk.approve(desk.run())
+    path = decision.batch_folder / "credits.csv"
+    path.write_text(path.read_text().replace(",1000,", ",10000,"))
+    problems = ledger.verify_batch(decision.batch_folder)
+    assert any(p.startswith("credits.csv: sha256") for p in problems)
+    assert any(p.startswith("totals_minor:") for p in problems)
+
+
+def test_every_step_is_journalled_and_the_chain_holds(desk):
+    run_id = desk.run()
+    desk.approve(run_id, by="carol")
+    with warehouse.connect(desk.warehouse, read_only=True) as con:
+        events = [(e.event, e.actor) for e in journal.entries(con, "INC-T")]
+        assert journal.verify(con) == []
+    assert events == [
+        ("started", "pipeline"),
+        ("validated", "pipeline"),
+        ("approved", "carol"),
+        ("published", "carol"),
+    ]
+
+
+def test_a_rejected_run_is_journalled_and_cannot_be_approved(desk):
+    from transforms.errors import ValidationRejected
+
+    with pytest.raises(ValidationRejected) as rejected:
+        desk.run(lines=[*LINES, "garbage"])
+    run_id = rejected.value.manifest["run_id"]
+    with pytest.raises(ConfigError, match="is rejected, not pending_approval"):
+        desk.approve(run_id)
+    with warehouse.connect(desk.warehouse, read_only=True) as con:
+        assert [e.event for e in journal.entries(con)][-1] == "rejected"
+
+
+def test_customers_excluded_by_segment_are_never_paid(desk):
+    customers = [customer("c1", segment="internal"), customer("c2"), customer("c3")]
+    decision = desk.approve(desk.run(customers=customers))
+    assert [r["customer_id"] for r in batch_lines(decision)] == ["c3"]
