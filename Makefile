@@ -12,6 +12,8 @@ export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
 export DO_NOT_TRACK := 1
 
 .DEFAULT_GOAL := help
+PREFECT_PORT ?= 4200
+
 .PHONY: help run test lint bench serve clean
 
 help: ## list the targets
@@ -31,6 +33,12 @@ run: $(VENV)/.installed $(INCIDENT) ## set up, make the sample incident if absen
 
 test: $(VENV)/.installed ## set up and run the whole test suite
 	$(BIN)/pytest
+
+serve: $(VENV)/.installed ## start a local Prefect server and serve finance's scheduled runs (Ctrl-C stops)
+	mkdir -p data/incidents .prefect
+	$(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT) > .prefect/server.log 2>&1 & \
+	server=$$!; trap 'kill $$server' EXIT INT TERM; \
+	PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api $(BIN)/python -m flows.deployment
 
 lint: $(VENV)/.installed ## ruff lint and format check
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -13,11 +13,13 @@ from flows.settings import configure_prefect
 
 configure_prefect()
 
-from prefect import flow, get_run_logger, task  # noqa: E402
+from prefect import flow, get_run_logger, pause_flow_run, task  # noqa: E402
+from prefect.artifacts import create_markdown_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect.input import RunInput  # noqa: E402
 
 from transforms import db, gate, incident, logs, manifest, publish, quality, reconcile  # noqa: E402
-from transforms import credits, runs, tables, warehouse  # noqa: E402
+from transforms import credits, ledger, runs, tables, warehouse  # noqa: E402
 from transforms.errors import ValidationRejected  # noqa: E402
 
 
@@ -83,14 +85,47 @@ def publish_run(run: runs.Run, warehouse_path: str, **evidence: Any) -> dict[str
     return content
 
 
+class Approval(RunInput):
+    """Finance's answer to a batch waiting in a paused flow run."""
+
+    approve: bool
+    by: str
+    note: str = ""
+
+
+@task(name="show-batch", cache_policy=NO_CACHE)
+def show_batch(content: dict[str, Any]) -> None:
+    totals = "\n".join(f"| {c} | {v:,} |" for c, v in content["totals_minor"].items())
+    create_markdown_artifact(
+        key="batch-summary",
+        markdown=f"# {content['incident']['id']}: run {content['run_id']}\n\n"
+        f"Waiting for approval. Totals in minor units:\n\n| currency | total |\n|---|---|\n"
+        f"{totals}\n\nExceptions: {content['exceptions']}\n",
+    )
+
+
+@task(name="decide", cache_policy=NO_CACHE)
+def decide(
+    run_id: str, answer: Approval, warehouse_path: str, outbox: str
+) -> ledger.Decision:
+    if answer.approve:
+        return ledger.approve(
+            Path(warehouse_path), run_id, by=answer.by, note=answer.note, outbox=Path(outbox)
+        )
+    return ledger.decline(Path(warehouse_path), run_id, by=answer.by, reason=answer.note)
+
+
 @flow(name="credit-reconciliation", log_prints=True)
 def credit_reconciliation(
     incident_file: str,
     output_dir: str = "data/output",
     warehouse_path: str = str(warehouse.DEFAULT_PATH),
+    wait_for_approval: bool = False,
+    outbox: str = str(ledger.DEFAULT_OUTBOX),
 ) -> dict[str, Any]:
-    """Runs one incident end to end: a passing run waits for approval in the warehouse; a
-    rejected one raises `ValidationRejected` after its evidence is written."""
+    """Runs one incident end to end: a passing run waits for approval in the warehouse (or, with
+    `wait_for_approval` on a Prefect server, in this paused flow run's form); a rejected one
+    raises `ValidationRejected` after its evidence is written."""
     loaded, run = start_run(incident_file, output_dir, warehouse_path)
     # Extract: every log line framed, parsed and bucketed; the tables checked and staged
     read = stage_logs(loaded, run)
@@ -108,4 +143,8 @@ def credit_reconciliation(
     content = {**content, "run_folder": str(run.folder)}
     if content["verdict"] == publish.REJECTED:
         raise ValidationRejected(f"run {run.run_id} rejected by the quality gate", content)
+    if wait_for_approval:
+        show_batch(content)
+        answer = pause_flow_run(wait_for_input=Approval, timeout=7 * 24 * 3600)
+        content["decision"] = decide(run.run_id, answer, warehouse_path, outbox).status
     return content

@@ -233,3 +233,33 @@ def test_customers_excluded_by_segment_are_never_paid(desk):
     customers = [customer("c1", segment="internal"), customer("c2"), customer("c3")]
     decision = desk.approve(desk.run(customers=customers))
     assert [r["customer_id"] for r in batch_lines(decision)] == ["c3"]
+
+
+def test_a_paused_flow_run_publishes_when_finance_approves_in_its_form(desk):
+    from prefect import get_client
+    from prefect.flow_runs import resume_flow_run
+
+    from flows.credit_reconciliation import credit_reconciliation
+
+    path = desk.write()
+    result: dict = {}
+    worker = threading.Thread(
+        target=lambda: result.update(
+            credit_reconciliation(
+                str(path), str(desk.root / "out"), str(desk.warehouse),
+                wait_for_approval=True, outbox=str(desk.outbox),
+            )
+        )
+    )
+    worker.start()
+    with get_client(sync_client=True) as client:
+        for _ in range(600):
+            paused = [r for r in client.read_flow_runs() if r.state and r.state.is_paused()]
+            if paused:
+                break
+            worker.join(0.2)
+    assert paused, "the flow run never paused for approval"
+    resume_flow_run(paused[0].id, run_input={"approve": True, "by": "dora", "note": "ok"})
+    worker.join(120)
+    assert result["decision"] == "published"
+    assert desk.paid() == {("c1", "USD"): 1000, ("c3", "EUR"): 900}
