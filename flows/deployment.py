@@ -78,7 +78,9 @@ def _wait_for_api(url: str, seconds: float = 120) -> None:
                 return
         except (urllib.error.URLError, OSError):
             if time.monotonic() > deadline:
-                raise SystemExit(f"no Prefect server answered at {url} within {seconds:.0f} s")
+                raise SystemExit(
+                    f"no Prefect server answered at {url} within {seconds:.0f} s"
+                ) from None
             time.sleep(1)
 
 

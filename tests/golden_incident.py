@@ -23,8 +23,14 @@ def write(folder: Path) -> Path:
         {"ts": "2025-01-07T19:31:00Z", "event": "payment.retry", "txn_id": "t02"},
         {"ts": "2025-01-07T19:31:02Z", "event": "payment.succeeded", "txn_id": "t02"},
         # t03: never written to the table -> log_only with the log's values
-        failure("t03", ts="2025-01-07T20:00:00Z", code="DB_CONN_REFUSED", customer_id="c2",
-                amount_minor=3000, currency="JPY"),
+        failure(
+            "t03",
+            ts="2025-01-07T20:00:00Z",
+            code="DB_CONN_REFUSED",
+            customer_id="c2",
+            amount_minor=3000,
+            currency="JPY",
+        ),
         # t04: not in the table, the log lacks the customer -> unattributable
         failure("t04", ts="2025-01-07T21:00:00Z", code="INTERNAL_ERROR", amount_minor=10),
         # t05: a customer decline -> declined, not credited
@@ -49,8 +55,13 @@ def write(folder: Path) -> Path:
         txn("t05", customer_id="c3", amount_minor=999, error_code="CARD_DECLINED"),
         txn("t06", customer_id="c3", amount_minor=50, error_code="RISK_REVIEW"),
         # t07: failed with an outage code in the window but no log line -> table_only
-        txn("t07", customer_id="c4", amount_minor=4000, currency="EUR",
-            created_at="2025-01-07T22:30:00Z"),
+        txn(
+            "t07",
+            customer_id="c4",
+            amount_minor=4000,
+            currency="EUR",
+            created_at="2025-01-07T22:30:00Z",
+        ),
         txn("t08", customer_id="c5", amount_minor=100),
         txn("t09", customer_id="c6", amount_minor=100),
         txn("t10", customer_id="c7", amount_minor=100),
@@ -65,7 +76,7 @@ def write(folder: Path) -> Path:
         customer("c4", segment="business", country="DE"),
         customer("c5", segment="internal"),
         customer("c6", status="closed"),
-        customer("c8", name="=HYPERLINK(\"http://x\")"),
+        customer("c8", name='=HYPERLINK("http://x")'),
     ]
     return write_incident(
         folder,

@@ -46,7 +46,9 @@ def _make_policy_amounts(con: duckdb.DuckDBPyConnection, incident: Incident) -> 
     policy = incident.policy
     occurring = con.table("int_candidates_classified").select("currency").distinct().fetchall()
     currencies = sorted(
-        {row[0] for row in occurring if row[0] is not None} | set(policy.flat_minor) | set(policy.min_minor)
+        {row[0] for row in occurring if row[0] is not None}
+        | set(policy.flat_minor)
+        | set(policy.min_minor)
         | set(policy.cap_minor)
     )
     table = pa.table(

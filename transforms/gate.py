@@ -52,7 +52,9 @@ def check(
         ("credits", db.run(con, "credits_checked").df(), "credit_id"),
         ("credit_totals", _totals_frame(credit_file, totals), "currency"),
     ]
-    results = tuple(quality.validate(frame, suite, parameters, key) for suite, frame, key in datasets)
+    results = tuple(
+        quality.validate(frame, suite, parameters, key) for suite, frame, key in datasets
+    )
     blocking = [_describe(o) for r in results for o in r.blocking_failures]
     blocking += [f"accounting: {problem}" for problem in accounting_problems]
     warnings = [_describe(o) for r in results for o in r.warnings]
@@ -80,8 +82,12 @@ def _totals_frame(credit_file: Path, totals: dict[str, int]) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "currency": pd.Series(currencies, dtype=object),
-            "credits_total_minor": pd.Series([in_file.get(c, 0) for c in currencies], dtype="int64"),
-            "manifest_total_minor": pd.Series([totals.get(c, 0) for c in currencies], dtype="int64"),
+            "credits_total_minor": pd.Series(
+                [in_file.get(c, 0) for c in currencies], dtype="int64"
+            ),
+            "manifest_total_minor": pd.Series(
+                [totals.get(c, 0) for c in currencies], dtype="int64"
+            ),
         }
     )
 

@@ -86,12 +86,20 @@ def verify(con: duckdb.DuckDBPyConnection) -> list[str]:
     prev_hash, expected_seq = GENESIS, 1
     for entry in entries(con):
         if entry.seq != expected_seq:
-            problems.append(f"entry {entry.seq}: expected entry {expected_seq} (deleted or reordered)")
+            problems.append(
+                f"entry {entry.seq}: expected entry {expected_seq} (deleted or reordered)"
+            )
         if entry.prev_hash != prev_hash:
             problems.append(f"entry {entry.seq}: does not follow the entry before it")
         recomputed = _hash(
-            entry.prev_hash, entry.seq, entry.at, entry.incident_id, entry.run_id,
-            entry.event, entry.actor, entry.detail,
+            entry.prev_hash,
+            entry.seq,
+            entry.at,
+            entry.incident_id,
+            entry.run_id,
+            entry.event,
+            entry.actor,
+            entry.detail,
         )
         if recomputed != entry.hash:
             problems.append(f"entry {entry.seq}: its content was changed after it was written")

@@ -88,14 +88,36 @@ def approve(
         ).fetchall()
         batch_id = _next_batch_id(con, run["incident_id"]) if difference else None
         con.begin()
-        journal.append(con, "approved", actor=by, incident_id=run["incident_id"], run_id=run_id,
-                       detail={"note": note} if note else {}, at=now)
+        journal.append(
+            con,
+            "approved",
+            actor=by,
+            incident_id=run["incident_id"],
+            run_id=run_id,
+            detail={"note": note} if note else {},
+            at=now,
+        )
         if batch_id:
             _record_batch(con, run, batch_id, difference, by, outbox, now)
-        db.run(con, "runs_decide", run_id=run_id, status="published", by=by, at=now,
-               note=note, batch_id=batch_id)
-        journal.append(con, "published", actor=by, incident_id=run["incident_id"], run_id=run_id,
-                       detail={"batch_id": batch_id}, at=now)
+        db.run(
+            con,
+            "runs_decide",
+            run_id=run_id,
+            status="published",
+            by=by,
+            at=now,
+            note=note,
+            batch_id=batch_id,
+        )
+        journal.append(
+            con,
+            "published",
+            actor=by,
+            incident_id=run["incident_id"],
+            run_id=run_id,
+            detail={"batch_id": batch_id},
+            at=now,
+        )
         con.commit()
         if batch_id:
             _write_batch(con, batch_id)
@@ -114,10 +136,25 @@ def decline(warehouse_path: Path, run_id: str, *, by: str, reason: str) -> Decis
         _require_pending(run)
         now = datetime.now(UTC)
         con.begin()
-        db.run(con, "runs_decide", run_id=run_id, status="declined", by=by, at=now,
-               note=reason, batch_id=None)
-        journal.append(con, "declined", actor=by, incident_id=run["incident_id"], run_id=run_id,
-                       detail={"reason": reason}, at=now)
+        db.run(
+            con,
+            "runs_decide",
+            run_id=run_id,
+            status="declined",
+            by=by,
+            at=now,
+            note=reason,
+            batch_id=None,
+        )
+        journal.append(
+            con,
+            "declined",
+            actor=by,
+            incident_id=run["incident_id"],
+            run_id=run_id,
+            detail={"reason": reason},
+            at=now,
+        )
         con.commit()
         return _decision_of(con, _run(con, run_id), already_decided=False)
 
@@ -149,10 +186,14 @@ def verify_batch(path: Path) -> list[str]:
     recomputed = _control_totals(lines)
     for key in ("row_count", "totals_minor", "entry_hash"):
         if recomputed[key] != trailer.get(key):
-            problems.append(f"{key}: the file gives {recomputed[key]}, the trailer says {trailer.get(key)}")
+            problems.append(
+                f"{key}: the file gives {recomputed[key]}, the trailer says {trailer.get(key)}"
+            )
     versions = sorted({line["policy_version"] for line in lines})
     if versions and versions != [trailer.get("policy_version")]:
-        problems.append(f"policy_version: lines say {versions}, the trailer {trailer.get('policy_version')}")
+        problems.append(
+            f"policy_version: lines say {versions}, the trailer {trailer.get('policy_version')}"
+        )
     if {line["batch_id"] for line in lines} - {trailer.get("batch_id")}:
         problems.append("batch_id: a line belongs to another batch")
     return problems
@@ -164,33 +205,68 @@ def decimal_text(amount_minor: int, currency: str) -> str:
 
 
 def _record_batch(con, run, batch_id, difference, by, outbox: Path, now: datetime) -> None:
-    columns = ("credit_id", "customer_id", "currency", "due_minor", "paid_minor", "paid_entries",
-               "description", "policy_version", "delta_minor")
+    columns = (
+        "credit_id",
+        "customer_id",
+        "currency",
+        "due_minor",
+        "paid_minor",
+        "paid_entries",
+        "description",
+        "policy_version",
+        "delta_minor",
+    )
     rows = [dict(zip(columns, row, strict=True)) for row in difference]
     payments = [r for r in rows if r["delta_minor"] > 0]
     decreases = [r for r in rows if r["delta_minor"] < 0]
     for r in payments:
-        db.run(con, "ledger_insert", entry_id=f"{r['credit_id']}-{r['paid_entries'] + 1:02d}",
-               credit_id=r["credit_id"], incident_id=run["incident_id"],
-               customer_id=r["customer_id"], currency=r["currency"], amount_minor=r["delta_minor"],
-               batch_id=batch_id, run_id=run["run_id"], published_at=now)
+        db.run(
+            con,
+            "ledger_insert",
+            entry_id=f"{r['credit_id']}-{r['paid_entries'] + 1:02d}",
+            credit_id=r["credit_id"],
+            incident_id=run["incident_id"],
+            customer_id=r["customer_id"],
+            currency=r["currency"],
+            amount_minor=r["delta_minor"],
+            batch_id=batch_id,
+            run_id=run["run_id"],
+            published_at=now,
+        )
     for r in decreases:
-        db.run(con, "batch_exception_insert", batch_id=batch_id, credit_id=r["credit_id"],
-               incident_id=run["incident_id"], customer_id=r["customer_id"],
-               currency=r["currency"], due_minor=r["due_minor"], paid_minor=r["paid_minor"],
-               detail="this run's credit is below what was already paid: not paid back; "
-               "review by hand")
+        db.run(
+            con,
+            "batch_exception_insert",
+            batch_id=batch_id,
+            credit_id=r["credit_id"],
+            incident_id=run["incident_id"],
+            customer_id=r["customer_id"],
+            currency=r["currency"],
+            due_minor=r["due_minor"],
+            paid_minor=r["paid_minor"],
+            detail="this run's credit is below what was already paid: not paid back; "
+            "review by hand",
+        )
     previous = db.run(con, "batches_count", incident_id=run["incident_id"]).fetchall()[0][0]
     folder = Path(outbox).resolve() / f"incident={run['incident_id']}" / f"batch={batch_id}"
     totals: Counter[str] = Counter()
     for r in payments:
         totals[r["currency"]] += r["delta_minor"]
-    db.run(con, "batch_insert", batch_id=batch_id, incident_id=run["incident_id"],
-           run_id=run["run_id"], kind="supplemental" if previous else "initial",
-           row_count=len(payments), totals_minor=json.dumps(dict(sorted(totals.items()))),
-           entry_hash=_entry_hash(sorted(r["credit_id"] for r in payments)),
-           policy_version=run["policy_version"], folder=str(folder), approved_by=by,
-           created_at=now)
+    db.run(
+        con,
+        "batch_insert",
+        batch_id=batch_id,
+        incident_id=run["incident_id"],
+        run_id=run["run_id"],
+        kind="supplemental" if previous else "initial",
+        row_count=len(payments),
+        totals_minor=json.dumps(dict(sorted(totals.items()))),
+        entry_hash=_entry_hash(sorted(r["credit_id"] for r in payments)),
+        policy_version=run["policy_version"],
+        folder=str(folder),
+        approved_by=by,
+        created_at=now,
+    )
 
 
 def _write_batch(con: duckdb.DuckDBPyConnection, batch_id: str) -> Path:
@@ -206,8 +282,11 @@ def _write_batch(con: duckdb.DuckDBPyConnection, batch_id: str) -> Path:
     _write_csv(folder / "credits.csv", BATCH_COLUMNS, lines)
     result = db.run(con, "batch_exceptions_of", batch_id=batch_id)
     names = [c[0] for c in result.description]
-    _write_csv(folder / "exceptions.csv", BATCH_EXCEPTION_COLUMNS,
-               [dict(zip(names, row, strict=True)) for row in result.fetchall()])
+    _write_csv(
+        folder / "exceptions.csv",
+        BATCH_EXCEPTION_COLUMNS,
+        [dict(zip(names, row, strict=True)) for row in result.fetchall()],
+    )
     totals = _control_totals(_read_csv(folder / "credits.csv"))
     trailer = {
         "batch_id": batch_id,
@@ -290,7 +369,9 @@ def _decision_of(con, run: dict[str, Any], *, already_decided: bool) -> Decision
     batch = _one(con, "batch_by_id", batch_id=run["batch_id"]) if run["batch_id"] else None
     decreases = 0
     if batch:
-        decreases = db.run(con, "batch_exceptions_count", batch_id=batch["batch_id"]).fetchall()[0][0]
+        decreases = db.run(con, "batch_exceptions_count", batch_id=batch["batch_id"]).fetchall()[0][
+            0
+        ]
     return Decision(
         run_id=run["run_id"],
         status=run["status"],

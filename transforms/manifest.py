@@ -65,8 +65,12 @@ def account(con: duckdb.DuckDBPyConnection, log_files: Sequence[LogFile]) -> Acc
         problems.append("candidate transactions != sum of the classes")
     if counts["evidence_rows"] != candidates["total"]:
         problems.append("evidence rows != candidate transactions")
-    funnel["identity_holds"] = not any(p.startswith("log") or p.startswith("parsed") for p in problems)
-    candidates["identity_holds"] = not any(p.startswith(("candidate", "evidence")) for p in problems)
+    funnel["identity_holds"] = not any(
+        p.startswith("log") or p.startswith("parsed") for p in problems
+    )
+    candidates["identity_holds"] = not any(
+        p.startswith(("candidate", "evidence")) for p in problems
+    )
     return Accounting(funnel, candidates, tuple(problems))
 
 

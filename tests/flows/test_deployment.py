@@ -23,7 +23,10 @@ def test_the_deployments_register_with_the_finance_schedule(prefect_harness):
         "warehouse_path": "data/warehouse.duckdb",
     }
     assert manual.schedules == []
-    assert manual.parameters == {"output_dir": "data/output", "warehouse_path": "data/warehouse.duckdb"}
+    assert manual.parameters == {
+        "output_dir": "data/output",
+        "warehouse_path": "data/warehouse.duckdb",
+    }
 
 
 def test_a_scheduled_run_runs_every_incident_file_and_survives_a_bad_one(prefect_harness, tmp_path):

@@ -103,7 +103,9 @@ def test_a_rerun_with_identical_inputs_publishes_nothing_new(desk):
 def test_a_wider_window_publishes_only_the_newly_affected(desk):
     desk.approve(desk.run())
     decision = desk.approve(desk.run(top={"window_end": "2025-01-07T19:00:00"}))  # 00:00Z
-    assert [(r["customer_id"], r["amount_minor"]) for r in batch_lines(decision)] == [("c2", "1000")]
+    assert [(r["customer_id"], r["amount_minor"]) for r in batch_lines(decision)] == [
+        ("c2", "1000")
+    ]
     assert json.loads((decision.batch_folder / "batch.json").read_text())["kind"] == "supplemental"
     assert desk.paid() == {("c1", "USD"): 1000, ("c2", "USD"): 1000, ("c3", "EUR"): 900}
 
@@ -176,7 +178,10 @@ def test_a_run_killed_after_validation_leaves_nothing_to_pay_twice(desk, monkeyp
 def test_two_approvals_racing_for_one_incident_pay_once(desk):
     first, second = desk.run(), desk.run()
     decisions: list[ledger.Decision] = []
-    threads = [threading.Thread(target=lambda r=r: decisions.append(desk.approve(r))) for r in (first, second)]
+    threads = [
+        threading.Thread(target=lambda r=r: decisions.append(desk.approve(r)))
+        for r in (first, second)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -187,10 +192,9 @@ def test_two_approvals_racing_for_one_incident_pay_once(desk):
 
 def test_a_held_lock_makes_the_second_writer_fail_clearly(desk):
     run_id = desk.run()
-    with warehouse.write_lock(desk.warehouse):
-        with pytest.raises(warehouse.WarehouseBusy, match="another run or approval is writing"):
-            with warehouse.write_lock(desk.warehouse, wait_seconds=0.3):
-                pass
+    busy = pytest.raises(warehouse.WarehouseBusy, match="another run or approval is writing")
+    with warehouse.write_lock(desk.warehouse), busy, warehouse.write_lock(desk.warehouse, 0.3):
+        pass
     assert desk.approve(run_id).rows == 2
 
 
@@ -246,8 +250,11 @@ def test_a_paused_flow_run_publishes_when_finance_approves_in_its_form(desk):
     worker = threading.Thread(
         target=lambda: result.update(
             credit_reconciliation(
-                str(path), str(desk.root / "out"), str(desk.warehouse),
-                wait_for_approval=True, outbox=str(desk.outbox),
+                str(path),
+                str(desk.root / "out"),
+                str(desk.warehouse),
+                wait_for_approval=True,
+                outbox=str(desk.outbox),
             )
         )
     )

@@ -61,7 +61,10 @@ THREE_USD = [txn("t1", amount_minor=1005), txn("t2", amount_minor=2000), txn("t3
         ({"basis": "percent_of_failed_amount", "percent": 10, "min_minor": {"USD": 500}}, 500),
         ({"basis": "flat_per_transaction", "cap_minor": {"USD": 2500}}, 2500),
         # the floor first, then the cap: a cap below the floor is refused by the incident file
-        ({"basis": "flat_per_customer", "min_minor": {"USD": 1200}, "cap_minor": {"USD": 1500}}, 1200),
+        (
+            {"basis": "flat_per_customer", "min_minor": {"USD": 1200}, "cap_minor": {"USD": 1500}},
+            1200,
+        ),
         ({"basis": "flat_per_customer", "min_minor": {"EUR": 5000}}, 1000),  # another currency's
     ],
 )

@@ -31,17 +31,32 @@ def test_a_clean_run_passes(tmp_path):
     ("settings", "fragment"),
     [
         # a duplicate txn_id in the transaction table
-        ({"transactions": [*GOOD_TABLE, txn("t1", customer_id="c2")]}, "transactions: expect_column_values_to_be_unique(txn_id)"),
+        (
+            {"transactions": [*GOOD_TABLE, txn("t1", customer_id="c2")]},
+            "transactions: expect_column_values_to_be_unique(txn_id)",
+        ),
         # a zero and a negative amount
-        ({"transactions": [txn("t1", amount_minor=0), txn("t2", amount_minor=-5), txn("t3")]}, "transactions: expect_column_values_to_be_between(amount_minor)"),
+        (
+            {"transactions": [txn("t1", amount_minor=0), txn("t2", amount_minor=-5), txn("t3")]},
+            "transactions: expect_column_values_to_be_between(amount_minor)",
+        ),
         # an unknown currency
-        ({"transactions": [txn("t1", currency="XYZ"), *GOOD_TABLE[1:]]}, "transactions: expect_column_values_to_be_in_set(currency)"),
+        (
+            {"transactions": [txn("t1", currency="XYZ"), *GOOD_TABLE[1:]]},
+            "transactions: expect_column_values_to_be_in_set(currency)",
+        ),
         # an empty log file
         ({"lines": []}, "file_profile: expect_column_values_to_be_between(lines)"),
         # a CSV file passed as logs: every line quarantined
-        ({"lines": ["txn_id,amount", "t1,100"]}, "file_profile: expect_column_values_to_be_between(quarantined_share)"),
+        (
+            {"lines": ["txn_id,amount", "t1,100"]},
+            "file_profile: expect_column_values_to_be_between(quarantined_share)",
+        ),
         # a customer listed twice
-        ({"customers": [customer("c1"), customer("c1"), customer("c2"), customer("c3")]}, "customers: expect_column_values_to_be_unique(customer_id)"),
+        (
+            {"customers": [customer("c1"), customer("c1"), customer("c2"), customer("c3")]},
+            "customers: expect_column_values_to_be_unique(customer_id)",
+        ),
     ],
 )
 def test_bad_data_blocks_the_run_and_names_what_failed(tmp_path, settings, fragment):

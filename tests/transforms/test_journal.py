@@ -11,8 +11,9 @@ from transforms import journal, warehouse
 def con(tmp_path):
     con = warehouse.connect(tmp_path / "wh.duckdb")
     for n, event in enumerate(["started", "validated", "approved", "published"], start=1):
-        journal.append(con, event, actor="alice", incident_id="INC-1", run_id=f"r{n % 2}",
-                       detail={"n": n})
+        journal.append(
+            con, event, actor="alice", incident_id="INC-1", run_id=f"r{n % 2}", detail={"n": n}
+        )
     return con
 
 
@@ -43,7 +44,9 @@ def test_a_deleted_entry_is_detected(con):
 
 
 def test_reordered_entries_are_detected(con):
-    con.execute("update journal set seq = case seq when 2 then 3 when 3 then 2 end where seq in (2, 3)")
+    con.execute(
+        "update journal set seq = case seq when 2 then 3 when 3 then 2 end where seq in (2, 3)"
+    )
     problems = journal.verify(con)
     assert "entry 2: its content was changed after it was written" in problems
     assert "entry 2: does not follow the entry before it" in problems

@@ -78,7 +78,9 @@ def test_duplicate_lines_count_once_and_txn_ids_are_trimmed_not_folded(tmp_path)
     )
     con = reconcile_incident(path, tmp_path)
     assert rows(con, "evidence", "txn_id", "failure_lines") == [("T1", 1), ("t1", 2)]
-    buckets = dict(con.table("int_log_lines_bucketed").aggregate("bucket, count(*)", "bucket").fetchall())
+    buckets = dict(
+        con.table("int_log_lines_bucketed").aggregate("bucket, count(*)", "bucket").fetchall()
+    )
     assert buckets == {"relevant": 3, "duplicate": 1}
 
 
