@@ -12,25 +12,12 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from transforms import credits, db, incident, logs, reconcile, tables
+from transforms import credits, db, incident, logs, reconcile, sample, tables
 
 WINDOW = ("2025-01-07T14:15:00", "2025-01-07T18:15:00")  # America/New_York: 19:15Z to 23:15Z
 
-TRANSACTION_SCHEMA = pa.schema(
-    [
-        ("txn_id", pa.string()),
-        ("customer_id", pa.string()),
-        ("amount_minor", pa.int64()),
-        ("currency", pa.string()),
-        ("status", pa.string()),
-        ("error_code", pa.string()),
-        ("created_at", pa.timestamp("us", tz="UTC")),
-        ("updated_at", pa.timestamp("us", tz="UTC")),
-    ]
-)
-CUSTOMER_SCHEMA = pa.schema(
-    [(name, pa.string()) for name in ("customer_id", "name", "email", "country", "segment", "status")]
-)
+TRANSACTION_SCHEMA = sample.TRANSACTIONS_SCHEMA
+CUSTOMER_SCHEMA = sample.CUSTOMERS_SCHEMA
 
 
 def failure(txn_id: str, ts: str = "2025-01-07T20:00:00Z", code: str = "DB_POOL_TIMEOUT", **extra):
@@ -112,7 +99,9 @@ def write_incident(
     if customers is None:
         ids = sorted({row["customer_id"] for row in rows} | {"c1", "c2", "c3"})
         customers = [customer(i) for i in ids]
-    pq.write_table(pa.Table.from_pylist(list(customers), CUSTOMER_SCHEMA), folder / "customers.parquet")
+    pq.write_table(
+        pa.Table.from_pylist(list(customers), CUSTOMER_SCHEMA), folder / "customers.parquet"
+    )
     settings = {
         "id": "INC-T",
         "title": "Test outage",

@@ -99,24 +99,15 @@ def approve(
         )
         if batch_id:
             _record_batch(con, run, batch_id, difference, by, outbox, now)
-        db.run(
+        _record_decision(
             con,
-            "runs_decide",
-            run_id=run_id,
+            run,
             status="published",
             by=by,
-            at=now,
             note=note,
             batch_id=batch_id,
-        )
-        journal.append(
-            con,
-            "published",
-            actor=by,
-            incident_id=run["incident_id"],
-            run_id=run_id,
-            detail={"batch_id": batch_id},
             at=now,
+            detail={"batch_id": batch_id},
         )
         con.commit()
         if batch_id:
@@ -136,24 +127,15 @@ def decline(warehouse_path: Path, run_id: str, *, by: str, reason: str) -> Decis
         _require_pending(run)
         now = datetime.now(UTC)
         con.begin()
-        db.run(
+        _record_decision(
             con,
-            "runs_decide",
-            run_id=run_id,
+            run,
             status="declined",
             by=by,
-            at=now,
             note=reason,
             batch_id=None,
-        )
-        journal.append(
-            con,
-            "declined",
-            actor=by,
-            incident_id=run["incident_id"],
-            run_id=run_id,
-            detail={"reason": reason},
             at=now,
+            detail={"reason": reason},
         )
         con.commit()
         return _decision_of(con, _run(con, run_id), already_decided=False)
@@ -202,6 +184,29 @@ def verify_batch(path: Path) -> list[str]:
 def decimal_text(amount_minor: int, currency: str) -> str:
     """Minor units as a decimal string with the currency's ISO 4217 digits (Babel)."""
     return str(Decimal(amount_minor).scaleb(-get_currency_precision(currency)))
+
+
+def _record_decision(con, run, *, status, by, note, batch_id, at, detail) -> None:
+    """Sets the run's decision and journals it (event = the new status)."""
+    db.run(
+        con,
+        "runs_decide",
+        run_id=run["run_id"],
+        status=status,
+        by=by,
+        at=at,
+        note=note,
+        batch_id=batch_id,
+    )
+    journal.append(
+        con,
+        status,
+        actor=by,
+        incident_id=run["incident_id"],
+        run_id=run["run_id"],
+        detail=detail,
+        at=at,
+    )
 
 
 def _record_batch(con, run, batch_id, difference, by, outbox: Path, now: datetime) -> None:
