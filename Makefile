@@ -14,7 +14,7 @@ export DO_NOT_TRACK := 1
 .DEFAULT_GOAL := help
 PREFECT_PORT ?= 4200
 
-.PHONY: help run test lint bench serve clean
+.PHONY: help run test lint bench serve clean notebooks chromium
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
@@ -31,8 +31,25 @@ $(INCIDENT): | $(VENV)/.installed
 run: $(VENV)/.installed $(INCIDENT) ## set up, make the sample incident if absent, run the pipeline on it
 	$(BIN)/credits run $(INCIDENT)
 
-test: $(VENV)/.installed ## set up and run the whole test suite
+test: $(VENV)/.installed chromium ## set up and run the whole test suite
 	$(BIN)/pytest
+
+# The run report's browser test needs Debian's chromium (root here and in CI): installed once.
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	chromium fonts-liberation >/dev/null; }
+
+NB_INCIDENT ?= INC-2025-01-07
+NB_WAREHOUSE ?= data/warehouse.duckdb
+notebooks: $(VENV)/.installed ## run the analysts' notebooks on the warehouse into data/output/notebooks/
+	mkdir -p data/output/notebooks
+	for nb in notebooks/[0-9]*.py; do \
+	  $(BIN)/jupytext --quiet --to ipynb --output - $$nb | PYTHONWARNINGS=ignore \
+	    $(BIN)/papermill --no-progress-bar --log-level WARNING --kernel python3 --cwd notebooks \
+	    -p incident_id $(NB_INCIDENT) -p warehouse_path $(abspath $(NB_WAREHOUSE)) \
+	    - data/output/notebooks/$$(basename $$nb .py).ipynb || exit 1; \
+	done
 
 serve: $(VENV)/.installed ## start a local Prefect server and serve finance's scheduled runs (Ctrl-C stops)
 	mkdir -p data/incidents .prefect

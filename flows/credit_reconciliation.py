@@ -14,12 +14,12 @@ from flows.settings import configure_prefect
 configure_prefect()
 
 from prefect import flow, get_run_logger, pause_flow_run, task  # noqa: E402
-from prefect.artifacts import create_markdown_artifact  # noqa: E402
+from prefect.artifacts import create_link_artifact, create_markdown_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.input import RunInput  # noqa: E402
 
 from transforms import db, gate, incident, logs, manifest, publish, quality, reconcile  # noqa: E402
-from transforms import credits, ledger, runs, tables, warehouse  # noqa: E402
+from transforms import credits, ledger, report, runs, tables, warehouse  # noqa: E402
 from transforms.errors import ValidationRejected  # noqa: E402
 
 
@@ -74,6 +74,17 @@ def validate(
         verdict = gate.check(con, loaded, written.pending_credits, totals, accounting.problems)
     quality.write_report(verdict.results, run.folder)
     return accounting, verdict
+
+
+@task(name="write-report", cache_policy=NO_CACHE)
+def write_report(
+    loaded: incident.Incident, run: runs.Run, accounting: manifest.Accounting, verdict: gate.Verdict
+) -> None:
+    with _work_db(run) as con:
+        written = report.write(con, loaded, run, accounting, verdict)
+    key = report.artifact_key(loaded.id)
+    create_markdown_artifact(written.markdown, key=key, description="the run at a glance")
+    create_link_artifact(written.path.as_uri(), link_text=report.NAME, key=f"{key}-page")
 
 
 @task(name="publish", cache_policy=NO_CACHE)
@@ -135,6 +146,8 @@ def credit_reconciliation(
     written = write_outputs(run)
     # Validate: the quality gate over every dataset, and the accounting identities
     accounting, verdict = validate(loaded, run, written, read)
+    # Report: a page for people in the run folder, and the run at a glance in Prefect
+    write_report(loaded, run, accounting, verdict)
     # Load: the credit file only if the gate passed, the run into the warehouse, the manifest last
     content = publish_run(
         run, warehouse_path, incident=loaded, written=written, log_files=read, table_files=staged,

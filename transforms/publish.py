@@ -87,6 +87,7 @@ def publish(
             "quarantine.jsonl": written.quarantine,
             "validation.json": run.folder / "validation.json",
             "validation.html": run.folder / "validation.html",
+            "report.html": run.folder / "report.html",
         },
         validation={"blocking": list(verdict.blocking), "warnings": list(verdict.warnings)},
         verdict=PENDING_APPROVAL if verdict.passed else REJECTED,

@@ -25,6 +25,7 @@ from transforms.runs import Run
 DEFAULT_PATH = Path("data/warehouse.duckdb")
 ACTOR = "pipeline"
 LOCK_WAIT_SECONDS = 60.0
+EDGE_MARGIN_MINUTES = 30  # run_edge_transactions: how near a window edge a transaction must be
 
 
 class WarehouseBusy(CreditsError):
@@ -120,6 +121,22 @@ def load_run(con: duckdb.DuckDBPyConnection, run: Run, manifest: dict[str, Any])
         db.run(con, "wh_load_credits", **ids)
         db.run(con, "wh_load_exceptions", **ids)
         db.run(con, "wh_load_customers", **ids)
+        failure_events = list(policy["failure_events"])
+        db.run(
+            con,
+            "wh_load_failure_minutes",
+            **ids,
+            incident_id=incident["id"],
+            failure_events=failure_events,
+        )
+        db.run(
+            con,
+            "wh_load_edge_transactions",
+            **ids,
+            incident_id=incident["id"],
+            failure_events=failure_events,
+            margin_minutes=EDGE_MARGIN_MINUTES,
+        )
         journal.append(
             con,
             "rejected" if status == "rejected" else "validated",

@@ -160,3 +160,37 @@ create or replace view latest_runs as
 select *
 from runs
 qualify row_number() over (partition by incident_id order by started_at desc, run_id desc) = 1;
+
+-- For analysts: a run's payment failure lines per minute over the whole span of its logs, not
+-- only the window (grain: run_id, minute_utc, event, error_code, source_file). Counts every
+-- well-formed line whose event is a failure event, duplicates once; `source_file` is the log
+-- file's name as shown in the manifest (the pod is in it).
+create table if not exists run_failure_minutes (
+    run_id varchar not null,
+    incident_id varchar not null,
+    minute_utc timestamptz not null,
+    event varchar not null,
+    error_code varchar,
+    source_file varchar not null,
+    lines bigint not null
+);
+
+-- For analysts: the transactions near a run's window edges, with both clocks (key: run_id,
+-- txn_id). A transaction is near an edge when its first or last failure line, or its table row
+-- with an error code, is within 30 minutes of the window's start or end; `edge` is the nearer
+-- edge; `class` is its evidence class, null when it was not a candidate.
+create table if not exists run_edge_transactions (
+    run_id varchar not null,
+    incident_id varchar not null,
+    txn_id varchar not null,
+    edge varchar not null,
+    log_first_failure_utc timestamptz,
+    log_last_failure_utc timestamptz,
+    log_error_codes varchar,
+    source_files varchar,
+    table_created_at_utc timestamptz,
+    table_status varchar,
+    table_error_code varchar,
+    class varchar,
+    primary key (run_id, txn_id)
+);

@@ -1,0 +1,119 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Incident timeline
+#
+# When did payments start failing, how far above the normal rate, with which error codes and on
+# which pods? Everything comes from the pipeline's own results in the warehouse
+# (`run_failure_minutes`: failure log lines per minute over the whole log, duplicates once).
+# Times are in the incident's time zone; the shaded band is the outage window `[start, end)`.
+
+# %%
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import matplotlib.pyplot as plt
+
+from transforms import analysis, support
+
+# %% tags=["parameters"]
+incident_id = "INC-2025-01-07"
+warehouse_path = "../data/warehouse.duckdb"
+
+# %%
+con = support.connect(Path(warehouse_path))
+run = analysis.pick_run(con, incident_id)
+start = run.window_start_utc.astimezone(ZoneInfo(run.timezone))  # plots take the data's zone
+end = run.window_end_utc.astimezone(ZoneInfo(run.timezone))
+minutes = analysis.failure_minutes(con, run)
+print(f"{run.incident_id}: {run.title}")
+print(f"run {run.run_id} ({run.status}); times in {run.timezone}")
+print(f"window {start:%H:%M} to {end:%H:%M %Z}; {int(minutes['lines'].sum()):,} failure lines")
+
+
+def shade_window(ax):
+    """The outage window as a shaded band."""
+    ax.axvspan(start, end, color="#f4a261", alpha=0.25, lw=0, label="outage window")
+
+
+# %% [markdown]
+# ## Failures per minute against the normal rate
+#
+# The normal rate is the mean number of failure lines per minute outside the window.
+
+# %%
+totals = analysis.per_minute(minutes, run)
+normal = analysis.normal_rate(minutes, run)
+inside = totals[analysis.in_window(totals.index.to_series(), run)]
+fig, ax = plt.subplots(figsize=(12, 3.5))
+shade_window(ax)
+ax.plot(totals.index, totals["lines"], lw=0.7, color="#c0392b", label="failure lines / minute")
+ax.axhline(normal, color="#2c3e50", ls="--", lw=1, label=f"normal rate {normal:.1f} / min")
+ax.set_ylabel("failure lines / minute")
+ax.legend(loc="upper left", frameon=False)
+ax.set_title(f"{run.incident_id}: payment failures per minute ({run.timezone})")
+plt.show()
+print(
+    f"inside the window: {inside['lines'].mean():.1f} / min, "
+    f"{inside['lines'].mean() / normal if normal else float('inf'):.0f}x the normal rate"
+)
+
+# %% [markdown]
+# ## When did it start and end?
+#
+# The first and last minutes whose 5-minute average is more than five times the normal rate.
+
+# %%
+smooth = totals["lines"].rolling(5, center=True, min_periods=1).mean()
+busy = totals[smooth > 5 * max(normal, 0.2)]
+if busy.empty:
+    print("no minute above five times the normal rate")
+else:
+    print(f"first busy minute: {busy.index.min():%Y-%m-%d %H:%M %Z}")
+    print(f"last busy minute:  {busy.index.max():%Y-%m-%d %H:%M %Z}")
+    print(f"window:            {start:%Y-%m-%d %H:%M %Z} to {end:%H:%M %Z}")
+
+# %% [markdown]
+# ## By error code (15-minute bins)
+
+# %%
+minutes["code"] = minutes["error_code"].fillna("(no code)")
+codes = analysis.per_minute(minutes, run, by="code").resample("15min").sum()
+fig, ax = plt.subplots(figsize=(12, 4))
+shade_window(ax)
+ax.stackplot(codes.index, codes.T.to_numpy(), labels=codes.columns, step="post")
+ax.set_ylabel("failure lines / 15 min")
+ax.legend(loc="upper left", ncols=3, fontsize="small", frameon=False)
+plt.show()
+minutes.pivot_table(
+    index="code", columns="in_window", values="lines", aggfunc="sum", fill_value=0
+).rename(columns={False: "outside", True: "inside"})
+
+# %% [markdown]
+# ## By pod (15-minute bins)
+#
+# The pod is read from the log file's name; an outage that hits one pod only points elsewhere.
+
+# %%
+pods = analysis.per_minute(minutes, run, by="pod").resample("15min").sum()
+fig, ax = plt.subplots(figsize=(12, 3.5))
+shade_window(ax)
+for pod in pods.columns:
+    ax.step(pods.index, pods[pod], where="post", lw=1, label=pod)
+ax.set_ylabel("failure lines / 15 min")
+ax.legend(loc="upper left", fontsize="small", frameon=False)
+plt.show()
+con.close()

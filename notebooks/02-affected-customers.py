@@ -1,0 +1,130 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Affected customers
+#
+# Who the outage hurt, by segment, country and currency, what they get and what finance must
+# handle by hand. The same answers as `credits customers` (the incident's answering run: the
+# newest that passed the quality gate and was not declined), read through `transforms.analysis`.
+
+# %%
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import display
+
+from transforms import analysis, support
+
+# %% tags=["parameters"]
+incident_id = "INC-2025-01-07"
+warehouse_path = "../data/warehouse.duckdb"
+
+# %%
+con = support.connect(Path(warehouse_path))
+run = analysis.pick_run(con, incident_id)
+customers = analysis.customers(con, run)
+payments = analysis.transactions(con, run)
+exceptions = analysis.exceptions(con, run)
+print(f"{run.incident_id}: run {run.run_id} ({run.status})")
+print(
+    f"{customers['customer_id'].nunique():,} customers, {len(customers):,} customer-currency "
+    f"lines, {len(payments):,} candidate payments, {len(exceptions):,} exceptions"
+)
+
+# %% [markdown]
+# ## Credit status
+#
+# `published`: paid by the ledger; `pending`: waits for finance's approval; `excluded`: no
+# credit, and why.
+
+# %%
+status = customers.groupby("status").size().rename("lines").to_frame()
+status["customers"] = customers.groupby("status")["customer_id"].nunique()
+display(status)
+
+# %%
+excluded = customers[customers["status"] == "excluded"]
+excluded.groupby("detail").size().sort_values(ascending=False).rename("lines").to_frame()
+
+# %% [markdown]
+# ## By segment, country and currency
+
+# %%
+fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+for ax, column in zip(axes, ["segment", "country", "currency"], strict=True):
+    table = pd.crosstab(customers[column].fillna("(unknown)"), customers["status"])
+    table.loc[table.sum(axis=1).sort_values().index].plot.barh(stacked=True, ax=ax, width=0.8)
+    ax.set_title(f"customer lines by {column}")
+    ax.set_ylabel("")
+    ax.legend(fontsize="small", frameon=False)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## Credits: totals and distribution per currency
+#
+# Amounts in the currency's minor units (cents, yen).
+
+# %%
+credited = customers[customers["credit_minor"].notna()]
+totals = (
+    credited.groupby("currency")
+    .agg(
+        lines=("customer_id", "size"),
+        credit_minor=("credit_minor", "sum"),
+        paid_minor=("paid_minor", "sum"),
+        failed_amount_minor=("failed_amount_minor", "sum"),
+    )
+    .astype("int64")
+)
+display(totals)
+
+# %%
+currencies = sorted(credited["currency"].unique())
+fig, axes = plt.subplots(
+    1, max(len(currencies), 1), figsize=(3.5 * max(len(currencies), 1), 3), squeeze=False
+)
+for ax, currency in zip(axes[0], currencies, strict=False):
+    credited.loc[credited["currency"] == currency, "credit_minor"].plot.hist(bins=20, ax=ax)
+    ax.set_title(f"credit per customer, {currency}")
+    ax.set_xlabel("minor units")
+    ax.ticklabel_format(axis="x", useOffset=False, style="plain")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## Candidate payments by class, and the failed amounts
+
+# %%
+pd.crosstab(payments["class"], payments["credited"], margins=True)
+
+# %%
+payments.groupby(["currency", "class"])["amount_minor"].describe()[["count", "mean", "50%", "max"]]
+
+# %% [markdown]
+# ## Exceptions for finance
+
+# %%
+exceptions.groupby("exception").agg(
+    rows=("exception", "size"), customers=("customer_id", "nunique")
+)
+
+# %%
+exceptions.head(20)
+
+# %%
+con.close()

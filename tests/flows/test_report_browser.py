@@ -1,0 +1,117 @@
+"""The run report in a real browser (headless Chromium), and its place in the flow.
+
+`make test` installs Debian's chromium; with CI=true a missing browser fails the test, elsewhere
+it skips with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests import golden_incident
+from transforms import report
+from transforms.errors import ValidationRejected
+
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
+@pytest.fixture(scope="module")
+def golden_runs(prefect_harness, tmp_path_factory) -> dict[str, Path]:
+    """The golden incident run twice through the flow: once passing, once rejected."""
+    from flows.credit_reconciliation import credit_reconciliation
+
+    folder = tmp_path_factory.mktemp("report")
+    warehouse = str(folder / "warehouse.duckdb")
+    passing = golden_incident.write(folder / "passing")
+    content = credit_reconciliation(str(passing), str(folder / "out"), warehouse)
+    failing = golden_incident.write(folder / "failing")
+    with (failing.parent / "logs/pod-a.jsonl").open("a") as log:
+        log.write("garbage\n" * 5)  # too many malformed lines: the gate rejects the run
+    with pytest.raises(ValidationRejected) as rejected:
+        credit_reconciliation(str(failing), str(folder / "out"), warehouse)
+    return {
+        "passing": Path(content["run_folder"]),
+        "rejected": Path(rejected.value.manifest["run_folder"]),
+    }
+
+
+@pytest.fixture(scope="module")
+def browser() -> str:
+    path = shutil.which("chromium")
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is not installed: `make test` installs Debian's chromium")
+        pytest.skip("chromium is not installed (`make test` installs Debian's chromium)")
+    return path
+
+
+def chromium(browser: str, profile: Path, *args: str) -> str:
+    result = subprocess.run(
+        [browser, *FLAGS, f"--user-data-dir={profile}", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def test_every_run_has_its_report_listed_in_the_manifest(golden_runs):
+    for folder in golden_runs.values():
+        listed = json.loads((folder / "manifest.json").read_text())["outputs"]
+        assert "report.html" in listed and (folder / "report.html").exists()
+
+
+def test_the_browser_shows_the_totals_and_the_chart(golden_runs, browser, tmp_path):
+    page = golden_runs["passing"] / "report.html"
+    dom = chromium(browser, tmp_path / "profile", "--dump-dom", page.as_uri())
+    for text in ("USD 20.00", "EUR 9.00", "JPY 1,500", "waiting for finance's approval"):
+        assert text in dom
+    assert "<svg" in dom and "outage window" in dom
+    screenshot = tmp_path / "report.png"
+    chromium(
+        browser,
+        tmp_path / "profile",
+        f"--screenshot={screenshot}",
+        "--window-size=1200,1800",
+        page.as_uri(),
+    )
+    assert screenshot.stat().st_size > 20_000  # a page with a chart, not a blank one
+
+
+def test_a_rejected_run_reports_why_in_the_browser(golden_runs, browser, tmp_path):
+    page = golden_runs["rejected"] / "report.html"
+    dom = chromium(browser, tmp_path / "profile", "--dump-dom", page.as_uri())
+    assert "Rejected by the quality gate" in dom
+    assert "max_quarantined_share" in dom or "quarantined" in dom
+
+
+def test_the_flow_links_the_report_and_its_summary_as_artifacts(golden_runs):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    key = report.artifact_key("INC-GOLD")
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key, f"{key}-page"]))
+        )
+    summaries = [a.data for a in found if a.key == key]
+    links = [a.data for a in found if a.key == f"{key}-page"]  # Prefect stores links as markdown
+    assert any("# INC-GOLD: pending approval" in text and "USD 20.00" in text for text in summaries)
+    uri = (golden_runs["passing"] / "report.html").as_uri()
+    assert f"[report.html]({uri})" in links

@@ -1,0 +1,131 @@
+"""The analysts' tables: what a run loads for them, and the frames the notebooks read."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+
+from tests import golden_incident
+from transforms import (
+    analysis,
+    credits,
+    db,
+    incident,
+    logs,
+    reconcile,
+    runs,
+    support,
+    tables,
+    warehouse,
+)
+from transforms.errors import InputError
+
+START = datetime(2025, 1, 7, 19, 15, tzinfo=UTC)
+END = datetime(2025, 1, 7, 23, 15, tzinfo=UTC)
+RUN = analysis.Run("r1", "INC-T", "t", "America/New_York", "pending_approval", START, END, ())
+
+
+@pytest.fixture(scope="module")
+def golden_warehouse(tmp_path_factory):
+    """The golden incident reconciled into a work database and loaded by `load_run`."""
+    folder = tmp_path_factory.mktemp("golden")
+    loaded = incident.load(golden_incident.write(folder / "inc"))
+    run = runs.start(loaded, folder / "out")
+    with db.connect(run.work_db) as work:
+        logs.stage(work, loaded, run.work_dir)
+        tables.stage(work, loaded)
+        reconcile.classify(work, loaded)
+        credits.build(work, loaded)
+    manifest = {
+        "incident": {"id": loaded.id, "title": loaded.title, "timezone": loaded.timezone},
+        "policy": {**loaded.policy.as_json(), "sha256": loaded.policy.sha256},
+        "verdict": "pending_approval",
+        "window": {"start_utc": "2025-01-07T19:15:00Z", "end_utc": "2025-01-07T23:15:00Z"},
+        "started_at": "2025-01-08T00:00:00Z",
+        "finished_at": "2025-01-08T00:00:01Z",
+        "totals_minor": {},
+        "validation": {"blocking": []},
+    }
+    path = folder / "warehouse.duckdb"
+    with warehouse.connect(path) as con:
+        warehouse.load_run(con, run, manifest)
+    return path, run.run_id
+
+
+def test_failure_minutes_count_every_failure_line_once_over_the_whole_log(golden_warehouse):
+    path, run_id = golden_warehouse
+    with support.connect(path) as con:
+        run = analysis.pick_run(con, "INC-GOLD")
+        minutes = analysis.failure_minutes(con, run)
+    assert run.run_id == run_id
+    # 12 payment.failed lines: t01's duplicate counts once; t12 (before the window) counts
+    assert minutes["lines"].sum() == 11
+    assert minutes.loc[minutes["in_window"], "lines"].sum() == 10
+    assert set(minutes["pod"]) == {"pod-a"}
+    first = minutes.iloc[0]
+    assert str(first["minute_local"]) == "2025-01-07 14:14:00-05:00"
+
+
+def test_edge_transactions_hold_both_clocks_near_each_edge(golden_warehouse):
+    path, _ = golden_warehouse
+    with support.connect(path) as con:
+        edges = analysis.edge_transactions(con, analysis.pick_run(con, "INC-GOLD"))
+    found = {
+        (txn_id, edge, None if pd.isna(cls) else cls)
+        for txn_id, edge, cls in edges[["txn_id", "edge", "class"]].itertuples(False, None)
+    }
+    # within 30 minutes of an edge: t01 and t02 after the start, t12 a second before it (not a
+    # candidate), t11 a millisecond before the end; t03 (45 minutes in) and t13 (no failure) not
+    assert found == {
+        ("t01", "start", "failed"),
+        ("t02", "start", "recovered"),
+        ("t12", "start", None),
+        ("t11", "end", "failed"),
+    }
+    t12 = edges.set_index("txn_id").loc["t12"]
+    assert (t12["log_seconds_from_edge"], t12["inside_by_log"]) == (-1.0, False)
+
+
+def test_per_minute_fills_the_quiet_minutes_with_zero():
+    minutes = pd.DataFrame(
+        {
+            "minute_local": pd.to_datetime(
+                ["2025-01-07 14:00", "2025-01-07 14:03", "2025-01-07 14:03"]
+            ).tz_localize("America/New_York"),
+            "pod": ["a", "a", "b"],
+            "lines": [2, 1, 4],
+        }
+    )
+    assert analysis.per_minute(minutes, RUN)["lines"].tolist() == [2, 0, 0, 5]
+    by_pod = analysis.per_minute(minutes, RUN, by="pod")
+    assert by_pod["b"].tolist() == [0, 0, 0, 4]
+
+
+def test_the_normal_rate_is_the_mean_outside_the_window_quiet_minutes_included():
+    local = pd.to_datetime(["2025-01-07 14:13", "2025-01-07 14:16"]).tz_localize("America/New_York")
+    # 14:13 and 14:14 are outside (3 + 0 lines: 1.5 a minute); 14:15 and 14:16 inside
+    minutes = pd.DataFrame({"minute_local": local, "lines": [3, 30]})
+    assert analysis.normal_rate(minutes, RUN) == 1.5
+
+
+@pytest.mark.parametrize(
+    ("instant", "inside"),
+    [
+        (START, True),  # the start is inclusive
+        (END, False),  # the end is exclusive
+        (datetime(2025, 1, 7, 19, 14, 59, 999999, tzinfo=UTC), False),
+        (None, False),  # no time: not inside
+    ],
+)
+def test_in_window_is_start_inclusive_end_exclusive(instant, inside):
+    assert analysis.in_window(pd.Series([instant], dtype="datetime64[us, UTC]"), RUN).tolist() == [
+        inside
+    ]
+
+
+def test_an_unknown_incident_is_named(golden_warehouse):
+    path, _ = golden_warehouse
+    with support.connect(path) as con, pytest.raises(InputError, match="INC-NOPE: not in the"):
+        analysis.pick_run(con, "INC-NOPE")

@@ -1,0 +1,58 @@
+"""Files for people: CSV that a spreadsheet opens as plain text, JSON, both owner-only.
+
+A spreadsheet runs a cell that starts with `=`, `+`, `-` or `@` (and, in some, a tab or a carriage
+return) as a formula: a customer named `=HYPERLINK(...)` would become a link, `+cmd|...` a
+command. Such a cell is written with a leading `'`, which spreadsheets show as text. Exports hold
+personal data (names, emails), so the file is created readable by its owner only (mode 0600).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from transforms import files
+from transforms.errors import ConfigError
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PRIVATE_MODE = 0o600
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """The value as a spreadsheet should show it: text that starts like a formula gets a `'`."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_text(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
+    """CSV as RFC 4180 has it (CRLF line ends: a CR or LF inside a cell is then always quoted),
+    a header, every cell made `spreadsheet_safe`; None is an empty cell."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(spreadsheet_safe("" if row[c] is None else row[c]) for c in columns)
+    return buffer.getvalue()
+
+
+def json_text(document: Any) -> str:
+    """Indented JSON, UTF-8 characters as they are, keys in the order given."""
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_private(path: Path, text: str) -> None:
+    """Writes UTF-8 `text` atomically as a file only its owner can read and write (0600)."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise ConfigError(f"--out {path}: the folder {path.parent} does not exist")
+    with files.atomic_path(path) as temp:
+        descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_MODE)
+        os.fchmod(descriptor, PRIVATE_MODE)  # also when a stale temporary file was there
+        with open(descriptor, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)

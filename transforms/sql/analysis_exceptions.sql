@@ -1,0 +1,5 @@
+-- A run's exceptions for finance (grain: one row of its exceptions.csv).
+select exception, customer_id, currency, txn_id, txn_count, amount_minor, detail
+from run_exceptions
+where run_id = $run_id
+order by exception, customer_id, currency, txn_id

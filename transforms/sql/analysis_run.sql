@@ -1,0 +1,16 @@
+-- The run an analysis of incident $incident_id reads (at most one row): its answering run (the
+-- newest that passed the gate and was not declined), else its newest run of any status; with
+-- its policy's outage error codes.
+select
+    run_id,
+    incident_id,
+    incident_title,
+    timezone,
+    status,
+    window_start_utc,
+    window_end_utc,
+    cast(manifest -> '$.policy.outage_error_codes' as varchar[]) as outage_error_codes
+from runs
+where incident_id = $incident_id
+order by status in ('pending_approval', 'published') desc, started_at desc, run_id desc
+limit 1

@@ -1,0 +1,93 @@
+-- Support's customer list for incident $incident_id as its answering run $run_id says (key:
+-- customer_id, currency): every customer and currency with a candidate transaction or a credit
+-- line in that run, or a payment in the ledger for the incident; one customer when $customer_id
+-- is not null. `paid_minor` is what the ledger paid for the credit_id, from any run.
+with
+
+candidates as (
+    select * from evidence where run_id = $run_id and customer_id is not null
+),
+
+failures as (
+    select
+        customer_id,
+        currency,
+        count(*) as failed_txn_count,
+        min(first_failure_at) as first_failure_utc,
+        max(last_failure_at) as last_failure_utc,
+        list_sort(list(distinct reason) filter (where not credited)) as reasons
+    from candidates
+    group by customer_id, currency
+),
+
+lines as (
+    select credit_id, customer_id, currency, credit_amount_minor, credited_txn_count
+    from run_credits
+    where run_id = $run_id
+),
+
+paid as (
+    select
+        ledger.credit_id,
+        ledger.customer_id,
+        ledger.currency,
+        sum(ledger.amount_minor)::bigint as paid_minor,
+        list_sort(list(distinct ledger.batch_id)) as batch_ids,
+        max(ledger.published_at) as last_published_at
+    from ledger
+    where ledger.incident_id = $incident_id
+    group by ledger.credit_id, ledger.customer_id, ledger.currency
+),
+
+keys as (
+    select customer_id, currency from failures
+    union
+    select customer_id, currency from lines
+    union
+    select customer_id, currency from paid
+),
+
+people as (
+    -- as the answering run saw the customer, else the newest run of the incident that did
+    select distinct on (run_customers.customer_id) run_customers.*
+    from run_customers
+    inner join runs on runs.run_id = run_customers.run_id
+    where runs.incident_id = $incident_id
+    order by run_customers.customer_id, run_customers.run_id = $run_id desc,
+        runs.started_at desc
+),
+
+final as (
+    select
+        keys.customer_id,
+        people.name,
+        people.email,
+        people.country,
+        people.segment,
+        people.status as account_status,
+        keys.currency,
+        coalesce(failures.failed_txn_count, 0) as failed_txn_count,
+        failures.first_failure_utc,
+        failures.last_failure_utc,
+        lines.credit_id,
+        lines.credit_amount_minor,
+        lines.credited_txn_count,
+        paid.paid_minor,
+        paid.batch_ids,
+        paid.last_published_at,
+        coalesce(failures.reasons, []) as reasons
+    from keys
+    left join failures
+        on failures.customer_id = keys.customer_id
+        and failures.currency is not distinct from keys.currency
+    left join lines
+        on lines.customer_id = keys.customer_id
+        and lines.currency is not distinct from keys.currency
+    left join paid
+        on paid.customer_id = keys.customer_id
+        and paid.currency is not distinct from keys.currency
+    left join people on people.customer_id = keys.customer_id
+    where $customer_id is null or keys.customer_id = $customer_id
+)
+
+select * from final order by customer_id, currency nulls last

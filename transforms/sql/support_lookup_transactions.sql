@@ -1,0 +1,20 @@
+-- A customer's (or one transaction's) candidate transactions in the answering runs $run_ids
+-- (key: run_id, txn_id): when and how each failed, its class and whether it is credited.
+select
+    evidence.run_id,
+    evidence.incident_id,
+    evidence.txn_id,
+    evidence.customer_id,
+    evidence.first_failure_at as first_failure_utc,
+    evidence.last_failure_at as last_failure_utc,
+    evidence.failure_lines,
+    evidence.error_codes,
+    evidence.class,
+    evidence.credited,
+    evidence.reason,
+    evidence.amount_minor,
+    evidence.currency
+from evidence
+where list_contains($run_ids, evidence.run_id)
+    and (evidence.customer_id = $customer_id or evidence.txn_id = $txn_id)
+order by evidence.incident_id, evidence.first_failure_at, evidence.txn_id

@@ -1,0 +1,114 @@
+-- The transactions near a run's window edges into the warehouse (key: run_id, txn_id): every
+-- transaction whose first or last failure line, or whose table row with an error code, lies
+-- within $margin_minutes of the window's start or end, with the log's and the table's times.
+-- Reads the run's window from `runs`, so load the run first.
+insert into run_edge_transactions by name
+with
+
+run as (
+    select window_start_utc, window_end_utc from runs where run_id = $run_id
+),
+
+lines as (
+    select * from work.int_log_lines_bucketed
+),
+
+files as (
+    select file_id, name from work.log_files
+),
+
+failure_lines as (
+    select
+        lines.txn_id,
+        lines.ts_utc,
+        lines.error_code,
+        files.name as source_file
+    from lines
+    inner join files on files.file_id = lines.file_id
+    where lines.bucket in ('relevant', 'irrelevant')
+        and list_contains($failure_events, lines.event)
+        and lines.txn_id is not null
+),
+
+logged as (
+    select
+        txn_id,
+        min(ts_utc) as log_first_failure_utc,
+        max(ts_utc) as log_last_failure_utc,
+        array_to_string(
+            list_sort(list(distinct error_code) filter (where error_code is not null)), ','
+        ) as log_error_codes,
+        array_to_string(list_sort(list(distinct source_file)), ',') as source_files
+    from failure_lines
+    group by txn_id
+),
+
+tabled as (
+    select distinct on (txn_id)
+        txn_id,
+        created_at as table_created_at_utc,
+        status as table_status,
+        error_code as table_error_code
+    from work.stg_transactions
+    order by txn_id, created_at
+),
+
+classes as (
+    select txn_id, class from work.evidence
+),
+
+both_clocks as (
+    select
+        coalesce(logged.txn_id, tabled.txn_id) as txn_id,
+        logged.log_first_failure_utc,
+        logged.log_last_failure_utc,
+        logged.log_error_codes,
+        logged.source_files,
+        tabled.table_created_at_utc,
+        tabled.table_status,
+        tabled.table_error_code,
+        case when tabled.table_error_code is not null then tabled.table_created_at_utc end
+            as table_failure_utc
+    from logged
+    full outer join tabled on tabled.txn_id = logged.txn_id
+),
+
+distances as (
+    select
+        both_clocks.*,
+        least(
+            abs(epoch(log_first_failure_utc - run.window_start_utc)),
+            abs(epoch(log_last_failure_utc - run.window_start_utc)),
+            abs(epoch(table_failure_utc - run.window_start_utc))
+        ) as seconds_from_start,
+        least(
+            abs(epoch(log_first_failure_utc - run.window_end_utc)),
+            abs(epoch(log_last_failure_utc - run.window_end_utc)),
+            abs(epoch(table_failure_utc - run.window_end_utc))
+        ) as seconds_from_end
+    from both_clocks
+    cross join run
+    where log_first_failure_utc is not null or table_failure_utc is not null
+),
+
+final as (
+    select
+        $run_id as run_id,
+        $incident_id as incident_id,
+        distances.txn_id,
+        case when seconds_from_start <= coalesce(seconds_from_end, seconds_from_start)
+            then 'start' else 'end' end as edge,
+        distances.log_first_failure_utc,
+        distances.log_last_failure_utc,
+        distances.log_error_codes,
+        distances.source_files,
+        distances.table_created_at_utc,
+        distances.table_status,
+        distances.table_error_code,
+        classes.class
+    from distances
+    left join classes on classes.txn_id = distances.txn_id
+    where least(seconds_from_start, seconds_from_end) <= $margin_minutes * 60
+)
+
+select * from final
