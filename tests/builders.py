@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import gzip
 import json
+import tomllib
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from transforms import credits, db, incident, logs, reconcile, sample, tables
@@ -150,3 +153,33 @@ def _line_bytes(line: Mapping[str, Any] | str | bytes) -> bytes:
     if isinstance(line, str):
         return (line + "\n").encode()
     return (json.dumps(line) + "\n").encode()
+
+
+def write_csv_tables(folder: Path) -> None:
+    """Writes the folder's two Parquet tables again as `transactions.csv` and `customers.csv`."""
+    for table in ("transactions", "customers"):
+        pa_csv.write_csv(pq.read_table(folder / f"{table}.parquet"), folder / f"{table}.csv")
+
+
+def write_duckdb_tables(folder: Path, name: str = "payments.duckdb") -> Path:
+    """Copies the folder's two Parquet tables into a DuckDB file as `transactions`, `customers`."""
+    path = folder / name
+    with duckdb.connect(str(path)) as con:
+        for table in ("transactions", "customers"):
+            con.from_arrow(pq.read_table(folder / f"{table}.parquet")).create(table)
+    return path
+
+
+def with_sources(path: Path, name: str, **sources: Any) -> Path:
+    """A copy of the incident file `path`, beside it as `name`, with the `sources` given."""
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    raw["sources"] = {**raw["sources"], **sources}
+    text = "".join(f"{k} = {toml_value(v)}\n" for k, v in raw.items() if not isinstance(v, dict))
+    for section, values in raw.items():
+        if isinstance(values, dict):
+            text += f"[{section}]\n" + "".join(
+                f"{k} = {toml_value(v)}\n" for k, v in values.items()
+            )
+    copy = path.with_name(name)
+    copy.write_text(text, encoding="utf-8")
+    return copy

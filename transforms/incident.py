@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import os
 import re
 import tomllib
 from dataclasses import asdict, dataclass
@@ -47,6 +48,22 @@ SOURCES_DEFAULTS: dict[str, Any] = {"logs_timezone": "UTC"}
 QUALITY_DEFAULTS: dict[str, Any] = {"max_quarantined_share": Decimal("0.01")}
 TOP_KEYS = {"id", "title", "timezone", "window_start", "window_end", "sources", "policy", "quality"}
 SOURCES_KEYS = {"logs", "transactions", "customers", *SOURCES_DEFAULTS}
+FILE_KINDS = {".parquet": "parquet", ".csv": "csv"}
+TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
+DSN_FROM_ENV = re.compile(r"env:([A-Za-z_][A-Za-z0-9_]*)")
+DURATION = re.compile(r"(\d+) ?([a-z]+)")
+DURATION_UNITS = {
+    "ms": timedelta(milliseconds=1),
+    **dict.fromkeys(("s", "second", "seconds"), timedelta(seconds=1)),
+    **dict.fromkeys(("min", "minute", "minutes"), timedelta(minutes=1)),
+    **dict.fromkeys(("h", "hour", "hours"), timedelta(hours=1)),
+    **dict.fromkeys(("d", "day", "days"), timedelta(days=1)),
+}
+POSTGRES_DEFAULTS: dict[str, Any] = {
+    "statement_timeout": "5min",
+    "lock_timeout": "1s",
+    "slack": "1 day",
+}
 
 
 @dataclass(frozen=True)
@@ -80,13 +97,32 @@ class Policy:
 
 
 @dataclass(frozen=True)
+class TableSource:
+    """Where one table is read from: a Parquet or CSV file, a DuckDB table, a PostgreSQL table or
+    query. Only the fields of its kind are set; paths are absolute.
+
+    A PostgreSQL source names the environment variable that holds its DSN, never the DSN: the
+    secret stays in the environment and out of every object that is logged or pickled.
+    """
+
+    kind: str  # parquet | csv | duckdb | postgres
+    path: Path | None = None  # parquet, csv, duckdb
+    table: str | None = None  # duckdb, postgres: a plain or schema-qualified name
+    query: str | None = None  # postgres, instead of table
+    dsn_env: str | None = None  # postgres
+    statement_timeout: timedelta | None = None  # postgres
+    lock_timeout: timedelta | None = None  # postgres
+    slack: timedelta | None = None  # postgres: rows created this long around the window
+
+
+@dataclass(frozen=True)
 class Sources:
-    """Where the inputs are: log globs and table files, as absolute paths."""
+    """Where the inputs are: log globs, as absolute paths, and the two tables."""
 
     logs: tuple[str, ...]
     logs_timezone: str
-    transactions: Path
-    customers: Path
+    transactions: TableSource
+    customers: TableSource
 
 
 @dataclass(frozen=True)
@@ -189,9 +225,82 @@ class _Parser:
         return Sources(
             logs=tuple(str(self.folder / glob) for glob in logs),
             logs_timezone=zone.key,
-            transactions=self.file(raw["transactions"], "sources.transactions"),
-            customers=self.file(raw["customers"], "sources.customers"),
+            transactions=self.table_source(raw["transactions"], "sources.transactions"),
+            customers=self.table_source(raw["customers"], "sources.customers"),
         )
+
+    def table_source(self, value: Any, key: str) -> TableSource:
+        if isinstance(value, str):
+            path = self.file(value, key)
+            kind = FILE_KINDS.get(path.suffix.lower())
+            if kind is None:
+                raise self.fail(
+                    key,
+                    "name a .parquet or .csv file, or a table such as "
+                    '{ duckdb = "payments.duckdb", table = "transactions" } or '
+                    '{ postgres = "env:PAYMENTS_DSN", table = "public.transactions" }',
+                )
+            return TableSource(kind, path=path)
+        if not isinstance(value, dict):
+            raise self.fail(key, "must be a file name or a table")
+        kinds = sorted({"duckdb", "postgres"} & set(value))
+        if len(kinds) != 1:
+            raise self.fail(key, "give exactly one of 'duckdb' (a file) or 'postgres' (env:NAME)")
+        if kinds == ["duckdb"]:
+            self.reject_unknown(value, {"duckdb", "table"}, f"{key}.")
+            return TableSource(
+                "duckdb",
+                path=self.file(value["duckdb"], f"{key}.duckdb"),
+                table=self.table_name(value.get("table"), f"{key}.table"),
+            )
+        self.reject_unknown(value, {"postgres", "table", "query", *POSTGRES_DEFAULTS}, f"{key}.")
+        settings = {**POSTGRES_DEFAULTS, **value}
+        if ("table" in value) == ("query" in value):
+            raise self.fail(key, "give exactly one of 'table' or 'query'")
+        timeouts = {
+            name: self.duration(settings[name], f"{key}.{name}")
+            for name in ("statement_timeout", "lock_timeout")
+        }
+        for name, limit in timeouts.items():
+            if limit < timedelta(milliseconds=1):
+                raise self.fail(f"{key}.{name}", "must be at least 1ms (0 would mean no limit)")
+        table, query = value.get("table"), value.get("query")
+        return TableSource(
+            "postgres",
+            table=None if table is None else self.table_name(table, f"{key}.table"),
+            query=None if query is None else self.text(query, f"{key}.query"),
+            dsn_env=self.dsn_env(value["postgres"], f"{key}.postgres"),
+            slack=self.duration(settings["slack"], f"{key}.slack"),
+            **timeouts,
+        )
+
+    def table_name(self, value: Any, key: str) -> str:
+        # Table names go into SQL text (an identifier cannot be bound): only plain names pass.
+        if value is None:
+            raise self.fail(key, "is required")
+        if not isinstance(value, str) or not TABLE_NAME.fullmatch(value):
+            raise self.fail(key, "must be a table name such as transactions or public.transactions")
+        return value
+
+    def dsn_env(self, value: Any, key: str) -> str:
+        # Never echo the value: a DSN written here by mistake may hold a password.
+        match = DSN_FROM_ENV.fullmatch(value) if isinstance(value, str) else None
+        if match is None:
+            raise self.fail(
+                key,
+                'must be "env:NAME", the environment variable that holds the DSN: '
+                "secrets come only from the environment, never from files",
+            )
+        name = match.group(1)
+        if not os.environ.get(name):
+            raise self.fail(key, f"the environment variable {name} is not set")
+        return name
+
+    def duration(self, value: Any, key: str) -> timedelta:
+        match = DURATION.fullmatch(value) if isinstance(value, str) else None
+        if match is None or match.group(2) not in DURATION_UNITS:
+            raise self.fail(key, f'{value!r} is not a duration such as "500ms", "5min", "1 day"')
+        return int(match.group(1)) * DURATION_UNITS[match.group(2)]
 
     def policy(self, raw: Any) -> Policy:
         values = self.table({"policy": raw}, "policy", POLICY_DEFAULTS)

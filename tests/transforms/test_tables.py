@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from tests.builders import txn, write_incident
-from transforms import incident, tables
+from transforms import files, incident, tables
 from transforms.errors import InputError
 
 
@@ -18,22 +19,36 @@ def rewrite(path, change):
 @pytest.mark.parametrize(
     ("table", "change", "message"),
     [
-        ("transactions.parquet", lambda t: t.drop_columns(["amount_minor"]),
-         r"transactions.parquet: required column 'amount_minor' is missing"),
-        ("transactions.parquet",
-         lambda t: t.set_column(2, "amount_minor", pa.array([12.5], pa.float64())),
-         r"transactions.parquet: column 'amount_minor' is double, expected integer"),
-        ("transactions.parquet",
-         lambda t: t.set_column(2, "amount_minor", pa.array(["12.50"])),
-         r"column 'amount_minor' is string, expected integer"),
-        ("transactions.parquet",
-         lambda t: t.set_column(6, "created_at", pa.array(["2025-01-07"])),
-         r"column 'created_at' is string, expected timestamp"),
-        ("customers.parquet", lambda t: t.drop_columns(["segment"]),
-         r"customers.parquet: required column 'segment' is missing"),
-        ("customers.parquet",
-         lambda t: t.set_column(0, "customer_id", pa.array([1, 2, 3], pa.int64())),
-         r"customers.parquet: column 'customer_id' is int64, expected text"),
+        (
+            "transactions.parquet",
+            lambda t: t.drop_columns(["amount_minor"]),
+            r"transactions.parquet: required column 'amount_minor' is missing",
+        ),
+        (
+            "transactions.parquet",
+            lambda t: t.set_column(2, "amount_minor", pa.array([12.5], pa.float64())),
+            r"transactions.parquet: column 'amount_minor' is double, expected integer",
+        ),
+        (
+            "transactions.parquet",
+            lambda t: t.set_column(2, "amount_minor", pa.array(["12.50"])),
+            r"column 'amount_minor' is string, expected integer",
+        ),
+        (
+            "transactions.parquet",
+            lambda t: t.set_column(6, "created_at", pa.array(["2025-01-07"])),
+            r"column 'created_at' is string, expected timestamp",
+        ),
+        (
+            "customers.parquet",
+            lambda t: t.drop_columns(["segment"]),
+            r"customers.parquet: required column 'segment' is missing",
+        ),
+        (
+            "customers.parquet",
+            lambda t: t.set_column(0, "customer_id", pa.array([1, 2, 3], pa.int64())),
+            r"customers.parquet: column 'customer_id' is int64, expected text",
+        ),
     ],
 )
 def test_a_table_breaking_its_column_contract_is_an_input_error(tmp_path, table, change, message):
@@ -67,3 +82,14 @@ def test_a_timestamp_without_zone_is_read_as_utc(tmp_path):
 
     con = reconcile_incident(path, tmp_path)
     assert rows(con, "evidence", "txn_id", "class") == [("t1", "table_only")]
+
+
+def test_a_parquet_table_is_identified_by_its_file_hash_and_rows(tmp_path):
+    path = write_incident(tmp_path / "inc", transactions=[txn("t1"), txn("t2")])
+    read = tables.stage(duckdb.connect(), incident.load(path))
+    assert read == [
+        tables.TableFile(
+            "transactions.parquet", files.sha256(path.parent / "transactions.parquet"), 2
+        ),
+        tables.TableFile("customers.parquet", files.sha256(path.parent / "customers.parquet"), 3),
+    ]

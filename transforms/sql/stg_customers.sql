@@ -1,9 +1,10 @@
--- The customer table, renamed and cast only (key: customer_id).
+-- The customer table, renamed and cast only (key: customer_id), from `source_customers`: the
+-- source's rows as an Arrow stream, checked against the column contract (tables.py).
 create or replace table stg_customers as
 with
 
 source as (
-    select * from read_parquet($path)
+    select * from source_customers
 ),
 
 final as (

@@ -1,10 +1,11 @@
--- The transaction table, renamed and cast only (key: txn_id, trimmed like log txn_ids).
--- Times without a zone are read as UTC, the session's zone.
+-- The transaction table, renamed and cast only (key: txn_id, trimmed like log txn_ids), from
+-- `source_transactions`: the source's rows as an Arrow stream, checked against the column
+-- contract (tables.py). Times without a zone are read as UTC, the session's zone.
 create or replace table stg_transactions as
 with
 
 source as (
-    select * from read_parquet($path)
+    select * from source_transactions
 ),
 
 final as (
