@@ -95,7 +95,7 @@ def approve(
     outbox: OutboxOption = DEFAULT_OUTBOX,
 ) -> None:
     """Approves a pending run and publishes its batch (only what was not paid yet)."""
-    from transforms import ledger
+    from transforms import ledger, money
 
     decision = _guarded(
         lambda: ledger.approve(warehouse_path, run_id, by=by, note=note, outbox=outbox)
@@ -105,7 +105,7 @@ def approve(
     if decision.batch_id is None:
         out.print("nothing new to pay for this incident: no batch")
         return
-    totals = ", ".join(f"{c} {ledger.decimal_text(v, c)}" for c, v in decision.totals_minor.items())
+    totals = ", ".join(f"{c} {money.decimal_text(v, c)}" for c, v in decision.totals_minor.items())
     out.print(f"batch {decision.batch_id}: {decision.rows} payment(s) {totals}".rstrip())
     if decision.decreases:
         out.print(f"[yellow]{decision.decreases} credit(s) came out lower than already paid[/]")
@@ -143,7 +143,9 @@ def verify_batch(
 
 @app.command()
 def audit(
-    incident_id: Annotated[str | None, typer.Option("--incident", help="only this incident")] = None,
+    incident_id: Annotated[
+        str | None, typer.Option("--incident", help="only this incident")
+    ] = None,
     verify: Annotated[bool, typer.Option("--verify", help="check the hash chain")] = False,
     warehouse_path: WarehouseOption = DEFAULT_WAREHOUSE,
 ) -> None:
@@ -378,7 +380,9 @@ def _print_summary(content: dict[str, Any]) -> None:
         return
     funnel = content.get("log_funnel", {})
     classes = content.get("candidates", {}).get("by_class", {})
-    table = Table(title=f"{content['incident']['id']} run {content['run_id']}: {content['verdict']}")
+    table = Table(
+        title=f"{content['incident']['id']} run {content['run_id']}: {content['verdict']}"
+    )
     table.add_column("what")
     table.add_column("count", justify="right")
     for key, value in funnel.items():

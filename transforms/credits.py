@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import duckdb
 import pyarrow as pa
-from babel.numbers import get_currency_precision
 
-from transforms import db
+from transforms import db, money
 from transforms.errors import ConfigError
 from transforms.incident import ISO_CURRENCIES, Incident
 
@@ -58,7 +57,7 @@ def _make_policy_amounts(con: duckdb.DuckDBPyConnection, incident: Incident) -> 
             "min_minor": pa.array([policy.min_minor.get(c) for c in currencies], pa.int64()),
             "cap_minor": pa.array([policy.cap_minor.get(c) for c in currencies], pa.int64()),
             "minor_unit_factor": pa.array(
-                [10 ** get_currency_precision(c) for c in currencies], pa.int64()
+                [money.minor_unit_factor(c) for c in currencies], pa.int64()
             ),
         }
     )

@@ -19,14 +19,12 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
-from babel.numbers import get_currency_precision
 
-from transforms import db, files, journal, warehouse
+from transforms import db, files, journal, money, warehouse
 from transforms.errors import ConfigError, InputError
 
 DEFAULT_OUTBOX = Path("data/outbox")
@@ -181,11 +179,6 @@ def verify_batch(path: Path) -> list[str]:
     return problems
 
 
-def decimal_text(amount_minor: int, currency: str) -> str:
-    """Minor units as a decimal string with the currency's ISO 4217 digits (Babel)."""
-    return str(Decimal(amount_minor).scaleb(-get_currency_precision(currency)))
-
-
 def _record_decision(con, run, *, status, by, note, batch_id, at, detail) -> None:
     """Sets the run's decision and journals it (event = the new status)."""
     db.run(
@@ -283,7 +276,7 @@ def _write_batch(con: duckdb.DuckDBPyConnection, batch_id: str) -> Path:
     names = [c[0] for c in result.description]
     lines = [dict(zip(names, row, strict=True)) for row in result.fetchall()]
     for line in lines:
-        line["amount"] = decimal_text(line["amount_minor"], line["currency"])
+        line["amount"] = money.decimal_text(line["amount_minor"], line["currency"])
     _write_csv(folder / "credits.csv", BATCH_COLUMNS, lines)
     result = db.run(con, "batch_exceptions_of", batch_id=batch_id)
     names = [c[0] for c in result.description]
@@ -299,7 +292,7 @@ def _write_batch(con: duckdb.DuckDBPyConnection, batch_id: str) -> Path:
         "run_id": batch["run_id"],
         "kind": batch["kind"],
         **totals,
-        "totals": {c: decimal_text(v, c) for c, v in totals["totals_minor"].items()},
+        "totals": {c: money.decimal_text(v, c) for c, v in totals["totals_minor"].items()},
         "policy_version": batch["policy_version"],
         "approved_by": batch["approved_by"],
         "created_at": batch["created_at"].astimezone(UTC).isoformat(),

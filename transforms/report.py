@@ -15,14 +15,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
 
-from transforms import db, files, ledger, publish
+from transforms import db, files, money, publish
 from transforms.gate import Verdict
 from transforms.incident import Incident
 from transforms.manifest import Accounting
@@ -96,11 +95,6 @@ def artifact_key(incident_id: str) -> str:
     return "run-report-" + re.sub(r"[^a-z0-9-]+", "-", incident_id.lower())
 
 
-def money(amount_minor: int, currency: str) -> str:
-    """`USD 14,750.00`: the currency's ISO 4217 digits, thousands grouped."""
-    return f"{currency} {Decimal(ledger.decimal_text(amount_minor, currency)):,}"
-
-
 def markdown(content: dict[str, Any]) -> str:
     """A short markdown summary of the run (Prefect's artifact), values escaped for markdown."""
     incident = content["incident"]
@@ -120,7 +114,7 @@ def markdown(content: dict[str, Any]) -> str:
     for row in content["credit_totals"]:
         lines.append(
             f"| {row['currency']} | {row['credit_lines']:,} | {row['customers']:,} | "
-            f"{money(row['credit_minor'], row['currency'])} |"
+            f"{money.display(row['credit_minor'], row['currency'])} |"
         )
     classes = ", ".join(f"{k} {v:,}" for k, v in content["candidates"]["by_class"].items())
     exceptions = ", ".join(f"{k} {v:,}" for k, v in content["exceptions"].items()) or "none"
@@ -237,7 +231,7 @@ def _verdict_banner(content: dict[str, Any]) -> str:
 def _cards(content: dict[str, Any], rejected: bool) -> str:
     overall = content["credit_overall"]
     totals = "<br>".join(
-        _h(money(row["credit_minor"], row["currency"])) for row in content["credit_totals"]
+        _h(money.display(row["credit_minor"], row["currency"])) for row in content["credit_totals"]
     )
     label = "proposed credits" if rejected else "credits to pay"
     cards = [
@@ -276,8 +270,8 @@ def _totals_table(content: dict[str, Any]) -> str:
             row["currency"],
             f"{row['credit_lines']:,}",
             f"{row['credited_txns']:,}",
-            money(row["credit_minor"], row["currency"]),
-            money(row["failed_minor"], row["currency"]),
+            money.display(row["credit_minor"], row["currency"]),
+            money.display(row["failed_minor"], row["currency"]),
         )
         for row in content["credit_totals"]
     ]
@@ -326,7 +320,7 @@ def _exceptions(content: dict[str, Any]) -> str:
             "" if e["txn_count"] is None else f"{e['txn_count']:,}",
             ""
             if e["amount_minor"] is None or e["currency"] is None
-            else money(e["amount_minor"], e["currency"]),
+            else money.display(e["amount_minor"], e["currency"]),
             e["detail"] or "",
         )
         for e in content["top_exceptions"]

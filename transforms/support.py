@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from transforms import db, ledger, warehouse
+from transforms import db, money, warehouse
 from transforms.errors import ConfigError, InputError
 
 STATUSES = ("pending", "published", "excluded")
@@ -273,8 +273,8 @@ def _credit_row(row: dict[str, Any], run: AnsweringRun) -> dict[str, Any]:
         "failed_txn_count": row["failed_txn_count"],
         "first_failure_local": local_time(row["first_failure_utc"], run.timezone),
         "last_failure_local": local_time(row["last_failure_utc"], run.timezone),
-        "credit_amount": None if due is None else ledger.decimal_text(due, currency),
-        "paid_amount": None if paid is None else ledger.decimal_text(paid, currency),
+        "credit_amount": None if due is None else money.decimal_text(due, currency),
+        "paid_amount": None if paid is None else money.decimal_text(paid, currency),
         "status": status,
         "detail": detail,
         "incident_id": run.incident_id,
@@ -292,16 +292,16 @@ def _status(row: dict[str, Any], run: AnsweringRun) -> tuple[str, str]:
     if due is not None and paid < due:
         detail = f"waiting for finance's approval of run {run.run_id}"
         if paid:
-            detail += f"; {ledger.decimal_text(paid, currency)} {currency} already paid"
+            detail += f"; {money.decimal_text(paid, currency)} {currency} already paid"
         return "pending", detail
     batches = ", ".join(row["batch_ids"])
     on = local_time(row["last_published_at"], run.timezone)[:10]
-    detail = f"paid {ledger.decimal_text(paid, currency)} {currency} in batch {batches} on {on}"
+    detail = f"paid {money.decimal_text(paid, currency)} {currency} in batch {batches} on {on}"
     if due is None:
         detail += f"; run {run.run_id} proposes no credit now: finance reviews it"
     elif paid > due:
         detail += (
-            f"; run {run.run_id} now proposes {ledger.decimal_text(due, currency)}: "
+            f"; run {run.run_id} now proposes {money.decimal_text(due, currency)}: "
             "finance reviews the difference"
         )
     return "published", detail
@@ -320,7 +320,7 @@ def _transaction(row: dict[str, Any], run: AnsweringRun) -> dict[str, Any]:
         "reason": row["reason"],
         "amount": None
         if amount is None or currency is None
-        else ledger.decimal_text(amount, currency),
+        else money.decimal_text(amount, currency),
         "currency": currency,
     }
 
@@ -334,7 +334,7 @@ def _exception(row: dict[str, Any]) -> dict[str, Any]:
         "txn_count": row["txn_count"],
         "amount": None
         if amount is None or currency is None
-        else ledger.decimal_text(amount, currency),
+        else money.decimal_text(amount, currency),
         "detail": row["detail"],
     }
 

@@ -7,6 +7,7 @@ import hashlib
 import pytest
 
 from tests.builders import customer, failure, reconcile_incident, rows, txn, write_incident
+from transforms import money
 from transforms.errors import ConfigError
 
 
@@ -170,3 +171,12 @@ def test_which_classes_are_credited(tmp_path, policy, paid):
     con = reconcile_incident(path, tmp_path)
     credited = {t for t, flag in rows(con, "evidence", "txn_id", "credited") if flag}
     assert credited == paid
+
+
+@pytest.mark.parametrize("currency", ["USD", "JPY", "BHD", "EUR", "CLF"])
+@pytest.mark.parametrize("amount", [1, 5, 99, 100, 1234, 1_000_000])
+def test_the_credit_file_and_the_batches_format_amounts_alike(tmp_path, currency, amount):
+    con, _ = credit_lines(
+        tmp_path, [txn("t1", currency=currency)], policy={"flat_minor": {currency: amount}}
+    )
+    assert rows(con, "credits", "credit_amount") == [(money.decimal_text(amount, currency),)]

@@ -9,7 +9,7 @@ import pytest
 
 from tests import golden_incident
 from tests.builders import reconcile_incident
-from transforms import incident, logs, manifest, publish, report, runs
+from transforms import incident, logs, manifest, money, publish, report, runs
 from transforms.gate import Verdict
 
 START = datetime(2025, 1, 7, 19, 15, tzinfo=UTC)
@@ -161,7 +161,7 @@ def test_the_chart_is_the_same_for_the_same_data():
     ],
 )
 def test_money_has_the_currency_digits_and_grouping(minor, currency, shown):
-    assert report.money(minor, currency) == shown
+    assert money.display(minor, currency) == shown
 
 
 @pytest.mark.parametrize(
