@@ -60,5 +60,8 @@ serve: $(VENV)/.installed ## start a local Prefect server and serve finance's sc
 lint: $(VENV)/.installed ## ruff lint and format check
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
+bench: $(VENV)/.installed ## benchmark 1 M, 10 M, 40 M log lines against DuckDB's raw scan (long)
+	$(BIN)/python -m bench.run
+
 clean: ## remove the venv, generated data and run folders
 	rm -rf $(VENV) .prefect $(SAMPLE) data/output data/outbox .pytest_cache

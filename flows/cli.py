@@ -6,6 +6,7 @@ Quick commands never import Prefect: only `credits run` starts it.
 
 from __future__ import annotations
 
+import enum
 import logging
 import os
 import sys
@@ -52,6 +53,13 @@ def sample(
     out.print(str((out_dir / "INC-2025-01-07.toml").resolve()))
 
 
+class TaskRunner(enum.StrEnum):
+    """Where `credits run` reads the log files."""
+
+    threads = "threads"
+    dask = "dask"
+
+
 @app.command()
 def run(
     incident_file: Annotated[Path, typer.Argument(help="the incident's TOML file")],
@@ -59,12 +67,28 @@ def run(
         Path, typer.Option("--output-dir", help="root of the run folders")
     ] = Path("data/output"),
     warehouse_path: WarehouseOption = DEFAULT_WAREHOUSE,
+    task_runner: Annotated[
+        TaskRunner,
+        typer.Option(help="where the log files are read: threads here, or a Dask cluster"),
+    ] = TaskRunner.threads,
+    dask_address: Annotated[
+        str | None,
+        typer.Option(
+            "--dask-address",
+            help="scheduler of a running Dask cluster (tcp://HOST:PORT); without it "
+            "--task-runner dask starts a local cluster",
+        ),
+    ] = None,
 ) -> None:
     """Runs the pipeline on one incident; prints a summary and, last, the run folder.
 
     A run that passes the quality gate waits for finance: `credits approve RUN_ID --by NAME`.
     """
     from transforms import incident, logs, tables
+
+    if dask_address and task_runner is not TaskRunner.dask:
+        err.print("[bold red]error[/]: --dask-address needs --task-runner dask")
+        raise typer.Exit(2)
 
     def preflight() -> None:
         # Configuration and the inputs' shape are checked before Prefect starts: fast and clear.
@@ -76,11 +100,10 @@ def run(
     from flows import credit_reconciliation as pipeline
 
     _quiet_expected_tracebacks()
-    content = _guarded(
-        lambda: pipeline.credit_reconciliation(
-            str(incident_file), str(output_dir), str(warehouse_path)
-        )
+    flow = pipeline.credit_reconciliation.with_options(
+        task_runner=pipeline.task_runner(task_runner.value, dask_address)
     )
+    content = _guarded(lambda: flow(str(incident_file), str(output_dir), str(warehouse_path)))
     _print_summary(content)
     out.print(f"waiting for approval: credits approve {content['run_id']} --by NAME")
     out.print(content["run_folder"])

@@ -6,6 +6,7 @@ closes it. The business rules live in `transforms/`.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +14,11 @@ from flows.settings import configure_prefect
 
 configure_prefect()
 
-from prefect import flow, get_run_logger, pause_flow_run, task  # noqa: E402
+from prefect import flow, get_run_logger, pause_flow_run, task, unmapped  # noqa: E402
 from prefect.artifacts import create_link_artifact, create_markdown_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.input import RunInput  # noqa: E402
+from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
 from transforms import db, gate, incident, logs, manifest, publish, quality, reconcile  # noqa: E402
 from transforms import credits, ledger, report, runs, tables, warehouse  # noqa: E402
@@ -37,10 +39,37 @@ def start_run(
     return loaded, run
 
 
+def task_runner(name: str = "threads", dask_address: str | None = None):
+    """Where the log map runs: threads here, or a Dask cluster (at `dask_address`, or a
+    `LocalCluster` started for the run)."""
+    if name == "threads":
+        return ThreadPoolTaskRunner(max_workers=os.cpu_count())
+    from prefect_dask import DaskTaskRunner
+
+    return DaskTaskRunner(address=dask_address) if dask_address else DaskTaskRunner()
+
+
+@task(name="plan-logs", cache_policy=NO_CACHE)
+def plan_logs(loaded: incident.Incident) -> tuple[list[logs.Partition], list[logs.LogFile]]:
+    partitions, pruned = logs.plan(loaded, logs.PARTITIONS)
+    get_run_logger().info("%d partitions to read, %d files pruned", len(partitions), len(pruned))
+    return partitions, pruned
+
+
+@task(name="extract-logs", cache_policy=NO_CACHE)
+def extract_logs(partition: logs.Partition, reading: logs.Reading, out_dir: Path) -> logs.Extract:
+    return logs.extract(partition, reading, out_dir)
+
+
 @task(name="stage-logs", cache_policy=NO_CACHE)
-def stage_logs(loaded: incident.Incident, run: runs.Run) -> list[logs.LogFile]:
+def stage_logs(
+    loaded: incident.Incident,
+    run: runs.Run,
+    extracts: list[logs.Extract],
+    pruned: list[logs.LogFile],
+) -> list[logs.LogFile]:
     with _work_db(run) as con:
-        read = logs.stage(con, loaded, run.work_dir)
+        read = logs.load(con, loaded, extracts, pruned)
     get_run_logger().info("read %d log lines from %d files", sum(f.lines for f in read), len(read))
     return read
 
@@ -126,7 +155,7 @@ def decide(
     return ledger.decline(Path(warehouse_path), run_id, by=answer.by, reason=answer.note)
 
 
-@flow(name="credit-reconciliation", log_prints=True)
+@flow(name="credit-reconciliation", log_prints=True, task_runner=task_runner())
 def credit_reconciliation(
     incident_file: str,
     output_dir: str = "data/output",
@@ -138,8 +167,12 @@ def credit_reconciliation(
     `wait_for_approval` on a Prefect server, in this paused flow run's form); a rejected one
     raises `ValidationRejected` after its evidence is written."""
     loaded, run = start_run(incident_file, output_dir, warehouse_path)
-    # Extract: every log line framed, parsed and bucketed; the tables checked and staged
-    read = stage_logs(loaded, run)
+    # Extract: log partitions mapped to Parquet extracts and reduced; the tables checked and staged
+    partitions, pruned = plan_logs(loaded)
+    extracts = extract_logs.map(
+        partitions, unmapped(logs.Reading.of(loaded)), unmapped(run.work_dir / "log_extracts")
+    ).result()
+    read = stage_logs(loaded, run, extracts, pruned)
     staged = stage_tables(loaded, run)
     # Transform: candidate transactions classed, credits priced, exceptions listed
     reconcile_credits(loaded, run)

@@ -64,9 +64,10 @@ def check(
 def _parameters(incident: Incident) -> dict[str, Any]:
     start = pd.Timestamp(incident.window_start)
     end = pd.Timestamp(incident.window_end)
+    skew = pd.Timedelta(incident.sources.log_clock_skew)  # log times match the widened window
     return {
-        "window_start_utc": start,
-        "window_end_utc": end,
+        "window_start_utc": start - skew,
+        "window_end_utc": end + skew,
         "window_lower_utc": start - SLACK,
         "window_upper_utc": end + SLACK,
         "failure_events": list(incident.policy.failure_events),

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import duckdb
 from babel.numbers import get_currency_precision, is_currency, list_currencies
 
 from transforms.errors import ConfigError
@@ -44,7 +45,11 @@ POLICY_DEFAULTS: dict[str, Any] = {
     "credit_table_only": True,
     "exclude_segments": ["internal", "test"],
 }
-SOURCES_DEFAULTS: dict[str, Any] = {"logs_timezone": "UTC"}
+SOURCES_DEFAULTS: dict[str, Any] = {
+    "logs_timezone": "UTC",
+    "log_format": {},
+    "log_clock_skew": "0s",
+}
 QUALITY_DEFAULTS: dict[str, Any] = {"max_quarantined_share": Decimal("0.01")}
 TOP_KEYS = {"id", "title", "timezone", "window_start", "window_end", "sources", "policy", "quality"}
 SOURCES_KEYS = {"logs", "transactions", "customers", *SOURCES_DEFAULTS}
@@ -59,6 +64,10 @@ DURATION_UNITS = {
     **dict.fromkeys(("h", "hour", "hours"), timedelta(hours=1)),
     **dict.fromkeys(("d", "day", "days"), timedelta(days=1)),
 }
+LOG_FIELDS = ("ts", "event", "txn_id", "customer_id", "amount_minor", "currency", "error_code")
+LOG_KINDS = ("jsonl", "logfmt", "regex")
+TS_FORMATS = ("rfc3339", "epoch_s", "epoch_ms")  # or a strptime pattern (it holds a '%')
+LOG_FIELD_NAME = re.compile(r"[^\s=\"]+")
 POSTGRES_DEFAULTS: dict[str, Any] = {
     "statement_timeout": "5min",
     "lock_timeout": "1s",
@@ -116,6 +125,20 @@ class TableSource:
 
 
 @dataclass(frozen=True)
+class LogFormat:
+    """How a log line is written: its syntax, where each field is and how its time is written.
+
+    `fields` maps each of `LOG_FIELDS` to a dotted JSON path (jsonl: `payment.id` is the key
+    `id` inside the object `payment`), a logfmt key, or a named group of `pattern` (regex).
+    """
+
+    kind: str = "jsonl"
+    fields: tuple[tuple[str, str], ...] = tuple((name, name) for name in LOG_FIELDS)
+    ts_format: str = "rfc3339"
+    pattern: str | None = None
+
+
+@dataclass(frozen=True)
 class Sources:
     """Where the inputs are: log globs, as absolute paths, and the two tables."""
 
@@ -123,6 +146,8 @@ class Sources:
     logs_timezone: str
     transactions: TableSource
     customers: TableSource
+    log_format: LogFormat = LogFormat()
+    log_clock_skew: timedelta = timedelta(0)
 
 
 @dataclass(frozen=True)
@@ -227,7 +252,46 @@ class _Parser:
             logs_timezone=zone.key,
             transactions=self.table_source(raw["transactions"], "sources.transactions"),
             customers=self.table_source(raw["customers"], "sources.customers"),
+            log_format=self.log_format(raw.get("log_format", {})),
+            log_clock_skew=self.duration(raw.get("log_clock_skew", "0s"), "sources.log_clock_skew"),
         )
+
+    def log_format(self, raw: Any) -> LogFormat:
+        key = "sources.log_format"
+        if not isinstance(raw, dict):
+            raise self.fail(key, "must be a table")
+        self.reject_unknown(raw, {"kind", "ts_format", "pattern", *LOG_FIELDS}, f"{key}.")
+        kind = self.text(raw.get("kind", "jsonl"), f"{key}.kind")
+        if kind not in LOG_KINDS:
+            raise self.fail(f"{key}.kind", f"'{kind}' is not one of {list(LOG_KINDS)}")
+        fields = {name: self.text(raw.get(name, name), f"{key}.{name}") for name in LOG_FIELDS}
+        for name, where in fields.items():
+            if not LOG_FIELD_NAME.fullmatch(where) or "" in where.split("."):
+                raise self.fail(f"{key}.{name}", f"'{where}' is not a key or dotted path")
+        ts_format = self.text(raw.get("ts_format", "rfc3339"), f"{key}.ts_format")
+        if ts_format not in TS_FORMATS and "%" not in ts_format:
+            raise self.fail(
+                f"{key}.ts_format",
+                f"use one of {list(TS_FORMATS)} or a strptime pattern such as "
+                "'%d/%b/%Y:%H:%M:%S %z'",
+            )
+        if (kind == "regex") != ("pattern" in raw):
+            raise self.fail(f"{key}.pattern", "is required with kind = 'regex', and only then")
+        pattern = None if kind != "regex" else self.text(raw["pattern"], f"{key}.pattern")
+        if pattern is not None:
+            self.check_pattern(pattern, fields, f"{key}.pattern")
+        return LogFormat(kind, tuple(fields.items()), ts_format, pattern)
+
+    def check_pattern(self, pattern: str, fields: dict[str, str], key: str) -> None:
+        try:
+            groups = re.compile(pattern).groupindex
+            # DuckDB runs the pattern with RE2, which lacks look-arounds and back-references.
+            duckdb.execute("select regexp_matches('', $pattern)", {"pattern": pattern})
+        except (re.error, duckdb.Error) as error:
+            raise self.fail(key, f"not a regular expression RE2 accepts: {error}") from None
+        for name in ("ts", "event", "txn_id"):
+            if fields[name] not in groups:
+                raise self.fail(key, f"needs a named group (?P<{fields[name]}>...) for {name}")
 
     def table_source(self, value: Any, key: str) -> TableSource:
         if isinstance(value, str):

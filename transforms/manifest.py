@@ -116,7 +116,10 @@ def build(
             "logs": [
                 {"path": f.name, "sha256": f.sha256, "bytes": f.bytes, "lines": f.lines}
                 for f in log_files
+                if not f.pruned
             ],
+            # Matched by sources.logs but dated wholly outside the window: never opened, no lines.
+            "logs_pruned": [{"path": f.name, "bytes": f.bytes} for f in log_files if f.pruned],
             "tables": [{"path": t.name, "sha256": t.sha256, "rows": t.rows} for t in table_files],
         },
         "log_funnel": accounting.funnel,

@@ -33,6 +33,7 @@ final as (
         classified.last_failure_at,
         classified.failure_lines,
         array_to_string(classified.source_files, ',') as source_files,
+        classified.edge_failure_lines > 0 as edge,
         classified.table_status,
         classified.log_customer_id
     from classified

@@ -1,6 +1,7 @@
 -- Candidate transactions found in the logs (key: txn_id): the distinct txn_ids of the candidate
 -- failure lines, with the set of their error codes and what the lines say about the payment
 -- (the earliest non-null value of each field, by time then file then line).
+-- `edge_failure_lines`: its lines within the clock skew of a window edge, for a human to review.
 create or replace table int_candidates as
 with
 
@@ -19,6 +20,7 @@ final as (
             as error_codes,
         count(*) filter (where failures.error_code is null) as lines_without_code,
         count(*) as failure_lines,
+        count(*) filter (where failures.is_edge) as edge_failure_lines,
         min(failures.ts_utc) as first_failure_at,
         max(failures.ts_utc) as last_failure_at,
         first(failures.customer_id order by failures.ts_utc, failures.file_id, failures.line)

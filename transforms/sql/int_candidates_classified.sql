@@ -53,7 +53,8 @@ from_logs as (
         first_failure_at,
         last_failure_at,
         failure_lines,
-        source_files
+        source_files,
+        edge_failure_lines
     from matched
 ),
 
@@ -71,7 +72,8 @@ from_table_only as (
         cast(null as timestamptz) as first_failure_at,
         cast(null as timestamptz) as last_failure_at,
         0 as failure_lines,
-        cast([] as varchar[]) as source_files
+        cast([] as varchar[]) as source_files,
+        0 as edge_failure_lines
     from transactions
     where transactions.status = 'failed'
         and list_contains($outage_codes, transactions.error_code)

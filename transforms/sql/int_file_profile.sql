@@ -1,5 +1,6 @@
--- One row per input log file (key: file): how its lines split into buckets, its time range and
--- the share of lines whose event is not a payment event. Files with no line still get a row.
+-- One row per log file read (key: file): how its lines split into buckets, its time range and
+-- the share of lines whose event is not a payment event. Files with no line still get a row;
+-- pruned files (not opened) get none.
 create or replace table int_file_profile as
 with
 
@@ -15,10 +16,8 @@ per_file as (
         count(*) filter (where bucket = 'irrelevant') as irrelevant,
         count(*) filter (where bucket = 'duplicate') as duplicates,
         count(*) filter (where bucket = 'quarantined') as quarantined,
-        min(ts_utc) as min_ts_utc,
-        max(ts_utc) as max_ts_utc,
         count(*) filter (
-            where bucket in ('relevant', 'irrelevant') and txn_id is null
+            where bucket in ('relevant', 'irrelevant') and not is_payment_event
         ) as unknown_events
     from lines
     group by file_id
@@ -36,8 +35,8 @@ final as (
         coalesce(per_file.parsed, 0) + coalesce(per_file.duplicates, 0)
             + coalesce(per_file.quarantined, 0) as accounted,
         coalesce(per_file.quarantined / log_files.lines, 0.0) as quarantined_share,
-        per_file.min_ts_utc,
-        per_file.max_ts_utc,
+        log_files.min_ts_utc,
+        log_files.max_ts_utc,
         coalesce(per_file.unknown_events / nullif(per_file.parsed, 0), 1.0) as unknown_event_share
     from log_files
     left join per_file on per_file.file_id = log_files.file_id

@@ -1,31 +1,62 @@
--- Every log line in exactly one bucket (key: file_id, line):
---   quarantined  breaks the log contract (see stg_logs.quarantine_reason);
+-- Every physical log line in exactly one bucket (key: file_id, line), a view over the staged
+-- lines:
+--   quarantined  breaks the log contract (`quarantine_reason`, `raw`);
 --   duplicate    byte-identical to an earlier well-formed line (files in name order, then line);
---   relevant     a candidate failure: an event in $failure_events with ts in [$window_start, $window_end);
+--   relevant     a candidate failure (see `int_log_events_bucketed`);
 --   irrelevant   any other well-formed line.
-create or replace table int_log_lines_bucketed as
+-- Only failure-event lines carry their fields (`ts_utc`, `event`, `txn_id`, ...); the other
+-- lines are counted and compared, not kept.
+create or replace view int_log_lines_bucketed as
 with
 
-numbered as (
-    select
-        *,
-        case when quarantine_reason is null then
-            row_number() over (partition by quarantine_reason is null, line_hash order by file_id, line)
-        end as occurrence
-    from stg_logs
+quarantined as (
+    select * from stg_log_quarantine
+),
+
+events as (
+    select * from int_log_events_bucketed
+),
+
+other_lines as (
+    select * from stg_log_lines
+),
+
+duplicates as (
+    select * from int_log_line_duplicates
 ),
 
 final as (
     select
-        *,
-        case
-            when quarantine_reason is not null then 'quarantined'
-            when occurrence > 1 then 'duplicate'
-            when list_contains($failure_events, event)
-                and ts_utc >= $window_start and ts_utc < $window_end then 'relevant'
-            else 'irrelevant'
-        end as bucket
-    from numbered
+        file_id,
+        line,
+        'quarantined' as bucket,
+        quarantine_reason,
+        raw
+    from quarantined
+    union all by name
+    select
+        file_id,
+        line,
+        bucket,
+        true as is_payment_event,
+        ts_utc,
+        event,
+        txn_id,
+        customer_id,
+        amount_minor,
+        currency,
+        error_code,
+        is_edge
+    from events
+    union all by name
+    select
+        other_lines.file_id,
+        other_lines.line,
+        case when duplicates.line is null then 'irrelevant' else 'duplicate' end as bucket,
+        other_lines.is_payment_event
+    from other_lines
+    left join duplicates
+        on duplicates.file_id = other_lines.file_id and duplicates.line = other_lines.line
 )
 
 select * from final

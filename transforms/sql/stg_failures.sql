@@ -1,9 +1,10 @@
 -- Candidate failure lines: the `relevant` bucket, one row per distinct log line (key: file, line).
+-- `is_edge` marks a line within the clock skew of a window edge.
 create or replace table stg_failures as
 with
 
 relevant as (
-    select * from int_log_lines_bucketed where bucket = 'relevant'
+    select * from int_log_events_bucketed where bucket = 'relevant'
 ),
 
 files as (
@@ -21,7 +22,8 @@ final as (
         relevant.customer_id,
         relevant.amount_minor,
         relevant.currency,
-        relevant.error_code
+        relevant.error_code,
+        relevant.is_edge
     from relevant
     inner join files on files.file_id = relevant.file_id
 )

@@ -1,59 +1,136 @@
--- One row per physical log line (key: file_id, line), parsed against the log contract.
--- `quarantine_reason` is set when the line breaks the contract; such a line has no fields.
--- Timestamps with an offset are instants; without one they are read in $logs_timezone.
-create or replace table stg_logs as
+-- One row per physical line of the log files of one partition (key: file_id, line), checked
+-- against the log contract: the map's model, run by `logs.extract` over the stream of framed
+-- lines (`framed_lines`: each line's text with its LF, NULL when the framing already found a
+-- `problem`, with a readable `preview`).
+-- `quarantine_reason` is set when the line breaks the contract. Only failure-event lines keep
+-- their fields; `line_hash` (every well-formed line) and `line_md5` (failure-event lines) let the
+-- reduce find byte-identical lines across files. Times with an offset are instants; without one
+-- they are read in $logs_timezone.
 with
 
-raw_lines as (
-    select file_id, line, raw, problem
-    from read_parquet($raw_lines)
+framed as (
+    select file_id, line, raw, problem, preview from framed_lines
 ),
 
-typed as (
+parsed as (
+    -- The seven fields (`LOG_FIELDS`) as JSON values, NULL when absent; `fields` itself is NULL
+    -- when the line does not parse. Text formats give a number for digits, a string otherwise.
     select
-        file_id,
-        line,
-        raw,
-        problem,
-        md5_number(raw) as line_hash,
-        json_valid(raw) as is_json,
-        case when json_valid(raw) then json_type(raw) end as json_kind,
-        case when json_valid(raw) and json_type(raw) = 'OBJECT' then raw end as object
-    from raw_lines
+        *,
+        case $kind
+            when 'jsonl' then case when json_valid(raw) then json_extract(raw, $paths)::varchar[] end
+            when 'logfmt' then
+                case when len(logfmt_keys) > 0 then list_transform(
+                    $keys,
+                    lambda k: logfmt_values[list_position(logfmt_keys, k)]
+                ) end
+            else
+                case when regexp_matches(left(raw, -1), $pattern) then json_extract_string(
+                    to_json(regexp_extract(left(raw, -1), $pattern, $group_names)), $paths
+                ) end
+        end as texts_or_json
+    from (
+        select
+            *,
+            regexp_extract_all(
+                case when $kind = 'logfmt' then left(raw, -1) end,
+                '(?:^|\s)([^\s="]+)=("(?:[^"\\]|\\.)*"|[^\s"]*)',
+                1
+            ) as logfmt_keys,
+            list_transform(
+                regexp_extract_all(
+                    case when $kind = 'logfmt' then left(raw, -1) end,
+                    '(?:^|\s)([^\s="]+)=("(?:[^"\\]|\\.)*"|[^\s"]*)',
+                    2
+                ),
+                -- A quoted value is a JSON string (unquoted here); a bare one is taken as it is.
+                lambda v: json_extract_string(
+                    case
+                        when regexp_full_match(v, '"([^"\\]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"')
+                            then v
+                        else to_json(v)::varchar
+                    end,
+                    '$'
+                )
+            ) as logfmt_values
+        from framed
+    )
 ),
 
 fields as (
     select
         *,
-        json_type(object, '$.ts') as ts_kind,
-        object ->> '$.ts' as ts_text,
-        json_type(object, '$.event') as event_kind,
-        object ->> '$.event' as event,
-        json_type(object, '$.txn_id') as txn_id_kind,
-        regexp_replace(object ->> '$.txn_id', '^[[:space:]]+|[[:space:]]+$', '', 'g') as txn_id,
-        json_type(object, '$.customer_id') as customer_id_kind,
-        object ->> '$.customer_id' as customer_id,
-        json_type(object, '$.amount_minor') as amount_kind,
-        object ->> '$.amount_minor' as amount_text,
-        json_type(object, '$.currency') as currency_kind,
-        object ->> '$.currency' as currency,
-        json_type(object, '$.error_code') as error_code_kind,
-        object ->> '$.error_code' as error_code
-    from typed
+        case
+            when $kind = 'jsonl' then texts_or_json
+            else list_transform(
+                texts_or_json,
+                lambda t: case
+                    when t is null or t = '' then null
+                    when regexp_full_match(t, '-?(0|[1-9][0-9]*)(\.[0-9]+)?') then t
+                    else to_json(t)::varchar
+                end
+            )
+        end as fields
+    from parsed
+),
+
+typed as (
+    -- ts and event are typed on every line, the other fields on payment events only.
+    select
+        *,
+        log_json_kind(fields[1]) as ts_kind,
+        fields[1] ->> '$' as ts_text,
+        log_json_kind(fields[2]) as event_kind,
+        fields[2] ->> '$' as event
+    from fields
 ),
 
 timed as (
     select
         *,
-        case
-            when not regexp_full_match(
-                ts_text, '\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?'
-            ) then null
-            when regexp_matches(ts_text, '([Zz]|[+-]\d{2}:\d{2})$') then try_cast(ts_text as timestamptz)
-            else timezone($logs_timezone, try_cast(ts_text as timestamp))
+        case $ts_format
+            when 'rfc3339' then case
+                when ts_kind <> 'VARCHAR' or not regexp_full_match(
+                    ts_text, '\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?'
+                ) then null
+                when regexp_matches(ts_text, '([Zz]|[+-]\d{2}:\d{2})$')
+                    then try_cast(ts_text as timestamptz)
+                else timezone($logs_timezone, try_cast(ts_text as timestamp))
+            end
+            when 'epoch_s' then timezone('UTC', make_timestamp(
+                try_cast(try_cast(ts_text as decimal(38, 6)) * 1000000 as bigint)
+            ))
+            when 'epoch_ms' then timezone('UTC', make_timestamp(
+                try_cast(try_cast(ts_text as decimal(38, 6)) * 1000 as bigint)
+            ))
+            else case
+                when $ts_naive then timezone(
+                    $logs_timezone, try_strptime(ts_text, $ts_pattern)::timestamp
+                )
+                else try_strptime(ts_text, $ts_pattern)::timestamptz
+            end
         end as ts_utc,
         list_contains($failure_events, event) or starts_with(event, 'payment.') as is_payment_event
-    from fields
+    from typed
+),
+
+payment as (
+    -- The other fields are read and checked on payment events only.
+    select
+        *,
+        case when is_payment_event then log_json_kind(fields[3]) end as txn_id_kind,
+        case when is_payment_event then trim(
+            fields[3] ->> '$', chr(32) || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)
+        ) end as txn_id,
+        case when is_payment_event then log_json_kind(fields[4]) end as customer_id_kind,
+        case when is_payment_event then fields[4] ->> '$' end as customer_id,
+        case when is_payment_event then log_json_kind(fields[5]) end as amount_kind,
+        case when is_payment_event then fields[5] ->> '$' end as amount_text,
+        case when is_payment_event then log_json_kind(fields[6]) end as currency_kind,
+        case when is_payment_event then fields[6] ->> '$' end as currency,
+        case when is_payment_event then log_json_kind(fields[7]) end as error_code_kind,
+        case when is_payment_event then fields[7] ->> '$' end as error_code
+    from timed
 ),
 
 checked as (
@@ -61,44 +138,60 @@ checked as (
         *,
         case
             when problem is not null then problem
-            when raw = '' then 'blank line'
-            when not is_json then 'not valid JSON'
-            when json_kind <> 'OBJECT' then 'JSON ' || lower(json_kind) || ', not an object'
+            when raw = chr(10) then 'blank line'
+            when fields is null then case $kind
+                when 'jsonl' then 'not valid JSON'
+                when 'logfmt' then 'not a logfmt line'
+                else 'does not match sources.log_format.pattern'
+            end
+            when $kind = 'jsonl' and fields[1] is null and json_type(raw) <> 'OBJECT'
+                then 'JSON ' || lower(json_type(raw)) || ', not an object'
             when ts_kind is null or ts_kind = 'NULL' then 'missing ts'
-            when ts_kind <> 'VARCHAR' then 'ts is not a string'
-            when ts_utc is null then 'ts is not an RFC 3339 timestamp'
+            when $ts_format in ('epoch_s', 'epoch_ms')
+                and ts_kind not in ('INTEGER', 'DOUBLE') then 'ts is not a number'
+            when $ts_format not in ('epoch_s', 'epoch_ms') and ts_kind <> 'VARCHAR'
+                and ($ts_format = 'rfc3339' or ts_kind <> 'INTEGER')
+                then 'ts is not a string'
+            when ts_utc is null then case $ts_format
+                when 'rfc3339' then 'ts is not an RFC 3339 timestamp'
+                when 'epoch_s' then 'ts is not epoch seconds'
+                when 'epoch_ms' then 'ts is not epoch milliseconds'
+                else 'ts does not match sources.log_format.ts_format'
+            end
             when event_kind is null or event_kind = 'NULL' then 'missing event'
             when event_kind <> 'VARCHAR' then 'event is not a string'
             when not is_payment_event then null
             when txn_id_kind is distinct from 'VARCHAR' or txn_id = '' then 'payment event without txn_id'
             when customer_id_kind not in ('VARCHAR', 'NULL') then 'customer_id is not a string'
-            when amount_kind not in ('BIGINT', 'UBIGINT', 'NULL') then 'amount_minor is not an integer'
-            when amount_kind = 'UBIGINT' and try_cast(amount_text as bigint) is null
+            when amount_kind not in ('INTEGER', 'NULL') then 'amount_minor is not an integer'
+            when amount_kind = 'INTEGER' and try_cast(amount_text as bigint) is null
                 then 'amount_minor is out of range'
             when try_cast(amount_text as bigint) <= 0 then 'amount_minor is not positive'
             when currency_kind not in ('VARCHAR', 'NULL') then 'currency is not a string'
-            when currency is not null and not list_contains($currencies, currency)
+            when currency is not null and try_cast(currency as log_iso_currency) is null
                 then 'currency is not an ISO 4217 code'
             when error_code_kind not in ('VARCHAR', 'NULL') then 'error_code is not a string'
         end as quarantine_reason
-    from timed
+    from payment
 ),
 
 final as (
     select
         file_id,
         line,
-        line_hash,
         quarantine_reason,
-        case when quarantine_reason is not null then raw end as raw,
+        case when quarantine_reason is not null then coalesce(preview, left(raw, -1)) end as raw,
+        case when quarantine_reason is null then hash(raw) end as line_hash,
         case when quarantine_reason is null then ts_utc end as ts_utc,
-        case when quarantine_reason is null then event end as event,
-        case when quarantine_reason is null and is_payment_event then txn_id end as txn_id,
-        case when quarantine_reason is null and is_payment_event then customer_id end as customer_id,
-        case when quarantine_reason is null and is_payment_event
-            then try_cast(amount_text as bigint) end as amount_minor,
-        case when quarantine_reason is null and is_payment_event then currency end as currency,
-        case when quarantine_reason is null and is_payment_event then error_code end as error_code
+        quarantine_reason is null and is_payment_event as is_payment_event,
+        quarantine_reason is null and list_contains($failure_events, event) as is_failure_event,
+        case when is_failure_event then md5_number_upper(raw) end as line_md5,
+        case when is_failure_event then event end as event,
+        case when is_failure_event then txn_id end as txn_id,
+        case when is_failure_event then customer_id end as customer_id,
+        case when is_failure_event then try_cast(amount_text as bigint) end as amount_minor,
+        case when is_failure_event then currency end as currency,
+        case when is_failure_event then error_code end as error_code
     from checked
 )
 

@@ -1,0 +1,343 @@
+"""`make bench`: the pipeline against DuckDB's raw scan and a naive pandas reading of the same logs.
+
+For each size (1 M, 10 M, 40 M log lines by default) the sample generator writes a day of logs
+(gzip JSON lines, then a plain copy) and a transaction table of at least 5 M rows under
+`bench/work/` (kept between runs). On each copy, in this order and each in its own process, so
+that wall time and peak RSS are its own:
+
+* `scan`     DuckDB's raw scan: `select count(*) from read_json(...)` over the same files;
+* `extract`  the log extraction (plan, map on threads, reduce into a work database), no Prefect;
+* `run`      `credits run` end to end (ephemeral Prefect server, quality gate, outputs);
+* `pandas`   a naive pandas reading of the same rules (whole log in a DataFrame), at 1 M only;
+* `startup`  an empty flow run: the fixed cost of starting Prefect's ephemeral server.
+
+The incident used has a whole-day window, so no file is pruned and every measurement reads the
+same files; `run-pruned` is the real incident window (5 of 24 hours read) for reference.
+Results: a table on stdout and `bench/results/<UTC time>.json` with the machine and versions.
+
+    python -m bench.run [--lines 1M 10M 40M] [--pandas-up-to 1M]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import math
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WORK = ROOT / "bench" / "work"
+RESULTS = ROOT / "bench" / "results"
+LINES_PER_SCALE = 152_000  # the sample writes about this many lines per unit of scale
+TRANSACTIONS = 5_000_000
+WHOLE_DAY = ('window_start = "2025-01-07T00:00:00Z"', 'window_end = "2025-01-08T00:00:00Z"')
+PACKAGES = ("duckdb", "pyarrow", "numpy", "pandas", "prefect", "prefect-dask", "dask")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", nargs="+", default=["1M", "10M", "40M"])
+    parser.add_argument("--pandas-up-to", default="1M")
+    parser.add_argument("what", nargs="*", help=argparse.SUPPRESS)  # a child: WHAT FOLDER
+    args = parser.parse_args()
+    if args.what:
+        print(json.dumps(measure(args.what[0], Path(args.what[1]))))
+        return
+    rows = []
+    startup = child("startup", WORK)
+    for size in args.lines:
+        lines = _count(size)
+        for copy in ("gzip", "plain"):
+            folder = dataset(lines, copy)
+            for what in ("scan", "extract", "run", "run-pruned"):
+                if what == "run-pruned" and copy == "plain":
+                    continue
+                rows.append({"size": size, "copy": copy, "what": what, **child(what, folder)})
+                _show(rows[-1])
+            if lines <= _count(args.pandas_up_to) and copy == "gzip":
+                rows.append(
+                    {"size": size, "copy": copy, "what": "pandas", **child("pandas", folder)}
+                )
+                _show(rows[-1])
+    report = {
+        "machine": {"cores": os.cpu_count(), "platform": platform.platform()},
+        "versions": {"python": platform.python_version()}
+        | {p: metadata.version(p) for p in PACKAGES},
+        "startup": startup,
+        "rows": rows,
+        "targets": targets(rows, startup),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(table(rows, startup))
+    print(json.dumps(report["targets"], indent=2))
+    print(out)
+
+
+def dataset(lines: int, copy: str) -> Path:
+    """The sample with about `lines` log lines, gzip or plain, generated once."""
+    gz = WORK / f"lines={lines}" / "gzip"
+    if not (gz / "whole-day.toml").exists():
+        from transforms import sample
+
+        scale = math.ceil(lines / LINES_PER_SCALE)
+        sample.generate(gz, scale=scale, transactions=TRANSACTIONS)
+        _whole_day(gz)
+    if copy == "gzip":
+        return gz
+    plain = gz.parent / "plain"
+    if not (plain / "whole-day.toml").exists():
+        (plain / "logs").mkdir(parents=True, exist_ok=True)
+        for source in sorted((gz / "logs").glob("*.jsonl.gz")):
+            with gzip.open(source) as data, open(plain / "logs" / source.stem, "wb") as target:
+                shutil.copyfileobj(data, target, 1 << 24)
+        for name in ("transactions.parquet", "customers.parquet"):
+            shutil.copy(gz / name, plain / name)
+        for name in ("INC-2025-01-07.toml", "whole-day.toml"):
+            text = (gz / name).read_text().replace("logs/*.jsonl.gz", "logs/*.jsonl")
+            (plain / name).write_text(text)
+    return plain
+
+
+def _whole_day(folder: Path) -> None:
+    text = (folder / "INC-2025-01-07.toml").read_text()
+    lines = [
+        WHOLE_DAY[0] if line.startswith("window_start") else line for line in text.splitlines()
+    ]
+    lines = [WHOLE_DAY[1] if line.startswith("window_end") else line for line in lines]
+    (folder / "whole-day.toml").write_text("\n".join(lines) + "\n")
+
+
+def child(what: str, folder: Path) -> dict:
+    """Runs one measurement in a fresh process and returns what it reports."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.run", what, str(folder)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def measure(what: str, folder: Path) -> dict:
+    """One measurement in this process: wall seconds, peak RSS, lines and bytes read."""
+    started = time.perf_counter()
+    result = {
+        "scan": _scan,
+        "extract": _extract,
+        "run": _run,
+        "run-pruned": _run,
+        "pandas": _pandas,
+        "startup": _startup,
+    }[what](folder, what)
+    wall = time.perf_counter() - started
+    # VmHWM, not ru_maxrss: on Linux a child's ru_maxrss starts at its parent's size at fork.
+    status = Path("/proc/self/status").read_text()
+    self_rss = int(next(x for x in status.splitlines() if x.startswith("VmHWM")).split()[1])
+    children_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    logs = sorted((folder / "logs").glob("*")) if (folder / "logs").exists() else []
+    return {
+        "wall_s": round(wall, 3),
+        "peak_rss_mb": round(max(self_rss, children_rss) / 1024),
+        "log_bytes": sum(_text_bytes(p) for p in logs),
+        "file_bytes": sum(p.stat().st_size for p in logs),
+        **result,
+    }
+
+
+def _text_bytes(path: Path) -> int:
+    """Uncompressed size (gzip keeps it mod 2**32 in its last 4 bytes: fine below 4 GiB)."""
+    if path.suffix != ".gz":
+        return path.stat().st_size
+    with open(path, "rb") as handle:
+        handle.seek(-4, os.SEEK_END)
+        return int.from_bytes(handle.read(4), "little")
+
+
+def _scan(folder: Path, _: str) -> dict:
+    import duckdb
+
+    glob = str(folder / "logs" / "*")
+    sql = (
+        "select count(*) from read_json($glob, format = 'newline_delimited', ignore_errors = true)"
+    )
+    return {"lines": duckdb.connect().execute(sql, {"glob": glob}).fetchall()[0][0]}
+
+
+def _extract(folder: Path, _: str) -> dict:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from transforms import db, incident, logs
+
+    loaded = incident.load(folder / "whole-day.toml")
+    work = WORK / "extract-work"
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "spill").mkdir(parents=True)
+    partitions, pruned = logs.plan(loaded, logs.PARTITIONS)
+    reading = logs.Reading.of(loaded)
+    with ThreadPoolExecutor(os.cpu_count()) as pool:
+        extracts = list(pool.map(lambda p: logs.extract(p, reading, work / "x"), partitions))
+    with db.connect(work / "work.duckdb", work / "spill") as con:
+        read = logs.load(con, loaded, extracts, pruned)
+        counted = con.sql("select bucket, count(*) from int_log_lines_bucketed group by bucket")
+        buckets = dict(sorted(counted.fetchall()))
+    shutil.rmtree(work)
+    return {"lines": sum(f.lines for f in read), "buckets": buckets}
+
+
+def _run(folder: Path, what: str) -> dict:
+    toml = "whole-day.toml" if what == "run" else "INC-2025-01-07.toml"
+    out = WORK / "run-output"
+    shutil.rmtree(out, ignore_errors=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flows.cli",
+            "run",
+            str(folder / toml),
+            "--output-dir",
+            str(out / "runs"),
+            "--warehouse",
+            str(out / "warehouse.duckdb"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode not in (0, 3):
+        raise RuntimeError(done.stderr[-2000:])
+    manifest = json.loads(next((out / "runs").glob("*/*/manifest.json")).read_text())
+    shutil.rmtree(out)
+    funnel = manifest["log_funnel"]
+    return {
+        "lines": funnel["lines_read"],
+        "verdict": manifest["verdict"],
+        "files_read": len(manifest["inputs"]["logs"]),
+        "files_pruned": len(manifest["inputs"].get("logs_pruned", [])),
+    }
+
+
+def _startup(folder: Path, _: str) -> dict:
+    code = (
+        "from flows.settings import configure_prefect\n"
+        "configure_prefect()\n"
+        "from prefect import flow\n"
+        "@flow\ndef empty():\n    return 0\n"
+        "empty()\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True)
+    return {}
+
+
+def _pandas(folder: Path, _: str) -> dict:
+    """The rules the naive way: every line parsed into one DataFrame, then filtered."""
+    import pandas as pd
+
+    from transforms import incident
+
+    loaded = incident.load(folder / "whole-day.toml")
+    policy = loaded.policy
+    records, bad = [], 0
+    for path in sorted((folder / "logs").glob("*")):
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8", errors="replace") as lines:
+            for number, line in enumerate(lines, start=1):
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    bad += 1
+                    continue
+                if isinstance(record, dict):
+                    records.append({**record, "raw": line, "file": path.name, "line": number})
+                else:
+                    bad += 1
+    frame = pd.DataFrame(records)
+    frame = frame[~frame.duplicated("raw")]
+    frame["ts_utc"] = pd.to_datetime(frame["ts"], utc=True, format="ISO8601", errors="coerce")
+    failures = frame[
+        frame["event"].isin(policy.failure_events)
+        & (frame["ts_utc"] >= loaded.window_start)
+        & (frame["ts_utc"] < loaded.window_end)
+    ].copy()
+    failures["txn_id"] = failures["txn_id"].str.strip()
+    codes = failures.groupby("txn_id")["error_code"].agg(lambda c: set(c.dropna()))
+    outage = codes[codes.map(lambda c: bool(c & set(policy.outage_error_codes)))]
+    table = pd.read_parquet(loaded.sources.transactions.path, columns=["txn_id", "status"])
+    matched = table[table["txn_id"].isin(outage.index)]
+    return {"lines": len(records) + bad, "candidates": len(codes), "in_table": len(matched)}
+
+
+def targets(rows: list[dict], startup: dict) -> dict:
+    """The issue's targets, checked against this run's numbers."""
+
+    def find(size: str, copy: str, what: str) -> dict | None:
+        return next(
+            (r for r in rows if (r["size"], r["copy"], r["what"]) == (size, copy, what)), None
+        )
+
+    found: dict = {}
+    for copy in ("gzip", "plain"):
+        for size in ("10M", "40M"):
+            scan, extract, run = (find(size, copy, w) for w in ("scan", "extract", "run"))
+            if scan and extract:
+                found[f"extract/scan {size} {copy} (<= 1.5)"] = round(
+                    extract["wall_s"] / scan["wall_s"], 2
+                )
+            if scan and run:
+                found[f"(run - startup)/scan {size} {copy} (<= 2)"] = round(
+                    (run["wall_s"] - startup["wall_s"]) / scan["wall_s"], 2
+                )
+        big, small = find("40M", copy, "run"), find("10M", copy, "run")
+        if big and small:
+            found[f"run 40M/10M {copy} (<= 4.4)"] = round(big["wall_s"] / small["wall_s"], 2)
+            found[f"peak RSS MB run 40M {copy} (< 1536)"] = big["peak_rss_mb"]
+    pandas, run = find("1M", "gzip", "pandas"), find("1M", "gzip", "run")
+    if pandas and run:
+        found["pandas/run 1M gzip (>= 20)"] = round(pandas["wall_s"] / run["wall_s"], 1)
+        found["pandas/(run - startup) 1M gzip"] = round(
+            pandas["wall_s"] / (run["wall_s"] - startup["wall_s"]), 1
+        )
+    return found
+
+
+def table(rows: list[dict], startup: dict) -> str:
+    head = (
+        "| size | copy | what | lines | MB | wall s | peak RSS MB | MB/s |\n"
+        "|---|---|---|---:|---:|---:|---:|---:|"
+    )
+    body = [
+        f"| {r['size']} | {r['copy']} | {r['what']} | {r['lines']:,} "
+        f"| {r['log_bytes'] / 1e6:,.0f} | {r['wall_s']:.2f} | {r['peak_rss_mb']:,} "
+        f"| {r['log_bytes'] / 1e6 / r['wall_s']:,.0f} |"
+        for r in rows
+    ]
+    return "\n".join([head, *body, f"\nstart-up (an empty flow run): {startup['wall_s']:.2f} s"])
+
+
+def _show(row: dict) -> None:
+    print(
+        f"{row['size']:>4} {row['copy']:>5} {row['what']:>10}: {row['wall_s']:8.2f} s "
+        f"{row['peak_rss_mb']:6,} MB  {row['lines']:,} lines",
+        flush=True,
+    )
+
+
+def _count(size: str) -> int:
+    return int(float(size.rstrip("MmKk")) * (1e6 if size[-1] in "Mm" else 1e3))
+
+
+if __name__ == "__main__":
+    main()
