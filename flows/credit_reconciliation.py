@@ -20,8 +20,22 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.input import RunInput  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
-from transforms import db, gate, incident, logs, manifest, publish, quality, reconcile  # noqa: E402
-from transforms import credits, ledger, report, runs, tables, warehouse  # noqa: E402
+from transforms import (  # noqa: E402  # noqa: E402
+    credits,
+    db,
+    gate,
+    incident,
+    ledger,
+    logs,
+    manifest,
+    publish,
+    quality,
+    reconcile,
+    report,
+    runs,
+    tables,
+    warehouse,
+)
 from transforms.errors import ValidationRejected  # noqa: E402
 
 
@@ -145,9 +159,7 @@ def show_batch(content: dict[str, Any]) -> None:
 
 
 @task(name="decide", cache_policy=NO_CACHE)
-def decide(
-    run_id: str, answer: Approval, warehouse_path: str, outbox: str
-) -> ledger.Decision:
+def decide(run_id: str, answer: Approval, warehouse_path: str, outbox: str) -> ledger.Decision:
     if answer.approve:
         return ledger.approve(
             Path(warehouse_path), run_id, by=answer.by, note=answer.note, outbox=Path(outbox)
@@ -183,8 +195,14 @@ def credit_reconciliation(
     write_report(loaded, run, accounting, verdict)
     # Load: the credit file only if the gate passed, the run into the warehouse, the manifest last
     content = publish_run(
-        run, warehouse_path, incident=loaded, written=written, log_files=read, table_files=staged,
-        accounting=accounting, verdict=verdict,
+        run,
+        warehouse_path,
+        incident=loaded,
+        written=written,
+        log_files=read,
+        table_files=staged,
+        accounting=accounting,
+        verdict=verdict,
     )
     content = {**content, "run_folder": str(run.folder)}
     if content["verdict"] == publish.REJECTED:

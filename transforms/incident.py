@@ -15,7 +15,7 @@ import os
 import re
 import tomllib
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,12 @@ POLICY_DEFAULTS: dict[str, Any] = {
     "min_minor": {},
     "cap_minor": {},
     "failure_events": ["payment.failed"],
-    "outage_error_codes": ["DB_POOL_TIMEOUT", "DB_CONN_REFUSED", "UPSTREAM_TIMEOUT", "INTERNAL_ERROR"],
+    "outage_error_codes": [
+        "DB_POOL_TIMEOUT",
+        "DB_CONN_REFUSED",
+        "UPSTREAM_TIMEOUT",
+        "INTERNAL_ERROR",
+    ],
     "decline_error_codes": ["CARD_DECLINED", "INSUFFICIENT_FUNDS", "EXPIRED_CARD", "DO_NOT_HONOR"],
     "credit_recovered": True,
     "credit_table_only": True,
@@ -200,7 +205,9 @@ class _Parser:
         start = self.instant(raw["window_start"], zone, "window_start")
         end = self.instant(raw["window_end"], zone, "window_end")
         if end <= start:
-            raise self.fail("window_end", f"must be after window_start ({start:%Y-%m-%dT%H:%M:%SZ})")
+            raise self.fail(
+                "window_end", f"must be after window_start ({start:%Y-%m-%dT%H:%M:%SZ})"
+            )
         if end - start > MAX_WINDOW:
             raise self.fail("window_end", f"the window is {end - start}, longer than 31 days")
         quality = self.table(raw, "quality", QUALITY_DEFAULTS)
@@ -416,10 +423,10 @@ class _Parser:
             raise self.fail(key, "must be a date-time")
         if value.tzinfo is None:
             local = value.replace(tzinfo=zone)
-            if local.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None) != value:
+            if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != value:
                 raise self.fail(key, f"{value} does not exist in {zone.key} (a DST gap)")
             value = local
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
     def file(self, value: Any, key: str) -> Path:
         return (self.folder / self.text(value, key)).resolve()

@@ -71,7 +71,9 @@ def publish(
         credits_file = run.folder / "credits.csv"
         with files.atomic_path(credits_file) as temp:
             os.replace(written.pending_credits, temp)
-    exceptions = dict(con.table("exceptions").aggregate("exception, count(*)", "exception").fetchall())
+    exceptions = dict(
+        con.table("exceptions").aggregate("exception, count(*)", "exception").fetchall()
+    )
     content = manifest.build(
         incident=incident,
         run=run,

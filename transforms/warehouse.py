@@ -81,8 +81,14 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
 def record_start(path: Path, run: Run) -> None:
     """Journals that a run started."""
     with write_lock(path), connect(path) as con:
-        journal.append(con, "started", actor=ACTOR, incident_id=run.incident_id,
-                       run_id=run.run_id, at=run.started_at)
+        journal.append(
+            con,
+            "started",
+            actor=ACTOR,
+            incident_id=run.incident_id,
+            run_id=run.run_id,
+            at=run.started_at,
+        )
 
 
 def record_run(path: Path, run: Run, manifest: dict[str, Any]) -> None:

@@ -64,8 +64,13 @@ def test_bad_usage_exits_2():
 def test_a_published_run_exits_0_and_prints_the_run_folder_last(api_url, tmp_path):
     path = golden_incident.write(tmp_path / "inc")
     result = credits_command(
-        "run", str(path), "--output-dir", str(tmp_path / "out"),
-        "--warehouse", str(tmp_path / "wh.duckdb"), api_url=api_url,
+        "run",
+        str(path),
+        "--output-dir",
+        str(tmp_path / "out"),
+        "--warehouse",
+        str(tmp_path / "wh.duckdb"),
+        api_url=api_url,
     )
     assert result.returncode == 0, result.stderr
     folder = Path(result.stdout.strip().splitlines()[-1])
@@ -78,8 +83,13 @@ def test_a_rejected_run_exits_3_naming_the_expectation_and_keys(api_url, tmp_pat
     with (path.parent / "logs/pod-a.jsonl").open("a") as log:
         log.write("garbage\n" * 5)
     result = credits_command(
-        "run", str(path), "--output-dir", str(tmp_path / "out"),
-        "--warehouse", str(tmp_path / "wh.duckdb"), api_url=api_url,
+        "run",
+        str(path),
+        "--output-dir",
+        str(tmp_path / "out"),
+        "--warehouse",
+        str(tmp_path / "wh.duckdb"),
+        api_url=api_url,
     )
     assert result.returncode == 3, result.stderr
     assert "quarantined_share" in result.stderr and "logs/pod-a.jsonl" in result.stderr
@@ -93,11 +103,18 @@ def test_a_corrupt_gzip_found_mid_run_exits_2_without_traceback(api_url, tmp_pat
     log = path.parent / "logs/pod-a.jsonl"
     (path.parent / "logs/pod-b.jsonl.gz").write_bytes(gzip.compress(log.read_bytes() * 50)[:-40])
     result = credits_command(
-        "run", str(path), "--output-dir", str(tmp_path / "out"),
-        "--warehouse", str(tmp_path / "wh.duckdb"), api_url=api_url,
+        "run",
+        str(path),
+        "--output-dir",
+        str(tmp_path / "out"),
+        "--warehouse",
+        str(tmp_path / "wh.duckdb"),
+        api_url=api_url,
     )
     assert result.returncode == 2, result.stderr
-    assert "logs/pod-b.jsonl.gz: the gzip stream is truncated or corrupt after line" in result.stderr
+    assert (
+        "logs/pod-b.jsonl.gz: the gzip stream is truncated or corrupt after line" in result.stderr
+    )
     assert "Traceback" not in result.stderr + result.stdout
 
 
