@@ -20,7 +20,7 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.input import RunInput  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
-from transforms import (  # noqa: E402  # noqa: E402
+from transforms import (  # noqa: E402
     credits,
     db,
     gate,

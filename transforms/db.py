@@ -43,3 +43,9 @@ def run(con: duckdb.DuckDBPyConnection, name: str, **parameters: Any) -> duckdb.
     if missing:
         raise TypeError(f"{name}.sql needs parameters {sorted(missing)}")
     return con.execute(sql, {key: parameters[key] for key in sorted(wanted)})
+
+
+def records(result: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Every row of an executed statement as a dict keyed by column name."""
+    names = [column[0] for column in result.description]
+    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]

@@ -272,19 +272,12 @@ def _write_batch(con: duckdb.DuckDBPyConnection, batch_id: str) -> Path:
     batch = _one(con, "batch_by_id", batch_id=batch_id)
     folder = Path(batch["folder"])
     folder.mkdir(parents=True, exist_ok=True)
-    result = db.run(con, "batch_lines", batch_id=batch_id)
-    names = [c[0] for c in result.description]
-    lines = [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+    lines = db.records(db.run(con, "batch_lines", batch_id=batch_id))
     for line in lines:
         line["amount"] = money.decimal_text(line["amount_minor"], line["currency"])
     _write_csv(folder / "credits.csv", BATCH_COLUMNS, lines)
-    result = db.run(con, "batch_exceptions_of", batch_id=batch_id)
-    names = [c[0] for c in result.description]
-    _write_csv(
-        folder / "exceptions.csv",
-        BATCH_EXCEPTION_COLUMNS,
-        [dict(zip(names, row, strict=True)) for row in result.fetchall()],
-    )
+    decreases = db.records(db.run(con, "batch_exceptions_of", batch_id=batch_id))
+    _write_csv(folder / "exceptions.csv", BATCH_EXCEPTION_COLUMNS, decreases)
     totals = _control_totals(_read_csv(folder / "credits.csv"))
     trailer = {
         "batch_id": batch_id,
@@ -339,15 +332,13 @@ def _next_batch_id(con: duckdb.DuckDBPyConnection, incident_id: str) -> str:
 def _run(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
     run = _one(con, "run_by_id", run_id=run_id)
     if run is None:
-        raise InputError(f"run {run_id}: not in the warehouse (see `credits runs`)")
+        raise InputError(f"run {run_id}: not in the warehouse (`credits audit` lists the runs)")
     return run
 
 
 def _one(con: duckdb.DuckDBPyConnection, name: str, **parameters: Any) -> dict[str, Any] | None:
-    result = db.run(con, name, **parameters)
-    names = [c[0] for c in result.description]
-    rows = result.fetchall()
-    return dict(zip(names, rows[0], strict=True)) if rows else None
+    rows = db.records(db.run(con, name, **parameters))
+    return rows[0] if rows else None
 
 
 def _require_pending(run: dict[str, Any]) -> None:

@@ -67,8 +67,8 @@ def summarize(
     verdict: Verdict,
 ) -> dict[str, Any]:
     """What the report shows, shaped like the manifest (same keys where they overlap)."""
-    per_currency = _records(db.run(con, "report_credit_totals"))
-    top = _records(db.run(con, "report_top_exceptions", per_kind=TOP_EXCEPTIONS_PER_KIND))
+    per_currency = db.records(db.run(con, "report_credit_totals"))
+    top = db.records(db.run(con, "report_top_exceptions", per_kind=TOP_EXCEPTIONS_PER_KIND))
     exceptions = con.table("exceptions").aggregate("exception, count(*)", "exception").fetchall()
     return {
         "run_id": run.run_id,
@@ -335,11 +335,6 @@ def _exceptions(content: dict[str, Any]) -> str:
         "every one is in <code>exceptions.csv</code>.</p>"
     )
     return counts + f"<h3>Examples</h3>{top}{note}"
-
-
-def _records(result: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    names = [c[0] for c in result.description]
-    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
 
 
 def _section(title: str, inner: str) -> str:

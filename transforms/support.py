@@ -145,7 +145,7 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
 def answering_runs(con: duckdb.DuckDBPyConnection) -> dict[str, AnsweringRun | None]:
     """Per incident id, its answering run; None when no run of it passed the gate."""
     found: dict[str, AnsweringRun | None] = {}
-    for row in _records(db.run(con, "support_answering_runs")):
+    for row in db.records(db.run(con, "support_answering_runs")):
         found[row["incident_id"]] = (
             None
             if row["run_id"] is None
@@ -214,8 +214,8 @@ def lookup(
     runs = {k: v for k, v in answering_runs(con).items() if v is not None}
     run_ids = [run.run_id for run in runs.values()]
     keys = {"run_ids": run_ids, "customer_id": customer_id, "txn_id": txn_id}
-    transactions = _records(db.run(con, "support_lookup_transactions", **keys))
-    exceptions = _records(db.run(con, "support_lookup_exceptions", **keys))
+    transactions = db.records(db.run(con, "support_lookup_transactions", **keys))
+    exceptions = db.records(db.run(con, "support_lookup_exceptions", **keys))
     stories = []
     for incident_id, run in sorted(runs.items()):
         credits = _credit_rows(con, run, customer_id) if customer_id is not None else []
@@ -246,7 +246,7 @@ def local_time(instant: datetime | None, timezone: str) -> str | None:
 def _credit_rows(
     con: duckdb.DuckDBPyConnection, run: AnsweringRun, customer_id: str | None
 ) -> list[dict[str, Any]]:
-    found = _records(
+    found = db.records(
         db.run(
             con,
             "support_customers",
@@ -337,8 +337,3 @@ def _exception(row: dict[str, Any]) -> dict[str, Any]:
         else money.decimal_text(amount, currency),
         "detail": row["detail"],
     }
-
-
-def _records(result: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    names = [c[0] for c in result.description]
-    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]

@@ -30,6 +30,14 @@ def credits_command(*args: str, api_url: str | None = None) -> subprocess.Comple
     )
 
 
+def run_incident(path: Path, tmp_path: Path, api_url: str) -> subprocess.CompletedProcess:
+    """`credits run` into the test's own output folder and warehouse."""
+    out, warehouse = str(tmp_path / "out"), str(tmp_path / "wh.duckdb")
+    return credits_command(
+        "run", str(path), "--output-dir", out, "--warehouse", warehouse, api_url=api_url
+    )
+
+
 @pytest.fixture(scope="module")
 def api_url(prefect_harness) -> str:
     from prefect.settings import get_current_settings
@@ -63,15 +71,7 @@ def test_bad_usage_exits_2():
 
 def test_a_published_run_exits_0_and_prints_the_run_folder_last(api_url, tmp_path):
     path = golden_incident.write(tmp_path / "inc")
-    result = credits_command(
-        "run",
-        str(path),
-        "--output-dir",
-        str(tmp_path / "out"),
-        "--warehouse",
-        str(tmp_path / "wh.duckdb"),
-        api_url=api_url,
-    )
+    result = run_incident(path, tmp_path, api_url)
     assert result.returncode == 0, result.stderr
     folder = Path(result.stdout.strip().splitlines()[-1])
     assert (folder / "credits.csv").exists() and (folder / "manifest.json").exists()
@@ -82,15 +82,7 @@ def test_a_rejected_run_exits_3_naming_the_expectation_and_keys(api_url, tmp_pat
     path = golden_incident.write(tmp_path / "inc")
     with (path.parent / "logs/pod-a.jsonl").open("a") as log:
         log.write("garbage\n" * 5)
-    result = credits_command(
-        "run",
-        str(path),
-        "--output-dir",
-        str(tmp_path / "out"),
-        "--warehouse",
-        str(tmp_path / "wh.duckdb"),
-        api_url=api_url,
-    )
+    result = run_incident(path, tmp_path, api_url)
     assert result.returncode == 3, result.stderr
     assert "quarantined_share" in result.stderr and "logs/pod-a.jsonl" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
@@ -102,15 +94,7 @@ def test_a_corrupt_gzip_found_mid_run_exits_2_without_traceback(api_url, tmp_pat
     path = golden_incident.write(tmp_path / "inc")
     log = path.parent / "logs/pod-a.jsonl"
     (path.parent / "logs/pod-b.jsonl.gz").write_bytes(gzip.compress(log.read_bytes() * 50)[:-40])
-    result = credits_command(
-        "run",
-        str(path),
-        "--output-dir",
-        str(tmp_path / "out"),
-        "--warehouse",
-        str(tmp_path / "wh.duckdb"),
-        api_url=api_url,
-    )
+    result = run_incident(path, tmp_path, api_url)
     assert result.returncode == 2, result.stderr
     assert (
         "logs/pod-b.jsonl.gz: the gzip stream is truncated or corrupt after line" in result.stderr
