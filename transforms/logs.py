@@ -26,7 +26,6 @@ import codecs
 import glob
 import hashlib
 import re
-import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -38,6 +37,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from isal import isal_zlib
 
 from transforms import db, files
 from transforms.errors import InputError
@@ -396,7 +396,7 @@ class _Source:
                 self._count(data)
 
     def _inflate(self, first: bytes, handle) -> Iterator[bytes]:
-        inflater = zlib.decompressobj(wbits=31)
+        inflater = isal_zlib.decompressobj(wbits=31)
         data = first
         while data:
             while data:
@@ -404,10 +404,10 @@ class _Source:
                     data = data.lstrip(b"\x00")
                     if not data:
                         break
-                    inflater = zlib.decompressobj(wbits=31)
+                    inflater = isal_zlib.decompressobj(wbits=31)
                 try:
                     out = inflater.decompress(data, BLOCK_BYTES)
-                except zlib.error as error:
+                except isal_zlib.error as error:
                     raise _GzipError(str(error)) from None
                 if out:
                     yield out
@@ -416,7 +416,7 @@ class _Source:
             self._count(data)
         try:
             tail = inflater.flush()
-        except zlib.error as error:
+        except isal_zlib.error as error:
             raise _GzipError(str(error)) from None
         if tail:
             yield tail
