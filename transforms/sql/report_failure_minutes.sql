@@ -4,7 +4,7 @@
 with
 
 lines as (
-    select * from int_log_lines_bucketed
+    select * from int_log_events_bucketed
 ),
 
 failure_lines as (

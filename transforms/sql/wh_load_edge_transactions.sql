@@ -10,7 +10,7 @@ run as (
 ),
 
 lines as (
-    select * from work.int_log_lines_bucketed
+    select * from work.int_log_events_bucketed
 ),
 
 files as (
@@ -43,6 +43,19 @@ logged as (
     group by txn_id
 ),
 
+near_edges as (
+    -- Transactions with a table row with an error code near an edge: with `logged`, the only
+    -- ones that can be near an edge (a cheap semi-join instead of sorting the whole table).
+    select distinct stg_transactions.txn_id
+    from work.stg_transactions
+    cross join run
+    where stg_transactions.error_code is not null
+        and least(
+            abs(epoch(stg_transactions.created_at - run.window_start_utc)),
+            abs(epoch(stg_transactions.created_at - run.window_end_utc))
+        ) <= $margin_minutes * 60
+),
+
 tabled as (
     select distinct on (txn_id)
         txn_id,
@@ -50,6 +63,7 @@ tabled as (
         status as table_status,
         error_code as table_error_code
     from work.stg_transactions
+    where txn_id in (select txn_id from logged) or txn_id in (select txn_id from near_edges)
     order by txn_id, created_at
 ),
 

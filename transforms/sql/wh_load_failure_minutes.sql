@@ -5,7 +5,7 @@ insert into run_failure_minutes by name
 with
 
 lines as (
-    select * from work.int_log_lines_bucketed
+    select * from work.int_log_events_bucketed
 ),
 
 files as (
