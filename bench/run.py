@@ -9,7 +9,10 @@ that wall time and peak RSS are its own:
 * `extract`  the log extraction (plan, map on threads, reduce into a work database), no Prefect;
 * `run`      `credits run` end to end (ephemeral Prefect server, quality gate, outputs);
 * `pandas`   a naive pandas reading of the same rules (whole log in a DataFrame), at 1 M only;
-* `startup`  an empty flow run: the fixed cost of starting Prefect's ephemeral server.
+* `startup`  an empty flow run: the cost of starting Prefect's ephemeral server;
+* `fixed`    `credits run` on a one-line incident (one log line, one transaction, one customer):
+             the whole fixed cost of a run (Prefect, imports, Great Expectations, warehouse),
+             which the end-to-end target leaves out.
 
 The incident used has a whole-day window, so no file is pruned and every measurement reads the
 same files; `run-pruned` is the real incident window (5 of 24 hours read) for reference.
@@ -55,6 +58,7 @@ def main() -> None:
         return
     rows = []
     startup = child("startup", WORK)
+    startup["fixed_run_s"] = child("fixed", tiny(dataset(_count(args.lines[0]), "gzip")))["wall_s"]
     for size in args.lines:
         lines = _count(size)
         for copy in ("gzip", "plain"):
@@ -110,6 +114,38 @@ def dataset(lines: int, copy: str) -> Path:
     return plain
 
 
+def tiny(source: Path) -> Path:
+    """A one-line incident beside the sample: its first payment failure, transaction, customer."""
+    folder = WORK / "tiny"
+    if (folder / "whole-day.toml").exists():
+        return folder
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    (folder / "logs").mkdir(parents=True, exist_ok=True)
+    line = next(_outage_failures(sorted((source / "logs").glob("*.jsonl.gz"))))
+    (folder / "logs" / "one.jsonl").write_bytes(line)
+    txn_id = json.loads(line)["txn_id"]
+    transactions = pq.read_table(source / "transactions.parquet")
+    row = transactions.filter(pc.equal(transactions["txn_id"], txn_id))
+    pq.write_table(row, folder / "transactions.parquet")
+    customers = pq.read_table(source / "customers.parquet")
+    customer = row["customer_id"][0].as_py()
+    pq.write_table(
+        customers.filter(pc.equal(customers["customer_id"], customer)),
+        folder / "customers.parquet",
+    )
+    text = (source / "whole-day.toml").read_text().replace("logs/*.jsonl.gz", "logs/*.jsonl")
+    (folder / "whole-day.toml").write_text(text)
+    return folder
+
+
+def _outage_failures(paths: list[Path]):
+    for path in paths:
+        with gzip.open(path) as lines:
+            yield from (x for x in lines if b'"payment.failed"' in x and b'"DB_POOL' in x)
+
+
 def _whole_day(folder: Path) -> None:
     text = (folder / "INC-2025-01-07.toml").read_text()
     lines = [
@@ -139,6 +175,7 @@ def measure(what: str, folder: Path) -> dict:
         "extract": _extract,
         "run": _run,
         "run-pruned": _run,
+        "fixed": _run,
         "pandas": _pandas,
         "startup": _startup,
     }[what](folder, what)
@@ -198,7 +235,7 @@ def _extract(folder: Path, _: str) -> dict:
 
 
 def _run(folder: Path, what: str) -> dict:
-    toml = "whole-day.toml" if what == "run" else "INC-2025-01-07.toml"
+    toml = "INC-2025-01-07.toml" if what == "run-pruned" else "whole-day.toml"
     out = WORK / "run-output"
     shutil.rmtree(out, ignore_errors=True)
     done = subprocess.run(
@@ -297,8 +334,8 @@ def targets(rows: list[dict], startup: dict) -> dict:
                     extract["wall_s"] / scan["wall_s"], 2
                 )
             if scan and run:
-                found[f"(run - startup)/scan {size} {copy} (<= 2)"] = round(
-                    (run["wall_s"] - startup["wall_s"]) / scan["wall_s"], 2
+                found[f"(run - fixed cost)/scan {size} {copy} (<= 2)"] = round(
+                    (run["wall_s"] - startup["fixed_run_s"]) / scan["wall_s"], 2
                 )
         big, small = find("40M", copy, "run"), find("10M", copy, "run")
         if big and small:
@@ -307,9 +344,12 @@ def targets(rows: list[dict], startup: dict) -> dict:
     pandas, run = find("1M", "gzip", "pandas"), find("1M", "gzip", "run")
     if pandas and run:
         found["pandas/run 1M gzip (>= 20)"] = round(pandas["wall_s"] / run["wall_s"], 1)
-        found["pandas/(run - startup) 1M gzip"] = round(
-            pandas["wall_s"] / (run["wall_s"] - startup["wall_s"]), 1
+        found["pandas/(run - fixed cost) 1M gzip"] = round(
+            pandas["wall_s"] / (run["wall_s"] - startup["fixed_run_s"]), 1
         )
+    pandas, extract = find("1M", "gzip", "pandas"), find("1M", "gzip", "extract")
+    if pandas and extract:
+        found["pandas/extract 1M gzip"] = round(pandas["wall_s"] / extract["wall_s"], 1)
     return found
 
 
@@ -324,7 +364,11 @@ def table(rows: list[dict], startup: dict) -> str:
         f"| {r['log_bytes'] / 1e6 / r['wall_s']:,.0f} |"
         for r in rows
     ]
-    return "\n".join([head, *body, f"\nstart-up (an empty flow run): {startup['wall_s']:.2f} s"])
+    fixed = (
+        f"\nPrefect start-up (an empty flow run): {startup['wall_s']:.2f} s; "
+        f"fixed cost of a run (a one-line incident): {startup['fixed_run_s']:.2f} s"
+    )
+    return "\n".join([head, *body, fixed])
 
 
 def _show(row: dict) -> None:
