@@ -7,6 +7,7 @@ evidence and the credit file. A blocking failure rejects the run; a warning is r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from transforms import db, outputs, quality
 from transforms.incident import ISO_CURRENCIES, Incident
@@ -43,22 +45,28 @@ def check(
 ) -> Verdict:
     """Validates every dataset of the run; `credit_file` is read back to check its totals."""
     parameters = _parameters(incident)
-    datasets: list[tuple[str, pd.DataFrame, str | list[str]]] = [
-        ("file_profile", con.table("int_file_profile").df(), "file"),
-        ("stg_failures", con.table("stg_failures").df(), ["file", "line"]),
-        ("transactions", db.run(con, "touched_transactions").df(), "txn_id"),
-        ("customers", db.run(con, "touched_customers").df(), "customer_id"),
-        ("evidence", con.table("evidence").df(), "txn_id"),
-        ("credits", db.run(con, "credits_checked").df(), "credit_id"),
-        ("credit_totals", _totals_frame(credit_file, totals), "currency"),
+    datasets: list[tuple[str, Callable[[], pd.DataFrame | pa.Table], str | list[str]]] = [
+        ("file_profile", lambda: _frame(con.table("int_file_profile")), "file"),
+        ("stg_failures", lambda: _frame(con.table("stg_failures")), ["file", "line"]),
+        ("transactions", lambda: _frame(con.sql(db.statement("touched_transactions"))), "txn_id"),
+        ("customers", lambda: _frame(con.sql(db.statement("touched_customers"))), "customer_id"),
+        ("evidence", lambda: _frame(con.table("evidence")), "txn_id"),
+        ("credits", lambda: _frame(con.sql(db.statement("credits_checked"))), "credit_id"),
+        ("credit_totals", lambda: _totals_frame(credit_file, totals), "currency"),
     ]
+    # One frame at a time: each is built just before its suite runs and dropped after.
     results = tuple(
-        quality.validate(frame, suite, parameters, key) for suite, frame, key in datasets
+        quality.validate(frame(), suite, parameters, key) for suite, frame, key in datasets
     )
     blocking = [_describe(o) for r in results for o in r.blocking_failures]
     blocking += [f"accounting: {problem}" for problem in accounting_problems]
     warnings = [_describe(o) for r in results for o in r.warnings]
     return Verdict(results, tuple(blocking), tuple(warnings))
+
+
+def _frame(result: duckdb.DuckDBPyRelation) -> pa.Table:
+    """A query's rows as an Arrow table: compact, and GX takes it a slice at a time."""
+    return result.to_arrow_table()
 
 
 def _parameters(incident: Incident) -> dict[str, Any]:

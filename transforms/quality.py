@@ -9,14 +9,14 @@ truth. Every expectation there carries an ``id`` (a readable slug, unique in its
 ``{"$PARAMETER": "name"}`` in the JSON, supplied to :func:`validate` at run time.
 
 Great Expectations is imported lazily inside functions (importing it costs seconds), runs in
-one cached ephemeral context (it writes no files) with its progress bars off, and validates
-pandas frames only. A suite whose expectations GX cannot all load is refused: GX 1.x drops an
-expectation it does not know (for example a custom one not imported yet) with a log line only.
+a new ephemeral context per frame (it writes no files, and frees what it cached) with its
+progress bars off, and validates pandas frames only (a long frame a slice at a time). A suite
+whose expectations GX cannot all load is refused: GX 1.x drops an expectation it does not know
+(for example a custom one not imported yet) with a log line only.
 """
 
 from __future__ import annotations
 
-import functools
 import html
 import json
 import math
@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; keeps `import transforms.quality` cheap
     import pandas as pd
+    import pyarrow as pa
 
 SUITE_DIR = Path(__file__).resolve().parents[1] / "expectations"
 """Where the suites live: ``expectations/<suite>.json`` at the repository root."""
@@ -49,6 +50,18 @@ NULL_KEY = "<null>"
 
 KEY_SEPARATOR = ":"
 """Joins the parts of a multi-column key, e.g. ``app.log:17`` for (file, line)."""
+
+CHUNK_ROWS = 200_000
+"""The most rows Great Expectations validates at once (it needs several times a frame's size)."""
+
+WHOLE_COLUMN = frozenset(
+    {"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"}
+)
+"""Expectations that compare rows with each other: run over whole (narrow) columns, never slices.
+Every other expectation the suites use checks each row on its own."""
+
+PARTIAL_UNEXPECTED = 20
+"""How many values GX keeps in a result's partial lists (its default)."""
 
 _DATASOURCE = "outage_credits_quality"
 _ASSET = "frame"
@@ -122,20 +135,28 @@ class SuiteResult:
 
 
 def validate(
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | pa.Table,
     suite: str,
     parameters: Mapping[str, Any],
     key: str | list[str],
+    chunk_rows: int = CHUNK_ROWS,
 ) -> SuiteResult:
     """Validate a frame against ``expectations/<suite>.json``.
 
+    A frame longer than ``chunk_rows`` is validated in slices of that many rows, so memory
+    stays bounded whatever the run's size: each row-level expectation runs on every slice and
+    their results are summed; a uniqueness expectation runs once over only the columns it and
+    the key need. Every expectation of the suites is one or the other (:data:`WHOLE_COLUMN`
+    names the uniqueness ones); the outcome is the same as one pass over the whole frame.
+
     Args:
-        frame: The data, a pandas DataFrame with the columns the suite names.
+        frame: The data, a pandas DataFrame or an Arrow table, with the columns the suite names.
         suite: The suite name, which is also its file name without ``.json``.
         parameters: Values for the suite's ``$PARAMETER`` references; extra entries are ignored,
             so one mapping can serve every suite of a run. Sets are passed as sorted lists.
         key: The column or columns that identify a row; their values are reported for the
             rows that break an expectation.
+        chunk_rows: The most rows GX sees at once.
 
     Returns:
         The outcome of every expectation, in the suite's order, and GX's result.
@@ -149,6 +170,22 @@ def validate(
     keys = [key] if isinstance(key, str) else list(key)
     _check_frame(frame, suite, keys)
     expectation_parameters = _expectation_parameters(document, parameters)
+    if len(frame) <= chunk_rows:
+        raw = _run_suite(document, _pandas(frame), keys, expectation_parameters)
+    else:
+        raw = _run_in_chunks(document, frame, keys, expectation_parameters, chunk_rows)
+    gx_result = _clean_gx_result(raw, document)
+    outcomes = tuple(
+        _outcome(suite, spec, result, keys)
+        for spec, result in zip(document["expectations"], gx_result["results"], strict=True)
+    )
+    return SuiteResult(suite=suite, outcomes=outcomes, gx_result=gx_result)
+
+
+def _run_suite(
+    document: dict, frame: pd.DataFrame, keys: list[str], expectation_parameters: dict
+) -> dict:
+    """GX's result (as JSON) of the document's expectations over one frame."""
     gx_suite = _build_gx_suite(document)
     batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
     raw = batch.validate(
@@ -156,12 +193,133 @@ def validate(
         result_format={"result_format": "COMPLETE", "unexpected_index_column_names": keys},
         expectation_parameters=expectation_parameters,
     )
-    gx_result = _clean_gx_result(raw.to_json_dict(), document)
-    outcomes = tuple(
-        _outcome(suite, spec, result, keys)
-        for spec, result in zip(document["expectations"], gx_result["results"], strict=True)
-    )
-    return SuiteResult(suite=suite, outcomes=outcomes, gx_result=gx_result)
+    return raw.to_json_dict()
+
+
+def _run_in_chunks(
+    document: dict,
+    frame: pd.DataFrame | pa.Table,
+    keys: list[str],
+    expectation_parameters: dict,
+    chunk_rows: int,
+) -> dict:
+    """GX's result of a long frame: uniqueness over narrow whole columns, the rest by slices."""
+    whole = [spec for spec in document["expectations"] if spec["type"] in WHOLE_COLUMN]
+    by_row = [spec for spec in document["expectations"] if spec["type"] not in WHOLE_COLUMN]
+    results: dict[str, list[dict]] = {}
+    first: dict | None = None
+    if whole:
+        columns = list(dict.fromkeys(keys + [c for s in whole for c in _columns_of(s["kwargs"])]))
+        narrow = _pandas(frame.select(columns) if _is_arrow(frame) else frame[columns])
+        only_whole = {**document, "expectations": whole}
+        first = _run_suite(only_whole, narrow, keys, expectation_parameters)
+        del narrow
+        for item in first["results"]:
+            results.setdefault(item["expectation_config"]["id"], []).append(item)
+    if by_row:
+        for start in range(0, len(frame), chunk_rows):
+            piece = (
+                frame.slice(start, chunk_rows)
+                if _is_arrow(frame)
+                else frame.iloc[start : start + chunk_rows]
+            )
+            done = _run_suite(
+                {**document, "expectations": by_row}, _pandas(piece), keys, expectation_parameters
+            )
+            first = first or done
+            for item in done["results"]:
+                results.setdefault(item["expectation_config"]["id"], []).append(item)
+    merged = [_merge_results(results[spec["id"]]) for spec in document["expectations"]]
+    passed = sum(bool(item["success"]) for item in merged)
+    assert first is not None  # a suite has at least one expectation
+    return {
+        **first,
+        "results": merged,
+        "success": passed == len(merged),
+        "statistics": {
+            "evaluated_expectations": len(merged),
+            "successful_expectations": passed,
+            "unsuccessful_expectations": len(merged) - passed,
+            "success_percent": 100.0 * passed / len(merged),
+        },
+    }
+
+
+def _merge_results(items: list[dict]) -> dict:
+    """One expectation's result over every slice: counts summed, lists joined, percentages
+    recomputed; it succeeds only if it succeeded on every slice (no suite uses `mostly`)."""
+    if len(items) == 1:
+        return items[0]
+    failed = [item for item in items if item.get("exception_info", {}).get("raised_exception")]
+    if failed:
+        return failed[0]
+    parts = [item.get("result") or {} for item in items]
+    result: dict[str, Any] = {}
+    for name in ("element_count", "unexpected_count", "missing_count"):
+        if name in parts[0]:
+            result[name] = sum(int(part.get(name) or 0) for part in parts)
+    for name in ("unexpected_list", "unexpected_index_list"):
+        if name in parts[0]:
+            result[name] = [value for part in parts for value in part.get(name) or []]
+    for name in ("partial_unexpected_list", "partial_unexpected_index_list"):
+        if name in parts[0]:
+            joined = [value for part in parts for value in part.get(name) or []]
+            result[name] = joined[:PARTIAL_UNEXPECTED]
+    if "partial_unexpected_counts" in parts[0]:
+        result["partial_unexpected_counts"] = _merged_counts(parts)
+    elements = result.get("element_count", 0)
+    missing = result.get("missing_count", 0)
+    unexpected = result.get("unexpected_count", 0)
+    present = elements - missing
+    percents = {
+        "missing_percent": _percent(missing, elements),
+        "unexpected_percent": _percent(unexpected, present),
+        "unexpected_percent_total": _percent(unexpected, elements),
+        "unexpected_percent_nonmissing": _percent(unexpected, present),
+    }
+    result.update({name: value for name, value in percents.items() if name in parts[0]})
+    return {**items[0], "success": all(bool(item["success"]) for item in items), "result": result}
+
+
+def _merged_counts(parts: list[dict]) -> list[dict]:
+    counts: dict[str, tuple[Any, int]] = {}
+    for part in parts:
+        for entry in part.get("partial_unexpected_counts") or []:
+            marker = json.dumps(entry.get("value"), sort_keys=True, default=str)
+            value, count = counts.get(marker, (entry.get("value"), 0))
+            counts[marker] = (value, count + int(entry.get("count") or 0))
+    ordered = sorted(counts.items(), key=lambda item: (-item[1][1], item[0]))
+    return [{"value": value, "count": count} for _, (value, count) in ordered][:PARTIAL_UNEXPECTED]
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return 100.0 * part / whole if whole else None
+
+
+def _columns_of(kwargs: Mapping[str, Any]) -> list[str]:
+    """The columns an expectation reads."""
+    if isinstance(kwargs.get("column"), str):
+        return [kwargs["column"]]
+    if isinstance(kwargs.get("column_list"), list):
+        return [str(column) for column in kwargs["column_list"]]
+    return [kwargs[name] for name in ("column_A", "column_B") if isinstance(kwargs.get(name), str)]
+
+
+def _is_arrow(frame: Any) -> bool:
+    import pyarrow as pa
+
+    return isinstance(frame, pa.Table)
+
+
+def _pandas(frame: pd.DataFrame | pa.Table) -> pd.DataFrame:
+    """A frame for GX: an Arrow table converted with exact integers (nullable Int64)."""
+    if not _is_arrow(frame):
+        return frame
+    import pandas as pd
+    import pyarrow as pa
+
+    integers = {kind: pd.Int64Dtype() for kind in (pa.int8(), pa.int16(), pa.int32(), pa.int64())}
+    return frame.to_pandas(types_mapper=integers.get)
 
 
 def suite_path(suite: str) -> Path:
@@ -281,14 +439,17 @@ def _parameter_value(name: str, value: Any) -> Any:
 
 
 def _check_frame(frame: Any, suite: str, keys: list[str]) -> None:
-    """Refuse a non-DataFrame or a frame without its key columns."""
+    """Refuse anything but a DataFrame or an Arrow table, or one without its key columns."""
     import pandas as pd
 
-    if not isinstance(frame, pd.DataFrame):
-        raise SuiteError(f"suite {suite!r}: expected a pandas DataFrame, got {type(frame)}")
+    if not isinstance(frame, pd.DataFrame) and not _is_arrow(frame):
+        raise SuiteError(
+            f"suite {suite!r}: expected a pandas DataFrame or an Arrow table, got {type(frame)}"
+        )
     if not keys:
         raise SuiteError(f"suite {suite!r}: key must name at least one column")
-    missing = [column for column in keys if column not in frame.columns]
+    names = frame.column_names if _is_arrow(frame) else list(frame.columns)
+    missing = [column for column in keys if column not in names]
     if missing:
         raise SuiteError(f"suite {suite!r}: key columns {missing} are not in the frame")
 
@@ -312,9 +473,13 @@ def _build_gx_suite(document: dict) -> Any:
     return gx_suite
 
 
-@functools.cache
 def _batch_definition() -> Any:
-    """Return the whole-dataframe batch definition of the one cached ephemeral GX context."""
+    """Return the whole-dataframe batch definition of a new ephemeral GX context.
+
+    One context per frame validated: GX's execution engine keeps every metric it computes
+    (whole columns among them) for the life of its context, so a long-lived context would hold
+    every frame a run validates. A new one costs about 10 ms.
+    """
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from transforms import quality
@@ -221,17 +222,30 @@ def test_validation_is_deterministic(harness):
     assert ids == harness.expectation_ids("evidence")
 
 
-def test_one_cached_ephemeral_context_and_no_progress_bars(harness, capfd):
-    harness.run("credit_totals", harness.valid("credit_totals"))
-    batch_definition = quality._batch_definition()
-    assert quality._batch_definition() is batch_definition
-    harness.run("credits", harness.valid("credits"))
-    assert quality._batch_definition() is batch_definition
-    context = batch_definition.data_asset.datasource.data_context
+def test_each_frame_gets_a_new_ephemeral_context_without_progress_bars(harness, capfd):
+    first, second = quality._batch_definition(), quality._batch_definition()
+    assert first is not second
+    context = first.data_asset.datasource.data_context
     assert type(context).__name__ == "EphemeralDataContext"
     assert context.progress_bars["globally"] is False
+    harness.run("credits", harness.valid("credits"))
     captured = capfd.readouterr()
     assert "Calculating Metrics" not in captured.err + captured.out
+
+
+def test_gx_keeps_at_most_one_slice_after_validating(harness):
+    """GX keeps what it computed in its context: each slice gets a new one, so memory holds at
+    most the last slice's metrics, whatever the frame's length."""
+    import gc
+
+    frame = pd.concat([harness.valid("stg_failures")] * 700, ignore_index=True)
+    frame["line"] = range(len(frame))
+    keys = harness.keys["stg_failures"]
+    quality.validate(frame, "stg_failures", harness.parameters, keys, chunk_rows=500)
+    del frame
+    gc.collect()
+    kept = [o for o in gc.get_objects() if isinstance(o, pd.Series | pd.DataFrame)]
+    assert max((len(o) for o in kept), default=0) <= 500
 
 
 def test_gx_writes_no_files(harness, tmp_path, monkeypatch):
@@ -350,3 +364,54 @@ def test_write_report_replaces_existing_files(harness, tmp_path):
     quality.write_report(report_results(harness)[:1], tmp_path)
     assert json.loads((tmp_path / "validation.json").read_text(encoding="utf-8"))["passed"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["validation.html", "validation.json"]
+
+
+# -- long frames: validated in slices ------------------------------------------------------------
+
+
+def _credits_with_problems(harness) -> pd.DataFrame:
+    """Nine credit rows: a null currency in the first slice, a non-positive amount in the last,
+    and a credit_id and a (customer, currency) repeated across slices."""
+    base = harness.valid("credits")
+    frame = pd.concat([base] * 3, ignore_index=True)
+    frame["credit_id"] = [f"{n:016x}" for n in range(9)]
+    frame["customer_id"] = [f"C{n}" for n in range(9)]
+    frame.loc[1, "currency"] = None
+    frame.loc[8, "credit_amount_minor"] = 0
+    frame.loc[7, "credit_id"] = frame.loc[0, "credit_id"]
+    frame.loc[6, ["customer_id", "currency"]] = frame.loc[2, ["customer_id", "currency"]].values
+    return frame
+
+
+def _summary(result: quality.SuiteResult) -> list[tuple]:
+    return [(o.expectation_id, o.success, o.unexpected_count, o.offending) for o in result.outcomes]
+
+
+@pytest.mark.parametrize("as_arrow", [False, True])
+def test_a_long_frame_validated_in_slices_gives_the_one_pass_outcome(harness, as_arrow):
+    frame = _credits_with_problems(harness)
+    whole = harness.run("credits", frame)
+    data = pa.Table.from_pandas(frame, preserve_index=False) if as_arrow else frame
+    sliced = quality.validate(data, "credits", harness.parameters, "credit_id", chunk_rows=2)
+    assert _summary(sliced) == _summary(whole)
+    assert harness.failed_ids(sliced) == {
+        "currency_not_null",
+        "credit_id_unique",
+        "customer_currency_unique",
+        "credit_amount_positive",
+        "credit_amount_at_least_policy_min",
+    }
+    assert sliced.gx_result["statistics"]["unsuccessful_expectations"] == 5
+    assert sliced.gx_result["success"] is False
+
+
+def test_sliced_results_sum_counts_and_recompute_percentages(harness):
+    frame = _credits_with_problems(harness)
+    sliced = quality.validate(frame, "credits", harness.parameters, "credit_id", chunk_rows=4)
+    (result,) = [
+        r["result"]
+        for r in sliced.gx_result["results"]
+        if r["expectation_config"]["id"] == "currency_not_null"
+    ]
+    assert (result["element_count"], result["unexpected_count"]) == (9, 1)
+    assert result["unexpected_percent"] == pytest.approx(100 / 9)
