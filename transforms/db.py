@@ -21,7 +21,7 @@ def connect(
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": True,
         "TimeZone": "UTC",
-        "memory_limit": "1GB",
+        "memory_limit": "512MB",
         "preserve_insertion_order": False,
     }
     if spill_dir is not None:

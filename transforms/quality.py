@@ -51,7 +51,7 @@ NULL_KEY = "<null>"
 KEY_SEPARATOR = ":"
 """Joins the parts of a multi-column key, e.g. ``app.log:17`` for (file, line)."""
 
-CHUNK_ROWS = 200_000
+CHUNK_ROWS = 100_000
 """The most rows Great Expectations validates at once (it needs several times a frame's size)."""
 
 WHOLE_COLUMN = frozenset(
@@ -296,8 +296,33 @@ def _percent(part: int, whole: int) -> float | None:
     return 100.0 * part / whole if whole else None
 
 
+def columns(suite: str, key: str | list[str]) -> list[str]:
+    """The columns a suite reads (its key first): a frame for it needs no others."""
+    keys = [key] if isinstance(key, str) else list(key)
+    found = [
+        c for spec in load_suite_document(suite)["expectations"] for c in _read(spec["kwargs"])
+    ]
+    return list(dict.fromkeys(keys + found))
+
+
+def _read(kwargs: Mapping[str, Any]) -> list[str]:
+    """The columns an expectation reads, its row condition's among them."""
+    condition = kwargs.get("row_condition")
+    return _columns_of(kwargs) + (_condition_columns(condition) if condition else [])
+
+
+def _condition_columns(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        named = node.get("column")
+        here = [named["name"]] if isinstance(named, dict) and "name" in named else []
+        return here + [c for value in node.values() for c in _condition_columns(value)]
+    if isinstance(node, list):
+        return [c for value in node for c in _condition_columns(value)]
+    return []
+
+
 def _columns_of(kwargs: Mapping[str, Any]) -> list[str]:
-    """The columns an expectation reads."""
+    """The columns an expectation checks."""
     if isinstance(kwargs.get("column"), str):
         return [kwargs["column"]]
     if isinstance(kwargs.get("column_list"), list):

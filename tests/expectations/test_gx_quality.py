@@ -415,3 +415,16 @@ def test_sliced_results_sum_counts_and_recompute_percentages(harness):
     ]
     assert (result["element_count"], result["unexpected_count"]) == (9, 1)
     assert result["unexpected_percent"] == pytest.approx(100 / 9)
+
+
+@pytest.mark.parametrize("suite", sorted(SUITES))
+def test_a_frame_of_only_the_columns_a_suite_reads_is_enough(harness, suite):
+    wanted = quality.columns(suite, harness.keys[suite])
+    frame = harness.valid(suite)
+    assert set(wanted) <= set(frame.columns)
+    result = harness.run(suite, frame[wanted])
+    assert all(outcome.success for outcome in result.outcomes)
+
+
+def test_the_columns_of_a_suite_include_its_row_conditions():
+    assert "credited" in quality.columns("evidence", "txn_id")

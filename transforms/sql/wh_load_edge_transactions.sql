@@ -31,14 +31,11 @@ failure_lines as (
 ),
 
 logged as (
+    -- Times first: the codes and files are listed only for the few transactions kept.
     select
         txn_id,
         min(ts_utc) as log_first_failure_utc,
-        max(ts_utc) as log_last_failure_utc,
-        array_to_string(
-            list_sort(list(distinct error_code) filter (where error_code is not null)), ','
-        ) as log_error_codes,
-        array_to_string(list_sort(list(distinct source_file)), ',') as source_files
+        max(ts_utc) as log_last_failure_utc
     from failure_lines
     group by txn_id
 ),
@@ -76,8 +73,6 @@ both_clocks as (
         coalesce(logged.txn_id, tabled.txn_id) as txn_id,
         logged.log_first_failure_utc,
         logged.log_last_failure_utc,
-        logged.log_error_codes,
-        logged.source_files,
         tabled.table_created_at_utc,
         tabled.table_status,
         tabled.table_error_code,
@@ -105,24 +100,41 @@ distances as (
     where log_first_failure_utc is not null or table_failure_utc is not null
 ),
 
+near as (
+    select * from distances
+    where least(seconds_from_start, seconds_from_end) <= $margin_minutes * 60
+),
+
+listed as (
+    select
+        txn_id,
+        array_to_string(
+            list_sort(list(distinct error_code) filter (where error_code is not null)), ','
+        ) as log_error_codes,
+        array_to_string(list_sort(list(distinct source_file)), ',') as source_files
+    from failure_lines
+    where txn_id in (select txn_id from near)
+    group by txn_id
+),
+
 final as (
     select
         $run_id as run_id,
         $incident_id as incident_id,
-        distances.txn_id,
+        near.txn_id,
         case when seconds_from_start <= coalesce(seconds_from_end, seconds_from_start)
             then 'start' else 'end' end as edge,
-        distances.log_first_failure_utc,
-        distances.log_last_failure_utc,
-        distances.log_error_codes,
-        distances.source_files,
-        distances.table_created_at_utc,
-        distances.table_status,
-        distances.table_error_code,
+        near.log_first_failure_utc,
+        near.log_last_failure_utc,
+        listed.log_error_codes,
+        listed.source_files,
+        near.table_created_at_utc,
+        near.table_status,
+        near.table_error_code,
         classes.class
-    from distances
-    left join classes on classes.txn_id = distances.txn_id
-    where least(seconds_from_start, seconds_from_end) <= $margin_minutes * 60
+    from near
+    left join listed on listed.txn_id = near.txn_id
+    left join classes on classes.txn_id = near.txn_id
 )
 
 select * from final
