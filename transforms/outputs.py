@@ -48,14 +48,14 @@ def write_csv(
     con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...], order: str, out: Path
 ) -> int:
     """Writes the work table `table` as CSV sorted by `order`; returns the row count."""
-    cursor = con.table(table).select(*columns).order(order)
+    ordered = con.table(table).select(*columns).order(order)
     rows = 0
     with files.atomic_path(out) as temp, open(temp, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(columns)
-        for row in cursor.fetchall():
-            writer.writerow(row)
-            rows += 1
+        for batch in ordered.to_arrow_reader(_FETCH_ROWS):  # streamed: memory stays flat
+            writer.writerows(zip(*(column.to_pylist() for column in batch.columns), strict=True))
+            rows += batch.num_rows
     return rows
 
 
