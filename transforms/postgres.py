@@ -39,6 +39,7 @@ from transforms.errors import ConfigError, InputError
 from transforms.incident import TableSource
 
 APPLICATION_NAME = "outage-credits"
+CONNECT_TIMEOUT_SECONDS = 10
 BATCH_BYTES = 8 * 1024 * 1024  # a hint: ADBC ends a record batch once it holds about this much
 _LOCK_TIMEOUT = ("55P03", "canceling statement due to lock timeout")
 _STATEMENT_TIMEOUT = ("57014", "canceling statement due to statement timeout")
@@ -144,7 +145,8 @@ def session(source: TableSource, name: str) -> Iterator[Session]:
 
 
 def _named(dsn: str) -> str:
-    """The DSN with application_name set to ours (replacing one it may carry)."""
+    """The DSN with application_name set to ours (replacing one it may carry) and, unless it
+    sets one, a connect timeout of `CONNECT_TIMEOUT_SECONDS` (libpq waits forever by default)."""
     if dsn.startswith(("postgresql://", "postgres://")):
         parts = urlsplit(dsn)
         query = [
@@ -152,10 +154,13 @@ def _named(dsn: str) -> str:
             for k, v in parse_qsl(parts.query, keep_blank_values=True)
             if k != "application_name"
         ]
+        if not any(k == "connect_timeout" for k, _ in query):
+            query.append(("connect_timeout", str(CONNECT_TIMEOUT_SECONDS)))
         query.append(("application_name", APPLICATION_NAME))
         return urlunsplit(parts._replace(query=urlencode(query)))
-    # key=value form: libpq takes the last value of a repeated keyword.
-    return f"{dsn} application_name={APPLICATION_NAME}"
+    # key=value form: libpq takes the last value of a repeated keyword, so the timeout goes
+    # first (the DSN's own wins) and the name last (ours wins).
+    return f"connect_timeout={CONNECT_TIMEOUT_SECONDS} {dsn} application_name={APPLICATION_NAME}"
 
 
 def _without(text: str, dsn: str, source: TableSource) -> str:

@@ -51,7 +51,7 @@ NULL_KEY = "<null>"
 KEY_SEPARATOR = ":"
 """Joins the parts of a multi-column key, e.g. ``app.log:17`` for (file, line)."""
 
-CHUNK_ROWS = 100_000
+CHUNK_ROWS = 250_000
 """The most rows Great Expectations validates at once (it needs several times a frame's size)."""
 
 WHOLE_COLUMN = frozenset(

@@ -352,3 +352,13 @@ def test_a_server_that_cannot_be_reached_is_an_input_error_that_keeps_the_secret
     with pytest.raises(InputError, match=r"cannot connect with \$PAYMENTS_DSN") as raised:
         tables.stage(con, loaded)
     assert "hunter2" not in str(raised.value)
+
+
+def test_a_dsn_gets_a_connect_timeout_unless_it_sets_its_own():
+    uri = postgres._named("postgresql://reader@db.internal/payments")
+    assert "connect_timeout=10" in uri and "application_name=outage-credits" in uri
+    own = postgres._named("postgresql://reader@db.internal/payments?connect_timeout=3")
+    assert "connect_timeout=3" in own and "connect_timeout=10" not in own
+    # key=value: libpq takes the last value of a keyword, so the DSN's own timeout must follow
+    keywords = postgres._named("host=db.internal dbname=payments connect_timeout=3")
+    assert keywords.index("connect_timeout=10") < keywords.index("connect_timeout=3")
