@@ -147,7 +147,8 @@ def validate(
     stays bounded whatever the run's size: each row-level expectation runs on every slice and
     their results are summed; a uniqueness expectation runs once over only the columns it and
     the key need. Every expectation of the suites is one or the other (:data:`WHOLE_COLUMN`
-    names the uniqueness ones); the outcome is the same as one pass over the whole frame.
+    names the uniqueness ones); the outcome is the same as one pass over the whole frame. A
+    suite with any other kind of expectation (a row count, a mean) sees the whole frame.
 
     Args:
         frame: The data, a pandas DataFrame or an Arrow table, with the columns the suite names.
@@ -170,7 +171,7 @@ def validate(
     keys = [key] if isinstance(key, str) else list(key)
     _check_frame(frame, suite, keys)
     expectation_parameters = _expectation_parameters(document, parameters)
-    if len(frame) <= chunk_rows:
+    if len(frame) <= chunk_rows or not _sliceable(document):
         raw = _run_suite(document, _pandas(frame), keys, expectation_parameters)
     else:
         raw = _run_in_chunks(document, frame, keys, expectation_parameters, chunk_rows)
@@ -209,7 +210,7 @@ def _run_in_chunks(
     results: dict[str, list[dict]] = {}
     first: dict | None = None
     if whole:
-        columns = list(dict.fromkeys(keys + [c for s in whole for c in _columns_of(s["kwargs"])]))
+        columns = list(dict.fromkeys(keys + [c for s in whole for c in _read(s["kwargs"])]))
         narrow = _pandas(frame.select(columns) if _is_arrow(frame) else frame[columns])
         only_whole = {**document, "expectations": whole}
         first = _run_suite(only_whole, narrow, keys, expectation_parameters)
@@ -243,6 +244,23 @@ def _run_in_chunks(
             "success_percent": 100.0 * passed / len(merged),
         },
     }
+
+
+def _sliceable(document: dict) -> bool:
+    """Whether every expectation checks rows on their own or is a uniqueness one: a suite with
+    any other (a row count, a mean) sees the whole frame at once."""
+    from great_expectations.expectations.expectation import (
+        ColumnMapExpectation,
+        ColumnPairMapExpectation,
+        MulticolumnMapExpectation,
+    )
+    from great_expectations.expectations.registry import get_expectation_impl
+
+    row_level = (ColumnMapExpectation, ColumnPairMapExpectation, MulticolumnMapExpectation)
+    return all(
+        spec["type"] in WHOLE_COLUMN or issubclass(get_expectation_impl(spec["type"]), row_level)
+        for spec in document["expectations"]
+    )
 
 
 def _merge_results(items: list[dict]) -> dict:

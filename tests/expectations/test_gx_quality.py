@@ -428,3 +428,12 @@ def test_a_frame_of_only_the_columns_a_suite_reads_is_enough(harness, suite):
 
 def test_the_columns_of_a_suite_include_its_row_conditions():
     assert "credited" in quality.columns("evidence", "txn_id")
+
+
+def test_a_suite_with_a_whole_table_expectation_is_never_sliced(tmp_path, monkeypatch):
+    monkeypatch.setattr(quality, "SUITE_DIR", tmp_path)
+    count = {"min_value": 5, "max_value": 5}
+    write_suite(tmp_path, "counted", [spec("five", "expect_table_row_count_to_be_between", count)])
+    frame = pd.DataFrame({"k": list("abcde")})
+    result = quality.validate(frame, "counted", {}, "k", chunk_rows=2)
+    assert [o.success for o in result.outcomes] == [True]
