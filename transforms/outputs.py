@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import csv
 import json
-from collections import Counter
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from transforms import db, files
@@ -82,8 +83,14 @@ def write_quarantine(con: duckdb.DuckDBPyConnection, out: Path) -> int:
 
 def credit_file_totals(path: Path) -> dict[str, int]:
     """Sums `credit_amount_minor` per currency as read back from a written credit file."""
-    totals: Counter[str] = Counter()
-    with open(path, encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            totals[row["currency"]] += int(row["credit_amount_minor"])
-    return dict(sorted(totals.items()))
+    read = pa_csv.read_csv(
+        path,
+        convert_options=pa_csv.ConvertOptions(
+            column_types={"currency": pa.string(), "credit_amount_minor": pa.int64()},
+            include_columns=["currency", "credit_amount_minor"],
+            strings_can_be_null=False,
+        ),
+    )
+    summed = read.group_by("currency").aggregate([("credit_amount_minor", "sum")])
+    totals = zip(*(summed.column(c).to_pylist() for c in summed.column_names), strict=True)
+    return dict(sorted(totals))
