@@ -268,7 +268,7 @@ def _merge_results(items: list[dict]) -> dict:
     recomputed; it succeeds only if it succeeded on every slice (no suite uses `mostly`)."""
     if len(items) == 1:
         return items[0]
-    failed = [item for item in items if item.get("exception_info", {}).get("raised_exception")]
+    failed = [item for item in items if _exception_message(item.get("exception_info"))]
     if failed:
         return failed[0]
     parts = [item.get("result") or {} for item in items]

@@ -437,3 +437,14 @@ def test_a_suite_with_a_whole_table_expectation_is_never_sliced(tmp_path, monkey
     frame = pd.DataFrame({"k": list("abcde")})
     result = quality.validate(frame, "counted", {}, "k", chunk_rows=2)
     assert [o.success for o in result.outcomes] == [True]
+
+
+def test_a_slice_whose_metric_raised_carries_its_exception_into_the_merged_result():
+    fine = {"success": True, "result": {"element_count": 2}, "exception_info": {}}
+    raised = {
+        "success": False,
+        "result": {},
+        "exception_info": {"metric.id": {"raised_exception": True, "exception_message": "boom"}},
+    }
+    merged = quality._merge_results([fine, raised])
+    assert quality._exception_message(merged["exception_info"]) == "boom"
