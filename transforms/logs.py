@@ -12,7 +12,7 @@ this process, on threads or on a Dask cluster:
 * `load` (the reduce) finds duplicate lines across all files and builds the work database's log
   tables: `log_files`, `stg_log_lines`, `stg_log_events`, `stg_log_quarantine`,
   `int_log_line_duplicates`, `int_log_events_bucketed`, `int_log_lines_bucketed` (a view: one
-  row per physical line), `stg_failures` and `int_file_profile`.
+  row per physical line), `int_failure_lines` (a view), `stg_failures` and `int_file_profile`.
 
 `stage` runs the three in this process (tests, notebooks); the flow maps `extract` as Prefect
 tasks. A line's text is its bytes without its line end (LF or CRLF) and, on a file's first
@@ -273,6 +273,7 @@ def load(
         skew=incident.sources.log_clock_skew,
     )
     db.run(con, "int_log_lines_bucketed")
+    db.run(con, "int_failure_lines")
     db.run(con, "stg_failures")
     db.run(con, "int_file_profile")
     read = [f for e in extracts for f in e.files]

@@ -51,7 +51,6 @@ def write(
     minutes = db.run(
         con,
         "report_failure_minutes",
-        failure_events=list(incident.policy.failure_events),
         outage_error_codes=list(incident.policy.outage_error_codes),
     ).fetchall()
     path = run.folder / NAME

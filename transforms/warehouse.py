@@ -127,20 +127,12 @@ def load_run(con: duckdb.DuckDBPyConnection, run: Run, manifest: dict[str, Any])
         db.run(con, "wh_load_credits", **ids)
         db.run(con, "wh_load_exceptions", **ids)
         db.run(con, "wh_load_customers", **ids)
-        failure_events = list(policy["failure_events"])
-        db.run(
-            con,
-            "wh_load_failure_minutes",
-            **ids,
-            incident_id=incident["id"],
-            failure_events=failure_events,
-        )
+        db.run(con, "wh_load_failure_minutes", **ids, incident_id=incident["id"])
         db.run(
             con,
             "wh_load_edge_transactions",
             **ids,
             incident_id=incident["id"],
-            failure_events=failure_events,
             margin_minutes=EDGE_MARGIN_MINUTES,
         )
         journal.append(

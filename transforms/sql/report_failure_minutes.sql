@@ -1,18 +1,13 @@
 -- The report's chart: payment failure lines per minute over the whole span of the run's logs
 -- (key: minute_utc), split into lines with an outage error code and any other (or no) code.
--- Every well-formed line of an event in $failure_events counts once (duplicates are not lines).
+-- Every line of `int_failure_lines` (well-formed, a duplicate counted once).
 with
-
-lines as (
-    select * from int_log_events_bucketed
-),
 
 failure_lines as (
     select
         ts_utc,
         coalesce(list_contains($outage_error_codes, error_code), false) as is_outage
-    from lines
-    where bucket in ('relevant', 'irrelevant') and list_contains($failure_events, event)
+    from int_failure_lines
 ),
 
 final as (

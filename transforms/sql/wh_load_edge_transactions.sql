@@ -9,25 +9,8 @@ run as (
     select window_start_utc, window_end_utc from runs where run_id = $run_id
 ),
 
-lines as (
-    select * from work.int_log_events_bucketed
-),
-
-files as (
-    select file_id, name from work.log_files
-),
-
 failure_lines as (
-    select
-        lines.txn_id,
-        lines.ts_utc,
-        lines.error_code,
-        files.name as source_file
-    from lines
-    inner join files on files.file_id = lines.file_id
-    where lines.bucket in ('relevant', 'irrelevant')
-        and list_contains($failure_events, lines.event)
-        and lines.txn_id is not null
+    select * from work.int_failure_lines where txn_id is not null
 ),
 
 logged as (
