@@ -6,7 +6,28 @@ from flows.settings import configure_prefect
 
 configure_prefect()
 
+import os  # noqa: E402
+
 import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+# Generated incidents (tests/reference): `bounded` in `make test` (derandomized, no example
+# database: the same examples every run, about a minute on 2 cores); `fuzz` for `make fuzz`
+# (thousands of random examples, failures kept in .hypothesis/ to replay).
+_SLOW_IS_FINE = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example]
+settings.register_profile(
+    "bounded",
+    max_examples=60,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=_SLOW_IS_FINE,
+)
+settings.register_profile(
+    "fuzz", max_examples=3000, deadline=None, print_blob=True, suppress_health_check=_SLOW_IS_FINE
+)
+settings.load_profile(os.environ.get("CREDITS_HYPOTHESIS_PROFILE", "bounded"))
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,498 @@
+"""The rules of the README ("The log contract", "The rules", "Outputs") in plain Python.
+
+Written from the README alone, for the differential tests: one pass over every line, one loop
+over every transaction, no DuckDB and nothing from `transforms/`. Slow and obvious on purpose.
+The decisions on the rules' open points (issue 11, D1-D6) are marked where they apply.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from math import floor
+from pathlib import PurePosixPath
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.numbers import get_currency_precision, list_currencies
+
+MAX_LINE_BYTES = 1024 * 1024
+BOM = b"\xef\xbb\xbf"
+ASCII_SPACE = " \t\n\x0b\x0c\r"  # D6: trimming removes ASCII white space only
+ISO_CURRENCIES = frozenset(list_currencies())
+RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})?"
+)
+DURATION = re.compile(r"(\d+) ?(ms|s|min|h)")
+DURATION_UNITS = {
+    "ms": timedelta(milliseconds=1),
+    "s": timedelta(seconds=1),
+    "min": timedelta(minutes=1),
+    "h": timedelta(hours=1),
+}
+CREDIT_COLUMNS = (
+    "credit_id",
+    "incident_id",
+    "customer_id",
+    "currency",
+    "credit_amount",
+    "credit_amount_minor",
+    "credited_txn_count",
+    "failed_amount_minor",
+    "reason_code",
+    "description",
+    "policy_version",
+)
+
+
+@dataclass(frozen=True)
+class Policy:
+    basis: str = "flat_per_customer"
+    flat_minor: dict[str, int] = field(default_factory=dict)
+    percent: Decimal = Decimal(0)
+    min_minor: dict[str, int] = field(default_factory=dict)
+    cap_minor: dict[str, int] = field(default_factory=dict)
+    failure_events: tuple[str, ...] = ("payment.failed",)
+    outage_error_codes: tuple[str, ...] = (
+        "DB_POOL_TIMEOUT",
+        "DB_CONN_REFUSED",
+        "UPSTREAM_TIMEOUT",
+        "INTERNAL_ERROR",
+    )
+    decline_error_codes: tuple[str, ...] = (
+        "CARD_DECLINED",
+        "INSUFFICIENT_FUNDS",
+        "EXPIRED_CARD",
+        "DO_NOT_HONOR",
+    )
+    credit_recovered: bool = True
+    credit_table_only: bool = True
+    exclude_segments: tuple[str, ...] = ("internal", "test")
+    version: str = "v1"
+
+
+@dataclass(frozen=True)
+class Incident:
+    """A whole incident as data: the incident file's settings, the log files' bytes by name
+    (`logs/...`), and the two tables' rows (created_at as UTC datetimes)."""
+
+    window_start: str
+    window_end: str
+    policy: Policy = Policy()
+    log_files: tuple[tuple[str, bytes], ...] = ()
+    transactions: tuple[dict[str, Any], ...] = ()
+    customers: tuple[dict[str, Any], ...] = ()
+    id: str = "INC-M"
+    title: str = "Model outage"
+    timezone: str = "UTC"
+    logs_timezone: str = "UTC"
+    log_clock_skew: str = "0s"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    cls: str
+    credited: bool
+    reason: str
+    customer_id: str | None
+    amount_minor: int | None
+    currency: str | None
+    error_codes: str
+    failure_lines: int
+    edge: bool
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a run computes, as the tests compare it. `config_error` is set instead when the
+    incident file or the policy cannot be used (exit 2)."""
+
+    credits_csv: str = ""
+    exceptions: tuple[tuple[Any, ...], ...] = ()
+    evidence: dict[str, Evidence] = field(default_factory=dict)
+    funnel: dict[str, int] = field(default_factory=dict)
+    quarantined: frozenset[tuple[str, int]] = frozenset()
+    config_error: bool = False
+
+
+class ModelConfigError(Exception):
+    """The incident cannot be run: bad window, or a payable currency the policy cannot price."""
+
+
+@dataclass(frozen=True)
+class Line:
+    file: str
+    number: int
+    text: bytes
+    fields: dict[str, Any] | None = None  # None: quarantined
+    ts: datetime | None = None
+    txn_id: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# The incident file
+# ---------------------------------------------------------------------------------------------
+def instant(text: str, zone: str) -> datetime:
+    """A window edge: with an offset as given; naive, in `zone` (a DST gap is an error, a fold
+    is its first occurrence)."""
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        local = value.replace(tzinfo=ZoneInfo(zone))  # fold=0: the first occurrence
+        if local.astimezone(UTC).astimezone(ZoneInfo(zone)).replace(tzinfo=None) != value:
+            raise ModelConfigError(f"{text} does not exist in {zone}")
+        value = local
+    return value.astimezone(UTC)
+
+
+def duration(text: str) -> timedelta:
+    number, unit = DURATION.fullmatch(text).groups()
+    return int(number) * DURATION_UNITS[unit]
+
+
+# ---------------------------------------------------------------------------------------------
+# The log contract
+# ---------------------------------------------------------------------------------------------
+def file_lines(name: str, data: bytes) -> list[tuple[str, int, bytes]]:
+    """The physical lines of a file: gzip by content; a line's text is without its LF or CRLF
+    and, on the first line, without a BOM (D5); a last line without LF still counts."""
+    if data.startswith(b"\x1f\x8b"):
+        data = gzip.decompress(data)
+    pieces = data.split(b"\n")
+    if pieces[-1] == b"":
+        pieces.pop()
+    if pieces and pieces[0].startswith(BOM):  # a file of a BOM alone is one blank line
+        pieces[0] = pieces[0][len(BOM) :]
+    return [(name, i, p[:-1] if p.endswith(b"\r") else p) for i, p in enumerate(pieces, 1)]
+
+
+def parse_ts(value: Any, logs_timezone: str) -> datetime | None:
+    """An RFC 3339 time (T or t or a space, Z or z): sub-microsecond digits truncated; without
+    an offset it is read in the logs' zone (a fold: the first occurrence)."""
+    match = RFC3339.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        return None
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    micro = int((fraction or "")[:6].ljust(6, "0"))
+    try:
+        local = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second))
+    except ValueError:
+        return None
+    local = local.replace(microsecond=micro)
+    if offset is None:
+        return local.replace(tzinfo=ZoneInfo(logs_timezone)).astimezone(UTC)
+    if offset in "Zz":
+        return local.replace(tzinfo=UTC)
+    hours, minutes = int(offset[1:3]), int(offset[4:6])
+    if hours > 23 or minutes > 59:
+        return None
+    sign = 1 if offset[0] == "+" else -1
+    return (local - sign * timedelta(hours=hours, minutes=minutes)).replace(tzinfo=UTC)
+
+
+def check_line(raw: tuple[str, int, bytes], incident: Incident) -> Line:
+    """A line against the contract: its fields when it keeps them, else quarantined."""
+    name, number, text = raw
+    quarantined = Line(name, number, text)
+    if len(text) > MAX_LINE_BYTES:
+        return quarantined
+    try:
+        obj = json.loads(text.decode("utf-8"), parse_constant=_no_constants)
+    except (UnicodeDecodeError, ValueError):
+        return quarantined
+    if not isinstance(obj, dict):
+        return quarantined
+    ts = parse_ts(obj.get("ts"), incident.logs_timezone)
+    event = obj.get("event")
+    if ts is None or not isinstance(event, str):
+        return quarantined
+    policy = incident.policy
+    if not (event in policy.failure_events or event.startswith("payment.")):
+        return Line(name, number, text, obj, ts)
+    txn_id = obj.get("txn_id")
+    amount = obj.get("amount_minor")
+    currency = obj.get("currency")
+    if (
+        not isinstance(txn_id, str)
+        or not txn_id.strip(ASCII_SPACE)
+        or not _optional(obj.get("customer_id"), str)
+        or not (amount is None or (_is_int(amount) and 0 < amount < 2**63))
+        or not (currency is None or (isinstance(currency, str) and currency in ISO_CURRENCIES))
+        or not _optional(obj.get("error_code"), str)
+    ):
+        return quarantined
+    return Line(name, number, text, obj, ts, txn_id.strip(ASCII_SPACE))
+
+
+def _no_constants(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _optional(value: Any, kind: type) -> bool:
+    return value is None or isinstance(value, kind)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+# ---------------------------------------------------------------------------------------------
+# The rules
+# ---------------------------------------------------------------------------------------------
+def run(incident: Incident) -> Outcome:
+    """The whole run: funnel, classes, credits, exceptions and evidence."""
+    try:
+        start = instant(incident.window_start, incident.timezone)
+        end = instant(incident.window_end, incident.timezone)
+    except (ValueError, ModelConfigError):
+        return Outcome(config_error=True)
+    if not start < end <= start + timedelta(days=31):
+        return Outcome(config_error=True)
+    skew = duration(incident.log_clock_skew)
+    policy = incident.policy
+
+    # The log funnel: quarantined, duplicate (byte-identical to an earlier well-formed line,
+    # files in name order), relevant (a failure event in the window widened by the skew), or
+    # irrelevant. A copy of a quarantined line is quarantined again.
+    files = sorted(incident.log_files, key=lambda f: PurePosixPath(f[0]).parts)
+    lines = [check_line(raw, incident) for name, data in files for raw in file_lines(name, data)]
+    seen: set[bytes] = set()
+    buckets = {"relevant": [], "irrelevant": [], "duplicates": [], "quarantined": []}
+    for line in lines:
+        if line.fields is None:
+            bucket = "quarantined"
+        elif line.text in seen:
+            bucket = "duplicates"
+        elif (
+            line.fields["event"] in policy.failure_events
+            and start - skew <= line.ts < end + skew
+        ):
+            bucket = "relevant"
+        else:
+            bucket = "irrelevant"
+        seen.add(line.text)
+        buckets[bucket].append(line)
+    funnel = {"lines_read": len(lines), **{k: len(v) for k, v in buckets.items()}}
+
+    # Rules 2-5: candidate transactions and their classes.
+    by_txn: dict[str, list[Line]] = {}
+    for line in sorted(buckets["relevant"], key=lambda x: (x.ts, files_order(files, x), x.number)):
+        by_txn.setdefault(line.txn_id, []).append(line)
+    table = {row["txn_id"].strip(ASCII_SPACE): row for row in incident.transactions}
+    candidates: dict[str, dict[str, Any]] = {}
+    exceptions: list[tuple[Any, ...]] = []
+    for txn_id, found in by_txn.items():
+        codes = {x.fields.get("error_code") for x in found}
+        named = sorted(c for c in codes if c is not None)
+        row = table.get(txn_id)
+        log = {k: _earliest(found, k) for k in ("customer_id", "amount_minor", "currency")}
+        if any(c in policy.outage_error_codes for c in named):
+            if row is not None:
+                cls = "recovered" if row["status"] == "succeeded" else "failed"
+            elif None not in log.values():
+                cls = "log_only"
+            else:
+                cls = "unattributable"
+        elif None not in codes and all(c in policy.decline_error_codes for c in codes):
+            cls = "declined"
+        else:
+            cls = "unknown_error_code"
+        source = row if row is not None else log
+        candidate = {
+            "class": cls,
+            "customer_id": source["customer_id"],
+            "amount_minor": source["amount_minor"],
+            "currency": source["currency"],
+            "error_codes": ",".join(named) or None,
+            "failure_lines": len(found),
+            "edge": any(
+                start - skew <= x.ts < start + skew or end - skew <= x.ts < end + skew
+                for x in found
+            ),
+        }
+        candidates[txn_id] = candidate
+        said = sorted({x.fields.get("customer_id") for x in found} - {None})
+        if cls in ("recovered", "failed") and any(c != row["customer_id"] for c in said):
+            # D1, D4: every id the log says, whatever the class is credited or the segment
+            detail = (
+                f"log says customer {','.join(said)}, the table says {row['customer_id']}; "
+                "the table wins"
+            )
+            exceptions.append(_exception("customer_mismatch", candidate, txn_id, detail))
+        elif cls == "unknown_error_code":
+            detail = "error codes not in either policy list: " + (",".join(named) or "(none)")
+            exceptions.append(_exception(cls, candidate, txn_id, detail))
+        elif cls == "unattributable":
+            detail = (
+                "outage failure not in the transaction table and the log lines lack "
+                "customer_id, amount_minor or currency"
+            )
+            exceptions.append(_exception(cls, candidate, txn_id, detail))
+    for txn_id, row in table.items():
+        if (
+            row["status"] == "failed"
+            and row["error_code"] in policy.outage_error_codes
+            and start <= row["created_at"] < end
+            and txn_id not in candidates
+        ):
+            candidates[txn_id] = {
+                "class": "table_only",
+                **{k: row[k] for k in ("customer_id", "amount_minor", "currency")},
+                "error_codes": row["error_code"],
+                "failure_lines": 0,
+                "edge": False,
+            }
+
+    # Rules 6-7: one credit line per (customer, currency) of the credited transactions.
+    credited_classes = {"failed", "log_only"}
+    credited_classes |= {"recovered"} if policy.credit_recovered else set()
+    credited_classes |= {"table_only"} if policy.credit_table_only else set()
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for candidate in candidates.values():
+        if candidate["class"] in credited_classes:
+            key = (candidate["customer_id"], candidate["currency"])
+            groups.setdefault(key, []).append(candidate)
+    customers = {row["customer_id"]: row for row in incident.customers}
+    lines_out: dict[tuple[str, str], tuple[str | None, int | None]] = {}
+    credit_rows = []
+    for (customer_id, currency), members in sorted(groups.items()):
+        who = customers.get(customer_id)
+        if who is None:
+            block = "unknown_customer"
+        elif who["segment"] in policy.exclude_segments:
+            block = "excluded_segment"
+        elif who["status"] == "closed":
+            block = "closed_account"
+        else:
+            block = None
+        failed_sum = sum(m["amount_minor"] for m in members)
+        amount = price(policy, currency, len(members), failed_sum)
+        if amount is None and block is None:
+            return Outcome(config_error=True)
+        lines_out[(customer_id, currency)] = (block, amount)
+        line_key = {"customer_id": customer_id, "currency": currency, "amount_minor": amount}
+        if block in ("unknown_customer", "closed_account") or (block is None and amount == 0):
+            kind = block or "zero_credit"
+            detail = {
+                "unknown_customer": "customer is not in the customer table",
+                "closed_account": "account is closed: pay by hand",
+                "zero_credit": "the policy rounds this credit to zero",
+            }[kind]
+            exceptions.append(_exception(kind, line_key, None, detail, len(members)))
+        if block is None and amount > 0:
+            credit_rows.append(
+                credit_row(incident, customer_id, currency, amount, len(members), failed_sum)
+            )
+
+    evidence = {}
+    for txn_id, c in candidates.items():
+        if c["class"] not in credited_classes:
+            reason = c["class"] + ("_not_credited" if c["class"] in ("recovered", "table_only") else "")
+            credited = False
+        else:
+            block, amount = lines_out[(c["customer_id"], c["currency"])]
+            credited = block is None and amount > 0  # D3
+            reason = block or ("zero_credit" if not credited else c["class"])
+        evidence[txn_id] = Evidence(
+            c["class"],
+            credited,
+            reason,
+            c["customer_id"],
+            c["amount_minor"],
+            c["currency"],
+            c["error_codes"],
+            c["failure_lines"],
+            c["edge"],
+        )
+    return Outcome(
+        credits_csv=render_credits(credit_rows),
+        exceptions=tuple((incident.id, *e) for e in exceptions),
+        evidence=evidence,
+        funnel=funnel,
+        quarantined=frozenset((x.file, x.number) for x in buckets["quarantined"]),
+    )
+
+
+def files_order(files: list[tuple[str, bytes]], line: Line) -> int:
+    return [name for name, _ in files].index(line.file)
+
+
+def _earliest(found: list[Line], key: str) -> Any:
+    """D4: the earliest non-null value of one field (by time, file name, line), each separately."""
+    return next((x.fields[key] for x in found if x.fields.get(key) is not None), None)
+
+
+def _exception(kind, where, txn_id, detail, count=1) -> tuple[Any, ...]:
+    return (
+        kind,
+        where["customer_id"],
+        where["currency"],
+        txn_id,
+        count,
+        where["amount_minor"],
+        detail,
+    )
+
+
+def price(policy: Policy, currency: str, count: int, failed_sum: int) -> int | None:
+    """The policy's credit for one line, in minor units: the basis, then floor, then cap.
+    None when a flat basis has no amount for the currency."""
+    if policy.basis == "percent_of_failed_amount":
+        exact = Fraction(failed_sum) * Fraction(policy.percent) / 100
+        amount = floor(exact + Fraction(1, 2))  # half up, exactly
+    elif currency not in policy.flat_minor:
+        return None
+    elif policy.basis == "flat_per_customer":
+        amount = policy.flat_minor[currency]
+    else:
+        amount = policy.flat_minor[currency] * count
+    if currency in policy.min_minor:
+        amount = max(amount, policy.min_minor[currency])
+    if currency in policy.cap_minor:
+        amount = min(amount, policy.cap_minor[currency])
+    return amount
+
+
+def decimal_text(amount_minor: int, currency: str) -> str:
+    """Minor units as a decimal string with the currency's ISO 4217 digits (Babel)."""
+    digits = get_currency_precision(currency)
+    if digits == 0:
+        return str(amount_minor)
+    whole, part = divmod(amount_minor, 10**digits)
+    return f"{whole}.{part:0{digits}d}"
+
+
+def credit_row(incident, customer_id, currency, amount, count, failed_sum) -> tuple[Any, ...]:
+    key = f"{incident.id}|{customer_id}|{currency}".encode()
+    description = f"Credit for {count} payment(s) failed during {incident.id}"
+    if incident.title:
+        description += f": {incident.title}"
+    return (
+        hashlib.sha256(key).hexdigest()[:16],
+        incident.id,
+        customer_id,
+        currency,
+        decimal_text(amount, currency),
+        amount,
+        count,
+        failed_sum,
+        "outage_credit",
+        description,
+        incident.policy.version,
+    )
+
+
+def render_credits(rows: list[tuple[Any, ...]]) -> str:
+    """credits.csv: a header always, one line per (customer, currency) in that order, LF."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CREDIT_COLUMNS)
+    writer.writerows(sorted(rows, key=lambda r: (r[2], r[3])))
+    return out.getvalue()
