@@ -26,6 +26,10 @@ def classes(tmp_path, lines, transactions=(), **settings) -> dict[str, str]:
         ("2025-01-07T14:15:00-05:00", True),  # an offset: the same instant as the start
         ("2025-01-07T18:15:00-05:00", False),  # an offset: the same instant as the end
         ("2025-01-08T00:15:00+01:00", False),  # 23:15Z written in another zone
+        ("2025-01-07t19:15:00z", True),  # RFC 3339 allows a lowercase t and z
+        ("2025-01-07t19:14:59.999999z", False),  # lowercase, a microsecond before the start
+        ("2025-01-08t04:44:59+05:30", True),  # lowercase t with an offset: 23:14:59Z
+        ("2025-01-07 19:15:00z", True),  # a space instead of the t
     ],
 )
 def test_candidate_failure_is_a_failure_event_inside_the_window(tmp_path, ts, inside):
@@ -40,6 +44,7 @@ def test_candidate_failure_is_a_failure_event_inside_the_window(tmp_path, ts, in
         ("UTC", "2025-01-07T14:15:00", False),  # naive UTC: hours before the window
         ("America/New_York", "2025-01-07T14:15:00", True),  # naive, read in New York: the start
         ("America/New_York", "2025-01-07T18:15:00", False),  # naive New York: the end
+        ("America/New_York", "2025-01-07t14:15:00", True),  # naive with a lowercase t
     ],
 )
 def test_a_timestamp_without_offset_is_read_in_the_logs_time_zone(
