@@ -413,8 +413,8 @@ class _Parser:
 
     def instant(self, value: Any, zone: ZoneInfo, key: str) -> datetime:
         if isinstance(value, str):
-            try:
-                value = datetime.fromisoformat(value)
+            try:  # RFC 3339 allows a lowercase t and z, which Python reads only in uppercase
+                value = datetime.fromisoformat(value.upper())
             except ValueError:
                 raise self.fail(key, f"'{value}' is not an ISO 8601 date-time") from None
         if isinstance(value, date) and not isinstance(value, datetime):

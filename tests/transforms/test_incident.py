@@ -29,6 +29,13 @@ def test_a_window_with_an_offset_is_taken_as_is(tmp_path):
     assert loaded.window_end == datetime(2025, 1, 7, 23, 15, tzinfo=UTC)
 
 
+def test_a_window_in_lowercase_rfc_3339_is_read(tmp_path):
+    window = {"window_start": "2025-01-07t19:15:00z", "window_end": "2025-01-08t04:45:00+05:30"}
+    loaded = load(tmp_path, top=window)
+    assert loaded.window_start == datetime(2025, 1, 7, 19, 15, tzinfo=UTC)
+    assert loaded.window_end == datetime(2025, 1, 7, 23, 15, tzinfo=UTC)
+
+
 def test_omitted_policy_keys_take_the_documented_defaults(tmp_path):
     policy = load(tmp_path).policy
     assert policy.basis == "flat_per_customer"
