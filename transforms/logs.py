@@ -219,6 +219,7 @@ def extract(partition: Partition, reading: Reading, out_dir: Path) -> Extract:
         con.execute("set threads = 1")
         con.execute("set memory_limit = '512MB'")
         db.run(con, "log_json_kind")
+        db.run(con, "log_local_instant")
         db.run(con, "log_iso_currency", currencies=ISO_CURRENCIES)
         con.register("framed_lines", pa.RecordBatchReader.from_batches(FRAMED_SCHEMA, blocks))
         staging = con.sql(db.statement("stg_logs"), params=_parameters(reading))

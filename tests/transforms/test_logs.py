@@ -38,6 +38,10 @@ GOOD = json.dumps(failure("t1")).encode()
         (b'{"ts": 1736280000, "event": "x"}\n', "ts is not a string"),
         (b'{"ts": "yesterday", "event": "x"}\n', "ts is not an RFC 3339 timestamp"),
         (b'{"ts": "2025-13-07T20:00:00Z", "event": "x"}\n', "ts is not an RFC 3339 timestamp"),
+        # RFC 3339 hours are 00-23 and offsets at most 23:59 (DuckDB alone would read these)
+        (b'{"ts": "2025-01-07T24:00:00Z", "event": "x"}\n', "ts is not an RFC 3339 timestamp"),
+        (b'{"ts": "2025-01-07T20:00:00+24:00", "event": "x"}\n', "ts is not an RFC 3339 timestamp"),
+        (b'{"ts": "2025-01-07T20:00:00+05:60", "event": "x"}\n', "ts is not an RFC 3339 timestamp"),
         (b'{"ts": "2025-01-07T20:00:00Z"}\n', "missing event"),
         (
             b'{"ts": "2025-01-07T20:00:00Z", "event": "payment.failed"}\n',

@@ -63,6 +63,26 @@ def test_a_timestamp_without_offset_is_read_in_the_logs_time_zone(
     assert ("t1" in found) is inside
 
 
+@pytest.mark.parametrize(
+    ("ts", "inside"),
+    [
+        ("2025-11-02T01:00:00", True),  # New York falls back: 01:00 is first 05:00Z (EDT)...
+        ("2025-11-02T01:59:59", True),  # ... and its fold's last second is 05:59:59Z
+        ("2025-11-02T00:59:59", False),  # before the fold: 04:59:59Z
+        ("2025-11-02T02:00:00", False),  # after it: 07:00Z (EST)
+    ],
+)
+def test_a_naive_time_in_a_dst_fold_is_its_first_occurrence(tmp_path, ts, inside):
+    found = classes(
+        tmp_path,
+        [failure("t1", ts=ts)],
+        [txn("t1", status="succeeded")],
+        top={"window_start": "2025-11-02T05:00:00Z", "window_end": "2025-11-02T06:00:00Z"},
+        sources={"logs_timezone": "America/New_York"},
+    )
+    assert ("t1" in found) is inside
+
+
 def test_only_events_in_failure_events_are_candidates(tmp_path):
     lines = [
         failure("t1"),

@@ -4,8 +4,9 @@
 -- `problem`, with a readable `preview`).
 -- `quarantine_reason` is set when the line breaks the contract. Only failure-event lines keep
 -- their fields; `line_hash` (every well-formed line) and `line_md5` (failure-event lines) let the
--- reduce find byte-identical lines across files. Times with an offset are instants; without one
--- they are read in $logs_timezone.
+-- reduce find byte-identical lines across files. Times with an offset are instants (RFC 3339:
+-- hours 00-23, offsets to 23:59); without one they are read in $logs_timezone, a DST fold as
+-- its first occurrence (`log_local_instant`).
 with
 
 framed as (
@@ -91,12 +92,14 @@ timed as (
         case $ts_format
             when 'rfc3339' then case
                 when ts_kind <> 'VARCHAR' or not regexp_full_match(
-                    ts_text, '\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?'
+                    ts_text,
+                    '\d{4}-\d{2}-\d{2}[Tt ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?'
+                        || '([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)?'
                 ) then null
                 -- RFC 3339 allows a lowercase `t` and `z`; DuckDB's cast reads only uppercase.
                 when regexp_matches(ts_text, '([Zz]|[+-]\d{2}:\d{2})$')
                     then try_cast(upper(ts_text) as timestamptz)
-                else timezone($logs_timezone, try_cast(upper(ts_text) as timestamp))
+                else log_local_instant(try_cast(upper(ts_text) as timestamp), $logs_timezone)
             end
             when 'epoch_s' then timezone('UTC', make_timestamp(
                 try_cast(try_cast(ts_text as decimal(38, 6)) * 1000000 as bigint)
@@ -105,8 +108,8 @@ timed as (
                 try_cast(try_cast(ts_text as decimal(38, 6)) * 1000 as bigint)
             ))
             else case
-                when $ts_naive then timezone(
-                    $logs_timezone, try_strptime(ts_text, $ts_pattern)::timestamp
+                when $ts_naive then log_local_instant(
+                    try_strptime(ts_text, $ts_pattern)::timestamp, $logs_timezone
                 )
                 else try_strptime(ts_text, $ts_pattern)::timestamptz
             end
