@@ -46,7 +46,7 @@ OTHER_CODES = ("RISK_REVIEW", "", "db_pool_timeout")
 TXN_IDS = ("t1", "t2", "t3", "T1", "t\u00a01", "t3\u00a0", "u1", "u2")
 PADDING = ("", " ", "\t", " \r\n", "\x0b\x0c")  # ASCII white space: trimmed (D6)
 CUSTOMER_IDS = ("c1", "c2", "c10", "C1", "c\u00e9")
-EVENTS = ("payment.failed", "payment.failed", "charge.error", "payment.succeeded", "http.request")
+EVENTS = ("payment.failed",) * 4 + ("charge.error", "payment.succeeded", "http.request")
 SEGMENTS = ("consumer", "business", "internal", "test")
 STATUSES = ("succeeded", "failed", "failed", "pending", "refunded")
 MICRO = timedelta(microseconds=1)
@@ -76,6 +76,8 @@ BROKEN_LINES = (
     b'{"ts": "2025-01-07T20:00:00Z", "event": null}',
     b'{"ts": "2025-01-07T20:00:00Z", "event": "payment.failed", "txn_id": "\xff"}',
     b'{"ts": "2025-01-07T20:00:00Z", "event": "payment.failed", "txn_id": "t1", "x": NaN}',
+    b'{"ts": "2025-01-07T20:00:00Z", "event": "payment.failed", "txn_id": "t1", "x": -Infinity}',
+    b'{"ts": "2025-01-07T20:00:00Z", "event": "payment.failed", "txn_id": "t1", "amount_minor": NaN}',
     b"\x00\x01\x02binary\xfe",
 )
 
@@ -171,9 +173,11 @@ def moments(start: datetime, end: datetime, skew: timedelta) -> st.SearchStrateg
     edges = [start, end, start - skew, end + skew, start + skew, end - skew]
     near = [e + d for e in edges for d in (-MICRO, timedelta(0), MICRO)]
     span = int((end - start) / MICRO)
+    inside = st.integers(0, span - 1).map(lambda us: start + us * MICRO)
     return st.one_of(
         st.sampled_from(near),
-        st.integers(0, span - 1).map(lambda us: start + us * MICRO),
+        inside,
+        inside,
         st.integers(-(10**11), 10**11).map(lambda us: start + us * MICRO),
     )
 
@@ -204,15 +208,15 @@ def ts_text(draw, at: datetime, logs_timezone: str) -> str:
     return text
 
 
-def _maybe(values: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    """A field's value, JSON null, or absent (`...`)."""
-    return st.one_of(values, st.just(None), st.just(...))
+def _maybe(values: st.SearchStrategy[Any], weight: int = 4) -> st.SearchStrategy[Any]:
+    """A field's value (`weight` times out of `weight` + 2), JSON null, or absent (`...`)."""
+    return st.one_of(*[values] * weight, st.just(None), st.just(...))
 
 
 @st.composite
 def log_line(draw, start: datetime, end: datetime, skew: timedelta, logs_timezone: str) -> bytes:
     """One log line's text: mostly well-formed events, sometimes broken in one field or whole."""
-    kind = draw(st.sampled_from(("event",) * 6 + ("bad_field", "broken")))
+    kind = draw(st.sampled_from(("event",) * 8 + ("bad_field", "broken")))
     if kind == "broken":
         return draw(st.sampled_from(BROKEN_LINES))
     at = draw(moments(start, end, skew))
@@ -223,7 +227,7 @@ def log_line(draw, start: datetime, end: datetime, skew: timedelta, logs_timezon
         "customer_id": draw(_maybe(st.sampled_from(CUSTOMER_IDS))),
         "amount_minor": draw(_maybe(st.sampled_from((1, 15, 1050, 99999)))),
         "currency": draw(_maybe(st.sampled_from(CURRENCIES))),
-        "error_code": draw(_maybe(st.sampled_from(OUTAGE * 3 + DECLINE * 2 + OTHER_CODES))),
+        "error_code": draw(_maybe(st.sampled_from(OUTAGE[:1] * 6 + OUTAGE * 2 + DECLINE + OTHER_CODES), weight=8)),
     }
     if kind == "bad_field":
         name = draw(st.sampled_from(("ts", "txn_id", "customer_id", "amount_minor", "currency")))
@@ -253,7 +257,7 @@ def log_files(draw, start, end, skew, logs_timezone) -> tuple[tuple[str, bytes],
     """One to three files drawn from one pool of lines, so copies repeat within and across
     files; each copy with an LF or CRLF end, a file maybe after a BOM, maybe gzip (by content,
     whatever its name), maybe without a last LF."""
-    pool = draw(st.lists(log_line(start, end, skew, logs_timezone), min_size=1, max_size=10))
+    pool = draw(st.lists(log_line(start, end, skew, logs_timezone), min_size=2, max_size=12))
     names = draw(
         st.lists(
             st.sampled_from(("logs/a.jsonl", "logs/a-b.jsonl", "logs/b.log.gz", "logs/sub/c.jsonl")),
@@ -264,7 +268,7 @@ def log_files(draw, start, end, skew, logs_timezone) -> tuple[tuple[str, bytes],
     )
     found = []
     for name in names:
-        picks = draw(st.lists(st.sampled_from(pool), max_size=8))
+        picks = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=10))
         data = b"".join(line + draw(st.sampled_from((b"\n", b"\r\n"))) for line in picks)
         if picks and draw(st.booleans()):
             data = data.rstrip(b"\n").removesuffix(b"\r")  # no line end after the last line
@@ -303,15 +307,16 @@ def transactions(draw, start, end, skew) -> tuple[dict[str, Any], ...]:
 @st.composite
 def customers(draw) -> tuple[dict[str, Any], ...]:
     """Customer rows: some ids missing (unknown customers), every segment and status."""
-    ids = draw(st.lists(st.sampled_from(CUSTOMER_IDS), unique=True, max_size=len(CUSTOMER_IDS)))
+    missing = draw(st.lists(st.sampled_from(CUSTOMER_IDS), unique=True, max_size=2))
+    ids = [c for c in CUSTOMER_IDS if c not in missing]
     return tuple(
         {
             "customer_id": customer_id,
             "name": f"Name {customer_id}",
             "email": f"{customer_id}@example.com",
             "country": "US",
-            "segment": draw(st.sampled_from(SEGMENTS)),
-            "status": draw(st.sampled_from(("active", "active", "closed", "suspended"))),
+            "segment": draw(st.sampled_from(SEGMENTS[:1] * 4 + SEGMENTS)),
+            "status": draw(st.sampled_from(("active",) * 4 + ("closed", "suspended"))),
         }
         for customer_id in ids
     )

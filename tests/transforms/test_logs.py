@@ -25,6 +25,19 @@ def quarantined(con) -> list[tuple[int, str]]:
 GOOD = json.dumps(failure("t1")).encode()
 
 
+def test_nan_or_a_trailing_comma_is_tolerated_only_where_the_contract_ignores_it(tmp_path):
+    good = GOOD[:-1]
+    con = stage(
+        tmp_path,
+        [
+            good + b', "latency": NaN}\n',  # tolerated: an ignored field
+            good.replace(b'"t1"', b'"t2"') + b", }\n",  # tolerated: a trailing comma
+            good.replace(b'"t1"', b'"t3"') + b', "amount_minor": NaN}\n',  # a contract field
+        ],
+    )
+    assert [row[2] for row in quarantined(con)] == ["relevant", "relevant", "quarantined"]
+
+
 @pytest.mark.parametrize(
     ("line", "reason"),
     [
