@@ -52,6 +52,15 @@ def test_a_clean_run_passes(tmp_path):
             {"lines": ["txn_id,amount", "t1,100"]},
             "file_profile: expect_column_values_to_be_between(quarantined_share)",
         ),
+        # a table row without its key, used by no candidate: it could be any candidate's row
+        (
+            {"transactions": [*GOOD_TABLE, txn(None, status="succeeded")]},
+            "transactions: expect_column_values_to_not_be_null(txn_id)",
+        ),
+        (
+            {"customers": [customer("c1"), customer("c2"), customer("c3"), customer(None)]},
+            "customers: expect_column_values_to_not_be_null(customer_id)",
+        ),
         # a customer listed twice
         (
             {"customers": [customer("c1"), customer("c1"), customer("c2"), customer("c3")]},
