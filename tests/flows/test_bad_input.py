@@ -1,0 +1,228 @@
+"""Bad input, generated: broken tables and log files through `credits run` (the real flow on the
+Prefect test server, and the CLI's mapping of errors to exit codes).
+
+Whatever the damage, a run ends in exit 2 (bad input, named), exit 3 (rejected by the gate) or
+with the damaged lines in `quarantine.jsonl`: never exit 1, never a traceback, never a
+`credits.csv` for a run that did not pass. The golden incident is the undamaged start.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import random
+import tempfile
+from collections.abc import Callable
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from flows.cli import app
+from tests import golden_incident
+from tests.builders import with_sources, write_csv_tables
+
+# Each flow run takes a few seconds: a few in `make test`, many more in `make fuzz`.
+RUNS = max(4, settings().max_examples // 15)
+QUARANTINED = "quarantined"  # the damaged lines are in quarantine.jsonl (exit 0 or 3)
+
+
+@dataclass(frozen=True)
+class Damage:
+    """One way to break an input, and the outcomes allowed for it (exit codes or QUARANTINED)."""
+
+    name: str
+    apply: Callable[[Path, random.Random], Path | None]  # may return another incident file
+    allowed: frozenset
+
+
+def _rewrite(folder: Path, table: str, change: Callable[[list[dict]], list[dict]], schema=None):
+    path = folder / f"{table}.parquet"
+    read = pq.read_table(path)
+    pq.write_table(pa.Table.from_pylist(change(read.to_pylist()), schema or read.schema), path)
+
+
+def _pick(rng: random.Random, rows: list[dict]) -> int:
+    return rng.randrange(len(rows))
+
+
+def repeat_a_key(table: str, key: str):
+    def apply(folder: Path, rng: random.Random) -> None:
+        def change(rows):
+            row = rows[_pick(rng, rows)]
+            return [*rows, {**row, "amount_minor": 7} if table == "transactions" else dict(row)]
+
+        _rewrite(folder, table, change)
+
+    return apply
+
+
+def null_in(table: str, column: str, txn_id: str | None = None):
+    def apply(folder: Path, rng: random.Random) -> None:
+        def change(rows):
+            at = _pick(rng, rows) if txn_id is None else [r["txn_id"] for r in rows].index(txn_id)
+            rows[at] = {**rows[at], column: None}
+            return rows
+
+        _rewrite(folder, table, change)
+
+    return apply
+
+
+def wrong_type(table: str, column: str, value):
+    def apply(folder: Path, rng: random.Random) -> None:
+        read = pq.read_table(folder / f"{table}.parquet")
+        values = [value] * read.num_rows
+        index = read.schema.get_field_index(column)
+        pq.write_table(read.set_column(index, column, pa.array(values)), folder / f"{table}.parquet")
+
+    return apply
+
+
+def replace_file(table: str, content: bytes | None):
+    def apply(folder: Path, rng: random.Random) -> None:
+        path = folder / f"{table}.parquet"
+        path.unlink()
+        if content is None:
+            path.mkdir()  # a folder where the file should be
+        else:
+            path.write_bytes(content)
+
+    return apply
+
+
+def broken_csv(table: str, kind: str):
+    def apply(folder: Path, rng: random.Random) -> Path:
+        write_csv_tables(folder)
+        path = folder / f"{table}.csv"
+        lines = path.read_bytes().splitlines(keepends=True)
+        at = rng.randrange(1, len(lines))
+        if kind == "empty":
+            lines = []
+        elif kind == "short row":
+            lines[at] = lines[at].split(b",", 1)[0] + b"\n"
+        elif kind == "bad UTF-8":
+            lines[at] = lines[at].replace(b",", b",\xff\xfe", 1)
+        elif kind == "fraction":
+            header = lines[0].decode().strip().split(",")
+            cells = lines[at].decode().strip().split(",")
+            cells[header.index('"amount_minor"')] = "12.50"
+            lines[at] = (",".join(cells) + "\n").encode()
+        path.write_bytes(b"".join(lines))
+        return with_sources(
+            folder / "incident.toml",
+            "incident-csv.toml",
+            transactions="transactions.csv",
+            customers="customers.csv",
+        )
+
+    return apply
+
+
+def damage_log(kind: str):
+    def apply(folder: Path, rng: random.Random) -> None:
+        log = folder / "logs/pod-a.jsonl"
+        lines = log.read_bytes().splitlines(keepends=True)
+        at = rng.randrange(len(lines) + 1)
+        bad = {
+            "bad UTF-8": b'{"ts": "2025-01-07T20:00:00Z", "event": "x", "m": "\xc3\x28"}\n',
+            "binary junk": rng.randbytes(rng.randrange(1, 64)) + b"\n",
+            "huge line": b'{"ts": "2025-01-07T20:00:00Z", "pad": "' + b"x" * (1 << 20) + b'"}\n',
+            "empty": None,
+            "truncated gzip": None,
+        }[kind]
+        if kind == "empty":
+            (folder / "logs/pod-b.jsonl").write_bytes(b"")
+        elif kind == "truncated gzip":
+            data_bytes = gzip.compress(b"".join(lines) * 20, mtime=0)
+            cut = rng.randrange(10, len(data_bytes))
+            (folder / "logs/pod-b.jsonl.gz").write_bytes(data_bytes[:cut])
+        else:
+            log.write_bytes(b"".join(lines[:at] + [bad] + lines[at:]))
+
+    return apply
+
+
+def _damages() -> list[Damage]:
+    two, three, either = frozenset({2}), frozenset({3}), frozenset({2, 3})
+    found = [
+        Damage("repeated txn_id", repeat_a_key("transactions", "txn_id"), three),
+        Damage("repeated customer_id", repeat_a_key("customers", "customer_id"), three),
+        Damage("null txn_id", null_in("transactions", "txn_id"), three),
+        # a failed row with an outage code in the window: a table_only candidate without an id
+        Damage("null txn_id (table_only)", null_in("transactions", "txn_id", "t07"), three),
+        Damage("null customer_id (transactions)", null_in("transactions", "customer_id"), three),
+        # harmless on a transaction that is not credited; the gate stops a credited one
+        Damage("null amount_minor", null_in("transactions", "amount_minor"), frozenset({0, 3})),
+        Damage("null customer_id (customers)", null_in("customers", "customer_id"), three),
+        Damage("amount as text", wrong_type("transactions", "amount_minor", "10"), two),
+        Damage("created_at as text", wrong_type("transactions", "created_at", "x"), two),
+        Damage("txn_id as integer", wrong_type("transactions", "txn_id", 1), two),
+        Damage("empty Parquet file", replace_file("transactions", b""), two),
+        Damage("garbage Parquet file", replace_file("customers", b"PAR1 not really"), two),
+        Damage("a folder, not a file", replace_file("transactions", None), two),
+    ]
+    for kind in ("empty", "short row", "bad UTF-8", "fraction"):
+        for table in ("transactions", "customers"):
+            if kind != "fraction" or table == "transactions":
+                found.append(Damage(f"CSV {table}: {kind}", broken_csv(table, kind), two))
+    found += [
+        Damage("log: bad UTF-8", damage_log("bad UTF-8"), frozenset({QUARANTINED})),
+        Damage("log: binary junk", damage_log("binary junk"), frozenset({QUARANTINED})),
+        Damage("log: huge line", damage_log("huge line"), frozenset({QUARANTINED})),
+        Damage("log: empty file", damage_log("empty"), three),
+        Damage("log: truncated gzip", damage_log("truncated gzip"), either),
+    ]
+    return found
+
+
+DAMAGES = {damage.name: damage for damage in _damages()}
+
+
+def run_damaged(name: str, seed: int) -> tuple[int, str, Path]:
+    """Damages the golden incident, runs `credits run` on it; returns exit code, output, root."""
+    root = Path(tempfile.mkdtemp(prefix="bad-input-"))
+    path = golden_incident.write(root / "inc")
+    path = DAMAGES[name].apply(root / "inc", random.Random(seed)) or path
+    args = ["run", str(path), "--output-dir", str(root / "out"), "--warehouse", str(root / "wh.db")]
+    # In this process, but not through CliRunner: Prefect's log handler keeps the stream it first
+    # saw, and CliRunner closes its streams after each call.
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = app(args, standalone_mode=False)
+    return code or 0, out.getvalue() + err.getvalue(), root
+
+
+def quarantined_files(root: Path) -> set[str]:
+    return {
+        json.loads(line)["file"]
+        for path in root.glob("out/*/*/quarantine.jsonl")
+        for line in path.read_text(encoding="utf-8").splitlines()
+    }
+
+
+@settings(max_examples=RUNS)
+@given(name=st.sampled_from(sorted(DAMAGES)), seed=st.integers(0, 2**32))
+@example(name="repeated txn_id", seed=0)
+def test_bad_input_ends_in_exit_2_or_3_or_a_quarantine_entry(prefect_harness, name, seed):
+    code, output, root = run_damaged(name, seed)
+    allowed = DAMAGES[name].allowed
+    assert "Traceback" not in output
+    assert code != 1, output
+    published = list(root.glob("out/*/*/credits.csv"))
+    if code == 2:
+        assert "error: " in output and any(n in output for n in ("transactions", "customers", "logs/"))
+    if code == 3:
+        assert "rejected: " in output
+    if code in (2, 3):
+        assert code in allowed, output
+        assert not published, "a credits.csv for a run that did not pass"
+    elif QUARANTINED not in allowed:
+        assert code in allowed, output
+    if QUARANTINED in allowed:
+        assert code in (0, 3) and "logs/pod-a.jsonl" in quarantined_files(root), output
