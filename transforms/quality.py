@@ -1,12 +1,13 @@
 """The data-quality gate: validate pandas frames against Great Expectations 1.x suites.
 
 Suites are data. Each lives in ``expectations/<suite>.json`` in GX's own suite format (what
-``ExpectationSuite.to_json_dict()`` produces), is hand-written, and is the single source of
-truth. Every expectation there carries an ``id`` (a readable slug, unique in its suite),
-``meta.notes`` (why it exists) and ``meta.severity`` (``blocking`` or ``warning``; GX's own
-``severity`` field mirrors it as ``critical`` or ``warning``). Values that depend on the run
-(window bounds, policy lists, the ISO currency list) are GX suite parameters,
-``{"$PARAMETER": "name"}`` in the JSON, supplied to :func:`validate` at run time.
+``ExpectationSuite.to_json_dict()`` produces, less the derived ``severity``), is hand-written,
+and is the single source of truth. Every expectation there carries an ``id`` (a readable slug,
+unique in its suite), ``meta.notes`` (why it exists) and ``meta.severity`` (``blocking`` or
+``warning``), the one place its severity is written: GX's own ``severity`` field (``critical``
+or ``warning``) is derived from it when the suite loads, and a file that sets it is refused.
+Values that depend on the run (window bounds, policy lists, the ISO currency list) are GX suite
+parameters, ``{"$PARAMETER": "name"}`` in the JSON, supplied to :func:`validate` at run time.
 
 Great Expectations is imported lazily inside functions (importing it costs seconds), runs in
 a new ephemeral context per frame (it writes no files, and frees what it cached) with its
@@ -40,7 +41,8 @@ SEVERITIES = ("blocking", "warning")
 """The values ``meta.severity`` may take."""
 
 _GX_SEVERITY = {"blocking": "critical", "warning": "warning"}
-"""Our severity -> GX 1.x's own expectation ``severity`` field."""
+"""Our severity -> GX 1.x's own expectation ``severity`` field, set when a suite loads (GX would
+otherwise take every expectation as ``critical``)."""
 
 MAX_OFFENDING = 20
 """How many offending key values an outcome keeps."""
@@ -384,12 +386,13 @@ def load_suite_document(suite: str) -> dict:
         suite: The suite name.
 
     Returns:
-        The suite document as parsed JSON.
+        The suite document as parsed JSON, each expectation's GX ``severity`` derived from its
+        ``meta.severity``.
 
     Raises:
         SuiteError: The file is missing or not JSON, its ``name`` differs from ``suite``, or an
             expectation lacks a unique ``id``, ``meta.notes`` or a valid ``meta.severity``, or
-            has a GX ``severity`` that contradicts ``meta.severity``.
+            sets GX's ``severity`` itself.
     """
     path = suite_path(suite)
     try:
@@ -406,6 +409,7 @@ def load_suite_document(suite: str) -> dict:
     seen: set[str] = set()
     for position, spec in enumerate(expectations):
         _check_spec(path, position, spec, seen)
+        spec["severity"] = _GX_SEVERITY[spec["meta"]["severity"]]
     return document
 
 
@@ -427,11 +431,10 @@ def _check_spec(path: Path, position: int, spec: Any, seen: set[str]) -> None:
     severity = meta.get("severity")
     if severity not in SEVERITIES:
         raise SuiteError(f"{where} ({expectation_id}): 'meta.severity' must be one of {SEVERITIES}")
-    gx_severity = spec.get("severity")
-    if gx_severity is not None and gx_severity != _GX_SEVERITY[severity]:
+    if "severity" in spec:
         raise SuiteError(
-            f"{where} ({expectation_id}): 'severity' {gx_severity!r} contradicts "
-            f"'meta.severity' {severity!r} (expected {_GX_SEVERITY[severity]!r})"
+            f"{where} ({expectation_id}): remove 'severity': GX's severity is derived from "
+            f"'meta.severity', the one place a suite states it"
         )
 
 

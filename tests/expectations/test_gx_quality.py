@@ -46,12 +46,22 @@ def test_every_expectation_has_notes_and_severity(stem, document):
     ids = [spec["id"] for spec in document["expectations"]]
     assert len(ids) == len(set(ids)), "expectation ids must be unique within a suite"
     for spec in document["expectations"]:
-        assert set(spec) == {"type", "kwargs", "meta", "id", "severity"}, spec.get("id")
+        # the severity is written once, in meta; GX's own field is derived when the suite loads
+        assert set(spec) == {"type", "kwargs", "meta", "id"}, spec.get("id")
         notes = spec["meta"]["notes"]
         assert isinstance(notes, str) and notes.strip() and notes.endswith("."), spec["id"]
         assert spec["meta"]["severity"] in {"blocking", "warning"}, spec["id"]
-        expected_gx = {"blocking": "critical", "warning": "warning"}[spec["meta"]["severity"]]
-        assert spec["severity"] == expected_gx, spec["id"]
+
+
+@pytest.mark.parametrize("suite", sorted(SUITES))
+def test_gx_severity_is_derived_from_meta_severity_when_a_suite_loads(suite):
+    from great_expectations.core import ExpectationSuite
+
+    document = quality.load_suite_document(suite)
+    gx_suite = ExpectationSuite(**document)
+    for spec, expectation in zip(document["expectations"], gx_suite.expectations, strict=True):
+        expected = {"blocking": "critical", "warning": "warning"}[spec["meta"]["severity"]]
+        assert expectation.severity.value == expected, spec["id"]
 
 
 @pytest.mark.parametrize("suite", sorted(SUITES))
@@ -117,13 +127,24 @@ def test_validate_refuses_expectations_without_notes_or_severity(
         quality.validate(FRAME, "bad", {}, "k")
 
 
-def test_validate_refuses_contradicting_gx_severity(tmp_path, monkeypatch):
+@pytest.mark.parametrize("gx_severity", ["critical", "warning"])
+def test_validate_refuses_a_second_severity(tmp_path, monkeypatch, gx_severity):
+    # GX's `severity` beside `meta.severity` is refused, even when the two agree
     monkeypatch.setattr(quality, "SUITE_DIR", tmp_path)
     bad = spec("v_not_null", "expect_column_values_to_not_be_null", {"column": "v"}, "warning")
-    bad["severity"] = "critical"
+    bad["severity"] = gx_severity
     write_suite(tmp_path, "bad", [bad])
-    with pytest.raises(quality.SuiteError, match="contradicts"):
+    with pytest.raises(quality.SuiteError, match=r"v_not_null.*remove 'severity'"):
         quality.validate(FRAME, "bad", {}, "k")
+
+
+def test_a_warning_reaches_gx_as_a_warning(tmp_path, monkeypatch):
+    monkeypatch.setattr(quality, "SUITE_DIR", tmp_path)
+    warned = spec("v_not_null", "expect_column_values_to_not_be_null", {"column": "v"}, "warning")
+    write_suite(tmp_path, "warned", [warned])
+    result = quality.validate(FRAME.assign(v=[1, None]), "warned", {}, "k")
+    assert result.warnings and not result.blocking_failures
+    assert result.gx_result["results"][0]["expectation_config"]["severity"] == "warning"
 
 
 def test_validate_refuses_unknown_suite():
