@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from tests import html_page
+from tests.html_page import HOSTILE
 from transforms import quality
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -291,12 +294,10 @@ def test_import_is_cheap():
 
 # -- the report -------------------------------------------------------------------------------
 
-HOSTILE = "<script>alert('x')</script>"
 
-
-def report_results(harness) -> list[quality.SuiteResult]:
+def report_results(harness, customer_id: str = HOSTILE) -> list[quality.SuiteResult]:
     customers = harness.valid("customers")
-    customers.loc[1, "customer_id"] = HOSTILE
+    customers.loc[1, "customer_id"] = customer_id
     customers.loc[1, "email"] = None
     transactions = harness.valid("transactions")
     transactions.loc[0, "status"] = "<b>odd</b>"
@@ -365,14 +366,21 @@ def test_write_report_is_deterministic(harness, tmp_path):
 
 
 def test_write_report_html_is_self_contained_and_escaped(harness, tmp_path):
+    _, plain_path = quality.write_report(report_results(harness, "PLAIN-KEY"), tmp_path / "p")
+    plain_page = plain_path.read_text(encoding="utf-8")
+    assert not re.search(r"https?:|//", plain_page, re.IGNORECASE)  # no address anywhere
+    plain = html_page.parse(plain_page)
     _, html_path = quality.write_report(report_results(harness), tmp_path)
     page = html_path.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>")
+    assert "default-src 'none'" in page  # the browser may load nothing else
     lowered = page.lower()
-    assert "http" not in lowered and "//" not in lowered
-    assert "<script" not in lowered and "<link" not in lowered and "src=" not in lowered
-    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
-    assert "<b>odd</b>" not in page  # offending values are keys, and everything is escaped
+    assert "<script" not in lowered and "<link" not in lowered and "<img" not in lowered
+    # the hostile offending key: the same elements as with a plain one, and shown as written
+    hostile = html_page.parse(page)
+    assert hostile.elements == plain.elements
+    assert plain.text.count("PLAIN-KEY") == 1 and hostile.text.count(HOSTILE) == 1
+    assert "<b>odd</b>" not in hostile.text  # offending values are keys, not the values
     assert "BLOCKED" in page
     for text in ("customers", "transactions", "credit_totals", "email_present", "warning"):
         assert text in page
