@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from tests.builders import write_incident
-from transforms import incident
+from transforms import incident, sample
 from transforms.errors import ConfigError
 
 
@@ -107,3 +107,22 @@ def test_a_file_that_is_not_toml_is_a_config_error(tmp_path):
 def test_a_missing_incident_file_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match=r"incident file not found"):
         incident.load(tmp_path / "nope.toml")
+
+
+def test_the_sample_policy_hash_is_pinned(tmp_path):
+    # The hash names runs and is in manifests and the warehouse: the same file must give the
+    # same hash, byte for byte, whatever parses it (these values come from the first parser).
+    path = tmp_path / "INC.toml"
+    path.write_text(sample.INCIDENT_TOML)
+    policy = incident.load(path).policy
+    assert policy.sha256 == "57154e6e8151dd593f3b4fb9a2da5a9551617a5ab9acf6112bae0aa21262fbd0"
+    path.write_text(
+        sample.INCIDENT_TOML.replace('"flat_per_customer"', '"percent_of_failed_amount"')
+        .replace("percent = 10", "percent = 12.50")
+        .replace("min_minor = {}", "min_minor = { USD = 100, EUR = 50 }")
+        .replace("cap_minor = {}", "cap_minor = { USD = 5000 }")
+    )
+    policy = incident.load(path).policy
+    assert policy.as_json()["percent"] == "12.50"  # as written: the Decimal keeps its digits
+    assert list(policy.as_json()["min_minor"]) == ["EUR", "USD"]  # currencies sorted
+    assert policy.sha256 == "240071653cab02c492f9a4d666cc94ec27147a52ca103162b16ba7d062a15a6e"
