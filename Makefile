@@ -14,7 +14,7 @@ export DO_NOT_TRACK := 1
 .DEFAULT_GOAL := help
 PREFECT_PORT ?= 4200
 
-.PHONY: help run test lint bench serve clean notebooks chromium schema
+.PHONY: help run test fuzz lint bench serve clean notebooks chromium schema
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
@@ -33,6 +33,10 @@ run: $(VENV)/.installed $(INCIDENT) ## set up, make the sample incident if absen
 
 test: $(VENV)/.installed chromium ## set up and run the whole test suite
 	$(BIN)/pytest
+
+fuzz: $(VENV)/.installed ## generated incidents at length: thousands against the reference model (long)
+	CREDITS_HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest tests/reference tests/flows/test_bad_input.py \
+	  --hypothesis-show-statistics -p no:cacheprovider
 
 # The run report's browser test needs Debian's chromium (root here and in CI): installed once.
 chromium:

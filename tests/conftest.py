@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 _SLOW_IS_FINE = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example]
 settings.register_profile(
     "bounded",
-    max_examples=60,
+    max_examples=100,
     derandomize=True,
     database=None,
     deadline=None,
@@ -25,7 +25,7 @@ settings.register_profile(
     suppress_health_check=_SLOW_IS_FINE,
 )
 settings.register_profile(
-    "fuzz", max_examples=3000, deadline=None, print_blob=True, suppress_health_check=_SLOW_IS_FINE
+    "fuzz", max_examples=2500, deadline=None, print_blob=True, suppress_health_check=_SLOW_IS_FINE
 )
 settings.load_profile(os.environ.get("CREDITS_HYPOTHESIS_PROFILE", "bounded"))
 

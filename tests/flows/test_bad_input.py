@@ -79,7 +79,9 @@ def wrong_type(table: str, column: str, value):
         read = pq.read_table(folder / f"{table}.parquet")
         values = [value] * read.num_rows
         index = read.schema.get_field_index(column)
-        pq.write_table(read.set_column(index, column, pa.array(values)), folder / f"{table}.parquet")
+        pq.write_table(
+            read.set_column(index, column, pa.array(values)), folder / f"{table}.parquet"
+        )
 
     return apply
 
@@ -216,7 +218,9 @@ def test_bad_input_ends_in_exit_2_or_3_or_a_quarantine_entry(prefect_harness, na
     assert code != 1, output
     published = list(root.glob("out/*/*/credits.csv"))
     if code == 2:
-        assert "error: " in output and any(n in output for n in ("transactions", "customers", "logs/"))
+        assert "error: " in output and any(
+            n in output for n in ("transactions", "customers", "logs/")
+        )
     if code == 3:
         assert "rejected: " in output
     if code in (2, 3):

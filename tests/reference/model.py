@@ -266,10 +266,7 @@ def run(incident: Incident) -> Outcome:
             bucket = "quarantined"
         elif line.text in seen:
             bucket = "duplicates"
-        elif (
-            line.fields["event"] in policy.failure_events
-            and start - skew <= line.ts < end + skew
-        ):
+        elif line.fields["event"] in policy.failure_events and start - skew <= line.ts < end + skew:
             bucket = "relevant"
         else:
             bucket = "irrelevant"
@@ -390,7 +387,9 @@ def run(incident: Incident) -> Outcome:
     evidence = {}
     for txn_id, c in candidates.items():
         if c["class"] not in credited_classes:
-            reason = c["class"] + ("_not_credited" if c["class"] in ("recovered", "table_only") else "")
+            reason = c["class"] + (
+                "_not_credited" if c["class"] in ("recovered", "table_only") else ""
+            )
             credited = False
         else:
             block, amount = lines_out[(c["customer_id"], c["currency"])]

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import csv
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
-from hypothesis import given
+from hypothesis import example, given
 
 from tests.reference import model
 from tests.reference.incidents import incidents, write
@@ -20,6 +21,78 @@ from transforms import credits, db, incident, logs, manifest, outputs, reconcile
 from transforms.errors import ConfigError
 
 FUNNEL = ("lines_read", "relevant", "irrelevant", "duplicates", "quarantined")
+PRICED = model.Policy(flat_minor={"BHD": 1000, "EUR": 900, "JPY": 1500, "USD": 1000})
+
+
+def shrunk(lines: bytes, start="2025-01-07T00:00:00", end="2025-01-07T00:01:00", **settings):
+    """A failure Hypothesis found and shrank: one log file, the window in UTC unless given."""
+    files = (("logs/a.jsonl", lines),)
+    return model.Incident(start, end, policy=PRICED, log_files=files, **settings)
+
+
+REGRESSIONS = [
+    # the pipeline quarantined RFC 3339 with a lowercase t (fixed on main)
+    shrunk(b'{"ts": "2025-01-06t23:59:59.999999Z", "event": "payment.failed", "txn_id": "t1"}\n'),
+    # a file holding only a byte-order mark is one blank line (the model counted none)
+    shrunk(b"\xef\xbb\xbf"),
+    # a failure line without error_code: no codes, shown as null (the model said "")
+    shrunk(
+        b'{"ts": "2025-01-07T00:00:00Z", "event": "payment.failed", "txn_id": "t1", '
+        b'"customer_id": "c1", "amount_minor": 1, "currency": null}\n'
+    ),
+    # an error_code "" is a code in neither list, shown as "" (the model said null)
+    shrunk(
+        b'{"ts": "2025-01-07T00:00:00Z", "event": "payment.failed", "txn_id": "t1", '
+        b'"error_code": ""}\n'
+    ),
+    # a line without customer_id (the model read a missing key)
+    shrunk(
+        b'{"ts": "2025-01-07T00:00:00.000001Z", "event": "payment.failed", "txn_id": "t1", '
+        b'"currency": null, "error_code": null}\n'
+    ),
+    # exceptions with and without a customer (the model could not sort them)
+    model.Incident(
+        "2025-01-07T00:00:00",
+        "2025-01-07T00:01:00",
+        policy=PRICED,
+        log_files=(
+            (
+                "logs/sub/c.jsonl",
+                b'{"ts": "2025-01-07T00:00:00Z", "event": "payment.failed", "txn_id": "t1", '
+                b'"error_code": "DB_POOL_TIMEOUT"}\n'
+                b'{"ts": "2025-01-07T00:00:30Z", "event": "payment.failed", "txn_id": "T1", '
+                b'"error_code": "RISK_REVIEW"}\n',
+            ),
+        ),
+        transactions=(
+            {
+                "txn_id": " T1 \r\n",
+                "customer_id": "C1",
+                "amount_minor": 15,
+                "currency": "EUR",
+                "status": "failed",
+                "error_code": "RISK_REVIEW",
+                "created_at": datetime(2025, 1, 7, 0, 0, 10, tzinfo=UTC),
+            },
+        ),
+    ),
+    # a naive time in New York's DST fold is its first occurrence (the pipeline took the second)
+    shrunk(
+        b'{"ts": "2025-11-02T01:00:00", "event": "payment.failed", "txn_id": "t1"}\n',
+        start="2025-11-02T05:00:00",
+        end="2025-11-02T05:01:00",
+        logs_timezone="America/New_York",
+    ),
+    # NaN where the contract ignores the value is tolerated (the model quarantined the line)
+    shrunk(
+        b'{"ts": "2025-01-07T00:00:00Z", "event": "payment.failed", "txn_id": "t1", "x": NaN}\n' * 3
+    ),
+    # hour 24 and an offset past 23:59 are not RFC 3339 (the pipeline read them)
+    shrunk(
+        b'{"ts": "2025-01-06T24:00:00Z", "event": "payment.failed", "txn_id": "t1"}\n'
+        b'{"ts": "2025-01-07T00:00:00+24:00", "event": "payment.failed", "txn_id": "t2"}\n'
+    ),
+]
 
 
 def pipeline(case: model.Incident, folder: Path) -> model.Outcome:
@@ -76,7 +149,14 @@ def as_written(outcome: model.Outcome) -> model.Outcome:
     )
 
 
+def _with_regressions(test):
+    for case in reversed(REGRESSIONS):
+        test = example(case)(test)
+    return test
+
+
 @given(incidents())
+@_with_regressions
 def test_the_pipeline_agrees_with_the_reference_model(case):
     expected = as_written(model.run(case))
     with tempfile.TemporaryDirectory() as folder:
