@@ -28,7 +28,7 @@ from tests import golden_incident
 from tests.builders import with_sources, write_csv_tables
 
 # Each flow run takes a few seconds: a few in `make test`, many more in `make fuzz`.
-RUNS = max(4, settings().max_examples // 15)
+RUNS = max(4, settings().max_examples // 25)
 QUARANTINED = "quarantined"  # the damaged lines are in quarantine.jsonl (exit 0 or 3)
 
 
