@@ -130,6 +130,7 @@ class ModelConfigError(Exception):
 @dataclass(frozen=True)
 class Line:
     file: str
+    file_rank: int
     number: int
     text: bytes
     fields: dict[str, Any] | None = None  # None: quarantined
@@ -197,10 +198,11 @@ def parse_ts(value: Any, logs_timezone: str) -> datetime | None:
     return (local - sign * timedelta(hours=hours, minutes=minutes)).replace(tzinfo=UTC)
 
 
-def check_line(raw: tuple[str, int, bytes], incident: Incident) -> Line:
-    """A line against the contract: its fields when it keeps them, else quarantined."""
+def check_line(raw: tuple[str, int, bytes], incident: Incident, rank: int = 0) -> Line:
+    """A line against the contract: its fields when it keeps them, else quarantined. `rank`: its
+    file's place in name order."""
     name, number, text = raw
-    quarantined = Line(name, number, text)
+    quarantined = Line(name, rank, number, text)
     if len(text) > MAX_LINE_BYTES:
         return quarantined
     try:
@@ -215,7 +217,7 @@ def check_line(raw: tuple[str, int, bytes], incident: Incident) -> Line:
         return quarantined
     policy = incident.policy
     if not (event in policy.failure_events or event.startswith("payment.")):
-        return Line(name, number, text, obj, ts)
+        return Line(name, rank, number, text, obj, ts)
     txn_id = obj.get("txn_id")
     amount = obj.get("amount_minor")
     currency = obj.get("currency")
@@ -228,7 +230,7 @@ def check_line(raw: tuple[str, int, bytes], incident: Incident) -> Line:
         or not _optional(obj.get("error_code"), str)
     ):
         return quarantined
-    return Line(name, number, text, obj, ts, txn_id.strip(ASCII_SPACE))
+    return Line(name, rank, number, text, obj, ts, txn_id.strip(ASCII_SPACE))
 
 
 def _optional(value: Any, kind: type) -> bool:
@@ -252,31 +254,58 @@ def run(incident: Incident) -> Outcome:
     if not start < end <= start + timedelta(days=31):
         return Outcome(config_error=True)
     skew = duration(incident.log_clock_skew)
-    policy = incident.policy
+    buckets = funnel(incident, start - skew, end + skew)
+    candidates, exceptions = classify(incident, buckets["relevant"], start, end, skew)
+    try:
+        lines, credit_rows = credit(incident, candidates, exceptions)
+    except ModelConfigError:
+        return Outcome(config_error=True)
+    return Outcome(
+        credits_csv=render_credits(credit_rows),
+        exceptions=tuple((incident.id, *e) for e in exceptions),
+        evidence=evidence(incident.policy, candidates, lines),
+        funnel={"lines_read": sum(map(len, buckets.values()))}
+        | {k: len(v) for k, v in buckets.items()},
+        quarantined=frozenset((x.file, x.number) for x in buckets["quarantined"]),
+    )
 
-    # The log funnel: quarantined, duplicate (byte-identical to an earlier well-formed line,
-    # files in name order), relevant (a failure event in the window widened by the skew), or
-    # irrelevant. A copy of a quarantined line is quarantined again.
+
+def funnel(incident: Incident, lower: datetime, upper: datetime) -> dict[str, list[Line]]:
+    """Every line in one bucket: quarantined, duplicates (byte-identical to an earlier well-formed
+    line, files in name order), relevant (a failure event in [lower, upper): the window widened
+    by the skew) or irrelevant. A copy of a quarantined line is quarantined again."""
     files = sorted(incident.log_files, key=lambda f: PurePosixPath(f[0]).parts)
-    lines = [check_line(raw, incident) for name, data in files for raw in file_lines(name, data)]
     seen: set[bytes] = set()
-    buckets = {"relevant": [], "irrelevant": [], "duplicates": [], "quarantined": []}
-    for line in lines:
-        if line.fields is None:
-            bucket = "quarantined"
-        elif line.text in seen:
-            bucket = "duplicates"
-        elif line.fields["event"] in policy.failure_events and start - skew <= line.ts < end + skew:
-            bucket = "relevant"
-        else:
-            bucket = "irrelevant"
-        seen.add(line.text)
-        buckets[bucket].append(line)
-    funnel = {"lines_read": len(lines), **{k: len(v) for k, v in buckets.items()}}
+    buckets: dict[str, list[Line]] = {
+        "relevant": [],
+        "irrelevant": [],
+        "duplicates": [],
+        "quarantined": [],
+    }
+    for rank, (name, data) in enumerate(files):
+        for raw in file_lines(name, data):
+            line = check_line(raw, incident, rank)
+            if line.fields is None:
+                bucket = "quarantined"
+            elif line.text in seen:
+                bucket = "duplicates"
+            elif (
+                line.fields["event"] in incident.policy.failure_events and lower <= line.ts < upper
+            ):
+                bucket = "relevant"
+            else:
+                bucket = "irrelevant"
+            seen.add(line.text)
+            buckets[bucket].append(line)
+    return buckets
 
-    # Rules 2-5: candidate transactions and their classes.
+
+def classify(incident, relevant, start, end, skew) -> tuple[dict[str, dict], list[tuple]]:
+    """Rules 2-5: the candidate transactions (txn_id -> class, customer, amount, currency...)
+    and the per-transaction exceptions."""
+    policy = incident.policy
     by_txn: dict[str, list[Line]] = {}
-    for line in sorted(buckets["relevant"], key=lambda x: (x.ts, files_order(files, x), x.number)):
+    for line in sorted(relevant, key=lambda x: (x.ts, x.file_rank, x.number)):
         by_txn.setdefault(line.txn_id, []).append(line)
     table = {row["txn_id"].strip(ASCII_SPACE): row for row in incident.transactions}
     candidates: dict[str, dict[str, Any]] = {}
@@ -300,9 +329,7 @@ def run(incident: Incident) -> Outcome:
         source = row if row is not None else log
         candidate = {
             "class": cls,
-            "customer_id": source["customer_id"],
-            "amount_minor": source["amount_minor"],
-            "currency": source["currency"],
+            **{k: source[k] for k in ("customer_id", "amount_minor", "currency")},
             "error_codes": ",".join(named) if named else None,
             "failure_lines": len(found),
             "edge": any(
@@ -342,18 +369,29 @@ def run(incident: Incident) -> Outcome:
                 "failure_lines": 0,
                 "edge": False,
             }
+    return candidates, exceptions
 
-    # Rules 6-7: one credit line per (customer, currency) of the credited transactions.
-    credited_classes = {"failed", "log_only"}
-    credited_classes |= {"recovered"} if policy.credit_recovered else set()
-    credited_classes |= {"table_only"} if policy.credit_table_only else set()
+
+def credited_classes(policy: Policy) -> set[str]:
+    return (
+        {"failed", "log_only"}
+        | ({"recovered"} if policy.credit_recovered else set())
+        | ({"table_only"} if policy.credit_table_only else set())
+    )
+
+
+def credit(incident, candidates, exceptions) -> tuple[dict, list[tuple]]:
+    """Rules 6-7: one line per (customer, currency) of the credited transactions, as
+    (block, amount); the payable ones as credit rows. Adds the per-line exceptions (D2: only for
+    what the policy pays)."""
+    policy = incident.policy
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for candidate in candidates.values():
-        if candidate["class"] in credited_classes:
+        if candidate["class"] in credited_classes(policy):
             key = (candidate["customer_id"], candidate["currency"])
             groups.setdefault(key, []).append(candidate)
     customers = {row["customer_id"]: row for row in incident.customers}
-    lines_out: dict[tuple[str, str], tuple[str | None, int | None]] = {}
+    lines: dict[tuple[str, str], tuple[str | None, int | None]] = {}
     credit_rows = []
     for (customer_id, currency), members in sorted(groups.items()):
         who = customers.get(customer_id)
@@ -368,8 +406,8 @@ def run(incident: Incident) -> Outcome:
         failed_sum = sum(m["amount_minor"] for m in members)
         amount = price(policy, currency, len(members), failed_sum)
         if amount is None and block is None:
-            return Outcome(config_error=True)
-        lines_out[(customer_id, currency)] = (block, amount)
+            raise ModelConfigError(f"no flat amount for {currency}")
+        lines[(customer_id, currency)] = (block, amount)
         line_key = {"customer_id": customer_id, "currency": currency, "amount_minor": amount}
         if block in ("unknown_customer", "closed_account") or (block is None and amount == 0):
             kind = block or "zero_credit"
@@ -383,19 +421,23 @@ def run(incident: Incident) -> Outcome:
             credit_rows.append(
                 credit_row(incident, customer_id, currency, amount, len(members), failed_sum)
             )
+    return lines, credit_rows
 
-    evidence = {}
+
+def evidence(policy: Policy, candidates: dict, lines: dict) -> dict[str, Evidence]:
+    """Per transaction: class, credited (D3: only when it counts in a line of credits.csv) and
+    why."""
+    found = {}
     for txn_id, c in candidates.items():
-        if c["class"] not in credited_classes:
-            reason = c["class"] + (
-                "_not_credited" if c["class"] in ("recovered", "table_only") else ""
-            )
+        if c["class"] not in credited_classes(policy):
+            flag_off = c["class"] in ("recovered", "table_only")
+            reason = c["class"] + ("_not_credited" if flag_off else "")
             credited = False
         else:
-            block, amount = lines_out[(c["customer_id"], c["currency"])]
-            credited = block is None and amount > 0  # D3
+            block, amount = lines[(c["customer_id"], c["currency"])]
+            credited = block is None and amount > 0
             reason = block or ("zero_credit" if not credited else c["class"])
-        evidence[txn_id] = Evidence(
+        found[txn_id] = Evidence(
             c["class"],
             credited,
             reason,
@@ -406,17 +448,7 @@ def run(incident: Incident) -> Outcome:
             c["failure_lines"],
             c["edge"],
         )
-    return Outcome(
-        credits_csv=render_credits(credit_rows),
-        exceptions=tuple((incident.id, *e) for e in exceptions),
-        evidence=evidence,
-        funnel=funnel,
-        quarantined=frozenset((x.file, x.number) for x in buckets["quarantined"]),
-    )
-
-
-def files_order(files: list[tuple[str, bytes]], line: Line) -> int:
-    return [name for name, _ in files].index(line.file)
+    return found
 
 
 def _earliest(found: list[Line], key: str) -> Any:
