@@ -41,17 +41,17 @@ class Damage:
     allowed: frozenset
 
 
-def _rewrite(folder: Path, table: str, change: Callable[[list[dict]], list[dict]], schema=None):
+def _rewrite(folder: Path, table: str, change: Callable[[list[dict]], list[dict]]) -> None:
     path = folder / f"{table}.parquet"
     read = pq.read_table(path)
-    pq.write_table(pa.Table.from_pylist(change(read.to_pylist()), schema or read.schema), path)
+    pq.write_table(pa.Table.from_pylist(change(read.to_pylist()), read.schema), path)
 
 
 def _pick(rng: random.Random, rows: list[dict]) -> int:
     return rng.randrange(len(rows))
 
 
-def repeat_a_key(table: str, key: str):
+def repeat_a_row(table: str):
     def apply(folder: Path, rng: random.Random) -> None:
         def change(rows):
             row = rows[_pick(rng, rows)]
@@ -153,8 +153,8 @@ def damage_log(kind: str):
 def _damages() -> list[Damage]:
     two, three, either = frozenset({2}), frozenset({3}), frozenset({2, 3})
     found = [
-        Damage("repeated txn_id", repeat_a_key("transactions", "txn_id"), three),
-        Damage("repeated customer_id", repeat_a_key("customers", "customer_id"), three),
+        Damage("repeated txn_id", repeat_a_row("transactions"), three),
+        Damage("repeated customer_id", repeat_a_row("customers"), three),
         Damage("null txn_id", null_in("transactions", "txn_id"), three),
         # a failed row with an outage code in the window: a table_only candidate without an id
         Damage("null txn_id (table_only)", null_in("transactions", "txn_id", "t07"), three),
@@ -186,9 +186,8 @@ def _damages() -> list[Damage]:
 DAMAGES = {damage.name: damage for damage in _damages()}
 
 
-def run_damaged(name: str, seed: int) -> tuple[int, str, Path]:
-    """Damages the golden incident, runs `credits run` on it; returns exit code, output, root."""
-    root = Path(tempfile.mkdtemp(prefix="bad-input-"))
+def run_damaged(name: str, seed: int, root: Path) -> tuple[int, str]:
+    """Damages the golden incident in `root`, runs `credits run` on it: exit code and output."""
     path = golden_incident.write(root / "inc")
     path = DAMAGES[name].apply(root / "inc", random.Random(seed)) or path
     args = ["run", str(path), "--output-dir", str(root / "out"), "--warehouse", str(root / "wh.db")]
@@ -197,7 +196,7 @@ def run_damaged(name: str, seed: int) -> tuple[int, str, Path]:
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
         code = app(args, standalone_mode=False)
-    return code or 0, out.getvalue() + err.getvalue(), root
+    return code or 0, out.getvalue() + err.getvalue()
 
 
 def quarantined_files(root: Path) -> set[str]:
@@ -214,7 +213,11 @@ def quarantined_files(root: Path) -> set[str]:
 @example(name="repeated txn_id", seed=0)
 @example(name="null txn_id (table_only)", seed=0)
 def test_bad_input_ends_in_exit_2_or_3_or_a_quarantine_entry(prefect_harness, name, seed):
-    code, output, root = run_damaged(name, seed)
+    with tempfile.TemporaryDirectory(prefix="bad-input-") as folder:
+        check_outcome(name, *run_damaged(name, seed, Path(folder)), Path(folder))
+
+
+def check_outcome(name: str, code: int, output: str, root: Path) -> None:
     allowed = DAMAGES[name].allowed
     assert "Traceback" not in output
     assert code != 1, output
