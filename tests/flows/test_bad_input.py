@@ -51,10 +51,12 @@ def _pick(rng: random.Random, rows: list[dict]) -> int:
     return rng.randrange(len(rows))
 
 
-def repeat_a_row(table: str):
+def repeat_a_row(table: str, among: int | None = None):
+    """A row again (of the first `among` rows only, when given)."""
+
     def apply(folder: Path, rng: random.Random) -> None:
         def change(rows):
-            row = rows[_pick(rng, rows)]
+            row = rows[_pick(rng, rows[:among])]
             return [*rows, {**row, "amount_minor": 7} if table == "transactions" else dict(row)]
 
         _rewrite(folder, table, change)
@@ -153,7 +155,10 @@ def damage_log(kind: str):
 def _damages() -> list[Damage]:
     two, three, either = frozenset({2}), frozenset({3}), frozenset({2, 3})
     found = [
-        Damage("repeated txn_id", repeat_a_row("transactions"), three),
+        # the golden table's first nine rows are candidates' (the gate checks the rows a run uses)
+        Damage("repeated txn_id", repeat_a_row("transactions", among=9), three),
+        # a repeated key of a row no candidate uses changes no credit: the run may pass
+        Damage("repeated txn_id (unused row)", repeat_a_row("transactions"), frozenset({0, 3})),
         Damage("repeated customer_id", repeat_a_row("customers"), three),
         Damage("null txn_id", null_in("transactions", "txn_id"), three),
         # a failed row with an outage code in the window: a table_only candidate without an id
