@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 SQL_DIR = Path(__file__).parent / "sql"
 _PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
@@ -43,6 +44,17 @@ def run(con: duckdb.DuckDBPyConnection, name: str, **parameters: Any) -> duckdb.
     if missing:
         raise TypeError(f"{name}.sql needs parameters {sorted(missing)}")
     return con.execute(sql, {key: parameters[key] for key in sorted(wanted)})
+
+
+def run_over(
+    con: duckdb.DuckDBPyConnection, name: str, rows: pa.Table, **parameters: Any
+) -> duckdb.DuckDBPyConnection:
+    """Runs `sql/<name>.sql` with `rows` readable as the table `arrow_rows`: bulk, in one step."""
+    con.register("arrow_rows", rows)
+    try:
+        return run(con, name, **parameters)
+    finally:
+        con.unregister("arrow_rows")
 
 
 def records(result: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.builders import customer, failure, txn, write_incident
-from transforms import journal, ledger, warehouse
+from transforms import journal, ledger, outbox, warehouse
 from transforms.errors import ConfigError
 
 LINES = [
@@ -82,7 +82,7 @@ def test_a_passing_run_waits_for_approval_then_publishes_a_verified_batch(desk):
     assert desk.paid() == {("c1", "USD"): 1000, ("c3", "EUR"): 900}
     trailer = json.loads((decision.batch_folder / "batch.json").read_text())
     assert trailer["kind"] == "initial" and trailer["totals_minor"] == {"EUR": 900, "USD": 1000}
-    assert ledger.verify_batch(decision.batch_folder) == []
+    assert outbox.verify(decision.batch_folder) == []
 
 
 def test_approving_the_same_run_twice_is_a_no_op(desk):
@@ -129,7 +129,7 @@ def test_a_lower_credit_is_an_exception_never_a_negative_payment(desk):
         (row,) = list(csv.DictReader(handle))
     assert (row["customer_id"], row["due_minor"], row["paid_minor"]) == ("c1", "600", "1000")
     assert desk.paid()[("c1", "USD")] == 1000
-    assert ledger.verify_batch(decision.batch_folder) == []
+    assert outbox.verify(decision.batch_folder) == []
 
 
 def test_a_declined_run_can_never_be_published(desk):
@@ -142,23 +142,22 @@ def test_a_declined_run_can_never_be_published(desk):
 
 def test_a_crash_mid_publish_is_finished_by_the_next_approval(desk, monkeypatch):
     run_id = desk.run()
-    real_write = ledger._write_batch
 
     def crash(con, batch_id):
-        folder = real_write.__globals__["_one"](con, "batch_by_id", batch_id=batch_id)["folder"]
-        Path(folder).mkdir(parents=True)
-        (Path(folder) / "credits.csv").write_text("half a fi")
+        folder = desk.outbox / "incident=INC-T" / f"batch={batch_id}"
+        folder.mkdir(parents=True)
+        (folder / "credits.csv").write_text("half a fi")
         raise KeyboardInterrupt  # the process is killed while writing the batch
 
-    monkeypatch.setattr(ledger, "_write_batch", crash)
+    monkeypatch.setattr(outbox, "write", crash)
     with pytest.raises(KeyboardInterrupt):
         desk.approve(run_id)
-    monkeypatch.setattr(ledger, "_write_batch", real_write)
+    monkeypatch.undo()
     # a rerun of the pipeline and its approval: the crashed batch is finished first, once
     decision = desk.approve(desk.run())
     assert decision.batch_id is None
     folder = desk.outbox / "incident=INC-T" / "batch=INC-T-B001"
-    assert ledger.verify_batch(folder) == []
+    assert outbox.verify(folder) == []
     assert desk.paid() == {("c1", "USD"): 1000, ("c3", "EUR"): 900}
 
 
@@ -166,7 +165,7 @@ def test_a_run_killed_after_validation_leaves_nothing_to_pay_twice(desk, monkeyp
     def killed(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(warehouse, "record_run", killed)
+    monkeypatch.setattr(warehouse, "load_run", killed)
     with pytest.raises(BaseException):  # noqa: B017 (the flow reports the interruption)
         desk.run()
     monkeypatch.undo()
@@ -177,16 +176,21 @@ def test_a_run_killed_after_validation_leaves_nothing_to_pay_twice(desk, monkeyp
 
 def test_two_approvals_racing_for_one_incident_pay_once(desk):
     first, second = desk.run(), desk.run()
-    decisions: list[ledger.Decision] = []
-    threads = [
-        threading.Thread(target=lambda r=r: decisions.append(desk.approve(r)))
-        for r in (first, second)
-    ]
+    outcomes: list[object] = []
+
+    def approve(run_id: str) -> None:
+        try:
+            outcomes.append(desk.approve(run_id).rows)
+        except ConfigError as error:  # the older run, when the newer won the lock
+            outcomes.append(str(error))
+
+    threads = [threading.Thread(target=approve, args=(r,)) for r in (first, second)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(d.rows for d in decisions) == [0, 2]
+    assert 2 in outcomes
+    assert outcomes.count(0) + sum("superseded" in str(o) for o in outcomes) == 1
     assert len(desk.ledger()) == 2
 
 
@@ -202,7 +206,7 @@ def test_a_tampered_batch_does_not_verify(desk):
     decision = desk.approve(desk.run())
     path = decision.batch_folder / "credits.csv"
     path.write_text(path.read_text().replace(",1000,", ",10000,"))
-    problems = ledger.verify_batch(decision.batch_folder)
+    problems = outbox.verify(decision.batch_folder)
     assert any(p.startswith("credits.csv: sha256") for p in problems)
     assert any(p.startswith("totals_minor:") for p in problems)
 
@@ -212,7 +216,7 @@ def test_every_step_is_journalled_and_the_chain_holds(desk):
     desk.approve(run_id, by="carol")
     with warehouse.connect(desk.warehouse, read_only=True) as con:
         events = [(e.event, e.actor) for e in journal.entries(con, "INC-T")]
-        assert journal.verify(con) == []
+        assert journal.verify(con).tampered == []
     assert events == [
         ("started", "pipeline"),
         ("validated", "pipeline"),
