@@ -30,6 +30,9 @@ from transforms.errors import ConfigError
 
 GENESIS = "0" * 64
 KEY_VARIABLE = "CREDITS_JOURNAL_KEY"
+# json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False), built once: a batch
+# hashes every one of its entries.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 class Link(enum.StrEnum):
@@ -48,7 +51,7 @@ class Linked:
     prev_hash: str | None
     hash: str | None
     link: str | None
-    body: dict[str, Any]
+    body: dict[str, Any] | str
 
 
 @dataclass(frozen=True)
@@ -65,9 +68,10 @@ def link_for(key: bytes | None) -> Link:
     return Link.SHA256 if key is None else Link.HMAC
 
 
-def digest(link: Link | str, key: bytes | None, prev_hash: str, body: dict[str, Any]) -> str:
-    """The hash of an entry with `body` after `prev_hash` (a keyed link needs the key)."""
-    text = (prev_hash + canonical(body)).encode()
+def digest(link: Link | str, key: bytes | None, prev_hash: str, body: dict[str, Any] | str) -> str:
+    """The hash of an entry with `body` (or its canonical text) after `prev_hash` (a keyed link
+    needs the key)."""
+    text = (prev_hash + (body if isinstance(body, str) else canonical(body))).encode()
     if link == Link.SHA256:
         return hashlib.sha256(text).hexdigest()
     if link != Link.HMAC or key is None:
@@ -99,29 +103,31 @@ def verify(name: str, entries: Sequence[Linked], key: bytes | None) -> Check:
     keyed_failures: list[str] = []
     prev_hash, expected_seq = GENESIS, 1
     for entry in entries:
+        if entry.hash is None or entry.link not in set(Link) or entry.seq < 1:
+            tampered.append(
+                f"{entry.label}: has no valid seq, hash or link (written outside the code)"
+            )
+            continue
         if entry.seq != expected_seq:
             tampered.append(
                 f"{entry.label}: expected entry {expected_seq} here (deleted or reordered)"
             )
-        if entry.hash is None or entry.link not in set(Link):
-            tampered.append(f"{entry.label}: has no valid hash or link (written outside the code)")
-        else:
-            if entry.prev_hash != prev_hash:
-                tampered.append(f"{entry.label}: does not follow the entry before it")
-            if entry.link == Link.SHA256 and keyed:
-                tampered.append(
-                    f"{entry.label}: a plain sha256 link after keyed ones (written without the "
-                    "key, or rewritten)"
-                )
+        if entry.prev_hash != prev_hash:
+            tampered.append(f"{entry.label}: does not follow the entry before it")
+        if entry.link == Link.SHA256 and keyed:
+            tampered.append(
+                f"{entry.label}: a plain sha256 link after keyed ones (written without the key, "
+                "or rewritten)"
+            )
+        if entry.link == Link.HMAC:
+            keyed.append(entry)
+        if (entry.link == Link.SHA256 or key is not None) and digest(
+            entry.link, key, entry.prev_hash or "", entry.body
+        ) != entry.hash:
+            changed = f"{entry.label}: its content was changed after it was written"
             if entry.link == Link.HMAC:
-                keyed.append(entry)
-            if (entry.link == Link.SHA256 or key is not None) and digest(
-                entry.link, key, entry.prev_hash or "", entry.body
-            ) != entry.hash:
-                changed = f"{entry.label}: its content was changed after it was written"
-                if entry.link == Link.HMAC:
-                    changed += f" (or {KEY_VARIABLE} is not the key it was written with)"
-                (keyed_failures if entry.link == Link.HMAC else tampered).append(changed)
+                changed += f" (or {KEY_VARIABLE} is not the key it was written with)"
+            (keyed_failures if entry.link == Link.HMAC else tampered).append(changed)
         prev_hash, expected_seq = entry.hash, entry.seq + 1
     if len(keyed) > 1 and len(keyed_failures) == len(keyed):
         tampered.append(
@@ -141,4 +147,4 @@ def verify(name: str, entries: Sequence[Linked], key: bytes | None) -> Check:
 
 def canonical(value: Any) -> str:
     """Sorted keys, no spaces, UTF-8 as is: the text a link hashes."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(value)

@@ -38,12 +38,22 @@ def statement(name: str) -> str:
 
 def run(con: duckdb.DuckDBPyConnection, name: str, **parameters: Any) -> duckdb.DuckDBPyConnection:
     """Runs `sql/<name>.sql`, binding the parameters it names (and only those); fetch from it."""
+    return con.execute(*_bound(name, parameters))
+
+
+def arrow(con: duckdb.DuckDBPyConnection, name: str, **parameters: Any) -> pa.Table:
+    """The rows of `sql/<name>.sql` (parameters bound as in `run`) as an Arrow table."""
+    sql, bound = _bound(name, parameters)
+    return con.sql(sql, params=bound).to_arrow_table()
+
+
+def _bound(name: str, parameters: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     sql = statement(name)
     wanted = set(_PARAMETER.findall(re.sub(r"--[^\n]*", "", sql)))
     missing = wanted - parameters.keys()
     if missing:
         raise TypeError(f"{name}.sql needs parameters {sorted(missing)}")
-    return con.execute(sql, {key: parameters[key] for key in sorted(wanted)})
+    return sql, {key: parameters[key] for key in sorted(wanted)}
 
 
 def run_over(

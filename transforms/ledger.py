@@ -22,7 +22,6 @@ or lost; a batch whose trailer is already visible is final and keeps its files.
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from transforms import db, files, journal, ledger_entries, outbox, proof, warehouse
 from transforms.errors import ConfigError, InputError, StorageError, environment_problem
@@ -122,11 +122,11 @@ def _publish(con, run, *, by, note, outbox_root: Path, key, detail) -> str | Non
     transaction; returns the batch id (None: nothing new to pay or report)."""
     now = datetime.now(UTC)
     incident_id = run["incident_id"]
-    difference = db.records(
-        db.run(con, "int_batch_difference", run_id=run["run_id"], incident_id=incident_id)
+    difference = db.arrow(
+        con, "int_batch_difference", run_id=run["run_id"], incident_id=incident_id
     )
-    batch_id = _next_batch_id(con, incident_id) if difference else None
-    payments = [r for r in difference if r["delta_minor"] > 0]
+    batch_id = _next_batch_id(con, incident_id) if difference.num_rows else None
+    payments = difference.filter(pc.greater(difference["delta_minor"], 0))
     con.begin()
     try:
         journal.append(
@@ -142,9 +142,10 @@ def _publish(con, run, *, by, note, outbox_root: Path, key, detail) -> str | Non
         ledger_head = None
         if batch_id:
             ledger_head = ledger_entries.append(
-                con, incident_id, [_entry(r, run, batch_id, now) for r in payments], key
+                con, incident_id, _entries(payments, run, batch_id, now), key
             )
-            _record_decreases(con, run, batch_id, [r for r in difference if r["delta_minor"] < 0])
+            decreases = difference.filter(pc.less(difference["delta_minor"], 0))
+            _record_decreases(con, batch_id, incident_id, decreases)
         _record_decision(
             con,
             run,
@@ -165,39 +166,35 @@ def _publish(con, run, *, by, note, outbox_root: Path, key, detail) -> str | Non
     return batch_id
 
 
-def _entry(row: dict[str, Any], run: dict[str, Any], batch_id: str, now: datetime) -> dict:
-    return {
-        "entry_id": f"{row['credit_id']}-{row['paid_entries'] + 1:02d}",
-        "credit_id": row["credit_id"],
+def _entries(payments: pa.Table, run: dict[str, Any], batch_id: str, now: datetime) -> pa.Table:
+    """The batch's payments as ledger entries (their content; `ledger_entries` chains them)."""
+    entries = payments.rename_columns({"delta_minor": "amount_minor"})
+    constants = {
         "incident_id": run["incident_id"],
-        "customer_id": row["customer_id"],
-        "currency": row["currency"],
-        "amount_minor": row["delta_minor"],
         "batch_id": batch_id,
         "run_id": run["run_id"],
-        "published_at": now,
+        "published_at_us": ledger_entries.microseconds(now),
     }
+    for name, value in constants.items():
+        entries = entries.append_column(name, pa.array([value] * entries.num_rows))
+    return entries
 
 
-def _record_decreases(con, run, batch_id: str, decreases: list[dict[str, Any]]) -> None:
-    rows = {
-        "batch_id": [batch_id] * len(decreases),
-        "credit_id": [r["credit_id"] for r in decreases],
-        "incident_id": [run["incident_id"]] * len(decreases),
-        "customer_id": [r["customer_id"] for r in decreases],
-        "currency": [r["currency"] for r in decreases],
-        "due_minor": pa.array([r["due_minor"] for r in decreases], pa.int64()),
-        "paid_minor": pa.array([r["paid_minor"] for r in decreases], pa.int64()),
-        "detail": [DECREASE_DETAIL] * len(decreases),
-    }
-    db.run_over(con, "batch_exceptions_append", pa.table(rows))
+def _record_decreases(con, batch_id: str, incident_id: str, decreases: pa.Table) -> None:
+    """The batch's credits that came out lower than paid: reported, never paid back."""
+    rows = decreases.select(["credit_id", "customer_id", "currency", "due_minor", "paid_minor"])
+    constants = {"batch_id": batch_id, "incident_id": incident_id, "detail": DECREASE_DETAIL}
+    for name, value in constants.items():
+        rows = rows.append_column(name, pa.array([value] * rows.num_rows, pa.string()))
+    db.run_over(con, "batch_exceptions_append", rows)
 
 
-def _record_batch(con, run, batch_id, payments, by, outbox_root, now, ledger_head) -> None:
+def _record_batch(con, run, batch_id, payments: pa.Table, by, outbox_root, now, head) -> None:
     previous = db.run(con, "batches_count", incident_id=run["incident_id"]).fetchall()[0][0]
-    totals: Counter[str] = Counter()
-    for r in payments:
-        totals[r["currency"]] += r["delta_minor"]
+    summed = payments.group_by("currency").aggregate([("delta_minor", "sum")])
+    totals = dict(
+        zip(summed["currency"].to_pylist(), summed["delta_minor_sum"].to_pylist(), strict=True)
+    )
     db.run(
         con,
         "batch_insert",
@@ -205,15 +202,15 @@ def _record_batch(con, run, batch_id, payments, by, outbox_root, now, ledger_hea
         incident_id=run["incident_id"],
         run_id=run["run_id"],
         kind="supplemental" if previous else "initial",
-        row_count=len(payments),
+        row_count=payments.num_rows,
         totals_minor=json.dumps(dict(sorted(totals.items()))),
-        entry_hash=outbox.entry_hash(sorted(r["credit_id"] for r in payments)),
+        entry_hash=outbox.entry_hash(sorted(payments["credit_id"].to_pylist())),
         policy_version=run["policy_version"],
         folder=str(outbox.folder_of(outbox_root, run["incident_id"], batch_id)),
         approved_by=by,
         created_at=now,
         journal_head=journal.head(con),
-        ledger_head=ledger_head,
+        ledger_head=head,
     )
 
 

@@ -3,46 +3,41 @@
 Grain and key: entry_id (`<credit_id>-<nn>`, the nth payment of that credit). Each incident's
 entries form one hash chain in `seq` order (1, 2, ...; see `chain`) over their canonical
 content (seq, entry_id, credit_id, incident_id, customer_id, currency, amount_minor, batch_id,
-run_id, published_at), so an edited amount, a deleted entry or an entry moved to another batch
-or incident breaks it; each batch trailer records the chain's head after the batch, so entries
-cut off the end are found too. A batch's entries are inserted at once from an Arrow table.
+run_id, published_at in microseconds since 1970 UTC), so an edited amount, a deleted entry or
+an entry moved to another batch or incident breaks it; each batch trailer records the chain's
+head after the batch, so entries cut off the end are found too. A batch's entries are inserted
+at once from an Arrow table, and read back as Arrow columns.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from json.encoder import encode_basestring
+from typing import Any, NamedTuple
 
 import duckdb
 import pyarrow as pa
 
 from transforms import chain, db
 
-SCHEMA = pa.schema(
-    [
-        ("entry_id", pa.string()),
-        ("credit_id", pa.string()),
-        ("incident_id", pa.string()),
-        ("customer_id", pa.string()),
-        ("currency", pa.string()),
-        ("amount_minor", pa.int64()),
-        ("batch_id", pa.string()),
-        ("run_id", pa.string()),
-        ("published_at", pa.timestamp("us", tz="UTC")),
-        ("seq", pa.int64()),
-        ("prev_hash", pa.string()),
-        ("hash", pa.string()),
-        ("link", pa.string()),
-    ]
+CONTENT = (
+    "entry_id",
+    "credit_id",
+    "incident_id",
+    "customer_id",
+    "currency",
+    "amount_minor",
+    "batch_id",
+    "run_id",
+    "published_at_us",
 )
-CONTENT = tuple(SCHEMA.names[:9])
+LINKS = ("seq", "prev_hash", "hash", "link")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One ledger entry, its content and its links."""
+class Entry(NamedTuple):
+    """One ledger entry, its content and its links (a tuple: the ledger can be long)."""
 
     entry_id: str
     credit_id: str
@@ -52,7 +47,7 @@ class Entry:
     amount_minor: int
     batch_id: str
     run_id: str
-    published_at: datetime
+    published_at_us: int
     seq: int | None
     prev_hash: str | None
     hash: str | None
@@ -62,55 +57,54 @@ class Entry:
         """The entry as its incident's chain sees it."""
         return chain.Linked(
             f"ledger entry {self.entry_id} ({self.incident_id} #{self.seq})",
-            self.seq if self.seq is not None else -1,
+            -1 if self.seq is None else self.seq,
             self.prev_hash,
             self.hash,
             self.link,
-            _body(self.seq, {name: getattr(self, name) for name in CONTENT}),
+            _body(self.seq, self[: len(CONTENT)]),
         )
 
 
+def microseconds(at: datetime) -> int:
+    """An instant as the ledger's content holds it: microseconds since 1970-01-01 UTC."""
+    return (at - EPOCH) // timedelta(microseconds=1)
+
+
 def append(
-    con: duckdb.DuckDBPyConnection,
-    incident_id: str,
-    payments: Sequence[dict[str, Any]],
-    key: bytes | None,
+    con: duckdb.DuckDBPyConnection, incident_id: str, payments: pa.Table, key: bytes | None
 ) -> str:
-    """Chains `payments` (each with the `CONTENT` columns) after the incident's head, in their
-    order, and inserts them at once; returns the incident's new head (its old one if none)."""
-    rows = db.records(db.run(con, "ledger_head", incident_id=incident_id))
-    newest = Entry(**rows[0]) if rows else None
+    """Chains `payments` (the `CONTENT` columns) after the incident's head, in their order, and
+    inserts them at once; returns the incident's new head (its old one when there are none)."""
+    heads = _entries(db.arrow(con, "ledger_head", incident_id=incident_id))
+    newest = heads[0] if heads else None
     chain.require_key(f"ledger of {incident_id}", newest.linked() if newest else None, key)
     seq, prev_hash = (newest.seq or 0, newest.hash or "") if newest else (0, chain.GENESIS)
     link = chain.link_for(key)
-    columns: dict[str, list[Any]] = {name: [] for name in SCHEMA.names}
-    for payment in payments:
+    links: dict[str, list[Any]] = {name: [] for name in LINKS}
+    for content in zip(*(payments[name].to_pylist() for name in CONTENT), strict=True):
         seq += 1
-        digest = chain.digest(link, key, prev_hash, _body(seq, payment))
-        for name in CONTENT:
-            columns[name].append(payment[name])
-        columns["seq"].append(seq)
-        columns["prev_hash"].append(prev_hash)
-        columns["hash"].append(digest)
-        columns["link"].append(link.value)
+        digest = chain.digest(link, key, prev_hash, _body(seq, content))
+        for name, value in zip(LINKS, (seq, prev_hash, digest, link.value), strict=True):
+            links[name].append(value)
         prev_hash = digest
-    db.run_over(con, "ledger_append", pa.table(columns, schema=SCHEMA))
+    rows = payments.select(list(CONTENT))
+    for name, values in links.items():
+        rows = rows.append_column(name, pa.array(values))
+    db.run_over(con, "ledger_append", rows)
     return prev_hash
 
 
 def entries(con: duckdb.DuckDBPyConnection, incident_id: str | None = None) -> list[Entry]:
     """The ledger by incident and seq, optionally one incident's entries only."""
-    return [
-        Entry(**row) for row in db.records(db.run(con, "ledger_entries", incident_id=incident_id))
-    ]
+    return _entries(db.arrow(con, "ledger_entries", incident_id=incident_id))
 
 
-def verify(entries_: Sequence[Entry], key: bytes | None) -> chain.Check:
-    """Checks every incident's chain among `entries_` (ordered by incident and seq)."""
-    checks = []
-    for incident_id in dict.fromkeys(e.incident_id for e in entries_):
-        mine = [e.linked() for e in entries_ if e.incident_id == incident_id]
-        checks.append(chain.verify(f"ledger of {incident_id}", mine, key))
+def verify(found: Sequence[Entry], key: bytes | None) -> chain.Check:
+    """Checks every incident's chain among `found` (ordered by incident and seq)."""
+    by_incident: dict[str, list[chain.Linked]] = {}
+    for entry in found:
+        by_incident.setdefault(entry.incident_id, []).append(entry.linked())
+    checks = [chain.verify(f"ledger of {i}", mine, key) for i, mine in by_incident.items()]
     return chain.Check(
         [p for c in checks for p in c.tampered],
         [p for c in checks for p in c.unverified],
@@ -121,12 +115,12 @@ def verify(entries_: Sequence[Entry], key: bytes | None) -> chain.Check:
 def chain_unchained(con: duckdb.DuckDBPyConnection) -> int:
     """Chains entries written before the ledger was chained (plain links, per incident in the
     order they were published); returns how many. Run once, when the warehouse is upgraded."""
-    found = [Entry(**row) for row in db.records(db.run(con, "ledger_unchained"))]
+    found = _entries(db.arrow(con, "ledger_unchained"))
     links: dict[str, list[Any]] = {"entry_id": [], "seq": [], "prev_hash": [], "hash": []}
     heads: dict[str, tuple[int, str]] = {}
     for entry in found:
         seq, prev_hash = heads.get(entry.incident_id, (0, chain.GENESIS))
-        content = {name: getattr(entry, name) for name in CONTENT}
+        content = entry[: len(CONTENT)]
         digest = chain.digest(chain.Link.SHA256, None, prev_hash, _body(seq + 1, content))
         for name, value in zip(links, (entry.entry_id, seq + 1, prev_hash, digest), strict=True):
             links[name].append(value)
@@ -136,11 +130,27 @@ def chain_unchained(con: duckdb.DuckDBPyConnection) -> int:
     return len(found)
 
 
-def _body(seq: int | None, content: dict[str, Any]) -> dict[str, Any]:
-    published_at = content["published_at"]
-    return {
-        **content,
-        "seq": seq,
-        "amount_minor": int(content["amount_minor"]),
-        "published_at": published_at.astimezone(UTC).isoformat(),
-    }
+def _entries(table: pa.Table) -> list[Entry]:
+    columns = (table[name].to_pylist() for name in Entry._fields)
+    return [Entry._make(row) for row in zip(*columns, strict=True)]
+
+
+def _body(seq: int | None, content: Sequence[Any]) -> str:
+    """The entry's canonical JSON (keys sorted, no spaces, UTF-8 as is: `chain.canonical` of
+    the same mapping), written out field by field: a batch hashes every one of its entries."""
+    entry_id, credit_id, incident_id, customer_id, currency, amount, batch_id, run_id, at = content
+    return (
+        f'{{"amount_minor":{_json(amount)},"batch_id":{_json(batch_id)},'
+        f'"credit_id":{_json(credit_id)},"currency":{_json(currency)},'
+        f'"customer_id":{_json(customer_id)},"entry_id":{_json(entry_id)},'
+        f'"incident_id":{_json(incident_id)},"published_at_us":{_json(at)},'
+        f'"run_id":{_json(run_id)},"seq":{_json(seq)}}}'
+    )
+
+
+def _json(value: Any) -> str:
+    if isinstance(value, str):
+        return encode_basestring(value)
+    if type(value) is int:
+        return int.__repr__(value)
+    return chain.canonical(value)  # null, or whatever an edit put there

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 
 from transforms import db, files, journal, money
 from transforms.errors import InputError
@@ -62,11 +64,13 @@ def write(con: duckdb.DuckDBPyConnection, batch_id: str) -> Path:
     folder = Path(batch["folder"])
     if not (folder / TRAILER).exists():
         folder.mkdir(parents=True, exist_ok=True)
-        lines = db.records(db.run(con, "batch_lines", batch_id=batch_id))
-        for line in lines:
-            line["amount"] = money.decimal_text(line["amount_minor"], line["currency"])
+        lines = db.arrow(con, "batch_lines", batch_id=batch_id)
+        amounts = map(
+            money.decimal_text, lines["amount_minor"].to_pylist(), lines["currency"].to_pylist()
+        )
+        lines = lines.append_column("amount", pa.array(amounts, pa.string()))
         _write_csv(folder / "credits.csv", BATCH_COLUMNS, lines)
-        decreases = db.records(db.run(con, "batch_exceptions_of", batch_id=batch_id))
+        decreases = db.arrow(con, "batch_exceptions_of", batch_id=batch_id)
         _write_csv(folder / "exceptions.csv", BATCH_EXCEPTION_COLUMNS, decreases)
         totals = control_totals(read_lines(folder))
         trailer = {
@@ -93,24 +97,29 @@ def verify(path: Path) -> list[str]:
     """Recomputes a published batch's control totals; returns every mismatch (empty: verified)."""
     folder = path.parent if path.name == TRAILER else path
     trailer = read_trailer(folder)
+    lines = read_lines(folder) if (folder / "credits.csv").exists() else _no_lines()
+    return check(folder, trailer, lines)
+
+
+def check(folder: Path, trailer: dict[str, Any], lines: pa.Table) -> list[str]:
+    """A batch's files and payment lines (`read_lines`) against its trailer; every mismatch."""
     problems = []
     for name, digest in sorted(trailer.get("files", {}).items()):
         actual = files.sha256(folder / name) if (folder / name).exists() else "missing"
         if actual != digest:
             problems.append(f"{name}: sha256 is {actual}, the trailer says {digest}")
-    lines = read_lines(folder) if (folder / "credits.csv").exists() else []
     recomputed = control_totals(lines)
     for key in ("row_count", "totals_minor", "entry_hash"):
         if recomputed[key] != trailer.get(key):
             problems.append(
                 f"{key}: the file gives {recomputed[key]}, the trailer says {trailer.get(key)}"
             )
-    versions = sorted({line["policy_version"] for line in lines})
+    versions = sorted(set(lines["policy_version"].to_pylist()))
     if versions and versions != [trailer.get("policy_version")]:
         problems.append(
             f"policy_version: lines say {versions}, the trailer {trailer.get('policy_version')}"
         )
-    if {line["batch_id"] for line in lines} - {trailer.get("batch_id")}:
+    if set(lines["batch_id"].to_pylist()) - {trailer.get("batch_id")}:
         problems.append("batch_id: a line belongs to another batch")
     return problems
 
@@ -126,21 +135,32 @@ def read_trailer(folder: Path) -> dict[str, Any]:
         raise InputError(f"{path}: not valid JSON ({error})") from None
 
 
-def read_lines(folder: Path) -> list[dict[str, str]]:
-    """A batch's payment lines as its credits.csv has them."""
-    with open(folder / "credits.csv", encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+def read_lines(folder: Path) -> pa.Table:
+    """A batch's payment lines as its credits.csv has them: every column as text."""
+    try:
+        return pa_csv.read_csv(
+            folder / "credits.csv",
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(BATCH_COLUMNS, pa.string()),
+                strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid as error:
+        raise InputError(f"{folder / 'credits.csv'}: not a batch credit file ({error})") from None
 
 
-def control_totals(lines: list[dict[str, Any]]) -> dict[str, Any]:
+def control_totals(lines: pa.Table) -> dict[str, Any]:
     """Row count, totals per currency and the entry hash of a batch's payment lines."""
     totals: Counter[str] = Counter()
-    for line in lines:
-        totals[line["currency"]] += int(line["amount_minor"])
+    for currency, amount in zip(
+        lines["currency"].to_pylist(), lines["amount_minor"].to_pylist(), strict=True
+    ):
+        totals[currency] += int(amount)
     return {
-        "row_count": len(lines),
+        "row_count": lines.num_rows,
         "totals_minor": dict(sorted(totals.items())),
-        "entry_hash": entry_hash(sorted(line["credit_id"] for line in lines)),
+        "entry_hash": entry_hash(sorted(lines["credit_id"].to_pylist())),
     }
 
 
@@ -149,8 +169,12 @@ def entry_hash(credit_ids: list[str]) -> str:
     return hashlib.sha256("\n".join(credit_ids).encode()).hexdigest()
 
 
-def _write_csv(path: Path, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+def _no_lines() -> pa.Table:
+    return pa.table({c: pa.array([], pa.string()) for c in BATCH_COLUMNS})
+
+
+def _write_csv(path: Path, columns: tuple[str, ...], rows: pa.Table) -> None:
     with files.atomic_path(path) as temp, open(temp, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(columns)
-        writer.writerows([row[c] for c in columns] for row in rows)
+        writer.writerows(zip(*(rows[c].to_pylist() for c in columns), strict=True))

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from transforms import chain, db, journal, ledger_entries, money, outbox
 from transforms.errors import ConfigError, InputError, ProofFailed
@@ -143,8 +144,8 @@ def _check_batch(
         ]
     try:
         trailer = outbox.read_trailer(folder)
-        problems = [f"{name}: {p}" for p in outbox.verify(folder)]
         lines = outbox.read_lines(folder)
+        problems = [f"{name}: {p}" for p in outbox.check(folder, trailer, lines)]
     except (InputError, OSError, KeyError, ValueError) as error:
         return [f"{name}: its files cannot be read ({error})"]
     if trailer.get("batch_id") != batch["batch_id"]:
@@ -168,12 +169,17 @@ def _check_batch(
     return problems + _compare_lines(name, lines, entries)
 
 
-def _compare_lines(
-    name: str, lines: list[dict[str, str]], entries: list[ledger_entries.Entry]
-) -> list[str]:
+def _compare_lines(name: str, lines: pa.Table, entries: list[ledger_entries.Entry]) -> list[str]:
     """The batch's payment lines against the ledger's entries of the batch, by entry_id."""
-    paid = {line["entry_id"]: tuple(line[f] for f in LINE_FIELDS) for line in lines}
-    recorded = {e.entry_id: tuple(str(getattr(e, f)) for f in LINE_FIELDS) for e in entries}
+    columns = (lines[f].to_pylist() for f in ("entry_id", *LINE_FIELDS))
+    paid_rows = set(zip(*columns, strict=True))
+    recorded_rows = {
+        (e.entry_id, e.credit_id, e.customer_id, e.currency, str(e.amount_minor)) for e in entries
+    }
+    if paid_rows == recorded_rows:
+        return []
+    paid = {entry_id: tuple(fields) for entry_id, *fields in paid_rows}
+    recorded = {entry_id: tuple(fields) for entry_id, *fields in recorded_rows}
     problems = []
     for entry_id in sorted(paid.keys() - recorded.keys()):
         credit_id, customer_id, currency, amount = paid[entry_id]
