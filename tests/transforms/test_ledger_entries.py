@@ -144,7 +144,7 @@ def test_a_keyed_ledger_verifies_with_its_key_only(tmp_path):
 
 
 def test_the_canonical_text_is_the_sorted_compact_json_of_the_entry():
-    content = ("e\"1é\\", "c", "INC", "cus", "USD", 1500, "B", "r", AT)
+    content = ('e"1é\\', "c", "INC", "cus", "USD", 1500, "B", "r", AT)
     body = {"seq": 7, **dict(zip(ledger_entries.CONTENT, content, strict=True))}
     entry = ledger_entries.Entry(*content, 7, chain.GENESIS, None, "sha256")
     assert entry.linked().body == chain.canonical(body)
