@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import errno
 
+import duckdb
+
 # What the machine, not the data or the code, refused: a full disk, a read-only or forbidden path.
 ENVIRONMENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
 # The same refusals as DuckDB words them (it raises its own IOException, not OSError).
@@ -62,6 +64,6 @@ def environment_problem(error: BaseException) -> str | None:
         where = f"{error.filename}: " if error.filename else ""
         return f"{where}{error.strerror}"
     text = str(error)
-    if type(error).__module__.startswith("duckdb") and any(w in text for w in ENVIRONMENT_WORDS):
+    if isinstance(error, duckdb.Error) and any(words in text for words in ENVIRONMENT_WORDS):
         return text
     return None

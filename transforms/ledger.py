@@ -246,8 +246,10 @@ def _write_batch(con: duckdb.DuckDBPyConnection, batch_id: str) -> Path:
         problem = environment_problem(error)
         if problem is None:
             raise
+        folder = _one(con, "batch_by_id", batch_id=batch_id)["folder"]
         raise StorageError(
-            f"{problem}. Already committed: batch {batch_id}'s payments are in the ledger and "
+            f"writing batch {batch_id} into {folder}: {problem}. Already committed: batch "
+            f"{batch_id}'s payments are in the ledger and "
             "its run is published; its files in the outbox are not final (no batch.json yet), "
             "so nothing there may be picked up. Free the space or make the folder writable, "
             "then run `credits approve` again (this run or any other): the next approval "

@@ -9,69 +9,13 @@ from __future__ import annotations
 import csv
 import json
 import threading
-from pathlib import Path
 
 import pytest
 
-from tests.builders import customer, failure, txn, write_incident
+from tests.builders import customer
+from tests.flows.desk import LINES, batch_lines
 from transforms import journal, ledger, outbox, warehouse
 from transforms.errors import ConfigError
-
-LINES = [
-    failure("t1", customer_id="c1"),
-    failure("t2", ts="2025-01-07T23:30:00Z"),  # after the window (23:15Z)
-    failure("t3"),
-]
-TABLE = [
-    txn("t1", customer_id="c1"),
-    txn("t2", customer_id="c2", created_at="2025-01-07T23:30:00Z"),
-    txn("t3", customer_id="c3", currency="EUR"),
-]
-
-
-class Desk:
-    """One incident folder, one warehouse and one outbox: run, approve, look."""
-
-    def __init__(self, root: Path):
-        self.root = root
-        self.warehouse = root / "wh.duckdb"
-        self.outbox = root / "outbox"
-
-    def write(self, **settings) -> Path:
-        settings = {"lines": LINES, "transactions": TABLE, **settings}
-        return write_incident(self.root / "inc", **settings)
-
-    def run(self, **settings) -> str:
-        from flows.credit_reconciliation import credit_reconciliation
-
-        path = self.write(**settings)
-        content = credit_reconciliation(str(path), str(self.root / "out"), str(self.warehouse))
-        return content["run_id"]
-
-    def approve(self, run_id: str, by: str = "alice") -> ledger.Decision:
-        return ledger.approve(self.warehouse, run_id, by=by, note=None, outbox=self.outbox)
-
-    def ledger(self) -> list[tuple]:
-        with warehouse.connect(self.warehouse, read_only=True) as con:
-            return con.execute(
-                "select credit_id, customer_id, currency, amount_minor from ledger order by all"
-            ).fetchall()
-
-    def paid(self) -> dict[tuple[str, str], int]:
-        paid: dict[tuple[str, str], int] = {}
-        for _, customer_id, currency, amount in self.ledger():
-            paid[customer_id, currency] = paid.get((customer_id, currency), 0) + amount
-        return paid
-
-
-def batch_lines(decision: ledger.Decision) -> list[dict[str, str]]:
-    with open(decision.batch_folder / "credits.csv", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-@pytest.fixture
-def desk(prefect_harness, tmp_path) -> Desk:
-    return Desk(tmp_path)
 
 
 def test_a_passing_run_waits_for_approval_then_publishes_a_verified_batch(desk):
