@@ -74,15 +74,15 @@ def temporary_server(prefect_home: Path) -> Iterator[None]:
     from prefect.settings import get_current_settings
 
     server = record = None
-    if not get_current_settings().api.url:
-        from prefect.server.api.server import SubprocessASGIServer
-
-        server = SubprocessASGIServer()
-        server.start()
-        record = _record(prefect_home, server.server_process.pid)
     stopping, done = threading.Event(), threading.Event()
-    with _signals(stopping, done):
+    with _signals(stopping, done):  # before the server starts: a signal then stops it too
         try:
+            if not get_current_settings().api.url:
+                from prefect.server.api.server import SubprocessASGIServer
+
+                server = SubprocessASGIServer()
+                server.start()
+                record = _record(prefect_home, server.server_process.pid)
             yield
         finally:
             stopping.set()  # a second signal must not cut the cleanup short
