@@ -14,10 +14,11 @@ that wall time and peak RSS are its own:
              the whole fixed cost of a run (Prefect, imports, Great Expectations, warehouse),
              which the end-to-end target leaves out.
 
-`--approve-only` measures only finance's approval, at 100,000 credit lines (`--credit-lines`):
-two synthetic runs are loaded straight into a fresh warehouse, each with its run folder
-(`credits.csv`, `manifest.json`), and `ledger.approve` is timed on the first (an initial batch
-of every line) and then on the second (every credit raised: a supplemental batch of increases).
+`approve` measures finance's approval at 100,000 credit lines (`--credit-lines`), last, or
+alone with `--approve-only`: two synthetic runs are loaded straight into a fresh warehouse, each
+with its run folder (`credits.csv`, `manifest.json`), and `ledger.approve` is timed on the first
+(an initial batch of every line) and then on the second (every credit raised: a supplemental
+batch of increases, after the proof of the first batch's entries against its trailer).
 
 Each copy's files are read once first, so every measurement finds them in the page cache.
 The incident used has a whole-day window, so no file is pruned and every measurement reads the
@@ -66,7 +67,7 @@ def main() -> None:
         print(json.dumps(measure(args.what[0], Path(args.what[1]))))
         return
     if args.approve_only:
-        approval(args.credit_lines)
+        approval_only(args.credit_lines)
         return
     rows = []
     startup = child("startup", WORK)
@@ -92,6 +93,7 @@ def main() -> None:
         | {p: metadata.version(p) for p in PACKAGES},
         "startup": startup,
         "rows": rows,
+        "approval": approval(args.credit_lines),
         "targets": targets(rows, startup),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -102,28 +104,33 @@ def main() -> None:
     print(out)
 
 
-def approval(credit_lines: int) -> None:
-    """`--approve-only`: the approval step alone, in its own process; results in
-    `bench/results/<UTC time>-approve.json`."""
+def approval(credit_lines: int) -> dict:
+    """The approval step, in its own process, on a fresh warehouse; prints and returns it."""
     folder = WORK / f"approve-{credit_lines}"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     (folder / "lines").write_text(str(credit_lines))
     row = {"what": "approve", "credit_lines": credit_lines, **child("approve", folder)}
     shutil.rmtree(folder)
+    print(
+        f"approve {credit_lines:,} credit lines: initial batch {row['initial_s']:.2f} s, "
+        f"supplemental batch {row['supplemental_s']:.2f} s, peak RSS {row['peak_rss_mb']:,} MB",
+        flush=True,
+    )
+    return row
+
+
+def approval_only(credit_lines: int) -> None:
+    """`--approve-only`: results in `bench/results/<UTC time>-approve.json`."""
     report = {
         "machine": {"cores": os.cpu_count(), "platform": platform.platform()},
         "versions": {"python": platform.python_version(), "duckdb": metadata.version("duckdb")},
         "code_version": _code_version(),
-        "rows": [row],
+        "rows": [approval(credit_lines)],
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-approve.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
-    print(
-        f"approve {credit_lines:,} credit lines: initial batch {row['initial_s']:.2f} s, "
-        f"supplemental batch {row['supplemental_s']:.2f} s, peak RSS {row['peak_rss_mb']:,} MB"
-    )
     print(out)
 
 

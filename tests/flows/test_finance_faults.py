@@ -20,7 +20,18 @@ import pytest
 
 from tests.builders import failure, txn
 from tests.flows.desk import Desk
-from transforms import chain, db, files, journal, ledger, manifest, outbox, support, warehouse
+from transforms import (
+    analysis,
+    chain,
+    db,
+    files,
+    journal,
+    ledger,
+    manifest,
+    outbox,
+    support,
+    warehouse,
+)
 from transforms.errors import ConfigError, InputError, ProofFailed
 
 LOWER = {"flat_minor": {"USD": 500, "EUR": 900}}  # run L of the issue: a lowered policy
@@ -117,8 +128,11 @@ def test_a_run_killed_before_its_manifest_is_never_approved(desk, monkeypatch):
     assert desk.ledger() == []
     # support never answers from it, and it is nobody's newest run
     assert desk.query("select * from latest_runs") == []
-    with support.connect(desk.warehouse) as con, pytest.raises(InputError, match="not in the"):
-        support.customers(con, "INC-T")
+    with support.connect(desk.warehouse) as con:
+        with pytest.raises(InputError, match="not in the"):
+            support.customers(con, "INC-T")
+        with pytest.raises(InputError, match="not in the"):
+            analysis.pick_run(con, "INC-T")
     assert desk.approve(desk.run()).rows == 2
 
 
