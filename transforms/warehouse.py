@@ -17,11 +17,11 @@ import fcntl
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -37,6 +37,9 @@ LOCK_WAIT_SECONDS = 60.0
 EDGE_MARGIN_MINUTES = 30  # run_edge_transactions: how near a window edge a transaction must be
 
 
+T = TypeVar("T")
+
+
 class WarehouseBusy(CreditsError):
     """Another process holds the warehouse's write lock for longer than we may wait (exit 1)."""
 
@@ -48,18 +51,13 @@ def write_lock(path: Path, wait_seconds: float | None = None) -> Iterator[None]:
     lock_path = Path(path).resolve().with_suffix(".lock")  # a symlinked path shares the lock
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_path, "a+") as handle:
-        deadline = time.monotonic() + wait_seconds
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise WarehouseBusy(
-                        f"{path}: another run or approval is writing to the warehouse; "
-                        f"waited {wait_seconds:.0f} s. Try again when it has finished."
-                    ) from None
-                time.sleep(0.1)
+        _waiting(
+            lambda: fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB),
+            lambda error: isinstance(error, BlockingIOError),
+            wait_seconds,
+            f"{path}: another run or approval is writing to the warehouse; waited "
+            f"{wait_seconds:.0f} s. Try again when it has finished.",
+        )
         try:
             handle.seek(0)
             handle.truncate()
@@ -81,20 +79,13 @@ def connect(
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     wait_seconds = LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        try:
-            con = _open(path, read_only)
-            break
-        except duckdb.IOException as error:
-            if "lock" not in str(error).lower():
-                raise
-            if time.monotonic() >= deadline:
-                raise WarehouseBusy(
-                    f"{path}: a run or an approval is writing to the warehouse (or a reader has "
-                    f"it open); waited {wait_seconds:.0f} s, try again in a moment"
-                ) from None
-            time.sleep(0.1)
+    con = _waiting(
+        lambda: _open(path, read_only),
+        lambda error: isinstance(error, duckdb.IOException) and "lock" in str(error).lower(),
+        wait_seconds,
+        f"{path}: a run or an approval is writing to the warehouse (or a reader has it open); "
+        f"waited {wait_seconds:.0f} s, try again in a moment",
+    )
     if not read_only:
         _upgrade(con)
     return con
@@ -205,6 +196,23 @@ def seal_run(
     except BaseException:
         con.rollback()
         raise
+
+
+def _waiting(
+    attempt: Callable[[], T], busy: Callable[[Exception], bool], wait_seconds: float, message: str
+) -> T:
+    """`attempt()`, tried again every 0.1 s while it fails because another process holds the
+    file; `WarehouseBusy(message)` after `wait_seconds`."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return attempt()
+        except Exception as error:
+            if not busy(error):
+                raise
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(message) from None
+            time.sleep(0.1)
 
 
 def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
