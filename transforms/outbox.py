@@ -96,19 +96,23 @@ def write(con: duckdb.DuckDBPyConnection, batch_id: str) -> Path:
 def verify(path: Path) -> list[str]:
     """Recomputes a published batch's control totals; returns every mismatch (empty: verified)."""
     folder = path.parent if path.name == TRAILER else path
-    trailer = read_trailer(folder)
-    lines = read_lines(folder) if (folder / "credits.csv").exists() else _no_lines()
-    return check(folder, trailer, lines)
+    problems, _ = check(folder, read_trailer(folder))
+    return problems
 
 
-def check(folder: Path, trailer: dict[str, Any], lines: pa.Table) -> list[str]:
-    """A batch's files and payment lines (`read_lines`) against its trailer; every mismatch."""
+def check(folder: Path, trailer: dict[str, Any]) -> tuple[list[str], pa.Table | None]:
+    """A batch's files and payment lines against its trailer: every mismatch, and the lines
+    (None when credits.csv cannot be read as a batch's credit file)."""
     problems = []
     for name, digest in sorted(trailer.get("files", {}).items()):
         actual = files.sha256(folder / name) if (folder / name).exists() else "missing"
         if actual != digest:
             problems.append(f"{name}: sha256 is {actual}, the trailer says {digest}")
-    recomputed = control_totals(lines)
+    try:
+        lines = read_lines(folder) if (folder / "credits.csv").exists() else _no_lines()
+        recomputed = control_totals(lines)
+    except (InputError, ValueError) as error:
+        return [*problems, f"credits.csv: cannot be read as a batch's credit file ({error})"], None
     for key in ("row_count", "totals_minor", "entry_hash"):
         if recomputed[key] != trailer.get(key):
             problems.append(
@@ -121,7 +125,7 @@ def check(folder: Path, trailer: dict[str, Any], lines: pa.Table) -> list[str]:
         )
     if set(lines["batch_id"].to_pylist()) - {trailer.get("batch_id")}:
         problems.append("batch_id: a line belongs to another batch")
-    return problems
+    return problems, lines
 
 
 def read_trailer(folder: Path) -> dict[str, Any]:
@@ -137,9 +141,10 @@ def read_trailer(folder: Path) -> dict[str, Any]:
 
 def read_lines(folder: Path) -> pa.Table:
     """A batch's payment lines as its credits.csv has them: every column as text."""
+    path = folder / "credits.csv"
     try:
-        return pa_csv.read_csv(
-            folder / "credits.csv",
+        lines = pa_csv.read_csv(
+            path,
             parse_options=pa_csv.ParseOptions(newlines_in_values=True),
             convert_options=pa_csv.ConvertOptions(
                 column_types=dict.fromkeys(BATCH_COLUMNS, pa.string()),
@@ -147,7 +152,10 @@ def read_lines(folder: Path) -> pa.Table:
             ),
         )
     except pa.ArrowInvalid as error:
-        raise InputError(f"{folder / 'credits.csv'}: not a batch credit file ({error})") from None
+        raise InputError(f"{path}: not a batch's credit file ({error})") from None
+    if lines.column_names != list(BATCH_COLUMNS):
+        raise InputError(f"{path}: its columns are not {', '.join(BATCH_COLUMNS)}")
+    return lines
 
 
 def control_totals(lines: pa.Table) -> dict[str, Any]:

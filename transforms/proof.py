@@ -144,10 +144,10 @@ def _check_batch(
         ]
     try:
         trailer = outbox.read_trailer(folder)
-        lines = outbox.read_lines(folder)
-        problems = [f"{name}: {p}" for p in outbox.check(folder, trailer, lines)]
-    except (InputError, OSError, KeyError, ValueError) as error:
+        found, lines = outbox.check(folder, trailer)
+    except (InputError, OSError) as error:
         return [f"{name}: its files cannot be read ({error})"]
+    problems = [f"{name}: {p}" for p in found]
     if trailer.get("batch_id") != batch["batch_id"]:
         problems.append(f"{name}: its trailer is that of batch {trailer.get('batch_id')}")
     head = trailer.get("journal_head")
@@ -166,7 +166,7 @@ def _check_batch(
             f"{name}: its trailer records ledger head {str(head)[:16]}..., which is not in the "
             f"ledger of {batch['incident_id']}: entries were rewritten, or cut off its end"
         )
-    return problems + _compare_lines(name, lines, entries)
+    return problems + (_compare_lines(name, lines, entries) if lines is not None else [])
 
 
 def _compare_lines(name: str, lines: pa.Table, entries: list[ledger_entries.Entry]) -> list[str]:

@@ -48,10 +48,10 @@ class Desk:
         )
 
     def cli(self, *args: str, env: dict[str, str] | None = None):
-        """`credits ARGS --warehouse W [--outbox O]` in this process (quick commands only)."""
+        """`credits ARGS [--warehouse W] [--outbox O]` in this process (quick commands only)."""
         from flows.cli import app
 
-        options = ["--warehouse", str(self.warehouse)]
+        options = [] if args[0] == "verify-batch" else ["--warehouse", str(self.warehouse)]
         if args[0] in ("approve", "audit"):
             options += ["--outbox", str(self.outbox)]
         return CliRunner().invoke(app, [*args, *options], env=env)

@@ -153,6 +153,13 @@ def test_a_tampered_batch_does_not_verify(desk):
     problems = outbox.verify(decision.batch_folder)
     assert any(p.startswith("credits.csv: sha256") for p in problems)
     assert any(p.startswith("totals_minor:") for p in problems)
+    # a file that is no longer a credit file at all (a column cut, an amount not a number)
+    text = path.read_text()
+    for broken in (text.replace("amount_minor,", ""), text.replace(",10000,", ",ten,")):
+        path.write_text(broken)
+        result = desk.cli("verify-batch", str(decision.batch_folder))
+        assert result.exit_code == 3, result.output
+        assert "credits.csv: cannot be read as a batch's credit file" in result.stderr
 
 
 def test_every_step_is_journalled_and_the_chain_holds(desk):
