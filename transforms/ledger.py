@@ -34,7 +34,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from transforms import db, files, journal, ledger_entries, outbox, proof, warehouse
-from transforms.errors import ConfigError, InputError, StorageError, environment_problem
+from transforms.errors import (
+    ConfigError,
+    InputError,
+    ProofFailed,
+    StorageError,
+    environment_problem,
+)
 
 DEFAULT_OUTBOX = Path("data/outbox")
 DECREASE_DETAIL = "this run's credit is below what was already paid: not paid back; review by hand"
@@ -77,6 +83,7 @@ def approve(
             return _decision_of(con, run, already_decided=True)
         _require_pending(run)
         _require_sealed(run)
+        _require_lines_as_sealed(con, run)
         detail = {"note": note} if note else {}
         newer = _newer_published(con, run)
         if newer and not force_superseded:
@@ -304,6 +311,24 @@ def _require_sealed(run: dict[str, Any]) -> None:
         if actual != output["sha256"]:
             what = "is missing" if actual is None else "does not match its sha256 in manifest.json"
             raise InputError(f"{target}: {what} (changed after the run was sealed); {again}")
+
+
+def _require_lines_as_sealed(con, run: dict[str, Any]) -> None:
+    """The run's credit lines in the warehouse (what approving pays) are its sealed credits.csv."""
+    path = Path(run["run_folder"]) / "credits.csv"
+    differing = db.records(
+        db.run(con, "int_run_credits_unmatched", run_id=run["run_id"], path=str(path))
+    )
+    if differing:
+        raise ProofFailed(
+            f"run {run['run_id']}: its credit lines in the warehouse are not those of {path}, "
+            "which finance reviewed: nothing was paid",
+            [
+                f"credit {d['credit_id']} ({d['customer_id']}, {d['currency']}) in the "
+                f"{d['side']} only: {d['credit_amount_minor']} minor units"
+                for d in differing
+            ],
+        )
 
 
 def _rerun(manifest: dict[str, Any]) -> str:

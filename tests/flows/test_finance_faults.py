@@ -169,6 +169,24 @@ def test_a_run_whose_folder_changed_after_sealing_is_refused(desk, name, change,
     assert desk.ledger() == []
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        "update run_credits set credit_amount_minor = 99000 where customer_id = 'c1'",
+        "delete from run_credits where customer_id = 'c3'",
+        "insert into run_credits select * replace ('c9' as customer_id, 'x9' as credit_id) "
+        "from run_credits where customer_id = 'c1'",
+    ],
+)
+def test_a_run_whose_warehouse_lines_differ_from_its_credit_file_is_refused(desk, change):
+    run_id = desk.run()
+    desk.tamper(change)
+    with pytest.raises(ProofFailed, match="are not those of .*credits.csv") as refused:
+        desk.approve(run_id)
+    assert refused.value.findings and all("only:" in f for f in refused.value.findings)
+    assert desk.ledger() == [] and desk.status(run_id) == "pending_approval"
+
+
 # Gap 3: the ledger proves itself, and approve checks it before paying
 
 
