@@ -14,12 +14,19 @@ that wall time and peak RSS are its own:
              the whole fixed cost of a run (Prefect, imports, Great Expectations, warehouse),
              which the end-to-end target leaves out.
 
+`approve` measures finance's approval at 100,000 credit lines (`--credit-lines`), last, or
+alone with `--approve-only`: two synthetic runs are loaded straight into a fresh warehouse, each
+with its run folder (`credits.csv`, `manifest.json`), and `ledger.approve` is timed on the first
+(an initial batch of every line) and then on the second (every credit raised: a supplemental
+batch of increases, after the proof of the first batch's entries against its trailer).
+
 Each copy's files are read once first, so every measurement finds them in the page cache.
 The incident used has a whole-day window, so no file is pruned and every measurement reads the
 same files; `run-pruned` is the real incident window (5 of 24 hours read) for reference.
 Results: a table on stdout and `bench/results/<UTC time>.json` with the machine and versions.
 
     python -m bench.run [--lines 1M 10M 40M] [--pandas-up-to 1M]
+    python -m bench.run --approve-only [--credit-lines 100000]
 """
 
 from __future__ import annotations
@@ -52,10 +59,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", nargs="+", default=["1M", "10M", "40M"])
     parser.add_argument("--pandas-up-to", default="1M")
+    parser.add_argument("--approve-only", action="store_true", help="measure approval only")
+    parser.add_argument("--credit-lines", type=int, default=100_000)
     parser.add_argument("what", nargs="*", help=argparse.SUPPRESS)  # a child: WHAT FOLDER
     args = parser.parse_args()
     if args.what:
         print(json.dumps(measure(args.what[0], Path(args.what[1]))))
+        return
+    if args.approve_only:
+        approval_only(args.credit_lines)
         return
     rows = []
     startup = child("startup", WORK)
@@ -81,6 +93,7 @@ def main() -> None:
         | {p: metadata.version(p) for p in PACKAGES},
         "startup": startup,
         "rows": rows,
+        "approval": approval(args.credit_lines),
         "targets": targets(rows, startup),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -89,6 +102,42 @@ def main() -> None:
     print(table(rows, startup))
     print(json.dumps(report["targets"], indent=2))
     print(out)
+
+
+def approval(credit_lines: int) -> dict:
+    """The approval step, in its own process, on a fresh warehouse; prints and returns it."""
+    folder = WORK / f"approve-{credit_lines}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    (folder / "lines").write_text(str(credit_lines))
+    row = {"what": "approve", "credit_lines": credit_lines, **child("approve", folder)}
+    shutil.rmtree(folder)
+    print(
+        f"approve {credit_lines:,} credit lines: initial batch {row['initial_s']:.2f} s, "
+        f"supplemental batch {row['supplemental_s']:.2f} s, peak RSS {row['peak_rss_mb']:,} MB",
+        flush=True,
+    )
+    return row
+
+
+def approval_only(credit_lines: int) -> None:
+    """`--approve-only`: results in `bench/results/<UTC time>-approve.json`."""
+    report = {
+        "machine": {"cores": os.cpu_count(), "platform": platform.platform()},
+        "versions": {"python": platform.python_version(), "duckdb": metadata.version("duckdb")},
+        "code_version": _code_version(),
+        "rows": [approval(credit_lines)],
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-approve.json"
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(out)
+
+
+def _code_version() -> str:
+    from transforms import manifest
+
+    return manifest.code_version()
 
 
 def dataset(lines: int, copy: str) -> Path:
@@ -190,6 +239,7 @@ def measure(what: str, folder: Path) -> dict:
         "fixed": _run,
         "pandas": _pandas,
         "startup": _startup,
+        "approve": _approve,
     }[what](folder, what)
     wall = time.perf_counter() - started
     # VmHWM, not ru_maxrss: on Linux a child's ru_maxrss starts at its parent's size at fork.
@@ -277,6 +327,83 @@ def _run(folder: Path, what: str) -> dict:
         "files_read": len(manifest["inputs"]["logs"]),
         "files_pruned": len(manifest["inputs"].get("logs_pruned", [])),
     }
+
+
+def _approve(folder: Path, _: str) -> dict:
+    """Two runs of one incident with `lines` credit lines each (USD 10.00, then 15.00), loaded
+    straight into a fresh warehouse; each approval timed on its own."""
+    from transforms import ledger, warehouse
+
+    lines = int((folder / "lines").read_text())
+    path = folder / "warehouse.duckdb"
+    with warehouse.connect(path) as con:
+        for n, amount in ((1, 1000), (2, 1500)):
+            _synthetic_run(con, folder, f"20250108T00000{n}000000Z-bench000", lines, amount)
+    timings = {}
+    for n, name in ((1, "initial_s"), (2, "supplemental_s")):
+        started = time.perf_counter()
+        decision = ledger.approve(
+            path,
+            f"20250108T00000{n}000000Z-bench000",
+            by="bench",
+            note=None,
+            outbox=folder / "outbox",
+        )
+        timings[name] = round(time.perf_counter() - started, 3)
+        timings[name.replace("_s", "_rows")] = decision.rows
+    return {"lines": lines, **timings}
+
+
+def _synthetic_run(con, folder: Path, run_id: str, lines: int, amount_minor: int) -> None:
+    """One pending run: its credit lines in the warehouse, its credits.csv and manifest.json."""
+    import hashlib
+
+    run_folder = folder / "runs" / f"run={run_id}"
+    run_folder.mkdir(parents=True)
+    started = datetime.strptime(run_id[:22], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
+    con.execute(
+        """
+        insert into run_credits
+        select $run_id, substr(sha256('BENCH|' || i), 1, 16), 'INC-BENCH',
+            printf('cus_%07d', i), 'USD', printf('%d.%02d', $amount // 100, $amount % 100),
+            $amount, 1, $amount, 'flat', 'outage credit', 'v1'
+        from range($lines) as t(i)
+        """,
+        {"run_id": run_id, "amount": amount_minor, "lines": lines},
+    )
+    credits = run_folder / "credits.csv"
+    con.execute(
+        "copy (select * exclude (run_id) from run_credits where run_id = $run_id "
+        "order by customer_id) to $out (header)",
+        {"run_id": run_id, "out": str(credits)},
+    )
+    content = {
+        "run_id": run_id,
+        "verdict": "pending_approval",
+        "incident": {"id": "INC-BENCH", "file": {"path": str(folder / "bench.toml")}},
+        "outputs": {
+            "credits.csv": {
+                "rows": lines,
+                "sha256": hashlib.sha256(credits.read_bytes()).hexdigest(),
+            }
+        },
+    }
+    (run_folder / "manifest.json").write_text(json.dumps(content, indent=2, sort_keys=True))
+    con.execute(
+        """
+        insert into runs (run_id, incident_id, incident_title, timezone, window_start_utc,
+            window_end_utc, status, policy_version, policy_sha256, run_folder, started_at,
+            finished_at, manifest)
+        values ($run_id, 'INC-BENCH', 'bench', 'UTC', $start, $start, 'pending_approval', 'v1',
+            'bench', $folder, $start, $start, $manifest)
+        """,
+        {
+            "run_id": run_id,
+            "start": started,
+            "folder": str(run_folder),
+            "manifest": json.dumps(content, sort_keys=True),
+        },
+    )
 
 
 def _startup(folder: Path, _: str) -> dict:

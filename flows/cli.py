@@ -1,5 +1,7 @@
-"""The `credits` command line. Exit codes: 0 published, 2 bad usage or configuration or input,
-3 data rejected by validation, 1 anything else.
+"""The `credits` command line. Exit codes: 0 done, 2 bad usage or configuration or input,
+3 data rejected by validation or a ledger, journal or batch that does not prove itself, 4 the
+machine refused a write (full disk, read-only folder, permission), 1 anything else (a bug);
+`credits run` stopped by a signal exits 128 + its number.
 
 Quick commands never import Prefect: only `credits run` starts it.
 """
@@ -17,9 +19,18 @@ from typing import Annotated, Any
 import typer
 from rich.cells import cell_len
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from transforms.errors import ConfigError, CreditsError, ValidationRejected
+from flows.settings import configure_prefect, journal_key
+from transforms.chain import KEY_VARIABLE
+from transforms.errors import (
+    ConfigError,
+    CreditsError,
+    StorageError,
+    ValidationRejected,
+    environment_problem,
+)
 
 app = typer.Typer(
     add_completion=False,
@@ -84,11 +95,15 @@ def run(
 
     A run that passes the quality gate waits for finance: `credits approve RUN_ID --by NAME`.
     """
+    from flows import server
     from transforms import incident, logs, tables
 
     if dask_address and task_runner is not TaskRunner.dask:
         err.print("[bold red]error[/]: --dask-address needs --task-runner dask")
         raise typer.Exit(2)
+    configure_prefect()
+    for pid in server.reap_orphans(server.home()):
+        err.print(f"stopped Prefect's temporary server (pid {pid}) left by a killed run")
 
     def preflight() -> None:
         # Configuration and the inputs' shape are checked before Prefect starts: fast and clear.
@@ -103,7 +118,20 @@ def run(
     flow = pipeline.credit_reconciliation.with_options(
         task_runner=pipeline.task_runner(task_runner.value, dask_address)
     )
-    content = _guarded(lambda: flow(str(incident_file), str(output_dir), str(warehouse_path)))
+
+    def run_flow() -> dict[str, Any]:
+        with server.temporary_server(server.home()):
+            return flow(str(incident_file), str(output_dir), str(warehouse_path))
+
+    try:
+        content = _guarded(run_flow)
+    except server.Stopped as stopped:
+        err.print(
+            f"[bold red]stopped[/] by {stopped}: Prefect's temporary server and the run's other "
+            "processes are stopped. A run stopped before its manifest was written can never be "
+            "approved: run the incident again"
+        )
+        raise typer.Exit(stopped.exit_code) from None
     _print_summary(content)
     out.print(f"waiting for approval: credits approve {content['run_id']} --by NAME")
     out.print(content["run_folder"])
@@ -116,12 +144,27 @@ def approve(
     note: Annotated[str | None, typer.Option("--note", help="a note for the journal")] = None,
     warehouse_path: WarehouseOption = DEFAULT_WAREHOUSE,
     outbox: OutboxOption = DEFAULT_OUTBOX,
+    force_superseded: Annotated[
+        bool,
+        typer.Option(
+            "--force-superseded",
+            help="approve a run older than the incident's newest published run (journaled)",
+        ),
+    ] = False,
 ) -> None:
     """Approves a pending run and publishes its batch (only what was not paid yet)."""
     from transforms import ledger, money
 
     decision = _guarded(
-        lambda: ledger.approve(warehouse_path, run_id, by=by, note=note, outbox=outbox)
+        lambda: ledger.approve(
+            warehouse_path,
+            run_id,
+            by=by,
+            note=note,
+            outbox=outbox,
+            key=journal_key(),
+            force_superseded=force_superseded,
+        )
     )
     if decision.already_decided:
         out.print(f"run {run_id} was already published; nothing new")
@@ -145,7 +188,9 @@ def reject(
     """Declines a pending run: it will never be published."""
     from transforms import ledger
 
-    decision = _guarded(lambda: ledger.decline(warehouse_path, run_id, by=by, reason=reason))
+    decision = _guarded(
+        lambda: ledger.decline(warehouse_path, run_id, by=by, reason=reason, key=journal_key())
+    )
     out.print(f"run {decision.run_id} is {decision.status}")
 
 
@@ -154,9 +199,9 @@ def verify_batch(
     path: Annotated[Path, typer.Argument(help="a batch folder in the outbox (or its batch.json)")],
 ) -> None:
     """Recomputes a batch's control totals and file hashes; exit 3 if anything differs."""
-    from transforms import ledger
+    from transforms import outbox
 
-    problems = _guarded(lambda: ledger.verify_batch(path))
+    problems = _guarded(lambda: outbox.verify(path))
     for problem in problems:
         err.print(f"[bold red]mismatch[/]: {problem}")
     if problems:
@@ -169,29 +214,47 @@ def audit(
     incident_id: Annotated[
         str | None, typer.Option("--incident", help="only this incident")
     ] = None,
-    verify: Annotated[bool, typer.Option("--verify", help="check the hash chain")] = False,
+    verify: Annotated[
+        bool,
+        typer.Option("--verify", help="check the journal, the ledger and every published batch"),
+    ] = False,
     warehouse_path: WarehouseOption = DEFAULT_WAREHOUSE,
+    outbox: OutboxOption = DEFAULT_OUTBOX,
 ) -> None:
-    """Prints the audit journal; --verify checks that no entry was edited, deleted or moved."""
-    from transforms import journal, warehouse
+    """Prints the audit journal; --verify proves the journal, the ledger and the batches: no
+    entry edited, deleted or moved (exit 3 naming it; exit 2 if keyed links need the key)."""
+    from transforms import journal, proof, warehouse
 
     def read():
-        with warehouse.connect(warehouse_path, read_only=True) as con:
-            return journal.entries(con, incident_id), journal.verify(con) if verify else []
+        with warehouse.connect_current(warehouse_path) as con:
+            entries = journal.entries(con, incident_id)
+            records = proof.gather(con) if verify else None
+        # The warehouse is closed before the outbox is read: writers need not wait for that.
+        return entries, proof.check(records, journal_key(), outbox) if records else None
 
-    entries, problems = _guarded(read)
+    entries, found = _guarded(read)
     for e in entries:
         out.print(
             f"{e.seq:>5}  {e.at:%Y-%m-%dT%H:%M:%SZ}  {e.incident_id or '-'}  {e.run_id or '-'}  "
             f"{e.event:<9}  by {e.actor}  {_compact(e.detail)}".rstrip(),
             markup=False,
         )
-    for problem in problems:
-        err.print(f"[bold red]tampered[/]: {problem}")
-    if problems:
+    if found is None:
+        return
+    for problem in found.tampered:
+        err.print(f"[bold red]tampered[/]: {escape(problem)}")
+    for problem in found.unverified:
+        err.print(f"[yellow]unverified[/]: {escape(problem)}")
+    if found.tampered:
         raise typer.Exit(3)
-    if verify:
-        out.print(f"journal verified: {len(entries)} entries, chain intact")
+    if found.unverified:
+        err.print(f"set {KEY_VARIABLE} to check the keyed links")
+        raise typer.Exit(2)
+    out.print(
+        f"verified: journal of {found.journal_entries} entries, ledger of "
+        f"{found.ledger_entries} entries, {found.batches_checked} published batch(es) against "
+        "their trailers; every chain intact"
+    )
 
 
 @app.command()
@@ -388,9 +451,18 @@ def _guarded(action):
             out.print(folder)
         raise typer.Exit(rejected.exit_code) from None
     except CreditsError as error:
-        err.print(f"[bold red]error[/]: {error}")
+        err.print(f"[bold red]error[/]: {escape(str(error))}")
         raise typer.Exit(error.exit_code) from None
     except Exception as error:  # a bug: say so briefly; CREDITS_DEBUG=1 shows the traceback
+        problem = environment_problem(error)
+        if problem is not None:  # not a bug: the machine refused (full disk, read-only, ...)
+            refused = StorageError(
+                f"{problem}. The command stopped there; what it committed before stays "
+                "committed (`credits audit` shows it). Free the space or make the folder "
+                "writable, then run it again"
+            )
+            err.print(f"[bold red]error[/]: {escape(str(refused))}")
+            raise typer.Exit(refused.exit_code) from None
         if os.environ.get("CREDITS_DEBUG"):
             raise
         err.print(f"[bold red]internal error[/]: {type(error).__name__}: {error}")

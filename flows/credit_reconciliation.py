@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flows.settings import configure_prefect
+from flows.settings import configure_prefect, journal_key
 
 configure_prefect()
 
@@ -49,7 +49,7 @@ def start_run(
 ) -> tuple[incident.Incident, runs.Run]:
     loaded = incident.load(Path(incident_file))
     run = runs.start(loaded, Path(output_dir))
-    warehouse.record_start(Path(warehouse_path), run)
+    warehouse.record_start(Path(warehouse_path), run, journal_key())
     return loaded, run
 
 
@@ -134,8 +134,7 @@ def write_report(
 def publish_run(run: runs.Run, warehouse_path: str, **evidence: Any) -> dict[str, Any]:
     with _work_db(run) as con:
         content = publish.publish(con, run=run, **evidence)
-    warehouse.record_run(Path(warehouse_path), run, content)
-    publish.seal(run, content)
+    publish.seal(run, content, Path(warehouse_path), journal_key())
     return content
 
 
@@ -160,11 +159,12 @@ def show_batch(content: dict[str, Any]) -> None:
 
 @task(name="decide", cache_policy=NO_CACHE)
 def decide(run_id: str, answer: Approval, warehouse_path: str, outbox: str) -> ledger.Decision:
+    path, key = Path(warehouse_path), journal_key()
     if answer.approve:
         return ledger.approve(
-            Path(warehouse_path), run_id, by=answer.by, note=answer.note, outbox=Path(outbox)
+            path, run_id, by=answer.by, note=answer.note, outbox=Path(outbox), key=key
         )
-    return ledger.decline(Path(warehouse_path), run_id, by=answer.by, reason=answer.note)
+    return ledger.decline(path, run_id, by=answer.by, reason=answer.note, key=key)
 
 
 @flow(name="credit-reconciliation", log_prints=True, task_runner=task_runner())

@@ -1,12 +1,17 @@
-"""Prefect settings for a machine with no internet: set before prefect is imported."""
+"""Prefect settings for a machine with no internet (set before prefect is imported), and the
+journal's key, the one secret, read from the environment only."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+from transforms.chain import KEY_VARIABLE
+from transforms.errors import ConfigError
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
+KEY_MIN_LENGTH = 16
 PREFECT_DEFAULTS = {
     "PREFECT_HOME": str(PROJECT_ROOT / ".prefect"),
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -19,3 +24,17 @@ def configure_prefect() -> None:
     """Offline, quiet Prefect with time to start its ephemeral server; the environment wins."""
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
+
+
+def journal_key() -> bytes | None:
+    """`CREDITS_JOURNAL_KEY` from the environment (never from a file): with it, the journal and
+    the ledger are HMAC chains; unset, plain sha256 chains."""
+    value = os.environ.get(KEY_VARIABLE)
+    if value is None:
+        return None
+    if len(value.strip()) < KEY_MIN_LENGTH:
+        raise ConfigError(
+            f"{KEY_VARIABLE}: set but shorter than {KEY_MIN_LENGTH} characters; use a long "
+            "random secret (e.g. `openssl rand -hex 32`), or unset it for plain sha256 chains"
+        )
+    return value.encode()

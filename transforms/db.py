@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 SQL_DIR = Path(__file__).parent / "sql"
 _PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
@@ -37,12 +38,33 @@ def statement(name: str) -> str:
 
 def run(con: duckdb.DuckDBPyConnection, name: str, **parameters: Any) -> duckdb.DuckDBPyConnection:
     """Runs `sql/<name>.sql`, binding the parameters it names (and only those); fetch from it."""
+    return con.execute(*_bound(name, parameters))
+
+
+def arrow(con: duckdb.DuckDBPyConnection, name: str, **parameters: Any) -> pa.Table:
+    """The rows of `sql/<name>.sql` (parameters bound as in `run`) as an Arrow table."""
+    sql, bound = _bound(name, parameters)
+    return con.sql(sql, params=bound).to_arrow_table()
+
+
+def _bound(name: str, parameters: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     sql = statement(name)
     wanted = set(_PARAMETER.findall(re.sub(r"--[^\n]*", "", sql)))
     missing = wanted - parameters.keys()
     if missing:
         raise TypeError(f"{name}.sql needs parameters {sorted(missing)}")
-    return con.execute(sql, {key: parameters[key] for key in sorted(wanted)})
+    return sql, {key: parameters[key] for key in sorted(wanted)}
+
+
+def run_over(
+    con: duckdb.DuckDBPyConnection, name: str, rows: pa.Table, **parameters: Any
+) -> duckdb.DuckDBPyConnection:
+    """Runs `sql/<name>.sql` with `rows` readable as the table `arrow_rows`: bulk, in one step."""
+    con.register("arrow_rows", rows)
+    try:
+        return run(con, name, **parameters)
+    finally:
+        con.unregister("arrow_rows")
 
 
 def records(result: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:

@@ -1,5 +1,16 @@
 """The error types of outage-credits; the CLI maps each to one exit code."""
 
+from __future__ import annotations
+
+import errno
+
+import duckdb
+
+# What the machine, not the data or the code, refused: a full disk, a read-only or forbidden path.
+ENVIRONMENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
+# The same refusals as DuckDB words them (it raises its own IOException, not OSError).
+ENVIRONMENT_WORDS = ("No space left on device", "Read-only file system", "Permission denied")
+
 
 class CreditsError(Exception):
     """Base of every error the pipeline raises on purpose; anything else is a bug (exit 1)."""
@@ -27,3 +38,32 @@ class ValidationRejected(CreditsError):
     def __init__(self, message: str, manifest: dict | None = None):
         super().__init__(message)
         self.manifest = manifest or {}
+
+
+class ProofFailed(CreditsError):
+    """The ledger, the journal or a published batch does not prove itself (exit 3): something
+    was edited, deleted or moved. Each finding names the entry or the batch."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, findings: list[str]):
+        super().__init__("\n  - ".join([message, *findings]))
+        self.findings = findings
+
+
+class StorageError(CreditsError):
+    """The machine refused a write: a full disk, a read-only folder, a permission (exit 4).
+    The message names the path, says what is already committed and how to finish."""
+
+    exit_code = 4
+
+
+def environment_problem(error: BaseException) -> str | None:
+    """How the machine refused, when `error` is such a refusal (not a bug): else None."""
+    if isinstance(error, OSError) and error.errno in ENVIRONMENT_ERRNOS:
+        where = f"{error.filename}: " if error.filename else ""
+        return f"{where}{error.strerror}"
+    text = str(error)
+    if isinstance(error, duckdb.Error) and any(words in text for words in ENVIRONMENT_WORDS):
+        return text
+    return None

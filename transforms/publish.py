@@ -1,6 +1,6 @@
 """Ending a run: the credit file goes into the run folder only if the gate passed (the run then
-waits for finance's approval); the manifest is written last either way, and the scratch folder
-is removed.
+waits for finance's approval); the run is loaded into the warehouse, the manifest is written
+last either way, and only then is the run decidable and the scratch folder removed.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from transforms import files, manifest, outputs, runs
+from transforms import files, manifest, outputs, runs, warehouse
 from transforms.gate import Verdict
 from transforms.incident import Incident
 from transforms.logs import LogFile
@@ -97,9 +97,15 @@ def publish(
     return content
 
 
-def seal(run: Run, content: dict[str, Any]) -> Path:
-    """Removes the scratch folder, then writes the manifest: the last file of a run."""
-    runs.finish(run)
+def seal(run: Run, content: dict[str, Any], warehouse_path: Path, key: bytes | None) -> Path:
+    """Loads the run into the warehouse (status sealing), writes the manifest (the last file of
+    a run), then gives the run its verdict's status (pending_approval or rejected) and journals
+    it, all under the warehouse's write lock; the scratch folder goes last. A run killed before
+    its manifest stays `sealing`: never approvable, never answering for its incident."""
     path = run.folder / "manifest.json"
-    manifest.write(content, path)
+    with warehouse.write_lock(warehouse_path), warehouse.connect(warehouse_path) as con:
+        warehouse.load_run(con, run, content)
+        manifest.write(content, path)
+        warehouse.seal_run(con, run, content, key)
+    runs.finish(run)
     return path

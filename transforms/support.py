@@ -14,7 +14,6 @@ A customer's credit, per (customer, currency):
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -127,19 +126,7 @@ class Lookup:
 
 def connect(path: Path) -> duckdb.DuckDBPyConnection:
     """Opens the warehouse read-only, waiting up to `BUSY_WAIT_SECONDS` while a writer holds it."""
-    deadline = time.monotonic() + BUSY_WAIT_SECONDS
-    while True:
-        try:
-            return warehouse.connect(path, read_only=True)
-        except duckdb.IOException as error:
-            if "lock" not in str(error).lower():
-                raise
-            if time.monotonic() >= deadline:
-                raise warehouse.WarehouseBusy(
-                    f"{path}: a run or an approval is writing to the warehouse; try again in a "
-                    "moment"
-                ) from None
-            time.sleep(0.1)
+    return warehouse.connect(path, read_only=True, wait_seconds=BUSY_WAIT_SECONDS)
 
 
 def answering_runs(con: duckdb.DuckDBPyConnection) -> dict[str, AnsweringRun | None]:

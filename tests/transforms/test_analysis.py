@@ -29,7 +29,7 @@ RUN = analysis.Run("r1", "INC-T", "t", "America/New_York", "pending_approval", S
 
 @pytest.fixture(scope="module")
 def golden_warehouse(tmp_path_factory):
-    """The golden incident reconciled into a work database and loaded by `load_run`."""
+    """The golden incident reconciled into a work database, loaded by `load_run` and sealed."""
     folder = tmp_path_factory.mktemp("golden")
     loaded = incident.load(golden_incident.write(folder / "inc"))
     run = runs.start(loaded, folder / "out")
@@ -51,6 +51,7 @@ def golden_warehouse(tmp_path_factory):
     path = folder / "warehouse.duckdb"
     with warehouse.connect(path) as con:
         warehouse.load_run(con, run, manifest)
+        warehouse.seal_run(con, run, manifest, None)
     return path, run.run_id
 
 

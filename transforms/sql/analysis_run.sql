@@ -1,6 +1,7 @@
 -- The run an analysis of incident $incident_id reads (at most one row): its answering run (the
--- newest that passed the gate and was not declined), else its newest run of any status; with
--- its policy's outage error codes.
+-- newest that passed the gate and was not declined), else its newest sealed run of any status
+-- (a run still `sealing`, or killed before its manifest, is never read); with its policy's
+-- outage error codes.
 select
     run_id,
     incident_id,
@@ -11,6 +12,6 @@ select
     window_end_utc,
     cast(manifest -> '$.policy.outage_error_codes' as varchar[]) as outage_error_codes
 from runs
-where incident_id = $incident_id
+where incident_id = $incident_id and status <> 'sealing'
 order by status in ('pending_approval', 'published') desc, started_at desc, run_id desc
 limit 1

@@ -1,6 +1,7 @@
 -- What approving run $run_id changes for its incident (key: credit_id): each credit line of the
 -- run against what its credit_id has been paid, and each paid credit the run no longer has.
--- delta_minor > 0 is a payment to make; < 0 a decrease, which is never paid back negatively.
+-- delta_minor > 0 is a payment to make, as ledger entry `entry_id` (the credit's next entry);
+-- < 0 a decrease, which is never paid back negatively.
 with
 
 proposed as (
@@ -39,10 +40,18 @@ dropped as (
     where paid.credit_id not in (select credit_id from proposed)
 ),
 
-final as (
-    select *, due_minor - paid_minor as delta_minor from lines
+differences as (
+    select * from lines
     union all
-    select *, due_minor - paid_minor as delta_minor from dropped
+    select * from dropped
+),
+
+final as (
+    select
+        *,
+        due_minor - paid_minor as delta_minor,
+        printf('%s-%02d', credit_id, paid_entries + 1) as entry_id
+    from differences
 )
 
 select * from final where delta_minor <> 0 order by customer_id, currency

@@ -1,4 +1,6 @@
 -- The journal in order.
-select seq, recorded_at, incident_id, run_id, event, actor, cast(detail as varchar), prev_hash, hash
+select
+    seq, recorded_at, incident_id, run_id, event, actor, cast(detail as varchar), prev_hash, hash,
+    link
 from journal
 order by seq

@@ -1,8 +1,9 @@
 -- The warehouse: every run's results, the ledger of published credits and the audit journal.
 -- (The one file with several statements: the schema reads best as a whole.)
 
--- One row per pipeline run (key: run_id). status: pending_approval | rejected (by the gate)
--- | declined (by finance) | published (approved; its batch, if any, is in the outbox).
+-- One row per pipeline run (key: run_id). status: sealing (loaded, its manifest not yet written:
+-- never decided, never answers; a run killed then stays so) | pending_approval | rejected (by
+-- the gate) | declined (by finance) | published (approved; its batch, if any, is in the outbox).
 create table if not exists runs (
     run_id varchar primary key,
     incident_id varchar not null,
@@ -115,7 +116,8 @@ create table if not exists batch_exceptions (
 );
 
 -- The ledger: one row per payment instruction ever published (key: entry_id). What a credit_id
--- has been paid is the sum of its entries; a later batch only ever adds increases.
+-- has been paid is the sum of its entries; a later batch only ever adds increases. Each
+-- incident's entries are hash-chained in seq order (columns added in version 2, below).
 create table if not exists ledger (
     entry_id varchar primary key,
     credit_id varchar not null,
@@ -128,8 +130,8 @@ create table if not exists ledger (
     published_at timestamptz not null
 );
 
--- The audit journal, append-only and hash-chained (key: seq): hash = sha256 of the previous
--- hash and this entry's canonical JSON.
+-- The audit journal, append-only and hash-chained (key: seq): hash = sha256 (or HMAC, see `link`,
+-- added in version 2) of the previous hash and this entry's canonical JSON.
 create table if not exists journal (
     seq bigint primary key,
     recorded_at timestamptz not null,
@@ -155,10 +157,12 @@ select
 from ledger
 group by credit_id, incident_id, customer_id, currency;
 
--- The newest run of each incident (key: incident_id).
+-- The newest run of each incident that was sealed (key: incident_id): a run still `sealing` (or
+-- killed before its manifest) is not one.
 create or replace view latest_runs as
 select *
 from runs
+where status <> 'sealing'
 qualify row_number() over (partition by incident_id order by started_at desc, run_id desc) = 1;
 
 -- For analysts: a run's payment failure lines per minute over the whole span of its logs, not
@@ -193,4 +197,22 @@ create table if not exists run_edge_transactions (
     table_error_code varchar,
     class varchar,
     primary key (run_id, txn_id)
+);
+
+-- Version 2: the ledger chained per incident (seq, prev_hash, hash, link: sha256 or hmac-sha256),
+-- the journal's link kind, and the heads each batch's trailer records. Added to a warehouse an
+-- earlier version made; `warehouse.connect` then chains the entries it already had, once, and
+-- records the version.
+alter table ledger add column if not exists seq bigint;
+alter table ledger add column if not exists prev_hash varchar;
+alter table ledger add column if not exists hash varchar;
+alter table ledger add column if not exists link varchar;
+alter table journal add column if not exists link varchar;
+alter table batches add column if not exists journal_head varchar;
+alter table batches add column if not exists ledger_head varchar;
+
+-- The schema versions this warehouse was upgraded to (key: version).
+create table if not exists schema_versions (
+    version integer primary key,
+    upgraded_at timestamptz not null
 );

@@ -1,0 +1,173 @@
+"""Prefect's temporary server for one `credits run`, and no leftovers when the run is killed.
+
+Without `PREFECT_API_URL`, `credits run` starts Prefect's temporary (ephemeral) server itself
+and records it in `PREFECT_HOME/credits-run-servers/<pid>.json`: the run's pid and the server's,
+each with its start time. On SIGTERM, SIGINT or SIGHUP the run unwinds (Prefect marks the flow
+run crashed), stops the server and every other child process (a Dask cluster's workers), and
+exits 128 + the signal's number; if unwinding takes longer than `GRACE_SECONDS`, the children
+are killed and the process exits anyway. SIGKILL cannot be caught: the next `credits run` reaps
+a server whose run is gone, after checking, by its start time and command line, that the
+process is really that server (a pid the system gave to another process is left alone).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+import psutil
+
+RECORDS = "credits-run-servers"
+SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+GRACE_SECONDS = 10.0
+STOP_WAIT_SECONDS = 5.0
+SERVER_MARKS = ("uvicorn", "prefect.server.api.server:create_app")
+
+
+class Stopped(KeyboardInterrupt):
+    """`credits run` received SIGTERM, SIGINT or SIGHUP."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+def home() -> Path:
+    """Prefect's home folder (`PREFECT_HOME`, set by `settings.configure_prefect`)."""
+    return Path(os.environ["PREFECT_HOME"]).expanduser()
+
+
+def reap_orphans(prefect_home: Path) -> list[int]:
+    """Stops every temporary server left by a `credits run` that is gone; returns their pids."""
+    reaped = []
+    for path in sorted((prefect_home / RECORDS).glob("*.json")):
+        try:
+            record = json.loads(path.read_text())
+            owner, server = record["owner"], record["server"]
+        except (OSError, ValueError, KeyError, TypeError):
+            path.unlink(missing_ok=True)
+            continue
+        if _process(owner) is not None:
+            continue  # its run is alive: its server is in use
+        process = _process(server)
+        if process is not None and _is_server(process):
+            _stop([process])
+            reaped.append(process.pid)
+        path.unlink(missing_ok=True)
+    return reaped
+
+
+@contextmanager
+def temporary_server(prefect_home: Path) -> Iterator[None]:
+    """Runs the body with Prefect's temporary server (unless `PREFECT_API_URL` names one) and
+    the signal handling above; stops the server and the children on the way out."""
+    from prefect.settings import get_current_settings
+
+    server = record = None
+    stopping, done = threading.Event(), threading.Event()
+    with _signals(stopping, done):  # before the server starts: a signal then stops it too
+        try:
+            if not get_current_settings().api.url:
+                from prefect.server.api.server import SubprocessASGIServer
+
+                server = SubprocessASGIServer()
+                server.start()
+                record = _record(prefect_home, server.server_process.pid)
+            yield
+        finally:
+            stopping.set()  # a second signal must not cut the cleanup short
+            if server is not None:
+                server.stop()
+            _stop(psutil.Process().children(recursive=True))
+            if record is not None:
+                record.unlink(missing_ok=True)
+            done.set()
+
+
+@contextmanager
+def _signals(stopping: threading.Event, done: threading.Event) -> Iterator[None]:
+    """SIGTERM, SIGINT and SIGHUP raise `Stopped` in the main thread (once); a watcher thread,
+    woken at once by the signal (even while the main thread is inside a long query), gives the
+    unwinding `GRACE_SECONDS`, then stops the children and ends the process."""
+    receiver, sender = socket.socketpair()
+    sender.setblocking(False)
+
+    def on_signal(signum, _frame):
+        if not stopping.is_set():
+            stopping.set()
+            raise Stopped(signum)
+
+    def watch():
+        with suppress(OSError):
+            while received := receiver.recv(1):
+                if received[0] in SIGNALS and not done.wait(GRACE_SECONDS):
+                    _stop(psutil.Process().children(recursive=True))
+                    os._exit(128 + received[0])
+
+    previous = {s: signal.signal(s, on_signal) for s in SIGNALS}
+    previous_fd = signal.set_wakeup_fd(sender.fileno(), warn_on_full_buffer=False)
+    watcher = threading.Thread(target=watch, name="credits-run-signals", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(previous_fd)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        sender.close()  # the watcher reads the end of the stream and returns
+        watcher.join(GRACE_SECONDS + STOP_WAIT_SECONDS * 2)
+        receiver.close()
+
+
+def _record(prefect_home: Path, server_pid: int) -> Path:
+    folder = prefect_home / RECORDS
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{os.getpid()}.json"
+    me, server = psutil.Process(), psutil.Process(server_pid)
+    content = {
+        "owner": {"pid": me.pid, "started": me.create_time()},
+        "server": {"pid": server.pid, "started": server.create_time()},
+    }
+    path.write_text(json.dumps(content) + "\n")
+    return path
+
+
+def _process(known: dict) -> psutil.Process | None:
+    """The process recorded as `known`, if it still runs (same pid and start time)."""
+    try:
+        process = psutil.Process(int(known["pid"]))
+        if abs(process.create_time() - float(known["started"])) < 0.01:
+            return process
+    except (psutil.Error, ValueError, KeyError, TypeError):
+        pass
+    return None
+
+
+def _is_server(process: psutil.Process) -> bool:
+    try:
+        command = " ".join(process.cmdline())
+    except psutil.Error:
+        return False
+    return all(mark in command for mark in SERVER_MARKS)
+
+
+def _stop(processes: list[psutil.Process]) -> None:
+    """Terminates the processes, then kills those still alive after `STOP_WAIT_SECONDS`."""
+    for process in processes:
+        with suppress(psutil.Error):
+            process.terminate()
+    _, alive = psutil.wait_procs(processes, timeout=STOP_WAIT_SECONDS)
+    for process in alive:
+        with suppress(psutil.Error):
+            process.kill()
+    psutil.wait_procs(alive, timeout=STOP_WAIT_SECONDS)

@@ -1,0 +1,443 @@
+"""Finance's handoff under faults and tampering: a superseded run is refused, a run without its
+sealed manifest is never approved, the ledger and the journal prove themselves against the
+outbox's trailers, a visible trailer never changes, a refusing machine gets a clear message.
+
+Each test runs the real flow (Prefect test harness) and approves as `credits approve` does.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import duckdb
+import pytest
+
+from tests.builders import failure, txn
+from tests.flows.desk import Desk
+from transforms import (
+    analysis,
+    chain,
+    db,
+    files,
+    journal,
+    ledger,
+    manifest,
+    outbox,
+    support,
+    warehouse,
+)
+from transforms.errors import ConfigError, InputError, ProofFailed
+
+LOWER = {"flat_minor": {"USD": 500, "EUR": 900}}  # run L of the issue: a lowered policy
+KEY = "a-long-enough-journal-key-0123456789"
+
+
+# Defect 1: an older run approved after a newer one pays nothing
+
+
+def test_an_older_run_approved_after_a_newer_one_is_refused_and_pays_nothing(desk):
+    older = desk.run()  # USD 1000 for c1
+    newer = desk.run(policy=LOWER)  # USD 500 for c1
+    desk.approve(newer)
+    paid = desk.paid()
+    with pytest.raises(ConfigError, match=f"superseded: it started before run {newer}"):
+        desk.approve(older)
+    assert desk.paid() == paid == {("c1", "USD"): 500, ("c3", "EUR"): 900}
+    assert desk.status(older) == "pending_approval"
+
+
+def test_a_superseded_approval_exits_2_naming_the_newer_run(desk):
+    older, newer = desk.run(), desk.run(policy=LOWER)
+    desk.approve(newer)
+    result = desk.cli("approve", older, "--by", "alice")
+    assert result.exit_code == 2
+    assert newer in result.stderr and "--force-superseded" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_a_forced_superseded_approval_pays_and_the_journal_says_so(desk):
+    older, newer = desk.run(), desk.run(policy=LOWER)
+    desk.approve(newer)
+    decision = desk.approve(older, force_superseded=True)
+    assert decision.rows == 1 and desk.paid()[("c1", "USD")] == 1000
+    with warehouse.connect(desk.warehouse, read_only=True) as con:
+        approved = [e for e in journal.entries(con) if e.event == "approved"][-1]
+    assert approved.run_id == older
+    assert approved.detail == {"forced_superseded": True, "newer_published_run": newer}
+
+
+def test_racing_approvals_of_an_older_and_a_newer_run_are_ordered_by_the_lock(desk, monkeypatch):
+    older, newer = desk.run(), desk.run(policy=LOWER)
+    inside, go = threading.Event(), threading.Event()
+    publish = ledger._publish
+
+    def held(con, run, **options):  # the newer run's approval holds the lock a while
+        if run["run_id"] == newer:
+            inside.set()
+            go.wait(60)
+        return publish(con, run, **options)
+
+    monkeypatch.setattr(ledger, "_publish", held)
+    outcome: dict[str, object] = {}
+
+    def approve(run_id: str) -> None:
+        try:
+            outcome[run_id] = desk.approve(run_id).rows
+        except ConfigError as error:
+            outcome[run_id] = str(error)
+
+    first = threading.Thread(target=approve, args=(newer,))
+    first.start()
+    assert inside.wait(60)
+    second = threading.Thread(target=approve, args=(older,))
+    second.start()
+    time.sleep(0.5)  # the older run's approval is waiting for the lock, not yet refused
+    go.set()
+    first.join()
+    second.join()
+    assert outcome[newer] == 2
+    assert "superseded" in str(outcome[older])
+    assert desk.paid() == {("c1", "USD"): 500, ("c3", "EUR"): 900}
+
+
+# Defect 2: a run becomes approvable only once its manifest is sealed
+
+
+def test_a_run_killed_before_its_manifest_is_never_approved(desk, monkeypatch):
+    scratch_present = []
+
+    def killed(content, path):
+        scratch_present.append((path.parent / "_work").exists())
+        raise KeyboardInterrupt  # killed between the warehouse load and the manifest
+
+    monkeypatch.setattr(manifest, "write", killed)
+    with pytest.raises(BaseException):  # noqa: B017 (the flow reports the interruption)
+        desk.run()
+    monkeypatch.undo()
+    assert scratch_present == [True]  # the scratch folder goes only after sealing
+    ((run_id, status),) = desk.query("select run_id, status from runs")
+    assert status == "sealing"
+    with pytest.raises(InputError, match=r"status sealing\): it can never be approved; run the"):
+        desk.approve(run_id)
+    assert desk.ledger() == []
+    # support never answers from it, and it is nobody's newest run
+    assert desk.query("select * from latest_runs") == []
+    with support.connect(desk.warehouse) as con:
+        with pytest.raises(InputError, match="not in the"):
+            support.customers(con, "INC-T")
+        with pytest.raises(InputError, match="not in the"):
+            analysis.pick_run(con, "INC-T")
+    assert desk.approve(desk.run()).rows == 2
+
+
+def test_a_sealed_run_leaves_no_scratch_folder(desk):
+    run_id = desk.run()
+    assert desk.status(run_id) == "pending_approval"
+    assert (desk.folder(run_id) / "manifest.json").exists()
+    assert not (desk.folder(run_id) / "_work").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "message"),
+    [
+        ("manifest.json", "delete", "manifest.json: missing"),
+        ("manifest.json", "edit", "is not the manifest the warehouse recorded"),
+        ("credits.csv", "edit", "credits.csv: does not match its sha256"),
+        ("credits.csv", "delete", "credits.csv: is missing"),
+    ],
+)
+def test_a_run_whose_folder_changed_after_sealing_is_refused(desk, name, change, message):
+    run_id = desk.run()
+    path = desk.folder(run_id) / name
+    if change == "delete":
+        path.unlink()
+    elif name == "manifest.json":
+        content = json.loads(path.read_text())
+        content["totals_minor"]["USD"] = 99_000
+        path.write_text(json.dumps(content))
+    else:
+        path.write_text(path.read_text().replace(",1000,", ",99000,"))
+    with pytest.raises(InputError, match=message) as refused:
+        desk.approve(run_id)
+    assert "run the incident again (`credits run " in str(refused.value)
+    assert desk.ledger() == []
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "update run_credits set credit_amount_minor = 99000 where customer_id = 'c1'",
+        "delete from run_credits where customer_id = 'c3'",
+        "insert into run_credits select * replace ('c9' as customer_id, 'x9' as credit_id) "
+        "from run_credits where customer_id = 'c1'",
+    ],
+)
+def test_a_run_whose_warehouse_lines_differ_from_its_credit_file_is_refused(desk, change):
+    run_id = desk.run()
+    desk.tamper(change)
+    with pytest.raises(ProofFailed, match="are not those of .*credits.csv") as refused:
+        desk.approve(run_id)
+    assert refused.value.findings and all("only:" in f for f in refused.value.findings)
+    assert desk.ledger() == [] and desk.status(run_id) == "pending_approval"
+
+
+# Gap 3: the ledger proves itself, and approve checks it before paying
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        # an amount edited: the entry, and the batch line it no longer matches
+        (
+            "update ledger set amount_minor = 1 where customer_id = 'c1'",
+            ["its content was changed after it was written", "amount_minor is 1 in the ledger"],
+        ),
+        # the first entry deleted: the chain breaks, the batch pays an entry the ledger lacks
+        (
+            "delete from ledger where customer_id = 'c1'",
+            ["does not follow the entry before it", "but the ledger has no such entry"],
+        ),
+        # the newest entry deleted: only the trailer's ledger head and lines can tell
+        (
+            "delete from ledger where customer_id = 'c3'",
+            ["records ledger head", "but the ledger has no such entry"],
+        ),
+        # an entry moved to another batch
+        (
+            "update ledger set batch_id = 'INC-T-B009' where customer_id = 'c1'",
+            ["its batch INC-T-B009 is not in the warehouse", "ledger has no such entry"],
+        ),
+    ],
+)
+def test_a_changed_ledger_is_named_by_audit_and_refused_by_approve(desk, change, named):
+    desk.approve(desk.run())
+    desk.tamper(change)
+    tampered = desk.ledger()
+    result = desk.cli("audit", "--verify")
+    assert result.exit_code == 3, result.output
+    for words in named:
+        assert words in result.stderr
+    # The next approval would pay the difference again: it refuses before paying anything.
+    later = desk.run()
+    with pytest.raises(ProofFailed, match="nothing was paid") as refused:
+        desk.approve(later)
+    assert refused.value.exit_code == 3
+    assert desk.ledger() == tampered and desk.status(later) == "pending_approval"
+
+
+def test_a_deleted_batch_is_named_from_the_outbox_and_the_journal(desk):
+    desk.approve(desk.run())
+    desk.tamper("delete from ledger; delete from batches")
+    result = desk.cli("audit", "--verify")
+    assert result.exit_code == 3
+    assert "batch INC-T-B001: in the outbox" in result.stderr
+    assert "says batch INC-T-B001 was published; the warehouse has no such batch" in result.stderr
+    with pytest.raises(ProofFailed):
+        desk.approve(desk.run())
+    assert desk.ledger() == []
+
+
+def test_an_untouched_warehouse_verifies_and_names_what_it_checked(desk):
+    desk.approve(desk.run())
+    desk.approve(desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}}))
+    result = desk.cli("audit", "--verify")
+    assert result.exit_code == 0, result.output
+    assert "ledger of 3 entries, 2 published batch(es) against their trailers" in result.stdout
+
+
+# Gap 4: a journal that cannot be silently rewritten
+
+
+def rechain_journal(desk) -> None:
+    """Edits the `approved` entry, then recomputes the links from there on, with plain sha256
+    (a keyed link cannot be recomputed without the key), as whoever can write the file can."""
+    with warehouse.connect(desk.warehouse) as con:
+        con.execute("update journal set actor = 'mallory' where event = 'approved'")
+        entries = journal.entries(con)
+        edited = next(e.seq for e in entries if e.actor == "mallory")
+        prev = chain.GENESIS
+        for entry in entries:
+            if entry.seq >= edited:
+                digest = chain.digest(chain.Link.SHA256, None, prev, entry.linked().body)
+                con.execute(
+                    "update journal set prev_hash = $1, hash = $2, link = 'sha256' where seq = $3",
+                    [prev, digest, entry.seq],
+                )
+                entry = journal.Entry(**{**entry.__dict__, "hash": digest})
+            prev = entry.hash
+
+
+def test_a_rewritten_and_rechained_journal_is_caught_by_the_trailers(desk):
+    desk.approve(desk.run())
+    rechain_journal(desk)
+    with warehouse.connect(desk.warehouse, read_only=True) as con:
+        assert journal.verify(con).tampered == []  # the chain alone cannot tell
+    result = desk.cli("audit", "--verify")
+    assert result.exit_code == 3
+    assert "batch INC-T-B001: its trailer records journal head" in result.stderr
+    assert "which is not in the journal" in result.stderr
+
+
+def test_a_keyed_journal_and_ledger_verify_with_the_key_only(desk, monkeypatch):
+    desk.approve(desk.run())  # without a key: plain links
+    monkeypatch.setenv("CREDITS_JOURNAL_KEY", KEY)  # the key comes later
+    desk.approve(desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}}), key=KEY.encode())
+    assert {link for (link,) in desk.query("select distinct link from ledger")} == {
+        "sha256",
+        "hmac-sha256",
+    }
+    assert desk.cli("audit", "--verify").exit_code == 0
+    wrong = desk.cli("audit", "--verify", env={"CREDITS_JOURNAL_KEY": "x" * 32})
+    assert wrong.exit_code == 3 and "is not the key" in wrong.stderr
+    monkeypatch.delenv("CREDITS_JOURNAL_KEY")
+    missing = desk.cli("audit", "--verify")
+    assert missing.exit_code == 2
+    assert "unverified" in missing.stderr and "tampered" not in missing.stderr
+    refused = desk.cli("approve", desk.query("select run_id from runs")[0][0], "--by", "bob")
+    assert refused.exit_code == 2 and "CREDITS_JOURNAL_KEY" in refused.stderr
+
+
+def test_a_keyed_journal_rechained_without_the_key_fails(desk, monkeypatch):
+    monkeypatch.setenv("CREDITS_JOURNAL_KEY", KEY)
+    desk.approve(desk.run(), key=KEY.encode())
+    rechain_journal(desk)  # the forger has no key: plain links after the edit
+    result = desk.cli("audit", "--verify")
+    assert result.exit_code == 3
+    assert "a plain sha256 link after keyed ones" in result.stderr
+
+
+def test_a_short_key_is_refused(desk):
+    warehouse.connect(desk.warehouse).close()
+    result = desk.cli("audit", "--verify", env={"CREDITS_JOURNAL_KEY": "short"})
+    assert result.exit_code == 2 and "shorter than 16 characters" in result.stderr
+
+
+# Gap 5: a visible trailer never changes
+
+
+def test_a_batch_killed_after_its_trailer_keeps_its_files(desk, monkeypatch):
+    run_id = desk.run()
+    write_text = files.write_text
+
+    def killed_after_trailer(final, text):
+        write_text(final, text)
+        if final.name == outbox.TRAILER:
+            raise KeyboardInterrupt  # killed before the batch is marked published
+
+    monkeypatch.setattr(files, "write_text", killed_after_trailer)
+    with pytest.raises(KeyboardInterrupt):
+        desk.approve(run_id)
+    monkeypatch.undo()
+    folder = desk.outbox / "incident=INC-T" / "batch=INC-T-B001"
+    trailer = folder / outbox.TRAILER
+    before = {p.name: (p.read_bytes(), p.stat().st_ino) for p in folder.iterdir()}
+    # another run journals in between; its approval finishes the batch first
+    assert desk.approve(desk.run()).batch_id is None
+    assert {p.name: (p.read_bytes(), p.stat().st_ino) for p in folder.iterdir()} == before
+    assert desk.query("select state from batches") == [("published",)]
+    assert outbox.verify(trailer) == []
+    assert desk.cli("audit", "--verify").exit_code == 0
+
+
+# Gap 6: clear errors for the environment
+
+
+def test_a_full_outbox_exits_4_saying_what_is_committed_and_the_next_approval_finishes(desk):
+    run_id = desk.run()
+    folder = desk.outbox / "incident=INC-T" / "batch=INC-T-B001"
+    folder.mkdir(parents=True)
+    (folder / ".credits.csv.tmp").symlink_to("/dev/full")  # the disk refuses: ENOSPC
+    result = desk.cli("approve", run_id, "--by", "alice")
+    assert result.exit_code == 4, result.output
+    message = " ".join(result.stderr.split())
+    assert f"writing batch INC-T-B001 into {folder.resolve()}: No space left" in message
+    assert "Already committed: batch INC-T-B001's payments are in the ledger" in message
+    assert "the next approval finishes batch INC-T-B001 first" in message
+    assert not (folder / outbox.TRAILER).exists()
+    assert desk.approve(desk.run()).batch_id is None  # finishes B001, pays nothing twice
+    assert outbox.verify(folder) == []
+    assert desk.paid() == {("c1", "USD"): 1000, ("c3", "EUR"): 900}
+
+
+@pytest.mark.parametrize("code", [errno.EROFS, errno.EACCES])
+def test_a_read_only_outbox_exits_4(desk, monkeypatch, code):
+    run_id = desk.run()
+
+    def refused(source, target):
+        raise OSError(code, os.strerror(code), str(target))
+
+    monkeypatch.setattr(files.os, "replace", refused)
+    result = desk.cli("approve", run_id, "--by", "alice")
+    monkeypatch.undo()
+    assert result.exit_code == 4, result.output
+    message = " ".join(result.stderr.split())
+    assert os.strerror(code) in message and "credits.csv" in message
+    assert "Already committed: batch INC-T-B001's payments are in the ledger" in message
+    assert desk.approve(desk.run()).batch_id is None
+    assert desk.query("select state from batches") == [("published",)]
+
+
+def test_a_full_warehouse_exits_4_having_committed_nothing(desk, monkeypatch):
+    run_id = desk.run()
+
+    def full(*args, **kwargs):
+        raise duckdb.IOException('Could not write file "wh.duckdb.wal": No space left on device')
+
+    monkeypatch.setattr(ledger.ledger_entries, "append", full)
+    result = desk.cli("approve", run_id, "--by", "alice")
+    monkeypatch.undo()
+    assert result.exit_code == 4
+    assert "Nothing was committed by this command" in " ".join(result.stderr.split())
+    assert desk.status(run_id) == "pending_approval" and desk.ledger() == []
+    assert desk.approve(run_id).rows == 2
+
+
+def test_audit_waits_for_a_writer_instead_of_failing(desk):
+    desk.approve(desk.run())
+    code = (
+        "import duckdb, time\n"
+        f"c = duckdb.connect({str(desk.warehouse)!r})\nprint('ready', flush=True)\n"
+        "time.sleep(2)\nc.close()\n"
+    )
+    writer = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == "ready"
+        result = desk.cli("audit", "--verify")
+    finally:
+        writer.kill()
+        writer.wait()
+    assert result.exit_code == 0, result.output
+
+
+# Gap 8: approval inserts in bulk
+
+
+def statements_of_an_approval(desk, monkeypatch, customers: int) -> int:
+    lines = [failure(f"t{i}", customer_id=f"c{i}") for i in range(customers)]
+    table = [txn(f"t{i}", customer_id=f"c{i}") for i in range(customers)]
+    run_id = desk.run(lines=lines, transactions=table)
+    calls = []
+    for name in ("run", "arrow", "run_over"):
+        real = getattr(db, name)
+        monkeypatch.setattr(
+            db,
+            name,
+            lambda con, sql, *a, real=real, **k: calls.append(sql) or real(con, sql, *a, **k),
+        )
+    assert desk.approve(run_id).rows == customers
+    monkeypatch.undo()
+    return len(calls)
+
+
+def test_an_approval_runs_as_many_statements_for_many_lines_as_for_few(
+    prefect_harness, tmp_path, monkeypatch
+):
+    few = statements_of_an_approval(Desk(tmp_path / "few"), monkeypatch, 2)
+    many = statements_of_an_approval(Desk(tmp_path / "many"), monkeypatch, 12)
+    assert few == many
