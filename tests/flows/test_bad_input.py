@@ -17,12 +17,14 @@ from collections.abc import Callable
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from flows import server
 from flows.cli import app
 from tests import golden_incident
 from tests.builders import with_sources, write_csv_tables
@@ -209,9 +211,10 @@ def run_damaged(name: str, seed: int, root: Path) -> tuple[int, str]:
     path = DAMAGES[name].apply(root / "inc", random.Random(seed)) or path
     args = ["run", str(path), "--output-dir", str(root / "out"), "--warehouse", str(root / "wh.db")]
     # In this process, but not through CliRunner: Prefect's log handler keeps the stream it first
-    # saw, and CliRunner closes its streams after each call.
+    # saw, and CliRunner closes its streams after each call. `credits run` stops every child
+    # process when it ends (a real run owns them all); here the test server is one: spare it.
     out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
+    with redirect_stdout(out), redirect_stderr(err), mock.patch.object(server, "_stop"):
         code = app(args, standalone_mode=False)
     return code or 0, out.getvalue() + err.getvalue()
 
