@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 _SLOW_IS_FINE = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example]
 settings.register_profile(
     "bounded",
-    max_examples=80,
+    max_examples=60,
     derandomize=True,
     database=None,
     deadline=None,
