@@ -75,7 +75,26 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     path.parent.mkdir(parents=True, exist_ok=True)
     con = db.connect(path)
     con.execute(db.statement("warehouse_schema"))
+    if db.run(con, "warehouse_keyed_run_tables").fetchall():
+        _unkey_run_tables(con)
     return con
+
+
+def _unkey_run_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuilds the per-run tables of a warehouse made when they had keys, keeping every row.
+
+    Their keys refused a rejected run's rows (a duplicated txn_id); see warehouse_schema.sql.
+    Writers hold the write lock; readers never migrate (they read either form alike).
+    """
+    con.begin()
+    try:
+        con.execute(db.statement("warehouse_unkey_rename"))
+        con.execute(db.statement("warehouse_schema"))
+        con.execute(db.statement("warehouse_unkey_copy"))
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
 
 
 def record_start(path: Path, run: Run) -> None:
