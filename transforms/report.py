@@ -22,13 +22,16 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from transforms import db, files, money, publish
-from transforms.gate import Verdict
+from transforms.gate import SLACK, Verdict
 from transforms.incident import Incident
 from transforms.manifest import Accounting
 from transforms.runs import Run
 
 NAME = "report.html"
 TOP_EXCEPTIONS_PER_KIND = 3
+# How far beyond the window the chart reaches (the gate's slack for log times): a line stamped
+# decades off (a clock reset to 1970) would otherwise stretch it over millions of minutes.
+CHART_REACH = SLACK
 
 
 @dataclass(frozen=True)
@@ -48,13 +51,17 @@ def write(
 ) -> Report:
     """Writes `report.html` into the run folder from the work database and the gate's verdict."""
     content = summarize(con, incident, run, accounting, verdict)
-    minutes = db.run(
+    rows = db.run(
         con,
         "report_failure_minutes",
         outage_error_codes=list(incident.policy.outage_error_codes),
+        chart_start=incident.window_start - CHART_REACH,
+        chart_end=incident.window_end + CHART_REACH,
     ).fetchall()
+    minutes = [row for row in rows if row[0] is not None]
+    off_chart = sum(outage + other for minute, outage, other in rows if minute is None)
     path = run.folder / NAME
-    files.write_text(path, render(content, minutes))
+    files.write_text(path, render(content, minutes, off_chart))
     return Report(path, markdown(content))
 
 
@@ -124,8 +131,11 @@ def markdown(content: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(content: dict[str, Any], minutes: Sequence[tuple[datetime, int, int]]) -> str:
-    """The report as one HTML page; `minutes` are (minute_utc, outage_lines, other_lines)."""
+def render(
+    content: dict[str, Any], minutes: Sequence[tuple[datetime, int, int]], off_chart: int = 0
+) -> str:
+    """The report as one HTML page; `minutes` are (minute_utc, outage_lines, other_lines) within
+    `CHART_REACH` of the window, `off_chart` the failure lines farther away."""
     incident = content["incident"]
     tz = ZoneInfo(incident["timezone"])
     window = content["window"]
@@ -144,8 +154,9 @@ def render(content: dict[str, Any], minutes: Sequence[tuple[datetime, int, int]]
         _cards(content, rejected),
         "<h2>Payment failures per minute</h2>",
         f"<figure>{chart_svg(minutes, window['start_utc'], window['end_utc'], tz)}"
-        f"<figcaption>Failure lines per minute over the whole log, in "
-        f"{_h(incident['timezone'])} time; the shaded band is the outage window.</figcaption>"
+        f"<figcaption>Failure lines per minute over the log, in "
+        f"{_h(incident['timezone'])} time; the shaded band is the outage window."
+        f"{_off_chart_note(off_chart)}</figcaption>"
         "</figure>",
         "<div class=cols>",
         _section("Log funnel", _funnel_table(content["log_funnel"])),
@@ -212,6 +223,15 @@ def _every_minute(
     ]
     filled = [counts.get(t, (0, 0)) for t in times]
     return times, [f[0] for f in filled], [f[1] for f in filled]
+
+
+def _off_chart_note(lines: int) -> str:
+    if not lines:
+        return ""
+    return (
+        f" <b>{lines:,} failure line(s)</b> more than {CHART_REACH.days} day(s) from the window "
+        "are not drawn (a clock far off?)."
+    )
 
 
 def _verdict_banner(content: dict[str, Any]) -> str:
