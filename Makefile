@@ -14,7 +14,7 @@ export DO_NOT_TRACK := 1
 .DEFAULT_GOAL := help
 PREFECT_PORT ?= 4200
 
-.PHONY: help run test lint bench serve clean notebooks chromium
+.PHONY: help run test lint bench serve clean notebooks chromium schema
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
@@ -56,6 +56,10 @@ serve: $(VENV)/.installed ## start a local Prefect server and serve finance's sc
 	$(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT) > .prefect/server.log 2>&1 & \
 	server=$$!; trap 'kill $$server' EXIT INT TERM; \
 	PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api $(BIN)/python -m flows.deployment
+
+schema: $(VENV)/.installed ## write incident.schema.json (for editors) from the incident file's models
+	$(BIN)/python -c 'from transforms import incident; print(incident.json_schema(), end="")' \
+	  > incident.schema.json
 
 lint: $(VENV)/.installed ## ruff lint and format check
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

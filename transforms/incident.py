@@ -2,8 +2,10 @@
 
 Everything the pipeline needs to know about an incident (its window, where the inputs are and
 the credit policy) comes from here; no transform reads the file or the environment itself.
-Paths are resolved against the incident file's folder. An unknown key is an error, never
-silently ignored; omitted policy keys take the defaults in `POLICY_DEFAULTS`.
+Pydantic models describe the file, table by table: their fields hold the defaults, their
+docstrings become the descriptions of `incident.schema.json` (`json_schema()`), and every
+mistake, an unknown key included, is a `ConfigError` naming the file and the dotted key. Paths
+are resolved against the incident file's folder.
 """
 
 from __future__ import annotations
@@ -14,54 +16,40 @@ import json
 import os
 import re
 import tomllib
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 from babel.numbers import get_currency_precision, is_currency, list_currencies
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PlainValidator,
+    StrictBool,
+    StrictStr,
+    Tag,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic.json_schema import GenerateJsonSchema
+from pydantic_core import PydanticCustomError
 
 from transforms.errors import ConfigError
 
 MAX_WINDOW = timedelta(days=31)
-INCIDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 ISO_CURRENCIES = sorted(list_currencies())
-BASES = ("flat_per_customer", "flat_per_transaction", "percent_of_failed_amount")
-
-POLICY_DEFAULTS: dict[str, Any] = {
-    "version": "unversioned",
-    "basis": "flat_per_customer",
-    "flat_minor": {},
-    "percent": Decimal(0),
-    "min_minor": {},
-    "cap_minor": {},
-    "failure_events": ["payment.failed"],
-    "outage_error_codes": [
-        "DB_POOL_TIMEOUT",
-        "DB_CONN_REFUSED",
-        "UPSTREAM_TIMEOUT",
-        "INTERNAL_ERROR",
-    ],
-    "decline_error_codes": ["CARD_DECLINED", "INSUFFICIENT_FUNDS", "EXPIRED_CARD", "DO_NOT_HONOR"],
-    "credit_recovered": True,
-    "credit_table_only": True,
-    "exclude_segments": ["internal", "test"],
-}
-SOURCES_DEFAULTS: dict[str, Any] = {
-    "logs_timezone": "UTC",
-    "log_format": {},
-    "log_clock_skew": "0s",
-}
-QUALITY_DEFAULTS: dict[str, Any] = {"max_quarantined_share": Decimal("0.01")}
-TOP_KEYS = {"id", "title", "timezone", "window_start", "window_end", "sources", "policy", "quality"}
-SOURCES_KEYS = {"logs", "transactions", "customers", *SOURCES_DEFAULTS}
+LOG_FIELDS = ("ts", "event", "txn_id", "customer_id", "amount_minor", "currency", "error_code")
+TS_FORMATS = ("rfc3339", "epoch_s", "epoch_ms")  # or a strptime pattern (it holds a '%')
 FILE_KINDS = {".parquet": "parquet", ".csv": "csv"}
-TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
-DSN_FROM_ENV = re.compile(r"env:([A-Za-z_][A-Za-z0-9_]*)")
-DURATION = re.compile(r"(\d+) ?([a-z]+)")
 DURATION_UNITS = {
     "ms": timedelta(milliseconds=1),
     **dict.fromkeys(("s", "second", "seconds"), timedelta(seconds=1)),
@@ -69,47 +57,10 @@ DURATION_UNITS = {
     **dict.fromkeys(("h", "hour", "hours"), timedelta(hours=1)),
     **dict.fromkeys(("d", "day", "days"), timedelta(days=1)),
 }
-LOG_FIELDS = ("ts", "event", "txn_id", "customer_id", "amount_minor", "currency", "error_code")
-LOG_KINDS = ("jsonl", "logfmt", "regex")
-TS_FORMATS = ("rfc3339", "epoch_s", "epoch_ms")  # or a strptime pattern (it holds a '%')
-LOG_FIELD_NAME = re.compile(r"[^\s=\"]+")
-POSTGRES_DEFAULTS: dict[str, Any] = {
-    "statement_timeout": "5min",
-    "lock_timeout": "1s",
-    "slack": "1 day",
-}
+_DURATION = rf"^(\d+) ?({'|'.join(DURATION_UNITS)})$"
 
 
-@dataclass(frozen=True)
-class Policy:
-    """How much each affected customer gets. Amounts are integer minor units per currency."""
-
-    version: str
-    basis: str
-    flat_minor: dict[str, int]
-    percent: Decimal
-    min_minor: dict[str, int]
-    cap_minor: dict[str, int]
-    failure_events: tuple[str, ...]
-    outage_error_codes: tuple[str, ...]
-    decline_error_codes: tuple[str, ...]
-    credit_recovered: bool
-    credit_table_only: bool
-    exclude_segments: tuple[str, ...]
-
-    def as_json(self) -> dict[str, Any]:
-        """The policy as plain JSON values (percent as a string: it is exact)."""
-        plain = asdict(self)
-        plain["percent"] = str(self.percent)
-        return plain
-
-    @property
-    def sha256(self) -> str:
-        """A fingerprint of the policy: the same policy always gives the same hash."""
-        canonical = json.dumps(self.as_json(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()
-
-
+# What the pipeline gets -----------------------------------------------------------------------
 @dataclass(frozen=True)
 class TableSource:
     """Where one table is read from: a Parquet or CSV file, a DuckDB table, a PostgreSQL table or
@@ -130,20 +81,6 @@ class TableSource:
 
 
 @dataclass(frozen=True)
-class LogFormat:
-    """How a log line is written: its syntax, where each field is and how its time is written.
-
-    `fields` maps each of `LOG_FIELDS` to a dotted JSON path (jsonl: `payment.id` is the key
-    `id` inside the object `payment`), a logfmt key, or a named group of `pattern` (regex).
-    """
-
-    kind: str = "jsonl"
-    fields: tuple[tuple[str, str], ...] = tuple((name, name) for name in LOG_FIELDS)
-    ts_format: str = "rfc3339"
-    pattern: str | None = None
-
-
-@dataclass(frozen=True)
 class Sources:
     """Where the inputs are: log globs, as absolute paths, and the two tables."""
 
@@ -151,7 +88,7 @@ class Sources:
     logs_timezone: str
     transactions: TableSource
     customers: TableSource
-    log_format: LogFormat = LogFormat()
+    log_format: LogFormat
     log_clock_skew: timedelta = timedelta(0)
 
 
@@ -183,279 +120,535 @@ def load(path: Path) -> Incident:
         raise ConfigError(f"{path}: incident file not found") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: not a valid TOML file: {error}") from None
-    return _Parser(path).incident(raw)
+    try:
+        return IncidentFile.model_validate(raw).incident(path)
+    except ValidationError as error:
+        raise ConfigError(f"{path}: {_first_error(error)}") from None
 
 
-class _Parser:
-    """Turns the raw TOML mapping into an `Incident`, with messages that name file and key."""
+def json_schema() -> str:
+    """The incident file's JSON Schema, the text of `incident.schema.json` (`make schema`)."""
+    schema = IncidentFile.model_json_schema(schema_generator=_TomlSchema)
+    document = {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
-    def __init__(self, path: Path):
-        self.path = path
-        self.folder = path.parent
 
-    def fail(self, key: str, message: str) -> ConfigError:
-        return ConfigError(f"{self.path}: {key}: {message}")
+# Errors: pydantic's first error as `dotted.key: message` --------------------------------------
+_TAGS = {"file name", "DuckDB table", "PostgreSQL table"}  # a table source's kinds: not keys
+_MESSAGES = {
+    "missing": "is required",
+    "string_type": "must be a string",
+    "bool_type": "must be true or false",
+    "tuple_type": "must be a list of strings",
+    "literal_error": "{input!r} is not one of {expected}",
+}
 
-    def incident(self, raw: dict[str, Any]) -> Incident:
-        self.reject_unknown(raw, TOP_KEYS, "")
-        for key in ("id", "window_start", "window_end", "sources"):
-            if key not in raw:
-                raise self.fail(key, "is required")
-        zone = self.zone(raw.get("timezone", "UTC"), "timezone")
-        start = self.instant(raw["window_start"], zone, "window_start")
-        end = self.instant(raw["window_end"], zone, "window_end")
-        if end <= start:
-            raise self.fail(
-                "window_end", f"must be after window_start ({start:%Y-%m-%dT%H:%M:%SZ})"
+
+def _invalid(message: str, at: str | None = None) -> PydanticCustomError:
+    """A broken rule; `at` is a key below the one being validated, for the message."""
+    return PydanticCustomError("incident", "{message}", {"message": message, "at": at})
+
+
+def _first_error(error: ValidationError) -> str:
+    first = error.errors(include_url=False)[0]
+    context = first.get("ctx", {})
+    loc = [part for part in first["loc"] if part not in _TAGS]
+    keys = [str(part) for part in loc if not isinstance(part, int)]
+    if context.get("at"):
+        keys.append(context["at"])
+    if first["type"] == "incident":
+        message = first["msg"]
+    elif loc and isinstance(loc[-1], int):  # an item of a list: every list holds strings
+        message = "must be a list of strings"
+    else:
+        template = _MESSAGES.get(first["type"], "{msg}")
+        message = template.format(input=first["input"], msg=first["msg"], **context)
+    return f"{'.'.join(keys)}: {message}"
+
+
+# Value types: a check (returns the value or raises `_invalid`) and its JSON Schema ------------
+def _checked(kind: Any, check: Callable[[Any], Any], schema: dict[str, Any]) -> Any:
+    """A `kind` validated by `check` (which returns the value or raises `_invalid`)."""
+    return Annotated[kind, PlainValidator(check), WithJsonSchema(schema)]
+
+
+def _matching(pattern: str, message: str) -> Any:
+    """A string in which `pattern` is found; else `message`, where {value} is the value."""
+
+    def check(value: Any) -> str:
+        if not isinstance(value, str):
+            raise _invalid("must be a string")
+        if not re.search(pattern, value):
+            raise _invalid(message.format(value=value))
+        return value
+
+    return _checked(str, check, {"type": "string", "pattern": pattern})
+
+
+def _zone(value: Any) -> str:
+    try:
+        return ZoneInfo(value).key
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
+        raise _invalid(f"unknown time zone '{value}' (use an IANA name)") from None
+
+
+def _date_time(value: Any) -> datetime:
+    if isinstance(value, str):
+        try:  # RFC 3339 allows a lowercase t and z, which Python reads only in uppercase
+            value = datetime.fromisoformat(value.upper())
+        except ValueError:
+            raise _invalid(f"'{value}' is not an ISO 8601 date-time") from None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        raise _invalid("needs a time of day, not only a date")
+    if not isinstance(value, datetime):
+        raise _invalid("must be a date-time")
+    return value
+
+
+def _duration(value: Any) -> timedelta:
+    match = re.fullmatch(_DURATION, value) if isinstance(value, str) else None
+    if match is None:
+        raise _invalid(f'{value!r} is not a duration such as "500ms", "5min", "1 day"')
+    return int(match.group(1)) * DURATION_UNITS[match.group(2)]
+
+
+def _timeout(value: Any) -> timedelta:
+    if _duration(value) < timedelta(milliseconds=1):
+        raise _invalid("must be at least 1ms (0 would mean no limit)")
+    return _duration(value)
+
+
+def _number(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise _invalid("must be a number")
+    return Decimal(value)
+
+
+def _share(value: Any) -> Decimal:
+    if not 0 <= _number(value) <= 1:
+        raise _invalid("must be between 0 and 1")
+    return _number(value)
+
+
+def _amounts(value: Any) -> dict[str, int]:
+    if not isinstance(value, dict):
+        raise _invalid("must be a table of currency = integer minor units")
+    for currency, amount in value.items():
+        if not is_currency(currency):
+            raise _invalid("is not an ISO 4217 currency code", at=currency)
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+            raise _invalid(
+                f"must be a whole number of minor units >= 0, got {amount!r} "
+                f"({currency} has {get_currency_precision(currency)} minor digits)",
+                at=currency,
             )
+    return dict(sorted(value.items()))
+
+
+def _globs(value: Any) -> tuple[str, ...]:
+    globs = [value] if isinstance(value, str) else value
+    if not globs or not isinstance(globs, list) or not all(isinstance(g, str) and g for g in globs):
+        raise _invalid("must be a glob or a non-empty list of globs")
+    return tuple(globs)
+
+
+def _ts_format(value: Any) -> str:
+    if not isinstance(value, str) or (value not in TS_FORMATS and "%" not in value):
+        raise _invalid(
+            f"use one of {list(TS_FORMATS)} or a strptime pattern such as '%d/%b/%Y:%H:%M:%S %z'"
+        )
+    return value
+
+
+def _dsn_env(value: Any) -> str:
+    # Never echo the value: a DSN written here by mistake may hold a password.
+    match = re.fullmatch(r"env:([A-Za-z_][A-Za-z0-9_]*)", value) if isinstance(value, str) else None
+    if match is None:
+        raise _invalid(
+            'must be "env:NAME", the environment variable that holds the DSN: '
+            "secrets come only from the environment, never from files"
+        )
+    if not os.environ.get(match.group(1)):
+        raise _invalid(f"the environment variable {match.group(1)} is not set")
+    return match.group(1)
+
+
+def _data_file(value: Any) -> str:
+    if not isinstance(value, str) or Path(value).suffix.lower() not in FILE_KINDS:
+        raise _invalid(
+            "name a .parquet or .csv file, or a table such as "
+            '{ duckdb = "payments.duckdb", table = "transactions" } or '
+            '{ postgres = "env:PAYMENTS_DSN", table = "public.transactions" }'
+        )
+    return value
+
+
+_DURATION_SCHEMA = {"type": "string", "pattern": _DURATION, "examples": ["500ms", "5min", "1 day"]}
+Text = _matching(r"\S", "must be a non-empty string")
+IncidentId = _matching(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$",
+    "use letters, digits, '.', '_' and '-' only (it names folders)",
+)
+Title = _matching(r"^$|\S", "must be a non-empty string")
+Zone = _checked(str, _zone, {"type": "string", "examples": ["UTC", "America/New_York"]})
+DateTime = _checked(
+    datetime,
+    _date_time,
+    {"type": "string", "examples": ["2025-01-07T14:15:00", "2025-01-07T19:15Z"]},
+)
+Duration = _checked(timedelta, _duration, _DURATION_SCHEMA)
+Timeout = _checked(timedelta, _timeout, _DURATION_SCHEMA)
+Number = _checked(Decimal, _number, {"type": "number", "minimum": 0})
+Share = _checked(Decimal, _share, {"type": "number", "minimum": 0, "maximum": 1})
+Amounts = _checked(
+    dict[str, int],
+    _amounts,
+    {
+        "type": "object",
+        "propertyNames": {"pattern": "^[A-Z]{3}$"},
+        "additionalProperties": {"type": "integer", "minimum": 0},
+    },
+)
+Names = tuple[StrictStr, ...]
+Globs = _checked(
+    tuple[str, ...],
+    _globs,
+    {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]},
+)
+FieldPath = _matching(r'^[^\s=".]+(\.[^\s=".]+)*$', "'{value}' is not a key or dotted path")
+TsFormat = _checked(
+    str, _ts_format, {"anyOf": [{"enum": list(TS_FORMATS)}, {"type": "string", "pattern": "%"}]}
+)
+DataFile = _checked(
+    str,
+    _data_file,
+    {"type": "string", "pattern": r"\.([Pp][Aa][Rr][Qq][Uu][Ee][Tt]|[Cc][Ss][Vv])$"},
+)
+DsnEnv = _checked(str, _dsn_env, {"type": "string", "pattern": "^env:[A-Za-z_][A-Za-z0-9_]*$"})
+# Table names go into SQL text (an identifier cannot be bound): only plain names pass.
+TableName = _matching(
+    r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$",
+    "must be a table name such as transactions or public.transactions",
+)
+
+
+# The file, table by table ---------------------------------------------------------------------
+class _Table(BaseModel):
+    """A TOML table: frozen, every default validated, an unknown key an error with a hint."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        validate_default=True,
+        use_attribute_docstrings=True,
+        defer_build=True,  # built when a file is first read: importing stays cheap
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys_only(cls, raw: Any) -> Any:
+        if not isinstance(raw, dict):
+            raise _invalid("must be a table")
+        known = sorted(cls.model_fields)
+        for key in sorted(set(raw) - set(known)):
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"known keys: {known}"
+            raise _invalid(f"unknown key; {hint}", at=key)
+        return raw
+
+
+class Policy(_Table):
+    """How much each affected customer gets. Amounts are integer minor units per currency."""
+
+    version: Text = "unversioned"
+    """Names this policy in the outputs and the warehouse."""
+    basis: Literal["flat_per_customer", "flat_per_transaction", "percent_of_failed_amount"] = (
+        "flat_per_customer"
+    )
+    """flat_per_customer, flat_per_transaction (flat x count) or percent_of_failed_amount."""
+    flat_minor: Amounts = {}
+    """The flat credit per currency in minor units (`{ USD = 1000 }` is 10.00 USD)."""
+    percent: Number = 0
+    """Percent of the summed failed amount, exact (12.5 is fine); > 0 for that basis."""
+    min_minor: Amounts = {}
+    """A floor per currency in minor units, applied after the basis."""
+    cap_minor: Amounts = {}
+    """A cap per customer and currency in minor units, applied last."""
+    failure_events: Names = ("payment.failed",)
+    """The log events that are failed payment attempts (at least one)."""
+    outage_error_codes: Names = (
+        "DB_POOL_TIMEOUT",
+        "DB_CONN_REFUSED",
+        "UPSTREAM_TIMEOUT",
+        "INTERNAL_ERROR",
+    )
+    """Error codes that make a failure outage-caused, and so credited."""
+    decline_error_codes: Names = (
+        "CARD_DECLINED",
+        "INSUFFICIENT_FUNDS",
+        "EXPIRED_CARD",
+        "DO_NOT_HONOR",
+    )
+    """Error codes of ordinary declines (class declined, never credited)."""
+    credit_recovered: StrictBool = True
+    """Whether an outage failure whose transaction later succeeded (recovered) is credited."""
+    credit_table_only: StrictBool = True
+    """Whether a failed outage transaction in the table without a log line is credited."""
+    exclude_segments: Names = ("internal", "test")
+    """Customer segments never credited (excluded_segment)."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Policy:
+        if self.percent < 0 or (self.basis == "percent_of_failed_amount" and self.percent == 0):
+            raise _invalid("must be a positive number of percent", at="percent")
+        for currency in sorted(set(self.min_minor) & set(self.cap_minor)):
+            if self.min_minor[currency] > self.cap_minor[currency]:
+                raise _invalid(f"{currency} floor is above its cap", at="min_minor")
+        if not self.failure_events:
+            raise _invalid("must name at least one event", at="failure_events")
+        return self
+
+    def as_json(self) -> dict[str, Any]:
+        """The policy as plain JSON values (percent as a string: it is exact)."""
+        return {**self.model_dump(), "percent": str(self.percent)}
+
+    @property
+    def sha256(self) -> str:
+        """A fingerprint of the policy: the same policy always gives the same hash."""
+        canonical = json.dumps(self.as_json(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class LogFormat(_Table):
+    """How a log line is written: its syntax, where each field is and how its time is written.
+
+    Each field (ts, event, txn_id, ...) is a dotted JSON path (jsonl: `payment.id` is the key `id`
+    inside the object `payment`), a logfmt key, or a named group of `pattern` (regex); by
+    default, its own name.
+    """
+
+    kind: Literal["jsonl", "logfmt", "regex"] = "jsonl"
+    """jsonl (JSON lines), logfmt (key=value key="quoted value") or regex (plain text)."""
+    ts: FieldPath = "ts"
+    event: FieldPath = "event"
+    txn_id: FieldPath = "txn_id"
+    customer_id: FieldPath = "customer_id"
+    amount_minor: FieldPath = "amount_minor"
+    currency: FieldPath = "currency"
+    error_code: FieldPath = "error_code"
+    ts_format: TsFormat = "rfc3339"
+    """rfc3339, epoch_s, epoch_ms or a strptime pattern (with %z it carries its offset)."""
+    pattern: Text | None = None
+    """regex only, and required there: named groups (RE2: no look-arounds), at least ts, event
+    and txn_id."""
+
+    @property
+    def fields(self) -> tuple[tuple[str, str], ...]:
+        """Each of `LOG_FIELDS` and where it is in a line."""
+        return tuple((name, getattr(self, name)) for name in LOG_FIELDS)
+
+    @model_validator(mode="after")
+    def _pattern_fits(self) -> LogFormat:
+        if (self.kind == "regex") != (self.pattern is not None):
+            raise _invalid("is required with kind = 'regex', and only then", at="pattern")
+        if self.pattern is None:
+            return self
+        try:
+            groups = re.compile(self.pattern).groupindex
+            # DuckDB runs the pattern with RE2, which lacks look-arounds and back-references.
+            duckdb.execute("select regexp_matches('', $pattern)", {"pattern": self.pattern})
+        except (re.error, duckdb.Error) as error:
+            raise _invalid(f"not a regular expression RE2 accepts: {error}", at="pattern") from None
+        for name in ("ts", "event", "txn_id"):
+            if getattr(self, name) not in groups:
+                group = getattr(self, name)
+                raise _invalid(f"needs a named group (?P<{group}>...) for {name}", at="pattern")
+        return self
+
+
+class DuckdbTable(_Table):
+    """A table in a DuckDB file, opened read-only."""
+
+    duckdb: Text
+    """The DuckDB file, relative to the incident file."""
+    table: TableName
+    """The table: a plain or schema-qualified name."""
+
+    def source(self, folder: Path) -> TableSource:
+        return TableSource("duckdb", path=(folder / self.duckdb).resolve(), table=self.table)
+
+
+class PostgresTable(_Table):
+    """A PostgreSQL table or query, read in one read-only transaction; give table or query."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["table"]}, {"required": ["query"]}]}
+    )
+
+    postgres: DsnEnv
+    """"env:NAME": the environment variable that holds the DSN (never the DSN itself)."""
+    table: TableName | None = None
+    """The table: a plain or schema-qualified name."""
+    query: Text | None = None
+    """A query returning the table's columns, instead of a table."""
+    statement_timeout: Timeout = "5min"
+    """The server cancels the read after this long."""
+    lock_timeout: Timeout = "1s"
+    """The read gives up after waiting this long behind a lock held elsewhere."""
+    slack: Duration = "1 day"
+    """Rows created this long before or after the window are read too."""
+
+    @model_validator(mode="after")
+    def _table_or_query(self) -> PostgresTable:
+        if (self.table is None) == (self.query is None):
+            raise _invalid("give exactly one of 'table' or 'query'")
+        return self
+
+    def source(self, folder: Path) -> TableSource:
+        return TableSource(
+            "postgres", dsn_env=self.postgres, **self.model_dump(exclude={"postgres"})
+        )
+
+
+def _table_kind(value: Any) -> Any:
+    if not isinstance(value, str | dict):
+        raise _invalid("must be a file name or a table")
+    if isinstance(value, dict) and len({"duckdb", "postgres"} & set(value)) != 1:
+        raise _invalid("give exactly one of 'duckdb' (a file) or 'postgres' (env:NAME)")
+    return value
+
+
+def _table_tag(value: str | dict[str, Any]) -> str:
+    if isinstance(value, str):
+        return "file name"
+    return "DuckDB table" if "duckdb" in value else "PostgreSQL table"
+
+
+TableSpec = Annotated[
+    Annotated[DataFile, Tag("file name")]
+    | Annotated[DuckdbTable, Tag("DuckDB table")]
+    | Annotated[PostgresTable, Tag("PostgreSQL table")],
+    Discriminator(_table_tag),
+    BeforeValidator(_table_kind),
+]
+
+
+class SourcesTable(_Table):
+    """Where the inputs are. Paths are relative to the incident file."""
+
+    logs: Globs
+    """One or more globs (** allowed); each must match a file."""
+    logs_timezone: Zone = "UTC"
+    """The time zone of log times written without an offset."""
+    transactions: TableSpec
+    """The transaction table: a .parquet or .csv file, a DuckDB table or PostgreSQL."""
+    customers: TableSpec
+    """The customer table: a .parquet or .csv file, a DuckDB table or PostgreSQL."""
+    log_format: LogFormat = Field(default_factory=LogFormat)
+    """How the log lines are written; default: the JSON lines of the log contract."""
+    log_clock_skew: Duration = "0s"
+    """How far the logging hosts' clocks may be off: the window is widened by it for logs."""
+
+    def sources(self, folder: Path) -> Sources:
+        return Sources(
+            logs=tuple(str(folder / glob) for glob in self.logs),
+            logs_timezone=self.logs_timezone,
+            transactions=_source(self.transactions, folder),
+            customers=_source(self.customers, folder),
+            log_format=self.log_format,
+            log_clock_skew=self.log_clock_skew,
+        )
+
+
+def _source(spec: str | DuckdbTable | PostgresTable, folder: Path) -> TableSource:
+    if isinstance(spec, str):  # the kind is the suffix written, whatever a link points to
+        return TableSource(FILE_KINDS[Path(spec).suffix.lower()], path=(folder / spec).resolve())
+    return spec.source(folder)
+
+
+class QualityTable(_Table):
+    """The quality gate's thresholds."""
+
+    max_quarantined_share: Share = Decimal("0.01")
+    """The largest share of a log file's lines that may be quarantined; above it the run is
+    rejected."""
+
+
+class IncidentFile(_Table):
+    """An outage-credits incident file: the outage, where its inputs are, the credit policy."""
+
+    model_config = ConfigDict(title="outage-credits incident file")
+
+    id: IncidentId
+    """The incident's id: letters, digits, '.', '_' and '-' (it names folders)."""
+    title: Title = ""
+    """A title for people."""
+    timezone: Zone = "UTC"
+    """How times are shown (an IANA name); a window time without an offset is read in it."""
+    window_start: DateTime
+    """The outage's first instant, inclusive; an offset or Z is taken as given."""
+    window_end: DateTime
+    """The end of the outage, exclusive; at most 31 days after the start."""
+    sources: SourcesTable
+    policy: Policy = Field(default_factory=Policy)
+    quality: QualityTable = Field(default_factory=QualityTable)
+
+    @model_validator(mode="after")
+    def _window_fits(self) -> IncidentFile:
+        self.window()
+        return self
+
+    def window(self) -> tuple[datetime, datetime]:
+        """The window as UTC instants; a time without an offset is read in `timezone`."""
+        zone = ZoneInfo(self.timezone)
+        start, end = (
+            _utc(self.window_start, zone, "window_start"),
+            _utc(self.window_end, zone, "window_end"),
+        )
+        if end <= start:
+            raise _invalid(f"must be after window_start ({start:%Y-%m-%dT%H:%M:%SZ})", "window_end")
         if end - start > MAX_WINDOW:
-            raise self.fail("window_end", f"the window is {end - start}, longer than 31 days")
-        quality = self.table(raw, "quality", QUALITY_DEFAULTS)
-        share = self.decimal(quality["max_quarantined_share"], "quality.max_quarantined_share")
-        if not 0 <= share <= 1:
-            raise self.fail("quality.max_quarantined_share", "must be between 0 and 1")
-        incident_id = self.text(raw["id"], "id")
-        if not INCIDENT_ID.fullmatch(incident_id):
-            raise self.fail("id", "use letters, digits, '.', '_' and '-' only (it names folders)")
+            raise _invalid(f"the window is {end - start}, longer than 31 days", "window_end")
+        return start, end
+
+    def incident(self, path: Path) -> Incident:
+        start, end = self.window()
         return Incident(
-            path=self.path,
-            id=incident_id,
-            title=raw.get("title", "") and self.text(raw["title"], "title"),
-            timezone=zone.key,
+            path=path,
+            id=self.id,
+            title=self.title,
+            timezone=self.timezone,
             window_start=start,
             window_end=end,
-            sources=self.sources(raw["sources"]),
-            policy=self.policy(raw.get("policy", {})),
-            max_quarantined_share=share,
+            sources=self.sources.sources(path.parent),
+            policy=self.policy,
+            max_quarantined_share=self.quality.max_quarantined_share,
         )
 
-    def reject_unknown(self, raw: dict[str, Any], known: set[str], section: str) -> None:
-        for key in sorted(set(raw) - known):
-            close = difflib.get_close_matches(key, sorted(known), n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else f"; known keys: {sorted(known)}"
-            raise self.fail(f"{section}{key}", f"unknown key{hint}")
 
-    def table(self, raw: dict[str, Any], name: str, defaults: dict[str, Any]) -> dict[str, Any]:
-        section = raw.get(name, {})
-        if not isinstance(section, dict):
-            raise self.fail(name, "must be a table")
-        self.reject_unknown(section, set(defaults), f"{name}.")
-        return {**defaults, **section}
+def _utc(value: datetime, zone: ZoneInfo, key: str) -> datetime:
+    """An instant in UTC; a naive time is read in `zone` (the first one of a DST fold)."""
+    if value.tzinfo is None:
+        local = value.replace(tzinfo=zone)
+        if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != value:
+            raise _invalid(f"{value} does not exist in {zone.key} (a DST gap)", key)
+        value = local
+    return value.astimezone(UTC)
 
-    def sources(self, raw: Any) -> Sources:
-        if not isinstance(raw, dict):
-            raise self.fail("sources", "must be a table")
-        self.reject_unknown(raw, SOURCES_KEYS, "sources.")
-        for key in ("logs", "transactions", "customers"):
-            if key not in raw:
-                raise self.fail(f"sources.{key}", "is required")
-        logs = raw["logs"]
-        logs = [logs] if isinstance(logs, str) else logs
-        if not logs or not all(isinstance(glob, str) and glob for glob in logs):
-            raise self.fail("sources.logs", "must be a glob or a non-empty list of globs")
-        zone = self.zone(raw.get("logs_timezone", "UTC"), "sources.logs_timezone")
-        return Sources(
-            logs=tuple(str(self.folder / glob) for glob in logs),
-            logs_timezone=zone.key,
-            transactions=self.table_source(raw["transactions"], "sources.transactions"),
-            customers=self.table_source(raw["customers"], "sources.customers"),
-            log_format=self.log_format(raw.get("log_format", {})),
-            log_clock_skew=self.duration(raw.get("log_clock_skew", "0s"), "sources.log_clock_skew"),
-        )
 
-    def log_format(self, raw: Any) -> LogFormat:
-        key = "sources.log_format"
-        if not isinstance(raw, dict):
-            raise self.fail(key, "must be a table")
-        self.reject_unknown(raw, {"kind", "ts_format", "pattern", *LOG_FIELDS}, f"{key}.")
-        kind = self.text(raw.get("kind", "jsonl"), f"{key}.kind")
-        if kind not in LOG_KINDS:
-            raise self.fail(f"{key}.kind", f"'{kind}' is not one of {list(LOG_KINDS)}")
-        fields = {name: self.text(raw.get(name, name), f"{key}.{name}") for name in LOG_FIELDS}
-        for name, where in fields.items():
-            if not LOG_FIELD_NAME.fullmatch(where) or "" in where.split("."):
-                raise self.fail(f"{key}.{name}", f"'{where}' is not a key or dotted path")
-        ts_format = self.text(raw.get("ts_format", "rfc3339"), f"{key}.ts_format")
-        if ts_format not in TS_FORMATS and "%" not in ts_format:
-            raise self.fail(
-                f"{key}.ts_format",
-                f"use one of {list(TS_FORMATS)} or a strptime pattern such as "
-                "'%d/%b/%Y:%H:%M:%S %z'",
-            )
-        if (kind == "regex") != ("pattern" in raw):
-            raise self.fail(f"{key}.pattern", "is required with kind = 'regex', and only then")
-        pattern = None if kind != "regex" else self.text(raw["pattern"], f"{key}.pattern")
-        if pattern is not None:
-            self.check_pattern(pattern, fields, f"{key}.pattern")
-        return LogFormat(kind, tuple(fields.items()), ts_format, pattern)
+class _TomlSchema(GenerateJsonSchema):
+    """The schema of a TOML file: no null (TOML has none), no generated titles, exact numbers."""
 
-    def check_pattern(self, pattern: str, fields: dict[str, str], key: str) -> None:
-        try:
-            groups = re.compile(pattern).groupindex
-            # DuckDB runs the pattern with RE2, which lacks look-arounds and back-references.
-            duckdb.execute("select regexp_matches('', $pattern)", {"pattern": pattern})
-        except (re.error, duckdb.Error) as error:
-            raise self.fail(key, f"not a regular expression RE2 accepts: {error}") from None
-        for name in ("ts", "event", "txn_id"):
-            if fields[name] not in groups:
-                raise self.fail(key, f"needs a named group (?P<{fields[name]}>...) for {name}")
+    def nullable_schema(self, schema: Any) -> Any:
+        return self.generate_inner(schema["schema"])
 
-    def table_source(self, value: Any, key: str) -> TableSource:
-        if isinstance(value, str):
-            path = self.file(value, key)
-            kind = FILE_KINDS.get(path.suffix.lower())
-            if kind is None:
-                raise self.fail(
-                    key,
-                    "name a .parquet or .csv file, or a table such as "
-                    '{ duckdb = "payments.duckdb", table = "transactions" } or '
-                    '{ postgres = "env:PAYMENTS_DSN", table = "public.transactions" }',
-                )
-            return TableSource(kind, path=path)
-        if not isinstance(value, dict):
-            raise self.fail(key, "must be a file name or a table")
-        kinds = sorted({"duckdb", "postgres"} & set(value))
-        if len(kinds) != 1:
-            raise self.fail(key, "give exactly one of 'duckdb' (a file) or 'postgres' (env:NAME)")
-        if kinds == ["duckdb"]:
-            self.reject_unknown(value, {"duckdb", "table"}, f"{key}.")
-            return TableSource(
-                "duckdb",
-                path=self.file(value["duckdb"], f"{key}.duckdb"),
-                table=self.table_name(value.get("table"), f"{key}.table"),
-            )
-        self.reject_unknown(value, {"postgres", "table", "query", *POSTGRES_DEFAULTS}, f"{key}.")
-        settings = {**POSTGRES_DEFAULTS, **value}
-        if ("table" in value) == ("query" in value):
-            raise self.fail(key, "give exactly one of 'table' or 'query'")
-        timeouts = {
-            name: self.duration(settings[name], f"{key}.{name}")
-            for name in ("statement_timeout", "lock_timeout")
-        }
-        for name, limit in timeouts.items():
-            if limit < timedelta(milliseconds=1):
-                raise self.fail(f"{key}.{name}", "must be at least 1ms (0 would mean no limit)")
-        table, query = value.get("table"), value.get("query")
-        return TableSource(
-            "postgres",
-            table=None if table is None else self.table_name(table, f"{key}.table"),
-            query=None if query is None else self.text(query, f"{key}.query"),
-            dsn_env=self.dsn_env(value["postgres"], f"{key}.postgres"),
-            slack=self.duration(settings["slack"], f"{key}.slack"),
-            **timeouts,
-        )
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False
 
-    def table_name(self, value: Any, key: str) -> str:
-        # Table names go into SQL text (an identifier cannot be bound): only plain names pass.
-        if value is None:
-            raise self.fail(key, "is required")
-        if not isinstance(value, str) or not TABLE_NAME.fullmatch(value):
-            raise self.fail(key, "must be a table name such as transactions or public.transactions")
-        return value
+    def default_schema(self, schema: Any) -> Any:
+        if self.get_default_value(schema) is None:
+            return self.generate_inner(schema["schema"])
+        return super().default_schema(schema)
 
-    def dsn_env(self, value: Any, key: str) -> str:
-        # Never echo the value: a DSN written here by mistake may hold a password.
-        match = DSN_FROM_ENV.fullmatch(value) if isinstance(value, str) else None
-        if match is None:
-            raise self.fail(
-                key,
-                'must be "env:NAME", the environment variable that holds the DSN: '
-                "secrets come only from the environment, never from files",
-            )
-        name = match.group(1)
-        if not os.environ.get(name):
-            raise self.fail(key, f"the environment variable {name} is not set")
-        return name
-
-    def duration(self, value: Any, key: str) -> timedelta:
-        match = DURATION.fullmatch(value) if isinstance(value, str) else None
-        if match is None or match.group(2) not in DURATION_UNITS:
-            raise self.fail(key, f'{value!r} is not a duration such as "500ms", "5min", "1 day"')
-        return int(match.group(1)) * DURATION_UNITS[match.group(2)]
-
-    def policy(self, raw: Any) -> Policy:
-        values = self.table({"policy": raw}, "policy", POLICY_DEFAULTS)
-        basis = self.text(values["basis"], "policy.basis")
-        if basis not in BASES:
-            raise self.fail("policy.basis", f"'{basis}' is not one of {list(BASES)}")
-        percent = self.decimal(values["percent"], "policy.percent")
-        if percent < 0 or (basis == "percent_of_failed_amount" and percent == 0):
-            raise self.fail("policy.percent", "must be a positive number of percent")
-        minimum = self.amounts(values["min_minor"], "policy.min_minor")
-        cap = self.amounts(values["cap_minor"], "policy.cap_minor")
-        for currency in sorted(set(minimum) & set(cap)):
-            if minimum[currency] > cap[currency]:
-                raise self.fail("policy.min_minor", f"{currency} floor is above its cap")
-        policy = {
-            "version": self.text(values["version"], "policy.version"),
-            "basis": basis,
-            "flat_minor": self.amounts(values["flat_minor"], "policy.flat_minor"),
-            "percent": percent,
-            "min_minor": minimum,
-            "cap_minor": cap,
-            "exclude_segments": self.texts(values["exclude_segments"], "policy.exclude_segments"),
-        }
-        for key in ("failure_events", "outage_error_codes", "decline_error_codes"):
-            policy[key] = self.texts(values[key], f"policy.{key}")
-            if not policy[key] and key == "failure_events":
-                raise self.fail(f"policy.{key}", "must name at least one event")
-        for key in ("credit_recovered", "credit_table_only"):
-            if not isinstance(values[key], bool):
-                raise self.fail(f"policy.{key}", "must be true or false")
-            policy[key] = values[key]
-        return Policy(**policy)
-
-    def zone(self, value: Any, key: str) -> ZoneInfo:
-        try:
-            return ZoneInfo(self.text(value, key))
-        except (ZoneInfoNotFoundError, ValueError):
-            raise self.fail(key, f"unknown time zone '{value}' (use an IANA name)") from None
-
-    def instant(self, value: Any, zone: ZoneInfo, key: str) -> datetime:
-        if isinstance(value, str):
-            try:
-                value = datetime.fromisoformat(value)
-            except ValueError:
-                raise self.fail(key, f"'{value}' is not an ISO 8601 date-time") from None
-        if isinstance(value, date) and not isinstance(value, datetime):
-            raise self.fail(key, "needs a time of day, not only a date")
-        if not isinstance(value, datetime):
-            raise self.fail(key, "must be a date-time")
-        if value.tzinfo is None:
-            local = value.replace(tzinfo=zone)
-            if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != value:
-                raise self.fail(key, f"{value} does not exist in {zone.key} (a DST gap)")
-            value = local
-        return value.astimezone(UTC)
-
-    def file(self, value: Any, key: str) -> Path:
-        return (self.folder / self.text(value, key)).resolve()
-
-    def text(self, value: Any, key: str) -> str:
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(key, "must be a non-empty string")
-        return value
-
-    def texts(self, value: Any, key: str) -> tuple[str, ...]:
-        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            raise self.fail(key, "must be a list of strings")
-        return tuple(value)
-
-    def decimal(self, value: Any, key: str) -> Decimal:
-        if isinstance(value, bool) or not isinstance(value, int | Decimal):
-            raise self.fail(key, "must be a number")
-        return Decimal(value)
-
-    def amounts(self, value: Any, key: str) -> dict[str, int]:
-        if not isinstance(value, dict):
-            raise self.fail(key, "must be a table of currency = integer minor units")
-        for currency, amount in value.items():
-            if not is_currency(currency):
-                raise self.fail(f"{key}.{currency}", "is not an ISO 4217 currency code")
-            if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
-                raise self.fail(
-                    f"{key}.{currency}",
-                    f"must be a whole number of minor units >= 0, got {amount!r} "
-                    f"({currency} has {get_currency_precision(currency)} minor digits)",
-                )
-        return dict(sorted(value.items()))
+    def encode_default(self, default: Any) -> Any:
+        return float(default) if isinstance(default, Decimal) else super().encode_default(default)

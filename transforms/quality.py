@@ -1,12 +1,13 @@
 """The data-quality gate: validate pandas frames against Great Expectations 1.x suites.
 
 Suites are data. Each lives in ``expectations/<suite>.json`` in GX's own suite format (what
-``ExpectationSuite.to_json_dict()`` produces), is hand-written, and is the single source of
-truth. Every expectation there carries an ``id`` (a readable slug, unique in its suite),
-``meta.notes`` (why it exists) and ``meta.severity`` (``blocking`` or ``warning``; GX's own
-``severity`` field mirrors it as ``critical`` or ``warning``). Values that depend on the run
-(window bounds, policy lists, the ISO currency list) are GX suite parameters,
-``{"$PARAMETER": "name"}`` in the JSON, supplied to :func:`validate` at run time.
+``ExpectationSuite.to_json_dict()`` produces, less the derived ``severity``), is hand-written,
+and is the single source of truth. Every expectation there carries an ``id`` (a readable slug,
+unique in its suite), ``meta.notes`` (why it exists) and ``meta.severity`` (``blocking`` or
+``warning``), the one place its severity is written: GX's own ``severity`` field (``critical``
+or ``warning``) is derived from it when the suite loads, and a file that sets it is refused.
+Values that depend on the run (window bounds, policy lists, the ISO currency list) are GX suite
+parameters, ``{"$PARAMETER": "name"}`` in the JSON, supplied to :func:`validate` at run time.
 
 Great Expectations is imported lazily inside functions (importing it costs seconds), runs in
 a new ephemeral context per frame (it writes no files, and frees what it cached) with its
@@ -17,7 +18,6 @@ whose expectations GX cannot all load is refused: GX 1.x drops an expectation it
 
 from __future__ import annotations
 
-import html
 import json
 import math
 import os
@@ -28,6 +28,8 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from transforms import pages
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; keeps `import transforms.quality` cheap
     import pandas as pd
@@ -40,7 +42,8 @@ SEVERITIES = ("blocking", "warning")
 """The values ``meta.severity`` may take."""
 
 _GX_SEVERITY = {"blocking": "critical", "warning": "warning"}
-"""Our severity -> GX 1.x's own expectation ``severity`` field."""
+"""Our severity -> GX 1.x's own expectation ``severity`` field, set when a suite loads (GX would
+otherwise take every expectation as ``critical``)."""
 
 MAX_OFFENDING = 20
 """How many offending key values an outcome keeps."""
@@ -384,12 +387,13 @@ def load_suite_document(suite: str) -> dict:
         suite: The suite name.
 
     Returns:
-        The suite document as parsed JSON.
+        The suite document as parsed JSON, each expectation's GX ``severity`` derived from its
+        ``meta.severity``.
 
     Raises:
         SuiteError: The file is missing or not JSON, its ``name`` differs from ``suite``, or an
             expectation lacks a unique ``id``, ``meta.notes`` or a valid ``meta.severity``, or
-            has a GX ``severity`` that contradicts ``meta.severity``.
+            sets GX's ``severity`` itself.
     """
     path = suite_path(suite)
     try:
@@ -406,6 +410,7 @@ def load_suite_document(suite: str) -> dict:
     seen: set[str] = set()
     for position, spec in enumerate(expectations):
         _check_spec(path, position, spec, seen)
+        spec["severity"] = _GX_SEVERITY[spec["meta"]["severity"]]
     return document
 
 
@@ -427,11 +432,10 @@ def _check_spec(path: Path, position: int, spec: Any, seen: set[str]) -> None:
     severity = meta.get("severity")
     if severity not in SEVERITIES:
         raise SuiteError(f"{where} ({expectation_id}): 'meta.severity' must be one of {SEVERITIES}")
-    gx_severity = spec.get("severity")
-    if gx_severity is not None and gx_severity != _GX_SEVERITY[severity]:
+    if "severity" in spec:
         raise SuiteError(
-            f"{where} ({expectation_id}): 'severity' {gx_severity!r} contradicts "
-            f"'meta.severity' {severity!r} (expected {_GX_SEVERITY[severity]!r})"
+            f"{where} ({expectation_id}): remove 'severity': GX's severity is derived from "
+            f"'meta.severity', the one place a suite states it"
         )
 
 
@@ -762,20 +766,9 @@ def _fsync_dir(folder: Path) -> None:
         os.close(descriptor)
 
 
-_CSS = """
-body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1b1b;background:#fff}
-h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem}
-table{border-collapse:collapse;width:100%;font-size:.9rem}
-th,td{border:1px solid #ccc;padding:.35rem .5rem;text-align:left;vertical-align:top}
-th{background:#f2f2f2}
-.pass{color:#17692b;font-weight:600}.fail{color:#a4161a;font-weight:600}
-.warn{color:#8a5a00;font-weight:600}
-code{font-family:ui-monospace,monospace;font-size:.85rem;word-break:break-all}
-""".strip()
-
-
 def render_html(results: Sequence[SuiteResult]) -> str:
-    """Render the HTML report: self-contained, no external assets, every value escaped.
+    """Render the HTML report (the ``validation.html`` template): self-contained, no external
+    assets, every value escaped.
 
     Args:
         results: The suite results of one run, in the order they ran.
@@ -783,56 +776,6 @@ def render_html(results: Sequence[SuiteResult]) -> str:
     Returns:
         The HTML document.
     """
-    document = report_document(results)
-    verdict = "PASSED" if document["passed"] else "BLOCKED"
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        "<title>Data quality report</title>",
-        f"<style>{_CSS}</style></head><body>",
-        "<h1>Data quality report</h1>",
-        f'<p>Gate: <span class="{"pass" if document["passed"] else "fail"}">{verdict}</span>'
-        f" &mdash; {document['blocking_failures']} blocking failure(s),"
-        f" {document['warnings']} warning(s), {len(results)} suite(s).</p>",
-    ]
-    parts.extend(_suite_html(result) for result in results)
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
-
-
-def _suite_html(result: SuiteResult) -> str:
-    """Render one suite's section of the HTML report."""
-    status = "passed" if not result.blocking_failures else "blocked"
-    rows = "\n".join(_outcome_html(outcome) for outcome in result.outcomes)
-    return (
-        f'<section><h2>{_e(result.suite)} &mdash; <span class="'
-        f'{"pass" if status == "passed" else "fail"}">{status}</span></h2>'
-        f"<p>{len(result.outcomes)} expectation(s), {len(result.blocking_failures)} blocking "
-        f"failure(s), {len(result.warnings)} warning(s).</p>"
-        "<table><thead><tr><th>Expectation</th><th>Column</th><th>Severity</th>"
-        "<th>Result</th><th>Unexpected</th><th>Offending keys</th><th>Notes</th></tr></thead>"
-        f"<tbody>\n{rows}\n</tbody></table></section>"
+    return pages.render(
+        "validation.html", document=report_document(results), max_offending=MAX_OFFENDING
     )
-
-
-def _outcome_html(outcome: ExpectationOutcome) -> str:
-    """Render one expectation's row of the HTML report."""
-    if outcome.success:
-        verdict = '<span class="pass">pass</span>'
-    elif outcome.severity == "blocking":
-        verdict = '<span class="fail">FAIL</span>'
-    else:
-        verdict = '<span class="warn">warn</span>'
-    offending = "<br>".join(f"<code>{_e(key)}</code>" for key in outcome.offending)
-    if len(outcome.offending) == MAX_OFFENDING and outcome.unexpected_count > MAX_OFFENDING:
-        offending += "<br>&hellip; (first 20 keys)"
-    return (
-        f"<tr><td><code>{_e(outcome.expectation_id)}</code><br>{_e(outcome.expectation)}</td>"
-        f"<td>{_e(outcome.column or '')}</td><td>{_e(outcome.severity)}</td><td>{verdict}</td>"
-        f"<td>{outcome.unexpected_count}</td><td>{offending}</td><td>{_e(outcome.notes)}</td></tr>"
-    )
-
-
-def _e(value: Any) -> str:
-    """HTML-escape any value, quotes included."""
-    return html.escape(str(value), quote=True)

@@ -4,7 +4,9 @@ What the run found at a glance: the verdict, the window, the log funnel, the cla
 totals per currency, failures per minute with the window marked, the gate's findings and the
 exceptions by kind, with examples. Written for passing and rejected runs alike, before the
 manifest (which lists it). Self-contained: inline CSS and an inline SVG chart, no script, and a
-content security policy that forbids loading anything. Every value from the data is escaped.
+content security policy that forbids loading anything. This module computes what the page shows
+(counts, times, money, tables, the chart drawn by matplotlib); `templates/report.html` lays it
+out, and escapes every value from the data.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from transforms import db, files, money, publish
+from transforms import db, files, money, pages, publish
 from transforms.gate import SLACK, Verdict
 from transforms.incident import Incident
 from transforms.manifest import Accounting
@@ -32,6 +34,15 @@ TOP_EXCEPTIONS_PER_KIND = 3
 # How far beyond the window the chart reaches (the gate's slack for log times): a line stamped
 # decades off (a clock reset to 1970) would otherwise stretch it over millions of minutes.
 CHART_REACH = SLACK
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table on the page: column titles, rows of text, and the columns that hold numbers."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    numeric: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -138,38 +149,37 @@ def render(
     `CHART_REACH` of the window, `off_chart` the failure lines farther away."""
     incident = content["incident"]
     tz = ZoneInfo(incident["timezone"])
-    window = content["window"]
-    rejected = content["verdict"] == publish.REJECTED
-    title = f"{incident['id']}: {incident['title']}"
-    body = [
-        f"<h1>{_h(title)}</h1>",
-        _verdict_banner(content),
-        "<p class=meta>"
-        f"Window <b>{_h(_local(window['start_utc'], tz))}</b> to "
-        f"<b>{_h(_local(window['end_utc'], tz))}</b> ({_h(incident['timezone'])}; "
-        f"{_h(_utc(window['start_utc']))} to {_h(_utc(window['end_utc']))} UTC, end exclusive)"
-        f"<br>Run <code>{_h(content['run_id'])}</code>, started {_h(_utc(content['started_at']))} "
-        f"UTC. Policy <b>{_h(content['policy']['version'])}</b> "
-        f"({_h(content['policy']['basis'])}).</p>",
-        _cards(content, rejected),
-        "<h2>Payment failures per minute</h2>",
-        f"<figure>{chart_svg(minutes, window['start_utc'], window['end_utc'], tz)}"
-        f"<figcaption>Failure lines per minute over the log, in "
-        f"{_h(incident['timezone'])} time; the shaded band is the outage window."
-        f"{_off_chart_note(off_chart)}</figcaption>"
-        "</figure>",
-        "<div class=cols>",
-        _section("Log funnel", _funnel_table(content["log_funnel"])),
-        _section("Candidate transactions by class", _class_table(content["candidates"])),
-        "</div>",
-        _section(
-            "Credits per currency" + (" (proposed, not published)" if rejected else ""),
-            _totals_table(content),
+    start, end = content["window"]["start_utc"], content["window"]["end_utc"]
+    totals = content["credit_totals"]
+    return pages.render(
+        "report.html",
+        title=f"{incident['id']}: {incident['title']}",
+        rejected=content["verdict"] == publish.REJECTED,
+        run_id=content["run_id"],
+        timezone=incident["timezone"],
+        window_local=(_local(start, tz), _local(end, tz)),
+        window_utc=(_utc(start), _utc(end)),
+        started_utc=_utc(content["started_at"]),
+        policy_version=content["policy"]["version"],
+        policy_basis=content["policy"]["basis"],
+        totals=[money.display(row["credit_minor"], row["currency"]) for row in totals],
+        cards=_cards(content),
+        chart=chart_svg(minutes, start, end, tz),
+        off_chart=f"{off_chart:,}" if off_chart else "",
+        chart_reach_days=CHART_REACH.days,
+        funnel=_funnel_table(content["log_funnel"]),
+        classes=_class_table(content["candidates"]),
+        credit_totals=_totals_table(totals),
+        blocking=content["validation"]["blocking"],
+        warnings=content["validation"]["warnings"],
+        exception_counts=Table(
+            ("exception", "rows"),
+            tuple((kind, f"{count:,}") for kind, count in content["exceptions"].items()),
+            numeric=frozenset({1}),
         ),
-        _section("Quality gate", _gate(content["validation"])),
-        _section("Exceptions for finance", _exceptions(content)),
-    ]
-    return _PAGE.format(title=_h(title), style=_STYLE, body="\n".join(body))
+        top_exceptions=_top_exceptions_table(content["top_exceptions"]),
+        top_per_kind=TOP_EXCEPTIONS_PER_KIND,
+    )
 
 
 def chart_svg(
@@ -225,66 +235,31 @@ def _every_minute(
     return times, [f[0] for f in filled], [f[1] for f in filled]
 
 
-def _off_chart_note(lines: int) -> str:
-    if not lines:
-        return ""
-    return (
-        f" <b>{lines:,} failure line(s)</b> more than {CHART_REACH.days} day(s) from the window "
-        "are not drawn (a clock far off?)."
-    )
-
-
-def _verdict_banner(content: dict[str, Any]) -> str:
-    if content["verdict"] == publish.REJECTED:
-        return (
-            "<p class='banner rejected'><b>Rejected by the quality gate.</b> No credit file was "
-            "published and nothing will be paid from this run; the blocking findings are listed "
-            "under <i>Quality gate</i>.</p>"
-        )
-    return (
-        "<p class='banner pending'><b>Passed the quality gate: waiting for finance's approval."
-        f"</b> <code>credits approve {_h(content['run_id'])} --by NAME</code></p>"
-    )
-
-
-def _cards(content: dict[str, Any], rejected: bool) -> str:
+def _cards(content: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The counts shown as cards beside the credit totals: (label, value)."""
     overall = content["credit_overall"]
-    totals = "<br>".join(
-        _h(money.display(row["credit_minor"], row["currency"])) for row in content["credit_totals"]
-    )
-    label = "proposed credits" if rejected else "credits to pay"
-    cards = [
-        (label, f"<span class=totals>{totals or '0'}</span>"),
+    return (
         ("customers credited", f"{overall['customers']:,}"),
         ("credit lines", f"{overall['credit_lines']:,}"),
         ("candidate transactions", f"{content['candidates']['total']:,}"),
         ("exceptions", f"{sum(content['exceptions'].values()):,}"),
-    ]
-    return (
-        "<div class=cards>"
-        + "".join(
-            f"<div class=card><div class=label>{_h(k)}</div><div class=value>{v}</div></div>"
-            for k, v in cards
-        )
-        + "</div>"
     )
 
 
-def _funnel_table(funnel: dict[str, Any]) -> str:
+def _funnel_table(funnel: dict[str, Any]) -> Table:
     rows = [(k.replace("_", " "), f"{v:,}") for k, v in funnel.items() if k != "identity_holds"]
-    holds = funnel.get("identity_holds")
-    rows.append(("every line in one bucket", "yes" if holds else "NO"))
-    return _table(("log lines", "count"), rows, numeric=(1,))
+    rows.append(("every line in one bucket", "yes" if funnel.get("identity_holds") else "NO"))
+    return Table(("log lines", "count"), tuple(rows), numeric=frozenset({1}))
 
 
-def _class_table(candidates: dict[str, Any]) -> str:
+def _class_table(candidates: dict[str, Any]) -> Table:
     rows = [(k, f"{v:,}") for k, v in candidates["by_class"].items()]
     rows.append(("total", f"{candidates['total']:,}"))
-    return _table(("class", "transactions"), rows, numeric=(1,))
+    return Table(("class", "transactions"), tuple(rows), numeric=frozenset({1}))
 
 
-def _totals_table(content: dict[str, Any]) -> str:
-    rows = [
+def _totals_table(credit_totals: list[dict[str, Any]]) -> Table:
+    rows = tuple(
         (
             row["currency"],
             f"{row['credit_lines']:,}",
@@ -292,46 +267,14 @@ def _totals_table(content: dict[str, Any]) -> str:
             money.display(row["credit_minor"], row["currency"]),
             money.display(row["failed_minor"], row["currency"]),
         )
-        for row in content["credit_totals"]
-    ]
-    if not rows:
-        return "<p>No credit lines.</p>"
+        for row in credit_totals
+    )
     columns = ("currency", "credit lines", "credited payments", "total credit", "failed amount")
-    return _table(columns, rows, numeric=(1, 2, 3, 4))
+    return Table(columns, rows, numeric=frozenset({1, 2, 3, 4}))
 
 
-def _gate(validation: dict[str, Any]) -> str:
-    parts = []
-    if validation["blocking"]:
-        parts.append(
-            "<p class=bad>Blocking:</p><ul class=bad>"
-            + "".join(f"<li>{_h(b)}</li>" for b in validation["blocking"])
-            + "</ul>"
-        )
-    else:
-        parts.append("<p class=good>No blocking finding.</p>")
-    if validation["warnings"]:
-        parts.append(
-            "<p>Warnings:</p><ul>"
-            + "".join(f"<li>{_h(w)}</li>" for w in validation["warnings"])
-            + "</ul>"
-        )
-    parts.append(
-        "<p class=meta>Every expectation's result: <code>validation.html</code> beside "
-        "this file.</p>"
-    )
-    return "".join(parts)
-
-
-def _exceptions(content: dict[str, Any]) -> str:
-    if not content["exceptions"]:
-        return "<p class=good>No exception.</p>"
-    counts = _table(
-        ("exception", "rows"),
-        [(k, f"{v:,}") for k, v in content["exceptions"].items()],
-        numeric=(1,),
-    )
-    rows = [
+def _top_exceptions_table(top: list[dict[str, Any]]) -> Table:
+    rows = tuple(
         (
             e["exception"],
             e["customer_id"] or "",
@@ -342,41 +285,10 @@ def _exceptions(content: dict[str, Any]) -> str:
             else money.display(e["amount_minor"], e["currency"]),
             e["detail"] or "",
         )
-        for e in content["top_exceptions"]
-    ]
-    top = _table(
-        ("exception", "customer", "transaction", "payments", "amount", "detail"),
-        rows,
-        numeric=(3, 4),
+        for e in top
     )
-    note = (
-        f"<p class=meta>Up to {TOP_EXCEPTIONS_PER_KIND} of each kind, largest amounts first; "
-        "every one is in <code>exceptions.csv</code>.</p>"
-    )
-    return counts + f"<h3>Examples</h3>{top}{note}"
-
-
-def _section(title: str, inner: str) -> str:
-    return f"<section><h2>{_h(title)}</h2>{inner}</section>"
-
-
-def _table(
-    columns: Sequence[str], rows: Sequence[Sequence[Any]], numeric: Sequence[int] = ()
-) -> str:
-    head = "".join(
-        f"<th class=num>{_h(c)}</th>" if i in numeric else f"<th>{_h(c)}</th>"
-        for i, c in enumerate(columns)
-    )
-    body = "".join(
-        "<tr>"
-        + "".join(
-            f"<td class=num>{_h(v)}</td>" if i in numeric else f"<td>{_h(v)}</td>"
-            for i, v in enumerate(row)
-        )
-        + "</tr>"
-        for row in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    columns = ("exception", "customer", "transaction", "payments", "amount", "detail")
+    return Table(columns, rows, numeric=frozenset({3, 4}))
 
 
 def _local(instant: datetime, tz: ZoneInfo) -> str:
@@ -387,49 +299,7 @@ def _utc(instant: datetime) -> str:
     return instant.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _h(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
 def _md(value: Any) -> str:
     """Text that markdown shows as written: its markup characters and any HTML escaped."""
     text = html.escape(str(value), quote=False)
     return "".join("\\" + c if c in "\\`*_[]|" else c for c in text)
-
-
-_STYLE = """
-body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;
-color:#1d2329;margin:0 auto;max-width:1100px;padding:24px}
-h1{font-size:1.55em;margin:0 0 8px}h2{font-size:1.15em;margin:28px 0 8px;
-border-bottom:1px solid #e3e6e8;padding-bottom:4px}h3{font-size:1em;margin:16px 0 6px}
-.meta{color:#5b6670;font-size:.92em}code{font-size:.9em;background:#f3f4f5;padding:1px 4px;
-border-radius:3px}
-.banner{padding:10px 14px;border-radius:6px;margin:12px 0}
-.banner.pending{background:#e8f4ea;border:1px solid #9fd1a8}
-.banner.rejected{background:#fdecea;border:1px solid #f1a9a0}
-.cards{display:flex;flex-wrap:wrap;align-items:flex-start;gap:12px;margin:16px 0}
-.card{border:1px solid #e3e6e8;border-radius:8px;padding:10px 14px;min-width:150px}
-.card .label{color:#5b6670;font-size:.85em;text-transform:uppercase;letter-spacing:.03em}
-.card .value{font-size:1.5em;font-weight:600}.card .totals{font-size:.8em;line-height:1.35}
-.cols{display:flex;flex-wrap:wrap;gap:32px}.cols section{flex:1;min-width:300px}
-table{border-collapse:collapse;font-size:.92em;margin:4px 0}
-th,td{padding:4px 10px;border-bottom:1px solid #eceef0;text-align:left;vertical-align:top}
-th{background:#f7f8f9}td.num,th.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
-.bad{color:#b42318}.good{color:#1e7b34}
-figure{margin:0}figure svg{width:100%;height:auto}figcaption{color:#5b6670;font-size:.85em}
-"""
-
-_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<title>{title}</title>
-<style>{style}</style>
-</head>
-<body>
-{body}
-</body>
-</html>
-"""

@@ -11,8 +11,10 @@ import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from transforms.incident import Incident
+if TYPE_CHECKING:  # typing only: support's quick commands import this module, not the parser
+    from transforms.incident import Incident
 
 
 @dataclass(frozen=True)

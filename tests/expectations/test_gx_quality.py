@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from tests import html_page
+from tests.html_page import HOSTILE
 from transforms import quality
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,12 +49,22 @@ def test_every_expectation_has_notes_and_severity(stem, document):
     ids = [spec["id"] for spec in document["expectations"]]
     assert len(ids) == len(set(ids)), "expectation ids must be unique within a suite"
     for spec in document["expectations"]:
-        assert set(spec) == {"type", "kwargs", "meta", "id", "severity"}, spec.get("id")
+        # the severity is written once, in meta; GX's own field is derived when the suite loads
+        assert set(spec) == {"type", "kwargs", "meta", "id"}, spec.get("id")
         notes = spec["meta"]["notes"]
         assert isinstance(notes, str) and notes.strip() and notes.endswith("."), spec["id"]
         assert spec["meta"]["severity"] in {"blocking", "warning"}, spec["id"]
-        expected_gx = {"blocking": "critical", "warning": "warning"}[spec["meta"]["severity"]]
-        assert spec["severity"] == expected_gx, spec["id"]
+
+
+@pytest.mark.parametrize("suite", sorted(SUITES))
+def test_gx_severity_is_derived_from_meta_severity_when_a_suite_loads(suite):
+    from great_expectations.core import ExpectationSuite
+
+    document = quality.load_suite_document(suite)
+    gx_suite = ExpectationSuite(**document)
+    for spec, expectation in zip(document["expectations"], gx_suite.expectations, strict=True):
+        expected = {"blocking": "critical", "warning": "warning"}[spec["meta"]["severity"]]
+        assert expectation.severity.value == expected, spec["id"]
 
 
 @pytest.mark.parametrize("suite", sorted(SUITES))
@@ -117,13 +130,24 @@ def test_validate_refuses_expectations_without_notes_or_severity(
         quality.validate(FRAME, "bad", {}, "k")
 
 
-def test_validate_refuses_contradicting_gx_severity(tmp_path, monkeypatch):
+@pytest.mark.parametrize("gx_severity", ["critical", "warning"])
+def test_validate_refuses_a_second_severity(tmp_path, monkeypatch, gx_severity):
+    # GX's `severity` beside `meta.severity` is refused, even when the two agree
     monkeypatch.setattr(quality, "SUITE_DIR", tmp_path)
     bad = spec("v_not_null", "expect_column_values_to_not_be_null", {"column": "v"}, "warning")
-    bad["severity"] = "critical"
+    bad["severity"] = gx_severity
     write_suite(tmp_path, "bad", [bad])
-    with pytest.raises(quality.SuiteError, match="contradicts"):
+    with pytest.raises(quality.SuiteError, match=r"v_not_null.*remove 'severity'"):
         quality.validate(FRAME, "bad", {}, "k")
+
+
+def test_a_warning_reaches_gx_as_a_warning(tmp_path, monkeypatch):
+    monkeypatch.setattr(quality, "SUITE_DIR", tmp_path)
+    warned = spec("v_not_null", "expect_column_values_to_not_be_null", {"column": "v"}, "warning")
+    write_suite(tmp_path, "warned", [warned])
+    result = quality.validate(FRAME.assign(v=[1, None]), "warned", {}, "k")
+    assert result.warnings and not result.blocking_failures
+    assert result.gx_result["results"][0]["expectation_config"]["severity"] == "warning"
 
 
 def test_validate_refuses_unknown_suite():
@@ -270,12 +294,10 @@ def test_import_is_cheap():
 
 # -- the report -------------------------------------------------------------------------------
 
-HOSTILE = "<script>alert('x')</script>"
 
-
-def report_results(harness) -> list[quality.SuiteResult]:
+def report_results(harness, customer_id: str = HOSTILE) -> list[quality.SuiteResult]:
     customers = harness.valid("customers")
-    customers.loc[1, "customer_id"] = HOSTILE
+    customers.loc[1, "customer_id"] = customer_id
     customers.loc[1, "email"] = None
     transactions = harness.valid("transactions")
     transactions.loc[0, "status"] = "<b>odd</b>"
@@ -344,14 +366,21 @@ def test_write_report_is_deterministic(harness, tmp_path):
 
 
 def test_write_report_html_is_self_contained_and_escaped(harness, tmp_path):
+    _, plain_path = quality.write_report(report_results(harness, "PLAIN-KEY"), tmp_path / "p")
+    plain_page = plain_path.read_text(encoding="utf-8")
+    assert not re.search(r"https?:|//", plain_page, re.IGNORECASE)  # no address anywhere
+    plain = html_page.parse(plain_page)
     _, html_path = quality.write_report(report_results(harness), tmp_path)
     page = html_path.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>")
+    assert "default-src 'none'" in page  # the browser may load nothing else
     lowered = page.lower()
-    assert "http" not in lowered and "//" not in lowered
-    assert "<script" not in lowered and "<link" not in lowered and "src=" not in lowered
-    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
-    assert "<b>odd</b>" not in page  # offending values are keys, and everything is escaped
+    assert "<script" not in lowered and "<link" not in lowered and "<img" not in lowered
+    # the hostile offending key: the same elements as with a plain one, and shown as written
+    hostile = html_page.parse(page)
+    assert hostile.elements == plain.elements
+    assert plain.text.count("PLAIN-KEY") == 1 and hostile.text.count(HOSTILE) == 1
+    assert "<b>odd</b>" not in hostile.text  # offending values are keys, not the values
     assert "BLOCKED" in page
     for text in ("customers", "transactions", "credit_totals", "email_present", "warning"):
         assert text in page

@@ -180,3 +180,46 @@ def test_the_credit_file_and_the_batches_format_amounts_alike(tmp_path, currency
         tmp_path, [txn("t1", currency=currency)], policy={"flat_minor": {currency: amount}}
     )
     assert rows(con, "credits", "credit_amount") == [(money.decimal_text(amount, currency),)]
+
+
+@pytest.mark.parametrize(
+    ("row", "policy"),
+    [
+        (txn("t1", customer_id="ghost", status="succeeded"), {"credit_recovered": False}),
+        (txn("t1", customer_id="c9", status="succeeded"), {"credit_recovered": False}),
+        (txn("t1", customer_id="ghost"), {"credit_table_only": False}),
+        (txn("t1", customer_id="c9"), {"credit_table_only": False}),
+    ],
+)
+def test_a_transaction_the_policy_does_not_credit_owes_nothing(tmp_path, row, policy):
+    # recovered (a failure line, then succeeded) or table-only, for an unknown or closed customer
+    lines = [failure("t1")] if row["status"] == "succeeded" else []
+    path = write_incident(
+        tmp_path / "inc",
+        lines=lines,
+        transactions=[row],
+        customers=[customer("c9", status="closed")],
+        policy=policy,
+    )
+    con = reconcile_incident(path, tmp_path)
+    assert rows(con, "exceptions", "exception") == []  # no unknown_customer, no closed_account
+    ((reason, credited),) = rows(con, "evidence", "reason", "credited")
+    assert reason.endswith("_not_credited") and credited is False
+
+
+@pytest.mark.parametrize(
+    ("customers", "policy", "reason"),
+    [
+        ([customer("c1", status="closed")], {}, "closed_account"),
+        ([], {}, "unknown_customer"),
+        ([customer("c1", segment="test")], {}, "excluded_segment"),
+        ([customer("c1")], {"flat_minor": {"USD": 0}}, "zero_credit"),
+        ([customer("c1")], {}, "table_only"),
+    ],
+)
+def test_evidence_is_credited_only_when_its_line_is_in_the_credit_file(
+    tmp_path, customers, policy, reason
+):
+    con, lines = credit_lines(tmp_path, [txn("t1")], policy=policy, customers=customers)
+    assert rows(con, "evidence", "reason", "credited") == [(reason, bool(lines))]
+    assert bool(lines) is (reason == "table_only")

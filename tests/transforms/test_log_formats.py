@@ -56,6 +56,17 @@ def stage_one(tmp_path, line: str, **log_format) -> list[tuple]:
             {"ts": "@timestamp", "event": "type", "txn_id": "payment.id"},
             ("relevant", None, "t1", "2025-01-07 20:00:00+00"),
         ),
+        # RFC 3339 in lowercase, in logfmt and in a regex's named group
+        (
+            "ts=2025-01-08t04:44:59+05:30 event=payment.failed txn_id=t1",
+            {"kind": "logfmt"},
+            ("relevant", None, "t1", "2025-01-07 23:14:59+00"),
+        ),
+        (
+            "2025-01-07t20:00:00.5z payment.failed t1",
+            {"kind": "regex", "pattern": r"^(?P<ts>\S+) (?P<event>\S+) (?P<txn_id>\S+)$"},
+            ("relevant", None, "t1", "2025-01-07 20:00:00.5+00"),
+        ),
         # epoch seconds with a fraction, exact to the microsecond
         (
             '{"ts": 1736280000.123456, "event": "payment.failed", "txn_id": "t1"}',

@@ -5,9 +5,13 @@ Each case is a few inline log lines and table rows; the window is 19:15Z to 23:1
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.builders import customer, failure, reconcile_incident, rows, txn, write_incident
+
+GOOD_LINE = json.dumps(failure("t1")).encode()
 
 
 def classes(tmp_path, lines, transactions=(), **settings) -> dict[str, str]:
@@ -26,6 +30,10 @@ def classes(tmp_path, lines, transactions=(), **settings) -> dict[str, str]:
         ("2025-01-07T14:15:00-05:00", True),  # an offset: the same instant as the start
         ("2025-01-07T18:15:00-05:00", False),  # an offset: the same instant as the end
         ("2025-01-08T00:15:00+01:00", False),  # 23:15Z written in another zone
+        ("2025-01-07t19:15:00z", True),  # RFC 3339 allows a lowercase t and z
+        ("2025-01-07t19:14:59.999999z", False),  # lowercase, a microsecond before the start
+        ("2025-01-08t04:44:59+05:30", True),  # lowercase t with an offset: 23:14:59Z
+        ("2025-01-07 19:15:00z", True),  # a space instead of the t
     ],
 )
 def test_candidate_failure_is_a_failure_event_inside_the_window(tmp_path, ts, inside):
@@ -40,6 +48,7 @@ def test_candidate_failure_is_a_failure_event_inside_the_window(tmp_path, ts, in
         ("UTC", "2025-01-07T14:15:00", False),  # naive UTC: hours before the window
         ("America/New_York", "2025-01-07T14:15:00", True),  # naive, read in New York: the start
         ("America/New_York", "2025-01-07T18:15:00", False),  # naive New York: the end
+        ("America/New_York", "2025-01-07t14:15:00", True),  # naive with a lowercase t
     ],
 )
 def test_a_timestamp_without_offset_is_read_in_the_logs_time_zone(
@@ -192,3 +201,89 @@ def test_every_candidate_is_in_exactly_one_class(tmp_path):
         "t6": "recovered",
         "t7": "table_only",
     }
+
+
+# The open points of the rules, decided (README, "The rules": "Decided where the rules were open").
+def test_a_mismatch_is_recorded_whatever_the_table_customer_and_the_credit(tmp_path):
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[failure("t1", customer_id="c9"), failure("t2", customer_id="c9")],
+        transactions=[
+            txn("t1", customer_id="c1"),  # an excluded segment
+            txn("t2", customer_id="c2", status="succeeded"),  # recovered, not credited
+        ],
+        customers=[customer("c1", segment="internal"), customer("c2", status="closed")],
+        policy={"credit_recovered": False},
+    )
+    con = reconcile_incident(path, tmp_path)
+    assert rows(con, "exceptions", "txn_id", "exception") == [
+        ("t1", "customer_mismatch"),
+        ("t2", "customer_mismatch"),
+    ]
+    assert rows(con, "evidence", "txn_id", "reason") == [
+        ("t1", "excluded_segment"),
+        ("t2", "recovered_not_credited"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("log_customers", "mismatch"),
+    [
+        (["c1", "c1"], None),  # every line names the table's customer
+        (["c1", None], None),  # a line without a customer says nothing
+        (["c1", "c2"], "log says customer c1,c2, the table says c1; the table wins"),
+        (["c2", "c1"], "log says customer c1,c2, the table says c1; the table wins"),  # any order
+        (["c3", "c2"], "log says customer c2,c3, the table says c1; the table wins"),
+    ],
+)
+def test_the_log_says_every_customer_its_lines_name(tmp_path, log_customers, mismatch):
+    lines = [
+        failure("t1", ts=f"2025-01-07T20:0{i}:00Z", **({"customer_id": c} if c else {}))
+        for i, c in enumerate(log_customers)
+    ]
+    path = write_incident(tmp_path / "inc", lines=lines, transactions=[txn("t1")])
+    con = reconcile_incident(path, tmp_path)
+    found = rows(con, "exceptions", "detail")
+    assert found == ([(mismatch,)] if mismatch else [])
+    assert rows(con, "evidence", "txn_id", "customer_id") == [("t1", "c1")]  # the table wins
+
+
+def test_log_only_takes_the_earliest_customer_of_its_lines(tmp_path):
+    lines = [
+        failure("t1", ts="2025-01-07T20:05:00Z", customer_id="c2", amount_minor=5, currency="USD"),
+        failure("t1", ts="2025-01-07T20:01:00Z", customer_id="c3"),
+    ]
+    path = write_incident(tmp_path / "inc", lines=lines, transactions=[])
+    con = reconcile_incident(path, tmp_path)
+    assert rows(con, "evidence", "txn_id", "class", "customer_id") == [("t1", "log_only", "c3")]
+
+
+@pytest.mark.parametrize(
+    "copy",
+    [
+        GOOD_LINE + b"\r\n",  # CRLF: the line end is not part of the line
+        b"\xef\xbb\xbf" + GOOD_LINE + b"\n",  # a byte-order mark before a file's first line
+    ],
+)
+def test_crlf_and_a_bom_do_not_make_a_line_different(tmp_path, copy):
+    folder = tmp_path / "inc"
+    path = write_incident(folder, lines=[GOOD_LINE + b"\n"], transactions=[txn("t1")])
+    (folder / "logs" / "pod-b.jsonl").write_bytes(copy)
+    con = reconcile_incident(path, tmp_path)
+    buckets = con.sql("select bucket, count(*) from int_log_lines_bucketed group by all order by 1")
+    assert buckets.fetchall() == [("duplicate", 1), ("relevant", 1)]
+
+
+@pytest.mark.parametrize(
+    ("log_txn", "table_txn", "matched"),
+    [
+        (" t1\t", "t1", True),  # ASCII white space is trimmed, in the log
+        ("t1", "\tt1 \r", True),  # and in the table
+        ("t1\u00a0", "t1", False),  # a no-break space is part of the id
+        ("t1", "\u2003t1", False),  # so is an em space
+        ("t1\u00a0", "t1\u00a0", True),  # the same id on both sides
+    ],
+)
+def test_only_ascii_white_space_is_trimmed_from_txn_ids(tmp_path, log_txn, table_txn, matched):
+    found = classes(tmp_path, [failure(log_txn)], [txn(table_txn)])
+    assert ("failed" in found.values()) is matched

@@ -36,8 +36,8 @@ per_transaction as (
         txn_id,
         1,
         amount_minor,
-        'log says customer ' || log_customer_id || ', the table says ' || customer_id
-            || '; the table wins'
+        'log says customer ' || array_to_string(log_customer_ids, ',') || ', the table says '
+            || coalesce(customer_id, '(none)') || '; the table wins'
     from classified
     where customer_mismatch
 ),

@@ -1,6 +1,7 @@
 -- Candidate transactions found in the logs (key: txn_id): the distinct txn_ids of the candidate
 -- failure lines, with the set of their error codes and what the lines say about the payment
--- (the earliest non-null value of each field, by time then file then line).
+-- (the earliest non-null value of each field, by time then file then line), and every customer
+-- its lines name (`log_customer_ids`, sorted).
 -- `edge_failure_lines`: its lines within the clock skew of a window edge, for a human to review.
 create or replace table int_candidates as
 with
@@ -25,6 +26,8 @@ final as (
         max(failures.ts_utc) as last_failure_at,
         first(failures.customer_id order by failures.ts_utc, failures.file_id, failures.line)
             filter (where failures.customer_id is not null) as log_customer_id,
+        list_sort(list(distinct failures.customer_id) filter (where failures.customer_id is not null))
+            as log_customer_ids,
         first(failures.amount_minor order by failures.ts_utc, failures.file_id, failures.line)
             filter (where failures.amount_minor is not null) as log_amount_minor,
         first(failures.currency order by failures.ts_utc, failures.file_id, failures.line)

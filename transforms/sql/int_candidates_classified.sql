@@ -46,9 +46,12 @@ from_logs as (
         case when in_table then table_amount_minor else log_amount_minor end as amount_minor,
         case when in_table then table_currency else log_currency end as currency,
         log_customer_id,
+        log_customer_ids,
         table_status,
-        is_outage and in_table and log_customer_id is distinct from table_customer_id
-            and log_customer_id is not null as customer_mismatch,
+        -- The log says every customer its lines name: any of them not the table's is a mismatch.
+        is_outage and in_table and len(
+            list_filter(log_customer_ids, lambda c: c is distinct from table_customer_id)
+        ) > 0 as customer_mismatch,
         error_codes,
         first_failure_at,
         last_failure_at,
@@ -66,6 +69,7 @@ from_table_only as (
         transactions.amount_minor,
         transactions.currency,
         null as log_customer_id,
+        cast([] as varchar[]) as log_customer_ids,
         transactions.status as table_status,
         false as customer_mismatch,
         [transactions.error_code] as error_codes,

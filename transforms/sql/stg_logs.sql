@@ -93,9 +93,10 @@ timed as (
                 when ts_kind <> 'VARCHAR' or not regexp_full_match(
                     ts_text, '\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?'
                 ) then null
+                -- RFC 3339 allows a lowercase `t` and `z`; DuckDB's cast reads only uppercase.
                 when regexp_matches(ts_text, '([Zz]|[+-]\d{2}:\d{2})$')
-                    then try_cast(ts_text as timestamptz)
-                else timezone($logs_timezone, try_cast(ts_text as timestamp))
+                    then try_cast(upper(ts_text) as timestamptz)
+                else timezone($logs_timezone, try_cast(upper(ts_text) as timestamp))
             end
             when 'epoch_s' then timezone('UTC', make_timestamp(
                 try_cast(try_cast(ts_text as decimal(38, 6)) * 1000000 as bigint)

@@ -1,0 +1,56 @@
+"""The page templates: strict about their values, and shipped with the package."""
+
+from __future__ import annotations
+
+import fnmatch
+import tomllib
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from transforms import pages
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = ROOT / "transforms" / "templates"
+
+OUTCOME = {
+    "expectation_id": "v_not_null",
+    "expectation": "expect_column_values_to_not_be_null",
+    "column": "v",
+    "severity": "blocking",
+    "success": False,
+    "unexpected_count": 1,
+    "offending": ["k1"],
+    "notes": "n.",
+}
+SUITE = {"suite": "s", "passed": False, "blocking_failures": 1, "warnings": 0}
+DOCUMENT = {"passed": False, "blocking_failures": 1, "warnings": 0}
+
+
+def test_the_validation_page_from_its_values():
+    document = DOCUMENT | {"suites": [SUITE | {"outcomes": [OUTCOME]}]}
+    page = pages.render("validation.html", document=document, max_offending=20)
+    assert '<span class="fail">BLOCKED</span>' in page and "<code>k1</code>" in page
+
+
+def test_a_value_the_template_is_not_given_is_an_error_not_an_empty_string():
+    document = DOCUMENT | {"suites": [SUITE | {"outcomes": [OUTCOME]}]}
+    with pytest.raises(jinja2.UndefinedError, match="max_offending"):
+        pages.render("validation.html", document=document)
+    without_notes = {k: v for k, v in OUTCOME.items() if k != "notes"}
+    with pytest.raises(jinja2.UndefinedError, match="notes"):
+        pages.render(
+            "validation.html",
+            document=DOCUMENT | {"suites": [SUITE | {"outcomes": [without_notes]}]},
+            max_offending=20,
+        )
+
+
+def test_every_template_is_shipped_in_the_package():
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    shipped = pyproject["tool"]["setuptools"]["package-data"]["transforms"]
+    templates = [p.relative_to(ROOT / "transforms").as_posix() for p in TEMPLATES.iterdir()]
+    assert {"templates/report.html", "templates/validation.html"} <= set(templates)
+    for name in templates:
+        assert any(fnmatch.fnmatch(name, pattern) for pattern in shipped), name

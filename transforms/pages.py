@@ -1,0 +1,32 @@
+"""The run's HTML pages (`validation.html`, `report.html`) from the Jinja2 templates beside it.
+
+The templates in `transforms/templates/` lay the pages out; the Python that calls `render`
+computes every value they show (counts, dates, money, tables). Every value is HTML-escaped
+(autoescape), and a name a template uses but is not given is an error, never an empty string.
+The pages are self-contained: inline CSS, no script, and a content security policy that lets
+the browser load nothing.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import jinja2
+
+
+def render(template: str, **values: Any) -> str:
+    """The page `template` (a file name in `transforms/templates/`) filled with `values`."""
+    return _environment().get_template(template).render(**values)
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("transforms", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
