@@ -27,3 +27,8 @@ class ValidationRejected(CreditsError):
     def __init__(self, message: str, manifest: dict | None = None):
         super().__init__(message)
         self.manifest = manifest or {}
+
+
+class WorkersLost(CreditsError):
+    """A Dask cluster lost the workers running a log partition more often than it may rerun it
+    (exit 1); the run stops before anything is written, let alone published."""
