@@ -219,14 +219,17 @@ def test_a_credited_currency_without_flat_minor_stops_the_run_as_a_configuration
 def test_a_log_line_stamped_far_from_the_window_stays_off_the_report_chart(root):
     # a clock reset to 1970 is the real case; months keep the test cheap if the bound is lost
     far = [failure("t9", ts="2024-11-01T00:00:00Z"), failure("t8", ts="2025-03-01T00:00:00Z")]
-    lines = [*LINES, *far]
-    table = [*TABLE, txn("t7", created_at="0001-01-01T00:00:00+00:00")]
+    lines = [*LINES, *far, failure("t7")]
+    # t7 failed in the window by the log; the table's clock says year 1 (the table wins)
+    table = [*TABLE, txn("t7", customer_id="c2", created_at="0001-01-01T00:00:00+00:00")]
     content = run(root, lines=lines, transactions=table)
     page = (Path(content["run_folder"]) / "report.html").read_text()
     assert "2 failure line(s)</b> more than 1 day(s) from the window are not drawn" in page
     with warehouse.connect(root / "wh.duckdb", read_only=True) as con:
         lines = con.execute("select sum(lines) from run_failure_minutes").fetchone()[0]
-    assert lines == 6  # the far ones stay in the warehouse: the notebooks leave them out
+        credited = con.execute("select credited from evidence where txn_id = 't7'").fetchall()
+    assert lines == 7  # the far ones stay in the warehouse: the notebooks leave them out
+    assert credited == [(True,)]
 
 
 def test_support_answers_from_passing_runs_when_rejected_ones_are_newer(root):
