@@ -36,7 +36,7 @@ from transforms import (  # noqa: E402
     tables,
     warehouse,
 )
-from transforms.errors import ValidationRejected  # noqa: E402
+from transforms.errors import ValidationRejected, WorkersLost  # noqa: E402
 
 
 def _work_db(run: runs.Run):
@@ -61,6 +61,28 @@ def task_runner(name: str = "threads", dask_address: str | None = None):
     from prefect_dask import DaskTaskRunner
 
     return DaskTaskRunner(address=dask_address) if dask_address else DaskTaskRunner()
+
+
+def extracted(futures, partitions: list[logs.Partition]) -> list[logs.Extract]:
+    """The map's results. A Dask worker that dies mid-map has its partitions rerun elsewhere by
+    the scheduler (up to `distributed.scheduler.allowed-failures` deaths per partition); past
+    that, the run stops with `WorkersLost`, before anything is written."""
+    try:
+        return futures.result()
+    except Exception as error:
+        from distributed import KilledWorker  # only a Dask cluster raises it
+
+        if not isinstance(error, KilledWorker):
+            raise
+        keys = [future.wrapped_future.key for future in futures]
+        names = [name for _, _, name in partitions[keys.index(error.task)].files]
+        what = names[0] + (f" and {len(names) - 1} more file(s)" if len(names) > 1 else "")
+        raise WorkersLost(
+            f"the Dask cluster lost every worker that read the log partition of {what} "
+            f"({error.allowed_failures + 1} deaths; distributed.scheduler.allowed-failures is "
+            f"{error.allowed_failures}); nothing was published. See the workers' logs (out of "
+            "memory? killed?) and run again."
+        ) from None
 
 
 @task(name="plan-logs", cache_policy=NO_CACHE)
@@ -181,9 +203,12 @@ def credit_reconciliation(
     loaded, run = start_run(incident_file, output_dir, warehouse_path)
     # Extract: log partitions mapped to Parquet extracts and reduced; the tables checked and staged
     partitions, pruned = plan_logs(loaded)
-    extracts = extract_logs.map(
-        partitions, unmapped(logs.Reading.of(loaded)), unmapped(run.work_dir / "log_extracts")
-    ).result()
+    extracts = extracted(
+        extract_logs.map(
+            partitions, unmapped(logs.Reading.of(loaded)), unmapped(run.work_dir / "log_extracts")
+        ),
+        partitions,
+    )
     read = stage_logs(loaded, run, extracts, pruned)
     staged = stage_tables(loaded, run)
     # Transform: candidate transactions classed, credits priced, exceptions listed

@@ -100,7 +100,9 @@ def write_incident(
     rows = list(transactions)
     pq.write_table(pa.Table.from_pylist(rows, TRANSACTION_SCHEMA), folder / "transactions.parquet")
     if customers is None:
-        ids = sorted({row["customer_id"] for row in rows} | {"c1", "c2", "c3"})
+        ids = sorted(
+            {row["customer_id"] for row in rows if row["customer_id"]} | {"c1", "c2", "c3"}
+        )
         customers = [customer(i) for i in ids]
     pq.write_table(
         pa.Table.from_pylist(list(customers), CUSTOMER_SCHEMA), folder / "customers.parquet"
@@ -183,3 +185,22 @@ def with_sources(path: Path, name: str, **sources: Any) -> Path:
     copy = path.with_name(name)
     copy.write_text(text, encoding="utf-8")
     return copy
+
+
+KEYED_SCHEMA = Path(__file__).parent / "fixtures" / "warehouse_schema_keyed.sql"
+
+
+def rewrite_with_keyed_schema(path: Path) -> None:
+    """Rewrites the warehouse at `path` as one made before the per-run tables lost their keys:
+    those tables as they were (`fixtures/warehouse_schema_keyed.sql`), every row copied."""
+    old = path.with_name(path.stem + "-keyed.duckdb")
+    with duckdb.connect(str(old)) as con:
+        con.execute(KEYED_SCHEMA.read_text(encoding="utf-8"))
+        con.execute(db.statement("warehouse_schema"))  # the tables that kept their form
+        con.execute("attach $path as new (read_only)", {"path": str(path)})
+        names = con.execute(
+            "select table_name from duckdb_tables() where database_name = 'new'"
+        ).fetchall()
+        for (name,) in names:  # names from the warehouse itself
+            con.execute(f'insert into main."{name}" by name select * from new."{name}"')
+    old.replace(path)

@@ -87,3 +87,35 @@ def write(folder: Path) -> Path:
         policy={"version": "gold-1", "flat_minor": {"USD": 1000, "EUR": 900, "JPY": 1500}},
         quality={"max_quarantined_share": 0.1},  # one malformed line in 16
     )
+
+
+def load_run(folder: Path, warehouse_path: Path, repeat_keys: bool = False) -> str:
+    """Reconciles the golden incident (no Prefect) and loads it into the warehouse as one run
+    waiting for approval; with `repeat_keys`, as a rejected run whose evidence and credit lines
+    all come twice (what a duplicated key in its input makes). Returns the run id."""
+    from transforms import credits, db, incident, logs, reconcile, runs, tables, warehouse
+
+    loaded = incident.load(write(folder / "inc"))
+    run = runs.start(loaded, folder / "out")
+    with db.connect(run.work_db) as work:
+        logs.stage(work, loaded, run.work_dir)
+        tables.stage(work, loaded)
+        reconcile.classify(work, loaded)
+        credits.build(work, loaded)
+        if repeat_keys:
+            work.execute("insert into evidence select * from evidence")
+            work.execute("insert into credits select * from credits")
+    manifest = {
+        "incident": {"id": loaded.id, "title": loaded.title, "timezone": loaded.timezone},
+        "policy": {**loaded.policy.as_json(), "sha256": loaded.policy.sha256},
+        "verdict": "rejected" if repeat_keys else "pending_approval",
+        "window": {"start_utc": "2025-01-07T19:15:00Z", "end_utc": "2025-01-07T23:15:00Z"},
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.started_at.isoformat(),
+        "totals_minor": {},
+        "validation": {"blocking": ["evidence: a repeated txn_id"] if repeat_keys else []},
+    }
+    with warehouse.write_lock(warehouse_path), warehouse.connect(warehouse_path) as con:
+        warehouse.load_run(con, run, manifest)
+        warehouse.seal_run(con, run, manifest, None)
+    return run.run_id

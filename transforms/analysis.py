@@ -16,6 +16,7 @@ import pandas as pd
 
 from transforms import db, support
 from transforms.errors import InputError
+from transforms.gate import SLACK
 
 
 @dataclass(frozen=True)
@@ -57,10 +58,15 @@ def failure_minutes(con: duckdb.DuckDBPyConnection, run: Run) -> pd.DataFrame:
 
 
 def per_minute(minutes: pd.DataFrame, run: Run, by: str | None = None) -> pd.DataFrame:
-    """Failure lines per minute from the first to the last minute of the log, zeros filled in.
+    """Failure lines per minute from the first to the last minute of the log, zeros filled in,
+    within a day (`gate.SLACK`) of the window: a line stamped decades off (a clock reset to
+    1970) would otherwise stretch the frame over millions of minutes.
 
     Index: `minute_local`; one column `lines`, or one column per value of `by` (e.g. `pod`).
     """
+    instants = pd.to_datetime(minutes["minute_local"], utc=True)
+    start, end = pd.Timestamp(run.window_start_utc), pd.Timestamp(run.window_end_utc)
+    minutes = minutes[(instants >= start - SLACK) & (instants < end + SLACK)]
     if minutes.empty:
         return pd.DataFrame(columns=["lines"], index=pd.DatetimeIndex([], name="minute_local"))
     index = pd.date_range(

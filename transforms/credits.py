@@ -65,7 +65,13 @@ def _make_policy_amounts(con: duckdb.DuckDBPyConnection, incident: Incident) -> 
 
 
 def _require_policy_amounts(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
-    """A payable line in an ISO currency the policy has no amount for stops the run."""
+    """A payable line in an ISO currency the policy has no amount for stops the run.
+
+    Only the flat bases read `flat_minor`; a line the percent basis cannot price (a null amount)
+    is `unpriced` in the evidence, for the gate to reject.
+    """
+    if incident.policy.basis == "percent_of_failed_amount":
+        return
     unpriced = (
         con.table("int_credit_lines")
         .filter("customer_block is null and base_amount_minor is null")

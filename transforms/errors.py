@@ -67,3 +67,8 @@ def environment_problem(error: BaseException) -> str | None:
     if isinstance(error, duckdb.Error) and any(words in text for words in ENVIRONMENT_WORDS):
         return text
     return None
+
+
+class WorkersLost(CreditsError):
+    """A Dask cluster lost the workers running a log partition more often than it may rerun it
+    (exit 1); the run stops before anything is written, let alone published."""

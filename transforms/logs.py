@@ -25,7 +25,10 @@ from __future__ import annotations
 import codecs
 import glob
 import hashlib
+import os
 import re
+import shutil
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -207,10 +210,31 @@ def extract(partition: Partition, reading: Reading, out_dir: Path) -> Extract:
     """The map: reads every line of the partition's files into three extracts under `out_dir`.
 
     One DuckDB query per partition, streaming: it pulls framed blocks of lines, file after file,
-    and its results are split into the extracts as they come.
+    and its results are split into the extracts as they come. They are written under this
+    attempt's own folder and renamed into place at the end: a partition run again (its Dask
+    worker died mid-map) never mixes with a dead attempt's partial files.
     """
     folder = out_dir / f"part={partition.files[0][0]:06d}"
-    folder.mkdir(parents=True, exist_ok=True)
+    attempt = out_dir / f".{folder.name}.{uuid.uuid4().hex}"
+    attempt.mkdir(parents=True)
+    try:
+        spans, framers = _extract_into(partition, reading, attempt)
+        folder.mkdir(exist_ok=True)
+        for name in EXTRACTS:
+            os.replace(attempt / f"{name}.parquet", folder / f"{name}.parquet")
+    finally:
+        shutil.rmtree(attempt, ignore_errors=True)
+    read = []
+    for framer, (file_id, path, name) in zip(framers, partition.files, strict=True):
+        digest, size = framer.source.finish()
+        read.append(LogFile(file_id, path, name, size, digest, framer.lines))
+    return Extract(tuple(read), spans, folder)
+
+
+def _extract_into(
+    partition: Partition, reading: Reading, folder: Path
+) -> tuple[dict[int, tuple[datetime, datetime]], list[_Framer]]:
+    """Writes the partition's three extracts into `folder`; returns the files' time spans."""
     framers = [_Framer(file_id, name, _Source(path)) for file_id, path, name in partition.files]
     blocks = (block for framer in framers for block in framer.blocks())
     spans: dict[int, tuple[datetime, datetime]] = {}
@@ -229,11 +253,7 @@ def extract(partition: Partition, reading: Reading, out_dir: Path) -> Extract:
     for framer in framers:
         if framer.error is not None:
             raise framer.error
-    read = []
-    for framer, (file_id, path, name) in zip(framers, partition.files, strict=True):
-        digest, size = framer.source.finish()
-        read.append(LogFile(file_id, path, name, size, digest, framer.lines))
-    return Extract(tuple(read), spans, folder)
+    return spans, framers
 
 
 def _widen(spans: dict[int, tuple[datetime, datetime]], staged: pa.RecordBatch) -> None:

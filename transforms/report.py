@@ -24,13 +24,16 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from transforms import db, files, money, pages, publish
-from transforms.gate import Verdict
+from transforms.gate import SLACK, Verdict
 from transforms.incident import Incident
 from transforms.manifest import Accounting
 from transforms.runs import Run
 
 NAME = "report.html"
 TOP_EXCEPTIONS_PER_KIND = 3
+# How far beyond the window the chart reaches (the gate's slack for log times): a line stamped
+# decades off (a clock reset to 1970) would otherwise stretch it over millions of minutes.
+CHART_REACH = SLACK
 
 
 @dataclass(frozen=True)
@@ -59,13 +62,17 @@ def write(
 ) -> Report:
     """Writes `report.html` into the run folder from the work database and the gate's verdict."""
     content = summarize(con, incident, run, accounting, verdict)
-    minutes = db.run(
+    rows = db.run(
         con,
         "report_failure_minutes",
         outage_error_codes=list(incident.policy.outage_error_codes),
+        chart_start=incident.window_start - CHART_REACH,
+        chart_end=incident.window_end + CHART_REACH,
     ).fetchall()
+    minutes = [row for row in rows if row[0] is not None]
+    off_chart = sum(outage + other for minute, outage, other in rows if minute is None)
     path = run.folder / NAME
-    files.write_text(path, render(content, minutes))
+    files.write_text(path, render(content, minutes, off_chart))
     return Report(path, markdown(content))
 
 
@@ -135,8 +142,11 @@ def markdown(content: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(content: dict[str, Any], minutes: Sequence[tuple[datetime, int, int]]) -> str:
-    """The report as one HTML page; `minutes` are (minute_utc, outage_lines, other_lines)."""
+def render(
+    content: dict[str, Any], minutes: Sequence[tuple[datetime, int, int]], off_chart: int = 0
+) -> str:
+    """The report as one HTML page; `minutes` are (minute_utc, outage_lines, other_lines) within
+    `CHART_REACH` of the window, `off_chart` the failure lines farther away."""
     incident = content["incident"]
     tz = ZoneInfo(incident["timezone"])
     start, end = content["window"]["start_utc"], content["window"]["end_utc"]
@@ -155,6 +165,8 @@ def render(content: dict[str, Any], minutes: Sequence[tuple[datetime, int, int]]
         totals=[money.display(row["credit_minor"], row["currency"]) for row in totals],
         cards=_cards(content),
         chart=chart_svg(minutes, start, end, tz),
+        off_chart=f"{off_chart:,}" if off_chart else "",
+        chart_reach_days=CHART_REACH.days,
         funnel=_funnel_table(content["log_funnel"]),
         classes=_class_table(content["candidates"]),
         credit_totals=_totals_table(totals),

@@ -190,16 +190,18 @@ def lookup(
     """One customer across incidents, by id or by one of their transactions' ids."""
     if (customer_id is None) == (txn_id is None):
         raise ConfigError("give a CUSTOMER_ID or --txn TXN_ID (one of them)")
-    if txn_id is not None:
-        owners = {row[1] for row in db.run(con, "support_lookup_owners", txn_id=txn_id).fetchall()}
-        if not owners:
-            raise InputError(
-                f"transaction {txn_id}: not a candidate failure in any incident of the warehouse: "
-                "it did not fail inside an outage window (or the id is mistyped)"
-            )
-        customer_id = min(owners - {None}, default=None)
     runs = {k: v for k, v in answering_runs(con).items() if v is not None}
     run_ids = [run.run_id for run in runs.values()]
+    if txn_id is not None:
+        owned = db.run(con, "support_lookup_owners", txn_id=txn_id, run_ids=run_ids).fetchall()
+        owners = {row[1] for row in owned}
+        if not owners:
+            raise InputError(
+                f"transaction {txn_id}: not a candidate failure in any incident of the warehouse "
+                "with a run that passed the quality gate: it did not fail inside an outage window "
+                "(or the id is mistyped)"
+            )
+        customer_id = min(owners - {None}, default=None)
     keys = {"run_ids": run_ids, "customer_id": customer_id, "txn_id": txn_id}
     transactions = db.records(db.run(con, "support_lookup_transactions", **keys))
     exceptions = db.records(db.run(con, "support_lookup_exceptions", **keys))

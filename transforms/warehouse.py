@@ -229,6 +229,8 @@ def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
     """Brings the schema to `SCHEMA_VERSION`: the columns are added by the schema's statements
     (idempotent); what must happen once (chaining the ledger's older entries) happens here."""
     con.execute(db.statement("warehouse_schema"))
+    if db.run(con, "warehouse_keyed_run_tables").fetchall():
+        _unkey_run_tables(con)
     if schema_version(con) >= SCHEMA_VERSION:
         return
     con.begin()
@@ -244,6 +246,23 @@ def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
                 detail={"schema_version": SCHEMA_VERSION, "ledger_entries_chained": chained},
             )
         db.run(con, "schema_version_record", version=SCHEMA_VERSION, at=datetime.now(UTC))
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+
+
+def _unkey_run_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuilds the per-run tables of a warehouse made when they had keys, keeping every row.
+
+    Their keys refused a rejected run's rows (a duplicated txn_id); see warehouse_schema.sql.
+    Writers hold the write lock; readers never migrate (they read either form alike).
+    """
+    con.begin()
+    try:
+        con.execute(db.statement("warehouse_unkey_rename"))
+        con.execute(db.statement("warehouse_schema"))
+        con.execute(db.statement("warehouse_unkey_copy"))
         con.commit()
     except BaseException:
         con.rollback()

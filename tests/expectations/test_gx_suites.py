@@ -101,8 +101,10 @@ CASES = [
     case("file_profile", "has_payment_events", [(2, "unknown_event_share", 1.0)], {"gw-c.log"}),
     # -- transactions (key txn_id) --------------------------------------------------------------
     case("transactions", "txn_id_not_null", [(1, "txn_id", None)], {NULL}),
+    case("transactions", "txn_id_not_blank", [(1, "txn_id", "")], {""}),
     case("transactions", "txn_id_unique", [(1, "txn_id", "T1")], {"T1"}),
     case("transactions", "customer_id_not_null", [(1, "customer_id", None)], {"T2"}),
+    case("transactions", "customer_id_not_blank", [(1, "customer_id", " ")], {"T2"}),
     case("transactions", "amount_minor_positive", [(2, "amount_minor", 0)], {"T3"}),
     case("transactions", "amount_minor_positive", [(3, "amount_minor", -300)], {"T4"}, name="-neg"),
     case("transactions", "currency_not_null", [(1, "currency", None)], {"T2"}),
@@ -112,6 +114,7 @@ CASES = [
     case("transactions", "created_at_not_null", [(3, "created_at", pd.NaT)], {"T4"}),
     # -- customers (key customer_id) ------------------------------------------------------------
     case("customers", "customer_id_not_null", [(2, "customer_id", None)], {NULL}),
+    case("customers", "customer_id_not_blank", [(2, "customer_id", "\t")], {"\t"}),
     case("customers", "customer_id_unique", [(2, "customer_id", "C1")], {"C1"}),
     case("customers", "segment_not_null", [(0, "segment", None)], {"C1"}),
     case("customers", "segment_known", [(0, "segment", "vip")], {"C1"}),
@@ -139,6 +142,7 @@ CASES = [
     case("evidence", "credited_has_currency", [(0, "currency", None)], {"T1"}),
     case("evidence", "credited_has_amount", [(0, "amount_minor", None)], {"T1"}),
     case("evidence", "credited_amount_positive", [(0, "amount_minor", 0)], {"T1"}),
+    case("evidence", "credited_class_priced", [(3, "reason", "unpriced")], {"T4"}),
     case(
         "evidence",
         "credited_has_customer",

@@ -90,6 +90,29 @@ def test_a_rejected_run_exits_3_naming_the_expectation_and_keys(api_url, tmp_pat
     assert (folder / "manifest.json").exists() and not (folder / "credits.csv").exists()
 
 
+def test_a_duplicated_txn_id_exits_3_and_the_run_is_recorded_as_rejected(api_url, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from transforms import warehouse
+
+    path = golden_incident.write(tmp_path / "inc")
+    table_path = path.parent / "transactions.parquet"
+    table = pq.read_table(table_path)
+    pq.write_table(pa.concat_tables([table, table.slice(0, 1)]), table_path)  # t01 twice
+    result = run_incident(path, tmp_path, api_url)
+    assert result.returncode == 3, result.stderr
+    assert "transactions: expect_column_values_to_be_unique(txn_id)" in result.stderr
+    assert "t01" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "internal error" not in result.stderr
+    folder = Path(result.stdout.strip().splitlines()[-1])
+    assert not (folder / "credits.csv").exists()
+    assert (folder / "report.html").exists() and (folder / "validation.html").exists()
+    with warehouse.connect(tmp_path / "wh.duckdb", read_only=True) as con:
+        assert con.execute("select status from runs").fetchall() == [("rejected",)]
+
+
 def test_a_corrupt_gzip_found_mid_run_exits_2_without_traceback(api_url, tmp_path):
     path = golden_incident.write(tmp_path / "inc")
     log = path.parent / "logs/pod-a.jsonl"

@@ -1,17 +1,50 @@
-"""The log map on a Dask cluster (issue 7.4): the same credit file, byte for byte, as on threads.
+"""The log map on Dask, as deployed: the same outputs, byte for byte, as on threads.
 
-The cluster is a `LocalCluster` of two single-threaded workers in this process
-(`processes=False`): worker processes would add their start-up to the test and test nothing
-more, since every argument and result of the map is pickled either way.
+Two set-ups: the `LocalCluster` of worker processes that `credits run --task-runner dask` starts
+for a run, and a cluster of its own (a `dask scheduler` and two `dask worker` processes, as on
+real machines) reached with `--dask-address`. One sample incident and one such cluster serve the
+whole module.
+
+A worker that dies mid-map has its partition rerun on another worker by the scheduler (what
+`distributed` does for a lost worker's tasks, up to `distributed.scheduler.allowed-failures`
+deaths per task); past that the run stops, exit 1, nothing written. The deaths are
+deterministic: `dask_worker_kill.py`, preloaded in the workers, makes a worker kill its own
+process on an extract task while a counter file allows it.
 """
 
 from __future__ import annotations
 
+import os
+import pickle
+import signal
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.flows.test_cli import credits_command
 from transforms import incident, logs, sample
+from transforms.errors import WorkersLost
+
+OUTPUTS = ("credits.csv", "exceptions.csv", "evidence.parquet", "quarantine.jsonl")
+KILL_PRELOAD = Path(__file__).with_name("dask_worker_kill.py")
+ALLOWED_FAILURES = 1  # distributed's default is 3; 1 shows both outcomes with fewer deaths
+
+
+@dataclass(frozen=True)
+class Cluster:
+    address: str
+    kills: Path  # the counter file of deaths to come
+
+    def kill_next(self, deaths: int) -> None:
+        self.kills.write_text(str(deaths))
+
+    def deaths(self) -> int:
+        died = self.kills.with_name(self.kills.name + ".deaths")
+        return len(died.read_text().splitlines()) if died.exists() else 0
 
 
 @pytest.fixture(scope="module")
@@ -19,6 +52,54 @@ def incident_file(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("sample")
     sample.generate(folder, scale=1)
     return folder / "INC-2025-01-07.toml"
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """A scheduler and two single-threaded workers, each its own process (and process group)."""
+    from distributed import Client
+
+    folder = tmp_path_factory.mktemp("cluster")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "CREDITS_TEST_KILLS": str(folder / "kills"),
+        "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": str(ALLOWED_FAILURES),
+    }
+    dask = str(Path(sys.executable).with_name("dask"))
+    commands = [[dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"]]
+    commands += [
+        [dask, "worker", address, "--name", f"w{i}", "--nthreads", "1", "--no-dashboard"]
+        + ["--local-directory", str(folder / f"w{i}")]
+        + ["--preload", "flows.credit_reconciliation", "--preload", str(KILL_PRELOAD)]
+        for i in (1, 2)
+    ]
+    processes = []
+    for i, command in enumerate(commands):
+        with open(folder / f"process-{i}.log", "w") as log:
+            processes.append(
+                subprocess.Popen(
+                    command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                )
+            )
+    try:
+        with Client(address, timeout="60s") as client:
+            client.wait_for_workers(2, timeout=120)
+        yield Cluster(address, folder / "kills")
+    finally:  # each process group at once (a nanny and its worker): nothing to save in them
+        for process in processes:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def on_threads(prefect_harness, incident_file, tmp_path_factory) -> Path:
+    from flows.credit_reconciliation import task_runner
+
+    return run_with(task_runner(), incident_file, tmp_path_factory.mktemp("threads"))
 
 
 def run_with(runner, incident_file: Path, out: Path) -> Path:
@@ -29,20 +110,70 @@ def run_with(runner, incident_file: Path, out: Path) -> Path:
     return Path(content["run_folder"])
 
 
-def test_a_two_worker_dask_cluster_gives_the_same_credit_file(
-    prefect_harness, incident_file, tmp_path
+def assert_same_outputs(folder: Path, on_threads: Path) -> None:
+    for name in OUTPUTS:
+        assert (folder / name).read_bytes() == (on_threads / name).read_bytes(), name
+
+
+def test_a_local_cluster_of_worker_processes_gives_the_same_outputs(
+    on_threads, incident_file, tmp_path
 ):
-    import pickle
-
-    from prefect_dask import DaskTaskRunner
-
     from flows.credit_reconciliation import task_runner
 
-    on_threads = run_with(task_runner(), incident_file, tmp_path / "threads")
-    cluster = {"n_workers": 2, "threads_per_worker": 1, "processes": False}
-    on_dask = run_with(DaskTaskRunner(cluster_kwargs=cluster), incident_file, tmp_path / "dask")
-    for name in ("credits.csv", "exceptions.csv", "evidence.parquet", "quarantine.jsonl"):
-        assert (on_dask / name).read_bytes() == (on_threads / name).read_bytes(), name
-    # What travels to and from the workers pickles, as it must between processes.
+    # as `credits run --task-runner dask` without an address: a LocalCluster of worker processes
+    assert_same_outputs(run_with(task_runner("dask"), incident_file, tmp_path), on_threads)
+    # what travels to and from the workers pickles, as it must between processes
     partitions, _ = logs.plan(incident.load(incident_file), 2)
     assert pickle.loads(pickle.dumps(partitions)) == partitions
+
+
+def test_credits_run_on_a_scheduler_and_two_workers_gives_the_same_outputs(
+    on_threads, incident_file, cluster, tmp_path
+):
+    from prefect.settings import get_current_settings
+
+    result = credits_command(
+        "run",
+        str(incident_file),
+        "--output-dir",
+        str(tmp_path / "runs"),
+        "--warehouse",
+        str(tmp_path / "warehouse.duckdb"),
+        "--task-runner",
+        "dask",
+        "--dask-address",
+        cluster.address,
+        api_url=str(get_current_settings().api.url),
+    )
+    assert result.returncode == 0, result.stderr
+    assert_same_outputs(Path(result.stdout.strip().splitlines()[-1]), on_threads)
+
+
+def test_a_worker_that_dies_mid_map_has_its_partition_rerun(
+    on_threads, incident_file, cluster, tmp_path
+):
+    from flows.credit_reconciliation import task_runner
+
+    before = cluster.deaths()
+    cluster.kill_next(1)
+    folder = run_with(task_runner("dask", cluster.address), incident_file, tmp_path)
+    assert cluster.deaths() == before + 1
+    assert_same_outputs(folder, on_threads)
+
+
+def test_a_partition_that_kills_more_workers_than_allowed_stops_the_run(
+    prefect_harness, incident_file, cluster, tmp_path
+):
+    from flows.credit_reconciliation import task_runner
+
+    # both workers die on their first partitions, then the first rerun dies too: a partition
+    # has lost ALLOWED_FAILURES + 1 workers (the scheduler blames every partition a dead worker
+    # held, so two deaths may already do)
+    before = cluster.deaths()
+    cluster.kill_next(ALLOWED_FAILURES * 2 + 1)
+    with pytest.raises(WorkersLost, match="lost every worker that read the log partition of"):
+        run_with(task_runner("dask", cluster.address), incident_file, tmp_path)
+    cluster.kill_next(0)
+    assert cluster.deaths() - before >= ALLOWED_FAILURES + 1
+    assert WorkersLost.exit_code == 1
+    assert not list(tmp_path.rglob("credits.csv")) and not list(tmp_path.rglob("manifest.json"))

@@ -10,15 +10,7 @@ import pytest
 from tests import golden_incident
 from transforms import (
     analysis,
-    credits,
-    db,
-    incident,
-    logs,
-    reconcile,
-    runs,
     support,
-    tables,
-    warehouse,
 )
 from transforms.errors import InputError
 
@@ -31,28 +23,8 @@ RUN = analysis.Run("r1", "INC-T", "t", "America/New_York", "pending_approval", S
 def golden_warehouse(tmp_path_factory):
     """The golden incident reconciled into a work database, loaded by `load_run` and sealed."""
     folder = tmp_path_factory.mktemp("golden")
-    loaded = incident.load(golden_incident.write(folder / "inc"))
-    run = runs.start(loaded, folder / "out")
-    with db.connect(run.work_db) as work:
-        logs.stage(work, loaded, run.work_dir)
-        tables.stage(work, loaded)
-        reconcile.classify(work, loaded)
-        credits.build(work, loaded)
-    manifest = {
-        "incident": {"id": loaded.id, "title": loaded.title, "timezone": loaded.timezone},
-        "policy": {**loaded.policy.as_json(), "sha256": loaded.policy.sha256},
-        "verdict": "pending_approval",
-        "window": {"start_utc": "2025-01-07T19:15:00Z", "end_utc": "2025-01-07T23:15:00Z"},
-        "started_at": "2025-01-08T00:00:00Z",
-        "finished_at": "2025-01-08T00:00:01Z",
-        "totals_minor": {},
-        "validation": {"blocking": []},
-    }
     path = folder / "warehouse.duckdb"
-    with warehouse.connect(path) as con:
-        warehouse.load_run(con, run, manifest)
-        warehouse.seal_run(con, run, manifest, None)
-    return path, run.run_id
+    return path, golden_incident.load_run(folder, path)
 
 
 def test_failure_minutes_count_every_failure_line_once_over_the_whole_log(golden_warehouse):
@@ -102,6 +74,16 @@ def test_per_minute_fills_the_quiet_minutes_with_zero():
     assert analysis.per_minute(minutes, RUN)["lines"].tolist() == [2, 0, 0, 5]
     by_pod = analysis.per_minute(minutes, RUN, by="pod")
     assert by_pod["b"].tolist() == [0, 0, 0, 4]
+
+
+def test_per_minute_leaves_out_lines_stamped_more_than_a_day_from_the_window():
+    local = pd.to_datetime(
+        ["2024-12-01 00:00", "2025-01-06 14:15", "2025-01-07 14:20", "2025-02-01 00:00"]
+    ).tz_localize("America/New_York")
+    minutes = pd.DataFrame({"minute_local": local, "lines": [7, 1, 2, 9]})
+    totals = analysis.per_minute(minutes, RUN)
+    assert len(totals) == 24 * 60 + 5 + 1  # from a day before the start to 14:20, not two months
+    assert totals["lines"].sum() == 3
 
 
 def test_the_normal_rate_is_the_mean_outside_the_window_quiet_minutes_included():

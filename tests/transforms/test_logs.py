@@ -278,6 +278,38 @@ def test_partitions_and_file_order_do_not_change_a_line_bucket(tmp_path):
     assert buckets.count("quarantined") == 4  # a malformed line is never a duplicate
 
 
+def test_a_partition_rerun_is_never_spoiled_by_its_first_attempt(tmp_path, monkeypatch):
+    # A Dask worker presumed dead may come back to life and write its partition again after the
+    # rerun finished: each attempt writes its own folder and renames whole files into place.
+    import threading
+
+    import pyarrow.parquet as pq
+
+    lines = [json.dumps(failure(f"t{i}")).encode() + b"\n" for i in range(2000)] + [b"oops\n"]
+    loaded = incident.load(write_incident(tmp_path / "inc", lines=lines))
+    (partition,), _ = logs.plan(loaded, 1)
+    reading, out = logs.Reading.of(loaded), tmp_path / "extracts"
+    writing, resume = threading.Event(), threading.Event()
+    write = logs._Writers.write
+
+    def stalled(writers, staged):
+        if threading.current_thread().name == "late":
+            writing.set()
+            resume.wait(30)
+        return write(writers, staged)
+
+    monkeypatch.setattr(logs._Writers, "write", stalled)
+    rerun = logs.extract(partition, reading, out)
+    late = threading.Thread(target=logs.extract, args=(partition, reading, out), name="late")
+    late.start()
+    assert writing.wait(30)  # the late attempt has its files open, half written
+    counts = [pq.read_table(rerun.path(name)).num_rows for name in ("events", "quarantine")]
+    resume.set()
+    late.join(30)
+    assert counts == [2000, 1]
+    assert [p.name for p in out.iterdir()] == [rerun.folder.name]  # no attempt left behind
+
+
 HOURLY = [
     ("logs/api.2025-01-07T18.jsonl", False),  # 18:00-19:00Z ends before the window (19:15Z)
     ("logs/api.2025-01-07T19.jsonl", True),  # overlaps the window's start

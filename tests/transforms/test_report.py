@@ -155,6 +155,12 @@ def test_the_chart_marks_the_window_and_copes_with_no_failure():
     assert "no failure lines in the logs" in report.chart_svg([], START, END, _zone())
 
 
+def test_failure_lines_far_from_the_window_are_counted_not_drawn():
+    assert "from the window are not drawn" not in report.render(content(), MINUTES)
+    page = report.render(content(), MINUTES, off_chart=1200)
+    assert "<b>1,200 failure line(s)</b> more than 1 day(s) from the window are not drawn" in page
+
+
 def test_the_page_is_the_same_for_the_same_data():
     assert report.render(content(), MINUTES) == report.render(content(), MINUTES)
 

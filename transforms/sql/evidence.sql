@@ -1,5 +1,7 @@
 -- The evidence behind the credit file: one row per candidate transaction (key: txn_id) with its
--- class, whether it is credited and why (or why not), and where it was seen.
+-- class, whether it is credited and why (or why not), and where it was seen. `unpriced`: the
+-- policy gives its line no amount (a null or non-ISO currency, a null amount under the percent
+-- basis); the gate rejects such a run.
 create or replace table evidence as
 with
 
@@ -15,13 +17,17 @@ final as (
     select
         classified.txn_id,
         classified.class,
-        classified.class_credited and lines.customer_block is null
-            and lines.credit_amount_minor > 0 as credited,
+        coalesce(
+            classified.class_credited and lines.customer_block is null
+                and lines.credit_amount_minor > 0,
+            false
+        ) as credited,
         case
             when not classified.class_credited and classified.class in ('recovered', 'table_only')
                 then classified.class || '_not_credited'
             when not classified.class_credited then classified.class
             when lines.customer_block is not null then lines.customer_block
+            when lines.credit_amount_minor is null then 'unpriced'
             when lines.credit_amount_minor <= 0 then 'zero_credit'
             else classified.class
         end as reason,

@@ -2,7 +2,8 @@
 -- the policy (integer minor units) and checked against the customer table. `customer_block` says
 -- why a line is not paid: unknown_customer | excluded_segment | closed_account (null: payable).
 -- Percent: $percent_numerator / $percent_denominator percent of the summed amount, rounded half
--- up to a whole minor unit with integer arithmetic; then the floor, then the cap.
+-- up to a whole minor unit with integer arithmetic; then the floor, then the cap. A line without
+-- a currency (a rejected table's null) has no price: null, `unpriced` in the evidence.
 create or replace table int_credit_lines as
 with
 
@@ -38,14 +39,16 @@ priced as (
         policy_amounts.minor_unit_factor,
         policy_amounts.min_minor,
         policy_amounts.cap_minor,
-        case $basis
-            when 'flat_per_customer' then policy_amounts.flat_minor
-            when 'flat_per_transaction' then policy_amounts.flat_minor * credited_txn_count
-            when 'percent_of_failed_amount' then cast(
-                (2 * cast(failed_amount_minor as hugeint) * $percent_numerator
-                    + 100 * $percent_denominator)
-                // (200 * $percent_denominator) as bigint
-            )
+        case when policy_amounts.currency is not null then
+            case $basis
+                when 'flat_per_customer' then policy_amounts.flat_minor
+                when 'flat_per_transaction' then policy_amounts.flat_minor * credited_txn_count
+                when 'percent_of_failed_amount' then cast(
+                    (2 * cast(failed_amount_minor as hugeint) * $percent_numerator
+                        + 100 * $percent_denominator)
+                    // (200 * $percent_denominator) as bigint
+                )
+            end
         end as base_amount_minor
     from with_customer
     left join policy_amounts on policy_amounts.currency = with_customer.currency

@@ -48,11 +48,12 @@ keys as (
 ),
 
 people as (
-    -- as the answering run saw the customer, else the newest run of the incident that did
+    -- as the answering run saw the customer, else the newest run of the incident that did and
+    -- passed the gate (a rejected run's customer table may repeat or mangle the customer)
     select distinct on (run_customers.customer_id) run_customers.*
     from run_customers
     inner join runs on runs.run_id = run_customers.run_id
-    where runs.incident_id = $incident_id
+    where runs.incident_id = $incident_id and runs.status <> 'rejected'
     order by run_customers.customer_id, run_customers.run_id = $run_id desc,
         runs.started_at desc
 ),

@@ -1,5 +1,6 @@
 -- The warehouse: every run's results, the ledger of published credits and the audit journal.
--- (The one file with several statements: the schema reads best as a whole.)
+-- (Several statements in one file, as in its migration warehouse_unkey_*.sql: a schema reads
+-- best as a whole.)
 
 -- One row per pipeline run (key: run_id). status: sealing (loaded, its manifest not yet written:
 -- never decided, never answers; a run killed then stays so) | pending_approval | rejected (by
@@ -24,14 +25,22 @@ create table if not exists runs (
     batch_id varchar
 );
 
--- A run's evidence: one row per (run_id, txn_id) candidate transaction.
+-- The per-run tables below hold what each run computed, as it came out: no primary key, and
+-- NOT NULL only on run_id and incident_id, which the load sets. Their grain holds for every run
+-- that passed the quality gate (it checks the keys); a rejected run is loaded too, whatever its
+-- data repeat or lack (a duplicated txn_id, a customer twice in the customer table, a null
+-- currency), so that the warehouse shows what was rejected. Read them by run_id; what a
+-- customer gets comes only from runs that passed (support reads pending_approval and published).
+-- Warehouses made with keys on these tables are rebuilt once (warehouse_unkey_*.sql).
+
+-- A run's evidence (grain: run_id, txn_id): one row per candidate transaction.
 create table if not exists evidence (
     run_id varchar not null,
     incident_id varchar not null,
-    txn_id varchar not null,
-    class varchar not null,
-    credited boolean not null,
-    reason varchar not null,
+    txn_id varchar,
+    class varchar,
+    credited boolean,
+    reason varchar,
     customer_id varchar,
     amount_minor bigint,
     currency varchar,
@@ -39,32 +48,30 @@ create table if not exists evidence (
     first_failure_at timestamptz,
     last_failure_at timestamptz,
     failure_lines bigint,
-    source_files varchar,
-    primary key (run_id, txn_id)
+    source_files varchar
 );
 
--- A run's proposed credit lines (key: run_id, credit_id), as in its credits.csv.
+-- A run's proposed credit lines (grain: run_id, credit_id), as in its credits.csv.
 create table if not exists run_credits (
     run_id varchar not null,
-    credit_id varchar not null,
+    credit_id varchar,
     incident_id varchar not null,
-    customer_id varchar not null,
-    currency varchar not null,
-    credit_amount varchar not null,
-    credit_amount_minor bigint not null,
-    credited_txn_count bigint not null,
-    failed_amount_minor bigint not null,
-    reason_code varchar not null,
-    description varchar not null,
-    policy_version varchar not null,
-    primary key (run_id, credit_id)
+    customer_id varchar,
+    currency varchar,
+    credit_amount varchar,
+    credit_amount_minor bigint,
+    credited_txn_count bigint,
+    failed_amount_minor bigint,
+    reason_code varchar,
+    description varchar,
+    policy_version varchar
 );
 
 -- A run's exceptions for finance (grain: run_id, exception, customer_id, currency, txn_id).
 create table if not exists run_exceptions (
     run_id varchar not null,
     incident_id varchar not null,
-    exception varchar not null,
+    exception varchar,
     customer_id varchar,
     currency varchar,
     txn_id varchar,
@@ -73,15 +80,48 @@ create table if not exists run_exceptions (
     detail varchar
 );
 
--- The customers a run touched, as the customer table had them (key: run_id, customer_id).
+-- The customers a run touched, as the customer table had them (grain: run_id, customer_id).
 create table if not exists run_customers (
     run_id varchar not null,
-    customer_id varchar not null,
+    customer_id varchar,
     name varchar,
     email varchar,
     country varchar,
     segment varchar,
     status varchar
+);
+
+-- For analysts: a run's payment failure lines per minute over the whole span of its logs, not
+-- only the window (grain: run_id, minute_utc, event, error_code, source_file). Counts every
+-- well-formed line whose event is a failure event, duplicates once; `source_file` is the log
+-- file's name as shown in the manifest (the pod is in it).
+create table if not exists run_failure_minutes (
+    run_id varchar not null,
+    incident_id varchar not null,
+    minute_utc timestamptz,
+    event varchar,
+    error_code varchar,
+    source_file varchar,
+    lines bigint
+);
+
+-- For analysts: the transactions near a run's window edges, with both clocks (grain: run_id,
+-- txn_id). A transaction is near an edge when its first or last failure line, or its table row
+-- with an error code, is within 30 minutes of the window's start or end; `edge` is the nearer
+-- edge; `class` is its evidence class, null when it was not a candidate.
+create table if not exists run_edge_transactions (
+    run_id varchar not null,
+    incident_id varchar not null,
+    txn_id varchar,
+    edge varchar,
+    log_first_failure_utc timestamptz,
+    log_last_failure_utc timestamptz,
+    log_error_codes varchar,
+    source_files varchar,
+    table_created_at_utc timestamptz,
+    table_status varchar,
+    table_error_code varchar,
+    class varchar
 );
 
 -- Published batches (key: batch_id). state: writing (ledger committed, files being written)
@@ -164,40 +204,6 @@ select *
 from runs
 where status <> 'sealing'
 qualify row_number() over (partition by incident_id order by started_at desc, run_id desc) = 1;
-
--- For analysts: a run's payment failure lines per minute over the whole span of its logs, not
--- only the window (grain: run_id, minute_utc, event, error_code, source_file). Counts every
--- well-formed line whose event is a failure event, duplicates once; `source_file` is the log
--- file's name as shown in the manifest (the pod is in it).
-create table if not exists run_failure_minutes (
-    run_id varchar not null,
-    incident_id varchar not null,
-    minute_utc timestamptz not null,
-    event varchar not null,
-    error_code varchar,
-    source_file varchar not null,
-    lines bigint not null
-);
-
--- For analysts: the transactions near a run's window edges, with both clocks (key: run_id,
--- txn_id). A transaction is near an edge when its first or last failure line, or its table row
--- with an error code, is within 30 minutes of the window's start or end; `edge` is the nearer
--- edge; `class` is its evidence class, null when it was not a candidate.
-create table if not exists run_edge_transactions (
-    run_id varchar not null,
-    incident_id varchar not null,
-    txn_id varchar not null,
-    edge varchar not null,
-    log_first_failure_utc timestamptz,
-    log_last_failure_utc timestamptz,
-    log_error_codes varchar,
-    source_files varchar,
-    table_created_at_utc timestamptz,
-    table_status varchar,
-    table_error_code varchar,
-    class varchar,
-    primary key (run_id, txn_id)
-);
 
 -- Version 2: the ledger chained per incident (seq, prev_hash, hash, link: sha256 or hmac-sha256),
 -- the journal's link kind, and the heads each batch's trailer records. Added to a warehouse an

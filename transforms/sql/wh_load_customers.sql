@@ -1,6 +1,7 @@
--- The customers a run touched into the warehouse (grain: run_id, customer_id).
+-- The customers a run touched into the warehouse (grain: run_id, customer_id; a rejected run
+-- keeps a customer the customer table repeats as often as it does).
 insert into run_customers
-select distinct on (customers.customer_id)
+select
     $run_id as run_id,
     customers.customer_id,
     customers.name,
