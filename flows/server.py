@@ -75,7 +75,8 @@ def temporary_server(prefect_home: Path) -> Iterator[None]:
 
     server = record = None
     stopping, done = threading.Event(), threading.Event()
-    with _signals(stopping, done):  # before the server starts: a signal then stops it too
+    received: list[int] = []
+    with _signals(stopping, done, received):  # before the server starts: a signal stops it too
         try:
             if not get_current_settings().api.url:
                 from prefect.server.api.server import SubprocessASGIServer
@@ -83,7 +84,18 @@ def temporary_server(prefect_home: Path) -> Iterator[None]:
                 server = SubprocessASGIServer()
                 server.start()
                 record = _record(prefect_home, server.server_process.pid)
-            yield
+            try:
+                yield
+            except Stopped:
+                raise
+            except BaseException as error:
+                # Prefect may catch the `Stopped` raised inside a flow or task and end with an
+                # error of its own (a crashed run): a signal decides the outcome all the same.
+                if received:
+                    raise Stopped(received[0]) from error
+                raise
+            if received:  # the signal was swallowed and the flow still returned
+                raise Stopped(received[0])
         finally:
             stopping.set()  # a second signal must not cut the cleanup short
             if server is not None:
@@ -95,7 +107,9 @@ def temporary_server(prefect_home: Path) -> Iterator[None]:
 
 
 @contextmanager
-def _signals(stopping: threading.Event, done: threading.Event) -> Iterator[None]:
+def _signals(
+    stopping: threading.Event, done: threading.Event, received: list[int]
+) -> Iterator[None]:
     """SIGTERM, SIGINT and SIGHUP raise `Stopped` in the main thread (once); a watcher thread,
     woken at once by the signal (even while the main thread is inside a long query), gives the
     unwinding `GRACE_SECONDS`, then stops the children and ends the process."""
@@ -105,6 +119,7 @@ def _signals(stopping: threading.Event, done: threading.Event) -> Iterator[None]
     def on_signal(signum, _frame):
         if not stopping.is_set():
             stopping.set()
+            received.append(signum)
             raise Stopped(signum)
 
     def watch():
