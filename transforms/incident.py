@@ -17,7 +17,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -34,6 +34,7 @@ from pydantic import (
     Field,
     PlainValidator,
     StrictBool,
+    StrictInt,
     StrictStr,
     Tag,
     ValidationError,
@@ -105,6 +106,7 @@ class Incident:
     sources: Sources
     policy: Policy
     max_quarantined_share: Decimal
+    window_detection: WindowDetection = field(default_factory=lambda: WindowDetection())
 
     def local(self, instant: datetime) -> datetime:
         """An instant shown in the incident's time zone."""
@@ -574,6 +576,37 @@ class QualityTable(_Table):
     rejected."""
 
 
+class WindowDetection(_Table):
+    """How an outage is found in the logs (`credits window`, and every run's window_check):
+    outage-coded failure lines per minute against a baseline, the median and MAD of the minutes
+    outside the declared window. Durations are whole minutes."""
+
+    mad_multiplier: Number = 5
+    """A minute is above baseline when its lines exceed the baseline median by at least this
+    many robust standard deviations (1.4826 x MAD) ..."""
+    min_rise_lines: Annotated[StrictInt, Field(ge=1)] = 5
+    """... and by at least this many lines (a quiet baseline has a MAD of 0: a few stray lines
+    are not an outage)."""
+    max_gap: Duration = "3min"
+    """Minutes back at baseline inside an outage that do not split it in two."""
+    min_duration: Duration = "5min"
+    """A shorter stretch above baseline is noise, not an outage."""
+    edge_margin: Duration = "15min"
+    """How far outside each window edge the window_check looks; the rate before an onset is
+    taken over as long."""
+    reach: Duration = "1 day"
+    """How far beyond the window the logs are searched (a line stamped years off is left out)."""
+
+    @model_validator(mode="after")
+    def _whole_minutes(self) -> WindowDetection:
+        for key in ("max_gap", "min_duration", "edge_margin", "reach"):
+            if getattr(self, key) % timedelta(minutes=1):
+                raise _invalid("must be a whole number of minutes", at=key)
+        if self.min_duration < timedelta(minutes=1):
+            raise _invalid("must be at least 1min", at="min_duration")
+        return self
+
+
 class IncidentFile(_Table):
     """An outage-credits incident file: the outage, where its inputs are, the credit policy."""
 
@@ -592,6 +625,7 @@ class IncidentFile(_Table):
     sources: SourcesTable
     policy: Policy = Field(default_factory=Policy)
     quality: QualityTable = Field(default_factory=QualityTable)
+    window_detection: WindowDetection = Field(default_factory=WindowDetection)
 
     @model_validator(mode="after")
     def _window_fits(self) -> IncidentFile:
@@ -623,6 +657,7 @@ class IncidentFile(_Table):
             sources=self.sources.sources(path.parent),
             policy=self.policy,
             max_quarantined_share=self.quality.max_quarantined_share,
+            window_detection=self.window_detection,
         )
 
 
