@@ -517,3 +517,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+from flows import window_cli  # noqa: E402, F401  (registers `credits window`)
