@@ -492,6 +492,10 @@ def _print_summary(content: dict[str, Any]) -> None:
     out.print(table)
     for line in content.get("validation", {}).get("warnings", []):
         out.print(f"[yellow]warning[/]: {line}")
+    checked = content.get("window_check") or {}
+    for line in checked.get("messages", []):
+        kind = "[yellow]warning[/]" if checked["status"] == "warning" else "note"
+        out.print(f"{kind}: {escape(line)}")
 
 
 class _DropExpectedTraceback(logging.Filter):

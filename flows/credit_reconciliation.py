@@ -35,6 +35,7 @@ from transforms import (  # noqa: E402
     runs,
     tables,
     warehouse,
+    window,
 )
 from transforms.errors import ValidationRejected, WorkersLost  # noqa: E402
 
@@ -141,12 +142,25 @@ def validate(
     return accounting, verdict
 
 
+@task(name="check-window", cache_policy=NO_CACHE)
+def check_window(loaded: incident.Incident, run: runs.Run) -> window.Check:
+    with _work_db(run) as con:
+        checked = window.check(con, loaded)
+    for message in checked.messages(loaded):
+        get_run_logger().warning(message)
+    return checked
+
+
 @task(name="write-report", cache_policy=NO_CACHE)
 def write_report(
-    loaded: incident.Incident, run: runs.Run, accounting: manifest.Accounting, verdict: gate.Verdict
+    loaded: incident.Incident,
+    run: runs.Run,
+    accounting: manifest.Accounting,
+    verdict: gate.Verdict,
+    window_check: window.Check,
 ) -> None:
     with _work_db(run) as con:
-        written = report.write(con, loaded, run, accounting, verdict)
+        written = report.write(con, loaded, run, accounting, verdict, window_check)
     key = report.artifact_key(loaded.id)
     create_markdown_artifact(written.markdown, key=key, description="the run at a glance")
     create_link_artifact(written.path.as_uri(), link_text=report.NAME, key=f"{key}-page")
@@ -216,8 +230,10 @@ def credit_reconciliation(
     written = write_outputs(run)
     # Validate: the quality gate over every dataset, and the accounting identities
     accounting, verdict = validate(loaded, run, written, read)
-    # Report: a page for people in the run folder, and the run at a glance in Prefect
-    write_report(loaded, run, accounting, verdict)
+    # Report: the declared window checked against the logs (never blocking), a page for people
+    # in the run folder, and the run at a glance in Prefect
+    window_check = check_window(loaded, run)
+    write_report(loaded, run, accounting, verdict, window_check)
     # Load: the credit file only if the gate passed, the run into the warehouse, the manifest last
     content = publish_run(
         run,
@@ -228,6 +244,7 @@ def credit_reconciliation(
         table_files=staged,
         accounting=accounting,
         verdict=verdict,
+        window_check=window_check,
     )
     content = {**content, "run_folder": str(run.folder)}
     if content["verdict"] == publish.REJECTED:

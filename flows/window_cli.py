@@ -73,7 +73,7 @@ def _print_answer(answer: dict) -> None:
         out.print("no outage found: outage-coded failures stay at baseline")
         return
     intervals = Table(title="outages in the logs (lines per minute)")
-    for column in ("onset", "recovery", "minutes", "lines", "before", "during", "peak"):
+    for column in ("onset", "recovery", "lines", "before", "during", "peak"):
         left = column in ("onset", "recovery")
         intervals.add_column(column, justify="left" if left else "right", no_wrap=True)
     for row in answer["intervals"]:
@@ -81,7 +81,6 @@ def _print_answer(answer: dict) -> None:
         intervals.add_row(
             _clock(row["onset_local"]),
             _clock(row["recovery_local"]),
-            f"{row['minutes']:,}",
             f"{row['lines']:,}",
             "" if before is None else f"{before:.1f}",
             f"{row['rate_during_per_minute']:.1f}",

@@ -92,8 +92,9 @@ def build(
     outputs: dict[str, Path | None],
     validation: dict[str, Any],
     verdict: str,
+    window_check: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The manifest as a JSON-ready mapping."""
+    """The manifest as a JSON-ready mapping; `window_check` (never blocking) when given."""
     window = (incident.window_start, incident.window_end)
     return {
         "schema_version": SCHEMA_VERSION,
@@ -136,6 +137,7 @@ def build(
         "started_at": _utc(run.started_at),
         "finished_at": _utc(datetime.now(UTC)),
         "code_version": code_version(),
+        **({} if window_check is None else {"window_check": window_check}),
     }
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from transforms import files, manifest, outputs, runs, warehouse
+from transforms import files, manifest, outputs, runs, warehouse, window
 from transforms.gate import Verdict
 from transforms.incident import Incident
 from transforms.logs import LogFile
@@ -64,6 +64,7 @@ def publish(
     table_files: Sequence[TableFile],
     accounting: Accounting,
     verdict: Verdict,
+    window_check: window.Check | None = None,
 ) -> dict[str, Any]:
     """Keeps the credit file if the gate passed; returns the manifest to `seal` the run with."""
     credits_file = None
@@ -93,6 +94,7 @@ def publish(
         },
         validation={"blocking": list(verdict.blocking), "warnings": list(verdict.warnings)},
         verdict=PENDING_APPROVAL if verdict.passed else REJECTED,
+        window_check=None if window_check is None else window_check.as_json(incident),
     )
     return content
 

@@ -115,6 +115,7 @@ class Check:
         """The manifest's `window_check`."""
         return {
             "status": self.status,
+            "edge_margin_minutes": int(incident.window_detection.edge_margin / MINUTE),
             "findings": [
                 {
                     "edge": f.edge,
