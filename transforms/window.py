@@ -26,8 +26,9 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import duckdb
@@ -99,6 +100,7 @@ class Check:
     status: str
     findings: tuple[EdgeFinding, ...] = ()
     unchecked: tuple[str, ...] = ()
+    detection: Detection | None = None
 
     def messages(self, incident: Incident) -> list[str]:
         """One line per finding or unchecked edge, times in the incident's zone."""
@@ -112,10 +114,20 @@ class Check:
         return shown + [f"window_check: not checked: {reason}" for reason in self.unchecked]
 
     def as_json(self, incident: Incident) -> dict[str, Any]:
-        """The manifest's `window_check`."""
+        """The manifest's `window_check`, with the detection it rests on: its settings and the
+        logs' span, from which the per-minute counts give the same detection again."""
+        found = self.detection
         return {
             "status": self.status,
             "edge_margin_minutes": int(incident.window_detection.edge_margin / MINUTE),
+            "settings": settings_json(incident.window_detection),
+            "span_utc": None
+            if found is None or found.first_minute_utc is None
+            else [_iso_utc(found.first_minute_utc), _iso_utc(found.last_minute_utc)],
+            "baseline": None if found is None else found.baseline and asdict(found.baseline),
+            "intervals": []
+            if found is None
+            else [interval_json(incident, i) for i in found.intervals],
             "findings": [
                 {
                     "edge": f.edge,
@@ -169,6 +181,22 @@ def detect(
     return Detection(first, last, baseline, intervals)
 
 
+def detect_again(
+    counts: Iterable[tuple[datetime, str | None, int]],
+    declared: tuple[datetime, datetime],
+    written: dict[str, Any] | None,
+) -> Detection:
+    """The detection a run's window_check rests on, from the run's per-minute counts and the
+    settings and span its manifest wrote (`Check.as_json`); for a run from before the check,
+    the default settings over the counts within `reach` of the window."""
+    settings = settings_of((written or {}).get("settings"))
+    span = (written or {}).get("span_utc")
+    if span:
+        return detect(counts, declared, tuple(datetime.fromisoformat(s) for s in span), settings)
+    low, high = declared[0] - settings.reach, declared[1] + settings.reach
+    return detect([c for c in counts if low <= c[0] < high], declared, None, settings)
+
+
 def detected_window(
     detection: Detection, declared: tuple[datetime, datetime], settings: WindowDetection
 ) -> tuple[datetime, datetime] | None:
@@ -207,7 +235,9 @@ def check(con: duckdb.DuckDBPyConnection, incident: Incident) -> Check:
     start, end = incident.window_start, incident.window_end
     detection = find(con, incident)
     if detection.baseline is None:
-        return Check(UNCHECKED, unchecked=(detection.problem or "no baseline",))
+        return Check(
+            UNCHECKED, unchecked=(detection.problem or "no baseline",), detection=detection
+        )
     unchecked = []
     if detection.first_minute_utc is None or detection.first_minute_utc > start - margin:
         unchecked.append(f"the logs read do not reach {_minutes(margin)} before the start")
@@ -221,7 +251,46 @@ def check(con: duckdb.DuckDBPyConnection, incident: Incident) -> Check:
             stretches.append(("end", max(interval.onset_utc, end), interval.recovery_utc))
     findings = tuple(_finding(con, incident, *stretch) for stretch in stretches)
     status = WARNING if findings else UNCHECKED if unchecked else OK
-    return Check(status, findings, tuple(unchecked))
+    return Check(status, findings, tuple(unchecked), detection)
+
+
+def interval_json(incident: Incident, interval: Interval) -> dict[str, Any]:
+    """An interval as plain JSON values, times in the incident's zone."""
+    return {
+        "onset_local": incident.local(interval.onset_utc).isoformat(),
+        "recovery_local": incident.local(interval.recovery_utc).isoformat(),
+        "minutes": interval.minutes,
+        "lines": interval.lines,
+        "peak_lines": interval.peak_lines,
+        "rate_before_per_minute": interval.rate_before,
+        "rate_during_per_minute": interval.rate_during,
+        "codes": dict(interval.codes),
+    }
+
+
+DURATIONS = ("max_gap", "min_duration", "edge_margin", "reach")
+
+
+def settings_json(settings: WindowDetection) -> dict[str, Any]:
+    """The settings as plain JSON values: the multiplier exact (a string), durations in minutes."""
+    return {
+        "mad_multiplier": str(settings.mad_multiplier),
+        "min_rise_lines": settings.min_rise_lines,
+        **{f"{key}_minutes": int(getattr(settings, key) / MINUTE) for key in DURATIONS},
+    }
+
+
+def settings_of(written: dict[str, Any] | None) -> WindowDetection:
+    """The settings `settings_json` wrote (a manifest's), or the defaults when there are none."""
+    if not written:
+        return WindowDetection()
+    return WindowDetection.model_validate(
+        {
+            "mad_multiplier": Decimal(written["mad_multiplier"]),
+            "min_rise_lines": written["min_rise_lines"],
+            **{key: f"{written[f'{key}_minutes']}min" for key in DURATIONS},
+        }
+    )
 
 
 def _finding(
@@ -281,6 +350,10 @@ def _interval(
         rate_during=sum(during) / len(during),
         codes=tuple(sorted(codes.items(), key=lambda item: (-item[1], item[0]))),
     )
+
+
+def _iso_utc(instant: datetime) -> str:
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _clock(incident: Incident, instant: datetime) -> str:

@@ -164,7 +164,6 @@ def change(declared: Credited, detected: Credited) -> Change:
 def as_json(comparison: Comparison) -> dict[str, Any]:
     """The comparison as plain JSON values: times in the incident's zone, money in minor units."""
     incident, detection = comparison.incident, comparison.detection
-    local = incident.local
     baseline = detection.baseline
     return {
         "incident": incident.id,
@@ -173,20 +172,8 @@ def as_json(comparison: Comparison) -> dict[str, Any]:
         "detected": comparison.detected and _window_json(incident, comparison.detected),
         "problem": detection.problem,
         "baseline": baseline and dataclasses.asdict(baseline),
-        "settings": _settings_json(incident),
-        "intervals": [
-            {
-                "onset_local": local(i.onset_utc).isoformat(),
-                "recovery_local": local(i.recovery_utc).isoformat(),
-                "minutes": i.minutes,
-                "lines": i.lines,
-                "peak_lines": i.peak_lines,
-                "rate_before_per_minute": i.rate_before,
-                "rate_during_per_minute": i.rate_during,
-                "codes": dict(i.codes),
-            }
-            for i in detection.intervals
-        ],
+        "settings": window.settings_json(incident.window_detection),
+        "intervals": [window.interval_json(incident, i) for i in detection.intervals],
         "change": comparison.change and _change_json(comparison.change),
     }
 
@@ -211,18 +198,6 @@ def _window_json(incident: Incident, window_utc: Sequence[datetime]) -> dict[str
     return {
         "start_local": incident.local(window_utc[0]).isoformat(),
         "end_local": incident.local(window_utc[1]).isoformat(),
-    }
-
-
-def _settings_json(incident: Incident) -> dict[str, Any]:
-    settings = incident.window_detection
-    return {
-        "mad_multiplier": str(settings.mad_multiplier),
-        "min_rise_lines": settings.min_rise_lines,
-        **{
-            f"{key}_minutes": int(getattr(settings, key) / window.MINUTE)
-            for key in ("max_gap", "min_duration", "edge_margin", "reach")
-        },
     }
 
 

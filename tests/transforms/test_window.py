@@ -3,7 +3,9 @@ window_check on a few inline log lines (window 19:15Z to 23:15Z)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -252,3 +254,23 @@ def test_settings_are_read_from_the_incident_file(tmp_path):
     path.write_text(path.read_text() + '[window_detection]\nedge_margin = "30min"\n')
     assert incident.load(path).window_detection.edge_margin == timedelta(minutes=30)
     assert incident.load(write_incident(tmp_path / "b")).window_detection == DEFAULTS
+
+
+def test_a_manifests_window_check_gives_the_same_detection_again(tmp_path):
+    early = outage_lines(START - timedelta(minutes=20), 20, 6, lambda m: "c2")
+    found, loaded = check(tmp_path, quiet_hours() + early + outage_lines(START, 240, 6))
+    written = json.loads(json.dumps(found.as_json(loaded)))  # as the warehouse gives it back
+    counts = [(at(55) + timedelta(minutes=m), "DB_POOL_TIMEOUT", 6) for m in range(260)]
+    again = window.detect_again(counts, (START, END), written)
+    assert again == found.detection and len(again.intervals) == 1
+    # a run from before the check: the defaults over the counts' own span, here 6 a minute
+    # throughout (without the quiet minutes of the logs' span): nothing above baseline
+    assert window.detect_again(counts, (START, END), None).baseline.median == 6
+
+
+def test_settings_written_to_the_manifest_read_back_the_same():
+    chosen = DEFAULTS.model_copy(
+        update={"mad_multiplier": Decimal("2.5"), "edge_margin": timedelta(minutes=30)}
+    )
+    assert window.settings_of(window.settings_json(chosen)) == chosen
+    assert window.settings_of(None) == DEFAULTS
