@@ -23,6 +23,7 @@ either edge of the declared window: outage-coded failures stayed above baseline 
 
 from __future__ import annotations
 
+import enum
 import statistics
 from collections import Counter
 from collections.abc import Iterable
@@ -38,7 +39,17 @@ from transforms.incident import Incident, WindowDetection
 
 MINUTE = timedelta(minutes=1)
 MAD_TO_SIGMA = 1.4826  # MAD x this estimates the standard deviation of normal data
-OK, WARNING, UNCHECKED = "ok", "warning", "unchecked"
+
+
+class Status(enum.StrEnum):
+    """How a run's window_check came out (the manifest writes the value)."""
+
+    OK = "ok"  # outage-coded failures at baseline within edge_margin outside both edges
+    WARNING = "warning"  # above baseline outside an edge: see the findings
+    UNCHECKED = "unchecked"  # no baseline, or the logs read do not reach the margin
+
+
+OK, WARNING, UNCHECKED = Status.OK, Status.WARNING, Status.UNCHECKED
 
 
 @dataclass(frozen=True)
@@ -97,7 +108,7 @@ class EdgeFinding:
 class Check:
     """The run's window_check: ok, warning (with its findings) or unchecked (with why)."""
 
-    status: str
+    status: Status
     findings: tuple[EdgeFinding, ...] = ()
     unchecked: tuple[str, ...] = ()
     detection: Detection | None = None

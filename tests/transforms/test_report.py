@@ -243,7 +243,7 @@ def test_a_window_check_warning_is_on_the_page_and_in_the_summary(tmp_path):
     ],
 )
 def test_the_page_says_how_the_window_check_went(tmp_path, status, unchecked, shown):
-    checked = _window_check(tmp_path, window.Check(status, (), unchecked))
+    checked = _window_check(tmp_path, window.Check(window.Status(status), (), unchecked))
     page = html_page.parse(report.render(content(window_check=checked), MINUTES)).text
     assert shown in " ".join(page.split()) and "Window check (not blocking)" not in page
     assert "Window check" not in html_page.parse(report.render(content(), MINUTES)).text
