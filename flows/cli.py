@@ -23,7 +23,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from flows.settings import configure_prefect, journal_key
-from transforms.chain import KEY_VARIABLE
 from transforms.errors import (
     ConfigError,
     CreditsError,
@@ -31,6 +30,7 @@ from transforms.errors import (
     ValidationRejected,
     environment_problem,
 )
+from transforms.finance.chain import KEY_VARIABLE
 
 app = typer.Typer(
     add_completion=False,
@@ -96,7 +96,7 @@ def run(
     A run that passes the quality gate waits for finance: `credits approve RUN_ID --by NAME`.
     """
     from flows import server
-    from transforms import incident, logs, tables
+    from transforms.ingest import incident, logs, tables
 
     if dask_address and task_runner is not TaskRunner.dask:
         err.print("[bold red]error[/]: --dask-address needs --task-runner dask")
@@ -153,7 +153,8 @@ def approve(
     ] = False,
 ) -> None:
     """Approves a pending run and publishes its batch (only what was not paid yet)."""
-    from transforms import ledger, money
+    from transforms import money
+    from transforms.finance import ledger
 
     decision = _guarded(
         lambda: ledger.approve(
@@ -186,7 +187,7 @@ def reject(
     warehouse_path: WarehouseOption = DEFAULT_WAREHOUSE,
 ) -> None:
     """Declines a pending run: it will never be published."""
-    from transforms import ledger
+    from transforms.finance import ledger
 
     decision = _guarded(
         lambda: ledger.decline(warehouse_path, run_id, by=by, reason=reason, key=journal_key())
@@ -199,7 +200,7 @@ def verify_batch(
     path: Annotated[Path, typer.Argument(help="a batch folder in the outbox (or its batch.json)")],
 ) -> None:
     """Recomputes a batch's control totals and file hashes; exit 3 if anything differs."""
-    from transforms import outbox
+    from transforms.finance import outbox
 
     problems = _guarded(lambda: outbox.verify(path))
     for problem in problems:
@@ -223,7 +224,7 @@ def audit(
 ) -> None:
     """Prints the audit journal; --verify proves the journal, the ledger and the batches: no
     entry edited, deleted or moved (exit 3 naming it; exit 2 if keyed links need the key)."""
-    from transforms import journal, proof, warehouse
+    from transforms.finance import journal, proof, warehouse
 
     def read():
         with warehouse.connect_current(warehouse_path) as con:
@@ -276,7 +277,7 @@ def customers(
 
     One line per customer and currency, ready for a mail merge (csv). Reads the warehouse only.
     """
-    from transforms import exports, support
+    from transforms.serving import exports, support
 
     def read():
         if output_format not in ("table", "csv", "json"):
@@ -330,7 +331,7 @@ def lookup(
     warehouse_path: WarehouseOption = DEFAULT_WAREHOUSE,
 ) -> None:
     """Shows one customer across incidents: failed payments, credits and status, exceptions."""
-    from transforms import support
+    from transforms.serving import support
 
     def read():
         with support.connect(warehouse_path) as con:

@@ -15,7 +15,9 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from transforms import credits, db, incident, logs, reconcile, sample, tables
+from transforms import db, sample
+from transforms.ingest import incident, logs, tables
+from transforms.reconcile import classes, credits
 
 WINDOW = ("2025-01-07T14:15:00", "2025-01-07T18:15:00")  # America/New_York: 19:15Z to 23:15Z
 
@@ -139,7 +141,7 @@ def reconcile_incident(path: Path, work_dir: Path):
     con = db.connect()
     logs.stage(con, loaded, work_dir)
     tables.stage(con, loaded)
-    reconcile.classify(con, loaded)
+    classes.classify(con, loaded)
     credits.build(con, loaded)
     return con
 
