@@ -290,7 +290,7 @@ def _extract(folder: Path, _: str) -> dict:
     with ThreadPoolExecutor(os.cpu_count()) as pool:
         extracts = list(pool.map(lambda p: logs.extract(p, reading, work / "x"), partitions))
     with db.connect(work / "work.duckdb", work / "spill") as con:
-        read = logs.load(con, loaded, extracts, pruned)
+        read = logs.reduce(con, loaded, extracts, pruned)
         counted = con.sql("select bucket, count(*) from int_log_lines_bucketed group by bucket")
         buckets = dict(sorted(counted.fetchall()))
     shutil.rmtree(work)

@@ -20,11 +20,11 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.input import RunInput  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
-from transforms import db, quality  # noqa: E402
+from transforms import db  # noqa: E402
 from transforms.errors import ValidationRejected, WorkersLost  # noqa: E402
 from transforms.finance import ledger, sealing, warehouse  # noqa: E402
 from transforms.ingest import incident, logs, tables  # noqa: E402
-from transforms.quality import gate  # noqa: E402
+from transforms.quality import gate, validation_page  # noqa: E402
 from transforms.reconcile import classes, credits  # noqa: E402
 from transforms.runfolder import manifest, publish, report, runs  # noqa: E402
 
@@ -95,7 +95,7 @@ def stage_logs(
     pruned: list[logs.LogFile],
 ) -> list[logs.LogFile]:
     with _work_db(run) as con:
-        read = logs.load(con, loaded, extracts, pruned)
+        read = logs.reduce(con, loaded, extracts, pruned)
     get_run_logger().info("read %d log lines from %d files", sum(f.lines for f in read), len(read))
     return read
 
@@ -127,7 +127,7 @@ def validate(
         accounting = manifest.account(con, read)
         totals = manifest.credit_totals(con)
         verdict = gate.check(con, loaded, written.pending_credits, totals, accounting.problems)
-    quality.write_report(verdict.results, run.folder)
+    validation_page.write_report(verdict.results, run.folder)
     return accounting, verdict
 
 

@@ -16,8 +16,9 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from transforms import db, memory, quality
+from transforms import db, memory
 from transforms.ingest.incident import ISO_CURRENCIES, Incident
+from transforms.quality import suites, validation
 from transforms.reconcile import outputs
 
 SLACK = timedelta(days=1)
@@ -28,7 +29,7 @@ GATE_DUCKDB_MEMORY = "256MB"
 class Verdict:
     """The gate's answer: the suites' results and why the run is blocked, if it is."""
 
-    results: tuple[quality.SuiteResult, ...]
+    results: tuple[validation.SuiteResult, ...]
     blocking: tuple[str, ...]
     warnings: tuple[str, ...]
 
@@ -60,13 +61,13 @@ def check(
     con.execute("set memory_limit = $limit", {"limit": GATE_DUCKDB_MEMORY})
     results = []
     for suite, relation, key in relations:
-        frame = relation().select(*quality.columns(suite, key)).to_arrow_table()
-        results.append(quality.validate(frame, suite, parameters, key))
-        if frame.num_rows > quality.CHUNK_ROWS:  # worth a full collection (about 0.1 s)
+        frame = relation().select(*suites.columns(suite, key)).to_arrow_table()
+        results.append(validation.validate(frame, suite, parameters, key))
+        if frame.num_rows > validation.CHUNK_ROWS:  # worth a full collection (about 0.1 s)
             del frame
             memory.release()
     totals_frame = _totals_frame(credit_file, totals)
-    results.append(quality.validate(totals_frame, "credit_totals", parameters, "currency"))
+    results.append(validation.validate(totals_frame, "credit_totals", parameters, "currency"))
     blocking = [_describe(o) for r in results for o in r.blocking_failures]
     blocking += [f"accounting: {problem}" for problem in accounting_problems]
     warnings = [_describe(o) for r in results for o in r.warnings]
@@ -105,7 +106,7 @@ def _totals_frame(credit_file: Path, totals: dict[str, int]) -> pd.DataFrame:
     )
 
 
-def _describe(outcome: quality.ExpectationOutcome) -> str:
+def _describe(outcome: validation.ExpectationOutcome) -> str:
     where = f"({outcome.column})" if outcome.column else ""
     text = f"{outcome.suite}: {outcome.expectation}{where}: {outcome.notes}"
     if outcome.unexpected_count:

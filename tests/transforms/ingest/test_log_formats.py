@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import log_formats
 from tests.builders import reconcile_incident, write_incident
 from transforms import sample
 from transforms.errors import ConfigError
@@ -30,10 +31,10 @@ def jsonl_sample(tmp_path_factory) -> tuple[Path, bytes, dict[str, int]]:
     return folder / "jsonl", credits, buckets
 
 
-@pytest.mark.parametrize("kind", sorted(sample.LOG_FORMATS))
+@pytest.mark.parametrize("kind", sorted(log_formats.LOG_FORMATS))
 def test_the_sample_in_each_log_format_gives_the_same_credit_file(jsonl_sample, kind, tmp_path):
     source, credits, buckets = jsonl_sample
-    path = sample.write_log_format(source, tmp_path / kind, kind)
+    path = log_formats.write_log_format(source, tmp_path / kind, kind)
     assert incident.load(path).sources.log_format.kind == kind.removesuffix("_nested")
     got_credits, got_buckets = credit_file_and_buckets(path, tmp_path)
     assert got_buckets == buckets

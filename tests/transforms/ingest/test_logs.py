@@ -11,6 +11,7 @@ from tests.builders import failure, reconcile_incident, rows, txn, write_inciden
 from transforms import db
 from transforms.errors import InputError
 from transforms.ingest import incident, logs
+from transforms.ingest.logs import framing, mapper
 from transforms.reconcile.outputs import write_quarantine
 
 
@@ -107,7 +108,7 @@ def test_a_line_over_one_mebibyte_is_quarantined_with_a_preview(tmp_path):
     write_quarantine(con, out)
     entry = json.loads(out.read_text().splitlines()[0])
     assert entry["file"] == "logs/pod-a.jsonl" and entry["line"] == 1
-    assert len(entry["raw"]) == logs.QUARANTINE_PREVIEW_CHARS
+    assert len(entry["raw"]) == framing.QUARANTINE_PREVIEW_CHARS
 
 
 def test_a_bom_and_crlf_line_ends_are_read_as_text(tmp_path):
@@ -224,11 +225,11 @@ TRICKY = [
 
 @pytest.mark.parametrize("log_name", ["logs/pod-a.jsonl", "logs/pod-a.jsonl.gz"])
 def test_tiny_blocks_frame_the_same_lines_as_one_block(tmp_path, monkeypatch, log_name):
-    monkeypatch.setattr(logs, "MAX_LINE_BYTES", 200)
+    monkeypatch.setattr(framing, "MAX_LINE_BYTES", 200)
     whole = all_lines(stage(tmp_path / "a", TRICKY, log_name=log_name))
     # Pieces and blocks far smaller than a line: every line crosses a block boundary.
-    monkeypatch.setattr(logs, "BLOCK_BYTES", 7)
-    monkeypatch.setattr(logs, "READ_BYTES", 5)
+    monkeypatch.setattr(framing, "BLOCK_BYTES", 7)
+    monkeypatch.setattr(framing, "READ_BYTES", 5)
     assert all_lines(stage(tmp_path / "b", TRICKY, log_name=log_name)) == whole
     assert [(line, bucket) for _, line, bucket, *_ in whole] == [
         (1, "relevant"),
@@ -291,7 +292,7 @@ def test_a_partition_rerun_is_never_spoiled_by_its_first_attempt(tmp_path, monke
     (partition,), _ = logs.plan(loaded, 1)
     reading, out = logs.Reading.of(loaded), tmp_path / "extracts"
     writing, resume = threading.Event(), threading.Event()
-    write = logs._Writers.write
+    write = mapper._Writers.write
 
     def stalled(writers, staged):
         if threading.current_thread().name == "late":
@@ -299,7 +300,7 @@ def test_a_partition_rerun_is_never_spoiled_by_its_first_attempt(tmp_path, monke
             resume.wait(30)
         return write(writers, staged)
 
-    monkeypatch.setattr(logs._Writers, "write", stalled)
+    monkeypatch.setattr(mapper._Writers, "write", stalled)
     rerun = logs.extract(partition, reading, out)
     late = threading.Thread(target=logs.extract, args=(partition, reading, out), name="late")
     late.start()

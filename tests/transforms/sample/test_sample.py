@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from transforms import sample
+from transforms.sample import files as sample_files
 from transforms.sample import generate
 
 W0 = pd.Timestamp("2025-01-07T19:15:00Z")
@@ -251,7 +251,7 @@ def test_failed_run_leaves_no_temp_files_and_keeps_old_files(
     shutil.copytree(root, target)
     before = _digests(target)
     calls = {"n": 0}
-    real = sample._health_lines
+    real = sample_files.health_lines
 
     def failing(*args: object, **kwargs: object) -> object:
         calls["n"] += 1
@@ -259,7 +259,7 @@ def test_failed_run_leaves_no_temp_files_and_keeps_old_files(
             raise RuntimeError("disk full")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(sample, "_health_lines", failing)
+    monkeypatch.setattr(sample_files, "health_lines", failing)
     with pytest.raises(RuntimeError, match="disk full"):
         generate(target, scale=1, seed=99)
     leftovers = [p.name for p in target.rglob("*") if p.name.startswith(".")]
