@@ -31,6 +31,8 @@ Output is a pure function of ``(seed, scale)``: byte-identical files for the sam
 headers carry no name and mtime 0). No wall clock is read. Volume grows linearly with ``scale``;
 memory stays flat because the day is generated in slices of at most 15 minutes (shorter at large
 scales) and streamed into the hourly files, and customers are written in chunks.
+
+May import the shared basics at the top of `transforms` only.
 """
 
 from transforms.sample.files import generate
