@@ -27,7 +27,8 @@ from zoneinfo import ZoneInfo
 
 import matplotlib.pyplot as plt
 
-from transforms import analysis, support, window
+from transforms.reconcile import window
+from transforms.serving import analysis, support
 
 # %% tags=["parameters"]
 incident_id = "INC-2025-01-07"

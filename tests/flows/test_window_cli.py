@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typer.testing import CliRunner
 
 from flows import cli
+from flows.cli import common
 from tests.builders import customer, failure, write_incident
 
 runner = CliRunner()
@@ -101,7 +102,7 @@ def test_the_run_summary_carries_the_window_check(capsys):
         "verdict": "pending_approval",
         "window_check": {"status": "warning", "messages": ["window_check: above baseline"]},
     }
-    cli._print_summary(content)
+    common.print_summary(content)
     assert "warning: window_check: above baseline" in capsys.readouterr().out
-    cli._print_summary({**content, "window_check": {"status": "ok", "messages": []}})
+    common.print_summary({**content, "window_check": {"status": "ok", "messages": []}})
     assert "window_check" not in capsys.readouterr().out
