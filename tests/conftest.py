@@ -1,4 +1,5 @@
-"""Shared fixtures: Prefect settings for tests, and a helper to build small incidents."""
+"""Shared fixtures: Prefect settings for tests, the Hypothesis profiles and one Prefect test server
+for the session. Small incidents are built with the helpers in `tests/builders.py`."""
 
 from __future__ import annotations
 
