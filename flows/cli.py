@@ -171,7 +171,7 @@ def approve(
     if decision.batch_id is None:
         out.print("nothing new to pay for this incident: no batch")
         return
-    totals = ", ".join(f"{c} {money.decimal_text(v, c)}" for c, v in decision.totals_minor.items())
+    totals = ", ".join(money.display(v, c) for c, v in decision.totals_minor.items())
     out.print(f"batch {decision.batch_id}: {decision.rows} payment(s) {totals}".rstrip())
     if decision.decreases:
         out.print(f"[yellow]{decision.decreases} credit(s) came out lower than already paid[/]")
@@ -471,6 +471,8 @@ def _guarded(action):
 
 
 def _print_summary(content: dict[str, Any]) -> None:
+    from transforms import money
+
     if not content:
         return
     funnel = content.get("log_funnel", {})
@@ -488,7 +490,7 @@ def _print_summary(content: dict[str, Any]) -> None:
     for key, value in content.get("exceptions", {}).items():
         table.add_row(f"exception {key}", f"{value:,}")
     for currency, total in content.get("totals_minor", {}).items():
-        table.add_row(f"credits {currency} (minor units)", f"{total:,}")
+        table.add_row(f"credits {currency}", money.display(total, currency))
     out.print(table)
     for line in content.get("validation", {}).get("warnings", []):
         out.print(f"[yellow]warning[/]: {line}")

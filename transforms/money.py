@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from babel.numbers import get_currency_precision
+from babel.numbers import format_currency, get_currency_precision
+
+# The ISO code, a space, thousands grouped, the sign after the code: `USD 14,750.00`,
+# `EUR -3.50`. Babel replaces the pattern's two decimals by the currency's own digits.
+DISPLAY_PATTERN = "¤¤ #,##0.00;¤¤ -#,##0.00"
+DISPLAY_LOCALE = "en_US"
 
 
 def minor_unit_factor(currency: str) -> int:
@@ -17,6 +22,14 @@ def decimal_text(amount_minor: int, currency: str) -> str:
     return str(Decimal(amount_minor).scaleb(-get_currency_precision(currency)))
 
 
+def minor_units(amount: str | Decimal, currency: str) -> int:
+    """The inverse of `decimal_text`: "10.00" USD -> 1000, "1500" JPY -> 1500."""
+    return int(Decimal(amount).scaleb(get_currency_precision(currency)))
+
+
 def display(amount_minor: int, currency: str) -> str:
-    """For people: `USD 14,750.00`, the currency's digits, thousands grouped."""
-    return f"{currency} {Decimal(decimal_text(amount_minor, currency)):,}"
+    """Money for people, from Babel: `USD 14,750.00`, `JPY 1,500`, `BHD 1.234`, `EUR -3.50`."""
+    amount = Decimal(amount_minor).scaleb(-get_currency_precision(currency))
+    return format_currency(
+        amount, currency, format=DISPLAY_PATTERN, locale=DISPLAY_LOCALE, currency_digits=True
+    )

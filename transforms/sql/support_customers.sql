@@ -1,7 +1,8 @@
 -- Support's customer list for incident $incident_id as its answering run $run_id says (key:
 -- customer_id, currency): every customer and currency with a candidate transaction or a credit
 -- line in that run, or a payment in the ledger for the incident; one customer when $customer_id
--- is not null. `paid_minor` is what the ledger paid for the credit_id, from any run.
+-- is not null. `paid_minor` is what the ledger paid for the credit_id, from any run (`paid_run_ids`);
+-- `owed_minor` is a closed account's credit, owed and paid by finance by hand.
 with
 
 candidates as (
@@ -26,6 +27,13 @@ lines as (
     where run_id = $run_id
 ),
 
+owed as (
+    select customer_id, currency, sum(amount_minor)::bigint as owed_minor
+    from run_exceptions
+    where run_id = $run_id and exception = 'closed_account' and customer_id is not null
+    group by customer_id, currency
+),
+
 paid as (
     select
         ledger.credit_id,
@@ -33,6 +41,7 @@ paid as (
         ledger.currency,
         sum(ledger.amount_minor)::bigint as paid_minor,
         list_sort(list(distinct ledger.batch_id)) as batch_ids,
+        list_sort(list(distinct ledger.run_id)) as paid_run_ids,
         max(ledger.published_at) as last_published_at
     from ledger
     where ledger.incident_id = $incident_id
@@ -45,6 +54,8 @@ keys as (
     select customer_id, currency from lines
     union
     select customer_id, currency from paid
+    union
+    select customer_id, currency from owed
 ),
 
 people as (
@@ -76,6 +87,8 @@ final as (
         paid.paid_minor,
         paid.batch_ids,
         paid.last_published_at,
+        coalesce(paid.paid_run_ids, []) as paid_run_ids,
+        owed.owed_minor,
         coalesce(failures.reasons, []) as reasons
     from keys
     left join failures
@@ -87,6 +100,9 @@ final as (
     left join paid
         on paid.customer_id = keys.customer_id
         and paid.currency is not distinct from keys.currency
+    left join owed
+        on owed.customer_id = keys.customer_id
+        and owed.currency is not distinct from keys.currency
     left join people on people.customer_id = keys.customer_id
     where $customer_id is null or keys.customer_id = $customer_id
 )
