@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -270,6 +269,9 @@ def customers(
     out_file: Annotated[
         Path | None, typer.Option("--out", help="write csv or json here (owner-only file)")
     ] = None,
+    wide: Annotated[
+        bool, typer.Option("--wide", help="every column, none clipped (wider than 120)")
+    ] = False,
     warehouse_path: WarehouseOption = DEFAULT_WAREHOUSE,
 ) -> None:
     """Lists an incident's affected customers: failed payments, credit and its status.
@@ -277,6 +279,7 @@ def customers(
     One line per customer and currency, ready for a mail merge (csv). Reads the warehouse only.
     """
     from transforms import exports, support
+    from transforms.serving import views
 
     def read():
         if output_format not in ("table", "csv", "json"):
@@ -296,7 +299,7 @@ def customers(
         about += f"; {run.note}"
     if output_format == "table":
         out.print(about, markup=False)
-        _print_rows(found.rows, _CUSTOMER_TABLE)
+        _print_lines(views.lines(views.CUSTOMERS, found.rows, run.timezone, wide=wide))
         return
     if output_format == "csv":
         text = exports.csv_text(support.COLUMNS, found.rows)
@@ -322,15 +325,22 @@ def customers(
 @app.command()
 def lookup(
     customer_id: Annotated[
-        str | None, typer.Argument(help="the customer, e.g. cus_0001575")
+        str | None,
+        typer.Argument(help="the customer's id (e.g. cus_0001575) or e-mail address"),
     ] = None,
     txn_id: Annotated[
         str | None, typer.Option("--txn", help="find the customer by a payment")
     ] = None,
+    wide: Annotated[
+        bool, typer.Option("--wide", help="every column, none clipped (wider than 120)")
+    ] = False,
     warehouse_path: WarehouseOption = DEFAULT_WAREHOUSE,
 ) -> None:
-    """Shows one customer across incidents: failed payments, credits and status, exceptions."""
+    """Shows one customer across incidents: failed payments, credits and status, exceptions.
+
+    Blanks around what was pasted are ignored; an e-mail address matches whatever its case."""
     from transforms import support
+    from transforms.serving import views
 
     def read():
         with support.connect(warehouse_path) as con:
@@ -360,71 +370,23 @@ def lookup(
         out.print(
             f"  from run {run.run_id} ({run.status}); times in {run.timezone}{note}", markup=False
         )
+        paid_by = f" (from run {', '.join(story.paid_by)}, which paid them)"
         for heading, rows, columns in (
-            ("credit", story.credits, _CREDIT_TABLE),
-            ("failed payments", story.transactions, _TRANSACTION_TABLE),
-            ("exceptions for finance", story.exceptions, _EXCEPTION_TABLE),
+            ("credit", story.credits, views.CREDITS),
+            (
+                "failed payments" + (paid_by if story.paid_by else ""),
+                story.transactions,
+                views.TRANSACTIONS,
+            ),
+            ("for finance", story.exceptions, views.EXCEPTIONS),
         ):
             if rows:
                 out.print(f"  {heading}", markup=False)
-                _print_rows(rows, columns, indent="    ")
+                _print_lines(views.lines(columns, rows, run.timezone, wide=wide, indent="    "))
 
 
-# (heading, row -> cell) per column of the tables support reads.
-_CUSTOMER_TABLE = (
-    ("customer", lambda r: r["customer_id"]),
-    ("name", lambda r: r["name"]),
-    ("email", lambda r: r["email"]),
-    ("country", lambda r: r["country"]),
-    ("segment", lambda r: r["segment"]),
-    ("failed", lambda r: r["failed_txn_count"]),
-    ("first failure", lambda r: r["first_failure_local"]),
-    ("last failure", lambda r: r["last_failure_local"]),
-    ("credit", lambda r: _amount(r["credit_amount"], r["currency"])),
-    ("status", lambda r: r["status"]),
-    ("why", lambda r: r["detail"]),
-)
-_CREDIT_TABLE = (
-    ("credit", lambda r: _amount(r["credit_amount"], r["currency"])),
-    ("status", lambda r: r["status"]),
-    ("why", lambda r: r["detail"]),
-    ("failed payments", lambda r: r["failed_txn_count"]),
-)
-_TRANSACTION_TABLE = (
-    ("payment", lambda r: r["txn_id"]),
-    ("first failure", lambda r: r["first_failure_local"]),
-    ("last failure", lambda r: r["last_failure_local"]),
-    ("error codes", lambda r: r["error_codes"]),
-    ("class", lambda r: r["class"]),
-    ("credited", lambda r: "yes" if r["credited"] else f"no: {r['reason']}"),
-    ("amount", lambda r: _amount(r["amount"], r["currency"])),
-)
-_EXCEPTION_TABLE = (
-    ("exception", lambda r: r["exception"]),
-    ("payment", lambda r: r["txn_id"]),
-    ("amount", lambda r: _amount(r["amount"], r["currency"])),
-    ("detail", lambda r: r["detail"]),
-)
-
-
-def _amount(amount: str | None, currency: str | None) -> str:
-    return "" if amount is None else f"{currency} {amount}"
-
-
-def _print_rows(rows: list[dict[str, Any]], columns, indent: str = "") -> None:
-    """Rows as aligned plain text, one line each (fast, and grep finds a customer's line).
-
-    Control characters in the data (a name carrying a terminal escape) are shown as `?`.
-    """
-    cells = [[_plain(heading) for heading, _ in columns]]
-    cells += [[_plain(cell(row)) for _, cell in columns] for row in rows]
-    widths = [max(cell_len(line[i]) for line in cells) for i in range(len(columns))]
-    lines = [
-        indent + "  ".join(c + " " * (w - cell_len(c)) for c, w in zip(line, widths, strict=True))
-        for line in cells
-    ]
-    lines.insert(1, indent + "  ".join("-" * w for w in widths))
-    lines = [line.rstrip() for line in lines]
+def _print_lines(lines: list[str]) -> None:
+    """Plain lines, written as they are (fast, and grep finds a customer's line)."""
     out.file.write("\n".join(lines) + "\n")
 
 

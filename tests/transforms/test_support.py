@@ -606,3 +606,30 @@ def test_a_busy_warehouse_is_waited_for_then_named(tmp_path, monkeypatch):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_the_default_tables_fit_120_columns_and_wide_shows_every_column(warehouse_path):
+    args = ["--warehouse", str(warehouse_path)]
+    narrow = runner.invoke(app, ["customers", "INC-A", *args])
+    wide = runner.invoke(app, ["customers", "INC-A", "--wide", *args])
+    assert narrow.exit_code == wide.exit_code == 0, narrow.output + wide.output
+    table = narrow.stdout.splitlines()[1:]
+    assert table and all(len(line) <= 120 for line in table)
+    assert "email" not in table[0] and "c1@example.com" in wide.stdout
+    assert max(len(line) for line in wide.stdout.splitlines()) > 120
+    assert "paid USD 10.00 in batch INC-A-B001 on 2025-01-08 (run r1)" in wide.stdout
+    assert "2025-01-07 14:20 EST" in wide.stdout  # local time, its zone's abbreviation
+
+
+def test_lookup_shows_money_local_times_and_the_paying_run(warehouse_path):
+    result = runner.invoke(app, ["lookup", " C20@EXAMPLE.com ", "--warehouse", str(warehouse_path)])
+    assert result.exit_code == 0, result.output
+    for text in ("USD 7.00", "failed payments (from run r1, which paid them)", "15:08 EST"):
+        assert text in result.stdout
+    assert "700" not in result.stdout  # never minor units
+
+
+def test_lookup_of_a_case_slip_names_the_known_id(warehouse_path):
+    result = runner.invoke(app, ["lookup", "C20", "--warehouse", str(warehouse_path)])
+    assert result.exit_code == 2
+    assert "no customer C20; did you mean c20?" in result.stderr
