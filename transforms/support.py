@@ -346,7 +346,7 @@ def _status(row: dict[str, Any], run: AnsweringRun) -> tuple[str, str]:
     due, paid = row["credit_amount_minor"], row["paid_minor"] or 0
     if row["credit_id"] is None and not paid:
         if row["owed_minor"] is not None:
-            return "by_hand", f"{BY_HAND} (the account is closed)"
+            return "by_hand", BY_HAND
         why = [reason_words(r, row["segment"]) for r in row["reasons"]]
         return "excluded", "; ".join(why) or "no credit"
     if due is not None and paid < due:
