@@ -261,7 +261,10 @@ def customers(
     incident_id: Annotated[str, typer.Argument(help="the incident, e.g. INC-2025-01-07")],
     segment: Annotated[str | None, typer.Option(help="only this customer segment")] = None,
     status: Annotated[
-        str, typer.Option(help="pending (approval), published, excluded or all")
+        str,
+        typer.Option(
+            help="pending (approval), published, by_hand (closed account), excluded or all"
+        ),
     ] = "all",
     output_format: Annotated[
         str, typer.Option("--format", help="table, csv (spreadsheet-safe) or json")

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
-from babel.numbers import format_currency, get_currency_precision
+from babel import Locale
+from babel.numbers import get_currency_precision, parse_pattern
 
 # The ISO code, a space, thousands grouped, the sign after the code: `USD 14,750.00`,
 # `EUR -3.50`. Babel replaces the pattern's two decimals by the currency's own digits.
 DISPLAY_PATTERN = "¤¤ #,##0.00;¤¤ -#,##0.00"
 DISPLAY_LOCALE = "en_US"
+_PATTERN = parse_pattern(DISPLAY_PATTERN)  # parsed once: format_currency would parse it per call
+_LOCALE = Locale.parse(DISPLAY_LOCALE)
 
 
 def minor_unit_factor(currency: str) -> int:
@@ -27,9 +31,9 @@ def minor_units(amount: str | Decimal, currency: str) -> int:
     return int(Decimal(amount).scaleb(get_currency_precision(currency)))
 
 
+@lru_cache(maxsize=65536)  # a list of thousands of credits repeats a few amounts
 def display(amount_minor: int, currency: str) -> str:
-    """Money for people, from Babel: `USD 14,750.00`, `JPY 1,500`, `BHD 1.234`, `EUR -3.50`."""
+    """Money for people, from Babel: `USD 14,750.00`, `JPY 1,500`, `BHD 1.234`, `EUR -3.50`
+    (Babel's `format_currency` with this pattern, the pattern parsed once)."""
     amount = Decimal(amount_minor).scaleb(-get_currency_precision(currency))
-    return format_currency(
-        amount, currency, format=DISPLAY_PATTERN, locale=DISPLAY_LOCALE, currency_digits=True
-    )
+    return _PATTERN.apply(amount, _LOCALE, currency=currency, currency_digits=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hmac
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import jinja2
 from starlette.applications import Starlette
@@ -29,6 +29,7 @@ from transforms.serving import views
 
 TEMPLATES = Path(__file__).parent / "templates"
 COOKIE = "support_token"
+PAGE_SIZE = 200  # customer lines per page of an incident's list (the CSV has them all)
 # No script, no frame, nothing from elsewhere: the pages are text, a form and links.
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
@@ -89,15 +90,23 @@ def create(warehouse: Path, token: str | None = None) -> Starlette:
             )
         except (InputError, ConfigError) as error:
             return page(request, "not_found.html", 404, query=incident_id, message=str(error))
+        pages = max(1, -(-len(found.rows) // PAGE_SIZE))
+        number = min(max(_int(request.query_params.get("page"), 1), 1), pages)
+        first = (number - 1) * PAGE_SIZE
+        filters = {k: v for k, v in (("segment", segment), ("status", status)) if v}
         return page(
             request,
             "incident.html",
             found=found,
+            rows=found.rows[first : first + PAGE_SIZE],
+            first=first,
+            number=number,
+            pages=pages,
+            filters=urlencode(filters),
             views=views,
             segment=segment or "",
             status=status,
             statuses=support.STATUSES,
-            csv_query=request.url.query,
         )
 
     def incident_csv(request: Request) -> Response:
@@ -127,6 +136,13 @@ def create(warehouse: Path, token: str | None = None) -> Starlette:
     app = Starlette(routes=routes, middleware=middleware, exception_handlers={})
     app.state.warehouse = warehouse
     return app
+
+
+def _int(text: str | None, default: int) -> int:
+    try:
+        return int(text) if text else default
+    except ValueError:
+        return default
 
 
 def _search(con, query: str) -> support.Lookup:

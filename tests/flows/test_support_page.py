@@ -199,3 +199,14 @@ def test_serve_support_refuses_an_open_address_without_a_token(warehouse_path, a
 def test_serve_support_names_a_missing_warehouse(tmp_path):
     result = CliRunner().invoke(cli, ["serve-support", "--warehouse", str(tmp_path / "no.duckdb")])
     assert result.exit_code == 2 and "no warehouse yet" in result.stderr
+
+
+def test_a_long_list_comes_in_pages_that_keep_the_filters(client, monkeypatch):
+    monkeypatch.setattr(app, "PAGE_SIZE", 5)
+    pages = [client.get("/incidents/INC-A", params={"status": "all", "page": n}) for n in (1, 2, 3)]
+    seen = [customer_links(p) for p in pages]
+    assert [len(s) for s in seen] == [5, 5, 4] and len(set().union(*seen)) == 14
+    assert "Lines 6 to 10 of 14" in pages[1].text
+    assert 'href="/incidents/INC-A?status=all&amp;page=3" rel="next"' in pages[1].text
+    assert customer_links(client.get("/incidents/INC-A?page=99")) == seen[2]  # the last page
+    assert customer_links(client.get("/incidents/INC-A?page=x")) == seen[0]

@@ -25,3 +25,18 @@ def test_money_is_shown_with_the_currency_digits_and_grouping(minor, currency, s
 @pytest.mark.parametrize(("minor", "currency"), [(1000, "USD"), (1500, "JPY"), (1234, "BHD")])
 def test_decimal_text_and_minor_units_are_inverse(minor, currency):
     assert money.minor_units(money.decimal_text(minor, currency), currency) == minor
+
+
+@pytest.mark.parametrize(
+    ("minor", "currency"), [(1475000, "USD"), (-1, "JPY"), (987654321, "BHD"), (5, "CLF")]
+)
+def test_the_form_is_babels_format_currency(minor, currency):
+    from decimal import Decimal
+
+    from babel.numbers import format_currency, get_currency_precision
+
+    amount = Decimal(minor).scaleb(-get_currency_precision(currency))
+    expected = format_currency(
+        amount, currency, format=money.DISPLAY_PATTERN, locale="en_US", currency_digits=True
+    )
+    assert money.display(minor, currency) == expected

@@ -6,7 +6,9 @@
 with
 
 candidates as (
-    select * from evidence where run_id = $run_id and customer_id is not null
+    select * from evidence
+    where run_id = $run_id and customer_id is not null
+        and ($customer_id is null or customer_id = $customer_id)
 ),
 
 failures as (
@@ -24,13 +26,14 @@ failures as (
 lines as (
     select credit_id, customer_id, currency, credit_amount_minor, credited_txn_count
     from run_credits
-    where run_id = $run_id
+    where run_id = $run_id and ($customer_id is null or customer_id = $customer_id)
 ),
 
 owed as (
     select customer_id, currency, sum(amount_minor)::bigint as owed_minor
     from run_exceptions
     where run_id = $run_id and exception = 'closed_account' and customer_id is not null
+        and ($customer_id is null or customer_id = $customer_id)
     group by customer_id, currency
 ),
 
@@ -45,6 +48,7 @@ paid as (
         max(ledger.published_at) as last_published_at
     from ledger
     where ledger.incident_id = $incident_id
+        and ($customer_id is null or ledger.customer_id = $customer_id)
     group by ledger.credit_id, ledger.customer_id, ledger.currency
 ),
 
@@ -65,6 +69,7 @@ people as (
     from run_customers
     inner join runs on runs.run_id = run_customers.run_id
     where runs.incident_id = $incident_id and runs.status <> 'rejected'
+        and ($customer_id is null or run_customers.customer_id = $customer_id)
     order by run_customers.customer_id, run_customers.run_id = $run_id desc,
         runs.started_at desc
 ),
@@ -104,7 +109,6 @@ final as (
         on owed.customer_id = keys.customer_id
         and owed.currency is not distinct from keys.currency
     left join people on people.customer_id = keys.customer_id
-    where $customer_id is null or keys.customer_id = $customer_id
 )
 
 select * from final order by customer_id, currency nulls last
