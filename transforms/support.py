@@ -49,19 +49,6 @@ COLUMNS = (
     "run_id",
     "credit_id",
 )
-TRANSACTION_COLUMNS = (
-    "txn_id",
-    "first_failure_local",
-    "last_failure_local",
-    "failure_lines",
-    "error_codes",
-    "class",
-    "credited",
-    "reason",
-    "amount",
-    "currency",
-)
-EXCEPTION_COLUMNS = ("exception", "currency", "txn_id", "txn_count", "amount", "detail")
 # Why a candidate transaction earns no credit (evidence.reason), in support's words.
 REASONS = {
     "excluded_segment": "segment '{segment}' is not credited by the policy",
