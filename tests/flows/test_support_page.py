@@ -210,3 +210,14 @@ def test_a_long_list_comes_in_pages_that_keep_the_filters(client, monkeypatch):
     assert 'href="/incidents/INC-A?status=all&amp;page=3" rel="next"' in pages[1].text
     assert customer_links(client.get("/incidents/INC-A?page=99")) == seen[2]  # the last page
     assert customer_links(client.get("/incidents/INC-A?page=x")) == seen[0]
+
+
+def test_a_busy_warehouse_gets_a_page_saying_so(warehouse_path, monkeypatch):
+    from transforms import support, warehouse
+
+    def busy(path):
+        raise warehouse.WarehouseBusy(f"{path}: a run is writing; try again in a moment")
+
+    monkeypatch.setattr(support, "connect", busy)
+    page = TestClient(app.create(warehouse_path)).get("/?q=c2")
+    assert page.status_code == 503 and "try again in a moment" in page.text
