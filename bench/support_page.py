@@ -33,7 +33,7 @@ def warehouse(work: Path) -> Path:
         + ["--output-dir", str(folder / "out"), "--warehouse", str(path)],
         check=True,
     )
-    from transforms import support
+    from transforms.serving import support
 
     with support.connect(path) as con:
         run_id = support.answering_run(con, INCIDENT).run_id
@@ -47,7 +47,7 @@ def warehouse(work: Path) -> Path:
 
 def pages(path: Path) -> dict[str, str]:
     """One address per kind of page, for a customer of the sample with the most failures."""
-    from transforms import support
+    from transforms.serving import support
 
     with support.connect(path) as con:
         rows = support.customers(con, INCIDENT).rows

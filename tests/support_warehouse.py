@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from transforms import warehouse
+from transforms.finance import warehouse
 
 SCRIPT = "<script>alert('x')</script>"
 HOSTILE = {

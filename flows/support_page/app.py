@@ -23,9 +23,8 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from transforms import exports, support
 from transforms.errors import ConfigError, CreditsError, InputError
-from transforms.serving import views
+from transforms.serving import exports, support, views
 
 TEMPLATES = Path(__file__).parent / "templates"
 COOKIE = "support_token"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 
-from transforms import support
 from transforms.errors import ConfigError
+from transforms.serving import support
 
 TOKEN_VARIABLE = "CREDITS_SUPPORT_TOKEN"
 

@@ -166,7 +166,7 @@ def test_no_write_is_possible(client, warehouse_path):
 def test_the_page_reads_through_a_read_only_connection(warehouse_path):
     import duckdb
 
-    from transforms import support
+    from transforms.serving import support
 
     with support.connect(warehouse_path) as con, pytest.raises(duckdb.Error, match="read-only"):
         con.execute("delete from ledger")
@@ -213,7 +213,8 @@ def test_a_long_list_comes_in_pages_that_keep_the_filters(client, monkeypatch):
 
 
 def test_a_busy_warehouse_gets_a_page_saying_so(warehouse_path, monkeypatch):
-    from transforms import support, warehouse
+    from transforms.finance import warehouse
+    from transforms.serving import support
 
     def busy(path):
         raise warehouse.WarehouseBusy(f"{path}: a run is writing; try again in a moment")

@@ -14,7 +14,8 @@ from typing import Any
 
 from rich.cells import cell_len, set_cell_size
 
-from transforms import money, support
+from transforms import money
+from transforms.serving import support
 
 WIDTH = 120  # the default table fits a terminal of this many columns
 GAP = "  "

@@ -1,0 +1,444 @@
+"""Support's list and lookup on a small warehouse of inline rows; safe exports; no Prefect."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from tests.support_warehouse import HOSTILE, build
+from transforms.errors import ConfigError, InputError
+from transforms.finance import warehouse
+from transforms.serving import exports, support
+
+
+@pytest.fixture(scope="module")
+def warehouse_path(tmp_path_factory) -> Path:
+    """INC-A: r1 published and paid c1; r2 pending (the answer); r3 newer but rejected.
+    INC-B (Tokyo): c1 again, pending; an unattributable payment t90."""
+    return build(tmp_path_factory.mktemp("wh") / "warehouse.duckdb")
+
+
+@pytest.fixture
+def con(warehouse_path):
+    with support.connect(warehouse_path) as connection:
+        yield connection
+
+
+def by_customer(rows):
+    return {(row["customer_id"], row["currency"]): row for row in rows}
+
+
+def test_the_answer_comes_from_the_newest_passing_run_and_says_so(con):
+    found = support.customers(con, "INC-A")
+    assert found.run.run_id == "r2"
+    assert "newest run r3 was rejected by the quality gate" in found.run.note
+    assert {row["run_id"] for row in found.rows} == {"r2"}
+
+
+def test_a_run_declined_by_finance_never_answers_either(con):
+    found = support.customers(con, "INC-D")
+    assert found.run.run_id == "d1"
+    assert "newest run d2 was declined by finance" in found.run.note
+
+
+@pytest.mark.parametrize(
+    ("key", "status", "credit", "paid", "why"),
+    [
+        # paid in full by an earlier run's batch
+        (("c1", "USD"), "published", "10.00", "10.00", "paid USD 10.00 in batch INC-A-B001"),
+        # a new credit of the run waiting for approval
+        (("c2", "USD"), "pending", "10.00", None, "waiting for finance's approval of run r2"),
+        # partly paid: the rest waits
+        (("c3", "EUR"), "pending", "9.00", "5.00", "EUR 5.00 already paid"),
+        # excluded, each saying why
+        (("c4", "USD"), "excluded", None, None, "segment 'internal' is not credited"),
+        # a closed account: the credit is owed, finance pays it by hand (never "excluded")
+        (("c5", "USD"), "by_hand", "10.00", None, "credit owed, paid by finance by hand"),
+        (("c6", "USD"), "excluded", None, None, "declined by the card issuer"),
+    ],
+)
+def test_each_customer_gets_a_status_and_the_reason(con, key, status, credit, paid, why):
+    row = by_customer(support.customers(con, "INC-A").rows)[key]
+    assert (row["status"], row["credit_amount"], row["paid_amount"]) == (status, credit, paid)
+    assert why in row["detail"]
+
+
+def test_failed_payments_are_counted_with_times_in_the_incident_zone(con):
+    row = by_customer(support.customers(con, "INC-A").rows)[("c2", "USD")]
+    assert row["failed_txn_count"] == 2
+    assert row["first_failure_local"] == "2025-01-07T14:20:00-05:00"
+    assert row["last_failure_local"] == "2025-01-07T16:05:30-05:00"
+    assert list(row) == list(support.COLUMNS)
+
+
+@pytest.mark.parametrize(
+    ("timezone", "shown"),
+    [
+        ("America/New_York", "2025-01-07T14:20:00-05:00"),  # winter: UTC-5
+        ("Asia/Tokyo", "2025-01-08T04:20:00+09:00"),  # the next day
+        ("UTC", "2025-01-07T19:20:00+00:00"),
+    ],
+)
+def test_local_time_is_the_incident_zone_to_the_second(timezone, shown):
+    from datetime import UTC, datetime
+
+    instant = datetime(2025, 1, 7, 19, 20, 0, 999_999, tzinfo=UTC)  # truncated, never rounded
+    assert support.local_time(instant, timezone) == shown
+
+
+@pytest.mark.parametrize(
+    ("segment", "status", "expected"),
+    [
+        (None, "all", {"c1", "c2", "c3", "c4", "c5", "c6", "c13", "c20", *HOSTILE}),
+        (None, "pending", {"c2", "c3", "c13", *HOSTILE}),
+        (None, "published", {"c1", "c20"}),
+        (None, "excluded", {"c4", "c6"}),
+        (None, "by_hand", {"c5"}),
+        ("internal", "all", {"c4"}),
+        ("internal", "pending", set()),  # filters combine
+    ],
+)
+def test_filters_by_segment_and_status(con, segment, status, expected):
+    rows = support.customers(con, "INC-A", segment=segment, status=status).rows
+    assert {row["customer_id"] for row in rows} == expected
+
+
+@pytest.mark.parametrize(
+    ("incident_id", "error", "message"),
+    [
+        ("INC-NOPE", InputError, "incident INC-NOPE: not in the warehouse (incidents: INC-A"),
+        ("INC-X", InputError, "no run passed the quality gate"),  # only a rejected run
+    ],
+)
+def test_an_incident_without_an_answer_is_named(con, incident_id, error, message):
+    with pytest.raises(error, match=message.replace("(", r"\(")):
+        support.customers(con, incident_id)
+
+
+def test_a_bad_status_filter_is_a_usage_error(con):
+    with pytest.raises(ConfigError, match="--status: 'pendin'"):
+        support.customers(con, "INC-A", status="pendin")
+
+
+def test_lookup_tells_a_customers_story_across_incidents(con):
+    found = support.lookup(con, "c1")
+    assert found.customer == {
+        "name": "Name c1",
+        "email": "c1@example.com",
+        "country": "US",
+        "segment": "consumer",
+    }
+    stories = {story.run.incident_id: story for story in found.incidents}
+    assert set(stories) == {"INC-A", "INC-B"}
+    assert [c["status"] for c in stories["INC-A"].credits] == ["published"]
+    assert [c["status"] for c in stories["INC-B"].credits] == ["pending"]
+    assert stories["INC-B"].transactions[0]["first_failure_local"] == "2025-01-08T04:20:00+09:00"
+
+
+@pytest.mark.parametrize(
+    "pasted", ["c2", "  c2\t", "c2@example.com", " C2@Example.COM \n", "\u00a0c2"]
+)
+def test_lookup_forgives_blanks_and_the_case_of_an_email(con, pasted):
+    assert support.lookup(con, pasted).customer_id == "c2"
+
+
+def test_lookup_by_transaction_trims_what_was_pasted(con):
+    assert support.lookup(con, txn_id=" t3 ").customer_id == "c2"
+
+
+@pytest.mark.parametrize(
+    ("customer_id", "txn_id", "message"),
+    [
+        ("C2", None, "no customer C2; did you mean c2?"),
+        (None, "T3", "no transaction T3; did you mean t3?"),
+        ("nobody@example.com", None, "e-mail nobody@example.com: no customer"),
+    ],
+)
+def test_ids_stay_case_sensitive_but_a_case_slip_is_named(con, customer_id, txn_id, message):
+    with pytest.raises(InputError, match=message.replace("?", r"\?")):
+        support.lookup(con, customer_id, txn_id)
+
+
+def test_a_customer_paid_by_an_earlier_run_shows_that_runs_payments(con):
+    (story,) = support.lookup(con, "c20").incidents
+    assert story.run.run_id == "r2" and story.paid_by == ("r1",)
+    assert [t["txn_id"] for t in story.transactions] == ["t20"]
+    (credit,) = story.credits
+    assert credit["status"] == "published"
+    assert "paid USD 7.00 in batch INC-A-B001 on 2025-01-08 (run r1)" in credit["detail"]
+
+
+def test_a_customer_of_the_answering_run_shows_only_its_payments(con):
+    (story, _) = support.lookup(con, "c1").incidents
+    assert story.paid_by == () and [t["txn_id"] for t in story.transactions] == ["t1"]
+
+
+@pytest.mark.parametrize(
+    ("local", "timezone", "shown"),
+    [
+        ("2025-01-07T15:08:59-05:00", "America/New_York", "2025-01-07 15:08 EST"),
+        ("2025-07-07T15:08:00-04:00", "America/New_York", "2025-07-07 15:08 EDT"),
+        ("2025-01-08T04:20:00+09:00", "Asia/Tokyo", "2025-01-08 04:20 JST"),
+        (None, "UTC", ""),
+    ],
+)
+def test_times_for_people_read_with_the_zone_abbreviation(local, timezone, shown):
+    assert support.time_shown(local, timezone) == shown
+
+
+def test_lookup_shows_the_exceptions_for_finance(con):
+    story = support.lookup(con, "c5").incidents[0]
+    assert [e["exception"] for e in story.exceptions] == ["closed_account"]
+    assert story.exceptions[0]["amount"] == "10.00"
+
+
+def test_lookup_by_transaction_finds_its_customer(con):
+    found = support.lookup(con, txn_id="t3")
+    assert found.customer_id == "c2"
+    assert [t["txn_id"] for t in found.incidents[0].transactions] == ["t2", "t3"]
+
+
+def test_lookup_of_an_unattributable_transaction_has_no_customer(con):
+    found = support.lookup(con, txn_id="t90")
+    assert found.customer_id is None and found.customer is None
+    story = found.incidents[0]
+    assert [t["class"] for t in story.transactions] == ["unattributable"]
+    assert [e["exception"] for e in story.exceptions] == ["unattributable"]
+
+
+@pytest.mark.parametrize(
+    ("customer_id", "txn_id", "error", "message"),
+    [
+        ("nobody", None, InputError, "customer nobody: no failed payment, credit or exception"),
+        (None, "t-none", InputError, "transaction t-none: not a candidate failure"),
+        (None, None, ConfigError, "give a CUSTOMER_ID or --txn"),
+        ("c1", "t1", ConfigError, "give a CUSTOMER_ID or --txn"),
+    ],
+)
+def test_an_unknown_or_missing_id_gets_a_clear_message(con, customer_id, txn_id, error, message):
+    with pytest.raises(error, match=message):
+        support.lookup(con, customer_id, txn_id)
+
+
+def test_a_missing_warehouse_is_named(tmp_path):
+    with pytest.raises(InputError, match="no warehouse yet"):
+        support.connect(tmp_path / "none.duckdb")
+
+
+# Safe exports
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ('=HYPERLINK("http://x","click")', '\'=HYPERLINK("http://x","click")'),
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(1+1)", "'@SUM(1+1)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        # harmless text, numbers and empty cells stay as they are
+        ("Zoë Müller", "Zoë Müller"),
+        ("a=b", "a=b"),
+        ("", ""),
+        (-5, -5),
+        (None, None),
+    ],
+)
+def test_a_cell_starting_like_a_formula_is_neutralised(value, shown):
+    assert exports.spreadsheet_safe(value) == shown
+
+
+def test_csv_text_neutralises_every_cell_and_round_trips():
+    rows = [{"name": name, "n": 1, "empty": None} for name in HOSTILE.values()]
+    text = exports.csv_text(("name", "n", "empty"), rows)
+    read = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert [r["name"] for r in read] == [f"'{name}" for name in HOSTILE.values()]
+    assert {r["empty"] for r in read} == {""}
+
+
+@pytest.mark.parametrize("umask", [0o000, 0o022])
+def test_an_export_is_readable_by_its_owner_only(tmp_path, umask):
+    path = tmp_path / "customers.csv"
+    path.write_text("old")
+    path.chmod(0o644)  # an older, readable file is replaced, not reused
+    previous = os.umask(umask)
+    try:
+        exports.write_private(path, "ä\n")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert path.read_bytes() == "ä\n".encode()
+
+
+def test_an_export_into_a_missing_folder_is_a_usage_error(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        exports.write_private(tmp_path / "no" / "x.csv", "")
+
+
+# The commands
+
+
+runner = CliRunner()
+
+
+def test_customers_csv_is_owner_only_spreadsheet_safe_utf8(warehouse_path, tmp_path):
+    out = tmp_path / "notice.csv"
+    result = runner.invoke(
+        app,
+        [
+            "customers",
+            "INC-A",
+            "--format",
+            "csv",
+            "--out",
+            str(out),
+            "--warehouse",
+            str(warehouse_path),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    rows = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
+    names = {row["customer_id"]: row["name"] for row in rows}
+    assert all(names[c] == f"'{name}" for c, name in HOSTILE.items())
+    assert list(rows[0]) == list(support.COLUMNS)
+
+
+def test_customers_json_carries_the_answering_run(warehouse_path):
+    result = runner.invoke(
+        app,
+        [
+            "customers",
+            "INC-A",
+            "--format",
+            "json",
+            "--status",
+            "published",
+            "--warehouse",
+            str(warehouse_path),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert (document["run_id"], document["timezone"]) == ("r2", "America/New_York")
+    assert [row["customer_id"] for row in document["customers"]] == ["c1", "c20"]
+
+
+def test_customers_table_shows_names_as_text(warehouse_path):
+    result = runner.invoke(app, ["customers", "INC-A", "--warehouse", str(warehouse_path)])
+    assert result.exit_code == 0, result.output
+    assert "from run r2 (pending_approval)" in result.stdout
+    assert '=HYPERLINK("http://x","click")' in result.stdout
+    assert (
+        "\r" not in result.stdout and "\t=1" not in result.stdout
+    )  # control characters shown as ?
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["customers", "INC-NOPE"], "incident INC-NOPE: not in the warehouse"),
+        (["customers", "INC-A", "--out", "x.txt"], "--out: choose --format csv or json"),
+        (["customers", "INC-A", "--format", "xlsx"], "--format: 'xlsx'"),
+        (["lookup", "nobody"], "customer nobody: no failed payment"),
+        (["lookup"], "give a CUSTOMER_ID or --txn"),
+    ],
+)
+def test_command_errors_exit_2_with_a_message(warehouse_path, args, message):
+    result = runner.invoke(app, [*args, "--warehouse", str(warehouse_path)])
+    assert result.exit_code == 2
+    assert message in " ".join(result.stderr.split())
+
+
+def test_lookup_prints_credits_payments_and_exceptions(warehouse_path):
+    result = runner.invoke(app, ["lookup", "c5", "--warehouse", str(warehouse_path)])
+    assert result.exit_code == 0, result.output
+    for text in (
+        "customer c5: Name c5 <c5@example.com>",
+        "credit owed, paid by finance by hand",
+        "t6",
+    ):
+        assert text in result.stdout
+
+
+def test_support_commands_never_import_prefect(warehouse_path):
+    script = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from flows.cli import app\n"
+        f"wh = {str(warehouse_path)!r}\n"
+        "for args in (['customers', 'INC-A'], ['lookup', 'c1'], ['lookup', '--txn', 't90']):\n"
+        "    result = CliRunner().invoke(app, [*args, '--warehouse', wh])\n"
+        "    assert result.exit_code == 0, result.output\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'prefect')\n"
+        "assert not loaded, loaded\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).parents[3],
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_busy_warehouse_is_waited_for_then_named(tmp_path, monkeypatch):
+    path = tmp_path / "wh.duckdb"
+    warehouse.connect(path).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time\n"
+            f"c = duckdb.connect({str(path)!r})\nprint('ready', flush=True)\ntime.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"  # a writer holds the file
+        monkeypatch.setattr(support, "BUSY_WAIT_SECONDS", 0.3)
+        with pytest.raises(warehouse.WarehouseBusy, match="try again in a moment"):
+            support.connect(path)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_the_default_tables_fit_120_columns_and_wide_shows_every_column(warehouse_path):
+    args = ["--warehouse", str(warehouse_path)]
+    narrow = runner.invoke(app, ["customers", "INC-A", *args])
+    wide = runner.invoke(app, ["customers", "INC-A", "--wide", *args])
+    assert narrow.exit_code == wide.exit_code == 0, narrow.output + wide.output
+    table = narrow.stdout.splitlines()[1:]
+    assert table and all(len(line) <= 120 for line in table)
+    assert "email" not in table[0] and "c1@example.com" in wide.stdout
+    assert max(len(line) for line in wide.stdout.splitlines()) > 120
+    assert "paid USD 10.00 in batch INC-A-B001 on 2025-01-08 (run r1)" in wide.stdout
+    assert "2025-01-07 14:20 EST" in wide.stdout  # local time, its zone's abbreviation
+
+
+def test_lookup_shows_money_local_times_and_the_paying_run(warehouse_path):
+    result = runner.invoke(app, ["lookup", " C20@EXAMPLE.com ", "--warehouse", str(warehouse_path)])
+    assert result.exit_code == 0, result.output
+    for text in ("USD 7.00", "failed payments (from run r1, which paid them)", "15:08 EST"):
+        assert text in result.stdout
+    assert "700" not in result.stdout  # never minor units
+
+
+def test_lookup_of_a_case_slip_names_the_known_id(warehouse_path):
+    result = runner.invoke(app, ["lookup", "C20", "--warehouse", str(warehouse_path)])
+    assert result.exit_code == 2
+    assert "no customer C20; did you mean c20?" in result.stderr
