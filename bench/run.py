@@ -147,6 +147,7 @@ def support_page_only() -> None:
     report = {
         "machine": {"cores": os.cpu_count(), "platform": platform.platform()},
         "code_version": _code_version(),
+        "load_average_before": os.getloadavg(),  # other work on the machine slows every page
         "support_page": support_page.measure(WORK),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
