@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 
 from flows.cli.common import (
-    DEFAULT_WAREHOUSE,
     WarehouseOption,
     app,
     err,
@@ -19,6 +18,7 @@ from flows.cli.common import (
     plain,
     print_lines,
 )
+from flows.settings import WAREHOUSE
 from transforms.errors import (
     ConfigError,
 )
@@ -43,7 +43,7 @@ def customers(
     wide: Annotated[
         bool, typer.Option("--wide", help="every column, none clipped (wider than 120)")
     ] = False,
-    warehouse_path: WarehouseOption = DEFAULT_WAREHOUSE,
+    warehouse_path: WarehouseOption = WAREHOUSE,
 ) -> None:
     """Lists an incident's affected customers: failed payments, credit and its status.
 
@@ -104,7 +104,7 @@ def lookup(
     wide: Annotated[
         bool, typer.Option("--wide", help="every column, none clipped (wider than 120)")
     ] = False,
-    warehouse_path: WarehouseOption = DEFAULT_WAREHOUSE,
+    warehouse_path: WarehouseOption = WAREHOUSE,
 ) -> None:
     """Shows one customer across incidents: failed payments, credits and status, exceptions.
 

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from flows.cli.common import DEFAULT_WAREHOUSE, WarehouseOption, app, guarded, out
+from flows.cli.common import WarehouseOption, app, guarded, out
+from flows.settings import WAREHOUSE
 
 
 @app.command("serve-support")
@@ -22,7 +23,7 @@ def serve_support(
             help="shared secret every request must carry (Authorization: Bearer, or ?token=)",
         ),
     ] = None,
-    warehouse_path: WarehouseOption = DEFAULT_WAREHOUSE,
+    warehouse_path: WarehouseOption = WAREHOUSE,
 ) -> None:
     """Serves the support page: search a customer, read an incident's customers, download CSV.
 

@@ -105,7 +105,7 @@ def create(warehouse: Path, token: str | None = None) -> Starlette:
             views=views,
             segment=segment or "",
             status=status,
-            statuses=support.STATUSES,
+            statuses=list(support.CreditStatus),
         )
 
     def incident_csv(request: Request) -> Response:
