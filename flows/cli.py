@@ -32,6 +32,9 @@ from transforms.errors import (
     environment_problem,
 )
 
+# Prefect's console handler level (its logging.yml); the API handler, for the UI, keeps all.
+QUIET_CONSOLE = "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -44,6 +47,9 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 DEFAULT_WAREHOUSE = Path("data/warehouse.duckdb")
 DEFAULT_OUTBOX = Path("data/outbox")
 WarehouseOption = Annotated[Path, typer.Option("--warehouse", help="the warehouse DuckDB file")]
+VerboseOption = Annotated[
+    bool, typer.Option("--verbose", "-v", help="show every log line (Prefect's, GX's, counts)")
+]
 OutboxOption = Annotated[Path, typer.Option("--outbox", help="where finance picks batches up")]
 
 
@@ -54,13 +60,16 @@ def sample(
     ),
     scale: Annotated[int, typer.Option(min=1, help="volume multiplier")] = 1,
     seed: Annotated[int, typer.Option(help="random seed: same seed, same bytes")] = 7,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Writes a realistic sample incident (logs, tables, incident file) for 2025-01-07."""
+    """Writes a realistic sample incident (logs, tables, incident file) for 2025-01-07; prints
+    the incident file (with -v first what the generator planted, by kind)."""
     from transforms import sample as sample_data
 
     counts = _guarded(lambda: sample_data.generate(out_dir, scale=scale, seed=seed))
-    for key, value in counts.items():
-        out.print(f"{key:>20}: {value:,}")
+    if verbose:
+        for key, value in counts.items():
+            out.print(f"{key:>20}: {value:,}")
     out.print(str((out_dir / "INC-2025-01-07.toml").resolve()))
 
 
@@ -90,8 +99,10 @@ def run(
             "--task-runner dask starts a local cluster",
         ),
     ] = None,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Runs the pipeline on one incident; prints a summary and, last, the run folder.
+    """Runs the pipeline on one incident: a line per stage, a summary and, last, the run folder
+    (-v: every log line too; the Prefect UI keeps them all either way).
 
     A run that passes the quality gate waits for finance: `credits approve RUN_ID --by NAME`.
     """
@@ -101,6 +112,8 @@ def run(
     if dask_address and task_runner is not TaskRunner.dask:
         err.print("[bold red]error[/]: --dask-address needs --task-runner dask")
         raise typer.Exit(2)
+    if not verbose:  # before Prefect is imported: its console shows warnings and errors only
+        os.environ.setdefault(QUIET_CONSOLE, "WARNING")
     configure_prefect()
     for pid in server.reap_orphans(server.home()):
         err.print(f"stopped Prefect's temporary server (pid {pid}) left by a killed run")
@@ -113,6 +126,7 @@ def run(
 
     _guarded(preflight)
     from flows import credit_reconciliation as pipeline
+    from flows import progress
 
     _quiet_expected_tracebacks()
     flow = pipeline.credit_reconciliation.with_options(
@@ -120,7 +134,7 @@ def run(
     )
 
     def run_flow() -> dict[str, Any]:
-        with server.temporary_server(server.home()):
+        with server.temporary_server(server.home()), progress.shown(err):
             return flow(str(incident_file), str(output_dir), str(warehouse_path))
 
     try:
@@ -224,9 +238,12 @@ def audit(
     """Prints the audit journal; --verify proves the journal, the ledger and the batches: no
     entry edited, deleted or moved (exit 3 naming it; exit 2 if keyed links need the key)."""
     from transforms import journal, proof, warehouse
+    from transforms.serving import run_listing
 
     def read():
         with warehouse.connect_current(warehouse_path) as con:
+            if incident_id is not None:
+                run_listing.require_incident(con, incident_id)
             entries = journal.entries(con, incident_id)
             records = proof.gather(con) if verify else None
         # The warehouse is closed before the outbox is read: writers need not wait for that.
@@ -257,6 +274,37 @@ def audit(
     )
 
 
+@app.command("runs")
+def list_runs(
+    incident_id: Annotated[
+        str | None, typer.Option("--incident", help="only this incident's runs")
+    ] = None,
+    statuses: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--status",
+            help="only runs in this status (repeatable): sealing, pending_approval, rejected, "
+            "declined, published",
+        ),
+    ] = None,
+    warehouse_path: WarehouseOption = DEFAULT_WAREHOUSE,
+) -> None:
+    """Lists the runs, newest first, with their status as it is now (a run's own pages show it
+    as it was when the run ended). Reads the warehouse only."""
+    from transforms import support
+    from transforms.serving import run_listing
+
+    def read():
+        with support.connect(warehouse_path) as con:
+            return run_listing.runs(con, incident_id, tuple(statuses or ()))
+
+    found = _guarded(read)
+    if not found:
+        out.print("no run matches", markup=False)
+        return
+    _print_rows([vars(run) for run in found], _RUN_TABLE)
+
+
 @app.command()
 def customers(
     incident_id: Annotated[str, typer.Argument(help="the incident, e.g. INC-2025-01-07")],
@@ -265,8 +313,12 @@ def customers(
         str, typer.Option(help="pending (approval), published, excluded or all")
     ] = "all",
     output_format: Annotated[
-        str, typer.Option("--format", help="table, csv (spreadsheet-safe) or json")
-    ] = "table",
+        str | None,
+        typer.Option(
+            "--format",
+            help="table, csv (spreadsheet-safe) or json; default: from --out's suffix, else table",
+        ),
+    ] = None,
     out_file: Annotated[
         Path | None, typer.Option("--out", help="write csv or json here (owner-only file)")
     ] = None,
@@ -277,6 +329,8 @@ def customers(
     One line per customer and currency, ready for a mail merge (csv). Reads the warehouse only.
     """
     from transforms import exports, support
+
+    output_format = output_format or _guarded(lambda: _format_of(out_file))
 
     def read():
         if output_format not in ("table", "csv", "json"):
@@ -370,7 +424,19 @@ def lookup(
                 _print_rows(rows, columns, indent="    ")
 
 
-# (heading, row -> cell) per column of the tables support reads.
+# (heading, row -> cell) per column of the tables people read.
+_RUN_TABLE = (
+    ("run", lambda r: r["run_id"]),
+    ("incident", lambda r: r["incident_id"]),
+    ("window", lambda r: r["window_local"]),
+    ("started", lambda r: r["started_local"]),
+    ("status", lambda r: r["status"]),
+    ("decision", lambda r: r["decision"]),
+    ("batch", lambda r: r["batch_id"]),
+    ("totals", lambda r: ", ".join(r["totals"])),
+    ("incident file", lambda r: r["incident_file"]),
+    ("sha256", lambda r: r["incident_file_sha256"]),
+)
 _CUSTOMER_TABLE = (
     ("customer", lambda r: r["customer_id"]),
     ("name", lambda r: r["name"]),
@@ -405,6 +471,18 @@ _EXCEPTION_TABLE = (
     ("amount", lambda r: _amount(r["amount"], r["currency"])),
     ("detail", lambda r: r["detail"]),
 )
+
+
+def _format_of(out_file: Path | None) -> str:
+    """The format `--out`'s suffix names (`.csv`, `.json`), when --format is not given."""
+    if out_file is None:
+        return "table"
+    suffix = out_file.suffix.lower().lstrip(".")
+    if suffix not in ("csv", "json"):
+        raise ConfigError(
+            f"--out: cannot tell the format from '{out_file.name}'; add --format csv or json"
+        )
+    return suffix
 
 
 def _amount(amount: str | None, currency: str | None) -> str:

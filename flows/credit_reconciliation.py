@@ -14,12 +14,13 @@ from flows.settings import configure_prefect, journal_key
 
 configure_prefect()
 
-from prefect import flow, get_run_logger, pause_flow_run, task, unmapped  # noqa: E402
+from prefect import flow, pause_flow_run, task, unmapped  # noqa: E402
 from prefect.artifacts import create_link_artifact, create_markdown_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.input import RunInput  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
+from flows import progress  # noqa: E402
 from transforms import (  # noqa: E402
     credits,
     db,
@@ -67,6 +68,9 @@ def extracted(futures, partitions: list[logs.Partition]) -> list[logs.Extract]:
     """The map's results. A Dask worker that dies mid-map has its partitions rerun elsewhere by
     the scheduler (up to `distributed.scheduler.allowed-failures` deaths per partition); past
     that, the run stops with `WorkersLost`, before anything is written."""
+    files = sum(len(p.files) for p in partitions)
+    for future in progress.over(futures, "map", f"{files:,} log files", len(partitions)):
+        future.wait()
     try:
         return futures.result()
     except Exception as error:
@@ -88,7 +92,14 @@ def extracted(futures, partitions: list[logs.Partition]) -> list[logs.Extract]:
 @task(name="plan-logs", cache_policy=NO_CACHE)
 def plan_logs(loaded: incident.Incident) -> tuple[list[logs.Partition], list[logs.LogFile]]:
     partitions, pruned = logs.plan(loaded, logs.PARTITIONS)
-    get_run_logger().info("%d partitions to read, %d files pruned", len(partitions), len(pruned))
+    files = sum(len(p.files) for p in partitions)
+    progress.note(
+        "plan",
+        "%d log files to read in %d partitions, %d pruned by their hour",
+        files,
+        len(partitions),
+        len(pruned),
+    )
     return partitions, pruned
 
 
@@ -106,14 +117,18 @@ def stage_logs(
 ) -> list[logs.LogFile]:
     with _work_db(run) as con:
         read = logs.load(con, loaded, extracts, pruned)
-    get_run_logger().info("read %d log lines from %d files", sum(f.lines for f in read), len(read))
+    opened = [f for f in read if not f.pruned]
+    lines = sum(f.lines for f in opened)
+    progress.note("reduce", "%s log lines from %d files", f"{lines:,}", len(opened))
     return read
 
 
 @task(name="stage-tables", cache_policy=NO_CACHE)
 def stage_tables(loaded: incident.Incident, run: runs.Run) -> list[tables.TableFile]:
     with _work_db(run) as con:
-        return tables.stage(con, loaded)
+        staged = tables.stage(con, loaded)
+    progress.note("tables", ", ".join(f"{t.name}: {t.rows:,} rows" for t in staged))
+    return staged
 
 
 @task(name="reconcile", cache_policy=NO_CACHE)
@@ -121,6 +136,12 @@ def reconcile_credits(loaded: incident.Incident, run: runs.Run) -> None:
     with _work_db(run) as con:
         reconcile.classify(con, loaded)
         credits.build(con, loaded)
+        counts = [con.table(name).shape[0] for name in ("evidence", "credits", "exceptions")]
+    progress.note(
+        "reconcile",
+        "%s candidate transactions, %s credit lines, %s exceptions",
+        *(f"{n:,}" for n in counts),
+    )
 
 
 @task(name="write-outputs", cache_policy=NO_CACHE)
@@ -138,6 +159,8 @@ def validate(
         totals = manifest.credit_totals(con)
         verdict = gate.check(con, loaded, written.pending_credits, totals, accounting.problems)
     quality.write_report(verdict.results, run.folder)
+    outcome = "passed" if verdict.passed else f"REJECTED: {len(verdict.blocking)} blocking"
+    progress.note("gate", "%s, %d warning(s)", outcome, len(verdict.warnings))
     return accounting, verdict
 
 
@@ -157,6 +180,7 @@ def publish_run(run: runs.Run, warehouse_path: str, **evidence: Any) -> dict[str
     with _work_db(run) as con:
         content = publish.publish(con, run=run, **evidence)
     publish.seal(run, content, Path(warehouse_path), journal_key())
+    progress.note("publish", "%s, loaded into the warehouse", content["verdict"])
     return content
 
 
