@@ -158,7 +158,7 @@ def validate(
         accounting = manifest.account(con, read)
         totals = manifest.credit_totals(con)
         verdict = gate.check(con, loaded, written.pending_credits, totals, accounting.problems)
-    quality.write_report(verdict.results, run.folder)
+    quality.write_report(verdict.results, run.folder, incident_id=loaded.id, run_id=run.run_id)
     outcome = "passed" if verdict.passed else f"REJECTED: {len(verdict.blocking)} blocking"
     progress.note("gate", "%s, %d warning(s)", outcome, len(verdict.warnings))
     return accounting, verdict
