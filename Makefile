@@ -60,10 +60,8 @@ notebooks: $(VENV)/.installed ## run the analysts' notebooks on the warehouse in
 	done
 
 serve: $(VENV)/.installed ## start a local Prefect server and serve finance's scheduled runs (Ctrl-C stops)
-	mkdir -p data/incidents .prefect
-	$(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT) > .prefect/server.log 2>&1 & \
-	server=$$!; trap 'kill $$server' EXIT INT TERM; \
-	PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api $(BIN)/python -m flows.deployment
+	@mkdir -p data/incidents
+	@PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api $(BIN)/python -m flows.deployment
 
 schema: $(VENV)/.installed ## write incident.schema.json (for editors) from the incident file's models
 	$(BIN)/python -c 'from transforms import incident; print(incident.json_schema(), end="")' \
