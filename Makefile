@@ -51,13 +51,8 @@ chromium:
 NB_INCIDENT ?= INC-2025-01-07
 NB_WAREHOUSE ?= data/warehouse.duckdb
 notebooks: $(VENV)/.installed ## run the analysts' notebooks on the warehouse into data/output/notebooks/
-	mkdir -p data/output/notebooks
-	for nb in notebooks/[0-9]*.py; do \
-	  $(BIN)/jupytext --quiet --to ipynb --output - $$nb | PYTHONWARNINGS=ignore \
-	    $(BIN)/papermill --no-progress-bar --log-level WARNING --kernel python3 --cwd notebooks \
-	    -p incident_id $(NB_INCIDENT) -p warehouse_path $(abspath $(NB_WAREHOUSE)) \
-	    - data/output/notebooks/$$(basename $$nb .py).ipynb || exit 1; \
-	done
+	PYTHONWARNINGS=ignore $(BIN)/python -m flows.notebooks \
+	  --incident $(NB_INCIDENT) --warehouse $(NB_WAREHOUSE) --out data/output/notebooks
 
 serve: $(VENV)/.installed ## start a local Prefect server and serve finance's scheduled runs (Ctrl-C stops)
 	@mkdir -p data/incidents
