@@ -21,23 +21,13 @@ from prefect.input import RunInput  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
 from flows import progress  # noqa: E402
-from transforms import (  # noqa: E402
-    credits,
-    db,
-    gate,
-    incident,
-    ledger,
-    logs,
-    manifest,
-    publish,
-    quality,
-    reconcile,
-    report,
-    runs,
-    tables,
-    warehouse,
-)
+from transforms import db  # noqa: E402
 from transforms.errors import ValidationRejected, WorkersLost  # noqa: E402
+from transforms.finance import ledger, sealing, warehouse  # noqa: E402
+from transforms.ingest import incident, logs, tables  # noqa: E402
+from transforms.quality import gate, validation_page  # noqa: E402
+from transforms.reconcile import classes, credits  # noqa: E402
+from transforms.runfolder import manifest, publish, report, runs  # noqa: E402
 
 
 def _work_db(run: runs.Run):
@@ -116,7 +106,7 @@ def stage_logs(
     pruned: list[logs.LogFile],
 ) -> list[logs.LogFile]:
     with _work_db(run) as con:
-        read = logs.load(con, loaded, extracts, pruned)
+        read = logs.reduce(con, loaded, extracts, pruned)
     opened = [f for f in read if not f.pruned]
     lines = sum(f.lines for f in opened)
     progress.note("reduce", "%s log lines from %d files", f"{lines:,}", len(opened))
@@ -134,7 +124,7 @@ def stage_tables(loaded: incident.Incident, run: runs.Run) -> list[tables.TableF
 @task(name="reconcile", cache_policy=NO_CACHE)
 def reconcile_credits(loaded: incident.Incident, run: runs.Run) -> None:
     with _work_db(run) as con:
-        reconcile.classify(con, loaded)
+        classes.classify(con, loaded)
         credits.build(con, loaded)
         counts = [con.table(name).shape[0] for name in ("evidence", "credits", "exceptions")]
     progress.note(
@@ -158,7 +148,9 @@ def validate(
         accounting = manifest.account(con, read)
         totals = manifest.credit_totals(con)
         verdict = gate.check(con, loaded, written.pending_credits, totals, accounting.problems)
-    quality.write_report(verdict.results, run.folder, incident_id=loaded.id, run_id=run.run_id)
+    validation_page.write_report(
+        verdict.results, run.folder, incident_id=loaded.id, run_id=run.run_id
+    )
     outcome = "passed" if verdict.passed else f"REJECTED: {len(verdict.blocking)} blocking"
     progress.note("gate", "%s, %d warning(s)", outcome, len(verdict.warnings))
     return accounting, verdict
@@ -179,7 +171,7 @@ def write_report(
 def publish_run(run: runs.Run, warehouse_path: str, **evidence: Any) -> dict[str, Any]:
     with _work_db(run) as con:
         content = publish.publish(con, run=run, **evidence)
-    publish.seal(run, content, Path(warehouse_path), journal_key())
+    sealing.seal(run, content, Path(warehouse_path), journal_key())
     progress.note("publish", "%s, loaded into the warehouse", content["verdict"])
     return content
 

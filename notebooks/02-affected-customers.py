@@ -27,7 +27,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import display
 
-from transforms import analysis, money, support
+from transforms import money
+from transforms.serving import analysis, support
 
 # %% tags=["parameters"]
 incident_id = "INC-2025-01-07"

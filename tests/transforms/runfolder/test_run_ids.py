@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.builders import failure, txn, write_incident
-from transforms import incident, runs
+from transforms.ingest import incident
+from transforms.runfolder import runs
 
 AT = datetime(2025, 1, 8, 12, tzinfo=UTC)
 STAMP_NS = 1_736_000_000 * 10**9

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from transforms import warehouse
 from transforms.errors import ConfigError, InputError
+from transforms.finance import warehouse
 from transforms.serving import run_listing
 
 
