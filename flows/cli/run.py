@@ -36,8 +36,10 @@ def sample(
     seed: Annotated[int, typer.Option(help="random seed: same seed, same bytes")] = 7,
     verbose: VerboseOption = False,
 ) -> None:
-    """Writes a realistic sample incident (logs, tables, incident file) for 2025-01-07; prints
-    the incident file (with -v first what the generator planted, by kind)."""
+    """Writes a realistic sample incident (logs, tables, incident file) for 2025-01-07.
+
+    Prints the incident file; with -v, first what the generator planted, by kind.
+    """
     from transforms import sample as sample_data
 
     counts = guarded(lambda: sample_data.generate(out_dir, scale=scale, seed=seed))
@@ -75,8 +77,9 @@ def run(
     ] = None,
     verbose: VerboseOption = False,
 ) -> None:
-    """Runs the pipeline on one incident: a line per stage, a summary and, last, the run folder
-    (-v: every log line too; the Prefect UI keeps them all either way).
+    """Runs the pipeline on one incident; prints a line per stage, a summary, the run folder.
+
+    With -v every log line too (the Prefect UI keeps them all either way).
 
     A run that passes the quality gate waits for finance: `credits approve RUN_ID --by NAME`.
     """

@@ -25,9 +25,11 @@ def list_runs(
     ] = None,
     warehouse_path: WarehouseOption = DEFAULT_WAREHOUSE,
 ) -> None:
-    """Lists the runs, newest first, with their status as it is now (a run's own pages show it
-    as it was when the run ended): window and start in the incident's time zone, decision and
-    batch, totals, and the incident file with its sha256."""
+    """Lists the runs, newest first, with their status as it is now.
+
+    Window and start in the incident's time zone, finance's decision and the batch, totals, and
+    the incident file with its sha256 (a run's own pages show its status as it ended).
+    """
     from transforms.serving import run_listing, support
 
     def read():
