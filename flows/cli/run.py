@@ -89,8 +89,9 @@ def run(
     if dask_address and task_runner is not TaskRunner.dask:
         err.print("[bold red]error[/]: --dask-address needs --task-runner dask")
         raise typer.Exit(2)
-    if not verbose:  # before Prefect is imported: its console shows warnings and errors only
-        os.environ.setdefault(QUIET_CONSOLE, "WARNING")
+    # Before Prefect is imported: quiet, its console shows warnings and errors only (unless the
+    # environment says otherwise); -v shows every line whatever the environment says.
+    os.environ[QUIET_CONSOLE] = "NOTSET" if verbose else os.environ.get(QUIET_CONSOLE, "WARNING")
     configure_prefect()
     for pid in server.reap_orphans(server.home()):
         err.print(f"stopped Prefect's temporary server (pid {pid}) left by a killed run")

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from flows import progress
 from flows.cli import app
+from flows.cli import run as run_command
 from tests import golden_incident
 
 NOISE = ("Finished in state Completed()", "ephemeral docs site", "Beginning flow run")
@@ -26,6 +27,11 @@ def api_url(prefect_harness) -> str:
     return str(get_current_settings().api.url)
 
 
+def without_console_level() -> dict[str, str]:
+    """This environment less a console level an in-process `credits run` may have set."""
+    return {k: v for k, v in os.environ.items() if k != run_command.QUIET_CONSOLE}
+
+
 def credits_run(tmp_path: Path, api_url: str, *flags: str) -> subprocess.CompletedProcess:
     path = golden_incident.write(tmp_path / "inc")
     args = ["run", str(path), "--output-dir", str(tmp_path / "out")]
@@ -35,7 +41,7 @@ def credits_run(tmp_path: Path, api_url: str, *flags: str) -> subprocess.Complet
         capture_output=True,
         text=True,
         timeout=300,
-        env={**os.environ, "PREFECT_API_URL": api_url},
+        env={**without_console_level(), "PREFECT_API_URL": api_url},
     )
 
 
