@@ -5,11 +5,8 @@ BIN    := $(VENV)/bin
 SAMPLE := data/sample
 INCIDENT := $(SAMPLE)/INC-2025-01-07.toml
 
-# Prefect offline, quiet and with room to start its ephemeral server on 2 cores.
-export PREFECT_HOME := $(CURDIR)/.prefect
-export PREFECT_SERVER_ANALYTICS_ENABLED := false
-export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
-export DO_NOT_TRACK := 1
+# Prefect's offline settings and the default paths live in flows/settings.py: Python sets them,
+# and the targets below that need them outside Python read them from there.
 
 .DEFAULT_GOAL := help
 PREFECT_PORT ?= 4200
@@ -49,10 +46,9 @@ chromium:
 	else echo "chromium is missing and needs root and apt-get to install: the browser test skips"; fi
 
 NB_INCIDENT ?= INC-2025-01-07
-NB_WAREHOUSE ?= data/warehouse.duckdb
 notebooks: $(VENV)/.installed ## run the analysts' notebooks on the warehouse into data/output/notebooks/
-	PYTHONWARNINGS=ignore $(BIN)/python -m flows.notebooks \
-	  --incident $(NB_INCIDENT) --warehouse $(NB_WAREHOUSE) --out data/output/notebooks
+	PYTHONWARNINGS=ignore $(BIN)/python -m flows.notebooks --incident $(NB_INCIDENT) \
+	  $(if $(NB_WAREHOUSE),--warehouse $(NB_WAREHOUSE)) --out data/output/notebooks
 
 serve: $(VENV)/.installed ## start a local Prefect server and serve finance's scheduled runs (Ctrl-C stops)
 	@mkdir -p data/incidents
@@ -69,4 +65,5 @@ bench: $(VENV)/.installed ## benchmark 1 M, 10 M, 40 M log lines against DuckDB'
 	$(BIN)/python -m bench.run
 
 clean: ## remove the venv, generated data and run folders
-	rm -rf $(VENV) .prefect $(SAMPLE) data/output data/outbox .pytest_cache
+	rm -rf $(SAMPLE) .pytest_cache $$(test -x $(BIN)/python && $(BIN)/python -m flows --generated)
+	rm -rf $(VENV)

@@ -6,18 +6,19 @@ number.
 
 One module per user group adds its commands to the one `app` (`common`): `run` (sample, run),
 `runs` (runs), `finance` (approve, reject, verify-batch, audit), `support` (customers,
-lookup). Quick commands never import Prefect: only `credits run` starts it.
+lookup), `support_page` (serve-support). Quick commands never import Prefect: only `credits run`
+starts it.
 """
 
 from flows.cli.common import app
 
 # `credits --help` lists the commands in the order their modules are imported.
 # isort: off
-from flows.cli import run, runs, finance, support
+from flows.cli import run, runs, finance, support, support_page
 
 # isort: on
 
-__all__ = ["app", "finance", "main", "run", "runs", "support"]
+__all__ = ["app", "finance", "main", "run", "runs", "support", "support_page"]
 
 
 def main() -> None:

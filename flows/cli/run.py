@@ -11,7 +11,6 @@ from typing import Annotated, Any
 import typer
 
 from flows.cli.common import (
-    DEFAULT_WAREHOUSE,
     VerboseOption,
     WarehouseOption,
     app,
@@ -21,7 +20,7 @@ from flows.cli.common import (
     print_summary,
     quiet_expected_tracebacks,
 )
-from flows.settings import configure_prefect
+from flows.settings import OUTPUT_DIR, WAREHOUSE
 
 # Prefect's console handler level (its logging.yml); the API handler, for the UI, keeps all.
 QUIET_CONSOLE = "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"
@@ -61,8 +60,8 @@ def run(
     incident_file: Annotated[Path, typer.Argument(help="the incident's TOML file")],
     output_dir: Annotated[
         Path, typer.Option("--output-dir", help="root of the run folders")
-    ] = Path("data/output"),
-    warehouse_path: WarehouseOption = DEFAULT_WAREHOUSE,
+    ] = OUTPUT_DIR,
+    warehouse_path: WarehouseOption = WAREHOUSE,
     task_runner: Annotated[
         TaskRunner,
         typer.Option(help="where the log files are read: threads here, or a Dask cluster"),
@@ -92,7 +91,6 @@ def run(
     # Before Prefect is imported: quiet, its console shows warnings and errors only (unless the
     # environment says otherwise); -v shows every line whatever the environment says.
     os.environ[QUIET_CONSOLE] = "NOTSET" if verbose else os.environ.get(QUIET_CONSOLE, "WARNING")
-    configure_prefect()
     for pid in server.reap_orphans(server.home()):
         err.print(f"stopped Prefect's temporary server (pid {pid}) left by a killed run")
 

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from flows.cli.common import DEFAULT_WAREHOUSE, WarehouseOption, app, guarded, out, print_rows
+from flows.cli.common import WarehouseOption, app, guarded, out, print_lines
+from flows.settings import WAREHOUSE
 
 
 @app.command("runs")
@@ -23,14 +24,14 @@ def list_runs(
             "declined, published",
         ),
     ] = None,
-    warehouse_path: WarehouseOption = DEFAULT_WAREHOUSE,
+    warehouse_path: WarehouseOption = WAREHOUSE,
 ) -> None:
     """Lists the runs, newest first, with their status as it is now.
 
     Window and start in the incident's time zone, finance's decision and the batch, totals, and
     the incident file with its sha256 (a run's own pages show its status as it ended).
     """
-    from transforms.serving import run_listing, support
+    from transforms.serving import run_listing, support, views
 
     def read():
         with support.connect(warehouse_path) as con:
@@ -40,19 +41,22 @@ def list_runs(
     if not found:
         out.print("no run matches", markup=False)
         return
-    print_rows([vars(run) for run in found], _RUN_TABLE)
+    # Every column, whole: times come formatted in each run's own zone.
+    columns = [views.Column(heading, lambda r, _, key=key: r[key]) for heading, key in _COLUMNS]
+    rows = [{**vars(run), "totals": ", ".join(run.totals)} for run in found]
+    print_lines(views.lines(columns, rows, "UTC", wide=True))
 
 
-# (heading, row -> cell) per column.
-_RUN_TABLE = (
-    ("run", lambda r: r["run_id"]),
-    ("incident", lambda r: r["incident_id"]),
-    ("window", lambda r: r["window_local"]),
-    ("started", lambda r: r["started_local"]),
-    ("status", lambda r: r["status"]),
-    ("decision", lambda r: r["decision"]),
-    ("batch", lambda r: r["batch_id"]),
-    ("totals", lambda r: ", ".join(r["totals"])),
-    ("incident file", lambda r: r["incident_file"]),
-    ("sha256", lambda r: r["incident_file_sha256"]),
+# (heading, field of run_listing.ListedRun) per column.
+_COLUMNS = (
+    ("run", "run_id"),
+    ("incident", "incident_id"),
+    ("window", "window_local"),
+    ("started", "started_local"),
+    ("status", "status"),
+    ("decision", "decision"),
+    ("batch", "batch_id"),
+    ("totals", "totals"),
+    ("incident file", "incident_file"),
+    ("sha256", "incident_file_sha256"),
 )

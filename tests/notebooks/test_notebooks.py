@@ -113,8 +113,8 @@ def credits_command(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-# How fast support answers is measured by `make bench`, never asserted here.
 def test_support_answers_on_the_sample_safely(sample_warehouse, tmp_path):
+    """Speed is measured by `make bench` (the support page's case), never asserted here."""
     out = tmp_path / "notice.csv"
     listed = credits_command(
         "customers",
@@ -130,8 +130,8 @@ def test_support_answers_on_the_sample_safely(sample_warehouse, tmp_path):
     rows = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
     names = {row["name"] for row in rows}
     assert {'\'=HYPERLINK("http://x","click")', "'+cmd|' /C calc'!A0"} <= names
-    assert {row["status"] for row in rows} == {"published", "excluded"}
+    assert {row["status"] for row in rows} == {"published", "by_hand", "excluded"}
     customer = next(row["customer_id"] for row in rows if row["name"].startswith("'=HYPERLINK"))
     looked_up = credits_command("lookup", customer, "--warehouse", str(sample_warehouse))
     assert looked_up.returncode == 0, looked_up.stderr
-    assert "published" in looked_up.stdout
+    assert "paid USD" in looked_up.stdout

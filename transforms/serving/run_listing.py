@@ -17,9 +17,10 @@ import duckdb
 
 from transforms import db, money
 from transforms.errors import ConfigError, InputError
+from transforms.runfolder.runs import RunStatus
 
-# Every status a run can be in, in the order a run goes through them.
-STATUSES = ("sealing", "pending_approval", "rejected", "declined", "published")
+# Every status a run can be in.
+STATUSES = tuple(RunStatus)
 
 
 @dataclass(frozen=True)
@@ -66,9 +67,8 @@ def runs(
     any (a status that does not exist is a `ConfigError` naming the ones that do)."""
     unknown = [s for s in statuses if s not in STATUSES]
     if unknown:
-        raise ConfigError(
-            f"--status: '{unknown[0]}' is not a run status; choose from {', '.join(STATUSES)}"
-        )
+        known = ", ".join(s.value for s in STATUSES)
+        raise ConfigError(f"--status: '{unknown[0]}' is not a run status; choose from {known}")
     if incident_id is not None:
         require_incident(con, incident_id)
     rows = db.records(db.run(con, "runs_listed", incident_id=incident_id, statuses=list(statuses)))
@@ -97,5 +97,7 @@ def _listed(row: dict) -> ListedRun:
 def _decision(row: dict) -> str:
     if row["decided_by"] is None:
         return ""
-    verb = {"published": "approved", "declined": "declined"}.get(row["status"], "decided")
+    verb = {RunStatus.PUBLISHED: "approved", RunStatus.DECLINED: "declined"}.get(
+        row["status"], "decided"
+    )
     return f"{verb} by {row['decided_by']} {local_time(row['decided_at'], row['timezone'])}"
