@@ -12,6 +12,8 @@ import argparse
 import tempfile
 from pathlib import Path
 
+from flows.settings import WAREHOUSE
+
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 
 
@@ -46,7 +48,7 @@ def execute(path: Path, out: Path, incident_id: str, warehouse_path: Path):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incident", required=True)
-    parser.add_argument("--warehouse", type=Path, required=True)
+    parser.add_argument("--warehouse", type=Path, default=WAREHOUSE)
     parser.add_argument("--out", type=Path, required=True, help="folder for the .ipynb files")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
