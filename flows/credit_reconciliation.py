@@ -16,6 +16,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.input import RunInput
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows import progress
 from flows.settings import OUTBOX, OUTPUT_DIR, WAREHOUSE, journal_key
 from transforms import db
 from transforms.errors import ValidationRejected, WorkersLost
@@ -54,6 +55,9 @@ def extracted(futures, partitions: list[logs.Partition]) -> list[logs.Extract]:
     """The map's results. A Dask worker that dies mid-map has its partitions rerun elsewhere by
     the scheduler (up to `distributed.scheduler.allowed-failures` deaths per partition); past
     that, the run stops with `WorkersLost`, before anything is written."""
+    files = sum(len(p.files) for p in partitions)
+    for future in progress.over(futures, "map", f"{files:,} log files", len(partitions)):
+        future.wait()
     try:
         return futures.result()
     except Exception as error:
@@ -75,7 +79,14 @@ def extracted(futures, partitions: list[logs.Partition]) -> list[logs.Extract]:
 @task(name="plan-logs", cache_policy=NO_CACHE)
 def plan_logs(loaded: incident.Incident) -> tuple[list[logs.Partition], list[logs.LogFile]]:
     partitions, pruned = logs.plan(loaded, logs.PARTITIONS)
-    get_run_logger().info("%d partitions to read, %d files pruned", len(partitions), len(pruned))
+    files = sum(len(p.files) for p in partitions)
+    progress.note(
+        "plan",
+        "%d log files to read in %d partitions, %d pruned by their hour",
+        files,
+        len(partitions),
+        len(pruned),
+    )
     return partitions, pruned
 
 
@@ -93,14 +104,18 @@ def stage_logs(
 ) -> list[logs.LogFile]:
     with _work_db(run) as con:
         read = logs.reduce(con, loaded, extracts, pruned)
-    get_run_logger().info("read %d log lines from %d files", sum(f.lines for f in read), len(read))
+    opened = [f for f in read if not f.pruned]
+    lines = sum(f.lines for f in opened)
+    progress.note("reduce", "%s log lines from %d files", f"{lines:,}", len(opened))
     return read
 
 
 @task(name="stage-tables", cache_policy=NO_CACHE)
 def stage_tables(loaded: incident.Incident, run: runs.Run) -> list[tables.TableFile]:
     with _work_db(run) as con:
-        return tables.stage(con, loaded)
+        staged = tables.stage(con, loaded)
+    progress.note("tables", ", ".join(f"{t.name}: {t.rows:,} rows" for t in staged))
+    return staged
 
 
 @task(name="reconcile", cache_policy=NO_CACHE)
@@ -108,6 +123,12 @@ def reconcile_credits(loaded: incident.Incident, run: runs.Run) -> None:
     with _work_db(run) as con:
         classes.classify(con, loaded)
         credits.build(con, loaded)
+        counts = [con.table(name).shape[0] for name in ("evidence", "credits", "exceptions")]
+    progress.note(
+        "reconcile",
+        "%s candidate transactions, %s credit lines, %s exceptions",
+        *(f"{n:,}" for n in counts),
+    )
 
 
 @task(name="write-outputs", cache_policy=NO_CACHE)
@@ -124,7 +145,11 @@ def check_quality(
         accounting = manifest.account(con, read)
         totals = manifest.credit_totals(con)
         verdict = gate.check(con, loaded, written.pending_credits, totals, accounting.problems)
-    validation_page.write_report(verdict.results, run.folder)
+    validation_page.write_report(
+        verdict.results, run.folder, incident_id=loaded.id, run_id=run.run_id
+    )
+    outcome = "passed" if verdict.passed else f"REJECTED: {len(verdict.blocking)} blocking"
+    progress.note("gate", "%s, %d warning(s)", outcome, len(verdict.warnings))
     return accounting, verdict
 
 
@@ -157,6 +182,7 @@ def publish_run(run: runs.Run, warehouse_path: str, **evidence: Any) -> dict[str
     with _work_db(run) as con:
         content = publish.publish(con, run=run, **evidence)
     sealing.seal(run, content, Path(warehouse_path), journal_key())
+    progress.note("publish", "%s, loaded into the warehouse", content["verdict"])
     return content
 
 

@@ -33,6 +33,9 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 WarehouseOption = Annotated[Path, typer.Option("--warehouse", help="the warehouse DuckDB file")]
 OutboxOption = Annotated[Path, typer.Option("--outbox", help="where finance picks batches up")]
+VerboseOption = Annotated[
+    bool, typer.Option("--verbose", "-v", help="show every log line (Prefect's, GX's, counts)")
+]
 
 
 def print_lines(lines: list[str]) -> None:

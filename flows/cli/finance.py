@@ -108,9 +108,12 @@ def audit(
     """Prints the audit journal; --verify proves the journal, the ledger and the batches: no
     entry edited, deleted or moved (exit 3 naming it; exit 2 if keyed links need the key)."""
     from transforms.finance import journal, proof, warehouse
+    from transforms.serving import run_listing
 
     def read():
         with warehouse.connect_current(warehouse_path) as con:
+            if incident_id is not None:
+                run_listing.require_incident(con, incident_id)
             entries = journal.entries(con, incident_id)
             records = proof.gather(con) if verify else None
         # The warehouse is closed before the outbox is read: writers need not wait for that.

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import enum
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from flows.cli.common import (
+    VerboseOption,
     WarehouseOption,
     app,
     err,
@@ -20,6 +22,9 @@ from flows.cli.common import (
 )
 from flows.settings import OUTPUT_DIR, WAREHOUSE
 
+# Prefect's console handler level (its logging.yml); the API handler, for the UI, keeps all.
+QUIET_CONSOLE = "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"
+
 
 @app.command()
 def sample(
@@ -28,13 +33,18 @@ def sample(
     ),
     scale: Annotated[int, typer.Option(min=1, help="volume multiplier")] = 1,
     seed: Annotated[int, typer.Option(help="random seed: same seed, same bytes")] = 7,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Writes a realistic sample incident (logs, tables, incident file) for 2025-01-07."""
+    """Writes a realistic sample incident (logs, tables, incident file) for 2025-01-07.
+
+    Prints the incident file; with -v, first what the generator planted, by kind.
+    """
     from transforms import sample as sample_data
 
     counts = guarded(lambda: sample_data.generate(out_dir, scale=scale, seed=seed))
-    for key, value in counts.items():
-        out.print(f"{key:>20}: {value:,}")
+    if verbose:
+        for key, value in counts.items():
+            out.print(f"{key:>20}: {value:,}")
     out.print(str((out_dir / "INC-2025-01-07.toml").resolve()))
 
 
@@ -64,8 +74,11 @@ def run(
             "--task-runner dask starts a local cluster",
         ),
     ] = None,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Runs the pipeline on one incident; prints a summary and, last, the run folder.
+    """Runs the pipeline on one incident; prints a line per stage, a summary, the run folder.
+
+    With -v every log line too (the Prefect UI keeps them all either way).
 
     A run that passes the quality gate waits for finance: `credits approve RUN_ID --by NAME`.
     """
@@ -75,6 +88,9 @@ def run(
     if dask_address and task_runner is not TaskRunner.dask:
         err.print("[bold red]error[/]: --dask-address needs --task-runner dask")
         raise typer.Exit(2)
+    # Before Prefect is imported: quiet, its console shows warnings and errors only (unless the
+    # environment says otherwise); -v shows every line whatever the environment says.
+    os.environ[QUIET_CONSOLE] = "NOTSET" if verbose else os.environ.get(QUIET_CONSOLE, "WARNING")
     for pid in server.reap_orphans(server.home()):
         err.print(f"stopped Prefect's temporary server (pid {pid}) left by a killed run")
 
@@ -86,6 +102,7 @@ def run(
 
     guarded(preflight)
     from flows import credit_reconciliation as pipeline
+    from flows import progress
 
     quiet_expected_tracebacks()
     flow = pipeline.credit_reconciliation.with_options(
@@ -93,7 +110,7 @@ def run(
     )
 
     def run_flow() -> dict[str, Any]:
-        with server.temporary_server(server.home()):
+        with server.temporary_server(server.home()), progress.shown(err):
             return flow(str(incident_file), str(output_dir), str(warehouse_path))
 
     try:

@@ -363,7 +363,7 @@ def _next_batch_id(con: duckdb.DuckDBPyConnection, incident_id: str) -> str:
 def _run(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
     run = _one(con, "run_by_id", run_id=run_id)
     if run is None:
-        raise InputError(f"run {run_id}: not in the warehouse (`credits audit` lists the runs)")
+        raise InputError(f"run {run_id}: not in the warehouse (`credits runs` lists the runs)")
     return run
 
 

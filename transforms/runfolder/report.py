@@ -162,7 +162,8 @@ def render(
     totals = content["credit_totals"]
     return pages.render(
         "report.html",
-        title=f"{incident['id']}: {incident['title']}",
+        title=f"{incident['id']} run {content['run_id']}: {incident['title']}",
+        incident_id=incident["id"],
         rejected=content["verdict"] == RunStatus.REJECTED,
         run_id=content["run_id"],
         timezone=incident["timezone"],

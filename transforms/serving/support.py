@@ -18,6 +18,7 @@ Ids are case-sensitive; `lookup` trims what was pasted, finds a customer by e-ma
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -178,7 +179,8 @@ def answering_run(con: duckdb.DuckDBPyConnection, incident_id: str) -> Answering
     if run is None:
         raise InputError(
             f"incident {incident_id}: no run passed the quality gate (or every one was declined "
-            "by finance): nobody can say yet who gets what; see `credits audit`"
+            f"by finance): nobody can say yet who gets what; `credits runs --incident "
+            f"{incident_id}` lists its runs"
         )
     return run
 
@@ -194,9 +196,18 @@ def customers(
     if status not in (*CreditStatus, "all"):
         raise ConfigError(f"--status: '{status}' is not one of {', '.join(CreditStatus)}, all")
     run = answering_run(con, incident_id)
+    every = _credit_rows(con, run, None)
+    segments = sorted({row["segment"] for row in every if row["segment"] is not None})
+    if segment is not None and segment not in segments:
+        close = difflib.get_close_matches(segment, segments, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise ConfigError(
+            f"--segment: no customer of {incident_id} has segment '{segment}'{hint} "
+            f"(segments: {', '.join(segments) or 'none'})"
+        )
     rows = [
         row
-        for row in _credit_rows(con, run, None)
+        for row in every
         if (segment is None or row["segment"] == segment)
         and (status == "all" or row["status"] == status)
     ]
