@@ -105,6 +105,8 @@ class Incident:
     sources: Sources
     policy: Policy
     max_quarantined_share: Decimal
+    min_quarantined_lines: int = 10
+    line_checks: str = "failure_capable"
 
     def local(self, instant: datetime) -> datetime:
         """An instant shown in the incident's time zone."""
@@ -570,8 +572,15 @@ class QualityTable(_Table):
     """The quality gate's thresholds."""
 
     max_quarantined_share: Share = Decimal("0.01")
-    """The largest share of a log file's lines that may be quarantined; above it the run is
+    """The largest share of the log lines that may be quarantined, in all files together and in
+    a file with at least `min_quarantined_lines` quarantined lines; above it the run is
     rejected."""
+    min_quarantined_lines: Annotated[int, Field(ge=1)] = 10
+    """How many quarantined lines a file needs before its own share can reject the run (one
+    truncated last line in a small file does not)."""
+    line_checks: Literal["failure_capable", "all"] = "failure_capable"
+    """Which lines are checked against the whole log contract: those that could carry a
+    failure event (the others by their shape only), or every line (to audit a log source)."""
 
 
 class IncidentFile(_Table):
@@ -623,6 +632,8 @@ class IncidentFile(_Table):
             sources=self.sources.sources(path.parent),
             policy=self.policy,
             max_quarantined_share=self.quality.max_quarantined_share,
+            min_quarantined_lines=self.quality.min_quarantined_lines,
+            line_checks=self.quality.line_checks,
         )
 
 

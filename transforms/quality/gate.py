@@ -47,6 +47,10 @@ def check(
 ) -> Verdict:
     """Validates every dataset of the run; `credit_file` is read back to check its totals."""
     parameters = _parameters(incident)
+    (limit,) = db.run(
+        con, "quarantine_limit", max_quarantined_share=incident.max_quarantined_share
+    ).fetchone()
+    parameters["max_quarantined_lines"] = float(limit)
     relations: list[tuple[str, Callable[[], duckdb.DuckDBPyRelation], str | list[str]]] = [
         ("file_profile", lambda: con.table("int_file_profile"), "file"),
         ("stg_failures", lambda: con.table("stg_failures"), ["file", "line"]),
