@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 import os
+import threading
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -84,6 +85,7 @@ def run(
     """
     from flows import server
     from transforms.ingest import incident, logs, tables
+    from transforms.quality import gx_run
 
     if dask_address and task_runner is not TaskRunner.dask:
         err.print("[bold red]error[/]: --dask-address needs --task-runner dask")
@@ -105,6 +107,8 @@ def run(
     from flows import progress
 
     quiet_expected_tracebacks()
+    # Great Expectations' import (seconds) overlaps Prefect's start-up instead of the gate.
+    threading.Thread(target=gx_run.preload, name="preload-gx", daemon=True).start()
     flow = pipeline.credit_reconciliation.with_options(
         task_runner=pipeline.task_runner(task_runner.value, dask_address)
     )
