@@ -140,7 +140,7 @@ def run(
 @app.command()
 def approve(
     run_id: Annotated[str, typer.Argument(help="the run to approve")],
-    by: Annotated[str, typer.Option("--by", help="who approves")],
+    by: Annotated[str | None, typer.Option("--by", help="who approves")] = None,
     note: Annotated[str | None, typer.Option("--note", help="a note for the journal")] = None,
     warehouse_path: WarehouseOption = DEFAULT_WAREHOUSE,
     outbox: OutboxOption = DEFAULT_OUTBOX,
@@ -151,21 +151,58 @@ def approve(
             help="approve a run older than the incident's newest published run (journaled)",
         ),
     ] = False,
+    accept_decreases: Annotated[
+        bool,
+        typer.Option(
+            "--accept-decreases",
+            help="publish a batch that carries decreases (never paid back; journaled)",
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="print the batch approval would publish and the diff; change nothing"
+        ),
+    ] = False,
 ) -> None:
-    """Approves a pending run and publishes its batch (only what was not paid yet)."""
-    from transforms import ledger, money
+    """Approves a pending run and publishes its batch (only what was not paid yet).
 
-    decision = _guarded(
-        lambda: ledger.approve(
-            warehouse_path,
-            run_id,
-            by=by,
-            note=note,
-            outbox=outbox,
-            key=journal_key(),
-            force_superseded=force_superseded,
+    Shows first what the run changes against what is published; a batch that would carry
+    decreases stops and asks for --accept-decreases."""
+    from flows import cli_diff
+    from transforms import ledger, money
+    from transforms.finance import diff as diffs
+
+    if dry_run:
+        _dry_run(run_id, warehouse_path, outbox)
+        return
+    if by is None:
+        err.print("[bold red]error[/]: --by: name the person who decides (or use --dry-run)")
+        raise typer.Exit(2)
+    try:
+        decision = _guarded(
+            lambda: ledger.approve(
+                warehouse_path,
+                run_id,
+                by=by,
+                note=note,
+                outbox=outbox,
+                key=journal_key(),
+                force_superseded=force_superseded,
+                accept_decreases=accept_decreases,
+                show=lambda found: cli_diff.print_diff(found, lines=False),
+            ),
+            passing=(diffs.DecreasesNeedDecision,),
         )
-    )
+    except diffs.DecreasesNeedDecision as refused:
+        cli_diff.print_decreases(refused.diff)
+        err.print(
+            f"[bold red]stopped[/]: run {run_id}'s batch would carry "
+            f"{len(refused.diff.decreases)} decrease(s) (listed above; never paid back). Nothing "
+            "was published. To publish it, approve again with --accept-decreases (journaled); "
+            f"`credits diff {run_id}` shows every change"
+        )
+        raise typer.Exit(refused.exit_code) from None
     if decision.already_decided:
         out.print(f"run {run_id} was already published; nothing new")
     if decision.batch_id is None:
@@ -176,6 +213,45 @@ def approve(
     if decision.decreases:
         out.print(f"[yellow]{decision.decreases} credit(s) came out lower than already paid[/]")
     out.print(str(decision.batch_folder))
+
+
+def _dry_run(run_id: str, warehouse_path: Path, outbox: Path) -> None:
+    """`credits approve --dry-run`: the batch approval would publish, and the diff."""
+    from flows import cli_diff
+    from transforms import money
+    from transforms.finance import diff as diffs
+    from transforms.finance import review
+
+    found = _guarded(
+        lambda: review.preview(
+            warehouse_path, run_id, key=journal_key(), outbox=outbox, against=diffs.PUBLISHED
+        )
+    )
+    out.print(f"dry run: nothing is written. Approving run {run_id} now would publish:")
+    if found.batch_id is None:
+        out.print("  nothing new to pay or report: no batch", markup=False)
+    else:
+        totals = ", ".join(money.display(v, c) for c, v in found.totals_minor.items())
+        out.print(
+            f"  batch {found.batch_id}: {len(found.payments)} payment(s) {totals}".rstrip(),
+            markup=False,
+        )
+        _print_rows(list(found.payments), _BATCH_PREVIEW, indent="    ")
+        if found.decreases:
+            out.print(f"  and {len(found.decreases)} decrease(s), never paid back:", markup=False)
+            cli_diff.print_decreases(found.diff)
+    for text in found.notes:
+        out.print(f"note: {text}", markup=False)
+    out.print()
+    cli_diff.print_diff(found.diff)
+
+
+_BATCH_PREVIEW = (
+    ("entry", lambda r: r["entry_id"]),
+    ("customer", lambda r: r["customer_id"]),
+    ("amount", lambda r: f"{r['currency']} {r['amount']}"),
+    ("kind", lambda r: r["entry_kind"]),
+)
 
 
 @app.command()
@@ -437,10 +513,13 @@ def _compact(detail: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in detail.items() if v not in (None, [], {}))
 
 
-def _guarded(action):
-    """Runs `action`, turning our errors into a message and their exit code, and bugs into 1."""
+def _guarded(action, passing: tuple[type[Exception], ...] = ()):
+    """Runs `action`, turning our errors into a message and their exit code, and bugs into 1;
+    the errors in `passing` are the caller's to report."""
     try:
         return action()
+    except passing:
+        raise
     except ValidationRejected as rejected:
         _print_summary(rejected.manifest)
         err.print(f"[bold red]rejected[/]: {rejected}; nothing was published")
@@ -509,6 +588,15 @@ def _quiet_expected_tracebacks() -> None:
     for name in ("prefect", ""):
         for handler in logging.getLogger(name).handlers:
             handler.addFilter(quiet)
+
+
+def _register_commands() -> None:
+    from flows import cli_diff
+
+    app.command("diff")(cli_diff.diff)
+
+
+_register_commands()
 
 
 def main() -> None:

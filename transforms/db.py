@@ -32,8 +32,11 @@ def connect(
 
 @cache
 def statement(name: str) -> str:
-    """The text of `sql/<name>.sql`."""
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    """The text of `sql/<name>.sql` (or of a stage's `<stage>/sql/<name>.sql`)."""
+    path = SQL_DIR / f"{name}.sql"
+    if not path.exists():
+        path = next(SQL_DIR.parent.glob(f"*/sql/{name}.sql"), path)
+    return path.read_text(encoding="utf-8")
 
 
 def run(con: duckdb.DuckDBPyConnection, name: str, **parameters: Any) -> duckdb.DuckDBPyConnection:

@@ -22,7 +22,7 @@ or lost; a batch whose trailer is already visible is final and keeps its files.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,6 +41,7 @@ from transforms.errors import (
     StorageError,
     environment_problem,
 )
+from transforms.finance import diff as diffs
 
 DEFAULT_OUTBOX = Path("data/outbox")
 DECREASE_DETAIL = "this run's credit is below what was already paid: not paid back; review by hand"
@@ -69,8 +70,14 @@ def approve(
     outbox: Path,
     key: bytes | None = None,
     force_superseded: bool = False,
+    accept_decreases: bool = False,
+    show: Callable[[diffs.Diff], None] | None = None,
 ) -> Decision:
-    """Approves a pending run and publishes its batch; approving a published run is a no-op."""
+    """Approves a pending run and publishes its batch; approving a published run is a no-op.
+
+    What the run changes against what is published is computed under the lock and given to
+    `show` before anything is written; a batch that would carry decreases is refused
+    (`DecreasesNeedDecision`) unless `accept_decreases`, which the journal records."""
     _require_name(by)
     with _writer(warehouse_path) as con:
         run = _run(con, run_id)
@@ -90,6 +97,10 @@ def approve(
             raise ConfigError(_superseded(run, newer))
         if newer:
             detail |= {"forced_superseded": True, "newer_published_run": newer["run_id"]}
+        changes = diffs.compute(con, run_id)
+        if show is not None:
+            show(changes)
+        detail |= diffs.require_decided(changes, accept_decreases)
         batch_id = _publish(con, run, by=by, note=note, outbox_root=outbox, key=key, detail=detail)
         if batch_id:
             _write_batch(con, batch_id)

@@ -48,7 +48,8 @@ create table if not exists evidence (
     first_failure_at timestamptz,
     last_failure_at timestamptz,
     failure_lines bigint,
-    source_files varchar
+    source_files varchar,
+    table_status varchar
 );
 
 -- A run's proposed credit lines (grain: run_id, credit_id), as in its credits.csv.
@@ -216,6 +217,9 @@ alter table ledger add column if not exists link varchar;
 alter table journal add column if not exists link varchar;
 alter table batches add column if not exists journal_head varchar;
 alter table batches add column if not exists ledger_head varchar;
+
+-- The transaction table's status of each candidate (null in runs loaded before it was kept).
+alter table evidence add column if not exists table_status varchar;
 
 -- The schema versions this warehouse was upgraded to (key: version).
 create table if not exists schema_versions (
