@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -196,3 +197,57 @@ def test_a_run_without_lines_of_its_own_is_refused(desk):
         desk.run(lines=[*LINES, "garbage"])
     result = desk.cli("diff", rejected.value.manifest["run_id"])
     assert result.exit_code == 2 and "no credit file to compare" in result.stderr
+
+
+def test_the_pause_form_shows_the_decreases_and_takes_the_decision(desk):
+    from prefect import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.flow_runs import resume_flow_run
+
+    from flows.credit_reconciliation import credit_reconciliation
+
+    desk.approve(desk.run())
+    path = desk.write(policy={"flat_minor": {"USD": 600, "EUR": 900}})
+    result: dict = {}
+
+    def waiting() -> None:
+        result.update(
+            credit_reconciliation(
+                str(path),
+                str(desk.root / "out"),
+                str(desk.warehouse),
+                wait_for_approval=True,
+                outbox=str(desk.outbox),
+            )
+        )
+
+    worker = threading.Thread(target=waiting)
+    worker.start()
+    with get_client(sync_client=True) as client:
+        for _ in range(600):
+            paused = [r for r in client.read_flow_runs() if r.state and r.state.is_paused()]
+            if paused:
+                break
+            worker.join(0.2)
+        assert paused, "the flow run never paused for approval"
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["batch-summary"]))
+        )
+    shown = [a.data for a in artifacts if a.flow_run_id == paused[0].id]
+    assert shown and "**1 decrease(s)**" in shown[0]
+    assert "policy flat\\_minor.USD changed: 1000 \\-\\> 600" in shown[0]
+    run_id = shown[0].split("run ", 1)[1].split("\n", 1)[0]
+    resume_flow_run(
+        paused[0].id, run_input={"approve": True, "by": "dora", "accept_decreases": True}
+    )
+    worker.join(120)
+    assert result["decision"] == "published" and desk.status(run_id) == "published"
+    assert desk.paid()[("c1", "USD")] == 1000
+
+
+def test_the_markdown_escapes_what_it_shows():
+    line = diffs.Line("x", "*c1*", "USD", "removed", 1000, 0, ("customer [a](b) closed",))
+    found = diffs.Diff("INC", "r2", diffs.PUBLISHED, "r1", (line,), (diffs.Total("USD", 1000, 0),))
+    text = diffs.markdown(found)
+    assert "\\*c1\\*" in text and "\\[a\\]\\(b\\)" in text and "[a](b)" not in text
+    assert "| USD | USD 10.00 | USD 0.00 | -USD 10.00 |" in text

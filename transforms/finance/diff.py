@@ -22,6 +22,7 @@ from transforms import db, money
 from transforms.errors import ConfigError, InputError
 
 PUBLISHED = "published"
+MARKDOWN_PUNCTUATION = frozenset("\\`*_{}[]<>()#+-!|~")
 DECREASING = ("decreased", "removed")
 # Policy keys that price a line of one currency: a change names the currency's entry.
 PRICING_PER_CURRENCY = ("flat_minor", "min_minor", "cap_minor")
@@ -196,6 +197,45 @@ def summary(diff: Diff) -> list[str]:
             f"{_signed(t.difference_minor, t.currency)}"
         )
     return text
+
+
+def markdown(diff: Diff) -> str:
+    """The diff as Markdown (Prefect's pause form and artifacts): the decreases first, as they
+    need a decision, then totals per currency and every changed line with its reasons."""
+    text = [f"## What run {diff.run_id} changes", "", *summary(diff)[:1], ""]
+    if diff.decreases:
+        text += [
+            f"**{len(diff.decreases)} decrease(s)** against what is already paid: never paid "
+            "back; approving needs *accept decreases* (journaled).",
+            "",
+            *[f"- {_escaped(describe(line))}" for line in diff.decreases],
+            "",
+        ]
+    text += ["| currency | before | after | difference |", "|---|---:|---:|---:|"]
+    text += [
+        f"| {t.currency} | {money.display(t.before_minor, t.currency)} | "
+        f"{money.display(t.after_minor, t.currency)} | {_signed(t.difference_minor, t.currency)} |"
+        for t in diff.totals
+    ]
+    if diff.lines:
+        text += [
+            "",
+            "| customer | currency | change | before | after | why |",
+            "|---|---|---|---:|---:|---|",
+        ]
+        text += [
+            f"| {_escaped(line.customer_id)} | {line.currency} | {line.change} | "
+            f"{money.display(line.before_minor, line.currency)} | "
+            f"{money.display(line.after_minor, line.currency)} | "
+            f"{_escaped('; '.join(line.reasons))} |"
+            for line in diff.lines
+        ]
+    return "\n".join(text) + "\n"
+
+
+def _escaped(text: str) -> str:
+    """Text shown as itself in Markdown: its punctuation backslash-escaped."""
+    return "".join("\\" + c if c in MARKDOWN_PUNCTUATION else c for c in text)
 
 
 def describe(line: Line) -> str:
