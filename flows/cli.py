@@ -478,7 +478,8 @@ _TRANSACTION_TABLE = (
 _EXCEPTION_TABLE = (
     ("exception", lambda r: r["exception"]),
     ("payment", lambda r: r["txn_id"]),
-    ("amount", lambda r: _amount(r["amount"], r["currency"])),
+    ("credit owed", lambda r: _amount(r["credit_owed"], r["currency"])),
+    ("failed amount", lambda r: _amount(r["failed_amount"], r["currency"])),
     ("detail", lambda r: r["detail"]),
 )
 

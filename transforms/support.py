@@ -56,7 +56,15 @@ TRANSACTION_COLUMNS = (
     "amount",
     "currency",
 )
-EXCEPTION_COLUMNS = ("exception", "currency", "txn_id", "txn_count", "amount", "detail")
+EXCEPTION_COLUMNS = (
+    "exception",
+    "currency",
+    "txn_id",
+    "txn_count",
+    "credit_owed",
+    "failed_amount",
+    "detail",
+)
 # Why a candidate transaction earns no credit (evidence.reason), in support's words.
 REASONS = {
     "excluded_segment": "segment '{segment}' is not credited by the policy",
@@ -125,8 +133,13 @@ class Lookup:
 
 
 def connect(path: Path) -> duckdb.DuckDBPyConnection:
-    """Opens the warehouse read-only, waiting up to `BUSY_WAIT_SECONDS` while a writer holds it."""
-    return warehouse.connect(path, read_only=True, wait_seconds=BUSY_WAIT_SECONDS)
+    """Opens the warehouse read-only, waiting up to `BUSY_WAIT_SECONDS` while a writer holds it;
+    one an earlier version made is upgraded first, once (`warehouse.connect_current`)."""
+    con = warehouse.connect(path, read_only=True, wait_seconds=BUSY_WAIT_SECONDS)
+    if warehouse.schema_version(con) >= warehouse.SCHEMA_VERSION:
+        return con
+    con.close()
+    return warehouse.connect_current(path)
 
 
 def answering_runs(con: duckdb.DuckDBPyConnection) -> dict[str, AnsweringRun | None]:
@@ -315,14 +328,17 @@ def _transaction(row: dict[str, Any], run: AnsweringRun) -> dict[str, Any]:
 
 
 def _exception(row: dict[str, Any]) -> dict[str, Any]:
-    amount, currency = row["amount_minor"], row["currency"]
+    currency = row["currency"]
+
+    def decimal(amount: int | None) -> str | None:
+        return None if amount is None or currency is None else money.decimal_text(amount, currency)
+
     return {
         "exception": row["exception"],
         "currency": currency,
         "txn_id": row["txn_id"],
         "txn_count": row["txn_count"],
-        "amount": None
-        if amount is None or currency is None
-        else money.decimal_text(amount, currency),
+        "credit_owed": decimal(row["credit_owed_minor"]),
+        "failed_amount": decimal(row["failed_amount_minor"]),
         "detail": row["detail"],
     }

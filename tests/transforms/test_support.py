@@ -177,7 +177,7 @@ def warehouse_path(tmp_path_factory) -> Path:
             customer_id="c5",
             currency="USD",
             txn_count=1,
-            amount_minor=1000,
+            credit_owed_minor=1000,
             detail="account is closed: pay by hand",
         )
         add_run(con, "r3", "rejected", "2025-01-08T03:00:00Z")
@@ -204,7 +204,7 @@ def warehouse_path(tmp_path_factory) -> Path:
             exception="unattributable",
             txn_id="t90",
             txn_count=1,
-            amount_minor=2500,
+            failed_amount_minor=2500,
             currency="USD",
             detail="not attributable",
         )
@@ -332,7 +332,10 @@ def test_lookup_tells_a_customers_story_across_incidents(con):
 def test_lookup_shows_the_exceptions_for_finance(con):
     story = support.lookup(con, "c5").incidents[0]
     assert [e["exception"] for e in story.exceptions] == ["closed_account"]
-    assert story.exceptions[0]["amount"] == "10.00"
+    assert (story.exceptions[0]["credit_owed"], story.exceptions[0]["failed_amount"]) == (
+        "10.00",
+        None,
+    )
 
 
 def test_lookup_by_transaction_finds_its_customer(con):

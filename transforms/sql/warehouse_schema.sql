@@ -77,7 +77,8 @@ create table if not exists run_exceptions (
     currency varchar,
     txn_id varchar,
     txn_count bigint,
-    amount_minor bigint,
+    credit_owed_minor bigint,
+    failed_amount_minor bigint,
     detail varchar
 );
 
@@ -220,6 +221,11 @@ alter table batches add column if not exists ledger_head varchar;
 
 -- The transaction table's status of each candidate (null in runs loaded before it was kept).
 alter table evidence add column if not exists table_status varchar;
+
+-- Version 3: an exception's one amount column split in two, one meaning each (a warehouse made
+-- earlier has amount_minor: `warehouse.connect` fills these from it, then drops it).
+alter table run_exceptions add column if not exists credit_owed_minor bigint;
+alter table run_exceptions add column if not exists failed_amount_minor bigint;
 
 -- The schema versions this warehouse was upgraded to (key: version).
 create table if not exists schema_versions (
