@@ -212,6 +212,8 @@ def approve(
     out.print(f"batch {decision.batch_id}: {decision.rows} payment(s) {totals}".rstrip())
     if decision.decreases:
         out.print(f"[yellow]{decision.decreases} credit(s) came out lower than already paid[/]")
+    if decision.pay_by_hand:
+        out.print(f"{decision.pay_by_hand} closed account(s) in pay_by_hand.csv")
     out.print(str(decision.batch_folder))
 
 
@@ -240,10 +242,28 @@ def _dry_run(run_id: str, warehouse_path: Path, outbox: Path) -> None:
         if found.decreases:
             out.print(f"  and {len(found.decreases)} decrease(s), never paid back:", markup=False)
             cli_diff.print_decreases(found.diff)
+        if found.pay_by_hand:
+            out.print("  and to pay by hand (closed accounts):", markup=False)
+            _print_rows(list(found.pay_by_hand), _PAY_BY_HAND, indent="    ")
     for text in found.notes:
         out.print(f"note: {text}", markup=False)
     out.print()
     cli_diff.print_diff(found.diff)
+
+
+_PAY_BY_HAND = (
+    ("customer", lambda r: r["customer_id"]),
+    ("owed", lambda r: _money(r["credit_owed_minor"], r["currency"])),
+    ("already paid", lambda r: _money(r["paid_minor"], r["currency"])),
+    ("listed before", lambda r: _money(r["listed_before_minor"], r["currency"])),
+    ("to pay", lambda r: _money(r["to_pay_minor"], r["currency"])),
+)
+
+
+def _money(amount_minor: int, currency: str) -> str:
+    from transforms import money
+
+    return money.display(amount_minor, currency)
 
 
 _BATCH_PREVIEW = (

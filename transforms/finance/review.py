@@ -29,6 +29,7 @@ class Preview:
     batch_id: str | None
     payments: tuple[dict[str, Any], ...]
     decreases: tuple[dict[str, Any], ...]
+    pay_by_hand: tuple[dict[str, Any], ...]
     totals_minor: dict[str, int]
     diff: diffs.Diff
     notes: tuple[str, ...]
@@ -61,10 +62,11 @@ def preview(
         changes = published if against == diffs.PUBLISHED else diffs.compute(con, run_id, against)
         payments: list[dict[str, Any]] = []
         decreases: list[dict[str, Any]] = []
+        by_hand: list[dict[str, Any]] = []
         if run["status"] != "published":
-            difference = db.records(
-                db.run(con, "int_batch_difference", run_id=run_id, incident_id=run["incident_id"])
-            )
+            ids = {"run_id": run_id, "incident_id": run["incident_id"]}
+            difference = db.records(db.run(con, "int_batch_difference", **ids))
+            by_hand = db.records(db.run(con, "int_batch_pay_by_hand", **ids))
             payments = [_payment(d) for d in difference if d["delta_minor"] > 0]
             decreases = [d for d in difference if d["delta_minor"] < 0]
             if published.decreases:
@@ -73,7 +75,7 @@ def preview(
                     "and asks for --accept-decreases"
                 )
         batch_id = None
-        if payments or decreases:
+        if payments or decreases or any(r["to_pay_minor"] for r in by_hand):
             count = db.run(con, "batches_count", incident_id=run["incident_id"]).fetchall()[0][0]
             batch_id = f"{run['incident_id']}-B{count + 1:03d}"
     totals: dict[str, int] = {}
@@ -85,6 +87,7 @@ def preview(
         batch_id=batch_id,
         payments=tuple(payments),
         decreases=tuple(decreases),
+        pay_by_hand=tuple(by_hand),
         totals_minor=dict(sorted(totals.items())),
         diff=changes,
         notes=tuple(notes),

@@ -157,6 +157,23 @@ create table if not exists batch_exceptions (
     detail varchar not null
 );
 
+-- What a batch lists for finance to pay by hand (grain: batch_id, customer_id, currency): the
+-- approved run's closed_account lines, with what the ledger had paid and earlier batches had
+-- listed; to_pay_minor is what is left (added in version 3; earlier batches have none).
+create table if not exists batch_pay_by_hand (
+    batch_id varchar not null,
+    incident_id varchar not null,
+    run_id varchar not null,
+    customer_id varchar not null,
+    currency varchar not null,
+    txn_count bigint,
+    credit_owed_minor bigint not null,
+    paid_minor bigint not null,
+    listed_before_minor bigint not null,
+    to_pay_minor bigint not null,
+    detail varchar
+);
+
 -- The ledger: one row per payment instruction ever published (key: entry_id). What a credit_id
 -- has been paid is the sum of its entries; a later batch only ever adds increases. Each
 -- incident's entries are hash-chained in seq order (columns added in version 2, below).
