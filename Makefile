@@ -62,7 +62,7 @@ serve: $(VENV)/.installed ## start a local Prefect server and serve finance's sc
 	PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api $(BIN)/python -m flows.deployment
 
 schema: $(VENV)/.installed ## write incident.schema.json (for editors) from the incident file's models
-	$(BIN)/python -c 'from transforms import incident; print(incident.json_schema(), end="")' \
+	$(BIN)/python -c 'from transforms.ingest import incident; print(incident.json_schema(), end="")' \
 	  > incident.schema.json
 
 lint: $(VENV)/.installed ## ruff lint and format check

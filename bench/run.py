@@ -135,7 +135,7 @@ def approval_only(credit_lines: int) -> None:
 
 
 def _code_version() -> str:
-    from transforms import manifest
+    from transforms.runfolder import manifest
 
     return manifest.code_version()
 
@@ -278,7 +278,8 @@ def _scan(folder: Path, _: str) -> dict:
 def _extract(folder: Path, _: str) -> dict:
     from concurrent.futures import ThreadPoolExecutor
 
-    from transforms import db, incident, logs
+    from transforms import db
+    from transforms.ingest import incident, logs
 
     loaded = incident.load(folder / "whole-day.toml")
     work = WORK / "extract-work"
@@ -289,7 +290,7 @@ def _extract(folder: Path, _: str) -> dict:
     with ThreadPoolExecutor(os.cpu_count()) as pool:
         extracts = list(pool.map(lambda p: logs.extract(p, reading, work / "x"), partitions))
     with db.connect(work / "work.duckdb", work / "spill") as con:
-        read = logs.load(con, loaded, extracts, pruned)
+        read = logs.reduce(con, loaded, extracts, pruned)
         counted = con.sql("select bucket, count(*) from int_log_lines_bucketed group by bucket")
         buckets = dict(sorted(counted.fetchall()))
     shutil.rmtree(work)
@@ -332,7 +333,7 @@ def _run(folder: Path, what: str) -> dict:
 def _approve(folder: Path, _: str) -> dict:
     """Two runs of one incident with `lines` credit lines each (USD 10.00, then 15.00), loaded
     straight into a fresh warehouse; each approval timed on its own."""
-    from transforms import ledger, warehouse
+    from transforms.finance import ledger, warehouse
 
     lines = int((folder / "lines").read_text())
     path = folder / "warehouse.duckdb"
@@ -422,7 +423,7 @@ def _pandas(folder: Path, _: str) -> dict:
     """The rules the naive way: every line parsed into one DataFrame, then filtered."""
     import pandas as pd
 
-    from transforms import incident
+    from transforms.ingest import incident
 
     loaded = incident.load(folder / "whole-day.toml")
     policy = loaded.policy

@@ -20,24 +20,13 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.input import RunInput  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
-from transforms import (  # noqa: E402
-    credits,
-    db,
-    gate,
-    incident,
-    ledger,
-    logs,
-    manifest,
-    publish,
-    quality,
-    reconcile,
-    report,
-    runs,
-    tables,
-    warehouse,
-)
+from transforms import db  # noqa: E402
 from transforms.errors import ValidationRejected, WorkersLost  # noqa: E402
-from transforms.finance import diff  # noqa: E402
+from transforms.finance import diff, ledger, sealing, warehouse  # noqa: E402
+from transforms.ingest import incident, logs, tables  # noqa: E402
+from transforms.quality import gate, validation_page  # noqa: E402
+from transforms.reconcile import classes, credits  # noqa: E402
+from transforms.runfolder import manifest, publish, report, runs  # noqa: E402
 
 
 def _work_db(run: runs.Run):
@@ -106,7 +95,7 @@ def stage_logs(
     pruned: list[logs.LogFile],
 ) -> list[logs.LogFile]:
     with _work_db(run) as con:
-        read = logs.load(con, loaded, extracts, pruned)
+        read = logs.reduce(con, loaded, extracts, pruned)
     get_run_logger().info("read %d log lines from %d files", sum(f.lines for f in read), len(read))
     return read
 
@@ -120,7 +109,7 @@ def stage_tables(loaded: incident.Incident, run: runs.Run) -> list[tables.TableF
 @task(name="reconcile", cache_policy=NO_CACHE)
 def reconcile_credits(loaded: incident.Incident, run: runs.Run) -> None:
     with _work_db(run) as con:
-        reconcile.classify(con, loaded)
+        classes.classify(con, loaded)
         credits.build(con, loaded)
 
 
@@ -138,7 +127,7 @@ def validate(
         accounting = manifest.account(con, read)
         totals = manifest.credit_totals(con)
         verdict = gate.check(con, loaded, written.pending_credits, totals, accounting.problems)
-    quality.write_report(verdict.results, run.folder)
+    validation_page.write_report(verdict.results, run.folder)
     return accounting, verdict
 
 
@@ -157,7 +146,7 @@ def write_report(
 def publish_run(run: runs.Run, warehouse_path: str, **evidence: Any) -> dict[str, Any]:
     with _work_db(run) as con:
         content = publish.publish(con, run=run, **evidence)
-    publish.seal(run, content, Path(warehouse_path), journal_key())
+    sealing.seal(run, content, Path(warehouse_path), journal_key())
     return content
 
 

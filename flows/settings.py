@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from transforms.chain import KEY_VARIABLE
 from transforms.errors import ConfigError
+from transforms.finance.chain import KEY_VARIABLE
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 

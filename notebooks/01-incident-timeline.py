@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 import matplotlib.pyplot as plt
 
-from transforms import analysis, support
+from transforms.serving import analysis, support
 
 # %% tags=["parameters"]
 incident_id = "INC-2025-01-07"

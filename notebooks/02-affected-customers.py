@@ -27,7 +27,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import display
 
-from transforms import analysis, support
+from transforms.serving import analysis, support
 
 # %% tags=["parameters"]
 incident_id = "INC-2025-01-07"

@@ -27,7 +27,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from transforms import analysis, support
+from transforms.serving import analysis, support
 
 # %% tags=["parameters"]
 incident_id = "INC-2025-01-07"

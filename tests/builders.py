@@ -15,12 +15,15 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from transforms import credits, db, incident, logs, reconcile, sample, tables
+from transforms import db
+from transforms.ingest import incident, logs, tables
+from transforms.reconcile import classes, credits
+from transforms.sample import world
 
 WINDOW = ("2025-01-07T14:15:00", "2025-01-07T18:15:00")  # America/New_York: 19:15Z to 23:15Z
 
-TRANSACTION_SCHEMA = sample.TRANSACTIONS_SCHEMA
-CUSTOMER_SCHEMA = sample.CUSTOMERS_SCHEMA
+TRANSACTION_SCHEMA = world.TRANSACTIONS_SCHEMA
+CUSTOMER_SCHEMA = world.CUSTOMERS_SCHEMA
 
 
 def failure(txn_id: str, ts: str = "2025-01-07T20:00:00Z", code: str = "DB_POOL_TIMEOUT", **extra):
@@ -139,7 +142,7 @@ def reconcile_incident(path: Path, work_dir: Path):
     con = db.connect()
     logs.stage(con, loaded, work_dir)
     tables.stage(con, loaded)
-    reconcile.classify(con, loaded)
+    classes.classify(con, loaded)
     credits.build(con, loaded)
     return con
 

@@ -93,14 +93,18 @@ def load_run(folder: Path, warehouse_path: Path, repeat_keys: bool = False) -> s
     """Reconciles the golden incident (no Prefect) and loads it into the warehouse as one run
     waiting for approval; with `repeat_keys`, as a rejected run whose evidence and credit lines
     all come twice (what a duplicated key in its input makes). Returns the run id."""
-    from transforms import credits, db, incident, logs, reconcile, runs, tables, warehouse
+    from transforms import db
+    from transforms.finance import warehouse
+    from transforms.ingest import incident, logs, tables
+    from transforms.reconcile import classes, credits
+    from transforms.runfolder import runs
 
     loaded = incident.load(write(folder / "inc"))
     run = runs.start(loaded, folder / "out")
     with db.connect(run.work_db) as work:
         logs.stage(work, loaded, run.work_dir)
         tables.stage(work, loaded)
-        reconcile.classify(work, loaded)
+        classes.classify(work, loaded)
         credits.build(work, loaded)
         if repeat_keys:
             work.execute("insert into evidence select * from evidence")

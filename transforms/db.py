@@ -1,4 +1,8 @@
-"""DuckDB connections and the SQL models in `transforms/sql/`, run with bound parameters."""
+"""DuckDB connections and the SQL models in `transforms/<stage>/sql/`, run with bound parameters.
+
+A statement is named by its file name alone (`credits` is `reconcile/sql/credits.sql`): the names
+are unique across the stages, so a caller never says which stage's folder holds it.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-SQL_DIR = Path(__file__).parent / "sql"
+ROOT = Path(__file__).parent
 _PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 
@@ -30,12 +34,26 @@ def connect(
     return duckdb.connect(str(database), config=config)
 
 
+def sql_files() -> dict[str, list[Path]]:
+    """Every statement's name and the files of that name under `transforms/*/sql/`."""
+    found: dict[str, list[Path]] = {}
+    for path in sorted(ROOT.glob("*/sql/*.sql")):
+        found.setdefault(path.stem, []).append(path)
+    return found
+
+
+@cache
+def _paths() -> dict[str, Path]:
+    return {name: paths[0] for name, paths in sql_files().items()}
+
+
 @cache
 def statement(name: str) -> str:
-    """The text of `sql/<name>.sql` (or of a stage's `<stage>/sql/<name>.sql`)."""
-    path = SQL_DIR / f"{name}.sql"
-    if not path.exists():
-        path = next(SQL_DIR.parent.glob(f"*/sql/{name}.sql"), path)
+    """The text of `<stage>/sql/<name>.sql`."""
+    try:
+        path = _paths()[name]
+    except KeyError:
+        raise FileNotFoundError(f"no statement {name}.sql under {ROOT}/*/sql/") from None
     return path.read_text(encoding="utf-8")
 
 

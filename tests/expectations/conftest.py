@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # the project is importable without `pip install -e .` too
     sys.path.insert(0, str(ROOT))
 
-from transforms import quality  # noqa: E402
+from transforms.quality import suites, validation  # noqa: E402
 
 WINDOW_START = pd.Timestamp("2025-01-07T10:00:00Z")
 WINDOW_END = pd.Timestamp("2025-01-07T14:00:00Z")
@@ -210,12 +210,12 @@ class SuiteHarness:
 
     def run(
         self, suite: str, frame: pd.DataFrame, parameters: dict | None = None
-    ) -> quality.SuiteResult:
+    ) -> validation.SuiteResult:
         """Validate a frame against a suite with the standard parameters and key."""
-        return quality.validate(frame, suite, parameters or self.parameters, self.keys[suite])
+        return validation.validate(frame, suite, parameters or self.parameters, self.keys[suite])
 
     @staticmethod
-    def failed_ids(result: quality.SuiteResult) -> set[str]:
+    def failed_ids(result: validation.SuiteResult) -> set[str]:
         """The ids of the expectations that failed."""
         return {o.expectation_id for o in result.outcomes if not o.success}
 
@@ -226,7 +226,7 @@ class SuiteHarness:
         cells: list[Cell],
         offending: set[str],
         failing: set[str] | None = None,
-    ) -> quality.SuiteResult:
+    ) -> validation.SuiteResult:
         """Corrupt a valid frame cell by cell; exactly ``failing`` (default: only the target)
         must fail, and the target must name exactly the ``offending`` keys."""
         frame = self.valid(suite)
@@ -244,7 +244,7 @@ class SuiteHarness:
     @staticmethod
     def expectation_ids(suite: str) -> list[str]:
         """The expectation ids of a suite, straight from its JSON."""
-        return [spec["id"] for spec in quality.load_suite_document(suite)["expectations"]]
+        return [spec["id"] for spec in suites.load_suite_document(suite)["expectations"]]
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ import pytest
 
 from tests import html_page
 from tests.html_page import HOSTILE
-from transforms import quality
+from transforms.quality import gx_run, slices, suites, validation, validation_page
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITES = {
@@ -31,7 +31,7 @@ SUITES = {
 def suite_documents() -> list[tuple[str, dict]]:
     return [
         (path.stem, json.loads(path.read_text(encoding="utf-8")))
-        for path in sorted(quality.SUITE_DIR.glob("*.json"))
+        for path in sorted(suites.SUITE_DIR.glob("*.json"))
     ]
 
 
@@ -39,7 +39,7 @@ def suite_documents() -> list[tuple[str, dict]]:
 
 
 def test_suite_dir_holds_exactly_the_pipeline_suites():
-    assert quality.SUITE_DIR == ROOT / "expectations"
+    assert suites.SUITE_DIR == ROOT / "expectations"
     assert {stem for stem, _ in suite_documents()} == SUITES
 
 
@@ -60,7 +60,7 @@ def test_every_expectation_has_notes_and_severity(stem, document):
 def test_gx_severity_is_derived_from_meta_severity_when_a_suite_loads(suite):
     from great_expectations.core import ExpectationSuite
 
-    document = quality.load_suite_document(suite)
+    document = suites.load_suite_document(suite)
     gx_suite = ExpectationSuite(**document)
     for spec, expectation in zip(document["expectations"], gx_suite.expectations, strict=True):
         expected = {"blocking": "critical", "warning": "warning"}[spec["meta"]["severity"]]
@@ -71,7 +71,7 @@ def test_gx_severity_is_derived_from_meta_severity_when_a_suite_loads(suite):
 def test_suite_is_gx_native_and_round_trips(suite):
     from great_expectations.core import ExpectationSuite
 
-    document = quality.load_suite_document(suite)
+    document = suites.load_suite_document(suite)
     gx_suite = ExpectationSuite(**document)
     assert len(gx_suite.expectations) == len(document["expectations"])
     dumped = gx_suite.to_json_dict()
@@ -97,7 +97,7 @@ FRAME = pd.DataFrame({"k": ["a", "b"], "v": [1, 2]})
 
 
 def test_validate_raises_when_gx_loads_fewer_expectations_than_the_json(tmp_path, monkeypatch):
-    monkeypatch.setattr(quality, "SUITE_DIR", tmp_path)
+    monkeypatch.setattr(suites, "SUITE_DIR", tmp_path)
     write_suite(
         tmp_path,
         "dropped",
@@ -106,8 +106,8 @@ def test_validate_raises_when_gx_loads_fewer_expectations_than_the_json(tmp_path
             spec("custom", "expect_column_values_to_be_a_unicorn", {"column": "v"}),
         ],
     )
-    with pytest.raises(quality.SuiteError, match=r"loaded 1 of 2.*custom"):
-        quality.validate(FRAME, "dropped", {}, "k")
+    with pytest.raises(suites.SuiteError, match=r"loaded 1 of 2.*custom"):
+        validation.validate(FRAME, "dropped", {}, "k")
 
 
 @pytest.mark.parametrize(
@@ -122,37 +122,37 @@ def test_validate_raises_when_gx_loads_fewer_expectations_than_the_json(tmp_path
 def test_validate_refuses_expectations_without_notes_or_severity(
     tmp_path, monkeypatch, meta, message
 ):
-    monkeypatch.setattr(quality, "SUITE_DIR", tmp_path)
+    monkeypatch.setattr(suites, "SUITE_DIR", tmp_path)
     bad = spec("v_not_null", "expect_column_values_to_not_be_null", {"column": "v"})
     bad["meta"] = meta
     write_suite(tmp_path, "bad", [bad])
-    with pytest.raises(quality.SuiteError, match=message):
-        quality.validate(FRAME, "bad", {}, "k")
+    with pytest.raises(suites.SuiteError, match=message):
+        validation.validate(FRAME, "bad", {}, "k")
 
 
 @pytest.mark.parametrize("gx_severity", ["critical", "warning"])
 def test_validate_refuses_a_second_severity(tmp_path, monkeypatch, gx_severity):
     # GX's `severity` beside `meta.severity` is refused, even when the two agree
-    monkeypatch.setattr(quality, "SUITE_DIR", tmp_path)
+    monkeypatch.setattr(suites, "SUITE_DIR", tmp_path)
     bad = spec("v_not_null", "expect_column_values_to_not_be_null", {"column": "v"}, "warning")
     bad["severity"] = gx_severity
     write_suite(tmp_path, "bad", [bad])
-    with pytest.raises(quality.SuiteError, match=r"v_not_null.*remove 'severity'"):
-        quality.validate(FRAME, "bad", {}, "k")
+    with pytest.raises(suites.SuiteError, match=r"v_not_null.*remove 'severity'"):
+        validation.validate(FRAME, "bad", {}, "k")
 
 
 def test_a_warning_reaches_gx_as_a_warning(tmp_path, monkeypatch):
-    monkeypatch.setattr(quality, "SUITE_DIR", tmp_path)
+    monkeypatch.setattr(suites, "SUITE_DIR", tmp_path)
     warned = spec("v_not_null", "expect_column_values_to_not_be_null", {"column": "v"}, "warning")
     write_suite(tmp_path, "warned", [warned])
-    result = quality.validate(FRAME.assign(v=[1, None]), "warned", {}, "k")
+    result = validation.validate(FRAME.assign(v=[1, None]), "warned", {}, "k")
     assert result.warnings and not result.blocking_failures
     assert result.gx_result["results"][0]["expectation_config"]["severity"] == "warning"
 
 
 def test_validate_refuses_unknown_suite():
-    with pytest.raises(quality.SuiteError, match="no such suite"):
-        quality.validate(FRAME, "no_such_suite", {}, "k")
+    with pytest.raises(suites.SuiteError, match="no such suite"):
+        validation.validate(FRAME, "no_such_suite", {}, "k")
 
 
 # -- parameters, keys, GX errors ----------------------------------------------------------------
@@ -161,26 +161,26 @@ def test_validate_refuses_unknown_suite():
 def test_missing_parameter_is_an_error(harness):
     parameters = dict(harness.parameters)
     del parameters["window_end_utc"]
-    with pytest.raises(quality.SuiteError, match="window_end_utc"):
-        quality.validate(
+    with pytest.raises(suites.SuiteError, match="window_end_utc"):
+        validation.validate(
             harness.valid("stg_failures"), "stg_failures", parameters, ["file", "line"]
         )
 
 
 def test_missing_key_column_is_an_error(harness):
-    with pytest.raises(quality.SuiteError, match="key columns"):
-        quality.validate(harness.valid("customers"), "customers", {}, "id")
+    with pytest.raises(suites.SuiteError, match="key columns"):
+        validation.validate(harness.valid("customers"), "customers", {}, "id")
 
 
 def test_missing_data_column_is_an_error_not_a_pass(harness):
     frame = harness.valid("customers").drop(columns=["email"])
-    with pytest.raises(quality.SuiteError, match="email_present"):
+    with pytest.raises(suites.SuiteError, match="email_present"):
         harness.run("customers", frame)
 
 
 def test_naive_datetime_parameter_is_an_error(harness):
     parameters = dict(harness.parameters, window_start_utc=pd.Timestamp("2025-01-07T10:00"))
-    with pytest.raises(quality.SuiteError, match="timezone-aware"):
+    with pytest.raises(suites.SuiteError, match="timezone-aware"):
         harness.run("stg_failures", harness.valid("stg_failures"), parameters)
 
 
@@ -247,7 +247,7 @@ def test_validation_is_deterministic(harness):
 
 
 def test_each_frame_gets_a_new_ephemeral_context_without_progress_bars(harness, capfd):
-    first, second = quality._batch_definition(), quality._batch_definition()
+    first, second = gx_run.batch_definition(), gx_run.batch_definition()
     assert first is not second
     context = first.data_asset.datasource.data_context
     assert type(context).__name__ == "EphemeralDataContext"
@@ -265,7 +265,7 @@ def test_gx_keeps_at_most_one_slice_after_validating(harness):
     frame = pd.concat([harness.valid("stg_failures")] * 700, ignore_index=True)
     frame["line"] = range(len(frame))
     keys = harness.keys["stg_failures"]
-    quality.validate(frame, "stg_failures", harness.parameters, keys, chunk_rows=500)
+    validation.validate(frame, "stg_failures", harness.parameters, keys, chunk_rows=500)
     del frame
     gc.collect()
     kept = [o for o in gc.get_objects() if isinstance(o, pd.Series | pd.DataFrame)]
@@ -295,7 +295,7 @@ def test_import_is_cheap():
 # -- the report -------------------------------------------------------------------------------
 
 
-def report_results(harness, customer_id: str = HOSTILE) -> list[quality.SuiteResult]:
+def report_results(harness, customer_id: str = HOSTILE) -> list[validation.SuiteResult]:
     customers = harness.valid("customers")
     customers.loc[1, "customer_id"] = customer_id
     customers.loc[1, "email"] = None
@@ -320,7 +320,7 @@ def assert_keys_sorted(node) -> None:
 
 def test_write_report_json(harness, tmp_path):
     results = report_results(harness)
-    json_path, html_path = quality.write_report(results, tmp_path / "out")
+    json_path, html_path = validation_page.write_report(results, tmp_path / "out")
     assert json_path == tmp_path / "out" / "validation.json"
     assert html_path == tmp_path / "out" / "validation.html"
 
@@ -359,18 +359,20 @@ def test_write_report_json(harness, tmp_path):
 
 
 def test_write_report_is_deterministic(harness, tmp_path):
-    first = quality.write_report(report_results(harness), tmp_path / "a")
-    second = quality.write_report(report_results(harness), tmp_path / "b")
+    first = validation_page.write_report(report_results(harness), tmp_path / "a")
+    second = validation_page.write_report(report_results(harness), tmp_path / "b")
     for one, two in zip(first, second, strict=True):
         assert one.read_bytes() == two.read_bytes()
 
 
 def test_write_report_html_is_self_contained_and_escaped(harness, tmp_path):
-    _, plain_path = quality.write_report(report_results(harness, "PLAIN-KEY"), tmp_path / "p")
+    _, plain_path = validation_page.write_report(
+        report_results(harness, "PLAIN-KEY"), tmp_path / "p"
+    )
     plain_page = plain_path.read_text(encoding="utf-8")
     assert not re.search(r"https?:|//", plain_page, re.IGNORECASE)  # no address anywhere
     plain = html_page.parse(plain_page)
-    _, html_path = quality.write_report(report_results(harness), tmp_path)
+    _, html_path = validation_page.write_report(report_results(harness), tmp_path)
     page = html_path.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>")
     assert "default-src 'none'" in page  # the browser may load nothing else
@@ -384,13 +386,13 @@ def test_write_report_html_is_self_contained_and_escaped(harness, tmp_path):
     assert "BLOCKED" in page
     for text in ("customers", "transactions", "credit_totals", "email_present", "warning"):
         assert text in page
-    notes = quality.load_suite_document("transactions")["expectations"][7]["meta"]["notes"]
+    notes = suites.load_suite_document("transactions")["expectations"][7]["meta"]["notes"]
     assert notes in page
 
 
 def test_write_report_replaces_existing_files(harness, tmp_path):
     (tmp_path / "validation.json").write_text("old", encoding="utf-8")
-    quality.write_report(report_results(harness)[:1], tmp_path)
+    validation_page.write_report(report_results(harness)[:1], tmp_path)
     assert json.loads((tmp_path / "validation.json").read_text(encoding="utf-8"))["passed"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["validation.html", "validation.json"]
 
@@ -412,7 +414,7 @@ def _credits_with_problems(harness) -> pd.DataFrame:
     return frame
 
 
-def _summary(result: quality.SuiteResult) -> list[tuple]:
+def _summary(result: validation.SuiteResult) -> list[tuple]:
     return [(o.expectation_id, o.success, o.unexpected_count, o.offending) for o in result.outcomes]
 
 
@@ -421,7 +423,7 @@ def test_a_long_frame_validated_in_slices_gives_the_one_pass_outcome(harness, as
     frame = _credits_with_problems(harness)
     whole = harness.run("credits", frame)
     data = pa.Table.from_pandas(frame, preserve_index=False) if as_arrow else frame
-    sliced = quality.validate(data, "credits", harness.parameters, "credit_id", chunk_rows=2)
+    sliced = validation.validate(data, "credits", harness.parameters, "credit_id", chunk_rows=2)
     assert _summary(sliced) == _summary(whole)
     assert harness.failed_ids(sliced) == {
         "currency_not_null",
@@ -436,7 +438,7 @@ def test_a_long_frame_validated_in_slices_gives_the_one_pass_outcome(harness, as
 
 def test_sliced_results_sum_counts_and_recompute_percentages(harness):
     frame = _credits_with_problems(harness)
-    sliced = quality.validate(frame, "credits", harness.parameters, "credit_id", chunk_rows=4)
+    sliced = validation.validate(frame, "credits", harness.parameters, "credit_id", chunk_rows=4)
     (result,) = [
         r["result"]
         for r in sliced.gx_result["results"]
@@ -448,7 +450,7 @@ def test_sliced_results_sum_counts_and_recompute_percentages(harness):
 
 @pytest.mark.parametrize("suite", sorted(SUITES))
 def test_a_frame_of_only_the_columns_a_suite_reads_is_enough(harness, suite):
-    wanted = quality.columns(suite, harness.keys[suite])
+    wanted = suites.columns(suite, harness.keys[suite])
     frame = harness.valid(suite)
     assert set(wanted) <= set(frame.columns)
     result = harness.run(suite, frame[wanted])
@@ -456,15 +458,15 @@ def test_a_frame_of_only_the_columns_a_suite_reads_is_enough(harness, suite):
 
 
 def test_the_columns_of_a_suite_include_its_row_conditions():
-    assert "credited" in quality.columns("evidence", "txn_id")
+    assert "credited" in suites.columns("evidence", "txn_id")
 
 
 def test_a_suite_with_a_whole_table_expectation_is_never_sliced(tmp_path, monkeypatch):
-    monkeypatch.setattr(quality, "SUITE_DIR", tmp_path)
+    monkeypatch.setattr(suites, "SUITE_DIR", tmp_path)
     count = {"min_value": 5, "max_value": 5}
     write_suite(tmp_path, "counted", [spec("five", "expect_table_row_count_to_be_between", count)])
     frame = pd.DataFrame({"k": list("abcde")})
-    result = quality.validate(frame, "counted", {}, "k", chunk_rows=2)
+    result = validation.validate(frame, "counted", {}, "k", chunk_rows=2)
     assert [o.success for o in result.outcomes] == [True]
 
 
@@ -475,5 +477,5 @@ def test_a_slice_whose_metric_raised_carries_its_exception_into_the_merged_resul
         "result": {},
         "exception_info": {"metric.id": {"raised_exception": True, "exception_message": "boom"}},
     }
-    merged = quality._merge_results([fine, raised])
-    assert quality._exception_message(merged["exception_info"]) == "boom"
+    merged = slices.merge_results([fine, raised])
+    assert gx_run.exception_message(merged["exception_info"]) == "boom"

@@ -9,7 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from tests.builders import failure, txn, write_incident
-from transforms import ledger, warehouse
+from transforms.finance import ledger, warehouse
 
 LINES = [
     failure("t1", customer_id="c1"),

@@ -94,7 +94,7 @@ def test_a_duplicated_txn_id_exits_3_and_the_run_is_recorded_as_rejected(api_url
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from transforms import warehouse
+    from transforms.finance import warehouse
 
     path = golden_incident.write(tmp_path / "inc")
     table_path = path.parent / "transactions.parquet"

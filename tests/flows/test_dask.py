@@ -26,8 +26,9 @@ from pathlib import Path
 import pytest
 
 from tests.flows.test_cli import credits_command
-from transforms import incident, logs, sample
+from transforms import sample
 from transforms.errors import WorkersLost
+from transforms.ingest import incident, logs
 
 OUTPUTS = ("credits.csv", "exceptions.csv", "evidence.parquet", "quarantine.jsonl")
 KILL_PRELOAD = Path(__file__).with_name("dask_worker_kill.py")

@@ -14,8 +14,8 @@ import pytest
 
 from tests.builders import customer, failure
 from tests.flows.desk import LINES, batch_lines
-from transforms import journal, warehouse
 from transforms.finance import diff as diffs
+from transforms.finance import journal, warehouse
 
 
 def _diff(desk, run_id: str, against: str = diffs.PUBLISHED) -> diffs.Diff:

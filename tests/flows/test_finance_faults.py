@@ -20,19 +20,11 @@ import pytest
 
 from tests.builders import failure, txn
 from tests.flows.desk import Desk
-from transforms import (
-    analysis,
-    chain,
-    db,
-    files,
-    journal,
-    ledger,
-    manifest,
-    outbox,
-    support,
-    warehouse,
-)
+from transforms import db, files
 from transforms.errors import ConfigError, InputError, ProofFailed
+from transforms.finance import chain, journal, ledger, outbox, warehouse
+from transforms.runfolder import manifest
+from transforms.serving import analysis, support
 
 LOWER = {"flat_minor": {"USD": 500, "EUR": 900}}  # run L of the issue: a lowered policy
 KEY = "a-long-enough-journal-key-0123456789"

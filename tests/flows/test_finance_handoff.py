@@ -14,8 +14,8 @@ import pytest
 
 from tests.builders import customer
 from tests.flows.desk import LINES, batch_lines
-from transforms import journal, ledger, outbox, warehouse
 from transforms.errors import ConfigError
+from transforms.finance import journal, ledger, outbox, warehouse
 
 
 def test_a_passing_run_waits_for_approval_then_publishes_a_verified_batch(desk):

@@ -8,7 +8,7 @@ import csv
 import json
 
 from tests.builders import customer
-from transforms import outbox
+from transforms.finance import outbox
 
 CLOSED_C1 = [customer("c1", status="closed"), customer("c2"), customer("c3")]
 
@@ -21,8 +21,7 @@ def _rows(path) -> list[dict[str, str]]:
 def _by_hand(decision) -> list[tuple[str, str, str, str]]:
     rows = _rows(decision.batch_folder / "pay_by_hand.csv")
     return [
-        (r["customer_id"], r["credit_owed_minor"], r["paid_minor"], r["to_pay_minor"])
-        for r in rows
+        (r["customer_id"], r["credit_owed_minor"], r["paid_minor"], r["to_pay_minor"]) for r in rows
     ]
 
 

@@ -103,10 +103,10 @@ def test_a_run_signalled_mid_flow_stops_its_server(tmp_path, prefect_home):
             assert run.poll() is None and time.monotonic() < deadline
             time.sleep(0.05)
         run.send_signal(signal.SIGTERM)
-        run.communicate(timeout=120)
+        _, stderr = run.communicate(timeout=120)
     finally:
         run.kill()
-    assert run.returncode == 128 + signal.SIGTERM
+    assert run.returncode == 128 + signal.SIGTERM, stderr
     assert gone(server_pid)
 
 

@@ -14,8 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.builders import customer, failure, rewrite_with_keyed_schema, txn, write_incident
-from transforms import journal, ledger, support, warehouse
 from transforms.errors import ConfigError, ValidationRejected
+from transforms.finance import journal, ledger, warehouse
+from transforms.serving import support
 
 LINES = [
     failure("t1", customer_id="c1"),

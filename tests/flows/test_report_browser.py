@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests import golden_incident
-from transforms import report
 from transforms.errors import ValidationRejected
+from transforms.runfolder import report
 
 FLAGS = (
     "--headless",

@@ -24,7 +24,8 @@ INCIDENT = "INC-2025-01-07"
 @pytest.fixture(scope="module")
 def sample_warehouse(prefect_harness, tmp_path_factory) -> Path:
     from flows.credit_reconciliation import credit_reconciliation
-    from transforms import ledger, sample
+    from transforms import sample
+    from transforms.finance import ledger
 
     folder = tmp_path_factory.mktemp("sample")
     sample.generate(folder / "sample", scale=1)

@@ -17,8 +17,11 @@ from hypothesis import example, given
 
 from tests.reference import model
 from tests.reference.incidents import incidents, write
-from transforms import credits, db, incident, logs, manifest, outputs, reconcile, tables
+from transforms import db
 from transforms.errors import ConfigError
+from transforms.ingest import incident, logs, tables
+from transforms.reconcile import classes, credits, outputs
+from transforms.runfolder import manifest
 
 FUNNEL = ("lines_read", "relevant", "irrelevant", "duplicates", "quarantined")
 PRICED = model.Policy(flat_minor={"BHD": 1000, "EUR": 900, "JPY": 1500, "USD": 1000})
@@ -105,7 +108,7 @@ def pipeline(case: model.Incident, folder: Path) -> model.Outcome:
     with db.connect() as con:
         read = logs.stage(con, loaded, folder / "work")
         tables.stage(con, loaded)
-        reconcile.classify(con, loaded)
+        classes.classify(con, loaded)
         try:
             credits.build(con, loaded)
         except ConfigError:

@@ -1,2 +1,6 @@
-"""Finance, after a run: the warehouse, the ledger and its batches, the audit journal, the
-outbox, the proof, and what a run would change before it is approved (`diff`)."""
+"""Finance, after a run: the warehouse, sealing a run into it, the ledger and its batches, the
+audit journal and its hash chains, the outbox and the proof (`wh_`, `batch_`, `journal_`,
+`ledger_`, `runs_` SQL beside it).
+
+May import the shared basics and `runfolder` (a run and its manifest); never `serving`.
+"""

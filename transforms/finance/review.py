@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from transforms import db, ledger, money, proof, warehouse
+from transforms import db, money
 from transforms.finance import diff as diffs
-
-BATCH_PREVIEW_COLUMNS = ("entry_id", "credit_id", "customer_id", "currency", "amount", "entry_kind")
+from transforms.finance import ledger, proof, warehouse
 
 
 @dataclass(frozen=True)

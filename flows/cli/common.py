@@ -1,0 +1,137 @@
+"""What every `credits` command shares: the Typer app, the two consoles, the warehouse and outbox
+options, and `guarded`, which turns our errors into a message and an exit code.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import unicodedata
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.cells import cell_len
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from transforms.errors import (
+    CreditsError,
+    StorageError,
+    ValidationRejected,
+    environment_problem,
+)
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Find every customer hurt by a payment outage and pay a fair credit, once, with proof.",
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+DEFAULT_WAREHOUSE = Path("data/warehouse.duckdb")
+DEFAULT_OUTBOX = Path("data/outbox")
+WarehouseOption = Annotated[Path, typer.Option("--warehouse", help="the warehouse DuckDB file")]
+OutboxOption = Annotated[Path, typer.Option("--outbox", help="where finance picks batches up")]
+
+
+def print_rows(rows: list[dict[str, Any]], columns, indent: str = "") -> None:
+    """Rows as aligned plain text, one line each (fast, and grep finds a customer's line).
+
+    Control characters in the data (a name carrying a terminal escape) are shown as `?`.
+    """
+    cells = [[plain(heading) for heading, _ in columns]]
+    cells += [[plain(cell(row)) for _, cell in columns] for row in rows]
+    widths = [max(cell_len(line[i]) for line in cells) for i in range(len(columns))]
+    lines = [
+        indent + "  ".join(c + " " * (w - cell_len(c)) for c, w in zip(line, widths, strict=True))
+        for line in cells
+    ]
+    lines.insert(1, indent + "  ".join("-" * w for w in widths))
+    lines = [line.rstrip() for line in lines]
+    out.file.write("\n".join(lines) + "\n")
+
+
+def plain(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return "".join("?" if unicodedata.category(c)[0] == "C" else c for c in text)
+
+
+def guarded(action, passing: tuple[type[Exception], ...] = ()):
+    """Runs `action`, turning our errors into a message and their exit code, and bugs into 1;
+    the errors in `passing` are the caller's to report."""
+    try:
+        return action()
+    except passing:
+        raise
+    except ValidationRejected as rejected:
+        print_summary(rejected.manifest)
+        err.print(f"[bold red]rejected[/]: {rejected}; nothing was published")
+        for line in rejected.manifest.get("validation", {}).get("blocking", []):
+            err.print(f"  - {line}")
+        folder = rejected.manifest.get("run_folder")
+        if folder:
+            out.print(folder)
+        raise typer.Exit(rejected.exit_code) from None
+    except CreditsError as error:
+        err.print(f"[bold red]error[/]: {escape(str(error))}")
+        raise typer.Exit(error.exit_code) from None
+    except Exception as error:  # a bug: say so briefly; CREDITS_DEBUG=1 shows the traceback
+        problem = environment_problem(error)
+        if problem is not None:  # not a bug: the machine refused (full disk, read-only, ...)
+            refused = StorageError(
+                f"{problem}. The command stopped there; what it committed before stays "
+                "committed (`credits audit` shows it). Free the space or make the folder "
+                "writable, then run it again"
+            )
+            err.print(f"[bold red]error[/]: {escape(str(refused))}")
+            raise typer.Exit(refused.exit_code) from None
+        if os.environ.get("CREDITS_DEBUG"):
+            raise
+        err.print(f"[bold red]internal error[/]: {type(error).__name__}: {error}")
+        err.print("set CREDITS_DEBUG=1 to see the traceback")
+        raise typer.Exit(1) from None
+
+
+def print_summary(content: dict[str, Any]) -> None:
+    if not content:
+        return
+    funnel = content.get("log_funnel", {})
+    classes = content.get("candidates", {}).get("by_class", {})
+    table = Table(
+        title=f"{content['incident']['id']} run {content['run_id']}: {content['verdict']}"
+    )
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for key, value in funnel.items():
+        if key != "identity_holds":
+            table.add_row(f"log lines: {key.replace('_', ' ')}", f"{value:,}")
+    for key, value in classes.items():
+        table.add_row(f"class {key}", f"{value:,}")
+    for key, value in content.get("exceptions", {}).items():
+        table.add_row(f"exception {key}", f"{value:,}")
+    for currency, total in content.get("totals_minor", {}).items():
+        table.add_row(f"credits {currency} (minor units)", f"{total:,}")
+    out.print(table)
+    for line in content.get("validation", {}).get("warnings", []):
+        out.print(f"[yellow]warning[/]: {line}")
+
+
+class _DropExpectedTraceback(logging.Filter):
+    """Our own errors are reported by the CLI in one line: Prefect's log keeps no traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], CreditsError):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def quiet_expected_tracebacks() -> None:
+    quiet = _DropExpectedTraceback()
+    for name in ("prefect", ""):
+        for handler in logging.getLogger(name).handlers:
+            handler.addFilter(quiet)

@@ -1,0 +1,175 @@
+"""Finance's commands: `approve`, `reject`, `verify-batch` and `audit`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from flows.cli.common import (
+    DEFAULT_OUTBOX,
+    DEFAULT_WAREHOUSE,
+    OutboxOption,
+    WarehouseOption,
+    app,
+    err,
+    guarded,
+    out,
+)
+from flows.settings import journal_key
+from transforms.finance.chain import KEY_VARIABLE
+
+
+@app.command()
+def approve(
+    run_id: Annotated[str, typer.Argument(help="the run to approve")],
+    by: Annotated[str | None, typer.Option("--by", help="who approves")] = None,
+    note: Annotated[str | None, typer.Option("--note", help="a note for the journal")] = None,
+    warehouse_path: WarehouseOption = DEFAULT_WAREHOUSE,
+    outbox: OutboxOption = DEFAULT_OUTBOX,
+    force_superseded: Annotated[
+        bool,
+        typer.Option(
+            "--force-superseded",
+            help="approve a run older than the incident's newest published run (journaled)",
+        ),
+    ] = False,
+    accept_decreases: Annotated[
+        bool,
+        typer.Option(
+            "--accept-decreases",
+            help="publish a batch that carries decreases (never paid back; journaled)",
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="print the batch approval would publish and the diff; change nothing"
+        ),
+    ] = False,
+) -> None:
+    """Approves a pending run and publishes its batch (only what was not paid yet).
+
+    Shows first what the run changes against what is published; a batch that would carry
+    decreases stops and asks for --accept-decreases."""
+    from flows.cli import diff
+    from transforms import money
+    from transforms.finance import ledger
+
+    if dry_run:
+        diff.dry_run(run_id, warehouse_path, outbox)
+        return
+    if by is None:
+        err.print("[bold red]error[/]: --by: name the person who decides (or use --dry-run)")
+        raise typer.Exit(2)
+    decision = diff.approving(
+        lambda: ledger.approve(
+            warehouse_path,
+            run_id,
+            by=by,
+            note=note,
+            outbox=outbox,
+            key=journal_key(),
+            force_superseded=force_superseded,
+            accept_decreases=accept_decreases,
+            show=lambda found: diff.print_diff(found, lines=False),
+        ),
+        run_id,
+    )
+    if decision.already_decided:
+        out.print(f"run {run_id} was already published; nothing new")
+    if decision.batch_id is None:
+        out.print("nothing new to pay for this incident: no batch")
+        return
+    totals = ", ".join(f"{c} {money.decimal_text(v, c)}" for c, v in decision.totals_minor.items())
+    out.print(f"batch {decision.batch_id}: {decision.rows} payment(s) {totals}".rstrip())
+    if decision.decreases:
+        out.print(f"[yellow]{decision.decreases} credit(s) came out lower than already paid[/]")
+    if decision.pay_by_hand:
+        out.print(f"{decision.pay_by_hand} closed account(s) in pay_by_hand.csv")
+    out.print(str(decision.batch_folder))
+
+
+@app.command()
+def reject(
+    run_id: Annotated[str, typer.Argument(help="the run to decline")],
+    by: Annotated[str, typer.Option("--by", help="who declines")],
+    reason: Annotated[str, typer.Option("--reason", help="why")],
+    warehouse_path: WarehouseOption = DEFAULT_WAREHOUSE,
+) -> None:
+    """Declines a pending run: it will never be published."""
+    from transforms.finance import ledger
+
+    decision = guarded(
+        lambda: ledger.decline(warehouse_path, run_id, by=by, reason=reason, key=journal_key())
+    )
+    out.print(f"run {decision.run_id} is {decision.status}")
+
+
+@app.command("verify-batch")
+def verify_batch(
+    path: Annotated[Path, typer.Argument(help="a batch folder in the outbox (or its batch.json)")],
+) -> None:
+    """Recomputes a batch's control totals and file hashes; exit 3 if anything differs."""
+    from transforms.finance import outbox
+
+    problems = guarded(lambda: outbox.verify(path))
+    for problem in problems:
+        err.print(f"[bold red]mismatch[/]: {problem}")
+    if problems:
+        raise typer.Exit(3)
+    out.print(f"{path}: verified")
+
+
+@app.command()
+def audit(
+    incident_id: Annotated[
+        str | None, typer.Option("--incident", help="only this incident")
+    ] = None,
+    verify: Annotated[
+        bool,
+        typer.Option("--verify", help="check the journal, the ledger and every published batch"),
+    ] = False,
+    warehouse_path: WarehouseOption = DEFAULT_WAREHOUSE,
+    outbox: OutboxOption = DEFAULT_OUTBOX,
+) -> None:
+    """Prints the audit journal; --verify proves the journal, the ledger and the batches: no
+    entry edited, deleted or moved (exit 3 naming it; exit 2 if keyed links need the key)."""
+    from transforms.finance import journal, proof, warehouse
+
+    def read():
+        with warehouse.connect_current(warehouse_path) as con:
+            entries = journal.entries(con, incident_id)
+            records = proof.gather(con) if verify else None
+        # The warehouse is closed before the outbox is read: writers need not wait for that.
+        return entries, proof.check(records, journal_key(), outbox) if records else None
+
+    entries, found = guarded(read)
+    for e in entries:
+        out.print(
+            f"{e.seq:>5}  {e.at:%Y-%m-%dT%H:%M:%SZ}  {e.incident_id or '-'}  {e.run_id or '-'}  "
+            f"{e.event:<9}  by {e.actor}  {_compact(e.detail)}".rstrip(),
+            markup=False,
+        )
+    if found is None:
+        return
+    for problem in found.tampered:
+        err.print(f"[bold red]tampered[/]: {escape(problem)}")
+    for problem in found.unverified:
+        err.print(f"[yellow]unverified[/]: {escape(problem)}")
+    if found.tampered:
+        raise typer.Exit(3)
+    if found.unverified:
+        err.print(f"set {KEY_VARIABLE} to check the keyed links")
+        raise typer.Exit(2)
+    out.print(
+        f"verified: journal of {found.journal_entries} entries, ledger of "
+        f"{found.ledger_entries} entries, {found.batches_checked} published batch(es) against "
+        "their trailers; every chain intact"
+    )
+
+
+def _compact(detail: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in detail.items() if v not in (None, [], {}))

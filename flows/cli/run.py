@@ -1,0 +1,112 @@
+"""`credits sample` and `credits run`: the commands that make data and run the pipeline. Only
+`credits run` starts Prefect."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from flows.cli.common import (
+    DEFAULT_WAREHOUSE,
+    WarehouseOption,
+    app,
+    err,
+    guarded,
+    out,
+    print_summary,
+    quiet_expected_tracebacks,
+)
+from flows.settings import configure_prefect
+
+
+@app.command()
+def sample(
+    out_dir: Annotated[Path, typer.Option("--out", help="folder to write the sample into")] = Path(
+        "data/sample"
+    ),
+    scale: Annotated[int, typer.Option(min=1, help="volume multiplier")] = 1,
+    seed: Annotated[int, typer.Option(help="random seed: same seed, same bytes")] = 7,
+) -> None:
+    """Writes a realistic sample incident (logs, tables, incident file) for 2025-01-07."""
+    from transforms import sample as sample_data
+
+    counts = guarded(lambda: sample_data.generate(out_dir, scale=scale, seed=seed))
+    for key, value in counts.items():
+        out.print(f"{key:>20}: {value:,}")
+    out.print(str((out_dir / "INC-2025-01-07.toml").resolve()))
+
+
+class TaskRunner(enum.StrEnum):
+    """Where `credits run` reads the log files."""
+
+    threads = "threads"
+    dask = "dask"
+
+
+@app.command()
+def run(
+    incident_file: Annotated[Path, typer.Argument(help="the incident's TOML file")],
+    output_dir: Annotated[
+        Path, typer.Option("--output-dir", help="root of the run folders")
+    ] = Path("data/output"),
+    warehouse_path: WarehouseOption = DEFAULT_WAREHOUSE,
+    task_runner: Annotated[
+        TaskRunner,
+        typer.Option(help="where the log files are read: threads here, or a Dask cluster"),
+    ] = TaskRunner.threads,
+    dask_address: Annotated[
+        str | None,
+        typer.Option(
+            "--dask-address",
+            help="scheduler of a running Dask cluster (tcp://HOST:PORT); without it "
+            "--task-runner dask starts a local cluster",
+        ),
+    ] = None,
+) -> None:
+    """Runs the pipeline on one incident; prints a summary and, last, the run folder.
+
+    A run that passes the quality gate waits for finance: `credits approve RUN_ID --by NAME`.
+    """
+    from flows import server
+    from transforms.ingest import incident, logs, tables
+
+    if dask_address and task_runner is not TaskRunner.dask:
+        err.print("[bold red]error[/]: --dask-address needs --task-runner dask")
+        raise typer.Exit(2)
+    configure_prefect()
+    for pid in server.reap_orphans(server.home()):
+        err.print(f"stopped Prefect's temporary server (pid {pid}) left by a killed run")
+
+    def preflight() -> None:
+        # Configuration and the inputs' shape are checked before Prefect starts: fast and clear.
+        loaded = incident.load(incident_file)
+        logs.expand(loaded.sources.logs, loaded.path.parent)
+        tables.check(loaded)
+
+    guarded(preflight)
+    from flows import credit_reconciliation as pipeline
+
+    quiet_expected_tracebacks()
+    flow = pipeline.credit_reconciliation.with_options(
+        task_runner=pipeline.task_runner(task_runner.value, dask_address)
+    )
+
+    def run_flow() -> dict[str, Any]:
+        with server.temporary_server(server.home()):
+            return flow(str(incident_file), str(output_dir), str(warehouse_path))
+
+    try:
+        content = guarded(run_flow)
+    except server.Stopped as stopped:
+        err.print(
+            f"[bold red]stopped[/] by {stopped}: Prefect's temporary server and the run's other "
+            "processes are stopped. A run stopped before its manifest was written can never be "
+            "approved: run the incident again"
+        )
+        raise typer.Exit(stopped.exit_code) from None
+    print_summary(content)
+    out.print(f"waiting for approval: credits approve {content['run_id']} --by NAME")
+    out.print(content["run_folder"])

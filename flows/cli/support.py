@@ -1,0 +1,179 @@
+"""Support's commands, read-only: `customers` (an incident's affected customers) and `lookup`
+(one customer across incidents)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from flows.cli.common import (
+    DEFAULT_WAREHOUSE,
+    WarehouseOption,
+    app,
+    err,
+    guarded,
+    out,
+    plain,
+    print_rows,
+)
+from transforms.errors import (
+    ConfigError,
+)
+
+
+@app.command()
+def customers(
+    incident_id: Annotated[str, typer.Argument(help="the incident, e.g. INC-2025-01-07")],
+    segment: Annotated[str | None, typer.Option(help="only this customer segment")] = None,
+    status: Annotated[
+        str, typer.Option(help="pending (approval), published, excluded or all")
+    ] = "all",
+    output_format: Annotated[
+        str, typer.Option("--format", help="table, csv (spreadsheet-safe) or json")
+    ] = "table",
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="write csv or json here (owner-only file)")
+    ] = None,
+    warehouse_path: WarehouseOption = DEFAULT_WAREHOUSE,
+) -> None:
+    """Lists an incident's affected customers: failed payments, credit and its status.
+
+    One line per customer and currency, ready for a mail merge (csv). Reads the warehouse only.
+    """
+    from transforms.serving import exports, support
+
+    def read():
+        if output_format not in ("table", "csv", "json"):
+            raise ConfigError(f"--format: '{output_format}' is not one of table, csv, json")
+        if out_file is not None and output_format == "table":
+            raise ConfigError("--out: choose --format csv or json for a file")
+        with support.connect(warehouse_path) as con:
+            return support.customers(con, incident_id, segment=segment, status=status)
+
+    found = guarded(read)
+    run = found.run
+    about = (
+        f"{run.incident_id}: {len(found.rows):,} customer line(s) from run {run.run_id} "
+        f"({run.status}); times in {run.timezone}"
+    )
+    if run.note:
+        about += f"; {run.note}"
+    if output_format == "table":
+        out.print(about, markup=False)
+        print_rows(found.rows, _CUSTOMER_TABLE)
+        return
+    if output_format == "csv":
+        text = exports.csv_text(support.COLUMNS, found.rows)
+    else:
+        text = exports.json_text(
+            {
+                "incident_id": run.incident_id,
+                "run_id": run.run_id,
+                "run_status": run.status,
+                "timezone": run.timezone,
+                "note": run.note,
+                "customers": found.rows,
+            }
+        )
+    if out_file is None:
+        sys.stdout.write(text)
+        return
+    guarded(lambda: exports.write_private(out_file, text))
+    err.print(about, markup=False)
+    err.print(f"wrote {out_file} (readable by you only)", markup=False)
+
+
+@app.command()
+def lookup(
+    customer_id: Annotated[
+        str | None, typer.Argument(help="the customer, e.g. cus_0001575")
+    ] = None,
+    txn_id: Annotated[
+        str | None, typer.Option("--txn", help="find the customer by a payment")
+    ] = None,
+    warehouse_path: WarehouseOption = DEFAULT_WAREHOUSE,
+) -> None:
+    """Shows one customer across incidents: failed payments, credits and status, exceptions."""
+    from transforms.serving import support
+
+    def read():
+        with support.connect(warehouse_path) as con:
+            return support.lookup(con, customer_id, txn_id)
+
+    found = guarded(read)
+    if found.txn_id and found.customer_id:
+        out.print(
+            f"transaction {found.txn_id} belongs to customer {found.customer_id}", markup=False
+        )
+    elif found.txn_id:
+        out.print(f"transaction {found.txn_id}: no customer known for it", markup=False)
+    if found.customer:
+        person = found.customer
+        out.print(
+            f"customer {found.customer_id}: {plain(person['name'])} <{plain(person['email'])}>, "
+            f"{person['country']}, segment {person['segment']}",
+            markup=False,
+        )
+    elif found.customer_id:
+        out.print(f"customer {found.customer_id}: not in the customer table", markup=False)
+    for story in found.incidents:
+        run = story.run
+        out.print()
+        out.print(f"{run.incident_id}: {plain(run.title or '')}", markup=False, style="bold")
+        note = f"; {run.note}" if run.note else ""
+        out.print(
+            f"  from run {run.run_id} ({run.status}); times in {run.timezone}{note}", markup=False
+        )
+        for heading, rows, columns in (
+            ("credit", story.credits, _CREDIT_TABLE),
+            ("failed payments", story.transactions, _TRANSACTION_TABLE),
+            ("exceptions for finance", story.exceptions, _EXCEPTION_TABLE),
+        ):
+            if rows:
+                out.print(f"  {heading}", markup=False)
+                print_rows(rows, columns, indent="    ")
+
+
+# (heading, row -> cell) per column of the tables support reads.
+_CUSTOMER_TABLE = (
+    ("customer", lambda r: r["customer_id"]),
+    ("name", lambda r: r["name"]),
+    ("email", lambda r: r["email"]),
+    ("country", lambda r: r["country"]),
+    ("segment", lambda r: r["segment"]),
+    ("failed", lambda r: r["failed_txn_count"]),
+    ("first failure", lambda r: r["first_failure_local"]),
+    ("last failure", lambda r: r["last_failure_local"]),
+    ("credit", lambda r: _amount(r["credit_amount"], r["currency"])),
+    ("status", lambda r: r["status"]),
+    ("why", lambda r: r["detail"]),
+)
+_CREDIT_TABLE = (
+    ("credit", lambda r: _amount(r["credit_amount"], r["currency"])),
+    ("status", lambda r: r["status"]),
+    ("why", lambda r: r["detail"]),
+    ("failed payments", lambda r: r["failed_txn_count"]),
+)
+_TRANSACTION_TABLE = (
+    ("payment", lambda r: r["txn_id"]),
+    ("first failure", lambda r: r["first_failure_local"]),
+    ("last failure", lambda r: r["last_failure_local"]),
+    ("error codes", lambda r: r["error_codes"]),
+    ("class", lambda r: r["class"]),
+    ("credited", lambda r: "yes" if r["credited"] else f"no: {r['reason']}"),
+    ("amount", lambda r: _amount(r["amount"], r["currency"])),
+)
+_EXCEPTION_TABLE = (
+    ("exception", lambda r: r["exception"]),
+    ("payment", lambda r: r["txn_id"]),
+    ("credit owed", lambda r: _amount(r["credit_owed"], r["currency"])),
+    ("failed amount", lambda r: _amount(r["failed_amount"], r["currency"])),
+    ("detail", lambda r: r["detail"]),
+)
+
+
+def _amount(amount: str | None, currency: str | None) -> str:
+    return "" if amount is None else f"{currency} {amount}"

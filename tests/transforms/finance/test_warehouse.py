@@ -1,0 +1,279 @@
+"""The warehouse file: a warehouse made by an earlier version is upgraded in place, once; the
+per-run tables take a rejected run's rows; the write lock is shared through a symlinked path; a
+reader and a writer wait for each other."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+import duckdb
+import pytest
+
+from tests import golden_incident
+from tests.builders import rewrite_with_keyed_schema
+from transforms import db
+from transforms.finance import journal, ledger_entries, warehouse
+
+# The tables version 2 changes, as version 1 (the code before it) created them.
+VERSION_1 = """
+create table batches (
+    batch_id varchar primary key, incident_id varchar not null, run_id varchar not null,
+    kind varchar not null, row_count bigint not null, totals_minor json not null,
+    entry_hash varchar not null, policy_version varchar not null, folder varchar not null,
+    state varchar not null, approved_by varchar not null, created_at timestamptz not null,
+    published_at timestamptz
+);
+create table ledger (
+    entry_id varchar primary key, credit_id varchar not null, incident_id varchar not null,
+    customer_id varchar not null, currency varchar not null,
+    amount_minor bigint not null check (amount_minor > 0), batch_id varchar not null,
+    run_id varchar not null, published_at timestamptz not null
+);
+create table journal (
+    seq bigint primary key, recorded_at timestamptz not null, incident_id varchar,
+    run_id varchar, event varchar not null, actor varchar not null, detail json not null,
+    prev_hash varchar not null, hash varchar not null
+);
+"""
+AT = datetime(2025, 1, 8, 12, tzinfo=UTC)
+
+
+def version_1_warehouse(path) -> None:
+    """A warehouse as version 1 left it: two journal entries (its sha256 chain), a published
+    batch of two ledger entries."""
+    con = duckdb.connect(str(path))
+    con.execute(VERSION_1)
+    prev = journal.GENESIS
+    for seq, event in enumerate(["approved", "published"], start=1):
+        body = {
+            "seq": seq,
+            "at": AT.isoformat(),
+            "incident_id": "INC-1",
+            "run_id": "r1",
+            "event": event,
+            "actor": "alice",
+            "detail": {},
+        }
+        text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        digest = hashlib.sha256((prev + text).encode()).hexdigest()
+        con.execute(
+            "insert into journal values (?, ?, 'INC-1', 'r1', ?, 'alice', '{}', ?, ?)",
+            [seq, AT, event, prev, digest],
+        )
+        prev = digest
+    for customer, amount in (("c2", 500), ("c1", 1000)):
+        con.execute(
+            "insert into ledger values (?, ?, 'INC-1', ?, 'USD', ?, 'INC-1-B001', 'r1', ?)",
+            [f"k{customer}-01", f"k{customer}", customer, amount, AT],
+        )
+    con.execute(
+        "insert into batches values ('INC-1-B001', 'INC-1', 'r1', 'initial', 2, '{}', 'h', "
+        "'v1', '/nowhere', 'published', 'alice', ?, ?)",
+        [AT, AT],
+    )
+    con.close()
+
+
+def test_a_version_1_warehouse_is_upgraded_in_place_and_its_ledger_chained(tmp_path):
+    path = tmp_path / "wh.duckdb"
+    version_1_warehouse(path)
+    with warehouse.connect(path) as con:
+        assert warehouse.schema_version(con) == warehouse.SCHEMA_VERSION
+        entries = ledger_entries.entries(con)
+        assert [(e.customer_id, e.seq, e.link) for e in entries] == [
+            ("c1", 1, "sha256"),  # chained in the order published, then by customer
+            ("c2", 2, "sha256"),
+        ]
+        assert ledger_entries.verify(entries, None).tampered == []
+        assert journal.verify(con).tampered == []  # the old entries' hashes still hold
+        upgraded = journal.entries(con)[-1]
+        assert (upgraded.event, upgraded.detail["ledger_entries_chained"]) == ("upgraded", 2)
+        columns = {r[0] for r in con.execute("describe batches").fetchall()}
+        assert {"journal_head", "ledger_head"} <= columns
+
+
+def test_the_upgrade_happens_once(tmp_path):
+    path = tmp_path / "wh.duckdb"
+    version_1_warehouse(path)
+    warehouse.connect(path).close()
+    with warehouse.connect(path) as con:
+        # An entry whose links were removed afterwards is not chained again: it is tampering.
+        con.execute("update ledger set hash = null where customer_id = 'c2'")
+    with warehouse.connect(path) as con:
+        assert [e.event for e in journal.entries(con)].count("upgraded") == 1
+        (problem,) = ledger_entries.verify(ledger_entries.entries(con), None).tampered
+        assert "has no valid seq, hash or link" in problem
+
+
+def test_a_new_warehouse_is_at_the_current_version_without_an_upgrade_entry(tmp_path):
+    with warehouse.connect(tmp_path / "wh.duckdb") as con:
+        assert warehouse.schema_version(con) == warehouse.SCHEMA_VERSION
+        assert journal.entries(con) == []
+
+
+def test_a_reader_of_a_version_1_warehouse_gets_it_upgraded(tmp_path):
+    path = tmp_path / "wh.duckdb"
+    version_1_warehouse(path)
+    with warehouse.connect_current(path) as con:
+        assert warehouse.schema_version(con) == warehouse.SCHEMA_VERSION
+        assert len(ledger_entries.entries(con)) == 2
+
+
+def test_a_symlinked_path_shares_the_write_lock(tmp_path):
+    real = tmp_path / "real" / "wh.duckdb"
+    real.parent.mkdir()
+    warehouse.connect(real).close()
+    link = tmp_path / "link.duckdb"
+    link.symlink_to(real)
+    busy = pytest.raises(warehouse.WarehouseBusy, match="another run or approval is writing")
+    with warehouse.write_lock(real), busy, warehouse.write_lock(link, 0.3):
+        pass
+
+
+def holder(path, *, read_only: bool, seconds: float) -> subprocess.Popen:
+    """Another process holding the warehouse file open for `seconds`."""
+    code = (
+        "import duckdb, sys, time\n"
+        f"c = duckdb.connect({str(path)!r}, read_only={read_only})\n"
+        f"print('ready', flush=True)\ntime.sleep({seconds})\nc.close()\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline().strip() == "ready"
+    return process
+
+
+@pytest.mark.parametrize(
+    ("holder_reads", "we_read"),
+    [
+        (False, True),  # a reader (the audit, support) waits for a writer to close the file
+        (True, False),  # a writer (an approval) waits for a reader to close it
+    ],
+)
+def test_a_reader_and_a_writer_wait_for_each_other(tmp_path, holder_reads, we_read):
+    path = tmp_path / "wh.duckdb"
+    warehouse.connect(path).close()
+    other = holder(path, read_only=holder_reads, seconds=1.5)
+    try:
+        with warehouse.connect(path, read_only=we_read, wait_seconds=30) as con:
+            assert db.run(con, "schema_version").fetchall() == [(warehouse.SCHEMA_VERSION,)]
+    finally:
+        other.kill()
+        other.wait()
+
+
+PER_RUN_TABLES = (
+    "evidence",
+    "run_credits",
+    "run_exceptions",
+    "run_customers",
+    "run_failure_minutes",
+    "run_edge_transactions",
+)
+
+
+def contents(path) -> dict[str, list[tuple]]:
+    """Every row of the per-run tables; an exception's amount as version 3 splits it."""
+    with warehouse.connect(path, read_only=True) as con:
+        found = {t: con.table(t).order("all").fetchall() for t in PER_RUN_TABLES}
+        exceptions = con.table("run_exceptions")
+        if "amount_minor" in exceptions.columns:  # version 2: one column, two meanings
+            owed = "exception in ('unknown_customer', 'closed_account', 'zero_credit')"
+            exceptions = exceptions.select(
+                "* exclude (amount_minor, detail), "
+                f"case when {owed} then amount_minor end as credit_owed_minor, "
+                f"case when not {owed} then amount_minor end as failed_amount_minor, detail"
+            )
+        found["run_exceptions"] = exceptions.order("all").fetchall()
+    return found
+
+
+def keyed_constraints(path) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return db.run(con, "warehouse_keyed_run_tables").fetchall()
+
+
+def test_a_rejected_run_that_repeats_its_keys_is_loaded_row_for_row(tmp_path):
+    path = tmp_path / "wh.duckdb"
+    run_id = golden_incident.load_run(tmp_path / "a", path, repeat_keys=True)
+    with warehouse.connect(path, read_only=True) as con:
+        evidence = con.execute(
+            "select count(*), count(distinct txn_id) from evidence where run_id = $r",
+            {"r": run_id},
+        ).fetchone()
+        status = con.execute("select status from runs").fetchall()
+    assert evidence[0] == 2 * evidence[1] > 0
+    assert status == [("rejected",)]
+
+
+@pytest.fixture
+def keyed_warehouse(tmp_path):
+    """A warehouse made with the old, keyed schema, holding one run."""
+    path = tmp_path / "wh.duckdb"
+    golden_incident.load_run(tmp_path / "a", path)
+    rewrite_with_keyed_schema(path)
+    assert {row[0] for row in keyed_constraints(path)} == {
+        "evidence",
+        "run_credits",
+        "run_customers",
+        "run_edge_transactions",
+        "run_exceptions",
+        "run_failure_minutes",
+    }
+    return path
+
+
+def test_a_keyed_warehouse_is_read_as_it_is(keyed_warehouse):
+    before = contents(keyed_warehouse)  # a reader never migrates: it reads either form
+    assert before["evidence"] and before["run_credits"]
+    assert keyed_constraints(keyed_warehouse)
+
+
+def test_a_writer_rebuilds_the_keyed_tables_once_keeping_every_row(keyed_warehouse, tmp_path):
+    before = contents(keyed_warehouse)
+    warehouse.connect(keyed_warehouse).close()
+    assert keyed_constraints(keyed_warehouse) == []
+    assert contents(keyed_warehouse) == before
+    warehouse.connect(keyed_warehouse).close()  # the second time there is nothing to do
+    assert contents(keyed_warehouse) == before
+    golden_incident.load_run(
+        tmp_path / "b", keyed_warehouse, repeat_keys=True
+    )  # and the keys no longer refuse
+    after = contents(keyed_warehouse)
+    assert len(after["evidence"]) == 3 * len(before["evidence"])
+
+
+def test_an_earlier_warehouse_gets_its_exception_amounts_split(keyed_warehouse):
+    with warehouse.connect(keyed_warehouse, read_only=True) as con:
+        assert warehouse.schema_version(con) < warehouse.SCHEMA_VERSION
+        old = dict(con.execute("select exception, amount_minor from run_exceptions").fetchall())
+    assert old["closed_account"] == 1000 and old["unknown_error_code"] == 50
+    warehouse.connect(keyed_warehouse).close()
+    with warehouse.connect(keyed_warehouse, read_only=True) as con:
+        assert warehouse.schema_version(con) == 3
+        new = con.execute(
+            "select exception, credit_owed_minor, failed_amount_minor from run_exceptions "
+            "order by exception"
+        ).fetchall()
+    assert new == [
+        ("closed_account", 1000, None),
+        ("customer_mismatch", None, 500),
+        ("unattributable", None, 10),
+        ("unknown_customer", 1000, None),
+        ("unknown_error_code", None, 50),
+    ]
+
+
+def test_support_reading_an_earlier_warehouse_upgrades_it_once(keyed_warehouse):
+    from transforms import support
+
+    with support.connect(keyed_warehouse) as con:
+        assert warehouse.schema_version(con) == warehouse.SCHEMA_VERSION
+        found = support.lookup(con, "c6")
+    (story,) = found.incidents
+    assert [(e["exception"], e["credit_owed"], e["failed_amount"]) for e in story.exceptions] == [
+        ("closed_account", "10.00", None)
+    ]

@@ -1,0 +1,227 @@
+"""The incident file: defaults, the window in UTC, a clear error for every mistake, and the
+JSON Schema that editors check incident files with."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from tests.builders import write_incident
+from transforms import sample
+from transforms.errors import ConfigError
+from transforms.ingest import incident
+
+
+def load(tmp_path, **settings):
+    return incident.load(write_incident(tmp_path / "inc", **settings))
+
+
+def test_a_naive_window_is_read_in_the_incident_time_zone(tmp_path):
+    loaded = load(tmp_path)
+    assert loaded.window_start == datetime(2025, 1, 7, 19, 15, tzinfo=UTC)
+    assert loaded.window_end == datetime(2025, 1, 7, 23, 15, tzinfo=UTC)
+
+
+def test_a_window_with_an_offset_is_taken_as_is(tmp_path):
+    window = {"window_start": "2025-01-07T19:15:00Z", "window_end": "2025-01-08T08:15:00+09:00"}
+    loaded = load(tmp_path, top={**window, "timezone": "Asia/Tokyo"})
+    assert loaded.window_start == datetime(2025, 1, 7, 19, 15, tzinfo=UTC)
+    assert loaded.window_end == datetime(2025, 1, 7, 23, 15, tzinfo=UTC)
+
+
+def test_a_window_in_lowercase_rfc_3339_is_read(tmp_path):
+    window = {"window_start": "2025-01-07t19:15:00z", "window_end": "2025-01-08t04:45:00+05:30"}
+    loaded = load(tmp_path, top=window)
+    assert loaded.window_start == datetime(2025, 1, 7, 19, 15, tzinfo=UTC)
+    assert loaded.window_end == datetime(2025, 1, 7, 23, 15, tzinfo=UTC)
+
+
+def test_omitted_policy_keys_take_the_documented_defaults(tmp_path):
+    policy = load(tmp_path).policy
+    assert policy.basis == "flat_per_customer"
+    assert policy.failure_events == ("payment.failed",)
+    assert policy.exclude_segments == ("internal", "test")
+    assert policy.credit_recovered and policy.credit_table_only
+    assert policy.min_minor == {} and policy.cap_minor == {}
+
+
+def test_a_fractional_percent_is_exact(tmp_path):
+    policy = load(tmp_path, policy={"basis": "percent_of_failed_amount", "percent": 12.5}).policy
+    assert policy.percent == Decimal("12.5")
+
+
+def test_the_policy_hash_changes_with_the_policy(tmp_path):
+    first = load(tmp_path / "a").policy.sha256
+    assert first == load(tmp_path / "b").policy.sha256
+    assert first != load(tmp_path / "c", policy={"flat_minor": {"USD": 1001}}).policy.sha256
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"top": {"window_end": "2025-01-07T14:15:00"}}, r"window_end: must be after window_start"),
+        ({"top": {"window_end": "2025-01-07T14:00:00"}}, r"window_end: must be after window_start"),
+        ({"top": {"window_end": "2025-02-08T14:16:00"}}, r"longer than 31 days"),
+        ({"top": {"timezone": "Mars/Olympus"}}, r"timezone: unknown time zone 'Mars/Olympus'"),
+        # a folder of the time zone database is not a zone (it used to escape as an OSError)
+        ({"top": {"timezone": "America"}}, r"timezone: unknown time zone 'America'"),
+        ({"sources": {"logs_timezone": "EST5"}}, r"sources.logs_timezone: unknown time zone"),
+        ({"top": {"window_strat": "x"}}, r"window_strat: unknown key; did you mean 'window_start'"),
+        (
+            {"policy": {"flat_mino": {}}},
+            r"policy.flat_mino: unknown key; did you mean 'flat_minor'",
+        ),
+        ({"sources": {"log": "x"}}, r"sources.log: unknown key; did you mean 'logs'"),
+        ({"policy": {"basis": "generous"}}, r"policy.basis: 'generous' is not one of"),
+        (
+            {"policy": {"flat_minor": {"USD": 10.5}}},
+            r"policy.flat_minor.USD: must be a whole number",
+        ),
+        ({"policy": {"flat_minor": {"USX": 10}}}, r"policy.flat_minor.USX: is not an ISO 4217"),
+        ({"policy": {"flat_minor": {"USD": -1}}}, r"policy.flat_minor.USD: must be a whole number"),
+        ({"policy": {"percent": -1}}, r"policy.percent: must be a positive number"),
+        (
+            {"policy": {"credit_recovered": "yes"}},
+            r"policy.credit_recovered: must be true or false",
+        ),
+        ({"top": {"window_start": "2025-03-09T02:30:00"}}, r"does not exist in America/New_York"),
+        ({"top": {"window_start": "soon"}}, r"window_start: 'soon' is not an ISO 8601 date-time"),
+        ({"top": {"id": "../../etc"}}, r"id: use letters, digits"),
+        (
+            {"policy": {"min_minor": {"USD": 500}, "cap_minor": {"USD": 100}}},
+            r"USD floor is above its cap",
+        ),
+    ],
+)
+def test_mistakes_in_the_incident_file_name_the_file_and_the_key(tmp_path, settings, message):
+    with pytest.raises(ConfigError, match=message) as error:
+        load(tmp_path, **settings)
+    assert "incident.toml" in str(error.value)
+
+
+def test_a_file_that_is_not_toml_is_a_config_error(tmp_path):
+    path = tmp_path / "broken.toml"
+    path.write_text("id = \n")
+    with pytest.raises(ConfigError, match=r"broken.toml: not a valid TOML file"):
+        incident.load(path)
+
+
+def test_a_missing_incident_file_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match=r"incident file not found"):
+        incident.load(tmp_path / "nope.toml")
+
+
+def test_the_sample_policy_hash_is_pinned(tmp_path):
+    # The hash names runs and is in manifests and the warehouse: the same file must give the
+    # same hash, byte for byte, whatever parses it (these values come from the first parser).
+    path = tmp_path / "INC.toml"
+    path.write_text(sample.INCIDENT_TOML)
+    policy = incident.load(path).policy
+    assert policy.sha256 == "57154e6e8151dd593f3b4fb9a2da5a9551617a5ab9acf6112bae0aa21262fbd0"
+    path.write_text(
+        sample.INCIDENT_TOML.replace('"flat_per_customer"', '"percent_of_failed_amount"')
+        .replace("percent = 10", "percent = 12.50")
+        .replace("min_minor = {}", "min_minor = { USD = 100, EUR = 50 }")
+        .replace("cap_minor = {}", "cap_minor = { USD = 5000 }")
+    )
+    policy = incident.load(path).policy
+    assert policy.as_json()["percent"] == "12.50"  # as written: the Decimal keeps its digits
+    assert list(policy.as_json()["min_minor"]) == ["EUR", "USD"]  # currencies sorted
+    assert policy.sha256 == "240071653cab02c492f9a4d666cc94ec27147a52ca103162b16ba7d062a15a6e"
+
+
+# The JSON Schema -----------------------------------------------------------------------------
+SCHEMA = Path(__file__).parents[3] / "incident.schema.json"
+
+
+def schema_errors(toml_text: str) -> list[str]:
+    """What an editor would flag: the TOML as JSON (its date-times as text) against the schema."""
+    data = json.loads(json.dumps(tomllib.loads(toml_text), default=lambda value: value.isoformat()))
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text(encoding="utf-8")))
+    return [error.message for error in validator.iter_errors(data)]
+
+
+def test_the_committed_schema_is_the_one_the_models_give():
+    assert SCHEMA.read_text(encoding="utf-8") == incident.json_schema(), "run `make schema`"
+    jsonschema.Draft202012Validator.check_schema(json.loads(incident.json_schema()))
+
+
+def sample_with(old: str, new: str) -> str:
+    assert old in sample.INCIDENT_TOML
+    return sample.INCIDENT_TOML.replace(old, new)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        sample.INCIDENT_TOML,
+        # TOML date-times, local or with an offset, as well as strings
+        sample_with('window_start = "2025-01-07T14:15:00"', "window_start = 2025-01-07T14:15:00"),
+        sample_with('window_end = "2025-01-07T18:15:00"', "window_end = 2025-01-07T23:15:00Z"),
+        sample_with('window_end = "2025-01-07T18:15:00"', 'window_end = "2025-01-07t23:15:00z"'),
+        sample_with("percent = 10", "percent = 12.5"),
+        sample_with(
+            'logs = ["logs/*.jsonl.gz"]', 'logs = "logs/*.jsonl.gz"\nlog_clock_skew = "2s"'
+        ),
+        sample_with(
+            'customers = "customers.parquet"',
+            'customers = { duckdb = "payments.duckdb", table = "main.customers" }',
+        ),
+        sample_with(
+            'transactions = "transactions.parquet"',
+            'transactions = { postgres = "env:PAYMENTS_DSN", query = "select 1", slack = "2 h" }',
+        ),
+        sample_with('customers = "customers.parquet"', 'customers = "customers.CSV"'),
+        sample.INCIDENT_TOML + "\n[quality]\nmax_quarantined_share = 0.05\n",
+        sample_with(
+            "[policy]",
+            '[sources.log_format]\nkind = "regex"\n'
+            r"pattern = '(?P<ts>\S+) (?P<event>\S+) (?P<txn_id>\S+)'"
+            '\nts_format = "%Y-%m-%dT%H:%M:%S%z"\n\n[policy]',
+        ),
+    ],
+)
+def test_the_schema_accepts_what_the_parser_accepts(tmp_path, monkeypatch, text):
+    monkeypatch.setenv("PAYMENTS_DSN", "postgresql://db/payments")
+    path = tmp_path / "incident.toml"
+    path.write_text(text)
+    incident.load(path)
+    assert schema_errors(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        # a misspelled key, at each level
+        (sample_with("flat_minor", "flat_mino"), "'flat_mino' was unexpected"),
+        (sample_with("window_start", "window_strat"), "'window_strat' was unexpected"),
+        (sample_with("logs =", "log ="), "'log' was unexpected"),
+        (
+            sample_with(
+                'transactions = "transactions.parquet"',
+                'transactions = { postgres = "env:X", table = "t", statment_timeout = "1s" }',
+            ),
+            "is not valid under any of the given schemas",
+        ),
+        # wrong values
+        (sample_with('basis = "flat_per_customer"', 'basis = "generous"'), "'generous' is not one"),
+        (sample_with("GBP = 800", "GBP = -1"), "-1 is less than the minimum of 0"),
+        (sample_with("GBP = 800", "GBP = 8.5"), "8.5 is not of type 'integer'"),
+        (sample_with('"INC-2025-01-07"', '"../etc"'), "'../etc' does not match"),
+        (sample_with("credit_recovered = true", 'credit_recovered = "yes"'), "not of type"),
+        (sample_with('"transactions.parquet"', '"transactions.json"'), "not valid under any"),
+    ],
+)
+def test_the_schema_flags_a_misspelled_key_or_a_wrong_value(tmp_path, text, flagged):
+    path = tmp_path / "incident.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError):
+        incident.load(path)
+    errors = schema_errors(text)
+    assert any(flagged in error for error in errors), errors

@@ -1,0 +1,380 @@
+"""The log contract: every line read, framed, parsed or quarantined with a reason; none lost."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+
+from tests.builders import failure, reconcile_incident, rows, txn, write_incident
+from transforms import db
+from transforms.errors import InputError
+from transforms.ingest import incident, logs
+from transforms.ingest.logs import framing, mapper
+from transforms.reconcile.outputs import write_quarantine
+
+
+def stage(tmp_path, lines, log_name="logs/pod-a.jsonl", **settings):
+    path = write_incident(tmp_path / "inc", lines=lines, log_name=log_name, **settings)
+    return reconcile_incident(path, tmp_path)
+
+
+def quarantined(con) -> list[tuple[int, str]]:
+    return rows(con, "int_log_lines_bucketed", "line", "quarantine_reason", "bucket")
+
+
+GOOD = json.dumps(failure("t1")).encode()
+
+
+def test_nan_or_a_trailing_comma_is_tolerated_only_where_the_contract_ignores_it(tmp_path):
+    good = GOOD[:-1]
+    con = stage(
+        tmp_path,
+        [
+            good + b', "latency": NaN}\n',  # tolerated: an ignored field
+            good.replace(b'"t1"', b'"t2"') + b", }\n",  # tolerated: a trailing comma
+            good.replace(b'"t1"', b'"t3"') + b', "amount_minor": NaN}\n',  # a contract field
+        ],
+    )
+    assert [row[2] for row in quarantined(con)] == ["relevant", "relevant", "quarantined"]
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (b"txn_id,amount\n", "not valid JSON"),  # a CSV passed as logs
+        (b'{"ts": "2025-01-07T20:00:00Z", "event": \n', "not valid JSON"),  # truncated
+        (b"[1, 2]\n", "JSON array, not an object"),
+        (b"42\n", "JSON ubigint, not an object"),
+        (b'"text"\n', "JSON varchar, not an object"),
+        (b"\n", "blank line"),
+        (b'{"event": "payment.failed", "txn_id": "t1"}\n', "missing ts"),
+        (b'{"ts": 1736280000, "event": "x"}\n', "ts is not a string"),
+        (b'{"ts": "yesterday", "event": "x"}\n', "ts is not an RFC 3339 timestamp"),
+        (b'{"ts": "2025-13-07T20:00:00Z", "event": "x"}\n', "ts is not an RFC 3339 timestamp"),
+        # RFC 3339 hours are 00-23 and offsets at most 23:59 (DuckDB alone would read these)
+        (b'{"ts": "2025-01-07T24:00:00Z", "event": "x"}\n', "ts is not an RFC 3339 timestamp"),
+        (b'{"ts": "2025-01-07T20:00:00+24:00", "event": "x"}\n', "ts is not an RFC 3339 timestamp"),
+        (b'{"ts": "2025-01-07T20:00:00+05:60", "event": "x"}\n', "ts is not an RFC 3339 timestamp"),
+        (b'{"ts": "2025-01-07T20:00:00Z"}\n', "missing event"),
+        (
+            b'{"ts": "2025-01-07T20:00:00Z", "event": "payment.failed"}\n',
+            "payment event without txn_id",
+        ),
+        (
+            b'{"ts": "2025-01-07T20:00:00Z", "event": "payment.failed", "txn_id": "  "}\n',
+            "payment event without txn_id",
+        ),
+        (
+            json.dumps(failure("t1", amount_minor="12.50")).encode() + b"\n",
+            "amount_minor is not an integer",
+        ),
+        (
+            json.dumps(failure("t1", amount_minor=12.5)).encode() + b"\n",
+            "amount_minor is not an integer",
+        ),
+        (
+            json.dumps(failure("t1", amount_minor=0)).encode() + b"\n",
+            "amount_minor is not positive",
+        ),
+        (
+            json.dumps(failure("t1", amount_minor=-5)).encode() + b"\n",
+            "amount_minor is not positive",
+        ),
+        (
+            json.dumps(failure("t1", currency="XYZ")).encode() + b"\n",
+            "currency is not an ISO 4217 code",
+        ),
+        (json.dumps(failure("t1", customer_id=7)).encode() + b"\n", "customer_id is not a string"),
+        (
+            b'{"ts": "2025-01-07T20:00:00Z", "event": "payment.failed", "txn_id": "t\xff"}\n',
+            "invalid UTF-8 at byte 71 of the line",
+        ),
+    ],
+)
+def test_a_line_breaking_the_contract_is_quarantined_with_its_reason(tmp_path, line, reason):
+    con = stage(tmp_path, [GOOD + b"\n", line])
+    assert quarantined(con) == [(1, None, "relevant"), (2, reason, "quarantined")]
+
+
+def test_a_line_over_one_mebibyte_is_quarantined_with_a_preview(tmp_path):
+    huge = b'{"ts": "2025-01-07T20:00:00Z", "event": "x", "pad": "' + b"a" * (1 << 20) + b'"}\n'
+    con = stage(tmp_path, [huge, GOOD + b"\n"])
+    (line, reason, bucket), _ = quarantined(con)
+    assert (line, bucket) == (1, "quarantined")
+    assert reason.startswith("line is 1048631 bytes, longer than the 1 MiB limit")
+    out = tmp_path / "quarantine.jsonl"
+    write_quarantine(con, out)
+    entry = json.loads(out.read_text().splitlines()[0])
+    assert entry["file"] == "logs/pod-a.jsonl" and entry["line"] == 1
+    assert len(entry["raw"]) == framing.QUARANTINE_PREVIEW_CHARS
+
+
+def test_a_bom_and_crlf_line_ends_are_read_as_text(tmp_path):
+    con = stage(
+        tmp_path, [b"\xef\xbb\xbf" + GOOD + b"\r\n", json.dumps(failure("t2")).encode() + b"\r\n"]
+    )
+    assert quarantined(con) == [(1, None, "relevant"), (2, None, "relevant")]
+
+
+def test_non_payment_events_need_only_ts_and_event(tmp_path):
+    con = stage(
+        tmp_path,
+        [b'{"ts": "2025-01-07T20:00:00Z", "event": "http.request", "amount_minor": "x"}\n'],
+    )
+    assert quarantined(con) == [(1, None, "irrelevant")]
+
+
+def test_quarantine_file_names_file_line_reason_and_raw_text(tmp_path):
+    con = stage(tmp_path, [GOOD + b"\n", b"oops\n"], log_name="logs/pod-a.jsonl.gz")
+    out = tmp_path / "quarantine.jsonl"
+    assert write_quarantine(con, out) == 1
+    assert json.loads(out.read_text()) == {
+        "file": "logs/pod-a.jsonl.gz",
+        "line": 2,
+        "reason": "not valid JSON",
+        "raw": "oops",
+    }
+
+
+def test_a_truncated_gzip_names_the_file_and_the_last_good_line(tmp_path):
+    path = write_incident(tmp_path / "inc", lines=[GOOD + b"\n"] * 2000, log_name="logs/a.jsonl.gz")
+    log = tmp_path / "inc/logs/a.jsonl.gz"
+    log.write_bytes(log.read_bytes()[:-30])
+    with pytest.raises(
+        InputError, match=r"logs/a.jsonl.gz: the gzip stream is truncated or corrupt after line \d+"
+    ):
+        reconcile_incident(path, tmp_path)
+
+
+def test_a_corrupt_gzip_is_an_input_error(tmp_path):
+    path = write_incident(tmp_path / "inc", lines=[GOOD + b"\n"], log_name="logs/a.jsonl.gz")
+    log = tmp_path / "inc/logs/a.jsonl.gz"
+    data = bytearray(log.read_bytes())
+    data[20:30] = b"\x00" * 10
+    log.write_bytes(bytes(data))
+    with pytest.raises(
+        InputError, match=r"logs/a.jsonl.gz: the gzip stream is truncated or corrupt"
+    ):
+        reconcile_incident(path, tmp_path)
+
+
+def test_a_glob_matching_no_file_is_an_input_error(tmp_path):
+    path = write_incident(
+        tmp_path / "inc", lines=[GOOD + b"\n"], sources={"logs": ["nothing/*.gz"]}
+    )
+    with pytest.raises(InputError, match=r"sources.logs: 'nothing/\*.gz' matches no file"):
+        logs.expand(incident.load(path).sources.logs, path.parent)
+
+
+def test_every_line_is_in_one_bucket_per_file(tmp_path):
+    lines = [
+        GOOD + b"\n",
+        GOOD + b"\n",
+        b"bad\n",
+        b'{"ts": "2025-01-07T20:00:00Z", "event": "db.pool.stats"}\n',
+    ]
+    con = stage(tmp_path, lines)
+    profile = (
+        con.table("int_file_profile")
+        .select(
+            "lines", "parsed", "relevant", "irrelevant", "duplicates", "quarantined", "accounted"
+        )
+        .fetchall()
+    )
+    assert profile == [(4, 2, 1, 1, 1, 1, 4)]
+
+
+def test_an_empty_file_gets_a_profile_row_with_no_lines(tmp_path):
+    con = stage(tmp_path, [])
+    assert con.table("int_file_profile").select("file", "lines", "accounted").fetchall() == [
+        ("logs/pod-a.jsonl", 0, 0)
+    ]
+
+
+def test_gzip_and_plain_files_give_the_same_lines(tmp_path):
+    lines = [GOOD + b"\n", b"oops\n"]
+    plain = stage(tmp_path / "a", lines)
+    zipped = stage(tmp_path / "b", lines, log_name="logs/pod-a.jsonl.gz")
+    assert quarantined(plain) == quarantined(zipped)
+    assert gzip.decompress((tmp_path / "b/inc/logs/pod-a.jsonl.gz").read_bytes()) == b"".join(lines)
+
+
+# -- framing in blocks, pruning, partitions, clock skew (issue 7 and issue 6.5) ----------------
+
+
+def all_lines(con) -> list[tuple]:
+    return con.sql(
+        "select file_id, line, bucket, quarantine_reason, raw, txn_id "
+        "from int_log_lines_bucketed order by file_id, line"
+    ).fetchall()
+
+
+TRICKY = [
+    b"\xef\xbb\xbf" + GOOD + b"\r\n",  # a BOM, then CRLF
+    b"oops\n",
+    json.dumps(failure("t2")).encode() + b"\r\n",
+    b"\n",
+    b'{"ts": "2025-01-07T20:00:00Z", "event": "x", "pad": "' + b"a" * 300 + b'"}\n',  # "long"
+    b'{"ts": "2025-01-07T20:00:00Z", "event": "x", "bad": "\xff\xfe"}\n',
+    GOOD + b"\n",  # a duplicate of line 1 (after its BOM and CRLF)
+    json.dumps(failure("t3")).encode(),  # no line end at the end of the file
+]
+
+
+@pytest.mark.parametrize("log_name", ["logs/pod-a.jsonl", "logs/pod-a.jsonl.gz"])
+def test_tiny_blocks_frame_the_same_lines_as_one_block(tmp_path, monkeypatch, log_name):
+    monkeypatch.setattr(framing, "MAX_LINE_BYTES", 200)
+    whole = all_lines(stage(tmp_path / "a", TRICKY, log_name=log_name))
+    # Pieces and blocks far smaller than a line: every line crosses a block boundary.
+    monkeypatch.setattr(framing, "BLOCK_BYTES", 7)
+    monkeypatch.setattr(framing, "READ_BYTES", 5)
+    assert all_lines(stage(tmp_path / "b", TRICKY, log_name=log_name)) == whole
+    assert [(line, bucket) for _, line, bucket, *_ in whole] == [
+        (1, "relevant"),
+        (2, "quarantined"),
+        (3, "relevant"),
+        (4, "quarantined"),
+        (5, "quarantined"),
+        (6, "quarantined"),
+        (7, "duplicate"),
+        (8, "relevant"),
+    ]
+    assert whole[4][3] == "line is 355 bytes, longer than the 1 MiB limit"
+    assert whole[5][3] == "invalid UTF-8 at byte 54 of the line"
+    assert whole[5][4].endswith('"bad": "\\xff\\xfe"}')
+
+
+def test_a_gzip_file_of_several_members_and_zero_padding_is_read_whole(tmp_path):
+    path = write_incident(tmp_path / "inc", lines=[GOOD + b"\n"], log_name="logs/a.jsonl.gz")
+    log = tmp_path / "inc/logs/a.jsonl.gz"
+    second = json.dumps(failure("t2")).encode() + b"\n"
+    log.write_bytes(log.read_bytes() + gzip.compress(second, mtime=0) + b"\x00" * 16)
+    con = reconcile_incident(path, tmp_path)
+    assert [row[5] for row in all_lines(con)] == ["t1", "t2"]
+
+
+def test_a_file_holding_only_a_bom_is_one_blank_line(tmp_path):
+    con = stage(tmp_path, [b"\xef\xbb\xbf"])
+    assert quarantined(con) == [(1, "blank line", "quarantined")]
+
+
+def test_partitions_and_file_order_do_not_change_a_line_bucket(tmp_path):
+    lines = [GOOD + b"\n", b"oops\n", json.dumps(failure("t2")).encode() + b"\n"]
+    path = write_incident(tmp_path / "inc", lines=lines, log_name="logs/a.jsonl")
+    for name in ("b.jsonl", "c.jsonl.gz", "d.jsonl"):
+        data = b"".join(lines[::-1])
+        (tmp_path / "inc/logs" / name).write_bytes(
+            gzip.compress(data) if name.endswith("gz") else data
+        )
+    loaded = incident.load(path)
+    found = []
+    for partitions in (1, 3):
+        con = db.connect()
+        read = logs.stage(con, loaded, tmp_path / f"work{partitions}", partitions=partitions)
+        found.append((all_lines(con), [(f.name, f.lines, f.sha256) for f in read]))
+    assert found[0] == found[1]
+    buckets = [row[2] for row in found[0][0]]
+    assert buckets.count("duplicate") == 6  # every line of b, c and d repeats one of a
+    assert buckets.count("quarantined") == 4  # a malformed line is never a duplicate
+
+
+def test_a_partition_rerun_is_never_spoiled_by_its_first_attempt(tmp_path, monkeypatch):
+    # A Dask worker presumed dead may come back to life and write its partition again after the
+    # rerun finished: each attempt writes its own folder and renames whole files into place.
+    import threading
+
+    import pyarrow.parquet as pq
+
+    lines = [json.dumps(failure(f"t{i}")).encode() + b"\n" for i in range(2000)] + [b"oops\n"]
+    loaded = incident.load(write_incident(tmp_path / "inc", lines=lines))
+    (partition,), _ = logs.plan(loaded, 1)
+    reading, out = logs.Reading.of(loaded), tmp_path / "extracts"
+    writing, resume = threading.Event(), threading.Event()
+    write = mapper._Writers.write
+
+    def stalled(writers, staged):
+        if threading.current_thread().name == "late":
+            writing.set()
+            resume.wait(30)
+        return write(writers, staged)
+
+    monkeypatch.setattr(mapper._Writers, "write", stalled)
+    rerun = logs.extract(partition, reading, out)
+    late = threading.Thread(target=logs.extract, args=(partition, reading, out), name="late")
+    late.start()
+    assert writing.wait(30)  # the late attempt has its files open, half written
+    counts = [pq.read_table(rerun.path(name)).num_rows for name in ("events", "quarantine")]
+    resume.set()
+    late.join(30)
+    assert counts == [2000, 1]
+    assert [p.name for p in out.iterdir()] == [rerun.folder.name]  # no attempt left behind
+
+
+HOURLY = [
+    ("logs/api.2025-01-07T18.jsonl", False),  # 18:00-19:00Z ends before the window (19:15Z)
+    ("logs/api.2025-01-07T19.jsonl", True),  # overlaps the window's start
+    ("logs/api.2025-01-07T23.jsonl", True),  # overlaps its end (23:15Z)
+    ("logs/dt=2025-01-08/hour=00/api.jsonl", False),  # a hive path, after the window
+    ("logs/api.jsonl", True),  # no hour in the name: always read
+]
+
+
+def test_files_dated_outside_the_window_are_pruned_unopened(tmp_path):
+    path = write_incident(tmp_path / "inc", lines=[GOOD + b"\n"], sources={"logs": ["logs/**/*"]})
+    (tmp_path / "inc/logs/pod-a.jsonl").unlink()
+    for name, _ in HOURLY:
+        (tmp_path / "inc" / name).parent.mkdir(parents=True, exist_ok=True)
+        # Pruned files are corrupt gzip: opening one would stop the run.
+        (tmp_path / "inc" / name).write_bytes(GOOD + b"\n" if _ else b"\x1f\x8bgarbage")
+    con = db.connect()
+    read = logs.stage(con, incident.load(path), tmp_path / "work")
+    assert sorted((f.name, not f.pruned) for f in read) == sorted(HOURLY)
+    assert all(f.lines == 0 and f.sha256 == "" for f in read if f.pruned)
+    assert con.table("int_file_profile").count("*").fetchall() == [(3,)]
+
+
+def test_a_clock_skew_keeps_files_near_the_window(tmp_path):
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[GOOD + b"\n"],
+        log_name="logs/api.2025-01-07T18.jsonl",
+        sources={"log_clock_skew": "20min"},
+    )
+    read = logs.stage(db.connect(), incident.load(path), tmp_path / "work")
+    assert [f.pruned for f in read] == [False]
+
+
+@pytest.mark.parametrize(
+    ("ts", "bucket", "edge"),
+    [
+        ("2025-01-07T19:14:20Z", "irrelevant", None),  # before the start less the skew
+        ("2025-01-07T19:14:30Z", "relevant", True),  # within the skew before the start
+        ("2025-01-07T19:15:29.999999Z", "relevant", True),  # within the skew after the start
+        ("2025-01-07T19:15:30Z", "relevant", False),  # inside, clear of the edge
+        ("2025-01-07T23:15:29.999999Z", "relevant", True),  # within the skew after the end
+        ("2025-01-07T23:15:30Z", "irrelevant", None),  # the widened end is exclusive
+    ],
+)
+def test_a_clock_skew_widens_the_window_and_marks_edge_failures(tmp_path, ts, bucket, edge):
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[failure("t1", ts=ts)],
+        transactions=[txn("t1", status="succeeded")],
+        sources={"log_clock_skew": "30s"},
+    )
+    con = reconcile_incident(path, tmp_path)
+    assert [(row[2]) for row in all_lines(con)] == [bucket]
+    evidence = con.sql("select edge from evidence where txn_id = 't1'").fetchall()
+    assert evidence == ([(edge,)] if edge is not None else [])
+
+
+def test_without_a_clock_skew_no_failure_is_at_an_edge(tmp_path):
+    lines = [failure("t1", ts="2025-01-07T19:15:00Z"), failure("t2", ts="2025-01-07T23:14:59Z")]
+    path = write_incident(tmp_path / "inc", lines=lines, transactions=[txn("t1"), txn("t2")])
+    con = reconcile_incident(path, tmp_path)
+    assert con.sql("select txn_id, edge from evidence order by 1").fetchall() == [
+        ("t1", False),
+        ("t2", False),
+    ]

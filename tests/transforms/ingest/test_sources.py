@@ -1,0 +1,371 @@
+"""Table sources other than Parquet: the incident file's syntax, CSV and DuckDB files.
+
+Every kind gives the same credit file as Parquet and meets the same column contract; PostgreSQL
+reads are in test_postgres.py (they need a server).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from tests.builders import (
+    customer,
+    failure,
+    reconcile_incident,
+    txn,
+    with_sources,
+    write_csv_tables,
+    write_duckdb_tables,
+    write_incident,
+)
+from transforms.errors import ConfigError, InputError
+from transforms.ingest import incident, tables
+from transforms.ingest.incident import TableSource
+from transforms.reconcile import outputs
+
+DUCKDB_SOURCES = {
+    "transactions": {"duckdb": "payments.duckdb", "table": "transactions"},
+    "customers": {"duckdb": "payments.duckdb", "table": "customers"},
+}
+CSV_SOURCES = {"transactions": "transactions.csv", "customers": "customers.csv"}
+
+
+def small_incident(folder):
+    """A few of every class, and customer fields that CSV must quote."""
+    lines = [
+        failure("t1", customer_id="c1", amount_minor=1000, currency="USD"),
+        failure("t2", code="UPSTREAM_TIMEOUT"),
+        failure("t3", customer_id="c3", amount_minor=500, currency="EUR"),  # log_only
+        failure("t4", code="CARD_DECLINED"),
+        failure(" t5 ", ts="2025-01-07T21:00:00Z"),  # padded in the log: trimmed
+    ]
+    transactions = [
+        txn("t1"),
+        txn("t2", customer_id="c2", status="succeeded", currency="JPY", amount_minor=1500),
+        txn("t4", customer_id="c2", status="failed", error_code="CARD_DECLINED"),
+        txn("t5", customer_id="c4", created_at="2025-01-05T08:00:00Z"),  # created days before
+        txn("t6", customer_id="c5"),  # table_only
+        txn("t7", error_code=None, status="succeeded"),  # irrelevant
+    ]
+    customers = [
+        customer("c1", name='Quote "the" Comma, Ltd'),
+        customer("c2", name="Zoë Ünïcode", country="DE"),
+        customer("c3", segment="business", email="NA"),  # text, never a null
+        customer("c4", status="closed"),
+        customer("c5", name="Line\nbreak"),
+    ]
+    return write_incident(folder, lines=lines, transactions=transactions, customers=customers)
+
+
+def credit_file(path, work_dir):
+    work_dir.mkdir()
+    con = reconcile_incident(path, work_dir)
+    out = work_dir / "credits.csv"
+    outputs.write_csv(con, "credits", outputs.CREDIT_COLUMNS, outputs.CREDIT_ORDER, out)
+    return con, out.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("write", "sources"),
+    [
+        (write_csv_tables, CSV_SOURCES),
+        (write_duckdb_tables, DUCKDB_SOURCES),
+    ],
+)
+def test_csv_and_duckdb_sources_give_the_parquet_credit_file(tmp_path, write, sources):
+    path = small_incident(tmp_path / "inc")
+    parquet_con, expected = credit_file(path, tmp_path / "parquet")
+    write(path.parent)
+    con, found = credit_file(with_sources(path, "other.toml", **sources), tmp_path / "other")
+    assert found == expected
+    assert expected.count(b"\n") == 5  # header, c1, c2, c3 and c5 (c4 is closed: an exception)
+    for table in ("stg_transactions", "stg_customers"):
+        assert (
+            con.table(table).order("all").fetchall()
+            == parquet_con.table(table).order("all").fetchall()
+        )
+
+
+def test_a_duckdb_table_is_hashed_by_its_rows_not_their_order(tmp_path):
+    path = small_incident(tmp_path / "inc")
+    write_duckdb_tables(path.parent, "a.duckdb")
+    rows = pq.read_table(path.parent / "transactions.parquet")
+    reordered = rows.take(list(reversed(range(rows.num_rows))))
+    with duckdb.connect(str(path.parent / "b.duckdb")) as con:
+        con.from_arrow(reordered).create("transactions")
+        con.from_arrow(pq.read_table(path.parent / "customers.parquet")).create("customers")
+    read = {}
+    for name in ("a", "b"):
+        sources = {t: {"duckdb": f"{name}.duckdb", "table": t} for t in DUCKDB_SOURCES}
+        loaded = incident.load(with_sources(path, f"{name}.toml", **sources))
+        con = duckdb.connect()
+        read[name] = tables.stage(con, loaded)
+    assert [(t.sha256, t.rows) for t in read["a"]] == [(t.sha256, t.rows) for t in read["b"]]
+    assert [t.name for t in read["a"]] == ["a.duckdb:transactions", "a.duckdb:customers"]
+    assert read["a"][0].rows == 6
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        # a fraction of a minor unit is never rounded
+        (
+            "t9,c1,12.50,USD,failed,,2025-01-07T20:00:00Z,2025-01-07T20:00:00Z",
+            r"transactions.csv: line 3: column 'amount_minor' is '12.50', not a whole number",
+        ),
+        # a time without an offset is ambiguous in a file without types
+        (
+            "t9,c1,1250,USD,failed,,2025-01-07 20:00:00,2025-01-07T20:00:00Z",
+            r"line 3: column 'created_at' is '2025-01-07 20:00:00', not a timestamp with an offset",
+        ),
+        # a field too many
+        (
+            "t9,c1,1250,USD,failed,,2025-01-07T20:00:00Z,2025-01-07T20:00:00Z,extra",
+            r"transactions.csv: line 3: 9 fields, the header has 8",
+        ),
+    ],
+)
+def test_a_csv_value_that_breaks_its_type_names_the_file_line_and_column(tmp_path, row, message):
+    path = write_incident(tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1")])
+    write_csv_tables(path.parent)
+    with open(path.parent / "transactions.csv", "a", encoding="utf-8") as handle:
+        handle.write(row + "\n")
+    loaded = incident.load(with_sources(path, "csv.toml", **CSV_SOURCES))
+    con = duckdb.connect()
+    with pytest.raises(InputError, match=message):
+        tables.stage(con, loaded)
+    assert con.execute("select count(*) from duckdb_tables()").fetchall() == [(0,)]
+
+
+def test_csv_times_with_an_offset_and_blank_values_are_read(tmp_path):
+    path = write_incident(tmp_path / "inc", lines=[failure("t1")])
+    write_csv_tables(path.parent)
+    (path.parent / "transactions.csv").write_text(
+        "txn_id,customer_id,amount_minor,currency,status,error_code,created_at,updated_at\n"
+        "t1,c1,1000,USD,failed,NA,2025-01-07T15:00:00-05:00,2025-01-07 20:00:01+00\n"
+        "t2,c1,,USD,succeeded,,2025-01-07T20:00:00.123456Z,2025-01-07T20:00:00Z\n",
+        encoding="utf-8",
+    )
+    con = duckdb.connect()
+    tables.stage(con, incident.load(with_sources(path, "csv.toml", **CSV_SOURCES)))
+    found = con.execute(
+        "select txn_id, amount_minor, error_code, strftime(created_at, '%H:%M:%S.%f'),"
+        " strftime(updated_at, '%H:%M:%S') from stg_transactions order by txn_id"
+    ).fetchall()
+    assert found == [
+        ("t1", 1000, "NA", "20:00:00.000000", "20:00:01"),  # "NA" is text, not a null
+        ("t2", None, None, "20:00:00.123456", "20:00:00"),  # blank: null
+    ]
+
+
+@pytest.mark.parametrize(
+    ("table", "header", "message"),
+    [
+        (
+            "transactions.csv",
+            "txn_id,customer_id,currency,status,error_code,created_at,updated_at",
+            r"transactions.csv: required column 'amount_minor' is missing",
+        ),
+        (
+            "customers.csv",
+            "customer_id,name,email,country,status",
+            r"customers.csv: required column 'segment' is missing",
+        ),
+    ],
+)
+def test_a_csv_file_without_a_contract_column_fails_the_preflight_check(
+    tmp_path, table, header, message
+):
+    path = write_incident(tmp_path / "inc", transactions=[txn("t1")])
+    write_csv_tables(path.parent)
+    (path.parent / table).write_text(header + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=message):
+        tables.check(incident.load(with_sources(path, "csv.toml", **CSV_SOURCES)))
+
+
+def test_each_kind_of_source_is_parsed_from_the_incident_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("PAYMENTS_DSN", "postgresql://credits:hunter2@db.internal/payments")
+    postgres = {"postgres": "env:PAYMENTS_DSN"}
+    path = write_incident(
+        tmp_path / "inc",
+        sources={
+            "transactions": {**postgres, "table": "public.transactions"},
+            "customers": {
+                **postgres,
+                "query": "select * from crm.customers",
+                "statement_timeout": "30 s",
+                "lock_timeout": "500ms",
+                "slack": "2 hours",
+            },
+        },
+    )
+    loaded = incident.load(path)
+    assert loaded.sources.transactions == TableSource(
+        "postgres",
+        table="public.transactions",
+        dsn_env="PAYMENTS_DSN",
+        statement_timeout=timedelta(minutes=5),  # the defaults
+        lock_timeout=timedelta(seconds=1),
+        slack=timedelta(days=1),
+    )
+    assert loaded.sources.customers == TableSource(
+        "postgres",
+        query="select * from crm.customers",
+        dsn_env="PAYMENTS_DSN",
+        statement_timeout=timedelta(seconds=30),
+        lock_timeout=timedelta(milliseconds=500),
+        slack=timedelta(hours=2),
+    )
+    assert "hunter2" not in repr(loaded)  # the secret stays in the environment
+    files = incident.load(
+        with_sources(
+            path, "files.toml", transactions="t.CSV", customers=DUCKDB_SOURCES["customers"]
+        )
+    ).sources
+    assert files.transactions == TableSource("csv", path=path.parent / "t.CSV")
+    assert files.customers == TableSource(
+        "duckdb", path=path.parent / "payments.duckdb", table="customers"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        # a DSN in the file is refused, and not repeated in the message
+        (
+            {"postgres": "postgresql://u:hunter2@db/payments", "table": "t"},
+            r'sources.transactions.postgres: must be "env:NAME"',
+        ),
+        (
+            {"postgres": "env:CREDITS_NO_SUCH_VARIABLE", "table": "t"},
+            r"postgres: the environment variable CREDITS_NO_SUCH_VARIABLE is not set",
+        ),
+        ({"postgres": "env:PAYMENTS_DSN"}, r"sources.transactions: give exactly one of 'table' or"),
+        (
+            {"postgres": "env:PAYMENTS_DSN", "table": "t", "query": "select 1"},
+            r"give exactly one of 'table' or 'query'",
+        ),
+        (
+            {"postgres": "env:PAYMENTS_DSN", "table": "t", "statment_timeout": "1s"},
+            r"sources.transactions.statment_timeout: unknown key; did you mean 'statement_timeout'",
+        ),
+        (
+            {"postgres": "env:PAYMENTS_DSN", "table": "t", "lock_timeout": "0s"},
+            r"sources.transactions.lock_timeout: must be at least 1ms",
+        ),
+        (
+            {"postgres": "env:PAYMENTS_DSN", "table": "t", "slack": "a day"},
+            r"sources.transactions.slack: 'a day' is not a duration",
+        ),
+        (
+            {"postgres": "env:PAYMENTS_DSN", "table": "t", "slack": "1 fortnight"},
+            r"is not a duration",
+        ),
+        # a table name goes into SQL text: only plain identifiers pass
+        (
+            {"postgres": "env:PAYMENTS_DSN", "table": "t; drop table t"},
+            r"sources.transactions.table: must be a table name",
+        ),
+        ({"duckdb": "payments.duckdb"}, r"sources.transactions.table: is required"),
+        (
+            {"duckdb": "payments.duckdb", "table": "t", "postgres": "env:PAYMENTS_DSN"},
+            r"give exactly one of 'duckdb' \(a file\) or 'postgres'",
+        ),
+        (
+            {"duckdb": "payments.duckdb", "table": "t", "slack": "1 day"},
+            r"sources.transactions.slack: unknown key",
+        ),
+        ("transactions.json", r"sources.transactions: name a .parquet or .csv file"),
+        (42, r"sources.transactions: must be a file name or a table"),
+    ],
+)
+def test_a_wrong_source_is_a_config_error_naming_the_key(tmp_path, monkeypatch, value, message):
+    monkeypatch.setenv("PAYMENTS_DSN", "postgresql://db/payments")
+    monkeypatch.delenv("CREDITS_NO_SUCH_VARIABLE", raising=False)
+    path = write_incident(tmp_path / "inc", sources={"transactions": value})
+    with pytest.raises(ConfigError, match=message) as raised:
+        incident.load(path)
+    assert "hunter2" not in str(raised.value)
+
+
+def duckdb_incident(tmp_path, amount_type="bigint", amount="1000"):
+    path = write_incident(tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1")])
+    write_duckdb_tables(path.parent)
+    with duckdb.connect(str(path.parent / "payments.duckdb")) as con:
+        con.execute(f"alter table transactions alter amount_minor type {amount_type}")
+        con.execute(f"update transactions set amount_minor = {amount}")
+    return incident.load(with_sources(path, "duckdb.toml", **DUCKDB_SOURCES))
+
+
+@pytest.mark.parametrize(
+    ("amount_type", "amount", "message"),
+    [
+        (
+            "double",
+            "1000",
+            r"payments.duckdb:transactions: column 'amount_minor' is double, "
+            r"expected integer",
+        ),
+        ("varchar", "'1000'", r"column 'amount_minor' is string, expected integer"),
+    ],
+)
+def test_a_duckdb_column_of_the_wrong_type_fails_the_preflight_check(
+    tmp_path, amount_type, amount, message
+):
+    with pytest.raises(InputError, match=message):
+        tables.check(duckdb_incident(tmp_path, amount_type, amount))
+
+
+@pytest.mark.parametrize(
+    ("amount", "staged", "message"),
+    [
+        ("1000.00", 1000, None),  # an exact decimal holding a whole number
+        (
+            "12.50",
+            None,
+            r"payments.duckdb:transactions: column 'amount_minor' is 12.50 for "
+            r"txn_id t1: not a whole number of minor units",
+        ),
+    ],
+)
+def test_a_decimal_amount_is_converted_exactly_or_stops_the_run(tmp_path, amount, staged, message):
+    loaded = duckdb_incident(tmp_path, "decimal(18, 2)", amount)
+    con = duckdb.connect()
+    if message:
+        with pytest.raises(InputError, match=message):
+            tables.stage(con, loaded)
+    else:
+        tables.stage(con, loaded)
+        assert con.execute("select amount_minor from stg_transactions").fetchall() == [(staged,)]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda folder: (folder / "payments.duckdb").unlink(),
+            r"payments.duckdb:transactions: file not found",
+        ),
+        (
+            lambda folder: (folder / "payments.duckdb").write_text("not a database"),
+            r"payments.duckdb:transactions: not a readable DuckDB database",
+        ),
+        (
+            lambda folder: (
+                duckdb.connect(str(folder / "payments.duckdb"))
+                .execute("drop table transactions")
+                .close()
+            ),
+            r"payments.duckdb:transactions: the database has no table 'transactions'",
+        ),
+    ],
+)
+def test_a_missing_or_broken_duckdb_source_is_an_input_error(tmp_path, change, message):
+    loaded = duckdb_incident(tmp_path)
+    change(loaded.path.parent)
+    with pytest.raises(InputError, match=message):
+        tables.check(loaded)

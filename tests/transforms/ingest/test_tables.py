@@ -1,0 +1,96 @@
+"""The table contract: a missing column or a wrong type names the file and the column."""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from tests.builders import txn, write_incident
+from transforms import files
+from transforms.errors import InputError
+from transforms.ingest import incident, tables
+
+
+def rewrite(path, change):
+    pq.write_table(change(pq.read_table(path)), path)
+
+
+@pytest.mark.parametrize(
+    ("table", "change", "message"),
+    [
+        (
+            "transactions.parquet",
+            lambda t: t.drop_columns(["amount_minor"]),
+            r"transactions.parquet: required column 'amount_minor' is missing",
+        ),
+        (
+            "transactions.parquet",
+            lambda t: t.set_column(2, "amount_minor", pa.array([12.5], pa.float64())),
+            r"transactions.parquet: column 'amount_minor' is double, expected integer",
+        ),
+        (
+            "transactions.parquet",
+            lambda t: t.set_column(2, "amount_minor", pa.array(["12.50"])),
+            r"column 'amount_minor' is string, expected integer",
+        ),
+        (
+            "transactions.parquet",
+            lambda t: t.set_column(6, "created_at", pa.array(["2025-01-07"])),
+            r"column 'created_at' is string, expected timestamp",
+        ),
+        (
+            "customers.parquet",
+            lambda t: t.drop_columns(["segment"]),
+            r"customers.parquet: required column 'segment' is missing",
+        ),
+        (
+            "customers.parquet",
+            lambda t: t.set_column(0, "customer_id", pa.array([1, 2, 3], pa.int64())),
+            r"customers.parquet: column 'customer_id' is int64, expected text",
+        ),
+    ],
+)
+def test_a_table_breaking_its_column_contract_is_an_input_error(tmp_path, table, change, message):
+    path = write_incident(tmp_path / "inc", transactions=[txn("t1")])
+    rewrite(path.parent / table, change)
+    with pytest.raises(InputError, match=message):
+        tables.check(incident.load(path))
+
+
+def test_a_file_that_is_not_parquet_is_an_input_error(tmp_path):
+    path = write_incident(tmp_path / "inc", transactions=[txn("t1")])
+    (path.parent / "customers.parquet").write_text("customer_id,name\nc1,x\n")
+    with pytest.raises(InputError, match=r"customers.parquet: not a readable Parquet file"):
+        tables.check(incident.load(path))
+
+
+def test_a_missing_table_file_is_an_input_error(tmp_path):
+    path = write_incident(tmp_path / "inc", transactions=[txn("t1")])
+    (path.parent / "transactions.parquet").unlink()
+    with pytest.raises(InputError, match=r"transactions.parquet: file not found"):
+        tables.check(incident.load(path))
+
+
+def test_a_timestamp_without_zone_is_read_as_utc(tmp_path):
+    path = write_incident(tmp_path / "inc", transactions=[txn("t1")])
+    rewrite(
+        path.parent / "transactions.parquet",
+        lambda t: t.set_column(6, "created_at", t["created_at"].cast(pa.timestamp("us"))),
+    )
+    from tests.builders import reconcile_incident, rows
+
+    con = reconcile_incident(path, tmp_path)
+    assert rows(con, "evidence", "txn_id", "class") == [("t1", "table_only")]
+
+
+def test_a_parquet_table_is_identified_by_its_file_hash_and_rows(tmp_path):
+    path = write_incident(tmp_path / "inc", transactions=[txn("t1"), txn("t2")])
+    read = tables.stage(duckdb.connect(), incident.load(path))
+    assert read == [
+        tables.TableFile(
+            "transactions.parquet", files.sha256(path.parent / "transactions.parquet"), 2
+        ),
+        tables.TableFile("customers.parquet", files.sha256(path.parent / "customers.parquet"), 3),
+    ]

@@ -1,0 +1,220 @@
+"""The run report: what it shows, that it escapes the data, and that it needs nothing outside."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests import golden_incident, html_page
+from tests.builders import reconcile_incident
+from tests.html_page import HOSTILE
+from transforms import money
+from transforms.ingest import incident, logs
+from transforms.quality.gate import Verdict
+from transforms.runfolder import manifest, publish, report, runs
+
+START = datetime(2025, 1, 7, 19, 15, tzinfo=UTC)
+END = datetime(2025, 1, 7, 23, 15, tzinfo=UTC)
+
+
+def content(**changes):
+    """A small report content, shaped like what `report.summarize` returns."""
+    base = {
+        "run_id": "20250108T000000000000Z-abcdef12",
+        "verdict": publish.PENDING_APPROVAL,
+        "incident": {"id": "INC-T", "title": "Test outage", "timezone": "America/New_York"},
+        "window": {"start_utc": START, "end_utc": END},
+        "policy": {"version": "t1", "basis": "flat_per_customer"},
+        "log_funnel": {
+            "lines_read": 10,
+            "parsed": 9,
+            "relevant": 5,
+            "irrelevant": 4,
+            "duplicates": 1,
+            "quarantined": 0,
+            "identity_holds": True,
+        },
+        "candidates": {"total": 4, "by_class": {"failed": 3, "declined": 1}},
+        "credit_totals": [
+            {
+                "currency": "JPY",
+                "credit_lines": 100,
+                "customers": 100,
+                "credited_txns": 108,
+                "credit_minor": 150000,
+                "failed_minor": 1328340,
+            },
+            {
+                "currency": "USD",
+                "credit_lines": 1475,
+                "customers": 1475,
+                "credited_txns": 2169,
+                "credit_minor": 1475000,
+                "failed_minor": 23419784,
+            },
+        ],
+        "credit_overall": {
+            "currency": None,
+            "credit_lines": 1575,
+            "customers": 1570,
+            "credited_txns": 2277,
+            "credit_minor": None,
+            "failed_minor": None,
+        },
+        "exceptions": {"closed_account": 1},
+        "top_exceptions": [
+            {
+                "exception": "closed_account",
+                "customer_id": "c6",
+                "currency": "USD",
+                "txn_id": None,
+                "txn_count": 1,
+                "credit_owed_minor": 1000,
+                "failed_amount_minor": None,
+                "detail": "pay by hand",
+            },
+        ],
+        "validation": {"blocking": [], "warnings": []},
+        "started_at": datetime(2025, 1, 8, tzinfo=UTC),
+    }
+    return {**base, **changes}
+
+
+MINUTES = [
+    (START - timedelta(minutes=30), 0, 1),
+    (START, 20, 2),
+    (START + timedelta(minutes=1), 25, 1),
+    (END, 0, 1),
+]
+
+
+def test_the_report_shows_the_totals_per_currency_and_the_verdict():
+    page = report.render(content(), MINUTES)
+    assert "USD 14,750.00" in page and "JPY 150,000" in page
+    assert "waiting for finance's approval" in page
+    assert "2025-01-07 14:15:00 EST" in page  # the window in the incident's zone
+    assert "1,570" in page  # customers credited
+
+
+def test_a_rejected_run_says_nothing_will_be_paid_and_why():
+    page = report.render(
+        content(
+            verdict=publish.REJECTED,
+            validation={"blocking": ["stg_failures: ts out of window"], "warnings": []},
+        ),
+        MINUTES,
+    )
+    assert "Rejected by the quality gate" in page
+    assert "proposed credits" in page and "credits to pay" not in page
+    assert "stg_failures: ts out of window" in page
+
+
+def _with_data_values(value: str) -> dict:
+    """A report content with `value` as the incident title, a customer, an exception's detail
+    and the gate's findings."""
+    return content(
+        incident={"id": "INC-T", "title": value, "timezone": "UTC"},
+        top_exceptions=[
+            {
+                "exception": "unattributable",
+                "customer_id": value,
+                "currency": None,
+                "txn_id": "t1",
+                "txn_count": 1,
+                "credit_owed_minor": None,
+                "failed_amount_minor": None,
+                "detail": value,
+            }
+        ],
+        exceptions={"unattributable": 1},
+        validation={"blocking": [value], "warnings": [value]},
+    )
+
+
+def test_every_value_from_the_data_reaches_the_page_as_text():
+    plain = html_page.parse(report.render(_with_data_values("PLAIN-VALUE"), MINUTES))
+    page = report.render(_with_data_values(HOSTILE), MINUTES)
+    hostile = html_page.parse(page)
+    # the same elements with the same attributes: nothing injected, no attribute broken out of
+    assert hostile.elements == plain.elements
+    # shown as written, wherever it is shown: <title>, <h1>, customer, detail, two findings
+    assert plain.text.count("PLAIN-VALUE") == 6
+    assert hostile.text.count(HOSTILE) == 6
+    assert "<script" not in page and "<img" not in page
+
+
+def test_the_page_is_self_contained():
+    page = report.render(content(), MINUTES)
+    assert "default-src 'none'" in page  # the browser may load nothing else
+    # nothing fetched: no script, link, image or frame, no url() but to a fragment of the page
+    assert not re.search(r"<(script|link|img|iframe)\b|\bsrc=|url\((?!#)|@import", page)
+    assert not re.search(r"href=\"(?!#)", page)
+    assert page.count("<svg") == 1  # the chart is inline
+
+
+def test_the_chart_marks_the_window_and_copes_with_no_failure():
+    assert "outage window" in report.chart_svg(MINUTES, START, END, _zone())
+    assert "no failure lines in the logs" in report.chart_svg([], START, END, _zone())
+
+
+def test_failure_lines_far_from_the_window_are_counted_not_drawn():
+    assert "from the window are not drawn" not in report.render(content(), MINUTES)
+    page = report.render(content(), MINUTES, off_chart=1200)
+    assert "<b>1,200 failure line(s)</b> more than 1 day(s) from the window are not drawn" in page
+
+
+def test_the_page_is_the_same_for_the_same_data():
+    assert report.render(content(), MINUTES) == report.render(content(), MINUTES)
+
+
+@pytest.mark.parametrize(
+    ("minor", "currency", "shown"),
+    [
+        (1475000, "USD", "USD 14,750.00"),
+        (150000, "JPY", "JPY 150,000"),
+        (1234, "BHD", "BHD 1.234"),
+        (0, "EUR", "EUR 0.00"),
+    ],
+)
+def test_money_has_the_currency_digits_and_grouping(minor, currency, shown):
+    assert money.display(minor, currency) == shown
+
+
+@pytest.mark.parametrize(
+    ("incident_id", "key"),
+    [("INC-2025-01-07", "run-report-inc-2025-01-07"), ("Inc_7.b", "run-report-inc-7-b")],
+)
+def test_the_artifact_key_is_what_prefect_accepts(incident_id, key):
+    assert report.artifact_key(incident_id) == key
+
+
+def test_the_markdown_summary_escapes_markdown():
+    text = report.markdown(
+        content(incident={"id": "INC-T", "title": "*bold* [x](y) <b>", "timezone": "UTC"})
+    )
+    assert r"\*bold\* \[x\](y) &lt;b&gt;" in text
+    assert "| USD | 1,475 | 1,475 | USD 14,750.00 |" in text
+
+
+def test_write_reports_the_golden_incident_from_the_work_database(tmp_path):
+    path = golden_incident.write(tmp_path / "inc")
+    loaded = incident.load(path)
+    run = runs.start(loaded, tmp_path / "out")
+    con = reconcile_incident(path, run.work_dir)
+    log_file = logs.LogFile(0, path, "logs/pod-a.jsonl", 0, "", 16)
+    accounting = manifest.account(con, [log_file])
+    written = report.write(con, loaded, run, accounting, Verdict((), (), ()))
+    page = written.path.read_text(encoding="utf-8")
+    assert written.path == run.folder / "report.html"
+    for total in ("EUR 9.00", "JPY 1,500", "USD 20.00"):
+        assert total in page and total in written.markdown
+    assert 'Payment outage, "DB pool"' in html_page.parse(page).text
+    assert "customer_mismatch" in page  # the exceptions, by kind
+
+
+def _zone():
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("America/New_York")

@@ -1,0 +1,111 @@
+"""The analysts' tables: what a run loads for them, and the frames the notebooks read."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+
+from tests import golden_incident
+from transforms.errors import InputError
+from transforms.serving import analysis, support
+
+START = datetime(2025, 1, 7, 19, 15, tzinfo=UTC)
+END = datetime(2025, 1, 7, 23, 15, tzinfo=UTC)
+RUN = analysis.Run("r1", "INC-T", "t", "America/New_York", "pending_approval", START, END, ())
+
+
+@pytest.fixture(scope="module")
+def golden_warehouse(tmp_path_factory):
+    """The golden incident reconciled into a work database, loaded by `load_run` and sealed."""
+    folder = tmp_path_factory.mktemp("golden")
+    path = folder / "warehouse.duckdb"
+    return path, golden_incident.load_run(folder, path)
+
+
+def test_failure_minutes_count_every_failure_line_once_over_the_whole_log(golden_warehouse):
+    path, run_id = golden_warehouse
+    with support.connect(path) as con:
+        run = analysis.pick_run(con, "INC-GOLD")
+        minutes = analysis.failure_minutes(con, run)
+    assert run.run_id == run_id
+    # 12 payment.failed lines: t01's duplicate counts once; t12 (before the window) counts
+    assert minutes["lines"].sum() == 11
+    assert minutes.loc[minutes["in_window"], "lines"].sum() == 10
+    assert set(minutes["pod"]) == {"pod-a"}
+    first = minutes.iloc[0]
+    assert str(first["minute_local"]) == "2025-01-07 14:14:00-05:00"
+
+
+def test_edge_transactions_hold_both_clocks_near_each_edge(golden_warehouse):
+    path, _ = golden_warehouse
+    with support.connect(path) as con:
+        edges = analysis.edge_transactions(con, analysis.pick_run(con, "INC-GOLD"))
+    found = {
+        (txn_id, edge, None if pd.isna(cls) else cls)
+        for txn_id, edge, cls in edges[["txn_id", "edge", "class"]].itertuples(False, None)
+    }
+    # within 30 minutes of an edge: t01 and t02 after the start, t12 a second before it (not a
+    # candidate), t11 a millisecond before the end; t03 (45 minutes in) and t13 (no failure) not
+    assert found == {
+        ("t01", "start", "failed"),
+        ("t02", "start", "recovered"),
+        ("t12", "start", None),
+        ("t11", "end", "failed"),
+    }
+    t12 = edges.set_index("txn_id").loc["t12"]
+    assert (t12["log_seconds_from_edge"], t12["inside_by_log"]) == (-1.0, False)
+
+
+def test_per_minute_fills_the_quiet_minutes_with_zero():
+    minutes = pd.DataFrame(
+        {
+            "minute_local": pd.to_datetime(
+                ["2025-01-07 14:00", "2025-01-07 14:03", "2025-01-07 14:03"]
+            ).tz_localize("America/New_York"),
+            "pod": ["a", "a", "b"],
+            "lines": [2, 1, 4],
+        }
+    )
+    assert analysis.per_minute(minutes, RUN)["lines"].tolist() == [2, 0, 0, 5]
+    by_pod = analysis.per_minute(minutes, RUN, by="pod")
+    assert by_pod["b"].tolist() == [0, 0, 0, 4]
+
+
+def test_per_minute_leaves_out_lines_stamped_more_than_a_day_from_the_window():
+    local = pd.to_datetime(
+        ["2024-12-01 00:00", "2025-01-06 14:15", "2025-01-07 14:20", "2025-02-01 00:00"]
+    ).tz_localize("America/New_York")
+    minutes = pd.DataFrame({"minute_local": local, "lines": [7, 1, 2, 9]})
+    totals = analysis.per_minute(minutes, RUN)
+    assert len(totals) == 24 * 60 + 5 + 1  # from a day before the start to 14:20, not two months
+    assert totals["lines"].sum() == 3
+
+
+def test_the_normal_rate_is_the_mean_outside_the_window_quiet_minutes_included():
+    local = pd.to_datetime(["2025-01-07 14:13", "2025-01-07 14:16"]).tz_localize("America/New_York")
+    # 14:13 and 14:14 are outside (3 + 0 lines: 1.5 a minute); 14:15 and 14:16 inside
+    minutes = pd.DataFrame({"minute_local": local, "lines": [3, 30]})
+    assert analysis.normal_rate(minutes, RUN) == 1.5
+
+
+@pytest.mark.parametrize(
+    ("instant", "inside"),
+    [
+        (START, True),  # the start is inclusive
+        (END, False),  # the end is exclusive
+        (datetime(2025, 1, 7, 19, 14, 59, 999999, tzinfo=UTC), False),
+        (None, False),  # no time: not inside
+    ],
+)
+def test_in_window_is_start_inclusive_end_exclusive(instant, inside):
+    assert analysis.in_window(pd.Series([instant], dtype="datetime64[us, UTC]"), RUN).tolist() == [
+        inside
+    ]
+
+
+def test_an_unknown_incident_is_named(golden_warehouse):
+    path, _ = golden_warehouse
+    with support.connect(path) as con, pytest.raises(InputError, match="INC-NOPE: not in the"):
+        analysis.pick_run(con, "INC-NOPE")

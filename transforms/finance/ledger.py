@@ -1,0 +1,434 @@
+"""Finance's decision on a run, and publishing its batch into the outbox exactly once.
+
+A run that passed the gate and was sealed (its manifest written) waits as `pending_approval`.
+Approving it publishes a batch holding only the difference against the ledger of what the
+incident already paid: new credits and increases (an entry per credit_id and batch); a credit
+that came out lower is listed in the batch's `decreases.csv`, never paid back negatively, and
+only once finance accepts the decreases. The run's closed accounts go into `pay_by_hand.csv`
+with what is left to pay of each. Nothing new to pay, report or pay by hand: no batch.
+
+Before anything is paid, under the warehouse's write lock: the journal and the incident's
+ledger must prove themselves against the chains and the outbox's trailers (`proof`); the run's
+`manifest.json` must be there, be the one the warehouse loaded, and match the run's files; and
+a run that started before the incident's newest published run (superseded) is refused unless
+finance forces it, which the journal records.
+
+Crash safety: the ledger entries and the batch (state `writing`) are committed first, then the
+batch's files are written (temporary name, fsync, rename) with `batch.json`, the trailer, last,
+then the batch is marked `published`. A batch left `writing` by a crash (or a full disk) is
+finished by the next approval before anything else, from the ledger, so no credit is paid twice
+or lost; a batch whose trailer is already visible is final and keeps its files.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from transforms import db, files
+from transforms.errors import (
+    ConfigError,
+    InputError,
+    ProofFailed,
+    StorageError,
+    environment_problem,
+)
+from transforms.finance import diff as diffs
+from transforms.finance import journal, ledger_entries, outbox, proof, warehouse
+
+DEFAULT_OUTBOX = Path("data/outbox")
+DECREASE_DETAIL = "this run's credit is below what was already paid: not paid back; review by hand"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What approving or declining a run did."""
+
+    run_id: str
+    status: str
+    batch_id: str | None
+    batch_folder: Path | None
+    rows: int
+    totals_minor: dict[str, int]
+    decreases: int
+    already_decided: bool
+    pay_by_hand: int = 0
+
+
+def approve(
+    warehouse_path: Path,
+    run_id: str,
+    *,
+    by: str,
+    note: str | None,
+    outbox: Path,
+    key: bytes | None = None,
+    force_superseded: bool = False,
+    accept_decreases: bool = False,
+    show: Callable[[diffs.Diff], None] | None = None,
+) -> Decision:
+    """Approves a pending run and publishes its batch; approving a published run is a no-op.
+
+    What the run changes against what is published is computed under the lock and given to
+    `show` before anything is written; a batch that would carry decreases is refused
+    (`DecreasesNeedDecision`) unless `accept_decreases`, which the journal records."""
+    _require_name(by)
+    with _writer(warehouse_path) as con:
+        run = _run(con, run_id)
+        writing = db.records(db.run(con, "batches_writing"))
+        incidents = {run["incident_id"], *(b["incident_id"] for b in writing)}
+        proof.require(con, incidents, key, outbox)
+        for batch in writing:
+            _write_batch(con, batch["batch_id"])
+        if run["status"] == "published":
+            return _decision_of(con, run, already_decided=True)
+        _require_pending(run)
+        _require_sealed(run)
+        _require_lines_as_sealed(con, run)
+        detail = {"note": note} if note else {}
+        newer = _newer_published(con, run)
+        if newer and not force_superseded:
+            raise ConfigError(_superseded(run, newer))
+        if newer:
+            detail |= {"forced_superseded": True, "newer_published_run": newer["run_id"]}
+        changes = diffs.compute(con, run_id)
+        if show is not None:
+            show(changes)
+        detail |= diffs.require_decided(changes, accept_decreases)
+        batch_id = _publish(con, run, by=by, note=note, outbox_root=outbox, key=key, detail=detail)
+        if batch_id:
+            _write_batch(con, batch_id)
+        return _decision_of(con, _run(con, run_id), already_decided=False)
+
+
+def decline(
+    warehouse_path: Path, run_id: str, *, by: str, reason: str, key: bytes | None = None
+) -> Decision:
+    """Declines a pending run: it will never be published."""
+    _require_name(by)
+    if not reason.strip():
+        raise ConfigError("--reason: say why the run is declined")
+    with _writer(warehouse_path) as con:
+        run = _run(con, run_id)
+        if run["status"] == "declined":
+            return _decision_of(con, run, already_decided=True)
+        _require_pending(run)
+        con.begin()
+        _record_decision(
+            con,
+            run,
+            status="declined",
+            by=by,
+            note=reason,
+            batch_id=None,
+            at=datetime.now(UTC),
+            detail={"reason": reason},
+            key=key,
+        )
+        con.commit()
+        return _decision_of(con, _run(con, run_id), already_decided=False)
+
+
+def _publish(con, run, *, by, note, outbox_root: Path, key, detail) -> str | None:
+    """Commits the decision, the ledger entries and the batch (state writing) in one
+    transaction; returns the batch id (None: nothing new to pay or report)."""
+    now = datetime.now(UTC)
+    incident_id = run["incident_id"]
+    difference = db.arrow(
+        con, "int_batch_difference", run_id=run["run_id"], incident_id=incident_id
+    )
+    by_hand = db.arrow(con, "int_batch_pay_by_hand", run_id=run["run_id"], incident_id=incident_id)
+    new_by_hand = pc.sum(by_hand["to_pay_minor"]).as_py() or 0
+    batch_id = _next_batch_id(con, incident_id) if difference.num_rows or new_by_hand else None
+    payments = difference.filter(pc.greater(difference["delta_minor"], 0))
+    con.begin()
+    try:
+        journal.append(
+            con,
+            "approved",
+            actor=by,
+            key=key,
+            incident_id=incident_id,
+            run_id=run["run_id"],
+            detail=detail,
+            at=now,
+        )
+        ledger_head = None
+        if batch_id:
+            ledger_head = ledger_entries.append(
+                con, incident_id, _entries(payments, run, batch_id, now), key
+            )
+            decreases = difference.filter(pc.less(difference["delta_minor"], 0))
+            _record_decreases(con, batch_id, incident_id, decreases)
+            _record_pay_by_hand(con, batch_id, run, by_hand)
+        _record_decision(
+            con,
+            run,
+            status="published",
+            by=by,
+            note=note,
+            batch_id=batch_id,
+            at=now,
+            detail={"batch_id": batch_id},
+            key=key,
+        )
+        if batch_id:
+            _record_batch(con, run, batch_id, payments, by, outbox_root, now, ledger_head)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return batch_id
+
+
+def _entries(payments: pa.Table, run: dict[str, Any], batch_id: str, now: datetime) -> pa.Table:
+    """The batch's payments as ledger entries (their content; `ledger_entries` chains them)."""
+    entries = payments.rename_columns({"delta_minor": "amount_minor"})
+    constants = {
+        "incident_id": run["incident_id"],
+        "batch_id": batch_id,
+        "run_id": run["run_id"],
+        "published_at_us": ledger_entries.microseconds(now),
+    }
+    for name, value in constants.items():
+        entries = entries.append_column(name, pa.array([value] * entries.num_rows))
+    return entries
+
+
+def _record_decreases(con, batch_id: str, incident_id: str, decreases: pa.Table) -> None:
+    """The batch's credits that came out lower than paid: reported, never paid back."""
+    rows = decreases.select(["credit_id", "customer_id", "currency", "due_minor", "paid_minor"])
+    constants = {"batch_id": batch_id, "incident_id": incident_id, "detail": DECREASE_DETAIL}
+    for name, value in constants.items():
+        rows = rows.append_column(name, pa.array([value] * rows.num_rows, pa.string()))
+    db.run_over(con, "batch_exceptions_append", rows)
+
+
+def _record_pay_by_hand(con, batch_id: str, run: dict[str, Any], rows: pa.Table) -> None:
+    """The run's closed_account lines, for finance to pay by hand: what is left to pay of each."""
+    constants = {"batch_id": batch_id, "incident_id": run["incident_id"], "run_id": run["run_id"]}
+    for name, value in constants.items():
+        rows = rows.append_column(name, pa.array([value] * rows.num_rows, pa.string()))
+    db.run_over(con, "batch_pay_by_hand_append", rows)
+
+
+def _record_batch(con, run, batch_id, payments: pa.Table, by, outbox_root, now, head) -> None:
+    previous = db.run(con, "batches_count", incident_id=run["incident_id"]).fetchall()[0][0]
+    summed = payments.group_by("currency").aggregate([("delta_minor", "sum")])
+    totals = dict(
+        zip(summed["currency"].to_pylist(), summed["delta_minor_sum"].to_pylist(), strict=True)
+    )
+    db.run(
+        con,
+        "batch_insert",
+        batch_id=batch_id,
+        incident_id=run["incident_id"],
+        run_id=run["run_id"],
+        kind="supplemental" if previous else "initial",
+        row_count=payments.num_rows,
+        totals_minor=json.dumps(dict(sorted(totals.items()))),
+        entry_hash=outbox.entry_hash(sorted(payments["credit_id"].to_pylist())),
+        policy_version=run["policy_version"],
+        folder=str(outbox.folder_of(outbox_root, run["incident_id"], batch_id)),
+        approved_by=by,
+        created_at=now,
+        journal_head=journal.head(con),
+        ledger_head=head,
+    )
+
+
+def _record_decision(con, run, *, status, by, note, batch_id, at, detail, key) -> None:
+    """Sets the run's decision and journals it (event = the new status)."""
+    db.run(
+        con,
+        "runs_decide",
+        run_id=run["run_id"],
+        status=status,
+        by=by,
+        at=at,
+        note=note,
+        batch_id=batch_id,
+    )
+    journal.append(
+        con,
+        status,
+        actor=by,
+        key=key,
+        incident_id=run["incident_id"],
+        run_id=run["run_id"],
+        detail=detail,
+        at=at,
+    )
+
+
+def _write_batch(con: duckdb.DuckDBPyConnection, batch_id: str) -> Path:
+    """Writes a committed batch's files; a refusal of the disk says what is committed."""
+    try:
+        return outbox.write(con, batch_id)
+    except OSError as error:
+        problem = environment_problem(error)
+        if problem is None:
+            raise
+        folder = _one(con, "batch_by_id", batch_id=batch_id)["folder"]
+        raise StorageError(
+            f"writing batch {batch_id} into {folder}: {problem}. Already committed: batch "
+            f"{batch_id}'s payments are in the ledger and "
+            "its run is published; its files in the outbox are not final (no batch.json yet), "
+            "so nothing there may be picked up. Free the space or make the folder writable, "
+            "then run `credits approve` again (this run or any other): the next approval "
+            f"finishes batch {batch_id} first, from the ledger, and pays nothing twice"
+        ) from None
+
+
+@contextmanager
+def _writer(warehouse_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse under its write lock; the machine's refusals before a commit (the lock
+    file, the warehouse) become a `StorageError` (a full outbox is `_write_batch`'s)."""
+    try:
+        with warehouse.write_lock(warehouse_path), warehouse.connect(warehouse_path) as con:
+            yield con
+    except (OSError, duckdb.Error) as error:
+        problem = environment_problem(error)
+        if problem is None:
+            raise
+        raise StorageError(
+            f"{problem}. Nothing was committed by this command: the warehouse {warehouse_path} "
+            "is as it was. Free the space or make the folder writable, then run it again"
+        ) from None
+
+
+def _require_sealed(run: dict[str, Any]) -> None:
+    """The run's manifest.json is there, is the one the warehouse loaded, and every output it
+    lists still has the hash it records."""
+    folder = Path(run["run_folder"])
+    path = folder / "manifest.json"
+    recorded = json.loads(run["manifest"])
+    again = f"it cannot be approved; {_rerun(recorded)}"
+    try:
+        sealed = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(
+            f"{path}: missing: run {run['run_id']} was never sealed (killed before its manifest "
+            f"was written) or the file was removed; {again}"
+        ) from None
+    except (OSError, ValueError) as error:
+        raise InputError(f"{path}: cannot be read ({error}); {again}") from None
+    if sealed != recorded:
+        raise InputError(
+            f"{path}: is not the manifest the warehouse recorded for run {run['run_id']} "
+            f"(edited or replaced); {again}"
+        )
+    outputs = sealed.get("outputs", {})
+    if "credits.csv" not in outputs:
+        raise InputError(f"{path}: lists no credits.csv; {again}")
+    for name, output in sorted(outputs.items()):
+        target = folder / name
+        actual = files.sha256(target) if target.exists() else None
+        if actual != output["sha256"]:
+            what = "is missing" if actual is None else "does not match its sha256 in manifest.json"
+            raise InputError(f"{target}: {what} (changed after the run was sealed); {again}")
+
+
+def _require_lines_as_sealed(con, run: dict[str, Any]) -> None:
+    """The run's credit lines in the warehouse (what approving pays) are its sealed credits.csv."""
+    path = Path(run["run_folder"]) / "credits.csv"
+    differing = db.records(
+        db.run(con, "int_run_credits_unmatched", run_id=run["run_id"], path=str(path))
+    )
+    if differing:
+        raise ProofFailed(
+            f"run {run['run_id']}: its credit lines in the warehouse are not those of {path}, "
+            "which finance reviewed: nothing was paid",
+            [
+                f"credit {d['credit_id']} ({d['customer_id']}, {d['currency']}) in the "
+                f"{d['side']} only: {d['credit_amount_minor']} minor units"
+                for d in differing
+            ],
+        )
+
+
+def _rerun(manifest: dict[str, Any]) -> str:
+    incident_file = manifest.get("incident", {}).get("file", {}).get("path", "INCIDENT.toml")
+    return f"run the incident again (`credits run {incident_file}`) and approve the new run"
+
+
+def _newer_published(con, run: dict[str, Any]) -> dict[str, Any] | None:
+    """The incident's newest published run when `run` started before it (run is superseded)."""
+    newest = _one(con, "runs_newest_published", incident_id=run["incident_id"])
+    if newest and (run["started_at"], run["run_id"]) < (newest["started_at"], newest["run_id"]):
+        return newest
+    return None
+
+
+def _superseded(run: dict[str, Any], newer: dict[str, Any]) -> str:
+    return (
+        f"run {run['run_id']}: superseded: it started before run {newer['run_id']}, the newest "
+        f"published run of {run['incident_id']} (approved {newer['decided_at']:%Y-%m-%d %H:%M} "
+        "UTC). Approving it would pay its credits over the newer run's (increases back to this "
+        "run's amounts). Decline it, or approve a newer run; if finance really means to pay "
+        "this run's amounts, approve it with --force-superseded (the journal records that)"
+    )
+
+
+def _next_batch_id(con: duckdb.DuckDBPyConnection, incident_id: str) -> str:
+    count = db.run(con, "batches_count", incident_id=incident_id).fetchall()[0][0]
+    return f"{incident_id}-B{count + 1:03d}"
+
+
+def _run(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
+    run = _one(con, "run_by_id", run_id=run_id)
+    if run is None:
+        raise InputError(f"run {run_id}: not in the warehouse (`credits audit` lists the runs)")
+    return run
+
+
+def _one(con: duckdb.DuckDBPyConnection, name: str, **parameters: Any) -> dict[str, Any] | None:
+    rows = db.records(db.run(con, name, **parameters))
+    return rows[0] if rows else None
+
+
+def _require_pending(run: dict[str, Any]) -> None:
+    if run["status"] == warehouse.SEALING:
+        raise InputError(
+            f"run {run['run_id']}: was stopped before its manifest was written (status "
+            f"sealing): it can never be approved; {_rerun(json.loads(run['manifest']))}"
+        )
+    if run["status"] != "pending_approval":
+        raise ConfigError(
+            f"run {run['run_id']}: is {run['status']}, not pending_approval; only a run that "
+            "passed the quality gate and was not decided yet can be approved or declined"
+        )
+
+
+def _require_name(by: str) -> None:
+    if not by.strip():
+        raise ConfigError("--by: name the person who decides")
+
+
+def _decision_of(con, run: dict[str, Any], *, already_decided: bool) -> Decision:
+    batch = _one(con, "batch_by_id", batch_id=run["batch_id"]) if run["batch_id"] else None
+    decreases = by_hand = 0
+    if batch:
+        ids = {"batch_id": batch["batch_id"]}
+        decreases = db.run(con, "batch_exceptions_count", **ids).fetchall()[0][0]
+        by_hand = db.run(con, "batch_pay_by_hand_count", **ids).fetchall()[0][0]
+    return Decision(
+        run_id=run["run_id"],
+        status=run["status"],
+        batch_id=run["batch_id"],
+        batch_folder=Path(batch["folder"]) if batch else None,
+        rows=batch["row_count"] if batch else 0,
+        totals_minor=json.loads(batch["totals_minor"]) if batch else {},
+        decreases=decreases,
+        already_decided=already_decided,
+        pay_by_hand=by_hand,
+    )

@@ -1,0 +1,214 @@
+"""A batch in the outbox: `<outbox>/incident=<id>/batch=<batch_id>/` with `credits.csv` (the
+payment lines), `decreases.csv` (credits that came out lower, never paid back),
+`pay_by_hand.csv` (the run's closed accounts, what is left to pay of each by hand) and
+`batch.json`, the trailer, which holds the sha256 of each. A batch published by an earlier
+version has `exceptions.csv` for its decreases and no `pay_by_hand.csv`: its trailer names the
+files it has, and it verifies as it was written.
+
+The files are written from the warehouse (the ledger and the batch's row), each to a temporary
+name, fsynced and renamed, the trailer last. Everything the trailer holds was fixed when the
+batch was committed (the journal head and the ledger head among it), so writing a batch again
+gives the same bytes; and once the trailer is visible the batch is final: finishing it after a
+crash leaves its files alone and only marks it published.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+from transforms import db, files, money
+from transforms.errors import InputError
+from transforms.finance import journal
+
+TRAILER = "batch.json"
+BATCH_COLUMNS = (
+    "entry_id",
+    "batch_id",
+    "credit_id",
+    "incident_id",
+    "customer_id",
+    "currency",
+    "amount",
+    "amount_minor",
+    "entry_kind",
+    "description",
+    "policy_version",
+    "run_id",
+)
+BATCH_EXCEPTION_COLUMNS = (
+    "batch_id",
+    "credit_id",
+    "incident_id",
+    "customer_id",
+    "currency",
+    "due_minor",
+    "paid_minor",
+    "detail",
+)
+PAY_BY_HAND_COLUMNS = (
+    "batch_id",
+    "incident_id",
+    "run_id",
+    "customer_id",
+    "currency",
+    "txn_count",
+    "credit_owed_minor",
+    "paid_minor",
+    "listed_before_minor",
+    "to_pay",
+    "to_pay_minor",
+    "detail",
+)
+DATA_FILES = ("credits.csv", "decreases.csv", "pay_by_hand.csv")
+
+
+def folder_of(root: Path, incident_id: str, batch_id: str) -> Path:
+    """Where a batch of `incident_id` lands under the outbox `root`."""
+    return Path(root).resolve() / f"incident={incident_id}" / f"batch={batch_id}"
+
+
+def write(con: duckdb.DuckDBPyConnection, batch_id: str) -> Path:
+    """Writes a committed batch's files from the warehouse, the trailer last, and marks it
+    published; a batch whose trailer is already visible is final and its files are left alone."""
+    batch = db.records(db.run(con, "batch_by_id", batch_id=batch_id))[0]
+    folder = Path(batch["folder"])
+    if not (folder / TRAILER).exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        lines = db.arrow(con, "batch_lines", batch_id=batch_id)
+        amounts = map(
+            money.decimal_text, lines["amount_minor"].to_pylist(), lines["currency"].to_pylist()
+        )
+        lines = lines.append_column("amount", pa.array(amounts, pa.string()))
+        _write_csv(folder / "credits.csv", BATCH_COLUMNS, lines)
+        decreases = db.arrow(con, "batch_exceptions_of", batch_id=batch_id)
+        _write_csv(folder / "decreases.csv", BATCH_EXCEPTION_COLUMNS, decreases)
+        by_hand = db.arrow(con, "batch_pay_by_hand_of", batch_id=batch_id)
+        to_pay = map(
+            money.decimal_text, by_hand["to_pay_minor"].to_pylist(), by_hand["currency"].to_pylist()
+        )
+        by_hand = by_hand.append_column("to_pay", pa.array(to_pay, pa.string()))
+        _write_csv(folder / "pay_by_hand.csv", PAY_BY_HAND_COLUMNS, by_hand)
+        totals = control_totals(read_lines(folder))
+        trailer = {
+            "batch_id": batch_id,
+            "incident_id": batch["incident_id"],
+            "run_id": batch["run_id"],
+            "kind": batch["kind"],
+            **totals,
+            "totals": {c: money.decimal_text(v, c) for c, v in totals["totals_minor"].items()},
+            "policy_version": batch["policy_version"],
+            "approved_by": batch["approved_by"],
+            "created_at": batch["created_at"].astimezone(UTC).isoformat(),
+            # A batch committed by an earlier version has no heads recorded: those of now.
+            "journal_head": batch["journal_head"] or journal.head(con),
+            "ledger_head": batch["ledger_head"],
+            "files": {n: files.sha256(folder / n) for n in DATA_FILES},
+        }
+        files.write_text(folder / TRAILER, json.dumps(trailer, indent=2, sort_keys=True) + "\n")
+    db.run(con, "batch_mark_published", batch_id=batch_id, published_at=datetime.now(UTC))
+    return folder
+
+
+def verify(path: Path) -> list[str]:
+    """Recomputes a published batch's control totals; returns every mismatch (empty: verified)."""
+    folder = path.parent if path.name == TRAILER else path
+    problems, _ = check(folder, read_trailer(folder))
+    return problems
+
+
+def check(folder: Path, trailer: dict[str, Any]) -> tuple[list[str], pa.Table | None]:
+    """A batch's files and payment lines against its trailer: every mismatch, and the lines
+    (None when credits.csv cannot be read as a batch's credit file)."""
+    problems = []
+    for name, digest in sorted(trailer.get("files", {}).items()):
+        actual = files.sha256(folder / name) if (folder / name).exists() else "missing"
+        if actual != digest:
+            problems.append(f"{name}: sha256 is {actual}, the trailer says {digest}")
+    try:
+        lines = read_lines(folder) if (folder / "credits.csv").exists() else _no_lines()
+        recomputed = control_totals(lines)
+    except (InputError, ValueError) as error:
+        return [*problems, f"credits.csv: cannot be read as a batch's credit file ({error})"], None
+    for key in ("row_count", "totals_minor", "entry_hash"):
+        if recomputed[key] != trailer.get(key):
+            problems.append(
+                f"{key}: the file gives {recomputed[key]}, the trailer says {trailer.get(key)}"
+            )
+    versions = sorted(set(lines["policy_version"].to_pylist()))
+    if versions and versions != [trailer.get("policy_version")]:
+        problems.append(
+            f"policy_version: lines say {versions}, the trailer {trailer.get('policy_version')}"
+        )
+    if set(lines["batch_id"].to_pylist()) - {trailer.get("batch_id")}:
+        problems.append("batch_id: a line belongs to another batch")
+    return problems, lines
+
+
+def read_trailer(folder: Path) -> dict[str, Any]:
+    """A batch's trailer; `InputError` naming it when it is missing or not JSON."""
+    path = folder / TRAILER
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: no batch trailer; is this a batch folder?") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: not valid JSON ({error})") from None
+
+
+def read_lines(folder: Path) -> pa.Table:
+    """A batch's payment lines as its credits.csv has them: every column as text."""
+    path = folder / "credits.csv"
+    try:
+        lines = pa_csv.read_csv(
+            path,
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(BATCH_COLUMNS, pa.string()),
+                strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid as error:
+        raise InputError(f"{path}: not a batch's credit file ({error})") from None
+    if lines.column_names != list(BATCH_COLUMNS):
+        raise InputError(f"{path}: its columns are not {', '.join(BATCH_COLUMNS)}")
+    return lines
+
+
+def control_totals(lines: pa.Table) -> dict[str, Any]:
+    """Row count, totals per currency and the entry hash of a batch's payment lines."""
+    totals: Counter[str] = Counter()
+    for currency, amount in zip(
+        lines["currency"].to_pylist(), lines["amount_minor"].to_pylist(), strict=True
+    ):
+        totals[currency] += int(amount)
+    return {
+        "row_count": lines.num_rows,
+        "totals_minor": dict(sorted(totals.items())),
+        "entry_hash": entry_hash(sorted(lines["credit_id"].to_pylist())),
+    }
+
+
+def entry_hash(credit_ids: list[str]) -> str:
+    """sha256 of the sorted credit ids, one per line."""
+    return hashlib.sha256("\n".join(credit_ids).encode()).hexdigest()
+
+
+def _no_lines() -> pa.Table:
+    return pa.table({c: pa.array([], pa.string()) for c in BATCH_COLUMNS})
+
+
+def _write_csv(path: Path, columns: tuple[str, ...], rows: pa.Table) -> None:
+    with files.atomic_path(path) as temp, open(temp, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(zip(*(rows[c].to_pylist() for c in columns), strict=True))

@@ -1,0 +1,232 @@
+"""Proof that the journal, the ledger and the published batches agree and were not changed.
+
+`check` finds, each as a sentence naming the entry or the batch:
+- a break in the journal's chain, or in an incident's ledger chain (`chain`): an entry edited,
+  deleted, moved or added;
+- a published batch whose trailer (in the outbox, an external witness) is missing, whose files
+  no longer match it, whose recorded journal head or ledger head is not in the chain (the chain
+  was rewritten, or cut after the batch), or whose payment lines are not exactly the ledger's
+  entries of that batch;
+- a trailer in the outbox that the warehouse does not know, a ledger entry of an unknown batch,
+  a `published` journal entry whose batch is not in the warehouse.
+Keyed links without the key are listed apart: unverified, not tampered.
+
+`gather` reads what the checks need from the warehouse, so that a reader can close the file
+before the outbox is read.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from transforms import db, money
+from transforms.errors import ConfigError, InputError, ProofFailed
+from transforms.finance import chain, journal, ledger_entries, outbox
+
+SHOWN_PER_BATCH = 20  # differences listed per batch before "and N more"
+LINE_FIELDS = ("credit_id", "customer_id", "currency", "amount_minor")
+
+
+@dataclass(frozen=True)
+class Records:
+    """What the warehouse says: the whole journal, and the ledger and batches of the incidents
+    checked (every incident when `incident_ids` is None)."""
+
+    incident_ids: frozenset[str] | None
+    journal: list[journal.Entry]
+    ledger: list[ledger_entries.Entry]
+    batches: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What the checks found, and how much they covered."""
+
+    tampered: list[str]
+    unverified: list[str]
+    journal_entries: int
+    ledger_entries: int
+    batches_checked: int
+
+
+def gather(con: duckdb.DuckDBPyConnection, incident_ids: Iterable[str] | None = None) -> Records:
+    """Reads the journal, and the ledger entries and batches of `incident_ids` (None: all)."""
+    wanted = None if incident_ids is None else frozenset(incident_ids)
+    ledger = []
+    batches = []
+    for incident_id in sorted(wanted) if wanted is not None else [None]:
+        ledger += ledger_entries.entries(con, incident_id)
+        batches += db.records(db.run(con, "batches_of", incident_id=incident_id))
+    return Records(wanted, journal.entries(con), ledger, batches)
+
+
+def check(records: Records, key: bytes | None, outbox_root: Path | None) -> Findings:
+    """Every finding over `records`, their batches' folders and the trailers under
+    `outbox_root` (for the incidents checked)."""
+    journal_check = chain.verify(journal.NAME, [e.linked() for e in records.journal], key)
+    ledger_check = ledger_entries.verify(records.ledger, key)
+    tampered = [*journal_check.tampered, *ledger_check.tampered]
+    by_batch: dict[str, list[ledger_entries.Entry]] = defaultdict(list)
+    for entry in records.ledger:
+        by_batch[entry.batch_id].append(entry)
+    known = {b["batch_id"] for b in records.batches}
+    tampered += [
+        f"{e.linked().label}: its batch {e.batch_id} is not in the warehouse"
+        for e in records.ledger
+        if e.batch_id not in known
+    ]
+    checked = 0
+    for batch in records.batches:
+        if batch["state"] != "published":
+            continue  # its ledger entries are committed, its files not final: approve finishes it
+        checked += 1
+        tampered += _check_batch(
+            batch, by_batch[batch["batch_id"]], journal_check.hashes, ledger_check.hashes
+        )
+    tampered += _unknown_trailers(records, known, outbox_root)
+    tampered += [
+        f"journal entry {e.seq}: says batch {e.detail['batch_id']} was published; the warehouse "
+        "has no such batch"
+        for e in records.journal
+        if e.event == "published"
+        and e.detail.get("batch_id")
+        and (records.incident_ids is None or e.incident_id in records.incident_ids)
+        and e.detail["batch_id"] not in known
+    ]
+    return Findings(
+        tampered,
+        [*journal_check.unverified, *ledger_check.unverified],
+        len(records.journal),
+        len(records.ledger),
+        checked,
+    )
+
+
+def require(
+    con: duckdb.DuckDBPyConnection,
+    incident_ids: Iterable[str],
+    key: bytes | None,
+    outbox_root: Path,
+) -> None:
+    """Refuses (`ProofFailed`, exit 3) when the journal or the incidents' ledgers and batches
+    do not prove themselves, and (`ConfigError`) when keyed links cannot be checked."""
+    incidents = sorted(set(incident_ids))
+    found = check(gather(con, incidents), key, outbox_root)
+    if found.tampered:
+        raise ProofFailed(
+            f"the journal, or the ledger or a batch of {', '.join(incidents)}, does not prove "
+            "itself: nothing was paid. Find out what changed (`credits audit --verify` lists "
+            "every finding) before anything is approved",
+            found.tampered[:SHOWN_PER_BATCH],
+        )
+    if found.unverified:
+        raise ConfigError(f"set {chain.KEY_VARIABLE} to approve: " + "; ".join(found.unverified))
+
+
+def _check_batch(
+    batch: dict[str, Any],
+    entries: list[ledger_entries.Entry],
+    journal_hashes: frozenset[str],
+    ledger_hashes: frozenset[str],
+) -> list[str]:
+    name = f"batch {batch['batch_id']}"
+    folder = Path(batch["folder"])
+    if not (folder / outbox.TRAILER).exists():
+        return [
+            f"{name}: its trailer {folder / outbox.TRAILER} is missing (the outbox is the "
+            "witness: keep published batches where they were written)"
+        ]
+    try:
+        trailer = outbox.read_trailer(folder)
+        found, lines = outbox.check(folder, trailer)
+    except (InputError, OSError) as error:
+        return [f"{name}: its files cannot be read ({error})"]
+    problems = [f"{name}: {p}" for p in found]
+    if trailer.get("batch_id") != batch["batch_id"]:
+        problems.append(f"{name}: its trailer is that of batch {trailer.get('batch_id')}")
+    head = trailer.get("journal_head")
+    if head not in journal_hashes | {chain.GENESIS}:
+        problems.append(
+            f"{name}: its trailer records journal head {str(head)[:16]}..., which is not in the "
+            "journal: the journal was rewritten, or entries were cut off its end"
+        )
+    head = trailer.get("ledger_head")
+    if (
+        "ledger_head" in trailer
+        and head is not None
+        and head not in ledger_hashes | {chain.GENESIS}
+    ):
+        problems.append(
+            f"{name}: its trailer records ledger head {str(head)[:16]}..., which is not in the "
+            f"ledger of {batch['incident_id']}: entries were rewritten, or cut off its end"
+        )
+    return problems + (_compare_lines(name, lines, entries) if lines is not None else [])
+
+
+def _compare_lines(name: str, lines: pa.Table, entries: list[ledger_entries.Entry]) -> list[str]:
+    """The batch's payment lines against the ledger's entries of the batch, by entry_id."""
+    columns = (lines[f].to_pylist() for f in ("entry_id", *LINE_FIELDS))
+    paid_rows = set(zip(*columns, strict=True))
+    recorded_rows = {
+        (e.entry_id, e.credit_id, e.customer_id, e.currency, str(e.amount_minor)) for e in entries
+    }
+    if paid_rows == recorded_rows:
+        return []
+    paid = {entry_id: tuple(fields) for entry_id, *fields in paid_rows}
+    recorded = {entry_id: tuple(fields) for entry_id, *fields in recorded_rows}
+    problems = []
+    for entry_id in sorted(paid.keys() - recorded.keys()):
+        credit_id, customer_id, currency, amount = paid[entry_id]
+        problems.append(
+            f"{name}: pays entry {entry_id} ({customer_id}, "
+            f"{currency} {money.decimal_text(int(amount), currency)}) but the ledger has no such "
+            "entry in this batch (deleted or moved)"
+        )
+    for entry_id in sorted(recorded.keys() - paid.keys()):
+        problems.append(
+            f"ledger entry {entry_id}: says batch {name.split()[-1]}, whose credits.csv does not "
+            "pay it (added or moved)"
+        )
+    for entry_id in sorted(paid.keys() & recorded.keys()):
+        for field, ours, theirs in zip(
+            LINE_FIELDS, recorded[entry_id], paid[entry_id], strict=True
+        ):
+            if ours != theirs:
+                problems.append(
+                    f"ledger entry {entry_id}: {field} is {ours} in the ledger, {theirs} in "
+                    f"{name}'s credits.csv"
+                )
+    if len(problems) > SHOWN_PER_BATCH:
+        problems = [
+            *problems[:SHOWN_PER_BATCH],
+            f"{name}: and {len(problems) - SHOWN_PER_BATCH} more",
+        ]
+    return problems
+
+
+def _unknown_trailers(records: Records, known: set[str], outbox_root: Path | None) -> list[str]:
+    """Trailers under the outbox (of the incidents checked) of batches the warehouse lacks."""
+    if outbox_root is None or not Path(outbox_root).exists():
+        return []
+    root = Path(outbox_root).resolve()
+    if records.incident_ids is None:
+        folders = sorted(root.glob(f"incident=*/batch=*/{outbox.TRAILER}"))
+    else:
+        folders = sorted(
+            path
+            for incident_id in sorted(records.incident_ids)
+            for path in (root / f"incident={incident_id}").glob(f"batch=*/{outbox.TRAILER}")
+        )
+    return [
+        f"batch {path.parent.name.removeprefix('batch=')}: in the outbox ({path.parent}) but not "
+        "in the warehouse: its record was deleted"
+        for path in folders
+        if path.parent.name.removeprefix("batch=") not in known
+    ]

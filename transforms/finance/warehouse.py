@@ -1,0 +1,286 @@
+"""The warehouse: a DuckDB file holding every run's results, the ledger and the audit journal.
+
+Schema in `sql/warehouse_schema.sql`; a writer upgrades a warehouse an earlier version made
+(`SCHEMA_VERSION`: 2 chained the ledger, 3 split an exception's amount in two). One writer at a
+time: every write happens under `write_lock` (a file lock beside the database's resolved path),
+so two runs or approvals never interleave. Readers
+(support's lists and lookups, the audit) open it read-only and never start Prefect; a reader and
+a writer wait for each other to close the file.
+
+A run is loaded as `sealing`: it becomes `pending_approval` (or `rejected`) only when its
+manifest is written, under the same lock (`seal_run`), so a run found `sealing` by a holder of
+the lock was killed before its manifest: it can never be approved.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import duckdb
+
+from transforms import db
+from transforms.errors import CreditsError, InputError
+from transforms.finance import journal, ledger_entries
+from transforms.runfolder.runs import Run
+
+DEFAULT_PATH = Path("data/warehouse.duckdb")
+ACTOR = "pipeline"
+SEALING = "sealing"
+SCHEMA_VERSION = 3
+LOCK_WAIT_SECONDS = 60.0
+EDGE_MARGIN_MINUTES = 30  # run_edge_transactions: how near a window edge a transaction must be
+
+
+T = TypeVar("T")
+
+
+class WarehouseBusy(CreditsError):
+    """Another process holds the warehouse's write lock for longer than we may wait (exit 1)."""
+
+
+@contextmanager
+def write_lock(path: Path, wait_seconds: float | None = None) -> Iterator[None]:
+    """Holds the warehouse's exclusive write lock, waiting up to `wait_seconds` for it."""
+    wait_seconds = LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds
+    lock_path = Path(path).resolve().with_suffix(".lock")  # a symlinked path shares the lock
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+") as handle:
+        _waiting(
+            lambda: fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB),
+            lambda error: isinstance(error, BlockingIOError),
+            wait_seconds,
+            f"{path}: another run or approval is writing to the warehouse; waited "
+            f"{wait_seconds:.0f} s. Try again when it has finished.",
+        )
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{os.getpid()}\n")
+            handle.flush()
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def connect(
+    path: Path, read_only: bool = False, wait_seconds: float | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Opens the warehouse, waiting up to `wait_seconds` while another process has it open in a
+    conflicting mode; a writer creates it, or upgrades its schema, a reader needs it to exist."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise InputError(f"{path}: no warehouse yet; `credits run` creates it")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    wait_seconds = LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds
+    con = _waiting(
+        lambda: _open(path, read_only),
+        lambda error: isinstance(error, duckdb.IOException) and "lock" in str(error).lower(),
+        wait_seconds,
+        f"{path}: a run or an approval is writing to the warehouse (or a reader has it open); "
+        f"waited {wait_seconds:.0f} s, try again in a moment",
+    )
+    if not read_only:
+        _upgrade(con)
+    return con
+
+
+def connect_current(path: Path) -> duckdb.DuckDBPyConnection:
+    """Opens the warehouse read-only at the current schema: one an earlier version made is
+    upgraded first, once (under the write lock), for readers of what versions 2 and 3 changed."""
+    con = connect(path, read_only=True)
+    if schema_version(con) >= SCHEMA_VERSION:
+        return con
+    con.close()
+    with write_lock(path), connect(path):
+        pass
+    return connect(path, read_only=True)
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The version of the warehouse's schema (1: made before versions were recorded)."""
+    try:
+        return db.run(con, "schema_version").fetchall()[0][0] or 1
+    except duckdb.CatalogException:
+        return 1
+
+
+def record_start(path: Path, run: Run, key: bytes | None) -> None:
+    """Journals that a run started."""
+    with write_lock(path), connect(path) as con:
+        journal.append(
+            con,
+            "started",
+            actor=ACTOR,
+            key=key,
+            incident_id=run.incident_id,
+            run_id=run.run_id,
+            at=run.started_at,
+        )
+
+
+def load_run(con: duckdb.DuckDBPyConnection, run: Run, manifest: dict[str, Any]) -> None:
+    """Loads one finished run's results (its work database still present) as `sealing`, in a
+    single transaction; `seal_run` decides its status once its manifest is written."""
+    ids = {"run_id": run.run_id}
+    incident = manifest["incident"]
+    policy = manifest["policy"]
+    db.run(con, "attach_work", work_db=str(run.work_db))
+    con.begin()
+    try:
+        db.run(
+            con,
+            "wh_load_run",
+            **ids,
+            incident_id=incident["id"],
+            incident_title=incident["title"],
+            timezone=incident["timezone"],
+            window_start_utc=manifest["window"]["start_utc"],
+            window_end_utc=manifest["window"]["end_utc"],
+            status=SEALING,
+            policy_version=policy["version"],
+            policy_sha256=policy["sha256"],
+            run_folder=str(run.folder),
+            started_at=manifest["started_at"],
+            finished_at=manifest["finished_at"],
+            manifest=json.dumps(manifest, sort_keys=True),
+        )
+        db.run(con, "wh_load_evidence", **ids, incident_id=incident["id"])
+        db.run(con, "wh_load_credits", **ids)
+        db.run(con, "wh_load_exceptions", **ids)
+        db.run(con, "wh_load_customers", **ids)
+        db.run(con, "wh_load_failure_minutes", **ids, incident_id=incident["id"])
+        db.run(
+            con,
+            "wh_load_edge_transactions",
+            **ids,
+            incident_id=incident["id"],
+            margin_minutes=EDGE_MARGIN_MINUTES,
+        )
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    finally:
+        con.execute("detach database if exists work")
+
+
+def seal_run(
+    con: duckdb.DuckDBPyConnection, run: Run, manifest: dict[str, Any], key: bytes | None
+) -> None:
+    """Gives a loaded run whose manifest is written its verdict's status, and journals it."""
+    status = manifest["verdict"]
+    con.begin()
+    try:
+        db.run(con, "runs_seal", run_id=run.run_id, status=status, sealing=SEALING)
+        journal.append(
+            con,
+            "rejected" if status == "rejected" else "validated",
+            actor=ACTOR,
+            key=key,
+            incident_id=run.incident_id,
+            run_id=run.run_id,
+            detail={
+                "verdict": status,
+                "totals_minor": manifest["totals_minor"],
+                "blocking": manifest["validation"]["blocking"],
+            },
+        )
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+
+
+def _waiting(
+    attempt: Callable[[], T], busy: Callable[[Exception], bool], wait_seconds: float, message: str
+) -> T:
+    """`attempt()`, tried again every 0.1 s while it fails because another process holds the
+    file; `WarehouseBusy(message)` after `wait_seconds`."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return attempt()
+        except Exception as error:
+            if not busy(error):
+                raise
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(message) from None
+            time.sleep(0.1)
+
+
+def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    if read_only:
+        return duckdb.connect(
+            str(path),
+            read_only=True,
+            config={"autoinstall_known_extensions": False, "TimeZone": "UTC"},
+        )
+    return db.connect(path)
+
+
+def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
+    """Brings the schema to `SCHEMA_VERSION`: the columns are added by the schema's statements
+    (idempotent); what must happen once (chaining the ledger's older entries) happens here."""
+    con.execute(db.statement("warehouse_schema"))
+    if db.run(con, "warehouse_exceptions_unsplit").fetchall():
+        _split_exception_amounts(con)
+    if db.run(con, "warehouse_keyed_run_tables").fetchall():
+        _unkey_run_tables(con)
+    if schema_version(con) >= SCHEMA_VERSION:
+        return
+    con.begin()
+    try:
+        db.run(con, "journal_link_plain")
+        chained = ledger_entries.chain_unchained(con)
+        if journal.entries(con):
+            journal.append(
+                con,
+                "upgraded",
+                actor=ACTOR,
+                key=None,
+                detail={"schema_version": SCHEMA_VERSION, "ledger_entries_chained": chained},
+            )
+        db.run(con, "schema_version_record", version=SCHEMA_VERSION, at=datetime.now(UTC))
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+
+
+def _split_exception_amounts(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 3: run_exceptions' `amount_minor` (the credit owed on a credit line's exception,
+    the failed amount on a transaction's) into `credit_owed_minor` and `failed_amount_minor`."""
+    con.begin()
+    try:
+        db.run(con, "warehouse_exceptions_split")
+        db.run(con, "warehouse_exceptions_drop_amount")
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+
+
+def _unkey_run_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuilds the per-run tables of a warehouse made when they had keys, keeping every row.
+
+    Their keys refused a rejected run's rows (a duplicated txn_id); see warehouse_schema.sql.
+    Writers hold the write lock; readers never migrate (they read either form alike).
+    """
+    con.begin()
+    try:
+        con.execute(db.statement("warehouse_unkey_rename"))
+        con.execute(db.statement("warehouse_schema"))
+        con.execute(db.statement("warehouse_unkey_copy"))
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise

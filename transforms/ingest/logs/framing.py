@@ -1,0 +1,272 @@
+"""Framing: a log file's bytes (gzip recognised by its magic bytes) cut into numbered lines, with
+numpy over decompressed blocks.
+
+A line's text is its bytes without its line end (LF or CRLF) and, on a file's first line,
+without a UTF-8 byte-order mark. A line that is not UTF-8 or is longer than `MAX_LINE_BYTES`
+keeps an escaped preview and is quarantined, never dropped.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+from isal import isal_zlib
+
+from transforms.errors import InputError
+
+MAX_LINE_BYTES = 1024 * 1024
+QUARANTINE_PREVIEW_CHARS = 4096
+BLOCK_BYTES = 16 << 20  # decompressed bytes framed and checked at once: bounds a file's memory
+READ_BYTES = 4 << 20  # compressed bytes read at once
+BOM = b"\xef\xbb\xbf"
+GZIP_MAGIC = b"\x1f\x8b"
+LF, CR = 10, 13
+
+FRAMED_SCHEMA = pa.schema(
+    [
+        ("file_id", pa.int32()),
+        ("line", pa.int64()),
+        ("raw", pa.large_string()),
+        ("problem", pa.string()),
+        ("preview", pa.string()),
+    ]
+)
+
+
+class _GzipError(Exception):
+    """The gzip stream ended early or is corrupt."""
+
+
+class Source:
+    """The decompressed bytes of one log file in pieces, hashing the file's own bytes on the way.
+
+    Gzip is recognised by its magic bytes, not the name; members are read one after the other
+    and zero padding after a member is skipped, as `gzip` does.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._hash = hashlib.sha256()
+        self._size = 0
+
+    def pieces(self) -> Iterator[bytes]:
+        with open(self.path, "rb") as handle:
+            first = handle.read(READ_BYTES)
+            self._count(first)
+            if first.startswith(GZIP_MAGIC):
+                yield from self._inflate(first, handle)
+                return
+            data = first
+            while data:
+                yield data
+                data = handle.read(BLOCK_BYTES)
+                self._count(data)
+
+    def _inflate(self, first: bytes, handle) -> Iterator[bytes]:
+        inflater = isal_zlib.decompressobj(wbits=31)
+        data = first
+        while data:
+            while data:
+                if inflater.eof:
+                    data = data.lstrip(b"\x00")
+                    if not data:
+                        break
+                    inflater = isal_zlib.decompressobj(wbits=31)
+                try:
+                    out = inflater.decompress(data, BLOCK_BYTES)
+                except isal_zlib.error as error:
+                    raise _GzipError(str(error)) from None
+                if out:
+                    yield out
+                data = inflater.unused_data if inflater.eof else inflater.unconsumed_tail
+            data = handle.read(READ_BYTES)
+            self._count(data)
+        try:
+            tail = inflater.flush()
+        except isal_zlib.error as error:
+            raise _GzipError(str(error)) from None
+        if tail:
+            yield tail
+        if not inflater.eof:
+            raise _GzipError("the stream ends before its end marker")
+
+    def _count(self, data: bytes) -> None:
+        self._hash.update(data)
+        self._size += len(data)
+
+    def finish(self) -> tuple[str, int]:
+        """Hashes what no reader consumed and returns the file's sha256 and size."""
+        with open(self.path, "rb") as handle:
+            handle.seek(self._size)
+            while data := handle.read(READ_BYTES):
+                self._count(data)
+        return self._hash.hexdigest(), self._size
+
+
+@dataclass
+class _LongLine:
+    """A line already longer than the limit, skipped to its end: only a preview is kept."""
+
+    head: bytes
+    size: int
+    last: int = -1  # its last byte so far (a CR before the LF is not part of the line)
+
+
+@dataclass
+class Framer:
+    """Cuts a file's decompressed pieces into blocks of whole lines, numbered from 1."""
+
+    file_id: int
+    name: str
+    source: Source
+    lines: int = 0
+    error: InputError | None = None  # set when the stream broke: the blocks stop there
+    _bom_pending: bool = field(default=True, repr=False)
+
+    def blocks(self) -> Iterator[pa.RecordBatch]:
+        carry = b""
+        long: _LongLine | None = None
+        try:
+            for piece in self.source.pieces():
+                if long is not None:
+                    cut = piece.find(b"\n")
+                    part = piece if cut < 0 else piece[:cut]
+                    long.head += part[: QUARANTINE_PREVIEW_CHARS - len(long.head)]
+                    long.size += len(part)
+                    long.last = part[-1] if part else long.last
+                    if cut < 0:
+                        continue
+                    yield self._long(long)
+                    long, piece = None, piece[cut + 1 :]
+                data = carry + piece if carry else piece
+                cut = data.rfind(b"\n")
+                if cut < 0:
+                    carry = data
+                    if len(carry) > MAX_LINE_BYTES + len(BOM) + 1:
+                        skip = self._skip(carry)
+                        long = _LongLine(
+                            carry[skip : skip + QUARANTINE_PREVIEW_CHARS],
+                            len(carry) - skip,
+                            carry[-1],
+                        )
+                        carry = b""
+                    continue
+                carry = data[cut + 1 :]
+                yield self._frame(data, cut + 1)
+        except _GzipError as error:
+            self.error = InputError(
+                f"{self.name}: the gzip stream is truncated or corrupt after line {self.lines} "
+                f"({error}); fetch the file again or leave it out of sources.logs"
+            )
+            return
+        if long is not None:
+            yield self._long(long)
+        elif carry:
+            last = carry + b"\n"
+            yield self._frame(last, len(last))
+
+    def _skip(self, data: bytes) -> int:
+        """Bytes to skip at the start of `data`: a byte-order mark before the file's first line."""
+        skip = len(BOM) if self._bom_pending and data.startswith(BOM) else 0
+        self._bom_pending = False
+        return skip
+
+    def _long(self, long: _LongLine) -> pa.RecordBatch:
+        size = long.size - (long.last == CR)
+        self.lines += 1
+        return _framed(
+            self.file_id,
+            np.array([self.lines]),
+            pa.nulls(1, pa.large_string()),
+            [f"line is {size} bytes, longer than the 1 MiB limit"],
+            [long.head.decode("utf-8", "backslashreplace")],
+        )
+
+    def _frame(self, data: bytes, end: int) -> pa.RecordBatch:
+        """Frames the whole lines in `data[:end]` (it ends with an LF)."""
+        skip = self._skip(data)
+        raw = np.frombuffer(data, np.uint8, count=end)
+        ends = np.flatnonzero(raw == LF)  # the LF of each line
+        starts = np.empty_like(ends)
+        starts[0], starts[1:] = skip, ends[:-1] + 1
+        crlf = (ends > starts) & (raw[ends - 1] == CR)
+        sizes = ends - starts - crlf
+        problems = self._problems(data, starts, ends, sizes)
+        if crlf.any():
+            # Drop each CR before an LF, so every line's text ends with exactly one LF.
+            dropped = np.cumsum(crlf)
+            buffer = np.delete(raw, ends[crlf] - 1)
+            offsets = np.concatenate([[skip], ends + 1 - dropped])
+        else:
+            buffer = raw
+            offsets = np.concatenate([[skip], ends + 1])
+        numbers = self.lines + 1 + np.arange(len(ends))
+        self.lines += len(ends)
+        validity = None
+        if problems:
+            valid = np.ones(len(ends), bool)
+            valid[list(problems)] = False
+            validity = pa.py_buffer(np.packbits(valid, bitorder="little"))
+        text = pa.LargeStringArray.from_buffers(
+            len(ends),
+            pa.py_buffer(offsets.astype(np.int64)),
+            pa.py_buffer(buffer),
+            validity,
+            len(problems),
+        )
+        if not problems:
+            return _framed(self.file_id, numbers, text, None, None)
+        reasons = [problems[i][0] if i in problems else None for i in range(len(ends))]
+        previews = [problems[i][1] if i in problems else None for i in range(len(ends))]
+        return _framed(self.file_id, numbers, text, reasons, previews)
+
+    @staticmethod
+    def _problems(
+        data: bytes, starts: np.ndarray, ends: np.ndarray, sizes: np.ndarray
+    ) -> dict[int, tuple[str, str]]:
+        """Lines that cannot be text: too long, or not UTF-8 (index -> reason, preview)."""
+        problems: dict[int, tuple[str, str]] = {}
+        view = memoryview(data)
+        for i in np.flatnonzero(sizes > MAX_LINE_BYTES).tolist():
+            head = bytes(view[starts[i] : starts[i] + min(sizes[i], QUARANTINE_PREVIEW_CHARS)])
+            problems[i] = (
+                f"line is {sizes[i]} bytes, longer than the 1 MiB limit",
+                head.decode("utf-8", "backslashreplace"),
+            )
+        position = int(starts[0])
+        end = int(ends[-1]) + 1
+        while position < end:
+            try:
+                codecs.utf_8_decode(view[position:end], "strict", True)
+                break
+            except UnicodeDecodeError as error:
+                bad = position + error.start
+                i = int(np.searchsorted(ends, bad))
+                if i not in problems:
+                    line = bytes(view[starts[i] : starts[i] + sizes[i]])
+                    problems[i] = (
+                        f"invalid UTF-8 at byte {bad - starts[i] + 1} of the line",
+                        line.decode("utf-8", "backslashreplace"),
+                    )
+                position = int(ends[i]) + 1
+        return problems
+
+
+def _framed(file_id: int, numbers, text, reasons, previews) -> pa.RecordBatch:
+    rows = len(numbers)
+    return pa.record_batch(
+        [
+            pa.array(np.full(rows, file_id, np.int32)),
+            pa.array(numbers, pa.int64()),
+            text,
+            pa.array(reasons, pa.string()) if reasons else pa.nulls(rows, pa.string()),
+            pa.array(previews, pa.string()) if previews else pa.nulls(rows, pa.string()),
+        ],
+        schema=FRAMED_SCHEMA,
+    )

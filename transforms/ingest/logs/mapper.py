@@ -1,0 +1,201 @@
+"""The map over partitions: each partition's files framed, every block checked in DuckDB
+(`stg_logs.sql`), and three small Parquet extracts written per partition: its quarantined lines,
+its failure-event lines with their fields, and one (line, hash) row per other well-formed line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from transforms import db
+from transforms.ingest.incident import ISO_CURRENCIES
+from transforms.ingest.logs.framing import FRAMED_SCHEMA, Framer, Source
+from transforms.ingest.logs.plan import LogFile, Partition, Reading
+
+LINES_SCHEMA = pa.schema(
+    [
+        ("file_id", pa.int32()),
+        ("line", pa.int64()),
+        ("line_hash", pa.uint64()),
+        ("is_payment_event", pa.bool_()),
+    ]
+)
+EVENTS_SCHEMA = pa.schema(
+    [
+        ("file_id", pa.int32()),
+        ("line", pa.int64()),
+        ("line_hash", pa.uint64()),
+        ("line_md5", pa.uint64()),
+        ("ts_utc", pa.timestamp("us", tz="UTC")),
+        ("event", pa.string()),
+        ("txn_id", pa.string()),
+        ("customer_id", pa.string()),
+        ("amount_minor", pa.int64()),
+        ("currency", pa.string()),
+        ("error_code", pa.string()),
+    ]
+)
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("file_id", pa.int32()),
+        ("line", pa.int64()),
+        ("quarantine_reason", pa.string()),
+        ("raw", pa.string()),
+    ]
+)
+EXTRACTS = {"lines": LINES_SCHEMA, "events": EVENTS_SCHEMA, "quarantine": QUARANTINE_SCHEMA}
+
+
+@dataclass(frozen=True)
+class Extract:
+    """The map's result for one partition: its files as read, their time spans (file_id ->
+    earliest and latest ts of a well-formed line) and the folder of its three extracts."""
+
+    files: tuple[LogFile, ...]
+    spans: dict[int, tuple[datetime, datetime]]
+    folder: Path
+
+    def path(self, name: str) -> Path:
+        return self.folder / f"{name}.parquet"
+
+
+def extract(partition: Partition, reading: Reading, out_dir: Path) -> Extract:
+    """The map: reads every line of the partition's files into three extracts under `out_dir`.
+
+    One DuckDB query per partition, streaming: it pulls framed blocks of lines, file after file,
+    and its results are split into the extracts as they come. They are written under this
+    attempt's own folder and renamed into place at the end: a partition run again (its Dask
+    worker died mid-map) never mixes with a dead attempt's partial files.
+    """
+    folder = out_dir / f"part={partition.files[0][0]:06d}"
+    attempt = out_dir / f".{folder.name}.{uuid.uuid4().hex}"
+    attempt.mkdir(parents=True)
+    try:
+        spans, framers = _extract_into(partition, reading, attempt)
+        folder.mkdir(exist_ok=True)
+        for name in EXTRACTS:
+            os.replace(attempt / f"{name}.parquet", folder / f"{name}.parquet")
+    finally:
+        shutil.rmtree(attempt, ignore_errors=True)
+    read = []
+    for framer, (file_id, path, name) in zip(framers, partition.files, strict=True):
+        digest, size = framer.source.finish()
+        read.append(LogFile(file_id, path, name, size, digest, framer.lines))
+    return Extract(tuple(read), spans, folder)
+
+
+def _extract_into(
+    partition: Partition, reading: Reading, folder: Path
+) -> tuple[dict[int, tuple[datetime, datetime]], list[Framer]]:
+    """Writes the partition's three extracts into `folder`; returns the files' time spans."""
+    framers = [Framer(file_id, name, Source(path)) for file_id, path, name in partition.files]
+    blocks = (block for framer in framers for block in framer.blocks())
+    spans: dict[int, tuple[datetime, datetime]] = {}
+    with db.connect() as con, _Writers(folder) as writers:
+        # One thread per map (partitions run side by side, on threads or Dask workers).
+        con.execute("set threads = 1")
+        con.execute("set memory_limit = '512MB'")
+        db.run(con, "log_json_kind")
+        db.run(con, "log_local_instant")
+        db.run(con, "log_iso_currency", currencies=ISO_CURRENCIES)
+        con.register("framed_lines", pa.RecordBatchReader.from_batches(FRAMED_SCHEMA, blocks))
+        staging = con.sql(db.statement("stg_logs"), params=_parameters(reading))
+        for staged in staging.to_arrow_reader(1 << 17):
+            writers.write(staged)
+            _widen(spans, staged)
+    for framer in framers:
+        if framer.error is not None:
+            raise framer.error
+    return spans, framers
+
+
+def _widen(spans: dict[int, tuple[datetime, datetime]], staged: pa.RecordBatch) -> None:
+    """Widens each file's time span by the well-formed lines of a staged batch."""
+    timed = pa.Table.from_batches([staged]).filter(pc.is_valid(staged.column("ts_utc")))
+    grouped = timed.group_by("file_id").aggregate([("ts_utc", "min"), ("ts_utc", "max")])
+    for file_id, low, high in zip(
+        *(grouped.column(c).to_pylist() for c in ("file_id", "ts_utc_min", "ts_utc_max")),
+        strict=True,
+    ):
+        old = spans.get(file_id, (low, high))
+        spans[file_id] = (min(old[0], low), max(old[1], high))
+
+
+def _parameters(reading: Reading) -> dict[str, object]:
+    """The bound parameters of `stg_logs.sql` for a log format."""
+    fmt = reading.log_format
+    where = dict(fmt.fields)
+    names = [where[name] for name in where]
+    group_names = ["_1"]
+    if fmt.kind == "regex":
+        groups = re.compile(fmt.pattern or "").groupindex
+        by_index = {index: group for group, index in groups.items()}
+        count = re.compile(fmt.pattern or "").groups
+        group_names = [by_index.get(i, f"_{i}") for i in range(1, count + 1)]
+    if fmt.kind == "jsonl":
+        paths = ["$" + "".join(f'."{key}"' for key in where[name].split(".")) for name in where]
+    else:
+        paths = [f'$."{name}"' for name in names]
+    strptime = fmt.ts_format not in ("rfc3339", "epoch_s", "epoch_ms")
+    return {
+        "kind": fmt.kind,
+        "paths": paths,
+        "keys": names,
+        "pattern": fmt.pattern if fmt.kind == "regex" else "(x)",
+        "group_names": group_names,
+        "ts_format": "strptime" if strptime else fmt.ts_format,
+        "ts_pattern": fmt.ts_format if strptime else "%Y",
+        "ts_naive": strptime and not re.search(r"%[zZ]", fmt.ts_format),
+        "logs_timezone": reading.logs_timezone,
+        "failure_events": list(reading.failure_events),
+    }
+
+
+class _Writers:
+    """The three Parquet extracts of one partition, written batch by batch."""
+
+    def __init__(self, folder: Path):
+        self.writers = {
+            name: pq.ParquetWriter(
+                folder / f"{name}.parquet",
+                schema,
+                compression={c: "none" if c == "line_hash" else "zstd" for c in schema.names},
+                use_dictionary=["file_id", "is_payment_event", "event", "quarantine_reason"],
+                column_encoding={"line": "DELTA_BINARY_PACKED"},
+            )
+            for name, schema in EXTRACTS.items()
+        }
+
+    def write(self, staged: pa.RecordBatch) -> dict[str, int]:
+        """Splits a staged block into the extracts; returns the rows of each."""
+        quarantined = pc.is_valid(staged.column("quarantine_reason"))
+        failure = pc.fill_null(staged.column("is_failure_event"), False)
+        other = pc.invert(pc.or_(quarantined, failure))
+        parts = {
+            "quarantined": ("quarantine", staged.filter(quarantined)),
+            "failure_lines": ("events", staged.filter(failure)),
+            "other_lines": ("lines", staged.filter(other)),
+        }
+        for name, rows in parts.values():
+            schema = EXTRACTS[name]
+            self.writers[name].write_table(
+                pa.Table.from_batches([rows]).select(schema.names).cast(schema)
+            )
+        return {key: rows.num_rows for key, (_, rows) in parts.items()}
+
+    def __enter__(self) -> _Writers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for writer in self.writers.values():
+            writer.close()

@@ -1,0 +1,115 @@
+"""The plan: the log files the globs match, the pruned ones (dated to an hour wholly outside the
+window widened by `sources.log_clock_skew`: never opened), and the rest split into partitions of
+about equal size for the map.
+"""
+
+from __future__ import annotations
+
+import glob
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from transforms import files
+from transforms.errors import InputError
+from transforms.ingest.incident import Incident, LogFormat
+
+PARTITIONS = 16  # map tasks over the log files: a few per worker keep every worker busy
+
+# A file dated to one hour: `<name>.2025-01-07T14.<ext>` or a hive path `dt=2025-01-07/hour=14/`.
+HOURLY_NAME = re.compile(r"(?<![0-9])(\d{4}-\d{2}-\d{2})T(\d{2})\.")
+HIVE_HOUR = re.compile(r"(?:^|/)dt=(\d{4}-\d{2}-\d{2})/hour=(\d{2})(?:/|$)")
+
+
+@dataclass(frozen=True)
+class LogFile:
+    """One matched log file: its id, name as shown, size, hash and line count.
+
+    A pruned file was not opened (its hour is outside the window): it has no hash and no lines.
+    """
+
+    file_id: int
+    path: Path
+    name: str
+    bytes: int
+    sha256: str
+    lines: int
+    pruned: bool = False
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the map needs to know besides the files: the format, time zone and failure events."""
+
+    log_format: LogFormat
+    logs_timezone: str
+    failure_events: tuple[str, ...]
+
+    @staticmethod
+    def of(incident: Incident) -> Reading:
+        sources = incident.sources
+        return Reading(sources.log_format, sources.logs_timezone, incident.policy.failure_events)
+
+
+@dataclass(frozen=True)
+class Partition:
+    """A unit of the map: a few log files (id, path, name), read one after the other."""
+
+    files: tuple[tuple[int, Path, str], ...]
+
+
+def expand(globs: Sequence[str], root: Path) -> list[Path]:
+    """The files the globs match, sorted and without repeats; a glob matching nothing fails."""
+    found: set[Path] = set()
+    for pattern in globs:
+        matched = [Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file()]
+        if not matched:
+            shown = files.display_name(Path(pattern), root)
+            raise InputError(f"sources.logs: '{shown}' matches no file")
+        found.update(p.resolve() for p in matched)
+    return sorted(found)
+
+
+def plan(incident: Incident, partitions: int) -> tuple[list[Partition], list[LogFile]]:
+    """Splits the files to read into at most `partitions` partitions of about equal size.
+
+    Returns the partitions and the pruned files: those dated to an hour (in
+    `sources.logs_timezone`) that ends before the window's start less the clock skew or starts
+    at or after its end plus the skew.
+    """
+    root = incident.path.parent
+    skew = incident.sources.log_clock_skew
+    lower, upper = incident.window_start - skew, incident.window_end + skew
+    zone = ZoneInfo(incident.sources.logs_timezone)
+    to_read: list[tuple[int, Path, str, int]] = []
+    pruned: list[LogFile] = []
+    for file_id, path in enumerate(expand(incident.sources.logs, root)):
+        name, size = files.display_name(path, root), path.stat().st_size
+        hour = _hour_of(name, zone)
+        if hour is not None and (hour[1] <= lower or hour[0] >= upper):
+            pruned.append(LogFile(file_id, path, name, size, "", 0, pruned=True))
+        else:
+            to_read.append((file_id, path, name, size))
+    # Largest first onto the least loaded partition: about equal work, the same plan every time.
+    loads: list[list[tuple[int, Path, str, int]]] = [[] for _ in range(max(1, partitions))]
+    for entry in sorted(to_read, key=lambda f: (-f[3], f[0])):
+        min(loads, key=lambda p: (sum(f[3] for f in p), len(p))).append(entry)
+    chosen = [Partition(tuple((f[0], f[1], f[2]) for f in sorted(p))) for p in loads if p]
+    return sorted(chosen, key=lambda p: p.files[0][0]), pruned
+
+
+def _hour_of(name: str, zone: ZoneInfo) -> tuple[datetime, datetime] | None:
+    """The UTC span of the hour a file's name or hive path dates it to, if any."""
+    match = HIVE_HOUR.search(name) or HOURLY_NAME.search(name)
+    if match is None:
+        return None
+    try:
+        local = datetime.fromisoformat(f"{match.group(1)}T{match.group(2)}:00")
+    except ValueError:
+        return None
+    # Both readings of an hour repeated by a DST change: the span covers either.
+    starts = [local.replace(tzinfo=zone, fold=fold).astimezone(UTC) for fold in (0, 1)]
+    return min(starts), max(starts) + timedelta(hours=1)

@@ -1,0 +1,141 @@
+"""The reduce: the extracts of every read file into the work database's log tables.
+
+`log_files`, `stg_log_lines`, `stg_log_events`, `stg_log_quarantine`, `int_log_line_duplicates`
+(found across all files by the lines' hashes), `int_log_events_bucketed`, `int_log_lines_bucketed`
+(a view: one row per physical line), `int_failure_lines` (a view), `stg_failures` and
+`int_file_profile`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from transforms import db
+from transforms.ingest.incident import Incident
+from transforms.ingest.logs.mapper import EXTRACTS, Extract, extract
+from transforms.ingest.logs.plan import LogFile, Reading, plan
+
+
+def reduce(
+    con: duckdb.DuckDBPyConnection,
+    incident: Incident,
+    extracts: Sequence[Extract],
+    pruned: Sequence[LogFile] = (),
+) -> list[LogFile]:
+    """The reduce: the extracts of every read file into the work database's log tables.
+
+    Returns every matched file, read or pruned, in file order.
+    """
+    extracts = sorted(extracts, key=lambda e: e.files[0].file_id)
+    con.from_arrow(_listing(extracts)).create("log_files")
+    con.from_arrow(_duplicate_lines(extracts)).create("int_log_line_duplicates")
+    for name, schema in EXTRACTS.items():
+        if extracts:
+            db.run(con, f"stg_log_{name}", paths=[str(e.path(name)) for e in extracts])
+        else:  # every file pruned
+            con.from_arrow(schema.empty_table()).create(f"stg_log_{name}")
+    db.run(
+        con,
+        "int_log_events_bucketed",
+        window_start=incident.window_start,
+        window_end=incident.window_end,
+        skew=incident.sources.log_clock_skew,
+    )
+    db.run(con, "int_log_lines_bucketed")
+    db.run(con, "int_failure_lines")
+    db.run(con, "stg_failures")
+    db.run(con, "int_file_profile")
+    read = [f for e in extracts for f in e.files]
+    return sorted(read + list(pruned), key=lambda f: f.file_id)
+
+
+def stage(
+    con: duckdb.DuckDBPyConnection, incident: Incident, work_dir: Path, partitions: int = 1
+) -> list[LogFile]:
+    """Plans, maps (in this thread) and reduces the incident's logs into the work database."""
+    chosen, pruned = plan(incident, partitions)
+    reading = Reading.of(incident)
+    out_dir = work_dir / "log_extracts"
+    found = [extract(partition, reading, out_dir) for partition in chosen]
+    return reduce(con, incident, found, pruned)
+
+
+def _listing(extracts: Sequence[Extract]) -> pa.Table:
+    """`log_files`: one row per read file (key: file_id), with its time span."""
+    read = sorted((f for e in extracts for f in e.files), key=lambda f: f.file_id)
+    spans = {k: v for e in extracts for k, v in e.spans.items()}
+    return pa.table(
+        {
+            "file_id": pa.array([f.file_id for f in read], pa.int32()),
+            "name": pa.array([f.name for f in read], pa.string()),
+            "lines": pa.array([f.lines for f in read], pa.int64()),
+            "bytes": pa.array([f.bytes for f in read], pa.int64()),
+            "min_ts_utc": pa.array(
+                [spans.get(f.file_id, (None, None))[0] for f in read], pa.timestamp("us", "UTC")
+            ),
+            "max_ts_utc": pa.array(
+                [spans.get(f.file_id, (None, None))[1] for f in read], pa.timestamp("us", "UTC")
+            ),
+        }
+    )
+
+
+def _read(path: Path, columns: list[str]) -> pa.Table:
+    return pq.ParquetFile(path).read(columns=columns, use_threads=False)
+
+
+def _duplicate_lines(extracts: Sequence[Extract]) -> pa.Table:
+    """`int_log_line_duplicates`: the well-formed lines, other than failure events, whose bytes
+    came earlier (files in name order, then line) (key: file_id, line).
+
+    Found by the lines' 64-bit hashes: all of them sorted once to find the repeated values, then
+    only lines with a repeated value are ordered. Failure-event lines are compared on a second
+    hash (md5) too, in SQL (`int_log_events_bucketed`), so a credit never rests on one hash.
+    """
+    total = sum(pq.read_metadata(e.path("lines")).num_rows for e in extracts)
+    hashes = np.empty(total, np.uint64)
+    at = 0
+    for e in extracts:
+        column = _read(e.path("lines"), ["line_hash"]).column(0).to_numpy()
+        hashes[at : at + len(column)] = column
+        at += len(column)
+    hashes.sort()
+    repeated = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
+    del hashes
+    found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    if len(repeated):
+        # A table on the low bits of the repeated values rules most lines out at one lookup each.
+        low = np.uint64((1 << 22) - 1)
+        maybe = np.zeros(1 << 22, bool)
+        maybe[repeated & low] = True
+        for e in extracts:
+            table = _read(e.path("lines"), ["file_id", "line", "line_hash"])
+            values = table.column("line_hash").to_numpy()
+            near = np.flatnonzero(maybe[values & low])
+            where = np.searchsorted(repeated, values[near]).clip(max=len(repeated) - 1)
+            hit = near[repeated[where] == values[near]]
+            found.append(
+                (
+                    values[hit],
+                    table.column("file_id").to_numpy()[hit],
+                    table.column("line").to_numpy()[hit],
+                )
+            )
+    if not found:
+        return pa.table({"file_id": pa.array([], pa.int32()), "line": pa.array([], pa.int64())})
+    values, file_ids, lines = (np.concatenate(column) for column in zip(*found, strict=True))
+    order = np.lexsort((lines, file_ids, values))
+    later = np.zeros(len(order), bool)
+    later[1:] = values[order][1:] == values[order][:-1]
+    return pa.table(
+        {
+            "file_id": pa.array(file_ids[order][later], pa.int32()),
+            "line": pa.array(lines[order][later], pa.int64()),
+        }
+    )

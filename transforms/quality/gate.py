@@ -1,0 +1,115 @@
+"""The data-quality gate: every dataset of a run checked by its suite in `expectations/`.
+
+Great Expectations sees only small frames: the one-row-per-file profile of the logs (never the
+log itself), the candidate failure lines, the table rows and customers the run touched, the
+evidence and the credit file. A blocking failure rejects the run; a warning is reported only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from transforms import db, memory
+from transforms.ingest.incident import ISO_CURRENCIES, Incident
+from transforms.quality import suites, validation
+from transforms.reconcile import outputs
+
+SLACK = timedelta(days=1)
+GATE_DUCKDB_MEMORY = "256MB"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The gate's answer: the suites' results and why the run is blocked, if it is."""
+
+    results: tuple[validation.SuiteResult, ...]
+    blocking: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.blocking
+
+
+def check(
+    con: duckdb.DuckDBPyConnection,
+    incident: Incident,
+    credit_file: Path,
+    totals: dict[str, int],
+    accounting_problems: tuple[str, ...] = (),
+) -> Verdict:
+    """Validates every dataset of the run; `credit_file` is read back to check its totals."""
+    parameters = _parameters(incident)
+    relations: list[tuple[str, Callable[[], duckdb.DuckDBPyRelation], str | list[str]]] = [
+        ("file_profile", lambda: con.table("int_file_profile"), "file"),
+        ("stg_failures", lambda: con.table("stg_failures"), ["file", "line"]),
+        ("transactions", lambda: con.sql(db.statement("touched_transactions")), "txn_id"),
+        ("customers", lambda: con.sql(db.statement("touched_customers")), "customer_id"),
+        ("evidence", lambda: con.table("evidence"), "txn_id"),
+        ("credits", lambda: con.sql(db.statement("credits_checked")), "credit_id"),
+    ]
+    # One frame at a time, of only the columns its suite reads, built just before the suite
+    # runs and dropped after (an Arrow table: GX takes it a slice at a time). The queries are
+    # plain scans and joins: DuckDB gets a small share of memory here (it spills past it).
+    con.execute("set memory_limit = $limit", {"limit": GATE_DUCKDB_MEMORY})
+    results = []
+    for suite, relation, key in relations:
+        frame = relation().select(*suites.columns(suite, key)).to_arrow_table()
+        results.append(validation.validate(frame, suite, parameters, key))
+        if frame.num_rows > validation.CHUNK_ROWS:  # worth a full collection (about 0.1 s)
+            del frame
+            memory.release()
+    totals_frame = _totals_frame(credit_file, totals)
+    results.append(validation.validate(totals_frame, "credit_totals", parameters, "currency"))
+    blocking = [_describe(o) for r in results for o in r.blocking_failures]
+    blocking += [f"accounting: {problem}" for problem in accounting_problems]
+    warnings = [_describe(o) for r in results for o in r.warnings]
+    return Verdict(tuple(results), tuple(blocking), tuple(warnings))
+
+
+def _parameters(incident: Incident) -> dict[str, Any]:
+    start = pd.Timestamp(incident.window_start)
+    end = pd.Timestamp(incident.window_end)
+    skew = pd.Timedelta(incident.sources.log_clock_skew)  # log times match the widened window
+    return {
+        "window_start_utc": start - skew,
+        "window_end_utc": end + skew,
+        "window_lower_utc": start - SLACK,
+        "window_upper_utc": end + SLACK,
+        "failure_events": list(incident.policy.failure_events),
+        "exclude_segments": list(incident.policy.exclude_segments),
+        "iso_currencies": ISO_CURRENCIES,
+        "max_quarantined_share": float(incident.max_quarantined_share),
+    }
+
+
+def _totals_frame(credit_file: Path, totals: dict[str, int]) -> pd.DataFrame:
+    in_file = outputs.credit_file_totals(credit_file)
+    currencies = sorted(set(in_file) | set(totals))
+    return pd.DataFrame(
+        {
+            "currency": pd.Series(currencies, dtype=object),
+            "credits_total_minor": pd.Series(
+                [in_file.get(c, 0) for c in currencies], dtype="int64"
+            ),
+            "manifest_total_minor": pd.Series(
+                [totals.get(c, 0) for c in currencies], dtype="int64"
+            ),
+        }
+    )
+
+
+def _describe(outcome: validation.ExpectationOutcome) -> str:
+    where = f"({outcome.column})" if outcome.column else ""
+    text = f"{outcome.suite}: {outcome.expectation}{where}: {outcome.notes}"
+    if outcome.unexpected_count:
+        text += f" [{outcome.unexpected_count} rows"
+        text += f"; e.g. {', '.join(outcome.offending)}]" if outcome.offending else "]"
+    return text

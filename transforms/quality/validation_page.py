@@ -1,0 +1,124 @@
+"""Rendering: `validation.json` (our summary and GX's results) and `validation.html` (the page
+template), both deterministic for the same results and written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+from transforms import pages
+from transforms.quality.gx_run import plain
+from transforms.quality.validation import MAX_OFFENDING, ExpectationOutcome, SuiteResult
+
+
+def report_document(results: Sequence[SuiteResult]) -> dict:
+    """Build the JSON report: our summary per suite and GX's results.
+
+    Args:
+        results: The suite results of one run, in the order they ran.
+
+    Returns:
+        A plain JSON document: ``passed`` (no blocking failure anywhere), counts, and per suite
+        its outcomes and GX's result.
+    """
+    suites = [
+        {
+            "suite": result.suite,
+            "passed": not result.blocking_failures,
+            "blocking_failures": len(result.blocking_failures),
+            "warnings": len(result.warnings),
+            "outcomes": [_outcome_document(outcome) for outcome in result.outcomes],
+            "gx_result": plain(result.gx_result),
+        }
+        for result in results
+    ]
+    return {
+        "report": "outage-credits data quality",
+        "passed": all(suite["passed"] for suite in suites),
+        "blocking_failures": sum(suite["blocking_failures"] for suite in suites),
+        "warnings": sum(suite["warnings"] for suite in suites),
+        "suites": suites,
+    }
+
+
+def _outcome_document(outcome: ExpectationOutcome) -> dict:
+    """One outcome as JSON, in the dataclass's field order."""
+    document = asdict(outcome)
+    document["offending"] = list(outcome.offending)
+    return document
+
+
+def write_report(results: Sequence[SuiteResult], out_dir: Path) -> tuple[Path, Path]:
+    """Write ``validation.json`` and ``validation.html`` into ``out_dir``, atomically.
+
+    Both are deterministic for the same results: the JSON has our summary keys in a fixed
+    order and GX's results with sorted keys; neither carries a timestamp. Each file is written
+    to a temp file in ``out_dir``, fsynced and moved into place with ``os.replace``.
+
+    Args:
+        results: The suite results of one run, in the order they ran.
+        out_dir: The folder to write into; created if missing.
+
+    Returns:
+        The paths of the JSON and the HTML report.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    document = report_document(results)
+    text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
+    json_path = _write_atomic(out_dir / "validation.json", text + "\n")
+    html_path = _write_atomic(out_dir / "validation.html", render_html(results))
+    return json_path, html_path
+
+
+def _write_atomic(path: Path, text: str) -> Path:
+    """Write text to path through a fsynced temp file in the same folder and os.replace."""
+    descriptor, temp_name = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+    )
+    try:
+        os.chmod(temp_name, 0o644)  # mkstemp creates 0600; a report is meant to be read
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+    return path
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Flush a folder's entry table so a rename survives a crash (best effort off POSIX)."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+def render_html(results: Sequence[SuiteResult]) -> str:
+    """Render the HTML report (the ``validation.html`` template): self-contained, no external
+    assets, every value escaped.
+
+    Args:
+        results: The suite results of one run, in the order they ran.
+
+    Returns:
+        The HTML document.
+    """
+    return pages.render(
+        "validation.html", document=report_document(results), max_offending=MAX_OFFENDING
+    )

@@ -1,0 +1,39 @@
+"""Reconciliation: candidate failures from the logs, matched to the transaction table, classed.
+
+Makes `int_candidates` (one row per distinct txn_id of the candidate failure lines) and
+`int_candidates_classified` (one row per candidate transaction, logs and table alone, each in
+exactly one class; see the SQL for the rules).
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from transforms import db
+from transforms.ingest.incident import Incident
+
+CLASSES = (
+    "recovered",
+    "failed",
+    "log_only",
+    "unattributable",
+    "declined",
+    "unknown_error_code",
+    "table_only",
+)
+
+
+def classify(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
+    """Groups the candidate failure lines by transaction and puts each in its class."""
+    policy = incident.policy
+    db.run(con, "int_candidates")
+    db.run(
+        con,
+        "int_candidates_classified",
+        outage_codes=list(policy.outage_error_codes),
+        decline_codes=list(policy.decline_error_codes),
+        window_start=incident.window_start,
+        window_end=incident.window_end,
+        credit_recovered=policy.credit_recovered,
+        credit_table_only=policy.credit_table_only,
+    )

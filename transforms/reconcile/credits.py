@@ -1,0 +1,88 @@
+"""Credits: the policy applied per (customer, currency), and what cannot be paid.
+
+Makes `policy_amounts` (one row per currency: flat amount, floor, cap, 10 ^ ISO digits),
+`int_credit_lines`, `evidence`, `credits` and `exceptions` (see the SQL for grain and keys).
+Money is integer minor units throughout; the decimal `credit_amount` is formatted from it.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from transforms import db, money
+from transforms.errors import ConfigError
+from transforms.ingest.incident import ISO_CURRENCIES, Incident
+
+
+def build(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
+    """Prices the credited transactions; stops with `ConfigError` if the policy lacks a currency."""
+    policy = incident.policy
+    _make_policy_amounts(con, incident)
+    numerator, denominator = policy.percent.as_integer_ratio()
+    db.run(
+        con,
+        "int_credit_lines",
+        exclude_segments=list(policy.exclude_segments),
+        basis=policy.basis,
+        percent_numerator=numerator,
+        percent_denominator=denominator,
+    )
+    _require_policy_amounts(con, incident)
+    db.run(con, "evidence")
+    ids = {"incident_id": incident.id}
+    db.run(
+        con,
+        "credits",
+        **ids,
+        incident_title=incident.title,
+        policy_version=policy.version,
+    )
+    db.run(con, "exceptions", **ids)
+
+
+def _make_policy_amounts(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
+    policy = incident.policy
+    occurring = con.table("int_candidates_classified").select("currency").distinct().fetchall()
+    currencies = sorted(
+        {row[0] for row in occurring if row[0] is not None}
+        | set(policy.flat_minor)
+        | set(policy.min_minor)
+        | set(policy.cap_minor)
+    )
+    table = pa.table(
+        {
+            "currency": pa.array(currencies, pa.string()),
+            "flat_minor": pa.array([policy.flat_minor.get(c) for c in currencies], pa.int64()),
+            "min_minor": pa.array([policy.min_minor.get(c) for c in currencies], pa.int64()),
+            "cap_minor": pa.array([policy.cap_minor.get(c) for c in currencies], pa.int64()),
+            "minor_unit_factor": pa.array(
+                [money.minor_unit_factor(c) for c in currencies], pa.int64()
+            ),
+        }
+    )
+    con.from_arrow(table).create("policy_amounts")
+
+
+def _require_policy_amounts(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
+    """A payable line in an ISO currency the policy has no amount for stops the run.
+
+    Only the flat bases read `flat_minor`; a line the percent basis cannot price (a null amount)
+    is `unpriced` in the evidence, for the gate to reject.
+    """
+    if incident.policy.basis == "percent_of_failed_amount":
+        return
+    unpriced = (
+        con.table("int_credit_lines")
+        .filter("customer_block is null and base_amount_minor is null")
+        .select("currency")
+        .distinct()
+        .fetchall()
+    )
+    missing = sorted(row[0] for row in unpriced if row[0] in ISO_CURRENCIES)
+    if missing:
+        listed = ", ".join(missing)
+        raise ConfigError(
+            f"{incident.path}: policy.flat_minor: no amount for {listed}, which credited "
+            f"transactions use; add it (e.g. {missing[0]} = 1000) and run again"
+        )

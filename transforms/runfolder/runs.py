@@ -1,0 +1,54 @@
+"""A run folder: `<output_root>/incident=<id>/run=<run_id>/`, with a scratch `_work/` inside.
+
+Scratch files (the work database, spill files, the unvalidated credit file) live in `_work/`
+and are removed when the run is published or rejected; the manifest, written last, marks a
+finished run folder.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # typing only: support's quick commands import this module, not the parser
+    from transforms.ingest.incident import Incident
+
+
+@dataclass(frozen=True)
+class Run:
+    """One pipeline run over one incident."""
+
+    run_id: str
+    incident_id: str
+    folder: Path
+    started_at: datetime
+
+    @property
+    def work_dir(self) -> Path:
+        return self.folder / "_work"
+
+    @property
+    def work_db(self) -> Path:
+        return self.work_dir / "work.duckdb"
+
+    @property
+    def spill_dir(self) -> Path:
+        return self.work_dir / "spill"
+
+
+def start(incident: Incident, output_root: Path, now: datetime | None = None) -> Run:
+    """Creates a new run folder named by the UTC start time and the policy fingerprint."""
+    started_at = (now or datetime.now(UTC)).astimezone(UTC)
+    run_id = f"{started_at:%Y%m%dT%H%M%S%fZ}-{incident.policy.sha256[:8]}"
+    folder = Path(output_root).resolve() / f"incident={incident.id}" / f"run={run_id}"
+    run = Run(run_id, incident.id, folder, started_at)
+    run.spill_dir.mkdir(parents=True)
+    return run
+
+
+def finish(run: Run) -> None:
+    """Removes the scratch folder."""
+    shutil.rmtree(run.work_dir, ignore_errors=True)

@@ -1,0 +1,148 @@
+"""Frames for the analysts' notebooks, read from the warehouse (never re-derived from raw data).
+
+Each function takes a read-only warehouse connection (`support.connect`) and the `Run` to read
+(`pick_run`), and returns a pandas frame whose grain and key its docstring states. Times are
+UTC instants in `*_utc` columns and the same instants in the incident's time zone in `*_local`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+import pandas as pd
+
+from transforms import db
+from transforms.errors import InputError
+from transforms.quality.gate import SLACK
+from transforms.serving import support
+
+
+@dataclass(frozen=True)
+class Run:
+    """The run an analysis reads: its incident, time zone, window `[start, end)` and the
+    policy's outage error codes."""
+
+    run_id: str
+    incident_id: str
+    title: str | None
+    timezone: str
+    status: str
+    window_start_utc: datetime
+    window_end_utc: datetime
+    outage_error_codes: tuple[str, ...]
+
+
+def pick_run(con: duckdb.DuckDBPyConnection, incident_id: str) -> Run:
+    """The incident's answering run (as support's), else its newest run of any status."""
+    rows = db.run(con, "analysis_run", incident_id=incident_id).fetchall()
+    if not rows:
+        known = ", ".join(sorted(support.answering_runs(con))) or "none yet"
+        raise InputError(f"incident {incident_id}: not in the warehouse (incidents: {known})")
+    run_id, incident, title, timezone, status, start, end, codes = rows[0]
+    return Run(run_id, incident, title, timezone, status, start, end, tuple(codes))
+
+
+def failure_minutes(con: duckdb.DuckDBPyConnection, run: Run) -> pd.DataFrame:
+    """Failure lines per minute over the whole log (grain: minute, event, error_code, file).
+
+    Adds `pod` (the log file's name up to its first dot: the sample writes one file per pod and
+    hour) and `in_window`. Minutes without a failure line have no row.
+    """
+    frame = db.run(con, "analysis_failure_minutes", run_id=run.run_id).df()
+    frame["minute_local"] = _local(frame["minute_utc"], run)
+    frame["pod"] = frame["source_file"].map(_pod)
+    frame["in_window"] = in_window(frame["minute_utc"], run)
+    return frame
+
+
+def per_minute(minutes: pd.DataFrame, run: Run, by: str | None = None) -> pd.DataFrame:
+    """Failure lines per minute from the first to the last minute of the log, zeros filled in,
+    within a day (`gate.SLACK`) of the window: a line stamped decades off (a clock reset to
+    1970) would otherwise stretch the frame over millions of minutes.
+
+    Index: `minute_local`; one column `lines`, or one column per value of `by` (e.g. `pod`).
+    """
+    instants = pd.to_datetime(minutes["minute_local"], utc=True)
+    start, end = pd.Timestamp(run.window_start_utc), pd.Timestamp(run.window_end_utc)
+    minutes = minutes[(instants >= start - SLACK) & (instants < end + SLACK)]
+    if minutes.empty:
+        return pd.DataFrame(columns=["lines"], index=pd.DatetimeIndex([], name="minute_local"))
+    index = pd.date_range(
+        minutes["minute_local"].min(),
+        minutes["minute_local"].max(),
+        freq="min",
+        name="minute_local",
+    )
+    if by is None:
+        counts = minutes.groupby("minute_local")["lines"].sum().to_frame()
+    else:
+        counts = minutes.pivot_table(
+            index="minute_local", columns=by, values="lines", aggfunc="sum", dropna=False
+        )
+    return counts.reindex(index, fill_value=0).fillna(0).astype("int64")
+
+
+def normal_rate(minutes: pd.DataFrame, run: Run) -> float:
+    """The normal failure rate: mean failure lines per minute outside the window, zeros counted."""
+    totals = per_minute(minutes, run)
+    if totals.empty:
+        return 0.0
+    outside = ~in_window(totals.index.to_series(), run).to_numpy()
+    return float(totals["lines"][outside].mean()) if outside.any() else 0.0
+
+
+def transactions(con: duckdb.DuckDBPyConnection, run: Run) -> pd.DataFrame:
+    """The run's candidate transactions (key: txn_id), with customer segment, country, status."""
+    frame = db.run(con, "analysis_transactions", run_id=run.run_id).df()
+    frame["first_failure_local"] = _local(frame["first_failure_utc"], run)
+    frame["last_failure_local"] = _local(frame["last_failure_utc"], run)
+    return frame
+
+
+def customers(con: duckdb.DuckDBPyConnection, run: Run) -> pd.DataFrame:
+    """Support's customer list of the run's incident (key: customer_id, currency), with
+    `credit_minor` and `paid_minor` as integers beside the decimal strings."""
+    found = support.customers(con, run.incident_id)
+    frame = pd.DataFrame(found.rows, columns=support.COLUMNS)
+    amounts = db.run(con, "analysis_credit_amounts", run_id=found.run.run_id).df()
+    return frame.merge(amounts, on=["customer_id", "currency"], how="left")
+
+
+def exceptions(con: duckdb.DuckDBPyConnection, run: Run) -> pd.DataFrame:
+    """The run's exceptions for finance (grain: one row of its exceptions.csv)."""
+    return db.run(con, "analysis_exceptions", run_id=run.run_id).df()
+
+
+def edge_transactions(con: duckdb.DuckDBPyConnection, run: Run) -> pd.DataFrame:
+    """Transactions within 30 minutes of a window edge (key: txn_id), both clocks side by side.
+
+    `log_seconds_from_edge` and `table_seconds_from_edge` are signed (negative: before the
+    edge); `inside_by_log` / `inside_by_table` say which side of the window each clock puts the
+    transaction on, and `clocks_disagree` marks those the two clocks put on different sides.
+    """
+    frame = db.run(con, "analysis_edge_transactions", run_id=run.run_id).df()
+    for column in ("log_first_failure_utc", "table_created_at_utc"):
+        frame[column.replace("_utc", "_local")] = _local(frame[column], run)
+    frame["inside_by_log"] = in_window(frame["log_first_failure_utc"], run)
+    frame["inside_by_table"] = in_window(frame["table_created_at_utc"], run)
+    both = frame["log_first_failure_utc"].notna() & frame["table_created_at_utc"].notna()
+    frame["clocks_disagree"] = both & (frame["inside_by_log"] != frame["inside_by_table"])
+    return frame
+
+
+def _local(column: pd.Series, run: Run) -> pd.Series:
+    return pd.to_datetime(column, utc=True).dt.tz_convert(run.timezone)
+
+
+def in_window(column: pd.Series, run: Run) -> pd.Series:
+    """Whether each instant is inside the run's window `[start, end)` (missing: False)."""
+    instants = pd.to_datetime(column, utc=True)
+    start, end = pd.Timestamp(run.window_start_utc), pd.Timestamp(run.window_end_utc)
+    return (instants >= start) & (instants < end)
+
+
+def _pod(source_file: str) -> str:
+    return re.match(r"[^.]*", source_file.rsplit("/", 1)[-1]).group(0)
