@@ -41,8 +41,8 @@ def diff(
 ) -> None:
     """Shows what a run changes against what is published (or another run): credits added,
     removed, increased and decreased, each with its reason, and totals per currency."""
-    from transforms import exports
     from transforms.finance import warehouse
+    from transforms.serving import exports
 
     def read() -> diffs.Diff:
         with warehouse.connect(warehouse_path, read_only=True) as con:

@@ -268,7 +268,7 @@ def test_an_earlier_warehouse_gets_its_exception_amounts_split(keyed_warehouse):
 
 
 def test_support_reading_an_earlier_warehouse_upgrades_it_once(keyed_warehouse):
-    from transforms import support
+    from transforms.serving import support
 
     with support.connect(keyed_warehouse) as con:
         assert warehouse.schema_version(con) == warehouse.SCHEMA_VERSION
