@@ -5,11 +5,8 @@ BIN    := $(VENV)/bin
 SAMPLE := data/sample
 INCIDENT := $(SAMPLE)/INC-2025-01-07.toml
 
-# Prefect offline, quiet and with room to start its ephemeral server on 2 cores.
-export PREFECT_HOME := $(CURDIR)/.prefect
-export PREFECT_SERVER_ANALYTICS_ENABLED := false
-export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
-export DO_NOT_TRACK := 1
+# Prefect's offline settings and the default paths live in flows/settings.py: Python sets them,
+# and the targets below that need them outside Python read them from there.
 
 .DEFAULT_GOAL := help
 PREFECT_PORT ?= 4200
@@ -45,19 +42,18 @@ chromium:
 	chromium fonts-liberation >/dev/null; }
 
 NB_INCIDENT ?= INC-2025-01-07
-NB_WAREHOUSE ?= data/warehouse.duckdb
 notebooks: $(VENV)/.installed ## run the analysts' notebooks on the warehouse into data/output/notebooks/
 	mkdir -p data/output/notebooks
 	for nb in notebooks/[0-9]*.py; do \
 	  $(BIN)/jupytext --quiet --to ipynb --output - $$nb | PYTHONWARNINGS=ignore \
 	    $(BIN)/papermill --no-progress-bar --log-level WARNING --kernel python3 --cwd notebooks \
-	    -p incident_id $(NB_INCIDENT) -p warehouse_path $(abspath $(NB_WAREHOUSE)) \
+	    -p incident_id $(NB_INCIDENT) $(if $(NB_WAREHOUSE),-p warehouse_path $(abspath $(NB_WAREHOUSE))) \
 	    - data/output/notebooks/$$(basename $$nb .py).ipynb || exit 1; \
 	done
 
 serve: $(VENV)/.installed ## start a local Prefect server and serve finance's scheduled runs (Ctrl-C stops)
 	mkdir -p data/incidents .prefect
-	$(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT) > .prefect/server.log 2>&1 & \
+	env $$($(BIN)/python -m flows) $(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT) > .prefect/server.log 2>&1 & \
 	server=$$!; trap 'kill $$server' EXIT INT TERM; \
 	PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api $(BIN)/python -m flows.deployment
 
@@ -72,4 +68,5 @@ bench: $(VENV)/.installed ## benchmark 1 M, 10 M, 40 M log lines against DuckDB'
 	$(BIN)/python -m bench.run
 
 clean: ## remove the venv, generated data and run folders
-	rm -rf $(VENV) .prefect $(SAMPLE) data/output data/outbox .pytest_cache
+	rm -rf $(SAMPLE) .pytest_cache $$(test -x $(BIN)/python && $(BIN)/python -m flows --generated)
+	rm -rf $(VENV)

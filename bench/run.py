@@ -408,13 +408,7 @@ def _synthetic_run(con, folder: Path, run_id: str, lines: int, amount_minor: int
 
 
 def _startup(folder: Path, _: str) -> dict:
-    code = (
-        "from flows.settings import configure_prefect\n"
-        "configure_prefect()\n"
-        "from prefect import flow\n"
-        "@flow\ndef empty():\n    return 0\n"
-        "empty()\n"
-    )
+    code = "import flows\nfrom prefect import flow\n@flow\ndef empty():\n    return 0\nempty()\n"
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True)
     return {}
 

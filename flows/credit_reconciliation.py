@@ -10,23 +10,20 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flows.settings import configure_prefect, journal_key
+from prefect import flow, get_run_logger, pause_flow_run, task, unmapped
+from prefect.artifacts import create_link_artifact, create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.input import RunInput
+from prefect.task_runners import ThreadPoolTaskRunner
 
-configure_prefect()
-
-from prefect import flow, get_run_logger, pause_flow_run, task, unmapped  # noqa: E402
-from prefect.artifacts import create_link_artifact, create_markdown_artifact  # noqa: E402
-from prefect.cache_policies import NO_CACHE  # noqa: E402
-from prefect.input import RunInput  # noqa: E402
-from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
-
-from transforms import db  # noqa: E402
-from transforms.errors import ValidationRejected, WorkersLost  # noqa: E402
-from transforms.finance import diff, ledger, sealing, warehouse  # noqa: E402
-from transforms.ingest import incident, logs, tables  # noqa: E402
-from transforms.quality import gate, validation_page  # noqa: E402
-from transforms.reconcile import classes, credits  # noqa: E402
-from transforms.runfolder import manifest, publish, report, runs  # noqa: E402
+from flows.settings import OUTBOX, OUTPUT_DIR, WAREHOUSE, journal_key
+from transforms import db
+from transforms.errors import ValidationRejected, WorkersLost
+from transforms.finance import diff, ledger, sealing, warehouse
+from transforms.ingest import incident, logs, tables
+from transforms.quality import gate, validation_page
+from transforms.reconcile import classes, credits
+from transforms.runfolder import manifest, publish, report, runs
 
 
 def _work_db(run: runs.Run):
@@ -119,8 +116,8 @@ def write_outputs(run: runs.Run) -> publish.Written:
         return publish.write_outputs(con, run)
 
 
-@task(name="validate", cache_policy=NO_CACHE)
-def validate(
+@task(name="check-quality", cache_policy=NO_CACHE)
+def check_quality(
     loaded: incident.Incident, run: runs.Run, written: publish.Written, read: list[logs.LogFile]
 ) -> tuple[manifest.Accounting, gate.Verdict]:
     with _work_db(run) as con:
@@ -194,10 +191,10 @@ def decide(run_id: str, answer: Approval, warehouse_path: str, outbox: str) -> l
 @flow(name="credit-reconciliation", log_prints=True, task_runner=task_runner())
 def credit_reconciliation(
     incident_file: str,
-    output_dir: str = "data/output",
-    warehouse_path: str = str(warehouse.DEFAULT_PATH),
+    output_dir: str = str(OUTPUT_DIR),
+    warehouse_path: str = str(WAREHOUSE),
     wait_for_approval: bool = False,
-    outbox: str = str(ledger.DEFAULT_OUTBOX),
+    outbox: str = str(OUTBOX),
 ) -> dict[str, Any]:
     """Runs one incident end to end: a passing run waits for approval in the warehouse (or, with
     `wait_for_approval` on a Prefect server, in this paused flow run's form); a rejected one
@@ -217,7 +214,7 @@ def credit_reconciliation(
     reconcile_credits(loaded, run)
     written = write_outputs(run)
     # Validate: the quality gate over every dataset, and the accounting identities
-    accounting, verdict = validate(loaded, run, written, read)
+    accounting, verdict = check_quality(loaded, run, written, read)
     # Report: a page for people in the run folder, and the run at a glance in Prefect
     write_report(loaded, run, accounting, verdict)
     # Load: the credit file only if the gate passed, the run into the warehouse, the manifest last
@@ -232,7 +229,7 @@ def credit_reconciliation(
         verdict=verdict,
     )
     content = {**content, "run_folder": str(run.folder)}
-    if content["verdict"] == publish.REJECTED:
+    if content["verdict"] == runs.RunStatus.REJECTED:
         raise ValidationRejected(f"run {run.run_id} rejected by the quality gate", content)
     if wait_for_approval:
         form = Approval.with_initial_data(description=show_batch(content, warehouse_path))

@@ -14,28 +14,22 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from flows.settings import configure_prefect
+from prefect import flow, get_run_logger, serve
+from prefect.schedules import Cron
 
-configure_prefect()
-
-from prefect import flow, get_run_logger, serve  # noqa: E402
-from prefect.schedules import Cron  # noqa: E402
-
-from flows.credit_reconciliation import credit_reconciliation  # noqa: E402
-from transforms.errors import CreditsError  # noqa: E402
+from flows.credit_reconciliation import credit_reconciliation
+from flows.settings import INCIDENTS_DIR, OUTPUT_DIR, WAREHOUSE
+from transforms.errors import CreditsError
 
 CRON = "0 7 * * *"
 TIMEZONE = "America/New_York"
-INCIDENTS_DIR = "data/incidents"
-OUTPUT_DIR = "data/output"
-WAREHOUSE = "data/warehouse.duckdb"
 
 
 @flow(name="scheduled-credit-runs", log_prints=True)
 def scheduled_credit_runs(
-    incidents_dir: str = INCIDENTS_DIR,
-    output_dir: str = OUTPUT_DIR,
-    warehouse_path: str = WAREHOUSE,
+    incidents_dir: str = str(INCIDENTS_DIR),
+    output_dir: str = str(OUTPUT_DIR),
+    warehouse_path: str = str(WAREHOUSE),
 ) -> dict[str, str]:
     """Runs every incident file of the folder; one bad incident does not stop the others."""
     verdicts = {}

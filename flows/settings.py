@@ -1,5 +1,9 @@
-"""Prefect settings for a machine with no internet (set before prefect is imported), and the
-journal's key, the one secret, read from the environment only."""
+"""The one configuration: default paths, Prefect's offline environment, and the journal's key.
+
+`configure_prefect` runs once, when `flows` is imported (before anything imports prefect); the
+environment wins over every default. `python -m flows` prints them for the Makefile, which
+repeats none of these values.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,12 @@ from transforms.errors import ConfigError
 from transforms.finance.chain import KEY_VARIABLE
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+# Default paths, relative to the folder a command runs in.
+OUTPUT_DIR = Path("data/output")
+WAREHOUSE = Path("data/warehouse.duckdb")
+OUTBOX = Path("data/outbox")
+INCIDENTS_DIR = Path("data/incidents")
 
 KEY_MIN_LENGTH = 16
 PREFECT_DEFAULTS = {

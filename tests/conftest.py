@@ -1,15 +1,14 @@
-"""Shared fixtures: Prefect settings for tests, and a helper to build small incidents."""
+"""Shared fixtures: Prefect settings for tests, the Hypothesis profiles and one Prefect test server
+for the session. Small incidents are built with the helpers in `tests/builders.py`."""
 
 from __future__ import annotations
 
-from flows.settings import configure_prefect
+import os
 
-configure_prefect()
+import pytest
+from hypothesis import HealthCheck, settings
 
-import os  # noqa: E402
-
-import pytest  # noqa: E402
-from hypothesis import HealthCheck, settings  # noqa: E402
+import flows  # noqa: F401 (importing flows configures Prefect offline, before any test imports it)
 
 # Generated incidents (tests/reference): `bounded` in `make test` (derandomized, no example
 # database: the same examples every run, about a minute on 2 cores); `fuzz` for `make fuzz`

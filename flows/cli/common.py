@@ -32,8 +32,6 @@ app = typer.Typer(
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-DEFAULT_WAREHOUSE = Path("data/warehouse.duckdb")
-DEFAULT_OUTBOX = Path("data/outbox")
 WarehouseOption = Annotated[Path, typer.Option("--warehouse", help="the warehouse DuckDB file")]
 OutboxOption = Annotated[Path, typer.Option("--outbox", help="where finance picks batches up")]
 

@@ -12,8 +12,8 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from flows.cli.common import DEFAULT_WAREHOUSE, WarehouseOption, app, err, guarded, out, print_rows
-from flows.settings import journal_key
+from flows.cli.common import WarehouseOption, app, err, guarded, out, print_rows
+from flows.settings import WAREHOUSE, journal_key
 from transforms.finance import diff as diffs
 
 T = TypeVar("T")
@@ -37,7 +37,7 @@ def diff(
     output_format: Annotated[
         DiffFormat, typer.Option("--format", help="table, csv (spreadsheet-safe) or json")
     ] = DiffFormat.table,
-    warehouse_path: WarehouseOption = DEFAULT_WAREHOUSE,
+    warehouse_path: WarehouseOption = WAREHOUSE,
 ) -> None:
     """Shows what a run changes against what is published (or another run): credits added,
     removed, increased and decreased, each with its reason, and totals per currency."""

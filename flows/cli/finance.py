@@ -9,8 +9,6 @@ import typer
 from rich.markup import escape
 
 from flows.cli.common import (
-    DEFAULT_OUTBOX,
-    DEFAULT_WAREHOUSE,
     OutboxOption,
     WarehouseOption,
     app,
@@ -18,7 +16,7 @@ from flows.cli.common import (
     guarded,
     out,
 )
-from flows.settings import journal_key
+from flows.settings import OUTBOX, WAREHOUSE, journal_key
 from transforms.finance.chain import KEY_VARIABLE
 
 
@@ -27,8 +25,8 @@ def approve(
     run_id: Annotated[str, typer.Argument(help="the run to approve")],
     by: Annotated[str | None, typer.Option("--by", help="who approves")] = None,
     note: Annotated[str | None, typer.Option("--note", help="a note for the journal")] = None,
-    warehouse_path: WarehouseOption = DEFAULT_WAREHOUSE,
-    outbox: OutboxOption = DEFAULT_OUTBOX,
+    warehouse_path: WarehouseOption = WAREHOUSE,
+    outbox: OutboxOption = OUTBOX,
     force_superseded: Annotated[
         bool,
         typer.Option(
@@ -97,7 +95,7 @@ def reject(
     run_id: Annotated[str, typer.Argument(help="the run to decline")],
     by: Annotated[str, typer.Option("--by", help="who declines")],
     reason: Annotated[str, typer.Option("--reason", help="why")],
-    warehouse_path: WarehouseOption = DEFAULT_WAREHOUSE,
+    warehouse_path: WarehouseOption = WAREHOUSE,
 ) -> None:
     """Declines a pending run: it will never be published."""
     from transforms.finance import ledger
@@ -132,8 +130,8 @@ def audit(
         bool,
         typer.Option("--verify", help="check the journal, the ledger and every published batch"),
     ] = False,
-    warehouse_path: WarehouseOption = DEFAULT_WAREHOUSE,
-    outbox: OutboxOption = DEFAULT_OUTBOX,
+    warehouse_path: WarehouseOption = WAREHOUSE,
+    outbox: OutboxOption = OUTBOX,
 ) -> None:
     """Prints the audit journal; --verify proves the journal, the ledger and the batches: no
     entry edited, deleted or moved (exit 3 naming it; exit 2 if keyed links need the key)."""

@@ -10,7 +10,6 @@ from typing import Annotated, Any
 import typer
 
 from flows.cli.common import (
-    DEFAULT_WAREHOUSE,
     WarehouseOption,
     app,
     err,
@@ -19,7 +18,7 @@ from flows.cli.common import (
     print_summary,
     quiet_expected_tracebacks,
 )
-from flows.settings import configure_prefect
+from flows.settings import OUTPUT_DIR, WAREHOUSE
 
 
 @app.command()
@@ -51,8 +50,8 @@ def run(
     incident_file: Annotated[Path, typer.Argument(help="the incident's TOML file")],
     output_dir: Annotated[
         Path, typer.Option("--output-dir", help="root of the run folders")
-    ] = Path("data/output"),
-    warehouse_path: WarehouseOption = DEFAULT_WAREHOUSE,
+    ] = OUTPUT_DIR,
+    warehouse_path: WarehouseOption = WAREHOUSE,
     task_runner: Annotated[
         TaskRunner,
         typer.Option(help="where the log files are read: threads here, or a Dask cluster"),
@@ -76,7 +75,6 @@ def run(
     if dask_address and task_runner is not TaskRunner.dask:
         err.print("[bold red]error[/]: --dask-address needs --task-runner dask")
         raise typer.Exit(2)
-    configure_prefect()
     for pid in server.reap_orphans(server.home()):
         err.print(f"stopped Prefect's temporary server (pid {pid}) left by a killed run")
 

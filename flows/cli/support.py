@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 
 from flows.cli.common import (
-    DEFAULT_WAREHOUSE,
     WarehouseOption,
     app,
     err,
@@ -19,6 +18,7 @@ from flows.cli.common import (
     plain,
     print_rows,
 )
+from flows.settings import WAREHOUSE
 from transforms.errors import (
     ConfigError,
 )
@@ -37,7 +37,7 @@ def customers(
     out_file: Annotated[
         Path | None, typer.Option("--out", help="write csv or json here (owner-only file)")
     ] = None,
-    warehouse_path: WarehouseOption = DEFAULT_WAREHOUSE,
+    warehouse_path: WarehouseOption = WAREHOUSE,
 ) -> None:
     """Lists an incident's affected customers: failed payments, credit and its status.
 
@@ -94,7 +94,7 @@ def lookup(
     txn_id: Annotated[
         str | None, typer.Option("--txn", help="find the customer by a payment")
     ] = None,
-    warehouse_path: WarehouseOption = DEFAULT_WAREHOUSE,
+    warehouse_path: WarehouseOption = WAREHOUSE,
 ) -> None:
     """Shows one customer across incidents: failed payments, credits and status, exceptions."""
     from transforms.serving import support

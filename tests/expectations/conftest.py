@@ -6,18 +6,12 @@ failure; the per-suite test files corrupt a copy of it one expectation at a time
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # the project is importable without `pip install -e .` too
-    sys.path.insert(0, str(ROOT))
-
-from transforms.quality import suites, validation  # noqa: E402
+from transforms.quality import suites, validation
 
 WINDOW_START = pd.Timestamp("2025-01-07T10:00:00Z")
 WINDOW_END = pd.Timestamp("2025-01-07T14:00:00Z")

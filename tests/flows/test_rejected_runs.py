@@ -45,7 +45,7 @@ CASES = [
     pytest.param(
         {"transactions": [*TABLE, txn("t1", customer_id="c2"), TABLE[3]]},
         ["transactions: expect_column_values_to_be_unique(txn_id)"],
-        id="duplicated-txn_id",  # issue 11, defect 2: the evidence key, also near an edge
+        id="duplicated-txn_id",  # the evidence key, also near an edge
     ),
     pytest.param(
         {"transactions": [*TABLE, txn(None, customer_id="c2"), txn("  ", customer_id="c3")]},

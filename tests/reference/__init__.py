@@ -1,2 +1,2 @@
-"""A second, deliberately simple implementation of the README's rules, and generated incidents
+"""A second, deliberately simple implementation of the rules in docs/, and generated incidents
 to compare it with the pipeline (differential tests)."""

@@ -1,8 +1,9 @@
-"""The rules of the README ("The log contract", "The rules", "Outputs") in plain Python.
+"""The rules of `docs/` (log-contract.md, rules.md, outputs.md) in plain Python.
 
-Written from the README alone, for the differential tests: one pass over every line, one loop
+Written from those pages alone, for the differential tests: one pass over every line, one loop
 over every transaction, no DuckDB and nothing from `transforms/`. Slow and obvious on purpose.
-The decisions on the rules' open points (issue 11, D1-D6) are marked where they apply.
+The decisions on the rules' open points (D1-D6: docs/rules.md, "Decided where the rules were
+open") are marked where they apply.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The pipeline against the reference model, on generated incidents (issue 11).
+"""The pipeline against the reference model, on generated incidents.
 
 The transforms run as in a run, without Prefect, and must give the same `credits.csv` byte for
 byte, the same exceptions, the same class, credit and reason per transaction and the same log

@@ -44,8 +44,8 @@ from transforms.errors import (
 )
 from transforms.finance import diff as diffs
 from transforms.finance import journal, ledger_entries, outbox, proof, warehouse
+from transforms.runfolder.runs import RunStatus
 
-DEFAULT_OUTBOX = Path("data/outbox")
 DECREASE_DETAIL = "this run's credit is below what was already paid: not paid back; review by hand"
 
 
@@ -89,7 +89,7 @@ def approve(
         proof.require(con, incidents, key, outbox)
         for batch in writing:
             _write_batch(con, batch["batch_id"])
-        if run["status"] == "published":
+        if run["status"] == RunStatus.PUBLISHED:
             return _decision_of(con, run, already_decided=True)
         _require_pending(run)
         _require_sealed(run)
@@ -119,14 +119,14 @@ def decline(
         raise ConfigError("--reason: say why the run is declined")
     with _writer(warehouse_path) as con:
         run = _run(con, run_id)
-        if run["status"] == "declined":
+        if run["status"] == RunStatus.DECLINED:
             return _decision_of(con, run, already_decided=True)
         _require_pending(run)
         con.begin()
         _record_decision(
             con,
             run,
-            status="declined",
+            status=RunStatus.DECLINED,
             by=by,
             note=reason,
             batch_id=None,
@@ -173,7 +173,7 @@ def _publish(con, run, *, by, note, outbox_root: Path, key, detail) -> str | Non
         _record_decision(
             con,
             run,
-            status="published",
+            status=RunStatus.PUBLISHED,
             by=by,
             note=note,
             batch_id=batch_id,
@@ -397,12 +397,12 @@ def _one(con: duckdb.DuckDBPyConnection, name: str, **parameters: Any) -> dict[s
 
 
 def _require_pending(run: dict[str, Any]) -> None:
-    if run["status"] == warehouse.SEALING:
+    if run["status"] == RunStatus.SEALING:
         raise InputError(
             f"run {run['run_id']}: was stopped before its manifest was written (status "
             f"sealing): it can never be approved; {_rerun(json.loads(run['manifest']))}"
         )
-    if run["status"] != "pending_approval":
+    if run["status"] != RunStatus.PENDING_APPROVAL:
         raise ConfigError(
             f"run {run['run_id']}: is {run['status']}, not pending_approval; only a run that "
             "passed the quality gate and was not decided yet can be approved or declined"

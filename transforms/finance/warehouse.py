@@ -29,11 +29,9 @@ import duckdb
 from transforms import db
 from transforms.errors import CreditsError, InputError
 from transforms.finance import journal, ledger_entries
-from transforms.runfolder.runs import Run
+from transforms.runfolder.runs import Run, RunStatus
 
-DEFAULT_PATH = Path("data/warehouse.duckdb")
 ACTOR = "pipeline"
-SEALING = "sealing"
 SCHEMA_VERSION = 3
 LOCK_WAIT_SECONDS = 60.0
 EDGE_MARGIN_MINUTES = 30  # run_edge_transactions: how near a window edge a transaction must be
@@ -145,7 +143,7 @@ def load_run(con: duckdb.DuckDBPyConnection, run: Run, manifest: dict[str, Any])
             timezone=incident["timezone"],
             window_start_utc=manifest["window"]["start_utc"],
             window_end_utc=manifest["window"]["end_utc"],
-            status=SEALING,
+            status=RunStatus.SEALING,
             policy_version=policy["version"],
             policy_sha256=policy["sha256"],
             run_folder=str(run.folder),
@@ -180,10 +178,10 @@ def seal_run(
     status = manifest["verdict"]
     con.begin()
     try:
-        db.run(con, "runs_seal", run_id=run.run_id, status=status, sealing=SEALING)
+        db.run(con, "runs_seal", run_id=run.run_id, status=status, sealing=RunStatus.SEALING)
         journal.append(
             con,
-            "rejected" if status == "rejected" else "validated",
+            "rejected" if status == RunStatus.REJECTED else "validated",
             actor=ACTOR,
             key=key,
             incident_id=run.incident_id,

@@ -21,10 +21,7 @@ from transforms.quality.gate import Verdict
 from transforms.reconcile import outputs
 from transforms.runfolder import manifest
 from transforms.runfolder.manifest import Accounting
-from transforms.runfolder.runs import Run
-
-PENDING_APPROVAL = "pending_approval"
-REJECTED = "rejected"
+from transforms.runfolder.runs import Run, RunStatus
 
 
 @dataclass(frozen=True)
@@ -95,6 +92,6 @@ def publish(
             "report.html": run.folder / "report.html",
         },
         validation={"blocking": list(verdict.blocking), "warnings": list(verdict.warnings)},
-        verdict=PENDING_APPROVAL if verdict.passed else REJECTED,
+        verdict=RunStatus.PENDING_APPROVAL if verdict.passed else RunStatus.REJECTED,
     )
     return content

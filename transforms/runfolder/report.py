@@ -26,9 +26,8 @@ import duckdb
 from transforms import db, files, money, pages
 from transforms.ingest.incident import Incident
 from transforms.quality.gate import SLACK, Verdict
-from transforms.runfolder import publish
 from transforms.runfolder.manifest import Accounting
-from transforms.runfolder.runs import Run
+from transforms.runfolder.runs import Run, RunStatus
 
 NAME = "report.html"
 TOP_EXCEPTIONS_PER_KIND = 3
@@ -90,7 +89,7 @@ def summarize(
     exceptions = con.table("exceptions").aggregate("exception, count(*)", "exception").fetchall()
     return {
         "run_id": run.run_id,
-        "verdict": publish.PENDING_APPROVAL if verdict.passed else publish.REJECTED,
+        "verdict": RunStatus.PENDING_APPROVAL if verdict.passed else RunStatus.REJECTED,
         "incident": {"id": incident.id, "title": incident.title, "timezone": incident.timezone},
         "window": {
             "start_utc": incident.window_start,
@@ -155,7 +154,7 @@ def render(
     return pages.render(
         "report.html",
         title=f"{incident['id']}: {incident['title']}",
-        rejected=content["verdict"] == publish.REJECTED,
+        rejected=content["verdict"] == RunStatus.REJECTED,
         run_id=content["run_id"],
         timezone=incident["timezone"],
         window_local=(_local(start, tz), _local(end, tz)),

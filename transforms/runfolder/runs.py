@@ -10,11 +10,24 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # typing only: support's quick commands import this module, not the parser
     from transforms.ingest.incident import Incident
+
+
+class RunStatus(StrEnum):
+    """A run's status in the warehouse: `sealing` until its manifest is written, then
+    `pending_approval` (passed the gate) or `rejected`; finance makes a pending run `published`
+    or `declined`."""
+
+    SEALING = "sealing"
+    PENDING_APPROVAL = "pending_approval"
+    REJECTED = "rejected"
+    PUBLISHED = "published"
+    DECLINED = "declined"
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Frames for the analysts' notebooks, read from the warehouse (never re-derived from raw data).
 
-Each function takes a read-only warehouse connection (`support.connect`) and the `Run` to read
+Each function takes a read-only warehouse connection (`support.connect`) and the `RunView` to read
 (`pick_run`), and returns a pandas frame whose grain and key its docstring states. Times are
 UTC instants in `*_utc` columns and the same instants in the incident's time zone in `*_local`.
 """
@@ -21,7 +21,7 @@ from transforms.serving import support
 
 
 @dataclass(frozen=True)
-class Run:
+class RunView:
     """The run an analysis reads: its incident, time zone, window `[start, end)` and the
     policy's outage error codes."""
 
@@ -35,17 +35,17 @@ class Run:
     outage_error_codes: tuple[str, ...]
 
 
-def pick_run(con: duckdb.DuckDBPyConnection, incident_id: str) -> Run:
+def pick_run(con: duckdb.DuckDBPyConnection, incident_id: str) -> RunView:
     """The incident's answering run (as support's), else its newest run of any status."""
     rows = db.run(con, "analysis_run", incident_id=incident_id).fetchall()
     if not rows:
         known = ", ".join(sorted(support.answering_runs(con))) or "none yet"
         raise InputError(f"incident {incident_id}: not in the warehouse (incidents: {known})")
     run_id, incident, title, timezone, status, start, end, codes = rows[0]
-    return Run(run_id, incident, title, timezone, status, start, end, tuple(codes))
+    return RunView(run_id, incident, title, timezone, status, start, end, tuple(codes))
 
 
-def failure_minutes(con: duckdb.DuckDBPyConnection, run: Run) -> pd.DataFrame:
+def failure_minutes(con: duckdb.DuckDBPyConnection, run: RunView) -> pd.DataFrame:
     """Failure lines per minute over the whole log (grain: minute, event, error_code, file).
 
     Adds `pod` (the log file's name up to its first dot: the sample writes one file per pod and
@@ -58,7 +58,7 @@ def failure_minutes(con: duckdb.DuckDBPyConnection, run: Run) -> pd.DataFrame:
     return frame
 
 
-def per_minute(minutes: pd.DataFrame, run: Run, by: str | None = None) -> pd.DataFrame:
+def per_minute(minutes: pd.DataFrame, run: RunView, by: str | None = None) -> pd.DataFrame:
     """Failure lines per minute from the first to the last minute of the log, zeros filled in,
     within a day (`gate.SLACK`) of the window: a line stamped decades off (a clock reset to
     1970) would otherwise stretch the frame over millions of minutes.
@@ -85,7 +85,7 @@ def per_minute(minutes: pd.DataFrame, run: Run, by: str | None = None) -> pd.Dat
     return counts.reindex(index, fill_value=0).fillna(0).astype("int64")
 
 
-def normal_rate(minutes: pd.DataFrame, run: Run) -> float:
+def normal_rate(minutes: pd.DataFrame, run: RunView) -> float:
     """The normal failure rate: mean failure lines per minute outside the window, zeros counted."""
     totals = per_minute(minutes, run)
     if totals.empty:
@@ -94,7 +94,7 @@ def normal_rate(minutes: pd.DataFrame, run: Run) -> float:
     return float(totals["lines"][outside].mean()) if outside.any() else 0.0
 
 
-def transactions(con: duckdb.DuckDBPyConnection, run: Run) -> pd.DataFrame:
+def transactions(con: duckdb.DuckDBPyConnection, run: RunView) -> pd.DataFrame:
     """The run's candidate transactions (key: txn_id), with customer segment, country, status."""
     frame = db.run(con, "analysis_transactions", run_id=run.run_id).df()
     frame["first_failure_local"] = _local(frame["first_failure_utc"], run)
@@ -102,7 +102,7 @@ def transactions(con: duckdb.DuckDBPyConnection, run: Run) -> pd.DataFrame:
     return frame
 
 
-def customers(con: duckdb.DuckDBPyConnection, run: Run) -> pd.DataFrame:
+def customers(con: duckdb.DuckDBPyConnection, run: RunView) -> pd.DataFrame:
     """Support's customer list of the run's incident (key: customer_id, currency), with
     `credit_minor` and `paid_minor` as integers beside the decimal strings."""
     found = support.customers(con, run.incident_id)
@@ -111,12 +111,12 @@ def customers(con: duckdb.DuckDBPyConnection, run: Run) -> pd.DataFrame:
     return frame.merge(amounts, on=["customer_id", "currency"], how="left")
 
 
-def exceptions(con: duckdb.DuckDBPyConnection, run: Run) -> pd.DataFrame:
+def exceptions(con: duckdb.DuckDBPyConnection, run: RunView) -> pd.DataFrame:
     """The run's exceptions for finance (grain: one row of its exceptions.csv)."""
     return db.run(con, "analysis_exceptions", run_id=run.run_id).df()
 
 
-def edge_transactions(con: duckdb.DuckDBPyConnection, run: Run) -> pd.DataFrame:
+def edge_transactions(con: duckdb.DuckDBPyConnection, run: RunView) -> pd.DataFrame:
     """Transactions within 30 minutes of a window edge (key: txn_id), both clocks side by side.
 
     `log_seconds_from_edge` and `table_seconds_from_edge` are signed (negative: before the
@@ -133,11 +133,11 @@ def edge_transactions(con: duckdb.DuckDBPyConnection, run: Run) -> pd.DataFrame:
     return frame
 
 
-def _local(column: pd.Series, run: Run) -> pd.Series:
+def _local(column: pd.Series, run: RunView) -> pd.Series:
     return pd.to_datetime(column, utc=True).dt.tz_convert(run.timezone)
 
 
-def in_window(column: pd.Series, run: Run) -> pd.Series:
+def in_window(column: pd.Series, run: RunView) -> pd.Series:
     """Whether each instant is inside the run's window `[start, end)` (missing: False)."""
     instants = pd.to_datetime(column, utc=True)
     start, end = pd.Timestamp(run.window_start_utc), pd.Timestamp(run.window_end_utc)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,8 +26,17 @@ import duckdb
 from transforms import db, money
 from transforms.errors import ConfigError, InputError
 from transforms.finance import warehouse
+from transforms.runfolder.runs import RunStatus
 
-STATUSES = ("pending", "published", "excluded")
+
+class CreditStatus(StrEnum):
+    """A customer's credit as support tells it: waiting for finance, paid, or not credited."""
+
+    PENDING = "pending"
+    PUBLISHED = "published"
+    EXCLUDED = "excluded"
+
+
 COLUMNS = (
     "customer_id",
     "name",
@@ -98,7 +108,10 @@ class AnsweringRun:
         """Says why the answer is not from the newest run, or nothing."""
         if self.latest_run_id == self.run_id:
             return ""
-        why = {"rejected": "rejected by the quality gate", "declined": "declined by finance"}
+        why = {
+            RunStatus.REJECTED: "rejected by the quality gate",
+            RunStatus.DECLINED: "declined by finance",
+        }
         return (
             f"the newest run {self.latest_run_id} was "
             f"{why.get(self.latest_status, self.latest_status)}; it is not used"
@@ -186,8 +199,8 @@ def customers(
     status: str = "all",
 ) -> CustomerList:
     """The incident's affected customers and their credits, optionally one segment or status."""
-    if status not in (*STATUSES, "all"):
-        raise ConfigError(f"--status: '{status}' is not one of {', '.join(STATUSES)}, all")
+    if status not in (*CreditStatus, "all"):
+        raise ConfigError(f"--status: '{status}' is not one of {', '.join(CreditStatus)}, all")
     run = answering_run(con, incident_id)
     rows = [
         row
@@ -291,12 +304,12 @@ def _status(row: dict[str, Any], run: AnsweringRun) -> tuple[str, str]:
     due, paid = row["credit_amount_minor"], row["paid_minor"] or 0
     if row["credit_id"] is None and not paid:
         why = [REASONS.get(r, r).format(segment=row["segment"]) for r in row["reasons"]]
-        return "excluded", "; ".join(why) or "no credit"
+        return CreditStatus.EXCLUDED, "; ".join(why) or "no credit"
     if due is not None and paid < due:
         detail = f"waiting for finance's approval of run {run.run_id}"
         if paid:
             detail += f"; {money.decimal_text(paid, currency)} {currency} already paid"
-        return "pending", detail
+        return CreditStatus.PENDING, detail
     batches = ", ".join(row["batch_ids"])
     on = local_time(row["last_published_at"], run.timezone)[:10]
     detail = f"paid {money.decimal_text(paid, currency)} {currency} in batch {batches} on {on}"
@@ -307,7 +320,7 @@ def _status(row: dict[str, Any], run: AnsweringRun) -> tuple[str, str]:
             f"; run {run.run_id} now proposes {money.decimal_text(due, currency)}: "
             "finance reviews the difference"
         )
-    return "published", detail
+    return CreditStatus.PUBLISHED, detail
 
 
 def _transaction(row: dict[str, Any], run: AnsweringRun) -> dict[str, Any]:

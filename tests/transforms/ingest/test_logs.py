@@ -201,7 +201,7 @@ def test_gzip_and_plain_files_give_the_same_lines(tmp_path):
     assert gzip.decompress((tmp_path / "b/inc/logs/pod-a.jsonl.gz").read_bytes()) == b"".join(lines)
 
 
-# -- framing in blocks, pruning, partitions, clock skew (issue 7 and issue 6.5) ----------------
+# -- framing in blocks, pruning, partitions, clock skew ------------------------------------------
 
 
 def all_lines(con) -> list[tuple]:

@@ -1,4 +1,4 @@
-"""Credit rules 6-8 (issue 2): customers, the policy's bases, floor and cap, and the amounts."""
+"""Credit rules 6-8 (docs/rules.md): customers, the policy's bases, floor and cap, amounts."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reconciliation rules 1-5 (issue 2): candidate failures, candidate transactions and classes.
+"""Reconciliation rules 1-5 (docs/rules.md): candidate failures, candidate transactions and classes.
 
 Each case is a few inline log lines and table rows; the window is 19:15Z to 23:15Z.
 """
@@ -223,7 +223,7 @@ def test_every_candidate_is_in_exactly_one_class(tmp_path):
     }
 
 
-# The open points of the rules, decided (README, "The rules": "Decided where the rules were open").
+# The open points of the rules, decided (docs/rules.md: "Decided where the rules were open").
 def test_a_mismatch_is_recorded_whatever_the_table_customer_and_the_credit(tmp_path):
     path = write_incident(
         tmp_path / "inc",

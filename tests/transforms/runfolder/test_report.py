@@ -13,7 +13,7 @@ from tests.html_page import HOSTILE
 from transforms import money
 from transforms.ingest import incident, logs
 from transforms.quality.gate import Verdict
-from transforms.runfolder import manifest, publish, report, runs
+from transforms.runfolder import manifest, report, runs
 
 START = datetime(2025, 1, 7, 19, 15, tzinfo=UTC)
 END = datetime(2025, 1, 7, 23, 15, tzinfo=UTC)
@@ -23,7 +23,7 @@ def content(**changes):
     """A small report content, shaped like what `report.summarize` returns."""
     base = {
         "run_id": "20250108T000000000000Z-abcdef12",
-        "verdict": publish.PENDING_APPROVAL,
+        "verdict": runs.RunStatus.PENDING_APPROVAL,
         "incident": {"id": "INC-T", "title": "Test outage", "timezone": "America/New_York"},
         "window": {"start_utc": START, "end_utc": END},
         "policy": {"version": "t1", "basis": "flat_per_customer"},
@@ -101,7 +101,7 @@ def test_the_report_shows_the_totals_per_currency_and_the_verdict():
 def test_a_rejected_run_says_nothing_will_be_paid_and_why():
     page = report.render(
         content(
-            verdict=publish.REJECTED,
+            verdict=runs.RunStatus.REJECTED,
             validation={"blocking": ["stg_failures: ts out of window"], "warnings": []},
         ),
         MINUTES,

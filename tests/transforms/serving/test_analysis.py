@@ -13,7 +13,7 @@ from transforms.serving import analysis, support
 
 START = datetime(2025, 1, 7, 19, 15, tzinfo=UTC)
 END = datetime(2025, 1, 7, 23, 15, tzinfo=UTC)
-RUN = analysis.Run("r1", "INC-T", "t", "America/New_York", "pending_approval", START, END, ())
+RUN = analysis.RunView("r1", "INC-T", "t", "America/New_York", "pending_approval", START, END, ())
 
 
 @pytest.fixture(scope="module")
