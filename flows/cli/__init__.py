@@ -6,19 +6,19 @@ number.
 
 One module per user group adds its commands to the one `app` (`common`): `run` (sample, run),
 `finance` (approve, reject, verify-batch, audit), `diff` (diff, and how approve shows it),
-`support` (customers, lookup). Quick commands
-never import Prefect: only `credits run` starts it.
+`support` (customers, lookup), `support_page` (serve-support). Quick commands never import
+Prefect: only `credits run` starts it.
 """
 
 from flows.cli.common import app
 
 # `credits --help` lists the commands in the order their modules are imported.
 # isort: off
-from flows.cli import run, finance, diff, support
+from flows.cli import run, finance, diff, support, support_page
 
 # isort: on
 
-__all__ = ["app", "diff", "finance", "main", "run", "support"]
+__all__ = ["app", "diff", "finance", "main", "run", "support", "support_page"]
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from flows.cli.common import WarehouseOption, app, err, guarded, out, print_rows
+from flows.cli.common import WarehouseOption, app, err, guarded, out, print_lines
 from flows.settings import WAREHOUSE, journal_key
 from transforms.finance import diff as diffs
 
@@ -117,17 +117,24 @@ def dry_run(run_id: str, warehouse_path: Path, outbox: Path) -> None:
             markup=False,
         )
         if found.payments:
-            print_rows(list(found.payments), _BATCH_PREVIEW, indent="    ")
+            _print_table(_BATCH_PREVIEW, found.payments)
         if found.decreases:
             out.print(f"  and {len(found.decreases)} decrease(s), never paid back:", markup=False)
             print_decreases(found.diff)
         if found.pay_by_hand:
             out.print("  and to pay by hand (closed accounts):", markup=False)
-            print_rows(list(found.pay_by_hand), _PAY_BY_HAND, indent="    ")
+            _print_table(_PAY_BY_HAND, found.pay_by_hand)
     for text in found.notes:
         out.print(f"note: {text}", markup=False)
     out.print()
     print_diff(found.diff)
+
+
+def _print_table(columns, rows) -> None:
+    from transforms.serving import views
+
+    cells = [views.Column(heading, lambda r, z, cell=cell: cell(r)) for heading, cell in columns]
+    print_lines(views.lines(cells, list(rows), "UTC", wide=True, indent="    "))
 
 
 def _money(amount_minor: int, currency: str) -> str:
@@ -136,6 +143,7 @@ def _money(amount_minor: int, currency: str) -> str:
     return money.display(amount_minor, currency)
 
 
+# (heading, row -> cell) of the dry run's tables.
 _BATCH_PREVIEW = (
     ("entry", lambda r: r["entry_id"]),
     ("customer", lambda r: r["customer_id"]),
