@@ -20,7 +20,7 @@ from flows import progress
 from flows.settings import OUTBOX, OUTPUT_DIR, WAREHOUSE, journal_key
 from transforms import db
 from transforms.errors import ValidationRejected, WorkersLost
-from transforms.finance import ledger, sealing, warehouse
+from transforms.finance import diff, ledger, sealing, warehouse
 from transforms.ingest import incident, logs, tables
 from transforms.quality import gate, validation_page
 from transforms.reconcile import classes, credits, window
@@ -192,17 +192,23 @@ class Approval(RunInput):
     approve: bool
     by: str
     note: str = ""
+    accept_decreases: bool = False
 
 
 @task(name="show-batch", cache_policy=NO_CACHE)
-def show_batch(content: dict[str, Any]) -> None:
+def show_batch(content: dict[str, Any], warehouse_path: str) -> str:
+    """The run waiting for approval and what it changes against what is published (decreases
+    first), as an artifact; returns the same Markdown for the pause form."""
+    with warehouse.connect(Path(warehouse_path), read_only=True) as con:
+        changes = diff.compute(con, content["run_id"])
     totals = "\n".join(f"| {c} | {v:,} |" for c, v in content["totals_minor"].items())
-    create_markdown_artifact(
-        key="batch-summary",
-        markdown=f"# {content['incident']['id']}: run {content['run_id']}\n\n"
+    markdown = (
+        f"# {content['incident']['id']}: run {content['run_id']}\n\n"
         f"Waiting for approval. Totals in minor units:\n\n| currency | total |\n|---|---|\n"
-        f"{totals}\n\nExceptions: {content['exceptions']}\n",
+        f"{totals}\n\nExceptions: {content['exceptions']}\n\n{diff.markdown(changes)}"
     )
+    create_markdown_artifact(key="batch-summary", markdown=markdown)
+    return markdown
 
 
 @task(name="decide", cache_policy=NO_CACHE)
@@ -210,7 +216,13 @@ def decide(run_id: str, answer: Approval, warehouse_path: str, outbox: str) -> l
     path, key = Path(warehouse_path), journal_key()
     if answer.approve:
         return ledger.approve(
-            path, run_id, by=answer.by, note=answer.note, outbox=Path(outbox), key=key
+            path,
+            run_id,
+            by=answer.by,
+            note=answer.note,
+            outbox=Path(outbox),
+            key=key,
+            accept_decreases=answer.accept_decreases,
         )
     return ledger.decline(path, run_id, by=answer.by, reason=answer.note, key=key)
 
@@ -262,7 +274,7 @@ def credit_reconciliation(
     if content["verdict"] == runs.RunStatus.REJECTED:
         raise ValidationRejected(f"run {run.run_id} rejected by the quality gate", content)
     if wait_for_approval:
-        show_batch(content)
-        answer = pause_flow_run(wait_for_input=Approval, timeout=7 * 24 * 3600)
+        form = Approval.with_initial_data(description=show_batch(content, warehouse_path))
+        answer = pause_flow_run(wait_for_input=form, timeout=7 * 24 * 3600)
         content["decision"] = decide(run.run_id, answer, warehouse_path, outbox).status
     return content

@@ -48,10 +48,13 @@ def plain(value: Any) -> str:
     return "".join("?" if unicodedata.category(c)[0] == "C" else c for c in text)
 
 
-def guarded(action):
-    """Runs `action`, turning our errors into a message and their exit code, and bugs into 1."""
+def guarded(action, passing: tuple[type[Exception], ...] = ()):
+    """Runs `action`, turning our errors into a message and their exit code, and bugs into 1;
+    the errors in `passing` are the caller's to report."""
     try:
         return action()
+    except passing:
+        raise
     except ValidationRejected as rejected:
         print_summary(rejected.manifest)
         err.print(f"[bold red]rejected[/]: {rejected}; nothing was published")

@@ -472,13 +472,17 @@ def _earliest(found: list[Line], key: str) -> Any:
 
 
 def _exception(kind, where, txn_id, detail, count=1) -> tuple[Any, ...]:
+    """One row of exceptions.csv: per transaction the failed payment's amount, per credit line
+    (no txn_id) the credit owed; the other amount empty."""
+    per_line = kind in ("unknown_customer", "closed_account", "zero_credit")
     return (
         kind,
         where["customer_id"],
         where["currency"],
         txn_id,
         count,
-        where["amount_minor"],
+        where["amount_minor"] if per_line else None,
+        None if per_line else where["amount_minor"],
         detail,
     )
 

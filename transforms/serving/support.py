@@ -145,8 +145,13 @@ class Lookup:
 
 
 def connect(path: Path) -> duckdb.DuckDBPyConnection:
-    """Opens the warehouse read-only, waiting up to `BUSY_WAIT_SECONDS` while a writer holds it."""
-    return warehouse.connect(path, read_only=True, wait_seconds=BUSY_WAIT_SECONDS)
+    """Opens the warehouse read-only, waiting up to `BUSY_WAIT_SECONDS` while a writer holds it;
+    one an earlier version made is upgraded first, once (`warehouse.connect_current`)."""
+    con = warehouse.connect(path, read_only=True, wait_seconds=BUSY_WAIT_SECONDS)
+    if warehouse.schema_version(con) >= warehouse.SCHEMA_VERSION:
+        return con
+    con.close()
+    return warehouse.connect_current(path)
 
 
 def answering_runs(con: duckdb.DuckDBPyConnection) -> dict[str, AnsweringRun | None]:
@@ -404,15 +409,18 @@ def _transaction(row: dict[str, Any], run: AnsweringRun) -> dict[str, Any]:
 
 
 def _exception(row: dict[str, Any]) -> dict[str, Any]:
-    amount, currency = row["amount_minor"], row["currency"]
+    currency = row["currency"]
+
+    def decimal(amount: int | None) -> str | None:
+        return None if amount is None or currency is None else money.decimal_text(amount, currency)
+
     return {
         "exception": row["exception"],
         "what": EXCEPTIONS.get(row["exception"], row["exception"]),
         "currency": currency,
         "txn_id": row["txn_id"],
         "txn_count": row["txn_count"],
-        "amount": None
-        if amount is None or currency is None
-        else money.decimal_text(amount, currency),
+        "credit_owed": decimal(row["credit_owed_minor"]),
+        "failed_amount": decimal(row["failed_amount_minor"]),
         "detail": row["detail"],
     }
