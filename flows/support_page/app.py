@@ -83,23 +83,29 @@ def create(warehouse: Path, token: str | None = None) -> Starlette:
         incident_id = request.path_params["incident_id"]
         segment = request.query_params.get("segment") or None
         status = request.query_params.get("status") or "all"
+        wanted = _int(request.query_params.get("page"), 1)
         try:
             found = read(
-                lambda con: support.customers(con, incident_id, segment=segment, status=status)
+                lambda con: support.customers(
+                    con,
+                    incident_id,
+                    segment=segment,
+                    status=status,
+                    page=wanted,
+                    page_size=PAGE_SIZE,
+                )
             )
         except (InputError, ConfigError) as error:
             return page(request, "not_found.html", 404, query=incident_id, message=str(error))
-        pages = max(1, -(-len(found.rows) // PAGE_SIZE))
-        number = min(max(_int(request.query_params.get("page"), 1), 1), pages)
-        first = (number - 1) * PAGE_SIZE
+        pages = max(1, -(-found.total // PAGE_SIZE))
         filters = {k: v for k, v in (("segment", segment), ("status", status)) if v}
         return page(
             request,
             "incident.html",
             found=found,
-            rows=found.rows[first : first + PAGE_SIZE],
-            first=first,
-            number=number,
+            rows=found.rows,
+            first=found.first,
+            number=found.first // PAGE_SIZE + 1,
             pages=pages,
             filters=urlencode(filters),
             views=views,

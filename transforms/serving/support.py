@@ -115,10 +115,14 @@ class AnsweringRun:
 
 @dataclass(frozen=True)
 class CustomerList:
-    """An incident's affected customers (key: customer_id, currency), as `run` says."""
+    """An incident's affected customers (key: customer_id, currency), as `run` says: the lines
+    that pass the filters (`total` of them), or one page of them starting at line `first`
+    (from 0)."""
 
     run: AnsweringRun
     rows: list[dict[str, Any]]
+    total: int
+    first: int = 0
 
 
 @dataclass(frozen=True)
@@ -196,27 +200,36 @@ def customers(
     *,
     segment: str | None = None,
     status: str = "all",
+    page: int = 1,
+    page_size: int | None = None,
 ) -> CustomerList:
-    """The incident's affected customers and their credits, optionally one segment or status."""
+    """The incident's affected customers and their credits, optionally one segment or status;
+    with `page_size`, only page `page` (from 1, clamped to the first and the last page).
+
+    The filters and the paging run in the warehouse: only the lines shown are built."""
     if status not in (*CreditStatus, "all"):
         raise ConfigError(f"--status: '{status}' is not one of {', '.join(CreditStatus)}, all")
     run = answering_run(con, incident_id)
-    every = _credit_rows(con, run, None)
-    segments = sorted({row["segment"] for row in every if row["segment"] is not None})
-    if segment is not None and segment not in segments:
-        close = difflib.get_close_matches(segment, segments, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        raise ConfigError(
-            f"--segment: no customer of {incident_id} has segment '{segment}'{hint} "
-            f"(segments: {', '.join(segments) or 'none'})"
-        )
-    rows = [
-        row
-        for row in every
-        if (segment is None or row["segment"] == segment)
-        and (status == "all" or row["status"] == status)
-    ]
-    return CustomerList(run, rows)
+    listed = {"segment": segment, "status": None if status == "all" else status}
+    found = _credit_rows(con, run, None, **listed, page=page, page_size=page_size)
+    if not found and segment is not None:  # no line: is the segment one of the incident's?
+        every = _credit_rows(con, run, None)
+        segments = sorted({r["segment"] for r in every if r["segment"] is not None})
+        if segment not in segments:
+            close = difflib.get_close_matches(segment, segments, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise ConfigError(
+                f"--segment: no customer of {incident_id} has segment '{segment}'{hint} "
+                f"(segments: {', '.join(segments) or 'none'})"
+            )
+    if not found:
+        return CustomerList(run, [], 0)
+    return CustomerList(
+        run,
+        [_credit_row(row, run) for row in found],
+        found[0]["listed_count"],
+        found[0]["line_number"] - 1,
+    )
 
 
 def lookup(
@@ -250,7 +263,8 @@ def lookup(
     paying = db.run(con, "support_lookup_paying_runs", customer_id=customer_id).fetchall()
     stories = []
     for incident_id, run in sorted(runs.items()):
-        credits = _credit_rows(con, run, customer_id) if customer_id is not None else []
+        found = _credit_rows(con, run, customer_id) if customer_id is not None else []
+        credits = [_credit_row(row, run) for row in found]
         mine = [_transaction(t, run) for t in transactions if t["incident_id"] == incident_id]
         owed = [_exception(e) for e in exceptions if e["incident_id"] == incident_id]
         paid_by: tuple[str, ...] = ()
@@ -319,18 +333,29 @@ def time_shown(local: str | datetime | None, timezone: str) -> str:
 
 
 def _credit_rows(
-    con: duckdb.DuckDBPyConnection, run: AnsweringRun, customer_id: str | None
+    con: duckdb.DuckDBPyConnection,
+    run: AnsweringRun,
+    customer_id: str | None,
+    *,
+    segment: str | None = None,
+    status: str | None = None,
+    page: int = 1,
+    page_size: int | None = None,
 ) -> list[dict[str, Any]]:
-    found = db.records(
+    """The warehouse's rows of `support_customers`, as they are (before `_credit_row`)."""
+    return db.records(
         db.run(
             con,
             "support_customers",
             run_id=run.run_id,
             incident_id=run.incident_id,
             customer_id=customer_id,
+            segment=segment,
+            status=status,
+            page=page,
+            page_size=page_size,
         )
     )
-    return [_credit_row(row, run) for row in found]
 
 
 def _credit_row(row: dict[str, Any], run: AnsweringRun) -> dict[str, Any]:
@@ -361,14 +386,16 @@ def _credit_row(row: dict[str, Any], run: AnsweringRun) -> dict[str, Any]:
 
 
 def _status(row: dict[str, Any], run: AnsweringRun) -> tuple[str, str]:
+    """The status the warehouse gave the row (`credit_status`), and why in words."""
     currency = row["currency"]
     due, paid = row["credit_amount_minor"], row["paid_minor"] or 0
-    if row["credit_id"] is None and not paid:
-        if row["owed_minor"] is not None:
-            return CreditStatus.BY_HAND, BY_HAND
+    status = CreditStatus(row["credit_status"])
+    if status == CreditStatus.BY_HAND:
+        return status, BY_HAND
+    if status == CreditStatus.EXCLUDED:
         why = [reason_words(r, row["segment"]) for r in row["reasons"]]
-        return CreditStatus.EXCLUDED, "; ".join(why) or "no credit"
-    if due is not None and paid < due:
+        return status, "; ".join(why) or "no credit"
+    if status == CreditStatus.PENDING:
         detail = f"waiting for finance's approval of run {run.run_id}"
         if paid:
             detail += f"; {money.display(paid, currency)} already paid"

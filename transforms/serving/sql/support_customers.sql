@@ -3,6 +3,12 @@
 -- line in that run, or a payment in the ledger for the incident; one customer when $customer_id
 -- is not null. `paid_minor` is what the ledger paid for the credit_id, from any run (`paid_run_ids`);
 -- `owed_minor` is a closed account's credit, owed and paid by finance by hand.
+-- `credit_status` (support.CreditStatus): no credit line and nothing paid is `by_hand` when a
+-- closed account is owed, else `excluded`; a credit line paid less than it proposes is `pending`;
+-- anything else is `published`.
+-- Filters: only segment $segment and status $status when not null. Paging: with $page_size not
+-- null, only the lines of page $page (from 1; clamped to the first and the last page);
+-- `line_number` (from 1) and `listed_count` count the lines that pass the filters.
 with
 
 candidates as (
@@ -74,7 +80,7 @@ people as (
         runs.started_at desc
 ),
 
-final as (
+joined as (
     select
         keys.customer_id,
         people.name,
@@ -109,6 +115,36 @@ final as (
         on owed.customer_id = keys.customer_id
         and owed.currency is not distinct from keys.currency
     left join people on people.customer_id = keys.customer_id
+),
+
+classified as (
+    select
+        *,
+        case
+            when credit_id is null and coalesce(paid_minor, 0) = 0 then
+                case when owed_minor is not null then 'by_hand' else 'excluded' end
+            when credit_amount_minor is not null
+                and coalesce(paid_minor, 0) < credit_amount_minor then 'pending'
+            else 'published'
+        end as credit_status
+    from joined
+),
+
+listed as (
+    select
+        *,
+        row_number() over (order by customer_id, currency nulls last) as line_number,
+        count(*) over () as listed_count
+    from classified
+    where ($segment is null or segment = $segment)
+        and ($status is null or credit_status = $status)
+),
+
+final as (
+    select * from listed
+    where $page_size is null
+        or (line_number - 1) // $page_size
+        = least(greatest($page, 1) - 1, (listed_count - 1) // $page_size)
 )
 
-select * from final order by customer_id, currency nulls last
+select * from final order by line_number
