@@ -1,0 +1,92 @@
+"""The customer list's filters and paging run in the warehouse: the same lines as the whole list
+filtered by hand, page after page, on the small warehouse of inline rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support_warehouse import build
+from transforms.errors import ConfigError
+from transforms.serving import support
+
+
+@pytest.fixture(scope="module")
+def warehouse_path(tmp_path_factory) -> Path:
+    return build(tmp_path_factory.mktemp("wh") / "warehouse.duckdb")
+
+
+@pytest.fixture
+def con(warehouse_path):
+    with support.connect(warehouse_path) as connection:
+        yield connection
+
+
+def by_hand(every, segment, status):
+    """The unpaged list filtered in Python: what the warehouse's filters must give."""
+    return [
+        row
+        for row in every
+        if (segment is None or row["segment"] == segment)
+        and (status == "all" or row["status"] == status)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("segment", "status"),
+    [
+        (None, "all"),  # every line
+        (None, "pending"),  # one status, several lines
+        (None, "by_hand"),  # one status, one line
+        ("internal", "all"),  # one segment
+        ("internal", "pending"),  # filters combine to nothing
+    ],
+)
+@pytest.mark.parametrize("page_size", [1, 2, 3, 100])
+def test_pages_put_together_are_the_filtered_list(con, segment, status, page_size):
+    every = support.customers(con, "INC-A").rows
+    expected = by_hand(every, segment, status)
+    pages = -(-len(expected) // page_size)
+    paged = []
+    for page in range(1, pages + 1):
+        found = support.customers(
+            con, "INC-A", segment=segment, status=status, page=page, page_size=page_size
+        )
+        assert found.total == len(expected)
+        assert found.first == (page - 1) * page_size
+        assert len(found.rows) <= page_size
+        paged.extend(found.rows)
+    assert paged == expected
+    unpaged = support.customers(con, "INC-A", segment=segment, status=status)
+    assert (unpaged.rows, unpaged.total) == (expected, len(expected))
+
+
+@pytest.mark.parametrize(
+    ("page", "first"),
+    [
+        (0, 0),  # before the first page: the first
+        (-3, 0),
+        (2, 3),  # the second page
+        (99, None),  # past the last page: the last (part full)
+    ],
+)
+def test_a_page_out_of_range_is_clamped(con, page, first):
+    every = support.customers(con, "INC-A").rows
+    assert len(every) % 3, "the inline rows need a last page that is part full"
+    first = (len(every) - 1) // 3 * 3 if first is None else first
+    found = support.customers(con, "INC-A", page=page, page_size=3)
+    assert found.first == first
+    assert found.rows == every[first : first + 3]
+
+
+def test_an_unknown_segment_is_still_named_when_paged(con):
+    with pytest.raises(ConfigError, match="no customer of INC-A has segment 'retai'"):
+        support.customers(con, "INC-A", segment="retai", page=1, page_size=3)
+
+
+def test_status_comes_from_the_warehouse_as_the_rule_says(con):
+    rows = support.customers(con, "INC-A").rows
+    for row in rows:
+        assert row["status"] in set(support.CreditStatus)
+    assert {row["status"] for row in rows} == set(support.CreditStatus)
