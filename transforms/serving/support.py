@@ -349,6 +349,7 @@ def _credit_rows(
             "support_customers",
             run_id=run.run_id,
             incident_id=run.incident_id,
+            timezone=run.timezone,
             customer_id=customer_id,
             segment=segment,
             status=status,
@@ -373,8 +374,8 @@ def _credit_row(row: dict[str, Any], run: AnsweringRun) -> dict[str, Any]:
         "segment": row["segment"],
         "currency": currency,
         "failed_txn_count": row["failed_txn_count"],
-        "first_failure_local": local_time(row["first_failure_utc"], run.timezone),
-        "last_failure_local": local_time(row["last_failure_utc"], run.timezone),
+        "first_failure_local": row["first_failure_local"],
+        "last_failure_local": row["last_failure_local"],
         "credit_amount": None if due is None else money.decimal_text(due, currency),
         "paid_amount": None if paid is None else money.decimal_text(paid, currency),
         "status": status,
@@ -401,7 +402,7 @@ def _status(row: dict[str, Any], run: AnsweringRun) -> tuple[str, str]:
             detail += f"; {money.display(paid, currency)} already paid"
         return CreditStatus.PENDING, detail
     batches = ", ".join(row["batch_ids"])
-    on = local_time(row["last_published_at"], run.timezone)[:10]
+    on = row["last_published_on_local"]
     detail = f"paid {money.display(paid, currency)} in batch {batches} on {on}"
     earlier = [r for r in row["paid_run_ids"] if r != run.run_id]
     if earlier:

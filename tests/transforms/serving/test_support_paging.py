@@ -3,6 +3,7 @@ filtered by hand, page after page, on the small warehouse of inline rows."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,32 @@ def test_status_comes_from_the_warehouse_as_the_rule_says(con):
     for row in rows:
         assert row["status"] in set(support.CreditStatus)
     assert {row["status"] for row in rows} == set(support.CreditStatus)
+
+
+@pytest.mark.parametrize(
+    "timezone",
+    [
+        "America/New_York",  # behind UTC
+        "Asia/Tokyo",  # ahead of UTC
+        "UTC",  # +00:00
+        "Asia/Kolkata",  # half an hour
+        "America/St_Johns",  # behind, half an hour
+        "Asia/Kathmandu",  # three quarters of an hour
+    ],
+)
+def test_the_warehouse_writes_local_times_as_python_does(con, timezone):
+    run = dataclasses.replace(support.answering_run(con, "INC-A"), timezone=timezone)
+    instants = {
+        (customer_id, currency): (first, last)
+        for customer_id, currency, first, last in con.execute(
+            "select customer_id, currency, min(first_failure_at), max(last_failure_at) "
+            "from evidence where run_id = $run_id and customer_id is not null group by all",
+            {"run_id": run.run_id},
+        ).fetchall()
+    }
+    rows = support._credit_rows(con, run, None)
+    assert any(row["first_failure_local"] for row in rows)
+    for row in rows:
+        first, last = instants.get((row["customer_id"], row["currency"]), (None, None))
+        assert row["first_failure_local"] == support.local_time(first, timezone)
+        assert row["last_failure_local"] == support.local_time(last, timezone)

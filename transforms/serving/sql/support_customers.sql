@@ -140,11 +140,48 @@ listed as (
         and ($status is null or credit_status = $status)
 ),
 
-final as (
+paged as (
     select * from listed
     where $page_size is null
         or (line_number - 1) // $page_size
         = least(greatest($page, 1) - 1, (listed_count - 1) // $page_size)
+),
+
+wall_clock as (
+    -- the page's times on the clocks of time zone $timezone, and how far those are from UTC
+    select
+        *,
+        first_failure_utc at time zone $timezone as first_failure_wall,
+        last_failure_utc at time zone $timezone as last_failure_wall,
+        round(epoch(first_failure_wall) - epoch(first_failure_utc))::bigint as first_offset_s,
+        round(epoch(last_failure_wall) - epoch(last_failure_utc))::bigint as last_offset_s
+    from paged
+),
+
+final as (
+    -- local times as ISO 8601 to the second, as Python's isoformat writes them:
+    -- 2025-01-07T14:20:31-05:00 (the offset's seconds only when it has some)
+    select
+        * exclude (
+            first_failure_utc, last_failure_utc, last_published_at,
+            first_failure_wall, last_failure_wall, first_offset_s, last_offset_s
+        ),
+        strftime(first_failure_wall, '%Y-%m-%dT%H:%M:%S')
+        || format(
+            '{}{:02d}:{:02d}', if(first_offset_s < 0, '-', '+'),
+            abs(first_offset_s) // 3600, abs(first_offset_s) % 3600 // 60
+        )
+        || if(abs(first_offset_s) % 60 = 0, '', format(':{:02d}', abs(first_offset_s) % 60))
+            as first_failure_local,
+        strftime(last_failure_wall, '%Y-%m-%dT%H:%M:%S')
+        || format(
+            '{}{:02d}:{:02d}', if(last_offset_s < 0, '-', '+'),
+            abs(last_offset_s) // 3600, abs(last_offset_s) % 3600 // 60
+        )
+        || if(abs(last_offset_s) % 60 = 0, '', format(':{:02d}', abs(last_offset_s) % 60))
+            as last_failure_local,
+        strftime(last_published_at at time zone $timezone, '%Y-%m-%d') as last_published_on_local
+    from wall_clock
 )
 
 select * from final order by line_number
