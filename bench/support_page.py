@@ -26,6 +26,7 @@ def warehouse(work: Path) -> Path:
     path = folder / "warehouse.duckdb"
     if path.exists():
         return path
+    folder.mkdir(parents=True, exist_ok=True)  # `credits sample --out` wants its parent
     credits = [sys.executable, "-m", "flows.cli"]
     subprocess.run([*credits, "sample", "--out", str(folder / "sample")], check=True)
     subprocess.run(
