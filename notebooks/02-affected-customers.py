@@ -27,6 +27,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import display
 
+from transforms import money
 from transforms.serving import analysis, support
 
 # %% tags=["parameters"]
@@ -48,8 +49,9 @@ print(
 # %% [markdown]
 # ## Credit status
 #
-# `published`: paid by the ledger; `pending`: waits for finance's approval; `excluded`: no
-# credit, and why.
+# `published`: paid by the ledger; `pending`: waits for finance's approval; `by_hand`: the
+# account is closed, the credit is owed and finance pays it by hand; `excluded`: no credit, and
+# why.
 
 # %%
 status = customers.groupby("status").size().rename("lines").to_frame()
@@ -77,7 +79,8 @@ plt.show()
 # %% [markdown]
 # ## Credits: totals and distribution per currency
 #
-# Amounts in the currency's minor units (cents, yen).
+# Totals as money (`USD 14,750.00`, `JPY 1,500`: the form every page uses); the distribution
+# in the currency's minor units (cents, yen).
 
 # %%
 credited = customers[customers["credit_minor"].notna()]
@@ -91,7 +94,18 @@ totals = (
     )
     .astype("int64")
 )
-display(totals)
+display(
+    pd.DataFrame(
+        {
+            "lines": totals["lines"],
+            **{
+                name: [money.display(v, c) for c, v in totals[f"{name}_minor"].items()]
+                for name in ("credit", "paid", "failed_amount")
+            },
+        },
+        index=totals.index,
+    )
+)
 
 # %%
 currencies = sorted(credited["currency"].unique())

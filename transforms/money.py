@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
-from babel.numbers import get_currency_precision
+from babel import Locale
+from babel.numbers import get_currency_precision, parse_pattern
+
+# The ISO code, a space, thousands grouped, the sign after the code: `USD 14,750.00`,
+# `EUR -3.50`. Babel replaces the pattern's two decimals by the currency's own digits.
+DISPLAY_PATTERN = "¤¤ #,##0.00;¤¤ -#,##0.00"
+DISPLAY_LOCALE = "en_US"
+_PATTERN = parse_pattern(DISPLAY_PATTERN)  # parsed once: format_currency would parse it per call
+_LOCALE = Locale.parse(DISPLAY_LOCALE)
 
 
 def minor_unit_factor(currency: str) -> int:
@@ -17,6 +26,14 @@ def decimal_text(amount_minor: int, currency: str) -> str:
     return str(Decimal(amount_minor).scaleb(-get_currency_precision(currency)))
 
 
+def minor_units(amount: str | Decimal, currency: str) -> int:
+    """The inverse of `decimal_text`: "10.00" USD -> 1000, "1500" JPY -> 1500."""
+    return int(Decimal(amount).scaleb(get_currency_precision(currency)))
+
+
+@lru_cache(maxsize=65536)  # a list of thousands of credits repeats a few amounts
 def display(amount_minor: int, currency: str) -> str:
-    """For people: `USD 14,750.00`, the currency's digits, thousands grouped."""
-    return f"{currency} {Decimal(decimal_text(amount_minor, currency)):,}"
+    """Money for people, from Babel: `USD 14,750.00`, `JPY 1,500`, `BHD 1.234`, `EUR -3.50`
+    (Babel's `format_currency` with this pattern, the pattern parsed once)."""
+    amount = Decimal(amount_minor).scaleb(-get_currency_precision(currency))
+    return _PATTERN.apply(amount, _LOCALE, currency=currency, currency_digits=True)

@@ -5,19 +5,19 @@ folder, permission), 1 anything else (a bug); `credits run` stopped by a signal 
 number.
 
 One module per user group adds its commands to the one `app` (`common`): `run` (sample, run),
-`finance` (approve, reject, verify-batch, audit), `support` (customers, lookup). Quick commands
-never import Prefect: only `credits run` starts it.
+`finance` (approve, reject, verify-batch, audit), `support` (customers, lookup), `support_page`
+(serve-support). Quick commands never import Prefect: only `credits run` starts it.
 """
 
 from flows.cli.common import app
 
 # `credits --help` lists the commands in the order their modules are imported.
 # isort: off
-from flows.cli import run, finance, support
+from flows.cli import run, finance, support, support_page
 
 # isort: on
 
-__all__ = ["app", "finance", "main", "run", "support"]
+__all__ = ["app", "finance", "main", "run", "support", "support_page"]
 
 
 def main() -> None:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -36,20 +35,8 @@ WarehouseOption = Annotated[Path, typer.Option("--warehouse", help="the warehous
 OutboxOption = Annotated[Path, typer.Option("--outbox", help="where finance picks batches up")]
 
 
-def print_rows(rows: list[dict[str, Any]], columns, indent: str = "") -> None:
-    """Rows as aligned plain text, one line each (fast, and grep finds a customer's line).
-
-    Control characters in the data (a name carrying a terminal escape) are shown as `?`.
-    """
-    cells = [[plain(heading) for heading, _ in columns]]
-    cells += [[plain(cell(row)) for _, cell in columns] for row in rows]
-    widths = [max(cell_len(line[i]) for line in cells) for i in range(len(columns))]
-    lines = [
-        indent + "  ".join(c + " " * (w - cell_len(c)) for c, w in zip(line, widths, strict=True))
-        for line in cells
-    ]
-    lines.insert(1, indent + "  ".join("-" * w for w in widths))
-    lines = [line.rstrip() for line in lines]
+def print_lines(lines: list[str]) -> None:
+    """Plain lines, written as they are (fast, and grep finds a customer's line)."""
     out.file.write("\n".join(lines) + "\n")
 
 
@@ -92,6 +79,8 @@ def guarded(action):
 
 
 def print_summary(content: dict[str, Any]) -> None:
+    from transforms import money
+
     if not content:
         return
     funnel = content.get("log_funnel", {})
@@ -109,7 +98,7 @@ def print_summary(content: dict[str, Any]) -> None:
     for key, value in content.get("exceptions", {}).items():
         table.add_row(f"exception {key}", f"{value:,}")
     for currency, total in content.get("totals_minor", {}).items():
-        table.add_row(f"credits {currency} (minor units)", f"{total:,}")
+        table.add_row(f"credits {currency}", money.display(total, currency))
     out.print(table)
     for line in content.get("validation", {}).get("warnings", []):
         out.print(f"[yellow]warning[/]: {line}")

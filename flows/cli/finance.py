@@ -55,7 +55,7 @@ def approve(
     if decision.batch_id is None:
         out.print("nothing new to pay for this incident: no batch")
         return
-    totals = ", ".join(f"{c} {money.decimal_text(v, c)}" for c, v in decision.totals_minor.items())
+    totals = ", ".join(money.display(v, c) for c, v in decision.totals_minor.items())
     out.print(f"batch {decision.batch_id}: {decision.rows} payment(s) {totals}".rstrip())
     if decision.decreases:
         out.print(f"[yellow]{decision.decreases} credit(s) came out lower than already paid[/]")

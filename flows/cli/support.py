@@ -16,7 +16,7 @@ from flows.cli.common import (
     guarded,
     out,
     plain,
-    print_rows,
+    print_lines,
 )
 from flows.settings import WAREHOUSE
 from transforms.errors import (
@@ -29,7 +29,10 @@ def customers(
     incident_id: Annotated[str, typer.Argument(help="the incident, e.g. INC-2025-01-07")],
     segment: Annotated[str | None, typer.Option(help="only this customer segment")] = None,
     status: Annotated[
-        str, typer.Option(help="pending (approval), published, excluded or all")
+        str,
+        typer.Option(
+            help="pending (approval), published, by_hand (closed account), excluded or all"
+        ),
     ] = "all",
     output_format: Annotated[
         str, typer.Option("--format", help="table, csv (spreadsheet-safe) or json")
@@ -37,13 +40,16 @@ def customers(
     out_file: Annotated[
         Path | None, typer.Option("--out", help="write csv or json here (owner-only file)")
     ] = None,
+    wide: Annotated[
+        bool, typer.Option("--wide", help="every column, none clipped (wider than 120)")
+    ] = False,
     warehouse_path: WarehouseOption = WAREHOUSE,
 ) -> None:
     """Lists an incident's affected customers: failed payments, credit and its status.
 
     One line per customer and currency, ready for a mail merge (csv). Reads the warehouse only.
     """
-    from transforms.serving import exports, support
+    from transforms.serving import exports, support, views
 
     def read():
         if output_format not in ("table", "csv", "json"):
@@ -63,7 +69,7 @@ def customers(
         about += f"; {run.note}"
     if output_format == "table":
         out.print(about, markup=False)
-        print_rows(found.rows, _CUSTOMER_TABLE)
+        print_lines(views.lines(views.CUSTOMERS, found.rows, run.timezone, wide=wide))
         return
     if output_format == "csv":
         text = exports.csv_text(support.COLUMNS, found.rows)
@@ -89,15 +95,21 @@ def customers(
 @app.command()
 def lookup(
     customer_id: Annotated[
-        str | None, typer.Argument(help="the customer, e.g. cus_0001575")
+        str | None,
+        typer.Argument(help="the customer's id (e.g. cus_0001575) or e-mail address"),
     ] = None,
     txn_id: Annotated[
         str | None, typer.Option("--txn", help="find the customer by a payment")
     ] = None,
+    wide: Annotated[
+        bool, typer.Option("--wide", help="every column, none clipped (wider than 120)")
+    ] = False,
     warehouse_path: WarehouseOption = WAREHOUSE,
 ) -> None:
-    """Shows one customer across incidents: failed payments, credits and status, exceptions."""
-    from transforms.serving import support
+    """Shows one customer across incidents: failed payments, credits and status, exceptions.
+
+    Blanks around what was pasted are ignored; an e-mail address matches whatever its case."""
+    from transforms.serving import support, views
 
     def read():
         with support.connect(warehouse_path) as con:
@@ -127,52 +139,16 @@ def lookup(
         out.print(
             f"  from run {run.run_id} ({run.status}); times in {run.timezone}{note}", markup=False
         )
+        paid_by = f" (from run {', '.join(story.paid_by)}, which paid them)"
         for heading, rows, columns in (
-            ("credit", story.credits, _CREDIT_TABLE),
-            ("failed payments", story.transactions, _TRANSACTION_TABLE),
-            ("exceptions for finance", story.exceptions, _EXCEPTION_TABLE),
+            ("credit", story.credits, views.CREDITS),
+            (
+                "failed payments" + (paid_by if story.paid_by else ""),
+                story.transactions,
+                views.TRANSACTIONS,
+            ),
+            ("for finance", story.exceptions, views.EXCEPTIONS),
         ):
             if rows:
                 out.print(f"  {heading}", markup=False)
-                print_rows(rows, columns, indent="    ")
-
-
-# (heading, row -> cell) per column of the tables support reads.
-_CUSTOMER_TABLE = (
-    ("customer", lambda r: r["customer_id"]),
-    ("name", lambda r: r["name"]),
-    ("email", lambda r: r["email"]),
-    ("country", lambda r: r["country"]),
-    ("segment", lambda r: r["segment"]),
-    ("failed", lambda r: r["failed_txn_count"]),
-    ("first failure", lambda r: r["first_failure_local"]),
-    ("last failure", lambda r: r["last_failure_local"]),
-    ("credit", lambda r: _amount(r["credit_amount"], r["currency"])),
-    ("status", lambda r: r["status"]),
-    ("why", lambda r: r["detail"]),
-)
-_CREDIT_TABLE = (
-    ("credit", lambda r: _amount(r["credit_amount"], r["currency"])),
-    ("status", lambda r: r["status"]),
-    ("why", lambda r: r["detail"]),
-    ("failed payments", lambda r: r["failed_txn_count"]),
-)
-_TRANSACTION_TABLE = (
-    ("payment", lambda r: r["txn_id"]),
-    ("first failure", lambda r: r["first_failure_local"]),
-    ("last failure", lambda r: r["last_failure_local"]),
-    ("error codes", lambda r: r["error_codes"]),
-    ("class", lambda r: r["class"]),
-    ("credited", lambda r: "yes" if r["credited"] else f"no: {r['reason']}"),
-    ("amount", lambda r: _amount(r["amount"], r["currency"])),
-)
-_EXCEPTION_TABLE = (
-    ("exception", lambda r: r["exception"]),
-    ("payment", lambda r: r["txn_id"]),
-    ("amount", lambda r: _amount(r["amount"], r["currency"])),
-    ("detail", lambda r: r["detail"]),
-)
-
-
-def _amount(amount: str | None, currency: str | None) -> str:
-    return "" if amount is None else f"{currency} {amount}"
+                print_lines(views.lines(columns, rows, run.timezone, wide=wide, indent="    "))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -83,17 +82,16 @@ def test_a_notebook_runs_green_on_the_sample(path, sample_warehouse, tmp_path, m
     assert INCIDENT in printed
 
 
-def credits_command(*args: str) -> tuple[subprocess.CompletedProcess, float]:
-    started = time.monotonic()
-    result = subprocess.run(
+def credits_command(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, timeout=60
     )
-    return result, time.monotonic() - started
 
 
-def test_support_answers_on_the_sample_quickly_and_safely(sample_warehouse, tmp_path):
+def test_support_answers_on_the_sample_safely(sample_warehouse, tmp_path):
+    """Speed is measured by `make bench` (the support page's case), never asserted here."""
     out = tmp_path / "notice.csv"
-    listed, list_seconds = credits_command(
+    listed = credits_command(
         "customers",
         INCIDENT,
         "--format",
@@ -107,12 +105,8 @@ def test_support_answers_on_the_sample_quickly_and_safely(sample_warehouse, tmp_
     rows = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
     names = {row["name"] for row in rows}
     assert {'\'=HYPERLINK("http://x","click")', "'+cmd|' /C calc'!A0"} <= names
-    assert {row["status"] for row in rows} == {"published", "excluded"}
+    assert {row["status"] for row in rows} == {"published", "by_hand", "excluded"}
     customer = next(row["customer_id"] for row in rows if row["name"].startswith("'=HYPERLINK"))
-    looked_up, lookup_seconds = credits_command(
-        "lookup", customer, "--warehouse", str(sample_warehouse)
-    )
+    looked_up = credits_command("lookup", customer, "--warehouse", str(sample_warehouse))
     assert looked_up.returncode == 0, looked_up.stderr
-    assert "published" in looked_up.stdout
-    # a whole process each, interpreter start included; about 0.3 s here
-    assert list_seconds < 2.0 and lookup_seconds < 2.0
+    assert "paid USD" in looked_up.stdout

@@ -15,204 +15,17 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
+from tests.support_warehouse import HOSTILE, build
 from transforms.errors import ConfigError, InputError
 from transforms.finance import warehouse
 from transforms.serving import exports, support
-
-HOSTILE = {
-    "c7": '=HYPERLINK("http://x","click")',
-    "c8": "+cmd|' /C calc'!A0",
-    "c9": "@SUM(1+1)",
-    "c10": "-2+3",
-    "c11": "\t=1+1",
-    "c12": "\r=1+1",
-}
-
-
-def insert(con, table: str, **row) -> None:
-    columns = ", ".join(row)
-    con.execute(
-        f"insert into {table} ({columns}) values ({', '.join('?' * len(row))})", list(row.values())
-    )
-
-
-def add_run(con, run_id, status, started, incident="INC-A", timezone="America/New_York"):
-    insert(
-        con,
-        "runs",
-        run_id=run_id,
-        incident_id=incident,
-        incident_title=f"{incident} outage",
-        timezone=timezone,
-        window_start_utc="2025-01-07T19:15:00Z",
-        window_end_utc="2025-01-07T23:15:00Z",
-        status=status,
-        policy_version="p1",
-        policy_sha256="0" * 64,
-        run_folder=f"/runs/{run_id}",
-        started_at=started,
-        finished_at=started,
-        manifest="{}",
-    )
-
-
-def add_candidate(
-    con,
-    run_id,
-    txn_id,
-    customer_id,
-    *,
-    cls="failed",
-    credited=True,
-    reason=None,
-    currency="USD",
-    at="2025-01-07T19:20:00Z",
-    incident="INC-A",
-):
-    insert(
-        con,
-        "evidence",
-        run_id=run_id,
-        incident_id=incident,
-        txn_id=txn_id,
-        **{"class": cls},
-        credited=credited,
-        reason=reason or cls,
-        customer_id=customer_id,
-        amount_minor=2500,
-        currency=currency,
-        error_codes="DB_POOL_TIMEOUT",
-        first_failure_at=at,
-        last_failure_at=at,
-        failure_lines=1,
-        source_files="logs/pod-a.jsonl",
-    )
-
-
-def add_credit(con, run_id, customer_id, amount, currency="USD", incident="INC-A"):
-    insert(
-        con,
-        "run_credits",
-        run_id=run_id,
-        credit_id=f"{incident}-{customer_id}-{currency}",
-        incident_id=incident,
-        customer_id=customer_id,
-        currency=currency,
-        credit_amount=f"{amount / 100:.2f}",
-        credit_amount_minor=amount,
-        credited_txn_count=1,
-        failed_amount_minor=2500,
-        reason_code="outage_credit",
-        description="Credit",
-        policy_version="p1",
-    )
-
-
-def add_payment(con, customer_id, amount, currency="USD", incident="INC-A", batch="INC-A-B001"):
-    credit_id = f"{incident}-{customer_id}-{currency}"
-    insert(
-        con,
-        "ledger",
-        entry_id=f"{credit_id}-{batch}",
-        credit_id=credit_id,
-        incident_id=incident,
-        customer_id=customer_id,
-        currency=currency,
-        amount_minor=amount,
-        batch_id=batch,
-        run_id="r1",
-        published_at="2025-01-08T15:00:00Z",
-    )
-
-
-def add_customer(con, run_id, customer_id, segment="consumer", status="active", name=None):
-    insert(
-        con,
-        "run_customers",
-        run_id=run_id,
-        customer_id=customer_id,
-        name=name or f"Name {customer_id}",
-        email=f"{customer_id}@example.com",
-        country="US",
-        segment=segment,
-        status=status,
-    )
 
 
 @pytest.fixture(scope="module")
 def warehouse_path(tmp_path_factory) -> Path:
     """INC-A: r1 published and paid c1; r2 pending (the answer); r3 newer but rejected.
     INC-B (Tokyo): c1 again, pending; an unattributable payment t90."""
-    path = tmp_path_factory.mktemp("wh") / "warehouse.duckdb"
-    with warehouse.connect(path) as con:
-        add_run(con, "r1", "published", "2025-01-08T01:00:00Z")
-        add_credit(con, "r1", "c1", 1000)
-        add_payment(con, "c1", 1000)
-        add_payment(con, "c3", 500, currency="EUR")
-        add_run(con, "r2", "pending_approval", "2025-01-08T02:00:00Z")
-        # c1 paid in full by r1; c2 new; c3 partly paid; c4..c6 excluded, each for its reason
-        add_candidate(con, "r2", "t1", "c1")
-        add_candidate(con, "r2", "t2", "c2", at="2025-01-07T19:20:00Z")
-        add_candidate(con, "r2", "t3", "c2", at="2025-01-07T21:05:30Z")
-        add_candidate(con, "r2", "t4", "c3", currency="EUR")
-        add_candidate(con, "r2", "t5", "c4", credited=False, reason="excluded_segment")
-        add_candidate(con, "r2", "t6", "c5", credited=False, reason="closed_account")
-        add_candidate(con, "r2", "t7", "c6", cls="declined", credited=False)
-        for customer_id in HOSTILE:
-            add_candidate(con, "r2", f"t-{customer_id}", customer_id)
-            add_credit(con, "r2", customer_id, 1000)
-            add_customer(con, "r2", customer_id, name=HOSTILE[customer_id])
-        add_credit(con, "r2", "c1", 1000)
-        add_credit(con, "r2", "c2", 1000)
-        add_credit(con, "r2", "c3", 900, currency="EUR")
-        for customer_id in ("c1", "c2", "c3", "c6"):
-            add_customer(con, "r2", customer_id)
-        add_customer(con, "r2", "c4", segment="internal")
-        add_customer(con, "r2", "c5", status="closed")
-        insert(
-            con,
-            "run_exceptions",
-            run_id="r2",
-            incident_id="INC-A",
-            exception="closed_account",
-            customer_id="c5",
-            currency="USD",
-            txn_count=1,
-            amount_minor=1000,
-            detail="account is closed: pay by hand",
-        )
-        add_run(con, "r3", "rejected", "2025-01-08T03:00:00Z")
-        add_candidate(con, "r3", "t1", "c1", cls="declined", credited=False)
-        add_run(
-            con,
-            "b1",
-            "pending_approval",
-            "2025-01-09T00:00:00Z",
-            incident="INC-B",
-            timezone="Asia/Tokyo",
-        )
-        add_candidate(con, "b1", "t80", "c1", incident="INC-B")
-        add_credit(con, "b1", "c1", 1000, incident="INC-B")
-        add_customer(con, "b1", "c1")
-        add_candidate(
-            con, "b1", "t90", None, cls="unattributable", credited=False, incident="INC-B"
-        )
-        insert(
-            con,
-            "run_exceptions",
-            run_id="b1",
-            incident_id="INC-B",
-            exception="unattributable",
-            txn_id="t90",
-            txn_count=1,
-            amount_minor=2500,
-            currency="USD",
-            detail="not attributable",
-        )
-        add_run(con, "x1", "rejected", "2025-01-09T00:00:00Z", incident="INC-X")
-        add_run(con, "d1", "pending_approval", "2025-01-09T00:00:00Z", incident="INC-D")
-        add_run(con, "d2", "declined", "2025-01-09T01:00:00Z", incident="INC-D")
-    return path
+    return build(tmp_path_factory.mktemp("wh") / "warehouse.duckdb")
 
 
 @pytest.fixture
@@ -242,14 +55,15 @@ def test_a_run_declined_by_finance_never_answers_either(con):
     ("key", "status", "credit", "paid", "why"),
     [
         # paid in full by an earlier run's batch
-        (("c1", "USD"), "published", "10.00", "10.00", "paid 10.00 USD in batch INC-A-B001"),
+        (("c1", "USD"), "published", "10.00", "10.00", "paid USD 10.00 in batch INC-A-B001"),
         # a new credit of the run waiting for approval
         (("c2", "USD"), "pending", "10.00", None, "waiting for finance's approval of run r2"),
         # partly paid: the rest waits
-        (("c3", "EUR"), "pending", "9.00", "5.00", "5.00 EUR already paid"),
+        (("c3", "EUR"), "pending", "9.00", "5.00", "EUR 5.00 already paid"),
         # excluded, each saying why
         (("c4", "USD"), "excluded", None, None, "segment 'internal' is not credited"),
-        (("c5", "USD"), "excluded", None, None, "the account is closed"),
+        # a closed account: the credit is owed, finance pays it by hand (never "excluded")
+        (("c5", "USD"), "by_hand", "10.00", None, "credit owed, paid by finance by hand"),
         (("c6", "USD"), "excluded", None, None, "declined by the card issuer"),
     ],
 )
@@ -285,10 +99,11 @@ def test_local_time_is_the_incident_zone_to_the_second(timezone, shown):
 @pytest.mark.parametrize(
     ("segment", "status", "expected"),
     [
-        (None, "all", {"c1", "c2", "c3", "c4", "c5", "c6", *HOSTILE}),
-        (None, "pending", {"c2", "c3", *HOSTILE}),
-        (None, "published", {"c1"}),
-        (None, "excluded", {"c4", "c5", "c6"}),
+        (None, "all", {"c1", "c2", "c3", "c4", "c5", "c6", "c13", "c20", *HOSTILE}),
+        (None, "pending", {"c2", "c3", "c13", *HOSTILE}),
+        (None, "published", {"c1", "c20"}),
+        (None, "excluded", {"c4", "c6"}),
+        (None, "by_hand", {"c5"}),
         ("internal", "all", {"c4"}),
         ("internal", "pending", set()),  # filters combine
     ],
@@ -328,6 +143,57 @@ def test_lookup_tells_a_customers_story_across_incidents(con):
     assert [c["status"] for c in stories["INC-A"].credits] == ["published"]
     assert [c["status"] for c in stories["INC-B"].credits] == ["pending"]
     assert stories["INC-B"].transactions[0]["first_failure_local"] == "2025-01-08T04:20:00+09:00"
+
+
+@pytest.mark.parametrize(
+    "pasted", ["c2", "  c2\t", "c2@example.com", " C2@Example.COM \n", "\u00a0c2"]
+)
+def test_lookup_forgives_blanks_and_the_case_of_an_email(con, pasted):
+    assert support.lookup(con, pasted).customer_id == "c2"
+
+
+def test_lookup_by_transaction_trims_what_was_pasted(con):
+    assert support.lookup(con, txn_id=" t3 ").customer_id == "c2"
+
+
+@pytest.mark.parametrize(
+    ("customer_id", "txn_id", "message"),
+    [
+        ("C2", None, "no customer C2; did you mean c2?"),
+        (None, "T3", "no transaction T3; did you mean t3?"),
+        ("nobody@example.com", None, "e-mail nobody@example.com: no customer"),
+    ],
+)
+def test_ids_stay_case_sensitive_but_a_case_slip_is_named(con, customer_id, txn_id, message):
+    with pytest.raises(InputError, match=message.replace("?", r"\?")):
+        support.lookup(con, customer_id, txn_id)
+
+
+def test_a_customer_paid_by_an_earlier_run_shows_that_runs_payments(con):
+    (story,) = support.lookup(con, "c20").incidents
+    assert story.run.run_id == "r2" and story.paid_by == ("r1",)
+    assert [t["txn_id"] for t in story.transactions] == ["t20"]
+    (credit,) = story.credits
+    assert credit["status"] == "published"
+    assert "paid USD 7.00 in batch INC-A-B001 on 2025-01-08 (run r1)" in credit["detail"]
+
+
+def test_a_customer_of_the_answering_run_shows_only_its_payments(con):
+    (story, _) = support.lookup(con, "c1").incidents
+    assert story.paid_by == () and [t["txn_id"] for t in story.transactions] == ["t1"]
+
+
+@pytest.mark.parametrize(
+    ("local", "timezone", "shown"),
+    [
+        ("2025-01-07T15:08:59-05:00", "America/New_York", "2025-01-07 15:08 EST"),
+        ("2025-07-07T15:08:00-04:00", "America/New_York", "2025-07-07 15:08 EDT"),
+        ("2025-01-08T04:20:00+09:00", "Asia/Tokyo", "2025-01-08 04:20 JST"),
+        (None, "UTC", ""),
+    ],
+)
+def test_times_for_people_read_with_the_zone_abbreviation(local, timezone, shown):
+    assert support.time_shown(local, timezone) == shown
 
 
 def test_lookup_shows_the_exceptions_for_finance(con):
@@ -466,7 +332,7 @@ def test_customers_json_carries_the_answering_run(warehouse_path):
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert (document["run_id"], document["timezone"]) == ("r2", "America/New_York")
-    assert [row["customer_id"] for row in document["customers"]] == ["c1"]
+    assert [row["customer_id"] for row in document["customers"]] == ["c1", "c20"]
 
 
 def test_customers_table_shows_names_as_text(warehouse_path):
@@ -500,10 +366,8 @@ def test_lookup_prints_credits_payments_and_exceptions(warehouse_path):
     assert result.exit_code == 0, result.output
     for text in (
         "customer c5: Name c5 <c5@example.com>",
-        "excluded",
-        "the account is closed",
+        "credit owed, paid by finance by hand",
         "t6",
-        "closed_account",
     ):
         assert text in result.stdout
 
@@ -551,3 +415,30 @@ def test_a_busy_warehouse_is_waited_for_then_named(tmp_path, monkeypatch):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_the_default_tables_fit_120_columns_and_wide_shows_every_column(warehouse_path):
+    args = ["--warehouse", str(warehouse_path)]
+    narrow = runner.invoke(app, ["customers", "INC-A", *args])
+    wide = runner.invoke(app, ["customers", "INC-A", "--wide", *args])
+    assert narrow.exit_code == wide.exit_code == 0, narrow.output + wide.output
+    table = narrow.stdout.splitlines()[1:]
+    assert table and all(len(line) <= 120 for line in table)
+    assert "email" not in table[0] and "c1@example.com" in wide.stdout
+    assert max(len(line) for line in wide.stdout.splitlines()) > 120
+    assert "paid USD 10.00 in batch INC-A-B001 on 2025-01-08 (run r1)" in wide.stdout
+    assert "2025-01-07 14:20 EST" in wide.stdout  # local time, its zone's abbreviation
+
+
+def test_lookup_shows_money_local_times_and_the_paying_run(warehouse_path):
+    result = runner.invoke(app, ["lookup", " C20@EXAMPLE.com ", "--warehouse", str(warehouse_path)])
+    assert result.exit_code == 0, result.output
+    for text in ("USD 7.00", "failed payments (from run r1, which paid them)", "15:08 EST"):
+        assert text in result.stdout
+    assert "700" not in result.stdout  # never minor units
+
+
+def test_lookup_of_a_case_slip_names_the_known_id(warehouse_path):
+    result = runner.invoke(app, ["lookup", "C20", "--warehouse", str(warehouse_path)])
+    assert result.exit_code == 2
+    assert "no customer C20; did you mean c20?" in result.stderr

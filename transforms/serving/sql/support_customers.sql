@@ -1,11 +1,14 @@
 -- Support's customer list for incident $incident_id as its answering run $run_id says (key:
 -- customer_id, currency): every customer and currency with a candidate transaction or a credit
 -- line in that run, or a payment in the ledger for the incident; one customer when $customer_id
--- is not null. `paid_minor` is what the ledger paid for the credit_id, from any run.
+-- is not null. `paid_minor` is what the ledger paid for the credit_id, from any run (`paid_run_ids`);
+-- `owed_minor` is a closed account's credit, owed and paid by finance by hand.
 with
 
 candidates as (
-    select * from evidence where run_id = $run_id and customer_id is not null
+    select * from evidence
+    where run_id = $run_id and customer_id is not null
+        and ($customer_id is null or customer_id = $customer_id)
 ),
 
 failures as (
@@ -23,7 +26,15 @@ failures as (
 lines as (
     select credit_id, customer_id, currency, credit_amount_minor, credited_txn_count
     from run_credits
-    where run_id = $run_id
+    where run_id = $run_id and ($customer_id is null or customer_id = $customer_id)
+),
+
+owed as (
+    select customer_id, currency, sum(amount_minor)::bigint as owed_minor
+    from run_exceptions
+    where run_id = $run_id and exception = 'closed_account' and customer_id is not null
+        and ($customer_id is null or customer_id = $customer_id)
+    group by customer_id, currency
 ),
 
 paid as (
@@ -33,9 +44,11 @@ paid as (
         ledger.currency,
         sum(ledger.amount_minor)::bigint as paid_minor,
         list_sort(list(distinct ledger.batch_id)) as batch_ids,
+        list_sort(list(distinct ledger.run_id)) as paid_run_ids,
         max(ledger.published_at) as last_published_at
     from ledger
     where ledger.incident_id = $incident_id
+        and ($customer_id is null or ledger.customer_id = $customer_id)
     group by ledger.credit_id, ledger.customer_id, ledger.currency
 ),
 
@@ -45,6 +58,8 @@ keys as (
     select customer_id, currency from lines
     union
     select customer_id, currency from paid
+    union
+    select customer_id, currency from owed
 ),
 
 people as (
@@ -54,6 +69,7 @@ people as (
     from run_customers
     inner join runs on runs.run_id = run_customers.run_id
     where runs.incident_id = $incident_id and runs.status <> 'rejected'
+        and ($customer_id is null or run_customers.customer_id = $customer_id)
     order by run_customers.customer_id, run_customers.run_id = $run_id desc,
         runs.started_at desc
 ),
@@ -76,6 +92,8 @@ final as (
         paid.paid_minor,
         paid.batch_ids,
         paid.last_published_at,
+        coalesce(paid.paid_run_ids, []) as paid_run_ids,
+        owed.owed_minor,
         coalesce(failures.reasons, []) as reasons
     from keys
     left join failures
@@ -87,8 +105,10 @@ final as (
     left join paid
         on paid.customer_id = keys.customer_id
         and paid.currency is not distinct from keys.currency
+    left join owed
+        on owed.customer_id = keys.customer_id
+        and owed.currency is not distinct from keys.currency
     left join people on people.customer_id = keys.customer_id
-    where $customer_id is null or keys.customer_id = $customer_id
 )
 
 select * from final order by customer_id, currency nulls last

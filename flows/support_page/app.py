@@ -1,0 +1,190 @@
+"""The support page's routes: search, a customer's story, an incident's customers and their CSV.
+
+Every page is a GET on a read-only warehouse connection opened for that request (so a run or an
+approval is never held up for long); any other method is refused (405). Every value is escaped by
+the templates' autoescape, so a customer named `<script>` or `=HYPERLINK(...)` reads as text; the
+CSV download is the spreadsheet-safe CSV of `credits customers --format csv`. With a token, every
+request must carry it: `Authorization: Bearer TOKEN`, or `?token=TOKEN` once (then a cookie).
+"""
+
+from __future__ import annotations
+
+import hmac
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.templating import Jinja2Templates
+
+from transforms.errors import ConfigError, CreditsError, InputError
+from transforms.serving import exports, support, views
+
+TEMPLATES = Path(__file__).parent / "templates"
+COOKIE = "support_token"
+PAGE_SIZE = 200  # customer lines per page of an incident's list (the CSV has them all)
+# No script, no frame, nothing from elsewhere: the pages are text, a form and links.
+HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def create(warehouse: Path, token: str | None = None) -> Starlette:
+    """The app over `warehouse` (read-only); with `token`, every request must carry it."""
+    templates = Jinja2Templates(
+        env=jinja2.Environment(
+            loader=jinja2.FileSystemLoader(TEMPLATES),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+        )
+    )
+    templates.env.filters["money"] = views.amount
+    templates.env.filters["when"] = support.time_shown
+    templates.env.filters["url"] = lambda value: quote(str(value), safe="")
+
+    def page(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
+        response = templates.TemplateResponse(request, name, context, status_code=status_code)
+        response.headers.update(HEADERS)
+        return response
+
+    def read(action):
+        with support.connect(warehouse) as con:
+            return action(con)
+
+    def home(request: Request) -> Response:
+        query = request.query_params.get("q", "").strip()
+        if not query:
+            runs = read(support.answering_runs)
+            return page(request, "home.html", runs=runs)
+        try:
+            found = read(lambda con: _search(con, query))
+        except InputError as error:
+            return page(request, "not_found.html", 404, query=query, message=str(error))
+        return page(request, "customer.html", found=found, views=views, query=query)
+
+    def customer(request: Request) -> Response:
+        customer_id = request.path_params["customer_id"]
+        try:
+            found = read(lambda con: support.lookup(con, customer_id))
+        except InputError as error:
+            return page(request, "not_found.html", 404, query=customer_id, message=str(error))
+        return page(request, "customer.html", found=found, views=views, query=customer_id)
+
+    def incident(request: Request) -> Response:
+        incident_id = request.path_params["incident_id"]
+        segment = request.query_params.get("segment") or None
+        status = request.query_params.get("status") or "all"
+        try:
+            found = read(
+                lambda con: support.customers(con, incident_id, segment=segment, status=status)
+            )
+        except (InputError, ConfigError) as error:
+            return page(request, "not_found.html", 404, query=incident_id, message=str(error))
+        pages = max(1, -(-len(found.rows) // PAGE_SIZE))
+        number = min(max(_int(request.query_params.get("page"), 1), 1), pages)
+        first = (number - 1) * PAGE_SIZE
+        filters = {k: v for k, v in (("segment", segment), ("status", status)) if v}
+        return page(
+            request,
+            "incident.html",
+            found=found,
+            rows=found.rows[first : first + PAGE_SIZE],
+            first=first,
+            number=number,
+            pages=pages,
+            filters=urlencode(filters),
+            views=views,
+            segment=segment or "",
+            status=status,
+            statuses=list(support.CreditStatus),
+        )
+
+    def incident_csv(request: Request) -> Response:
+        incident_id = request.path_params["incident_id"]
+        segment = request.query_params.get("segment") or None
+        status = request.query_params.get("status") or "all"
+        try:
+            found = read(
+                lambda con: support.customers(con, incident_id, segment=segment, status=status)
+            )
+        except (InputError, ConfigError) as error:
+            return PlainTextResponse(str(error) + "\n", 404, headers=HEADERS)
+        filename = quote(f"{incident_id}-customers.csv", safe="")
+        return Response(
+            exports.csv_text(support.COLUMNS, found.rows),
+            media_type="text/csv; charset=utf-8",
+            headers={**HEADERS, "Content-Disposition": f"attachment; filename={filename}"},
+        )
+
+    routes = [
+        Route("/", home, methods=["GET"]),
+        Route("/customers/{customer_id:path}", customer, methods=["GET"]),
+        Route("/incidents/{incident_id}.csv", incident_csv, methods=["GET"]),
+        Route("/incidents/{incident_id}", incident, methods=["GET"]),
+    ]
+    middleware = [Middleware(BaseHTTPMiddleware, dispatch=_Guard(token))]
+    app = Starlette(routes=routes, middleware=middleware, exception_handlers={})
+    app.state.warehouse = warehouse
+    return app
+
+
+def _int(text: str | None, default: int) -> int:
+    try:
+        return int(text) if text else default
+    except ValueError:
+        return default
+
+
+def _search(con, query: str) -> support.Lookup:
+    """A customer id, an e-mail address or a transaction id, in that order; the customer's
+    message when nothing matches (it names a case slip)."""
+    try:
+        return support.lookup(con, query)
+    except InputError as by_customer:
+        try:
+            return support.lookup(con, txn_id=query)
+        except InputError as by_txn:
+            if "did you mean" in str(by_txn) and "did you mean" not in str(by_customer):
+                raise by_txn from None
+            raise by_customer from None
+
+
+class _Guard:
+    """Checks the token on every request (when there is one) and turns our errors into pages."""
+
+    def __init__(self, token: str | None) -> None:
+        self.token = token
+
+    async def __call__(self, request: Request, call_next) -> Response:
+        if self.token is not None:
+            given = _given_token(request)
+            if given is None or not hmac.compare_digest(given.encode(), self.token.encode()):
+                return PlainTextResponse(
+                    "a token is required: open the page with ?token=... (as given by whoever "
+                    "started `credits serve-support`)\n",
+                    401,
+                    headers={**HEADERS, "WWW-Authenticate": "Bearer"},
+                )
+        try:
+            response = await call_next(request)
+        except CreditsError as error:  # a busy or missing warehouse: say so, no traceback
+            return PlainTextResponse(f"{error}\n", 503, headers=HEADERS)
+        if self.token is not None and request.query_params.get("token"):
+            response.set_cookie(COOKIE, self.token, httponly=True, samesite="strict")
+        return response
+
+
+def _given_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.query_params.get("token") or request.cookies.get(COOKIE)

@@ -1,0 +1,224 @@
+"""The support page through Starlette's test client, on the inline-rows warehouse of support's
+commands: search, a customer, an incident's list and its CSV, escaping, the token, read-only."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+from typer.testing import CliRunner
+
+from flows.cli import app as cli
+from flows.support_page import app, command
+from tests.support_warehouse import HOSTILE, SCRIPT, build
+
+TOKEN = "s3cret-token-0123456789"
+
+
+@pytest.fixture(scope="module")
+def warehouse_path(tmp_path_factory) -> Path:
+    return build(tmp_path_factory.mktemp("page") / "warehouse.duckdb")
+
+
+@pytest.fixture(scope="module")
+def client(warehouse_path) -> TestClient:
+    return TestClient(app.create(warehouse_path))
+
+
+def test_the_home_page_lists_the_incidents_and_a_search_box(client):
+    page = client.get("/")
+    assert page.status_code == 200
+    assert 'name="q"' in page.text
+    assert 'href="/incidents/INC-A"' in page.text and "r2" in page.text
+    assert "no run passed the quality gate yet" in page.text  # INC-X: only a rejected run
+
+
+@pytest.mark.parametrize("query", ["c2", "  c2 ", "C2@EXAMPLE.COM", "t3"])
+def test_search_by_id_email_or_payment_finds_the_customer(client, query):
+    page = client.get("/", params={"q": query})
+    assert page.status_code == 200, page.text
+    assert "Name c2" in page.text and "c2@example.com" in page.text
+    for text in ("USD 10.00", "waiting for approval", "2025-01-07 16:05 EST", "t3"):
+        assert text in page.text
+
+
+def test_a_customer_page_says_what_lookup_says(client):
+    page = client.get("/customers/c5")
+    assert page.status_code == 200
+    assert "credit owed, paid by finance by hand" in page.text
+    assert "excluded" not in page.text
+    paid = client.get("/customers/c20").text
+    assert "Failed payments (from run r1, which paid them)" in paid
+    assert "paid USD 7.00 in batch INC-A-B001 on 2025-01-08 (run r1)" in paid
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("/?q=nobody", "customer nobody: no failed payment, credit or exception"),
+        ("/?q=C2", "no customer C2; did you mean c2?"),
+        ("/?q=T3", "no transaction T3; did you mean t3?"),
+        ("/customers/nobody", "customer nobody: no failed payment"),
+        ("/incidents/INC-NOPE", "incident INC-NOPE: not in the warehouse"),
+        ("/incidents/INC-X", "no run passed the quality gate"),
+        ("/incidents/INC-A?status=pendin", "--status: &#39;pendin&#39;"),
+    ],
+)
+def test_an_unknown_id_gets_a_clear_page(client, url, message):
+    page = client.get(url)
+    assert page.status_code == 404
+    assert "Not affected, or not found" in page.text and message in page.text
+
+
+def customer_links(page) -> set[str]:
+    return {
+        line.split('href="/customers/')[1].split('"')[0]
+        for line in page.text.splitlines()
+        if 'href="/customers/' in line
+    }
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"status": "published"}, {"c1", "c20"}),
+        ({"status": "by_hand"}, {"c5"}),
+        ({"segment": "internal"}, {"c4"}),
+        ({"segment": "internal", "status": "pending"}, set()),
+    ],
+)
+def test_the_incident_list_has_the_filters_of_credits_customers(client, params, expected):
+    page = client.get("/incidents/INC-A", params=params)
+    assert page.status_code == 200
+    assert customer_links(page) == expected
+
+
+def test_the_csv_download_is_the_spreadsheet_safe_csv_of_credits_customers(client, warehouse_path):
+    download = client.get("/incidents/INC-A.csv", params={"status": "pending"})
+    assert download.status_code == 200
+    assert download.headers["content-type"].startswith("text/csv")
+    assert "attachment" in download.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(download.text, newline="")))
+    names = {row["customer_id"]: row["name"] for row in rows}
+    assert all(names[c] == f"'{name}" for c, name in HOSTILE.items())
+    assert {row["status"] for row in rows} == {"pending"}
+    same = CliRunner().invoke(
+        cli,
+        ["customers", "INC-A", "--status", "pending", "--format", "csv"]
+        + ["--warehouse", str(warehouse_path)],
+    )
+    assert download.content == same.stdout_bytes
+
+
+def test_names_that_are_markup_or_formulas_are_shown_as_text(client):
+    for url in ("/incidents/INC-A", "/customers/c13", "/customers/c7"):
+        page = client.get(url).text
+        assert "<script>" not in page
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in client.get("/customers/c13").text
+    assert SCRIPT not in client.get("/incidents/INC-A").text
+    shown = client.get("/customers/c7").text
+    assert "=HYPERLINK(&#34;http://x&#34;,&#34;click&#34;)" in shown
+    assert 'href="http://x"' not in shown
+    assert "script-src" not in client.get("/").headers["content-security-policy"]
+
+
+def test_a_query_that_is_markup_is_echoed_as_text(client):
+    page = client.get("/", params={"q": '"><script>x</script>'})
+    assert page.status_code == 404 and "<script>x" not in page.text
+
+
+@pytest.fixture(scope="module")
+def guarded(warehouse_path) -> TestClient:
+    return TestClient(app.create(warehouse_path, token=TOKEN))
+
+
+@pytest.mark.parametrize("url", ["/", "/?q=c2", "/customers/c2", "/incidents/INC-A.csv"])
+def test_with_a_token_every_request_must_carry_it(guarded, url):
+    guarded.cookies.clear()
+    assert guarded.get(url).status_code == 401
+    assert guarded.get(url, headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert guarded.get(url, headers={"Authorization": f"Bearer {TOKEN}"}).status_code in (200,)
+
+
+def test_a_token_in_the_address_once_is_kept_in_a_cookie(guarded):
+    guarded.cookies.clear()
+    assert guarded.get("/", params={"token": "wrong"}).status_code == 401
+    assert guarded.get("/", params={"token": TOKEN}).status_code == 200
+    assert guarded.get("/customers/c2").status_code == 200  # the cookie now carries it
+    guarded.cookies.clear()
+    assert guarded.get("/customers/c2").status_code == 401
+
+
+def test_no_write_is_possible(client, warehouse_path):
+    before = hashlib.sha256(warehouse_path.read_bytes()).hexdigest()
+    for method in ("POST", "PUT", "PATCH", "DELETE"):
+        for url in ("/", "/customers/c2", "/incidents/INC-A", "/incidents/INC-A.csv"):
+            assert client.request(method, url).status_code == 405
+    for url in ("/", "/?q=c2", "/incidents/INC-A", "/incidents/INC-A.csv"):
+        client.get(url)
+    assert hashlib.sha256(warehouse_path.read_bytes()).hexdigest() == before
+
+
+def test_the_page_reads_through_a_read_only_connection(warehouse_path):
+    import duckdb
+
+    from transforms.serving import support
+
+    with support.connect(warehouse_path) as con, pytest.raises(duckdb.Error, match="read-only"):
+        con.execute("delete from ledger")
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [("127.0.0.1", True), ("127.0.0.2", True), ("::1", True), ("localhost", True)]
+    + [("0.0.0.0", False), ("192.168.1.5", False), ("::", False), ("example.org", False)],
+)
+def test_only_loopback_addresses_go_without_a_token(host, loopback):
+    assert command.is_loopback(host) is loopback
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--host", "0.0.0.0"], "--host 0.0.0.0: other machines could reach the page"),
+        (["--host", "0.0.0.0", "--token", "short"], "--token: use at least 16 characters"),
+    ],
+)
+def test_serve_support_refuses_an_open_address_without_a_token(warehouse_path, args, message):
+    result = CliRunner().invoke(
+        cli, ["serve-support", *args, "--warehouse", str(warehouse_path)], env={}
+    )
+    assert result.exit_code == 2
+    assert message in " ".join(result.stderr.split())
+
+
+def test_serve_support_names_a_missing_warehouse(tmp_path):
+    result = CliRunner().invoke(cli, ["serve-support", "--warehouse", str(tmp_path / "no.duckdb")])
+    assert result.exit_code == 2 and "no warehouse yet" in result.stderr
+
+
+def test_a_long_list_comes_in_pages_that_keep_the_filters(client, monkeypatch):
+    monkeypatch.setattr(app, "PAGE_SIZE", 5)
+    pages = [client.get("/incidents/INC-A", params={"status": "all", "page": n}) for n in (1, 2, 3)]
+    seen = [customer_links(p) for p in pages]
+    assert [len(s) for s in seen] == [5, 5, 4] and len(set().union(*seen)) == 14
+    assert "Lines 6 to 10 of 14" in pages[1].text
+    assert 'href="/incidents/INC-A?status=all&amp;page=3" rel="next"' in pages[1].text
+    assert customer_links(client.get("/incidents/INC-A?page=99")) == seen[2]  # the last page
+    assert customer_links(client.get("/incidents/INC-A?page=x")) == seen[0]
+
+
+def test_a_busy_warehouse_gets_a_page_saying_so(warehouse_path, monkeypatch):
+    from transforms.finance import warehouse
+    from transforms.serving import support
+
+    def busy(path):
+        raise warehouse.WarehouseBusy(f"{path}: a run is writing; try again in a moment")
+
+    monkeypatch.setattr(support, "connect", busy)
+    page = TestClient(app.create(warehouse_path)).get("/?q=c2")
+    assert page.status_code == 503 and "try again in a moment" in page.text

@@ -1,0 +1,144 @@
+"""What a person reads of support's answers: the columns of each table, money as money, times
+in the incident's zone with its abbreviation, and a table that fits the terminal.
+
+The command line and the support page show the same cells from the same rows. Machine files
+(CSV, JSON) keep the rows as they are.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rich.cells import cell_len, set_cell_size
+
+from transforms import money
+from transforms.serving import support
+
+WIDTH = 120  # the default table fits a terminal of this many columns
+GAP = "  "
+NARROWEST = 8  # a clipped column keeps at least this many cells
+CLIPPED = "…"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its heading, its cell from a row and the incident's zone, and whether it is
+    shown only when asked for (`wide`) or may be clipped to fit (`flexible`)."""
+
+    heading: str
+    cell: Callable[[dict[str, Any], str], Any]
+    wide: bool = False
+    flexible: bool = False
+
+
+def amount(value: str | None, currency: str | None) -> str:
+    """A row's decimal amount ("10.00", "USD") as money: `USD 10.00`; empty for none."""
+    if value is None or currency is None:
+        return ""
+    return money.display(money.minor_units(value, currency), currency)
+
+
+def credit(row: dict[str, Any]) -> str:
+    """The credit a customer gets: what the answering run proposes, else what was paid."""
+    due = row["credit_amount"] if row["credit_amount"] is not None else row["paid_amount"]
+    return amount(due, row["currency"])
+
+
+def status_words(row: dict[str, Any]) -> str:
+    """A credit's status in words: `paid`, `waiting for approval`, `paid by hand`..."""
+    return {
+        support.CreditStatus.PUBLISHED: "paid",
+        support.CreditStatus.PENDING: "waiting for approval",
+        support.CreditStatus.BY_HAND: "owed, paid by hand",
+        support.CreditStatus.EXCLUDED: "no credit",
+    }.get(row["status"], row["status"])
+
+
+CUSTOMERS = (
+    Column("customer", lambda r, z: r["customer_id"]),
+    Column("name", lambda r, z: r["name"], flexible=True),
+    Column("email", lambda r, z: r["email"], wide=True),
+    Column("country", lambda r, z: r["country"], wide=True),
+    Column("segment", lambda r, z: r["segment"], wide=True),
+    Column("failed", lambda r, z: r["failed_txn_count"]),
+    Column("first failure", lambda r, z: support.time_shown(r["first_failure_local"], z), True),
+    Column("last failure", lambda r, z: support.time_shown(r["last_failure_local"], z), True),
+    Column("credit", lambda r, z: credit(r)),
+    Column("status", lambda r, z: status_words(r)),
+    Column("why", lambda r, z: r["detail"], flexible=True),
+)
+CREDITS = (
+    Column("credit", lambda r, z: credit(r)),
+    Column("status", lambda r, z: status_words(r)),
+    Column("why", lambda r, z: r["detail"], flexible=True),
+    Column("failed payments", lambda r, z: r["failed_txn_count"]),
+)
+TRANSACTIONS = (
+    Column("payment", lambda r, z: r["txn_id"]),
+    Column("first failure", lambda r, z: support.time_shown(r["first_failure_local"], z), True),
+    Column("last failure", lambda r, z: support.time_shown(r["last_failure_local"], z)),
+    Column("error codes", lambda r, z: r["error_codes"], wide=True),
+    Column("class", lambda r, z: r["class"], wide=True),
+    Column("amount", lambda r, z: amount(r["amount"], r["currency"])),
+    Column("credited", lambda r, z: "yes" if r["credited"] else f"no: {r['why']}", flexible=True),
+)
+EXCEPTIONS = (
+    Column("for finance", lambda r, z: r["what"], flexible=True),
+    Column("payment", lambda r, z: r["txn_id"]),
+    Column("amount", lambda r, z: amount(r["amount"], r["currency"])),
+    Column("detail", lambda r, z: r["detail"], wide=True),
+)
+
+
+def text(value: Any) -> str:
+    """A cell as plain text: None is empty; control characters (a terminal escape in a name)
+    are shown as `?`."""
+    shown = "" if value is None else str(value)
+    return "".join("?" if unicodedata.category(c)[0] == "C" else c for c in shown)
+
+
+def table(
+    columns: Sequence[Column], rows: Sequence[dict[str, Any]], timezone: str, *, wide: bool
+) -> tuple[list[str], list[list[str]]]:
+    """The headings and cells of the columns shown (all with `wide`), as plain text."""
+    shown = [c for c in columns if wide or not c.wide]
+    return [c.heading for c in shown], [[text(c.cell(r, timezone)) for c in shown] for r in rows]
+
+
+def lines(
+    columns: Sequence[Column],
+    rows: Sequence[dict[str, Any]],
+    timezone: str,
+    *,
+    wide: bool = False,
+    indent: str = "",
+) -> list[str]:
+    """The table as aligned lines, a rule under the headings. Unless `wide`, the flexible
+    columns are clipped (with `…`) so that every line fits `WIDTH` cells."""
+    headings, cells = table(columns, rows, timezone, wide=wide)
+    flexible = [c.flexible for c in columns if wide or not c.wide]
+    widths = [max(cell_len(line[i]) for line in [headings, *cells]) for i in range(len(headings))]
+    if not wide:
+        room = WIDTH - cell_len(indent) - cell_len(GAP) * (len(widths) - 1)
+        while sum(widths) > room:
+            i = max(
+                (i for i, f in enumerate(flexible) if f and widths[i] > NARROWEST),
+                key=lambda i: widths[i],
+                default=None,
+            )
+            if i is None:
+                break
+            widths[i] -= 1
+    out = []
+    for line in [headings, ["-" * w for w in widths], *cells]:
+        out.append(indent + GAP.join(_fit(c, w) for c, w in zip(line, widths, strict=True)))
+    return [line.rstrip() for line in out]
+
+
+def _fit(cell: str, width: int) -> str:
+    if cell_len(cell) > width:
+        return set_cell_size(cell, width - 1) + CLIPPED
+    return set_cell_size(cell, width)
