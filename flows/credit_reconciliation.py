@@ -6,6 +6,7 @@ closes it. The business rules live in `transforms/`.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from transforms.ingest import incident, logs, tables
 from transforms.quality import gate, validation_page
 from transforms.reconcile import classes, credits
 from transforms.runfolder import manifest, publish, report, runs
+from transforms.runfolder.summary import RunSummary
 
 
 def _work_db(run: runs.Run):
@@ -140,11 +142,10 @@ def write_report(
 
 
 @task(name="publish", cache_policy=NO_CACHE)
-def publish_run(run: runs.Run, warehouse_path: str, **evidence: Any) -> dict[str, Any]:
+def publish_run(run: runs.Run, warehouse_path: str, **evidence: Any) -> RunSummary:
     with _work_db(run) as con:
         content = publish.publish(con, run=run, **evidence)
-    sealing.seal(run, content, Path(warehouse_path), journal_key())
-    return content
+    return sealing.seal(run, content, Path(warehouse_path), journal_key())
 
 
 class Approval(RunInput):
@@ -156,13 +157,13 @@ class Approval(RunInput):
 
 
 @task(name="show-batch", cache_policy=NO_CACHE)
-def show_batch(content: dict[str, Any]) -> None:
-    totals = "\n".join(f"| {c} | {v:,} |" for c, v in content["totals_minor"].items())
+def show_batch(summary: RunSummary) -> None:
+    totals = "\n".join(f"| {c} | {v:,} |" for c, v in summary.totals_minor.items())
     create_markdown_artifact(
         key="batch-summary",
-        markdown=f"# {content['incident']['id']}: run {content['run_id']}\n\n"
+        markdown=f"# {summary.incident_id}: run {summary.run_id}\n\n"
         f"Waiting for approval. Totals in minor units:\n\n| currency | total |\n|---|---|\n"
-        f"{totals}\n\nExceptions: {content['exceptions']}\n",
+        f"{totals}\n\nExceptions: {summary.exceptions}\n",
     )
 
 
@@ -183,7 +184,7 @@ def credit_reconciliation(
     warehouse_path: str = str(WAREHOUSE),
     wait_for_approval: bool = False,
     outbox: str = str(OUTBOX),
-) -> dict[str, Any]:
+) -> RunSummary:
     """Runs one incident end to end: a passing run waits for approval in the warehouse (or, with
     `wait_for_approval` on a Prefect server, in this paused flow run's form); a rejected one
     raises `ValidationRejected` after its evidence is written."""
@@ -206,7 +207,7 @@ def credit_reconciliation(
     # Report: a page for people in the run folder, and the run at a glance in Prefect
     write_report(loaded, run, accounting, verdict)
     # Load: the credit file only if the gate passed, the run into the warehouse, the manifest last
-    content = publish_run(
+    summary = publish_run(
         run,
         warehouse_path,
         incident=loaded,
@@ -216,11 +217,11 @@ def credit_reconciliation(
         accounting=accounting,
         verdict=verdict,
     )
-    content = {**content, "run_folder": str(run.folder)}
-    if content["verdict"] == runs.RunStatus.REJECTED:
-        raise ValidationRejected(f"run {run.run_id} rejected by the quality gate", content)
+    if summary.rejected:
+        raise ValidationRejected(f"run {run.run_id} rejected by the quality gate", summary)
     if wait_for_approval:
-        show_batch(content)
+        show_batch(summary)
         answer = pause_flow_run(wait_for_input=Approval, timeout=7 * 24 * 3600)
-        content["decision"] = decide(run.run_id, answer, warehouse_path, outbox).status
-    return content
+        decision = decide(run.run_id, answer, warehouse_path, outbox)
+        summary = dataclasses.replace(summary, decision=runs.RunStatus(decision.status))
+    return summary

@@ -22,7 +22,8 @@ from transforms.ingest.incident import Incident
 from transforms.ingest.logs import LogFile
 from transforms.ingest.tables import TableFile
 from transforms.reconcile.classes import CLASSES
-from transforms.runfolder.runs import Run
+from transforms.runfolder.runs import Run, RunStatus
+from transforms.runfolder.summary import RunSummary
 
 SCHEMA_VERSION = 1
 
@@ -137,6 +138,23 @@ def build(
         "finished_at": _utc(datetime.now(UTC)),
         "code_version": code_version(),
     }
+
+
+def summary(manifest: dict[str, Any], run: Run) -> RunSummary:
+    """What callers read of a manifest `build` made."""
+    validation = manifest["validation"]
+    return RunSummary(
+        run_id=manifest["run_id"],
+        incident_id=manifest["incident"]["id"],
+        verdict=RunStatus(manifest["verdict"]),
+        run_folder=run.folder,
+        log_funnel=dict(manifest["log_funnel"]),
+        by_class=dict(manifest["candidates"]["by_class"]),
+        exceptions=dict(manifest["exceptions"]),
+        totals_minor=dict(manifest["totals_minor"]),
+        blocking=tuple(validation["blocking"]),
+        warnings=tuple(validation["warnings"]),
+    )
 
 
 def write(manifest: dict[str, Any], out: Path) -> None:
