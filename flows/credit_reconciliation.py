@@ -23,7 +23,7 @@ from transforms.errors import ValidationRejected, WorkersLost
 from transforms.finance import ledger, sealing, warehouse
 from transforms.ingest import incident, logs, tables
 from transforms.quality import gate, validation_page
-from transforms.reconcile import classes, credits
+from transforms.reconcile import classes, credits, window
 from transforms.runfolder import manifest, publish, report, runs
 from transforms.runfolder.summary import RunSummary
 
@@ -130,12 +130,25 @@ def check_quality(
     return accounting, verdict
 
 
+@task(name="check-window", cache_policy=NO_CACHE)
+def check_window(loaded: incident.Incident, run: runs.Run) -> window.Check:
+    with _work_db(run) as con:
+        checked = window.check(con, loaded)
+    for message in checked.messages(loaded):
+        get_run_logger().warning(message)
+    return checked
+
+
 @task(name="write-report", cache_policy=NO_CACHE)
 def write_report(
-    loaded: incident.Incident, run: runs.Run, accounting: manifest.Accounting, verdict: gate.Verdict
+    loaded: incident.Incident,
+    run: runs.Run,
+    accounting: manifest.Accounting,
+    verdict: gate.Verdict,
+    window_check: window.Check,
 ) -> None:
     with _work_db(run) as con:
-        written = report.write(con, loaded, run, accounting, verdict)
+        written = report.write(con, loaded, run, accounting, verdict, window_check)
     key = report.artifact_key(loaded.id)
     create_markdown_artifact(written.markdown, key=key, description="the run at a glance")
     create_link_artifact(written.path.as_uri(), link_text=report.NAME, key=f"{key}-page")
@@ -204,8 +217,10 @@ def credit_reconciliation(
     written = write_outputs(run)
     # Validate: the quality gate over every dataset, and the accounting identities
     accounting, verdict = check_quality(loaded, run, written, read)
-    # Report: a page for people in the run folder, and the run at a glance in Prefect
-    write_report(loaded, run, accounting, verdict)
+    # Report: the declared window checked against the logs (never blocking), a page for people
+    # in the run folder, and the run at a glance in Prefect
+    window_check = check_window(loaded, run)
+    write_report(loaded, run, accounting, verdict, window_check)
     # Load: the credit file only if the gate passed, the run into the warehouse, the manifest last
     summary = publish_run(
         run,
@@ -216,6 +231,7 @@ def credit_reconciliation(
         table_files=staged,
         accounting=accounting,
         verdict=verdict,
+        window_check=window_check,
     )
     if summary.rejected:
         raise ValidationRejected(f"run {run.run_id} rejected by the quality gate", summary)

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 import matplotlib.pyplot as plt
 
+from transforms.reconcile import window
 from transforms.serving import analysis, support
 
 # %% tags=["parameters"]
@@ -74,17 +75,38 @@ print(
 # %% [markdown]
 # ## When did it start and end?
 #
-# The first and last minutes whose 5-minute average is more than five times the normal rate.
+# The detection of the run's window_check and of `credits window` (`window.detect`, with the
+# settings the run's manifest recorded): outage-coded failure lines per minute against a
+# baseline, the median and MAD of the minutes outside the window. A minute is above baseline
+# when it exceeds the median by at least `mad_multiplier` robust standard deviations and
+# `min_rise_lines` lines; short dips (`max_gap`) do not split an outage, short stretches
+# (`min_duration`) are noise. `credits window INCIDENT.toml` reads every log file and shows what
+# the detected window would change.
 
 # %%
-smooth = totals["lines"].rolling(5, center=True, min_periods=1).mean()
-busy = totals[smooth > 5 * max(normal, 0.2)]
-if busy.empty:
-    print("no minute above five times the normal rate")
+checked = analysis.window_check(con, run)
+found = window.detect_again(
+    analysis.outage_minutes(minutes, run), (run.window_start_utc, run.window_end_utc), checked
+)
+zone = ZoneInfo(run.timezone)
+print(f"window check: {checked['status'] if checked else 'not in this run'}")
+if found.baseline is None:
+    print(f"no baseline: {found.problem}")
 else:
-    print(f"first busy minute: {busy.index.min():%Y-%m-%d %H:%M %Z}")
-    print(f"last busy minute:  {busy.index.max():%Y-%m-%d %H:%M %Z}")
-    print(f"window:            {start:%Y-%m-%d %H:%M %Z} to {end:%H:%M %Z}")
+    print(
+        f"baseline {found.baseline.median:g} outage-coded lines / min (MAD {found.baseline.mad:g});"
+        f" above it: {found.baseline.threshold:g} or more"
+    )
+for outage in found.intervals:
+    print(
+        f"outage {outage.onset_utc.astimezone(zone):%Y-%m-%d %H:%M} to "
+        f"{outage.recovery_utc.astimezone(zone):%H:%M %Z}: {outage.lines:,} lines, "
+        f"{outage.rate_during:.1f} / min (before: {outage.rate_before or 0:.1f} / min); "
+        + ", ".join(f"{code} {n:,}" for code, n in outage.codes)
+    )
+if found.baseline is not None and not found.intervals:
+    print("no outage found: outage-coded failures stay at baseline")
+print(f"declared window {start:%Y-%m-%d %H:%M} to {end:%H:%M %Z}")
 
 # %% [markdown]
 # ## By error code (15-minute bins)

@@ -6,18 +6,19 @@ number.
 
 One module per user group adds its commands to the one `app` (`common`): `run` (sample, run),
 `finance` (approve, reject, verify-batch, audit), `support` (customers, lookup), `support_page`
-(serve-support). Quick commands never import Prefect: only `credits run` starts it.
+(serve-support), `window` (the analysts' window against the logs). Quick commands never import
+Prefect: only `credits run` starts it.
 """
 
 from flows.cli.common import app
 
 # `credits --help` lists the commands in the order their modules are imported.
 # isort: off
-from flows.cli import run, finance, support, support_page
+from flows.cli import run, finance, support, support_page, window
 
 # isort: on
 
-__all__ = ["app", "finance", "main", "run", "support", "support_page"]
+__all__ = ["app", "finance", "main", "run", "support", "support_page", "window"]
 
 
 def main() -> None:

@@ -100,6 +100,9 @@ def print_summary(summary: RunSummary) -> None:
     out.print(table)
     for line in summary.warnings:
         out.print(f"[yellow]warning[/]: {line}")
+    for line in summary.window_messages:
+        kind = "[yellow]warning[/]" if summary.window_check == "warning" else "note"
+        out.print(f"{kind}: {escape(line)}")
 
 
 class _DropExpectedTraceback(logging.Filter):

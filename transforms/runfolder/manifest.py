@@ -21,6 +21,7 @@ from transforms import db, files
 from transforms.ingest.incident import Incident
 from transforms.ingest.logs import LogFile
 from transforms.ingest.tables import TableFile
+from transforms.reconcile import window
 from transforms.reconcile.classes import CLASSES
 from transforms.runfolder.runs import Run, RunStatus
 from transforms.runfolder.summary import RunSummary
@@ -93,8 +94,9 @@ def build(
     outputs: dict[str, Path | None],
     validation: dict[str, Any],
     verdict: str,
+    window_check: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The manifest as a JSON-ready mapping."""
+    """The manifest as a JSON-ready mapping; `window_check` (never blocking) when given."""
     window = (incident.window_start, incident.window_end)
     return {
         "schema_version": SCHEMA_VERSION,
@@ -137,12 +139,14 @@ def build(
         "started_at": _utc(run.started_at),
         "finished_at": _utc(datetime.now(UTC)),
         "code_version": code_version(),
+        **({} if window_check is None else {"window_check": window_check}),
     }
 
 
 def summary(manifest: dict[str, Any], run: Run) -> RunSummary:
     """What callers read of a manifest `build` made."""
     validation = manifest["validation"]
+    checked = manifest.get("window_check")
     return RunSummary(
         run_id=manifest["run_id"],
         incident_id=manifest["incident"]["id"],
@@ -154,6 +158,8 @@ def summary(manifest: dict[str, Any], run: Run) -> RunSummary:
         totals_minor=dict(manifest["totals_minor"]),
         blocking=tuple(validation["blocking"]),
         warnings=tuple(validation["warnings"]),
+        window_check=None if checked is None else window.Status(checked["status"]),
+        window_messages=() if checked is None else tuple(checked["messages"]),
     )
 
 

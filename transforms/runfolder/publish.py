@@ -18,7 +18,7 @@ from transforms.ingest.incident import Incident
 from transforms.ingest.logs import LogFile
 from transforms.ingest.tables import TableFile
 from transforms.quality.gate import Verdict
-from transforms.reconcile import outputs
+from transforms.reconcile import outputs, window
 from transforms.runfolder import manifest
 from transforms.runfolder.manifest import Accounting
 from transforms.runfolder.runs import Run, RunStatus
@@ -63,6 +63,7 @@ def publish(
     table_files: Sequence[TableFile],
     accounting: Accounting,
     verdict: Verdict,
+    window_check: window.Check | None = None,
 ) -> dict[str, Any]:
     """Keeps the credit file if the gate passed; returns the manifest to seal the run with
     (`finance.sealing.seal`)."""
@@ -93,5 +94,6 @@ def publish(
         },
         validation={"blocking": list(verdict.blocking), "warnings": list(verdict.warnings)},
         verdict=RunStatus.PENDING_APPROVAL if verdict.passed else RunStatus.REJECTED,
+        window_check=None if window_check is None else window_check.as_json(incident),
     )
     return content

@@ -26,6 +26,7 @@ import duckdb
 from transforms import db, files, money, pages
 from transforms.ingest.incident import Incident
 from transforms.quality.gate import SLACK, Verdict
+from transforms.reconcile import window
 from transforms.runfolder.manifest import Accounting
 from transforms.runfolder.runs import Run, RunStatus
 
@@ -59,9 +60,11 @@ def write(
     run: Run,
     accounting: Accounting,
     verdict: Verdict,
+    window_check: window.Check | None = None,
 ) -> Report:
-    """Writes `report.html` into the run folder from the work database and the gate's verdict."""
-    content = summarize(con, incident, run, accounting, verdict)
+    """Writes `report.html` into the run folder from the work database, the gate's verdict and
+    the window_check."""
+    content = summarize(con, incident, run, accounting, verdict, window_check)
     rows = db.run(
         con,
         "report_failure_minutes",
@@ -82,6 +85,7 @@ def summarize(
     run: Run,
     accounting: Accounting,
     verdict: Verdict,
+    window_check: window.Check | None = None,
 ) -> dict[str, Any]:
     """What the report shows, shaped like the manifest (same keys where they overlap)."""
     per_currency = db.records(db.run(con, "report_credit_totals"))
@@ -103,6 +107,7 @@ def summarize(
         "exceptions": dict(sorted(exceptions)),
         "top_exceptions": top,
         "validation": {"blocking": list(verdict.blocking), "warnings": list(verdict.warnings)},
+        "window_check": None if window_check is None else window_check.as_json(incident),
         "started_at": run.started_at,
     }
 
@@ -116,13 +121,13 @@ def markdown(content: dict[str, Any]) -> str:
     """A short markdown summary of the run (Prefect's artifact), values escaped for markdown."""
     incident = content["incident"]
     tz = ZoneInfo(incident["timezone"])
-    window = content["window"]
+    declared = content["window"]
     lines = [
         f"# {_md(incident['id'])}: {_md(content['verdict'].replace('_', ' '))}",
         "",
         f"{_md(incident['title'])}  ",
-        f"Run `{content['run_id']}`, window {_local(window['start_utc'], tz)} to "
-        f"{_local(window['end_utc'], tz)} ({_md(incident['timezone'])}), "
+        f"Run `{content['run_id']}`, window {_local(declared['start_utc'], tz)} to "
+        f"{_local(declared['end_utc'], tz)} ({_md(incident['timezone'])}), "
         f"policy {_md(content['policy']['version'])}",
         "",
         "| currency | credit lines | customers | total |",
@@ -139,6 +144,10 @@ def markdown(content: dict[str, Any]) -> str:
     blocking = content["validation"]["blocking"]
     if blocking:
         lines += ["", "Blocked by the quality gate:", *(f"- {_md(b)}" for b in blocking)]
+    checked = content.get("window_check")
+    if checked and checked["status"] == window.WARNING:
+        lines += ["", "Window check (not blocking):"]
+        lines += [f"- {_md(message)}" for message in checked["messages"]]
     return "\n".join(lines) + "\n"
 
 
@@ -172,6 +181,7 @@ def render(
         credit_totals=_totals_table(totals),
         blocking=content["validation"]["blocking"],
         warnings=content["validation"]["warnings"],
+        window_check=content.get("window_check"),
         exception_counts=Table(
             ("exception", "rows"),
             tuple((kind, f"{count:,}") for kind, count in content["exceptions"].items()),

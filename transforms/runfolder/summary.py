@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from transforms.reconcile.window import Status
 from transforms.runfolder.runs import RunStatus
 
 
@@ -25,6 +26,8 @@ class RunSummary:
     totals_minor: dict[str, int] = field(default_factory=dict)
     blocking: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    window_check: Status | None = None  # the declared window against the logs (never blocking)
+    window_messages: tuple[str, ...] = ()
     decision: RunStatus | None = None  # finance's answer, when the flow waited for it
 
     @property

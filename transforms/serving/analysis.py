@@ -7,9 +7,11 @@ UTC instants in `*_utc` columns and the same instants in the incident's time zon
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -56,6 +58,20 @@ def failure_minutes(con: duckdb.DuckDBPyConnection, run: RunView) -> pd.DataFram
     frame["pod"] = frame["source_file"].map(_pod)
     frame["in_window"] = in_window(frame["minute_utc"], run)
     return frame
+
+
+def outage_minutes(minutes: pd.DataFrame, run: RunView) -> list[tuple[datetime, str, int]]:
+    """Outage-coded failure lines per minute and code (minute_utc, error_code, lines) from
+    `failure_minutes`: what the run's window_check counted."""
+    outage = minutes[minutes["error_code"].isin(run.outage_error_codes)]
+    grouped = outage.groupby(["minute_utc", "error_code"])["lines"].sum()
+    return [(minute.to_pydatetime(), code, int(n)) for (minute, code), n in grouped.items()]
+
+
+def window_check(con: duckdb.DuckDBPyConnection, run: RunView) -> dict[str, Any] | None:
+    """The run's window_check as its manifest holds it (None for a run from before it)."""
+    (written,) = db.run(con, "analysis_window_check", run_id=run.run_id).fetchone()
+    return None if written is None else json.loads(written)
 
 
 def per_minute(minutes: pd.DataFrame, run: RunView, by: str | None = None) -> pd.DataFrame:

@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests import golden_incident, html_page
-from tests.builders import reconcile_incident
+from tests.builders import reconcile_incident, write_incident
 from tests.html_page import HOSTILE
 from transforms import money
 from transforms.ingest import incident, logs
 from transforms.quality.gate import Verdict
+from transforms.reconcile import window
 from transforms.runfolder import manifest, report, runs
 
 START = datetime(2025, 1, 7, 19, 15, tzinfo=UTC)
@@ -216,3 +217,36 @@ def _zone():
     from zoneinfo import ZoneInfo
 
     return ZoneInfo("America/New_York")
+
+
+def _window_check(tmp_path, checked):
+    return checked.as_json(incident.load(write_incident(tmp_path / "inc")))
+
+
+def test_a_window_check_warning_is_on_the_page_and_in_the_summary(tmp_path):
+    finding = window.EdgeFinding("start", START - timedelta(minutes=30), START, 360, 12)
+    warned = content(window_check=_window_check(tmp_path, window.Check(window.WARNING, (finding,))))
+    page = html_page.parse(report.render(warned, MINUTES)).text
+    message = (
+        "window_check: outage-coded failures above baseline 2025-01-07 13:45 EST to "
+        "2025-01-07 14:15 EST, outside the window's start (360 lines; 12 customers left out)"
+    )
+    assert "Window check (not blocking)" in page and message in page
+    assert "13:45 EST to 2025-01-07 14:15 EST, outside the window's start" in report.markdown(
+        warned
+    )
+    assert "Window check" not in report.markdown(content())
+
+
+@pytest.mark.parametrize(
+    ("status", "unchecked", "shown"),
+    [
+        ("ok", (), "at their baseline within 15 minutes outside both edges"),
+        ("unchecked", ("the logs read do not reach 15 minutes before the start",), "not checked"),
+    ],
+)
+def test_the_page_says_how_the_window_check_went(tmp_path, status, unchecked, shown):
+    checked = _window_check(tmp_path, window.Check(window.Status(status), (), unchecked))
+    page = html_page.parse(report.render(content(window_check=checked), MINUTES)).text
+    assert shown in " ".join(page.split()) and "Window check (not blocking)" not in page
+    assert "Window check" not in html_page.parse(report.render(content(), MINUTES)).text

@@ -35,6 +35,14 @@ def test_the_summary_carries_the_manifests_verdict_counts_and_totals():
     assert summary.exceptions == {"no_customer": 1}
     assert (summary.blocking, summary.warnings) == ((), ("customers: a warning",))
     assert summary.decision is None
+    assert (summary.window_check, summary.window_messages) == (None, ())
+
+
+def test_the_summary_carries_the_window_check_and_its_messages():
+    checked = {"status": "warning", "messages": ["window_check: above baseline"], "findings": []}
+    summary = manifest.summary({**content("pending_approval", []), "window_check": checked}, RUN)
+    assert summary.window_check == "warning"
+    assert summary.window_messages == ("window_check: above baseline",)
 
 
 def test_a_rejected_summary_says_so_and_names_what_blocked():

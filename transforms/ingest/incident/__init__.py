@@ -22,7 +22,7 @@ from pydantic.json_schema import GenerateJsonSchema
 from transforms.errors import ConfigError
 from transforms.ingest.incident.file import IncidentFile
 from transforms.ingest.incident.model import Incident, Sources, TableSource
-from transforms.ingest.incident.sections import LogFormat, Policy
+from transforms.ingest.incident.sections import LogFormat, Policy, WindowDetection
 from transforms.ingest.incident.values import ISO_CURRENCIES, LOG_FIELDS, first_error
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "Policy",
     "Sources",
     "TableSource",
+    "WindowDetection",
     "json_schema",
     "load",
 ]

@@ -20,7 +20,7 @@ from pydantic import (
 )
 
 from transforms.ingest.incident.model import Incident, Sources, TableSource
-from transforms.ingest.incident.sections import LogFormat, Policy, Table
+from transforms.ingest.incident.sections import LogFormat, Policy, Table, WindowDetection
 from transforms.ingest.incident.values import (
     FILE_KINDS,
     MAX_WINDOW,
@@ -166,6 +166,7 @@ class IncidentFile(Table):
     sources: SourcesTable
     policy: Policy = Field(default_factory=Policy)
     quality: QualityTable = Field(default_factory=QualityTable)
+    window_detection: WindowDetection = Field(default_factory=WindowDetection)
 
     @model_validator(mode="after")
     def _window_fits(self) -> IncidentFile:
@@ -197,6 +198,7 @@ class IncidentFile(Table):
             sources=self.sources.sources(path.parent),
             policy=self.policy,
             max_quarantined_share=self.quality.max_quarantined_share,
+            window_detection=self.window_detection,
         )
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from transforms.ingest.incident.sections import LogFormat, Policy
+from transforms.ingest.incident.sections import LogFormat, Policy, WindowDetection
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,7 @@ class Incident:
     sources: Sources
     policy: Policy
     max_quarantined_share: Decimal
+    window_detection: WindowDetection = field(default_factory=lambda: WindowDetection())
 
     def local(self, instant: datetime) -> datetime:
         """An instant shown in the incident's time zone."""

@@ -8,19 +8,23 @@ import difflib
 import hashlib
 import json
 import re
-from typing import Any, Literal
+from datetime import timedelta
+from typing import Annotated, Any, Literal
 
 import duckdb
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Field,
     StrictBool,
+    StrictInt,
     model_validator,
 )
 
 from transforms.ingest.incident.values import (
     LOG_FIELDS,
     Amounts,
+    Duration,
     FieldPath,
     Names,
     Number,
@@ -161,4 +165,35 @@ class LogFormat(Table):
             if getattr(self, name) not in groups:
                 group = getattr(self, name)
                 raise invalid(f"needs a named group (?P<{group}>...) for {name}", at="pattern")
+        return self
+
+
+class WindowDetection(Table):
+    """How an outage is found in the logs (`credits window`, and every run's window_check):
+    outage-coded failure lines per minute against a baseline, the median and MAD of the minutes
+    outside the declared window. Durations are whole minutes."""
+
+    mad_multiplier: Number = 5
+    """A minute is above baseline when its lines exceed the baseline median by at least this
+    many robust standard deviations (1.4826 x MAD) ..."""
+    min_rise_lines: Annotated[StrictInt, Field(ge=1)] = 5
+    """... and by at least this many lines (a quiet baseline has a MAD of 0: a few stray lines
+    are not an outage)."""
+    max_gap: Duration = "3min"
+    """Minutes back at baseline inside an outage that do not split it in two."""
+    min_duration: Duration = "5min"
+    """A shorter stretch above baseline is noise, not an outage."""
+    edge_margin: Duration = "15min"
+    """How far outside each window edge the window_check looks; the rate before an onset is
+    taken over as long."""
+    reach: Duration = "1 day"
+    """How far beyond the window the logs are searched (a line stamped years off is left out)."""
+
+    @model_validator(mode="after")
+    def _whole_minutes(self) -> WindowDetection:
+        for key in ("max_gap", "min_duration", "edge_margin", "reach"):
+            if getattr(self, key) % timedelta(minutes=1):
+                raise invalid("must be a whole number of minutes", at=key)
+        if self.min_duration < timedelta(minutes=1):
+            raise invalid("must be at least 1min", at="min_duration")
         return self

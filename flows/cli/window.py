@@ -1,0 +1,115 @@
+"""`credits window`: the outage window the logs show, against the declared one (analysts).
+
+Reads the incident's logs and tables itself (no Prefect, no warehouse, nothing written but a
+scratch folder it removes); times in the incident's time zone.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from flows.cli.common import app, guarded, out
+
+
+class WindowFormat(enum.StrEnum):
+    """How `credits window` answers."""
+
+    table = "table"
+    json = "json"
+
+
+@app.command()
+def window(
+    incident_file: Annotated[Path, typer.Argument(help="the incident's TOML file")],
+    output_format: Annotated[
+        WindowFormat, typer.Option("--format", help="table or json")
+    ] = WindowFormat.table,
+) -> None:
+    """Finds the outage in the logs and compares it with the incident's declared window.
+
+    Outage-coded failure lines per minute against a median/MAD baseline (settings:
+    `[window_detection]` in the incident file); for the detected window, the customers,
+    transactions and credits per currency it would add or remove.
+    """
+    from transforms.ingest import incident
+    from transforms.reconcile import window_compare
+
+    def examine():
+        loaded = incident.load(incident_file)
+        with tempfile.TemporaryDirectory(prefix="credits-window-") as scratch:
+            return window_compare.compare(loaded, Path(scratch))
+
+    found = guarded(examine)
+    answer = window_compare.as_json(found)
+    if output_format == WindowFormat.json:
+        sys.stdout.write(json.dumps(answer, indent=2, ensure_ascii=False) + "\n")
+        return
+    _print_answer(answer)
+
+
+def _print_answer(answer: dict) -> None:
+    out.print(f"{answer['incident']}: times in {answer['timezone']}", markup=False)
+    declared = answer["declared"]
+    out.print(
+        f"declared window {_clock(declared['start_local'])} to {_clock(declared['end_local'])}"
+    )
+    baseline = answer["baseline"]
+    if baseline is None:
+        out.print(f"no baseline: {answer['problem']}", markup=False)
+        return
+    out.print(
+        f"baseline {baseline['median']:g} outage-coded lines/min (MAD {baseline['mad']:g}, "
+        f"{baseline['minutes']:,} minutes outside the window); above baseline: "
+        f"{baseline['threshold']:g} lines/min or more"
+    )
+    if not answer["intervals"]:
+        out.print("no outage found: outage-coded failures stay at baseline")
+        return
+    intervals = Table(title="outages in the logs (lines per minute)")
+    for column in ("onset", "recovery", "lines", "before", "during", "peak"):
+        left = column in ("onset", "recovery")
+        intervals.add_column(column, justify="left" if left else "right", no_wrap=True)
+    for row in answer["intervals"]:
+        before = row["rate_before_per_minute"]
+        intervals.add_row(
+            _clock(row["onset_local"]),
+            _clock(row["recovery_local"]),
+            f"{row['lines']:,}",
+            "" if before is None else f"{before:.1f}",
+            f"{row['rate_during_per_minute']:.1f}",
+            f"{row['peak_lines']:,}",
+        )
+    out.print(intervals)
+    for row in answer["intervals"]:
+        codes = ", ".join(f"{code} {lines:,}" for code, lines in row["codes"].items())
+        out.print(f"  codes from {_clock(row['onset_local'])}: {codes}", markup=False)
+    detected, change = answer["detected"], answer["change"]
+    out.print(
+        f"detected window {_clock(detected['start_local'])} to {_clock(detected['end_local'])}"
+    )
+    table = Table(title="the detected window instead of the declared one")
+    for column in ("credited", "declared", "detected", "added", "removed"):
+        table.add_column(column, justify="left" if column == "credited" else "right")
+    for key in ("customers", "transactions"):
+        table.add_row(
+            key, *(f"{change[key][k]:,}" for k in ("declared", "detected", "added", "removed"))
+        )
+    for currency, row in change["credits_minor"].items():
+        table.add_row(
+            f"{currency} (minor units)",
+            *(f"{row[k]:,}" for k in ("declared", "detected", "added", "removed")),
+        )
+    out.print(table)
+
+
+def _clock(local_iso: str) -> str:
+    """`2025-01-07T14:15:00-05:00` as `2025-01-07 14:15`."""
+    return local_iso[:16].replace("T", " ")

@@ -1,0 +1,116 @@
+"""`credits window` (the detected outage against the declared window) and the window_check in
+`credits run`'s summary."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from flows import cli
+from flows.cli import common
+from tests.builders import customer, failure, write_incident
+
+runner = CliRunner()
+START = datetime(2025, 1, 7, 19, 15, tzinfo=UTC)  # the builders' window: 14:15 to 18:15 New York
+
+
+def incident_with_early_onset(tmp_path):
+    """Declined lines every 10 minutes from 17:00Z to 01:00Z; 8 outage-coded lines a minute from
+    18:55Z (20 minutes before the declared start) to 23:15Z; c2 fails only before the start."""
+    quiet = [
+        failure(
+            f"q{i}", ts=(START - timedelta(minutes=135 - 10 * i)).isoformat(), code="CARD_DECLINED"
+        )
+        for i in range(49)
+    ]
+    outage = [
+        failure(
+            f"x{m}_{k}",
+            ts=(START + timedelta(minutes=m, seconds=5 * k)).isoformat(),
+            customer_id="c2" if m < 0 else "c1",
+            amount_minor=500,
+            currency="USD",
+        )
+        for m in range(-20, 240)
+        for k in range(8)
+    ]
+    customers = [customer("c1"), customer("c2")]
+    return write_incident(tmp_path / "inc", lines=quiet + outage, customers=customers)
+
+
+def test_window_as_json_finds_the_early_onset_and_what_it_adds(tmp_path):
+    result = runner.invoke(
+        cli.app, ["window", str(incident_with_early_onset(tmp_path)), "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["declared"]["start_local"] == "2025-01-07T14:15:00-05:00"
+    assert answer["detected"] == {
+        "start_local": "2025-01-07T13:55:00-05:00",
+        "end_local": "2025-01-07T18:15:00-05:00",
+    }
+    (outage,) = answer["intervals"]
+    assert outage["lines"] == 260 * 8 and outage["codes"] == {"DB_POOL_TIMEOUT": 260 * 8}
+    assert outage["rate_during_per_minute"] == 8.0 and outage["rate_before_per_minute"] == 0.0
+    assert answer["change"]["customers"] == {"declared": 1, "detected": 2, "added": 1, "removed": 0}
+    assert answer["change"]["transactions"]["added"] == 20 * 8
+    assert answer["change"]["credits_minor"]["USD"] == {
+        "declared": 1000,
+        "detected": 2000,
+        "added": 1000,
+        "removed": 0,
+    }
+    assert answer["settings"]["edge_margin_minutes"] == 15
+
+
+def test_window_as_a_table_shows_the_intervals_and_the_change(tmp_path):
+    result = runner.invoke(cli.app, ["window", str(incident_with_early_onset(tmp_path))])
+    assert result.exit_code == 0, result.output
+    assert "detected window 2025-01-07 13:55 to 2025-01-07 18:15" in result.stdout
+    assert "codes from 2025-01-07 13:55: DB_POOL_TIMEOUT 2,080" in result.stdout
+    assert "USD (minor units)" in result.stdout
+
+
+def test_window_without_an_outage_says_so(tmp_path):
+    lines = [
+        failure(f"q{i}", ts=(START + timedelta(minutes=i - 200)).isoformat()) for i in range(700)
+    ]
+    result = runner.invoke(cli.app, ["window", str(write_incident(tmp_path / "inc", lines=lines))])
+    assert result.exit_code == 0, result.output
+    assert "no outage found: outage-coded failures stay at baseline" in result.stdout
+
+
+def test_window_with_a_bad_incident_file_exits_2_naming_the_key(tmp_path):
+    path = write_incident(tmp_path / "inc")
+    path.write_text(path.read_text() + '[window_detection]\nedge_margin = "90s"\n')
+    result = runner.invoke(cli.app, ["window", str(path)])
+    assert result.exit_code == 2
+    assert "window_detection.edge_margin: must be a whole number of minutes" in result.stderr
+
+
+def test_window_with_a_bad_format_is_bad_usage(tmp_path):
+    result = runner.invoke(cli.app, ["window", str(tmp_path / "x.toml"), "--format", "csv"])
+    assert result.exit_code == 2
+
+
+def test_the_run_summary_carries_the_window_check(capsys):
+    from transforms.reconcile.window import Status
+    from transforms.runfolder.runs import RunStatus
+    from transforms.runfolder.summary import RunSummary
+
+    summary = RunSummary(
+        run_id="r1",
+        incident_id="INC-T",
+        verdict=RunStatus.PENDING_APPROVAL,
+        run_folder=Path("runs/r1"),
+        window_check=Status.WARNING,
+        window_messages=("window_check: above baseline",),
+    )
+    common.print_summary(summary)
+    assert "warning: window_check: above baseline" in capsys.readouterr().out
+    common.print_summary(replace(summary, window_check=Status.OK, window_messages=()))
+    assert "window_check" not in capsys.readouterr().out

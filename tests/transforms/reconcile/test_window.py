@@ -1,0 +1,277 @@
+"""The outage window from the evidence: the rule on a few inline minutes, and the run's
+window_check on a few inline log lines (window 19:15Z to 23:15Z)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from tests.builders import customer, failure, reconcile_incident, txn, write_incident
+from transforms.errors import ConfigError
+from transforms.ingest import incident
+from transforms.reconcile import window
+
+START = datetime(2025, 1, 7, 19, 15, tzinfo=UTC)
+END = datetime(2025, 1, 7, 23, 15, tzinfo=UTC)
+DEFAULTS = incident.WindowDetection()
+
+
+def at(minute: int) -> datetime:
+    """The minute `minute` minutes after 18:00Z (the window starts at minute 75)."""
+    return datetime(2025, 1, 7, 18, 0, tzinfo=UTC) + timedelta(minutes=minute)
+
+
+def detect(per_minute: dict[int, int], span=(0, 419), code="DB_POOL_TIMEOUT", **settings):
+    """`detect` over {minute: lines}, every other minute of the span 0 (18:00Z to 24:59Z)."""
+    chosen = DEFAULTS.model_copy(update=settings)
+    rows = [(at(m), code, n) for m, n in sorted(per_minute.items())]
+    return window.detect(rows, (START, END), (at(span[0]), at(span[1])), chosen)
+
+
+def edges(found: window.Detection) -> list[tuple[datetime, datetime]]:
+    return [(i.onset_utc, i.recovery_utc) for i in found.intervals]
+
+
+def burst(first: int, last: int, lines: int = 20) -> dict[int, int]:
+    """`lines` a minute from minute `first` to `last`, both included."""
+    return dict.fromkeys(range(first, last + 1), lines)
+
+
+# The baseline and the threshold --------------------------------------------------------------
+def test_the_baseline_is_the_median_and_mad_of_the_minutes_outside_the_window():
+    # outside: 1, 2, 3 repeating (median 2, MAD 1); inside the window: 100 a minute
+    quiet = {m: 1 + m % 3 for m in range(0, 420) if not 75 <= m < 315}
+    found = detect({**quiet, **burst(75, 314, 100)})
+    assert found.baseline.median == 2 and found.baseline.mad == 1
+    assert found.baseline.threshold == pytest.approx(2 + 5 * 1.4826)
+    assert found.baseline.minutes == 420 - 240
+    assert edges(found) == [(START, END)]
+
+
+@pytest.mark.parametrize(
+    ("lines", "found"),
+    [
+        (4, False),  # 4 above a quiet baseline: below min_rise_lines (5), not an outage
+        (5, True),  # exactly min_rise_lines: above baseline
+    ],
+)
+def test_a_quiet_baseline_needs_min_rise_lines(lines, found):
+    assert bool(detect(burst(100, 130, lines)).intervals) is found
+
+
+def test_min_rise_lines_is_a_setting():
+    assert detect(burst(100, 130, 4), min_rise_lines=3).intervals
+    assert not detect(burst(100, 130, 5), min_rise_lines=6).intervals
+
+
+def test_mad_multiplier_scales_a_noisy_baseline():
+    noisy = {m: (0, 10)[m % 2] for m in range(420)}  # median 5, MAD 5
+    assert not detect({**noisy, **burst(100, 130, 30)}).intervals  # 5 + 5 x 7.4 = 42 needed
+    assert detect({**noisy, **burst(100, 130, 30)}, mad_multiplier=2).intervals
+
+
+# Intervals -----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("dip_minutes", "intervals"),
+    [
+        (3, 1),  # a dip of max_gap (3 minutes) back at baseline: one outage
+        (4, 2),  # a longer dip: two outages
+    ],
+)
+def test_a_short_dip_does_not_split_an_outage(dip_minutes, intervals):
+    gap_end = 120 + dip_minutes
+    assert len(detect({**burst(100, 119), **burst(gap_end, 140)}).intervals) == intervals
+
+
+@pytest.mark.parametrize(
+    ("last", "kept"),
+    [
+        (103, False),  # 4 minutes above baseline: shorter than min_duration (5), noise
+        (104, True),  # 5 minutes: an outage
+    ],
+)
+def test_a_stretch_shorter_than_min_duration_is_noise(last, kept):
+    assert bool(detect(burst(100, last)).intervals) is kept
+
+
+def test_onset_is_the_first_minute_above_and_recovery_the_minute_after_the_last():
+    found = detect({**burst(70, 320), 69: 4, 321: 3})  # 4 and 3: not above a quiet baseline
+    assert edges(found) == [(at(70), at(321))]
+
+
+def test_an_interval_carries_its_evidence():
+    before = {m: 1 for m in range(85, 100)}  # 1 a minute over the 15 minutes before the onset
+    rows = [(at(m), "DB_POOL_TIMEOUT", 1) for m in before]
+    rows += [(at(m), "DB_POOL_TIMEOUT", 10) for m in range(100, 110)]
+    rows += [(at(m), "UPSTREAM_TIMEOUT", 20) for m in range(100, 105)]
+    found = window.detect(rows, (START, END), (at(0), at(419)), DEFAULTS)
+    (interval,) = found.intervals
+    assert interval.rate_before == 1.0
+    assert interval.lines == 200 and interval.rate_during == 20.0 and interval.peak_lines == 30
+    assert interval.codes == (("DB_POOL_TIMEOUT", 100), ("UPSTREAM_TIMEOUT", 100))
+
+
+def test_minutes_outside_the_span_are_left_out():
+    # the logs cover minutes 0 to 200 only: a burst at 300 is not theirs
+    assert not detect(burst(300, 330), span=(0, 200)).intervals
+
+
+def test_no_minute_outside_the_window_means_no_baseline():
+    found = detect(burst(80, 100), span=(75, 314))
+    assert found.baseline is None and not found.intervals
+    assert "no minute outside the declared window" in found.problem
+
+
+def test_no_outage_coded_line_at_all():
+    found = window.detect([], (START, END), None, DEFAULTS)
+    assert found.baseline is None and "no outage-coded failure line" in found.problem
+
+
+# The detected window -------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("per_minute", "expected"),
+    [
+        ({}, None),  # no outage
+        (burst(60, 300), (at(60), at(301))),  # one outage, started early and ended early
+        # two outages near the window (the first ends 5 minutes before it): their hull
+        ({**burst(40, 70), **burst(90, 310)}, (at(40), at(311))),
+        # an outage far from the window beside one in it: the one near it
+        ({**burst(0, 10), **burst(80, 300)}, (at(80), at(301))),
+        # none near the window: the longest
+        ({**burst(0, 10, 8), **burst(330, 400)}, (at(330), at(401))),
+    ],
+)
+def test_the_detected_window(per_minute, expected):
+    assert window.detected_window(detect(per_minute), (START, END), DEFAULTS) == expected
+
+
+# The run's window_check, on inline log lines -------------------------------------------------
+def check(tmp_path, lines, transactions=()):
+    path = write_incident(
+        tmp_path / "inc",
+        lines=lines,
+        transactions=transactions,
+        customers=[customer(c) for c in ("c1", "c2", "c3", "c4")],
+    )
+    loaded = incident.load(path)
+    con = reconcile_incident(path, tmp_path)
+    return window.check(con, loaded), loaded
+
+
+def outage_lines(first: datetime, minutes: int, per_minute: int, customer_of=lambda i: "c1"):
+    """`per_minute` outage-coded lines a minute for `minutes` minutes from `first`."""
+    return [
+        failure(
+            f"x{m:03d}-{k}",
+            ts=(first + timedelta(minutes=m, seconds=k)).isoformat(),
+            customer_id=customer_of(m),
+            amount_minor=100,
+            currency="USD",
+        )
+        for m in range(minutes)
+        for k in range(per_minute)
+    ]
+
+
+def quiet_hours():
+    """One declined line every 10 minutes from 17:00Z to 01:00Z: the logs' span."""
+    return [
+        failure(f"q{i}", ts=(at(-60) + timedelta(minutes=10 * i)).isoformat(), code="CARD_DECLINED")
+        for i in range(49)
+    ]
+
+
+def test_the_check_is_ok_when_failures_are_at_baseline_outside_both_edges(tmp_path):
+    found, _ = check(tmp_path, quiet_hours() + outage_lines(START, 240, 6))
+    assert found.status == window.OK and not found.findings
+
+
+def test_the_check_warns_when_the_outage_started_before_the_window(tmp_path):
+    # 6 a minute from 18:55Z: 20 minutes before the start; c2 and c3 fail only then
+    early = outage_lines(START - timedelta(minutes=20), 20, 6, lambda m: ("c2", "c3")[m % 2])
+    found, loaded = check(tmp_path, quiet_hours() + early + outage_lines(START, 240, 6))
+    assert found.status == window.WARNING
+    (finding,) = found.findings
+    assert (finding.edge, finding.from_utc, finding.to_utc) == ("start", at(55), START)
+    assert finding.lines == 120 and finding.customers_left_out == 2
+    (message,) = found.messages(loaded)
+    assert "2025-01-07 13:55 EST to 2025-01-07 14:15 EST" in message
+    assert "outside the window's start (120 lines; 2 customers left out)" in message
+
+
+def test_the_check_warns_when_the_outage_lasts_past_the_end(tmp_path):
+    # the outage goes on 10 minutes past the end; c1, failing inside too, is not left out
+    late = outage_lines(START, 250, 6)
+    found, _ = check(tmp_path, quiet_hours() + late, [txn("x000-0", customer_id="c1")])
+    (finding,) = found.findings
+    assert (finding.edge, finding.from_utc, finding.to_utc) == (
+        "end",
+        END,
+        END + timedelta(minutes=10),
+    )
+    assert finding.lines == 60 and finding.customers_left_out == 0
+
+
+def test_a_burst_beyond_the_edge_margin_is_not_the_checks_business(tmp_path):
+    later = outage_lines(END + timedelta(minutes=16), 20, 6, lambda m: "c4")
+    found, _ = check(tmp_path, quiet_hours() + outage_lines(START, 240, 6) + later)
+    assert found.status == window.OK
+
+
+def test_logs_that_do_not_reach_the_margin_leave_the_check_unchecked(tmp_path):
+    inside_only = [
+        failure(f"q{i}", ts="2025-01-07T19:10:00Z", code="CARD_DECLINED") for i in (1, 2)
+    ]
+    found, loaded = check(tmp_path, inside_only + outage_lines(START, 240, 6))
+    assert found.status == window.UNCHECKED
+    assert found.messages(loaded) == [
+        "window_check: not checked: the logs read do not reach 15 minutes before the start",
+        "window_check: not checked: the logs read do not reach 15 minutes after the end",
+    ]
+
+
+# The settings ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ('edge_margin = "90s"', "window_detection.edge_margin: must be a whole number of minutes"),
+        ('min_duration = "0min"', "window_detection.min_duration: must be at least 1min"),
+        ("min_rise_lines = 0", "window_detection.min_rise_lines"),
+        ('max_gapp = "3min"', "did you mean 'max_gap'?"),
+    ],
+)
+def test_a_bad_setting_names_its_key(tmp_path, setting, message):
+    path = write_incident(tmp_path / "inc")
+    path.write_text(path.read_text() + f"[window_detection]\n{setting}\n")
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace("?", r"\?")):
+        incident.load(path)
+
+
+def test_settings_are_read_from_the_incident_file(tmp_path):
+    path = write_incident(tmp_path / "inc")
+    path.write_text(path.read_text() + '[window_detection]\nedge_margin = "30min"\n')
+    assert incident.load(path).window_detection.edge_margin == timedelta(minutes=30)
+    assert incident.load(write_incident(tmp_path / "b")).window_detection == DEFAULTS
+
+
+def test_a_manifests_window_check_gives_the_same_detection_again(tmp_path):
+    early = outage_lines(START - timedelta(minutes=20), 20, 6, lambda m: "c2")
+    found, loaded = check(tmp_path, quiet_hours() + early + outage_lines(START, 240, 6))
+    written = json.loads(json.dumps(found.as_json(loaded)))  # as the warehouse gives it back
+    counts = [(at(55) + timedelta(minutes=m), "DB_POOL_TIMEOUT", 6) for m in range(260)]
+    again = window.detect_again(counts, (START, END), written)
+    assert again == found.detection and len(again.intervals) == 1
+    # a run from before the check: the defaults over the counts' own span, here 6 a minute
+    # throughout (without the quiet minutes of the logs' span): nothing above baseline
+    assert window.detect_again(counts, (START, END), None).baseline.median == 6
+
+
+def test_settings_written_to_the_manifest_read_back_the_same():
+    chosen = DEFAULTS.model_copy(
+        update={"mad_multiplier": Decimal("2.5"), "edge_margin": timedelta(minutes=30)}
+    )
+    assert window.settings_of(window.settings_json(chosen)) == chosen
+    assert window.settings_of(None) == DEFAULTS

@@ -1,0 +1,219 @@
+"""The declared window against the one the logs show, for `credits window`.
+
+Every log file within `window_detection.reach` of the window is read (a run prunes files dated
+outside the window; here the baseline and the edges need them), the outage is found
+(`window.find`), and each window's candidates are classified and priced in one work database
+staged once: which customers, transactions and credits per currency the detected window would
+add or remove. No quality gate, no outputs, nothing kept: not a run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from transforms import db
+from transforms.ingest import logs, tables
+from transforms.ingest.incident import Incident
+from transforms.reconcile import classes, credits, window
+
+
+@dataclass(frozen=True)
+class Credited:
+    """What one window credits: customers, transactions and (customer, currency) amounts."""
+
+    customers: frozenset[str]
+    transactions: frozenset[str]
+    amounts: dict[tuple[str, str], int]  # (customer_id, currency) -> credit in minor units
+
+
+@dataclass(frozen=True)
+class CurrencyChange:
+    """Credits in one currency, minor units: each window's total, and what the detected window
+    adds (new or larger lines) and removes (lines gone or smaller)."""
+
+    currency: str
+    declared_minor: int
+    detected_minor: int
+    added_minor: int
+    removed_minor: int
+
+
+@dataclass(frozen=True)
+class CountChange:
+    """How many customers (or transactions) each window credits, and which the detected window
+    adds and removes."""
+
+    declared: int
+    detected: int
+    added: int
+    removed: int
+
+    @staticmethod
+    def of(declared: frozenset[str], detected: frozenset[str]) -> CountChange:
+        return CountChange(
+            len(declared), len(detected), len(detected - declared), len(declared - detected)
+        )
+
+
+@dataclass(frozen=True)
+class Change:
+    """The detected window against the declared one."""
+
+    customers: CountChange
+    transactions: CountChange
+    credits: tuple[CurrencyChange, ...]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """`credits window`'s answer: the detection, the detected window (None: no outage found)
+    and, when there is one, the change it makes."""
+
+    incident: Incident
+    detection: window.Detection
+    detected: tuple[datetime, datetime] | None
+    change: Change | None
+
+
+def compare(incident: Incident, work_dir: Path) -> Comparison:
+    """Reads the logs and tables into a work database under `work_dir` and compares."""
+    con = db.connect(work_dir / "window.duckdb", work_dir)
+    try:
+        stage_logs(con, incident, work_dir)
+        detection = window.find(con, incident)
+        declared = (incident.window_start, incident.window_end)
+        detected = window.detected_window(detection, declared, incident.window_detection)
+        if detected is None:
+            return Comparison(incident, detection, None, None)
+        hull = _with_window(
+            incident, (min(declared[0], detected[0]), max(declared[1], detected[1]))
+        )
+        _rebucket(con, hull)  # the tables' candidates (a PostgreSQL source) cover both windows
+        tables.stage(con, hull)
+        before = credited(con, incident)
+        after = credited(con, _with_window(incident, detected))
+        return Comparison(incident, detection, detected, change(before, after))
+    finally:
+        con.close()
+
+
+def stage_logs(
+    con: duckdb.DuckDBPyConnection, incident: Incident, work_dir: Path
+) -> list[logs.LogFile]:
+    """The log files within `reach` of the window into the work database, bucketed by the
+    declared window; partitions read side by side on threads."""
+    reach = incident.window_detection.reach
+    wide = _with_window(incident, (incident.window_start - reach, incident.window_end + reach))
+    partitions, pruned = logs.plan(wide, os.cpu_count() or 1)
+    reading, out_dir = logs.Reading.of(incident), work_dir / "log_extracts"
+    with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
+        extracts = list(pool.map(lambda p: logs.extract(p, reading, out_dir), partitions))
+    return logs.reduce(con, incident, extracts, pruned)
+
+
+def credited(con: duckdb.DuckDBPyConnection, incident: Incident) -> Credited:
+    """Classifies and prices the candidates of the incident's window (the staged logs
+    re-bucketed by it) as a run would; returns what it credits."""
+    _rebucket(con, incident)
+    db.run(con, "window_policy_amounts_drop")
+    classes.classify(con, incident)
+    credits.build(con, incident)
+    lines = db.run(con, "window_credited_lines").fetchall()
+    txns = db.run(con, "window_credited_transactions").fetchall()
+    return Credited(
+        customers=frozenset(customer for customer, _, _ in lines),
+        transactions=frozenset(txn for (txn,) in txns),
+        amounts={(customer, currency): amount for customer, currency, amount in lines},
+    )
+
+
+def change(declared: Credited, detected: Credited) -> Change:
+    """What using the detected window instead of the declared one adds and removes."""
+    currencies = sorted({c for _, c in declared.amounts} | {c for _, c in detected.amounts})
+    keys = declared.amounts.keys() | detected.amounts.keys()
+    rows = []
+    for currency in currencies:
+        pairs = [
+            (declared.amounts.get(k, 0), detected.amounts.get(k, 0))
+            for k in keys
+            if k[1] == currency
+        ]
+        rows.append(
+            CurrencyChange(
+                currency,
+                declared_minor=sum(a for a, _ in pairs),
+                detected_minor=sum(b for _, b in pairs),
+                added_minor=sum(max(b - a, 0) for a, b in pairs),
+                removed_minor=sum(max(a - b, 0) for a, b in pairs),
+            )
+        )
+    return Change(
+        customers=CountChange.of(declared.customers, detected.customers),
+        transactions=CountChange.of(declared.transactions, detected.transactions),
+        credits=tuple(rows),
+    )
+
+
+def as_json(comparison: Comparison) -> dict[str, Any]:
+    """The comparison as plain JSON values: times in the incident's zone, money in minor units."""
+    incident, detection = comparison.incident, comparison.detection
+    baseline = detection.baseline
+    return {
+        "incident": incident.id,
+        "timezone": incident.timezone,
+        "declared": _window_json(incident, (incident.window_start, incident.window_end)),
+        "detected": comparison.detected and _window_json(incident, comparison.detected),
+        "problem": detection.problem,
+        "baseline": baseline and dataclasses.asdict(baseline),
+        "settings": window.settings_json(incident.window_detection),
+        "intervals": [window.interval_json(incident, i) for i in detection.intervals],
+        "change": comparison.change and _change_json(comparison.change),
+    }
+
+
+def _change_json(change: Change) -> dict[str, Any]:
+    return {
+        "customers": dataclasses.asdict(change.customers),
+        "transactions": dataclasses.asdict(change.transactions),
+        "credits_minor": {
+            row.currency: {
+                "declared": row.declared_minor,
+                "detected": row.detected_minor,
+                "added": row.added_minor,
+                "removed": row.removed_minor,
+            }
+            for row in change.credits
+        },
+    }
+
+
+def _window_json(incident: Incident, window_utc: Sequence[datetime]) -> dict[str, str]:
+    return {
+        "start_local": incident.local(window_utc[0]).isoformat(),
+        "end_local": incident.local(window_utc[1]).isoformat(),
+    }
+
+
+def _rebucket(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
+    """The failure lines bucketed by the incident's window again, and its candidate lines."""
+    db.run(
+        con,
+        "int_log_events_bucketed",
+        window_start=incident.window_start,
+        window_end=incident.window_end,
+        skew=incident.sources.log_clock_skew,
+    )
+    db.run(con, "stg_failures")
+
+
+def _with_window(incident: Incident, window_utc: tuple[datetime, datetime]) -> Incident:
+    return dataclasses.replace(incident, window_start=window_utc[0], window_end=window_utc[1])
