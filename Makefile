@@ -35,27 +35,24 @@ fuzz: $(VENV)/.installed ## generated incidents at length: thousands against the
 	CREDITS_HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest tests/reference tests/flows/test_bad_input.py \
 	  --hypothesis-show-statistics -p no:cacheprovider
 
-# The run report's browser test needs Debian's chromium (root here and in CI): installed once.
+# The run report's browser test needs Debian's chromium: installed once, as root with apt-get.
+# Without root or apt-get the test skips saying so (and fails under CI=true).
 chromium:
-	@command -v chromium >/dev/null || { apt-get update -qq && \
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	chromium fonts-liberation >/dev/null; }
+	@command -v chromium >/dev/null || \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian's chromium for the browser test (once)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	  --no-install-recommends chromium fonts-liberation >/dev/null; \
+	else echo "chromium is missing and needs root and apt-get to install: the browser test skips"; fi
 
 NB_INCIDENT ?= INC-2025-01-07
 notebooks: $(VENV)/.installed ## run the analysts' notebooks on the warehouse into data/output/notebooks/
-	mkdir -p data/output/notebooks
-	for nb in notebooks/[0-9]*.py; do \
-	  $(BIN)/jupytext --quiet --to ipynb --output - $$nb | PYTHONWARNINGS=ignore \
-	    $(BIN)/papermill --no-progress-bar --log-level WARNING --kernel python3 --cwd notebooks \
-	    -p incident_id $(NB_INCIDENT) $(if $(NB_WAREHOUSE),-p warehouse_path $(abspath $(NB_WAREHOUSE))) \
-	    - data/output/notebooks/$$(basename $$nb .py).ipynb || exit 1; \
-	done
+	PYTHONWARNINGS=ignore $(BIN)/python -m flows.notebooks --incident $(NB_INCIDENT) \
+	  $(if $(NB_WAREHOUSE),--warehouse $(NB_WAREHOUSE)) --out data/output/notebooks
 
 serve: $(VENV)/.installed ## start a local Prefect server and serve finance's scheduled runs (Ctrl-C stops)
-	mkdir -p data/incidents .prefect
-	env $$($(BIN)/python -m flows) $(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT) > .prefect/server.log 2>&1 & \
-	server=$$!; trap 'kill $$server' EXIT INT TERM; \
-	PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api $(BIN)/python -m flows.deployment
+	@mkdir -p data/incidents
+	@PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api $(BIN)/python -m flows.deployment
 
 schema: $(VENV)/.installed ## write incident.schema.json (for editors) from the incident file's models
 	$(BIN)/python -c 'from transforms.ingest import incident; print(incident.json_schema(), end="")' \

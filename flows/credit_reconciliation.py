@@ -17,10 +17,11 @@ from prefect.cache_policies import NO_CACHE
 from prefect.input import RunInput
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows import progress
 from flows.settings import OUTBOX, OUTPUT_DIR, WAREHOUSE, journal_key
 from transforms import db
 from transforms.errors import ValidationRejected, WorkersLost
-from transforms.finance import ledger, sealing, warehouse
+from transforms.finance import diff, ledger, sealing, warehouse
 from transforms.ingest import incident, logs, tables
 from transforms.quality import gate, validation_page
 from transforms.reconcile import classes, credits, window
@@ -56,6 +57,9 @@ def extracted(futures, partitions: list[logs.Partition]) -> list[logs.Extract]:
     """The map's results. A Dask worker that dies mid-map has its partitions rerun elsewhere by
     the scheduler (up to `distributed.scheduler.allowed-failures` deaths per partition); past
     that, the run stops with `WorkersLost`, before anything is written."""
+    files = sum(len(p.files) for p in partitions)
+    for future in progress.over(futures, "map", f"{files:,} log files", len(partitions)):
+        future.wait()
     try:
         return futures.result()
     except Exception as error:
@@ -77,7 +81,14 @@ def extracted(futures, partitions: list[logs.Partition]) -> list[logs.Extract]:
 @task(name="plan-logs", cache_policy=NO_CACHE)
 def plan_logs(loaded: incident.Incident) -> tuple[list[logs.Partition], list[logs.LogFile]]:
     partitions, pruned = logs.plan(loaded, logs.PARTITIONS)
-    get_run_logger().info("%d partitions to read, %d files pruned", len(partitions), len(pruned))
+    files = sum(len(p.files) for p in partitions)
+    progress.note(
+        "plan",
+        "%d log files to read in %d partitions, %d pruned by their hour",
+        files,
+        len(partitions),
+        len(pruned),
+    )
     return partitions, pruned
 
 
@@ -95,14 +106,18 @@ def stage_logs(
 ) -> list[logs.LogFile]:
     with _work_db(run) as con:
         read = logs.reduce(con, loaded, extracts, pruned)
-    get_run_logger().info("read %d log lines from %d files", sum(f.lines for f in read), len(read))
+    opened = [f for f in read if not f.pruned]
+    lines = sum(f.lines for f in opened)
+    progress.note("reduce", "%s log lines from %d files", f"{lines:,}", len(opened))
     return read
 
 
 @task(name="stage-tables", cache_policy=NO_CACHE)
 def stage_tables(loaded: incident.Incident, run: runs.Run) -> list[tables.TableFile]:
     with _work_db(run) as con:
-        return tables.stage(con, loaded)
+        staged = tables.stage(con, loaded)
+    progress.note("tables", ", ".join(f"{t.name}: {t.rows:,} rows" for t in staged))
+    return staged
 
 
 @task(name="reconcile", cache_policy=NO_CACHE)
@@ -110,6 +125,12 @@ def reconcile_credits(loaded: incident.Incident, run: runs.Run) -> None:
     with _work_db(run) as con:
         classes.classify(con, loaded)
         credits.build(con, loaded)
+        counts = [con.table(name).shape[0] for name in ("evidence", "credits", "exceptions")]
+    progress.note(
+        "reconcile",
+        "%s candidate transactions, %s credit lines, %s exceptions",
+        *(f"{n:,}" for n in counts),
+    )
 
 
 @task(name="write-outputs", cache_policy=NO_CACHE)
@@ -126,7 +147,11 @@ def check_quality(
         accounting = manifest.account(con, read)
         totals = manifest.credit_totals(con)
         verdict = gate.check(con, loaded, written.pending_credits, totals, accounting.problems)
-    validation_page.write_report(verdict.results, run.folder)
+    validation_page.write_report(
+        verdict.results, run.folder, incident_id=loaded.id, run_id=run.run_id
+    )
+    outcome = "passed" if verdict.passed else f"REJECTED: {len(verdict.blocking)} blocking"
+    progress.note("gate", "%s, %d warning(s)", outcome, len(verdict.warnings))
     return accounting, verdict
 
 
@@ -158,7 +183,9 @@ def write_report(
 def publish_run(run: runs.Run, warehouse_path: str, **evidence: Any) -> RunSummary:
     with _work_db(run) as con:
         content = publish.publish(con, run=run, **evidence)
-    return sealing.seal(run, content, Path(warehouse_path), journal_key())
+    summary = sealing.seal(run, content, Path(warehouse_path), journal_key())
+    progress.note("publish", "%s, loaded into the warehouse", summary.verdict)
+    return summary
 
 
 class Approval(RunInput):
@@ -167,17 +194,23 @@ class Approval(RunInput):
     approve: bool
     by: str
     note: str = ""
+    accept_decreases: bool = False
 
 
 @task(name="show-batch", cache_policy=NO_CACHE)
-def show_batch(summary: RunSummary) -> None:
+def show_batch(summary: RunSummary, warehouse_path: str) -> str:
+    """The run waiting for approval and what it changes against what is published (decreases
+    first), as an artifact; returns the same Markdown for the pause form."""
+    with warehouse.connect(Path(warehouse_path), read_only=True) as con:
+        changes = diff.compute(con, summary.run_id)
     totals = "\n".join(f"| {c} | {v:,} |" for c, v in summary.totals_minor.items())
-    create_markdown_artifact(
-        key="batch-summary",
-        markdown=f"# {summary.incident_id}: run {summary.run_id}\n\n"
+    markdown = (
+        f"# {summary.incident_id}: run {summary.run_id}\n\n"
         f"Waiting for approval. Totals in minor units:\n\n| currency | total |\n|---|---|\n"
-        f"{totals}\n\nExceptions: {summary.exceptions}\n",
+        f"{totals}\n\nExceptions: {summary.exceptions}\n\n{diff.markdown(changes)}"
     )
+    create_markdown_artifact(key="batch-summary", markdown=markdown)
+    return markdown
 
 
 @task(name="decide", cache_policy=NO_CACHE)
@@ -185,7 +218,13 @@ def decide(run_id: str, answer: Approval, warehouse_path: str, outbox: str) -> l
     path, key = Path(warehouse_path), journal_key()
     if answer.approve:
         return ledger.approve(
-            path, run_id, by=answer.by, note=answer.note, outbox=Path(outbox), key=key
+            path,
+            run_id,
+            by=answer.by,
+            note=answer.note,
+            outbox=Path(outbox),
+            key=key,
+            accept_decreases=answer.accept_decreases,
         )
     return ledger.decline(path, run_id, by=answer.by, reason=answer.note, key=key)
 
@@ -236,8 +275,8 @@ def credit_reconciliation(
     if summary.rejected:
         raise ValidationRejected(f"run {run.run_id} rejected by the quality gate", summary)
     if wait_for_approval:
-        show_batch(summary)
-        answer = pause_flow_run(wait_for_input=Approval, timeout=7 * 24 * 3600)
+        form = Approval.with_initial_data(description=show_batch(summary, warehouse_path))
+        answer = pause_flow_run(wait_for_input=form, timeout=7 * 24 * 3600)
         decision = decide(run.run_id, answer, warehouse_path, outbox)
         summary = dataclasses.replace(summary, decision=runs.RunStatus(decision.status))
     return summary

@@ -9,10 +9,18 @@ and `credit-reconciliation/on-demand` (one incident file, for a run triggered fr
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger, serve
 from prefect.schedules import Cron
@@ -21,8 +29,10 @@ from flows.credit_reconciliation import credit_reconciliation
 from flows.settings import INCIDENTS_DIR, OUTPUT_DIR, WAREHOUSE
 from transforms.errors import CreditsError
 
-CRON = "0 7 * * *"
+AT = clock(7, 0)  # finance's local time of the daily run
+CRON = f"{AT.minute} {AT.hour} * * *"
 TIMEZONE = "America/New_York"
+SERVER_STOP_SECONDS = 20
 
 
 @flow(name="scheduled-credit-runs", log_prints=True)
@@ -53,7 +63,7 @@ def deployments(cron: str = CRON, timezone: str = TIMEZONE):
             "output_dir": OUTPUT_DIR,
             "warehouse_path": WAREHOUSE,
         },
-        description=f"Every incident file in {INCIDENTS_DIR}/, daily {cron} ({timezone}).",
+        description=f"Every incident file in {INCIDENTS_DIR}/, cron {cron} in {timezone}.",
     )
     on_demand = credit_reconciliation.to_deployment(
         name="on-demand",
@@ -77,10 +87,73 @@ def _wait_for_api(url: str, seconds: float = 120) -> None:
             time.sleep(1)
 
 
+def schedule_text(now: datetime, at: clock = AT, timezone: str = TIMEZONE) -> str:
+    """The daily schedule for people, its time zone named: `daily at 07:00 America/New_York
+    (next: 2026-12-01 07:00 EST)`."""
+    zone = ZoneInfo(timezone)
+    today = now.astimezone(zone).date()
+    next_run = datetime.combine(today, at, zone)
+    if next_run <= now:
+        next_run = datetime.combine(today + timedelta(days=1), at, zone)
+    return f"daily at {at:%H:%M} {timezone} (next: {next_run:%Y-%m-%d %H:%M %Z})"
+
+
+def incident_files_text(incidents_dir: Path) -> str:
+    """Which incident files the daily run will run, or that there are none and how to add one."""
+    found = sorted(incidents_dir.glob("*.toml"))
+    if not found:
+        return (
+            f"no incident file in {incidents_dir}/: the daily run has nothing to run. Add one "
+            "like data/sample/INC-2025-01-07.toml, its sources' paths relative to "
+            f'{incidents_dir}/ (e.g. logs = ["../sample/logs/*.jsonl.gz"]): the next daily run '
+            "picks it up, no restart needed"
+        )
+    return f"the daily run runs {len(found)} incident file(s) in {incidents_dir}/: " + ", ".join(
+        path.name for path in found
+    )
+
+
+@contextmanager
+def local_server(url: str) -> Iterator[None]:
+    """A Prefect server at `url` (`http://127.0.0.1:PORT/api`) for as long as the block runs,
+    its log in PREFECT_HOME/server.log. It runs in a session of its own, so a Ctrl-C reaches
+    only the runner: the runner stops first (its last calls still find the server), then the
+    server is stopped here."""
+    address = urllib.parse.urlsplit(url)
+    log_path = Path(os.environ["PREFECT_HOME"]) / "server.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    command = [str(Path(sys.executable).with_name("prefect")), "server", "start"]
+    command += ["--host", address.hostname or "127.0.0.1", "--port", str(address.port)]
+    with open(log_path, "ab") as log:
+        server = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        _wait_for_api(url)
+        yield
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=SERVER_STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
 def main() -> None:
-    """Serves both deployments against the server at PREFECT_API_URL (see `make serve`)."""
-    _wait_for_api(os.environ["PREFECT_API_URL"])
-    serve(*deployments())
+    """`make serve`: a local Prefect server at PREFECT_API_URL, and both deployments served
+    against it until Ctrl-C or SIGTERM, which stop the runner and then the server, at once and
+    without a traceback."""
+    url = os.environ["PREFECT_API_URL"]
+    try:
+        with local_server(url):
+            print(f"Prefect UI: {url.removesuffix('/api')}", flush=True)
+            print(f"scheduled-credit-runs/daily-finance: {schedule_text(datetime.now(UTC))}")
+            print(incident_files_text(Path(INCIDENTS_DIR)), flush=True)
+            serve(*deployments())  # returns on Ctrl-C or SIGTERM (Prefect logs which)
+    except KeyboardInterrupt:  # Ctrl-C while the server was starting
+        pass
+    print("stopped: the runner and the server", flush=True)
 
 
 if __name__ == "__main__":

@@ -99,11 +99,23 @@ def temporary_server(prefect_home: Path) -> Iterator[None]:
         finally:
             stopping.set()  # a second signal must not cut the cleanup short
             if server is not None:
+                _drain_prefect_workers()
                 server.stop()
             _stop(psutil.Process().children(recursive=True))
             if record is not None:
                 record.unlink(missing_ok=True)
             done.set()
+
+
+def _drain_prefect_workers() -> None:
+    """Sends the logs and events Prefect still holds while its server is up: left queued, they
+    are retried against the stopped server at exit, for many seconds."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for worker in (APILogWorker, EventsWorker):
+        with suppress(Exception):  # best effort: the run's outcome is already decided
+            worker.drain_all(timeout=STOP_WAIT_SECONDS)
 
 
 @contextmanager

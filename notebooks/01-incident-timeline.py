@@ -64,7 +64,9 @@ shade_window(ax)
 ax.plot(totals.index, totals["lines"], lw=0.7, color="#c0392b", label="failure lines / minute")
 ax.axhline(normal, color="#2c3e50", ls="--", lw=1, label=f"normal rate {normal:.1f} / min")
 ax.set_ylabel("failure lines / minute")
-ax.legend(loc="upper left", frameon=False)
+ax.legend(
+    loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0, frameon=False
+)  # beside the axes
 ax.set_title(f"{run.incident_id}: payment failures per minute ({run.timezone})")
 plt.show()
 print(
@@ -118,7 +120,9 @@ fig, ax = plt.subplots(figsize=(12, 4))
 shade_window(ax)
 ax.stackplot(codes.index, codes.T.to_numpy(), labels=codes.columns, step="post")
 ax.set_ylabel("failure lines / 15 min")
-ax.legend(loc="upper left", ncols=3, fontsize="small", frameon=False)
+ax.legend(
+    loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0, fontsize="small", frameon=False
+)
 plt.show()
 minutes.pivot_table(
     index="code", columns="in_window", values="lines", aggfunc="sum", fill_value=0
@@ -136,6 +140,8 @@ shade_window(ax)
 for pod in pods.columns:
     ax.step(pods.index, pods[pod], where="post", lw=1, label=pod)
 ax.set_ylabel("failure lines / 15 min")
-ax.legend(loc="upper left", fontsize="small", frameon=False)
+ax.legend(
+    loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0, fontsize="small", frameon=False
+)
 plt.show()
 con.close()

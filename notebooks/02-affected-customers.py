@@ -66,14 +66,16 @@ excluded.groupby("detail").size().sort_values(ascending=False).rename("lines").t
 # ## By segment, country and currency
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+fig, axes = plt.subplots(1, 3, figsize=(14, 4.4), layout="constrained")
 for ax, column in zip(axes, ["segment", "country", "currency"], strict=True):
     table = pd.crosstab(customers[column].fillna("(unknown)"), customers["status"])
-    table.loc[table.sum(axis=1).sort_values().index].plot.barh(stacked=True, ax=ax, width=0.8)
+    table.loc[table.sum(axis=1).sort_values().index].plot.barh(
+        stacked=True, ax=ax, width=0.8, legend=False
+    )
     ax.set_title(f"customer lines by {column}")
     ax.set_ylabel("")
-    ax.legend(fontsize="small", frameon=False)
-fig.tight_layout()
+# one legend for the three, below them: it never covers a bar
+fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=3)
 plt.show()
 
 # %% [markdown]
@@ -107,17 +109,33 @@ display(
     )
 )
 
+# %% [markdown]
+# The distribution: under a flat policy every line of a currency gets the same credit, so one
+# bar per currency with its count; otherwise a histogram per currency.
+
 # %%
-currencies = sorted(credited["currency"].unique())
-fig, axes = plt.subplots(
-    1, max(len(currencies), 1), figsize=(3.5 * max(len(currencies), 1), 3), squeeze=False
-)
-for ax, currency in zip(axes[0], currencies, strict=False):
-    credited.loc[credited["currency"] == currency, "credit_minor"].plot.hist(bins=20, ax=ax)
-    ax.set_title(f"credit per customer, {currency}")
-    ax.set_xlabel("minor units")
-    ax.ticklabel_format(axis="x", useOffset=False, style="plain")
-fig.tight_layout()
+amounts = credited.groupby(["currency", "credit_minor"]).size().rename("lines").reset_index()
+amounts["credit"] = [
+    money.display(int(minor), currency)
+    for currency, minor in zip(amounts["currency"], amounts["credit_minor"], strict=True)
+]
+if amounts["currency"].is_unique:  # one amount per currency
+    display(amounts[["currency", "credit", "lines"]].set_index("currency"))
+    fig, ax = plt.subplots(figsize=(1.4 * len(amounts) + 2, 3))
+    ax.bar_label(ax.bar(amounts["credit"], amounts["lines"], color="#2a9d8f"), fmt="{:,.0f}")
+    ax.set_ylabel("customer lines")
+    ax.set_title("credit per customer line")
+    ax.margins(y=0.15)
+else:
+    currencies = sorted(credited["currency"].unique())
+    fig, axes = plt.subplots(
+        1, len(currencies), figsize=(3.5 * len(currencies), 3), squeeze=False, layout="constrained"
+    )
+    for ax, currency in zip(axes[0], currencies, strict=True):
+        credited.loc[credited["currency"] == currency, "credit_minor"].plot.hist(bins=20, ax=ax)
+        ax.set_title(f"credit per customer, {currency}")
+        ax.set_xlabel("minor units")
+        ax.ticklabel_format(axis="x", useOffset=False, style="plain")
 plt.show()
 
 # %% [markdown]

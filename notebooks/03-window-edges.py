@@ -71,16 +71,19 @@ plt.show()
 
 # %%
 both = edges.dropna(subset=["log_seconds_from_edge", "table_seconds_from_edge"])
-fig, axes = plt.subplots(1, 2, figsize=(13, 5))
+classes = both["class"].fillna("not a candidate")
+colors = {cls: f"C{i}" for i, cls in enumerate(sorted(classes.unique()))}  # same in both
+fig, axes = plt.subplots(1, 2, figsize=(13, 5.4), layout="constrained")
 for ax, name in zip(axes, ["start", "end"], strict=True):
     part = both[both["edge"] == name]
-    for cls, group in part.groupby(part["class"].fillna("not a candidate")):
+    for cls, group in part.groupby(classes[part.index]):
         ax.scatter(
             group["log_seconds_from_edge"],
             group["table_seconds_from_edge"],
             s=12,
             label=cls,
             alpha=0.7,
+            color=colors[cls],
         )
     ax.axvline(0, color="#2c3e50", lw=0.8)
     ax.axhline(0, color="#2c3e50", lw=0.8)
@@ -89,8 +92,9 @@ for ax, name in zip(axes, ["start", "end"], strict=True):
     ax.set_xlabel("log: seconds from the edge")
     ax.set_ylabel("table: seconds from the edge")
     ax.set_title(f"window {name} (zoomed to 2 minutes)")
-    ax.legend(fontsize="small", frameon=False)
-fig.tight_layout()
+# one legend for both, below them: it never covers a point
+shown = {label: h for ax in axes for h, label in zip(*ax.get_legend_handles_labels(), strict=True)}
+fig.legend(shown.values(), shown.keys(), loc="outside lower center", ncols=4)
 plt.show()
 
 # %% [markdown]

@@ -195,7 +195,8 @@ KEYED_SCHEMA = Path(__file__).parent / "fixtures" / "warehouse_schema_keyed.sql"
 
 def rewrite_with_keyed_schema(path: Path) -> None:
     """Rewrites the warehouse at `path` as one made before the per-run tables lost their keys:
-    those tables as they were (`fixtures/warehouse_schema_keyed.sql`), every row copied."""
+    those tables as they were (`fixtures/warehouse_schema_keyed.sql`: an exception's one amount
+    column, schema version 2), every row copied."""
     old = path.with_name(path.stem + "-keyed.duckdb")
     with duckdb.connect(str(old)) as con:
         con.execute(KEYED_SCHEMA.read_text(encoding="utf-8"))
@@ -206,4 +207,11 @@ def rewrite_with_keyed_schema(path: Path) -> None:
         ).fetchall()
         for (name,) in names:  # names from the warehouse itself
             con.execute(f'insert into main."{name}" by name select * from new."{name}"')
+        con.execute(
+            "update main.run_exceptions set amount_minor = coalesce(credit_owed_minor, "
+            "failed_amount_minor)"
+        )
+        for column in ("credit_owed_minor", "failed_amount_minor"):
+            con.execute(f"alter table main.run_exceptions drop column {column}")
+        con.execute("delete from main.schema_versions where version > 2")
     old.replace(path)

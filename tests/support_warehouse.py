@@ -179,7 +179,7 @@ def build(path: Path) -> Path:
             customer_id="c5",
             currency="USD",
             txn_count=1,
-            amount_minor=1000,
+            credit_owed_minor=1000,
             detail="account is closed: pay by hand",
         )
         add_run(con, "r3", "rejected", "2025-01-08T03:00:00Z")
@@ -206,7 +206,7 @@ def build(path: Path) -> Path:
             exception="unattributable",
             txn_id="t90",
             txn_count=1,
-            amount_minor=2500,
+            failed_amount_minor=2500,
             currency="USD",
             detail="not attributable",
         )

@@ -5,20 +5,20 @@ folder, permission), 1 anything else (a bug); `credits run` stopped by a signal 
 number.
 
 One module per user group adds its commands to the one `app` (`common`): `run` (sample, run),
-`finance` (approve, reject, verify-batch, audit), `support` (customers, lookup), `support_page`
-(serve-support), `window` (the analysts' window against the logs). Quick commands never import
-Prefect: only `credits run` starts it.
+`runs` (runs), `finance` (approve, reject, verify-batch, audit), `diff` (diff, and how approve
+shows it), `support` (customers, lookup), `support_page` (serve-support), `window` (the analysts'
+window against the logs). Quick commands never import Prefect: only `credits run` starts it.
 """
 
 from flows.cli.common import app
 
 # `credits --help` lists the commands in the order their modules are imported.
 # isort: off
-from flows.cli import run, finance, support, support_page, window
+from flows.cli import run, runs, finance, diff, support, support_page, window
 
 # isort: on
 
-__all__ = ["app", "finance", "main", "run", "support", "support_page", "window"]
+__all__ = ["app", "diff", "finance", "main", "run", "runs", "support", "support_page", "window"]
 
 
 def main() -> None:

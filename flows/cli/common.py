@@ -36,6 +36,9 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 WarehouseOption = Annotated[Path, typer.Option("--warehouse", help="the warehouse DuckDB file")]
 OutboxOption = Annotated[Path, typer.Option("--outbox", help="where finance picks batches up")]
+VerboseOption = Annotated[
+    bool, typer.Option("--verbose", "-v", help="show every log line (Prefect's, GX's, counts)")
+]
 
 
 def print_lines(lines: list[str]) -> None:
@@ -48,10 +51,13 @@ def plain(value: Any) -> str:
     return "".join("?" if unicodedata.category(c)[0] == "C" else c for c in text)
 
 
-def guarded(action):
-    """Runs `action`, turning our errors into a message and their exit code, and bugs into 1."""
+def guarded(action, passing: tuple[type[Exception], ...] = ()):
+    """Runs `action`, turning our errors into a message and their exit code, and bugs into 1;
+    the errors in `passing` are the caller's to report."""
     try:
         return action()
+    except passing:
+        raise
     except ValidationRejected as rejected:
         summary = rejected.summary
         if summary is not None:

@@ -23,7 +23,7 @@ from transforms.finance.chain import KEY_VARIABLE
 @app.command()
 def approve(
     run_id: Annotated[str, typer.Argument(help="the run to approve")],
-    by: Annotated[str, typer.Option("--by", help="who approves")],
+    by: Annotated[str | None, typer.Option("--by", help="who approves")] = None,
     note: Annotated[str | None, typer.Option("--note", help="a note for the journal")] = None,
     warehouse_path: WarehouseOption = WAREHOUSE,
     outbox: OutboxOption = OUTBOX,
@@ -34,12 +34,35 @@ def approve(
             help="approve a run older than the incident's newest published run (journaled)",
         ),
     ] = False,
+    accept_decreases: Annotated[
+        bool,
+        typer.Option(
+            "--accept-decreases",
+            help="publish a batch that carries decreases (never paid back; journaled)",
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="print the batch approval would publish and the diff; change nothing"
+        ),
+    ] = False,
 ) -> None:
-    """Approves a pending run and publishes its batch (only what was not paid yet)."""
+    """Approves a pending run and publishes its batch (only what was not paid yet).
+
+    Shows first what the run changes against what is published; a batch that would carry
+    decreases stops and asks for --accept-decreases."""
+    from flows.cli import diff
     from transforms import money
     from transforms.finance import ledger
 
-    decision = guarded(
+    if dry_run:
+        diff.dry_run(run_id, warehouse_path, outbox)
+        return
+    if by is None:
+        err.print("[bold red]error[/]: --by: name the person who decides (or use --dry-run)")
+        raise typer.Exit(2)
+    decision = diff.approving(
         lambda: ledger.approve(
             warehouse_path,
             run_id,
@@ -48,7 +71,10 @@ def approve(
             outbox=outbox,
             key=journal_key(),
             force_superseded=force_superseded,
-        )
+            accept_decreases=accept_decreases,
+            show=lambda found: diff.print_diff(found, lines=False),
+        ),
+        run_id,
     )
     if decision.already_decided:
         out.print(f"run {run_id} was already published; nothing new")
@@ -59,6 +85,8 @@ def approve(
     out.print(f"batch {decision.batch_id}: {decision.rows} payment(s) {totals}".rstrip())
     if decision.decreases:
         out.print(f"[yellow]{decision.decreases} credit(s) came out lower than already paid[/]")
+    if decision.pay_by_hand:
+        out.print(f"{decision.pay_by_hand} closed account(s) in pay_by_hand.csv")
     out.print(str(decision.batch_folder))
 
 
@@ -108,9 +136,12 @@ def audit(
     """Prints the audit journal; --verify proves the journal, the ledger and the batches: no
     entry edited, deleted or moved (exit 3 naming it; exit 2 if keyed links need the key)."""
     from transforms.finance import journal, proof, warehouse
+    from transforms.serving import run_listing
 
     def read():
         with warehouse.connect_current(warehouse_path) as con:
+            if incident_id is not None:
+                run_listing.require_incident(con, incident_id)
             entries = journal.entries(con, incident_id)
             records = proof.gather(con) if verify else None
         # The warehouse is closed before the outbox is read: writers need not wait for that.

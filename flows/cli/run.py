@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import enum
+import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from flows.cli.common import (
+    VerboseOption,
     WarehouseOption,
     app,
     err,
@@ -23,6 +26,9 @@ from flows.settings import OUTPUT_DIR, WAREHOUSE
 if TYPE_CHECKING:
     from transforms.runfolder.summary import RunSummary
 
+# Prefect's console handler level (its logging.yml); the API handler, for the UI, keeps all.
+QUIET_CONSOLE = "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"
+
 
 @app.command()
 def sample(
@@ -31,13 +37,18 @@ def sample(
     ),
     scale: Annotated[int, typer.Option(min=1, help="volume multiplier")] = 1,
     seed: Annotated[int, typer.Option(help="random seed: same seed, same bytes")] = 7,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Writes a realistic sample incident (logs, tables, incident file) for 2025-01-07."""
+    """Writes a realistic sample incident (logs, tables, incident file) for 2025-01-07.
+
+    Prints the incident file; with -v, first what the generator planted, by kind.
+    """
     from transforms import sample as sample_data
 
     counts = guarded(lambda: sample_data.generate(out_dir, scale=scale, seed=seed))
-    for key, value in counts.items():
-        out.print(f"{key:>20}: {value:,}")
+    if verbose:
+        for key, value in counts.items():
+            out.print(f"{key:>20}: {value:,}")
     out.print(str((out_dir / "INC-2025-01-07.toml").resolve()))
 
 
@@ -67,17 +78,24 @@ def run(
             "--task-runner dask starts a local cluster",
         ),
     ] = None,
+    verbose: VerboseOption = False,
 ) -> None:
-    """Runs the pipeline on one incident; prints a summary and, last, the run folder.
+    """Runs the pipeline on one incident; prints a line per stage, a summary, the run folder.
+
+    With -v every log line too (the Prefect UI keeps them all either way).
 
     A run that passes the quality gate waits for finance: `credits approve RUN_ID --by NAME`.
     """
     from flows import server
     from transforms.ingest import incident, logs, tables
+    from transforms.quality import gx_run
 
     if dask_address and task_runner is not TaskRunner.dask:
         err.print("[bold red]error[/]: --dask-address needs --task-runner dask")
         raise typer.Exit(2)
+    # Before Prefect is imported: quiet, its console shows warnings and errors only (unless the
+    # environment says otherwise); -v shows every line whatever the environment says.
+    os.environ[QUIET_CONSOLE] = "NOTSET" if verbose else os.environ.get(QUIET_CONSOLE, "WARNING")
     for pid in server.reap_orphans(server.home()):
         err.print(f"stopped Prefect's temporary server (pid {pid}) left by a killed run")
 
@@ -89,14 +107,17 @@ def run(
 
     guarded(preflight)
     from flows import credit_reconciliation as pipeline
+    from flows import progress
 
     quiet_expected_tracebacks()
+    # Great Expectations' import (seconds) overlaps Prefect's start-up instead of the gate.
+    threading.Thread(target=gx_run.preload, name="preload-gx", daemon=True).start()
     flow = pipeline.credit_reconciliation.with_options(
         task_runner=pipeline.task_runner(task_runner.value, dask_address)
     )
 
     def run_flow() -> RunSummary:
-        with server.temporary_server(server.home()):
+        with server.temporary_server(server.home()), progress.shown(err):
             return flow(str(incident_file), str(output_dir), str(warehouse_path))
 
     try:

@@ -35,8 +35,12 @@ def customers(
         ),
     ] = "all",
     output_format: Annotated[
-        str, typer.Option("--format", help="table, csv (spreadsheet-safe) or json")
-    ] = "table",
+        str | None,
+        typer.Option(
+            "--format",
+            help="table, csv (spreadsheet-safe) or json; default: from --out's suffix, else table",
+        ),
+    ] = None,
     out_file: Annotated[
         Path | None, typer.Option("--out", help="write csv or json here (owner-only file)")
     ] = None,
@@ -50,6 +54,8 @@ def customers(
     One line per customer and currency, ready for a mail merge (csv). Reads the warehouse only.
     """
     from transforms.serving import exports, support, views
+
+    output_format = output_format or guarded(lambda: _format_of(out_file))
 
     def read():
         if output_format not in ("table", "csv", "json"):
@@ -152,3 +158,15 @@ def lookup(
             if rows:
                 out.print(f"  {heading}", markup=False)
                 print_lines(views.lines(columns, rows, run.timezone, wide=wide, indent="    "))
+
+
+def _format_of(out_file: Path | None) -> str:
+    """The format `--out`'s suffix names (`.csv`, `.json`), when --format is not given."""
+    if out_file is None:
+        return "table"
+    suffix = out_file.suffix.lower().lstrip(".")
+    if suffix not in ("csv", "json"):
+        raise ConfigError(
+            f"--out: cannot tell the format from '{out_file.name}'; add --format csv or json"
+        )
+    return suffix

@@ -313,9 +313,12 @@ def assert_keys_sorted(node) -> None:
             assert_keys_sorted(value)
 
 
+RUN = {"incident_id": "INC-Q", "run_id": "20250108T120000000000Z-0a1b2c3d"}
+
+
 def test_write_report_json(harness, tmp_path):
     results = report_results(harness)
-    json_path, html_path = validation_page.write_report(results, tmp_path / "out")
+    json_path, html_path = validation_page.write_report(results, tmp_path / "out", **RUN)
     assert json_path == tmp_path / "out" / "validation.json"
     assert html_path == tmp_path / "out" / "validation.html"
 
@@ -354,20 +357,20 @@ def test_write_report_json(harness, tmp_path):
 
 
 def test_write_report_is_deterministic(harness, tmp_path):
-    first = validation_page.write_report(report_results(harness), tmp_path / "a")
-    second = validation_page.write_report(report_results(harness), tmp_path / "b")
+    first = validation_page.write_report(report_results(harness), tmp_path / "a", **RUN)
+    second = validation_page.write_report(report_results(harness), tmp_path / "b", **RUN)
     for one, two in zip(first, second, strict=True):
         assert one.read_bytes() == two.read_bytes()
 
 
 def test_write_report_html_is_self_contained_and_escaped(harness, tmp_path):
     _, plain_path = validation_page.write_report(
-        report_results(harness, "PLAIN-KEY"), tmp_path / "p"
+        report_results(harness, "PLAIN-KEY"), tmp_path / "p", **RUN
     )
     plain_page = plain_path.read_text(encoding="utf-8")
     assert not re.search(r"https?:|//", plain_page, re.IGNORECASE)  # no address anywhere
     plain = html_page.parse(plain_page)
-    _, html_path = validation_page.write_report(report_results(harness), tmp_path)
+    _, html_path = validation_page.write_report(report_results(harness), tmp_path, **RUN)
     page = html_path.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>")
     assert "default-src 'none'" in page  # the browser may load nothing else
@@ -387,7 +390,7 @@ def test_write_report_html_is_self_contained_and_escaped(harness, tmp_path):
 
 def test_write_report_replaces_existing_files(harness, tmp_path):
     (tmp_path / "validation.json").write_text("old", encoding="utf-8")
-    validation_page.write_report(report_results(harness)[:1], tmp_path)
+    validation_page.write_report(report_results(harness)[:1], tmp_path, **RUN)
     assert json.loads((tmp_path / "validation.json").read_text(encoding="utf-8"))["passed"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["validation.html", "validation.json"]
 

@@ -77,8 +77,19 @@ CASES = [
     case(
         "file_profile",
         "quarantined_share_within_limit",
-        [(1, "parsed", 488), (1, "quarantined", 10), (1, "quarantined_share", 0.02)],
+        [
+            (1, "parsed", 488),
+            (1, "quarantined", 10),
+            (1, "quarantined_share", 0.02),
+            (1, "quarantined_at_least_min", True),
+        ],
         {"gw-b.log"},
+    ),
+    case(
+        "file_profile",
+        "run_quarantined_share_within_limit",  # 16 + 5 of 1520 lines: above 0.01 in all
+        [(1, "parsed", 482), (1, "quarantined", 16)],
+        set(),
     ),
     case(
         "file_profile",

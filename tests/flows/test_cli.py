@@ -81,7 +81,7 @@ def test_a_published_run_exits_0_and_prints_the_run_folder_last(api_url, tmp_pat
 def test_a_rejected_run_exits_3_naming_the_expectation_and_keys(api_url, tmp_path):
     path = golden_incident.write(tmp_path / "inc")
     with (path.parent / "logs/pod-a.jsonl").open("a") as log:
-        log.write("garbage\n" * 5)
+        log.write("garbage\n" * 10)  # min_quarantined_lines: the file's own share counts
     result = run_incident(path, tmp_path, api_url)
     assert result.returncode == 3, result.stderr
     assert "quarantined_share" in result.stderr and "logs/pod-a.jsonl" in result.stderr

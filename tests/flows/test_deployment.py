@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
+from datetime import datetime
+
+import pytest
+
 from tests import golden_incident
 
 
@@ -41,3 +50,73 @@ def test_a_scheduled_run_runs_every_incident_file_and_survives_a_bad_one(prefect
     assert verdicts["incident.toml"] == "pending_approval"
     assert verdicts["zz-broken.toml"].startswith("ConfigError:")
     assert "window_strat: unknown key" in verdicts["zz-broken.toml"]
+
+
+@pytest.mark.parametrize(
+    ("now", "shown"),
+    [
+        # before 07:00 in New York: today; the zone's abbreviation follows DST
+        ("2026-12-01T11:00:00Z", "daily at 07:00 America/New_York (next: 2026-12-01 07:00 EST)"),
+        ("2026-07-01T10:59:00Z", "daily at 07:00 America/New_York (next: 2026-07-01 07:00 EDT)"),
+        # at or after 07:00 there: tomorrow
+        ("2026-12-01T12:00:00Z", "daily at 07:00 America/New_York (next: 2026-12-02 07:00 EST)"),
+    ],
+)
+def test_the_schedule_names_its_time_zone(now, shown):
+    from flows import deployment
+
+    assert deployment.schedule_text(datetime.fromisoformat(now)) == shown
+
+
+def test_serve_says_which_incident_files_the_daily_run_runs(tmp_path):
+    from flows import deployment
+
+    assert "no incident file in" in deployment.incident_files_text(tmp_path)
+    assert "../sample/logs/*.jsonl.gz" in deployment.incident_files_text(tmp_path)
+    (tmp_path / "INC-B.toml").write_text("")
+    (tmp_path / "INC-A.toml").write_text("")
+    (tmp_path / "notes.txt").write_text("")
+    text = deployment.incident_files_text(tmp_path)
+    assert text.endswith(f"runs 2 incident file(s) in {tmp_path}/: INC-A.toml, INC-B.toml")
+
+
+def test_ctrl_c_stops_the_runner_and_the_server_at_once_without_a_traceback(tmp_path):
+    import psutil
+
+    with socket.socket() as probe:  # a free port for this test's own server
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+        "PREFECT_HOME": str(tmp_path / "prefect"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    serving = subprocess.Popen(
+        [sys.executable, "-m", "flows.deployment"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=tmp_path,  # no data/incidents/ here: it says so
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as in a terminal
+    )
+    try:
+        shown = []
+        for line in serving.stdout:  # until it serves (it ends if the process does)
+            shown.append(line)
+            if "being served" in line:
+                break
+        server = [p for p in psutil.Process(serving.pid).children() if "server" in p.cmdline()]
+        assert len(server) == 1, "".join(shown)
+        os.killpg(serving.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the process group
+        rest, _ = serving.communicate(timeout=60)
+    finally:
+        serving.kill()
+    output = "".join(shown) + rest
+    assert serving.returncode == 0, output
+    assert "Traceback" not in output
+    assert "daily at 07:00 America/New_York" in output and "no incident file in" in output
+    assert output.rstrip().endswith("stopped: the runner and the server")
+    assert not server[0].is_running() or server[0].status() == psutil.STATUS_ZOMBIE

@@ -67,9 +67,10 @@ def test_a_higher_policy_pays_only_the_increase(desk):
 
 def test_a_lower_credit_is_an_exception_never_a_negative_payment(desk):
     desk.approve(desk.run())
-    decision = desk.approve(desk.run(policy={"flat_minor": {"USD": 600, "EUR": 900}}))
+    lower = desk.run(policy={"flat_minor": {"USD": 600, "EUR": 900}})
+    decision = desk.approve(lower, accept_decreases=True)
     assert decision.rows == 0 and decision.decreases == 1
-    with open(decision.batch_folder / "exceptions.csv", newline="") as handle:
+    with open(decision.batch_folder / "decreases.csv", newline="") as handle:
         (row,) = list(csv.DictReader(handle))
     assert (row["customer_id"], row["due_minor"], row["paid_minor"]) == ("c1", "600", "1000")
     assert desk.paid()[("c1", "USD")] == 1000

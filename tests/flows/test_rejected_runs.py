@@ -112,7 +112,7 @@ CASES = [
     ),
     pytest.param(
         {"lines": ["{not json"] * 3, "transactions": [], "customers": []},
-        ["file_profile: expect_column_values_to_be_between(quarantined_share)"],
+        ["file_profile: expect_column_sum_to_be_between(quarantined)"],
         id="empty-tables-and-no-good-line",  # zero rows in every table the gate reads
     ),
     pytest.param(
@@ -129,7 +129,7 @@ CASES = [
                 "garbage",
             ]
         },
-        ["file_profile: expect_column_values_to_be_between(quarantined_share)"],
+        ["file_profile: expect_column_sum_to_be_between(quarantined)"],
         id="repeated-log-lines-in-odd-forms",
     ),
     pytest.param(

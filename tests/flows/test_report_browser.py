@@ -1,7 +1,7 @@
 """The run report in a real browser (headless Chromium), and its place in the flow.
 
-`make test` installs Debian's chromium; with CI=true a missing browser fails the test, elsewhere
-it skips with the reason.
+`make test` installs Debian's chromium when it is missing (as root, with apt-get); with CI=true
+a missing browser fails the test, elsewhere it skips saying why (no root, no apt-get).
 """
 
 from __future__ import annotations
@@ -52,12 +52,27 @@ def golden_runs(prefect_harness, tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def browser() -> str:
+    return find_browser()
+
+
+def find_browser() -> str:
+    """Chromium's path; without it the test fails under CI=true and skips elsewhere."""
     path = shutil.which("chromium")
     if path is None:
         if os.environ.get("CI") == "true":
-            pytest.fail("chromium is not installed: `make test` installs Debian's chromium")
-        pytest.skip("chromium is not installed (`make test` installs Debian's chromium)")
+            pytest.fail(missing_browser())
+        pytest.skip(missing_browser())
     return path
+
+
+def missing_browser() -> str:
+    """Why there is no browser: `make test` installs Debian's chromium only as root with apt."""
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        return (
+            "chromium is not installed, and `make test` cannot install it here: that takes "
+            "root and apt-get (Debian's chromium). Install chromium to run the browser test"
+        )
+    return "chromium is not installed: `make test` installs Debian's chromium (as root)"
 
 
 def chromium(browser: str, profile: Path, *args: str) -> str:
@@ -115,3 +130,31 @@ def test_the_flow_links_the_report_and_its_summary_as_artifacts(golden_runs):
     assert any("# INC-GOLD: pending approval" in text and "USD 20.00" in text for text in summaries)
     uri = (golden_runs["passing"] / "report.html").as_uri()
     assert f"[report.html]({uri})" in links
+
+
+@pytest.mark.parametrize(
+    ("root", "apt", "says"),
+    [
+        (False, True, "cannot install it here: that takes root and apt-get"),  # not root
+        (True, False, "cannot install it here: that takes root and apt-get"),  # no apt
+        (True, True, "`make test` installs Debian's chromium (as root)"),  # could, did not yet
+    ],
+)
+def test_a_missing_browser_says_why(monkeypatch, root, apt, says):
+    monkeypatch.setattr(os, "geteuid", lambda: 0 if root else 1000)
+    monkeypatch.setattr(shutil, "which", lambda name: "/x" if name == "apt-get" and apt else None)
+    assert says in missing_browser()
+
+
+@pytest.mark.parametrize(
+    ("ci", "outcome"),
+    [("true", pytest.fail.Exception), (None, pytest.skip.Exception), ("", pytest.skip.Exception)],
+)
+def test_a_missing_browser_fails_under_ci_and_skips_elsewhere(monkeypatch, ci, outcome):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    if ci is None:
+        monkeypatch.delenv("CI", raising=False)
+    else:
+        monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome):
+        find_browser()

@@ -9,6 +9,7 @@ cell fails the test.
 
 from __future__ import annotations
 
+import ast
 import csv
 import subprocess
 import sys
@@ -61,25 +62,49 @@ def test_a_notebook_is_canonical_jupytext_with_a_parameters_cell(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_a_notebook_runs_green_on_the_sample(path, sample_warehouse, tmp_path, monkeypatch):
-    import jupytext
-    import papermill
+def test_a_notebook_runs_green_on_the_sample(path, sample_warehouse, tmp_path, monkeypatch, capfd):
+    from flows import notebooks
 
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    executed = papermill.execute_notebook(
-        jupytext.read(path),
-        str(tmp_path / f"{path.stem}.ipynb"),
-        parameters={"incident_id": INCIDENT, "warehouse_path": str(sample_warehouse)},
-        kernel_name="python3",
-        cwd=str(path.parent),
-        progress_bar=False,
-    )
+    out = tmp_path / f"{path.stem}.ipynb"
+    executed = notebooks.execute(path, out, INCIDENT, sample_warehouse)
+    assert "running over TCP" not in "".join(capfd.readouterr())  # the kernel's own output
     injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert len(injected) == 1 and str(sample_warehouse) in injected[0].source
     printed = "".join(
         output.get("text", "") for cell in executed.cells for output in cell.get("outputs", [])
     )
     assert INCIDENT in printed
+    shown = "".join(
+        str(output.get("data", {}).get("text/plain", ""))
+        for cell in executed.cells
+        for output in cell.get("outputs", [])
+    )
+    if path.stem == "02-affected-customers":  # the sample's policy is flat: one bar per currency
+        assert "USD 10.00" in shown and "JPY 1,500" in shown
+
+
+def test_make_notebooks_runs_the_numbered_notebooks():
+    from flows import notebooks
+
+    assert notebooks.notebooks() == NOTEBOOKS
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_legend_is_drawn_over_the_data(path):
+    """A legend goes beside the axes (`bbox_to_anchor`) or below the figure (`outside`)."""
+    legends = [
+        node
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "legend"
+    ]
+    for call in legends:
+        given = {k.arg: k.value for k in call.keywords}
+        loc = given.get("loc")
+        outside = isinstance(loc, ast.Constant) and str(loc.value).startswith("outside")
+        assert "bbox_to_anchor" in given or outside, f"line {call.lineno}"
 
 
 def credits_command(*args: str) -> subprocess.CompletedProcess:

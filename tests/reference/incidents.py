@@ -133,6 +133,7 @@ def write(incident: Incident, folder: Path) -> Path:
     text += "[policy]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in policy_settings.items())
     if policy.percent:
         text += f"percent = {policy.percent:f}\n"
+    text += f'[quality]\nline_checks = "{incident.line_checks}"\n'
     path = folder / "incident.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -376,6 +377,7 @@ def incidents(draw) -> Incident:
         window_end=end_text,
         logs_timezone=logs_timezone,
         log_clock_skew=skew_text,
+        line_checks=draw(st.sampled_from(("failure_capable", "all"))),
         policy=draw(policies()),
         log_files=draw(log_files(start, end, skew, logs_timezone)),
         transactions=draw(transactions(start, end, skew)),

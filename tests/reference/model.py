@@ -86,6 +86,7 @@ class Incident:
     timezone: str = "UTC"
     logs_timezone: str = "UTC"
     log_clock_skew: str = "0s"
+    line_checks: str = "failure_capable"  # or "all"
 
 
 @dataclass(frozen=True)
@@ -275,6 +276,10 @@ def funnel(incident: Incident, lower: datetime, upper: datetime) -> dict[str, li
     }
     for rank, (name, data) in enumerate(files):
         for raw in file_lines(name, data):
+            if incident.line_checks != "all" and not failure_capable(raw[2], incident.policy):
+                bucket = "irrelevant" if shape_ok(raw[2]) else "quarantined"
+                buckets[bucket].append(Line(name, rank, raw[1], raw[2]))
+                continue
             line = check_line(raw, incident, rank)
             if line.fields is None:
                 bucket = "quarantined"
@@ -289,6 +294,25 @@ def funnel(incident: Incident, lower: datetime, upper: datetime) -> dict[str, li
             seen.add(line.text)
             buckets[bucket].append(line)
     return buckets
+
+
+def failure_capable(text: bytes, policy: Policy) -> bool:
+    """A failure event in the bytes, or a JSON escape that could spell one: `\\u`, or any
+    backslash when an event has a character with a short escape (`"`, `\\`, `/`, controls)."""
+    short = any(c in '"\\/' or ord(c) < 0x20 for e in policy.failure_events for c in e)
+    return (b"\\" if short else b"\\u") in text or any(
+        e.encode() in text for e in policy.failure_events
+    )
+
+
+def shape_ok(text: bytes) -> bool:
+    """The shape check: at most 1 MiB, UTF-8, not blank, one `{...}` between blanks."""
+    try:
+        text.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    bare = text.strip(ASCII_SPACE.encode())
+    return len(text) <= MAX_LINE_BYTES and bare[:1] == b"{" and bare[-1:] == b"}"
 
 
 def classify(incident, relevant, start, end, skew) -> tuple[dict[str, dict], list[tuple]]:
@@ -448,13 +472,17 @@ def _earliest(found: list[Line], key: str) -> Any:
 
 
 def _exception(kind, where, txn_id, detail, count=1) -> tuple[Any, ...]:
+    """One row of exceptions.csv: per transaction the failed payment's amount, per credit line
+    (no txn_id) the credit owed; the other amount empty."""
+    per_line = kind in ("unknown_customer", "closed_account", "zero_credit")
     return (
         kind,
         where["customer_id"],
         where["currency"],
         txn_id,
         count,
-        where["amount_minor"],
+        where["amount_minor"] if per_line else None,
+        None if per_line else where["amount_minor"],
         detail,
     )
 

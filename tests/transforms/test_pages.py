@@ -26,24 +26,36 @@ OUTCOME = {
 }
 SUITE = {"suite": "s", "passed": False, "blocking_failures": 1, "warnings": 0}
 DOCUMENT = {"passed": False, "blocking_failures": 1, "warnings": 0}
+RUN = {"incident_id": "INC-P", "run_id": "20250108T120000000000Z-0a1b2c3d"}
 
 
 def test_the_validation_page_from_its_values():
     document = DOCUMENT | {"suites": [SUITE | {"outcomes": [OUTCOME]}]}
-    page = pages.render("validation.html", document=document, max_offending=20)
+    page = pages.render("validation.html", document=document, max_offending=20, **RUN)
     assert '<span class="fail">BLOCKED</span>' in page and "<code>k1</code>" in page
+
+
+def test_the_validation_page_names_its_run_says_as_of_the_run_and_links_the_report():
+    document = DOCUMENT | {"suites": [SUITE | {"outcomes": [OUTCOME]}]}
+    page = pages.render("validation.html", document=document, max_offending=20, **RUN)
+    assert "<title>INC-P run 20250108T120000000000Z-0a1b2c3d: data quality</title>" in page
+    assert "<h1>INC-P run <code>20250108T120000000000Z-0a1b2c3d</code>: data quality</h1>" in page
+    text = " ".join(page.split())
+    assert "As of the run" in text and "<code>credits runs --incident INC-P</code>" in text
+    assert '<a href="report.html">' in page
 
 
 def test_a_value_the_template_is_not_given_is_an_error_not_an_empty_string():
     document = DOCUMENT | {"suites": [SUITE | {"outcomes": [OUTCOME]}]}
     with pytest.raises(jinja2.UndefinedError, match="max_offending"):
-        pages.render("validation.html", document=document)
+        pages.render("validation.html", document=document, **RUN)
     without_notes = {k: v for k, v in OUTCOME.items() if k != "notes"}
     with pytest.raises(jinja2.UndefinedError, match="notes"):
         pages.render(
             "validation.html",
             document=DOCUMENT | {"suites": [SUITE | {"outcomes": [without_notes]}]},
             max_offending=20,
+            **RUN,
         )
 
 

@@ -93,7 +93,7 @@ def superseded(run: dict[str, Any], newer: dict[str, Any]) -> str:
 def find_run(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
     run = one(con, "run_by_id", run_id=run_id)
     if run is None:
-        raise InputError(f"run {run_id}: not in the warehouse (`credits audit` lists the runs)")
+        raise InputError(f"run {run_id}: not in the warehouse (`credits runs` lists the runs)")
     return run
 
 

@@ -3,8 +3,9 @@
 A run that passed the gate and was sealed (its manifest written) waits as `pending_approval`.
 Approving it publishes a batch holding only the difference against the ledger of what the
 incident already paid: new credits and increases (an entry per credit_id and batch); a credit
-that came out lower is listed in the batch's `exceptions.csv`, never paid back negatively.
-Nothing new to pay or report: no batch.
+that came out lower is listed in the batch's `decreases.csv`, never paid back negatively, and
+only once finance accepts the decreases. The run's closed accounts go into `pay_by_hand.csv`
+with what is left to pay of each. Nothing new to pay, report or pay by hand: no batch.
 
 Before anything is paid, under the warehouse's write lock: the journal and the incident's
 ledger must prove themselves against the chains and the outbox's trailers (`proof`); the run's
@@ -22,7 +23,7 @@ or lost; a batch whose trailer is already visible is final and keeps its files.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,6 +40,7 @@ from transforms.errors import (
     StorageError,
     environment_problem,
 )
+from transforms.finance import diff as diffs
 from transforms.finance import journal, ledger_entries, outbox, proof, warehouse
 from transforms.finance.approval import (
     find_run,
@@ -67,6 +69,7 @@ class Decision:
     totals_minor: dict[str, int]
     decreases: int
     already_decided: bool
+    pay_by_hand: int = 0
 
 
 def approve(
@@ -78,8 +81,14 @@ def approve(
     outbox: Path,
     key: bytes | None = None,
     force_superseded: bool = False,
+    accept_decreases: bool = False,
+    show: Callable[[diffs.Diff], None] | None = None,
 ) -> Decision:
-    """Approves a pending run and publishes its batch; approving a published run is a no-op."""
+    """Approves a pending run and publishes its batch; approving a published run is a no-op.
+
+    What the run changes against what is published is computed under the lock and given to
+    `show` before anything is written; a batch that would carry decreases is refused
+    (`DecreasesNeedDecision`) unless `accept_decreases`, which the journal records."""
     require_name(by)
     with _writer(warehouse_path) as con:
         run = find_run(con, run_id)
@@ -99,6 +108,10 @@ def approve(
             raise ConfigError(superseded(run, newer))
         if newer:
             detail |= {"forced_superseded": True, "newer_published_run": newer["run_id"]}
+        changes = diffs.compute(con, run_id)
+        if show is not None:
+            show(changes)
+        detail |= diffs.require_decided(changes, accept_decreases)
         batch_id = _publish(con, run, by=by, note=note, outbox_root=outbox, key=key, detail=detail)
         if batch_id:
             _write_batch(con, batch_id)
@@ -141,7 +154,9 @@ def _publish(con, run, *, by, note, outbox_root: Path, key, detail) -> str | Non
     difference = db.arrow(
         con, "int_batch_difference", run_id=run["run_id"], incident_id=incident_id
     )
-    batch_id = _next_batch_id(con, incident_id) if difference.num_rows else None
+    by_hand = db.arrow(con, "int_batch_pay_by_hand", run_id=run["run_id"], incident_id=incident_id)
+    new_by_hand = pc.sum(by_hand["to_pay_minor"]).as_py() or 0
+    batch_id = _next_batch_id(con, incident_id) if difference.num_rows or new_by_hand else None
     payments = difference.filter(pc.greater(difference["delta_minor"], 0))
     con.begin()
     try:
@@ -162,6 +177,7 @@ def _publish(con, run, *, by, note, outbox_root: Path, key, detail) -> str | Non
             )
             decreases = difference.filter(pc.less(difference["delta_minor"], 0))
             _record_decreases(con, batch_id, incident_id, decreases)
+            _record_pay_by_hand(con, batch_id, run, by_hand)
         _record_decision(
             con,
             run,
@@ -203,6 +219,14 @@ def _record_decreases(con, batch_id: str, incident_id: str, decreases: pa.Table)
     for name, value in constants.items():
         rows = rows.append_column(name, pa.array([value] * rows.num_rows, pa.string()))
     db.run_over(con, "batch_exceptions_append", rows)
+
+
+def _record_pay_by_hand(con, batch_id: str, run: dict[str, Any], rows: pa.Table) -> None:
+    """The run's closed_account lines, for finance to pay by hand: what is left to pay of each."""
+    constants = {"batch_id": batch_id, "incident_id": run["incident_id"], "run_id": run["run_id"]}
+    for name, value in constants.items():
+        rows = rows.append_column(name, pa.array([value] * rows.num_rows, pa.string()))
+    db.run_over(con, "batch_pay_by_hand_append", rows)
 
 
 def _record_batch(con, run, batch_id, payments: pa.Table, by, outbox_root, now, head) -> None:
@@ -297,11 +321,11 @@ def _next_batch_id(con: duckdb.DuckDBPyConnection, incident_id: str) -> str:
 
 def _decision_of(con, run: dict[str, Any], *, already_decided: bool) -> Decision:
     batch = one(con, "batch_by_id", batch_id=run["batch_id"]) if run["batch_id"] else None
-    decreases = 0
+    decreases = by_hand = 0
     if batch:
-        decreases = db.run(con, "batch_exceptions_count", batch_id=batch["batch_id"]).fetchall()[0][
-            0
-        ]
+        ids = {"batch_id": batch["batch_id"]}
+        decreases = db.run(con, "batch_exceptions_count", **ids).fetchall()[0][0]
+        by_hand = db.run(con, "batch_pay_by_hand_count", **ids).fetchall()[0][0]
     return Decision(
         run_id=run["run_id"],
         status=run["status"],
@@ -311,4 +335,5 @@ def _decision_of(con, run: dict[str, Any], *, already_decided: bool) -> Decision
         totals_minor=json.loads(batch["totals_minor"]) if batch else {},
         decreases=decreases,
         already_decided=already_decided,
+        pay_by_hand=by_hand,
     )

@@ -1,5 +1,9 @@
 """A batch in the outbox: `<outbox>/incident=<id>/batch=<batch_id>/` with `credits.csv` (the
-payment lines), `exceptions.csv` (decreases, never paid back) and `batch.json`, the trailer.
+payment lines), `decreases.csv` (credits that came out lower, never paid back),
+`pay_by_hand.csv` (the run's closed accounts, what is left to pay of each by hand) and
+`batch.json`, the trailer, which holds the sha256 of each. A batch published by an earlier
+version has `exceptions.csv` for its decreases and no `pay_by_hand.csv`: its trailer names the
+files it has, and it verifies as it was written.
 
 The files are written from the warehouse (the ledger and the batch's row), each to a temporary
 name, fsynced and renamed, the trailer last. Everything the trailer holds was fixed when the
@@ -51,6 +55,21 @@ BATCH_EXCEPTION_COLUMNS = (
     "paid_minor",
     "detail",
 )
+PAY_BY_HAND_COLUMNS = (
+    "batch_id",
+    "incident_id",
+    "run_id",
+    "customer_id",
+    "currency",
+    "txn_count",
+    "credit_owed_minor",
+    "paid_minor",
+    "listed_before_minor",
+    "to_pay",
+    "to_pay_minor",
+    "detail",
+)
+DATA_FILES = ("credits.csv", "decreases.csv", "pay_by_hand.csv")
 
 
 def folder_of(root: Path, incident_id: str, batch_id: str) -> Path:
@@ -72,7 +91,13 @@ def write(con: duckdb.DuckDBPyConnection, batch_id: str) -> Path:
         lines = lines.append_column("amount", pa.array(amounts, pa.string()))
         _write_csv(folder / "credits.csv", BATCH_COLUMNS, lines)
         decreases = db.arrow(con, "batch_exceptions_of", batch_id=batch_id)
-        _write_csv(folder / "exceptions.csv", BATCH_EXCEPTION_COLUMNS, decreases)
+        _write_csv(folder / "decreases.csv", BATCH_EXCEPTION_COLUMNS, decreases)
+        by_hand = db.arrow(con, "batch_pay_by_hand_of", batch_id=batch_id)
+        to_pay = map(
+            money.decimal_text, by_hand["to_pay_minor"].to_pylist(), by_hand["currency"].to_pylist()
+        )
+        by_hand = by_hand.append_column("to_pay", pa.array(to_pay, pa.string()))
+        _write_csv(folder / "pay_by_hand.csv", PAY_BY_HAND_COLUMNS, by_hand)
         totals = control_totals(read_lines(folder))
         trailer = {
             "batch_id": batch_id,
@@ -87,7 +112,7 @@ def write(con: duckdb.DuckDBPyConnection, batch_id: str) -> Path:
             # A batch committed by an earlier version has no heads recorded: those of now.
             "journal_head": batch["journal_head"] or journal.head(con),
             "ledger_head": batch["ledger_head"],
-            "files": {n: files.sha256(folder / n) for n in ("credits.csv", "exceptions.csv")},
+            "files": {n: files.sha256(folder / n) for n in DATA_FILES},
         }
         files.write_text(folder / TRAILER, json.dumps(trailer, indent=2, sort_keys=True) + "\n")
     db.run(con, "batch_mark_published", batch_id=batch_id, published_at=datetime.now(UTC))

@@ -1,8 +1,9 @@
 """The warehouse: a DuckDB file holding every run's results, the ledger and the audit journal.
 
 Schema in `sql/warehouse_schema.sql`; a writer upgrades a warehouse an earlier version made
-(`SCHEMA_VERSION`). One writer at a time: every write happens under `write_lock` (a file lock
-beside the database's resolved path), so two runs or approvals never interleave. Readers
+(`SCHEMA_VERSION`: 2 chained the ledger, 3 split an exception's amount in two). One writer at a
+time: every write happens under `write_lock` (a file lock beside the database's resolved path),
+so two runs or approvals never interleave. Readers
 (support's lists and lookups, the audit) open it read-only and never start Prefect; a reader and
 a writer wait for each other to close the file.
 
@@ -32,7 +33,7 @@ from transforms.runfolder.runs import Run, RunStatus
 from transforms.runfolder.summary import RunSummary
 
 ACTOR = "pipeline"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 LOCK_WAIT_SECONDS = 60.0
 EDGE_MARGIN_MINUTES = 30  # run_edge_transactions: how near a window edge a transaction must be
 
@@ -93,7 +94,7 @@ def connect(
 
 def connect_current(path: Path) -> duckdb.DuckDBPyConnection:
     """Opens the warehouse read-only at the current schema: one an earlier version made is
-    upgraded first, once (under the write lock), for readers of what version 2 added."""
+    upgraded first, once (under the write lock), for readers of what versions 2 and 3 changed."""
     con = connect(path, read_only=True)
     if schema_version(con) >= SCHEMA_VERSION:
         return con
@@ -229,6 +230,8 @@ def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
     """Brings the schema to `SCHEMA_VERSION`: the columns are added by the schema's statements
     (idempotent); what must happen once (chaining the ledger's older entries) happens here."""
     con.execute(db.statement("warehouse_schema"))
+    if db.run(con, "warehouse_exceptions_unsplit").fetchall():
+        _split_exception_amounts(con)
     if db.run(con, "warehouse_keyed_run_tables").fetchall():
         _unkey_run_tables(con)
     if schema_version(con) >= SCHEMA_VERSION:
@@ -246,6 +249,19 @@ def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
                 detail={"schema_version": SCHEMA_VERSION, "ledger_entries_chained": chained},
             )
         db.run(con, "schema_version_record", version=SCHEMA_VERSION, at=datetime.now(UTC))
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+
+
+def _split_exception_amounts(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 3: run_exceptions' `amount_minor` (the credit owed on a credit line's exception,
+    the failed amount on a transaction's) into `credit_owed_minor` and `failed_amount_minor`."""
+    con.begin()
+    try:
+        db.run(con, "warehouse_exceptions_split")
+        db.run(con, "warehouse_exceptions_drop_amount")
         con.commit()
     except BaseException:
         con.rollback()

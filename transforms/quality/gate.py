@@ -11,15 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
 
 from transforms import db, memory
 from transforms.ingest.incident import ISO_CURRENCIES, Incident
 from transforms.quality import suites, validation
 from transforms.reconcile import outputs
+
+if TYPE_CHECKING:  # pandas loads with Great Expectations, off the start-up path
+    import pandas as pd
 
 SLACK = timedelta(days=1)
 GATE_DUCKDB_MEMORY = "256MB"
@@ -47,6 +49,10 @@ def check(
 ) -> Verdict:
     """Validates every dataset of the run; `credit_file` is read back to check its totals."""
     parameters = _parameters(incident)
+    (limit,) = db.run(
+        con, "quarantine_limit", max_quarantined_share=incident.max_quarantined_share
+    ).fetchone()
+    parameters["max_quarantined_lines"] = float(limit)
     relations: list[tuple[str, Callable[[], duckdb.DuckDBPyRelation], str | list[str]]] = [
         ("file_profile", lambda: con.table("int_file_profile"), "file"),
         ("stg_failures", lambda: con.table("stg_failures"), ["file", "line"]),
@@ -75,6 +81,8 @@ def check(
 
 
 def _parameters(incident: Incident) -> dict[str, Any]:
+    import pandas as pd
+
     start = pd.Timestamp(incident.window_start)
     end = pd.Timestamp(incident.window_end)
     skew = pd.Timedelta(incident.sources.log_clock_skew)  # log times match the widened window
@@ -91,6 +99,8 @@ def _parameters(incident: Incident) -> dict[str, Any]:
 
 
 def _totals_frame(credit_file: Path, totals: dict[str, int]) -> pd.DataFrame:
+    import pandas as pd
+
     in_file = outputs.credit_file_totals(credit_file)
     currencies = sorted(set(in_file) | set(totals))
     return pd.DataFrame(

@@ -53,7 +53,9 @@ def _outcome_document(outcome: ExpectationOutcome) -> dict:
     return document
 
 
-def write_report(results: Sequence[SuiteResult], out_dir: Path) -> tuple[Path, Path]:
+def write_report(
+    results: Sequence[SuiteResult], out_dir: Path, *, incident_id: str, run_id: str
+) -> tuple[Path, Path]:
     """Write ``validation.json`` and ``validation.html`` into ``out_dir``, atomically.
 
     Both are deterministic for the same results: the JSON has our summary keys in a fixed
@@ -63,6 +65,8 @@ def write_report(results: Sequence[SuiteResult], out_dir: Path) -> tuple[Path, P
     Args:
         results: The suite results of one run, in the order they ran.
         out_dir: The folder to write into; created if missing.
+        incident_id: The incident, named in the HTML page's title and heading.
+        run_id: The run, named in the HTML page's title and heading.
 
     Returns:
         The paths of the JSON and the HTML report.
@@ -72,7 +76,8 @@ def write_report(results: Sequence[SuiteResult], out_dir: Path) -> tuple[Path, P
     document = report_document(results)
     text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
     json_path = _write_atomic(out_dir / "validation.json", text + "\n")
-    html_path = _write_atomic(out_dir / "validation.html", render_html(results))
+    html = render_html(results, incident_id=incident_id, run_id=run_id)
+    html_path = _write_atomic(out_dir / "validation.html", html)
     return json_path, html_path
 
 
@@ -109,16 +114,22 @@ def _fsync_dir(folder: Path) -> None:
         os.close(descriptor)
 
 
-def render_html(results: Sequence[SuiteResult]) -> str:
+def render_html(results: Sequence[SuiteResult], *, incident_id: str, run_id: str) -> str:
     """Render the HTML report (the ``validation.html`` template): self-contained, no external
     assets, every value escaped.
 
     Args:
         results: The suite results of one run, in the order they ran.
+        incident_id: The incident the run is of.
+        run_id: The run.
 
     Returns:
         The HTML document.
     """
     return pages.render(
-        "validation.html", document=report_document(results), max_offending=MAX_OFFENDING
+        "validation.html",
+        document=report_document(results),
+        max_offending=MAX_OFFENDING,
+        incident_id=incident_id,
+        run_id=run_id,
     )

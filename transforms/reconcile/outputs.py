@@ -39,7 +39,8 @@ EXCEPTION_COLUMNS = (
     "currency",
     "txn_id",
     "txn_count",
-    "amount_minor",
+    "credit_owed_minor",
+    "failed_amount_minor",
     "detail",
 )
 _FETCH_ROWS = 10_000

@@ -162,7 +162,8 @@ def render(
     totals = content["credit_totals"]
     return pages.render(
         "report.html",
-        title=f"{incident['id']}: {incident['title']}",
+        title=f"{incident['id']} run {content['run_id']}: {incident['title']}",
+        incident_id=incident["id"],
         rejected=content["verdict"] == RunStatus.REJECTED,
         run_id=content["run_id"],
         timezone=incident["timezone"],
@@ -290,15 +291,26 @@ def _top_exceptions_table(top: list[dict[str, Any]]) -> Table:
             e["customer_id"] or "",
             e["txn_id"] or "",
             "" if e["txn_count"] is None else f"{e['txn_count']:,}",
-            ""
-            if e["amount_minor"] is None or e["currency"] is None
-            else money.display(e["amount_minor"], e["currency"]),
+            _money(e["credit_owed_minor"], e["currency"]),
+            _money(e["failed_amount_minor"], e["currency"]),
             e["detail"] or "",
         )
         for e in top
     )
-    columns = ("exception", "customer", "transaction", "payments", "amount", "detail")
-    return Table(columns, rows, numeric=frozenset({3, 4}))
+    columns = (
+        "exception",
+        "customer",
+        "transaction",
+        "payments",
+        "credit owed",
+        "failed amount",
+        "detail",
+    )
+    return Table(columns, rows, numeric=frozenset({3, 4, 5}))
+
+
+def _money(amount_minor: int | None, currency: str | None) -> str:
+    return "" if amount_minor is None or currency is None else money.display(amount_minor, currency)
 
 
 def _local(instant: datetime, tz: ZoneInfo) -> str:

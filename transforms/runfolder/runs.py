@@ -7,6 +7,8 @@ finished run folder.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -53,13 +55,38 @@ class Run:
 
 
 def start(incident: Incident, output_root: Path, now: datetime | None = None) -> Run:
-    """Creates a new run folder named by the UTC start time and the policy fingerprint."""
+    """Creates a new run folder named by the UTC start time and the inputs' fingerprint: two
+    runs with another window, policy or input file differ in the run id's suffix."""
     started_at = (now or datetime.now(UTC)).astimezone(UTC)
-    run_id = f"{started_at:%Y%m%dT%H%M%S%fZ}-{incident.policy.sha256[:8]}"
+    run_id = f"{started_at:%Y%m%dT%H%M%S%fZ}-{inputs_fingerprint(incident)[:8]}"
     folder = Path(output_root).resolve() / f"incident={incident.id}" / f"run={run_id}"
     run = Run(run_id, incident.id, folder, started_at)
     run.spill_dir.mkdir(parents=True)
     return run
+
+
+def inputs_fingerprint(incident: Incident) -> str:
+    """sha256 (hex) of what a run reads, known before it reads it: the window (UTC), the
+    policy's sha256, and each input as found at the start: a file by its path, size and
+    modification time (its contents are hashed into the manifest as they are read), a database
+    source by what it names."""
+    from transforms.ingest import logs  # here: support's quick commands import this module
+
+    sources = incident.sources
+    logs_found = logs.expand(sources.logs, incident.path.parent)
+    tables = [sources.transactions, sources.customers]
+    described = {
+        "window": [incident.window_start.isoformat(), incident.window_end.isoformat()],
+        "policy": incident.policy.sha256,
+        "files": [_file_stamp(p) for p in [*logs_found, *(t.path for t in tables if t.path)]],
+        "tables": [[t.kind, t.table, t.query] for t in tables],
+    }
+    return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
+
+
+def _file_stamp(path: Path) -> list:
+    stat = path.stat()
+    return [str(path), stat.st_size, stat.st_mtime_ns]
 
 
 def finish(run: Run) -> None:

@@ -18,6 +18,7 @@ Ids are case-sensitive; `lookup` trims what was pasted, finds a customer by e-ma
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -144,8 +145,13 @@ class Lookup:
 
 
 def connect(path: Path) -> duckdb.DuckDBPyConnection:
-    """Opens the warehouse read-only, waiting up to `BUSY_WAIT_SECONDS` while a writer holds it."""
-    return warehouse.connect(path, read_only=True, wait_seconds=BUSY_WAIT_SECONDS)
+    """Opens the warehouse read-only, waiting up to `BUSY_WAIT_SECONDS` while a writer holds it;
+    one an earlier version made is upgraded first, once (`warehouse.connect_current`)."""
+    con = warehouse.connect(path, read_only=True, wait_seconds=BUSY_WAIT_SECONDS)
+    if warehouse.schema_version(con) >= warehouse.SCHEMA_VERSION:
+        return con
+    con.close()
+    return warehouse.connect_current(path)
 
 
 def answering_runs(con: duckdb.DuckDBPyConnection) -> dict[str, AnsweringRun | None]:
@@ -178,7 +184,8 @@ def answering_run(con: duckdb.DuckDBPyConnection, incident_id: str) -> Answering
     if run is None:
         raise InputError(
             f"incident {incident_id}: no run passed the quality gate (or every one was declined "
-            "by finance): nobody can say yet who gets what; see `credits audit`"
+            f"by finance): nobody can say yet who gets what; `credits runs --incident "
+            f"{incident_id}` lists its runs"
         )
     return run
 
@@ -194,9 +201,18 @@ def customers(
     if status not in (*CreditStatus, "all"):
         raise ConfigError(f"--status: '{status}' is not one of {', '.join(CreditStatus)}, all")
     run = answering_run(con, incident_id)
+    every = _credit_rows(con, run, None)
+    segments = sorted({row["segment"] for row in every if row["segment"] is not None})
+    if segment is not None and segment not in segments:
+        close = difflib.get_close_matches(segment, segments, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise ConfigError(
+            f"--segment: no customer of {incident_id} has segment '{segment}'{hint} "
+            f"(segments: {', '.join(segments) or 'none'})"
+        )
     rows = [
         row
-        for row in _credit_rows(con, run, None)
+        for row in every
         if (segment is None or row["segment"] == segment)
         and (status == "all" or row["status"] == status)
     ]
@@ -393,15 +409,18 @@ def _transaction(row: dict[str, Any], run: AnsweringRun) -> dict[str, Any]:
 
 
 def _exception(row: dict[str, Any]) -> dict[str, Any]:
-    amount, currency = row["amount_minor"], row["currency"]
+    currency = row["currency"]
+
+    def decimal(amount: int | None) -> str | None:
+        return None if amount is None or currency is None else money.decimal_text(amount, currency)
+
     return {
         "exception": row["exception"],
         "what": EXCEPTIONS.get(row["exception"], row["exception"]),
         "currency": currency,
         "txn_id": row["txn_id"],
         "txn_count": row["txn_count"],
-        "amount": None
-        if amount is None or currency is None
-        else money.decimal_text(amount, currency),
+        "credit_owed": decimal(row["credit_owed_minor"]),
+        "failed_amount": decimal(row["failed_amount_minor"]),
         "detail": row["detail"],
     }

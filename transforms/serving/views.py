@@ -88,7 +88,8 @@ TRANSACTIONS = (
 EXCEPTIONS = (
     Column("for finance", lambda r, z: r["what"], flexible=True),
     Column("payment", lambda r, z: r["txn_id"]),
-    Column("amount", lambda r, z: amount(r["amount"], r["currency"])),
+    Column("credit owed", lambda r, z: amount(r["credit_owed"], r["currency"])),
+    Column("failed amount", lambda r, z: amount(r["failed_amount"], r["currency"]), wide=True),
     Column("detail", lambda r, z: r["detail"], wide=True),
 )
 

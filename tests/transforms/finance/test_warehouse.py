@@ -176,8 +176,19 @@ PER_RUN_TABLES = (
 
 
 def contents(path) -> dict[str, list[tuple]]:
+    """Every row of the per-run tables; an exception's amount as version 3 splits it."""
     with warehouse.connect(path, read_only=True) as con:
-        return {t: con.table(t).order("all").fetchall() for t in PER_RUN_TABLES}
+        found = {t: con.table(t).order("all").fetchall() for t in PER_RUN_TABLES}
+        exceptions = con.table("run_exceptions")
+        if "amount_minor" in exceptions.columns:  # version 2: one column, two meanings
+            owed = "exception in ('unknown_customer', 'closed_account', 'zero_credit')"
+            exceptions = exceptions.select(
+                "* exclude (amount_minor, detail), "
+                f"case when {owed} then amount_minor end as credit_owed_minor, "
+                f"case when not {owed} then amount_minor end as failed_amount_minor, detail"
+            )
+        found["run_exceptions"] = exceptions.order("all").fetchall()
+    return found
 
 
 def keyed_constraints(path) -> list[tuple]:
@@ -233,3 +244,36 @@ def test_a_writer_rebuilds_the_keyed_tables_once_keeping_every_row(keyed_warehou
     )  # and the keys no longer refuse
     after = contents(keyed_warehouse)
     assert len(after["evidence"]) == 3 * len(before["evidence"])
+
+
+def test_an_earlier_warehouse_gets_its_exception_amounts_split(keyed_warehouse):
+    with warehouse.connect(keyed_warehouse, read_only=True) as con:
+        assert warehouse.schema_version(con) < warehouse.SCHEMA_VERSION
+        old = dict(con.execute("select exception, amount_minor from run_exceptions").fetchall())
+    assert old["closed_account"] == 1000 and old["unknown_error_code"] == 50
+    warehouse.connect(keyed_warehouse).close()
+    with warehouse.connect(keyed_warehouse, read_only=True) as con:
+        assert warehouse.schema_version(con) == 3
+        new = con.execute(
+            "select exception, credit_owed_minor, failed_amount_minor from run_exceptions "
+            "order by exception"
+        ).fetchall()
+    assert new == [
+        ("closed_account", 1000, None),
+        ("customer_mismatch", None, 500),
+        ("unattributable", None, 10),
+        ("unknown_customer", 1000, None),
+        ("unknown_error_code", None, 50),
+    ]
+
+
+def test_support_reading_an_earlier_warehouse_upgrades_it_once(keyed_warehouse):
+    from transforms.serving import support
+
+    with support.connect(keyed_warehouse) as con:
+        assert warehouse.schema_version(con) == warehouse.SCHEMA_VERSION
+        found = support.lookup(con, "c6")
+    (story,) = found.incidents
+    assert [(e["exception"], e["credit_owed"], e["failed_amount"]) for e in story.exceptions] == [
+        ("closed_account", "10.00", None)
+    ]

@@ -225,3 +225,18 @@ def test_the_schema_flags_a_misspelled_key_or_a_wrong_value(tmp_path, text, flag
         incident.load(path)
     errors = schema_errors(text)
     assert any(flagged in error for error in errors), errors
+
+
+@pytest.mark.parametrize(
+    ("names", "listed"),
+    [
+        (["INC-B.toml", "INC-A.toml", "notes.txt"], "(*.toml: INC-A.toml, INC-B.toml)"),
+        ([], "(*.toml: none there)"),  # an empty folder says so
+    ],
+)
+def test_a_folder_given_as_the_incident_file_lists_its_incident_files(tmp_path, names, listed):
+    for name in names:
+        (tmp_path / name).write_text("")
+    with pytest.raises(ConfigError, match="a folder, not an incident file") as raised:
+        incident.load(tmp_path)
+    assert str(raised.value).endswith(listed)

@@ -1,8 +1,10 @@
 """`[sources.log_format]`: the sample written as nested JSON, logfmt and plain text gives the
-same lines, buckets and byte-identical credit file as the JSON lines it came from."""
+byte-identical credit file as the JSON lines it came from (and, checked in full, the same
+buckets), and either `line_checks` gives the same credits, exceptions and evidence."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -33,16 +35,70 @@ def jsonl_sample(tmp_path_factory) -> tuple[Path, bytes, dict[str, int]]:
 
 @pytest.mark.parametrize("kind", sorted(log_formats.LOG_FORMATS))
 def test_the_sample_in_each_log_format_gives_the_same_credit_file(jsonl_sample, kind, tmp_path):
-    source, credits, buckets = jsonl_sample
+    source, credits, _ = jsonl_sample
     path = log_formats.write_log_format(source, tmp_path / kind, kind)
     assert incident.load(path).sources.log_format.kind == kind.removesuffix("_nested")
+    got_credits, _ = credit_file_and_buckets(path, tmp_path)
+    assert got_credits == credits
+
+
+@pytest.mark.parametrize("kind", sorted(log_formats.LOG_FORMATS))
+def test_each_log_format_checked_in_full_gives_the_same_buckets(jsonl_sample, kind, tmp_path):
+    # Checked in full, every line is parsed: the malformed lines the formats keep as they were
+    # are quarantined alike. (By shape only, a broken JSON line fails the shape of one object
+    # while a broken logfmt or text line is merely not blank.)
+    source, credits, _ = jsonl_sample
+    strict = checking_all(source, tmp_path / "jsonl")
+    _, buckets = credit_file_and_buckets(strict, tmp_path / "jsonl")
+    path = checking_all(log_formats.write_log_format(source, tmp_path / kind, kind).parent, None)
     got_credits, got_buckets = credit_file_and_buckets(path, tmp_path)
     assert got_buckets == buckets
     assert got_credits == credits
 
 
+def checking_all(folder: Path, copy_to: Path | None) -> Path:
+    """The incident file of `folder` (copied to `copy_to` first, if given) with
+    `line_checks = "all"`."""
+    if copy_to is not None:
+        shutil.copytree(folder, copy_to)
+        folder = copy_to
+    path = folder / "INC-2025-01-07.toml"
+    path.write_text(path.read_text() + '\n[quality]\nline_checks = "all"\n')
+    return path
+
+
+def run_outputs(path: Path, work: Path) -> dict[str, bytes]:
+    """credits.csv, exceptions.csv and evidence.parquet of a run of the incident file."""
+    work.mkdir()
+    con = reconcile_incident(path, work)
+    out = {name: work / name for name in ("credits.csv", "exceptions.csv", "evidence.parquet")}
+    outputs.write_csv(
+        con, "credits", outputs.CREDIT_COLUMNS, outputs.CREDIT_ORDER, out["credits.csv"]
+    )
+    outputs.write_csv(
+        con, "exceptions", outputs.EXCEPTION_COLUMNS, outputs.EXCEPTION_ORDER, out["exceptions.csv"]
+    )
+    outputs.write_evidence(con, out["evidence.parquet"])
+    return {name: file.read_bytes() for name, file in out.items()}
+
+
+@pytest.mark.parametrize("kind", ["jsonl", "logfmt", "regex"])
+def test_both_line_checks_give_byte_identical_outputs(jsonl_sample, kind, tmp_path):
+    source = jsonl_sample[0]
+    if kind != "jsonl":
+        source = log_formats.write_log_format(source, tmp_path / kind, kind).parent
+    screened = run_outputs(source / "INC-2025-01-07.toml", tmp_path / "screened")
+    strict = run_outputs(checking_all(source, tmp_path / "all"), tmp_path / "strict")
+    assert screened == strict
+
+
 def stage_one(tmp_path, line: str, **log_format) -> list[tuple]:
-    path = write_incident(tmp_path / "inc", lines=[line], sources={"log_format": log_format})
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[line],
+        sources={"log_format": log_format},
+        quality={"line_checks": "all"},
+    )
     con = reconcile_incident(path, tmp_path)
     return con.sql(
         "select bucket, quarantine_reason, txn_id, ts_utc::varchar from int_log_lines_bucketed"

@@ -94,8 +94,86 @@ def test_nan_or_a_trailing_comma_is_tolerated_only_where_the_contract_ignores_it
     ],
 )
 def test_a_line_breaking_the_contract_is_quarantined_with_its_reason(tmp_path, line, reason):
-    con = stage(tmp_path, [GOOD + b"\n", line])
+    con = stage(tmp_path, [GOOD + b"\n", line], quality={"line_checks": "all"})
     assert quarantined(con) == [(1, None, "relevant"), (2, reason, "quarantined")]
+
+
+SHAPE = "not one JSON object (shape check)"
+
+
+@pytest.mark.parametrize(
+    ("line", "reason", "bucket"),
+    [
+        # no failure event in the bytes: the shape check only
+        (b"txn_id,amount\n", SHAPE, "quarantined"),
+        (b'{"ts": "2025-01-07T20:00:00Z", "event": \n', SHAPE, "quarantined"),  # truncated
+        (b"[1, 2]\n", SHAPE, "quarantined"),
+        (b"42\n", SHAPE, "quarantined"),
+        (b"\n", "blank line", "quarantined"),
+        (b" \t\r\n", "blank line", "quarantined"),
+        (b'{"ts": "yesterday", "event": "x"}\n', None, "irrelevant"),  # not parsed
+        (b'{"ts": "2025-01-07T20:00:00Z"}\n', None, "irrelevant"),
+        (b'{"a": 1 ,, }\n', None, "irrelevant"),
+        (b' {"event": "x"} \r\n', None, "irrelevant"),  # blanks around one object
+        (
+            b'{"ts": "2025-01-07T20:00:00Z", "event": "x", "t": "t\xff"}\n',
+            "invalid UTF-8 at byte 53 of the line",
+            "quarantined",
+        ),
+        # a failure event in the bytes: the whole contract, as today
+        (
+            b'{"ts": "2025-01-07T20:00:00Z", "event": "payment.failed"}\n',
+            "payment event without txn_id",
+            "quarantined",
+        ),
+        (
+            b'{"ts": "yesterday", "event": "payment.failed", "txn_id": "t2"}\n',
+            "ts is not an RFC 3339 timestamp",
+            "quarantined",
+        ),
+        (
+            b'{"ts": "2025-01-07T20:00:00Z", "event": "payment.failed", \n',
+            "not valid JSON",
+            "quarantined",
+        ),
+        (
+            b'{"ts": 1, "event": "x", "msg": "payment.failed"}\n',
+            "ts is not a string",
+            "quarantined",
+        ),
+        (
+            b'{"ts": "2025-01-07T20:00:00Z", "event": "x", "msg": "payment.failed"}\n',
+            None,
+            "irrelevant",
+        ),
+        # an escape that could spell one: checked in full, and a failure it is
+        (
+            b'{"ts": "2025-01-07T20:00:00Z", "event": "payment\\u002efailed", "txn_id": "t2"}\n',
+            None,
+            "relevant",
+        ),
+        (b'{"ts": "2025-01-07T20:00:00Z", "event": "x", "m": "\\u00e9"}\n', None, "irrelevant"),
+        (
+            b'{"ts": "yesterday", "event": "x", "m": "\\u00e9"}\n',
+            "ts is not an RFC 3339 timestamp",
+            "quarantined",
+        ),
+    ],
+)
+def test_only_failure_capable_lines_are_checked_in_full(tmp_path, line, reason, bucket):
+    con = stage(tmp_path, [GOOD + b"\n", line])
+    assert quarantined(con) == [(1, None, "relevant"), (2, reason, bucket)]
+
+
+def test_a_short_escape_in_a_failure_event_makes_every_escaped_line_capable(tmp_path):
+    # `payment/failed` may be written `payment\/failed` in JSON: any backslash counts
+    escaped = b'{"ts": "2025-01-07T20:00:00Z", "event": "payment\\/failed", "txn_id": "t2"}\n'
+    con = stage(
+        tmp_path,
+        [GOOD.replace(b"payment.failed", b"payment/failed") + b"\n", escaped],
+        policy={"failure_events": ["payment/failed"]},
+    )
+    assert quarantined(con) == [(1, None, "relevant"), (2, None, "relevant")]
 
 
 def test_a_line_over_one_mebibyte_is_quarantined_with_a_preview(tmp_path):
@@ -133,7 +211,7 @@ def test_quarantine_file_names_file_line_reason_and_raw_text(tmp_path):
     assert json.loads(out.read_text()) == {
         "file": "logs/pod-a.jsonl.gz",
         "line": 2,
-        "reason": "not valid JSON",
+        "reason": "not one JSON object (shape check)",
         "raw": "oops",
     }
 

@@ -256,14 +256,12 @@ def test_a_read_past_its_statement_timeout_stops_with_a_clear_error_and_stages_n
     query = f"select t.* from {schema}.transactions as t cross join pg_sleep(3)"
     transactions = {"postgres": ENV, "query": query, "statement_timeout": "300ms"}
     con, loaded = small(tmp_path, dsn, schema, transactions=transactions)
-    started = time.monotonic()
     with pytest.raises(
         InputError,
         match=r"^postgres:query: the read took longer than statement_timeout=300ms; nothing "
         r"was written$",
     ):
         tables.stage(con, loaded)
-    assert time.monotonic() - started < 2
     assert "stg_transactions" not in {name for (name,) in con.execute("show tables").fetchall()}
     wait_until_closed(dsn, schema)
 
@@ -277,14 +275,12 @@ def test_a_table_locked_by_another_session_is_given_up_after_lock_timeout(dsn, s
         # Like the service of the last outage: a transaction holding the strongest lock.
         cursor.execute("begin")
         cursor.execute(f"lock table {schema}.transactions in access exclusive mode")
-        started = time.monotonic()
         with pytest.raises(
             InputError,
             match=rf"^postgres:{schema}.transactions: another session held a lock on the table "
             r"for longer than lock_timeout=1s; nothing was written",
         ):
             tables.stage(con, loaded)
-        assert 0.9 < time.monotonic() - started < 5  # waited lock_timeout, then gave up
         cursor.execute("rollback")
     wait_until_closed(dsn, schema)
 

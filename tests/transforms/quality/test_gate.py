@@ -51,10 +51,11 @@ def test_a_clean_run_passes(tmp_path):
         ),
         # an empty log file
         ({"lines": []}, "file_profile: expect_column_values_to_be_between(lines)"),
-        # a CSV file passed as logs: every line quarantined
+        # a CSV file passed as logs: every line quarantined (the run's share; two lines are
+        # fewer than min_quarantined_lines for the file's own)
         (
             {"lines": ["txn_id,amount", "t1,100"]},
-            "file_profile: expect_column_values_to_be_between(quarantined_share)",
+            "file_profile: expect_column_sum_to_be_between(quarantined)",
         ),
         # a table row without its key, used by no candidate: it could be any candidate's row
         (
@@ -134,3 +135,91 @@ def test_the_accounting_identities_close_and_fail_when_a_line_is_lost(tmp_path):
         "log lines read != parsed + duplicates + quarantined",
         "log lines read != log lines bucketed",
     )
+
+
+def other_line(n: int) -> dict:
+    return {"ts": "2025-01-07T20:00:00Z", "event": "payment.attempt", "txn_id": f"x{n}"}
+
+
+QUARANTINE_RULE = "file_profile: expect_column_values_to_be_between(quarantined_share)"
+RUN_RULE = "file_profile: expect_column_sum_to_be_between(quarantined)"
+
+
+@pytest.mark.parametrize(
+    ("bad", "good", "blocked_by"),
+    [
+        # 10 bad lines of 110 in the file, 10 of 1110 in the run: the file's share blocks
+        (10, 100, {QUARANTINE_RULE}),
+        # 9 bad lines of 20 (45%): fewer than min_quarantined_lines, the file's share does not
+        # count; 9 of 1020 in the run (0.9%) is within the limit
+        (9, 11, set()),
+        # 11 bad lines of 1011 in the file (1.09%) and 11 of 2011 in the run: the file blocks
+        (11, 1000, {QUARANTINE_RULE}),
+    ],
+)
+def test_a_file_blocks_with_enough_quarantined_lines_above_the_share(
+    tmp_path, bad, good, blocked_by
+):
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[*GOOD_LINES, *(other_line(n) for n in range(1000))],
+        transactions=GOOD_TABLE,
+        log_name="logs/big.jsonl",
+    )
+    lines = ["{truncated"] * bad + [other_line(n) for n in range(good)]
+    (path.parent / "logs/small.jsonl").write_bytes(_jsonl(lines))
+    result = _checked(path, tmp_path)
+    assert _rules(result) == blocked_by, result.blocking
+
+
+def test_the_run_blocks_on_its_share_over_all_files(tmp_path):
+    # 9 bad lines in each of three small files: none has min_quarantined_lines, but 27 of 87
+    # lines in the run are quarantined
+    path = write_incident(tmp_path / "inc", lines=GOOD_LINES, transactions=GOOD_TABLE)
+    for name in ("a", "b", "c"):
+        lines = ["{truncated"] * 9 + [other_line(n) for n in range(19)]
+        (path.parent / f"logs/{name}.jsonl").write_bytes(_jsonl(lines))
+    result = _checked(path, tmp_path)
+    assert _rules(result) == {RUN_RULE}, result.blocking
+
+
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+def test_a_small_file_cut_off_mid_line_does_not_reject_the_run(tmp_path, line_checks):
+    # an hourly file of 20 lines whose pod died mid-write: its last line is cut off (5% of
+    # the file quarantined, one line), beside a full file
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[*GOOD_LINES, *(other_line(n) for n in range(200))],
+        transactions=GOOD_TABLE,
+        quality={"line_checks": line_checks},
+    )
+    text = _jsonl([other_line(n) for n in range(19)] + [failure("t9")])
+    (path.parent / "logs/pod-b.jsonl").write_bytes(text[: len(text) - 25])
+    con = reconcile_incident(path, tmp_path)
+    assert con.table("stg_log_quarantine").count("*").fetchall() == [(1,)]
+    result = _checked(path, tmp_path, con)
+    assert result.passed, result.blocking
+
+
+def _rules(result: gate.Verdict) -> set[str]:
+    """Which of the two quarantine rules block, and nothing else may."""
+    found = {
+        r for r in (QUARANTINE_RULE, RUN_RULE) if any(b.startswith(r) for b in result.blocking)
+    }
+    assert len(result.blocking) == len(found), result.blocking
+    return found
+
+
+def _jsonl(lines) -> bytes:
+    import json
+
+    return b"".join(
+        (line if isinstance(line, str) else json.dumps(line)).encode() + b"\n" for line in lines
+    )
+
+
+def _checked(path, tmp_path, con=None) -> gate.Verdict:
+    con = con or reconcile_incident(path, tmp_path)
+    credit_file = tmp_path / "credits.csv"
+    outputs.write_csv(con, "credits", outputs.CREDIT_COLUMNS, outputs.CREDIT_ORDER, credit_file)
+    return gate.check(con, incident.load(path), credit_file, manifest.credit_totals(con))

@@ -35,8 +35,21 @@ def test_customer_rules(tmp_path, segment, status, reason, exception):
     )
     assert rows(con, "evidence", "txn_id", "reason") == [("t1", reason)]
     assert (lines == [("c1", "USD", 1000)]) is (reason == "table_only")
-    found = rows(con, "exceptions", "exception", "customer_id", "amount_minor")
-    assert found == ([(exception, "c1", 1000)] if exception else [])
+    found = rows(
+        con, "exceptions", "exception", "customer_id", "credit_owed_minor", "failed_amount_minor"
+    )
+    assert found == ([(exception, "c1", 1000, None)] if exception else [])
+
+
+def test_a_transaction_exception_carries_the_failed_amount_not_a_credit_owed(tmp_path):
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[failure("t1", code="RISK_REVIEW")],
+        transactions=[txn("t1", amount_minor=1234, error_code="RISK_REVIEW")],
+    )
+    con = reconcile_incident(path, tmp_path)
+    found = rows(con, "exceptions", "exception", "credit_owed_minor", "failed_amount_minor")
+    assert found == [("unknown_error_code", None, 1234)]
 
 
 def test_unknown_customer_is_an_exception_not_a_credit(tmp_path):

@@ -72,7 +72,8 @@ def content(**changes):
                 "currency": "USD",
                 "txn_id": None,
                 "txn_count": 1,
-                "amount_minor": 1000,
+                "credit_owed_minor": 1000,
+                "failed_amount_minor": None,
                 "detail": "pay by hand",
             },
         ],
@@ -96,6 +97,17 @@ def test_the_report_shows_the_totals_per_currency_and_the_verdict():
     assert "waiting for finance's approval" in page
     assert "2025-01-07 14:15:00 EST" in page  # the window in the incident's zone
     assert "1,570" in page  # customers credited
+
+
+@pytest.mark.parametrize("verdict", [runs.RunStatus.PENDING_APPROVAL, runs.RunStatus.REJECTED])
+def test_the_report_names_its_run_says_its_status_is_as_of_the_run_and_links(verdict):
+    page = report.render(content(verdict=verdict), MINUTES)
+    named = "INC-T run 20250108T000000000000Z-abcdef12: Test outage"
+    assert f"<title>{named}</title>" in page and f"<h1>{named}</h1>" in page
+    text = " ".join(html_page.parse(page).text.split())
+    assert "shows the run as it ended and never changes" in text
+    assert "credits runs --incident INC-T shows its status now" in text
+    assert '<a href="validation.html">' in page
 
 
 def test_a_rejected_run_says_nothing_will_be_paid_and_why():
@@ -123,7 +135,8 @@ def _with_data_values(value: str) -> dict:
                 "currency": None,
                 "txn_id": "t1",
                 "txn_count": 1,
-                "amount_minor": None,
+                "credit_owed_minor": None,
+                "failed_amount_minor": None,
                 "detail": value,
             }
         ],
@@ -149,7 +162,7 @@ def test_the_page_is_self_contained():
     assert "default-src 'none'" in page  # the browser may load nothing else
     # nothing fetched: no script, link, image or frame, no url() but to a fragment of the page
     assert not re.search(r"<(script|link|img|iframe)\b|\bsrc=|url\((?!#)|@import", page)
-    assert not re.search(r"href=\"(?!#)", page)
+    assert not re.search(r"href=\"(?!#|validation\.html\")", page)  # the run's other page only
     assert page.count("<svg") == 1  # the chart is inline
 
 

@@ -199,7 +199,10 @@ def test_times_for_people_read_with_the_zone_abbreviation(local, timezone, shown
 def test_lookup_shows_the_exceptions_for_finance(con):
     story = support.lookup(con, "c5").incidents[0]
     assert [e["exception"] for e in story.exceptions] == ["closed_account"]
-    assert story.exceptions[0]["amount"] == "10.00"
+    assert (story.exceptions[0]["credit_owed"], story.exceptions[0]["failed_amount"]) == (
+        "10.00",
+        None,
+    )
 
 
 def test_lookup_by_transaction_finds_its_customer(con):
@@ -349,7 +352,18 @@ def test_customers_table_shows_names_as_text(warehouse_path):
     ("args", "message"),
     [
         (["customers", "INC-NOPE"], "incident INC-NOPE: not in the warehouse"),
-        (["customers", "INC-A", "--out", "x.txt"], "--out: choose --format csv or json"),
+        (["customers", "INC-A", "--out", "x.txt"], "--out: cannot tell the format from 'x.txt'"),
+        (["customers", "INC-A", "--out", "x.txt", "--format", "table"], "--out: choose --format"),
+        # a typo in a segment: none has it, and the known ones are listed
+        (
+            ["customers", "INC-A", "--segment", "internl"],
+            "--segment: no customer of INC-A has segment 'internl'; did you mean 'internal'? "
+            "(segments: consumer, internal)",
+        ),
+        (["customers", "INC-A", "--segment", "busines"], "(segments: consumer, internal)"),
+        (["audit", "--incident", "INC-NOPE"], "incident INC-NOPE: unknown to the warehouse"),
+        (["runs", "--incident", "INC-NOPE"], "incident INC-NOPE: unknown to the warehouse"),
+        (["runs", "--status", "pending"], "--status: 'pending' is not a run status"),
         (["customers", "INC-A", "--format", "xlsx"], "--format: 'xlsx'"),
         (["lookup", "nobody"], "customer nobody: no failed payment"),
         (["lookup"], "give a CUSTOMER_ID or --txn"),
@@ -359,6 +373,32 @@ def test_command_errors_exit_2_with_a_message(warehouse_path, args, message):
     result = runner.invoke(app, [*args, "--warehouse", str(warehouse_path)])
     assert result.exit_code == 2
     assert message in " ".join(result.stderr.split())
+
+
+@pytest.mark.parametrize("suffix", ["csv", "json", "CSV"])
+def test_out_without_format_takes_the_format_from_the_suffix(warehouse_path, tmp_path, suffix):
+    out = tmp_path / f"notice.{suffix}"
+    args = ["customers", "INC-A", "--out", str(out), "--warehouse", str(warehouse_path)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("{") is (suffix == "json")
+
+
+def test_runs_lists_every_run_with_its_current_status(warehouse_path):
+    result = runner.invoke(app, ["runs", "--warehouse", str(warehouse_path)])
+    assert result.exit_code == 0, result.output
+    header, rule, *lines = result.stdout.splitlines()
+    assert header.split()[:5] == ["run", "incident", "window", "started", "status"]
+    shown = {line.split()[0]: line for line in lines}
+    assert {"r1", "r2", "r3", "b1"} <= shown.keys()
+    assert "2025-01-07 14:15 EST to 2025-01-07 18:15 EST" in shown["r2"]
+    assert "pending_approval" in shown["r2"] and "rejected" in shown["r3"]
+    only = runner.invoke(
+        app,
+        ["runs", "--status", "rejected", "--incident", "INC-A", "--warehouse", str(warehouse_path)],
+    )
+    assert [line.split()[0] for line in only.stdout.splitlines()[2:]] == ["r3"]
 
 
 def test_lookup_prints_credits_payments_and_exceptions(warehouse_path):
@@ -378,7 +418,8 @@ def test_support_commands_never_import_prefect(warehouse_path):
         "from typer.testing import CliRunner\n"
         "from flows.cli import app\n"
         f"wh = {str(warehouse_path)!r}\n"
-        "for args in (['customers', 'INC-A'], ['lookup', 'c1'], ['lookup', '--txn', 't90']):\n"
+        "for args in (['customers', 'INC-A'], ['lookup', 'c1'], ['lookup', '--txn', 't90'],\n"
+        "             ['runs']):\n"
         "    result = CliRunner().invoke(app, [*args, '--warehouse', wh])\n"
         "    assert result.exit_code == 0, result.output\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'prefect')\n"

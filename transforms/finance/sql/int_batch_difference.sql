@@ -1,7 +1,8 @@
 -- What approving run $run_id changes for its incident (key: credit_id): each credit line of the
 -- run against what its credit_id has been paid, and each paid credit the run no longer has.
 -- delta_minor > 0 is a payment to make, as ledger entry `entry_id` (the credit's next entry);
--- < 0 a decrease, which is never paid back negatively.
+-- < 0 a decrease, which is never paid back negatively. What earlier batches listed to pay by
+-- hand (a closed account, since reopened) counts as paid: it is never paid a second time.
 with
 
 proposed as (
@@ -12,18 +13,27 @@ paid as (
     select * from paid_credits where incident_id = $incident_id
 ),
 
+by_hand as (
+    select customer_id, currency, sum(to_pay_minor)::bigint as listed_minor
+    from batch_pay_by_hand
+    where incident_id = $incident_id
+    group by customer_id, currency
+),
+
 lines as (
     select
         proposed.credit_id,
         proposed.customer_id,
         proposed.currency,
         proposed.credit_amount_minor as due_minor,
-        coalesce(paid.paid_minor, 0) as paid_minor,
+        coalesce(paid.paid_minor, 0) + coalesce(by_hand.listed_minor, 0) as paid_minor,
         coalesce(paid.entries, 0) as paid_entries,
         proposed.description,
         proposed.policy_version
     from proposed
     left join paid on paid.credit_id = proposed.credit_id
+    left join by_hand
+        on by_hand.customer_id = proposed.customer_id and by_hand.currency = proposed.currency
 ),
 
 dropped as (

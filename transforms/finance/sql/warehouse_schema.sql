@@ -48,7 +48,8 @@ create table if not exists evidence (
     first_failure_at timestamptz,
     last_failure_at timestamptz,
     failure_lines bigint,
-    source_files varchar
+    source_files varchar,
+    table_status varchar
 );
 
 -- A run's proposed credit lines (grain: run_id, credit_id), as in its credits.csv.
@@ -76,7 +77,8 @@ create table if not exists run_exceptions (
     currency varchar,
     txn_id varchar,
     txn_count bigint,
-    amount_minor bigint,
+    credit_owed_minor bigint,
+    failed_amount_minor bigint,
     detail varchar
 );
 
@@ -155,6 +157,23 @@ create table if not exists batch_exceptions (
     detail varchar not null
 );
 
+-- What a batch lists for finance to pay by hand (grain: batch_id, customer_id, currency): the
+-- approved run's closed_account lines, with what the ledger had paid and earlier batches had
+-- listed; to_pay_minor is what is left (added in version 3; earlier batches have none).
+create table if not exists batch_pay_by_hand (
+    batch_id varchar not null,
+    incident_id varchar not null,
+    run_id varchar not null,
+    customer_id varchar not null,
+    currency varchar not null,
+    txn_count bigint,
+    credit_owed_minor bigint not null,
+    paid_minor bigint not null,
+    listed_before_minor bigint not null,
+    to_pay_minor bigint not null,
+    detail varchar
+);
+
 -- The ledger: one row per payment instruction ever published (key: entry_id). What a credit_id
 -- has been paid is the sum of its entries; a later batch only ever adds increases. Each
 -- incident's entries are hash-chained in seq order (columns added in version 2, below).
@@ -216,6 +235,14 @@ alter table ledger add column if not exists link varchar;
 alter table journal add column if not exists link varchar;
 alter table batches add column if not exists journal_head varchar;
 alter table batches add column if not exists ledger_head varchar;
+
+-- The transaction table's status of each candidate (null in runs loaded before it was kept).
+alter table evidence add column if not exists table_status varchar;
+
+-- Version 3: an exception's one amount column split in two, one meaning each (a warehouse made
+-- earlier has amount_minor: `warehouse.connect` fills these from it, then drops it).
+alter table run_exceptions add column if not exists credit_owed_minor bigint;
+alter table run_exceptions add column if not exists failed_amount_minor bigint;
 
 -- The schema versions this warehouse was upgraded to (key: version).
 create table if not exists schema_versions (

@@ -14,5 +14,6 @@ select
     first_failure_at,
     last_failure_at,
     failure_lines,
-    source_files
+    source_files,
+    table_status
 from work.evidence

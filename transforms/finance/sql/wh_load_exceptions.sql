@@ -1,5 +1,5 @@
 -- A run's exceptions into the warehouse.
-insert into run_exceptions
+insert into run_exceptions by name
 select
     $run_id as run_id,
     incident_id,
@@ -8,6 +8,7 @@ select
     currency,
     txn_id,
     txn_count,
-    amount_minor,
+    credit_owed_minor,
+    failed_amount_minor,
     detail
 from work.exceptions

@@ -43,6 +43,13 @@ __all__ = [
 def load(path: Path) -> Incident:
     """Reads and validates an incident file; raises `ConfigError` naming the file and key."""
     path = Path(path).resolve()
+    if path.is_dir():
+        found = sorted(p.name for p in path.glob("*.toml"))
+        listed = ", ".join(found) if found else "none there"
+        raise ConfigError(
+            f"{path}: a folder, not an incident file; give one of its incident files "
+            f"(*.toml: {listed})"
+        )
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
     except FileNotFoundError:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -144,8 +144,15 @@ class QualityTable(Table):
     """The quality gate's thresholds."""
 
     max_quarantined_share: Share = Decimal("0.01")
-    """The largest share of a log file's lines that may be quarantined; above it the run is
+    """The largest share of the log lines that may be quarantined, in all files together and in
+    a file with at least `min_quarantined_lines` quarantined lines; above it the run is
     rejected."""
+    min_quarantined_lines: Annotated[int, Field(ge=1)] = 10
+    """How many quarantined lines a file needs before its own share can reject the run (one
+    truncated last line in a small file does not)."""
+    line_checks: Literal["failure_capable", "all"] = "failure_capable"
+    """Which lines are checked against the whole log contract: those that could carry a
+    failure event (the others by their shape only), or every line (to audit a log source)."""
 
 
 class IncidentFile(Table):
@@ -199,6 +206,8 @@ class IncidentFile(Table):
             policy=self.policy,
             max_quarantined_share=self.quality.max_quarantined_share,
             window_detection=self.window_detection,
+            min_quarantined_lines=self.quality.min_quarantined_lines,
+            line_checks=self.quality.line_checks,
         )
 
 

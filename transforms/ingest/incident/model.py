@@ -56,6 +56,8 @@ class Incident:
     policy: Policy
     max_quarantined_share: Decimal
     window_detection: WindowDetection = field(default_factory=lambda: WindowDetection())
+    min_quarantined_lines: int = 10
+    line_checks: str = "failure_capable"
 
     def local(self, instant: datetime) -> datetime:
         """An instant shown in the incident's time zone."""

@@ -2,9 +2,9 @@
 
 The work is a map over partitions of the log files and one reduce, so that the same code runs in
 this process, on threads or on a Dask cluster: `plan` (which files, in which partitions),
-`extract` (the map: `framing` cuts each file into lines, `mapper` checks and writes them) and
-`reduce` (the work database's log tables). `stage` runs the three in this process (tests, the
-benchmark); the flow maps `extract` as Prefect tasks.
+`extract` (the map: `framing` cuts each file into lines, `screen` picks those to check in full,
+`mapper` checks and writes them) and `reduce` (the work database's log tables). `stage` runs
+the three in this process (tests, the benchmark); the flow maps `extract` as Prefect tasks.
 
 May import the shared basics and `ingest.incident`.
 """

@@ -19,6 +19,7 @@ import pyarrow as pa
 from isal import isal_zlib
 
 from transforms.errors import InputError
+from transforms.ingest.logs.screen import Screen
 
 MAX_LINE_BYTES = 1024 * 1024
 QUARANTINE_PREVIEW_CHARS = 4096
@@ -125,9 +126,24 @@ class Framer:
     file_id: int
     name: str
     source: Source
+    screen: Screen | None = None  # None: every line is checked in full
     lines: int = 0
     error: InputError | None = None  # set when the stream broke: the blocks stop there
     _bom_pending: bool = field(default=True, repr=False)
+    _runs: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list, repr=False)
+
+    def unchecked_runs(self) -> pa.Table:
+        """The lines that passed the shape check unparsed, as runs of consecutive lines
+        (first_line, last_line)."""
+        firsts = np.concatenate([r[0] for r in self._runs]) if self._runs else np.zeros(0, int)
+        lasts = np.concatenate([r[1] for r in self._runs]) if self._runs else np.zeros(0, int)
+        return pa.table(
+            {
+                "file_id": pa.array(np.full(len(firsts), self.file_id, np.int32)),
+                "first_line": pa.array(firsts, pa.int64()),
+                "last_line": pa.array(lasts, pa.int64()),
+            }
+        )
 
     def blocks(self) -> Iterator[pa.RecordBatch]:
         carry = b""
@@ -198,6 +214,8 @@ class Framer:
         crlf = (ends > starts) & (raw[ends - 1] == CR)
         sizes = ends - starts - crlf
         problems = self._problems(data, starts, ends, sizes)
+        if self.screen is not None:
+            return self._screened(data, end, starts, ends, sizes, problems)
         if crlf.any():
             # Drop each CR before an LF, so every line's text ends with exactly one LF.
             dropped = np.cumsum(crlf)
@@ -225,6 +243,53 @@ class Framer:
         reasons = [problems[i][0] if i in problems else None for i in range(len(ends))]
         previews = [problems[i][1] if i in problems else None for i in range(len(ends))]
         return _framed(self.file_id, numbers, text, reasons, previews)
+
+    def _screened(
+        self,
+        data: bytes,
+        end: int,
+        starts: np.ndarray,
+        ends: np.ndarray,
+        sizes: np.ndarray,
+        problems: dict[int, tuple[str, str]],
+    ) -> pa.RecordBatch:
+        """Frames only the lines to check in full (failure-capable ones, and those with a
+        problem: framing or shape); the others are recorded as runs of unchecked lines."""
+        assert self.screen is not None
+        keep = self.screen.capable(data, ends, end)
+        if problems:
+            keep[list(problems)] = True
+        shaped = self.screen.shape(data, starts, sizes, np.flatnonzero(~keep))
+        if shaped:
+            problems.update(shaped)
+            keep[list(shaped)] = True
+        first = self.lines + 1
+        self.lines += len(ends)
+        self._note_runs(first, ~keep)
+        chosen = np.flatnonzero(keep)
+        view = memoryview(data)
+        texts = [
+            None if i in problems else bytes(view[starts[i] : starts[i] + sizes[i]]) + b"\n"
+            for i in chosen.tolist()
+        ]
+        reasons = [problems[i][0] if i in problems else None for i in chosen.tolist()]
+        previews = [problems[i][1] if i in problems else None for i in chosen.tolist()]
+        return _framed(
+            self.file_id,
+            first + chosen,
+            pa.array(texts, pa.large_string()),
+            reasons if problems else None,
+            previews if problems else None,
+        )
+
+    def _note_runs(self, first: int, unchecked: np.ndarray) -> None:
+        """Records the runs of unchecked lines of a block whose first line is `first`."""
+        if not unchecked.any():
+            return
+        edges = np.diff(np.concatenate([[0], unchecked.view(np.int8), [0]]))
+        self._runs.append(
+            (first + np.flatnonzero(edges == 1), first + np.flatnonzero(edges == -1) - 1)
+        )
 
     @staticmethod
     def _problems(

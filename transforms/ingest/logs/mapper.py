@@ -1,6 +1,9 @@
-"""The map over partitions: each partition's files framed, every block checked in DuckDB
-(`stg_logs.sql`), and three small Parquet extracts written per partition: its quarantined lines,
-its failure-event lines with their fields, and one (line, hash) row per other well-formed line.
+"""The map over partitions: each partition's files framed, the lines to check in full checked in
+DuckDB (`stg_logs.sql`; every line with `line_checks = "all"`, else the failure-capable ones and
+those with a framing or shape problem, see `screen`), and four small Parquet extracts written
+per partition: its quarantined lines, its failure-event lines with their fields, one (line,
+hash) row per other well-formed line checked in full, and the runs of lines checked by their
+shape only.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ import os
 import re
 import shutil
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -53,7 +57,11 @@ QUARANTINE_SCHEMA = pa.schema(
         ("raw", pa.string()),
     ]
 )
+UNCHECKED_SCHEMA = pa.schema(
+    [("file_id", pa.int32()), ("first_line", pa.int64()), ("last_line", pa.int64())]
+)
 EXTRACTS = {"lines": LINES_SCHEMA, "events": EVENTS_SCHEMA, "quarantine": QUARANTINE_SCHEMA}
+COALESCE_ROWS = 1 << 16  # framed lines handed to DuckDB at once, at least
 
 
 @dataclass(frozen=True)
@@ -70,7 +78,7 @@ class Extract:
 
 
 def extract(partition: Partition, reading: Reading, out_dir: Path) -> Extract:
-    """The map: reads every line of the partition's files into three extracts under `out_dir`.
+    """The map: reads every line of the partition's files into four extracts under `out_dir`.
 
     One DuckDB query per partition, streaming: it pulls framed blocks of lines, file after file,
     and its results are split into the extracts as they come. They are written under this
@@ -83,7 +91,7 @@ def extract(partition: Partition, reading: Reading, out_dir: Path) -> Extract:
     try:
         spans, framers = _extract_into(partition, reading, attempt)
         folder.mkdir(exist_ok=True)
-        for name in EXTRACTS:
+        for name in [*EXTRACTS, "unchecked"]:
             os.replace(attempt / f"{name}.parquet", folder / f"{name}.parquet")
     finally:
         shutil.rmtree(attempt, ignore_errors=True)
@@ -97,9 +105,13 @@ def extract(partition: Partition, reading: Reading, out_dir: Path) -> Extract:
 def _extract_into(
     partition: Partition, reading: Reading, folder: Path
 ) -> tuple[dict[int, tuple[datetime, datetime]], list[Framer]]:
-    """Writes the partition's three extracts into `folder`; returns the files' time spans."""
-    framers = [Framer(file_id, name, Source(path)) for file_id, path, name in partition.files]
-    blocks = (block for framer in framers for block in framer.blocks())
+    """Writes the partition's four extracts into `folder`; returns the files' time spans (of
+    the lines checked in full)."""
+    screen = reading.screen()
+    framers = [
+        Framer(file_id, name, Source(path), screen) for file_id, path, name in partition.files
+    ]
+    blocks = _coalesced(block for framer in framers for block in framer.blocks())
     spans: dict[int, tuple[datetime, datetime]] = {}
     with db.connect() as con, _Writers(folder) as writers:
         # One thread per map (partitions run side by side, on threads or Dask workers).
@@ -116,7 +128,24 @@ def _extract_into(
     for framer in framers:
         if framer.error is not None:
             raise framer.error
+    runs = [framer.unchecked_runs() for framer in framers]
+    pq.write_table(pa.concat_tables(runs).cast(UNCHECKED_SCHEMA), folder / "unchecked.parquet")
     return spans, framers
+
+
+def _coalesced(blocks: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """The framed blocks joined into batches of at least `COALESCE_ROWS` lines: a screened
+    block keeps few lines, and each batch costs DuckDB a fixed overhead."""
+    pending: list[pa.RecordBatch] = []
+    rows = 0
+    for block in blocks:
+        pending.append(block)
+        rows += block.num_rows
+        if rows >= COALESCE_ROWS:
+            yield from pa.Table.from_batches(pending, FRAMED_SCHEMA).combine_chunks().to_batches()
+            pending, rows = [], 0
+    if pending:
+        yield from pa.Table.from_batches(pending, FRAMED_SCHEMA).combine_chunks().to_batches()
 
 
 def _widen(spans: dict[int, tuple[datetime, datetime]], staged: pa.RecordBatch) -> None:

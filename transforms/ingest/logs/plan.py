@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from transforms import files
 from transforms.errors import InputError
 from transforms.ingest.incident import Incident, LogFormat
+from transforms.ingest.logs.screen import Screen
 
 PARTITIONS = 16  # map tasks over the log files: a few per worker keep every worker busy
 
@@ -47,11 +48,23 @@ class Reading:
     log_format: LogFormat
     logs_timezone: str
     failure_events: tuple[str, ...]
+    line_checks: str = "failure_capable"
 
     @staticmethod
     def of(incident: Incident) -> Reading:
         sources = incident.sources
-        return Reading(sources.log_format, sources.logs_timezone, incident.policy.failure_events)
+        return Reading(
+            sources.log_format,
+            sources.logs_timezone,
+            incident.policy.failure_events,
+            incident.line_checks,
+        )
+
+    def screen(self) -> Screen | None:
+        """The screen of the lines, or None when every line is checked in full."""
+        if self.line_checks == "all":
+            return None
+        return Screen.of(self.failure_events, self.log_format.kind)
 
 
 @dataclass(frozen=True)

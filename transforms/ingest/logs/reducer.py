@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 
 from transforms import db
 from transforms.ingest.incident import Incident
-from transforms.ingest.logs.mapper import EXTRACTS, Extract, extract
+from transforms.ingest.logs.mapper import EXTRACTS, UNCHECKED_SCHEMA, Extract, extract
 from transforms.ingest.logs.plan import LogFile, Reading, plan
 
 
@@ -40,6 +40,10 @@ def reduce(
             db.run(con, f"stg_log_{name}", paths=[str(e.path(name)) for e in extracts])
         else:  # every file pruned
             con.from_arrow(schema.empty_table()).create(f"stg_log_{name}")
+    if extracts:
+        db.run(con, "stg_log_unchecked", paths=[str(e.path("unchecked")) for e in extracts])
+    else:
+        con.from_arrow(UNCHECKED_SCHEMA.empty_table()).create("stg_log_unchecked")
     db.run(
         con,
         "int_log_events_bucketed",
@@ -50,7 +54,7 @@ def reduce(
     db.run(con, "int_log_lines_bucketed")
     db.run(con, "int_failure_lines")
     db.run(con, "stg_failures")
-    db.run(con, "int_file_profile")
+    db.run(con, "int_file_profile", min_quarantined_lines=incident.min_quarantined_lines)
     read = [f for e in extracts for f in e.files]
     return sorted(read + list(pruned), key=lambda f: f.file_id)
 

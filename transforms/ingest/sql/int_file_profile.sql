@@ -1,6 +1,7 @@
--- One row per log file read (key: file): how its lines split into buckets, its time range and
--- the share of lines whose event is not a payment event. Files with no line still get a row;
--- pruned files (not opened) get none.
+-- One row per log file read (key: file): how its lines split into buckets, whether it has
+-- enough quarantined lines ($min_quarantined_lines) for its own share to count, and, over the
+-- lines checked in full, its time range and the share whose event is not a payment event.
+-- Files with no line still get a row; pruned files (not opened) get none.
 create or replace table int_file_profile as
 with
 
@@ -16,8 +17,9 @@ per_file as (
         count(*) filter (where bucket = 'irrelevant') as irrelevant,
         count(*) filter (where bucket = 'duplicate') as duplicates,
         count(*) filter (where bucket = 'quarantined') as quarantined,
+        count(*) filter (where bucket in ('relevant', 'irrelevant') and is_checked) as checked,
         count(*) filter (
-            where bucket in ('relevant', 'irrelevant') and not is_payment_event
+            where bucket in ('relevant', 'irrelevant') and is_checked and not is_payment_event
         ) as unknown_events
     from lines
     group by file_id
@@ -35,9 +37,10 @@ final as (
         coalesce(per_file.parsed, 0) + coalesce(per_file.duplicates, 0)
             + coalesce(per_file.quarantined, 0) as accounted,
         coalesce(per_file.quarantined / log_files.lines, 0.0) as quarantined_share,
+        coalesce(per_file.quarantined, 0) >= $min_quarantined_lines as quarantined_at_least_min,
         log_files.min_ts_utc,
         log_files.max_ts_utc,
-        coalesce(per_file.unknown_events / nullif(per_file.parsed, 0), 1.0) as unknown_event_share
+        coalesce(per_file.unknown_events / nullif(per_file.checked, 0), 1.0) as unknown_event_share
     from log_files
     left join per_file on per_file.file_id = log_files.file_id
 )

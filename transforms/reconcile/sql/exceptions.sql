@@ -1,6 +1,8 @@
 -- What finance must look at by hand (key: exception, customer_id, currency, txn_id): candidate
--- transactions that cannot be classified or attributed, log/table disagreements, and credit
--- lines that are owed but not payable (`amount_minor` is what the policy would pay).
+-- transactions that cannot be classified or attributed, log/table disagreements (per
+-- transaction: `failed_amount_minor` is the failed payment's amount), and credit lines that are
+-- owed but not payable (per customer and currency: `credit_owed_minor` is what the policy would
+-- pay). The other amount column is null.
 create or replace table exceptions as
 with
 
@@ -19,7 +21,8 @@ per_transaction as (
         currency,
         txn_id,
         1 as txn_count,
-        amount_minor,
+        null::bigint as credit_owed_minor,
+        amount_minor as failed_amount_minor,
         case class
             when 'unknown_error_code' then 'error codes not in either policy list: '
                 || coalesce(nullif(array_to_string(error_codes, ','), ''), '(none)')
@@ -35,6 +38,7 @@ per_transaction as (
         currency,
         txn_id,
         1,
+        null::bigint,
         amount_minor,
         'log says customer ' || array_to_string(log_customer_ids, ',') || ', the table says '
             || coalesce(customer_id, '(none)') || '; the table wins'
@@ -49,7 +53,8 @@ per_line as (
         currency,
         null as txn_id,
         credited_txn_count as txn_count,
-        credit_amount_minor as amount_minor,
+        credit_amount_minor as credit_owed_minor,
+        null::bigint as failed_amount_minor,
         case coalesce(customer_block, 'zero_credit')
             when 'unknown_customer' then 'customer is not in the customer table'
             when 'closed_account' then 'account is closed: pay by hand'

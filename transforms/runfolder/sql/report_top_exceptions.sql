@@ -6,11 +6,18 @@ select
     currency,
     txn_id,
     txn_count,
-    amount_minor,
+    credit_owed_minor,
+    failed_amount_minor,
     detail
 from exceptions
 qualify row_number() over (
     partition by exception
-    order by amount_minor desc nulls last, customer_id, currency, txn_id
+    order by coalesce(credit_owed_minor, failed_amount_minor) desc nulls last,
+        customer_id, currency, txn_id
 ) <= $per_kind
-order by exception, amount_minor desc nulls last, customer_id, currency, txn_id
+order by
+    exception,
+    coalesce(credit_owed_minor, failed_amount_minor) desc nulls last,
+    customer_id,
+    currency,
+    txn_id

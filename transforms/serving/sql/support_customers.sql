@@ -30,7 +30,7 @@ lines as (
 ),
 
 owed as (
-    select customer_id, currency, sum(amount_minor)::bigint as owed_minor
+    select customer_id, currency, sum(credit_owed_minor)::bigint as owed_minor
     from run_exceptions
     where run_id = $run_id and exception = 'closed_account' and customer_id is not null
         and ($customer_id is null or customer_id = $customer_id)

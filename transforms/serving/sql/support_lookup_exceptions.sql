@@ -8,7 +8,8 @@ select
     currency,
     txn_id,
     txn_count,
-    amount_minor,
+    credit_owed_minor,
+    failed_amount_minor,
     detail
 from run_exceptions
 where list_contains($run_ids, run_id)

@@ -1,0 +1,159 @@
+"""Finance's look before it approves: `diff` (what a run changes against what is published or
+another run), and the diff as `approve` shows it: its summary before publishing, its dry run,
+the decreases it asks a decision for. Reads the warehouse only, never starts Prefect."""
+
+from __future__ import annotations
+
+import enum
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+
+from flows.cli.common import WarehouseOption, app, err, guarded, out, print_lines
+from flows.settings import WAREHOUSE, journal_key
+from transforms.finance import diff as diffs
+
+T = TypeVar("T")
+
+
+class DiffFormat(enum.StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+@app.command()
+def diff(
+    run_id: Annotated[str, typer.Argument(help="the run finance is about to approve")],
+    against: Annotated[
+        str,
+        typer.Option(
+            "--against", help="'published' (what the incident has been paid) or another run id"
+        ),
+    ] = diffs.PUBLISHED,
+    output_format: Annotated[
+        DiffFormat, typer.Option("--format", help="table, csv (spreadsheet-safe) or json")
+    ] = DiffFormat.table,
+    warehouse_path: WarehouseOption = WAREHOUSE,
+) -> None:
+    """Shows what a run changes against what is published (or another run): credits added,
+    removed, increased and decreased, each with its reason, and totals per currency."""
+    from transforms.finance import warehouse
+    from transforms.serving import exports
+
+    def read() -> diffs.Diff:
+        with warehouse.connect(warehouse_path, read_only=True) as con:
+            return diffs.compute(con, run_id, against)
+
+    found = guarded(read)
+    if output_format is DiffFormat.csv:
+        sys.stdout.write(exports.csv_text(diffs.COLUMNS, [line.row() for line in found.lines]))
+    elif output_format is DiffFormat.json:
+        sys.stdout.write(exports.json_text(found.document()))
+    else:
+        print_diff(found)
+
+
+def print_diff(found: diffs.Diff, *, lines: bool = True) -> None:
+    """The diff for people: its summary, then (with `lines`) each changed credit and why."""
+    for text in diffs.summary(found):
+        out.print(text, markup=False)
+    if not lines or not found.lines:
+        return
+    out.print()
+    for line in found.lines:
+        row = line.row()
+        sign = "+" if line.difference_minor >= 0 else ""
+        out.print(
+            f"{line.customer_id}  {line.currency}  {line.change}: {row['before']} -> "
+            f"{row['after']} ({sign}{row['difference']})",
+            markup=False,
+        )
+        for reason in line.reasons:
+            out.print(f"    because {reason}", markup=False)
+
+
+def print_decreases(found: diffs.Diff) -> None:
+    """The decreases a batch would carry, one line each."""
+    for line in found.decreases:
+        out.print(f"  decrease: {diffs.describe(line)}", markup=False)
+
+
+def approving(action: Callable[[], T], run_id: str) -> T:
+    """`guarded(action)` for an approval: decreases not accepted are listed, then exit 2."""
+    try:
+        return guarded(action, passing=(diffs.DecreasesNeedDecision,))
+    except diffs.DecreasesNeedDecision as refused:
+        print_decreases(refused.diff)
+        err.print(
+            f"[bold red]stopped[/]: run {run_id}'s batch would carry "
+            f"{len(refused.diff.decreases)} decrease(s) (listed above; never paid back). Nothing "
+            "was published. To publish it, approve again with --accept-decreases (journaled); "
+            f"`credits diff {run_id}` shows every change"
+        )
+        raise typer.Exit(refused.exit_code) from None
+
+
+def dry_run(run_id: str, warehouse_path: Path, outbox: Path) -> None:
+    """`credits approve --dry-run`: the batch approval would publish, and the diff."""
+    from transforms import money
+    from transforms.finance import review
+
+    found = guarded(
+        lambda: review.preview(
+            warehouse_path, run_id, key=journal_key(), outbox=outbox, against=diffs.PUBLISHED
+        )
+    )
+    out.print(f"dry run: nothing is written. Approving run {run_id} now would publish:")
+    if found.batch_id is None:
+        out.print("  nothing new to pay or report: no batch", markup=False)
+    else:
+        totals = ", ".join(money.display(v, c) for c, v in found.totals_minor.items())
+        out.print(
+            f"  batch {found.batch_id}: {len(found.payments)} payment(s) {totals}".rstrip(),
+            markup=False,
+        )
+        if found.payments:
+            _print_table(_BATCH_PREVIEW, found.payments)
+        if found.decreases:
+            out.print(f"  and {len(found.decreases)} decrease(s), never paid back:", markup=False)
+            print_decreases(found.diff)
+        if found.pay_by_hand:
+            out.print("  and to pay by hand (closed accounts):", markup=False)
+            _print_table(_PAY_BY_HAND, found.pay_by_hand)
+    for text in found.notes:
+        out.print(f"note: {text}", markup=False)
+    out.print()
+    print_diff(found.diff)
+
+
+def _print_table(columns, rows) -> None:
+    from transforms.serving import views
+
+    cells = [views.Column(heading, lambda r, z, cell=cell: cell(r)) for heading, cell in columns]
+    print_lines(views.lines(cells, list(rows), "UTC", wide=True, indent="    "))
+
+
+def _money(amount_minor: int, currency: str) -> str:
+    from transforms import money
+
+    return money.display(amount_minor, currency)
+
+
+# (heading, row -> cell) of the dry run's tables.
+_BATCH_PREVIEW = (
+    ("entry", lambda r: r["entry_id"]),
+    ("customer", lambda r: r["customer_id"]),
+    ("amount", lambda r: _money(r["amount_minor"], r["currency"])),
+    ("kind", lambda r: r["entry_kind"]),
+)
+_PAY_BY_HAND = (
+    ("customer", lambda r: r["customer_id"]),
+    ("owed", lambda r: _money(r["credit_owed_minor"], r["currency"])),
+    ("already paid", lambda r: _money(r["paid_minor"], r["currency"])),
+    ("listed before", lambda r: _money(r["listed_before_minor"], r["currency"])),
+    ("to pay", lambda r: _money(r["to_pay_minor"], r["currency"])),
+)

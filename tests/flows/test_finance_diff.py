@@ -1,0 +1,251 @@
+"""What a run would change before finance approves it: `credits diff`, `credits approve
+--dry-run`, the summary `credits approve` shows, and the decision decreases need."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.builders import customer, failure
+from tests.flows.desk import LINES, batch_lines
+from transforms.finance import diff as diffs
+from transforms.finance import journal, warehouse
+
+
+def _diff(desk, run_id: str, against: str = diffs.PUBLISHED) -> diffs.Diff:
+    with warehouse.connect(desk.warehouse, read_only=True) as con:
+        return diffs.compute(con, run_id, against)
+
+
+def _changes(found: diffs.Diff) -> list[tuple[str, str, str, int, int]]:
+    return [
+        (line.customer_id, line.currency, line.change, line.before_minor, line.after_minor)
+        for line in found.lines
+    ]
+
+
+def _reasons(found: diffs.Diff) -> str:
+    return " | ".join(r for line in found.lines for r in line.reasons)
+
+
+def test_a_wider_window_adds_the_customer_whose_failure_entered_it(desk):
+    desk.approve(desk.run())
+    found = _diff(desk, desk.run(top={"window_end": "2025-01-07T19:00:00"}))
+    assert _changes(found) == [("c2", "USD", "added", 0, 1000)]
+    (reason,) = found.lines[0].reasons
+    assert reason.startswith("transaction t2 entered the window (failed 2025-01-07 18:30 EST)")
+    assert "18:15 EST is now 2025-01-07 14:15 EST to 2025-01-07 19:00 EST" in reason
+    assert found.counts["customers added"] == 1
+    usd = next(t for t in found.totals if t.currency == "USD")
+    assert (usd.before_minor, usd.after_minor, usd.difference_minor) == (1000, 2000, 1000)
+
+
+def test_a_narrower_window_removes_it_again(desk):
+    wide = desk.run(top={"window_end": "2025-01-07T19:00:00"})
+    desk.approve(wide)
+    found = _diff(desk, desk.run(), against=wide)
+    assert _changes(found) == [("c2", "USD", "removed", 1000, 0)]
+    assert "transaction t2 left the window" in found.lines[0].reasons[0]
+
+
+def test_a_new_log_file_names_the_file(desk):
+    desk.approve(desk.run())
+    extra = failure("t4", customer_id="c2", amount_minor=500, currency="USD")
+    (desk.root / "inc" / "logs" / "pod-b.jsonl").write_text(json.dumps(extra) + "\n")
+    found = _diff(desk, desk.run())
+    assert _changes(found) == [("c2", "USD", "added", 0, 1000)]
+    assert found.lines[0].reasons == ("transaction t4: in a new log file logs/pod-b.jsonl",)
+
+
+@pytest.mark.parametrize(
+    ("usd", "change"), [(600, "decreased"), (1500, "increased")], ids=["lower", "higher"]
+)
+def test_a_policy_change_names_the_key(desk, usd, change):
+    desk.approve(desk.run())
+    found = _diff(desk, desk.run(policy={"flat_minor": {"USD": usd, "EUR": 900}}))
+    assert _changes(found) == [("c1", "USD", change, 1000, usd)]
+    assert found.lines[0].reasons == (f"policy flat_minor.USD changed: 1000 -> {usd}",)
+
+
+def test_a_customer_flipped_to_closed_is_removed_naming_the_status(desk):
+    desk.approve(desk.run())
+    closed = [customer("c1", status="closed"), customer("c2"), customer("c3")]
+    found = _diff(desk, desk.run(customers=closed))
+    assert _changes(found) == [("c1", "USD", "removed", 1000, 0)]
+    assert "customer c1's status: active -> closed" in found.lines[0].reasons
+    assert [line.customer_id for line in found.decreases] == ["c1"]
+
+
+def test_a_table_row_that_changed_status_is_named(desk):
+    from tests.flows.desk import TABLE
+
+    desk.approve(desk.run(policy={"credit_recovered": False}))
+    table = [{**row, "status": "succeeded"} if row["txn_id"] == "t3" else row for row in TABLE]
+    found = _diff(desk, desk.run(transactions=table, policy={"credit_recovered": False}))
+    assert _changes(found) == [("c3", "EUR", "removed", 900, 0)]
+    assert found.lines[0].reasons == (
+        "transaction t3: its table row changed status: failed -> succeeded",
+    )
+
+
+def test_against_published_is_exactly_what_approval_pays(desk):
+    desk.approve(desk.run())
+    run_id = desk.run(
+        top={"window_end": "2025-01-07T19:00:00"}, policy={"flat_minor": {"USD": 1500, "EUR": 900}}
+    )
+    found = _diff(desk, run_id)
+    decision = desk.approve(run_id)
+    paid = {
+        (r["customer_id"], r["currency"]): int(r["amount_minor"]) for r in batch_lines(decision)
+    }
+    assert paid == {
+        (line.customer_id, line.currency): line.difference_minor for line in found.lines
+    }
+    assert _diff(desk, run_id).lines == ()  # once published, nothing differs
+
+
+def test_nothing_published_yet_lists_every_credit_as_added(desk):
+    found = _diff(desk, desk.run())
+    assert _changes(found) == [("c1", "USD", "added", 0, 1000), ("c3", "EUR", "added", 0, 900)]
+    assert found.baseline_run_id is None
+    assert found.lines[0].reasons == ("nothing published yet for INC-T",)
+
+
+def test_the_cli_gives_table_csv_and_json(desk):
+    first = desk.run()
+    desk.approve(first)
+    second = desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}})
+    table = desk.cli("diff", second)
+    assert table.exit_code == 0, table.output
+    assert "1 credits increased" in table.stdout and "USD: before USD 19.00" not in table.stdout
+    assert "policy flat_minor.USD changed: 1000 -> 1500" in table.stdout
+    rows = list(csv.DictReader(io.StringIO(desk.cli("diff", second, "--format", "csv").stdout)))
+    assert [(r["customer_id"], r["change"], r["difference"]) for r in rows] == [
+        ("c1", "increased", "5.00")
+    ]
+    document = json.loads(desk.cli("diff", second, "--against", first, "--format", "json").stdout)
+    assert document["against"] == first and document["lines"][0]["difference_minor"] == 500
+    assert {t["currency"]: t["difference_minor"] for t in document["totals"]} == {
+        "EUR": 0,
+        "USD": 500,
+    }
+    unknown = desk.cli("diff", "run-nope")
+    assert unknown.exit_code == 2 and "not in the warehouse" in unknown.stderr
+
+
+def _snapshot(root: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+def test_a_dry_run_prints_the_batch_and_the_diff_and_changes_nothing(desk):
+    desk.approve(desk.run())
+    run_id = desk.run(top={"window_end": "2025-01-07T19:00:00"})
+    before = _snapshot(desk.root)
+    result = desk.cli("approve", run_id, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert _snapshot(desk.root) == before  # warehouse, its lock file, outbox, run folders
+    assert "batch INC-T-B002: 1 payment(s) USD 10.00" in result.stdout
+    assert "transaction t2 entered the window" in result.stdout
+    assert desk.status(run_id) == "pending_approval"
+
+
+def test_approve_shows_the_diff_summary_before_it_publishes(desk):
+    run_id = desk.run()
+    result = desk.cli("approve", run_id, "--by", "alice")
+    assert result.exit_code == 0, result.output
+    summary = result.stdout.index("2 credits added")
+    assert summary < result.stdout.index("batch INC-T-B001")
+
+
+def test_decreases_stop_approval_until_accepted_and_the_journal_records_it(desk):
+    desk.approve(desk.run())
+    run_id = desk.run(policy={"flat_minor": {"USD": 600, "EUR": 900}})
+    stopped = desk.cli("approve", run_id, "--by", "alice")
+    assert stopped.exit_code == 2, stopped.output
+    assert "decrease: c1 USD: decreased USD 10.00 -> USD 6.00" in stopped.stdout
+    assert "--accept-decreases" in stopped.stderr
+    assert desk.status(run_id) == "pending_approval" and len(desk.ledger()) == 2
+    dry = desk.cli("approve", run_id, "--dry-run")
+    assert "asks for --accept-decreases" in dry.stdout
+    accepted = desk.cli("approve", run_id, "--by", "alice", "--accept-decreases")
+    assert accepted.exit_code == 0, accepted.output
+    assert desk.status(run_id) == "published" and desk.paid()[("c1", "USD")] == 1000
+    with warehouse.connect(desk.warehouse, read_only=True) as con:
+        approved = [e for e in journal.entries(con, "INC-T") if e.event == "approved"][-1]
+    assert approved.detail["accepted_decreases"] == [found.credit_id for found in _diff_lines(desk)]
+
+
+def _diff_lines(desk) -> list[diffs.Line]:
+    rows = desk.query("select credit_id from run_credits where customer_id = 'c1' limit 1")
+    return [diffs.Line(rows[0][0], "c1", "USD", "decreased", 1000, 600, ())]
+
+
+def test_a_run_without_lines_of_its_own_is_refused(desk):
+    from transforms.errors import ValidationRejected
+
+    with pytest.raises(ValidationRejected) as rejected:
+        desk.run(lines=[*LINES, "garbage"])
+    result = desk.cli("diff", rejected.value.summary.run_id)
+    assert result.exit_code == 2 and "no credit file to compare" in result.stderr
+
+
+def test_the_pause_form_shows_the_decreases_and_takes_the_decision(desk):
+    from prefect import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.flow_runs import resume_flow_run
+
+    from flows.credit_reconciliation import credit_reconciliation
+
+    desk.approve(desk.run())
+    path = desk.write(policy={"flat_minor": {"USD": 600, "EUR": 900}})
+    result: dict = {}
+
+    def waiting() -> None:
+        result["summary"] = credit_reconciliation(
+            str(path),
+            str(desk.root / "out"),
+            str(desk.warehouse),
+            wait_for_approval=True,
+            outbox=str(desk.outbox),
+        )
+
+    worker = threading.Thread(target=waiting)
+    worker.start()
+    with get_client(sync_client=True) as client:
+        for _ in range(600):
+            paused = [r for r in client.read_flow_runs() if r.state and r.state.is_paused()]
+            if paused:
+                break
+            worker.join(0.2)
+        assert paused, "the flow run never paused for approval"
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["batch-summary"]))
+        )
+    shown = [a.data for a in artifacts if a.flow_run_id == paused[0].id]
+    assert shown and "**1 decrease(s)**" in shown[0]
+    assert "policy flat\\_minor.USD changed: 1000 \\-\\> 600" in shown[0]
+    run_id = shown[0].split("run ", 1)[1].split("\n", 1)[0]
+    resume_flow_run(
+        paused[0].id, run_input={"approve": True, "by": "dora", "accept_decreases": True}
+    )
+    worker.join(120)
+    assert result["summary"].decision == "published" and desk.status(run_id) == "published"
+    assert desk.paid()[("c1", "USD")] == 1000
+
+
+def test_the_markdown_escapes_what_it_shows():
+    line = diffs.Line("x", "*c1*", "USD", "removed", 1000, 0, ("customer [a](b) closed",))
+    found = diffs.Diff("INC", "r2", diffs.PUBLISHED, "r1", (line,), (diffs.Total("USD", 1000, 0),))
+    text = diffs.markdown(found)
+    assert "\\*c1\\*" in text and "\\[a\\]\\(b\\)" in text and "[a](b)" not in text
+    assert "| USD | USD 10.00 | USD 0.00 | -USD 10.00 |" in text

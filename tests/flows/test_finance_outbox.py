@@ -1,0 +1,77 @@
+"""The outbox batch carries what finance pays by hand: `decreases.csv`, `pay_by_hand.csv` (the
+run's closed accounts, what is left to pay of each), both covered by the trailer's hashes; a
+closed account is never paid twice, by hand or by the ledger; older batches still verify."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from tests.builders import customer
+from transforms.finance import outbox
+
+CLOSED_C1 = [customer("c1", status="closed"), customer("c2"), customer("c3")]
+
+
+def _rows(path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _by_hand(decision) -> list[tuple[str, str, str, str]]:
+    rows = _rows(decision.batch_folder / "pay_by_hand.csv")
+    return [
+        (r["customer_id"], r["credit_owed_minor"], r["paid_minor"], r["to_pay_minor"]) for r in rows
+    ]
+
+
+def test_a_closed_account_is_in_the_batch_to_pay_by_hand_covered_by_the_trailer(desk):
+    decision = desk.approve(desk.run(customers=CLOSED_C1))
+    assert decision.rows == 1 and decision.pay_by_hand == 1
+    assert _by_hand(decision) == [("c1", "1000", "0", "1000")]
+    assert _rows(decision.batch_folder / "pay_by_hand.csv")[0]["to_pay"] == "10.00"
+    trailer = json.loads((decision.batch_folder / "batch.json").read_text())
+    assert sorted(trailer["files"]) == ["credits.csv", "decreases.csv", "pay_by_hand.csv"]
+    assert not (decision.batch_folder / "exceptions.csv").exists()
+    assert outbox.verify(decision.batch_folder) == []
+    assert desk.cli("audit", "--verify").exit_code == 0
+    # the same run again: nothing new to pay by hand, no batch
+    assert desk.approve(desk.run(customers=CLOSED_C1)).batch_id is None
+    # edited by hand: the trailer and the audit say so
+    path = decision.batch_folder / "pay_by_hand.csv"
+    path.write_text(path.read_text().replace(",1000,", ",100000,"))
+    assert outbox.verify(decision.batch_folder)[0].startswith("pay_by_hand.csv: sha256 is")
+    audit = desk.cli("audit", "--verify")
+    assert audit.exit_code == 3 and "pay_by_hand.csv: sha256" in audit.stderr
+
+
+def test_a_paid_customer_whose_account_closes_is_not_paid_again_by_hand(desk):
+    desk.approve(desk.run())
+    decision = desk.approve(desk.run(customers=CLOSED_C1), accept_decreases=True)
+    assert decision.decreases == 1 and decision.rows == 0
+    assert _by_hand(decision) == [("c1", "1000", "1000", "0")]
+    assert _rows(decision.batch_folder / "decreases.csv")[0]["customer_id"] == "c1"
+    assert desk.paid()[("c1", "USD")] == 1000
+
+
+def test_a_closed_account_listed_by_hand_then_reopened_is_not_paid_again(desk):
+    desk.approve(desk.run(customers=CLOSED_C1))
+    run_id = desk.run()
+    assert ": no change" in desk.cli("diff", run_id).stdout.splitlines()[0]
+    decision = desk.approve(run_id)
+    assert decision.batch_id is None
+    assert ("c1", "USD") not in desk.paid()
+
+
+def test_a_batch_written_before_the_files_were_renamed_still_verifies(desk):
+    decision = desk.approve(desk.run())
+    folder = decision.batch_folder
+    (folder / "decreases.csv").rename(folder / "exceptions.csv")
+    (folder / "pay_by_hand.csv").unlink()
+    trailer = json.loads((folder / "batch.json").read_text())
+    trailer["files"] = {n: trailer["files"].get(n) for n in ("credits.csv",)}
+    trailer["files"]["exceptions.csv"] = outbox.files.sha256(folder / "exceptions.csv")
+    (folder / "batch.json").write_text(json.dumps(trailer, indent=2, sort_keys=True) + "\n")
+    assert outbox.verify(folder) == []
+    result = desk.cli("audit", "--verify")
+    assert result.exit_code == 0, result.output

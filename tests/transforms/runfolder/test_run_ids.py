@@ -1,0 +1,46 @@
+"""A run id: its UTC start, then a suffix from the run's inputs (window, policy, input files)."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.builders import failure, txn, write_incident
+from transforms.ingest import incident
+from transforms.runfolder import runs
+
+AT = datetime(2025, 1, 8, 12, tzinfo=UTC)
+STAMP_NS = 1_736_000_000 * 10**9
+
+
+def suffix(folder, touched: bool = False, lines=None, **changes) -> str:
+    """The run id's suffix of the incident written (again) into `folder`, its files stamped
+    with one fixed time (a second later for the log when `touched`)."""
+    lines = lines or [failure("t1")]
+    path = write_incident(folder, lines=lines, transactions=[txn("t1")], **changes)
+    for file in folder.rglob("*"):
+        os.utime(file, ns=(STAMP_NS, STAMP_NS))
+    if touched:
+        os.utime(folder / "logs" / "pod-a.jsonl", ns=(STAMP_NS, STAMP_NS + 10**9))
+    run = runs.start(incident.load(path), folder.parent / "out", now=AT)
+    assert run.run_id.startswith("20250108T120000000000Z-")
+    runs.finish(run)
+    run.folder.rmdir()
+    return run.run_id.split("-", 1)[1]
+
+
+@pytest.mark.parametrize(
+    ("changes", "differs"),
+    [
+        ({}, False),  # the same inputs again: the same suffix
+        ({"top": {"window_end": "2025-01-07T17:15:00"}}, True),  # a narrower window
+        ({"policy": {"flat_minor": {"USD": 2000, "EUR": 900, "JPY": 1500}}}, True),  # policy
+        ({"lines": [failure("t1"), failure("t2")]}, True),  # another log
+        ({"touched": True}, True),  # the same log bytes, written again later
+    ],
+)
+def test_the_suffix_changes_with_the_inputs(tmp_path, changes, differs):
+    first = suffix(tmp_path / "inc")
+    assert (suffix(tmp_path / "inc", **changes) != first) is differs

@@ -1,0 +1,116 @@
+"""`credits runs`: the runs of a small warehouse of inline rows, told apart; no Prefect."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from transforms.errors import ConfigError, InputError
+from transforms.finance import warehouse
+from transforms.serving import run_listing
+
+
+def add_run(con, run_id, status, started, incident="INC-A", **extra):
+    manifest = {
+        "verdict": "rejected" if status == "rejected" else "pending_approval",
+        "totals_minor": extra.pop("totals", {"USD": 147500, "JPY": 1500}),
+        "incident": {"file": {"path": f"/inc/{incident}.toml", "sha256": "ab" * 32}},
+    }
+    row = {
+        "run_id": run_id,
+        "incident_id": incident,
+        "incident_title": f"{incident} outage",
+        "timezone": "America/New_York",
+        "window_start_utc": extra.pop("start", "2025-01-07T19:15:00Z"),
+        "window_end_utc": "2025-01-07T23:15:00Z",
+        "status": status,
+        "policy_version": "p1",
+        "policy_sha256": "0" * 64,
+        "run_folder": f"/runs/{run_id}",
+        "started_at": started,
+        "finished_at": started,
+        "manifest": json.dumps(manifest),
+        **extra,
+    }
+    con.execute(
+        f"insert into runs ({', '.join(row)}) values ({', '.join('?' * len(row))})",
+        list(row.values()),
+    )
+
+
+@pytest.fixture
+def path(tmp_path):
+    path = tmp_path / "warehouse.duckdb"
+    with warehouse.connect(path) as con:
+        add_run(
+            con,
+            "r1",
+            "published",
+            "2025-01-08T10:00:00Z",
+            batch_id="b1",
+            decided_by="fin",
+            decided_at="2025-01-08T15:30:00Z",
+        )
+        add_run(con, "r2", "rejected", "2025-01-09T10:00:00Z", totals={})
+        add_run(con, "r3", "pending_approval", "2025-01-10T10:00:00Z", start="2025-01-07T18:00:00Z")
+        add_run(
+            con,
+            "b1",
+            "declined",
+            "2025-01-11T10:00:00Z",
+            incident="INC-B",
+            decided_by="ann",
+            decided_at="2025-01-11T12:00:00Z",
+        )
+    return path
+
+
+def listed(path, incident=None, statuses=()):
+    with warehouse.connect(path, read_only=True) as con:
+        return run_listing.runs(con, incident, statuses)
+
+
+def test_runs_are_listed_newest_first_with_their_current_status(path):
+    assert [(r.run_id, r.status) for r in listed(path)] == [
+        ("b1", "declined"),
+        ("r3", "pending_approval"),
+        ("r2", "rejected"),
+        ("r1", "published"),
+    ]
+
+
+def test_a_run_shows_local_window_decision_batch_money_and_incident_file(path):
+    r1 = next(r for r in listed(path) if r.run_id == "r1")
+    assert r1.window_local == "2025-01-07 14:15 EST to 2025-01-07 18:15 EST"
+    assert r1.started_local == "2025-01-08 05:00 EST"
+    assert r1.decision == "approved by fin 2025-01-08 10:30 EST"
+    assert r1.batch_id == "b1"
+    assert r1.totals == ("JPY 1,500", "USD 1,475.00")  # money for people, never minor units
+    assert (r1.incident_file, r1.incident_file_sha256) == ("/inc/INC-A.toml", "ab" * 32)
+    declined = next(r for r in listed(path) if r.run_id == "b1")
+    assert declined.decision.startswith("declined by ann")
+    assert next(r for r in listed(path) if r.run_id == "r2").totals == ()  # rejected: nothing
+
+
+@pytest.mark.parametrize(
+    ("incident", "statuses", "expected"),
+    [
+        ("INC-A", (), ["r3", "r2", "r1"]),  # one incident
+        (None, ("pending_approval", "published"), ["r3", "r1"]),  # some statuses
+        ("INC-B", ("published",), []),  # both filters: none left
+    ],
+)
+def test_runs_filter_by_incident_and_status(path, incident, statuses, expected):
+    assert [r.run_id for r in listed(path, incident, statuses)] == expected
+
+
+def test_an_unknown_incident_or_status_is_named(path):
+    with pytest.raises(InputError, match=r"incident INC-AA: unknown .*did you mean INC-A\?"):
+        listed(path, "INC-AA")
+    with pytest.raises(
+        InputError, match=r"incident INC-NOPE: unknown .*\(incidents: INC-A, INC-B\)"
+    ):
+        listed(path, "INC-NOPE")
+    with pytest.raises(ConfigError, match=r"--status: 'pending' is not a run status; choose"):
+        listed(path, None, ("pending",))

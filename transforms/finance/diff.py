@@ -1,0 +1,320 @@
+"""What a run would change, before finance approves it: credit lines added, removed, increased
+and decreased against what is published (the ledger) or against another run, each with the
+reasons found in the two runs' evidence, customers and manifests, and totals per currency.
+
+A reason names what differs: a transaction that entered or left the window, a new (or no longer
+read) log file, a transaction table row that changed status, a policy key, a customer's segment
+or status. Against what is published, the reasons come from the incident's newest published run.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from transforms import db, money
+from transforms.errors import ConfigError, InputError
+from transforms.finance import diff_reasons as reasons
+
+PUBLISHED = "published"
+MARKDOWN_PUNCTUATION = frozenset("\\`*_{}[]<>()#+-!|~")
+DECREASING = ("decreased", "removed")
+COLUMNS = (
+    "customer_id",
+    "currency",
+    "change",
+    "before",
+    "after",
+    "difference",
+    "before_minor",
+    "after_minor",
+    "difference_minor",
+    "credit_id",
+    "reasons",
+)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One credit line (customer and currency) that differs, and why."""
+
+    credit_id: str
+    customer_id: str
+    currency: str
+    change: str
+    before_minor: int
+    after_minor: int
+    reasons: tuple[str, ...]
+
+    @property
+    def difference_minor(self) -> int:
+        return self.after_minor - self.before_minor
+
+    def row(self) -> dict[str, Any]:
+        """The line as csv and json show it: amounts both as decimals and in minor units."""
+        amounts = {
+            "before": self.before_minor,
+            "after": self.after_minor,
+            "difference": self.difference_minor,
+        }
+        return {
+            "customer_id": self.customer_id,
+            "currency": self.currency,
+            "change": self.change,
+            **{k: money.decimal_text(v, self.currency) for k, v in amounts.items()},
+            **{f"{k}_minor": v for k, v in amounts.items()},
+            "credit_id": self.credit_id,
+            "reasons": "; ".join(self.reasons),
+        }
+
+
+@dataclass(frozen=True)
+class Total:
+    """One currency's total before and after."""
+
+    currency: str
+    before_minor: int
+    after_minor: int
+
+    @property
+    def difference_minor(self) -> int:
+        return self.after_minor - self.before_minor
+
+
+@dataclass(frozen=True)
+class Diff:
+    """Run `run_id` against `against` (`published` or a run id)."""
+
+    incident_id: str
+    run_id: str
+    against: str
+    baseline_run_id: str | None
+    lines: tuple[Line, ...]
+    totals: tuple[Total, ...]
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def decreases(self) -> tuple[Line, ...]:
+        """Lines that come out lower than before (a removed line is one down to zero)."""
+        return tuple(line for line in self.lines if line.change in DECREASING)
+
+    def document(self) -> dict[str, Any]:
+        """The diff as JSON shows it."""
+        return {
+            "incident_id": self.incident_id,
+            "run_id": self.run_id,
+            "against": self.against,
+            "baseline_run_id": self.baseline_run_id,
+            "counts": self.counts,
+            "totals": [
+                {
+                    "currency": t.currency,
+                    "before": money.decimal_text(t.before_minor, t.currency),
+                    "after": money.decimal_text(t.after_minor, t.currency),
+                    "difference": money.decimal_text(t.difference_minor, t.currency),
+                    "before_minor": t.before_minor,
+                    "after_minor": t.after_minor,
+                    "difference_minor": t.difference_minor,
+                }
+                for t in self.totals
+            ],
+            "lines": [{**line.row(), "reasons": list(line.reasons)} for line in self.lines],
+        }
+
+
+def compute(con: duckdb.DuckDBPyConnection, run_id: str, against: str = PUBLISHED) -> Diff:
+    """Run `run_id`'s credit lines against `against`: `published` (what the ledger paid) or
+    another run of the same incident."""
+    run = _run(con, run_id)
+    if against == PUBLISHED:
+        baseline = _newest_published(con, run["incident_id"])
+        against_run_id = None
+    else:
+        baseline = _run(con, against)
+        against_run_id = against
+        if baseline["incident_id"] != run["incident_id"]:
+            raise ConfigError(
+                f"--against {against}: a run of {baseline['incident_id']}, not of "
+                f"{run['incident_id']}; compare runs of one incident"
+            )
+    rows = db.records(
+        db.run(
+            con,
+            "diff_credit_lines",
+            run_id=run_id,
+            against_run_id=against_run_id,
+            incident_id=run["incident_id"],
+        )
+    )
+    explain = reasons.Explainer(con, run, baseline, published=against == PUBLISHED)
+    lines = tuple(
+        Line(
+            credit_id=r["credit_id"],
+            customer_id=r["customer_id"],
+            currency=r["currency"],
+            change=r["change"],
+            before_minor=r["before_minor"] or 0,
+            after_minor=r["after_minor"] or 0,
+            reasons=explain.reasons(r),
+        )
+        for r in rows
+        if r["change"] != "unchanged"
+    )
+    return Diff(
+        incident_id=run["incident_id"],
+        run_id=run_id,
+        against=against,
+        baseline_run_id=baseline["run_id"] if baseline else None,
+        lines=lines,
+        totals=_totals(rows),
+        counts=_counts(rows),
+    )
+
+
+def summary(diff: Diff) -> list[str]:
+    """A few lines for people: what changes, and the totals per currency."""
+    against = (
+        f"what is published (newest published run {diff.baseline_run_id})"
+        if diff.against == PUBLISHED and diff.baseline_run_id
+        else "what is published (nothing yet)"
+        if diff.against == PUBLISHED
+        else f"run {diff.against}"
+    )
+    counts = ", ".join(f"{n} {k}" for k, n in diff.counts.items() if n) or "no change"
+    text = [f"run {diff.run_id} against {against}: {counts}"]
+    for t in diff.totals:
+        text.append(
+            f"  {t.currency}: before {money.display(t.before_minor, t.currency)}, after "
+            f"{money.display(t.after_minor, t.currency)}, difference "
+            f"{_signed(t.difference_minor, t.currency)}"
+        )
+    return text
+
+
+def markdown(diff: Diff) -> str:
+    """The diff as Markdown (Prefect's pause form and artifacts): the decreases first, as they
+    need a decision, then totals per currency and every changed line with its reasons."""
+    text = [f"## What run {diff.run_id} changes", "", *summary(diff)[:1], ""]
+    if diff.decreases:
+        text += [
+            f"**{len(diff.decreases)} decrease(s)** against what is already paid: never paid "
+            "back; approving needs *accept decreases* (journaled).",
+            "",
+            *[f"- {_escaped(describe(line))}" for line in diff.decreases],
+            "",
+        ]
+    text += ["| currency | before | after | difference |", "|---|---:|---:|---:|"]
+    text += [
+        f"| {t.currency} | {money.display(t.before_minor, t.currency)} | "
+        f"{money.display(t.after_minor, t.currency)} | {_signed(t.difference_minor, t.currency)} |"
+        for t in diff.totals
+    ]
+    if diff.lines:
+        text += [
+            "",
+            "| customer | currency | change | before | after | why |",
+            "|---|---|---|---:|---:|---|",
+        ]
+        text += [
+            f"| {_escaped(line.customer_id)} | {line.currency} | {line.change} | "
+            f"{money.display(line.before_minor, line.currency)} | "
+            f"{money.display(line.after_minor, line.currency)} | "
+            f"{_escaped('; '.join(line.reasons))} |"
+            for line in diff.lines
+        ]
+    return "\n".join(text) + "\n"
+
+
+def _escaped(text: str) -> str:
+    """Text shown as itself in Markdown: its punctuation backslash-escaped."""
+    return "".join("\\" + c if c in MARKDOWN_PUNCTUATION else c for c in text)
+
+
+def describe(line: Line) -> str:
+    """One line for people: who, what changes, by how much, why."""
+    return (
+        f"{line.customer_id} {line.currency}: {line.change} "
+        f"{money.display(line.before_minor, line.currency)} -> "
+        f"{money.display(line.after_minor, line.currency)} "
+        f"({_signed(line.difference_minor, line.currency)}): {'; '.join(line.reasons)}"
+    )
+
+
+def _signed(amount_minor: int, currency: str) -> str:
+    sign = "+" if amount_minor >= 0 else "-"
+    return sign + money.display(abs(amount_minor), currency)
+
+
+def _totals(rows: list[dict[str, Any]]) -> tuple[Total, ...]:
+    before: dict[str, int] = defaultdict(int)
+    after: dict[str, int] = defaultdict(int)
+    for r in rows:
+        before[r["currency"]] += r["before_minor"] or 0
+        after[r["currency"]] += r["after_minor"] or 0
+    return tuple(Total(c, before[c], after[c]) for c in sorted(before))
+
+
+def _counts(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Credit lines per change, and customers with no line before (added) or after (removed)."""
+    counts = {f"credits {k}": 0 for k in ("added", "removed", "increased", "decreased")}
+    having: dict[str, set[str]] = {"before": set(), "after": set()}
+    for r in rows:
+        if r["change"] != "unchanged":
+            counts[f"credits {r['change']}"] += 1
+        for side in having:
+            if r[f"{side}_minor"] is not None:
+                having[side].add(r["customer_id"])
+    counts["customers added"] = len(having["after"] - having["before"])
+    counts["customers removed"] = len(having["before"] - having["after"])
+    return counts
+
+
+def _run(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
+    rows = db.records(db.run(con, "run_by_id", run_id=run_id))
+    if not rows:
+        raise InputError(f"run {run_id}: not in the warehouse (`credits audit` lists the runs)")
+    run = rows[0]
+    if run["status"] in ("rejected", "sealing"):
+        raise ConfigError(
+            f"run {run_id}: is {run['status']}: it has no credit file to compare; compare a run "
+            "that passed the quality gate"
+        )
+    return run
+
+
+def _newest_published(con: duckdb.DuckDBPyConnection, incident_id: str) -> dict[str, Any] | None:
+    rows = db.records(db.run(con, "runs_newest_published", incident_id=incident_id))
+    return _run(con, rows[0]["run_id"]) if rows else None
+
+
+class DecreasesNeedDecision(ConfigError):
+    """Approving would publish a batch carrying decreases and finance has not accepted them
+    (exit 2): the message lists each one."""
+
+    def __init__(self, diff: Diff):
+        shown = [describe(line) for line in diff.decreases]
+        super().__init__(
+            "\n  - ".join(
+                [
+                    f"run {diff.run_id}: its batch would carry {len(shown)} decrease(s) against "
+                    "what is already paid (never paid back: finance reviews them by hand). "
+                    "Nothing was published. Approve again with --accept-decreases to publish it "
+                    "(the journal records that), or decline the run",
+                    *shown,
+                ]
+            )
+        )
+        self.diff = diff
+
+
+def require_decided(diff: Diff, accept_decreases: bool) -> dict[str, Any]:
+    """Refuses a diff with decreases unless they are accepted; returns what the journal records
+    of the decision (empty when there is none to take)."""
+    if not diff.decreases:
+        return {}
+    if not accept_decreases:
+        raise DecreasesNeedDecision(diff)
+    return {"accepted_decreases": [line.credit_id for line in diff.decreases]}

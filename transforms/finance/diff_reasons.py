@@ -1,0 +1,165 @@
+"""The reasons of a diff's lines: what differs between a run and its baseline run, from their
+evidence (a transaction that entered or left, a table status, a class), their customer tables
+(segment, status) and their manifests (window, log files, policy keys)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from transforms import db
+
+# Policy keys that price a line of one currency: a change names the currency's entry.
+PRICING_PER_CURRENCY = ("flat_minor", "min_minor", "cap_minor")
+PRICING = ("basis", "percent")
+
+
+class Explainer:
+    """The reasons of each changed line, from what differs between the run and its baseline."""
+
+    def __init__(self, con, run: dict[str, Any], baseline: dict[str, Any] | None, published):
+        self.run, self.baseline, self.published = run, baseline, published
+        self.zone = ZoneInfo(run["timezone"])
+        self.by_line: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        self.customers: dict[str, dict[str, Any]] = {}
+        if baseline is None:
+            return
+        ids = {"run_id": run["run_id"], "against_run_id": baseline["run_id"]}
+        for txn in db.records(db.run(con, "diff_transactions", **ids)):
+            keys = {
+                (txn["after_customer_id"], txn["after_currency"]),
+                (txn["before_customer_id"], txn["before_currency"]),
+            }
+            for key in keys:
+                self.by_line[key].append(txn)
+        self.customers = {
+            c["customer_id"]: c for c in db.records(db.run(con, "diff_customers", **ids))
+        }
+        after, before = json.loads(run["manifest"]), json.loads(baseline["manifest"])
+        self.window = (_window(after), _window(before))
+        self.logs = (_logs(after), _logs(before))
+        self.policy = (after.get("policy", {}), before.get("policy", {}))
+        self.baseline_amounts = {
+            r["credit_id"]: r["credit_amount_minor"]
+            for r in db.records(db.run(con, "diff_run_amounts", run_id=baseline["run_id"]))
+        }
+
+    def reasons(self, row: dict[str, Any]) -> tuple[str, ...]:
+        if row["change"] == "unchanged":
+            return ()
+        if self.baseline is None:
+            return (f"nothing published yet for {self.run['incident_id']}",)
+        found = [self._transaction(t) for t in self.by_line[row["customer_id"], row["currency"]]]
+        found += self._customer(row["customer_id"])
+        found += self._pricing(row)
+        if not found:
+            found += [f"policy {k} changed: {b} -> {a}" for k, b, a in self._policy_changes()]
+        if not found and self.published:
+            computed = self.baseline_amounts.get(row["credit_id"])
+            if computed == row["after_minor"]:
+                found.append(
+                    f"the run computes what the newest published run {self.baseline['run_id']} "
+                    "did; earlier batches paid more (a decrease is never paid back)"
+                )
+        return tuple(dict.fromkeys(found)) or ("no difference found in the inputs",)
+
+    def _transaction(self, t: dict[str, Any]) -> str:
+        name = f"transaction {t['txn_id']}"
+        if t["in_after"] != t["in_before"]:
+            entered = t["in_after"]
+            files = {f for f in (t["source_files"] or "").split(",") if f}
+            new_files = files - set(self.logs[1]) if entered else files - set(self.logs[0])
+            if new_files:
+                what = "new log file" if entered else "log file no longer read"
+                return f"{name}: in a {what} {', '.join(sorted(new_files))}"
+            after, before = self.logs
+            changed = {f for f in files if after.get(f) and before.get(f) != after.get(f)}
+            changed = {f for f in changed if before.get(f)}
+            if changed:
+                return f"{name}: log file {', '.join(sorted(changed))} changed"
+            at = t["first_failure_at"]
+            if self.window[0] != self.window[1]:
+                where = "entered" if entered else "left"
+                when = f" (failed {self._local(at)})" if at else ""
+                return f"{name} {where} the window{when}: {self._window_change()}"
+            if entered:
+                return f"{name}: a new candidate ({t['after_class']})"
+            return f"{name}: no longer a candidate (was {t['before_class']})"
+        if t["after_table_status"] != t["before_table_status"]:
+            return (
+                f"{name}: its table row changed status: {t['before_table_status'] or '(none)'} -> "
+                f"{t['after_table_status'] or '(none)'}"
+            )
+        if t["after_class"] != t["before_class"]:
+            return f"{name}: class {t['before_class']} -> {t['after_class']}"
+        if t["after_customer_id"] != t["before_customer_id"]:
+            return (
+                f"{name}: customer {t['before_customer_id']} -> {t['after_customer_id']} (the "
+                "transaction table changed)"
+            )
+        if t["after_amount_minor"] != t["before_amount_minor"]:
+            return f"{name}: amount {t['before_amount_minor']} -> {t['after_amount_minor']}"
+        return f"{name}: {t['before_reason']} -> {t['after_reason']}"
+
+    def _customer(self, customer_id: str) -> list[str]:
+        found = self.customers.get(customer_id)
+        if not found:
+            return []
+        return [
+            f"customer {customer_id}'s {what}: {found['before_' + what]} -> "
+            f"{found['after_' + what]}"
+            for what in ("segment", "status")
+            if found[f"before_{what}"] != found[f"after_{what}"]
+        ]
+
+    def _pricing(self, row: dict[str, Any]) -> list[str]:
+        if row["change"] in ("added", "removed"):
+            return []
+        return [
+            f"policy {k} changed: {b} -> {a}"
+            for k, b, a in self._policy_changes()
+            if k in PRICING or k in {f"{p}.{row['currency']}" for p in PRICING_PER_CURRENCY}
+        ]
+
+    def _policy_changes(self) -> list[tuple[str, Any, Any]]:
+        after, before = self.policy
+        changes = []
+        for key in sorted((set(after) | set(before)) - {"sha256", "version"}):
+            a, b = after.get(key), before.get(key)
+            if isinstance(a, dict) or isinstance(b, dict):
+                a, b = a or {}, b or {}
+                changes += [
+                    (f"{key}.{k}", b.get(k, "(none)"), a.get(k, "(none)"))
+                    for k in sorted(set(a) | set(b))
+                    if a.get(k) != b.get(k)
+                ]
+            elif a != b:
+                changes.append((key, b, a))
+        return changes
+
+    def _window_change(self) -> str:
+        (start, end), (start_before, end_before) = self.window
+        return (
+            f"window {self._local(start_before)} to {self._local(end_before)} is now "
+            f"{self._local(start)} to {self._local(end)}"
+        )
+
+    def _local(self, at: datetime | str) -> str:
+        if isinstance(at, str):
+            at = datetime.fromisoformat(at)
+        return at.astimezone(self.zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _window(manifest: dict[str, Any]) -> tuple[str, str]:
+    window = manifest.get("window", {})
+    return window.get("start_utc", ""), window.get("end_utc", "")
+
+
+def _logs(manifest: dict[str, Any]) -> dict[str, str | None]:
+    """The run's log files, read or pruned, by name: their sha256 (None when pruned)."""
+    inputs = manifest.get("inputs", {})
+    read = {f["path"]: f.get("sha256") for f in inputs.get("logs", [])}
+    return {**{f["path"]: None for f in inputs.get("logs_pruned", [])}, **read}

@@ -1,0 +1,106 @@
+"""Approval rehearsed: the batch that approving a run would publish, and what it changes against
+what is published, read from the warehouse opened read-only. Nothing is written: not the
+warehouse, not its lock file, not the outbox.
+
+The checks approval makes before it pays are made here too, and refuse alike (the run pending,
+sealed, its lines those of its credits.csv; the journal, ledger and batches proving
+themselves); a superseded run and decreases, which approval refuses unless finance says so,
+are reported as notes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from transforms import db, money
+from transforms.finance import approval, proof, warehouse
+from transforms.finance import diff as diffs
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What `credits approve RUN_ID` would do now."""
+
+    run_id: str
+    incident_id: str
+    batch_id: str | None
+    payments: tuple[dict[str, Any], ...]
+    decreases: tuple[dict[str, Any], ...]
+    pay_by_hand: tuple[dict[str, Any], ...]
+    totals_minor: dict[str, int]
+    diff: diffs.Diff
+    notes: tuple[str, ...]
+
+
+def preview(
+    warehouse_path: Path, run_id: str, *, key: bytes | None, outbox: Path, against: str
+) -> Preview:
+    """The batch approving `run_id` would publish, the diff against `against`, and notes."""
+    with warehouse.connect(warehouse_path, read_only=True) as con:
+        run = approval.find_run(con, run_id)
+        notes = []
+        if run["status"] == "published":
+            notes.append(f"run {run_id} is already published: approving it again does nothing")
+        else:
+            approval.require_pending(run)
+        approval.require_sealed(run)
+        approval.require_lines_as_sealed(con, run)
+        proof.require(con, [run["incident_id"]], key, outbox)
+        writing = db.records(db.run(con, "batches_writing"))
+        notes += [
+            f"batch {b['batch_id']} was left unfinished (state writing): approval finishes it "
+            "first, from the ledger"
+            for b in writing
+        ]
+        newer = approval.newer_published(con, run)
+        if newer and run["status"] != "published":
+            notes.append(approval.superseded(run, newer))
+        published = diffs.compute(con, run_id)
+        changes = published if against == diffs.PUBLISHED else diffs.compute(con, run_id, against)
+        payments: list[dict[str, Any]] = []
+        decreases: list[dict[str, Any]] = []
+        by_hand: list[dict[str, Any]] = []
+        if run["status"] != "published":
+            ids = {"run_id": run_id, "incident_id": run["incident_id"]}
+            difference = db.records(db.run(con, "int_batch_difference", **ids))
+            by_hand = db.records(db.run(con, "int_batch_pay_by_hand", **ids))
+            payments = [_payment(d) for d in difference if d["delta_minor"] > 0]
+            decreases = [d for d in difference if d["delta_minor"] < 0]
+            if published.decreases:
+                notes.append(
+                    f"the batch carries {len(published.decreases)} decrease(s): approval stops "
+                    "and asks for --accept-decreases"
+                )
+        batch_id = None
+        if payments or decreases or any(r["to_pay_minor"] for r in by_hand):
+            count = db.run(con, "batches_count", incident_id=run["incident_id"]).fetchall()[0][0]
+            batch_id = f"{run['incident_id']}-B{count + 1:03d}"
+    totals: dict[str, int] = {}
+    for payment in payments:
+        totals[payment["currency"]] = totals.get(payment["currency"], 0) + payment["amount_minor"]
+    return Preview(
+        run_id=run_id,
+        incident_id=run["incident_id"],
+        batch_id=batch_id,
+        payments=tuple(payments),
+        decreases=tuple(decreases),
+        pay_by_hand=tuple(by_hand),
+        totals_minor=dict(sorted(totals.items())),
+        diff=changes,
+        notes=tuple(notes),
+    )
+
+
+def _payment(difference: dict[str, Any]) -> dict[str, Any]:
+    amount, currency = difference["delta_minor"], difference["currency"]
+    return {
+        "entry_id": difference["entry_id"],
+        "credit_id": difference["credit_id"],
+        "customer_id": difference["customer_id"],
+        "currency": currency,
+        "amount": money.decimal_text(amount, currency),
+        "amount_minor": amount,
+        "entry_kind": "initial" if difference["entry_id"].endswith("-01") else "increase",
+    }

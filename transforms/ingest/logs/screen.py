@@ -1,0 +1,87 @@
+"""Which log lines are checked against the whole log contract, and the shape check of the rest.
+
+A line is *failure-capable* when its bytes contain one of `policy.failure_events` literally or,
+in the formats that unescape values (`jsonl`, and `logfmt`'s quoted values), an escape that
+could spell one (`\\u`; any backslash when an event has a character with a short escape). A
+failure event can only be on such a line, so only these are parsed and checked in full: no
+credit depends on the others. Every other line gets a shape check only: framed, at most 1 MiB
+and valid UTF-8 (the framer's checks), not blank and, for `jsonl`, one object by its bytes (the
+first non-blank byte is `{`, the last `}`). A line that fails it is quarantined with a reason
+that names the check; the rest are `irrelevant`, unparsed.
+
+`[quality] line_checks = "all"` checks every line in full instead (auditing a log source).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+BLANK = b" \t\r\n\x0b\x0c"
+OPEN, CLOSE = ord("{"), ord("}")
+SHAPE_BLANK = "blank line"
+SHAPE_NOT_OBJECT = "not one JSON object (shape check)"
+SHORT_ESCAPES = frozenset('"\\/\b\f\n\r\t')
+
+
+@dataclass(frozen=True)
+class Screen:
+    """How a format's lines are screened: the byte strings that make a line failure-capable,
+    and whether the shape check wants one JSON object."""
+
+    needles: tuple[bytes, ...]
+    escape: bytes | None  # the escape that could spell an event, None when values are literal
+    one_object: bool
+
+    @staticmethod
+    def of(failure_events: tuple[str, ...], kind: str) -> Screen:
+        """The screen of a log format (`jsonl`, `logfmt` or `regex`) and the failure events."""
+        escape = None
+        if kind in ("jsonl", "logfmt"):  # both read JSON string escapes
+            short = any(c in SHORT_ESCAPES or ord(c) < 0x20 for e in failure_events for c in e)
+            escape = b"\\" if short else b"\\u"
+        needles = tuple(sorted({event.encode() for event in failure_events}))
+        return Screen(needles, escape, kind == "jsonl")
+
+    def capable(self, data: bytes, ends: np.ndarray, stop: int) -> np.ndarray:
+        """Which of the lines ending (LF) at `ends` in `data[:stop]` are failure-capable."""
+        found: list[int] = []
+        needles = list(self.needles)
+        if self.escape is not None and data.find(b"\\", 0, stop) >= 0:
+            needles.append(self.escape)
+        for needle in needles:
+            if not needle:  # an empty event name: every line could carry it
+                return np.ones(len(ends), bool)
+            at = data.find(needle, 0, stop)
+            while at >= 0:
+                found.append(at)
+                at = data.find(needle, data.find(b"\n", at, stop) + 1, stop)
+        mask = np.zeros(len(ends), bool)
+        if found:
+            mask[np.searchsorted(ends, np.array(found, np.int64))] = True
+        return mask
+
+    def shape(
+        self, data: bytes, starts: np.ndarray, sizes: np.ndarray, which: np.ndarray
+    ) -> dict[int, tuple[str, str]]:
+        """The shape problems of the lines `which` (indices; start and size without the line
+        end): index -> (reason, the line as text). They are valid UTF-8 and at most 1 MiB."""
+        raw = np.frombuffer(data, np.uint8)
+        at, size = starts[which], sizes[which]
+        filled = size > 0
+        first = np.where(filled, raw[at], 0)
+        last = np.where(filled, raw[at + size - 1], 0)
+        if self.one_object:
+            plain = filled & (first == OPEN) & (last == CLOSE)
+        else:
+            plain = filled & (first > 0x20) & (last > 0x20)
+        problems: dict[int, tuple[str, str]] = {}
+        for i in which[~plain].tolist():
+            line = data[starts[i] : starts[i] + sizes[i]]
+            bare = line.strip(BLANK)
+            if not bare:
+                problems[i] = (SHAPE_BLANK, line.decode())
+            elif self.one_object and not (bare[0] == OPEN and bare[-1] == CLOSE):
+                problems[i] = (SHAPE_NOT_OBJECT, line.decode())
+        return problems

@@ -1,0 +1,103 @@
+"""The runs in the warehouse, for people telling them apart (`credits runs`), read-only.
+
+One `ListedRun` per run, newest first: its window and start in the incident's time zone, its
+status as it is now (a run's own files say what it was when it ran), finance's decision and the
+batch, the totals per currency, and the incident file it ran (path and sha256).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+from transforms import db, money
+from transforms.errors import ConfigError, InputError
+from transforms.runfolder.runs import RunStatus
+
+# Every status a run can be in.
+STATUSES = tuple(RunStatus)
+
+
+@dataclass(frozen=True)
+class ListedRun:
+    """One run as `credits runs` shows it; times are local to the incident, money for people."""
+
+    run_id: str
+    incident_id: str
+    window_local: str
+    started_local: str
+    status: str
+    decision: str
+    batch_id: str | None
+    totals: tuple[str, ...]
+    incident_file: str | None
+    incident_file_sha256: str | None
+
+
+def local_time(instant: datetime, timezone: str) -> str:
+    """`2025-01-07 09:15 EST`: minutes, in the incident's time zone, with its abbreviation."""
+    return f"{instant.astimezone(ZoneInfo(timezone)):%Y-%m-%d %H:%M %Z}"
+
+
+def require_incident(con: duckdb.DuckDBPyConnection, incident_id: str) -> None:
+    """`InputError` (exit 2) unless the warehouse holds a run of `incident_id`; the message
+    lists the incidents it holds, the closest first."""
+    known = [row[0] for row in db.run(con, "runs_incident_ids").fetchall()]
+    if incident_id in known:
+        return
+    close = difflib.get_close_matches(incident_id, known, n=1)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    listed = ", ".join(known) or "none yet (`credits run` adds them)"
+    raise InputError(
+        f"incident {incident_id}: unknown to the warehouse{hint} (incidents: {listed})"
+    )
+
+
+def runs(
+    con: duckdb.DuckDBPyConnection,
+    incident_id: str | None = None,
+    statuses: tuple[str, ...] = (),
+) -> list[ListedRun]:
+    """The runs, newest first: only `incident_id`'s when given, only those in `statuses` when
+    any (a status that does not exist is a `ConfigError` naming the ones that do)."""
+    unknown = [s for s in statuses if s not in STATUSES]
+    if unknown:
+        known = ", ".join(s.value for s in STATUSES)
+        raise ConfigError(f"--status: '{unknown[0]}' is not a run status; choose from {known}")
+    if incident_id is not None:
+        require_incident(con, incident_id)
+    rows = db.records(db.run(con, "runs_listed", incident_id=incident_id, statuses=list(statuses)))
+    return [_listed(row) for row in rows]
+
+
+def _listed(row: dict) -> ListedRun:
+    tz = row["timezone"]
+    totals = json.loads(row["totals_minor_json"] or "{}")
+    return ListedRun(
+        run_id=row["run_id"],
+        incident_id=row["incident_id"],
+        window_local=(
+            f"{local_time(row['window_start_utc'], tz)} to {local_time(row['window_end_utc'], tz)}"
+        ),
+        started_local=local_time(row["started_at"], tz),
+        status=row["status"],
+        decision=_decision(row),
+        batch_id=row["batch_id"],
+        totals=tuple(money.display(v, c) for c, v in sorted(totals.items())),
+        incident_file=row["incident_file"],
+        incident_file_sha256=row["incident_file_sha256"],
+    )
+
+
+def _decision(row: dict) -> str:
+    if row["decided_by"] is None:
+        return ""
+    verb = {RunStatus.PUBLISHED: "approved", RunStatus.DECLINED: "declined"}.get(
+        row["status"], "decided"
+    )
+    return f"{verb} by {row['decided_by']} {local_time(row['decided_at'], row['timezone'])}"
