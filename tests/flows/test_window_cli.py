@@ -72,7 +72,7 @@ def test_window_as_a_table_shows_the_intervals_and_the_change(tmp_path):
     assert result.exit_code == 0, result.output
     assert "detected window 2025-01-07 13:55 to 2025-01-07 18:15" in result.stdout
     assert "codes from 2025-01-07 13:55: DB_POOL_TIMEOUT 2,080" in result.stdout
-    assert "USD (minor units)" in result.stdout
+    assert "credits USD" in result.stdout and "USD 0.00" in result.stdout
 
 
 def test_window_without_an_outage_says_so(tmp_path):
