@@ -35,6 +35,9 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 WarehouseOption = Annotated[Path, typer.Option("--warehouse", help="the warehouse DuckDB file")]
+WideOption = Annotated[
+    bool, typer.Option("--wide", help="every column, none clipped (wider than 120)")
+]
 OutboxOption = Annotated[Path, typer.Option("--outbox", help="where finance picks batches up")]
 VerboseOption = Annotated[
     bool, typer.Option("--verbose", "-v", help="show every log line (Prefect's, GX's, counts)")
