@@ -6,6 +6,7 @@ closes it. The business rules live in `transforms/`.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from transforms.ingest import incident, logs, tables
 from transforms.quality import gate, validation_page
 from transforms.reconcile import classes, credits, window
 from transforms.runfolder import manifest, publish, report, runs
+from transforms.runfolder.summary import RunSummary
 
 
 def _work_db(run: runs.Run):
@@ -157,8 +159,8 @@ def check_quality(
 def check_window(loaded: incident.Incident, run: runs.Run) -> window.Check:
     with _work_db(run) as con:
         checked = window.check(con, loaded)
-    for message in checked.messages(loaded):
-        get_run_logger().warning(message)
+    for message in checked.messages(loaded):  # the flow run's log keeps it; the summary shows it
+        get_run_logger().info(message)
     return checked
 
 
@@ -178,12 +180,12 @@ def write_report(
 
 
 @task(name="publish", cache_policy=NO_CACHE)
-def publish_run(run: runs.Run, warehouse_path: str, **evidence: Any) -> dict[str, Any]:
+def publish_run(run: runs.Run, warehouse_path: str, **evidence: Any) -> RunSummary:
     with _work_db(run) as con:
         content = publish.publish(con, run=run, **evidence)
-    sealing.seal(run, content, Path(warehouse_path), journal_key())
-    progress.note("publish", "%s, loaded into the warehouse", content["verdict"])
-    return content
+    summary = sealing.seal(run, content, Path(warehouse_path), journal_key())
+    progress.note("publish", "%s, loaded into the warehouse", summary.verdict)
+    return summary
 
 
 class Approval(RunInput):
@@ -196,16 +198,16 @@ class Approval(RunInput):
 
 
 @task(name="show-batch", cache_policy=NO_CACHE)
-def show_batch(content: dict[str, Any], warehouse_path: str) -> str:
+def show_batch(summary: RunSummary, warehouse_path: str) -> str:
     """The run waiting for approval and what it changes against what is published (decreases
     first), as an artifact; returns the same Markdown for the pause form."""
     with warehouse.connect(Path(warehouse_path), read_only=True) as con:
-        changes = diff.compute(con, content["run_id"])
-    totals = "\n".join(f"| {c} | {v:,} |" for c, v in content["totals_minor"].items())
+        changes = diff.compute(con, summary.run_id)
+    totals = "\n".join(f"| {c} | {v:,} |" for c, v in summary.totals_minor.items())
     markdown = (
-        f"# {content['incident']['id']}: run {content['run_id']}\n\n"
+        f"# {summary.incident_id}: run {summary.run_id}\n\n"
         f"Waiting for approval. Totals in minor units:\n\n| currency | total |\n|---|---|\n"
-        f"{totals}\n\nExceptions: {content['exceptions']}\n\n{diff.markdown(changes)}"
+        f"{totals}\n\nExceptions: {summary.exceptions}\n\n{diff.markdown(changes)}"
     )
     create_markdown_artifact(key="batch-summary", markdown=markdown)
     return markdown
@@ -234,7 +236,7 @@ def credit_reconciliation(
     warehouse_path: str = str(WAREHOUSE),
     wait_for_approval: bool = False,
     outbox: str = str(OUTBOX),
-) -> dict[str, Any]:
+) -> RunSummary:
     """Runs one incident end to end: a passing run waits for approval in the warehouse (or, with
     `wait_for_approval` on a Prefect server, in this paused flow run's form); a rejected one
     raises `ValidationRejected` after its evidence is written."""
@@ -259,7 +261,7 @@ def credit_reconciliation(
     window_check = check_window(loaded, run)
     write_report(loaded, run, accounting, verdict, window_check)
     # Load: the credit file only if the gate passed, the run into the warehouse, the manifest last
-    content = publish_run(
+    summary = publish_run(
         run,
         warehouse_path,
         incident=loaded,
@@ -270,11 +272,11 @@ def credit_reconciliation(
         verdict=verdict,
         window_check=window_check,
     )
-    content = {**content, "run_folder": str(run.folder)}
-    if content["verdict"] == runs.RunStatus.REJECTED:
-        raise ValidationRejected(f"run {run.run_id} rejected by the quality gate", content)
+    if summary.rejected:
+        raise ValidationRejected(f"run {run.run_id} rejected by the quality gate", summary)
     if wait_for_approval:
-        form = Approval.with_initial_data(description=show_batch(content, warehouse_path))
+        form = Approval.with_initial_data(description=show_batch(summary, warehouse_path))
         answer = pause_flow_run(wait_for_input=form, timeout=7 * 24 * 3600)
-        content["decision"] = decide(run.run_id, answer, warehouse_path, outbox).status
-    return content
+        decision = decide(run.run_id, answer, warehouse_path, outbox)
+        summary = dataclasses.replace(summary, decision=runs.RunStatus(decision.status))
+    return summary

@@ -45,9 +45,8 @@ def scheduled_credit_runs(
     verdicts = {}
     for path in sorted(Path(incidents_dir).glob("*.toml")):
         try:
-            verdicts[path.name] = credit_reconciliation(str(path), output_dir, warehouse_path)[
-                "verdict"
-            ]
+            summary = credit_reconciliation(str(path), output_dir, warehouse_path)
+            verdicts[path.name] = str(summary.verdict)
         except CreditsError as error:
             verdicts[path.name] = f"{type(error).__name__}: {error}"
     get_run_logger().info("verdicts: %s", verdicts)

@@ -98,6 +98,7 @@ def load_run(folder: Path, warehouse_path: Path, repeat_keys: bool = False) -> s
     from transforms.ingest import incident, logs, tables
     from transforms.reconcile import classes, credits
     from transforms.runfolder import runs
+    from transforms.runfolder.summary import RunSummary
 
     loaded = incident.load(write(folder / "inc"))
     run = runs.start(loaded, folder / "out")
@@ -119,7 +120,14 @@ def load_run(folder: Path, warehouse_path: Path, repeat_keys: bool = False) -> s
         "totals_minor": {},
         "validation": {"blocking": ["evidence: a repeated txn_id"] if repeat_keys else []},
     }
+    summary = RunSummary(
+        run.run_id,
+        loaded.id,
+        runs.RunStatus(manifest["verdict"]),
+        run.folder,
+        blocking=tuple(manifest["validation"]["blocking"]),
+    )
     with warehouse.write_lock(warehouse_path), warehouse.connect(warehouse_path) as con:
         warehouse.load_run(con, run, manifest)
-        warehouse.seal_run(con, run, manifest, None)
+        warehouse.seal_run(con, run, summary, None)
     return run.run_id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+from typing import Any
 
 import duckdb
 
@@ -31,13 +32,14 @@ class InputError(CreditsError):
 
 
 class ValidationRejected(CreditsError):
-    """The data quality gate blocked the run (exit 3); nothing was published."""
+    """The data quality gate blocked the run (exit 3); nothing was published. Carries the run's
+    `runfolder.summary.RunSummary` (the run is sealed, rejected, before this is raised)."""
 
     exit_code = 3
 
-    def __init__(self, message: str, manifest: dict | None = None):
+    def __init__(self, message: str, summary: Any = None):
         super().__init__(message)
-        self.manifest = manifest or {}
+        self.summary = summary
 
 
 class ProofFailed(CreditsError):

@@ -8,7 +8,7 @@ import logging
 import os
 import unicodedata
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -22,6 +22,9 @@ from transforms.errors import (
     environment_problem,
 )
 
+if TYPE_CHECKING:
+    from transforms.runfolder.summary import RunSummary
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -32,6 +35,9 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 WarehouseOption = Annotated[Path, typer.Option("--warehouse", help="the warehouse DuckDB file")]
+WideOption = Annotated[
+    bool, typer.Option("--wide", help="every column, none clipped (wider than 120)")
+]
 OutboxOption = Annotated[Path, typer.Option("--outbox", help="where finance picks batches up")]
 VerboseOption = Annotated[
     bool, typer.Option("--verbose", "-v", help="show every log line (Prefect's, GX's, counts)")
@@ -56,13 +62,14 @@ def guarded(action, passing: tuple[type[Exception], ...] = ()):
     except passing:
         raise
     except ValidationRejected as rejected:
-        print_summary(rejected.manifest)
+        summary = rejected.summary
+        if summary is not None:
+            print_summary(summary)
         err.print(f"[bold red]rejected[/]: {rejected}; nothing was published")
-        for line in rejected.manifest.get("validation", {}).get("blocking", []):
+        for line in summary.blocking if summary is not None else ():
             err.print(f"  - {line}")
-        folder = rejected.manifest.get("run_folder")
-        if folder:
-            out.print(folder)
+        if summary is not None:
+            out.print(str(summary.run_folder))
         raise typer.Exit(rejected.exit_code) from None
     except CreditsError as error:
         err.print(f"[bold red]error[/]: {escape(str(error))}")
@@ -84,33 +91,26 @@ def guarded(action, passing: tuple[type[Exception], ...] = ()):
         raise typer.Exit(1) from None
 
 
-def print_summary(content: dict[str, Any]) -> None:
+def print_summary(summary: RunSummary) -> None:
     from transforms import money
 
-    if not content:
-        return
-    funnel = content.get("log_funnel", {})
-    classes = content.get("candidates", {}).get("by_class", {})
-    table = Table(
-        title=f"{content['incident']['id']} run {content['run_id']}: {content['verdict']}"
-    )
+    table = Table(title=f"{summary.incident_id} run {summary.run_id}: {summary.verdict}")
     table.add_column("what")
     table.add_column("count", justify="right")
-    for key, value in funnel.items():
+    for key, value in summary.log_funnel.items():
         if key != "identity_holds":
             table.add_row(f"log lines: {key.replace('_', ' ')}", f"{value:,}")
-    for key, value in classes.items():
+    for key, value in summary.by_class.items():
         table.add_row(f"class {key}", f"{value:,}")
-    for key, value in content.get("exceptions", {}).items():
+    for key, value in summary.exceptions.items():
         table.add_row(f"exception {key}", f"{value:,}")
-    for currency, total in content.get("totals_minor", {}).items():
+    for currency, total in summary.totals_minor.items():
         table.add_row(f"credits {currency}", money.display(total, currency))
     out.print(table)
-    for line in content.get("validation", {}).get("warnings", []):
+    for line in summary.warnings:
         out.print(f"[yellow]warning[/]: {line}")
-    checked = content.get("window_check") or {}
-    for line in checked.get("messages", []):
-        kind = "[yellow]warning[/]" if checked["status"] == "warning" else "note"
+    for line in summary.window_messages:
+        kind = "[yellow]warning[/]" if summary.window_check == "warning" else "note"
         out.print(f"{kind}: {escape(line)}")
 
 

@@ -65,11 +65,11 @@ def print_diff(found: diffs.Diff, *, lines: bool = True) -> None:
         return
     out.print()
     for line in found.lines:
-        row = line.row()
         sign = "+" if line.difference_minor >= 0 else ""
         out.print(
-            f"{line.customer_id}  {line.currency}  {line.change}: {row['before']} -> "
-            f"{row['after']} ({sign}{row['difference']})",
+            f"{line.customer_id}  {line.change}: {_money(line.before_minor, line.currency)} -> "
+            f"{_money(line.after_minor, line.currency)} "
+            f"({sign}{_money(line.difference_minor, line.currency)})",
             markup=False,
         )
         for reason in line.reasons:

@@ -7,7 +7,7 @@ import enum
 import os
 import threading
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,6 +22,9 @@ from flows.cli.common import (
     quiet_expected_tracebacks,
 )
 from flows.settings import OUTPUT_DIR, WAREHOUSE
+
+if TYPE_CHECKING:
+    from transforms.runfolder.summary import RunSummary
 
 # Prefect's console handler level (its logging.yml); the API handler, for the UI, keeps all.
 QUIET_CONSOLE = "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"
@@ -113,12 +116,12 @@ def run(
         task_runner=pipeline.task_runner(task_runner.value, dask_address)
     )
 
-    def run_flow() -> dict[str, Any]:
+    def run_flow() -> RunSummary:
         with server.temporary_server(server.home()), progress.shown(err):
             return flow(str(incident_file), str(output_dir), str(warehouse_path))
 
     try:
-        content = guarded(run_flow)
+        summary = guarded(run_flow)
     except server.Stopped as stopped:
         err.print(
             f"[bold red]stopped[/] by {stopped}: Prefect's temporary server and the run's other "
@@ -126,6 +129,6 @@ def run(
             "approved: run the incident again"
         )
         raise typer.Exit(stopped.exit_code) from None
-    print_summary(content)
-    out.print(f"waiting for approval: credits approve {content['run_id']} --by NAME")
-    out.print(content["run_folder"])
+    print_summary(summary)
+    out.print(f"waiting for approval: credits approve {summary.run_id} --by NAME")
+    out.print(str(summary.run_folder))

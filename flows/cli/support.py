@@ -11,6 +11,7 @@ import typer
 
 from flows.cli.common import (
     WarehouseOption,
+    WideOption,
     app,
     err,
     guarded,
@@ -44,9 +45,7 @@ def customers(
     out_file: Annotated[
         Path | None, typer.Option("--out", help="write csv or json here (owner-only file)")
     ] = None,
-    wide: Annotated[
-        bool, typer.Option("--wide", help="every column, none clipped (wider than 120)")
-    ] = False,
+    wide: WideOption = False,
     warehouse_path: WarehouseOption = WAREHOUSE,
 ) -> None:
     """Lists an incident's affected customers: failed payments, credit and its status.
@@ -107,9 +106,7 @@ def lookup(
     txn_id: Annotated[
         str | None, typer.Option("--txn", help="find the customer by a payment")
     ] = None,
-    wide: Annotated[
-        bool, typer.Option("--wide", help="every column, none clipped (wider than 120)")
-    ] = False,
+    wide: WideOption = False,
     warehouse_path: WarehouseOption = WAREHOUSE,
 ) -> None:
     """Shows one customer across incidents: failed payments, credits and status, exceptions.

@@ -17,6 +17,7 @@ import typer
 from rich.table import Table
 
 from flows.cli.common import app, guarded, out
+from transforms import money
 
 
 class WindowFormat(enum.StrEnum):
@@ -99,15 +100,16 @@ def _print_answer(answer: dict) -> None:
     for column in ("credited", "declared", "detected", "added", "removed"):
         table.add_column(column, justify="left" if column == "credited" else "right")
     for key in ("customers", "transactions"):
-        table.add_row(
-            key, *(f"{change[key][k]:,}" for k in ("declared", "detected", "added", "removed"))
-        )
+        table.add_row(key, *(f"{change[key][k]:,}" for k in _COLUMNS))
     for currency, row in change["credits_minor"].items():
         table.add_row(
-            f"{currency} (minor units)",
-            *(f"{row[k]:,}" for k in ("declared", "detected", "added", "removed")),
+            f"credits {currency}",
+            *(money.display(row[k], currency) for k in _COLUMNS),
         )
     out.print(table)
+
+
+_COLUMNS = ("declared", "detected", "added", "removed")
 
 
 def _clock(local_iso: str) -> str:

@@ -39,8 +39,8 @@ class Desk:
         from flows.credit_reconciliation import credit_reconciliation
 
         path = self.write(**settings)
-        content = credit_reconciliation(str(path), str(self.root / "out"), str(self.warehouse))
-        return content["run_id"]
+        summary = credit_reconciliation(str(path), str(self.root / "out"), str(self.warehouse))
+        return summary.run_id
 
     def approve(self, run_id: str, by: str = "alice", **options) -> ledger.Decision:
         return ledger.approve(

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 from rich.console import Console
 
 from flows.cli import common
+from transforms.runfolder.runs import RunStatus
+from transforms.runfolder.summary import RunSummary
 
 
 def test_the_run_summary_shows_credits_as_money(monkeypatch):
     shown = io.StringIO()
     monkeypatch.setattr(common, "out", Console(file=shown, width=100, highlight=False))
     common.print_summary(
-        {
-            "incident": {"id": "INC-M"},
-            "run_id": "r1",
-            "verdict": "pending approval",
-            "totals_minor": {"JPY": 150000, "USD": 1475000, "BHD": 1234},
-        }
+        RunSummary(
+            run_id="r1",
+            incident_id="INC-M",
+            verdict=RunStatus.PENDING_APPROVAL,
+            run_folder=Path("runs/r1"),
+            totals_minor={"JPY": 150000, "USD": 1475000, "BHD": 1234},
+        )
     )
     text = shown.getvalue()
     for money in ("JPY 150,000", "USD 14,750.00", "BHD 1.234"):

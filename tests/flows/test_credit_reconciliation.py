@@ -24,7 +24,7 @@ def golden_run(prefect_harness, tmp_path_factory):
     warehouse = str(folder / "warehouse.duckdb")
     first = credit_reconciliation(str(path), str(folder / "out"), warehouse)
     second = credit_reconciliation(str(path), str(folder / "out"), warehouse)
-    return Path(first["run_folder"]), Path(second["run_folder"])
+    return first.run_folder, second.run_folder
 
 
 def test_the_golden_credit_file_matches_byte_for_byte(golden_run):
@@ -84,11 +84,11 @@ def test_a_blocked_run_keeps_its_evidence_but_publishes_no_credit_file(prefect_h
         log.write("garbage\n" * 5)  # 6 of 21 lines quarantined: far above 1 %
     with pytest.raises(ValidationRejected) as rejected:
         credit_reconciliation(str(path), str(tmp_path / "out"), str(tmp_path / "wh.duckdb"))
-    manifest = rejected.value.manifest
-    folder = Path(manifest["run_folder"])
-    assert manifest["verdict"] == "rejected"
-    assert any("quarantined_share" in line for line in manifest["validation"]["blocking"])
+    summary = rejected.value.summary
+    folder = summary.run_folder
+    assert summary.verdict == "rejected"
+    assert any("quarantined_share" in line for line in summary.blocking)
     assert not (folder / "credits.csv").exists()
-    assert "credits.csv" not in manifest["outputs"]
+    assert "credits.csv" not in json.loads((folder / "manifest.json").read_text())["outputs"]
     for name in ("evidence.parquet", "quarantine.jsonl", "validation.json", "validation.html"):
         assert (folder / name).exists(), name

@@ -107,8 +107,8 @@ def run_with(runner, incident_file: Path, out: Path) -> Path:
     from flows.credit_reconciliation import credit_reconciliation
 
     flow = credit_reconciliation.with_options(task_runner=runner)
-    content = flow(str(incident_file), str(out / "runs"), str(out / "warehouse.duckdb"))
-    return Path(content["run_folder"])
+    summary = flow(str(incident_file), str(out / "runs"), str(out / "warehouse.duckdb"))
+    return summary.run_folder
 
 
 def assert_same_outputs(folder: Path, on_threads: Path) -> None:

@@ -195,7 +195,7 @@ def test_a_run_without_lines_of_its_own_is_refused(desk):
 
     with pytest.raises(ValidationRejected) as rejected:
         desk.run(lines=[*LINES, "garbage"])
-    result = desk.cli("diff", rejected.value.manifest["run_id"])
+    result = desk.cli("diff", rejected.value.summary.run_id)
     assert result.exit_code == 2 and "no credit file to compare" in result.stderr
 
 
@@ -211,14 +211,12 @@ def test_the_pause_form_shows_the_decreases_and_takes_the_decision(desk):
     result: dict = {}
 
     def waiting() -> None:
-        result.update(
-            credit_reconciliation(
-                str(path),
-                str(desk.root / "out"),
-                str(desk.warehouse),
-                wait_for_approval=True,
-                outbox=str(desk.outbox),
-            )
+        result["summary"] = credit_reconciliation(
+            str(path),
+            str(desk.root / "out"),
+            str(desk.warehouse),
+            wait_for_approval=True,
+            outbox=str(desk.outbox),
         )
 
     worker = threading.Thread(target=waiting)
@@ -241,7 +239,7 @@ def test_the_pause_form_shows_the_decreases_and_takes_the_decision(desk):
         paused[0].id, run_input={"approve": True, "by": "dora", "accept_decreases": True}
     )
     worker.join(120)
-    assert result["decision"] == "published" and desk.status(run_id) == "published"
+    assert result["summary"].decision == "published" and desk.status(run_id) == "published"
     assert desk.paid()[("c1", "USD")] == 1000
 
 

@@ -182,7 +182,7 @@ def test_a_rejected_run_is_journalled_and_cannot_be_approved(desk):
 
     with pytest.raises(ValidationRejected) as rejected:
         desk.run(lines=[*LINES, "garbage"])
-    run_id = rejected.value.manifest["run_id"]
+    run_id = rejected.value.summary.run_id
     with pytest.raises(ConfigError, match="is rejected, not pending_approval"):
         desk.approve(run_id)
     with warehouse.connect(desk.warehouse, read_only=True) as con:
@@ -204,14 +204,15 @@ def test_a_paused_flow_run_publishes_when_finance_approves_in_its_form(desk):
     path = desk.write()
     result: dict = {}
     worker = threading.Thread(
-        target=lambda: result.update(
+        target=lambda: result.setdefault(
+            "summary",
             credit_reconciliation(
                 str(path),
                 str(desk.root / "out"),
                 str(desk.warehouse),
                 wait_for_approval=True,
                 outbox=str(desk.outbox),
-            )
+            ),
         )
     )
     worker.start()
@@ -224,5 +225,5 @@ def test_a_paused_flow_run_publishes_when_finance_approves_in_its_form(desk):
     assert paused, "the flow run never paused for approval"
     resume_flow_run(paused[0].id, run_input={"approve": True, "by": "dora", "note": "ok"})
     worker.join(120)
-    assert result["decision"] == "published"
+    assert result["summary"].decision == "published"
     assert desk.paid() == {("c1", "USD"): 1000, ("c3", "EUR"): 900}

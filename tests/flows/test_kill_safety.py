@@ -20,6 +20,7 @@ import pytest
 
 from flows import server
 from tests.builders import failure, txn, write_incident
+from tests.waiting import until
 
 
 @pytest.fixture(scope="module")
@@ -55,11 +56,12 @@ def credits_run(incident: Path, root: Path, prefect_home: Path) -> subprocess.Po
 def wait_for_server(run: subprocess.Popen, prefect_home: Path) -> int:
     """The pid of the run's temporary server, once its record is written."""
     record = prefect_home / server.RECORDS / f"{run.pid}.json"
-    deadline = time.monotonic() + 180
-    while not record.exists():
+
+    def started() -> bool:
         assert run.poll() is None, run.communicate()
-        assert time.monotonic() < deadline, "the temporary server never started"
-        time.sleep(0.2)
+        return record.exists()
+
+    assert until(started, seconds=180, every=0.2), "the temporary server never started"
     time.sleep(0.2)  # the record is written whole (a small file); let the read see all of it
     return json.loads(record.read_text())["server"]["pid"]
 
@@ -98,10 +100,12 @@ def test_a_run_signalled_mid_flow_stops_its_server(tmp_path, prefect_home):
     run = credits_run(incident(tmp_path), tmp_path, prefect_home)
     try:
         server_pid = wait_for_server(run, prefect_home)
-        deadline = time.monotonic() + 120
-        while not list((tmp_path / "out").glob("incident=*/run=*")):  # the flow has started
-            assert run.poll() is None and time.monotonic() < deadline
-            time.sleep(0.05)
+
+        def flow_started() -> bool:
+            assert run.poll() is None, run.communicate()
+            return bool(list((tmp_path / "out").glob("incident=*/run=*")))
+
+        assert until(flow_started, seconds=120), "the flow never started"
         run.send_signal(signal.SIGTERM)
         _, stderr = run.communicate(timeout=120)
     finally:

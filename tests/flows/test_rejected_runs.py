@@ -16,6 +16,7 @@ import pytest
 from tests.builders import customer, failure, rewrite_with_keyed_schema, txn, write_incident
 from transforms.errors import ConfigError, ValidationRejected
 from transforms.finance import journal, ledger, warehouse
+from transforms.runfolder.summary import RunSummary
 from transforms.serving import support
 
 LINES = [
@@ -147,7 +148,7 @@ def root(prefect_harness, tmp_path) -> Path:
     return tmp_path
 
 
-def run(root: Path, **settings) -> dict:
+def run(root: Path, **settings) -> RunSummary:
     """Runs the flow on an incident made of LINES, TABLE and CUSTOMERS changed by `settings`."""
     from flows.credit_reconciliation import credit_reconciliation
 
@@ -156,24 +157,24 @@ def run(root: Path, **settings) -> dict:
     return credit_reconciliation(str(path), str(root / "out"), str(root / "wh.duckdb"))
 
 
-def rejected_run(root: Path, **settings) -> dict:
-    """The manifest of a run the gate must reject."""
+def rejected_run(root: Path, **settings) -> RunSummary:
+    """The summary of a run the gate must reject."""
     with pytest.raises(ValidationRejected) as rejected:
         run(root, **settings)
-    return rejected.value.manifest
+    return rejected.value.summary
 
 
-def assert_recorded_as_rejected(root: Path, content: dict, expectations: list[str]) -> None:
+def assert_recorded_as_rejected(root: Path, content: RunSummary, expectations: list[str]) -> None:
     """What every rejected run leaves: named failures, its files, the warehouse and journal."""
-    blocking = content["validation"]["blocking"]
+    blocking = content.blocking
     for expected in expectations:
         assert any(line.startswith(expected) for line in blocking), (expected, blocking)
-    folder = Path(content["run_folder"])
+    folder = content.run_folder
     assert not (folder / "credits.csv").exists()
     for name in ("report.html", "validation.html", "manifest.json", "evidence.parquet"):
         assert (folder / name).exists(), name
     assert "Rejected by the quality gate" in (folder / "report.html").read_text()
-    run_id = content["run_id"]
+    run_id = content.run_id
     with warehouse.connect(root / "wh.duckdb", read_only=True) as con:
         status = con.execute("select status from runs where run_id = $r", {"r": run_id}).fetchall()
         evidence = con.execute(
@@ -202,11 +203,11 @@ def test_a_duplicated_customer_id_is_recorded_with_both_its_credit_lines(root):
     with warehouse.connect(root / "wh.duckdb", read_only=True) as con:
         lines = con.execute(
             "select credit_id from run_credits where run_id = $r and customer_id = 'c1'",
-            {"r": content["run_id"]},
+            {"r": content.run_id},
         ).fetchall()
         people = con.execute(
             "select name from run_customers where run_id = $r and customer_id = 'c1' order by 1",
-            {"r": content["run_id"]},
+            {"r": content.run_id},
         ).fetchall()
     assert len(lines) == 2 and lines[0] == lines[1]  # as the run computed them: nothing lost
     assert people == [("Name c1",), ("Other",)]
@@ -225,7 +226,7 @@ def test_a_log_line_stamped_far_from_the_window_stays_off_the_report_chart(root)
     # t7 failed in the window by the log; the table's clock says year 1 (the table wins)
     table = [*TABLE, txn("t7", customer_id="c2", created_at="0001-01-01T00:00:00+00:00")]
     content = run(root, lines=lines, transactions=table)
-    page = (Path(content["run_folder"]) / "report.html").read_text()
+    page = (content.run_folder / "report.html").read_text()
     assert "2 failure line(s)</b> more than 1 day(s) from the window are not drawn" in page
     with warehouse.connect(root / "wh.duckdb", read_only=True) as con:
         lines = con.execute("select sum(lines) from run_failure_minutes").fetchone()[0]
@@ -236,7 +237,7 @@ def test_a_log_line_stamped_far_from_the_window_stays_off_the_report_chart(root)
 
 def test_support_answers_from_passing_runs_when_rejected_ones_are_newer(root):
     paid = run(root)
-    ledger.approve(root / "wh.duckdb", paid["run_id"], by="alice", note=None, outbox=root / "out")
+    ledger.approve(root / "wh.duckdb", paid.run_id, by="alice", note=None, outbox=root / "out")
     # a newer passing run no longer sees c3 (paid above): support names c3 from an older run
     answering = run(root, lines=LINES[:2] + LINES[3:], transactions=TABLE[:2] + TABLE[3:])
     # the newest run's table repeats t1 for another customer; its customer table renames c3
@@ -249,7 +250,7 @@ def test_support_answers_from_passing_runs_when_rejected_ones_are_newer(root):
         found = support.lookup(con, txn_id="t1")
         listed = support.customers(con, "INC-T")
     assert found.customer_id == "c1"  # not c0, whom only the rejected run's table names
-    assert listed.run.run_id == answering["run_id"]
+    assert listed.run.run_id == answering.run_id
     assert "rejected by the quality gate" in listed.run.note
     names = {row["customer_id"]: (row["name"], row["status"]) for row in listed.rows}
     assert names == {
@@ -269,7 +270,7 @@ def test_a_warehouse_made_with_keyed_tables_records_a_rejected_run_and_keeps_wor
         root, content, ["transactions: expect_column_values_to_be_unique(txn_id)"]
     )
     decision = ledger.approve(
-        root / "wh.duckdb", passed["run_id"], by="alice", note=None, outbox=root / "outbox"
+        root / "wh.duckdb", passed.run_id, by="alice", note=None, outbox=root / "outbox"
     )
     assert (decision.status, decision.rows) == ("published", 3)
     with support.connect(root / "wh.duckdb") as con:

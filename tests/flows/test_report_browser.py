@@ -38,15 +38,15 @@ def golden_runs(prefect_harness, tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("report")
     warehouse = str(folder / "warehouse.duckdb")
     passing = golden_incident.write(folder / "passing")
-    content = credit_reconciliation(str(passing), str(folder / "out"), warehouse)
+    summary = credit_reconciliation(str(passing), str(folder / "out"), warehouse)
     failing = golden_incident.write(folder / "failing")
     with (failing.parent / "logs/pod-a.jsonl").open("a") as log:
         log.write("garbage\n" * 5)  # too many malformed lines: the gate rejects the run
     with pytest.raises(ValidationRejected) as rejected:
         credit_reconciliation(str(failing), str(folder / "out"), warehouse)
     return {
-        "passing": Path(content["run_folder"]),
-        "rejected": Path(rejected.value.manifest["run_folder"]),
+        "passing": summary.run_folder,
+        "rejected": rejected.value.summary.run_folder,
     }
 
 

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -70,7 +72,7 @@ def test_window_as_a_table_shows_the_intervals_and_the_change(tmp_path):
     assert result.exit_code == 0, result.output
     assert "detected window 2025-01-07 13:55 to 2025-01-07 18:15" in result.stdout
     assert "codes from 2025-01-07 13:55: DB_POOL_TIMEOUT 2,080" in result.stdout
-    assert "USD (minor units)" in result.stdout
+    assert "credits USD" in result.stdout and "USD 0.00" in result.stdout
 
 
 def test_window_without_an_outage_says_so(tmp_path):
@@ -96,13 +98,19 @@ def test_window_with_a_bad_format_is_bad_usage(tmp_path):
 
 
 def test_the_run_summary_carries_the_window_check(capsys):
-    content = {
-        "incident": {"id": "INC-T"},
-        "run_id": "r1",
-        "verdict": "pending_approval",
-        "window_check": {"status": "warning", "messages": ["window_check: above baseline"]},
-    }
-    common.print_summary(content)
+    from transforms.reconcile.window import Status
+    from transforms.runfolder.runs import RunStatus
+    from transforms.runfolder.summary import RunSummary
+
+    summary = RunSummary(
+        run_id="r1",
+        incident_id="INC-T",
+        verdict=RunStatus.PENDING_APPROVAL,
+        run_folder=Path("runs/r1"),
+        window_check=Status.WARNING,
+        window_messages=("window_check: above baseline",),
+    )
+    common.print_summary(summary)
     assert "warning: window_check: above baseline" in capsys.readouterr().out
-    common.print_summary({**content, "window_check": {"status": "ok", "messages": []}})
+    common.print_summary(replace(summary, window_check=Status.OK, window_messages=()))
     assert "window_check" not in capsys.readouterr().out

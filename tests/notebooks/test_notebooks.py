@@ -30,10 +30,10 @@ def sample_warehouse(prefect_harness, tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("sample")
     sample.generate(folder / "sample", scale=1)
     warehouse = folder / "warehouse.duckdb"
-    content = credit_reconciliation(
+    summary = credit_reconciliation(
         str(folder / "sample" / f"{INCIDENT}.toml"), str(folder / "out"), str(warehouse)
     )
-    ledger.approve(warehouse, content["run_id"], by="analyst", note=None, outbox=folder / "outbox")
+    ledger.approve(warehouse, summary.run_id, by="analyst", note=None, outbox=folder / "outbox")
     return warehouse
 
 

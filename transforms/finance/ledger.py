@@ -11,7 +11,7 @@ Before anything is paid, under the warehouse's write lock: the journal and the i
 ledger must prove themselves against the chains and the outbox's trailers (`proof`); the run's
 `manifest.json` must be there, be the one the warehouse loaded, and match the run's files; and
 a run that started before the incident's newest published run (superseded) is refused unless
-finance forces it, which the journal records.
+finance forces it, which the journal records (`approval`).
 
 Crash safety: the ledger entries and the batch (state `writing`) are committed first, then the
 batch's files are written (temporary name, fsync, rename) with `batch.json`, the trailer, last,
@@ -34,16 +34,24 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from transforms import db, files
+from transforms import db
 from transforms.errors import (
     ConfigError,
-    InputError,
-    ProofFailed,
     StorageError,
     environment_problem,
 )
 from transforms.finance import diff as diffs
 from transforms.finance import journal, ledger_entries, outbox, proof, warehouse
+from transforms.finance.approval import (
+    find_run,
+    newer_published,
+    one,
+    require_lines_as_sealed,
+    require_name,
+    require_pending,
+    require_sealed,
+    superseded,
+)
 from transforms.runfolder.runs import RunStatus
 
 DECREASE_DETAIL = "this run's credit is below what was already paid: not paid back; review by hand"
@@ -81,9 +89,9 @@ def approve(
     What the run changes against what is published is computed under the lock and given to
     `show` before anything is written; a batch that would carry decreases is refused
     (`DecreasesNeedDecision`) unless `accept_decreases`, which the journal records."""
-    _require_name(by)
+    require_name(by)
     with _writer(warehouse_path) as con:
-        run = _run(con, run_id)
+        run = find_run(con, run_id)
         writing = db.records(db.run(con, "batches_writing"))
         incidents = {run["incident_id"], *(b["incident_id"] for b in writing)}
         proof.require(con, incidents, key, outbox)
@@ -91,13 +99,13 @@ def approve(
             _write_batch(con, batch["batch_id"])
         if run["status"] == RunStatus.PUBLISHED:
             return _decision_of(con, run, already_decided=True)
-        _require_pending(run)
-        _require_sealed(run)
-        _require_lines_as_sealed(con, run)
+        require_pending(run)
+        require_sealed(run)
+        require_lines_as_sealed(con, run)
         detail = {"note": note} if note else {}
-        newer = _newer_published(con, run)
+        newer = newer_published(con, run)
         if newer and not force_superseded:
-            raise ConfigError(_superseded(run, newer))
+            raise ConfigError(superseded(run, newer))
         if newer:
             detail |= {"forced_superseded": True, "newer_published_run": newer["run_id"]}
         changes = diffs.compute(con, run_id)
@@ -107,21 +115,21 @@ def approve(
         batch_id = _publish(con, run, by=by, note=note, outbox_root=outbox, key=key, detail=detail)
         if batch_id:
             _write_batch(con, batch_id)
-        return _decision_of(con, _run(con, run_id), already_decided=False)
+        return _decision_of(con, find_run(con, run_id), already_decided=False)
 
 
 def decline(
     warehouse_path: Path, run_id: str, *, by: str, reason: str, key: bytes | None = None
 ) -> Decision:
     """Declines a pending run: it will never be published."""
-    _require_name(by)
+    require_name(by)
     if not reason.strip():
         raise ConfigError("--reason: say why the run is declined")
     with _writer(warehouse_path) as con:
-        run = _run(con, run_id)
+        run = find_run(con, run_id)
         if run["status"] == RunStatus.DECLINED:
             return _decision_of(con, run, already_decided=True)
-        _require_pending(run)
+        require_pending(run)
         con.begin()
         _record_decision(
             con,
@@ -135,7 +143,7 @@ def decline(
             key=key,
         )
         con.commit()
-        return _decision_of(con, _run(con, run_id), already_decided=False)
+        return _decision_of(con, find_run(con, run_id), already_decided=False)
 
 
 def _publish(con, run, *, by, note, outbox_root: Path, key, detail) -> str | None:
@@ -278,7 +286,7 @@ def _write_batch(con: duckdb.DuckDBPyConnection, batch_id: str) -> Path:
         problem = environment_problem(error)
         if problem is None:
             raise
-        folder = _one(con, "batch_by_id", batch_id=batch_id)["folder"]
+        folder = one(con, "batch_by_id", batch_id=batch_id)["folder"]
         raise StorageError(
             f"writing batch {batch_id} into {folder}: {problem}. Already committed: batch "
             f"{batch_id}'s payments are in the ledger and "
@@ -306,116 +314,13 @@ def _writer(warehouse_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         ) from None
 
 
-def _require_sealed(run: dict[str, Any]) -> None:
-    """The run's manifest.json is there, is the one the warehouse loaded, and every output it
-    lists still has the hash it records."""
-    folder = Path(run["run_folder"])
-    path = folder / "manifest.json"
-    recorded = json.loads(run["manifest"])
-    again = f"it cannot be approved; {_rerun(recorded)}"
-    try:
-        sealed = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(
-            f"{path}: missing: run {run['run_id']} was never sealed (killed before its manifest "
-            f"was written) or the file was removed; {again}"
-        ) from None
-    except (OSError, ValueError) as error:
-        raise InputError(f"{path}: cannot be read ({error}); {again}") from None
-    if sealed != recorded:
-        raise InputError(
-            f"{path}: is not the manifest the warehouse recorded for run {run['run_id']} "
-            f"(edited or replaced); {again}"
-        )
-    outputs = sealed.get("outputs", {})
-    if "credits.csv" not in outputs:
-        raise InputError(f"{path}: lists no credits.csv; {again}")
-    for name, output in sorted(outputs.items()):
-        target = folder / name
-        actual = files.sha256(target) if target.exists() else None
-        if actual != output["sha256"]:
-            what = "is missing" if actual is None else "does not match its sha256 in manifest.json"
-            raise InputError(f"{target}: {what} (changed after the run was sealed); {again}")
-
-
-def _require_lines_as_sealed(con, run: dict[str, Any]) -> None:
-    """The run's credit lines in the warehouse (what approving pays) are its sealed credits.csv."""
-    path = Path(run["run_folder"]) / "credits.csv"
-    differing = db.records(
-        db.run(con, "int_run_credits_unmatched", run_id=run["run_id"], path=str(path))
-    )
-    if differing:
-        raise ProofFailed(
-            f"run {run['run_id']}: its credit lines in the warehouse are not those of {path}, "
-            "which finance reviewed: nothing was paid",
-            [
-                f"credit {d['credit_id']} ({d['customer_id']}, {d['currency']}) in the "
-                f"{d['side']} only: {d['credit_amount_minor']} minor units"
-                for d in differing
-            ],
-        )
-
-
-def _rerun(manifest: dict[str, Any]) -> str:
-    incident_file = manifest.get("incident", {}).get("file", {}).get("path", "INCIDENT.toml")
-    return f"run the incident again (`credits run {incident_file}`) and approve the new run"
-
-
-def _newer_published(con, run: dict[str, Any]) -> dict[str, Any] | None:
-    """The incident's newest published run when `run` started before it (run is superseded)."""
-    newest = _one(con, "runs_newest_published", incident_id=run["incident_id"])
-    if newest and (run["started_at"], run["run_id"]) < (newest["started_at"], newest["run_id"]):
-        return newest
-    return None
-
-
-def _superseded(run: dict[str, Any], newer: dict[str, Any]) -> str:
-    return (
-        f"run {run['run_id']}: superseded: it started before run {newer['run_id']}, the newest "
-        f"published run of {run['incident_id']} (approved {newer['decided_at']:%Y-%m-%d %H:%M} "
-        "UTC). Approving it would pay its credits over the newer run's (increases back to this "
-        "run's amounts). Decline it, or approve a newer run; if finance really means to pay "
-        "this run's amounts, approve it with --force-superseded (the journal records that)"
-    )
-
-
 def _next_batch_id(con: duckdb.DuckDBPyConnection, incident_id: str) -> str:
     count = db.run(con, "batches_count", incident_id=incident_id).fetchall()[0][0]
     return f"{incident_id}-B{count + 1:03d}"
 
 
-def _run(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
-    run = _one(con, "run_by_id", run_id=run_id)
-    if run is None:
-        raise InputError(f"run {run_id}: not in the warehouse (`credits runs` lists the runs)")
-    return run
-
-
-def _one(con: duckdb.DuckDBPyConnection, name: str, **parameters: Any) -> dict[str, Any] | None:
-    rows = db.records(db.run(con, name, **parameters))
-    return rows[0] if rows else None
-
-
-def _require_pending(run: dict[str, Any]) -> None:
-    if run["status"] == RunStatus.SEALING:
-        raise InputError(
-            f"run {run['run_id']}: was stopped before its manifest was written (status "
-            f"sealing): it can never be approved; {_rerun(json.loads(run['manifest']))}"
-        )
-    if run["status"] != RunStatus.PENDING_APPROVAL:
-        raise ConfigError(
-            f"run {run['run_id']}: is {run['status']}, not pending_approval; only a run that "
-            "passed the quality gate and was not decided yet can be approved or declined"
-        )
-
-
-def _require_name(by: str) -> None:
-    if not by.strip():
-        raise ConfigError("--by: name the person who decides")
-
-
 def _decision_of(con, run: dict[str, Any], *, already_decided: bool) -> Decision:
-    batch = _one(con, "batch_by_id", batch_id=run["batch_id"]) if run["batch_id"] else None
+    batch = one(con, "batch_by_id", batch_id=run["batch_id"]) if run["batch_id"] else None
     decreases = by_hand = 0
     if batch:
         ids = {"batch_id": batch["batch_id"]}

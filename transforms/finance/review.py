@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from transforms import db, money
+from transforms.finance import approval, proof, warehouse
 from transforms.finance import diff as diffs
-from transforms.finance import ledger, proof, warehouse
 
 
 @dataclass(frozen=True)
@@ -39,14 +39,14 @@ def preview(
 ) -> Preview:
     """The batch approving `run_id` would publish, the diff against `against`, and notes."""
     with warehouse.connect(warehouse_path, read_only=True) as con:
-        run = ledger._run(con, run_id)
+        run = approval.find_run(con, run_id)
         notes = []
         if run["status"] == "published":
             notes.append(f"run {run_id} is already published: approving it again does nothing")
         else:
-            ledger._require_pending(run)
-        ledger._require_sealed(run)
-        ledger._require_lines_as_sealed(con, run)
+            approval.require_pending(run)
+        approval.require_sealed(run)
+        approval.require_lines_as_sealed(con, run)
         proof.require(con, [run["incident_id"]], key, outbox)
         writing = db.records(db.run(con, "batches_writing"))
         notes += [
@@ -54,9 +54,9 @@ def preview(
             "first, from the ledger"
             for b in writing
         ]
-        newer = ledger._newer_published(con, run)
+        newer = approval.newer_published(con, run)
         if newer and run["status"] != "published":
-            notes.append(ledger._superseded(run, newer))
+            notes.append(approval.superseded(run, newer))
         published = diffs.compute(con, run_id)
         changes = published if against == diffs.PUBLISHED else diffs.compute(con, run_id, against)
         payments: list[dict[str, Any]] = []

@@ -30,6 +30,7 @@ from transforms import db
 from transforms.errors import CreditsError, InputError
 from transforms.finance import journal, ledger_entries
 from transforms.runfolder.runs import Run, RunStatus
+from transforms.runfolder.summary import RunSummary
 
 ACTOR = "pipeline"
 SCHEMA_VERSION = 3
@@ -172,10 +173,10 @@ def load_run(con: duckdb.DuckDBPyConnection, run: Run, manifest: dict[str, Any])
 
 
 def seal_run(
-    con: duckdb.DuckDBPyConnection, run: Run, manifest: dict[str, Any], key: bytes | None
+    con: duckdb.DuckDBPyConnection, run: Run, summary: RunSummary, key: bytes | None
 ) -> None:
     """Gives a loaded run whose manifest is written its verdict's status, and journals it."""
-    status = manifest["verdict"]
+    status = summary.verdict
     con.begin()
     try:
         db.run(con, "runs_seal", run_id=run.run_id, status=status, sealing=RunStatus.SEALING)
@@ -188,8 +189,8 @@ def seal_run(
             run_id=run.run_id,
             detail={
                 "verdict": status,
-                "totals_minor": manifest["totals_minor"],
-                "blocking": manifest["validation"]["blocking"],
+                "totals_minor": summary.totals_minor,
+                "blocking": list(summary.blocking),
             },
         )
         con.commit()

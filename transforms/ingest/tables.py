@@ -3,20 +3,19 @@ contract, then staged.
 
 A source (`incident.TableSource`) is a Parquet or CSV file, a table in a DuckDB file, or a
 PostgreSQL table or query (`postgres.py`, imported only when one is used). Every kind is read as
-a stream of Arrow record batches of the contract's columns, which DuckDB stages into
-`stg_transactions` and `stg_customers` with the same SQL. A missing column or a column of the
-wrong type stops the run with a message naming the source (its file, `payments.duckdb:table`
-or `postgres:public.transactions`), the column and the type found. Values (duplicates, codes)
-are the quality gate's job, except an amount that is not a whole number of minor units: that
-stops the run too, naming the value, because it is never rounded.
+a stream of Arrow record batches of the contract's columns (`table_sources`), which DuckDB
+stages into `stg_transactions` and `stg_customers` with the same SQL. A missing column or a
+column of the wrong type stops the run with a message naming the source (its file,
+`payments.duckdb:table` or `postgres:public.transactions`), the column and the type found.
+Values (duplicates, codes) are the quality gate's job, except an amount that is not a whole
+number of minor units: that stops the run too, naming the value, because it is never rounded.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -25,66 +24,21 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
 
 from transforms import db, files
 from transforms.errors import CreditsError, InputError
 from transforms.ingest.incident import Incident, TableSource
+from transforms.ingest.table_sources import (
+    BATCH_ROWS,
+    CUSTOMER_COLUMNS,
+    TRANSACTION_COLUMNS,
+    Contract,
+    Read,
+    check_columns,
+    open_source,
+)
 
-_TypeCheck = Callable[[pa.DataType], bool]
-_Contract = dict[str, tuple[str, _TypeCheck]]
-
-BATCH_ROWS = 65_536
 FILE_KINDS = ("parquet", "csv")
-
-
-def _is_text(kind: pa.DataType) -> bool:
-    if pa.types.is_dictionary(kind):
-        kind = kind.value_type
-    return (
-        pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
-    )
-
-
-def _is_numeric_text(kind: pa.DataType) -> bool:
-    """PostgreSQL NUMERIC as ADBC delivers it: exact decimal text."""
-    return isinstance(kind, pa.OpaqueType) and kind.type_name == "numeric"
-
-
-def _is_whole_number(kind: pa.DataType) -> bool:
-    # An exact decimal is accepted and converted only when every value is whole (`_conform`).
-    return pa.types.is_integer(kind) or pa.types.is_decimal(kind) or _is_numeric_text(kind)
-
-
-TEXT: tuple[str, _TypeCheck] = ("text", _is_text)
-INTEGER: tuple[str, _TypeCheck] = ("integer", _is_whole_number)
-TIMESTAMP: tuple[str, _TypeCheck] = ("timestamp", pa.types.is_timestamp)
-
-TRANSACTION_COLUMNS: _Contract = {
-    "txn_id": TEXT,
-    "customer_id": TEXT,
-    "amount_minor": INTEGER,
-    "currency": TEXT,
-    "status": TEXT,
-    "error_code": TEXT,
-    "created_at": TIMESTAMP,
-    "updated_at": TIMESTAMP,
-}
-CUSTOMER_COLUMNS: _Contract = {
-    "customer_id": TEXT,
-    "name": TEXT,
-    "email": TEXT,
-    "country": TEXT,
-    "segment": TEXT,
-    "status": TEXT,
-}
-# A CSV file has no types: each column is parsed as its contract says, strictly.
-CSV_TYPES = {"text": pa.string(), "integer": pa.int64(), "timestamp": pa.timestamp("us", "UTC")}
-CSV_EXPECTED = {
-    "integer": "not a whole number of minor units (it is never rounded)",
-    "timestamp": "not a timestamp with an offset such as 2025-01-07T20:00:00Z",
-}
 # A PostgreSQL read per table: its SQL, and the DuckDB query giving the keys it needs.
 POSTGRES_READS = {
     "transactions": ("pg_transactions", "candidate_txn_ids"),
@@ -105,16 +59,6 @@ class TableFile:
     rows: int
 
 
-@dataclass(frozen=True)
-class _Read:
-    """A source opened for reading: its columns, its batches (read when iterated) and how to
-    explain an error raised while iterating them."""
-
-    schema: pa.Schema
-    batches: Iterable[pa.RecordBatch]
-    explain: Callable[[Exception], CreditsError]
-
-
 def source_name(source: TableSource, root: Path) -> str:
     """The source as messages and the manifest show it: a file relative to the incident's
     folder, `payments.duckdb:transactions`, `postgres:public.transactions` or `postgres:query`.
@@ -123,17 +67,6 @@ def source_name(source: TableSource, root: Path) -> str:
         return f"postgres:{source.table or 'query'}"
     shown = files.display_name(source.path, root)
     return f"{shown}:{source.table}" if source.kind == "duckdb" else shown
-
-
-def check_columns(schema: pa.Schema, name: str, contract: _Contract) -> None:
-    """Checks a source's columns against `contract`: each present, of the kind it needs."""
-    for column, (wanted, is_kind) in contract.items():
-        if column not in schema.names:
-            raise InputError(f"{name}: required column '{column}' is missing")
-        kind = schema.field(column).type
-        if not is_kind(kind):
-            shown = kind.type_name if isinstance(kind, pa.OpaqueType) else kind
-            raise InputError(f"{name}: column '{column}' is {shown}, expected {wanted}")
 
 
 def check(incident: Incident) -> None:
@@ -146,7 +79,7 @@ def check(incident: Incident) -> None:
     for _, source, contract in _tables(incident):
         if source.kind != "postgres":
             name = source_name(source, root)
-            with _open(source, name, contract) as read:
+            with open_source(source, name, contract) as read:
                 check_columns(read.schema, name, contract)
 
 
@@ -172,13 +105,13 @@ def stage(con: duckdb.DuckDBPyConnection, incident: Incident) -> list[TableFile]
                 session = sessions[source.dsn_env]
                 read = _read_postgres(con, session, table, source, name, contract, incident)
             else:
-                read = stack.enter_context(_open(source, name, contract))
+                read = stack.enter_context(open_source(source, name, contract))
                 check_columns(read.schema, name, contract)
             staged.append(_stage(con, table, source, name, contract, read))
     return staged
 
 
-def _tables(incident: Incident) -> tuple[tuple[str, TableSource, _Contract], ...]:
+def _tables(incident: Incident) -> tuple[tuple[str, TableSource, Contract], ...]:
     return (
         ("transactions", incident.sources.transactions, TRANSACTION_COLUMNS),
         ("customers", incident.sources.customers, CUSTOMER_COLUMNS),
@@ -190,8 +123,8 @@ def _stage(
     table: str,
     source: TableSource,
     name: str,
-    contract: _Contract,
-    read: _Read,
+    contract: Contract,
+    read: Read,
 ) -> TableFile:
     """Streams the read into `stg_<table>`; on an error nothing is staged."""
     schema = pa.schema(
@@ -280,9 +213,9 @@ def _read_postgres(
     table: str,
     source: TableSource,
     name: str,
-    contract: _Contract,
+    contract: Contract,
     incident: Incident,
-) -> _Read:
+) -> Read:
     """Starts the PostgreSQL read of `table`, filtered on the keys the work database holds."""
     statement, keys_query = POSTGRES_READS[table]
     window = {"window_start": incident.window_start, "window_end": incident.window_end}
@@ -293,126 +226,4 @@ def _read_postgres(
         check_columns(schema, name, contract)
 
     reader = session.read(statement, source, name, check, created, keys)
-    return _Read(reader.schema, reader, lambda error: session.input_error(error, source, name))
-
-
-@contextmanager
-def _open(source: TableSource, name: str, contract: _Contract) -> Iterator[_Read]:
-    """Opens a file or DuckDB source for the contract's columns; closed when the block ends."""
-    if source.kind == "parquet":
-        with _open_parquet(source.path, name, list(contract)) as read:
-            yield read
-    elif source.kind == "csv":
-        yield _open_csv(source.path, name, contract)
-    else:
-        with _open_duckdb(source.path, source.table, name, list(contract)) as read:
-            yield read
-
-
-@contextmanager
-def _open_parquet(path: Path, name: str, columns: list[str]) -> Iterator[_Read]:
-    try:
-        parquet = pq.ParquetFile(path)
-    except FileNotFoundError:
-        raise InputError(f"{name}: file not found") from None
-    except (pa.ArrowInvalid, OSError) as error:
-        raise InputError(f"{name}: not a readable Parquet file ({error})") from None
-    with parquet:
-        yield _Read(
-            parquet.schema_arrow,
-            _later(lambda: parquet.iter_batches(BATCH_ROWS, columns=columns)),
-            lambda error: InputError(f"{name}: not a readable Parquet file ({error})"),
-        )
-
-
-def _open_csv(path: Path, name: str, contract: _Contract) -> _Read:
-    """A CSV file: UTF-8, comma-separated, a header line; blank values are nulls."""
-    header = _csv_header(path, name)
-    types = {
-        column: CSV_TYPES[wanted] for column, (wanted, _) in contract.items() if column in header
-    }
-    convert = pa_csv.ConvertOptions(
-        column_types=types,
-        include_columns=list(types),
-        null_values=[""],
-        strings_can_be_null=True,
-    )
-    return _Read(
-        pa.schema(types.items()),
-        _later(lambda: pa_csv.open_csv(path, convert_options=convert)),
-        lambda error: _csv_error(path, name, types, error),
-    )
-
-
-def _csv_header(path: Path, name: str) -> list[str]:
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            return next(csv.reader(handle), [])
-    except FileNotFoundError:
-        raise InputError(f"{name}: file not found") from None
-    except (UnicodeDecodeError, csv.Error) as error:
-        raise InputError(f"{name}: the header line cannot be read ({error})") from None
-
-
-def _csv_error(
-    path: Path, name: str, types: dict[str, pa.DataType], error: Exception
-) -> InputError:
-    """The line pyarrow could not read, found again with the csv module: pyarrow's message
-    names the column and value but not the line, and a person needs the line."""
-    typed = {c: kind for c, kind in types.items() if kind != pa.string()}
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            rows = csv.reader(handle)
-            header = next(rows)
-            for row in rows:
-                if row and len(row) != len(header):
-                    return InputError(
-                        f"{name}: line {rows.line_num}: {len(row)} fields, the header has "
-                        f"{len(header)}"
-                    )
-                for column, kind in typed.items():
-                    value = row[header.index(column)] if row else ""
-                    if value and not _parses(value, kind):
-                        expected = CSV_EXPECTED["integer" if kind == pa.int64() else "timestamp"]
-                        return InputError(
-                            f"{name}: line {rows.line_num}: column '{column}' is {value!r}, "
-                            f"{expected}"
-                        )
-    except (UnicodeDecodeError, csv.Error) as found:
-        return InputError(f"{name}: not a readable CSV file ({found})")
-    return InputError(f"{name}: not a readable CSV file ({error})")
-
-
-def _parses(value: str, kind: pa.DataType) -> bool:
-    try:
-        pc.cast(pa.array([value]), kind)
-    except pa.ArrowInvalid:
-        return False
-    return True
-
-
-@contextmanager
-def _open_duckdb(path: Path, table: str, name: str, columns: list[str]) -> Iterator[_Read]:
-    if not path.is_file():
-        raise InputError(f"{name}: file not found")
-    try:
-        database = duckdb.connect(str(path), read_only=True)
-    except duckdb.Error as error:
-        raise InputError(f"{name}: not a readable DuckDB database ({error})") from None
-    try:
-        try:
-            relation = database.table(table)
-        except duckdb.CatalogException:
-            raise InputError(f"{name}: the database has no table '{table}'") from None
-        yield _Read(
-            relation.limit(0).to_arrow_table().schema,
-            _later(lambda: relation.select(*columns).to_arrow_reader(BATCH_ROWS)),
-            lambda error: InputError(f"{name}: cannot be read ({error})"),
-        )
-    finally:
-        database.close()
-
-
-def _later(start: Callable[[], Iterable[pa.RecordBatch]]) -> Iterator[pa.RecordBatch]:
-    """Batches that start being read when first asked for, so that errors come while staging."""
-    yield from start()
+    return Read(reader.schema, reader, lambda error: session.input_error(error, source, name))

@@ -205,13 +205,7 @@ def _window_json(incident: Incident, window_utc: Sequence[datetime]) -> dict[str
 
 def _rebucket(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
     """The failure lines bucketed by the incident's window again, and its candidate lines."""
-    db.run(
-        con,
-        "int_log_events_bucketed",
-        window_start=incident.window_start,
-        window_end=incident.window_end,
-        skew=incident.sources.log_clock_skew,
-    )
+    logs.bucket_events(con, incident)
     db.run(con, "stg_failures")
 
 

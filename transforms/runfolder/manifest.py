@@ -21,8 +21,10 @@ from transforms import db, files
 from transforms.ingest.incident import Incident
 from transforms.ingest.logs import LogFile
 from transforms.ingest.tables import TableFile
+from transforms.reconcile import window
 from transforms.reconcile.classes import CLASSES
-from transforms.runfolder.runs import Run
+from transforms.runfolder.runs import Run, RunStatus
+from transforms.runfolder.summary import RunSummary
 
 SCHEMA_VERSION = 1
 
@@ -139,6 +141,26 @@ def build(
         "code_version": code_version(),
         **({} if window_check is None else {"window_check": window_check}),
     }
+
+
+def summary(manifest: dict[str, Any], run: Run) -> RunSummary:
+    """What callers read of a manifest `build` made."""
+    validation = manifest["validation"]
+    checked = manifest.get("window_check")
+    return RunSummary(
+        run_id=manifest["run_id"],
+        incident_id=manifest["incident"]["id"],
+        verdict=RunStatus(manifest["verdict"]),
+        run_folder=run.folder,
+        log_funnel=dict(manifest["log_funnel"]),
+        by_class=dict(manifest["candidates"]["by_class"]),
+        exceptions=dict(manifest["exceptions"]),
+        totals_minor=dict(manifest["totals_minor"]),
+        blocking=tuple(validation["blocking"]),
+        warnings=tuple(validation["warnings"]),
+        window_check=None if checked is None else window.Status(checked["status"]),
+        window_messages=() if checked is None else tuple(checked["messages"]),
+    )
 
 
 def write(manifest: dict[str, Any], out: Path) -> None:

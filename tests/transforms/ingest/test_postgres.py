@@ -26,6 +26,7 @@ from tests.builders import (
     with_sources,
     write_incident,
 )
+from tests.waiting import until
 from transforms import db, sample
 from transforms.errors import InputError
 from transforms.ingest import incident, logs, postgres, tables
@@ -188,9 +189,7 @@ def ours(dsn: str, schema: str) -> list[tuple]:
 
 def wait_until_closed(dsn: str, schema: str) -> None:
     """A closed connection leaves pg_stat_activity a moment after the client lets go."""
-    deadline = time.monotonic() + 5
-    while ours(dsn, schema) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    until(lambda: not ours(dsn, schema), seconds=5)
     assert ours(dsn, schema) == []
 
 

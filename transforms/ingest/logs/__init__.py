@@ -11,9 +11,10 @@ May import the shared basics and `ingest.incident`.
 
 from transforms.ingest.logs.mapper import Extract, extract
 from transforms.ingest.logs.plan import PARTITIONS, LogFile, Partition, Reading, expand, plan
-from transforms.ingest.logs.reducer import reduce, stage
+from transforms.ingest.logs.reducer import bucket_events, reduce, stage
 
 __all__ = [
+    "bucket_events",
     "PARTITIONS",
     "Extract",
     "LogFile",

@@ -44,6 +44,17 @@ def reduce(
         db.run(con, "stg_log_unchecked", paths=[str(e.path("unchecked")) for e in extracts])
     else:
         con.from_arrow(UNCHECKED_SCHEMA.empty_table()).create("stg_log_unchecked")
+    bucket_events(con, incident)
+    db.run(con, "int_log_lines_bucketed")
+    db.run(con, "int_failure_lines")
+    db.run(con, "stg_failures")
+    db.run(con, "int_file_profile", min_quarantined_lines=incident.min_quarantined_lines)
+    read = [f for e in extracts for f in e.files]
+    return sorted(read + list(pruned), key=lambda f: f.file_id)
+
+
+def bucket_events(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
+    """The staged log events put in the incident window's buckets (the clock skew allowed)."""
     db.run(
         con,
         "int_log_events_bucketed",
@@ -51,12 +62,6 @@ def reduce(
         window_end=incident.window_end,
         skew=incident.sources.log_clock_skew,
     )
-    db.run(con, "int_log_lines_bucketed")
-    db.run(con, "int_failure_lines")
-    db.run(con, "stg_failures")
-    db.run(con, "int_file_profile", min_quarantined_lines=incident.min_quarantined_lines)
-    read = [f for e in extracts for f in e.files]
-    return sorted(read + list(pruned), key=lambda f: f.file_id)
 
 
 def stage(

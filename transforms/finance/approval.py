@@ -1,0 +1,120 @@
+"""What must hold before finance decides a run: a name for the decider; the run in the
+warehouse and pending (not stopped while sealing, not decided); sealed as the warehouse recorded
+it, every output with its recorded sha256; its credit lines those of its sealed credits.csv; and
+not superseded by a newer published run of its incident. Each refusal says what to do instead.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from transforms import db, files
+from transforms.errors import ConfigError, InputError, ProofFailed
+from transforms.runfolder.runs import RunStatus
+
+
+def require_sealed(run: dict[str, Any]) -> None:
+    """The run's manifest.json is there, is the one the warehouse loaded, and every output it
+    lists still has the hash it records."""
+    folder = Path(run["run_folder"])
+    path = folder / "manifest.json"
+    recorded = json.loads(run["manifest"])
+    again = f"it cannot be approved; {_rerun(recorded)}"
+    try:
+        sealed = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(
+            f"{path}: missing: run {run['run_id']} was never sealed (killed before its manifest "
+            f"was written) or the file was removed; {again}"
+        ) from None
+    except (OSError, ValueError) as error:
+        raise InputError(f"{path}: cannot be read ({error}); {again}") from None
+    if sealed != recorded:
+        raise InputError(
+            f"{path}: is not the manifest the warehouse recorded for run {run['run_id']} "
+            f"(edited or replaced); {again}"
+        )
+    outputs = sealed.get("outputs", {})
+    if "credits.csv" not in outputs:
+        raise InputError(f"{path}: lists no credits.csv; {again}")
+    for name, output in sorted(outputs.items()):
+        target = folder / name
+        actual = files.sha256(target) if target.exists() else None
+        if actual != output["sha256"]:
+            what = "is missing" if actual is None else "does not match its sha256 in manifest.json"
+            raise InputError(f"{target}: {what} (changed after the run was sealed); {again}")
+
+
+def require_lines_as_sealed(con, run: dict[str, Any]) -> None:
+    """The run's credit lines in the warehouse (what approving pays) are its sealed credits.csv."""
+    path = Path(run["run_folder"]) / "credits.csv"
+    differing = db.records(
+        db.run(con, "int_run_credits_unmatched", run_id=run["run_id"], path=str(path))
+    )
+    if differing:
+        raise ProofFailed(
+            f"run {run['run_id']}: its credit lines in the warehouse are not those of {path}, "
+            "which finance reviewed: nothing was paid",
+            [
+                f"credit {d['credit_id']} ({d['customer_id']}, {d['currency']}) in the "
+                f"{d['side']} only: {d['credit_amount_minor']} minor units"
+                for d in differing
+            ],
+        )
+
+
+def _rerun(manifest: dict[str, Any]) -> str:
+    incident_file = manifest.get("incident", {}).get("file", {}).get("path", "INCIDENT.toml")
+    return f"run the incident again (`credits run {incident_file}`) and approve the new run"
+
+
+def newer_published(con, run: dict[str, Any]) -> dict[str, Any] | None:
+    """The incident's newest published run when `run` started before it (run is superseded)."""
+    newest = one(con, "runs_newest_published", incident_id=run["incident_id"])
+    if newest and (run["started_at"], run["run_id"]) < (newest["started_at"], newest["run_id"]):
+        return newest
+    return None
+
+
+def superseded(run: dict[str, Any], newer: dict[str, Any]) -> str:
+    return (
+        f"run {run['run_id']}: superseded: it started before run {newer['run_id']}, the newest "
+        f"published run of {run['incident_id']} (approved {newer['decided_at']:%Y-%m-%d %H:%M} "
+        "UTC). Approving it would pay its credits over the newer run's (increases back to this "
+        "run's amounts). Decline it, or approve a newer run; if finance really means to pay "
+        "this run's amounts, approve it with --force-superseded (the journal records that)"
+    )
+
+
+def find_run(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
+    run = one(con, "run_by_id", run_id=run_id)
+    if run is None:
+        raise InputError(f"run {run_id}: not in the warehouse (`credits runs` lists the runs)")
+    return run
+
+
+def one(con: duckdb.DuckDBPyConnection, name: str, **parameters: Any) -> dict[str, Any] | None:
+    rows = db.records(db.run(con, name, **parameters))
+    return rows[0] if rows else None
+
+
+def require_pending(run: dict[str, Any]) -> None:
+    if run["status"] == RunStatus.SEALING:
+        raise InputError(
+            f"run {run['run_id']}: was stopped before its manifest was written (status "
+            f"sealing): it can never be approved; {_rerun(json.loads(run['manifest']))}"
+        )
+    if run["status"] != RunStatus.PENDING_APPROVAL:
+        raise ConfigError(
+            f"run {run['run_id']}: is {run['status']}, not pending_approval; only a run that "
+            "passed the quality gate and was not decided yet can be approved or declined"
+        )
+
+
+def require_name(by: str) -> None:
+    if not by.strip():
+        raise ConfigError("--by: name the person who decides")

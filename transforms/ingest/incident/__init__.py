@@ -1,0 +1,87 @@
+"""The incident file: one TOML file parsed once into frozen, validated objects.
+
+Everything the pipeline needs to know about an incident (its window, where the inputs are and
+the credit policy) comes from here; no transform reads the file or the environment itself.
+Pydantic models describe the file, table by table: their fields hold the defaults, their
+docstrings become the descriptions of `incident.schema.json` (`json_schema()`), and every
+mistake, an unknown key included, is a `ConfigError` naming the file and the dotted key. Paths
+are resolved against the incident file's folder.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic.json_schema import GenerateJsonSchema
+
+from transforms.errors import ConfigError
+from transforms.ingest.incident.file import IncidentFile
+from transforms.ingest.incident.model import Incident, Sources, TableSource
+from transforms.ingest.incident.sections import LogFormat, Policy, WindowDetection
+from transforms.ingest.incident.values import ISO_CURRENCIES, LOG_FIELDS, first_error
+
+__all__ = [
+    "ISO_CURRENCIES",
+    "LOG_FIELDS",
+    "Incident",
+    "IncidentFile",
+    "LogFormat",
+    "Policy",
+    "Sources",
+    "TableSource",
+    "WindowDetection",
+    "json_schema",
+    "load",
+]
+
+
+def load(path: Path) -> Incident:
+    """Reads and validates an incident file; raises `ConfigError` naming the file and key."""
+    path = Path(path).resolve()
+    if path.is_dir():
+        found = sorted(p.name for p in path.glob("*.toml"))
+        listed = ", ".join(found) if found else "none there"
+        raise ConfigError(
+            f"{path}: a folder, not an incident file; give one of its incident files "
+            f"(*.toml: {listed})"
+        )
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: incident file not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: not a valid TOML file: {error}") from None
+    try:
+        return IncidentFile.model_validate(raw).incident(path)
+    except ValidationError as error:
+        raise ConfigError(f"{path}: {first_error(error)}") from None
+
+
+def json_schema() -> str:
+    """The incident file's JSON Schema, the text of `incident.schema.json` (`make schema`)."""
+    schema = IncidentFile.model_json_schema(schema_generator=_TomlSchema)
+    document = {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+class _TomlSchema(GenerateJsonSchema):
+    """The schema of a TOML file: no null (TOML has none), no generated titles, exact numbers."""
+
+    def nullable_schema(self, schema: Any) -> Any:
+        return self.generate_inner(schema["schema"])
+
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False
+
+    def default_schema(self, schema: Any) -> Any:
+        if self.get_default_value(schema) is None:
+            return self.generate_inner(schema["schema"])
+        return super().default_schema(schema)
+
+    def encode_default(self, default: Any) -> Any:
+        return float(default) if isinstance(default, Decimal) else super().encode_default(default)

@@ -1,0 +1,199 @@
+"""The incident file's base table (frozen, an unknown key an error with a "did you mean") and the
+sections the pipeline keeps as they are: the credit policy and the log format.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+import duckdb
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    model_validator,
+)
+
+from transforms.ingest.incident.values import (
+    LOG_FIELDS,
+    Amounts,
+    Duration,
+    FieldPath,
+    Names,
+    Number,
+    Text,
+    TsFormat,
+    invalid,
+)
+
+
+# The file, table by table ---------------------------------------------------------------------
+class Table(BaseModel):
+    """A TOML table: frozen, every default validated, an unknown key an error with a hint."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        validate_default=True,
+        use_attribute_docstrings=True,
+        defer_build=True,  # built when a file is first read: importing stays cheap
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys_only(cls, raw: Any) -> Any:
+        if not isinstance(raw, dict):
+            raise invalid("must be a table")
+        known = sorted(cls.model_fields)
+        for key in sorted(set(raw) - set(known)):
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"known keys: {known}"
+            raise invalid(f"unknown key; {hint}", at=key)
+        return raw
+
+
+class Policy(Table):
+    """How much each affected customer gets. Amounts are integer minor units per currency."""
+
+    version: Text = "unversioned"
+    """Names this policy in the outputs and the warehouse."""
+    basis: Literal["flat_per_customer", "flat_per_transaction", "percent_of_failed_amount"] = (
+        "flat_per_customer"
+    )
+    """flat_per_customer, flat_per_transaction (flat x count) or percent_of_failed_amount."""
+    flat_minor: Amounts = {}
+    """The flat credit per currency in minor units (`{ USD = 1000 }` is 10.00 USD)."""
+    percent: Number = 0
+    """Percent of the summed failed amount, exact (12.5 is fine); > 0 for that basis."""
+    min_minor: Amounts = {}
+    """A floor per currency in minor units, applied after the basis."""
+    cap_minor: Amounts = {}
+    """A cap per customer and currency in minor units, applied last."""
+    failure_events: Names = ("payment.failed",)
+    """The log events that are failed payment attempts (at least one)."""
+    outage_error_codes: Names = (
+        "DB_POOL_TIMEOUT",
+        "DB_CONN_REFUSED",
+        "UPSTREAM_TIMEOUT",
+        "INTERNAL_ERROR",
+    )
+    """Error codes that make a failure outage-caused, and so credited."""
+    decline_error_codes: Names = (
+        "CARD_DECLINED",
+        "INSUFFICIENT_FUNDS",
+        "EXPIRED_CARD",
+        "DO_NOT_HONOR",
+    )
+    """Error codes of ordinary declines (class declined, never credited)."""
+    credit_recovered: StrictBool = True
+    """Whether an outage failure whose transaction later succeeded (recovered) is credited."""
+    credit_table_only: StrictBool = True
+    """Whether a failed outage transaction in the table without a log line is credited."""
+    exclude_segments: Names = ("internal", "test")
+    """Customer segments never credited (excluded_segment)."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Policy:
+        if self.percent < 0 or (self.basis == "percent_of_failed_amount" and self.percent == 0):
+            raise invalid("must be a positive number of percent", at="percent")
+        for currency in sorted(set(self.min_minor) & set(self.cap_minor)):
+            if self.min_minor[currency] > self.cap_minor[currency]:
+                raise invalid(f"{currency} floor is above its cap", at="min_minor")
+        if not self.failure_events:
+            raise invalid("must name at least one event", at="failure_events")
+        return self
+
+    def as_json(self) -> dict[str, Any]:
+        """The policy as plain JSON values (percent as a string: it is exact)."""
+        return {**self.model_dump(), "percent": str(self.percent)}
+
+    @property
+    def sha256(self) -> str:
+        """A fingerprint of the policy: the same policy always gives the same hash."""
+        canonical = json.dumps(self.as_json(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class LogFormat(Table):
+    """How a log line is written: its syntax, where each field is and how its time is written.
+
+    Each field (ts, event, txn_id, ...) is a dotted JSON path (jsonl: `payment.id` is the key `id`
+    inside the object `payment`), a logfmt key, or a named group of `pattern` (regex); by
+    default, its own name.
+    """
+
+    kind: Literal["jsonl", "logfmt", "regex"] = "jsonl"
+    """jsonl (JSON lines), logfmt (key=value key="quoted value") or regex (plain text)."""
+    ts: FieldPath = "ts"
+    event: FieldPath = "event"
+    txn_id: FieldPath = "txn_id"
+    customer_id: FieldPath = "customer_id"
+    amount_minor: FieldPath = "amount_minor"
+    currency: FieldPath = "currency"
+    error_code: FieldPath = "error_code"
+    ts_format: TsFormat = "rfc3339"
+    """rfc3339, epoch_s, epoch_ms or a strptime pattern (with %z it carries its offset)."""
+    pattern: Text | None = None
+    """regex only, and required there: named groups (RE2: no look-arounds), at least ts, event
+    and txn_id."""
+
+    @property
+    def fields(self) -> tuple[tuple[str, str], ...]:
+        """Each of `LOG_FIELDS` and where it is in a line."""
+        return tuple((name, getattr(self, name)) for name in LOG_FIELDS)
+
+    @model_validator(mode="after")
+    def _pattern_fits(self) -> LogFormat:
+        if (self.kind == "regex") != (self.pattern is not None):
+            raise invalid("is required with kind = 'regex', and only then", at="pattern")
+        if self.pattern is None:
+            return self
+        try:
+            groups = re.compile(self.pattern).groupindex
+            # DuckDB runs the pattern with RE2, which lacks look-arounds and back-references.
+            duckdb.execute("select regexp_matches('', $pattern)", {"pattern": self.pattern})
+        except (re.error, duckdb.Error) as error:
+            raise invalid(f"not a regular expression RE2 accepts: {error}", at="pattern") from None
+        for name in ("ts", "event", "txn_id"):
+            if getattr(self, name) not in groups:
+                group = getattr(self, name)
+                raise invalid(f"needs a named group (?P<{group}>...) for {name}", at="pattern")
+        return self
+
+
+class WindowDetection(Table):
+    """How an outage is found in the logs (`credits window`, and every run's window_check):
+    outage-coded failure lines per minute against a baseline, the median and MAD of the minutes
+    outside the declared window. Durations are whole minutes."""
+
+    mad_multiplier: Number = 5
+    """A minute is above baseline when its lines exceed the baseline median by at least this
+    many robust standard deviations (1.4826 x MAD) ..."""
+    min_rise_lines: Annotated[StrictInt, Field(ge=1)] = 5
+    """... and by at least this many lines (a quiet baseline has a MAD of 0: a few stray lines
+    are not an outage)."""
+    max_gap: Duration = "3min"
+    """Minutes back at baseline inside an outage that do not split it in two."""
+    min_duration: Duration = "5min"
+    """A shorter stretch above baseline is noise, not an outage."""
+    edge_margin: Duration = "15min"
+    """How far outside each window edge the window_check looks; the rate before an onset is
+    taken over as long."""
+    reach: Duration = "1 day"
+    """How far beyond the window the logs are searched (a line stamped years off is left out)."""
+
+    @model_validator(mode="after")
+    def _whole_minutes(self) -> WindowDetection:
+        for key in ("max_gap", "min_duration", "edge_margin", "reach"):
+            if getattr(self, key) % timedelta(minutes=1):
+                raise invalid("must be a whole number of minutes", at=key)
+        if self.min_duration < timedelta(minutes=1):
+            raise invalid("must be at least 1min", at="min_duration")
+        return self

@@ -1,0 +1,237 @@
+"""The incident file's value types and messages: each type is a check (it returns the value or
+raises `invalid`) with its JSON Schema; `first_error` turns pydantic's first error into
+`dotted.key: message`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.numbers import get_currency_precision, is_currency, list_currencies
+from pydantic import (
+    PlainValidator,
+    StrictStr,
+    ValidationError,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
+
+MAX_WINDOW = timedelta(days=31)
+ISO_CURRENCIES = sorted(list_currencies())
+LOG_FIELDS = ("ts", "event", "txn_id", "customer_id", "amount_minor", "currency", "error_code")
+TS_FORMATS = ("rfc3339", "epoch_s", "epoch_ms")  # or a strptime pattern (it holds a '%')
+FILE_KINDS = {".parquet": "parquet", ".csv": "csv"}
+DURATION_UNITS = {
+    "ms": timedelta(milliseconds=1),
+    **dict.fromkeys(("s", "second", "seconds"), timedelta(seconds=1)),
+    **dict.fromkeys(("min", "minute", "minutes"), timedelta(minutes=1)),
+    **dict.fromkeys(("h", "hour", "hours"), timedelta(hours=1)),
+    **dict.fromkeys(("d", "day", "days"), timedelta(days=1)),
+}
+_DURATION = rf"^(\d+) ?({'|'.join(DURATION_UNITS)})$"
+
+
+# Errors: pydantic's first error as `dotted.key: message` --------------------------------------
+_TAGS = {"file name", "DuckDB table", "PostgreSQL table"}  # a table source's kinds: not keys
+_MESSAGES = {
+    "missing": "is required",
+    "string_type": "must be a string",
+    "bool_type": "must be true or false",
+    "tuple_type": "must be a list of strings",
+    "literal_error": "{input!r} is not one of {expected}",
+}
+
+
+def invalid(message: str, at: str | None = None) -> PydanticCustomError:
+    """A broken rule; `at` is a key below the one being validated, for the message."""
+    return PydanticCustomError("incident", "{message}", {"message": message, "at": at})
+
+
+def first_error(error: ValidationError) -> str:
+    first = error.errors(include_url=False)[0]
+    context = first.get("ctx", {})
+    loc = [part for part in first["loc"] if part not in _TAGS]
+    keys = [str(part) for part in loc if not isinstance(part, int)]
+    if context.get("at"):
+        keys.append(context["at"])
+    if first["type"] == "incident":
+        message = first["msg"]
+    elif loc and isinstance(loc[-1], int):  # an item of a list: every list holds strings
+        message = "must be a list of strings"
+    else:
+        template = _MESSAGES.get(first["type"], "{msg}")
+        message = template.format(input=first["input"], msg=first["msg"], **context)
+    return f"{'.'.join(keys)}: {message}"
+
+
+# Value types: a check (returns the value or raises `invalid`) and its JSON Schema ------------
+def _checked(kind: Any, check: Callable[[Any], Any], schema: dict[str, Any]) -> Any:
+    """A `kind` validated by `check` (which returns the value or raises `invalid`)."""
+    return Annotated[kind, PlainValidator(check), WithJsonSchema(schema)]
+
+
+def _matching(pattern: str, message: str) -> Any:
+    """A string in which `pattern` is found; else `message`, where {value} is the value."""
+
+    def check(value: Any) -> str:
+        if not isinstance(value, str):
+            raise invalid("must be a string")
+        if not re.search(pattern, value):
+            raise invalid(message.format(value=value))
+        return value
+
+    return _checked(str, check, {"type": "string", "pattern": pattern})
+
+
+def _zone(value: Any) -> str:
+    try:
+        return ZoneInfo(value).key
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
+        raise invalid(f"unknown time zone '{value}' (use an IANA name)") from None
+
+
+def _date_time(value: Any) -> datetime:
+    if isinstance(value, str):
+        try:  # RFC 3339 allows a lowercase t and z, which Python reads only in uppercase
+            value = datetime.fromisoformat(value.upper())
+        except ValueError:
+            raise invalid(f"'{value}' is not an ISO 8601 date-time") from None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        raise invalid("needs a time of day, not only a date")
+    if not isinstance(value, datetime):
+        raise invalid("must be a date-time")
+    return value
+
+
+def _duration(value: Any) -> timedelta:
+    match = re.fullmatch(_DURATION, value) if isinstance(value, str) else None
+    if match is None:
+        raise invalid(f'{value!r} is not a duration such as "500ms", "5min", "1 day"')
+    return int(match.group(1)) * DURATION_UNITS[match.group(2)]
+
+
+def _timeout(value: Any) -> timedelta:
+    if _duration(value) < timedelta(milliseconds=1):
+        raise invalid("must be at least 1ms (0 would mean no limit)")
+    return _duration(value)
+
+
+def _number(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise invalid("must be a number")
+    return Decimal(value)
+
+
+def _share(value: Any) -> Decimal:
+    if not 0 <= _number(value) <= 1:
+        raise invalid("must be between 0 and 1")
+    return _number(value)
+
+
+def _amounts(value: Any) -> dict[str, int]:
+    if not isinstance(value, dict):
+        raise invalid("must be a table of currency = integer minor units")
+    for currency, amount in value.items():
+        if not is_currency(currency):
+            raise invalid("is not an ISO 4217 currency code", at=currency)
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+            raise invalid(
+                f"must be a whole number of minor units >= 0, got {amount!r} "
+                f"({currency} has {get_currency_precision(currency)} minor digits)",
+                at=currency,
+            )
+    return dict(sorted(value.items()))
+
+
+def _globs(value: Any) -> tuple[str, ...]:
+    globs = [value] if isinstance(value, str) else value
+    if not globs or not isinstance(globs, list) or not all(isinstance(g, str) and g for g in globs):
+        raise invalid("must be a glob or a non-empty list of globs")
+    return tuple(globs)
+
+
+def _ts_format(value: Any) -> str:
+    if not isinstance(value, str) or (value not in TS_FORMATS and "%" not in value):
+        raise invalid(
+            f"use one of {list(TS_FORMATS)} or a strptime pattern such as '%d/%b/%Y:%H:%M:%S %z'"
+        )
+    return value
+
+
+def _dsn_env(value: Any) -> str:
+    # Never echo the value: a DSN written here by mistake may hold a password.
+    match = re.fullmatch(r"env:([A-Za-z_][A-Za-z0-9_]*)", value) if isinstance(value, str) else None
+    if match is None:
+        raise invalid(
+            'must be "env:NAME", the environment variable that holds the DSN: '
+            "secrets come only from the environment, never from files"
+        )
+    if not os.environ.get(match.group(1)):
+        raise invalid(f"the environment variable {match.group(1)} is not set")
+    return match.group(1)
+
+
+def _data_file(value: Any) -> str:
+    if not isinstance(value, str) or Path(value).suffix.lower() not in FILE_KINDS:
+        raise invalid(
+            "name a .parquet or .csv file, or a table such as "
+            '{ duckdb = "payments.duckdb", table = "transactions" } or '
+            '{ postgres = "env:PAYMENTS_DSN", table = "public.transactions" }'
+        )
+    return value
+
+
+_DURATION_SCHEMA = {"type": "string", "pattern": _DURATION, "examples": ["500ms", "5min", "1 day"]}
+Text = _matching(r"\S", "must be a non-empty string")
+IncidentId = _matching(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$",
+    "use letters, digits, '.', '_' and '-' only (it names folders)",
+)
+Title = _matching(r"^$|\S", "must be a non-empty string")
+Zone = _checked(str, _zone, {"type": "string", "examples": ["UTC", "America/New_York"]})
+DateTime = _checked(
+    datetime,
+    _date_time,
+    {"type": "string", "examples": ["2025-01-07T14:15:00", "2025-01-07T19:15Z"]},
+)
+Duration = _checked(timedelta, _duration, _DURATION_SCHEMA)
+Timeout = _checked(timedelta, _timeout, _DURATION_SCHEMA)
+Number = _checked(Decimal, _number, {"type": "number", "minimum": 0})
+Share = _checked(Decimal, _share, {"type": "number", "minimum": 0, "maximum": 1})
+Amounts = _checked(
+    dict[str, int],
+    _amounts,
+    {
+        "type": "object",
+        "propertyNames": {"pattern": "^[A-Z]{3}$"},
+        "additionalProperties": {"type": "integer", "minimum": 0},
+    },
+)
+Names = tuple[StrictStr, ...]
+Globs = _checked(
+    tuple[str, ...],
+    _globs,
+    {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]},
+)
+FieldPath = _matching(r'^[^\s=".]+(\.[^\s=".]+)*$', "'{value}' is not a key or dotted path")
+TsFormat = _checked(
+    str, _ts_format, {"anyOf": [{"enum": list(TS_FORMATS)}, {"type": "string", "pattern": "%"}]}
+)
+DataFile = _checked(
+    str,
+    _data_file,
+    {"type": "string", "pattern": r"\.([Pp][Aa][Rr][Qq][Uu][Ee][Tt]|[Cc][Ss][Vv])$"},
+)
+DsnEnv = _checked(str, _dsn_env, {"type": "string", "pattern": "^env:[A-Za-z_][A-Za-z0-9_]*$"})
+# Table names go into SQL text (an identifier cannot be bound): only plain names pass.
+TableName = _matching(
+    r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$",
+    "must be a table name such as transactions or public.transactions",
+)

@@ -1,0 +1,230 @@
+"""The tables' column contracts, and a Parquet, CSV or DuckDB source opened for reading.
+
+Each source is read as a stream of Arrow record batches of the contract's columns, started only
+when the first batch is asked for. A missing file, an unreadable one, a missing table or a CSV
+line that does not parse is an `InputError` naming the source (and the line).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from transforms.errors import CreditsError, InputError
+from transforms.ingest.incident import TableSource
+
+_TypeCheck = Callable[[pa.DataType], bool]
+Contract = dict[str, tuple[str, _TypeCheck]]
+
+BATCH_ROWS = 65_536
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return (
+        pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
+    )
+
+
+def _is_numeric_text(kind: pa.DataType) -> bool:
+    """PostgreSQL NUMERIC as ADBC delivers it: exact decimal text."""
+    return isinstance(kind, pa.OpaqueType) and kind.type_name == "numeric"
+
+
+def _is_whole_number(kind: pa.DataType) -> bool:
+    # An exact decimal is accepted and converted only when every value is whole (`tables._conform`).
+    return pa.types.is_integer(kind) or pa.types.is_decimal(kind) or _is_numeric_text(kind)
+
+
+TEXT: tuple[str, _TypeCheck] = ("text", _is_text)
+
+
+INTEGER: tuple[str, _TypeCheck] = ("integer", _is_whole_number)
+
+
+TIMESTAMP: tuple[str, _TypeCheck] = ("timestamp", pa.types.is_timestamp)
+
+
+TRANSACTION_COLUMNS: Contract = {
+    "txn_id": TEXT,
+    "customer_id": TEXT,
+    "amount_minor": INTEGER,
+    "currency": TEXT,
+    "status": TEXT,
+    "error_code": TEXT,
+    "created_at": TIMESTAMP,
+    "updated_at": TIMESTAMP,
+}
+
+
+CUSTOMER_COLUMNS: Contract = {
+    "customer_id": TEXT,
+    "name": TEXT,
+    "email": TEXT,
+    "country": TEXT,
+    "segment": TEXT,
+    "status": TEXT,
+}
+
+
+# A CSV file has no types: each column is parsed as its contract says, strictly.
+CSV_TYPES = {"text": pa.string(), "integer": pa.int64(), "timestamp": pa.timestamp("us", "UTC")}
+
+
+CSV_EXPECTED = {
+    "integer": "not a whole number of minor units (it is never rounded)",
+    "timestamp": "not a timestamp with an offset such as 2025-01-07T20:00:00Z",
+}
+
+
+@dataclass(frozen=True)
+class Read:
+    """A source opened for reading: its columns, its batches (read when iterated) and how to
+    explain an error raised while iterating them."""
+
+    schema: pa.Schema
+    batches: Iterable[pa.RecordBatch]
+    explain: Callable[[Exception], CreditsError]
+
+
+def check_columns(schema: pa.Schema, name: str, contract: Contract) -> None:
+    """Checks a source's columns against `contract`: each present, of the kind it needs."""
+    for column, (wanted, is_kind) in contract.items():
+        if column not in schema.names:
+            raise InputError(f"{name}: required column '{column}' is missing")
+        kind = schema.field(column).type
+        if not is_kind(kind):
+            shown = kind.type_name if isinstance(kind, pa.OpaqueType) else kind
+            raise InputError(f"{name}: column '{column}' is {shown}, expected {wanted}")
+
+
+@contextmanager
+def open_source(source: TableSource, name: str, contract: Contract) -> Iterator[Read]:
+    """Opens a file or DuckDB source for the contract's columns; closed when the block ends."""
+    if source.kind == "parquet":
+        with _open_parquet(source.path, name, list(contract)) as read:
+            yield read
+    elif source.kind == "csv":
+        yield _open_csv(source.path, name, contract)
+    else:
+        with _open_duckdb(source.path, source.table, name, list(contract)) as read:
+            yield read
+
+
+@contextmanager
+def _open_parquet(path: Path, name: str, columns: list[str]) -> Iterator[Read]:
+    try:
+        parquet = pq.ParquetFile(path)
+    except FileNotFoundError:
+        raise InputError(f"{name}: file not found") from None
+    except (pa.ArrowInvalid, OSError) as error:
+        raise InputError(f"{name}: not a readable Parquet file ({error})") from None
+    with parquet:
+        yield Read(
+            parquet.schema_arrow,
+            _later(lambda: parquet.iter_batches(BATCH_ROWS, columns=columns)),
+            lambda error: InputError(f"{name}: not a readable Parquet file ({error})"),
+        )
+
+
+def _open_csv(path: Path, name: str, contract: Contract) -> Read:
+    """A CSV file: UTF-8, comma-separated, a header line; blank values are nulls."""
+    header = _csv_header(path, name)
+    types = {
+        column: CSV_TYPES[wanted] for column, (wanted, _) in contract.items() if column in header
+    }
+    convert = pa_csv.ConvertOptions(
+        column_types=types,
+        include_columns=list(types),
+        null_values=[""],
+        strings_can_be_null=True,
+    )
+    return Read(
+        pa.schema(types.items()),
+        _later(lambda: pa_csv.open_csv(path, convert_options=convert)),
+        lambda error: _csv_error(path, name, types, error),
+    )
+
+
+def _csv_header(path: Path, name: str) -> list[str]:
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            return next(csv.reader(handle), [])
+    except FileNotFoundError:
+        raise InputError(f"{name}: file not found") from None
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise InputError(f"{name}: the header line cannot be read ({error})") from None
+
+
+def _csv_error(
+    path: Path, name: str, types: dict[str, pa.DataType], error: Exception
+) -> InputError:
+    """The line pyarrow could not read, found again with the csv module: pyarrow's message
+    names the column and value but not the line, and a person needs the line."""
+    typed = {c: kind for c, kind in types.items() if kind != pa.string()}
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            rows = csv.reader(handle)
+            header = next(rows)
+            for row in rows:
+                if row and len(row) != len(header):
+                    return InputError(
+                        f"{name}: line {rows.line_num}: {len(row)} fields, the header has "
+                        f"{len(header)}"
+                    )
+                for column, kind in typed.items():
+                    value = row[header.index(column)] if row else ""
+                    if value and not _parses(value, kind):
+                        expected = CSV_EXPECTED["integer" if kind == pa.int64() else "timestamp"]
+                        return InputError(
+                            f"{name}: line {rows.line_num}: column '{column}' is {value!r}, "
+                            f"{expected}"
+                        )
+    except (UnicodeDecodeError, csv.Error) as found:
+        return InputError(f"{name}: not a readable CSV file ({found})")
+    return InputError(f"{name}: not a readable CSV file ({error})")
+
+
+def _parses(value: str, kind: pa.DataType) -> bool:
+    try:
+        pc.cast(pa.array([value]), kind)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+@contextmanager
+def _open_duckdb(path: Path, table: str, name: str, columns: list[str]) -> Iterator[Read]:
+    if not path.is_file():
+        raise InputError(f"{name}: file not found")
+    try:
+        database = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as error:
+        raise InputError(f"{name}: not a readable DuckDB database ({error})") from None
+    try:
+        try:
+            relation = database.table(table)
+        except duckdb.CatalogException:
+            raise InputError(f"{name}: the database has no table '{table}'") from None
+        yield Read(
+            relation.limit(0).to_arrow_table().schema,
+            _later(lambda: relation.select(*columns).to_arrow_reader(BATCH_ROWS)),
+            lambda error: InputError(f"{name}: cannot be read ({error})"),
+        )
+    finally:
+        database.close()
+
+
+def _later(start: Callable[[], Iterable[pa.RecordBatch]]) -> Iterator[pa.RecordBatch]:
+    """Batches that start being read when first asked for, so that errors come while staging."""
+    yield from start()
