@@ -24,7 +24,7 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from transforms.errors import ConfigError, CreditsError, InputError
-from transforms.serving import exports, support, views
+from transforms.serving import answers, exports, support, views
 
 TEMPLATES = Path(__file__).parent / "templates"
 COOKIE = "support_token"
@@ -48,7 +48,7 @@ def create(warehouse: Path, token: str | None = None) -> Starlette:
         )
     )
     templates.env.filters["money"] = views.amount
-    templates.env.filters["when"] = support.time_shown
+    templates.env.filters["when"] = answers.time_shown
     templates.env.filters["url"] = lambda value: quote(str(value), safe="")
 
     def page(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:

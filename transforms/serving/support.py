@@ -20,31 +20,22 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import duckdb
 
-from transforms import db, money
+from transforms import db
 from transforms.errors import ConfigError, InputError
 from transforms.finance import warehouse
 from transforms.runfolder.runs import RunStatus
+from transforms.serving.answers import (
+    CreditStatus,
+    credit_row,
+    exception_row,
+    transaction_row,
+)
 
-
-class CreditStatus(StrEnum):
-    """A customer's credit as support tells it: waiting for finance, paid, owed and paid by
-    finance by hand (a closed account), or not credited."""
-
-    PENDING = "pending"
-    PUBLISHED = "published"
-    BY_HAND = "by_hand"  # a closed account: the credit is owed, finance pays it by hand
-    EXCLUDED = "excluded"
-
-
-BY_HAND = "credit owed, paid by finance by hand"
 COLUMNS = (
     "customer_id",
     "name",
@@ -63,26 +54,6 @@ COLUMNS = (
     "run_id",
     "credit_id",
 )
-# Why a candidate transaction earns no credit (evidence.reason), in support's words.
-REASONS = {
-    "excluded_segment": "segment '{segment}' is not credited by the policy",
-    "closed_account": f"the account is closed: {BY_HAND}",
-    "unknown_customer": "not in the customer table: finance checks it by hand",
-    "declined": "declined by the card issuer, not caused by the outage",
-    "unknown_error_code": "failed with an error code the policy does not know: finance reviews it",
-    "unattributable": "the failure cannot be tied to a customer",
-    "recovered_not_credited": "went through on a retry; this policy does not credit that",
-    "table_only_not_credited": "failed without a log line; this policy does not credit that",
-    "zero_credit": "the policy's credit comes to zero",
-}
-# What finance handles by hand (run_exceptions.exception), in support's words.
-EXCEPTIONS = {
-    "closed_account": BY_HAND,
-    "unknown_error_code": "an error code the policy does not know: finance reviews it",
-    "customer_mismatch": "the log and the table name different customers: finance checks it",
-    "unattributable": "the failure cannot be tied to a customer: finance checks it",
-    "unknown_customer": "not in the customer table: finance checks it by hand",
-}
 BUSY_WAIT_SECONDS = 5.0
 
 
@@ -226,7 +197,7 @@ def customers(
         return CustomerList(run, [], 0)
     return CustomerList(
         run,
-        [_credit_row(row, run) for row in found],
+        [credit_row(row, run) for row in found],
         found[0]["listed_count"],
         found[0]["line_number"] - 1,
     )
@@ -264,15 +235,15 @@ def lookup(
     stories = []
     for incident_id, run in sorted(runs.items()):
         found = _credit_rows(con, run, customer_id) if customer_id is not None else []
-        credits = [_credit_row(row, run) for row in found]
-        mine = [_transaction(t, run) for t in transactions if t["incident_id"] == incident_id]
-        owed = [_exception(e) for e in exceptions if e["incident_id"] == incident_id]
+        credits = [credit_row(row, run) for row in found]
+        mine = [transaction_row(t, run) for t in transactions if t["incident_id"] == incident_id]
+        owed = [exception_row(e) for e in exceptions if e["incident_id"] == incident_id]
         paid_by: tuple[str, ...] = ()
         if not mine and txn_id is None:  # paid by an earlier run: show that run's payments
             paid_by = tuple(r for i, r in paying if i == incident_id and r != run.run_id)
             earlier = {**keys, "run_ids": list(paid_by)}
             found = db.run(con, "support_lookup_transactions", **earlier) if paid_by else None
-            mine = [_transaction(t, run) for t in (db.records(found) if found else [])]
+            mine = [transaction_row(t, run) for t in (db.records(found) if found else [])]
         if credits or mine or owed:
             stories.append(IncidentStory(run, credits, mine, owed, paid_by if mine else ()))
     if not stories:
@@ -287,11 +258,6 @@ def lookup(
         known = {k: row[k] for k in ("name", "email", "country", "segment")}
         customer = customer or (known if any(known.values()) else None)
     return Lookup(customer_id, txn_id, customer, stories)
-
-
-def reason_words(code: str, segment: str | None = None) -> str:
-    """Why a payment earns no credit, in support's words."""
-    return REASONS.get(code, code).format(segment=segment or "of this customer")
 
 
 def _by_email(con: duckdb.DuckDBPyConnection, email: str) -> str:
@@ -316,22 +282,6 @@ def _did_you_mean(con: duckdb.DuckDBPyConnection, statement: str, **key: str) ->
     return f"no {noun} {given}; did you mean {' or '.join(known)}? (ids are case-sensitive)"
 
 
-def local_time(instant: datetime | None, timezone: str) -> str | None:
-    """An instant in the incident's time zone, to the second: `2025-01-07T14:20:31-05:00`."""
-    if instant is None:
-        return None
-    return instant.astimezone(ZoneInfo(timezone)).isoformat(timespec="seconds")
-
-
-def time_shown(local: str | datetime | None, timezone: str) -> str:
-    """For people: a time (ISO text or an instant) in the zone, to the minute, with the zone's
-    abbreviation: `2025-01-07 15:08 EST`; empty for none."""
-    if local is None:
-        return ""
-    instant = datetime.fromisoformat(local) if isinstance(local, str) else local
-    return instant.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z")
-
-
 def _credit_rows(
     con: duckdb.DuckDBPyConnection,
     run: AnsweringRun,
@@ -342,7 +292,7 @@ def _credit_rows(
     page: int = 1,
     page_size: int | None = None,
 ) -> list[dict[str, Any]]:
-    """The warehouse's rows of `support_customers`, as they are (before `_credit_row`)."""
+    """The warehouse's rows of `support_customers`, as they are (before `credit_row`)."""
     return db.records(
         db.run(
             con,
@@ -357,98 +307,3 @@ def _credit_rows(
             page_size=page_size,
         )
     )
-
-
-def _credit_row(row: dict[str, Any], run: AnsweringRun) -> dict[str, Any]:
-    """A warehouse row as support reads it: amounts as decimals, status and why, local times."""
-    currency = row["currency"]
-    due, paid = row["credit_amount_minor"], row["paid_minor"]
-    status, detail = _status(row, run)
-    if status == CreditStatus.BY_HAND:
-        due = row["owed_minor"]
-    return {
-        "customer_id": row["customer_id"],
-        "name": row["name"],
-        "email": row["email"],
-        "country": row["country"],
-        "segment": row["segment"],
-        "currency": currency,
-        "failed_txn_count": row["failed_txn_count"],
-        "first_failure_local": row["first_failure_local"],
-        "last_failure_local": row["last_failure_local"],
-        "credit_amount": None if due is None else money.decimal_text(due, currency),
-        "paid_amount": None if paid is None else money.decimal_text(paid, currency),
-        "status": status,
-        "detail": detail,
-        "incident_id": run.incident_id,
-        "run_id": run.run_id,
-        "credit_id": row["credit_id"],
-    }
-
-
-def _status(row: dict[str, Any], run: AnsweringRun) -> tuple[str, str]:
-    """The status the warehouse gave the row (`credit_status`), and why in words."""
-    currency = row["currency"]
-    due, paid = row["credit_amount_minor"], row["paid_minor"] or 0
-    status = CreditStatus(row["credit_status"])
-    if status == CreditStatus.BY_HAND:
-        return status, BY_HAND
-    if status == CreditStatus.EXCLUDED:
-        why = [reason_words(r, row["segment"]) for r in row["reasons"]]
-        return status, "; ".join(why) or "no credit"
-    if status == CreditStatus.PENDING:
-        detail = f"waiting for finance's approval of run {run.run_id}"
-        if paid:
-            detail += f"; {money.display(paid, currency)} already paid"
-        return CreditStatus.PENDING, detail
-    batches = ", ".join(row["batch_ids"])
-    on = row["last_published_on_local"]
-    detail = f"paid {money.display(paid, currency)} in batch {batches} on {on}"
-    earlier = [r for r in row["paid_run_ids"] if r != run.run_id]
-    if earlier:
-        detail += f" (run {', '.join(earlier)})"
-    if due is None:
-        detail += f"; the newest run {run.run_id} lists no credit now: finance reviews it"
-    elif paid > due:
-        detail += (
-            f"; run {run.run_id} now proposes {money.display(due, currency)}: "
-            "finance reviews the difference"
-        )
-    return CreditStatus.PUBLISHED, detail
-
-
-def _transaction(row: dict[str, Any], run: AnsweringRun) -> dict[str, Any]:
-    amount, currency = row["amount_minor"], row["currency"]
-    return {
-        "txn_id": row["txn_id"],
-        "first_failure_local": local_time(row["first_failure_utc"], run.timezone),
-        "last_failure_local": local_time(row["last_failure_utc"], run.timezone),
-        "failure_lines": row["failure_lines"],
-        "error_codes": row["error_codes"],
-        "class": row["class"],
-        "credited": row["credited"],
-        "reason": row["reason"],
-        "why": "credited" if row["credited"] else reason_words(row["reason"]),
-        "amount": None
-        if amount is None or currency is None
-        else money.decimal_text(amount, currency),
-        "currency": currency,
-    }
-
-
-def _exception(row: dict[str, Any]) -> dict[str, Any]:
-    currency = row["currency"]
-
-    def decimal(amount: int | None) -> str | None:
-        return None if amount is None or currency is None else money.decimal_text(amount, currency)
-
-    return {
-        "exception": row["exception"],
-        "what": EXCEPTIONS.get(row["exception"], row["exception"]),
-        "currency": currency,
-        "txn_id": row["txn_id"],
-        "txn_count": row["txn_count"],
-        "credit_owed": decimal(row["credit_owed_minor"]),
-        "failed_amount": decimal(row["failed_amount_minor"]),
-        "detail": row["detail"],
-    }

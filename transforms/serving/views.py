@@ -15,7 +15,7 @@ from typing import Any
 from rich.cells import cell_len, set_cell_size
 
 from transforms import money
-from transforms.serving import support
+from transforms.serving import answers, support
 
 WIDTH = 120  # the default table fits a terminal of this many columns
 GAP = "  "
@@ -64,8 +64,8 @@ CUSTOMERS = (
     Column("country", lambda r, z: r["country"], wide=True),
     Column("segment", lambda r, z: r["segment"], wide=True),
     Column("failed", lambda r, z: r["failed_txn_count"]),
-    Column("first failure", lambda r, z: support.time_shown(r["first_failure_local"], z), True),
-    Column("last failure", lambda r, z: support.time_shown(r["last_failure_local"], z), True),
+    Column("first failure", lambda r, z: answers.time_shown(r["first_failure_local"], z), True),
+    Column("last failure", lambda r, z: answers.time_shown(r["last_failure_local"], z), True),
     Column("credit", lambda r, z: credit(r)),
     Column("status", lambda r, z: status_words(r)),
     Column("why", lambda r, z: r["detail"], flexible=True),
@@ -78,8 +78,8 @@ CREDITS = (
 )
 TRANSACTIONS = (
     Column("payment", lambda r, z: r["txn_id"]),
-    Column("first failure", lambda r, z: support.time_shown(r["first_failure_local"], z), True),
-    Column("last failure", lambda r, z: support.time_shown(r["last_failure_local"], z)),
+    Column("first failure", lambda r, z: answers.time_shown(r["first_failure_local"], z), True),
+    Column("last failure", lambda r, z: answers.time_shown(r["last_failure_local"], z)),
     Column("error codes", lambda r, z: r["error_codes"], wide=True),
     Column("class", lambda r, z: r["class"], wide=True),
     Column("amount", lambda r, z: amount(r["amount"], r["currency"])),

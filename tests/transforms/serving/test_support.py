@@ -18,7 +18,7 @@ from flows.cli import app
 from tests.support_warehouse import HOSTILE, build
 from transforms.errors import ConfigError, InputError
 from transforms.finance import warehouse
-from transforms.serving import exports, support
+from transforms.serving import answers, exports, support
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +93,7 @@ def test_local_time_is_the_incident_zone_to_the_second(timezone, shown):
     from datetime import UTC, datetime
 
     instant = datetime(2025, 1, 7, 19, 20, 0, 999_999, tzinfo=UTC)  # truncated, never rounded
-    assert support.local_time(instant, timezone) == shown
+    assert answers.local_time(instant, timezone) == shown
 
 
 @pytest.mark.parametrize(
@@ -193,7 +193,7 @@ def test_a_customer_of_the_answering_run_shows_only_its_payments(con):
     ],
 )
 def test_times_for_people_read_with_the_zone_abbreviation(local, timezone, shown):
-    assert support.time_shown(local, timezone) == shown
+    assert answers.time_shown(local, timezone) == shown
 
 
 def test_lookup_shows_the_exceptions_for_finance(con):

@@ -10,7 +10,7 @@ import pytest
 
 from tests.support_warehouse import build
 from transforms.errors import ConfigError
-from transforms.serving import support
+from transforms.serving import answers, support
 
 
 @pytest.fixture(scope="module")
@@ -118,5 +118,5 @@ def test_the_warehouse_writes_local_times_as_python_does(con, timezone):
     assert any(row["first_failure_local"] for row in rows)
     for row in rows:
         first, last = instants.get((row["customer_id"], row["currency"]), (None, None))
-        assert row["first_failure_local"] == support.local_time(first, timezone)
-        assert row["last_failure_local"] == support.local_time(last, timezone)
+        assert row["first_failure_local"] == answers.local_time(first, timezone)
+        assert row["last_failure_local"] == answers.local_time(last, timezone)

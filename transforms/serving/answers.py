@@ -1,0 +1,163 @@
+"""How a warehouse row reads for support: a credit's status and why in words, times in the
+incident's time zone, amounts as decimals. `support` asks the warehouse; this words the answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from transforms import money
+
+if TYPE_CHECKING:
+    from transforms.serving.support import AnsweringRun
+
+
+class CreditStatus(StrEnum):
+    """A customer's credit as support tells it: waiting for finance, paid, owed and paid by
+    finance by hand (a closed account), or not credited."""
+
+    PENDING = "pending"
+    PUBLISHED = "published"
+    BY_HAND = "by_hand"  # a closed account: the credit is owed, finance pays it by hand
+    EXCLUDED = "excluded"
+
+
+BY_HAND = "credit owed, paid by finance by hand"
+# Why a candidate transaction earns no credit (evidence.reason), in support's words.
+REASONS = {
+    "excluded_segment": "segment '{segment}' is not credited by the policy",
+    "closed_account": f"the account is closed: {BY_HAND}",
+    "unknown_customer": "not in the customer table: finance checks it by hand",
+    "declined": "declined by the card issuer, not caused by the outage",
+    "unknown_error_code": "failed with an error code the policy does not know: finance reviews it",
+    "unattributable": "the failure cannot be tied to a customer",
+    "recovered_not_credited": "went through on a retry; this policy does not credit that",
+    "table_only_not_credited": "failed without a log line; this policy does not credit that",
+    "zero_credit": "the policy's credit comes to zero",
+}
+# What finance handles by hand (run_exceptions.exception), in support's words.
+EXCEPTIONS = {
+    "closed_account": BY_HAND,
+    "unknown_error_code": "an error code the policy does not know: finance reviews it",
+    "customer_mismatch": "the log and the table name different customers: finance checks it",
+    "unattributable": "the failure cannot be tied to a customer: finance checks it",
+    "unknown_customer": "not in the customer table: finance checks it by hand",
+}
+
+
+def reason_words(code: str, segment: str | None = None) -> str:
+    """Why a payment earns no credit, in support's words."""
+    return REASONS.get(code, code).format(segment=segment or "of this customer")
+
+
+def local_time(instant: datetime | None, timezone: str) -> str | None:
+    """An instant in the incident's time zone, to the second: `2025-01-07T14:20:31-05:00`."""
+    if instant is None:
+        return None
+    return instant.astimezone(ZoneInfo(timezone)).isoformat(timespec="seconds")
+
+
+def time_shown(local: str | datetime | None, timezone: str) -> str:
+    """For people: a time (ISO text or an instant) in the zone, to the minute, with the zone's
+    abbreviation: `2025-01-07 15:08 EST`; empty for none."""
+    if local is None:
+        return ""
+    instant = datetime.fromisoformat(local) if isinstance(local, str) else local
+    return instant.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def credit_row(row: dict[str, Any], run: AnsweringRun) -> dict[str, Any]:
+    """A warehouse row as support reads it: amounts as decimals, status and why, local times."""
+    currency = row["currency"]
+    due, paid = row["credit_amount_minor"], row["paid_minor"]
+    status, detail = credit_status(row, run)
+    if status == CreditStatus.BY_HAND:
+        due = row["owed_minor"]
+    return {
+        "customer_id": row["customer_id"],
+        "name": row["name"],
+        "email": row["email"],
+        "country": row["country"],
+        "segment": row["segment"],
+        "currency": currency,
+        "failed_txn_count": row["failed_txn_count"],
+        "first_failure_local": row["first_failure_local"],
+        "last_failure_local": row["last_failure_local"],
+        "credit_amount": None if due is None else money.decimal_text(due, currency),
+        "paid_amount": None if paid is None else money.decimal_text(paid, currency),
+        "status": status,
+        "detail": detail,
+        "incident_id": run.incident_id,
+        "run_id": run.run_id,
+        "credit_id": row["credit_id"],
+    }
+
+
+def credit_status(row: dict[str, Any], run: AnsweringRun) -> tuple[str, str]:
+    """The status the warehouse gave the row (`credit_status`), and why in words."""
+    currency = row["currency"]
+    due, paid = row["credit_amount_minor"], row["paid_minor"] or 0
+    status = CreditStatus(row["credit_status"])
+    if status == CreditStatus.BY_HAND:
+        return status, BY_HAND
+    if status == CreditStatus.EXCLUDED:
+        why = [reason_words(r, row["segment"]) for r in row["reasons"]]
+        return status, "; ".join(why) or "no credit"
+    if status == CreditStatus.PENDING:
+        detail = f"waiting for finance's approval of run {run.run_id}"
+        if paid:
+            detail += f"; {money.display(paid, currency)} already paid"
+        return CreditStatus.PENDING, detail
+    batches = ", ".join(row["batch_ids"])
+    on = row["last_published_on_local"]
+    detail = f"paid {money.display(paid, currency)} in batch {batches} on {on}"
+    earlier = [r for r in row["paid_run_ids"] if r != run.run_id]
+    if earlier:
+        detail += f" (run {', '.join(earlier)})"
+    if due is None:
+        detail += f"; the newest run {run.run_id} lists no credit now: finance reviews it"
+    elif paid > due:
+        detail += (
+            f"; run {run.run_id} now proposes {money.display(due, currency)}: "
+            "finance reviews the difference"
+        )
+    return CreditStatus.PUBLISHED, detail
+
+
+def transaction_row(row: dict[str, Any], run: AnsweringRun) -> dict[str, Any]:
+    amount, currency = row["amount_minor"], row["currency"]
+    return {
+        "txn_id": row["txn_id"],
+        "first_failure_local": local_time(row["first_failure_utc"], run.timezone),
+        "last_failure_local": local_time(row["last_failure_utc"], run.timezone),
+        "failure_lines": row["failure_lines"],
+        "error_codes": row["error_codes"],
+        "class": row["class"],
+        "credited": row["credited"],
+        "reason": row["reason"],
+        "why": "credited" if row["credited"] else reason_words(row["reason"]),
+        "amount": None
+        if amount is None or currency is None
+        else money.decimal_text(amount, currency),
+        "currency": currency,
+    }
+
+
+def exception_row(row: dict[str, Any]) -> dict[str, Any]:
+    currency = row["currency"]
+
+    def decimal(amount: int | None) -> str | None:
+        return None if amount is None or currency is None else money.decimal_text(amount, currency)
+
+    return {
+        "exception": row["exception"],
+        "what": EXCEPTIONS.get(row["exception"], row["exception"]),
+        "currency": currency,
+        "txn_id": row["txn_id"],
+        "txn_count": row["txn_count"],
+        "credit_owed": decimal(row["credit_owed_minor"]),
+        "failed_amount": decimal(row["failed_amount_minor"]),
+        "detail": row["detail"],
+    }
