@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import socket
 import threading
@@ -74,9 +75,7 @@ def temporary_server(prefect_home: Path) -> Iterator[None]:
     from prefect.settings import get_current_settings
 
     server = record = None
-    stopping, done = threading.Event(), threading.Event()
-    received: list[int] = []
-    with _signals(stopping, done, received):  # before the server starts: a signal stops it too
+    with _signals() as signals:  # before the server starts: a signal stops it too
         try:
             if not get_current_settings().api.url:
                 from prefect.server.api.server import SubprocessASGIServer
@@ -90,21 +89,23 @@ def temporary_server(prefect_home: Path) -> Iterator[None]:
                 raise
             except BaseException as error:
                 # Prefect may catch the `Stopped` raised inside a flow or task and end with an
-                # error of its own (a crashed run): a signal decides the outcome all the same.
-                if received:
-                    raise Stopped(received[0]) from error
+                # error of its own (a crashed run), and during a flow Prefect's own SIGTERM
+                # handler replaces ours (a query it interrupts ends in DuckDB's "Query
+                # interrupted"): a signal decides the outcome all the same.
+                if signum := signals.received():
+                    raise Stopped(signum) from error
                 raise
-            if received:  # the signal was swallowed and the flow still returned
-                raise Stopped(received[0])
+            if signum := signals.received():  # the signal was swallowed, the flow returned
+                raise Stopped(signum)
         finally:
-            stopping.set()  # a second signal must not cut the cleanup short
+            signals.stopping.set()  # a second signal must not cut the cleanup short
             if server is not None:
                 _drain_prefect_workers()
                 server.stop()
             _stop(psutil.Process().children(recursive=True))
             if record is not None:
                 record.unlink(missing_ok=True)
-            done.set()
+            signals.done.set()
 
 
 def _drain_prefect_workers() -> None:
@@ -118,42 +119,89 @@ def _drain_prefect_workers() -> None:
             worker.drain_all(timeout=STOP_WAIT_SECONDS)
 
 
+class _Signals:
+    """What `_signals` knows of SIGTERM, SIGINT and SIGHUP during a run.
+
+    Python's C-level handler writes each signal's number to a socket (`signal.set_wakeup_fd`)
+    whatever Python handler is installed at the time, ours or one a library put in its place
+    (Prefect replaces SIGTERM's during a flow). That byte is the record of the signal: the
+    watcher thread reads it at once, and the main thread reads what is still unread before it
+    decides an outcome, so no signal is missed whichever of the two gets there first.
+    """
+
+    def __init__(self) -> None:
+        self.stopping, self.done = threading.Event(), threading.Event()
+        self.signalled = threading.Event()
+        self._first: list[int] = []
+        self._lock = threading.Lock()
+        self.receiver, self.sender = socket.socketpair()
+        self.receiver.setblocking(False)
+        self.sender.setblocking(False)
+
+    def note(self, signum: int) -> None:
+        with self._lock:
+            if not self._first:
+                self._first.append(signum)
+            self.signalled.set()
+
+    def take_pending(self) -> bool:
+        """Notes the signals written to the socket and not read yet; False once it is closed."""
+        with self._lock:
+            try:
+                data = self.receiver.recv(64)
+            except (BlockingIOError, InterruptedError):
+                return True
+            except OSError:
+                return False
+        for signum in data:
+            if signum in SIGNALS:
+                self.note(signum)
+        return bool(data)
+
+    def received(self) -> int | None:
+        """The first signal received so far, or None."""
+        self.take_pending()
+        return self._first[0] if self._first else None
+
+
 @contextmanager
-def _signals(
-    stopping: threading.Event, done: threading.Event, received: list[int]
-) -> Iterator[None]:
+def _signals() -> Iterator[_Signals]:
     """SIGTERM, SIGINT and SIGHUP raise `Stopped` in the main thread (once); a watcher thread,
     woken at once by the signal (even while the main thread is inside a long query), gives the
     unwinding `GRACE_SECONDS`, then stops the children and ends the process."""
-    receiver, sender = socket.socketpair()
-    sender.setblocking(False)
+    signals = _Signals()
 
     def on_signal(signum, _frame):
-        if not stopping.is_set():
-            stopping.set()
-            received.append(signum)
+        signals.note(signum)
+        if not signals.stopping.is_set():
+            signals.stopping.set()
             raise Stopped(signum)
 
     def watch():
-        with suppress(OSError):
-            while received := receiver.recv(1):
-                if received[0] in SIGNALS and not done.wait(GRACE_SECONDS):
+        while True:
+            with suppress(OSError, ValueError):
+                select.select([signals.receiver], [], [])
+            if not signals.take_pending():
+                return  # the socket was closed: the run is over
+            if signals.signalled.is_set():
+                if not signals.done.wait(GRACE_SECONDS):
                     _stop(psutil.Process().children(recursive=True))
-                    os._exit(128 + received[0])
+                    os._exit(128 + (signals.received() or signal.SIGTERM))
+                return
 
     previous = {s: signal.signal(s, on_signal) for s in SIGNALS}
-    previous_fd = signal.set_wakeup_fd(sender.fileno(), warn_on_full_buffer=False)
+    previous_fd = signal.set_wakeup_fd(signals.sender.fileno(), warn_on_full_buffer=False)
     watcher = threading.Thread(target=watch, name="credits-run-signals", daemon=True)
     watcher.start()
     try:
-        yield
+        yield signals
     finally:
         signal.set_wakeup_fd(previous_fd)
         for s, handler in previous.items():
             signal.signal(s, handler)
-        sender.close()  # the watcher reads the end of the stream and returns
+        signals.sender.close()  # the watcher reads the end of the stream and returns
         watcher.join(GRACE_SECONDS + STOP_WAIT_SECONDS * 2)
-        receiver.close()
+        signals.receiver.close()
 
 
 def _record(prefect_home: Path, server_pid: int) -> Path:

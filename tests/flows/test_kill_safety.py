@@ -170,3 +170,36 @@ def test_the_server_of_a_live_run_is_not_reaped(tmp_path):
     path.write_text(json.dumps(record))
     assert server.reap_orphans(tmp_path) == []
     assert path.exists()
+
+
+# A signal whose Python handler is not ours when it arrives: during a flow Prefect replaces
+# SIGTERM's handler, and DuckDB turns the exception that handler raises inside a query into its
+# own "Query interrupted" (CI saw a run so signalled exit 1 instead of 143).
+FOREIGN_HANDLER = """
+import os, signal, sys
+from pathlib import Path
+from flows import server
+
+def foreign(signum, frame):
+    pass  # Prefect's handler, whose exception the query swallowed
+
+try:
+    with server.temporary_server(Path(sys.argv[1])):
+        signal.signal(signal.SIGTERM, foreign)
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise RuntimeError("Query interrupted")
+except server.Stopped as stopped:
+    sys.exit(stopped.exit_code)
+"""
+
+
+def test_a_signal_caught_by_another_handler_still_decides_the_exit(tmp_path):
+    env = {**os.environ, "PREFECT_API_URL": "http://127.0.0.1:9/api"}  # no server is started
+    done = subprocess.run(
+        [sys.executable, "-c", FOREIGN_HANDLER, str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 128 + signal.SIGTERM, done.stderr
