@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from flows.cli.common import WarehouseOption, app, guarded, out, print_lines
+from flows.cli.common import WarehouseOption, WideOption, app, guarded, out, print_lines
 from flows.settings import WAREHOUSE
 
 
@@ -25,11 +25,13 @@ def list_runs(
         ),
     ] = None,
     warehouse_path: WarehouseOption = WAREHOUSE,
+    wide: WideOption = False,
 ) -> None:
     """Lists the runs, newest first, with their status as it is now.
 
-    Window and start in the incident's time zone, finance's decision and the batch, totals, and
-    the incident file with its sha256 (a run's own pages show its status as it ended).
+    Window in the incident's time zone, status, finance's decision and totals; `--wide` adds
+    the start, the batch and the incident file with its sha256 (a run's own pages show its
+    status as it ended).
     """
     from transforms.serving import run_listing, support, views
 
@@ -41,22 +43,27 @@ def list_runs(
     if not found:
         out.print("no run matches", markup=False)
         return
-    # Every column, whole: times come formatted in each run's own zone.
-    columns = [views.Column(heading, lambda r, _, key=key: r[key]) for heading, key in _COLUMNS]
     rows = [{**vars(run), "totals": ", ".join(run.totals)} for run in found]
-    print_lines(views.lines(columns, rows, "UTC", wide=True))
+    print_lines(views.lines(_columns(), rows, "UTC", wide=wide))
 
 
-# (heading, field of run_listing.ListedRun) per column.
-_COLUMNS = (
-    ("run", "run_id"),
-    ("incident", "incident_id"),
-    ("window", "window_local"),
-    ("started", "started_local"),
-    ("status", "status"),
-    ("decision", "decision"),
-    ("batch", "batch_id"),
-    ("totals", "totals"),
-    ("incident file", "incident_file"),
-    ("sha256", "incident_file_sha256"),
-)
+def _columns():
+    """The table's columns: times come formatted in each run's own zone; what does not fit 120
+    cells (the start, the batch, the incident file and its hash) is shown with `--wide`."""
+    from transforms.serving.views import Column
+
+    def field(key):
+        return lambda r, _: r[key]
+
+    return (
+        Column("run", field("run_id")),
+        Column("incident", field("incident_id")),
+        Column("window", field("window_local")),
+        Column("started", field("started_local"), wide=True),
+        Column("status", field("status")),
+        Column("decision", field("decision"), flexible=True),
+        Column("batch", field("batch_id"), wide=True),
+        Column("totals", field("totals"), flexible=True),
+        Column("incident file", field("incident_file"), wide=True),
+        Column("sha256", field("incident_file_sha256"), wide=True),
+    )

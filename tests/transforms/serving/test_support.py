@@ -389,7 +389,7 @@ def test_runs_lists_every_run_with_its_current_status(warehouse_path):
     result = runner.invoke(app, ["runs", "--warehouse", str(warehouse_path)])
     assert result.exit_code == 0, result.output
     header, rule, *lines = result.stdout.splitlines()
-    assert header.split()[:5] == ["run", "incident", "window", "started", "status"]
+    assert header.split()[:4] == ["run", "incident", "window", "status"]
     shown = {line.split()[0]: line for line in lines}
     assert {"r1", "r2", "r3", "b1"} <= shown.keys()
     assert "2025-01-07 14:15 EST to 2025-01-07 18:15 EST" in shown["r2"]
@@ -399,6 +399,17 @@ def test_runs_lists_every_run_with_its_current_status(warehouse_path):
         ["runs", "--status", "rejected", "--incident", "INC-A", "--warehouse", str(warehouse_path)],
     )
     assert [line.split()[0] for line in only.stdout.splitlines()[2:]] == ["r3"]
+
+
+def test_runs_fits_120_columns_and_shows_every_column_with_wide(warehouse_path):
+    narrow = runner.invoke(app, ["runs", "--warehouse", str(warehouse_path)])
+    wide = runner.invoke(app, ["runs", "--wide", "--warehouse", str(warehouse_path)])
+    assert narrow.exit_code == 0 and wide.exit_code == 0, (narrow.output, wide.output)
+    assert max(len(line) for line in narrow.stdout.splitlines()) <= 120, narrow.stdout
+    assert "sha256" not in narrow.stdout.splitlines()[0]
+    heading = wide.stdout.splitlines()[0].split()
+    assert heading[:5] == ["run", "incident", "window", "started", "status"]
+    assert "sha256" in heading and "batch" in heading
 
 
 def test_lookup_prints_credits_payments_and_exceptions(warehouse_path):
