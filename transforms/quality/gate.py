@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,7 @@ import duckdb
 
 from transforms import db, memory
 from transforms.ingest.incident import ISO_CURRENCIES, Incident
-from transforms.quality import suites, validation
+from transforms.quality import profiles, suites, validation
 from transforms.reconcile import outputs
 
 if TYPE_CHECKING:  # pandas loads with Great Expectations, off the start-up path
@@ -25,6 +26,15 @@ if TYPE_CHECKING:  # pandas loads with Great Expectations, off the start-up path
 
 SLACK = timedelta(days=1)
 GATE_DUCKDB_MEMORY = "256MB"
+
+
+class Form(Enum):
+    """How a dataset goes to Great Expectations."""
+
+    ROWS = "rows"
+    """Every row, in slices (`validation.validate`)."""
+    PROFILE = "profile"
+    """Its profile, computed by DuckDB (`profiles.validate`)."""
 
 
 @dataclass(frozen=True)
@@ -53,22 +63,35 @@ def check(
         con, "quarantine_limit", max_quarantined_share=incident.max_quarantined_share
     ).fetchone()
     parameters["max_quarantined_lines"] = float(limit)
-    relations: list[tuple[str, Callable[[], duckdb.DuckDBPyRelation], str | list[str]]] = [
-        ("file_profile", lambda: con.table("int_file_profile"), "file"),
-        ("stg_failures", lambda: con.table("stg_failures"), ["file", "line"]),
-        ("transactions", lambda: con.sql(db.statement("touched_transactions")), "txn_id"),
-        ("customers", lambda: con.sql(db.statement("touched_customers")), "customer_id"),
-        ("evidence", lambda: con.table("evidence"), "txn_id"),
-        ("credits", lambda: con.sql(db.statement("credits_checked")), "credit_id"),
+    relations: list[tuple[str, Callable[[], duckdb.DuckDBPyRelation], str | list[str], Form]] = [
+        ("file_profile", lambda: con.table("int_file_profile"), "file", Form.ROWS),
+        ("stg_failures", lambda: con.table("stg_failures"), ["file", "line"], Form.PROFILE),
+        (
+            "transactions",
+            lambda: con.sql(db.statement("touched_transactions")),
+            "txn_id",
+            Form.PROFILE,
+        ),
+        (
+            "customers",
+            lambda: con.sql(db.statement("touched_customers")),
+            "customer_id",
+            Form.PROFILE,
+        ),
+        ("evidence", lambda: con.table("evidence"), "txn_id", Form.PROFILE),
+        ("credits", lambda: con.sql(db.statement("credits_checked")), "credit_id", Form.PROFILE),
     ]
     # One frame at a time, of only the columns its suite reads, built just before the suite
     # runs and dropped after (an Arrow table: GX takes it a slice at a time). The queries are
     # plain scans and joins: DuckDB gets a small share of memory here (it spills past it).
     con.execute("set memory_limit = $limit", {"limit": GATE_DUCKDB_MEMORY})
     results = []
-    for suite, relation, key in relations:
+    for suite, relation, key, form in relations:
         frame = relation().select(*suites.columns(suite, key)).to_arrow_table()
-        results.append(validation.validate(frame, suite, parameters, key))
+        if form is Form.PROFILE:
+            results.append(profiles.validate(con, frame, suite, parameters, key))
+        else:
+            results.append(validation.validate(frame, suite, parameters, key))
         if frame.num_rows > validation.CHUNK_ROWS:  # worth a full collection (about 0.1 s)
             del frame
             memory.release()
