@@ -1,8 +1,9 @@
 """The data-quality gate: every dataset of a run checked by its suite in `expectations/`.
 
 Great Expectations sees only small frames: the one-row-per-file profile of the logs (never the
-log itself), the candidate failure lines, the table rows and customers the run touched, the
-evidence and the credit file. A blocking failure rejects the run; a warning is reported only.
+log itself) and the credit file's totals as rows; the candidate failure lines, the table rows and
+customers the run touched, the evidence and the credit file as DuckDB profiles (`FORMS`). A
+blocking failure rejects the run; a warning is reported only.
 """
 
 from __future__ import annotations
@@ -85,8 +86,9 @@ def check(
         ("credits", lambda: con.sql(db.statement("credits_checked")), "credit_id"),
     ]
     # One frame at a time, of only the columns its suite reads, built just before the suite
-    # runs and dropped after (an Arrow table: GX takes it a slice at a time). The queries are
-    # plain scans and joins: DuckDB gets a small share of memory here (it spills past it).
+    # runs and dropped after (an Arrow table: DuckDB profiles it, or GX takes it a slice at a
+    # time). The queries are plain scans and joins: DuckDB gets a small share of memory here
+    # (it spills past it).
     con.execute("set memory_limit = $limit", {"limit": GATE_DUCKDB_MEMORY})
     results = []
     for suite, relation, key in relations:
