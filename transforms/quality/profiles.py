@@ -90,6 +90,7 @@ _ARGUMENTS: dict[Kind, frozenset[str]] = {
 """The arguments each kind's translation honours (and ``row_condition``); any other (``mostly``,
 ``ignore_row_if``, ...) would change the verdict unseen, so it is refused."""
 _BOUNDS = ("min_value", "max_value", "strict_min", "strict_max")
+_FLOATS = (duckdb.sqltypes.FLOAT, duckdb.sqltypes.DOUBLE)
 
 
 @dataclass(frozen=True)
@@ -199,10 +200,9 @@ def translate(suite: str, spec: dict) -> ProfileCheck:
     unknown = sorted(set(kwargs) - _ARGUMENTS[kind])
     if unknown:
         raise SuiteError(f"{where}: the profile path does not translate {unknown}")
-    if kind is Kind.MATCH_REGEX and regex.re2(kwargs.get("regex")) is None:
-        raise SuiteError(
-            f"{where}: pattern {kwargs.get('regex')!r} has no RE2 form in quality/regex.py"
-        )
+    pattern = kwargs.get("regex")
+    if kind is Kind.MATCH_REGEX and (not isinstance(pattern, str) or regex.re2(pattern) is None):
+        raise SuiteError(f"{where}: pattern {pattern!r} has no RE2 form in quality/regex.py")
     if "column_list" in kwargs:
         columns = tuple(kwargs["column_list"])
     elif "column" in kwargs:
@@ -262,7 +262,7 @@ def _count(
         if check.condition is not None:
             wanted = duckdb.ConstantExpression(check.condition.value)
             rows = rows.filter(column(check.condition.column) == wanted)
-        projected = rows.select(_key_text(keys).alias("key_text"), *_values(check))
+        projected = rows.select(_key_text(keys).alias("key_text"), *_values(check, rows))
         con.register(EXPECTATION_ROWS, projected)  # a view of this session only
         found = db.arrow(
             con, check.kind.value, max_offending=MAX_OFFENDING, **_arguments(check, values)
@@ -292,10 +292,21 @@ def _key_text(keys: list[str]) -> duckdb.Expression:
     return duckdb.FunctionExpression("concat_ws", duckdb.ConstantExpression(KEY_SEPARATOR), *parts)
 
 
-def _values(check: ProfileCheck) -> list[duckdb.Expression]:
+def _values(check: ProfileCheck, rows: duckdb.DuckDBPyRelation) -> list[duckdb.Expression]:
     """The value columns its statement reads: value (and value_b for a pair). A compound's
-    value is a row of its columns, null when all of them are (GX ignores such a row)."""
-    columns = [duckdb.ColumnExpression(name) for name in check.columns]
+    value is a row of its columns, null when all of them are (GX ignores such a row). A
+    floating-point NaN is null, as pandas has it (DuckDB takes it for a value above all)."""
+    floating = {
+        name for name, kind in zip(rows.columns, rows.types, strict=True) if kind in _FLOATS
+    }
+    columns = [
+        duckdb.FunctionExpression(
+            "nullif", duckdb.ColumnExpression(name), duckdb.ConstantExpression(float("nan"))
+        )
+        if name in floating
+        else duckdb.ColumnExpression(name)
+        for name in check.columns
+    ]
     if check.kind in (Kind.PAIR_EQUAL, Kind.PAIR_GREATER):
         return [columns[0].alias("value"), columns[1].alias("value_b")]
     if len(columns) == 1:

@@ -77,6 +77,8 @@ EDGES = [
     spec("s_when_flag", "expect_column_values_to_not_be_null", column="s", row_condition=ON),
     spec("n_when_flag", BETWEEN, column="n", min_value=3, strict_min=True, row_condition=ON),
     spec("ok_true", "expect_column_values_to_be_in_set", column="ok", value_set=[True]),
+    spec("f_not_null", "expect_column_values_to_not_be_null", column="f"),
+    spec("f_share", BETWEEN, column="f", min_value=0, max_value=1, strict_max=True),
 ]
 EDGE_PARAMETERS = {"n_max": 9, "start": START, "end": END, "letters": ["w", "x", "y"], "none": []}
 
@@ -121,6 +123,7 @@ def edges_frame() -> pd.DataFrame:
             "d": pd.Series([1, 2, None, 3], dtype="Int64"),
             "flag": [True, True, False, None],
             "ok": [True, True, True, None],
+            "f": [0.0, 0.5, 0.25, 0.999],
         }
     )
 
@@ -192,6 +195,11 @@ EDGE_CASES = [
     # the row condition: only rows with flag true are checked; a null flag is not true
     ([(0, "s", None), (2, "s", None), (3, "n", 1), (1, "n", 3)], None),
     ([(3, "flag", True), (3, "s", None), (2, "flag", False)], None),
+    # floating point: NaN is missing (as pandas has it), 1.0 is at the strict maximum
+    (
+        [(0, "f", float("nan")), (1, "f", 1.0)],
+        {"f_not_null": (1, ("r1",)), "f_share": (1, ("r2",))},
+    ),
     # a boolean not in the set, and a key that is null
     ([(2, "ok", False), (1, "k", None), (1, "n", None)], None),
 ]
@@ -224,6 +232,17 @@ def test_a_pair_with_one_null_side_breaks_on_the_profile_path(edges_suite):
         "a_ge_b": (1, ("r1",)),
         "c_eq_d": (1, ("r2",)),
     }
+
+
+def test_a_nan_is_missing_on_both_paths(edges_suite):
+    # a NaN that Arrow holds as a value (not as a null): pandas takes it for missing, DuckDB for
+    # a number above all others unless the profile path says otherwise
+    table = pa.Table.from_pandas(edges_frame(), preserve_index=False)
+    nan = pa.array([float("nan"), 0.5, 0.25, 0.999], from_pandas=False)
+    table = table.set_column(table.schema.get_field_index("f"), "f", nan)
+    assert table["f"].null_count == 0
+    found = both_paths(table, edges_suite, EDGE_PARAMETERS, "k")
+    assert failed(found) == {"f_not_null": (1, ("r1",))}
 
 
 def test_an_empty_dataset_passes_on_both_paths(edges_suite):
