@@ -37,6 +37,7 @@ ROW = st.fixed_dictionaries(
         "cd": PAIRS,
         "flag": st.sampled_from([True, False, None]),
         "ok": st.sampled_from([True, False, None]),
+        "f": st.sampled_from([None, -0.5, 0.0, 0.5, 0.999, 1.0]),
     }
 )
 
@@ -60,6 +61,7 @@ def frame_of(rows: list[dict], zone: str) -> pd.DataFrame:
             "d": pd.Series([r["cd"][1] for r in rows], dtype="Int64"),
             "flag": pd.Series([r["flag"] for r in rows], dtype="boolean"),
             "ok": pd.Series([r["ok"] for r in rows], dtype="boolean"),
+            "f": pd.Series([r["f"] for r in rows], dtype="float64"),
         }
     )
 
