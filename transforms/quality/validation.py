@@ -151,7 +151,7 @@ def _outcome(suite: str, spec: dict, item: dict, keys: list[str]) -> Expectation
     return ExpectationOutcome(
         suite=suite,
         expectation=spec["type"],
-        column=_column_of(spec.get("kwargs", {})),
+        column=column_of(spec.get("kwargs", {})),
         severity=spec["meta"]["severity"],
         notes=spec["meta"]["notes"],
         success=bool(item["success"]),
@@ -161,7 +161,7 @@ def _outcome(suite: str, spec: dict, item: dict, keys: list[str]) -> Expectation
     )
 
 
-def _column_of(kwargs: Mapping[str, Any]) -> str | None:
+def column_of(kwargs: Mapping[str, Any]) -> str | None:
     """Return the column an expectation checks, several joined by ``","``, or None."""
     if isinstance(kwargs.get("column"), str):
         return kwargs["column"]
