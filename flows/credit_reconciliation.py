@@ -34,8 +34,9 @@ from transforms.runfolder.summary import RunSummary
 
 @contextmanager
 def _work_db(run: runs.Run) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The run's work database; once closed, its memory goes back to the system, so that one
-    task's peak does not stay under the next one's."""
+    """The run's work database; memory freed before it opens (by the map's threads) and once it
+    is closed goes back to the system, so that one task's peak does not stay under the next."""
+    memory.trim()
     with db.connect(run.work_db, run.spill_dir) as con:
         yield con
     memory.trim()
