@@ -93,7 +93,7 @@ def plan_logs(loaded: incident.Incident) -> tuple[list[logs.Partition], list[log
     files = sum(len(p.files) for p in partitions)
     progress.note(
         "plan",
-        "%d log files to read in %d partitions, %d pruned by their hour",
+        "%d log files to read in %d partition(s), %d pruned by their hour",
         files,
         len(partitions),
         len(pruned),
