@@ -28,7 +28,8 @@ measures each case N times and keeps the medians (a shared machine: compare rati
 measured side by side). Results: a table on stdout and `bench/results/<UTC time>.json` with
 the machine and versions; the history is in `bench/README.md`.
 
-    python -m bench.run [--lines 1M 10M 40M] [--pandas-up-to 1M] [--repeat 3] [--no-approve]
+    python -m bench.run [--lines 1M 10M 40M] [--pandas-up-to 1M] [--plain-up-to 10M] [--repeat 3]
+        [--no-approve]
     python -m bench.run --approve-only [--credit-lines 100000]
     python -m bench.run --support-page-only    (each support page's answer time, on the sample)
 """
@@ -65,6 +66,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", nargs="+", default=["1M", "10M", "40M"])
     parser.add_argument("--pandas-up-to", default="1M")
+    parser.add_argument(
+        "--plain-up-to", default=None, help="plain copies only up to this size (default: all)"
+    )
     parser.add_argument("--approve-only", action="store_true", help="measure approval only")
     parser.add_argument("--credit-lines", type=int, default=100_000)
     parser.add_argument("--support-page-only", action="store_true", help="the support page only")
@@ -95,7 +99,8 @@ def main() -> None:
     startup |= {"fixed_run_s": fixed["wall_s"], "fixed_run_cpu_s": fixed["cpu_s"]}
     for size in args.lines:
         lines = _count(size)
-        for copy in ("gzip", "plain"):
+        plain = args.plain_up_to is None or lines <= _count(args.plain_up_to)
+        for copy in ("gzip", "plain") if plain else ("gzip",):
             folder = dataset(lines, copy)
             _warm(folder)
             for what in ("scan", "extract", "run", "run-pruned"):

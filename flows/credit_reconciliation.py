@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from prefect import flow, get_run_logger, pause_flow_run, task, unmapped
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
@@ -19,7 +22,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import progress
 from flows.settings import OUTBOX, OUTPUT_DIR, WAREHOUSE, journal_key
-from transforms import db
+from transforms import db, memory
 from transforms.errors import ValidationRejected, WorkersLost
 from transforms.finance import diff, ledger, sealing, warehouse
 from transforms.ingest import incident, logs, tables
@@ -29,8 +32,14 @@ from transforms.runfolder import manifest, publish, report, runs
 from transforms.runfolder.summary import RunSummary
 
 
-def _work_db(run: runs.Run):
-    return db.connect(run.work_db, run.spill_dir)
+@contextmanager
+def _work_db(run: runs.Run) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The run's work database; memory freed before it opens (by the map's threads) and once it
+    is closed goes back to the system, so that one task's peak does not stay under the next."""
+    memory.trim()
+    with db.connect(run.work_db, run.spill_dir) as con:
+        yield con
+    memory.trim()
 
 
 @task(name="start-run", cache_policy=NO_CACHE)
@@ -84,7 +93,7 @@ def plan_logs(loaded: incident.Incident) -> tuple[list[logs.Partition], list[log
     files = sum(len(p.files) for p in partitions)
     progress.note(
         "plan",
-        "%d log files to read in %d partitions, %d pruned by their hour",
+        "%d log files to read in %d partition(s), %d pruned by their hour",
         files,
         len(partitions),
         len(pruned),

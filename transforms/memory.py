@@ -18,10 +18,16 @@ import pyarrow as pa
 def release() -> None:
     """Frees what is garbage and returns unused heap and Arrow pool memory to the system."""
     gc.collect()
+    trim()
+
+
+def trim() -> None:
+    """Returns unused heap and Arrow pool memory to the system, without a garbage collection
+    (milliseconds: for after a DuckDB connection is closed, whose memory is no garbage)."""
     pa.default_memory_pool().release_unused()
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
+    malloc_trim = _malloc_trim()
+    if malloc_trim is not None:
+        malloc_trim(0)
 
 
 @cache

@@ -10,6 +10,8 @@ import json
 import pytest
 
 from tests.builders import customer, failure, reconcile_incident, rows, txn, write_incident
+from transforms import db
+from transforms.ingest import incident
 
 GOOD_LINE = json.dumps(failure("t1")).encode()
 
@@ -307,3 +309,26 @@ def test_crlf_and_a_bom_do_not_make_a_line_different(tmp_path, copy):
 def test_only_ascii_white_space_is_trimmed_from_txn_ids(tmp_path, log_txn, table_txn, matched):
     found = classes(tmp_path, [failure(log_txn)], [txn(table_txn)])
     assert ("failed" in found.values()) is matched
+
+
+def test_classing_reads_the_transaction_table_in_place_without_copying_it(tmp_path):
+    # Two references to an import CTE make DuckDB materialize it: for stg_transactions, a copy
+    # of the whole table (5 M rows at 10 M lines), more memory than the join it feeds.
+    path = write_incident(tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1")])
+    con = reconcile_incident(path, tmp_path)
+    loaded = incident.load(path)
+    policy = loaded.policy
+    sql, bound = db._bound(
+        "int_candidates_classified",
+        {
+            "outage_codes": list(policy.outage_error_codes),
+            "decline_codes": list(policy.decline_error_codes),
+            "window_start": loaded.window_start,
+            "window_end": loaded.window_end,
+            "credit_recovered": policy.credit_recovered,
+            "credit_table_only": policy.credit_table_only,
+        },
+    )
+    plan = con.execute("explain " + sql, bound).fetchall()[0][1]
+    assert "stg_transactions" in plan
+    assert "CTE Name: transactions" not in plan

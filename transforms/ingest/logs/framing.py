@@ -23,8 +23,8 @@ from transforms.ingest.logs.screen import Screen
 
 MAX_LINE_BYTES = 1024 * 1024
 QUARANTINE_PREVIEW_CHARS = 4096
-BLOCK_BYTES = 16 << 20  # decompressed bytes framed and checked at once: bounds a file's memory
-READ_BYTES = 4 << 20  # compressed bytes read at once
+BLOCK_BYTES = 4 << 20  # decompressed bytes framed and checked at once: bounds a file's memory
+READ_BYTES = 1 << 20  # compressed bytes read at once
 BOM = b"\xef\xbb\xbf"
 GZIP_MAGIC = b"\x1f\x8b"
 LF, CR = 10, 13

@@ -6,6 +6,7 @@ about equal size for the map.
 from __future__ import annotations
 
 import glob
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +20,9 @@ from transforms.ingest.incident import Incident, LogFormat
 from transforms.ingest.logs.screen import Screen
 
 PARTITIONS = 16  # map tasks over the log files: a few per worker keep every worker busy
+# ... but no more than one per this many bytes of files: each partition costs a DuckDB connection
+# and query (about 0.05 CPU s), so a small input is one or a few partitions.
+MIN_PARTITION_BYTES = 16 << 20
 
 # A file dated to one hour: `<name>.2025-01-07T14.<ext>` or a hive path `dt=2025-01-07/hour=14/`.
 HOURLY_NAME = re.compile(r"(?<![0-9])(\d{4}-\d{2}-\d{2})T(\d{2})\.")
@@ -86,8 +90,11 @@ def expand(globs: Sequence[str], root: Path) -> list[Path]:
     return sorted(found)
 
 
-def plan(incident: Incident, partitions: int) -> tuple[list[Partition], list[LogFile]]:
-    """Splits the files to read into at most `partitions` partitions of about equal size.
+def plan(
+    incident: Incident, partitions: int, min_bytes: int = MIN_PARTITION_BYTES
+) -> tuple[list[Partition], list[LogFile]]:
+    """Splits the files to read into at most `partitions` partitions of about equal size, and
+    at most one per `min_bytes` of files read (0: no such bound).
 
     Returns the partitions and the pruned files: those dated to an hour (in
     `sources.logs_timezone`) that ends before the window's start less the clock skew or starts
@@ -107,7 +114,10 @@ def plan(incident: Incident, partitions: int) -> tuple[list[Partition], list[Log
         else:
             to_read.append((file_id, path, name, size))
     # Largest first onto the least loaded partition: about equal work, the same plan every time.
-    loads: list[list[tuple[int, Path, str, int]]] = [[] for _ in range(max(1, partitions))]
+    count = max(1, partitions)
+    if min_bytes > 0:
+        count = min(count, max(1, math.ceil(sum(f[3] for f in to_read) / min_bytes)))
+    loads: list[list[tuple[int, Path, str, int]]] = [[] for _ in range(count)]
     for entry in sorted(to_read, key=lambda f: (-f[3], f[0])):
         min(loads, key=lambda p: (sum(f[3] for f in p), len(p))).append(entry)
     chosen = [Partition(tuple((f[0], f[1], f[2]) for f in sorted(p))) for p in loads if p]

@@ -67,8 +67,9 @@ def bucket_events(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
 def stage(
     con: duckdb.DuckDBPyConnection, incident: Incident, work_dir: Path, partitions: int = 1
 ) -> list[LogFile]:
-    """Plans, maps (in this thread) and reduces the incident's logs into the work database."""
-    chosen, pruned = plan(incident, partitions)
+    """Plans `partitions` partitions (whatever the files' size), maps them in this thread and
+    reduces the incident's logs into the work database."""
+    chosen, pruned = plan(incident, partitions, min_bytes=0)
     reading = Reading.of(incident)
     out_dir = work_dir / "log_extracts"
     found = [extract(partition, reading, out_dir) for partition in chosen]

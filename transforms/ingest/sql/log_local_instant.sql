@@ -4,14 +4,21 @@
 -- New York springs forward is 07:30Z). ICU's `timezone` gives the later occurrence of a fold:
 -- the earlier one is the local time less the offset in force six hours before, if it reads back
 -- as the same local time.
-create or replace temp macro log_local_instant(local, zone) as (
-    select case when timezone(zone, earlier) = local and earlier < later then earlier else later end
-    from (
-        select
-            later,
-            timezone('UTC', local - (
-                timezone(zone, later - interval 6 hour) - timezone('UTC', later - interval 6 hour)
-            )) as earlier
-        from (select timezone(zone, local) as later)
-    )
-)
+-- An expression, not a subquery: a subquery per line made DuckDB materialize the whole stream of
+-- lines it is applied to (a correlated join), before the first row came out.
+create or replace temp macro log_local_instant(local, zone) as
+    case
+        when timezone(zone, timezone('UTC', local - (
+                timezone(zone, timezone(zone, local) - interval 6 hour)
+                - timezone('UTC', timezone(zone, local) - interval 6 hour)
+            ))) = local
+            and timezone('UTC', local - (
+                timezone(zone, timezone(zone, local) - interval 6 hour)
+                - timezone('UTC', timezone(zone, local) - interval 6 hour)
+            )) < timezone(zone, local)
+            then timezone('UTC', local - (
+                timezone(zone, timezone(zone, local) - interval 6 hour)
+                - timezone('UTC', timezone(zone, local) - interval 6 hour)
+            ))
+        else timezone(zone, local)
+    end

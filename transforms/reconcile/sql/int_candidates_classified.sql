@@ -5,14 +5,16 @@
 --     unknown_error_code    (anything else, including a failure line without a code)
 --   from the table alone: table_only (failed with an outage code in the window, no failure line).
 -- Customer, amount and currency come from the table when the row exists, else from the logs.
+-- Both import CTEs are `not materialized`: each is read twice, and DuckDB would otherwise copy
+-- them first (for the transaction table, every row: more memory and time than the join itself).
 create or replace table int_candidates_classified as
 with
 
-candidates as (
+candidates as not materialized (
     select * from int_candidates
 ),
 
-transactions as (
+transactions as not materialized (
     select * from stg_transactions
 ),
 

@@ -1,0 +1,122 @@
+"""Peak RSS of `credits run` by stage: the run in this process, its RSS (and its children's)
+sampled every 50 ms, each transform a task calls marked from its start to its end.
+
+    python -m bench.rss_by_stage OUT.json run INCIDENT.toml [--output-dir DIR] [--warehouse W]
+
+Prints one line per stage (its peak in the main process, MB) and writes them, with the
+timeline, to OUT.json. The map's partitions run side by side: their peaks overlap. The
+children's sum includes, for an instant, each child forked before it runs its program.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib
+import json
+import sys
+import threading
+import time
+
+import psutil
+
+MB = 1 << 20
+INTERVAL_S = 0.05
+# The transforms the flow's tasks call, by module: each marks its stage.
+STAGES = {
+    "transforms.finance.warehouse": ["record_start"],
+    "transforms.ingest.logs": ["extract", "reduce"],
+    "transforms.ingest.tables": ["stage"],
+    "transforms.reconcile.classes": ["classify"],
+    "transforms.reconcile.credits": ["build"],
+    "transforms.runfolder.publish": ["write_outputs", "publish"],
+    "transforms.quality.gate": ["check"],
+    "transforms.reconcile.window": ["check"],
+    "transforms.runfolder.report": ["write"],
+    "transforms.finance.sealing": ["seal"],
+}
+
+
+class Sampler(threading.Thread):
+    """RSS of this process and the sum of its children's, every `INTERVAL_S`."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.started = time.perf_counter()
+        self.samples: list[tuple[float, int, int]] = []
+        self.marks: list[tuple[str, float, float]] = []
+        self.running = True
+
+    def now(self) -> float:
+        return time.perf_counter() - self.started
+
+    def run(self) -> None:
+        me = psutil.Process()
+        while self.running:
+            children = 0
+            for child in me.children(recursive=True):
+                with contextlib.suppress(psutil.Error):  # it may just have ended
+                    children += child.memory_info().rss
+            self.samples.append((self.now(), me.memory_info().rss, children))
+            time.sleep(INTERVAL_S)
+
+    def marked(self, name: str, function):
+        @functools.wraps(function)
+        def timed(*args, **kwargs):
+            start = self.now()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.marks.append((name, start, self.now()))
+
+        return timed
+
+    def stages(self) -> list[dict]:
+        found: dict[str, dict] = {}
+        for name, start, end in self.marks:
+            # A stage shorter than the interval gets the samples on either side.
+            low, high = start - INTERVAL_S, end + INTERVAL_S
+            inside = [(main, kids) for t, main, kids in self.samples if low <= t <= high]
+            row = found.setdefault(name, {"stage": name, "seconds": 0.0, "main_peak_mb": 0})
+            row["seconds"] = round(row["seconds"] + end - start, 2)
+            peak = max((main for main, _ in inside), default=0)
+            row["main_peak_mb"] = max(row["main_peak_mb"], round(peak / MB))
+        return list(found.values())
+
+
+def main() -> None:
+    out, arguments = sys.argv[1], sys.argv[2:]
+    sampler = Sampler()
+    sampler.start()
+    for module_name, names in STAGES.items():
+        module = importlib.import_module(module_name)
+        for name in names:
+            stage = f"{module_name.rsplit('.', 1)[-1]}.{name}"
+            setattr(module, name, sampler.marked(stage, getattr(module, name)))
+    from flows.cli import app
+
+    try:
+        app(arguments, standalone_mode=False)
+    finally:
+        sampler.running = False
+        sampler.join()
+        samples = sampler.samples
+        report = {
+            "main_peak_mb": round(max(s[1] for s in samples) / MB),
+            "children_peak_mb": round(max(s[2] for s in samples) / MB),
+            "stages": sampler.stages(),
+            "timeline": [
+                (round(t, 2), round(m / MB), round(k / MB)) for t, m, k in sampler.samples
+            ],
+        }
+        with open(out, "w") as handle:
+            json.dump(report, handle, indent=1)
+        for row in report["stages"]:
+            print(f"{row['stage']:<28} {row['seconds']:8.2f} s {row['main_peak_mb']:6,} MB")
+        print(
+            f"peak: main {report['main_peak_mb']:,} MB, children {report['children_peak_mb']:,} MB"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""The plan's partitions: at most `PARTITIONS`, and at most one per `MIN_PARTITION_BYTES` of
+files, so that a small input is not spread over partitions that each cost a DuckDB query."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.builders import failure, write_incident
+from transforms.ingest import incident, logs
+from transforms.ingest.logs.plan import MIN_PARTITION_BYTES
+
+
+def _incident(tmp_path, sizes: list[int]):
+    path = write_incident(tmp_path / "inc", lines=[failure("t1")])
+    for number, size in enumerate(sizes):
+        with open(tmp_path / "inc/logs" / f"pod-{number:02d}.jsonl", "wb") as handle:
+            handle.truncate(size)  # sparse: the plan only looks at the sizes
+    return incident.load(path)
+
+
+@pytest.mark.parametrize(
+    ("sizes", "planned"),
+    [
+        ([], 1),  # the one-line file alone: one partition
+        ([1000] * 20, 1),  # twenty small files are still one partition
+        ([MIN_PARTITION_BYTES // 2] * 5, 3),  # 2.5 times the minimum: three partitions
+        ([MIN_PARTITION_BYTES] * 40, logs.PARTITIONS),  # never more than PARTITIONS
+    ],
+)
+def test_a_partition_holds_at_least_min_partition_bytes(tmp_path, sizes, planned):
+    loaded = _incident(tmp_path, sizes)
+    partitions, _ = logs.plan(loaded, logs.PARTITIONS)
+    assert len(partitions) == planned
+    assert sorted(f[0] for p in partitions for f in p.files) == list(range(len(sizes) + 1))
+
+
+def test_without_a_minimum_every_partition_asked_for_is_planned(tmp_path):
+    loaded = _incident(tmp_path, [1000] * 5)
+    partitions, _ = logs.plan(loaded, 4, min_bytes=0)
+    assert len(partitions) == 4
