@@ -64,8 +64,15 @@ def run(con: duckdb.DuckDBPyConnection, name: str, **parameters: Any) -> duckdb.
 
 def arrow(con: duckdb.DuckDBPyConnection, name: str, **parameters: Any) -> pa.Table:
     """The rows of `sql/<name>.sql` (parameters bound as in `run`) as an Arrow table."""
+    return relation(con, name, **parameters).to_arrow_table()
+
+
+def relation(
+    con: duckdb.DuckDBPyConnection, name: str, **parameters: Any
+) -> duckdb.DuckDBPyRelation:
+    """`sql/<name>.sql` (parameters bound as in `run`) as a relation, to read or to register."""
     sql, bound = _bound(name, parameters)
-    return con.sql(sql, params=bound).to_arrow_table()
+    return con.sql(sql, params=bound)
 
 
 def _bound(name: str, parameters: dict[str, Any]) -> tuple[str, dict[str, Any]]:

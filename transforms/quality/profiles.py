@@ -5,10 +5,11 @@ it row by row (about 1.5 us a row and suite in GX's pandas path, against DuckDB'
 a row and expectation: `bench/README.md`). Each expectation of the suite is translated, by its type
 (:data:`KINDS`), into
 
-* one SQL statement over the expectation's rows (``sql/profile_<kind>.sql``, reading the view
+* one SQL statement of the rows that break it (``sql/profile_<kind>.sql``, reading the view
   ``gate_expectation_rows``: the key as text, the value or values, only the rows its
-  ``row_condition`` keeps): the count of rows that break it, up to ``MAX_OFFENDING`` of their
-  keys (sorted and joined as the row path does), and for a range its least and greatest value;
+  ``row_condition`` keeps), whose rows ``profile_outcome.sql`` counts and names (up to
+  ``MAX_OFFENDING`` keys, sorted and joined as the row path does); for a range,
+  ``profile_range.sql`` gives its least and greatest value;
 * one GX expectation over the profile, with the original id and meta (notes, severity): a range
   (``between``) keeps its bounds, ``$PARAMETER`` references and strictness, checked on the least
   and greatest value; every other kind expects its count of breaking rows to be 0.
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
 
 EXPECTATION_ROWS = "gate_expectation_rows"
 """The view each profile statement reads: key_text, value (and value_b for a pair)."""
+BREAKING_ROWS = "gate_breaking_rows"
+"""The view of the rows that break an expectation (key_text), which ``profile_outcome`` counts."""
 PROFILE_ROW = "profile_row"
 """The profile's key column: ``lowest`` and ``highest``."""
 
@@ -177,6 +180,7 @@ def validate(
     try:
         counted = [_count(con, rows, suite, check, keys, values) for check in checks]
     finally:
+        con.unregister(BREAKING_ROWS)
         con.unregister(EXPECTATION_ROWS)
     columns = {c.spec["id"]: found.profile for c, found in zip(checks, counted, strict=True)}
     profile = pa.table({PROFILE_ROW: ["lowest", "highest"], **columns})
@@ -264,20 +268,21 @@ def _count(
             wanted = duckdb.ConstantExpression(check.condition.value)
             rows = rows.filter(column(check.condition.column) == wanted)
         projected = rows.select(_key_text(keys).alias("key_text"), *_values(check, rows))
-        con.register(EXPECTATION_ROWS, projected)  # a view of this session only
-        found = db.arrow(
-            con, check.kind.value, max_offending=MAX_OFFENDING, **_arguments(check, values)
-        )
+        con.register(EXPECTATION_ROWS, projected)  # views of this session only
+        con.register(BREAKING_ROWS, db.relation(con, check.kind.value, **_arguments(check, values)))
+        found = db.arrow(con, "profile_outcome", max_offending=MAX_OFFENDING)
+        unexpected = found["unexpected_count"][0].as_py()
+        if check.kind is Kind.BETWEEN:
+            found_range = db.arrow(con, "profile_range")
+            low, high = found_range["low"].combine_chunks(), found_range["high"].combine_chunks()
+            profile = pa.concat_arrays([low, high])
+        else:
+            profile = pa.array([unexpected, unexpected], pa.int64())
     except duckdb.Error as error:
         raise SuiteError(
             f"suite {suite!r}: DuckDB could not profile {check.spec['id']!r} "
             f"({check.spec['type']}): {error}"
         ) from error
-    unexpected = found["unexpected_count"][0].as_py()
-    if check.kind is Kind.BETWEEN:
-        profile = pa.concat_arrays([found["low"].combine_chunks(), found["high"].combine_chunks()])
-    else:
-        profile = pa.array([unexpected, unexpected], pa.int64())
     return Counted(unexpected, tuple(found["offending"][0].as_py()), profile)
 
 
