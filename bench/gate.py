@@ -25,7 +25,7 @@ def staged(work: Path, folder: Path) -> Path:
         return out
     from transforms import db
     from transforms.ingest import incident, logs, tables
-    from transforms.reconcile import classes, credits, outputs
+    from transforms.reconcile import credits, outputs
 
     shutil.rmtree(out, ignore_errors=True)
     (out / "spill").mkdir(parents=True)
@@ -33,8 +33,7 @@ def staged(work: Path, folder: Path) -> Path:
     with db.connect(out / "work.duckdb", out / "spill") as con:
         logs.stage(con, loaded, out / "extracts")
         tables.stage(con, loaded)
-        classes.classify(con, loaded)
-        credits.build(con, loaded)
+        credits.reconcile(con, loaded)
         outputs.write_csv(
             con, "credits", outputs.CREDIT_COLUMNS, outputs.CREDIT_ORDER, out / "credits.csv"
         )

@@ -25,7 +25,8 @@ INTERVAL_S = 0.05
 # The transforms the flow's tasks call, by module: each marks its stage.
 STAGES = {
     "transforms.finance.warehouse": ["record_start"],
-    "transforms.ingest.logs": ["extract", "reduce"],
+    "transforms.ingest.logs": ["extract"],
+    "transforms.ingest.logs.recipe": ["reduce"],
     "transforms.ingest.tables": ["stage"],
     "transforms.reconcile.classes": ["classify"],
     "transforms.reconcile.credits": ["build"],

@@ -345,8 +345,6 @@ def _scan(folder: Path, _: str) -> dict:
 
 
 def _extract(folder: Path, _: str) -> dict:
-    from concurrent.futures import ThreadPoolExecutor
-
     from transforms import db
     from transforms.ingest import incident, logs
 
@@ -354,12 +352,8 @@ def _extract(folder: Path, _: str) -> dict:
     work = WORK / "extract-work"
     shutil.rmtree(work, ignore_errors=True)
     (work / "spill").mkdir(parents=True)
-    partitions, pruned = logs.plan(loaded, logs.PARTITIONS)
-    reading = logs.Reading.of(loaded)
-    with ThreadPoolExecutor(os.cpu_count()) as pool:
-        extracts = list(pool.map(lambda p: logs.extract(p, reading, work / "x"), partitions))
     with db.connect(work / "work.duckdb", work / "spill") as con:
-        read = logs.reduce(con, loaded, extracts, pruned)
+        read = logs.stage(con, loaded, work, logs.on_threads)
         counted = con.sql("select bucket, count(*) from int_log_lines_bucketed group by bucket")
         buckets = dict(sorted(counted.fetchall()))
     shutil.rmtree(work)

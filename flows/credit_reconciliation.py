@@ -27,7 +27,7 @@ from transforms.errors import ValidationRejected, WorkersLost
 from transforms.finance import diff, ledger, sealing, warehouse
 from transforms.ingest import incident, logs, tables
 from transforms.quality import gate, validation_page
-from transforms.reconcile import classes, credits, window
+from transforms.reconcile import credits, window
 from transforms.runfolder import manifest, publish, report, runs
 from transforms.runfolder.summary import RunSummary
 
@@ -87,34 +87,33 @@ def extracted(futures, partitions: list[logs.Partition]) -> list[logs.Extract]:
         ) from None
 
 
-@task(name="plan-logs", cache_policy=NO_CACHE)
-def plan_logs(loaded: incident.Incident) -> tuple[list[logs.Partition], list[logs.LogFile]]:
-    partitions, pruned = logs.plan(loaded, logs.PARTITIONS)
-    files = sum(len(p.files) for p in partitions)
-    progress.note(
-        "plan",
-        "%d log files to read in %d partition(s), %d pruned by their hour",
-        files,
-        len(partitions),
-        len(pruned),
-    )
-    return partitions, pruned
-
-
 @task(name="extract-logs", cache_policy=NO_CACHE)
 def extract_logs(partition: logs.Partition, reading: logs.Reading, out_dir: Path) -> logs.Extract:
     return logs.extract(partition, reading, out_dir)
 
 
+def map_on_task_runner(
+    planned: logs.Plan, reading: logs.Reading, out_dir: Path
+) -> list[logs.Extract]:
+    """The recipe's map as one `extract-logs` task run per partition, on the flow's task runner
+    (threads or a Dask cluster); the memory the map's threads used goes back before the reduce."""
+    progress.note(
+        "plan",
+        "%d log files to read in %d partition(s), %d pruned by their hour",
+        planned.files,
+        len(planned.partitions),
+        len(planned.pruned),
+    )
+    futures = extract_logs.map(planned.partitions, unmapped(reading), unmapped(out_dir))
+    extracts = extracted(futures, planned.partitions)
+    memory.trim()
+    return extracts
+
+
 @task(name="stage-logs", cache_policy=NO_CACHE)
-def stage_logs(
-    loaded: incident.Incident,
-    run: runs.Run,
-    extracts: list[logs.Extract],
-    pruned: list[logs.LogFile],
-) -> list[logs.LogFile]:
+def stage_logs(loaded: incident.Incident, run: runs.Run) -> list[logs.LogFile]:
     with _work_db(run) as con:
-        read = logs.reduce(con, loaded, extracts, pruned)
+        read = logs.stage(con, loaded, run.work_dir, map_on_task_runner)
     opened = [f for f in read if not f.pruned]
     lines = sum(f.lines for f in opened)
     progress.note("reduce", "%s log lines from %d files", f"{lines:,}", len(opened))
@@ -132,8 +131,7 @@ def stage_tables(loaded: incident.Incident, run: runs.Run) -> list[tables.TableF
 @task(name="reconcile", cache_policy=NO_CACHE)
 def reconcile_credits(loaded: incident.Incident, run: runs.Run) -> None:
     with _work_db(run) as con:
-        classes.classify(con, loaded)
-        credits.build(con, loaded)
+        credits.reconcile(con, loaded)
         counts = [con.table(name).shape[0] for name in ("evidence", "credits", "exceptions")]
     progress.note(
         "reconcile",
@@ -251,14 +249,7 @@ def credit_reconciliation(
     raises `ValidationRejected` after its evidence is written."""
     loaded, run = start_run(incident_file, output_dir, warehouse_path)
     # Extract: log partitions mapped to Parquet extracts and reduced; the tables checked and staged
-    partitions, pruned = plan_logs(loaded)
-    extracts = extracted(
-        extract_logs.map(
-            partitions, unmapped(logs.Reading.of(loaded)), unmapped(run.work_dir / "log_extracts")
-        ),
-        partitions,
-    )
-    read = stage_logs(loaded, run, extracts, pruned)
+    read = stage_logs(loaded, run)
     staged = stage_tables(loaded, run)
     # Transform: candidate transactions classed, credits priced, exceptions listed
     reconcile_credits(loaded, run)

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from transforms import db
 from transforms.ingest import incident, logs, tables
-from transforms.reconcile import classes, credits
+from transforms.reconcile import credits
 from transforms.sample import world
 
 WINDOW = ("2025-01-07T14:15:00", "2025-01-07T18:15:00")  # America/New_York: 19:15Z to 23:15Z
@@ -142,8 +142,7 @@ def reconcile_incident(path: Path, work_dir: Path):
     con = db.connect()
     logs.stage(con, loaded, work_dir)
     tables.stage(con, loaded)
-    classes.classify(con, loaded)
-    credits.build(con, loaded)
+    credits.reconcile(con, loaded)
     return con
 
 

@@ -96,7 +96,7 @@ def load_run(folder: Path, warehouse_path: Path, repeat_keys: bool = False) -> s
     from transforms import db
     from transforms.finance import warehouse
     from transforms.ingest import incident, logs, tables
-    from transforms.reconcile import classes, credits
+    from transforms.reconcile import credits
     from transforms.runfolder import runs
     from transforms.runfolder.summary import RunSummary
 
@@ -105,8 +105,7 @@ def load_run(folder: Path, warehouse_path: Path, repeat_keys: bool = False) -> s
     with db.connect(run.work_db) as work:
         logs.stage(work, loaded, run.work_dir)
         tables.stage(work, loaded)
-        classes.classify(work, loaded)
-        credits.build(work, loaded)
+        credits.reconcile(work, loaded)
         if repeat_keys:
             work.execute("insert into evidence select * from evidence")
             work.execute("insert into credits select * from credits")

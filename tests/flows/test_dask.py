@@ -124,7 +124,7 @@ def test_a_local_cluster_of_worker_processes_gives_the_same_outputs(
     # as `credits run --task-runner dask` without an address: a LocalCluster of worker processes
     assert_same_outputs(run_with(task_runner("dask"), incident_file, tmp_path), on_threads)
     # what travels to and from the workers pickles, as it must between processes
-    partitions, _ = logs.plan(incident.load(incident_file), 2)
+    partitions = logs.plan(incident.load(incident_file), 2).partitions
     assert pickle.loads(pickle.dumps(partitions)) == partitions
 
 

@@ -13,6 +13,15 @@ import pyarrow as pa
 from transforms import db, money
 from transforms.errors import ConfigError
 from transforms.ingest.incident import ISO_CURRENCIES, Incident
+from transforms.reconcile import classes
+
+
+def reconcile(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
+    """The staged candidates classed (`classes.classify`) and priced (`build`) for the
+    incident's window and policy: a run's reconcile stage, and each window `credits window`
+    compares."""
+    classes.classify(con, incident)
+    build(con, incident)
 
 
 def build(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
@@ -61,6 +70,7 @@ def _make_policy_amounts(con: duckdb.DuckDBPyConnection, incident: Incident) -> 
             ),
         }
     )
+    db.run(con, "policy_amounts_drop")
     con.from_arrow(table).create("policy_amounts")
 
 

@@ -2,17 +2,15 @@
 
 Every log file within `window_detection.reach` of the window is read (a run prunes files dated
 outside the window; here the baseline and the edges need them), the outage is found
-(`window.find`), and each window's candidates are classified and priced in one work database
-staged once: which customers, transactions and credits per currency the detected window would
-add or remove. No quality gate, no outputs, nothing kept: not a run.
+(`window.find`), and each window's candidates are classified and priced by the run's own stages
+in one work database staged once: which customers, transactions and credits per currency the
+detected window would add or remove. No quality gate, no outputs, nothing kept: not a run.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +21,7 @@ import duckdb
 from transforms import db
 from transforms.ingest import logs, tables
 from transforms.ingest.incident import Incident
-from transforms.reconcile import classes, credits, window
+from transforms.reconcile import credits, window
 
 
 @dataclass(frozen=True)
@@ -85,10 +83,16 @@ class Comparison:
 
 
 def compare(incident: Incident, work_dir: Path) -> Comparison:
-    """Reads the logs and tables into a work database under `work_dir` and compares."""
+    """Reads the logs and tables into a work database under `work_dir` and compares.
+
+    The stages are the run's (`logs.stage`, `tables.stage`, `credits.reconcile`); the logs are
+    staged once, every file within `window_detection.reach` of the window read, and each window
+    re-buckets the same staged lines (`logs.bucket`) before its candidates are priced.
+    """
     con = db.connect(work_dir / "window.duckdb", work_dir)
     try:
-        stage_logs(con, incident, work_dir)
+        reach = incident.window_detection.reach
+        logs.stage(con, incident, work_dir, logs.on_threads, reach=reach)
         detection = window.find(con, incident)
         declared = (incident.window_start, incident.window_end)
         detected = window.detected_window(detection, declared, incident.window_detection)
@@ -97,7 +101,7 @@ def compare(incident: Incident, work_dir: Path) -> Comparison:
         hull = _with_window(
             incident, (min(declared[0], detected[0]), max(declared[1], detected[1]))
         )
-        _rebucket(con, hull)  # the tables' candidates (a PostgreSQL source) cover both windows
+        logs.bucket(con, hull)  # the tables' candidates (a PostgreSQL source) cover both windows
         tables.stage(con, hull)
         before = credited(con, incident)
         after = credited(con, _with_window(incident, detected))
@@ -106,27 +110,11 @@ def compare(incident: Incident, work_dir: Path) -> Comparison:
         con.close()
 
 
-def stage_logs(
-    con: duckdb.DuckDBPyConnection, incident: Incident, work_dir: Path
-) -> list[logs.LogFile]:
-    """The log files within `reach` of the window into the work database, bucketed by the
-    declared window; partitions read side by side on threads."""
-    reach = incident.window_detection.reach
-    wide = _with_window(incident, (incident.window_start - reach, incident.window_end + reach))
-    partitions, pruned = logs.plan(wide, os.cpu_count() or 1)
-    reading, out_dir = logs.Reading.of(incident), work_dir / "log_extracts"
-    with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
-        extracts = list(pool.map(lambda p: logs.extract(p, reading, out_dir), partitions))
-    return logs.reduce(con, incident, extracts, pruned)
-
-
 def credited(con: duckdb.DuckDBPyConnection, incident: Incident) -> Credited:
-    """Classifies and prices the candidates of the incident's window (the staged logs
-    re-bucketed by it) as a run would; returns what it credits."""
-    _rebucket(con, incident)
-    db.run(con, "window_policy_amounts_drop")
-    classes.classify(con, incident)
-    credits.build(con, incident)
+    """Re-buckets the staged logs by the incident's window and reconciles its candidates as a
+    run would; returns what it credits."""
+    logs.bucket(con, incident)
+    credits.reconcile(con, incident)
     lines = db.run(con, "window_credited_lines").fetchall()
     txns = db.run(con, "window_credited_transactions").fetchall()
     return Credited(
@@ -201,12 +189,6 @@ def _window_json(incident: Incident, window_utc: Sequence[datetime]) -> dict[str
         "start_local": incident.local(window_utc[0]).isoformat(),
         "end_local": incident.local(window_utc[1]).isoformat(),
     }
-
-
-def _rebucket(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
-    """The failure lines bucketed by the incident's window again, and its candidate lines."""
-    logs.bucket_events(con, incident)
-    db.run(con, "stg_failures")
 
 
 def _with_window(incident: Incident, window_utc: tuple[datetime, datetime]) -> Incident:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -350,7 +351,9 @@ def test_partitions_and_file_order_do_not_change_a_line_bucket(tmp_path):
     found = []
     for partitions in (1, 3):
         con = db.connect()
-        read = logs.stage(con, loaded, tmp_path / f"work{partitions}", partitions=partitions)
+        read = logs.stage(
+            con, loaded, tmp_path / f"work{partitions}", partitions=partitions, min_bytes=0
+        )
         found.append((all_lines(con), [(f.name, f.lines, f.sha256) for f in read]))
     assert found[0] == found[1]
     buckets = [row[2] for row in found[0][0]]
@@ -367,7 +370,7 @@ def test_a_partition_rerun_is_never_spoiled_by_its_first_attempt(tmp_path, monke
 
     lines = [json.dumps(failure(f"t{i}")).encode() + b"\n" for i in range(2000)] + [b"oops\n"]
     loaded = incident.load(write_incident(tmp_path / "inc", lines=lines))
-    (partition,), _ = logs.plan(loaded, 1)
+    (partition,) = logs.plan(loaded, 1).partitions
     reading, out = logs.Reading.of(loaded), tmp_path / "extracts"
     writing, resume = threading.Event(), threading.Event()
     write = mapper._Writers.write
@@ -422,6 +425,40 @@ def test_a_clock_skew_keeps_files_near_the_window(tmp_path):
     )
     read = logs.stage(db.connect(), incident.load(path), tmp_path / "work")
     assert [f.pruned for f in read] == [False]
+
+
+@pytest.mark.parametrize(
+    ("reach", "pruned"),
+    [
+        (0, True),  # 18:00-19:00Z ends 15 min before the window: pruned
+        (16, False),  # reached: read (`credits window` reads around the window)
+        (15, True),  # the hour ends just where the widened window starts: still pruned
+    ],
+)
+def test_the_reach_widens_what_the_plan_reads(tmp_path, reach, pruned):
+    path = write_incident(
+        tmp_path / "inc", lines=[GOOD + b"\n"], log_name="logs/api.2025-01-07T18.jsonl"
+    )
+    reach_td = timedelta(minutes=reach)
+    read = logs.stage(db.connect(), incident.load(path), tmp_path / "work", reach=reach_td)
+    assert [f.pruned for f in read] == [pruned]
+
+
+def test_every_mapper_stages_the_same_lines(tmp_path):
+    lines = [GOOD + b"\n", b"oops\n", json.dumps(failure("t2")).encode() + b"\n"]
+    path = write_incident(tmp_path / "inc", lines=lines, log_name="logs/a.jsonl")
+    for name in ("b.jsonl", "c.jsonl"):
+        (tmp_path / "inc/logs" / name).write_bytes(b"".join(lines[1:]))
+    loaded = incident.load(path)
+    found = []
+    for map_partitions in (logs.in_this_thread, logs.on_threads):
+        con = db.connect()
+        work = tmp_path / map_partitions.__name__
+        read = logs.stage(con, loaded, work, map_partitions, partitions=3, min_bytes=0)
+        found.append((all_lines(con), [(f.name, f.lines, f.sha256) for f in read]))
+        assert len(list((work / "log_extracts").iterdir())) == 3  # one extract per partition
+    assert found[0] == found[1]
+    assert len(found[0][0]) == 7
 
 
 @pytest.mark.parametrize(

@@ -29,12 +29,12 @@ def _incident(tmp_path, sizes: list[int]):
 )
 def test_a_partition_holds_at_least_min_partition_bytes(tmp_path, sizes, planned):
     loaded = _incident(tmp_path, sizes)
-    partitions, _ = logs.plan(loaded, logs.PARTITIONS)
+    partitions = logs.plan(loaded, logs.PARTITIONS).partitions
     assert len(partitions) == planned
     assert sorted(f[0] for p in partitions for f in p.files) == list(range(len(sizes) + 1))
 
 
 def test_without_a_minimum_every_partition_asked_for_is_planned(tmp_path):
     loaded = _incident(tmp_path, [1000] * 5)
-    partitions, _ = logs.plan(loaded, 4, min_bytes=0)
+    partitions = logs.plan(loaded, 4, min_bytes=0).partitions
     assert len(partitions) == 4

@@ -3,25 +3,41 @@
 The work is a map over partitions of the log files and one reduce, so that the same code runs in
 this process, on threads or on a Dask cluster: `plan` (which files, in which partitions),
 `extract` (the map: `framing` cuts each file into lines, `screen` picks those to check in full,
-`mapper` checks and writes them) and `reduce` (the work database's log tables). `stage` runs
-the three in this process (tests, the benchmark); the flow maps `extract` as Prefect tasks.
+`mapper` checks and writes them) and `reduce` (the work database's log tables). `stage`
+(`recipe`) is the one sequence of the three, with the map's executor a parameter: this thread,
+threads, or Prefect's task runner in the flow.
 
 May import the shared basics and `ingest.incident`.
 """
 
 from transforms.ingest.logs.mapper import Extract, extract
-from transforms.ingest.logs.plan import PARTITIONS, LogFile, Partition, Reading, expand, plan
-from transforms.ingest.logs.reducer import bucket_events, reduce, stage
+from transforms.ingest.logs.plan import (
+    MIN_PARTITION_BYTES,
+    PARTITIONS,
+    LogFile,
+    Partition,
+    Plan,
+    Reading,
+    expand,
+    plan,
+)
+from transforms.ingest.logs.recipe import Mapper, in_this_thread, on_threads, stage
+from transforms.ingest.logs.reducer import bucket, reduce
 
 __all__ = [
-    "bucket_events",
+    "bucket",
+    "MIN_PARTITION_BYTES",
     "PARTITIONS",
     "Extract",
     "LogFile",
+    "Mapper",
     "Partition",
+    "Plan",
     "Reading",
     "expand",
     "extract",
+    "in_this_thread",
+    "on_threads",
     "plan",
     "reduce",
     "stage",

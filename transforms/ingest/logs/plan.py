@@ -90,19 +90,33 @@ def expand(globs: Sequence[str], root: Path) -> list[Path]:
     return sorted(found)
 
 
+@dataclass(frozen=True)
+class Plan:
+    """The map's work: partitions in file order, and the files pruned by their hour."""
+
+    partitions: list[Partition]
+    pruned: list[LogFile]
+
+    @property
+    def files(self) -> int:
+        return sum(len(p.files) for p in self.partitions)
+
+
 def plan(
-    incident: Incident, partitions: int, min_bytes: int = MIN_PARTITION_BYTES
-) -> tuple[list[Partition], list[LogFile]]:
+    incident: Incident,
+    partitions: int,
+    min_bytes: int = MIN_PARTITION_BYTES,
+    reach: timedelta = timedelta(0),
+) -> Plan:
     """Splits the files to read into at most `partitions` partitions of about equal size, and
     at most one per `min_bytes` of files read (0: no such bound).
 
-    Returns the partitions and the pruned files: those dated to an hour (in
-    `sources.logs_timezone`) that ends before the window's start less the clock skew or starts
-    at or after its end plus the skew.
+    Pruned are the files dated to an hour (in `sources.logs_timezone`) that ends before the
+    window's start less the clock skew and `reach`, or starts at or after its end plus both.
     """
     root = incident.path.parent
-    skew = incident.sources.log_clock_skew
-    lower, upper = incident.window_start - skew, incident.window_end + skew
+    margin = incident.sources.log_clock_skew + reach
+    lower, upper = incident.window_start - margin, incident.window_end + margin
     zone = ZoneInfo(incident.sources.logs_timezone)
     to_read: list[tuple[int, Path, str, int]] = []
     pruned: list[LogFile] = []
@@ -121,7 +135,7 @@ def plan(
     for entry in sorted(to_read, key=lambda f: (-f[3], f[0])):
         min(loads, key=lambda p: (sum(f[3] for f in p), len(p))).append(entry)
     chosen = [Partition(tuple((f[0], f[1], f[2]) for f in sorted(p))) for p in loads if p]
-    return sorted(chosen, key=lambda p: p.files[0][0]), pruned
+    return Plan(sorted(chosen, key=lambda p: p.files[0][0]), pruned)
 
 
 def _hour_of(name: str, zone: ZoneInfo) -> tuple[datetime, datetime] | None:

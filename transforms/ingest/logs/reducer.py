@@ -1,9 +1,9 @@
 """The reduce: the extracts of every read file into the work database's log tables.
 
 `log_files`, `stg_log_lines`, `stg_log_events`, `stg_log_quarantine`, `int_log_line_duplicates`
-(found across all files by the lines' hashes), `int_log_events_bucketed`, `int_log_lines_bucketed`
-(a view: one row per physical line), `int_failure_lines` (a view), `stg_failures` and
-`int_file_profile`.
+(found across all files by the lines' hashes), `int_log_events_bucketed` and `stg_failures` (the
+window's: `bucket`), `int_log_lines_bucketed` (a view: one row per physical line),
+`int_failure_lines` (a view) and `int_file_profile`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import pyarrow.parquet as pq
 
 from transforms import db
 from transforms.ingest.incident import Incident
-from transforms.ingest.logs.mapper import EXTRACTS, UNCHECKED_SCHEMA, Extract, extract
-from transforms.ingest.logs.plan import LogFile, Reading, plan
+from transforms.ingest.logs.mapper import EXTRACTS, UNCHECKED_SCHEMA, Extract
+from transforms.ingest.logs.plan import LogFile
 
 
 def reduce(
@@ -44,17 +44,18 @@ def reduce(
         db.run(con, "stg_log_unchecked", paths=[str(e.path("unchecked")) for e in extracts])
     else:
         con.from_arrow(UNCHECKED_SCHEMA.empty_table()).create("stg_log_unchecked")
-    bucket_events(con, incident)
+    bucket(con, incident)
     db.run(con, "int_log_lines_bucketed")
     db.run(con, "int_failure_lines")
-    db.run(con, "stg_failures")
     db.run(con, "int_file_profile", min_quarantined_lines=incident.min_quarantined_lines)
     read = [f for e in extracts for f in e.files]
     return sorted(read + list(pruned), key=lambda f: f.file_id)
 
 
-def bucket_events(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
-    """The staged log events put in the incident window's buckets (the clock skew allowed)."""
+def bucket(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
+    """The staged log events put in the incident window's buckets (the clock skew allowed), and
+    its candidate lines (`stg_failures`): all that depends on the window, so that another window
+    re-buckets the same staged lines."""
     db.run(
         con,
         "int_log_events_bucketed",
@@ -62,18 +63,7 @@ def bucket_events(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
         window_end=incident.window_end,
         skew=incident.sources.log_clock_skew,
     )
-
-
-def stage(
-    con: duckdb.DuckDBPyConnection, incident: Incident, work_dir: Path, partitions: int = 1
-) -> list[LogFile]:
-    """Plans `partitions` partitions (whatever the files' size), maps them in this thread and
-    reduces the incident's logs into the work database."""
-    chosen, pruned = plan(incident, partitions, min_bytes=0)
-    reading = Reading.of(incident)
-    out_dir = work_dir / "log_extracts"
-    found = [extract(partition, reading, out_dir) for partition in chosen]
-    return reduce(con, incident, found, pruned)
+    db.run(con, "stg_failures")
 
 
 def _listing(extracts: Sequence[Extract]) -> pa.Table:
