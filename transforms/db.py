@@ -7,6 +7,8 @@ are unique across the stages, so a caller never says which stage's folder holds 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,21 @@ def connect(
     if spill_dir is not None:
         config["temp_directory"] = str(spill_dir)
     return duckdb.connect(str(database), config=config)
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The block as one transaction: committed when it ends, rolled back when it raises (any
+    exception, an interrupt included), which is then raised again."""
+    con.begin()
+    try:
+        yield con
+    except BaseException:
+        con.rollback()
+        raise
+    # Outside the `try`: a commit that fails has ended the transaction already, and its own error
+    # (a full disk) is the one to raise, not a rollback's "no transaction is active".
+    con.commit()
 
 
 def sql_files() -> dict[str, list[Path]]:

@@ -1,4 +1,5 @@
-"""The run's HTML pages (`validation.html`, `report.html`) from the Jinja2 templates beside it.
+"""The run's HTML pages (`validation.html`, `report.html`) from the Jinja2 templates beside it,
+and text for its Markdown (Prefect's artifacts and pause forms).
 
 The templates in `transforms/templates/` lay the pages out; the Python that calls `render`
 computes every value they show (counts, dates, money, tables). Every value is HTML-escaped
@@ -14,10 +15,18 @@ from typing import Any
 
 import jinja2
 
+MARKDOWN_PUNCTUATION = "\\`*_{}[]<>()#+-!|~"
+
 
 def render(template: str, **values: Any) -> str:
     """The page `template` (a file name in `transforms/templates/`) filled with `values`."""
     return _environment().get_template(template).render(**values)
+
+
+def markdown_text(value: Any, punctuation: str = MARKDOWN_PUNCTUATION) -> str:
+    """`value` as text that Markdown shows as written: each of its `punctuation` characters
+    backslash-escaped."""
+    return "".join("\\" + c if c in punctuation else c for c in str(value))
 
 
 @cache

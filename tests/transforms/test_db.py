@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import duckdb
 import pytest
 
 from transforms import db
@@ -27,3 +28,51 @@ def test_a_statement_is_found_in_its_stage_folder():
 def test_an_unknown_statement_names_the_folders_searched():
     with pytest.raises(FileNotFoundError, match=r"no statement nothing_here\.sql"):
         db.statement("nothing_here")
+
+
+@pytest.fixture
+def con():
+    connection = db.connect()
+    connection.execute("create table t (k integer primary key)")
+    yield connection
+    connection.close()
+
+
+def keys(con) -> list[int]:
+    return [k for (k,) in con.execute("select k from t order by k").fetchall()]
+
+
+def test_a_transaction_commits_its_block(con):
+    with db.transaction(con):
+        con.execute("insert into t values (1), (2)")
+    assert keys(con) == [1, 2]
+    with db.transaction(con):  # committed: a new transaction can begin
+        con.execute("insert into t values (3)")
+    assert keys(con) == [1, 2, 3]
+
+
+@pytest.mark.parametrize("error", [ValueError("boom"), KeyboardInterrupt()])
+def test_a_transaction_rolls_back_on_any_error_and_raises_it_again(con, error):
+    con.execute("insert into t values (1)")
+    with pytest.raises(type(error)) as raised, db.transaction(con):
+        con.execute("insert into t values (2)")
+        raise error
+    assert raised.value is error
+    assert keys(con) == [1]  # the block's row is gone, the earlier one stays
+
+
+def test_a_failed_statement_rolls_the_whole_block_back(con):
+    with pytest.raises(duckdb.ConstraintException), db.transaction(con):
+        con.execute("insert into t values (1)")
+        con.execute("insert into t values (1)")
+    assert keys(con) == []
+
+
+def test_a_failed_commit_raises_its_own_error(con):
+    other = con.cursor()
+    failing = pytest.raises(duckdb.TransactionException, match="Failed to commit")
+    with failing, db.transaction(con):
+        con.execute("insert into t values (1)")
+        with db.transaction(other):  # commits the same key first
+            other.execute("insert into t values (1)")
+    assert keys(con) == [1]  # the other's row

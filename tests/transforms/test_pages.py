@@ -66,3 +66,22 @@ def test_every_template_is_shipped_in_the_package():
     assert {"templates/report.html", "templates/validation.html"} <= set(templates)
     for name in templates:
         assert any(fnmatch.fnmatch(name, pattern) for pattern in shipped), name
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("*bold* _it_", r"\*bold\* \_it\_"),  # emphasis
+        ("[a](b) <b>", r"\[a\]\(b\) \<b\>"),  # a link and a tag
+        ("# c1 | - x", r"\# c1 \| \- x"),  # a heading, a table cell's end, a list item
+        ("a\\b `c`", r"a\\b \`c\`"),  # a backslash itself, code
+        ("plain c1, 10.00 USD", "plain c1, 10.00 USD"),  # nothing to escape: as it is
+        (42, "42"),  # any value, as its text
+    ],
+)
+def test_markdown_text_escapes_every_markdown_punctuation_character(value, shown):
+    assert pages.markdown_text(value) == shown
+
+
+def test_markdown_text_escapes_only_the_characters_it_is_given():
+    assert pages.markdown_text("*a* (b) #c", "*") == r"\*a\* (b) #c"

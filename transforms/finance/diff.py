@@ -15,12 +15,11 @@ from typing import Any
 
 import duckdb
 
-from transforms import db, money
+from transforms import db, money, pages
 from transforms.errors import ConfigError, InputError
 from transforms.finance import diff_reasons as reasons
 
 PUBLISHED = "published"
-MARKDOWN_PUNCTUATION = frozenset("\\`*_{}[]<>()#+-!|~")
 DECREASING = ("decreased", "removed")
 COLUMNS = (
     "customer_id",
@@ -203,7 +202,7 @@ def markdown(diff: Diff) -> str:
             f"**{len(diff.decreases)} decrease(s)** against what is already paid: never paid "
             "back; approving needs *accept decreases* (journaled).",
             "",
-            *[f"- {_escaped(describe(line))}" for line in diff.decreases],
+            *[f"- {pages.markdown_text(describe(line))}" for line in diff.decreases],
             "",
         ]
     text += ["| currency | before | after | difference |", "|---|---:|---:|---:|"]
@@ -219,18 +218,13 @@ def markdown(diff: Diff) -> str:
             "|---|---|---|---:|---:|---|",
         ]
         text += [
-            f"| {_escaped(line.customer_id)} | {line.currency} | {line.change} | "
+            f"| {pages.markdown_text(line.customer_id)} | {line.currency} | {line.change} | "
             f"{money.display(line.before_minor, line.currency)} | "
             f"{money.display(line.after_minor, line.currency)} | "
-            f"{_escaped('; '.join(line.reasons))} |"
+            f"{pages.markdown_text('; '.join(line.reasons))} |"
             for line in diff.lines
         ]
     return "\n".join(text) + "\n"
-
-
-def _escaped(text: str) -> str:
-    """Text shown as itself in Markdown: its punctuation backslash-escaped."""
-    return "".join("\\" + c if c in MARKDOWN_PUNCTUATION else c for c in text)
 
 
 def describe(line: Line) -> str:

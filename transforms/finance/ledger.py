@@ -130,19 +130,18 @@ def decline(
         if run["status"] == RunStatus.DECLINED:
             return _decision_of(con, run, already_decided=True)
         require_pending(run)
-        con.begin()
-        _record_decision(
-            con,
-            run,
-            status=RunStatus.DECLINED,
-            by=by,
-            note=reason,
-            batch_id=None,
-            at=datetime.now(UTC),
-            detail={"reason": reason},
-            key=key,
-        )
-        con.commit()
+        with db.transaction(con):
+            _record_decision(
+                con,
+                run,
+                status=RunStatus.DECLINED,
+                by=by,
+                note=reason,
+                batch_id=None,
+                at=datetime.now(UTC),
+                detail={"reason": reason},
+                key=key,
+            )
         return _decision_of(con, find_run(con, run_id), already_decided=False)
 
 
@@ -158,8 +157,7 @@ def _publish(con, run, *, by, note, outbox_root: Path, key, detail) -> str | Non
     new_by_hand = pc.sum(by_hand["to_pay_minor"]).as_py() or 0
     batch_id = _next_batch_id(con, incident_id) if difference.num_rows or new_by_hand else None
     payments = difference.filter(pc.greater(difference["delta_minor"], 0))
-    con.begin()
-    try:
+    with db.transaction(con):
         journal.append(
             con,
             "approved",
@@ -191,10 +189,6 @@ def _publish(con, run, *, by, note, outbox_root: Path, key, detail) -> str | Non
         )
         if batch_id:
             _record_batch(con, run, batch_id, payments, by, outbox_root, now, ledger_head)
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
     return batch_id
 
 

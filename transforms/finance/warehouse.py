@@ -132,9 +132,7 @@ def load_run(con: duckdb.DuckDBPyConnection, run: Run, manifest: dict[str, Any])
     ids = {"run_id": run.run_id}
     incident = manifest["incident"]
     policy = manifest["policy"]
-    db.run(con, "attach_work", work_db=str(run.work_db))
-    con.begin()
-    try:
+    with _work_attached(con, run), db.transaction(con):
         db.run(
             con,
             "wh_load_run",
@@ -164,10 +162,14 @@ def load_run(con: duckdb.DuckDBPyConnection, run: Run, manifest: dict[str, Any])
             incident_id=incident["id"],
             margin_minutes=EDGE_MARGIN_MINUTES,
         )
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
+
+
+@contextmanager
+def _work_attached(con: duckdb.DuckDBPyConnection, run: Run) -> Iterator[None]:
+    """The run's work database attached as `work` for the block, detached after it."""
+    db.run(con, "attach_work", work_db=str(run.work_db))
+    try:
+        yield
     finally:
         con.execute("detach database if exists work")
 
@@ -177,8 +179,7 @@ def seal_run(
 ) -> None:
     """Gives a loaded run whose manifest is written its verdict's status, and journals it."""
     status = summary.verdict
-    con.begin()
-    try:
+    with db.transaction(con):
         db.run(con, "runs_seal", run_id=run.run_id, status=status, sealing=RunStatus.SEALING)
         journal.append(
             con,
@@ -193,10 +194,6 @@ def seal_run(
                 "blocking": list(summary.blocking),
             },
         )
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
 
 
 def _waiting(
@@ -236,8 +233,7 @@ def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
         _unkey_run_tables(con)
     if schema_version(con) >= SCHEMA_VERSION:
         return
-    con.begin()
-    try:
+    with db.transaction(con):
         db.run(con, "journal_link_plain")
         chained = ledger_entries.chain_unchained(con)
         if journal.entries(con):
@@ -249,23 +245,14 @@ def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
                 detail={"schema_version": SCHEMA_VERSION, "ledger_entries_chained": chained},
             )
         db.run(con, "schema_version_record", version=SCHEMA_VERSION, at=datetime.now(UTC))
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
 
 
 def _split_exception_amounts(con: duckdb.DuckDBPyConnection) -> None:
     """Version 3: run_exceptions' `amount_minor` (the credit owed on a credit line's exception,
     the failed amount on a transaction's) into `credit_owed_minor` and `failed_amount_minor`."""
-    con.begin()
-    try:
+    with db.transaction(con):
         db.run(con, "warehouse_exceptions_split")
         db.run(con, "warehouse_exceptions_drop_amount")
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
 
 
 def _unkey_run_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -274,12 +261,7 @@ def _unkey_run_tables(con: duckdb.DuckDBPyConnection) -> None:
     Their keys refused a rejected run's rows (a duplicated txn_id); see warehouse_schema.sql.
     Writers hold the write lock; readers never migrate (they read either form alike).
     """
-    con.begin()
-    try:
+    with db.transaction(con):
         con.execute(db.statement("warehouse_unkey_rename"))
         con.execute(db.statement("warehouse_schema"))
         con.execute(db.statement("warehouse_unkey_copy"))
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise

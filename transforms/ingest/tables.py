@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 
 from transforms import db, files
 from transforms.errors import CreditsError, InputError
-from transforms.ingest.incident import Incident, TableSource
+from transforms.ingest.incident import Incident, TableKind, TableSource
 from transforms.ingest.table_sources import (
     BATCH_ROWS,
     CUSTOMER_COLUMNS,
@@ -38,7 +38,7 @@ from transforms.ingest.table_sources import (
     open_source,
 )
 
-FILE_KINDS = ("parquet", "csv")
+FILE_KINDS: tuple[TableKind, ...] = ("parquet", "csv")
 # A PostgreSQL read per table: its SQL, and the DuckDB query giving the keys it needs.
 POSTGRES_READS = {
     "transactions": ("pg_transactions", "candidate_txn_ids"),

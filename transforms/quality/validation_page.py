@@ -5,13 +5,11 @@ template), both deterministic for the same results and written atomically.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from transforms import pages
+from transforms import files, pages
 from transforms.quality.gx_run import plain
 from transforms.quality.validation import MAX_OFFENDING, ExpectationOutcome, SuiteResult
 
@@ -59,8 +57,8 @@ def write_report(
     """Write ``validation.json`` and ``validation.html`` into ``out_dir``, atomically.
 
     Both are deterministic for the same results: the JSON has our summary keys in a fixed
-    order and GX's results with sorted keys; neither carries a timestamp. Each file is written
-    to a temp file in ``out_dir``, fsynced and moved into place with ``os.replace``.
+    order and GX's results with sorted keys; neither carries a timestamp. Each is written
+    atomically (`files.write_text`).
 
     Args:
         results: The suite results of one run, in the order they ran.
@@ -75,43 +73,10 @@ def write_report(
     out_dir.mkdir(parents=True, exist_ok=True)
     document = report_document(results)
     text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
-    json_path = _write_atomic(out_dir / "validation.json", text + "\n")
-    html = render_html(results, incident_id=incident_id, run_id=run_id)
-    html_path = _write_atomic(out_dir / "validation.html", html)
+    json_path, html_path = out_dir / "validation.json", out_dir / "validation.html"
+    files.write_text(json_path, text + "\n")
+    files.write_text(html_path, render_html(results, incident_id=incident_id, run_id=run_id))
     return json_path, html_path
-
-
-def _write_atomic(path: Path, text: str) -> Path:
-    """Write text to path through a fsynced temp file in the same folder and os.replace."""
-    descriptor, temp_name = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
-    )
-    try:
-        os.chmod(temp_name, 0o644)  # mkstemp creates 0600; a report is meant to be read
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-    return path
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Flush a folder's entry table so a rename survives a crash (best effort off POSIX)."""
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
 
 
 def render_html(results: Sequence[SuiteResult], *, incident_id: str, run_id: str) -> str:

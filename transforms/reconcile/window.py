@@ -28,13 +28,13 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import duckdb
 
-from transforms import db
+from transforms import db, times
 from transforms.ingest.incident import Incident, WindowDetection
 
 MINUTE = timedelta(minutes=1)
@@ -134,7 +134,7 @@ class Check:
             "settings": settings_json(incident.window_detection),
             "span_utc": None
             if found is None or found.first_minute_utc is None
-            else [_iso_utc(found.first_minute_utc), _iso_utc(found.last_minute_utc)],
+            else [times.iso_utc(found.first_minute_utc), times.iso_utc(found.last_minute_utc)],
             "baseline": None if found is None else found.baseline and asdict(found.baseline),
             "intervals": []
             if found is None
@@ -361,10 +361,6 @@ def _interval(
         rate_during=sum(during) / len(during),
         codes=tuple(sorted(codes.items(), key=lambda item: (-item[1], item[0]))),
     )
-
-
-def _iso_utc(instant: datetime) -> str:
-    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _clock(incident: Incident, instant: datetime) -> str:

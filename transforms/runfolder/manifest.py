@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import pyarrow.parquet as pq
 
-from transforms import db, files
+from transforms import db, files, times
 from transforms.ingest.incident import Incident
 from transforms.ingest.logs import LogFile
 from transforms.ingest.tables import TableFile
@@ -109,8 +109,8 @@ def build(
             "file": {"path": str(incident.path), "sha256": files.sha256(incident.path)},
         },
         "window": {
-            "start_utc": _utc(window[0]),
-            "end_utc": _utc(window[1]),
+            "start_utc": times.iso_utc(window[0]),
+            "end_utc": times.iso_utc(window[1]),
             "start_local": incident.local(window[0]).isoformat(),
             "end_local": incident.local(window[1]).isoformat(),
         },
@@ -136,8 +136,8 @@ def build(
             for name, path in sorted(outputs.items())
             if path is not None
         },
-        "started_at": _utc(run.started_at),
-        "finished_at": _utc(datetime.now(UTC)),
+        "started_at": times.iso_utc(run.started_at),
+        "finished_at": times.iso_utc(datetime.now(UTC)),
         "code_version": code_version(),
         **({} if window_check is None else {"window_check": window_check}),
     }
@@ -193,7 +193,3 @@ def _rows(path: Path) -> int:
         if path.suffix == ".csv":
             return sum(1 for _ in csv.reader(handle)) - 1
         return sum(1 for _ in handle)
-
-
-def _utc(instant: datetime) -> str:
-    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")

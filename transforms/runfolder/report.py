@@ -35,6 +35,9 @@ TOP_EXCEPTIONS_PER_KIND = 3
 # How far beyond the window the chart reaches (the gate's slack for log times): a line stamped
 # decades off (a clock reset to 1970) would otherwise stretch it over millions of minutes.
 CHART_REACH = SLACK
+# What the summary escapes once its `<`, `>` and `&` are entities: the inline markup only, so that
+# its text stays as it has always been (`pages.MARKDOWN_PUNCTUATION` would escape `(){}#+-!~` too).
+MARKDOWN_MARKUP = "\\`*_[]|"
 
 
 @dataclass(frozen=True)
@@ -322,6 +325,6 @@ def _utc(instant: datetime) -> str:
 
 
 def _md(value: Any) -> str:
-    """Text that markdown shows as written: its markup characters and any HTML escaped."""
-    text = html.escape(str(value), quote=False)
-    return "".join("\\" + c if c in "\\`*_[]|" else c for c in text)
+    """Text that markdown shows as written: any HTML as entities, then `MARKDOWN_MARKUP`
+    escaped."""
+    return pages.markdown_text(html.escape(str(value), quote=False), MARKDOWN_MARKUP)

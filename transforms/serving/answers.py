@@ -1,17 +1,44 @@
 """How a warehouse row reads for support: a credit's status and why in words, times in the
-incident's time zone, amounts as decimals. `support` asks the warehouse; this words the answer."""
+incident's time zone, amounts as decimals, and the run that answers (`AnsweringRun`). `support`
+asks the warehouse; this words the answer."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from transforms import money
+from transforms.runfolder.runs import RunStatus
 
-if TYPE_CHECKING:
-    from transforms.serving.support import AnsweringRun
+
+@dataclass(frozen=True)
+class AnsweringRun:
+    """Which run answers for an incident, and the incident's newest run if that is another."""
+
+    incident_id: str
+    title: str | None
+    timezone: str
+    run_id: str
+    status: str
+    latest_run_id: str
+    latest_status: str
+
+    @property
+    def note(self) -> str:
+        """Says why the answer is not from the newest run, or nothing."""
+        if self.latest_run_id == self.run_id:
+            return ""
+        why = {
+            RunStatus.REJECTED: "rejected by the quality gate",
+            RunStatus.DECLINED: "declined by finance",
+        }
+        return (
+            f"the newest run {self.latest_run_id} was "
+            f"{why.get(self.latest_status, self.latest_status)}; it is not used"
+        )
 
 
 class CreditStatus(StrEnum):

@@ -28,8 +28,8 @@ import duckdb
 from transforms import db
 from transforms.errors import ConfigError, InputError
 from transforms.finance import warehouse
-from transforms.runfolder.runs import RunStatus
 from transforms.serving.answers import (
+    AnsweringRun,
     CreditStatus,
     credit_row,
     exception_row,
@@ -55,33 +55,6 @@ COLUMNS = (
     "credit_id",
 )
 BUSY_WAIT_SECONDS = 5.0
-
-
-@dataclass(frozen=True)
-class AnsweringRun:
-    """Which run answers for an incident, and the incident's newest run if that is another."""
-
-    incident_id: str
-    title: str | None
-    timezone: str
-    run_id: str
-    status: str
-    latest_run_id: str
-    latest_status: str
-
-    @property
-    def note(self) -> str:
-        """Says why the answer is not from the newest run, or nothing."""
-        if self.latest_run_id == self.run_id:
-            return ""
-        why = {
-            RunStatus.REJECTED: "rejected by the quality gate",
-            RunStatus.DECLINED: "declined by finance",
-        }
-        return (
-            f"the newest run {self.latest_run_id} was "
-            f"{why.get(self.latest_status, self.latest_status)}; it is not used"
-        )
 
 
 @dataclass(frozen=True)

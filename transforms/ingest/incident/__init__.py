@@ -23,7 +23,7 @@ from transforms.errors import ConfigError
 from transforms.ingest.incident.file import IncidentFile
 from transforms.ingest.incident.model import Incident, Sources, TableSource
 from transforms.ingest.incident.sections import LogFormat, Policy, WindowDetection
-from transforms.ingest.incident.values import ISO_CURRENCIES, LOG_FIELDS, first_error
+from transforms.ingest.incident.values import ISO_CURRENCIES, LOG_FIELDS, TableKind, first_error
 
 __all__ = [
     "ISO_CURRENCIES",
@@ -33,6 +33,7 @@ __all__ = [
     "LogFormat",
     "Policy",
     "Sources",
+    "TableKind",
     "TableSource",
     "WindowDetection",
     "json_schema",

@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from transforms.ingest.incident.sections import LogFormat, Policy, WindowDetection
+from transforms.ingest.incident.values import TableKind
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class TableSource:
     secret stays in the environment and out of every object that is logged or pickled.
     """
 
-    kind: str  # parquet | csv | duckdb | postgres
+    kind: TableKind
     path: Path | None = None  # parquet, csv, duckdb
     table: str | None = None  # duckdb, postgres: a plain or schema-qualified name
     query: str | None = None  # postgres, instead of table

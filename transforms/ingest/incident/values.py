@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.numbers import get_currency_precision, is_currency, list_currencies
@@ -27,7 +27,8 @@ MAX_WINDOW = timedelta(days=31)
 ISO_CURRENCIES = sorted(list_currencies())
 LOG_FIELDS = ("ts", "event", "txn_id", "customer_id", "amount_minor", "currency", "error_code")
 TS_FORMATS = ("rfc3339", "epoch_s", "epoch_ms")  # or a strptime pattern (it holds a '%')
-FILE_KINDS = {".parquet": "parquet", ".csv": "csv"}
+TableKind = Literal["parquet", "csv", "duckdb", "postgres"]  # where a table is read from
+FILE_KINDS: dict[str, TableKind] = {".parquet": "parquet", ".csv": "csv"}  # by file suffix
 DURATION_UNITS = {
     "ms": timedelta(milliseconds=1),
     **dict.fromkeys(("s", "second", "seconds"), timedelta(seconds=1)),
