@@ -134,7 +134,7 @@ def pipeline(case: model.Incident, folder: Path) -> model.Outcome:
             credits_csv=written["credits"].read_text(encoding="utf-8"),
             exceptions=tuple(sorted(tuple(row) for row in exceptions)),
             evidence={row[0]: model.Evidence(*row[1:]) for row in evidence.fetchall()},
-            funnel={k: funnel[k] for k in FUNNEL},
+            funnel={k: funnel.counts[k] for k in FUNNEL},
             quarantined=frozenset(quarantined.fetchall()),
         )
 
