@@ -34,8 +34,8 @@ def require_sealed(run: dict[str, Any]) -> None:
         ) from None
     except (OSError, ValueError) as error:
         raise InputError(f"{path}: cannot be read ({error}); {again}") from None
-    # Compared as read, not as the model reads them: an edit the model would not keep (a key
-    # added, 3 made 3.0) is an edit all the same.
+    # Compared as JSON values, not as models: an edit the model would refuse or normalise is
+    # still reported as an edit.
     if sealed != json.loads(run["manifest"]):
         raise InputError(
             f"{path}: is not the manifest the warehouse recorded for run {run['run_id']} "
