@@ -97,36 +97,33 @@ def load_run(folder: Path, warehouse_path: Path, repeat_keys: bool = False) -> s
     from transforms.finance import warehouse
     from transforms.ingest import incident, logs, tables
     from transforms.reconcile import credits
-    from transforms.runfolder import runs
-    from transforms.runfolder.summary import RunSummary
+    from transforms.runfolder import manifest, runs
+    from transforms.runfolder.manifest_model import Validation
 
     loaded = incident.load(write(folder / "inc"))
     run = runs.start(loaded, folder / "out")
     with db.connect(run.work_db) as work:
-        logs.stage(work, loaded, run.work_dir)
-        tables.stage(work, loaded)
+        read = logs.stage(work, loaded, run.work_dir)
+        table_files = tables.stage(work, loaded)
         credits.reconcile(work, loaded)
         if repeat_keys:
             work.execute("insert into evidence select * from evidence")
             work.execute("insert into credits select * from credits")
-    manifest = {
-        "incident": {"id": loaded.id, "title": loaded.title, "timezone": loaded.timezone},
-        "policy": {**loaded.policy.as_json(), "sha256": loaded.policy.sha256},
-        "verdict": "rejected" if repeat_keys else "pending_approval",
-        "window": {"start_utc": "2025-01-07T19:15:00Z", "end_utc": "2025-01-07T23:15:00Z"},
-        "started_at": run.started_at.isoformat(),
-        "finished_at": run.started_at.isoformat(),
-        "totals_minor": {},
-        "validation": {"blocking": ["evidence: a repeated txn_id"] if repeat_keys else []},
-    }
-    summary = RunSummary(
-        run.run_id,
-        loaded.id,
-        runs.RunStatus(manifest["verdict"]),
-        run.folder,
-        blocking=tuple(manifest["validation"]["blocking"]),
-    )
+        content = manifest.build(
+            incident=loaded,
+            run=run,
+            log_files=read,
+            table_files=table_files,
+            accounting=manifest.account(work, read),
+            totals=manifest.credit_totals(work),
+            exceptions={},
+            outputs={},
+            validation=Validation(
+                blocking=("evidence: a repeated txn_id",) if repeat_keys else (), warnings=()
+            ),
+            verdict=runs.RunStatus.REJECTED if repeat_keys else runs.RunStatus.PENDING_APPROVAL,
+        )
     with warehouse.write_lock(warehouse_path), warehouse.connect(warehouse_path) as con:
-        warehouse.load_run(con, run, manifest)
-        warehouse.seal_run(con, run, summary, None)
+        warehouse.load_run(con, run, content)
+        warehouse.seal_run(con, run, manifest.summary(content, run), None)
     return run.run_id

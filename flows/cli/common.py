@@ -97,9 +97,9 @@ def print_summary(summary: RunSummary) -> None:
     table = Table(title=f"{summary.incident_id} run {summary.run_id}: {summary.verdict}")
     table.add_column("what")
     table.add_column("count", justify="right")
-    for key, value in summary.log_funnel.items():
-        if key != "identity_holds":
-            table.add_row(f"log lines: {key.replace('_', ' ')}", f"{value:,}")
+    counts = {} if summary.log_funnel is None else summary.log_funnel.counts
+    for key, value in counts.items():
+        table.add_row(f"log lines: {key.replace('_', ' ')}", f"{value:,}")
     for key, value in summary.by_class.items():
         table.add_row(f"class {key}", f"{value:,}")
     for key, value in summary.exceptions.items():

@@ -1,4 +1,5 @@
-"""The run summary a person reads shows credits as money, never minor units."""
+"""The run summary a person reads shows credits as money, never minor units, and the log
+funnel's counts without the identity flag."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from rich.console import Console
 
 from flows.cli import common
+from transforms.runfolder.manifest_model import LogFunnel
 from transforms.runfolder.runs import RunStatus
 from transforms.runfolder.summary import RunSummary
 
@@ -28,3 +30,24 @@ def test_the_run_summary_shows_credits_as_money(monkeypatch):
     for money in ("JPY 150,000", "USD 14,750.00", "BHD 1.234"):
         assert money in text
     assert "1,475,000" not in text and "minor units" not in text
+
+
+def test_the_run_summary_shows_the_funnels_counts_not_its_identity(monkeypatch):
+    shown = io.StringIO()
+    monkeypatch.setattr(common, "out", Console(file=shown, width=100, highlight=False))
+    funnel = LogFunnel(
+        lines_read=1200,
+        parsed=1100,
+        relevant=900,
+        irrelevant=200,
+        duplicates=60,
+        quarantined=40,
+        identity_holds=True,
+    )
+    common.print_summary(
+        RunSummary("r1", "INC-M", RunStatus.PENDING_APPROVAL, Path("runs/r1"), log_funnel=funnel)
+    )
+    text = shown.getvalue()
+    assert "log lines: lines read" in text and "1,200" in text
+    assert "log lines: quarantined" in text
+    assert "identity" not in text

@@ -11,6 +11,7 @@ import pytest
 
 from tests import golden_incident
 from transforms.errors import ValidationRejected
+from transforms.runfolder.manifest_model import Manifest
 
 GOLDEN = Path(__file__).parents[1] / "golden"
 
@@ -65,6 +66,12 @@ def test_the_manifest_is_last_and_accounts_for_everything(golden_run):
     assert not (folder / "_work").exists()
     newest = max(folder.iterdir(), key=lambda p: p.stat().st_mtime_ns)
     assert newest.name == "manifest.json"
+
+
+def test_the_manifest_reads_back_through_its_model_byte_for_byte(golden_run):
+    folder, _ = golden_run
+    written = (folder / "manifest.json").read_text(encoding="utf-8")
+    assert Manifest.parse(written).text() == written
 
 
 def test_evidence_has_one_row_per_candidate_with_its_class(golden_run):

@@ -20,7 +20,7 @@ from tests.reference.incidents import incidents, write
 from transforms import db
 from transforms.errors import ConfigError
 from transforms.ingest import incident, logs, tables
-from transforms.reconcile import classes, credits, outputs
+from transforms.reconcile import credits, outputs
 from transforms.runfolder import manifest
 
 FUNNEL = ("lines_read", "relevant", "irrelevant", "duplicates", "quarantined")
@@ -108,9 +108,8 @@ def pipeline(case: model.Incident, folder: Path) -> model.Outcome:
     with db.connect() as con:
         read = logs.stage(con, loaded, folder / "work")
         tables.stage(con, loaded)
-        classes.classify(con, loaded)
         try:
-            credits.build(con, loaded)
+            credits.reconcile(con, loaded)
         except ConfigError:
             return model.Outcome(config_error=True)
         written = {}
@@ -134,7 +133,7 @@ def pipeline(case: model.Incident, folder: Path) -> model.Outcome:
             credits_csv=written["credits"].read_text(encoding="utf-8"),
             exceptions=tuple(sorted(tuple(row) for row in exceptions)),
             evidence={row[0]: model.Evidence(*row[1:]) for row in evidence.fetchall()},
-            funnel={k: funnel[k] for k in FUNNEL},
+            funnel={k: funnel.counts[k] for k in FUNNEL},
             quarantined=frozenset(quarantined.fetchall()),
         )
 

@@ -14,15 +14,16 @@ import duckdb
 
 from transforms import db, files
 from transforms.errors import ConfigError, InputError, ProofFailed
+from transforms.runfolder.manifest_model import Manifest
 from transforms.runfolder.runs import RunStatus
 
 
 def require_sealed(run: dict[str, Any]) -> None:
-    """The run's manifest.json is there, is the one the warehouse loaded, and every output it
-    lists still has the hash it records."""
+    """The run's manifest.json is there, is the one the warehouse loaded (as JSON values: the
+    copy is written more compactly), and every output it lists still has the hash it records."""
     folder = Path(run["run_folder"])
     path = folder / "manifest.json"
-    recorded = json.loads(run["manifest"])
+    recorded = Manifest.parse(run["manifest"])
     again = f"it cannot be approved; {_rerun(recorded)}"
     try:
         sealed = json.loads(path.read_text(encoding="utf-8"))
@@ -33,18 +34,19 @@ def require_sealed(run: dict[str, Any]) -> None:
         ) from None
     except (OSError, ValueError) as error:
         raise InputError(f"{path}: cannot be read ({error}); {again}") from None
-    if sealed != recorded:
+    # Compared as JSON values, not as models: an edit the model would refuse or normalise is
+    # still reported as an edit.
+    if sealed != json.loads(run["manifest"]):
         raise InputError(
             f"{path}: is not the manifest the warehouse recorded for run {run['run_id']} "
             f"(edited or replaced); {again}"
         )
-    outputs = sealed.get("outputs", {})
-    if "credits.csv" not in outputs:
+    if "credits.csv" not in recorded.outputs:
         raise InputError(f"{path}: lists no credits.csv; {again}")
-    for name, output in sorted(outputs.items()):
+    for name, output in sorted(recorded.outputs.items()):
         target = folder / name
         actual = files.sha256(target) if target.exists() else None
-        if actual != output["sha256"]:
+        if actual != output.sha256:
             what = "is missing" if actual is None else "does not match its sha256 in manifest.json"
             raise InputError(f"{target}: {what} (changed after the run was sealed); {again}")
 
@@ -67,9 +69,11 @@ def require_lines_as_sealed(con, run: dict[str, Any]) -> None:
         )
 
 
-def _rerun(manifest: dict[str, Any]) -> str:
-    incident_file = manifest.get("incident", {}).get("file", {}).get("path", "INCIDENT.toml")
-    return f"run the incident again (`credits run {incident_file}`) and approve the new run"
+def _rerun(manifest: Manifest) -> str:
+    return (
+        f"run the incident again (`credits run {manifest.incident.file.path}`) and approve the "
+        "new run"
+    )
 
 
 def newer_published(con, run: dict[str, Any]) -> dict[str, Any] | None:
@@ -106,7 +110,7 @@ def require_pending(run: dict[str, Any]) -> None:
     if run["status"] == RunStatus.SEALING:
         raise InputError(
             f"run {run['run_id']}: was stopped before its manifest was written (status "
-            f"sealing): it can never be approved; {_rerun(json.loads(run['manifest']))}"
+            f"sealing): it can never be approved; {_rerun(Manifest.parse(run['manifest']))}"
         )
     if run["status"] != RunStatus.PENDING_APPROVAL:
         raise ConfigError(

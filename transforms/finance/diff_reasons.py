@@ -4,13 +4,13 @@ evidence (a transaction that entered or left, a table status, a class), their cu
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from transforms import db
+from transforms.runfolder.manifest_model import Manifest
 
 # Policy keys that price a line of one currency: a change names the currency's entry.
 PRICING_PER_CURRENCY = ("flat_minor", "min_minor", "cap_minor")
@@ -38,10 +38,10 @@ class Explainer:
         self.customers = {
             c["customer_id"]: c for c in db.records(db.run(con, "diff_customers", **ids))
         }
-        after, before = json.loads(run["manifest"]), json.loads(baseline["manifest"])
+        after, before = Manifest.parse(run["manifest"]), Manifest.parse(baseline["manifest"])
         self.window = (_window(after), _window(before))
         self.logs = (_logs(after), _logs(before))
-        self.policy = (after.get("policy", {}), before.get("policy", {}))
+        self.policy = (after.policy, before.policy)
         self.baseline_amounts = {
             r["credit_id"]: r["credit_amount_minor"]
             for r in db.records(db.run(con, "diff_run_amounts", run_id=baseline["run_id"]))
@@ -125,12 +125,13 @@ class Explainer:
         ]
 
     def _policy_changes(self) -> list[tuple[str, Any, Any]]:
-        after, before = self.policy
+        after, before = (
+            p.model_dump(mode="json", exclude={"sha256", "version"}) for p in self.policy
+        )
         changes = []
-        for key in sorted((set(after) | set(before)) - {"sha256", "version"}):
-            a, b = after.get(key), before.get(key)
-            if isinstance(a, dict) or isinstance(b, dict):
-                a, b = a or {}, b or {}
+        for key in sorted(after):
+            a, b = after[key], before[key]
+            if isinstance(a, dict):
                 changes += [
                     (f"{key}.{k}", b.get(k, "(none)"), a.get(k, "(none)"))
                     for k in sorted(set(a) | set(b))
@@ -153,13 +154,11 @@ class Explainer:
         return at.astimezone(self.zone).strftime("%Y-%m-%d %H:%M %Z")
 
 
-def _window(manifest: dict[str, Any]) -> tuple[str, str]:
-    window = manifest.get("window", {})
-    return window.get("start_utc", ""), window.get("end_utc", "")
+def _window(manifest: Manifest) -> tuple[str, str]:
+    return manifest.window.start_utc, manifest.window.end_utc
 
 
-def _logs(manifest: dict[str, Any]) -> dict[str, str | None]:
+def _logs(manifest: Manifest) -> dict[str, str | None]:
     """The run's log files, read or pruned, by name: their sha256 (None when pruned)."""
-    inputs = manifest.get("inputs", {})
-    read = {f["path"]: f.get("sha256") for f in inputs.get("logs", [])}
-    return {**{f["path"]: None for f in inputs.get("logs_pruned", [])}, **read}
+    read = {f.path: f.sha256 for f in manifest.inputs.logs}
+    return {**{f.path: None for f in manifest.inputs.logs_pruned or ()}, **read}

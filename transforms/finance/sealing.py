@@ -5,15 +5,15 @@ decidable and the scratch folder removed, all under the warehouse's write lock.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from transforms.finance import warehouse
 from transforms.runfolder import manifest, runs
+from transforms.runfolder.manifest_model import Manifest
 from transforms.runfolder.runs import Run
 from transforms.runfolder.summary import RunSummary
 
 
-def seal(run: Run, content: dict[str, Any], warehouse_path: Path, key: bytes | None) -> RunSummary:
+def seal(run: Run, content: Manifest, warehouse_path: Path, key: bytes | None) -> RunSummary:
     """Loads the run into the warehouse (status sealing), writes the manifest (the last file of
     a run), then gives the run its verdict's status (pending_approval or rejected) and journals
     it, all under the warehouse's write lock; the scratch folder goes last. A run killed before

@@ -22,13 +22,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import duckdb
 
 from transforms import db
 from transforms.errors import CreditsError, InputError
 from transforms.finance import journal, ledger_entries
+from transforms.runfolder.manifest_model import Manifest
 from transforms.runfolder.runs import Run, RunStatus
 from transforms.runfolder.summary import RunSummary
 
@@ -126,40 +127,40 @@ def record_start(path: Path, run: Run, key: bytes | None) -> None:
         )
 
 
-def load_run(con: duckdb.DuckDBPyConnection, run: Run, manifest: dict[str, Any]) -> None:
+def load_run(con: duckdb.DuckDBPyConnection, run: Run, manifest: Manifest) -> None:
     """Loads one finished run's results (its work database still present) as `sealing`, in a
-    single transaction; `seal_run` decides its status once its manifest is written."""
+    single transaction, with a copy of its manifest; `seal_run` decides its status once its
+    manifest is written."""
     ids = {"run_id": run.run_id}
-    incident = manifest["incident"]
-    policy = manifest["policy"]
+    incident = manifest.incident
     with _work_attached(con, run), db.transaction(con):
         db.run(
             con,
             "wh_load_run",
             **ids,
-            incident_id=incident["id"],
-            incident_title=incident["title"],
-            timezone=incident["timezone"],
-            window_start_utc=manifest["window"]["start_utc"],
-            window_end_utc=manifest["window"]["end_utc"],
+            incident_id=incident.id,
+            incident_title=incident.title,
+            timezone=incident.timezone,
+            window_start_utc=manifest.window.start_utc,
+            window_end_utc=manifest.window.end_utc,
             status=RunStatus.SEALING,
-            policy_version=policy["version"],
-            policy_sha256=policy["sha256"],
+            policy_version=manifest.policy.version,
+            policy_sha256=manifest.policy.sha256,
             run_folder=str(run.folder),
-            started_at=manifest["started_at"],
-            finished_at=manifest["finished_at"],
-            manifest=json.dumps(manifest, sort_keys=True),
+            started_at=manifest.started_at,
+            finished_at=manifest.finished_at,
+            manifest=json.dumps(manifest.plain(), sort_keys=True),
         )
-        db.run(con, "wh_load_evidence", **ids, incident_id=incident["id"])
+        db.run(con, "wh_load_evidence", **ids, incident_id=incident.id)
         db.run(con, "wh_load_credits", **ids)
         db.run(con, "wh_load_exceptions", **ids)
         db.run(con, "wh_load_customers", **ids)
-        db.run(con, "wh_load_failure_minutes", **ids, incident_id=incident["id"])
+        db.run(con, "wh_load_failure_minutes", **ids, incident_id=incident.id)
         db.run(
             con,
             "wh_load_edge_transactions",
             **ids,
-            incident_id=incident["id"],
+            incident_id=incident.id,
             margin_minutes=EDGE_MARGIN_MINUTES,
         )
 

@@ -1,18 +1,17 @@
 """The run manifest: what went in, how every line and transaction was accounted for, what came
-out, and the verdict. Written last, so its presence marks a finished run folder.
+out, and the verdict. Written last, so its presence marks a finished run folder. Its model, and
+how it is read and written as text, is `manifest_model`.
 """
 
 from __future__ import annotations
 
 import csv
-import json
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pyarrow.parquet as pq
@@ -23,18 +22,24 @@ from transforms.ingest.logs import LogFile
 from transforms.ingest.tables import TableFile
 from transforms.reconcile import window
 from transforms.reconcile.classes import CLASSES
+from transforms.runfolder.manifest_model import (
+    SCHEMA_VERSION,
+    Candidates,
+    LogFunnel,
+    Manifest,
+    Validation,
+)
 from transforms.runfolder.runs import Run, RunStatus
 from transforms.runfolder.summary import RunSummary
-
-SCHEMA_VERSION = 1
 
 
 @dataclass(frozen=True)
 class Accounting:
-    """The log funnel and the candidate classes, with whether each identity closes."""
+    """The log funnel and the candidate classes, each with whether its identity closes, and
+    the identities that do not (empty when all close)."""
 
-    funnel: dict[str, int]
-    candidates: dict[str, Any]
+    funnel: LogFunnel
+    candidates: Candidates
     problems: tuple[str, ...] = field(default=())
 
 
@@ -44,18 +49,9 @@ def account(con: duckdb.DuckDBPyConnection, log_files: Sequence[LogFile]) -> Acc
     names = [column[0] for column in result.description]
     counts = dict(zip(names, result.fetchall()[0], strict=True))
     lines_read = sum(f.lines for f in log_files)
-    funnel = {
-        "lines_read": lines_read,
-        **{k: counts[k] for k in ("parsed", "relevant", "irrelevant", "duplicates", "quarantined")},
-    }
     by_class = dict.fromkeys(CLASSES, 0)
     by_class.update(con.table("evidence").aggregate("class, count(*)", "class").fetchall())
-    candidates = {
-        "from_logs": counts["from_logs"],
-        "table_only": counts["table_only"],
-        "total": counts["from_logs"] + counts["table_only"],
-        "by_class": by_class,
-    }
+    total = counts["from_logs"] + counts["table_only"]
     problems = []
     if lines_read != counts["parsed"] + counts["duplicates"] + counts["quarantined"]:
         problems.append("log lines read != parsed + duplicates + quarantined")
@@ -63,15 +59,21 @@ def account(con: duckdb.DuckDBPyConnection, log_files: Sequence[LogFile]) -> Acc
         problems.append("log lines read != log lines bucketed")
     if counts["parsed"] != counts["relevant"] + counts["irrelevant"]:
         problems.append("parsed log lines != relevant + irrelevant")
-    if sum(by_class.values()) != candidates["total"] or set(by_class) != set(CLASSES):
+    if sum(by_class.values()) != total or set(by_class) != set(CLASSES):
         problems.append("candidate transactions != sum of the classes")
-    if counts["evidence_rows"] != candidates["total"]:
+    if counts["evidence_rows"] != total:
         problems.append("evidence rows != candidate transactions")
-    funnel["identity_holds"] = not any(
-        p.startswith("log") or p.startswith("parsed") for p in problems
+    funnel = LogFunnel(
+        lines_read=lines_read,
+        **{k: counts[k] for k in ("parsed", "relevant", "irrelevant", "duplicates", "quarantined")},
+        identity_holds=not any(p.startswith(("log", "parsed")) for p in problems),
     )
-    candidates["identity_holds"] = not any(
-        p.startswith(("candidate", "evidence")) for p in problems
+    candidates = Candidates(
+        from_logs=counts["from_logs"],
+        table_only=counts["table_only"],
+        total=total,
+        by_class=by_class,
+        identity_holds=not any(p.startswith(("candidate", "evidence")) for p in problems),
     )
     return Accounting(funnel, candidates, tuple(problems))
 
@@ -92,13 +94,15 @@ def build(
     totals: dict[str, int],
     exceptions: dict[str, int],
     outputs: dict[str, Path | None],
-    validation: dict[str, Any],
-    verdict: str,
-    window_check: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The manifest as a JSON-ready mapping; `window_check` (never blocking) when given."""
+    validation: Validation,
+    verdict: RunStatus,
+    window_check: window.Check | None = None,
+) -> Manifest:
+    """The manifest of a run ending now; `window_check` (never blocking) when given. Outputs
+    that are None (the credit file of a rejected run) are not listed."""
+    checked = None if window_check is None else window_check.as_json(incident)
     window = (incident.window_start, incident.window_end)
-    return {
+    content = {
         "schema_version": SCHEMA_VERSION,
         "run_id": run.run_id,
         "verdict": verdict,
@@ -139,33 +143,33 @@ def build(
         "started_at": times.iso_utc(run.started_at),
         "finished_at": times.iso_utc(datetime.now(UTC)),
         "code_version": code_version(),
-        **({} if window_check is None else {"window_check": window_check}),
+        "window_check": checked,
     }
+    return Manifest.model_validate(content)
 
 
-def summary(manifest: dict[str, Any], run: Run) -> RunSummary:
-    """What callers read of a manifest `build` made."""
-    validation = manifest["validation"]
-    checked = manifest.get("window_check")
+def summary(manifest: Manifest, run: Run) -> RunSummary:
+    """What callers read of a manifest."""
+    checked = manifest.window_check
     return RunSummary(
-        run_id=manifest["run_id"],
-        incident_id=manifest["incident"]["id"],
-        verdict=RunStatus(manifest["verdict"]),
+        run_id=manifest.run_id,
+        incident_id=manifest.incident.id,
+        verdict=manifest.verdict,
         run_folder=run.folder,
-        log_funnel=dict(manifest["log_funnel"]),
-        by_class=dict(manifest["candidates"]["by_class"]),
-        exceptions=dict(manifest["exceptions"]),
-        totals_minor=dict(manifest["totals_minor"]),
-        blocking=tuple(validation["blocking"]),
-        warnings=tuple(validation["warnings"]),
-        window_check=None if checked is None else window.Status(checked["status"]),
-        window_messages=() if checked is None else tuple(checked["messages"]),
+        log_funnel=manifest.log_funnel,
+        by_class=dict(manifest.candidates.by_class),
+        exceptions=dict(manifest.exceptions),
+        totals_minor=dict(manifest.totals_minor),
+        blocking=manifest.validation.blocking,
+        warnings=manifest.validation.warnings,
+        window_check=None if checked is None else checked.status,
+        window_messages=() if checked is None else checked.messages,
     )
 
 
-def write(manifest: dict[str, Any], out: Path) -> None:
-    """Writes the manifest atomically, keys in a stable order."""
-    files.write_text(out, json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+def write(manifest: Manifest, out: Path) -> None:
+    """Writes the manifest atomically (`Manifest.text`)."""
+    files.write_text(out, manifest.text())
 
 
 def code_version() -> str:

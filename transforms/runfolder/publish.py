@@ -9,7 +9,6 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import duckdb
 
@@ -21,6 +20,7 @@ from transforms.quality.gate import Verdict
 from transforms.reconcile import outputs, window
 from transforms.runfolder import manifest
 from transforms.runfolder.manifest import Accounting
+from transforms.runfolder.manifest_model import Manifest, Validation
 from transforms.runfolder.runs import Run, RunStatus
 
 
@@ -64,7 +64,7 @@ def publish(
     accounting: Accounting,
     verdict: Verdict,
     window_check: window.Check | None = None,
-) -> dict[str, Any]:
+) -> Manifest:
     """Keeps the credit file if the gate passed; returns the manifest to seal the run with
     (`finance.sealing.seal`)."""
     credits_file = None
@@ -75,7 +75,7 @@ def publish(
     exceptions = dict(
         con.table("exceptions").aggregate("exception, count(*)", "exception").fetchall()
     )
-    content = manifest.build(
+    return manifest.build(
         incident=incident,
         run=run,
         log_files=log_files,
@@ -92,8 +92,7 @@ def publish(
             "validation.html": run.folder / "validation.html",
             "report.html": run.folder / "report.html",
         },
-        validation={"blocking": list(verdict.blocking), "warnings": list(verdict.warnings)},
+        validation=Validation(blocking=verdict.blocking, warnings=verdict.warnings),
         verdict=RunStatus.PENDING_APPROVAL if verdict.passed else RunStatus.REJECTED,
-        window_check=None if window_check is None else window_check.as_json(incident),
+        window_check=window_check,
     )
-    return content

@@ -28,6 +28,7 @@ from transforms.ingest.incident import Incident
 from transforms.quality.gate import SLACK, Verdict
 from transforms.reconcile import window
 from transforms.runfolder.manifest import Accounting
+from transforms.runfolder.manifest_model import Candidates, LogFunnel
 from transforms.runfolder.runs import Run, RunStatus
 
 NAME = "report.html"
@@ -141,7 +142,7 @@ def markdown(content: dict[str, Any]) -> str:
             f"| {row['currency']} | {row['credit_lines']:,} | {row['customers']:,} | "
             f"{money.display(row['credit_minor'], row['currency'])} |"
         )
-    classes = ", ".join(f"{k} {v:,}" for k, v in content["candidates"]["by_class"].items())
+    classes = ", ".join(f"{k} {v:,}" for k, v in content["candidates"].by_class.items())
     exceptions = ", ".join(f"{k} {v:,}" for k, v in content["exceptions"].items()) or "none"
     lines += ["", f"Classes: {_md(classes)}  ", f"Exceptions: {_md(exceptions)}"]
     blocking = content["validation"]["blocking"]
@@ -255,20 +256,20 @@ def _cards(content: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     return (
         ("customers credited", f"{overall['customers']:,}"),
         ("credit lines", f"{overall['credit_lines']:,}"),
-        ("candidate transactions", f"{content['candidates']['total']:,}"),
+        ("candidate transactions", f"{content['candidates'].total:,}"),
         ("exceptions", f"{sum(content['exceptions'].values()):,}"),
     )
 
 
-def _funnel_table(funnel: dict[str, Any]) -> Table:
-    rows = [(k.replace("_", " "), f"{v:,}") for k, v in funnel.items() if k != "identity_holds"]
-    rows.append(("every line in one bucket", "yes" if funnel.get("identity_holds") else "NO"))
+def _funnel_table(funnel: LogFunnel) -> Table:
+    rows = [(k.replace("_", " "), f"{v:,}") for k, v in funnel.counts.items()]
+    rows.append(("every line in one bucket", "yes" if funnel.identity_holds else "NO"))
     return Table(("log lines", "count"), tuple(rows), numeric=frozenset({1}))
 
 
-def _class_table(candidates: dict[str, Any]) -> Table:
-    rows = [(k, f"{v:,}") for k, v in candidates["by_class"].items()]
-    rows.append(("total", f"{candidates['total']:,}"))
+def _class_table(candidates: Candidates) -> Table:
+    rows = [(k, f"{v:,}") for k, v in candidates.by_class.items()]
+    rows.append(("total", f"{candidates.total:,}"))
     return Table(("class", "transactions"), tuple(rows), numeric=frozenset({1}))
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from transforms.reconcile.window import Status
+from transforms.runfolder.manifest_model import LogFunnel
 from transforms.runfolder.runs import RunStatus
 
 
@@ -20,7 +21,7 @@ class RunSummary:
     incident_id: str
     verdict: RunStatus
     run_folder: Path
-    log_funnel: dict[str, int | bool] = field(default_factory=dict)
+    log_funnel: LogFunnel | None = None
     by_class: dict[str, int] = field(default_factory=dict)
     exceptions: dict[str, int] = field(default_factory=dict)
     totals_minor: dict[str, int] = field(default_factory=dict)

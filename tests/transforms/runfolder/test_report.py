@@ -15,6 +15,7 @@ from transforms.ingest import incident, logs
 from transforms.quality.gate import Verdict
 from transforms.reconcile import window
 from transforms.runfolder import manifest, report, runs
+from transforms.runfolder.manifest_model import Candidates, LogFunnel
 
 START = datetime(2025, 1, 7, 19, 15, tzinfo=UTC)
 END = datetime(2025, 1, 7, 23, 15, tzinfo=UTC)
@@ -28,16 +29,22 @@ def content(**changes):
         "incident": {"id": "INC-T", "title": "Test outage", "timezone": "America/New_York"},
         "window": {"start_utc": START, "end_utc": END},
         "policy": {"version": "t1", "basis": "flat_per_customer"},
-        "log_funnel": {
-            "lines_read": 10,
-            "parsed": 9,
-            "relevant": 5,
-            "irrelevant": 4,
-            "duplicates": 1,
-            "quarantined": 0,
-            "identity_holds": True,
-        },
-        "candidates": {"total": 4, "by_class": {"failed": 3, "declined": 1}},
+        "log_funnel": LogFunnel(
+            lines_read=10,
+            parsed=9,
+            relevant=5,
+            irrelevant=4,
+            duplicates=1,
+            quarantined=0,
+            identity_holds=True,
+        ),
+        "candidates": Candidates(
+            from_logs=4,
+            table_only=0,
+            total=4,
+            by_class={"failed": 3, "declined": 1},
+            identity_holds=True,
+        ),
         "credit_totals": [
             {
                 "currency": "JPY",
