@@ -27,7 +27,6 @@ from zoneinfo import ZoneInfo
 
 import matplotlib.pyplot as plt
 
-from transforms.reconcile import window
 from transforms.serving import analysis, support
 
 # %% tags=["parameters"]
@@ -87,11 +86,9 @@ print(
 
 # %%
 checked = analysis.window_check(con, run)
-found = window.detect_again(
-    analysis.outage_minutes(minutes, run), (run.window_start_utc, run.window_end_utc), checked
-)
+found = analysis.detection(minutes, run, checked)
 zone = ZoneInfo(run.timezone)
-print(f"window check: {checked['status'] if checked else 'not in this run'}")
+print(f"window check: {checked.status if checked else 'not in this run'}")
 if found.baseline is None:
     print(f"no baseline: {found.problem}")
 else:

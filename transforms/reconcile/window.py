@@ -29,7 +29,6 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import duckdb
@@ -195,15 +194,14 @@ def detect(
 def detect_again(
     counts: Iterable[tuple[datetime, str | None, int]],
     declared: tuple[datetime, datetime],
-    written: dict[str, Any] | None,
+    settings: WindowDetection,
+    span: tuple[datetime, datetime] | None,
 ) -> Detection:
     """The detection a run's window_check rests on, from the run's per-minute counts and the
-    settings and span its manifest wrote (`Check.as_json`); for a run from before the check,
-    the default settings over the counts within `reach` of the window."""
-    settings = settings_of((written or {}).get("settings"))
-    span = (written or {}).get("span_utc")
+    settings and logs' span its manifest wrote (`Check.as_json`); without a span (a run from
+    before the check), over the counts within `reach` of the window."""
     if span:
-        return detect(counts, declared, tuple(datetime.fromisoformat(s) for s in span), settings)
+        return detect(counts, declared, span, settings)
     low, high = declared[0] - settings.reach, declared[1] + settings.reach
     return detect([c for c in counts if low <= c[0] < high], declared, None, settings)
 
@@ -289,19 +287,6 @@ def settings_json(settings: WindowDetection) -> dict[str, Any]:
         "min_rise_lines": settings.min_rise_lines,
         **{f"{key}_minutes": int(getattr(settings, key) / MINUTE) for key in DURATIONS},
     }
-
-
-def settings_of(written: dict[str, Any] | None) -> WindowDetection:
-    """The settings `settings_json` wrote (a manifest's), or the defaults when there are none."""
-    if not written:
-        return WindowDetection()
-    return WindowDetection.model_validate(
-        {
-            "mad_multiplier": Decimal(written["mad_multiplier"]),
-            "min_rise_lines": written["min_rise_lines"],
-            **{key: f"{written[f'{key}_minutes']}min" for key in DURATIONS},
-        }
-    )
 
 
 def _finding(

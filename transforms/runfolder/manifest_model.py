@@ -15,10 +15,14 @@ written (UTC ones end in `Z`), amounts integer minor units.
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
+from transforms.ingest.incident import WindowDetection
+from transforms.reconcile import window
 from transforms.reconcile.window import Status
 from transforms.runfolder.runs import RunStatus
 
@@ -157,6 +161,16 @@ class DetectionSettings(Section):
     edge_margin_minutes: int
     reach_minutes: int
 
+    def as_settings(self) -> WindowDetection:
+        """The settings as the incident file gave them."""
+        return WindowDetection.model_validate(
+            {
+                "mad_multiplier": Decimal(self.mad_multiplier),
+                "min_rise_lines": self.min_rise_lines,
+                **{key: f"{getattr(self, f'{key}_minutes')}min" for key in window.DURATIONS},
+            }
+        )
+
 
 class Baseline(Section):
     """Outage-coded lines per minute outside the window: median, MAD, the threshold above it."""
@@ -204,6 +218,17 @@ class WindowCheck(Section):
     span_utc: tuple[str, str] | None = None
     baseline: Baseline | None = None
     intervals: tuple[Interval, ...] | None = None
+
+    def detection_settings(self) -> WindowDetection:
+        """The settings the detection used: the defaults for a check from before they were
+        written."""
+        return WindowDetection() if self.settings is None else self.settings.as_settings()
+
+    def span(self) -> tuple[datetime, datetime] | None:
+        """The logs' span (UTC minutes) the detection read, when written."""
+        if self.span_utc is None:
+            return None
+        return datetime.fromisoformat(self.span_utc[0]), datetime.fromisoformat(self.span_utc[1])
 
     @model_serializer(mode="wrap")
     def _without_detection(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:

@@ -7,18 +7,19 @@ UTC instants in `*_utc` columns and the same instants in the incident's time zon
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import duckdb
 import pandas as pd
 
 from transforms import db
 from transforms.errors import InputError
+from transforms.ingest.incident import WindowDetection
 from transforms.quality.gate import SLACK
+from transforms.reconcile import window
+from transforms.runfolder.manifest_model import WindowCheck
 from transforms.serving import support
 
 
@@ -68,10 +69,20 @@ def outage_minutes(minutes: pd.DataFrame, run: RunView) -> list[tuple[datetime, 
     return [(minute.to_pydatetime(), code, int(n)) for (minute, code), n in grouped.items()]
 
 
-def window_check(con: duckdb.DuckDBPyConnection, run: RunView) -> dict[str, Any] | None:
+def window_check(con: duckdb.DuckDBPyConnection, run: RunView) -> WindowCheck | None:
     """The run's window_check as its manifest holds it (None for a run from before it)."""
     (written,) = db.run(con, "analysis_window_check", run_id=run.run_id).fetchone()
-    return None if written is None else json.loads(written)
+    return None if written is None else WindowCheck.model_validate_json(written)
+
+
+def detection(minutes: pd.DataFrame, run: RunView, checked: WindowCheck | None) -> window.Detection:
+    """The detection the run's window_check rests on, again from its per-minute counts, with
+    the settings and span it recorded; for a run from before the check, the default settings
+    over the counts within `reach` of the window."""
+    settings = WindowDetection() if checked is None else checked.detection_settings()
+    span = None if checked is None else checked.span()
+    declared = (run.window_start_utc, run.window_end_utc)
+    return window.detect_again(outage_minutes(minutes, run), declared, settings, span)
 
 
 def per_minute(minutes: pd.DataFrame, run: RunView, by: str | None = None) -> pd.DataFrame:

@@ -13,6 +13,7 @@ from tests.builders import customer, failure, reconcile_incident, txn, write_inc
 from transforms.errors import ConfigError
 from transforms.ingest import incident
 from transforms.reconcile import window
+from transforms.runfolder.manifest_model import DetectionSettings, WindowCheck
 
 START = datetime(2025, 1, 7, 19, 15, tzinfo=UTC)
 END = datetime(2025, 1, 7, 23, 15, tzinfo=UTC)
@@ -260,18 +261,22 @@ def test_settings_are_read_from_the_incident_file(tmp_path):
 def test_a_manifests_window_check_gives_the_same_detection_again(tmp_path):
     early = outage_lines(START - timedelta(minutes=20), 20, 6, lambda m: "c2")
     found, loaded = check(tmp_path, quiet_hours() + early + outage_lines(START, 240, 6))
-    written = json.loads(json.dumps(found.as_json(loaded)))  # as the warehouse gives it back
+    written = WindowCheck.model_validate_json(json.dumps(found.as_json(loaded)))  # as read back
     counts = [(at(55) + timedelta(minutes=m), "DB_POOL_TIMEOUT", 6) for m in range(260)]
-    again = window.detect_again(counts, (START, END), written)
+    again = window.detect_again(counts, (START, END), written.detection_settings(), written.span())
     assert again == found.detection and len(again.intervals) == 1
     # a run from before the check: the defaults over the counts' own span, here 6 a minute
     # throughout (without the quiet minutes of the logs' span): nothing above baseline
-    assert window.detect_again(counts, (START, END), None).baseline.median == 6
+    assert window.detect_again(counts, (START, END), DEFAULTS, None).baseline.median == 6
 
 
 def test_settings_written_to_the_manifest_read_back_the_same():
     chosen = DEFAULTS.model_copy(
         update={"mad_multiplier": Decimal("2.5"), "edge_margin": timedelta(minutes=30)}
     )
-    assert window.settings_of(window.settings_json(chosen)) == chosen
-    assert window.settings_of(None) == DEFAULTS
+    written = DetectionSettings.model_validate(window.settings_json(chosen))
+    assert written.as_settings() == chosen
+    before = WindowCheck(
+        status=window.OK, edge_margin_minutes=5, findings=(), unchecked=(), messages=()
+    )
+    assert before.detection_settings() == DEFAULTS and before.span() is None  # written before
