@@ -19,7 +19,7 @@ import signal
 import socket
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from pathlib import Path
 
 import psutil
@@ -70,11 +70,17 @@ def reap_orphans(prefect_home: Path) -> list[int]:
 
 @contextmanager
 def temporary_server(prefect_home: Path) -> Iterator[None]:
-    """Runs the body with Prefect's temporary server (unless `PREFECT_API_URL` names one) and
-    the signal handling above; stops the server and the children on the way out."""
-    from prefect.settings import get_current_settings
+    """Runs the body with Prefect's temporary server (unless `PREFECT_API_URL` names one, whose
+    runs keep their heartbeats) and the signal handling above; stops the server and the children
+    on the way out."""
+    from prefect.settings import (
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        get_current_settings,
+        temporary_settings,
+    )
 
     server = record = None
+    settings = nullcontext()
     with _signals() as signals:  # before the server starts: a signal stops it too
         try:
             if not get_current_settings().api.url:
@@ -83,8 +89,12 @@ def temporary_server(prefect_home: Path) -> Iterator[None]:
                 server = SubprocessASGIServer()
                 server.start()
                 record = _record(prefect_home, server.server_process.pid)
+                # Flow-run heartbeats tell a long-lived server that a run still lives; this one
+                # ends with the run, and the engine would wait up to a second for their thread.
+                settings = temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
             try:
-                yield
+                with settings:
+                    yield
             except Stopped:
                 raise
             except BaseException as error:
