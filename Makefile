@@ -11,10 +11,10 @@ INCIDENT := $(SAMPLE)/INC-2025-01-07.toml
 .DEFAULT_GOAL := help
 PREFECT_PORT ?= 4200
 
-.PHONY: help run test fuzz lint bench serve clean notebooks chromium schema
+.PHONY: help run test test-fast fuzz lint bench serve clean notebooks chromium schema
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,16 @@ $(INCIDENT): | $(VENV)/.installed
 run: $(VENV)/.installed $(INCIDENT) ## set up, make the sample incident if absent, run the pipeline on it
 	$(BIN)/credits run $(INCIDENT)
 
+# Tests spread over the cores (pytest-xdist; an idle worker takes work from a busy one) and the
+# 15 slowest are listed at the end.
+PYTEST_WORKERS ?= auto
+PYTEST_SPREAD := -n $(PYTEST_WORKERS) --dist worksteal
+
 test: $(VENV)/.installed chromium ## set up and run the whole test suite
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_SPREAD) --durations=15
+
+test-fast: $(VENV)/.installed ## the tests that start no flow and no Prefect server (the edit-run loop)
+	$(BIN)/pytest $(PYTEST_SPREAD) -m "not flow"
 
 fuzz: $(VENV)/.installed ## generated incidents at length: thousands against the reference model (long)
 	CREDITS_HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest tests/reference tests/flows/test_bad_input.py \

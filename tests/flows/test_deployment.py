@@ -80,6 +80,7 @@ def test_serve_says_which_incident_files_the_daily_run_runs(tmp_path):
     assert text.endswith(f"runs 2 incident file(s) in {tmp_path}/: INC-A.toml, INC-B.toml")
 
 
+@pytest.mark.flow  # `make serve` in its own process, with its own Prefect server
 def test_ctrl_c_stops_the_runner_and_the_server_at_once_without_a_traceback(tmp_path):
     import psutil
 

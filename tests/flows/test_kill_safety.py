@@ -22,6 +22,8 @@ from flows import server
 from tests.builders import failure, txn, write_incident
 from tests.waiting import until
 
+pytestmark = pytest.mark.flow  # each test starts `credits run` and its own Prefect server
+
 
 @pytest.fixture(scope="module")
 def prefect_home(tmp_path_factory) -> Path:
