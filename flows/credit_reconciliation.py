@@ -31,6 +31,10 @@ from transforms.reconcile import credits, window
 from transforms.runfolder import manifest, publish, report, runs
 from transforms.runfolder.summary import RunSummary
 
+# A run paused for finance's answer waits a week, asking the server every 10 s whether it came.
+APPROVAL_TIMEOUT_S = 7 * 24 * 3600
+APPROVAL_POLL_S = 10
+
 
 @contextmanager
 def _work_db(run: runs.Run) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -276,7 +280,9 @@ def credit_reconciliation(
         raise ValidationRejected(f"run {run.run_id} rejected by the quality gate", summary)
     if wait_for_approval:
         form = Approval.with_initial_data(description=show_batch(summary, warehouse_path))
-        answer = pause_flow_run(wait_for_input=form, timeout=7 * 24 * 3600)
+        answer = pause_flow_run(
+            wait_for_input=form, timeout=APPROVAL_TIMEOUT_S, poll_interval=APPROVAL_POLL_S
+        )
         decision = decide(run.run_id, answer, warehouse_path, outbox)
         summary = dataclasses.replace(summary, decision=runs.RunStatus(decision.status))
     return summary

@@ -2,12 +2,80 @@
 
 from __future__ import annotations
 
+import copy
+import json
+import subprocess
+from dataclasses import dataclass
+from uuid import UUID
+
 import pytest
 
+from tests.flows import cli_runs
 from tests.flows.desk import Desk
+from transforms.quality import gx_run
+
+# GX's answers to the desk's runs, by suite, frame and parameters, for the whole session.
+_GX_ANSWERS: dict[tuple, dict] = {}
+
+
+def _remembered(run_suite):
+    """`gx_run.run_suite`, answering an input it has seen from memory.
+
+    GX's result is a function of the suite, the frame and the parameters (a run's outputs are
+    byte-identical for the same inputs), and the desk's runs are mostly of the same few rows:
+    the finance tests need the gate's true verdict, not GX's seconds again. A frame pandas
+    cannot hash goes to GX. The gate's own tests (tests/transforms/quality, tests/expectations)
+    and every other flow test run GX each time.
+    """
+    import pandas as pd
+
+    def run(document: dict, frame, keys: list[str], parameters: dict) -> dict:
+        try:
+            rows = pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes()
+        except TypeError:
+            return run_suite(document, frame, keys, parameters)
+        key = (
+            json.dumps(document, sort_keys=True),
+            tuple(frame.columns),
+            tuple(str(dtype) for dtype in frame.dtypes),
+            rows,
+            tuple(keys),
+            repr(sorted(parameters.items())),
+        )
+        if key not in _GX_ANSWERS:
+            _GX_ANSWERS[key] = run_suite(document, frame, keys, parameters)
+        return copy.deepcopy(_GX_ANSWERS[key])
+
+    return run
 
 
 @pytest.fixture
-def desk(prefect_harness, tmp_path) -> Desk:
-    """A finance desk in the test's own folder, on the session's Prefect test server."""
+def desk(prefect_harness, tmp_path, monkeypatch) -> Desk:
+    """A finance desk in the test's own folder, on the session's Prefect test server; GX answers
+    inputs it has seen in this session from memory (`_remembered`), and a run paused for
+    approval asks every second (not every 10) whether the answer came."""
+    from flows import credit_reconciliation
+
+    monkeypatch.setattr(gx_run, "run_suite", _remembered(gx_run.run_suite))
+    monkeypatch.setattr(credit_reconciliation, "APPROVAL_POLL_S", 1)
     return Desk(tmp_path)
+
+
+@dataclass(frozen=True)
+class CliRun:
+    """`credits run` of the golden incident in its own process: what it printed, its flow run."""
+
+    result: subprocess.CompletedProcess
+    flow_run_id: UUID
+
+
+@pytest.fixture(scope="session")
+def golden_cli_run(prefect_harness, tmp_path_factory) -> CliRun:
+    """The golden incident's `credits run`, once for the session, against the session's server.
+    Read only."""
+    from prefect.client.orchestration import get_client
+
+    result = cli_runs.golden_run(tmp_path_factory.mktemp("golden-cli"))
+    with get_client(sync_client=True) as client:  # this worker's server: its newest run is it
+        (flow_run,) = client.read_flow_runs(limit=1, sort="START_TIME_DESC")
+    return CliRun(result, flow_run.id)

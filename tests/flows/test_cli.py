@@ -69,9 +69,8 @@ def test_bad_usage_exits_2():
     assert credits_command("run").returncode == 2
 
 
-def test_a_published_run_exits_0_and_prints_the_run_folder_last(api_url, tmp_path):
-    path = golden_incident.write(tmp_path / "inc")
-    result = run_incident(path, tmp_path, api_url)
+def test_a_published_run_exits_0_and_prints_the_run_folder_last(golden_cli_run):
+    result = golden_cli_run.result
     assert result.returncode == 0, result.stderr
     folder = Path(result.stdout.strip().splitlines()[-1])
     assert (folder / "credits.csv").exists() and (folder / "manifest.json").exists()

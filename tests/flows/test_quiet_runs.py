@@ -3,7 +3,6 @@ only with -v (the Prefect UI keeps them either way). And `credits sample`'s coun
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -14,39 +13,14 @@ from typer.testing import CliRunner
 
 from flows import progress
 from flows.cli import app
-from flows.cli import run as run_command
 from tests import golden_incident
+from tests.flows import cli_runs
 
 NOISE = ("Finished in state Completed()", "ephemeral docs site", "Beginning flow run")
 
 
-@pytest.fixture(scope="module")
-def api_url(prefect_harness) -> str:
-    from prefect.settings import get_current_settings
-
-    return str(get_current_settings().api.url)
-
-
-def without_console_level() -> dict[str, str]:
-    """This environment less a console level an in-process `credits run` may have set."""
-    return {k: v for k, v in os.environ.items() if k != run_command.QUIET_CONSOLE}
-
-
-def credits_run(tmp_path: Path, api_url: str, *flags: str) -> subprocess.CompletedProcess:
-    path = golden_incident.write(tmp_path / "inc")
-    args = ["run", str(path), "--output-dir", str(tmp_path / "out")]
-    args += ["--warehouse", str(tmp_path / "wh.duckdb"), *flags]
-    return subprocess.run(
-        [sys.executable, "-m", "flows.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**without_console_level(), "PREFECT_API_URL": api_url},
-    )
-
-
-def test_a_run_shows_its_stages_then_the_summary_then_the_folder_last(api_url, tmp_path):
-    result = credits_run(tmp_path, api_url)
+def test_a_run_shows_its_stages_then_the_summary_then_the_folder_last(golden_cli_run):
+    result = golden_cli_run.result
     assert result.returncode == 0, result.stderr
     stages = [line.split()[0] for line in result.stderr.splitlines() if line.strip()]
     assert stages == list(progress.STAGES), result.stderr  # one line each, in order, nothing else
@@ -57,22 +31,21 @@ def test_a_run_shows_its_stages_then_the_summary_then_the_folder_last(api_url, t
     assert Path(lines[-1]).is_dir() and lines[-1].endswith(f"run={run_id}")
 
 
-def test_verbose_shows_every_log_line_too(api_url, tmp_path):
-    result = credits_run(tmp_path, api_url, "-v")
+def test_verbose_shows_every_log_line_too(prefect_harness, tmp_path):
+    result = cli_runs.golden_run(tmp_path, "-v")
     assert result.returncode == 0, result.stderr
     assert all(noise in result.stderr for noise in NOISE), result.stderr
     assert Path(result.stdout.rstrip("\n").splitlines()[-1]).is_dir()
 
 
-def test_the_stage_lines_reach_the_flow_runs_logs(api_url, tmp_path):
+def test_the_stage_lines_reach_the_flow_runs_logs(golden_cli_run):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 
-    result = credits_run(tmp_path, api_url)
-    assert result.returncode == 0, result.stderr
+    assert golden_cli_run.result.returncode == 0, golden_cli_run.result.stderr
+    flow_run_id = golden_cli_run.flow_run_id
     with get_client(sync_client=True) as client:
-        flow_run = client.read_flow_runs(limit=1, sort="START_TIME_DESC")[0]
-        logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run.id])))
+        logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))
     messages = [log.message for log in logs]
     assert any("candidate transactions" in m for m in messages)  # the reconcile stage's line
     assert any("Finished in state Completed()" in m for m in messages)  # and everything else
