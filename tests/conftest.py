@@ -1,14 +1,18 @@
-"""Shared fixtures: Prefect settings for tests, the Hypothesis profiles and one Prefect test server
-for the session. Small incidents are built with the helpers in `tests/builders.py`."""
+"""Shared fixtures: Prefect settings for tests, the Hypothesis profiles, one Prefect test server
+for the session, and the sample incident generated and run once for the session. Small
+incidents are built with the helpers in `tests/builders.py`."""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 import flows  # noqa: F401 (importing flows configures Prefect offline, before any test imports it)
+from transforms.runfolder.summary import RunSummary
 
 # Generated incidents (tests/reference): `bounded` in `make test` (derandomized, no example
 # database: the same examples every run, about a minute on 2 cores); `fuzz` for `make fuzz`
@@ -28,11 +32,58 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("CREDITS_HYPOTHESIS_PROFILE", "bounded"))
 
+SAMPLE_INCIDENT = "INC-2025-01-07"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks `flow` every test that needs the Prefect test server (`make test-fast` leaves them
+    out); a module that starts its own server or `credits run` process says so itself."""
+    for item in items:
+        if "prefect_harness" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.flow)
+
 
 @pytest.fixture(scope="session")
 def prefect_harness():
-    """One Prefect test server for the whole session (it takes 10-20 s to start here)."""
+    """One Prefect test server for the whole session (it takes 10-20 s to start here; under
+    xdist, one per worker), with flow-run heartbeats off, as Prefect's own tests have them: the
+    engine joins its heartbeat thread, which sleeps in whole seconds, so every flow run would
+    wait up to a second for it. `credits run` subprocesses keep their own settings."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=90):
+    no_heartbeats = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+    with prefect_test_harness(server_startup_timeout=90), temporary_settings(no_heartbeats):
         yield
+
+
+@pytest.fixture(scope="session")
+def sample_incident(tmp_path_factory) -> Path:
+    """The sample incident (scale 1, the default seed), generated once for the session.
+    Read only: a test that changes it works on a copy."""
+    from transforms import sample
+
+    folder = tmp_path_factory.mktemp("sample") / "sample"
+    sample.generate(folder, scale=1)
+    return folder / f"{SAMPLE_INCIDENT}.toml"
+
+
+@dataclass(frozen=True)
+class SampleRun:
+    """The session's run of the sample: what the flow returned, and the warehouse it went to."""
+
+    summary: RunSummary
+    warehouse: Path
+
+
+@pytest.fixture(scope="session")
+def sample_run(prefect_harness, sample_incident, tmp_path_factory) -> SampleRun:
+    """The sample run once through the real flow (threads) into a session folder and warehouse,
+    pending approval. Read only: a test that approves it works on a copy of the warehouse (the
+    run folder it names stays shared, and is only read)."""
+    from flows.credit_reconciliation import credit_reconciliation
+
+    out = tmp_path_factory.mktemp("sample-run")
+    warehouse = out / "warehouse.duckdb"
+    summary = credit_reconciliation(str(sample_incident), str(out / "runs"), str(warehouse))
+    return SampleRun(summary, warehouse)

@@ -26,7 +26,6 @@ from pathlib import Path
 import pytest
 
 from tests.flows.test_cli import credits_command
-from transforms import sample
 from transforms.errors import WorkersLost
 from transforms.ingest import incident, logs
 
@@ -49,10 +48,8 @@ class Cluster:
 
 
 @pytest.fixture(scope="module")
-def incident_file(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("sample")
-    sample.generate(folder, scale=1)
-    return folder / "INC-2025-01-07.toml"
+def incident_file(sample_incident) -> Path:
+    return sample_incident
 
 
 @pytest.fixture(scope="module")
@@ -97,10 +94,9 @@ def cluster(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def on_threads(prefect_harness, incident_file, tmp_path_factory) -> Path:
-    from flows.credit_reconciliation import task_runner
-
-    return run_with(task_runner(), incident_file, tmp_path_factory.mktemp("threads"))
+def on_threads(sample_run) -> Path:
+    """The session's run of the sample on threads (the flow's default task runner)."""
+    return sample_run.summary.run_folder
 
 
 def run_with(runner, incident_file: Path, out: Path) -> Path:

@@ -1,16 +1,17 @@
 """The analysts' notebooks, executed on the sample incident's warehouse, and support's commands
 answering on the same warehouse (the sample carries hostile customer names).
 
-The sample (scale 1) goes through the real flow into a temporary warehouse and is approved;
-each notebook is read by jupytext and executed by papermill in a `python3` kernel, which in the
-venv is the venv's own Python (ipykernel installs its kernelspec into the venv). Any error in a
-cell fails the test.
+The session's run of the sample (scale 1, through the real flow) is approved in a copy of its
+warehouse; each notebook is read by jupytext and executed by papermill in a `python3` kernel,
+which in the venv is the venv's own Python (ipykernel installs its kernelspec into the venv).
+Any error in a cell fails the test.
 """
 
 from __future__ import annotations
 
 import ast
 import csv
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,18 +23,15 @@ INCIDENT = "INC-2025-01-07"
 
 
 @pytest.fixture(scope="module")
-def sample_warehouse(prefect_harness, tmp_path_factory) -> Path:
-    from flows.credit_reconciliation import credit_reconciliation
-    from transforms import sample
+def sample_warehouse(sample_run, tmp_path_factory) -> Path:
+    """A copy of the session's sample warehouse with its run approved."""
     from transforms.finance import ledger
 
     folder = tmp_path_factory.mktemp("sample")
-    sample.generate(folder / "sample", scale=1)
     warehouse = folder / "warehouse.duckdb"
-    summary = credit_reconciliation(
-        str(folder / "sample" / f"{INCIDENT}.toml"), str(folder / "out"), str(warehouse)
-    )
-    ledger.approve(warehouse, summary.run_id, by="analyst", note=None, outbox=folder / "outbox")
+    shutil.copyfile(sample_run.warehouse, warehouse)
+    run_id = sample_run.summary.run_id
+    ledger.approve(warehouse, run_id, by="analyst", note=None, outbox=folder / "outbox")
     return warehouse
 
 

@@ -4,71 +4,67 @@ buckets), and either `line_checks` gives the same credits, exceptions and eviden
 
 from __future__ import annotations
 
+import functools
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests import log_formats
 from tests.builders import reconcile_incident, write_incident
-from transforms import sample
 from transforms.errors import ConfigError
 from transforms.ingest import incident
 from transforms.reconcile import outputs
 
+INCIDENT_FILE = "INC-2025-01-07.toml"
 
-def credit_file_and_buckets(path: Path, work: Path) -> tuple[bytes, dict[str, int]]:
-    con = reconcile_incident(path, work)
-    out = work / "credits.csv"
-    outputs.write_csv(con, "credits", outputs.CREDIT_COLUMNS, outputs.CREDIT_ORDER, out)
-    buckets = con.table("int_log_lines_bucketed").aggregate("bucket, count(*)", "bucket")
-    return out.read_bytes(), dict(buckets.fetchall())
+
+@dataclass(frozen=True)
+class Outcome:
+    """A reconciliation's credits.csv, exceptions.csv and evidence.parquet, and its buckets."""
+
+    outputs: dict[str, bytes]
+    buckets: dict[str, int]
+
+
+class Formats:
+    """The session's sample in a log format (`jsonl`: as generated, else a key of
+    `LOG_FORMATS`), its lines checked by their shape (`failure_capable`) or in full (`all`),
+    each written and reconciled once."""
+
+    def __init__(self, source: Path, root: Path):
+        self.source, self.root = source, root
+
+    @functools.cache  # noqa: B019 (one instance, for the module)
+    def folder(self, kind: str) -> Path:
+        if kind == "jsonl":
+            return self.source
+        return log_formats.write_log_format(self.source, self.root / kind, kind).parent
+
+    @functools.cache  # noqa: B019
+    def outcome(self, kind: str, line_checks: str = "failure_capable") -> Outcome:
+        path = self.folder(kind) / INCIDENT_FILE
+        if line_checks == "all":
+            path = checking_all(self.folder(kind), self.root / f"{kind}-all")
+        return run_outputs(path, self.root / f"work-{kind}-{line_checks}")
 
 
 @pytest.fixture(scope="module")
-def jsonl_sample(tmp_path_factory) -> tuple[Path, bytes, dict[str, int]]:
-    folder = tmp_path_factory.mktemp("sample")
-    sample.generate(folder / "jsonl", scale=1)
-    credits, buckets = credit_file_and_buckets(folder / "jsonl/INC-2025-01-07.toml", folder)
-    return folder / "jsonl", credits, buckets
+def formats(sample_incident, tmp_path_factory) -> Formats:
+    return Formats(sample_incident.parent, tmp_path_factory.mktemp("formats"))
 
 
-@pytest.mark.parametrize("kind", sorted(log_formats.LOG_FORMATS))
-def test_the_sample_in_each_log_format_gives_the_same_credit_file(jsonl_sample, kind, tmp_path):
-    source, credits, _ = jsonl_sample
-    path = log_formats.write_log_format(source, tmp_path / kind, kind)
-    assert incident.load(path).sources.log_format.kind == kind.removesuffix("_nested")
-    got_credits, _ = credit_file_and_buckets(path, tmp_path)
-    assert got_credits == credits
-
-
-@pytest.mark.parametrize("kind", sorted(log_formats.LOG_FORMATS))
-def test_each_log_format_checked_in_full_gives_the_same_buckets(jsonl_sample, kind, tmp_path):
-    # Checked in full, every line is parsed: the malformed lines the formats keep as they were
-    # are quarantined alike. (By shape only, a broken JSON line fails the shape of one object
-    # while a broken logfmt or text line is merely not blank.)
-    source, credits, _ = jsonl_sample
-    strict = checking_all(source, tmp_path / "jsonl")
-    _, buckets = credit_file_and_buckets(strict, tmp_path / "jsonl")
-    path = checking_all(log_formats.write_log_format(source, tmp_path / kind, kind).parent, None)
-    got_credits, got_buckets = credit_file_and_buckets(path, tmp_path)
-    assert got_buckets == buckets
-    assert got_credits == credits
-
-
-def checking_all(folder: Path, copy_to: Path | None) -> Path:
-    """The incident file of `folder` (copied to `copy_to` first, if given) with
-    `line_checks = "all"`."""
-    if copy_to is not None:
-        shutil.copytree(folder, copy_to)
-        folder = copy_to
-    path = folder / "INC-2025-01-07.toml"
+def checking_all(folder: Path, copy_to: Path) -> Path:
+    """The incident file of `folder`, copied to `copy_to`, with `line_checks = "all"`."""
+    shutil.copytree(folder, copy_to)
+    path = copy_to / INCIDENT_FILE
     path.write_text(path.read_text() + '\n[quality]\nline_checks = "all"\n')
     return path
 
 
-def run_outputs(path: Path, work: Path) -> dict[str, bytes]:
-    """credits.csv, exceptions.csv and evidence.parquet of a run of the incident file."""
+def run_outputs(path: Path, work: Path) -> Outcome:
+    """What a reconciliation of the incident file writes, and its line buckets."""
     work.mkdir()
     con = reconcile_incident(path, work)
     out = {name: work / name for name in ("credits.csv", "exceptions.csv", "evidence.parquet")}
@@ -79,17 +75,33 @@ def run_outputs(path: Path, work: Path) -> dict[str, bytes]:
         con, "exceptions", outputs.EXCEPTION_COLUMNS, outputs.EXCEPTION_ORDER, out["exceptions.csv"]
     )
     outputs.write_evidence(con, out["evidence.parquet"])
-    return {name: file.read_bytes() for name, file in out.items()}
+    buckets = con.table("int_log_lines_bucketed").aggregate("bucket, count(*)", "bucket")
+    return Outcome(
+        {name: file.read_bytes() for name, file in out.items()}, dict(buckets.fetchall())
+    )
+
+
+@pytest.mark.parametrize("kind", sorted(log_formats.LOG_FORMATS))
+def test_the_sample_in_each_log_format_gives_the_same_credit_file(formats, kind):
+    path = formats.folder(kind) / INCIDENT_FILE
+    assert incident.load(path).sources.log_format.kind == kind.removesuffix("_nested")
+    credits = formats.outcome(kind).outputs["credits.csv"]
+    assert credits == formats.outcome("jsonl").outputs["credits.csv"]
+
+
+@pytest.mark.parametrize("kind", sorted(log_formats.LOG_FORMATS))
+def test_each_log_format_checked_in_full_gives_the_same_buckets(formats, kind):
+    # Checked in full, every line is parsed: the malformed lines the formats keep as they were
+    # are quarantined alike. (By shape only, a broken JSON line fails the shape of one object
+    # while a broken logfmt or text line is merely not blank.)
+    strict = formats.outcome(kind, "all")
+    assert strict.buckets == formats.outcome("jsonl", "all").buckets
+    assert strict.outputs["credits.csv"] == formats.outcome("jsonl").outputs["credits.csv"]
 
 
 @pytest.mark.parametrize("kind", ["jsonl", "logfmt", "regex"])
-def test_both_line_checks_give_byte_identical_outputs(jsonl_sample, kind, tmp_path):
-    source = jsonl_sample[0]
-    if kind != "jsonl":
-        source = log_formats.write_log_format(source, tmp_path / kind, kind).parent
-    screened = run_outputs(source / "INC-2025-01-07.toml", tmp_path / "screened")
-    strict = run_outputs(checking_all(source, tmp_path / "all"), tmp_path / "strict")
-    assert screened == strict
+def test_both_line_checks_give_byte_identical_outputs(formats, kind):
+    assert formats.outcome(kind).outputs == formats.outcome(kind, "all").outputs
 
 
 def stage_one(tmp_path, line: str, **log_format) -> list[tuple]:

@@ -16,7 +16,6 @@ import pytest
 from tests.builders import failure, reconcile_incident, write_incident
 from transforms.ingest import incident
 from transforms.reconcile import window, window_compare
-from transforms.sample import generate
 
 NEW_YORK = ZoneInfo("America/New_York")
 TOLERANCE = timedelta(minutes=2)
@@ -28,10 +27,9 @@ def new_york(clock: str) -> datetime:
 
 
 @pytest.fixture(scope="module")
-def sample_folder(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("sample") / "sample"
-    generate(folder, scale=1)
-    return folder
+def sample_folder(sample_incident) -> Path:
+    """The session's sample folder (read only: `planted` works on a copy)."""
+    return sample_incident.parent
 
 
 def planted(sample_folder: Path, tmp_path: Path, first: str, minutes: int) -> Path:
