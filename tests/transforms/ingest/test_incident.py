@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import jsonschema
 import pytest
 
@@ -240,3 +241,12 @@ def test_a_folder_given_as_the_incident_file_lists_its_incident_files(tmp_path, 
     with pytest.raises(ConfigError, match="a folder, not an incident file") as raised:
         incident.load(tmp_path)
     assert str(raised.value).endswith(listed)
+
+
+def test_checking_a_regex_pattern_leaves_duckdbs_default_connection_free():
+    # The pattern is tried in DuckDB (RE2); a result left pending on DuckDB's default connection
+    # blocked the next statement anyone ran on it.
+    incident.LogFormat.model_validate(
+        {"kind": "regex", "pattern": r"(?P<ts>\S+) (?P<event>\S+) (?P<txn_id>\S+)"}
+    )
+    assert duckdb.sql("select 42").fetchall() == [(42,)]

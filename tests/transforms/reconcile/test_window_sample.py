@@ -39,7 +39,8 @@ def planted(sample_folder: Path, tmp_path: Path, first: str, minutes: int) -> Pa
     shutil.copytree(sample_folder, folder)
     customers = [
         row[0]
-        for row in duckdb.sql(
+        for row in duckdb.connect()
+        .sql(
             "select customer_id from read_parquet($c) where segment = 'consumer' "
             "and status = 'active' and customer_id not in "
             "(select customer_id from read_parquet($t)) order by customer_id limit $n",
@@ -48,7 +49,8 @@ def planted(sample_folder: Path, tmp_path: Path, first: str, minutes: int) -> Pa
                 "t": str(folder / "transactions.parquet"),
                 "n": PLANTED_CUSTOMERS,
             },
-        ).fetchall()
+        )
+        .fetchall()
     ]
     start = new_york(first)
     lines = [

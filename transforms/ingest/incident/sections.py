@@ -157,8 +157,12 @@ class LogFormat(Table):
             return self
         try:
             groups = re.compile(self.pattern).groupindex
-            # DuckDB runs the pattern with RE2, which lacks look-arounds and back-references.
-            duckdb.execute("select regexp_matches('', $pattern)", {"pattern": self.pattern})
+            # DuckDB runs the pattern with RE2, which lacks look-arounds and back-references. A
+            # connection of its own, the result fetched: a pending result on DuckDB's default
+            # connection would block the caller's next statement on it.
+            with duckdb.connect() as con:
+                con.execute("select regexp_matches('', $pattern)", {"pattern": self.pattern})
+                con.fetchall()
         except (re.error, duckdb.Error) as error:
             raise invalid(f"not a regular expression RE2 accepts: {error}", at="pattern") from None
         for name in ("ts", "event", "txn_id"):
