@@ -39,9 +39,9 @@ test: $(VENV)/.installed chromium ## set up and run the whole test suite
 test-fast: $(VENV)/.installed ## the tests that start no flow and no Prefect server (the edit-run loop)
 	$(BIN)/pytest $(PYTEST_SPREAD) -m "not flow"
 
-fuzz: $(VENV)/.installed ## generated incidents at length: thousands against the reference model (long)
+fuzz: $(VENV)/.installed ## the generated cases at length: thousands of incidents and profile frames (long)
 	CREDITS_HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest tests/reference tests/flows/test_bad_input.py \
-	  --hypothesis-show-statistics -p no:cacheprovider
+	  tests/transforms/quality/test_profiles_property.py --hypothesis-show-statistics -p no:cacheprovider
 
 # The run report's browser test needs Debian's chromium: installed once, as root with apt-get.
 # Without root or apt-get the test skips saying so (and fails under CI=true).

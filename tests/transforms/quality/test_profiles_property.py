@@ -66,10 +66,11 @@ def frame_of(rows: list[dict], zone: str) -> pd.DataFrame:
     )
 
 
-# Three GX runs an example: `make test`'s bounded profile gets 25 of them, `make fuzz` its own
-# count. The fixture only writes the same suite file again: safe to share between examples.
+# Several GX runs an example: `make test`'s bounded profile gets 10 of them (the edges are
+# `test_profiles`' own cases), `make fuzz` its thousands. The fixture only writes the same suite
+# file again: safe to share between examples.
 @settings(
-    max_examples=25 if settings.default.derandomize else settings.default.max_examples,
+    max_examples=10 if settings.default.derandomize else settings.default.max_examples,
     suppress_health_check=[
         *settings.default.suppress_health_check,
         HealthCheck.function_scoped_fixture,
