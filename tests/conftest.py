@@ -43,6 +43,31 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.flow)
 
 
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One Prefect test server for the whole session (it takes 10-20 s to start here; under
+    xdist, one per worker), with flow-run heartbeats off, as Prefect's own tests have them: the
+    engine joins its heartbeat thread, which sleeps in whole seconds, so every flow run would
+    wait up to a second for it. `credits run` subprocesses keep their own settings."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    no_heartbeats = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+    with prefect_test_harness(server_startup_timeout=90), temporary_settings(no_heartbeats):
+        yield
+
+
+@pytest.fixture(scope="session")
+def sample_incident(tmp_path_factory) -> Path:
+    """The sample incident (scale 1, the default seed), generated once for the session.
+    Read only: a test that changes it works on a copy."""
+    from transforms import sample
+
+    folder = tmp_path_factory.mktemp("sample") / "sample"
+    sample.generate(folder, scale=1)
+    return folder / f"{SAMPLE_INCIDENT}.toml"
+
+
 @dataclass(frozen=True)
 class SampleRun:
     """The session's run of the sample: what the flow returned, and the warehouse it went to."""
