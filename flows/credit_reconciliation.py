@@ -38,8 +38,8 @@ APPROVAL_POLL_S = 10
 
 @contextmanager
 def _work_db(run: runs.Run) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The run's work database; memory freed before it opens (by the map's threads) and once it
-    is closed goes back to the system, so that one task's peak does not stay under the next."""
+    """The run's work database; memory freed before it opens and once it is closed goes back to
+    the system, so that one task's peak does not stay under the next."""
     memory.trim()
     with db.connect(run.work_db, run.spill_dir) as con:
         yield con
@@ -66,12 +66,12 @@ def task_runner(name: str = "threads", dask_address: str | None = None):
     return DaskTaskRunner(address=dask_address) if dask_address else DaskTaskRunner()
 
 
-def extracted(futures, partitions: list[logs.Partition]) -> list[logs.Extract]:
+def extracted(futures, planned: logs.Plan) -> list[logs.Extract]:
     """The map's results. A Dask worker that dies mid-map has its partitions rerun elsewhere by
     the scheduler (up to `distributed.scheduler.allowed-failures` deaths per partition); past
     that, the run stops with `WorkersLost`, before anything is written."""
-    files = sum(len(p.files) for p in partitions)
-    for future in progress.over(futures, "map", f"{files:,} log files", len(partitions)):
+    partitions = planned.partitions
+    for future in progress.over(futures, "map", f"{planned.files:,} log files", len(partitions)):
         future.wait()
     try:
         return futures.result()
@@ -109,7 +109,7 @@ def map_on_task_runner(
         len(planned.pruned),
     )
     futures = extract_logs.map(planned.partitions, unmapped(reading), unmapped(out_dir))
-    extracts = extracted(futures, planned.partitions)
+    extracts = extracted(futures, planned)
     memory.trim()
     return extracts
 
