@@ -161,6 +161,17 @@ def test_a_run_whose_folder_changed_after_sealing_is_refused(desk, name, change,
     assert desk.ledger() == []
 
 
+def test_a_warehouse_manifest_edited_into_no_manifest_is_refused_by_name(desk):
+    run_id = desk.run()
+    desk.tamper(
+        "update runs set manifest = json_merge_patch(manifest, '{\"paid\": true}') "
+        f"where run_id = '{run_id}'"
+    )
+    with pytest.raises(InputError, match=f"copy of the manifest of run {run_id} is not a"):
+        desk.approve(run_id)
+    assert desk.ledger() == []
+
+
 @pytest.mark.parametrize(
     "change",
     [

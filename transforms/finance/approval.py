@@ -23,7 +23,13 @@ def require_sealed(run: dict[str, Any]) -> None:
     copy is written more compactly), and every output it lists still has the hash it records."""
     folder = Path(run["run_folder"])
     path = folder / "manifest.json"
-    recorded = Manifest.parse(run["manifest"])
+    try:
+        recorded = Manifest.parse(run["manifest"])
+    except ValueError as error:  # the warehouse's copy, edited into something no run writes
+        raise InputError(
+            f"the warehouse's copy of the manifest of run {run['run_id']} is not a manifest "
+            f"({error}); it cannot be approved: run its incident again and approve the new run"
+        ) from None
     again = f"it cannot be approved; {_rerun(recorded)}"
     try:
         sealed = json.loads(path.read_text(encoding="utf-8"))
