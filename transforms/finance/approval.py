@@ -18,18 +18,23 @@ from transforms.runfolder.manifest_model import Manifest
 from transforms.runfolder.runs import RunStatus
 
 
-def require_sealed(run: dict[str, Any]) -> None:
-    """The run's manifest.json is there, is the one the warehouse loaded (as JSON values: the
-    copy is written more compactly), and every output it lists still has the hash it records."""
-    folder = Path(run["run_folder"])
-    path = folder / "manifest.json"
+def recorded_manifest(run: dict[str, Any]) -> Manifest:
+    """The manifest the warehouse recorded for the run (a row of `runs`)."""
     try:
-        recorded = Manifest.parse(run["manifest"])
+        return Manifest.parse(run["manifest"])
     except ValueError as error:  # the warehouse's copy, edited into something no run writes
         raise InputError(
             f"the warehouse's copy of the manifest of run {run['run_id']} is not a manifest "
             f"({error}); it cannot be approved: run its incident again and approve the new run"
         ) from None
+
+
+def require_sealed(run: dict[str, Any]) -> None:
+    """The run's manifest.json is there, is the one the warehouse loaded (as JSON values: the
+    copy is written more compactly), and every output it lists still has the hash it records."""
+    folder = Path(run["run_folder"])
+    path = folder / "manifest.json"
+    recorded = recorded_manifest(run)
     again = f"it cannot be approved; {_rerun(recorded)}"
     try:
         sealed = json.loads(path.read_text(encoding="utf-8"))
@@ -116,7 +121,7 @@ def require_pending(run: dict[str, Any]) -> None:
     if run["status"] == RunStatus.SEALING:
         raise InputError(
             f"run {run['run_id']}: was stopped before its manifest was written (status "
-            f"sealing): it can never be approved; {_rerun(Manifest.parse(run['manifest']))}"
+            f"sealing): it can never be approved; {_rerun(recorded_manifest(run))}"
         )
     if run["status"] != RunStatus.PENDING_APPROVAL:
         raise ConfigError(

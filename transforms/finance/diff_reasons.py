@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from transforms import db
+from transforms.finance import approval
 from transforms.runfolder.manifest_model import Manifest
 
 # Policy keys that price a line of one currency: a change names the currency's entry.
@@ -38,7 +39,7 @@ class Explainer:
         self.customers = {
             c["customer_id"]: c for c in db.records(db.run(con, "diff_customers", **ids))
         }
-        after, before = Manifest.parse(run["manifest"]), Manifest.parse(baseline["manifest"])
+        after, before = approval.recorded_manifest(run), approval.recorded_manifest(baseline)
         self.window = (_window(after), _window(before))
         self.logs = (_logs(after), _logs(before))
         self.policy = (after.policy, before.policy)
