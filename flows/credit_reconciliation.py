@@ -52,7 +52,7 @@ def start_run(
 ) -> tuple[incident.Incident, runs.Run]:
     loaded = incident.load(Path(incident_file))
     run = runs.start(loaded, Path(output_dir))
-    warehouse.record_start(Path(warehouse_path), run, journal_key())
+    warehouse.record_start(warehouse_path, run, journal_key())
     return loaded, run
 
 
@@ -194,7 +194,7 @@ def write_report(
 def publish_run(run: runs.Run, warehouse_path: str, **evidence: Any) -> RunSummary:
     with _work_db(run) as con:
         content = publish.publish(con, run=run, **evidence)
-    summary = sealing.seal(run, content, Path(warehouse_path), journal_key())
+    summary = sealing.seal(run, content, warehouse_path, journal_key())
     progress.note("publish", "%s, loaded into the warehouse", summary.verdict)
     return summary
 
@@ -212,7 +212,7 @@ class Approval(RunInput):
 def show_batch(summary: RunSummary, warehouse_path: str) -> str:
     """The run waiting for approval and what it changes against what is published (decreases
     first), as an artifact; returns the same Markdown for the pause form."""
-    with warehouse.connect(Path(warehouse_path), read_only=True) as con:
+    with warehouse.connect(warehouse_path, read_only=True) as con:
         changes = diff.compute(con, summary.run_id)
     totals = "\n".join(f"| {c} | {v:,} |" for c, v in summary.totals_minor.items())
     markdown = (
@@ -226,7 +226,7 @@ def show_batch(summary: RunSummary, warehouse_path: str) -> str:
 
 @task(name="decide", cache_policy=NO_CACHE)
 def decide(run_id: str, answer: Approval, warehouse_path: str, outbox: str) -> ledger.Decision:
-    path, key = Path(warehouse_path), journal_key()
+    path, key = warehouse_path, journal_key()
     if answer.approve:
         return ledger.approve(
             path,
@@ -244,7 +244,7 @@ def decide(run_id: str, answer: Approval, warehouse_path: str, outbox: str) -> l
 def credit_reconciliation(
     incident_file: str,
     output_dir: str = str(OUTPUT_DIR),
-    warehouse_path: str = str(WAREHOUSE),
+    warehouse_path: str = WAREHOUSE,
     wait_for_approval: bool = False,
     outbox: str = str(OUTBOX),
 ) -> RunSummary:

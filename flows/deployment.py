@@ -26,7 +26,13 @@ from prefect import flow, get_run_logger, serve
 from prefect.schedules import Cron
 
 from flows.credit_reconciliation import credit_reconciliation
-from flows.settings import INCIDENTS_DIR, OUTPUT_DIR, WAREHOUSE
+from flows.settings import (
+    INCIDENTS_DIR,
+    OUTPUT_DIR,
+    WAREHOUSE,
+    warehouse_default,
+    warehouse_parameter,
+)
 from transforms.errors import CreditsError
 
 AT = clock(7, 0)  # finance's local time of the daily run
@@ -39,7 +45,7 @@ SERVER_STOP_SECONDS = 20
 def scheduled_credit_runs(
     incidents_dir: str = str(INCIDENTS_DIR),
     output_dir: str = str(OUTPUT_DIR),
-    warehouse_path: str = str(WAREHOUSE),
+    warehouse_path: str = WAREHOUSE,
 ) -> dict[str, str]:
     """Runs every incident file of the folder; one bad incident does not stop the others."""
     verdicts = {}
@@ -61,13 +67,16 @@ def deployments(cron: str = CRON, timezone: str = TIMEZONE):
         parameters={
             "incidents_dir": INCIDENTS_DIR,
             "output_dir": OUTPUT_DIR,
-            "warehouse_path": WAREHOUSE,
+            "warehouse_path": warehouse_parameter(warehouse_default()),
         },
         description=f"Every incident file in {INCIDENTS_DIR}/, cron {cron} in {timezone}.",
     )
     on_demand = credit_reconciliation.to_deployment(
         name="on-demand",
-        parameters={"output_dir": OUTPUT_DIR, "warehouse_path": WAREHOUSE},
+        parameters={
+            "output_dir": OUTPUT_DIR,
+            "warehouse_path": warehouse_parameter(warehouse_default()),
+        },
         description="One incident file: set incident_file when you run it.",
     )
     return scheduled, on_demand

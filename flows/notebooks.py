@@ -12,7 +12,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from flows.settings import WAREHOUSE
+from flows.settings import warehouse_default
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -22,7 +22,7 @@ def notebooks() -> list[Path]:
     return sorted(NOTEBOOKS_DIR.glob("[0-9]*.py"))
 
 
-def execute(path: Path, out: Path, incident_id: str, warehouse_path: Path):
+def execute(path: Path, out: Path, incident_id: str, warehouse_path: str):
     """Runs one notebook with its `parameters` cell set; writes and returns the executed one.
     An error in a cell raises papermill's `PapermillExecutionError`, naming the cell."""
     import jupytext
@@ -45,16 +45,23 @@ def execute(path: Path, out: Path, incident_id: str, warehouse_path: Path):
         )
 
 
+def _absolute(location: str) -> str:
+    """The warehouse as the notebooks (run in their own folder) find it."""
+    from transforms.finance import pg_store
+
+    return location if pg_store.is_url(location) else str(Path(location).resolve())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incident", required=True)
-    parser.add_argument("--warehouse", type=Path, default=WAREHOUSE)
+    parser.add_argument("--warehouse", default=None, help="a DuckDB file or a postgresql:// URL")
     parser.add_argument("--out", type=Path, required=True, help="folder for the .ipynb files")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     for path in notebooks():
         target = args.out / f"{path.stem}.ipynb"
-        execute(path, target, args.incident, args.warehouse.resolve())
+        execute(path, target, args.incident, _absolute(args.warehouse or warehouse_default()))
         print(target)
 
 

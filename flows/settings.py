@@ -17,7 +17,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 # Default paths, relative to the folder a command runs in.
 OUTPUT_DIR = Path("data/output")
-WAREHOUSE = Path("data/warehouse.duckdb")
+WAREHOUSE = "data/warehouse.duckdb"  # or a postgresql:// URL (see WAREHOUSE_VARIABLE)
+WAREHOUSE_VARIABLE = "CREDITS_WAREHOUSE"  # the warehouse of every command, unless --warehouse
 OUTBOX = Path("data/outbox")
 INCIDENTS_DIR = Path("data/incidents")
 
@@ -48,3 +49,21 @@ def journal_key() -> bytes | None:
             "random secret (e.g. `openssl rand -hex 32`), or unset it for plain sha256 chains"
         )
     return value.encode()
+
+
+def warehouse_default() -> str:
+    """The warehouse a command uses when none is given: `CREDITS_WAREHOUSE`, else the file."""
+    return os.environ.get(WAREHOUSE_VARIABLE) or WAREHOUSE
+
+
+def warehouse_parameter(location: str) -> str:
+    """The warehouse as a flow run's parameter, which Prefect records and shows: a URL's
+    password moves to PGPASSWORD for this process (libpq reads it there), never into Prefect."""
+    from transforms.finance import pg_store
+
+    if not pg_store.is_url(location):
+        return location
+    url, password = pg_store.without_password(location)
+    if password is not None:
+        os.environ["PGPASSWORD"] = password
+    return url

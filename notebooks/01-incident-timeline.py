@@ -22,7 +22,6 @@
 # Times are in the incident's time zone; the shaded band is the outage window `[start, end)`.
 
 # %%
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import matplotlib.pyplot as plt
@@ -34,7 +33,7 @@ incident_id = "INC-2025-01-07"
 warehouse_path = "../data/warehouse.duckdb"
 
 # %%
-con = support.connect(Path(warehouse_path))
+con = support.connect(warehouse_path)
 run = analysis.pick_run(con, incident_id)
 start = run.window_start_utc.astimezone(ZoneInfo(run.timezone))  # plots take the data's zone
 end = run.window_end_utc.astimezone(ZoneInfo(run.timezone))

@@ -21,7 +21,6 @@
 # newest that passed the quality gate and was not declined), read through `transforms.analysis`.
 
 # %%
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -35,7 +34,7 @@ incident_id = "INC-2025-01-07"
 warehouse_path = "../data/warehouse.duckdb"
 
 # %%
-con = support.connect(Path(warehouse_path))
+con = support.connect(warehouse_path)
 run = analysis.pick_run(con, incident_id)
 customers = analysis.customers(con, run)
 payments = analysis.transactions(con, run)

@@ -22,7 +22,6 @@
 # `created_at`. The credit rules use the log's time; `table_only` payments use the table's.
 
 # %%
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -34,7 +33,7 @@ incident_id = "INC-2025-01-07"
 warehouse_path = "../data/warehouse.duckdb"
 
 # %%
-con = support.connect(Path(warehouse_path))
+con = support.connect(warehouse_path)
 run = analysis.pick_run(con, incident_id)
 edges = analysis.edge_transactions(con, run)
 minutes = analysis.failure_minutes(con, run)

@@ -7,8 +7,8 @@ are unique across the stages, so a caller never says which stage's folder holds 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -36,19 +36,40 @@ def connect(
     return duckdb.connect(str(database), config=config)
 
 
+_ON_COMMIT: dict[int, Callable[[], None]] = {}
+
+
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     """The block as one transaction: committed when it ends, rolled back when it raises (any
-    exception, an interrupt included), which is then raised again."""
+    exception, an interrupt included), which is then raised again. A connection given a hook
+    (`on_commit`) runs it after each commit: a PostgreSQL store's mirror sends it to the server.
+    """
     con.begin()
     try:
         yield con
     except BaseException:
-        con.rollback()
+        # A rollback that fails (the transaction already ended, with a full disk writing the
+        # WAL) must never hide the error that brought us here.
+        with suppress(duckdb.Error):
+            con.rollback()
         raise
     # Outside the `try`: a commit that fails has ended the transaction already, and its own error
     # (a full disk) is the one to raise, not a rollback's "no transaction is active".
     con.commit()
+    hook = _ON_COMMIT.get(id(con))
+    if hook is not None:
+        hook()
+
+
+@contextmanager
+def on_commit(con: duckdb.DuckDBPyConnection, hook: Callable[[], None]) -> Iterator[None]:
+    """Runs `hook` after every `transaction(con)` that commits inside the block."""
+    _ON_COMMIT[id(con)] = hook
+    try:
+        yield
+    finally:
+        _ON_COMMIT.pop(id(con), None)
 
 
 def sql_files() -> dict[str, list[Path]]:

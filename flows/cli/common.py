@@ -34,7 +34,14 @@ app = typer.Typer(
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-WarehouseOption = Annotated[Path, typer.Option("--warehouse", help="the warehouse DuckDB file")]
+WarehouseOption = Annotated[
+    str,
+    typer.Option(
+        "--warehouse",
+        envvar="CREDITS_WAREHOUSE",
+        help="the warehouse: a DuckDB file, or a postgresql://user@host:port/db URL",
+    ),
+]
 WideOption = Annotated[
     bool, typer.Option("--wide", help="every column, none clipped (wider than 120)")
 ]

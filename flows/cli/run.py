@@ -21,7 +21,7 @@ from flows.cli.common import (
     print_summary,
     quiet_expected_tracebacks,
 )
-from flows.settings import OUTPUT_DIR, WAREHOUSE
+from flows.settings import OUTPUT_DIR, WAREHOUSE, warehouse_parameter
 
 if TYPE_CHECKING:
     from transforms.runfolder.summary import RunSummary
@@ -118,7 +118,7 @@ def run(
 
     def run_flow() -> RunSummary:
         with server.temporary_server(server.home()), progress.shown(err):
-            return flow(str(incident_file), str(output_dir), str(warehouse_path))
+            return flow(str(incident_file), str(output_dir), warehouse_parameter(warehouse_path))
 
     try:
         summary = guarded(run_flow)

@@ -73,7 +73,7 @@ class Decision:
 
 
 def approve(
-    warehouse_path: Path,
+    warehouse_path: warehouse.Location,
     run_id: str,
     *,
     by: str,
@@ -119,7 +119,12 @@ def approve(
 
 
 def decline(
-    warehouse_path: Path, run_id: str, *, by: str, reason: str, key: bytes | None = None
+    warehouse_path: warehouse.Location,
+    run_id: str,
+    *,
+    by: str,
+    reason: str,
+    key: bytes | None = None,
 ) -> Decision:
     """Declines a pending run: it will never be published."""
     require_name(by)
@@ -292,18 +297,19 @@ def _write_batch(con: duckdb.DuckDBPyConnection, batch_id: str) -> Path:
 
 
 @contextmanager
-def _writer(warehouse_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+def _writer(warehouse_path: warehouse.Location) -> Iterator[duckdb.DuckDBPyConnection]:
     """The warehouse under its write lock; the machine's refusals before a commit (the lock
     file, the warehouse) become a `StorageError` (a full outbox is `_write_batch`'s)."""
     try:
-        with warehouse.write_lock(warehouse_path), warehouse.connect(warehouse_path) as con:
+        with warehouse.writer(warehouse_path) as con:
             yield con
     except (OSError, duckdb.Error) as error:
         problem = environment_problem(error)
         if problem is None:
             raise
         raise StorageError(
-            f"{problem}. Nothing was committed by this command: the warehouse {warehouse_path} "
+            f"{problem}. Nothing was committed by this command: the warehouse "
+            f"{warehouse.shown(warehouse_path)} "
             "is as it was. Free the space or make the folder writable, then run it again"
         ) from None
 

@@ -35,7 +35,12 @@ class Preview:
 
 
 def preview(
-    warehouse_path: Path, run_id: str, *, key: bytes | None, outbox: Path, against: str
+    warehouse_path: warehouse.Location,
+    run_id: str,
+    *,
+    key: bytes | None,
+    outbox: Path,
+    against: str,
 ) -> Preview:
     """The batch approving `run_id` would publish, the diff against `against`, and notes."""
     with warehouse.connect(warehouse_path, read_only=True) as con:

@@ -4,8 +4,6 @@ decidable and the scratch folder removed, all under the warehouse's write lock.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from transforms.finance import warehouse
 from transforms.runfolder import manifest, runs
 from transforms.runfolder.manifest_model import Manifest
@@ -13,14 +11,16 @@ from transforms.runfolder.runs import Run
 from transforms.runfolder.summary import RunSummary
 
 
-def seal(run: Run, content: Manifest, warehouse_path: Path, key: bytes | None) -> RunSummary:
+def seal(
+    run: Run, content: Manifest, location: warehouse.Location, key: bytes | None
+) -> RunSummary:
     """Loads the run into the warehouse (status sealing), writes the manifest (the last file of
     a run), then gives the run its verdict's status (pending_approval or rejected) and journals
     it, all under the warehouse's write lock; the scratch folder goes last. A run killed before
     its manifest stays `sealing`: never approvable, never answering for its incident. Returns
     what callers read of the run."""
     summary = manifest.summary(content, run)
-    with warehouse.write_lock(warehouse_path), warehouse.connect(warehouse_path) as con:
+    with warehouse.writer(location) as con:
         warehouse.load_run(con, run, content)
         manifest.write(content, run.folder / "manifest.json")
         warehouse.seal_run(con, run, summary, key)

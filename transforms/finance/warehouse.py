@@ -1,4 +1,7 @@
-"""The warehouse: a DuckDB file holding every run's results, the ledger and the audit journal.
+"""The warehouse: every run's results, the ledger and the audit journal, in a DuckDB file (one
+machine, the default) or a PostgreSQL database that several machines share (a `postgresql://`
+URL: `pg_store`, which says how). Commands open it with `reader` or `writer` and work on a
+DuckDB connection either way; the rest of this docstring is about the DuckDB file.
 
 Schema in `sql/warehouse_schema.sql`; a writer upgrades a warehouse an earlier version made
 (`SCHEMA_VERSION`: 2 chained the ledger, 3 split an exception's amount in two). One writer at a
@@ -28,7 +31,7 @@ import duckdb
 
 from transforms import db
 from transforms.errors import CreditsError, InputError
-from transforms.finance import journal, ledger_entries
+from transforms.finance import journal, ledger_entries, pg_store
 from transforms.runfolder.manifest_model import Manifest
 from transforms.runfolder.runs import Run, RunStatus
 from transforms.runfolder.summary import RunSummary
@@ -40,6 +43,34 @@ EDGE_MARGIN_MINUTES = 30  # run_edge_transactions: how near a window edge a tran
 
 
 T = TypeVar("T")
+Location = Path | str  # a DuckDB file, or a postgresql:// URL
+
+
+def locate(value: Location) -> Location:
+    """A warehouse location as given: a `postgresql://` URL stays a string, anything else is
+    the path of a DuckDB file."""
+    return value if pg_store.is_url(value) else Path(value)
+
+
+def shown(location: Location) -> str:
+    """The location as messages show it (a URL's password masked)."""
+    return pg_store.shown(location) if pg_store.is_url(location) else str(location)
+
+
+@contextmanager
+def writer(
+    location: Location, wait_seconds: float | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse for writing, as its one writer: a DuckDB file under its write lock, or a
+    PostgreSQL store's mirror under the store's writer lock (each commit sent to the server)."""
+    wait = LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds
+    location = locate(location)
+    if isinstance(location, str):
+        with pg_store.writer(location, wait, WarehouseBusy) as con:
+            yield con
+        return
+    with write_lock(location, wait), connect(location) as con:
+        yield con
 
 
 class WarehouseBusy(CreditsError):
@@ -71,10 +102,15 @@ def write_lock(path: Path, wait_seconds: float | None = None) -> Iterator[None]:
 
 
 def connect(
-    path: Path, read_only: bool = False, wait_seconds: float | None = None
+    path: Location, read_only: bool = False, wait_seconds: float | None = None
 ) -> duckdb.DuckDBPyConnection:
     """Opens the warehouse, waiting up to `wait_seconds` while another process has it open in a
-    conflicting mode; a writer creates it, or upgrades its schema, a reader needs it to exist."""
+    conflicting mode; a writer creates it, or upgrades its schema, a reader needs it to exist.
+    A PostgreSQL store opens read-only here (a snapshot in its mirror); writers use `writer`."""
+    if pg_store.is_url(path):
+        if not read_only:
+            raise ValueError("a PostgreSQL warehouse is written through warehouse.writer")
+        return pg_store.reader(str(path))
     path = Path(path)
     if read_only and not path.exists():
         raise InputError(f"{path}: no warehouse yet; `credits run` creates it")
@@ -93,14 +129,14 @@ def connect(
     return con
 
 
-def connect_current(path: Path) -> duckdb.DuckDBPyConnection:
+def connect_current(path: Location) -> duckdb.DuckDBPyConnection:
     """Opens the warehouse read-only at the current schema: one an earlier version made is
     upgraded first, once (under the write lock), for readers of what versions 2 and 3 changed."""
     con = connect(path, read_only=True)
     if schema_version(con) >= SCHEMA_VERSION:
         return con
     con.close()
-    with write_lock(path), connect(path):
+    with writer(path):
         pass
     return connect(path, read_only=True)
 
@@ -113,9 +149,9 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
         return 1
 
 
-def record_start(path: Path, run: Run, key: bytes | None) -> None:
+def record_start(location: Location, run: Run, key: bytes | None) -> None:
     """Journals that a run started."""
-    with write_lock(path), connect(path) as con:
+    with writer(location) as con:
         journal.append(
             con,
             "started",

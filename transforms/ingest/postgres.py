@@ -121,7 +121,7 @@ def session(source: TableSource, name: str) -> Iterator[Session]:
     if not dsn:
         raise ConfigError(f"{name}: the environment variable {source.dsn_env} is not set")
     try:
-        connection = adbc_driver_postgresql.dbapi.connect(_named(dsn), autocommit=True)
+        connection = adbc_driver_postgresql.dbapi.connect(named(dsn), autocommit=True)
     except adbc_driver_manager.Error as error:
         text = _first_line(_without(str(error), dsn, source))
         raise InputError(f"{name}: cannot connect with ${source.dsn_env}: {text}") from None
@@ -144,7 +144,7 @@ def session(source: TableSource, name: str) -> Iterator[Session]:
         connection.close()
 
 
-def _named(dsn: str) -> str:
+def named(dsn: str) -> str:
     """The DSN with application_name set to ours (replacing one it may carry) and, unless it
     sets one, a connect timeout of `CONNECT_TIMEOUT_SECONDS` (libpq waits forever by default)."""
     if dsn.startswith(("postgresql://", "postgres://")):
@@ -165,7 +165,7 @@ def _named(dsn: str) -> str:
 
 def _without(text: str, dsn: str, source: TableSource) -> str:
     """An error's text with the DSN, should the driver quote it, replaced by its variable."""
-    for secret in (_named(dsn), dsn):
+    for secret in (named(dsn), dsn):
         text = text.replace(secret, f"${source.dsn_env}")
     return text
 

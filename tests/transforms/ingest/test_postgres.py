@@ -352,10 +352,10 @@ def test_a_server_that_cannot_be_reached_is_an_input_error_that_keeps_the_secret
 
 
 def test_a_dsn_gets_a_connect_timeout_unless_it_sets_its_own():
-    uri = postgres._named("postgresql://reader@db.internal/payments")
+    uri = postgres.named("postgresql://reader@db.internal/payments")
     assert "connect_timeout=10" in uri and "application_name=outage-credits" in uri
-    own = postgres._named("postgresql://reader@db.internal/payments?connect_timeout=3")
+    own = postgres.named("postgresql://reader@db.internal/payments?connect_timeout=3")
     assert "connect_timeout=3" in own and "connect_timeout=10" not in own
     # key=value: libpq takes the last value of a keyword, so the DSN's own timeout must follow
-    keywords = postgres._named("host=db.internal dbname=payments connect_timeout=3")
+    keywords = postgres.named("host=db.internal dbname=payments connect_timeout=3")
     assert keywords.index("connect_timeout=10") < keywords.index("connect_timeout=3")

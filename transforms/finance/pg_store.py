@@ -1,0 +1,366 @@
+"""The warehouse in PostgreSQL: one store that several machines share (`postgresql://` URLs).
+
+The finance logic, its SQL and its checks stay in one place, written for DuckDB: every command
+works on a DuckDB *mirror* of the store, an in-memory database with the warehouse's schema,
+filled from the server in one snapshot. The server holds the truth and keeps writers apart:
+
+* **A reader** (support, `runs`, `diff`, `audit`, the notebooks) copies the tables in one
+  REPEATABLE READ, READ ONLY transaction: one consistent snapshot, and no lock that a writer
+  waits for (`store_begin_read.sql`).
+* **A writer** (a run's start and seal, `approve`, `decline`) first takes the store's one
+  writer lock, a session-level advisory lock (`store_try_lock.sql`), then copies the tables:
+  nobody else writes while it holds it, so its mirror stays the store's state. Each transaction
+  the finance code commits on the mirror (`db.transaction`) is then sent to the server in one
+  server transaction: the rows it appended go in bulk (ADBC's COPY into a staging table, then
+  one INSERT), the few decision columns it changed as UPDATEs. A failure there (the connection
+  killed, the server restarted, a statement timeout) rolls the server's transaction back and
+  stops the command: what the server holds is what was committed before, and the next command
+  finishes the work, as on one machine.
+
+Why one advisory lock rather than SERIALIZABLE with retries: an approval does work outside the
+database between its transactions (the outbox's files), which a retry could not undo, and the
+DuckDB store already has exactly one writer at a time; the lock gives the same guarantee across
+machines, and dies with its session, so a killed writer never leaves it held.
+
+The password comes from the URL, PGPASSWORD or ~/.pgpass (libpq reads them); messages show the
+URL with its password masked (`shown`).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import adbc_driver_manager
+import adbc_driver_postgresql.dbapi
+import duckdb
+import pyarrow as pa
+
+from transforms import db
+from transforms.errors import InputError, StorageError
+
+SCHEMES = ("postgresql://", "postgres://")
+SCHEMA_VERSION = 3  # the warehouse's version the first PostgreSQL store was made at
+_SQL = Path(__file__).parent / "sql" / "postgres"
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Table:
+    """A warehouse table as the mirror sends it: `key` names a row (or, for a run's or a batch's
+    rows, which are appended together, the group); `mutable` are the columns a later
+    transaction may change (a run's decision, a batch's state), sent as an UPDATE."""
+
+    name: str
+    key: str
+    mutable: tuple[str, ...] = ()
+    update: str | None = None
+
+
+TABLES = (
+    Table("schema_versions", "version"),
+    Table(
+        "runs",
+        "run_id",
+        ("status", "decided_by", "decided_at", "decision_note", "batch_id"),
+        "store_update_runs",
+    ),
+    Table("evidence", "run_id"),
+    Table("run_credits", "run_id"),
+    Table("run_exceptions", "run_id"),
+    Table("run_customers", "run_id"),
+    Table("run_failure_minutes", "run_id"),
+    Table("run_edge_transactions", "run_id"),
+    Table("batches", "batch_id", ("state", "published_at"), "store_update_batches"),
+    Table("batch_exceptions", "batch_id"),
+    Table("batch_pay_by_hand", "batch_id"),
+    Table("ledger", "entry_id"),
+    Table("journal", "seq"),
+)
+
+
+def is_url(location: object) -> bool:
+    """Whether a warehouse location names a PostgreSQL store (else it is a DuckDB file)."""
+    return isinstance(location, str) and location.startswith(SCHEMES)
+
+
+def shown(url: str) -> str:
+    """The URL as messages show it: its password, if it has one, masked."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def without_password(url: str) -> tuple[str, str | None]:
+    """The URL without its password, and the password (for PGPASSWORD), so that what Prefect
+    records of a run's parameters never holds it."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url, None
+    netloc = parts.netloc.replace(f":{parts.password}@", "@", 1)
+    return urlunsplit(parts._replace(netloc=netloc)), parts.password
+
+
+class Unreachable(StorageError):
+    """The server cannot be reached or refused the connection (exit 4)."""
+
+
+def _connect(url: str) -> adbc_driver_postgresql.dbapi.Connection:
+    from transforms.ingest.postgres import named
+
+    try:
+        return adbc_driver_postgresql.dbapi.connect(named(url), autocommit=False)
+    except adbc_driver_manager.Error as error:
+        parts = urlsplit(url)
+        where = f"{parts.hostname or 'localhost'}:{parts.port or 5432}"
+        raise Unreachable(
+            f"warehouse {shown(url)}: cannot connect to PostgreSQL at {where}: "
+            f"{_said(error, url)}. Nothing was read or written; start the server or fix the "
+            "URL (CREDITS_WAREHOUSE or --warehouse), then run the command again"
+        ) from None
+
+
+def _said(error: Exception, url: str) -> str:
+    """The server's or driver's first line, with the URL and its password kept out."""
+    text = str(error)
+    password = urlsplit(url).password
+    for secret in (url, password):
+        if secret:
+            text = text.replace(secret, "***")
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__
+
+
+def _statement(name: str, **identifiers: str) -> str:
+    """`sql/postgres/<name>.sql` (or a mirror statement), its `{identifier}`s filled in: table
+    and column names from `TABLES` and the schema, checked, never values."""
+    path = _SQL / f"{name}.sql"
+    text = path.read_text(encoding="utf-8") if path.exists() else db.statement(name)
+    text = re.sub(r"--[^\n]*\n", "", text)
+    for placeholder, value in identifiers.items():
+        for part in value.split(", "):
+            if not _IDENTIFIER.match(part):
+                raise ValueError(f"{name}: {part!r} is not an identifier")
+        text = text.replace("{" + placeholder + "}", value)
+    return text
+
+
+def _schema_statements() -> list[str]:
+    text = (_SQL / f"store_schema_v{SCHEMA_VERSION}.sql").read_text(encoding="utf-8")
+    return [part.strip() for part in re.split(r"^;\s*$", text, flags=re.M) if part.strip()]
+
+
+class Store:
+    """An open connection to a PostgreSQL warehouse and the DuckDB mirror of its tables."""
+
+    def __init__(self, url: str, connection: adbc_driver_postgresql.dbapi.Connection):
+        self.url = url
+        self._connection = connection
+        self._cursor = connection.cursor()
+        self.mirror = db.connect()
+        self.mirror.execute(db.statement("warehouse_schema"))
+        self._columns = {
+            table.name: [
+                row[0] for row in db.run(self.mirror, "mirror_columns", table=table.name).fetchall()
+            ]
+            for table in TABLES
+        }
+
+    def execute(self, name: str, parameters: tuple | None = None, **identifiers: str) -> None:
+        self._cursor.execute(_statement(name, **identifiers), parameters=parameters)
+
+    def scalar(self, name: str, **identifiers: str) -> Any:
+        self.execute(name, **identifiers)
+        return self._cursor.fetchall()[0][0]
+
+    def copy_in(self) -> None:
+        """Fills the mirror with every table of the server, then notes what it holds."""
+        for table in TABLES:
+            columns = ", ".join(self._columns[table.name])
+            self.execute("store_select", table=table.name, columns=columns)
+            rows = self._cursor.fetch_arrow_table()
+            if rows.num_rows:
+                self._load(table.name, rows)
+        self._note_base()
+
+    def _load(self, name: str, rows: pa.Table) -> None:
+        self.mirror.register("arrow_rows", rows)
+        try:
+            self.mirror.execute(_statement("mirror_load", table=name))
+        finally:
+            self.mirror.unregister("arrow_rows")
+
+    def _note_base(self) -> None:
+        for table in TABLES:
+            self.mirror.execute(
+                _statement(
+                    "mirror_base",
+                    base=_base(table),
+                    table=table.name,
+                    columns=", ".join((table.key, *table.mutable)),
+                )
+            )
+
+    def send(self) -> None:
+        """Sends what the mirror committed since the last send to the server, in one server
+        transaction: appended rows by COPY, changed decisions by UPDATE."""
+        changed = False
+        for table in TABLES:
+            names = {"table": table.name, "base": _base(table), "key": table.key}
+            lost = self.mirror.execute(_statement("mirror_lost_rows", **names)).fetchall()[0][0]
+            if lost:
+                raise RuntimeError(f"the mirror lost {lost} row(s) of {table.name}")
+            new = self.mirror.sql(_statement("mirror_new_rows", **names)).to_arrow_table()
+            if new.num_rows:
+                self._append(table.name, new)
+                changed = True
+            if table.mutable:
+                mutable = ", ".join(table.mutable)
+                rows = self.mirror.execute(
+                    _statement("mirror_changed_rows", mutable=mutable, **names)
+                ).fetchall()
+                columns = self._columns[table.name]
+                for row in rows:
+                    values = dict(zip(columns, row, strict=True))
+                    parameters = (*(values[c] for c in table.mutable), values[table.key])
+                    self.execute(table.update, parameters)  # type: ignore[arg-type]
+                    changed = True
+        if changed:
+            self._connection.commit()
+            self._note_base()
+
+    def _append(self, name: str, rows: pa.Table) -> None:
+        staged = f"staged_{uuid.uuid4().hex[:12]}"
+        self._cursor.adbc_ingest(staged, rows, mode="create", temporary=True)
+        columns = ", ".join(rows.column_names)
+        self.execute("store_insert", table=name, columns=columns, staged=staged)
+        self._cursor.execute(f"drop table {staged}")
+
+    def close(self) -> None:
+        with suppress(Exception):
+            self._cursor.close()
+        with suppress(Exception):
+            self._connection.close()
+
+
+def _base(table: Table) -> str:
+    return f"base_{table.name}"
+
+
+@contextmanager
+def _storage_errors(url: str, doing: str) -> Iterator[None]:
+    """The server's refusals (a lost connection, a timeout) as a `StorageError` naming the
+    store, its password masked, and saying that the server kept only what was committed."""
+    try:
+        yield
+    except adbc_driver_manager.Error as error:
+        raise StorageError(
+            f"warehouse {shown(url)}: {doing}: PostgreSQL said: {_said(error, url)}. The server "
+            "rolled back what was not committed; run the command again to finish"
+        ) from None
+
+
+def _made(store: Store) -> int | None:
+    """The store's schema version; None when its tables are not made yet."""
+    if not store.scalar("store_exists"):
+        return None
+    return store.scalar("store_version")
+
+
+def reader(url: str) -> duckdb.DuckDBPyConnection:
+    """The warehouse's tables in a DuckDB mirror, read in one snapshot without waiting for a
+    writer; the server's connection is closed before it is returned."""
+    with _storage_errors(url, "reading"):
+        store = Store(url, _connect(url))
+        try:
+            store.execute("store_begin_read")
+            if _made(store) is None:
+                raise InputError(
+                    f"warehouse {shown(url)}: no warehouse in this database yet; "
+                    "`credits run` creates it"
+                )
+            store.copy_in()
+        finally:
+            store.close()
+    return store.mirror
+
+
+@contextmanager
+def writer(
+    url: str, wait_seconds: float, busy: Callable[[str], Exception]
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse's mirror under the store's one writer lock (waiting up to `wait_seconds`,
+    then `busy(message)`), made or upgraded first; each mirror transaction committed is sent
+    to the server (`db.on_commit`), and what was written outside one is sent at the end."""
+    with _storage_errors(url, "writing"):
+        store = Store(url, _connect(url))
+    try:
+        with _storage_errors(url, "taking the writer's lock"):
+            _lock(store, wait_seconds, busy)
+        with _storage_errors(url, "making the warehouse's tables"):
+            _migrate(store)
+        with _storage_errors(url, "reading"):
+            store.copy_in()
+        con = store.mirror
+
+        def sent() -> None:
+            with _storage_errors(url, "committing"):
+                store.send()
+
+        with db.on_commit(con, sent):
+            yield con
+        sent()
+    finally:
+        store.close()  # ends the session: its lock and any open transaction go with it
+
+
+def _lock(store: Store, wait_seconds: float, busy: Callable[[str], Exception]) -> None:
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        taken = store.scalar("store_try_lock")
+        store._connection.commit()  # the session's lock outlives the transaction
+        if taken:
+            return
+        if time.monotonic() >= deadline:
+            raise busy(
+                f"warehouse {shown(store.url)}: another run or approval is writing to it; "
+                f"waited {wait_seconds:.0f} s. Try again when it has finished."
+            )
+        time.sleep(0.1)
+
+
+def _migrate(store: Store) -> None:
+    """Makes the tables (version 3) in a database that has none; the lock is held."""
+    if _made(store) is not None:
+        store._connection.commit()
+        return
+    for statement in _schema_statements():
+        store._cursor.execute(statement)
+    store.execute("store_version_record", (SCHEMA_VERSION,))
+    store._connection.commit()
+
+
+def empty(url: str) -> bool:
+    """Whether the store holds no run, batch, ledger entry or journal entry (or no tables)."""
+    with _storage_errors(url, "reading"):
+        store = Store(url, _connect(url))
+        try:
+            store.execute("store_begin_read")
+            if _made(store) is None:
+                return True
+            return all(
+                store.scalar("store_row_counts", table=table.name) == 0
+                for table in TABLES
+                if table.name != "schema_versions"
+            )
+        finally:
+            store.close()

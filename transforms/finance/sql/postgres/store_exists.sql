@@ -1,0 +1,2 @@
+-- Whether the warehouse's tables are made in this database.
+select to_regclass('schema_versions') is not null

@@ -1,0 +1,2 @@
+-- How many rows a warehouse table holds ({table}: an identifier from the schema).
+select count(*) from {table}

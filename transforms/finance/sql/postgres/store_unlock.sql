@@ -1,0 +1,2 @@
+-- Releases the writer's lock.
+select pg_advisory_unlock(hashtextextended('outage-credits warehouse writer', 0))
