@@ -76,6 +76,8 @@ def approve(
         ),
         run_id,
     )
+    for line in decision.notes:
+        err.print(f"[yellow]note[/]: {escape(line)}")
     if decision.already_decided:
         out.print(f"run {run_id} was already published; nothing new")
     if decision.batch_id is None:

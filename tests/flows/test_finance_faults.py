@@ -70,7 +70,7 @@ def test_racing_approvals_of_an_older_and_a_newer_run_are_ordered_by_the_lock(de
     publish = ledger._publish
 
     def held(con, run, **options):  # the newer run's approval holds the lock a while
-        if run["run_id"] == newer:
+        if run.run_id == newer:
             inside.set()
             go.wait(60)
         return publish(con, run, **options)

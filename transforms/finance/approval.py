@@ -7,32 +7,33 @@ not superseded by a newer published run of its incident. Each refusal says what 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from transforms import db, files
 from transforms.errors import ConfigError, InputError, ProofFailed
+from transforms.finance import rows
+from transforms.finance.rows import RunRow
 from transforms.runfolder.manifest_model import Manifest
 from transforms.runfolder.runs import RunStatus
 
 
-def recorded_manifest(run: dict[str, Any]) -> Manifest:
+def recorded_manifest(run: RunRow) -> Manifest:
     """The manifest the warehouse recorded for the run (a row of `runs`)."""
     try:
-        return Manifest.parse(run["manifest"])
+        return Manifest.parse(run.manifest)
     except ValueError as error:  # the warehouse's copy, edited into something no run writes
         raise InputError(
-            f"the warehouse's copy of the manifest of run {run['run_id']} is not a manifest "
+            f"the warehouse's copy of the manifest of run {run.run_id} is not a manifest "
             f"({error}); it cannot be approved: run its incident again and approve the new run"
         ) from None
 
 
-def require_sealed(run: dict[str, Any]) -> None:
+def require_sealed(run: RunRow) -> None:
     """The run's manifest.json is there, is the one the warehouse loaded (as JSON values: the
     copy is written more compactly), and every output it lists still has the hash it records."""
-    folder = Path(run["run_folder"])
+    folder = run.run_folder
     path = folder / "manifest.json"
     recorded = recorded_manifest(run)
     again = f"it cannot be approved; {_rerun(recorded)}"
@@ -40,16 +41,16 @@ def require_sealed(run: dict[str, Any]) -> None:
         sealed = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(
-            f"{path}: missing: run {run['run_id']} was never sealed (killed before its manifest "
+            f"{path}: missing: run {run.run_id} was never sealed (killed before its manifest "
             f"was written) or the file was removed; {again}"
         ) from None
     except (OSError, ValueError) as error:
         raise InputError(f"{path}: cannot be read ({error}); {again}") from None
     # Compared as JSON values, not as models: an edit the model would refuse or normalise is
     # still reported as an edit.
-    if sealed != json.loads(run["manifest"]):
+    if sealed != json.loads(run.manifest):
         raise InputError(
-            f"{path}: is not the manifest the warehouse recorded for run {run['run_id']} "
+            f"{path}: is not the manifest the warehouse recorded for run {run.run_id} "
             f"(edited or replaced); {again}"
         )
     if "credits.csv" not in recorded.outputs:
@@ -62,15 +63,52 @@ def require_sealed(run: dict[str, Any]) -> None:
             raise InputError(f"{target}: {what} (changed after the run was sealed); {again}")
 
 
-def require_lines_as_sealed(con, run: dict[str, Any]) -> None:
+def require_as_sealed(con, run: RunRow) -> str | None:
+    """The run as it was sealed: its folder (where this machine reaches it) checked file by file
+    (`require_sealed`, `require_lines_as_sealed`); else, as on a machine that shares only the
+    warehouse and the outbox, its credit lines in the warehouse checked against the manifest the
+    warehouse recorded (`require_record_as_sealed`). Returns the note to show and journal then."""
+    if run.run_folder.is_dir():
+        require_sealed(run)
+        require_lines_as_sealed(con, run)
+        return None
+    require_record_as_sealed(con, run)
+    return (
+        f"run folder {run.run_folder} is not reachable from this machine: checked on the "
+        "warehouse's sealed record instead (its credit lines against the sealed manifest's "
+        "count and totals)"
+    )
+
+
+def require_record_as_sealed(con, run: RunRow) -> None:
+    """The run's credit lines in the warehouse have the count and the totals per currency of
+    the credits.csv its recorded manifest sealed (the manifest is in the journal-proved store)."""
+    manifest = recorded_manifest(run)
+    found = db.records(db.run(con, "run_credits_totals", run_id=run.run_id))
+    lines = sum(row["lines"] for row in found)
+    totals = {row["currency"]: row["total_minor"] for row in found if row["total_minor"]}
+    sealed = manifest.outputs.get("credits.csv")
+    expected = {c: t for c, t in manifest.totals_minor.items() if t}
+    if sealed is None or lines != sealed.rows or totals != expected:
+        raise ProofFailed(
+            f"run {run.run_id}: its credit lines in the warehouse are not those its sealed "
+            "manifest records: nothing was paid",
+            [
+                f"warehouse: {lines} line(s), totals {totals}; sealed manifest: "
+                f"{sealed.rows if sealed else 'no credits.csv'} line(s), totals {expected}"
+            ],
+        )
+
+
+def require_lines_as_sealed(con, run: RunRow) -> None:
     """The run's credit lines in the warehouse (what approving pays) are its sealed credits.csv."""
-    path = Path(run["run_folder"]) / "credits.csv"
+    path = run.run_folder / "credits.csv"
     differing = db.records(
-        db.run(con, "int_run_credits_unmatched", run_id=run["run_id"], path=str(path))
+        db.run(con, "int_run_credits_unmatched", run_id=run.run_id, path=str(path))
     )
     if differing:
         raise ProofFailed(
-            f"run {run['run_id']}: its credit lines in the warehouse are not those of {path}, "
+            f"run {run.run_id}: its credit lines in the warehouse are not those of {path}, "
             "which finance reviewed: nothing was paid",
             [
                 f"credit {d['credit_id']} ({d['customer_id']}, {d['currency']}) in the "
@@ -87,26 +125,26 @@ def _rerun(manifest: Manifest) -> str:
     )
 
 
-def newer_published(con, run: dict[str, Any]) -> dict[str, Any] | None:
+def newer_published(con, run: RunRow) -> RunRow | None:
     """The incident's newest published run when `run` started before it (run is superseded)."""
-    newest = one(con, "runs_newest_published", incident_id=run["incident_id"])
-    if newest and (run["started_at"], run["run_id"]) < (newest["started_at"], newest["run_id"]):
+    newest = rows.run(con, "runs_newest_published", incident_id=run.incident_id)
+    if newest and (run.started_at, run.run_id) < (newest.started_at, newest.run_id):
         return newest
     return None
 
 
-def superseded(run: dict[str, Any], newer: dict[str, Any]) -> str:
+def superseded(run: RunRow, newer: RunRow) -> str:
     return (
-        f"run {run['run_id']}: superseded: it started before run {newer['run_id']}, the newest "
-        f"published run of {run['incident_id']} (approved {newer['decided_at']:%Y-%m-%d %H:%M} "
+        f"run {run.run_id}: superseded: it started before run {newer.run_id}, the newest "
+        f"published run of {run.incident_id} (approved {newer.decided_at:%Y-%m-%d %H:%M} "
         "UTC). Approving it would pay its credits over the newer run's (increases back to this "
         "run's amounts). Decline it, or approve a newer run; if finance really means to pay "
         "this run's amounts, approve it with --force-superseded (the journal records that)"
     )
 
 
-def find_run(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
-    run = one(con, "run_by_id", run_id=run_id)
+def find_run(con: duckdb.DuckDBPyConnection, run_id: str) -> RunRow:
+    run = rows.run(con, "run_by_id", run_id=run_id)
     if run is None:
         raise InputError(f"run {run_id}: not in the warehouse (`credits runs` lists the runs)")
     return run
@@ -117,15 +155,15 @@ def one(con: duckdb.DuckDBPyConnection, name: str, **parameters: Any) -> dict[st
     return rows[0] if rows else None
 
 
-def require_pending(run: dict[str, Any]) -> None:
-    if run["status"] == RunStatus.SEALING:
+def require_pending(run: RunRow) -> None:
+    if run.status == RunStatus.SEALING:
         raise InputError(
-            f"run {run['run_id']}: was stopped before its manifest was written (status "
+            f"run {run.run_id}: was stopped before its manifest was written (status "
             f"sealing): it can never be approved; {_rerun(recorded_manifest(run))}"
         )
-    if run["status"] != RunStatus.PENDING_APPROVAL:
+    if run.status != RunStatus.PENDING_APPROVAL:
         raise ConfigError(
-            f"run {run['run_id']}: is {run['status']}, not pending_approval; only a run that "
+            f"run {run.run_id}: is {run.status}, not pending_approval; only a run that "
             "passed the quality gate and was not decided yet can be approved or declined"
         )
 

@@ -18,6 +18,9 @@ import duckdb
 from transforms import db, money, pages
 from transforms.errors import ConfigError, InputError
 from transforms.finance import diff_reasons as reasons
+from transforms.finance import rows
+from transforms.finance.rows import RunRow
+from transforms.runfolder.runs import RunStatus
 
 PUBLISHED = "published"
 DECREASING = ("decreased", "removed")
@@ -129,15 +132,15 @@ def compute(con: duckdb.DuckDBPyConnection, run_id: str, against: str = PUBLISHE
     another run of the same incident."""
     run = _run(con, run_id)
     if against == PUBLISHED:
-        baseline = _newest_published(con, run["incident_id"])
+        baseline = _newest_published(con, run.incident_id)
         against_run_id = None
     else:
         baseline = _run(con, against)
         against_run_id = against
-        if baseline["incident_id"] != run["incident_id"]:
+        if baseline.incident_id != run.incident_id:
             raise ConfigError(
-                f"--against {against}: a run of {baseline['incident_id']}, not of "
-                f"{run['incident_id']}; compare runs of one incident"
+                f"--against {against}: a run of {baseline.incident_id}, not of "
+                f"{run.incident_id}; compare runs of one incident"
             )
     rows = db.records(
         db.run(
@@ -145,7 +148,7 @@ def compute(con: duckdb.DuckDBPyConnection, run_id: str, against: str = PUBLISHE
             "diff_credit_lines",
             run_id=run_id,
             against_run_id=against_run_id,
-            incident_id=run["incident_id"],
+            incident_id=run.incident_id,
         )
     )
     explain = reasons.Explainer(con, run, baseline, published=against == PUBLISHED)
@@ -163,10 +166,10 @@ def compute(con: duckdb.DuckDBPyConnection, run_id: str, against: str = PUBLISHE
         if r["change"] != "unchanged"
     )
     return Diff(
-        incident_id=run["incident_id"],
+        incident_id=run.incident_id,
         run_id=run_id,
         against=against,
-        baseline_run_id=baseline["run_id"] if baseline else None,
+        baseline_run_id=baseline.run_id if baseline else None,
         lines=lines,
         totals=_totals(rows),
         counts=_counts(rows),
@@ -266,22 +269,20 @@ def _counts(rows: list[dict[str, Any]]) -> dict[str, int]:
     return counts
 
 
-def _run(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
-    rows = db.records(db.run(con, "run_by_id", run_id=run_id))
-    if not rows:
+def _run(con: duckdb.DuckDBPyConnection, run_id: str) -> RunRow:
+    run = rows.run(con, "run_by_id", run_id=run_id)
+    if run is None:
         raise InputError(f"run {run_id}: not in the warehouse (`credits audit` lists the runs)")
-    run = rows[0]
-    if run["status"] in ("rejected", "sealing"):
+    if run.status in (RunStatus.REJECTED, RunStatus.SEALING):
         raise ConfigError(
-            f"run {run_id}: is {run['status']}: it has no credit file to compare; compare a run "
+            f"run {run_id}: is {run.status}: it has no credit file to compare; compare a run "
             "that passed the quality gate"
         )
     return run
 
 
-def _newest_published(con: duckdb.DuckDBPyConnection, incident_id: str) -> dict[str, Any] | None:
-    rows = db.records(db.run(con, "runs_newest_published", incident_id=incident_id))
-    return _run(con, rows[0]["run_id"]) if rows else None
+def _newest_published(con: duckdb.DuckDBPyConnection, incident_id: str) -> RunRow | None:
+    return rows.run(con, "runs_newest_published", incident_id=incident_id)
 
 
 class DecreasesNeedDecision(ConfigError):

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from transforms import db
 from transforms.finance import approval
+from transforms.finance.rows import RunRow
 from transforms.runfolder.manifest_model import Manifest
 
 # Policy keys that price a line of one currency: a change names the currency's entry.
@@ -21,14 +22,14 @@ PRICING = ("basis", "percent")
 class Explainer:
     """The reasons of each changed line, from what differs between the run and its baseline."""
 
-    def __init__(self, con, run: dict[str, Any], baseline: dict[str, Any] | None, published):
+    def __init__(self, con, run: RunRow, baseline: RunRow | None, published):
         self.run, self.baseline, self.published = run, baseline, published
-        self.zone = ZoneInfo(run["timezone"])
+        self.zone = ZoneInfo(run.timezone)
         self.by_line: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
         self.customers: dict[str, dict[str, Any]] = {}
         if baseline is None:
             return
-        ids = {"run_id": run["run_id"], "against_run_id": baseline["run_id"]}
+        ids = {"run_id": run.run_id, "against_run_id": baseline.run_id}
         for txn in db.records(db.run(con, "diff_transactions", **ids)):
             keys = {
                 (txn["after_customer_id"], txn["after_currency"]),
@@ -45,14 +46,14 @@ class Explainer:
         self.policy = (after.policy, before.policy)
         self.baseline_amounts = {
             r["credit_id"]: r["credit_amount_minor"]
-            for r in db.records(db.run(con, "diff_run_amounts", run_id=baseline["run_id"]))
+            for r in db.records(db.run(con, "diff_run_amounts", run_id=baseline.run_id))
         }
 
     def reasons(self, row: dict[str, Any]) -> tuple[str, ...]:
         if row["change"] == "unchanged":
             return ()
         if self.baseline is None:
-            return (f"nothing published yet for {self.run['incident_id']}",)
+            return (f"nothing published yet for {self.run.incident_id}",)
         found = [self._transaction(t) for t in self.by_line[row["customer_id"], row["currency"]]]
         found += self._customer(row["customer_id"])
         found += self._pricing(row)
@@ -62,7 +63,7 @@ class Explainer:
             computed = self.baseline_amounts.get(row["credit_id"])
             if computed == row["after_minor"]:
                 found.append(
-                    f"the run computes what the newest published run {self.baseline['run_id']} "
+                    f"the run computes what the newest published run {self.baseline.run_id} "
                     "did; earlier batches paid more (a decrease is never paid back)"
                 )
         return tuple(dict.fromkeys(found)) or ("no difference found in the inputs",)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,17 +41,16 @@ from transforms.errors import (
     environment_problem,
 )
 from transforms.finance import diff as diffs
-from transforms.finance import journal, ledger_entries, outbox, proof, warehouse
+from transforms.finance import journal, ledger_entries, outbox, proof, rows, warehouse
 from transforms.finance.approval import (
     find_run,
     newer_published,
-    one,
-    require_lines_as_sealed,
+    require_as_sealed,
     require_name,
     require_pending,
-    require_sealed,
     superseded,
 )
+from transforms.finance.rows import RunRow
 from transforms.runfolder.runs import RunStatus
 
 DECREASE_DETAIL = "this run's credit is below what was already paid: not paid back; review by hand"
@@ -70,6 +69,7 @@ class Decision:
     decreases: int
     already_decided: bool
     pay_by_hand: int = 0
+    notes: tuple[str, ...] = ()  # what the decider should know (a run folder not reachable)
 
 
 def approve(
@@ -92,22 +92,23 @@ def approve(
     require_name(by)
     with _writer(warehouse_path) as con:
         run = find_run(con, run_id)
-        writing = db.records(db.run(con, "batches_writing"))
-        incidents = {run["incident_id"], *(b["incident_id"] for b in writing)}
+        writing = rows.batches(con, "batches_writing")
+        incidents = {run.incident_id, *(b.incident_id for b in writing)}
         proof.require(con, incidents, key, outbox)
         for batch in writing:
-            _write_batch(con, batch["batch_id"])
-        if run["status"] == RunStatus.PUBLISHED:
+            _write_batch(con, batch.batch_id)
+        if run.status == RunStatus.PUBLISHED:
             return _decision_of(con, run, already_decided=True)
         require_pending(run)
-        require_sealed(run)
-        require_lines_as_sealed(con, run)
-        detail = {"note": note} if note else {}
+        unreachable = require_as_sealed(con, run)
+        detail: dict[str, Any] = {"note": note} if note else {}
+        if unreachable:
+            detail["run_folder_unreachable"] = str(run.run_folder)
         newer = newer_published(con, run)
         if newer and not force_superseded:
             raise ConfigError(superseded(run, newer))
         if newer:
-            detail |= {"forced_superseded": True, "newer_published_run": newer["run_id"]}
+            detail |= {"forced_superseded": True, "newer_published_run": newer.run_id}
         changes = diffs.compute(con, run_id)
         if show is not None:
             show(changes)
@@ -115,7 +116,8 @@ def approve(
         batch_id = _publish(con, run, by=by, note=note, outbox_root=outbox, key=key, detail=detail)
         if batch_id:
             _write_batch(con, batch_id)
-        return _decision_of(con, find_run(con, run_id), already_decided=False)
+        decision = _decision_of(con, find_run(con, run_id), already_decided=False)
+        return replace(decision, notes=(unreachable,) if unreachable else ())
 
 
 def decline(
@@ -132,7 +134,7 @@ def decline(
         raise ConfigError("--reason: say why the run is declined")
     with _writer(warehouse_path) as con:
         run = find_run(con, run_id)
-        if run["status"] == RunStatus.DECLINED:
+        if run.status == RunStatus.DECLINED:
             return _decision_of(con, run, already_decided=True)
         require_pending(run)
         with db.transaction(con):
@@ -154,11 +156,9 @@ def _publish(con, run, *, by, note, outbox_root: Path, key, detail) -> str | Non
     """Commits the decision, the ledger entries and the batch (state writing) in one
     transaction; returns the batch id (None: nothing new to pay or report)."""
     now = datetime.now(UTC)
-    incident_id = run["incident_id"]
-    difference = db.arrow(
-        con, "int_batch_difference", run_id=run["run_id"], incident_id=incident_id
-    )
-    by_hand = db.arrow(con, "int_batch_pay_by_hand", run_id=run["run_id"], incident_id=incident_id)
+    incident_id = run.incident_id
+    difference = db.arrow(con, "int_batch_difference", run_id=run.run_id, incident_id=incident_id)
+    by_hand = db.arrow(con, "int_batch_pay_by_hand", run_id=run.run_id, incident_id=incident_id)
     new_by_hand = pc.sum(by_hand["to_pay_minor"]).as_py() or 0
     batch_id = _next_batch_id(con, incident_id) if difference.num_rows or new_by_hand else None
     payments = difference.filter(pc.greater(difference["delta_minor"], 0))
@@ -169,7 +169,7 @@ def _publish(con, run, *, by, note, outbox_root: Path, key, detail) -> str | Non
             actor=by,
             key=key,
             incident_id=incident_id,
-            run_id=run["run_id"],
+            run_id=run.run_id,
             detail=detail,
             at=now,
         )
@@ -197,13 +197,13 @@ def _publish(con, run, *, by, note, outbox_root: Path, key, detail) -> str | Non
     return batch_id
 
 
-def _entries(payments: pa.Table, run: dict[str, Any], batch_id: str, now: datetime) -> pa.Table:
+def _entries(payments: pa.Table, run: RunRow, batch_id: str, now: datetime) -> pa.Table:
     """The batch's payments as ledger entries (their content; `ledger_entries` chains them)."""
     entries = payments.rename_columns({"delta_minor": "amount_minor"})
     constants = {
-        "incident_id": run["incident_id"],
+        "incident_id": run.incident_id,
         "batch_id": batch_id,
-        "run_id": run["run_id"],
+        "run_id": run.run_id,
         "published_at_us": ledger_entries.microseconds(now),
     }
     for name, value in constants.items():
@@ -220,16 +220,16 @@ def _record_decreases(con, batch_id: str, incident_id: str, decreases: pa.Table)
     db.run_over(con, "batch_exceptions_append", rows)
 
 
-def _record_pay_by_hand(con, batch_id: str, run: dict[str, Any], rows: pa.Table) -> None:
+def _record_pay_by_hand(con, batch_id: str, run: RunRow, lines: pa.Table) -> None:
     """The run's closed_account lines, for finance to pay by hand: what is left to pay of each."""
-    constants = {"batch_id": batch_id, "incident_id": run["incident_id"], "run_id": run["run_id"]}
+    constants = {"batch_id": batch_id, "incident_id": run.incident_id, "run_id": run.run_id}
     for name, value in constants.items():
-        rows = rows.append_column(name, pa.array([value] * rows.num_rows, pa.string()))
-    db.run_over(con, "batch_pay_by_hand_append", rows)
+        lines = lines.append_column(name, pa.array([value] * lines.num_rows, pa.string()))
+    db.run_over(con, "batch_pay_by_hand_append", lines)
 
 
 def _record_batch(con, run, batch_id, payments: pa.Table, by, outbox_root, now, head) -> None:
-    previous = db.run(con, "batches_count", incident_id=run["incident_id"]).fetchall()[0][0]
+    previous = db.run(con, "batches_count", incident_id=run.incident_id).fetchall()[0][0]
     summed = payments.group_by("currency").aggregate([("delta_minor", "sum")])
     totals = dict(
         zip(summed["currency"].to_pylist(), summed["delta_minor_sum"].to_pylist(), strict=True)
@@ -238,14 +238,14 @@ def _record_batch(con, run, batch_id, payments: pa.Table, by, outbox_root, now, 
         con,
         "batch_insert",
         batch_id=batch_id,
-        incident_id=run["incident_id"],
-        run_id=run["run_id"],
+        incident_id=run.incident_id,
+        run_id=run.run_id,
         kind="supplemental" if previous else "initial",
         row_count=payments.num_rows,
         totals_minor=json.dumps(dict(sorted(totals.items()))),
         entry_hash=outbox.entry_hash(sorted(payments["credit_id"].to_pylist())),
-        policy_version=run["policy_version"],
-        folder=str(outbox.folder_of(outbox_root, run["incident_id"], batch_id)),
+        policy_version=run.policy_version,
+        folder=str(outbox.folder_of(outbox_root, run.incident_id, batch_id)),
         approved_by=by,
         created_at=now,
         journal_head=journal.head(con),
@@ -258,7 +258,7 @@ def _record_decision(con, run, *, status, by, note, batch_id, at, detail, key) -
     db.run(
         con,
         "runs_decide",
-        run_id=run["run_id"],
+        run_id=run.run_id,
         status=status,
         by=by,
         at=at,
@@ -270,8 +270,8 @@ def _record_decision(con, run, *, status, by, note, batch_id, at, detail, key) -
         status,
         actor=by,
         key=key,
-        incident_id=run["incident_id"],
-        run_id=run["run_id"],
+        incident_id=run.incident_id,
+        run_id=run.run_id,
         detail=detail,
         at=at,
     )
@@ -285,7 +285,7 @@ def _write_batch(con: duckdb.DuckDBPyConnection, batch_id: str) -> Path:
         problem = environment_problem(error)
         if problem is None:
             raise
-        folder = one(con, "batch_by_id", batch_id=batch_id)["folder"]
+        folder = rows.batch(con, batch_id).folder  # type: ignore[union-attr]
         raise StorageError(
             f"writing batch {batch_id} into {folder}: {problem}. Already committed: batch "
             f"{batch_id}'s payments are in the ledger and "
@@ -319,20 +319,20 @@ def _next_batch_id(con: duckdb.DuckDBPyConnection, incident_id: str) -> str:
     return f"{incident_id}-B{count + 1:03d}"
 
 
-def _decision_of(con, run: dict[str, Any], *, already_decided: bool) -> Decision:
-    batch = one(con, "batch_by_id", batch_id=run["batch_id"]) if run["batch_id"] else None
+def _decision_of(con, run: RunRow, *, already_decided: bool) -> Decision:
+    batch = rows.batch(con, run.batch_id) if run.batch_id else None
     decreases = by_hand = 0
     if batch:
-        ids = {"batch_id": batch["batch_id"]}
+        ids = {"batch_id": batch.batch_id}
         decreases = db.run(con, "batch_exceptions_count", **ids).fetchall()[0][0]
         by_hand = db.run(con, "batch_pay_by_hand_count", **ids).fetchall()[0][0]
     return Decision(
-        run_id=run["run_id"],
-        status=run["status"],
-        batch_id=run["batch_id"],
-        batch_folder=Path(batch["folder"]) if batch else None,
-        rows=batch["row_count"] if batch else 0,
-        totals_minor=json.loads(batch["totals_minor"]) if batch else {},
+        run_id=run.run_id,
+        status=run.status,
+        batch_id=run.batch_id,
+        batch_folder=batch.folder if batch else None,
+        rows=batch.row_count if batch else 0,
+        totals_minor=batch.totals_minor if batch else {},
         decreases=decreases,
         already_decided=already_decided,
         pay_by_hand=by_hand,

@@ -28,7 +28,7 @@ import pyarrow.csv as pa_csv
 
 from transforms import db, files, money
 from transforms.errors import InputError
-from transforms.finance import journal
+from transforms.finance import journal, rows
 
 TRAILER = "batch.json"
 BATCH_COLUMNS = (
@@ -80,8 +80,9 @@ def folder_of(root: Path, incident_id: str, batch_id: str) -> Path:
 def write(con: duckdb.DuckDBPyConnection, batch_id: str) -> Path:
     """Writes a committed batch's files from the warehouse, the trailer last, and marks it
     published; a batch whose trailer is already visible is final and its files are left alone."""
-    batch = db.records(db.run(con, "batch_by_id", batch_id=batch_id))[0]
-    folder = Path(batch["folder"])
+    batch = rows.batch(con, batch_id)
+    assert batch is not None, batch_id  # committed by the caller
+    folder = batch.folder
     if not (folder / TRAILER).exists():
         folder.mkdir(parents=True, exist_ok=True)
         lines = db.arrow(con, "batch_lines", batch_id=batch_id)
@@ -101,17 +102,17 @@ def write(con: duckdb.DuckDBPyConnection, batch_id: str) -> Path:
         totals = control_totals(read_lines(folder))
         trailer = {
             "batch_id": batch_id,
-            "incident_id": batch["incident_id"],
-            "run_id": batch["run_id"],
-            "kind": batch["kind"],
+            "incident_id": batch.incident_id,
+            "run_id": batch.run_id,
+            "kind": batch.kind,
             **totals,
             "totals": {c: money.decimal_text(v, c) for c, v in totals["totals_minor"].items()},
-            "policy_version": batch["policy_version"],
-            "approved_by": batch["approved_by"],
-            "created_at": batch["created_at"].astimezone(UTC).isoformat(),
+            "policy_version": batch.policy_version,
+            "approved_by": batch.approved_by,
+            "created_at": batch.created_at.astimezone(UTC).isoformat(),
             # A batch committed by an earlier version has no heads recorded: those of now.
-            "journal_head": batch["journal_head"] or journal.head(con),
-            "ledger_head": batch["ledger_head"],
+            "journal_head": batch.journal_head or journal.head(con),
+            "ledger_head": batch.ledger_head,
             "files": {n: files.sha256(folder / n) for n in DATA_FILES},
         }
         files.write_text(folder / TRAILER, json.dumps(trailer, indent=2, sort_keys=True) + "\n")

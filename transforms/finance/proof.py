@@ -26,9 +26,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from transforms import db, money
+from transforms import money
 from transforms.errors import ConfigError, InputError, ProofFailed
-from transforms.finance import chain, journal, ledger_entries, outbox
+from transforms.finance import chain, journal, ledger_entries, outbox, rows
+from transforms.finance.rows import BatchRow, BatchState
 
 SHOWN_PER_BATCH = 20  # differences listed per batch before "and N more"
 LINE_FIELDS = ("credit_id", "customer_id", "currency", "amount_minor")
@@ -42,7 +43,7 @@ class Records:
     incident_ids: frozenset[str] | None
     journal: list[journal.Entry]
     ledger: list[ledger_entries.Entry]
-    batches: list[dict[str, Any]]
+    batches: list[BatchRow]
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def gather(con: duckdb.DuckDBPyConnection, incident_ids: Iterable[str] | None = 
     batches = []
     for incident_id in sorted(wanted) if wanted is not None else [None]:
         ledger += ledger_entries.entries(con, incident_id)
-        batches += db.records(db.run(con, "batches_of", incident_id=incident_id))
+        batches += rows.batches(con, "batches_of", incident_id=incident_id)
     return Records(wanted, journal.entries(con), ledger, batches)
 
 
@@ -76,7 +77,7 @@ def check(records: Records, key: bytes | None, outbox_root: Path | None) -> Find
     by_batch: dict[str, list[ledger_entries.Entry]] = defaultdict(list)
     for entry in records.ledger:
         by_batch[entry.batch_id].append(entry)
-    known = {b["batch_id"] for b in records.batches}
+    known = {b.batch_id for b in records.batches}
     tampered += [
         f"{e.linked().label}: its batch {e.batch_id} is not in the warehouse"
         for e in records.ledger
@@ -84,11 +85,11 @@ def check(records: Records, key: bytes | None, outbox_root: Path | None) -> Find
     ]
     checked = 0
     for batch in records.batches:
-        if batch["state"] != "published":
+        if batch.state != BatchState.PUBLISHED:
             continue  # its ledger entries are committed, its files not final: approve finishes it
         checked += 1
         tampered += _check_batch(
-            batch, by_batch[batch["batch_id"]], journal_check.hashes, ledger_check.hashes
+            batch, by_batch[batch.batch_id], journal_check.hashes, ledger_check.hashes
         )
     tampered += _unknown_trailers(records, known, outbox_root)
     tampered += [
@@ -136,8 +137,8 @@ def _check_batch(
     journal_hashes: frozenset[str],
     ledger_hashes: frozenset[str],
 ) -> list[str]:
-    name = f"batch {batch['batch_id']}"
-    folder = Path(batch["folder"])
+    name = f"batch {batch.batch_id}"
+    folder = batch.folder
     if not (folder / outbox.TRAILER).exists():
         return [
             f"{name}: its trailer {folder / outbox.TRAILER} is missing (the outbox is the "
@@ -149,7 +150,7 @@ def _check_batch(
     except (InputError, OSError) as error:
         return [f"{name}: its files cannot be read ({error})"]
     problems = [f"{name}: {p}" for p in found]
-    if trailer.get("batch_id") != batch["batch_id"]:
+    if trailer.get("batch_id") != batch.batch_id:
         problems.append(f"{name}: its trailer is that of batch {trailer.get('batch_id')}")
     head = trailer.get("journal_head")
     if head not in journal_hashes | {chain.GENESIS}:
@@ -165,7 +166,7 @@ def _check_batch(
     ):
         problems.append(
             f"{name}: its trailer records ledger head {str(head)[:16]}..., which is not in the "
-            f"ledger of {batch['incident_id']}: entries were rewritten, or cut off its end"
+            f"ledger of {batch.incident_id}: entries were rewritten, or cut off its end"
         )
     return problems + (_compare_lines(name, lines, entries) if lines is not None else [])
 

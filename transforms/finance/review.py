@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from transforms import db, money
-from transforms.finance import approval, proof, warehouse
+from transforms.finance import approval, proof, rows, warehouse
 from transforms.finance import diff as diffs
+from transforms.runfolder.runs import RunStatus
 
 
 @dataclass(frozen=True)
@@ -46,29 +47,29 @@ def preview(
     with warehouse.connect(warehouse_path, read_only=True) as con:
         run = approval.find_run(con, run_id)
         notes = []
-        if run["status"] == "published":
+        if run.status == RunStatus.PUBLISHED:
             notes.append(f"run {run_id} is already published: approving it again does nothing")
         else:
             approval.require_pending(run)
-        approval.require_sealed(run)
-        approval.require_lines_as_sealed(con, run)
-        proof.require(con, [run["incident_id"]], key, outbox)
-        writing = db.records(db.run(con, "batches_writing"))
+        unreachable = approval.require_as_sealed(con, run)
+        notes += [unreachable] if unreachable else []
+        proof.require(con, [run.incident_id], key, outbox)
+        writing = rows.batches(con, "batches_writing")
         notes += [
-            f"batch {b['batch_id']} was left unfinished (state writing): approval finishes it "
+            f"batch {b.batch_id} was left unfinished (state writing): approval finishes it "
             "first, from the ledger"
             for b in writing
         ]
         newer = approval.newer_published(con, run)
-        if newer and run["status"] != "published":
+        if newer and run.status != RunStatus.PUBLISHED:
             notes.append(approval.superseded(run, newer))
         published = diffs.compute(con, run_id)
         changes = published if against == diffs.PUBLISHED else diffs.compute(con, run_id, against)
         payments: list[dict[str, Any]] = []
         decreases: list[dict[str, Any]] = []
         by_hand: list[dict[str, Any]] = []
-        if run["status"] != "published":
-            ids = {"run_id": run_id, "incident_id": run["incident_id"]}
+        if run.status != RunStatus.PUBLISHED:
+            ids = {"run_id": run_id, "incident_id": run.incident_id}
             difference = db.records(db.run(con, "int_batch_difference", **ids))
             by_hand = db.records(db.run(con, "int_batch_pay_by_hand", **ids))
             payments = [_payment(d) for d in difference if d["delta_minor"] > 0]
@@ -80,14 +81,14 @@ def preview(
                 )
         batch_id = None
         if payments or decreases or any(r["to_pay_minor"] for r in by_hand):
-            count = db.run(con, "batches_count", incident_id=run["incident_id"]).fetchall()[0][0]
-            batch_id = f"{run['incident_id']}-B{count + 1:03d}"
+            count = db.run(con, "batches_count", incident_id=run.incident_id).fetchall()[0][0]
+            batch_id = f"{run.incident_id}-B{count + 1:03d}"
     totals: dict[str, int] = {}
     for payment in payments:
         totals[payment["currency"]] = totals.get(payment["currency"], 0) + payment["amount_minor"]
     return Preview(
         run_id=run_id,
-        incident_id=run["incident_id"],
+        incident_id=run.incident_id,
         batch_id=batch_id,
         payments=tuple(payments),
         decreases=tuple(decreases),

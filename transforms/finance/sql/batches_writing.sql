@@ -1,2 +1,2 @@
 -- Batches whose ledger entries are committed but whose files a crash left unfinished.
-select batch_id, incident_id from batches where state = 'writing' order by batch_id
+select * from batches where state = 'writing' order by batch_id
