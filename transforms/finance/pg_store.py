@@ -349,6 +349,11 @@ def _migrate(store: Store) -> None:
     store._connection.commit()
 
 
+def reachable(url: str) -> None:
+    """Connects once and closes: `Unreachable` (exit 4) when the server cannot be reached."""
+    _connect(url).close()
+
+
 def empty(url: str) -> bool:
     """Whether the store holds no run, batch, ledger entry or journal entry (or no tables)."""
     with _storage_errors(url, "reading"):
