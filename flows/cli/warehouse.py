@@ -3,7 +3,6 @@ all (`transforms.finance.store_copy` says what it guarantees). A quick command: 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -20,7 +19,7 @@ app.add_typer(warehouse_app, name="warehouse")
 @warehouse_app.command("copy")
 def copy(
     source: Annotated[
-        Path, typer.Option("--from", help="the DuckDB warehouse to copy (upgraded first if old)")
+        str, typer.Option("--from", help="the DuckDB warehouse to copy (upgraded first if old)")
     ],
     target: Annotated[
         str,

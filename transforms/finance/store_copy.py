@@ -73,14 +73,14 @@ class Copied:
     chains: Chains
 
 
-def copy(source: Path, target: str, key: bytes | None) -> Copied:
+def copy(source: Path | str, target: str, key: bytes | None) -> Copied:
     """Copies the DuckDB warehouse at `source` into the empty PostgreSQL store `target`, in one
     server transaction, verified before it commits (see the module's docstring)."""
-    source = _require_locations(source, target)
+    path = _require_locations(source, target)
     if not pg_store.empty(target):  # before the source is upgraded or read: nothing to undo
         raise _not_empty(target)
-    with warehouse.connect_current(source) as con:
-        _require_proved(source, _chains(con, key))
+    with warehouse.connect_current(path) as con:
+        _require_proved(path, _chains(con, key))
         with pg_store.loader(target, warehouse.LOCK_WAIT_SECONDS, warehouse.WarehouseBusy) as store:
             if not pg_store.holds_nothing(store.row_counts()):  # written since the first look
                 raise _not_empty(target)
@@ -98,13 +98,13 @@ def copy(source: Path, target: str, key: bytes | None) -> Copied:
             problems = _differences(expected, found) + [*after.tampered, *after.unverified]
             if problems:
                 raise CopyMismatch(
-                    f"the copy of {source} into {pg_store.shown(target)} does not match its "
+                    f"the copy of {path} into {pg_store.shown(target)} does not match its "
                     "source; it was rolled back, the target holds nothing of it. Report this "
                     "with the findings below",
                     problems[:SHOWN],
                 )
     rows = {name: count for name, (count, _) in found.items()}
-    return Copied(source, pg_store.shown(target), rows, after)
+    return Copied(path, pg_store.shown(target), rows, after)
 
 
 def _require_locations(source: Path | str, target: str) -> Path:
