@@ -140,7 +140,7 @@ def _said(error: Exception, url: str) -> str:
     return lines[0] if lines else type(error).__name__
 
 
-def _statement(name: str, **identifiers: str) -> str:
+def statement(name: str, **identifiers: str) -> str:
     """`sql/postgres/<name>.sql` (or a mirror statement), its `{identifier}`s filled in: table
     and column names from `TABLES` and the schema, checked, never values."""
     path = _SQL / f"{name}.sql"
@@ -176,7 +176,7 @@ class Store:
         }
 
     def execute(self, name: str, parameters: tuple | None = None, **identifiers: str) -> None:
-        self._cursor.execute(_statement(name, **identifiers), parameters=parameters)
+        self._cursor.execute(statement(name, **identifiers), parameters=parameters)
 
     def scalar(self, name: str, **identifiers: str) -> Any:
         self.execute(name, **identifiers)
@@ -195,14 +195,14 @@ class Store:
     def _load(self, name: str, rows: pa.Table) -> None:
         self.mirror.register("arrow_rows", rows)
         try:
-            self.mirror.execute(_statement("mirror_load", table=name))
+            self.mirror.execute(statement("mirror_load", table=name))
         finally:
             self.mirror.unregister("arrow_rows")
 
     def _note_base(self) -> None:
         for table in TABLES:
             self.mirror.execute(
-                _statement(
+                statement(
                     "mirror_base",
                     base=_base(table),
                     table=table.name,
@@ -216,17 +216,17 @@ class Store:
         changed = False
         for table in TABLES:
             names = {"table": table.name, "base": _base(table), "key": table.key}
-            lost = self.mirror.execute(_statement("mirror_lost_rows", **names)).fetchall()[0][0]
+            lost = self.mirror.execute(statement("mirror_lost_rows", **names)).fetchall()[0][0]
             if lost:
                 raise RuntimeError(f"the mirror lost {lost} row(s) of {table.name}")
-            new = self.mirror.sql(_statement("mirror_new_rows", **names)).to_arrow_table()
+            new = self.mirror.sql(statement("mirror_new_rows", **names)).to_arrow_table()
             if new.num_rows:
-                self._append(table.name, new)
+                self.append(table.name, new)
                 changed = True
             if table.mutable:
                 mutable = ", ".join(table.mutable)
                 rows = self.mirror.execute(
-                    _statement("mirror_changed_rows", mutable=mutable, **names)
+                    statement("mirror_changed_rows", mutable=mutable, **names)
                 ).fetchall()
                 columns = self._columns[table.name]
                 for row in rows:
@@ -238,12 +238,28 @@ class Store:
             self._connection.commit()
             self._note_base()
 
-    def _append(self, name: str, rows: pa.Table) -> None:
+    def append(
+        self, name: str, rows: pa.Table | pa.RecordBatchReader, insert: str = "store_insert"
+    ) -> None:
+        """Appends `rows` (a table, or a stream of batches read as they come) to a table of the
+        server, in the open server transaction: staged by ADBC's bulk COPY into a temporary
+        table, then moved by one `insert` statement (`{table}`, `{columns}`, `{staged}`)."""
         staged = f"staged_{uuid.uuid4().hex[:12]}"
         self._cursor.adbc_ingest(staged, rows, mode="create", temporary=True)
-        columns = ", ".join(rows.column_names)
-        self.execute("store_insert", table=name, columns=columns, staged=staged)
+        columns = ", ".join(rows.schema.names)
+        self.execute(insert, table=name, columns=columns, staged=staged)
         self._cursor.execute(f"drop table {staged}")
+
+    def columns(self, name: str) -> list[str]:
+        """A warehouse table's columns, in the order of its DuckDB schema."""
+        return list(self._columns[name])
+
+    def row_counts(self) -> dict[str, int]:
+        """How many rows each table of the server holds (its tables made: see `_made`)."""
+        return {t.name: self.scalar("store_row_counts", table=t.name) for t in TABLES}
+
+    def commit(self) -> None:
+        self._connection.commit()
 
     def close(self) -> None:
         with suppress(Exception):
@@ -327,7 +343,7 @@ def _lock(store: Store, wait_seconds: float, busy: Callable[[str], Exception]) -
     deadline = time.monotonic() + wait_seconds
     while True:
         taken = store.scalar("store_try_lock")
-        store._connection.commit()  # the session's lock outlives the transaction
+        store.commit()  # the session's lock outlives the transaction
         if taken:
             return
         if time.monotonic() >= deadline:
@@ -341,12 +357,39 @@ def _lock(store: Store, wait_seconds: float, busy: Callable[[str], Exception]) -
 def _migrate(store: Store) -> None:
     """Makes the tables (version 3) in a database that has none; the lock is held."""
     if _made(store) is not None:
-        store._connection.commit()
+        store.commit()
         return
-    for statement in _schema_statements():
-        store._cursor.execute(statement)
+    _make_tables(store)
     store.execute("store_version_record", (SCHEMA_VERSION,))
-    store._connection.commit()
+    store.commit()
+
+
+def _make_tables(store: Store) -> None:
+    """The schema's statements, in the open server transaction (PostgreSQL's DDL is
+    transactional: a rollback leaves the database without them)."""
+    for part in _schema_statements():
+        store._cursor.execute(part)
+
+
+@contextmanager
+def loader(url: str, wait_seconds: float, busy: Callable[[str], Exception]) -> Iterator[Store]:
+    """The store for one bulk load (`store_copy`): under the writer lock (waiting up to
+    `wait_seconds`, then `busy(message)`), in ONE server transaction that makes its tables if
+    it has none (without a version row: the load brings its own) and is committed when the
+    block ends; when the block raises, the session ends and the server rolls it all back,
+    tables included. What the store held is the caller's to check (`Store.row_counts`)."""
+    with _storage_errors(url, "writing"):
+        store = Store(url, _connect(url))
+    try:
+        with _storage_errors(url, "taking the writer's lock"):
+            _lock(store, wait_seconds, busy)
+        with _storage_errors(url, "loading"):
+            if _made(store) is None:
+                _make_tables(store)
+            yield store
+            store.commit()
+    finally:
+        store.close()  # ends the session: its lock and an uncommitted load go with it
 
 
 def reachable(url: str) -> None:
@@ -362,10 +405,11 @@ def empty(url: str) -> bool:
             store.execute("store_begin_read")
             if _made(store) is None:
                 return True
-            return all(
-                store.scalar("store_row_counts", table=table.name) == 0
-                for table in TABLES
-                if table.name != "schema_versions"
-            )
+            return holds_nothing(store.row_counts())
         finally:
             store.close()
+
+
+def holds_nothing(counts: dict[str, int]) -> bool:
+    """Whether a store's row counts say it holds nothing but its schema's version rows."""
+    return not any(rows for name, rows in counts.items() if name != "schema_versions")
