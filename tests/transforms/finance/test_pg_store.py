@@ -517,8 +517,9 @@ def test_an_unreachable_server_is_named_and_its_password_masked(name, tmp_path):
         "audit": ["audit", "--verify", "--warehouse", url, "--outbox", str(tmp_path / "outbox")],
         "runs": ["runs", "--warehouse", url],
     }[name]
-    message = refused_cleanly(cli(*args))
-    assert SECRET not in message
+    result = cli(*args)
+    message = refused_cleanly(result)
+    assert SECRET not in result.output
     assert f"warehouse postgresql://credits:***@127.0.0.1:{port}/credits" in message
     assert f"cannot connect to PostgreSQL at 127.0.0.1:{port}" in message
     assert "Nothing was read or written" in message
