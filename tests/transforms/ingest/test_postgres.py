@@ -359,3 +359,9 @@ def test_a_dsn_gets_a_connect_timeout_unless_it_sets_its_own():
     # key=value: libpq takes the last value of a keyword, so the DSN's own timeout must follow
     keywords = postgres.named("host=db.internal dbname=payments connect_timeout=3")
     assert keywords.index("connect_timeout=10") < keywords.index("connect_timeout=3")
+
+
+def test_a_dsn_keeps_its_options_as_libpq_decodes_them():
+    # libpq decodes %XX only: a space re-encoded as `+` reached the server as `-c+lock_timeout`
+    uri = postgres.named("postgresql://reader@db.internal/payments?options=-c%20lock_timeout%3D5s")
+    assert "options=-c%20lock_timeout%3D5s&" in uri and "+" not in uri
