@@ -311,17 +311,28 @@ def reader(url: str) -> duckdb.DuckDBPyConnection:
 
 
 @contextmanager
-def writer(
-    url: str, wait_seconds: float, busy: Callable[[str], Exception]
-) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The warehouse's mirror under the store's one writer lock (waiting up to `wait_seconds`,
-    then `busy(message)`), made or upgraded first; each mirror transaction committed is sent
-    to the server (`db.on_commit`), and what was written outside one is sent at the end."""
+def _locked(url: str, wait_seconds: float, busy: Callable[[str], Exception]) -> Iterator[Store]:
+    """A session holding the store's one writer lock (waiting up to `wait_seconds`, then
+    `busy(message)`); closing it ends the session, and its lock and any open transaction go
+    with it."""
     with _storage_errors(url, "writing"):
         store = Store(url, _connect(url))
     try:
         with _storage_errors(url, "taking the writer's lock"):
             _lock(store, wait_seconds, busy)
+        yield store
+    finally:
+        store.close()
+
+
+@contextmanager
+def writer(
+    url: str, wait_seconds: float, busy: Callable[[str], Exception]
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse's mirror under the store's one writer lock, made or upgraded first; each
+    mirror transaction committed is sent to the server (`db.on_commit`), and what was written
+    outside one is sent at the end."""
+    with _locked(url, wait_seconds, busy) as store:
         with _storage_errors(url, "making the warehouse's tables"):
             _migrate(store)
         with _storage_errors(url, "reading"):
@@ -335,8 +346,6 @@ def writer(
         with db.on_commit(con, sent):
             yield con
         sent()
-    finally:
-        store.close()  # ends the session: its lock and any open transaction go with it
 
 
 def _lock(store: Store, wait_seconds: float, busy: Callable[[str], Exception]) -> None:
@@ -373,23 +382,16 @@ def _make_tables(store: Store) -> None:
 
 @contextmanager
 def loader(url: str, wait_seconds: float, busy: Callable[[str], Exception]) -> Iterator[Store]:
-    """The store for one bulk load (`store_copy`): under the writer lock (waiting up to
-    `wait_seconds`, then `busy(message)`), in ONE server transaction that makes its tables if
-    it has none (without a version row: the load brings its own) and is committed when the
-    block ends; when the block raises, the session ends and the server rolls it all back,
-    tables included. What the store held is the caller's to check (`Store.row_counts`)."""
-    with _storage_errors(url, "writing"):
-        store = Store(url, _connect(url))
-    try:
-        with _storage_errors(url, "taking the writer's lock"):
-            _lock(store, wait_seconds, busy)
-        with _storage_errors(url, "loading"):
-            if _made(store) is None:
-                _make_tables(store)
-            yield store
-            store.commit()
-    finally:
-        store.close()  # ends the session: its lock and an uncommitted load go with it
+    """The store for one bulk load (`store_copy`): under the writer lock, in ONE server
+    transaction that makes its tables if it has none (without a version row: the load brings
+    its own) and is committed when the block ends; when the block raises, the session ends and
+    the server rolls it all back, tables included. What the store held is the caller's to check
+    (`Store.row_counts`)."""
+    with _locked(url, wait_seconds, busy) as store, _storage_errors(url, "loading"):
+        if _made(store) is None:
+            _make_tables(store)
+        yield store
+        store.commit()
 
 
 def reachable(url: str) -> None:
