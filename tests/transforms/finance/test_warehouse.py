@@ -16,6 +16,7 @@ import pytest
 
 from tests import golden_incident, stores
 from tests.builders import rewrite_with_keyed_schema
+from tests.support_warehouse import add_run, insert
 from transforms import db
 from transforms.finance import journal, ledger_entries, warehouse
 
@@ -119,6 +120,25 @@ def test_a_new_warehouse_is_at_the_current_version_without_an_upgrade_entry(ware
     with warehouse.connect(warehouse_location, read_only=True) as con:  # as it was stored
         assert warehouse.schema_version(con) == warehouse.SCHEMA_VERSION
         assert journal.entries(con) == []
+
+
+# Text as input data may hold it: a NUL (which PostgreSQL's text cannot hold), the DLE a store
+# may escape it with, what an escaped NUL or DLE would look like, a backslash.
+ODD_TEXT = ["a\x00b", "\x00", "\x10", "\x100", "\x101\x00", "\x10\x10", "\\0", "plain"]
+
+
+def test_any_text_is_kept_exactly(warehouse_location):
+    with warehouse.writer(warehouse_location) as con:
+        add_run(con, "r1", "pending_approval", "2025-01-08T01:00:00Z")
+        for i, name in enumerate(ODD_TEXT):
+            insert(con, "run_customers", run_id="r1", customer_id=f"c{i}", name=name)
+    with warehouse.writer(warehouse_location) as con, db.transaction(con):
+        con.execute("update runs set status = 'declined', decision_note = ?", [ODD_TEXT[0]])
+    with warehouse.connect(warehouse_location, read_only=True) as con:
+        names = con.execute("select name from run_customers order by customer_id").fetchall()
+        note = con.execute("select decision_note from runs").fetchall()
+    assert [name for (name,) in names] == ODD_TEXT
+    assert note == [(ODD_TEXT[0],)]
 
 
 @stores.duckdb_only  # the file version 1 left, upgraded on disk
