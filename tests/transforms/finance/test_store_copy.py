@@ -115,7 +115,8 @@ class Source:
 def source(prefect_harness, tmp_path_factory) -> Source:
     """Runs of every status, batches with every kind of line: initial (c1, c3), supplemental (c3
     raised: a second ledger entry; c1 lowered: a decrease; c2, closed: paid by hand)."""
-    desk = Desk(tmp_path_factory.mktemp("copy-source"))
+    root = tmp_path_factory.mktemp("copy-source")
+    desk = Desk(root, root / "wh.duckdb")  # the copy's source is always a DuckDB file
     superseded = desk.run(policy=HIGH_USD)
     first = desk.run()
     desk.approve(first)
