@@ -25,8 +25,14 @@ CLASSES = (
 
 def classify(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
     """Groups the candidate failure lines by transaction and puts each in its class."""
-    policy = incident.policy
     db.run(con, "int_candidates")
+    assign_classes(con, incident)
+
+
+def assign_classes(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
+    """Puts each grouped candidate (`int_candidates`) in its class under the incident's policy:
+    `credits what-if` re-classes the same candidates for a policy with other codes or flags."""
+    policy = incident.policy
     db.run(
         con,
         "int_candidates_classified",
