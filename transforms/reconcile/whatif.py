@@ -133,7 +133,7 @@ def price(con: duckdb.DuckDBPyConnection, incident: Incident, candidate: Candida
         credits.build(con, incident)
     except ConfigError as error:
         return Outcome(candidate, problem=str(error))
-    (unpriced,) = db.run(con, "whatif_unpriced").fetchone()
+    ((unpriced,),) = db.run(con, "whatif_unpriced").fetchall()
     if unpriced:
         return Outcome(
             candidate,
