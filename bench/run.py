@@ -32,6 +32,9 @@ the machine and versions; the history is in `bench/README.md`.
         [--no-approve]
     python -m bench.run --approve-only [--credit-lines 100000]
     python -m bench.run --support-page-only    (each support page's answer time, on the sample)
+    python -m bench.run --whatif-only [--lines 10M] [--repeat N]
+        (`credits what-if`'s work, `whatif.compare`, with the incident's policy alone and with
+        five policies, on the whole-day incident: each in its own process, imports included)
 """
 
 from __future__ import annotations
@@ -73,6 +76,7 @@ def main() -> None:
     parser.add_argument("--credit-lines", type=int, default=100_000)
     parser.add_argument("--support-page-only", action="store_true", help="the support page only")
     parser.add_argument("--gate-only", action="store_true", help="the quality gate only")
+    parser.add_argument("--whatif-only", action="store_true", help="what-if, 1 and 5 policies")
     parser.add_argument(
         "--repeat", type=int, default=1, help="measure each case N times, keep the medians"
     )
@@ -90,6 +94,9 @@ def main() -> None:
         return
     if args.gate_only:
         gate_only(args.lines[0], max(1, args.repeat))
+        return
+    if args.whatif_only:
+        whatif_only(args.lines[0], max(1, args.repeat))
         return
     rows = []
     repeat = max(1, args.repeat)
@@ -183,6 +190,67 @@ def gate_only(size: str, repeat: int) -> None:
     out = RESULTS / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-gate-{size}.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(out)
+
+
+def whatif_only(size: str, repeat: int) -> None:
+    """`whatif.compare` with one policy, then five, on the whole-day incident of `size` lines;
+    prints each and the ratio, and keeps them in `results/<time>-whatif.json`."""
+    folder = dataset(_count(size), "gzip")
+    _warm(folder)
+    rows = []
+    for what in ("whatif-1", "whatif-5"):
+        found = median_of([child(what, folder) for _ in range(repeat)])
+        rows.append({"size": size, "copy": "gzip", "what": what, **found})
+        print(
+            f"{size:>4} {what}: {found['wall_s']:8.2f} s {found['cpu_s']:8.2f} CPU s "
+            f"{found['peak_rss_mb']:6,} MB  credit lines {found['credit_lines']}",
+            flush=True,
+        )
+    ratio = round(rows[1]["wall_s"] / rows[0]["wall_s"], 2)
+    print(f"five policies / one: {ratio}x wall (target <= 1.3)")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-whatif.json"
+    out.write_text(json.dumps({"rows": rows, "five_over_one": ratio}, indent=2) + "\n")
+    print(out)
+
+
+# Four policies beside the sample incident's own (flat per customer), for `whatif-5`: a share
+# with floor and cap, flat per payment without recovered ones, a smaller flat amount, and other
+# outage codes (the candidates classed again).
+WHATIF_POLICIES = (
+    'basis = "percent_of_failed_amount"\npercent = 10\n'
+    "min_minor = { USD = 500, EUR = 500, GBP = 400, JPY = 750 }\n"
+    "cap_minor = { USD = 5000, EUR = 5000, GBP = 4000, JPY = 7500 }\n",
+    'basis = "flat_per_transaction"\ncredit_recovered = false\n'
+    "flat_minor = { USD = 500, EUR = 500, GBP = 400, JPY = 750 }\n",
+    "flat_minor = { USD = 500, EUR = 500, GBP = 400, JPY = 750 }\n",
+    "flat_minor = { USD = 1000, EUR = 1000, GBP = 800, JPY = 1500 }\n"
+    'outage_error_codes = ["DB_POOL_TIMEOUT", "DB_CONN_REFUSED"]\ncredit_table_only = false\n',
+)
+
+
+def _whatif(folder: Path, what: str) -> dict:
+    import tempfile
+
+    from transforms.ingest import incident
+    from transforms.reconcile import whatif
+
+    loaded = incident.load(folder / "whole-day.toml")
+    candidates = [whatif.Candidate("incident", loaded.path, loaded.policy)]
+    with tempfile.TemporaryDirectory(prefix="bench-what-if-") as scratch:
+        if what == "whatif-5":
+            for n, table in enumerate(WHATIF_POLICIES):
+                path = Path(scratch) / f"policy-{n}.toml"
+                path.write_text(f'[policy]\nversion = "p{n}"\n{table}', encoding="utf-8")
+                candidates.append(whatif.Candidate(path.name, path, incident.load_policy(path)))
+        work = Path(scratch) / "work"
+        work.mkdir()
+        found = whatif.compare(loaded, candidates, work)
+    return {
+        "policies": len(found.outcomes),
+        "credit_lines": [len(o.amounts) for o in found.outcomes],
+        "problems": [o.problem for o in found.outcomes if o.problem],
+    }
 
 
 def _code_version() -> str:
@@ -306,6 +374,8 @@ def measure(what: str, folder: Path) -> dict:
         "pandas": _pandas,
         "startup": _startup,
         "approve": _approve,
+        "whatif-1": _whatif,
+        "whatif-5": _whatif,
     }[what](folder, what)
     wall = time.perf_counter() - started
     used = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]

@@ -25,8 +25,13 @@ CLASSES = (
 
 def classify(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
     """Groups the candidate failure lines by transaction and puts each in its class."""
-    db.run(con, "int_candidates")
+    group_candidates(con)
     assign_classes(con, incident)
+
+
+def group_candidates(con: duckdb.DuckDBPyConnection) -> None:
+    """Groups the candidate failure lines by transaction (`int_candidates`); no policy needed."""
+    db.run(con, "int_candidates")
 
 
 def assign_classes(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:

@@ -110,7 +110,7 @@ def compare(incident: Incident, candidates: Sequence[Candidate], work_dir: Path)
     try:
         logs.stage(con, incident, work_dir, logs.on_threads)
         tables.stage(con, incident)
-        db.run(con, "int_candidates")
+        classes.group_candidates(con)
         outcomes: dict[int, Outcome] = {}
         for key, group in _by_classes(incident, candidates).items():
             if key is not None:
