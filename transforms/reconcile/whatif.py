@@ -127,12 +127,14 @@ def compare(incident: Incident, candidates: Sequence[Candidate], work_dir: Path)
 
 
 def price(con: duckdb.DuckDBPyConnection, incident: Incident, candidate: Candidate) -> Outcome:
-    """Builds the credits of the (classified) candidates under `incident`'s policy as a run
-    would (`credits.build`) and reads back what the credit file would hold."""
+    """Prices the (classified) candidates under `incident`'s policy as a run would
+    (`credits.build` but the evidence, which only the gate and the run folder read) and reads
+    back what the credit file would hold."""
     try:
-        credits.build(con, incident)
+        credits.price_lines(con, incident)
     except ConfigError as error:
         return Outcome(candidate, problem=str(error))
+    credits.list_credits(con, incident)
     ((unpriced,),) = db.run(con, "whatif_unpriced").fetchall()
     if unpriced:
         return Outcome(
