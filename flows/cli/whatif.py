@@ -56,7 +56,8 @@ def what_if(
         loaded = incident.load(incident_file)
         candidates = [whatif.Candidate(loaded.path.name, loaded.path, loaded.policy)]
         for given in policy_files:
-            candidates.append(whatif.Candidate(str(given), given, incident.load_policy(given)))
+            policy = incident.load_policy(given)
+            candidates.append(whatif.Candidate(str(given), given.resolve(), policy))
         candidates = _labelled(candidates)
         reporting = rates.load(rates_file) if rates_file is not None else None
         if csv_file is not None and not csv_file.parent.is_dir():

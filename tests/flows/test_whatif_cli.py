@@ -179,3 +179,14 @@ def test_what_if_publishes_nothing_and_never_imports_prefect(tmp_path):
     assert result.returncode == 0, result.stderr
     after = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
     assert after == sorted([*before, Path("p.toml")])
+
+
+def test_a_csv_into_a_missing_folder_exits_2_before_reading_anything(tmp_path, monkeypatch):
+    from transforms.reconcile import whatif
+
+    monkeypatch.setattr(whatif, "compare", None)  # never reached
+    path = small_incident(tmp_path)
+    out = tmp_path / "nowhere" / "what-if.csv"
+    result = invoke(path, "--policy", policy_file(tmp_path, "p.toml"), "--csv", out)
+    assert result.exit_code == 2
+    assert f"--csv {out}: the folder {out.parent} does not exist" in result.stderr
