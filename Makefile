@@ -11,7 +11,7 @@ INCIDENT := $(SAMPLE)/INC-2025-01-07.toml
 .DEFAULT_GOAL := help
 PREFECT_PORT ?= 4200
 
-.PHONY: help run test test-fast fuzz lint bench serve clean notebooks chromium schema
+.PHONY: help run test test-fast fuzz lint bench bench-stores serve clean notebooks chromium schema
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -71,6 +71,9 @@ lint: $(VENV)/.installed ## ruff lint and format check
 
 bench: $(VENV)/.installed ## benchmark 1 M, 10 M, 40 M log lines against DuckDB's raw scan (long)
 	$(BIN)/python -m bench.run
+
+bench-stores: $(VENV)/.installed ## a run's seal and an approval on DuckDB and on PostgreSQL (CREDITS_BENCH_PG_DSN)
+	$(BIN)/python -m bench.stores
 
 clean: ## remove the venv, generated data and run folders
 	rm -rf $(SAMPLE) .pytest_cache $$(test -x $(BIN)/python && $(BIN)/python -m flows --generated)

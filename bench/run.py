@@ -65,6 +65,8 @@ RESULTS = ROOT / "bench" / "results"
 LINES_PER_SCALE = 152_000  # the sample writes about this many lines per unit of scale
 TRANSACTIONS = 5_000_000
 WHOLE_DAY = ('window_start = "2025-01-07T00:00:00Z"', 'window_end = "2025-01-08T00:00:00Z"')
+# The log funnel's counts a manifest records (a synthetic run read no log).
+FUNNEL = ("lines_read", "parsed", "relevant", "irrelevant", "duplicates", "quarantined")
 PACKAGES = ("duckdb", "pyarrow", "numpy", "pandas", "prefect", "prefect-dask", "dask")
 
 
@@ -500,7 +502,7 @@ def _approve(folder: Path, _: str) -> dict:
     path = folder / "warehouse.duckdb"
     with warehouse.connect(path) as con:
         for n, amount in ((1, 1000), (2, 1500)):
-            _synthetic_run(con, folder, f"20250108T00000{n}000000Z-bench000", lines, amount)
+            synthetic_run(con, folder, f"20250108T00000{n}000000Z-bench000", lines, amount)
     timings = {}
     for n, name in ((1, "initial_s"), (2, "supplemental_s")):
         started = time.perf_counter()
@@ -516,9 +518,12 @@ def _approve(folder: Path, _: str) -> dict:
     return {"lines": lines, **timings}
 
 
-def _synthetic_run(con, folder: Path, run_id: str, lines: int, amount_minor: int) -> None:
-    """One pending run: its credit lines in the warehouse, its credits.csv and manifest.json."""
+def synthetic_run(con, folder: Path, run_id: str, lines: int, amount_minor: int) -> None:
+    """One pending run: its credit lines in the warehouse, its credits.csv and manifest.json (a
+    whole manifest: approval reads the warehouse's copy as one)."""
     import hashlib
+
+    from transforms.runfolder.manifest_model import Manifest
 
     run_folder = folder / "runs" / f"run={run_id}"
     run_folder.mkdir(parents=True)
@@ -539,18 +544,59 @@ def _synthetic_run(con, folder: Path, run_id: str, lines: int, amount_minor: int
         "order by customer_id) to $out (header)",
         {"run_id": run_id, "out": str(credits)},
     )
-    content = {
-        "run_id": run_id,
-        "verdict": "pending_approval",
-        "incident": {"id": "INC-BENCH", "file": {"path": str(folder / "bench.toml")}},
-        "outputs": {
-            "credits.csv": {
-                "rows": lines,
-                "sha256": hashlib.sha256(credits.read_bytes()).hexdigest(),
-            }
-        },
-    }
-    (run_folder / "manifest.json").write_text(json.dumps(content, indent=2, sort_keys=True))
+    at = started.isoformat()
+    content = Manifest.model_validate(
+        {
+            "schema_version": 1,
+            "run_id": run_id,
+            "verdict": "pending_approval",
+            "incident": {
+                "id": "INC-BENCH",
+                "title": "bench",
+                "timezone": "UTC",
+                "file": {"path": str(folder / "bench.toml"), "sha256": "0" * 64},
+            },
+            "window": {"start_utc": at, "end_utc": at, "start_local": at, "end_local": at},
+            "policy": {
+                "version": "v1",
+                "basis": "flat",
+                "flat_minor": {"USD": amount_minor},
+                "percent": "0",
+                "min_minor": {},
+                "cap_minor": {},
+                "failure_events": ["payment.failed"],
+                "outage_error_codes": ["DB_POOL_TIMEOUT"],
+                "decline_error_codes": [],
+                "credit_recovered": True,
+                "credit_table_only": True,
+                "exclude_segments": [],
+                "sha256": "bench",
+            },
+            "inputs": {"logs": [], "tables": []},
+            "log_funnel": dict.fromkeys(FUNNEL, 0) | {"identity_holds": True},
+            "candidates": {
+                "from_logs": lines,
+                "table_only": 0,
+                "total": lines,
+                "by_class": {},
+                "identity_holds": True,
+            },
+            "accounting_problems": [],
+            "totals_minor": {"USD": lines * amount_minor},
+            "exceptions": {},
+            "validation": {"blocking": [], "warnings": []},
+            "outputs": {
+                "credits.csv": {
+                    "rows": lines,
+                    "sha256": hashlib.sha256(credits.read_bytes()).hexdigest(),
+                }
+            },
+            "started_at": at,
+            "finished_at": at,
+            "code_version": "bench",
+        }
+    )
+    (run_folder / "manifest.json").write_text(content.text())
     con.execute(
         """
         insert into runs (run_id, incident_id, incident_title, timezone, window_start_utc,
@@ -563,7 +609,7 @@ def _synthetic_run(con, folder: Path, run_id: str, lines: int, amount_minor: int
             "run_id": run_id,
             "start": started,
             "folder": str(run_folder),
-            "manifest": json.dumps(content, sort_keys=True),
+            "manifest": json.dumps(content.plain(), sort_keys=True),
         },
     )
 

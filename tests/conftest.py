@@ -1,6 +1,6 @@
 """Shared fixtures: Prefect settings for tests, the Hypothesis profiles, one Prefect test server
-for the session, and the sample incident generated and run once for the session. Small
-incidents are built with the helpers in `tests/builders.py`."""
+for the session, the sample incident generated and run once for the session, and a warehouse
+location on each store. Small incidents are built with the helpers in `tests/builders.py`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 import flows  # noqa: F401 (importing flows configures Prefect offline, before any test imports it)
+from tests import stores
 from transforms.runfolder.summary import RunSummary
 
 # Generated incidents (tests/reference): `bounded` in `make test` (derandomized, no example
@@ -55,6 +56,24 @@ def prefect_harness():
     no_heartbeats = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
     with prefect_test_harness(server_startup_timeout=90), temporary_settings(no_heartbeats):
         yield
+
+
+@pytest.fixture(params=stores.STORES)
+def warehouse_location(request, tmp_path):
+    """Where the test's warehouse goes, once per store: a DuckDB file in `tmp_path`, or the URL
+    of a database made for the test on the test server (`tests/stores.py`), dropped after it.
+    Nothing is there yet: the first writer makes it. A test about the DuckDB file itself says
+    `@stores.duckdb_only`."""
+    with stores.location(request.param, tmp_path) as location:
+        yield location
+
+
+@pytest.fixture(scope="module", params=stores.STORES)
+def module_warehouse_location(request, tmp_path_factory):
+    """`warehouse_location`, once per module and store: for a warehouse a module builds once
+    and its tests only read."""
+    with stores.location(request.param, tmp_path_factory.mktemp("wh")) as location:
+        yield location
 
 
 @pytest.fixture(scope="session")

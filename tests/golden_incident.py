@@ -89,8 +89,9 @@ def write(folder: Path) -> Path:
     )
 
 
-def load_run(folder: Path, warehouse_path: Path, repeat_keys: bool = False) -> str:
-    """Reconciles the golden incident (no Prefect) and loads it into the warehouse as one run
+def load_run(folder: Path, location: Path | str, repeat_keys: bool = False) -> str:
+    """Reconciles the golden incident (no Prefect) and loads it into the warehouse (a DuckDB file
+    or a postgresql:// URL) as one run
     waiting for approval; with `repeat_keys`, as a rejected run whose evidence and credit lines
     all come twice (what a duplicated key in its input makes). Returns the run id."""
     from transforms import db
@@ -123,7 +124,7 @@ def load_run(folder: Path, warehouse_path: Path, repeat_keys: bool = False) -> s
             ),
             verdict=runs.RunStatus.REJECTED if repeat_keys else runs.RunStatus.PENDING_APPROVAL,
         )
-    with warehouse.write_lock(warehouse_path), warehouse.connect(warehouse_path) as con:
+    with warehouse.writer(location) as con:
         warehouse.load_run(con, run, content)
         warehouse.seal_run(con, run, manifest.summary(content, run), None)
     return run.run_id

@@ -8,8 +8,6 @@ spreadsheets run as formulas, c13 a name that is markup.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from transforms.finance import warehouse
 
 SCRIPT = "<script>alert('x')</script>"
@@ -133,10 +131,10 @@ def add_customer(con, run_id, customer_id, segment="consumer", status="active", 
     )
 
 
-def build(path: Path) -> Path:
+def build(location: warehouse.Location) -> warehouse.Location:
     """INC-A: r1 published and paid c1; r2 pending (the answer); r3 newer but rejected.
-    INC-B (Tokyo): c1 again, pending; an unattributable payment t90."""
-    with warehouse.connect(path) as con:
+    INC-B (Tokyo): c1 again, pending; an unattributable payment t90. On either store."""
+    with warehouse.writer(location) as con:
         add_run(con, "r1", "published", "2025-01-08T01:00:00Z")
         add_credit(con, "r1", "c1", 1000)
         add_payment(con, "c1", 1000)
@@ -213,4 +211,4 @@ def build(path: Path) -> Path:
         add_run(con, "x1", "rejected", "2025-01-09T00:00:00Z", incident="INC-X")
         add_run(con, "d1", "pending_approval", "2025-01-09T00:00:00Z", incident="INC-D")
         add_run(con, "d2", "declined", "2025-01-09T01:00:00Z", incident="INC-D")
-    return path
+    return location

@@ -7,19 +7,31 @@ number.
 One module per user group adds its commands to the one `app` (`common`): `run` (sample, run),
 `runs` (runs), `finance` (approve, reject, verify-batch, audit), `diff` (diff, and how approve
 shows it), `support` (customers, lookup), `support_page` (serve-support), `window` (the analysts'
-window against the logs). Quick commands never import Prefect: only `credits run` starts it.
+window against the logs), `warehouse` (warehouse copy: a DuckDB file into a PostgreSQL store).
+Quick commands never import Prefect: only `credits run` starts it.
 """
 
 from flows.cli.common import app
 
 # `credits --help` lists the commands in the order their modules are imported.
 # isort: off
-from flows.cli import run, runs, finance, diff, support, support_page, window
+from flows.cli import run, runs, finance, diff, support, support_page, window, warehouse
 from flows.cli import whatif  # noqa: F401  (registers `what-if`)
 
 # isort: on
 
-__all__ = ["app", "diff", "finance", "main", "run", "runs", "support", "support_page", "window"]
+__all__ = [
+    "app",
+    "diff",
+    "finance",
+    "main",
+    "run",
+    "runs",
+    "support",
+    "support_page",
+    "warehouse",
+    "window",
+]
 
 
 def main() -> None:

@@ -87,6 +87,7 @@ def run(
     A run that passes the quality gate waits for finance: `credits approve RUN_ID --by NAME`.
     """
     from flows import server
+    from transforms.finance import warehouse
     from transforms.ingest import incident, logs, tables
     from transforms.quality import gx_run
 
@@ -104,6 +105,7 @@ def run(
         loaded = incident.load(incident_file)
         logs.expand(loaded.sources.logs, loaded.path.parent)
         tables.check(loaded)
+        warehouse.reachable(warehouse_path)
 
     guarded(preflight)
     from flows import credit_reconciliation as pipeline

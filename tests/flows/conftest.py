@@ -50,15 +50,16 @@ def _remembered(run_suite):
 
 
 @pytest.fixture
-def desk(prefect_harness, tmp_path, monkeypatch) -> Desk:
-    """A finance desk in the test's own folder, on the session's Prefect test server; GX answers
-    inputs it has seen in this session from memory (`_remembered`), and a run paused for
-    approval asks every second (not every 10) whether the answer came."""
+def desk(prefect_harness, tmp_path, warehouse_location, monkeypatch) -> Desk:
+    """A finance desk in the test's own folder, its warehouse on each store in turn, on the
+    session's Prefect test server; GX answers inputs it has seen in this session from memory
+    (`_remembered`), and a run paused for approval asks every second (not every 10) whether
+    the answer came."""
     from flows import credit_reconciliation
 
     monkeypatch.setattr(gx_run, "run_suite", _remembered(gx_run.run_suite))
     monkeypatch.setattr(credit_reconciliation, "APPROVAL_POLL_S", 1)
-    return Desk(tmp_path)
+    return Desk(tmp_path, warehouse_location)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""Finance's desk for tests: one incident folder, one warehouse and one outbox; run the real flow
-(Prefect test harness), approve through `transforms.ledger` as `credits approve` does, look."""
+"""Finance's desk for tests: one incident folder, one warehouse (on either store) and one outbox;
+run the real flow (Prefect test harness), approve through `transforms.ledger` as `credits
+approve` does, look."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from tests import stores
 from tests.builders import failure, txn, write_incident
 from transforms.finance import ledger, warehouse
 
@@ -26,9 +28,9 @@ TABLE = [
 class Desk:
     """One incident folder, one warehouse and one outbox: run, approve, look."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, location: warehouse.Location):
         self.root = root
-        self.warehouse = root / "wh.duckdb"
+        self.warehouse = location  # a DuckDB file or a postgresql:// URL
         self.outbox = root / "outbox"
 
     def write(self, **settings) -> Path:
@@ -60,9 +62,15 @@ class Desk:
         with warehouse.connect(self.warehouse, read_only=True) as con:
             return con.execute(sql).fetchall()
 
-    def tamper(self, sql: str) -> None:
-        with warehouse.connect(self.warehouse) as con:
-            con.execute(sql)
+    def tamper(self, *statements: str, parameters: tuple | None = None) -> None:
+        """Runs SQL valid in both dialects on the store itself, behind the product's back."""
+        stores.tamper(self.warehouse, *statements, parameters=parameters)
+
+    def contents(self) -> dict[str, list[tuple]]:
+        """Every row of every warehouse table, by table."""
+        with warehouse.connect(self.warehouse, read_only=True) as con:
+            names = [name for (name,) in con.execute("show tables").fetchall()]
+            return {name: con.table(name).order("all").fetchall() for name in names}
 
     def folder(self, run_id: str) -> Path:
         return Path(self.query(f"select run_folder from runs where run_id = '{run_id}'")[0][0])

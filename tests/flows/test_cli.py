@@ -65,6 +65,17 @@ def test_a_table_missing_a_column_exits_2_naming_file_and_column(tmp_path):
     assert "customers.parquet: required column 'status' is missing" in result.stderr
 
 
+def test_an_unreachable_postgresql_warehouse_exits_4_before_prefect_starts(tmp_path):
+    path = write_incident(tmp_path / "inc")
+    url = "postgresql://finance:s3cret-pw@127.0.0.1:1/credits"  # port 1: nothing listens
+    result = credits_command("run", str(path), "--warehouse", url)
+    assert result.returncode == 4, result.stderr
+    assert "cannot connect to PostgreSQL at 127.0.0.1:1" in result.stderr
+    assert "postgresql://finance:***@127.0.0.1:1/credits" in result.stderr
+    assert "s3cret-pw" not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr and "temporary server" not in result.stderr
+
+
 def test_bad_usage_exits_2():
     assert credits_command("run").returncode == 2
 

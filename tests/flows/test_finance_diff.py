@@ -150,10 +150,11 @@ def _snapshot(root: Path) -> dict[str, str]:
 def test_a_dry_run_prints_the_batch_and_the_diff_and_changes_nothing(desk):
     desk.approve(desk.run())
     run_id = desk.run(top={"window_end": "2025-01-07T19:00:00"})
-    before = _snapshot(desk.root)
+    before = _snapshot(desk.root), desk.contents()
     result = desk.cli("approve", run_id, "--dry-run")
     assert result.exit_code == 0, result.output
-    assert _snapshot(desk.root) == before  # warehouse, its lock file, outbox, run folders
+    # the files (a DuckDB warehouse, its lock file, outbox, run folders) and the tables
+    assert (_snapshot(desk.root), desk.contents()) == before
     assert "batch INC-T-B002: 1 payment(s) USD 10.00" in result.stdout
     assert "transaction t2 entered the window" in result.stdout
     assert desk.status(run_id) == "pending_approval"

@@ -142,7 +142,7 @@ def test_two_approvals_racing_for_one_incident_pay_once(desk):
 def test_a_held_lock_makes_the_second_writer_fail_clearly(desk):
     run_id = desk.run()
     busy = pytest.raises(warehouse.WarehouseBusy, match="another run or approval is writing")
-    with warehouse.write_lock(desk.warehouse), busy, warehouse.write_lock(desk.warehouse, 0.3):
+    with warehouse.writer(desk.warehouse), busy, warehouse.writer(desk.warehouse, 0.3):
         pass
     assert desk.approve(run_id).rows == 2
 

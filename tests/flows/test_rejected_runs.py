@@ -3,7 +3,8 @@
 Each case runs the real flow (Prefect test harness) on a small incident whose tables or logs
 break the contract in one way, and checks what finance and support rely on afterwards: the
 failing expectation is named, no credit file, `report.html` and `validation.html` written,
-the run in the warehouse as `rejected` with every evidence row, and its journal entry.
+the run in the warehouse as `rejected` with every evidence row, and its journal entry. What the
+warehouse keeps and answers is checked on both stores (a DuckDB file, a PostgreSQL database).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from tests import stores
 from tests.builders import customer, failure, rewrite_with_keyed_schema, txn, write_incident
 from transforms.errors import ConfigError, ValidationRejected
 from transforms.finance import journal, ledger, warehouse
@@ -148,23 +150,37 @@ def root(prefect_harness, tmp_path) -> Path:
     return tmp_path
 
 
-def run(root: Path, **settings) -> RunSummary:
+@pytest.fixture
+def wh(root, warehouse_location) -> warehouse.Location:
+    """The warehouse on each store: what a rejected run leaves there, whatever its data."""
+    return warehouse_location
+
+
+def in_file(root: Path) -> Path:
+    """The warehouse of a test about the run's report or configuration rather than what the
+    warehouse keeps: a DuckDB file (no flow run twice for nothing)."""
+    return root / "wh.duckdb"
+
+
+def run(root: Path, wh: warehouse.Location, **settings) -> RunSummary:
     """Runs the flow on an incident made of LINES, TABLE and CUSTOMERS changed by `settings`."""
     from flows.credit_reconciliation import credit_reconciliation
 
     settings = {"lines": LINES, "transactions": TABLE, "customers": CUSTOMERS, **settings}
     path = write_incident(root / "inc", **settings)
-    return credit_reconciliation(str(path), str(root / "out"), str(root / "wh.duckdb"))
+    return credit_reconciliation(str(path), str(root / "out"), str(wh))
 
 
-def rejected_run(root: Path, **settings) -> RunSummary:
+def rejected_run(root: Path, wh: warehouse.Location, **settings) -> RunSummary:
     """The summary of a run the gate must reject."""
     with pytest.raises(ValidationRejected) as rejected:
-        run(root, **settings)
+        run(root, wh, **settings)
     return rejected.value.summary
 
 
-def assert_recorded_as_rejected(root: Path, content: RunSummary, expectations: list[str]) -> None:
+def assert_recorded_as_rejected(
+    wh: warehouse.Location, content: RunSummary, expectations: list[str]
+) -> None:
     """What every rejected run leaves: named failures, its files, the warehouse and journal."""
     blocking = content.blocking
     for expected in expectations:
@@ -175,7 +191,7 @@ def assert_recorded_as_rejected(root: Path, content: RunSummary, expectations: l
         assert (folder / name).exists(), name
     assert "Rejected by the quality gate" in (folder / "report.html").read_text()
     run_id = content.run_id
-    with warehouse.connect(root / "wh.duckdb", read_only=True) as con:
+    with warehouse.connect(wh, read_only=True) as con:
         status = con.execute("select status from runs where run_id = $r", {"r": run_id}).fetchall()
         evidence = con.execute(
             "select count(*) from evidence where run_id = $r", {"r": run_id}
@@ -189,18 +205,18 @@ def assert_recorded_as_rejected(root: Path, content: RunSummary, expectations: l
 
 
 @pytest.mark.parametrize(("settings", "expectations"), CASES)
-def test_a_rejected_run_is_recorded_whatever_its_data(root, settings, expectations):
-    assert_recorded_as_rejected(root, rejected_run(root, **settings), expectations)
+def test_a_rejected_run_is_recorded_whatever_its_data(root, wh, settings, expectations):
+    assert_recorded_as_rejected(wh, rejected_run(root, wh, **settings), expectations)
 
 
-def test_a_duplicated_customer_id_is_recorded_with_both_its_credit_lines(root):
+def test_a_duplicated_customer_id_is_recorded_with_both_its_credit_lines(root, wh):
     # the customer twice fans out the credit lines: two lines for one credit_id
     customers = [*CUSTOMERS, customer("c1", segment="business", name="Other")]
-    content = rejected_run(root, customers=customers)
+    content = rejected_run(root, wh, customers=customers)
     assert_recorded_as_rejected(
-        root, content, ["customers: expect_column_values_to_be_unique(customer_id)"]
+        wh, content, ["customers: expect_column_values_to_be_unique(customer_id)"]
     )
-    with warehouse.connect(root / "wh.duckdb", read_only=True) as con:
+    with warehouse.connect(wh, read_only=True) as con:
         lines = con.execute(
             "select credit_id from run_credits where run_id = $r and customer_id = 'c1'",
             {"r": content.run_id},
@@ -215,7 +231,7 @@ def test_a_duplicated_customer_id_is_recorded_with_both_its_credit_lines(root):
 
 def test_a_credited_currency_without_flat_minor_stops_the_run_as_a_configuration_error(root):
     with pytest.raises(ConfigError, match="policy.flat_minor: no amount for GBP"):
-        run(root, transactions=with_rows({1: {"currency": "GBP"}}))
+        run(root, in_file(root), transactions=with_rows({1: {"currency": "GBP"}}))
     assert not list((root / "out").rglob("credits.csv"))
 
 
@@ -225,28 +241,29 @@ def test_a_log_line_stamped_far_from_the_window_stays_off_the_report_chart(root)
     lines = [*LINES, *far, failure("t7")]
     # t7 failed in the window by the log; the table's clock says year 1 (the table wins)
     table = [*TABLE, txn("t7", customer_id="c2", created_at="0001-01-01T00:00:00+00:00")]
-    content = run(root, lines=lines, transactions=table)
+    content = run(root, in_file(root), lines=lines, transactions=table)
     page = (content.run_folder / "report.html").read_text()
     assert "2 failure line(s)</b> more than 1 day(s) from the window are not drawn" in page
-    with warehouse.connect(root / "wh.duckdb", read_only=True) as con:
+    with warehouse.connect(in_file(root), read_only=True) as con:
         lines = con.execute("select sum(lines) from run_failure_minutes").fetchone()[0]
         credited = con.execute("select credited from evidence where txn_id = 't7'").fetchall()
     assert lines == 7  # the far ones stay in the warehouse: the notebooks leave them out
     assert credited == [(True,)]
 
 
-def test_support_answers_from_passing_runs_when_rejected_ones_are_newer(root):
-    paid = run(root)
-    ledger.approve(root / "wh.duckdb", paid.run_id, by="alice", note=None, outbox=root / "out")
+def test_support_answers_from_passing_runs_when_rejected_ones_are_newer(root, wh):
+    paid = run(root, wh)
+    ledger.approve(wh, paid.run_id, by="alice", note=None, outbox=root / "out")
     # a newer passing run no longer sees c3 (paid above): support names c3 from an older run
-    answering = run(root, lines=LINES[:2] + LINES[3:], transactions=TABLE[:2] + TABLE[3:])
+    answering = run(root, wh, lines=LINES[:2] + LINES[3:], transactions=TABLE[:2] + TABLE[3:])
     # the newest run's table repeats t1 for another customer; its customer table renames c3
     rejected_run(
         root,
+        wh,
         transactions=[*TABLE, txn("t1", customer_id="c0")],
         customers=[*CUSTOMERS[:2], customer("c3", name="Mallory"), customer("c0")],
     )
-    with support.connect(root / "wh.duckdb") as con:
+    with support.connect(wh) as con:
         found = support.lookup(con, txn_id="t1")
         listed = support.customers(con, "INC-T")
     assert found.customer_id == "c1"  # not c0, whom only the rejected run's table names
@@ -260,18 +277,17 @@ def test_support_answers_from_passing_runs_when_rejected_ones_are_newer(root):
     }
 
 
-def test_a_warehouse_made_with_keyed_tables_records_a_rejected_run_and_keeps_working(root):
-    passed = run(root)
-    rewrite_with_keyed_schema(root / "wh.duckdb")  # as if made before the keys were dropped
-    with support.connect(root / "wh.duckdb") as con:  # read as it is
+@stores.duckdb_only  # the DuckDB file an earlier version made, upgraded on disk
+def test_a_warehouse_made_with_keyed_tables_records_a_rejected_run_and_keeps_working(root, wh):
+    passed = run(root, wh)
+    rewrite_with_keyed_schema(wh)  # as if made before the keys were dropped
+    with support.connect(wh) as con:  # read as it is
         assert support.lookup(con, txn_id="t1").customer_id == "c1"
-    content = rejected_run(root, transactions=[*TABLE, txn("t1", customer_id="c2")])
+    content = rejected_run(root, wh, transactions=[*TABLE, txn("t1", customer_id="c2")])
     assert_recorded_as_rejected(
-        root, content, ["transactions: expect_column_values_to_be_unique(txn_id)"]
+        wh, content, ["transactions: expect_column_values_to_be_unique(txn_id)"]
     )
-    decision = ledger.approve(
-        root / "wh.duckdb", passed.run_id, by="alice", note=None, outbox=root / "outbox"
-    )
+    decision = ledger.approve(wh, passed.run_id, by="alice", note=None, outbox=root / "outbox")
     assert (decision.status, decision.rows) == ("published", 3)
-    with support.connect(root / "wh.duckdb") as con:
+    with support.connect(wh) as con:
         assert [r["status"] for r in support.customers(con, "INC-T").rows] == ["published"] * 3

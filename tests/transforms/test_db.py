@@ -76,3 +76,35 @@ def test_a_failed_commit_raises_its_own_error(con):
         with db.transaction(other):  # commits the same key first
             other.execute("insert into t values (1)")
     assert keys(con) == [1]  # the other's row
+
+
+class _EndedTransaction:
+    """A connection whose transaction has already ended when the block fails (as a full disk
+    ends DuckDB's while it writes the WAL): its rollback raises."""
+
+    def begin(self):
+        pass
+
+    def rollback(self):
+        raise duckdb.TransactionException("cannot rollback - no transaction is active")
+
+    def commit(self):  # pragma: no cover - the block fails before
+        raise AssertionError("committed")
+
+
+def test_a_failed_rollback_never_hides_the_error_that_ended_the_block():
+    ended = _EndedTransaction()
+    with pytest.raises(OSError, match="No space left on device"), db.transaction(ended):
+        raise OSError(28, "No space left on device")
+
+
+def test_a_commit_hook_runs_after_each_commit_and_only_inside_its_block(con):
+    sent: list[int] = []
+    with db.on_commit(con, lambda: sent.append(1)):
+        with db.transaction(con):
+            con.execute("create table hooked (x int)")
+        with pytest.raises(ValueError), db.transaction(con):
+            raise ValueError("rolled back: not sent")
+    with db.transaction(con):
+        con.execute("insert into hooked values (1)")
+    assert sent == [1]

@@ -22,6 +22,10 @@ database between its transactions (the outbox's files), which a retry could not 
 DuckDB store already has exactly one writer at a time; the lock gives the same guarantee across
 machines, and dies with its session, so a killed writer never leaves it held.
 
+Text is kept exactly, though PostgreSQL's text cannot hold a NUL (U+0000) and input data may (a
+customer's name): on the server a NUL is DLE (U+0010) then "0", a DLE is DLE then "1"; what is
+sent is escaped so, what is read unescaped (`_escaped`, `_unescaped`).
+
 The password comes from the URL, PGPASSWORD or ~/.pgpass (libpq reads them); messages show the
 URL with its password masked (`shown`).
 """
@@ -42,6 +46,7 @@ import adbc_driver_manager
 import adbc_driver_postgresql.dbapi
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from transforms import db
 from transforms.errors import InputError, StorageError
@@ -50,6 +55,10 @@ SCHEMES = ("postgresql://", "postgres://")
 SCHEMA_VERSION = 3  # the warehouse's version the first PostgreSQL store was made at
 _SQL = Path(__file__).parent / "sql" / "postgres"
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+# Text on the server: DLE escapes itself and NUL. Escaped in this order, unescaped in the reverse
+# one: every DLE on the server starts a pair, so neither step can misread the other's pairs.
+_DLE = "\x10"
+_ESCAPES = ((_DLE, _DLE + "1"), ("\x00", _DLE + "0"))
 
 
 @dataclass(frozen=True)
@@ -140,7 +149,7 @@ def _said(error: Exception, url: str) -> str:
     return lines[0] if lines else type(error).__name__
 
 
-def _statement(name: str, **identifiers: str) -> str:
+def statement(name: str, **identifiers: str) -> str:
     """`sql/postgres/<name>.sql` (or a mirror statement), its `{identifier}`s filled in: table
     and column names from `TABLES` and the schema, checked, never values."""
     path = _SQL / f"{name}.sql"
@@ -176,7 +185,7 @@ class Store:
         }
 
     def execute(self, name: str, parameters: tuple | None = None, **identifiers: str) -> None:
-        self._cursor.execute(_statement(name, **identifiers), parameters=parameters)
+        self._cursor.execute(statement(name, **identifiers), parameters=parameters)
 
     def scalar(self, name: str, **identifiers: str) -> Any:
         self.execute(name, **identifiers)
@@ -193,16 +202,16 @@ class Store:
         self._note_base()
 
     def _load(self, name: str, rows: pa.Table) -> None:
-        self.mirror.register("arrow_rows", rows)
+        self.mirror.register("arrow_rows", _unescaped(rows))
         try:
-            self.mirror.execute(_statement("mirror_load", table=name))
+            self.mirror.execute(statement("mirror_load", table=name))
         finally:
             self.mirror.unregister("arrow_rows")
 
     def _note_base(self) -> None:
         for table in TABLES:
             self.mirror.execute(
-                _statement(
+                statement(
                     "mirror_base",
                     base=_base(table),
                     table=table.name,
@@ -216,34 +225,52 @@ class Store:
         changed = False
         for table in TABLES:
             names = {"table": table.name, "base": _base(table), "key": table.key}
-            lost = self.mirror.execute(_statement("mirror_lost_rows", **names)).fetchall()[0][0]
+            lost = self.mirror.execute(statement("mirror_lost_rows", **names)).fetchall()[0][0]
             if lost:
                 raise RuntimeError(f"the mirror lost {lost} row(s) of {table.name}")
-            new = self.mirror.sql(_statement("mirror_new_rows", **names)).to_arrow_table()
+            new = self.mirror.sql(statement("mirror_new_rows", **names)).to_arrow_table()
             if new.num_rows:
-                self._append(table.name, new)
+                self.append(table.name, new)
                 changed = True
             if table.mutable:
                 mutable = ", ".join(table.mutable)
                 rows = self.mirror.execute(
-                    _statement("mirror_changed_rows", mutable=mutable, **names)
+                    statement("mirror_changed_rows", mutable=mutable, **names)
                 ).fetchall()
                 columns = self._columns[table.name]
                 for row in rows:
                     values = dict(zip(columns, row, strict=True))
-                    parameters = (*(values[c] for c in table.mutable), values[table.key])
+                    parameters = tuple(
+                        _escaped_value(values[c]) for c in (*table.mutable, table.key)
+                    )
                     self.execute(table.update, parameters)  # type: ignore[arg-type]
                     changed = True
         if changed:
             self._connection.commit()
             self._note_base()
 
-    def _append(self, name: str, rows: pa.Table) -> None:
+    def append(
+        self, name: str, rows: pa.Table | pa.RecordBatchReader, insert: str = "store_insert"
+    ) -> None:
+        """Appends `rows` (a table, or a stream of batches read as they come) to a table of the
+        server, in the open server transaction: staged by ADBC's bulk COPY into a temporary
+        table, then moved by one `insert` statement (`{table}`, `{columns}`, `{staged}`)."""
         staged = f"staged_{uuid.uuid4().hex[:12]}"
-        self._cursor.adbc_ingest(staged, rows, mode="create", temporary=True)
-        columns = ", ".join(rows.column_names)
-        self.execute("store_insert", table=name, columns=columns, staged=staged)
+        self._cursor.adbc_ingest(staged, _escaped_stream(rows), mode="create", temporary=True)
+        columns = ", ".join(rows.schema.names)
+        self.execute(insert, table=name, columns=columns, staged=staged)
         self._cursor.execute(f"drop table {staged}")
+
+    def columns(self, name: str) -> list[str]:
+        """A warehouse table's columns, in the order of its DuckDB schema."""
+        return list(self._columns[name])
+
+    def row_counts(self) -> dict[str, int]:
+        """How many rows each table of the server holds (its tables made: see `_made`)."""
+        return {t.name: self.scalar("store_row_counts", table=t.name) for t in TABLES}
+
+    def commit(self) -> None:
+        self._connection.commit()
 
     def close(self) -> None:
         with suppress(Exception):
@@ -254,6 +281,46 @@ class Store:
 
 def _base(table: Table) -> str:
     return f"base_{table.name}"
+
+
+def _escaped_value(value: Any) -> Any:
+    """A value as the server holds it: text escaped (see the module's docstring)."""
+    if not isinstance(value, str):
+        return value
+    for plain, escaped in _ESCAPES:
+        value = value.replace(plain, escaped)
+    return value
+
+
+def _escaped(rows: pa.Table) -> pa.Table:
+    return _text_replaced(rows, _ESCAPES)
+
+
+def _escaped_stream(rows: pa.Table | pa.RecordBatchReader) -> pa.Table | pa.RecordBatchReader:
+    """`_escaped` of a table, or of each batch of a stream as it is read."""
+    if isinstance(rows, pa.Table):
+        return _escaped(rows)
+    batches = (
+        escaped
+        for batch in rows
+        for escaped in _escaped(pa.Table.from_batches([batch], rows.schema)).to_batches()
+    )
+    return pa.RecordBatchReader.from_batches(rows.schema, batches)
+
+
+def _unescaped(rows: pa.Table) -> pa.Table:
+    return _text_replaced(rows, tuple((new, old) for old, new in reversed(_ESCAPES)))
+
+
+def _text_replaced(rows: pa.Table, replacements: tuple[tuple[str, str], ...]) -> pa.Table:
+    """The rows with, in every text column, each (old, new) of `replacements` in turn."""
+    for i, field in enumerate(rows.schema):
+        if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
+            column = rows.column(i)
+            for old, new in replacements:
+                column = pc.replace_substring(column, old, new)
+            rows = rows.set_column(i, field, column)
+    return rows
 
 
 @contextmanager
@@ -295,17 +362,28 @@ def reader(url: str) -> duckdb.DuckDBPyConnection:
 
 
 @contextmanager
-def writer(
-    url: str, wait_seconds: float, busy: Callable[[str], Exception]
-) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The warehouse's mirror under the store's one writer lock (waiting up to `wait_seconds`,
-    then `busy(message)`), made or upgraded first; each mirror transaction committed is sent
-    to the server (`db.on_commit`), and what was written outside one is sent at the end."""
+def _locked(url: str, wait_seconds: float, busy: Callable[[str], Exception]) -> Iterator[Store]:
+    """A session holding the store's one writer lock (waiting up to `wait_seconds`, then
+    `busy(message)`); closing it ends the session, and its lock and any open transaction go
+    with it."""
     with _storage_errors(url, "writing"):
         store = Store(url, _connect(url))
     try:
         with _storage_errors(url, "taking the writer's lock"):
             _lock(store, wait_seconds, busy)
+        yield store
+    finally:
+        store.close()
+
+
+@contextmanager
+def writer(
+    url: str, wait_seconds: float, busy: Callable[[str], Exception]
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse's mirror under the store's one writer lock, made or upgraded first; each
+    mirror transaction committed is sent to the server (`db.on_commit`), and what was written
+    outside one is sent at the end."""
+    with _locked(url, wait_seconds, busy) as store:
         with _storage_errors(url, "making the warehouse's tables"):
             _migrate(store)
         with _storage_errors(url, "reading"):
@@ -319,15 +397,13 @@ def writer(
         with db.on_commit(con, sent):
             yield con
         sent()
-    finally:
-        store.close()  # ends the session: its lock and any open transaction go with it
 
 
 def _lock(store: Store, wait_seconds: float, busy: Callable[[str], Exception]) -> None:
     deadline = time.monotonic() + wait_seconds
     while True:
         taken = store.scalar("store_try_lock")
-        store._connection.commit()  # the session's lock outlives the transaction
+        store.commit()  # the session's lock outlives the transaction
         if taken:
             return
         if time.monotonic() >= deadline:
@@ -341,12 +417,37 @@ def _lock(store: Store, wait_seconds: float, busy: Callable[[str], Exception]) -
 def _migrate(store: Store) -> None:
     """Makes the tables (version 3) in a database that has none; the lock is held."""
     if _made(store) is not None:
-        store._connection.commit()
+        store.commit()
         return
-    for statement in _schema_statements():
-        store._cursor.execute(statement)
+    _make_tables(store)
     store.execute("store_version_record", (SCHEMA_VERSION,))
-    store._connection.commit()
+    store.commit()
+
+
+def _make_tables(store: Store) -> None:
+    """The schema's statements, in the open server transaction (PostgreSQL's DDL is
+    transactional: a rollback leaves the database without them)."""
+    for part in _schema_statements():
+        store._cursor.execute(part)
+
+
+@contextmanager
+def loader(url: str, wait_seconds: float, busy: Callable[[str], Exception]) -> Iterator[Store]:
+    """The store for one bulk load (`store_copy`): under the writer lock, in ONE server
+    transaction that makes its tables if it has none (without a version row: the load brings
+    its own) and is committed when the block ends; when the block raises, the session ends and
+    the server rolls it all back, tables included. What the store held is the caller's to check
+    (`Store.row_counts`)."""
+    with _locked(url, wait_seconds, busy) as store, _storage_errors(url, "loading"):
+        if _made(store) is None:
+            _make_tables(store)
+        yield store
+        store.commit()
+
+
+def reachable(url: str) -> None:
+    """Connects once and closes: `Unreachable` (exit 4) when the server cannot be reached."""
+    _connect(url).close()
 
 
 def empty(url: str) -> bool:
@@ -357,10 +458,11 @@ def empty(url: str) -> bool:
             store.execute("store_begin_read")
             if _made(store) is None:
                 return True
-            return all(
-                store.scalar("store_row_counts", table=table.name) == 0
-                for table in TABLES
-                if table.name != "schema_versions"
-            )
+            return holds_nothing(store.row_counts())
         finally:
             store.close()
+
+
+def holds_nothing(counts: dict[str, int]) -> bool:
+    """Whether a store's row counts say it holds nothing but its schema's version rows."""
+    return not any(rows for name, rows in counts.items() if name != "schema_versions")

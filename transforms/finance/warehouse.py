@@ -57,6 +57,13 @@ def shown(location: Location) -> str:
     return pg_store.shown(location) if pg_store.is_url(location) else str(location)
 
 
+def reachable(location: Location) -> None:
+    """Refuses at once a PostgreSQL store that cannot be reached (a DuckDB file is made when
+    first written): a run checks it before it starts Prefect."""
+    if pg_store.is_url(location):
+        pg_store.reachable(str(location))
+
+
 @contextmanager
 def writer(
     location: Location, wait_seconds: float | None = None

@@ -27,7 +27,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import adbc_driver_manager
 import adbc_driver_postgresql.dbapi
@@ -157,7 +157,8 @@ def named(dsn: str) -> str:
         if not any(k == "connect_timeout" for k, _ in query):
             query.append(("connect_timeout", str(CONNECT_TIMEOUT_SECONDS)))
         query.append(("application_name", APPLICATION_NAME))
-        return urlunsplit(parts._replace(query=urlencode(query)))
+        # %20, not `+`: libpq decodes only %XX, so `options=-c statement_timeout=...` needs it.
+        return urlunsplit(parts._replace(query=urlencode(query, quote_via=quote)))
     # key=value form: libpq takes the last value of a repeated keyword, so the timeout goes
     # first (the DSN's own wins) and the name last (ours wins).
     return f"connect_timeout={CONNECT_TIMEOUT_SECONDS} {dsn} application_name={APPLICATION_NAME}"

@@ -1,6 +1,7 @@
-"""The warehouse file: a warehouse made by an earlier version is upgraded in place, once; the
-per-run tables take a rejected run's rows; the write lock is shared through a symlinked path; a
-reader and a writer wait for each other."""
+"""The warehouse: a new one is at the current version and its per-run tables take a rejected
+run's rows (on each store); a DuckDB file made by an earlier version is upgraded in place, once;
+its write lock is shared through a symlinked path; a reader and a writer of the file wait for
+each other."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from datetime import UTC, datetime
 import duckdb
 import pytest
 
-from tests import golden_incident
+from tests import golden_incident, stores
 from tests.builders import rewrite_with_keyed_schema
+from tests.support_warehouse import add_run, insert
 from transforms import db
 from transforms.finance import journal, ledger_entries, warehouse
 
@@ -78,8 +80,9 @@ def version_1_warehouse(path) -> None:
     con.close()
 
 
-def test_a_version_1_warehouse_is_upgraded_in_place_and_its_ledger_chained(tmp_path):
-    path = tmp_path / "wh.duckdb"
+@stores.duckdb_only  # the file version 1 left, upgraded on disk
+def test_a_version_1_warehouse_is_upgraded_in_place_and_its_ledger_chained(warehouse_location):
+    path = warehouse_location
     version_1_warehouse(path)
     with warehouse.connect(path) as con:
         assert warehouse.schema_version(con) == warehouse.SCHEMA_VERSION
@@ -96,8 +99,9 @@ def test_a_version_1_warehouse_is_upgraded_in_place_and_its_ledger_chained(tmp_p
         assert {"journal_head", "ledger_head"} <= columns
 
 
-def test_the_upgrade_happens_once(tmp_path):
-    path = tmp_path / "wh.duckdb"
+@stores.duckdb_only  # the file version 1 left, upgraded on disk
+def test_the_upgrade_happens_once(warehouse_location):
+    path = warehouse_location
     version_1_warehouse(path)
     warehouse.connect(path).close()
     with warehouse.connect(path) as con:
@@ -109,23 +113,46 @@ def test_the_upgrade_happens_once(tmp_path):
         assert "has no valid seq, hash or link" in problem
 
 
-def test_a_new_warehouse_is_at_the_current_version_without_an_upgrade_entry(tmp_path):
-    with warehouse.connect(tmp_path / "wh.duckdb") as con:
+def test_a_new_warehouse_is_at_the_current_version_without_an_upgrade_entry(warehouse_location):
+    with warehouse.writer(warehouse_location) as con:
+        assert warehouse.schema_version(con) == warehouse.SCHEMA_VERSION
+        assert journal.entries(con) == []
+    with warehouse.connect(warehouse_location, read_only=True) as con:  # as it was stored
         assert warehouse.schema_version(con) == warehouse.SCHEMA_VERSION
         assert journal.entries(con) == []
 
 
-def test_a_reader_of_a_version_1_warehouse_gets_it_upgraded(tmp_path):
-    path = tmp_path / "wh.duckdb"
+# Text as input data may hold it: a NUL (which PostgreSQL's text cannot hold), the DLE a store
+# may escape it with, what an escaped NUL or DLE would look like, a backslash.
+ODD_TEXT = ["a\x00b", "\x00", "\x10", "\x100", "\x101\x00", "\x10\x10", "\\0", "plain"]
+
+
+def test_any_text_is_kept_exactly(warehouse_location):
+    with warehouse.writer(warehouse_location) as con:
+        add_run(con, "r1", "pending_approval", "2025-01-08T01:00:00Z")
+        for i, name in enumerate(ODD_TEXT):
+            insert(con, "run_customers", run_id="r1", customer_id=f"c{i}", name=name)
+    with warehouse.writer(warehouse_location) as con, db.transaction(con):
+        con.execute("update runs set status = 'declined', decision_note = ?", [ODD_TEXT[0]])
+    with warehouse.connect(warehouse_location, read_only=True) as con:
+        names = con.execute("select name from run_customers order by customer_id").fetchall()
+        note = con.execute("select decision_note from runs").fetchall()
+    assert [name for (name,) in names] == ODD_TEXT
+    assert note == [(ODD_TEXT[0],)]
+
+
+@stores.duckdb_only  # the file version 1 left, upgraded on disk
+def test_a_reader_of_a_version_1_warehouse_gets_it_upgraded(warehouse_location):
+    path = warehouse_location
     version_1_warehouse(path)
     with warehouse.connect_current(path) as con:
         assert warehouse.schema_version(con) == warehouse.SCHEMA_VERSION
         assert len(ledger_entries.entries(con)) == 2
 
 
-def test_a_symlinked_path_shares_the_write_lock(tmp_path):
-    real = tmp_path / "real" / "wh.duckdb"
-    real.parent.mkdir()
+@stores.duckdb_only  # the file lock beside the DuckDB file
+def test_a_symlinked_path_shares_the_write_lock(warehouse_location, tmp_path):
+    real = warehouse_location
     warehouse.connect(real).close()
     link = tmp_path / "link.duckdb"
     link.symlink_to(real)
@@ -146,6 +173,7 @@ def holder(path, *, read_only: bool, seconds: float) -> subprocess.Popen:
     return process
 
 
+@stores.duckdb_only  # DuckDB's file lock: a PostgreSQL reader reads a snapshot, never waits
 @pytest.mark.parametrize(
     ("holder_reads", "we_read"),
     [
@@ -153,8 +181,8 @@ def holder(path, *, read_only: bool, seconds: float) -> subprocess.Popen:
         (True, False),  # a writer (an approval) waits for a reader to close it
     ],
 )
-def test_a_reader_and_a_writer_wait_for_each_other(tmp_path, holder_reads, we_read):
-    path = tmp_path / "wh.duckdb"
+def test_a_reader_and_a_writer_wait_for_each_other(warehouse_location, holder_reads, we_read):
+    path = warehouse_location
     warehouse.connect(path).close()
     other = holder(path, read_only=holder_reads, seconds=1.5)
     try:
@@ -196,10 +224,9 @@ def keyed_constraints(path) -> list[tuple]:
         return db.run(con, "warehouse_keyed_run_tables").fetchall()
 
 
-def test_a_rejected_run_that_repeats_its_keys_is_loaded_row_for_row(tmp_path):
-    path = tmp_path / "wh.duckdb"
-    run_id = golden_incident.load_run(tmp_path / "a", path, repeat_keys=True)
-    with warehouse.connect(path, read_only=True) as con:
+def test_a_rejected_run_that_repeats_its_keys_is_loaded_row_for_row(tmp_path, warehouse_location):
+    run_id = golden_incident.load_run(tmp_path / "a", warehouse_location, repeat_keys=True)
+    with warehouse.connect(warehouse_location, read_only=True) as con:
         evidence = con.execute(
             "select count(*), count(distinct txn_id) from evidence where run_id = $r",
             {"r": run_id},
@@ -210,9 +237,10 @@ def test_a_rejected_run_that_repeats_its_keys_is_loaded_row_for_row(tmp_path):
 
 
 @pytest.fixture
-def keyed_warehouse(tmp_path):
-    """A warehouse made with the old, keyed schema, holding one run."""
-    path = tmp_path / "wh.duckdb"
+def keyed_warehouse(tmp_path, warehouse_location):
+    """A warehouse file made with the old, keyed schema, holding one run (its tests are
+    `duckdb_only`: the old schema was only ever a DuckDB file's)."""
+    path = warehouse_location
     golden_incident.load_run(tmp_path / "a", path)
     rewrite_with_keyed_schema(path)
     assert {row[0] for row in keyed_constraints(path)} == {
@@ -226,12 +254,14 @@ def keyed_warehouse(tmp_path):
     return path
 
 
+@stores.duckdb_only  # a file an earlier version made
 def test_a_keyed_warehouse_is_read_as_it_is(keyed_warehouse):
     before = contents(keyed_warehouse)  # a reader never migrates: it reads either form
     assert before["evidence"] and before["run_credits"]
     assert keyed_constraints(keyed_warehouse)
 
 
+@stores.duckdb_only  # a file an earlier version made, upgraded on disk
 def test_a_writer_rebuilds_the_keyed_tables_once_keeping_every_row(keyed_warehouse, tmp_path):
     before = contents(keyed_warehouse)
     warehouse.connect(keyed_warehouse).close()
@@ -246,6 +276,7 @@ def test_a_writer_rebuilds_the_keyed_tables_once_keeping_every_row(keyed_warehou
     assert len(after["evidence"]) == 3 * len(before["evidence"])
 
 
+@stores.duckdb_only  # a file an earlier version made, upgraded on disk
 def test_an_earlier_warehouse_gets_its_exception_amounts_split(keyed_warehouse):
     with warehouse.connect(keyed_warehouse, read_only=True) as con:
         assert warehouse.schema_version(con) < warehouse.SCHEMA_VERSION
@@ -267,6 +298,7 @@ def test_an_earlier_warehouse_gets_its_exception_amounts_split(keyed_warehouse):
     ]
 
 
+@stores.duckdb_only  # a file an earlier version made, upgraded on disk
 def test_support_reading_an_earlier_warehouse_upgrades_it_once(keyed_warehouse):
     from transforms.serving import support
 

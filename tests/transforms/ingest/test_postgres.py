@@ -7,18 +7,17 @@ schema of its own, dropped afterwards. The test side talks to the server through
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import adbc_driver_manager
 import adbc_driver_postgresql.dbapi
 import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from tests import stores
 from tests.builders import (
     failure,
     reconcile_incident,
@@ -32,52 +31,22 @@ from transforms.errors import InputError
 from transforms.ingest import incident, logs, postgres, tables
 from transforms.reconcile import outputs
 
-DSN_VARIABLE = "CREDITS_TEST_PG_DSN"
-DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 ENV = "env:PAYMENTS_DSN"
-
-
-def execute(dsn: str, *statements: str) -> None:
-    """Runs statements (schema changes: names cannot be bound) on a connection of their own."""
-    with (
-        adbc_driver_postgresql.dbapi.connect(dsn, autocommit=True) as connection,
-        connection.cursor() as cursor,
-    ):
-        for statement in statements:
-            cursor.execute(statement)
-
-
-def fetch(dsn: str, query: str, *parameters) -> list[tuple]:
-    """The rows of a query, its values bound, on a connection of its own."""
-    with (
-        adbc_driver_postgresql.dbapi.connect(dsn, autocommit=True) as connection,
-        connection.cursor() as cursor,
-    ):
-        cursor.execute(query, parameters=parameters or None)
-        return cursor.fetchall()
 
 
 @pytest.fixture(scope="module")
 def dsn() -> str:
-    value = os.environ.get(DSN_VARIABLE, DEFAULT_DSN)
-    try:
-        fetch(value, "select 1")
-    except adbc_driver_manager.Error as error:
-        reason = f"no PostgreSQL at {DSN_VARIABLE} ({str(error).splitlines()[0]})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}: CI=true runs these tests, start the server", pytrace=False)
-        pytest.skip(f"{reason}: set {DSN_VARIABLE} to a reachable server to run these tests")
-    return value
+    return stores.server()
 
 
 @pytest.fixture
 def schema(dsn, monkeypatch):
     """A schema of the test's own; PAYMENTS_DSN points at the server."""
     name = f"credits_test_{uuid.uuid4().hex[:12]}"
-    execute(dsn, f"create schema {name}")
+    stores.execute(dsn, f"create schema {name}")
     monkeypatch.setenv("PAYMENTS_DSN", dsn)
     yield name
-    execute(dsn, f"drop schema {name} cascade")
+    stores.execute(dsn, f"drop schema {name} cascade")
 
 
 def load(dsn: str, schema: str, folder, amount_type: str = "numeric(18, 2)") -> None:
@@ -179,7 +148,7 @@ def small(tmp_path, dsn, schema, amount_type="numeric(18, 2)", **sources):
 
 def ours(dsn: str, schema: str) -> list[tuple]:
     """Our connections reading the schema: pid, application_name, state, xid, query."""
-    return fetch(
+    return stores.fetch(
         dsn,
         "select pid, application_name, state, backend_xid::text, query from pg_stat_activity"
         " where query like $1 and pid <> pg_backend_pid()",
@@ -216,7 +185,7 @@ def test_a_read_holds_one_named_read_only_connection_and_only_access_share_locks
         found = ours(dsn, schema)
         seen.append(found)
         for pid, *_ in found:
-            modes = fetch(
+            modes = stores.fetch(
                 dsn, "select mode from pg_locks where pid = $1 and locktype = 'relation'", pid
             )
             locks |= {mode for (mode,) in modes}
@@ -235,7 +204,7 @@ def test_a_read_holds_one_named_read_only_connection_and_only_access_share_locks
 
 
 def test_the_transaction_is_read_only(dsn, schema, tmp_path):
-    execute(
+    stores.execute(
         dsn,
         f"create table {schema}.written (n int)",
         f"create function {schema}.write() returns int language sql"
@@ -245,7 +214,7 @@ def test_the_transaction_is_read_only(dsn, schema, tmp_path):
     con, loaded = small(tmp_path, dsn, schema, transactions={"postgres": ENV, "query": query})
     with pytest.raises(InputError, match=r"postgres:query: PostgreSQL said: .*read-only"):
         tables.stage(con, loaded)
-    assert fetch(dsn, f"select count(*) from {schema}.written") == [(0,)]
+    assert stores.fetch(dsn, f"select count(*) from {schema}.written") == [(0,)]
     wait_until_closed(dsn, schema)
 
 
@@ -285,7 +254,7 @@ def test_a_table_locked_by_another_session_is_given_up_after_lock_timeout(dsn, s
 
 
 def test_rows_stream_in_record_batches_of_bounded_size(dsn, schema):
-    execute(
+    stores.execute(
         dsn,
         f"create table {schema}.transactions as select 'txn_' || g as txn_id,"
         " 'cus_' || g % 1000 as customer_id, g::numeric(18, 0) as amount_minor,"
@@ -320,7 +289,7 @@ def test_an_amount_that_is_not_a_whole_number_type_or_value_stops_the_read(
 ):
     con, loaded = small(tmp_path, dsn, schema, amount_type)
     if "numeric" in amount_type:
-        execute(
+        stores.execute(
             dsn, f"update {schema}.transactions set amount_minor = 1000.001 where txn_id = 't1'"
         )
     with pytest.raises(InputError, match=rf"^postgres:{schema}.transactions: {message}"):
@@ -330,7 +299,7 @@ def test_an_amount_that_is_not_a_whole_number_type_or_value_stops_the_read(
 
 def test_a_missing_column_is_named_before_any_row_is_read(dsn, schema, tmp_path):
     con, loaded = small(tmp_path, dsn, schema)
-    execute(dsn, f"alter table {schema}.customers drop column segment")
+    stores.execute(dsn, f"alter table {schema}.customers drop column segment")
     with pytest.raises(
         InputError, match=rf"^postgres:{schema}.customers: required column 'segment' is missing"
     ):
@@ -359,3 +328,9 @@ def test_a_dsn_gets_a_connect_timeout_unless_it_sets_its_own():
     # key=value: libpq takes the last value of a keyword, so the DSN's own timeout must follow
     keywords = postgres.named("host=db.internal dbname=payments connect_timeout=3")
     assert keywords.index("connect_timeout=10") < keywords.index("connect_timeout=3")
+
+
+def test_a_dsn_keeps_its_options_as_libpq_decodes_them():
+    # libpq decodes %XX only: a space re-encoded as `+` reached the server as `-c+lock_timeout`
+    uri = postgres.named("postgresql://reader@db.internal/payments?options=-c%20lock_timeout%3D5s")
+    assert "options=-c%20lock_timeout%3D5s&" in uri and "+" not in uri

@@ -17,11 +17,12 @@ RUN = analysis.RunView("r1", "INC-T", "t", "America/New_York", "pending_approval
 
 
 @pytest.fixture(scope="module")
-def golden_warehouse(tmp_path_factory):
-    """The golden incident reconciled into a work database, loaded by `load_run` and sealed."""
+def golden_warehouse(tmp_path_factory, module_warehouse_location):
+    """The golden incident reconciled into a work database, loaded by `load_run` and sealed,
+    on each store."""
     folder = tmp_path_factory.mktemp("golden")
-    path = folder / "warehouse.duckdb"
-    return path, golden_incident.load_run(folder, path)
+    location = module_warehouse_location
+    return location, golden_incident.load_run(folder, location)
 
 
 def test_failure_minutes_count_every_failure_line_once_over_the_whole_log(golden_warehouse):

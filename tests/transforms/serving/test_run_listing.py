@@ -40,9 +40,9 @@ def add_run(con, run_id, status, started, incident="INC-A", **extra):
 
 
 @pytest.fixture
-def path(tmp_path):
-    path = tmp_path / "warehouse.duckdb"
-    with warehouse.connect(path) as con:
+def wh(warehouse_location) -> warehouse.Location:
+    """INC-A: r1 published, r2 rejected, r3 pending; INC-B: b1 declined. On each store."""
+    with warehouse.writer(warehouse_location) as con:
         add_run(
             con,
             "r1",
@@ -63,16 +63,16 @@ def path(tmp_path):
             decided_by="ann",
             decided_at="2025-01-11T12:00:00Z",
         )
-    return path
+    return warehouse_location
 
 
-def listed(path, incident=None, statuses=()):
-    with warehouse.connect(path, read_only=True) as con:
+def listed(wh, incident=None, statuses=()):
+    with warehouse.connect(wh, read_only=True) as con:
         return run_listing.runs(con, incident, statuses)
 
 
-def test_runs_are_listed_newest_first_with_their_current_status(path):
-    assert [(r.run_id, r.status) for r in listed(path)] == [
+def test_runs_are_listed_newest_first_with_their_current_status(wh):
+    assert [(r.run_id, r.status) for r in listed(wh)] == [
         ("b1", "declined"),
         ("r3", "pending_approval"),
         ("r2", "rejected"),
@@ -80,17 +80,17 @@ def test_runs_are_listed_newest_first_with_their_current_status(path):
     ]
 
 
-def test_a_run_shows_local_window_decision_batch_money_and_incident_file(path):
-    r1 = next(r for r in listed(path) if r.run_id == "r1")
+def test_a_run_shows_local_window_decision_batch_money_and_incident_file(wh):
+    r1 = next(r for r in listed(wh) if r.run_id == "r1")
     assert r1.window_local == "2025-01-07 14:15 EST to 2025-01-07 18:15 EST"
     assert r1.started_local == "2025-01-08 05:00 EST"
     assert r1.decision == "approved by fin 2025-01-08 10:30 EST"
     assert r1.batch_id == "b1"
     assert r1.totals == ("JPY 1,500", "USD 1,475.00")  # money for people, never minor units
     assert (r1.incident_file, r1.incident_file_sha256) == ("/inc/INC-A.toml", "ab" * 32)
-    declined = next(r for r in listed(path) if r.run_id == "b1")
+    declined = next(r for r in listed(wh) if r.run_id == "b1")
     assert declined.decision.startswith("declined by ann")
-    assert next(r for r in listed(path) if r.run_id == "r2").totals == ()  # rejected: nothing
+    assert next(r for r in listed(wh) if r.run_id == "r2").totals == ()  # rejected: nothing
 
 
 @pytest.mark.parametrize(
@@ -101,16 +101,16 @@ def test_a_run_shows_local_window_decision_batch_money_and_incident_file(path):
         ("INC-B", ("published",), []),  # both filters: none left
     ],
 )
-def test_runs_filter_by_incident_and_status(path, incident, statuses, expected):
-    assert [r.run_id for r in listed(path, incident, statuses)] == expected
+def test_runs_filter_by_incident_and_status(wh, incident, statuses, expected):
+    assert [r.run_id for r in listed(wh, incident, statuses)] == expected
 
 
-def test_an_unknown_incident_or_status_is_named(path):
+def test_an_unknown_incident_or_status_is_named(wh):
     with pytest.raises(InputError, match=r"incident INC-AA: unknown .*did you mean INC-A\?"):
-        listed(path, "INC-AA")
+        listed(wh, "INC-AA")
     with pytest.raises(
         InputError, match=r"incident INC-NOPE: unknown .*\(incidents: INC-A, INC-B\)"
     ):
-        listed(path, "INC-NOPE")
+        listed(wh, "INC-NOPE")
     with pytest.raises(ConfigError, match=r"--status: 'pending' is not a run status; choose"):
-        listed(path, None, ("pending",))
+        listed(wh, None, ("pending",))

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
+from tests import stores
 from tests.support_warehouse import HOSTILE, build
 from transforms.errors import ConfigError, InputError
 from transforms.finance import warehouse
@@ -22,15 +23,15 @@ from transforms.serving import answers, exports, support
 
 
 @pytest.fixture(scope="module")
-def warehouse_path(tmp_path_factory) -> Path:
+def warehouse_at(module_warehouse_location) -> warehouse.Location:
     """INC-A: r1 published and paid c1; r2 pending (the answer); r3 newer but rejected.
-    INC-B (Tokyo): c1 again, pending; an unattributable payment t90."""
-    return build(tmp_path_factory.mktemp("wh") / "warehouse.duckdb")
+    INC-B (Tokyo): c1 again, pending; an unattributable payment t90. On each store."""
+    return build(module_warehouse_location)
 
 
 @pytest.fixture
-def con(warehouse_path):
-    with support.connect(warehouse_path) as connection:
+def con(warehouse_at):
+    with support.connect(warehouse_at) as connection:
         yield connection
 
 
@@ -233,9 +234,9 @@ def test_an_unknown_or_missing_id_gets_a_clear_message(con, customer_id, txn_id,
         support.lookup(con, customer_id, txn_id)
 
 
-def test_a_missing_warehouse_is_named(tmp_path):
-    with pytest.raises(InputError, match="no warehouse yet"):
-        support.connect(tmp_path / "none.duckdb")
+def test_a_missing_warehouse_is_named(warehouse_location):
+    with pytest.raises(InputError, match=r"no warehouse .*yet; `credits run` creates it"):
+        support.connect(warehouse_location)
 
 
 # Safe exports
@@ -295,7 +296,7 @@ def test_an_export_into_a_missing_folder_is_a_usage_error(tmp_path):
 runner = CliRunner()
 
 
-def test_customers_csv_is_owner_only_spreadsheet_safe_utf8(warehouse_path, tmp_path):
+def test_customers_csv_is_owner_only_spreadsheet_safe_utf8(warehouse_at, tmp_path):
     out = tmp_path / "notice.csv"
     result = runner.invoke(
         app,
@@ -307,7 +308,7 @@ def test_customers_csv_is_owner_only_spreadsheet_safe_utf8(warehouse_path, tmp_p
             "--out",
             str(out),
             "--warehouse",
-            str(warehouse_path),
+            str(warehouse_at),
         ],
     )
     assert result.exit_code == 0, result.output
@@ -318,7 +319,7 @@ def test_customers_csv_is_owner_only_spreadsheet_safe_utf8(warehouse_path, tmp_p
     assert list(rows[0]) == list(support.COLUMNS)
 
 
-def test_customers_json_carries_the_answering_run(warehouse_path):
+def test_customers_json_carries_the_answering_run(warehouse_at):
     result = runner.invoke(
         app,
         [
@@ -329,7 +330,7 @@ def test_customers_json_carries_the_answering_run(warehouse_path):
             "--status",
             "published",
             "--warehouse",
-            str(warehouse_path),
+            str(warehouse_at),
         ],
     )
     assert result.exit_code == 0, result.output
@@ -338,8 +339,8 @@ def test_customers_json_carries_the_answering_run(warehouse_path):
     assert [row["customer_id"] for row in document["customers"]] == ["c1", "c20"]
 
 
-def test_customers_table_shows_names_as_text(warehouse_path):
-    result = runner.invoke(app, ["customers", "INC-A", "--warehouse", str(warehouse_path)])
+def test_customers_table_shows_names_as_text(warehouse_at):
+    result = runner.invoke(app, ["customers", "INC-A", "--warehouse", str(warehouse_at)])
     assert result.exit_code == 0, result.output
     assert "from run r2 (pending_approval)" in result.stdout
     assert '=HYPERLINK("http://x","click")' in result.stdout
@@ -369,24 +370,24 @@ def test_customers_table_shows_names_as_text(warehouse_path):
         (["lookup"], "give a CUSTOMER_ID or --txn"),
     ],
 )
-def test_command_errors_exit_2_with_a_message(warehouse_path, args, message):
-    result = runner.invoke(app, [*args, "--warehouse", str(warehouse_path)])
+def test_command_errors_exit_2_with_a_message(warehouse_at, args, message):
+    result = runner.invoke(app, [*args, "--warehouse", str(warehouse_at)])
     assert result.exit_code == 2
     assert message in " ".join(result.stderr.split())
 
 
 @pytest.mark.parametrize("suffix", ["csv", "json", "CSV"])
-def test_out_without_format_takes_the_format_from_the_suffix(warehouse_path, tmp_path, suffix):
+def test_out_without_format_takes_the_format_from_the_suffix(warehouse_at, tmp_path, suffix):
     out = tmp_path / f"notice.{suffix}"
-    args = ["customers", "INC-A", "--out", str(out), "--warehouse", str(warehouse_path)]
+    args = ["customers", "INC-A", "--out", str(out), "--warehouse", str(warehouse_at)]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     text = out.read_text(encoding="utf-8")
     assert text.startswith("{") is (suffix == "json")
 
 
-def test_runs_lists_every_run_with_its_current_status(warehouse_path):
-    result = runner.invoke(app, ["runs", "--warehouse", str(warehouse_path)])
+def test_runs_lists_every_run_with_its_current_status(warehouse_at):
+    result = runner.invoke(app, ["runs", "--warehouse", str(warehouse_at)])
     assert result.exit_code == 0, result.output
     header, rule, *lines = result.stdout.splitlines()
     assert header.split()[:4] == ["run", "incident", "window", "status"]
@@ -396,14 +397,14 @@ def test_runs_lists_every_run_with_its_current_status(warehouse_path):
     assert "pending_approval" in shown["r2"] and "rejected" in shown["r3"]
     only = runner.invoke(
         app,
-        ["runs", "--status", "rejected", "--incident", "INC-A", "--warehouse", str(warehouse_path)],
+        ["runs", "--status", "rejected", "--incident", "INC-A", "--warehouse", str(warehouse_at)],
     )
     assert [line.split()[0] for line in only.stdout.splitlines()[2:]] == ["r3"]
 
 
-def test_runs_fits_120_columns_and_shows_every_column_with_wide(warehouse_path):
-    narrow = runner.invoke(app, ["runs", "--warehouse", str(warehouse_path)])
-    wide = runner.invoke(app, ["runs", "--wide", "--warehouse", str(warehouse_path)])
+def test_runs_fits_120_columns_and_shows_every_column_with_wide(warehouse_at):
+    narrow = runner.invoke(app, ["runs", "--warehouse", str(warehouse_at)])
+    wide = runner.invoke(app, ["runs", "--wide", "--warehouse", str(warehouse_at)])
     assert narrow.exit_code == 0 and wide.exit_code == 0, (narrow.output, wide.output)
     assert max(len(line) for line in narrow.stdout.splitlines()) <= 120, narrow.stdout
     assert "sha256" not in narrow.stdout.splitlines()[0]
@@ -412,8 +413,8 @@ def test_runs_fits_120_columns_and_shows_every_column_with_wide(warehouse_path):
     assert "sha256" in heading and "batch" in heading
 
 
-def test_lookup_prints_credits_payments_and_exceptions(warehouse_path):
-    result = runner.invoke(app, ["lookup", "c5", "--warehouse", str(warehouse_path)])
+def test_lookup_prints_credits_payments_and_exceptions(warehouse_at):
+    result = runner.invoke(app, ["lookup", "c5", "--warehouse", str(warehouse_at)])
     assert result.exit_code == 0, result.output
     for text in (
         "customer c5: Name c5 <c5@example.com>",
@@ -423,12 +424,12 @@ def test_lookup_prints_credits_payments_and_exceptions(warehouse_path):
         assert text in result.stdout
 
 
-def test_support_commands_never_import_prefect(warehouse_path):
+def test_support_commands_never_import_prefect(warehouse_at):
     script = (
         "import sys\n"
         "from typer.testing import CliRunner\n"
         "from flows.cli import app\n"
-        f"wh = {str(warehouse_path)!r}\n"
+        f"wh = {str(warehouse_at)!r}\n"
         "for args in (['customers', 'INC-A'], ['lookup', 'c1'], ['lookup', '--txn', 't90'],\n"
         "             ['runs']):\n"
         "    result = CliRunner().invoke(app, [*args, '--warehouse', wh])\n"
@@ -446,8 +447,9 @@ def test_support_commands_never_import_prefect(warehouse_path):
     assert result.returncode == 0, result.stderr
 
 
-def test_a_busy_warehouse_is_waited_for_then_named(tmp_path, monkeypatch):
-    path = tmp_path / "wh.duckdb"
+@stores.duckdb_only  # DuckDB's file lock: a PostgreSQL reader reads a snapshot, never waits
+def test_a_busy_warehouse_is_waited_for_then_named(warehouse_location, monkeypatch):
+    path = warehouse_location
     warehouse.connect(path).close()
     holder = subprocess.Popen(
         [
@@ -469,8 +471,8 @@ def test_a_busy_warehouse_is_waited_for_then_named(tmp_path, monkeypatch):
         holder.wait()
 
 
-def test_the_default_tables_fit_120_columns_and_wide_shows_every_column(warehouse_path):
-    args = ["--warehouse", str(warehouse_path)]
+def test_the_default_tables_fit_120_columns_and_wide_shows_every_column(warehouse_at):
+    args = ["--warehouse", str(warehouse_at)]
     narrow = runner.invoke(app, ["customers", "INC-A", *args])
     wide = runner.invoke(app, ["customers", "INC-A", "--wide", *args])
     assert narrow.exit_code == wide.exit_code == 0, narrow.output + wide.output
@@ -482,15 +484,15 @@ def test_the_default_tables_fit_120_columns_and_wide_shows_every_column(warehous
     assert "2025-01-07 14:20 EST" in wide.stdout  # local time, its zone's abbreviation
 
 
-def test_lookup_shows_money_local_times_and_the_paying_run(warehouse_path):
-    result = runner.invoke(app, ["lookup", " C20@EXAMPLE.com ", "--warehouse", str(warehouse_path)])
+def test_lookup_shows_money_local_times_and_the_paying_run(warehouse_at):
+    result = runner.invoke(app, ["lookup", " C20@EXAMPLE.com ", "--warehouse", str(warehouse_at)])
     assert result.exit_code == 0, result.output
     for text in ("USD 7.00", "failed payments (from run r1, which paid them)", "15:08 EST"):
         assert text in result.stdout
     assert "700" not in result.stdout  # never minor units
 
 
-def test_lookup_of_a_case_slip_names_the_known_id(warehouse_path):
-    result = runner.invoke(app, ["lookup", "C20", "--warehouse", str(warehouse_path)])
+def test_lookup_of_a_case_slip_names_the_known_id(warehouse_at):
+    result = runner.invoke(app, ["lookup", "C20", "--warehouse", str(warehouse_at)])
     assert result.exit_code == 2
     assert "no customer C20; did you mean c20?" in result.stderr

@@ -1,0 +1,96 @@
+"""The two warehouse stores, for tests: a DuckDB file, or a PostgreSQL database made for one test.
+
+The server is the one `CREDITS_TEST_PG_DSN` names (default postgresql://postgres@127.0.0.1:5432/
+test). Without one, what needs it skips, except when CI=true: there it fails. The test side talks
+to the server through ADBC, in autocommit, as an operator with psql would.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import adbc_driver_manager
+import adbc_driver_postgresql.dbapi
+import pytest
+
+from transforms.finance import warehouse
+
+DSN_VARIABLE = "CREDITS_TEST_PG_DSN"
+DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/test"
+STORES = ("duckdb", "postgres")
+
+# For a test about the DuckDB file itself (its file lock, its upgrade in place, a full disk
+# under it): the `warehouse_location` fixture on the DuckDB store only.
+duckdb_only = pytest.mark.parametrize("warehouse_location", ["duckdb"], indirect=True)
+
+
+def execute(dsn: str, *statements: str, parameters: tuple | None = None) -> None:
+    """Runs statements (schema changes: names cannot be bound), each with the `$1`.. values
+    given, on a connection of their own."""
+    with (
+        adbc_driver_postgresql.dbapi.connect(dsn, autocommit=True) as connection,
+        connection.cursor() as cursor,
+    ):
+        for statement in statements:
+            cursor.execute(statement, parameters=parameters)
+
+
+def fetch(dsn: str, query: str, *parameters) -> list[tuple]:
+    """The rows of a query, its values bound, on a connection of its own."""
+    with (
+        adbc_driver_postgresql.dbapi.connect(dsn, autocommit=True) as connection,
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(query, parameters=parameters or None)
+        return cursor.fetchall()
+
+
+def server() -> str:
+    """The test server's DSN; the test skips without one (fails when CI=true)."""
+    dsn = os.environ.get(DSN_VARIABLE, DEFAULT_DSN)
+    try:
+        fetch(dsn, "select 1")
+    except adbc_driver_manager.Error as error:
+        reason = f"no PostgreSQL at {DSN_VARIABLE} ({str(error).splitlines()[0]})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}: CI=true runs these tests, start the server", pytrace=False)
+        pytest.skip(f"{reason}: set {DSN_VARIABLE} to a reachable server to run these tests")
+    return dsn
+
+
+@contextmanager
+def database(dsn: str) -> Iterator[str]:
+    """A brand-new database on the server (`credits_t_<uuid>`), its URL; dropped afterwards."""
+    name = f"credits_t_{uuid.uuid4().hex[:16]}"
+    execute(dsn, f"create database {name}")
+    try:
+        yield urlunsplit(urlsplit(dsn)._replace(path=f"/{name}"))
+    finally:
+        execute(dsn, f"drop database {name} with (force)")
+
+
+@contextmanager
+def location(store: str, folder: Path) -> Iterator[warehouse.Location]:
+    """A warehouse location no warehouse is at yet: a DuckDB file in `folder`, or the URL of a
+    new database on the test server."""
+    if store == "duckdb":
+        yield folder / "wh.duckdb"
+        return
+    with database(server()) as url:
+        yield url
+
+
+def tamper(location: warehouse.Location, *statements: str, parameters: tuple | None = None):
+    """Changes the warehouse behind the product's back, as whoever can write to it can: SQL
+    (valid in both dialects, values as `$1`..) on the DuckDB file, or on the server."""
+    if isinstance(location, str):
+        execute(location, *statements, parameters=parameters)
+        return
+    with warehouse.connect(location) as con:
+        for statement in statements:
+            con.execute(statement, parameters)

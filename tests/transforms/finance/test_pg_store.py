@@ -1,0 +1,735 @@
+"""The warehouse in PostgreSQL under concurrency, least privilege, faults and tampering (issue 20).
+
+Each test works on a database of its own on the server `CREDITS_TEST_PG_DSN` names (default
+postgresql://postgres@127.0.0.1:5432/test), dropped after it; without a server these tests skip,
+except when CI=true: there they fail. The runs come from the real flow, run twice for the module
+(`source`) into a database that tests never write to: they copy it (`create database ... template`).
+
+Approvals that must race run as `python -m flows.cli approve` processes; to start them at the
+same moment the test holds the store's writer lock until both are connected and waiting for it.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import adbc_driver_manager
+import adbc_driver_postgresql.dbapi
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from tests.builders import failure, txn, write_incident
+from tests.flows import desk
+from tests.waiting import until
+from transforms.finance import ledger, outbox, pg_store, warehouse
+from transforms.ingest.postgres import APPLICATION_NAME
+
+DSN_VARIABLE = "CREDITS_TEST_PG_DSN"
+DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/test"
+ROOT = Path(__file__).resolve().parents[3]
+LOCK_SQL = ROOT / "transforms" / "finance" / "sql" / "postgres" / "store_try_lock.sql"
+
+# The desk's incident and 400 more customers, one failed USD payment each: enough that an
+# approval writes more than 64 KiB (the full-disk test).
+CUSTOMERS = [f"k{i:03d}" for i in range(400)]
+LINES = [*desk.LINES, *(failure(f"x{c}") for c in CUSTOMERS)]
+TABLE = [*desk.TABLE, *(txn(f"x{c}", customer_id=c) for c in CUSTOMERS)]
+HIGHER = {"version": "t2", "flat_minor": {"USD": 1500, "EUR": 1200, "JPY": 1500}}
+
+
+# The server, seen from the test side (ADBC, as the product)
+
+
+def execute(dsn: str, *statements: str) -> None:
+    """Runs statements (names cannot be bound) on an autocommit connection of their own."""
+    with (
+        adbc_driver_postgresql.dbapi.connect(dsn, autocommit=True) as connection,
+        connection.cursor() as cursor,
+    ):
+        for statement in statements:
+            cursor.execute(statement)
+
+
+def fetch(dsn: str, query: str, *parameters) -> list[tuple]:
+    """The rows of a query, its values bound, on a connection of its own."""
+    with (
+        adbc_driver_postgresql.dbapi.connect(dsn, autocommit=True) as connection,
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(query, parameters=parameters or None)
+        return cursor.fetchall()
+
+
+def with_path(dsn: str, database: str, user: str | None = None) -> str:
+    """The DSN of another database (and user) on the same server."""
+    parts = urlsplit(dsn)
+    netloc = parts.netloc if user is None else f"{user}@{parts.netloc.rpartition('@')[2]}"
+    return urlunsplit(parts._replace(path=f"/{database}", netloc=netloc))
+
+
+def database_of(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
+
+
+@pytest.fixture(scope="module")
+def server() -> str:
+    value = os.environ.get(DSN_VARIABLE, DEFAULT_DSN)
+    try:
+        fetch(value, "select 1")
+    except adbc_driver_manager.Error as error:
+        reason = f"no PostgreSQL at {DSN_VARIABLE} ({str(error).splitlines()[0]})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}: CI=true runs these tests, start the server", pytrace=False)
+        pytest.skip(f"{reason}: set {DSN_VARIABLE} to a reachable server to run these tests")
+    return value
+
+
+@contextmanager
+def database(server: str, template: str | None = None) -> Iterator[str]:
+    """A new database (a copy of `template`), dropped after the block; yields its URL."""
+    name = f"credits_test_{uuid.uuid4().hex[:12]}"
+    execute(server, f"create database {name}" + (f" template {template}" if template else ""))
+    try:
+        yield with_path(server, name)
+    finally:
+        execute(server, f"drop database if exists {name} with (force)")
+
+
+@dataclass(frozen=True)
+class Source:
+    """The module's runs: A (policy t1, from folder A) and B (policy t2, higher, from folder
+    B), each pending in the template databases that hold them. Read only: tests copy them."""
+
+    run_a: str
+    run_b: str
+    only_a: str
+    both: str
+    folder_a: Path
+
+
+def run_flow(folder: Path, url: str, **settings) -> str:
+    """The real flow (threads, the session's Prefect test server) from a working folder."""
+    from flows.credit_reconciliation import credit_reconciliation
+
+    path = write_incident(folder / "inc", lines=LINES, transactions=TABLE, **settings)
+    return credit_reconciliation(str(path), str(folder / "out"), url).run_id
+
+
+@pytest.fixture(scope="module")
+def source(prefect_harness, server, tmp_path_factory) -> Iterator[Source]:
+    root = tmp_path_factory.mktemp("pg-store")
+    with ExitStack() as stack:
+        url = stack.enter_context(database(server))
+        run_a = run_flow(root / "A", url)
+        only_a = database_of(stack.enter_context(database(server, template=database_of(url))))
+        run_b = run_flow(root / "B", url, policy=HIGHER)
+        yield Source(run_a, run_b, only_a, database_of(url), root / "A")
+
+
+@pytest.fixture
+def copy_of(server) -> Iterator[Callable[[str], str]]:
+    """Makes the test's own copies of template databases; dropped after the test."""
+    with ExitStack() as stack:
+        yield lambda template: stack.enter_context(database(server, template=template))
+
+
+@pytest.fixture(scope="module")
+def published(source, server, tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    """A template database where run A is approved, and its outbox. Read only."""
+    folder = tmp_path_factory.mktemp("published")
+    with database(server, template=source.only_a) as url:
+        ledger.approve(url, source.run_a, by="alice", note=None, outbox=folder / "outbox")
+        yield database_of(url), folder / "outbox"
+
+
+# What the store holds
+
+
+def credits_of(url: str, run_id: str) -> dict[tuple[str, str], int]:
+    rows = fetch(
+        url,
+        "select customer_id, currency, credit_amount_minor from run_credits where run_id = $1",
+        run_id,
+    )
+    return {(customer, currency): amount for customer, currency, amount in rows}
+
+
+def paid(url: str) -> dict[tuple[str, str], int]:
+    rows = fetch(
+        url,
+        "select customer_id, currency, sum(amount_minor)::bigint from ledger group by 1, 2",
+    )
+    return {(customer, currency): amount for customer, currency, amount in rows}
+
+
+def batches(url: str) -> list[tuple]:
+    return fetch(url, "select batch_id, run_id, kind, state from batches order by batch_id")
+
+
+def events(url: str, run_id: str) -> list[str]:
+    rows = fetch(url, "select event from journal where run_id = $1 order by seq", run_id)
+    return [event for (event,) in rows]
+
+
+def status(url: str, run_id: str) -> str:
+    return fetch(url, "select status from runs where run_id = $1", run_id)[0][0]
+
+
+def batch_folders(root: Path) -> list[Path]:
+    return sorted(root.glob("incident=*/batch=*"))
+
+
+def batch_lines(folder: Path) -> dict[tuple[str, str], int]:
+    with open(folder / "credits.csv", newline="") as handle:
+        rows = csv.DictReader(handle)
+        return {(r["customer_id"], r["currency"]): int(r["amount_minor"]) for r in rows}
+
+
+# Commands
+
+
+def cli(*args: str):
+    """`credits ARGS` in this process (quick commands only)."""
+    from flows.cli import app
+
+    return CliRunner().invoke(app, list(args))
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def audit(url: str, box: Path):
+    return cli("audit", "--verify", "--warehouse", url, "--outbox", str(box))
+
+
+def command(args: list[str], cwd: Path, home: Path) -> subprocess.Popen:
+    """`credits ARGS` as a process of its own, from working folder `cwd` with its own Prefect
+    home (this worktree first on its path)."""
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path, "PREFECT_HOME": str(home)}
+    cwd.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "flows.cli", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@dataclass(frozen=True)
+class Finished:
+    args: list[str]
+    code: int
+    out: str
+    err: str
+
+
+def finish(process: subprocess.Popen) -> Finished:
+    out, err = process.communicate(timeout=300)
+    return Finished(process.args[3:], process.returncode, out, err)
+
+
+def writers(url: str) -> int:
+    """The product's connections to this database (each command holds one)."""
+    query = "select count(*) from pg_stat_activity where datname = $1 and application_name = $2"
+    return fetch(url, query, database_of(url), APPLICATION_NAME)[0][0]
+
+
+def at_once(url: str, commands: list[tuple[list[str], Path, Path]]) -> list[Finished]:
+    """Starts the commands, holding the store's writer lock until every one of them is connected
+    (waiting for it), then lets them race for it; returns how each ended."""
+    with adbc_driver_postgresql.dbapi.connect(url, autocommit=True) as holder:
+        with holder.cursor() as cursor:
+            cursor.execute(LOCK_SQL.read_text())
+            assert cursor.fetchall() == [(True,)]
+        processes = [command(*c) for c in commands]
+        everyone = until(
+            lambda: writers(url) == len(processes) or any(p.poll() is not None for p in processes),
+            seconds=120,
+        )
+        waiting = writers(url)
+    # The lock goes with the holder's session.
+    results = [finish(p) for p in processes]
+    assert everyone and waiting == len(processes), results
+    return results
+
+
+def approve_args(url: str, run_id: str, box: Path, by: str = "alice") -> list[str]:
+    return ["approve", run_id, "--by", by, "--warehouse", url, "--outbox", str(box)]
+
+
+def terminate_writers(server: str, url: str) -> int:
+    """Kills the product's connections to this database, waiting until they are gone."""
+    rows = fetch(
+        server,
+        "select pg_terminate_backend(pid, 10000) from pg_stat_activity "
+        "where datname = $1 and application_name = $2",
+        database_of(url),
+        APPLICATION_NAME,
+    )
+    assert all(done for (done,) in rows), rows
+    return len(rows)
+
+
+def difference(after: dict, before: dict) -> dict:
+    """What a supplemental batch pays: each credit's increase."""
+    return {k: v - before.get(k, 0) for k, v in after.items() if v > before.get(k, 0)}
+
+
+FILES = ["batch.json", "credits.csv", "decreases.csv", "pay_by_hand.csv"]
+
+
+# 1. Concurrency: approvals from separate processes, ordered by the store's writer lock
+
+
+def test_two_approvals_of_one_run_at_once_publish_one_batch(source, copy_of, tmp_path):
+    url, box = copy_of(source.only_a), tmp_path / "outbox"
+    results = at_once(
+        url,
+        [
+            (approve_args(url, source.run_a, box, by), tmp_path / by, tmp_path / by / "prefect")
+            for by in ("alice", "bob")
+        ],
+    )
+    winners = [r for r in results if r.code == 0 and "already published" not in r.out]
+    assert len(winners) == 1, results
+    (loser,) = [r for r in results if r is not winners[0]]
+    assert loser.code == 2 or (
+        loser.code == 0 and "was already published; nothing new" in loser.out
+    )
+    credits = credits_of(url, source.run_a)
+    assert batches(url) == [("INC-T-B001", source.run_a, "initial", "published")]
+    assert fetch(url, "select approved_by from batches") == [(winners[0].args[3],)]
+    assert paid(url) == credits and len(credits) == 402
+    assert events(url, source.run_a) == ["started", "validated", "approved", "published"]
+    (folder,) = batch_folders(box)
+    assert sorted(p.name for p in folder.iterdir()) == FILES  # nothing half-written beside it
+    assert outbox.verify(folder) == [] and batch_lines(folder) == credits
+    assert audit(url, box).exit_code == 0
+
+
+def test_approvals_of_two_runs_of_one_incident_at_once_pay_each_credit_once(
+    source, copy_of, tmp_path
+):
+    url, box = copy_of(source.both), tmp_path / "outbox"
+    older, newer = at_once(
+        url,
+        [
+            (approve_args(url, source.run_a, box, "alice"), tmp_path / "a", tmp_path / "home-a"),
+            (approve_args(url, source.run_b, box, "bob"), tmp_path / "b", tmp_path / "home-b"),
+        ],
+    )
+    assert newer.code == 0, newer
+    a, b = credits_of(url, source.run_a), credits_of(url, source.run_b)
+    if older.code == 2:  # the newer run won the lock: the older one is superseded, pays nothing
+        assert "superseded" in one_line(older.err), older
+        assert batches(url) == [("INC-T-B001", source.run_b, "initial", "published")]
+        assert status(url, source.run_a) == "pending_approval"
+    else:  # the older run won: the newer one's supplemental batch pays the difference
+        assert older.code == 0, older
+        assert batches(url) == [
+            ("INC-T-B001", source.run_a, "initial", "published"),
+            ("INC-T-B002", source.run_b, "supplemental", "published"),
+        ]
+        assert batch_lines(box / "incident=INC-T" / "batch=INC-T-B002") == difference(b, a)
+    assert paid(url) == b  # whichever order: the newest run's credits, none twice
+    folders = batch_folders(box)
+    assert len(folders) == len(batches(url))
+    assert all(outbox.verify(folder) == [] for folder in folders)
+    assert audit(url, box).exit_code == 0
+
+
+# 2. Least privilege: the role the pipeline and approvals log in as
+
+REFUSED = [
+    "update ledger set amount_minor = 1",
+    "delete from ledger",
+    "truncate ledger",
+    "drop table ledger",
+    "update journal set actor = 'mallory'",
+    "delete from journal",
+    "update batches set totals_minor = '{}'",
+    "delete from batches",
+    "update runs set manifest = '{}'",
+    "delete from runs",
+]
+ALLOWED = [
+    "insert into journal (seq, recorded_at, event, actor, detail, prev_hash, hash) "
+    "values (1000000, now(), 'noted', 'x', '{}', 'x', 'x')",
+    "update runs set status = status, batch_id = batch_id",
+    "update batches set state = state, published_at = published_at",
+]
+
+
+def test_the_writer_role_appends_and_decides_but_never_edits_or_deletes(server):
+    outcome = {}
+    with database(server) as url:
+        with warehouse.writer(url):  # makes the tables, and the role
+            pass
+        with (
+            adbc_driver_postgresql.dbapi.connect(url, autocommit=True) as connection,
+            connection.cursor() as cursor,
+        ):
+            cursor.execute("set role credits_writer")
+            for statement in REFUSED + ALLOWED:
+                try:
+                    cursor.execute(statement)
+                    outcome[statement] = "allowed"
+                except adbc_driver_manager.ProgrammingError as error:
+                    text = str(error)
+                    refused = "permission denied" in text or "must be owner" in text
+                    outcome[statement] = "refused" if refused else text
+    assert outcome == {**dict.fromkeys(REFUSED, "refused"), **dict.fromkeys(ALLOWED, "allowed")}
+
+
+def test_an_approval_logged_in_as_a_member_of_the_writer_role_succeeds(
+    server, source, copy_of, tmp_path
+):
+    url, box = copy_of(source.only_a), tmp_path / "outbox"
+    role = f"credits_approver_{uuid.uuid4().hex[:8]}"
+    execute(server, f"create role {role} login", f"grant credits_writer to {role}")
+    try:
+        as_role = with_path(server, database_of(url), user=role)
+        query = "select rolname, rolsuper, rolcreatedb from pg_roles where rolname = current_user"
+        assert fetch(as_role, query) == [(role, False, False)]
+        result = cli(*approve_args(as_role, source.run_a, box))
+        assert result.exit_code == 0, result.output
+        assert "batch INC-T-B001: 402 payment(s)" in result.stdout
+        assert paid(url) == credits_of(url, source.run_a)
+        assert batches(url) == [("INC-T-B001", source.run_a, "initial", "published")]
+        assert audit(as_role, box).exit_code == 0
+    finally:
+        execute(server, f"drop role if exists {role}")
+
+
+# 3. Faults: nothing is paid twice or lost, and the next command finishes the work
+
+
+def refused_cleanly(result, exit_code: int = 4) -> str:
+    """The command's one-line message, having checked that it exited as our errors do."""
+    assert result.exit_code == exit_code, result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    for words in ("Traceback", "internal error"):
+        assert words not in result.output
+    return one_line(result.stderr)
+
+
+def nothing_committed(url: str, run_id: str) -> None:
+    assert status(url, run_id) == "pending_approval"
+    assert batches(url) == [] and paid(url) == {}
+    assert events(url, run_id) == ["started", "validated"]
+
+
+def test_an_approval_killed_between_two_statements_commits_nothing(
+    server, source, copy_of, tmp_path, monkeypatch
+):
+    """The writer's connection is terminated (pg_terminate_backend) inside the server
+    transaction that sends the approval's commit, after the run's decision and the batch went
+    and before the ledger's rows: the server rolls all of it back, the command exits 4 saying
+    so, and the next approve pays every credit once."""
+    url, box = copy_of(source.only_a), tmp_path / "outbox"
+    execute_ = pg_store.Store.execute
+    killed = []
+
+    def killing(store, name, parameters=None, **identifiers):
+        if name == "store_insert" and identifiers.get("table") == "ledger" and not killed:
+            killed.append(terminate_writers(server, url))
+        execute_(store, name, parameters, **identifiers)
+
+    monkeypatch.setattr(pg_store.Store, "execute", killing)
+    result = cli(*approve_args(url, source.run_a, box))
+    monkeypatch.undo()
+    assert killed == [1]
+    message = refused_cleanly(result)
+    assert f"warehouse {url}: committing: PostgreSQL said:" in message
+    assert "rolled back what was not committed; run the command again to finish" in message
+    nothing_committed(url, source.run_a)
+    assert batch_folders(box) == []
+    again = cli(*approve_args(url, source.run_a, box))
+    assert again.exit_code == 0 and "batch INC-T-B001: 402 payment(s)" in again.stdout
+    assert paid(url) == credits_of(url, source.run_a)
+    assert audit(url, box).exit_code == 0
+
+
+def test_an_approval_cut_off_between_its_two_transactions_is_finished_by_the_next(
+    server, source, copy_of, tmp_path, monkeypatch
+):
+    """A server restart between an approval's two transactions cannot be done here (other tests
+    share the server); this simulates its effect on the client the same way: the writer's
+    connection is terminated (pg_terminate_backend) after the first transaction (the ledger,
+    the decision, the batch in state `writing`) is committed and before the batch is marked
+    published. The command exits 4; the next approve finishes the batch without paying or
+    writing anything twice."""
+    url, box = copy_of(source.only_a), tmp_path / "outbox"
+    write = outbox.write
+    killed = []
+
+    def killing(con, batch_id):
+        killed.append(terminate_writers(server, url))
+        return write(con, batch_id)
+
+    monkeypatch.setattr(outbox, "write", killing)
+    result = cli(*approve_args(url, source.run_a, box))
+    monkeypatch.undo()
+    assert killed == [1]
+    message = refused_cleanly(result)
+    assert f"warehouse {url}: committing: PostgreSQL said:" in message
+    credits = credits_of(url, source.run_a)
+    assert batches(url) == [("INC-T-B001", source.run_a, "initial", "writing")]
+    assert paid(url) == credits and status(url, source.run_a) == "published"
+    (folder,) = batch_folders(box)
+    written = {p.name: p.read_bytes() for p in folder.iterdir()}
+    again = cli(*approve_args(url, source.run_a, box))
+    assert again.exit_code == 0 and "was already published" in again.stdout, again.output
+    assert batches(url) == [("INC-T-B001", source.run_a, "initial", "published")]
+    assert paid(url) == credits
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == written
+    assert sorted(written) == FILES and outbox.verify(folder) == []
+    assert audit(url, box).exit_code == 0
+
+
+SECRET = "hunter2-not-for-logs"
+
+
+@pytest.mark.parametrize("name", ["approve", "audit", "runs"])
+def test_an_unreachable_server_is_named_and_its_password_masked(name, tmp_path):
+    with socket.socket() as probe:  # a port nobody listens on once it is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"postgresql://credits:{SECRET}@127.0.0.1:{port}/credits"
+    args = {
+        "approve": approve_args(url, "20250107T000000000000Z-00000000", tmp_path / "outbox"),
+        "audit": ["audit", "--verify", "--warehouse", url, "--outbox", str(tmp_path / "outbox")],
+        "runs": ["runs", "--warehouse", url],
+    }[name]
+    result = cli(*args)
+    message = refused_cleanly(result)
+    assert SECRET not in result.output
+    assert f"warehouse postgresql://credits:***@127.0.0.1:{port}/credits" in message
+    assert f"cannot connect to PostgreSQL at 127.0.0.1:{port}" in message
+    assert "Nothing was read or written" in message
+
+
+@pytest.mark.parametrize(
+    ("mode", "setting", "doing", "said"),
+    [
+        # the mirror's read of the ledger waits: the approval stops before it decides anything
+        ("access exclusive", "statement_timeout", "reading", "statement timeout"),
+        # reads go on, the ledger's insert waits: the approval's server transaction rolls back
+        ("share", "lock_timeout", "committing", "lock timeout"),
+    ],
+)
+def test_an_approval_timed_out_on_a_locked_ledger_commits_nothing(
+    mode, setting, doing, said, source, copy_of, tmp_path
+):
+    url, box = copy_of(source.only_a), tmp_path / "outbox"
+    timed = f"{url}?options=-c%20{setting}%3D1000"
+    with adbc_driver_postgresql.dbapi.connect(url) as holder:
+        with holder.cursor() as cursor:
+            cursor.execute(f"lock table ledger in {mode} mode")
+        result = cli(*approve_args(timed, source.run_a, box))
+        holder.rollback()
+    message = refused_cleanly(result)
+    assert f"warehouse {timed}: {doing}: PostgreSQL said:" in message
+    assert f"canceling statement due to {said}" in message
+    nothing_committed(url, source.run_a)
+    again = cli(*approve_args(timed, source.run_a, box))  # the lock released
+    assert again.exit_code == 0 and "batch INC-T-B001: 402 payment(s)" in again.stdout
+    assert paid(url) == credits_of(url, source.run_a)
+    assert audit(url, box).exit_code == 0
+
+
+def test_a_full_outbox_on_a_postgresql_store_exits_4_and_the_next_approval_finishes(
+    source, copy_of, tmp_path
+):
+    url, box = copy_of(source.only_a), tmp_path / "outbox"
+    folder = box / "incident=INC-T" / "batch=INC-T-B001"
+    folder.mkdir(parents=True)
+    (folder / ".credits.csv.tmp").symlink_to("/dev/full")  # the disk refuses: ENOSPC
+    message = refused_cleanly(cli(*approve_args(url, source.run_a, box)))
+    assert f"writing batch INC-T-B001 into {folder.resolve()}: No space left" in message
+    assert "Already committed: batch INC-T-B001's payments are in the ledger" in message
+    credits = credits_of(url, source.run_a)
+    assert batches(url) == [("INC-T-B001", source.run_a, "initial", "writing")]
+    assert paid(url) == credits and not (folder / outbox.TRAILER).exists()
+    again = cli(*approve_args(url, source.run_a, box))
+    assert again.exit_code == 0 and "was already published" in again.stdout, again.output
+    assert batches(url) == [("INC-T-B001", source.run_a, "initial", "published")]
+    assert paid(url) == credits and outbox.verify(folder) == []
+    assert audit(url, box).exit_code == 0
+
+
+@contextmanager
+def tiny_disk(folder: Path, size: int) -> Iterator[Path]:
+    """A tmpfs of `size` bytes mounted on `folder` for the block (root only)."""
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode:
+        pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.strip()}): needs root")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "--lazy", str(folder)], check=True)
+
+
+def fill(folder: Path, leaving: int) -> None:
+    """Fills the file system of `folder` but for `leaving` bytes."""
+    stats = os.statvfs(folder)
+    (folder / "filler").write_bytes(bytes(stats.f_bavail * stats.f_frsize - leaving))
+    stats = os.statvfs(folder)
+    assert stats.f_bavail * stats.f_frsize == leaving
+
+
+@pytest.mark.parametrize(
+    "leaving",
+    [
+        pytest.param(64 << 10, id="64KiB"),  # the approval's commit cannot write its WAL
+        pytest.param(0, id="0B"),  # nor the writer its pid into the lock file
+    ],
+)
+def test_a_duckdb_store_on_a_full_disk_refuses_an_approval_with_exit_4(
+    leaving, source, copy_of, tmp_path
+):
+    """A DuckDB warehouse on a disk with 64 KiB free (or none): `credits approve` exits 4 with
+    the machine's words, never an internal error (a failed rollback hiding them); nothing is
+    committed, and once space is freed the next approve pays each credit once. The warehouse is
+    the module's store (run A pending) copied into a DuckDB file: the rows the flow writes."""
+    url, box = copy_of(source.only_a), tmp_path / "outbox"
+    made = tmp_path / "made.duckdb"
+    with warehouse.connect(url, read_only=True) as mirror:
+        mirror.execute("attach $path as made", {"path": str(made)})
+        mirror.execute("copy from database memory to made")
+        mirror.execute("detach made")
+    approving = approve_args(str(tmp_path / "disk" / "warehouse.duckdb"), source.run_a, box)
+    with tiny_disk(tmp_path / "disk", made.stat().st_size + (1 << 20)) as disk:
+        path = disk / "warehouse.duckdb"
+        shutil.copy(made, path)
+        fill(disk, leaving)
+        refused = finish(command(approving, tmp_path, tmp_path))
+        assert refused.code == 4, refused
+        message = one_line(refused.err)
+        assert "No space left on device" in message
+        assert f"Nothing was committed by this command: the warehouse {path} is as" in message
+        for words in ("internal error", "Traceback", "cannot rollback"):
+            assert words not in refused.err
+        with duckdb.connect(str(path), read_only=True) as con:
+            assert con.execute("select status from runs").fetchall() == [("pending_approval",)]
+            assert con.execute("select count(*) from ledger").fetchall() == [(0,)]
+        (disk / "filler").unlink()
+        again = finish(command(approving, tmp_path, tmp_path))
+        assert again.code == 0 and "batch INC-T-B001: 402 payment(s)" in again.out, again
+        with duckdb.connect(str(path), read_only=True) as con:
+            rows = con.execute(
+                "select customer_id, currency, sum(amount_minor) from ledger group by all"
+            ).fetchall()
+    assert {(c, cur): int(v) for c, cur, v in rows} == credits_of(url, source.run_a)
+
+
+# 4. Tamper evidence: what is changed on the server is named by the audit
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        pytest.param(
+            "update ledger set amount_minor = 1 where customer_id = 'c1'",
+            "its content was changed after it was written",
+            id="ledger-amount-edited",
+        ),
+        pytest.param(
+            "delete from ledger where customer_id = 'c1'",
+            "but the ledger has no such entry",
+            id="ledger-row-deleted",
+        ),
+        pytest.param(
+            "insert into ledger select entry_id || '-again', credit_id, incident_id, customer_id,"
+            " currency, amount_minor, batch_id, run_id, published_at, seq + 1000, prev_hash, hash,"
+            " link from ledger where customer_id = 'c1'",
+            "whose credits.csv does not pay it (added or moved)",
+            id="ledger-row-inserted",
+        ),
+        pytest.param(
+            "update journal set actor = 'mallory' where event = 'approved'",
+            "journal entry 3: its content was changed after it was written",
+            id="journal-row-edited",
+        ),
+        pytest.param(
+            "delete from journal where event = 'validated'",
+            "journal entry 3: expected entry 2 here (deleted or reordered)",
+            id="journal-row-deleted",
+        ),
+        pytest.param(
+            "insert into journal select seq + 1000, recorded_at, incident_id, run_id, event, actor,"
+            " detail, prev_hash, hash, link from journal where event = 'approved'",
+            "journal entry 1003: expected entry 5 here",
+            id="journal-row-inserted",
+        ),
+    ],
+)
+def test_a_store_changed_on_the_server_fails_the_audit(change, named, published, copy_of):
+    template, box = published
+    url = copy_of(template)
+    assert audit(url, box).exit_code == 0  # as published: verified
+    execute(url, change)
+    result = audit(url, box)
+    assert result.exit_code == 3, result.output
+    assert named in one_line(result.stderr), result.stderr
+
+
+# 5. Done when: two desks share one store and one outbox
+
+
+def test_two_desks_sharing_one_store_and_outbox_pay_each_credit_once(source, copy_of, tmp_path):
+    """Two working folders, each with its own output folder and Prefect home, share one
+    PostgreSQL database and one outbox. Run A (folder A's: the module's flow ran it from there
+    into this database's template) is approved from A and from B at once: one batch. The
+    incident runs again from folder B with a higher policy; approving it from B publishes a
+    supplemental batch of exactly the difference, and `audit --verify` passes from either."""
+    url, box = copy_of(source.only_a), tmp_path / "outbox"
+    folder_a, folder_b = source.folder_a, tmp_path / "B"
+    home = {folder_a: tmp_path / "prefect-A", folder_b: tmp_path / "prefect-B"}
+    first = at_once(
+        url,
+        [
+            (approve_args(url, source.run_a, box, "alice"), folder_a, home[folder_a]),
+            (approve_args(url, source.run_a, box, "bob"), folder_b, home[folder_b]),
+        ],
+    )
+    assert [r.code for r in first] == [0, 0], first
+    assert sum("already published" in r.out for r in first) == 1, first
+    run_b = run_flow(folder_b, url, policy=HIGHER)
+    second = finish(command(approve_args(url, run_b, box, "bob"), folder_b, home[folder_b]))
+    assert second.code == 0 and "batch INC-T-B002: 402 payment(s)" in second.out, second
+    assert batches(url) == [
+        ("INC-T-B001", source.run_a, "initial", "published"),
+        ("INC-T-B002", run_b, "supplemental", "published"),
+    ]
+    a, b = credits_of(url, source.run_a), credits_of(url, run_b)
+    supplemental = box / "incident=INC-T" / "batch=INC-T-B002"
+    assert batch_lines(supplemental) == difference(b, a) and len(difference(b, a)) == 402
+    assert paid(url) == b
+    audits = [
+        command(["audit", "--verify", "--warehouse", url, "--outbox", str(box)], f, home[f])
+        for f in (folder_a, folder_b)
+    ]
+    for done in map(finish, audits):
+        assert done.code == 0 and "verified: journal of" in done.out, done
