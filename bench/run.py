@@ -14,6 +14,9 @@ that wall time and peak RSS are its own:
              the whole fixed cost of a run (Prefect, imports, Great Expectations, warehouse),
              which the end-to-end target leaves out.
 
+At 10 M lines (`whatif`), `credits what-if`'s work (`whatif.compare`) with the incident's policy
+alone and with five policies, in two mixes (`whatif_cases`).
+
 `approve` measures finance's approval at 100,000 credit lines (`--credit-lines`), last, or
 alone with `--approve-only`: two synthetic runs are loaded straight into a fresh warehouse, each
 with its run folder (`credits.csv`, `manifest.json`), and `ledger.approve` is timed on the first
@@ -32,6 +35,9 @@ the machine and versions; the history is in `bench/README.md`.
         [--no-approve]
     python -m bench.run --approve-only [--credit-lines 100000]
     python -m bench.run --support-page-only    (each support page's answer time, on the sample)
+    python -m bench.run --whatif-only [--lines 10M] [--repeat N]
+        (`credits what-if`'s work, `whatif.compare`, with the incident's policy alone and with
+        five policies, on the whole-day incident: each in its own process, imports included)
 """
 
 from __future__ import annotations
@@ -75,6 +81,7 @@ def main() -> None:
     parser.add_argument("--credit-lines", type=int, default=100_000)
     parser.add_argument("--support-page-only", action="store_true", help="the support page only")
     parser.add_argument("--gate-only", action="store_true", help="the quality gate only")
+    parser.add_argument("--whatif-only", action="store_true", help="what-if, 1 and 5 policies")
     parser.add_argument(
         "--repeat", type=int, default=1, help="measure each case N times, keep the medians"
     )
@@ -92,6 +99,9 @@ def main() -> None:
         return
     if args.gate_only:
         gate_only(args.lines[0], max(1, args.repeat))
+        return
+    if args.whatif_only:
+        whatif_only(args.lines[0], max(1, args.repeat))
         return
     rows = []
     repeat = max(1, args.repeat)
@@ -123,6 +133,8 @@ def main() -> None:
         "rows": rows,
         "approval": None if args.no_approve else approval(args.credit_lines),
         "support_page": support_page.measure(WORK),
+        # `credits what-if`: five policies against one, at 10 M lines when that size is measured
+        "whatif": whatif_cases("10M", repeat) if "10M" in args.lines else None,
         "targets": targets(rows, startup),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -185,6 +197,89 @@ def gate_only(size: str, repeat: int) -> None:
     out = RESULTS / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-gate-{size}.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(out)
+
+
+def whatif_only(size: str, repeat: int) -> None:
+    """`whatif_cases` alone, kept in `results/<time>-whatif.json`."""
+    found = whatif_cases(size, repeat)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-whatif.json"
+    out.write_text(json.dumps(found, indent=2) + "\n")
+    print(out)
+
+
+def whatif_cases(size: str, repeat: int) -> dict:
+    """`whatif.compare` with one policy, then five (two mixes), on the whole-day incident of
+    `size` lines; prints each and its ratio to one policy (target <= 1.3)."""
+    folder = dataset(_count(size), "gzip")
+    _warm(folder)
+    rows = []
+    for what in ("whatif-1", "whatif-5", "whatif-5-pricing"):
+        found = median_of([child(what, folder) for _ in range(repeat)])
+        rows.append({"size": size, "copy": "gzip", "what": what, **found})
+        print(
+            f"{size:>4} {what}: {found['wall_s']:8.2f} s {found['cpu_s']:8.2f} CPU s "
+            f"{found['peak_rss_mb']:6,} MB  credit lines {found['credit_lines']}",
+            flush=True,
+        )
+    ratios = {}
+    for row in rows[1:]:
+        ratios[row["what"]] = {k: round(row[k] / rows[0][k], 2) for k in ("wall_s", "cpu_s")}
+        print(f"{row['what']} / whatif-1: {ratios[row['what']]} (target <= 1.3)")
+    return {"rows": rows, "over_one": ratios}
+
+
+# Four policies beside the sample incident's own (flat per customer), for `whatif-5`: a share
+# with floor and cap, flat per payment without recovered ones, a smaller flat amount, and other
+# outage codes (the last two change the classes: the candidates are classed again for each).
+# `whatif-5-pricing` has four that change the pricing only (basis, amounts, floor, cap,
+# segments): one classing for all five.
+WHATIF_POLICIES = {
+    "whatif-5": (
+        'basis = "percent_of_failed_amount"\npercent = 10\n'
+        "min_minor = { USD = 500, EUR = 500, GBP = 400, JPY = 750 }\n"
+        "cap_minor = { USD = 5000, EUR = 5000, GBP = 4000, JPY = 7500 }\n",
+        'basis = "flat_per_transaction"\ncredit_recovered = false\n'
+        "flat_minor = { USD = 500, EUR = 500, GBP = 400, JPY = 750 }\n",
+        "flat_minor = { USD = 500, EUR = 500, GBP = 400, JPY = 750 }\n",
+        "flat_minor = { USD = 1000, EUR = 1000, GBP = 800, JPY = 1500 }\n"
+        'outage_error_codes = ["DB_POOL_TIMEOUT", "DB_CONN_REFUSED"]\ncredit_table_only = false\n',
+    ),
+    "whatif-5-pricing": (
+        'basis = "percent_of_failed_amount"\npercent = 10\n'
+        "min_minor = { USD = 500, EUR = 500, GBP = 400, JPY = 750 }\n"
+        "cap_minor = { USD = 5000, EUR = 5000, GBP = 4000, JPY = 7500 }\n",
+        'basis = "flat_per_transaction"\n'
+        "flat_minor = { USD = 500, EUR = 500, GBP = 400, JPY = 750 }\n"
+        "cap_minor = { USD = 1500, EUR = 1500, GBP = 1200, JPY = 2250 }\n",
+        "flat_minor = { USD = 500, EUR = 500, GBP = 400, JPY = 750 }\n",
+        'basis = "percent_of_failed_amount"\npercent = 12.5\nexclude_segments = ["internal"]\n',
+    ),
+}
+
+
+def _whatif(folder: Path, what: str) -> dict:
+    import tempfile
+
+    from transforms.ingest import incident
+    from transforms.reconcile import whatif
+
+    loaded = incident.load(folder / "whole-day.toml")
+    candidates = [whatif.Candidate("incident", loaded.path, loaded.policy)]
+    with tempfile.TemporaryDirectory(prefix="bench-what-if-") as scratch:
+        if what in WHATIF_POLICIES:
+            for n, table in enumerate(WHATIF_POLICIES[what]):
+                path = Path(scratch) / f"policy-{n}.toml"
+                path.write_text(f'[policy]\nversion = "p{n}"\n{table}', encoding="utf-8")
+                candidates.append(whatif.Candidate(path.name, path, incident.load_policy(path)))
+        work = Path(scratch) / "work"
+        work.mkdir()
+        found = whatif.compare(loaded, candidates, work)
+    return {
+        "policies": len(found.outcomes),
+        "credit_lines": [len(o.amounts) for o in found.outcomes],
+        "problems": [o.problem for o in found.outcomes if o.problem],
+    }
 
 
 def _code_version() -> str:
@@ -308,6 +403,9 @@ def measure(what: str, folder: Path) -> dict:
         "pandas": _pandas,
         "startup": _startup,
         "approve": _approve,
+        "whatif-1": _whatif,
+        "whatif-5": _whatif,
+        "whatif-5-pricing": _whatif,
     }[what](folder, what)
     wall = time.perf_counter() - started
     used = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]

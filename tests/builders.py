@@ -7,6 +7,7 @@ import json
 import tomllib
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -187,6 +188,34 @@ def with_sources(path: Path, name: str, **sources: Any) -> Path:
     copy = path.with_name(name)
     copy.write_text(text, encoding="utf-8")
     return copy
+
+
+def with_policy(path: Path, name: str, policy_file: Path) -> Path:
+    """A copy of the incident file `path`, beside it as `name`, whose `[policy]` is the one of
+    `policy_file` (a policy file for `credits what-if`), as a run with that policy would read."""
+    raw = tomllib.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+    raw["policy"] = tomllib.loads(policy_file.read_text(encoding="utf-8"), parse_float=Decimal)[
+        "policy"
+    ]
+    text = "".join(f"{k} = {toml_value(v)}\n" for k, v in raw.items() if not isinstance(v, dict))
+    for section, values in raw.items():
+        if isinstance(values, dict):
+            text += f"[{section}]\n" + "".join(
+                f"{k} = {toml_value(v)}\n" for k, v in values.items()
+            )
+    copy = path.with_name(name)
+    copy.write_text(text, encoding="utf-8")
+    return copy
+
+
+def policy_file(folder: Path, name: str, **policy: Any) -> Path:
+    """Writes a policy file (a `[policy]` table, as `credits what-if --policy` reads it)."""
+    path = folder / name
+    path.write_text(
+        "[policy]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in policy.items()),
+        encoding="utf-8",
+    )
+    return path
 
 
 KEYED_SCHEMA = Path(__file__).parent / "fixtures" / "warehouse_schema_keyed.sql"

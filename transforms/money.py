@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 from functools import lru_cache
 
 from babel import Locale
@@ -37,3 +38,15 @@ def display(amount_minor: int, currency: str) -> str:
     (Babel's `format_currency` with this pattern, the pattern parsed once)."""
     amount = Decimal(amount_minor).scaleb(-get_currency_precision(currency))
     return _PATTERN.apply(amount, _LOCALE, currency=currency, currency_digits=True)
+
+
+def convert(amount_minor: int, currency: str, rate: Decimal, into: str) -> int:
+    """`amount_minor` of `currency` in minor units of `into`, at `rate` units of `into` per unit
+    of `currency`: exact (fractions of integers, no float, no Decimal context rounding), then
+    rounded half up to a whole minor unit (half away from zero for a negative amount).
+    1234 EUR at 1.0825 into USD is 13.35805 USD -> 1336 (USD 13.36).
+    """
+    exact = Fraction(amount_minor) * Fraction(rate) * minor_unit_factor(into)
+    exact /= minor_unit_factor(currency)
+    sign = -1 if exact < 0 else 1
+    return sign * int(abs(exact) + Fraction(1, 2))

@@ -16,6 +16,7 @@ from flows.cli.common import app
 # `credits --help` lists the commands in the order their modules are imported.
 # isort: off
 from flows.cli import run, runs, finance, diff, support, support_page, window, warehouse
+from flows.cli import whatif  # noqa: F401  (registers `what-if`)
 
 # isort: on
 

@@ -100,7 +100,6 @@ def write(incident: Incident, folder: Path) -> Path:
         pa.Table.from_pylist(list(incident.customers), CUSTOMER_SCHEMA),
         folder / "customers.parquet",
     )
-    policy = incident.policy
     settings = {
         "id": incident.id,
         "title": incident.title,
@@ -115,6 +114,17 @@ def write(incident: Incident, folder: Path) -> Path:
         "transactions": "transactions.parquet",
         "customers": "customers.parquet",
     }
+    text = "".join(f"{k} = {toml_value(v)}\n" for k, v in settings.items() if v)
+    text += "[sources]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in sources.items())
+    text += policy_table(incident.policy)
+    text += f'[quality]\nline_checks = "{incident.line_checks}"\n'
+    path = folder / "incident.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def policy_table(policy: Policy) -> str:
+    """The policy as the `[policy]` table of an incident file (or of a policy file)."""
     policy_settings = {
         "version": policy.version,
         "basis": policy.basis,
@@ -128,15 +138,10 @@ def write(incident: Incident, folder: Path) -> Path:
         "credit_table_only": policy.credit_table_only,
         "exclude_segments": list(policy.exclude_segments),
     }
-    text = "".join(f"{k} = {toml_value(v)}\n" for k, v in settings.items() if v)
-    text += "[sources]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in sources.items())
-    text += "[policy]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in policy_settings.items())
+    text = "[policy]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in policy_settings.items())
     if policy.percent:
         text += f"percent = {policy.percent:f}\n"
-    text += f'[quality]\nline_checks = "{incident.line_checks}"\n'
-    path = folder / "incident.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
+    return text
 
 
 # ---------------------------------------------------------------------------------------------

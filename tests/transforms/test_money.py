@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from transforms import money
@@ -40,3 +42,23 @@ def test_the_form_is_babels_format_currency(minor, currency):
         amount, currency, format=money.DISPLAY_PATTERN, locale="en_US", currency_digits=True
     )
     assert money.display(minor, currency) == expected
+
+
+@pytest.mark.parametrize(
+    ("minor", "currency", "rate", "into", "converted"),
+    [
+        (1234, "EUR", "1.0825", "USD", 1336),  # 13.35805 USD: below half a cent past 13.35
+        (5, "USD", "0.1", "USD", 1),  # exactly half a minor unit: up
+        (4, "USD", "0.1", "USD", 0),  # less than half: down (the negative case)
+        (-5, "USD", "0.1", "USD", -1),  # a negative half: away from zero
+        (1500, "JPY", "0.0064", "USD", 960),  # no minor digits into two
+        (1, "USD", "150.5", "JPY", 2),  # 1.505 yen -> 2
+        (1005, "BHD", "2.6525", "USD", 267),  # three digits: 1.005 BHD = 2.6657625 USD
+        # exact at any size: no float, no Decimal context rounding at 28 digits
+        (10**18 + 1, "BHD", "2.65250000001", "USD", 265250000001000000),
+    ],
+)
+def test_convert_is_exact_then_half_up_to_a_whole_minor_unit(
+    minor, currency, rate, into, converted
+):
+    assert money.convert(minor, currency, Decimal(rate), into) == converted

@@ -25,8 +25,19 @@ CLASSES = (
 
 def classify(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
     """Groups the candidate failure lines by transaction and puts each in its class."""
-    policy = incident.policy
+    group_candidates(con)
+    assign_classes(con, incident)
+
+
+def group_candidates(con: duckdb.DuckDBPyConnection) -> None:
+    """Groups the candidate failure lines by transaction (`int_candidates`); no policy needed."""
     db.run(con, "int_candidates")
+
+
+def assign_classes(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
+    """Puts each grouped candidate (`int_candidates`) in its class under the incident's policy:
+    `credits what-if` re-classes the same candidates for a policy with other codes or flags."""
+    policy = incident.policy
     db.run(
         con,
         "int_candidates_classified",

@@ -26,6 +26,13 @@ def reconcile(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
 
 def build(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
     """Prices the credited transactions; stops with `ConfigError` if the policy lacks a currency."""
+    price_lines(con, incident)
+    db.run(con, "evidence")
+    list_credits(con, incident)
+
+
+def price_lines(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
+    """The policy's amounts and `int_credit_lines`; `ConfigError` if it lacks a currency."""
     policy = incident.policy
     _make_policy_amounts(con, incident)
     numerator, denominator = policy.percent.as_integer_ratio()
@@ -38,7 +45,12 @@ def build(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
         percent_denominator=denominator,
     )
     _require_policy_amounts(con, incident)
-    db.run(con, "evidence")
+
+
+def list_credits(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
+    """The credit file's lines (`credits`) and `exceptions`, from the priced lines; `credits
+    what-if` makes these (not the evidence) for each policy it compares."""
+    policy = incident.policy
     ids = {"incident_id": incident.id}
     db.run(
         con,

@@ -32,10 +32,11 @@ def spreadsheet_safe(value: Any) -> Any:
 
 def csv_text(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
     """CSV as RFC 4180 has it (CRLF line ends: a CR or LF inside a cell is then always quoted),
-    a header, every cell made `spreadsheet_safe`; None is an empty cell."""
+    a header, every cell made `spreadsheet_safe` (the header's too: `credits what-if` names a
+    column after a file); None is an empty cell."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(columns)
+    writer.writerow(spreadsheet_safe(c) for c in columns)
     for row in rows:
         writer.writerow(spreadsheet_safe("" if row[c] is None else row[c]) for c in columns)
     return buffer.getvalue()

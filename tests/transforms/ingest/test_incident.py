@@ -250,3 +250,39 @@ def test_checking_a_regex_pattern_leaves_duckdbs_default_connection_free():
         {"kind": "regex", "pattern": r"(?P<ts>\S+) (?P<event>\S+) (?P<txn_id>\S+)"}
     )
     assert duckdb.sql("select 42").fetchall() == [(42,)]
+
+
+# A policy file (`credits what-if --policy`): a [policy] table with the incident file's checks.
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # a misspelt key: the file, the dotted key and a did-you-mean, as in an incident file
+        ("[policy]\nflat_minr = { USD = 500 }\n", "policy.flat_minr: unknown key; did you mean"),
+        # the policy's own checks
+        ("[policy]\nbasis = 'percent_of_failed_amount'\n", "policy.percent: must be a positive"),
+        ("[policy]\nflat_minor = { EUR = 1.5 }\n", "policy.flat_minor.EUR: must be a whole number"),
+        # the keys without their table, or another table beside it
+        ("basis = 'flat_per_customer'\n", "basis: unknown key"),
+        ("[policy]\n[polcy]\n", "polcy: unknown key; did you mean 'policy'?"),
+        ("", "policy: is required"),
+        ("[policy\n", "not a valid TOML file"),
+    ],
+)
+def test_a_bad_policy_file_names_the_file_and_the_key(tmp_path, text, message):
+    path = tmp_path / "policy.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        incident.load_policy(path)
+    assert str(raised.value).startswith(f"{path}: ")
+    assert message in str(raised.value)
+
+
+def test_a_policy_file_is_read_as_the_same_table_in_an_incident_file(tmp_path):
+    table = "[policy]\nversion = 'p2'\nbasis = 'percent_of_failed_amount'\npercent = 12.5\n"
+    (tmp_path / "policy.toml").write_text(table, encoding="utf-8")
+    path = write_incident(tmp_path / "inc")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[: text.index("[policy]")] + table, encoding="utf-8")
+    assert incident.load_policy(tmp_path / "policy.toml") == incident.load(path).policy
+    with pytest.raises(ConfigError, match="policy file not found"):
+        incident.load_policy(tmp_path / "missing.toml")

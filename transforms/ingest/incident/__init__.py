@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from pydantic.json_schema import GenerateJsonSchema
 
 from transforms.errors import ConfigError
-from transforms.ingest.incident.file import IncidentFile
+from transforms.ingest.incident.file import IncidentFile, PolicyFile
 from transforms.ingest.incident.model import Incident, Sources, TableSource
 from transforms.ingest.incident.sections import LogFormat, Policy, WindowDetection
 from transforms.ingest.incident.values import ISO_CURRENCIES, LOG_FIELDS, TableKind, first_error
@@ -38,6 +38,7 @@ __all__ = [
     "WindowDetection",
     "json_schema",
     "load",
+    "load_policy",
 ]
 
 
@@ -51,16 +52,33 @@ def load(path: Path) -> Incident:
             f"{path}: a folder, not an incident file; give one of its incident files "
             f"(*.toml: {listed})"
         )
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: incident file not found") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: not a valid TOML file: {error}") from None
+    raw = _read_toml(path, "incident file")
     try:
         return IncidentFile.model_validate(raw).incident(path)
     except ValidationError as error:
         raise ConfigError(f"{path}: {first_error(error)}") from None
+
+
+def load_policy(path: Path) -> Policy:
+    """Reads a policy file: a `[policy]` table in the incident file's syntax, with its checks;
+    raises `ConfigError` naming the file and the dotted key (`policy.flat_minor.EUR`)."""
+    path = Path(path).resolve()
+    raw = _read_toml(path, "policy file")
+    try:
+        return PolicyFile.model_validate(raw).policy
+    except ValidationError as error:
+        raise ConfigError(f"{path}: {first_error(error)}") from None
+
+
+def _read_toml(path: Path, what: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: {what} not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: a folder, not a {what}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: not a valid TOML file: {error}") from None
 
 
 def json_schema() -> str:

@@ -219,3 +219,10 @@ def _utc(value: datetime, zone: ZoneInfo, key: str) -> datetime:
             raise invalid(f"{value} does not exist in {zone.key} (a DST gap)", key)
         value = local
     return value.astimezone(UTC)
+
+
+class PolicyFile(Table):
+    """A policy file (`credits what-if --policy`): one `[policy]` table, as in an incident file."""
+
+    policy: Policy
+    """The credit policy, with the incident file's keys, defaults and checks."""

@@ -1,0 +1,140 @@
+"""`credits what-if`: several credit policies on one incident, side by side (finance).
+
+Reads the incident's logs and tables once itself (no Prefect, no warehouse, no run folder;
+nothing written but a scratch folder it removes and the `--csv` file) and prices every policy
+from the same classified candidates (`transforms.reconcile.whatif`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from flows.cli.common import app, guarded, out
+from transforms import money
+from transforms.errors import ConfigError
+
+if TYPE_CHECKING:
+    from transforms.reconcile.whatif import Candidate, Outcome, WhatIf
+
+# The reporting currency and each policy's total in it (None: the policy cannot apply).
+Reported = tuple[str, tuple[int | None, ...]]
+
+
+@app.command("what-if")
+def what_if(
+    incident_file: Annotated[Path, typer.Argument(help="the incident's TOML file")],
+    policy_files: Annotated[
+        list[Path],
+        typer.Option("--policy", help="a TOML file with a [policy] table; repeat for more"),
+    ],
+    rates_file: Annotated[
+        Path | None,
+        typer.Option("--rates", help="a TOML file of fixed rates into one reporting currency"),
+    ] = None,
+    csv_file: Annotated[
+        Path | None,
+        typer.Option("--csv", help="write one line per customer and currency, a column each"),
+    ] = None,
+) -> None:
+    """Compares the incident's own policy with each --policy: cost, reach, who gains or loses.
+
+    Each policy is priced as a run would price it, from one reading of the logs and tables;
+    nothing is published or recorded. A policy that cannot apply is named with the run's
+    message; the others still come out.
+    """
+    from transforms.ingest import incident, rates
+    from transforms.reconcile import whatif
+    from transforms.serving import exports
+
+    def compare():
+        loaded = incident.load(incident_file)
+        candidates = [whatif.Candidate(loaded.path.name, loaded.path, loaded.policy)]
+        for given in policy_files:
+            policy = incident.load_policy(given)
+            candidates.append(whatif.Candidate(str(given), given.resolve(), policy))
+        candidates = _labelled(candidates)
+        reporting = rates.load(rates_file) if rates_file is not None else None
+        if csv_file is not None and not csv_file.parent.is_dir():
+            raise ConfigError(f"--csv {csv_file}: the folder {csv_file.parent} does not exist")
+        with tempfile.TemporaryDirectory(prefix="credits-what-if-") as scratch:
+            found = whatif.compare(loaded, candidates, Path(scratch))
+        reported = None
+        if reporting is not None:
+            reported = (reporting.currency, whatif.reported_totals(found, reporting))
+        if csv_file is not None:
+            columns, rows = whatif.export_rows(found)
+            exports.write_private(csv_file, exports.csv_text(columns, rows))
+        return found, reported
+
+    found, reported = guarded(compare)
+    _print(found, reported)
+    if csv_file is not None:
+        out.print(f"wrote {csv_file}", markup=False)
+
+
+def _labelled(candidates: list[Candidate]) -> list[Candidate]:
+    """Column labels: each file's name, or the path as given where two names are the same."""
+    names = [Path(c.label).name for c in candidates]
+    return [
+        dataclasses.replace(c, label=name if names.count(name) == 1 else c.label)
+        for c, name in zip(candidates, names, strict=True)
+    ]
+
+
+def _print(found: WhatIf, reported: Reported | None) -> None:
+    outcomes = found.outcomes
+    table = Table(title=f"{found.incident.id}: {len(outcomes)} policies")
+    table.add_column("", no_wrap=True)
+    for outcome in outcomes:
+        version = outcome.candidate.policy.version
+        table.add_column(f"{outcome.candidate.label}\n{version}", justify="right")
+
+    def row(name: str, cell) -> None:
+        table.add_row(
+            name, *(cell(i, o) if o.applies else "cannot apply" for i, o in enumerate(outcomes))
+        )
+
+    currencies = sorted({f.currency for o in outcomes for f in o.currencies})
+    kinds = sorted({kind for o in outcomes for kind in o.exceptions})
+    row("basis", lambda i, o: o.candidate.policy.basis.replace("_", " "))
+    row("customers credited", lambda i, o: f"{len(o.customers):,}")
+    row("credit lines", lambda i, o: f"{len(o.amounts):,}")
+    for currency in currencies:
+        row(f"total {currency}", lambda i, o, c=currency: _money(o, c, "total_minor"))
+    if reported is not None:
+        into, totals = reported
+        row(f"total in {into}", lambda i, o: money.display(totals[i], into))
+    for currency in currencies:
+        row(f"median {currency}", lambda i, o, c=currency: _money(o, c, "median_minor"))
+        row(f"p95 {currency}", lambda i, o, c=currency: _money(o, c, "p95_minor"))
+    row("floor lifted (customers)", lambda i, o: f"{o.floor_lifted:,}")
+    row("cap cut (customers)", lambda i, o: f"{o.cap_cut:,}")
+    for kind in kinds:
+        row(f"exceptions {kind}", lambda i, o, k=kind: f"{o.exceptions.get(k, 0):,}")
+    # Customers who get something under one policy and nothing under another (any currency).
+    row("customers gained vs the first", lambda i, o: _count(i and found.credited_not(i, 0)))
+    row("customers lost vs the first", lambda i, o: _count(i and found.credited_not(0, i)))
+    row("nothing here, something elsewhere", lambda i, o: _count(found.credited_elsewhere(i)))
+    out.print(table)
+    for outcome in outcomes:
+        if not outcome.applies:
+            out.print(f"{outcome.candidate.label} cannot apply: {outcome.problem}", markup=False)
+
+
+def _money(outcome: Outcome, currency: str, field: str) -> str:
+    for figures in outcome.currencies:
+        if figures.currency == currency:
+            return money.display(getattr(figures, field), currency)
+    return "-"
+
+
+def _count(customers: frozenset[str] | int | None) -> str:
+    """How many customers; "-" where the comparison has no meaning (a policy with itself, or
+    one that cannot apply)."""
+    return f"{len(customers):,}" if isinstance(customers, frozenset) else "-"

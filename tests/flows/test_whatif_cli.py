@@ -1,0 +1,192 @@
+"""`credits what-if`: policies side by side in one table, a CSV for finance, nothing published."""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from flows import cli
+from flows.cli import common
+from tests import golden_incident
+from tests.builders import customer, failure, policy_file, txn, write_incident
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def wide(monkeypatch):
+    """A console wide enough for every column: one table line per row."""
+    monkeypatch.setattr(common.out, "_width", 200)
+
+
+def invoke(*args: str | Path):
+    return runner.invoke(cli.app, ["what-if", *map(str, args)])
+
+
+def cells(stdout: str) -> dict[str, list[str]]:
+    """The table's rows by their first cell: the cells of each policy column."""
+    rows = [line.split("│")[1:-1] for line in stdout.splitlines() if line.startswith("│")]
+    return {row[0].strip(): [cell.strip() for cell in row[1:]] for row in rows}
+
+
+def small_incident(tmp_path: Path) -> Path:
+    """c1 (USD), =c2 (EUR, its id written like a formula) and c3 (business, USD)."""
+    return write_incident(
+        tmp_path / "inc",
+        lines=[failure("t1"), failure("t2"), failure("t3")],
+        transactions=[
+            txn("t1", "c1", amount_minor=2000),
+            txn("t2", "=c2", amount_minor=3000, currency="EUR"),
+            txn("t3", "c3", amount_minor=4000),
+        ],
+        customers=[customer("c1"), customer("=c2"), customer("c3", segment="business")],
+    )
+
+
+def test_the_table_has_the_incident_s_policy_first_then_each_file(tmp_path):
+    path = golden_incident.write(tmp_path / "inc")
+    percent = policy_file(
+        tmp_path, "percent.toml", version="pct", basis="percent_of_failed_amount", percent=10
+    )
+    result = invoke(path, "--policy", percent)
+    assert result.exit_code == 0, result.output
+    header = result.stdout.splitlines()[2]
+    assert header.index("incident.toml") < header.index("percent.toml")
+    assert "gold-1" in result.stdout and "pct" in result.stdout
+    assert cells(result.stdout)["customers credited"] == ["4", "4"]
+    assert "USD 20.00" in result.stdout  # the golden credit file's USD total
+    assert "cannot apply" not in result.stdout
+
+
+def test_a_policy_that_cannot_apply_is_named_in_its_column_and_the_others_come_out(tmp_path):
+    path = golden_incident.write(tmp_path / "inc")
+    usd_only = policy_file(tmp_path, "usd_only.toml", flat_minor={"USD": 1000})
+    per_txn = policy_file(
+        tmp_path,
+        "per_txn.toml",
+        basis="flat_per_transaction",
+        flat_minor={"USD": 1, "EUR": 1, "JPY": 1},
+    )
+    result = invoke(path, "--policy", usd_only, "--policy", per_txn)
+    assert result.exit_code == 0, result.output
+    table = cells(result.stdout)
+    assert table["customers credited"] == ["4", "cannot apply", "4"]
+    assert table["total USD"] == ["USD 20.00", "cannot apply", "USD 0.03"]  # t01, t02, t11
+    assert (
+        f"usd_only.toml cannot apply: {usd_only.resolve()}: policy.flat_minor: no amount for "
+        "EUR, JPY, which credited transactions use"
+    ) in result.stdout
+
+
+def test_a_bad_policy_file_exits_2_naming_file_and_key(tmp_path):
+    path = golden_incident.write(tmp_path / "inc")
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[policy]\nbasis = "flat_per_customer"\nflat_minr = { USD = 500 }\n')
+    result = invoke(path, "--policy", bad)
+    assert result.exit_code == 2
+    assert f"{bad.resolve()}: policy.flat_minr: unknown key; did you mean 'flat_minor'?" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.output
+    no_table = tmp_path / "no_table.toml"
+    no_table.write_text('basis = "flat_per_customer"\n')  # the keys, but not in [policy]
+    result = invoke(path, "--policy", no_table)
+    assert result.exit_code == 2
+    assert f"{no_table.resolve()}: basis: unknown key" in result.stderr
+
+
+def test_the_csv_has_a_line_per_customer_and_currency_a_column_per_policy_formula_safe(
+    tmp_path,
+):
+    path = small_incident(tmp_path)
+    no_business = policy_file(
+        tmp_path,
+        "=no_business.toml",
+        flat_minor={"USD": 500, "EUR": 450},
+        exclude_segments=["business"],
+    )
+    usd_only = policy_file(tmp_path, "usd_only.toml", flat_minor={"USD": 1})  # EUR: cannot apply
+    out = tmp_path / "what-if.csv"
+    result = invoke(path, "--policy", no_business, "--policy", usd_only, "--csv", out)
+    assert result.exit_code == 0, result.output
+    assert out.stat().st_mode & 0o777 == 0o600  # personal data: owner only, as every export
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert rows == [
+        ["customer_id", "currency", "incident.toml", "'=no_business.toml"],
+        ["'=c2", "EUR", "9.00", "4.50"],  # a formula-like id and header shown as text
+        ["c1", "USD", "10.00", "5.00"],
+        ["c3", "USD", "10.00", ""],  # nothing under the second policy
+    ]
+
+
+def test_rates_give_an_exact_total_in_one_reporting_currency(tmp_path):
+    path = small_incident(tmp_path)
+    rates = tmp_path / "rates.toml"
+    rates.write_text('currency = "USD"\n[rates]\nEUR = 1.0825\n')
+    result = invoke(
+        path,
+        "--policy",
+        policy_file(tmp_path, "p.toml", flat_minor={"USD": 1, "EUR": 1}),
+        "--rates",
+        rates,
+    )
+    assert result.exit_code == 0, result.output
+    # 2 x USD 10.00 + EUR 9.00 x 1.0825 (9.7425 -> 9.74); 2 x 0.01 + 0.01 x 1.0825 -> 0.01
+    assert cells(result.stdout)["total in USD"] == ["USD 29.74", "USD 0.03"]
+
+
+def test_a_missing_rate_exits_2_naming_the_rates_file_and_key(tmp_path):
+    path = small_incident(tmp_path)
+    rates = tmp_path / "rates.toml"
+    rates.write_text('currency = "GBP"\n[rates]\nUSD = 0.79\n')
+    result = invoke(path, "--policy", policy_file(tmp_path, "p.toml"), "--rates", rates)
+    assert result.exit_code == 2
+    assert f"{rates.resolve()}: rates.EUR: no rate for EUR" in result.stderr
+    rates.write_text('currency = "GBP"\n[rates]\nUSD = -1\n')
+    result = invoke(path, "--policy", policy_file(tmp_path, "p.toml"), "--rates", rates)
+    assert result.exit_code == 2
+    assert f"{rates.resolve()}: rates.USD: must be a rate > 0" in result.stderr
+
+
+def test_what_if_publishes_nothing_and_never_imports_prefect(tmp_path):
+    path = small_incident(tmp_path)
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    policy = policy_file(tmp_path, "p.toml", flat_minor={"USD": 1, "EUR": 1})
+    script = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from flows.cli import app\n"
+        f"args = ['what-if', {str(path)!r}, '--policy', {str(policy)!r}]\n"
+        "result = CliRunner().invoke(app, args)\n"
+        "assert result.exit_code == 0, result.output\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'prefect')\n"
+        "assert not loaded, loaded\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,  # a run folder or a warehouse would appear here (data/) or beside the file
+        env={"PYTHONPATH": str(Path(__file__).parents[2]), "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stderr
+    after = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    assert after == sorted([*before, Path("p.toml")])
+
+
+def test_a_csv_into_a_missing_folder_exits_2_before_reading_anything(tmp_path, monkeypatch):
+    from transforms.reconcile import whatif
+
+    monkeypatch.setattr(whatif, "compare", None)  # never reached
+    path = small_incident(tmp_path)
+    out = tmp_path / "nowhere" / "what-if.csv"
+    result = invoke(path, "--policy", policy_file(tmp_path, "p.toml"), "--csv", out)
+    assert result.exit_code == 2
+    assert f"--csv {out}: the folder {out.parent} does not exist" in result.stderr

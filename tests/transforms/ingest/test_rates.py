@@ -1,0 +1,46 @@
+"""A rates file (`credits what-if --rates`): fixed rates into one reporting currency."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from transforms.errors import ConfigError
+from transforms.ingest import rates
+
+
+def test_rates_are_exact_decimals_into_the_reporting_currency(tmp_path):
+    path = tmp_path / "rates.toml"
+    path.write_text('currency = "USD"\n[rates]\nEUR = 1.0825\nJPY = 0.0064\nUSD = 1\n')
+    read = rates.load(path)
+    assert read.currency == "USD"
+    assert read.rates == {"EUR": Decimal("1.0825"), "JPY": Decimal("0.0064"), "USD": 1}
+    assert read.missing({"USD", "EUR", "GBP", "BHD"}) == ["BHD", "GBP"]  # USD itself needs none
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('currency = "USD"\n[rates]\nEUR = 0\n', "rates.EUR: must be a rate > 0"),
+        ('currency = "USD"\n[rates]\nEUR = "1.1"\n', "rates.EUR: must be a number"),  # quoted
+        ('currency = "USD"\n[rates]\nEURO = 1\n', "rates.EURO: is not an ISO 4217 currency"),
+        ('currency = "USD"\n[rates]\nUSD = 2\n', "rates.USD: USD is the reporting currency"),
+        ('currency = "DOLLAR"\n[rates]\n', "currency: is not an ISO 4217 currency code"),
+        ('curency = "USD"\n[rates]\n', "curency: unknown key; did you mean 'currency'?"),
+        ('currency = "USD"\n', "rates: is required"),
+        ("currency = \n", "not a valid TOML file"),
+    ],
+)
+def test_a_bad_rates_file_names_the_file_and_the_key(tmp_path, text, message):
+    path = tmp_path / "rates.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as raised:
+        rates.load(path)
+    assert str(raised.value).startswith(f"{path}: ")
+    assert message in str(raised.value)
+
+
+def test_a_missing_rates_file_is_named(tmp_path):
+    with pytest.raises(ConfigError, match="rates.toml: rates file not found"):
+        rates.load(tmp_path / "rates.toml")
