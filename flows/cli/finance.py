@@ -1,4 +1,5 @@
-"""Finance's commands: `approve`, `reject`, `verify-batch` and `audit`."""
+"""Finance's commands: `approve`, `decline` (`reject` is its hidden old name), `verify-batch` and
+`audit`."""
 
 from __future__ import annotations
 
@@ -93,7 +94,7 @@ def approve(
 
 
 @app.command()
-def reject(
+def decline(
     run_id: Annotated[str, typer.Argument(help="the run to decline")],
     by: Annotated[str, typer.Option("--by", help="who declines")],
     reason: Annotated[str, typer.Option("--reason", help="why")],
@@ -106,6 +107,21 @@ def reject(
         lambda: ledger.decline(warehouse_path, run_id, by=by, reason=reason, key=journal_key())
     )
     out.print(f"run {decision.run_id} is {decision.status}")
+
+
+@app.command("reject", hidden=True)
+def reject(
+    run_id: Annotated[str, typer.Argument(help="the run to decline")],
+    by: Annotated[str, typer.Option("--by", help="who declines")],
+    reason: Annotated[str, typer.Option("--reason", help="why")],
+    warehouse_path: WarehouseOption = WAREHOUSE,
+) -> None:
+    """The old name of `decline` ("rejected" is the quality gate's word): declines, and says so."""
+    err.print(
+        "[yellow]note[/]: `credits reject` is now `credits decline` (a run is rejected only by "
+        "the quality gate)"
+    )
+    decline(run_id, by=by, reason=reason, warehouse_path=warehouse_path)
 
 
 @app.command("verify-batch")

@@ -127,3 +127,8 @@ def test_a_corrupt_gzip_found_mid_run_exits_2_without_traceback(api_url, tmp_pat
 @pytest.mark.parametrize("command", [["--help"], ["run", "--help"], ["sample", "--help"]])
 def test_help_is_available(command):
     assert runner.invoke(app, command).exit_code == 0
+
+
+def test_help_lists_decline_as_finance_s_word_and_hides_reject():
+    listed = runner.invoke(app, ["--help"]).output
+    assert "decline" in listed and "reject" not in listed
