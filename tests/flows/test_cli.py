@@ -132,3 +132,20 @@ def test_help_is_available(command):
 def test_help_lists_decline_as_finance_s_word_and_hides_reject():
     listed = runner.invoke(app, ["--help"]).output
     assert "decline" in listed and "reject" not in listed
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["diff"], ["approve", "--dry-run"], ["approve", "--by", "a"], ["decline", "--by", "a"]],
+    ids=["diff", "dry-run", "approve", "decline"],
+)
+def test_an_unknown_run_points_at_credits_runs(tmp_path, command):
+    from transforms.finance import warehouse
+
+    warehouse.connect(tmp_path / "wh.duckdb").close()  # an empty warehouse
+    extra = ["--reason", "x"] if command[0] == "decline" else []
+    args = [command[0], "20250101T000000000000Z-00000000", *command[1:], *extra]
+    result = runner.invoke(app, [*args, "--warehouse", str(tmp_path / "wh.duckdb")])
+    assert result.exit_code == 2, result.output
+    assert "not in the warehouse (`credits runs` lists the runs)" in result.output
+    assert "credits audit" not in result.output

@@ -16,9 +16,9 @@ from typing import Any
 import duckdb
 
 from transforms import db, money, pages
-from transforms.errors import ConfigError, InputError
+from transforms.errors import ConfigError
+from transforms.finance import approval, rows
 from transforms.finance import diff_reasons as reasons
-from transforms.finance import rows
 from transforms.finance.rows import RunRow
 from transforms.runfolder.runs import RunStatus
 
@@ -270,9 +270,7 @@ def _counts(rows: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def _run(con: duckdb.DuckDBPyConnection, run_id: str) -> RunRow:
-    run = rows.run(con, "run_by_id", run_id=run_id)
-    if run is None:
-        raise InputError(f"run {run_id}: not in the warehouse (`credits audit` lists the runs)")
+    run = approval.find_run(con, run_id)
     if run.status in (RunStatus.REJECTED, RunStatus.SEALING):
         raise ConfigError(
             f"run {run_id}: is {run.status}: it has no credit file to compare; compare a run "
