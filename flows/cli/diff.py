@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+from rich.markup import escape
 
 from flows.cli.common import WarehouseOption, app, err, guarded, out, print_lines
 from flows.settings import WAREHOUSE, journal_key
@@ -97,14 +98,28 @@ def approving(action: Callable[[], T], run_id: str) -> T:
         raise typer.Exit(refused.exit_code) from None
 
 
-def dry_run(run_id: str, warehouse_path: Path, outbox: Path) -> None:
-    """`credits approve --dry-run`: the batch approval would publish, and the diff."""
+def dry_run(
+    run_id: str,
+    warehouse_path: Path,
+    outbox: Path,
+    *,
+    force_superseded: bool = False,
+    accept_decreases: bool = False,
+) -> None:
+    """`credits approve --dry-run`: the batch approval would publish, and the diff; exits as the
+    approval would (2 when it would stop: superseded, decreases not accepted)."""
     from transforms import money
     from transforms.finance import review
 
     found = guarded(
         lambda: review.preview(
-            warehouse_path, run_id, key=journal_key(), outbox=outbox, against=diffs.PUBLISHED
+            warehouse_path,
+            run_id,
+            key=journal_key(),
+            outbox=outbox,
+            against=diffs.PUBLISHED,
+            force_superseded=force_superseded,
+            accept_decreases=accept_decreases,
         )
     )
     out.print(f"dry run: nothing is written. Approving run {run_id} now would publish:")
@@ -128,6 +143,13 @@ def dry_run(run_id: str, warehouse_path: Path, outbox: Path) -> None:
         out.print(f"note: {text}", markup=False)
     out.print()
     print_diff(found.diff)
+    if found.refusals:
+        for text in found.refusals:
+            err.print(f"[bold red]would stop[/]: {escape(text)}")
+        err.print(
+            f"dry run: approving run {run_id} now would stop there and publish nothing (exit 2)"
+        )
+        raise typer.Exit(2)
 
 
 def _print_table(columns, rows) -> None:

@@ -58,7 +58,13 @@ def approve(
     from transforms.finance import ledger
 
     if dry_run:
-        diff.dry_run(run_id, warehouse_path, outbox)
+        diff.dry_run(
+            run_id,
+            warehouse_path,
+            outbox,
+            force_superseded=force_superseded,
+            accept_decreases=accept_decreases,
+        )
         return
     if by is None:
         err.print("[bold red]error[/]: --by: name the person who decides (or use --dry-run)")

@@ -176,7 +176,8 @@ def test_decreases_stop_approval_until_accepted_and_the_journal_records_it(desk)
     assert "--accept-decreases" in stopped.stderr
     assert desk.status(run_id) == "pending_approval" and len(desk.ledger()) == 2
     dry = desk.cli("approve", run_id, "--dry-run")
-    assert "asks for --accept-decreases" in dry.stdout
+    assert dry.exit_code == 2 and "asks for --accept-decreases" in dry.stderr  # as approval
+    assert desk.cli("approve", run_id, "--dry-run", "--accept-decreases").exit_code == 0
     accepted = desk.cli("approve", run_id, "--by", "alice", "--accept-decreases")
     assert accepted.exit_code == 0, accepted.output
     assert desk.status(run_id) == "published" and desk.paid()[("c1", "USD")] == 1000
