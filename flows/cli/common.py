@@ -4,8 +4,10 @@ options, and `guarded`, which turns our errors into a message and an exit code.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sys
 import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -14,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from typer.core import TyperGroup
 
 from transforms.errors import (
     CreditsError,
@@ -25,7 +28,48 @@ from transforms.errors import (
 if TYPE_CHECKING:
     from transforms.runfolder.summary import RunSummary
 
+
+class _ClosedPipeIsFine(TyperGroup):
+    """`credits ... | head -1`: a reader that stops early is normal. Whatever the command, a
+    closed stdout ends it quietly with exit 0 (Python's documented way: stdout sent to devnull,
+    so the flush at exit cannot fail again); Click alone would exit 1."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:  # `--help` prints here
+        return _pipe_closed_is_exit_0(
+            lambda: super(_ClosedPipeIsFine, self).make_context(*args, **kwargs)
+        )
+
+    def invoke(self, ctx: Any) -> Any:  # every command, and its sub-apps', prints here
+        return _pipe_closed_is_exit_0(lambda: super(_ClosedPipeIsFine, self).invoke(ctx))
+
+
+def _pipe_closed_is_exit_0(action):
+    try:
+        result = action()
+        sys.stdout.flush()  # here, not at exit: a pipe closed on the last lines counts too
+        return result
+    except BrokenPipeError:
+        _stdout_to_devnull()
+        raise typer.Exit(0) from None
+    except SystemExit as exiting:  # Rich's own answer to a closed pipe: devnull, then exit 1
+        if isinstance(exiting.__context__, BrokenPipeError):
+            raise typer.Exit(0) from None
+        raise
+    except BaseException:  # the command's own exit code stands, whatever the pipe does
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _stdout_to_devnull()
+        raise
+
+
+def _stdout_to_devnull() -> None:
+    with contextlib.suppress(OSError, ValueError):  # ValueError: no descriptor (a test's)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 app = typer.Typer(
+    cls=_ClosedPipeIsFine,
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -67,6 +111,8 @@ def guarded(action, passing: tuple[type[Exception], ...] = ()):
     try:
         return action()
     except passing:
+        raise
+    except BrokenPipeError:  # stdout closed by its reader: the CLI's entry ends quietly
         raise
     except ValidationRejected as rejected:
         summary = rejected.summary

@@ -494,3 +494,31 @@ def test_lookup_of_a_case_slip_names_the_known_id(warehouse_path):
     result = runner.invoke(app, ["lookup", "C20", "--warehouse", str(warehouse_path)])
     assert result.exit_code == 2
     assert "no customer C20; did you mean c20?" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["lookup", "c1"],
+        ["customers", "INC-A"],
+        ["runs"],
+        ["customers", "INC-A", "--format", "csv"],
+        ["lookup", "--help"],
+    ],
+    ids=["lookup", "customers", "runs", "csv", "help"],
+)
+def test_a_reader_that_closes_the_pipe_early_ends_the_command_quietly_with_0(warehouse_path, args):
+    # `credits lookup c1 | head -1`: the reader is gone before the first line is written.
+    command = [sys.executable, "-m", "flows.cli", *args, "--warehouse", str(warehouse_path)]
+    if args[-1] == "--help":
+        command = command[:-2]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=Path(__file__).parents[3],
+    )
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 0, stderr
+    assert stderr == ""
