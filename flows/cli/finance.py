@@ -48,6 +48,9 @@ def approve(
             "--dry-run", help="print the batch approval would publish and the diff; change nothing"
         ),
     ] = False,
+    every_line: Annotated[
+        bool, typer.Option("--all", help="with --dry-run: every line, not the first 20")
+    ] = False,
 ) -> None:
     """Approves a pending run and publishes its batch (only what was not paid yet).
 
@@ -64,6 +67,7 @@ def approve(
             outbox,
             force_superseded=force_superseded,
             accept_decreases=accept_decreases,
+            every=every_line,
         )
         return
     if by is None:
