@@ -95,6 +95,24 @@ VerboseOption = Annotated[
 ]
 
 
+def terminal_width() -> int:
+    """The width tables fit: `COLUMNS` when set, else the terminal's (stdout's, or the one a
+    pipe into `less` or `head` leaves on stderr or stdin), else 120 (a file, a test)."""
+    from transforms.serving.views import WIDTH
+
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    for descriptor in (1, 2, 0):
+        try:
+            found = os.get_terminal_size(descriptor).columns
+        except (OSError, ValueError):
+            continue
+        if found > 0:
+            return found
+    return WIDTH
+
+
 def print_lines(lines: list[str]) -> None:
     """Plain lines, written as they are (fast, and grep finds a customer's line)."""
     out.file.write("\n".join(lines) + "\n")

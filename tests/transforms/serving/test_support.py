@@ -386,7 +386,8 @@ def test_out_without_format_takes_the_format_from_the_suffix(warehouse_path, tmp
 
 
 def test_runs_lists_every_run_with_its_current_status(warehouse_path):
-    result = runner.invoke(app, ["runs", "--warehouse", str(warehouse_path)])
+    wide_enough = {"COLUMNS": "120"}  # pytest-xdist's workers have COLUMNS=80
+    result = runner.invoke(app, ["runs", "--warehouse", str(warehouse_path)], env=wide_enough)
     assert result.exit_code == 0, result.output
     header, rule, *lines = result.stdout.splitlines()
     assert header.split()[:4] == ["run", "incident", "window", "status"]
@@ -397,12 +398,15 @@ def test_runs_lists_every_run_with_its_current_status(warehouse_path):
     only = runner.invoke(
         app,
         ["runs", "--status", "rejected", "--incident", "INC-A", "--warehouse", str(warehouse_path)],
+        env=wide_enough,
     )
     assert [line.split()[0] for line in only.stdout.splitlines()[2:]] == ["r3"]
 
 
 def test_runs_fits_120_columns_and_shows_every_column_with_wide(warehouse_path):
-    narrow = runner.invoke(app, ["runs", "--warehouse", str(warehouse_path)])
+    narrow = runner.invoke(
+        app, ["runs", "--warehouse", str(warehouse_path)], env={"COLUMNS": "120"}
+    )
     wide = runner.invoke(app, ["runs", "--wide", "--warehouse", str(warehouse_path)])
     assert narrow.exit_code == 0 and wide.exit_code == 0, (narrow.output, wide.output)
     assert max(len(line) for line in narrow.stdout.splitlines()) <= 120, narrow.stdout
