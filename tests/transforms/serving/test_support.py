@@ -526,3 +526,17 @@ def test_a_reader_that_closes_the_pipe_early_ends_the_command_quietly_with_0(war
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=120) == 0, stderr
     assert stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("pasted", "shown"),
+    [
+        ("t6", "transaction t6 belongs to customer c5"),  # a payment id, as the page takes it
+        (" t6 ", "transaction t6 belongs to customer c5"),  # pasted with blanks
+        ("c5", "customer c5: Name c5"),  # a customer id stays a customer id
+    ],
+)
+def test_lookup_recognises_a_payment_id_without_txn(warehouse_path, pasted, shown):
+    result = runner.invoke(app, ["lookup", pasted, "--warehouse", str(warehouse_path)])
+    assert result.exit_code == 0, result.output
+    assert shown in result.stdout
