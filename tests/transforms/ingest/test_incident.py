@@ -113,9 +113,25 @@ def test_a_file_that_is_not_toml_is_a_config_error(tmp_path):
         incident.load(path)
 
 
-def test_a_missing_incident_file_is_a_config_error(tmp_path):
-    with pytest.raises(ConfigError, match=r"incident file not found"):
-        incident.load(tmp_path / "nope.toml")
+@pytest.mark.parametrize(
+    ("names", "given", "listed"),
+    [
+        # A slip in the date: the folder's incident files, the closest named.
+        (
+            ["INC-2025-01-07.toml", "other.toml", "notes.txt"],
+            "INC-2025-01-08.toml",
+            "in {folder}: INC-2025-01-07.toml, other.toml (did you mean INC-2025-01-07.toml?)",
+        ),
+        ([], "nope.toml", "in {folder}: none there"),  # an empty folder says so
+        (["a.toml"], "missing/INC.toml", "(the folder {folder}/missing does not exist)"),
+    ],
+)
+def test_a_missing_incident_file_lists_the_incident_files_beside_it(tmp_path, names, given, listed):
+    for name in names:
+        (tmp_path / name).write_text("")
+    with pytest.raises(ConfigError, match=r"incident file not found") as raised:
+        incident.load(tmp_path / given)
+    assert str(raised.value).endswith(listed.format(folder=tmp_path.resolve()))
 
 
 def test_the_sample_policy_hash_is_pinned(tmp_path):
