@@ -93,6 +93,21 @@ def test_the_policy_hash_changes_with_the_policy(tmp_path):
         ),
         ({"top": {"window_start": "2025-03-09T02:30:00"}}, r"does not exist in America/New_York"),
         ({"top": {"window_start": "soon"}}, r"window_start: 'soon' is not an ISO 8601 date-time"),
+        # A time as people write it gets the format to use, with an example.
+        (
+            {"top": {"window_end": "6:15pm"}},
+            r"window_end: '6:15pm' is not an ISO 8601 date-time; write it like "
+            r'"2025-01-07T18:15:00" \(read in the incident\'s timezone\)',
+        ),
+        # A zone's name with a slip gets the name it meant.
+        (
+            {"top": {"timezone": "America/NewYork"}},
+            r"timezone: unknown time zone 'America/NewYork'; did you mean 'America/New_York'\?",
+        ),
+        (
+            {"top": {"timezone": "europe/paris"}},
+            r"timezone: unknown time zone 'europe/paris'; did you mean 'Europe/Paris'\?",
+        ),
         ({"top": {"id": "../../etc"}}, r"id: use letters, digits"),
         (
             {"policy": {"min_minor": {"USD": 500}, "cap_minor": {"USD": 100}}},
