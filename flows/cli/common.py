@@ -71,6 +71,7 @@ def _stdout_to_devnull() -> None:
 app = typer.Typer(
     cls=_ClosedPipeIsFine,
     add_completion=False,
+    rich_markup_mode="markdown",  # paragraphs wrap to the terminal, not to the docstring
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     help="Find every customer hurt by a payment outage and pay a fair credit, once, with proof.",

@@ -149,3 +149,23 @@ def test_an_unknown_run_points_at_credits_runs(tmp_path, command):
     assert result.exit_code == 2, result.output
     assert "not in the warehouse (`credits runs` lists the runs)" in result.output
     assert "credits audit" not in result.output
+
+
+def _commands() -> list[str]:
+    import typer.main
+
+    group = typer.main.get_command(app)
+    return sorted(name for name, command in group.commands.items() if not command.hidden)
+
+
+@pytest.mark.parametrize("command", _commands())
+def test_help_text_is_wrapped_to_the_terminal_not_to_the_source(command):
+    # A docstring's own line breaks made ragged help ("would \n carry\n decreases").
+    result = runner.invoke(app, [command, "--help"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    shown = [line.rstrip() for line in result.stdout.splitlines()]
+    prose = "\n".join(shown[2 : next(i for i, line in enumerate(shown) if "╭" in line)])
+    for paragraph in prose.strip("\n").split("\n\n"):  # after the usage line
+        lines = paragraph.splitlines()
+        short = [line for line in lines[:-1] if len(line) < 60]
+        assert not short, (command, lines)
