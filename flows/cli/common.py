@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import sys
 import unicodedata
 from pathlib import Path
@@ -196,8 +197,34 @@ class _DropExpectedTraceback(logging.Filter):
         return True
 
 
-def quiet_expected_tracebacks() -> None:
+class _OurErrorsOnce(logging.Filter):
+    """Without -v, Prefect's console does not repeat our own errors (a task's failure, its
+    state, the flow's, 4 lines for one truncated gzip): the CLI prints each once, as `error:` or
+    `rejected:`. A bug's lines stay; the API handler (the UI) keeps every line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.ERROR:
+            return True
+        if record.exc_info and isinstance(record.exc_info[1], CreditsError):
+            return False
+        names = "|".join(_error_names(CreditsError))
+        return re.search(rf"\b(?:{names})(?:\(|: )", record.getMessage()) is None
+
+
+def _error_names(kind: type[Exception]) -> set[str]:
+    found = {kind.__name__}
+    for sub in kind.__subclasses__():
+        found |= _error_names(sub)
+    return found
+
+
+def quiet_expected_tracebacks(verbose: bool = True) -> None:
+    """Prefect's log keeps no traceback of our errors; without `verbose` its console does not
+    repeat them either."""
     quiet = _DropExpectedTraceback()
+    once = _OurErrorsOnce()
     for name in ("prefect", ""):
         for handler in logging.getLogger(name).handlers:
+            if not verbose and isinstance(handler, logging.StreamHandler):
+                handler.addFilter(once)  # first: it reads the traceback the next one drops
             handler.addFilter(quiet)

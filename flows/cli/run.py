@@ -109,7 +109,7 @@ def run(
     from flows import credit_reconciliation as pipeline
     from flows import progress
 
-    quiet_expected_tracebacks()
+    quiet_expected_tracebacks(verbose)
     # Great Expectations' import (seconds) overlaps Prefect's start-up instead of the gate.
     threading.Thread(target=gx_run.preload, name="preload-gx", daemon=True).start()
     flow = pipeline.credit_reconciliation.with_options(

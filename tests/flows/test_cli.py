@@ -85,6 +85,7 @@ def test_a_rejected_run_exits_3_naming_the_expectation_and_keys(api_url, tmp_pat
     assert result.returncode == 3, result.stderr
     assert "quarantined_share" in result.stderr and "logs/pod-a.jsonl" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+    assert "ERROR" not in result.stderr and "ValidationRejected(" not in result.stderr
     folder = Path(result.stdout.strip().splitlines()[-1])
     assert (folder / "manifest.json").exists() and not (folder / "credits.csv").exists()
 
@@ -112,15 +113,23 @@ def test_a_duplicated_txn_id_exits_3_and_the_run_is_recorded_as_rejected(api_url
         assert con.execute("select status from runs").fetchall() == [("rejected",)]
 
 
-def test_a_corrupt_gzip_found_mid_run_exits_2_without_traceback(api_url, tmp_path):
+@pytest.mark.parametrize("verbose", [False, True], ids=["quiet", "verbose"])
+def test_a_corrupt_gzip_found_mid_run_exits_2_without_traceback(api_url, tmp_path, verbose):
     path = golden_incident.write(tmp_path / "inc")
     log = path.parent / "logs/pod-a.jsonl"
     (path.parent / "logs/pod-b.jsonl.gz").write_bytes(gzip.compress(log.read_bytes() * 50)[:-40])
-    result = run_incident(path, tmp_path, api_url)
-    assert result.returncode == 2, result.stderr
-    assert (
-        "logs/pod-b.jsonl.gz: the gzip stream is truncated or corrupt after line" in result.stderr
+    out, warehouse = str(tmp_path / "out"), str(tmp_path / "wh.duckdb")
+    flags = ["-v"] if verbose else []
+    result = credits_command(
+        "run", str(path), "--output-dir", out, "--warehouse", warehouse, *flags, api_url=api_url
     )
+    assert result.returncode == 2, result.stderr
+    message = "logs/pod-b.jsonl.gz: the gzip stream is truncated or corrupt after line"
+    assert "error: logs/pod-b.jsonl.gz" in result.stderr
+    if verbose:  # -v keeps Prefect's lines too
+        assert result.stderr.count(message) > 1 and "ERROR" in result.stderr, result.stderr
+    else:  # ours, once: none of Prefect's ERROR lines repeating it
+        assert result.stderr.count(message) == 1 and "ERROR" not in result.stderr, result.stderr
     assert "Traceback" not in result.stderr + result.stdout
 
 
