@@ -122,6 +122,26 @@ def incident_files_text(incidents_dir: Path) -> str:
     )
 
 
+def prefect_command() -> str:
+    """This environment's `prefect`, as one types it here (`.venv/bin/prefect`): it is not on
+    PATH unless the venv is activated."""
+    prefect = Path(sys.executable).with_name("prefect")
+    relative = os.path.relpath(prefect)
+    return str(prefect) if relative.startswith("..") else relative
+
+
+def serving_text(ui_url: str, prefect: str, served) -> str:
+    """What `make serve` serves (`deployments()`) and how to trigger a run now, with this
+    environment's `prefect` (Prefect's own banner names a bare `prefect`, not on PATH)."""
+    names = [f"{d.flow_name}/{d.name}" for d in served]
+    return (
+        f"the deployments are being served: {', '.join(names)}\n"
+        f"run one incident now: {prefect} deployment run '{names[-1]}' "
+        f"--param incident_file={INCIDENTS_DIR}/<incident>.toml\n"
+        f"  (or from the Prefect UI: {ui_url}/deployments)"
+    )
+
+
 @contextmanager
 def local_server(url: str) -> Iterator[None]:
     """A Prefect server at `url` (`http://127.0.0.1:PORT/api`) for as long as the block runs,
@@ -159,7 +179,10 @@ def main() -> None:
             print(f"Prefect UI: {url.removesuffix('/api')}", flush=True)
             print(f"scheduled-credit-runs/daily-finance: {schedule_text(datetime.now(UTC))}")
             print(incident_files_text(Path(INCIDENTS_DIR)), flush=True)
-            serve(*deployments())  # returns on Ctrl-C or SIGTERM (Prefect logs which)
+            served = deployments()
+            print(serving_text(url.removesuffix("/api"), prefect_command(), served), flush=True)
+            # Returns on Ctrl-C or SIGTERM (Prefect logs which).
+            serve(*served, print_starting_message=False)
     except KeyboardInterrupt:  # Ctrl-C while the server was starting
         pass
     print("stopped: the runner and the server", flush=True)

@@ -2,32 +2,42 @@
 
 Without `PREFECT_API_URL`, `credits run` starts Prefect's temporary (ephemeral) server itself
 and records it in `PREFECT_HOME/credits-run-servers/<pid>.json`: the run's pid and the server's,
-each with its start time. On SIGTERM, SIGINT or SIGHUP the run unwinds (Prefect marks the flow
-run crashed), stops the server and every other child process (a Dask cluster's workers), and
-exits 128 + the signal's number; if unwinding takes longer than `GRACE_SECONDS`, the children
-are killed and the process exits anyway. SIGKILL cannot be caught: the next `credits run` reaps
+each with its start time. On SIGTERM, SIGINT or SIGHUP the run interrupts DuckDB's running
+queries, unwinds (Prefect marks the flow run crashed; its console says nothing more), stops the
+server and every other child process (a Dask cluster's workers), and exits 128 + the signal's
+number at once (`exit_now`); if unwinding takes longer than `GRACE_SECONDS`, the children are
+killed and the process exits anyway. SIGKILL cannot be caught: the next `credits run` reaps
 a server whose run is gone, after checking, by its start time and command line, that the
 process is really that server (a pid the system gave to another process is left alone).
 """
 
 from __future__ import annotations
 
+import _thread
+import functools
 import json
+import logging
 import os
 import select
 import signal
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext, suppress
 from pathlib import Path
+from typing import NoReturn
 
 import psutil
+
+from transforms import db
 
 RECORDS = "credits-run-servers"
 SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 GRACE_SECONDS = 10.0
 STOP_WAIT_SECONDS = 5.0
+RAISE_AGAIN_SECONDS = 0.05
 SERVER_MARKS = ("uvicorn", "prefect.server.api.server:create_app")
 
 
@@ -84,9 +94,7 @@ def temporary_server(prefect_home: Path) -> Iterator[None]:
     with _signals() as signals:  # before the server starts: a signal stops it too
         try:
             if not get_current_settings().api.url:
-                from prefect.server.api.server import SubprocessASGIServer
-
-                server = SubprocessASGIServer()
+                server = _own_session_server()
                 server.start()
                 record = _record(prefect_home, server.server_process.pid)
                 # Flow-run heartbeats tell a long-lived server that a run still lives; this one
@@ -108,6 +116,7 @@ def temporary_server(prefect_home: Path) -> Iterator[None]:
             if signum := signals.received():  # the signal was swallowed, the flow returned
                 raise Stopped(signum)
         finally:
+            signals.cleaning.set()
             signals.stopping.set()  # a second signal must not cut the cleanup short
             if server is not None:
                 _drain_prefect_workers()
@@ -116,6 +125,36 @@ def temporary_server(prefect_home: Path) -> Iterator[None]:
             if record is not None:
                 record.unlink(missing_ok=True)
             signals.done.set()
+
+
+def _own_session_server():
+    """Prefect's temporary server, started in a session of its own: a Ctrl-C in the terminal
+    signals the whole foreground process group, and the server, caught while it imports or
+    serves, printed its own tracebacks over ours (`finally` above stops it, in order)."""
+    from prefect.server.api.server import SubprocessASGIServer
+
+    class OwnSession(SubprocessASGIServer):
+        def _run_uvicorn_command(self) -> subprocess.Popen:
+            # Prefect builds the command and starts it in one method: only the start changes.
+            popen = subprocess.Popen
+            subprocess.Popen = functools.partial(popen, start_new_session=True)
+            try:
+                return super()._run_uvicorn_command()
+            finally:
+                subprocess.Popen = popen
+
+    return OwnSession()
+
+
+def exit_now(code: int) -> NoReturn:
+    """Ends a stopped run at once, its server and children already stopped: a normal exit would
+    wait for the task threads still inside a step (Python joins them) and for Prefect's log and
+    event workers retrying a server that is gone, seconds of "Error logging to API" for nothing
+    (the run is never approved; its warehouse writes are transactions)."""
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(Exception):
+            stream.flush()
+    os._exit(code)
 
 
 def _drain_prefect_workers() -> None:
@@ -141,6 +180,7 @@ class _Signals:
 
     def __init__(self) -> None:
         self.stopping, self.done = threading.Event(), threading.Event()
+        self.cleaning = threading.Event()
         self.signalled = threading.Event()
         self._first: list[int] = []
         self._lock = threading.Lock()
@@ -152,6 +192,9 @@ class _Signals:
         with self._lock:
             if not self._first:
                 self._first.append(signum)
+                # From here on the run ends in one line of ours: no "Crash detected!", no
+                # interrupted query's error, from Prefect or its workers.
+                logging.disable(logging.CRITICAL)
             self.signalled.set()
 
     def take_pending(self) -> bool:
@@ -194,11 +237,29 @@ def _signals() -> Iterator[_Signals]:
             if not signals.take_pending():
                 return  # the socket was closed: the run is over
             if signals.signalled.is_set():
+                db.interrupt_all()  # the main thread may wait for a query: do not wait for it
                 if not signals.done.wait(GRACE_SECONDS):
                     _stop(psutil.Process().children(recursive=True))
                     os._exit(128 + (signals.received() or signal.SIGTERM))
                 return
 
+    def unraisable(found) -> None:
+        # Raised where Python ignores exceptions (a weakref callback, a __del__), `Stopped` would
+        # print a traceback and be lost, leaving the run to the grace period: raise it again.
+        if not isinstance(found.exc_value, Stopped):
+            previous_hook(found)
+            return
+        if not signals.cleaning.is_set():  # once cleaning up, the run is stopping anyway
+            signals.stopping.clear()
+            # A moment later, from another thread: by then the main thread is out of here (if
+            # it is in such a place again, it comes back here and tries again).
+            threading.Timer(RAISE_AGAIN_SECONDS, raise_again, [found.exc_value.signum]).start()
+
+    def raise_again(signum: int) -> None:
+        if not signals.cleaning.is_set():  # it came meanwhile: nothing to raise again
+            _thread.interrupt_main(signum)
+
+    previous_hook, sys.unraisablehook = sys.unraisablehook, unraisable
     previous = {s: signal.signal(s, on_signal) for s in SIGNALS}
     previous_fd = signal.set_wakeup_fd(signals.sender.fileno(), warn_on_full_buffer=False)
     watcher = threading.Thread(target=watch, name="credits-run-signals", daemon=True)
@@ -209,6 +270,8 @@ def _signals() -> Iterator[_Signals]:
         signal.set_wakeup_fd(previous_fd)
         for s, handler in previous.items():
             signal.signal(s, handler)
+        sys.unraisablehook = previous_hook
+        logging.disable(logging.NOTSET)
         signals.sender.close()  # the watcher reads the end of the stream and returns
         watcher.join(GRACE_SECONDS + STOP_WAIT_SECONDS * 2)
         signals.receiver.close()

@@ -7,6 +7,8 @@ are unique across the stages, so a caller never says which stage's folder holds 
 from __future__ import annotations
 
 import re
+import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from functools import cache
@@ -18,6 +20,9 @@ import pyarrow as pa
 
 ROOT = Path(__file__).parent
 _PARAMETER = re.compile(r"\$([a-z_][a-z0-9_]*)")
+# The connections `connect` made that are still open, for `interrupt_all`.
+_OPEN: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
+_OPEN_LOCK = threading.Lock()
 
 
 def connect(
@@ -33,7 +38,20 @@ def connect(
     }
     if spill_dir is not None:
         config["temp_directory"] = str(spill_dir)
-    return duckdb.connect(str(database), config=config)
+    con = duckdb.connect(str(database), config=config)
+    with _OPEN_LOCK:
+        _OPEN.add(con)
+    return con
+
+
+def interrupt_all() -> None:
+    """Interrupts the query each open connection runs, from any thread: a stopped `credits
+    run` does not wait for a long scan to end (the query fails with DuckDB's interrupt)."""
+    with _OPEN_LOCK:
+        running = list(_OPEN)
+    for con in running:
+        with suppress(Exception):  # closed meanwhile: nothing to interrupt
+            con.interrupt()
 
 
 _ON_COMMIT: dict[int, Callable[[], None]] = {}

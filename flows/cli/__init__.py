@@ -5,7 +5,7 @@ folder, permission), 1 anything else (a bug); `credits run` stopped by a signal 
 number.
 
 One module per user group adds its commands to the one `app` (`common`): `run` (sample, run),
-`runs` (runs), `finance` (approve, reject, verify-batch, audit), `diff` (diff, and how approve
+`runs` (runs), `finance` (approve, decline, verify-batch, audit), `diff` (diff, and how approve
 shows it), `support` (customers, lookup), `support_page` (serve-support), `window` (the analysts'
 window against the logs), `warehouse` (warehouse copy: a DuckDB file into a PostgreSQL store).
 Quick commands never import Prefect: only `credits run` starts it.

@@ -4,8 +4,11 @@ options, and `guarded`, which turns our errors into a message and an exit code.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import re
+import sys
 import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -14,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from typer.core import TyperGroup
 
 from transforms.errors import (
     CreditsError,
@@ -25,8 +29,50 @@ from transforms.errors import (
 if TYPE_CHECKING:
     from transforms.runfolder.summary import RunSummary
 
+
+class _ClosedPipeIsFine(TyperGroup):
+    """`credits ... | head -1`: a reader that stops early is normal. Whatever the command, a
+    closed stdout ends it quietly with exit 0 (Python's documented way: stdout sent to devnull,
+    so the flush at exit cannot fail again); Click alone would exit 1."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:  # `--help` prints here
+        return _pipe_closed_is_exit_0(
+            lambda: super(_ClosedPipeIsFine, self).make_context(*args, **kwargs)
+        )
+
+    def invoke(self, ctx: Any) -> Any:  # every command, and its sub-apps', prints here
+        return _pipe_closed_is_exit_0(lambda: super(_ClosedPipeIsFine, self).invoke(ctx))
+
+
+def _pipe_closed_is_exit_0(action):
+    try:
+        result = action()
+        sys.stdout.flush()  # here, not at exit: a pipe closed on the last lines counts too
+        return result
+    except BrokenPipeError:
+        _stdout_to_devnull()
+        raise typer.Exit(0) from None
+    except SystemExit as exiting:  # Rich's own answer to a closed pipe: devnull, then exit 1
+        if isinstance(exiting.__context__, BrokenPipeError):
+            raise typer.Exit(0) from None
+        raise
+    except BaseException:  # the command's own exit code stands, whatever the pipe does
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _stdout_to_devnull()
+        raise
+
+
+def _stdout_to_devnull() -> None:
+    with contextlib.suppress(OSError, ValueError):  # ValueError: no descriptor (a test's)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 app = typer.Typer(
+    cls=_ClosedPipeIsFine,
     add_completion=False,
+    rich_markup_mode="markdown",  # paragraphs wrap to the terminal, not to the docstring
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     help="Find every customer hurt by a payment outage and pay a fair credit, once, with proof.",
@@ -51,6 +97,24 @@ VerboseOption = Annotated[
 ]
 
 
+def terminal_width() -> int:
+    """The width tables fit: `COLUMNS` when set, else the terminal's (stdout's, or the one a
+    pipe into `less` or `head` leaves on stderr or stdin), else 120 (a file, a test)."""
+    from transforms.serving.views import WIDTH
+
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    for descriptor in (1, 2, 0):
+        try:
+            found = os.get_terminal_size(descriptor).columns
+        except (OSError, ValueError):
+            continue
+        if found > 0:
+            return found
+    return WIDTH
+
+
 def print_lines(lines: list[str]) -> None:
     """Plain lines, written as they are (fast, and grep finds a customer's line)."""
     out.file.write("\n".join(lines) + "\n")
@@ -67,6 +131,8 @@ def guarded(action, passing: tuple[type[Exception], ...] = ()):
     try:
         return action()
     except passing:
+        raise
+    except BrokenPipeError:  # stdout closed by its reader: the CLI's entry ends quietly
         raise
     except ValidationRejected as rejected:
         summary = rejected.summary
@@ -131,8 +197,34 @@ class _DropExpectedTraceback(logging.Filter):
         return True
 
 
-def quiet_expected_tracebacks() -> None:
+class _OurErrorsOnce(logging.Filter):
+    """Without -v, Prefect's console does not repeat our own errors (a task's failure, its
+    state, the flow's, 4 lines for one truncated gzip): the CLI prints each once, as `error:` or
+    `rejected:`. A bug's lines stay; the API handler (the UI) keeps every line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.ERROR:
+            return True
+        if record.exc_info and isinstance(record.exc_info[1], CreditsError):
+            return False
+        names = "|".join(_error_names(CreditsError))
+        return re.search(rf"\b(?:{names})(?:\(|: )", record.getMessage()) is None
+
+
+def _error_names(kind: type[Exception]) -> set[str]:
+    found = {kind.__name__}
+    for sub in kind.__subclasses__():
+        found |= _error_names(sub)
+    return found
+
+
+def quiet_expected_tracebacks(verbose: bool = True) -> None:
+    """Prefect's log keeps no traceback of our errors; without `verbose` its console does not
+    repeat them either."""
     quiet = _DropExpectedTraceback()
+    once = _OurErrorsOnce()
     for name in ("prefect", ""):
         for handler in logging.getLogger(name).handlers:
+            if not verbose and isinstance(handler, logging.StreamHandler):
+                handler.addFilter(once)  # first: it reads the traceback the next one drops
             handler.addFilter(quiet)

@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+from rich.markup import escape
 
 from flows.cli.common import WarehouseOption, app, err, guarded, out, print_lines
 from flows.settings import WAREHOUSE, journal_key
 from transforms.finance import diff as diffs
 
 T = TypeVar("T")
+SHOWN = 20  # credit lines per change kind (and batch rows) shown before `--all`
 
 
 class DiffFormat(enum.StrEnum):
@@ -37,10 +39,16 @@ def diff(
     output_format: Annotated[
         DiffFormat, typer.Option("--format", help="table, csv (spreadsheet-safe) or json")
     ] = DiffFormat.table,
+    every_line: Annotated[bool, typer.Option("--all", help="every line, not the first 20")] = False,
+    csv_file: Annotated[
+        Path | None,
+        typer.Option("--csv", help="write every line to this file for a spreadsheet (owner-only)"),
+    ] = None,
     warehouse_path: WarehouseOption = WAREHOUSE,
 ) -> None:
-    """Shows what a run changes against what is published (or another run): credits added,
-    removed, increased and decreased, each with its reason, and totals per currency."""
+    """Shows what a run changes against what is published (or another run): a summary (lines
+    and totals per change and currency, the reasons ranked), then the first 20 credit lines of
+    each change with their reasons; --all every line, --csv FILE every line for a spreadsheet."""
     from transforms.finance import warehouse
     from transforms.serving import exports
 
@@ -48,38 +56,79 @@ def diff(
         with warehouse.connect(warehouse_path, read_only=True) as con:
             return diffs.compute(con, run_id, against)
 
+    if csv_file is not None and not csv_file.parent.is_dir():
+        err.print(
+            f"[bold red]error[/]: --csv {csv_file}: the folder {csv_file.parent} does not exist"
+        )
+        raise typer.Exit(2)
     found = guarded(read)
     if output_format is DiffFormat.csv:
-        sys.stdout.write(exports.csv_text(diffs.COLUMNS, [line.row() for line in found.lines]))
+        sys.stdout.write(_csv(found))
     elif output_format is DiffFormat.json:
         sys.stdout.write(exports.json_text(found.document()))
     else:
-        print_diff(found)
+        print_diff(found, lines=csv_file is None, every=every_line, more=f"credits diff {run_id}")
+    if csv_file is not None:
+        guarded(lambda: exports.write_private(csv_file, _csv(found)))
+        err.print(f"{len(found.lines):,} line(s) written to {csv_file}", markup=False)
 
 
-def print_diff(found: diffs.Diff, *, lines: bool = True) -> None:
-    """The diff for people: its summary, then (with `lines`) each changed credit and why."""
+def _csv(found: diffs.Diff) -> str:
+    from transforms.serving import exports
+
+    return exports.csv_text(diffs.COLUMNS, [line.row() for line in found.lines])
+
+
+def print_diff(
+    found: diffs.Diff, *, lines: bool = True, every: bool = False, more: str = "credits diff"
+) -> None:
+    """The diff for people: its summary, then (with `lines`) the first `SHOWN` changed credits
+    of each change kind and why (`every`: all of them), then how to see the rest (`more`: the
+    command that showed this)."""
     for text in diffs.summary(found):
         out.print(text, markup=False)
     if not lines or not found.lines:
         return
-    out.print()
-    for line in found.lines:
-        sign = "+" if line.difference_minor >= 0 else ""
+    left_out = 0
+    for change in diffs.CHANGES:
+        of_kind = [line for line in found.lines if line.change == change]
+        if not of_kind:
+            continue
+        shown = of_kind if every else of_kind[:SHOWN]
+        left_out += len(of_kind) - len(shown)
+        out.print()
+        count = f"{len(of_kind):,}" if every else f"first {len(shown):,} of {len(of_kind):,}"
+        out.print(f"{change} ({count}):", markup=False)
+        for line in shown:
+            _print_line(line)
+    if left_out:
+        out.print()
         out.print(
-            f"{line.customer_id}  {line.change}: {_money(line.before_minor, line.currency)} -> "
-            f"{_money(line.after_minor, line.currency)} "
-            f"({sign}{_money(line.difference_minor, line.currency)})",
+            f"{left_out:,} more line(s) not shown. `{more} --all` prints every line; "
+            f"`credits diff {found.run_id} --csv FILE` writes every line to FILE for a "
+            "spreadsheet.",
             markup=False,
         )
-        for reason in line.reasons:
-            out.print(f"    because {reason}", markup=False)
 
 
-def print_decreases(found: diffs.Diff) -> None:
-    """The decreases a batch would carry, one line each."""
-    for line in found.decreases:
+def _print_line(line: diffs.Line) -> None:
+    sign = "+" if line.difference_minor >= 0 else ""
+    out.print(
+        f"{line.customer_id}  {line.change}: {_money(line.before_minor, line.currency)} -> "
+        f"{_money(line.after_minor, line.currency)} "
+        f"({sign}{_money(line.difference_minor, line.currency)})",
+        markup=False,
+    )
+    for reason in line.reasons:
+        out.print(f"    because {reason}", markup=False)
+
+
+def print_decreases(found: diffs.Diff, limit: int | None = None) -> None:
+    """The decreases a batch would carry, one line each (the first `limit`)."""
+    for line in found.decreases[:limit]:
         out.print(f"  decrease: {diffs.describe(line)}", markup=False)
+    if limit is not None and len(found.decreases) > limit:
+        out.print(f"  and {len(found.decreases) - limit:,} more decrease(s)", markup=False)
 
 
 def approving(action: Callable[[], T], run_id: str) -> T:
@@ -97,14 +146,30 @@ def approving(action: Callable[[], T], run_id: str) -> T:
         raise typer.Exit(refused.exit_code) from None
 
 
-def dry_run(run_id: str, warehouse_path: Path, outbox: Path) -> None:
-    """`credits approve --dry-run`: the batch approval would publish, and the diff."""
+def dry_run(
+    run_id: str,
+    warehouse_path: Path,
+    outbox: Path,
+    *,
+    force_superseded: bool = False,
+    accept_decreases: bool = False,
+    every: bool = False,
+) -> None:
+    """`credits approve --dry-run`: the batch approval would publish, and the diff (the first
+    `SHOWN` rows of each table and change, `every`: all); exits as the approval would (2 when
+    it would stop: superseded, decreases not accepted)."""
     from transforms import money
     from transforms.finance import review
 
     found = guarded(
         lambda: review.preview(
-            warehouse_path, run_id, key=journal_key(), outbox=outbox, against=diffs.PUBLISHED
+            warehouse_path,
+            run_id,
+            key=journal_key(),
+            outbox=outbox,
+            against=diffs.PUBLISHED,
+            force_superseded=force_superseded,
+            accept_decreases=accept_decreases,
         )
     )
     out.print(f"dry run: nothing is written. Approving run {run_id} now would publish:")
@@ -116,25 +181,36 @@ def dry_run(run_id: str, warehouse_path: Path, outbox: Path) -> None:
             f"  batch {found.batch_id}: {len(found.payments)} payment(s) {totals}".rstrip(),
             markup=False,
         )
+        more = f"credits approve {run_id} --dry-run"
         if found.payments:
-            _print_table(_BATCH_PREVIEW, found.payments)
+            _print_table(_BATCH_PREVIEW, found.payments, every, more)
         if found.decreases:
             out.print(f"  and {len(found.decreases)} decrease(s), never paid back:", markup=False)
-            print_decreases(found.diff)
+            print_decreases(found.diff, None if every else SHOWN)
         if found.pay_by_hand:
             out.print("  and to pay by hand (closed accounts):", markup=False)
-            _print_table(_PAY_BY_HAND, found.pay_by_hand)
+            _print_table(_PAY_BY_HAND, found.pay_by_hand, every, more)
     for text in found.notes:
         out.print(f"note: {text}", markup=False)
     out.print()
-    print_diff(found.diff)
+    print_diff(found.diff, every=every, more=f"credits approve {run_id} --dry-run")
+    if found.refusals:
+        for text in found.refusals:
+            err.print(f"[bold red]would stop[/]: {escape(text)}")
+        err.print(
+            f"dry run: approving run {run_id} now would stop there and publish nothing (exit 2)"
+        )
+        raise typer.Exit(2)
 
 
-def _print_table(columns, rows) -> None:
+def _print_table(columns, rows, every: bool, more: str) -> None:
     from transforms.serving import views
 
     cells = [views.Column(heading, lambda r, z, cell=cell: cell(r)) for heading, cell in columns]
-    print_lines(views.lines(cells, list(rows), "UTC", wide=True, indent="    "))
+    shown = list(rows) if every else list(rows)[:SHOWN]
+    print_lines(views.lines(cells, shown, "UTC", wide=True, indent="    "))
+    if len(shown) < len(rows):
+        out.print(f"    and {len(rows) - len(shown):,} more (`{more} --all`)", markup=False)
 
 
 def _money(amount_minor: int, currency: str) -> str:

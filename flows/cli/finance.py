@@ -1,4 +1,5 @@
-"""Finance's commands: `approve`, `reject`, `verify-batch` and `audit`."""
+"""Finance's commands: `approve`, `decline` (`reject` is its hidden old name), `verify-batch` and
+`audit`."""
 
 from __future__ import annotations
 
@@ -47,6 +48,9 @@ def approve(
             "--dry-run", help="print the batch approval would publish and the diff; change nothing"
         ),
     ] = False,
+    every_line: Annotated[
+        bool, typer.Option("--all", help="with --dry-run: every line, not the first 20")
+    ] = False,
 ) -> None:
     """Approves a pending run and publishes its batch (only what was not paid yet).
 
@@ -57,7 +61,14 @@ def approve(
     from transforms.finance import ledger
 
     if dry_run:
-        diff.dry_run(run_id, warehouse_path, outbox)
+        diff.dry_run(
+            run_id,
+            warehouse_path,
+            outbox,
+            force_superseded=force_superseded,
+            accept_decreases=accept_decreases,
+            every=every_line,
+        )
         return
     if by is None:
         err.print("[bold red]error[/]: --by: name the person who decides (or use --dry-run)")
@@ -93,7 +104,7 @@ def approve(
 
 
 @app.command()
-def reject(
+def decline(
     run_id: Annotated[str, typer.Argument(help="the run to decline")],
     by: Annotated[str, typer.Option("--by", help="who declines")],
     reason: Annotated[str, typer.Option("--reason", help="why")],
@@ -106,6 +117,21 @@ def reject(
         lambda: ledger.decline(warehouse_path, run_id, by=by, reason=reason, key=journal_key())
     )
     out.print(f"run {decision.run_id} is {decision.status}")
+
+
+@app.command("reject", hidden=True)
+def reject(
+    run_id: Annotated[str, typer.Argument(help="the run to decline")],
+    by: Annotated[str, typer.Option("--by", help="who declines")],
+    reason: Annotated[str, typer.Option("--reason", help="why")],
+    warehouse_path: WarehouseOption = WAREHOUSE,
+) -> None:
+    """The old name of `decline` ("rejected" is the quality gate's word): declines, and says so."""
+    err.print(
+        "[yellow]note[/]: `credits reject` is now `credits decline` (a run is rejected only by "
+        "the quality gate)"
+    )
+    decline(run_id, by=by, reason=reason, warehouse_path=warehouse_path)
 
 
 @app.command("verify-batch")

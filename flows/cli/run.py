@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 import os
+import signal
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -87,36 +88,17 @@ def run(
     A run that passes the quality gate waits for finance: `credits approve RUN_ID --by NAME`.
     """
     from flows import server
-    from transforms.finance import warehouse
-    from transforms.ingest import incident, logs, tables
-    from transforms.quality import gx_run
 
     if dask_address and task_runner is not TaskRunner.dask:
         err.print("[bold red]error[/]: --dask-address needs --task-runner dask")
         raise typer.Exit(2)
-    # Before Prefect is imported: quiet, its console shows warnings and errors only (unless the
-    # environment says otherwise); -v shows every line whatever the environment says.
-    os.environ[QUIET_CONSOLE] = "NOTSET" if verbose else os.environ.get(QUIET_CONSOLE, "WARNING")
-    for pid in server.reap_orphans(server.home()):
-        err.print(f"stopped Prefect's temporary server (pid {pid}) left by a killed run")
+    try:  # a Ctrl-C before the run's own signal handling is in place ends as cleanly
+        flow = _prepared(incident_file, warehouse_path, task_runner, dask_address, verbose)
+    except KeyboardInterrupt:
+        err.print("[bold red]stopped[/] by SIGINT before the run started: nothing was run")
+        raise typer.Exit(128 + signal.SIGINT) from None
 
-    def preflight() -> None:
-        # Configuration and the inputs' shape are checked before Prefect starts: fast and clear.
-        loaded = incident.load(incident_file)
-        logs.expand(loaded.sources.logs, loaded.path.parent)
-        tables.check(loaded)
-        warehouse.reachable(warehouse_path)
-
-    guarded(preflight)
-    from flows import credit_reconciliation as pipeline
     from flows import progress
-
-    quiet_expected_tracebacks()
-    # Great Expectations' import (seconds) overlaps Prefect's start-up instead of the gate.
-    threading.Thread(target=gx_run.preload, name="preload-gx", daemon=True).start()
-    flow = pipeline.credit_reconciliation.with_options(
-        task_runner=pipeline.task_runner(task_runner.value, dask_address)
-    )
 
     def run_flow() -> RunSummary:
         with server.temporary_server(server.home()), progress.shown(err):
@@ -130,7 +112,45 @@ def run(
             "processes are stopped. A run stopped before its manifest was written can never be "
             "approved: run the incident again"
         )
-        raise typer.Exit(stopped.exit_code) from None
+        server.exit_now(stopped.exit_code)
     print_summary(summary)
     out.print(f"waiting for approval: credits approve {summary.run_id} --by NAME")
     out.print(str(summary.run_folder))
+
+
+def _prepared(
+    incident_file: Path,
+    warehouse_path: str,
+    task_runner: TaskRunner,
+    dask_address: str | None,
+    verbose: bool,
+):
+    """The flow, ready to run: the incident file, its inputs and a PostgreSQL warehouse's
+    reach checked (before Prefect starts: fast and clear), Prefect's console set to -v's level,
+    a dead run's server reaped."""
+    from flows import server
+    from transforms.finance import warehouse
+    from transforms.ingest import incident, logs, tables
+    from transforms.quality import gx_run
+
+    # Before Prefect is imported: quiet, its console shows warnings and errors only (unless the
+    # environment says otherwise); -v shows every line whatever the environment says.
+    os.environ[QUIET_CONSOLE] = "NOTSET" if verbose else os.environ.get(QUIET_CONSOLE, "WARNING")
+    for pid in server.reap_orphans(server.home()):
+        err.print(f"stopped Prefect's temporary server (pid {pid}) left by a killed run")
+
+    def preflight() -> None:
+        loaded = incident.load(incident_file)
+        logs.expand(loaded.sources.logs, loaded.path.parent)
+        tables.check(loaded)
+        warehouse.reachable(warehouse_path)
+
+    guarded(preflight)
+    from flows import credit_reconciliation as pipeline
+
+    quiet_expected_tracebacks(verbose)
+    # Great Expectations' import (seconds) overlaps Prefect's start-up instead of the gate.
+    threading.Thread(target=gx_run.preload, name="preload-gx", daemon=True).start()
+    return pipeline.credit_reconciliation.with_options(
+        task_runner=pipeline.task_runner(task_runner.value, dask_address)
+    )

@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from flows.cli.common import WarehouseOption, WideOption, app, guarded, out, print_lines
+from flows.cli.common import (
+    WarehouseOption,
+    WideOption,
+    app,
+    err,
+    guarded,
+    out,
+    print_lines,
+    terminal_width,
+)
 from flows.settings import WAREHOUSE
 
 
@@ -29,9 +38,10 @@ def list_runs(
 ) -> None:
     """Lists the runs, newest first, with their status as it is now.
 
-    Window in the incident's time zone, status, finance's decision and totals; `--wide` adds
-    the start, the batch and the incident file with its sha256 (a run's own pages show its
-    status as it ended).
+    Window in the incident's time zone, status, finance's decision and totals, fitted to the
+    terminal (COLUMNS wins): the incident, then the window, are left out first; the decision
+    and the amounts are never cut. `--wide` shows every column whole and adds the start, the
+    batch and the incident file with its sha256 (a run's own pages show its status as it ended).
     """
     from transforms.serving import run_listing, support, views
 
@@ -43,13 +53,22 @@ def list_runs(
     if not found:
         out.print("no run matches", markup=False)
         return
-    rows = [{**vars(run), "totals": ", ".join(run.totals)} for run in found]
-    print_lines(views.lines(_columns(), rows, "UTC", wide=wide))
+    rows = [{**vars(run), "totals": views.ITEMS.join(run.totals)} for run in found]
+    width = terminal_width()
+    table = views.layout(_columns(), rows, "UTC", wide=wide, width=width)
+    print_lines(table.lines)
+    if table.left_out:
+        err.print(
+            f"{', '.join(table.left_out)}: left out to fit {width} columns (a wider terminal, "
+            "COLUMNS=200 or --wide shows them)",
+            markup=False,
+        )
 
 
 def _columns():
-    """The table's columns: times come formatted in each run's own zone; what does not fit 120
-    cells (the start, the batch, the incident file and its hash) is shown with `--wide`."""
+    """The table's columns: times come formatted in each run's own zone; the start, the batch,
+    the incident file and its hash only with `--wide`; the incident, then the window, left out
+    when the rest does not fit; the totals show their leading amounts, each whole."""
     from transforms.serving.views import Column
 
     def field(key):
@@ -57,13 +76,13 @@ def _columns():
 
     return (
         Column("run", field("run_id")),
-        Column("incident", field("incident_id")),
-        Column("window", field("window_local")),
+        Column("incident", field("incident_id"), drop=1),
+        Column("window", field("window_local"), drop=2),
         Column("started", field("started_local"), wide=True),
         Column("status", field("status")),
-        Column("decision", field("decision"), flexible=True),
+        Column("decision", field("decision")),
         Column("batch", field("batch_id"), wide=True),
-        Column("totals", field("totals"), flexible=True),
+        Column("totals", field("totals"), items=True),
         Column("incident file", field("incident_file"), wide=True),
         Column("sha256", field("incident_file_sha256"), wide=True),
     )

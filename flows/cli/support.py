@@ -101,7 +101,9 @@ def customers(
 def lookup(
     customer_id: Annotated[
         str | None,
-        typer.Argument(help="the customer's id (e.g. cus_0001575) or e-mail address"),
+        typer.Argument(
+            help="the customer's id (e.g. cus_0000012), e-mail address or a payment's id"
+        ),
     ] = None,
     txn_id: Annotated[
         str | None, typer.Option("--txn", help="find the customer by a payment")
@@ -111,11 +113,14 @@ def lookup(
 ) -> None:
     """Shows one customer across incidents: failed payments, credits and status, exceptions.
 
-    Blanks around what was pasted are ignored; an e-mail address matches whatever its case."""
+    Found by the customer's id, e-mail address (whatever its case) or one of their payments'
+    ids, as the support page's search box does; blanks around what was pasted are ignored."""
     from transforms.serving import support, views
 
     def read():
         with support.connect(warehouse_path) as con:
+            if txn_id is None and customer_id is not None:
+                return support.search(con, customer_id)
             return support.lookup(con, customer_id, txn_id)
 
     found = guarded(read)

@@ -66,7 +66,7 @@ def create(warehouse: Path, token: str | None = None) -> Starlette:
             runs = read(support.answering_runs)
             return page(request, "home.html", runs=runs)
         try:
-            found = read(lambda con: _search(con, query))
+            found = read(lambda con: support.search(con, query))
         except InputError as error:
             return page(request, "not_found.html", 404, query=query, message=str(error))
         return page(request, "customer.html", found=found, views=views, query=query)
@@ -148,20 +148,6 @@ def _int(text: str | None, default: int) -> int:
         return int(text) if text else default
     except ValueError:
         return default
-
-
-def _search(con, query: str) -> support.Lookup:
-    """A customer id, an e-mail address or a transaction id, in that order; the customer's
-    message when nothing matches (it names a case slip)."""
-    try:
-        return support.lookup(con, query)
-    except InputError as by_customer:
-        try:
-            return support.lookup(con, txn_id=query)
-        except InputError as by_txn:
-            if "did you mean" in str(by_txn) and "did you mean" not in str(by_customer):
-                raise by_txn from None
-            raise by_customer from None
 
 
 class _Guard:

@@ -96,6 +96,7 @@ def test_a_rejected_run_exits_3_naming_the_expectation_and_keys(api_url, tmp_pat
     assert result.returncode == 3, result.stderr
     assert "quarantined_share" in result.stderr and "logs/pod-a.jsonl" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+    assert "ERROR" not in result.stderr and "ValidationRejected(" not in result.stderr
     folder = Path(result.stdout.strip().splitlines()[-1])
     assert (folder / "manifest.json").exists() and not (folder / "credits.csv").exists()
 
@@ -123,18 +124,68 @@ def test_a_duplicated_txn_id_exits_3_and_the_run_is_recorded_as_rejected(api_url
         assert con.execute("select status from runs").fetchall() == [("rejected",)]
 
 
-def test_a_corrupt_gzip_found_mid_run_exits_2_without_traceback(api_url, tmp_path):
+@pytest.mark.parametrize("verbose", [False, True], ids=["quiet", "verbose"])
+def test_a_corrupt_gzip_found_mid_run_exits_2_without_traceback(api_url, tmp_path, verbose):
     path = golden_incident.write(tmp_path / "inc")
     log = path.parent / "logs/pod-a.jsonl"
     (path.parent / "logs/pod-b.jsonl.gz").write_bytes(gzip.compress(log.read_bytes() * 50)[:-40])
-    result = run_incident(path, tmp_path, api_url)
-    assert result.returncode == 2, result.stderr
-    assert (
-        "logs/pod-b.jsonl.gz: the gzip stream is truncated or corrupt after line" in result.stderr
+    out, warehouse = str(tmp_path / "out"), str(tmp_path / "wh.duckdb")
+    flags = ["-v"] if verbose else []
+    result = credits_command(
+        "run", str(path), "--output-dir", out, "--warehouse", warehouse, *flags, api_url=api_url
     )
+    assert result.returncode == 2, result.stderr
+    message = "logs/pod-b.jsonl.gz: the gzip stream is truncated or corrupt after line"
+    assert "error: logs/pod-b.jsonl.gz" in result.stderr
+    if verbose:  # -v keeps Prefect's lines too
+        assert result.stderr.count(message) > 1 and "ERROR" in result.stderr, result.stderr
+    else:  # ours, once: none of Prefect's ERROR lines repeating it
+        assert result.stderr.count(message) == 1 and "ERROR" not in result.stderr, result.stderr
     assert "Traceback" not in result.stderr + result.stdout
 
 
 @pytest.mark.parametrize("command", [["--help"], ["run", "--help"], ["sample", "--help"]])
 def test_help_is_available(command):
     assert runner.invoke(app, command).exit_code == 0
+
+
+def test_help_lists_decline_as_finance_s_word_and_hides_reject():
+    listed = runner.invoke(app, ["--help"]).output
+    assert "decline" in listed and "reject" not in listed
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["diff"], ["approve", "--dry-run"], ["approve", "--by", "a"], ["decline", "--by", "a"]],
+    ids=["diff", "dry-run", "approve", "decline"],
+)
+def test_an_unknown_run_points_at_credits_runs(tmp_path, command):
+    from transforms.finance import warehouse
+
+    warehouse.connect(tmp_path / "wh.duckdb").close()  # an empty warehouse
+    extra = ["--reason", "x"] if command[0] == "decline" else []
+    args = [command[0], "20250101T000000000000Z-00000000", *command[1:], *extra]
+    result = runner.invoke(app, [*args, "--warehouse", str(tmp_path / "wh.duckdb")])
+    assert result.exit_code == 2, result.output
+    assert "not in the warehouse (`credits runs` lists the runs)" in result.output
+    assert "credits audit" not in result.output
+
+
+def _commands() -> list[str]:
+    import typer.main
+
+    group = typer.main.get_command(app)
+    return sorted(name for name, command in group.commands.items() if not command.hidden)
+
+
+@pytest.mark.parametrize("command", _commands())
+def test_help_text_is_wrapped_to_the_terminal_not_to_the_source(command):
+    # A docstring's own line breaks made ragged help ("would \n carry\n decreases").
+    result = runner.invoke(app, [command, "--help"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    shown = [line.rstrip() for line in result.stdout.splitlines()]
+    prose = "\n".join(shown[2 : next(i for i, line in enumerate(shown) if "╭" in line)])
+    for paragraph in prose.strip("\n").split("\n\n"):  # after the usage line
+        lines = paragraph.splitlines()
+        short = [line for line in lines[:-1] if len(line) < 60]
+        assert not short, (command, lines)

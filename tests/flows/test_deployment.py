@@ -121,3 +121,18 @@ def test_ctrl_c_stops_the_runner_and_the_server_at_once_without_a_traceback(tmp_
     assert "daily at 07:00 America/New_York" in output and "no incident file in" in output
     assert output.rstrip().endswith("stopped: the runner and the server")
     assert not server[0].is_running() or server[0].status() == psutil.STATUS_ZOMBIE
+
+
+def test_serve_shows_the_prefect_command_of_this_environment_not_a_bare_one(monkeypatch, tmp_path):
+    from flows import deployment
+
+    venv = tmp_path / ".venv" / "bin"
+    monkeypatch.setattr(sys, "executable", str(venv / "python"))
+    monkeypatch.chdir(tmp_path)
+    assert deployment.prefect_command() == ".venv/bin/prefect"  # as typed in the project
+    text = deployment.serving_text(
+        "http://127.0.0.1:4200", ".venv/bin/prefect", deployment.deployments()
+    )
+    assert ".venv/bin/prefect deployment run 'credit-reconciliation/on-demand'" in text
+    assert "$ prefect" not in text and "being served" in text
+    assert "http://127.0.0.1:4200/deployments" in text

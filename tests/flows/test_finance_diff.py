@@ -177,7 +177,8 @@ def test_decreases_stop_approval_until_accepted_and_the_journal_records_it(desk)
     assert "--accept-decreases" in stopped.stderr
     assert desk.status(run_id) == "pending_approval" and len(desk.ledger()) == 2
     dry = desk.cli("approve", run_id, "--dry-run")
-    assert "asks for --accept-decreases" in dry.stdout
+    assert dry.exit_code == 2 and "asks for --accept-decreases" in dry.stderr  # as approval
+    assert desk.cli("approve", run_id, "--dry-run", "--accept-decreases").exit_code == 0
     accepted = desk.cli("approve", run_id, "--by", "alice", "--accept-decreases")
     assert accepted.exit_code == 0, accepted.output
     assert desk.status(run_id) == "published" and desk.paid()[("c1", "USD")] == 1000
@@ -250,3 +251,80 @@ def test_the_markdown_escapes_what_it_shows():
     text = diffs.markdown(found)
     assert "\\*c1\\*" in text and "\\[a\\]\\(b\\)" in text and "[a](b)" not in text
     assert "| USD | USD 10.00 | USD 0.00 | -USD 10.00 |" in text
+
+
+def _first_diff(added: int, removed: int = 0) -> diffs.Diff:
+    """A first diff of `added` USD credits of 10.00 (and `removed` EUR credits of 5.00)."""
+    lines = [
+        diffs.Line(f"k{i}", f"c{i}", "USD", "added", 0, 1000, ("nothing published yet for INC",))
+        for i in range(added)
+    ]
+    lines += [
+        diffs.Line(f"r{i}", f"e{i}", "EUR", "removed", 500, 0, (f"customer e{i}'s status: a -> b",))
+        for i in range(removed)
+    ]
+    totals = (diffs.Total("EUR", 500 * removed, 0), diffs.Total("USD", 0, 1000 * added))
+    counts = {"credits added": added, "credits removed": removed}
+    return diffs.Diff("INC", "r2", diffs.PUBLISHED, None, tuple(lines), totals, counts)
+
+
+def test_the_summary_counts_and_totals_each_change_and_ranks_the_reasons():
+    text = "\n".join(diffs.summary(_first_diff(added=1200, removed=3)))
+    assert "run r2 against what is published (nothing yet): 1,200 credits added" in text
+    assert "approving run r2 pays every credit line of the run (1,203 line(s))" in text
+    assert "  added      USD    1,200 line(s)  +USD 12,000.00" in text
+    assert "  removed    EUR        3 line(s)  -EUR 15.00" in text
+    # The ids are left out of a reason's kind: three customers' statuses are one reason.
+    reasons = text.split("reasons, most lines first:\n")[1].splitlines()
+    assert reasons == [
+        "    1,200 line(s): nothing published yet for INC",
+        "        3 line(s): a customer's status: a -> b",
+    ]
+
+
+def test_a_later_diff_does_not_say_it_pays_every_line():
+    found = _first_diff(added=2)
+    later = diffs.Diff("INC", "r2", diffs.PUBLISHED, "r1", found.lines, found.totals, found.counts)
+    assert "pays every credit line" not in "\n".join(diffs.summary(later))
+    assert "pays every credit line" in diffs.markdown(found)
+
+
+@pytest.mark.parametrize(
+    ("every", "shown"), [(False, 20), (True, 45)], ids=["summary-first", "all"]
+)
+def test_the_terminal_gets_the_first_20_lines_of_each_change_unless_all(capsys, every, shown):
+    from flows.cli import diff
+
+    diff.print_diff(_first_diff(added=45, removed=2), every=every, more="credits diff r2")
+    printed = capsys.readouterr().out
+    assert printed.count("  added: USD 0.00 -> USD 10.00") == shown
+    assert printed.count("  removed: EUR 5.00 -> EUR 0.00") == 2
+    hint = "25 more line(s) not shown. `credits diff r2 --all` prints every line; "
+    assert (hint in printed) is not every
+    assert ("`credits diff r2 --csv FILE` writes every line" in printed) is not every
+    assert printed.index("reasons, most lines first") < printed.index("added (")
+
+
+def test_a_first_diff_and_dry_run_of_many_lines_show_a_summary_and_name_all_and_csv(desk, tmp_path):
+    from tests.builders import txn
+
+    ids = [f"t{i:02d}" for i in range(25)]
+    run_id = desk.run(
+        lines=[failure(t, customer_id=f"c{t}") for t in ids],
+        transactions=[txn(t, customer_id=f"c{t}") for t in ids],
+    )
+    first = desk.cli("diff", run_id)
+    assert first.exit_code == 0, first.output
+    assert "pays every credit line of the run (25 line(s))" in first.stdout
+    assert "added (first 20 of 25):" in first.stdout and first.stdout.count("    because") == 20
+    assert f"`credits diff {run_id} --all` prints every line" in first.stdout
+    assert desk.cli("diff", run_id, "--all").stdout.count("    because") == 25
+    exported = tmp_path / "diff.csv"
+    written = desk.cli("diff", run_id, "--csv", str(exported))
+    assert written.exit_code == 0 and "25 line(s) written to" in written.stderr
+    assert len(list(csv.DictReader(io.StringIO(exported.read_text())))) == 25
+    assert "because" not in written.stdout  # the summary only: the lines are in the file
+    dry = desk.cli("approve", run_id, "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert f"and 5 more (`credits approve {run_id} --dry-run --all`)" in dry.stdout
+    assert "pays every credit line of the run" in dry.stdout

@@ -53,6 +53,18 @@ def test_a_superseded_approval_exits_2_naming_the_newer_run(desk):
     assert "Traceback" not in result.output
 
 
+def test_a_dry_run_of_a_superseded_run_exits_2_as_the_approval_would(desk):
+    older, newer = desk.run(), desk.run(policy=LOWER)
+    desk.approve(newer)
+    dry = desk.cli("approve", older, "--dry-run")
+    assert dry.exit_code == 2, dry.output
+    assert f"would stop: run {older}: superseded" in dry.stderr and newer in dry.stderr
+    assert "would stop there and publish nothing (exit 2)" in dry.stderr
+    forced = desk.cli("approve", older, "--dry-run", "--force-superseded")
+    assert forced.exit_code == 0, forced.output
+    assert desk.status(older) == "pending_approval"
+
+
 def test_a_forced_superseded_approval_pays_and_the_journal_says_so(desk):
     older, newer = desk.run(), desk.run(policy=LOWER)
     desk.approve(newer)

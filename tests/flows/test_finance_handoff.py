@@ -85,6 +85,18 @@ def test_a_declined_run_can_never_be_published(desk):
     assert desk.ledger() == []
 
 
+def test_finance_declines_with_decline_and_the_old_reject_says_it_is_now_decline(desk):
+    first, second = desk.run(), desk.run()
+    declined = desk.cli("decline", first, "--by", "bob", "--reason", "window under review")
+    assert declined.exit_code == 0, declined.output
+    assert f"run {first} is declined" in declined.output
+    # The old word still works, hidden, and names the new one.
+    old = desk.cli("reject", second, "--by", "bob", "--reason", "window under review")
+    assert old.exit_code == 0, old.output
+    assert "`credits reject` is now `credits decline`" in old.output
+    assert desk.status(first) == desk.status(second) == "declined"
+
+
 def test_a_crash_mid_publish_is_finished_by_the_next_approval(desk, monkeypatch):
     run_id = desk.run()
 

@@ -75,3 +75,25 @@ def test_a_batch_written_before_the_files_were_renamed_still_verifies(desk):
     assert outbox.verify(folder) == []
     result = desk.cli("audit", "--verify")
     assert result.exit_code == 0, result.output
+
+
+def test_verify_batch_of_a_folder_that_is_no_batch_lists_the_batches_below_it(tmp_path):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    box = tmp_path / "outbox"
+    for batch in ("INC-A-B001", "INC-A-B002"):
+        (box / "incident=INC-A" / f"batch={batch}").mkdir(parents=True)
+        (box / "incident=INC-A" / f"batch={batch}" / "batch.json").write_text("{}")
+    listed = f"{box}/incident=INC-A/batch=INC-A-B001, {box}/incident=INC-A/batch=INC-A-B002"
+    for given, what in [
+        (box, f"{box}: not a batch folder (no batch.json); the batch folders below {box}: "),
+        (box / "nope", f"{box}/nope: no such folder; the batch folders below {box}: "),
+    ]:
+        result = CliRunner().invoke(app, ["verify-batch", str(given)])
+        assert result.exit_code == 2, result.output
+        assert " ".join(result.stderr.split()) == f"error: {what}{listed}"
+    (tmp_path / "empty").mkdir()
+    empty = CliRunner().invoke(app, ["verify-batch", str(tmp_path / "empty" / "nope")])
+    assert f"no batch folder below {tmp_path / 'empty'}" in " ".join(empty.stderr.split())

@@ -116,6 +116,26 @@ def test_a_run_signalled_mid_flow_stops_its_server(tmp_path, prefect_home):
     assert gone(server_pid)
 
 
+@pytest.mark.parametrize("moment", ["server up", "flow running"])
+def test_ctrl_c_ends_the_run_at_once_in_one_clean_line(tmp_path, prefect_home, moment):
+    run = credits_run(incident(tmp_path), tmp_path, prefect_home)
+    try:
+        wait_for_server(run, prefect_home)
+        if moment == "flow running":
+            folders = tmp_path / "out"
+            assert until(lambda: list(folders.glob("incident=*/run=*")), seconds=120)
+        os.killpg(run.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the process group
+        # The target is 3 s on an idle machine; 5 s on a busy one is still half the 10 s hard
+        # kill a stopped run used to wait for (a bound on the wait, not a measurement).
+        _, stderr = run.communicate(timeout=5)
+    finally:
+        run.kill()
+    assert run.returncode == 128 + signal.SIGINT, stderr
+    (line,) = [line for line in stderr.splitlines() if line.strip()]  # one line, nothing else
+    assert line.startswith("stopped by SIGINT: ") and "can never be approved" in line, stderr
+    assert "run the incident again" in line
+
+
 def test_the_next_run_reaps_the_server_of_a_run_killed_with_sigkill(tmp_path, prefect_home):
     run = credits_run(incident(tmp_path), tmp_path, prefect_home)
     server_pid = None

@@ -45,3 +45,25 @@ def test_only_a_long_lived_servers_runs_send_heartbeats(
         with server.temporary_server(tmp_path):
             assert get_current_settings().flows.heartbeat_frequency == heartbeat_s
         assert get_current_settings().flows.heartbeat_frequency == 180
+
+
+def test_a_stop_that_python_had_to_ignore_is_raised_again():
+    # A signal handled inside a __del__ or a weakref callback raises `Stopped` where Python only
+    # prints an exception and drops it: the run then went on until the 10 s hard kill.
+    import os
+    import signal
+    import time
+
+    class Dropped:
+        def __del__(self):
+            os.kill(os.getpid(), signal.SIGINT)
+            sum(range(10_000))  # the handler runs here, inside __del__
+
+    with pytest.raises(server.Stopped), server._signals() as signals:
+        try:
+            Dropped()  # collected at once
+            for _ in range(500):  # ... and `Stopped` comes again, out here
+                time.sleep(0.01)
+        finally:
+            signals.cleaning.set()  # as the run's cleanup does: nothing is raised again
+            signals.done.set()  # the watcher's grace ends: this is no run to kill

@@ -108,3 +108,26 @@ def test_a_commit_hook_runs_after_each_commit_and_only_inside_its_block(con):
     with db.transaction(con):
         con.execute("insert into hooked values (1)")
     assert sent == [1]
+
+
+def test_interrupt_all_stops_a_query_running_in_another_thread():
+    # A stopped `credits run` interrupts the queries its task threads run instead of waiting.
+    import threading
+
+    con = db.connect()
+    ended: list[BaseException] = []
+
+    def scan() -> None:
+        try:
+            con.execute("select count(*) from range(100000000000) a").fetchall()
+        except BaseException as error:  # noqa: BLE001 (what ended the query is the answer)
+            ended.append(error)
+
+    worker = threading.Thread(target=scan)
+    worker.start()
+    while worker.is_alive() and not ended:
+        db.interrupt_all()  # again until it lands: the query may not have started yet
+        worker.join(0.1)
+    worker.join(60)  # a bound, not a measure: without the interrupt the scan runs for hours
+    assert not worker.is_alive() and ended and "nterrupt" in str(ended[0])
+    con.close()

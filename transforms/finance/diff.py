@@ -9,6 +9,7 @@ or status. Against what is published, the reasons come from the incident's newes
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,14 +17,16 @@ from typing import Any
 import duckdb
 
 from transforms import db, money, pages
-from transforms.errors import ConfigError, InputError
+from transforms.errors import ConfigError
+from transforms.finance import approval, rows
 from transforms.finance import diff_reasons as reasons
-from transforms.finance import rows
 from transforms.finance.rows import RunRow
 from transforms.runfolder.runs import RunStatus
 
 PUBLISHED = "published"
+CHANGES = ("added", "removed", "increased", "decreased")
 DECREASING = ("decreased", "removed")
+SHOWN_REASONS = 10  # the summary ranks this many kinds of reason; each line still has its own
 COLUMNS = (
     "customer_id",
     "currency",
@@ -127,6 +130,16 @@ class Diff:
         }
 
 
+@dataclass(frozen=True)
+class ChangeTotal:
+    """One change kind in one currency: how many credit lines, and their difference."""
+
+    change: str
+    currency: str
+    lines: int
+    difference_minor: int
+
+
 def compute(con: duckdb.DuckDBPyConnection, run_id: str, against: str = PUBLISHED) -> Diff:
     """Run `run_id`'s credit lines against `against`: `published` (what the ledger paid) or
     another run of the same incident."""
@@ -176,8 +189,63 @@ def compute(con: duckdb.DuckDBPyConnection, run_id: str, against: str = PUBLISHE
     )
 
 
+def by_change(diff: Diff) -> list[ChangeTotal]:
+    """Lines and difference per change kind (in `CHANGES` order) and currency."""
+    found: dict[tuple[str, str], list[int]] = {}
+    for line in diff.lines:
+        total = found.setdefault((line.change, line.currency), [0, 0])
+        total[0] += 1
+        total[1] += line.difference_minor
+    return [
+        ChangeTotal(change, currency, *found[change, currency])
+        for change, currency in sorted(found, key=lambda k: (CHANGES.index(k[0]), k[1]))
+    ]
+
+
+def ranked_reasons(diff: Diff) -> list[tuple[str, int]]:
+    """Kinds of reason and how many lines give each, most lines first: a reason with its ids
+    and times left out (`transaction t2 entered the window (failed ...)` counts as `a
+    transaction entered the window`), so that thousands of lines read as a few causes."""
+    counted: dict[str, int] = defaultdict(int)
+    for line in diff.lines:
+        for kind in {_reason_kind(reason) for reason in line.reasons}:
+            counted[kind] += 1
+    return sorted(counted.items(), key=lambda item: (-item[1], item[0]))
+
+
+def first_approval(diff: Diff) -> bool:
+    """Nothing of the incident is published yet: approving pays every credit line of the run."""
+    return diff.against == PUBLISHED and diff.baseline_run_id is None
+
+
 def summary(diff: Diff) -> list[str]:
-    """A few lines for people: what changes, and the totals per currency."""
+    """Lines for people, however many credit lines change: what changes and the totals per
+    currency; a first approval said plainly; lines and difference per change kind and currency;
+    the reasons ranked."""
+    text = _headline(diff)
+    if first_approval(diff) and diff.lines:
+        text.append(
+            f"nothing of {diff.incident_id} is published yet: approving run {diff.run_id} pays "
+            f"every credit line of the run ({len(diff.lines):,} line(s))"
+        )
+    changes = by_change(diff)
+    if changes:
+        text.append("by change and currency:")
+        text += [
+            f"  {c.change:<9}  {c.currency}  {c.lines:>7,} line(s)  "
+            f"{_signed(c.difference_minor, c.currency)}"
+            for c in changes
+        ]
+    ranked = ranked_reasons(diff)
+    if ranked:
+        text.append("reasons, most lines first:")
+        text += [f"  {n:>7,} line(s): {kind}" for kind, n in ranked[:SHOWN_REASONS]]
+        if len(ranked) > SHOWN_REASONS:
+            text.append(f"  and {len(ranked) - SHOWN_REASONS:,} other kind(s) of reason")
+    return text
+
+
+def _headline(diff: Diff) -> list[str]:
     against = (
         f"what is published (newest published run {diff.baseline_run_id})"
         if diff.against == PUBLISHED and diff.baseline_run_id
@@ -185,7 +253,7 @@ def summary(diff: Diff) -> list[str]:
         if diff.against == PUBLISHED
         else f"run {diff.against}"
     )
-    counts = ", ".join(f"{n} {k}" for k, n in diff.counts.items() if n) or "no change"
+    counts = ", ".join(f"{n:,} {k}" for k, n in diff.counts.items() if n) or "no change"
     text = [f"run {diff.run_id} against {against}: {counts}"]
     for t in diff.totals:
         text.append(
@@ -200,6 +268,8 @@ def markdown(diff: Diff) -> str:
     """The diff as Markdown (Prefect's pause form and artifacts): the decreases first, as they
     need a decision, then totals per currency and every changed line with its reasons."""
     text = [f"## What run {diff.run_id} changes", "", *summary(diff)[:1], ""]
+    if first_approval(diff) and diff.lines:
+        text += ["**Nothing is published yet: approving pays every credit line of the run.**", ""]
     if diff.decreases:
         text += [
             f"**{len(diff.decreases)} decrease(s)** against what is already paid: never paid "
@@ -240,6 +310,14 @@ def describe(line: Line) -> str:
     )
 
 
+def _reason_kind(reason: str) -> str:
+    """The reason without the transaction's or customer's id and the failure's time."""
+    kind = re.sub(r"^transaction \S+?(:|\s)", r"a transaction\1", reason)
+    kind = re.sub(r" \(failed [^)]*\)", "", kind)
+    kind = re.sub(r"customer \S+ -> \S+", "customer changed", kind)
+    return re.sub(r"^customer \S+'s ", "a customer's ", kind)
+
+
 def _signed(amount_minor: int, currency: str) -> str:
     sign = "+" if amount_minor >= 0 else "-"
     return sign + money.display(abs(amount_minor), currency)
@@ -270,9 +348,7 @@ def _counts(rows: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def _run(con: duckdb.DuckDBPyConnection, run_id: str) -> RunRow:
-    run = rows.run(con, "run_by_id", run_id=run_id)
-    if run is None:
-        raise InputError(f"run {run_id}: not in the warehouse (`credits audit` lists the runs)")
+    run = approval.find_run(con, run_id)
     if run.status in (RunStatus.REJECTED, RunStatus.SEALING):
         raise ConfigError(
             f"run {run_id}: is {run.status}: it has no credit file to compare; compare a run "

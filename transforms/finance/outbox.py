@@ -123,8 +123,24 @@ def write(con: duckdb.DuckDBPyConnection, batch_id: str) -> Path:
 def verify(path: Path) -> list[str]:
     """Recomputes a published batch's control totals; returns every mismatch (empty: verified)."""
     folder = path.parent if path.name == TRAILER else path
+    if not (folder / TRAILER).is_file():
+        raise InputError(_not_a_batch(folder))
     problems, _ = check(folder, read_trailer(folder))
     return problems
+
+
+def _not_a_batch(folder: Path, shown: int = 10) -> str:
+    """Why `folder` is no batch folder, and the batch folders found below it (or below its
+    nearest existing parent): `verify-batch data/outbox` names the batches to choose from."""
+    where = next(p for p in (folder, *folder.parents) if p.is_dir())
+    what = f"{folder}: not a batch folder (no {TRAILER})"
+    if where != folder:
+        what = f"{folder}: no such folder"
+    found = sorted(str(p.parent) for p in where.rglob(TRAILER))
+    if not found:
+        return f"{what}; no batch folder below {where}"
+    more = f" and {len(found) - shown} more" if len(found) > shown else ""
+    return f"{what}; the batch folders below {where}: {', '.join(found[:shown])}{more}"
 
 
 def check(folder: Path, trailer: dict[str, Any]) -> tuple[list[str], pa.Table | None]:

@@ -4,8 +4,9 @@ warehouse, not its lock file, not the outbox.
 
 The checks approval makes before it pays are made here too, and refuse alike (the run pending,
 sealed, its lines those of its credits.csv; the journal, ledger and batches proving
-themselves); a superseded run and decreases, which approval refuses unless finance says so,
-are reported as notes.
+themselves); a superseded run and decreases, which approval refuses unless finance says so
+(--force-superseded, --accept-decreases), are the preview's refusals: the dry run exits as the
+approval would.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class Preview:
     totals_minor: dict[str, int]
     diff: diffs.Diff
     notes: tuple[str, ...]
+    refusals: tuple[str, ...]  # why approving now would stop (exit 2), unless finance says so
 
 
 def preview(
@@ -42,11 +44,14 @@ def preview(
     key: bytes | None,
     outbox: Path,
     against: str,
+    force_superseded: bool = False,
+    accept_decreases: bool = False,
 ) -> Preview:
-    """The batch approving `run_id` would publish, the diff against `against`, and notes."""
+    """The batch approving `run_id` would publish, the diff against `against`, notes, and the
+    refusals approval would stop on given the same two decisions."""
     with warehouse.connect(warehouse_path, read_only=True) as con:
         run = approval.find_run(con, run_id)
-        notes = []
+        notes, refusals = [], []
         if run.status == RunStatus.PUBLISHED:
             notes.append(f"run {run_id} is already published: approving it again does nothing")
         else:
@@ -62,7 +67,7 @@ def preview(
         ]
         newer = approval.newer_published(con, run)
         if newer and run.status != RunStatus.PUBLISHED:
-            notes.append(approval.superseded(run, newer))
+            (notes if force_superseded else refusals).append(approval.superseded(run, newer))
         published = diffs.compute(con, run_id)
         changes = published if against == diffs.PUBLISHED else diffs.compute(con, run_id, against)
         payments: list[dict[str, Any]] = []
@@ -74,8 +79,13 @@ def preview(
             by_hand = db.records(db.run(con, "int_batch_pay_by_hand", **ids))
             payments = [_payment(d) for d in difference if d["delta_minor"] > 0]
             decreases = [d for d in difference if d["delta_minor"] < 0]
-            if published.decreases:
+            if published.decreases and accept_decreases:
                 notes.append(
+                    f"the batch carries {len(published.decreases)} decrease(s), accepted with "
+                    "--accept-decreases (journaled)"
+                )
+            elif published.decreases:
+                refusals.append(
                     f"the batch carries {len(published.decreases)} decrease(s): approval stops "
                     "and asks for --accept-decreases"
                 )
@@ -96,6 +106,7 @@ def preview(
         totals_minor=dict(sorted(totals.items())),
         diff=changes,
         notes=tuple(notes),
+        refusals=tuple(refusals),
     )
 
 

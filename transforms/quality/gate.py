@@ -27,6 +27,12 @@ if TYPE_CHECKING:  # pandas loads with Great Expectations, off the start-up path
 
 SLACK = timedelta(days=1)
 GATE_DUCKDB_MEMORY = "256MB"
+# The quarantine rules' blocking lines, which carry the measured numbers and what to do.
+QUARANTINE_RULES = (
+    "file_profile: expect_column_values_to_be_between(quarantined_share)",
+    "file_profile: expect_column_sum_to_be_between(quarantined)",
+)
+WORST_FILES = 3
 
 
 class Form(Enum):
@@ -100,6 +106,12 @@ def check(
     totals_frame = _totals_frame(credit_file, totals)
     results.append(_validate(con, totals_frame, "credit_totals", parameters, "currency"))
     blocking = [_describe(o) for r in results for o in r.blocking_failures]
+    if any(line.startswith(QUARANTINE_RULES) for line in blocking):
+        measured = _quarantine_measured(con, incident)
+        blocking = [
+            f"{b.rstrip('.')}; {measured}" if b.startswith(QUARANTINE_RULES) else b
+            for b in blocking
+        ]
     blocking += [f"accounting: {problem}" for problem in accounting_problems]
     warnings = [_describe(o) for r in results for o in r.warnings]
     return Verdict(tuple(results), tuple(blocking), tuple(warnings))
@@ -151,6 +163,26 @@ def _totals_frame(credit_file: Path, totals: dict[str, int]) -> pd.DataFrame:
                 [totals.get(c, 0) for c in currencies], dtype="int64"
             ),
         }
+    )
+
+
+def _quarantine_measured(con: duckdb.DuckDBPyConnection, incident: Incident) -> str:
+    """A quarantine rule's numbers (the run's quarantined lines and share, the limit, the worst
+    files with their shares) and what to do: the rule's own outcome says only that it failed."""
+    rows = db.run(con, "quarantine_worst_files", shown=WORST_FILES).fetchall()
+    run_quarantined, run_lines = rows[0][4], rows[0][5]
+    share = run_quarantined / run_lines if run_lines else 0.0
+    worst = ", ".join(
+        f"{file} {quarantined:,} of {lines:,} ({file_share:.1%})"
+        for file, lines, quarantined, file_share, _, _ in rows
+        if file is not None
+    )
+    return (
+        f"measured: {run_quarantined:,} of {run_lines:,} lines quarantined ({share:.2%}), the "
+        f"limit is {float(incident.max_quarantined_share):.2%} (max_quarantined_share); worst "
+        f"files: {worst}. Look at the run folder's quarantine.jsonl, then fix or leave the file "
+        "out of sources.logs, or raise max_quarantined_share in the incident file if the lines "
+        "are known junk"
     )
 
 

@@ -121,7 +121,9 @@ class Check:
             "see `credits window`"
             for f in self.findings
         ]
-        return shown + [f"window_check: not checked: {reason}" for reason in self.unchecked]
+        # The run reads only the logs near its window; `credits window` reads around it.
+        see = f"; `credits window {incident.path}` checks the edges against all the logs"
+        return shown + [f"window_check: not checked: {why}{see}" for why in self.unchecked]
 
     def as_json(self, incident: Incident) -> dict[str, Any]:
         """The manifest's `window_check`, with the detection it rests on: its settings and the

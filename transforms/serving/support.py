@@ -233,6 +233,21 @@ def lookup(
     return Lookup(customer_id, txn_id, customer, stories)
 
 
+def search(con: duckdb.DuckDBPyConnection, query: str | None) -> Lookup:
+    """What a person pasted, as a customer id, an e-mail address or a payment's id, in that
+    order (the support page's search box and `credits lookup` without --txn); the customer's
+    message when nothing matches (or the payment's, when it names a case slip)."""
+    try:
+        return lookup(con, query)
+    except InputError as by_customer:
+        try:
+            return lookup(con, txn_id=query)
+        except InputError as by_txn:
+            if "did you mean" in str(by_txn) and "did you mean" not in str(by_customer):
+                raise by_txn from None
+            raise by_customer from None
+
+
 def _by_email(con: duckdb.DuckDBPyConnection, email: str) -> str:
     found = [row[0] for row in db.run(con, "support_customer_by_email", email=email).fetchall()]
     if not found:

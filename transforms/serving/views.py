@@ -21,17 +21,30 @@ WIDTH = 120  # the default table fits a terminal of this many columns
 GAP = "  "
 NARROWEST = 8  # a clipped column keeps at least this many cells
 CLIPPED = "…"
+ITEMS = ", "  # between the whole items of an `items` cell (amounts per currency)
 
 
 @dataclass(frozen=True)
 class Column:
     """One column: its heading, its cell from a row and the incident's zone, and whether it is
-    shown only when asked for (`wide`) or may be clipped to fit (`flexible`)."""
+    shown only when asked for (`wide`), may be clipped to fit (`flexible`), shows only the
+    leading items that fit, each whole, and how many more (`items`: money is never cut), or is
+    left out when the table does not fit otherwise (`drop`: 1 goes first, then 2, ...)."""
 
     heading: str
     cell: Callable[[dict[str, Any], str], Any]
     wide: bool = False
     flexible: bool = False
+    items: bool = False
+    drop: int = 0
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A table laid out for a width: its lines, and the headings left out to fit."""
+
+    lines: list[str]
+    left_out: list[str]
 
 
 def amount(value: str | None, currency: str | None) -> str:
@@ -116,27 +129,83 @@ def lines(
     *,
     wide: bool = False,
     indent: str = "",
+    width: int = WIDTH,
 ) -> list[str]:
-    """The table as aligned lines, a rule under the headings. Unless `wide`, the flexible
-    columns are clipped (with `…`) so that every line fits `WIDTH` cells."""
-    headings, cells = table(columns, rows, timezone, wide=wide)
-    flexible = [c.flexible for c in columns if wide or not c.wide]
-    widths = [max(cell_len(line[i]) for line in [headings, *cells]) for i in range(len(headings))]
-    if not wide:
-        room = WIDTH - cell_len(indent) - cell_len(GAP) * (len(widths) - 1)
-        while sum(widths) > room:
-            i = max(
-                (i for i, f in enumerate(flexible) if f and widths[i] > NARROWEST),
-                key=lambda i: widths[i],
-                default=None,
-            )
-            if i is None:
-                break
-            widths[i] -= 1
-    out = []
-    for line in [headings, ["-" * w for w in widths], *cells]:
-        out.append(indent + GAP.join(_fit(c, w) for c, w in zip(line, widths, strict=True)))
-    return [line.rstrip() for line in out]
+    """The table as aligned lines, a rule under the headings (see `layout`)."""
+    return layout(columns, rows, timezone, wide=wide, indent=indent, width=width).lines
+
+
+def layout(
+    columns: Sequence[Column],
+    rows: Sequence[dict[str, Any]],
+    timezone: str,
+    *,
+    wide: bool = False,
+    indent: str = "",
+    width: int = WIDTH,
+) -> Layout:
+    """The table as aligned lines, a rule under the headings. Unless `wide`, it is made to fit
+    `width` cells: first the `drop` columns are left out, lowest first, while the others could
+    not fit even at their narrowest; then the flexible columns are clipped (with `…`) and the
+    `items` columns keep their leading whole items. A column neither flexible nor `items` is
+    never cut: if it alone is wider than the terminal, the line is too."""
+    shown = [c for c in columns if wide or not c.wide]
+    headings, cells = table(shown, rows, timezone, wide=True)
+    widths = [max(cell_len(line[i]) for line in [headings, *cells]) for i in range(len(shown))]
+    left_out: list[str] = []
+
+    def room() -> int:
+        return width - cell_len(indent) - cell_len(GAP) * (len(widths) - 1)
+
+    def narrowest(i: int) -> int:
+        if shown[i].items:
+            return max(cell_len(headings[i]), *(cell_len(_items(r[i], 0)) for r in cells))
+        return min(widths[i], NARROWEST) if shown[i].flexible else widths[i]
+
+    while not wide and sum(narrowest(i) for i in range(len(widths))) > room():
+        droppable = [i for i, c in enumerate(shown) if c.drop]
+        if not droppable:
+            break
+        i = min(droppable, key=lambda i: shown[i].drop)
+        left_out.append(shown[i].heading)
+        for line in [headings, *cells]:
+            del line[i]
+        del shown[i], widths[i]
+    while not wide and sum(widths) > room():
+        i = max(
+            (i for i in range(len(widths)) if widths[i] > narrowest(i)),
+            key=lambda i: widths[i],
+            default=None,
+        )
+        if i is None:
+            break
+        widths[i] -= 1
+
+    def fitted(line: list[str]) -> str:
+        return indent + GAP.join(
+            _fit_items(c, w) if column.items else _fit(c, w)
+            for c, w, column in zip(line, widths, shown, strict=True)
+        )
+
+    out = [fitted(headings), indent + GAP.join("-" * w for w in widths), *map(fitted, cells)]
+    return Layout([line.rstrip() for line in out], left_out)
+
+
+def _items(cell: str, kept: int) -> str:
+    """`cell`'s first `kept` whole items (at least one), and how many more there are."""
+    items = cell.split(ITEMS) if cell else []
+    kept = max(kept, 1)
+    if len(items) <= kept:
+        return cell
+    return f"{ITEMS.join(items[:kept])} +{len(items) - kept} more"
+
+
+def _fit_items(cell: str, width: int) -> str:
+    if cell_len(cell) <= width:
+        return set_cell_size(cell, width)
+    count = len(cell.split(ITEMS))
+    kept = max((k for k in range(1, count) if cell_len(_items(cell, k)) <= width), default=1)
+    return set_cell_size(_items(cell, kept), width)  # `layout` never makes it narrower than 1
 
 
 def _fit(cell: str, width: int) -> str:

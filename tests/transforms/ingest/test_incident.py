@@ -93,6 +93,21 @@ def test_the_policy_hash_changes_with_the_policy(tmp_path):
         ),
         ({"top": {"window_start": "2025-03-09T02:30:00"}}, r"does not exist in America/New_York"),
         ({"top": {"window_start": "soon"}}, r"window_start: 'soon' is not an ISO 8601 date-time"),
+        # A time as people write it gets the format to use, with an example.
+        (
+            {"top": {"window_end": "6:15pm"}},
+            r"window_end: '6:15pm' is not an ISO 8601 date-time; write it like "
+            r'"2025-01-07T18:15:00" \(read in the incident\'s timezone\)',
+        ),
+        # A zone's name with a slip gets the name it meant.
+        (
+            {"top": {"timezone": "America/NewYork"}},
+            r"timezone: unknown time zone 'America/NewYork'; did you mean 'America/New_York'\?",
+        ),
+        (
+            {"top": {"timezone": "europe/paris"}},
+            r"timezone: unknown time zone 'europe/paris'; did you mean 'Europe/Paris'\?",
+        ),
         ({"top": {"id": "../../etc"}}, r"id: use letters, digits"),
         (
             {"policy": {"min_minor": {"USD": 500}, "cap_minor": {"USD": 100}}},
@@ -113,9 +128,25 @@ def test_a_file_that_is_not_toml_is_a_config_error(tmp_path):
         incident.load(path)
 
 
-def test_a_missing_incident_file_is_a_config_error(tmp_path):
-    with pytest.raises(ConfigError, match=r"incident file not found"):
-        incident.load(tmp_path / "nope.toml")
+@pytest.mark.parametrize(
+    ("names", "given", "listed"),
+    [
+        # A slip in the date: the folder's incident files, the closest named.
+        (
+            ["INC-2025-01-07.toml", "other.toml", "notes.txt"],
+            "INC-2025-01-08.toml",
+            "in {folder}: INC-2025-01-07.toml, other.toml (did you mean INC-2025-01-07.toml?)",
+        ),
+        ([], "nope.toml", "in {folder}: none there"),  # an empty folder says so
+        (["a.toml"], "missing/INC.toml", "(the folder {folder}/missing does not exist)"),
+    ],
+)
+def test_a_missing_incident_file_lists_the_incident_files_beside_it(tmp_path, names, given, listed):
+    for name in names:
+        (tmp_path / name).write_text("")
+    with pytest.raises(ConfigError, match=r"incident file not found") as raised:
+        incident.load(tmp_path / given)
+    assert str(raised.value).endswith(listed.format(folder=tmp_path.resolve()))
 
 
 def test_the_sample_policy_hash_is_pinned(tmp_path):

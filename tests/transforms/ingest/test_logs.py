@@ -239,6 +239,29 @@ def test_a_corrupt_gzip_is_an_input_error(tmp_path):
         reconcile_incident(path, tmp_path)
 
 
+@pytest.mark.parametrize(
+    ("content", "named"),
+    [
+        (bytes(range(256)) * 40, "binary data, not gzip's 1f 8b"),  # junk, not text
+        (b"BZh91AY&SY" + bytes(range(128, 256)) * 10, "bzip2 data"),  # another compressor
+    ],
+)
+def test_a_gz_file_that_is_not_gzip_names_the_file_and_what_it_holds(tmp_path, content, named):
+    path = write_incident(tmp_path / "inc", lines=[GOOD + b"\n"], log_name="logs/a.jsonl.gz")
+    (tmp_path / "inc/logs/a.jsonl.gz").write_bytes(content)
+    with pytest.raises(
+        InputError, match=rf"logs/a.jsonl.gz: named .gz but it is not gzip \({named}\)"
+    ):
+        reconcile_incident(path, tmp_path)
+
+
+def test_a_plain_text_log_named_gz_is_still_read(tmp_path):
+    path = write_incident(tmp_path / "inc", lines=[GOOD + b"\n"], log_name="logs/a.jsonl.gz")
+    (tmp_path / "inc/logs/a.jsonl.gz").write_bytes(GOOD + b"\n")  # mislabelled, but text
+    con = reconcile_incident(path, tmp_path)
+    assert con.execute("select count(*) from stg_failures").fetchone()[0] == 1
+
+
 def test_a_glob_matching_no_file_is_an_input_error(tmp_path):
     path = write_incident(
         tmp_path / "inc", lines=[GOOD + b"\n"], sources={"logs": ["nothing/*.gz"]}

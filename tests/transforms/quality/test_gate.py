@@ -181,6 +181,11 @@ def test_the_run_blocks_on_its_share_over_all_files(tmp_path):
         (path.parent / f"logs/{name}.jsonl").write_bytes(_jsonl(lines))
     result = _checked(path, tmp_path)
     assert _rules(result) == {RUN_RULE}, result.blocking
+    # The line shows the numbers and what to do, not only that the rule failed.
+    (line,) = result.blocking
+    assert "measured: 27 of " in line and "the limit is " in line
+    assert "worst files: logs/a.jsonl 9 of 28 (32.1%), logs/b.jsonl 9 of 28" in line
+    assert "quarantine.jsonl" in line and "raise max_quarantined_share" in line
 
 
 @pytest.mark.parametrize("line_checks", ["failure_capable", "all"])

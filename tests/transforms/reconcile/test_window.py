@@ -228,9 +228,11 @@ def test_logs_that_do_not_reach_the_margin_leave_the_check_unchecked(tmp_path):
     ]
     found, loaded = check(tmp_path, inside_only + outage_lines(START, 240, 6))
     assert found.status == window.UNCHECKED
+    # Each names the command that checks the edges against all the logs, with this file.
+    see = f"; `credits window {loaded.path}` checks the edges against all the logs"
     assert found.messages(loaded) == [
-        "window_check: not checked: the logs read do not reach 15 minutes before the start",
-        "window_check: not checked: the logs read do not reach 15 minutes after the end",
+        f"window_check: not checked: the logs read do not reach 15 minutes before the start{see}",
+        f"window_check: not checked: the logs read do not reach 15 minutes after the end{see}",
     ]
 
 

@@ -523,3 +523,15 @@ def test_special_names_are_among_the_affected(truth: dict, customers: pd.DataFra
         ids = set(customers[customers.name == name].customer_id)  # common names may repeat
         assert ids & truth["affected"], name
     assert customers.name.isin(hostile).sum() == 3
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/support.md"])
+def test_the_docs_look_up_a_plain_credited_customer_of_the_sample(
+    doc: str, truth: dict, customers: pd.DataFrame
+) -> None:
+    # The hostile names stay in the sample; the example a reader types first is a plain one.
+    text = (Path(__file__).parents[3] / doc).read_text(encoding="utf-8")
+    (example,) = set(re.findall(r"credits lookup (cus_\d+)", text))
+    assert example in truth["affected"]
+    name = customers.set_index("customer_id").loc[example, "name"]
+    assert re.fullmatch(r"[A-Za-z][A-Za-z .'-]*", name), name

@@ -114,3 +114,71 @@ def test_an_unknown_incident_or_status_is_named(wh):
         listed(wh, "INC-NOPE")
     with pytest.raises(ConfigError, match=r"--status: 'pending' is not a run status; choose"):
         listed(wh, None, ("pending",))
+
+
+@pytest.fixture
+def long_run(tmp_path):
+    """One published run as the sample makes them: a long id, four currencies, a decision."""
+    path = tmp_path / "long.duckdb"
+    with warehouse.connect(path) as con:
+        add_run(
+            con,
+            "20261130T054144718241Z-639911c1",
+            "published",
+            "2025-01-08T10:00:00Z",
+            totals={"EUR": 575000, "GBP": 187200, "JPY": 52000, "USD": 999900},
+            decided_by="Alice Finance",
+            decided_at="2025-01-08T15:30:00Z",
+        )
+    return path
+
+
+DECISION = "approved by Alice Finance 2025-01-08 10:30 EST"
+TOTALS = "EUR 5,750.00, GBP 1,872.00, JPY 52,000, USD 9,999.00"
+
+
+@pytest.mark.parametrize(
+    ("columns", "totals", "left_out"),
+    [
+        ("250", TOTALS, ""),  # room for every column and amount
+        ("195", "EUR 5,750.00, GBP 1,872.00, JPY 52,000 +1 more", ""),  # one amount fewer
+        ("120", "EUR 5,750.00 +3 more", "incident, window: left out to fit 120 columns"),
+        # Narrower than the run, the decision and one amount: the line is wider, never them.
+        ("80", "EUR 5,750.00 +3 more", "incident, window: left out to fit 80 columns"),
+    ],
+)
+def test_runs_fit_the_terminal_never_cutting_the_decision_or_an_amount(
+    long_run, columns, totals, left_out
+):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    result = CliRunner().invoke(
+        app, ["runs", "--warehouse", str(long_run)], env={"COLUMNS": columns}
+    )
+    assert result.exit_code == 0, result.output
+    header, _, line = result.stdout.splitlines()
+    assert DECISION in line and line.endswith(totals) and "…" not in result.stdout
+    assert (max(len(header), len(line)) <= int(columns)) is (columns != "80")
+    assert ("window" in header) is not bool(left_out) and ("incident" in header) is not bool(
+        left_out
+    )
+    assert left_out in result.stderr
+
+
+def test_without_columns_or_a_terminal_runs_fit_120(long_run, monkeypatch):
+    import os
+
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    def no_terminal(descriptor):
+        raise OSError("not a terminal")
+
+    monkeypatch.setattr(os, "get_terminal_size", no_terminal)
+    result = CliRunner().invoke(app, ["runs", "--warehouse", str(long_run)], env={"COLUMNS": None})
+    assert result.exit_code == 0, result.output
+    assert max(len(line) for line in result.stdout.splitlines()) <= 120
+    assert "left out to fit 120 columns" in result.stderr

@@ -387,7 +387,8 @@ def test_out_without_format_takes_the_format_from_the_suffix(warehouse_at, tmp_p
 
 
 def test_runs_lists_every_run_with_its_current_status(warehouse_at):
-    result = runner.invoke(app, ["runs", "--warehouse", str(warehouse_at)])
+    wide_enough = {"COLUMNS": "120"}  # pytest-xdist's workers have COLUMNS=80
+    result = runner.invoke(app, ["runs", "--warehouse", str(warehouse_at)], env=wide_enough)
     assert result.exit_code == 0, result.output
     header, rule, *lines = result.stdout.splitlines()
     assert header.split()[:4] == ["run", "incident", "window", "status"]
@@ -398,12 +399,13 @@ def test_runs_lists_every_run_with_its_current_status(warehouse_at):
     only = runner.invoke(
         app,
         ["runs", "--status", "rejected", "--incident", "INC-A", "--warehouse", str(warehouse_at)],
+        env=wide_enough,
     )
     assert [line.split()[0] for line in only.stdout.splitlines()[2:]] == ["r3"]
 
 
 def test_runs_fits_120_columns_and_shows_every_column_with_wide(warehouse_at):
-    narrow = runner.invoke(app, ["runs", "--warehouse", str(warehouse_at)])
+    narrow = runner.invoke(app, ["runs", "--warehouse", str(warehouse_at)], env={"COLUMNS": "120"})
     wide = runner.invoke(app, ["runs", "--wide", "--warehouse", str(warehouse_at)])
     assert narrow.exit_code == 0 and wide.exit_code == 0, (narrow.output, wide.output)
     assert max(len(line) for line in narrow.stdout.splitlines()) <= 120, narrow.stdout
@@ -496,3 +498,45 @@ def test_lookup_of_a_case_slip_names_the_known_id(warehouse_at):
     result = runner.invoke(app, ["lookup", "C20", "--warehouse", str(warehouse_at)])
     assert result.exit_code == 2
     assert "no customer C20; did you mean c20?" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["lookup", "c1"],
+        ["customers", "INC-A"],
+        ["runs"],
+        ["customers", "INC-A", "--format", "csv"],
+        ["lookup", "--help"],
+    ],
+    ids=["lookup", "customers", "runs", "csv", "help"],
+)
+def test_a_reader_that_closes_the_pipe_early_ends_the_command_quietly_with_0(warehouse_at, args):
+    # `credits lookup c1 | head -1`: the reader is gone before the first line is written.
+    command = [sys.executable, "-m", "flows.cli", *args, "--warehouse", str(warehouse_at)]
+    if args[-1] == "--help":
+        command = command[:-2]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=Path(__file__).parents[3],
+    )
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 0, stderr
+    assert stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("pasted", "shown"),
+    [
+        ("t6", "transaction t6 belongs to customer c5"),  # a payment id, as the page takes it
+        (" t6 ", "transaction t6 belongs to customer c5"),  # pasted with blanks
+        ("c5", "customer c5: Name c5"),  # a customer id stays a customer id
+    ],
+)
+def test_lookup_recognises_a_payment_id_without_txn(warehouse_at, pasted, shown):
+    result = runner.invoke(app, ["lookup", pasted, "--warehouse", str(warehouse_at)])
+    assert result.exit_code == 0, result.output
+    assert shown in result.stdout

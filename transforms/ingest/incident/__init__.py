@@ -10,6 +10,7 @@ are resolved against the incident file's folder.
 
 from __future__ import annotations
 
+import difflib
 import json
 import tomllib
 from decimal import Decimal
@@ -46,11 +47,18 @@ def load(path: Path) -> Incident:
     """Reads and validates an incident file; raises `ConfigError` naming the file and key."""
     path = Path(path).resolve()
     if path.is_dir():
-        found = sorted(p.name for p in path.glob("*.toml"))
-        listed = ", ".join(found) if found else "none there"
         raise ConfigError(
             f"{path}: a folder, not an incident file; give one of its incident files "
-            f"(*.toml: {listed})"
+            f"(*.toml: {_incident_files(path)})"
+        )
+    if not path.exists():
+        if not path.parent.is_dir():
+            raise ConfigError(
+                f"{path}: incident file not found (the folder {path.parent} does not exist)"
+            )
+        raise ConfigError(
+            f"{path}: incident file not found; the incident files in {path.parent}: "
+            f"{_incident_files(path.parent, path.name)}"
         )
     raw = _read_toml(path, "incident file")
     try:
@@ -79,6 +87,16 @@ def _read_toml(path: Path, what: str) -> dict[str, Any]:
         raise ConfigError(f"{path}: a folder, not a {what}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: not a valid TOML file: {error}") from None
+
+
+def _incident_files(folder: Path, meant: str | None = None) -> str:
+    """The folder's `*.toml` files, the one closest to `meant` named first as a did-you-mean."""
+    found = sorted(p.name for p in folder.glob("*.toml"))
+    if not found:
+        return "none there"
+    close = difflib.get_close_matches(meant, found, n=1) if meant else []
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return ", ".join(found) + hint
 
 
 def json_schema() -> str:

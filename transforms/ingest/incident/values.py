@@ -5,6 +5,7 @@ raises `invalid`) with its JSON Schema; `first_error` turns pydantic's first err
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from collections.abc import Callable
@@ -12,7 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel.numbers import get_currency_precision, is_currency, list_currencies
 from pydantic import (
@@ -95,7 +96,25 @@ def _zone(value: Any) -> str:
     try:
         return ZoneInfo(value).key
     except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
-        raise invalid(f"unknown time zone '{value}' (use an IANA name)") from None
+        close = _close_zone(value) if isinstance(value, str) else None
+        hint = f"; did you mean '{close}'?" if close else ""
+        raise invalid(
+            f"unknown time zone '{value}'{hint} (an IANA name, such as 'America/New_York', "
+            "'Europe/Paris' or 'UTC')"
+        ) from None
+
+
+def _close_zone(value: str) -> str | None:
+    """The IANA zone `value` was meant to be: the same but for case, blanks and underscores
+    (`america/newyork`), else the closest name."""
+    zones = sorted(available_timezones())
+
+    def squashed(name: str) -> str:
+        return re.sub(r"[\s_]", "", name).lower()
+
+    same = [zone for zone in zones if squashed(zone) == squashed(value)]
+    close = same or difflib.get_close_matches(value, zones, n=1, cutoff=0.8)
+    return close[0] if close else None
 
 
 def _date_time(value: Any) -> datetime:
@@ -103,7 +122,10 @@ def _date_time(value: Any) -> datetime:
         try:  # RFC 3339 allows a lowercase t and z, which Python reads only in uppercase
             value = datetime.fromisoformat(value.upper())
         except ValueError:
-            raise invalid(f"'{value}' is not an ISO 8601 date-time") from None
+            raise invalid(
+                f"'{value}' is not an ISO 8601 date-time; write it like \"2025-01-07T18:15:00\" "
+                '(read in the incident\'s timezone) or with an offset, "2025-01-07T23:15:00Z"'
+            ) from None
     if isinstance(value, date) and not isinstance(value, datetime):
         raise invalid("needs a time of day, not only a date")
     if not isinstance(value, datetime):

@@ -44,6 +44,19 @@ class _GzipError(Exception):
     """The gzip stream ended early or is corrupt."""
 
 
+class _NotGzip(Exception):
+    """A file named `.gz` whose bytes are neither gzip nor text."""
+
+
+# Other compressors' first bytes, to name what a `.gz` file really holds.
+_MAGICS = {
+    b"BZh": "bzip2",
+    b"\xfd7zXZ\x00": "xz",
+    b"\x28\xb5\x2f\xfd": "zstd",
+    b"PK\x03\x04": "zip",
+}
+
+
 class Source:
     """The decompressed bytes of one log file in pieces, hashing the file's own bytes on the way.
 
@@ -63,6 +76,11 @@ class Source:
             if first.startswith(GZIP_MAGIC):
                 yield from self._inflate(first, handle)
                 return
+            if self.path.name.endswith(".gz") and _binary(first):
+                # Read as text it would be hundreds of junk "lines", caught only by the
+                # quarantine limit. (A plain text file named .gz is read as text, as it is.)
+                kind = next((k for m, k in _MAGICS.items() if first.startswith(m)), None)
+                raise _NotGzip(f"{kind} data" if kind else "binary data, not gzip's 1f 8b")
             data = first
             while data:
                 yield data
@@ -108,6 +126,18 @@ class Source:
             while data := handle.read(READ_BYTES):
                 self._count(data)
         return self._hash.hexdigest(), self._size
+
+
+def _binary(data: bytes) -> bool:
+    """Whether the start of a file is not text: a NUL byte, or bytes that are not UTF-8."""
+    head = data[:4096]
+    if b"\x00" in head:
+        return True
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return True
+    return False
 
 
 @dataclass
@@ -179,6 +209,12 @@ class Framer:
             self.error = InputError(
                 f"{self.name}: the gzip stream is truncated or corrupt after line {self.lines} "
                 f"({error}); fetch the file again or leave it out of sources.logs"
+            )
+            return
+        except _NotGzip as error:
+            self.error = InputError(
+                f"{self.name}: named .gz but it is not gzip ({error}); fetch the file again, "
+                "compress it with gzip, or leave it out of sources.logs"
             )
             return
         if long is not None:
