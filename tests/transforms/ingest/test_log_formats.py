@@ -150,6 +150,50 @@ def stage_one(tmp_path, line: str, **log_format) -> list[tuple]:
             {"ts_format": "epoch_ms"},
             ("quarantined", "ts is not a number", None, None),
         ),
+        # epoch microseconds and nanoseconds, as numbers or strings of digits, read exactly
+        # (as a double, ...123456789 ns would round to ...123456768 ns: a different microsecond
+        # for ...999 ns); nanoseconds are truncated to the microsecond
+        (
+            '{"ts": 1736280000123456, "event": "payment.failed", "txn_id": "t1"}',
+            {"ts_format": "epoch_us"},
+            ("relevant", None, "t1", "2025-01-07 20:00:00.123456+00"),
+        ),
+        (
+            '{"ts": "1736280000999999", "event": "payment.failed", "txn_id": "t1"}',
+            {"ts_format": "epoch_us"},
+            ("relevant", None, "t1", "2025-01-07 20:00:00.999999+00"),
+        ),
+        (
+            '{"ts": 1736280000999999999, "event": "payment.failed", "txn_id": "t1"}',
+            {"ts_format": "epoch_ns"},
+            ("relevant", None, "t1", "2025-01-07 20:00:00.999999+00"),
+        ),
+        (
+            '{"ts": "1736280000000000999", "event": "payment.failed", "txn_id": "t1"}',
+            {"ts_format": "epoch_ns"},
+            ("relevant", None, "t1", "2025-01-07 20:00:00+00"),
+        ),
+        (
+            "ts=1736280000123456789 event=payment.failed txn_id=t1",
+            {"kind": "logfmt", "ts_format": "epoch_ns"},
+            ("relevant", None, "t1", "2025-01-07 20:00:00.123456+00"),
+        ),
+        # ... but never a fraction, a float, a sign or anything else
+        (
+            '{"ts": 1736280000123456.5, "event": "payment.failed", "txn_id": "t1"}',
+            {"ts_format": "epoch_us"},
+            ("quarantined", "ts is not a whole number or a string of digits", None, None),
+        ),
+        (
+            '{"ts": "-1736280000000000000", "event": "payment.failed", "txn_id": "t1"}',
+            {"ts_format": "epoch_ns"},
+            ("quarantined", "ts is not epoch nanoseconds", None, None),
+        ),
+        (
+            '{"ts": "99999999999999999999999999", "event": "payment.failed", "txn_id": "t1"}',
+            {"ts_format": "epoch_us"},
+            ("quarantined", "ts is not epoch microseconds", None, None),
+        ),
         # a strptime pattern with an offset
         (
             '{"ts": "07/Jan/2025:21:00:00 +0100", "event": "payment.failed", "txn_id": "t1"}',

@@ -139,7 +139,8 @@ class LogFormat(Table):
     currency: FieldPath = "currency"
     error_code: FieldPath = "error_code"
     ts_format: TsFormat = "rfc3339"
-    """rfc3339, epoch_s, epoch_ms or a strptime pattern (with %z it carries its offset)."""
+    """rfc3339, epoch_s, epoch_ms (numbers), epoch_us, epoch_ns (whole numbers or strings of digits,
+    read exactly) or a strptime pattern (with %z it carries its offset)."""
     pattern: Text | None = None
     """regex only, and required there: named groups (RE2: no look-arounds), at least ts, event
     and txn_id."""

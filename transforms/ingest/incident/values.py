@@ -26,7 +26,8 @@ from pydantic_core import PydanticCustomError
 MAX_WINDOW = timedelta(days=31)
 ISO_CURRENCIES = sorted(list_currencies())
 LOG_FIELDS = ("ts", "event", "txn_id", "customer_id", "amount_minor", "currency", "error_code")
-TS_FORMATS = ("rfc3339", "epoch_s", "epoch_ms")  # or a strptime pattern (it holds a '%')
+# Or a strptime pattern (it holds a '%').
+TS_FORMATS = ("rfc3339", "epoch_s", "epoch_ms", "epoch_us", "epoch_ns")
 TableKind = Literal["parquet", "csv", "duckdb", "postgres"]  # where a table is read from
 FILE_KINDS: dict[str, TableKind] = {".parquet": "parquet", ".csv": "csv"}  # by file suffix
 DURATION_UNITS = {

@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 
 from transforms import db
 from transforms.ingest.incident import ISO_CURRENCIES
+from transforms.ingest.incident.values import TS_FORMATS
 from transforms.ingest.logs.framing import FRAMED_SCHEMA, Framer, Source
 from transforms.ingest.logs.plan import LogFile, Partition, Reading
 
@@ -175,7 +176,7 @@ def _parameters(reading: Reading) -> dict[str, object]:
         paths = ["$" + "".join(f'."{key}"' for key in where[name].split(".")) for name in where]
     else:
         paths = [f'$."{name}"' for name in names]
-    strptime = fmt.ts_format not in ("rfc3339", "epoch_s", "epoch_ms")
+    strptime = fmt.ts_format not in TS_FORMATS
     return {
         "kind": fmt.kind,
         "paths": paths,

@@ -107,6 +107,14 @@ timed as (
             when 'epoch_ms' then timezone('UTC', make_timestamp(
                 try_cast(try_cast(ts_text as decimal(38, 6)) * 1000 as bigint)
             ))
+            -- Whole microseconds or nanoseconds, as a JSON integer or a string of digits: read as
+            -- a 128-bit integer, never a float, so no digit is rounded; nanoseconds truncated.
+            when 'epoch_us' then case when regexp_full_match(ts_text, '[0-9]{1,30}') then
+                timezone('UTC', make_timestamp(try_cast(try_cast(ts_text as hugeint) as bigint)))
+            end
+            when 'epoch_ns' then case when regexp_full_match(ts_text, '[0-9]{1,30}') then
+                timezone('UTC', make_timestamp(try_cast(try_cast(ts_text as hugeint) // 1000 as bigint)))
+            end
             else case
                 when $ts_naive then log_local_instant(
                     try_strptime(ts_text, $ts_pattern)::timestamp, $logs_timezone
@@ -153,13 +161,18 @@ checked as (
             when ts_kind is null or ts_kind = 'NULL' then 'missing ts'
             when $ts_format in ('epoch_s', 'epoch_ms')
                 and ts_kind not in ('INTEGER', 'DOUBLE') then 'ts is not a number'
-            when $ts_format not in ('epoch_s', 'epoch_ms') and ts_kind <> 'VARCHAR'
+            when $ts_format in ('epoch_us', 'epoch_ns') and ts_kind not in ('INTEGER', 'VARCHAR')
+                then 'ts is not a whole number or a string of digits'
+            when $ts_format not in ('epoch_s', 'epoch_ms', 'epoch_us', 'epoch_ns')
+                and ts_kind <> 'VARCHAR'
                 and ($ts_format = 'rfc3339' or ts_kind <> 'INTEGER')
                 then 'ts is not a string'
             when ts_utc is null then case $ts_format
                 when 'rfc3339' then 'ts is not an RFC 3339 timestamp'
                 when 'epoch_s' then 'ts is not epoch seconds'
                 when 'epoch_ms' then 'ts is not epoch milliseconds'
+                when 'epoch_us' then 'ts is not epoch microseconds'
+                when 'epoch_ns' then 'ts is not epoch nanoseconds'
                 else 'ts does not match sources.log_format.ts_format'
             end
             when event_kind is null or event_kind = 'NULL' then 'missing event'
