@@ -14,15 +14,21 @@ that names the check; the rest are `irrelevant`, unparsed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
+
+from transforms.ingest.incident import LogFormat
 
 BLANK = b" \t\r\n\x0b\x0c"
 OPEN, CLOSE = ord("{"), ord("}")
 SHAPE_BLANK = "blank line"
 SHAPE_NOT_OBJECT = "not one JSON object (shape check)"
 SHORT_ESCAPES = frozenset('"\\/\b\f\n\r\t')
+BACKSLASH, N, QUOTE = ord("\\"), ord("n"), ord('"')
+# A CRI line tagged partial: `<time> <stream> P <message>`, at the start of a line.
+_CRI_PARTIAL = re.compile(rb"(?m)^[^ \n]+ [^ \n]+ P ")
 
 
 @dataclass(frozen=True)
@@ -33,16 +39,40 @@ class Screen:
     needles: tuple[bytes, ...]
     escape: bytes | None  # the escape that could spell an event, None when values are literal
     one_object: bool
+    envelope: str = "none"  # cri and docker split long records over lines: see `partial`
 
     @staticmethod
-    def of(failure_events: tuple[str, ...], kind: str) -> Screen:
-        """The screen of a log format (`jsonl`, `logfmt` or `regex`) and the failure events."""
+    def of(failure_events: tuple[str, ...], log_format: LogFormat) -> Screen:
+        """The screen of a log format (its envelope, payload and kind) and the failure events."""
         escape = None
-        if kind in ("jsonl", "logfmt"):  # both read JSON string escapes
+        kind, envelope = log_format.kind, log_format.envelope
+        # JSON string escapes: in the record (jsonl, logfmt's quoted values) or around it (a
+        # Docker `log` or a payload field is a JSON string holding the record).
+        if kind in ("jsonl", "logfmt") or envelope == "docker" or log_format.payload is not None:
             short = any(c in SHORT_ESCAPES or ord(c) < 0x20 for e in failure_events for c in e)
             escape = b"\\" if short else b"\\u"
         needles = tuple(sorted({event.encode() for event in failure_events}))
-        return Screen(needles, escape, kind == "jsonl")
+        one_object = envelope == "docker" or (
+            envelope == "none" and (kind == "jsonl" or log_format.payload is not None)
+        )
+        return Screen(needles, escape, one_object, envelope)
+
+    def partial(self, data: bytes, ends: np.ndarray, stop: int) -> int | None:
+        """The index of the first line ending (LF) at `ends` in `data[:stop]` that may be part
+        of a record split over lines, if any: a CRI line tagged `P`, or a Docker entry whose
+        `log` does not end in a line feed (its bytes lack the escape `\\n"`). A failure event
+        may be split between such parts, so the framer checks every line from there on."""
+        if self.envelope == "cri":
+            found = _CRI_PARTIAL.search(data, 0, stop)
+            return None if found is None else int(np.searchsorted(ends, found.start()))
+        if self.envelope == "docker":
+            raw = np.frombuffer(data, np.uint8, count=stop)
+            at = np.flatnonzero((raw[:-2] == BACKSLASH) & (raw[1:-1] == N) & (raw[2:] == QUOTE))
+            whole = np.zeros(len(ends), bool)
+            whole[np.searchsorted(ends, at)] = True
+            split = np.flatnonzero(~whole)
+            return int(split[0]) if len(split) else None
+        return None
 
     def capable(self, data: bytes, ends: np.ndarray, stop: int) -> np.ndarray:
         """Which of the lines ending (LF) at `ends` in `data[:stop]` are failure-capable."""

@@ -1,7 +1,9 @@
--- One row per physical line of the log files of one partition (key: file_id, line), checked
--- against the log contract: the map's model, run by `logs.extract` over the stream of framed
--- lines (`framed_lines`: each line's text with its LF, NULL when the framing already found a
--- `problem`, with a readable `preview`).
+-- One row per record of the log files of one partition (key: file_id, line), checked against
+-- the log contract: the map's model, run by `logs.extract` over the stream of framed lines
+-- (`framed_lines`: each line's text with its LF, NULL when the framing already found a
+-- `problem`, with a readable `preview`). A record is a physical line, or, with an envelope or a
+-- payload, the record unwrapped from it (`log_envelope_*`, `log_payload`: keyed by its first
+-- line, with the envelope's fields as JSON in `envelope`).
 -- `quarantine_reason` is set when the line breaks the contract. Only failure-event lines keep
 -- their fields; `line_hash` (every well-formed line) and `line_md5` (failure-event lines) let the
 -- reduce find byte-identical lines across files. Times with an offset are instants (RFC 3339:
@@ -10,7 +12,7 @@
 with
 
 framed as (
-    select file_id, line, raw, problem, preview from framed_lines
+    select file_id, line, raw, problem, preview, envelope from framed_lines
 ),
 
 parsed as (
@@ -58,7 +60,7 @@ parsed as (
     )
 ),
 
-fields as (
+record_fields as (
     select
         *,
         case
@@ -71,8 +73,25 @@ fields as (
                     else to_json(t)::varchar
                 end
             )
-        end as fields
+        end as record_fields
     from parsed
+),
+
+fields as (
+    -- A field whose path starts with `envelope.` is read from the envelope's fields (JSON).
+    select
+        *,
+        case
+            when envelope is null or record_fields is null then record_fields
+            else list_transform(
+                range(1, 8),
+                lambda i: case
+                    when $from_envelope[i] then json_extract(envelope, $envelope_paths[i])::varchar
+                    else record_fields[i]
+                end
+            )
+        end as fields
+    from record_fields
 ),
 
 typed as (
