@@ -40,6 +40,13 @@ class Formats:
     def folder(self, kind: str) -> Path:
         if kind == "jsonl":
             return self.source
+        envelope, _, split = kind.partition("_split")
+        if envelope in log_formats.ENVELOPES:
+            # `_split<n>`: every record cut into partial lines of n bytes, stderr between them.
+            path = log_formats.write_envelope(
+                self.source, self.root / kind, envelope, int(split or 0)
+            )
+            return path.parent
         return log_formats.write_log_format(self.source, self.root / kind, kind).parent
 
     @functools.cache  # noqa: B019
@@ -102,6 +109,22 @@ def test_each_log_format_checked_in_full_gives_the_same_buckets(formats, kind):
 @pytest.mark.parametrize("kind", ["jsonl", "logfmt", "regex"])
 def test_both_line_checks_give_byte_identical_outputs(formats, kind):
     assert formats.outcome(kind).outputs == formats.outcome(kind, "all").outputs
+
+
+ENVELOPED = ["cri", "cri_split40", "docker", "docker_split100", "fluentbit"]
+
+
+@pytest.mark.parametrize("kind", ENVELOPED)
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+def test_the_sample_in_each_envelope_gives_byte_identical_outputs(formats, kind, line_checks):
+    # Same file names, same records: the credits, exceptions and evidence are the plain run's.
+    assert formats.outcome(kind, line_checks).outputs == formats.outcome("jsonl").outputs
+
+
+@pytest.mark.parametrize("kind", ["cri", "docker", "fluentbit"])
+def test_an_envelope_checked_in_full_gives_the_plain_buckets(formats, kind):
+    # One record per line, none split: every record in the bucket its plain line is in.
+    assert formats.outcome(kind, "all").buckets == formats.outcome("jsonl", "all").buckets
 
 
 def stage_one(tmp_path, line: str, **log_format) -> list[tuple]:
