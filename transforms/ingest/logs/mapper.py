@@ -65,8 +65,8 @@ UNCHECKED_SCHEMA = pa.schema(
 )
 EXTRACTS = {"lines": LINES_SCHEMA, "events": EVENTS_SCHEMA, "quarantine": QUARANTINE_SCHEMA}
 COALESCE_ROWS = 1 << 16  # framed lines handed to DuckDB at once, at least
-# A CRI line: `<RFC 3339 time> <stream> <P|F> <message>` (a message may be empty).
-CRI_LINE = r"([^ \n]+) (stdout|stderr) ([PF])(?: ([^\n]*))?\n"
+# A CRI line: `<RFC 3339 time> <stream> <P|F> <message>` (the message may be empty).
+CRI_LINE = r"([^ \n]+) (stdout|stderr) ([PF]) ([^\n]*)\n"
 
 
 @dataclass(frozen=True)

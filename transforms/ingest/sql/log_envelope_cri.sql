@@ -17,7 +17,7 @@ framed as (
 split as (
     select
         *,
-        problem is null and regexp_full_match(raw, $cri_line) as is_cri,
+        coalesce(problem is null and regexp_full_match(raw, $cri_line), false) as is_cri,
         regexp_extract(raw, $cri_line, ['time', 'stream', 'tag', 'message']) as parts
     from framed
 ),

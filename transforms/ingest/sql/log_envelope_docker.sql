@@ -17,11 +17,16 @@ framed as (
 parsed as (
     select
         *,
-        problem is null and coalesce(
-            json_valid(raw) and json_type(raw) = 'OBJECT' and json_type(raw, '$.log') = 'VARCHAR'
-            and coalesce(json_type(raw, '$.stream'), 'VARCHAR') = 'VARCHAR',
-            false
-        ) as is_entry
+        -- A case, not `and`: DuckDB evaluates both sides, and json_type fails on invalid JSON.
+        case
+            when problem is not null or not json_valid(raw) then false
+            -- coalesce: a NULL here would drop the line from both branches below
+            else coalesce(
+                json_type(raw) = 'OBJECT' and json_type(raw, '$.log') = 'VARCHAR'
+                    and coalesce(json_type(raw, '$.stream'), 'VARCHAR') = 'VARCHAR',
+                false
+            )
+        end as is_entry
     from framed
 ),
 

@@ -14,10 +14,11 @@ framed as (
 parsed as (
     select
         *,
-        problem is null and coalesce(
-            json_valid(raw) and json_type(raw) = 'OBJECT' and json_type(raw, $payload) = 'VARCHAR',
-            false
-        ) as is_holder
+        -- A case, not `and`: DuckDB evaluates both sides, and json_type fails on invalid JSON.
+        case
+            when problem is not null or not json_valid(raw) then false
+            else coalesce(json_type(raw) = 'OBJECT' and json_type(raw, $payload) = 'VARCHAR', false)
+        end as is_holder
     from framed
 ),
 
