@@ -12,7 +12,9 @@ import pytest
 from tests.builders import failure, reconcile_incident, write_incident
 from transforms import db
 from transforms.errors import ConfigError
-from transforms.ingest import incident, logs
+from transforms.ingest import incident, logs, tables
+from transforms.reconcile import credits
+from transforms.runfolder import manifest
 
 RECORD = json.dumps(failure("t1", ts="2025-01-07T20:00:00.5Z"), separators=(",", ":"))
 TIME = "2025-01-07T20:00:00.123456789Z"
@@ -293,3 +295,28 @@ def test_a_bad_envelope_setting_is_a_config_error(tmp_path, log_format, message)
     path = write_incident(tmp_path / "inc", sources={"log_format": log_format})
     with pytest.raises(ConfigError, match=r"sources\.log_format\." + message):
         incident.load(path)
+
+
+def test_the_funnel_counts_records_and_the_lines_they_came_from(tmp_path):
+    # 3 records from 5 lines (one in three parts): read = bucketed = 3, and 5 envelope lines.
+    lines = [cri(RECORD), cri(RECORD[:9], tag="P"), cri(RECORD[9:20], tag="P"), cri(RECORD[20:])]
+    lines.append(cri("not json"))
+    path = write_incident(
+        tmp_path / "inc", lines=lines, sources={"log_format": {"envelope": "cri"}}
+    )
+    loaded = incident.load(path)
+    con = db.connect()
+    files = logs.stage(con, loaded, tmp_path)
+    tables.stage(con, loaded)
+    credits.reconcile(con, loaded)
+    funnel = manifest.account(con, files).funnel
+    assert funnel.model_dump() == {
+        "lines_read": 3,
+        "parsed": 1,
+        "relevant": 1,
+        "irrelevant": 0,
+        "duplicates": 1,
+        "quarantined": 1,
+        "identity_holds": True,
+        "envelope_lines_read": 5,
+    }
