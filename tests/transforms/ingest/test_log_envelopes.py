@@ -197,6 +197,7 @@ BAD_CRI = 'not a CRI line (envelope = "cri"): expected "<time> <stdout|stderr> <
 BAD_DOCKER = (
     'not a Docker json-file entry (envelope = "docker"): expected a JSON object with a string "log"'
 )
+BAD_CRI_SHAPE = 'not a CRI line (envelope = "cri", shape check)'
 BAD_PAYLOAD = "not a JSON object with a string at log (sources.log_format.payload)"
 
 
@@ -258,6 +259,26 @@ def test_an_unfinished_partial_at_the_end_of_a_file_is_quarantined(
     got = staged(tmp_path, lines, line_checks, envelope=envelope)
     assert got[0] == (1, *RELEVANT)
     assert (2, "quarantined", reason, None, None, RECORD[:40]) in got
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (cri('{"ts": "x", "event": "debug"}'), ("irrelevant", None)),
+        (cri("not json"), ("quarantined", "not one JSON object (shape check)")),
+        (cri("  "), ("quarantined", "blank line")),
+        ("2025-01-07T20:00:00Z stdout F", ("quarantined", BAD_CRI_SHAPE)),  # no message
+        ("2025-01-07T20:00:00Z stdlog F {}", ("quarantined", BAD_CRI_SHAPE)),
+        ("2025-01-07T20:00:00Z stdout X {}", ("quarantined", BAD_CRI_SHAPE)),
+        (" stdout F {}", ("quarantined", BAD_CRI_SHAPE)),  # no time
+        ("{}", ("quarantined", BAD_CRI_SHAPE)),
+    ],
+)
+def test_a_cri_line_that_cannot_hold_a_failure_gets_the_shape_check_of_its_record(
+    tmp_path, line, expected
+):
+    got = staged(tmp_path, [cri(RECORD), line], "failure_capable", envelope="cri")
+    assert [row[1:3] for row in got] == [RELEVANT[:2], expected]
 
 
 def test_a_record_is_one_duplicate_whatever_its_envelope_times(tmp_path):
