@@ -130,7 +130,8 @@ def _extract_into(
         # The envelope and the payload unwrapped first, each by a query of its own reading the
         # one before it: `stg_logs` then checks records as it checks lines.
         for name, parameters in _unwrapping(reading.log_format):
-            con = stack.enter_context(_connect())
+            # Joining partial lines sorts a whole partition's lines: it may spill.
+            con = stack.enter_context(_connect(folder / f"spill-{name}"))
             con.register("framed_lines", framed)
             unwrapped = con.sql(db.statement(name), params=parameters or None)
             framed = unwrapped.to_arrow_reader(COALESCE_ROWS)
@@ -153,10 +154,10 @@ def _extract_into(
     return spans, joined, framers
 
 
-def _connect() -> duckdb.DuckDBPyConnection:
+def _connect(spill_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
     """A connection of the map: one thread (partitions run side by side, on threads or Dask
-    workers), a bounded memory."""
-    con = db.connect()
+    workers), a bounded memory (spilling to `spill_dir`, if given, past it)."""
+    con = db.connect(spill_dir=spill_dir)
     con.execute("set threads = 1")
     con.execute("set memory_limit = '512MB'")
     return con
