@@ -86,6 +86,11 @@ def main() -> None:
         "--repeat", type=int, default=1, help="measure each case N times, keep the medians"
     )
     parser.add_argument("--no-approve", action="store_true", help="leave approval out")
+    parser.add_argument(
+        "--envelopes-only",
+        action="store_true",
+        help="extraction of the first size's lines wrapped as CRI and Docker against plain",
+    )
     parser.add_argument("what", nargs="*", help=argparse.SUPPRESS)  # a child: WHAT FOLDER
     args = parser.parse_args()
     if args.what:
@@ -102,6 +107,9 @@ def main() -> None:
         return
     if args.whatif_only:
         whatif_only(args.lines[0], max(1, args.repeat))
+        return
+    if args.envelopes_only:
+        envelopes_only(args.lines[0], max(1, args.repeat))
         return
     rows = []
     repeat = max(1, args.repeat)
@@ -280,6 +288,49 @@ def _whatif(folder: Path, what: str) -> dict:
         "credit_lines": [len(o.amounts) for o in found.outcomes],
         "problems": [o.problem for o in found.outcomes if o.problem],
     }
+
+
+def envelopes_only(size: str, repeat: int) -> None:
+    """Extraction of the same records as plain JSON lines and wrapped as CRI and Docker lines
+    (gzip, the file names kept), side by side: wall and CPU seconds and their ratio to plain."""
+    plain = dataset(_count(size), "gzip")
+    rows = []
+    for envelope in ("none", "cri", "docker"):
+        folder = plain if envelope == "none" else wrapped(plain, envelope)
+        _warm(folder)
+        found = median_of([child("extract", folder) for _ in range(repeat)])
+        rows.append({"size": size, "copy": "gzip", "what": f"extract-{envelope}", **found})
+        _show(rows[-1])
+    for row in rows:
+        ratio = row["wall_s"] / rows[0]["wall_s"]
+        wall, cpu = row["wall_s"], row["cpu_s"]
+        print(f"{row['what']:>16}: {wall:8.2f} s wall {cpu:8.2f} s CPU  x{ratio:.2f}")
+
+
+def wrapped(source: Path, envelope: str) -> Path:
+    """The gzip copy `source` with every log line wrapped as `envelope` writes it, made once."""
+    from isal import igzip
+
+    folder = source.parent / f"gzip-{envelope}"
+    if (folder / "whole-day.toml").exists():
+        return folder
+    (folder / "logs").mkdir(parents=True, exist_ok=True)
+    time = "2025-01-07T20:00:00.123456789Z"
+    for path in sorted((source / "logs").glob("*.jsonl.gz")):
+        with igzip.open(path, "rb") as lines, igzip.open(folder / "logs" / path.name, "wb") as out:
+            for line in lines:
+                text = line.rstrip(b"\n")
+                if envelope == "cri":
+                    out.write(time.encode() + b" stdout F " + text + b"\n")
+                else:
+                    entry = {"log": text.decode("utf-8", "replace") + "\n", "stream": "stdout"}
+                    out.write(json.dumps(entry | {"time": time}).encode() + b"\n")
+    for name in ("transactions.parquet", "customers.parquet"):
+        shutil.copy(source / name, folder / name)
+    section = f'[sources.log_format]\nenvelope = "{envelope}"\n\n[policy]'
+    text = (source / "whole-day.toml").read_text().replace("[policy]", section, 1)
+    (folder / "whole-day.toml").write_text(text)
+    return folder
 
 
 def _code_version() -> str:

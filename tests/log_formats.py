@@ -133,3 +133,70 @@ _TEXT_FIELDS = {
     "currency",
     "error_code",
 }
+
+
+# Envelopes: the sample's lines wrapped as collectors store them -------------------------------
+ENVELOPES: dict[str, str] = {
+    # Kubelet files (containerd, CRI-O); `split` also cuts every record into partial lines.
+    "cri": '[sources.log_format]\nenvelope = "cri"\n',
+    # Docker's json-file driver.
+    "docker": '[sources.log_format]\nenvelope = "docker"\n',
+    # Fluent Bit to S3 without a parser: the record is the text of `log`.
+    "fluentbit": '[sources.log_format]\npayload = "log"\n',
+}
+CRI_TIME = "2025-01-07T20:00:00.123456789Z"
+
+
+def write_envelope(sample_dir: Path, out_dir: Path, envelope: str, split: int = 0) -> Path:
+    """Rewrite the sample under ``sample_dir`` with each log line wrapped in an envelope (a key
+    of ``ENVELOPES``) under ``out_dir``, the files keeping their names; returns the new
+    incident file.
+
+    With ``split`` > 0 (cri and docker), each record is cut into parts of ``split`` bytes, as a
+    runtime cuts a long message, and a line of the other stream (stderr, not a log record:
+    plain text) is written between each two parts. A line that is not UTF-8 stays as it was
+    (a collector could not have wrapped it either: the framing quarantines it alike).
+    """
+    (out_dir / "logs").mkdir(parents=True, exist_ok=True)
+    for source in sorted((sample_dir / "logs").glob("*.jsonl.gz")):
+        with gzip.open(source, "rb") as handle:
+            lines = handle.read().split(b"\n")
+        if lines and lines[-1] == b"":
+            lines.pop()
+        out = b"".join(wrap(line, envelope, split) for line in lines)
+        with atomic_path(out_dir / "logs" / source.name) as tmp:
+            tmp.write_bytes(gzip.compress(out, mtime=0))
+    for table in ("transactions.parquet", "customers.parquet"):
+        with atomic_path(out_dir / table) as tmp:
+            tmp.write_bytes((sample_dir / table).read_bytes())
+    incident = INCIDENT_TOML.replace("\n[policy]", "\n" + ENVELOPES[envelope] + "\n[policy]")
+    write_text(out_dir / "INC-2025-01-07.toml", incident)
+    return out_dir / "INC-2025-01-07.toml"
+
+
+def wrap(line: bytes, envelope: str, split: int = 0) -> bytes:
+    """One log line (without its LF) as the envelope's lines (each with its LF)."""
+    line = line.removesuffix(b"\r")
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        return line + b"\n"
+    if envelope == "fluentbit":
+        holder = {"date": 1736280000.5, "log": text + "\n", "kubernetes": {"pod_name": "pay"}}
+        return (json.dumps(holder, ensure_ascii=False) + "\n").encode()
+    parts = [text[i : i + split] for i in range(0, len(text), split)] if split else [text]
+    parts = parts or [""]
+    out = []
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if envelope == "cri":
+            out.append(f"{CRI_TIME} stdout {'F' if last else 'P'} {part}\n")
+            if not last:
+                out.append(f"{CRI_TIME} stderr F noise between parts\n")
+        else:
+            entry = {"log": part + ("\n" if last else ""), "stream": "stdout", "time": CRI_TIME}
+            out.append(json.dumps(entry, ensure_ascii=False) + "\n")
+            if not last:
+                noise = {"log": "noise between parts\n", "stream": "stderr", "time": CRI_TIME}
+                out.append(json.dumps(noise) + "\n")
+    return "".join(out).encode()

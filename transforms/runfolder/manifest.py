@@ -63,10 +63,12 @@ def account(con: duckdb.DuckDBPyConnection, log_files: Sequence[LogFile]) -> Acc
         problems.append("candidate transactions != sum of the classes")
     if counts["evidence_rows"] != total:
         problems.append("evidence rows != candidate transactions")
+    wrapped = [f.envelope_lines for f in log_files if f.envelope_lines is not None]
     funnel = LogFunnel(
         lines_read=lines_read,
         **{k: counts[k] for k in ("parsed", "relevant", "irrelevant", "duplicates", "quarantined")},
         identity_holds=not any(p.startswith(("log", "parsed")) for p in problems),
+        envelope_lines_read=sum(wrapped) if wrapped else None,
     )
     candidates = Candidates(
         from_logs=counts["from_logs"],
@@ -121,7 +123,13 @@ def build(
         "policy": {**incident.policy.as_json(), "sha256": incident.policy.sha256},
         "inputs": {
             "logs": [
-                {"path": f.name, "sha256": f.sha256, "bytes": f.bytes, "lines": f.lines}
+                {
+                    "path": f.name,
+                    "sha256": f.sha256,
+                    "bytes": f.bytes,
+                    "lines": f.lines,
+                    "envelope_lines": f.envelope_lines,
+                }
                 for f in log_files
                 if not f.pruned
             ],

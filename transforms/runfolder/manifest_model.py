@@ -87,6 +87,8 @@ class LogInput(Section):
     sha256: str
     bytes: int
     lines: int
+    # With an envelope or a payload `lines` counts records, and this the lines they came from.
+    envelope_lines: int | None = Field(default=None, exclude_if=_absent)
 
 
 class PrunedLog(Section):
@@ -110,7 +112,9 @@ class Inputs(Section):
 
 class LogFunnel(Section):
     """Where every log line read went (counts of lines), and whether the identities close:
-    read = parsed + duplicates + quarantined = bucketed, parsed = relevant + irrelevant."""
+    read = parsed + duplicates + quarantined = bucketed, parsed = relevant + irrelevant. With an
+    envelope or a payload, a line is a record: `envelope_lines_read` says how many lines of the
+    files they came from (CRI partial lines joined, one Docker entry per part)."""
 
     lines_read: int
     parsed: int
@@ -119,6 +123,7 @@ class LogFunnel(Section):
     duplicates: int
     quarantined: int
     identity_holds: bool
+    envelope_lines_read: int | None = Field(default=None, exclude_if=_absent)
 
     @property
     def counts(self) -> dict[str, int]:

@@ -40,6 +40,13 @@ class Formats:
     def folder(self, kind: str) -> Path:
         if kind == "jsonl":
             return self.source
+        envelope, _, split = kind.partition("_split")
+        if envelope in log_formats.ENVELOPES:
+            # `_split<n>`: every record cut into partial lines of n bytes, stderr between them.
+            path = log_formats.write_envelope(
+                self.source, self.root / kind, envelope, int(split or 0)
+            )
+            return path.parent
         return log_formats.write_log_format(self.source, self.root / kind, kind).parent
 
     @functools.cache  # noqa: B019
@@ -104,6 +111,22 @@ def test_both_line_checks_give_byte_identical_outputs(formats, kind):
     assert formats.outcome(kind).outputs == formats.outcome(kind, "all").outputs
 
 
+ENVELOPED = ["cri", "cri_split40", "docker", "docker_split100", "fluentbit"]
+
+
+@pytest.mark.parametrize("kind", ENVELOPED)
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+def test_the_sample_in_each_envelope_gives_byte_identical_outputs(formats, kind, line_checks):
+    # Same file names, same records: the credits, exceptions and evidence are the plain run's.
+    assert formats.outcome(kind, line_checks).outputs == formats.outcome("jsonl").outputs
+
+
+@pytest.mark.parametrize("kind", ["cri", "docker", "fluentbit"])
+def test_an_envelope_checked_in_full_gives_the_plain_buckets(formats, kind):
+    # One record per line, none split: every record in the bucket its plain line is in.
+    assert formats.outcome(kind, "all").buckets == formats.outcome("jsonl", "all").buckets
+
+
 def stage_one(tmp_path, line: str, **log_format) -> list[tuple]:
     path = write_incident(
         tmp_path / "inc",
@@ -149,6 +172,50 @@ def stage_one(tmp_path, line: str, **log_format) -> list[tuple]:
             '{"ts": "1736280000123", "event": "payment.failed", "txn_id": "t1"}',
             {"ts_format": "epoch_ms"},
             ("quarantined", "ts is not a number", None, None),
+        ),
+        # epoch microseconds and nanoseconds, as numbers or strings of digits, read exactly
+        # (as a double, ...123456789 ns would round to ...123456768 ns: a different microsecond
+        # for ...999 ns); nanoseconds are truncated to the microsecond
+        (
+            '{"ts": 1736280000123456, "event": "payment.failed", "txn_id": "t1"}',
+            {"ts_format": "epoch_us"},
+            ("relevant", None, "t1", "2025-01-07 20:00:00.123456+00"),
+        ),
+        (
+            '{"ts": "1736280000999999", "event": "payment.failed", "txn_id": "t1"}',
+            {"ts_format": "epoch_us"},
+            ("relevant", None, "t1", "2025-01-07 20:00:00.999999+00"),
+        ),
+        (
+            '{"ts": 1736280000999999999, "event": "payment.failed", "txn_id": "t1"}',
+            {"ts_format": "epoch_ns"},
+            ("relevant", None, "t1", "2025-01-07 20:00:00.999999+00"),
+        ),
+        (
+            '{"ts": "1736280000000000999", "event": "payment.failed", "txn_id": "t1"}',
+            {"ts_format": "epoch_ns"},
+            ("relevant", None, "t1", "2025-01-07 20:00:00+00"),
+        ),
+        (
+            "ts=1736280000123456789 event=payment.failed txn_id=t1",
+            {"kind": "logfmt", "ts_format": "epoch_ns"},
+            ("relevant", None, "t1", "2025-01-07 20:00:00.123456+00"),
+        ),
+        # ... but never a fraction, a float, a sign or anything else
+        (
+            '{"ts": 1736280000123456.5, "event": "payment.failed", "txn_id": "t1"}',
+            {"ts_format": "epoch_us"},
+            ("quarantined", "ts is not a whole number or a string of digits", None, None),
+        ),
+        (
+            '{"ts": "-1736280000000000000", "event": "payment.failed", "txn_id": "t1"}',
+            {"ts_format": "epoch_ns"},
+            ("quarantined", "ts is not epoch nanoseconds", None, None),
+        ),
+        (
+            '{"ts": "99999999999999999999999999", "event": "payment.failed", "txn_id": "t1"}',
+            {"ts_format": "epoch_us"},
+            ("quarantined", "ts is not epoch microseconds", None, None),
         ),
         # a strptime pattern with an offset
         (

@@ -25,6 +25,7 @@ from transforms.ingest.incident.values import (
     LOG_FIELDS,
     Amounts,
     Duration,
+    Envelope,
     FieldPath,
     Names,
     Number,
@@ -32,6 +33,8 @@ from transforms.ingest.incident.values import (
     TsFormat,
     invalid,
 )
+
+CRI_FIELDS = ("time", "stream", "tag")  # a CRI line: `<time> <stream> <tag> <message>`
 
 
 # The file, table by table ---------------------------------------------------------------------
@@ -129,6 +132,14 @@ class LogFormat(Table):
     default, its own name.
     """
 
+    envelope: Envelope = "none"
+    """How a collector wraps each record: none (the line is the record), cri (container runtime
+    files: `<time> <stream> <P|F> <message>`, partial lines joined per stream) or docker (the
+    json-file driver: the record is the text of `log`; entries not ending in a line feed joined).
+    A field path `envelope.<key>` reads the envelope's own fields (`envelope.time`)."""
+    payload: FieldPath | None = None
+    """A dotted path to a JSON string field that holds the record as text (Fluent Bit, Vector or
+    Logstash without a parser: `log`); `envelope.<key>` then reads the object around it."""
     kind: Literal["jsonl", "logfmt", "regex"] = "jsonl"
     """jsonl (JSON lines), logfmt (key=value key="quoted value") or regex (plain text)."""
     ts: FieldPath = "ts"
@@ -139,7 +150,8 @@ class LogFormat(Table):
     currency: FieldPath = "currency"
     error_code: FieldPath = "error_code"
     ts_format: TsFormat = "rfc3339"
-    """rfc3339, epoch_s, epoch_ms or a strptime pattern (with %z it carries its offset)."""
+    """rfc3339, epoch_s, epoch_ms (numbers), epoch_us, epoch_ns (whole numbers or strings of digits,
+    read exactly) or a strptime pattern (with %z it carries its offset)."""
     pattern: Text | None = None
     """regex only, and required there: named groups (RE2: no look-arounds), at least ts, event
     and txn_id."""
@@ -148,6 +160,26 @@ class LogFormat(Table):
     def fields(self) -> tuple[tuple[str, str], ...]:
         """Each of `LOG_FIELDS` and where it is in a line."""
         return tuple((name, getattr(self, name)) for name in LOG_FIELDS)
+
+    @model_validator(mode="after")
+    def _envelope_fits(self) -> LogFormat:
+        for name, path in self.fields:
+            if not path.startswith("envelope."):
+                continue
+            if self.envelope == "none" and self.payload is None:
+                raise invalid(
+                    f"'{path}' reads an envelope's field, but there is none: set envelope "
+                    "(cri, docker) or payload",
+                    at=name,
+                )
+            key = path.removeprefix("envelope.")
+            if self.envelope == "cri" and self.payload is None and key not in CRI_FIELDS:
+                close = difflib.get_close_matches(key, CRI_FIELDS, n=1)
+                hint = f"did you mean 'envelope.{close[0]}'? " if close else ""
+                raise invalid(
+                    f"a CRI line has no field '{key}'; {hint}it has {list(CRI_FIELDS)}", at=name
+                )
+        return self
 
     @model_validator(mode="after")
     def _pattern_fits(self) -> LogFormat:

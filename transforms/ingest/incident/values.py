@@ -27,7 +27,10 @@ from pydantic_core import PydanticCustomError
 MAX_WINDOW = timedelta(days=31)
 ISO_CURRENCIES = sorted(list_currencies())
 LOG_FIELDS = ("ts", "event", "txn_id", "customer_id", "amount_minor", "currency", "error_code")
-TS_FORMATS = ("rfc3339", "epoch_s", "epoch_ms")  # or a strptime pattern (it holds a '%')
+ENVELOPES = ("none", "cri", "docker", "otlp", "cloudwatch")  # how a collector wraps each record
+ENVELOPES_READ = ("none", "cri", "docker")  # the others are named, and refused for now
+# Or a strptime pattern (it holds a '%').
+TS_FORMATS = ("rfc3339", "epoch_s", "epoch_ms", "epoch_us", "epoch_ns")
 TableKind = Literal["parquet", "csv", "duckdb", "postgres"]  # where a table is read from
 FILE_KINDS: dict[str, TableKind] = {".parquet": "parquet", ".csv": "csv"}  # by file suffix
 DURATION_UNITS = {
@@ -188,6 +191,19 @@ def _ts_format(value: Any) -> str:
     return value
 
 
+def _envelope(value: Any) -> str:
+    if not isinstance(value, str) or value not in ENVELOPES:
+        close = difflib.get_close_matches(str(value), ENVELOPES, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        raise invalid(f"{value!r} is not an envelope; {hint}use one of {list(ENVELOPES)}")
+    if value not in ENVELOPES_READ:
+        raise invalid(
+            f"'{value}' is not supported yet (read today: {list(ENVELOPES_READ)}); unwrap the "
+            "records into JSON lines, or wrap them as a container runtime would"
+        )
+    return value
+
+
 def _dsn_env(value: Any) -> str:
     # Never echo the value: a DSN written here by mistake may hold a password.
     match = re.fullmatch(r"env:([A-Za-z_][A-Za-z0-9_]*)", value) if isinstance(value, str) else None
@@ -247,6 +263,7 @@ FieldPath = _matching(r'^[^\s=".]+(\.[^\s=".]+)*$', "'{value}' is not a key or d
 TsFormat = _checked(
     str, _ts_format, {"anyOf": [{"enum": list(TS_FORMATS)}, {"type": "string", "pattern": "%"}]}
 )
+Envelope = _checked(str, _envelope, {"enum": list(ENVELOPES_READ)})
 DataFile = _checked(
     str,
     _data_file,

@@ -36,6 +36,10 @@ FRAMED_SCHEMA = pa.schema(
         ("raw", pa.large_string()),
         ("problem", pa.string()),
         ("preview", pa.string()),
+        # An envelope's fields (JSON) and the lines a record was joined from: set when an
+        # envelope is unwrapped (`log_envelope_*`), NULL as framed.
+        ("envelope", pa.string()),
+        ("envelope_lines", pa.int64()),
     ]
 )
 
@@ -159,6 +163,7 @@ class Framer:
     screen: Screen | None = None  # None: every line is checked in full
     lines: int = 0
     error: InputError | None = None  # set when the stream broke: the blocks stop there
+    split: bool = False  # a record split over lines was seen: every later line is checked
     _bom_pending: bool = field(default=True, repr=False)
     _runs: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list, repr=False)
 
@@ -293,6 +298,11 @@ class Framer:
         problem: framing or shape); the others are recorded as runs of unchecked lines."""
         assert self.screen is not None
         keep = self.screen.capable(data, ends, end)
+        if not self.split and (first_split := self.screen.partial(data, ends, end)) is not None:
+            self.split = True
+            keep[first_split:] = True
+        elif self.split:
+            keep[:] = True
         if problems:
             keep[list(problems)] = True
         shaped = self.screen.shape(data, starts, sizes, np.flatnonzero(~keep))
@@ -368,6 +378,8 @@ def _framed(file_id: int, numbers, text, reasons, previews) -> pa.RecordBatch:
             text,
             pa.array(reasons, pa.string()) if reasons else pa.nulls(rows, pa.string()),
             pa.array(previews, pa.string()) if previews else pa.nulls(rows, pa.string()),
+            pa.nulls(rows, pa.string()),
+            pa.nulls(rows, pa.int64()),
         ],
         schema=FRAMED_SCHEMA,
     )

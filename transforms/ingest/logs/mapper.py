@@ -13,16 +13,19 @@ import re
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from transforms import db
-from transforms.ingest.incident import ISO_CURRENCIES
+from transforms.ingest.incident import ISO_CURRENCIES, LogFormat
+from transforms.ingest.incident.values import TS_FORMATS
 from transforms.ingest.logs.framing import FRAMED_SCHEMA, Framer, Source
 from transforms.ingest.logs.plan import LogFile, Partition, Reading
 
@@ -62,6 +65,8 @@ UNCHECKED_SCHEMA = pa.schema(
 )
 EXTRACTS = {"lines": LINES_SCHEMA, "events": EVENTS_SCHEMA, "quarantine": QUARANTINE_SCHEMA}
 COALESCE_ROWS = 1 << 16  # framed lines handed to DuckDB at once, at least
+# A CRI line: `<RFC 3339 time> <stream> <P|F> <message>` (the message may be empty).
+CRI_LINE = r"([^ \n]+) (stdout|stderr) ([PF]) ([^\n]*)\n"
 
 
 @dataclass(frozen=True)
@@ -89,7 +94,7 @@ def extract(partition: Partition, reading: Reading, out_dir: Path) -> Extract:
     attempt = out_dir / f".{folder.name}.{uuid.uuid4().hex}"
     attempt.mkdir(parents=True)
     try:
-        spans, framers = _extract_into(partition, reading, attempt)
+        spans, joined, framers = _extract_into(partition, reading, attempt)
         folder.mkdir(exist_ok=True)
         for name in [*EXTRACTS, "unchecked"]:
             os.replace(attempt / f"{name}.parquet", folder / f"{name}.parquet")
@@ -98,29 +103,45 @@ def extract(partition: Partition, reading: Reading, out_dir: Path) -> Extract:
     read = []
     for framer, (file_id, path, name) in zip(framers, partition.files, strict=True):
         digest, size = framer.source.finish()
-        read.append(LogFile(file_id, path, name, size, digest, framer.lines))
+        records = framer.lines - joined.get(file_id, 0)
+        wrapped = reading.log_format.envelope != "none" or reading.log_format.payload is not None
+        envelope_lines = framer.lines if wrapped else None
+        read.append(
+            LogFile(file_id, path, name, size, digest, records, envelope_lines=envelope_lines)
+        )
     return Extract(tuple(read), spans, folder)
 
 
 def _extract_into(
     partition: Partition, reading: Reading, folder: Path
-) -> tuple[dict[int, tuple[datetime, datetime]], list[Framer]]:
+) -> tuple[dict[int, tuple[datetime, datetime]], dict[int, int], list[Framer]]:
     """Writes the partition's four extracts into `folder`; returns the files' time spans (of
-    the lines checked in full)."""
+    the lines checked in full), the lines joined onto records per file, and the framers."""
     screen = reading.screen()
     framers = [
         Framer(file_id, name, Source(path), screen) for file_id, path, name in partition.files
     ]
     blocks = _coalesced(block for framer in framers for block in framer.blocks())
+    framed = pa.RecordBatchReader.from_batches(FRAMED_SCHEMA, blocks)
     spans: dict[int, tuple[datetime, datetime]] = {}
-    with db.connect() as con, _Writers(folder) as writers:
-        # One thread per map (partitions run side by side, on threads or Dask workers).
-        con.execute("set threads = 1")
-        con.execute("set memory_limit = '512MB'")
+    joined: dict[int, int] = {}
+    with ExitStack() as stack:
+        writers = stack.enter_context(_Writers(folder))
+        # The envelope and the payload unwrapped first, each by a query of its own reading the
+        # one before it: `stg_logs` then checks records as it checks lines.
+        for name, parameters in _unwrapping(reading.log_format):
+            # Joining partial lines sorts a whole partition's lines: it may spill.
+            con = stack.enter_context(_connect(folder / f"spill-{name}"))
+            con.register("framed_lines", framed)
+            unwrapped = con.sql(db.statement(name), params=parameters or None)
+            framed = unwrapped.to_arrow_reader(COALESCE_ROWS)
+        if reading.log_format.envelope != "none":
+            framed = _counting_joined(framed, joined)
+        con = stack.enter_context(_connect())
         db.run(con, "log_json_kind")
         db.run(con, "log_local_instant")
         db.run(con, "log_iso_currency", currencies=ISO_CURRENCIES)
-        con.register("framed_lines", pa.RecordBatchReader.from_batches(FRAMED_SCHEMA, blocks))
+        con.register("framed_lines", framed)
         staging = con.sql(db.statement("stg_logs"), params=_parameters(reading))
         for staged in staging.to_arrow_reader(1 << 17):
             writers.write(staged)
@@ -130,7 +151,47 @@ def _extract_into(
             raise framer.error
     runs = [framer.unchecked_runs() for framer in framers]
     pq.write_table(pa.concat_tables(runs).cast(UNCHECKED_SCHEMA), folder / "unchecked.parquet")
-    return spans, framers
+    return spans, joined, framers
+
+
+def _connect(spill_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A connection of the map: one thread (partitions run side by side, on threads or Dask
+    workers), a bounded memory (spilling to `spill_dir`, if given, past it)."""
+    con = db.connect(spill_dir=spill_dir)
+    con.execute("set threads = 1")
+    con.execute("set memory_limit = '512MB'")
+    return con
+
+
+def _unwrapping(fmt: LogFormat) -> list[tuple[str, dict[str, object]]]:
+    """The queries that unwrap the records of a log format, in order, with their parameters."""
+    steps: list[tuple[str, dict[str, object]]] = []
+    if fmt.envelope == "cri":
+        steps.append(("log_envelope_cri", {"cri_line": CRI_LINE}))
+    elif fmt.envelope == "docker":
+        steps.append(("log_envelope_docker", {}))
+    if fmt.payload is not None:
+        steps.append(
+            ("log_payload", {"payload": _json_path(fmt.payload), "payload_key": fmt.payload})
+        )
+    return steps
+
+
+def _counting_joined(records: pa.RecordBatchReader, joined: dict[int, int]) -> pa.RecordBatchReader:
+    """The records as they pass, counting in `joined` the lines of each file (file_id) that
+    were joined onto a record's first line (records = lines - joined)."""
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for batch in records:
+            extra = pc.subtract(pc.fill_null(batch.column("envelope_lines"), 1), 1)
+            if pc.max(extra).as_py():
+                table = pa.table({"file_id": batch.column("file_id"), "extra": extra})
+                summed = table.group_by("file_id").aggregate([("extra", "sum")])
+                for file_id, count in zip(*(c.to_pylist() for c in summed.columns), strict=True):
+                    joined[file_id] = joined.get(file_id, 0) + count
+            yield batch
+
+    return pa.RecordBatchReader.from_batches(records.schema, batches())
 
 
 def _coalesced(blocks: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -172,10 +233,11 @@ def _parameters(reading: Reading) -> dict[str, object]:
         count = re.compile(fmt.pattern or "").groups
         group_names = [by_index.get(i, f"_{i}") for i in range(1, count + 1)]
     if fmt.kind == "jsonl":
-        paths = ["$" + "".join(f'."{key}"' for key in where[name].split(".")) for name in where]
+        paths = [_json_path(where[name]) for name in where]
     else:
         paths = [f'$."{name}"' for name in names]
-    strptime = fmt.ts_format not in ("rfc3339", "epoch_s", "epoch_ms")
+    from_envelope = [path.startswith("envelope.") for path in names]
+    strptime = fmt.ts_format not in TS_FORMATS
     return {
         "kind": fmt.kind,
         "paths": paths,
@@ -187,7 +249,17 @@ def _parameters(reading: Reading) -> dict[str, object]:
         "ts_naive": strptime and not re.search(r"%[zZ]", fmt.ts_format),
         "logs_timezone": reading.logs_timezone,
         "failure_events": list(reading.failure_events),
+        "from_envelope": from_envelope,
+        "envelope_paths": [
+            _json_path(path.removeprefix("envelope.")) if inside else "$"
+            for path, inside in zip(names, from_envelope, strict=True)
+        ],
     }
+
+
+def _json_path(dotted: str) -> str:
+    """A dotted path (`payment.id`, keys such as `@timestamp` too) as a JSON path."""
+    return "$" + "".join(f'."{key}"' for key in dotted.split("."))
 
 
 class _Writers:

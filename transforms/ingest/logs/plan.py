@@ -31,7 +31,8 @@ HIVE_HOUR = re.compile(r"(?:^|/)dt=(\d{4}-\d{2}-\d{2})/hour=(\d{2})(?:/|$)")
 
 @dataclass(frozen=True)
 class LogFile:
-    """One matched log file: its id, name as shown, size, hash and line count.
+    """One matched log file: its id, name as shown, size, hash and line count (with an envelope
+    or a payload: its records, and `envelope_lines` the lines they were read from).
 
     A pruned file was not opened (its hour is outside the window): it has no hash and no lines.
     """
@@ -43,6 +44,7 @@ class LogFile:
     sha256: str
     lines: int
     pruned: bool = False
+    envelope_lines: int | None = None  # with an envelope or payload: the lines its records span
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ class Reading:
         """The screen of the lines, or None when every line is checked in full."""
         if self.line_checks == "all":
             return None
-        return Screen.of(self.failure_events, self.log_format.kind)
+        return Screen.of(self.failure_events, self.log_format)
 
 
 @dataclass(frozen=True)

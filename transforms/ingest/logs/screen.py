@@ -9,6 +9,12 @@ and valid UTF-8 (the framer's checks), not blank and, for `jsonl`, one object by
 first non-blank byte is `{`, the last `}`). A line that fails it is quarantined with a reason
 that names the check; the rest are `irrelevant`, unparsed.
 
+With an envelope the tiers apply to the record: a CRI line's shape is its prefix and then its
+message's (the record's); a Docker entry's is one object (its record, a JSON string inside it,
+is not looked into). A record split over lines may split an event's name too: from the first
+CRI line tagged `P` or Docker entry not ending in a line feed, every later line of the file is
+checked in full (`partial`).
+
 `[quality] line_checks = "all"` checks every line in full instead (auditing a log source).
 """
 
@@ -18,11 +24,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from transforms.ingest.incident import LogFormat
+
 BLANK = b" \t\r\n\x0b\x0c"
 OPEN, CLOSE = ord("{"), ord("}")
 SHAPE_BLANK = "blank line"
 SHAPE_NOT_OBJECT = "not one JSON object (shape check)"
+SHAPE_NOT_CRI = 'not a CRI line (envelope = "cri", shape check)'
+SPACE = ord(" ")
 SHORT_ESCAPES = frozenset('"\\/\b\f\n\r\t')
+BACKSLASH, N, QUOTE = ord("\\"), ord("n"), ord('"')
+# A CRI line tagged partial: `<time> <stream> P <message>`.
+_CRI_PARTIAL = (b" stdout P ", b" stderr P ")
 
 
 @dataclass(frozen=True)
@@ -33,16 +46,41 @@ class Screen:
     needles: tuple[bytes, ...]
     escape: bytes | None  # the escape that could spell an event, None when values are literal
     one_object: bool
+    envelope: str = "none"  # cri and docker split long records over lines: see `partial`
 
     @staticmethod
-    def of(failure_events: tuple[str, ...], kind: str) -> Screen:
-        """The screen of a log format (`jsonl`, `logfmt` or `regex`) and the failure events."""
+    def of(failure_events: tuple[str, ...], log_format: LogFormat) -> Screen:
+        """The screen of a log format (its envelope, payload and kind) and the failure events."""
         escape = None
-        if kind in ("jsonl", "logfmt"):  # both read JSON string escapes
+        kind, envelope = log_format.kind, log_format.envelope
+        # JSON string escapes: in the record (jsonl, logfmt's quoted values) or around it (a
+        # Docker `log` or a payload field is a JSON string holding the record).
+        if kind in ("jsonl", "logfmt") or envelope == "docker" or log_format.payload is not None:
             short = any(c in SHORT_ESCAPES or ord(c) < 0x20 for e in failure_events for c in e)
             escape = b"\\" if short else b"\\u"
         needles = tuple(sorted({event.encode() for event in failure_events}))
-        return Screen(needles, escape, kind == "jsonl")
+        # One object: the Docker entry, else the record (or the object holding its payload).
+        one_object = envelope == "docker" or kind == "jsonl" or log_format.payload is not None
+        return Screen(needles, escape, one_object, envelope)
+
+    def partial(self, data: bytes, ends: np.ndarray, stop: int) -> int | None:
+        """The index of the first line ending (LF) at `ends` in `data[:stop]` that may be part
+        of a record split over lines, if any: a CRI line tagged `P`, or a Docker entry whose
+        `log` does not end in a line feed (its bytes lack the escape `\\n"`). A failure event
+        may be split between such parts, so the framer checks every line from there on."""
+        if self.envelope == "cri":
+            # The stream and tag as bytes, found by `find` (a regex per line costs a second per
+            # million lines); anywhere in a line, which at worst checks a file in full early.
+            found = [at for tag in _CRI_PARTIAL if (at := data.find(tag, 0, stop)) >= 0]
+            return int(np.searchsorted(ends, min(found))) if found else None
+        if self.envelope == "docker":
+            raw = np.frombuffer(data, np.uint8, count=stop)
+            at = np.flatnonzero((raw[:-2] == BACKSLASH) & (raw[1:-1] == N) & (raw[2:] == QUOTE))
+            whole = np.zeros(len(ends), bool)
+            whole[np.searchsorted(ends, at)] = True
+            split = np.flatnonzero(~whole)
+            return int(split[0]) if len(split) else None
+        return None
 
     def capable(self, data: bytes, ends: np.ndarray, stop: int) -> np.ndarray:
         """Which of the lines ending (LF) at `ends` in `data[:stop]` are failure-capable."""
@@ -69,6 +107,12 @@ class Screen:
         end): index -> (reason, the line as text). They are valid UTF-8 and at most 1 MiB."""
         raw = np.frombuffer(data, np.uint8)
         at, size = starts[which], sizes[which]
+        problems: dict[int, tuple[str, str]] = {}
+        if self.envelope == "cri":  # the record is the message after the CRI prefix
+            at, size, framed = _cri_messages(raw, at, size)
+            for i in which[~framed].tolist():
+                problems[i] = (SHAPE_NOT_CRI, data[starts[i] : starts[i] + sizes[i]].decode())
+            which, at, size = which[framed], at[framed], size[framed]
         filled = size > 0
         first = np.where(filled, raw[at], 0)
         last = np.where(filled, raw[at + size - 1], 0)
@@ -76,12 +120,34 @@ class Screen:
             plain = filled & (first == OPEN) & (last == CLOSE)
         else:
             plain = filled & (first > 0x20) & (last > 0x20)
-        problems: dict[int, tuple[str, str]] = {}
-        for i in which[~plain].tolist():
-            line = data[starts[i] : starts[i] + sizes[i]]
+        for i, start, length in zip(
+            which[~plain].tolist(), at[~plain].tolist(), size[~plain].tolist(), strict=True
+        ):
+            line = data[start : start + length]
             bare = line.strip(BLANK)
             if not bare:
                 problems[i] = (SHAPE_BLANK, line.decode())
             elif self.one_object and not (bare[0] == OPEN and bare[-1] == CLOSE):
                 problems[i] = (SHAPE_NOT_OBJECT, line.decode())
         return problems
+
+
+def _cri_messages(
+    raw: np.ndarray, at: np.ndarray, size: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The start and size of the message of each line (start `at`, `size` bytes) read as a CRI
+    line `<time> <stdout|stderr> <P|F> <message>`, and which lines are shaped so."""
+    spaces = np.flatnonzero(raw == SPACE)
+    if not len(spaces):
+        return at, size, np.zeros(len(at), bool)
+    k = np.searchsorted(spaces, at)
+    last = len(spaces) - 1
+    s1, s2, s3 = (spaces[np.minimum(k + j, last)] for j in range(3))
+    framed = (k + 2 <= last) & (s1 > at) & (s3 < at + size) & (s2 - s1 == 7) & (s3 - s2 == 2)
+    framed &= (raw[s2 + 1] == ord("F")) | (raw[s2 + 1] == ord("P"))
+    stream = np.stack([raw[np.where(framed, s1 + j, 0)] for j in range(1, 7)], axis=1)
+    named = np.zeros(len(at), bool)
+    for name in (b"stdout", b"stderr"):
+        named |= (stream == np.frombuffer(name, np.uint8)).all(axis=1)
+    framed &= named
+    return np.where(framed, s3 + 1, at), np.where(framed, at + size - s3 - 1, size), framed

@@ -1,7 +1,9 @@
--- One row per physical line of the log files of one partition (key: file_id, line), checked
--- against the log contract: the map's model, run by `logs.extract` over the stream of framed
--- lines (`framed_lines`: each line's text with its LF, NULL when the framing already found a
--- `problem`, with a readable `preview`).
+-- One row per record of the log files of one partition (key: file_id, line), checked against
+-- the log contract: the map's model, run by `logs.extract` over the stream of framed lines
+-- (`framed_lines`: each line's text with its LF, NULL when the framing already found a
+-- `problem`, with a readable `preview`). A record is a physical line, or, with an envelope or a
+-- payload, the record unwrapped from it (`log_envelope_*`, `log_payload`: keyed by its first
+-- line, with the envelope's fields as JSON in `envelope`).
 -- `quarantine_reason` is set when the line breaks the contract. Only failure-event lines keep
 -- their fields; `line_hash` (every well-formed line) and `line_md5` (failure-event lines) let the
 -- reduce find byte-identical lines across files. Times with an offset are instants (RFC 3339:
@@ -10,7 +12,7 @@
 with
 
 framed as (
-    select file_id, line, raw, problem, preview from framed_lines
+    select file_id, line, raw, problem, preview, envelope from framed_lines
 ),
 
 parsed as (
@@ -58,7 +60,7 @@ parsed as (
     )
 ),
 
-fields as (
+record_fields as (
     select
         *,
         case
@@ -71,8 +73,25 @@ fields as (
                     else to_json(t)::varchar
                 end
             )
-        end as fields
+        end as record_fields
     from parsed
+),
+
+fields as (
+    -- A field whose path starts with `envelope.` is read from the envelope's fields (JSON).
+    select
+        *,
+        case
+            when envelope is null or record_fields is null then record_fields
+            else list_transform(
+                range(1, 8),
+                lambda i: case
+                    when $from_envelope[i] then json_extract(envelope, $envelope_paths[i])::varchar
+                    else record_fields[i]
+                end
+            )
+        end as fields
+    from record_fields
 ),
 
 typed as (
@@ -107,6 +126,14 @@ timed as (
             when 'epoch_ms' then timezone('UTC', make_timestamp(
                 try_cast(try_cast(ts_text as decimal(38, 6)) * 1000 as bigint)
             ))
+            -- Whole microseconds or nanoseconds, as a JSON integer or a string of digits: read as
+            -- a 128-bit integer, never a float, so no digit is rounded; nanoseconds truncated.
+            when 'epoch_us' then case when regexp_full_match(ts_text, '[0-9]{1,30}') then
+                timezone('UTC', make_timestamp(try_cast(try_cast(ts_text as hugeint) as bigint)))
+            end
+            when 'epoch_ns' then case when regexp_full_match(ts_text, '[0-9]{1,30}') then
+                timezone('UTC', make_timestamp(try_cast(try_cast(ts_text as hugeint) // 1000 as bigint)))
+            end
             else case
                 when $ts_naive then log_local_instant(
                     try_strptime(ts_text, $ts_pattern)::timestamp, $logs_timezone
@@ -153,13 +180,18 @@ checked as (
             when ts_kind is null or ts_kind = 'NULL' then 'missing ts'
             when $ts_format in ('epoch_s', 'epoch_ms')
                 and ts_kind not in ('INTEGER', 'DOUBLE') then 'ts is not a number'
-            when $ts_format not in ('epoch_s', 'epoch_ms') and ts_kind <> 'VARCHAR'
+            when $ts_format in ('epoch_us', 'epoch_ns') and ts_kind not in ('INTEGER', 'VARCHAR')
+                then 'ts is not a whole number or a string of digits'
+            when $ts_format not in ('epoch_s', 'epoch_ms', 'epoch_us', 'epoch_ns')
+                and ts_kind <> 'VARCHAR'
                 and ($ts_format = 'rfc3339' or ts_kind <> 'INTEGER')
                 then 'ts is not a string'
             when ts_utc is null then case $ts_format
                 when 'rfc3339' then 'ts is not an RFC 3339 timestamp'
                 when 'epoch_s' then 'ts is not epoch seconds'
                 when 'epoch_ms' then 'ts is not epoch milliseconds'
+                when 'epoch_us' then 'ts is not epoch microseconds'
+                when 'epoch_ns' then 'ts is not epoch nanoseconds'
                 else 'ts does not match sources.log_format.ts_format'
             end
             when event_kind is null or event_kind = 'NULL' then 'missing event'

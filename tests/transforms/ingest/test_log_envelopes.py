@@ -1,0 +1,343 @@
+"""`[sources.log_format]` envelopes and payloads: records unwrapped from container runtime (CRI)
+lines, Docker json-file entries and a JSON string field, partial lines joined per stream, bad
+envelopes and unfinished partials quarantined with their line, records counted in the funnel.
+(The sample wrapped in each gives the plain run's outputs: `test_log_formats`.)"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.builders import failure, reconcile_incident, write_incident
+from transforms import db
+from transforms.errors import ConfigError
+from transforms.ingest import incident, logs, tables
+from transforms.reconcile import credits
+from transforms.runfolder import manifest
+
+RECORD = json.dumps(failure("t1", ts="2025-01-07T20:00:00.5Z"), separators=(",", ":"))
+TIME = "2025-01-07T20:00:00.123456789Z"
+
+
+def cri(message: str, stream: str = "stdout", tag: str = "F", time: str = TIME) -> str:
+    return f"{time} {stream} {tag} {message}"
+
+
+def docker(log: str, stream: str = "stdout", time: str = TIME) -> str:
+    return json.dumps({"log": log, "stream": stream, "time": time})
+
+
+def staged(tmp_path, lines, line_checks="all", **log_format) -> list[tuple]:
+    """The buckets of the lines' records: (line, bucket, reason, txn_id, ts, raw)."""
+    path = write_incident(
+        tmp_path / "inc",
+        lines=lines,
+        sources={"log_format": log_format},
+        quality={"line_checks": line_checks},
+    )
+    con = reconcile_incident(path, tmp_path)
+    return con.sql(
+        "select line, bucket, quarantine_reason, txn_id, ts_utc::varchar, raw "
+        "from int_log_lines_bucketed order by line"
+    ).fetchall()
+
+
+NOISE = '{"ts": "2025-01-07T20:00:00Z", "event": "retrying"}'  # a record of the other stream
+RELEVANT = ("relevant", None, "t1", "2025-01-07 20:00:00.5+00", None)
+
+
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+@pytest.mark.parametrize("envelope", ["cri", "docker"])
+def test_a_record_split_at_every_byte_is_joined(tmp_path, envelope, line_checks):
+    # The record cut into two partial lines at every byte, a line of stderr between the parts:
+    # each one record, found by the failure-capable screen even when the cut splits the event.
+    lines = []
+    cuts = range(1, len(RECORD))
+    for cut in cuts:
+        record = RECORD.replace('"t1"', f'"t{cut:03d}"')
+        head, tail = record[:cut], record[cut:]
+        noise = NOISE.replace("retrying", f"retrying {cut}")  # no two alike: none a duplicate
+        if envelope == "cri":
+            lines += [cri(head, tag="P"), cri(noise, "stderr"), cri(tail)]
+        else:
+            lines += [docker(head), docker(noise + "\n", "stderr"), docker(tail + "\n")]
+    got = staged(tmp_path, lines, line_checks, envelope=envelope)
+    assert [row[:4] for row in got if row[1] != "irrelevant"] == [
+        (3 * i + 1, "relevant", None, f"t{cut:03d}") for i, cut in enumerate(cuts)
+    ]
+    assert [row[0] for row in got if row[1] == "irrelevant"] == [
+        3 * i + 2 for i in range(len(cuts))
+    ]
+
+
+@pytest.mark.parametrize("envelope", ["cri", "docker"])
+def test_streams_interleave_and_a_record_spans_many_parts(tmp_path, envelope):
+    # Two records split over three parts each, stdout and stderr alternating: each joined in
+    # its stream's order, keyed by its first line; the funnel counts 2 records from 6 lines.
+    other = RECORD.replace("t1", "t2")
+    parts = [RECORD[:10], RECORD[10:30], RECORD[30:]]
+    second = [other[:5], other[5:50], other[50:]]
+    lines = []
+    for i in range(3):
+        last = i == 2
+        if envelope == "cri":
+            lines += [cri(parts[i], tag="F" if last else "P")]
+            lines += [cri(second[i], "stderr", "F" if last else "P")]
+        else:
+            lines += [docker(parts[i] + ("\n" if last else ""))]
+            lines += [docker(second[i] + ("\n" if last else ""), "stderr")]
+    path = write_incident(
+        tmp_path / "inc",
+        lines=lines,
+        sources={"log_format": {"envelope": envelope}},
+        quality={"line_checks": "all"},
+    )
+    con = db.connect()
+    files = logs.stage(con, incident.load(path), tmp_path)
+    assert [(f.lines, f.envelope_lines) for f in files] == [(2, 6)]
+    got = con.sql("select line, txn_id from int_log_lines_bucketed order by line").fetchall()
+    assert got == [(1, "t1"), (2, "t2")]
+
+
+def test_the_specifications_own_examples_read(tmp_path):
+    # The kubelet's CRI example (a message in two parts) and Docker's json-file example.
+    kubelet = [
+        "2016-10-06T00:17:09.669794202Z stdout F The content of the log entry 1",
+        "2016-10-06T00:17:09.669794202Z stdout P First line of log entry 2",
+        "2016-10-06T00:17:09.669794202Z stdout F Second line of the log entry 2",
+        "2016-10-06T00:17:10.113242941Z stderr F Last line of the log entry 2",
+    ]
+    got = staged(tmp_path / "cri", kubelet, envelope="cri")
+    assert [(row[0], row[2], row[5]) for row in got] == [
+        (1, "not valid JSON", "The content of the log entry 1"),
+        (2, "not valid JSON", "First line of log entry 2Second line of the log entry 2"),
+        (4, "not valid JSON", "Last line of the log entry 2"),
+    ]
+    example = (
+        '{"log":"Log line is here\\n","stream":"stdout","time":"2019-01-01T11:11:11.111111111Z"}'
+    )
+    got = staged(tmp_path / "docker", [example], envelope="docker")
+    assert [(row[0], row[2], row[5]) for row in got] == [(1, "not valid JSON", "Log line is here")]
+
+
+@pytest.mark.parametrize(
+    ("lines", "log_format", "expected"),
+    [
+        # the envelope's time, to the nanosecond (truncated to the microsecond)
+        (
+            [cri(json.dumps({"event": "payment.failed", "txn_id": "t1"}))],
+            {"envelope": "cri", "ts": "envelope.time"},
+            (1, "relevant", None, "t1", "2025-01-07 20:00:00.123456+00", None),
+        ),
+        (
+            [docker(json.dumps({"event": "payment.failed", "txn_id": "t1"}) + "\n")],
+            {"envelope": "docker", "ts": "envelope.time"},
+            (1, "relevant", None, "t1", "2025-01-07 20:00:00.123456+00", None),
+        ),
+        # Fluent Bit without a parser: the record is the text of `log`; envelope.* reads around it
+        (
+            [json.dumps({"date": 1736280000.25, "log": RECORD + "\n", "k8s": {"pod": "p"}})],
+            {"payload": "log"},
+            (1, *RELEVANT),
+        ),
+        (
+            [json.dumps({"date": 1736280000.25, "log": RECORD.replace('"ts"', '"t"')})],
+            {"payload": "log", "ts": "envelope.date", "ts_format": "epoch_s"},
+            (1, "relevant", None, "t1", "2025-01-07 20:00:00.25+00", None),
+        ),
+        # ... a nested payload, inside a Docker entry
+        (
+            [docker(json.dumps({"fluent": {"message": RECORD}}) + "\n")],
+            {"envelope": "docker", "payload": "fluent.message"},
+            (1, *RELEVANT),
+        ),
+        # a record in logfmt inside a CRI line
+        (
+            [cri("ts=2025-01-07T20:00:00.5Z event=payment.failed txn_id=t1")],
+            {"envelope": "cri", "kind": "logfmt"},
+            (1, *RELEVANT),
+        ),
+    ],
+)
+def test_envelope_fields_and_payloads(tmp_path, lines, log_format, expected):
+    assert staged(tmp_path, lines, **log_format) == [expected]
+
+
+@pytest.mark.parametrize("envelope", ["docker", "fluentbit"])
+def test_the_screen_finds_a_failure_event_inside_an_escaped_string(tmp_path, envelope):
+    # Inside a JSON string the record's quotes are escaped (\"event\":\"payment.failed\"), and
+    # an event written with a \u escape is escaped twice (\\u0065): both are failure-capable.
+    literal = RECORD
+    escaped = RECORD.replace("payment.failed", "payment.fail\\u0065d").replace("t1", "t2")
+    if envelope == "docker":
+        lines = [docker(literal + "\n"), docker(escaped + "\n")]
+        log_format = {"envelope": "docker"}
+    else:
+        lines = [json.dumps({"log": literal}), json.dumps({"log": escaped})]
+        log_format = {"payload": "log"}
+    assert '\\"event\\":\\"payment.failed\\"' in lines[0]
+    assert "payment.fail\\\\u0065d" in lines[1]
+    got = staged(tmp_path, lines, "failure_capable", **log_format)
+    assert [(row[1], row[3]) for row in got] == [("relevant", "t1"), ("relevant", "t2")]
+
+
+def test_the_screen_finds_an_event_the_envelope_escapes_in_a_literal_record(tmp_path):
+    # A plain-text record (regex: its bytes are literal) whose event the Docker entry's JSON
+    # string spells with an escape: the record reads payment.failed, so the line is checked.
+    line = '{"log": "2025-01-07T20:00:00.5Z payment.fail\\u0065d t1\\n", "stream": "stdout"}'
+    pattern = r"^(?P<ts>\S+) (?P<event>\S+) (?P<txn_id>\S+)$"
+    got = staged(
+        tmp_path, [line], "failure_capable", envelope="docker", kind="regex", pattern=pattern
+    )
+    assert got == [(1, *RELEVANT)]
+
+
+BAD_CRI = 'not a CRI line (envelope = "cri"): expected "<time> <stdout|stderr> <P|F> <message>"'
+BAD_DOCKER = (
+    'not a Docker json-file entry (envelope = "docker"): expected a JSON object with a string "log"'
+)
+BAD_CRI_SHAPE = 'not a CRI line (envelope = "cri", shape check)'
+BAD_PAYLOAD = "not a JSON object with a string at log (sources.log_format.payload)"
+
+
+@pytest.mark.parametrize(
+    ("bad", "log_format", "reason"),
+    [
+        ("payment.failed on its own", {"envelope": "cri"}, BAD_CRI),
+        (cri(RECORD, stream="stdlog"), {"envelope": "cri"}, BAD_CRI),  # an unknown stream
+        (cri(RECORD, tag="X"), {"envelope": "cri"}, BAD_CRI),  # an unknown tag
+        (f"{TIME} stdout F" + RECORD, {"envelope": "cri"}, BAD_CRI),  # no space before it
+        ('{"log": "payment.failed\\n"', {"envelope": "docker"}, BAD_DOCKER),  # not JSON
+        ('["payment.failed"]', {"envelope": "docker"}, BAD_DOCKER),  # not an object
+        ('{"msg": "payment.failed\\n"}', {"envelope": "docker"}, BAD_DOCKER),  # no log
+        ('{"log": 7, "x": "payment.failed"}', {"envelope": "docker"}, BAD_DOCKER),
+        ('{"log": "payment.failed\\n", "stream": 1}', {"envelope": "docker"}, BAD_DOCKER),
+        ("payment.failed", {"payload": "log"}, BAD_PAYLOAD),  # not JSON
+        ('{"msg": "payment.failed"}', {"payload": "log"}, BAD_PAYLOAD),  # no such field
+        ('{"log": {"event": "payment.failed"}}', {"payload": "log"}, BAD_PAYLOAD),  # an object
+    ],
+)
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+def test_a_bad_envelope_is_quarantined_with_its_line(
+    tmp_path, bad, log_format, reason, line_checks
+):
+    good = docker(RECORD + "\n") if log_format.get("envelope") == "docker" else cri(RECORD)
+    if "payload" in log_format:
+        good = json.dumps({"log": RECORD})
+    got = staged(tmp_path, [good, bad, good], line_checks, **log_format)
+    assert got[1] == (2, "quarantined", reason, None, None, bad)
+    assert [row[1] for row in got] == ["relevant", "quarantined", "duplicate"]
+
+
+@pytest.mark.parametrize(
+    ("lines", "envelope", "reason"),
+    [
+        (
+            [
+                cri(RECORD),
+                cri(RECORD[:20], tag="P"),
+                cri("{}", "stderr"),
+                cri(RECORD[20:40], tag="P"),
+            ],
+            "cri",
+            'unfinished partial line (envelope = "cri"): the file ends before the F line of this '
+            "stdout record, lines 2-4",
+        ),
+        (
+            [docker(RECORD + "\n"), docker(RECORD[:20]), docker(RECORD[20:40])],
+            "docker",
+            'unfinished partial line (envelope = "docker"): the file ends before the entry that '
+            "ends this stdout record in a line feed, lines 2-3",
+        ),
+    ],
+)
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+def test_an_unfinished_partial_at_the_end_of_a_file_is_quarantined(
+    tmp_path, lines, envelope, reason, line_checks
+):
+    got = staged(tmp_path, lines, line_checks, envelope=envelope)
+    assert got[0] == (1, *RELEVANT)
+    assert (2, "quarantined", reason, None, None, RECORD[:40]) in got
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (cri('{"ts": "x", "event": "debug"}'), ("irrelevant", None)),
+        (cri("not json"), ("quarantined", "not one JSON object (shape check)")),
+        (cri("  "), ("quarantined", "blank line")),
+        ("2025-01-07T20:00:00Z stdout F", ("quarantined", BAD_CRI_SHAPE)),  # no message
+        ("2025-01-07T20:00:00Z stdlog F {}", ("quarantined", BAD_CRI_SHAPE)),
+        ("2025-01-07T20:00:00Z stdout X {}", ("quarantined", BAD_CRI_SHAPE)),
+        (" stdout F {}", ("quarantined", BAD_CRI_SHAPE)),  # no time
+        ("{}", ("quarantined", BAD_CRI_SHAPE)),
+    ],
+)
+def test_a_cri_line_that_cannot_hold_a_failure_gets_the_shape_check_of_its_record(
+    tmp_path, line, expected
+):
+    got = staged(tmp_path, [cri(RECORD), line], "failure_capable", envelope="cri")
+    assert [row[1:3] for row in got] == [RELEVANT[:2], expected]
+
+
+def test_a_record_is_one_duplicate_whatever_its_envelope_times(tmp_path):
+    lines = [cri(RECORD), cri(RECORD, time="2025-01-07T20:00:09Z")]
+    got = staged(tmp_path, lines, "failure_capable", envelope="cri")
+    assert [row[1] for row in got] == ["relevant", "duplicate"]
+
+
+def test_a_joined_record_over_1_mib_is_quarantined(tmp_path):
+    part = "x" * (600 * 1024)
+    got = staged(tmp_path, [cri(part, tag="P"), cri(part)], envelope="cri")
+    assert got[0][:3] == (
+        1,
+        "quarantined",
+        'record is 1228800 bytes, longer than the 1 MiB limit (envelope = "cri": lines 1-2)',
+    )
+
+
+@pytest.mark.parametrize(
+    ("log_format", "message"),
+    [
+        ({"envelope": "crio"}, r"envelope: 'crio' is not an envelope; did you mean 'cri'\?"),
+        ({"envelope": "otlp"}, r"envelope: 'otlp' is not supported yet"),
+        ({"envelope": "cloudwatch"}, r"envelope: 'cloudwatch' is not supported yet"),
+        ({"ts": "envelope.time"}, r"ts: 'envelope.time' reads an envelope's field, but there is"),
+        (
+            {"envelope": "cri", "ts": "envelope.tme"},
+            r"ts: a CRI line has no field 'tme'; did you mean 'envelope.time'\?",
+        ),
+        ({"payload": "a..b"}, r"payload: 'a..b' is not a key or dotted path"),
+        ({"envelop": "cri"}, r"envelop: unknown key; did you mean 'envelope'\?"),
+    ],
+)
+def test_a_bad_envelope_setting_is_a_config_error(tmp_path, log_format, message):
+    path = write_incident(tmp_path / "inc", sources={"log_format": log_format})
+    with pytest.raises(ConfigError, match=r"sources\.log_format\." + message):
+        incident.load(path)
+
+
+def test_the_funnel_counts_records_and_the_lines_they_came_from(tmp_path):
+    # 3 records from 5 lines (one in three parts): read = bucketed = 3, and 5 envelope lines.
+    lines = [cri(RECORD), cri(RECORD[:9], tag="P"), cri(RECORD[9:20], tag="P"), cri(RECORD[20:])]
+    lines.append(cri("not json"))
+    path = write_incident(
+        tmp_path / "inc", lines=lines, sources={"log_format": {"envelope": "cri"}}
+    )
+    loaded = incident.load(path)
+    con = db.connect()
+    files = logs.stage(con, loaded, tmp_path)
+    tables.stage(con, loaded)
+    credits.reconcile(con, loaded)
+    funnel = manifest.account(con, files).funnel
+    assert funnel.model_dump() == {
+        "lines_read": 3,
+        "parsed": 1,
+        "relevant": 1,
+        "irrelevant": 0,
+        "duplicates": 1,
+        "quarantined": 1,
+        "identity_holds": True,
+        "envelope_lines_read": 5,
+    }

@@ -1,0 +1,106 @@
+-- One row per record of the container runtime (CRI) log lines of one partition (key: file_id,
+-- line: the first line of the record), read by `logs.extract` from the framed lines
+-- (`framed_lines`) before `stg_logs` checks each record against the log contract.
+-- A CRI line is `<RFC 3339 time> <stdout|stderr> <P|F> <message>`: a message longer than the
+-- runtime's buffer is split over lines tagged P (partial) ended by one tagged F, joined here in
+-- line order per file and stream (the other stream's lines may come between). `raw` is the
+-- record's text with an LF; `envelope` the first part's fields as JSON (`envelope.time`,
+-- `envelope.stream`); `envelope_lines` how many lines it was read from.
+-- Quarantined (`problem`, with a readable `preview`): a line that is not a CRI line, a record
+-- still partial when its file ends, and a joined record over 1 MiB (the limit of a line).
+with
+
+framed as (
+    select file_id, line, raw, problem, preview from framed_lines
+),
+
+split as (
+    select
+        *,
+        coalesce(problem is null and regexp_full_match(raw, $cri_line), false) as is_cri,
+        regexp_extract(raw, $cri_line, ['time', 'stream', 'tag', 'message']) as parts
+    from framed
+),
+
+numbered as (
+    -- A record is the lines of one stream from one after an F line up to the next F line.
+    select
+        file_id,
+        line,
+        parts.time as time,
+        parts.stream as stream,
+        parts.tag as tag,
+        parts.message as message,
+        coalesce(sum(case when parts.tag = 'F' then 1 else 0 end) over (
+            partition by file_id, parts.stream
+            order by line
+            rows between unbounded preceding and 1 preceding
+        ), 0) as record
+    from split
+    where is_cri
+),
+
+joined as (
+    select
+        file_id,
+        stream,
+        min(line) as line,
+        max(line) as last_line,
+        arg_min(time, line) as time,
+        string_agg(message, '' order by line) as message,
+        bool_or(tag = 'F') as is_finished,
+        count(*) as envelope_lines
+    from numbered
+    group by file_id, stream, record
+),
+
+records as (
+    select
+        file_id,
+        line,
+        case
+            when not is_finished then 'unfinished partial line (envelope = "cri"): the file ends '
+                || 'before the F line of this ' || stream || ' record, lines ' || line || '-'
+                || last_line
+            when strlen(message) > 1048576 then 'record is ' || strlen(message)
+                || ' bytes, longer than the 1 MiB limit (envelope = "cri": lines ' || line || '-'
+                || last_line || ')'
+        end as problem,
+        message,
+        json_object('time', time, 'stream', stream) as envelope,
+        envelope_lines
+    from joined
+),
+
+not_cri as (
+    select
+        file_id,
+        line,
+        cast(null as varchar) as raw,
+        coalesce(
+            problem,
+            'not a CRI line (envelope = "cri"): expected "<time> <stdout|stderr> <P|F> <message>"'
+        ) as problem,
+        coalesce(preview, left(raw, -1)) as preview,
+        cast(null as varchar) as envelope,
+        1 as envelope_lines
+    from split
+    where not is_cri
+),
+
+final as (
+    select
+        file_id,
+        line,
+        case when problem is null then message || chr(10) end as raw,
+        problem,
+        case when problem is not null then left(message, 4096) end as preview,
+        envelope,
+        envelope_lines
+    from records
+    union all by name
+    select * from not_cri
+)
+
+select * from final
+order by file_id, line
