@@ -265,7 +265,8 @@ def at_once(url: str, commands: list[tuple[list[str], Path, Path]]) -> list[Fini
         waiting = writers(url)
     # The lock goes with the holder's session.
     results = [finish(p) for p in processes]
-    assert everyone and waiting == len(processes), results
+    ended = [(r.code, r.err.strip()[-400:]) for r in results]  # what each said, if one ended
+    assert everyone and waiting == len(processes), (waiting, ended)
     return results
 
 
