@@ -64,10 +64,11 @@ def server() -> str:
 
 
 @contextmanager
-def database(dsn: str) -> Iterator[str]:
-    """A brand-new database on the server (`credits_t_<uuid>`), its URL; dropped afterwards."""
+def database(dsn: str, template: str | None = None) -> Iterator[str]:
+    """A brand-new database on the server (`credits_t_<uuid>`; a copy of `template` if given),
+    its URL; dropped afterwards."""
     name = f"credits_t_{uuid.uuid4().hex[:16]}"
-    execute(dsn, f"create database {name}")
+    execute(dsn, f"create database {name}" + (f" template {template}" if template else ""))
     try:
         yield urlunsplit(urlsplit(dsn)._replace(path=f"/{name}"))
     finally:

@@ -30,14 +30,14 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from tests import stores
 from tests.builders import failure, txn, write_incident
 from tests.flows import desk
+from tests.stores import execute, fetch
 from tests.waiting import until
 from transforms.finance import ledger, outbox, pg_store, warehouse
 from transforms.ingest.postgres import APPLICATION_NAME
 
-DSN_VARIABLE = "CREDITS_TEST_PG_DSN"
-DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 ROOT = Path(__file__).resolve().parents[3]
 LOCK_SQL = ROOT / "transforms" / "finance" / "sql" / "postgres" / "store_try_lock.sql"
 
@@ -50,26 +50,6 @@ HIGHER = {"version": "t2", "flat_minor": {"USD": 1500, "EUR": 1200, "JPY": 1500}
 
 
 # The server, seen from the test side (ADBC, as the product)
-
-
-def execute(dsn: str, *statements: str) -> None:
-    """Runs statements (names cannot be bound) on an autocommit connection of their own."""
-    with (
-        adbc_driver_postgresql.dbapi.connect(dsn, autocommit=True) as connection,
-        connection.cursor() as cursor,
-    ):
-        for statement in statements:
-            cursor.execute(statement)
-
-
-def fetch(dsn: str, query: str, *parameters) -> list[tuple]:
-    """The rows of a query, its values bound, on a connection of its own."""
-    with (
-        adbc_driver_postgresql.dbapi.connect(dsn, autocommit=True) as connection,
-        connection.cursor() as cursor,
-    ):
-        cursor.execute(query, parameters=parameters or None)
-        return cursor.fetchall()
 
 
 def with_path(dsn: str, database: str, user: str | None = None) -> str:
@@ -85,26 +65,12 @@ def database_of(url: str) -> str:
 
 @pytest.fixture(scope="module")
 def server() -> str:
-    value = os.environ.get(DSN_VARIABLE, DEFAULT_DSN)
-    try:
-        fetch(value, "select 1")
-    except adbc_driver_manager.Error as error:
-        reason = f"no PostgreSQL at {DSN_VARIABLE} ({str(error).splitlines()[0]})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}: CI=true runs these tests, start the server", pytrace=False)
-        pytest.skip(f"{reason}: set {DSN_VARIABLE} to a reachable server to run these tests")
-    return value
+    return stores.server()
 
 
-@contextmanager
-def database(server: str, template: str | None = None) -> Iterator[str]:
+def database(server: str, template: str | None = None):
     """A new database (a copy of `template`), dropped after the block; yields its URL."""
-    name = f"credits_test_{uuid.uuid4().hex[:12]}"
-    execute(server, f"create database {name}" + (f" template {template}" if template else ""))
-    try:
-        yield with_path(server, name)
-    finally:
-        execute(server, f"drop database if exists {name} with (force)")
+    return stores.database(server, template)
 
 
 @dataclass(frozen=True)

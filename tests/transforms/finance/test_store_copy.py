@@ -13,29 +13,24 @@ test); these tests skip without one, except when CI=true: there they fail.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import uuid
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import adbc_driver_manager
-import adbc_driver_postgresql.dbapi
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 from typer.testing import CliRunner
 
-from tests import golden_incident
+from tests import golden_incident, stores
 from tests.builders import customer, rewrite_with_keyed_schema
 from tests.flows.desk import Desk
+from tests.stores import fetch
 from transforms.errors import ConfigError, ProofFailed
 from transforms.finance import journal, ledger, ledger_entries, pg_store, store_copy, warehouse
 
-DSN_VARIABLE = "CREDITS_TEST_PG_DSN"
-DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 KEY = "a-long-enough-journal-key-0123456789"
 LOW_USD_HIGH_EUR = {"flat_minor": {"USD": 500, "EUR": 1200}}
 HIGH_USD = {"flat_minor": {"USD": 1500, "EUR": 900}}
@@ -43,60 +38,16 @@ WIDER = {"window_end": "2025-01-07T19:00:00"}  # 00:00Z: t2 (c2, 23:30Z) comes i
 C2_CLOSED = [customer("c1"), customer("c2", status="closed"), customer("c3")]
 
 
-def execute(dsn: str, *statements: str) -> None:
-    with (
-        adbc_driver_postgresql.dbapi.connect(dsn, autocommit=True) as connection,
-        connection.cursor() as cursor,
-    ):
-        for statement in statements:
-            cursor.execute(statement)
-
-
-def fetch(dsn: str, query: str) -> list[tuple]:
-    with (
-        adbc_driver_postgresql.dbapi.connect(dsn, autocommit=True) as connection,
-        connection.cursor() as cursor,
-    ):
-        cursor.execute(query)
-        return cursor.fetchall()
-
-
-def database_url(dsn: str, name: str) -> str:
-    return urlunsplit(urlsplit(dsn)._replace(path=f"/{name}"))
-
-
 @pytest.fixture(scope="module")
 def server() -> str:
-    value = os.environ.get(DSN_VARIABLE, DEFAULT_DSN)
-    try:
-        fetch(value, "select 1")
-    except adbc_driver_manager.Error as error:
-        reason = f"no PostgreSQL at {DSN_VARIABLE} ({str(error).splitlines()[0]})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason}: CI=true runs these tests, start the server", pytrace=False)
-        pytest.skip(f"{reason}: set {DSN_VARIABLE} to a reachable server to run these tests")
-    return value
-
-
-def _create(server: str) -> tuple[str, str]:
-    name = f"credits_copy_{uuid.uuid4().hex[:12]}"
-    execute(server, f"create database {name}")
-    return name, database_url(server, name)
+    return stores.server()
 
 
 @pytest.fixture
 def new_store(server):
     """Makes empty databases for the test (`new_store()` is one's URL); drops them after."""
-    made = []
-
-    def make() -> str:
-        name, url = _create(server)
-        made.append(name)
-        return url
-
-    yield make
-    for name in made:
-        execute(server, f"drop database if exists {name} with (force)")
+    with ExitStack() as made:
+        yield lambda: made.enter_context(stores.database(server))
 
 
 @dataclass(frozen=True)
@@ -133,11 +84,8 @@ def source(prefect_harness, tmp_path_factory) -> Source:
 @pytest.fixture(scope="module")
 def copied(server, source) -> tuple[str, store_copy.Copied]:
     """The module's warehouse copied once into a database of its own (read only)."""
-    name, url = _create(server)
-    try:
+    with stores.database(server) as url:
         yield url, store_copy.copy(source.path, url, None)
-    finally:
-        execute(server, f"drop database if exists {name} with (force)")
 
 
 def tables(location) -> dict[str, pa.Table]:
