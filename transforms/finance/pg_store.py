@@ -24,7 +24,7 @@ machines, and dies with its session, so a killed writer never leaves it held.
 
 Text is kept exactly, though PostgreSQL's text cannot hold a NUL (U+0000) and input data may (a
 customer's name): on the server a NUL is DLE (U+0010) then "0", a DLE is DLE then "1"; what is
-sent is escaped so, what is read unescaped (`_escaped`, `_unescaped`).
+sent is escaped so, what is read unescaped (`pg_text`).
 
 The password comes from the URL, PGPASSWORD or ~/.pgpass (libpq reads them); messages show the
 URL with its password masked (`shown`).
@@ -46,19 +46,15 @@ import adbc_driver_manager
 import adbc_driver_postgresql.dbapi
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from transforms import db
 from transforms.errors import InputError, StorageError
+from transforms.finance import pg_text
 
 SCHEMES = ("postgresql://", "postgres://")
 SCHEMA_VERSION = 3  # the warehouse's version the first PostgreSQL store was made at
 _SQL = Path(__file__).parent / "sql" / "postgres"
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
-# Text on the server: DLE escapes itself and NUL. Escaped in this order, unescaped in the reverse
-# one: every DLE on the server starts a pair, so neither step can misread the other's pairs.
-_DLE = "\x10"
-_ESCAPES = ((_DLE, _DLE + "1"), ("\x00", _DLE + "0"))
 
 
 @dataclass(frozen=True)
@@ -202,7 +198,7 @@ class Store:
         self._note_base()
 
     def _load(self, name: str, rows: pa.Table) -> None:
-        self.mirror.register("arrow_rows", _unescaped(rows))
+        self.mirror.register("arrow_rows", pg_text.unescaped(rows))
         try:
             self.mirror.execute(statement("mirror_load", table=name))
         finally:
@@ -241,7 +237,7 @@ class Store:
                 for row in rows:
                     values = dict(zip(columns, row, strict=True))
                     parameters = tuple(
-                        _escaped_value(values[c]) for c in (*table.mutable, table.key)
+                        pg_text.escaped_value(values[c]) for c in (*table.mutable, table.key)
                     )
                     self.execute(table.update, parameters)  # type: ignore[arg-type]
                     changed = True
@@ -256,10 +252,12 @@ class Store:
         server, in the open server transaction: staged by ADBC's bulk COPY into a temporary
         table, then moved by one `insert` statement (`{table}`, `{columns}`, `{staged}`)."""
         staged = f"staged_{uuid.uuid4().hex[:12]}"
-        self._cursor.adbc_ingest(staged, _escaped_stream(rows), mode="create", temporary=True)
+        self._cursor.adbc_ingest(
+            staged, pg_text.escaped_stream(rows), mode="create", temporary=True
+        )
         columns = ", ".join(rows.schema.names)
         self.execute(insert, table=name, columns=columns, staged=staged)
-        self._cursor.execute(f"drop table {staged}")
+        self.execute("store_drop_staged", staged=staged)
 
     def columns(self, name: str) -> list[str]:
         """A warehouse table's columns, in the order of its DuckDB schema."""
@@ -281,46 +279,6 @@ class Store:
 
 def _base(table: Table) -> str:
     return f"base_{table.name}"
-
-
-def _escaped_value(value: Any) -> Any:
-    """A value as the server holds it: text escaped (see the module's docstring)."""
-    if not isinstance(value, str):
-        return value
-    for plain, escaped in _ESCAPES:
-        value = value.replace(plain, escaped)
-    return value
-
-
-def _escaped(rows: pa.Table) -> pa.Table:
-    return _text_replaced(rows, _ESCAPES)
-
-
-def _escaped_stream(rows: pa.Table | pa.RecordBatchReader) -> pa.Table | pa.RecordBatchReader:
-    """`_escaped` of a table, or of each batch of a stream as it is read."""
-    if isinstance(rows, pa.Table):
-        return _escaped(rows)
-    batches = (
-        escaped
-        for batch in rows
-        for escaped in _escaped(pa.Table.from_batches([batch], rows.schema)).to_batches()
-    )
-    return pa.RecordBatchReader.from_batches(rows.schema, batches)
-
-
-def _unescaped(rows: pa.Table) -> pa.Table:
-    return _text_replaced(rows, tuple((new, old) for old, new in reversed(_ESCAPES)))
-
-
-def _text_replaced(rows: pa.Table, replacements: tuple[tuple[str, str], ...]) -> pa.Table:
-    """The rows with, in every text column, each (old, new) of `replacements` in turn."""
-    for i, field in enumerate(rows.schema):
-        if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
-            column = rows.column(i)
-            for old, new in replacements:
-                column = pc.replace_substring(column, old, new)
-            rows = rows.set_column(i, field, column)
-    return rows
 
 
 @contextmanager
