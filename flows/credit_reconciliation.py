@@ -159,7 +159,11 @@ def check_quality(
         totals = manifest.credit_totals(con)
         verdict = gate.check(con, loaded, written.pending_credits, totals, accounting.problems)
     validation_page.write_report(
-        verdict.results, run.folder, incident_id=loaded.id, run_id=run.run_id
+        verdict.results,
+        run.folder,
+        incident_id=loaded.id,
+        run_id=run.run_id,
+        quarantine=verdict.quarantine,
     )
     outcome = "passed" if verdict.passed else f"REJECTED: {len(verdict.blocking)} blocking"
     progress.note("gate", "%s, %d warning(s)", outcome, len(verdict.warnings))

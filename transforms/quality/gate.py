@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,10 @@ QUARANTINE_RULES = (
     "file_profile: expect_column_sum_to_be_between(quarantined)",
 )
 WORST_FILES = 3
+QUARANTINE_WHAT_TO_DO = (
+    "Look at the run folder's quarantine.jsonl, then fix or leave the file out of sources.logs, "
+    "or raise max_quarantined_share in the incident file if the lines are known junk"
+)
 
 
 class Form(Enum):
@@ -58,12 +63,50 @@ its profile (docs/gate.md gives the measurements)."""
 
 
 @dataclass(frozen=True)
+class QuarantinedFile:
+    """A log file with quarantined lines: how many of its lines, and their share."""
+
+    file: str
+    lines: int
+    quarantined: int
+    share: float
+
+
+@dataclass(frozen=True)
+class Quarantine:
+    """The run's quarantine measured against its limit: what a quarantine rule's failure shows
+    (its own outcome says only that it failed), on the console, in `validation.json` and in
+    `validation.html`."""
+
+    lines: int
+    quarantined: int
+    limit_share: Decimal  # max_quarantined_share
+    worst: tuple[QuarantinedFile, ...]  # the largest shares first, at most WORST_FILES
+
+    @property
+    def share(self) -> float:
+        return self.quarantined / self.lines if self.lines else 0.0
+
+    def measured(self) -> str:
+        """The numbers and what to do, in one sentence."""
+        worst = ", ".join(
+            f"{f.file} {f.quarantined:,} of {f.lines:,} ({f.share:.1%})" for f in self.worst
+        )
+        return (
+            f"measured: {self.quarantined:,} of {self.lines:,} lines quarantined "
+            f"({self.share:.2%}), the limit is {float(self.limit_share):.2%} "
+            f"(max_quarantined_share); worst files: {worst or 'none'}. {QUARANTINE_WHAT_TO_DO}"
+        )
+
+
+@dataclass(frozen=True)
 class Verdict:
     """The gate's answer: the suites' results and why the run is blocked, if it is."""
 
     results: tuple[validation.SuiteResult, ...]
     blocking: tuple[str, ...]
     warnings: tuple[str, ...]
+    quarantine: Quarantine | None = None  # None only where no log was profiled (tests)
 
     @property
     def passed(self) -> bool:
@@ -105,16 +148,14 @@ def check(
             memory.release()
     totals_frame = _totals_frame(credit_file, totals)
     results.append(_validate(con, totals_frame, "credit_totals", parameters, "currency"))
-    blocking = [_describe(o) for r in results for o in r.blocking_failures]
-    if any(line.startswith(QUARANTINE_RULES) for line in blocking):
-        measured = _quarantine_measured(con, incident)
-        blocking = [
-            f"{b.rstrip('.')}; {measured}" if b.startswith(QUARANTINE_RULES) else b
-            for b in blocking
-        ]
+    quarantine = quarantine_measured(con, incident)
+    blocking = [
+        f"{b.rstrip('.')}; {quarantine.measured()}" if b.startswith(QUARANTINE_RULES) else b
+        for b in (_describe(o) for r in results for o in r.blocking_failures)
+    ]
     blocking += [f"accounting: {problem}" for problem in accounting_problems]
     warnings = [_describe(o) for r in results for o in r.warnings]
-    return Verdict(tuple(results), tuple(blocking), tuple(warnings))
+    return Verdict(tuple(results), tuple(blocking), tuple(warnings), quarantine)
 
 
 def _validate(
@@ -166,24 +207,17 @@ def _totals_frame(credit_file: Path, totals: dict[str, int]) -> pd.DataFrame:
     )
 
 
-def _quarantine_measured(con: duckdb.DuckDBPyConnection, incident: Incident) -> str:
-    """A quarantine rule's numbers (the run's quarantined lines and share, the limit, the worst
-    files with their shares) and what to do: the rule's own outcome says only that it failed."""
+def quarantine_measured(con: duckdb.DuckDBPyConnection, incident: Incident) -> Quarantine:
+    """The run's quarantined lines and share, the limit, and the worst files with their
+    shares (`int_file_profile`)."""
     rows = db.run(con, "quarantine_worst_files", shown=WORST_FILES).fetchall()
     run_quarantined, run_lines = rows[0][4], rows[0][5]
-    share = run_quarantined / run_lines if run_lines else 0.0
-    worst = ", ".join(
-        f"{file} {quarantined:,} of {lines:,} ({file_share:.1%})"
+    worst = tuple(
+        QuarantinedFile(file, lines, quarantined, float(file_share))
         for file, lines, quarantined, file_share, _, _ in rows
         if file is not None
     )
-    return (
-        f"measured: {run_quarantined:,} of {run_lines:,} lines quarantined ({share:.2%}), the "
-        f"limit is {float(incident.max_quarantined_share):.2%} (max_quarantined_share); worst "
-        f"files: {worst}. Look at the run folder's quarantine.jsonl, then fix or leave the file "
-        "out of sources.logs, or raise max_quarantined_share in the incident file if the lines "
-        "are known junk"
-    )
+    return Quarantine(int(run_lines), int(run_quarantined), incident.max_quarantined_share, worst)
 
 
 def _describe(outcome: validation.ExpectationOutcome) -> str:

@@ -10,19 +10,24 @@ from dataclasses import asdict
 from pathlib import Path
 
 from transforms import files, pages
+from transforms.quality.gate import QUARANTINE_WHAT_TO_DO, Quarantine
 from transforms.quality.gx_run import plain
 from transforms.quality.validation import MAX_OFFENDING, ExpectationOutcome, SuiteResult
 
+QUARANTINE_RULE_IDS = ("quarantined_share_within_limit", "run_quarantined_share_within_limit")
+"""The `file_profile` expectations about the quarantine: their rows point at its numbers."""
 
-def report_document(results: Sequence[SuiteResult]) -> dict:
+
+def report_document(results: Sequence[SuiteResult], quarantine: Quarantine | None = None) -> dict:
     """Build the JSON report: our summary per suite and GX's results.
 
     Args:
         results: The suite results of one run, in the order they ran.
+        quarantine: The run's quarantine measured against its limit, if the run has one.
 
     Returns:
-        A plain JSON document: ``passed`` (no blocking failure anywhere), counts, and per suite
-        its outcomes and GX's result.
+        A plain JSON document: ``passed`` (no blocking failure anywhere), counts, the
+        quarantine's numbers, and per suite its outcomes and GX's result.
     """
     suites = [
         {
@@ -40,7 +45,30 @@ def report_document(results: Sequence[SuiteResult]) -> dict:
         "passed": all(suite["passed"] for suite in suites),
         "blocking_failures": sum(suite["blocking_failures"] for suite in suites),
         "warnings": sum(suite["warnings"] for suite in suites),
+        **({"quarantine": _quarantine_document(quarantine)} if quarantine else {}),
         "suites": suites,
+    }
+
+
+def _quarantine_document(quarantine: Quarantine) -> dict:
+    """The quarantine's numbers: the run's lines, quarantined lines and share, the limit, the
+    worst files with theirs, and what to do when it is over the limit."""
+    return {
+        "lines": quarantine.lines,
+        "quarantined": quarantine.quarantined,
+        "share": round(quarantine.share, 6),
+        "max_quarantined_share": float(quarantine.limit_share),
+        "within_limit": quarantine.share <= quarantine.limit_share,
+        "worst_files": [
+            {
+                "file": f.file,
+                "lines": f.lines,
+                "quarantined": f.quarantined,
+                "share": round(f.share, 6),
+            }
+            for f in quarantine.worst
+        ],
+        "what_to_do": QUARANTINE_WHAT_TO_DO,
     }
 
 
@@ -52,7 +80,12 @@ def _outcome_document(outcome: ExpectationOutcome) -> dict:
 
 
 def write_report(
-    results: Sequence[SuiteResult], out_dir: Path, *, incident_id: str, run_id: str
+    results: Sequence[SuiteResult],
+    out_dir: Path,
+    *,
+    incident_id: str,
+    run_id: str,
+    quarantine: Quarantine | None = None,
 ) -> tuple[Path, Path]:
     """Write ``validation.json`` and ``validation.html`` into ``out_dir``, atomically.
 
@@ -65,21 +98,31 @@ def write_report(
         out_dir: The folder to write into; created if missing.
         incident_id: The incident, named in the HTML page's title and heading.
         run_id: The run, named in the HTML page's title and heading.
+        quarantine: The run's quarantine against its limit (`gate.Verdict.quarantine`).
 
     Returns:
         The paths of the JSON and the HTML report.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    document = report_document(results)
+    document = report_document(results, quarantine)
     text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
     json_path, html_path = out_dir / "validation.json", out_dir / "validation.html"
     files.write_text(json_path, text + "\n")
-    files.write_text(html_path, render_html(results, incident_id=incident_id, run_id=run_id))
+    files.write_text(
+        html_path,
+        render_html(results, incident_id=incident_id, run_id=run_id, quarantine=quarantine),
+    )
     return json_path, html_path
 
 
-def render_html(results: Sequence[SuiteResult], *, incident_id: str, run_id: str) -> str:
+def render_html(
+    results: Sequence[SuiteResult],
+    *,
+    incident_id: str,
+    run_id: str,
+    quarantine: Quarantine | None = None,
+) -> str:
     """Render the HTML report (the ``validation.html`` template): self-contained, no external
     assets, every value escaped.
 
@@ -87,13 +130,15 @@ def render_html(results: Sequence[SuiteResult], *, incident_id: str, run_id: str
         results: The suite results of one run, in the order they ran.
         incident_id: The incident the run is of.
         run_id: The run.
+        quarantine: The run's quarantine against its limit, if the run has one.
 
     Returns:
         The HTML document.
     """
     return pages.render(
         "validation.html",
-        document=report_document(results),
+        document=report_document(results, quarantine),
+        quarantine_rules=QUARANTINE_RULE_IDS,
         max_offending=MAX_OFFENDING,
         incident_id=incident_id,
         run_id=run_id,

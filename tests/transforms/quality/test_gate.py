@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 
 from tests.builders import customer, failure, reconcile_incident, txn, write_incident
 from transforms import db
 from transforms.ingest import incident, logs, tables
-from transforms.quality import gate
+from transforms.quality import gate, validation_page
 from transforms.reconcile import classes, credits, outputs
 from transforms.runfolder import manifest
 
@@ -186,6 +187,55 @@ def test_the_run_blocks_on_its_share_over_all_files(tmp_path):
     assert "measured: 27 of " in line and "the limit is " in line
     assert "worst files: logs/a.jsonl 9 of 28 (32.1%), logs/b.jsonl 9 of 28" in line
     assert "quarantine.jsonl" in line and "raise max_quarantined_share" in line
+
+
+def test_validation_json_and_html_show_the_quarantine_numbers_and_what_to_do(tmp_path):
+    # the rule's own row says FAIL with 0 unexpected rows: the numbers sit beside it
+    path = write_incident(tmp_path / "inc", lines=GOOD_LINES, transactions=GOOD_TABLE)
+    for name in ("a", "b", "c"):
+        lines = ["{truncated"] * 9 + [other_line(n) for n in range(19)]
+        (path.parent / f"logs/{name}.jsonl").write_bytes(_jsonl(lines))
+    verdict = _checked(path, tmp_path)
+    json_path, html_path = validation_page.write_report(
+        verdict.results,
+        tmp_path / "run",
+        incident_id="INC",
+        run_id="r1",
+        quarantine=verdict.quarantine,
+    )
+    measured = json.loads(json_path.read_text())["quarantine"]
+    assert measured["quarantined"] == 27 and measured["within_limit"] is False
+    assert measured["share"] == round(27 / measured["lines"], 6)
+    assert measured["max_quarantined_share"] == 0.01
+    assert [f["file"] for f in measured["worst_files"]] == [
+        "logs/a.jsonl",
+        "logs/b.jsonl",
+        "logs/c.jsonl",
+    ]
+    assert measured["worst_files"][0] == {
+        "file": "logs/a.jsonl",
+        "lines": 28,
+        "quarantined": 9,
+        "share": round(9 / 28, 6),
+    }
+    assert "quarantine.jsonl" in measured["what_to_do"]
+    page = html_path.read_text()
+    assert "over the limit" in page and "32.1%" in page and "<code>logs/a.jsonl</code>" in page
+    assert "Measured: 27 of " in page and "raise max_quarantined_share" in page
+
+
+def test_a_run_within_its_quarantine_limit_says_so_without_advice(tmp_path):
+    path = write_incident(tmp_path / "inc", lines=GOOD_LINES, transactions=GOOD_TABLE)
+    verdict = _checked(path, tmp_path)
+    document = validation_page.report_document(verdict.results, verdict.quarantine)
+    assert document["quarantine"]["quarantined"] == 0
+    assert document["quarantine"]["within_limit"] is True
+    assert document["quarantine"]["worst_files"] == []
+    page = validation_page.render_html(
+        verdict.results, incident_id="INC", run_id="r1", quarantine=verdict.quarantine
+    )
+    assert "within the limit" in page and "Measured:" not in page
+    assert "raise max_quarantined_share" not in page
 
 
 @pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
