@@ -24,7 +24,6 @@ __all__ = [
     "app",
     "diff",
     "finance",
-    "main",
     "run",
     "runs",
     "support",
@@ -32,7 +31,3 @@ __all__ = [
     "warehouse",
     "window",
 ]
-
-
-def main() -> None:
-    app()

@@ -1,5 +1,5 @@
 """`python -m flows.cli`: the `credits` command line."""
 
-from flows.cli import main
+from flows.console import main
 
 main()

@@ -144,6 +144,38 @@ def test_a_corrupt_gzip_found_mid_run_exits_2_without_traceback(api_url, tmp_pat
     assert "Traceback" not in result.stderr + result.stdout
 
 
+CTRL_C_DURING_IMPORTS = """
+import sys
+
+class Interrupted:  # Ctrl-C arrives while the commands are being imported
+    def find_spec(self, name, path=None, target=None):
+        if name == "flows.cli":
+            raise KeyboardInterrupt
+
+sys.meta_path.insert(0, Interrupted())
+sys.argv = ["credits", "runs"]
+from flows.console import main
+
+main()
+"""
+
+
+def test_ctrl_c_while_the_commands_import_ends_with_one_line_and_exit_130():
+    done = subprocess.run(
+        [sys.executable, "-c", CTRL_C_DURING_IMPORTS], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 130, done.stderr
+    assert done.stderr == "stopped by SIGINT before the command started: nothing was done\n"
+    assert done.stdout == ""
+
+
+def test_the_console_script_is_the_guarded_entry():
+    import tomllib
+
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    assert pyproject["project"]["scripts"]["credits"] == "flows.console:main"
+
+
 @pytest.mark.parametrize("command", [["--help"], ["run", "--help"], ["sample", "--help"]])
 def test_help_is_available(command):
     assert runner.invoke(app, command).exit_code == 0
