@@ -328,7 +328,15 @@ def test_write_report_json(harness, tmp_path):
     text = json_path.read_text(encoding="utf-8")
     document = json.loads(text, parse_constant=no_constants)
     assert text == json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    assert list(document) == ["report", "passed", "blocking_failures", "warnings", "suites"]
+    assert list(document) == [
+        "report",
+        "passed",
+        "blocking_failures",
+        "warnings",
+        "quarantine",
+        "suites",
+    ]
+    assert document["quarantine"] is None  # measured by the gate on a run's file profile
     assert list(document["suites"][0]) == [
         "suite",
         "passed",

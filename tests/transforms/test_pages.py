@@ -25,14 +25,42 @@ OUTCOME = {
     "notes": "n.",
 }
 SUITE = {"suite": "s", "passed": False, "blocking_failures": 1, "warnings": 0}
-DOCUMENT = {"passed": False, "blocking_failures": 1, "warnings": 0}
-RUN = {"incident_id": "INC-P", "run_id": "20250108T120000000000Z-0a1b2c3d"}
+DOCUMENT = {"passed": False, "blocking_failures": 1, "warnings": 0, "quarantine": None}
+RUN = {
+    "incident_id": "INC-P",
+    "run_id": "20250108T120000000000Z-0a1b2c3d",
+    "quarantine_rules": ["run_quarantined_share_within_limit"],
+}
+QUARANTINE = {
+    "lines": 1000,
+    "quarantined": 50,
+    "share": 0.05,
+    "max_quarantined_share": 0.01,
+    "within_limit": False,
+    "worst_files": [{"file": "logs/<x>.jsonl", "lines": 100, "quarantined": 40, "share": 0.4}],
+    "what_to_do": "Look at quarantine.jsonl",
+}
 
 
 def test_the_validation_page_from_its_values():
     document = DOCUMENT | {"suites": [SUITE | {"outcomes": [OUTCOME]}]}
     page = pages.render("validation.html", document=document, max_offending=20, **RUN)
     assert '<span class="fail">BLOCKED</span>' in page and "<code>k1</code>" in page
+
+
+def test_the_validation_page_shows_the_quarantine_and_links_its_failing_rule():
+    outcome = OUTCOME | {
+        "expectation_id": "run_quarantined_share_within_limit",
+        "unexpected_count": 0,
+    }
+    suite = SUITE | {"suite": "file_profile", "outcomes": [outcome]}
+    document = DOCUMENT | {"quarantine": QUARANTINE, "suites": [suite]}
+    page = pages.render("validation.html", document=document, max_offending=20, **RUN)
+    assert '<section id="quarantine">' in page and "over the limit" in page
+    assert "50 of 1,000 lines quarantined (5.00%)" in " ".join(page.split())
+    assert "the limit is 1.00%" in page and "<code>logs/&lt;x&gt;.jsonl</code>" in page
+    assert "40.0%" in page and "Look at quarantine.jsonl." in page
+    assert '<a href="#quarantine">Measured: 50 of 1,000 lines (5.00%), limit 1.00%</a>' in page
 
 
 def test_the_validation_page_names_its_run_says_as_of_the_run_and_links_the_report():

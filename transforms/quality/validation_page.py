@@ -45,7 +45,7 @@ def report_document(results: Sequence[SuiteResult], quarantine: Quarantine | Non
         "passed": all(suite["passed"] for suite in suites),
         "blocking_failures": sum(suite["blocking_failures"] for suite in suites),
         "warnings": sum(suite["warnings"] for suite in suites),
-        **({"quarantine": _quarantine_document(quarantine)} if quarantine else {}),
+        "quarantine": _quarantine_document(quarantine) if quarantine else None,
         "suites": suites,
     }
 
