@@ -1,0 +1,233 @@
+"""OTLP JSON (the OpenTelemetry collector's file exporter): one `ExportLogsServiceRequest` per
+line, `resourceLogs[].scopeLogs[].logRecords[]`, read into plain records.
+
+A log record is read as plain JSON (its *view*): `AnyValue`s as the values they hold (a
+`kvlistValue` as an object, an `arrayValue` as a list), attribute lists as objects, 64-bit
+integers (`intValue`, `timeUnixNano`) as exact integers whether written as strings or numbers
+(Python's `json` never reads an integer as a float). `timeUnixNano` is the record's time, or
+`observedTimeUnixNano` when it is 0 or absent; the observed time itself is the collector's (the
+envelope's) and left out, so the same record shipped twice reads the same.
+
+A field path reads the view: `attributes.<key>`, `body.<key>`, `resource.<key>` (the resource's
+attributes), `scope.<key>`, or a key of the record (`timeUnixNano`, `severityText`); any other
+path is the field's attribute, then the body's key when the body is a key/value list. A key
+is matched whole first (OpenTelemetry attribute names hold dots: `http.method`), then as a
+dotted path into nested lists.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+OTLP = 'envelope = "otlp"'
+RECORD_KEYS = frozenset(
+    {
+        "timeUnixNano",
+        "observedTimeUnixNano",
+        "severityNumber",
+        "severityText",
+        "body",
+        "attributes",
+        "droppedAttributesCount",
+        "flags",
+        "traceId",
+        "spanId",
+        "eventName",
+    }
+)
+_INTEGER = re.compile(r"-?[0-9]+")
+_MISSING = object()
+# The AnyValues that hold a JSON scalar as it is, and the check of each (a double may be
+# written "NaN", "Infinity" or "-Infinity"; bytes are base64 text).
+_SCALARS = {
+    "stringValue": lambda held: isinstance(held, str),
+    "boolValue": lambda held: isinstance(held, bool),
+    "doubleValue": lambda held: (
+        (isinstance(held, int | float) and not isinstance(held, bool))
+        or held in ("NaN", "Infinity", "-Infinity")
+    ),
+    "bytesValue": lambda held: isinstance(held, str),
+}
+
+
+class BadEnvelope(ValueError):
+    """A line that is not an `ExportLogsServiceRequest`: all of its records are lost to it."""
+
+
+class BadRecord(ValueError):
+    """A log record that cannot be read as one."""
+
+
+@dataclass(frozen=True)
+class Group:
+    """The log records of one scope of one resource, with the resource's attributes and the
+    scope as plain JSON."""
+
+    resource: dict[str, Any]
+    scope: dict[str, Any]
+    records: list[Any]
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def request(text: str) -> list[Group]:
+    """The groups of records of one line, checked down to the list of records (a record itself
+    is checked when it is read, `view`); raises `BadEnvelope` naming what is wrong."""
+    try:
+        value = json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        raise BadEnvelope("not valid JSON") from None
+    if not isinstance(value, dict):
+        raise BadEnvelope("not a JSON object")
+    groups = []
+    for i, resource_logs in enumerate(_list(value, "resourceLogs", "")):
+        where = f"resourceLogs[{i}]"
+        if not isinstance(resource_logs, dict):
+            raise BadEnvelope(f"{where} is not an object")
+        resource = _object(resource_logs, "resource", where)
+        try:
+            attributes = _attributes(resource.get("attributes"))
+        except BadRecord as error:
+            raise BadEnvelope(f"{where}.resource.{error}") from None
+        for j, scope_logs in enumerate(_list(resource_logs, "scopeLogs", where)):
+            inner = f"{where}.scopeLogs[{j}]"
+            if not isinstance(scope_logs, dict):
+                raise BadEnvelope(f"{inner} is not an object")
+            scope = _object(scope_logs, "scope", inner)
+            try:
+                scope = {**scope, "attributes": _attributes(scope.get("attributes"))}
+            except BadRecord as error:
+                raise BadEnvelope(f"{inner}.scope.{error}") from None
+            groups.append(Group(attributes, scope, _list(scope_logs, "logRecords", inner)))
+    return groups
+
+
+def _list(value: dict, key: str, where: str) -> list:
+    found = value.get(key, [])
+    if not isinstance(found, list):
+        raise BadEnvelope(f"{where}{'.' if where else ''}{key} is not a list")
+    return found
+
+
+def _object(value: dict, key: str, where: str) -> dict:
+    found = value.get(key, {})
+    if not isinstance(found, dict):
+        raise BadEnvelope(f"{where}.{key} is not an object")
+    return found
+
+
+def view(record: Any) -> dict[str, Any]:
+    """A log record as plain JSON (see the module); raises `BadRecord`."""
+    if not isinstance(record, dict):
+        raise BadRecord("not an object")
+    time = _time(record.get("timeUnixNano"))
+    if time is None:
+        time = _time(record.get("observedTimeUnixNano"))
+    plain: dict[str, Any] = {} if time is None else {"timeUnixNano": time}
+    for key, value in record.items():
+        if key == "attributes":
+            plain[key] = _attributes(value)
+        elif key == "body":
+            plain[key] = _plain(value, "body")
+        elif key not in ("timeUnixNano", "observedTimeUnixNano"):
+            plain[key] = value
+    return plain
+
+
+def _time(value: Any) -> Any:
+    """A time in nanoseconds as an integer (None when absent or 0); a value that is not one
+    is kept as it is, for the contract's check to name."""
+    if isinstance(value, str) and _INTEGER.fullmatch(value):
+        value = int(value)
+    if value is None or (type(value) is int and value == 0):
+        return None
+    return value
+
+
+def _attributes(value: Any) -> dict[str, Any]:
+    """A key/value list as an object (absent: empty)."""
+    if value is None:
+        return {}
+    if not isinstance(value, list):
+        raise BadRecord("attributes is not a list")
+    plain = {}
+    for pair in value:
+        if not isinstance(pair, dict) or not isinstance(pair.get("key"), str):
+            raise BadRecord("attributes holds an item that is not {key, value}")
+        plain[pair["key"]] = _plain(pair.get("value"), f"attributes.{pair['key']}")
+    return plain
+
+
+def _plain(value: Any, where: str) -> Any:
+    """An `AnyValue` as the JSON value it holds (an empty one, or none, as null)."""
+    if value is None or value == {}:
+        return None
+    if not isinstance(value, dict) or len(value) != 1:
+        raise BadRecord(f"{where} is not an AnyValue")
+    ((kind, held),) = value.items()
+    if kind in _SCALARS and _SCALARS[kind](held):
+        return held
+    if kind == "intValue":
+        if type(held) is int:
+            return held
+        if isinstance(held, str) and _INTEGER.fullmatch(held):
+            return int(held)
+    elif kind == "kvlistValue" and isinstance(held, dict):
+        return _attributes(held.get("values"))
+    elif (
+        kind == "arrayValue" and isinstance(held, dict) and isinstance(held.get("values", []), list)
+    ):
+        return [_plain(item, f"{where}[]") for item in held.get("values", [])]
+    raise BadRecord(f"{where} is not an AnyValue ({kind}: {json.dumps(held)[:40]})")
+
+
+def fields(paths: tuple[tuple[str, str], ...], plain: dict[str, Any], group: Group) -> str:
+    """The fields (name, path) of a record's view as a JSON object; a field not found is left
+    out."""
+    found = {}
+    for name, path in paths:
+        value = _field(path, plain, group)
+        if value is not _MISSING:
+            found[name] = value
+    return json.dumps(found, separators=(",", ":"))
+
+
+def _field(path: str, plain: dict[str, Any], group: Group) -> Any:
+    head, _, rest = path.partition(".")
+    if head == "resource":
+        return _lookup(group.resource, rest) if rest else group.resource
+    if head == "scope":
+        return _lookup(group.scope, rest) if rest else group.scope
+    if head in RECORD_KEYS:
+        return _lookup(plain, path)
+    found = _lookup(plain.get("attributes", {}), path)
+    body = plain.get("body")
+    if found is _MISSING and isinstance(body, dict):
+        found = _lookup(body, path)
+    return found
+
+
+def _lookup(value: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted path, keys matched whole first, the longest first."""
+    if path in value:
+        return value[path]
+    parts = path.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        inner = value.get(".".join(parts[:cut]))
+        if isinstance(inner, dict):
+            found = _lookup(inner, ".".join(parts[cut:]))
+            if found is not _MISSING:
+                return found
+    return _MISSING
+
+
+def text(plain: dict[str, Any]) -> str:
+    """A record's view as its text: compact JSON (non-ASCII escaped: a lone surrogate stays
+    valid), one line with its LF."""
+    return json.dumps(plain, separators=(",", ":")) + "\n"
