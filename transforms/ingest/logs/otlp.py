@@ -1,5 +1,6 @@
 """OTLP JSON (the OpenTelemetry collector's file exporter): one `ExportLogsServiceRequest` per
-line, `resourceLogs[].scopeLogs[].logRecords[]`, read into plain records.
+line (framed by `json_stream`), `resourceLogs[].scopeLogs[].logRecords[]`, read into plain
+records.
 
 A log record is read as plain JSON (its *view*): `AnyValue`s as the values they hold (a
 `kvlistValue` as an object, an `arrayValue` as a list), attribute lists as objects, 64-bit
@@ -72,17 +73,10 @@ class Group:
     records: list[Any]
 
 
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
-
-
-def request(text: str) -> list[Group]:
-    """The groups of records of one line, checked down to the list of records (a record itself
-    is checked when it is read, `view`); raises `BadEnvelope` naming what is wrong."""
-    try:
-        value = json.loads(text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
-        raise BadEnvelope("not valid JSON") from None
+def request(value: Any) -> list[Group]:
+    """The groups of records of one `ExportLogsServiceRequest` (a decoded JSON value), checked
+    down to the list of records (a record is checked when it is read, `view`); raises
+    `BadEnvelope` naming what is wrong."""
     if not isinstance(value, dict):
         raise BadEnvelope("not a JSON object")
     groups = []

@@ -1,5 +1,6 @@
 """Framing of the envelopes that hold many records (`envelope = "otlp"`: an OTLP JSON line;
-`"cloudwatch"`: a CloudWatch Logs subscription object), read in Python in blocks of a few MiB.
+`"cloudwatch"`: a CloudWatch Logs subscription object): each file framed by JSON value
+(`json_stream`, a few MiB of text at a time), each envelope's records read in Python.
 
 Each record is one item, and so is each envelope that gives none (a line or object that does not
 parse, an OTLP line without log records, a CloudWatch `CONTROL_MESSAGE`): items are numbered
@@ -15,6 +16,7 @@ counted and shape-checked: it carries nothing to check), whatever `line_checks`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -23,12 +25,11 @@ import pyarrow as pa
 
 from transforms.errors import InputError
 from transforms.ingest.incident import LogFormat
-from transforms.ingest.logs import cloudwatch, otlp
+from transforms.ingest.logs import cloudwatch, json_stream, otlp
 from transforms.ingest.logs.framing import (
     FRAMED_SCHEMA,
     MAX_LINE_BYTES,
     STREAM_ERRORS,
-    Framer,
     Source,
     stream_error,
 )
@@ -55,10 +56,21 @@ class Unnester:
     _runs: list[list[int]] = field(default_factory=list, repr=False)
 
     def blocks(self) -> Iterator[pa.RecordBatch]:
-        if self.log_format.envelope == "otlp":
-            yield from self._otlp()
-        else:
-            yield from self._cloudwatch()
+        otlp_lines = self.log_format.envelope == "otlp"
+        resync = json_stream.next_line_opening if otlp_lines else cloudwatch.next_object
+        read = self._otlp if otlp_lines else self._cloudwatch
+        capable = self.screen.capable_text if self.screen is not None else (lambda text: True)
+        paths = self.log_format.fields
+        where = "line 1"
+        try:
+            for found in json_stream.values(self.source.pieces(), resync, capable):
+                self.envelope_lines += 1
+                where = found.lines if otlp_lines else f"the object at byte {found.offset}"
+                read(found, paths)
+                if len(self._rows["line"]) >= BATCH_ROWS:
+                    yield self._batch()
+        except STREAM_ERRORS as error:
+            self.error = stream_error(self.name, error, where)
         if self._rows["line"]:
             yield self._batch()
 
@@ -72,74 +84,44 @@ class Unnester:
             }
         )
 
-    # OTLP: lines framed as any log file's, then each line's records ----------------------------
-    def _otlp(self) -> Iterator[pa.RecordBatch]:
-        framer = Framer(self.file_id, self.name, self.source)
-        paths = self.log_format.fields
-        for block in framer.blocks():
-            columns = (block.column(c).to_pylist() for c in ("line", "raw", "problem", "preview"))
-            for line, text, problem, preview in zip(*columns, strict=True):
-                self.envelope_lines += 1
-                where = f"{otlp.OTLP}: line {line}"
-                if problem is not None:
-                    self._bad(f"{problem} ({where})", preview)
-                    continue
-                try:
-                    groups = otlp.request(text)
-                except otlp.BadEnvelope as error:
-                    self._bad(f"not an OTLP JSON line ({where}): {error}", text[:-1])
-                    continue
-                self._otlp_records(groups, text, where, paths)
-            if len(self._rows["line"]) >= BATCH_ROWS:
-                yield self._batch()
-        self.error = framer.error
-
-    def _otlp_records(
-        self, groups: list[otlp.Group], text: str, where: str, paths: tuple[tuple[str, str], ...]
-    ) -> None:
-        checked = self.screen is None or self.screen.capable_text(text)
+    # OTLP: each line an `ExportLogsServiceRequest`, each of its log records a record ----------
+    def _otlp(self, found: json_stream.Found, paths: tuple[tuple[str, str], ...]) -> None:
+        where = f"{otlp.OTLP}: {found.lines}"
+        if found.problem is not None:
+            self._bad(f"not an OTLP JSON line ({where}): {found.problem}", found.preview)
+            return
+        try:
+            groups = otlp.request(found.value)
+        except otlp.BadEnvelope as error:
+            self._bad(f"not an OTLP JSON line ({where}): {error}", _preview(found.value))
+            return
         number = 0
         for group in groups:
             for record in group.records:
                 number += 1
                 position = f"{where}, record {number}"
-                if not checked and isinstance(record, dict):
+                if not found.capable and isinstance(record, dict):
                     self._unchecked(1)
                     continue
                 try:
                     plain = otlp.view(record)
                 except otlp.BadRecord as error:
-                    raw = otlp.text(record)[:-1]
-                    self._bad(f"not an OTLP log record ({position}): {error}", raw)
+                    self._bad(f"not an OTLP log record ({position}): {error}", _preview(record))
                     continue
                 self._record(otlp.text(plain), otlp.fields(paths, plain, group), position)
         if number == 0:
             self._unchecked(1)  # a request without log records
 
-    # CloudWatch: objects framed by JSON, each event's message a record ------------------------
-    def _cloudwatch(self) -> Iterator[pa.RecordBatch]:
-        capable = self.screen.capable_text if self.screen is not None else (lambda text: True)
-        offset = 0
-        try:
-            for found in cloudwatch.objects(self.source.pieces(), capable):
-                self.envelope_lines += 1
-                offset = found.offset
-                self._cloudwatch_object(found)
-                if len(self._rows["line"]) >= BATCH_ROWS:
-                    yield self._batch()
-        except STREAM_ERRORS as error:
-            self.error = stream_error(self.name, error, f"the object at byte {offset}")
-
-    def _cloudwatch_object(self, found: cloudwatch.Found) -> None:
+    # CloudWatch: each object's log events, each message a record ------------------------------
+    def _cloudwatch(self, found: json_stream.Found, paths: object) -> None:
         where = f"{cloudwatch.CLOUDWATCH}: byte {found.offset}"
         if found.problem is not None:
             self._bad(f"not a CloudWatch Logs object ({where}): {found.problem}", found.preview)
             return
         try:
-            _, items, around = cloudwatch.events(found.value)
+            items, around = cloudwatch.events(found.value)
         except ValueError as error:
-            preview = otlp.text(found.value)[: cloudwatch.PREVIEW_CHARS]
-            self._bad(f"not a CloudWatch Logs object ({where}): {error}", preview)
+            self._bad(f"not a CloudWatch Logs object ({where}): {error}", _preview(found.value))
             return
         if not items:
             self._unchecked(1)  # a CONTROL_MESSAGE, or no log event
@@ -149,13 +131,12 @@ class Unnester:
             try:
                 message, fields = cloudwatch.event(item, around)
             except ValueError as error:
-                preview = otlp.text(item)[: cloudwatch.PREVIEW_CHARS]
-                self._bad(f"not a CloudWatch log event ({position}): {error}", preview)
+                self._bad(f"not a CloudWatch log event ({position}): {error}", _preview(item))
                 continue
             size = len(message.encode())
             if size > MAX_LINE_BYTES:
                 reason = f"record is {size} bytes, longer than the 1 MiB limit ({position})"
-                self._bad(reason, message[: cloudwatch.PREVIEW_CHARS])
+                self._bad(reason, message[: json_stream.PREVIEW_CHARS])
             elif found.capable:
                 self._record(message + "\n", fields, position)
             elif (shape := self.screen.record_shape(message) if self.screen else None) is not None:
@@ -203,6 +184,11 @@ class Unnester:
             ],
             schema=FRAMED_SCHEMA,
         )
+
+
+def _preview(value: object) -> str:
+    """A decoded value as compact JSON, for the quarantine."""
+    return json.dumps(value, separators=(",", ":"))[: json_stream.PREVIEW_CHARS]
 
 
 def _empty_rows() -> dict[str, list]:
