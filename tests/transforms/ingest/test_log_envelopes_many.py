@@ -485,3 +485,18 @@ def test_a_truncated_cloudwatch_file_stops_the_run_naming_the_object(tmp_path):
         InputError, match=r"firehose-1: the gzip stream is truncated .* after the object at byte"
     ):
         reconcile_incident(path, tmp_path)
+
+
+def test_an_integer_beyond_64_bits_is_read_exactly_and_named(tmp_path):
+    # orjson reads and writes 64 bits: such a line and record go through the standard library.
+    huge = 123456789012345678901234567890
+    attributes = [
+        kv("event", "payment.failed"),
+        kv("txn_id", "t1"),
+        kv("amount_minor", {"intValue": huge}),
+    ]
+    got = staged(tmp_path, [request(record(attributes=attributes))], envelope="otlp")
+    assert [row[1:3] for row in got] == [
+        ("quarantined", 'amount_minor is out of range (envelope = "otlp": line 1, record 1)')
+    ]
+    assert f'"amount_minor":{huge}' in got[0][5]

@@ -60,10 +60,10 @@ class Unnester:
         resync = json_stream.next_line_opening if otlp_lines else cloudwatch.next_object
         read = self._otlp if otlp_lines else self._cloudwatch
         capable = self.screen.capable_text if self.screen is not None else (lambda text: True)
-        paths = self.log_format.fields
+        paths = otlp.Fields.of(self.log_format.fields)
         where = "line 1"
         try:
-            for found in json_stream.values(self.source.pieces(), resync, capable):
+            for found in json_stream.values(self.source.pieces(), resync, capable, otlp_lines):
                 self.envelope_lines += 1
                 where = found.lines if otlp_lines else f"the object at byte {found.offset}"
                 read(found, paths)
@@ -85,7 +85,7 @@ class Unnester:
         )
 
     # OTLP: each line an `ExportLogsServiceRequest`, each of its log records a record ----------
-    def _otlp(self, found: json_stream.Found, paths: tuple[tuple[str, str], ...]) -> None:
+    def _otlp(self, found: json_stream.Found, paths: otlp.Fields) -> None:
         where = f"{otlp.OTLP}: {found.lines}"
         if found.problem is not None:
             self._bad(f"not an OTLP JSON line ({where}): {found.problem}", found.preview)
@@ -108,7 +108,7 @@ class Unnester:
                 except otlp.BadRecord as error:
                     self._bad(f"not an OTLP log record ({position}): {error}", _preview(record))
                     continue
-                self._record(otlp.text(plain), otlp.fields(paths, plain, group), position)
+                self._record(otlp.text(plain), paths.json(plain, group), position)
         if number == 0:
             self._unchecked(1)  # a request without log records
 
