@@ -139,7 +139,7 @@ def test_the_otlp_specifications_example_reads_as_it_is(tmp_path):
             ("p1", AT),
         ),
         ([record()], {"customer_id": "resource.customer"}, ("t1", AT)),
-        # an RFC 3339 time in an attribute, by its own settings
+        # an RFC 3339 time in an attribute: ts named, ts_format keeps its own default
         (
             [
                 record(
@@ -151,7 +151,7 @@ def test_the_otlp_specifications_example_reads_as_it_is(tmp_path):
                     ],
                 )
             ],
-            {"ts": "attributes.at", "ts_format": "rfc3339"},
+            {"ts": "attributes.at"},  # ts_format stays rfc3339,
             ("t1", AT),
         ),
     ],
@@ -500,3 +500,19 @@ def test_an_integer_beyond_64_bits_is_read_exactly_and_named(tmp_path):
         ("quarantined", 'amount_minor is out of range (envelope = "otlp": line 1, record 1)')
     ]
     assert f'"amount_minor":{huge}' in got[0][5]
+
+
+@pytest.mark.parametrize(
+    ("log_format", "expected"),
+    [
+        ({"envelope": "otlp"}, ("timeUnixNano", "epoch_ns")),
+        ({"envelope": "otlp", "ts": "timeUnixNano"}, ("timeUnixNano", "epoch_ns")),
+        ({"envelope": "otlp", "ts": "attributes.at"}, ("attributes.at", "rfc3339")),
+        ({"envelope": "otlp", "ts_format": "epoch_us"}, ("timeUnixNano", "epoch_us")),
+        ({"envelope": "cloudwatch"}, ("ts", "rfc3339")),  # the record's own ts
+    ],
+)
+def test_otlp_reads_the_records_time_by_default(tmp_path, log_format, expected):
+    path = write_incident(tmp_path / "inc", sources={"log_format": log_format})
+    fmt = incident.load(path).sources.log_format
+    assert (fmt.ts, fmt.ts_format) == expected

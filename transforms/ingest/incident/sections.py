@@ -50,8 +50,7 @@ ENVELOPE_FIELDS = {
     "cri": ("a CRI line", CRI_FIELDS),
     "cloudwatch": ("a CloudWatch log event", CLOUDWATCH_FIELDS),
 }
-# With envelope = "otlp", the time of a log record, exactly, unless set otherwise.
-OTLP_DEFAULTS = {"ts": "timeUnixNano", "ts_format": "epoch_ns"}
+OTLP_TIME = "timeUnixNano"  # with envelope = "otlp", ts unless set otherwise
 
 
 # The file, table by table ---------------------------------------------------------------------
@@ -185,8 +184,11 @@ class LogFormat(Table):
     @model_validator(mode="before")
     @classmethod
     def _otlp_defaults(cls, raw: Any) -> Any:
+        # The record's own time by default, in nanoseconds (also when named without ts_format).
         if isinstance(raw, dict) and raw.get("envelope") == "otlp":
-            return {**OTLP_DEFAULTS, **raw}
+            raw = {"ts": OTLP_TIME, **raw}
+            if raw["ts"] == OTLP_TIME:
+                raw = {"ts_format": "epoch_ns", **raw}
         return raw
 
     @model_validator(mode="after")
