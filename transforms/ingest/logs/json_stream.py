@@ -12,8 +12,8 @@ a value holding them is bad too.
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import json
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +23,6 @@ import orjson
 MAX_VALUE_BYTES = 16 << 20  # one value read at once, at most (a longer one is quarantined)
 PREVIEW_CHARS = 4096
 BLANK = " \t\r\n"
-_LONG_DIGITS = re.compile("[0-9]{20}")  # 2**64 has 20 digits
 _DECODER = json.JSONDecoder(parse_constant=lambda name: _not_json(name))
 
 
@@ -44,6 +43,8 @@ class Found:
     problem: str | None = None
     preview: str = ""
     capable: bool = True
+    exact: bool = True  # decoded by the standard library (else orjson: see `exactly`)
+    text: str = ""
 
     @property
     def lines(self) -> str:
@@ -62,8 +63,9 @@ def values(
     """The values of a stream of decompressed pieces, in order. `resync(text, start)` is where
     the next value may start at or after `start` (-1: not in `text`); `capable(text)` screens
     each value's text. `by_line`: values are mostly one a line (JSON lines), so a line is
-    first decoded whole by orjson, twice as fast; the standard library decodes the rest: every
-    line orjson refuses (a NaN, two values on one line) or could round (20 digits in a row)."""
+    first decoded whole by orjson, twice as fast (`Found.exact` false: an integer beyond 64
+    bits is a float there, see `exactly`); the standard library decodes the rest, and every
+    line orjson refuses (a NaN, two values on one line)."""
     decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
     buffer, at, offset, line = "", 0, 0, 1  # the text not framed yet, from `at`; its position
     ended, started = False, False
@@ -72,12 +74,13 @@ def values(
         skipped = _blank_run(buffer, at)
         line += buffer.count("\n", at, at + skipped)
         offset, at = offset + skipped, at + skipped
-        problem = None
+        problem, exact = None, True
         try:
             if at >= len(buffer):
                 raise ValueError("no text")
             value, end = _one_line(buffer, at) if by_line else (None, -1)
-            if end < 0:
+            exact = end < 0
+            if exact:
                 value, end = _DECODER.raw_decode(buffer, at)
         except (ValueError, RecursionError):
             end = resync(buffer, at + 1) if at < len(buffer) else -1
@@ -103,17 +106,22 @@ def values(
             head = text[:PREVIEW_CHARS].encode("utf-8", "surrogateescape")
             preview = head.decode("utf-8", "backslashreplace").rstrip(BLANK)
         last = line + text.rstrip(BLANK).count("\n")
-        yield Found(offset, line, last, value, problem, preview, capable(text))
+        yield Found(offset, line, last, value, problem, preview, capable(text), exact, text)
         offset += len(text.encode("utf-8", "surrogateescape"))
         line += text.count("\n")
         at = end
 
 
+def exactly(found: Found) -> Found:
+    """A value decoded by orjson decoded again by the standard library (every integer exact)."""
+    value = _DECODER.decode(found.text)
+    return dataclasses.replace(found, value=value, exact=True)
+
+
 def _one_line(text: str, at: int) -> tuple[Any, int]:
     """The value that is the whole line from `at`, and where the line ends (-1: not one)."""
     end = text.find("\n", at)
-    # orjson reads an integer beyond 64 bits as a float: such a line is the standard library's.
-    if end < 0 or _LONG_DIGITS.search(text, at, end):
+    if end < 0:
         return None, -1
     try:
         return orjson.loads(text[at:end]), end

@@ -67,6 +67,11 @@ class BadRecord(ValueError):
     """A log record that cannot be read as one."""
 
 
+class Rounded(Exception):
+    """A line decoded by orjson may hold an integer beyond 64 bits, read as a float: decode it
+    again with the standard library (`exact`)."""
+
+
 @dataclass(frozen=True)
 class Group:
     """The log records of one scope of one resource, with the resource's attributes and the
@@ -77,7 +82,7 @@ class Group:
     records: list[Any]
 
 
-def request(value: Any) -> list[Group]:
+def request(value: Any, exact: bool = True) -> list[Group]:
     """The groups of records of one `ExportLogsServiceRequest` (a decoded JSON value), checked
     down to the list of records (a record is checked when it is read, `view`); raises
     `BadEnvelope` naming what is wrong."""
@@ -90,7 +95,7 @@ def request(value: Any) -> list[Group]:
             raise BadEnvelope(f"{where} is not an object")
         resource = _object(resource_logs, "resource", where)
         try:
-            attributes = _attributes(resource.get("attributes"))
+            attributes = _attributes(resource.get("attributes"), exact)
         except BadRecord as error:
             raise BadEnvelope(f"{where}.resource.{error}") from None
         for j, scope_logs in enumerate(_list(resource_logs, "scopeLogs", where)):
@@ -99,7 +104,7 @@ def request(value: Any) -> list[Group]:
                 raise BadEnvelope(f"{inner} is not an object")
             scope = _object(scope_logs, "scope", inner)
             try:
-                scope = {**scope, "attributes": _attributes(scope.get("attributes"))}
+                scope = {**scope, "attributes": _attributes(scope.get("attributes"), exact)}
             except BadRecord as error:
                 raise BadEnvelope(f"{inner}.scope.{error}") from None
             groups.append(Group(attributes, scope, _list(scope_logs, "logRecords", inner)))
@@ -120,27 +125,29 @@ def _object(value: dict, key: str, where: str) -> dict:
     return found
 
 
-def view(record: Any) -> dict[str, Any]:
-    """A log record as plain JSON (see the module); raises `BadRecord`."""
+def view(record: Any, exact: bool = True) -> dict[str, Any]:
+    """A log record as plain JSON (see the module); raises `BadRecord`, and `Rounded` when
+    `exact` is false (decoded by orjson) and an integer may have been read as a float."""
     if not isinstance(record, dict):
         raise BadRecord("not an object")
-    time = _time(record.get("timeUnixNano"))
+    time = _time(record.get("timeUnixNano"), exact)
     if time is None:
-        time = _time(record.get("observedTimeUnixNano"))
+        time = _time(record.get("observedTimeUnixNano"), exact)
     plain: dict[str, Any] = {} if time is None else {"timeUnixNano": time}
     for key, value in record.items():
         if key == "attributes":
-            plain[key] = _attributes(value)
+            plain[key] = _attributes(value, exact)
         elif key == "body":
-            plain[key] = _plain(value, "body")
+            plain[key] = _plain(value, "body", exact)
         elif key not in ("timeUnixNano", "observedTimeUnixNano"):
             plain[key] = value
     return plain
 
 
-def _time(value: Any) -> Any:
+def _time(value: Any, exact: bool) -> Any:
     """A time in nanoseconds as an integer (None when absent or 0); a value that is not one
     is kept as it is, for the contract's check to name."""
+    _check_rounding(value, exact)
     if isinstance(value, str) and _INTEGER.fullmatch(value):
         value = int(value)
     if value is None or (type(value) is int and value == 0):
@@ -148,7 +155,13 @@ def _time(value: Any) -> Any:
     return value
 
 
-def _attributes(value: Any) -> dict[str, Any]:
+def _check_rounding(value: Any, exact: bool) -> None:
+    """orjson reads an integer beyond 64 bits as a float: `Rounded` if that may be so."""
+    if not exact and type(value) is float and abs(value) >= 2**63:
+        raise Rounded
+
+
+def _attributes(value: Any, exact: bool) -> dict[str, Any]:
     """A key/value list as an object (absent: empty)."""
     if value is None:
         return {}
@@ -173,11 +186,11 @@ def _attributes(value: Any) -> dict[str, Any]:
             if type(number) is str and number.isascii() and number.isdigit():
                 plain[key] = int(number)
                 continue
-        plain[key] = _plain(held, f"attributes.{key}")
+        plain[key] = _plain(held, f"attributes.{key}", exact)
     return plain
 
 
-def _plain(value: Any, where: str) -> Any:
+def _plain(value: Any, where: str, exact: bool) -> Any:
     """An `AnyValue` as the JSON value it holds (an empty one, or none, as null)."""
     if value is None or value == {}:
         return None
@@ -187,16 +200,17 @@ def _plain(value: Any, where: str) -> Any:
     if kind in _SCALARS and _SCALARS[kind](held):
         return held
     if kind == "intValue":
+        _check_rounding(held, exact)
         if type(held) is int:
             return held
         if isinstance(held, str) and _INTEGER.fullmatch(held):
             return int(held)
     elif kind == "kvlistValue" and isinstance(held, dict):
-        return _attributes(held.get("values"))
+        return _attributes(held.get("values"), exact)
     elif (
         kind == "arrayValue" and isinstance(held, dict) and isinstance(held.get("values", []), list)
     ):
-        return [_plain(item, f"{where}[]") for item in held.get("values", [])]
+        return [_plain(item, f"{where}[]", exact) for item in held.get("values", [])]
     raise BadRecord(f"{where} is not an AnyValue ({kind}: {json.dumps(held)[:40]})")
 
 

@@ -91,26 +91,41 @@ class Unnester:
             self._bad(f"not an OTLP JSON line ({where}): {found.problem}", found.preview)
             return
         try:
-            groups = otlp.request(found.value)
+            items = self._otlp_items(found, paths, where)
+        except otlp.Rounded:  # read again, every integer exact
+            items = self._otlp_items(json_stream.exactly(found), paths, where)
+        for item in items:
+            if item is None:
+                self._unchecked(1)
+            else:
+                self._add(*item)
+
+    def _otlp_items(
+        self, found: json_stream.Found, paths: otlp.Fields, where: str
+    ) -> list[tuple | None]:
+        """The items of one line, each as the arguments of `_add` (None: unchecked)."""
+        try:
+            groups = otlp.request(found.value, found.exact)
         except otlp.BadEnvelope as error:
-            self._bad(f"not an OTLP JSON line ({where}): {error}", _preview(found.value))
-            return
+            reason = f"not an OTLP JSON line ({where}): {error}"
+            return [(None, reason, _preview(found.value), None, None)]
+        items: list[tuple | None] = []
         number = 0
         for group in groups:
             for record in group.records:
                 number += 1
                 position = f"{where}, record {number}"
                 if not found.capable and isinstance(record, dict):
-                    self._unchecked(1)
+                    items.append(None)
                     continue
                 try:
-                    plain = otlp.view(record)
+                    plain = otlp.view(record, found.exact)
                 except otlp.BadRecord as error:
-                    self._bad(f"not an OTLP log record ({position}): {error}", _preview(record))
+                    reason = f"not an OTLP log record ({position}): {error}"
+                    items.append((None, reason, _preview(record), None, None))
                     continue
-                self._record(otlp.text(plain), paths.json(plain, group), position)
-        if number == 0:
-            self._unchecked(1)  # a request without log records
+                items.append((otlp.text(plain), None, None, paths.json(plain, group), position))
+        return items or [None]  # a request without log records: one item, irrelevant
 
     # CloudWatch: each object's log events, each message a record ------------------------------
     def _cloudwatch(self, found: json_stream.Found, paths: object) -> None:
