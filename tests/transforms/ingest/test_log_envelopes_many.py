@@ -16,6 +16,7 @@ from tests.builders import reconcile_incident, write_incident
 from transforms import db
 from transforms.errors import InputError
 from transforms.ingest import incident, logs, tables
+from transforms.ingest.logs import json_stream
 from transforms.reconcile import credits
 from transforms.runfolder import manifest
 
@@ -516,3 +517,48 @@ def test_otlp_reads_the_records_time_by_default(tmp_path, log_format, expected):
     path = write_incident(tmp_path / "inc", sources={"log_format": log_format})
     fmt = incident.load(path).sources.log_format
     assert (fmt.ts, fmt.ts_format) == expected
+
+
+# Framing by JSON value ---------------------------------------------------------------------------
+def framed(data: bytes, piece: int, by_line: bool) -> list[tuple]:
+    """(offset, lines, value or problem) of each value, the bytes read `piece` at a time."""
+    pieces = (data[i : i + piece] for i in range(0, len(data), piece))
+    resync = json_stream.next_line_opening if by_line else logs.cloudwatch.next_object
+    return [
+        (f.offset, f.lines, f.problem or f.value)
+        for f in json_stream.values(pieces, resync, by_line=by_line)
+    ]
+
+
+@pytest.mark.parametrize("piece", [1, 3, 1 << 20])
+@pytest.mark.parametrize(
+    ("data", "by_line", "expected"),
+    [
+        # JSON lines, a blank line and CR LF between them: skipped, the lines still counted
+        (b'{"a":1}\r\n\n{"b":2}\n', True, [(0, "line 1", {"a": 1}), (10, "line 3", {"b": 2})]),
+        # a byte-order mark: three bytes, not a value
+        (b'\xef\xbb\xbf{"a":1}', True, [(3, "line 1", {"a": 1})]),
+        # a pretty-printed document is one value over its lines
+        (b'{\n  "a": [\n    1\n  ]\n}\n', True, [(0, "lines 1-5", {"a": [1]})]),
+        # a broken line up to the next line opening a value (one item over two lines)
+        (
+            b'{"a":\nx\n{"b":2}\n',
+            True,
+            [(0, "lines 1-2", "not valid JSON"), (8, "line 3", {"b": 2})],
+        ),
+        # objects with no separator; a broken one up to the next {"messageType"
+        (
+            b'{"messageType":1}{"messageType":{"messageType":3}',
+            False,
+            [
+                (0, "line 1", {"messageType": 1}),
+                (17, "line 1", "not valid JSON"),
+                (32, "line 1", {"messageType": 3}),
+            ],
+        ),
+        # bytes that are not UTF-8
+        (b'{"a":"\xff"}{"b":1}', False, [(0, "line 1", "not UTF-8"), (9, "line 1", {"b": 1})]),
+    ],
+)
+def test_json_values_are_framed_with_their_position(data, by_line, expected, piece):
+    assert framed(data, piece, by_line) == expected
