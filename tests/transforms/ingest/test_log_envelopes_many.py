@@ -556,6 +556,17 @@ def framed(data: bytes, piece: int, by_line: bool) -> list[tuple]:
                 (32, "line 1", {"messageType": 3}),
             ],
         ),
+        # ... or after a whole object, or at an object written owner first (as AWS documents)
+        (
+            b'{"owner":1,"x":[}{"owner":2}{"a":{"owner":3}',
+            False,
+            [
+                (0, "line 1", "not valid JSON"),
+                (17, "line 1", {"owner": 2}),
+                (28, "line 1", "not valid JSON"),
+                (33, "line 1", {"owner": 3}),
+            ],
+        ),
         # bytes that are not UTF-8
         (b'{"a":"\xff"}{"b":1}', False, [(0, "line 1", "not UTF-8"), (9, "line 1", {"b": 1})]),
     ],

@@ -10,14 +10,18 @@ import json
 from typing import Any
 
 CLOUDWATCH = 'envelope = "cloudwatch"'
-# Where a broken stream is taken up again: the next object, as CloudWatch writes its first key.
-OPENING = '{"messageType"'
+# Where a broken stream is taken up again: after an object's end followed by another's start
+# (`}{"` is never inside a string, where a quote is escaped, nor valid JSON), or at the start of
+# an object as CloudWatch writes them, `messageType` or `owner` first (the object before it cut
+# short).
+_OPENINGS = (('}{"', 1), ('{"messageType"', 0), ('{"owner"', 0))
 _AROUND = ("owner", "logGroup", "logStream", "subscriptionFilters", "messageType")
 
 
 def next_object(text: str, start: int) -> int:
-    """Where the next subscription object starts at or after `start` (-1: none in `text`)."""
-    return text.find(OPENING, start)
+    """Where the next subscription object may start at or after `start` (-1: none in `text`)."""
+    found = [at + skip for opening, skip in _OPENINGS if (at := text.find(opening, start)) >= 0]
+    return min(found, default=-1)
 
 
 def events(value: Any) -> tuple[list[Any], dict[str, Any]]:
