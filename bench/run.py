@@ -292,10 +292,11 @@ def _whatif(folder: Path, what: str) -> dict:
 
 def envelopes_only(size: str, repeat: int) -> None:
     """Extraction of the same records as plain JSON lines and wrapped as CRI and Docker lines
-    (gzip, the file names kept), side by side: wall and CPU seconds and their ratio to plain."""
+    and as OTLP JSON (10 records a line), gzip, the file names kept, side by side: wall and CPU
+    seconds and their ratio to plain."""
     plain = dataset(_count(size), "gzip")
     rows = []
-    for envelope in ("none", "cri", "docker"):
+    for envelope in ("none", "cri", "docker", "otlp"):
         folder = plain if envelope == "none" else wrapped(plain, envelope)
         _warm(folder)
         found = median_of([child("extract", folder) for _ in range(repeat)])
@@ -318,6 +319,9 @@ def wrapped(source: Path, envelope: str) -> Path:
     time = "2025-01-07T20:00:00.123456789Z"
     for path in sorted((source / "logs").glob("*.jsonl.gz")):
         with igzip.open(path, "rb") as lines, igzip.open(folder / "logs" / path.name, "wb") as out:
+            if envelope == "otlp":
+                out.writelines(_otlp_lines(lines))
+                continue
             for line in lines:
                 text = line.rstrip(b"\n")
                 if envelope == "cri":
@@ -331,6 +335,45 @@ def wrapped(source: Path, envelope: str) -> Path:
     text = (source / "whole-day.toml").read_text().replace("[policy]", section, 1)
     (folder / "whole-day.toml").write_text(text)
     return folder
+
+
+def _otlp_lines(lines, per_line: int = 10):
+    """JSON lines as OTLP JSON lines of `per_line` log records each (as the OpenTelemetry
+    collector's file exporter writes them): the fields as attributes, integers as strings,
+    the time in `timeUnixNano`; a line that is not a JSON object is a record's string body."""
+    from datetime import datetime
+
+    def value(v):
+        if isinstance(v, bool):
+            return {"boolValue": v}
+        if isinstance(v, int):
+            return {"intValue": str(v)}
+        return {"stringValue": v if isinstance(v, str) else json.dumps(v)}
+
+    def record(line: bytes) -> dict:
+        try:
+            fields = json.loads(line)
+            at = datetime.fromisoformat(fields.pop("ts"))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return {"body": {"stringValue": line.decode("utf-8", "replace").rstrip("\n")}}
+        nanos = round(at.timestamp() * 1_000_000) * 1000
+        attributes = [{"key": k, "value": value(v)} for k, v in fields.items()]
+        return {"timeUnixNano": str(nanos), "attributes": attributes}
+
+    def request(records: list[dict]) -> bytes:
+        scope = {"scope": {"name": "payments"}, "logRecords": records}
+        resource = {"attributes": [{"key": "service.name", "value": {"stringValue": "pay"}}]}
+        body = {"resourceLogs": [{"resource": resource, "scopeLogs": [scope]}]}
+        return json.dumps(body, separators=(",", ":")).encode() + b"\n"
+
+    pending: list[dict] = []
+    for line in lines:
+        pending.append(record(line))
+        if len(pending) == per_line:
+            yield request(pending)
+            pending = []
+    if pending:
+        yield request(pending)
 
 
 def _code_version() -> str:

@@ -5,7 +5,10 @@ credits as the sample's own JSON lines."""
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
+import re
+import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -143,7 +146,12 @@ ENVELOPES: dict[str, str] = {
     "docker": '[sources.log_format]\nenvelope = "docker"\n',
     # Fluent Bit to S3 without a parser: the record is the text of `log`.
     "fluentbit": '[sources.log_format]\npayload = "log"\n',
+    # The OpenTelemetry collector's file exporter: 10 records a line, fields as attributes.
+    "otlp": '[sources.log_format]\nenvelope = "otlp"\n',
+    # CloudWatch Logs to Firehose: concatenated objects in gzip members.
+    "cloudwatch": '[sources.log_format]\nenvelope = "cloudwatch"\n',
 }
+MANY = {"otlp": lambda lines: otlp_lines(lines), "cloudwatch": lambda lines: cloudwatch_file(lines)}
 CRI_TIME = "2025-01-07T20:00:00.123456789Z"
 
 
@@ -163,9 +171,12 @@ def write_envelope(sample_dir: Path, out_dir: Path, envelope: str, split: int = 
             lines = handle.read().split(b"\n")
         if lines and lines[-1] == b"":
             lines.pop()
-        out = b"".join(wrap(line, envelope, split) for line in lines)
+        if envelope in MANY:
+            data = MANY[envelope](lines)
+        else:
+            data = gzip.compress(b"".join(wrap(line, envelope, split) for line in lines), mtime=0)
         with atomic_path(out_dir / "logs" / source.name) as tmp:
-            tmp.write_bytes(gzip.compress(out, mtime=0))
+            tmp.write_bytes(data)
     for table in ("transactions.parquet", "customers.parquet"):
         with atomic_path(out_dir / table) as tmp:
             tmp.write_bytes((sample_dir / table).read_bytes())
@@ -200,3 +211,164 @@ def wrap(line: bytes, envelope: str, split: int = 0) -> bytes:
                 noise = {"log": "noise between parts\n", "stream": "stderr", "time": CRI_TIME}
                 out.append(json.dumps(noise) + "\n")
     return "".join(out).encode()
+
+
+# Envelopes of many records: OTLP JSON lines and CloudWatch objects -----------------------------
+OTLP_RECORDS_PER_LINE = 10
+
+
+def otlp_lines(lines: list[bytes]) -> bytes:
+    """The lines as OTLP JSON, gzip: `OTLP_RECORDS_PER_LINE` log records a line over two
+    resources and three scopes, the fields as attributes (as a kvlist body on every tenth),
+    integers as strings and as numbers in turn, `timeUnixNano` exact to the nanosecond (0 or
+    absent on some, with `observedTimeUnixNano` holding the time). A line that is not UTF-8
+    stays as it was, on its own line (no JSON can hold it)."""
+    out: list[str] = []
+    pending: list[dict] = []
+    for line in lines:
+        try:
+            text = line.removesuffix(b"\r").decode("utf-8")
+        except UnicodeDecodeError:
+            out.extend(_otlp_request(pending))
+            out.append(line.decode("utf-8", "surrogateescape"))
+            pending = []
+            continue
+        # The variant by the line's bytes: a line written twice is the same record twice.
+        pending.append(otlp_record(text, zlib.crc32(line)))
+        if len(pending) == OTLP_RECORDS_PER_LINE:
+            out.extend(_otlp_request(pending))
+            pending = []
+    out.extend(_otlp_request(pending))
+    data = "".join(f"{line}\n" for line in out).encode("utf-8", "surrogateescape")
+    return gzip.compress(data, mtime=0)
+
+
+def _otlp_request(records: list[dict]) -> list[str]:
+    if not records:
+        return []
+    resources = [
+        {
+            "resource": {"attributes": [_kv("service.name", "payment-api")]},
+            "scopeLogs": [
+                {"scope": {"name": "payments"}, "logRecords": records[:4]},
+                {"scope": {"name": "payments.db", "version": "1"}, "logRecords": records[4:7]},
+            ],
+        },
+        {
+            "resource": {"attributes": [_kv("host.name", "node-2"), _kv("pid", 7, 1)]},
+            "scopeLogs": [{"scope": {}, "logRecords": records[7:]}],
+        },
+    ]
+    return [json.dumps({"resourceLogs": resources}, ensure_ascii=False, separators=(",", ":"))]
+
+
+def otlp_record(text: str, number: int) -> dict:
+    """One log line as an OTLP log record: its fields as attributes, its time in
+    `timeUnixNano`; a line that is not a JSON object is the record's string body only.
+    `number` picks the variant (where the time is, integers as strings or numbers, a kvlist
+    body)."""
+    try:
+        fields = json.loads(text)
+    except ValueError:
+        fields = None
+    if not isinstance(fields, dict):
+        return {"body": {"stringValue": text}}
+    time = _nanoseconds(fields["ts"]) if isinstance(fields.get("ts"), str) else None
+    if time is not None:
+        fields = {k: v for k, v in fields.items() if k != "ts"}
+    pairs = [_kv(key, value, number) for key, value in fields.items()]
+    record: dict = {}
+    if time is not None and number % 10 == 3:  # 0: the observed time is the record's
+        record |= {"timeUnixNano": "0", "observedTimeUnixNano": time}
+    elif time is not None and number % 10 == 6:  # absent, likewise
+        record |= {"observedTimeUnixNano": str(time)}
+    elif time is not None:
+        record |= {"timeUnixNano": str(time) if number % 2 else time}
+        record |= {"observedTimeUnixNano": "1736300000000000000"}  # the collector's: ignored
+    record["severityText"] = str(fields.get("level", "INFO"))
+    if number % 10 == 5:
+        return record | {"body": {"kvlistValue": {"values": pairs}}}
+    return record | {"body": {"stringValue": str(fields.get("event"))}, "attributes": pairs}
+
+
+def _nanoseconds(ts: str) -> int | None:
+    """An RFC 3339 time with an offset as epoch nanoseconds, exactly; None otherwise."""
+    match = re.fullmatch(r"(.{19})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})", ts)
+    if match is None:
+        return None
+    try:
+        at = datetime.fromisoformat(match.group(1) + match.group(3).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    seconds = (at - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(seconds=1)
+    return seconds * 10**9 + int((match.group(2) or "").ljust(9, "0"))
+
+
+def _kv(key: str, value, number: int = 0) -> dict:
+    return {"key": key, "value": _any_value(value, number)}
+
+
+def _any_value(value, number: int) -> dict:
+    """A JSON value as an OTLP AnyValue (an integer as a string on even records)."""
+    if value is None:
+        return {}
+    if isinstance(value, bool):
+        return {"boolValue": value}
+    if isinstance(value, int):
+        return {"intValue": value if number % 2 else str(value)}
+    if isinstance(value, float):
+        return {"doubleValue": value}
+    if isinstance(value, dict):
+        return {"kvlistValue": {"values": [_kv(k, v, number) for k, v in value.items()]}}
+    if isinstance(value, list):
+        return {"arrayValue": {"values": [_any_value(v, number) for v in value]}}
+    return {"stringValue": value}
+
+
+CLOUDWATCH_EVENTS_PER_OBJECT = 7
+CLOUDWATCH_CONTROL = {
+    "messageType": "CONTROL_MESSAGE",
+    "owner": "CloudwatchLogs",
+    "logGroup": "",
+    "logStream": "",
+    "subscriptionFilters": [],
+    "logEvents": [
+        {
+            "id": "",
+            "timestamp": 1736280000000,
+            "message": "CWL CONTROL MESSAGE: Checking health of destination Firehose.",
+        }
+    ],
+}
+
+
+def cloudwatch_file(lines: list[bytes]) -> bytes:
+    """The lines as CloudWatch Logs subscription objects as Firehose writes them to S3: a
+    `CONTROL_MESSAGE` first, then `CLOUDWATCH_EVENTS_PER_OBJECT` log events an object, the
+    objects concatenated with no separator, in three gzip members cut inside objects. A line
+    that is not UTF-8 is a message with its bad bytes escaped (quarantined, as the line is)."""
+    objects = [json.dumps(CLOUDWATCH_CONTROL)]
+    for first in range(0, len(lines), CLOUDWATCH_EVENTS_PER_OBJECT):
+        chunk = lines[first : first + CLOUDWATCH_EVENTS_PER_OBJECT]
+        events = [
+            {
+                "id": f"{first + i:056d}",
+                "timestamp": 1736280000000 + first + i,
+                "message": line.removesuffix(b"\r").decode("utf-8", "surrogateescape"),
+            }
+            for i, line in enumerate(chunk)
+        ]
+        data = {
+            "messageType": "DATA_MESSAGE",
+            "owner": "123456789012",
+            "logGroup": "/aws/eks/payments/payment-api",
+            "logStream": "payment-api-5c4b",
+            "subscriptionFilters": ["to-firehose"],
+            "logEvents": events,
+        }
+        objects.append(json.dumps(data, separators=(",", ":")))
+    stream = "".join(objects).encode()
+    cuts = [0, len(stream) // 3 + 1, 2 * len(stream) // 3 + 5, len(stream)]
+    return b"".join(
+        gzip.compress(stream[start:end], mtime=0) for start, end in itertools.pairwise(cuts)
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import gzip
+import json
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -226,6 +227,60 @@ def test_the_pipeline_reads_the_same_records_through_a_cri_envelope(case, split)
     else:
         assert found.funnel == expected.funnel
         assert found.quarantined == expected.quarantined
+    assert found.evidence == expected.evidence
+    assert found.exceptions == expected.exceptions
+    assert found.credits_csv == expected.credits_csv
+
+
+def cloudwatch_wrapped(data: bytes, per_object: int, cut: float) -> bytes:
+    """A log file's lines as CloudWatch Logs subscription objects as Firehose writes them: each
+    line the message of a log event (its CR LF or LF dropped), `per_object` events an object,
+    the objects concatenated with no separator in two gzip members cut at `cut` of the stream.
+    A line that is not UTF-8 keeps its bytes (its object is quarantined); a byte-order mark
+    belongs to the file: a file holding only one is one blank message, as it is one blank line."""
+    if data.startswith(b"\x1f\x8b"):
+        data = gzip.decompress(data)
+    lines = data.removeprefix(b"\xef\xbb\xbf").split(b"\n")
+    if lines[-1] == b"" and (len(lines) > 1 or not data):
+        lines.pop()
+    messages = [line.removesuffix(b"\r").decode("utf-8", "surrogateescape") for line in lines]
+    objects = []
+    for first in range(0, len(messages), per_object):
+        chunk = messages[first : first + per_object]
+        events = [{"id": str(first + i), "timestamp": 0, "message": m} for i, m in enumerate(chunk)]
+        body = {
+            "messageType": "DATA_MESSAGE",
+            "logGroup": "g",
+            "logStream": "s",
+            "logEvents": events,
+        }
+        objects.append(json.dumps(body, ensure_ascii=False))
+    stream = "".join(objects).encode("utf-8", "surrogateescape")
+    at = int(len(stream) * cut)
+    return gzip.compress(stream[:at], mtime=0) + gzip.compress(stream[at:], mtime=0)
+
+
+@given(incidents(), st.sampled_from([1, 3]), st.sampled_from([0.0, 0.37, 0.5]))
+def test_the_pipeline_reads_the_same_records_through_cloudwatch_objects(case, per_object, cut):
+    # The model reads the plain lines; the pipeline the same lines as messages of CloudWatch
+    # objects in gzip members. One event an object: the same funnel and quarantined lines (an
+    # event's number in its file is its line's). Several: an object is screened whole, and one
+    # with a byte that is not UTF-8 is one item, so only the credits and what leads to them.
+    expected = as_written(model.run(case))
+    wrapped = dataclasses.replace(
+        case,
+        log_files=tuple(
+            (name, cloudwatch_wrapped(data, per_object, cut)) for name, data in case.log_files
+        ),
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        found = pipeline(wrapped, Path(folder), '[sources.log_format]\nenvelope = "cloudwatch"\n')
+    assert found.config_error == expected.config_error
+    if per_object == 1:
+        assert found.funnel == expected.funnel
+        assert found.quarantined == expected.quarantined
+    else:
+        assert found.funnel["relevant"] == expected.funnel["relevant"]
     assert found.evidence == expected.evidence
     assert found.exceptions == expected.exceptions
     assert found.credits_csv == expected.credits_csv

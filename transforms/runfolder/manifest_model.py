@@ -87,7 +87,8 @@ class LogInput(Section):
     sha256: str
     bytes: int
     lines: int
-    # With an envelope or a payload `lines` counts records, and this the lines they came from.
+    # With an envelope or a payload `lines` counts records, and this the lines they came from
+    # (OTLP: the requests; CloudWatch: the objects).
     envelope_lines: int | None = Field(default=None, exclude_if=_absent)
 
 
@@ -114,7 +115,8 @@ class LogFunnel(Section):
     """Where every log line read went (counts of lines), and whether the identities close:
     read = parsed + duplicates + quarantined = bucketed, parsed = relevant + irrelevant. With an
     envelope or a payload, a line is a record: `envelope_lines_read` says how many lines of the
-    files they came from (CRI partial lines joined, one Docker entry per part)."""
+    files they came from (CRI partial lines joined, one Docker entry per part; OTLP requests
+    and CloudWatch objects, each holding many records, one item when it holds none)."""
 
     lines_read: int
     parsed: int

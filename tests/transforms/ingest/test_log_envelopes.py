@@ -301,8 +301,25 @@ def test_a_joined_record_over_1_mib_is_quarantined(tmp_path):
     ("log_format", "message"),
     [
         ({"envelope": "crio"}, r"envelope: 'crio' is not an envelope; did you mean 'cri'\?"),
-        ({"envelope": "otlp"}, r"envelope: 'otlp' is not supported yet"),
-        ({"envelope": "cloudwatch"}, r"envelope: 'cloudwatch' is not supported yet"),
+        ({"envelope": "oltp"}, r"envelope: 'oltp' is not an envelope; did you mean 'otlp'\?"),
+        (
+            {"envelope": "cloud_watch"},
+            r"envelope: 'cloud_watch' is not an envelope; did you mean 'cloudwatch'\?",
+        ),
+        (
+            {"envelope": "cloudwatch", "ts": "envelope.timestmp"},
+            r"ts: a CloudWatch log event has no field 'timestmp'; did you mean "
+            r"'envelope.timestamp'\?",
+        ),
+        (
+            {"envelope": "otlp", "ts": "envelope.time"},
+            r"ts: 'envelope.time': with envelope = 'otlp'",
+        ),
+        ({"envelope": "otlp", "kind": "logfmt"}, r"kind: with envelope = 'otlp' a log record is"),
+        (
+            {"envelope": "otlp", "payload": "body"},
+            r"payload: with envelope = 'otlp' name the field",
+        ),
         ({"ts": "envelope.time"}, r"ts: 'envelope.time' reads an envelope's field, but there is"),
         (
             {"envelope": "cri", "ts": "envelope.tme"},

@@ -22,10 +22,12 @@ INCIDENT_FILE = "INC-2025-01-07.toml"
 
 @dataclass(frozen=True)
 class Outcome:
-    """A reconciliation's credits.csv, exceptions.csv and evidence.parquet, and its buckets."""
+    """A reconciliation's credits.csv, exceptions.csv and evidence.parquet, its buckets and
+    the number of log files it read."""
 
     outputs: dict[str, bytes]
     buckets: dict[str, int]
+    files_read: int
 
 
 class Formats:
@@ -84,7 +86,9 @@ def run_outputs(path: Path, work: Path) -> Outcome:
     outputs.write_evidence(con, out["evidence.parquet"])
     buckets = con.table("int_log_lines_bucketed").aggregate("bucket, count(*)", "bucket")
     return Outcome(
-        {name: file.read_bytes() for name, file in out.items()}, dict(buckets.fetchall())
+        {name: file.read_bytes() for name, file in out.items()},
+        dict(buckets.fetchall()),
+        len(con.table("log_files")),
     )
 
 
@@ -111,7 +115,7 @@ def test_both_line_checks_give_byte_identical_outputs(formats, kind):
     assert formats.outcome(kind).outputs == formats.outcome(kind, "all").outputs
 
 
-ENVELOPED = ["cri", "cri_split40", "docker", "docker_split100", "fluentbit"]
+ENVELOPED = ["cri", "cri_split40", "docker", "docker_split100", "fluentbit", "otlp", "cloudwatch"]
 
 
 @pytest.mark.parametrize("kind", ENVELOPED)
@@ -121,10 +125,14 @@ def test_the_sample_in_each_envelope_gives_byte_identical_outputs(formats, kind,
     assert formats.outcome(kind, line_checks).outputs == formats.outcome("jsonl").outputs
 
 
-@pytest.mark.parametrize("kind", ["cri", "docker", "fluentbit"])
+@pytest.mark.parametrize("kind", ["cri", "docker", "fluentbit", "otlp", "cloudwatch"])
 def test_an_envelope_checked_in_full_gives_the_plain_buckets(formats, kind):
-    # One record per line, none split: every record in the bucket its plain line is in.
-    assert formats.outcome(kind, "all").buckets == formats.outcome("jsonl", "all").buckets
+    # One record per line, none split: every record in the bucket its plain line is in (OTLP:
+    # 10 records a line). CloudWatch adds one CONTROL_MESSAGE a file, counted irrelevant.
+    expected = dict(formats.outcome("jsonl", "all").buckets)
+    if kind == "cloudwatch":
+        expected["irrelevant"] += formats.outcome(kind, "all").files_read
+    assert formats.outcome(kind, "all").buckets == expected
 
 
 def stage_one(tmp_path, line: str, **log_format) -> list[tuple]:

@@ -35,6 +35,22 @@ from transforms.ingest.incident.values import (
 )
 
 CRI_FIELDS = ("time", "stream", "tag")  # a CRI line: `<time> <stream> <tag> <message>`
+# A CloudWatch Logs event's fields and those of the subscription object around it.
+CLOUDWATCH_FIELDS = (
+    "id",
+    "timestamp",
+    "logGroup",
+    "logStream",
+    "owner",
+    "subscriptionFilters",
+    "messageType",
+)
+# What `envelope.<key>` may name, per envelope (docker and a payload: any key of the object).
+ENVELOPE_FIELDS = {
+    "cri": ("a CRI line", CRI_FIELDS),
+    "cloudwatch": ("a CloudWatch log event", CLOUDWATCH_FIELDS),
+}
+OTLP_TIME = "timeUnixNano"  # with envelope = "otlp", ts unless set otherwise
 
 
 # The file, table by table ---------------------------------------------------------------------
@@ -134,9 +150,13 @@ class LogFormat(Table):
 
     envelope: Envelope = "none"
     """How a collector wraps each record: none (the line is the record), cri (container runtime
-    files: `<time> <stream> <P|F> <message>`, partial lines joined per stream) or docker (the
-    json-file driver: the record is the text of `log`; entries not ending in a line feed joined).
-    A field path `envelope.<key>` reads the envelope's own fields (`envelope.time`)."""
+    files: `<time> <stream> <P|F> <message>`, partial lines joined per stream), docker (the
+    json-file driver: the record is the text of `log`; entries not ending in a line feed joined),
+    otlp (the OpenTelemetry collector's file exporter: each log record of each line; a field is
+    read from `attributes.<name>`, then the body's, ts from timeUnixNano) or cloudwatch
+    (CloudWatch Logs subscription objects as Firehose writes them: each log event's message).
+    A field path `envelope.<key>` reads the envelope's own fields (`envelope.time`,
+    `envelope.timestamp`)."""
     payload: FieldPath | None = None
     """A dotted path to a JSON string field that holds the record as text (Fluent Bit, Vector or
     Logstash without a parser: `log`); `envelope.<key>` then reads the object around it."""
@@ -161,24 +181,49 @@ class LogFormat(Table):
         """Each of `LOG_FIELDS` and where it is in a line."""
         return tuple((name, getattr(self, name)) for name in LOG_FIELDS)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _otlp_defaults(cls, raw: Any) -> Any:
+        # The record's own time by default, in nanoseconds (also when named without ts_format).
+        if isinstance(raw, dict) and raw.get("envelope") == "otlp":
+            raw = {"ts": OTLP_TIME, **raw}
+            if raw["ts"] == OTLP_TIME:
+                raw = {"ts_format": "epoch_ns", **raw}
+        return raw
+
     @model_validator(mode="after")
     def _envelope_fits(self) -> LogFormat:
+        if self.envelope == "otlp":
+            # A log record is read as one JSON value: no text record to parse or unwrap.
+            if self.kind != "jsonl":
+                raise invalid("with envelope = 'otlp' a log record is read as it is", at="kind")
+            if self.payload is not None:
+                raise invalid(
+                    "with envelope = 'otlp' name the field itself (body.<key>, attributes.<key>)",
+                    at="payload",
+                )
         for name, path in self.fields:
             if not path.startswith("envelope."):
                 continue
             if self.envelope == "none" and self.payload is None:
                 raise invalid(
                     f"'{path}' reads an envelope's field, but there is none: set envelope "
-                    "(cri, docker) or payload",
+                    "(cri, docker, cloudwatch) or payload",
+                    at=name,
+                )
+            if self.envelope == "otlp":
+                raise invalid(
+                    f"'{path}': with envelope = 'otlp' a path reads the log record: "
+                    "attributes.<key>, body.<key>, resource.<key>, scope.<key>, timeUnixNano, "
+                    "severityText, ...",
                     at=name,
                 )
             key = path.removeprefix("envelope.")
-            if self.envelope == "cri" and self.payload is None and key not in CRI_FIELDS:
-                close = difflib.get_close_matches(key, CRI_FIELDS, n=1)
+            what, known = ENVELOPE_FIELDS.get(self.envelope, ("", ()))
+            if known and self.payload is None and key not in known:
+                close = difflib.get_close_matches(key, known, n=1)
                 hint = f"did you mean 'envelope.{close[0]}'? " if close else ""
-                raise invalid(
-                    f"a CRI line has no field '{key}'; {hint}it has {list(CRI_FIELDS)}", at=name
-                )
+                raise invalid(f"{what} has no field '{key}'; {hint}it has {list(known)}", at=name)
         return self
 
     @model_validator(mode="after")

@@ -28,7 +28,6 @@ MAX_WINDOW = timedelta(days=31)
 ISO_CURRENCIES = sorted(list_currencies())
 LOG_FIELDS = ("ts", "event", "txn_id", "customer_id", "amount_minor", "currency", "error_code")
 ENVELOPES = ("none", "cri", "docker", "otlp", "cloudwatch")  # how a collector wraps each record
-ENVELOPES_READ = ("none", "cri", "docker")  # the others are named, and refused for now
 # Or a strptime pattern (it holds a '%').
 TS_FORMATS = ("rfc3339", "epoch_s", "epoch_ms", "epoch_us", "epoch_ns")
 TableKind = Literal["parquet", "csv", "duckdb", "postgres"]  # where a table is read from
@@ -196,11 +195,6 @@ def _envelope(value: Any) -> str:
         close = difflib.get_close_matches(str(value), ENVELOPES, n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
         raise invalid(f"{value!r} is not an envelope; {hint}use one of {list(ENVELOPES)}")
-    if value not in ENVELOPES_READ:
-        raise invalid(
-            f"'{value}' is not supported yet (read today: {list(ENVELOPES_READ)}); unwrap the "
-            "records into JSON lines, or wrap them as a container runtime would"
-        )
     return value
 
 
@@ -263,7 +257,7 @@ FieldPath = _matching(r'^[^\s=".]+(\.[^\s=".]+)*$', "'{value}' is not a key or d
 TsFormat = _checked(
     str, _ts_format, {"anyOf": [{"enum": list(TS_FORMATS)}, {"type": "string", "pattern": "%"}]}
 )
-Envelope = _checked(str, _envelope, {"enum": list(ENVELOPES_READ)})
+Envelope = _checked(str, _envelope, {"enum": list(ENVELOPES)})
 DataFile = _checked(
     str,
     _data_file,

@@ -40,6 +40,9 @@ FRAMED_SCHEMA = pa.schema(
         # envelope is unwrapped (`log_envelope_*`), NULL as framed.
         ("envelope", pa.string()),
         ("envelope_lines", pa.int64()),
+        # Where a record is inside its envelope, for a quarantine reason (an OTLP line holds
+        # many records, a CloudWatch file many objects): NULL when the key's line says it all.
+        ("position", pa.string()),
     ]
 )
 
@@ -50,6 +53,22 @@ class _GzipError(Exception):
 
 class _NotGzip(Exception):
     """A file named `.gz` whose bytes are neither gzip nor text."""
+
+
+STREAM_ERRORS = (_GzipError, _NotGzip)  # what `Source.pieces` raises on a broken file
+
+
+def stream_error(name: str, error: Exception, after: str) -> InputError:
+    """The error that stops a run on a broken file (`STREAM_ERRORS`), read up to `after`."""
+    if isinstance(error, _NotGzip):
+        return InputError(
+            f"{name}: named .gz but it is not gzip ({error}); fetch the file again, "
+            "compress it with gzip, or leave it out of sources.logs"
+        )
+    return InputError(
+        f"{name}: the gzip stream is truncated or corrupt after {after} ({error}); fetch the "
+        "file again or leave it out of sources.logs"
+    )
 
 
 # Other compressors' first bytes, to name what a `.gz` file really holds.
@@ -167,6 +186,11 @@ class Framer:
     _bom_pending: bool = field(default=True, repr=False)
     _runs: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list, repr=False)
 
+    @property
+    def envelope_lines(self) -> int:
+        """The lines read (with an envelope, its records may be fewer: joined partial lines)."""
+        return self.lines
+
     def unchecked_runs(self) -> pa.Table:
         """The lines that passed the shape check unparsed, as runs of consecutive lines
         (first_line, last_line)."""
@@ -210,17 +234,8 @@ class Framer:
                     continue
                 carry = data[cut + 1 :]
                 yield self._frame(data, cut + 1)
-        except _GzipError as error:
-            self.error = InputError(
-                f"{self.name}: the gzip stream is truncated or corrupt after line {self.lines} "
-                f"({error}); fetch the file again or leave it out of sources.logs"
-            )
-            return
-        except _NotGzip as error:
-            self.error = InputError(
-                f"{self.name}: named .gz but it is not gzip ({error}); fetch the file again, "
-                "compress it with gzip, or leave it out of sources.logs"
-            )
+        except STREAM_ERRORS as error:
+            self.error = stream_error(self.name, error, f"line {self.lines}")
             return
         if long is not None:
             yield self._long(long)
@@ -380,6 +395,7 @@ def _framed(file_id: int, numbers, text, reasons, previews) -> pa.RecordBatch:
             pa.array(previews, pa.string()) if previews else pa.nulls(rows, pa.string()),
             pa.nulls(rows, pa.string()),
             pa.nulls(rows, pa.int64()),
+            pa.nulls(rows, pa.string()),
         ],
         schema=FRAMED_SCHEMA,
     )

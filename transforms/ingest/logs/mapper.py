@@ -28,6 +28,7 @@ from transforms.ingest.incident import ISO_CURRENCIES, LogFormat
 from transforms.ingest.incident.values import TS_FORMATS
 from transforms.ingest.logs.framing import FRAMED_SCHEMA, Framer, Source
 from transforms.ingest.logs.plan import LogFile, Partition, Reading
+from transforms.ingest.logs.unnesting import Unnester
 
 LINES_SCHEMA = pa.schema(
     [
@@ -65,6 +66,7 @@ UNCHECKED_SCHEMA = pa.schema(
 )
 EXTRACTS = {"lines": LINES_SCHEMA, "events": EVENTS_SCHEMA, "quarantine": QUARANTINE_SCHEMA}
 COALESCE_ROWS = 1 << 16  # framed lines handed to DuckDB at once, at least
+UNNESTED = ("otlp", "cloudwatch")  # many records to an envelope: framed by `Unnester`
 # A CRI line: `<RFC 3339 time> <stream> <P|F> <message>` (the message may be empty).
 CRI_LINE = r"([^ \n]+) (stdout|stderr) ([PF]) ([^\n]*)\n"
 
@@ -105,7 +107,7 @@ def extract(partition: Partition, reading: Reading, out_dir: Path) -> Extract:
         digest, size = framer.source.finish()
         records = framer.lines - joined.get(file_id, 0)
         wrapped = reading.log_format.envelope != "none" or reading.log_format.payload is not None
-        envelope_lines = framer.lines if wrapped else None
+        envelope_lines = framer.envelope_lines if wrapped else None
         read.append(
             LogFile(file_id, path, name, size, digest, records, envelope_lines=envelope_lines)
         )
@@ -118,8 +120,12 @@ def _extract_into(
     """Writes the partition's four extracts into `folder`; returns the files' time spans (of
     the lines checked in full), the lines joined onto records per file, and the framers."""
     screen = reading.screen()
-    framers = [
-        Framer(file_id, name, Source(path), screen) for file_id, path, name in partition.files
+    fmt = reading.log_format
+    framers: list[Framer | Unnester] = [
+        Unnester(file_id, name, Source(path), fmt, screen)
+        if fmt.envelope in UNNESTED
+        else Framer(file_id, name, Source(path), screen)
+        for file_id, path, name in partition.files
     ]
     blocks = _coalesced(block for framer in framers for block in framer.blocks())
     framed = pa.RecordBatchReader.from_batches(FRAMED_SCHEMA, blocks)
@@ -237,6 +243,13 @@ def _parameters(reading: Reading) -> dict[str, object]:
     else:
         paths = [f'$."{name}"' for name in names]
     from_envelope = [path.startswith("envelope.") for path in names]
+    envelope_paths = [
+        _json_path(path.removeprefix("envelope.")) if inside else "$"
+        for path, inside in zip(names, from_envelope, strict=True)
+    ]
+    if fmt.envelope == "otlp":  # every field found in the record by `otlp.fields`, by its name
+        from_envelope = [True] * len(names)
+        envelope_paths = [_json_path(name) for name in where]
     strptime = fmt.ts_format not in TS_FORMATS
     return {
         "kind": fmt.kind,
@@ -250,10 +263,7 @@ def _parameters(reading: Reading) -> dict[str, object]:
         "logs_timezone": reading.logs_timezone,
         "failure_events": list(reading.failure_events),
         "from_envelope": from_envelope,
-        "envelope_paths": [
-            _json_path(path.removeprefix("envelope.")) if inside else "$"
-            for path, inside in zip(names, from_envelope, strict=True)
-        ],
+        "envelope_paths": envelope_paths,
     }
 
 

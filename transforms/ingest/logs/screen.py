@@ -11,7 +11,10 @@ that names the check; the rest are `irrelevant`, unparsed.
 
 With an envelope the tiers apply to the record: a CRI line's shape is its prefix and then its
 message's (the record's); a Docker entry's is one object (its record, a JSON string inside it,
-is not looked into). A record split over lines may split an event's name too: from the first
+is not looked into). An OTLP line and a CloudWatch object hold many records: the whole line or
+object is screened (`capable_text`), and the records of one that is not failure-capable get the
+shape check one by one (`record_shape`; an OTLP record is one object by construction).
+A record split over lines may split an event's name too: from the first
 CRI line tagged `P` or Docker entry not ending in a line feed, every later line of the file is
 checked in full (`partial`).
 
@@ -55,7 +58,9 @@ class Screen:
         kind, envelope = log_format.kind, log_format.envelope
         # JSON string escapes: in the record (jsonl, logfmt's quoted values) or around it (a
         # Docker `log` or a payload field is a JSON string holding the record).
-        if kind in ("jsonl", "logfmt") or envelope == "docker" or log_format.payload is not None:
+        # An OTLP line and a CloudWatch object are JSON, their strings escaped alike.
+        wrapped_in_json = envelope in ("docker", "otlp", "cloudwatch")
+        if kind in ("jsonl", "logfmt") or wrapped_in_json or log_format.payload is not None:
             short = any(c in SHORT_ESCAPES or ord(c) < 0x20 for e in failure_events for c in e)
             escape = b"\\" if short else b"\\u"
         needles = tuple(sorted({event.encode() for event in failure_events}))
@@ -99,6 +104,21 @@ class Screen:
         if found:
             mask[np.searchsorted(ends, np.array(found, np.int64))] = True
         return mask
+
+    def capable_text(self, text: str) -> bool:
+        """Whether one envelope's text (an OTLP line, a CloudWatch object) is failure-capable."""
+        if self.escape is not None and self.escape.decode() in text:
+            return True
+        return any(needle.decode() in text for needle in self.needles)
+
+    def record_shape(self, text: str) -> str | None:
+        """The shape problem of one record's text (without its line end), if any."""
+        bare = text.strip(BLANK.decode())
+        if not bare:
+            return SHAPE_BLANK
+        if self.one_object and not (bare[0] == "{" and bare[-1] == "}"):
+            return SHAPE_NOT_OBJECT
+        return None
 
     def shape(
         self, data: bytes, starts: np.ndarray, sizes: np.ndarray, which: np.ndarray

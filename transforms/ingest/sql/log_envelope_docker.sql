@@ -112,7 +112,8 @@ final as (
         problem,
         case when problem is not null then left(message, 4096) end as preview,
         envelope,
-        envelope_lines
+        envelope_lines,
+        cast(null as varchar) as position
     from records
     union all by name
     select * from not_entries

@@ -8,7 +8,7 @@
 with
 
 framed as (
-    select file_id, line, raw, problem, preview, envelope_lines from framed_lines
+    select file_id, line, raw, problem, preview, envelope_lines, position from framed_lines
 ),
 
 parsed as (
@@ -38,7 +38,8 @@ final as (
         end as problem,
         case when not is_holder then coalesce(preview, left(raw, -1)) end as preview,
         case when is_holder then left(raw, -1) end as envelope,
-        coalesce(envelope_lines, 1) as envelope_lines
+        coalesce(envelope_lines, 1) as envelope_lines,
+        position
     from parsed
 )
 

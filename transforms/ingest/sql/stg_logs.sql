@@ -3,7 +3,8 @@
 -- (`framed_lines`: each line's text with its LF, NULL when the framing already found a
 -- `problem`, with a readable `preview`). A record is a physical line, or, with an envelope or a
 -- payload, the record unwrapped from it (`log_envelope_*`, `log_payload`: keyed by its first
--- line, with the envelope's fields as JSON in `envelope`).
+-- line, with the envelope's fields as JSON in `envelope`; OTLP and CloudWatch records are
+-- numbered in their file instead, `logs.unnesting`, with their `position` in the envelope).
 -- `quarantine_reason` is set when the line breaks the contract. Only failure-event lines keep
 -- their fields; `line_hash` (every well-formed line) and `line_md5` (failure-event lines) let the
 -- reduce find byte-identical lines across files. Times with an offset are instants (RFC 3339:
@@ -12,7 +13,7 @@
 with
 
 framed as (
-    select file_id, line, raw, problem, preview, envelope from framed_lines
+    select file_id, line, raw, problem, preview, envelope, position from framed_lines
 ),
 
 parsed as (
@@ -215,7 +216,12 @@ final as (
     select
         file_id,
         line,
-        quarantine_reason,
+        -- A record below its key's line (OTLP, CloudWatch) names where it is.
+        case
+            when problem is null and position is not null
+                then quarantine_reason || ' (' || position || ')'
+            else quarantine_reason
+        end as quarantine_reason,
         case when quarantine_reason is not null then coalesce(preview, left(raw, -1)) end as raw,
         case when quarantine_reason is null then hash(raw) end as line_hash,
         case when quarantine_reason is null then ts_utc end as ts_utc,

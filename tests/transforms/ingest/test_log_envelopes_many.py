@@ -1,0 +1,575 @@
+"""The envelopes that hold many records: OTLP JSON lines (`envelope = "otlp"`) and CloudWatch
+Logs subscription objects as Firehose writes them (`envelope = "cloudwatch"`). Records are
+numbered in their file; a bad envelope or record is quarantined with its position; the funnel
+counts records. (The sample wrapped in each gives the plain run's outputs: `test_log_formats`.)"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.builders import reconcile_incident, write_incident
+from transforms import db
+from transforms.errors import InputError
+from transforms.ingest import incident, logs, tables
+from transforms.ingest.logs import json_stream
+from transforms.reconcile import credits
+from transforms.runfolder import manifest
+
+NS = 1736280000500000000  # 2025-01-07T20:00:00.5Z in nanoseconds
+AT = "2025-01-07 20:00:00.5+00"
+EXAMPLE = Path(__file__).parents[2] / "fixtures" / "otlp" / "logs.json"
+
+
+def kv(key: str, value) -> dict:
+    """An OTLP attribute: a string, an integer (as a string: the protobuf JSON mapping's
+    64-bit form) or any AnyValue given as a dict."""
+    if isinstance(value, dict):
+        return {"key": key, "value": value}
+    if isinstance(value, int):
+        return {"key": key, "value": {"intValue": str(value)}}
+    return {"key": key, "value": {"stringValue": value}}
+
+
+def record(txn_id: str = "t1", time=NS, event: str = "payment.failed", **extra) -> dict:
+    """An OTLP log record of a failure, its fields as attributes."""
+    attributes = [kv("event", event), kv("txn_id", txn_id), kv("error_code", "DB_POOL_TIMEOUT")]
+    return {"timeUnixNano": time, "attributes": attributes, **extra}
+
+
+def request(*records, resource=None) -> str:
+    """One OTLP JSON line: the records in one scope of one resource."""
+    attributes = [kv(k, v) for k, v in (resource or {}).items()]
+    scope = {"scope": {"name": "pay"}, "logRecords": list(records)}
+    body = {"resourceLogs": [{"resource": {"attributes": attributes}, "scopeLogs": [scope]}]}
+    return json.dumps(body)
+
+
+def staged(tmp_path, lines, line_checks="all", log_name="logs/pod-a.jsonl", **log_format):
+    """The buckets of the records: (line, bucket, reason, txn_id, ts, raw)."""
+    path = write_incident(
+        tmp_path / "inc",
+        lines=lines,
+        sources={"log_format": log_format},
+        quality={"line_checks": line_checks},
+        log_name=log_name,
+    )
+    con = reconcile_incident(path, tmp_path)
+    return con.sql(
+        "select line, bucket, quarantine_reason, txn_id, ts_utc::varchar, raw "
+        "from int_log_lines_bucketed order by line"
+    ).fetchall()
+
+
+RELEVANT = ("relevant", None, "t1", AT, None)
+
+
+# OTLP ------------------------------------------------------------------------------------------
+def test_the_otlp_specifications_example_reads_as_it_is(tmp_path):
+    # opentelemetry-proto/examples/logs.json, pretty-printed, integers as numbers: its one
+    # record, fields from attributes (a dotted name, a key inside a kvlist), the resource.
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[EXAMPLE.read_bytes()],
+        sources={
+            "log_format": {
+                "envelope": "otlp",
+                "event": "severityText",
+                "txn_id": "string.attribute",
+                "customer_id": "resource.service.name",
+                "error_code": "map.attribute.some.map.key",
+            }
+        },
+        policy={"failure_events": ["Information"]},
+    )
+    con = reconcile_incident(path, tmp_path)
+    got = con.sql(
+        "select line, ts_utc::varchar, event, txn_id, customer_id, error_code from stg_log_events"
+    ).fetchall()
+    assert got == [
+        (
+            1,
+            "2018-12-13 14:51:00.3+00",
+            "Information",
+            "some string",
+            "my.service",
+            "some value",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("records", "log_format", "expected"),
+    [
+        # the time to the nanosecond, as a string or a number, never through a float
+        ([record(time="1736280000999999999")], {}, ("t1", "2025-01-07 20:00:00.999999+00")),
+        ([record(time=1736280000999999999)], {}, ("t1", "2025-01-07 20:00:00.999999+00")),
+        # timeUnixNano 0 or absent: the observed time
+        ([record(time="0", observedTimeUnixNano=str(NS))], {}, ("t1", AT)),
+        ([record(time=0, observedTimeUnixNano=NS)], {}, ("t1", AT)),
+        ([{**record(), "timeUnixNano": None, "observedTimeUnixNano": NS}], {}, ("t1", AT)),
+        # the fields in a kvlist body; an attribute comes first
+        (
+            [
+                {
+                    "timeUnixNano": NS,
+                    "attributes": [kv("txn_id", "t1")],
+                    "body": {
+                        "kvlistValue": {
+                            "values": [kv("event", "payment.failed"), kv("txn_id", "t2")]
+                        }
+                    },
+                }
+            ],
+            {},
+            ("t1", AT),
+        ),
+        # an explicit path into the body, a dotted attribute name, the resource's attributes
+        (
+            [record(body={"kvlistValue": {"values": [kv("id", "b1")]}})],
+            {"txn_id": "body.id"},
+            ("b1", AT),
+        ),
+        (
+            [record(attributes=[kv("event", "payment.failed"), kv("payment.id", "p1")])],
+            {"txn_id": "payment.id"},
+            ("p1", AT),
+        ),
+        ([record()], {"customer_id": "resource.customer"}, ("t1", AT)),
+        # an RFC 3339 time in an attribute: ts named, ts_format keeps its own default
+        (
+            [
+                record(
+                    time=None,
+                    attributes=[
+                        kv("event", "payment.failed"),
+                        kv("txn_id", "t1"),
+                        kv("at", "2025-01-07T20:00:00.5Z"),
+                    ],
+                )
+            ],
+            {"ts": "attributes.at"},  # ts_format stays rfc3339,
+            ("t1", AT),
+        ),
+    ],
+)
+def test_an_otlp_record_is_read_by_the_rules(tmp_path, records, log_format, expected):
+    lines = [request(*records, resource={"customer": "c9"})]
+    got = staged(tmp_path, lines, envelope="otlp", **log_format)
+    assert [(row[1], row[3], row[4]) for row in got] == [("relevant", *expected)]
+
+
+def test_amounts_as_strings_and_numbers_read_exactly(tmp_path):
+    big = 9007199254740993  # 2**53 + 1: a double would make it ...992
+    records = [
+        record(
+            "t1",
+            attributes=[
+                kv("event", "payment.failed"),
+                kv("txn_id", "t1"),
+                kv("amount_minor", {"intValue": big}),
+            ],
+        ),
+        record(
+            "t2",
+            attributes=[
+                kv("event", "payment.failed"),
+                kv("txn_id", "t2"),
+                kv("amount_minor", {"intValue": str(big)}),
+            ],
+        ),
+    ]
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[request(*records)],
+        sources={"log_format": {"envelope": "otlp"}},
+    )
+    con = reconcile_incident(path, tmp_path)
+    assert con.sql("select txn_id, amount_minor from stg_log_events order by 1").fetchall() == [
+        ("t1", big),
+        ("t2", big),
+    ]
+
+
+BAD_LINE = 'not an OTLP JSON line (envelope = "otlp": line 2): '
+BAD_RECORD = 'not an OTLP log record (envelope = "otlp": line 2, record 1): '
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        ('{"resourceLogs": [payment.failed', BAD_LINE + "not valid JSON"),
+        ('["payment.failed"]', BAD_LINE + "not a JSON object"),
+        ('{"resourceLogs": "payment.failed"}', BAD_LINE + "resourceLogs is not a list"),
+        ('{"resourceLogs": ["payment.failed"]}', BAD_LINE + "resourceLogs[0] is not an object"),
+        (
+            '{"resourceLogs": [{"resource": "payment.failed"}]}',
+            BAD_LINE + "resourceLogs[0].resource is not an object",
+        ),
+        (
+            '{"resourceLogs": [{"resource": {"attributes": ["payment.failed"]}}]}',
+            BAD_LINE + "resourceLogs[0].resource.attributes holds an item that is not {key, value}",
+        ),
+        (
+            '{"resourceLogs": [{"scopeLogs": {"x": "payment.failed"}}]}',
+            BAD_LINE + "resourceLogs[0].scopeLogs is not a list",
+        ),
+        (
+            '{"resourceLogs": [{"scopeLogs": [{"logRecords": "payment.failed"}]}]}',
+            BAD_LINE + "resourceLogs[0].scopeLogs[0].logRecords is not a list",
+        ),
+        (request("payment.failed"), BAD_RECORD + "not an object"),
+        (request(record(attributes="payment.failed")), BAD_RECORD + "attributes is not a list"),
+        (
+            request(record(attributes=[{"value": {"stringValue": "payment.failed"}}])),
+            BAD_RECORD + "attributes holds an item that is not {key, value}",
+        ),
+        (
+            request(
+                record(attributes=[kv("event", "payment.failed"), kv("n", {"intValue": "1.5"})])
+            ),
+            BAD_RECORD + 'attributes.n is not an AnyValue (intValue: "1.5")',
+        ),
+        (
+            request(record(body={"stringValue": 7, "x": "payment.failed"})),
+            BAD_RECORD + "body is not an AnyValue",
+        ),
+    ],
+)
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+def test_a_bad_otlp_line_or_record_is_quarantined_with_its_position(
+    tmp_path, bad, reason, line_checks
+):
+    got = staged(
+        tmp_path, [request(record()), bad, request(record())], line_checks, envelope="otlp"
+    )
+    assert [row[1:3] for row in got] == [
+        ("relevant", None),
+        ("quarantined", reason),
+        ("duplicate", None),
+    ]
+
+
+def test_a_line_that_is_not_utf8_is_quarantined_with_its_line(tmp_path):
+    bad = request(record("t2")).replace("t2", "t\udcff").encode("utf-8", "surrogateescape")
+    got = staged(tmp_path, [request(record()), bad + b"\n"], envelope="otlp")
+    assert [row[1:3] for row in got] == [
+        ("relevant", None),
+        ("quarantined", 'not an OTLP JSON line (envelope = "otlp": line 2): not UTF-8'),
+    ]
+
+
+def test_a_record_that_breaks_the_contract_names_its_line_and_record(tmp_path):
+    records = [record(), record("t2", time=None), record("t3")]
+    got = staged(tmp_path, ["", request(*records)], envelope="otlp")
+    assert [row[:3] for row in got] == [
+        (1, "relevant", None),
+        (2, "quarantined", 'missing ts (envelope = "otlp": line 2, record 2)'),
+        (3, "relevant", None),
+    ]
+    raw = json.loads(got[1][5])  # the record as plain JSON: attributes as an object
+    assert raw["attributes"] == {
+        "event": "payment.failed",
+        "txn_id": "t2",
+        "error_code": "DB_POOL_TIMEOUT",
+    }
+
+
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+def test_the_funnel_counts_50_records_of_one_line(tmp_path, line_checks):
+    # One line of 50 records (5 failures, 45 debug records), a request with none, a bad line:
+    # 52 items read from 3 lines.
+    records = [
+        record(f"t{i}") if i % 10 == 0 else record(f"d{i}", event="debug") for i in range(50)
+    ]
+    lines = [request(*records), '{"resourceLogs": []}', "not json"]
+    path = write_incident(
+        tmp_path / "inc",
+        lines=lines,
+        sources={"log_format": {"envelope": "otlp"}},
+        quality={"line_checks": line_checks},
+    )
+    loaded = incident.load(path)
+    con = db.connect()
+    files = logs.stage(con, loaded, tmp_path)
+    tables.stage(con, loaded)
+    credits.reconcile(con, loaded)
+    assert [(f.lines, f.envelope_lines) for f in files] == [(52, 3)]
+    assert manifest.account(con, files).funnel.model_dump() == {
+        "lines_read": 52,
+        "parsed": 51,
+        "relevant": 5,
+        "irrelevant": 46,
+        "duplicates": 0,
+        "quarantined": 1,
+        "identity_holds": True,
+        "envelope_lines_read": 3,
+    }
+
+
+def test_the_screen_reads_the_otlp_line_before_decoding_it(tmp_path):
+    # Line 1 holds a failure in its 7th record, spelt with a \u escape: every record of it is
+    # checked in full. Line 2 cannot hold one: its 3 records are counted, not parsed (one of
+    # them broken in a way only parsing would see).
+    hidden = json.dumps(record("t7")).replace("payment.failed", "payment.fail\\u0065d")
+    first = request(*[record(f"d{i}", event="debug") for i in range(6)])
+    first = first.removesuffix("]}]}]}") + ", " + hidden + "]}]}]}"  # the 7th of the scope
+    second = request(record("d1", event="debug"), record("d2", event="debug", time="x"), {})
+    got = staged(tmp_path, [first, second], "failure_capable", envelope="otlp")
+    assert [(row[0], row[1], row[3]) for row in got] == [
+        *[(i, "irrelevant", None) for i in range(1, 7)],
+        (7, "relevant", "t7"),
+        *[(i, "irrelevant", None) for i in range(8, 11)],
+    ]
+
+
+def test_an_otlp_record_shipped_twice_is_one_duplicate(tmp_path):
+    # The same record in two requests: other resources, other observed times, its integers
+    # written as a number once and as a string once.
+    once = request(record(observedTimeUnixNano="1736280001000000000"), resource={"host": "a"})
+    again = request(
+        record(time=str(NS), observedTimeUnixNano=1736280009000000000), resource={"host": "b"}
+    )
+    got = staged(tmp_path, [once, again], "failure_capable", envelope="otlp")
+    assert [row[1] for row in got] == ["relevant", "duplicate"]
+
+
+# CloudWatch ------------------------------------------------------------------------------------
+def message(txn_id: str = "t1", **fields) -> str:
+    return json.dumps(
+        {"ts": "2025-01-07T20:00:00.5Z", "event": "payment.failed", "txn_id": txn_id, **fields}
+    )
+
+
+def data(*messages, timestamp: int = 1736280000250) -> str:
+    events = [{"id": str(i), "timestamp": timestamp, "message": m} for i, m in enumerate(messages)]
+    return json.dumps(
+        {
+            "messageType": "DATA_MESSAGE",
+            "owner": "123456789012",
+            "logGroup": "/aws/eks/payments",
+            "logStream": "pay-1",
+            "subscriptionFilters": ["to-firehose"],
+            "logEvents": events,
+        }
+    )
+
+
+CONTROL = json.dumps(
+    {
+        "messageType": "CONTROL_MESSAGE",
+        "owner": "CloudwatchLogs",
+        "logGroup": "",
+        "logStream": "",
+        "subscriptionFilters": [],
+        "logEvents": [{"id": "", "timestamp": 1, "message": "CWL CONTROL MESSAGE: health"}],
+    }
+)
+
+
+def firehose(*objects: str, members: int = 1) -> bytes:
+    """The objects concatenated with no separator, gzip in `members` members cut anywhere."""
+    stream = "".join(objects).encode("utf-8", "surrogateescape")
+    cuts = [len(stream) * i // members for i in range(members + 1)]
+    return b"".join(gzip.compress(stream[a:b], mtime=0) for a, b in itertools.pairwise(cuts))
+
+
+def cloudwatch(tmp_path, data_bytes: bytes, line_checks="all", **log_format) -> list[tuple]:
+    return staged(
+        tmp_path,
+        [data_bytes],
+        line_checks,
+        log_name="logs/firehose-1-2025-01-07-20-00-00-abc",
+        envelope="cloudwatch",
+        **log_format,
+    )
+
+
+@pytest.mark.parametrize("members", [1, 2, 7])
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+def test_cloudwatch_objects_across_gzip_members(tmp_path, members, line_checks):
+    # A CONTROL_MESSAGE (one irrelevant item: counted, holds no record), then two objects of
+    # events, the gzip members cut inside objects: each message a record, in order.
+    stream = firehose(
+        CONTROL,
+        data(message("t1"), message("t2") + "\n"),
+        data(message("t3"), '{"ts": "2025-01-07T20:00:00Z", "event": "debug"}'),
+        members=members,
+    )
+    got = cloudwatch(tmp_path, stream, line_checks)
+    assert [(row[0], row[1], row[3]) for row in got] == [
+        (1, "irrelevant", None),
+        (2, "relevant", "t1"),
+        (3, "relevant", "t2"),
+        (4, "relevant", "t3"),
+        (5, "irrelevant", None),
+    ]
+
+
+def test_cloudwatch_envelope_fields_and_kinds(tmp_path):
+    # envelope.timestamp is the event's, in epoch milliseconds; a logfmt message
+    stream = firehose(data("event=payment.failed txn_id=t1"))
+    got = cloudwatch(tmp_path, stream, kind="logfmt", ts="envelope.timestamp", ts_format="epoch_ms")
+    assert [row[1:5] for row in got] == [("relevant", None, "t1", "2025-01-07 20:00:00.25+00")]
+
+
+BAD_OBJECT = 'not a CloudWatch Logs object (envelope = "cloudwatch": byte {}): '
+BAD_EVENT = 'not a CloudWatch log event (envelope = "cloudwatch": byte {}, event 2): '
+
+
+OBJECT_BAD = ["relevant", "quarantined", "duplicate"]
+EVENT_BAD = ["relevant", "relevant", "quarantined", "duplicate"]  # its first event is read
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason", "buckets"),
+    [
+        (
+            '{"messageType": "DATA_MESSAGE", "payment.failed"',
+            BAD_OBJECT + "not valid JSON",
+            OBJECT_BAD,
+        ),
+        ('["payment.failed"]', BAD_OBJECT + "not a JSON object", OBJECT_BAD),
+        (
+            '{"messageType": "payment.failed"}',
+            BAD_OBJECT + 'messageType is "payment.failed", not DATA_MESSAGE or CONTROL_MESSAGE',
+            OBJECT_BAD,
+        ),
+        (
+            '{"messageType": "DATA_MESSAGE", "logEvents": "payment.failed"}',
+            BAD_OBJECT + "logEvents is not a list",
+            OBJECT_BAD,
+        ),
+        (data(message("t2"), 7), BAD_EVENT + "a log event without a string message", EVENT_BAD),
+        (
+            data(message("t2"), "payment.failed \udcff"),
+            BAD_EVENT + "a log event whose message is not UTF-8 (a lone surrogate)",
+            EVENT_BAD,
+        ),
+    ],
+)
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+def test_a_bad_cloudwatch_object_or_event_is_quarantined_at_its_offset(
+    tmp_path, bad, reason, buckets, line_checks
+):
+    # Between two good objects, gzip members cut anywhere: the stream is taken up again at
+    # the next object, whose record is a duplicate of the first.
+    good = data(message("t1"))
+    got = cloudwatch(tmp_path, firehose(good, bad, good, members=2), line_checks)
+    assert [row[1] for row in got] == buckets
+    assert got[len(buckets) - 2][2] == reason.format(len(good))
+
+
+def test_bytes_that_are_not_utf8_in_a_cloudwatch_stream_are_quarantined(tmp_path):
+    good = data(message("t1"))
+    bad = data(message("t2")).replace("t2", "t\udcff")  # a raw 0xff byte in the stream
+    got = cloudwatch(tmp_path, firehose(good, bad))
+    assert [row[1:3] for row in got] == [
+        ("relevant", None),
+        ("quarantined", BAD_OBJECT.format(len(good)) + "not UTF-8"),
+    ]
+
+
+def test_a_truncated_cloudwatch_file_stops_the_run_naming_the_object(tmp_path):
+    stream = firehose(data(message("t1")), data(message("t2")))
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[stream[:-12]],
+        sources={"log_format": {"envelope": "cloudwatch"}},
+        log_name="logs/firehose-1",  # gzip by its bytes, as Firehose names its objects
+    )
+    with pytest.raises(
+        InputError, match=r"firehose-1: the gzip stream is truncated .* after the object at byte"
+    ):
+        reconcile_incident(path, tmp_path)
+
+
+def test_an_integer_beyond_64_bits_is_read_exactly_and_named(tmp_path):
+    # orjson reads and writes 64 bits: such a line and record go through the standard library.
+    huge = 123456789012345678901234567890
+    attributes = [
+        kv("event", "payment.failed"),
+        kv("txn_id", "t1"),
+        kv("amount_minor", {"intValue": huge}),
+    ]
+    got = staged(tmp_path, [request(record(attributes=attributes))], envelope="otlp")
+    assert [row[1:3] for row in got] == [
+        ("quarantined", 'amount_minor is out of range (envelope = "otlp": line 1, record 1)')
+    ]
+    assert f'"amount_minor":{huge}' in got[0][5]
+
+
+@pytest.mark.parametrize(
+    ("log_format", "expected"),
+    [
+        ({"envelope": "otlp"}, ("timeUnixNano", "epoch_ns")),
+        ({"envelope": "otlp", "ts": "timeUnixNano"}, ("timeUnixNano", "epoch_ns")),
+        ({"envelope": "otlp", "ts": "attributes.at"}, ("attributes.at", "rfc3339")),
+        ({"envelope": "otlp", "ts_format": "epoch_us"}, ("timeUnixNano", "epoch_us")),
+        ({"envelope": "cloudwatch"}, ("ts", "rfc3339")),  # the record's own ts
+    ],
+)
+def test_otlp_reads_the_records_time_by_default(tmp_path, log_format, expected):
+    path = write_incident(tmp_path / "inc", sources={"log_format": log_format})
+    fmt = incident.load(path).sources.log_format
+    assert (fmt.ts, fmt.ts_format) == expected
+
+
+# Framing by JSON value ---------------------------------------------------------------------------
+def framed(data: bytes, piece: int, by_line: bool) -> list[tuple]:
+    """(offset, lines, value or problem) of each value, the bytes read `piece` at a time."""
+    pieces = (data[i : i + piece] for i in range(0, len(data), piece))
+    resync = json_stream.next_line_opening if by_line else logs.cloudwatch.next_object
+    return [
+        (f.offset, f.lines, f.problem or f.value)
+        for f in json_stream.values(pieces, resync, by_line=by_line)
+    ]
+
+
+@pytest.mark.parametrize("piece", [1, 3, 1 << 20])
+@pytest.mark.parametrize(
+    ("data", "by_line", "expected"),
+    [
+        # JSON lines, a blank line and CR LF between them: skipped, the lines still counted
+        (b'{"a":1}\r\n\n{"b":2}\n', True, [(0, "line 1", {"a": 1}), (10, "line 3", {"b": 2})]),
+        # a byte-order mark: three bytes, not a value
+        (b'\xef\xbb\xbf{"a":1}', True, [(3, "line 1", {"a": 1})]),
+        # a pretty-printed document is one value over its lines
+        (b'{\n  "a": [\n    1\n  ]\n}\n', True, [(0, "lines 1-5", {"a": [1]})]),
+        # a broken line up to the next line opening a value (one item over two lines)
+        (
+            b'{"a":\nx\n{"b":2}\n',
+            True,
+            [(0, "lines 1-2", "not valid JSON"), (8, "line 3", {"b": 2})],
+        ),
+        # objects with no separator; a broken one up to the next {"messageType"
+        (
+            b'{"messageType":1}{"messageType":{"messageType":3}',
+            False,
+            [
+                (0, "line 1", {"messageType": 1}),
+                (17, "line 1", "not valid JSON"),
+                (32, "line 1", {"messageType": 3}),
+            ],
+        ),
+        # ... or after a whole object, or at an object written owner first (as AWS documents)
+        (
+            b'{"owner":1,"x":[}{"owner":2}{"a":{"owner":3}',
+            False,
+            [
+                (0, "line 1", "not valid JSON"),
+                (17, "line 1", {"owner": 2}),
+                (28, "line 1", "not valid JSON"),
+                (33, "line 1", {"owner": 3}),
+            ],
+        ),
+        # bytes that are not UTF-8
+        (b'{"a":"\xff"}{"b":1}', False, [(0, "line 1", "not UTF-8"), (9, "line 1", {"b": 1})]),
+    ],
+)
+def test_json_values_are_framed_with_their_position(data, by_line, expected, piece):
+    assert framed(data, piece, by_line) == expected
