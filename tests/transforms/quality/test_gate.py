@@ -173,13 +173,18 @@ def test_a_file_blocks_with_enough_quarantined_lines_above_the_share(
     assert _rules(result) == blocked_by, result.blocking
 
 
-def test_the_run_blocks_on_its_share_over_all_files(tmp_path):
-    # 9 bad lines in each of three small files: none has min_quarantined_lines, but 27 of 87
-    # lines in the run are quarantined
+def three_small_files_each_a_third_quarantined(tmp_path):
+    """9 bad lines in each of three small files: none has min_quarantined_lines, but 27 of 87
+    lines in the run are quarantined."""
     path = write_incident(tmp_path / "inc", lines=GOOD_LINES, transactions=GOOD_TABLE)
     for name in ("a", "b", "c"):
         lines = ["{truncated"] * 9 + [other_line(n) for n in range(19)]
         (path.parent / f"logs/{name}.jsonl").write_bytes(_jsonl(lines))
+    return path
+
+
+def test_the_run_blocks_on_its_share_over_all_files(tmp_path):
+    path = three_small_files_each_a_third_quarantined(tmp_path)
     result = _checked(path, tmp_path)
     assert _rules(result) == {RUN_RULE}, result.blocking
     # The line shows the numbers and what to do, not only that the rule failed.
@@ -191,10 +196,7 @@ def test_the_run_blocks_on_its_share_over_all_files(tmp_path):
 
 def test_validation_json_and_html_show_the_quarantine_numbers_and_what_to_do(tmp_path):
     # the rule's own row says FAIL with 0 unexpected rows: the numbers sit beside it
-    path = write_incident(tmp_path / "inc", lines=GOOD_LINES, transactions=GOOD_TABLE)
-    for name in ("a", "b", "c"):
-        lines = ["{truncated"] * 9 + [other_line(n) for n in range(19)]
-        (path.parent / f"logs/{name}.jsonl").write_bytes(_jsonl(lines))
+    path = three_small_files_each_a_third_quarantined(tmp_path)
     verdict = _checked(path, tmp_path)
     json_path, html_path = validation_page.write_report(
         verdict.results,
