@@ -197,6 +197,12 @@ def render(
     )
 
 
+def preload() -> None:
+    """Imports matplotlib (about half a second): a caller may run it in a background thread
+    while it waits for something else (Prefect's start-up)."""
+    import matplotlib.figure  # noqa: F401
+
+
 def chart_svg(
     minutes: Sequence[tuple[datetime, int, int]], start: datetime, end: datetime, tz: ZoneInfo
 ) -> str:
