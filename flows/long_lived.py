@@ -12,6 +12,7 @@ here: a run looks before it imports Prefect.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -67,9 +68,10 @@ def running(api_url: str, prefect_home: Path) -> Iterator[subprocess.Popen]:
     prefect_home.mkdir(parents=True, exist_ok=True)
     command = [str(Path(sys.executable).with_name("prefect")), "server", "start"]
     command += ["--host", address.hostname or "127.0.0.1", "--port", str(address.port)]
+    env = {**os.environ, "PREFECT_HOME": str(prefect_home)}  # its database beside its record
     with open(prefect_home / "server.log", "ab") as log:
         server = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
     record = prefect_home / RECORD
     try:
