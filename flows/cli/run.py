@@ -148,15 +148,16 @@ def _prepared(
         warehouse.reachable(warehouse_path)
 
     guarded(preflight)
-    from flows import credit_reconciliation as pipeline
-
-    quiet_expected_tracebacks(verbose)
 
     def preload() -> None:
         gx_run.preload()
         report.preload()
 
+    # Once the inputs are known good (a bad one ends the run at once, with no thread importing).
     threading.Thread(target=preload, name="preload", daemon=True).start()
+    from flows import credit_reconciliation as pipeline
+
+    quiet_expected_tracebacks(verbose)
     return pipeline.credit_reconciliation.with_options(
         task_runner=pipeline.task_runner(task_runner.value, dask_address)
     )
