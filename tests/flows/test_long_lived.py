@@ -7,8 +7,10 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import psutil
@@ -17,6 +19,20 @@ import pytest
 from flows import long_lived, server
 from tests import golden_incident
 from tests.waiting import until
+
+# The flow's tasks, as its task runs are named (`NAME-xyz`).
+TASKS = (
+    "start-run",
+    "stage-logs",
+    "extract-logs",
+    "stage-tables",
+    "reconcile",
+    "write-outputs",
+    "check-quality",
+    "check-window",
+    "write-report",
+    "publish",
+)
 
 
 def free_port() -> int:
@@ -101,6 +117,20 @@ def test_a_record_whose_server_is_gone_falls_back_to_a_temporary_server(tmp_path
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr and long_lived.RECORD not in done.stderr  # nothing said
     assert not (home / long_lived.RECORD).exists()
+    # What Prefect's UI shows later from this PREFECT_HOME, written by the temporary server
+    # with its automations and event stream off: the flow run, every task run, logs, events.
+    with closing(sqlite3.connect(home / "prefect.db")) as db:
+        flow_run, state = db.execute("select id, state_type from flow_run").fetchone()
+        tasks = db.execute(
+            "select name, state_type from task_run where flow_run_id = ?", (flow_run,)
+        ).fetchall()
+        logs = db.execute("select count(*) from log where flow_run_id = ?", (flow_run,))
+        events = db.execute("select count(*) from events where related like ?", (f"%{flow_run}%",))
+        (log_count,), (event_count,) = logs.fetchone(), events.fetchone()
+    assert state == "COMPLETED"
+    assert {name.rsplit("-", 1)[0] for name, _ in tasks} == set(TASKS)
+    assert {state for _, state in tasks} == {"COMPLETED"}
+    assert log_count > 0 and event_count > 0
 
 
 def test_a_record_of_a_server_still_starting_is_kept(tmp_path):
