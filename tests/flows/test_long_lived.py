@@ -150,3 +150,31 @@ def test_an_unreadable_record_is_removed_without_an_error(tmp_path, content):
 
 def test_no_record_no_server(tmp_path):
     assert long_lived.found(tmp_path) is None
+
+
+def test_a_signalled_run_leaves_the_long_lived_server_it_found_running(prefect_harness, tmp_path):
+    from tests.flows import cli_runs
+
+    url, me = cli_runs.api_url(), psutil.Process()
+    home = tmp_path / "prefect"
+    home.mkdir()
+    record = {"url": url, "pid": me.pid, "started": me.create_time()}  # the session's server
+    (home / long_lived.RECORD).write_text(json.dumps(record))
+    incident = golden_incident.write(tmp_path / "inc")
+    args = ["run", str(incident), "--output-dir", str(tmp_path / "out")]
+    run = credits(*args, "--warehouse", str(tmp_path / "wh.duckdb"), prefect_home=home)
+
+    def flow_started() -> bool:
+        assert run.poll() is None, run.communicate()
+        return bool(list((tmp_path / "out").glob("*/run=*")))
+
+    try:
+        assert until(flow_started, seconds=120), "the flow never started"
+        run.send_signal(signal.SIGTERM)
+        _, stderr = run.communicate(timeout=120)
+    finally:
+        run.kill()
+    assert run.returncode == 128 + signal.SIGTERM, stderr
+    assert "stopped by SIGTERM" in stderr
+    assert long_lived.answers(url)  # not the run's to stop
+    assert (home / long_lived.RECORD).exists()
