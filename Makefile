@@ -60,7 +60,7 @@ notebooks: $(VENV)/.installed ## run the analysts' notebooks on the warehouse in
 	PYTHONWARNINGS=ignore $(BIN)/python -m flows.notebooks --incident $(NB_INCIDENT) \
 	  $(if $(NB_WAREHOUSE),--warehouse $(NB_WAREHOUSE)) --out data/output/notebooks
 
-serve: $(VENV)/.installed ## start a local Prefect server and serve finance's scheduled runs (Ctrl-C stops)
+serve: $(VENV)/.installed ## a local Prefect server (every credits run here uses it) serving finance's scheduled runs (Ctrl-C stops)
 	@mkdir -p data/incidents
 	@PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api $(BIN)/python -m flows.deployment
 

@@ -9,14 +9,7 @@ and `credit-reconciliation/on-demand` (one incident file, for a run triggered fr
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
@@ -25,6 +18,7 @@ from zoneinfo import ZoneInfo
 from prefect import flow, get_run_logger, serve
 from prefect.schedules import Cron
 
+from flows import long_lived
 from flows.credit_reconciliation import credit_reconciliation
 from flows.settings import (
     INCIDENTS_DIR,
@@ -38,7 +32,6 @@ from transforms.errors import CreditsError
 AT = clock(7, 0)  # finance's local time of the daily run
 CRON = f"{AT.minute} {AT.hour} * * *"
 TIMEZONE = "America/New_York"
-SERVER_STOP_SECONDS = 20
 
 
 @flow(name="scheduled-credit-runs", log_prints=True)
@@ -80,20 +73,6 @@ def deployments(cron: str = CRON, timezone: str = TIMEZONE):
         description="One incident file: set incident_file when you run it.",
     )
     return scheduled, on_demand
-
-
-def _wait_for_api(url: str, seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=5):
-                return
-        except (urllib.error.URLError, OSError):
-            if time.monotonic() > deadline:
-                raise SystemExit(
-                    f"no Prefect server answered at {url} within {seconds:.0f} s"
-                ) from None
-            time.sleep(1)
 
 
 def schedule_text(now: datetime, at: clock = AT, timezone: str = TIMEZONE) -> str:
@@ -142,40 +121,13 @@ def serving_text(ui_url: str, prefect: str, served) -> str:
     )
 
 
-@contextmanager
-def local_server(url: str) -> Iterator[None]:
-    """A Prefect server at `url` (`http://127.0.0.1:PORT/api`) for as long as the block runs,
-    its log in PREFECT_HOME/server.log. It runs in a session of its own, so a Ctrl-C reaches
-    only the runner: the runner stops first (its last calls still find the server), then the
-    server is stopped here."""
-    address = urllib.parse.urlsplit(url)
-    log_path = Path(os.environ["PREFECT_HOME"]) / "server.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    command = [str(Path(sys.executable).with_name("prefect")), "server", "start"]
-    command += ["--host", address.hostname or "127.0.0.1", "--port", str(address.port)]
-    with open(log_path, "ab") as log:
-        server = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        _wait_for_api(url)
-        yield
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=SERVER_STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
 def main() -> None:
-    """`make serve`: a local Prefect server at PREFECT_API_URL, and both deployments served
-    against it until Ctrl-C or SIGTERM, which stop the runner and then the server, at once and
-    without a traceback."""
+    """`make serve`: a local Prefect server at PREFECT_API_URL (which every `credits run` of this
+    PREFECT_HOME then uses: `long_lived`), and both deployments served against it until Ctrl-C
+    or SIGTERM, which stop the runner and then the server, at once and without a traceback."""
     url = os.environ["PREFECT_API_URL"]
     try:
-        with local_server(url):
+        with long_lived.running(url, Path(os.environ["PREFECT_HOME"])):
             print(f"Prefect UI: {url.removesuffix('/api')}", flush=True)
             print(f"scheduled-credit-runs/daily-finance: {schedule_text(datetime.now(UTC))}")
             print(incident_files_text(Path(INCIDENTS_DIR)), flush=True)

@@ -1,20 +1,23 @@
-"""Prefect's temporary server for one `credits run`, and no leftovers when the run is killed.
+"""The Prefect API of one `credits run`, and no leftovers when the run is killed.
 
-Without `PREFECT_API_URL`, `credits run` starts Prefect's temporary (ephemeral) server itself
-and records it in `PREFECT_HOME/credits-run-servers/<pid>.json`: the run's pid and the server's,
-each with its start time. On SIGTERM, SIGINT or SIGHUP the run interrupts DuckDB's running
-queries, unwinds (Prefect marks the flow run crashed; its console says nothing more), stops the
-server and every other child process (a Dask cluster's workers), and exits 128 + the signal's
-number at once (`exit_now`); if unwinding takes longer than `GRACE_SECONDS`, the children are
-killed and the process exits anyway. SIGKILL cannot be caught: the next `credits run` reaps
-a server whose run is gone, after checking, by its start time and command line, that the
-process is really that server (a pid the system gave to another process is left alone).
+A run uses `PREFECT_API_URL` if it is set, else the long-lived server that `credits serve-prefect`
+(or `make serve`) recorded in `PREFECT_HOME` if it answers (`long_lived`), else Prefect's
+temporary (ephemeral) server, started at the very beginning of the run so that its start-up
+(seconds of imports in its own process) overlaps the run's own checks and imports. The run then
+talks to it by URL like to any server; it records it in `PREFECT_HOME/credits-run-servers/
+<pid>.json`: the run's pid and the server's, each with its start time. On SIGTERM, SIGINT or
+SIGHUP the run interrupts DuckDB's running queries, unwinds (Prefect marks the flow run crashed;
+its console says nothing more), stops the server and every other child process (a Dask
+cluster's workers), and exits 128 + the signal's number at once (`exit_now`); if unwinding takes
+longer than `GRACE_SECONDS`, the children are killed and the process exits anyway. SIGKILL
+cannot be caught: the next `credits run` reaps a server whose run is gone, after checking, by
+its start time and command line, that the process is really that server (a pid the system gave
+to another process is left alone). A long-lived server is never stopped by a run.
 """
 
 from __future__ import annotations
 
 import _thread
-import functools
 import json
 import logging
 import os
@@ -24,13 +27,17 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext, suppress
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from importlib import util
 from pathlib import Path
 from typing import NoReturn
 
 import psutil
 
+from flows import long_lived
 from transforms import db
 
 RECORDS = "credits-run-servers"
@@ -39,6 +46,22 @@ GRACE_SECONDS = 10.0
 STOP_WAIT_SECONDS = 5.0
 RAISE_AGAIN_SECONDS = 0.05
 SERVER_MARKS = ("uvicorn", "prefect.server.api.server:create_app")
+API_URL = "PREFECT_API_URL"
+HEALTH_POLL_SECONDS = 0.05
+# The temporary server as Prefect starts it (`SubprocessASGIServer`): no UI, ephemeral services.
+EPHEMERAL = {
+    "PREFECT_UI_ENABLED": "0",
+    "PREFECT__SERVER_EPHEMERAL": "1",
+    "PREFECT__SERVER_FINAL": "1",
+}
+# What a server that ends with its run does without: automations (the triggers service, its
+# actions) and the live stream of events to a UI's websockets (it has no UI). Everything the UI
+# shows later from PREFECT_HOME's database is still written: flow runs and logs (the API), task
+# runs (the task-run recorder) and events (the event persister).
+TEMPORARY_SETTINGS = {
+    "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
+    "PREFECT_SERVER_EVENTS_STREAM_OUT_ENABLED": "false",
+}
 
 
 class Stopped(KeyboardInterrupt):
@@ -78,31 +101,59 @@ def reap_orphans(prefect_home: Path) -> list[int]:
     return reaped
 
 
-@contextmanager
-def temporary_server(prefect_home: Path) -> Iterator[None]:
-    """Runs the body with Prefect's temporary server (unless `PREFECT_API_URL` names one, whose
-    runs keep their heartbeats) and the signal handling above; stops the server and the children
-    on the way out."""
-    from prefect.settings import (
-        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
-        get_current_settings,
-        temporary_settings,
-    )
+@dataclass
+class Api:
+    """The Prefect API a run talks to; `server` is the temporary server this run started."""
 
-    server = record = None
-    settings = nullcontext()
+    url: str
+    server: subprocess.Popen | None = None
+
+    @contextmanager
+    def serving(self) -> Iterator[None]:
+        """Runs the body against this API once it answers. Flow-run heartbeats tell a long-lived
+        server that a run still lives; a temporary one ends with the run, and the engine would
+        wait up to a second for their thread: off."""
+        from prefect.settings import (
+            PREFECT_API_URL,
+            PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+            temporary_settings,
+        )
+
+        updates = {PREFECT_API_URL: self.url}
+        if self.server is not None:
+            self._wait_for_server()
+            updates[PREFECT_FLOWS_HEARTBEAT_FREQUENCY] = None
+        with temporary_settings(updates):
+            yield
+
+    def _wait_for_server(self) -> None:
+        seconds = float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"])
+        deadline = time.monotonic() + seconds
+        while not long_lived.answers(self.url, timeout=1.0):
+            if (code := self.server.poll()) is not None:
+                raise RuntimeError(f"Prefect's temporary server exited with code {code}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Prefect's temporary server did not answer in {seconds:.0f} s")
+            time.sleep(HEALTH_POLL_SECONDS)
+
+
+@contextmanager
+def prefect_api(prefect_home: Path) -> Iterator[Api]:
+    """Runs the body with the run's Prefect API (`PREFECT_API_URL`, a long-lived server found,
+    or a temporary server started now: `Api.serving` waits for it) and the signal handling
+    above; stops the temporary server and the children on the way out. Inside, the environment
+    names the API (for Prefect when it is imported, and for child processes)."""
+    record = None
+    previous = os.environ.get(API_URL)
     with _signals() as signals:  # before the server starts: a signal stops it too
         try:
-            if not get_current_settings().api.url:
-                server = _own_session_server()
-                server.start()
-                record = _record(prefect_home, server.server_process.pid)
-                # Flow-run heartbeats tell a long-lived server that a run still lives; this one
-                # ends with the run, and the engine would wait up to a second for their thread.
-                settings = temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
+            url = previous or long_lived.found(prefect_home)
+            api = Api(url) if url else _start_temporary_server()
+            if api.server is not None:
+                record = _record(prefect_home, api.server.pid)
+            os.environ[API_URL] = api.url
             try:
-                with settings:
-                    yield
+                yield api
             except Stopped:
                 raise
             except BaseException as error:
@@ -118,32 +169,34 @@ def temporary_server(prefect_home: Path) -> Iterator[None]:
         finally:
             signals.cleaning.set()
             signals.stopping.set()  # a second signal must not cut the cleanup short
-            if server is not None:
+            if record is not None and "prefect" in sys.modules:
                 _drain_prefect_workers()
-                server.stop()
-            _stop(psutil.Process().children(recursive=True))
+            _stop(psutil.Process().children(recursive=True))  # the temporary server among them
             if record is not None:
                 record.unlink(missing_ok=True)
+            if previous is None:
+                os.environ.pop(API_URL, None)
+            else:
+                os.environ[API_URL] = previous
             signals.done.set()
 
 
-def _own_session_server():
-    """Prefect's temporary server, started in a session of its own: a Ctrl-C in the terminal
-    signals the whole foreground process group, and the server, caught while it imports or
-    serves, printed its own tracebacks over ours (`finally` above stops it, in order)."""
-    from prefect.server.api.server import SubprocessASGIServer
-
-    class OwnSession(SubprocessASGIServer):
-        def _run_uvicorn_command(self) -> subprocess.Popen:
-            # Prefect builds the command and starts it in one method: only the start changes.
-            popen = subprocess.Popen
-            subprocess.Popen = functools.partial(popen, start_new_session=True)
-            try:
-                return super()._run_uvicorn_command()
-            finally:
-                subprocess.Popen = popen
-
-    return OwnSession()
+def _start_temporary_server() -> Api:
+    """Prefect's temporary server, as Prefect starts it, on a free port, with
+    `TEMPORARY_SETTINGS`; not waited for. Its own session: a Ctrl-C in the terminal signals the
+    whole foreground process group, and the server, caught while it imports or serves, printed
+    its own tracebacks over ours (`prefect_api` stops it, in order)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    prefect_dir = Path(util.find_spec("prefect").origin).parent  # without importing Prefect
+    command = [sys.executable, "-m", "uvicorn", "--app-dir", str(prefect_dir.parent)]
+    command += ["--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--log-level", "error", "--lifespan", "on"]
+    env = {**os.environ, **EPHEMERAL, **TEMPORARY_SETTINGS}
+    env.pop(API_URL, None)
+    process = subprocess.Popen(command, env=env, start_new_session=True)
+    return Api(f"http://127.0.0.1:{port}/api", process)
 
 
 def exit_now(code: int) -> NoReturn:

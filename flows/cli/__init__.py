@@ -4,11 +4,12 @@ journal or batch that does not prove itself, 4 the machine refused a write (full
 folder, permission), 1 anything else (a bug); `credits run` stopped by a signal exits 128 + its
 number.
 
-One module per user group adds its commands to the one `app` (`common`): `run` (sample, run),
-`runs` (runs), `finance` (approve, decline, verify-batch, audit), `diff` (diff, and how approve
-shows it), `support` (customers, lookup), `support_page` (serve-support), `window` (the analysts'
-window against the logs), `warehouse` (warehouse copy: a DuckDB file into a PostgreSQL store).
-Quick commands never import Prefect: only `credits run` starts it.
+One module per user group adds its commands to the one `app` (`common`): `run` (sample, run,
+serve-prefect), `runs` (runs), `finance` (approve, decline, verify-batch, audit), `diff` (diff,
+and how approve shows it), `support` (customers, lookup), `support_page` (serve-support),
+`window` (the analysts' window against the logs), `warehouse` (warehouse copy: a DuckDB file
+into a PostgreSQL store). Quick commands never import Prefect: only `credits run` starts it
+(and `credits serve-prefect` a server for the runs).
 """
 
 from flows.cli.common import app

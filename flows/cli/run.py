@@ -1,5 +1,5 @@
-"""`credits sample` and `credits run`: the commands that make data and run the pipeline. Only
-`credits run` starts Prefect."""
+"""`credits sample`, `credits run` and `credits serve-prefect`: the commands that make data, run
+the pipeline, and keep a Prefect server for the runs. Only these two start Prefect."""
 
 from __future__ import annotations
 
@@ -92,27 +92,34 @@ def run(
     if dask_address and task_runner is not TaskRunner.dask:
         err.print("[bold red]error[/]: --dask-address needs --task-runner dask")
         raise typer.Exit(2)
-    try:  # a Ctrl-C before the run's own signal handling is in place ends as cleanly
-        flow = _prepared(incident_file, warehouse_path, task_runner, dask_address, verbose)
-    except KeyboardInterrupt:
-        err.print("[bold red]stopped[/] by SIGINT before the run started: nothing was run")
-        raise typer.Exit(128 + signal.SIGINT) from None
-
-    from flows import progress
-
-    def run_flow() -> RunSummary:
-        with server.temporary_server(server.home()), progress.shown(err):
-            return flow(str(incident_file), str(output_dir), warehouse_parameter(warehouse_path))
-
+    # Before Prefect is imported: quiet, its console shows warnings and errors only (unless the
+    # environment says otherwise); -v shows every line whatever the environment says.
+    os.environ[QUIET_CONSOLE] = "NOTSET" if verbose else os.environ.get(QUIET_CONSOLE, "WARNING")
     try:
-        summary = guarded(run_flow)
+        for pid in server.reap_orphans(server.home()):
+            err.print(f"stopped Prefect's temporary server (pid {pid}) left by a killed run")
+        # Prefect's server starts first: it starts while the run checks its inputs and imports.
+        with server.prefect_api(server.home()) as api:
+            flow = _prepared(incident_file, warehouse_path, task_runner, dask_address, verbose)
+
+            def run_flow() -> RunSummary:
+                from flows import progress  # imports Prefect
+
+                with api.serving(), progress.shown(err):
+                    location = warehouse_parameter(warehouse_path)
+                    return flow(str(incident_file), str(output_dir), location)
+
+            summary = guarded(run_flow)
     except server.Stopped as stopped:
         err.print(
-            f"[bold red]stopped[/] by {stopped}: Prefect's temporary server and the run's other "
-            "processes are stopped. A run stopped before its manifest was written can never be "
-            "approved: run the incident again"
+            f"[bold red]stopped[/] by {stopped}: the run's processes (Prefect's temporary server "
+            "among them, if it started one) are stopped. A run stopped before its manifest was "
+            "written can never be approved: run the incident again"
         )
         server.exit_now(stopped.exit_code)
+    except KeyboardInterrupt:  # a Ctrl-C before the run's own signal handling is in place
+        err.print("[bold red]stopped[/] by SIGINT before the run started: nothing was run")
+        raise typer.Exit(128 + signal.SIGINT) from None
     print_summary(summary)
     out.print(f"waiting for approval: credits approve {summary.run_id} --by NAME")
     out.print(str(summary.run_folder))
@@ -126,18 +133,13 @@ def _prepared(
     verbose: bool,
 ):
     """The flow, ready to run: the incident file, its inputs and a PostgreSQL warehouse's
-    reach checked (before Prefect starts: fast and clear), Prefect's console set to -v's level,
-    a dead run's server reaped."""
-    from flows import server
+    reach checked (before Prefect is imported: fast and clear), the flow imported, and the
+    heavy imports of the quality gate and the report started in a thread: they overlap
+    Prefect's start-up instead of the gate."""
     from transforms.finance import warehouse
     from transforms.ingest import incident, logs, tables
     from transforms.quality import gx_run
-
-    # Before Prefect is imported: quiet, its console shows warnings and errors only (unless the
-    # environment says otherwise); -v shows every line whatever the environment says.
-    os.environ[QUIET_CONSOLE] = "NOTSET" if verbose else os.environ.get(QUIET_CONSOLE, "WARNING")
-    for pid in server.reap_orphans(server.home()):
-        err.print(f"stopped Prefect's temporary server (pid {pid}) left by a killed run")
+    from transforms.runfolder import report
 
     def preflight() -> None:
         loaded = incident.load(incident_file)
@@ -146,11 +148,49 @@ def _prepared(
         warehouse.reachable(warehouse_path)
 
     guarded(preflight)
+
+    def preload() -> None:
+        gx_run.preload()
+        report.preload()
+
+    # Once the inputs are known good (a bad one ends the run at once, with no thread importing).
+    threading.Thread(target=preload, name="preload", daemon=True).start()
     from flows import credit_reconciliation as pipeline
 
     quiet_expected_tracebacks(verbose)
-    # Great Expectations' import (seconds) overlaps Prefect's start-up instead of the gate.
-    threading.Thread(target=gx_run.preload, name="preload-gx", daemon=True).start()
     return pipeline.credit_reconciliation.with_options(
         task_runner=pipeline.task_runner(task_runner.value, dask_address)
     )
+
+
+@app.command("serve-prefect")
+def serve_prefect(
+    port: Annotated[int, typer.Option(min=1, max=65535, help="the server's port")] = 4200,
+) -> None:
+    """Starts a long-lived local Prefect server (its UI at 127.0.0.1:PORT) until Ctrl-C.
+
+    Every `credits run` on this machine (same PREFECT_HOME) then finds it by itself and uses it
+    instead of starting a temporary server: the set-up for people who run many incidents.
+    """
+    from flows import long_lived, server
+
+    url = f"http://127.0.0.1:{port}/api"
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops it as Ctrl-C does
+    try:
+        with long_lived.running(url, server.home()):
+            out.print(f"Prefect UI: {url.removesuffix('/api')}")
+            out.print(
+                f"every `credits run` with PREFECT_HOME={server.home()} now uses this server; "
+                "Ctrl-C stops it"
+            )
+            while True:
+                signal.pause()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    out.print("stopped: the Prefect server")
+
+
+def _interrupt(signum, _frame) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)

@@ -206,7 +206,7 @@ def foreign(signum, frame):
     pass  # Prefect's handler, whose exception the query swallowed
 
 try:
-    with server.temporary_server(Path(sys.argv[1])):
+    with server.prefect_api(Path(sys.argv[1])):
         signal.signal(signal.SIGTERM, foreign)
         os.kill(os.getpid(), signal.SIGTERM)
         raise RuntimeError("Query interrupted")

@@ -1,50 +1,114 @@
-"""The temporary server's settings for the run it serves (the kills are in test_kill_safety)."""
+"""Which Prefect API a run uses, and the temporary server's settings (the kills are in
+test_kill_safety, the long-lived server in test_long_lived)."""
 
 from __future__ import annotations
+
+import os
 
 import psutil
 import pytest
 
-from flows import server
+from flows import long_lived, server
 
 
 class FakeServer:
-    """Stands for Prefect's temporary server: this process plays its part, nothing starts."""
+    """Stands for the temporary server's process: alive, and never started."""
 
-    server_process = psutil.Process()
+    pid = psutil.Process().pid
 
-    def start(self) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
+    def poll(self) -> None:
+        return None
 
 
 @pytest.mark.parametrize(
-    ("api_url", "heartbeat_s"),
+    ("started", "heartbeat_s"),
     [
-        (None, None),  # the temporary server ends with the run: no heartbeats to wait for
-        ("http://127.0.0.1:9/api", 180),  # a long-lived server keeps its runs' heartbeats
+        (True, None),  # the temporary server ends with the run: no heartbeats to wait for
+        (False, 180),  # a long-lived server keeps its runs' heartbeats
     ],
 )
-def test_only_a_long_lived_servers_runs_send_heartbeats(
-    tmp_path, monkeypatch, api_url, heartbeat_s
-):
-    from prefect.server.api import server as prefect_server
+def test_only_a_long_lived_servers_runs_send_heartbeats(monkeypatch, started, heartbeat_s):
     from prefect.settings import (
-        PREFECT_API_URL,
         PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
         get_current_settings,
         temporary_settings,
     )
 
-    monkeypatch.setattr(prefect_server, "SubprocessASGIServer", FakeServer)
-    monkeypatch.setattr(server, "_stop", lambda processes: None)  # this process's children
-    monkeypatch.setattr(server, "_drain_prefect_workers", lambda: None)
-    with temporary_settings({PREFECT_API_URL: api_url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: 180}):
-        with server.temporary_server(tmp_path):
+    monkeypatch.setattr(long_lived, "answers", lambda url, timeout: True)
+    api = server.Api("http://127.0.0.1:9/api", FakeServer() if started else None)
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: 180}):
+        with api.serving():
             assert get_current_settings().flows.heartbeat_frequency == heartbeat_s
+            assert str(get_current_settings().api.url) == "http://127.0.0.1:9/api"
         assert get_current_settings().flows.heartbeat_frequency == 180
+
+
+def test_the_temporary_server_is_prefects_without_automations_or_live_streams(monkeypatch):
+    started = {}
+
+    def popen(command, env, start_new_session):
+        started.update(command=command, env=env, session=start_new_session)
+        return FakeServer()
+
+    monkeypatch.setattr(server.subprocess, "Popen", popen)
+    monkeypatch.setenv("PREFECT_API_URL", "http://elsewhere:4200/api")  # not the server's own
+    api = server._start_temporary_server()
+    command, env = " ".join(started["command"]), started["env"]
+    assert all(mark in command for mark in server.SERVER_MARKS)  # what `reap_orphans` checks
+    assert (
+        api.url
+        == f"http://127.0.0.1:{started['command'][started['command'].index('--port') + 1]}/api"
+    )
+    assert started["session"]  # a Ctrl-C in the terminal reaches only the run
+    assert "PREFECT_API_URL" not in env
+    # Prefect's own ephemeral server: no UI, the ephemeral services ...
+    assert env["PREFECT__SERVER_EPHEMERAL"] == "1" and env["PREFECT_UI_ENABLED"] == "0"
+    # ... less automations and the websocket stream of events, which a temporary server needs not
+    assert env["PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED"] == "false"
+    assert env["PREFECT_SERVER_EVENTS_STREAM_OUT_ENABLED"] == "false"
+    # ... and still everything the UI shows: task runs (recorded from events) and the events
+    for kept in ("TASK_RUN_RECORDER", "EVENT_PERSISTER"):
+        assert env.get(f"PREFECT_SERVER_SERVICES_{kept}_ENABLED", "true") != "false"
+
+
+def test_the_temporary_servers_settings_leave_the_records_on(monkeypatch):
+    # The same, as Prefect's server reads them: the services that write what the UI shows run
+    from prefect.settings import Settings
+
+    for name, value in server.TEMPORARY_SETTINGS.items():
+        monkeypatch.setenv(name, value)
+    services = Settings().server.services
+    assert not services.triggers.enabled and not Settings().server.events.stream_out_enabled
+    assert services.task_run_recorder.enabled and services.event_persister.enabled
+
+
+@pytest.mark.parametrize(
+    ("named", "recorded", "started"),
+    [
+        ("http://named:4200/api", None, False),  # PREFECT_API_URL wins over everything
+        (None, "http://found:4200/api", False),  # a long-lived server that answers
+        (None, None, True),  # neither: a temporary server of the run's own
+    ],
+)
+def test_the_run_uses_the_named_api_then_a_long_lived_server_then_its_own(
+    tmp_path, monkeypatch, named, recorded, started
+):
+    if named:
+        monkeypatch.setenv("PREFECT_API_URL", named)
+    else:
+        monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.setattr(long_lived, "found", lambda home: recorded)
+    own = server.Api("http://127.0.0.1:9/api", FakeServer())
+    monkeypatch.setattr(server, "_start_temporary_server", lambda: own)
+    monkeypatch.setattr(server, "_stop", lambda processes: None)  # this process's children
+    with server.prefect_api(tmp_path) as api:
+        assert api.url == (named or recorded or own.url)
+        assert (api.server is not None) == started
+        assert os.environ["PREFECT_API_URL"] == api.url  # for Prefect's import, and children
+        records = list((tmp_path / server.RECORDS).glob("*.json"))
+        assert len(records) == started  # only a server of the run's own is recorded to reap
+    assert os.environ.get("PREFECT_API_URL") == named
+    assert list((tmp_path / server.RECORDS).glob("*.json")) == []
 
 
 def test_a_stop_that_python_had_to_ignore_is_raised_again():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -175,7 +177,20 @@ def test_the_page_is_self_contained():
 
 def test_the_chart_marks_the_window_and_copes_with_no_failure():
     assert "outage window" in report.chart_svg(MINUTES, START, END, _zone())
-    assert "no failure lines in the logs" in report.chart_svg([], START, END, _zone())
+    assert report.chart_svg([], START, END, _zone()) == report.NO_CHART
+
+
+def test_nothing_to_draw_imports_no_matplotlib():
+    # matplotlib's import is most of the chart's cost: a run without failure lines skips both
+    code = (
+        "import sys, datetime as d, zoneinfo as z\n"
+        "from transforms.runfolder import report\n"
+        "s = d.datetime(2025, 1, 7, tzinfo=d.UTC)\n"
+        "report.chart_svg([], s, s + d.timedelta(hours=1), z.ZoneInfo('UTC'))\n"
+        "print('matplotlib' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
 
 
 def test_failure_lines_far_from_the_window_are_counted_not_drawn():

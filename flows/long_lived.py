@@ -1,0 +1,121 @@
+"""A long-lived local Prefect server that every `credits run` on the machine finds by itself.
+
+`credits serve-prefect` and `make serve` start `prefect server start` (UI and services included)
+and, while it answers, record it in `PREFECT_HOME/credits-server.json`: its URL, pid and start
+time. A `credits run` without `PREFECT_API_URL` reads that record and asks the server's
+`/health` once (a server that is down refuses at once; a hung one is given `PROBE_SECONDS`): if
+it answers, the run uses it and starts no temporary server; if not, the run starts its own
+temporary server as usual, and a record whose process is gone is removed. No Prefect import
+here: a run looks before it imports Prefect.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psutil
+
+RECORD = "credits-server.json"
+PROBE_SECONDS = 2.0
+START_SECONDS = 120
+STOP_SECONDS = 20
+
+
+def answers(api_url: str, timeout: float = PROBE_SECONDS) -> bool:
+    """Whether a Prefect API at `api_url` (`http://HOST:PORT/api`) answers its health check."""
+    try:
+        with urllib.request.urlopen(f"{api_url}/health", timeout=timeout) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def found(prefect_home: Path) -> str | None:
+    """The API URL of the long-lived server recorded in `prefect_home`, if it answers."""
+    path = prefect_home / RECORD
+    try:
+        record = json.loads(path.read_text())
+        url, pid, started = record["url"], int(record["pid"]), float(record["started"])
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError):
+        path.unlink(missing_ok=True)  # unreadable: no server can be found through it
+        return None
+    if answers(url):
+        return url
+    if not _alive(pid, started):
+        path.unlink(missing_ok=True)
+    return None
+
+
+@contextmanager
+def running(api_url: str, prefect_home: Path) -> Iterator[subprocess.Popen]:
+    """A Prefect server at `api_url` (`http://127.0.0.1:PORT/api`) for as long as the block runs,
+    recorded for the runs of this machine, its log in PREFECT_HOME/server.log. It runs in a
+    session of its own, so a Ctrl-C reaches only this process: what the block runs stops
+    first (its last calls still find the server), then the server is stopped here."""
+    address = urllib.parse.urlsplit(api_url)
+    prefect_home.mkdir(parents=True, exist_ok=True)
+    command = [str(Path(sys.executable).with_name("prefect")), "server", "start"]
+    command += ["--host", address.hostname or "127.0.0.1", "--port", str(address.port)]
+    env = {**os.environ, "PREFECT_HOME": str(prefect_home)}  # its database beside its record
+    with open(prefect_home / "server.log", "ab") as log:
+        server = subprocess.Popen(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    record = prefect_home / RECORD
+    try:
+        _wait(server, api_url, prefect_home / "server.log")
+        content = {"url": api_url, "pid": server.pid, "started": _started(server.pid)}
+        record.write_text(json.dumps(content) + "\n")
+        yield server
+    finally:
+        if _recorded_pid(record) == server.pid:
+            record.unlink(missing_ok=True)
+        server.terminate()
+        try:
+            server.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _wait(server: subprocess.Popen, api_url: str, log: Path) -> None:
+    deadline = time.monotonic() + START_SECONDS
+    while not answers(api_url, timeout=5):
+        if server.poll() is not None:  # e.g. the port is taken
+            raise SystemExit(
+                f"the Prefect server for {api_url} exited with code {server.returncode} before "
+                f"it answered: is the port taken? its log: {log}"
+            )
+        if time.monotonic() > deadline:
+            raise SystemExit(f"no Prefect server answered at {api_url} within {START_SECONDS} s")
+        time.sleep(0.2)
+
+
+def _started(pid: int) -> float:
+    return psutil.Process(pid).create_time()
+
+
+def _alive(pid: int, started: float) -> bool:
+    try:
+        return abs(psutil.Process(pid).create_time() - started) < 0.01
+    except psutil.Error:
+        return False
+
+
+def _recorded_pid(path: Path) -> int | None:
+    try:
+        return int(json.loads(path.read_text())["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

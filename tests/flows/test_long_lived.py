@@ -1,0 +1,180 @@
+"""A long-lived Prefect server (`credits serve-prefect`) that every `credits run` finds by itself,
+and a record whose server is gone, which costs a run nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
+from pathlib import Path
+
+import psutil
+import pytest
+
+from flows import long_lived, server
+from tests import golden_incident
+from tests.waiting import until
+
+# The flow's tasks, as its task runs are named (`NAME-xyz`).
+TASKS = (
+    "start-run",
+    "stage-logs",
+    "extract-logs",
+    "stage-tables",
+    "reconcile",
+    "write-outputs",
+    "check-quality",
+    "check-window",
+    "write-report",
+    "publish",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def credits(*args: str, prefect_home: Path, **popen) -> subprocess.Popen:
+    """`credits ARGS` with its own PREFECT_HOME and no PREFECT_API_URL, in its own session."""
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env["PREFECT_HOME"] = str(prefect_home)
+    return subprocess.Popen(
+        [sys.executable, "-m", "flows.cli", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        **popen,
+    )
+
+
+def golden_run(root: Path, prefect_home: Path) -> subprocess.CompletedProcess:
+    incident = golden_incident.write(root / "inc")
+    args = ["run", str(incident), "--output-dir", str(root / "out")]
+    run = credits(*args, "--warehouse", str(root / "wh.duckdb"), prefect_home=prefect_home)
+    stdout, stderr = run.communicate(timeout=300)
+    return subprocess.CompletedProcess(run.args, run.returncode, stdout, stderr)
+
+
+def flow_runs_with(api_url: str, incident_file: str) -> list:
+    """The flow runs on the server at `api_url` whose `incident_file` parameter is this one."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings({PREFECT_API_URL: api_url}), get_client(sync_client=True) as client:
+        found = client.read_flow_runs(limit=50)
+    return [r for r in found if r.parameters.get("incident_file") == incident_file]
+
+
+@pytest.mark.flow  # `credits serve-prefect` (a Prefect server) and a `credits run` against it
+def test_a_run_finds_the_long_lived_server_by_itself_and_records_its_flow_run_there(tmp_path):
+    home, port = tmp_path / "prefect", free_port()
+    serving = credits("serve-prefect", "--port", str(port), prefect_home=home)
+    url = f"http://127.0.0.1:{port}/api"
+    try:
+        assert until(lambda: (home / long_lived.RECORD).exists(), seconds=180, every=0.2), (
+            serving.poll() is None or serving.communicate()
+        )
+        assert json.loads((home / long_lived.RECORD).read_text())["url"] == url
+
+        done = golden_run(tmp_path, home)
+
+        assert done.returncode == 0, done.stderr
+        (flow_run,) = flow_runs_with(url, str(tmp_path / "inc" / "incident.toml"))
+        assert flow_run.state.is_completed()
+        assert not (home / server.RECORDS).exists()  # no temporary server was started
+        os.killpg(serving.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the process group
+        stdout, stderr = serving.communicate(timeout=60)
+    finally:
+        serving.kill()
+    assert serving.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    assert stdout.rstrip().endswith("stopped: the Prefect server")
+    assert not (home / long_lived.RECORD).exists()  # the next run will not look for it
+    assert not long_lived.answers(url)
+
+
+@pytest.mark.flow  # a `credits run` on its own temporary server
+def test_a_record_whose_server_is_gone_falls_back_to_a_temporary_server(tmp_path):
+    home = tmp_path / "prefect"
+    home.mkdir()
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    started = psutil.Process(gone.pid).create_time()
+    gone.wait()
+    record = {"url": f"http://127.0.0.1:{free_port()}/api", "pid": gone.pid, "started": started}
+    (home / long_lived.RECORD).write_text(json.dumps(record))
+
+    done = golden_run(tmp_path, home)
+
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and long_lived.RECORD not in done.stderr  # nothing said
+    assert not (home / long_lived.RECORD).exists()
+    # What Prefect's UI shows later from this PREFECT_HOME, written by the temporary server
+    # with its automations and event stream off: the flow run, every task run, logs, events.
+    with closing(sqlite3.connect(home / "prefect.db")) as db:
+        flow_run, state = db.execute("select id, state_type from flow_run").fetchone()
+        tasks = db.execute(
+            "select name, state_type from task_run where flow_run_id = ?", (flow_run,)
+        ).fetchall()
+        logs = db.execute("select count(*) from log where flow_run_id = ?", (flow_run,))
+        events = db.execute("select count(*) from events where related like ?", (f"%{flow_run}%",))
+        (log_count,), (event_count,) = logs.fetchone(), events.fetchone()
+    assert state == "COMPLETED"
+    assert {name.rsplit("-", 1)[0] for name, _ in tasks} == set(TASKS)
+    assert {state for _, state in tasks} == {"COMPLETED"}
+    assert log_count > 0 and event_count > 0
+
+
+def test_a_record_of_a_server_still_starting_is_kept(tmp_path):
+    me = psutil.Process()
+    record = {"url": f"http://127.0.0.1:{free_port()}/api", "pid": me.pid}
+    (tmp_path / long_lived.RECORD).write_text(json.dumps(record | {"started": me.create_time()}))
+    assert long_lived.found(tmp_path) is None  # it does not answer yet: a temporary server
+    assert (tmp_path / long_lived.RECORD).exists()  # ... but it may in a moment
+
+
+@pytest.mark.parametrize("content", ["", "{", '{"url": "http://127.0.0.1:9/api"}', "[]"])
+def test_an_unreadable_record_is_removed_without_an_error(tmp_path, content):
+    (tmp_path / long_lived.RECORD).write_text(content)
+    assert long_lived.found(tmp_path) is None
+    assert not (tmp_path / long_lived.RECORD).exists()
+
+
+def test_no_record_no_server(tmp_path):
+    assert long_lived.found(tmp_path) is None
+
+
+def test_a_signalled_run_leaves_the_long_lived_server_it_found_running(prefect_harness, tmp_path):
+    from tests.flows import cli_runs
+
+    url, me = cli_runs.api_url(), psutil.Process()
+    home = tmp_path / "prefect"
+    home.mkdir()
+    record = {"url": url, "pid": me.pid, "started": me.create_time()}  # the session's server
+    (home / long_lived.RECORD).write_text(json.dumps(record))
+    incident = golden_incident.write(tmp_path / "inc")
+    args = ["run", str(incident), "--output-dir", str(tmp_path / "out")]
+    run = credits(*args, "--warehouse", str(tmp_path / "wh.duckdb"), prefect_home=home)
+
+    def flow_started() -> bool:
+        assert run.poll() is None, run.communicate()
+        return bool(list((tmp_path / "out").glob("*/run=*")))
+
+    try:
+        assert until(flow_started, seconds=120), "the flow never started"
+        run.send_signal(signal.SIGTERM)
+        _, stderr = run.communicate(timeout=120)
+    finally:
+        run.kill()
+    assert run.returncode == 128 + signal.SIGTERM, stderr
+    assert "stopped by SIGTERM" in stderr
+    assert long_lived.answers(url)  # not the run's to stop
+    assert (home / long_lived.RECORD).exists()
