@@ -25,6 +25,8 @@ from pathlib import Path
 
 import psutil
 
+from transforms import files
+
 RECORD = "credits-server.json"
 PROBE_SECONDS = 2.0
 START_SECONDS = 120
@@ -77,7 +79,7 @@ def running(api_url: str, prefect_home: Path) -> Iterator[subprocess.Popen]:
     try:
         _wait(server, api_url, prefect_home / "server.log")
         content = {"url": api_url, "pid": server.pid, "started": _started(server.pid)}
-        record.write_text(json.dumps(content) + "\n")
+        files.write_text(record, json.dumps(content) + "\n")  # a reader never sees half of it
         yield server
     finally:
         if _recorded_pid(record) == server.pid:
