@@ -327,6 +327,22 @@ def test_the_screen_reads_the_otlp_line_before_decoding_it(tmp_path):
     ]
 
 
+@pytest.mark.parametrize(
+    ("line_checks", "second"),
+    [
+        # Only the record that holds the failure is checked in full: the debug record beside
+        # it, broken in a way only parsing would see, is counted as a plain line would be.
+        ("failure_capable", (2, "irrelevant", None)),
+        # line_checks = "all": every record is checked, so the broken one is quarantined.
+        ("all", (2, "quarantined", 'missing ts (envelope = "otlp": line 1, record 2)')),
+    ],
+)
+def test_each_record_of_a_failure_capable_otlp_line_is_screened(tmp_path, line_checks, second):
+    line = request(record(), record("d2", event="debug", time=None), record("d3", event="debug"))
+    got = staged(tmp_path, [line], line_checks, envelope="otlp")
+    assert [row[:3] for row in got] == [(1, "relevant", None), second, (3, "irrelevant", None)]
+
+
 def test_an_otlp_record_shipped_twice_is_one_duplicate(tmp_path):
     # The same record in two requests: other resources, other observed times, its integers
     # written as a number once and as a string once.

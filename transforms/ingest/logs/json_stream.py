@@ -105,10 +105,12 @@ def values(
         if problem is not None:
             head = text[:PREVIEW_CHARS].encode("utf-8", "surrogateescape")
             preview = head.decode("utf-8", "backslashreplace").rstrip(BLANK)
-        last = line + text.rstrip(BLANK).count("\n")
+        # A value decoded as one line by orjson holds no line end: nothing to count there.
+        breaks = 0 if not exact and problem is None else text.count("\n")
+        last = line + (text.rstrip(BLANK).count("\n") if breaks else 0)
         yield Found(offset, line, last, value, problem, preview, capable(text), exact, text)
-        offset += len(text.encode("utf-8", "surrogateescape"))
-        line += text.count("\n")
+        offset += len(text) if text.isascii() else len(text.encode("utf-8", "surrogateescape"))
+        line += breaks
         at = end
 
 

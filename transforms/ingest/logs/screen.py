@@ -13,7 +13,8 @@ With an envelope the tiers apply to the record: a CRI line's shape is its prefix
 message's (the record's); a Docker entry's is one object (its record, a JSON string inside it,
 is not looked into). An OTLP line and a CloudWatch object hold many records: the whole line or
 object is screened (`capable_text`), and the records of one that is not failure-capable get the
-shape check one by one (`record_shape`; an OTLP record is one object by construction).
+shape check one by one (`record_shape`; an OTLP record is one object by construction); each
+record of an OTLP line that is gets screened again as decoded (`capable_value`).
 A record split over lines may split an event's name too: from the first
 CRI line tagged `P` or Docker entry not ending in a line feed, every later line of the file is
 checked in full (`partial`).
@@ -24,8 +25,10 @@ checked in full (`partial`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
+import orjson
 
 from transforms.ingest.incident import LogFormat
 
@@ -107,9 +110,27 @@ class Screen:
 
     def capable_text(self, text: str) -> bool:
         """Whether one envelope's text (an OTLP line, a CloudWatch object) is failure-capable."""
-        if self.escape is not None and self.escape.decode() in text:
+        if self.escape is not None and "\\" in text and self.escape.decode() in text:
+            return True  # a backslash found first: searching for one character is 10x faster
+        return any(needle in text for needle in self._text_needles)
+
+    def capable_value(self, value: object) -> bool:
+        """Whether one record of a failure-capable OTLP line, decoded, is failure-capable: its
+        JSON as orjson writes it (strings unescaped, so an event spelt with escapes is found
+        literally) screened as text; a value orjson cannot write (an integer beyond 64 bits, a
+        lone surrogate) is."""
+        try:
+            text = orjson.dumps(value)
+        except TypeError:
             return True
-        return any(needle.decode() in text for needle in self.needles)
+        if self.escape is not None and b"\\" in text and self.escape in text:
+            return True
+        return any(needle in text for needle in self.needles)
+
+    @cached_property
+    def _text_needles(self) -> tuple[str, ...]:
+        """The needles as text (decoded once, not per envelope)."""
+        return tuple(needle.decode() for needle in self.needles)
 
     def record_shape(self, text: str) -> str | None:
         """The shape problem of one record's text (without its line end), if any."""

@@ -8,9 +8,11 @@ from 1 in their file, and the number is their key (`line`), so every envelope is
 bucket and the funnel counts records. `position` says where a record is: the envelope's line (or
 byte offset) and the record's number in it.
 
-The screen reads the envelope's text before any JSON is decoded: a line or object that is
-failure-capable has every record checked in full; the records of one that is not get the shape
-check and are counted (`unchecked_runs`). An envelope without a record is `irrelevant` (it is
+The screen reads the envelope's text before any JSON is decoded: the records of a line or
+object that is not failure-capable get the shape check and are counted (`unchecked_runs`). A
+CloudWatch object that is has every record checked in full; an OTLP line that is has each
+record screened again as decoded (`Screen.capable_value`), and only those that hold a failure
+event checked in full. An envelope without a record is `irrelevant` (it is
 counted and shape-checked: it carries nothing to check), whatever `line_checks`.
 """
 
@@ -94,6 +96,9 @@ class Unnester:
             items = self._otlp_items(found, paths, where)
         except otlp.Rounded:  # read again, every integer exact
             items = self._otlp_items(json_stream.exactly(found), paths, where)
+        if type(items) is int:
+            self._unchecked(items)
+            return
         for item in items:
             if item is None:
                 self._unchecked(1)
@@ -102,20 +107,26 @@ class Unnester:
 
     def _otlp_items(
         self, found: json_stream.Found, paths: otlp.Fields, where: str
-    ) -> list[tuple | None]:
-        """The items of one line, each as the arguments of `_add` (None: unchecked)."""
+    ) -> list[tuple | None] | int:
+        """The items of one line, each as the arguments of `_add` (None: unchecked), or how
+        many there are when none is checked."""
         try:
             groups = otlp.request(found.value, found.exact)
         except otlp.BadEnvelope as error:
             reason = f"not an OTLP JSON line ({where}): {error}"
             return [(None, reason, _preview(found.value), None, None)]
+        if not found.capable:
+            records = [record for group in groups for record in group.records]
+            if all(type(record) is dict for record in records):
+                return len(records) or 1  # a request without log records: one item
+        capable = self.screen.capable_value if self.screen is not None else (lambda value: True)
         items: list[tuple | None] = []
         number = 0
         for group in groups:
             for record in group.records:
                 number += 1
                 position = f"{where}, record {number}"
-                if not found.capable and isinstance(record, dict):
+                if isinstance(record, dict) and not (found.capable and capable(record)):
                     items.append(None)
                     continue
                 try:
