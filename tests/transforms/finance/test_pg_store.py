@@ -17,6 +17,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -216,6 +217,18 @@ def writers(url: str) -> int:
     return fetch(url, query, database_of(url), APPLICATION_NAME)[0][0]
 
 
+def all_connected(url: str, expected: int) -> bool:
+    """Whether `expected` of the product's sessions are connected, seen three times 0.2 s apart:
+    a session that has just closed lingers a moment in `pg_stat_activity`, so one look could
+    count a process twice (or a closing session as a waiting one)."""
+    for look in range(3):
+        if writers(url) != expected:
+            return False
+        if look < 2:
+            time.sleep(0.2)
+    return True
+
+
 def at_once(url: str, commands: list[tuple[list[str], Path, Path]]) -> list[Finished]:
     """Starts the commands, holding the store's writer lock until every one of them is connected
     (waiting for it), then lets them race for it; returns how each ended."""
@@ -225,7 +238,9 @@ def at_once(url: str, commands: list[tuple[list[str], Path, Path]]) -> list[Fini
             assert cursor.fetchall() == [(True,)]
         processes = [command(*c) for c in commands]
         everyone = until(
-            lambda: writers(url) == len(processes) or any(p.poll() is not None for p in processes),
+            lambda: (
+                all_connected(url, len(processes)) or any(p.poll() is not None for p in processes)
+            ),
             seconds=120,
         )
         waiting = writers(url)
