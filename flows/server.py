@@ -107,12 +107,15 @@ class Api:
 
     url: str
     server: subprocess.Popen | None = None
+    signals: _Signals | None = None  # the run's signal handling (`prefect_api` sets it)
 
     @contextmanager
     def serving(self) -> Iterator[None]:
         """Runs the body against this API once it answers. Flow-run heartbeats tell a long-lived
         server that a run still lives; a temporary one ends with the run, and the engine would
-        wait up to a second for their thread: off."""
+        wait up to a second for their thread: off. An error that a signal caused (a query it
+        interrupted: "Query interrupted", a crashed flow run) leaves as `Stopped`, here, inside
+        the command's error handling, which would otherwise report it as a bug first."""
         from prefect.settings import (
             PREFECT_API_URL,
             PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
@@ -123,8 +126,15 @@ class Api:
         if self.server is not None:
             self._wait_for_server()
             updates[PREFECT_FLOWS_HEARTBEAT_FREQUENCY] = None
-        with temporary_settings(updates):
-            yield
+        try:
+            with temporary_settings(updates):
+                yield
+        except Stopped:
+            raise
+        except BaseException as error:
+            if self.signals is not None and (signum := self.signals.received()):
+                raise Stopped(signum) from error
+            raise
 
     def _wait_for_server(self) -> None:
         seconds = float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"])
@@ -149,6 +159,7 @@ def prefect_api(prefect_home: Path) -> Iterator[Api]:
         try:
             url = previous or long_lived.found(prefect_home)
             api = Api(url) if url else _start_temporary_server()
+            api.signals = signals
             if api.server is not None:
                 record = _record(prefect_home, api.server.pid)
             os.environ[API_URL] = api.url

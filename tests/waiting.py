@@ -6,8 +6,11 @@ A wait is a limit on how long a test may hang, never a measurement: speed belong
 from __future__ import annotations
 
 import math
+import signal
+import subprocess
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 
 def until(condition: Callable[[], object], *, seconds: float, every: float = 0.05) -> bool:
@@ -17,3 +20,22 @@ def until(condition: Callable[[], object], *, seconds: float, every: float = 0.0
             return True
         time.sleep(every)
     return bool(condition())
+
+
+def signalled_once_the_flow_started(
+    process: subprocess.Popen, out: Path, signum: int = signal.SIGTERM
+) -> str:
+    """Sends `signum` to a `credits run` once its run folder appears under `out` (the flow has
+    started), and returns what it printed on stderr; the process is killed if anything fails."""
+
+    def flow_started() -> bool:
+        assert process.poll() is None, process.communicate()
+        return bool(list(out.glob("incident=*/run=*")))
+
+    try:
+        assert until(flow_started, seconds=120), "the flow never started"
+        process.send_signal(signum)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    return stderr

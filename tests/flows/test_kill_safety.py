@@ -20,7 +20,7 @@ import pytest
 
 from flows import server
 from tests.builders import failure, txn, write_incident
-from tests.waiting import until
+from tests.waiting import signalled_once_the_flow_started, until
 
 pytestmark = pytest.mark.flow  # each test starts `credits run` and its own Prefect server
 
@@ -102,16 +102,10 @@ def test_a_run_signalled_mid_flow_stops_its_server(tmp_path, prefect_home):
     run = credits_run(incident(tmp_path), tmp_path, prefect_home)
     try:
         server_pid = wait_for_server(run, prefect_home)
-
-        def flow_started() -> bool:
-            assert run.poll() is None, run.communicate()
-            return bool(list((tmp_path / "out").glob("incident=*/run=*")))
-
-        assert until(flow_started, seconds=120), "the flow never started"
-        run.send_signal(signal.SIGTERM)
-        _, stderr = run.communicate(timeout=120)
-    finally:
+    except BaseException:
         run.kill()
+        raise
+    stderr = signalled_once_the_flow_started(run, tmp_path / "out")
     assert run.returncode == 128 + signal.SIGTERM, stderr
     assert gone(server_pid)
 

@@ -18,7 +18,7 @@ import pytest
 
 from flows import long_lived, server
 from tests import golden_incident
-from tests.waiting import until
+from tests.waiting import signalled_once_the_flow_started, until
 
 # The flow's tasks, as its task runs are named (`NAME-xyz`).
 TASKS = (
@@ -163,17 +163,7 @@ def test_a_signalled_run_leaves_the_long_lived_server_it_found_running(prefect_h
     incident = golden_incident.write(tmp_path / "inc")
     args = ["run", str(incident), "--output-dir", str(tmp_path / "out")]
     run = credits(*args, "--warehouse", str(tmp_path / "wh.duckdb"), prefect_home=home)
-
-    def flow_started() -> bool:
-        assert run.poll() is None, run.communicate()
-        return bool(list((tmp_path / "out").glob("*/run=*")))
-
-    try:
-        assert until(flow_started, seconds=120), "the flow never started"
-        run.send_signal(signal.SIGTERM)
-        _, stderr = run.communicate(timeout=120)
-    finally:
-        run.kill()
+    stderr = signalled_once_the_flow_started(run, tmp_path / "out")
     assert run.returncode == 128 + signal.SIGTERM, stderr
     assert "stopped by SIGTERM" in stderr
     assert long_lived.answers(url)  # not the run's to stop
