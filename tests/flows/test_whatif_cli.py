@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +11,7 @@ from typer.testing import CliRunner
 
 from flows import cli
 from flows.cli import common
-from tests import golden_incident
+from tests import golden_incident, quick_commands
 from tests.builders import customer, failure, policy_file, txn, write_incident
 
 runner = CliRunner()
@@ -158,21 +156,8 @@ def test_what_if_publishes_nothing_and_never_imports_prefect(tmp_path):
     path = small_incident(tmp_path)
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
     policy = policy_file(tmp_path, "p.toml", flat_minor={"USD": 1, "EUR": 1})
-    script = (
-        "import sys\n"
-        "from typer.testing import CliRunner\n"
-        "from flows.cli import app\n"
-        f"args = ['what-if', {str(path)!r}, '--policy', {str(policy)!r}]\n"
-        "result = CliRunner().invoke(app, args)\n"
-        "assert result.exit_code == 0, result.output\n"
-        "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'prefect')\n"
-        "assert not loaded, loaded\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = quick_commands.without_prefect(
+        [["what-if", str(path), "--policy", str(policy)]],
         cwd=tmp_path,  # a run folder or a warehouse would appear here (data/) or beside the file
         env={"PYTHONPATH": str(Path(__file__).parents[2]), "PATH": "/usr/bin:/bin"},
     )

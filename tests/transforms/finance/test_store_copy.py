@@ -13,8 +13,6 @@ test); these tests skip without one, except when CI=true: there they fail.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +22,7 @@ import pyarrow.compute as pc
 import pytest
 from typer.testing import CliRunner
 
-from tests import golden_incident, stores
+from tests import golden_incident, quick_commands, stores
 from tests.builders import customer, rewrite_with_keyed_schema
 from tests.flows.desk import Desk
 from tests.stores import fetch
@@ -337,21 +335,8 @@ def test_a_warehouse_an_earlier_version_made_is_upgraded_then_copied(golden_ware
 
 def test_the_copy_command_never_imports_prefect(golden_warehouse, new_store):
     url = new_store()
-    script = (
-        "import sys\n"
-        "from typer.testing import CliRunner\n"
-        "from flows.cli import app\n"
-        f"args = ['warehouse', 'copy', '--from', {str(golden_warehouse)!r}, '--to', {url!r}]\n"
-        "result = CliRunner().invoke(app, args)\n"
-        "assert result.exit_code == 0, result.output\n"
-        "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'prefect')\n"
-        "assert not loaded, loaded\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    result = quick_commands.without_prefect(
+        [["warehouse", "copy", "--from", str(golden_warehouse), "--to", url]],
         cwd=Path(__file__).parents[3],
     )
     assert result.returncode == 0, result.stderr

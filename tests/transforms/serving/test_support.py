@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from tests import stores
+from tests import quick_commands, stores
 from tests.support_warehouse import HOSTILE, build
 from transforms.errors import ConfigError, InputError
 from transforms.finance import warehouse
@@ -427,24 +427,10 @@ def test_lookup_prints_credits_payments_and_exceptions(warehouse_at):
 
 
 def test_support_commands_never_import_prefect(warehouse_at):
-    script = (
-        "import sys\n"
-        "from typer.testing import CliRunner\n"
-        "from flows.cli import app\n"
-        f"wh = {str(warehouse_at)!r}\n"
-        "for args in (['customers', 'INC-A'], ['lookup', 'c1'], ['lookup', '--txn', 't90'],\n"
-        "             ['runs']):\n"
-        "    result = CliRunner().invoke(app, [*args, '--warehouse', wh])\n"
-        "    assert result.exit_code == 0, result.output\n"
-        "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'prefect')\n"
-        "assert not loaded, loaded\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=Path(__file__).parents[3],
+    wh = str(warehouse_at)
+    commands = [["customers", "INC-A"], ["lookup", "c1"], ["lookup", "--txn", "t90"], ["runs"]]
+    result = quick_commands.without_prefect(
+        [[*args, "--warehouse", wh] for args in commands], cwd=Path(__file__).parents[3]
     )
     assert result.returncode == 0, result.stderr
 
