@@ -175,10 +175,8 @@ def write_duckdb_tables(folder: Path, name: str = "payments.duckdb") -> Path:
     return path
 
 
-def with_sources(path: Path, name: str, **sources: Any) -> Path:
-    """A copy of the incident file `path`, beside it as `name`, with the `sources` given."""
-    raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    raw["sources"] = {**raw["sources"], **sources}
+def _written_beside(path: Path, name: str, raw: dict[str, Any]) -> Path:
+    """The incident file `raw` (its keys, then its tables) written beside `path` as `name`."""
     text = "".join(f"{k} = {toml_value(v)}\n" for k, v in raw.items() if not isinstance(v, dict))
     for section, values in raw.items():
         if isinstance(values, dict):
@@ -188,6 +186,13 @@ def with_sources(path: Path, name: str, **sources: Any) -> Path:
     copy = path.with_name(name)
     copy.write_text(text, encoding="utf-8")
     return copy
+
+
+def with_sources(path: Path, name: str, **sources: Any) -> Path:
+    """A copy of the incident file `path`, beside it as `name`, with the `sources` given."""
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    raw["sources"] = {**raw["sources"], **sources}
+    return _written_beside(path, name, raw)
 
 
 def with_policy(path: Path, name: str, policy_file: Path) -> Path:
@@ -197,15 +202,7 @@ def with_policy(path: Path, name: str, policy_file: Path) -> Path:
     raw["policy"] = tomllib.loads(policy_file.read_text(encoding="utf-8"), parse_float=Decimal)[
         "policy"
     ]
-    text = "".join(f"{k} = {toml_value(v)}\n" for k, v in raw.items() if not isinstance(v, dict))
-    for section, values in raw.items():
-        if isinstance(values, dict):
-            text += f"[{section}]\n" + "".join(
-                f"{k} = {toml_value(v)}\n" for k, v in values.items()
-            )
-    copy = path.with_name(name)
-    copy.write_text(text, encoding="utf-8")
-    return copy
+    return _written_beside(path, name, raw)
 
 
 def policy_file(folder: Path, name: str, **policy: Any) -> Path:
