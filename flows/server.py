@@ -29,7 +29,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from importlib import util
 from pathlib import Path
@@ -126,15 +126,9 @@ class Api:
         if self.server is not None:
             self._wait_for_server()
             updates[PREFECT_FLOWS_HEARTBEAT_FREQUENCY] = None
-        try:
-            with temporary_settings(updates):
-                yield
-        except Stopped:
-            raise
-        except BaseException as error:
-            if self.signals is not None and (signum := self.signals.received()):
-                raise Stopped(signum) from error
-            raise
+        deciding = self.signals.deciding() if self.signals is not None else nullcontext()
+        with deciding, temporary_settings(updates):
+            yield
 
     def _wait_for_server(self) -> None:
         seconds = float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"])
@@ -163,18 +157,8 @@ def prefect_api(prefect_home: Path) -> Iterator[Api]:
             if api.server is not None:
                 record = _record(prefect_home, api.server.pid)
             os.environ[API_URL] = api.url
-            try:
+            with signals.deciding():
                 yield api
-            except Stopped:
-                raise
-            except BaseException as error:
-                # Prefect may catch the `Stopped` raised inside a flow or task and end with an
-                # error of its own (a crashed run), and during a flow Prefect's own SIGTERM
-                # handler replaces ours (a query it interrupts ends in DuckDB's "Query
-                # interrupted"): a signal decides the outcome all the same.
-                if signum := signals.received():
-                    raise Stopped(signum) from error
-                raise
             if signum := signals.received():  # the signal was swallowed, the flow returned
                 raise Stopped(signum)
         finally:
@@ -274,6 +258,22 @@ class _Signals:
             if signum in SIGNALS:
                 self.note(signum)
         return bool(data)
+
+    @contextmanager
+    def deciding(self) -> Iterator[None]:
+        """An error leaving the block after a signal arrived leaves as `Stopped`: Prefect may
+        catch the `Stopped` raised inside a flow or task and end with an error of its own (a
+        crashed run), and during a flow Prefect's own SIGTERM handler replaces ours (a query it
+        interrupts ends in DuckDB's "Query interrupted"): a signal decides the outcome all the
+        same."""
+        try:
+            yield
+        except Stopped:
+            raise
+        except BaseException as error:
+            if signum := self.received():
+                raise Stopped(signum) from error
+            raise
 
     def received(self) -> int | None:
         """The first signal received so far, or None."""
