@@ -43,7 +43,16 @@ from transforms import db
 RECORDS = "credits-run-servers"
 SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 GRACE_SECONDS = 10.0
+# What a stopped run says after "stopped by <SIGNAL>", whichever way it ends.
+STOPPED_NOTE = (
+    "the run's processes (Prefect's temporary server among them, if it started one) are "
+    "stopped. A run stopped before its manifest was written can never be approved: run the "
+    "incident again"
+)
 STOP_WAIT_SECONDS = 5.0
+# A stopped run gives Prefect's log and event workers this long each: their sends must end well
+# inside the grace period, or the watcher kills the run before it says why it stopped.
+DRAIN_WHEN_STOPPED_SECONDS = 1.0
 RAISE_AGAIN_SECONDS = 0.05
 SERVER_MARKS = ("uvicorn", "prefect.server.api.server:create_app")
 API_URL = "PREFECT_API_URL"
@@ -165,7 +174,8 @@ def prefect_api(prefect_home: Path) -> Iterator[Api]:
             signals.cleaning.set()
             signals.stopping.set()  # a second signal must not cut the cleanup short
             if record is not None and "prefect" in sys.modules:
-                _drain_prefect_workers()
+                stopped = signals.received() is not None
+                _drain_prefect_workers(DRAIN_WHEN_STOPPED_SECONDS if stopped else STOP_WAIT_SECONDS)
             _stop(psutil.Process().children(recursive=True))  # the temporary server among them
             if record is not None:
                 record.unlink(missing_ok=True)
@@ -205,7 +215,7 @@ def exit_now(code: int) -> NoReturn:
     os._exit(code)
 
 
-def _drain_prefect_workers() -> None:
+def _drain_prefect_workers(timeout: float) -> None:
     """Sends the logs and events Prefect still holds while its server is up: left queued, they
     are retried against the stopped server at exit, for many seconds."""
     from prefect.events.worker import EventsWorker
@@ -213,7 +223,7 @@ def _drain_prefect_workers() -> None:
 
     for worker in (APILogWorker, EventsWorker):
         with suppress(Exception):  # best effort: the run's outcome is already decided
-            worker.drain_all(timeout=STOP_WAIT_SECONDS)
+            worker.drain_all(timeout=timeout)
 
 
 class _Signals:
@@ -303,8 +313,10 @@ def _signals() -> Iterator[_Signals]:
             if signals.signalled.is_set():
                 db.interrupt_all()  # the main thread may wait for a query: do not wait for it
                 if not signals.done.wait(GRACE_SECONDS):
+                    signum = signals.received() or signal.SIGTERM
                     _stop(psutil.Process().children(recursive=True))
-                    os._exit(128 + (signals.received() or signal.SIGTERM))
+                    _say_stopped_after_grace(signum)
+                    os._exit(128 + signum)
                 return
 
     def unraisable(found) -> None:
@@ -339,6 +351,16 @@ def _signals() -> Iterator[_Signals]:
         signals.sender.close()  # the watcher reads the end of the stream and returns
         watcher.join(GRACE_SECONDS + STOP_WAIT_SECONDS * 2)
         signals.receiver.close()
+
+
+def _say_stopped_after_grace(signum: int) -> None:
+    """The stopped run's one line, when its main thread did not unwind within the grace period
+    (stuck in a call that swallowed `Stopped`, or slowed by a busy machine): written straight to
+    stderr, since the main thread may hold the console's lock."""
+    name = signal.Signals(signum).name
+    line = f"stopped by {name} (the run did not unwind within {GRACE_SECONDS:g} s): {STOPPED_NOTE}"
+    with suppress(OSError):
+        os.write(2, f"{line}\n".encode())
 
 
 def _record(prefect_home: Path, server_pid: int) -> Path:

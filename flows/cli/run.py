@@ -111,11 +111,7 @@ def run(
 
             summary = guarded(run_flow)
     except server.Stopped as stopped:
-        err.print(
-            f"[bold red]stopped[/] by {stopped}: the run's processes (Prefect's temporary server "
-            "among them, if it started one) are stopped. A run stopped before its manifest was "
-            "written can never be approved: run the incident again"
-        )
+        err.print(f"[bold red]stopped[/] by {stopped}: {server.STOPPED_NOTE}")
         server.exit_now(stopped.exit_code)
     except KeyboardInterrupt:  # a Ctrl-C before the run's own signal handling is in place
         err.print("[bold red]stopped[/] by SIGINT before the run started: nothing was run")

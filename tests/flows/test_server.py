@@ -131,3 +131,42 @@ def test_a_stop_that_python_had_to_ignore_is_raised_again():
         finally:
             signals.cleaning.set()  # as the run's cleanup does: nothing is raised again
             signals.done.set()  # the watcher's grace ends: this is no run to kill
+
+
+# A main thread that swallows `Stopped` and goes on (a library's blanket `except`), past a short
+# grace period: the watcher ends the process.
+_NEVER_UNWINDS = """
+import os, signal, sys, time
+from flows import server
+server.GRACE_SECONDS = 0.5
+with server._signals():
+    print("ready", flush=True)
+    while True:
+        try:
+            time.sleep(0.05)
+        except BaseException:
+            pass
+"""
+
+
+def test_a_run_that_does_not_unwind_in_its_grace_period_still_ends_in_its_one_line():
+    import signal
+    import subprocess
+    import sys
+
+    child = subprocess.Popen(
+        [sys.executable, "-c", _NEVER_UNWINDS],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout.readline() == "ready\n"
+        child.send_signal(signal.SIGTERM)
+        _, stderr = child.communicate(timeout=60)
+    finally:
+        child.kill()
+    assert child.returncode == 128 + signal.SIGTERM
+    assert stderr == (
+        f"stopped by SIGTERM (the run did not unwind within 0.5 s): {server.STOPPED_NOTE}\n"
+    )
