@@ -16,7 +16,7 @@ from tests.builders import reconcile_incident, write_incident
 from transforms import db
 from transforms.errors import InputError
 from transforms.ingest import incident, logs, tables
-from transforms.ingest.logs import json_stream
+from transforms.ingest.logs import json_stream, otlp
 from transforms.reconcile import credits
 from transforms.runfolder import manifest
 
@@ -252,6 +252,66 @@ def test_a_bad_otlp_line_or_record_is_quarantined_with_its_position(
         ("quarantined", reason),
         ("duplicate", None),
     ]
+
+
+# A line that cannot hold a failure has its records counted by simdjson, not decoded
+# (`otlp.counted`); anything unusual on the way to them sends it to the full reading, so it is
+# quarantined with the same reason as a line that can.
+NOT_CAPABLE_BAD = [
+    ('{"resourceLogs": [debug', BAD_LINE + "not valid JSON"),
+    ('["debug"]', BAD_LINE + "not a JSON object"),
+    ('{"resourceLogs": "debug"}', BAD_LINE + "resourceLogs is not a list"),
+    ('{"resourceLogs": null}', BAD_LINE + "resourceLogs is not a list"),
+    ('{"resourceLogs": ["debug"]}', BAD_LINE + "resourceLogs[0] is not an object"),
+    (
+        '{"resourceLogs": [{"resource": null}]}',
+        BAD_LINE + "resourceLogs[0].resource is not an object",
+    ),
+    (
+        '{"resourceLogs": [{"resource": {"attributes": ["debug"]}}]}',
+        BAD_LINE + "resourceLogs[0].resource.attributes holds an item that is not {key, value}",
+    ),
+    (
+        '{"resourceLogs": [{"scopeLogs": [{"scope": {"attributes": {"a": 1}}}]}]}',
+        BAD_LINE + "resourceLogs[0].scopeLogs[0].scope.attributes is not a list",
+    ),
+    (
+        '{"resourceLogs": [{"scopeLogs": [{"logRecords": "debug"}]}]}',
+        BAD_LINE + "resourceLogs[0].scopeLogs[0].logRecords is not a list",
+    ),
+    ('{"resourceLogs": [], "n": 123456789012345678901234567890}', None),  # beyond 64 bits: fine
+    (request("debug"), BAD_RECORD + "not an object"),
+]
+
+
+@pytest.mark.parametrize(("bad", "reason"), NOT_CAPABLE_BAD)
+def test_a_bad_line_that_cannot_hold_a_failure_is_quarantined_all_the_same(tmp_path, bad, reason):
+    got = staged(tmp_path, [request(record()), bad], "failure_capable", envelope="otlp")
+    bucket = ("irrelevant", None) if reason is None else ("quarantined", reason)
+    assert [row[1:3] for row in got] == [("relevant", None), bucket]
+
+
+def test_a_key_given_twice_counts_the_records_of_its_last_value(tmp_path):
+    # JSON decoders keep a duplicate key's last value, simdjson finds its first: the line is
+    # read whole, and its 3 records (not 1) are counted.
+    one, three = request(record("d", event="debug")), request(*[record("d", event="debug")] * 3)
+    line = one.removesuffix("}") + ", " + three.removeprefix("{")
+    got = staged(tmp_path, [line], "failure_capable", envelope="otlp")
+    assert [row[:2] for row in got] == [(1, "irrelevant"), (2, "irrelevant"), (3, "irrelevant")]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "{}",
+        request(),
+        request(*[record(f"d{i}", event="debug") for i in range(7)], resource={"a": 1}),
+        '{"resourceLogs": [{"scopeLogs": [{"logRecords": [{}, {}]}, {}]}, {}]}',
+    ],
+)
+def test_simdjsons_count_is_the_decoded_requests(line):
+    groups = otlp.request(json.loads(line))
+    assert otlp.counted(line) == otlp.Counted(sum(len(group.records) for group in groups))
 
 
 def test_a_line_that_is_not_utf8_is_quarantined_with_its_line(tmp_path):

@@ -59,13 +59,15 @@ def values(
     resync: Callable[[str, int], int],
     capable: Callable[[str], bool] = lambda text: True,
     by_line: bool = False,
+    light: Callable[[str], Any] | None = None,
 ) -> Iterator[Found]:
     """The values of a stream of decompressed pieces, in order. `resync(text, start)` is where
     the next value may start at or after `start` (-1: not in `text`); `capable(text)` screens
     each value's text. `by_line`: values are mostly one a line (JSON lines), so a line is
     first decoded whole by orjson, twice as fast (`Found.exact` false: an integer beyond 64
     bits is a float there, see `exactly`); the standard library decodes the rest, and every
-    line orjson refuses (a NaN, two values on one line)."""
+    line orjson refuses (a NaN, two values on one line). `light(text)`, given with `by_line`,
+    reads a line that is not failure-capable instead of decoding it (None: decode it)."""
     decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
     buffer, at, offset, line = "", 0, 0, 1  # the text not framed yet, from `at`; its position
     ended, started = False, False
@@ -74,11 +76,13 @@ def values(
         skipped = _blank_run(buffer, at)
         line += buffer.count("\n", at, at + skipped)
         offset, at = offset + skipped, at + skipped
-        problem, exact = None, True
+        problem, exact, screened = None, True, None
         try:
             if at >= len(buffer):
                 raise ValueError("no text")
-            value, end = _one_line(buffer, at) if by_line else (None, -1)
+            value, end, screened = (
+                _one_line(buffer, at, capable, light) if by_line else (None, -1, None)
+            )
             exact = end < 0
             if exact:
                 value, end = _DECODER.raw_decode(buffer, at)
@@ -108,7 +112,8 @@ def values(
         # A value decoded as one line by orjson holds no line end: nothing to count there.
         breaks = 0 if not exact and problem is None else text.count("\n")
         last = line + (text.rstrip(BLANK).count("\n") if breaks else 0)
-        yield Found(offset, line, last, value, problem, preview, capable(text), exact, text)
+        is_capable = capable(text) if screened is None else screened
+        yield Found(offset, line, last, value, problem, preview, is_capable, exact, text)
         offset += len(text) if text.isascii() else len(text.encode("utf-8", "surrogateescape"))
         line += breaks
         at = end
@@ -120,15 +125,23 @@ def exactly(found: Found) -> Found:
     return dataclasses.replace(found, value=value, exact=True)
 
 
-def _one_line(text: str, at: int) -> tuple[Any, int]:
-    """The value that is the whole line from `at`, and where the line ends (-1: not one)."""
+def _one_line(
+    text: str, at: int, capable: Callable[[str], bool], light: Callable[[str], Any] | None
+) -> tuple[Any, int, bool | None]:
+    """The value that is the whole line from `at`, where the line ends (-1: not one), and
+    whether the line is failure-capable (None: not screened); a line that is not is read by
+    `light` if it can."""
     end = text.find("\n", at)
     if end < 0:
-        return None, -1
+        return None, -1, None
+    line = text[at:end]
+    screened = capable(line)
+    if light is not None and not screened and (value := light(line)) is not None:
+        return value, end, screened
     try:
-        return orjson.loads(text[at:end]), end
+        return orjson.loads(line), end, screened
     except orjson.JSONDecodeError:
-        return None, -1
+        return None, -1, None
 
 
 def _blank_run(text: str, at: int) -> int:

@@ -62,10 +62,13 @@ class Unnester:
         resync = json_stream.next_line_opening if otlp_lines else cloudwatch.next_object
         read = self._otlp if otlp_lines else self._cloudwatch
         capable = self.screen.capable_text if self.screen is not None else (lambda text: True)
+        # An OTLP line that is not failure-capable only has its records counted (`otlp.counted`).
+        light = otlp.counted if otlp_lines else None
         paths = otlp.Fields.of(self.log_format.fields)
         where = "line 1"
         try:
-            for found in json_stream.values(self.source.pieces(), resync, capable, otlp_lines):
+            pieces = self.source.pieces()
+            for found in json_stream.values(pieces, resync, capable, otlp_lines, light):
                 self.envelope_lines += 1
                 where = found.lines if otlp_lines else f"the object at byte {found.offset}"
                 read(found, paths)
@@ -110,6 +113,8 @@ class Unnester:
     ) -> list[tuple | None] | int:
         """The items of one line, each as the arguments of `_add` (None: unchecked), or how
         many there are when none is checked."""
+        if type(found.value) is otlp.Counted:
+            return found.value.records or 1  # a request without log records: one item
         try:
             groups = otlp.request(found.value, found.exact)
         except otlp.BadEnvelope as error:
