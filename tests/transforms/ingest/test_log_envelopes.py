@@ -100,6 +100,28 @@ def test_streams_interleave_and_a_record_spans_many_parts(tmp_path, envelope):
     assert got == [(1, "t1"), (2, "t2")]
 
 
+@pytest.mark.parametrize("envelope", ["cri", "docker"])
+def test_only_a_stream_with_a_partial_line_is_joined(tmp_path, envelope):
+    # stdout holds a record in two parts; stderr's whole lines, before, between and after, are
+    # each a record of their own (in a stream without a partial line no line is grouped). A
+    # Docker entry without "stream" is of the stream "none": its parts are joined too.
+    other = RECORD.replace("t1", "t2")
+    if envelope == "cri":
+        lines = [cri(other, "stderr"), cri(RECORD[:20], tag="P"), cri(NOISE, "stderr")]
+        lines += [cri(RECORD[20:]), cri(NOISE.replace("retrying", "again"), "stderr")]
+    else:
+        no_stream = [json.dumps({"log": part}) for part in (other[:20], other[20:] + "\n")]
+        lines = [no_stream[0], docker(RECORD[:20]), docker(NOISE + "\n", "stderr")]
+        lines += [docker(RECORD[20:] + "\n"), no_stream[1]]
+    got = staged(tmp_path, lines, envelope=envelope)
+    # A record is keyed by its first line: t1 by line 2 (lines 2 and 4); t2 by line 1 (CRI: a
+    # whole line; Docker: lines 1 and 5).
+    expected = [(1, "relevant", "t2"), (2, "relevant", "t1"), (3, "irrelevant", None)]
+    if envelope == "cri":
+        expected.append((5, "irrelevant", None))
+    assert [(row[0], row[1], row[3]) for row in got] == expected
+
+
 def test_the_specifications_own_examples_read(tmp_path):
     # The kubelet's CRI example (a message in two parts) and Docker's json-file example.
     kubelet = [

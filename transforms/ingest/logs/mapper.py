@@ -68,7 +68,7 @@ EXTRACTS = {"lines": LINES_SCHEMA, "events": EVENTS_SCHEMA, "quarantine": QUARAN
 COALESCE_ROWS = 1 << 16  # framed lines handed to DuckDB at once, at least
 UNNESTED = ("otlp", "cloudwatch")  # many records to an envelope: framed by `Unnester`
 # A CRI line: `<RFC 3339 time> <stream> <P|F> <message>` (the message may be empty).
-CRI_LINE = r"([^ \n]+) (stdout|stderr) ([PF]) ([^\n]*)\n"
+CRI_LINE = r"^([^ \n]+) (stdout|stderr) ([PF]) ([^\n]*)\n$"
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@
 -- runtime's buffer is split over lines tagged P (partial) ended by one tagged F, joined here in
 -- line order per file and stream (the other stream's lines may come between). `raw` is the
 -- record's text with an LF; `envelope` the first part's fields as JSON (`envelope.time`,
--- `envelope.stream`); `envelope_lines` how many lines it was read from.
+-- `envelope.stream`); `envelope_lines` how many lines it was read from. Only the lines of a
+-- file's stream that holds a partial line are grouped; in the others each line is a record.
 -- Quarantined (`problem`, with a readable `preview`): a line that is not a CRI line, a record
 -- still partial when its file ends, and a joined record over 1 MiB (the limit of a line).
 with
@@ -14,30 +15,52 @@ framed as (
     select file_id, line, raw, problem, preview from framed_lines
 ),
 
-split as (
+extracted as (
+    -- The pattern is anchored: a line that is not a CRI line gives empty parts (its tag '').
     select
         *,
-        coalesce(problem is null and regexp_full_match(raw, $cri_line), false) as is_cri,
         regexp_extract(raw, $cri_line, ['time', 'stream', 'tag', 'message']) as parts
     from framed
+),
+
+split as (
+    select *, coalesce(problem is null and parts.tag <> '', false) as is_cri
+    from extracted
+),
+
+partial_streams as (
+    -- The files' streams that hold a partial line: only their records span lines.
+    select distinct file_id, parts.stream as stream
+    from split
+    where is_cri and parts.tag = 'P'
+),
+
+cri_lines as (
+    select
+        split.file_id,
+        split.line,
+        split.parts.time as time,
+        split.parts.stream as stream,
+        split.parts.tag as tag,
+        split.parts.message as message,
+        partial_streams.file_id is not null as in_partial_stream
+    from split
+    left join partial_streams
+        on split.file_id = partial_streams.file_id and split.parts.stream = partial_streams.stream
+    where split.is_cri
 ),
 
 numbered as (
     -- A record is the lines of one stream from one after an F line up to the next F line.
     select
-        file_id,
-        line,
-        parts.time as time,
-        parts.stream as stream,
-        parts.tag as tag,
-        parts.message as message,
-        coalesce(sum(case when parts.tag = 'F' then 1 else 0 end) over (
-            partition by file_id, parts.stream
+        *,
+        coalesce(sum(case when tag = 'F' then 1 else 0 end) over (
+            partition by file_id, stream
             order by line
             rows between unbounded preceding and 1 preceding
         ), 0) as record
-    from split
-    where is_cri
+    from cri_lines
+    where in_partial_stream
 ),
 
 joined as (
@@ -52,6 +75,11 @@ joined as (
         count(*) as envelope_lines
     from numbered
     group by file_id, stream, record
+    union all
+    -- A stream without a partial line: each line is a record of its own, finished.
+    select file_id, stream, line, line, time, message, true, 1
+    from cri_lines
+    where not in_partial_stream
 ),
 
 records as (
