@@ -419,7 +419,7 @@ OTLP_EDGES = shrunk(
 @given(incidents(), st.sampled_from([1, 5]), st.sampled_from(["attributes", "body"]))
 @example(OTLP_EDGES, 1, "attributes")
 @example(OTLP_EDGES, 5, "body")
-# a line not UTF-8 in a plain file named .gz: written as it is, the run stopped (see below)
+# a plain file named .gz with a line not UTF-8: wrapped plain, it stopped the run (see below)
 @example(
     model.Incident(
         "2025-01-07T00:00:00",
