@@ -6,13 +6,18 @@ envelopes and unfinished partials quarantined with their line, records counted i
 from __future__ import annotations
 
 import json
+import re
 
+import numpy as np
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from tests.builders import failure, reconcile_incident, write_incident
 from transforms import db
 from transforms.errors import ConfigError
 from transforms.ingest import incident, logs, tables
+from transforms.ingest.logs import screen
 from transforms.reconcile import credits
 from transforms.runfolder import manifest
 
@@ -380,3 +385,35 @@ def test_the_funnel_counts_records_and_the_lines_they_came_from(tmp_path):
         "identity_holds": True,
         "envelope_lines_read": 5,
     }
+
+
+# The CRI prefix of many lines at once (`screen.cri_prefix`) against the specification's
+# layout read one line at a time with a regular expression.
+_CRI = re.compile(rb"([^ \n]+) (stdout|stderr) ([PF]) ([^\n]*)")
+_CRI_TEXT = st.lists(
+    st.one_of(
+        st.sampled_from(["2025-01-07T20:00:00.123456789Z", "t", "x" * 45, ""]),
+        st.sampled_from(["stdout", "stderr", "stdin", "stdou"]),
+        st.sampled_from(["P", "F", "X", "PF", ""]),
+        st.text(" {}aP\r", max_size=4),
+    ),
+    max_size=6,
+).map(" ".join)
+
+
+@given(st.lists(_CRI_TEXT, min_size=1, max_size=8))
+@example(
+    ["x" * 45 + " stdout P {}", " stdout F {}", "t stderr F ", "t stdout P a\r", "t  stdout F"]
+)
+def test_the_cri_prefix_of_many_lines_reads_as_each_line_alone(lines):
+    data = b"".join(line.encode() + b"\n" for line in lines)
+    ends = np.flatnonzero(np.frombuffer(data, np.uint8) == ord("\n"))
+    starts = np.concatenate([[0], ends[:-1] + 1])
+    prefix = screen.cri_prefix(data, starts, ends - starts)
+    for i, line in enumerate(lines):
+        found = _CRI.fullmatch(line.encode())
+        assert bool(prefix.framed[i]) == (found is not None), line
+        assert bool(prefix.partial[i]) == (found is not None and found[3] == b"P")
+        if found is not None:
+            message = data[prefix.at[i] : prefix.at[i] + prefix.size[i]]
+            assert message == found[4]

@@ -313,14 +313,15 @@ class Framer:
         problem: framing or shape); the others are recorded as runs of unchecked lines."""
         assert self.screen is not None
         keep = self.screen.capable(data, ends, end)
-        if not self.split and (first_split := self.screen.partial(data, ends, end)) is not None:
+        prefix = self.screen.prefix(data, starts, sizes)
+        if not self.split and (split := self.screen.partial(data, ends, end, prefix)) is not None:
             self.split = True
-            keep[first_split:] = True
+            keep[split:] = True
         elif self.split:
             keep[:] = True
         if problems:
             keep[list(problems)] = True
-        shaped = self.screen.shape(data, starts, sizes, np.flatnonzero(~keep))
+        shaped = self.screen.shape(data, starts, sizes, np.flatnonzero(~keep), prefix)
         if shaped:
             problems.update(shaped)
             keep[list(shaped)] = True

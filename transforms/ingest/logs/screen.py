@@ -29,6 +29,7 @@ from functools import cached_property
 
 import numpy as np
 import orjson
+from numpy.lib.stride_tricks import sliding_window_view
 
 from transforms.ingest.incident import LogFormat
 
@@ -40,8 +41,10 @@ SHAPE_NOT_CRI = 'not a CRI line (envelope = "cri", shape check)'
 SPACE = ord(" ")
 SHORT_ESCAPES = frozenset('"\\/\b\f\n\r\t')
 BACKSLASH, N, QUOTE = ord("\\"), ord("n"), ord('"')
-# A CRI line tagged partial: `<time> <stream> P <message>`.
-_CRI_PARTIAL = (b" stdout P ", b" stderr P ")
+F_TAG, P_TAG = ord("F"), ord("P")
+# The bytes looked at for the space that ends a CRI line's time (RFC 3339 with nanoseconds and
+# an offset is 35); a longer time is found by `bytes.find`.
+TIME_WINDOW = 40
 
 
 @dataclass(frozen=True)
@@ -71,16 +74,23 @@ class Screen:
         one_object = envelope == "docker" or kind == "jsonl" or log_format.payload is not None
         return Screen(needles, escape, one_object, envelope)
 
-    def partial(self, data: bytes, ends: np.ndarray, stop: int) -> int | None:
+    def prefix(self, data: bytes, starts: np.ndarray, sizes: np.ndarray) -> CriPrefix | None:
+        """Each line read as a CRI line (`cri_prefix`), once for `partial` and `shape`; None for
+        the other envelopes."""
+        return cri_prefix(data, starts, sizes) if self.envelope == "cri" else None
+
+    def partial(
+        self, data: bytes, ends: np.ndarray, stop: int, prefix: CriPrefix | None = None
+    ) -> int | None:
         """The index of the first line ending (LF) at `ends` in `data[:stop]` that may be part
-        of a record split over lines, if any: a CRI line tagged `P`, or a Docker entry whose
-        `log` does not end in a line feed (its bytes lack the escape `\\n"`). A failure event
-        may be split between such parts, so the framer checks every line from there on."""
+        of a record split over lines, if any: a CRI line tagged `P` (by its `prefix`), or a
+        Docker entry whose `log` does not end in a line feed (its bytes lack the escape
+        `\\n"`). A failure event may be split between such parts, so the framer checks every
+        line from there on."""
         if self.envelope == "cri":
-            # The stream and tag as bytes, found by `find` (a regex per line costs a second per
-            # million lines); anywhere in a line, which at worst checks a file in full early.
-            found = [at for tag in _CRI_PARTIAL if (at := data.find(tag, 0, stop)) >= 0]
-            return int(np.searchsorted(ends, min(found))) if found else None
+            assert prefix is not None
+            tagged = np.flatnonzero(prefix.partial)
+            return int(tagged[0]) if len(tagged) else None
         if self.envelope == "docker":
             raw = np.frombuffer(data, np.uint8, count=stop)
             at = np.flatnonzero((raw[:-2] == BACKSLASH) & (raw[1:-1] == N) & (raw[2:] == QUOTE))
@@ -142,7 +152,12 @@ class Screen:
         return None
 
     def shape(
-        self, data: bytes, starts: np.ndarray, sizes: np.ndarray, which: np.ndarray
+        self,
+        data: bytes,
+        starts: np.ndarray,
+        sizes: np.ndarray,
+        which: np.ndarray,
+        prefix: CriPrefix | None = None,
     ) -> dict[int, tuple[str, str]]:
         """The shape problems of the lines `which` (indices; start and size without the line
         end): index -> (reason, the line as text). They are valid UTF-8 and at most 1 MiB."""
@@ -150,7 +165,8 @@ class Screen:
         at, size = starts[which], sizes[which]
         problems: dict[int, tuple[str, str]] = {}
         if self.envelope == "cri":  # the record is the message after the CRI prefix
-            at, size, framed = _cri_messages(raw, at, size)
+            assert prefix is not None
+            at, size, framed = prefix.at[which], prefix.size[which], prefix.framed[which]
             for i in which[~framed].tolist():
                 problems[i] = (SHAPE_NOT_CRI, data[starts[i] : starts[i] + sizes[i]].decode())
             which, at, size = which[framed], at[framed], size[framed]
@@ -173,22 +189,52 @@ class Screen:
         return problems
 
 
-def _cri_messages(
-    raw: np.ndarray, at: np.ndarray, size: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The start and size of the message of each line (start `at`, `size` bytes) read as a CRI
-    line `<time> <stdout|stderr> <P|F> <message>`, and which lines are shaped so."""
-    spaces = np.flatnonzero(raw == SPACE)
-    if not len(spaces):
-        return at, size, np.zeros(len(at), bool)
-    k = np.searchsorted(spaces, at)
-    last = len(spaces) - 1
-    s1, s2, s3 = (spaces[np.minimum(k + j, last)] for j in range(3))
-    framed = (k + 2 <= last) & (s1 > at) & (s3 < at + size) & (s2 - s1 == 7) & (s3 - s2 == 2)
-    framed &= (raw[s2 + 1] == ord("F")) | (raw[s2 + 1] == ord("P"))
-    stream = np.stack([raw[np.where(framed, s1 + j, 0)] for j in range(1, 7)], axis=1)
-    named = np.zeros(len(at), bool)
+@dataclass(frozen=True)
+class CriPrefix:
+    """Lines read as CRI lines `<time> <stdout|stderr> <P|F> <message>`: where each message
+    starts and its size (the line's own when it is not shaped so), which lines are, and which
+    of those are tagged P (partial)."""
+
+    at: np.ndarray
+    size: np.ndarray
+    framed: np.ndarray
+    partial: np.ndarray
+
+
+def cri_prefix(data: bytes, starts: np.ndarray, sizes: np.ndarray) -> CriPrefix:
+    """The CRI prefix of each line (start `starts`, `sizes` bytes without the line end), read
+    from its first bytes: the space after the time is looked for in the first `TIME_WINDOW`
+    bytes of every line at once (by `bytes.find` beyond them, for a time that long), then the
+    stream, the tag and the two spaces at their fixed places after it."""
+    raw = np.frombuffer(data, np.uint8)
+    last = len(raw) - 1
+    offsets = np.arange(TIME_WINDOW)
+    short = int(starts.max(initial=0)) + TIME_WINDOW - len(raw)  # the last lines' windows
+    padded = raw if short <= 0 else np.concatenate([raw, np.zeros(short, np.uint8)])
+    window = sliding_window_view(padded, TIME_WINDOW)[starts]  # a copy of 40 bytes a line
+    spaces = (window == SPACE) & (offsets < sizes[:, None])
+    found = spaces.any(axis=1)
+    first = np.where(found, spaces.argmax(axis=1), -1)
+    for i in np.flatnonzero(~found & (sizes > TIME_WINDOW)).tolist():
+        at = data.find(b" ", int(starts[i]) + TIME_WINDOW, int(starts[i] + sizes[i]))
+        first[i] = at - starts[i] if at >= 0 else -1
+    # `<time> ` then `stdout P ` (9 bytes) and the message: the time not empty, the prefix whole.
+    framed = (first >= 1) & (first + 9 < sizes)
+    space = np.where(framed, starts + first, 0)
+
+    def byte(after: int) -> np.ndarray:
+        return raw[np.minimum(space + after, last)]
+
+    tag = byte(8)
+    framed &= (byte(7) == SPACE) & (byte(9) == SPACE) & ((tag == F_TAG) | (tag == P_TAG))
+    stream = np.stack([byte(j) for j in range(1, 7)], axis=1)
+    named = np.zeros(len(starts), bool)
     for name in (b"stdout", b"stderr"):
         named |= (stream == np.frombuffer(name, np.uint8)).all(axis=1)
     framed &= named
-    return np.where(framed, s3 + 1, at), np.where(framed, at + size - s3 - 1, size), framed
+    return CriPrefix(
+        at=np.where(framed, space + 10, starts),
+        size=np.where(framed, sizes - first - 10, sizes),
+        framed=framed,
+        partial=framed & (tag == P_TAG),
+    )
