@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import random
 import tempfile
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
 
+import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 from hypothesis import example, given, settings
@@ -211,11 +213,24 @@ def run_damaged(name: str, seed: int, root: Path) -> tuple[int, str]:
     path = DAMAGES[name].apply(root / "inc", random.Random(seed)) or path
     args = ["run", str(path), "--output-dir", str(root / "out"), "--warehouse", str(root / "wh.db")]
     # In this process, but not through CliRunner: Prefect's log handler keeps the stream it first
-    # saw, and CliRunner closes its streams after each call. `credits run` stops every child
-    # process when it ends (a real run owns them all); here the test server is one: spare it.
+    # saw, and CliRunner closes its streams after each call. The run is given the session's test
+    # server by name, as a user gives a server (`PREFECT_API_URL`): else it would start a
+    # temporary one of its own. `credits run` stops every child process when it ends (a real run
+    # owns them all); here the test server is one: spare it.
+    from prefect.settings import PREFECT_API_URL
+
     out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err), mock.patch.object(server, "_stop"):
+    named = {"PREFECT_API_URL": str(PREFECT_API_URL.value())}
+    before = {child.pid for child in psutil.Process().children(recursive=True)}
+    with (
+        redirect_stdout(out),
+        redirect_stderr(err),
+        mock.patch.dict(os.environ, named),
+        mock.patch.object(server, "_stop"),
+    ):
         code = app(args, standalone_mode=False)
+    left = {child.pid for child in psutil.Process().children(recursive=True)} - before
+    assert not left, f"the run left processes behind: {left}"
     return code or 0, out.getvalue() + err.getvalue()
 
 
