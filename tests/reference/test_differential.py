@@ -160,6 +160,16 @@ def as_written(outcome: model.Outcome) -> model.Outcome:
     )
 
 
+def assert_agrees(found: model.Outcome, expected: model.Outcome) -> None:
+    """The pipeline's outcome is the model's, part by part (the first that differs named)."""
+    assert found.config_error == expected.config_error
+    assert found.funnel == expected.funnel
+    assert found.quarantined == expected.quarantined
+    assert found.evidence == expected.evidence
+    assert found.exceptions == expected.exceptions
+    assert found.credits_csv == expected.credits_csv
+
+
 def _with_regressions(test):
     for case in reversed(REGRESSIONS):
         test = example(case)(test)
@@ -172,12 +182,7 @@ def test_the_pipeline_agrees_with_the_reference_model(case):
     expected = as_written(model.run(case))
     with tempfile.TemporaryDirectory() as folder:
         found = pipeline(case, Path(folder))
-    assert found.config_error == expected.config_error
-    assert found.funnel == expected.funnel
-    assert found.quarantined == expected.quarantined
-    assert found.evidence == expected.evidence
-    assert found.exceptions == expected.exceptions
-    assert found.credits_csv == expected.credits_csv
+    assert_agrees(found, expected)
 
 
 CRI_TIME = b"2025-01-07T00:00:00.123456789Z"
@@ -453,9 +458,4 @@ def test_the_pipeline_reads_the_same_records_through_otlp_requests(case, per_lin
     log_format = f'[sources.log_format]\nenvelope = "otlp"\nts = "{into}.ts"\n'
     with tempfile.TemporaryDirectory() as folder:
         found = pipeline(wrapped, Path(folder), log_format)
-    assert found.config_error == expected.config_error
-    assert found.funnel == expected.funnel
-    assert found.quarantined == expected.quarantined
-    assert found.evidence == expected.evidence
-    assert found.exceptions == expected.exceptions
-    assert found.credits_csv == expected.credits_csv
+    assert_agrees(found, expected)

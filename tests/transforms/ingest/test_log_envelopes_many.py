@@ -199,47 +199,46 @@ BAD_LINE = 'not an OTLP JSON line (envelope = "otlp": line 2): '
 BAD_RECORD = 'not an OTLP log record (envelope = "otlp": line 2, record 1): '
 
 
-@pytest.mark.parametrize(
-    ("bad", "reason"),
-    [
-        ('{"resourceLogs": [payment.failed', BAD_LINE + "not valid JSON"),
-        ('["payment.failed"]', BAD_LINE + "not a JSON object"),
-        ('{"resourceLogs": "payment.failed"}', BAD_LINE + "resourceLogs is not a list"),
-        ('{"resourceLogs": ["payment.failed"]}', BAD_LINE + "resourceLogs[0] is not an object"),
-        (
-            '{"resourceLogs": [{"resource": "payment.failed"}]}',
-            BAD_LINE + "resourceLogs[0].resource is not an object",
-        ),
-        (
-            '{"resourceLogs": [{"resource": {"attributes": ["payment.failed"]}}]}',
-            BAD_LINE + "resourceLogs[0].resource.attributes holds an item that is not {key, value}",
-        ),
-        (
-            '{"resourceLogs": [{"scopeLogs": {"x": "payment.failed"}}]}',
-            BAD_LINE + "resourceLogs[0].scopeLogs is not a list",
-        ),
-        (
-            '{"resourceLogs": [{"scopeLogs": [{"logRecords": "payment.failed"}]}]}',
-            BAD_LINE + "resourceLogs[0].scopeLogs[0].logRecords is not a list",
-        ),
-        (request("payment.failed"), BAD_RECORD + "not an object"),
-        (request(record(attributes="payment.failed")), BAD_RECORD + "attributes is not a list"),
-        (
-            request(record(attributes=[{"value": {"stringValue": "payment.failed"}}])),
-            BAD_RECORD + "attributes holds an item that is not {key, value}",
-        ),
-        (
-            request(
-                record(attributes=[kv("event", "payment.failed"), kv("n", {"intValue": "1.5"})])
-            ),
-            BAD_RECORD + 'attributes.n is not an AnyValue (intValue: "1.5")',
-        ),
-        (
-            request(record(body={"stringValue": 7, "x": "payment.failed"})),
-            BAD_RECORD + "body is not an AnyValue",
-        ),
-    ],
-)
+# Bad lines and records, each holding a failure event (so each is read in full).
+BAD_OTLP = [
+    ('{"resourceLogs": [payment.failed', BAD_LINE + "not valid JSON"),
+    ('["payment.failed"]', BAD_LINE + "not a JSON object"),
+    ('{"resourceLogs": "payment.failed"}', BAD_LINE + "resourceLogs is not a list"),
+    ('{"resourceLogs": ["payment.failed"]}', BAD_LINE + "resourceLogs[0] is not an object"),
+    (
+        '{"resourceLogs": [{"resource": "payment.failed"}]}',
+        BAD_LINE + "resourceLogs[0].resource is not an object",
+    ),
+    (
+        '{"resourceLogs": [{"resource": {"attributes": ["payment.failed"]}}]}',
+        BAD_LINE + "resourceLogs[0].resource.attributes holds an item that is not {key, value}",
+    ),
+    (
+        '{"resourceLogs": [{"scopeLogs": {"x": "payment.failed"}}]}',
+        BAD_LINE + "resourceLogs[0].scopeLogs is not a list",
+    ),
+    (
+        '{"resourceLogs": [{"scopeLogs": [{"logRecords": "payment.failed"}]}]}',
+        BAD_LINE + "resourceLogs[0].scopeLogs[0].logRecords is not a list",
+    ),
+    (request("payment.failed"), BAD_RECORD + "not an object"),
+    (request(record(attributes="payment.failed")), BAD_RECORD + "attributes is not a list"),
+    (
+        request(record(attributes=[{"value": {"stringValue": "payment.failed"}}])),
+        BAD_RECORD + "attributes holds an item that is not {key, value}",
+    ),
+    (
+        request(record(attributes=[kv("event", "payment.failed"), kv("n", {"intValue": "1.5"})])),
+        BAD_RECORD + 'attributes.n is not an AnyValue (intValue: "1.5")',
+    ),
+    (
+        request(record(body={"stringValue": 7, "x": "payment.failed"})),
+        BAD_RECORD + "body is not an AnyValue",
+    ),
+]
+
+
+@pytest.mark.parametrize(("bad", "reason"), BAD_OTLP)
 @pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
 def test_a_bad_otlp_line_or_record_is_quarantined_with_its_position(
     tmp_path, bad, reason, line_checks
@@ -258,29 +257,22 @@ def test_a_bad_otlp_line_or_record_is_quarantined_with_its_position(
 # (`otlp.counted`); anything unusual on the way to them sends it to the full reading, so it is
 # quarantined with the same reason as a line that can.
 NOT_CAPABLE_BAD = [
-    ('{"resourceLogs": [debug', BAD_LINE + "not valid JSON"),
-    ('["debug"]', BAD_LINE + "not a JSON object"),
-    ('{"resourceLogs": "debug"}', BAD_LINE + "resourceLogs is not a list"),
+    # The same bad lines with no failure event in them.
+    *(
+        (bad.replace("payment.failed", "debug"), reason)
+        for bad, reason in BAD_OTLP
+        if reason.startswith(BAD_LINE) or reason == BAD_RECORD + "not an object"
+    ),
     ('{"resourceLogs": null}', BAD_LINE + "resourceLogs is not a list"),
-    ('{"resourceLogs": ["debug"]}', BAD_LINE + "resourceLogs[0] is not an object"),
     (
         '{"resourceLogs": [{"resource": null}]}',
         BAD_LINE + "resourceLogs[0].resource is not an object",
     ),
     (
-        '{"resourceLogs": [{"resource": {"attributes": ["debug"]}}]}',
-        BAD_LINE + "resourceLogs[0].resource.attributes holds an item that is not {key, value}",
-    ),
-    (
         '{"resourceLogs": [{"scopeLogs": [{"scope": {"attributes": {"a": 1}}}]}]}',
         BAD_LINE + "resourceLogs[0].scopeLogs[0].scope.attributes is not a list",
     ),
-    (
-        '{"resourceLogs": [{"scopeLogs": [{"logRecords": "debug"}]}]}',
-        BAD_LINE + "resourceLogs[0].scopeLogs[0].logRecords is not a list",
-    ),
     ('{"resourceLogs": [], "n": 123456789012345678901234567890}', None),  # beyond 64 bits: fine
-    (request("debug"), BAD_RECORD + "not an object"),
 ]
 
 
