@@ -239,6 +239,61 @@ def test_the_pipeline_reads_the_same_records_through_a_cri_envelope(case, split)
     assert found.credits_csv == expected.credits_csv
 
 
+def _utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def docker_wrapped(data: bytes, split: int) -> bytes:
+    """A log file's lines as Docker's json-file driver writes them (`{"log": "<line>\\n",
+    "stream": "stdout", "time": ...}`), each cut into entries of `split` characters when > 0,
+    only the last ending in a line feed. A line that is not UTF-8 is not cut, and its bytes are
+    written as they are (the entry is then not UTF-8, as the line was); a byte-order mark
+    belongs to the file."""
+    if data.startswith(b"\x1f\x8b"):
+        return gzip.compress(docker_wrapped(gzip.decompress(data), split), mtime=0)
+    lines = data.removeprefix(b"\xef\xbb\xbf").split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    out = []
+    for line in lines:
+        text = line.decode("utf-8", "surrogateescape")
+        parts = [text]
+        if split and _utf8(line):  # a line that is not UTF-8 is not cut
+            parts = [text[i : i + split] for i in range(0, len(text), split)] or [text]
+        for i, part in enumerate(parts):
+            log = part + ("\n" if i == len(parts) - 1 else "")
+            entry = {"log": log, "stream": "stdout", "time": CRI_TIME.decode()}
+            out.append(json.dumps(entry, ensure_ascii=False).encode("utf-8", "surrogateescape"))
+    return b"".join(entry + b"\n" for entry in out)
+
+
+@given(incidents(), st.sampled_from([0, 7]))
+def test_the_pipeline_reads_the_same_records_through_docker_entries(case, split):
+    # The model reads the plain lines; the pipeline the same lines as Docker json-file entries
+    # (cut into partial entries): the same evidence, exceptions and credits, and the same
+    # records and relevant ones. The shape check of an entry is the entry's (one object), not
+    # its record's, so a line that is not an object and holds no failure event is `irrelevant`
+    # here where the model quarantines it: the rest of the funnel is not compared.
+    expected = as_written(model.run(case))
+    wrapped = dataclasses.replace(
+        case, log_files=tuple((name, docker_wrapped(data, split)) for name, data in case.log_files)
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        found = pipeline(wrapped, Path(folder), '[sources.log_format]\nenvelope = "docker"\n')
+    assert found.config_error == expected.config_error
+    if expected.config_error:
+        return
+    assert found.funnel["lines_read"] == expected.funnel["lines_read"]
+    assert found.funnel["relevant"] == expected.funnel["relevant"]
+    assert found.evidence == expected.evidence
+    assert found.exceptions == expected.exceptions
+    assert found.credits_csv == expected.credits_csv
+
+
 def cloudwatch_wrapped(data: bytes, per_object: int, cut: float) -> bytes:
     """A log file's lines as CloudWatch Logs subscription objects as Firehose writes them: each
     line the message of a log event (its CR LF or LF dropped), `per_object` events an object,
