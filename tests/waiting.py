@@ -39,3 +39,29 @@ def signalled_once_the_flow_started(
     finally:
         process.kill()
     return stderr
+
+
+def paused_for_approval(incident_file: Path, *, seconds: float = 120.0):
+    """The flow run of `incident_file` once it is paused for approval on the current Prefect
+    API (None if it is not within about `seconds`). Only paused runs are asked for: a page of
+    every run of the session's test server (hundreds, in no useful order) may leave it out."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+
+    paused = FlowRunFilter(
+        state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED]))
+    )
+    found: list = []
+
+    def this_one_paused() -> bool:
+        with get_client(sync_client=True) as client:
+            runs = client.read_flow_runs(flow_run_filter=paused)
+        found[:] = [r for r in runs if r.parameters.get("incident_file") == str(incident_file)]
+        return bool(found)
+
+    return found[0] if until(this_one_paused, seconds=seconds, every=0.2) else None

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import waiting
 from tests.builders import customer, failure
 from tests.flows.desk import LINES, batch_lines
 from transforms.finance import diff as diffs
@@ -212,7 +213,7 @@ def test_the_pause_form_shows_the_decreases_and_takes_the_decision(desk):
     path = desk.write(policy={"flat_minor": {"USD": 600, "EUR": 900}})
     result: dict = {}
 
-    def waiting() -> None:
+    def run_waiting() -> None:
         result["summary"] = credit_reconciliation(
             str(path),
             str(desk.root / "out"),
@@ -221,25 +222,19 @@ def test_the_pause_form_shows_the_decreases_and_takes_the_decision(desk):
             outbox=str(desk.outbox),
         )
 
-    worker = threading.Thread(target=waiting)
+    worker = threading.Thread(target=run_waiting)
     worker.start()
+    paused = waiting.paused_for_approval(path)
+    assert paused, "the flow run never paused for approval"
     with get_client(sync_client=True) as client:
-        for _ in range(600):
-            paused = [r for r in client.read_flow_runs() if r.state and r.state.is_paused()]
-            if paused:
-                break
-            worker.join(0.2)
-        assert paused, "the flow run never paused for approval"
         artifacts = client.read_artifacts(
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["batch-summary"]))
         )
-    shown = [a.data for a in artifacts if a.flow_run_id == paused[0].id]
+    shown = [a.data for a in artifacts if a.flow_run_id == paused.id]
     assert shown and "**1 decrease(s)**" in shown[0]
     assert "policy flat\\_minor.USD changed: 1000 \\-\\> 600" in shown[0]
     run_id = shown[0].split("run ", 1)[1].split("\n", 1)[0]
-    resume_flow_run(
-        paused[0].id, run_input={"approve": True, "by": "dora", "accept_decreases": True}
-    )
+    resume_flow_run(paused.id, run_input={"approve": True, "by": "dora", "accept_decreases": True})
     worker.join(120)
     assert result["summary"].decision == "published" and desk.status(run_id) == "published"
     assert desk.paid()[("c1", "USD")] == 1000

@@ -12,6 +12,7 @@ import threading
 
 import pytest
 
+from tests import waiting
 from tests.builders import customer
 from tests.flows.desk import LINES, batch_lines
 from transforms.errors import ConfigError
@@ -208,7 +209,6 @@ def test_customers_excluded_by_segment_are_never_paid(desk):
 
 
 def test_a_paused_flow_run_publishes_when_finance_approves_in_its_form(desk):
-    from prefect import get_client
     from prefect.flow_runs import resume_flow_run
 
     from flows.credit_reconciliation import credit_reconciliation
@@ -228,14 +228,9 @@ def test_a_paused_flow_run_publishes_when_finance_approves_in_its_form(desk):
         )
     )
     worker.start()
-    with get_client(sync_client=True) as client:
-        for _ in range(600):
-            paused = [r for r in client.read_flow_runs() if r.state and r.state.is_paused()]
-            if paused:
-                break
-            worker.join(0.2)
+    paused = waiting.paused_for_approval(path)
     assert paused, "the flow run never paused for approval"
-    resume_flow_run(paused[0].id, run_input={"approve": True, "by": "dora", "note": "ok"})
+    resume_flow_run(paused.id, run_input={"approve": True, "by": "dora", "note": "ok"})
     worker.join(120)
     assert result["summary"].decision == "published"
     assert desk.paid() == {("c1", "USD"): 1000, ("c3", "EUR"): 900}
