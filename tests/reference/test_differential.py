@@ -185,7 +185,27 @@ def test_the_pipeline_agrees_with_the_reference_model(case):
     assert_agrees(found, expected)
 
 
+def through(case: model.Incident, wrap, envelope: str) -> model.Outcome:
+    """The pipeline's outcome on the case's log files each wrapped by `wrap(data)` and read with
+    `envelope = "<envelope>"`."""
+    wrapped = dataclasses.replace(
+        case, log_files=tuple((name, wrap(data)) for name, data in case.log_files)
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        log_format = f'[sources.log_format]\nenvelope = "{envelope}"\n'
+        return pipeline(wrapped, Path(folder), log_format)
+
+
 CRI_TIME = b"2025-01-07T00:00:00.123456789Z"
+
+
+def _lines(data: bytes) -> list[bytes]:
+    """A plain file's lines without their line feeds; a byte-order mark, which belongs to the
+    file and not to a record, left out."""
+    lines = data.removeprefix(b"\xef\xbb\xbf").split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    return lines
 
 
 def cri_wrapped(data: bytes, split: int) -> bytes:
@@ -195,11 +215,8 @@ def cri_wrapped(data: bytes, split: int) -> bytes:
     record: it is left out."""
     if data.startswith(b"\x1f\x8b"):  # gzip, by its magic bytes as the framing sees it
         return gzip.compress(cri_wrapped(gzip.decompress(data), split), mtime=0)
-    lines = data.removeprefix(b"\xef\xbb\xbf").split(b"\n")
-    if lines[-1] == b"":
-        lines.pop()
     out = []
-    for line in lines:
+    for line in _lines(data):
         parts = [line]
         if split:
             try:
@@ -219,11 +236,7 @@ def test_the_pipeline_reads_the_same_records_through_a_cri_envelope(case, split)
     # partial lines): the same funnel, evidence, exceptions and credits. Records are keyed by
     # their first line, so with cuts only the number of quarantined records can be compared.
     expected = as_written(model.run(case))
-    wrapped = dataclasses.replace(
-        case, log_files=tuple((name, cri_wrapped(data, split)) for name, data in case.log_files)
-    )
-    with tempfile.TemporaryDirectory() as folder:
-        found = pipeline(wrapped, Path(folder), '[sources.log_format]\nenvelope = "cri"\n')
+    found = through(case, lambda data: cri_wrapped(data, split), "cri")
     assert found.config_error == expected.config_error
     if split:
         # From a file's first partial line on every line is checked in full, so a line the
@@ -255,11 +268,8 @@ def docker_wrapped(data: bytes, split: int) -> bytes:
     belongs to the file."""
     if data.startswith(b"\x1f\x8b"):
         return gzip.compress(docker_wrapped(gzip.decompress(data), split), mtime=0)
-    lines = data.removeprefix(b"\xef\xbb\xbf").split(b"\n")
-    if lines[-1] == b"":
-        lines.pop()
     out = []
-    for line in lines:
+    for line in _lines(data):
         text = line.decode("utf-8", "surrogateescape")
         parts = [text]
         if split and _utf8(line):  # a line that is not UTF-8 is not cut
@@ -279,11 +289,7 @@ def test_the_pipeline_reads_the_same_records_through_docker_entries(case, split)
     # its record's, so a line that is not an object and holds no failure event is `irrelevant`
     # here where the model quarantines it: the rest of the funnel is not compared.
     expected = as_written(model.run(case))
-    wrapped = dataclasses.replace(
-        case, log_files=tuple((name, docker_wrapped(data, split)) for name, data in case.log_files)
-    )
-    with tempfile.TemporaryDirectory() as folder:
-        found = pipeline(wrapped, Path(folder), '[sources.log_format]\nenvelope = "docker"\n')
+    found = through(case, lambda data: docker_wrapped(data, split), "docker")
     assert found.config_error == expected.config_error
     if expected.config_error:
         return
