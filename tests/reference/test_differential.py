@@ -185,14 +185,14 @@ def test_the_pipeline_agrees_with_the_reference_model(case):
     assert_agrees(found, expected)
 
 
-def through(case: model.Incident, wrap, envelope: str) -> model.Outcome:
-    """The pipeline's outcome on the case's log files each wrapped by `wrap(data)` and read with
-    `envelope = "<envelope>"`."""
+def through(case: model.Incident, wrap, envelope: str, settings: str = "") -> model.Outcome:
+    """The pipeline's outcome on the case's log files each wrapped by `wrap(name, data)` and
+    read with `envelope = "<envelope>"` (and the other `[sources.log_format]` lines given)."""
     wrapped = dataclasses.replace(
-        case, log_files=tuple((name, wrap(data)) for name, data in case.log_files)
+        case, log_files=tuple((name, wrap(name, data)) for name, data in case.log_files)
     )
+    log_format = f'[sources.log_format]\nenvelope = "{envelope}"\n{settings}'
     with tempfile.TemporaryDirectory() as folder:
-        log_format = f'[sources.log_format]\nenvelope = "{envelope}"\n'
         return pipeline(wrapped, Path(folder), log_format)
 
 
@@ -236,7 +236,7 @@ def test_the_pipeline_reads_the_same_records_through_a_cri_envelope(case, split)
     # partial lines): the same funnel, evidence, exceptions and credits. Records are keyed by
     # their first line, so with cuts only the number of quarantined records can be compared.
     expected = as_written(model.run(case))
-    found = through(case, lambda data: cri_wrapped(data, split), "cri")
+    found = through(case, lambda _, data: cri_wrapped(data, split), "cri")
     assert found.config_error == expected.config_error
     if split:
         # From a file's first partial line on every line is checked in full, so a line the
@@ -289,7 +289,7 @@ def test_the_pipeline_reads_the_same_records_through_docker_entries(case, split)
     # its record's, so a line that is not an object and holds no failure event is `irrelevant`
     # here where the model quarantines it: the rest of the funnel is not compared.
     expected = as_written(model.run(case))
-    found = through(case, lambda data: docker_wrapped(data, split), "docker")
+    found = through(case, lambda _, data: docker_wrapped(data, split), "docker")
     assert found.config_error == expected.config_error
     if expected.config_error:
         return
@@ -335,14 +335,7 @@ def test_the_pipeline_reads_the_same_records_through_cloudwatch_objects(case, pe
     # event's number in its file is its line's). Several: an object is screened whole, and one
     # with a byte that is not UTF-8 is one item, so only the credits and what leads to them.
     expected = as_written(model.run(case))
-    wrapped = dataclasses.replace(
-        case,
-        log_files=tuple(
-            (name, cloudwatch_wrapped(data, per_object, cut)) for name, data in case.log_files
-        ),
-    )
-    with tempfile.TemporaryDirectory() as folder:
-        found = pipeline(wrapped, Path(folder), '[sources.log_format]\nenvelope = "cloudwatch"\n')
+    found = through(case, lambda _, data: cloudwatch_wrapped(data, per_object, cut), "cloudwatch")
     assert found.config_error == expected.config_error
     if per_object == 1:
         assert found.funnel == expected.funnel
@@ -509,14 +502,10 @@ def test_the_pipeline_reads_the_same_records_through_otlp_requests(case, per_lin
     # written gzip: one that is neither gzip nor text stops the run (docs/log-contract.md), a
     # rule the model leaves out, and a line that is not UTF-8 is carried as it is.
     expected = as_written(model.run(case))
-    wrapped = dataclasses.replace(
+    found = through(
         case,
-        log_files=tuple(
-            (name, otlp_wrapped(data, per_line, into, gzipped=name.endswith(".gz")))
-            for name, data in case.log_files
-        ),
+        lambda name, data: otlp_wrapped(data, per_line, into, gzipped=name.endswith(".gz")),
+        "otlp",
+        f'ts = "{into}.ts"\n',
     )
-    log_format = f'[sources.log_format]\nenvelope = "otlp"\nts = "{into}.ts"\n'
-    with tempfile.TemporaryDirectory() as folder:
-        found = pipeline(wrapped, Path(folder), log_format)
     assert_agrees(found, expected)
