@@ -309,3 +309,50 @@ def test_support_reading_an_earlier_warehouse_upgrades_it_once(keyed_warehouse):
     assert [(e["exception"], e["credit_owed"], e["failed_amount"]) for e in story.exceptions] == [
         ("closed_account", "10.00", None)
     ]
+
+
+def test_edge_transactions_are_those_with_a_log_or_table_failure_within_the_margin(tmp_path):
+    """`wh_load_edge_transactions` keeps a transaction whose first or last failure line, or
+    whose table row with an error code, lies within the margin of either edge (bounds
+    included), and only those; both clocks are listed for each (window 19:15-23:15 UTC)."""
+    con = warehouse.connect(tmp_path / "warehouse.duckdb")
+    add_run(con, "r1", "sealing", "2025-01-08T00:00:00Z")
+    con.execute("attach ':memory:' as work")
+    con.execute(
+        "create table work.int_failure_lines (txn_id varchar, ts_utc timestamptz, "
+        "error_code varchar, source_file varchar)"
+    )
+    con.execute(
+        "create table work.stg_transactions (txn_id varchar, created_at timestamptz, "
+        "status varchar, error_code varchar)"
+    )
+    con.execute("create table work.evidence (txn_id varchar, class varchar)")
+    lines = [
+        ("at_margin", "2025-01-07T18:45:00Z", "DB_POOL_EXHAUSTED", "a.jsonl"),
+        ("past_margin", "2025-01-07T18:44:59.999999Z", "DB_POOL_EXHAUSTED", "a.jsonl"),
+        ("last_near_end", "2025-01-07T21:00:00Z", "DB_POOL_EXHAUSTED", "a.jsonl"),
+        ("last_near_end", "2025-01-07T23:45:00Z", None, "b.jsonl"),
+        ("middle", "2025-01-07T21:00:00Z", "DB_POOL_EXHAUSTED", "a.jsonl"),
+        ("table_near", "2025-01-07T21:00:00Z", "DB_POOL_EXHAUSTED", "a.jsonl"),
+    ]
+    con.executemany("insert into work.int_failure_lines values (?, ?, ?, ?)", lines)
+    rows = [
+        ("middle", "2025-01-07T21:00:00Z", "failed", "DB_POOL_EXHAUSTED"),
+        ("table_near", "2025-01-07T23:40:00Z", "failed", "DB_POOL_EXHAUSTED"),
+        ("table_only", "2025-01-07T19:15:00Z", "failed", "DB_POOL_EXHAUSTED"),
+        ("no_error_near", "2025-01-07T19:15:00Z", "succeeded", None),
+    ]
+    con.executemany("insert into work.stg_transactions values (?, ?, ?, ?)", rows)
+    con.execute("insert into work.evidence values ('middle', 'failed'), ('at_margin', 'failed')")
+    db.run(con, "wh_load_edge_transactions", run_id="r1", incident_id="INC-A", margin_minutes=30)
+    found = con.execute(
+        "select txn_id, edge, log_error_codes, source_files, table_status, class "
+        "from run_edge_transactions order by txn_id"
+    ).fetchall()
+    assert found == [
+        ("at_margin", "start", "DB_POOL_EXHAUSTED", "a.jsonl", None, "failed"),
+        ("last_near_end", "end", "DB_POOL_EXHAUSTED", "a.jsonl,b.jsonl", None, None),
+        ("table_near", "end", "DB_POOL_EXHAUSTED", "a.jsonl", "failed", None),
+        ("table_only", "start", None, None, "failed", None),
+    ]
+    con.close()

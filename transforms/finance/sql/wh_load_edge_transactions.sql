@@ -9,6 +9,16 @@ run as (
     select window_start_utc, window_end_utc from runs where run_id = $run_id
 ),
 
+edges as (
+    -- Each edge's band: a time t is near it when |t - edge| <= the margin.
+    select
+        window_start_utc - to_minutes($margin_minutes) as start_low,
+        window_start_utc + to_minutes($margin_minutes) as start_high,
+        window_end_utc - to_minutes($margin_minutes) as end_low,
+        window_end_utc + to_minutes($margin_minutes) as end_high
+    from run
+),
+
 failure_lines as (
     select * from work.int_failure_lines where txn_id is not null
 ),
@@ -24,16 +34,34 @@ logged as (
 ),
 
 near_edges as (
-    -- Transactions with a table row with an error code near an edge: with `logged`, the only
-    -- ones that can be near an edge (a cheap semi-join instead of sorting the whole table).
+    -- Transactions with a table row with an error code near an edge.
     select distinct stg_transactions.txn_id
     from work.stg_transactions
-    cross join run
+    cross join edges
     where stg_transactions.error_code is not null
-        and least(
-            abs(epoch(stg_transactions.created_at - run.window_start_utc)),
-            abs(epoch(stg_transactions.created_at - run.window_end_utc))
-        ) <= $margin_minutes * 60
+        and (
+            stg_transactions.created_at between edges.start_low and edges.start_high
+            or stg_transactions.created_at between edges.end_low and edges.end_high
+        )
+),
+
+near_logged as (
+    -- Transactions with a failure line near an edge.
+    select logged.txn_id
+    from logged
+    cross join edges
+    where logged.log_first_failure_utc between edges.start_low and edges.start_high
+        or logged.log_last_failure_utc between edges.start_low and edges.start_high
+        or logged.log_first_failure_utc between edges.end_low and edges.end_high
+        or logged.log_last_failure_utc between edges.end_low and edges.end_high
+),
+
+maybe_near as (
+    -- The only transactions that can be near an edge (a log time or a table row with an error
+    -- code near one): both clocks are read for these alone, not for every failed transaction.
+    select txn_id from near_logged
+    union
+    select txn_id from near_edges
 ),
 
 tabled as (
@@ -43,7 +71,7 @@ tabled as (
         status as table_status,
         error_code as table_error_code
     from work.stg_transactions
-    where txn_id in (select txn_id from logged) or txn_id in (select txn_id from near_edges)
+    where txn_id in (select txn_id from maybe_near)
     order by txn_id, created_at
 ),
 
@@ -61,7 +89,7 @@ both_clocks as (
         tabled.table_error_code,
         case when tabled.table_error_code is not null then tabled.table_created_at_utc end
             as table_failure_utc
-    from logged
+    from (select * from logged where txn_id in (select txn_id from maybe_near)) as logged
     full outer join tabled on tabled.txn_id = logged.txn_id
 ),
 
