@@ -36,6 +36,9 @@ the machine and versions; the history is in `bench/README.md`.
         [--no-approve]
     python -m bench.run --approve-only [--credit-lines 100000]
     python -m bench.run --support-page-only    (each support page's answer time, on the sample)
+    python -m bench.run --dask-only [--lines 40M] [--repeat N]
+        (`credits run` on threads and on a Dask cluster of a scheduler and two single-threaded
+        worker processes on this machine, alternated: the cluster's CPU and memory per process)
     python -m bench.run --whatif-only [--lines 10M] [--repeat N]
         (`credits what-if`'s work, `whatif.compare`, with the incident's policy alone and with
         five policies, on the whole-day incident: each in its own process, imports included)
@@ -92,6 +95,11 @@ def main() -> None:
         action="store_true",
         help="extraction of the first size's lines wrapped as CRI and Docker against plain",
     )
+    parser.add_argument(
+        "--dask-only",
+        action="store_true",
+        help="the first size's run on threads and on a local Dask cluster, alternated",
+    )
     parser.add_argument("what", nargs="*", help=argparse.SUPPRESS)  # a child: WHAT FOLDER
     args = parser.parse_args()
     if args.what:
@@ -111,6 +119,9 @@ def main() -> None:
         return
     if args.envelopes_only:
         envelopes_only(args.lines[0], max(1, args.repeat))
+        return
+    if args.dask_only:
+        dask_only(args.lines[0], max(1, args.repeat))
         return
     rows = []
     repeat = max(1, args.repeat)
@@ -309,6 +320,118 @@ def envelopes_only(size: str, repeat: int) -> None:
         ratio = row["wall_s"] / rows[0]["wall_s"]
         wall, cpu = row["wall_s"], row["cpu_s"]
         print(f"{row['what']:>16}: {wall:8.2f} s wall {cpu:8.2f} s CPU  x{ratio:.2f}")
+
+
+def dask_only(size: str, repeat: int) -> None:
+    """`credits run` of the whole-day incident at `size` lines (gzip) on threads and on a Dask
+    cluster (a `dask scheduler` and two `dask worker` processes of one thread each, on this
+    machine, started afresh for each run and left out of its wall time), alternated `repeat`
+    times. The cluster's CPU seconds and each process's peak RSS are read from /proc, so a
+    partition map that funnels through one process shows."""
+    folder = dataset(_count(size), "gzip")
+    _warm(folder)
+    rows: list[dict] = []
+    for _ in range(repeat):
+        rows.append({"what": "run", **child("run", folder)})
+        _show_dask(rows[-1])
+        with DaskCluster() as cluster:
+            env = os.environ | {DASK_ADDRESS: cluster.address}
+            found = child("run-dask", folder, env)
+            rows.append({"what": "run-dask", **found, "cluster": cluster.used()})
+        _show_dask(rows[-1])
+    report = {
+        "machine": {"cores": os.cpu_count(), "platform": platform.platform()},
+        "versions": {"python": platform.python_version()}
+        | {p: metadata.version(p) for p in PACKAGES},
+        "size": size,
+        "dask": rows,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-dask.json"
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(out)
+
+
+def _show_dask(row: dict) -> None:
+    cluster = row.get("cluster", {})
+    print(
+        f"{row['what']:>9}: {row['wall_s']:7.2f} s wall, {row['cpu_s']:7.2f} CPU s (run's "
+        f"process), peak RSS {row['peak_rss_mb']} MB; cluster: {json.dumps(cluster)}",
+        flush=True,
+    )
+
+
+DASK_ADDRESS = "BENCH_DASK_ADDRESS"
+"""The scheduler a `run-dask` measurement's run is given (`--dask-address`)."""
+
+
+class DaskCluster:
+    """A scheduler and two single-threaded workers (each under its nanny), as on real machines,
+    each its own process group; `used()` gives each process tree's CPU seconds since the
+    cluster was up and its peak RSS."""
+
+    def __enter__(self) -> DaskCluster:
+        import socket
+
+        from distributed import Client
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.address = f"tcp://127.0.0.1:{port}"
+        dask = str(Path(sys.executable).with_name("dask"))
+        folder = WORK / "dask"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        commands = {"scheduler": [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port)]}
+        for name in ("w1", "w2"):
+            commands[name] = [dask, "worker", self.address, "--name", name, "--nthreads", "1"]
+            commands[name] += ["--local-directory", str(folder / name)]
+        self.processes = {}
+        for name, command in commands.items():
+            with open(folder / f"{name}.log", "w") as log:
+                self.processes[name] = subprocess.Popen(
+                    [*command, "--no-dashboard"],
+                    cwd=ROOT,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+        with Client(self.address, timeout="60s") as client:
+            client.wait_for_workers(2, timeout=120)
+        self.before = {name: self._cpu(name) for name in self.processes}
+        return self
+
+    def _tree(self, name: str) -> list:
+        import psutil
+
+        root = psutil.Process(self.processes[name].pid)
+        return [root, *root.children(recursive=True)]
+
+    def _cpu(self, name: str) -> float:
+        return sum(sum(p.cpu_times()[:2]) for p in self._tree(name))
+
+    def used(self) -> dict:
+        """Per process tree: CPU seconds since the cluster was up, and the peak RSS (MB)."""
+        found = {}
+        for name in self.processes:
+            peak = 0
+            for process in self._tree(name):
+                status = Path(f"/proc/{process.pid}/status").read_text()
+                hwm = next(x for x in status.splitlines() if x.startswith("VmHWM"))
+                peak = max(peak, int(hwm.split()[1]))
+            found[name] = {
+                "cpu_s": round(self._cpu(name) - self.before[name], 3),
+                "peak_rss_mb": round(peak / 1024),
+            }
+        return found
+
+    def __exit__(self, *_: object) -> None:
+        import signal
+
+        for process in self.processes.values():
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def wrapped(source: Path, envelope: str) -> Path:
@@ -515,6 +638,7 @@ def measure(what: str, folder: Path) -> dict:
         "extract": _extract,
         "run": _run,
         "run-pruned": _run,
+        "run-dask": _run,
         "fixed": _run,
         "pandas": _pandas,
         "startup": _startup,
@@ -591,6 +715,11 @@ def _run(folder: Path, what: str) -> dict:
             str(out / "runs"),
             "--warehouse",
             str(out / "warehouse.duckdb"),
+            *(
+                ["--task-runner", "dask", "--dask-address", os.environ[DASK_ADDRESS]]
+                if what == "run-dask"
+                else []
+            ),
         ],
         cwd=ROOT,
         capture_output=True,
