@@ -147,10 +147,7 @@ def main() -> None:
                 found = median_of([child("pandas", folder) for _ in range(repeat)])
                 rows.append({"size": size, "copy": copy, "what": "pandas", **found})
                 _show(rows[-1])
-    report = {
-        "machine": {"cores": os.cpu_count(), "platform": platform.platform()},
-        "versions": {"python": platform.python_version()}
-        | {p: metadata.version(p) for p in PACKAGES},
+    report = machine() | {
         "startup": startup,
         "rows": rows,
         "approval": None if args.no_approve else approval(args.credit_lines),
@@ -159,12 +156,9 @@ def main() -> None:
         "whatif": whatif_cases("10M", repeat) if "10M" in args.lines else None,
         "targets": targets(rows, startup),
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    out.write_text(json.dumps(report, indent=2) + "\n")
     print(table(rows, startup))
     print(json.dumps(report["targets"], indent=2))
-    print(out)
+    saved(report)
 
 
 def approval(credit_lines: int) -> dict:
@@ -185,49 +179,30 @@ def approval(credit_lines: int) -> dict:
 
 def approval_only(credit_lines: int) -> None:
     """`--approve-only`: results in `bench/results/<UTC time>-approve.json`."""
-    report = {
-        "machine": {"cores": os.cpu_count(), "platform": platform.platform()},
-        "versions": {"python": platform.python_version(), "duckdb": metadata.version("duckdb")},
-        "code_version": _code_version(),
-        "rows": [approval(credit_lines)],
-    }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-approve.json"
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(out)
+    rows = [approval(credit_lines)]
+    saved(machine() | {"code_version": _code_version(), "rows": rows}, "-approve")
 
 
 def support_page_only() -> None:
     """`--support-page-only`: results in `bench/results/<UTC time>-support-page.json`."""
-    report = {
-        "machine": {"cores": os.cpu_count(), "platform": platform.platform()},
+    report = machine() | {
         "code_version": _code_version(),
         "load_average_before": os.getloadavg(),  # other work on the machine slows every page
         "support_page": support_page.measure(WORK),
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-support-page.json"
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(out)
+    saved(report, "-support-page")
 
 
 def gate_only(size: str, repeat: int) -> None:
     """The quality gate alone on the staged sample of `size` lines (`bench/gate.py`)."""
     found = gate.run(WORK, dataset(_count(size), "gzip"), repeat)
     report = {"size": size, "code": _code_version(), **median_of(found), "all": found}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-gate-{size}.json"
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(out)
+    saved(report, f"-gate-{size}")
 
 
 def whatif_only(size: str, repeat: int) -> None:
     """`whatif_cases` alone, kept in `results/<time>-whatif.json`."""
-    found = whatif_cases(size, repeat)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-whatif.json"
-    out.write_text(json.dumps(found, indent=2) + "\n")
-    print(out)
+    saved(whatif_cases(size, repeat), "-whatif")
 
 
 def whatif_cases(size: str, repeat: int) -> dict:
@@ -339,17 +314,7 @@ def dask_only(size: str, repeat: int) -> None:
             found = child("run-dask", folder, env)
             rows.append({"what": "run-dask", **found, "cluster": cluster.used()})
         _show_dask(rows[-1])
-    report = {
-        "machine": {"cores": os.cpu_count(), "platform": platform.platform()},
-        "versions": {"python": platform.python_version()}
-        | {p: metadata.version(p) for p in PACKAGES},
-        "size": size,
-        "dask": rows,
-    }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-dask.json"
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(out)
+    saved(machine() | {"size": size, "dask": rows}, "-dask")
 
 
 def _show_dask(row: dict) -> None:
@@ -500,6 +465,24 @@ def _otlp_lines(lines, per_line: int = 10):
             pending = []
     if pending:
         yield request(pending)
+
+
+def machine() -> dict:
+    """What a result was measured on: cores, platform, and the versions that matter."""
+    return {
+        "machine": {"cores": os.cpu_count(), "platform": platform.platform()},
+        "versions": {"python": platform.python_version()}
+        | {p: metadata.version(p) for p in PACKAGES},
+    }
+
+
+def saved(report: dict, suffix: str = "") -> Path:
+    """Writes a result as `bench/results/<UTC time><suffix>.json`, prints and returns its path."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}{suffix}.json"
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(out)
+    return out
 
 
 def _code_version() -> str:

@@ -29,17 +29,16 @@ import argparse
 import json
 import math
 import os
-import platform
 import resource
 import shutil
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from bench.run import RESULTS, ROOT, WORK, synthetic_run
+from bench.run import ROOT, WORK, machine, saved, synthetic_run
 
 HERE = WORK / "stores"
 PG_VARIABLE = "CREDITS_BENCH_PG_DSN"
@@ -69,19 +68,15 @@ def main() -> None:
         for store in STORES:
             rows.append({"what": what, "store": store, **case(what, store, args, prepared)})
             print(_line(rows[-1]), flush=True)
-    report = {
-        "machine": {"cores": os.cpu_count(), "platform": platform.platform()},
+    report = machine() | {
         "load_average_before": os.getloadavg(),
         "code_version": _code_version(),
         "server": _server_version(args.pg),
         "rows": rows,
         "total_s": round(time.perf_counter() - started, 1),
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-stores.json"
-    out.write_text(json.dumps(report, indent=2) + "\n")
     print(table(rows))
-    print(out)
+    saved(report, "-stores")
 
 
 def case(what: str, store: str, args: argparse.Namespace, prepared: Path) -> dict:
