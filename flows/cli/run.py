@@ -7,6 +7,7 @@ import enum
 import os
 import signal
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -171,7 +172,9 @@ def serve_prefect(
     from flows import long_lived, server
 
     url = f"http://127.0.0.1:{port}/api"
-    previous = signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops it as Ctrl-C does
+    # SIGTERM stops it as Ctrl-C does; and Ctrl-C does even where the process was started with
+    # SIGINT ignored (a shell's background job), which Python would otherwise keep ignoring.
+    previous = {s: signal.signal(s, _interrupt) for s in STOP_SIGNALS}
     try:
         with long_lived.running(url, server.home()):
             out.print(f"Prefect UI: {url.removesuffix('/api')}")
@@ -179,13 +182,26 @@ def serve_prefect(
                 f"every `credits run` with PREFECT_HOME={server.home()} now uses this server; "
                 "Ctrl-C stops it"
             )
-            while True:
-                signal.pause()
+            until_interrupted()
     except KeyboardInterrupt:
         pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     out.print("stopped: the Prefect server")
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+WAKE_SECONDS = 0.5
+
+
+def until_interrupted() -> None:
+    """Waits until Ctrl-C or SIGTERM raise KeyboardInterrupt. Not `signal.pause()`: the kernel
+    may hand the signal to another thread of the process (jemalloc's, a library's), whose C
+    handler only notes it; `pause()` in the main thread would then never return, and Python
+    runs the handler when the main thread next runs: here within `WAKE_SECONDS`."""
+    while True:
+        time.sleep(WAKE_SECONDS)
 
 
 def _interrupt(signum, _frame) -> None:

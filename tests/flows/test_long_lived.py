@@ -10,7 +10,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
-from contextlib import closing
+from contextlib import closing, suppress
 from pathlib import Path
 
 import psutil
@@ -41,12 +41,23 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def credits(*args: str, prefect_home: Path, **popen) -> subprocess.Popen:
+# Starts a command with SIGINT ignored, as a shell without job control starts a background job
+# (`command &` in a script): the command inherits it through exec.
+SIGINT_IGNORED = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+    "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"
+)
+
+
+def credits(
+    *args: str, prefect_home: Path, sigint_ignored: bool = False, **popen
+) -> subprocess.Popen:
     """`credits ARGS` with its own PREFECT_HOME and no PREFECT_API_URL, in its own session."""
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env["PREFECT_HOME"] = str(prefect_home)
+    launcher = ["-c", SIGINT_IGNORED] if sigint_ignored else []
     return subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", *args],
+        [sys.executable, *launcher, "-m", "flows.cli", *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -77,7 +88,9 @@ def flow_runs_with(api_url: str, incident_file: str) -> list:
 @pytest.mark.flow  # `credits serve-prefect` (a Prefect server) and a `credits run` against it
 def test_a_run_finds_the_long_lived_server_by_itself_and_records_its_flow_run_there(tmp_path):
     home, port = tmp_path / "prefect", free_port()
-    serving = credits("serve-prefect", "--port", str(port), prefect_home=home)
+    # Started with SIGINT ignored (a background job; how a suite run from a script starts it):
+    # the Ctrl-C below must stop it all the same, as it stops a foreground one.
+    serving = credits("serve-prefect", "--port", str(port), prefect_home=home, sigint_ignored=True)
     url = f"http://127.0.0.1:{port}/api"
     try:
         assert until(lambda: (home / long_lived.RECORD).exists(), seconds=180, every=0.2), (
@@ -95,11 +108,39 @@ def test_a_run_finds_the_long_lived_server_by_itself_and_records_its_flow_run_th
         stdout, stderr = serving.communicate(timeout=60)
     finally:
         serving.kill()
+        left = long_lived._recorded_pid(home / long_lived.RECORD)  # its server, if it is left
+        if left is not None:
+            with suppress(ProcessLookupError):
+                os.kill(left, signal.SIGKILL)
     assert serving.returncode == 0, stderr
     assert "Traceback" not in stderr
     assert stdout.rstrip().endswith("stopped: the Prefect server")
     assert not (home / long_lived.RECORD).exists()  # the next run will not look for it
     assert not long_lived.answers(url)
+
+
+# A Ctrl-C that another thread of the process takes (sent to it alone, as the kernel may do).
+INTERRUPTED_ELSEWHERE = """
+import signal, threading
+from flows.cli.run import until_interrupted
+
+def to_this_thread():
+    signal.pthread_kill(threading.get_ident(), signal.SIGINT)
+
+threading.Timer(0.2, to_this_thread).start()
+try:
+    until_interrupted()
+except KeyboardInterrupt:
+    print("interrupted")
+"""
+
+
+def test_serve_prefect_stops_on_a_ctrl_c_that_another_thread_took():
+    # `signal.pause()` never returned here: its main thread waited for a signal of its own.
+    done = subprocess.run(
+        [sys.executable, "-c", INTERRUPTED_ELSEWHERE], capture_output=True, text=True, timeout=60
+    )
+    assert (done.returncode, done.stdout) == (0, "interrupted\n"), done.stderr
 
 
 @pytest.mark.flow  # a `credits run` on its own temporary server
