@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 # Prefect's console handler level (its logging.yml); the API handler, for the UI, keeps all.
 QUIET_CONSOLE = "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"
+# What stops `serve-prefect`, and how often it looks (`until_interrupted`).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+WAKE_SECONDS = 0.5
 
 
 @app.command()
@@ -189,10 +192,6 @@ def serve_prefect(
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     out.print("stopped: the Prefect server")
-
-
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-WAKE_SECONDS = 0.5
 
 
 def until_interrupted() -> None:
