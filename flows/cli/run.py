@@ -171,14 +171,17 @@ def serve_prefect(
 
     Every `credits run` on this machine (same PREFECT_HOME) then finds it by itself and uses it
     instead of starting a temporary server: the set-up for people who run many incidents.
+    Ctrl-C (SIGINT, even to a background job started with it ignored) or SIGTERM stops it.
     """
     from flows import long_lived, server
 
     url = f"http://127.0.0.1:{port}/api"
     # SIGTERM stops it as Ctrl-C does; and Ctrl-C does even where the process was started with
     # SIGINT ignored (a shell's background job), which Python would otherwise keep ignoring.
-    previous = {s: signal.signal(s, _interrupt) for s in STOP_SIGNALS}
+    previous: dict[signal.Signals, object] = {}
     try:
+        for signum in STOP_SIGNALS:
+            previous[signum] = signal.signal(signum, _interrupt)
         with long_lived.running(url, server.home()):
             out.print(f"Prefect UI: {url.removesuffix('/api')}")
             out.print(
@@ -204,4 +207,6 @@ def until_interrupted() -> None:
 
 
 def _interrupt(signum, _frame) -> None:
+    for stop in STOP_SIGNALS:  # a second Ctrl-C must not cut the server's stop short
+        signal.signal(stop, signal.SIG_IGN)
     raise KeyboardInterrupt(signal.Signals(signum).name)

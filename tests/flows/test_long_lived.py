@@ -143,6 +143,20 @@ def test_serve_prefect_stops_on_a_ctrl_c_that_another_thread_took():
     assert (done.returncode, done.stdout) == (0, "interrupted\n"), done.stderr
 
 
+def test_serve_prefects_first_stop_signal_ignores_the_next_while_it_stops():
+    from flows.cli import run
+
+    saved = {signum: signal.getsignal(signum) for signum in run.STOP_SIGNALS}
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run._interrupt(signal.SIGINT, None)
+        # a second Ctrl-C, or a supervisor's SIGTERM, would cut the server's stop short
+        assert [signal.getsignal(s) for s in run.STOP_SIGNALS] == [signal.SIG_IGN] * 2
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+
+
 @pytest.mark.flow  # a `credits run` on its own temporary server
 def test_a_record_whose_server_is_gone_falls_back_to_a_temporary_server(tmp_path):
     home = tmp_path / "prefect"

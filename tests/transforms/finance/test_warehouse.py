@@ -313,7 +313,7 @@ def test_support_reading_an_earlier_warehouse_upgrades_it_once(keyed_warehouse):
 
 def test_edge_transactions_are_those_with_a_log_or_table_failure_within_the_margin(tmp_path):
     """`wh_load_edge_transactions` keeps a transaction whose first or last failure line, or
-    whose table row with an error code, lies within the margin of either edge (bounds
+    whose first table row has an error code and lies within the margin of either edge (bounds
     included), and only those; both clocks are listed for each (window 19:15-23:15 UTC)."""
     con = warehouse.connect(tmp_path / "warehouse.duckdb")
     add_run(con, "r1", "sealing", "2025-01-08T00:00:00Z")
@@ -334,6 +334,9 @@ def test_edge_transactions_are_those_with_a_log_or_table_failure_within_the_marg
         ("last_near_end", "2025-01-07T23:45:00Z", None, "b.jsonl"),
         ("middle", "2025-01-07T21:00:00Z", "DB_POOL_EXHAUSTED", "a.jsonl"),
         ("table_near", "2025-01-07T21:00:00Z", "DB_POOL_EXHAUSTED", "a.jsonl"),
+        ("first_near_end", "2025-01-07T23:00:00Z", "DB_POOL_EXHAUSTED", "a.jsonl"),
+        ("first_near_end", "2025-01-07T23:50:00Z", "DB_POOL_EXHAUSTED", "a.jsonl"),
+        ("later_row_near", "2025-01-07T21:00:00Z", "DB_POOL_EXHAUSTED", "a.jsonl"),
     ]
     con.executemany("insert into work.int_failure_lines values (?, ?, ?, ?)", lines)
     rows = [
@@ -341,6 +344,10 @@ def test_edge_transactions_are_those_with_a_log_or_table_failure_within_the_marg
         ("table_near", "2025-01-07T23:40:00Z", "failed", "DB_POOL_EXHAUSTED"),
         ("table_only", "2025-01-07T19:15:00Z", "failed", "DB_POOL_EXHAUSTED"),
         ("no_error_near", "2025-01-07T19:15:00Z", "succeeded", None),
+        # the table's time is its first row's: a later row with an error code near an edge
+        # does not make the transaction near
+        ("later_row_near", "2025-01-07T18:00:00Z", "pending", None),
+        ("later_row_near", "2025-01-07T19:10:00Z", "failed", "DB_POOL_EXHAUSTED"),
     ]
     con.executemany("insert into work.stg_transactions values (?, ?, ?, ?)", rows)
     con.execute("insert into work.evidence values ('middle', 'failed'), ('at_margin', 'failed')")
@@ -351,6 +358,7 @@ def test_edge_transactions_are_those_with_a_log_or_table_failure_within_the_marg
     ).fetchall()
     assert found == [
         ("at_margin", "start", "DB_POOL_EXHAUSTED", "a.jsonl", None, "failed"),
+        ("first_near_end", "end", "DB_POOL_EXHAUSTED", "a.jsonl", None, None),
         ("last_near_end", "end", "DB_POOL_EXHAUSTED", "a.jsonl,b.jsonl", None, None),
         ("table_near", "end", "DB_POOL_EXHAUSTED", "a.jsonl", "failed", None),
         ("table_only", "start", None, None, "failed", None),
