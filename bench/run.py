@@ -336,13 +336,9 @@ class DaskCluster:
     cluster was up and its peak RSS."""
 
     def __enter__(self) -> DaskCluster:
-        import socket
-
         from distributed import Client
 
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
+        port = _free_port()
         self.address = f"tcp://127.0.0.1:{port}"
         dask = str(Path(sys.executable).with_name("dask"))
         folder = WORK / "dask"
@@ -585,19 +581,24 @@ def median_of(found: list[dict]) -> dict:
 def served_fixed(small: Path, repeat: int) -> dict:
     """The one-line run against a long-lived server (`credits serve-prefect`'s, started here and
     left out of the measure), which the run finds by itself through its record."""
-    import socket
-
     from flows import long_lived
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = _free_port()
     home = WORK / "prefect-served"
     with long_lived.running(f"http://127.0.0.1:{port}/api", home):
         env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
         return median_of(
             [child("fixed", small, env | {"PREFECT_HOME": str(home)}) for _ in range(repeat)]
         )
+
+
+def _free_port() -> int:
+    """A port of 127.0.0.1 that nothing listens on now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def child(what: str, folder: Path, env: dict[str, str] | None = None) -> dict:
