@@ -26,11 +26,10 @@ import pyarrow.compute as pc
 from isal import isal_zlib
 
 from transforms.ingest.incident.sections import LogFormat
-from transforms.ingest.logs.framing import Framer, Source
+from transforms.ingest.logs.framing import Framer, Source, line_bounds
 from transforms.ingest.logs.screen import Screen
 
 BLOCK = 1 << 22
-LF, CR = 10, 13
 
 
 def best(label: str, work: Callable[[], object], times: int = 3) -> None:
@@ -40,14 +39,6 @@ def best(label: str, work: Callable[[], object], times: int = 3) -> None:
         work()
         found.append(time.process_time() - started)
     print(f"{label:<48} {min(found):7.3f} CPU s", flush=True)
-
-
-def line_ends(block: bytes) -> np.ndarray:
-    """The framing's kernel: each line's LF, its size without a CR before it."""
-    raw = np.frombuffer(block, np.uint8)
-    ends = np.flatnonzero(raw == LF)
-    starts = np.concatenate([[0], ends[:-1] + 1])
-    return ends - starts - ((ends > starts) & (raw[ends - 1] == CR))
 
 
 def main() -> None:
@@ -60,7 +51,10 @@ def main() -> None:
     print(f"{len(files)} files, {lines:,} lines, {sum(map(len, texts)) / 1e6:,.0f} MB of text")
     best("inflate (ISA-L)", lambda: [isal_zlib.decompress(d, wbits=31) for d in packed])
     best("sha256 of the files", lambda: [hashlib.sha256(d).digest() for d in packed])
-    best("kernel: numpy line ends and sizes", lambda: [line_ends(b) for b in blocks])
+    best(
+        "kernel: numpy line ends and sizes",
+        lambda: [line_bounds(np.frombuffer(b, np.uint8), 0) for b in blocks],
+    )
     best("UTF-8 check (codecs)", lambda: [codecs.utf_8_decode(b, "strict", True) for b in blocks])
     best(
         "pyarrow split_pattern on LF",

@@ -264,11 +264,7 @@ class Framer:
         """Frames the whole lines in `data[:end]` (it ends with an LF)."""
         skip = self._skip(data)
         raw = np.frombuffer(data, np.uint8, count=end)
-        ends = np.flatnonzero(raw == LF)  # the LF of each line
-        starts = np.empty_like(ends)
-        starts[0], starts[1:] = skip, ends[:-1] + 1
-        crlf = (ends > starts) & (raw[ends - 1] == CR)
-        sizes = ends - starts - crlf
+        starts, ends, crlf, sizes = line_bounds(raw, skip)
         problems = self._problems(data, starts, ends, sizes)
         if self.screen is not None:
             return self._screened(data, end, starts, ends, sizes, problems)
@@ -383,6 +379,17 @@ class Framer:
                     )
                 position = int(ends[i]) + 1
         return problems
+
+
+def line_bounds(raw: np.ndarray, skip: int) -> tuple[np.ndarray, ...]:
+    """The framing's kernel, over bytes that end with an LF, the first line starting at
+    `skip`: each line's start, its LF, whether a CR stands before that LF, and its size
+    without them."""
+    ends = np.flatnonzero(raw == LF)  # the LF of each line
+    starts = np.empty_like(ends)
+    starts[0], starts[1:] = skip, ends[:-1] + 1
+    crlf = (ends > starts) & (raw[ends - 1] == CR)
+    return starts, ends, crlf, ends - starts - crlf
 
 
 def _framed(file_id: int, numbers, text, reasons, previews) -> pa.RecordBatch:
