@@ -19,6 +19,7 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.input import RunInput
 from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
 
 from flows import progress
 from flows.settings import OUTBOX, OUTPUT_DIR, WAREHOUSE, journal_key
@@ -262,22 +263,24 @@ def credit_reconciliation(
     # Transform: candidate transactions classed, credits priced, exceptions listed
     reconcile_credits(loaded, run)
     written = write_outputs(run)
-    # Validate: the quality gate over every dataset, and the accounting identities
-    accounting, verdict = check_quality(loaded, run, written, read)
+    # Validate: the quality gate over every dataset, and the accounting identities. The log
+    # files' list and the verdict (GX's whole results) go on `quote`d: Prefect would otherwise
+    # walk every element of them for futures, on each task they are given to.
+    accounting, verdict = check_quality(loaded, run, written, quote(read))
     # Report: the declared window checked against the logs (never blocking), a page for people
     # in the run folder, and the run at a glance in Prefect
     window_check = check_window(loaded, run)
-    write_report(loaded, run, accounting, verdict, window_check)
+    write_report(loaded, run, accounting, quote(verdict), window_check)
     # Load: the credit file only if the gate passed, the run into the warehouse, the manifest last
     summary = publish_run(
         run,
         warehouse_path,
         incident=loaded,
         written=written,
-        log_files=read,
+        log_files=quote(read),
         table_files=staged,
         accounting=accounting,
-        verdict=verdict,
+        verdict=quote(verdict),
         window_check=window_check,
     )
     if summary.rejected:
