@@ -49,12 +49,18 @@ def prefect_harness():
     """One Prefect test server for the whole session (it takes 10-20 s to start here; under
     xdist, one per worker), with flow-run heartbeats off, as Prefect's own tests have them: the
     engine joins its heartbeat thread, which sleeps in whole seconds, so every flow run would
-    wait up to a second for it. `credits run` subprocesses keep their own settings."""
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    wait up to a second for it. The in-process runs' log lines stay off the server too (8 % of
+    a finance test's time; no in-process test reads them back). `credits run` subprocesses keep
+    their own settings: `test_the_stage_lines_reach_the_flow_runs_logs` reads theirs."""
+    from prefect.settings import (
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        PREFECT_LOGGING_TO_API_ENABLED,
+        temporary_settings,
+    )
     from prefect.testing.utilities import prefect_test_harness
 
-    no_heartbeats = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
-    with prefect_test_harness(server_startup_timeout=90), temporary_settings(no_heartbeats):
+    quieter = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None, PREFECT_LOGGING_TO_API_ENABLED: False}
+    with prefect_test_harness(server_startup_timeout=90), temporary_settings(quieter):
         yield
 
 
