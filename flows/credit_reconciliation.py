@@ -264,8 +264,8 @@ def credit_reconciliation(
     reconcile_credits(loaded, run)
     written = write_outputs(run)
     # Validate: the quality gate over every dataset, and the accounting identities. The log
-    # files' list and the verdict (GX's whole results) go on `quote`d: Prefect would otherwise
-    # walk every element of them for futures, on each task they are given to.
+    # files' list and the verdict (GX's whole results) are handed on `quote`d: Prefect would
+    # otherwise walk every element of them for futures, in each task they are given to.
     accounting, verdict = check_quality(loaded, run, written, quote(read))
     # Report: the declared window checked against the logs (never blocking), a page for people
     # in the run folder, and the run at a glance in Prefect
