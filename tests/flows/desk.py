@@ -58,9 +58,9 @@ class Desk:
             options += ["--outbox", str(self.outbox)]
         return CliRunner().invoke(app, [*args, *options], env=env)
 
-    def query(self, sql: str) -> list[tuple]:
+    def query(self, sql: str, *parameters: object) -> list[tuple]:
         with warehouse.connect(self.warehouse, read_only=True) as con:
-            return con.execute(sql).fetchall()
+            return con.execute(sql, parameters).fetchall()
 
     def tamper(self, *statements: str, parameters: tuple | None = None) -> None:
         """Runs SQL valid in both dialects on the store itself, behind the product's back."""
@@ -73,10 +73,10 @@ class Desk:
             return {name: con.table(name).order("all").fetchall() for name in names}
 
     def folder(self, run_id: str) -> Path:
-        return Path(self.query(f"select run_folder from runs where run_id = '{run_id}'")[0][0])
+        return Path(self.query("select run_folder from runs where run_id = ?", run_id)[0][0])
 
     def status(self, run_id: str) -> str:
-        return self.query(f"select status from runs where run_id = '{run_id}'")[0][0]
+        return self.query("select status from runs where run_id = ?", run_id)[0][0]
 
     def ledger(self) -> list[tuple]:
         return self.query(
