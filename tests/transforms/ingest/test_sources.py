@@ -297,7 +297,7 @@ def duckdb_incident(tmp_path, amount_type="bigint", amount="1000"):
     write_duckdb_tables(path.parent)
     with duckdb.connect(str(path.parent / "payments.duckdb")) as con:
         con.execute(f"alter table transactions alter amount_minor type {amount_type}")
-        con.execute(f"update transactions set amount_minor = {amount}")
+        con.execute("update transactions set amount_minor = ?", [amount])  # cast from text
     return incident.load(with_sources(path, "duckdb.toml", **DUCKDB_SOURCES))
 
 
@@ -310,7 +310,7 @@ def duckdb_incident(tmp_path, amount_type="bigint", amount="1000"):
             r"payments.duckdb:transactions: column 'amount_minor' is double, "
             r"expected integer",
         ),
-        ("varchar", "'1000'", r"column 'amount_minor' is string, expected integer"),
+        ("varchar", "1000", r"column 'amount_minor' is string, expected integer"),
     ],
 )
 def test_a_duckdb_column_of_the_wrong_type_fails_the_preflight_check(
