@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -12,6 +15,7 @@ import pytest
 
 from tests.flows import cli_runs
 from tests.flows.desk import Desk
+from tests.flows.desk_runs import DeskRuns
 from transforms.quality import gx_run
 
 # GX's answers to the desk's runs, by suite, frame and parameters, for the whole session.
@@ -49,17 +53,45 @@ def _remembered(run_suite):
     return run
 
 
+@pytest.fixture(scope="session")
+def desk_runs(tmp_path_factory) -> Iterator[DeskRuns | None]:
+    """The desk runs remembered for this worker's session (`tests/flows/desk_runs.py`);
+    `CREDITS_TEST_DESK_RUNS=off` runs every desk run for real."""
+    if os.environ.get("CREDITS_TEST_DESK_RUNS") == "off":
+        yield None
+        return
+    runs = DeskRuns(tmp_path_factory.mktemp("desk-runs"))
+    yield runs
+    runs.close()
+
+
+def _patched(monkeypatch: pytest.MonkeyPatch) -> int | None:
+    """How many attributes, items and variables the test has patched (None: pytest no longer
+    says, and no desk run is restored)."""
+    try:
+        return len(monkeypatch._setattr) + len(monkeypatch._setitem)
+    except AttributeError:
+        return None
+
+
 @pytest.fixture
-def desk(prefect_harness, tmp_path, warehouse_location, monkeypatch) -> Desk:
-    """A finance desk in the test's own folder, its warehouse on each store in turn, on the
-    session's Prefect test server; GX answers inputs it has seen in this session from memory
-    (`_remembered`), and a run paused for approval asks every second (not every 10) whether
-    the answer came."""
+def desk(prefect_harness, tmp_path_factory, warehouse_location, monkeypatch, desk_runs) -> Desk:
+    """A finance desk, its warehouse on each store in turn, on the session's Prefect test
+    server; GX answers inputs it has seen in this session from memory (`_remembered`), and a
+    run paused for approval asks every second (not every 10) whether the answer came.
+
+    The desk's folder has the same path in every test of a worker (emptied for each): a run
+    folder's path is recorded in the warehouse and the manifest, so a remembered run
+    (`desk_runs`) can only be restored to the place it was made in."""
     from flows import credit_reconciliation
 
     monkeypatch.setattr(gx_run, "run_suite", _remembered(gx_run.run_suite))
     monkeypatch.setattr(credit_reconciliation, "APPROVAL_POLL_S", 1)
-    return Desk(tmp_path, warehouse_location)
+    root = tmp_path_factory.getbasetemp() / "desk"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir()
+    patches = None if _patched(monkeypatch) is None else lambda: _patched(monkeypatch)
+    return Desk(root, warehouse_location, desk_runs, patches)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,89 @@
+"""The finance desk's remembered runs (`tests/flows/desk_runs.py`): a restored run leaves what
+the real one left, and a test that changed anything the run depends on runs for real."""
+
+from __future__ import annotations
+
+import shutil
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+from tests import stores
+from tests.flows.desk import Desk
+from tests.flows.desk_runs import DeskRuns
+
+LOWER = {"flat_minor": {"USD": 500, "EUR": 900}}
+
+
+class Desks:
+    """Desks one after the other in the same folder, as the tests of one worker have them,
+    each with a warehouse of its own on `store`."""
+
+    def __init__(self, store: str, folder: Path, stack: ExitStack):
+        self.store, self.folder, self.stack = store, folder, stack
+        self.runs = DeskRuns(folder / "runs")
+        self.patches = 0
+        self._made = 0
+        stack.callback(self.runs.close)
+
+    def new(self) -> Desk:
+        self._made += 1
+        place = self.folder / f"warehouse-{self._made}"
+        place.mkdir()
+        location = self.stack.enter_context(stores.location(self.store, place))
+        root = self.folder / "desk"
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir()
+        return Desk(root, location, self.runs, lambda: self.patches)
+
+
+@pytest.fixture(params=stores.STORES)
+def desks(request, prefect_harness, tmp_path):
+    with ExitStack() as stack:
+        yield Desks(request.param, tmp_path, stack)
+
+
+def files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_a_restored_run_leaves_what_the_real_run_left_and_approves_alike(desks):
+    first = desks.new()
+    older, newer = first.run(), first.run(policy=LOWER)
+    left = first.contents(), files(first.root)
+    assert desks.runs.hits == 0
+    second = desks.new()
+    assert (second.run(), second.run(policy=LOWER)) == (older, newer)
+    assert desks.runs.hits == 2
+    assert (second.contents(), files(second.root)) == left
+    assert second.approve(newer).rows == 2
+    assert second.paid() == {("c1", "USD"): 500, ("c3", "EUR"): 900}
+
+
+def test_a_run_after_a_hand_made_change_patch_or_approval_is_real(desks, monkeypatch):
+    reference = desks.new().run()
+    by_hand = desks.new()
+    (by_hand.root / "note.txt").write_text("changed by the test")
+    assert by_hand.run() != reference
+    patched = desks.new()
+    desks.patches += 1
+    assert patched.run() != reference
+    approved = desks.new()
+    assert approved.run() == reference
+    approved.approve(reference)
+    approved.run(policy=LOWER)
+    monkeypatch.setenv("CREDITS_SOME_SETTING", "on")
+    assert desks.new().run() != reference  # another environment
+    assert desks.runs.hits == 1
+
+
+def test_a_warehouse_changed_by_hand_between_runs_ends_the_chain(desks):
+    first = desks.new()
+    first.run()
+    newer = first.run(policy=LOWER)
+    second = desks.new()
+    second.run()
+    stores.tamper(second.warehouse, "create table note (x integer)")  # behind the desk's back
+    assert second.run(policy=LOWER) != newer
+    assert desks.runs.hits == 1
