@@ -75,6 +75,11 @@ def database(dsn: str, template: str | None = None) -> Iterator[str]:
         execute(dsn, f"drop database {name} with (force)")
 
 
+def kind(location: warehouse.Location) -> str:
+    """The store a warehouse location is on: one of `STORES`."""
+    return "postgres" if isinstance(location, str) else "duckdb"
+
+
 @contextmanager
 def location(store: str, folder: Path) -> Iterator[warehouse.Location]:
     """A warehouse location no warehouse is at yet: a DuckDB file in `folder`, or the URL of a

@@ -27,9 +27,10 @@ def _remembered(run_suite):
 
     GX's result is a function of the suite, the frame and the parameters (a run's outputs are
     byte-identical for the same inputs), and the desk's runs are mostly of the same few rows:
-    the finance tests need the gate's true verdict, not GX's seconds again. A frame pandas
-    cannot hash goes to GX. The gate's own tests (tests/transforms/quality, tests/expectations)
-    and every other flow test run GX each time.
+    the finance tests need the gate's true verdict, not GX's seconds again, and the rejected
+    runs' cases share every frame but the one they break. A frame pandas cannot hash goes to
+    GX. The gate's own tests (tests/transforms/quality, tests/expectations) and every other
+    flow test run GX each time.
     """
     import pandas as pd
 
@@ -75,17 +76,24 @@ def _patched(monkeypatch: pytest.MonkeyPatch) -> int | None:
 
 
 @pytest.fixture
-def desk(prefect_harness, tmp_path_factory, warehouse_location, monkeypatch, desk_runs) -> Desk:
+def gx_answers(monkeypatch) -> None:
+    """GX answers inputs it has seen in this session from memory (`_remembered`)."""
+    monkeypatch.setattr(gx_run, "run_suite", _remembered(gx_run.run_suite))
+
+
+@pytest.fixture
+def desk(
+    prefect_harness, gx_answers, tmp_path_factory, warehouse_location, monkeypatch, desk_runs
+) -> Desk:
     """A finance desk, its warehouse on each store in turn, on the session's Prefect test
-    server; GX answers inputs it has seen in this session from memory (`_remembered`), and a
-    run paused for approval asks every second (not every 10) whether the answer came.
+    server; GX's answers remembered (`gx_answers`), and a run paused for approval asks every
+    second (not every 10) whether the answer came.
 
     The desk's folder has the same path in every test of a worker (emptied for each): a run
     folder's path is recorded in the warehouse and the manifest, so a remembered run
     (`desk_runs`) can only be restored to the place it was made in."""
     from flows import credit_reconciliation
 
-    monkeypatch.setattr(gx_run, "run_suite", _remembered(gx_run.run_suite))
     monkeypatch.setattr(credit_reconciliation, "APPROVAL_POLL_S", 1)
     root = tmp_path_factory.getbasetemp() / "desk"
     shutil.rmtree(root, ignore_errors=True)

@@ -68,7 +68,7 @@ class DeskRuns:
     def key(self, location: warehouse.Location, chain: tuple[str, ...]) -> tuple:
         environment = sorted((k, v) for k, v in os.environ.items() if k not in _NOT_INPUTS)
         digest = hashlib.sha256(repr(environment).encode()).hexdigest()
-        return (_store(location), digest, chain)
+        return (stores.kind(location), digest, chain)
 
     def keep(self, key: tuple, root: Path, location: warehouse.Location, run_id: str) -> None:
         """Copies what a real run left, unless the store will not copy it now."""
@@ -139,10 +139,6 @@ def _warehouse_state(location: warehouse.Location) -> str:
     with warehouse.connect(location, read_only=True) as con:
         names = [name for (name,) in con.execute("show tables").fetchall()]
         return repr([(tables, name, con.table(name).order("all").fetchall()) for name in names])
-
-
-def _store(location: warehouse.Location) -> str:
-    return "postgres" if isinstance(location, str) else "duckdb"
 
 
 def _name(url: str) -> str:

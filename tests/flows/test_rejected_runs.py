@@ -146,7 +146,9 @@ CASES = [
 
 
 @pytest.fixture
-def root(prefect_harness, tmp_path) -> Path:
+def root(prefect_harness, gx_answers, tmp_path) -> Path:
+    """The test's folder; GX answers the frames an earlier case had from memory (every case
+    shares all the frames but those it breaks)."""
     return tmp_path
 
 
