@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import adbc_driver_postgresql.dbapi
+
 from tests import stores
 from transforms.finance import warehouse
 
@@ -113,7 +115,8 @@ class DeskRuns:
 
 def fingerprint(root: Path, location: warehouse.Location) -> str:
     """sha256 of the desk's state: every file under its folder (path, size, time, bytes) and
-    the warehouse (the DuckDB file's bytes; PostgreSQL's rows, table by table)."""
+    the warehouse (the DuckDB file's bytes; PostgreSQL's rows, table by table, hashed on the
+    server)."""
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*")):
         digest.update(str(path.relative_to(root)).encode() + b"\0")
@@ -129,16 +132,24 @@ def _warehouse_state(location: warehouse.Location) -> str:
     if not isinstance(location, str):
         files = [Path(location), Path(f"{location}.wal")]
         return repr([hashlib.sha256(p.read_bytes()).hexdigest() for p in files if p.exists()])
-    tables = stores.fetch(
-        location,
-        "select table_schema, table_name from information_schema.tables"
-        " where table_schema not in ('pg_catalog', 'information_schema') order by 1, 2",
-    )
-    if not tables:
-        return "empty"
-    with warehouse.connect(location, read_only=True) as con:
-        names = [name for (name,) in con.execute("show tables").fetchall()]
-        return repr([(tables, name, con.table(name).order("all").fetchall()) for name in names])
+    with (
+        adbc_driver_postgresql.dbapi.connect(location, autocommit=True) as connection,
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "select table_schema, table_name from information_schema.tables"
+            " where table_schema not in ('pg_catalog', 'information_schema') order by 1, 2"
+        )
+        state = []
+        for schema, table in cursor.fetchall():
+            name = ".".join('"' + part.replace('"', '""') + '"' for part in (schema, table))
+            # every row as text, hashed on the server (a name cannot be bound)
+            cursor.execute(
+                f"select count(*), md5(coalesce(string_agg(t::text, chr(10) order by t::text),"
+                f" '')) from {name} t"
+            )
+            state.append((schema, table, *cursor.fetchone()))
+        return repr(state)
 
 
 def _name(url: str) -> str:
