@@ -1,13 +1,16 @@
 """Finance's desk for tests: one incident folder, one warehouse (on either store) and one outbox;
 run the real flow (Prefect test harness), approve through `transforms.ledger` as `credits
-approve` does, look. A run an earlier test already made from the same state is restored from
-its copy (`tests/flows/desk_runs.py`)."""
+approve` does, look. A run or an approval an earlier test already made from the same state is
+restored from its copy (`tests/flows/desk_runs.py`)."""
 
 from __future__ import annotations
 
+import copy
 import csv
+import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from typer.testing import CliRunner
 
@@ -15,6 +18,8 @@ from tests import stores
 from tests.builders import failure, txn, write_incident
 from tests.flows import desk_runs
 from transforms.finance import ledger, warehouse
+
+T = TypeVar("T")
 
 LINES = [
     failure("t1", customer_id="c1"),
@@ -45,8 +50,8 @@ class Desk:
         self._runs = runs
         self._patches = patches
         self._patched = patches() if patches else 0
-        # the desk runs so far (their settings), while every step has been one; None after
-        # any other step
+        # the desk's runs and approvals so far, while every step has been one; None after any
+        # other step
         self._chain: tuple[str, ...] | None = ()
         self._state = desk_runs.fingerprint(root, location) if runs else ""
 
@@ -63,37 +68,54 @@ class Desk:
         instead when an earlier test ran it from this very state."""
         from flows.credit_reconciliation import credit_reconciliation
 
+        def run() -> str:
+            path = self._write(**settings)
+            out = str(self.root / "out")
+            return credit_reconciliation(str(path), out, str(self.warehouse)).run_id
+
+        return self._step(repr(("run", sorted(settings.items()))), run)
+
+    def approve(self, run_id: str, by: str = "alice", **options) -> ledger.Decision:
+        """Approves as `credits approve` does; restored instead when an earlier test approved
+        the same run from this very state (not with a `show` callback, not off the main
+        thread)."""
+
+        def approve() -> ledger.Decision:
+            return ledger.approve(
+                self.warehouse, run_id, by=by, note=None, outbox=self.outbox, **options
+            )
+
+        if any(callable(value) for value in options.values()):
+            self._chain = None
+            return approve()
+        return self._step(repr(("approve", run_id, by, sorted(options.items()))), approve)
+
+    def _step(self, step: str, do: Callable[[], T]) -> T:
+        """`do()`, or its result and what it left restored when an earlier test did it after
+        the same steps from an empty warehouse (`desk_runs`)."""
         chain, key = self._chain, None
         self._chain = None
         if self._remembers(chain):
-            key = self._runs.key(self.warehouse, (*chain, repr(sorted(settings.items()))))
+            key = self._runs.key(self.warehouse, (*chain, step))
             if snapshot := self._runs.snapshots.get(key):
                 self._runs.restore(snapshot, self.root, self.warehouse)
                 self._chain, self._state = key[-1], snapshot.fingerprint
-                return snapshot.run_id
-        path = self._write(**settings)
-        run_id = credit_reconciliation(
-            str(path), str(self.root / "out"), str(self.warehouse)
-        ).run_id
+                return copy.deepcopy(snapshot.result)
+        result = do()
         if key is not None:
-            self._runs.keep(key, self.root, self.warehouse, run_id)
+            self._runs.keep(key, self.root, self.warehouse, copy.deepcopy(result))
             self._chain, self._state = key[-1], desk_runs.fingerprint(self.root, self.warehouse)
-        return run_id
+        return result
 
     def _remembers(self, chain: tuple[str, ...] | None) -> bool:
         """Whether this state can be matched with an earlier test's (see `desk_runs`)."""
         return (
             self._runs is not None
             and chain is not None
+            and threading.current_thread() is threading.main_thread()
             and self._patches is not None
             and self._patches() == self._patched
             and desk_runs.fingerprint(self.root, self.warehouse) == self._state
-        )
-
-    def approve(self, run_id: str, by: str = "alice", **options) -> ledger.Decision:
-        self._chain = None
-        return ledger.approve(
-            self.warehouse, run_id, by=by, note=None, outbox=self.outbox, **options
         )
 
     def cli(self, *args: str, env: dict[str, str] | None = None):

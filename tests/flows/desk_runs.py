@@ -1,23 +1,25 @@
-"""The finance desk's runs, remembered for the session: a run whose every input and starting
-state a test before it already had is restored from that test's copy instead of run again.
+"""The finance desk's runs and approvals, remembered for the session: a step whose every input
+and starting state a test before it already had is restored from that test's copy instead of
+done again.
 
 Most finance tests start the same way: the default run, or the default run then one with a
-lowered policy, from an empty warehouse. The flow gives the same warehouse rows and run folder
-for the same inputs and starting state, so the second test on a worker takes a copy of what
-the first one's real run left (the desk's folder, and the DuckDB file or a PostgreSQL template
-database) and gets that run's id. Each test still works on its own copy: nothing is shared.
+lowered policy, perhaps approved, from an empty warehouse. The flow and the approval give the
+same warehouse rows and files for the same inputs and starting state, so the second test on a
+worker takes a copy of what the first one's real steps left (the desk's folder, and the DuckDB
+file or a PostgreSQL template database) and gets the same run id or decision. Each test still
+works on its own copy: nothing is shared.
 
-A run is restored only when all of this holds, else it runs for real (and no later run of the
-test is restored):
-- every earlier step of the test was a desk run (real or restored) with the same settings, in
-  the same order, from an empty warehouse: an approval, a CLI command, a tamper or a `write` of
-  the desk ends the chain;
-- the desk's folder and the warehouse are exactly as that last run left them (every file's
+A step is restored only when all of this holds, else it is done for real (and no later step of
+the test is restored):
+- every earlier step of the test was a desk run or approval (real or restored) with the same
+  settings, in the same order, from an empty warehouse: a CLI command, a tamper or a `write`
+  of the desk, or an approval with a `show` callback or off the main thread, ends the chain;
+- the desk's folder and the warehouse are exactly as the last step left them (every file's
   path, size, time and bytes; the DuckDB file's bytes or the PostgreSQL rows), so a test that
-  changed either by hand runs for real;
+  changed either by hand does the next step for real;
 - the test has patched nothing since the desk was made (`monkeypatch`'s own record) and the
   environment is the same.
-Runs that raise (a rejected or killed run) are never remembered.
+Steps that raise (a rejected or killed run, a refused approval) are never remembered.
 """
 
 from __future__ import annotations
@@ -41,17 +43,18 @@ _NOT_INPUTS = frozenset({"PYTEST_CURRENT_TEST"})
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What a real run left: a copy of the desk's folder, of the warehouse (a DuckDB file's
-    copy, or a template database's name), the run's id and the state's fingerprint."""
+    """What a real step left: a copy of the desk's folder, of the warehouse (a DuckDB file's
+    copy, or a template database's name), the step's result (a run's id, an approval's
+    decision) and the state's fingerprint."""
 
     folder: Path
     warehouse: Path | str
-    run_id: str
+    result: object
     fingerprint: str
 
 
 class DeskRuns:
-    """The session's remembered desk runs, by store, environment and chain of settings."""
+    """The session's remembered desk steps, by store, environment and chain of steps."""
 
     def __init__(self, folder: Path):
         self.folder = folder
@@ -72,8 +75,8 @@ class DeskRuns:
         digest = hashlib.sha256(repr(environment).encode()).hexdigest()
         return (stores.kind(location), digest, chain)
 
-    def keep(self, key: tuple, root: Path, location: warehouse.Location, run_id: str) -> None:
-        """Copies what a real run left, unless the store will not copy it now."""
+    def keep(self, key: tuple, root: Path, location: warehouse.Location, result: object) -> None:
+        """Copies what a real step left, unless the store will not copy it now."""
         copy = self.folder / f"s{len(self.snapshots)}"
         if isinstance(location, str):
             template = f"credits_snap_{uuid.uuid4().hex[:16]}"
@@ -90,7 +93,7 @@ class DeskRuns:
             kept = copy / "wh.duckdb"
             shutil.copy2(location, kept)
         shutil.copytree(root, copy / "root", symlinks=True)
-        self.snapshots[key] = Snapshot(copy / "root", kept, run_id, fingerprint(root, location))
+        self.snapshots[key] = Snapshot(copy / "root", kept, result, fingerprint(root, location))
 
     def restore(self, snapshot: Snapshot, root: Path, location: warehouse.Location) -> None:
         """Puts a test's desk folder and warehouse in the snapshot's state."""

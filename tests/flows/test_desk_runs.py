@@ -1,9 +1,11 @@
-"""The finance desk's remembered runs (`tests/flows/desk_runs.py`): a restored run leaves what
-the real one left, and a test that changed anything the run depends on runs for real."""
+"""The finance desk's remembered steps (`tests/flows/desk_runs.py`): a restored run or approval
+leaves what the real one left, and a test that changed anything a step depends on does it for
+real."""
 
 from __future__ import annotations
 
 import shutil
+import threading
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -49,35 +51,46 @@ def files(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
-def test_a_restored_run_leaves_what_the_real_run_left_and_approves_alike(desks):
+def test_restored_runs_and_approval_leave_what_the_real_ones_left(desks):
     first = desks.new()
     older, newer = first.run(), first.run(policy=LOWER)
+    decision = first.approve(newer)
     left = first.contents(), files(first.root)
     assert desks.runs.hits == 0
     second = desks.new()
     assert (second.run(), second.run(policy=LOWER)) == (older, newer)
-    assert desks.runs.hits == 2
+    assert second.approve(newer) == decision
+    assert desks.runs.hits == 3
     assert (second.contents(), files(second.root)) == left
-    assert second.approve(newer).rows == 2
+    assert second.approve(newer).already_decided  # a real step on the restored state
     assert second.paid() == {("c1", "USD"): 500, ("c3", "EUR"): 900}
-    # a warehouse changed behind the desk's back between two runs: the second one is real
+    # a warehouse changed behind the desk's back between two steps: the next one is real
     third = desks.new()
     assert third.run() == older
     stores.tamper(third.warehouse, "create table note (x integer)")
     assert third.run(policy=LOWER) != newer
-    assert desks.runs.hits == 3
+    assert desks.runs.hits == 4
 
 
 @stores.duckdb_only  # what ends a chain besides the warehouse is the same on both stores
-def test_a_run_after_a_hand_made_change_a_patch_an_approval_or_another_environment_is_real(
+def test_a_step_after_a_hand_made_change_a_patch_a_command_or_another_environment_is_real(
     desks, monkeypatch
 ):
     first = desks.new()
     reference, lower = first.run(), first.run(policy=LOWER)
-    approved = desks.new()
-    approved.approve(approved.run())
+    first.approve(lower)
+    asked = desks.new()
+    asked.run()
     assert desks.runs.hits == 1
-    assert approved.run(policy=LOWER) != lower  # approved in between
+    asked.cli("runs")
+    assert asked.run(policy=LOWER) != lower
+    threaded = desks.new()
+    threaded.run(), threaded.run(policy=LOWER)
+    assert desks.runs.hits == 3
+    approval = threading.Thread(target=threaded.approve, args=(lower,))
+    approval.start()
+    approval.join()
+    assert threaded.status(lower) == "published" and desks.runs.hits == 3
     by_hand = desks.new()
     (by_hand.root / "note.txt").write_text("changed by the test")
     assert by_hand.run() != reference
@@ -86,4 +99,4 @@ def test_a_run_after_a_hand_made_change_a_patch_an_approval_or_another_environme
     assert patched.run() != reference
     monkeypatch.setenv("CREDITS_SOME_SETTING", "on")
     assert desks.new().run() != reference
-    assert desks.runs.hits == 1
+    assert desks.runs.hits == 3
