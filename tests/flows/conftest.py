@@ -56,8 +56,8 @@ def _remembered(run_suite):
 
 @pytest.fixture(scope="session")
 def desk_runs(tmp_path_factory) -> Iterator[DeskRuns | None]:
-    """The desk runs remembered for this worker's session (`tests/flows/desk_runs.py`);
-    `CREDITS_TEST_DESK_RUNS=off` runs every desk run for real."""
+    """The desk's runs and approvals remembered for this worker's session
+    (`tests/flows/desk_runs.py`); `CREDITS_TEST_DESK_RUNS=off` does every step for real."""
     if os.environ.get("CREDITS_TEST_DESK_RUNS") == "off":
         yield None
         return
@@ -68,7 +68,7 @@ def desk_runs(tmp_path_factory) -> Iterator[DeskRuns | None]:
 
 def _patched(monkeypatch: pytest.MonkeyPatch) -> int | None:
     """How many attributes, items and variables the test has patched (None: pytest no longer
-    says, and no desk run is restored)."""
+    says, and no desk step is restored)."""
     try:
         return len(monkeypatch._setattr) + len(monkeypatch._setitem)
     except AttributeError:
@@ -90,7 +90,7 @@ def desk(
     second (not every 10) whether the answer came.
 
     The desk's folder has the same path in every test of a worker (emptied for each): a run
-    folder's path is recorded in the warehouse and the manifest, so a remembered run
+    folder's path is recorded in the warehouse and the manifest, so a remembered step
     (`desk_runs`) can only be restored to the place it was made in."""
     from flows import credit_reconciliation
 
