@@ -41,10 +41,12 @@ def signalled_once_the_flow_started(
     return stderr
 
 
-def paused_for_approval(incident_file: Path, *, seconds: float = 120.0):
-    """The flow run of `incident_file` once it is paused for approval on the current Prefect
-    API (None if it is not within about `seconds`). Only paused runs are asked for: a page of
-    every run of the session's test server (hundreds, in no useful order) may leave it out."""
+def paused_for_approval(incident_file: Path, warehouse: object, *, seconds: float = 120.0):
+    """The flow run of `incident_file` into `warehouse` once it is paused for approval on the
+    current Prefect API (None if it is not within about `seconds`). Only paused runs are asked
+    for: a page of every run of the session's test server (hundreds, in no useful order) may
+    leave it out. The warehouse tells this test's run from an earlier one left paused: the
+    finance desk's incident file has the same path in every test of a worker."""
     from prefect import get_client
     from prefect.client.schemas.filters import (
         FlowRunFilter,
@@ -61,7 +63,8 @@ def paused_for_approval(incident_file: Path, *, seconds: float = 120.0):
     def this_one_paused() -> bool:
         with get_client(sync_client=True) as client:
             runs = client.read_flow_runs(flow_run_filter=paused)
-        found[:] = [r for r in runs if r.parameters.get("incident_file") == str(incident_file)]
+        mine = {"incident_file": str(incident_file), "warehouse_path": str(warehouse)}
+        found[:] = [r for r in runs if mine.items() <= r.parameters.items()]
         return bool(found)
 
     return found[0] if until(this_one_paused, seconds=seconds, every=0.2) else None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ import pytest
 
 from tests.flows import cli_runs
 from tests.flows.desk import Desk
-from tests.flows.desk_runs import DeskRuns
+from tests.flows.desk_runs import DeskRuns, remove
 from transforms.quality import gx_run
 
 # GX's answers to the desk's runs, by suite, frame and parameters, for the whole session.
@@ -66,13 +65,17 @@ def desk_runs(tmp_path_factory) -> Iterator[DeskRuns | None]:
     runs.close()
 
 
-def _patched(monkeypatch: pytest.MonkeyPatch) -> int | None:
-    """How many attributes, items and variables the test has patched (None: pytest no longer
-    says, and no desk step is restored)."""
+def _patched(monkeypatch: pytest.MonkeyPatch) -> tuple | None:
+    """What the test has patched through `monkeypatch`: each attribute's owner and name, each
+    item's key (None: pytest no longer says, and no desk step is restored)."""
     try:
-        return len(monkeypatch._setattr) + len(monkeypatch._setitem)
+        attributes = [
+            (getattr(o, "__name__", type(o).__name__), n) for o, n, _ in monkeypatch._setattr
+        ]
+        items = [repr(key) for _, key, _ in monkeypatch._setitem]
     except AttributeError:
         return None
+    return (*attributes, *items)
 
 
 @pytest.fixture
@@ -96,7 +99,8 @@ def desk(
 
     monkeypatch.setattr(credit_reconciliation, "APPROVAL_POLL_S", 1)
     root = tmp_path_factory.getbasetemp() / "desk"
-    shutil.rmtree(root, ignore_errors=True)
+    if root.exists():
+        remove(root)  # the last test's desk
     root.mkdir()
     patches = None if _patched(monkeypatch) is None else lambda: _patched(monkeypatch)
     return Desk(root, warehouse_location, desk_runs, patches)

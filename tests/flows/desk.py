@@ -8,7 +8,7 @@ from __future__ import annotations
 import copy
 import csv
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import TypeVar
 
@@ -41,19 +41,20 @@ class Desk:
         root: Path,
         location: warehouse.Location,
         runs: desk_runs.DeskRuns | None = None,
-        patches: Callable[[], int] | None = None,
+        patches: Callable[[], Hashable] | None = None,
     ):
-        """`runs` remembers runs for the session; `patches` counts what the test patched."""
+        """`runs` remembers the desk's steps for the session; `patches` says what the test has
+        patched (None: no step is restored)."""
         self.root = root
         self.warehouse = location  # a DuckDB file or a postgresql:// URL
         self.outbox = root / "outbox"
         self._runs = runs
         self._patches = patches
-        self._patched = patches() if patches else 0
+        self._patched = patches() if patches else None
         # the desk's runs and approvals so far, while every step has been one; None after any
         # other step
         self._chain: tuple[str, ...] | None = ()
-        self._state = desk_runs.fingerprint(root, location) if runs else ""
+        self._start = self._state = desk_runs.fingerprint(root, location) if runs else ""
 
     def write(self, **settings) -> Path:
         self._chain = None
@@ -67,6 +68,8 @@ class Desk:
         """Runs the flow on the desk's incident changed by `settings`; its run id. Restored
         instead when an earlier test ran it from this very state."""
         from flows.credit_reconciliation import credit_reconciliation
+
+        settings = {"lines": LINES, "transactions": TABLE, **settings}
 
         def run() -> str:
             path = self._write(**settings)
@@ -92,19 +95,21 @@ class Desk:
 
     def _step(self, step: str, do: Callable[[], T]) -> T:
         """`do()`, or its result and what it left restored when an earlier test did it after
-        the same steps from an empty warehouse (`desk_runs`)."""
+        the same steps from the same start (`desk_runs`)."""
         chain, key = self._chain, None
         self._chain = None
         if self._remembers(chain):
-            key = self._runs.key(self.warehouse, (*chain, step))
+            key = self._runs.key(self.warehouse, self._start, self._patched, (*chain, step))
             if snapshot := self._runs.snapshots.get(key):
                 self._runs.restore(snapshot, self.root, self.warehouse)
-                self._chain, self._state = key[-1], snapshot.fingerprint
+                self._chain, self._state = key.chain, snapshot.fingerprint
                 return copy.deepcopy(snapshot.result)
         result = do()
-        if key is not None:
-            self._runs.keep(key, self.root, self.warehouse, copy.deepcopy(result))
-            self._chain, self._state = key[-1], desk_runs.fingerprint(self.root, self.warehouse)
+        if key is not None and self._runs.keep(
+            key, self.root, self.warehouse, copy.deepcopy(result)
+        ):
+            self._chain = key.chain
+            self._state = desk_runs.fingerprint(self.root, self.warehouse)
         return result
 
     def _remembers(self, chain: tuple[str, ...] | None) -> bool:
@@ -114,6 +119,7 @@ class Desk:
             and chain is not None
             and threading.current_thread() is threading.main_thread()
             and self._patches is not None
+            and self._patched is not None
             and self._patches() == self._patched
             and desk_runs.fingerprint(self.root, self.warehouse) == self._state
         )

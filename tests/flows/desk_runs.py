@@ -12,14 +12,17 @@ works on its own copy: nothing is shared.
 A step is restored only when all of this holds, else it is done for real (and no later step of
 the test is restored):
 - every earlier step of the test was a desk run or approval (real or restored) with the same
-  settings, in the same order, from an empty warehouse: a CLI command, a tamper or a `write`
-  of the desk, or an approval with a `show` callback or off the main thread, ends the chain;
-- the desk's folder and the warehouse are exactly as the last step left them (every file's
-  path, size, time and bytes; the DuckDB file's bytes or the PostgreSQL rows), so a test that
-  changed either by hand does the next step for real;
-- the test has patched nothing since the desk was made (`monkeypatch`'s own record) and the
-  environment is the same.
-Steps that raise (a rejected or killed run, a refused approval) are never remembered.
+  settings, in the same order, from the same start (an empty warehouse): a CLI command, a
+  tamper or a `write` of the desk, an approval with a `show` callback or off the main thread, a
+  step that raised, or one whose PostgreSQL database could not be copied ends the chain;
+- the desk's folder and the warehouse are exactly as the last step left them (every file's and
+  folder's path and mode, a file's size, time and bytes; the DuckDB file's and WAL's bytes or
+  the PostgreSQL rows), so a test that changed either by hand does the next step for real;
+- the test has patched the same things through `monkeypatch` as the tests before it, and the
+  environment and working folder are the same.
+A restored state is checked against the kept one's fingerprint. Not seen: `mock.patch`,
+`monkeypatch.context()` and state outside the desk's folder and warehouse; the finance tests
+use none of them between steps.
 """
 
 from __future__ import annotations
@@ -28,10 +31,13 @@ import hashlib
 import os
 import shutil
 import uuid
+from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
+import adbc_driver_manager
 import adbc_driver_postgresql.dbapi
 
 from tests import stores
@@ -41,11 +47,21 @@ from transforms.finance import warehouse
 _NOT_INPUTS = frozenset({"PYTEST_CURRENT_TEST"})
 
 
+class Key(NamedTuple):
+    """What a remembered step is found by."""
+
+    store: str  # one of `stores.STORES`
+    environment: str  # sha256 of the environment (but pytest's note) and the working folder
+    start: str  # the fingerprint of the state the desk started from (an empty warehouse)
+    patched: Hashable  # what was patched when the desk was made (the desk's own GX answers)
+    chain: tuple[str, ...]  # the steps so far, this one last
+
+
 @dataclass(frozen=True)
 class Snapshot:
-    """What a real step left: a copy of the desk's folder, of the warehouse (a DuckDB file's
-    copy, or a template database's name), the step's result (a run's id, an approval's
-    decision) and the state's fingerprint."""
+    """What a real step left: a copy of the desk's folder, of the warehouse (a folder with the
+    DuckDB file and its WAL if any, or a template database's name), the step's result (a
+    run's id, an approval's decision) and the state's fingerprint."""
 
     folder: Path
     warehouse: Path | str
@@ -54,11 +70,11 @@ class Snapshot:
 
 
 class DeskRuns:
-    """The session's remembered desk steps, by store, environment and chain of steps."""
+    """The session's remembered desk steps, by `Key`."""
 
     def __init__(self, folder: Path):
         self.folder = folder
-        self.snapshots: dict[tuple, Snapshot] = {}
+        self.snapshots: dict[Key, Snapshot] = {}
         self.hits = 0
         self._templates: list[str] = []
         self._server: str | None = None
@@ -70,13 +86,20 @@ class DeskRuns:
             self._server = stores.server()
         return self._server
 
-    def key(self, location: warehouse.Location, chain: tuple[str, ...]) -> tuple:
+    def key(
+        self,
+        location: warehouse.Location,
+        start: str,
+        patched: Hashable,
+        chain: tuple[str, ...],
+    ) -> Key:
         environment = sorted((k, v) for k, v in os.environ.items() if k not in _NOT_INPUTS)
-        digest = hashlib.sha256(repr(environment).encode()).hexdigest()
-        return (stores.kind(location), digest, chain)
+        digest = hashlib.sha256(repr((environment, os.getcwd())).encode()).hexdigest()
+        return Key(stores.kind(location), digest, start, patched, chain)
 
-    def keep(self, key: tuple, root: Path, location: warehouse.Location, result: object) -> None:
-        """Copies what a real step left, unless the store will not copy it now."""
+    def keep(self, key: Key, root: Path, location: warehouse.Location, result: object) -> bool:
+        """Copies what a real step left; False if the store will not copy it now (someone is
+        still connected to the database), and the test's later steps are real."""
         copy = self.folder / f"s{len(self.snapshots)}"
         if isinstance(location, str):
             template = f"credits_snap_{uuid.uuid4().hex[:16]}"
@@ -84,20 +107,23 @@ class DeskRuns:
                 stores.execute(
                     self.server(), f"create database {template} template {_name(location)}"
                 )
-            except Exception:  # noqa: BLE001 (someone is still connected: run for real next time)
-                return
+            except adbc_driver_manager.Error:
+                return False
             self._templates.append(template)
             kept: Path | str = template
         else:
-            copy.mkdir(parents=True)
-            kept = copy / "wh.duckdb"
-            shutil.copy2(location, kept)
+            kept = copy / "warehouse"
+            kept.mkdir(parents=True)
+            for path in _duckdb_files(location):
+                shutil.copy2(path, kept / path.name)
         shutil.copytree(root, copy / "root", symlinks=True)
         self.snapshots[key] = Snapshot(copy / "root", kept, result, fingerprint(root, location))
+        return True
 
     def restore(self, snapshot: Snapshot, root: Path, location: warehouse.Location) -> None:
-        """Puts a test's desk folder and warehouse in the snapshot's state."""
-        shutil.rmtree(root)
+        """Puts a test's desk folder and warehouse in the snapshot's state, and checks they
+        are."""
+        remove(root)
         shutil.copytree(snapshot.folder, root, symlinks=True)
         if isinstance(location, str):
             name = _name(location)
@@ -107,8 +133,12 @@ class DeskRuns:
                 f"create database {name} template {snapshot.warehouse}",
             )
         else:
-            Path(f"{location}.wal").unlink(missing_ok=True)
-            shutil.copy2(snapshot.warehouse, location)
+            for path in _duckdb_files(location):
+                path.unlink()
+            for path in Path(snapshot.warehouse).iterdir():
+                shutil.copy2(path, Path(location).parent / path.name)
+        if fingerprint(root, location) != snapshot.fingerprint:
+            raise AssertionError(f"the desk restored in {root} differs from what was kept")
         self.hits += 1
 
     def close(self) -> None:
@@ -117,24 +147,39 @@ class DeskRuns:
 
 
 def fingerprint(root: Path, location: warehouse.Location) -> str:
-    """sha256 of the desk's state: every file under its folder (path, size, time, bytes) and
-    the warehouse (the DuckDB file's bytes; PostgreSQL's rows, table by table, hashed on the
-    server)."""
+    """sha256 of the desk's state: every file and folder under its folder (path, mode; a
+    file's size, time and bytes; a link's target) and the warehouse (the DuckDB file's and its
+    WAL's bytes; PostgreSQL's rows, table by table, hashed on the server)."""
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*")):
-        digest.update(str(path.relative_to(root)).encode() + b"\0")
-        if path.is_file() and not path.is_symlink():
-            stat = path.stat()
+        stat = path.lstat()
+        digest.update(f"{path.relative_to(root)}\0{stat.st_mode}\0".encode())
+        if path.is_symlink():
+            digest.update(os.readlink(path).encode() + b"\0")
+        elif path.is_file():
             digest.update(f"{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
             digest.update(hashlib.sha256(path.read_bytes()).digest())
     digest.update(_warehouse_state(location).encode())
     return digest.hexdigest()
 
 
+def remove(folder: Path) -> None:
+    """Removes a folder a test may have left read-only in places."""
+    for path in [folder, *folder.rglob("*")]:
+        if path.is_dir() and not path.is_symlink():
+            path.chmod(0o755)
+    shutil.rmtree(folder)
+
+
+def _duckdb_files(location: Path) -> list[Path]:
+    """The DuckDB warehouse's file and its WAL, those that exist."""
+    return [p for p in (Path(location), Path(f"{location}.wal")) if p.exists()]
+
+
 def _warehouse_state(location: warehouse.Location) -> str:
     if not isinstance(location, str):
-        files = [Path(location), Path(f"{location}.wal")]
-        return repr([hashlib.sha256(p.read_bytes()).hexdigest() for p in files if p.exists()])
+        files = _duckdb_files(location)
+        return repr([(p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in files])
     with (
         adbc_driver_postgresql.dbapi.connect(location, autocommit=True) as connection,
         connection.cursor() as cursor,

@@ -14,6 +14,7 @@ import pytest
 from tests import stores
 from tests.flows.desk import Desk
 from tests.flows.desk_runs import DeskRuns
+from transforms.errors import InputError
 
 LOWER = {"flat_minor": {"USD": 500, "EUR": 900}}
 
@@ -73,7 +74,7 @@ def test_restored_runs_and_approval_leave_what_the_real_ones_left(desks):
 
 
 @stores.duckdb_only  # what ends a chain besides the warehouse is the same on both stores
-def test_a_step_after_a_hand_made_change_a_patch_a_command_or_another_environment_is_real(
+def test_a_step_after_a_command_a_refusal_a_hand_made_change_a_patch_or_another_environment_is_real(
     desks, monkeypatch
 ):
     first = desks.new()
@@ -91,6 +92,12 @@ def test_a_step_after_a_hand_made_change_a_patch_a_command_or_another_environmen
     approval.start()
     approval.join()
     assert threaded.status(lower) == "published" and desks.runs.hits == 3
+    refused = desks.new()
+    refused.run()
+    with pytest.raises(InputError):
+        refused.approve("no-such-run")  # a step that raised: what it did is not known
+    assert refused.run(policy=LOWER) != lower
+    assert desks.runs.hits == 4
     by_hand = desks.new()
     (by_hand.root / "note.txt").write_text("changed by the test")
     assert by_hand.run() != reference
@@ -99,4 +106,4 @@ def test_a_step_after_a_hand_made_change_a_patch_a_command_or_another_environmen
     assert patched.run() != reference
     monkeypatch.setenv("CREDITS_SOME_SETTING", "on")
     assert desks.new().run() != reference
-    assert desks.runs.hits == 3
+    assert desks.runs.hits == 4

@@ -148,14 +148,22 @@ def _snapshot(root: Path) -> dict[str, str]:
     }
 
 
+def _files(desk) -> tuple[dict[str, str], ...]:
+    """Every file of the desk's folder (outbox, run folders), and of a DuckDB warehouse's
+    folder (the file, its lock file)."""
+    if isinstance(desk.warehouse, str):
+        return (_snapshot(desk.root),)
+    return _snapshot(desk.root), _snapshot(Path(desk.warehouse).parent)
+
+
 def test_a_dry_run_prints_the_batch_and_the_diff_and_changes_nothing(desk):
     desk.approve(desk.run())
     run_id = desk.run(top={"window_end": "2025-01-07T19:00:00"})
-    before = _snapshot(desk.root), desk.contents()
+    before = _files(desk), desk.contents()
     result = desk.cli("approve", run_id, "--dry-run")
     assert result.exit_code == 0, result.output
     # the files (a DuckDB warehouse, its lock file, outbox, run folders) and the tables
-    assert (_snapshot(desk.root), desk.contents()) == before
+    assert (_files(desk), desk.contents()) == before
     assert "batch INC-T-B002: 1 payment(s) USD 10.00" in result.stdout
     assert "transaction t2 entered the window" in result.stdout
     assert desk.status(run_id) == "pending_approval"
@@ -224,7 +232,7 @@ def test_the_pause_form_shows_the_decreases_and_takes_the_decision(desk):
 
     worker = threading.Thread(target=run_waiting)
     worker.start()
-    paused = waiting.paused_for_approval(path)
+    paused = waiting.paused_for_approval(path, desk.warehouse)
     assert paused, "the flow run never paused for approval"
     with get_client(sync_client=True) as client:
         artifacts = client.read_artifacts(

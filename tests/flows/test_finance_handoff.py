@@ -228,7 +228,7 @@ def test_a_paused_flow_run_publishes_when_finance_approves_in_its_form(desk):
         )
     )
     worker.start()
-    paused = waiting.paused_for_approval(path)
+    paused = waiting.paused_for_approval(path, desk.warehouse)
     assert paused, "the flow run never paused for approval"
     resume_flow_run(paused.id, run_input={"approve": True, "by": "dora", "note": "ok"})
     worker.join(120)
