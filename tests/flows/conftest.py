@@ -14,7 +14,7 @@ import pytest
 
 from tests.flows import cli_runs
 from tests.flows.desk import Desk
-from tests.flows.desk_runs import DeskRuns, remove
+from tests.flows.desk_runs import DeskRuns, patched, remove
 from transforms.quality import gx_run
 
 # GX's answers to the desk's runs, by suite, frame and parameters, for the whole session.
@@ -65,19 +65,6 @@ def desk_runs(tmp_path_factory) -> Iterator[DeskRuns | None]:
     runs.close()
 
 
-def _patched(monkeypatch: pytest.MonkeyPatch) -> tuple | None:
-    """What the test has patched through `monkeypatch`: each attribute's owner and name, each
-    item's key (None: pytest no longer says, and no desk step is restored)."""
-    try:
-        attributes = [
-            (getattr(o, "__name__", type(o).__name__), n) for o, n, _ in monkeypatch._setattr
-        ]
-        items = [repr(key) for _, key, _ in monkeypatch._setitem]
-    except AttributeError:
-        return None
-    return (*attributes, *items)
-
-
 @pytest.fixture
 def gx_answers(monkeypatch) -> None:
     """GX answers inputs it has seen in this session from memory (`_remembered`)."""
@@ -102,7 +89,7 @@ def desk(
     if root.exists():
         remove(root)  # the last test's desk
     root.mkdir()
-    patches = None if _patched(monkeypatch) is None else lambda: _patched(monkeypatch)
+    patches = None if patched(monkeypatch) is None else lambda: patched(monkeypatch)
     return Desk(root, warehouse_location, desk_runs, patches)
 
 

@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 
 import adbc_driver_manager
 import adbc_driver_postgresql.dbapi
+import pytest
 
 from tests import stores
 from transforms.finance import warehouse
@@ -144,6 +145,20 @@ class DeskRuns:
     def close(self) -> None:
         for template in self._templates:
             stores.execute(self.server(), f"drop database if exists {template} with (force)")
+
+
+def patched(monkeypatch: pytest.MonkeyPatch) -> tuple | None:
+    """What the test has patched through `monkeypatch`: each attribute's owner and name, each
+    item's key (None: pytest no longer says, and no desk step is restored)."""
+    try:
+        attributes = [
+            (getattr(owner, "__name__", type(owner).__name__), name)
+            for owner, name, _ in monkeypatch._setattr
+        ]
+        items = [repr(key) for _, key, _ in monkeypatch._setitem]
+    except AttributeError:
+        return None
+    return (*attributes, *items)
 
 
 def fingerprint(root: Path, location: warehouse.Location) -> str:

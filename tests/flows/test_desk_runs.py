@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests import stores
+from tests.flows import desk_runs
 from tests.flows.desk import Desk
 from tests.flows.desk_runs import DeskRuns
 from transforms.errors import InputError
@@ -101,9 +102,21 @@ def test_a_step_after_a_command_a_refusal_a_hand_made_change_a_patch_or_another_
     by_hand = desks.new()
     (by_hand.root / "note.txt").write_text("changed by the test")
     assert by_hand.run() != reference
-    patched = desks.new()
-    desks.patches += 1
-    assert patched.run() != reference
     monkeypatch.setenv("CREDITS_SOME_SETTING", "on")
     assert desks.new().run() != reference
+    monkeypatch.delenv("CREDITS_SOME_SETTING")
+    patched = desks.new()
+    desks.patches += 1  # after the desk was made, as a test's own patch is
+    assert patched.run() != reference
     assert desks.runs.hits == 4
+
+
+def test_what_a_test_patched_is_read_from_monkeypatch(monkeypatch):
+    before = desk_runs.patched(monkeypatch)
+    monkeypatch.setattr(shutil, "copy2", shutil.copy2)
+    monkeypatch.setenv("CREDITS_SOME_SETTING", "on")
+    assert desk_runs.patched(monkeypatch) == (
+        *before,
+        ("shutil", "copy2"),
+        "'CREDITS_SOME_SETTING'",
+    )
