@@ -18,7 +18,7 @@ import adbc_driver_manager
 import adbc_driver_postgresql.dbapi
 import pytest
 
-from transforms.finance import warehouse
+from transforms.finance import pg_store, warehouse
 
 DSN_VARIABLE = "CREDITS_TEST_PG_DSN"
 DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -77,7 +77,7 @@ def database(dsn: str, template: str | None = None) -> Iterator[str]:
 
 def kind(location: warehouse.Location) -> str:
     """The store a warehouse location is on: one of `STORES`."""
-    return "postgres" if isinstance(location, str) else "duckdb"
+    return "postgres" if pg_store.is_url(location) else "duckdb"
 
 
 @contextmanager

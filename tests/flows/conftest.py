@@ -14,7 +14,7 @@ import pytest
 
 from tests.flows import cli_runs
 from tests.flows.desk import Desk
-from tests.flows.desk_runs import DeskRuns, patched, remove
+from tests.flows.desk_runs import DeskRuns, empty, patched
 from transforms.quality import gx_run
 
 # GX's answers to the desk's runs, by suite, frame and parameters, for the whole session.
@@ -74,7 +74,7 @@ def gx_answers(monkeypatch) -> None:
 @pytest.fixture
 def desk(
     prefect_harness, gx_answers, tmp_path_factory, warehouse_location, monkeypatch, desk_runs
-) -> Desk:
+) -> Iterator[Desk]:
     """A finance desk, its warehouse on each store in turn, on the session's Prefect test
     server; GX's answers remembered (`gx_answers`), and a run paused for approval asks every
     second (not every 10) whether the answer came.
@@ -86,11 +86,10 @@ def desk(
 
     monkeypatch.setattr(credit_reconciliation, "APPROVAL_POLL_S", 1)
     root = tmp_path_factory.getbasetemp() / "desk"
-    if root.exists():
-        remove(root)  # the last test's desk
-    root.mkdir()
-    patches = None if patched(monkeypatch) is None else lambda: patched(monkeypatch)
-    return Desk(root, warehouse_location, desk_runs, patches)
+    empty(root)  # of the last test's desk
+    desk = Desk(root, warehouse_location, desk_runs, lambda: patched(monkeypatch))
+    yield desk
+    desk.close()
 
 
 @dataclass(frozen=True)

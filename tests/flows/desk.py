@@ -9,6 +9,7 @@ import copy
 import csv
 import threading
 from collections.abc import Callable, Hashable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TypeVar
 
@@ -46,7 +47,7 @@ class Desk:
         """`runs` remembers the desk's steps for the session; `patches` says what the test has
         patched (None: no step is restored)."""
         self.root = root
-        self.warehouse = location  # a DuckDB file or a postgresql:// URL
+        self.warehouse = location  # a DuckDB file or a postgresql:// URL (a restored step's copy)
         self.outbox = root / "outbox"
         self._runs = runs
         self._patches = patches
@@ -55,24 +56,27 @@ class Desk:
         # other step
         self._chain: tuple[str, ...] | None = ()
         self._start = self._state = desk_runs.fingerprint(root, location) if runs else ""
+        self._databases = ExitStack()  # the PostgreSQL copies restored steps made
+
+    def close(self) -> None:
+        """Drops the databases restored steps made (the first warehouse is the fixture's)."""
+        self._databases.close()
 
     def write(self, **settings) -> Path:
         self._chain = None
-        return self._write(**settings)
-
-    def _write(self, **settings) -> Path:
-        settings = {"lines": LINES, "transactions": TABLE, **settings}
-        return write_incident(self.root / "inc", **settings)
+        return write_incident(
+            self.root / "inc", **{"lines": LINES, "transactions": TABLE, **settings}
+        )
 
     def run(self, **settings) -> str:
         """Runs the flow on the desk's incident changed by `settings`; its run id. Restored
         instead when an earlier test ran it from this very state."""
         from flows.credit_reconciliation import credit_reconciliation
 
-        settings = {"lines": LINES, "transactions": TABLE, **settings}
+        settings = _incident(settings)
 
         def run() -> str:
-            path = self._write(**settings)
+            path = write_incident(self.root / "inc", **settings)
             out = str(self.root / "out")
             return credit_reconciliation(str(path), out, str(self.warehouse)).run_id
 
@@ -101,7 +105,9 @@ class Desk:
         if self._remembers(chain):
             key = self._runs.key(self.warehouse, self._start, self._patched, (*chain, step))
             if snapshot := self._runs.snapshots.get(key):
-                self._runs.restore(snapshot, self.root, self.warehouse)
+                self.warehouse = self._runs.restore(
+                    snapshot, self.root, self.warehouse, self._databases
+                )
                 self._chain, self._state = key.chain, snapshot.fingerprint
                 return copy.deepcopy(snapshot.result)
         result = do()
@@ -118,7 +124,6 @@ class Desk:
             self._runs is not None
             and chain is not None
             and threading.current_thread() is threading.main_thread()
-            and self._patches is not None
             and self._patched is not None
             and self._patches() == self._patched
             and desk_runs.fingerprint(self.root, self.warehouse) == self._state
@@ -165,6 +170,11 @@ class Desk:
         for _, customer_id, currency, amount in self.ledger():
             paid[customer_id, currency] = paid.get((customer_id, currency), 0) + amount
         return paid
+
+
+def _incident(settings: dict) -> dict:
+    """The desk's incident: its lines and table changed by `settings`."""
+    return {"lines": LINES, "transactions": TABLE, **settings}
 
 
 def batch_lines(decision: ledger.Decision) -> list[dict[str, str]]:

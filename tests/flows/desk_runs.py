@@ -30,19 +30,28 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import uuid
 from collections.abc import Hashable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import adbc_driver_manager
-import adbc_driver_postgresql.dbapi
 import pytest
 
 from tests import stores
-from transforms.finance import warehouse
+from transforms.finance import pg_store, warehouse
+
+# Every table's schema, name and the md5 of its rows, as text, in order.
+TABLE_DIGESTS = """
+select table_schema, table_name,
+       md5(query_to_xml(format('select t::text as line from %I.%I t order by 1',
+                               table_schema, table_name), false, false, '')::text)
+from information_schema.tables
+where table_schema not in ('pg_catalog', 'information_schema')
+order by table_schema, table_name
+"""
 
 # The environment variables that are not an input of a run: pytest's note of the current test.
 _NOT_INPUTS = frozenset({"PYTEST_CURRENT_TEST"})
@@ -77,12 +86,11 @@ class DeskRuns:
         self.folder = folder
         self.snapshots: dict[Key, Snapshot] = {}
         self.hits = 0
-        self._templates: list[str] = []
+        self._templates = ExitStack()  # the kept PostgreSQL databases, dropped by `close`
         self._server: str | None = None
 
     def server(self) -> str:
-        """The PostgreSQL server's DSN, asked once (a database cannot be copied or dropped
-        from inside itself)."""
+        """The PostgreSQL server's DSN, asked once (a database is copied from outside it)."""
         if self._server is None:
             self._server = stores.server()
         return self._server
@@ -102,16 +110,13 @@ class DeskRuns:
         """Copies what a real step left; False if the store will not copy it now (someone is
         still connected to the database), and the test's later steps are real."""
         copy = self.folder / f"s{len(self.snapshots)}"
-        if isinstance(location, str):
-            template = f"credits_snap_{uuid.uuid4().hex[:16]}"
+        if pg_store.is_url(location):
             try:
-                stores.execute(
-                    self.server(), f"create database {template} template {_name(location)}"
+                kept: Path | str = self._templates.enter_context(
+                    stores.database(self.server(), template=_name(location))
                 )
             except adbc_driver_manager.Error:
                 return False
-            self._templates.append(template)
-            kept: Path | str = template
         else:
             kept = copy / "warehouse"
             kept.mkdir(parents=True)
@@ -121,18 +126,17 @@ class DeskRuns:
         self.snapshots[key] = Snapshot(copy / "root", kept, result, fingerprint(root, location))
         return True
 
-    def restore(self, snapshot: Snapshot, root: Path, location: warehouse.Location) -> None:
-        """Puts a test's desk folder and warehouse in the snapshot's state, and checks they
-        are."""
-        remove(root)
-        shutil.copytree(snapshot.folder, root, symlinks=True)
-        if isinstance(location, str):
-            name = _name(location)
-            stores.execute(
-                self.server(),
-                f"drop database {name} with (force)",
-                f"create database {name} template {snapshot.warehouse}",
-            )
+    def restore(
+        self, snapshot: Snapshot, root: Path, location: warehouse.Location, databases: ExitStack
+    ) -> warehouse.Location:
+        """Puts a test's desk folder and warehouse in the snapshot's state, checks they are,
+        and returns the warehouse: on PostgreSQL a new copy of the kept database, which
+        `databases` drops."""
+        empty(root)
+        shutil.copytree(snapshot.folder, root, dirs_exist_ok=True, symlinks=True)
+        if pg_store.is_url(location):
+            template = _name(str(snapshot.warehouse))
+            location = databases.enter_context(stores.database(self.server(), template=template))
         else:
             for path in _duckdb_files(location):
                 path.unlink()
@@ -141,10 +145,10 @@ class DeskRuns:
         if fingerprint(root, location) != snapshot.fingerprint:
             raise AssertionError(f"the desk restored in {root} differs from what was kept")
         self.hits += 1
+        return location
 
     def close(self) -> None:
-        for template in self._templates:
-            stores.execute(self.server(), f"drop database if exists {template} with (force)")
+        self._templates.close()
 
 
 def patched(monkeypatch: pytest.MonkeyPatch) -> tuple | None:
@@ -178,12 +182,14 @@ def fingerprint(root: Path, location: warehouse.Location) -> str:
     return digest.hexdigest()
 
 
-def remove(folder: Path) -> None:
-    """Removes a folder a test may have left read-only in places."""
-    for path in [folder, *folder.rglob("*")]:
-        if path.is_dir() and not path.is_symlink():
-            path.chmod(0o755)
-    shutil.rmtree(folder)
+def empty(folder: Path) -> None:
+    """Makes `folder` an empty folder, whatever a test left in it (read-only folders too)."""
+    if folder.exists():
+        for path in [folder, *folder.rglob("*")]:
+            if path.is_dir() and not path.is_symlink():
+                path.chmod(0o755)
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
 
 
 def _duckdb_files(location: Path) -> list[Path]:
@@ -192,27 +198,11 @@ def _duckdb_files(location: Path) -> list[Path]:
 
 
 def _warehouse_state(location: warehouse.Location) -> str:
-    if not isinstance(location, str):
+    if not pg_store.is_url(location):
         files = _duckdb_files(location)
         return repr([(p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in files])
-    with (
-        adbc_driver_postgresql.dbapi.connect(location, autocommit=True) as connection,
-        connection.cursor() as cursor,
-    ):
-        cursor.execute(
-            "select table_schema, table_name from information_schema.tables"
-            " where table_schema not in ('pg_catalog', 'information_schema') order by 1, 2"
-        )
-        state = []
-        for schema, table in cursor.fetchall():
-            name = ".".join('"' + part.replace('"', '""') + '"' for part in (schema, table))
-            # every row as text, hashed on the server (a name cannot be bound)
-            cursor.execute(
-                f"select count(*), md5(coalesce(string_agg(t::text, chr(10) order by t::text),"
-                f" '')) from {name} t"
-            )
-            state.append((schema, table, *cursor.fetchone()))
-        return repr(state)
+    # every table's rows as text, hashed on the server (`format` quotes each name there)
+    return repr(stores.fetch(location, TABLE_DIGESTS))
 
 
 def _name(url: str) -> str:

@@ -37,9 +37,10 @@ class Desks:
         place.mkdir()
         location = self.stack.enter_context(stores.location(self.store, place))
         root = self.folder / "desk"
-        shutil.rmtree(root, ignore_errors=True)
-        root.mkdir()
-        return Desk(root, location, self.runs, lambda: self.patches)
+        desk_runs.empty(root)
+        desk = Desk(root, location, self.runs, lambda: self.patches)
+        self.stack.callback(desk.close)
+        return desk
 
 
 @pytest.fixture
