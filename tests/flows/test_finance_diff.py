@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import waiting
+from tests import stores, waiting
 from tests.builders import customer, failure
 from tests.flows.desk import LINES, batch_lines
 from transforms.finance import diff as diffs
@@ -151,7 +151,7 @@ def _snapshot(root: Path) -> dict[str, str]:
 def _files(desk) -> tuple[dict[str, str], ...]:
     """Every file of the desk's folder (outbox, run folders), and of a DuckDB warehouse's
     folder (the file, its lock file)."""
-    if isinstance(desk.warehouse, str):
+    if stores.kind(desk.warehouse) == "postgres":
         return (_snapshot(desk.root),)
     return _snapshot(desk.root), _snapshot(Path(desk.warehouse).parent)
 
