@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from uuid import UUID
 
 import pytest
@@ -17,19 +19,21 @@ from tests.flows.desk import Desk
 from tests.flows.desk_runs import DeskRuns, empty, patched
 from transforms.quality import gx_run
 
-# GX's answers to the desk's runs, by suite, frame and parameters, for the whole session.
-_GX_ANSWERS: dict[tuple, dict] = {}
+# GX's answers to the desk's runs, by a digest of suite, frame and parameters, for the session:
+# in this worker's memory, and as files that every worker reads (`gx_answer_folder`).
+_GX_ANSWERS: dict[str, dict] = {}
 
 
-def _remembered(run_suite):
+def _remembered(run_suite, folder: Path):
     """`gx_run.run_suite`, answering an input it has seen from memory.
 
     GX's result is a function of the suite, the frame and the parameters (a run's outputs are
     byte-identical for the same inputs), and the desk's runs are mostly of the same few rows:
     the finance tests need the gate's true verdict, not GX's seconds again, and the rejected
-    runs' cases share every frame but the one they break. A frame pandas cannot hash goes to
-    GX. The gate's own tests (tests/transforms/quality, tests/expectations) and every other
-    flow test run GX each time.
+    runs' cases share every frame but the one they break. An answer one worker found is
+    written to `folder` for the others (a test on the other store, or the next module, often
+    has the same frames). A frame pandas cannot hash goes to GX. The gate's own tests
+    (tests/transforms/quality, tests/expectations) and every other flow test run GX each time.
     """
     import pandas as pd
 
@@ -46,11 +50,40 @@ def _remembered(run_suite):
             tuple(keys),
             repr(sorted(parameters.items())),
         )
-        if key not in _GX_ANSWERS:
-            _GX_ANSWERS[key] = run_suite(document, frame, keys, parameters)
-        return copy.deepcopy(_GX_ANSWERS[key])
+        digest = hashlib.sha256(repr(key).encode()).hexdigest()
+        if digest not in _GX_ANSWERS:
+            path = folder / f"{digest}.json"
+            try:
+                _GX_ANSWERS[digest] = json.loads(path.read_bytes())
+            except FileNotFoundError:
+                _GX_ANSWERS[digest] = _kept(path, run_suite(document, frame, keys, parameters))
+        return copy.deepcopy(_GX_ANSWERS[digest])
 
     return run
+
+
+def _kept(path: Path, answer: dict) -> dict:
+    """The answer as JSON gives it back (a worker that reads the file gets the same), written
+    to `path` whole (a temporary file renamed); an answer JSON cannot hold stays as it is, in
+    this worker's memory only."""
+    try:
+        text = json.dumps(answer)
+    except (TypeError, ValueError):
+        return answer
+    temporary = path.with_name(f"{path.name}.{os.getpid()}")
+    temporary.write_text(text)
+    os.replace(temporary, path)
+    return json.loads(text)
+
+
+@pytest.fixture(scope="session")
+def gx_answer_folder(tmp_path_factory) -> Path:
+    """Where GX's answers are kept for the session: under the session's base folder, which
+    every xdist worker's own base folder is in."""
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "gx-answers"
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 @pytest.fixture(scope="session")
@@ -66,9 +99,9 @@ def desk_runs(tmp_path_factory) -> Iterator[DeskRuns | None]:
 
 
 @pytest.fixture
-def gx_answers(monkeypatch) -> None:
+def gx_answers(monkeypatch, gx_answer_folder) -> None:
     """GX answers inputs it has seen in this session from memory (`_remembered`)."""
-    monkeypatch.setattr(gx_run, "run_suite", _remembered(gx_run.run_suite))
+    monkeypatch.setattr(gx_run, "run_suite", _remembered(gx_run.run_suite, gx_answer_folder))
 
 
 @pytest.fixture
