@@ -121,3 +121,32 @@ def test_what_a_test_patched_is_read_from_monkeypatch(monkeypatch):
         ("shutil", "copy2"),
         "'CREDITS_SOME_SETTING'",
     )
+
+
+def test_a_remembered_gx_answer_is_gx_s_own_in_this_worker_and_the_next(tmp_path, monkeypatch):
+    from tests.expectations.conftest import KEYS, PARAMETERS, VALID_FRAMES
+    from tests.flows import conftest
+    from transforms.quality import gx_run, suites
+
+    frame = VALID_FRAMES["credits"]()
+    frame.loc[0, "credit_amount_minor"] = -5  # broken: an answer with offending rows
+    document = suites.load_suite_document("credits")
+    keys = [KEYS["credits"]] if isinstance(KEYS["credits"], str) else KEYS["credits"]
+    values = suites.expectation_parameters(document, PARAMETERS)
+    real = gx_run.clean_gx_result(gx_run.run_suite(document, frame, keys, values), document)
+    assert not real["success"]
+
+    asked = []
+
+    def gx(*args):
+        asked.append(args)
+        return gx_run.run_suite(*args)
+
+    monkeypatch.setattr(conftest, "_GX_ANSWERS", {})
+    first = conftest._remembered(gx, tmp_path)(document, frame, keys, values)
+    again = conftest._remembered(gx, tmp_path)(document, frame, keys, values)
+    monkeypatch.setattr(conftest, "_GX_ANSWERS", {})  # the other worker: the file only
+    other = conftest._remembered(gx, tmp_path)(document, frame, keys, values)
+    assert len(asked) == 1 and len(list(tmp_path.iterdir())) == 1
+    for answer in (first, again, other):
+        assert gx_run.clean_gx_result(answer, document) == real
