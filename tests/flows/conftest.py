@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import subprocess
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,8 @@ _GX_ANSWERS: dict[str, dict] = {}
 
 
 def _remembered(run_suite, folder: Path):
-    """`gx_run.run_suite`, answering an input it has seen from memory.
+    """`gx_run.run_suite`, answering an input this worker or another has seen from memory or
+    from the other's file in `folder`.
 
     GX's result is a function of the suite, the frame and the parameters (a run's outputs are
     byte-identical for the same inputs), and the desk's runs are mostly of the same few rows:
@@ -53,9 +55,9 @@ def _remembered(run_suite, folder: Path):
         digest = hashlib.sha256(repr(key).encode()).hexdigest()
         if digest not in _GX_ANSWERS:
             path = folder / f"{digest}.json"
-            try:
+            if path.exists():  # another worker's (a file appears whole: `_kept`)
                 _GX_ANSWERS[digest] = json.loads(path.read_bytes())
-            except FileNotFoundError:
+            else:
                 _GX_ANSWERS[digest] = _kept(path, run_suite(document, frame, keys, parameters))
         return copy.deepcopy(_GX_ANSWERS[digest])
 
@@ -70,18 +72,18 @@ def _kept(path: Path, answer: dict) -> dict:
         text = json.dumps(answer)
     except (TypeError, ValueError):
         return answer
-    temporary = path.with_name(f"{path.name}.{os.getpid()}")
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}")
     temporary.write_text(text)
     os.replace(temporary, path)
     return json.loads(text)
 
 
 @pytest.fixture(scope="session")
-def gx_answer_folder(tmp_path_factory) -> Path:
+def gx_answer_folder(tmp_path_factory, worker_id) -> Path:
     """Where GX's answers are kept for the session: under the session's base folder, which
-    every xdist worker's own base folder is in."""
+    every xdist worker's own base folder is in (made anew for each session)."""
     base = tmp_path_factory.getbasetemp()
-    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "gx-answers"
+    folder = (base if worker_id == "master" else base.parent) / "gx-answers"
     folder.mkdir(exist_ok=True)
     return folder
 
@@ -100,7 +102,7 @@ def desk_runs(tmp_path_factory) -> Iterator[DeskRuns | None]:
 
 @pytest.fixture
 def gx_answers(monkeypatch, gx_answer_folder) -> None:
-    """GX answers inputs it has seen in this session from memory (`_remembered`)."""
+    """GX answers inputs any worker has seen in this session from memory (`_remembered`)."""
     monkeypatch.setattr(gx_run, "run_suite", _remembered(gx_run.run_suite, gx_answer_folder))
 
 

@@ -1,6 +1,7 @@
 """The finance desk's remembered steps (`tests/flows/desk_runs.py`): a restored run or approval
 leaves what the real one left, and a test that changed anything a step depends on does it for
-real."""
+real. GX's remembered answers (`tests/flows/conftest.py`) are GX's own, from this worker's
+memory or another's file."""
 
 from __future__ import annotations
 
@@ -131,7 +132,7 @@ def test_a_remembered_gx_answer_is_gx_s_own_in_this_worker_and_the_next(tmp_path
     frame = VALID_FRAMES["credits"]()
     frame.loc[0, "credit_amount_minor"] = -5  # broken: an answer with offending rows
     document = suites.load_suite_document("credits")
-    keys = [KEYS["credits"]] if isinstance(KEYS["credits"], str) else KEYS["credits"]
+    keys = [KEYS["credits"]]
     values = suites.expectation_parameters(document, PARAMETERS)
     real = gx_run.clean_gx_result(gx_run.run_suite(document, frame, keys, values), document)
     assert not real["success"]
