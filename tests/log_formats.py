@@ -192,11 +192,6 @@ def write_envelope(sample_dir: Path, out_dir: Path, envelope: str, split: int = 
     return out_dir / "INC-2025-01-07.toml"
 
 
-DOCKER_NOISE = (
-    json.dumps({"log": "noise between parts\n", "stream": "stderr", "time": CRI_TIME}) + "\n"
-)
-
-
 def wrap(line: bytes, envelope: str, split: int = 0) -> bytes:
     """One log line (without its LF) as the envelope's lines (each with its LF)."""
     line = line.removesuffix(b"\r")
@@ -204,10 +199,9 @@ def wrap(line: bytes, envelope: str, split: int = 0) -> bytes:
         text = line.decode("utf-8")
     except UnicodeDecodeError:
         return line + b"\n"
-    if envelope == "fluentbit":  # json.dumps of {"date", "log", "kubernetes"}, a string at a time
-        log = json.dumps(text + "\n", ensure_ascii=False)
-        holder = f'{{"date": 1736280000.5, "log": {log}, "kubernetes": {{"pod_name": "pay"}}}}\n'
-        return holder.encode()
+    if envelope == "fluentbit":
+        holder = {"date": 1736280000.5, "log": text + "\n", "kubernetes": {"pod_name": "pay"}}
+        return (json.dumps(holder, ensure_ascii=False) + "\n").encode()
     parts = [text[i : i + split] for i in range(0, len(text), split)] if split else [text]
     parts = parts or [""]
     out = []
@@ -218,11 +212,11 @@ def wrap(line: bytes, envelope: str, split: int = 0) -> bytes:
             if not last:
                 out.append(f"{CRI_TIME} stderr F noise between parts\n")
         else:
-            # json.dumps of {"log", "stream", "time"}, a string at a time
-            log = json.dumps(part + ("\n" if last else ""), ensure_ascii=False)
-            out.append(f'{{"log": {log}, "stream": "stdout", "time": "{CRI_TIME}"}}\n')
+            entry = {"log": part + ("\n" if last else ""), "stream": "stdout", "time": CRI_TIME}
+            out.append(json.dumps(entry, ensure_ascii=False) + "\n")
             if not last:
-                out.append(DOCKER_NOISE)
+                noise = {"log": "noise between parts\n", "stream": "stderr", "time": CRI_TIME}
+                out.append(json.dumps(noise) + "\n")
     return "".join(out).encode()
 
 
