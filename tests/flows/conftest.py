@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import os
@@ -20,21 +19,17 @@ from tests.flows.desk import Desk
 from tests.flows.desk_runs import DeskRuns, empty, patched
 from transforms.quality import gx_run
 
-# GX's answers to the desk's runs, by a digest of suite, frame and parameters, for the session:
-# in this worker's memory, and as files that every worker reads (`gx_answer_folder`).
-_GX_ANSWERS: dict[str, dict] = {}
-
 
 def _remembered(run_suite, folder: Path):
-    """`gx_run.run_suite`, answering an input this worker or another has seen from memory or
-    from the other's file in `folder`.
+    """`gx_run.run_suite`, answering an input any worker has seen this session from its file in
+    `folder` (a JSON file per answer, by a digest of suite, frame and parameters).
 
     GX's result is a function of the suite, the frame and the parameters (a run's outputs are
     byte-identical for the same inputs), and the desk's runs are mostly of the same few rows:
     the finance tests need the gate's true verdict, not GX's seconds again, and the rejected
-    runs' cases share every frame but the one they break. An answer one worker found is
-    written to `folder` for the others (a test on the other store, or the next module, often
-    has the same frames). A frame pandas cannot hash goes to GX. The gate's own tests
+    runs' cases share every frame but the one they break; a test on the other store, or in the
+    next module or on the other worker, often has the same frames. A frame pandas cannot hash,
+    or an answer JSON cannot hold, goes to GX each time. The gate's own tests
     (tests/transforms/quality, tests/expectations) and every other flow test run GX each time.
     """
     import pandas as pd
@@ -52,22 +47,17 @@ def _remembered(run_suite, folder: Path):
             tuple(keys),
             repr(sorted(parameters.items())),
         )
-        digest = hashlib.sha256(repr(key).encode()).hexdigest()
-        if digest not in _GX_ANSWERS:
-            path = folder / f"{digest}.json"
-            if path.exists():  # another worker's (a file appears whole: `_kept`)
-                _GX_ANSWERS[digest] = json.loads(path.read_bytes())
-            else:
-                _GX_ANSWERS[digest] = _kept(path, run_suite(document, frame, keys, parameters))
-        return copy.deepcopy(_GX_ANSWERS[digest])
+        path = folder / f"{hashlib.sha256(repr(key).encode()).hexdigest()}.json"
+        if path.exists():  # a file appears whole (`_kept`)
+            return json.loads(path.read_bytes())
+        return _kept(path, run_suite(document, frame, keys, parameters))
 
     return run
 
 
 def _kept(path: Path, answer: dict) -> dict:
-    """The answer as JSON gives it back (a worker that reads the file gets the same), written
-    to `path` whole (a temporary file renamed); an answer JSON cannot hold stays as it is, in
-    this worker's memory only."""
+    """The answer as JSON gives it back (as a later reader of the file gets it), written to
+    `path` whole (a temporary file renamed); an answer JSON cannot hold is not kept."""
     try:
         text = json.dumps(answer)
     except (TypeError, ValueError):
@@ -102,7 +92,7 @@ def desk_runs(tmp_path_factory) -> Iterator[DeskRuns | None]:
 
 @pytest.fixture
 def gx_answers(monkeypatch, gx_answer_folder) -> None:
-    """GX answers inputs any worker has seen in this session from memory (`_remembered`)."""
+    """GX answers inputs any worker has seen in this session from their files (`_remembered`)."""
     monkeypatch.setattr(gx_run, "run_suite", _remembered(gx_run.run_suite, gx_answer_folder))
 
 

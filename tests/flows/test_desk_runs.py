@@ -1,7 +1,7 @@
 """The finance desk's remembered steps (`tests/flows/desk_runs.py`): a restored run or approval
 leaves what the real one left, and a test that changed anything a step depends on does it for
-real. GX's remembered answers (`tests/flows/conftest.py`) are GX's own, from this worker's
-memory or another's file."""
+real. GX's remembered answers (`tests/flows/conftest.py`) are GX's own, for the worker that
+asked and for any other."""
 
 from __future__ import annotations
 
@@ -124,7 +124,7 @@ def test_what_a_test_patched_is_read_from_monkeypatch(monkeypatch):
     )
 
 
-def test_a_remembered_gx_answer_is_gx_s_own_in_this_worker_and_the_next(tmp_path, monkeypatch):
+def test_a_remembered_gx_answer_is_gx_s_own_in_this_worker_and_the_next(tmp_path):
     from tests.expectations.conftest import KEYS, PARAMETERS, VALID_FRAMES
     from tests.flows import conftest
     from transforms.quality import gx_run, suites
@@ -143,11 +143,8 @@ def test_a_remembered_gx_answer_is_gx_s_own_in_this_worker_and_the_next(tmp_path
         asked.append(args)
         return gx_run.run_suite(*args)
 
-    monkeypatch.setattr(conftest, "_GX_ANSWERS", {})
     first = conftest._remembered(gx, tmp_path)(document, frame, keys, values)
-    again = conftest._remembered(gx, tmp_path)(document, frame, keys, values)
-    monkeypatch.setattr(conftest, "_GX_ANSWERS", {})  # the other worker: the file only
-    other = conftest._remembered(gx, tmp_path)(document, frame, keys, values)
+    other = conftest._remembered(gx, tmp_path)(document, frame, keys, values)  # another worker's
     assert len(asked) == 1 and len(list(tmp_path.iterdir())) == 1
-    for answer in (first, again, other):
+    for answer in (first, other):
         assert gx_run.clean_gx_result(answer, document) == real
