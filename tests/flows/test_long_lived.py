@@ -120,9 +120,13 @@ def test_a_run_finds_the_long_lived_server_by_itself_and_records_its_flow_run_th
 
 
 # A Ctrl-C that another thread of the process takes (sent to it alone, as the kernel may do).
+# Python's own Ctrl-C handler first: a process started with SIGINT ignored (a background job
+# of a shell without job control) would otherwise inherit the ignoring.
 INTERRUPTED_ELSEWHERE = """
 import signal, threading
 from flows.cli.run import until_interrupted
+
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 def to_this_thread():
     signal.pthread_kill(threading.get_ident(), signal.SIGINT)
