@@ -173,12 +173,8 @@ class Store:
         self._cursor = connection.cursor()
         self.mirror = db.connect()
         self.mirror.execute(db.statement("warehouse_schema"))
-        self._columns = {
-            table.name: [
-                row[0] for row in db.run(self.mirror, "mirror_columns", table=table.name).fetchall()
-            ]
-            for table in TABLES
-        }
+        columns = dict(db.run(self.mirror, "mirror_columns").fetchall())
+        self._columns = {table.name: columns[table.name] for table in TABLES}
 
     def execute(self, name: str, parameters: tuple | None = None, **identifiers: str) -> None:
         self._cursor.execute(statement(name, **identifiers), parameters=parameters)
