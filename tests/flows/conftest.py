@@ -22,7 +22,7 @@ from transforms.quality import gx_run
 
 def _remembered(run_suite, folder: Path):
     """`gx_run.run_suite`, answering an input any worker has seen this session from its file in
-    `folder` (a JSON file per answer, by a digest of suite, frame and parameters).
+    `folder` (a JSON file per answer, by a digest of suite, frame, parameters and detail).
 
     GX's result is a function of the suite, the frame and the parameters (a run's outputs are
     byte-identical for the same inputs), and the desk's runs are mostly of the same few rows:
@@ -34,11 +34,17 @@ def _remembered(run_suite, folder: Path):
     """
     import pandas as pd
 
-    def run(document: dict, frame, keys: list[str], parameters: dict) -> dict:
+    def run(
+        document: dict,
+        frame,
+        keys: list[str],
+        parameters: dict,
+        detail: gx_run.Detail = gx_run.Detail.ROWS,
+    ) -> dict:
         try:
             rows = pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes()
         except TypeError:
-            return run_suite(document, frame, keys, parameters)
+            return run_suite(document, frame, keys, parameters, detail)
         key = (
             json.dumps(document, sort_keys=True),
             tuple(frame.columns),
@@ -46,11 +52,12 @@ def _remembered(run_suite, folder: Path):
             rows,
             tuple(keys),
             repr(sorted(parameters.items())),
+            detail.value,
         )
         path = folder / f"{hashlib.sha256(repr(key).encode()).hexdigest()}.json"
         if path.exists():  # a file appears whole (`_kept`)
             return json.loads(path.read_bytes())
-        return _kept(path, run_suite(document, frame, keys, parameters))
+        return _kept(path, run_suite(document, frame, keys, parameters, detail))
 
     return run
 

@@ -185,7 +185,13 @@ def validate(
     columns = {c.spec["id"]: found.profile for c, found in zip(checks, counted, strict=True)}
     profile = pa.table({PROFILE_ROW: ["lowest", "highest"], **columns})
     profile_document = {**document, "expectations": [check.profile_spec() for check in checks]}
-    raw = gx_run.run_suite(profile_document, gx_run.pandas_frame(profile), [PROFILE_ROW], values)
+    raw = gx_run.run_suite(
+        profile_document,
+        gx_run.pandas_frame(profile),
+        [PROFILE_ROW],
+        values,
+        gx_run.Detail.COUNTS,
+    )
     gx_result = gx_run.clean_gx_result(raw, profile_document)
     outcomes = tuple(
         _outcome(suite, check, found, bool(item["success"]))

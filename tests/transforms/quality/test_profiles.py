@@ -388,3 +388,23 @@ def test_the_gate_sends_every_suite_but_file_profile_and_credit_totals_as_profil
         if form is gate.Form.PROFILE:
             document = suites.load_suite_document(suite)
             assert [profiles.translate(suite, s).spec for s in document["expectations"]]
+
+
+def test_gx_reports_counts_on_a_profile_and_every_breaking_row_on_rows():
+    # A profile's rows are `lowest` and `highest`, which name no row of the data: GX is asked for
+    # its counts only there (`Detail.COUNTS`), and for the breaking rows' keys on the rows path.
+    frame = VALID_FRAMES["credits"]()
+    frame.loc[0, "credit_amount_minor"] = -5
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    key = KEYS["credits"]
+    profiled = profiles.validate(db.connect(), table, "credits", PARAMETERS, key)
+    rows = validation.validate(table, "credits", PARAMETERS, key)
+    assert failed(outcomes(profiled)) == failed(outcomes(rows)) != {}
+
+    def reported(result: validation.SuiteResult) -> dict[str, dict]:
+        return {r["expectation_config"]["id"]: r["result"] for r in result.gx_result["results"]}
+
+    broken = next(iter(failed(outcomes(rows))))
+    assert reported(profiled)[broken]["unexpected_count"] >= 1
+    assert "unexpected_index_list" not in reported(profiled)[broken]
+    assert reported(rows)[broken]["unexpected_index_list"]
