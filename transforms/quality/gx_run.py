@@ -35,8 +35,8 @@ class Detail(Enum):
     """Every breaking row, named by the key columns: the rows path names them from it."""
     COUNTS = "BASIC"
     """Counts and up to 20 breaking values: the profile path names the rows itself (DuckDB), and
-    a profile's row indexes (`lowest`, `highest`) name no row. GX computes less (about 0.2 CPU
-    s fewer a run: `bench/README.md`)."""
+    a profile's row indexes (`lowest`, `highest`) name no row. GX computes less (0.15-0.2 CPU
+    s fewer a gate check: `bench/README.md`)."""
 
 
 def preload() -> None:
