@@ -11,7 +11,7 @@ import os
 import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -51,28 +51,42 @@ def fetch(dsn: str, query: str, *parameters) -> list[tuple]:
         return cursor.fetchall()
 
 
-_ADMIN = threading.local()
+_KEPT: dict[str, adbc_driver_postgresql.dbapi.Connection] = {}
 
 
 def _administer(dsn: str, statement: str) -> None:
-    """Runs one statement on the server's own database over this thread's one kept connection
-    (opening an ADBC connection costs about 18 ms of CPU, and every test on PostgreSQL makes
-    and drops a database, the desk's copies more). A connection that failed is dropped, and the
-    next call opens another. Only `database` and `server` use it: no query a test inspects in
-    `pg_stat_activity` runs on it."""
-    kept = getattr(_ADMIN, "connections", None)
-    if kept is None:
-        kept = _ADMIN.connections = {}
-    connection = kept.get(dsn)
-    if connection is None:
-        connection = kept[dsn] = adbc_driver_postgresql.dbapi.connect(dsn, autocommit=True)
+    """Runs one statement on the server's own database. The main thread keeps one connection
+    for it (opening an ADBC connection costs about 18 ms of CPU, and every test on PostgreSQL
+    makes and drops a database, the desk's copies more); another thread opens its own each time
+    (a kept one would outlive the thread unclosed). A kept connection that fails is closed and
+    the statement tried once on a new one: the server may have ended the old one. Only
+    `database` and `server` use it: no query a test inspects in `pg_stat_activity` runs on it."""
+    main = threading.current_thread() is threading.main_thread()
+    kept = _KEPT.pop(dsn, None) if main else None
+    if kept is not None:
+        try:
+            _run(kept, statement)
+        except adbc_driver_manager.Error:
+            with suppress(adbc_driver_manager.Error):
+                kept.close()
+        else:
+            _KEPT[dsn] = kept
+            return
+    connection = adbc_driver_postgresql.dbapi.connect(dsn, autocommit=True)
     try:
-        with connection.cursor() as cursor:
-            cursor.execute(statement)
-    except adbc_driver_manager.Error:
-        del kept[dsn]
+        _run(connection, statement)
+    except BaseException:
         connection.close()
         raise
+    if main:
+        _KEPT[dsn] = connection
+    else:
+        connection.close()
+
+
+def _run(connection: adbc_driver_postgresql.dbapi.Connection, statement: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(statement)
 
 
 def server() -> str:
