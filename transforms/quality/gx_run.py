@@ -35,7 +35,7 @@ class Detail(Enum):
     """Every breaking row, named by the key columns: the rows path names them from it."""
     COUNTS = "BASIC"
     """Counts and up to 20 breaking values: the profile path names the rows itself (DuckDB), and
-    a profile's row indexes (`lowest`, `highest`) name no row. GX computes less (0.15-0.2 CPU
+    a profile's row indexes (`lowest`, `highest`) name no row. GX computes less (0.14-0.2 CPU
     s fewer a gate check: `bench/README.md`)."""
 
 
