@@ -57,12 +57,14 @@ _KEPT: dict[str, adbc_driver_postgresql.dbapi.Connection] = {}
 def _administer(dsn: str, statement: str) -> None:
     """Runs one statement on the server's own database. The main thread keeps one connection
     for it (opening an ADBC connection costs about 18 ms of CPU, and every test on PostgreSQL
-    makes and drops a database, the desk's copies more); another thread opens its own each time
-    (a kept one would outlive the thread unclosed). A kept connection that fails is closed and
+    makes and drops a database, the desk's copies more); another thread uses `execute` (a kept
+    connection would outlive the thread unclosed). A kept connection that fails is closed and
     the statement tried once on a new one: the server may have ended the old one. Only
     `database` and `server` use it: no query a test inspects in `pg_stat_activity` runs on it."""
-    main = threading.current_thread() is threading.main_thread()
-    kept = _KEPT.pop(dsn, None) if main else None
+    if threading.current_thread() is not threading.main_thread():
+        execute(dsn, statement)
+        return
+    kept = _KEPT.pop(dsn, None)
     if kept is not None:
         try:
             _run(kept, statement)
@@ -78,10 +80,7 @@ def _administer(dsn: str, statement: str) -> None:
     except BaseException:
         connection.close()
         raise
-    if main:
-        _KEPT[dsn] = connection
-    else:
-        connection.close()
+    _KEPT[dsn] = connection
 
 
 def _run(connection: adbc_driver_postgresql.dbapi.Connection, statement: str) -> None:
