@@ -19,6 +19,7 @@ import adbc_driver_manager
 import adbc_driver_postgresql.dbapi
 import pytest
 
+from transforms import pg_connections
 from transforms.finance import pg_store, warehouse
 
 DSN_VARIABLE = "CREDITS_TEST_PG_DSN"
@@ -34,7 +35,7 @@ def execute(dsn: str, *statements: str, parameters: tuple | None = None) -> None
     """Runs statements (schema changes: names cannot be bound), each with the `$1`.. values
     given, on a connection of their own."""
     with (
-        adbc_driver_postgresql.dbapi.connect(dsn, autocommit=True) as connection,
+        pg_connections.connect(dsn, autocommit=True) as connection,
         connection.cursor() as cursor,
     ):
         for statement in statements:
@@ -44,7 +45,7 @@ def execute(dsn: str, *statements: str, parameters: tuple | None = None) -> None
 def fetch(dsn: str, query: str, *parameters) -> list[tuple]:
     """The rows of a query, its values bound, on a connection of its own."""
     with (
-        adbc_driver_postgresql.dbapi.connect(dsn, autocommit=True) as connection,
+        pg_connections.connect(dsn, autocommit=True) as connection,
         connection.cursor() as cursor,
     ):
         cursor.execute(query, parameters=parameters or None)

@@ -47,7 +47,7 @@ import adbc_driver_postgresql.dbapi
 import duckdb
 import pyarrow as pa
 
-from transforms import db
+from transforms import db, pg_connections
 from transforms.errors import InputError, StorageError
 from transforms.finance import pg_text
 
@@ -123,7 +123,7 @@ def _connect(url: str) -> adbc_driver_postgresql.dbapi.Connection:
     from transforms.ingest.postgres import named
 
     try:
-        return adbc_driver_postgresql.dbapi.connect(named(url), autocommit=False)
+        return pg_connections.connect(named(url), autocommit=False)
     except adbc_driver_manager.Error as error:
         parts = urlsplit(url)
         where = f"{parts.hostname or 'localhost'}:{parts.port or 5432}"
