@@ -51,7 +51,15 @@ def prefect_harness():
     engine joins its heartbeat thread, which sleeps in whole seconds, so every flow run would
     wait up to a second for it. The in-process runs' log lines stay off the server too (8 % of
     a finance test's time; no in-process test reads them back). `credits run` subprocesses keep
-    their own settings: `test_the_stage_lines_reach_the_flow_runs_logs` reads theirs."""
+    their own settings: `test_the_stage_lines_reach_the_flow_runs_logs` reads theirs.
+
+    The server runs none of its background services (`SERVER_SERVICES`): no test reads what
+    they make (task runs recorded from events, the event feed, automations, schedules, late or
+    lost runs), and recording every task run's events was a third of a flow test's CPU
+    (`bench/README.md`). The API the runs talk to (flow runs, pauses, inputs, logs,
+    artifacts) is whole. A `credits run` on its own temporary server, or `make serve`, runs them
+    all, as users get them."""
+    import prefect.settings
     from prefect.settings import (
         PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
         PREFECT_LOGGING_TO_API_ENABLED,
@@ -59,9 +67,35 @@ def prefect_harness():
     )
     from prefect.testing.utilities import prefect_test_harness
 
+    # given to the server's process only: the settings in effect when it starts are its own
+    off = {getattr(prefect.settings, name): False for name in SERVER_SERVICES}
     quieter = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None, PREFECT_LOGGING_TO_API_ENABLED: False}
-    with prefect_test_harness(server_startup_timeout=90), temporary_settings(quieter):
+    with (
+        temporary_settings(off),
+        prefect_test_harness(server_startup_timeout=90),
+        temporary_settings(quieter),
+    ):
         yield
+
+
+# The Prefect test server's background services, each off (`prefect_harness`).
+SERVER_SERVICES = [
+    f"PREFECT_SERVER_SERVICES_{name}_ENABLED"
+    for name in (
+        "TASK_RUN_RECORDER",
+        "EVENT_PERSISTER",
+        "EVENT_LOGGER",
+        "TRIGGERS",
+        "SCHEDULER",
+        "LATE_RUNS",
+        "FOREMAN",
+        "REPOSSESSOR",
+        "CANCELLATION_CLEANUP",
+        "PAUSE_EXPIRATIONS",
+        "CLEANUP_RECONCILER",
+        "DB_VACUUM",
+    )
+]
 
 
 @pytest.fixture(params=stores.STORES)
