@@ -39,7 +39,8 @@ SAMPLE_INCIDENT = "INC-2025-01-07"
 # The test processes collect cyclic garbage after 50,000 new container objects rather than
 # Python's 700: a worker holds GX, Prefect and pandas for the whole session, and its frequent
 # collections were about 6 % of a flow module's CPU (3.6 -> 1.6 s of a 59 s module,
-# `bench/README.md`). Garbage is still collected; the product's processes keep Python's default.
+# `bench/README.md`). Garbage is still collected, less often (no test relies on when); the
+# product's processes keep Python's default.
 gc.set_threshold(50_000, 10, 10)
 
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import httpx
+
 from tests.conftest import SERVER_SERVICES
 
 
 def test_the_test_server_runs_no_background_service_and_answers_the_api(prefect_harness):
-    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL
 
-    with get_client(sync_client=True) as client:
-        services = client._client.get("/admin/settings").json()["server"]["services"]
-        assert client.api_healthcheck() is None  # the API answers
+    api = PREFECT_API_URL.value()
+    assert httpx.get(f"{api}/health").json() is True  # the API answers
+    services = httpx.get(f"{api}/admin/settings").json()["server"]["services"]
     named = {
         n.removeprefix("PREFECT_SERVER_SERVICES_").removesuffix("_ENABLED").lower()
         for n in SERVER_SERVICES
