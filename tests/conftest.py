@@ -76,7 +76,10 @@ def prefect_harness():
     from prefect.testing.utilities import prefect_test_harness
 
     # given to the server's process only: the settings in effect when it starts are its own
-    off = {getattr(prefect.settings, name): False for name in SERVER_SERVICES}
+    off = {
+        getattr(prefect.settings, f"PREFECT_SERVER_SERVICES_{name.upper()}_ENABLED"): False
+        for name in SERVER_SERVICES
+    }
     quieter = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None, PREFECT_LOGGING_TO_API_ENABLED: False}
     with (
         temporary_settings(off),
@@ -86,24 +89,22 @@ def prefect_harness():
         yield
 
 
-# The Prefect test server's background services, each off (`prefect_harness`).
-SERVER_SERVICES = [
-    f"PREFECT_SERVER_SERVICES_{name}_ENABLED"
-    for name in (
-        "TASK_RUN_RECORDER",
-        "EVENT_PERSISTER",
-        "EVENT_LOGGER",
-        "TRIGGERS",
-        "SCHEDULER",
-        "LATE_RUNS",
-        "FOREMAN",
-        "REPOSSESSOR",
-        "CANCELLATION_CLEANUP",
-        "PAUSE_EXPIRATIONS",
-        "CLEANUP_RECONCILER",
-        "DB_VACUUM",
-    )
-]
+# The Prefect test server's background services, by their names in Prefect's settings, each
+# off (`prefect_harness`).
+SERVER_SERVICES = (
+    "task_run_recorder",
+    "event_persister",
+    "event_logger",
+    "triggers",
+    "scheduler",
+    "late_runs",
+    "foreman",
+    "repossessor",
+    "cancellation_cleanup",
+    "pause_expirations",
+    "cleanup_reconciler",
+    "db_vacuum",
+)
 
 
 @pytest.fixture(params=stores.STORES)

@@ -8,15 +8,14 @@ to the server through ADBC, in autocommit, as an operator with psql would.
 from __future__ import annotations
 
 import os
-import threading
+import re
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import adbc_driver_manager
-import adbc_driver_postgresql.dbapi
 import pytest
 
 from transforms import pg_connections
@@ -25,6 +24,7 @@ from transforms.finance import pg_store, warehouse
 DSN_VARIABLE = "CREDITS_TEST_PG_DSN"
 DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 STORES = ("duckdb", "postgres")
+DATABASE_NAME = re.compile(r"credits_t_[0-9a-f]{16}")
 
 # For a test about the DuckDB file itself (its file lock, its upgrade in place, a full disk
 # under it): the `warehouse_location` fixture on the DuckDB store only.
@@ -52,48 +52,11 @@ def fetch(dsn: str, query: str, *parameters) -> list[tuple]:
         return cursor.fetchall()
 
 
-_KEPT: dict[str, adbc_driver_postgresql.dbapi.Connection] = {}
-
-
-def _administer(dsn: str, statement: str) -> None:
-    """Runs one statement on the server's own database. The main thread keeps one connection
-    for it (opening an ADBC connection costs about 18 ms of CPU, and every test on PostgreSQL
-    makes and drops a database, the desk's copies more); another thread uses `execute` (a kept
-    connection would outlive the thread unclosed). A kept connection that fails is closed and
-    the statement tried once on a new one: the server may have ended the old one. Only
-    `database` and `server` use it: no query a test inspects in `pg_stat_activity` runs on it."""
-    if threading.current_thread() is not threading.main_thread():
-        execute(dsn, statement)
-        return
-    kept = _KEPT.pop(dsn, None)
-    if kept is not None:
-        try:
-            _run(kept, statement)
-        except adbc_driver_manager.Error:
-            with suppress(adbc_driver_manager.Error):
-                kept.close()
-        else:
-            _KEPT[dsn] = kept
-            return
-    connection = adbc_driver_postgresql.dbapi.connect(dsn, autocommit=True)
-    try:
-        _run(connection, statement)
-    except BaseException:
-        connection.close()
-        raise
-    _KEPT[dsn] = connection
-
-
-def _run(connection: adbc_driver_postgresql.dbapi.Connection, statement: str) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(statement)
-
-
 def server() -> str:
     """The test server's DSN; the test skips without one (fails when CI=true)."""
     dsn = os.environ.get(DSN_VARIABLE, DEFAULT_DSN)
     try:
-        _administer(dsn, "select 1")
+        execute(dsn, "select 1")
     except adbc_driver_manager.Error as error:
         reason = f"no PostgreSQL at {DSN_VARIABLE} ({str(error).splitlines()[0]})"
         if os.environ.get("CI") == "true":
@@ -107,11 +70,15 @@ def database(dsn: str, template: str | None = None) -> Iterator[str]:
     """A brand-new database on the server (`credits_t_<uuid>`; a copy of `template` if given),
     its URL; dropped afterwards."""
     name = f"credits_t_{uuid.uuid4().hex[:16]}"
-    _administer(dsn, f"create database {name}" + (f" template {template}" if template else ""))
+    # A database's name cannot be bound: only names of this pattern (ours) go into the statement.
+    for named in (name, template or name):
+        if not DATABASE_NAME.fullmatch(named):
+            raise ValueError(f"{named!r} is not a test database's name")
+    execute(dsn, f"create database {name}" + (f" template {template}" if template else ""))
     try:
         yield urlunsplit(urlsplit(dsn)._replace(path=f"/{name}"))
     finally:
-        _administer(dsn, f"drop database {name} with (force)")
+        execute(dsn, f"drop database {name} with (force)")
 
 
 def kind(location: warehouse.Location) -> str:
