@@ -164,7 +164,7 @@ def prefect_api(prefect_home: Path) -> Iterator[Api]:
             api = Api(url) if url else _start_temporary_server()
             api.signals = signals
             if api.server is not None:
-                record = _record(prefect_home, api.server.pid)
+                record = signals.record = _record(prefect_home, api.server.pid)
             os.environ[API_URL] = api.url
             with signals.deciding():
                 yield api
@@ -240,6 +240,9 @@ class _Signals:
         self.stopping, self.done = threading.Event(), threading.Event()
         self.cleaning = threading.Event()
         self.signalled = threading.Event()
+        # The run's record of its temporary server (`prefect_api` sets it): removed by the
+        # watcher too when it ends a run that did not unwind in time.
+        self.record: Path | None = None
         self._first: list[int] = []
         self._lock = threading.Lock()
         self.receiver, self.sender = socket.socketpair()
@@ -315,6 +318,9 @@ def _signals() -> Iterator[_Signals]:
                 if not signals.done.wait(GRACE_SECONDS):
                     signum = signals.received() or signal.SIGTERM
                     _stop(psutil.Process().children(recursive=True))
+                    if signals.record is not None:  # its server is stopped: nothing to reap
+                        with suppress(OSError):
+                            signals.record.unlink(missing_ok=True)
                     _say_stopped_after_grace(signum)
                     os._exit(128 + signum)
                 return

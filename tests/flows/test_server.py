@@ -134,12 +134,14 @@ def test_a_stop_that_python_had_to_ignore_is_raised_again():
 
 
 # A main thread that swallows `Stopped` and goes on (a library's blanket `except`), past a short
-# grace period: the watcher ends the process.
+# grace period: the watcher ends the process, and removes the run's server record.
 _NEVER_UNWINDS = """
 import os, signal, sys, time
+from pathlib import Path
 from flows import server
 server.GRACE_SECONDS = 0.5
-with server._signals():
+with server._signals() as signals:
+    signals.record = Path(sys.argv[1])
     print("ready", flush=True)
     while True:
         try:
@@ -149,13 +151,15 @@ with server._signals():
 """
 
 
-def test_a_run_that_does_not_unwind_in_its_grace_period_still_ends_in_its_one_line():
+def test_a_run_that_does_not_unwind_in_its_grace_period_still_ends_in_its_one_line(tmp_path):
     import signal
     import subprocess
     import sys
 
+    record = tmp_path / "123.json"
+    record.write_text("{}")
     child = subprocess.Popen(
-        [sys.executable, "-c", _NEVER_UNWINDS],
+        [sys.executable, "-c", _NEVER_UNWINDS, str(record)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -170,3 +174,4 @@ def test_a_run_that_does_not_unwind_in_its_grace_period_still_ends_in_its_one_li
     assert stderr == (
         f"stopped by SIGTERM (the run did not unwind within 0.5 s): {server.STOPPED_NOTE}\n"
     )
+    assert not record.exists()
