@@ -1,6 +1,7 @@
-"""Shared fixtures: Prefect settings for tests, the Hypothesis profiles, one Prefect test server
-for the session, the sample incident generated and run once for the session, and a warehouse
-location on each store. Small incidents are built with the helpers in `tests/builders.py`."""
+"""Shared fixtures: Prefect settings for tests, the Hypothesis profiles, GX's answers remembered
+for the session, one Prefect test server for the session, the sample incident generated and run
+once for the session, and a warehouse location on each store. Small incidents are built with
+the helpers in `tests/builders.py`."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 import flows  # noqa: F401 (importing flows configures Prefect offline, before any test imports it)
+from tests import gx_answers as remembered_gx
 from tests import stores
 from transforms.runfolder.summary import RunSummary
 
@@ -50,6 +52,29 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "prefect_harness" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.flow)
+
+
+@pytest.fixture(scope="session")
+def gx_answer_folder(tmp_path_factory, worker_id) -> Path:
+    """Where GX's answers are kept for the session: under the session's base folder, which
+    every xdist worker's own base folder is in (made anew for each session)."""
+    base = tmp_path_factory.getbasetemp()
+    folder = (base if worker_id == "master" else base.parent) / "gx-answers"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def gx_answers(request, monkeypatch, gx_answer_folder) -> None:
+    """GX answers an input any worker has validated this session from its file
+    (`tests/gx_answers.py`), in every test but those marked `real_gx`;
+    `CREDITS_TEST_GX_ANSWERS=off` asks GX every time."""
+    off = os.environ.get("CREDITS_TEST_GX_ANSWERS") == "off"
+    if not off and request.node.get_closest_marker("real_gx") is None:
+        from transforms.quality import gx_run
+
+        remembered = remembered_gx.remembered(gx_run.run_suite, gx_answer_folder)
+        monkeypatch.setattr(gx_run, "run_suite", remembered)
 
 
 @pytest.fixture(scope="session")

@@ -124,9 +124,10 @@ def test_what_a_test_patched_is_read_from_monkeypatch(monkeypatch):
     )
 
 
+@pytest.mark.real_gx
 def test_a_remembered_gx_answer_is_gx_s_own_in_this_worker_and_the_next(tmp_path):
+    from tests import gx_answers
     from tests.expectations.conftest import KEYS, PARAMETERS, VALID_FRAMES
-    from tests.flows import conftest
     from transforms.quality import gx_run, suites
 
     frame = VALID_FRAMES["credits"]()
@@ -143,8 +144,8 @@ def test_a_remembered_gx_answer_is_gx_s_own_in_this_worker_and_the_next(tmp_path
         asked.append(args)
         return gx_run.run_suite(*args)
 
-    first = conftest._remembered(gx, tmp_path)(document, frame, keys, values)
-    other = conftest._remembered(gx, tmp_path)(document, frame, keys, values)  # another worker's
+    first = gx_answers.remembered(gx, tmp_path)(document, frame, keys, values)
+    other = gx_answers.remembered(gx, tmp_path)(document, frame, keys, values)  # another worker's
     assert len(asked) == 1 and len(list(tmp_path.iterdir())) == 1
     for answer in (first, other):
         assert gx_run.clean_gx_result(answer, document) == real

@@ -1,0 +1,69 @@
+"""GX's answers remembered for the test session: an input any worker has validated before is
+answered from that answer's file instead of by GX again.
+
+GX's result is a function of the suite, the frame, the parameters and the detail asked for (a
+run's outputs are byte-identical for the same inputs), and the suite's tests ask it the same
+questions many times: the finance desk's runs are mostly of the same few rows, the rejected
+runs' cases share every frame but the one they break, the profile tests validate as rows the
+frames the suites' tests validated, and the gate's tests check the same clean run's datasets.
+Every distinct input still goes to GX once a session (the first test to ask it, on either
+worker); a test that must ask GX every time says `@pytest.mark.real_gx`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from pathlib import Path
+
+from transforms.quality import gx_run
+
+
+def remembered(run_suite, folder: Path):
+    """`run_suite` (`gx_run.run_suite`), answering an input any worker has seen this session
+    from its file in `folder` (a JSON file per answer, by a digest of suite, frame, parameters
+    and detail). A frame pandas cannot hash, or an answer JSON cannot hold, goes to GX each
+    time; an input GX raised on is not kept (it raises again)."""
+    import pandas as pd
+
+    def run(
+        document: dict,
+        frame,
+        keys: list[str],
+        parameters: dict,
+        detail: gx_run.Detail = gx_run.Detail.ROWS,
+    ) -> dict:
+        try:
+            rows = pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes()
+        except TypeError:
+            return run_suite(document, frame, keys, parameters, detail)
+        key = (
+            json.dumps(document, sort_keys=True),
+            tuple(frame.columns),
+            tuple(str(dtype) for dtype in frame.dtypes),
+            rows,
+            tuple(keys),
+            repr(sorted(parameters.items())),
+            detail.value,
+        )
+        path = folder / f"{hashlib.sha256(repr(key).encode()).hexdigest()}.json"
+        if path.exists():  # a file appears whole (`_kept`)
+            return json.loads(path.read_bytes())
+        return _kept(path, run_suite(document, frame, keys, parameters, detail))
+
+    return run
+
+
+def _kept(path: Path, answer: dict) -> dict:
+    """The answer as JSON gives it back (as a later reader of the file gets it), written to
+    `path` whole (a temporary file renamed); an answer JSON cannot hold is not kept."""
+    try:
+        text = json.dumps(answer)
+    except (TypeError, ValueError):
+        return answer
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}")
+    temporary.write_text(text)
+    os.replace(temporary, path)
+    return json.loads(text)
