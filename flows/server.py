@@ -9,10 +9,10 @@ talks to it by URL like to any server; it records it in `PREFECT_HOME/credits-ru
 SIGHUP the run interrupts DuckDB's running queries, unwinds (Prefect marks the flow run crashed;
 its console says nothing more), stops the server and every other child process (a Dask
 cluster's workers), and exits 128 + the signal's number at once (`exit_now`); if unwinding takes
-longer than `GRACE_SECONDS`, the children are killed and the process exits anyway. SIGKILL
-cannot be caught: the next `credits run` reaps a server whose run is gone, after checking, by
-its start time and command line, that the process is really that server (a pid the system gave
-to another process is left alone). A long-lived server is never stopped by a run.
+longer than `GRACE_SECONDS`, the children are killed, the record removed and the process exits
+anyway. SIGKILL cannot be caught: the next `credits run` reaps a server whose run is gone, after
+checking, by its start time and command line, that the process is really that server (a pid the
+system gave to another process is left alone). A long-lived server is never stopped by a run.
 """
 
 from __future__ import annotations
