@@ -232,6 +232,7 @@ def test_null_part_of_a_compound_key_is_shown(harness):
 # -- GX runtime behaviour -----------------------------------------------------------------------
 
 
+@pytest.mark.real_gx  # GX itself, twice: no answer remembered
 def test_validation_is_deterministic(harness):
     frame = harness.valid("evidence")
     frame.loc[0, "currency"] = None
@@ -364,6 +365,7 @@ def test_write_report_json(harness, tmp_path):
     ]
 
 
+@pytest.mark.real_gx  # GX itself, twice: no answer remembered
 def test_write_report_is_deterministic(harness, tmp_path):
     first = validation_page.write_report(report_results(harness), tmp_path / "a", **RUN)
     second = validation_page.write_report(report_results(harness), tmp_path / "b", **RUN)
