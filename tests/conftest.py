@@ -55,11 +55,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def gx_answer_folder(tmp_path_factory) -> Path:
+def gx_answer_folder(request, tmp_path_factory) -> Path:
     """Where GX's answers are kept for the session: under the session's base folder, which
     every xdist worker's own base folder is in (made anew for each session)."""
     base = tmp_path_factory.getbasetemp()
-    worker = os.environ.get("PYTEST_XDIST_WORKER")  # without xdist too (`-p no:xdist`)
+    worker = hasattr(request.config, "workerinput")  # an xdist worker (`-p no:xdist` works too)
     folder = (base.parent if worker else base) / "gx-answers"
     folder.mkdir(exist_ok=True)
     return folder

@@ -24,8 +24,9 @@ from transforms.quality import gx_run
 def remembered(run_suite, folder: Path):
     """`run_suite` (`gx_run.run_suite`), answering an input any worker has seen this session
     from its file in `folder` (a JSON file per answer, by a digest of suite, frame, parameters
-    and detail). A frame pandas cannot hash, or an answer JSON cannot hold, goes to GX each
-    time; an input GX raised on is not kept (it raises again)."""
+    and detail, and the types of the values of its object columns). A frame pandas cannot hash,
+    or an answer JSON cannot hold, goes to GX each time; an input GX raised on is not kept (it
+    raises again)."""
     import pandas as pd
 
     def run(
@@ -44,6 +45,7 @@ def remembered(run_suite, folder: Path):
             tuple(frame.columns),
             tuple(str(dtype) for dtype in frame.dtypes),
             rows,
+            _value_types(frame),
             tuple(keys),
             repr(sorted(parameters.items())),
             detail.value,
@@ -54,6 +56,18 @@ def remembered(run_suite, folder: Path):
         return _kept(path, run_suite(document, frame, keys, parameters, detail))
 
     return run
+
+
+def _value_types(frame) -> bytes:
+    """The type of every value in the frame's object columns, hashed row by row: pandas hashes
+    such a value by its text, so 1 and "1", or a date and its ISO text, would share a key."""
+    import pandas as pd
+
+    objects = [c for c, dtype in frame.dtypes.items() if pd.api.types.is_object_dtype(dtype)]
+    if not objects:
+        return b""
+    types = frame[objects].map(lambda value: type(value).__qualname__)
+    return pd.util.hash_pandas_object(types, index=False).to_numpy().tobytes()
 
 
 def _kept(path: Path, answer: dict) -> dict:
