@@ -6,8 +6,9 @@ run's outputs are byte-identical for the same inputs), and the suite's tests ask
 questions many times: the finance desk's runs are mostly of the same few rows, the rejected
 runs' cases share every frame but the one they break, the profile tests validate as rows the
 frames the suites' tests validated, and the gate's tests check the same clean run's datasets.
-Every distinct input still goes to GX once a session (the first test to ask it, on either
-worker); a test that must ask GX every time says `@pytest.mark.real_gx`.
+Every distinct input still goes to GX the first time it is asked (on each worker, if both ask
+it at once). The slices of a long frame (`quality/slices.py`, which imports `run_suite` by name)
+always go to GX; a test that must ask GX itself says `@pytest.mark.real_gx`.
 """
 
 from __future__ import annotations
