@@ -70,15 +70,30 @@ def database(dsn: str, template: str | None = None) -> Iterator[str]:
     """A brand-new database on the server (`credits_t_<uuid>`; a copy of `template` if given),
     its URL; dropped afterwards."""
     name = f"credits_t_{uuid.uuid4().hex[:16]}"
-    # A database's name cannot be bound: only names of this pattern (ours) go into the statement.
-    for named in (name, template or name):
+    for named in (name, template or name):  # only our own databases are made or copied
         if not DATABASE_NAME.fullmatch(named):
             raise ValueError(f"{named!r} is not a test database's name")
-    execute(dsn, f"create database {name}" + (f" template {template}" if template else ""))
+    if template:
+        _administer(dsn, "select format('create database %I template %I', $1, $2)", name, template)
+    else:
+        _administer(dsn, "select format('create database %I', $1)", name)
     try:
         yield urlunsplit(urlsplit(dsn)._replace(path=f"/{name}"))
     finally:
-        execute(dsn, f"drop database {name} with (force)")
+        _administer(dsn, "select format('drop database %I with (force)', $1)", name)
+
+
+def _administer(dsn: str, statement: str, *names: str) -> None:
+    """Runs the statement that `statement` (a `format()` of the server's) makes of `names`: a
+    database's name cannot be bound in `create database`, so the names are bound to `format`,
+    whose `%I` quotes them as identifiers, and the server's own text is run."""
+    with (
+        pg_connections.connect(dsn, autocommit=True) as connection,
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement, parameters=names)
+        ((made,),) = cursor.fetchall()
+        cursor.execute(made)
 
 
 def kind(location: warehouse.Location) -> str:
