@@ -140,6 +140,20 @@ def _bound(name: str, parameters: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return sql, {key: parameters[key] for key in sorted(wanted)}
 
 
+def fragment(
+    name: str, tag: str, views: tuple[str, ...], parameters: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """`sql/<name>.sql` as a part of a larger statement (a CTE's body), with the values it
+    binds: its comments dropped, and the `views` it reads and its parameters suffixed with
+    `_<tag>`, so that several parts, each with its own views and values, sit in one statement."""
+    sql, bound = _bound(name, parameters)
+    sql = re.sub(r"--[^\n]*", "", sql)
+    if views:
+        sql = re.sub(rf"\b({'|'.join(map(re.escape, views))})\b", rf"\1_{tag}", sql)
+    sql = _PARAMETER.sub(rf"$\1_{tag}", sql)
+    return sql, {f"{key}_{tag}": value for key, value in bound.items()}
+
+
 def run_over(
     con: duckdb.DuckDBPyConnection, name: str, rows: pa.Table, **parameters: Any
 ) -> duckdb.DuckDBPyConnection:

@@ -30,6 +30,32 @@ def test_an_unknown_statement_names_the_folders_searched():
         db.statement("nothing_here")
 
 
+def test_fragments_of_one_statement_sit_in_one_statement_with_their_own_views_and_values():
+    # profile_in_set reads `gate_expectation_rows` and binds $value_set: two parts of one
+    # statement, each over its own rows and with its own set
+    first, first_values = db.fragment(
+        "profile_in_set", "a", ("gate_expectation_rows",), {"value_set": ["x"], "unused": 1}
+    )
+    second, second_values = db.fragment(
+        "profile_in_set", "b", ("gate_expectation_rows",), {"value_set": ["y"]}
+    )
+    assert first_values == {"value_set_a": ["x"]}  # only what it names, renamed
+    assert "--" not in first and "gate_expectation_rows_a" in first and "$value_set_a" in first
+    rows = "select 'k1' as key_text, 'x' as value union all select 'k2', 'y'"
+    sql = (
+        f"with gate_expectation_rows_a as ({rows}), gate_expectation_rows_b as ({rows}), "
+        f"a as ({first}), b as ({second}) "
+        "select (select list(key_text) from a), (select list(key_text) from b)"
+    )
+    found = db.connect().execute(sql, {**first_values, **second_values}).fetchall()
+    assert found == [(["k2"], ["k1"])]  # each broken by the row the other's set holds
+
+
+def test_a_fragment_needs_every_value_its_statement_names():
+    with pytest.raises(TypeError, match=r"profile_in_set\.sql needs parameters \['value_set'\]"):
+        db.fragment("profile_in_set", "a", ("gate_expectation_rows",), {})
+
+
 @pytest.fixture
 def con():
     connection = db.connect()
