@@ -9,9 +9,9 @@ a row and expectation: `bench/README.md`). Each expectation of the suite is tran
   ``gate_expectation_rows``: the key as text, the value or values, only the rows its
   ``row_condition`` keeps), whose rows ``profile_outcome.sql`` counts and names (up to
   ``MAX_OFFENDING`` keys, sorted and joined as the row path does); for a range,
-  ``profile_range.sql`` gives its least and greatest value. The suite's statements are the
-  parts of one statement (`db.fragment`), each reading its own copy of the views: one call to
-  DuckDB a suite, not three an expectation;
+  ``profile_range.sql`` gives its least and greatest value. Several expectations' statements
+  are the parts of one statement (`db.fragment`), each reading its own copy of the views: a
+  small frame's suite is one call to DuckDB, not three an expectation (``ROWS_PER_STATEMENT``);
 * one GX expectation over the profile, with the original id and meta (notes, severity): a range
   (``between``) keeps its bounds, ``$PARAMETER`` references and strictness, checked on the least
   and greatest value; every other kind expects its count of breaking rows to be 0.
@@ -53,6 +53,12 @@ EXPECTATION_ROWS = "gate_expectation_rows"
 """The view each profile statement reads: key_text, value (and value_b for a pair)."""
 BREAKING_ROWS = "gate_breaking_rows"
 """The view of the rows that break an expectation (key_text), which ``profile_outcome`` counts."""
+ROWS_PER_STATEMENT = 100_000
+"""At most this many rows (a frame's rows times the checks) are profiled in one statement. A
+run's small frames put all of a suite's checks in one (its fixed cost, about 5 ms a check
+alone, is most of the work); a long frame's go one or a few at a time, since a statement holds
+each of its checks' projected rows at once (all of them 270 MB more at 10 M log lines:
+`bench/README.md`)."""
 SOURCE_ROWS = "gate_profile_source"
 """The view of the frame a suite is profiled on, which each check's rows are projected from."""
 PROFILE_ROW = "profile_row"
@@ -266,50 +272,64 @@ def _count_all(
     keys: list[str],
     values: dict[str, Any],
 ) -> list[Counted]:
-    """Every check's breaking rows and profile column, in one statement over the frame (a
-    statement per check cost about 5 ms each in DuckDB's binding and Python's calls, more than
-    counting the rows). When DuckDB refuses it, each check is tried alone to name the one it
-    refused."""
+    """Every check's breaking rows and profile column, several checks a statement
+    (`_batches`). When DuckDB refuses a statement, each of its checks is tried alone to name
+    the one it refused."""
     con.register(SOURCE_ROWS, frame)  # a view of this session only
     try:
         source = con.table(SOURCE_ROWS)
         floating = {
             name for name, kind in zip(source.columns, source.types, strict=True) if kind in _FLOATS
         }
-        try:
-            found = _profile(con, checks, keys, floating, values)
-        except duckdb.Error as error:
-            for check in checks:
-                try:
-                    _profile(con, [check], keys, floating, values)
-                except duckdb.Error as alone:
-                    raise SuiteError(
-                        f"suite {suite!r}: DuckDB could not profile {check.spec['id']!r} "
-                        f"({check.spec['type']}): {alone}"
-                    ) from alone
-            raise SuiteError(f"suite {suite!r}: DuckDB could not profile it: {error}") from error
+        counted: list[Counted] = []
+        for batch in _batches(len(checks), frame.num_rows):
+            part = [(index, checks[index]) for index in batch]
+            try:
+                found = _profile(con, part, keys, floating, values)
+            except duckdb.Error as error:
+                for alone in part:
+                    try:
+                        _profile(con, [alone], keys, floating, values)
+                    except duckdb.Error as refused:
+                        spec = alone[1].spec
+                        raise SuiteError(
+                            f"suite {suite!r}: DuckDB could not profile {spec['id']!r} "
+                            f"({spec['type']}): {refused}"
+                        ) from refused
+                raise SuiteError(
+                    f"suite {suite!r}: DuckDB could not profile it: {error}"
+                ) from error
+            counted += [_counted(found, index, check) for index, check in part]
     finally:
         con.unregister(SOURCE_ROWS)
-    return [_counted(found, index, check) for index, check in enumerate(checks)]
+    return counted
+
+
+def _batches(checks: int, rows: int) -> list[range]:
+    """The checks (by index) that share a statement: as many as keep its rows (the frame's
+    rows times its checks) within `ROWS_PER_STATEMENT`, at least one."""
+    size = max(1, ROWS_PER_STATEMENT // max(rows, 1))
+    return [range(start, min(start + size, checks)) for start in range(0, checks, size)]
 
 
 def _profile(
     con: duckdb.DuckDBPyConnection,
-    checks: list[ProfileCheck],
+    checks: list[tuple[int, ProfileCheck]],
     keys: list[str],
     floating: set[str],
     values: dict[str, Any],
 ) -> pa.Table:
     """One row: each check's outcome (``unexpected_<i>``, ``offending_<i>``) and, for a range,
-    its least and greatest value (``low_<i>``, ``high_<i>``). Check ``i``'s statements
-    (``profile_<kind>``, ``profile_outcome``, ``profile_range``) are CTEs of one statement, their
-    views and parameters suffixed with ``_<i>`` (`db.fragment`); its rows are the frame's,
-    projected and filtered by its row condition (`_rows`)."""
+    its least and greatest value (``low_<i>``, ``high_<i>``), ``i`` its index in the suite.
+    Check ``i``'s statements (``profile_<kind>``, ``profile_outcome``, ``profile_range``) are
+    CTEs of one statement, their views and parameters suffixed with ``_<i>``
+    (`db.fragment`); its rows are the frame's, projected and filtered by its row condition
+    (`_rows`)."""
     ctes: list[str] = []
     columns: list[str] = []
     sources: list[str] = []  # one row each
     parameters: dict[str, Any] = {}
-    for index, check in enumerate(checks):
+    for index, check in checks:
         tag = str(index)
         rows, bound = _rows(check, keys, floating, tag)
         ctes.append(f"{EXPECTATION_ROWS}_{tag} as ({rows})")

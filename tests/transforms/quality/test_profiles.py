@@ -360,6 +360,42 @@ def test_a_key_column_that_is_not_text_or_integer_is_refused():
         profiles.validate(db.connect(), frame, "credit_totals", PARAMETERS, "k")
 
 
+@pytest.mark.parametrize(
+    ("checks", "rows", "expected"),
+    [
+        (3, 4, [range(0, 3)]),  # a small frame: every check in one statement
+        (3, 40_000, [range(0, 2), range(2, 3)]),  # two checks' rows fit, then the third
+        (2, 100_000, [range(0, 1), range(1, 2)]),  # one check's rows fill a statement
+        (2, 10_000_000, [range(0, 1), range(1, 2)]),  # more than that: still one each
+        (2, 0, [range(0, 2)]),  # an empty frame
+        (0, 4, []),  # no checks
+    ],
+)
+def test_a_statement_profiles_up_to_its_rows_in_checks(checks, rows, expected):
+    assert profiles._batches(checks, rows) == expected
+
+
+@pytest.mark.parametrize("per_statement", [8, profiles.ROWS_PER_STATEMENT])
+def test_checks_give_the_same_counts_alone_or_together(edges_suite, monkeypatch, per_statement):
+    # the 4-row edge frame, two checks a statement or all of them (the default), against one
+    monkeypatch.setattr(profiles, "ROWS_PER_STATEMENT", per_statement)
+    document = suites.load_suite_document("edges")
+    checks = [profiles.translate("edges", spec) for spec in document["expectations"]]
+    values = suites.expectation_parameters(document, EDGE_PARAMETERS)
+    for cells, _ in EDGE_CASES:
+        frame = edges_frame()
+        for row, column, value in cells:
+            frame.loc[row, column] = value
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        found = profiles._count_all(db.connect(), table, "edges", checks, ["k"], values)
+        counted = [(c.unexpected_count, c.offending, c.profile.to_pylist()) for c in found]
+        monkeypatch.setattr(profiles, "ROWS_PER_STATEMENT", 1)
+        alone = profiles._count_all(db.connect(), table, "edges", checks, ["k"], values)
+        monkeypatch.setattr(profiles, "ROWS_PER_STATEMENT", per_statement)
+        assert counted == [(c.unexpected_count, c.offending, c.profile.to_pylist()) for c in alone]
+        assert len(counted) == len(checks)
+
+
 def test_gx_and_duckdb_must_agree(edges_suite, monkeypatch):
     # a profile whose range GX accepts while DuckDB counts breaking rows: never trusted
     real = profiles._count_all
