@@ -84,8 +84,11 @@ def prefect_harness():
     xdist, one per worker), with flow-run heartbeats off, as Prefect's own tests have them: the
     engine joins its heartbeat thread, which sleeps in whole seconds, so every flow run would
     wait up to a second for it. The in-process runs' log lines stay off the server too (8 % of
-    a finance test's time; no in-process test reads them back). `credits run` subprocesses keep
-    their own settings: `test_the_stage_lines_reach_the_flow_runs_logs` reads theirs.
+    a finance test's time; no in-process test reads them back), and so do their events (task
+    runs' states, which the server would drop: its event services are off; Prefect's own tests
+    override the events client the same way; 0.05 CPU s a desk run, the server's share
+    included). `credits run` subprocesses keep their own settings:
+    `test_the_stage_lines_reach_the_flow_runs_logs` reads theirs.
 
     The server runs none of its background services (`SERVER_SERVICES`): no test reads what
     they make (task runs recorded from events, the event feed, automations, schedules, late or
@@ -94,6 +97,8 @@ def prefect_harness():
     pauses, inputs, logs, artifacts) is whole. A `credits run` on its own temporary server, or
     `make serve`, runs them all, as users get them."""
     import prefect.settings
+    from prefect.events.clients import NullEventsClient
+    from prefect.events.worker import EventsWorker
     from prefect.settings import (
         PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
         PREFECT_LOGGING_TO_API_ENABLED,
@@ -112,7 +117,11 @@ def prefect_harness():
         prefect_test_harness(server_startup_timeout=90),
         temporary_settings(quieter),
     ):
-        yield
+        EventsWorker.set_client_override(NullEventsClient)
+        try:
+            yield
+        finally:
+            EventsWorker.set_client_override(None)
 
 
 # The Prefect test server's background services, by their names in Prefect's settings, each

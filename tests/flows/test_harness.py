@@ -17,3 +17,11 @@ def test_the_test_server_runs_no_background_service_and_answers_the_api(prefect_
     assert {name: services[name]["enabled"] for name in SERVER_SERVICES} == dict.fromkeys(
         SERVER_SERVICES, False
     )
+
+
+def test_the_in_process_runs_send_no_events(prefect_harness):
+    # the server's event services are off: what the runs would send is dropped in the process
+    from prefect.events.clients import NullEventsClient
+    from prefect.events.worker import EventsWorker
+
+    assert EventsWorker.instance().client_type is NullEventsClient
