@@ -145,7 +145,9 @@ def fragment(
 ) -> tuple[str, dict[str, Any]]:
     """`sql/<name>.sql` as a part of a larger statement (a CTE's body), with the values it
     binds: its comments dropped, and the `views` it reads and its parameters suffixed with
-    `_<tag>`, so that several parts, each with its own views and values, sit in one statement."""
+    `_<tag>`, so that several parts, each with its own views and values, sit in one statement.
+    Text only: a `--` or `$` inside a string literal would be taken for a comment or a parameter
+    (no statement made a part holds one: `tests/transforms/test_db.py`)."""
     sql, bound = _bound(name, parameters)
     sql = re.sub(r"--[^\n]*", "", sql)
     if views:

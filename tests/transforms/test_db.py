@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import pytest
 
 from transforms import db
+from transforms.quality import profiles
 
 
 def test_every_statement_name_is_unique_across_the_stages():
@@ -49,6 +52,23 @@ def test_fragments_of_one_statement_sit_in_one_statement_with_their_own_views_an
     )
     found = db.connect().execute(sql, {**first_values, **second_values}).fetchall()
     assert found == [(["k2"], ["k1"])]  # each broken by the row the other's set holds
+
+
+FRAGMENTS = ("profile_outcome", "profile_range", *(k.value for k in profiles.Kind))
+
+
+@pytest.mark.parametrize("name", FRAGMENTS)
+def test_a_statement_made_a_part_holds_no_comment_or_parameter_mark_in_a_literal(name):
+    # `fragment` drops `--...` and renames `$name` in the text: a literal holding either would
+    # be cut (its quotes no longer pair up on the line) or renamed
+    text, _ = db.fragment(name, "0", (), {key: None for key in _names(name)})
+    for line in text.splitlines():
+        assert line.count("'") % 2 == 0, line
+        assert not any("$" in literal for literal in re.findall(r"'[^']*'", line)), line
+
+
+def _names(name: str) -> set[str]:
+    return set(re.findall(r"\$([a-z_][a-z0-9_]*)", re.sub(r"--[^\n]*", "", db.statement(name))))
 
 
 def test_a_fragment_needs_every_value_its_statement_names():

@@ -11,7 +11,8 @@ a row and expectation: `bench/README.md`). Each expectation of the suite is tran
   ``MAX_OFFENDING`` keys, sorted and joined as the row path does); for a range,
   ``profile_range.sql`` gives its least and greatest value. Several expectations' statements
   are the parts of one statement (`db.fragment`), each reading its own copy of the views: a
-  small frame's suite is one call to DuckDB, not three an expectation (``ROWS_PER_STATEMENT``);
+  small frame's suite is one call to DuckDB, not two or three an expectation
+  (``ROWS_PER_STATEMENT``);
 * one GX expectation over the profile, with the original id and meta (notes, severity): a range
   (``between``) keeps its bounds, ``$PARAMETER`` references and strictness, checked on the least
   and greatest value; every other kind expects its count of breaking rows to be 0.
@@ -287,22 +288,23 @@ def _count_all(
             try:
                 found = _profile(con, part, keys, floating, values)
             except duckdb.Error as error:
-                for alone in part:
-                    try:
-                        _profile(con, [alone], keys, floating, values)
-                    except duckdb.Error as refused:
-                        spec = alone[1].spec
-                        raise SuiteError(
-                            f"suite {suite!r}: DuckDB could not profile {spec['id']!r} "
-                            f"({spec['type']}): {refused}"
-                        ) from refused
-                raise SuiteError(
-                    f"suite {suite!r}: DuckDB could not profile it: {error}"
-                ) from error
+                if len(part) > 1 and not isinstance(error, duckdb.InterruptException):
+                    for alone in part:  # which check DuckDB refuses
+                        try:
+                            _profile(con, [alone], keys, floating, values)
+                        except duckdb.Error as refused:
+                            raise _refusal(suite, alone[1], refused) from refused
+                raise _refusal(suite, part[0][1] if len(part) == 1 else None, error) from error
             counted += [_counted(found, index, check) for index, check in part]
     finally:
         con.unregister(SOURCE_ROWS)
     return counted
+
+
+def _refusal(suite: str, check: ProfileCheck | None, error: duckdb.Error) -> SuiteError:
+    """DuckDB's refusal (or an interrupt) as the gate reports it, naming the check if known."""
+    what = f"{check.spec['id']!r} ({check.spec['type']})" if check else "its checks"
+    return SuiteError(f"suite {suite!r}: DuckDB could not profile {what}: {error}")
 
 
 def _batches(checks: int, rows: int) -> list[range]:
@@ -367,7 +369,7 @@ def _rows(
     sql = f"select {_key_text(keys)} as key_text, {projection} from {SOURCE_ROWS}"
     if check.condition is None:
         return sql, {}
-    column = duckdb.ColumnExpression(check.condition.column)
+    column = _column(check.condition.column)
     return f"{sql} where {column} = $condition_{tag}", {f"condition_{tag}": check.condition.value}
 
 
@@ -383,11 +385,17 @@ def _counted(found: pa.Table, index: int, check: ProfileCheck) -> Counted:
     return Counted(unexpected, tuple(found[f"offending_{index}"][0].as_py()), profile)
 
 
+def _column(name: str) -> duckdb.Expression:
+    """A column of the frame, named with its view: a name the frame lacks is an error, never
+    a column the projection made (``key_text``, ``value``)."""
+    return duckdb.ColumnExpression(SOURCE_ROWS, name)
+
+
 def _key_text(keys: list[str]) -> duckdb.Expression:
     """A row's key as the row path shows it: parts joined by ':', a null part as '<null>'."""
     parts = [
         duckdb.CoalesceOperator(
-            duckdb.ColumnExpression(key).cast(duckdb.sqltypes.VARCHAR),
+            _column(key).cast(duckdb.sqltypes.VARCHAR),
             duckdb.ConstantExpression(NULL_KEY),
         )
         for key in keys
@@ -400,11 +408,9 @@ def _values(check: ProfileCheck, floating: set[str]) -> list[tuple[str, duckdb.E
     value is a row of its columns, null when all of them are (GX ignores such a row). A
     floating-point NaN is null, as pandas has it (DuckDB takes it for a value above all)."""
     columns = [
-        duckdb.FunctionExpression(
-            "nullif", duckdb.ColumnExpression(name), duckdb.ConstantExpression(float("nan"))
-        )
+        duckdb.FunctionExpression("nullif", _column(name), duckdb.ConstantExpression(float("nan")))
         if name in floating
-        else duckdb.ColumnExpression(name)
+        else _column(name)
         for name in check.columns
     ]
     if check.kind in (Kind.PAIR_EQUAL, Kind.PAIR_GREATER):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -345,13 +346,55 @@ def test_an_expectation_gx_drops_is_refused(tmp_path, monkeypatch):
         profiles.validate(db.connect(), TWO_ROWS, "dropped", {}, "k")
 
 
-def test_a_missing_column_is_an_error_not_a_pass(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    "missing",
+    [
+        spec("w_set", "expect_column_values_to_not_be_null", column="w"),
+        # names the profile's own projection makes, which the frame lacks too
+        spec("w_set", "expect_column_values_to_not_be_null", column="key_text"),
+        spec("w_set", "expect_column_pair_values_to_be_equal", column_A="v", column_B="value"),
+        spec(
+            "w_set",
+            "expect_column_values_to_not_be_null",
+            column="v",
+            row_condition={**ON, "column": {"name": "value"}, "parameter": 1},
+        ),
+    ],
+)
+def test_a_missing_column_is_an_error_not_a_pass(tmp_path, monkeypatch, missing):
     monkeypatch.setattr(suites, "SUITE_DIR", tmp_path)
-    write_suite(
-        tmp_path, "gone", [spec("w_set", "expect_column_values_to_not_be_null", column="w")]
-    )
+    fine = spec("v_not_null", "expect_column_values_to_not_be_null", column="v")
+    write_suite(tmp_path, "gone", [fine, missing])  # two checks: one statement, then each alone
     with pytest.raises(suites.SuiteError, match=r"could not profile 'w_set'"):
         profiles.validate(db.connect(), TWO_ROWS, "gone", {}, "k")
+
+
+@pytest.mark.parametrize(
+    ("error", "calls", "named"),
+    [
+        # refused together: each check alone then, and the one DuckDB refuses is named
+        (duckdb.BinderException("no column w"), [2, 1, 1], "'w_set'"),
+        # a stopped run's interrupt: not tried again
+        (duckdb.InterruptException("Interrupted!"), [2], "its checks"),
+    ],
+)
+def test_a_refused_statement_names_its_check(tmp_path, monkeypatch, error, calls, named):
+    monkeypatch.setattr(suites, "SUITE_DIR", tmp_path)
+    fine = spec("v_not_null", "expect_column_values_to_not_be_null", column="v")
+    write_suite(tmp_path, "two", [fine, {**fine, "id": "w_set"}])
+    made = []
+
+    def profile(con, part, *args):
+        made.append(len(part))
+        if len(part) > 1 or part[0][1].spec["id"] == "w_set":
+            raise error
+        return real(con, part, *args)
+
+    real = profiles._profile
+    monkeypatch.setattr(profiles, "_profile", profile)
+    with pytest.raises(suites.SuiteError, match=rf"could not profile {named}"):
+        profiles.validate(db.connect(), TWO_ROWS, "two", {}, "k")
+    assert made == calls
 
 
 def test_a_key_column_that_is_not_text_or_integer_is_refused():
