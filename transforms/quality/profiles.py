@@ -11,8 +11,8 @@ a row and expectation: `bench/README.md`). Each expectation of the suite is tran
   ``MAX_OFFENDING`` keys, sorted and joined as the row path does); for a range,
   ``profile_range.sql`` gives its least and greatest value. Several expectations' statements
   are the parts of one statement (`db.fragment`), each reading its own copy of the views: a
-  small frame's suite is one call to DuckDB, not two or three an expectation
-  (``ROWS_PER_STATEMENT``);
+  small frame's suite of up to 16 expectations is one call to DuckDB, not two or three an
+  expectation (``ROWS_PER_STATEMENT``, ``CHECKS_PER_STATEMENT``);
 * one GX expectation over the profile, with the original id and meta (notes, severity): a range
   (``between``) keeps its bounds, ``$PARAMETER`` references and strictness, checked on the least
   and greatest value; every other kind expects its count of breaking rows to be 0.
@@ -60,6 +60,10 @@ run's small frames put all of a suite's checks in one (its fixed cost, about 5 m
 alone, is most of the work); a long frame's go one or a few at a time, since a statement holds
 each of its checks' projected rows at once (all of them 270 MB more at 10 M log lines:
 `bench/README.md`)."""
+CHECKS_PER_STATEMENT = 16
+"""At most this many checks share a statement, however few the rows: each holds about 1 MB of
+DuckDB's buffers while it runs (100 checks of three rows in one statement did not fit in the
+512 MB limit)."""
 SOURCE_ROWS = "gate_profile_source"
 """The view of the frame a suite is profiled on, which each check's rows are projected from."""
 PROFILE_ROW = "profile_row"
@@ -309,8 +313,9 @@ def _refusal(suite: str, check: ProfileCheck | None, error: duckdb.Error) -> Sui
 
 def _batches(checks: int, rows: int) -> list[range]:
     """The checks (by index) that share a statement: as many as keep its rows (the frame's
-    rows times its checks) within `ROWS_PER_STATEMENT`, at least one."""
-    size = max(1, ROWS_PER_STATEMENT // max(rows, 1))
+    rows times its checks) within `ROWS_PER_STATEMENT`, at least one and at most
+    `CHECKS_PER_STATEMENT`."""
+    size = max(1, min(CHECKS_PER_STATEMENT, ROWS_PER_STATEMENT // max(rows, 1)))
     return [range(start, min(start + size, checks)) for start in range(0, checks, size)]
 
 

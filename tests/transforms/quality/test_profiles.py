@@ -407,6 +407,7 @@ def test_a_key_column_that_is_not_text_or_integer_is_refused():
     ("checks", "rows", "expected"),
     [
         (3, 4, [range(0, 3)]),  # a small frame: every check in one statement
+        (40, 4, [range(0, 16), range(16, 32), range(32, 40)]),  # at most 16 checks in one
         (3, 40_000, [range(0, 2), range(2, 3)]),  # two checks' rows fit, then the third
         (2, 100_000, [range(0, 1), range(1, 2)]),  # one check's rows fill a statement
         (2, 10_000_000, [range(0, 1), range(1, 2)]),  # more than that: still one each
@@ -416,6 +417,21 @@ def test_a_key_column_that_is_not_text_or_integer_is_refused():
 )
 def test_a_statement_profiles_up_to_its_rows_in_checks(checks, rows, expected):
     assert profiles._batches(checks, rows) == expected
+
+
+def test_a_suite_of_many_checks_on_few_rows_fits_in_duckdb_s_memory():
+    # 100 checks of three rows in one statement did not fit in the 512 MB limit
+    kinds = [
+        ("expect_column_values_to_not_be_null", {"column": "v"}),
+        ("expect_column_values_to_be_between", {"column": "v", "min_value": 0, "max_value": 9}),
+        ("expect_column_values_to_be_unique", {"column": "k"}),
+    ]
+    checks = [
+        profiles.translate("many", spec(f"e{i}", kinds[i % 3][0], **kinds[i % 3][1]))
+        for i in range(100)
+    ]
+    found = profiles._count_all(db.connect(), TWO_ROWS, "many", checks, ["k"], {})
+    assert [c.unexpected_count for c in found] == [0] * 100
 
 
 @pytest.mark.parametrize("per_statement", [8, profiles.ROWS_PER_STATEMENT])
