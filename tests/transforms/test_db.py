@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from transforms import db
-from transforms.quality import profiles
+from transforms.quality import profile_counts
 
 
 def test_every_statement_name_is_unique_across_the_stages():
@@ -54,7 +54,7 @@ def test_fragments_of_one_statement_sit_in_one_statement_with_their_own_views_an
     assert found == [(["k2"], ["k1"])]  # each broken by the row the other's set holds
 
 
-FRAGMENTS = ("profile_outcome", "profile_range", *(k.value for k in profiles.Kind))
+FRAGMENTS = ("profile_outcome", "profile_range", *(k.value for k in profile_counts.Kind))
 
 
 @pytest.mark.parametrize("name", FRAGMENTS)

@@ -14,7 +14,7 @@ import pytest
 from tests.expectations.conftest import KEYS, PARAMETERS, VALID_FRAMES
 from tests.expectations.test_gx_suites import CASES
 from transforms import db
-from transforms.quality import gate, profiles, suites, validation
+from transforms.quality import gate, profile_counts, profiles, suites, validation
 
 T = pd.Timestamp
 START = T("2025-01-07T10:00:00Z")
@@ -330,9 +330,9 @@ def test_an_expectation_gx_drops_is_refused(tmp_path, monkeypatch):
         profiles.KINDS, "expect_column_values_to_be_a_unicorn", profiles.Kind.NOT_NULL
     )
     monkeypatch.setattr(
-        profiles.ProfileCheck,
-        "profile_spec",
-        lambda self: {**self.spec, "kwargs": {"column": self.spec["id"]}},
+        profiles,
+        "_profile_spec",
+        lambda check: {**check.spec, "kwargs": {"column": check.spec["id"]}},
     )
     write_suite(
         tmp_path,
@@ -390,8 +390,8 @@ def test_a_refused_statement_names_its_check(tmp_path, monkeypatch, error, calls
             raise error
         return real(con, part, *args)
 
-    real = profiles._profile
-    monkeypatch.setattr(profiles, "_profile", profile)
+    real = profile_counts._profile
+    monkeypatch.setattr(profile_counts, "_profile", profile)
     with pytest.raises(suites.SuiteError, match=rf"could not profile {named}"):
         profiles.validate(db.connect(), TWO_ROWS, "two", {}, "k")
     assert made == calls
@@ -416,7 +416,7 @@ def test_a_key_column_that_is_not_text_or_integer_is_refused():
     ],
 )
 def test_a_statement_profiles_up_to_its_rows_in_checks(checks, rows, expected):
-    assert profiles._batches(checks, rows) == expected
+    assert profile_counts._batches(checks, rows) == expected
 
 
 def test_a_suite_of_many_checks_on_few_rows_fits_in_duckdb_s_memory():
@@ -430,14 +430,14 @@ def test_a_suite_of_many_checks_on_few_rows_fits_in_duckdb_s_memory():
         profiles.translate("many", spec(f"e{i}", kinds[i % 3][0], **kinds[i % 3][1]))
         for i in range(100)
     ]
-    found = profiles._count_all(db.connect(), TWO_ROWS, "many", checks, ["k"], {})
+    found = profile_counts.count(db.connect(), TWO_ROWS, "many", checks, ["k"], {})
     assert [c.unexpected_count for c in found] == [0] * 100
 
 
-@pytest.mark.parametrize("per_statement", [8, profiles.ROWS_PER_STATEMENT])
+@pytest.mark.parametrize("per_statement", [8, profile_counts.ROWS_PER_STATEMENT])
 def test_checks_give_the_same_counts_alone_or_together(edges_suite, monkeypatch, per_statement):
     # the 4-row edge frame, two checks a statement or all of them (the default), against one
-    monkeypatch.setattr(profiles, "ROWS_PER_STATEMENT", per_statement)
+    monkeypatch.setattr(profile_counts, "ROWS_PER_STATEMENT", per_statement)
     document = suites.load_suite_document("edges")
     checks = [profiles.translate("edges", spec) for spec in document["expectations"]]
     values = suites.expectation_parameters(document, EDGE_PARAMETERS)
@@ -446,25 +446,26 @@ def test_checks_give_the_same_counts_alone_or_together(edges_suite, monkeypatch,
         for row, column, value in cells:
             frame.loc[row, column] = value
         table = pa.Table.from_pandas(frame, preserve_index=False)
-        found = profiles._count_all(db.connect(), table, "edges", checks, ["k"], values)
+        found = profile_counts.count(db.connect(), table, "edges", checks, ["k"], values)
         counted = [(c.unexpected_count, c.offending, c.profile.to_pylist()) for c in found]
-        monkeypatch.setattr(profiles, "ROWS_PER_STATEMENT", 1)
-        alone = profiles._count_all(db.connect(), table, "edges", checks, ["k"], values)
-        monkeypatch.setattr(profiles, "ROWS_PER_STATEMENT", per_statement)
+        monkeypatch.setattr(profile_counts, "ROWS_PER_STATEMENT", 1)
+        alone = profile_counts.count(db.connect(), table, "edges", checks, ["k"], values)
+        monkeypatch.setattr(profile_counts, "ROWS_PER_STATEMENT", per_statement)
         assert counted == [(c.unexpected_count, c.offending, c.profile.to_pylist()) for c in alone]
         assert len(counted) == len(checks)
 
 
 def test_gx_and_duckdb_must_agree(edges_suite, monkeypatch):
     # a profile whose range GX accepts while DuckDB counts breaking rows: never trusted
-    real = profiles._count_all
+    real = profile_counts.count
 
     def lying(*args):
         return [
-            profiles.Counted(f.unexpected_count + 1, f.offending, f.profile) for f in real(*args)
+            profile_counts.Counted(f.unexpected_count + 1, f.offending, f.profile)
+            for f in real(*args)
         ]
 
-    monkeypatch.setattr(profiles, "_count_all", lying)
+    monkeypatch.setattr(profile_counts, "count", lying)
     table = pa.Table.from_pandas(edges_frame(), preserve_index=False)
     with pytest.raises(suites.SuiteError, match="disagree"):
         profiles.validate(db.connect(), table, "edges", EDGE_PARAMETERS, "k")
