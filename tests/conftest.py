@@ -72,10 +72,11 @@ def gx_answers(request, monkeypatch, gx_answer_folder) -> None:
     `CREDITS_TEST_GX_ANSWERS=off` asks GX every time."""
     off = os.environ.get("CREDITS_TEST_GX_ANSWERS") == "off"
     if not off and request.node.get_closest_marker("real_gx") is None:
-        from transforms.quality import gx_run
+        from transforms.quality import gx_run, slices
 
         remembered = remembered_gx.remembered(gx_run.run_suite, gx_answer_folder)
         monkeypatch.setattr(gx_run, "run_suite", remembered)
+        monkeypatch.setattr(slices, "run_suite", remembered)
 
 
 @pytest.fixture(scope="session")

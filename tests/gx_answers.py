@@ -7,8 +7,10 @@ questions many times: the finance desk's runs are mostly of the same few rows, t
 runs' cases share every frame but the one they break, the profile tests validate as rows the
 frames the suites' tests validated, and the gate's tests check the same clean run's datasets.
 Every distinct input still goes to GX the first time it is asked (on each worker, if both ask
-it at once). The slices of a long frame (`quality/slices.py`, which imports `run_suite` by name)
-always go to GX; a test that must ask GX itself says `@pytest.mark.real_gx`.
+it at once). The slices of a long frame (`quality/slices.py` imports `run_suite` by name, and
+is patched too) are remembered alike: the profile tests' frames differ from each other in a
+row or two, so most of their slices are an earlier case's. A test that must ask GX itself
+says `@pytest.mark.real_gx`.
 """
 
 from __future__ import annotations

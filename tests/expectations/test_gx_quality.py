@@ -254,6 +254,7 @@ def test_validating_prints_no_progress_bars(harness, capfd):
     assert "Calculating Metrics" not in captured.err + captured.out
 
 
+@pytest.mark.real_gx  # GX's own contexts, slice after slice
 def test_gx_keeps_at_most_one_slice_after_validating(harness):
     """GX keeps what it computed in its context: each slice gets a new one, so memory holds at
     most the last slice's metrics, whatever the frame's length."""
