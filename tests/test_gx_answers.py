@@ -7,18 +7,20 @@ import os
 
 import pytest
 
-from transforms.quality import gx_run
+from transforms.quality import gx_run, slices
 
 
 def test_a_test_asks_gx_through_the_session_s_answers():
     off = os.environ.get("CREDITS_TEST_GX_ANSWERS") == "off"
     assert gx_run.run_suite.__qualname__ == ("run_suite" if off else "remembered.<locals>.run")
+    assert slices.run_suite is gx_run.run_suite  # a long frame's slices too
 
 
 @pytest.mark.real_gx
 def test_a_test_marked_real_gx_asks_gx_itself():
-    assert gx_run.run_suite.__qualname__ == "run_suite"
-    assert gx_run.run_suite.__module__ == "transforms.quality.gx_run"
+    for run_suite in (gx_run.run_suite, slices.run_suite):
+        assert run_suite.__qualname__ == "run_suite"
+        assert run_suite.__module__ == "transforms.quality.gx_run"
 
 
 def test_values_that_differ_only_in_type_are_different_inputs(tmp_path):
