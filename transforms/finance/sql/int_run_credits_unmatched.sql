@@ -1,5 +1,6 @@
 -- Where run $run_id's credit lines in the warehouse and its sealed credits.csv ($path) differ
--- (grain: side, credit_id; at most 5 rows, none when they agree): what approving pays must be
+-- (grain: side, credit_id; at most 5 rows, none when they agree; a line there twice is a
+-- difference: `except all`): what approving pays must be
 -- what the run folder shows finance.
 with
 
@@ -19,11 +20,11 @@ loaded_lines as (
 ),
 
 only_loaded as (
-    select 'warehouse' as side, * from (select * from loaded_lines except select * from file_lines)
+    select 'warehouse' as side, * from (select * from loaded_lines except all select * from file_lines)
 ),
 
 only_in_file as (
-    select 'credits.csv' as side, * from (select * from file_lines except select * from loaded_lines)
+    select 'credits.csv' as side, * from (select * from file_lines except all select * from loaded_lines)
 ),
 
 final as (
