@@ -158,7 +158,10 @@ def check_quality(
     with _work_db(run) as con:
         accounting = manifest.account(con, read)
         totals = manifest.credit_totals(con)
-        verdict = gate.check(con, loaded, written.pending_credits, totals, accounting.problems)
+        unread = gate.unread_logs(loaded, read)
+        verdict = gate.check(
+            con, loaded, written.pending_credits, totals, accounting.problems, unread
+        )
     validation_page.write_report(
         verdict.results,
         run.folder,

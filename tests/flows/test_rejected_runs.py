@@ -94,6 +94,12 @@ CASES = [
         id="percent-of-no-currency-or-amount",
     ),
     pytest.param(
+        # the file's name dates it to 14:00-15:00 UTC, before the window (19:15Z): never opened
+        {"log_name": "logs/pod-a.2025-01-07T14.jsonl"},
+        ["inputs: no log line was read: every log file the globs matched"],
+        id="every-log-file-pruned-by-its-hour",  # the run would read nothing and pay nothing
+    ),
+    pytest.param(
         {"transactions": [*with_rows({0: {"amount_minor": 0}}), txn("t5", amount_minor=-700)]},
         ["transactions: expect_column_values_to_be_between(amount_minor)"],
         id="zero-and-negative-amounts",

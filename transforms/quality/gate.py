@@ -8,7 +8,7 @@ blocking failure rejects the run; a warning is reported only.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -20,6 +20,7 @@ import duckdb
 
 from transforms import db, memory
 from transforms.ingest.incident import ISO_CURRENCIES, Incident
+from transforms.ingest.logs import LogFile
 from transforms.quality import profiles, suites, validation
 from transforms.reconcile import outputs
 
@@ -119,8 +120,10 @@ def check(
     credit_file: Path,
     totals: dict[str, int],
     accounting_problems: tuple[str, ...] = (),
+    input_problems: tuple[str, ...] = (),
 ) -> Verdict:
-    """Validates every dataset of the run; `credit_file` is read back to check its totals."""
+    """Validates every dataset of the run; `credit_file` is read back to check its totals.
+    `accounting_problems` and `input_problems` (`unread_logs`) block the run too."""
     parameters = _parameters(incident)
     (limit,) = db.run(
         con, "quarantine_limit", max_quarantined_share=incident.max_quarantined_share
@@ -154,6 +157,7 @@ def check(
         for b in (_describe(o) for r in results for o in r.blocking_failures)
     ]
     blocking += [f"accounting: {problem}" for problem in accounting_problems]
+    blocking += [f"inputs: {problem}" for problem in input_problems]
     warnings = [_describe(o) for r in results for o in r.warnings]
     return Verdict(tuple(results), tuple(blocking), tuple(warnings), quarantine)
 
@@ -169,6 +173,23 @@ def _validate(
     if FORMS[suite] is Form.PROFILE:
         return profiles.validate(con, frame, suite, parameters, key)
     return validation.validate(frame, suite, parameters, key)
+
+
+def unread_logs(incident: Incident, log_files: Sequence[LogFile], shown: int = 3) -> tuple[str, ...]:
+    """Why the run read no log line at all when every file the globs matched was pruned by the
+    hour in its name (a run that read nothing would pass every per-file check with an empty
+    credit file); nothing otherwise. Empty files are `file_profile`'s to refuse."""
+    if not log_files or not all(f.pruned for f in log_files):
+        return ()
+    names = ", ".join(f.name for f in log_files[:shown])
+    more = f" and {len(log_files) - shown} more" if len(log_files) > shown else ""
+    zone = incident.sources.logs_timezone
+    return (
+        f"no log line was read: every log file the globs matched ({names}{more}) is dated by "
+        f"its name to an hour outside the window (hours read in sources.logs_timezone = "
+        f"{zone!r}), so none was opened. If the names carry another zone's hours, set "
+        "sources.logs_timezone to it; else check sources.logs and the window",
+    )
 
 
 def _parameters(incident: Incident) -> dict[str, Any]:

@@ -122,6 +122,22 @@ def test_accounting_problems_block(tmp_path):
     assert result.blocking == ("accounting: lines lost",)
 
 
+def test_a_run_whose_every_log_file_was_pruned_by_its_hour_is_blocked(tmp_path):
+    loaded = incident.load(write_incident(tmp_path / "inc", sources={"logs_timezone": "UTC"}))
+
+    def log_file(file_id: int, name: str, lines: int, pruned: bool) -> logs.LogFile:
+        return logs.LogFile(file_id, tmp_path / name, name, 10, "", lines, pruned=pruned)
+
+    every = [log_file(i, f"logs/a.2025-01-07T0{i}.jsonl", 0, True) for i in range(5)]
+    (problem,) = gate.unread_logs(loaded, every)
+    assert problem.startswith("no log line was read: every log file the globs matched")
+    assert "logs/a.2025-01-07T00.jsonl" in problem and "and 2 more" in problem
+    assert "sources.logs_timezone = 'UTC'" in problem
+    # one file opened, even an empty one (file_profile refuses that), or no file at all: none
+    assert gate.unread_logs(loaded, [*every, log_file(9, "logs/b.jsonl", 0, False)]) == ()
+    assert gate.unread_logs(loaded, []) == ()
+
+
 def test_the_accounting_identities_close_and_fail_when_a_line_is_lost(tmp_path):
     path = write_incident(tmp_path / "inc", lines=GOOD_LINES, transactions=GOOD_TABLE)
     loaded = incident.load(path)
