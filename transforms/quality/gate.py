@@ -175,7 +175,9 @@ def _validate(
     return validation.validate(frame, suite, parameters, key)
 
 
-def unread_logs(incident: Incident, log_files: Sequence[LogFile], shown: int = 3) -> tuple[str, ...]:
+def unread_logs(
+    incident: Incident, log_files: Sequence[LogFile], shown: int = 3
+) -> tuple[str, ...]:
     """Why the run read no log line at all when every file the globs matched was pruned by the
     hour in its name (a run that read nothing would pass every per-file check with an empty
     credit file); nothing otherwise. Empty files are `file_profile`'s to refuse."""
