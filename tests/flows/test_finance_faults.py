@@ -154,6 +154,7 @@ def test_a_sealed_run_leaves_no_scratch_folder(desk):
         ("manifest.json", "edit", "is not the manifest the warehouse recorded"),
         ("credits.csv", "edit", "credits.csv: does not match its sha256"),
         ("credits.csv", "delete", "credits.csv: is missing"),
+        ("credits.csv", "folder", "credits.csv: is not a file"),
     ],
 )
 def test_a_run_whose_folder_changed_after_sealing_is_refused(desk, name, change, message):
@@ -161,6 +162,9 @@ def test_a_run_whose_folder_changed_after_sealing_is_refused(desk, name, change,
     path = desk.folder(run_id) / name
     if change == "delete":
         path.unlink()
+    elif change == "folder":  # a folder in the file's place
+        path.unlink()
+        path.mkdir()
     elif name == "manifest.json":
         content = json.loads(path.read_text())
         content["totals_minor"]["USD"] = 99_000
@@ -171,6 +175,27 @@ def test_a_run_whose_folder_changed_after_sealing_is_refused(desk, name, change,
         desk.approve(run_id)
     assert "run the incident again (`credits run " in str(refused.value)
     assert desk.ledger() == []
+
+
+def test_an_outbox_that_is_a_file_is_refused_before_anything_is_committed(desk):
+    run_id = desk.run()
+    desk.outbox.write_text("not a folder\n")
+    with pytest.raises(ConfigError, match="is a file, not a folder; nothing was committed"):
+        desk.approve(run_id)
+    assert desk.ledger() == [] and desk.status(run_id) == "pending_approval"
+
+
+def test_a_batch_trailer_that_is_no_json_object_is_named_by_audit_and_verify_batch(desk):
+    decision = desk.approve(desk.run())
+    trailer = decision.batch_folder / "batch.json"
+    for text in ("[]", '{"files": null}'):
+        trailer.write_text(text)
+        audit = desk.cli("audit", "--verify")
+        assert audit.exit_code == 3, audit.output
+        assert "batch.json" in audit.stderr or "files:" in audit.stderr, audit.stderr
+        checked = desk.cli("verify-batch", str(decision.batch_folder))
+        assert checked.exit_code in (2, 3), checked.output
+        assert "Traceback" not in checked.output and "internal error" not in checked.output
 
 
 def test_a_warehouse_manifest_edited_into_no_manifest_is_refused_by_name(desk):

@@ -57,9 +57,11 @@ def require_sealed(run: RunRow) -> None:
         raise InputError(f"{path}: lists no credits.csv; {again}")
     for name, output in sorted(recorded.outputs.items()):
         target = folder / name
-        actual = files.sha256(target) if target.exists() else None
+        actual = files.sha256(target) if target.is_file() else None
         if actual != output.sha256:
-            what = "is missing" if actual is None else "does not match its sha256 in manifest.json"
+            what = "does not match its sha256 in manifest.json"
+            if actual is None:
+                what = "is not a file" if target.exists() else "is missing"
             raise InputError(f"{target}: {what} (changed after the run was sealed); {again}")
 
 

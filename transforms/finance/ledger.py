@@ -22,6 +22,7 @@ or lost; a batch whose trailer is already visible is final and keeps its files.
 
 from __future__ import annotations
 
+import errno
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -90,6 +91,7 @@ def approve(
     `show` before anything is written; a batch that would carry decreases is refused
     (`DecreasesNeedDecision`) unless `accept_decreases`, which the journal records."""
     require_name(by)
+    require_outbox_folder(outbox)
     with _writer(warehouse_path) as con:
         run = find_run(con, run_id)
         writing = rows.batches(con, "batches_writing")
@@ -277,12 +279,21 @@ def _record_decision(con, run, *, status, by, note, batch_id, at, detail, key) -
     )
 
 
+def require_outbox_folder(root: Path) -> None:
+    """Refuses, before anything is committed, an outbox that is a file, not a folder."""
+    if Path(root).exists() and not Path(root).is_dir():
+        raise ConfigError(f"--outbox {root}: is a file, not a folder; nothing was committed")
+
+
 def _write_batch(con: duckdb.DuckDBPyConnection, batch_id: str) -> Path:
-    """Writes a committed batch's files; a refusal of the disk says what is committed."""
+    """Writes a committed batch's files; a refusal of the disk, or a file where the batch's
+    folder must be, says what is committed."""
     try:
         return outbox.write(con, batch_id)
     except OSError as error:
         problem = environment_problem(error)
+        if problem is None and error.errno in (errno.ENOTDIR, errno.EISDIR, errno.EEXIST):
+            problem = f"{error.filename}: {error.strerror} (a file where a folder must be)"
         if problem is None:
             raise
         folder = rows.batch(con, batch_id).folder  # type: ignore[union-attr]

@@ -147,12 +147,19 @@ def check(folder: Path, trailer: dict[str, Any]) -> tuple[list[str], pa.Table | 
     """A batch's files and payment lines against its trailer: every mismatch, and the lines
     (None when credits.csv cannot be read as a batch's credit file)."""
     problems = []
-    for name, digest in sorted(trailer.get("files", {}).items()):
-        actual = files.sha256(folder / name) if (folder / name).exists() else "missing"
+    listed = trailer.get("files")
+    if not isinstance(listed, dict):
+        problems.append(f"files: the trailer lists no files with their sha256 ({listed!r})")
+        listed = {}
+    for name, digest in sorted(listed.items()):
+        path = folder / name
+        actual = (
+            files.sha256(path) if path.is_file() else "not a file" if path.exists() else "missing"
+        )
         if actual != digest:
             problems.append(f"{name}: sha256 is {actual}, the trailer says {digest}")
     try:
-        lines = read_lines(folder) if (folder / "credits.csv").exists() else _no_lines()
+        lines = read_lines(folder) if (folder / "credits.csv").is_file() else _no_lines()
         recomputed = control_totals(lines)
     except (InputError, ValueError) as error:
         return [*problems, f"credits.csv: cannot be read as a batch's credit file ({error})"], None
@@ -172,14 +179,20 @@ def check(folder: Path, trailer: dict[str, Any]) -> tuple[list[str], pa.Table | 
 
 
 def read_trailer(folder: Path) -> dict[str, Any]:
-    """A batch's trailer; `InputError` naming it when it is missing or not JSON."""
+    """A batch's trailer; `InputError` naming it when it is missing, not JSON or not a JSON
+    object."""
     path = folder / TRAILER
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        trailer = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(f"{path}: no batch trailer; is this a batch folder?") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise InputError(f"{path}: not valid JSON ({error})") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: a folder, not a batch trailer") from None
+    if not isinstance(trailer, dict):
+        raise InputError(f"{path}: not a batch trailer (a JSON object), but {trailer!r:.40}")
+    return trailer
 
 
 def read_lines(folder: Path) -> pa.Table:

@@ -48,7 +48,7 @@ import duckdb
 import pyarrow as pa
 
 from transforms import db, pg_connections
-from transforms.errors import InputError, StorageError
+from transforms.errors import ConfigError, InputError, StorageError
 from transforms.finance import pg_text
 
 SCHEMES = ("postgresql://", "postgres://")
@@ -125,13 +125,23 @@ def _connect(url: str) -> adbc_driver_postgresql.dbapi.Connection:
     try:
         return pg_connections.connect(named(url), autocommit=False)
     except adbc_driver_manager.Error as error:
-        parts = urlsplit(url)
-        where = f"{parts.hostname or 'localhost'}:{parts.port or 5432}"
+        where = _server_of(url)
         raise Unreachable(
             f"warehouse {shown(url)}: cannot connect to PostgreSQL at {where}: "
             f"{_said(error, url)}. Nothing was read or written; start the server or fix the "
             "URL (CREDITS_WAREHOUSE or --warehouse), then run the command again"
         ) from None
+
+
+def _server_of(url: str) -> str:
+    """`host:port` of the URL as messages name the server; a port that is not a number is
+    the URL's mistake (`ConfigError`, exit 2), not the server's."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or 5432
+    except ValueError as error:
+        raise ConfigError(f"warehouse {shown(url)}: not a PostgreSQL URL ({error})") from None
+    return f"{parts.hostname or 'localhost'}:{port}"
 
 
 def _said(error: Exception, url: str) -> str:

@@ -76,8 +76,30 @@ def writer(
         with pg_store.writer(location, wait, WarehouseBusy) as con:
             yield con
         return
+    require_duckdb_file(location)  # before its lock file is made beside it
     with write_lock(location, wait), connect(location) as con:
         yield con
+
+
+DUCKDB_MAGIC = b"DUCK"  # a DuckDB file's bytes 8-11
+
+
+def require_duckdb_file(path: Path) -> None:
+    """Refuses (`InputError`) a warehouse path that is a folder or a file DuckDB did not make;
+    a path where nothing is yet is fine (a writer makes the warehouse there)."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(
+            f"{path}: a folder, not a warehouse (a DuckDB file, or a postgresql:// URL)"
+        )
+    if path.is_file() and path.stat().st_size:
+        with open(path, "rb") as handle:
+            head = handle.read(12)
+        if head[8:12] != DUCKDB_MAGIC:
+            raise InputError(
+                f"{path}: not a DuckDB warehouse (a file of something else); give the "
+                "warehouse's DuckDB file or a postgresql:// URL"
+            )
 
 
 class WarehouseBusy(CreditsError):
@@ -121,6 +143,7 @@ def connect(
     path = Path(path)
     if read_only and not path.exists():
         raise InputError(f"{path}: no warehouse yet; `credits run` creates it")
+    require_duckdb_file(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     wait_seconds = LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds

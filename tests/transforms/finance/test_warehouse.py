@@ -364,3 +364,29 @@ def test_edge_transactions_are_those_with_a_log_or_table_failure_within_the_marg
         ("table_only", "start", None, None, "failed", None),
     ]
     con.close()
+
+
+@pytest.mark.parametrize("kind", ["folder", "other file"])
+def test_a_path_that_is_no_duckdb_warehouse_is_refused_without_a_lock_file(tmp_path, kind):
+    from transforms.errors import InputError
+
+    path = tmp_path / "wh.duckdb"
+    if kind == "folder":
+        path.mkdir()
+    else:
+        path.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    for open_it in (
+        lambda: warehouse.connect(path, read_only=True),
+        lambda: warehouse.writer(path),
+    ):
+        refused = "a folder, not a warehouse|not a DuckDB warehouse"
+        with pytest.raises(InputError, match=refused), open_it():
+            pass
+    assert not path.with_suffix(".lock").exists()
+
+
+def test_a_postgresql_url_whose_port_is_no_number_is_a_configuration_error():
+    from transforms.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="not a PostgreSQL URL .*'notaport'"):
+        warehouse.connect("postgresql://finance@127.0.0.1:notaport/credits", read_only=True)
