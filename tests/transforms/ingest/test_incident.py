@@ -113,6 +113,27 @@ def test_the_policy_hash_changes_with_the_policy(tmp_path):
             {"policy": {"min_minor": {"USD": 500}, "cap_minor": {"USD": 100}}},
             r"USD floor is above its cap",
         ),
+        # values no run could compute with (they used to end in an internal error)
+        ({"policy": {"percent": float("nan")}}, r"policy.percent: must be a finite number"),
+        ({"policy": {"percent": float("inf")}}, r"policy.percent: must be a finite number"),
+        ({"policy": {"percent": 1e300}}, r"policy.percent: must be at most 10,000 percent"),
+        ({"policy": {"percent": 1e-300}}, r"policy.percent: may have at most 4 decimal places"),
+        (
+            {"policy": {"flat_minor": {"USD": 2**63 - 1}}},
+            r"policy.flat_minor.USD: must be at most 1,000,000,000,000,000 minor units",
+        ),
+        (
+            {"sources": {"log_clock_skew": "100000000000d"}},
+            r"sources.log_clock_skew: '100000000000d' is longer than 366 days",
+        ),
+        (
+            {"top": {"window_end": "9999-12-31T23:59:59"}},
+            r"window_end: must be in the years 1970 to 2999, not 9999",
+        ),
+        (
+            {"top": {"window_start": "0001-01-01T10:00:00", "window_end": "0001-01-01T12:00:00"}},
+            r"window_start: must be in the years 1970 to 2999, not 1",
+        ),
     ],
 )
 def test_mistakes_in_the_incident_file_name_the_file_and_the_key(tmp_path, settings, message):

@@ -22,7 +22,9 @@ from pydantic import (
 )
 
 from transforms.ingest.incident.values import (
+    LARGEST_PERCENT,
     LOG_FIELDS,
+    PERCENT_PLACES,
     Amounts,
     Duration,
     Envelope,
@@ -122,6 +124,10 @@ class Policy(Table):
     def _consistent(self) -> Policy:
         if self.percent < 0 or (self.basis == "percent_of_failed_amount" and self.percent == 0):
             raise invalid("must be a positive number of percent", at="percent")
+        if self.percent > LARGEST_PERCENT:
+            raise invalid(f"must be at most {LARGEST_PERCENT:,} percent", at="percent")
+        if self.percent != round(self.percent, PERCENT_PLACES):
+            raise invalid(f"may have at most {PERCENT_PLACES} decimal places", at="percent")
         for currency in sorted(set(self.min_minor) & set(self.cap_minor)):
             if self.min_minor[currency] > self.cap_minor[currency]:
                 raise invalid(f"{currency} floor is above its cap", at="min_minor")

@@ -132,14 +132,33 @@ def _date_time(value: Any) -> datetime:
         raise invalid("needs a time of day, not only a date")
     if not isinstance(value, datetime):
         raise invalid("must be a date-time")
+    if not YEARS[0] <= value.year <= YEARS[1]:
+        raise invalid(f"must be in the years {YEARS[0]} to {YEARS[1]}, not {value.year}")
     return value
+
+
+YEARS = (1970, 2999)
+"""The years a window may be in: a run widens it by days (slack, clock skew) either way."""
+LONGEST = timedelta(days=366)
+"""The longest duration a key takes (a slack, a clock skew, a timeout)."""
+LARGEST_AMOUNT = 10**15
+"""The largest amount in minor units a policy states: sums of many stay far inside 64 bits."""
+PERCENT_PLACES = 4
+"""The decimal places a percent may have (0.0001 %): DuckDB multiplies with it exactly."""
+LARGEST_PERCENT = 10_000
 
 
 def _duration(value: Any) -> timedelta:
     match = re.fullmatch(_DURATION, value) if isinstance(value, str) else None
     if match is None:
         raise invalid(f'{value!r} is not a duration such as "500ms", "5min", "1 day"')
-    return int(match.group(1)) * DURATION_UNITS[match.group(2)]
+    try:
+        duration = int(match.group(1)) * DURATION_UNITS[match.group(2)]
+    except OverflowError:
+        duration = None
+    if duration is None or duration > LONGEST:
+        raise invalid(f"{value!r} is longer than {LONGEST.days} days")
+    return duration
 
 
 def _timeout(value: Any) -> timedelta:
@@ -151,6 +170,8 @@ def _timeout(value: Any) -> timedelta:
 def _number(value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         raise invalid("must be a number")
+    if not Decimal(value).is_finite():
+        raise invalid(f"must be a finite number, not {value}")
     return Decimal(value)
 
 
@@ -172,6 +193,8 @@ def _amounts(value: Any) -> dict[str, int]:
                 f"({currency} has {get_currency_precision(currency)} minor digits)",
                 at=currency,
             )
+        if amount > LARGEST_AMOUNT:
+            raise invalid(f"must be at most {LARGEST_AMOUNT:,} minor units", at=currency)
     return dict(sorted(value.items()))
 
 
