@@ -103,6 +103,24 @@ SHAPE = "not one JSON object (shape check)"
 
 
 @pytest.mark.parametrize(
+    ("ts", "zone"),
+    [
+        ("0001-01-01T00:00:00", "Europe/Berlin"),  # a local year-1 time is year 0 in UTC
+        ("0001-01-01T00:00:00+01:00", "UTC"),
+        ("0000-01-01T00:00:00Z", "UTC"),
+        ("9999-12-31T23:59:59-00:01", "UTC"),  # year 10000 in UTC
+    ],
+)
+def test_a_line_stamped_outside_the_years_a_date_time_holds_is_quarantined(tmp_path, ts, zone):
+    far = json.dumps(failure("t2", ts=ts)).encode()
+    con = stage(tmp_path, [GOOD + b"\n", far + b"\n"], sources={"logs_timezone": zone})
+    assert quarantined(con) == [
+        (1, None, "relevant"),
+        (2, "ts is out of range (UTC years 0001 to 9999)", "quarantined"),
+    ]
+
+
+@pytest.mark.parametrize(
     ("line", "reason", "bucket"),
     [
         # no failure event in the bytes: the shape check only

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -264,7 +264,14 @@ def _parameters(reading: Reading) -> dict[str, object]:
         "failure_events": list(reading.failure_events),
         "from_envelope": from_envelope,
         "envelope_paths": envelope_paths,
+        "ts_lowest": TS_RANGE[0],
+        "ts_highest": TS_RANGE[1],
     }
+
+
+TS_RANGE = (datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC))
+"""The instants a log line's time may be (UTC): those every later step can hold as a date-time
+(a local year-1 time is year 0 in UTC). A line stamped outside is quarantined."""
 
 
 def _json_path(dotted: str) -> str:

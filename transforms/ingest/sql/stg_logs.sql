@@ -195,6 +195,8 @@ checked as (
                 when 'epoch_ns' then 'ts is not epoch nanoseconds'
                 else 'ts does not match sources.log_format.ts_format'
             end
+            when ts_utc < $ts_lowest or ts_utc >= $ts_highest
+                then 'ts is out of range (UTC years 0001 to 9999)'
             when event_kind is null or event_kind = 'NULL' then 'missing event'
             when event_kind <> 'VARCHAR' then 'event is not a string'
             when not is_payment_event then null
