@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 from transforms import db, files
 from transforms.errors import CreditsError, InputError
 from transforms.ingest.incident import Incident, TableKind, TableSource
+from transforms.ingest.incident.values import LARGEST_AMOUNT
 from transforms.ingest.table_sources import (
     BATCH_ROWS,
     CUSTOMER_COLUMNS,
@@ -168,8 +169,24 @@ def _conform(batch: pa.RecordBatch, schema: pa.Schema, name: str) -> pa.RecordBa
         column = batch.column(field.name)
         if column.type != field.type and pa.types.is_int64(field.type):
             column = _whole_numbers(column, batch, name, field.name)
+        if field.name == "amount_minor":
+            _within_largest_amount(column, batch, name)
         columns.append(column)
     return pa.record_batch(columns, schema=schema)
+
+
+def _within_largest_amount(column: pa.Array, batch: pa.RecordBatch, name: str) -> None:
+    """An amount above `LARGEST_AMOUNT` minor units (no payment is; sums of such amounts would
+    not fit in 64 bits) is an error naming the row."""
+    above = pc.greater(pc.abs(column), LARGEST_AMOUNT)
+    if not pc.any(above).as_py():
+        return
+    index = pc.index(above, True).as_py()
+    key = batch.schema.names[0]
+    raise InputError(
+        f"{name}: column 'amount_minor' is {column[index].as_py()} for {key} "
+        f"{batch.column(0)[index]}: above {LARGEST_AMOUNT:,} minor units, which no payment is"
+    )
 
 
 def _whole_numbers(column: pa.Array, batch: pa.RecordBatch, name: str, field: str) -> pa.Array:

@@ -79,6 +79,15 @@ def test_nan_or_a_trailing_comma_is_tolerated_only_where_the_contract_ignores_it
             json.dumps(failure("t1", amount_minor=0)).encode() + b"\n",
             "amount_minor is not positive",
         ),
+        # above 10^15 minor units: no payment is, and two such would overflow a customer's sum
+        (
+            json.dumps(failure("t1", amount_minor=10**15 + 1)).encode() + b"\n",
+            "amount_minor is out of range",
+        ),
+        (
+            json.dumps(failure("t1", amount_minor=2**63 - 1)).encode() + b"\n",
+            "amount_minor is out of range",
+        ),
         (
             json.dumps(failure("t1", amount_minor=-5)).encode() + b"\n",
             "amount_minor is not positive",

@@ -94,3 +94,18 @@ def test_a_parquet_table_is_identified_by_its_file_hash_and_rows(tmp_path):
         ),
         tables.TableFile("customers.parquet", files.sha256(path.parent / "customers.parquet"), 3),
     ]
+
+
+def test_a_table_amount_above_any_payment_is_an_input_error_naming_the_row(tmp_path):
+    from tests.builders import failure
+    from transforms import db
+
+    path = write_incident(
+        tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1", amount_minor=2**62)]
+    )
+    with pytest.raises(
+        InputError,
+        match=r"transactions.parquet: column 'amount_minor' is 4611686018427387904 for txn_id "
+        r"t1: above 1,000,000,000,000,000 minor units",
+    ):
+        tables.stage(db.connect(), incident.load(path))

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from transforms import db
 from transforms.ingest.incident import ISO_CURRENCIES, LogFormat
-from transforms.ingest.incident.values import TS_FORMATS
+from transforms.ingest.incident.values import LARGEST_AMOUNT, TS_FORMATS
 from transforms.ingest.logs.framing import FRAMED_SCHEMA, Framer, Source
 from transforms.ingest.logs.plan import LogFile, Partition, Reading
 from transforms.ingest.logs.unnesting import Unnester
@@ -266,6 +266,7 @@ def _parameters(reading: Reading) -> dict[str, object]:
         "envelope_paths": envelope_paths,
         "ts_lowest": TS_RANGE[0],
         "ts_highest": TS_RANGE[1],
+        "amount_highest": LARGEST_AMOUNT,
     }
 
 

@@ -203,8 +203,9 @@ checked as (
             when txn_id_kind is distinct from 'VARCHAR' or txn_id = '' then 'payment event without txn_id'
             when customer_id_kind not in ('VARCHAR', 'NULL') then 'customer_id is not a string'
             when amount_kind not in ('INTEGER', 'NULL') then 'amount_minor is not an integer'
-            when amount_kind = 'INTEGER' and try_cast(amount_text as bigint) is null
-                then 'amount_minor is out of range'
+            when amount_kind = 'INTEGER' and coalesce(
+                try_cast(amount_text as bigint) > $amount_highest, true
+            ) then 'amount_minor is out of range'
             when try_cast(amount_text as bigint) <= 0 then 'amount_minor is not positive'
             when currency_kind not in ('VARCHAR', 'NULL') then 'currency is not a string'
             when currency is not null and try_cast(currency as log_iso_currency) is null
