@@ -8,6 +8,7 @@ Each test runs the real flow (Prefect test harness) and approves as `credits app
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import subprocess
@@ -19,7 +20,7 @@ import duckdb
 import pytest
 
 from tests import stores
-from tests.builders import failure, txn
+from tests.builders import customer, failure, txn
 from transforms import db, files
 from transforms.errors import ConfigError, InputError, ProofFailed
 from transforms.finance import chain, journal, ledger, outbox, warehouse
@@ -275,6 +276,51 @@ def test_a_changed_ledger_is_named_by_audit_and_refused_by_approve(desk, change,
         desk.approve(later)
     assert refused.value.exit_code == 3
     assert desk.ledger() == tampered and desk.status(later) == "pending_approval"
+
+
+def rewrite_with_its_trailer(folder, name: str, old: str, new: str) -> None:
+    """Changes a batch file in the outbox and its sha256 in the trailer, as someone who can
+    write to the outbox could."""
+    path = folder / name
+    assert old in path.read_text(), path.read_text()
+    path.write_text(path.read_text().replace(old, new))
+    trailer = json.loads((folder / "batch.json").read_text())
+    trailer["files"][name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    (folder / "batch.json").write_text(json.dumps(trailer, indent=2, sort_keys=True) + "\n")
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new"),
+    [
+        ("credits.csv", ",9.00,900,", ",900.00,900,"),  # the amount column, not the minor units
+        ("pay_by_hand.csv", ",10.00,1000,", ",1000.00,100000,"),  # money paid by hand
+    ],
+)
+def test_a_batch_file_rewritten_with_its_trailer_is_named_by_audit_and_refused(
+    desk, name, old, new
+):
+    closed_c1 = [customer("c1", status="closed"), customer("c2"), customer("c3")]
+    decision = desk.approve(desk.run(customers=closed_c1))
+    rewrite_with_its_trailer(decision.batch_folder, name, old, new)
+    result = desk.cli("audit", "--verify")
+    assert result.exit_code == 3, result.output
+    assert f"{name} is not the file the journal recorded" in result.stderr, result.stderr
+    with pytest.raises(ProofFailed):
+        desk.approve(desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}}))
+
+
+def test_a_batch_left_writing_with_its_trailer_is_checked_before_it_is_marked_published(desk):
+    decision = desk.approve(desk.run())
+    desk.tamper(
+        "update batches set state = 'writing' where batch_id = $1",
+        parameters=(decision.batch_id,),
+    )
+    rewrite_with_its_trailer(decision.batch_folder, "credits.csv", ",1000,", ",9900,")
+    result = desk.cli("audit", "--verify")
+    assert result.exit_code == 3, result.output
+    assert "credits.csv is not the file the journal recorded" in result.stderr
+    with pytest.raises(ProofFailed):  # the next approval would have marked it published
+        desk.approve(desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}}))
 
 
 def test_a_deleted_batch_is_named_from_the_outbox_and_the_journal(desk):

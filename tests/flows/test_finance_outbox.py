@@ -63,7 +63,9 @@ def test_a_closed_account_listed_by_hand_then_reopened_is_not_paid_again(desk):
     assert ("c1", "USD") not in desk.paid()
 
 
-def test_a_batch_written_before_the_files_were_renamed_still_verifies(desk):
+def test_a_batch_written_before_the_files_were_renamed_still_verifies(desk, monkeypatch):
+    # as the version that wrote such batches: no sha256 of the files in the journal
+    monkeypatch.setattr(outbox, "digests", lambda con, batch_id: None)
     decision = desk.approve(desk.run())
     folder = decision.batch_folder
     (folder / "decreases.csv").rename(folder / "exceptions.csv")

@@ -176,6 +176,7 @@ def _publish(con, run, *, by, note, outbox_root: Path, key, detail) -> str | Non
             at=now,
         )
         ledger_head = None
+        published: dict[str, Any] = {"batch_id": batch_id}
         if batch_id:
             ledger_head = ledger_entries.append(
                 con, incident_id, _entries(payments, run, batch_id, now), key
@@ -183,6 +184,8 @@ def _publish(con, run, *, by, note, outbox_root: Path, key, detail) -> str | Non
             decreases = difference.filter(pc.less(difference["delta_minor"], 0))
             _record_decreases(con, batch_id, incident_id, decreases)
             _record_pay_by_hand(con, batch_id, run, by_hand)
+            # the files' sha256, fixed by what was just recorded: the journal anchors them
+            published["files"] = outbox.digests(con, batch_id)
         _record_decision(
             con,
             run,
@@ -191,7 +194,7 @@ def _publish(con, run, *, by, note, outbox_root: Path, key, detail) -> str | Non
             note=note,
             batch_id=batch_id,
             at=now,
-            detail={"batch_id": batch_id},
+            detail=published,
             key=key,
         )
         if batch_id:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 from collections import Counter
 from datetime import UTC, datetime
@@ -85,20 +86,9 @@ def write(con: duckdb.DuckDBPyConnection, batch_id: str) -> Path:
     folder = batch.folder
     if not (folder / TRAILER).exists():
         folder.mkdir(parents=True, exist_ok=True)
-        lines = db.arrow(con, "batch_lines", batch_id=batch_id)
-        amounts = map(
-            money.decimal_text, lines["amount_minor"].to_pylist(), lines["currency"].to_pylist()
-        )
-        lines = lines.append_column("amount", pa.array(amounts, pa.string()))
-        _write_csv(folder / "credits.csv", BATCH_COLUMNS, lines)
-        decreases = db.arrow(con, "batch_exceptions_of", batch_id=batch_id)
-        _write_csv(folder / "decreases.csv", BATCH_EXCEPTION_COLUMNS, decreases)
-        by_hand = db.arrow(con, "batch_pay_by_hand_of", batch_id=batch_id)
-        to_pay = map(
-            money.decimal_text, by_hand["to_pay_minor"].to_pylist(), by_hand["currency"].to_pylist()
-        )
-        by_hand = by_hand.append_column("to_pay", pa.array(to_pay, pa.string()))
-        _write_csv(folder / "pay_by_hand.csv", PAY_BY_HAND_COLUMNS, by_hand)
+        for name, data in render(con, batch_id).items():
+            with files.atomic_path(folder / name) as temp:
+                temp.write_bytes(data)
         totals = control_totals(read_lines(folder))
         trailer = {
             "batch_id": batch_id,
@@ -118,6 +108,34 @@ def write(con: duckdb.DuckDBPyConnection, batch_id: str) -> Path:
         files.write_text(folder / TRAILER, json.dumps(trailer, indent=2, sort_keys=True) + "\n")
     db.run(con, "batch_mark_published", batch_id=batch_id, published_at=datetime.now(UTC))
     return folder
+
+
+def render(con: duckdb.DuckDBPyConnection, batch_id: str) -> dict[str, bytes]:
+    """A committed batch's data files (`DATA_FILES`) as bytes, from the warehouse's rows of the
+    batch alone: the same bytes whenever they are rendered, before or after the commit."""
+    lines = db.arrow(con, "batch_lines", batch_id=batch_id)
+    amounts = map(
+        money.decimal_text, lines["amount_minor"].to_pylist(), lines["currency"].to_pylist()
+    )
+    lines = lines.append_column("amount", pa.array(amounts, pa.string()))
+    decreases = db.arrow(con, "batch_exceptions_of", batch_id=batch_id)
+    by_hand = db.arrow(con, "batch_pay_by_hand_of", batch_id=batch_id)
+    to_pay = map(
+        money.decimal_text, by_hand["to_pay_minor"].to_pylist(), by_hand["currency"].to_pylist()
+    )
+    by_hand = by_hand.append_column("to_pay", pa.array(to_pay, pa.string()))
+    return {
+        "credits.csv": _csv(BATCH_COLUMNS, lines),
+        "decreases.csv": _csv(BATCH_EXCEPTION_COLUMNS, decreases),
+        "pay_by_hand.csv": _csv(PAY_BY_HAND_COLUMNS, by_hand),
+    }
+
+
+def digests(con: duckdb.DuckDBPyConnection, batch_id: str) -> dict[str, str]:
+    """The sha256 of each of the batch's data files as `render` makes them: what the journal
+    records when the batch is committed, so that a file (and its trailer) rewritten later in
+    the outbox no longer matches a record the outbox cannot change."""
+    return {name: hashlib.sha256(data).hexdigest() for name, data in render(con, batch_id).items()}
 
 
 def verify(path: Path) -> list[str]:
@@ -237,8 +255,10 @@ def _no_lines() -> pa.Table:
     return pa.table({c: pa.array([], pa.string()) for c in BATCH_COLUMNS})
 
 
-def _write_csv(path: Path, columns: tuple[str, ...], rows: pa.Table) -> None:
-    with files.atomic_path(path) as temp, open(temp, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(zip(*(rows[c].to_pylist() for c in columns), strict=True))
+def _csv(columns: tuple[str, ...], rows: pa.Table) -> bytes:
+    """The rows as a CSV file's bytes: a header, LF line ends, UTF-8."""
+    text = io.StringIO(newline="")
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(zip(*(rows[c].to_pylist() for c in columns), strict=True))
+    return text.getvalue().encode("utf-8")

@@ -3,10 +3,11 @@
 `check` finds, each as a sentence naming the entry or the batch:
 - a break in the journal's chain, or in an incident's ledger chain (`chain`): an entry edited,
   deleted, moved or added;
-- a published batch whose trailer (in the outbox, an external witness) is missing, whose files
-  no longer match it, whose recorded journal head or ledger head is not in the chain (the chain
-  was rewritten, or cut after the batch), or whose payment lines are not exactly the ledger's
-  entries of that batch;
+- a published batch (or one left writing whose trailer is already there) whose trailer (in the
+  outbox, an external witness) is missing, whose files no longer match it or the sha256 the
+  journal recorded when the batch was committed, whose recorded journal head or ledger head is
+  not in the chain (the chain was rewritten, or cut after the batch), or whose payment lines
+  are not exactly the ledger's entries of that batch;
 - a trailer in the outbox that the warehouse does not know, a ledger entry of an unknown batch,
   a `published` journal entry whose batch is not in the warehouse.
 Keyed links without the key are listed apart: unverified, not tampered.
@@ -26,7 +27,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from transforms import money
+from transforms import files, money
 from transforms.errors import ConfigError, InputError, ProofFailed
 from transforms.finance import chain, journal, ledger_entries, outbox, rows
 from transforms.finance.rows import BatchRow, BatchState
@@ -83,13 +84,22 @@ def check(records: Records, key: bytes | None, outbox_root: Path | None) -> Find
         for e in records.ledger
         if e.batch_id not in known
     ]
+    anchored = {
+        e.detail["batch_id"]: e.detail["files"]
+        for e in records.journal
+        if e.event == "published" and isinstance(e.detail.get("files"), dict)
+    }
     checked = 0
     for batch in records.batches:
-        if batch.state != BatchState.PUBLISHED:
+        if batch.state != BatchState.PUBLISHED and not (batch.folder / outbox.TRAILER).exists():
             continue  # its ledger entries are committed, its files not final: approve finishes it
-        checked += 1
+        checked += 1  # published, or written up to its trailer (final: approve only marks it)
         tampered += _check_batch(
-            batch, by_batch[batch.batch_id], journal_check.hashes, ledger_check.hashes
+            batch,
+            by_batch[batch.batch_id],
+            journal_check.hashes,
+            ledger_check.hashes,
+            anchored.get(batch.batch_id),
         )
     tampered += _unknown_trailers(records, known, outbox_root)
     tampered += [
@@ -132,11 +142,15 @@ def require(
 
 
 def _check_batch(
-    batch: dict[str, Any],
+    batch: BatchRow,
     entries: list[ledger_entries.Entry],
     journal_hashes: frozenset[str],
     ledger_hashes: frozenset[str],
+    journaled: dict[str, str] | None,
 ) -> list[str]:
+    """A batch's trailer and files against the warehouse: its heads in the chains, its lines
+    against the ledger, and each file against the sha256 the journal recorded when the batch
+    was committed (`journaled`; None for a batch an earlier version published)."""
     name = f"batch {batch.batch_id}"
     folder = batch.folder
     if not (folder / outbox.TRAILER).exists():
@@ -168,7 +182,32 @@ def _check_batch(
             f"{name}: its trailer records ledger head {str(head)[:16]}..., which is not in the "
             f"ledger of {batch.incident_id}: entries were rewritten, or cut off its end"
         )
+    problems += _compare_journaled(name, folder, trailer, journaled)
     return problems + (_compare_lines(name, lines, entries) if lines is not None else [])
+
+
+def _compare_journaled(
+    name: str, folder: Path, trailer: dict[str, Any], journaled: dict[str, str] | None
+) -> list[str]:
+    """Each data file, and the trailer's sha256 of it, against the journal's record: a file
+    rewritten together with its trailer still differs from the record."""
+    if journaled is None:
+        return []
+    problems = []
+    for file, digest in sorted(journaled.items()):
+        path = folder / file
+        actual = files.sha256(path) if path.is_file() else None
+        if actual != digest:
+            problems.append(
+                f"{name}: {file} is not the file the journal recorded when the batch was "
+                f"committed (sha256 {str(actual)[:16]}..., journaled {digest[:16]}...): it was "
+                "changed in the outbox"
+            )
+    if trailer.get("files") != journaled:
+        problems.append(
+            f"{name}: its trailer's sha256 of the files are not those the journal recorded"
+        )
+    return problems
 
 
 def _compare_lines(name: str, lines: pa.Table, entries: list[ledger_entries.Entry]) -> list[str]:
