@@ -297,6 +297,20 @@ def test_a_glob_matching_no_file_is_an_input_error(tmp_path):
         logs.expand(incident.load(path).sources.logs, path.parent)
 
 
+@pytest.mark.parametrize("kind", ["broken", "loop"])
+def test_a_log_that_is_a_dangling_symbolic_link_is_an_input_error(tmp_path, kind):
+    # Kubernetes' /var/log/containers/*.log are links: one whose pod log is gone is not skipped
+    path = write_incident(tmp_path / "inc", lines=[GOOD + b"\n"], sources={"logs": ["logs/*"]})
+    folder = path.parent / "logs"
+    if kind == "broken":
+        (folder / "gone.jsonl").symlink_to("nothere.jsonl")
+    else:
+        (folder / "loop1.jsonl").symlink_to("loop2.jsonl")
+        (folder / "loop2.jsonl").symlink_to("loop1.jsonl")
+    with pytest.raises(InputError, match=r"sources.logs: logs/(gone|loop\d).jsonl is a symbolic"):
+        logs.expand(incident.load(path).sources.logs, path.parent)
+
+
 def test_every_line_is_in_one_bucket_per_file(tmp_path):
     lines = [
         GOOD + b"\n",

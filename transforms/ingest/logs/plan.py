@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import glob
 import math
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -84,7 +85,14 @@ def expand(globs: Sequence[str], root: Path) -> list[Path]:
     """The files the globs match, sorted and without repeats; a glob matching nothing fails."""
     found: set[Path] = set()
     for pattern in globs:
-        matched = [Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file()]
+        paths = [Path(p) for p in glob.glob(pattern, recursive=True)]
+        for path in paths:
+            if path.is_symlink() and not path.exists():  # a log would be skipped unseen
+                raise InputError(
+                    f"sources.logs: {os.path.relpath(path, root)} is a symbolic link to "
+                    f"{os.readlink(path)}, which does not exist (or is a loop of links)"
+                )
+        matched = [path for path in paths if path.is_file()]
         if not matched:
             shown = files.display_name(Path(pattern), root)
             raise InputError(f"sources.logs: '{shown}' matches no file")
