@@ -120,7 +120,7 @@ def test_the_policy_hash_changes_with_the_policy(tmp_path):
         ({"policy": {"percent": 1e-300}}, r"policy.percent: may have at most 4 decimal places"),
         (
             {"policy": {"flat_minor": {"USD": 2**63 - 1}}},
-            r"policy.flat_minor.USD: must be at most 1,000,000,000,000,000 minor units",
+            r"policy.flat_minor.USD: must be at most 10,000,000,000,000,000 minor units",
         ),
         (
             {"sources": {"log_clock_skew": "100000000000d"}},

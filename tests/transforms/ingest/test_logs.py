@@ -79,9 +79,9 @@ def test_nan_or_a_trailing_comma_is_tolerated_only_where_the_contract_ignores_it
             json.dumps(failure("t1", amount_minor=0)).encode() + b"\n",
             "amount_minor is not positive",
         ),
-        # above 10^15 minor units: no payment is, and two such would overflow a customer's sum
+        # above 10^16 minor units: no payment is, and two such would overflow a customer's sum
         (
-            json.dumps(failure("t1", amount_minor=10**15 + 1)).encode() + b"\n",
+            json.dumps(failure("t1", amount_minor=10**16 + 1)).encode() + b"\n",
             "amount_minor is out of range",
         ),
         (
@@ -109,6 +109,46 @@ def test_a_line_breaking_the_contract_is_quarantined_with_its_reason(tmp_path, l
 
 
 SHAPE = "not one JSON object (shape check)"
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        # which error_code is meant? one reader takes the first, another the last
+        (
+            b'{"ts":"2025-01-07T20:00:00Z","event":"payment.failed","txn_id":"t2",'
+            b'"error_code":"CARD_DECLINED","error_code":"DB_POOL_TIMEOUT"}\n',
+            "a key of the log contract appears twice in the JSON object",
+        ),
+        (
+            b'{"ts":"2025-01-07T20:00:00Z","event":"payment.failed","txn_id":"t2",'
+            b'"event":"payment.succeeded"}\n',
+            "a key of the log contract appears twice in the JSON object",
+        ),
+        # a key the contract does not read, twice: the line is read as before
+        (
+            b'{"ts":"2025-01-07T20:00:00Z","event":"payment.failed","txn_id":"t2",'
+            b'"level":"INFO","level":"ERROR"}\n',
+            None,
+        ),
+    ],
+)
+def test_a_contract_key_twice_in_a_line_is_quarantined(tmp_path, line, reason):
+    con = stage(tmp_path, [GOOD + b"\n", line], quality={"line_checks": "all"})
+    bucket = "quarantined" if reason else "relevant"
+    assert quarantined(con) == [(1, None, "relevant"), (2, reason, bucket)]
+
+
+def test_a_contract_key_twice_on_a_logfmt_line_is_quarantined(tmp_path):
+    lines = [
+        b"ts=2025-01-07T20:00:00Z event=payment.failed txn_id=t1\n",
+        b"ts=2025-01-07T20:00:00Z event=payment.failed txn_id=t2 txn_id=t3\n",
+    ]
+    con = stage(tmp_path, lines, sources={"log_format": {"kind": "logfmt"}})
+    assert quarantined(con) == [
+        (1, None, "relevant"),
+        (2, "a key of the log contract appears twice on the logfmt line", "quarantined"),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -106,6 +106,6 @@ def test_a_table_amount_above_any_payment_is_an_input_error_naming_the_row(tmp_p
     with pytest.raises(
         InputError,
         match=r"transactions.parquet: column 'amount_minor' is 4611686018427387904 for txn_id "
-        r"t1: above 1,000,000,000,000,000 minor units",
+        r"t1: above 10,000,000,000,000,000 minor units",
     ):
         tables.stage(db.connect(), incident.load(path))

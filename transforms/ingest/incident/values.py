@@ -141,8 +141,9 @@ YEARS = (1970, 2999)
 """The years a window may be in: a run widens it by days (slack, clock skew) either way."""
 LONGEST = timedelta(days=366)
 """The longest duration a key takes (a slack, a clock skew, a timeout)."""
-LARGEST_AMOUNT = 10**15
-"""The largest amount in minor units a policy states: sums of many stay far inside 64 bits."""
+LARGEST_AMOUNT = 10**16
+"""The largest amount in minor units a policy, a log line or a table states: above 2**53 (an
+amount no double holds exactly is still read exactly), and sums of hundreds fit in 64 bits."""
 PERCENT_PLACES = 4
 """The decimal places a percent may have (0.0001 %): DuckDB multiplies with it exactly."""
 LARGEST_PERCENT = 10_000

@@ -267,6 +267,14 @@ def _parameters(reading: Reading) -> dict[str, object]:
         "ts_lowest": TS_RANGE[0],
         "ts_highest": TS_RANGE[1],
         "amount_highest": LARGEST_AMOUNT,
+        # the record's own keys the fields are read from (the first key of a dotted path)
+        "contract_keys": sorted(
+            {
+                path.split(".")[0] if fmt.kind == "jsonl" else path
+                for path, inside in zip(names, from_envelope, strict=True)
+                if not inside
+            }
+        ),
     }
 
 

@@ -161,7 +161,15 @@ payment as (
         case when is_payment_event then log_json_kind(fields[6]) end as currency_kind,
         case when is_payment_event then fields[6] ->> '$' end as currency,
         case when is_payment_event then log_json_kind(fields[7]) end as error_code_kind,
-        case when is_payment_event then fields[7] ->> '$' end as error_code
+        case when is_payment_event then fields[7] ->> '$' end as error_code,
+        -- the contract's keys as the line has them, each as often as it appears
+        list_filter(
+            case $kind
+                when 'jsonl' then case when fields is not null then json_keys(raw) end
+                when 'logfmt' then logfmt_keys
+            end,
+            lambda k: list_contains($contract_keys, k)
+        ) as contract_keys_seen
     from timed
 ),
 
@@ -178,6 +186,11 @@ checked as (
             end
             when $kind = 'jsonl' and fields[1] is null and json_type(raw) <> 'OBJECT'
                 then 'JSON ' || lower(json_type(raw)) || ', not an object'
+            -- A contract key twice: which value is meant is unknown (a reader takes the first,
+            -- another the last), so the line is not read either way.
+            when len(contract_keys_seen) <> len(list_distinct(contract_keys_seen)) then
+                'a key of the log contract appears twice '
+                || case $kind when 'jsonl' then 'in the JSON object' else 'on the logfmt line' end
             when ts_kind is null or ts_kind = 'NULL' then 'missing ts'
             when $ts_format in ('epoch_s', 'epoch_ms')
                 and ts_kind not in ('INTEGER', 'DOUBLE') then 'ts is not a number'
