@@ -140,8 +140,12 @@ def _open_parquet(path: Path, name: str, columns: list[str]) -> Iterator[Read]:
 
 
 def _open_csv(path: Path, name: str, contract: Contract) -> Read:
-    """A CSV file: UTF-8, comma-separated, a header line; blank values are nulls."""
+    """A CSV file: UTF-8, comma-separated, a header line; blank values are nulls. A contract
+    column named twice in the header is an error (which one is meant is unknown)."""
     header = _csv_header(path, name)
+    twice = sorted({c for c in header if header.count(c) > 1 and c in contract})
+    if twice:
+        raise InputError(f"{name}: the header names column(s) {', '.join(twice)} twice")
     types = {
         column: CSV_TYPES[wanted] for column, (wanted, _) in contract.items() if column in header
     }

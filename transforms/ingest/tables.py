@@ -198,11 +198,22 @@ def _whole_numbers(column: pa.Array, batch: pa.RecordBatch, name: str, field: st
         for index, value in enumerate(values.to_pylist()):
             if value is not None and not _is_int64(value):
                 key = batch.schema.names[0]
+                what = "not a whole number of minor units (it is never rounded)"
+                if _is_whole(value):
+                    what = f"above {LARGEST_AMOUNT:,} minor units, which no payment is"
                 raise InputError(
                     f"{name}: column '{field}' is {value} for {key} {batch.column(0)[index]}: "
-                    "not a whole number of minor units (it is never rounded)"
+                    f"{what}"
                 ) from None
         raise InputError(f"{name}: column '{field}': {error}") from None
+
+
+def _is_whole(value: Any) -> bool:
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        return False
+    return number.is_finite() and number == number.to_integral_value()
 
 
 def _is_int64(value: Any) -> bool:

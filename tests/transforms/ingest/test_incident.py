@@ -113,6 +113,7 @@ def test_the_policy_hash_changes_with_the_policy(tmp_path):
             {"policy": {"min_minor": {"USD": 500}, "cap_minor": {"USD": 100}}},
             r"USD floor is above its cap",
         ),
+        ({"policy": {"failure_events": ["payment.failed", " "]}}, r"failure_events: .* blank"),
         # values no run could compute with (they used to end in an internal error)
         ({"policy": {"percent": float("nan")}}, r"policy.percent: must be a finite number"),
         ({"policy": {"percent": float("inf")}}, r"policy.percent: must be a finite number"),
@@ -140,6 +141,12 @@ def test_mistakes_in_the_incident_file_name_the_file_and_the_key(tmp_path, setti
     with pytest.raises(ConfigError, match=message) as error:
         load(tmp_path, **settings)
     assert "incident.toml" in str(error.value)
+
+
+def test_a_byte_order_mark_before_the_incident_file_is_read_past(tmp_path):
+    path = write_incident(tmp_path / "inc")
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())  # as some Windows editors save it
+    assert incident.load(path).id == "INC-T"
 
 
 def test_a_file_that_is_not_toml_is_a_config_error(tmp_path):

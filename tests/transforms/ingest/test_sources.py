@@ -141,6 +141,21 @@ def test_a_csv_value_that_breaks_its_type_names_the_file_line_and_column(tmp_pat
     assert con.execute("select count(*) from duckdb_tables()").fetchall() == [(0,)]
 
 
+def test_a_csv_header_naming_a_contract_column_twice_is_an_input_error(tmp_path):
+    path = write_incident(tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1")])
+    write_csv_tables(path.parent)
+    csv_path = path.parent / "transactions.csv"
+    header, *rows = csv_path.read_text(encoding="utf-8").splitlines()
+    csv_path.write_text(
+        "\n".join([header + ",txn_id", *(row + ",t0" for row in rows)]) + "\n", encoding="utf-8"
+    )
+    loaded = incident.load(with_sources(path, "csv.toml", **CSV_SOURCES))
+    with pytest.raises(
+        InputError, match=r"transactions.csv: the header names column\(s\) txn_id twice"
+    ):
+        tables.stage(duckdb.connect(), loaded)
+
+
 def test_csv_times_with_an_offset_and_blank_values_are_read(tmp_path):
     path = write_incident(tmp_path / "inc", lines=[failure("t1")])
     write_csv_tables(path.parent)

@@ -96,6 +96,19 @@ def test_a_parquet_table_is_identified_by_its_file_hash_and_rows(tmp_path):
     ]
 
 
+def test_a_whole_decimal_amount_beyond_64_bits_is_named_out_of_range_not_fractional(tmp_path):
+    from tests.builders import failure
+    from transforms import db
+
+    path = write_incident(tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1")])
+    big = pa.array([10**30], pa.decimal128(38, 0))
+    rewrite(path.parent / "transactions.parquet", lambda t: t.set_column(2, "amount_minor", big))
+    with pytest.raises(
+        InputError, match=r"is 1000000000000000000000000000000 for txn_id t1: above"
+    ):
+        tables.stage(db.connect(), incident.load(path))
+
+
 def test_a_table_amount_above_any_payment_is_an_input_error_naming_the_row(tmp_path):
     from tests.builders import failure
     from transforms import db

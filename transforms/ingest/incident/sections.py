@@ -133,6 +133,8 @@ class Policy(Table):
                 raise invalid(f"{currency} floor is above its cap", at="min_minor")
         if not self.failure_events:
             raise invalid("must name at least one event", at="failure_events")
+        if any(not event.strip() for event in self.failure_events):
+            raise invalid("an event's name is blank", at="failure_events")
         return self
 
     def as_json(self) -> dict[str, Any]:
