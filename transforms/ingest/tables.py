@@ -217,13 +217,7 @@ def _is_whole(value: Any) -> bool:
 
 
 def _is_int64(value: Any) -> bool:
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        return False
-    return (
-        number.is_finite() and number == number.to_integral_value() and -(2**63) <= number < 2**63
-    )
+    return _is_whole(value) and -(2**63) <= Decimal(value) < 2**63
 
 
 def _rows_sha256(staged: duckdb.DuckDBPyRelation) -> str:
