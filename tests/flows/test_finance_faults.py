@@ -156,6 +156,8 @@ def test_a_sealed_run_leaves_no_scratch_folder(desk):
         ("credits.csv", "edit", "credits.csv: does not match its sha256"),
         ("credits.csv", "delete", "credits.csv: is missing"),
         ("credits.csv", "folder", "credits.csv: is not a file"),
+        ("credits.csv", "fifo", "credits.csv: is not a file"),  # a read would wait forever
+        ("manifest.json", "fifo", "manifest.json: is not a file"),
     ],
 )
 def test_a_run_whose_folder_changed_after_sealing_is_refused(desk, name, change, message):
@@ -166,6 +168,9 @@ def test_a_run_whose_folder_changed_after_sealing_is_refused(desk, name, change,
     elif change == "folder":  # a folder in the file's place
         path.unlink()
         path.mkdir()
+    elif change == "fifo":  # a named pipe in the file's place
+        path.unlink()
+        os.mkfifo(path)
     elif name == "manifest.json":
         content = json.loads(path.read_text())
         content["totals_minor"]["USD"] = 99_000

@@ -37,6 +37,8 @@ def require_sealed(run: RunRow) -> None:
     path = folder / "manifest.json"
     recorded = recorded_manifest(run)
     again = f"it cannot be approved; {_rerun(recorded)}"
+    if path.exists() and not path.is_file():  # a folder, or a pipe a read would wait on
+        raise InputError(f"{path}: is not a file; {again}")
     try:
         sealed = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
