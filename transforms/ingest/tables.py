@@ -175,6 +175,9 @@ def _conform(batch: pa.RecordBatch, schema: pa.Schema, name: str) -> pa.RecordBa
     return pa.record_batch(columns, schema=schema)
 
 
+ABOVE_LARGEST_AMOUNT = f"above {LARGEST_AMOUNT:,} minor units, which no payment is"
+
+
 def _within_largest_amount(column: pa.Array, batch: pa.RecordBatch, name: str) -> None:
     """An amount above `LARGEST_AMOUNT` minor units (no payment is; sums of such amounts would
     not fit in 64 bits) is an error naming the row."""
@@ -185,7 +188,7 @@ def _within_largest_amount(column: pa.Array, batch: pa.RecordBatch, name: str) -
     key = batch.schema.names[0]
     raise InputError(
         f"{name}: column 'amount_minor' is {column[index].as_py()} for {key} "
-        f"{batch.column(0)[index]}: above {LARGEST_AMOUNT:,} minor units, which no payment is"
+        f"{batch.column(0)[index]}: {ABOVE_LARGEST_AMOUNT}"
     )
 
 
@@ -200,7 +203,7 @@ def _whole_numbers(column: pa.Array, batch: pa.RecordBatch, name: str, field: st
                 key = batch.schema.names[0]
                 what = "not a whole number of minor units (it is never rounded)"
                 if _is_whole(value):
-                    what = f"above {LARGEST_AMOUNT:,} minor units, which no payment is"
+                    what = ABOVE_LARGEST_AMOUNT
                 raise InputError(
                     f"{name}: column '{field}' is {value} for {key} {batch.column(0)[index]}: "
                     f"{what}"
