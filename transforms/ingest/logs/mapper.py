@@ -227,6 +227,11 @@ def _widen(spans: dict[int, tuple[datetime, datetime]], staged: pa.RecordBatch) 
         spans[file_id] = (min(old[0], low), max(old[1], high))
 
 
+TS_RANGE = (datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC))
+"""The instants a log line's time may be (UTC): those every later step can hold as a date-time
+(a local year-1 time is year 0 in UTC). A line stamped outside is quarantined."""
+
+
 def _parameters(reading: Reading) -> dict[str, object]:
     """The bound parameters of `stg_logs.sql` for a log format."""
     fmt = reading.log_format
@@ -276,11 +281,6 @@ def _parameters(reading: Reading) -> dict[str, object]:
             }
         ),
     }
-
-
-TS_RANGE = (datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC))
-"""The instants a log line's time may be (UTC): those every later step can hold as a date-time
-(a local year-1 time is year 0 in UTC). A line stamped outside is quarantined."""
 
 
 def _json_path(dotted: str) -> str:
