@@ -481,6 +481,20 @@ def test_a_read_only_outbox_exits_4(desk, monkeypatch, code):
     assert desk.query("select state from batches") == [("published",)]
 
 
+def test_a_file_where_the_batch_folder_goes_exits_4_and_the_next_approval_finishes(desk):
+    run_id = desk.run()
+    desk.outbox.mkdir()
+    (desk.outbox / "incident=INC-T").write_text("not a folder\n")
+    result = desk.cli("approve", run_id, "--by", "alice")
+    assert result.exit_code == 4, result.output
+    message = " ".join(result.stderr.split())
+    assert "(a file where a folder must be)" in message and "incident=INC-T" in message
+    assert "Already committed: batch INC-T-B001's payments are in the ledger" in message
+    (desk.outbox / "incident=INC-T").unlink()
+    assert desk.approve(desk.run()).batch_id is None
+    assert desk.query("select state from batches") == [("published",)]
+
+
 @stores.duckdb_only  # a full disk under the DuckDB file
 def test_a_full_warehouse_exits_4_having_committed_nothing(desk, monkeypatch):
     run_id = desk.run()
