@@ -554,3 +554,89 @@ def test_an_approval_runs_as_many_statements_for_many_lines_as_for_few(desk, mon
     few = statements_of_an_approval(desk, monkeypatch, "INC-FEW", 2)
     many = statements_of_an_approval(desk, monkeypatch, "INC-MANY", 12)
     assert few == many
+
+
+def test_a_run_row_made_by_hand_is_never_approved(desk):
+    run_id = desk.run()
+    # a role that may write runs gives a run an id no pipeline run ever journaled
+    desk.tamper("update runs set run_id = 'forged' where run_id = $1", parameters=(run_id,))
+    result = desk.cli("audit", "--verify")
+    assert result.exit_code == 3, result.output
+    assert "run forged: pending approval in the warehouse, but the journal never" in result.stderr
+    with pytest.raises(ProofFailed, match="nothing was paid"):
+        desk.approve("forged")
+    assert desk.ledger() == []
+
+
+def test_a_run_whose_recorded_totals_were_changed_is_never_approved(desk):
+    run_id = desk.run()
+    desk.tamper(
+        "update runs set manifest = replace(manifest, '\"USD\": 1000', '\"USD\": 99000') "
+        "where run_id = $1",
+        parameters=(run_id,),
+    )
+    result = desk.cli("audit", "--verify")
+    assert result.exit_code == 3, result.output
+    assert "its sealed manifest's totals are not those the journal recorded" in result.stderr
+    with pytest.raises(ProofFailed, match="nothing was paid"):
+        desk.approve(run_id)
+
+
+def test_a_declined_run_set_back_to_pending_is_never_approved(desk):
+    run_id = desk.run()
+    ledger.decline(desk.warehouse, run_id, by="bob", reason="policy not agreed")
+    desk.tamper(
+        "update runs set status = 'pending_approval' where run_id = $1", parameters=(run_id,)
+    )
+    result = desk.cli("audit", "--verify")
+    assert result.exit_code == 3, result.output
+    assert f"run {run_id}: pending_approval in the warehouse, but journal entry" in result.stderr
+    assert "records it declined by bob: its status was set back" in result.stderr
+    with pytest.raises(ProofFailed, match="nothing was paid"):
+        desk.approve(run_id)
+    assert desk.ledger() == []
+
+
+@pytest.mark.parametrize(
+    "tampering",
+    [
+        "insert into batch_pay_by_hand select * from batch_pay_by_hand",  # listed twice
+        "delete from batch_pay_by_hand",  # as if never listed: listed again next time
+    ],
+    ids=["added", "deleted"],
+)
+def test_accounts_to_pay_by_hand_changed_in_the_warehouse_are_found(desk, tampering):
+    closed_c1 = [customer("c1", status="closed"), customer("c2"), customer("c3")]
+    decision = desk.approve(desk.run(customers=closed_c1))
+    assert decision.pay_by_hand == 1
+    desk.tamper(tampering)
+    result = desk.cli("audit", "--verify")
+    assert result.exit_code == 3, result.output
+    assert (
+        f"batch {decision.batch_id}: its rows in the warehouse no longer make the "
+        "pay_by_hand.csv the journal recorded"
+    ) in result.stderr
+    with pytest.raises(ProofFailed, match="nothing was paid"):
+        desk.approve(
+            desk.run(customers=closed_c1, policy={"flat_minor": {"USD": 1500, "EUR": 900}})
+        )
+
+
+def test_a_published_batch_set_back_to_writing_is_found_not_written_again(desk):
+    first = desk.approve(desk.run())
+    second = desk.approve(desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}}))
+    assert second.batch_id != first.batch_id
+    moved = first.batch_folder.with_name("picked-up")  # finance's payout took it away
+    first.batch_folder.rename(moved)
+    desk.tamper(
+        "update batches set state = 'writing', published_at = null where batch_id = $1",
+        parameters=(first.batch_id,),
+    )
+    result = desk.cli("audit", "--verify")
+    assert result.exit_code == 3, result.output
+    assert f"batch {first.batch_id}: marked writing, but an approval was journaled" in (
+        result.stderr
+    )
+    with pytest.raises(ProofFailed, match="nothing was paid"):
+        desk.approve(desk.run(policy={"flat_minor": {"USD": 2000, "EUR": 900}}))
+    assert not first.batch_folder.exists()  # never written into the outbox again

@@ -9,7 +9,15 @@
   not in the chain (the chain was rewritten, or cut after the batch), or whose payment lines
   are not exactly the ledger's entries of that batch;
 - a trailer in the outbox that the warehouse does not know, a ledger entry of an unknown batch,
-  a `published` journal entry whose batch is not in the warehouse.
+  a `published` journal entry whose batch is not in the warehouse;
+- a batch whose rows in the warehouse (its payments, decreases and accounts to pay by hand) no
+  longer render the files the journal recorded when it was committed, or that is marked
+  `writing` although a later approval (which finishes every batch left writing first) was
+  journaled after it;
+- a run the warehouse holds as pending or decided that the journal contradicts: pending or
+  published without the pipeline's `validated` entry (or with other totals than it
+  journaled), or with a decision the journal records otherwise (a declined run set back to
+  pending).
 Keyed links without the key are listed apart: unverified, not tampered.
 
 `gather` reads what the checks need from the warehouse, so that a reader can close the file
@@ -18,6 +26,7 @@ before the outbox is read.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,10 +39,12 @@ import pyarrow as pa
 from transforms import files, money
 from transforms.errors import ConfigError, InputError, ProofFailed
 from transforms.finance import chain, journal, ledger_entries, outbox, rows
-from transforms.finance.rows import BatchRow, BatchState
+from transforms.finance.rows import BatchRow, BatchState, RunRow
+from transforms.runfolder.runs import RunStatus
 
 SHOWN_PER_BATCH = 20  # differences listed per batch before "and N more"
 LINE_FIELDS = ("credit_id", "customer_id", "currency", "amount_minor")
+DECISIONS = ("approved", "declined")  # the journal's events of finance's decision on a run
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,8 @@ class Records:
     journal: list[journal.Entry]
     ledger: list[ledger_entries.Entry]
     batches: list[BatchRow]
+    runs: list[RunRow]
+    rendered: dict[str, dict[str, str]]  # each batch's data files' sha256 from its rows
 
 
 @dataclass(frozen=True)
@@ -63,10 +76,13 @@ def gather(con: duckdb.DuckDBPyConnection, incident_ids: Iterable[str] | None = 
     wanted = None if incident_ids is None else frozenset(incident_ids)
     ledger = []
     batches = []
+    runs = []
     for incident_id in sorted(wanted) if wanted is not None else [None]:
         ledger += ledger_entries.entries(con, incident_id)
         batches += rows.batches(con, "batches_of", incident_id=incident_id)
-    return Records(wanted, journal.entries(con), ledger, batches)
+        runs += rows.runs(con, "runs_of", incident_id=incident_id)
+    rendered = {b.batch_id: outbox.digests(con, b.batch_id) for b in batches}
+    return Records(wanted, journal.entries(con), ledger, batches, runs, rendered)
 
 
 def check(records: Records, key: bytes | None, outbox_root: Path | None) -> Findings:
@@ -101,6 +117,9 @@ def check(records: Records, key: bytes | None, outbox_root: Path | None) -> Find
             ledger_check.hashes,
             anchored.get(batch.batch_id),
         )
+    tampered += _check_rendered(records, anchored)
+    tampered += _check_states(records)
+    tampered += _check_runs(records)
     tampered += _unknown_trailers(records, known, outbox_root)
     tampered += [
         f"journal entry {e.seq}: says batch {e.detail['batch_id']} was published; the warehouse "
@@ -184,6 +203,98 @@ def _check_batch(
         )
     problems += _compare_journaled(name, folder, trailer, journaled)
     return problems + (_compare_lines(name, lines, entries) if lines is not None else [])
+
+
+def _check_rendered(records: Records, anchored: dict[str, dict[str, str]]) -> list[str]:
+    """Each batch's rows in the warehouse against the files' sha256 the journal recorded when
+    it was committed: a row of its payments, decreases or accounts to pay by hand added,
+    removed or changed since (which the next batch would count as listed or paid) differs."""
+    problems = []
+    for batch_id, journaled in sorted(anchored.items()):
+        rendered = records.rendered.get(batch_id)
+        if rendered is None:
+            continue  # another incident's batch, or one the warehouse lacks (reported apart)
+        for file in sorted(f for f in journaled if rendered.get(f) != journaled[f]):
+            problems.append(
+                f"batch {batch_id}: its rows in the warehouse no longer make the {file} the "
+                "journal recorded when the batch was committed: rows were added, removed or "
+                "changed since"
+            )
+    return problems
+
+
+def _check_states(records: Records) -> list[str]:
+    """A batch left `writing` although an approval was journaled after it was committed: every
+    approval finishes the batches left writing before it decides, so its state was set back
+    (which would have the next approval write it into the outbox again)."""
+    committed = {
+        e.detail["batch_id"]: e.seq
+        for e in records.journal
+        if e.event == "published" and e.detail.get("batch_id")
+    }
+    approvals = [e.seq for e in records.journal if e.event == "approved"]
+    return [
+        f"batch {b.batch_id}: marked writing, but an approval was journaled after it was "
+        f"committed (journal entry {next(s for s in approvals if s > committed[b.batch_id])}), "
+        "which finished it first: its state was set back"
+        for b in records.batches
+        if b.state == BatchState.WRITING
+        and b.batch_id in committed
+        and any(s > committed[b.batch_id] for s in approvals)
+    ]
+
+
+def _check_runs(records: Records) -> list[str]:
+    """Each pending or decided run against the journal: the pipeline journaled a pending run
+    `validated`, with the totals its manifest records, and finance's decisions are those the
+    journal records."""
+    by_run: dict[str, list[journal.Entry]] = defaultdict(list)
+    for entry in records.journal:
+        if entry.run_id:
+            by_run[entry.run_id].append(entry)
+    problems = []
+    for run in records.runs:
+        entries = by_run.get(run.run_id, [])
+        decided = [e for e in entries if e.event in DECISIONS]
+        name = f"run {run.run_id}"
+        if run.status == RunStatus.PENDING_APPROVAL:
+            validated = [e for e in entries if e.event == "validated"]
+            if not validated:
+                problems.append(
+                    f"{name}: pending approval in the warehouse, but the journal never recorded "
+                    "it validated: no run of the pipeline sealed it (its row was written by hand)"
+                )
+            elif _nonzero(validated[-1].detail.get("totals_minor")) != _nonzero(
+                _recorded_totals(run)
+            ):
+                problems.append(
+                    f"{name}: its sealed manifest's totals are not those the journal recorded "
+                    f"when it was validated (journal entry {validated[-1].seq}): changed since"
+                )
+        if decided and run.status in (
+            RunStatus.PENDING_APPROVAL,
+            RunStatus.DECLINED,
+            RunStatus.PUBLISHED,
+        ):
+            last = decided[-1]
+            said = RunStatus.DECLINED if last.event == "declined" else RunStatus.PUBLISHED
+            if run.status != said:
+                problems.append(
+                    f"{name}: {run.status} in the warehouse, but journal entry {last.seq} "
+                    f"records it {last.event} by {last.actor}: its status was set back"
+                )
+    return problems
+
+
+def _recorded_totals(run: RunRow) -> Any:
+    try:
+        return json.loads(run.manifest).get("totals_minor")
+    except (ValueError, AttributeError):
+        return None  # not a manifest: approval names it (`approval.recorded_manifest`)
+
+
+def _nonzero(totals: Any) -> dict[str, Any]:
+    return {c: t for c, t in totals.items() if t} if isinstance(totals, dict) else {}
 
 
 def _compare_journaled(
