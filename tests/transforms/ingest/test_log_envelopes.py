@@ -76,6 +76,22 @@ def test_a_record_split_at_every_byte_is_joined(tmp_path, envelope, line_checks)
     ]
 
 
+@pytest.mark.parametrize("compact", [True, False], ids=["compact", "spaced"])
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+def test_a_docker_record_split_after_an_entry_whose_attrs_end_in_a_line_feed_is_joined(
+    tmp_path, line_checks, compact
+):
+    # Docker writes `attrs` (labels, env, tag) after `stream`: a value of it ending in a line
+    # feed says nothing of whether `log` does. Cut inside the event, neither part holds it.
+    cut = RECORD.index("payment.fa") + len("payment.fa")
+    separators = (",", ":") if compact else (", ", ": ")
+    head = {"log": RECORD[:cut], "stream": "stdout", "attrs": {"tag": "x\n"}, "time": TIME}
+    tail = {"log": RECORD[cut:] + "\n", "stream": "stdout", "time": TIME}
+    lines = [json.dumps(entry, separators=separators) for entry in (head, tail)]
+    got = staged(tmp_path, lines, line_checks, envelope="docker")
+    assert [row[:4] for row in got] == [(1, "relevant", None, "t1")]
+
+
 @pytest.mark.parametrize("envelope", ["cri", "docker"])
 def test_streams_interleave_and_a_record_spans_many_parts(tmp_path, envelope):
     # Two records split over three parts each, stdout and stderr alternating: each joined in

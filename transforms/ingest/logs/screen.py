@@ -41,6 +41,8 @@ SHAPE_NOT_CRI = 'not a CRI line (envelope = "cri", shape check)'
 SPACE = ord(" ")
 SHORT_ESCAPES = frozenset('"\\/\b\f\n\r\t')
 BACKSLASH, N, QUOTE = ord("\\"), ord("n"), ord('"')
+# What follows the `\n"` that ends a whole Docker entry's `log`: compact, or spaced.
+DOCKER_LOG_ENDS = (b',"stream":', b', "stream": ')
 F_TAG, P_TAG = ord("F"), ord("P")
 # The bytes looked at for the space that ends a CRI line's time (RFC 3339 with nanoseconds and
 # an offset is 35); a longer time is found by `bytes.find`.
@@ -85,8 +87,8 @@ class Screen:
         """The index of the first line ending (LF) at `ends` in `data[:stop]` that may be part
         of a record split over lines, if any: a CRI line tagged `P` (by its `prefix`), or a
         Docker entry whose `log` does not end in a line feed (its bytes lack the escape
-        `\\n"`). A failure event may be split between such parts, so the framer checks every
-        line from there on."""
+        `\\n"` followed by the `stream` key). A failure event may be split between such parts,
+        so the framer checks every line from there on."""
         if self.envelope == "cri":
             assert prefix is not None
             tagged = np.flatnonzero(prefix.partial)
@@ -94,6 +96,11 @@ class Screen:
         if self.envelope == "docker":
             raw = np.frombuffer(data, np.uint8, count=stop)
             at = np.flatnonzero((raw[:-2] == BACKSLASH) & (raw[1:-1] == N) & (raw[2:] == QUOTE))
+            # The `log` value's end, not any value's: Docker writes `stream` right after `log`,
+            # so a whole entry holds `\n","stream":` (or, spaced, `\n", "stream": `); a line
+            # feed ending another field (an `attrs` value) proves nothing. An entry whose
+            # fields come in another order is checked in full.
+            at = np.concatenate([_followed_by(raw, at, 3, end) for end in DOCKER_LOG_ENDS])
             whole = np.zeros(len(ends), bool)
             whole[np.searchsorted(ends, at)] = True
             split = np.flatnonzero(~whole)
@@ -238,3 +245,10 @@ def cri_prefix(data: bytes, starts: np.ndarray, sizes: np.ndarray) -> CriPrefix:
         framed=framed,
         partial=framed & (tag == P_TAG),
     )
+
+
+def _followed_by(raw: np.ndarray, at: np.ndarray, skip: int, text: bytes) -> np.ndarray:
+    """The positions of `at` whose bytes `skip` on (in `raw`) are `text`."""
+    at = at[at + skip + len(text) <= len(raw)]
+    found = raw[at[:, None] + skip + np.arange(len(text))] == np.frombuffer(text, np.uint8)
+    return at[found.all(axis=1)]
