@@ -520,6 +520,27 @@ def test_files_dated_outside_the_window_are_pruned_unopened(tmp_path):
     assert con.table("int_file_profile").count("*").fetchall() == [(3,)]
 
 
+@pytest.mark.parametrize(
+    ("name", "pruned"),
+    [
+        ("logs/api.2025-01-07T19.jsonl", False),  # 19Z in the window; 19 New York is not
+        ("logs/api.2025-01-07T14.jsonl", False),  # 14 New York is 19Z: in the window
+        ("logs/api.2025-01-07T12.jsonl", True),  # neither 12Z nor 17Z is near 19:15-23:15Z
+    ],
+)
+def test_a_name_s_hour_is_read_in_utc_and_in_the_logs_time_zone(tmp_path, name, pruned):
+    # `logs_timezone` is for times without an offset; collectors name files in UTC as often as
+    # in local time: a file is pruned only when neither reading can hold a line of the window.
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[GOOD + b"\n"],
+        log_name=name,
+        sources={"logs_timezone": "America/New_York"},
+    )
+    read = logs.stage(db.connect(), incident.load(path), tmp_path / "work")
+    assert [f.pruned for f in read] == [pruned]
+
+
 def test_a_clock_skew_keeps_files_near_the_window(tmp_path):
     path = write_incident(
         tmp_path / "inc",

@@ -121,18 +121,21 @@ def plan(
     """Splits the files to read into at most `partitions` partitions of about equal size, and
     at most one per `min_bytes` of files read (0: no such bound).
 
-    Pruned are the files dated to an hour (in `sources.logs_timezone`) that ends before the
-    window's start less the clock skew and `reach`, or starts at or after its end plus both.
+    Pruned are the files dated to an hour that ends before the window's start less the clock
+    skew and `reach`, or starts at or after its end plus both, read both as a UTC hour and as an
+    hour of `sources.logs_timezone`: that setting is for times without an offset, and names
+    are as often in UTC (collectors' rotation) as in local time, so a file is pruned only when
+    neither reading can hold a line of the window.
     """
     root = incident.path.parent
     margin = incident.sources.log_clock_skew + reach
     lower, upper = incident.window_start - margin, incident.window_end + margin
-    zone = ZoneInfo(incident.sources.logs_timezone)
+    zones = (ZoneInfo("UTC"), ZoneInfo(incident.sources.logs_timezone))
     to_read: list[tuple[int, Path, str, int]] = []
     pruned: list[LogFile] = []
     for file_id, path in enumerate(expand(incident.sources.logs, root)):
         name, size = files.display_name(path, root), path.stat().st_size
-        hour = _hour_of(name, zone)
+        hour = _hour_of(name, zones)
         if hour is not None and (hour[1] <= lower or hour[0] >= upper):
             pruned.append(LogFile(file_id, path, name, size, "", 0, pruned=True))
         else:
@@ -148,8 +151,9 @@ def plan(
     return Plan(sorted(chosen, key=lambda p: p.files[0][0]), pruned)
 
 
-def _hour_of(name: str, zone: ZoneInfo) -> tuple[datetime, datetime] | None:
-    """The UTC span of the hour a file's name or hive path dates it to, if any."""
+def _hour_of(name: str, zones: Sequence[ZoneInfo]) -> tuple[datetime, datetime] | None:
+    """The UTC span of the hour a file's name or hive path dates it to, if any, read in each
+    of `zones` (the span covers every reading)."""
     match = HIVE_HOUR.search(name) or HOURLY_NAME.search(name)
     if match is None:
         return None
@@ -158,5 +162,7 @@ def _hour_of(name: str, zone: ZoneInfo) -> tuple[datetime, datetime] | None:
     except ValueError:
         return None
     # Both readings of an hour repeated by a DST change: the span covers either.
-    starts = [local.replace(tzinfo=zone, fold=fold).astimezone(UTC) for fold in (0, 1)]
+    starts = [
+        local.replace(tzinfo=zone, fold=fold).astimezone(UTC) for zone in zones for fold in (0, 1)
+    ]
     return min(starts), max(starts) + timedelta(hours=1)
