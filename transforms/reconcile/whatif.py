@@ -26,6 +26,7 @@ from transforms import db, money
 from transforms.errors import ConfigError
 from transforms.ingest import logs, tables
 from transforms.ingest.incident import Incident, Policy
+from transforms.ingest.incident.values import LARGEST_AMOUNT
 from transforms.ingest.rates import Rates
 from transforms.reconcile import classes, credits
 
@@ -175,16 +176,27 @@ def reported_totals(what_if: WhatIf, rates: Rates) -> tuple[int | None, ...]:
             f"credits use; add it (units of {rates.currency} per one {missing[0]})"
         )
     return tuple(
-        sum(
-            f.total_minor
-            if f.currency == rates.currency
-            else money.convert(f.total_minor, f.currency, rates.rates[f.currency], rates.currency)
-            for f in outcome.currencies
-        )
+        sum(_reported(f.total_minor, f.currency, rates) for f in outcome.currencies)
         if outcome.applies
         else None
         for outcome in what_if.outcomes
     )
+
+
+def _reported(total_minor: int, currency: str, rates: Rates) -> int:
+    """One currency's total in the reporting currency; `ConfigError` naming the rate when it
+    comes out above `LARGEST_AMOUNT` minor units (a rate no currency has: no report shows it)."""
+    if currency == rates.currency:
+        return total_minor
+    converted = money.convert(total_minor, currency, rates.rates[currency], rates.currency)
+    if abs(converted) > LARGEST_AMOUNT:
+        raise ConfigError(
+            f"{rates.path}: rates.{currency}: {rates.rates[currency]} turns {currency} "
+            f"{money.decimal_text(total_minor, currency)} into more than {LARGEST_AMOUNT:,} "
+            f"minor units of {rates.currency}; is the rate units of {rates.currency} per one "
+            f"{currency}?"
+        )
+    return converted
 
 
 def export_rows(what_if: WhatIf) -> tuple[list[str], list[dict[str, str]]]:

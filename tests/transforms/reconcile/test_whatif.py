@@ -288,3 +288,12 @@ def test_a_currency_without_a_rate_stops_naming_the_rates_file_and_key():
     rates = Rates(Path("/x/r.toml"), "USD", {"GBP": Decimal("1.25")})
     with pytest.raises(ConfigError, match=r"^/x/r.toml: rates.EUR: no rate for EUR"):
         whatif.reported_totals(found, rates)
+
+
+@pytest.mark.parametrize("rate", ["1e308", "99999999999999999999999", "1e12"])
+def test_a_rate_that_makes_a_total_larger_than_any_payment_stops_naming_its_key(rate):
+    # 7,375.00 EUR at 1e12 is about 7e17 USD cents: above 10^16, which no report can show
+    found = whatif.WhatIf(None, (_outcome("a", USD=1, EUR=737500),))  # type: ignore[arg-type]
+    rates = Rates(Path("/x/r.toml"), "USD", {"EUR": Decimal(rate)})
+    with pytest.raises(ConfigError, match=r"^/x/r.toml: rates.EUR: .* turns EUR 7375.00 into"):
+        whatif.reported_totals(found, rates)
