@@ -80,12 +80,29 @@ app = typer.Typer(
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
+
+def _warehouse_given(value: str) -> str:
+    """A `postgresql://` URL that does not parse (a bracket left open, a port that is not a
+    number) is a usage error (exit 2), named before anything connects."""
+    if value.startswith("postgres"):  # only a URL needs the store's module
+        from transforms.errors import ConfigError
+        from transforms.finance import pg_store
+
+        if pg_store.is_url(value):
+            try:
+                pg_store.server_of(value)
+            except ConfigError as error:
+                raise typer.BadParameter(str(error)) from None
+    return value
+
+
 WarehouseOption = Annotated[
     str,
     typer.Option(
         "--warehouse",
         envvar="CREDITS_WAREHOUSE",
         help="the warehouse: a DuckDB file, or a postgresql://user@host:port/db URL",
+        callback=_warehouse_given,
     ),
 ]
 WideOption = Annotated[

@@ -69,7 +69,7 @@ def diff(
     else:
         print_diff(found, lines=csv_file is None, every=every_line, more=f"credits diff {run_id}")
     if csv_file is not None:
-        guarded(lambda: exports.write_private(csv_file, _csv(found)))
+        guarded(lambda: exports.write_private(csv_file, _csv(found), "--csv"))
         err.print(f"{len(found.lines):,} line(s) written to {csv_file}", markup=False)
 
 

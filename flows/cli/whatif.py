@@ -69,7 +69,7 @@ def what_if(
             reported = (reporting.currency, whatif.reported_totals(found, reporting))
         if csv_file is not None:
             columns, rows = whatif.export_rows(found)
-            exports.write_private(csv_file, exports.csv_text(columns, rows))
+            exports.write_private(csv_file, exports.csv_text(columns, rows), "--csv")
         return found, reported
 
     found, reported = guarded(compare)

@@ -125,7 +125,7 @@ def _connect(url: str) -> adbc_driver_postgresql.dbapi.Connection:
     try:
         return pg_connections.connect(named(url), autocommit=False)
     except adbc_driver_manager.Error as error:
-        where = _server_of(url)
+        where = server_of(url)
         raise Unreachable(
             f"warehouse {shown(url)}: cannot connect to PostgreSQL at {where}: "
             f"{_said(error, url)}. Nothing was read or written; start the server or fix the "
@@ -133,14 +133,19 @@ def _connect(url: str) -> adbc_driver_postgresql.dbapi.Connection:
         ) from None
 
 
-def _server_of(url: str) -> str:
-    """`host:port` of the URL as messages name the server; a port that is not a number is
-    the URL's mistake (`ConfigError`, exit 2), not the server's."""
-    parts = urlsplit(url)
+def server_of(url: str) -> str:
+    """`host:port` of the URL as messages name the server; a URL that does not parse (a port
+    that is not a number, an IPv6 bracket left open) is the URL's mistake (`ConfigError`,
+    exit 2), not the server's."""
     try:
+        parts = urlsplit(url)
         port = parts.port or 5432
     except ValueError as error:
-        raise ConfigError(f"warehouse {shown(url)}: not a PostgreSQL URL ({error})") from None
+        try:
+            named = f"warehouse {shown(url)}"
+        except ValueError:  # not even split: the URL is not shown (it may hold a password)
+            named = "warehouse"
+        raise ConfigError(f"{named}: not a PostgreSQL URL ({error})") from None
     return f"{parts.hostname or 'localhost'}:{port}"
 
 

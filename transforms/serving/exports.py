@@ -47,11 +47,14 @@ def json_text(document: Any) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def write_private(path: Path, text: str) -> None:
-    """Writes UTF-8 `text` atomically as a file only its owner can read and write (0600)."""
+def write_private(path: Path, text: str, option: str = "--out") -> None:
+    """Writes UTF-8 `text` atomically as a file only its owner can read and write (0600); a
+    missing folder, or a folder where the file goes, is a `ConfigError` naming `option`."""
     path = Path(path)
     if not path.parent.is_dir():
-        raise ConfigError(f"--out {path}: the folder {path.parent} does not exist")
+        raise ConfigError(f"{option} {path}: the folder {path.parent} does not exist")
+    if path.is_dir():
+        raise ConfigError(f"{option} {path}: is a folder; name a file (e.g. {path / 'x.csv'})")
     with files.atomic_path(path) as temp:
         descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_MODE)
         os.fchmod(descriptor, PRIVATE_MODE)  # also when a stale temporary file was there

@@ -390,3 +390,19 @@ def test_a_postgresql_url_whose_port_is_no_number_is_a_configuration_error():
 
     with pytest.raises(ConfigError, match="not a PostgreSQL URL .*'notaport'"):
         warehouse.connect("postgresql://finance@127.0.0.1:notaport/credits", read_only=True)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql://finance:s3cret@[::1:5432/credits", "postgresql://finance:s3cret@h:x/credits"],
+)
+def test_a_postgresql_url_that_does_not_parse_is_a_usage_error_of_any_command(url):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    for command in (["runs"], ["customers", "INC-A"], ["audit", "--verify"]):
+        result = CliRunner().invoke(app, [*command, "--warehouse", url])
+        assert result.exit_code == 2, (command, result.output)
+        assert "not a PostgreSQL URL" in result.output and "s3cret" not in result.output
+        assert "Traceback" not in result.output

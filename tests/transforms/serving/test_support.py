@@ -290,6 +290,11 @@ def test_an_export_into_a_missing_folder_is_a_usage_error(tmp_path):
         exports.write_private(tmp_path / "no" / "x.csv", "")
 
 
+def test_an_export_onto_a_folder_is_a_usage_error_naming_the_option(tmp_path):
+    with pytest.raises(ConfigError, match=f"^--csv {tmp_path}: is a folder; name a file"):
+        exports.write_private(tmp_path, "", "--csv")
+
+
 # The commands
 
 
