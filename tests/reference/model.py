@@ -198,10 +198,11 @@ def check_line(raw: tuple[str, int, bytes], incident: Incident, rank: int = 0) -
     if len(text) > MAX_LINE_BYTES:
         return quarantined
     try:
-        obj = json.loads(text.decode("utf-8"))  # NaN and Infinity are tolerated, as DuckDB does
+        # NaN and Infinity are tolerated, as DuckDB does
+        obj = json.loads(text.decode("utf-8"), object_pairs_hook=_Members)
     except (UnicodeDecodeError, ValueError):
         return quarantined
-    if not isinstance(obj, dict):
+    if not isinstance(obj, dict) or obj.twice & CONTRACT_KEYS:  # which value is meant?
         return quarantined
     ts = parse_ts(obj.get("ts"), incident.logs_timezone)
     event = obj.get("event")
@@ -223,6 +224,20 @@ def check_line(raw: tuple[str, int, bytes], incident: Incident, rank: int = 0) -
     ):
         return quarantined
     return Line(name, rank, number, text, obj, ts, txn_id.strip(ASCII_SPACE))
+
+
+CONTRACT_KEYS = frozenset(
+    ("ts", "event", "txn_id", "customer_id", "amount_minor", "currency", "error_code")
+)
+
+
+class _Members(dict):
+    """A JSON object's members, the last value of a key kept, and the keys given twice."""
+
+    def __init__(self, pairs: list[tuple[str, Any]]):
+        super().__init__(pairs)
+        keys = [key for key, _ in pairs]
+        self.twice = frozenset(key for key in keys if keys.count(key) > 1)
 
 
 def _optional(value: Any, kind: type) -> bool:

@@ -641,3 +641,35 @@ def framed(data: bytes, piece: int, by_line: bool) -> list[tuple]:
 )
 def test_json_values_are_framed_with_their_position(data, by_line, expected, piece):
     assert framed(data, piece, by_line) == expected
+
+
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+@pytest.mark.parametrize("first", ["healthcheck", "payment.failed"])
+def test_an_otlp_attribute_given_twice_quarantines_its_record(tmp_path, line_checks, first):
+    # Read either way, the record would be another one (a failure or not): never guessed.
+    twice = record("t2")
+    twice["attributes"] = [kv("event", first), *twice["attributes"]]
+    got = staged(tmp_path, [request(record(), twice)], line_checks, envelope="otlp")
+    assert [row[1] for row in got] == ["relevant", "quarantined"]
+    assert 'the key "event" appears twice in a key/value list' in got[1][2]
+
+
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+def test_a_failure_capable_otlp_line_with_a_key_twice_is_quarantined_not_half_read(
+    tmp_path, line_checks
+):
+    # A decoder keeps the last `resourceLogs`: the failure in the first would vanish uncounted.
+    failed, other = request(record("t2")), request(record("d", event="debug"))
+    line = failed.removesuffix("}") + ", " + other.removeprefix("{")
+    got = staged(tmp_path, [request(record()), line], line_checks, envelope="otlp")
+    assert [row[1] for row in got] == ["relevant", "quarantined"]
+    assert 'the key "resourceLogs" appears twice in one object' in got[1][2]
+
+
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+def test_a_cloudwatch_event_with_its_message_twice_is_quarantined(tmp_path, line_checks):
+    good = data(message("t1"))
+    twice = data(message("t2")).replace('"message": ', '"message": "noise", "message": ', 1)
+    got = cloudwatch(tmp_path, firehose(good, twice), line_checks)
+    assert [row[1] for row in got] == ["relevant", "quarantined"]
+    assert 'the key "message" appears twice in one object' in got[1][2]

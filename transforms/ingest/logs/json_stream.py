@@ -113,10 +113,59 @@ def values(
         breaks = 0 if not exact and problem is None else text.count("\n")
         last = line + (text.rstrip(BLANK).count("\n") if breaks else 0)
         is_capable = capable(text) if screened is None else screened
+        if problem is None and is_capable and (twice := _key_twice(text, value)) is not None:
+            # A decoder keeps one of the two values (orjson the last): a record would be read
+            # as another, or not at all. Only where a failure event may be: elsewhere no
+            # credit depends on it.
+            value, problem = None, f"the key {json.dumps(twice)} appears twice in one object"
+            head = text[:PREVIEW_CHARS].encode("utf-8", "surrogateescape")
+            preview = head.decode("utf-8", "backslashreplace").rstrip(BLANK)
         yield Found(offset, line, last, value, problem, preview, is_capable, exact, text)
         offset += len(text) if text.isascii() else len(text.encode("utf-8", "surrogateescape"))
         line += breaks
         at = end
+
+
+class _Twice(Exception):
+    def __init__(self, key: str):
+        self.key = key
+
+
+def _no_key_twice(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _Twice(key)
+        found[key] = value
+    return found
+
+
+_PAIRS_DECODER = json.JSONDecoder(object_pairs_hook=_no_key_twice)
+
+
+def _key_twice(text: str, value: Any) -> str | None:
+    """A key that appears twice in one object of the value's text (None: no such key). Fast
+    when the value written again holds as many keys as the text (`_keys`): no key was
+    dropped; else the text is decoded once more, pair by pair."""
+    try:
+        again = orjson.dumps(value).decode()
+    except (TypeError, orjson.JSONEncodeError):  # an integer beyond 64 bits
+        again = None
+    if again is not None and _keys(again) == _keys(text):
+        return None
+    try:
+        _PAIRS_DECODER.decode(text)
+    except _Twice as twice:
+        return twice.key
+    except (ValueError, RecursionError):
+        return None  # decoded already: not reached
+    return None
+
+
+def _keys(text: str) -> int:
+    """About how many object keys a JSON text holds: its `":` not escaped (a key written
+    `"k" :`, or ending in a backslash, is missed: the caller then decodes it pair by pair)."""
+    return text.count('":') - text.count('\\":')
 
 
 def exactly(found: Found) -> Found:

@@ -245,6 +245,8 @@ def _attributes(value: Any, exact: bool) -> dict[str, Any]:
         key = pair.get("key") if type(pair) is dict else None
         if type(key) is not str:
             raise BadRecord("attributes holds an item that is not {key, value}")
+        if key in plain:  # OTLP's keys are unique: read either way, it may be another record
+            raise BadRecord(f"the key {json.dumps(key)} appears twice in a key/value list")
         held = pair.get("value")
         # Most values are strings or integers: read without a call (a third of the time).
         if type(held) is dict and len(held) == 1:
