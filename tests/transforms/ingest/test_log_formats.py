@@ -175,6 +175,17 @@ def stage_one(tmp_path, line: str, **log_format) -> list[tuple]:
             {"ts_format": "epoch_s"},
             ("relevant", None, "t1", "2025-01-07 20:00:00.123456+00"),
         ),
+        # ... and beyond it truncated, as RFC 3339's are: never rounded into the next second
+        (
+            '{"ts": 1736279999.9999996, "event": "payment.failed", "txn_id": "t1"}',
+            {"ts_format": "epoch_s"},
+            ("relevant", None, "t1", "2025-01-07 19:59:59.999999+00"),
+        ),
+        (
+            '{"ts": 1736279999999.9996, "event": "payment.failed", "txn_id": "t1"}',
+            {"ts_format": "epoch_ms"},
+            ("relevant", None, "t1", "2025-01-07 19:59:59.999999+00"),
+        ),
         # epoch milliseconds given as text: not a number
         (
             '{"ts": "1736280000123", "event": "payment.failed", "txn_id": "t1"}',

@@ -121,12 +121,16 @@ timed as (
                     then try_cast(upper(ts_text) as timestamptz)
                 else log_local_instant(try_cast(upper(ts_text) as timestamp), $logs_timezone)
             end
-            when 'epoch_s' then timezone('UTC', make_timestamp(
-                try_cast(try_cast(ts_text as decimal(38, 6)) * 1000000 as bigint)
-            ))
-            when 'epoch_ms' then timezone('UTC', make_timestamp(
-                try_cast(try_cast(ts_text as decimal(38, 6)) * 1000 as bigint)
-            ))
+            -- Sub-microsecond digits truncated, as in RFC 3339 (a cast would round them up into
+            -- the next microsecond, across a window's edge); a number with an exponent is cast.
+            when 'epoch_s' then timezone('UTC', make_timestamp(try_cast(
+                try_cast(regexp_replace(ts_text, '(\.[0-9]{6})[0-9]+$', '\1') as decimal(38, 6))
+                    * 1000000 as bigint
+            )))
+            when 'epoch_ms' then timezone('UTC', make_timestamp(try_cast(
+                try_cast(regexp_replace(ts_text, '(\.[0-9]{3})[0-9]+$', '\1') as decimal(38, 6))
+                    * 1000 as bigint
+            )))
             -- Whole microseconds or nanoseconds, as a JSON integer or a string of digits: read as
             -- a 128-bit integer, never a float, so no digit is rounded; nanoseconds truncated.
             when 'epoch_us' then case when regexp_full_match(ts_text, '[0-9]{1,30}') then
