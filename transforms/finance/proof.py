@@ -14,10 +14,9 @@
   longer render the files the journal recorded when it was committed, or that is marked
   `writing` although a later approval (which finishes every batch left writing first) was
   journaled after it;
-- a run the warehouse holds as pending or decided that the journal contradicts: pending or
-  published without the pipeline's `validated` entry (or with other totals than it
-  journaled), or with a decision the journal records otherwise (a declined run set back to
-  pending).
+- a run the warehouse holds as pending or decided that the journal contradicts: pending
+  without the pipeline's `validated` entry (or with other totals than it journaled), or with
+  a status other than the decision the journal records (a declined run set back to pending).
 Keyed links without the key are listed apart: unverified, not tampered.
 
 `gather` reads what the checks need from the warehouse, so that a reader can close the file
