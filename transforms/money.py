@@ -1,43 +1,63 @@
-"""Money is integer minor units; ISO 4217 digits come from Babel, never a table of ours."""
+"""Money is integer minor units; ISO 4217 digits come from the `iso4217` package (ISO's own
+list), never a table of ours. Babel formats them for people."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache, lru_cache
 
+import iso4217
 from babel import Locale
 from babel.numbers import get_currency_precision, parse_pattern
 
 # The ISO code, a space, thousands grouped, the sign after the code: `USD 14,750.00`,
-# `EUR -3.50`. Babel replaces the pattern's two decimals by the currency's own digits.
-DISPLAY_PATTERN = "¤¤ #,##0.00;¤¤ -#,##0.00"
+# `EUR -3.50`, with as many decimals as the currency's ISO 4217 digits.
 DISPLAY_LOCALE = "en_US"
-_PATTERN = parse_pattern(DISPLAY_PATTERN)  # parsed once: format_currency would parse it per call
 _LOCALE = Locale.parse(DISPLAY_LOCALE)
+
+
+@cache
+def digits(currency: str) -> int:
+    """The currency's ISO 4217 minor-unit digits: 2 for USD, 0 for JPY, 3 for BHD, 2 for HUF
+    and IDR (Babel's CLDR digits, what cash is rounded to, say 0 for those). A code ISO gives
+    no minor unit (gold, XDR) or no longer lists: CLDR's digits."""
+    try:
+        exponent = iso4217.Currency(currency).exponent
+    except ValueError:
+        exponent = None
+    return get_currency_precision(currency) if exponent is None else exponent
+
+
+@lru_cache(maxsize=8)
+def _pattern(places: int):
+    """Babel's pattern for an amount with `places` decimals (parsed once per count)."""
+    fraction = "." + "0" * places if places else ""
+    return parse_pattern(f"¤¤ #,##0{fraction};¤¤ -#,##0{fraction}")
 
 
 def minor_unit_factor(currency: str) -> int:
     """10 ^ the currency's ISO 4217 digits: 100 for USD, 1 for JPY, 1000 for BHD."""
-    return 10 ** get_currency_precision(currency)
+    return 10 ** digits(currency)
 
 
 def decimal_text(amount_minor: int, currency: str) -> str:
     """Minor units as a decimal string with the currency's digits: 1000 USD -> "10.00"."""
-    return str(Decimal(amount_minor).scaleb(-get_currency_precision(currency)))
+    return str(Decimal(amount_minor).scaleb(-digits(currency)))
 
 
 def minor_units(amount: str | Decimal, currency: str) -> int:
     """The inverse of `decimal_text`: "10.00" USD -> 1000, "1500" JPY -> 1500."""
-    return int(Decimal(amount).scaleb(get_currency_precision(currency)))
+    return int(Decimal(amount).scaleb(digits(currency)))
 
 
 @lru_cache(maxsize=65536)  # a list of thousands of credits repeats a few amounts
 def display(amount_minor: int, currency: str) -> str:
     """Money for people, from Babel: `USD 14,750.00`, `JPY 1,500`, `BHD 1.234`, `EUR -3.50`
-    (Babel's `format_currency` with this pattern, the pattern parsed once)."""
-    amount = Decimal(amount_minor).scaleb(-get_currency_precision(currency))
-    return _PATTERN.apply(amount, _LOCALE, currency=currency, currency_digits=True)
+    (Babel's `format_currency` with a pattern of the currency's ISO digits, parsed once)."""
+    places = digits(currency)
+    amount = Decimal(amount_minor).scaleb(-places)
+    return _pattern(places).apply(amount, _LOCALE, currency=currency, currency_digits=False)
 
 
 def convert(amount_minor: int, currency: str, rate: Decimal, into: str) -> int:

@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import iso4217
 from babel.numbers import get_currency_precision, list_currencies
 
 MAX_LINE_BYTES = 1024 * 1024
@@ -522,8 +523,13 @@ def price(policy: Policy, currency: str, count: int, failed_sum: int) -> int | N
 
 
 def decimal_text(amount_minor: int, currency: str) -> str:
-    """Minor units as a decimal string with the currency's ISO 4217 digits (Babel)."""
-    digits = get_currency_precision(currency)
+    """Minor units as a decimal string with the currency's ISO 4217 digits (ISO's list, the
+    `iso4217` package; a code it gives none: CLDR's, by Babel)."""
+    try:
+        digits = iso4217.Currency(currency).exponent
+    except ValueError:
+        digits = None
+    digits = get_currency_precision(currency) if digits is None else digits
     if digits == 0:
         return str(amount_minor)
     whole, part = divmod(amount_minor, 10**digits)

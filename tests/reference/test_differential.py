@@ -453,9 +453,10 @@ def otlp_wrapped(data: bytes, per_line: int, into: str, gzipped: bool = False) -
 
 
 OTLP_EDGES = shrunk(
-    # What the generator does not make or rarely puts together: a BOM, a contract key given twice
-    # (quarantined, the record too), the same fields written twice (two lines, not a duplicate), integers beyond
-    # 64 bits, NaN, a number as text, lines that are not objects between records, a copy.
+    # What the generator does not make or rarely puts together: a BOM, a contract key given
+    # twice (quarantined, the record too), the same fields written twice (two lines, not a
+    # duplicate), integers beyond 64 bits, NaN, a number as text, lines that are not objects
+    # between records, a copy.
     model.BOM + b'{"ts": "2025-01-07T00:00:00Z", "event": "payment.failed", "txn_id": "t1", '
     b'"amount_minor": 10, "amount_minor": 15, "currency": "USD", "customer_id": "c1", '
     b'"error_code": "DB_POOL_TIMEOUT"}\r\n'

@@ -18,6 +18,10 @@ from transforms import money
         (0, "EUR", "EUR 0.00"),
         (-350, "EUR", "EUR -3.50"),  # a decrease: the sign after the code
         (123456789, "USD", "USD 1,234,567.89"),
+        # ISO 4217's digits, not CLDR's (what cash rounds to: 0 for these)
+        (100000, "HUF", "HUF 1,000.00"),
+        (100000, "IDR", "IDR 1,000.00"),
+        (1500, "IQD", "IQD 1.500"),
     ],
 )
 def test_money_is_shown_with_the_currency_digits_and_grouping(minor, currency, shown):
@@ -30,16 +34,37 @@ def test_decimal_text_and_minor_units_are_inverse(minor, currency):
 
 
 @pytest.mark.parametrize(
-    ("minor", "currency"), [(1475000, "USD"), (-1, "JPY"), (987654321, "BHD"), (5, "CLF")]
+    ("currency", "text"),
+    [
+        ("HUF", "1000.00"),
+        ("IDR", "1000.00"),
+        ("COP", "1000.00"),
+        ("IQD", "100.000"),
+        ("CLF", "10.0000"),
+    ],
 )
-def test_the_form_is_babels_format_currency(minor, currency):
-    from decimal import Decimal
+def test_a_credit_amount_has_the_iso_4217_digits(currency, text):
+    # rule 8: `credit_amount` has the currency's ISO 4217 digits (Babel's CLDR data gives 0
+    # for HUF, IDR, COP and IQD: 100 or 1000 times the amount)
+    assert money.decimal_text(100000, currency) == text
 
-    from babel.numbers import format_currency, get_currency_precision
 
-    amount = Decimal(minor).scaleb(-get_currency_precision(currency))
+@pytest.mark.parametrize(
+    ("minor", "currency"),
+    [(1475000, "USD"), (-1, "JPY"), (987654321, "BHD"), (5, "CLF"), (100000, "HUF")],
+)
+def test_the_form_is_babels_format_currency_with_the_iso_digits(minor, currency):
+    import iso4217
+    from babel.numbers import format_currency
+
+    places = iso4217.Currency(currency).exponent
+    fraction = "." + "0" * places if places else ""
     expected = format_currency(
-        amount, currency, format=money.DISPLAY_PATTERN, locale="en_US", currency_digits=True
+        Decimal(minor).scaleb(-places),
+        currency,
+        format=f"¤¤ #,##0{fraction};¤¤ -#,##0{fraction}",
+        locale="en_US",
+        currency_digits=False,
     )
     assert money.display(minor, currency) == expected
 

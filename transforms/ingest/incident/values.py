@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from babel.numbers import get_currency_precision, is_currency, list_currencies
+from babel.numbers import is_currency, list_currencies
 from pydantic import (
     PlainValidator,
     StrictStr,
@@ -23,6 +23,8 @@ from pydantic import (
     WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError
+
+from transforms import money
 
 MAX_WINDOW = timedelta(days=31)
 ISO_CURRENCIES = sorted(list_currencies())
@@ -191,7 +193,7 @@ def _amounts(value: Any) -> dict[str, int]:
         if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
             raise invalid(
                 f"must be a whole number of minor units >= 0, got {amount!r} "
-                f"({currency} has {get_currency_precision(currency)} minor digits)",
+                f"({currency} has {money.digits(currency)} minor digits)",
                 at=currency,
             )
         if amount > LARGEST_AMOUNT:
