@@ -752,6 +752,7 @@ def synthetic_run(con, folder: Path, run_id: str, lines: int, amount_minor: int)
     whole manifest: approval reads the warehouse's copy as one)."""
     import hashlib
 
+    from transforms.finance import journal
     from transforms.runfolder.manifest_model import Manifest
 
     run_folder = folder / "runs" / f"run={run_id}"
@@ -839,6 +840,20 @@ def synthetic_run(con, folder: Path, run_id: str, lines: int, amount_minor: int)
             "start": started,
             "folder": str(run_folder),
             "manifest": json.dumps(content.plain(), sort_keys=True),
+        },
+    )
+    # as the pipeline's seal does: approval needs the run journaled validated, with its totals
+    journal.append(
+        con,
+        "validated",
+        actor="bench",
+        key=None,
+        incident_id="INC-BENCH",
+        run_id=run_id,
+        detail={
+            "verdict": "pending_approval",
+            "totals_minor": content.totals_minor,
+            "blocking": [],
         },
     )
 

@@ -87,7 +87,9 @@ def _make_policy_amounts(con: duckdb.DuckDBPyConnection, incident: Incident) -> 
 
 
 def _require_policy_amounts(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
-    """A payable line in an ISO currency the policy has no amount for stops the run.
+    """A payable line in an ISO currency the policy has no amount for stops the run: a line to
+    credit, or one owed to a closed or unknown customer (finance pays it by hand, so the amount
+    owed must be known); an excluded segment is owed nothing.
 
     Only the flat bases read `flat_minor`; a line the percent basis cannot price (a null amount)
     is `unpriced` in the evidence, for the gate to reject.
@@ -96,7 +98,7 @@ def _require_policy_amounts(con: duckdb.DuckDBPyConnection, incident: Incident) 
         return
     unpriced = (
         con.table("int_credit_lines")
-        .filter("customer_block is null and base_amount_minor is null")
+        .filter("customer_block is distinct from 'excluded_segment' and base_amount_minor is null")
         .select("currency")
         .distinct()
         .fetchall()

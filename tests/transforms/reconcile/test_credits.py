@@ -126,6 +126,15 @@ def test_a_currency_without_a_policy_amount_stops_the_run(tmp_path):
         credit_lines(tmp_path, [txn("t1", currency="GBP")])
 
 
+@pytest.mark.parametrize("owed", ["closed_account", "unknown_customer"])
+def test_a_currency_owed_by_hand_needs_a_policy_amount_too(tmp_path, owed):
+    # finance pays a closed or unknown customer by hand what it is owed: never owed "nothing"
+    transactions = [txn("t1", currency="GBP", customer_id="c1"), txn("t2", customer_id="c2")]
+    first = [customer("c1", status="closed")] if owed == "closed_account" else []
+    with pytest.raises(ConfigError, match=r"flat_minor: no amount for GBP"):
+        credit_lines(tmp_path, transactions, customers=[*first, customer("c2")])
+
+
 def test_a_currency_only_on_unpaid_lines_needs_no_policy_amount(tmp_path):
     transactions = [txn("t1", currency="GBP", customer_id="c1"), txn("t2", customer_id="c2")]
     customers = [customer("c1", segment="internal"), customer("c2")]
