@@ -130,7 +130,7 @@ def _stage(
     """Streams the read into `stg_<table>`; on an error nothing is staged."""
     schema = pa.schema(
         [
-            (column, pa.int64() if wanted == "integer" else read.schema.field(column).type)
+            (column, _staged_type(wanted, read.schema.field(column).type))
             for column, (wanted, _) in contract.items()
         ]
     )
@@ -162,12 +162,26 @@ def _stage(
     return TableFile(name, _rows_sha256(staged), rows)
 
 
+def _staged_type(wanted: str, given: pa.DataType) -> pa.DataType:
+    """The type a contract column is staged as: integers as int64; times finer than the
+    microsecond (pandas writes nanoseconds) in microseconds, as every time inside is."""
+    if wanted == "integer":
+        return pa.int64()
+    if pa.types.is_timestamp(given) and given.unit == "ns":
+        return pa.timestamp("us", tz=given.tz)
+    return given
+
+
 def _conform(batch: pa.RecordBatch, schema: pa.Schema, name: str) -> pa.RecordBatch:
-    """The batch's contract columns, in order; a decimal amount as int64, exactly."""
+    """The batch's contract columns, in order; a decimal amount as int64, exactly; a time in
+    nanoseconds truncated to the microsecond, as a log's is (DuckDB's cast would round it,
+    moving 13:59:59.9999995 into a window that starts at 14:00)."""
     columns = []
     for field in schema:
         column = batch.column(field.name)
-        if column.type != field.type and pa.types.is_int64(field.type):
+        if column.type != field.type and pa.types.is_timestamp(field.type):
+            column = pc.cast(column, field.type, safe=False)  # truncates, never rounds
+        elif column.type != field.type and pa.types.is_int64(field.type):
             column = _whole_numbers(column, batch, name, field.name)
         if field.name == "amount_minor":
             _within_largest_amount(column, batch, name)

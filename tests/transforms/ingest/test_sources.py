@@ -384,3 +384,21 @@ def test_a_missing_or_broken_duckdb_source_is_an_input_error(tmp_path, change, m
     change(loaded.path.parent)
     with pytest.raises(InputError, match=message):
         tables.check(loaded)
+
+
+def test_a_table_time_in_nanoseconds_is_truncated_to_the_microsecond_not_rounded(tmp_path):
+    # pandas writes nanoseconds: 13:59:59.9999995 is before a window that starts at 14:00, and
+    # rounding it up to 14:00:00 would bring it in (a log's time is truncated alike)
+    import pyarrow as pa
+
+    path = write_incident(tmp_path / "inc", transactions=[txn("t1"), txn("t2")])
+    table = pq.read_table(path.parent / "transactions.parquet")
+    at = pa.array([1736258399999999999, 1736258399999999500], pa.timestamp("ns", tz="UTC"))
+    index = table.schema.get_field_index("created_at")
+    pq.write_table(table.set_column(index, "created_at", at), path.parent / "transactions.parquet")
+    con = duckdb.connect()
+    tables.stage(con, incident.load(path))
+    found = con.execute(
+        "select strftime(created_at, '%H:%M:%S.%f') from stg_transactions order by txn_id"
+    ).fetchall()
+    assert found == [("13:59:59.999999",), ("13:59:59.999999",)]
