@@ -11,8 +11,9 @@ import duckdb
 import pyarrow as pa
 
 from transforms import db, money
-from transforms.errors import ConfigError
+from transforms.errors import ConfigError, InputError
 from transforms.ingest.incident import ISO_CURRENCIES, Incident
+from transforms.ingest.incident.values import LARGEST_AMOUNT
 from transforms.reconcile import classes
 
 
@@ -35,6 +36,7 @@ def price_lines(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
     """The policy's amounts and `int_credit_lines`; `ConfigError` if it lacks a currency."""
     policy = incident.policy
     _make_policy_amounts(con, incident)
+    _require_within_largest(con, incident)
     numerator, denominator = policy.percent.as_integer_ratio()
     db.run(
         con,
@@ -84,6 +86,35 @@ def _make_policy_amounts(con: duckdb.DuckDBPyConnection, incident: Incident) -> 
     )
     db.run(con, "policy_amounts_drop")
     con.from_arrow(table).create("policy_amounts")
+
+
+def _require_within_largest(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
+    """A customer's failed amounts in a currency, or its flat credit per transaction, above
+    `LARGEST_AMOUNT` minor units stops the run naming the customer (no payment or credit is
+    that large; the credit lines' integers could not hold it)."""
+    found = db.records(
+        db.run(
+            con,
+            "int_credit_lines_above_largest",
+            largest=LARGEST_AMOUNT,
+            basis=incident.policy.basis,
+        )
+    )
+    if not found:
+        return
+    row = found[0]
+    what = f"customer {row['customer_id']} in {row['currency']}"
+    if row["failed_amount_minor"] > LARGEST_AMOUNT:
+        raise InputError(
+            f"transactions: the failed amounts of {what} sum to {row['failed_amount_minor']:,} "
+            f"minor units, above {LARGEST_AMOUNT:,}, which no payment is"
+        )
+    raise ConfigError(
+        f"{incident.path}: policy.flat_minor: {row['currency']} "
+        f"{incident.policy.flat_minor[row['currency']]:,} per transaction comes to "
+        f"{row['flat_amount_minor']:,} minor units for {what}, above {LARGEST_AMOUNT:,}, which "
+        "no credit is"
+    )
 
 
 def _require_policy_amounts(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from tests.builders import customer, failure, reconcile_incident, rows, txn, write_incident
 from transforms import money
-from transforms.errors import ConfigError
+from transforms.errors import ConfigError, InputError
 
 
 def credit_lines(tmp_path, transactions, policy=None, customers=None):
@@ -245,3 +245,19 @@ def test_evidence_is_credited_only_when_its_line_is_in_the_credit_file(
     con, lines = credit_lines(tmp_path, [txn("t1")], policy=policy, customers=customers)
     assert rows(con, "evidence", "reason", "credited") == [(reason, bool(lines))]
     assert bool(lines) is (reason == "table_only")
+
+
+def test_a_customer_whose_failed_amounts_sum_past_the_largest_amount_stops_the_run(tmp_path):
+    # each amount is allowed (10^16 minor units at most); 1,000 of them would not fit 64 bits
+    transactions = [txn(f"t{i}", customer_id="c1", amount_minor=10**16) for i in range(1000)]
+    with pytest.raises(InputError, match=r"failed amounts of customer c1 in USD sum to 10,000,"):
+        credit_lines(
+            tmp_path, transactions, policy={"basis": "percent_of_failed_amount", "percent": 10}
+        )
+
+
+def test_a_flat_credit_per_transaction_past_the_largest_amount_stops_the_run(tmp_path):
+    transactions = [txn(f"t{i}", customer_id="c1") for i in range(1000)]
+    policy = {"basis": "flat_per_transaction", "flat_minor": {"USD": 10**16, "EUR": 900}}
+    with pytest.raises(ConfigError, match=r"policy.flat_minor: USD 10,000,000,000,000,000 per"):
+        credit_lines(tmp_path, transactions, policy=policy)
