@@ -193,6 +193,8 @@ def audit(
     if found.unverified:
         err.print(f"set {KEY_VARIABLE} to check the keyed links")
         raise typer.Exit(2)
+    for note in found.unfinished:
+        err.print(f"[yellow]unfinished[/]: {escape(note)}")
     out.print(
         f"verified: journal of {found.journal_entries} entries, ledger of "
         f"{found.ledger_entries} entries, {found.batches_checked} published batch(es) against "

@@ -640,3 +640,32 @@ def test_a_published_batch_set_back_to_writing_is_found_not_written_again(desk):
     with pytest.raises(ProofFailed, match="nothing was paid"):
         desk.approve(desk.run(policy={"flat_minor": {"USD": 2000, "EUR": 900}}))
     assert not first.batch_folder.exists()  # never written into the outbox again
+
+
+def test_an_approval_stopped_before_its_trailer_pays_nobody_until_it_is_finished(desk, monkeypatch):
+    # killed writing the batch's files: its ledger entries are committed, its trailer is not
+    run_id = desk.run()
+    write_text = files.write_text
+
+    def killed_before_trailer(final, text):
+        if final.name == outbox.TRAILER:
+            raise KeyboardInterrupt
+        write_text(final, text)
+
+    monkeypatch.setattr(files, "write_text", killed_before_trailer)
+    with pytest.raises(KeyboardInterrupt):
+        desk.approve(run_id)
+    monkeypatch.undo()
+    assert desk.query("select state from batches") == [("writing",)]
+    with support.connect(desk.warehouse) as con:  # support says nobody was paid yet
+        rows = support.customers(con, "INC-T").rows
+    assert rows and all(row["paid_amount"] is None for row in rows)
+    assert {row["status"] for row in rows} == {"pending"}
+    result = desk.cli("audit", "--verify")
+    assert result.exit_code == 0, result.output
+    assert "batch INC-T-B001: left writing by an approval that was stopped" in result.stderr
+    assert desk.approve(desk.run()).batch_id is None  # the next approval finishes it first
+    assert desk.query("select state from batches") == [("published",)]
+    with support.connect(desk.warehouse) as con:
+        rows = support.customers(con, "INC-T").rows
+    assert {row["customer_id"]: row["paid_amount"] for row in rows}["c1"] == "10.00"

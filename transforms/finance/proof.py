@@ -25,6 +25,7 @@ before the outbox is read.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import defaultdict
 from collections.abc import Iterable
@@ -68,6 +69,7 @@ class Findings:
     journal_entries: int
     ledger_entries: int
     batches_checked: int
+    unfinished: list[str] = dataclasses.field(default_factory=list)  # left writing by an approval
 
 
 def gather(con: duckdb.DuckDBPyConnection, incident_ids: Iterable[str] | None = None) -> Records:
@@ -105,9 +107,16 @@ def check(records: Records, key: bytes | None, outbox_root: Path | None) -> Find
         if e.event == "published" and isinstance(e.detail.get("files"), dict)
     }
     checked = 0
+    unfinished = []
     for batch in records.batches:
         if batch.state != BatchState.PUBLISHED and not (batch.folder / outbox.TRAILER).exists():
-            continue  # its ledger entries are committed, its files not final: approve finishes it
+            # its ledger entries are committed, its files not final: approve finishes it
+            unfinished.append(
+                f"batch {batch.batch_id}: left writing by an approval that was stopped: not in "
+                "the outbox yet (nothing for finance to pick up, no customer paid by it); the "
+                "next approval, of any run, finishes it first"
+            )
+            continue
         checked += 1  # published, or written up to its trailer (final: approve only marks it)
         tampered += _check_batch(
             batch,
@@ -135,6 +144,7 @@ def check(records: Records, key: bytes | None, outbox_root: Path | None) -> Find
         len(records.journal),
         len(records.ledger),
         checked,
+        unfinished,
     )
 
 

@@ -1,7 +1,8 @@
 -- Support's customer list for incident $incident_id as its answering run $run_id says (key:
 -- customer_id, currency): every customer and currency with a candidate transaction or a credit
 -- line in that run, or a payment in the ledger for the incident; one customer when $customer_id
--- is not null. `paid_minor` is what the ledger paid for the credit_id, from any run (`paid_run_ids`);
+-- is not null. `paid_minor` is what the ledger paid for the credit_id by published batches, from
+-- any run (`paid_run_ids`);
 -- `owed_minor` is a closed account's credit, owed and paid by finance by hand.
 -- `credit_status` (support.CreditStatus): no credit line and nothing paid is `by_hand` when a
 -- closed account is owed, else `excluded`; a credit line paid less than it proposes is `pending`;
@@ -53,6 +54,9 @@ paid as (
         list_sort(list(distinct ledger.run_id)) as paid_run_ids,
         max(ledger.published_at) as last_published_at
     from ledger
+    -- paid by a published batch only: one an approval left writing (stopped before its trailer)
+    -- is in no outbox finance picks up yet
+    inner join batches on batches.batch_id = ledger.batch_id and batches.state = 'published'
     where ledger.incident_id = $incident_id
         and ($customer_id is null or ledger.customer_id = $customer_id)
     group by ledger.credit_id, ledger.customer_id, ledger.currency
