@@ -10,7 +10,12 @@ import duckdb
 # What the machine, not the data or the code, refused: a full disk, a read-only or forbidden path.
 ENVIRONMENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
 # The same refusals as DuckDB words them (it raises its own IOException, not OSError).
-ENVIRONMENT_WORDS = ("No space left on device", "Read-only file system", "Permission denied")
+ENVIRONMENT_WORDS = (
+    "No space left on device",
+    "Read-only file system",
+    "Permission denied",
+    "Operation not permitted",  # EPERM: an immutable file (`chattr +i`), a policy's refusal
+)
 
 
 class CreditsError(Exception):
