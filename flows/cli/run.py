@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from flows.cli.common import (
     VerboseOption,
@@ -95,6 +96,10 @@ def run(
 
     if dask_address and task_runner is not TaskRunner.dask:
         err.print("[bold red]error[/]: --dask-address needs --task-runner dask")
+        raise typer.Exit(2)
+    if output_dir.exists() and not output_dir.is_dir():
+        named = escape(f"--output-dir {output_dir}: is a file, not a folder")
+        err.print(f"[bold red]error[/]: {named}")
         raise typer.Exit(2)
     # Before Prefect is imported: quiet, its console shows warnings and errors only (unless the
     # environment says otherwise); -v shows every line whatever the environment says.

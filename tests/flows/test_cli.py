@@ -221,3 +221,11 @@ def test_help_text_is_wrapped_to_the_terminal_not_to_the_source(command):
         lines = paragraph.splitlines()
         short = [line for line in lines[:-1] if len(line) < 60]
         assert not short, (command, lines)
+
+
+def test_an_output_dir_that_is_a_file_exits_2_before_anything_starts(tmp_path):
+    path = write_incident(tmp_path / "inc")
+    (tmp_path / "afile").write_text("x")
+    result = runner.invoke(app, ["run", str(path), "--output-dir", str(tmp_path / "afile")])
+    assert result.exit_code == 2, result.output
+    assert f"--output-dir {tmp_path / 'afile'}: is a file, not a folder" in result.output
