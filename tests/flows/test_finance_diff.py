@@ -207,7 +207,7 @@ def test_a_run_without_lines_of_its_own_is_refused(desk):
     with pytest.raises(ValidationRejected) as rejected:
         desk.run(lines=[*LINES, "garbage"])
     result = desk.cli("diff", rejected.value.summary.run_id)
-    assert result.exit_code == 2 and "no credit file to compare" in result.stderr
+    assert result.exit_code == 2 and "it did not pass the quality gate" in result.stderr
 
 
 def test_the_pause_form_shows_the_decreases_and_takes_the_decision(desk):

@@ -162,7 +162,7 @@ def one(con: duckdb.DuckDBPyConnection, name: str, **parameters: Any) -> dict[st
 def require_pending(run: RunRow) -> None:
     if run.status == RunStatus.SEALING:
         raise InputError(
-            f"run {run.run_id}: was stopped before its manifest was written (status "
+            f"run {run.run_id}: was stopped before it was sealed (status "
             f"sealing): it can never be approved; {_rerun(recorded_manifest(run))}"
         )
     if run.status != RunStatus.PENDING_APPROVAL:

@@ -350,9 +350,13 @@ def _counts(rows: list[dict[str, Any]]) -> dict[str, int]:
 def _run(con: duckdb.DuckDBPyConnection, run_id: str) -> RunRow:
     run = approval.find_run(con, run_id)
     if run.status in (RunStatus.REJECTED, RunStatus.SEALING):
+        what = (
+            "it did not pass the quality gate"
+            if run.status == RunStatus.REJECTED
+            else "it was stopped before it was sealed, so its files are not known to be whole"
+        )
         raise ConfigError(
-            f"run {run_id}: is {run.status}: it has no credit file to compare; compare a run "
-            "that passed the quality gate"
+            f"run {run_id}: is {run.status}: {what}; compare a run that passed the quality gate"
         )
     return run
 
