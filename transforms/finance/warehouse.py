@@ -103,7 +103,10 @@ def require_duckdb_file(path: Path) -> None:
 
 
 class WarehouseBusy(CreditsError):
-    """Another process holds the warehouse's write lock for longer than we may wait (exit 1)."""
+    """Another process holds the warehouse's write lock for longer than we may wait (exit 4:
+    the machine, not the data or the code, kept us out; try again in a moment)."""
+
+    exit_code = 4
 
 
 @contextmanager

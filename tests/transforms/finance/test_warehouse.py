@@ -406,3 +406,19 @@ def test_a_postgresql_url_that_does_not_parse_is_a_usage_error_of_any_command(ur
         assert result.exit_code == 2, (command, result.output)
         assert "not a PostgreSQL URL" in result.output and "s3cret" not in result.output
         assert "Traceback" not in result.output
+
+
+def test_a_warehouse_kept_busy_past_the_wait_exits_4_not_as_a_bug(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    path = tmp_path / "wh.duckdb"
+    warehouse.connect(path).close()
+    monkeypatch.setattr(warehouse, "LOCK_WAIT_SECONDS", 0.2)
+    with warehouse.write_lock(path):
+        result = CliRunner().invoke(
+            app, ["decline", "r1", "--by", "bob", "--reason", "x", "--warehouse", str(path)]
+        )
+    assert result.exit_code == 4, result.output
+    assert "another run or approval is writing" in result.output
