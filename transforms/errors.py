@@ -15,6 +15,7 @@ ENVIRONMENT_WORDS = (
     "Read-only file system",
     "Permission denied",
     "Operation not permitted",  # EPERM: an immutable file (`chattr +i`), a policy's refusal
+    "Disk quota exceeded",
 )
 
 

@@ -20,6 +20,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from transforms.errors import (
+    ENVIRONMENT_WORDS,
     CreditsError,
     StorageError,
     ValidationRejected,
@@ -204,11 +205,20 @@ def print_summary(summary: RunSummary) -> None:
         out.print(f"{kind}: {escape(line)}")
 
 
+def _expected(error: BaseException | None) -> bool:
+    """One of our errors, or the machine refusing (a full disk, a forbidden path): the CLI
+    reports either in one line, with its exit code."""
+    return isinstance(error, CreditsError) or (
+        error is not None and environment_problem(error) is not None
+    )
+
+
 class _DropExpectedTraceback(logging.Filter):
-    """Our own errors are reported by the CLI in one line: Prefect's log keeps no traceback."""
+    """Our own errors and the machine's refusals are reported by the CLI in one line: Prefect's
+    log keeps no traceback of them."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and isinstance(record.exc_info[1], CreditsError):
+        if record.exc_info and _expected(record.exc_info[1]):
             record.exc_info = None
             record.exc_text = None
         return True
@@ -222,10 +232,13 @@ class _OurErrorsOnce(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno < logging.ERROR:
             return True
-        if record.exc_info and isinstance(record.exc_info[1], CreditsError):
+        if record.exc_info and _expected(record.exc_info[1]):
+            return False
+        message = record.getMessage()
+        if any(words in message for words in ENVIRONMENT_WORDS):  # the state's repetition
             return False
         names = "|".join(_error_names(CreditsError))
-        return re.search(rf"\b(?:{names})(?:\(|: )", record.getMessage()) is None
+        return re.search(rf"\b(?:{names})(?:\(|: )", message) is None
 
 
 def _error_names(kind: type[Exception]) -> set[str]:

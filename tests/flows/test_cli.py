@@ -229,3 +229,38 @@ def test_an_output_dir_that_is_a_file_exits_2_before_anything_starts(tmp_path):
     result = runner.invoke(app, ["run", str(path), "--output-dir", str(tmp_path / "afile")])
     assert result.exit_code == 2, result.output
     assert f"--output-dir {tmp_path / 'afile'}: is a file, not a folder" in result.output
+
+
+def test_the_console_keeps_no_traceback_of_the_machine_refusing_but_keeps_a_bugs():
+    # a read-only run folder inside the flow: the CLI says it once (exit 4); Prefect's console
+    # neither repeats it nor prints its traceback. A bug keeps both.
+    import errno
+    import logging
+    import sys
+
+    from flows.cli.common import _DropExpectedTraceback, _OurErrorsOnce
+
+    def record(error: BaseException) -> logging.LogRecord:
+        try:
+            raise error
+        except BaseException:
+            info = sys.exc_info()
+        message = f"Task run failed with exception: {error!r}"
+        return logging.LogRecord("prefect", logging.ERROR, __file__, 1, message, None, info)
+
+    refused = record(PermissionError(errno.EPERM, "Operation not permitted", "/x/out"))
+    assert _OurErrorsOnce().filter(refused) is False
+    assert _DropExpectedTraceback().filter(refused) and refused.exc_info is None
+    state = logging.LogRecord(
+        "prefect",
+        logging.ERROR,
+        __file__,
+        1,
+        "Finished in state Failed('... Read-only file system')",
+        None,
+        None,
+    )
+    assert _OurErrorsOnce().filter(state) is False
+    bug = record(ValueError("a bug"))
+    assert _OurErrorsOnce().filter(bug) is True
+    assert _DropExpectedTraceback().filter(bug) and bug.exc_info is not None
