@@ -101,7 +101,26 @@ def add_credit(con, run_id, customer_id, amount, currency="USD", incident="INC-A
 
 
 def add_payment(con, customer_id, amount, currency="USD", incident="INC-A", batch="INC-A-B001"):
+    """A ledger entry of a published batch (the batch made with the first of its entries)."""
     credit_id = f"{incident}-{customer_id}-{currency}"
+    if not con.execute("select 1 from batches where batch_id = ?", [batch]).fetchall():
+        insert(
+            con,
+            "batches",
+            batch_id=batch,
+            incident_id=incident,
+            run_id="r1",
+            kind="initial",
+            row_count=1,
+            totals_minor="{}",
+            entry_hash="",
+            policy_version="p1",
+            folder=f"/outbox/incident={incident}/batch={batch}",
+            state="published",
+            approved_by="alice",
+            created_at="2025-01-08T15:00:00Z",
+            published_at="2025-01-08T15:00:00Z",
+        )
     insert(
         con,
         "ledger",
