@@ -21,6 +21,7 @@ from typer.core import TyperGroup
 
 from transforms.errors import (
     ENVIRONMENT_WORDS,
+    ConfigError,
     CreditsError,
     StorageError,
     ValidationRejected,
@@ -86,7 +87,6 @@ def _warehouse_given(value: str) -> str:
     """A `postgresql://` URL that does not parse (a bracket left open, a port that is not a
     number) is a usage error (exit 2), named before anything connects."""
     if value.startswith("postgres"):  # only a URL needs the store's module
-        from transforms.errors import ConfigError
         from transforms.finance import pg_store
 
         if pg_store.is_url(value):
@@ -205,12 +205,10 @@ def print_summary(summary: RunSummary) -> None:
         out.print(f"{kind}: {escape(line)}")
 
 
-def _expected(error: BaseException | None) -> bool:
+def _expected(error: BaseException) -> bool:
     """One of our errors, or the machine refusing (a full disk, a forbidden path): the CLI
     reports either in one line, with its exit code."""
-    return isinstance(error, CreditsError) or (
-        error is not None and environment_problem(error) is not None
-    )
+    return isinstance(error, CreditsError) or environment_problem(error) is not None
 
 
 class _DropExpectedTraceback(logging.Filter):

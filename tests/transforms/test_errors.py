@@ -17,6 +17,7 @@ from transforms.errors import environment_problem
         "Read-only file system",
         "Permission denied",
         "Operation not permitted",  # EPERM: an immutable file, as root refuses it
+        "Disk quota exceeded",
     ],
 )
 def test_duckdbs_words_for_a_refusing_machine_are_an_environment_problem(words):

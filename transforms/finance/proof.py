@@ -242,15 +242,18 @@ def _check_states(records: Records) -> list[str]:
         if e.event == "published" and e.detail.get("batch_id")
     }
     approvals = [e.seq for e in records.journal if e.event == "approved"]
-    return [
-        f"batch {b.batch_id}: marked writing, but an approval was journaled after it was "
-        f"committed (journal entry {next(s for s in approvals if s > committed[b.batch_id])}), "
-        "which finished it first: its state was set back"
-        for b in records.batches
-        if b.state == BatchState.WRITING
-        and b.batch_id in committed
-        and any(s > committed[b.batch_id] for s in approvals)
-    ]
+    problems = []
+    for batch in records.batches:
+        if batch.state != BatchState.WRITING or batch.batch_id not in committed:
+            continue
+        later = next((s for s in approvals if s > committed[batch.batch_id]), None)
+        if later is not None:
+            problems.append(
+                f"batch {batch.batch_id}: marked writing, but an approval was journaled after "
+                f"it was committed (journal entry {later}), which finished it first: its state "
+                "was set back"
+            )
+    return problems
 
 
 def _check_runs(records: Records) -> list[str]:

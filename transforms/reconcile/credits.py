@@ -127,13 +127,9 @@ def _require_policy_amounts(con: duckdb.DuckDBPyConnection, incident: Incident) 
     """
     if incident.policy.basis == "percent_of_failed_amount":
         return
-    unpriced = (
-        con.table("int_credit_lines")
-        .filter("customer_block is distinct from 'excluded_segment' and base_amount_minor is null")
-        .select("currency")
-        .distinct()
-        .fetchall()
-    )
+    unpriced = db.run(
+        con, "int_credit_lines_unpriced_currencies", unowed_block="excluded_segment"
+    ).fetchall()
     missing = sorted(row[0] for row in unpriced if row[0] in ISO_CURRENCIES)
     if missing:
         listed = ", ".join(missing)

@@ -157,8 +157,8 @@ def _key_twice(text: str, value: Any) -> str | None:
         _PAIRS_DECODER.decode(text)
     except _Twice as twice:
         return twice.key
-    except (ValueError, RecursionError):
-        return None  # decoded already: not reached
+    except (ValueError, RecursionError):  # deeper than the standard library decodes
+        return None
     return None
 
 
