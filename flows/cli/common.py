@@ -79,8 +79,27 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Find every customer hurt by a payment outage and pay a fair credit, once, with proof.",
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def visible(text: str, keep: str = "\n") -> str:
+    """`text` with each control or format character but those in `keep` shown as `?`: a
+    customer id or name from a hostile table may hold a terminal escape, a CR that rewrites the
+    line, or a right-to-left override."""
+    if text.isascii() and text.replace("\n", "").isprintable() and "\n" in keep:
+        return text
+    return "".join("?" if unicodedata.category(c)[0] == "C" and c not in keep else c for c in text)
+
+
+class _VisibleConsole(Console):
+    """A console that shows no control character the text it prints carries (`visible`); its
+    own styles are added after, as escapes of its own."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        super().print(*(visible(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+
+out = _VisibleConsole(highlight=False, soft_wrap=True)
+err = _VisibleConsole(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _warehouse_given(value: str) -> str:
@@ -139,8 +158,8 @@ def print_lines(lines: list[str]) -> None:
 
 
 def plain(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return "".join("?" if unicodedata.category(c)[0] == "C" else c for c in text)
+    """A value on one line: None is empty, every control character (a line feed too) `?`."""
+    return visible("" if value is None else str(value), keep="")
 
 
 def guarded(action, passing: tuple[type[Exception], ...] = ()):
@@ -182,6 +201,25 @@ def guarded(action, passing: tuple[type[Exception], ...] = ()):
         raise typer.Exit(1) from None
 
 
+def print_whole(table: Table) -> None:
+    """Prints `table` on stdout never cut: wider than the console (a narrow terminal, or 80
+    columns when piped to a file), it is printed at its own width, and a terminal wraps its
+    lines, rather than amounts ending in an ellipsis. (Rich caps a print's width at the
+    console's, so the console is widened for it.)"""
+    from rich.measure import Measurement
+
+    width = Measurement.get(out, out.options.update_width(10_000), table).maximum
+    if width <= out.width:
+        out.print(table)
+        return
+    kept = out._width  # None: found again from the terminal
+    out.width = width
+    try:
+        out.print(table)
+    finally:
+        out._width = kept
+
+
 def print_summary(summary: RunSummary) -> None:
     from transforms import money
 
@@ -197,7 +235,7 @@ def print_summary(summary: RunSummary) -> None:
         table.add_row(f"exception {key}", f"{value:,}")
     for currency, total in summary.totals_minor.items():
         table.add_row(f"credits {currency}", money.display(total, currency))
-    out.print(table)
+    print_whole(table)
     for line in summary.warnings:
         out.print(f"[yellow]warning[/]: {line}")
     for line in summary.window_messages:

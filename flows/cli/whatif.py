@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from flows.cli.common import app, guarded, out
+from flows.cli.common import app, guarded, out, print_whole
 from transforms import money
 from transforms.errors import ConfigError
 
@@ -79,11 +79,20 @@ def what_if(
 
 
 def _labelled(candidates: list[Candidate]) -> list[Candidate]:
-    """Column labels: each file's name, or the path as given where two names are the same."""
+    """Column labels: each file's name, or the path as given where two names are the same; a
+    label still taken (a policy file named as the incident file) gets ` #n`, its place in the
+    command line, so that no two columns (of the table or of the `--csv` file) share one."""
     names = [Path(c.label).name for c in candidates]
-    return [
-        dataclasses.replace(c, label=name if names.count(name) == 1 else c.label)
+    labels = [
+        name if names.count(name) == 1 else c.label
         for c, name in zip(candidates, names, strict=True)
+    ]
+    unique = [
+        label if labels.count(label) == 1 else f"{label} #{place}"
+        for place, label in enumerate(labels, start=1)
+    ]
+    return [
+        dataclasses.replace(c, label=label) for c, label in zip(candidates, unique, strict=True)
     ]
 
 
@@ -121,7 +130,7 @@ def _print(found: WhatIf, reported: Reported | None) -> None:
     row("customers gained vs the first", lambda i, o: _count(i and found.credited_not(i, 0)))
     row("customers lost vs the first", lambda i, o: _count(i and found.credited_not(0, i)))
     row("nothing here, something elsewhere", lambda i, o: _count(found.credited_elsewhere(i)))
-    out.print(table)
+    print_whole(table)
     for outcome in outcomes:
         if not outcome.applies:
             out.print(f"{outcome.candidate.label} cannot apply: {outcome.problem}", markup=False)

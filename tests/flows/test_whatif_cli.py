@@ -123,6 +123,25 @@ def test_the_csv_has_a_line_per_customer_and_currency_a_column_per_policy_formul
     ]
 
 
+def test_a_policy_file_named_as_the_incident_file_gets_a_column_of_its_own(tmp_path, monkeypatch):
+    # The incident's column is labelled with its file's name; a policy file of the same name,
+    # given as typed in its folder, would have the same label and overwrite its CSV column.
+    path = small_incident(tmp_path)
+    lab = tmp_path / "lab"
+    lab.mkdir()
+    policy_file(lab, path.name, flat_minor={"USD": 1, "EUR": 2})
+    monkeypatch.chdir(lab)
+    result = invoke(path, "--policy", path.name, "--csv", "out.csv")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO((lab / "out.csv").read_text(encoding="utf-8"))))
+    assert rows[0] == ["customer_id", "currency", f"{path.name} #1", f"{path.name} #2"]
+    assert rows[1:] == [
+        ["'=c2", "EUR", "9.00", "0.02"],
+        ["c1", "USD", "10.00", "0.01"],
+        ["c3", "USD", "10.00", "0.01"],
+    ]
+
+
 def test_rates_give_an_exact_total_in_one_reporting_currency(tmp_path):
     path = small_incident(tmp_path)
     rates = tmp_path / "rates.toml"
@@ -175,3 +194,16 @@ def test_a_csv_into_a_missing_folder_exits_2_before_reading_anything(tmp_path, m
     result = invoke(path, "--policy", policy_file(tmp_path, "p.toml"), "--csv", out)
     assert result.exit_code == 2
     assert f"--csv {out}: the folder {out.parent} does not exist" in result.stderr
+
+
+def test_a_narrow_console_gets_every_amount_whole(tmp_path, monkeypatch):
+    # Piped to a file, a console is 80 columns wide: amounts must never end in an ellipsis.
+    monkeypatch.setattr(common.out, "_width", 30)
+    path = golden_incident.write(tmp_path / "inc")
+    percent = policy_file(
+        tmp_path, "percent.toml", version="pct", basis="percent_of_failed_amount", percent=10
+    )
+    result = invoke(path, "--policy", percent)
+    assert result.exit_code == 0, result.output
+    assert "…" not in result.stdout
+    assert "USD 20.00" in result.stdout and "customers credited" in result.stdout

@@ -1,0 +1,21 @@
+"""What the `credits` consoles print: text from the data never drives the terminal."""
+
+from __future__ import annotations
+
+from flows.cli import common
+
+
+def test_a_terminal_escape_a_cr_or_a_direction_override_in_printed_text_is_a_question_mark(
+    capsys,
+):
+    # An id from a hostile table, printed by `lookup`, `diff` or `approve`.
+    common.out.print("customer \x1b[31mRED\r\u202e: x\nnext", markup=False)
+    common.err.print("[bold]refused[/]: \x1b]0;pwned\x07")
+    printed = capsys.readouterr()
+    assert printed.out == "customer ?[31mRED??: x\nnext\n"
+    assert printed.err == "refused: ?]0;pwned?\n"
+
+
+def test_plain_puts_a_value_on_one_line():
+    assert common.plain("a\nb\tc") == "a?b?c"
+    assert common.plain(None) == "" and common.plain("Zoë") == "Zoë"
