@@ -40,7 +40,8 @@ end = run.window_end_utc.astimezone(ZoneInfo(run.timezone))
 minutes = analysis.failure_minutes(con, run)
 print(f"{run.incident_id}: {run.title}")
 print(f"run {run.run_id} ({run.status}); times in {run.timezone}")
-print(f"window {start:%H:%M} to {end:%H:%M %Z}; {int(minutes['lines'].sum()):,} failure lines")
+print(f"window {start:%Y-%m-%d %H:%M %Z} to {end:%Y-%m-%d %H:%M %Z}")
+print(f"{int(minutes['lines'].sum()):,} failure lines")
 
 
 def shade_window(ax):
@@ -67,10 +68,8 @@ ax.legend(
 )  # beside the axes
 ax.set_title(f"{run.incident_id}: payment failures per minute ({run.timezone})")
 plt.show()
-print(
-    f"inside the window: {inside['lines'].mean():.1f} / min, "
-    f"{inside['lines'].mean() / normal if normal else float('inf'):.0f}x the normal rate"
-)
+ratio = f"{inside['lines'].mean() / normal:.0f}x the normal rate" if normal else "none outside it"
+print(f"inside the window: {inside['lines'].mean():.1f} / min; {ratio}")
 
 # %% [markdown]
 # ## When did it start and end?
@@ -97,14 +96,17 @@ else:
     )
 for outage in found.intervals:
     print(
-        f"outage {outage.onset_utc.astimezone(zone):%Y-%m-%d %H:%M} to "
-        f"{outage.recovery_utc.astimezone(zone):%H:%M %Z}: {outage.lines:,} lines, "
+        f"outage {outage.onset_utc.astimezone(zone):%Y-%m-%d %H:%M %Z} to "
+        f"{outage.recovery_utc.astimezone(zone):%Y-%m-%d %H:%M %Z}: {outage.lines:,} lines, "
         f"{outage.rate_during:.1f} / min (before: {outage.rate_before or 0:.1f} / min); "
         + ", ".join(f"{code} {n:,}" for code, n in outage.codes)
     )
 if found.baseline is not None and not found.intervals:
-    print("no outage found: outage-coded failures stay at baseline")
-print(f"declared window {start:%Y-%m-%d %H:%M} to {end:%H:%M %Z}")
+    print(
+        "no outage found: outage-coded failures stay at baseline, inside the declared window"
+        " too; if the logs hold little but the outage, the baseline is the outage itself"
+    )
+print(f"declared window {start:%Y-%m-%d %H:%M %Z} to {end:%Y-%m-%d %H:%M %Z}")
 
 # %% [markdown]
 # ## By error code (15-minute bins)

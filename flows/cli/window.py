@@ -10,13 +10,15 @@ import enum
 import json
 import sys
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
 
-from flows.cli.common import app, guarded, out
+from flows.cli.common import app, guarded, out, print_whole
 from transforms import money
 
 
@@ -57,11 +59,11 @@ def window(
 
 
 def _print_answer(answer: dict) -> None:
-    out.print(f"{answer['incident']}: times in {answer['timezone']}", markup=False)
+    zone = answer["timezone"]
+    out.print(f"{answer['incident']}: times in {zone}", markup=False)
     declared = answer["declared"]
-    out.print(
-        f"declared window {_clock(declared['start_local'])} to {_clock(declared['end_local'])}"
-    )
+    start, end = _clock(declared["start_local"], zone), _clock(declared["end_local"], zone)
+    out.print(f"declared window {start} to {end}")
     baseline = answer["baseline"]
     if baseline is None:
         out.print(f"no baseline: {answer['problem']}", markup=False)
@@ -72,7 +74,10 @@ def _print_answer(answer: dict) -> None:
         f"{baseline['threshold']:g} lines/min or more"
     )
     if not answer["intervals"]:
-        out.print("no outage found: outage-coded failures stay at baseline")
+        out.print(
+            "no outage found: outage-coded failures stay at baseline, inside the declared window"
+            " too; if the logs hold little but the outage, the baseline is the outage itself"
+        )
         return
     intervals = Table(title="outages in the logs (lines per minute)")
     for column in ("onset", "recovery", "lines", "before", "during", "peak"):
@@ -81,21 +86,20 @@ def _print_answer(answer: dict) -> None:
     for row in answer["intervals"]:
         before = row["rate_before_per_minute"]
         intervals.add_row(
-            _clock(row["onset_local"]),
-            _clock(row["recovery_local"]),
+            _clock(row["onset_local"], zone),
+            _clock(row["recovery_local"], zone),
             f"{row['lines']:,}",
             "" if before is None else f"{before:.1f}",
             f"{row['rate_during_per_minute']:.1f}",
             f"{row['peak_lines']:,}",
         )
-    out.print(intervals)
+    print_whole(intervals)
     for row in answer["intervals"]:
         codes = ", ".join(f"{code} {lines:,}" for code, lines in row["codes"].items())
-        out.print(f"  codes from {_clock(row['onset_local'])}: {codes}", markup=False)
+        out.print(f"  codes from {_clock(row['onset_local'], zone)}: {codes}", markup=False)
     detected, change = answer["detected"], answer["change"]
-    out.print(
-        f"detected window {_clock(detected['start_local'])} to {_clock(detected['end_local'])}"
-    )
+    start, end = _clock(detected["start_local"], zone), _clock(detected["end_local"], zone)
+    out.print(f"detected window {start} to {end}")
     table = Table(title="the detected window instead of the declared one")
     for column in ("credited", "declared", "detected", "added", "removed"):
         table.add_column(column, justify="left" if column == "credited" else "right")
@@ -106,12 +110,15 @@ def _print_answer(answer: dict) -> None:
             f"credits {currency}",
             *(money.display(row[k], currency) for k in _COLUMNS),
         )
-    out.print(table)
+    print_whole(table)
 
 
 _COLUMNS = ("declared", "detected", "added", "removed")
 
 
-def _clock(local_iso: str) -> str:
-    """`2025-01-07T14:15:00-05:00` as `2025-01-07 14:15`."""
-    return local_iso[:16].replace("T", " ")
+def _clock(local_iso: str, zone: str) -> str:
+    """`2025-01-07T14:15:00-05:00` in America/New_York as `2025-01-07 14:15 EST`: the zone's
+    abbreviation tells the two 01:30s of a night the clocks go back apart."""
+    return (
+        datetime.fromisoformat(local_iso).astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
+    )

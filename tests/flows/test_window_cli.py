@@ -70,8 +70,8 @@ def test_window_as_json_finds_the_early_onset_and_what_it_adds(tmp_path):
 def test_window_as_a_table_shows_the_intervals_and_the_change(tmp_path):
     result = runner.invoke(cli.app, ["window", str(incident_with_early_onset(tmp_path))])
     assert result.exit_code == 0, result.output
-    assert "detected window 2025-01-07 13:55 to 2025-01-07 18:15" in result.stdout
-    assert "codes from 2025-01-07 13:55: DB_POOL_TIMEOUT 2,080" in result.stdout
+    assert "detected window 2025-01-07 13:55 EST to 2025-01-07 18:15 EST" in result.stdout
+    assert "codes from 2025-01-07 13:55 EST: DB_POOL_TIMEOUT 2,080" in result.stdout
     assert "credits USD" in result.stdout and "USD 0.00" in result.stdout
 
 
@@ -114,3 +114,14 @@ def test_the_run_summary_carries_the_window_check(capsys):
     assert "warning: window_check: above baseline" in capsys.readouterr().out
     common.print_summary(replace(summary, window_check=Status.OK, window_messages=()))
     assert "window_check" not in capsys.readouterr().out
+
+
+def test_a_time_of_the_night_the_clocks_go_back_says_which_of_its_two_it_is():
+    # 05:30 and 06:30 UTC are both 01:30 in New York on 2025-11-02: without the zone's
+    # abbreviation an hour-long outage would read as none.
+    from flows.cli.window import _clock
+
+    zone = "America/New_York"
+    assert _clock("2025-11-02T01:30:00-04:00", zone) == "2025-11-02 01:30 EDT"
+    assert _clock("2025-11-02T01:30:00-05:00", zone) == "2025-11-02 01:30 EST"
+    assert _clock("2025-01-07T20:00:00+05:30", "Asia/Kolkata") == "2025-01-07 20:00 IST"

@@ -261,6 +261,18 @@ def check(con: duckdb.DuckDBPyConnection, incident: Incident) -> Check:
         if interval.recovery_utc > end and interval.onset_utc < end + margin:
             stretches.append(("end", max(interval.onset_utc, end), interval.recovery_utc))
     findings = tuple(_finding(con, incident, *stretch) for stretch in stretches)
+    if not findings and not any(
+        i.onset_utc < end and i.recovery_utc > start for i in detection.intervals
+    ):
+        # Nothing above the baseline inside the window either: an edge is only vouched for
+        # against an outage seen. Either the window holds no outage the counts show (too few
+        # lines), or the minutes read outside it are the outage itself (a window too narrow at
+        # both edges leaves little else in the files a run reads), and the baseline with them.
+        read = detection.baseline.minutes
+        unchecked.append(
+            "no outage above the baseline inside the declared window "
+            f"({read:,} minutes outside it read, perhaps the outage itself)"
+        )
     status = WARNING if findings else UNCHECKED if unchecked else OK
     return Check(status, findings, tuple(unchecked), detection)
 

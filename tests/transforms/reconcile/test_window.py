@@ -236,6 +236,49 @@ def test_logs_that_do_not_reach_the_margin_leave_the_check_unchecked(tmp_path):
     ]
 
 
+def test_an_outage_that_fills_the_logs_outside_a_too_narrow_window_is_not_called_ok(tmp_path):
+    # The outage runs 18:15-00:15Z at 6 a minute; the window (19:15-23:15Z) is an hour too
+    # narrow at each edge, and the logs hold nothing else: every minute outside the window is
+    # the outage, so the baseline is the outage and nothing stands above it, inside or out.
+    found, loaded = check(tmp_path, outage_lines(START - timedelta(hours=1), 360, 6))
+    assert found.detection.baseline.median == 6 and not found.detection.intervals
+    assert found.status == window.UNCHECKED and not found.findings
+    (message,) = found.messages(loaded)
+    assert "no outage above the baseline inside the declared window (120 minutes outside" in message
+
+
+def test_a_window_with_too_few_lines_to_show_an_outage_is_not_called_ok(tmp_path):
+    # Three failures in four hours: nothing rises above a quiet baseline, so no edge is vouched for.
+    lines = quiet_hours() + [failure(f"t{i}", ts=at(100 + i).isoformat()) for i in range(3)]
+    found, _ = check(tmp_path, lines)
+    assert found.status == window.UNCHECKED and found.detection.baseline is not None
+
+
+def test_logs_without_a_line_cover_no_minute(tmp_path):
+    found, _ = check(tmp_path, [])
+    assert found.detection.first_minute_utc is None and found.detection.baseline is None
+    assert found.status == window.UNCHECKED
+
+
+def test_quiet_lines_only_shape_checked_still_give_the_logs_span(tmp_path):
+    # A request line every minute 16:00-02:00Z, and the outage (18:15-00:15Z, an hour beyond
+    # each edge of the window): the failure lines alone span only the outage, the quiet lines
+    # (shape-checked, not parsed, by default) the ten hours, so the baseline is the quiet.
+    quiet = [
+        {"ts": (at(-120) + timedelta(minutes=m)).isoformat(), "event": "http.request"}
+        for m in range(600)
+    ]
+    found, _ = check(tmp_path, quiet + outage_lines(START - timedelta(hours=1), 360, 6))
+    detection = found.detection
+    assert (detection.first_minute_utc, detection.last_minute_utc) == (at(-120), at(479))
+    assert detection.baseline.median == 0
+    assert found.status == window.WARNING
+    assert [(f.edge, f.from_utc, f.to_utc) for f in found.findings] == [
+        ("start", START - timedelta(hours=1), START),
+        ("end", END, END + timedelta(hours=1)),
+    ]
+
+
 # The settings ---------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("setting", "message"),

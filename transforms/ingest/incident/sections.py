@@ -257,6 +257,9 @@ class LogFormat(Table):
         return self
 
 
+MAX_MAD_MULTIPLIER = 1000  # far beyond any outage's rise; keeps the threshold a finite number
+
+
 class WindowDetection(Table):
     """How an outage is found in the logs (`credits window`, and every run's window_check):
     outage-coded failure lines per minute against a baseline, the median and MAD of the minutes
@@ -280,6 +283,9 @@ class WindowDetection(Table):
 
     @model_validator(mode="after")
     def _whole_minutes(self) -> WindowDetection:
+        if self.mad_multiplier > MAX_MAD_MULTIPLIER:
+            # 1e400 is a finite Decimal, but its threshold is no number (NaN in floats).
+            raise invalid(f"must be at most {MAX_MAD_MULTIPLIER}", at="mad_multiplier")
         for key in ("max_gap", "min_duration", "edge_margin", "reach"):
             if getattr(self, key) % timedelta(minutes=1):
                 raise invalid("must be a whole number of minutes", at=key)

@@ -185,6 +185,9 @@ class Framer:
     split: bool = False  # a record split over lines was seen: every later line is checked
     _bom_pending: bool = field(default=True, repr=False)
     _runs: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list, repr=False)
+    # The first and the last line only shape-checked so far (number, text): `bookends`.
+    _first_end: tuple[int, str] | None = field(default=None, repr=False)
+    _last_end: tuple[int, str] | None = field(default=None, repr=False)
 
     @property
     def envelope_lines(self) -> int:
@@ -324,6 +327,7 @@ class Framer:
         first = self.lines + 1
         self.lines += len(ends)
         self._note_runs(first, ~keep)
+        self._note_ends(first, ~keep, data, starts, sizes)
         chosen = np.flatnonzero(keep)
         view = memoryview(data)
         texts = [
@@ -338,6 +342,36 @@ class Framer:
             pa.array(texts, pa.large_string()),
             reasons if problems else None,
             previews if problems else None,
+        )
+
+    def _note_ends(
+        self, first: int, unchecked: np.ndarray, data: bytes, starts: np.ndarray, sizes: np.ndarray
+    ) -> None:
+        """Keeps the file's first unchecked line, and its last so far, from a block."""
+        chosen = np.flatnonzero(unchecked)
+        if not len(chosen):
+            return
+
+        def line(i: int) -> tuple[int, str]:
+            return first + i, data[starts[i] : starts[i] + sizes[i]].decode("utf-8") + "\n"
+
+        if self._first_end is None:
+            self._first_end = line(int(chosen[0]))
+        self._last_end = line(int(chosen[-1]))
+
+    def bookends(self) -> pa.RecordBatch | None:
+        """The file's first and last line that got the shape check only, framed, to be staged
+        for their time alone (the file's span), never bucketed; None when every line was
+        checked in full."""
+        if self._first_end is None or self._last_end is None:
+            return None
+        ends = dict([self._first_end, self._last_end])  # one line when it is both
+        return _framed(
+            self.file_id,
+            np.array(list(ends), np.int64),
+            pa.array(list(ends.values()), pa.large_string()),
+            None,
+            None,
         )
 
     def _note_runs(self, first: int, unchecked: np.ndarray) -> None:

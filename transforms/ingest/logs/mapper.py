@@ -133,31 +133,62 @@ def _extract_into(
     joined: dict[int, int] = {}
     with ExitStack() as stack:
         writers = stack.enter_context(_Writers(folder))
-        # The envelope and the payload unwrapped first, each by a query of its own reading the
-        # one before it: `stg_logs` then checks records as it checks lines.
-        for name, parameters in _unwrapping(reading.log_format):
-            # Joining partial lines sorts a whole partition's lines: it may spill.
-            con = stack.enter_context(_connect(folder / f"spill-{name}"))
-            con.register("framed_lines", framed)
-            unwrapped = con.sql(db.statement(name), params=parameters or None)
-            framed = unwrapped.to_arrow_reader(COALESCE_ROWS)
-        if reading.log_format.envelope != "none":
-            framed = _counting_joined(framed, joined)
-        con = stack.enter_context(_connect())
-        db.run(con, "log_json_kind")
-        db.run(con, "log_local_instant")
-        db.run(con, "log_iso_currency", currencies=ISO_CURRENCIES)
-        con.register("framed_lines", framed)
-        staging = con.sql(db.statement("stg_logs"), params=_parameters(reading))
-        for staged in staging.to_arrow_reader(1 << 17):
+        stage = _Stager(reading, folder, stack)
+        for staged in stage(framed, joined):
             writers.write(staged)
             _widen(spans, staged)
+        # The lines only shape-checked carry no time; the first and the last of each file are
+        # staged as well (and dropped), so that a file's span runs from its first to its last
+        # well-formed line whatever `line_checks` is (the window's baseline counts its quiet
+        # minutes from it).
+        ends = [batch for framer in framers if (batch := framer.bookends()) is not None]
+        if ends:
+            for staged in stage(pa.RecordBatchReader.from_batches(FRAMED_SCHEMA, ends)):
+                _widen(spans, staged)
     for framer in framers:
         if framer.error is not None:
             raise framer.error
     runs = [framer.unchecked_runs() for framer in framers]
     pq.write_table(pa.concat_tables(runs).cast(UNCHECKED_SCHEMA), folder / "unchecked.parquet")
     return spans, joined, framers
+
+
+class _Stager:
+    """The map's queries over framed lines, their connections opened once for the partition:
+    the envelope and the payload unwrapped first, each by a query of its own reading the one
+    before it, then `stg_logs`, which checks records as it checks lines."""
+
+    def __init__(self, reading: Reading, folder: Path, stack: ExitStack):
+        self.reading, self.folder, self.stack = reading, folder, stack
+        self.cons: dict[str, duckdb.DuckDBPyConnection] = {}
+
+    def _con(self, name: str) -> duckdb.DuckDBPyConnection:
+        if name not in self.cons:
+            if name == "stg_logs":
+                con = self.stack.enter_context(_connect())
+                db.run(con, "log_json_kind")
+                db.run(con, "log_local_instant")
+                db.run(con, "log_iso_currency", currencies=ISO_CURRENCIES)
+            else:  # joining partial lines sorts a whole partition's lines: it may spill
+                con = self.stack.enter_context(_connect(self.folder / f"spill-{name}"))
+            self.cons[name] = con
+        return self.cons[name]
+
+    def __call__(
+        self, framed: pa.RecordBatchReader, joined: dict[int, int] | None = None
+    ) -> Iterator[pa.RecordBatch]:
+        """The staged batches of `framed`; `joined` counts the lines joined onto records."""
+        for name, parameters in _unwrapping(self.reading.log_format):
+            con = self._con(name)
+            con.register("framed_lines", framed)
+            unwrapped = con.sql(db.statement(name), params=parameters or None)
+            framed = unwrapped.to_arrow_reader(COALESCE_ROWS)
+        if joined is not None and self.reading.log_format.envelope != "none":
+            framed = _counting_joined(framed, joined)
+        con = self._con("stg_logs")
+        con.register("framed_lines", framed)
+        staging = con.sql(db.statement("stg_logs"), params=_parameters(self.reading))
+        yield from staging.to_arrow_reader(1 << 17)
 
 
 def _connect(spill_dir: Path | None = None) -> duckdb.DuckDBPyConnection:

@@ -1,6 +1,7 @@
 -- One row per log file read (key: file): how its lines split into buckets, whether it has
 -- enough quarantined lines ($min_quarantined_lines) for its own share to count, and, over the
--- lines checked in full, its time range and the share whose event is not a payment event.
+-- lines checked in full, the share whose event is not a payment event; its time range from the
+-- lines checked in full and its first and last shape-checked line.
 -- Files with no line still get a row; pruned files (not opened) get none.
 create or replace table int_file_profile as
 with

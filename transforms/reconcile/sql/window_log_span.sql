@@ -9,10 +9,14 @@ spans as (
 ),
 
 final as (
+    -- `greatest` and `least` skip a NULL: without a file there, both stay NULL explicitly.
     select
-        date_trunc('minute', greatest(min(min_ts_utc), $lower)) as first_minute_utc,
-        date_trunc('minute', least(max(max_ts_utc), $upper - interval 1 microsecond))
-            as last_minute_utc
+        case when count(*) > 0
+            then date_trunc('minute', greatest(min(min_ts_utc), $lower))
+        end as first_minute_utc,
+        case when count(*) > 0
+            then date_trunc('minute', least(max(max_ts_utc), $upper - interval 1 microsecond))
+        end as last_minute_utc
     from spans
 )
 
