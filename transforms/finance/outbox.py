@@ -14,7 +14,6 @@ crash leaves its files alone and only marks it published.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -27,7 +26,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from transforms import db, files, money
+from transforms import csv_lf, db, files, money
 from transforms.errors import InputError
 from transforms.finance import journal, rows
 
@@ -258,7 +257,7 @@ def _no_lines() -> pa.Table:
 def _csv(columns: tuple[str, ...], rows: pa.Table) -> bytes:
     """The rows as a CSV file's bytes: a header, LF line ends, UTF-8."""
     text = io.StringIO(newline="")
-    writer = csv.writer(text, lineterminator="\n")
+    writer = csv_lf.Writer(text)
     writer.writerow(columns)
-    writer.writerows(zip(*(rows[c].to_pylist() for c in columns), strict=True))
+    writer.write_columns([rows[c] for c in columns])
     return text.getvalue().encode("utf-8")

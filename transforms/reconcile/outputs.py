@@ -6,7 +6,6 @@ sorted by their keys, so identical inputs and policy give byte-identical files.
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from transforms import db, files
+from transforms import csv_lf, db, files
 
 CREDIT_COLUMNS = (
     "credit_id",
@@ -53,10 +52,10 @@ def write_csv(
     ordered = con.table(table).select(*columns).order(order)
     rows = 0
     with files.atomic_path(out) as temp, open(temp, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
+        writer = csv_lf.Writer(handle)
         writer.writerow(columns)
         for batch in ordered.to_arrow_reader(_FETCH_ROWS):  # streamed: memory stays flat
-            writer.writerows(zip(*(column.to_pylist() for column in batch.columns), strict=True))
+            writer.write_columns(batch.columns)
             rows += batch.num_rows
     return rows
 
@@ -109,6 +108,7 @@ def credit_file_totals(path: Path) -> dict[str, int]:
     """Sums `credit_amount_minor` per currency as read back from a written credit file."""
     read = pa_csv.read_csv(
         path,
+        parse_options=pa_csv.ParseOptions(newlines_in_values=True),  # a quoted CR or LF in an id
         convert_options=pa_csv.ConvertOptions(
             column_types={"currency": pa.string(), "credit_amount_minor": pa.int64()},
             include_columns=["currency", "credit_amount_minor"],
