@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,12 +21,19 @@ from transforms import files
 from transforms.errors import ConfigError
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A negative decimal and nothing else, written as a spreadsheet shows it back (no leading zero:
+# an id such as `-007` stays text).
+PLAIN_NUMBER = re.compile(r"-(0|[1-9][0-9]*)(\.[0-9]+)?")
 PRIVATE_MODE = 0o600
 
 
 def spreadsheet_safe(value: Any) -> Any:
-    """The value as a spreadsheet should show it: text that starts like a formula gets a `'`."""
+    """The value as a spreadsheet should show it: text that starts like a formula gets a `'`;
+    a negative amount written as text (`-0.266`, `credits diff --csv`'s differences) stays a
+    number the spreadsheet can sum, since it can run nothing."""
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        if PLAIN_NUMBER.fullmatch(value):
+            return value
         return "'" + value
     return value
 

@@ -181,14 +181,18 @@ def lookup(
 ) -> Lookup:
     """One customer across incidents, by id, e-mail address or one of their transactions' ids.
 
-    What was pasted is trimmed; an e-mail address matches without case, an id exactly."""
+    What was pasted is trimmed, unless it is a known id as given (blanks and all); an e-mail
+    address (an `@` in what is not a known id) matches without case, an id exactly."""
+    given = customer_id
     customer_id = (customer_id or "").strip() or None
+    if given and given != customer_id and _known(con, given):
+        customer_id = given
     txn_id = (txn_id or "").strip() or None
     if (customer_id is None) == (txn_id is None):
         raise ConfigError("give a CUSTOMER_ID or --txn TXN_ID (one of them; or an e-mail address)")
     runs = {k: v for k, v in answering_runs(con).items() if v is not None}
     run_ids = [run.run_id for run in runs.values()]
-    if customer_id is not None and "@" in customer_id:
+    if customer_id is not None and "@" in customer_id and not _known(con, customer_id):
         customer_id = _by_email(con, customer_id)
     if txn_id is not None:
         owned = db.run(con, "support_lookup_owners", txn_id=txn_id, run_ids=run_ids).fetchall()
@@ -246,6 +250,10 @@ def search(con: duckdb.DuckDBPyConnection, query: str | None) -> Lookup:
             if "did you mean" in str(by_txn) and "did you mean" not in str(by_customer):
                 raise by_txn from None
             raise by_customer from None
+
+
+def _known(con: duckdb.DuckDBPyConnection, customer_id: str) -> bool:
+    return db.run(con, "support_customer_known", customer_id=customer_id).fetchall()[0][0]
 
 
 def _by_email(con: duckdb.DuckDBPyConnection, email: str) -> str:

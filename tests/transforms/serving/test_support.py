@@ -153,6 +153,26 @@ def test_lookup_forgives_blanks_and_the_case_of_an_email(con, pasted):
     assert support.lookup(con, pasted).customer_id == "c2"
 
 
+@pytest.mark.parametrize("customer_id", ["@at", " case", "case", "\ttab", "case "])
+def test_an_id_with_an_at_sign_or_blanks_that_is_known_is_taken_as_it_is(tmp_path, customer_id):
+    # The incident page links each customer by id: "@at" was read as an e-mail address, and
+    # " case" trimmed into another customer, "case".
+    from tests.support_warehouse import add_candidate, add_credit, add_customer, add_run
+
+    path = tmp_path / "wh.duckdb"
+    with warehouse.writer(path) as writing:
+        add_run(writing, "r1", "pending_approval", "2025-01-08T01:00:00Z")
+        for number, known in enumerate(["@at", " case", "case", "\ttab", "case "]):
+            add_candidate(writing, "r1", f"t{number}", known)
+            add_credit(writing, "r1", known, 100 + number)
+            add_customer(writing, "r1", known, name=f"person {number}")
+    with support.connect(path) as reading:
+        found = support.lookup(reading, customer_id)
+        assert found.customer_id == customer_id
+        assert found.incidents[0].credits[0]["name"].startswith("person")
+        assert support.lookup(reading, "  case\n").customer_id == "case"  # a paste, trimmed
+
+
 def test_lookup_by_transaction_trims_what_was_pasted(con):
     assert support.lookup(con, txn_id=" t3 ").customer_id == "c2"
 
@@ -257,6 +277,12 @@ def test_a_missing_warehouse_is_named(warehouse_location):
         ("", ""),
         (-5, -5),
         (None, None),
+        # a negative amount as text stays a number a spreadsheet sums (`diff --csv`)
+        ("-1500", "-1500"),
+        ("-0.266", "-0.266"),
+        ("-0.266\n", "'-0.266\n"),
+        ("-1e3", "'-1e3"),
+        ("-007", "'-007"),  # an id a spreadsheet would turn into -7
     ],
 )
 def test_a_cell_starting_like_a_formula_is_neutralised(value, shown):
