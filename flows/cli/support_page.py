@@ -31,6 +31,7 @@ def serve_support(
     from flows.support_page import command
 
     guarded(lambda: command.check(host, token, warehouse_path))
+    sock = guarded(lambda: command.listen(host, port))
     shown = f"[{host}]" if ":" in host else host
     out.print(f"support page on http://{shown}:{port}/ (read-only; Ctrl-C stops it)", markup=False)
     if token is not None:
@@ -39,4 +40,4 @@ def serve_support(
             f"http://{shown}:{port}/?token=... once, or send Authorization: Bearer ...",
             markup=False,
         )
-    guarded(lambda: command.serve(host, port, token, warehouse_path))
+    guarded(lambda: command.serve(sock, token, warehouse_path))

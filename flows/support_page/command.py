@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 from pathlib import Path
 
 from transforms.errors import ConfigError
@@ -33,17 +34,31 @@ def check(host: str, token: str | None, warehouse: Path) -> None:
     support.connect(warehouse).close()  # a missing or unreadable warehouse is named now
 
 
-def serve(host: str, port: int, token: str | None, warehouse: Path) -> None:
-    """Runs the page until Ctrl-C. No access log: URLs carry e-mail addresses and the token."""
+def listen(host: str, port: int) -> socket.socket:
+    """The page's listening socket, bound before the page is announced: an address in use (a
+    page already served there) or not of this machine is a `ConfigError` naming it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise ConfigError(
+            f"--host {host} --port {port}: cannot listen there ({error.strerror or error}); "
+            "another program (a support page already served?) may have it: give another --port"
+        ) from None
+    return sock
+
+
+def serve(sock: socket.socket, token: str | None, warehouse: Path) -> None:
+    """Runs the page on `sock` until Ctrl-C. No access log: URLs carry e-mail addresses and
+    the token."""
     import uvicorn
 
     from flows.support_page import app
 
-    uvicorn.run(
-        app.create(warehouse, token),
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        server_header=False,
+    config = uvicorn.Config(
+        app.create(warehouse, token), log_level="warning", access_log=False, server_header=False
     )
+    uvicorn.Server(config).run(sockets=[sock])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import socket
 from pathlib import Path
 
 import pytest
@@ -194,6 +195,20 @@ def test_serve_support_refuses_an_open_address_without_a_token(warehouse_path, a
     )
     assert result.exit_code == 2
     assert message in " ".join(result.stderr.split())
+
+
+def test_serve_support_on_a_port_in_use_exits_2_before_announcing_the_page(warehouse_path):
+    # uvicorn alone announced nothing wrong, then exited 3 (the gate's code) when it could not bind
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(
+            cli, ["serve-support", "--port", str(port), "--warehouse", str(warehouse_path)]
+        )
+    assert result.exit_code == 2, result.output
+    assert f"--host 127.0.0.1 --port {port}: cannot listen there" in " ".join(result.stderr.split())
+    assert "support page on" not in result.stdout
 
 
 def test_serve_support_names_a_missing_warehouse(tmp_path):

@@ -314,6 +314,7 @@ def _write_batch(con: duckdb.DuckDBPyConnection, batch_id: str) -> Path:
 def _writer(warehouse_path: warehouse.Location) -> Iterator[duckdb.DuckDBPyConnection]:
     """The warehouse under its write lock; the machine's refusals before a commit (the lock
     file, the warehouse) become a `StorageError` (a full outbox is `_write_batch`'s)."""
+    warehouse.require_existing(warehouse_path)  # no run to approve or decline in a new one
     try:
         with warehouse.writer(warehouse_path) as con:
             yield con

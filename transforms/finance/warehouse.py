@@ -92,7 +92,12 @@ def require_duckdb_file(path: Path) -> None:
         raise InputError(
             f"{path}: a folder, not a warehouse (a DuckDB file, or a postgresql:// URL)"
         )
-    if path.is_file() and path.stat().st_size:
+    if path.is_file() and not path.stat().st_size:
+        raise InputError(
+            f"{path}: an empty file, not a warehouse; remove it (a writer then makes the "
+            "warehouse there) or give the warehouse's DuckDB file or a postgresql:// URL"
+        )
+    if path.is_file():
         with open(path, "rb") as handle:
             head = handle.read(12)
         if head[8:12] != DUCKDB_MAGIC:
@@ -100,6 +105,13 @@ def require_duckdb_file(path: Path) -> None:
                 f"{path}: not a DuckDB warehouse (a file of something else); give the "
                 "warehouse's DuckDB file or a postgresql:// URL"
             )
+
+
+def require_existing(location: Location) -> None:
+    """Refuses (`InputError`) a DuckDB path where no warehouse is yet: for a command that only
+    reads or changes what a run recorded (a mistyped `--warehouse` must not make one)."""
+    if not pg_store.is_url(location) and not Path(location).exists():
+        raise InputError(f"{location}: no warehouse yet; `credits run` creates it")
 
 
 class WarehouseBusy(CreditsError):
@@ -144,8 +156,8 @@ def connect(
             raise ValueError("a PostgreSQL warehouse is written through warehouse.writer")
         return pg_store.reader(str(path))
     path = Path(path)
-    if read_only and not path.exists():
-        raise InputError(f"{path}: no warehouse yet; `credits run` creates it")
+    if read_only:
+        require_existing(path)
     require_duckdb_file(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -168,6 +180,12 @@ def connect_current(path: Location) -> duckdb.DuckDBPyConnection:
     con = connect(path, read_only=True)
     if schema_version(con) >= SCHEMA_VERSION:
         return con
+    if not pg_store.is_url(path) and not db.run(con, "warehouse_has_journal").fetchall()[0][0]:
+        con.close()  # a DuckDB file of something else: a reader never writes the schema into it
+        raise InputError(
+            f"{path}: a DuckDB file without the warehouse's tables (no `journal`), not a "
+            "warehouse; give the warehouse's file or a postgresql:// URL"
+        )
     con.close()
     with writer(path):
         pass

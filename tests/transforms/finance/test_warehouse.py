@@ -18,7 +18,7 @@ from tests import golden_incident, stores
 from tests.builders import rewrite_with_keyed_schema
 from tests.support_warehouse import add_run, insert
 from transforms import db
-from transforms.finance import journal, ledger_entries, warehouse
+from transforms.finance import journal, ledger, ledger_entries, warehouse
 
 # The tables version 2 changes, as version 1 (the code before it) created them.
 VERSION_1 = """
@@ -366,23 +366,48 @@ def test_edge_transactions_are_those_with_a_log_or_table_failure_within_the_marg
     con.close()
 
 
-@pytest.mark.parametrize("kind", ["folder", "other file"])
+@pytest.mark.parametrize("kind", ["folder", "other file", "empty file"])
 def test_a_path_that_is_no_duckdb_warehouse_is_refused_without_a_lock_file(tmp_path, kind):
     from transforms.errors import InputError
 
     path = tmp_path / "wh.duckdb"
     if kind == "folder":
         path.mkdir()
+    elif kind == "empty file":
+        path.touch()  # DuckDB's own error for it was an internal error (exit 1)
     else:
         path.write_text("root:x:0:0:root:/root:/bin/bash\n")
     for open_it in (
         lambda: warehouse.connect(path, read_only=True),
         lambda: warehouse.writer(path),
     ):
-        refused = "a folder, not a warehouse|not a DuckDB warehouse"
+        refused = "a folder, not a warehouse|not a DuckDB warehouse|an empty file, not a warehouse"
         with pytest.raises(InputError, match=refused), open_it():
             pass
     assert not path.with_suffix(".lock").exists()
+
+
+def test_a_reader_never_writes_the_schema_into_a_duckdb_file_of_something_else(tmp_path):
+    from transforms.errors import InputError
+    from transforms.serving import support
+
+    path = tmp_path / "payments.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create table payments (a int)")
+    before = path.read_bytes()
+    for read in (support.connect, warehouse.connect_current):
+        with pytest.raises(InputError, match="without the warehouse's tables"):
+            read(path)
+    assert path.read_bytes() == before and not path.with_suffix(".lock").exists()
+
+
+def test_approve_and_decline_on_a_path_without_a_warehouse_make_none(tmp_path):
+    from transforms.errors import InputError
+
+    path = tmp_path / "typo" / "wh.duckdb"
+    with pytest.raises(InputError, match="no warehouse yet"):
+        ledger.decline(path, "r1", by="alice", reason="x")
+    assert not path.parent.exists()
 
 
 def test_a_postgresql_url_whose_port_is_no_number_is_a_configuration_error():
