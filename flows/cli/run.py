@@ -97,10 +97,17 @@ def run(
     if dask_address and task_runner is not TaskRunner.dask:
         err.print("[bold red]error[/]: --dask-address needs --task-runner dask")
         raise typer.Exit(2)
-    if output_dir.exists() and not output_dir.is_dir():
-        named = escape(f"--output-dir {output_dir}: is a file, not a folder")
-        err.print(f"[bold red]error[/]: {named}")
-        raise typer.Exit(2)
+    for option, path, folder in _folders(output_dir, warehouse_path):
+        in_the_way = _file_in_the_way(folder)
+        if in_the_way is not None:
+            shown = "is" if in_the_way == path else f"goes through {in_the_way}, which is"
+            named = escape(f"{option} {path}: {shown} a file, not a folder")
+            err.print(f"[bold red]error[/]: {named}")
+            raise typer.Exit(2)
+    folders = dict((option, path) for option, path, _ in _folders(output_dir, warehouse_path))
+    new_warehouse = folders.get("--warehouse")
+    if new_warehouse is not None and new_warehouse.exists():
+        new_warehouse = None
     # Before Prefect is imported: quiet, its console shows warnings and errors only (unless the
     # environment says otherwise); -v shows every line whatever the environment says.
     os.environ[QUIET_CONSOLE] = "NOTSET" if verbose else os.environ.get(QUIET_CONSOLE, "WARNING")
@@ -126,8 +133,34 @@ def run(
         err.print("[bold red]stopped[/] by SIGINT before the run started: nothing was run")
         raise typer.Exit(128 + signal.SIGINT) from None
     print_summary(summary)
+    if new_warehouse is not None and new_warehouse.exists():
+        # A run from another folder finds no `data/warehouse.duckdb` there and makes one: it
+        # would not see the runs and payments of the warehouse finance uses.
+        out.print(
+            f"note: no warehouse was at {new_warehouse.resolve()}: this run made a new one, which "
+            "knows no earlier run or payment; if finance keeps another, give it as --warehouse "
+            "(or CREDITS_WAREHOUSE)",
+            markup=False,
+        )
     out.print(f"waiting for approval: credits approve {summary.run_id} --by NAME")
     out.print(str(summary.run_folder))
+
+
+def _folders(output_dir: Path, warehouse_path: str) -> list[tuple[str, Path, Path]]:
+    """The options naming a place on disk, their paths and the folder each must be."""
+    found = [("--output-dir", output_dir, output_dir)]
+    if not str(warehouse_path).startswith(("postgresql:", "postgres:")):
+        found.append(("--warehouse", Path(warehouse_path), Path(warehouse_path).parent))
+    return found
+
+
+def _file_in_the_way(folder: Path) -> Path | None:
+    """The first of `folder` and its parents that exists and is not a folder: a run cannot
+    make `folder` (None: nothing in the way)."""
+    for path in (folder, *folder.parents):
+        if path.exists():
+            return None if path.is_dir() else path
+    return None
 
 
 def _prepared(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -86,6 +87,10 @@ def test_a_published_run_exits_0_and_prints_the_run_folder_last(golden_cli_run):
     folder = Path(result.stdout.strip().splitlines()[-1])
     assert (folder / "credits.csv").exists() and (folder / "manifest.json").exists()
     assert "pending_approval" in result.stdout
+    # its warehouse was new: a run from another folder than finance's would make one unseen
+    assert re.search(
+        r"note: no warehouse was at /\S+/wh\.duckdb: this run made a new one", result.stdout
+    )
 
 
 def test_a_rejected_run_exits_3_naming_the_expectation_and_keys(api_url, tmp_path):
@@ -229,6 +234,20 @@ def test_an_output_dir_that_is_a_file_exits_2_before_anything_starts(tmp_path):
     result = runner.invoke(app, ["run", str(path), "--output-dir", str(tmp_path / "afile")])
     assert result.exit_code == 2, result.output
     assert f"--output-dir {tmp_path / 'afile'}: is a file, not a folder" in result.output
+
+
+@pytest.mark.parametrize("option", ["--output-dir", "--warehouse"])
+def test_a_path_through_a_file_exits_2_naming_the_file(tmp_path, option):
+    # It was an internal error (NotADirectoryError, FileExistsError) with Prefect's tracebacks.
+    path = write_incident(tmp_path / "inc")
+    afile = tmp_path / "inc" / "transactions.parquet"
+    result = runner.invoke(app, ["run", str(path), option, str(afile / "out" / "wh.duckdb")])
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.output.split())
+    assert (
+        f"{option} {afile / 'out' / 'wh.duckdb'}: goes through {afile}, which is a file" in message
+    )
+    assert "Traceback" not in result.output
 
 
 def test_the_console_keeps_no_traceback_of_the_machine_refusing_but_keeps_a_bugs():

@@ -121,6 +121,13 @@ def open_source(source: TableSource, name: str, contract: Contract) -> Iterator[
             yield read
 
 
+def _not_found(name: str, path: Path) -> str:
+    return f"{name}: file not found (looked for {path}; {RELATIVE})"
+
+
+RELATIVE = "a path in the incident file is read from the incident file's folder"
+
+
 @contextmanager
 def _open_parquet(path: Path, name: str, columns: list[str]) -> Iterator[Read]:
     try:
@@ -128,7 +135,7 @@ def _open_parquet(path: Path, name: str, columns: list[str]) -> Iterator[Read]:
         # (160 MB of Arrow memory for 5 M transactions, 30 MB without, and no slower).
         parquet = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
     except FileNotFoundError:
-        raise InputError(f"{name}: file not found") from None
+        raise InputError(_not_found(name, path)) from None
     except (pa.ArrowInvalid, OSError) as error:
         raise InputError(f"{name}: not a readable Parquet file ({error})") from None
     with parquet:
@@ -167,7 +174,7 @@ def _csv_header(path: Path, name: str) -> list[str]:
         with open(path, encoding="utf-8-sig", newline="") as handle:
             return next(csv.reader(handle), [])
     except FileNotFoundError:
-        raise InputError(f"{name}: file not found") from None
+        raise InputError(_not_found(name, path)) from None
     except (UnicodeDecodeError, csv.Error) as error:
         raise InputError(f"{name}: the header line cannot be read ({error})") from None
 
@@ -212,7 +219,7 @@ def _parses(value: str, kind: pa.DataType) -> bool:
 @contextmanager
 def _open_duckdb(path: Path, table: str, name: str, columns: list[str]) -> Iterator[Read]:
     if not path.is_file():
-        raise InputError(f"{name}: file not found")
+        raise InputError(_not_found(name, path))
     try:
         database = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as error:

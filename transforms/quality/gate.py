@@ -129,10 +129,15 @@ def check(
         con, "quarantine_limit", max_quarantined_share=incident.max_quarantined_share
     ).fetchone()
     parameters["max_quarantined_lines"] = float(limit)
+    touched = {
+        "window_start": incident.window_start,
+        "window_end": incident.window_end,
+        "known_statuses": known_statuses(),
+    }
     relations: list[tuple[str, Callable[[], duckdb.DuckDBPyRelation], str | list[str]]] = [
         ("file_profile", lambda: con.table("int_file_profile"), "file"),
         ("stg_failures", lambda: con.table("stg_failures"), ["file", "line"]),
-        ("transactions", lambda: con.sql(db.statement("touched_transactions")), "txn_id"),
+        ("transactions", lambda: db.relation(con, "touched_transactions", **touched), "txn_id"),
         ("customers", lambda: con.sql(db.statement("touched_customers")), "customer_id"),
         ("evidence", lambda: con.table("evidence"), "txn_id"),
         ("credits", lambda: con.sql(db.statement("credits_checked")), "credit_id"),
@@ -157,7 +162,9 @@ def check(
         for b in (_describe(o) for r in results for o in r.blocking_failures)
     ]
     blocking += [f"accounting: {problem}" for problem in accounting_problems]
-    blocking += [f"inputs: {problem}" for problem in input_problems]
+    blocking += [
+        f"inputs: {problem}" for problem in (*input_problems, *unknown_customers(con, incident))
+    ]
     warnings = [_describe(o) for r in results for o in r.warnings]
     return Verdict(tuple(results), tuple(blocking), tuple(warnings), quarantine)
 
@@ -173,6 +180,41 @@ def _validate(
     if FORMS[suite] is Form.PROFILE:
         return profiles.validate(con, frame, suite, parameters, key)
     return validation.validate(frame, suite, parameters, key)
+
+
+def known_statuses() -> list[str]:
+    """The transaction statuses the classification knows: the `transactions` suite's
+    `status_known` set, its one statement of them."""
+    document = suites.load_suite_document("transactions")
+    (known,) = [e for e in document["expectations"] if e.get("id") == "status_known"]
+    return list(known["kwargs"]["value_set"])
+
+
+MIN_UNKNOWN_CUSTOMER_LINES = 10
+"""Unknown customers below this many credit lines never reject a run (a few planted or stray
+ids are exceptions for finance, `unknown_customer`)."""
+
+
+def unknown_customers(con: duckdb.DuckDBPyConnection, incident: Incident) -> tuple[str, ...]:
+    """Why the run is rejected when more than `max_unknown_customer_share` of its credit lines
+    (and at least `MIN_UNKNOWN_CUSTOMER_LINES`) are for customers the customer table does not
+    hold: the two tables' ids likely differ, and a credit file paying almost no one would pass
+    every other check. Nothing otherwise."""
+    unknown, lines, example, near = db.run(con, "unknown_customers_measured").fetchone()
+    limit = incident.max_unknown_customer_share
+    if unknown < MIN_UNKNOWN_CUSTOMER_LINES or unknown <= limit * lines:
+        return ()
+    hint = (
+        f"e.g. {example!r}, which the customer table holds as {near!r}: the tables' ids differ "
+        "in blanks or case"
+        if near is not None
+        else f"e.g. {example!r}; check that both tables hold the same ids"
+    )
+    return (
+        f"{unknown:,} of {lines:,} credit lines ({unknown / lines:.1%}) are for a customer id "
+        f"the customer table does not hold; at most {limit:%} may be "
+        f"([quality] max_unknown_customer_share): {hint}",
+    )
 
 
 def unread_logs(

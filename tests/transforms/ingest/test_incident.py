@@ -29,6 +29,28 @@ def test_a_naive_window_is_read_in_the_incident_time_zone(tmp_path):
     assert loaded.window_end == datetime(2025, 1, 7, 23, 15, tzinfo=UTC)
 
 
+def without_timezone(path):
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(line for line in lines if not line.startswith("timezone =")))
+    return path
+
+
+def test_a_naive_window_without_a_timezone_is_refused_not_read_in_utc(tmp_path):
+    # A post-mortem's local times read in the default UTC moved the window by hours.
+    path = without_timezone(write_incident(tmp_path / "inc"))
+    with pytest.raises(ConfigError, match=r"window_start: has no offset and `timezone` is not set"):
+        incident.load(path)
+
+
+def test_a_window_with_offsets_needs_no_timezone(tmp_path):
+    window = {"window_start": "2025-01-07T19:15:00Z", "window_end": "2025-01-07T23:15:00Z"}
+    loaded = incident.load(without_timezone(write_incident(tmp_path / "inc", top=window)))
+    assert (loaded.timezone, loaded.window_start) == (
+        "UTC",
+        datetime(2025, 1, 7, 19, 15, tzinfo=UTC),
+    )
+
+
 def test_a_window_with_an_offset_is_taken_as_is(tmp_path):
     window = {"window_start": "2025-01-07T19:15:00Z", "window_end": "2025-01-08T08:15:00+09:00"}
     loaded = load(tmp_path, top={**window, "timezone": "Asia/Tokyo"})
@@ -108,7 +130,9 @@ def test_the_policy_hash_changes_with_the_policy(tmp_path):
             {"top": {"timezone": "europe/paris"}},
             r"timezone: unknown time zone 'europe/paris'; did you mean 'Europe/Paris'\?",
         ),
-        ({"top": {"id": "../../etc"}}, r"id: use letters, digits"),
+        ({"top": {"id": "../../etc"}}, r"id: start with a letter or digit, then use letters"),
+        ({"top": {"id": "-rf"}}, r"id: start with a letter or digit"),
+        ({"top": {"id": "A" * 101}}, r"id: .* at most 100 characters"),
         (
             {"policy": {"min_minor": {"USD": 500}, "cap_minor": {"USD": 100}}},
             r"USD floor is above its cap",
@@ -122,6 +146,10 @@ def test_the_policy_hash_changes_with_the_policy(tmp_path):
         (
             {"policy": {"flat_minor": {"USD": 2**63 - 1}}},
             r"policy.flat_minor.USD: must be at most 10,000,000,000,000,000 minor units",
+        ),
+        (
+            {"top": {"window_detection": {"mad_multiplier": 1e300}}},
+            r"window_detection.mad_multiplier: must be at most 1000",
         ),
         (
             {"sources": {"log_clock_skew": "100000000000d"}},

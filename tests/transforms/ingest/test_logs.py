@@ -333,8 +333,13 @@ def test_a_glob_matching_no_file_is_an_input_error(tmp_path):
     path = write_incident(
         tmp_path / "inc", lines=[GOOD + b"\n"], sources={"logs": ["nothing/*.gz"]}
     )
-    with pytest.raises(InputError, match=r"sources.logs: 'nothing/\*.gz' matches no file"):
+    with pytest.raises(
+        InputError, match=r"sources.logs: 'nothing/\*.gz' matches no file"
+    ) as raised:
         logs.expand(incident.load(path).sources.logs, path.parent)
+    assert f"(looked in {path.parent}; a path in the incident file is read from" in str(
+        raised.value
+    )
 
 
 @pytest.mark.parametrize("kind", ["broken", "loop"])

@@ -69,8 +69,10 @@ def test_a_file_that_is_not_parquet_is_an_input_error(tmp_path):
 def test_a_missing_table_file_is_an_input_error(tmp_path):
     path = write_incident(tmp_path / "inc", transactions=[txn("t1")])
     (path.parent / "transactions.parquet").unlink()
-    with pytest.raises(InputError, match=r"transactions.parquet: file not found"):
+    with pytest.raises(InputError, match=r"transactions.parquet: file not found") as raised:
         tables.check(incident.load(path))
+    looked = path.parent / "transactions.parquet"
+    assert f"(looked for {looked}; a path in the incident file is read from" in str(raised.value)
 
 
 def test_a_timestamp_without_zone_is_read_as_utc(tmp_path):

@@ -67,6 +67,12 @@ def test_a_clean_run_passes(tmp_path):
             {"customers": [customer("c1"), customer("c2"), customer("c3"), customer(None)]},
             "customers: expect_column_values_to_not_be_null(customer_id)",
         ),
+        # a table-only failure in the window written `FAILED`: no candidate uses it, so it
+        # would have been left out of the credits unseen
+        (
+            {"transactions": [*GOOD_TABLE, txn("t9", status="FAILED")]},
+            "transactions: expect_column_values_to_be_in_set(status)",
+        ),
         # a customer listed twice
         (
             {"customers": [customer("c1"), customer("c1"), customer("c2"), customer("c3")]},
@@ -79,6 +85,11 @@ def test_bad_data_blocks_the_run_and_names_what_failed(tmp_path, settings, fragm
     result = verdict(tmp_path, **settings)
     assert not result.passed
     assert any(line.startswith(fragment) for line in result.blocking), result.blocking
+
+
+def test_rows_outside_the_window_or_of_known_statuses_are_not_the_gate_s(tmp_path):
+    table = [*GOOD_TABLE, txn("t8", status="FAILED", created_at="2025-01-06T20:00:00Z")]
+    assert verdict(tmp_path, lines=GOOD_LINES, transactions=table).passed
 
 
 def test_offending_keys_are_named(tmp_path):
@@ -136,6 +147,48 @@ def test_a_run_whose_every_log_file_was_pruned_by_its_hour_is_blocked(tmp_path):
     # one file opened, even an empty one (file_profile refuses that), or no file at all: none
     assert gate.unread_logs(loaded, [*every, log_file(9, "logs/b.jsonl", 0, False)]) == ()
     assert gate.unread_logs(loaded, []) == ()
+
+
+def customers_padded(count: int, padded: int, unknown: int = 0) -> dict:
+    """`count` credited customers c0..; the first `padded` written in the customer table with a
+    trailing blank (as an export may), and `unknown` more that the table does not hold."""
+    ids = [f"c{n}" for n in range(count + unknown)]
+    return {
+        "lines": [failure(f"t{n}") for n in range(len(ids))],
+        "transactions": [txn(f"t{n}", customer_id=i) for n, i in enumerate(ids)],
+        "customers": [customer(i + " " if n < padded else i) for n, i in enumerate(ids[:count])],
+    }
+
+
+def test_a_run_paying_almost_no_one_because_the_tables_ids_differ_is_blocked(tmp_path):
+    result = verdict(tmp_path, **customers_padded(20, padded=20))
+    (problem,) = [b for b in result.blocking if b.startswith("inputs: ")]
+    assert problem.startswith("inputs: 20 of 20 credit lines (100.0%) are for a customer id")
+    assert "at most 5% may be ([quality] max_unknown_customer_share)" in problem
+    assert "e.g. 'c0', which the customer table holds as 'c0 '" in problem
+
+
+@pytest.mark.parametrize(
+    ("padded", "unknown", "share", "blocked"),
+    [
+        (
+            9,
+            0,
+            None,
+            False,
+        ),  # fewer than 10 unknown lines: exceptions for finance, never a rejection
+        (10, 0, None, True),  # 10 of 40: above 5 %
+        (2, 0, None, False),
+        (0, 12, "0.5", False),  # 12 of 52 (23 %), with the limit raised to a half
+        (0, 12, None, True),  # ids the customer table has nothing like
+    ],
+)
+def test_unknown_customers_block_from_ten_lines_above_the_share(
+    tmp_path, padded, unknown, share, blocked
+):
+    quality = {"max_unknown_customer_share": float(share)} if share else None
+    result = verdict(tmp_path, **customers_padded(40, padded, unknown), quality=quality)
+    assert any(b.startswith("inputs: ") for b in result.blocking) is blocked, result.blocking
 
 
 def test_the_accounting_identities_close_and_fail_when_a_line_is_lost(tmp_path):

@@ -153,6 +153,10 @@ class QualityTable(Table):
     line_checks: Literal["failure_capable", "all"] = "failure_capable"
     """Which lines are checked against the whole log contract: those that could carry a
     failure event (the others by their shape only), or every line (to audit a log source)."""
+    max_unknown_customer_share: Share = Decimal("0.05")
+    """The largest share of the credit lines whose customer id the customer table does not hold
+    (from 10 such lines on); above it the run is rejected: the tables' ids likely differ (blanks,
+    case), and the credit file would pay almost no one."""
 
 
 class IncidentFile(Table):
@@ -177,6 +181,17 @@ class IncidentFile(Table):
 
     @model_validator(mode="after")
     def _window_fits(self) -> IncidentFile:
+        if "timezone" not in self.model_fields_set:
+            # Read in UTC by default, a post-mortem's local times would move the window by
+            # hours, and the run would still pass with the wrong customers.
+            for key in ("window_start", "window_end"):
+                if getattr(self, key).tzinfo is None:
+                    raise invalid(
+                        "has no offset and `timezone` is not set: give the zone the window was "
+                        'written in (timezone = "America/New_York") or an offset ("...Z", '
+                        '"...-05:00")',
+                        key,
+                    )
         self.window()
         return self
 
@@ -205,6 +220,7 @@ class IncidentFile(Table):
             sources=self.sources.sources(path.parent),
             policy=self.policy,
             max_quarantined_share=self.quality.max_quarantined_share,
+            max_unknown_customer_share=self.quality.max_unknown_customer_share,
             window_detection=self.window_detection,
             min_quarantined_lines=self.quality.min_quarantined_lines,
             line_checks=self.quality.line_checks,

@@ -59,6 +59,7 @@ class Incident:
     window_detection: WindowDetection = field(default_factory=lambda: WindowDetection())
     min_quarantined_lines: int = 10
     line_checks: str = "failure_capable"
+    max_unknown_customer_share: Decimal = Decimal("0.05")
 
     def local(self, instant: datetime) -> datetime:
         """An instant shown in the incident's time zone."""

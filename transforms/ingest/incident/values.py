@@ -251,7 +251,8 @@ _DURATION_SCHEMA = {"type": "string", "pattern": _DURATION, "examples": ["500ms"
 Text = _matching(r"\S", "must be a non-empty string")
 IncidentId = _matching(
     r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$",
-    "use letters, digits, '.', '_' and '-' only (it names folders)",
+    "start with a letter or digit, then use letters, digits, '.', '_' and '-' only, at most "
+    "100 characters (it names folders)",
 )
 Title = _matching(r"^$|\S", "must be a non-empty string")
 Zone = _checked(str, _zone, {"type": "string", "examples": ["UTC", "America/New_York"]})

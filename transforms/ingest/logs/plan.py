@@ -95,7 +95,10 @@ def expand(globs: Sequence[str], root: Path) -> list[Path]:
         matched = [path for path in paths if path.is_file()]
         if not matched:
             shown = files.display_name(Path(pattern), root)
-            raise InputError(f"sources.logs: '{shown}' matches no file")
+            raise InputError(
+                f"sources.logs: '{shown}' matches no file (looked in {root}; a path in the "
+                "incident file is read from the incident file's folder)"
+            )
         found.update(p.resolve() for p in matched)
     return sorted(found)
 

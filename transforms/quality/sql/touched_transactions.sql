@@ -1,7 +1,14 @@
 -- The transaction-table rows this run used (key: txn_id): those of the candidate transactions,
--- and any row without a txn_id (it could be the row of any candidate: the gate must see it).
+-- any row without a txn_id (it could be the row of any candidate: the gate must see it), and
+-- any row created inside the window whose status is not one the classification knows
+-- ($known_statuses): a `FAILED` row there would be left out of the table-only candidates unseen.
 select transactions.*
 from stg_transactions as transactions
 where transactions.txn_id in (select txn_id from int_candidates_classified)
     or transactions.txn_id is null
+    or (
+        transactions.created_at >= $window_start
+        and transactions.created_at < $window_end
+        and (transactions.status is null or not list_contains($known_statuses, transactions.status))
+    )
 order by transactions.txn_id
