@@ -123,6 +123,10 @@ def create(warehouse: Path, token: str | None = None) -> Starlette:
                 lambda con: support.customers(con, incident_id, segment=segment, status=status)
             )
         except (InputError, ConfigError) as error:
+            whole = f"{incident_id}.csv"  # an incident whose id ends in .csv: its page is here
+            if whole in read(support.answering_runs):
+                request.scope["path_params"] = {"incident_id": whole}
+                return incident(request)
             return PlainTextResponse(str(error) + "\n", 404, headers=HEADERS)
         filename = quote(f"{incident_id}-customers.csv", safe="")
         return Response(

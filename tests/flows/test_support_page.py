@@ -237,3 +237,23 @@ def test_a_busy_warehouse_gets_a_page_saying_so(warehouse_path, monkeypatch):
     monkeypatch.setattr(support, "connect", busy)
     page = TestClient(app.create(warehouse_path)).get("/?q=c2")
     assert page.status_code == 503 and "try again in a moment" in page.text
+
+
+def test_an_incident_whose_id_ends_in_csv_has_its_page_and_its_download(tmp_path):
+    # The ids allow it; the CSV route took its page's address and answered 404.
+    from tests.support_warehouse import add_candidate, add_credit, add_customer, add_run
+    from transforms.finance import warehouse
+
+    path = tmp_path / "wh.duckdb"
+    with warehouse.writer(path) as con:
+        add_run(con, "z1", "pending_approval", "2025-01-08T01:00:00Z", incident="INC.csv")
+        add_candidate(con, "z1", "t1", "c1", incident="INC.csv")
+        add_credit(con, "z1", "c1", 1000, incident="INC.csv")
+        add_customer(con, "z1", "c1")
+    pages = TestClient(app.create(path))
+    page = pages.get("/incidents/INC.csv")
+    assert page.status_code == 200 and "c1" in page.text and "INC.csv" in page.text
+    download = pages.get("/incidents/INC.csv.csv")
+    assert download.status_code == 200 and download.text.splitlines()[1].startswith("c1,")
+    assert "attachment; filename=INC.csv-customers.csv" in download.headers["content-disposition"]
+    assert pages.get("/incidents/NOPE.csv").status_code == 404
