@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from transforms import db, money
 from transforms.finance import approval, proof, rows, warehouse
 from transforms.finance import diff as diffs
@@ -65,6 +67,7 @@ def preview(
             "first, from the ledger"
             for b in writing
         ]
+        notes += credited_elsewhere(con, run_id)
         newer = approval.newer_published(con, run)
         if newer and run.status != RunStatus.PUBLISHED:
             (notes if force_superseded else refusals).append(approval.superseded(run, newer))
@@ -108,6 +111,21 @@ def preview(
         notes=tuple(notes),
         refusals=tuple(refusals),
     )
+
+
+def credited_elsewhere(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
+    """A note per other incident whose published run credited some of this run's credited
+    transactions too: approving pays their customers a second time (never refused: two
+    outages may hit one payment's retries; finance decides, and declines one if the windows
+    overlap by mistake)."""
+    return [
+        f"{txns:,} credited transaction(s) of this run (e.g. {first}) were credited by incident "
+        f"{incident_id}'s published batch too: approving pays their customers again; decline "
+        "this run if the two incidents' windows overlap by mistake"
+        for incident_id, txns, first in db.run(
+            con, "review_other_incidents", run_id=run_id
+        ).fetchall()
+    ]
 
 
 def _payment(difference: dict[str, Any]) -> dict[str, Any]:
