@@ -162,9 +162,10 @@ def plain(value: Any) -> str:
     return visible("" if value is None else str(value), keep="")
 
 
-def guarded(action, passing: tuple[type[Exception], ...] = ()):
+def guarded(action, passing: tuple[type[Exception], ...] = (), where: str | None = None):
     """Runs `action`, turning our errors into a message and their exit code, and bugs into 1;
-    the errors in `passing` are the caller's to report."""
+    the errors in `passing` are the caller's to report. `where` says where the command writes,
+    for a refusal of the machine whose own message names no path (Arrow's full disk)."""
     try:
         return action()
     except passing:
@@ -187,6 +188,8 @@ def guarded(action, passing: tuple[type[Exception], ...] = ()):
     except Exception as error:  # a bug: say so briefly; CREDITS_DEBUG=1 shows the traceback
         problem = environment_problem(error)
         if problem is not None:  # not a bug: the machine refused (full disk, read-only, ...)
+            if where is not None and "/" not in problem:
+                problem = f"{problem} (writing under {where})"
             refused = StorageError(
                 f"{problem}. The command stopped there; what it committed before stays "
                 "committed (`credits audit` shows it). Free the space or make the folder "

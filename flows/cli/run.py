@@ -100,8 +100,8 @@ def run(
     for option, path, folder in _folders(output_dir, warehouse_path):
         in_the_way = _file_in_the_way(folder)
         if in_the_way is not None:
-            shown = "is" if in_the_way == path else f"goes through {in_the_way}, which is"
-            named = escape(f"{option} {path}: {shown} a file, not a folder")
+            how = "is" if in_the_way == path else f"goes through {in_the_way}, which is"
+            named = escape(f"{option} {path}: {how} a file, not a folder")
             err.print(f"[bold red]error[/]: {named}")
             raise typer.Exit(2)
     folders = dict((option, path) for option, path, _ in _folders(output_dir, warehouse_path))
@@ -125,7 +125,10 @@ def run(
                     location = warehouse_parameter(warehouse_path)
                     return flow(str(incident_file), str(output_dir), location)
 
-            summary = guarded(run_flow)
+            from transforms.finance.warehouse import shown
+
+            places = f"{output_dir.resolve()} or into the warehouse {shown(warehouse_path)}"
+            summary = guarded(run_flow, where=places)
     except server.Stopped as stopped:
         err.print(f"[bold red]stopped[/] by {stopped}: {server.STOPPED_NOTE}")
         server.exit_now(stopped.exit_code)

@@ -19,3 +19,19 @@ def test_a_terminal_escape_a_cr_or_a_direction_override_in_printed_text_is_a_que
 def test_plain_puts_a_value_on_one_line():
     assert common.plain("a\nb\tc") == "a?b?c"
     assert common.plain(None) == "" and common.plain("Zoë") == "Zoë"
+
+
+def test_a_refusal_of_the_machine_that_names_no_path_says_where_the_command_writes(capsys):
+    import errno
+
+    import pytest
+    import typer
+
+    def full_disk():  # as Arrow says it: no file named
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(typer.Exit) as stopped:
+        common.guarded(full_disk, where="/data/output or into the warehouse wh.duckdb")
+    assert stopped.value.exit_code == 4
+    message = " ".join(capsys.readouterr().err.split())
+    assert "No space left on device (writing under /data/output or into the warehouse" in message
