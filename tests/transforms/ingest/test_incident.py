@@ -148,6 +148,10 @@ def test_the_policy_hash_changes_with_the_policy(tmp_path):
             r"policy.flat_minor.USD: must be at most 10,000,000,000,000,000 minor units",
         ),
         (
+            {"top": {"window_start": "2025-01-07"}},
+            r"window_start: '2025-01-07' needs a time of day",
+        ),
+        (
             {"top": {"window_detection": {"mad_multiplier": 1e300}}},
             r"window_detection.mad_multiplier: must be at most 1000",
         ),

@@ -123,13 +123,17 @@ def _close_zone(value: str) -> str | None:
 
 def _date_time(value: Any) -> datetime:
     if isinstance(value, str):
+        text = value
         try:  # RFC 3339 allows a lowercase t and z, which Python reads only in uppercase
-            value = datetime.fromisoformat(value.upper())
+            value = datetime.fromisoformat(text.upper())
         except ValueError:
             raise invalid(
-                f"'{value}' is not an ISO 8601 date-time; write it like \"2025-01-07T18:15:00\" "
+                f"'{text}' is not an ISO 8601 date-time; write it like \"2025-01-07T18:15:00\" "
                 '(read in the incident\'s timezone) or with an offset, "2025-01-07T23:15:00Z"'
             ) from None
+        if "T" not in text.upper() and " " not in text.strip():
+            # Python reads "2025-01-07" as its midnight: a window edge needs its time of day.
+            raise invalid(f"'{text}' needs a time of day, not only a date")
     if isinstance(value, date) and not isinstance(value, datetime):
         raise invalid("needs a time of day, not only a date")
     if not isinstance(value, datetime):
