@@ -48,6 +48,12 @@ class Writer:
 
 
 def _has_cr(column: pa.Array | pa.ChunkedArray) -> bool:
-    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+    kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or kind == pa.string_view()):
         return False
-    return bool(pc.any(pc.match_substring(column, "\r")).as_py())
+    text = (
+        column
+        if kind == column.type and kind != pa.string_view()
+        else column.cast(pa.large_string())
+    )
+    return bool(pc.any(pc.match_substring(text, "\r")).as_py())

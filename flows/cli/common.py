@@ -178,7 +178,7 @@ def guarded(action, passing: tuple[type[Exception], ...] = (), where: str | None
             print_summary(summary)
         err.print(f"[bold red]rejected[/]: {rejected}; nothing was published")
         for line in summary.blocking if summary is not None else ():
-            err.print(f"  - {line}")
+            err.print(f"  - {line}", markup=False)  # `[quality]`, or an id such as `[/x]`
         if summary is not None:
             out.print(str(summary.run_folder))
         raise typer.Exit(rejected.exit_code) from None
@@ -240,7 +240,7 @@ def print_summary(summary: RunSummary) -> None:
         table.add_row(f"credits {currency}", money.display(total, currency))
     print_whole(table)
     for line in summary.warnings:
-        out.print(f"[yellow]warning[/]: {line}")
+        out.print(f"[yellow]warning[/]: {escape(line)}")
     for line in summary.window_messages:
         kind = "[yellow]warning[/]" if summary.window_check == "warning" else "note"
         out.print(f"{kind}: {escape(line)}")

@@ -101,7 +101,8 @@ def run(
         in_the_way = _file_in_the_way(folder)
         if in_the_way is not None:
             how = "is" if in_the_way == path else f"goes through {in_the_way}, which is"
-            named = escape(f"{option} {path}: {how} a file, not a folder")
+            what = "a link to nothing" if not in_the_way.exists() else "a file"
+            named = escape(f"{option} {path}: {how} {what}, not a folder")
             err.print(f"[bold red]error[/]: {named}")
             raise typer.Exit(2)
     folders = dict((option, path) for option, path, _ in _folders(output_dir, warehouse_path))
@@ -163,6 +164,8 @@ def _file_in_the_way(folder: Path) -> Path | None:
     for path in (folder, *folder.parents):
         if path.exists():
             return None if path.is_dir() else path
+        if path.is_symlink():  # a link to nothing: nothing can be made through it
+            return path
     return None
 
 

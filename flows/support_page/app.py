@@ -61,8 +61,8 @@ def create(warehouse: Path, token: str | None = None) -> Starlette:
             return action(con)
 
     def home(request: Request) -> Response:
-        query = request.query_params.get("q", "").strip()
-        if not query:
+        query = request.query_params.get("q", "")  # trimmed by the search, unless a known id
+        if not query.strip():
             runs = read(support.answering_runs)
             return page(request, "home.html", runs=runs)
         try:

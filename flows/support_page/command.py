@@ -61,4 +61,10 @@ def serve(sock: socket.socket, token: str | None, warehouse: Path) -> None:
     config = uvicorn.Config(
         app.create(warehouse, token), log_level="warning", access_log=False, server_header=False
     )
-    uvicorn.Server(config).run(sockets=[sock])
+    server = uvicorn.Server(config)
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:  # Ctrl-C: the page stopped, as asked (uvicorn raises it again)
+        return
+    if not server.started:
+        raise ConfigError("the support page could not start (uvicorn's message above says why)")

@@ -250,6 +250,15 @@ def test_a_path_through_a_file_exits_2_naming_the_file(tmp_path, option):
     assert "Traceback" not in result.output
 
 
+def test_an_output_dir_that_is_a_link_to_nothing_exits_2(tmp_path):
+    path = write_incident(tmp_path / "inc")
+    (tmp_path / "out").symlink_to(tmp_path / "gone")
+    result = runner.invoke(app, ["run", str(path), "--output-dir", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.output.split())
+    assert f"--output-dir {tmp_path / 'out'}: is a link to nothing, not a folder" in message
+
+
 def test_the_console_keeps_no_traceback_of_the_machine_refusing_but_keeps_a_bugs():
     # a read-only run folder inside the flow: the CLI says it once (exit 4); Prefect's console
     # neither repeats it nor prints its traceback. A bug keeps both.

@@ -35,3 +35,35 @@ def test_a_refusal_of_the_machine_that_names_no_path_says_where_the_command_writ
     assert stopped.value.exit_code == 4
     message = " ".join(capsys.readouterr().err.split())
     assert "No space left on device (writing under /data/output or into the warehouse" in message
+
+
+def test_a_rejected_run_s_reasons_and_warnings_are_printed_as_text_not_markup(capsys):
+    # `[quality]` in the unknown-customers reason was eaten as a style; an id such as `[/x]`
+    # made Rich raise inside the error handler.
+    from pathlib import Path
+
+    import pytest
+    import typer
+
+    from transforms.errors import ValidationRejected
+    from transforms.runfolder.runs import RunStatus
+    from transforms.runfolder.summary import RunSummary
+
+    summary = RunSummary(
+        run_id="r1",
+        incident_id="INC-T",
+        verdict=RunStatus.REJECTED,
+        run_folder=Path("runs/r1"),
+        blocking=("inputs: e.g. '[/x]0' ([quality] max_unknown_customer_share)",),
+        warnings=("ids like [bold]x[/bold]",),
+    )
+
+    def rejected():
+        raise ValidationRejected("1 blocking", summary)
+
+    with pytest.raises(typer.Exit) as stopped:
+        common.guarded(rejected)
+    assert stopped.value.exit_code == 3
+    printed = capsys.readouterr()
+    assert "e.g. '[/x]0' ([quality] max_unknown_customer_share)" in printed.err
+    assert "warning: ids like [bold]x[/bold]" in printed.out

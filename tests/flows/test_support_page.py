@@ -257,3 +257,58 @@ def test_an_incident_whose_id_ends_in_csv_has_its_page_and_its_download(tmp_path
     assert download.status_code == 200 and download.text.splitlines()[1].startswith("c1,")
     assert "attachment; filename=INC.csv-customers.csv" in download.headers["content-disposition"]
     assert pages.get("/incidents/NOPE.csv").status_code == 404
+
+
+def test_the_search_box_finds_a_known_id_that_starts_with_a_blank(tmp_path):
+    from tests.support_warehouse import add_candidate, add_credit, add_customer, add_run
+    from transforms.finance import warehouse
+
+    path = tmp_path / "wh.duckdb"
+    with warehouse.writer(path) as con:
+        add_run(con, "z1", "pending_approval", "2025-01-08T01:00:00Z")
+        for number, known in enumerate([" case", "case"]):
+            add_candidate(con, "z1", f"t{number}", known)
+            add_credit(con, "z1", known, 100)
+            add_customer(con, "z1", known, name=f"person {number}")
+    pages = TestClient(app.create(path))
+    assert "person 0" in pages.get("/", params={"q": " case"}).text
+    assert "person 1" in pages.get("/", params={"q": "case "}).text  # a paste, trimmed
+
+
+def test_serve_support_serves_and_ctrl_c_ends_it_with_exit_0(warehouse_path):
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    from tests.waiting import until
+
+    with socket.socket() as free:  # a port nothing listens on
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    command = [sys.executable, "-m", "flows.cli", "serve-support", "--port", str(port)]
+    page = subprocess.Popen(
+        [*command, "--warehouse", str(warehouse_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        first = page.stdout.readline()  # "support page on http://127.0.0.1:PORT/ ..."
+        address = first.split()[3]
+        assert first.startswith(f"support page on http://127.0.0.1:{port}/"), first
+        answered: list[int] = []
+
+        def answers() -> bool:
+            try:
+                answered.append(urllib.request.urlopen(address, timeout=10).status)
+            except OSError:  # not listening yet
+                return False
+            return True
+
+        assert until(answers, seconds=60) and answered == [200]
+        page.send_signal(signal.SIGINT)
+        assert page.wait(timeout=60) == 0, page.stderr.read()
+        assert "Traceback" not in page.stderr.read()
+    finally:
+        page.kill()

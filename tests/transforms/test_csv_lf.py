@@ -36,3 +36,8 @@ def test_arrow_columns_with_and_without_a_cr_read_back_as_written():
         ["r", "3"],
     ]
     assert written(columns=[pa.array(["a", "b"]), pa.array([1, 2])]) == "a,1\nb,2\n"
+
+
+def test_a_cr_in_a_dictionary_or_view_column_is_quoted_too():
+    for column in (pa.array(["a\rb"]).dictionary_encode(), pa.array(["a\rb"], pa.string_view())):
+        assert written(columns=[column, pa.array([1])]) == '"a\rb",1\n'

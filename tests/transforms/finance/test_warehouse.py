@@ -381,7 +381,11 @@ def test_a_path_that_is_no_duckdb_warehouse_is_refused_without_a_lock_file(tmp_p
         lambda: warehouse.connect(path, read_only=True),
         lambda: warehouse.writer(path),
     ):
-        refused = "a folder, not a warehouse|not a DuckDB warehouse|an empty file, not a warehouse"
+        refused = {
+            "folder": "a folder, not a warehouse",
+            "other file": "not a DuckDB warehouse",
+            "empty file": "an empty file, not a warehouse",
+        }[kind]
         with pytest.raises(InputError, match=refused), open_it():
             pass
     assert not path.with_suffix(".lock").exists()
