@@ -185,10 +185,12 @@ def _csv_error(
     """The line pyarrow could not read, found again with the csv module: pyarrow's message
     names the column and value but not the line, and a person needs the line."""
     typed = {c: kind for c, kind in types.items() if kind != pa.string()}
+    read_to = 0  # the last line of the last whole record read
     try:
         with open(path, encoding="utf-8-sig", newline="") as handle:
             rows = csv.reader(handle)
             header = next(rows)
+            read_to = rows.line_num
             for row in rows:
                 if row and len(row) != len(header):
                     return InputError(
@@ -203,7 +205,14 @@ def _csv_error(
                             f"{name}: line {rows.line_num}: column '{column}' is {value!r}, "
                             f"{expected}"
                         )
-    except (UnicodeDecodeError, csv.Error) as found:
+                read_to = rows.line_num
+    except csv.Error as found:
+        # A quote opened and never closed reads the rest of the file as one field.
+        return InputError(
+            f"{name}: line {read_to + 1}: not a readable CSV record ({found}); a field that "
+            "opens a quote must close it"
+        )
+    except UnicodeDecodeError as found:
         return InputError(f"{name}: not a readable CSV file ({found})")
     return InputError(f"{name}: not a readable CSV file ({error})")
 

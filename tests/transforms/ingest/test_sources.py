@@ -141,6 +141,18 @@ def test_a_csv_value_that_breaks_its_type_names_the_file_line_and_column(tmp_pat
     assert con.execute("select count(*) from duckdb_tables()").fetchall() == [(0,)]
 
 
+def test_a_quote_never_closed_names_the_line_it_opens_on(tmp_path):
+    # Every line after it is read as one field, until the csv module's field limit.
+    path = write_incident(tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1")])
+    write_csv_tables(path.parent)
+    row = "t{n},c1,1250,USD,failed,,2025-01-07T20:00:00Z,2025-01-07T20:00:00Z\n"
+    with open(path.parent / "transactions.csv", "a", encoding="utf-8") as handle:
+        handle.write('"' + "".join(row.format(n=n) for n in range(3000)))
+    loaded = incident.load(with_sources(path, "csv.toml", **CSV_SOURCES))
+    with pytest.raises(InputError, match=r"transactions.csv: line 3: not a readable CSV record"):
+        tables.stage(duckdb.connect(), loaded)
+
+
 def test_a_csv_header_naming_a_contract_column_twice_is_an_input_error(tmp_path):
     path = write_incident(tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1")])
     write_csv_tables(path.parent)
