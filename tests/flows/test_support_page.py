@@ -312,3 +312,17 @@ def test_serve_support_serves_and_ctrl_c_ends_it_with_exit_0(warehouse_path):
         assert "Traceback" not in page.stderr.read()
     finally:
         page.kill()
+
+
+def test_a_customer_id_holding_a_line_feed_has_its_page(tmp_path):
+    from tests.support_warehouse import add_candidate, add_credit, add_customer, add_run
+    from transforms.finance import warehouse
+
+    path = tmp_path / "wh.duckdb"
+    with warehouse.writer(path) as con:
+        add_run(con, "z1", "pending_approval", "2025-01-08T01:00:00Z")
+        add_candidate(con, "z1", "t1", "c\nnl")
+        add_credit(con, "z1", "c\nnl", 100)
+        add_customer(con, "z1", "c\nnl", name="person nl")
+    page = TestClient(app.create(path)).get("/customers/c%0Anl")
+    assert page.status_code == 200 and "person nl" in page.text
