@@ -162,9 +162,12 @@ def check(
         for b in (_describe(o) for r in results for o in r.blocking_failures)
     ]
     blocking += [f"accounting: {problem}" for problem in accounting_problems]
-    blocking += [
-        f"inputs: {problem}" for problem in (*input_problems, *unknown_customers(con, incident))
-    ]
+    found = (
+        *input_problems,
+        *unknown_customers(con, incident),
+        *codes_nearly_outage(con, incident),
+    )
+    blocking += [f"inputs: {problem}" for problem in found]
     warnings = [_describe(o) for r in results for o in r.warnings]
     return Verdict(tuple(results), tuple(blocking), tuple(warnings), quarantine)
 
@@ -188,6 +191,26 @@ def known_statuses() -> list[str]:
     document = suites.load_suite_document("transactions")
     (known,) = [e for e in document["expectations"] if e.get("id") == "status_known"]
     return list(known["kwargs"]["value_set"])
+
+
+def codes_nearly_outage(con: duckdb.DuckDBPyConnection, incident: Incident) -> tuple[str, ...]:
+    """Why the run is rejected when failed table rows inside the window carry an outage code
+    in another case or with blanks: codes compare exactly, so they are no table-only candidate
+    and their customers would be left out unseen. Nothing otherwise."""
+    count, txn_id, code = db.run(
+        con,
+        "table_codes_nearly_outage",
+        window_start=incident.window_start,
+        window_end=incident.window_end,
+        outage_codes=list(incident.policy.outage_error_codes),
+    ).fetchone()
+    if not count:
+        return ()
+    return (
+        f"{count:,} failed transaction(s) inside the window carry an outage code written "
+        f"otherwise (e.g. {txn_id}: {code!r}); codes compare exactly: write them as "
+        "policy.outage_error_codes does, or add that spelling to it",
+    )
 
 
 MIN_UNKNOWN_CUSTOMER_LINES = 10

@@ -73,6 +73,12 @@ def test_a_clean_run_passes(tmp_path):
             {"transactions": [*GOOD_TABLE, txn("t9", status="FAILED")]},
             "transactions: expect_column_values_to_be_in_set(status)",
         ),
+        # a table-only failure whose outage code is written in lower case: no candidate either
+        (
+            {"transactions": [*GOOD_TABLE, txn("t9", error_code="db_pool_timeout ")]},
+            "inputs: 1 failed transaction(s) inside the window carry an outage code written "
+            "otherwise (e.g. t9: 'db_pool_timeout ')",
+        ),
         # a customer listed twice
         (
             {"customers": [customer("c1"), customer("c1"), customer("c2"), customer("c3")]},
