@@ -203,6 +203,7 @@ def codes_nearly_outage(con: duckdb.DuckDBPyConnection, incident: Incident) -> t
         window_start=incident.window_start,
         window_end=incident.window_end,
         outage_codes=list(incident.policy.outage_error_codes),
+        outage_codes_folded=[code.strip().upper() for code in incident.policy.outage_error_codes],
     ).fetchone()
     if not count:
         return ()
