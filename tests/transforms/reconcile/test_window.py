@@ -268,6 +268,11 @@ def test_quiet_lines_only_shape_checked_still_give_the_logs_span(tmp_path):
         {"ts": (at(-120) + timedelta(minutes=m)).isoformat(), "event": "http.request"}
         for m in range(600)
     ]
+    # A banner without a time at each end, and a line stamped before the clock was set: the
+    # first passes for its shape but gives no time; the second is far outside the window's reach.
+    banner = {"level": "INFO", "msg": "log file opened"}
+    boot = {"ts": "1970-01-01T00:00:07Z", "event": "boot"}
+    quiet = [banner, boot, *quiet, banner]
     found, _ = check(tmp_path, quiet + outage_lines(START - timedelta(hours=1), 360, 6))
     detection = found.detection
     assert (detection.first_minute_utc, detection.last_minute_utc) == (at(-120), at(479))

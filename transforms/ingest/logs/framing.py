@@ -26,6 +26,7 @@ QUARANTINE_PREVIEW_CHARS = 4096
 BLOCK_BYTES = 4 << 20  # decompressed bytes framed and checked at once: bounds a file's memory
 READ_BYTES = 1 << 20  # compressed bytes read at once
 BOM = b"\xef\xbb\xbf"
+BOOKENDS = 8  # shape-checked lines staged at each end of a file for its time span
 GZIP_MAGIC = b"\x1f\x8b"
 LF, CR = 10, 13
 
@@ -185,9 +186,9 @@ class Framer:
     split: bool = False  # a record split over lines was seen: every later line is checked
     _bom_pending: bool = field(default=True, repr=False)
     _runs: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list, repr=False)
-    # The first and the last line only shape-checked so far (number, text): `bookends`.
-    _first_end: tuple[int, str] | None = field(default=None, repr=False)
-    _last_end: tuple[int, str] | None = field(default=None, repr=False)
+    # The first and the last lines only shape-checked so far (number, text): `bookends`.
+    _first_ends: list[tuple[int, str]] = field(default_factory=list, repr=False)
+    _last_ends: list[tuple[int, str]] = field(default_factory=list, repr=False)
 
     @property
     def envelope_lines(self) -> int:
@@ -347,25 +348,29 @@ class Framer:
     def _note_ends(
         self, first: int, unchecked: np.ndarray, data: bytes, starts: np.ndarray, sizes: np.ndarray
     ) -> None:
-        """Keeps the file's first unchecked line, and its last so far, from a block."""
+        """Keeps the file's first `BOOKENDS` unchecked lines, and its last so far, from a block."""
         chosen = np.flatnonzero(unchecked)
         if not len(chosen):
             return
 
-        def line(i: int) -> tuple[int, str]:
-            return first + i, data[starts[i] : starts[i] + sizes[i]].decode("utf-8") + "\n"
+        def lines(picked: np.ndarray) -> list[tuple[int, str]]:
+            view = memoryview(data)
+            return [
+                (first + i, bytes(view[starts[i] : starts[i] + sizes[i]]).decode("utf-8") + "\n")
+                for i in picked.tolist()
+            ]
 
-        if self._first_end is None:
-            self._first_end = line(int(chosen[0]))
-        self._last_end = line(int(chosen[-1]))
+        if len(self._first_ends) < BOOKENDS:
+            self._first_ends += lines(chosen[: BOOKENDS - len(self._first_ends)])
+        self._last_ends = (self._last_ends + lines(chosen[-BOOKENDS:]))[-BOOKENDS:]
 
     def bookends(self) -> pa.RecordBatch | None:
-        """The file's first and last line that got the shape check only, framed, to be staged
-        for their time alone (the file's span), never bucketed; None when every line was
-        checked in full."""
-        if self._first_end is None or self._last_end is None:
+        """The file's first and last `BOOKENDS` lines that got the shape check only, framed, to
+        be staged for their time alone (the file's span), never bucketed; None when every line
+        was checked in full. Several at each end: a banner without a time may open a file."""
+        ends = dict([*self._first_ends, *self._last_ends])  # a line once when it is both
+        if not ends:
             return None
-        ends = dict([self._first_end, self._last_end])  # one line when it is both
         return _framed(
             self.file_id,
             np.array(list(ends), np.int64),

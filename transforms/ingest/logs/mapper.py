@@ -144,7 +144,7 @@ def _extract_into(
         ends = [batch for framer in framers if (batch := framer.bookends()) is not None]
         if ends:
             for staged in stage(pa.RecordBatchReader.from_batches(FRAMED_SCHEMA, ends)):
-                _widen(spans, staged)
+                _widen(spans, _within(staged, reading.reach))
     for framer in framers:
         if framer.error is not None:
             raise framer.error
@@ -244,6 +244,15 @@ def _coalesced(blocks: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
             pending, rows = [], 0
     if pending:
         yield from pa.Table.from_batches(pending, FRAMED_SCHEMA).combine_chunks().to_batches()
+
+
+def _within(staged: pa.RecordBatch, reach: tuple[datetime, datetime] | None) -> pa.RecordBatch:
+    """The staged lines whose time is within `reach` (all of them without one)."""
+    if reach is None:
+        return staged
+    ts = staged.column("ts_utc")
+    inside = pc.and_(pc.greater_equal(ts, reach[0]), pc.less(ts, reach[1]))
+    return staged.filter(inside)
 
 
 def _widen(spans: dict[int, tuple[datetime, datetime]], staged: pa.RecordBatch) -> None:

@@ -56,15 +56,20 @@ class Reading:
     logs_timezone: str
     failure_events: tuple[str, ...]
     line_checks: str = "failure_capable"
+    # The instants a shape-checked line's time may widen its file's span by (the window within
+    # `reach`): a quiet line stamped 1970 must not stretch the baseline over minutes no log covers.
+    reach: tuple[datetime, datetime] | None = None
 
     @staticmethod
     def of(incident: Incident) -> Reading:
         sources = incident.sources
+        reach = incident.window_detection.reach
         return Reading(
             sources.log_format,
             sources.logs_timezone,
             incident.policy.failure_events,
             incident.line_checks,
+            (incident.window_start - reach, incident.window_end + reach),
         )
 
     def screen(self) -> Screen | None:
