@@ -1,5 +1,5 @@
 """The run's HTML pages (`validation.html`, `report.html`) from the Jinja2 templates beside it,
-and text for its Markdown (Prefect's artifacts and pause forms).
+and text for its Markdown (Prefect's artifacts and pause forms) and for a terminal.
 
 The templates in `transforms/templates/` lay the pages out; the Python that calls `render`
 computes every value they show (counts, dates, money, tables). Every value is HTML-escaped
@@ -10,6 +10,7 @@ the browser load nothing.
 
 from __future__ import annotations
 
+import unicodedata
 from functools import cache
 from typing import Any
 
@@ -27,6 +28,16 @@ def markdown_text(value: Any, punctuation: str = MARKDOWN_PUNCTUATION) -> str:
     """`value` as text that Markdown shows as written: each of its `punctuation` characters
     backslash-escaped."""
     return "".join("\\" + c if c in punctuation else c for c in str(value))
+
+
+def visible(text: str, keep: str = "") -> str:
+    """`text` with each control or format character but those in `keep` shown as `?`: a
+    customer id or name from a hostile table may hold a terminal escape, a CR that rewrites the
+    line, or a right-to-left override."""
+    # Printable text holds no control or format character (Python's `isprintable`).
+    if text.isprintable() or ("\n" in keep and text.replace("\n", "").isprintable()):
+        return text
+    return "".join("?" if unicodedata.category(c)[0] == "C" and c not in keep else c for c in text)
 
 
 @cache

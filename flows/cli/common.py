@@ -9,7 +9,6 @@ import logging
 import os
 import re
 import sys
-import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -19,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup
 
+from transforms import pages
 from transforms.errors import (
     ENVIRONMENT_WORDS,
     ConfigError,
@@ -81,21 +81,13 @@ app = typer.Typer(
 )
 
 
-def visible(text: str, keep: str = "\n") -> str:
-    """`text` with each control or format character but those in `keep` shown as `?`: a
-    customer id or name from a hostile table may hold a terminal escape, a CR that rewrites the
-    line, or a right-to-left override."""
-    if text.isascii() and text.replace("\n", "").isprintable() and "\n" in keep:
-        return text
-    return "".join("?" if unicodedata.category(c)[0] == "C" and c not in keep else c for c in text)
-
-
 class _VisibleConsole(Console):
-    """A console that shows no control character the text it prints carries (`visible`); its
-    own styles are added after, as escapes of its own."""
+    """A console that shows no control character the text it prints carries (line feeds kept;
+    `pages.visible`); its own styles are added after, as escapes of its own."""
 
     def print(self, *objects: Any, **kwargs: Any) -> None:
-        super().print(*(visible(o) if isinstance(o, str) else o for o in objects), **kwargs)
+        shown = (pages.visible(o, keep="\n") if isinstance(o, str) else o for o in objects)
+        super().print(*shown, **kwargs)
 
 
 out = _VisibleConsole(highlight=False, soft_wrap=True)
@@ -159,7 +151,7 @@ def print_lines(lines: list[str]) -> None:
 
 def plain(value: Any) -> str:
     """A value on one line: None is empty, every control character (a line feed too) `?`."""
-    return visible("" if value is None else str(value), keep="")
+    return pages.visible("" if value is None else str(value))
 
 
 def guarded(action, passing: tuple[type[Exception], ...] = (), where: str | None = None):

@@ -97,7 +97,13 @@ def run(
     if dask_address and task_runner is not TaskRunner.dask:
         err.print("[bold red]error[/]: --dask-address needs --task-runner dask")
         raise typer.Exit(2)
-    for option, path, folder in _folders(output_dir, warehouse_path):
+    from transforms.finance import pg_store
+
+    duckdb_file = None if pg_store.is_url(warehouse_path) else Path(warehouse_path)
+    places = [("--output-dir", output_dir, output_dir)]
+    if duckdb_file is not None:
+        places.append(("--warehouse", duckdb_file, duckdb_file.parent))
+    for option, path, folder in places:  # each path, and the folder it must be or go in
         in_the_way = _file_in_the_way(folder)
         if in_the_way is not None:
             how = "is" if in_the_way == path else f"goes through {in_the_way}, which is"
@@ -105,10 +111,7 @@ def run(
             named = escape(f"{option} {path}: {how} {what}, not a folder")
             err.print(f"[bold red]error[/]: {named}")
             raise typer.Exit(2)
-    folders = dict((option, path) for option, path, _ in _folders(output_dir, warehouse_path))
-    new_warehouse = folders.get("--warehouse")
-    if new_warehouse is not None and new_warehouse.exists():
-        new_warehouse = None
+    new_warehouse = duckdb_file if duckdb_file is not None and not duckdb_file.exists() else None
     # Before Prefect is imported: quiet, its console shows warnings and errors only (unless the
     # environment says otherwise); -v shows every line whatever the environment says.
     os.environ[QUIET_CONSOLE] = "NOTSET" if verbose else os.environ.get(QUIET_CONSOLE, "WARNING")
@@ -148,14 +151,6 @@ def run(
         )
     out.print(f"waiting for approval: credits approve {summary.run_id} --by NAME")
     out.print(str(summary.run_folder))
-
-
-def _folders(output_dir: Path, warehouse_path: str) -> list[tuple[str, Path, Path]]:
-    """The options naming a place on disk, their paths and the folder each must be."""
-    found = [("--output-dir", output_dir, output_dir)]
-    if not str(warehouse_path).startswith(("postgresql:", "postgres:")):
-        found.append(("--warehouse", Path(warehouse_path), Path(warehouse_path).parent))
-    return found
 
 
 def _file_in_the_way(folder: Path) -> Path | None:

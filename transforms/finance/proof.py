@@ -26,7 +26,6 @@ before the outbox is read.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from transforms import files, money
 from transforms.errors import ConfigError, InputError, ProofFailed
 from transforms.finance import chain, journal, ledger_entries, outbox, rows
 from transforms.finance.rows import BatchRow, BatchState, RunRow
+from transforms.runfolder.manifest_model import Manifest
 from transforms.runfolder.runs import RunStatus
 
 SHOWN_PER_BATCH = 20  # differences listed per batch before "and N more"
@@ -300,8 +300,8 @@ def _check_runs(records: Records) -> list[str]:
 
 def _recorded_totals(run: RunRow) -> Any:
     try:
-        return json.loads(run.manifest).get("totals_minor")
-    except (ValueError, AttributeError):
+        return Manifest.parse(run.manifest).totals_minor
+    except ValueError:
         return None  # not a manifest: approval names it (`approval.recorded_manifest`)
 
 

@@ -7,14 +7,13 @@ The command line and the support page show the same cells from the same rows. Ma
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from rich.cells import cell_len, set_cell_size
 
-from transforms import money
+from transforms import money, pages
 from transforms.serving import answers, support
 
 WIDTH = 120  # the default table fits a terminal of this many columns
@@ -110,8 +109,7 @@ EXCEPTIONS = (
 def text(value: Any) -> str:
     """A cell as plain text: None is empty; control characters (a terminal escape in a name)
     are shown as `?`."""
-    shown = "" if value is None else str(value)
-    return "".join("?" if unicodedata.category(c)[0] == "C" else c for c in shown)
+    return pages.visible("" if value is None else str(value))
 
 
 def table(

@@ -137,10 +137,10 @@ def _extract_into(
         for staged in stage(framed, joined):
             writers.write(staged)
             _widen(spans, staged)
-        # The lines only shape-checked carry no time; the first and the last of each file are
-        # staged as well (and dropped), so that a file's span runs from its first to its last
-        # well-formed line whatever `line_checks` is (the window's baseline counts its quiet
-        # minutes from it).
+        # The lines only shape-checked carry no time; the first and the last few of each file
+        # (`Framer.bookends`) are staged as well, for their time within the window's reach
+        # alone, so that a file's span runs from its first to its last well-formed line
+        # whatever `line_checks` is (the window's baseline counts its quiet minutes from it).
         ends = [batch for framer in framers if (batch := framer.bookends()) is not None]
         if ends:
             for staged in stage(pa.RecordBatchReader.from_batches(FRAMED_SCHEMA, ends)):
