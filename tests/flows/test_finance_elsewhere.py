@@ -25,7 +25,9 @@ def test_a_run_folder_out_of_reach_is_approved_on_the_sealed_record(desk, tmp_pa
 def test_out_of_reach_credit_lines_that_differ_from_the_sealed_manifest_are_refused(desk, tmp_path):
     run_id = desk.run()
     desk.folder(run_id).rename(tmp_path / "elsewhere")
-    desk.tamper(f"update run_credits set credit_amount_minor = 1 where run_id = '{run_id}'")
+    desk.tamper(
+        "update run_credits set credit_amount_minor = 1 where run_id = $1", parameters=(run_id,)
+    )
     with pytest.raises(ProofFailed, match="not those its sealed manifest records"):
         desk.approve(run_id)
     assert desk.ledger() == []

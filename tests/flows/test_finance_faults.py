@@ -207,8 +207,8 @@ def test_a_batch_trailer_that_is_no_json_object_is_named_by_audit_and_verify_bat
 def test_a_warehouse_manifest_edited_into_no_manifest_is_refused_by_name(desk):
     run_id = desk.run()
     desk.tamper(  # a key no manifest has, put first
-        "update runs set manifest = '{\"paid\": true, ' || substr(manifest, 2) "
-        f"where run_id = '{run_id}'"
+        "update runs set manifest = '{\"paid\": true, ' || substr(manifest, 2) where run_id = $1",
+        parameters=(run_id,),
     )
     with pytest.raises(InputError, match=f"copy of the manifest of run {run_id} is not a"):
         desk.approve(run_id)
