@@ -40,18 +40,17 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import adbc_driver_manager
 import adbc_driver_postgresql.dbapi
 import duckdb
 import pyarrow as pa
 
-from transforms import db, pg_connections
+from transforms import db, pg_connections, pg_url
 from transforms.errors import ConfigError, InputError, StorageError
 from transforms.finance import pg_text
 
-SCHEMES = ("postgresql://", "postgres://")
+SCHEMES = pg_url.SCHEMES
 SCHEMA_VERSION = 3  # the warehouse's version the first PostgreSQL store was made at
 _SQL = Path(__file__).parent / "sql" / "postgres"
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -97,22 +96,14 @@ def is_url(location: object) -> bool:
 
 
 def shown(url: str) -> str:
-    """The URL as messages show it: its password, if it has one, masked."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    """The URL as messages show it: every password masked (`pg_url`)."""
+    return pg_url.shown(url)
 
 
 def without_password(url: str) -> tuple[str, str | None]:
     """The URL without its password, and the password (for PGPASSWORD), so that what Prefect
     records of a run's parameters never holds it."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url, None
-    netloc = parts.netloc.replace(f":{parts.password}@", "@", 1)
-    return urlunsplit(parts._replace(netloc=netloc)), parts.password
+    return pg_url.parse(url).without_password()
 
 
 class Unreachable(StorageError):
@@ -122,10 +113,10 @@ class Unreachable(StorageError):
 def _connect(url: str) -> adbc_driver_postgresql.dbapi.Connection:
     from transforms.ingest.postgres import named
 
+    where = server_of(url)  # a URL libpq would read otherwise: exit 2, before connecting
     try:
         return pg_connections.connect(named(url), autocommit=False)
     except adbc_driver_manager.Error as error:
-        where = server_of(url)
         raise Unreachable(
             f"warehouse {shown(url)}: cannot connect to PostgreSQL at {where}: "
             f"{_said(error, url)}. Nothing was read or written; start the server or fix the "
@@ -135,27 +126,24 @@ def _connect(url: str) -> adbc_driver_postgresql.dbapi.Connection:
 
 def server_of(url: str) -> str:
     """`host:port` of the URL as messages name the server; a URL that does not parse (a port
-    that is not a number, an IPv6 bracket left open) is the URL's mistake (`ConfigError`,
-    exit 2), not the server's."""
+    that is not a number, an IPv6 bracket left open, a password libpq would read otherwise) is
+    the URL's mistake (`ConfigError`, exit 2), not the server's."""
     try:
-        parts = urlsplit(url)
-        port = parts.port or 5432
-    except ValueError as error:
-        try:
-            named = f"warehouse {shown(url)}"
-        except ValueError:  # not even split: the URL is not shown (it may hold a password)
-            named = "warehouse"
-        raise ConfigError(f"{named}: not a PostgreSQL URL ({error})") from None
-    return f"{parts.hostname or 'localhost'}:{port}"
+        return pg_url.parse(url).server()
+    except ConfigError as error:
+        raise ConfigError(f"warehouse {error}") from None
 
 
 def _said(error: Exception, url: str) -> str:
     """The server's or driver's first line, with the URL and its password kept out."""
+    from transforms.ingest.postgres import named
+
     text = str(error)
-    password = urlsplit(url).password
-    for secret in (url, password):
+    _, password = without_password(url)
+    parsed = pg_url.parse(url)
+    for secret in (named(url), url, parsed.password, password):
         if secret:
-            text = text.replace(secret, "***")
+            text = text.replace(secret, pg_url.MASK)
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return lines[0] if lines else type(error).__name__
 

@@ -27,14 +27,13 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import adbc_driver_manager
 import adbc_driver_postgresql.dbapi
 import pyarrow as pa
 from adbc_driver_postgresql import StatementOptions
 
-from transforms import db
+from transforms import db, pg_url
 from transforms.errors import ConfigError, InputError
 from transforms.ingest.incident import TableSource
 
@@ -122,6 +121,8 @@ def session(source: TableSource, name: str) -> Iterator[Session]:
         raise ConfigError(f"{name}: the environment variable {source.dsn_env} is not set")
     try:
         connection = adbc_driver_postgresql.dbapi.connect(named(dsn), autocommit=True)
+    except ConfigError as error:
+        raise ConfigError(f"{name}: ${source.dsn_env}: {error}") from None
     except adbc_driver_manager.Error as error:
         text = _first_line(_without(str(error), dsn, source))
         raise InputError(f"{name}: cannot connect with ${source.dsn_env}: {text}") from None
@@ -146,19 +147,15 @@ def session(source: TableSource, name: str) -> Iterator[Session]:
 
 def named(dsn: str) -> str:
     """The DSN with application_name set to ours (replacing one it may carry) and, unless it
-    sets one, a connect timeout of `CONNECT_TIMEOUT_SECONDS` (libpq waits forever by default)."""
-    if dsn.startswith(("postgresql://", "postgres://")):
-        parts = urlsplit(dsn)
-        query = [
-            (k, v)
-            for k, v in parse_qsl(parts.query, keep_blank_values=True)
-            if k != "application_name"
-        ]
-        if not any(k == "connect_timeout" for k, _ in query):
-            query.append(("connect_timeout", str(CONNECT_TIMEOUT_SECONDS)))
-        query.append(("application_name", APPLICATION_NAME))
-        # %20, not `+`: libpq decodes only %XX, so `options=-c statement_timeout=...` needs it.
-        return urlunsplit(parts._replace(query=urlencode(query, quote_via=quote)))
+    sets one, a connect timeout of `CONNECT_TIMEOUT_SECONDS` (libpq waits forever by default).
+    A URL's query items are kept as written (libpq decodes only %XX: `options=-c%20...`)."""
+    if dsn.startswith(pg_url.SCHEMES):
+        url = pg_url.parse(dsn)
+        items = [item for key, item in url.query if key != "application_name"]
+        if url.keyword("connect_timeout") is None:
+            items.append(f"connect_timeout={CONNECT_TIMEOUT_SECONDS}")
+        items.append(f"application_name={APPLICATION_NAME}")
+        return url.with_query("&".join(items))
     # key=value form: libpq takes the last value of a repeated keyword, so the timeout goes
     # first (the DSN's own wins) and the name last (ours wins).
     return f"connect_timeout={CONNECT_TIMEOUT_SECONDS} {dsn} application_name={APPLICATION_NAME}"

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from flows import settings
+from transforms.errors import ConfigError
 from transforms.finance import pg_store, warehouse
 
 
@@ -45,3 +46,50 @@ def test_the_environment_chooses_the_store_unless_a_command_says(monkeypatch):
     assert settings.warehouse_default() == "data/warehouse.duckdb"
     monkeypatch.setenv(settings.WAREHOUSE_VARIABLE, "postgresql://fin@db/c")
     assert settings.warehouse_default() == "postgresql://fin@db/c"
+
+
+def test_a_password_in_the_query_is_masked_and_kept_out_of_the_run(monkeypatch):
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    given = "postgresql://fin@db:5432/c?sslmode=require&password=top%26secret"
+    assert pg_store.shown(given) == "postgresql://fin@db:5432/c?sslmode=require&password=***"
+    assert settings.warehouse_parameter(given) == "postgresql://fin@db:5432/c?sslmode=require"
+    assert os.environ["PGPASSWORD"] == "top&secret"  # decoded, as libpq decodes it
+
+
+def test_libpq_gets_the_password_decoded(monkeypatch):
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    assert settings.warehouse_parameter("postgresql://fin:pw%40x@db/c") == "postgresql://fin@db/c"
+    assert os.environ["PGPASSWORD"] == "pw@x"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://fin:top/secret@db:5432/c",  # libpq: no user, host "fin", port "top"
+        "postgresql://fin:p@ssword@db:5432/c",  # libpq: password "p", host "ssword@db"
+        "postgresql://fin:p@ss:w/rd#x@db:5432/c",
+        "postgresql://fin:pa?ss@db/c",
+        "postgresql://fin:pass#word@db/c",
+    ],
+)
+def test_a_url_libpq_would_read_otherwise_is_refused_without_showing_it(url):
+    with pytest.raises(ConfigError) as refused:
+        pg_store.server_of(url)
+    message = str(refused.value)
+    assert "percent-encoded" in message
+    assert "ss" not in message.replace("password", "")
+    assert "secret" not in message and "db" not in message
+    assert pg_store.shown(url) == "postgresql://..."
+
+
+def test_the_server_named_is_the_one_libpq_connects_to():
+    assert pg_store.server_of("postgresql://u@h:5999/c?port=5432") == "h:5432"
+    assert pg_store.server_of("postgresql://u@h/c?host=other") == "other:5432"
+    assert pg_store.server_of("postgresql:///c") == "the local socket (port 5432)"
+
+
+def test_a_url_without_a_host_keeps_its_slashes_for_libpq():
+    from transforms.ingest.postgres import named
+
+    assert named("postgresql:///c").startswith("postgresql:///c?connect_timeout=")
+    assert pg_store.without_password("postgresql://:pw@/c") == ("postgresql://@/c", "pw")

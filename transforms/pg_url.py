@@ -1,0 +1,118 @@
+"""A `postgresql://` URL read the way libpq reads it, so that what a message shows, what the
+connection uses and what Prefect records agree, and a password never shows.
+
+libpq takes the user name and password up to the first `@` or `/` after `//`, and lets the
+query's keywords (`?password=`, `?host=`, `?port=`, `?dbname=`) override the URL's parts.
+Python's `urlsplit` differs where a password holds an unencoded `@`, `/`, `?` or `#`: there
+the two would name different servers, and a message would print part of the password. Such a
+URL is refused (exit 2) without being shown: those characters must be percent-encoded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+from transforms.errors import ConfigError
+
+SCHEMES = ("postgresql://", "postgres://")
+MASK = "***"
+_ENCODE = (
+    "not a PostgreSQL URL libpq reads as written: an '@', '/', '?' or '#' in the user name or "
+    "password must be percent-encoded (%40, %2F, %3F, %23). The URL is not shown: it may hold "
+    "a password"
+)
+
+
+@dataclass(frozen=True)
+class PgUrl:
+    """A URL's parts as written (percent-encoded): `user:password@hostspec/path?query`."""
+
+    scheme: str
+    user: str | None
+    password: str | None
+    hostspec: str
+    path: str
+    query: tuple[tuple[str, str], ...]  # (key decoded, item as written)
+
+    def _query(self, password: str | None) -> str:
+        items = []
+        for key, item in self.query:
+            if key != "password":
+                items.append(item)
+            elif password is not None:
+                items.append(f"password={password}")
+        return "&".join(items)
+
+    def _join(self, password: str | None, query: str) -> str:
+        userinfo = ""
+        if self.user is not None:
+            userinfo = self.user + ("" if password is None else f":{password}") + "@"
+        text = f"{self.scheme}://{userinfo}{self.hostspec}{self.path}"
+        return f"{text}?{query}" if query else text
+
+    def shown(self) -> str:
+        """The URL with every password (before the `@`, and `?password=`) masked."""
+        masked = None if self.password is None else MASK
+        return self._join(masked, self._query(MASK))
+
+    def keyword(self, key: str) -> str | None:
+        """The query's last value of `key`, decoded (libpq takes the last)."""
+        values = [item.partition("=")[2] for k, item in self.query if k == key]
+        return unquote(values[-1]) if values else None
+
+    def without_password(self) -> tuple[str, str | None]:
+        """The URL without its password, and the password decoded (for PGPASSWORD): the
+        query's, when it has one, wins, as in libpq."""
+        password = self.keyword("password")
+        if password is None and self.password is not None:
+            password = unquote(self.password)
+        return self._join(None, self._query(None)), password
+
+    def server(self) -> str:
+        """`host:port` the connection goes to, or the local socket when no host is named; a
+        port that is not a number, or an IPv6 bracket left open, is the URL's mistake."""
+        try:
+            parts = urlsplit(f"//{self.hostspec}")
+            port = self.keyword("port") or parts.port or 5432
+            host = self.keyword("host") or parts.hostname
+        except ValueError as error:
+            raise ConfigError(f"{self.shown()}: not a PostgreSQL URL ({error})") from None
+        if not host:
+            return f"the local socket (port {port})"
+        return f"{host}:{port}"
+
+    def with_query(self, query: str) -> str:
+        """The URL as written, with `query` in place of its own (for the connection)."""
+        return self._join(self.password, query)
+
+
+def parse(url: str) -> PgUrl:
+    """The URL's parts as libpq takes them; `ConfigError` (not showing the URL) where Python
+    and libpq would read it differently."""
+    scheme, _, rest = url.partition("://")
+    if "#" in rest:
+        raise ConfigError(f"{scheme}://...: {_ENCODE}")
+    user = password = None
+    end = min((i for i in (rest.find("@"), rest.find("/")) if i >= 0), default=len(rest))
+    if end < len(rest) and rest[end] == "@":
+        userinfo, rest = rest[:end], rest[end + 1 :]
+        if "?" in userinfo:
+            raise ConfigError(f"{scheme}://...: {_ENCODE}")
+        user, colon, secret = userinfo.partition(":")
+        password = secret if colon else None
+    head, _, query = rest.partition("?")
+    if "@" in head:  # a second `@`, or a `/` in the password: libpq reads another server
+        raise ConfigError(f"{scheme}://...: {_ENCODE}")
+    hostspec, slash, path = head.partition("/")
+    items = tuple((unquote(item.partition("=")[0]), item) for item in query.split("&") if item)
+    return PgUrl(scheme, user, password, hostspec, slash + path, items)
+
+
+def shown(url: str) -> str:
+    """The URL as messages show it, every password masked; one that cannot be read safely is
+    shown as its scheme only."""
+    try:
+        return parse(url).shown()
+    except ConfigError:
+        return f"{url.partition('://')[0]}://..."
