@@ -443,6 +443,54 @@ def test_a_batch_killed_after_its_trailer_keeps_its_files(desk, monkeypatch):
     assert desk.cli("audit", "--verify").exit_code == 0
 
 
+def test_a_shared_outbox_mounted_at_another_path_proves_itself_and_is_written_there(
+    desk, monkeypatch, tmp_path
+):
+    """Two machines share the outbox, each mounting it at its own path: the batches are looked
+    for, and an unfinished one written, under the outbox each command is given."""
+    run_id = desk.run()
+
+    def stopped(con, batch_id, root):
+        raise KeyboardInterrupt  # the first machine's approval stops before any file
+
+    monkeypatch.setattr(outbox, "write", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        desk.approve(run_id)
+    monkeypatch.undo()
+    second = tmp_path / "machine-b" / "outbox"  # the share as the second machine mounts it
+    desk.outbox = second
+    assert desk.approve(run_id).already_decided  # finishes the batch first
+    folder = second / "incident=INC-T" / "batch=INC-T-B001"
+    assert outbox.verify(folder) == []
+    assert not (tmp_path / "outbox").exists() or not any((tmp_path / "outbox").rglob("*.csv"))
+    third = tmp_path / "machine-c" / "share"
+    third.parent.mkdir()
+    second.parent.rename(third)
+    desk.outbox = third / "outbox"
+    result = desk.cli("audit", "--verify")
+    assert result.exit_code == 0, result.output
+    decision = desk.approve(desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}}))
+    assert decision.batch_folder == desk.outbox.resolve() / "incident=INC-T" / "batch=INC-T-B002"
+    assert outbox.verify(decision.batch_folder) == []
+
+
+def test_a_batch_record_edited_after_its_trailer_is_named_by_audit_and_refused(desk):
+    decision = desk.approve(desk.run())
+    desk.tamper(
+        "update batches set approved_by = 'mallory', row_count = row_count + 1, "
+        "entry_hash = 'x' || entry_hash"
+    )
+    result = desk.cli("audit", "--verify")
+    assert result.exit_code == 3, result.output
+    message = " ".join(result.stderr.split())
+    name = f"batch {decision.batch_id}: the warehouse records"
+    assert f"{name} approved_by 'mallory', its trailer 'alice'" in message
+    assert f"{name} row_count 3, its trailer 2" in message
+    assert f"{name} entry_hash 'x" in message
+    with pytest.raises(ProofFailed):
+        desk.approve(desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}}))
+
+
 # Gap 6: clear errors for the environment
 
 

@@ -101,7 +101,7 @@ def test_finance_declines_with_decline_and_the_old_reject_says_it_is_now_decline
 def test_a_crash_mid_publish_is_finished_by_the_next_approval(desk, monkeypatch):
     run_id = desk.run()
 
-    def crash(con, batch_id):
+    def crash(con, batch_id, root):
         folder = desk.outbox / "incident=INC-T" / f"batch={batch_id}"
         folder.mkdir(parents=True)
         (folder / "credits.csv").write_text("half a fi")

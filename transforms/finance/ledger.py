@@ -98,9 +98,9 @@ def approve(
         incidents = {run.incident_id, *(b.incident_id for b in writing)}
         proof.require(con, incidents, key, outbox)
         for batch in writing:
-            _write_batch(con, batch.batch_id)
+            _write_batch(con, batch.batch_id, outbox)
         if run.status == RunStatus.PUBLISHED:
-            return _decision_of(con, run, already_decided=True)
+            return _decision_of(con, run, already_decided=True, root=outbox)
         require_pending(run)
         unreachable = require_as_sealed(con, run)
         detail: dict[str, Any] = {"note": note} if note else {}
@@ -117,8 +117,8 @@ def approve(
         detail |= diffs.require_decided(changes, accept_decreases)
         batch_id = _publish(con, run, by=by, note=note, outbox_root=outbox, key=key, detail=detail)
         if batch_id:
-            _write_batch(con, batch_id)
-        decision = _decision_of(con, find_run(con, run_id), already_decided=False)
+            _write_batch(con, batch_id, outbox)
+        decision = _decision_of(con, find_run(con, run_id), already_decided=False, root=outbox)
         return replace(decision, notes=(unreachable,) if unreachable else ())
 
 
@@ -288,18 +288,18 @@ def require_outbox_folder(root: Path) -> None:
         raise ConfigError(f"--outbox {root}: is a file, not a folder; nothing was committed")
 
 
-def _write_batch(con: duckdb.DuckDBPyConnection, batch_id: str) -> Path:
-    """Writes a committed batch's files; a refusal of the disk, or a file where the batch's
-    folder must be, says what is committed."""
+def _write_batch(con: duckdb.DuckDBPyConnection, batch_id: str, root: Path) -> Path:
+    """Writes a committed batch's files under the outbox `root`; a refusal of the disk, or a
+    file where the batch's folder must be, says what is committed."""
     try:
-        return outbox.write(con, batch_id)
+        return outbox.write(con, batch_id, root)
     except OSError as error:
         problem = environment_problem(error)
         if problem is None and error.errno in (errno.ENOTDIR, errno.EISDIR, errno.EEXIST):
             problem = f"{error.filename}: {error.strerror} (a file where a folder must be)"
         if problem is None:
             raise
-        folder = rows.batch(con, batch_id).folder  # type: ignore[union-attr]
+        folder = outbox.located(rows.batch(con, batch_id), root)  # type: ignore[arg-type]
         raise StorageError(
             f"writing batch {batch_id} into {folder}: {problem}. Already committed: batch "
             f"{batch_id}'s payments are in the ledger and "
@@ -334,7 +334,7 @@ def _next_batch_id(con: duckdb.DuckDBPyConnection, incident_id: str) -> str:
     return f"{incident_id}-B{count + 1:03d}"
 
 
-def _decision_of(con, run: RunRow, *, already_decided: bool) -> Decision:
+def _decision_of(con, run: RunRow, *, already_decided: bool, root: Path | None = None) -> Decision:
     batch = rows.batch(con, run.batch_id) if run.batch_id else None
     decreases = by_hand = 0
     if batch:
@@ -345,7 +345,7 @@ def _decision_of(con, run: RunRow, *, already_decided: bool) -> Decision:
         run_id=run.run_id,
         status=run.status,
         batch_id=run.batch_id,
-        batch_folder=batch.folder if batch else None,
+        batch_folder=outbox.located(batch, root) if batch else None,
         rows=batch.row_count if batch else 0,
         totals_minor=batch.totals_minor if batch else {},
         decreases=decreases,

@@ -77,12 +77,26 @@ def folder_of(root: Path, incident_id: str, batch_id: str) -> Path:
     return Path(root).resolve() / f"incident={incident_id}" / f"batch={batch_id}"
 
 
-def write(con: duckdb.DuckDBPyConnection, batch_id: str) -> Path:
-    """Writes a committed batch's files from the warehouse, the trailer last, and marks it
-    published; a batch whose trailer is already visible is final and its files are left alone."""
+def located(batch: rows.BatchRow, root: Path | None) -> Path:
+    """Where a batch's files are, for this machine: under `root`, the outbox as this machine
+    mounts it (a shared outbox may be mounted at another path on each machine), unless the
+    trailer is only where the batch was recorded written (an earlier `--outbox` on this
+    machine). A batch not written yet goes under `root`."""
+    if root is None:
+        return batch.folder
+    here = folder_of(root, batch.incident_id, batch.batch_id)
+    if (here / TRAILER).exists() or not (batch.folder / TRAILER).exists():
+        return here
+    return batch.folder
+
+
+def write(con: duckdb.DuckDBPyConnection, batch_id: str, root: Path) -> Path:
+    """Writes a committed batch's files from the warehouse under the outbox `root`, the
+    trailer last, and marks it published; a batch whose trailer is already visible is final
+    and its files are left alone."""
     batch = rows.batch(con, batch_id)
     assert batch is not None, batch_id  # committed by the caller
-    folder = batch.folder
+    folder = located(batch, root)
     if not (folder / TRAILER).exists():
         folder.mkdir(parents=True, exist_ok=True)
         for name, data in render(con, batch_id).items():

@@ -30,6 +30,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +110,8 @@ def check(records: Records, key: bytes | None, outbox_root: Path | None) -> Find
     checked = 0
     unfinished = []
     for batch in records.batches:
-        if batch.state != BatchState.PUBLISHED and not (batch.folder / outbox.TRAILER).exists():
+        folder = outbox.located(batch, outbox_root)
+        if batch.state != BatchState.PUBLISHED and not (folder / outbox.TRAILER).exists():
             # its ledger entries are committed, its files not final: approve finishes it
             unfinished.append(
                 f"batch {batch.batch_id}: left writing by an approval that was stopped: not in "
@@ -120,6 +122,7 @@ def check(records: Records, key: bytes | None, outbox_root: Path | None) -> Find
         checked += 1  # published, or written up to its trailer (final: approve only marks it)
         tampered += _check_batch(
             batch,
+            folder,
             by_batch[batch.batch_id],
             journal_check.hashes,
             ledger_check.hashes,
@@ -171,6 +174,7 @@ def require(
 
 def _check_batch(
     batch: BatchRow,
+    folder: Path,
     entries: list[ledger_entries.Entry],
     journal_hashes: frozenset[str],
     ledger_hashes: frozenset[str],
@@ -180,11 +184,12 @@ def _check_batch(
     against the ledger, and each file against the sha256 the journal recorded when the batch
     was committed (`journaled`; None for a batch an earlier version published)."""
     name = f"batch {batch.batch_id}"
-    folder = batch.folder
     if not (folder / outbox.TRAILER).exists():
+        also = "" if folder == batch.folder else f", nor where it was written ({batch.folder})"
         return [
-            f"{name}: its trailer {folder / outbox.TRAILER} is missing (the outbox is the "
-            "witness: keep published batches where they were written)"
+            f"{name}: its trailer {folder / outbox.TRAILER} is missing{also} (the outbox is "
+            "the witness: keep published batches where they were written; give `--outbox` "
+            "where this machine mounts the outbox)"
         ]
     try:
         trailer = outbox.read_trailer(folder)
@@ -194,6 +199,7 @@ def _check_batch(
     problems = [f"{name}: {p}" for p in found]
     if trailer.get("batch_id") != batch.batch_id:
         problems.append(f"{name}: its trailer is that of batch {trailer.get('batch_id')}")
+    problems += _compare_record(name, batch, trailer)
     head = trailer.get("journal_head")
     if head not in journal_hashes | {chain.GENESIS}:
         problems.append(
@@ -374,6 +380,28 @@ def _compare_lines(name: str, lines: pa.Table, entries: list[ledger_entries.Entr
             f"{name}: and {len(problems) - SHOWN_PER_BATCH} more",
         ]
     return problems
+
+
+def _compare_record(name: str, batch: BatchRow, trailer: dict[str, Any]) -> list[str]:
+    """The warehouse's record of a batch (who approved it, for which run, its totals) against
+    its trailer, which the outbox keeps as it was written: a record edited afterwards."""
+    recorded = {
+        "incident_id": batch.incident_id,
+        "run_id": batch.run_id,
+        "kind": batch.kind,
+        "row_count": batch.row_count,
+        "totals_minor": batch.totals_minor,
+        "entry_hash": batch.entry_hash,
+        "policy_version": batch.policy_version,
+        "approved_by": batch.approved_by,
+        "created_at": batch.created_at.astimezone(UTC).isoformat(),
+    }
+    return [
+        f"{name}: the warehouse records {field} {value!r}, its trailer {trailer.get(field)!r}: "
+        "the batch's record was edited after it was written"
+        for field, value in recorded.items()
+        if field in trailer and trailer[field] != value
+    ]
 
 
 def _unknown_trailers(records: Records, known: set[str], outbox_root: Path | None) -> list[str]:

@@ -461,9 +461,9 @@ def test_an_approval_cut_off_between_its_two_transactions_is_finished_by_the_nex
     write = outbox.write
     killed = []
 
-    def killing(con, batch_id):
+    def killing(con, batch_id, root):
         killed.append(terminate_writers(server, url))
-        return write(con, batch_id)
+        return write(con, batch_id, root)
 
     monkeypatch.setattr(outbox, "write", killing)
     result = cli(*approve_args(url, source.run_a, box))
