@@ -9,10 +9,12 @@ Its own log is quiet; an error in a cell still stops the run, naming the cell.
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 from pathlib import Path
 
 from flows.settings import warehouse_default
+from transforms.errors import CreditsError
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -46,10 +48,36 @@ def execute(path: Path, out: Path, incident_id: str, warehouse_path: str):
 
 
 def _absolute(location: str) -> str:
-    """The warehouse as the notebooks (run in their own folder) find it."""
+    """The warehouse as the notebooks (run in their own folder) find it: a URL without its
+    password, which moves to PGPASSWORD for the kernel (papermill writes the parameters into
+    every `.ipynb`), a file by its absolute path."""
+    from flows.settings import warehouse_parameter
     from transforms.finance import pg_store
 
-    return location if pg_store.is_url(location) else str(Path(location).resolve())
+    if pg_store.is_url(location):
+        pg_store.server_of(location)  # a URL libpq would read otherwise: exit 2, unshown
+        return warehouse_parameter(location)
+    return str(Path(location).resolve())
+
+
+def _exit_code(name: str) -> int:
+    """The exit code of the error a cell raised, by its class's name, as the CLI's (the
+    README's table); 1 for anything else."""
+    found, classes = {}, [CreditsError]
+    while classes:
+        cls = classes.pop()
+        found[cls.__name__] = cls.exit_code
+        classes += cls.__subclasses__()
+    return found.get(name, 1)
+
+
+def _failed(target: Path, error: Exception) -> int:
+    """One line naming the notebook and the cell's error; its exit code."""
+    name = getattr(error, "ename", type(error).__name__)
+    value = getattr(error, "evalue", str(error))
+    line = " ".join(str(value).split())
+    print(f"error: {target.name}: {name}: {line} (the cell is in {target})", file=sys.stderr)
+    return _exit_code(name)
 
 
 def main() -> None:
@@ -58,11 +86,29 @@ def main() -> None:
     parser.add_argument("--warehouse", default=None, help="a DuckDB file or a postgresql:// URL")
     parser.add_argument("--out", type=Path, required=True, help="folder for the .ipynb files")
     args = parser.parse_args()
+    try:
+        warehouse_path = _absolute(args.warehouse or warehouse_default())
+    except CreditsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(error.exit_code)
     args.out.mkdir(parents=True, exist_ok=True)
-    for path in notebooks():
-        target = args.out / f"{path.stem}.ipynb"
-        execute(path, target, args.incident, _absolute(args.warehouse or warehouse_default()))
-        print(target)
+    codes = []
+    try:
+        # Every notebook runs, each on its own: one that fails (02 on a rejected run, which
+        # has no credits) does not keep the others (03's window edges) from the analyst.
+        for path in notebooks():
+            target = args.out / f"{path.stem}.ipynb"
+            try:
+                execute(path, target, args.incident, warehouse_path)
+            except Exception as error:  # papermill's error names the cell's own
+                codes.append(_failed(target, error))
+            else:
+                print(target)
+    except KeyboardInterrupt:
+        print("stopped: the notebooks were interrupted; run them again", file=sys.stderr)
+        sys.exit(130)
+    if codes:
+        sys.exit(max(codes))
 
 
 if __name__ == "__main__":

@@ -68,8 +68,9 @@ ax.legend(
 )  # beside the axes
 ax.set_title(f"{run.incident_id}: payment failures per minute ({run.timezone})")
 plt.show()
-ratio = f"{inside['lines'].mean() / normal:.0f}x the normal rate" if normal else "none outside it"
-print(f"inside the window: {inside['lines'].mean():.1f} / min; {ratio}")
+rate = inside["lines"].mean() if len(inside) else 0.0  # no failure line at all: none
+ratio = f"{rate / normal:.0f}x the normal rate" if normal else "none outside it"
+print(f"inside the window: {rate:.1f} / min; {ratio}")
 
 # %% [markdown]
 # ## When did it start and end?

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import os
 import shutil
 import subprocess
 import sys
@@ -133,3 +134,44 @@ def test_support_answers_on_the_sample_safely(sample_warehouse, tmp_path):
     looked_up = credits_command("lookup", customer, "--warehouse", str(sample_warehouse))
     assert looked_up.returncode == 0, looked_up.stderr
     assert "paid USD" in looked_up.stdout
+
+
+def test_a_url_password_stays_out_of_the_notebooks_parameters(monkeypatch):
+    """papermill writes the parameters into every `.ipynb`: the kernel gets the password from
+    PGPASSWORD (it inherits the environment), the files never hold it."""
+    from flows import notebooks
+
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    given = "postgresql://fin:s3cret@db:5432/c?sslmode=require"
+    assert notebooks._absolute(given) == "postgresql://fin@db:5432/c?sslmode=require"
+    assert os.environ["PGPASSWORD"] == "s3cret"
+
+
+def test_every_notebook_runs_and_each_failure_is_one_line_with_the_clis_exit_code(
+    monkeypatch, tmp_path, capsys
+):
+    from papermill.exceptions import PapermillExecutionError
+
+    from flows import notebooks
+
+    def execute(path, out, incident_id, warehouse_path):
+        if path.stem.startswith("02"):  # as on a rejected run: no credits to show
+            raise PapermillExecutionError(
+                3, 3, "support.customers(...)", "InputError", "incident X: no credits", []
+            )
+        out.write_text("{}")
+
+    monkeypatch.setattr(notebooks, "execute", execute)
+    monkeypatch.setattr(
+        sys, "argv", ["notebooks", "--incident", "X", "--warehouse", "w", "--out", str(tmp_path)]
+    )
+    with pytest.raises(SystemExit) as exited:
+        notebooks.main()
+    assert exited.value.code == 2
+    printed = capsys.readouterr()
+    assert printed.err.strip() == (
+        "error: 02-affected-customers.ipynb: InputError: incident X: no credits "
+        f"(the cell is in {tmp_path / '02-affected-customers.ipynb'})"
+    )
+    assert (tmp_path / "03-window-edges.ipynb").exists()  # run after 02 failed
+    assert "03-window-edges.ipynb" in printed.out

@@ -96,7 +96,9 @@ def per_minute(minutes: pd.DataFrame, run: RunView, by: str | None = None) -> pd
     start, end = pd.Timestamp(run.window_start_utc), pd.Timestamp(run.window_end_utc)
     minutes = minutes[(instants >= start - SLACK) & (instants < end + SLACK)]
     if minutes.empty:
-        return pd.DataFrame(columns=["lines"], index=pd.DatetimeIndex([], name="minute_local"))
+        # no failure line near the window: an empty frame of the same (zoned) kind
+        index = pd.DatetimeIndex([], name="minute_local", tz=run.timezone)
+        return pd.DataFrame({"lines": pd.Series([], dtype="int64", index=index)})
     index = pd.date_range(
         minutes["minute_local"].min(),
         minutes["minute_local"].max(),

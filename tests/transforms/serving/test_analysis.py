@@ -84,6 +84,19 @@ def test_per_minute_leaves_out_lines_stamped_more_than_a_day_from_the_window():
     assert totals["lines"].sum() == 3
 
 
+def test_no_failure_line_gives_an_empty_zoned_frame_an_edge_can_be_sliced_from():
+    """A run with no failure line in its logs (its credits all table-only): notebook 03 slices
+    an hour either side of each edge, in the incident's zone."""
+    minutes = pd.DataFrame(
+        {"minute_local": pd.to_datetime([]).tz_localize("America/New_York"), "lines": []}
+    )
+    totals = analysis.per_minute(minutes, RUN)
+    edge = pd.Timestamp(START).tz_convert(RUN.timezone)
+    assert totals.loc[edge - pd.Timedelta("60min") : edge + pd.Timedelta("60min")].empty
+    assert str(totals["lines"].dtype) == "int64"
+    assert analysis.normal_rate(minutes, RUN) == 0
+
+
 def test_the_normal_rate_is_the_mean_outside_the_window_quiet_minutes_included():
     local = pd.to_datetime(["2025-01-07 14:13", "2025-01-07 14:16"]).tz_localize("America/New_York")
     # 14:13 and 14:14 are outside (3 + 0 lines: 1.5 a minute); 14:15 and 14:16 inside
