@@ -9,6 +9,7 @@ and `credit-reconciliation/on-demand` (one incident file, for a run triggered fr
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock
@@ -28,10 +29,62 @@ from flows.settings import (
     warehouse_parameter,
 )
 from transforms.errors import CreditsError
+from transforms.ingest import incident
+from transforms.runfolder.runs import RunStatus
 
 AT = clock(7, 0)  # finance's local time of the daily run
 CRON = f"{AT.minute} {AT.hour} * * *"
 TIMEZONE = "America/New_York"
+
+
+def incident_files(folder: Path) -> tuple[list[Path], dict[str, str]]:
+    """The folder's incident files (`*.toml`, any case), and the near misses the daily run
+    leaves out, each with why: a hidden file (an editor's lock or backup), a name that is not
+    UTF-8 or ends in a blank, a folder (subfolders are not read)."""
+    found: list[Path] = []
+    skipped: dict[str, str] = {}
+    entries = sorted(folder.iterdir()) if folder.is_dir() else []
+    for path in entries:
+        name = path.name
+        if not name.strip().lower().endswith(".toml"):
+            continue  # notes, logs, tables: not meant as an incident file
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            skipped[shown] = "its name is not UTF-8: rename it"
+            continue
+        if name.startswith("."):
+            skipped[name] = "a hidden file (an editor's lock or backup?): not run"
+        elif name != name.rstrip():
+            skipped[name] = "its name ends in a blank: rename it"
+        elif path.is_dir():
+            skipped[name] = "a folder: subfolders are not read"
+        else:
+            found.append(path)
+    return found, skipped
+
+
+def _duplicates(paths: list[Path]) -> dict[str, str]:
+    """Files naming the same incident id, each with why it is not run: two files would give
+    two competing runs of one incident every day. A file that does not load is the flow's to
+    report."""
+    by_id: dict[str, list[Path]] = {}
+    for path in paths:
+        try:
+            by_id.setdefault(incident.load(path).id, []).append(path)
+        except Exception:  # noqa: BLE001, S112 (reported by its own run, with the file named)
+            continue
+    return {
+        path.name: (
+            f"ConfigError: incident {incident_id} is also in "
+            f"{', '.join(p.name for p in same if p != path)}: one file per incident; none of "
+            "them was run"
+        )
+        for incident_id, same in by_id.items()
+        if len(same) > 1
+        for path in same
+    }
 
 
 @flow(name="scheduled-credit-runs", log_prints=True)
@@ -40,15 +93,26 @@ def scheduled_credit_runs(
     output_dir: str = str(OUTPUT_DIR),
     warehouse_path: str = WAREHOUSE,
 ) -> dict[str, str]:
-    """Runs every incident file of the folder; one bad incident does not stop the others."""
-    verdicts = {}
-    for path in sorted(Path(incidents_dir).glob("*.toml")):
+    """Runs every incident file of the folder; one bad incident does not stop the others, and
+    each that did not run says why (its verdict), with the file named."""
+    logger = get_run_logger()
+    paths, skipped = incident_files(Path(incidents_dir))
+    verdicts = {name: f"skipped: {why}" for name, why in skipped.items()}
+    verdicts |= _duplicates(paths)
+    for path in paths:
+        if path.name in verdicts:
+            continue
         try:
             summary = credit_reconciliation(str(path), output_dir, warehouse_path)
             verdicts[path.name] = str(summary.verdict)
         except CreditsError as error:
             verdicts[path.name] = f"{type(error).__name__}: {error}"
-    get_run_logger().info("verdicts: %s", verdicts)
+        except Exception as error:  # a bug on one file must not cost the others their run
+            verdicts[path.name] = f"error: {type(error).__name__}: {error}"
+    failed = {n: v for n, v in verdicts.items() if v != RunStatus.PENDING_APPROVAL}
+    for name, verdict in failed.items():
+        logger.error("%s: %s", Path(incidents_dir) / name, verdict)
+    logger.info("verdicts: %s", verdicts)
     return verdicts
 
 
@@ -88,16 +152,18 @@ def schedule_text(now: datetime, at: clock = AT, timezone: str = TIMEZONE) -> st
 
 def incident_files_text(incidents_dir: Path) -> str:
     """Which incident files the daily run will run, or that there are none and how to add one."""
-    found = sorted(incidents_dir.glob("*.toml"))
+    found, skipped = incident_files(incidents_dir)
+    left_out = "".join(f"; left out: {name} ({why})" for name, why in skipped.items())
     if not found:
         return (
             f"no incident file in {incidents_dir}/: the daily run has nothing to run. Add one "
             "like data/sample/INC-2025-01-07.toml, its sources' paths relative to "
             f'{incidents_dir}/ (e.g. logs = ["../sample/logs/*.jsonl.gz"]): the next daily run '
-            "picks it up, no restart needed"
+            f"picks it up, no restart needed{left_out}"
         )
-    return f"the daily run runs {len(found)} incident file(s) in {incidents_dir}/: " + ", ".join(
-        path.name for path in found
+    names = ", ".join(path.name for path in found)
+    return (
+        f"the daily run runs {len(found)} incident file(s) in {incidents_dir}/: {names}{left_out}"
     )
 
 
@@ -126,6 +192,10 @@ def main() -> None:
     PREFECT_HOME then uses: `long_lived`), and both deployments served against it until Ctrl-C
     or SIGTERM, which stop the runner and then the server, at once and without a traceback."""
     url = os.environ["PREFECT_API_URL"]
+    # SIGHUP (its terminal closed) and a SIGTERM before `serve` takes SIGTERM over stop it as
+    # Ctrl-C does: the server, in a session of its own, is stopped on the way out.
+    signal.signal(signal.SIGHUP, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         with long_lived.running(url, Path(os.environ["PREFECT_HOME"])):
             print(f"Prefect UI: {url.removesuffix('/api')}", flush=True)
@@ -137,6 +207,9 @@ def main() -> None:
             serve(*served, print_starting_message=False)
     except KeyboardInterrupt:  # Ctrl-C while the server was starting
         pass
+    except CreditsError as error:  # another server there already, or ours did not start
+        print(f"error: {error}", file=sys.stderr, flush=True)
+        sys.exit(error.exit_code)
     print("stopped: the runner and the server", flush=True)
 
 

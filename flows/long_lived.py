@@ -26,6 +26,7 @@ from pathlib import Path
 import psutil
 
 from transforms import files
+from transforms.errors import ConfigError, StorageError
 
 RECORD = "credits-server.json"
 PROBE_SECONDS = 2.0
@@ -53,11 +54,18 @@ def found(prefect_home: Path) -> str | None:
     except (OSError, ValueError, KeyError, TypeError):
         path.unlink(missing_ok=True)  # unreadable: no server can be found through it
         return None
-    if answers(url):
-        return url
-    if not _alive(pid, started):
+    if not _alive(pid, started):  # whatever answers at its URL now is not the recorded one
         path.unlink(missing_ok=True)
-    return None
+        return None
+    return url if answers(url) else None
+
+
+def _record(path: Path) -> tuple[str, int, float] | None:
+    try:
+        record = json.loads(path.read_text())
+        return record["url"], int(record["pid"]), float(record["started"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 @contextmanager
@@ -68,6 +76,7 @@ def running(api_url: str, prefect_home: Path) -> Iterator[subprocess.Popen]:
     first (its last calls still find the server), then the server is stopped here."""
     address = urllib.parse.urlsplit(api_url)
     prefect_home.mkdir(parents=True, exist_ok=True)
+    _require_free(api_url, prefect_home)
     command = [str(Path(sys.executable).with_name("prefect")), "server", "start"]
     command += ["--host", address.hostname or "127.0.0.1", "--port", str(address.port)]
     env = {**os.environ, "PREFECT_HOME": str(prefect_home)}  # its database beside its record
@@ -92,16 +101,42 @@ def running(api_url: str, prefect_home: Path) -> Iterator[subprocess.Popen]:
             server.wait()
 
 
+def _require_free(api_url: str, prefect_home: Path) -> None:
+    """Refuses (exit 2) a second long-lived server: one of this PREFECT_HOME already recorded
+    and alive (its runs would be split between the two, and stopping one would stop the
+    other's schedule), or any server already answering at the URL (another project's `make
+    serve` on the same port would take this one's scheduled runs)."""
+    recorded = _record(prefect_home / RECORD)
+    if recorded is not None and _alive(recorded[1], recorded[2]) and answers(recorded[0]):
+        raise ConfigError(
+            f"a long-lived Prefect server of PREFECT_HOME={prefect_home} already runs at "
+            f"{recorded[0]} (pid {recorded[1]}; `make serve` or `credits serve-prefect`): every "
+            "`credits run` here uses it. Stop it first, or use that one"
+        )
+    if answers(api_url):
+        raise ConfigError(
+            f"a Prefect server already answers at {api_url} (another project's `make serve` "
+            "or `credits serve-prefect`?): choose another port (PREFECT_PORT=... make serve, "
+            "or --port), or stop that server"
+        )
+
+
 def _wait(server: subprocess.Popen, api_url: str, log: Path) -> None:
+    """Until our server answers; its own exit first (a server that another one answers for is
+    not ours)."""
     deadline = time.monotonic() + START_SECONDS
-    while not answers(api_url, timeout=5):
+    while True:
         if server.poll() is not None:  # e.g. the port is taken
-            raise SystemExit(
+            raise StorageError(
                 f"the Prefect server for {api_url} exited with code {server.returncode} before "
                 f"it answered: is the port taken? its log: {log}"
             )
+        if answers(api_url, timeout=5):
+            return
         if time.monotonic() > deadline:
-            raise SystemExit(f"no Prefect server answered at {api_url} within {START_SECONDS} s")
+            raise StorageError(
+                f"no Prefect server answered at {api_url} within {START_SECONDS} s; its log: {log}"
+            )
         time.sleep(0.2)
 
 

@@ -25,6 +25,7 @@ from flows.cli.common import (
     quiet_expected_tracebacks,
 )
 from flows.settings import OUTPUT_DIR, WAREHOUSE, warehouse_parameter
+from transforms.errors import CreditsError
 
 if TYPE_CHECKING:
     from transforms.runfolder.summary import RunSummary
@@ -219,7 +220,7 @@ def serve_prefect(
     # SIGINT ignored (a shell's background job), which Python would otherwise keep ignoring.
     previous: dict[signal.Signals, object] = {}
     try:
-        for signum in STOP_SIGNALS:
+        for signum in (*STOP_SIGNALS, signal.SIGHUP):  # SIGHUP: its terminal was closed
             previous[signum] = signal.signal(signum, _interrupt)
         with long_lived.running(url, server.home()):
             out.print(f"Prefect UI: {url.removesuffix('/api')}")
@@ -230,6 +231,9 @@ def serve_prefect(
             until_interrupted()
     except KeyboardInterrupt:
         pass
+    except CreditsError as error:  # another server there already, or ours did not start
+        err.print(f"error: {error}", markup=False)
+        raise typer.Exit(error.exit_code) from None
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

@@ -19,6 +19,7 @@ import pytest
 from flows import long_lived, server
 from tests import golden_incident
 from tests.waiting import signalled_once_the_flow_started, until
+from transforms.errors import ConfigError
 
 # The flow's tasks, as its task runs are named (`NAME-xyz`).
 TASKS = (
@@ -205,6 +206,42 @@ def test_an_unreadable_record_is_removed_without_an_error(tmp_path, content):
     (tmp_path / long_lived.RECORD).write_text(content)
     assert long_lived.found(tmp_path) is None
     assert not (tmp_path / long_lived.RECORD).exists()
+
+
+def test_a_record_whose_process_is_gone_is_not_trusted_though_something_answers(
+    prefect_harness, tmp_path
+):
+    """Whatever answers at a recorded URL once the recorded server is gone (another project's
+    server, any web server) is not used: the run falls back to a temporary server."""
+    from tests.flows import cli_runs
+
+    record = {"url": cli_runs.api_url(), "pid": psutil.Process().pid, "started": 0.0}
+    (tmp_path / long_lived.RECORD).write_text(json.dumps(record))
+    assert long_lived.answers(record["url"])
+    assert long_lived.found(tmp_path) is None
+    assert not (tmp_path / long_lived.RECORD).exists()
+
+
+def test_a_second_long_lived_server_is_refused_before_it_starts(prefect_harness, tmp_path):
+    from tests.flows import cli_runs
+
+    url, me = cli_runs.api_url(), psutil.Process()
+    with (  # its port
+        pytest.raises(ConfigError, match="a Prefect server already answers at"),
+        long_lived.running(url, tmp_path / "other-project"),
+    ):
+        pytest.fail("started")
+    home = tmp_path / "prefect"
+    home.mkdir()
+    record = {"url": url, "pid": me.pid, "started": me.create_time()}  # alive, answering
+    (home / long_lived.RECORD).write_text(json.dumps(record))
+    elsewhere = f"http://127.0.0.1:{free_port()}/api"
+    with (  # this home's server, at another port
+        pytest.raises(ConfigError, match=f"already runs at {url}"),
+        long_lived.running(elsewhere, home),
+    ):
+        pytest.fail("started")
+    assert json.loads((home / long_lived.RECORD).read_text()) == record  # left as it was
 
 
 def test_no_record_no_server(tmp_path):

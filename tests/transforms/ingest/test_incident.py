@@ -188,6 +188,13 @@ def test_a_file_that_is_not_toml_is_a_config_error(tmp_path):
         incident.load(path)
 
 
+def test_a_toml_file_nested_too_deeply_is_a_config_error_naming_it(tmp_path):
+    path = tmp_path / "deep.toml"
+    path.write_text("x = " + "[" * 20000 + "]" * 20000 + "\n")
+    with pytest.raises(ConfigError, match=r"deep.toml: not a valid TOML file: nested too deeply"):
+        incident.load(path)
+
+
 @pytest.mark.parametrize(
     ("names", "given", "listed"),
     [

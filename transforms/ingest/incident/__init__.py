@@ -88,6 +88,8 @@ def _read_toml(path: Path, what: str) -> dict[str, Any]:
         raise ConfigError(f"{path}: a folder, not a {what}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: not a valid TOML file: {error}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not a valid TOML file: nested too deeply") from None
 
 
 def _incident_files(folder: Path, meant: str | None = None) -> str:
