@@ -47,6 +47,16 @@ class Writer:
             self._lf.writerows(rows)
 
 
+def file_bytes(columns: Sequence[str], rows: pa.Table) -> bytes:
+    """`rows`' `columns` as a CSV file's bytes: a header, LF line ends, UTF-8 (the bytes
+    `Writer` writes to a file)."""
+    text = io.StringIO(newline="")
+    writer = Writer(text)
+    writer.writerow(columns)
+    writer.write_columns([rows[c] for c in columns])
+    return text.getvalue().encode("utf-8")
+
+
 def _has_cr(column: pa.Array | pa.ChunkedArray) -> bool:
     kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
     if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or kind == pa.string_view()):

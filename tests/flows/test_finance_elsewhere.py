@@ -39,3 +39,18 @@ def test_a_reachable_folder_without_its_manifest_is_still_refused(desk):
     with pytest.raises(InputError, match="manifest.json: missing"):
         desk.approve(run_id)
     assert desk.ledger() == []
+
+
+def test_out_of_reach_credit_lines_paid_to_another_customer_are_refused(desk, tmp_path):
+    """The same count and totals, another payee: the lines written again as credits.csv are
+    not the file the manifest sealed."""
+    run_id = desk.run()
+    desk.folder(run_id).rename(tmp_path / "elsewhere")
+    desk.tamper(
+        "update run_credits set customer_id = 'c2' where run_id = $1 and customer_id = 'c1'",
+        parameters=(run_id,),
+    )
+    with pytest.raises(ProofFailed) as refused:
+        desk.approve(run_id)
+    assert "the same count and totals, but written as credits.csv" in str(refused.value.findings)
+    assert desk.ledger() == []

@@ -6,15 +6,17 @@ not superseded by a newer published run of its incident. Each refusal says what 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
 import duckdb
 
-from transforms import db, files
+from transforms import csv_lf, db, files
 from transforms.errors import ConfigError, InputError, ProofFailed
 from transforms.finance import rows
 from transforms.finance.rows import RunRow
+from transforms.reconcile import outputs
 from transforms.runfolder.manifest_model import Manifest
 from transforms.runfolder.runs import RunStatus
 
@@ -79,14 +81,16 @@ def require_as_sealed(con, run: RunRow) -> str | None:
     require_record_as_sealed(con, run)
     return (
         f"run folder {run.run_folder} is not reachable from this machine: checked on the "
-        "warehouse's sealed record instead (its credit lines against the sealed manifest's "
-        "count and totals)"
+        "warehouse's sealed record instead (its credit lines, written again as credits.csv, "
+        "against the sealed manifest's sha256)"
     )
 
 
 def require_record_as_sealed(con, run: RunRow) -> None:
-    """The run's credit lines in the warehouse have the count and the totals per currency of
-    the credits.csv its recorded manifest sealed (the manifest is in the journal-proved store)."""
+    """The run's credit lines in the warehouse are the credits.csv its recorded manifest sealed
+    (the manifest is in the journal-proved store): the same count and totals per currency (the
+    message says by how much they differ), and, written again as that file, its sha256 (a
+    credit moved from one customer to another keeps the totals)."""
     manifest = recorded_manifest(run)
     found = db.records(db.run(con, "run_credits_totals", run_id=run.run_id))
     lines = sum(row["lines"] for row in found)
@@ -100,6 +104,18 @@ def require_record_as_sealed(con, run: RunRow) -> None:
             [
                 f"warehouse: {lines} line(s), totals {totals}; sealed manifest: "
                 f"{sealed.rows if sealed else 'no credits.csv'} line(s), totals {expected}"
+            ],
+        )
+    lines_now = db.arrow(con, "run_credit_file", run_id=run.run_id)
+    rendered = hashlib.sha256(csv_lf.file_bytes(outputs.CREDIT_COLUMNS, lines_now)).hexdigest()
+    if rendered != sealed.sha256:
+        raise ProofFailed(
+            f"run {run.run_id}: its credit lines in the warehouse are not those its sealed "
+            "manifest records: nothing was paid",
+            [
+                "warehouse: the same count and totals, but written as credits.csv they have "
+                f"sha256 {rendered[:16]}..., the sealed manifest {sealed.sha256[:16]}...: a "
+                "line was changed (a credit moved between customers?)"
             ],
         )
 

@@ -15,7 +15,6 @@ crash leaves its files alone and only marks it published.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from collections import Counter
 from datetime import UTC, datetime
@@ -138,9 +137,9 @@ def render(con: duckdb.DuckDBPyConnection, batch_id: str) -> dict[str, bytes]:
     )
     by_hand = by_hand.append_column("to_pay", pa.array(to_pay, pa.string()))
     return {
-        "credits.csv": _csv(BATCH_COLUMNS, lines),
-        "decreases.csv": _csv(BATCH_EXCEPTION_COLUMNS, decreases),
-        "pay_by_hand.csv": _csv(PAY_BY_HAND_COLUMNS, by_hand),
+        "credits.csv": csv_lf.file_bytes(BATCH_COLUMNS, lines),
+        "decreases.csv": csv_lf.file_bytes(BATCH_EXCEPTION_COLUMNS, decreases),
+        "pay_by_hand.csv": csv_lf.file_bytes(PAY_BY_HAND_COLUMNS, by_hand),
     }
 
 
@@ -266,12 +265,3 @@ def entry_hash(credit_ids: list[str]) -> str:
 
 def _no_lines() -> pa.Table:
     return pa.table({c: pa.array([], pa.string()) for c in BATCH_COLUMNS})
-
-
-def _csv(columns: tuple[str, ...], rows: pa.Table) -> bytes:
-    """The rows as a CSV file's bytes: a header, LF line ends, UTF-8."""
-    text = io.StringIO(newline="")
-    writer = csv_lf.Writer(text)
-    writer.writerow(columns)
-    writer.write_columns([rows[c] for c in columns])
-    return text.getvalue().encode("utf-8")
