@@ -31,6 +31,7 @@ from pathlib import Path
 
 import duckdb
 
+from transforms import db
 from transforms.errors import ConfigError, ProofFailed
 from transforms.finance import chain, journal, ledger_entries, pg_store, warehouse
 
@@ -103,8 +104,18 @@ def copy(source: Path | str, target: str, key: bytes | None) -> Copied:
                     "with the findings below",
                     problems[:SHOWN],
                 )
+    _record_moved(path, target, key)
     rows = {name: count for name, (count, _) in found.items()}
     return Copied(path, pg_store.shown(target), rows, after)
+
+
+def _record_moved(path: Path, target: str, key: bytes | None) -> None:
+    """Journals in the DuckDB file that it was moved to `target`: from now on a writer refuses
+    it (`warehouse.require_not_moved`), so that runs and approvals cannot go on in both."""
+    with warehouse.writer(path, moved_ok=True) as con, db.transaction(con):
+        journal.append(
+            con, "moved", actor=warehouse.ACTOR, key=key, detail={"to": pg_store.shown(target)}
+        )
 
 
 def _require_locations(source: Path | str, target: str) -> Path:

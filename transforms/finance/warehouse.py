@@ -30,7 +30,7 @@ from typing import TypeVar
 import duckdb
 
 from transforms import db
-from transforms.errors import CreditsError, InputError
+from transforms.errors import ConfigError, CreditsError, InputError
 from transforms.finance import journal, ledger_entries, pg_store
 from transforms.runfolder.manifest_model import Manifest
 from transforms.runfolder.runs import Run, RunStatus
@@ -66,10 +66,12 @@ def reachable(location: Location) -> None:
 
 @contextmanager
 def writer(
-    location: Location, wait_seconds: float | None = None
+    location: Location, wait_seconds: float | None = None, *, moved_ok: bool = False
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """The warehouse for writing, as its one writer: a DuckDB file under its write lock, or a
-    PostgreSQL store's mirror under the store's writer lock (each commit sent to the server)."""
+    PostgreSQL store's mirror under the store's writer lock (each commit sent to the server).
+    A DuckDB file moved into a PostgreSQL store is refused (`require_not_moved`) unless
+    `moved_ok` (its own upgrade, the copy's record of the move)."""
     wait = LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds
     location = locate(location)
     if isinstance(location, str):
@@ -78,7 +80,24 @@ def writer(
         return
     require_duckdb_file(location)  # before its lock file is made beside it
     with write_lock(location, wait), connect(location) as con:
+        if not moved_ok:
+            require_not_moved(con, location)
         yield con
+
+
+def require_not_moved(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Refuses (exit 2) to write a DuckDB warehouse `credits warehouse copy` moved into a
+    PostgreSQL store: runs and approvals on both would pay the same credits twice (each with
+    its own ledger). It stays readable, for checking."""
+    moved = db.run(con, "journal_moved").fetchall()
+    if moved:
+        to, at = moved[0]
+        raise ConfigError(
+            f"{path}: this warehouse was moved to {to} on {at:%Y-%m-%d %H:%M} UTC (`credits "
+            "warehouse copy`): runs and approvals go there now (CREDITS_WAREHOUSE or "
+            "--warehouse); writing here as well could pay the same credits twice. The file "
+            "stays readable, for checking"
+        )
 
 
 DUCKDB_MAGIC = b"DUCK"  # a DuckDB file's bytes 8-11
@@ -187,7 +206,7 @@ def connect_current(path: Location) -> duckdb.DuckDBPyConnection:
             "warehouse; give the warehouse's file or a postgresql:// URL"
         )
     con.close()
-    with writer(path):
+    with writer(path, moved_ok=True):
         pass
     return connect(path, read_only=True)
 

@@ -13,6 +13,7 @@ test); these tests skip without one, except when CI=true: there they fail.
 
 from __future__ import annotations
 
+import re
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,9 +88,21 @@ def copied(server, source) -> tuple[str, store_copy.Copied]:
 
 
 def tables(location) -> dict[str, pa.Table]:
-    """Every table of the warehouse at `location`, its rows sorted."""
+    """Every table of the warehouse at `location`, its rows sorted; of the journal, what a copy
+    moves (the source's own `moved` entries come after the copy)."""
     with warehouse.connect(location, read_only=True) as con:
-        return {t.name: con.table(t.name).order("all").to_arrow_table() for t in pg_store.TABLES}
+        return {
+            t.name: con.table(t.name)
+            .filter("event <> 'moved'" if t.name == "journal" else "true")
+            .order("all")
+            .to_arrow_table()
+            for t in pg_store.TABLES
+        }
+
+
+def moved_entries(path: Path) -> list[journal.Entry]:
+    with warehouse.connect(path, read_only=True) as con:
+        return [e for e in journal.entries(con) if e.event == "moved"]
 
 
 def cli(*args: str, env: dict[str, str] | None = None):
@@ -115,7 +128,7 @@ def test_every_table_is_copied_row_for_row(source, copied):
 def test_the_copy_says_what_it_verified(source, copied):
     _, result = copied
     with warehouse.connect(source.path, read_only=True) as con:
-        journal_entries = len(journal.entries(con))
+        journal_entries = len([e for e in journal.entries(con) if e.event != "moved"])
         ledger_rows = len(ledger_entries.entries(con))
     assert result.chains.journal_entries == journal_entries > 0
     assert result.chains.ledger_entries == ledger_rows == 3  # c1, c3; then c3 raised
@@ -133,7 +146,17 @@ def test_audit_verify_passes_on_the_copy_and_prints_the_same_journal(source, cop
     assert (
         "verified: journal of" in on_server.stdout and "2 published batch(es)" in on_server.stdout
     )
-    assert on_server.stdout == on_file.stdout
+    # the file's journal has one more entry: the copy's record that it was moved there
+    (moved,) = [e for e in moved_entries(source.path) if e.detail["to"] == url]
+    assert moved.actor == "pipeline"
+    lines = on_file.stdout.splitlines(True)
+    moved_lines = [line for line in lines if "  moved  " in line]
+    assert any(f"to={url}" in line for line in moved_lines)
+    counted = int(re.search(r"journal of (\d+) entries", on_file.stdout).group(1))
+    on_file_as_copied = "".join(line for line in lines if line not in moved_lines).replace(
+        f"journal of {counted} entries", f"journal of {counted - len(moved_lines)} entries"
+    )
+    assert on_server.stdout == on_file_as_copied
 
 
 @pytest.mark.parametrize(
@@ -185,6 +208,32 @@ def test_a_supplemental_approval_on_the_copy_continues_both_chains(source, new_s
     audit = cli("audit", "--verify", "--warehouse", url, "--outbox", str(outbox))
     assert audit.exit_code == 0, audit.output
     assert "3 published batch(es)" in audit.stdout
+
+
+def test_a_moved_file_refuses_runs_and_approvals_and_stays_readable(
+    golden_warehouse, new_store, tmp_path
+):
+    """After the copy, runs and approvals on the DuckDB file as well would pay the same
+    credits twice (two ledgers): a writer there is refused; readers still read it."""
+    url = new_store()
+    store_copy.copy(golden_warehouse, url, None)
+    (moved,) = moved_entries(golden_warehouse)
+    assert moved.detail == {"to": url}
+    with (
+        pytest.raises(ConfigError, match="this warehouse was moved to postgresql://") as refused,
+        warehouse.writer(golden_warehouse),
+    ):
+        pytest.fail("written")
+    assert "could pay the same credits twice" in str(refused.value)
+    approved = cli(
+        "approve", "any-run", "--by", "alice", "--warehouse", str(golden_warehouse),
+        "--outbox", str(tmp_path / "outbox"),
+    )  # fmt: skip
+    assert approved.exit_code == 2 and "was moved to" in approved.stderr, approved.output
+    listed = cli("runs", "--warehouse", str(golden_warehouse))
+    assert listed.exit_code == 0, listed.output
+    with warehouse.connect(url, read_only=True) as con:  # the store has no such entry
+        assert [e.event for e in journal.entries(con)] == ["validated"]
 
 
 # What the copy refuses
@@ -325,7 +374,7 @@ def test_a_warehouse_an_earlier_version_made_is_upgraded_then_copied(golden_ware
     with warehouse.connect(golden_warehouse, read_only=True) as con:
         assert warehouse.schema_version(con) == warehouse.SCHEMA_VERSION  # upgraded in place
         events = [e.event for e in journal.entries(con)]
-    assert events == ["validated", "upgraded"]
+    assert events == ["validated", "upgraded", "moved"]
     before, after = tables(golden_warehouse), tables(url)
     for name, rows in before.items():
         assert after[name].equals(rows), name
