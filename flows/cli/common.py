@@ -191,9 +191,32 @@ def guarded(action, passing: tuple[type[Exception], ...] = (), where: str | None
             raise typer.Exit(refused.exit_code) from None
         if os.environ.get("CREDITS_DEBUG"):
             raise
+        dropped = _dropped_table(error)
+        if dropped is not None:  # not a bug: the warehouse lost a table behind our back
+            err.print(f"[bold red]error[/]: {escape(dropped)}")
+            raise typer.Exit(3) from None
         err.print(f"[bold red]internal error[/]: {type(error).__name__}: {error}")
         err.print("set CREDITS_DEBUG=1 to see the traceback")
         raise typer.Exit(1) from None
+
+
+def _dropped_table(error: Exception) -> str | None:
+    """The message for DuckDB's "no such table" when the table is one of the warehouse's
+    (dropped by hand, or the file is not whole): exit 3, as for any other tampering."""
+    import duckdb
+
+    if not isinstance(error, duckdb.CatalogException):
+        return None
+    found = re.search(r"Table with name (\w+) does not exist", str(error))
+    from transforms.finance import pg_store
+
+    if found is None or found.group(1) not in {t.name for t in pg_store.TABLES}:
+        return None
+    return (
+        f"the warehouse has no table {found.group(1)}: it was dropped, or the file is not a "
+        "whole warehouse. Nothing was written; restore the warehouse from a backup "
+        "(`credits audit --verify` checks it)"
+    )
 
 
 def print_whole(table: Table) -> None:

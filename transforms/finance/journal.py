@@ -3,7 +3,8 @@
 Each entry's `hash` links the previous entry's hash and the entry's canonical JSON (seq, at,
 incident_id, run_id, event, actor, detail) with a sha256 or, under a key, an HMAC link (see
 `chain`), so editing, deleting or reordering an entry breaks the chain at that point. Events:
-started, validated, rejected, approved, declined, published, upgraded. The chain cannot show
+started, validated, rejected, approved, declined, published, upgraded, moved (`credits
+warehouse copy`: the DuckDB file's writers refuse from then on). The chain cannot show
 that its newest entries were cut off, nor (sha256 links) that it was recomputed after an edit;
 each batch trailer in the outbox records the journal head at publication, which does.
 """

@@ -37,9 +37,9 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from transforms import files, money
+from transforms import db, files, money
 from transforms.errors import ConfigError, InputError, ProofFailed
-from transforms.finance import chain, journal, ledger_entries, outbox, rows
+from transforms.finance import chain, journal, ledger_entries, outbox, pg_store, rows
 from transforms.finance.rows import BatchRow, BatchState, RunRow
 from transforms.runfolder.runs import RunStatus
 
@@ -74,7 +74,19 @@ class Findings:
 
 
 def gather(con: duckdb.DuckDBPyConnection, incident_ids: Iterable[str] | None = None) -> Records:
-    """Reads the journal, and the ledger entries and batches of `incident_ids` (None: all)."""
+    """Reads the journal, and the ledger entries and batches of `incident_ids` (None: all);
+    a warehouse missing one of its tables does not prove itself (`ProofFailed`)."""
+    present = {name for (name,) in db.run(con, "warehouse_table_names").fetchall()}
+    missing = sorted({t.name for t in pg_store.TABLES} - present)
+    if missing:
+        raise ProofFailed(
+            "the warehouse does not prove itself: nothing was paid or written",
+            [
+                f"the warehouse has no table {name}: it was dropped, or the file is not a whole "
+                "warehouse; restore it from a backup"
+                for name in missing
+            ],
+        )
     wanted = None if incident_ids is None else frozenset(incident_ids)
     ledger = []
     batches = []

@@ -345,6 +345,19 @@ def test_a_source_whose_journal_was_edited_is_not_copied(golden_warehouse, new_s
     assert not _tables_made(url)
 
 
+def test_a_warehouse_missing_one_of_its_tables_exits_3_naming_it(golden_warehouse, new_store):
+    with warehouse.connect(golden_warehouse) as con:
+        con.execute("drop table batch_pay_by_hand")
+    url = new_store()
+    for args in (["audit", "--verify"], ["warehouse", "copy", "--to", url, "--from"]):
+        if args[0] == "audit":
+            args += ["--warehouse"]
+        result = cli(*args, str(golden_warehouse))
+        assert result.exit_code == 3, result.output
+        assert "the warehouse has no table batch_pay_by_hand: it was dropped" in result.stderr
+    assert not _tables_made(url)
+
+
 def test_a_keyed_source_is_copied_only_with_its_key(golden_warehouse, new_store):
     url = new_store()
     with warehouse.writer(golden_warehouse) as con:
