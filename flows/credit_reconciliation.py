@@ -77,8 +77,15 @@ def extracted(futures, planned: logs.Plan) -> list[logs.Extract]:
     try:
         return futures.result()
     except Exception as error:
-        from distributed import KilledWorker  # only a Dask cluster raises it
+        from distributed import KilledWorker  # only a Dask cluster raises these
+        from distributed.client import FutureCancelledError
 
+        if isinstance(error, FutureCancelledError):  # the scheduler went away mid-map
+            raise WorkersLost(
+                f"the Dask cluster cancelled the log map ({' '.join(str(error).split())}): "
+                "its scheduler was lost or restarted; nothing was published. Start it again "
+                "and run again."
+            ) from None
         if not isinstance(error, KilledWorker):
             raise
         keys = [future.wrapped_future.key for future in futures]

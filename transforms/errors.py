@@ -78,5 +78,8 @@ def environment_problem(error: BaseException) -> str | None:
 
 
 class WorkersLost(CreditsError):
-    """A Dask cluster lost the workers running a log partition more often than it may rerun it
-    (exit 1); the run stops before anything is written, let alone published."""
+    """A Dask cluster lost the workers running a log partition more often than it may rerun it,
+    or its scheduler (exit 4: the machines, not the data or the code); the run stops before
+    anything is written, let alone published."""
+
+    exit_code = 4

@@ -186,6 +186,10 @@ def _prepared(
         logs.expand(loaded.sources.logs, loaded.path.parent)
         tables.check(loaded)
         warehouse.reachable(warehouse_path)
+        if dask_address:  # its address, its workers and their code, before anything starts
+            from flows import dask_cluster
+
+            dask_cluster.check(dask_address)
 
     guarded(preflight)
 

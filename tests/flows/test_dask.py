@@ -7,7 +7,7 @@ whole module.
 
 A worker that dies mid-map has its partition rerun on another worker by the scheduler (what
 `distributed` does for a lost worker's tasks, up to `distributed.scheduler.allowed-failures`
-deaths per task); past that the run stops, exit 1, nothing written. The deaths are
+deaths per task); past that the run stops, exit 4, nothing written. The deaths are
 deterministic: `dask_worker_kill.py`, preloaded in the workers, makes a worker kill its own
 process on an extract task while a counter file allows it.
 """
@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from tests.flows.test_cli import credits_command
-from transforms.errors import WorkersLost
+from transforms.errors import ConfigError, StorageError, WorkersLost
 from transforms.ingest import incident, logs
 
 OUTPUTS = ("credits.csv", "exceptions.csv", "evidence.parquet", "quarantine.jsonl")
@@ -172,5 +172,50 @@ def test_a_partition_that_kills_more_workers_than_allowed_stops_the_run(
         run_with(task_runner("dask", cluster.address), incident_file, tmp_path)
     cluster.kill_next(0)
     assert cluster.deaths() - before >= ALLOWED_FAILURES + 1
-    assert WorkersLost.exit_code == 1
+    assert WorkersLost.exit_code == 4
     assert not list(tmp_path.rglob("credits.csv")) and not list(tmp_path.rglob("manifest.json"))
+
+
+# The cluster checked before a run starts (`flows/dask_cluster.py`)
+
+
+def test_a_cluster_whose_workers_run_this_code_passes_the_check(cluster):
+    from flows import dask_cluster
+
+    dask_cluster.check(cluster.address)
+
+
+def test_workers_running_other_code_are_refused_naming_them(cluster, monkeypatch):
+    """The run's own code differs here (its fingerprint over `flows/` only), as a worker
+    started from an older checkout would: the workers compute theirs over both packages."""
+    from flows import dask_cluster
+
+    monkeypatch.setattr(dask_cluster, "_CODE", ("flows",))
+    with pytest.raises(ConfigError, match=r"worker\(s\) tcp://.* run other code than this run"):
+        dask_cluster.check(cluster.address)
+
+
+@pytest.mark.parametrize("address", ["foo", "http://127.0.0.1:8786", "tcp://127.0.0.1"])
+def test_an_address_that_is_no_scheduler_address_exits_2(address):
+    from flows import dask_cluster
+
+    with pytest.raises(ConfigError, match=f"--dask-address {address}: not a Dask scheduler"):
+        dask_cluster.check(address)
+
+
+def test_no_scheduler_or_one_without_workers_exits_4(monkeypatch):
+    from distributed import LocalCluster
+
+    from flows import dask_cluster
+
+    monkeypatch.setattr(dask_cluster, "CONNECT_SECONDS", 1)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        nobody = f"tcp://127.0.0.1:{probe.getsockname()[1]}"
+    with pytest.raises(StorageError, match="no Dask scheduler answered within 1 s"):
+        dask_cluster.check(nobody)
+    with (
+        LocalCluster(n_workers=0, processes=False, protocol="tcp", dashboard_address=None) as empty,
+        pytest.raises(StorageError, match="the scheduler has no worker"),
+    ):
+        dask_cluster.check(empty.scheduler_address)
