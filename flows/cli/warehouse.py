@@ -45,6 +45,13 @@ def copy(
     out.print(
         f"verified on the target: every table's rows equal the source's; the journal "
         f"({chains.journal_entries:,} entries) and {chains.ledger_chains} ledger chain(s) "
-        f"({chains.ledger_entries:,} entries) intact, {links}",
+        f"({chains.ledger_entries:,} entries) intact, {links}. The runs and batches are "
+        "proved as in the source: `credits audit --verify --warehouse URL --outbox OUTBOX` "
+        "checks them against the outbox",
+        markup=False,
+    )
+    out.print(
+        f"{copied.source} now refuses runs and approvals (its journal records the move); "
+        "point CREDITS_WAREHOUSE at the store",
         markup=False,
     )

@@ -97,10 +97,14 @@ def approve(
         writing = rows.batches(con, "batches_writing")
         incidents = {run.incident_id, *(b.incident_id for b in writing)}
         proof.require(con, incidents, key, outbox)
-        for batch in writing:
-            _write_batch(con, batch.batch_id, outbox)
+        finished = tuple(
+            f"finished batch {batch.batch_id} (run {batch.run_id}), left unwritten by an "
+            f"approval that was stopped: it is in {_write_batch(con, batch.batch_id, outbox)}"
+            for batch in writing
+        )
         if run.status == RunStatus.PUBLISHED:
-            return _decision_of(con, run, already_decided=True, root=outbox)
+            decision = _decision_of(con, run, already_decided=True, root=outbox)
+            return replace(decision, notes=finished)
         require_pending(run)
         unreachable = require_as_sealed(con, run)
         detail: dict[str, Any] = {"note": note} if note else {}
@@ -119,7 +123,7 @@ def approve(
         if batch_id:
             _write_batch(con, batch_id, outbox)
         decision = _decision_of(con, find_run(con, run_id), already_decided=False, root=outbox)
-        return replace(decision, notes=(unreachable,) if unreachable else ())
+        return replace(decision, notes=finished + ((unreachable,) if unreachable else ()))
 
 
 def decline(

@@ -144,6 +144,8 @@ def _said(error: Exception, url: str) -> str:
     for secret in (named(url), url, parsed.password, password):
         if secret:
             text = text.replace(secret, pg_url.MASK)
+    # The driver quotes the whole statement it was running: what the server said is after it.
+    text = re.sub(r"Failed to execute query '.*?': ", "", text, count=1, flags=re.S)
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return lines[0] if lines else type(error).__name__
 

@@ -411,5 +411,9 @@ def test_the_summary_lists_every_table_and_the_chains(golden_warehouse, new_stor
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == f"copied {golden_warehouse} into {url}, in one transaction:"
-    assert [line.split()[0] for line in lines[1:-1]] == [t.name for t in pg_store.TABLES]
-    assert lines[-1].startswith("verified on the target: every table's rows equal the source's")
+    assert [line.split()[0] for line in lines[1:-2]] == [t.name for t in pg_store.TABLES]
+    assert lines[-2].startswith("verified on the target: every table's rows equal the source's")
+    assert lines[-1] == (
+        f"{golden_warehouse} now refuses runs and approvals (its journal records the move); "
+        "point CREDITS_WAREHOUSE at the store"
+    )

@@ -93,3 +93,13 @@ def test_a_url_without_a_host_keeps_its_slashes_for_libpq():
 
     assert named("postgresql:///c").startswith("postgresql:///c?connect_timeout=")
     assert pg_store.without_password("postgresql://:pw@/c") == ("postgresql://@/c", "pw")
+
+
+def test_the_servers_words_leave_out_the_statement_the_driver_quotes():
+    error = RuntimeError(
+        "IO: [libpq] Failed to execute query 'insert into run_credits (run_id)\n"
+        "select run_id from staged_1 where x = 'y'': server closed the connection "
+        "unexpectedly\n\tThis probably means the server terminated abnormally"
+    )
+    said = pg_store._said(error, "postgresql://fin:pw@db/c")
+    assert said == "IO: [libpq] server closed the connection unexpectedly"
