@@ -14,6 +14,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger, serve
@@ -192,6 +193,14 @@ def main() -> None:
     PREFECT_HOME then uses: `long_lived`), and both deployments served against it until Ctrl-C
     or SIGTERM, which stop the runner and then the server, at once and without a traceback."""
     url = os.environ["PREFECT_API_URL"]
+    try:
+        port = urlsplit(url).port
+    except ValueError:
+        port = None
+    if not port:  # `PREFECT_PORT=0 make serve` would wait for a server that never answers
+        given = url.removeprefix("http://127.0.0.1:").removesuffix("/api")
+        print(f"error: PREFECT_PORT={given}: not a port (1 to 65535)", file=sys.stderr)
+        sys.exit(2)
     # SIGHUP (its terminal closed) and a SIGTERM before `serve` takes SIGTERM over stop it as
     # Ctrl-C does: the server, in a session of its own, is stopped on the way out.
     signal.signal(signal.SIGHUP, signal.default_int_handler)

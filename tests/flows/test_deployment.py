@@ -169,3 +169,14 @@ def test_serve_shows_the_prefect_command_of_this_environment_not_a_bare_one(monk
     assert ".venv/bin/prefect deployment run 'credit-reconciliation/on-demand'" in text
     assert "$ prefect" not in text and "being served" in text
     assert "http://127.0.0.1:4200/deployments" in text
+
+
+@pytest.mark.parametrize("port", ["0", "abc", "70000"])
+def test_make_serve_on_no_port_exits_2_at_once(monkeypatch, capsys, port):
+    from flows import deployment
+
+    monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{port}/api")
+    with pytest.raises(SystemExit) as exited:
+        deployment.main()
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == f"error: PREFECT_PORT={port}: not a port (1 to 65535)\n"
