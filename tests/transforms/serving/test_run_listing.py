@@ -93,6 +93,17 @@ def test_a_run_shows_local_window_decision_batch_money_and_incident_file(wh):
     assert next(r for r in listed(wh) if r.run_id == "r2").totals == ()  # rejected: nothing
 
 
+def test_a_pending_run_older_than_the_published_one_says_it_is_superseded(wh):
+    """r0 started before r1, which is published: approval refuses r0, and the list says so;
+    r3, newer, is still for finance to decide; another incident's runs are not compared."""
+    with warehouse.writer(wh) as con:
+        add_run(con, "r0", "pending_approval", "2025-01-08T09:00:00Z")
+        add_run(con, "b0", "pending_approval", "2025-01-01T09:00:00Z", incident="INC-B")
+    decisions = {r.run_id: r.decision for r in listed(wh)}
+    assert decisions["r0"] == "superseded by r1 (approve refuses it; decline it)"
+    assert decisions["r3"] == decisions["b0"] == ""
+
+
 @pytest.mark.parametrize(
     ("incident", "statuses", "expected"),
     [

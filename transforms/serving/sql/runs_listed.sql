@@ -12,10 +12,22 @@ runs_chosen as (
         and (len($statuses) = 0 or list_contains($statuses, status))
 ),
 
+-- Each incident's newest published run: a pending run that started before it is superseded
+-- (approval refuses it; ties broken by run_id, as runs_newest_published.sql).
+newest_published as (
+    select distinct on (incident_id)
+        incident_id,
+        run_id as published_run_id,
+        started_at as published_started_at
+    from runs
+    where status = 'published'
+    order by incident_id, started_at desc, run_id desc
+),
+
 final as (
     select
         run_id,
-        incident_id,
+        runs_chosen.incident_id,
         timezone,
         window_start_utc,
         window_end_utc,
@@ -27,8 +39,18 @@ final as (
         manifest ->> '$.verdict' as verdict,
         cast(manifest -> '$.totals_minor' as varchar) as totals_minor_json,
         manifest ->> '$.incident.file.path' as incident_file,
-        manifest ->> '$.incident.file.sha256' as incident_file_sha256
+        manifest ->> '$.incident.file.sha256' as incident_file_sha256,
+        case
+            when
+                status = 'pending_approval'
+                and (
+                    started_at < published_started_at
+                    or (started_at = published_started_at and run_id < published_run_id)
+                )
+                then published_run_id
+        end as superseded_by
     from runs_chosen
+    left join newest_published on runs_chosen.incident_id = newest_published.incident_id
 )
 
 select * from final order by started_at desc, run_id desc
