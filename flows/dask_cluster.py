@@ -10,13 +10,18 @@ other code (an older checkout) changed the credits silently.
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from transforms.errors import ConfigError, StorageError
 
 CONNECT_SECONDS = 10
-SCHEMES = ("tcp", "tls")
+WORKER_SECONDS = 30  # for a worker to join (one restarting, or an adaptive cluster's first)
+SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")  # distributed's comms
 _ROOT = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
 _CODE = ("flows", "transforms")
 
 
@@ -40,7 +45,7 @@ def check(address: str) -> None:
     named = f"--dask-address {address}"
     scheme, _ = parse_address(address)
     if scheme not in SCHEMES:
-        raise ConfigError(f"{named}: not a Dask scheduler address (tcp://HOST:PORT)")
+        raise ConfigError(f"{named}: not a Dask scheduler address (tcp://HOST:PORT, tls://...)")
     try:
         get_address_host_port(address)
     except ValueError as error:
@@ -69,13 +74,25 @@ def _workers(address: str, named: str) -> dict[str, str]:
             "(`dask scheduler`) or fix the address. Nothing was run"
         ) from None
     try:
-        if not client.scheduler_info(n_workers=-1).get("workers"):
-            raise StorageError(
-                f"{named}: the scheduler has no worker; start one (`dask worker {address}`) "
-                "from this checkout. Nothing was run"
-            )
         try:
-            return client.run(code_fingerprint)
+            client.wait_for_workers(1, timeout=WORKER_SECONDS)
+        except TimeoutError:
+            raise StorageError(
+                f"{named}: no worker joined the scheduler within {WORKER_SECONDS} s; start "
+                f"one (`dask worker {address}`) from this checkout (an adaptive cluster keeps "
+                "at least one). Nothing was run"
+            ) from None
+        try:
+            return _within(WORKER_SECONDS, lambda: client.run(code_fingerprint))
+        except TimeoutError:
+            raise StorageError(
+                f"{named}: a worker did not answer within {WORKER_SECONDS} s; see the workers' "
+                "logs. Nothing was run"
+            ) from None
+        except OSError as error:  # the connection to the cluster lost
+            raise StorageError(
+                f"{named}: the cluster went away while it was checked ({error}). Nothing was run"
+            ) from None
         except Exception as error:  # a worker that cannot import the project
             raise ConfigError(
                 f"{named}: a worker cannot run this project's code ({type(error).__name__}: "
@@ -83,3 +100,24 @@ def _workers(address: str, named: str) -> dict[str, str]:
             ) from None
     finally:
         client.close()
+
+
+def _within(seconds: float, call: Callable[[], T]) -> T:
+    """`call()`'s result, or `TimeoutError` after `seconds`: it runs in a daemon thread, which a
+    call that never returns leaves behind without keeping the process from exiting."""
+    box: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = call()
+        except BaseException as error:  # handed to the caller
+            box["error"] = error
+
+    thread = threading.Thread(target=target, name="dask-check", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        raise TimeoutError
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box["value"]  # type: ignore[return-value]

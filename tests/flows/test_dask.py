@@ -18,6 +18,7 @@ import os
 import pickle
 import signal
 import socket
+import threading
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -209,6 +210,7 @@ def test_no_scheduler_or_one_without_workers_exits_4(monkeypatch):
     from flows import dask_cluster
 
     monkeypatch.setattr(dask_cluster, "CONNECT_SECONDS", 1)
+    monkeypatch.setattr(dask_cluster, "WORKER_SECONDS", 1)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         nobody = f"tcp://127.0.0.1:{probe.getsockname()[1]}"
@@ -216,6 +218,18 @@ def test_no_scheduler_or_one_without_workers_exits_4(monkeypatch):
         dask_cluster.check(nobody)
     with (
         LocalCluster(n_workers=0, processes=False, protocol="tcp", dashboard_address=None) as empty,
-        pytest.raises(StorageError, match="the scheduler has no worker"),
+        pytest.raises(StorageError, match="no worker joined the scheduler within 1 s"),
     ):
         dask_cluster.check(empty.scheduler_address)
+
+
+def test_a_worker_that_never_answers_does_not_hang_the_check():
+    from flows import dask_cluster
+
+    hung = threading.Event()
+    with pytest.raises(TimeoutError):
+        dask_cluster._within(0.1, hung.wait)
+    assert dask_cluster._within(1, lambda: 7) == 7
+    with pytest.raises(KeyError):
+        dask_cluster._within(1, lambda: {}["x"])
+    hung.set()
