@@ -18,9 +18,9 @@ import os
 import pickle
 import signal
 import socket
-import threading
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
