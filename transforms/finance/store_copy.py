@@ -19,9 +19,10 @@ What a copy guarantees:
   journal's and every incident's ledger chain must verify there. A difference rolls the
   transaction back (`CopyMismatch`, exit 3): the target is left as it was found.
 
-The source stays open read-only while it is copied: a run or an approval on it waits for the
-copy (60 s), so the copy is of one state of it. The outbox is not moved; `credits audit
---verify --warehouse URL` checks the copied store against it.
+The source's write lock is held from the read to the record of the move (its journal's `moved`
+entry): a run or an approval on it waits for the copy (60 s), so the copy is of one state of
+it, and then finds the file moved and refuses (`warehouse.require_not_moved`). The outbox is
+not moved; `credits audit --verify --warehouse URL` checks the copied store against it.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from pathlib import Path
 import duckdb
 
 from transforms import db
-from transforms.errors import ConfigError, ProofFailed
+from transforms.errors import ConfigError, ProofFailed, StorageError
 from transforms.finance import chain, journal, ledger_entries, pg_store, warehouse
 
 # What is compared of each table: every column, except of schema_versions, whose rows a store
@@ -80,7 +81,10 @@ def copy(source: Path | str, target: str, key: bytes | None) -> Copied:
     path = _require_locations(source, target)
     if not pg_store.empty(target):  # before the source is upgraded or read: nothing to undo
         raise _not_empty(target)
-    with warehouse.connect_current(path) as con:
+    warehouse.connect_current(path).close()  # a warehouse, upgraded first if an older one
+    # From the read to the record of the move no writer of the file runs: one that waited for
+    # the copy then finds the file moved, rather than paying what the store will pay too.
+    with warehouse.write_lock(path), warehouse.connect(path, read_only=True) as con:
         _require_proved(path, _chains(con, key))
         with pg_store.loader(target, warehouse.LOCK_WAIT_SECONDS, warehouse.WarehouseBusy) as store:
             if not pg_store.holds_nothing(store.row_counts()):  # written since the first look
@@ -104,18 +108,27 @@ def copy(source: Path | str, target: str, key: bytes | None) -> Copied:
                     "with the findings below",
                     problems[:SHOWN],
                 )
-    _record_moved(path, target, key)
+        con.close()
+        _record_moved(path, target, key)  # still under the file's write lock
     rows = {name: count for name, (count, _) in found.items()}
     return Copied(path, pg_store.shown(target), rows, after)
 
 
 def _record_moved(path: Path, target: str, key: bytes | None) -> None:
-    """Journals in the DuckDB file that it was moved to `target`: from now on a writer refuses
-    it (`warehouse.require_not_moved`), so that runs and approvals cannot go on in both."""
-    with warehouse.writer(path, moved_ok=True) as con, db.transaction(con):
-        journal.append(
-            con, "moved", actor=warehouse.ACTOR, key=key, detail={"to": pg_store.shown(target)}
-        )
+    """Journals in the DuckDB file, whose write lock the caller holds, that it was moved to
+    `target`: from now on a writer refuses it (`warehouse.require_not_moved`), so that runs and
+    approvals cannot go on in both."""
+    try:
+        with warehouse.connect(path) as con, db.transaction(con):
+            journal.append(
+                con, "moved", actor=warehouse.ACTOR, key=key, detail={"to": pg_store.shown(target)}
+            )
+    except (OSError, duckdb.Error) as error:
+        raise StorageError(
+            f"copied into {pg_store.shown(target)} and committed there, but {path} could not "
+            f"record the move ({error}): run and approve on the store only, never on the file "
+            "again (it would pay the same credits twice)"
+        ) from None
 
 
 def _require_locations(source: Path | str, target: str) -> Path:

@@ -93,7 +93,8 @@ def require_not_moved(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     if moved:
         to, at = moved[0]
         raise ConfigError(
-            f"{path}: this warehouse was moved to {to} on {at:%Y-%m-%d %H:%M} UTC (`credits "
+            f"{path}: this warehouse was moved to {to} on {at.astimezone(UTC):%Y-%m-%d %H:%M} "
+            "UTC (`credits "
             "warehouse copy`): runs and approvals go there now (CREDITS_WAREHOUSE or "
             "--warehouse); writing here as well could pay the same credits twice. The file "
             "stays readable, for checking"

@@ -14,6 +14,7 @@ test); these tests skip without one, except when CI=true: there they fail.
 from __future__ import annotations
 
 import re
+import threading
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -234,6 +235,43 @@ def test_a_moved_file_refuses_runs_and_approvals_and_stays_readable(
     assert listed.exit_code == 0, listed.output
     with warehouse.connect(url, read_only=True) as con:  # the store has no such entry
         assert [e.event for e in journal.entries(con)] == ["validated"]
+
+
+def test_a_writer_that_waited_for_the_copy_then_finds_the_file_moved(
+    golden_warehouse, new_store, monkeypatch
+):
+    """A run or an approval that starts while the copy reads the file waits for its write
+    lock, held until the move is recorded: it never writes what the store will also pay."""
+    url = new_store()
+    reading, go = threading.Event(), threading.Event()
+    fingerprints = store_copy._fingerprints
+
+    def slow(con, columns):
+        reading.set()
+        assert go.wait(30)
+        return fingerprints(con, columns)
+
+    monkeypatch.setattr(store_copy, "_fingerprints", slow)
+    copying = threading.Thread(target=store_copy.copy, args=(golden_warehouse, url, None))
+    copying.start()
+    assert reading.wait(30)
+    outcome: list[str] = []
+
+    def write() -> None:
+        try:
+            with warehouse.writer(golden_warehouse, wait_seconds=60):
+                outcome.append("written")
+        except ConfigError as error:
+            outcome.append(str(error))
+
+    writing = threading.Thread(target=write)
+    writing.start()
+    writing.join(0.5)
+    assert outcome == []  # waiting for the copy
+    go.set()
+    copying.join(60)
+    writing.join(60)
+    assert len(outcome) == 1 and "this warehouse was moved to" in outcome[0]
 
 
 # What the copy refuses
