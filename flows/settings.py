@@ -58,12 +58,19 @@ def warehouse_default() -> str:
 
 def warehouse_parameter(location: str) -> str:
     """The warehouse as a flow run's parameter, which Prefect records and shows: a URL's
-    password moves to PGPASSWORD for this process (libpq reads it there), never into Prefect."""
+    password moves to PGPASSWORD for this process (libpq reads it there), and a client key's
+    `sslpassword` to `CREDITS_PGSSLPASSWORD` (the store's connection adds it back), never into
+    Prefect."""
     from transforms.finance import pg_store
 
     if not pg_store.is_url(location):
         return location
+    from transforms import pg_url
+
     url, password = pg_store.without_password(location)
     if password is not None:
         os.environ["PGPASSWORD"] = password
+    passphrase = pg_url.parse(location).keyword("sslpassword")
+    if passphrase is not None:  # libpq has no variable of its own for it: ours, read back
+        os.environ[pg_url.PASSPHRASE_VARIABLE] = passphrase
     return url

@@ -11,12 +11,14 @@ URL is refused (exit 2) without being shown: those characters must be percent-en
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from transforms.errors import ConfigError
 
 SCHEMES = ("postgresql://", "postgres://")
 MASK = "***"
+SECRETS = ("password", "sslpassword")
+PASSPHRASE_VARIABLE = "CREDITS_PGSSLPASSWORD"  # a URL's sslpassword, kept out of Prefect
 _ENCODE = (
     "not a PostgreSQL URL libpq reads as written: an '@', '/', '?' or '#' in the user name or "
     "password must be percent-encoded (%40, %2F, %3F, %23). The URL is not shown: it may hold "
@@ -35,14 +37,13 @@ class PgUrl:
     path: str
     query: tuple[tuple[str, str], ...]  # (key decoded, item as written)
 
-    def _query(self, password: str | None) -> str:
-        items = []
-        for key, item in self.query:
-            if key != "password":
-                items.append(item)
-            elif password is not None:
-                items.append(f"password={password}")
-        return "&".join(items)
+    def _query(self, secret: str | None) -> str:
+        """The query as written, each secret's value `secret` (None: the item left out)."""
+        return "&".join(
+            item if key not in SECRETS else f"{key}={secret}"
+            for key, item in self.query
+            if key not in SECRETS or secret is not None
+        )
 
     def _join(self, password: str | None, query: str) -> str:
         userinfo = ""
@@ -69,18 +70,32 @@ class PgUrl:
             password = unquote(self.password)
         return self._join(None, self._query(None)), password
 
+    def with_passphrase(self, passphrase: str | None) -> str:
+        """The URL as written, with `sslpassword` (the client key's passphrase, which libpq
+        reads from the URL only) added when it has none."""
+        items = [item for _, item in self.query]
+        if passphrase is not None and self.keyword("sslpassword") is None:
+            items.append(f"sslpassword={quote(passphrase, safe='')}")
+        return self.with_query("&".join(items))
+
     def server(self) -> str:
-        """`host:port` the connection goes to, or the local socket when no host is named; a
-        port that is not a number, or an IPv6 bracket left open, is the URL's mistake."""
+        """`host:port` the connection goes to (each, for a list of hosts), or the local socket
+        when no host or a socket folder is named; a port that is not a number, or an IPv6
+        bracket left open, is the URL's mistake."""
+        host, port = self.keyword("host"), self.keyword("port")
+        named = []
         try:
-            parts = urlsplit(f"//{self.hostspec}")
-            port = self.keyword("port") or parts.port or 5432
-            host = self.keyword("host") or parts.hostname
+            for spec in self.hostspec.split(","):
+                parts = urlsplit(f"//{spec}")
+                named.append((host or unquote(parts.hostname or ""), port or parts.port or 5432))
         except ValueError as error:
             raise ConfigError(f"{self.shown()}: not a PostgreSQL URL ({error})") from None
-        if not host:
-            return f"the local socket (port {port})"
-        return f"{host}:{port}"
+        return ",".join(
+            f"the local socket (port {p})"
+            if not h or h.startswith("/")
+            else (f"[{h}]:{p}" if ":" in h else f"{h}:{p}")
+            for h, p in dict.fromkeys(named)
+        )
 
     def with_query(self, query: str) -> str:
         """The URL as written, with `query` in place of its own (for the connection)."""
@@ -89,22 +104,23 @@ class PgUrl:
 
 def parse(url: str) -> PgUrl:
     """The URL's parts as libpq takes them; `ConfigError` (not showing the URL) where Python
-    and libpq would read it differently."""
+    and libpq would read it differently: an `@`, `?` or `#` in the user name or password, an
+    `@` after the first (or after a `/` in the password), a `#` in the host part."""
     scheme, _, rest = url.partition("://")
-    if "#" in rest:
-        raise ConfigError(f"{scheme}://...: {_ENCODE}")
     user = password = None
     end = min((i for i in (rest.find("@"), rest.find("/")) if i >= 0), default=len(rest))
     if end < len(rest) and rest[end] == "@":
         userinfo, rest = rest[:end], rest[end + 1 :]
-        if "?" in userinfo:
+        if "?" in userinfo or "#" in userinfo:
             raise ConfigError(f"{scheme}://...: {_ENCODE}")
         user, colon, secret = userinfo.partition(":")
         password = secret if colon else None
     head, _, query = rest.partition("?")
-    if "@" in head:  # a second `@`, or a `/` in the password: libpq reads another server
-        raise ConfigError(f"{scheme}://...: {_ENCODE}")
     hostspec, slash, path = head.partition("/")
+    if "@" in head or "#" in hostspec:
+        # a second `@`, or a `/` in the password: libpq would read another server (a database
+        # name holding an `@` is written %40)
+        raise ConfigError(f"{scheme}://...: {_ENCODE}")
     items = tuple((unquote(item.partition("=")[0]), item) for item in query.split("&") if item)
     return PgUrl(scheme, user, password, hostspec, slash + path, items)
 

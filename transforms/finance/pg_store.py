@@ -32,6 +32,7 @@ URL with its password masked (`shown`).
 
 from __future__ import annotations
 
+import os
 import re
 import time
 import uuid
@@ -115,7 +116,10 @@ def _connect(url: str) -> adbc_driver_postgresql.dbapi.Connection:
 
     where = server_of(url)  # a URL libpq would read otherwise: exit 2, before connecting
     try:
-        return pg_connections.connect(named(url), autocommit=False)
+        passphrase = os.environ.get(pg_url.PASSPHRASE_VARIABLE)
+        return pg_connections.connect(
+            named(pg_url.parse(url).with_passphrase(passphrase)), autocommit=False
+        )
     except adbc_driver_manager.Error as error:
         raise Unreachable(
             f"warehouse {shown(url)}: cannot connect to PostgreSQL at {where}: "
@@ -141,7 +145,8 @@ def _said(error: Exception, url: str) -> str:
     text = str(error)
     _, password = without_password(url)
     parsed = pg_url.parse(url)
-    for secret in (named(url), url, parsed.password, password):
+    passphrase = parsed.keyword("sslpassword") or os.environ.get(pg_url.PASSPHRASE_VARIABLE)
+    for secret in (named(url), url, parsed.password, password, passphrase):
         if secret:
             text = text.replace(secret, pg_url.MASK)
     # The driver quotes the whole statement it was running: what the server said is after it.

@@ -103,3 +103,33 @@ def test_the_servers_words_leave_out_the_statement_the_driver_quotes():
     )
     said = pg_store._said(error, "postgresql://fin:pw@db/c")
     assert said == "IO: [libpq] server closed the connection unexpectedly"
+
+
+@pytest.mark.parametrize(
+    ("url", "server"),
+    [
+        ("postgresql://u@h1:5432,h2:5433/c", "h1:5432,h2:5433"),  # libpq's list of hosts
+        ("postgresql://u@[::1]:5433/c", "[::1]:5433"),
+        ("postgresql://u@/c?host=/var/run/postgresql", "the local socket (port 5432)"),
+        (
+            "postgresql://u@/c?host=%2Fvar%2Frun%2Fpostgresql&port=5433",
+            "the local socket (port 5433)",
+        ),
+        ("postgresql://u@h/my#db", "h:5432"),  # a `#` past the host is the database's
+    ],
+)
+def test_urls_libpq_reads_are_named_by_their_servers(url, server):
+    assert pg_store.server_of(url) == server
+
+
+def test_an_ssl_key_passphrase_is_masked_and_kept_for_the_connection_only(monkeypatch):
+    from transforms import pg_url
+
+    monkeypatch.delenv(pg_url.PASSPHRASE_VARIABLE, raising=False)
+    given = "postgresql://fin@db/c?sslkey=k.pem&sslpassword=s3%26cret"
+    assert pg_store.shown(given) == "postgresql://fin@db/c?sslkey=k.pem&sslpassword=***"
+    assert settings.warehouse_parameter(given) == "postgresql://fin@db/c?sslkey=k.pem"
+    passphrase = os.environ[pg_url.PASSPHRASE_VARIABLE]
+    assert passphrase == "s3&cret"
+    again = pg_url.parse("postgresql://fin@db/c?sslkey=k.pem").with_passphrase(passphrase)
+    assert again == "postgresql://fin@db/c?sslkey=k.pem&sslpassword=s3%26cret"
