@@ -30,62 +30,12 @@ from flows.settings import (
     warehouse_parameter,
 )
 from transforms.errors import CreditsError
-from transforms.ingest import incident
+from transforms.ingest.incident import folder
 from transforms.runfolder.runs import RunStatus
 
 AT = clock(7, 0)  # finance's local time of the daily run
 CRON = f"{AT.minute} {AT.hour} * * *"
 TIMEZONE = "America/New_York"
-
-
-def incident_files(folder: Path) -> tuple[list[Path], dict[str, str]]:
-    """The folder's incident files (`*.toml`, any case), and the near misses the daily run
-    leaves out, each with why: a hidden file (an editor's lock or backup), a name that is not
-    UTF-8 or ends in a blank, a folder (subfolders are not read)."""
-    found: list[Path] = []
-    skipped: dict[str, str] = {}
-    entries = sorted(folder.iterdir()) if folder.is_dir() else []
-    for path in entries:
-        name = path.name
-        if not name.strip().lower().endswith(".toml"):
-            continue  # notes, logs, tables: not meant as an incident file
-        try:
-            name.encode("utf-8")
-        except UnicodeEncodeError:
-            shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-            skipped[shown] = "its name is not UTF-8: rename it"
-            continue
-        if name.startswith("."):
-            skipped[name] = "a hidden file (an editor's lock or backup?): not run"
-        elif name != name.rstrip():
-            skipped[name] = "its name ends in a blank: rename it"
-        elif path.is_dir():
-            skipped[name] = "a folder: subfolders are not read"
-        else:
-            found.append(path)
-    return found, skipped
-
-
-def _duplicates(paths: list[Path]) -> dict[str, str]:
-    """Files naming the same incident id, each with why it is not run: two files would give
-    two competing runs of one incident every day. A file that does not load is the flow's to
-    report."""
-    by_id: dict[str, list[Path]] = {}
-    for path in paths:
-        try:
-            by_id.setdefault(incident.load(path).id, []).append(path)
-        except Exception:  # noqa: BLE001, S112 (reported by its own run, with the file named)
-            continue
-    return {
-        path.name: (
-            f"ConfigError: incident {incident_id} is also in "
-            f"{', '.join(p.name for p in same if p != path)}: one file per incident; none of "
-            "them was run"
-        )
-        for incident_id, same in by_id.items()
-        if len(same) > 1
-        for path in same
-    }
 
 
 @flow(name="scheduled-credit-runs", log_prints=True)
@@ -97,12 +47,9 @@ def scheduled_credit_runs(
     """Runs every incident file of the folder; one bad incident does not stop the others, and
     each that did not run says why (its verdict), with the file named."""
     logger = get_run_logger()
-    paths, skipped = incident_files(Path(incidents_dir))
-    verdicts = {name: f"skipped: {why}" for name, why in skipped.items()}
-    verdicts |= _duplicates(paths)
-    for path in paths:
-        if path.name in verdicts:
-            continue
+    files = folder.incident_files(Path(incidents_dir))
+    verdicts = {name: f"left out: {why}" for name, why in files.left_out.items()}
+    for path in files.found:
         try:
             summary = credit_reconciliation(str(path), output_dir, warehouse_path)
             verdicts[path.name] = str(summary.verdict)
@@ -153,8 +100,9 @@ def schedule_text(now: datetime, at: clock = AT, timezone: str = TIMEZONE) -> st
 
 def incident_files_text(incidents_dir: Path) -> str:
     """Which incident files the daily run will run, or that there are none and how to add one."""
-    found, skipped = incident_files(incidents_dir)
-    left_out = "".join(f"; left out: {name} ({why})" for name, why in skipped.items())
+    files = folder.incident_files(incidents_dir)
+    found = files.found
+    left_out = "".join(f"; left out: {name} ({why})" for name, why in files.left_out.items())
     if not found:
         return (
             f"no incident file in {incidents_dir}/: the daily run has nothing to run. Add one "

@@ -52,39 +52,6 @@ def test_a_scheduled_run_runs_every_incident_file_and_survives_a_bad_one(prefect
     assert "window_strat: unknown key" in verdicts["zz-broken.toml"]
 
 
-def test_the_daily_run_names_the_incident_files_it_leaves_out(tmp_path):
-    from flows import deployment
-
-    (tmp_path / "INC-A.toml").write_text('id = "INC-A"\n')
-    (tmp_path / "INC-B.TOML").write_text("")  # any case
-    (tmp_path / ".#INC-A.toml").symlink_to("/nonexistent/emacs-lock")
-    (tmp_path / "INC-C.toml ").write_text("")
-    (tmp_path / "old.toml").mkdir()
-    (tmp_path / os.fsdecode(b"E_\xff.toml")).write_text("")
-    (tmp_path / "notes.txt").write_text("")
-    found, skipped = deployment.incident_files(tmp_path)
-    assert [p.name for p in found] == ["INC-A.toml", "INC-B.TOML"]
-    assert skipped == {
-        ".#INC-A.toml": "a hidden file (an editor's lock or backup?): not run",
-        "E_\ufffd.toml": "its name is not UTF-8: rename it",
-        "INC-C.toml ": "its name ends in a blank: rename it",
-        "old.toml": "a folder: subfolders are not read",
-    }
-    text = deployment.incident_files_text(tmp_path)
-    assert "runs 2 incident file(s)" in text and "left out: old.toml (a folder" in text
-
-
-def test_two_files_of_one_incident_are_both_left_out_naming_each_other(tmp_path):
-    from flows import deployment
-
-    for name in ("a.toml", "b.toml"):
-        golden_incident.write(tmp_path / "x")
-        (tmp_path / name).write_text((tmp_path / "x" / "incident.toml").read_text())
-    verdicts = deployment._duplicates([tmp_path / "a.toml", tmp_path / "b.toml"])
-    assert verdicts["a.toml"].startswith("ConfigError: incident INC-GOLD is also in b.toml")
-    assert verdicts["b.toml"].startswith("ConfigError: incident INC-GOLD is also in a.toml")
-
-
 @pytest.mark.parametrize(
     ("now", "shown"),
     [
@@ -180,3 +147,14 @@ def test_make_serve_on_no_port_exits_2_at_once(monkeypatch, capsys, port):
         deployment.main()
     assert exited.value.code == 2
     assert capsys.readouterr().err == f"error: PREFECT_PORT={port}: not a port (1 to 65535)\n"
+
+
+def test_serve_lists_what_the_daily_run_leaves_out_as_the_run_does(tmp_path):
+    from flows import deployment
+
+    golden_incident.write(tmp_path / "data")
+    for name in ("a.toml", "b.toml"):
+        (tmp_path / name).write_text((tmp_path / "data" / "incident.toml").read_text())
+    text = deployment.incident_files_text(tmp_path)
+    assert "no incident file in" in text
+    assert "left out: a.toml (incident INC-GOLD is also in b.toml" in text
