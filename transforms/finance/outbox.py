@@ -80,13 +80,16 @@ def located(batch: rows.BatchRow, root: Path | None) -> Path:
     """Where a batch's files are, for this machine: under `root`, the outbox as this machine
     mounts it (a shared outbox may be mounted at another path on each machine), unless the
     trailer is only where the batch was recorded written (an earlier `--outbox` on this
-    machine). A batch not written yet goes under `root`."""
+    machine). A batch not written yet goes where it was recorded when that outbox is on this
+    machine (a relative `--outbox` given from another folder), else under `root`."""
     if root is None:
         return batch.folder
     here = folder_of(root, batch.incident_id, batch.batch_id)
-    if (here / TRAILER).exists() or not (batch.folder / TRAILER).exists():
+    if (here / TRAILER).exists():
         return here
-    return batch.folder
+    if (batch.folder / TRAILER).exists() or batch.folder.parents[1].is_dir():
+        return batch.folder
+    return here
 
 
 def write(con: duckdb.DuckDBPyConnection, batch_id: str, root: Path) -> Path:

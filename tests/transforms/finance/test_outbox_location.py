@@ -1,0 +1,42 @@
+"""Where a batch's files are for this machine (`outbox.located`): under the outbox it is given
+(a shared outbox mounted at another path per machine), else where the batch was written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+from transforms.finance import outbox
+
+
+def batch_in(root: Path) -> SimpleNamespace:
+    folder = outbox.folder_of(root, "INC-T", "INC-T-B001")
+    return SimpleNamespace(incident_id="INC-T", batch_id="INC-T-B001", folder=folder)
+
+
+def written(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    (folder / outbox.TRAILER).write_text("{}\n")
+    return folder
+
+
+def test_a_batch_is_found_under_the_outbox_given_first(tmp_path):
+    batch = batch_in(tmp_path / "machine-a" / "outbox")
+    here = written(outbox.folder_of(tmp_path / "machine-b" / "outbox", "INC-T", "INC-T-B001"))
+    assert outbox.located(batch, tmp_path / "machine-b" / "outbox") == here
+
+
+def test_a_batch_only_where_it_was_written_is_found_there(tmp_path):
+    batch = batch_in(tmp_path / "outbox")
+    written(batch.folder)
+    assert outbox.located(batch, tmp_path / "elsewhere") == batch.folder
+
+
+def test_a_batch_not_written_yet_goes_where_it_was_recorded_if_that_outbox_is_here(tmp_path):
+    batch = batch_in(tmp_path / "outbox")
+    (tmp_path / "outbox").mkdir()  # this machine's outbox, given now by another path
+    assert outbox.located(batch, tmp_path / "other") == batch.folder
+    gone = batch_in(tmp_path / "mounted-elsewhere" / "outbox")  # another machine's path
+    expected = outbox.folder_of(tmp_path / "other", "INC-T", "INC-T-B001")
+    assert outbox.located(gone, tmp_path / "other") == expected
+    assert outbox.located(gone, None) == gone.folder
