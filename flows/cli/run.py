@@ -186,6 +186,7 @@ def _prepared(
         logs.expand(loaded.sources.logs, loaded.path.parent)
         tables.check(loaded)
         warehouse.reachable(warehouse_path)
+        warehouse.require_not_moved_file(warehouse_path)
         if dask_address:  # its address, its workers and their code, before anything starts
             from flows import dask_cluster
 

@@ -85,6 +85,17 @@ def writer(
         yield con
 
 
+def require_not_moved_file(location: Location) -> None:
+    """`require_not_moved` for a DuckDB file that is there, read-only: what a run checks before
+    it starts Prefect (a new file, or a PostgreSQL store, passes)."""
+    if pg_store.is_url(location) or not Path(location).is_file():
+        return
+    require_duckdb_file(Path(location))
+    with connect(location, read_only=True) as con:
+        if db.run(con, "warehouse_has_journal").fetchall()[0][0]:
+            require_not_moved(con, Path(location))
+
+
 def require_not_moved(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """Refuses (exit 2) to write a DuckDB warehouse `credits warehouse copy` moved into a
     PostgreSQL store: runs and approvals on both would pay the same credits twice (each with

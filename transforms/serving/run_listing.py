@@ -96,7 +96,7 @@ def _listed(row: dict) -> ListedRun:
 
 def _decision(row: dict) -> str:
     if row["superseded_by"] is not None:  # pending, but approval would refuse it
-        return f"superseded by {row['superseded_by']} (approve refuses it; decline it)"
+        return f"superseded by {row['superseded_by']} (approve refuses it unless forced)"
     if row["decided_by"] is None:
         return ""
     verb = {RunStatus.PUBLISHED: "approved", RunStatus.DECLINED: "declined"}.get(

@@ -226,6 +226,10 @@ def test_a_moved_file_refuses_runs_and_approvals_and_stays_readable(
     ):
         pytest.fail("written")
     assert "could pay the same credits twice" in str(refused.value)
+    with pytest.raises(ConfigError, match="this warehouse was moved to"):  # `credits run` asks
+        warehouse.require_not_moved_file(golden_warehouse)  # before it starts Prefect
+    warehouse.require_not_moved_file(url)  # the store itself, and a new file, pass
+    warehouse.require_not_moved_file(tmp_path / "new.duckdb")
     approved = cli(
         "approve", "any-run", "--by", "alice", "--warehouse", str(golden_warehouse),
         "--outbox", str(tmp_path / "outbox"),

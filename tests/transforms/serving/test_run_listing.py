@@ -100,7 +100,7 @@ def test_a_pending_run_older_than_the_published_one_says_it_is_superseded(wh):
         add_run(con, "r0", "pending_approval", "2025-01-08T09:00:00Z")
         add_run(con, "b0", "pending_approval", "2025-01-01T09:00:00Z", incident="INC-B")
     decisions = {r.run_id: r.decision for r in listed(wh)}
-    assert decisions["r0"] == "superseded by r1 (approve refuses it; decline it)"
+    assert decisions["r0"] == "superseded by r1 (approve refuses it unless forced)"
     assert decisions["r3"] == decisions["b0"] == ""
 
 
