@@ -11,8 +11,10 @@ here: a run looks before it imports Prefect.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -32,6 +34,7 @@ RECORD = "credits-server.json"
 PROBE_SECONDS = 2.0
 START_SECONDS = 120
 STOP_SECONDS = 20
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 def answers(api_url: str, timeout: float = PROBE_SECONDS) -> bool:
@@ -82,7 +85,12 @@ def running(api_url: str, prefect_home: Path) -> Iterator[subprocess.Popen]:
     env = {**os.environ, "PREFECT_HOME": str(prefect_home)}  # its database beside its record
     with open(prefect_home / "server.log", "ab") as log:
         server = subprocess.Popen(
-            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=dies_with_parent,
         )
     record = prefect_home / RECORD
     try:
@@ -99,6 +107,15 @@ def running(api_url: str, prefect_home: Path) -> Iterator[subprocess.Popen]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+def dies_with_parent() -> None:
+    """Run in the server's process before it starts (Linux's PR_SET_PDEATHSIG): it gets SIGTERM
+    when the process that started it dies, even by SIGKILL, so a long-lived server never
+    outlives its `make serve` or `serve-prefect` (it runs in a session of its own, which no
+    terminal's signal reaches)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _require_free(api_url: str, prefect_home: Path) -> None:

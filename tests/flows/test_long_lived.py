@@ -264,3 +264,26 @@ def test_a_signalled_run_leaves_the_long_lived_server_it_found_running(prefect_h
     assert "stopped by SIGTERM" in stderr
     assert long_lived.answers(url)  # not the run's to stop
     assert (home / long_lived.RECORD).exists()
+
+
+PARENT = """
+import subprocess, sys
+from flows import long_lived
+child = subprocess.Popen(
+    [sys.executable, "-c", "import time; time.sleep(60)"],
+    start_new_session=True, preexec_fn=long_lived.dies_with_parent,
+)
+print(child.pid, flush=True)
+child.wait()
+"""
+
+
+def test_a_long_lived_server_dies_with_the_process_that_started_it_even_by_sigkill():
+    """`make serve` or `serve-prefect` killed by SIGKILL (or its terminal gone): the server it
+    started, in a session of its own, gets SIGTERM from the kernel, not left behind."""
+    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True)
+    child = psutil.Process(int(parent.stdout.readline()))
+    assert child.is_running()
+    parent.kill()
+    parent.wait()
+    assert until(lambda: not child.is_running() or child.status() == "zombie", seconds=10)
