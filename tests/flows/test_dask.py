@@ -217,7 +217,7 @@ def test_no_scheduler_or_one_without_workers_exits_4(monkeypatch):
     with pytest.raises(StorageError, match="no Dask scheduler answered within 1 s"):
         dask_cluster.check(nobody)
     with (
-        LocalCluster(n_workers=0, processes=False, protocol="tcp", dashboard_address=None) as empty,
+        LocalCluster(n_workers=0, processes=False, protocol="tcp", dashboard_address=":0") as empty,
         pytest.raises(StorageError, match="no worker joined the scheduler within 1 s"),
     ):
         dask_cluster.check(empty.scheduler_address)
