@@ -195,6 +195,15 @@ def guarded(action, passing: tuple[type[Exception], ...] = (), where: str | None
         if dropped is not None:  # not a bug: the warehouse lost a table behind our back
             err.print(f"[bold red]error[/]: {escape(dropped)}")
             raise typer.Exit(3) from None
+        if type(error).__module__.startswith("httpx") and "Connect" in type(error).__name__:
+            # not a bug: the Prefect server a run used (long-lived, or PREFECT_API_URL) went away
+            err.print(
+                f"[bold red]error[/]: {escape(str(error))}: the Prefect server stopped answering "
+                "(stopped, or PREFECT_API_URL names none). Nothing was published: a run not "
+                "sealed is never approved. Start the server, or leave PREFECT_API_URL unset for "
+                "a temporary one, and run again"
+            )
+            raise typer.Exit(4) from None
         err.print(f"[bold red]internal error[/]: {type(error).__name__}: {error}")
         err.print("set CREDITS_DEBUG=1 to see the traceback")
         raise typer.Exit(1) from None

@@ -67,3 +67,19 @@ def test_a_rejected_run_s_reasons_and_warnings_are_printed_as_text_not_markup(ca
     printed = capsys.readouterr()
     assert "e.g. '[/x]0' ([quality] max_unknown_customer_share)" in printed.err
     assert "warning: ids like [bold]x[/bold]" in printed.out
+
+
+def test_a_prefect_server_gone_mid_run_exits_4_saying_so(capsys):
+    import httpx
+    import pytest
+    import typer
+
+    def gone():
+        raise httpx.ConnectError("[Errno 111] Connection refused")
+
+    with pytest.raises(typer.Exit) as stopped:
+        common.guarded(gone)
+    assert stopped.value.exit_code == 4
+    message = " ".join(capsys.readouterr().err.split())
+    assert "Connection refused: the Prefect server stopped answering" in message
+    assert "internal error" not in message
