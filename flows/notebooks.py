@@ -54,6 +54,7 @@ def _absolute(location: str) -> str:
     from flows.settings import warehouse_parameter
     from transforms.finance import pg_store
 
+    pg_store.require_location(location)
     if pg_store.is_url(location):
         pg_store.server_of(location)  # a URL libpq would read otherwise: exit 2, unshown
         return warehouse_parameter(location)

@@ -105,7 +105,8 @@ class PgUrl:
 def parse(url: str) -> PgUrl:
     """The URL's parts as libpq takes them; `ConfigError` (not showing the URL) where Python
     and libpq would read it differently: an `@`, `?` or `#` in the user name or password, an
-    `@` after the first (or after a `/` in the password), a `#` in the host part."""
+    `@` after the first (or after a `/` in the password, wherever it falls), a `#` in the host
+    part."""
     scheme, _, rest = url.partition("://")
     user = password = None
     end = min((i for i in (rest.find("@"), rest.find("/")) if i >= 0), default=len(rest))
@@ -117,7 +118,7 @@ def parse(url: str) -> PgUrl:
         password = secret if colon else None
     head, _, query = rest.partition("?")
     hostspec, slash, path = head.partition("/")
-    if "@" in head or "#" in hostspec:
+    if "@" in head or "#" in hostspec or (user is None and "@" in rest):
         # a second `@`, or a `/` in the password: libpq would read another server (a database
         # name holding an `@` is written %40)
         raise ConfigError(f"{scheme}://...: {_ENCODE}")

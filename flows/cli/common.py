@@ -97,14 +97,15 @@ err = _VisibleConsole(stderr=True, highlight=False, soft_wrap=True)
 def _warehouse_given(value: str) -> str:
     """A `postgresql://` URL that does not parse (a bracket left open, a port that is not a
     number) is a usage error (exit 2), named before anything connects."""
-    if value.startswith("postgres"):  # only a URL needs the store's module
+    if "://" in value:  # only a URL needs the store's module
         from transforms.finance import pg_store
 
-        if pg_store.is_url(value):
-            try:
+        try:
+            pg_store.require_location(value)
+            if pg_store.is_url(value):
                 pg_store.server_of(value)
-            except ConfigError as error:
-                raise typer.BadParameter(str(error)) from None
+        except ConfigError as error:
+            raise typer.BadParameter(str(error)) from None
     return value
 
 

@@ -80,14 +80,15 @@ def located(batch: rows.BatchRow, root: Path | None) -> Path:
     """Where a batch's files are, for this machine: under `root`, the outbox as this machine
     mounts it (a shared outbox may be mounted at another path on each machine), unless the
     trailer is only where the batch was recorded written (an earlier `--outbox` on this
-    machine). A batch not written yet goes where it was recorded when that outbox is on this
-    machine (a relative `--outbox` given from another folder), else under `root`."""
+    machine). A batch not written yet is finished where its first files are, else under
+    `root`."""
     if root is None:
         return batch.folder
     here = folder_of(root, batch.incident_id, batch.batch_id)
     if (here / TRAILER).exists():
         return here
-    if (batch.folder / TRAILER).exists() or batch.folder.parents[1].is_dir():
+    started = batch.folder.is_dir() and any(batch.folder.iterdir())
+    if (batch.folder / TRAILER).exists() or (started and not here.is_dir()):
         return batch.folder
     return here
 

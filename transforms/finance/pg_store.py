@@ -96,6 +96,22 @@ def is_url(location: object) -> bool:
     return isinstance(location, str) and location.startswith(SCHEMES)
 
 
+_ANY_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def require_location(value: str, option: str = "warehouse") -> None:
+    """Refuses (exit 2, the value not shown: it may hold a password) a URL that is not a
+    PostgreSQL store's: `Postgresql://...` (libpq's schemes are lower case) or another scheme
+    would otherwise be taken for a DuckDB file's path, made as folders, and recorded by
+    Prefect."""
+    if _ANY_URL.match(value) and not is_url(value):
+        scheme = value.partition("://")[0]
+        raise ConfigError(
+            f"{option} {scheme}://...: neither a DuckDB file nor a PostgreSQL URL (the scheme is "
+            "postgresql:// or postgres://, in lower case). Not shown: it may hold a password"
+        )
+
+
 def shown(url: str) -> str:
     """The URL as messages show it: every password masked (`pg_url`)."""
     return pg_url.shown(url)

@@ -75,7 +75,24 @@ class Findings:
 
 def gather(con: duckdb.DuckDBPyConnection, incident_ids: Iterable[str] | None = None) -> Records:
     """Reads the journal, and the ledger entries and batches of `incident_ids` (None: all);
-    a warehouse missing one of its tables does not prove itself (`ProofFailed`)."""
+    a warehouse missing one of its tables does not prove itself (`require_tables`)."""
+    require_tables(con)
+    wanted = None if incident_ids is None else frozenset(incident_ids)
+    ledger = []
+    batches = []
+    runs = []
+    for incident_id in sorted(wanted) if wanted is not None else [None]:
+        ledger += ledger_entries.entries(con, incident_id)
+        batches += rows.batches(con, "batches_of", incident_id=incident_id)
+        runs += rows.runs(con, "runs_of", incident_id=incident_id)
+    rendered = {b.batch_id: outbox.digests(con, b.batch_id) for b in batches}
+    return Records(wanted, journal.entries(con), ledger, batches, runs, rendered)
+
+
+def require_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """`ProofFailed` (exit 3) naming each of the warehouse's tables it lacks: dropped behind
+    its back, or a file that is not a whole warehouse (read before any writer would make the
+    table again, empty)."""
     present = {name for (name,) in db.run(con, "warehouse_table_names").fetchall()}
     missing = sorted({t.name for t in pg_store.TABLES} - present)
     if missing:
@@ -87,16 +104,6 @@ def gather(con: duckdb.DuckDBPyConnection, incident_ids: Iterable[str] | None = 
                 for name in missing
             ],
         )
-    wanted = None if incident_ids is None else frozenset(incident_ids)
-    ledger = []
-    batches = []
-    runs = []
-    for incident_id in sorted(wanted) if wanted is not None else [None]:
-        ledger += ledger_entries.entries(con, incident_id)
-        batches += rows.batches(con, "batches_of", incident_id=incident_id)
-        runs += rows.runs(con, "runs_of", incident_id=incident_id)
-    rendered = {b.batch_id: outbox.digests(con, b.batch_id) for b in batches}
-    return Records(wanted, journal.entries(con), ledger, batches, runs, rendered)
 
 
 def check(records: Records, key: bytes | None, outbox_root: Path | None) -> Findings:
@@ -407,6 +414,12 @@ def _compare_record(name: str, batch: BatchRow, trailer: dict[str, Any]) -> list
         "policy_version": batch.policy_version,
         "approved_by": batch.approved_by,
         "created_at": batch.created_at.astimezone(UTC).isoformat(),
+    }
+    # heads recorded by version 2 on (a trailer of an older batch holds those of its writing)
+    recorded |= {
+        name: head
+        for name, head in (("journal_head", batch.journal_head), ("ledger_head", batch.ledger_head))
+        if head is not None
     }
     return [
         f"{name}: the warehouse records {field} {value!r}, its trailer {trailer.get(field)!r}: "

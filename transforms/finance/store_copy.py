@@ -19,9 +19,10 @@ What a copy guarantees:
   journal's and every incident's ledger chain must verify there. A difference rolls the
   transaction back (`CopyMismatch`, exit 3): the target is left as it was found.
 
-The source's write lock is held from the read to the record of the move (its journal's `moved`
-entry): a run or an approval on it waits for the copy (60 s), so the copy is of one state of
-it, and then finds the file moved and refuses (`warehouse.require_not_moved`). The outbox is
+The source is held open read-write, under its write lock, from the read to the record of the
+move (its journal's `moved` entry): a run, an approval or a reader of it waits for the copy
+(60 s), so the copy is of one state of it, and a writer then finds the file moved and refuses
+(`warehouse.require_not_moved`). The outbox is
 not moved; `credits audit --verify --warehouse URL` checks the copied store against it.
 """
 
@@ -34,7 +35,7 @@ import duckdb
 
 from transforms import db
 from transforms.errors import ConfigError, ProofFailed, StorageError
-from transforms.finance import chain, journal, ledger_entries, pg_store, warehouse
+from transforms.finance import chain, journal, ledger_entries, pg_store, proof, warehouse
 
 # What is compared of each table: every column, except of schema_versions, whose rows a store
 # made before the copy keeps with its own time (`store_insert_versions.sql`): its versions alone.
@@ -81,10 +82,13 @@ def copy(source: Path | str, target: str, key: bytes | None) -> Copied:
     path = _require_locations(source, target)
     if not pg_store.empty(target):  # before the source is upgraded or read: nothing to undo
         raise _not_empty(target)
-    warehouse.connect_current(path).close()  # a warehouse, upgraded first if an older one
-    # From the read to the record of the move no writer of the file runs: one that waited for
-    # the copy then finds the file moved, rather than paying what the store will pay too.
-    with warehouse.write_lock(path), warehouse.connect(path, read_only=True) as con:
+    with warehouse.connect_current(path) as con:  # a warehouse, upgraded first if older
+        proof.require_tables(con)  # before a read-write open would make a dropped one again
+    # One read-write connection from the read to the record of the move: DuckDB keeps every
+    # other process out of the file meanwhile, by whatever path or link it is reached, so a
+    # writer that waited for the copy finds the file moved rather than paying what the store
+    # will pay too.
+    with warehouse.write_lock(path), warehouse.connect(path) as con:
         _require_proved(path, _chains(con, key))
         with pg_store.loader(target, warehouse.LOCK_WAIT_SECONDS, warehouse.WarehouseBusy) as store:
             if not pg_store.holds_nothing(store.row_counts()):  # written since the first look
@@ -108,18 +112,19 @@ def copy(source: Path | str, target: str, key: bytes | None) -> Copied:
                     "with the findings below",
                     problems[:SHOWN],
                 )
-        con.close()
-        _record_moved(path, target, key)  # still under the file's write lock
+        _record_moved(con, path, target, key)  # still in the same connection
     rows = {name: count for name, (count, _) in found.items()}
     return Copied(path, pg_store.shown(target), rows, after)
 
 
-def _record_moved(path: Path, target: str, key: bytes | None) -> None:
-    """Journals in the DuckDB file, whose write lock the caller holds, that it was moved to
+def _record_moved(
+    con: duckdb.DuckDBPyConnection, path: Path, target: str, key: bytes | None
+) -> None:
+    """Journals in the DuckDB file (`con`, the copy's own connection) that it was moved to
     `target`: from now on a writer refuses it (`warehouse.require_not_moved`), so that runs and
     approvals cannot go on in both."""
     try:
-        with warehouse.connect(path) as con, db.transaction(con):
+        with db.transaction(con):
             journal.append(
                 con, "moved", actor=warehouse.ACTOR, key=key, detail={"to": pg_store.shown(target)}
             )
@@ -136,6 +141,7 @@ def _require_locations(source: Path | str, target: str) -> Path:
         raise ConfigError(
             f"--from {pg_store.shown(str(source))}: the copy's source is a DuckDB warehouse file"
         )
+    pg_store.require_location(target, "--to")
     if not pg_store.is_url(target):
         raise ConfigError(
             f"--to {target}: the copy's target is a PostgreSQL store, a "

@@ -32,11 +32,15 @@ def test_a_batch_only_where_it_was_written_is_found_there(tmp_path):
     assert outbox.located(batch, tmp_path / "elsewhere") == batch.folder
 
 
-def test_a_batch_not_written_yet_goes_where_it_was_recorded_if_that_outbox_is_here(tmp_path):
+def test_a_batch_not_written_yet_is_finished_where_its_first_files_are_else_here(tmp_path):
+    """A stale, empty mount point at the recorded path does not take the batch: it goes under
+    the outbox given, where finance looks."""
     batch = batch_in(tmp_path / "outbox")
-    (tmp_path / "outbox").mkdir()  # this machine's outbox, given now by another path
-    assert outbox.located(batch, tmp_path / "other") == batch.folder
-    gone = batch_in(tmp_path / "mounted-elsewhere" / "outbox")  # another machine's path
-    expected = outbox.folder_of(tmp_path / "other", "INC-T", "INC-T-B001")
-    assert outbox.located(gone, tmp_path / "other") == expected
-    assert outbox.located(gone, None) == gone.folder
+    given = tmp_path / "shared"
+    expected = outbox.folder_of(given, "INC-T", "INC-T-B001")
+    batch.folder.parent.mkdir(parents=True)  # the recorded outbox is there, the batch is not
+    assert outbox.located(batch, given) == expected
+    batch.folder.mkdir()
+    (batch.folder / "credits.csv").write_text("half a fi")  # an approval stopped mid-file
+    assert outbox.located(batch, given) == batch.folder
+    assert outbox.located(batch, None) == batch.folder

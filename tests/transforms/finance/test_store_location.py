@@ -133,3 +133,25 @@ def test_an_ssl_key_passphrase_is_masked_and_kept_for_the_connection_only(monkey
     assert passphrase == "s3&cret"
     again = pg_url.parse("postgresql://fin@db/c?sslkey=k.pem").with_passphrase(passphrase)
     assert again == "postgresql://fin@db/c?sslkey=k.pem&sslpassword=s3%26cret"
+
+
+def test_a_password_with_a_slash_then_a_question_mark_is_refused_unshown():
+    url = "postgresql://alice:ab/cd?ef@127.0.0.1/c"  # libpq: host "alice", port "ab"
+    with pytest.raises(ConfigError) as refused:
+        pg_store.server_of(url)
+    assert "cd?ef" not in str(refused.value) and "percent-encoded" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "given", ["Postgresql://u:SEKRIT@h/c", "POSTGRESQL://u:SEKRIT@h/c", "mysql://u:SEKRIT@h/c"]
+)
+def test_a_url_of_another_scheme_is_refused_unshown_not_taken_for_a_file(given):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    with pytest.raises(ConfigError) as refused:
+        pg_store.require_location(given)
+    assert "SEKRIT" not in str(refused.value) and "lower case" in str(refused.value)
+    result = CliRunner().invoke(app, ["runs", "--warehouse", given])
+    assert result.exit_code == 2 and "SEKRIT" not in result.output, result.output
