@@ -482,7 +482,7 @@ def test_a_batch_record_edited_after_its_trailer_is_named_by_audit_and_refused(d
     decision = desk.approve(desk.run())
     desk.tamper(
         "update batches set approved_by = 'mallory', row_count = row_count + 1, "
-        "entry_hash = 'x' || entry_hash"
+        "entry_hash = 'x' || entry_hash, journal_head = 'x' || journal_head"
     )
     result = desk.cli("audit", "--verify")
     assert result.exit_code == 3, result.output
@@ -491,6 +491,7 @@ def test_a_batch_record_edited_after_its_trailer_is_named_by_audit_and_refused(d
     assert f"{name} approved_by 'mallory', its trailer 'alice'" in message
     assert f"{name} row_count 3, its trailer 2" in message
     assert f"{name} entry_hash 'x" in message
+    assert f"{name} journal_head 'x" in message
     with pytest.raises(ProofFailed):
         desk.approve(desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}}))
 

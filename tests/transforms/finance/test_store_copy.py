@@ -13,8 +13,12 @@ test); these tests skip without one, except when CI=true: there they fail.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import threading
+import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -241,12 +245,27 @@ def test_a_moved_file_refuses_runs_and_approvals_and_stays_readable(
         assert [e.event for e in journal.entries(con)] == ["validated"]
 
 
+WRITER = """
+import sys
+from transforms.errors import ConfigError
+from transforms.finance import warehouse
+try:
+    with warehouse.writer(sys.argv[1], wait_seconds=60):
+        print("written")
+except ConfigError as error:
+    print(error)
+"""
+
+
 def test_a_writer_that_waited_for_the_copy_then_finds_the_file_moved(
     golden_warehouse, new_store, monkeypatch
 ):
-    """A run or an approval that starts while the copy reads the file waits for its write
-    lock, held until the move is recorded: it never writes what the store will also pay."""
+    """A run or an approval that starts while the copy reads the file, even through a hard
+    link to it (another lock file), waits for the copy's connection, held until the move is
+    recorded: it never writes what the store will also pay."""
     url = new_store()
+    link = golden_warehouse.with_name("linked.duckdb")
+    os.link(golden_warehouse, link)
     reading, go = threading.Event(), threading.Event()
     fingerprints = store_copy._fingerprints
 
@@ -259,23 +278,15 @@ def test_a_writer_that_waited_for_the_copy_then_finds_the_file_moved(
     copying = threading.Thread(target=store_copy.copy, args=(golden_warehouse, url, None))
     copying.start()
     assert reading.wait(30)
-    outcome: list[str] = []
-
-    def write() -> None:
-        try:
-            with warehouse.writer(golden_warehouse, wait_seconds=60):
-                outcome.append("written")
-        except ConfigError as error:
-            outcome.append(str(error))
-
-    writing = threading.Thread(target=write)
-    writing.start()
-    writing.join(0.5)
-    assert outcome == []  # waiting for the copy
+    writer = subprocess.Popen(  # another process, as a run or an approval is
+        [sys.executable, "-c", WRITER, str(link)], stdout=subprocess.PIPE, text=True
+    )
+    time.sleep(3)  # time to import and reach the file while the copy holds it
+    assert writer.poll() is None  # waiting for the copy
     go.set()
     copying.join(60)
-    writing.join(60)
-    assert len(outcome) == 1 and "this warehouse was moved to" in outcome[0]
+    outcome = writer.communicate(timeout=60)[0]
+    assert "this warehouse was moved to" in outcome, outcome
 
 
 # What the copy refuses
