@@ -39,10 +39,10 @@ class PgUrl:
 
     def _query(self, secret: str | None) -> str:
         """The query as written, each secret's value `secret` (None: the item left out)."""
-        return "&".join(
-            item if key not in SECRETS else f"{key}={secret}"
+        return "&".join(  # any case: libpq refuses `PASSWORD=`, but its message would show it
+            item if key.lower() not in SECRETS else f"{key}={secret}"
             for key, item in self.query
-            if key not in SECRETS or secret is not None
+            if key.lower() not in SECRETS or secret is not None
         )
 
     def _join(self, password: str | None, query: str) -> str:

@@ -155,3 +155,8 @@ def test_a_url_of_another_scheme_is_refused_unshown_not_taken_for_a_file(given):
     assert "SEKRIT" not in str(refused.value) and "lower case" in str(refused.value)
     result = CliRunner().invoke(app, ["runs", "--warehouse", given])
     assert result.exit_code == 2 and "SEKRIT" not in result.output, result.output
+
+
+def test_a_password_keyword_in_another_case_is_masked_too():
+    given = "postgresql://fin@db/c?PASSWORD=SEKRIT&Sslpassword=K"
+    assert pg_store.shown(given) == "postgresql://fin@db/c?PASSWORD=***&Sslpassword=***"
