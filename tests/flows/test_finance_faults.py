@@ -492,6 +492,12 @@ def test_a_batch_record_edited_after_its_trailer_is_named_by_audit_and_refused(d
     assert f"{name} row_count 3, its trailer 2" in message
     assert f"{name} entry_hash 'x" in message
     assert f"{name} journal_head 'x" in message
+    desk.tamper("update runs set decided_by = 'mallory' where status = 'published'")
+    result = desk.cli("audit", "--verify")
+    assert result.exit_code == 3, result.output
+    message = " ".join(result.stderr.split())
+    assert "approved by mallory in the warehouse, but journal entry" in message
+    assert "records it approved by alice: edited since" in message
     with pytest.raises(ProofFailed):
         desk.approve(desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}}))
 

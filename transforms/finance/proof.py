@@ -320,6 +320,11 @@ def _check_runs(records: Records) -> list[str]:
                     f"{name}: {run.status} in the warehouse, but journal entry {last.seq} "
                     f"records it {last.event} by {last.actor}: its status was set back"
                 )
+            elif run.decided_by != last.actor:
+                problems.append(
+                    f"{name}: {last.event} by {run.decided_by} in the warehouse, but journal "
+                    f"entry {last.seq} records it {last.event} by {last.actor}: edited since"
+                )
     return problems
 
 
