@@ -67,10 +67,11 @@ def warehouse_parameter(location: str) -> str:
         return location
     from transforms import pg_url
 
-    url, password = pg_store.without_password(location)
+    parsed = pg_url.parse(location)
+    url, password = parsed.without_password()
     if password is not None:
         os.environ["PGPASSWORD"] = password
-    passphrase = pg_url.parse(location).keyword("sslpassword")
+    passphrase = parsed.keyword("sslpassword")
     if passphrase is not None:  # libpq has no variable of its own for it: ours, read back
         os.environ[pg_url.PASSPHRASE_VARIABLE] = passphrase
     return url

@@ -97,11 +97,13 @@ def approve(
         writing = rows.batches(con, "batches_writing")
         incidents = {run.incident_id, *(b.incident_id for b in writing)}
         proof.require(con, incidents, key, outbox)
-        finished = tuple(
-            f"finished batch {batch.batch_id} (run {batch.run_id}), left unwritten by an "
-            f"approval that was stopped: it is in {_write_batch(con, batch.batch_id, outbox)}"
-            for batch in writing
-        )
+        finished: tuple[str, ...] = ()
+        for batch in writing:
+            folder = _write_batch(con, batch.batch_id, outbox)
+            finished += (
+                f"finished batch {batch.batch_id} (run {batch.run_id}), left unwritten by an "
+                f"approval that was stopped: it is in {folder}",
+            )
         if run.status == RunStatus.PUBLISHED:
             decision = _decision_of(con, run, already_decided=True, root=outbox)
             return replace(decision, notes=finished)

@@ -159,8 +159,8 @@ def _said(error: Exception, url: str) -> str:
     from transforms.ingest.postgres import named
 
     text = str(error)
-    _, password = without_password(url)
     parsed = pg_url.parse(url)
+    _, password = parsed.without_password()
     passphrase = parsed.keyword("sslpassword") or os.environ.get(pg_url.PASSPHRASE_VARIABLE)
     for secret in (named(url), url, parsed.password, password, passphrase):
         if secret:
