@@ -154,7 +154,7 @@ def main() -> None:
     signal.signal(signal.SIGHUP, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        with long_lived.running(url, Path(os.environ["PREFECT_HOME"])):
+        with long_lived.running(url, long_lived.home()):
             print(f"Prefect UI: {url.removesuffix('/api')}", flush=True)
             print(f"scheduled-credit-runs/daily-finance: {schedule_text(datetime.now(UTC))}")
             print(incident_files_text(Path(INCIDENTS_DIR)), flush=True)

@@ -37,6 +37,27 @@ STOP_SECONDS = 20
 PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
+def home() -> Path:
+    """Prefect's home folder (`PREFECT_HOME`, set by `settings.configure_prefect`), made if
+    missing. A path Prefect cannot use (a file, a folder it may not write) is a config error
+    naming the variable, before anything reads or writes there."""
+    path = Path(os.environ["PREFECT_HOME"]).expanduser()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # a file there or above it, no right to make it, ...
+        why = error.strerror or type(error).__name__
+        raise ConfigError(
+            f"PREFECT_HOME={path}: not a folder Prefect can use ({why}); point it at a folder, "
+            "or unset it for the project's .prefect/"
+        ) from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"PREFECT_HOME={path}: this user cannot write there; point it at a folder, or "
+            "unset it for the project's .prefect/"
+        )
+    return path
+
+
 def answers(api_url: str, timeout: float = PROBE_SECONDS) -> bool:
     """Whether a Prefect API at `api_url` (`http://HOST:PORT/api`) answers its health check."""
     try:

@@ -85,11 +85,6 @@ class Stopped(KeyboardInterrupt):
         return 128 + self.signum
 
 
-def home() -> Path:
-    """Prefect's home folder (`PREFECT_HOME`, set by `settings.configure_prefect`)."""
-    return Path(os.environ["PREFECT_HOME"]).expanduser()
-
-
 def reap_orphans(prefect_home: Path) -> list[int]:
     """Stops every temporary server left by a `credits run` that is gone; returns their pids."""
     reaped = []

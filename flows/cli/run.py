@@ -93,7 +93,7 @@ def run(
 
     A run that passes the quality gate waits for finance: `credits approve RUN_ID --by NAME`.
     """
-    from flows import server
+    from flows import long_lived, server
 
     if dask_address and task_runner is not TaskRunner.dask:
         err.print("[bold red]error[/]: --dask-address needs --task-runner dask")
@@ -116,11 +116,12 @@ def run(
     # Before Prefect is imported: quiet, its console shows warnings and errors only (unless the
     # environment says otherwise); -v shows every line whatever the environment says.
     os.environ[QUIET_CONSOLE] = "NOTSET" if verbose else os.environ.get(QUIET_CONSOLE, "WARNING")
+    prefect_home = guarded(long_lived.home)  # before anything reads or writes there
     try:
-        for pid in server.reap_orphans(server.home()):
+        for pid in server.reap_orphans(prefect_home):
             err.print(f"stopped Prefect's temporary server (pid {pid}) left by a killed run")
         # Prefect's server starts first: it starts while the run checks its inputs and imports.
-        with server.prefect_api(server.home()) as api:
+        with server.prefect_api(prefect_home) as api:
             flow = _prepared(incident_file, warehouse_path, task_runner, dask_address, verbose)
 
             def run_flow() -> RunSummary:
@@ -218,7 +219,7 @@ def serve_prefect(
     instead of starting a temporary server: the set-up for people who run many incidents.
     Ctrl-C (SIGINT, even to a background job started with it ignored) or SIGTERM stops it.
     """
-    from flows import long_lived, server
+    from flows import long_lived
 
     url = f"http://127.0.0.1:{port}/api"
     # SIGTERM stops it as Ctrl-C does; and Ctrl-C does even where the process was started with
@@ -227,10 +228,11 @@ def serve_prefect(
     try:
         for signum in (*STOP_SIGNALS, signal.SIGHUP):  # SIGHUP: its terminal was closed
             previous[signum] = signal.signal(signum, _interrupt)
-        with long_lived.running(url, server.home()):
+        prefect_home = long_lived.home()
+        with long_lived.running(url, prefect_home):
             out.print(f"Prefect UI: {url.removesuffix('/api')}")
             out.print(
-                f"every `credits run` with PREFECT_HOME={server.home()} now uses this server; "
+                f"every `credits run` with PREFECT_HOME={prefect_home} now uses this server; "
                 "Ctrl-C stops it"
             )
             until_interrupted()

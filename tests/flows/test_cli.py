@@ -292,3 +292,19 @@ def test_the_console_keeps_no_traceback_of_the_machine_refusing_but_keeps_a_bugs
     bug = record(ValueError("a bug"))
     assert _OurErrorsOnce().filter(bug) is True
     assert _DropExpectedTraceback().filter(bug) and bug.exc_info is not None
+
+
+@pytest.mark.parametrize("command", ["run", "serve-prefect"])
+@pytest.mark.parametrize("home", ["a file", "under a file"])
+def test_a_prefect_home_that_is_no_folder_exits_2_naming_it(tmp_path, monkeypatch, command, home):
+    # It was an internal error (NotADirectoryError) with a traceback, before Prefect started.
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    prefect_home = afile if home == "a file" else afile / "prefect"
+    monkeypatch.setenv("PREFECT_HOME", str(prefect_home))
+    args = [command, str(write_incident(tmp_path / "inc"))] if command == "run" else [command]
+    result = runner.invoke(app, [*args, "--port", "9"] if command == "serve-prefect" else args)
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.output.split())
+    assert f"PREFECT_HOME={prefect_home}: not a folder Prefect can use" in message
+    assert afile.read_text() == "x"

@@ -287,3 +287,15 @@ def test_a_long_lived_server_dies_with_the_process_that_started_it_even_by_sigki
     parent.kill()
     parent.wait()
     assert until(lambda: not child.is_running() or child.status() == "zombie", seconds=10)
+
+
+def test_a_prefect_home_this_user_cannot_write_is_a_config_error(tmp_path, monkeypatch):
+    from flows import long_lived
+    from transforms.errors import ConfigError
+
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "new" / "prefect"))
+    assert long_lived.home() == tmp_path / "new" / "prefect"  # made when missing
+    assert long_lived.home().is_dir()
+    monkeypatch.setattr(long_lived.os, "access", lambda path, mode: False)
+    with pytest.raises(ConfigError, match="this user cannot write there"):
+        long_lived.home()
