@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger, serve
 from prefect.schedules import Cron
+from prefect.states import Failed
 
 from flows import long_lived
 from flows.credit_reconciliation import credit_reconciliation
@@ -38,14 +39,32 @@ CRON = f"{AT.minute} {AT.hour} * * *"
 TIMEZONE = "America/New_York"
 
 
+class FilesNotRun(Exception):
+    """The daily run's outcome when some incident file did not reach `pending_approval`: its
+    flow run ends Failed (red in the UI, for whoever watches the schedule), with every file's
+    verdict; calling the flow directly raises it."""
+
+    def __init__(self, verdicts: dict[str, str], failed: list[str]) -> None:
+        super().__init__(
+            f"{len(failed)} of {len(verdicts)} incident file(s) not run: {', '.join(failed)}"
+        )
+        self.verdicts = verdicts
+
+
+def _hidden(verdict: str) -> bool:
+    return verdict == f"left out: {folder.HIDDEN}"
+
+
 @flow(name="scheduled-credit-runs", log_prints=True)
 def scheduled_credit_runs(
     incidents_dir: str = str(INCIDENTS_DIR),
     output_dir: str = str(OUTPUT_DIR),
     warehouse_path: str = WAREHOUSE,
-) -> dict[str, str]:
+):
     """Runs every incident file of the folder; one bad incident does not stop the others, and
-    each that did not run says why (its verdict), with the file named."""
+    each that did not run says why (its verdict), with the file named. The flow run ends
+    Failed when any file did not reach `pending_approval` (a hidden file, an editor's lock, is
+    only noted), else Completed; either way its result is every file's verdict."""
     logger = get_run_logger()
     files = folder.incident_files(Path(incidents_dir))
     verdicts = {name: f"left out: {why}" for name, why in files.left_out.items()}
@@ -57,10 +76,19 @@ def scheduled_credit_runs(
             verdicts[path.name] = f"{type(error).__name__}: {error}"
         except Exception as error:  # a bug on one file must not cost the others their run
             verdicts[path.name] = f"error: {type(error).__name__}: {error}"
-    failed = {n: v for n, v in verdicts.items() if v != RunStatus.PENDING_APPROVAL}
-    for name, verdict in failed.items():
+    failed = []
+    for name, verdict in sorted(verdicts.items()):
+        if verdict == RunStatus.PENDING_APPROVAL:
+            continue
+        if _hidden(verdict):
+            logger.warning("%s: %s", Path(incidents_dir) / name, verdict)
+            continue
         logger.error("%s: %s", Path(incidents_dir) / name, verdict)
+        failed.append(name)
     logger.info("verdicts: %s", verdicts)
+    if failed:
+        outcome = FilesNotRun(verdicts, failed)
+        return Failed(message=str(outcome), data=outcome)
     return verdicts
 
 

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -39,17 +40,65 @@ def test_the_deployments_register_with_the_finance_schedule(prefect_harness):
 
 
 def test_a_scheduled_run_runs_every_incident_file_and_survives_a_bad_one(prefect_harness, tmp_path):
-    from flows.deployment import scheduled_credit_runs
+    from flows.deployment import FilesNotRun, scheduled_credit_runs
 
     incidents = tmp_path / "incidents"
     golden_incident.write(incidents)
     (incidents / "zz-broken.toml").write_text('id = "X"\nwindow_strat = 1\n')
-    verdicts = scheduled_credit_runs(
-        str(incidents), str(tmp_path / "out"), str(tmp_path / "wh.duckdb")
+    (incidents / ".#incident.toml").write_text("")  # an editor's lock: noted, not a failure
+    state = scheduled_credit_runs(
+        str(incidents), str(tmp_path / "out"), str(tmp_path / "wh.duckdb"), return_state=True
     )
+    assert state.is_failed()  # red in the UI: one file did not run
+    assert state.message == "1 of 3 incident file(s) not run: zz-broken.toml"
+    outcome = state.result(raise_on_failure=False)
+    assert isinstance(outcome, FilesNotRun)
+    verdicts = outcome.verdicts
     assert verdicts["incident.toml"] == "pending_approval"
     assert verdicts["zz-broken.toml"].startswith("ConfigError:")
     assert "window_strat: unknown key" in verdicts["zz-broken.toml"]
+    assert verdicts[".#incident.toml"].startswith("left out: a hidden file")
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "failed"),
+    [
+        ({"a.toml": "pending_approval", "b.toml": "pending_approval"}, None),
+        (
+            {"a.toml": "pending_approval", "b.toml": "rejected"},
+            "1 of 2 incident file(s) not run: b.toml",
+        ),
+        (
+            {"a.toml": "rejected", "b.toml": "error"},
+            "2 of 2 incident file(s) not run: a.toml, b.toml",
+        ),
+    ],
+)
+def test_the_daily_run_fails_when_any_incident_file_did_not_reach_approval(
+    prefect_harness, tmp_path, monkeypatch, outcomes, failed
+):
+    from types import SimpleNamespace
+
+    from flows import deployment
+
+    def credit_reconciliation(incident_file, output_dir, warehouse_path):
+        verdict = outcomes[Path(incident_file).name]
+        if verdict == "error":
+            raise RuntimeError("a bug")
+        return SimpleNamespace(verdict=verdict)
+
+    monkeypatch.setattr(deployment, "credit_reconciliation", credit_reconciliation)
+    for name in outcomes:
+        (tmp_path / name).write_text(f'id = "{name}"\n')
+    state = deployment.scheduled_credit_runs(str(tmp_path), "out", "wh.duckdb", return_state=True)
+    if failed is None:
+        assert state.is_completed()
+        assert state.result() == outcomes
+        return
+    assert state.is_failed()
+    assert state.message == failed
+    with pytest.raises(deployment.FilesNotRun, match="not run"):
+        deployment.scheduled_credit_runs(str(tmp_path), "out", "wh.duckdb")
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from transforms.errors import CreditsError
 
+HIDDEN = "a hidden file (an editor's lock or backup?): not run"
+
 
 @dataclass(frozen=True)
 class FolderFiles:
@@ -38,7 +40,7 @@ def incident_files(folder: Path) -> FolderFiles:
             left_out[shown] = "its name is not UTF-8: rename it"
             continue
         if name.startswith("."):
-            left_out[name] = "a hidden file (an editor's lock or backup?): not run"
+            left_out[name] = HIDDEN
         elif name != name.rstrip():
             left_out[name] = "its name ends in a blank: rename it"
         elif path.is_dir():
