@@ -53,6 +53,12 @@ def start_run(
 ) -> tuple[incident.Incident, runs.Run]:
     loaded = incident.load(Path(incident_file))
     run = runs.start(loaded, Path(output_dir))
+    for swept in runs.sweep(Path(output_dir)):
+        get_run_logger().info(
+            "removed the scratch _work/ (%.1f MB) of a run killed on this machine: %s",
+            swept.size_bytes / 1e6,
+            swept.folder,
+        )
     warehouse.record_start(warehouse_path, run, journal_key())
     return loaded, run
 

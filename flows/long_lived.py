@@ -27,7 +27,7 @@ from pathlib import Path
 
 import psutil
 
-from transforms import files
+from transforms import files, processes
 from transforms.errors import ConfigError, StorageError
 
 RECORD = "credits-server.json"
@@ -78,7 +78,7 @@ def found(prefect_home: Path) -> str | None:
     except (OSError, ValueError, KeyError, TypeError):
         path.unlink(missing_ok=True)  # unreadable: no server can be found through it
         return None
-    if not _alive(pid, started):  # whatever answers at its URL now is not the recorded one
+    if not processes.alive(pid, started):  # whatever answers at its URL now is not the recorded one
         path.unlink(missing_ok=True)
         return None
     return url if answers(url) else None
@@ -145,7 +145,7 @@ def _require_free(api_url: str, prefect_home: Path) -> None:
     other's schedule), or any server already answering at the URL (another project's `make
     serve` on the same port would take this one's scheduled runs)."""
     recorded = _record(prefect_home / RECORD)
-    if recorded is not None and _alive(recorded[1], recorded[2]) and answers(recorded[0]):
+    if recorded is not None and processes.alive(recorded[1], recorded[2]) and answers(recorded[0]):
         raise ConfigError(
             f"a long-lived Prefect server of PREFECT_HOME={prefect_home} already runs at "
             f"{recorded[0]} (pid {recorded[1]}; `make serve` or `credits serve-prefect`): every "
@@ -180,13 +180,6 @@ def _wait(server: subprocess.Popen, api_url: str, log: Path) -> None:
 
 def _started(pid: int) -> float:
     return psutil.Process(pid).create_time()
-
-
-def _alive(pid: int, started: float) -> bool:
-    try:
-        return abs(psutil.Process(pid).create_time() - started) < 0.01
-    except psutil.Error:
-        return False
 
 
 def _recorded_pid(path: Path) -> int | None:

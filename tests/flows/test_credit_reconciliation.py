@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
 from tests import golden_incident
+from transforms import processes
 from transforms.errors import ValidationRejected
+from transforms.runfolder import runs
 from transforms.runfolder.manifest_model import Manifest
 
 GOLDEN = Path(__file__).parents[1] / "golden"
@@ -89,8 +92,13 @@ def test_a_blocked_run_keeps_its_evidence_but_publishes_no_credit_file(prefect_h
     path = golden_incident.write(tmp_path / "inc")
     with (tmp_path / "inc/logs/pod-a.jsonl").open("a") as log:
         log.write("garbage\n" * 5)  # 6 of 21 lines quarantined: far above 1 %
+    killed = tmp_path / "out" / "incident=INC-0" / "run=killed" / "_work"  # an earlier run's
+    killed.mkdir(parents=True)
+    # its process: pid 1 as started at the epoch, so not the pid 1 running now
+    processes.Recorded(socket.gethostname(), 1, 0.0).write(killed / runs.OWNER)
     with pytest.raises(ValidationRejected) as rejected:
         credit_reconciliation(str(path), str(tmp_path / "out"), str(tmp_path / "wh.duckdb"))
+    assert not killed.exists()  # the run swept the scratch of the killed one
     summary = rejected.value.summary
     folder = summary.run_folder
     assert summary.verdict == "rejected"

@@ -2,7 +2,8 @@
 
 Scratch files (the work database, spill files, the unvalidated credit file) live in `_work/`
 and are removed when the run is published or rejected; the manifest, written last, marks a
-finished run folder.
+finished run folder. `_work/owner.json` names the process running it: the scratch of a run
+killed on this machine is removed by the next run there (`sweep`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from transforms import processes
 
 if TYPE_CHECKING:  # typing only: support's quick commands import this module, not the parser
     from transforms.ingest.incident import Incident
@@ -54,6 +57,17 @@ class Run:
         return self.work_dir / "spill"
 
 
+OWNER = "owner.json"  # in `_work/`: the process running the run
+
+
+@dataclass(frozen=True)
+class Swept:
+    """The scratch folder of a killed run, removed: the run folder and what it held."""
+
+    folder: Path
+    size_bytes: int
+
+
 def start(incident: Incident, output_root: Path, now: datetime | None = None) -> Run:
     """Creates a new run folder named by the UTC start time and the inputs' fingerprint: two
     runs with another window, policy or input file differ in the run id's suffix."""
@@ -62,7 +76,32 @@ def start(incident: Incident, output_root: Path, now: datetime | None = None) ->
     folder = Path(output_root).resolve() / f"incident={incident.id}" / f"run={run_id}"
     run = Run(run_id, incident.id, folder, started_at)
     run.spill_dir.mkdir(parents=True)
+    processes.Recorded.of().write(run.work_dir / OWNER)
     return run
+
+
+def sweep(output_root: Path) -> list[Swept]:
+    """Removes the `_work/` of every run folder under `output_root` whose run was killed on
+    this machine (its recorded process is gone); a run of another machine, one still running,
+    and one without a record (an older version's) are left as they are."""
+    swept = []
+    for owner_file in sorted(Path(output_root).glob(f"incident=*/run=*/_work/{OWNER}")):
+        owner = processes.Recorded.read(owner_file)
+        if owner is None or not owner.here or owner.alive():
+            continue
+        work_dir = owner_file.parent
+        size = _size(work_dir)
+        shutil.rmtree(work_dir, ignore_errors=True)
+        if not work_dir.exists():
+            swept.append(Swept(work_dir.parent, size))
+    return swept
+
+
+def _size(folder: Path) -> int:
+    try:
+        return sum(p.lstat().st_size for p in folder.rglob("*") if not p.is_dir())
+    except OSError:  # removed meanwhile by another run's sweep
+        return 0
 
 
 def inputs_fingerprint(incident: Incident) -> str:

@@ -1,0 +1,65 @@
+"""A run killed on this machine leaves its scratch `_work/`; the next run there removes it, and
+only it: a run still running, another machine's, and one without a record are left alone."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from tests.builders import failure, txn, write_incident
+from transforms import processes
+from transforms.ingest import incident
+from transforms.runfolder import runs
+
+
+def dead_process() -> processes.Recorded:
+    ended = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.2)"])
+    recorded = processes.Recorded.of(ended.pid)
+    ended.wait()
+    return recorded
+
+
+def scratch(root: Path, name: str, owner: processes.Recorded | str | None) -> Path:
+    work = root / "incident=INC-1" / f"run={name}" / "_work"
+    (work / "spill").mkdir(parents=True)
+    (work / "spill" / "part.bin").write_bytes(b"x" * 1000)
+    if isinstance(owner, processes.Recorded):
+        owner.write(work / runs.OWNER)
+    elif owner is not None:
+        (work / runs.OWNER).write_text(owner)
+    return work
+
+
+def test_only_the_scratch_of_a_run_killed_on_this_machine_is_removed(tmp_path):
+    dead, me = dead_process(), processes.Recorded.of()
+    killed = scratch(tmp_path, "killed", dead)
+    reused_pid = scratch(tmp_path, "reused", replace(me, started=me.started - 60))
+    running = scratch(tmp_path, "running", me)
+    elsewhere = scratch(tmp_path, "elsewhere", replace(dead, host="another-machine"))
+    older = scratch(tmp_path, "older", None)
+    unreadable = scratch(tmp_path, "unreadable", "{")
+    sizes = [1000 + (work / runs.OWNER).stat().st_size for work in (killed, reused_pid)]
+
+    swept = runs.sweep(tmp_path)
+
+    assert swept == [  # in name order, each with what it held
+        runs.Swept(killed.parent, sizes[0]),
+        runs.Swept(reused_pid.parent, sizes[1]),
+    ]
+    assert not killed.exists() and not reused_pid.exists()
+    assert killed.parent.is_dir()  # the run folder itself stays: its evidence, if any
+    for kept in (running, elsewhere, older, unreadable):
+        assert (kept / "spill" / "part.bin").exists(), kept
+
+
+def test_a_run_records_its_process_and_its_end_removes_the_record(tmp_path):
+    path = write_incident(tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1")])
+    run = runs.start(incident.load(path), tmp_path / "out")
+    owner = processes.Recorded.read(run.work_dir / runs.OWNER)
+    assert owner == processes.Recorded.of()
+    assert owner.here and owner.alive()
+    assert runs.sweep(tmp_path / "out") == []  # its own scratch: the run still runs
+    runs.finish(run)
+    assert not run.work_dir.exists()
