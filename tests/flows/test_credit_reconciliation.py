@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
-import socket
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -95,7 +95,8 @@ def test_a_blocked_run_keeps_its_evidence_but_publishes_no_credit_file(prefect_h
     killed = tmp_path / "out" / "incident=INC-0" / "run=killed" / "_work"  # an earlier run's
     killed.mkdir(parents=True)
     # its process: pid 1 as started at the epoch, so not the pid 1 running now
-    processes.Recorded(socket.gethostname(), 1, 0.0).write(killed / runs.OWNER)
+    dead = dataclasses.replace(processes.Recorded.of(), pid=1, started=0.0)
+    dead.write(killed / runs.OWNER)
     with pytest.raises(ValidationRejected) as rejected:
         credit_reconciliation(str(path), str(tmp_path / "out"), str(tmp_path / "wh.duckdb"))
     assert not killed.exists()  # the run swept the scratch of the killed one

@@ -3,6 +3,7 @@ only it: a run still running, another machine's, and one without a record are le
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from dataclasses import replace
@@ -38,6 +39,9 @@ def test_only_the_scratch_of_a_run_killed_on_this_machine_is_removed(tmp_path):
     reused_pid = scratch(tmp_path, "reused", replace(me, started=me.started - 60))
     running = scratch(tmp_path, "running", me)
     elsewhere = scratch(tmp_path, "elsewhere", replace(dead, host="another-machine"))
+    # another container of this host: the same host name, its own pids
+    same_name = replace(dead, host=f"{socket.gethostname()} pid:[1]")
+    container = scratch(tmp_path, "container", same_name)
     older = scratch(tmp_path, "older", None)
     unreadable = scratch(tmp_path, "unreadable", "{")
     sizes = [1000 + (work / runs.OWNER).stat().st_size for work in (killed, reused_pid)]
@@ -50,7 +54,7 @@ def test_only_the_scratch_of_a_run_killed_on_this_machine_is_removed(tmp_path):
     ]
     assert not killed.exists() and not reused_pid.exists()
     assert killed.parent.is_dir()  # the run folder itself stays: its evidence, if any
-    for kept in (running, elsewhere, older, unreadable):
+    for kept in (running, elsewhere, container, older, unreadable):
         assert (kept / "spill" / "part.bin").exists(), kept
 
 
