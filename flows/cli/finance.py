@@ -195,6 +195,8 @@ def audit(
         raise typer.Exit(2)
     for note in found.unfinished:
         err.print(f"[yellow]unfinished[/]: {escape(note)}")
+    for note in found.elsewhere:  # finance's outbox may be missing a batch another path holds
+        err.print(f"[yellow]elsewhere[/]: {escape(note)}")
     out.print(
         f"verified: journal of {found.journal_entries} entries, ledger of "
         f"{found.ledger_entries} entries, {found.batches_checked} published batch(es) against "

@@ -478,6 +478,21 @@ def test_a_shared_outbox_mounted_at_another_path_proves_itself_and_is_written_th
     assert outbox.verify(decision.batch_folder) == []
 
 
+def test_audit_names_a_batch_it_found_only_outside_the_outbox_given(desk, tmp_path):
+    # It was checked where it was written and said nothing: finance, reading its own outbox,
+    # would not know that batch is not in it.
+    decision = desk.approve(desk.run())
+    desk.outbox = tmp_path / "finance-outbox"
+    result = desk.cli("audit", "--verify")
+    assert result.exit_code == 0, result.output
+    message = " ".join(result.stderr.split())
+    assert (
+        f"elsewhere: batch INC-T-B001: not under the outbox {desk.outbox}; checked where it was "
+        f"written, {decision.batch_folder}"
+    ) in message
+    assert "1 published batch(es) against their trailers" in result.stdout
+
+
 def test_a_batch_record_edited_after_its_trailer_is_named_by_audit_and_refused(desk):
     decision = desk.approve(desk.run())
     desk.tamper(
@@ -500,6 +515,41 @@ def test_a_batch_record_edited_after_its_trailer_is_named_by_audit_and_refused(d
     assert "records it approved by alice: edited since" in message
     with pytest.raises(ProofFailed):
         desk.approve(desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}}))
+
+
+@pytest.mark.parametrize(
+    ("decision", "tampering", "named"),
+    [
+        (
+            "approve",
+            "decision_note = 'checked with the CFO'",
+            "its note 'checked with the CFO', not ''",
+        ),
+        ("approve", "decided_at = decided_at - interval '1 day'", "its time 20"),
+        ("approve", "batch_id = 'INC-T-B009'", "its batch INC-T-B009, not INC-T-B001"),
+        (
+            "decline",
+            "decision_note = 'approved by phone'",
+            "'approved by phone', not 'wrong policy'",
+        ),
+    ],
+    ids=["note", "time", "batch", "decline-reason"],
+)
+def test_a_decision_edited_in_the_warehouse_is_named_by_audit(desk, decision, tampering, named):
+    # Its note, time and batch were not compared with the journal: an edited reason for a
+    # decline, or the time of an approval, went unseen.
+    run_id = desk.run()
+    if decision == "approve":
+        desk.approve(run_id)
+    else:
+        ledger.decline(desk.warehouse, run_id, by="bob", reason="wrong policy")
+    assert desk.cli("audit", "--verify").exit_code == 0
+    desk.tamper(f"update runs set {tampering} where run_id = $1", parameters=(run_id,))
+    result = desk.cli("audit", "--verify")
+    assert result.exit_code == 3, result.output
+    message = " ".join(result.stderr.split())
+    assert f"run {run_id}: its decision in the warehouse differs from journal entry" in message
+    assert named in message and "edited since" in message
 
 
 # Gap 6: clear errors for the environment

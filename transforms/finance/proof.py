@@ -71,6 +71,7 @@ class Findings:
     ledger_entries: int
     batches_checked: int
     unfinished: list[str] = dataclasses.field(default_factory=list)  # left writing by an approval
+    elsewhere: list[str] = dataclasses.field(default_factory=list)  # not under the outbox given
 
 
 def gather(con: duckdb.DuckDBPyConnection, incident_ids: Iterable[str] | None = None) -> Records:
@@ -127,7 +128,8 @@ def check(records: Records, key: bytes | None, outbox_root: Path | None) -> Find
         if e.event == "published" and isinstance(e.detail.get("files"), dict)
     }
     checked = 0
-    unfinished = []
+    unfinished: list[str] = []
+    elsewhere: list[str] = []
     for batch in records.batches:
         folder = outbox.located(batch, outbox_root)
         if batch.state != BatchState.PUBLISHED and not (folder / outbox.TRAILER).exists():
@@ -139,6 +141,13 @@ def check(records: Records, key: bytes | None, outbox_root: Path | None) -> Find
             )
             continue
         checked += 1  # published, or written up to its trailer (final: approve only marks it)
+        if outbox_root is not None and folder != outbox.folder_of(
+            outbox_root, batch.incident_id, batch.batch_id
+        ):
+            elsewhere.append(
+                f"batch {batch.batch_id}: not under the outbox {outbox_root}; checked where it "
+                f"was written, {folder}"
+            )
         tampered += _check_batch(
             batch,
             folder,
@@ -167,6 +176,7 @@ def check(records: Records, key: bytes | None, outbox_root: Path | None) -> Find
         len(records.ledger),
         checked,
         unfinished,
+        elsewhere,
     )
 
 
@@ -325,7 +335,37 @@ def _check_runs(records: Records) -> list[str]:
                     f"{name}: {last.event} by {run.decided_by} in the warehouse, but journal "
                     f"entry {last.seq} records it {last.event} by {last.actor}: edited since"
                 )
+            else:
+                problems += _decision_edits(name, run, last, entries)
     return problems
+
+
+def _decision_edits(
+    name: str, run: RunRow, last: journal.Entry, entries: list[journal.Entry]
+) -> list[str]:
+    """A decided run's note (the approval's note, the decline's reason), time and batch as the
+    warehouse has them, against the journal's entries of that decision."""
+    said_note = last.detail.get("reason" if last.event == "declined" else "note") or ""
+    edits = []
+    if (run.decision_note or "") != said_note:
+        edits.append(f"its note {_short(run.decision_note or '')}, not {_short(said_note)}")
+    if run.decided_at is None or run.decided_at != last.at:
+        edits.append(f"its time {run.decided_at}, not {last.at}")
+    if last.event == "approved":
+        published = [e for e in entries if e.event == "published" and e.seq > last.seq]
+        said_batch = published[0].detail.get("batch_id") if published else None
+        if run.batch_id != said_batch:
+            edits.append(f"its batch {run.batch_id}, not {said_batch}")
+    if not edits:
+        return []
+    return [
+        f"{name}: its decision in the warehouse differs from journal entry {last.seq} "
+        f"({last.event} by {last.actor}): {'; '.join(edits)}: edited since"
+    ]
+
+
+def _short(text: str, width: int = 60) -> str:
+    return repr(text if len(text) <= width else f"{text[: width - 3]}...")
 
 
 def _recorded_totals(run: RunRow) -> Any:
