@@ -11,6 +11,7 @@ import errno
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -476,6 +477,72 @@ def test_a_shared_outbox_mounted_at_another_path_proves_itself_and_is_written_th
     decision = desk.approve(desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}}))
     assert decision.batch_folder == desk.outbox.resolve() / "incident=INC-T" / "batch=INC-T-B002"
     assert outbox.verify(decision.batch_folder) == []
+
+
+@pytest.mark.parametrize(
+    "tampering",
+    [
+        "insert into run_exceptions (run_id, incident_id, exception, customer_id, currency, "
+        "txn_count, credit_owed_minor, detail) values ($1, 'INC-T', 'closed_account', 'c-evil', "
+        "'USD', 1, 9999900, 'account is closed: pay by hand')",
+        "update run_exceptions set credit_owed_minor = credit_owed_minor * 100 where run_id = $1",
+        "delete from run_exceptions where run_id = $1",
+    ],
+    ids=["added", "changed", "deleted"],
+)
+def test_an_exception_edited_after_the_seal_is_never_paid_by_hand(desk, tampering, tmp_path):
+    # A pay-by-hand row added in the warehouse after the seal went into the batch's
+    # pay_by_hand.csv, and the journal then anchored the forged file: no audit could see it.
+    closed_c1 = [customer("c1", status="closed"), customer("c2"), customer("c3")]
+    run_id = desk.run(customers=closed_c1)  # c1's credit is listed to pay by hand
+    desk.tamper(tampering, parameters=(run_id,))
+    with pytest.raises(ProofFailed, match="its exceptions in the warehouse are not those its"):
+        desk.approve(run_id)
+    shutil.move(desk.folder(run_id), tmp_path / "elsewhere")  # a machine without the folder
+    with pytest.raises(ProofFailed, match="its exceptions in the warehouse are not those its"):
+        desk.approve(run_id)
+    assert desk.ledger() == [] and desk.status(run_id) == "pending_approval"
+
+
+def test_a_batch_copied_under_another_incident_is_named_and_refused(desk):
+    # A published batch copied under another incident's folder passed audit, verify-batch and
+    # the next approval: finance, picking batches up by their folders, would pay it again.
+    decision = desk.approve(desk.run())
+    copy = desk.outbox / "incident=INC-OLD" / decision.batch_folder.name
+    shutil.copytree(decision.batch_folder, copy)
+    result = desk.cli("audit", "--verify")
+    assert result.exit_code == 3, result.output
+    message = " ".join(result.stderr.split())
+    assert (
+        f"batch {decision.batch_id}: of incident INC-T, but a copy is in the outbox under "
+        f"incident INC-OLD ({copy.resolve()})"
+    ) in message
+    verified = desk.cli("verify-batch", str(copy))
+    assert verified.exit_code == 3, verified.output
+    assert "incident_id: the folder is incident=INC-OLD, the trailer says INC-T" in " ".join(
+        verified.output.split()
+    )
+    with pytest.raises(ProofFailed):
+        desk.approve(desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}}))
+
+
+def test_a_start_time_edited_to_escape_supersession_is_named_and_refused(desk):
+    # The newest run supersedes the others: an older run made newer by its start time was
+    # approved over the newer one without --force-superseded, and audit said nothing.
+    older = desk.run()
+    newer = desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}})
+    desk.approve(newer)
+    desk.tamper(
+        "update runs set started_at = started_at + interval '1 day' where run_id = $1",
+        parameters=(older,),
+    )
+    result = desk.cli("audit", "--verify")
+    assert result.exit_code == 3, result.output
+    message = " ".join(result.stderr.split())
+    assert f"run {older}: started at 20" in message
+    assert "in the warehouse, but journal entry" in message and "edited since" in message
+    with pytest.raises(ProofFailed):
+        desk.approve(older)
 
 
 def test_audit_names_a_batch_it_found_only_outside_the_outbox_given(desk, tmp_path):

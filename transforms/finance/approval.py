@@ -77,8 +77,10 @@ def require_as_sealed(con, run: RunRow) -> str | None:
     if run.run_folder.is_dir():
         require_sealed(run)
         require_lines_as_sealed(con, run)
+        require_exceptions_as_sealed(con, run)
         return None
     require_record_as_sealed(con, run)
+    require_exceptions_as_sealed(con, run)
     return (
         f"run folder {run.run_folder} is not reachable from this machine: checked on the "
         "warehouse's sealed record instead (its credit lines, written again as credits.csv, "
@@ -116,6 +118,26 @@ def require_record_as_sealed(con, run: RunRow) -> None:
                 "warehouse: the same count and totals, but written as credits.csv they have "
                 f"sha256 {rendered[:16]}..., the sealed manifest {sealed.sha256[:16]}...: a "
                 "line was changed (a credit moved between customers?)"
+            ],
+        )
+
+
+def require_exceptions_as_sealed(con, run: RunRow) -> None:
+    """The run's exceptions in the warehouse, written again as exceptions.csv, have the sha256
+    its recorded manifest sealed: the batch's accounts to pay by hand are made from these rows,
+    so a row added, changed or removed after the seal would be paid by hand unseen."""
+    sealed = recorded_manifest(run).outputs.get("exceptions.csv")
+    rows = db.arrow(con, "run_exception_file", run_id=run.run_id)
+    rendered = hashlib.sha256(csv_lf.file_bytes(outputs.EXCEPTION_COLUMNS, rows)).hexdigest()
+    if sealed is None or rendered != sealed.sha256:
+        raise ProofFailed(
+            f"run {run.run_id}: its exceptions in the warehouse are not those its sealed "
+            "manifest records (the accounts a batch lists to pay by hand come from them): "
+            "nothing was paid",
+            [
+                f"warehouse: {rows.num_rows} exception row(s), written as exceptions.csv sha256 "
+                f"{rendered[:16]}...; sealed manifest: "
+                + (f"{sealed.rows} row(s), sha256 {sealed.sha256[:16]}..." if sealed else "none")
             ],
         )
 

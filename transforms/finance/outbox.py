@@ -181,6 +181,13 @@ def check(folder: Path, trailer: dict[str, Any]) -> tuple[list[str], pa.Table | 
     """A batch's files and payment lines against its trailer: every mismatch, and the lines
     (None when credits.csv cannot be read as a batch's credit file)."""
     problems = []
+    for part, key in ((folder.parent.name, "incident"), (folder.name, "batch")):
+        named, said = part.removeprefix(f"{key}="), trailer.get(f"{key}_id")
+        if part.startswith(f"{key}=") and named != said:  # in the outbox's layout
+            problems.append(
+                f"{key}_id: the folder is {part}, the trailer says {said}: a batch copied or "
+                "moved where another belongs (finance would pay it again)"
+            )
     listed = trailer.get("files")
     if not isinstance(listed, dict):
         problems.append(f"files: the trailer lists no files with their sha256 ({listed!r})")

@@ -26,6 +26,7 @@ before the outbox is read.
 from __future__ import annotations
 
 import dataclasses
+import glob
 import json
 from collections import defaultdict
 from collections.abc import Iterable
@@ -304,6 +305,13 @@ def _check_runs(records: Records) -> list[str]:
         entries = by_run.get(run.run_id, [])
         decided = [e for e in entries if e.event in DECISIONS]
         name = f"run {run.run_id}"
+        started = [e for e in entries if e.event == "started"]
+        if started and run.started_at != started[0].at:  # it decides which run supersedes
+            problems.append(
+                f"{name}: started at {run.started_at} in the warehouse, but journal entry "
+                f"{started[0].seq} records {started[0].at}: edited since (the newest run "
+                "supersedes the others)"
+            )
         if run.status == RunStatus.PENDING_APPROVAL:
             validated = [e for e in entries if e.event == "validated"]
             if not validated:
@@ -481,15 +489,35 @@ def _unknown_trailers(records: Records, known: set[str], outbox_root: Path | Non
     root = Path(outbox_root).resolve()
     if records.incident_ids is None:
         folders = sorted(root.glob(f"incident=*/batch=*/{outbox.TRAILER}"))
-    else:
-        folders = sorted(
+    else:  # each incident's folder, and copies of its batches under any other
+        own = {
             path
-            for incident_id in sorted(records.incident_ids)
-            for path in (root / f"incident={incident_id}").glob(f"batch=*/{outbox.TRAILER}")
-        )
-    return [
-        f"batch {path.parent.name.removeprefix('batch=')}: in the outbox ({path.parent}) but not "
-        "in the warehouse: its record was deleted"
-        for path in folders
-        if path.parent.name.removeprefix("batch=") not in known
-    ]
+            for incident_id in records.incident_ids
+            for path in root.glob(f"incident={glob.escape(incident_id)}/batch=*/{outbox.TRAILER}")
+        }
+        copies = {
+            path
+            for incident_id in records.incident_ids
+            for path in root.glob(
+                f"incident=*/batch={glob.escape(incident_id)}-B*/{outbox.TRAILER}"
+            )
+            if path.parent.name.removeprefix("batch=") in known  # not another incident's own
+        }
+        folders = sorted(own | copies)
+    incident_of = {b.batch_id: b.incident_id for b in records.batches}
+    found = []
+    for path in folders:
+        batch_id = path.parent.name.removeprefix("batch=")
+        incident_id = path.parent.parent.name.removeprefix("incident=")
+        if batch_id not in known:
+            found.append(
+                f"batch {batch_id}: in the outbox ({path.parent}) but not in the warehouse: its "
+                "record was deleted"
+            )
+        elif incident_of[batch_id] != incident_id:
+            found.append(
+                f"batch {batch_id}: of incident {incident_of[batch_id]}, but a copy is in the "
+                f"outbox under incident {incident_id} ({path.parent}): finance would pay it "
+                "again; remove the copy"
+            )
+    return found
