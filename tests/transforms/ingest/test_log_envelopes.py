@@ -259,6 +259,14 @@ BAD_PAYLOAD = "not a JSON object with a string at log (sources.log_format.payloa
         ("payment.failed", {"payload": "log"}, BAD_PAYLOAD),  # not JSON
         ('{"msg": "payment.failed"}', {"payload": "log"}, BAD_PAYLOAD),  # no such field
         ('{"log": {"event": "payment.failed"}}', {"payload": "log"}, BAD_PAYLOAD),  # an object
+        # journald's JSON export of a message holding a control byte: an array of its bytes,
+        # which spell the event only as numbers (it was taken for an irrelevant line)
+        (json.dumps({"log": list(RECORD.encode() + b"\x1b")}), {"payload": "log"}, BAD_PAYLOAD),
+        (
+            json.dumps({"log": list(RECORD.encode())}, separators=(",", ":")),
+            {"payload": "log"},
+            BAD_PAYLOAD,
+        ),
     ],
 )
 @pytest.mark.parametrize("line_checks", ["failure_capable", "all"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from datetime import timedelta
 
 import pytest
@@ -356,6 +357,19 @@ def test_a_log_that_is_a_dangling_symbolic_link_is_an_input_error(tmp_path, kind
         logs.expand(incident.load(path).sources.logs, path.parent)
 
 
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_a_log_that_is_no_regular_file_is_an_input_error(tmp_path, kind):
+    # A named pipe (or a link to /dev/null) the glob matched was left out without a word.
+    path = write_incident(tmp_path / "inc", lines=[GOOD + b"\n"], sources={"logs": ["logs/*"]})
+    folder = path.parent / "logs"
+    if kind == "fifo":
+        os.mkfifo(folder / "b.jsonl")
+    else:
+        (folder / "b.jsonl").symlink_to("/dev/null")
+    with pytest.raises(InputError, match=r"sources.logs: logs/b.jsonl is not a regular file"):
+        logs.expand(incident.load(path).sources.logs, path.parent)
+
+
 def test_every_line_is_in_one_bucket_per_file(tmp_path):
     lines = [
         GOOD + b"\n",
@@ -502,11 +516,15 @@ def test_a_partition_rerun_is_never_spoiled_by_its_first_attempt(tmp_path, monke
     assert [p.name for p in out.iterdir()] == [rerun.folder.name]  # no attempt left behind
 
 
+# A name's hour is trusted to an hour (`NAME_SLACK`): a file named by its rotation time holds
+# the hour before its name, one closed late some of the next.
 HOURLY = [
-    ("logs/api.2025-01-07T18.jsonl", False),  # 18:00-19:00Z ends before the window (19:15Z)
+    ("logs/api.2025-01-07T17.jsonl", False),  # 17:00-18:00Z, an hour on, still before 19:15Z
+    ("logs/api.2025-01-07T18.jsonl", True),  # rotated at 19:00Z, it may hold 19:15Z's lines
     ("logs/api.2025-01-07T19.jsonl", True),  # overlaps the window's start
     ("logs/api.2025-01-07T23.jsonl", True),  # overlaps its end (23:15Z)
-    ("logs/dt=2025-01-08/hour=00/api.jsonl", False),  # a hive path, after the window
+    ("logs/dt=2025-01-08/hour=00/api.jsonl", True),  # named 00Z, it may hold 23:00-23:15Z
+    ("logs/dt=2025-01-08/hour=01/api.jsonl", False),  # a hive path, after the window
     ("logs/api.jsonl", True),  # no hour in the name: always read
 ]
 
@@ -522,7 +540,7 @@ def test_files_dated_outside_the_window_are_pruned_unopened(tmp_path):
     read = logs.stage(con, incident.load(path), tmp_path / "work")
     assert sorted((f.name, not f.pruned) for f in read) == sorted(HOURLY)
     assert all(f.lines == 0 and f.sha256 == "" for f in read if f.pruned)
-    assert con.table("int_file_profile").count("*").fetchall() == [(3,)]
+    assert con.table("int_file_profile").count("*").fetchall() == [(5,)]
 
 
 @pytest.mark.parametrize(
@@ -530,7 +548,7 @@ def test_files_dated_outside_the_window_are_pruned_unopened(tmp_path):
     [
         ("logs/api.2025-01-07T19.jsonl", False),  # 19Z in the window; 19 New York is not
         ("logs/api.2025-01-07T14.jsonl", False),  # 14 New York is 19Z: in the window
-        ("logs/api.2025-01-07T12.jsonl", True),  # neither 12Z nor 17Z is near 19:15-23:15Z
+        ("logs/api.2025-01-07T12.jsonl", True),  # neither 12Z nor 17Z is an hour of 19:15Z
     ],
 )
 def test_a_name_s_hour_is_read_in_utc_and_in_the_logs_time_zone(tmp_path, name, pruned):
@@ -546,28 +564,29 @@ def test_a_name_s_hour_is_read_in_utc_and_in_the_logs_time_zone(tmp_path, name, 
     assert [f.pruned for f in read] == [pruned]
 
 
-def test_a_clock_skew_keeps_files_near_the_window(tmp_path):
+@pytest.mark.parametrize(("skew", "pruned"), [("0s", True), ("20min", False)])
+def test_a_clock_skew_keeps_files_near_the_window(tmp_path, skew, pruned):
     path = write_incident(
         tmp_path / "inc",
         lines=[GOOD + b"\n"],
-        log_name="logs/api.2025-01-07T18.jsonl",
-        sources={"log_clock_skew": "20min"},
+        log_name="logs/api.2025-01-07T17.jsonl",  # 17:00-18:00Z, 18:15Z with its hour's slack
+        sources={"log_clock_skew": skew},
     )
     read = logs.stage(db.connect(), incident.load(path), tmp_path / "work")
-    assert [f.pruned for f in read] == [False]
+    assert [f.pruned for f in read] == [pruned]
 
 
 @pytest.mark.parametrize(
     ("reach", "pruned"),
     [
-        (0, True),  # 18:00-19:00Z ends 15 min before the window: pruned
+        (0, True),  # 17:00-18:00Z, with its hour's slack, ends 15 min before the window
         (16, False),  # reached: read (`credits window` reads around the window)
-        (15, True),  # the hour ends just where the widened window starts: still pruned
+        (15, True),  # it ends just where the widened window starts: still pruned
     ],
 )
 def test_the_reach_widens_what_the_plan_reads(tmp_path, reach, pruned):
     path = write_incident(
-        tmp_path / "inc", lines=[GOOD + b"\n"], log_name="logs/api.2025-01-07T18.jsonl"
+        tmp_path / "inc", lines=[GOOD + b"\n"], log_name="logs/api.2025-01-07T17.jsonl"
     )
     reach_td = timedelta(minutes=reach)
     read = logs.stage(db.connect(), incident.load(path), tmp_path / "work", reach=reach_td)

@@ -1,6 +1,6 @@
 """The plan: the log files the globs match, the pruned ones (dated to an hour wholly outside the
-window widened by `sources.log_clock_skew`: never opened), and the rest split into partitions of
-about equal size for the map.
+window widened by `sources.log_clock_skew` and an hour, `NAME_SLACK`: never opened), and the
+rest split into partitions of about equal size for the map.
 """
 
 from __future__ import annotations
@@ -28,6 +28,11 @@ MIN_PARTITION_BYTES = 16 << 20
 # A file dated to one hour: `<name>.2025-01-07T14.<ext>` or a hive path `dt=2025-01-07/hour=14/`.
 HOURLY_NAME = re.compile(r"(?<![0-9])(\d{4}-\d{2}-\d{2})T(\d{2})\.")
 HIVE_HOUR = re.compile(r"(?:^|/)dt=(\d{4}-\d{2}-\d{2})/hour=(\d{2})(?:/|$)")
+# How far outside its named hour a file's lines may lie: a file named by its rotation time
+# (logrotate's `dateext`, a size-based rotation) holds the hour before its name; one closed late
+# holds some of the next. A file is pruned only when even this much beyond its hour is clear of
+# the window.
+NAME_SLACK = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,11 @@ def expand(globs: Sequence[str], root: Path) -> list[Path]:
                     f"sources.logs: {os.path.relpath(path, root)} is a symbolic link to "
                     f"{os.readlink(path)}, which does not exist (or is a loop of links)"
                 )
+            if path.exists() and not path.is_dir() and not path.is_file():  # never skipped unseen
+                raise InputError(
+                    f"sources.logs: {os.path.relpath(path, root)} is not a regular file (a named "
+                    "pipe, a socket or a device): a log source must be a file; narrow the glob"
+                )
         matched = [path for path in paths if path.is_file()]
         if not matched:
             shown = files.display_name(Path(pattern), root)
@@ -129,14 +139,14 @@ def plan(
     """Splits the files to read into at most `partitions` partitions of about equal size, and
     at most one per `min_bytes` of files read (0: no such bound).
 
-    Pruned are the files dated to an hour that ends before the window's start less the clock
-    skew and `reach`, or starts at or after its end plus both, read both as a UTC hour and as an
-    hour of `sources.logs_timezone`: that setting is for times without an offset, and names
-    are as often in UTC (collectors' rotation) as in local time, so a file is pruned only when
-    neither reading can hold a line of the window.
+    Pruned are the files dated to an hour that ends, `NAME_SLACK` later, before the window's
+    start less the clock skew and `reach`, or starts, `NAME_SLACK` earlier, at or after its end
+    plus both, read both as a UTC hour and as an hour of `sources.logs_timezone`: that setting
+    is for times without an offset, and names are as often in UTC (collectors' rotation) as in
+    local time, so a file is pruned only when neither reading can hold a line of the window.
     """
     root = incident.path.parent
-    margin = incident.sources.log_clock_skew + reach
+    margin = incident.sources.log_clock_skew + reach + NAME_SLACK
     lower, upper = incident.window_start - margin, incident.window_end + margin
     zones = (ZoneInfo("UTC"), ZoneInfo(incident.sources.logs_timezone))
     to_read: list[tuple[int, Path, str, int]] = []

@@ -7,7 +7,10 @@ failure event can only be on such a line, so only these are parsed and checked i
 credit depends on the others. Every other line gets a shape check only: framed, at most 1 MiB
 and valid UTF-8 (the framer's checks), not blank and, for `jsonl`, one object by its bytes (the
 first non-blank byte is `{`, the last `}`). A line that fails it is quarantined with a reason
-that names the check; the rest are `irrelevant`, unparsed.
+that names the check; the rest are `irrelevant`, unparsed. With a `payload` field, an event
+spelled as an array of byte values (`112,97,121,...`: journald's JSON export of a message holding
+a control or non-UTF-8 byte) makes a line failure-capable too: checked in full, it is
+quarantined (its payload is not a string), never taken for an irrelevant line.
 
 With an envelope the tiers apply to the record: a CRI line's shape is its prefix and then its
 message's (the record's); a Docker entry's is one object (its record, a JSON string inside it,
@@ -71,7 +74,15 @@ class Screen:
         if kind in ("jsonl", "logfmt") or wrapped_in_json or log_format.payload is not None:
             short = any(c in SHORT_ESCAPES or ord(c) < 0x20 for e in failure_events for c in e)
             escape = b"\\" if short else b"\\u"
-        needles = tuple(sorted({event.encode() for event in failure_events}))
+        spelled = {event.encode() for event in failure_events}
+        if log_format.payload is not None:  # journald's export of a message with a control or
+            # non-UTF-8 byte: the payload as an array of byte values, compact or spaced
+            spelled |= {
+                sep.join(str(byte).encode() for byte in event.encode())
+                for event in failure_events
+                for sep in (b",", b", ")
+            }
+        needles = tuple(sorted(spelled))
         # One object: the Docker entry, else the record (or the object holding its payload).
         one_object = envelope == "docker" or kind == "jsonl" or log_format.payload is not None
         return Screen(needles, escape, one_object, envelope)
