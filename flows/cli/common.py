@@ -196,7 +196,7 @@ def guarded(action, passing: tuple[type[Exception], ...] = (), where: str | None
         if dropped is not None:  # not a bug: the warehouse lost a table behind our back
             err.print(f"[bold red]error[/]: {escape(dropped)}")
             raise typer.Exit(3) from None
-        if type(error).__module__.startswith("httpx") and "Connect" in type(error).__name__:
+        if _server_gone(error):
             # not a bug: the Prefect server a run used (long-lived, or PREFECT_API_URL) went away
             err.print(
                 f"[bold red]error[/]: {escape(str(error))}: the Prefect server stopped answering "
@@ -208,6 +208,18 @@ def guarded(action, passing: tuple[type[Exception], ...] = (), where: str | None
         err.print(f"[bold red]internal error[/]: {type(error).__name__}: {error}")
         err.print("set CREDITS_DEBUG=1 to see the traceback")
         raise typer.Exit(1) from None
+
+
+def _server_gone(error: BaseException | None) -> bool:
+    """Whether `error`, or an error it was raised from, is httpx failing to connect: Prefect's
+    client raises it as is, or wrapped ("Failed to reach API at ...", a RuntimeError)."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if type(error).__module__.startswith("httpx") and "Connect" in type(error).__name__:
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def _dropped_table(error: Exception) -> str | None:

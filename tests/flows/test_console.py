@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from flows.cli import common
 
 
@@ -69,17 +71,43 @@ def test_a_rejected_run_s_reasons_and_warnings_are_printed_as_text_not_markup(ca
     assert "warning: ids like [bold]x[/bold]" in printed.out
 
 
-def test_a_prefect_server_gone_mid_run_exits_4_saying_so(capsys):
+def refused():
     import httpx
-    import pytest
-    import typer
 
-    def gone():
-        raise httpx.ConnectError("[Errno 111] Connection refused")
+    raise httpx.ConnectError("[Errno 111] Connection refused")
+
+
+def wrapped():  # as Prefect's client raises it when its health check fails
+    try:
+        refused()
+    except Exception as error:
+        raise RuntimeError("Failed to reach API at http://127.0.0.1:4200/api/") from error
+
+
+@pytest.mark.parametrize(
+    ("gone", "said"),
+    [
+        (refused, "Connection refused: the Prefect server stopped answering"),
+        (wrapped, "Failed to reach API at http://127.0.0.1:4200/api/: the Prefect server stopped"),
+    ],
+)
+def test_a_prefect_server_gone_mid_run_exits_4_saying_so(capsys, gone, said):
+    import typer
 
     with pytest.raises(typer.Exit) as stopped:
         common.guarded(gone)
     assert stopped.value.exit_code == 4
     message = " ".join(capsys.readouterr().err.split())
-    assert "Connection refused: the Prefect server stopped answering" in message
+    assert said in message
     assert "internal error" not in message
+
+
+def test_a_runtime_error_of_another_cause_is_still_a_bug(capsys):
+    import typer
+
+    def bug():
+        raise RuntimeError("Failed to reach API") from KeyError("x")
+
+    with pytest.raises(typer.Exit) as stopped:
+        common.guarded(bug)
+    assert stopped.value.exit_code == 1
