@@ -370,14 +370,15 @@ def classify(incident, relevant, start, end, skew) -> tuple[dict[str, dict], lis
         }
         candidates[txn_id] = candidate
         said = sorted({x.fields.get("customer_id") for x in found} - {None})
-        if cls in ("recovered", "failed") and any(c != row["customer_id"] for c in said):
-            # D1, D4: every id the log says, whatever the class is credited or the segment
+        if row is not None and any(c != row["customer_id"] for c in said):
+            # D1, D4: every id the log says, whatever the class (credited, declined, unknown)
+            # or the segment
             detail = (
                 f"log says customer {','.join(said)}, the table says {row['customer_id']}; "
                 "the table wins"
             )
             exceptions.append(_exception("customer_mismatch", candidate, txn_id, detail))
-        elif cls == "unknown_error_code":
+        if cls == "unknown_error_code":
             detail = "error codes not in either policy list: " + (",".join(named) or "(none)")
             exceptions.append(_exception(cls, candidate, txn_id, detail))
         elif cls == "unattributable":

@@ -138,6 +138,16 @@ def test_the_policy_hash_changes_with_the_policy(tmp_path):
             r"USD floor is above its cap",
         ),
         ({"policy": {"failure_events": ["payment.failed", " "]}}, r"failure_events: .* blank"),
+        # a segment no customer has would exclude nobody: a typo paid internal accounts
+        (
+            {"policy": {"exclude_segments": ["internal", "Test"]}},
+            r"policy.exclude_segments: 'Test' is not a customer segment .* did you mean 'test'",
+        ),
+        (
+            {"policy": {"exclude_segments": ["internal "]}},
+            r"exclude_segments: 'internal ' is not a customer segment .* did you mean 'internal'",
+        ),
+        ({"policy": {"exclude_segments": ["staff"]}}, r"'staff' is not a customer segment \("),
         # values no run could compute with (they used to end in an internal error)
         ({"policy": {"percent": float("nan")}}, r"policy.percent: must be a finite number"),
         ({"policy": {"percent": float("inf")}}, r"policy.percent: must be a finite number"),
@@ -384,3 +394,18 @@ def test_a_policy_file_is_read_as_the_same_table_in_an_incident_file(tmp_path):
     assert incident.load_policy(tmp_path / "policy.toml") == incident.load(path).policy
     with pytest.raises(ConfigError, match="policy file not found"):
         incident.load_policy(tmp_path / "missing.toml")
+
+
+def test_the_segments_a_policy_may_exclude_are_those_the_gate_allows():
+    import json
+    from pathlib import Path
+
+    from transforms.ingest.incident.sections import SEGMENTS
+
+    suite = json.loads((Path(__file__).parents[3] / "expectations/customers.json").read_text())
+    (allowed,) = [
+        e["kwargs"]["value_set"]
+        for e in suite["expectations"]
+        if e["kwargs"].get("column") == "segment" and "value_set" in e["kwargs"]
+    ]
+    assert tuple(allowed) == SEGMENTS

@@ -6,7 +6,8 @@ reads are in test_postgres.py (they need a server).
 
 from __future__ import annotations
 
-from datetime import timedelta
+import csv
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pyarrow.parquet as pq
@@ -88,6 +89,24 @@ def test_csv_and_duckdb_sources_give_the_parquet_credit_file(tmp_path, write, so
             con.table(table).order("all").fetchall()
             == parquet_con.table(table).order("all").fetchall()
         )
+
+
+@pytest.mark.parametrize("written", ["19:59:59.999999999+00:00", "14:59:59.9999999-05:00"])
+def test_a_csv_time_written_to_the_nanosecond_is_read_truncated_like_parquet(tmp_path, written):
+    # pandas' to_csv writes nine decimals: the run stopped, calling it "not a timestamp".
+    path = write_incident(tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1")])
+    write_csv_tables(path.parent)
+    table = path.parent / "transactions.csv"
+    with open(table, encoding="utf-8", newline="") as handle:
+        header, row = list(csv.reader(handle))[:2]
+    row[header.index("created_at")] = f"2025-01-07 {written}"
+    with open(table, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([header, row])
+    loaded = incident.load(with_sources(path, "csv.toml", **CSV_SOURCES))
+    con = duckdb.connect()
+    tables.stage(con, loaded)
+    [(created,)] = con.sql("select created_at from stg_transactions").fetchall()
+    assert created == datetime(2025, 1, 7, 19, 59, 59, 999999, tzinfo=UTC)  # never rounded up
 
 
 def test_a_duckdb_table_is_hashed_by_its_rows_not_their_order(tmp_path):

@@ -248,6 +248,25 @@ def test_a_mismatch_is_recorded_whatever_the_table_customer_and_the_credit(tmp_p
     ]
 
 
+def test_a_mismatch_is_recorded_for_a_declined_or_unknown_code_too(tmp_path):
+    # An unknown code is paid by hand from exceptions.csv: its row named the table's customer
+    # with no hint that the log named another.
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[
+            failure("t1", customer_id="c9", code="CARD_DECLINED"),
+            failure("t2", customer_id="c8", code="WEIRD"),
+        ],
+        transactions=[txn("t1", customer_id="c1"), txn("t2", customer_id="c2")],
+    )
+    con = reconcile_incident(path, tmp_path)
+    assert sorted(rows(con, "exceptions", "txn_id", "exception", "customer_id")) == [
+        ("t1", "customer_mismatch", "c1"),
+        ("t2", "customer_mismatch", "c2"),
+        ("t2", "unknown_error_code", "c2"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("log_customers", "mismatch"),
     [

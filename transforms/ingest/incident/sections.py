@@ -53,6 +53,9 @@ ENVELOPE_FIELDS = {
     "cloudwatch": ("a CloudWatch log event", CLOUDWATCH_FIELDS),
 }
 OTLP_TIME = "timeUnixNano"  # with envelope = "otlp", ts unless set otherwise
+# The customer segments the customers table may hold (the gate's `expectations/customers.json`
+# allows these and no other): an excluded segment outside them would exclude nobody.
+SEGMENTS = ("consumer", "business", "internal", "test")
 
 
 # The file, table by table ---------------------------------------------------------------------
@@ -135,6 +138,15 @@ class Policy(Table):
             raise invalid("must name at least one event", at="failure_events")
         if any(not event.strip() for event in self.failure_events):
             raise invalid("an event's name is blank", at="failure_events")
+        for segment in self.exclude_segments:
+            if segment not in SEGMENTS:
+                close = difflib.get_close_matches(segment.strip().lower(), SEGMENTS, n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                raise invalid(
+                    f"{segment!r} is not a customer segment (those are {', '.join(SEGMENTS)}): "
+                    f"it would exclude nobody{hint}",
+                    at="exclude_segments",
+                )
         return self
 
     def as_json(self) -> dict[str, Any]:

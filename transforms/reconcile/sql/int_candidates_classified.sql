@@ -50,8 +50,9 @@ from_logs as (
         log_customer_id,
         log_customer_ids,
         table_status,
-        -- The log says every customer its lines name: any of them not the table's is a mismatch.
-        is_outage and in_table and len(
+        -- The log says every customer its lines name: any of them not the table's is a mismatch,
+        -- whatever the class (a declined or unknown code too: finance may pay that by hand).
+        in_table and len(
             list_filter(log_customer_ids, lambda c: c is distinct from table_customer_id)
         ) > 0 as customer_mismatch,
         error_codes,
