@@ -34,11 +34,13 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -206,8 +208,11 @@ class Store:
         self._cursor.execute(statement(name, **identifiers), parameters=parameters)
 
     def scalar(self, name: str, **identifiers: str) -> Any:
+        return self.rows(name, **identifiers)[0][0]
+
+    def rows(self, name: str, **identifiers: str) -> list[tuple]:
         self.execute(name, **identifiers)
-        return self._cursor.fetchall()[0][0]
+        return self._cursor.fetchall()
 
     def copy_in(self) -> None:
         """Fills the mirror with every table of the server, then notes what it holds."""
@@ -383,15 +388,38 @@ def _lock(store: Store, wait_seconds: float, busy: Callable[[str], Exception]) -
     deadline = time.monotonic() + wait_seconds
     while True:
         taken = store.scalar("store_try_lock")
-        store.commit()  # the session's lock outlives the transaction
+        if taken:
+            named = f"outage-credits writer: pid {os.getpid()} on {socket.gethostname()}"
+            store.execute("store_name_writer", (named,))
+        store.commit()  # the session's lock and name outlive the transaction
         if taken:
             return
         if time.monotonic() >= deadline:
             raise busy(
-                f"warehouse {shown(store.url)}: another run or approval is writing to it; "
-                f"waited {wait_seconds:.0f} s. Try again when it has finished."
+                f"warehouse {shown(store.url)}: another run or approval is writing to it"
+                f"{_holder(store)}; waited {wait_seconds:.0f} s. Try again when it has finished."
             )
         time.sleep(0.1)
+
+
+def _holder(store: Store) -> str:
+    """Who holds the writer's lock, as the server sees the session: its name (another
+    writer's process and machine), client and start; empty when the server does not say
+    (the lock just released, or this role may not see other sessions)."""
+    try:
+        rows = store.rows("store_lock_holder")
+        store.commit()
+    except adbc_driver_manager.Error:
+        return ""
+    if not rows:
+        return ""
+    name, client, since, pid = rows[0]
+    said = [name or f"server process {pid}"]
+    if client is not None:
+        said.append(f"from {client}")
+    if since is not None:
+        said.append(f"connected since {since.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z")
+    return f" ({', '.join(said)})"
 
 
 def _migrate(store: Store) -> None:

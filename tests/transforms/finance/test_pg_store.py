@@ -715,3 +715,32 @@ def test_two_desks_sharing_one_store_and_outbox_pay_each_credit_once(source, cop
     ]
     for done in map(finish, audits):
         assert done.code == 0 and "verified: journal of" in done.out, done
+
+
+def test_a_writer_kept_waiting_is_told_who_holds_the_lock(server):
+    # It said only "another run or approval is writing": on a shared server, from which
+    # machine, and since when, is what the one waiting needs to know.
+    with (
+        database(server) as url,
+        warehouse.writer(url),  # this process holds the lock
+        pytest.raises(warehouse.WarehouseBusy) as busy,
+        warehouse.writer(url, 0.2),
+    ):
+        pass
+    message = str(busy.value)
+    assert "another run or approval is writing to it (outage-credits writer: pid " in message
+    assert f"pid {os.getpid()} on {socket.gethostname()}, from 127.0.0.1" in message
+    assert ", connected since 20" in message and "waited 0 s" in message
+
+
+def test_a_lock_holder_the_server_hides_is_named_by_what_it_shows():
+    # A role that may not see another role's sessions gets their name, not address or start.
+    class Hidden:
+        def rows(self, name):
+            assert name == "store_lock_holder"
+            return [("outage-credits writer: pid 7 on box", None, None, 4321)]
+
+        def commit(self):
+            pass
+
+    assert pg_store._holder(Hidden()) == " (outage-credits writer: pid 7 on box)"
