@@ -29,6 +29,16 @@ from transforms.runfolder import manifest
 from transforms.serving import analysis, support
 
 LOWER = {"flat_minor": {"USD": 500, "EUR": 900}}  # run L of the issue: a lowered policy
+
+
+def audited(desk, code: int = 3) -> str:
+    """`credits audit --verify` on the desk, its exit code `code`: what it said on stderr, on
+    one line."""
+    result = desk.cli("audit", "--verify")
+    assert result.exit_code == code, result.output
+    return " ".join(result.stderr.split())
+
+
 KEY = "a-long-enough-journal-key-0123456789"
 
 
@@ -510,9 +520,7 @@ def test_a_batch_copied_under_another_incident_is_named_and_refused(desk):
     decision = desk.approve(desk.run())
     copy = desk.outbox / "incident=INC-OLD" / decision.batch_folder.name
     shutil.copytree(decision.batch_folder, copy)
-    result = desk.cli("audit", "--verify")
-    assert result.exit_code == 3, result.output
-    message = " ".join(result.stderr.split())
+    message = audited(desk)
     assert (
         f"batch {decision.batch_id}: of incident INC-T, but a copy is in the outbox under "
         f"incident INC-OLD ({copy.resolve()})"
@@ -536,9 +544,7 @@ def test_a_start_time_edited_to_escape_supersession_is_named_and_refused(desk):
         "update runs set started_at = started_at + interval '1 day' where run_id = $1",
         parameters=(older,),
     )
-    result = desk.cli("audit", "--verify")
-    assert result.exit_code == 3, result.output
-    message = " ".join(result.stderr.split())
+    message = audited(desk)
     assert f"run {older}: started at 20" in message
     assert "in the warehouse, but journal entry" in message and "edited since" in message
     with pytest.raises(ProofFailed):
@@ -550,14 +556,13 @@ def test_audit_names_a_batch_it_found_only_outside_the_outbox_given(desk, tmp_pa
     # would not know that batch is not in it.
     decision = desk.approve(desk.run())
     desk.outbox = tmp_path / "finance-outbox"
-    result = desk.cli("audit", "--verify")
-    assert result.exit_code == 0, result.output
-    message = " ".join(result.stderr.split())
+    message = audited(desk, 0)
     assert (
         f"elsewhere: batch INC-T-B001: not under the outbox {desk.outbox}; checked where it was "
         f"written, {decision.batch_folder}"
     ) in message
-    assert "1 published batch(es) against their trailers" in result.stdout
+    checked = desk.cli("audit", "--verify").stdout  # and checked there
+    assert "1 published batch(es) against their trailers" in checked
 
 
 def test_a_batch_record_edited_after_its_trailer_is_named_by_audit_and_refused(desk):
@@ -566,18 +571,14 @@ def test_a_batch_record_edited_after_its_trailer_is_named_by_audit_and_refused(d
         "update batches set approved_by = 'mallory', row_count = row_count + 1, "
         "entry_hash = 'x' || entry_hash, journal_head = 'x' || journal_head"
     )
-    result = desk.cli("audit", "--verify")
-    assert result.exit_code == 3, result.output
-    message = " ".join(result.stderr.split())
+    message = audited(desk)
     name = f"batch {decision.batch_id}: the warehouse records"
     assert f"{name} approved_by 'mallory', its trailer 'alice'" in message
     assert f"{name} row_count 3, its trailer 2" in message
     assert f"{name} entry_hash 'x" in message
     assert f"{name} journal_head 'x" in message
     desk.tamper("update runs set decided_by = 'mallory' where status = 'published'")
-    result = desk.cli("audit", "--verify")
-    assert result.exit_code == 3, result.output
-    message = " ".join(result.stderr.split())
+    message = audited(desk)
     assert "approved by mallory in the warehouse, but journal entry" in message
     assert "records it approved by alice: edited since" in message
     with pytest.raises(ProofFailed):
@@ -612,9 +613,7 @@ def test_a_decision_edited_in_the_warehouse_is_named_by_audit(desk, decision, ta
         ledger.decline(desk.warehouse, run_id, by="bob", reason="wrong policy")
     assert desk.cli("audit", "--verify").exit_code == 0
     desk.tamper(f"update runs set {tampering} where run_id = $1", parameters=(run_id,))
-    result = desk.cli("audit", "--verify")
-    assert result.exit_code == 3, result.output
-    message = " ".join(result.stderr.split())
+    message = audited(desk)
     assert f"run {run_id}: its decision in the warehouse differs from journal entry" in message
     assert named in message and "edited since" in message
 
