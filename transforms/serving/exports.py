@@ -9,10 +9,12 @@ personal data (names, emails), so the file is created readable by its owner only
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
 import re
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -61,10 +63,27 @@ def write_private(path: Path, text: str, option: str = "--out") -> None:
     path = Path(path)
     if not path.parent.is_dir():
         raise ConfigError(f"{option} {path}: the folder {path.parent} does not exist")
-    if path.is_dir():
+    try:
+        found = path.lstat()
+    except FileNotFoundError:
+        found = None
+    except OSError as error:  # a name too long, ...
+        raise ConfigError(f"{option} {path}: cannot be written there ({error.strerror})") from None
+    if found is not None and stat.S_ISDIR(found.st_mode):
         raise ConfigError(f"{option} {path}: is a folder; name a file (e.g. {path / 'x.csv'})")
-    with files.atomic_path(path) as temp:
-        descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_MODE)
-        os.fchmod(descriptor, PRIVATE_MODE)  # also when a stale temporary file was there
-        with open(descriptor, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+    if found is not None and not stat.S_ISREG(found.st_mode):
+        # the file is replaced whole: a link, a device (/dev/stdout) or a pipe would be too
+        raise ConfigError(
+            f"{option} {path}: is a link, a device or a pipe, not a file; name a file (without "
+            "--out the output goes to the screen, or to a pipe: `> file`)"
+        )
+    try:
+        with files.atomic_path(path) as temp:
+            descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_MODE)
+            os.fchmod(descriptor, PRIVATE_MODE)  # also when a stale temporary file was there
+            with open(descriptor, "w", encoding="utf-8", newline="") as handle:
+                handle.write(text)
+    except OSError as error:  # a name too long, a folder that takes no files (/proc), ...
+        if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM):
+            raise  # the machine refused: the command says so (exit 4)
+        raise ConfigError(f"{option} {path}: cannot be written there ({error.strerror})") from None

@@ -321,6 +321,30 @@ def test_an_export_onto_a_folder_is_a_usage_error_naming_the_option(tmp_path):
         exports.write_private(tmp_path, "", "--csv")
 
 
+@pytest.mark.parametrize("kind", ["link", "fifo", "device"])
+def test_an_export_onto_a_link_a_pipe_or_a_device_is_refused_and_leaves_it(tmp_path, kind):
+    # It replaced whatever was there with a regular file: as root, /dev/stdout and /dev/full.
+    path = tmp_path / "out.csv"
+    if kind == "link":
+        (tmp_path / "kept.csv").write_text("kept")
+        path.symlink_to(tmp_path / "kept.csv")
+    elif kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/null")
+    with pytest.raises(ConfigError, match=f"^--out {path}: is a link, a device or a pipe"):
+        exports.write_private(path, "x\n")
+    assert path.is_symlink() if kind != "fifo" else stat.S_ISFIFO(path.lstat().st_mode)
+    assert kind != "link" or (tmp_path / "kept.csv").read_text() == "kept"
+
+
+def test_an_export_to_a_name_the_system_refuses_is_a_usage_error(tmp_path):
+    # "File name too long" was an internal error (exit 1).
+    path = tmp_path / f"{'x' * 300}.csv"
+    with pytest.raises(ConfigError, match="cannot be written there \\(File name too long\\)"):
+        exports.write_private(path, "x\n")
+
+
 # The commands
 
 
