@@ -164,7 +164,7 @@ def transaction_row(row: dict[str, Any], run: AnsweringRun) -> dict[str, Any]:
         "class": row["class"],
         "credited": row["credited"],
         "reason": row["reason"],
-        "why": "credited" if row["credited"] else reason_words(row["reason"]),
+        "why": "credited" if row["credited"] else reason_words(row["reason"], row.get("segment")),
         "amount": None
         if amount is None or currency is None
         else money.decimal_text(amount, currency),

@@ -226,6 +226,13 @@ def test_lookup_shows_the_exceptions_for_finance(con):
     )
 
 
+def test_lookup_says_which_segment_a_payment_was_not_credited_for(con):
+    # It said "segment 'of this customer' is not credited": the segment was never passed on.
+    (story,) = support.lookup(con, "c4").incidents
+    (payment,) = story.transactions
+    assert payment["why"] == "segment 'internal' is not credited by the policy"
+
+
 def test_lookup_by_transaction_finds_its_customer(con):
     found = support.lookup(con, txn_id="t3")
     assert found.customer_id == "c2"

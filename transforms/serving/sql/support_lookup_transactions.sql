@@ -1,5 +1,6 @@
 -- A customer's (or one transaction's) candidate transactions in the answering runs $run_ids
--- (key: run_id, txn_id): when and how each failed, its class and whether it is credited.
+-- (key: run_id, txn_id): when and how each failed, its class and whether it is credited, and
+-- the customer's segment as that run read it (an excluded segment is why it is not).
 select
     evidence.run_id,
     evidence.incident_id,
@@ -13,8 +14,11 @@ select
     evidence.credited,
     evidence.reason,
     evidence.amount_minor,
-    evidence.currency
+    evidence.currency,
+    customers.segment
 from evidence
+left join run_customers as customers
+    on customers.run_id = evidence.run_id and customers.customer_id = evidence.customer_id
 where list_contains($run_ids, evidence.run_id)
     and (evidence.customer_id = $customer_id or evidence.txn_id = $txn_id)
 order by evidence.incident_id, evidence.first_failure_at, evidence.txn_id
