@@ -77,18 +77,17 @@ CUSTOMER_COLUMNS: Contract = {
 }
 
 
-# A CSV file has no types: each column is parsed as its contract says, strictly. Times are
-# read to the nanosecond (pandas' `to_csv` writes nine digits) and staged truncated to the
-# microsecond, as every time inside is.
-CSV_TYPES = {"text": pa.string(), "integer": pa.int64(), "timestamp": pa.timestamp("ns", "UTC")}
+# A CSV file has no types: each column is parsed as its contract says, strictly. A time is read
+# as text, its decimals past the microsecond dropped (pandas' `to_csv` writes nine: truncated,
+# as every time inside is, never rounded), then parsed: any year to 9999 ("never" is often
+# 9999-12-31), which nanoseconds could not hold.
+CSV_TYPES = {"text": pa.string(), "integer": pa.int64(), "timestamp": pa.timestamp("us", "UTC")}
+PAST_MICROSECONDS = r"(\.[0-9]{6})[0-9]+"
 
 
 CSV_EXPECTED = {
     "integer": "not a whole number of minor units (it is never rounded)",
-    "timestamp": (
-        "not a timestamp with an offset such as 2025-01-07T20:00:00Z (at most nine decimals of "
-        "a second, in the years 1678 to 2261)"
-    ),
+    "timestamp": ("not a timestamp with an offset such as 2025-01-07T20:00:00Z"),
 }
 
 
@@ -161,17 +160,26 @@ def _open_csv(path: Path, name: str, contract: Contract) -> Read:
     types = {
         column: CSV_TYPES[wanted] for column, (wanted, _) in contract.items() if column in header
     }
+    times = [column for column, kind in types.items() if pa.types.is_timestamp(kind)]
     convert = pa_csv.ConvertOptions(
-        column_types=types,
+        column_types={c: pa.string() if c in times else kind for c, kind in types.items()},
         include_columns=list(types),
         null_values=[""],
         strings_can_be_null=True,
     )
-    return Read(
-        pa.schema(types.items()),
-        _later(lambda: pa_csv.open_csv(path, convert_options=convert)),
-        lambda error: _csv_error(path, name, types, error),
-    )
+    schema = pa.schema(types.items())
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for batch in pa_csv.open_csv(path, convert_options=convert):
+            columns = [
+                pc.cast(pc.replace_substring_regex(batch[c], PAST_MICROSECONDS, r"\1"), kind)
+                if c in times
+                else batch[c]
+                for c, kind in types.items()
+            ]
+            yield pa.record_batch(columns, schema=schema)
+
+    return Read(schema, _later(batches), lambda error: _csv_error(path, name, types, error))
 
 
 def _csv_header(path: Path, name: str) -> list[str]:
@@ -224,7 +232,10 @@ def _csv_error(
 
 def _parses(value: str, kind: pa.DataType) -> bool:
     try:
-        pc.cast(pa.array([value]), kind)
+        text = pa.array([value])
+        if pa.types.is_timestamp(kind):
+            text = pc.replace_substring_regex(text, PAST_MICROSECONDS, r"\1")
+        pc.cast(text, kind)
     except pa.ArrowInvalid:
         return False
     return True

@@ -91,22 +91,32 @@ def test_csv_and_duckdb_sources_give_the_parquet_credit_file(tmp_path, write, so
         )
 
 
-@pytest.mark.parametrize("written", ["19:59:59.999999999+00:00", "14:59:59.9999999-05:00"])
-def test_a_csv_time_written_to_the_nanosecond_is_read_truncated_like_parquet(tmp_path, written):
-    # pandas' to_csv writes nine decimals: the run stopped, calling it "not a timestamp".
+@pytest.mark.parametrize(
+    ("column", "written", "read"),
+    [
+        # pandas' to_csv writes nine decimals: the run stopped, calling it "not a timestamp"
+        ("created_at", "2025-01-07 19:59:59.999999999+00:00", (2025, 1, 7, 19, 59, 59, 999999)),
+        ("created_at", "2025-01-07T14:59:59.9999999-05:00", (2025, 1, 7, 19, 59, 59, 999999)),
+        # "never", which nanoseconds cannot hold
+        ("updated_at", "9999-12-31T00:00:00Z", (9999, 12, 31)),
+    ],
+)
+def test_a_csv_time_is_read_to_the_microsecond_truncated_like_parquet(
+    tmp_path, column, written, read
+):
     path = write_incident(tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1")])
     write_csv_tables(path.parent)
     table = path.parent / "transactions.csv"
     with open(table, encoding="utf-8", newline="") as handle:
         header, row = list(csv.reader(handle))[:2]
-    row[header.index("created_at")] = f"2025-01-07 {written}"
+    row[header.index(column)] = written
     with open(table, "w", encoding="utf-8", newline="") as handle:
         csv.writer(handle).writerows([header, row])
     loaded = incident.load(with_sources(path, "csv.toml", **CSV_SOURCES))
     con = duckdb.connect()
     tables.stage(con, loaded)
-    [(created,)] = con.sql("select created_at from stg_transactions").fetchall()
-    assert created == datetime(2025, 1, 7, 19, 59, 59, 999999, tzinfo=UTC)  # never rounded up
+    [(found,)] = con.sql(f"select {column} from stg_transactions").fetchall()
+    assert found == datetime(*read, tzinfo=UTC)  # never rounded up
 
 
 def test_a_duckdb_table_is_hashed_by_its_rows_not_their_order(tmp_path):
