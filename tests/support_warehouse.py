@@ -163,6 +163,36 @@ def build(location: warehouse.Location) -> warehouse.Location:
         add_credit(con, "r1", "c20", 700)
         add_customer(con, "r1", "c20")
         add_payment(con, "c20", 700)
+        # c21: a closed account r1's batch listed to pay by hand, absent from the newer r2
+        add_candidate(con, "r1", "t21", "c21", credited=False, reason="closed_account")
+        add_customer(con, "r1", "c21", status="closed")
+        insert(
+            con,
+            "run_exceptions",
+            run_id="r1",
+            incident_id="INC-A",
+            exception="closed_account",
+            customer_id="c21",
+            currency="USD",
+            txn_count=1,
+            credit_owed_minor=1000,
+            detail="account is closed: pay by hand",
+        )
+        insert(
+            con,
+            "batch_pay_by_hand",
+            batch_id="INC-A-B001",
+            incident_id="INC-A",
+            run_id="r1",
+            customer_id="c21",
+            currency="USD",
+            txn_count=1,
+            credit_owed_minor=1000,
+            paid_minor=0,
+            listed_before_minor=0,
+            to_pay_minor=1000,
+            detail="account is closed: pay by hand",
+        )
         add_run(con, "r2", "pending_approval", "2025-01-08T02:00:00Z")
         # c1 paid in full by r1; c2 new; c3 partly paid; c4..c6 excluded, each for its reason
         add_candidate(con, "r2", "t1", "c1")

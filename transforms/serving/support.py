@@ -196,6 +196,9 @@ def lookup(
         customer_id = _by_email(con, customer_id)
     if txn_id is not None:
         owned = db.run(con, "support_lookup_owners", txn_id=txn_id, run_ids=run_ids).fetchall()
+        if not owned:  # paid from an earlier run that the newest one no longer lists?
+            paying = [r for (r,) in db.run(con, "support_published_runs").fetchall()]
+            owned = db.run(con, "support_lookup_owners", txn_id=txn_id, run_ids=paying).fetchall()
         owners = {row[1] for row in owned}
         if not owners:
             raise InputError(
@@ -216,13 +219,17 @@ def lookup(
         mine = [transaction_row(t, run) for t in transactions if t["incident_id"] == incident_id]
         owed = [exception_row(e) for e in exceptions if e["incident_id"] == incident_id]
         paid_by: tuple[str, ...] = ()
-        if not mine and txn_id is None:  # paid by an earlier run: show that run's payments
+        if not mine:  # paid (or listed to pay by hand) by an earlier run: show that run's
+            # payments, and what it listed for finance
             paid_by = tuple(r for i, r in paying if i == incident_id and r != run.run_id)
             earlier = {**keys, "run_ids": list(paid_by)}
-            found = db.run(con, "support_lookup_transactions", **earlier) if paid_by else None
-            mine = [transaction_row(t, run) for t in (db.records(found) if found else [])]
+            if paid_by:
+                found_earlier = db.run(con, "support_lookup_transactions", **earlier)
+                mine = [transaction_row(t, run) for t in db.records(found_earlier)]
+                listed = db.run(con, "support_lookup_exceptions", **earlier)
+                owed = owed or [exception_row(e) for e in db.records(listed)]
         if credits or mine or owed:
-            stories.append(IncidentStory(run, credits, mine, owed, paid_by if mine else ()))
+            stories.append(IncidentStory(run, credits, mine, owed, paid_by if mine or owed else ()))
     if not stories:
         raise InputError(
             _did_you_mean(con, "support_customer_case", customer_id=customer_id)

@@ -199,6 +199,24 @@ def test_a_customer_paid_by_an_earlier_run_shows_that_runs_payments(con):
     assert "paid USD 7.00 in batch INC-A-B001 on 2025-01-08 (run r1)" in credit["detail"]
 
 
+def test_a_payment_an_earlier_run_paid_is_found_by_its_id(con):
+    # The newer pending run r2 no longer lists t20: "not a candidate failure in any incident".
+    found = support.lookup(con, txn_id="t20")
+    assert found.customer_id == "c20"
+    (story,) = found.incidents
+    assert story.paid_by == ("r1",) and [t["txn_id"] for t in story.transactions] == ["t20"]
+
+
+def test_a_closed_account_an_earlier_batch_listed_to_pay_by_hand_is_not_unaffected(con):
+    # r2 no longer lists c21: the answer was "not affected", though B001 listed them.
+    (story,) = support.lookup(con, "c21").incidents
+    assert story.run.run_id == "r2" and story.paid_by == ("r1",)
+    assert [t["txn_id"] for t in story.transactions] == ["t21"]
+    assert [(e["exception"], e["credit_owed"]) for e in story.exceptions] == [
+        ("closed_account", "10.00")
+    ]
+
+
 def test_a_customer_of_the_answering_run_shows_only_its_payments(con):
     (story, _) = support.lookup(con, "c1").incidents
     assert story.paid_by == () and [t["txn_id"] for t in story.transactions] == ["t1"]
