@@ -54,7 +54,7 @@ def start_run(
     loaded = incident.load(Path(incident_file))
     run = runs.start(loaded, Path(output_dir))
     for swept in runs.sweep(Path(output_dir)):
-        get_run_logger().info(
+        get_run_logger().warning(  # on the console too: an earlier run here was killed
             "removed the scratch _work/ (%.1f MB) of a run killed on this machine: %s",
             swept.size_bytes / 1e6,
             swept.folder,

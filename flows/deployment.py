@@ -40,15 +40,16 @@ TIMEZONE = "America/New_York"
 
 
 class FilesNotRun(Exception):
-    """The daily run's outcome when some incident file did not reach `pending_approval`: its
-    flow run ends Failed (red in the UI, for whoever watches the schedule), with every file's
-    verdict; calling the flow directly raises it."""
+    """The daily run's outcome when some incident file did not reach `pending_approval` (or
+    the folder is none): its flow run ends Failed (red in the UI, for whoever watches the
+    schedule), with every file's verdict; calling the flow directly raises it."""
 
-    def __init__(self, verdicts: dict[str, str], failed: list[str]) -> None:
-        super().__init__(
-            f"{len(failed)} of {len(verdicts)} incident file(s) not run: {', '.join(failed)}"
-        )
+    def __init__(self, message: str, verdicts: dict[str, str]) -> None:
+        super().__init__(message)
         self.verdicts = verdicts
+
+    def __reduce__(self):  # a persisted result reads back
+        return type(self), (str(self), self.verdicts)
 
 
 def _hidden(verdict: str) -> bool:
@@ -66,6 +67,10 @@ def scheduled_credit_runs(
     Failed when any file did not reach `pending_approval` (a hidden file, an editor's lock, is
     only noted), else Completed; either way its result is every file's verdict."""
     logger = get_run_logger()
+    if not Path(incidents_dir).is_dir():  # mistyped or unmounted: nothing would run, unseen
+        outcome = FilesNotRun(f"{incidents_dir}: not a folder: no incident file was run", {})
+        logger.error("%s", outcome)
+        return Failed(message=str(outcome), data=outcome)
     files = folder.incident_files(Path(incidents_dir))
     verdicts = {name: f"left out: {why}" for name, why in files.left_out.items()}
     for path in files.found:
@@ -87,8 +92,9 @@ def scheduled_credit_runs(
         failed.append(name)
     logger.info("verdicts: %s", verdicts)
     if failed:
-        outcome = FilesNotRun(verdicts, failed)
-        return Failed(message=str(outcome), data=outcome)
+        said = f"{len(failed)} of {len(verdicts)} incident file(s) not run: {', '.join(failed)}"
+        outcome = FilesNotRun(said, verdicts)
+        return Failed(message=said, data=outcome)
     return verdicts
 
 

@@ -41,11 +41,18 @@ def home() -> Path:
     """Prefect's home folder (`PREFECT_HOME`, set by `settings.configure_prefect`), made if
     missing. A path Prefect cannot use (a file, a folder it may not write) is a config error
     naming the variable, before anything reads or writes there."""
-    path = Path(os.environ["PREFECT_HOME"]).expanduser()
+    given = os.environ["PREFECT_HOME"]
+    if not given.strip():  # Path("") is the current folder: Prefect's files would land there
+        raise ConfigError(
+            "PREFECT_HOME is set but empty; unset it for the project's .prefect/, or name a folder"
+        )
+    path = Path(given).expanduser()
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as error:  # a file there or above it, no right to make it, ...
         why = error.strerror or type(error).__name__
+        if path.is_symlink() and not path.exists():
+            why = f"a link to {os.readlink(path)}, which does not exist"
         raise ConfigError(
             f"PREFECT_HOME={path}: not a folder Prefect can use ({why}); point it at a folder, "
             "or unset it for the project's .prefect/"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 import socket
 import subprocess
@@ -97,8 +98,23 @@ def test_the_daily_run_fails_when_any_incident_file_did_not_reach_approval(
         return
     assert state.is_failed()
     assert state.message == failed
-    with pytest.raises(deployment.FilesNotRun, match="not run"):
+    with pytest.raises(deployment.FilesNotRun, match="not run") as raised:
         deployment.scheduled_credit_runs(str(tmp_path), "out", "wh.duckdb")
+    kept = pickle.loads(pickle.dumps(raised.value))  # a persisted result reads back
+    assert (str(kept), kept.verdicts) == (failed, raised.value.verdicts)
+
+
+@pytest.mark.parametrize("where", ["missing", "a file"])
+def test_the_daily_run_fails_when_its_folder_is_none(prefect_harness, tmp_path, where):
+    # It ended Completed with nothing run: a mistyped or unmounted folder went unseen.
+    incidents = tmp_path / "incidents"
+    if where == "a file":
+        incidents.write_text("")
+    from flows import deployment
+
+    state = deployment.scheduled_credit_runs(str(incidents), "out", "wh.duckdb", return_state=True)
+    assert state.is_failed()
+    assert state.message == f"{incidents}: not a folder: no incident file was run"
 
 
 @pytest.mark.parametrize(

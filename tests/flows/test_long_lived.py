@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -298,4 +299,24 @@ def test_a_prefect_home_this_user_cannot_write_is_a_config_error(tmp_path, monke
     assert long_lived.home().is_dir()
     monkeypatch.setattr(long_lived.os, "access", lambda path, mode: False)
     with pytest.raises(ConfigError, match="this user cannot write there"):
+        long_lived.home()
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ("", "PREFECT_HOME is set but empty"),  # it was the current folder
+        ("  ", "PREFECT_HOME is set but empty"),
+        ("link", "not a folder Prefect can use (a link to nowhere, which does not exist)"),
+    ],
+)
+def test_an_empty_or_dangling_prefect_home_is_a_config_error(tmp_path, monkeypatch, given, said):
+    from flows import long_lived
+    from transforms.errors import ConfigError
+
+    if given == "link":
+        (tmp_path / "link").symlink_to("nowhere")
+        given = str(tmp_path / "link")
+    monkeypatch.setenv("PREFECT_HOME", given)
+    with pytest.raises(ConfigError, match=re.escape(said)):
         long_lived.home()

@@ -3,10 +3,11 @@ only it: a run still running, another machine's, and one without a record are le
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from tests.builders import failure, txn, write_incident
@@ -35,26 +36,31 @@ def scratch(root: Path, name: str, owner: processes.Recorded | str | None) -> Pa
 
 def test_only_the_scratch_of_a_run_killed_on_this_machine_is_removed(tmp_path):
     dead, me = dead_process(), processes.Recorded.of()
+    assert me.boot and me.ticks is not None  # Linux: the start in ticks of this boot
     killed = scratch(tmp_path, "killed", dead)
-    reused_pid = scratch(tmp_path, "reused", replace(me, started=me.started - 60))
+    # this pid, but started earlier: another process that had it
+    reused_pid = scratch(tmp_path, "reused", replace(me, ticks=me.ticks - 100))
+    rebooted = scratch(tmp_path, "rebooted", replace(me, boot="another-boot"))
     running = scratch(tmp_path, "running", me)
+    # the wall clock stepped since it started: its start time moved, its ticks did not
+    clock_stepped = scratch(tmp_path, "stepped", replace(me, started=me.started + 5))
     elsewhere = scratch(tmp_path, "elsewhere", replace(dead, host="another-machine"))
     # another container of this host: the same host name, its own pids
     same_name = replace(dead, host=f"{socket.gethostname()} pid:[1]")
     container = scratch(tmp_path, "container", same_name)
     older = scratch(tmp_path, "older", None)
     unreadable = scratch(tmp_path, "unreadable", "{")
-    sizes = [1000 + (work / runs.OWNER).stat().st_size for work in (killed, reused_pid)]
+    no_pid = scratch(tmp_path, "no_pid", json.dumps({**asdict(dead), "pid": -1}))
+    gone = (killed, rebooted, reused_pid)
+    sizes = [1000 + (work / runs.OWNER).stat().st_size for work in gone]
 
     swept = runs.sweep(tmp_path)
 
-    assert swept == [  # in name order, each with what it held
-        runs.Swept(killed.parent, sizes[0]),
-        runs.Swept(reused_pid.parent, sizes[1]),
-    ]
-    assert not killed.exists() and not reused_pid.exists()
+    # in name order, each with what it held
+    assert swept == [runs.Swept(work.parent, size) for work, size in zip(gone, sizes, strict=True)]
+    assert not any(work.exists() for work in gone)
     assert killed.parent.is_dir()  # the run folder itself stays: its evidence, if any
-    for kept in (running, elsewhere, container, older, unreadable):
+    for kept in (running, clock_stepped, elsewhere, container, older, unreadable, no_pid):
         assert (kept / "spill" / "part.bin").exists(), kept
 
 
