@@ -136,8 +136,13 @@ def customers(con: duckdb.DuckDBPyConnection, run: RunView) -> pd.DataFrame:
     `credit_minor` and `paid_minor` as integers beside the decimal strings."""
     found = support.customers(con, run.incident_id)
     frame = pd.DataFrame(found.rows, columns=support.COLUMNS)
-    amounts = db.run(con, "analysis_credit_amounts", run_id=found.run.run_id).df()
-    return frame.merge(amounts, on=["customer_id", "currency"], how="left")
+    amounts = db.run(
+        con, "analysis_credit_amounts", run_id=found.run.run_id, incident_id=run.incident_id
+    ).df()
+    merged = frame.merge(amounts, on=["customer_id", "currency"], how="left")
+    for column in ("credit_minor", "paid_minor", "failed_amount_minor"):  # money stays whole
+        merged[column] = merged[column].astype("Int64")
+    return merged
 
 
 def exceptions(con: duckdb.DuckDBPyConnection, run: RunView) -> pd.DataFrame:

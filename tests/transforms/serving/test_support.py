@@ -9,6 +9,7 @@ import os
 import stat
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -606,3 +607,17 @@ def test_lookup_recognises_a_payment_id_without_txn(warehouse_at, pasted, shown)
     result = runner.invoke(app, ["lookup", pasted, "--warehouse", str(warehouse_at)])
     assert result.exit_code == 0, result.output
     assert shown in result.stdout
+
+
+def test_the_analysts_customer_frame_counts_what_an_earlier_run_paid(con):
+    # c20, paid 7.00 by r1 and absent from the newer r2, had paid_minor NaN: the notebook's
+    # total of what was paid left it out. Money columns are whole numbers, never floats.
+    from transforms.serving import analysis
+
+    at = datetime(2025, 1, 7, 19, tzinfo=UTC)
+    run = analysis.RunView("r2", "INC-A", None, "America/New_York", "pending_approval", at, at, ())
+    frame = analysis.customers(con, run)
+    c20 = frame[frame["customer_id"] == "c20"]
+    assert c20["paid_minor"].tolist() == [700]
+    assert {str(frame[c].dtype) for c in ("credit_minor", "paid_minor")} == {"Int64"}
+    assert frame["paid_minor"].sum() == 1000 + 500 + 700  # c1, c3 (EUR) and c20: the ledger
