@@ -229,6 +229,22 @@ def build(location: warehouse.Location) -> warehouse.Location:
             credit_owed_minor=1000,
             detail="account is closed: pay by hand",
         )
+        # c5: r1's batch listed USD 5.00 to pay by hand; the pending r2 owes 10.00
+        insert(
+            con,
+            "batch_pay_by_hand",
+            batch_id="INC-A-B001",
+            incident_id="INC-A",
+            run_id="r1",
+            customer_id="c5",
+            currency="USD",
+            txn_count=1,
+            credit_owed_minor=500,
+            paid_minor=0,
+            listed_before_minor=0,
+            to_pay_minor=500,
+            detail="account is closed: pay by hand",
+        )
         add_run(con, "r3", "rejected", "2025-01-08T03:00:00Z")
         add_candidate(con, "r3", "t1", "c1", cls="declined", credited=False)
         add_run(

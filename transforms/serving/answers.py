@@ -100,8 +100,8 @@ def credit_row(row: dict[str, Any], run: AnsweringRun) -> dict[str, Any]:
     currency = row["currency"]
     due, paid = row["credit_amount_minor"], row["paid_minor"]
     status, detail = credit_status(row, run)
-    if status == CreditStatus.BY_HAND:
-        due = row["owed_minor"]
+    if status == CreditStatus.BY_HAND:  # what the newest run owes, else what was listed
+        due = row["owed_minor"] if row["owed_minor"] is not None else row["listed_by_hand_minor"]
     return {
         "customer_id": row["customer_id"],
         "name": row["name"],
@@ -128,7 +128,13 @@ def credit_status(row: dict[str, Any], run: AnsweringRun) -> tuple[str, str]:
     due, paid = row["credit_amount_minor"], row["paid_minor"] or 0
     status = CreditStatus(row["credit_status"])
     if status == CreditStatus.BY_HAND:
-        return status, BY_HAND
+        listed, owed = row.get("listed_by_hand_minor"), row.get("owed_minor")
+        if run.status == "published" or owed is None or owed == listed:
+            return status, BY_HAND  # what the newest run owes is what finance listed
+        detail = f"{BY_HAND}, once finance approves run {run.run_id}"
+        if listed:
+            detail += f"; {money.display(listed, currency)} already listed to pay by hand"
+        return status, detail
     if status == CreditStatus.EXCLUDED:
         why = [reason_words(r, row["segment"]) for r in row["reasons"]]
         return status, "; ".join(why) or "no credit"

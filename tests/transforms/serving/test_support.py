@@ -64,8 +64,16 @@ def test_a_run_declined_by_finance_never_answers_either(con):
         (("c3", "EUR"), "pending", "9.00", "5.00", "EUR 5.00 already paid"),
         # excluded, each saying why
         (("c4", "USD"), "excluded", None, None, "segment 'internal' is not credited"),
-        # a closed account: the credit is owed, finance pays it by hand (never "excluded")
-        (("c5", "USD"), "by_hand", "10.00", None, "credit owed, paid by finance by hand"),
+        # a closed account: the credit is owed, finance pays it by hand (never "excluded"); what
+        # the pending run owes is not yet what finance listed (r1's batch: 5.00)
+        (
+            ("c5", "USD"),
+            "by_hand",
+            "10.00",
+            None,
+            "credit owed, paid by finance by hand, once finance approves run r2; USD 5.00 "
+            "already listed to pay by hand",
+        ),
         (("c6", "USD"), "excluded", None, None, "declined by the card issuer"),
     ],
 )
@@ -101,11 +109,11 @@ def test_local_time_is_the_incident_zone_to_the_second(timezone, shown):
 @pytest.mark.parametrize(
     ("segment", "status", "expected"),
     [
-        (None, "all", {"c1", "c2", "c3", "c4", "c5", "c6", "c13", "c20", *HOSTILE}),
+        (None, "all", {"c1", "c2", "c3", "c4", "c5", "c6", "c13", "c20", "c21", *HOSTILE}),
         (None, "pending", {"c2", "c3", "c13", *HOSTILE}),
         (None, "published", {"c1", "c20"}),
         (None, "excluded", {"c4", "c6"}),
-        (None, "by_hand", {"c5"}),
+        (None, "by_hand", {"c5", "c21"}),  # c21: listed by r1's batch, not in r2
         ("internal", "all", {"c4"}),
         ("internal", "pending", set()),  # filters combine
     ],

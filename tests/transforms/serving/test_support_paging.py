@@ -68,17 +68,17 @@ def test_pages_put_together_are_the_filtered_list(con, segment, status, page_siz
     [
         (0, 0),  # before the first page: the first
         (-3, 0),
-        (2, 3),  # the second page
+        (2, 4),  # the second page
         (99, None),  # past the last page: the last (part full)
     ],
 )
 def test_a_page_out_of_range_is_clamped(con, page, first):
     every = support.customers(con, "INC-A").rows
-    assert len(every) % 3, "the inline rows need a last page that is part full"
-    first = (len(every) - 1) // 3 * 3 if first is None else first
-    found = support.customers(con, "INC-A", page=page, page_size=3)
+    assert len(every) % 4, "the inline rows need a last page that is part full"
+    first = (len(every) - 1) // 4 * 4 if first is None else first
+    found = support.customers(con, "INC-A", page=page, page_size=4)
     assert found.first == first
-    assert found.rows == every[first : first + 3]
+    assert found.rows == every[first : first + 4]
 
 
 def test_an_unknown_segment_is_still_named_when_paged(con):

@@ -62,6 +62,19 @@ paid as (
     group by ledger.credit_id, ledger.customer_id, ledger.currency
 ),
 
+by_hand as (
+    -- what published batches listed to pay by hand (a closed account), whichever run did
+    select
+        listed.customer_id,
+        listed.currency,
+        sum(listed.to_pay_minor)::bigint as listed_by_hand_minor
+    from batch_pay_by_hand as listed
+    inner join batches on batches.batch_id = listed.batch_id and batches.state = 'published'
+    where listed.incident_id = $incident_id
+        and ($customer_id is null or listed.customer_id = $customer_id)
+    group by listed.customer_id, listed.currency
+),
+
 keys as (
     select customer_id, currency from failures
     union
@@ -70,6 +83,8 @@ keys as (
     select customer_id, currency from paid
     union
     select customer_id, currency from owed
+    union
+    select customer_id, currency from by_hand
 ),
 
 people as (
@@ -104,6 +119,7 @@ joined as (
         paid.last_published_at,
         coalesce(paid.paid_run_ids, []) as paid_run_ids,
         owed.owed_minor,
+        by_hand.listed_by_hand_minor,
         coalesce(failures.reasons, []) as reasons
     from keys
     left join failures
@@ -118,6 +134,9 @@ joined as (
     left join owed
         on owed.customer_id = keys.customer_id
         and owed.currency is not distinct from keys.currency
+    left join by_hand
+        on by_hand.customer_id = keys.customer_id
+        and by_hand.currency is not distinct from keys.currency
     left join people on people.customer_id = keys.customer_id
 ),
 
@@ -126,7 +145,11 @@ classified as (
         *,
         case
             when credit_id is null and coalesce(paid_minor, 0) = 0 then
-                case when owed_minor is not null then 'by_hand' else 'excluded' end
+                case
+                    when owed_minor is not null or listed_by_hand_minor is not null
+                        then 'by_hand'
+                    else 'excluded'
+                end
             when credit_amount_minor is not null
                 and coalesce(paid_minor, 0) < credit_amount_minor then 'pending'
             else 'published'
