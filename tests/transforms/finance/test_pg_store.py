@@ -212,8 +212,12 @@ def finish(process: subprocess.Popen) -> Finished:
 
 
 def writers(url: str) -> int:
-    """The product's connections to this database (each command holds one)."""
-    query = "select count(*) from pg_stat_activity where datname = $1 and application_name = $2"
+    """The product's connections to this database (each command holds one; the one holding
+    the writer's lock names itself `outage-credits writer: pid N on HOST`)."""
+    query = (
+        "select count(*) from pg_stat_activity where datname = $1 "
+        "and (application_name = $2 or application_name like $2 || ' writer: %')"
+    )
     return fetch(url, query, database_of(url), APPLICATION_NAME)[0][0]
 
 
@@ -259,8 +263,8 @@ def terminate_writers(server: str, url: str) -> int:
     """Kills the product's connections to this database, waiting until they are gone."""
     rows = fetch(
         server,
-        "select pg_terminate_backend(pid, 10000) from pg_stat_activity "
-        "where datname = $1 and application_name = $2",
+        "select pg_terminate_backend(pid, 10000) from pg_stat_activity where datname = $1 "
+        "and (application_name = $2 or application_name like $2 || ' writer: %')",
         database_of(url),
         APPLICATION_NAME,
     )
