@@ -136,6 +136,41 @@ def add_payment(con, customer_id, amount, currency="USD", incident="INC-A", batc
     )
 
 
+def add_closed_account(con, run_id, customer_id, owed, incident="INC-A"):
+    """A run's `closed_account` exception: a USD credit owed, for finance to pay by hand."""
+    insert(
+        con,
+        "run_exceptions",
+        run_id=run_id,
+        incident_id=incident,
+        exception="closed_account",
+        customer_id=customer_id,
+        currency="USD",
+        txn_count=1,
+        credit_owed_minor=owed,
+        detail="account is closed: pay by hand",
+    )
+
+
+def add_listed_by_hand(con, customer_id, amount, incident="INC-A", batch="INC-A-B001"):
+    """A USD amount r1's published batch listed to pay by hand (its `pay_by_hand.csv`)."""
+    insert(
+        con,
+        "batch_pay_by_hand",
+        batch_id=batch,
+        incident_id=incident,
+        run_id="r1",
+        customer_id=customer_id,
+        currency="USD",
+        txn_count=1,
+        credit_owed_minor=amount,
+        paid_minor=0,
+        listed_before_minor=0,
+        to_pay_minor=amount,
+        detail="account is closed: pay by hand",
+    )
+
+
 def add_customer(con, run_id, customer_id, segment="consumer", status="active", name=None):
     insert(
         con,
@@ -166,33 +201,8 @@ def build(location: warehouse.Location) -> warehouse.Location:
         # c21: a closed account r1's batch listed to pay by hand, absent from the newer r2
         add_candidate(con, "r1", "t21", "c21", credited=False, reason="closed_account")
         add_customer(con, "r1", "c21", status="closed")
-        insert(
-            con,
-            "run_exceptions",
-            run_id="r1",
-            incident_id="INC-A",
-            exception="closed_account",
-            customer_id="c21",
-            currency="USD",
-            txn_count=1,
-            credit_owed_minor=1000,
-            detail="account is closed: pay by hand",
-        )
-        insert(
-            con,
-            "batch_pay_by_hand",
-            batch_id="INC-A-B001",
-            incident_id="INC-A",
-            run_id="r1",
-            customer_id="c21",
-            currency="USD",
-            txn_count=1,
-            credit_owed_minor=1000,
-            paid_minor=0,
-            listed_before_minor=0,
-            to_pay_minor=1000,
-            detail="account is closed: pay by hand",
-        )
+        add_closed_account(con, "r1", "c21", 1000)
+        add_listed_by_hand(con, "c21", 1000)
         add_run(con, "r2", "pending_approval", "2025-01-08T02:00:00Z")
         # c1 paid in full by r1; c2 new; c3 partly paid; c4..c6 excluded, each for its reason
         add_candidate(con, "r2", "t1", "c1")
@@ -217,34 +227,9 @@ def build(location: warehouse.Location) -> warehouse.Location:
             add_customer(con, "r2", customer_id)
         add_customer(con, "r2", "c4", segment="internal")
         add_customer(con, "r2", "c5", status="closed")
-        insert(
-            con,
-            "run_exceptions",
-            run_id="r2",
-            incident_id="INC-A",
-            exception="closed_account",
-            customer_id="c5",
-            currency="USD",
-            txn_count=1,
-            credit_owed_minor=1000,
-            detail="account is closed: pay by hand",
-        )
+        add_closed_account(con, "r2", "c5", 1000)
         # c5: r1's batch listed USD 5.00 to pay by hand; the pending r2 owes 10.00
-        insert(
-            con,
-            "batch_pay_by_hand",
-            batch_id="INC-A-B001",
-            incident_id="INC-A",
-            run_id="r1",
-            customer_id="c5",
-            currency="USD",
-            txn_count=1,
-            credit_owed_minor=500,
-            paid_minor=0,
-            listed_before_minor=0,
-            to_pay_minor=500,
-            detail="account is closed: pay by hand",
-        )
+        add_listed_by_hand(con, "c5", 500)
         add_run(con, "r3", "rejected", "2025-01-08T03:00:00Z")
         add_candidate(con, "r3", "t1", "c1", cls="declined", credited=False)
         add_run(
