@@ -190,7 +190,9 @@ def lookup(
     txn_id = (txn_id or "").strip() or None
     if (customer_id is None) == (txn_id is None):
         raise ConfigError("give a CUSTOMER_ID or --txn TXN_ID (one of them; or an e-mail address)")
-    runs = {k: v for k, v in answering_runs(con).items() if v is not None}
+    every = answering_runs(con)
+    runs = {k: v for k, v in every.items() if v is not None}
+    unanswered = sorted(k for k, v in every.items() if v is None)  # no run passed the gate yet
     run_ids = [run.run_id for run in runs.values()]
     if customer_id is not None and "@" in customer_id and not _known(con, customer_id):
         customer_id = _by_email(con, customer_id)
@@ -231,11 +233,17 @@ def lookup(
         if credits or mine or owed:
             stories.append(IncidentStory(run, credits, mine, owed, paid_by if mine or owed else ()))
     if not stories:
+        waiting = (
+            f"; not known yet for {', '.join(unanswered)}: no run of it passed the quality "
+            "gate, so it has no answer for anyone (run it again once its data is fixed)"
+            if unanswered
+            else ""
+        )
         raise InputError(
             _did_you_mean(con, "support_customer_case", customer_id=customer_id)
             or f"customer {customer_id}: no failed payment, credit or exception in any incident "
             f"of the warehouse ({len(runs)} incident(s) with an answer): not affected by a "
-            "recorded outage, or the id is mistyped"
+            f"recorded outage, or the id is mistyped{waiting}"
         )
     customer = None
     for row in (row for story in stories for row in story.credits):

@@ -629,3 +629,19 @@ def test_the_analysts_customer_frame_counts_what_an_earlier_run_paid(con):
     assert c20["paid_minor"].tolist() == [700]
     assert {str(frame[c].dtype) for c in ("credit_minor", "paid_minor")} == {"Int64"}
     assert frame["paid_minor"].sum() == 1000 + 500 + 700  # c1, c3 (EUR) and c20: the ledger
+
+
+@stores.duckdb_only  # the rule is the store's query, the same on both
+def test_not_affected_names_the_incidents_that_have_no_answer_yet(warehouse_location):
+    # An incident whose only run the gate rejected answers nobody: "not affected" alone would
+    # be told to a customer the re-run may well credit.
+    from tests.support_warehouse import add_candidate, add_run
+
+    with warehouse.writer(warehouse_location) as writer:
+        add_run(writer, "x1", "rejected", "2025-01-08T01:00:00Z", incident="INC-R")
+        add_candidate(writer, "x1", "t1", "c1", incident="INC-R")
+    with (
+        support.connect(warehouse_location) as reader,
+        pytest.raises(InputError, match="not known yet for INC-R: no run of it passed"),
+    ):
+        support.lookup(reader, "c1")
