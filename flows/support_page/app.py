@@ -20,7 +20,7 @@ from starlette.convertors import PathConvertor, register_url_convertor
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
@@ -84,6 +84,8 @@ def create(warehouse: Path, token: str | None = None) -> Starlette:
 
     def customer(request: Request) -> Response:
         customer_id = request.path_params["customer_id"]
+        if not customer_id.strip():  # `/customers/`: the search box is where one starts
+            return RedirectResponse("/", 303)
         try:
             found = read(lambda con: support.lookup(con, customer_id))
         except InputError as error:

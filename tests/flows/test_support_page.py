@@ -75,6 +75,13 @@ def test_an_unknown_id_gets_a_clear_page(client, url, message):
     assert "Not affected, or not found" in page.text and message in page.text
 
 
+@pytest.mark.parametrize("url", ["/customers/", "/customers/%20"])
+def test_a_customer_page_without_an_id_goes_to_the_search_box(client, url):
+    # It answered 503 with the command line's words ("give a CUSTOMER_ID or --txn TXN_ID").
+    page = client.get(url, follow_redirects=False)
+    assert (page.status_code, page.headers["location"]) == (303, "/")
+
+
 def customer_links(page) -> set[str]:
     return {
         line.split('href="/customers/')[1].split('"')[0]
