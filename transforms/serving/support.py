@@ -125,9 +125,13 @@ def answering_runs(con: duckdb.DuckDBPyConnection) -> dict[str, AnsweringRun | N
 def answering_run(con: duckdb.DuckDBPyConnection, incident_id: str) -> AnsweringRun:
     """The run that answers for `incident_id`; `InputError` when there is none."""
     runs = answering_runs(con)
+    if incident_id not in runs and incident_id.strip() in runs:  # blanks around what was pasted
+        incident_id = incident_id.strip()
     if incident_id not in runs:
         known = ", ".join(runs) or "none yet"
-        raise InputError(f"incident {incident_id}: not in the warehouse (incidents: {known})")
+        same = [k for k in runs if k.casefold() == incident_id.strip().casefold()]
+        hint = f"; did you mean {same[0]}? (ids are case-sensitive)" if same else ""
+        raise InputError(f"incident {incident_id}: not in the warehouse (incidents: {known}){hint}")
     run = runs[incident_id]
     if run is None:
         raise InputError(

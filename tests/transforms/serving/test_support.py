@@ -645,3 +645,10 @@ def test_not_affected_names_the_incidents_that_have_no_answer_yet(warehouse_loca
         pytest.raises(InputError, match="not known yet for INC-R: no run of it passed"),
     ):
         support.lookup(reader, "c1")
+
+
+def test_an_incident_id_is_trimmed_and_a_case_slip_is_named(con):
+    # " INC-A" (pasted) was not in the warehouse; "inc-a" got no hint.
+    assert support.customers(con, " INC-A ").run.incident_id == "INC-A"
+    with pytest.raises(InputError, match=r"inc-a: not in the warehouse .* did you mean INC-A\?"):
+        support.customers(con, "inc-a")
