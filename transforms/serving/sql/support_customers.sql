@@ -3,10 +3,11 @@
 -- line in that run, or a payment in the ledger for the incident; one customer when $customer_id
 -- is not null. `paid_minor` is what the ledger paid for the credit_id by published batches, from
 -- any run (`paid_run_ids`);
--- `owed_minor` is a closed account's credit, owed and paid by finance by hand.
+-- `owed_minor` is a closed account's credit, owed and paid by finance by hand;
+-- `listed_by_hand_minor` what published batches listed to pay by hand (from any run).
 -- `credit_status` (support.CreditStatus): no credit line and nothing paid is `by_hand` when a
--- closed account is owed, else `excluded`; a credit line paid less than it proposes is `pending`;
--- anything else is `published`.
+-- closed account is owed or was listed, else `excluded`; a credit line paid less than it
+-- proposes is `pending`; anything else is `published`.
 -- Filters: only segment $segment and status $status when not null. Paging: with $page_size not
 -- null, only the lines of page $page (from 1; clamped to the first and the last page);
 -- `line_number` (from 1) and `listed_count` count the lines that pass the filters.
