@@ -239,7 +239,7 @@ def lookup(
     if not stories:
         waiting = (
             f"; not known yet for {', '.join(unanswered)}: no run of it passed the quality "
-            "gate, so it has no answer for anyone (run it again once its data is fixed)"
+            "gate (or finance declined every one), so it has no answer for anyone yet"
             if unanswered
             else ""
         )
