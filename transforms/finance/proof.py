@@ -14,9 +14,7 @@
   longer render the files the journal recorded when it was committed, or that is marked
   `writing` although a later approval (which finishes every batch left writing first) was
   journaled after it;
-- a run the warehouse holds as pending or decided that the journal contradicts: pending
-  without the pipeline's `validated` entry (or with other totals than it journaled), or with
-  a status other than the decision the journal records (a declined run set back to pending).
+- a run the warehouse holds as pending or decided that the journal contradicts (`run_proof`).
 Keyed links without the key are listed apart: unverified, not tampered.
 
 `gather` reads what the checks need from the warehouse, so that a reader can close the file
@@ -27,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import glob
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,13 +37,11 @@ import pyarrow as pa
 
 from transforms import db, files, money
 from transforms.errors import ConfigError, InputError, ProofFailed
-from transforms.finance import chain, journal, ledger_entries, outbox, pg_store, rows
+from transforms.finance import chain, journal, ledger_entries, outbox, pg_store, rows, run_proof
 from transforms.finance.rows import BatchRow, BatchState, RunRow
-from transforms.runfolder.runs import RunStatus
 
 SHOWN_PER_BATCH = 20  # differences listed per batch before "and N more"
 LINE_FIELDS = ("credit_id", "customer_id", "currency", "amount_minor")
-DECISIONS = ("approved", "declined")  # the journal's events of finance's decision on a run
 
 
 @dataclass(frozen=True)
@@ -159,7 +154,7 @@ def check(records: Records, key: bytes | None, outbox_root: Path | None) -> Find
         )
     tampered += _check_rendered(records, anchored)
     tampered += _check_states(records)
-    tampered += _check_runs(records)
+    tampered += run_proof.check_runs(records.runs, records.journal)
     tampered += _unknown_trailers(records, known, outbox_root)
     tampered += [
         f"journal entry {e.seq}: says batch {e.detail['batch_id']} was published; the warehouse "
@@ -290,103 +285,6 @@ def _check_states(records: Records) -> list[str]:
                 "was set back"
             )
     return problems
-
-
-def _check_runs(records: Records) -> list[str]:
-    """Each pending or decided run against the journal: the pipeline journaled a pending run
-    `validated`, with the totals its manifest records, and finance's decisions are those the
-    journal records."""
-    by_run: dict[str, list[journal.Entry]] = defaultdict(list)
-    for entry in records.journal:
-        if entry.run_id:
-            by_run[entry.run_id].append(entry)
-    problems = []
-    for run in records.runs:
-        entries = by_run.get(run.run_id, [])
-        decided = [e for e in entries if e.event in DECISIONS]
-        name = f"run {run.run_id}"
-        started = [e for e in entries if e.event == "started"]
-        if started and run.started_at != started[0].at:  # it decides which run supersedes
-            problems.append(
-                f"{name}: started at {run.started_at} in the warehouse, but journal entry "
-                f"{started[0].seq} records {started[0].at}: edited since (the newest run "
-                "supersedes the others)"
-            )
-        if run.status == RunStatus.PENDING_APPROVAL:
-            validated = [e for e in entries if e.event == "validated"]
-            if not validated:
-                problems.append(
-                    f"{name}: pending approval in the warehouse, but the journal never recorded "
-                    "it validated: no run of the pipeline sealed it (its row was written by hand)"
-                )
-            elif _nonzero(validated[-1].detail.get("totals_minor")) != _nonzero(
-                _recorded_totals(run)
-            ):
-                problems.append(
-                    f"{name}: its sealed manifest's totals are not those the journal recorded "
-                    f"when it was validated (journal entry {validated[-1].seq}): changed since"
-                )
-        if decided and run.status in (
-            RunStatus.PENDING_APPROVAL,
-            RunStatus.DECLINED,
-            RunStatus.PUBLISHED,
-        ):
-            last = decided[-1]
-            said = RunStatus.DECLINED if last.event == "declined" else RunStatus.PUBLISHED
-            if run.status != said:
-                problems.append(
-                    f"{name}: {run.status} in the warehouse, but journal entry {last.seq} "
-                    f"records it {last.event} by {last.actor}: its status was set back"
-                )
-            elif run.decided_by != last.actor:
-                problems.append(
-                    f"{name}: {last.event} by {run.decided_by} in the warehouse, but journal "
-                    f"entry {last.seq} records it {last.event} by {last.actor}: edited since"
-                )
-            else:
-                problems += _decision_edits(name, run, last, entries)
-    return problems
-
-
-def _decision_edits(
-    name: str, run: RunRow, last: journal.Entry, entries: list[journal.Entry]
-) -> list[str]:
-    """A decided run's note (the approval's note, the decline's reason), time and batch as the
-    warehouse has them, against the journal's entries of that decision."""
-    said_note = last.detail.get("reason" if last.event == "declined" else "note") or ""
-    edits = []
-    if (run.decision_note or "") != said_note:
-        edits.append(f"its note {_short(run.decision_note or '')}, not {_short(said_note)}")
-    if run.decided_at is None or run.decided_at != last.at:
-        edits.append(f"its time {run.decided_at}, not {last.at}")
-    if last.event == "approved":
-        published = [e for e in entries if e.event == "published" and e.seq > last.seq]
-        said_batch = published[0].detail.get("batch_id") if published else None
-        if run.batch_id != said_batch:
-            edits.append(f"its batch {run.batch_id}, not {said_batch}")
-    if not edits:
-        return []
-    return [
-        f"{name}: its decision in the warehouse differs from journal entry {last.seq} "
-        f"({last.event} by {last.actor}): {'; '.join(edits)}: edited since"
-    ]
-
-
-def _short(text: str, width: int = 60) -> str:
-    return repr(text if len(text) <= width else f"{text[: width - 3]}...")
-
-
-def _recorded_totals(run: RunRow) -> Any:
-    """The totals of the run's recorded manifest, read leniently: a copy that no longer parses
-    as a manifest is approval's to name (`approval.recorded_manifest`), not a tamper here."""
-    try:
-        return json.loads(run.manifest).get("totals_minor")
-    except (ValueError, TypeError, AttributeError):
-        return None
-
-
-def _nonzero(totals: Any) -> dict[str, Any]:
-    return {c: t for c, t in totals.items() if t} if isinstance(totals, dict) else {}
 
 
 def _compare_journaled(

@@ -1,0 +1,118 @@
+"""Proof that each run the warehouse holds as pending or decided is what the journal says.
+
+`check_runs` finds, each as a sentence naming the run: a pending run without the pipeline's
+`validated` entry (a row written by hand) or with other totals than it journaled; a decided run
+whose status, decider, time, note (a decline's reason) or batch is not the decision the journal
+records; a run whose start time is not its `started` entry (the newest run supersedes the
+others). `proof.check` runs it with the other checks of the warehouse.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from transforms.finance import journal
+from transforms.finance.rows import RunRow
+from transforms.runfolder.runs import RunStatus
+
+DECISIONS = ("approved", "declined")  # the journal's events of finance's decision on a run
+
+
+def check_runs(runs: Iterable[RunRow], entries: Iterable[journal.Entry]) -> list[str]:
+    """Each pending or decided run against the journal: the pipeline journaled a pending run
+    `validated`, with the totals its manifest records, and finance's decisions are those the
+    journal records."""
+    by_run: dict[str, list[journal.Entry]] = defaultdict(list)
+    for entry in entries:
+        if entry.run_id:
+            by_run[entry.run_id].append(entry)
+    problems = []
+    for run in runs:
+        entries = by_run.get(run.run_id, [])
+        decided = [e for e in entries if e.event in DECISIONS]
+        name = f"run {run.run_id}"
+        started = [e for e in entries if e.event == "started"]
+        if started and run.started_at != started[0].at:  # it decides which run supersedes
+            problems.append(
+                f"{name}: started at {run.started_at} in the warehouse, but journal entry "
+                f"{started[0].seq} records {started[0].at}: edited since (the newest run "
+                "supersedes the others)"
+            )
+        if run.status == RunStatus.PENDING_APPROVAL:
+            validated = [e for e in entries if e.event == "validated"]
+            if not validated:
+                problems.append(
+                    f"{name}: pending approval in the warehouse, but the journal never recorded "
+                    "it validated: no run of the pipeline sealed it (its row was written by hand)"
+                )
+            elif _nonzero(validated[-1].detail.get("totals_minor")) != _nonzero(
+                _recorded_totals(run)
+            ):
+                problems.append(
+                    f"{name}: its sealed manifest's totals are not those the journal recorded "
+                    f"when it was validated (journal entry {validated[-1].seq}): changed since"
+                )
+        if decided and run.status in (
+            RunStatus.PENDING_APPROVAL,
+            RunStatus.DECLINED,
+            RunStatus.PUBLISHED,
+        ):
+            last = decided[-1]
+            said = RunStatus.DECLINED if last.event == "declined" else RunStatus.PUBLISHED
+            if run.status != said:
+                problems.append(
+                    f"{name}: {run.status} in the warehouse, but journal entry {last.seq} "
+                    f"records it {last.event} by {last.actor}: its status was set back"
+                )
+            elif run.decided_by != last.actor:
+                problems.append(
+                    f"{name}: {last.event} by {run.decided_by} in the warehouse, but journal "
+                    f"entry {last.seq} records it {last.event} by {last.actor}: edited since"
+                )
+            else:
+                problems += _decision_edits(name, run, last, entries)
+    return problems
+
+
+def _decision_edits(
+    name: str, run: RunRow, last: journal.Entry, entries: list[journal.Entry]
+) -> list[str]:
+    """A decided run's note (the approval's note, the decline's reason), time and batch as the
+    warehouse has them, against the journal's entries of that decision."""
+    said_note = last.detail.get("reason" if last.event == "declined" else "note") or ""
+    edits = []
+    if (run.decision_note or "") != said_note:
+        edits.append(f"its note {_short(run.decision_note or '')}, not {_short(said_note)}")
+    if run.decided_at is None or run.decided_at != last.at:
+        edits.append(f"its time {run.decided_at}, not {last.at}")
+    if last.event == "approved":
+        published = [e for e in entries if e.event == "published" and e.seq > last.seq]
+        said_batch = published[0].detail.get("batch_id") if published else None
+        if run.batch_id != said_batch:
+            edits.append(f"its batch {run.batch_id}, not {said_batch}")
+    if not edits:
+        return []
+    return [
+        f"{name}: its decision in the warehouse differs from journal entry {last.seq} "
+        f"({last.event} by {last.actor}): {'; '.join(edits)}: edited since"
+    ]
+
+
+def _short(text: str, width: int = 60) -> str:
+    return repr(text if len(text) <= width else f"{text[: width - 3]}...")
+
+
+def _recorded_totals(run: RunRow) -> Any:
+    """The totals of the run's recorded manifest, read leniently: a copy that no longer parses
+    as a manifest is approval's to name (`approval.recorded_manifest`), not a tamper here."""
+    try:
+        return json.loads(run.manifest).get("totals_minor")
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+def _nonzero(totals: Any) -> dict[str, Any]:
+    return {c: t for c, t in totals.items() if t} if isinstance(totals, dict) else {}
