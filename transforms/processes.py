@@ -15,6 +15,7 @@ import os
 import socket
 from contextlib import suppress
 from dataclasses import asdict, dataclass
+from functools import cache
 from pathlib import Path
 
 import psutil
@@ -70,6 +71,7 @@ class Recorded:
         return alive(self.pid, self.started)
 
 
+@cache  # neither changes while a process runs: one read each, however many records
 def _machine() -> str:
     """This host's name, its machine id and its pid namespace, where the system tells them."""
     parts = [socket.gethostname()]
@@ -84,6 +86,7 @@ def _machine() -> str:
     return " ".join(parts)
 
 
+@cache
 def _boot() -> str:
     try:
         return BOOT_ID_FILE.read_text().strip()
