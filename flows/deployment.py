@@ -52,10 +52,6 @@ class FilesNotRun(Exception):
         return type(self), (str(self), self.verdicts)
 
 
-def _hidden(verdict: str) -> bool:
-    return verdict == f"left out: {folder.HIDDEN}"
-
-
 @flow(name="scheduled-credit-runs", log_prints=True)
 def scheduled_credit_runs(
     incidents_dir: str = str(INCIDENTS_DIR),
@@ -73,6 +69,7 @@ def scheduled_credit_runs(
         return Failed(message=str(outcome), data=outcome)
     files = folder.incident_files(Path(incidents_dir))
     verdicts = {name: f"left out: {why}" for name, why in files.left_out.items()}
+    hidden = {name for name, why in files.left_out.items() if why == folder.HIDDEN}
     for path in files.found:
         try:
             summary = credit_reconciliation(str(path), output_dir, warehouse_path)
@@ -85,7 +82,7 @@ def scheduled_credit_runs(
     for name, verdict in sorted(verdicts.items()):
         if verdict == RunStatus.PENDING_APPROVAL:
             continue
-        if _hidden(verdict):
+        if name in hidden:
             logger.warning("%s: %s", Path(incidents_dir) / name, verdict)
             continue
         logger.error("%s: %s", Path(incidents_dir) / name, verdict)
