@@ -172,10 +172,7 @@ def _open_csv(path: Path, name: str, contract: Contract) -> Read:
     def batches() -> Iterator[pa.RecordBatch]:
         for batch in pa_csv.open_csv(path, convert_options=convert):
             columns = [
-                pc.cast(pc.replace_substring_regex(batch[c], PAST_MICROSECONDS, r"\1"), kind)
-                if c in times
-                else batch[c]
-                for c, kind in types.items()
+                _time(batch[c], kind) if c in times else batch[c] for c, kind in types.items()
             ]
             yield pa.record_batch(columns, schema=schema)
 
@@ -230,12 +227,19 @@ def _csv_error(
     return InputError(f"{name}: not a readable CSV file ({error})")
 
 
+def _time(text: pa.Array | pa.ChunkedArray, kind: pa.DataType) -> pa.Array | pa.ChunkedArray:
+    """A CSV column of times as `kind`: its decimals past the microsecond dropped (truncated,
+    never rounded), then parsed; `ArrowInvalid` for a value that is no time with an offset."""
+    return pc.cast(pc.replace_substring_regex(text, PAST_MICROSECONDS, r"\1"), kind)
+
+
 def _parses(value: str, kind: pa.DataType) -> bool:
     try:
         text = pa.array([value])
         if pa.types.is_timestamp(kind):
-            text = pc.replace_substring_regex(text, PAST_MICROSECONDS, r"\1")
-        pc.cast(text, kind)
+            _time(text, kind)
+        else:
+            pc.cast(text, kind)
     except pa.ArrowInvalid:
         return False
     return True
