@@ -590,14 +590,22 @@ def test_a_batch_record_edited_after_its_trailer_is_named_by_audit_and_refused(d
     [
         (
             "approve",
-            "decision_note = 'checked with the CFO'",
+            "update runs set decision_note = 'checked with the CFO' where run_id = $1",
             "its note 'checked with the CFO', not ''",
         ),
-        ("approve", "decided_at = decided_at - interval '1 day'", "its time 20"),
-        ("approve", "batch_id = 'INC-T-B009'", "its batch INC-T-B009, not INC-T-B001"),
+        (
+            "approve",
+            "update runs set decided_at = decided_at - interval '1 day' where run_id = $1",
+            "its time 20",
+        ),
+        (
+            "approve",
+            "update runs set batch_id = 'INC-T-B009' where run_id = $1",
+            "its batch INC-T-B009, not INC-T-B001",
+        ),
         (
             "decline",
-            "decision_note = 'approved by phone'",
+            "update runs set decision_note = 'approved by phone' where run_id = $1",
             "'approved by phone', not 'wrong policy'",
         ),
     ],
@@ -612,7 +620,7 @@ def test_a_decision_edited_in_the_warehouse_is_named_by_audit(desk, decision, ta
     else:
         ledger.decline(desk.warehouse, run_id, by="bob", reason="wrong policy")
     assert desk.cli("audit", "--verify").exit_code == 0
-    desk.tamper(f"update runs set {tampering} where run_id = $1", parameters=(run_id,))
+    desk.tamper(tampering, parameters=(run_id,))
     message = audited(desk)
     assert f"run {run_id}: its decision in the warehouse differs from journal entry" in message
     assert named in message and "edited since" in message
