@@ -2,9 +2,10 @@
 
 Every page is a GET on a read-only warehouse connection opened for that request (so a run or an
 approval is never held up for long); any other method is refused (405). Every value is escaped by
-the templates' autoescape, so a customer named `<script>` or `=HYPERLINK(...)` reads as text; the
-CSV download is the spreadsheet-safe CSV of `credits customers --format csv`. With a token, every
-request must carry it: `Authorization: Bearer TOKEN`, or `?token=TOKEN` once (then a cookie).
+the templates' autoescape, so a customer named `<script>` or `=HYPERLINK(...)` reads as text (a
+control or format character as `?`); the CSV download is the spreadsheet-safe CSV of `credits
+customers --format csv`. With a token, every request must carry it: `Authorization: Bearer
+TOKEN`, or `?token=TOKEN` once (then a cookie).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from transforms.errors import ConfigError, CreditsError, InputError
+from transforms.pages import visible
 from transforms.serving import answers, exports, support, views
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -56,6 +58,7 @@ def create(warehouse: Path, token: str | None = None) -> Starlette:
             loader=jinja2.FileSystemLoader(TEMPLATES),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
+            finalize=_shown,
         )
     )
     templates.env.filters["money"] = views.amount
@@ -158,6 +161,15 @@ def create(warehouse: Path, token: str | None = None) -> Starlette:
     app = Starlette(routes=routes, middleware=middleware, exception_handlers={})
     app.state.warehouse = warehouse
     return app
+
+
+def _shown(value: Any) -> Any:
+    """A value as a page shows it: text with its control and format characters as `?` (a NUL
+    or an escape typed into the search box, or held by a hostile table's name, is not sent on);
+    markup the templates made, and every other value, as it is."""
+    if isinstance(value, str) and not hasattr(value, "__html__"):
+        return visible(value)
+    return value
 
 
 def _int(text: str | None, default: int) -> int:

@@ -333,3 +333,12 @@ def test_a_customer_id_holding_a_line_feed_has_its_page(tmp_path):
         add_customer(con, "z1", "c\nnl", name="person nl")
     page = TestClient(app.create(path)).get("/customers/c%0Anl")
     assert page.status_code == 200 and "person nl" in page.text
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"), [("c2\x00", "c2?"), ("\x1b[2Jc2", "?[2Jc2"), ("c\u202e2", "c?2")]
+)
+def test_a_control_character_typed_into_the_search_box_is_not_sent_on(client, typed, shown):
+    page = client.get("/", params={"q": typed})
+    assert page.status_code == 404
+    assert typed not in page.text and shown in page.text
