@@ -437,6 +437,8 @@ def credit(incident, candidates, exceptions) -> tuple[dict, list[tuple]]:
             block = None
         failed_sum = sum(m["amount_minor"] for m in members)
         amount = price(policy, currency, len(members), failed_sum)
+        if block == "closed_account" and amount == 0:
+            block = None  # owed nothing: a zero_credit, not 0.00 to pay by hand
         if amount is None and block is None:
             raise ModelConfigError(f"no flat amount for {currency}")
         lines[(customer_id, currency)] = (block, amount)

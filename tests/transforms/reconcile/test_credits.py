@@ -41,6 +41,22 @@ def test_customer_rules(tmp_path, segment, status, reason, exception):
     assert found == ([(exception, "c1", 1000, None)] if exception else [])
 
 
+@pytest.mark.parametrize(
+    "policy", [{"flat_minor": {"USD": 0}}, {"basis": "percent_of_failed_amount", "percent": 0.1}]
+)
+def test_a_closed_account_owed_nothing_is_a_zero_credit_not_a_line_to_pay_by_hand(tmp_path, policy):
+    con, lines = credit_lines(
+        tmp_path,
+        [txn("t1", customer_id="c1", amount_minor=400)],
+        policy=policy,
+        customers=[customer("c1", status="closed")],
+    )
+    assert lines == []
+    assert rows(con, "exceptions", "exception", "customer_id", "credit_owed_minor") == [
+        ("zero_credit", "c1", 0)
+    ]
+
+
 def test_a_transaction_exception_carries_the_failed_amount_not_a_credit_owed(tmp_path):
     path = write_incident(
         tmp_path / "inc",
@@ -236,6 +252,7 @@ def test_a_transaction_the_policy_does_not_credit_owes_nothing(tmp_path, row, po
         ([], {}, "unknown_customer"),
         ([customer("c1", segment="test")], {}, "excluded_segment"),
         ([customer("c1")], {"flat_minor": {"USD": 0}}, "zero_credit"),
+        ([customer("c1", status="closed")], {"flat_minor": {"USD": 0}}, "zero_credit"),
         ([customer("c1")], {}, "table_only"),
     ],
 )

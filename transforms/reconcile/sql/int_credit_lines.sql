@@ -1,6 +1,7 @@
 -- One line per (customer_id, currency) over the transactions whose class is credited, priced by
 -- the policy (integer minor units) and checked against the customer table. `customer_block` says
--- why a line is not paid: unknown_customer | excluded_segment | closed_account (null: payable).
+-- why a line is not paid: unknown_customer | excluded_segment | closed_account (null: payable,
+-- or a zero_credit when its amount is 0).
 -- Percent: $percent_numerator / $percent_denominator percent of the summed amount, rounded half
 -- up to a whole minor unit with integer arithmetic; then the floor, then the cap. A line without
 -- a currency (a rejected table's null) has no price: null, `unpriced` in the evidence.
@@ -61,11 +62,24 @@ floored as (
     from priced
 ),
 
-final as (
+capped as (
     select
         * exclude (floored_amount_minor),
         least(floored_amount_minor, coalesce(cap_minor, floored_amount_minor)) as credit_amount_minor
     from floored
+),
+
+final as (
+    -- a closed account owed nothing (a zero flat amount, a percent that rounds to 0) is a
+    -- zero_credit like any other, not a line for finance to pay 0.00 by hand
+    select
+        * replace (
+            case
+                when customer_block = 'closed_account' and credit_amount_minor <= 0 then null
+                else customer_block
+            end as customer_block
+        )
+    from capped
 )
 
 select * from final
