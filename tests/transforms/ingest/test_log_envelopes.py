@@ -281,6 +281,90 @@ def test_a_bad_envelope_is_quarantined_with_its_line(
     assert [row[1] for row in got] == ["relevant", "quarantined", "duplicate"]
 
 
+DECLINED = json.dumps(
+    failure("t1", ts="2025-01-07T20:00:00.5Z", code="CARD_DECLINED"), separators=(",", ":")
+)
+TWICE_DOCKER = 'the key "{}" appears twice in one object (envelope = "docker")'
+TWICE_PAYLOAD = "the key of sources.log_format.payload ({}) appears twice in one object"
+
+
+def written(*pairs: tuple[str, object]) -> str:
+    """A JSON object as written, a key as often as given (`json.dumps` would keep one)."""
+    return "{" + ",".join(f"{json.dumps(k)}:{json.dumps(v)}" for k, v in pairs) + "}"
+
+
+@pytest.mark.parametrize(
+    ("bad", "log_format", "reason"),
+    [
+        # a decoder kept the first "log" (a declined payment: no credit) and dropped the second
+        (
+            written(("log", DECLINED + "\n"), ("stream", "stdout"), ("log", RECORD + "\n")),
+            {"envelope": "docker"},
+            TWICE_DOCKER.format("log"),
+        ),
+        (
+            written(("log", RECORD + "\n"), ("stream", "stdout"), ("stream", "stderr")),
+            {"envelope": "docker"},
+            TWICE_DOCKER.format("stream"),
+        ),
+        (
+            written(("date", 1), ("log", DECLINED), ("log", RECORD)),
+            {"payload": "log"},
+            TWICE_PAYLOAD.format("log"),
+        ),
+        (  # the key spelled with an escape is the same key
+            written(("k", {"log": DECLINED})).replace(
+                "}}", f',"l\\u006fg":{json.dumps(RECORD)}}}}}'
+            ),
+            {"payload": "k.log"},
+            TWICE_PAYLOAD.format("k.log"),
+        ),
+        (  # the envelope's time twice: one of them could move the failure out of the window
+            written(("t", "2025-01-07T20:00:00Z"), ("log", RECORD), ("t", "2025-01-09T20:00:00Z")),
+            {"payload": "log", "ts": "envelope.t"},
+            "a key of the log contract appears twice in the envelope",
+        ),
+    ],
+)
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+def test_a_key_the_envelope_is_read_through_twice_is_quarantined(
+    tmp_path, bad, log_format, reason, line_checks
+):
+    got = staged(tmp_path, [bad], line_checks, **log_format)
+    assert [row[:3] for row in got] == [(1, "quarantined", reason)]
+
+
+@pytest.mark.parametrize(
+    ("line", "fields"),
+    [
+        (  # the id twice in its object: one transaction would be credited, the other dropped
+            '{"ts":"2025-01-07T20:00:00Z","event":"payment.failed","error":{"code":"DB_POOL_TIMEOUT"},'
+            '"payment":{"id":"t2","id":"t3"}}',
+            {"txn_id": "payment.id", "error_code": "error.code"},
+        ),
+        (  # the code twice: the first, a declined payment, would have been read
+            '{"ts":"2025-01-07T20:00:00Z","event":"payment.failed","payment":{"id":"t1"},'
+            '"error":{"code":"CARD_DECLINED","code":"DB_POOL_TIMEOUT"}}',
+            {"txn_id": "payment.id", "error_code": "error.code"},
+        ),
+    ],
+)
+def test_a_key_twice_on_a_dotted_path_is_quarantined(tmp_path, line, fields):
+    got = staged(tmp_path, [line], **fields)
+    assert [row[:3] for row in got] == [
+        (1, "quarantined", "a key of the log contract appears twice in the JSON object")
+    ]
+
+
+def test_a_key_the_contract_does_not_read_may_repeat_beside_a_dotted_path(tmp_path):
+    line = (
+        '{"ts":"2025-01-07T20:00:00Z","event":"payment.failed","error":{"code":"DB_POOL_TIMEOUT",'
+        '"hint":"a","hint":"b"},"payment":{"id":"t1","tag":1,"tag":2}}'
+    )
+    got = staged(tmp_path, [line], txn_id="payment.id", error_code="error.code")
+    assert [row[:4] for row in got] == [(1, "relevant", None, "t1")]
+
+
 @pytest.mark.parametrize(
     ("lines", "envelope", "reason"),
     [

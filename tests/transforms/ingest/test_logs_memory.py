@@ -5,22 +5,26 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.builders import failure, write_incident
 from transforms import db
 from transforms.ingest import incident, logs
-from transforms.ingest.incident import ISO_CURRENCIES
 from transforms.ingest.logs import framing, mapper
 
 
-def test_the_line_checks_stream_without_holding_every_line(tmp_path):
+@pytest.mark.parametrize(
+    "log_format",
+    [{}, {"payload": "log", "txn_id": "payment.id", "ts": "envelope.date"}],  # keys checked
+)
+def test_the_line_checks_stream_without_holding_every_line(tmp_path, log_format):
     # A subquery per line (as `log_local_instant` once was) makes DuckDB join the whole input
     # to itself: a materialized CTE and a delim join, and the partition held in memory.
-    path = write_incident(tmp_path / "inc", lines=[failure("t1")])
+    path = write_incident(
+        tmp_path / "inc", lines=[failure("t1")], sources={"log_format": log_format}
+    )
     reading = logs.Reading.of(incident.load(path))
-    con = db.connect()
-    db.run(con, "log_json_kind")
-    db.run(con, "log_local_instant")
-    db.run(con, "log_iso_currency", currencies=ISO_CURRENCIES)
+    con = mapper.with_macros(db.connect())
     con.register("framed_lines", framing.FRAMED_SCHEMA.empty_table())
     plan = con.execute("explain " + db.statement("stg_logs"), mapper._parameters(reading))
     operators = set(re.findall(r"╭─ ([A-Z][A-Za-z ]*[a-z])", plan.fetchall()[0][1]))

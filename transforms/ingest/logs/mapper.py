@@ -166,11 +166,10 @@ class _Stager:
         if name not in self.cons:
             if name == "stg_logs":
                 con = self.stack.enter_context(_connect())
-                db.run(con, "log_json_kind")
-                db.run(con, "log_local_instant")
-                db.run(con, "log_iso_currency", currencies=ISO_CURRENCIES)
+                with_macros(con)
             else:  # joining partial lines sorts a whole partition's lines: it may spill
                 con = self.stack.enter_context(_connect(self.folder / f"spill-{name}"))
+                db.run(con, "log_key_twice")
             self.cons[name] = con
         return self.cons[name]
 
@@ -200,6 +199,15 @@ def _connect(spill_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def with_macros(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """`con` with the macros `stg_logs.sql` calls."""
+    db.run(con, "log_json_kind")
+    db.run(con, "log_local_instant")
+    db.run(con, "log_iso_currency", currencies=ISO_CURRENCIES)
+    db.run(con, "log_key_twice")
+    return con
+
+
 def _unwrapping(fmt: LogFormat) -> list[tuple[str, dict[str, object]]]:
     """The queries that unwrap the records of a log format, in order, with their parameters."""
     steps: list[tuple[str, dict[str, object]]] = []
@@ -209,7 +217,14 @@ def _unwrapping(fmt: LogFormat) -> list[tuple[str, dict[str, object]]]:
         steps.append(("log_envelope_docker", {}))
     if fmt.payload is not None:
         steps.append(
-            ("log_payload", {"payload": _json_path(fmt.payload), "payload_key": fmt.payload})
+            (
+                "log_payload",
+                {
+                    "payload": _json_path(fmt.payload),
+                    "payload_key": fmt.payload,
+                    "payload_keys": _levels(fmt.payload),
+                },
+            )
         )
     return steps
 
@@ -312,6 +327,21 @@ def _parameters(reading: Reading) -> dict[str, object]:
         "ts_lowest": TS_RANGE[0],
         "ts_highest": TS_RANGE[1],
         "amount_highest": LARGEST_AMOUNT,
+        # each key of a dotted path below the record's own (`payment.id`: `id` in `payment`)
+        "nested_keys": [
+            level
+            for path, inside in zip(names, from_envelope, strict=True)
+            if fmt.kind == "jsonl" and not inside
+            for level in _levels(path)[1:]
+        ],
+        # each key of an `envelope.` path, in the envelope's object (OTLP's record is rewritten
+        # from its key/value lists, which `otlp` checks for a key given twice)
+        "envelope_keys": [
+            level
+            for path in names
+            if fmt.envelope != "otlp" and path.startswith("envelope.")
+            for level in _levels(path.removeprefix("envelope."))
+        ],
         # the record's own keys the fields are read from (the first key of a dotted path)
         "contract_keys": sorted(
             {
@@ -321,6 +351,16 @@ def _parameters(reading: Reading) -> dict[str, object]:
             }
         ),
     }
+
+
+def _levels(dotted: str) -> list[dict[str, str]]:
+    """Each key of a dotted path with the JSON path of the object that holds it: `a.b` is `a`
+    in `$` and `b` in `$."a"` (`log_key_twice`'s arguments)."""
+    keys = dotted.split(".")
+    return [
+        {"parent": _json_path(".".join(keys[:i])) if i else "$", "key": keys[i]}
+        for i in range(len(keys))
+    ]
 
 
 def _json_path(dotted: str) -> str:

@@ -6,8 +6,9 @@
 -- joined here in line order per file and stream. `raw` is the record's text with one LF (a CR
 -- before it dropped, as for a line); `envelope` the first entry as written (`envelope.time`);
 -- `envelope_lines` how many lines it was read from.
--- Quarantined (`problem`, with a readable `preview`): a line that is not such an entry, a record
--- still partial when its file ends, and a joined record over 1 MiB (the limit of a line).
+-- Quarantined (`problem`, with a readable `preview`): a line that is not such an entry (or holds
+-- "log" or "stream" twice), a record still partial when its file ends, and a joined record over
+-- 1 MiB (the limit of a line).
 with
 
 framed as (
@@ -30,6 +31,25 @@ parsed as (
     from framed
 ),
 
+checked as (
+    -- "log" or "stream" twice: a decoder keeps one of the two, so the record would be read as
+    -- another (or joined to another stream's); never read either way
+    select
+        * replace (is_entry and twice is null as is_entry),
+        case when twice is not null then 'the key "' || twice
+            || '" appears twice in one object (envelope = "docker")' end as twice_problem
+    from (
+        select
+            *,
+            case
+                when not is_entry then null
+                when log_key_twice(raw, '$', 'log') then 'log'
+                when log_key_twice(raw, '$', 'stream') then 'stream'
+            end as twice
+        from parsed
+    )
+),
+
 entries as (
     select
         file_id,
@@ -37,7 +57,7 @@ entries as (
         raw as entry,
         raw ->> '$.log' as message,
         raw ->> '$.stream' as stream
-    from parsed
+    from checked
     where is_entry
 ),
 
@@ -94,13 +114,14 @@ not_entries as (
         cast(null as varchar) as raw,
         coalesce(
             problem,
+            twice_problem,
             'not a Docker json-file entry (envelope = "docker"): expected a JSON object with '
                 || 'a string "log"'
         ) as problem,
         coalesce(preview, left(raw, -1)) as preview,
         cast(null as varchar) as envelope,
         1 as envelope_lines
-    from parsed
+    from checked
     where not is_entry
 ),
 

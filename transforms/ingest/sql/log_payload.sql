@@ -4,7 +4,7 @@
 -- `logs.extract` before `stg_logs` checks the record against the log contract. `raw` is the
 -- field's text with one LF (one LF, or CR LF, at its end dropped, as for a line); `envelope`
 -- the object around it (`envelope.date`). Quarantined (`problem`, with the object as
--- `preview`): an object without a string at that path.
+-- `preview`): an object without a string at that path, or with a key of that path twice.
 with
 
 framed as (
@@ -22,6 +22,23 @@ parsed as (
     from framed
 ),
 
+checked as (
+    -- a key of the payload's path twice: a decoder keeps one of the two texts, so the record
+    -- would be read as another or not at all; never read either way
+    select
+        * replace (is_holder and not key_twice as is_holder),
+        case when key_twice then 'the key of sources.log_format.payload (' || $payload_key
+            || ') appears twice in one object' end as twice_problem
+    from (
+        select
+            *,
+            case when is_holder then list_bool_or(
+                list_transform($payload_keys, lambda p: log_key_twice(raw, p.parent, p.key))
+            ) else false end as key_twice
+        from parsed
+    )
+),
+
 final as (
     select
         file_id,
@@ -32,6 +49,7 @@ final as (
         case
             when not is_holder then coalesce(
                 problem,
+                twice_problem,
                 'not a JSON object with a string at ' || $payload_key
                     || ' (sources.log_format.payload)'
             )
@@ -40,7 +58,7 @@ final as (
         case when is_holder then left(raw, -1) end as envelope,
         coalesce(envelope_lines, 1) as envelope_lines,
         position
-    from parsed
+    from checked
 )
 
 select * from final

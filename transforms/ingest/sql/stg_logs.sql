@@ -173,7 +173,19 @@ payment as (
                 when 'logfmt' then logfmt_keys
             end,
             lambda k: list_contains($contract_keys, k)
-        ) as contract_keys_seen
+        ) as contract_keys_seen,
+        -- a key of a dotted path twice below the record's own keys (`payment.id`: `id` twice
+        -- in `payment`), or twice on an `envelope.` path (nothing to check without such paths)
+        case when $kind = 'jsonl' and fields is not null and len($nested_keys) > 0 then
+            list_bool_or(
+                list_transform($nested_keys, lambda p: log_key_twice(raw, p.parent, p.key))
+            )
+        end as nested_key_twice,
+        case when envelope is not null and len($envelope_keys) > 0 then
+            list_bool_or(
+                list_transform($envelope_keys, lambda p: log_key_twice(envelope, p.parent, p.key))
+            )
+        end as envelope_key_twice
     from timed
 ),
 
@@ -192,9 +204,11 @@ checked as (
                 then 'JSON ' || lower(json_type(raw)) || ', not an object'
             -- A contract key twice: which value is meant is unknown (a reader takes the first,
             -- another the last), so the line is not read either way.
-            when len(contract_keys_seen) <> len(list_distinct(contract_keys_seen)) then
+            when len(contract_keys_seen) <> len(list_distinct(contract_keys_seen))
+                or nested_key_twice then
                 'a key of the log contract appears twice '
                 || case $kind when 'jsonl' then 'in the JSON object' else 'on the logfmt line' end
+            when envelope_key_twice then 'a key of the log contract appears twice in the envelope'
             when ts_kind is null or ts_kind = 'NULL' then 'missing ts'
             when $ts_format in ('epoch_s', 'epoch_ms')
                 and ts_kind not in ('INTEGER', 'DOUBLE') then 'ts is not a number'
