@@ -3,7 +3,8 @@
 INC-A: r1 published and paid c1 and c20; r2 pending (the answer), without c20; r3 newer but
 rejected. INC-B (Tokyo): c1 again, pending; an unattributable payment t90. INC-X only rejected,
 INC-D's newest declined. c5's account is closed (owed, paid by hand); c7..c12 carry names that
-spreadsheets run as formulas, c13 a name that is markup.
+spreadsheets run as formulas, c13 a name that is markup; c22 was closed (listed to pay by hand by
+r1's batch) and reopened, c23 paid by r1's batch and closed since.
 """
 
 from __future__ import annotations
@@ -203,7 +204,21 @@ def build(location: warehouse.Location) -> warehouse.Location:
         add_customer(con, "r1", "c21", status="closed")
         add_closed_account(con, "r1", "c21", 1000)
         add_listed_by_hand(con, "c21", 1000)
+        # c22: closed when r1's batch listed USD 10.00 to pay by hand, reopened in r2
+        add_candidate(con, "r1", "t22", "c22", credited=False, reason="closed_account")
+        add_closed_account(con, "r1", "c22", 1000)
+        add_listed_by_hand(con, "c22", 1000)
+        # c23: paid USD 10.00 by r1's batch, closed in r2, which owes 12.00
+        add_candidate(con, "r1", "t23", "c23")
+        add_credit(con, "r1", "c23", 1000)
+        add_payment(con, "c23", 1000)
         add_run(con, "r2", "pending_approval", "2025-01-08T02:00:00Z")
+        add_candidate(con, "r2", "t22", "c22")
+        add_credit(con, "r2", "c22", 1000)
+        add_customer(con, "r2", "c22")
+        add_candidate(con, "r2", "t23", "c23", credited=False, reason="closed_account")
+        add_customer(con, "r2", "c23", status="closed")
+        add_closed_account(con, "r2", "c23", 1200)
         # c1 paid in full by r1; c2 new; c3 partly paid; c4..c6 excluded, each for its reason
         add_candidate(con, "r2", "t1", "c1")
         add_candidate(con, "r2", "t2", "c2", at="2025-01-07T19:20:00Z")

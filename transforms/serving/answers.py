@@ -126,13 +126,25 @@ def credit_status(row: dict[str, Any], run: AnsweringRun) -> tuple[str, str]:
     """The status the warehouse gave the row (`credit_status`), and why in words."""
     currency = row["currency"]
     due, paid = row["credit_amount_minor"], row["paid_minor"] or 0
+    listed = row.get("listed_by_hand_minor") or 0
     status = CreditStatus(row["credit_status"])
+    paid_words = ""
+    if paid:
+        paid_words = (
+            f"paid {money.display(paid, currency)} in batch {', '.join(row['batch_ids'])}"
+            f" on {row['last_published_on_local']}"
+        )
+        earlier = [r for r in row["paid_run_ids"] if r != run.run_id]
+        if earlier:
+            paid_words += f" (run {', '.join(earlier)})"
+    listed_words = f"{money.display(listed, currency)} listed to pay by hand" if listed else ""
     if status == CreditStatus.BY_HAND:
-        listed, owed = row.get("listed_by_hand_minor"), row.get("owed_minor")
-        if run.status == "published" or owed is None or owed == listed:
-            return status, BY_HAND  # what the newest run owes is what finance listed
-        detail = f"{BY_HAND}, once finance approves run {run.run_id}"
-        if listed:
+        owed = row.get("owed_minor")
+        settled = run.status == "published" or owed is None or owed <= paid + listed
+        detail = BY_HAND if settled else f"{BY_HAND}, once finance approves run {run.run_id}"
+        if paid:  # before the account closed
+            detail += f"; {paid_words}"
+        if listed and not settled:
             detail += f"; {money.display(listed, currency)} already listed to pay by hand"
         return status, detail
     if status == CreditStatus.EXCLUDED:
@@ -142,16 +154,16 @@ def credit_status(row: dict[str, Any], run: AnsweringRun) -> tuple[str, str]:
         detail = f"waiting for finance's approval of run {run.run_id}"
         if paid:
             detail += f"; {money.display(paid, currency)} already paid"
+        if listed:
+            detail += f"; {money.display(listed, currency)} already listed to pay by hand"
         return CreditStatus.PENDING, detail
-    batches = ", ".join(row["batch_ids"])
-    on = row["last_published_on_local"]
-    detail = f"paid {money.display(paid, currency)} in batch {batches} on {on}"
-    earlier = [r for r in row["paid_run_ids"] if r != run.run_id]
-    if earlier:
-        detail += f" (run {', '.join(earlier)})"
+    # a batch listed it to pay by hand while the account was closed: approval counts it paid
+    detail = "; ".join(
+        w for w in (paid_words, listed_words and f"{listed_words} (the account was closed)") if w
+    )
     if due is None:
         detail += f"; the newest run {run.run_id} lists no credit now: finance reviews it"
-    elif paid > due:
+    elif paid + listed > due:
         detail += (
             f"; run {run.run_id} now proposes {money.display(due, currency)}: "
             "finance reviews the difference"

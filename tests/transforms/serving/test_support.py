@@ -75,6 +75,23 @@ def test_a_run_declined_by_finance_never_answers_either(con):
             "already listed to pay by hand",
         ),
         (("c6", "USD"), "excluded", None, None, "declined by the card issuer"),
+        # reopened: what r1's batch listed to pay by hand counts as paid, as approval counts it
+        (
+            ("c22", "USD"),
+            "published",
+            "10.00",
+            None,
+            "USD 10.00 listed to pay by hand (the account was closed)",
+        ),
+        # closed since a batch paid it: the rest of what r2 owes is for finance to pay by hand
+        (
+            ("c23", "USD"),
+            "by_hand",
+            "12.00",
+            "10.00",
+            "credit owed, paid by finance by hand, once finance approves run r2; paid USD 10.00 "
+            "in batch INC-A-B001",
+        ),
     ],
 )
 def test_each_customer_gets_a_status_and_the_reason(con, key, status, credit, paid, why):
@@ -109,11 +126,15 @@ def test_local_time_is_the_incident_zone_to_the_second(timezone, shown):
 @pytest.mark.parametrize(
     ("segment", "status", "expected"),
     [
-        (None, "all", {"c1", "c2", "c3", "c4", "c5", "c6", "c13", "c20", "c21", *HOSTILE}),
+        (
+            None,
+            "all",
+            {"c1", "c2", "c3", "c4", "c5", "c6", "c13", "c20", "c21", "c22", "c23", *HOSTILE},
+        ),
         (None, "pending", {"c2", "c3", "c13", *HOSTILE}),
-        (None, "published", {"c1", "c20"}),
+        (None, "published", {"c1", "c20", "c22"}),
         (None, "excluded", {"c4", "c6"}),
-        (None, "by_hand", {"c5", "c21"}),  # c21: listed by r1's batch, not in r2
+        (None, "by_hand", {"c5", "c21", "c23"}),  # c21: listed by r1's batch, not in r2
         ("internal", "all", {"c4"}),
         ("internal", "pending", set()),  # filters combine
     ],
@@ -425,7 +446,7 @@ def test_customers_json_carries_the_answering_run(warehouse_at):
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert (document["run_id"], document["timezone"]) == ("r2", "America/New_York")
-    assert [row["customer_id"] for row in document["customers"]] == ["c1", "c20"]
+    assert [row["customer_id"] for row in document["customers"]] == ["c1", "c20", "c22"]
 
 
 def test_customers_table_shows_names_as_text(warehouse_at):
@@ -628,7 +649,8 @@ def test_the_analysts_customer_frame_counts_what_an_earlier_run_paid(con):
     c20 = frame[frame["customer_id"] == "c20"]
     assert c20["paid_minor"].tolist() == [700]
     assert {str(frame[c].dtype) for c in ("credit_minor", "paid_minor")} == {"Int64"}
-    assert frame["paid_minor"].sum() == 1000 + 500 + 700  # c1, c3 (EUR) and c20: the ledger
+    # c1, c3 (EUR), c20 and c23 (closed since): the ledger
+    assert frame["paid_minor"].sum() == 1000 + 500 + 700 + 1000
 
 
 @stores.duckdb_only  # the rule is the store's query, the same on both

@@ -5,9 +5,9 @@
 -- any run (`paid_run_ids`);
 -- `owed_minor` is a closed account's credit, owed and paid by finance by hand;
 -- `listed_by_hand_minor` what published batches listed to pay by hand (from any run).
--- `credit_status` (support.CreditStatus): no credit line and nothing paid is `by_hand` when a
--- closed account is owed or was listed, else `excluded`; a credit line paid less than it
--- proposes is `pending`; anything else is `published`.
+-- `credit_status` (support.CreditStatus): a closed account the run owes is `by_hand`, and so is
+-- no credit line and nothing paid when a batch listed one, else `excluded`; a credit line paid
+-- (or listed to pay by hand) less than it proposes is `pending`; anything else is `published`.
 -- Filters: only segment $segment and status $status when not null. Paging: with $page_size not
 -- null, only the lines of page $page (from 1; clamped to the first and the last page);
 -- `line_number` (from 1) and `listed_count` count the lines that pass the filters.
@@ -145,14 +145,15 @@ classified as (
     select
         *,
         case
+            -- the answering run owes a closed account: finance pays it by hand, whatever a
+            -- batch paid before the account closed
+            when owed_minor is not null then 'by_hand'
             when credit_id is null and coalesce(paid_minor, 0) = 0 then
-                case
-                    when owed_minor is not null or listed_by_hand_minor is not null
-                        then 'by_hand'
-                    else 'excluded'
-                end
+                case when listed_by_hand_minor is not null then 'by_hand' else 'excluded' end
+            -- what batches listed to pay by hand counts as paid, as approval counts it
             when credit_amount_minor is not null
-                and coalesce(paid_minor, 0) < credit_amount_minor then 'pending'
+                and coalesce(paid_minor, 0) + coalesce(listed_by_hand_minor, 0)
+                < credit_amount_minor then 'pending'
             else 'published'
         end as credit_status
     from joined
