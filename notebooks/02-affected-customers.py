@@ -85,16 +85,7 @@ plt.show()
 
 # %%
 credited = customers[customers["credit_minor"].notna()]
-totals = (
-    credited.groupby("currency")
-    .agg(
-        lines=("customer_id", "size"),
-        credit_minor=("credit_minor", "sum"),
-        paid_minor=("paid_minor", "sum"),
-        failed_amount_minor=("failed_amount_minor", "sum"),
-    )
-    .astype("int64")
-)
+totals = analysis.credit_totals(customers)  # paid: every customer the ledger paid
 display(
     pd.DataFrame(
         {

@@ -145,6 +145,25 @@ def customers(con: duckdb.DuckDBPyConnection, run: RunView) -> pd.DataFrame:
     return merged
 
 
+def credit_totals(customers: pd.DataFrame) -> pd.DataFrame:
+    """Per currency of a `customers` frame: the credit lines, their credits and failed
+    amounts, and what the ledger paid, whole minor units. Paid counts every customer: one an
+    earlier run paid that the newest run no longer credits too (the batches' totals)."""
+    credited = customers[customers["credit_minor"].notna()]
+    paid = customers.groupby("currency")["paid_minor"].sum().rename("paid_minor")
+    return (
+        credited.groupby("currency")
+        .agg(
+            lines=("customer_id", "size"),
+            credit_minor=("credit_minor", "sum"),
+            failed_amount_minor=("failed_amount_minor", "sum"),
+        )
+        .join(paid, how="outer")
+        .fillna(0)
+        .astype("int64")
+    )
+
+
 def exceptions(con: duckdb.DuckDBPyConnection, run: RunView) -> pd.DataFrame:
     """The run's exceptions for finance (grain: one row of its exceptions.csv)."""
     return db.run(con, "analysis_exceptions", run_id=run.run_id).df()

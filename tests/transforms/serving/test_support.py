@@ -12,6 +12,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -651,6 +652,35 @@ def test_the_analysts_customer_frame_counts_what_an_earlier_run_paid(con):
     assert {str(frame[c].dtype) for c in ("credit_minor", "paid_minor")} == {"Int64"}
     # c1, c3 (EUR), c20 and c23 (closed since): the ledger
     assert frame["paid_minor"].sum() == 1000 + 500 + 700 + 1000
+
+
+def test_the_analysts_totals_count_what_the_ledger_paid_a_customer_no_longer_credited():
+    # notebook 02's "paid" left out a customer the newest run no longer credits (USD 10.00
+    # short of the batches' totals); a currency only paid has its row
+    from transforms.serving import analysis
+
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["c1", "c2", "c3", "c4"],
+            "currency": ["USD", "USD", "USD", "EUR"],
+            "credit_minor": pd.array([1000, 1200, None, None], "Int64"),
+            "paid_minor": pd.array([1000, None, 1000, 500], "Int64"),
+            "failed_amount_minor": pd.array([5000, 7000, None, None], "Int64"),
+        }
+    )
+    totals = analysis.credit_totals(customers)
+    assert totals.loc["USD"].to_dict() == {
+        "lines": 2,
+        "credit_minor": 2200,
+        "failed_amount_minor": 12000,
+        "paid_minor": 2000,
+    }
+    assert totals.loc["EUR"].to_dict() == {
+        "lines": 0,
+        "credit_minor": 0,
+        "failed_amount_minor": 0,
+        "paid_minor": 500,
+    }
 
 
 @stores.duckdb_only  # the rule is the store's query, the same on both
