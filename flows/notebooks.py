@@ -61,6 +61,16 @@ def _absolute(location: str) -> str:
     return str(Path(location).resolve())
 
 
+def _incident(warehouse_path: str, incident_id: str) -> str:
+    """The incident as the warehouse holds it (blanks around it dropped); `InputError` naming
+    the ones it holds, before any notebook runs, so no output of an earlier run is replaced by
+    notebooks that can only fail."""
+    from transforms.serving import analysis, support
+
+    with support.connect(warehouse_path) as con:
+        return analysis.pick_run(con, incident_id).incident_id
+
+
 def _exit_code(name: str) -> int:
     """The exit code of the error a cell raised, by its class's name, as the CLI's (the
     README's table); 1 for anything else."""
@@ -89,6 +99,7 @@ def main() -> None:
     args = parser.parse_args()
     try:
         warehouse_path = _absolute(args.warehouse or warehouse_default())
+        incident_id = _incident(warehouse_path, args.incident)
     except CreditsError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(error.exit_code)
@@ -100,7 +111,7 @@ def main() -> None:
         for path in notebooks():
             target = args.out / f"{path.stem}.ipynb"
             try:
-                execute(path, target, args.incident, warehouse_path)
+                execute(path, target, incident_id, warehouse_path)
             except Exception as error:  # papermill's error names the cell's own
                 codes.append(_failed(target, error))
             else:

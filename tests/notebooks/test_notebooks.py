@@ -162,6 +162,7 @@ def test_every_notebook_runs_and_each_failure_is_one_line_with_the_clis_exit_cod
         out.write_text("{}")
 
     monkeypatch.setattr(notebooks, "execute", execute)
+    monkeypatch.setattr(notebooks, "_incident", lambda warehouse_path, incident_id: incident_id)
     monkeypatch.setattr(
         sys, "argv", ["notebooks", "--incident", "X", "--warehouse", "w", "--out", str(tmp_path)]
     )
@@ -175,3 +176,30 @@ def test_every_notebook_runs_and_each_failure_is_one_line_with_the_clis_exit_cod
     )
     assert (tmp_path / "03-window-edges.ipynb").exists()  # run after 02 failed
     assert "03-window-edges.ipynb" in printed.out
+
+
+@pytest.mark.parametrize(
+    ("incident_id", "message"),
+    [
+        ("INC-NOPE", "incident INC-NOPE: not in the warehouse (incidents: INC-2025-01-07)"),
+        ("inc-2025-01-07", "did you mean INC-2025-01-07? (ids are case-sensitive)"),
+    ],
+)
+def test_an_unknown_incident_stops_before_any_notebook_replaces_an_output(
+    sample_warehouse, tmp_path, monkeypatch, capsys, incident_id, message
+):
+    from flows import notebooks
+
+    kept = tmp_path / "02-affected-customers.ipynb"
+    kept.write_text("the last good run")
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        ["notebooks", "--incident", incident_id, "--warehouse", str(sample_warehouse)]
+        + ["--out", str(tmp_path)],
+    )
+    with pytest.raises(SystemExit) as exited:
+        notebooks.main()
+    assert exited.value.code == 2 and message in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == [kept.name]
+    assert kept.read_text() == "the last good run"

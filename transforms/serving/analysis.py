@@ -15,7 +15,6 @@ import duckdb
 import pandas as pd
 
 from transforms import db
-from transforms.errors import InputError
 from transforms.ingest.incident import WindowDetection
 from transforms.quality.gate import SLACK
 from transforms.reconcile import window
@@ -41,9 +40,10 @@ class RunView:
 def pick_run(con: duckdb.DuckDBPyConnection, incident_id: str) -> RunView:
     """The incident's answering run (as support's), else its newest run of any status."""
     rows = db.run(con, "analysis_run", incident_id=incident_id).fetchall()
+    if not rows and incident_id.strip() != incident_id:  # blanks around what was pasted
+        rows = db.run(con, "analysis_run", incident_id=incident_id.strip()).fetchall()
     if not rows:
-        known = ", ".join(sorted(support.answering_runs(con))) or "none yet"
-        raise InputError(f"incident {incident_id}: not in the warehouse (incidents: {known})")
+        raise support.unknown_incident(incident_id, support.answering_runs(con))
     run_id, incident, title, timezone, status, start, end, codes = rows[0]
     return RunView(run_id, incident, title, timezone, status, start, end, tuple(codes))
 

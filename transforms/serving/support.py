@@ -19,6 +19,7 @@ Ids are case-sensitive; `lookup` trims what was pasted, finds a customer by e-ma
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,16 +123,23 @@ def answering_runs(con: duckdb.DuckDBPyConnection) -> dict[str, AnsweringRun | N
     return found
 
 
+def unknown_incident(incident_id: str, known: Iterable[str]) -> InputError:
+    """The error for an incident the warehouse does not hold: the ones it does, and the one
+    that differs only in case."""
+    known = sorted(known)
+    same = [k for k in known if k.casefold() == incident_id.strip().casefold()]
+    hint = f"; did you mean {same[0]}? (ids are case-sensitive)" if same else ""
+    listed = ", ".join(known) or "none yet"
+    return InputError(f"incident {incident_id}: not in the warehouse (incidents: {listed}){hint}")
+
+
 def answering_run(con: duckdb.DuckDBPyConnection, incident_id: str) -> AnsweringRun:
     """The run that answers for `incident_id`; `InputError` when there is none."""
     runs = answering_runs(con)
     if incident_id not in runs and incident_id.strip() in runs:  # blanks around what was pasted
         incident_id = incident_id.strip()
     if incident_id not in runs:
-        known = ", ".join(runs) or "none yet"
-        same = [k for k in runs if k.casefold() == incident_id.strip().casefold()]
-        hint = f"; did you mean {same[0]}? (ids are case-sensitive)" if same else ""
-        raise InputError(f"incident {incident_id}: not in the warehouse (incidents: {known}){hint}")
+        raise unknown_incident(incident_id, runs)
     run = runs[incident_id]
     if run is None:
         raise InputError(
