@@ -32,6 +32,22 @@ from transforms.serving import answers, exports, support, views
 TEMPLATES = Path(__file__).parent / "templates"
 COOKIE = "support_token"
 PAGE_SIZE = 200  # customer lines per page of an incident's list (the CSV has them all)
+# The page when nothing answers: its heading, what to do, its HTTP status.
+NOT_FOUND = (
+    "Not affected, or not found",
+    "Check the id (ids are case-sensitive), or search by e-mail address or payment id.",
+    404,
+)
+NOT_A_FILTER = (
+    "Not a filter of this list",
+    "Pick a segment and a status this incident's list has, or show all of it.",
+    400,
+)
+NO_ANSWER_YET = (
+    "No answer yet for this incident",
+    "Nobody can say yet who gets what: finance runs it again once its input is fixed.",
+    404,
+)
 # No script, no frame, nothing from elsewhere: the pages are text, a form and links.
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
@@ -70,6 +86,25 @@ def create(warehouse: Path, token: str | None = None) -> Starlette:
         response.headers.update(HEADERS)
         return response
 
+    def missing(request: Request, query: str, error: CreditsError) -> Response:
+        """The page for a search, an id or a list that finds no answer, headed by why."""
+        if isinstance(error, ConfigError):  # a filter of an incident's list
+            heading, advice, status = NOT_A_FILTER
+        elif isinstance(error, support.NoAnswerYet):
+            heading, advice, status = NO_ANSWER_YET
+        else:
+            heading, advice, status = NOT_FOUND
+        message = str(error).removeprefix("--")
+        return page(
+            request,
+            "not_found.html",
+            status,
+            query=query,
+            message=message,
+            heading=heading,
+            advice=advice,
+        )
+
     def read(action):
         with support.connect(warehouse) as con:
             return action(con)
@@ -82,7 +117,7 @@ def create(warehouse: Path, token: str | None = None) -> Starlette:
         try:
             found = read(lambda con: support.search(con, query))
         except InputError as error:
-            return page(request, "not_found.html", 404, query=query, message=str(error))
+            return missing(request, query, error)
         return page(request, "customer.html", found=found, views=views, query=query)
 
     def customer(request: Request) -> Response:
@@ -92,13 +127,13 @@ def create(warehouse: Path, token: str | None = None) -> Starlette:
         try:
             found = read(lambda con: support.lookup(con, customer_id))
         except InputError as error:
-            return page(request, "not_found.html", 404, query=customer_id, message=str(error))
+            return missing(request, customer_id, error)
         return page(request, "customer.html", found=found, views=views, query=customer_id)
 
     def incident(request: Request) -> Response:
         incident_id = request.path_params["incident_id"]
-        segment = request.query_params.get("segment") or None
-        status = request.query_params.get("status") or "all"
+        segment = request.query_params.get("segment", "").strip() or None
+        status = request.query_params.get("status", "").strip() or "all"
         wanted = _int(request.query_params.get("page"), 1)
         try:
             found = read(
@@ -112,7 +147,7 @@ def create(warehouse: Path, token: str | None = None) -> Starlette:
                 )
             )
         except (InputError, ConfigError) as error:
-            return page(request, "not_found.html", 404, query=incident_id, message=str(error))
+            return missing(request, incident_id, error)
         pages = max(1, -(-found.total // PAGE_SIZE))
         filters = {k: v for k, v in (("segment", segment), ("status", status)) if v}
         return page(

@@ -57,22 +57,44 @@ def test_a_customer_page_says_what_lookup_says(client):
     assert "paid USD 7.00 in batch INC-A-B001 on 2025-01-08 (run r1)" in paid
 
 
+NOT_FOUND = (404, "Not affected, or not found")
+
+
 @pytest.mark.parametrize(
-    ("url", "message"),
+    ("url", "heading", "message"),
     [
-        ("/?q=nobody", "customer nobody: no failed payment, credit or exception"),
-        ("/?q=C2", "no customer C2; did you mean c2?"),
-        ("/?q=T3", "no transaction T3; did you mean t3?"),
-        ("/customers/nobody", "customer nobody: no failed payment"),
-        ("/incidents/INC-NOPE", "incident INC-NOPE: not in the warehouse"),
-        ("/incidents/INC-X", "no run passed the quality gate"),
-        ("/incidents/INC-A?status=pendin", "--status: &#39;pendin&#39;"),
+        ("/?q=nobody", NOT_FOUND, "customer nobody: no failed payment, credit or exception"),
+        ("/?q=C2", NOT_FOUND, "no customer C2; did you mean c2?"),
+        ("/?q=T3", NOT_FOUND, "no transaction T3; did you mean t3?"),
+        ("/customers/nobody", NOT_FOUND, "customer nobody: no failed payment"),
+        ("/incidents/INC-NOPE", NOT_FOUND, "incident INC-NOPE: not in the warehouse"),
+        # the incident is known: "not affected" would say the opposite of the message
+        ("/incidents/INC-X", (404, "No answer yet for this incident"), "no run passed the"),
+        # a filter, not a customer: the heading says so, and the box's words are not the CLI's
+        (
+            "/incidents/INC-A?status=paid",
+            (400, "Not a filter of this list"),
+            "status: &#39;paid&#39; is not one of pending, published, by_hand, excluded, all; "
+            "did you mean &#39;published&#39;?",
+        ),
+        (
+            "/incidents/INC-A?segment=Internal",
+            (400, "Not a filter of this list"),
+            "segment: no customer of INC-A has segment &#39;Internal&#39;; did you mean",
+        ),
     ],
 )
-def test_an_unknown_id_gets_a_clear_page(client, url, message):
+def test_a_page_without_an_answer_says_why(client, url, heading, message):
     page = client.get(url)
-    assert page.status_code == 404
-    assert "Not affected, or not found" in page.text and message in page.text
+    status, words = heading
+    assert page.status_code == status
+    assert f"<h1>{words}</h1>" in page.text and message in page.text
+    assert "--status" not in page.text and "--segment" not in page.text
+
+
+def test_the_segment_box_forgives_blanks(client):
+    page = client.get("/incidents/INC-A", params={"segment": " internal "})
+    assert page.status_code == 200 and customer_links(page) == {"c4"}
 
 
 @pytest.mark.parametrize("url", ["/customers/", "/customers/%20"])

@@ -123,6 +123,15 @@ def answering_runs(con: duckdb.DuckDBPyConnection) -> dict[str, AnsweringRun | N
     return found
 
 
+class NoAnswerYet(InputError):
+    """An incident the warehouse holds, but no run of which can answer: each was rejected by
+    the quality gate or declined by finance."""
+
+
+# Words support may type for a status, and the status they mean.
+STATUS_WORDS = {"paid": "published", "approved": "published", "waiting": "pending", "hand": "by_hand"}
+
+
 def unknown_incident(incident_id: str, known: Iterable[str]) -> InputError:
     """The error for an incident the warehouse does not hold: the ones it does, and the one
     that differs only in case."""
@@ -142,7 +151,7 @@ def answering_run(con: duckdb.DuckDBPyConnection, incident_id: str) -> Answering
         raise unknown_incident(incident_id, runs)
     run = runs[incident_id]
     if run is None:
-        raise InputError(
+        raise NoAnswerYet(
             f"incident {incident_id}: no run passed the quality gate (or every one was declined "
             f"by finance): nobody can say yet who gets what; `credits runs --incident "
             f"{incident_id}` lists its runs"
@@ -164,7 +173,12 @@ def customers(
 
     The filters and the paging run in the warehouse: only the lines shown are built."""
     if status not in (*CreditStatus, "all"):
-        raise ConfigError(f"--status: '{status}' is not one of {', '.join(CreditStatus)}, all")
+        choices = [*CreditStatus, "all"]
+        word = "_".join(status.casefold().replace("-", " ").split())
+        meant = word if word in choices else STATUS_WORDS.get(word)
+        close = [meant] if meant else difflib.get_close_matches(word, choices, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise ConfigError(f"--status: '{status}' is not one of {', '.join(choices)}{hint}")
     run = answering_run(con, incident_id)
     listed = {"segment": segment, "status": None if status == "all" else status}
     found = _credit_rows(con, run, None, **listed, page=page, page_size=page_size)

@@ -157,9 +157,23 @@ def test_an_incident_without_an_answer_is_named(con, incident_id, error, message
         support.customers(con, incident_id)
 
 
-def test_a_bad_status_filter_is_a_usage_error(con):
-    with pytest.raises(ConfigError, match="--status: 'pendin'"):
-        support.customers(con, "INC-A", status="pendin")
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("pendin", "pending"),
+        ("paid", "published"),  # the word the table's status column shows
+        ("By Hand", "by_hand"),
+        ("by-hand", "by_hand"),
+        ("Pending", "pending"),
+        ("xyz", None),
+    ],
+)
+def test_a_bad_status_filter_is_a_usage_error_with_what_was_meant(con, typed, meant):
+    with pytest.raises(ConfigError) as raised:
+        support.customers(con, "INC-A", status=typed)
+    message = str(raised.value)
+    assert message.startswith(f"--status: '{typed}' is not one of pending, published, by_hand")
+    assert message.endswith(f"; did you mean '{meant}'?" if meant else ", excluded, all")
 
 
 def test_lookup_tells_a_customers_story_across_incidents(con):
