@@ -116,6 +116,8 @@ def create(warehouse: Path, token: str | None = None) -> Starlette:
             return page(request, "home.html", runs=runs)
         try:
             found = read(lambda con: support.search(con, query))
+        except support.SharedEmail as shared:  # a business's billing address: pick one
+            return page(request, "several.html", shared=shared, query=query)
         except InputError as error:
             return missing(request, query, error)
         return page(request, "customer.html", found=found, views=views, query=query)

@@ -366,3 +366,34 @@ def test_a_control_character_typed_into_the_search_box_is_not_sent_on(client, ty
     page = client.get("/", params={"q": typed})
     assert page.status_code == 404
     assert typed not in page.text and shown in page.text
+
+
+def test_an_address_several_customers_have_lists_each_to_pick(tmp_path):
+    # A business's billing address: the page said "Not affected, or not found" (each was).
+    from tests.support_warehouse import add_candidate, add_credit, add_run, insert
+    from transforms.finance import warehouse
+    from transforms.serving import support
+
+    path = tmp_path / "wh.duckdb"
+    with warehouse.writer(path) as con:
+        add_run(con, "z1", "pending_approval", "2025-01-08T01:00:00Z")
+        for customer_id in ("b1", "b2"):
+            add_candidate(con, "z1", f"t-{customer_id}", customer_id)
+            add_credit(con, "z1", customer_id, 100)
+            insert(
+                con,
+                "run_customers",
+                run_id="z1",
+                customer_id=customer_id,
+                name="Brown",
+                email="billing@brown.example",
+                country="US",
+                segment="business",
+                status="active",
+            )
+    with support.connect(path) as con, pytest.raises(support.SharedEmail) as shared:
+        support.lookup(con, "Billing@Brown.example ")
+    assert shared.value.customer_ids == ("b1", "b2") and shared.value.exit_code == 2
+    page = TestClient(app.create(path)).get("/", params={"q": "billing@brown.example"})
+    assert page.status_code == 200 and "Several customers have this address" in page.text
+    assert customer_links(page) == {"b1", "b2"}

@@ -128,8 +128,25 @@ class NoAnswerYet(InputError):
     the quality gate or declined by finance."""
 
 
+class SharedEmail(InputError):
+    """An e-mail address several customers have (a business's billing address): each is
+    looked up by its id."""
+
+    def __init__(self, email: str, customer_ids: tuple[str, ...]):
+        self.email, self.customer_ids = email, customer_ids
+        super().__init__(
+            f"e-mail {email}: {len(customer_ids)} customers have it, each affected: look one up "
+            f"by its id: {', '.join(customer_ids)}"
+        )
+
+
 # Words support may type for a status, and the status they mean.
-STATUS_WORDS = {"paid": "published", "approved": "published", "waiting": "pending", "hand": "by_hand"}
+STATUS_WORDS = {
+    "paid": "published",
+    "approved": "published",
+    "waiting": "pending",
+    "hand": "by_hand",
+}
 
 
 def unknown_incident(incident_id: str, known: Iterable[str]) -> InputError:
@@ -305,7 +322,7 @@ def _by_email(con: duckdb.DuckDBPyConnection, email: str) -> str:
             "(not affected by a recorded outage, or the address is mistyped)"
         )
     if len(found) > 1:
-        raise InputError(f"e-mail {email}: several customers have it: {', '.join(found)}")
+        raise SharedEmail(email, tuple(found))
     return found[0]
 
 
