@@ -81,8 +81,11 @@ CUSTOMER_COLUMNS: Contract = {
 # as text, its decimals past the microsecond dropped (pandas' `to_csv` writes nine: truncated,
 # as every time inside is, never rounded), then parsed: any year to 9999 ("never" is often
 # 9999-12-31), which nanoseconds could not hold.
+# An amount is read as text too: a whole decimal (`1000.00`, as a spreadsheet writes it) is the
+# integer it is; a fraction stops the run (never rounded).
 CSV_TYPES = {"text": pa.string(), "integer": pa.int64(), "timestamp": pa.timestamp("us", "UTC")}
 PAST_MICROSECONDS = r"(\.[0-9]{6})[0-9]+"
+WHOLE_DECIMAL = r"^(-?[0-9]+)\.0*$"
 
 
 CSV_EXPECTED = {
@@ -160,9 +163,8 @@ def _open_csv(path: Path, name: str, contract: Contract) -> Read:
     types = {
         column: CSV_TYPES[wanted] for column, (wanted, _) in contract.items() if column in header
     }
-    times = [column for column, kind in types.items() if pa.types.is_timestamp(kind)]
     convert = pa_csv.ConvertOptions(
-        column_types={c: pa.string() if c in times else kind for c, kind in types.items()},
+        column_types=dict.fromkeys(types, pa.string()),  # each parsed below, as its kind
         include_columns=list(types),
         null_values=[""],
         strings_can_be_null=True,
@@ -171,22 +173,42 @@ def _open_csv(path: Path, name: str, contract: Contract) -> Read:
 
     def batches() -> Iterator[pa.RecordBatch]:
         for batch in pa_csv.open_csv(path, convert_options=convert):
-            columns = [
-                _time(batch[c], kind) if c in times else batch[c] for c, kind in types.items()
-            ]
-            yield pa.record_batch(columns, schema=schema)
+            yield pa.record_batch([_parsed(batch[c], k) for c, k in types.items()], schema=schema)
 
     return Read(schema, _later(batches), lambda error: _csv_error(path, name, types, error))
 
 
 def _csv_header(path: Path, name: str) -> list[str]:
+    """The header line's column names (the first line alone is decoded: a byte that is not
+    UTF-8 further down is named with its own line, when the rows are read)."""
     try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            return next(csv.reader(handle), [])
+        with open(path, "rb") as handle:
+            first = handle.readline()
+        return next(csv.reader([first.decode("utf-8-sig")]), [])
     except FileNotFoundError:
         raise InputError(_not_found(name, path)) from None
-    except (UnicodeDecodeError, csv.Error) as error:
+    except UnicodeDecodeError as error:
+        raise InputError(f"{name}: line 1: {_not_utf8(first, error)}") from None
+    except csv.Error as error:
         raise InputError(f"{name}: the header line cannot be read ({error})") from None
+
+
+def _not_utf8(line: bytes, error: UnicodeDecodeError) -> str:
+    return (
+        f"byte {line[error.start]:#04x} at byte {error.start + 1} of the line is not UTF-8 (save "
+        "the file as UTF-8)"
+    )
+
+
+def _first_not_utf8(path: Path, name: str) -> InputError | None:
+    """The first line of the file that is not UTF-8, named, if any."""
+    with open(path, "rb") as handle:
+        for number, line in enumerate(handle, 1):
+            try:
+                line.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as error:
+                return InputError(f"{name}: line {number}: {_not_utf8(line, error)}")
+    return None
 
 
 def _csv_error(
@@ -223,23 +245,26 @@ def _csv_error(
             "opens a quote must close it"
         )
     except UnicodeDecodeError as found:
-        return InputError(f"{name}: not a readable CSV file ({found})")
+        return _first_not_utf8(path, name) or InputError(
+            f"{name}: not a readable CSV file ({found})"
+        )
     return InputError(f"{name}: not a readable CSV file ({error})")
 
 
-def _time(text: pa.Array | pa.ChunkedArray, kind: pa.DataType) -> pa.Array | pa.ChunkedArray:
-    """A CSV column of times as `kind`: its decimals past the microsecond dropped (truncated,
-    never rounded), then parsed; `ArrowInvalid` for a value that is no time with an offset."""
-    return pc.cast(pc.replace_substring_regex(text, PAST_MICROSECONDS, r"\1"), kind)
+def _parsed(text: pa.Array | pa.ChunkedArray, kind: pa.DataType) -> pa.Array | pa.ChunkedArray:
+    """A CSV column's text as `kind`: a time with its decimals past the microsecond dropped
+    (truncated, never rounded), an integer written as a whole decimal as that integer;
+    `ArrowInvalid` for a value that is neither."""
+    if pa.types.is_timestamp(kind):
+        return pc.cast(pc.replace_substring_regex(text, PAST_MICROSECONDS, r"\1"), kind)
+    if pa.types.is_integer(kind):
+        return pc.cast(pc.replace_substring_regex(text, WHOLE_DECIMAL, r"\1"), kind)
+    return text
 
 
 def _parses(value: str, kind: pa.DataType) -> bool:
     try:
-        text = pa.array([value])
-        if pa.types.is_timestamp(kind):
-            _time(text, kind)
-        else:
-            pc.cast(text, kind)
+        _parsed(pa.array([value]), kind)
     except pa.ArrowInvalid:
         return False
     return True

@@ -171,6 +171,38 @@ def test_a_csv_value_that_breaks_its_type_names_the_file_line_and_column(tmp_pat
     assert con.execute("select count(*) from duckdb_tables()").fetchall() == [(0,)]
 
 
+def test_a_csv_amount_written_as_a_whole_decimal_is_that_integer(tmp_path):
+    # "1250.00", as a spreadsheet writes it, stopped the run though it is whole
+    path = write_incident(tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1")])
+    write_csv_tables(path.parent)
+    with open(path.parent / "transactions.csv", "a", encoding="utf-8") as handle:
+        handle.write("t9,c1,1250.00,USD,failed,,2025-01-07T20:00:00Z,2025-01-07T20:00:00Z\n")
+        handle.write("t8,c1,-3.,USD,failed,,2025-01-07T20:00:00Z,2025-01-07T20:00:00Z\n")
+    loaded = incident.load(with_sources(path, "csv.toml", **CSV_SOURCES))
+    con = duckdb.connect()
+    tables.stage(con, loaded)
+    found = con.sql(
+        "select txn_id, amount_minor from stg_transactions where txn_id in ('t8', 't9')"
+    )
+    assert sorted(found.fetchall()) == [("t8", -3), ("t9", 1250)]
+
+
+@pytest.mark.parametrize("line", [2, 3])
+def test_a_csv_byte_that_is_not_utf8_is_named_with_its_line(tmp_path, line):
+    # It was "the header line cannot be read (... position 85)", whichever line held it.
+    path = write_incident(tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1")])
+    write_csv_tables(path.parent)
+    csv_path = path.parent / "transactions.csv"
+    with open(csv_path, "a", encoding="utf-8") as handle:
+        handle.write("t7,c1,1,USD,failed,,2025-01-07T20:00:00Z,2025-01-07T20:00:00Z\n")
+    rows = csv_path.read_bytes().splitlines(keepends=True)
+    rows[line - 1] = rows[line - 1].replace(b"c1", b"c\xe9", 1)
+    csv_path.write_bytes(b"".join(rows))
+    loaded = incident.load(with_sources(path, "csv.toml", **CSV_SOURCES))
+    with pytest.raises(InputError, match=rf"transactions.csv: line {line}: byte 0xe9 at byte "):
+        tables.stage(duckdb.connect(), loaded)
+
+
 def test_a_quote_never_closed_names_the_line_it_opens_on(tmp_path):
     # Every line after it is read as one field, until the csv module's field limit.
     path = write_incident(tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1")])
