@@ -526,6 +526,10 @@ HOURLY = [
     ("logs/dt=2025-01-08/hour=00/api.jsonl", True),  # named 00Z, it may hold 23:00-23:15Z
     ("logs/dt=2025-01-08/hour=01/api.jsonl", False),  # a hive path, after the window
     ("logs/api.jsonl", True),  # no hour in the name: always read
+    # a folder named by an export's time says nothing of its files' lines
+    ("logs/export-2025-01-08T03.00.00/b.jsonl", True),
+    # a time of day, not an hour: a size-based rotation's file may hold any earlier hour
+    ("logs/api.2025-01-08T03.15.22.jsonl", True),
 ]
 
 
@@ -540,7 +544,7 @@ def test_files_dated_outside_the_window_are_pruned_unopened(tmp_path):
     read = logs.stage(con, incident.load(path), tmp_path / "work")
     assert sorted((f.name, not f.pruned) for f in read) == sorted(HOURLY)
     assert all(f.lines == 0 and f.sha256 == "" for f in read if f.pruned)
-    assert con.table("int_file_profile").count("*").fetchall() == [(5,)]
+    assert con.table("int_file_profile").count("*").fetchall() == [(7,)]
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,9 @@ PARTITIONS = 16  # map tasks over the log files: a few per worker keep every wor
 MIN_PARTITION_BYTES = 16 << 20
 
 # A file dated to one hour: `<name>.2025-01-07T14.<ext>` or a hive path `dt=2025-01-07/hour=14/`.
-HOURLY_NAME = re.compile(r"(?<![0-9])(\d{4}-\d{2}-\d{2})T(\d{2})\.")
+# Only the file's own name (a folder named by an export's time says nothing of its files), and
+# only an hour alone: `T03.15.22` is a time of day (a size-based rotation's), not an hour's file.
+HOURLY_NAME = re.compile(r"(?<![0-9])(\d{4}-\d{2}-\d{2})T(\d{2})\.(?![0-9])")
 HIVE_HOUR = re.compile(r"(?:^|/)dt=(\d{4}-\d{2}-\d{2})/hour=(\d{2})(?:/|$)")
 # How far outside its named hour a file's lines may lie: a file named by its rotation time
 # (logrotate's `dateext`, a size-based rotation) holds the hour before its name; one closed late
@@ -172,7 +174,7 @@ def plan(
 def _hour_of(name: str, zones: Sequence[ZoneInfo]) -> tuple[datetime, datetime] | None:
     """The UTC span of the hour a file's name or hive path dates it to, if any, read in each
     of `zones` (the span covers every reading)."""
-    match = HIVE_HOUR.search(name) or HOURLY_NAME.search(name)
+    match = HIVE_HOUR.search(name) or HOURLY_NAME.search(name.rpartition("/")[2])
     if match is None:
         return None
     try:
