@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import json
+import lzma
 import os
 from datetime import timedelta
 
@@ -321,6 +323,38 @@ def test_a_gz_file_that_is_not_gzip_names_the_file_and_what_it_holds(tmp_path, c
         InputError, match=rf"logs/a.jsonl.gz: named .gz but it is not gzip \({named}\)"
     ):
         reconcile_incident(path, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("compress", "named"),
+    [
+        (bz2.compress, "bzip2 data"),
+        (lzma.compress, "xz data"),
+        (lambda data: b"\x28\xb5\x2f\xfd" + data, "zstd data"),  # the OTel exporter's
+        (lambda data: data.decode().encode("utf-16"), "UTF-16 text"),  # with its BOM
+    ],
+)
+@pytest.mark.parametrize("envelope", ["none", "otlp"])
+def test_a_file_of_any_name_holding_another_compressor_s_data_stops_the_run(
+    tmp_path, compress, named, envelope
+):
+    # Read as text, 20 failures were two junk lines, under the quarantine limit: not paid.
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[GOOD + b"\n"],
+        log_name="logs/b.log.zst",
+        sources={"log_format": {"envelope": envelope}} if envelope != "none" else None,
+    )
+    (tmp_path / "inc/logs/b.log.zst").write_bytes(compress((GOOD + b"\n") * 20))
+    with pytest.raises(InputError, match=rf"logs/b.log.zst: holds {named}, which is not read as"):
+        reconcile_incident(path, tmp_path)
+
+
+def test_a_text_log_starting_with_bzh_is_read_as_text(tmp_path):
+    line = b'BZh9 {"ts": "x"}\n'  # "BZh" and a digit, then no bzip2 block
+    path = write_incident(tmp_path / "inc", lines=[line, GOOD + b"\n"], log_name="logs/a.log")
+    con = reconcile_incident(path, tmp_path)
+    assert con.execute("select count(*) from stg_failures").fetchone()[0] == 1
 
 
 def test_a_plain_text_log_named_gz_is_still_read(tmp_path):

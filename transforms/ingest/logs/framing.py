@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +54,8 @@ class _GzipError(Exception):
 
 
 class _NotGzip(Exception):
-    """A file named `.gz` whose bytes are neither gzip nor text."""
+    """A file named `.gz` whose bytes are neither gzip nor text, or a file of any name that
+    holds another compressor's data or UTF-16 text."""
 
 
 STREAM_ERRORS = (_GzipError, _NotGzip)  # what `Source.pieces` raises on a broken file
@@ -61,10 +63,15 @@ STREAM_ERRORS = (_GzipError, _NotGzip)  # what `Source.pieces` raises on a broke
 
 def stream_error(name: str, error: Exception, after: str) -> InputError:
     """The error that stops a run on a broken file (`STREAM_ERRORS`), read up to `after`."""
-    if isinstance(error, _NotGzip):
+    if isinstance(error, _NotGzip) and name.endswith(".gz"):
         return InputError(
             f"{name}: named .gz but it is not gzip ({error}); fetch the file again, "
             "compress it with gzip, or leave it out of sources.logs"
+        )
+    if isinstance(error, _NotGzip):  # read as text, it would be a few junk "lines"
+        return InputError(
+            f"{name}: holds {error}, which is not read as text; convert it (logs are UTF-8 "
+            "text, plain or gzip), or leave it out of sources.logs"
         )
     return InputError(
         f"{name}: the gzip stream is truncated or corrupt after {after} ({error}); fetch the "
@@ -72,13 +79,25 @@ def stream_error(name: str, error: Exception, after: str) -> InputError:
     )
 
 
-# Other compressors' first bytes, to name what a `.gz` file really holds.
+# Other compressors' first bytes, and UTF-16's byte-order marks: what a file holds that is
+# never text to read line by line, whatever its name (none of them starts a UTF-8 text line).
 _MAGICS = {
-    b"BZh": "bzip2",
-    b"\xfd7zXZ\x00": "xz",
-    b"\x28\xb5\x2f\xfd": "zstd",
-    b"PK\x03\x04": "zip",
+    b"\xfd7zXZ\x00": "xz data",
+    b"\x28\xb5\x2f\xfd": "zstd data",
+    b"PK\x03\x04": "zip data",
+    b"\xff\xfe": "UTF-16 text",
+    b"\xfe\xff": "UTF-16 text",
 }
+# bzip2's: "BZh", the block size, then a block's (pi) or the end's (sqrt pi) magic.
+BZIP2 = re.compile(rb"BZh[1-9](\x31\x41\x59\x26\x53\x59|\x17\x72\x45\x38\x50\x90)")
+
+
+def _not_text(first: bytes) -> str | None:
+    """What a file's first bytes say it holds, when that is not text to read: another
+    compressor's data, UTF-16 text."""
+    if BZIP2.match(first):
+        return "bzip2 data"
+    return next((kind for magic, kind in _MAGICS.items() if first.startswith(magic)), None)
 
 
 class Source:
@@ -100,11 +119,12 @@ class Source:
             if first.startswith(GZIP_MAGIC):
                 yield from self._inflate(first, handle)
                 return
+            # Read as text it would be a few or hundreds of junk "lines", caught only by the
+            # quarantine limit, if at all. (A plain text file named .gz is read as text.)
+            if (kind := _not_text(first)) is not None:
+                raise _NotGzip(kind)
             if self.path.name.endswith(".gz") and _binary(first):
-                # Read as text it would be hundreds of junk "lines", caught only by the
-                # quarantine limit. (A plain text file named .gz is read as text, as it is.)
-                kind = next((k for m, k in _MAGICS.items() if first.startswith(m)), None)
-                raise _NotGzip(f"{kind} data" if kind else "binary data, not gzip's 1f 8b")
+                raise _NotGzip("binary data, not gzip's 1f 8b")
             data = first
             while data:
                 yield data
