@@ -266,6 +266,19 @@ def stage_one(tmp_path, line: str, **log_format) -> list[tuple]:
             {"kind": "logfmt"},
             ("quarantined", "amount_minor is not an integer", None, None),
         ),
+        # logfmt and regex: digits are text in a text field (payment ids, customer ids and
+        # HTTP codes are often digits: such a line was quarantined)
+        (
+            "ts=2025-01-07T20:00:00Z event=payment.failed txn_id=12345 customer_id=42 "
+            "error_code=500 amount_minor=1250",
+            {"kind": "logfmt"},
+            ("relevant", None, "12345", "2025-01-07 20:00:00+00"),
+        ),
+        (
+            "2025-01-07T20:00:00Z payment.failed 12345",
+            {"kind": "regex", "pattern": r"^(?P<ts>\S+) (?P<event>\S+) (?P<txn_id>\S+)$"},
+            ("relevant", None, "12345", "2025-01-07 20:00:00+00"),
+        ),
         # logfmt: a line with no key=value pair
         (
             "Caused by: java.net.ConnectException",

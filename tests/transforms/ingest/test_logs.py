@@ -70,6 +70,15 @@ def test_nan_or_a_trailing_comma_is_tolerated_only_where_the_contract_ignores_it
             b'{"ts": "2025-01-07T20:00:00Z", "event": "payment.failed", "txn_id": "  "}\n',
             "payment event without txn_id",
         ),
+        # it has one, of the wrong type: "without txn_id" sent finance looking for a missing key
+        (
+            b'{"ts": "2025-01-07T20:00:00Z", "event": "payment.failed", "txn_id": 12345}\n',
+            "txn_id is not a string",
+        ),
+        (
+            b'{"ts": "2025-01-07T20:00:00Z", "event": "payment.failed", "txn_id": null}\n',
+            "payment event without txn_id",
+        ),
         (
             json.dumps(failure("t1", amount_minor="12.50")).encode() + b"\n",
             "amount_minor is not an integer",

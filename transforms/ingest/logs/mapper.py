@@ -315,6 +315,8 @@ def _parameters(reading: Reading) -> dict[str, object]:
         "kind": fmt.kind,
         "paths": paths,
         "keys": names,
+        # the fields a text format's digits are a number in (`txn_id=12345` is text)
+        "numeric_fields": [name in ("ts", "amount_minor") for name in where],
         "pattern": fmt.pattern if fmt.kind == "regex" else "(x)",
         "group_names": group_names,
         "ts_format": "strptime" if strptime else fmt.ts_format,

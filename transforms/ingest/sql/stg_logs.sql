@@ -18,7 +18,7 @@ framed as (
 
 parsed as (
     -- The seven fields (`LOG_FIELDS`) as JSON values, NULL when absent; `fields` itself is NULL
-    -- when the line does not parse. Text formats give a number for digits, a string otherwise.
+    -- when the line does not parse. Text formats give text (typed in `record_fields`).
     select
         *,
         case $kind
@@ -66,11 +66,14 @@ record_fields as (
         *,
         case
             when $kind = 'jsonl' then texts_or_json
+            -- Text formats: digits are a number in the fields that may be one (`ts` as epoch
+            -- time, `amount_minor`), text in the others (`txn_id=12345`, `error_code=500`).
             else list_transform(
                 texts_or_json,
-                lambda t: case
+                lambda t, i: case
                     when t is null or t = '' then null
-                    when regexp_full_match(t, '-?(0|[1-9][0-9]*)(\.[0-9]+)?') then t
+                    when $numeric_fields[i]
+                        and regexp_full_match(t, '-?(0|[1-9][0-9]*)(\.[0-9]+)?') then t
                     else to_json(t)::varchar
                 end
             )
@@ -231,6 +234,8 @@ checked as (
             when event_kind is null or event_kind = 'NULL' then 'missing event'
             when event_kind <> 'VARCHAR' then 'event is not a string'
             when not is_payment_event then null
+            when txn_id_kind in ('INTEGER', 'DOUBLE', 'BOOLEAN', 'OBJECT', 'ARRAY')
+                then 'txn_id is not a string'
             when txn_id_kind is distinct from 'VARCHAR' or txn_id = '' then 'payment event without txn_id'
             when customer_id_kind not in ('VARCHAR', 'NULL') then 'customer_id is not a string'
             when amount_kind not in ('INTEGER', 'NULL') then 'amount_minor is not an integer'
