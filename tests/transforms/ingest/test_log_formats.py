@@ -279,6 +279,17 @@ def stage_one(tmp_path, line: str, **log_format) -> list[tuple]:
             {"kind": "regex", "pattern": r"^(?P<ts>\S+) (?P<event>\S+) (?P<txn_id>\S+)$"},
             ("relevant", None, "12345", "2025-01-07 20:00:00+00"),
         ),
+        # logfmt: a quote never closed (it said "payment event without txn_id")
+        (
+            'ts=2025-01-07T20:00:00Z event=payment.failed txn_id="t1 error_code=DB_POOL_TIMEOUT',
+            {"kind": "logfmt"},
+            ("quarantined", "not a logfmt line: a quoted value is never closed", None, None),
+        ),
+        (  # an escaped quote inside a closed one is fine
+            'ts=2025-01-07T20:00:00Z event=payment.failed txn_id=t1 msg="a \\"b\\" c"',
+            {"kind": "logfmt"},
+            ("relevant", None, "t1", "2025-01-07 20:00:00+00"),
+        ),
         # logfmt: a line with no key=value pair
         (
             "Caused by: java.net.ConnectException",
