@@ -235,6 +235,23 @@ BAD_OTLP = [
         request(record(body={"stringValue": 7, "x": "payment.failed"})),
         BAD_RECORD + "body is not an AnyValue",
     ),
+    # protobuf's field names, not OTLP JSON's: read as a request without records, it was one
+    # irrelevant line, its failures never credited
+    (
+        '{"resource_logs": [{"scope_logs": [{"log_records": ["payment.failed"]}]}]}',
+        BAD_LINE + "resource_logs is protobuf's field name: OTLP JSON writes resourceLogs "
+        "(lowerCamelCase)",
+    ),
+    (
+        '{"resourceLogs": [{"scope_logs": [{"log_records": ["payment.failed"]}]}]}',
+        BAD_LINE + "resourceLogs[0].scope_logs is protobuf's field name: OTLP JSON writes "
+        "scopeLogs (lowerCamelCase)",
+    ),
+    (
+        '{"resourceLogs": [{"scopeLogs": [{"log_records": ["payment.failed"]}]}]}',
+        BAD_LINE + "resourceLogs[0].scopeLogs[0].log_records is protobuf's field name: OTLP "
+        "JSON writes logRecords (lowerCamelCase)",
+    ),
 ]
 
 

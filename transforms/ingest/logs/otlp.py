@@ -166,6 +166,8 @@ def _lazy_object(value: Any) -> Any:
 
 
 def _lazy_list(value: Any, key: str) -> Any:
+    if _proto_named(value, key, "") is not None:
+        raise _Unusual("protobuf's field name")
     found = value.get(key)
     if found is None and key not in value:
         return ()
@@ -184,7 +186,28 @@ def _small_object(value: Any, key: str) -> dict:
     return found.as_dict()
 
 
+# protobuf's own field names, which OTLP JSON spells in lowerCamelCase: a line written with them
+# (a protobuf JSON printer keeping field names) would read as a request without records.
+PROTO_NAMES = {
+    "resourceLogs": "resource_logs",
+    "scopeLogs": "scope_logs",
+    "logRecords": "log_records",
+}
+
+
+def _proto_named(value: Any, key: str, where: str) -> str | None:
+    """Why `value` spells `key` as protobuf's field name instead, if it does."""
+    if key in value or PROTO_NAMES[key] not in value:
+        return None
+    return (
+        f"{where}{'.' if where else ''}{PROTO_NAMES[key]} is protobuf's field name: OTLP JSON "
+        f"writes {key} (lowerCamelCase)"
+    )
+
+
 def _list(value: dict, key: str, where: str) -> list:
+    if (proto := _proto_named(value, key, where)) is not None:
+        raise BadEnvelope(proto)
     found = value.get(key, [])
     if not isinstance(found, list):
         raise BadEnvelope(f"{where}{'.' if where else ''}{key} is not a list")
