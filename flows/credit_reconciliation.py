@@ -24,7 +24,7 @@ from prefect.utilities.annotations import quote
 from flows import progress
 from flows.settings import OUTBOX, OUTPUT_DIR, WAREHOUSE, journal_key
 from transforms import db, memory
-from transforms.errors import ValidationRejected, WorkersLost
+from transforms.errors import CreditsError, ValidationRejected, WorkersLost
 from transforms.finance import diff, ledger, sealing, warehouse
 from transforms.ingest import incident, logs, tables
 from transforms.quality import gate, validation_page
@@ -47,6 +47,18 @@ def _work_db(run: runs.Run) -> Iterator[duckdb.DuckDBPyConnection]:
     memory.trim()
 
 
+@contextmanager
+def _scratch_removed_if_stopped(run: runs.Run) -> Iterator[None]:
+    """A run stopped by its input, its configuration or the machine (a `CreditsError`: exit 2,
+    3 or 4) removes its scratch `_work/` as it stops; only a killed run's is left, for the next
+    run's sweep (a bug's, exit 1, too: what it left helps to find it)."""
+    try:
+        yield
+    except CreditsError:
+        runs.finish(run)
+        raise
+
+
 @task(name="start-run", cache_policy=NO_CACHE)
 def start_run(
     incident_file: str, output_dir: str, warehouse_path: str
@@ -55,7 +67,8 @@ def start_run(
     run = runs.start(loaded, Path(output_dir))
     for swept in runs.sweep(Path(output_dir)):
         get_run_logger().warning(  # on the console too: an earlier run here was killed
-            "removed the scratch _work/ (%.1f MB) of a run killed on this machine: %s",
+            "removed the scratch _work/ (%.1f MB) of a run that did not finish on this machine "
+            "(killed, or stopped by a bug): %s",
             swept.size_bytes / 1e6,
             swept.folder,
         )
@@ -273,32 +286,35 @@ def credit_reconciliation(
     `wait_for_approval` on a Prefect server, in this paused flow run's form); a rejected one
     raises `ValidationRejected` after its evidence is written."""
     loaded, run = start_run(incident_file, output_dir, warehouse_path)
-    # Extract: log partitions mapped to Parquet extracts and reduced; the tables checked and staged
-    read = stage_logs(loaded, run)
-    staged = stage_tables(loaded, run)
-    # Transform: candidate transactions classed, credits priced, exceptions listed
-    reconcile_credits(loaded, run)
-    written = write_outputs(run)
-    # Validate: the quality gate over every dataset, and the accounting identities. The log
-    # files' list and the verdict (GX's whole results) are handed on `quote`d: Prefect would
-    # otherwise walk every element of them for futures, in each task they are given to.
-    accounting, verdict = check_quality(loaded, run, written, quote(read))
-    # Report: the declared window checked against the logs (never blocking), a page for people
-    # in the run folder, and the run at a glance in Prefect
-    window_check = check_window(loaded, run)
-    write_report(loaded, run, accounting, quote(verdict), window_check)
-    # Load: the credit file only if the gate passed, the run into the warehouse, the manifest last
-    summary = publish_run(
-        run,
-        warehouse_path,
-        incident=loaded,
-        written=written,
-        log_files=quote(read),
-        table_files=staged,
-        accounting=accounting,
-        verdict=quote(verdict),
-        window_check=window_check,
-    )
+    with _scratch_removed_if_stopped(run):
+        # Extract: log partitions mapped to Parquet extracts and reduced; the tables checked
+        # and staged
+        read = stage_logs(loaded, run)
+        staged = stage_tables(loaded, run)
+        # Transform: candidate transactions classed, credits priced, exceptions listed
+        reconcile_credits(loaded, run)
+        written = write_outputs(run)
+        # Validate: the quality gate over every dataset, and the accounting identities. The
+        # log files' list and the verdict (GX's whole results) are handed on `quote`d: Prefect
+        # would otherwise walk every element of them for futures, in each task they are given to.
+        accounting, verdict = check_quality(loaded, run, written, quote(read))
+        # Report: the declared window checked against the logs (never blocking), a page for
+        # people in the run folder, and the run at a glance in Prefect
+        window_check = check_window(loaded, run)
+        write_report(loaded, run, accounting, quote(verdict), window_check)
+        # Load: the credit file only if the gate passed, the run into the warehouse, the
+        # manifest last
+        summary = publish_run(
+            run,
+            warehouse_path,
+            incident=loaded,
+            written=written,
+            log_files=quote(read),
+            table_files=staged,
+            accounting=accounting,
+            verdict=quote(verdict),
+            window_check=window_check,
+        )
     if summary.rejected:
         raise ValidationRejected(f"run {run.run_id} rejected by the quality gate", summary)
     if wait_for_approval:

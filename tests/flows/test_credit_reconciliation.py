@@ -12,7 +12,7 @@ import pytest
 
 from tests import golden_incident
 from transforms import processes
-from transforms.errors import ValidationRejected
+from transforms.errors import ConfigError, ValidationRejected
 from transforms.runfolder import runs
 from transforms.runfolder.manifest_model import Manifest
 
@@ -108,3 +108,17 @@ def test_a_blocked_run_keeps_its_evidence_but_publishes_no_credit_file(prefect_h
     assert "credits.csv" not in json.loads((folder / "manifest.json").read_text())["outputs"]
     for name in ("evidence.parquet", "quarantine.jsonl", "validation.json", "validation.html"):
         assert (folder / name).exists(), name
+
+
+def test_a_run_stopped_by_its_configuration_removes_its_scratch(prefect_harness, tmp_path):
+    # Its _work/ was left, and the next run removed it as that "of a run killed on this machine".
+    from flows.credit_reconciliation import credit_reconciliation
+    from tests.builders import failure, txn, write_incident
+
+    path = write_incident(
+        tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1", currency="GBP")]
+    )
+    with pytest.raises(ConfigError, match="flat_minor: no amount for GBP"):
+        credit_reconciliation(str(path), str(tmp_path / "out"), str(tmp_path / "wh.duckdb"))
+    (folder,) = (tmp_path / "out").glob("incident=*/run=*")
+    assert not (folder / "_work").exists()
