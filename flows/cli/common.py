@@ -118,6 +118,19 @@ WarehouseOption = Annotated[
         callback=_warehouse_given,
     ),
 ]
+
+
+def run_id_given(text: str) -> str:
+    """A run id as pasted: blanks around it, the run folder `credits run` printed last
+    (`.../run=<id>/`) or its name (`run=<id>`) are the id they hold (an id holds no `/`)."""
+    return text.strip().rstrip("/").rpartition("/")[2].removeprefix("run=")
+
+
+def run_id_argument(help_text: str) -> Any:
+    """A command's RUN_ID argument, taken as `run_id_given` reads it."""
+    return typer.Argument(help=help_text, callback=run_id_given)
+
+
 WideOption = Annotated[
     bool, typer.Option("--wide", help="every column, none clipped (wider than 120)")
 ]

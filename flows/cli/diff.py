@@ -13,7 +13,15 @@ from typing import Annotated, TypeVar
 import typer
 from rich.markup import escape
 
-from flows.cli.common import WarehouseOption, app, err, guarded, out, print_lines
+from flows.cli.common import (
+    WarehouseOption,
+    app,
+    err,
+    guarded,
+    out,
+    print_lines,
+    run_id_argument,
+)
 from flows.settings import WAREHOUSE, journal_key
 from transforms.finance import diff as diffs
 
@@ -29,7 +37,7 @@ class DiffFormat(enum.StrEnum):
 
 @app.command()
 def diff(
-    run_id: Annotated[str, typer.Argument(help="the run finance is about to approve")],
+    run_id: Annotated[str, run_id_argument("the run finance is about to approve")],
     against: Annotated[
         str,
         typer.Option(

@@ -16,6 +16,7 @@ from flows.cli.common import (
     err,
     guarded,
     out,
+    run_id_argument,
 )
 from flows.settings import OUTBOX, WAREHOUSE, journal_key
 from transforms.finance.chain import KEY_VARIABLE
@@ -23,7 +24,7 @@ from transforms.finance.chain import KEY_VARIABLE
 
 @app.command()
 def approve(
-    run_id: Annotated[str, typer.Argument(help="the run to approve")],
+    run_id: Annotated[str, run_id_argument("the run to approve")],
     by: Annotated[str | None, typer.Option("--by", help="who approves")] = None,
     note: Annotated[str | None, typer.Option("--note", help="a note for the journal")] = None,
     warehouse_path: WarehouseOption = WAREHOUSE,
@@ -105,7 +106,7 @@ def approve(
 
 @app.command()
 def decline(
-    run_id: Annotated[str, typer.Argument(help="the run to decline")],
+    run_id: Annotated[str, run_id_argument("the run to decline")],
     by: Annotated[str, typer.Option("--by", help="who declines")],
     reason: Annotated[str, typer.Option("--reason", help="why")],
     warehouse_path: WarehouseOption = WAREHOUSE,
@@ -121,7 +122,7 @@ def decline(
 
 @app.command("reject", hidden=True)
 def reject(
-    run_id: Annotated[str, typer.Argument(help="the run to decline")],
+    run_id: Annotated[str, run_id_argument("the run to decline")],
     by: Annotated[str, typer.Option("--by", help="who declines")],
     reason: Annotated[str, typer.Option("--reason", help="why")],
     warehouse_path: WarehouseOption = WAREHOUSE,

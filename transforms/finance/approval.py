@@ -186,9 +186,15 @@ def superseded(run: RunRow, newer: RunRow) -> str:
 
 
 def find_run(con: duckdb.DuckDBPyConnection, run_id: str) -> RunRow:
+    """The run of that exact id; `InputError` naming the runs a slip may have meant (never
+    taken for it: finance approves what it names)."""
     run = rows.run(con, "run_by_id", run_id=run_id)
     if run is None:
-        raise InputError(f"run {run_id}: not in the warehouse (`credits runs` lists the runs)")
+        meant = [row[0] for row in db.run(con, "run_ids_meant", given=run_id).fetchall()]
+        hint = f"; did you mean {' or '.join(meant)}?" if meant else ""
+        raise InputError(
+            f"run {run_id}: not in the warehouse{hint} (`credits runs` lists the runs)"
+        )
     return run
 
 

@@ -1,0 +1,64 @@
+"""A run id as finance pastes it: the run folder `credits run` printed, blanks, a case slip or
+half of the id; what was pasted is read as the id it holds, or a slip names the run meant."""
+
+from __future__ import annotations
+
+import pytest
+
+from flows.cli.common import run_id_given
+from tests.support_warehouse import add_run
+from transforms.errors import InputError
+from transforms.finance import approval, warehouse
+
+RUN = "20250108T010000123456Z-3fa2c1d0"
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        RUN,
+        f" {RUN}\n",
+        f"run={RUN}",
+        f"data/output/incident=INC-A/run={RUN}/",  # what `credits run` prints last
+        f"/abs/data/output/incident=INC-A/run={RUN}",
+    ],
+)
+def test_what_was_pasted_is_read_as_the_run_id_it_holds(pasted):
+    assert run_id_given(pasted) == RUN
+
+
+@pytest.mark.parametrize(
+    "slip",
+    [
+        RUN.lower(),  # z and t in lowercase
+        "3fa2c1d0",  # the inputs' fingerprint alone
+        "20250108T010000123456Z",  # the start time alone
+    ],
+)
+def test_a_slip_names_the_run_meant_but_is_never_taken_for_it(tmp_path, slip):
+    path = tmp_path / "wh.duckdb"
+    with warehouse.writer(path) as con:
+        add_run(con, RUN, "pending_approval", "2025-01-08T01:00:00Z")
+        add_run(con, "20250109T010000000000Z-00000000", "pending_approval", "2025-01-09T01:00:00Z")
+    with warehouse.connect(path, read_only=True) as con:
+        with pytest.raises(InputError, match=f"not in the warehouse; did you mean {RUN}\\?"):
+            approval.find_run(con, slip)
+        with pytest.raises(InputError, match=r"not in the warehouse \(`credits runs`"):
+            approval.find_run(con, "3fa2")  # too short to name one run
+
+
+@pytest.mark.parametrize("command", [["diff"], ["approve", "--dry-run"]])
+def test_the_commands_read_a_pasted_run_folder_as_its_id(tmp_path, command):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    path = tmp_path / "wh.duckdb"
+    with warehouse.writer(path) as con:
+        add_run(con, RUN, "pending_approval", "2025-01-08T01:00:00Z")
+    pasted = f"data/output/incident=INC-A/run={RUN[:-1]}/"  # its last character lost
+    result = CliRunner().invoke(app, [*command, pasted, "--warehouse", str(path)])
+    assert result.exit_code == 2
+    assert f"run {RUN[:-1]}: not in the warehouse; did you mean {RUN}?" in " ".join(
+        result.stderr.split()
+    )
