@@ -74,6 +74,21 @@ def test_a_policy_change_names_the_key(desk, usd, change):
     assert found.lines[0].reasons == (f"policy flat_minor.USD changed: 1000 -> {usd}",)
 
 
+def test_a_decrease_below_what_was_paid_names_what_was_paid_before_the_policy(desk):
+    # 15.00 paid, then 10.00 accepted (never paid back), now 12.00: "flat_minor.USD changed:
+    # 1000 -> 1200" alone gave a raise as the reason of a decrease
+    desk.approve(desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}}))
+    lower = desk.run()
+    desk.approve(lower, accept_decreases=True)
+    found = _diff(desk, desk.run(policy={"flat_minor": {"USD": 1200, "EUR": 900}}))
+    assert _changes(found) == [("c1", "USD", "decreased", 1500, 1200)]
+    assert found.lines[0].reasons == (
+        f"earlier batches paid USD 15.00, more than the newest published run {lower} computes "
+        "(USD 10.00): a decrease is never paid back",
+        "policy flat_minor.USD changed: 1000 -> 1200",
+    )
+
+
 def test_a_customer_flipped_to_closed_is_removed_naming_the_status(desk):
     desk.approve(desk.run())
     closed = [customer("c1", status="closed"), customer("c2"), customer("c3")]

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from transforms import db
+from transforms import db, money
 from transforms.finance import approval
 from transforms.finance.rows import RunRow
 from transforms.runfolder.manifest_model import Manifest
@@ -59,13 +59,22 @@ class Explainer:
         found += self._pricing(row)
         if not found:
             found += [f"policy {k} changed: {b} -> {a}" for k, b, a in self._policy_changes()]
-        if not found and self.published:
-            computed = self.baseline_amounts.get(row["credit_id"])
-            if computed == row["after_minor"]:
-                found.append(
-                    f"the run computes what the newest published run {self.baseline.run_id} "
-                    "did; earlier batches paid more (a decrease is never paid back)"
-                )
+        computed = self.baseline_amounts.get(row["credit_id"]) if self.published else None
+        if computed is not None and computed < (row["before_minor"] or 0):
+            # what was paid is not what the baseline computes: the reasons above explain only
+            # the baseline's amount, and may point the other way (a policy raised since)
+            currency = row["currency"]
+            found.insert(
+                0,
+                f"earlier batches paid {money.display(row['before_minor'], currency)}, more "
+                f"than the newest published run {self.baseline.run_id} computes "
+                f"({money.display(computed, currency)}): a decrease is never paid back",
+            )
+        elif not found and computed == row["after_minor"]:
+            found.append(
+                f"the run computes what the newest published run {self.baseline.run_id} "
+                "did; earlier batches paid more (a decrease is never paid back)"
+            )
         return tuple(dict.fromkeys(found)) or ("no difference found in the inputs",)
 
     def _transaction(self, t: dict[str, Any]) -> str:
