@@ -98,6 +98,24 @@ def test_a_customer_flipped_to_closed_is_removed_naming_the_status(desk):
     assert [line.customer_id for line in found.decreases] == ["c1"]
 
 
+def test_a_paid_account_closed_since_points_its_decrease_at_pay_by_hand(desk):
+    # decreases.csv said "review by hand" while pay_by_hand.csv of the same batch listed what
+    # was left to pay: one credit shown as a decrease and as owed, to be handled twice
+    from transforms.finance import ledger
+
+    desk.approve(desk.run(policy={"flat_minor": {"USD": 500, "EUR": 900}}))
+    closed = [customer("c1", status="closed"), customer("c2"), customer("c3")]
+    decision = desk.approve(desk.run(customers=closed), accept_decreases=True)
+
+    def rows(name: str) -> list[dict[str, str]]:
+        with open(decision.batch_folder / name, newline="") as handle:
+            return list(csv.DictReader(handle))
+
+    ((decrease,), (by_hand,)) = rows("decreases.csv"), rows("pay_by_hand.csv")
+    assert (decrease["customer_id"], decrease["detail"]) == ("c1", ledger.CLOSED_DETAIL)
+    assert (by_hand["customer_id"], by_hand["to_pay_minor"]) == ("c1", "500")
+
+
 def test_a_table_row_that_changed_status_is_named(desk):
     from tests.flows.desk import TABLE
 

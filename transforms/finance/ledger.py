@@ -55,6 +55,10 @@ from transforms.finance.rows import RunRow
 from transforms.runfolder.runs import RunStatus
 
 DECREASE_DETAIL = "this run's credit is below what was already paid: not paid back; review by hand"
+CLOSED_DETAIL = (
+    "the account has closed since it was paid: no payment instruction now; what is left to pay "
+    "is in pay_by_hand.csv"
+)
 
 
 @dataclass(frozen=True)
@@ -188,7 +192,7 @@ def _publish(con, run, *, by, note, outbox_root: Path, key, detail) -> str | Non
                 con, incident_id, _entries(payments, run, batch_id, now), key
             )
             decreases = difference.filter(pc.less(difference["delta_minor"], 0))
-            _record_decreases(con, batch_id, incident_id, decreases)
+            _record_decreases(con, batch_id, incident_id, decreases, by_hand)
             _record_pay_by_hand(con, batch_id, run, by_hand)
             # the files' sha256, fixed by what was just recorded: the journal anchors them
             published["files"] = outbox.digests(con, batch_id)
@@ -222,11 +226,19 @@ def _entries(payments: pa.Table, run: RunRow, batch_id: str, now: datetime) -> p
     return entries
 
 
-def _record_decreases(con, batch_id: str, incident_id: str, decreases: pa.Table) -> None:
-    """The batch's credits that came out lower than paid: reported, never paid back."""
+def _record_decreases(
+    con, batch_id: str, incident_id: str, decreases: pa.Table, by_hand: pa.Table
+) -> None:
+    """The batch's credits that came out lower than paid: reported, never paid back. One whose
+    account has closed since says so: what it is owed now is in `pay_by_hand.csv`."""
     rows = decreases.select(["credit_id", "customer_id", "currency", "due_minor", "paid_minor"])
-    constants = {"batch_id": batch_id, "incident_id": incident_id, "detail": DECREASE_DETAIL}
-    for name, value in constants.items():
+    closed = set(
+        zip(*(by_hand.column(c).to_pylist() for c in ("customer_id", "currency")), strict=True)
+    )
+    keys = zip(*(rows.column(c).to_pylist() for c in ("customer_id", "currency")), strict=True)
+    detail = [CLOSED_DETAIL if key in closed else DECREASE_DETAIL for key in keys]
+    rows = rows.append_column("detail", pa.array(detail, pa.string()))
+    for name, value in {"batch_id": batch_id, "incident_id": incident_id}.items():
         rows = rows.append_column(name, pa.array([value] * rows.num_rows, pa.string()))
     db.run_over(con, "batch_exceptions_append", rows)
 
