@@ -57,6 +57,20 @@ def test_a_closed_account_owed_nothing_is_a_zero_credit_not_a_line_to_pay_by_han
     ]
 
 
+def test_an_unknown_customer_owed_nothing_stays_unknown_customer(tmp_path):
+    # the customer table lacking them is what finance checks, whatever the amount
+    con, lines = credit_lines(
+        tmp_path,
+        [txn("t1", customer_id="ghost")],
+        policy={"flat_minor": {"USD": 0}},
+        customers=[customer("c1")],
+    )
+    assert lines == []
+    assert rows(con, "exceptions", "exception", "customer_id", "credit_owed_minor") == [
+        ("unknown_customer", "ghost", 0)
+    ]
+
+
 def test_a_transaction_exception_carries_the_failed_amount_not_a_credit_owed(tmp_path):
     path = write_incident(
         tmp_path / "inc",
