@@ -186,7 +186,7 @@ def dry_run(
     else:
         totals = ", ".join(money.display(v, c) for c, v in found.totals_minor.items())
         out.print(
-            f"  batch {found.batch_id}: {len(found.payments)} payment(s) {totals}".rstrip(),
+            f"  batch {found.batch_id}: {len(found.payments):,} payment(s) {totals}".rstrip(),
             markup=False,
         )
         more = f"credits approve {run_id} --dry-run"

@@ -96,7 +96,7 @@ def approve(
         out.print("nothing new to pay for this incident: no batch")
         return
     totals = ", ".join(money.display(v, c) for c, v in decision.totals_minor.items())
-    out.print(f"batch {decision.batch_id}: {decision.rows} payment(s) {totals}".rstrip())
+    out.print(f"batch {decision.batch_id}: {decision.rows:,} payment(s) {totals}".rstrip())
     if decision.decreases:
         out.print(f"[yellow]{decision.decreases} credit(s) came out lower than already paid[/]")
     if decision.pay_by_hand:

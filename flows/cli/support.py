@@ -61,6 +61,12 @@ def customers(
             raise ConfigError(f"--format: '{output_format}' is not one of table, csv, json")
         if out_file is not None and output_format == "table":
             raise ConfigError("--out: choose --format csv or json for a file")
+        named = out_file.suffix.lower().lstrip(".") if out_file is not None else ""
+        if named in ("csv", "json") and named != output_format:  # a .json file of CSV
+            raise ConfigError(
+                f"--out {out_file.name} names a .{named} file, --format {output_format} another "
+                "format: make them agree"
+            )
         with support.connect(warehouse_path) as con:
             return support.customers(con, incident_id, segment=segment, status=status)
 

@@ -196,8 +196,11 @@ def test_a_rejected_run_is_journalled_and_cannot_be_approved(desk):
     with pytest.raises(ValidationRejected) as rejected:
         desk.run(lines=[*LINES, "garbage"])
     run_id = rejected.value.summary.run_id
-    with pytest.raises(ConfigError, match="is rejected, not pending_approval"):
+    with pytest.raises(ConfigError) as refused:
         desk.approve(run_id)
+    # what to do next: the page that says why, then a new run
+    assert "is rejected by the quality gate, so it can never be approved" in str(refused.value)
+    assert "validation.html" in str(refused.value) and "credits run " in str(refused.value)
     with warehouse.connect(desk.warehouse, read_only=True) as con:
         assert [e.event for e in journal.entries(con)][-1] == "rejected"
 

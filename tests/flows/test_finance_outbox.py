@@ -99,3 +99,10 @@ def test_verify_batch_of_a_folder_that_is_no_batch_lists_the_batches_below_it(tm
     (tmp_path / "empty").mkdir()
     empty = CliRunner().invoke(app, ["verify-batch", str(tmp_path / "empty" / "nope")])
     assert f"no batch folder below {tmp_path / 'empty'}" in " ".join(empty.stderr.split())
+    # a file of a batch: it said "no such folder" of a file that is there
+    folder = box / "incident=INC-A" / "batch=INC-A-B001"
+    (folder / "credits.csv").write_text("")
+    a_file = CliRunner().invoke(app, ["verify-batch", str(folder / "credits.csv")])
+    assert " ".join(a_file.stderr.split()) == (
+        f"error: {folder}/credits.csv: a file, not a batch folder; give its folder: {folder}"
+    )

@@ -168,8 +168,10 @@ def _not_a_batch(folder: Path, shown: int = 10) -> str:
     nearest existing parent): `verify-batch data/outbox` names the batches to choose from."""
     where = next(p for p in (folder, *folder.parents) if p.is_dir())
     what = f"{folder}: not a batch folder (no {TRAILER})"
+    if folder.is_file() and (folder.parent / TRAILER).is_file():  # a file of a batch: its folder
+        return f"{folder}: a file, not a batch folder; give its folder: {folder.parent}"
     if where != folder:
-        what = f"{folder}: no such folder"
+        what = f"{folder}: {'a file' if folder.exists() else 'no such folder'}"
     found = sorted(str(p.parent) for p in where.rglob(TRAILER))
     if not found:
         return f"{what}; no batch folder below {where}"

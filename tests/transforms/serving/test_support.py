@@ -480,6 +480,11 @@ def test_customers_table_shows_names_as_text(warehouse_at):
         (["customers", "INC-NOPE"], "incident INC-NOPE: not in the warehouse"),
         (["customers", "INC-A", "--out", "x.txt"], "--out: cannot tell the format from 'x.txt'"),
         (["customers", "INC-A", "--out", "x.txt", "--format", "table"], "--out: choose --format"),
+        # a .json file of CSV was written without a word
+        (
+            ["customers", "INC-A", "--out", "x.json", "--format", "csv"],
+            "--out x.json names a .json file, --format csv another format",
+        ),
         # a typo in a segment: none has it, and the known ones are listed
         (
             ["customers", "INC-A", "--segment", "internl"],
