@@ -65,6 +65,30 @@ def test_a_superseded_approval_exits_2_naming_the_newer_run(desk):
     assert "Traceback" not in result.output
 
 
+def test_a_machine_whose_clock_runs_ahead_cannot_make_an_older_run_the_newer(desk, monkeypatch):
+    # The older run's machine was two hours fast: by start times it was the newer run, and it
+    # was paid over the newer one without --force-superseded. The journal's order decides.
+    from datetime import UTC, datetime, timedelta
+
+    from transforms.runfolder import runs
+
+    start = runs.start
+
+    def fast(incident, output_root, now=None):
+        return start(incident, output_root, now=datetime.now(UTC) + timedelta(hours=2))
+
+    monkeypatch.setattr(runs, "start", fast)
+    older = desk.run()
+    monkeypatch.setattr(runs, "start", start)
+    newer = desk.run(policy=LOWER)
+    desk.approve(newer)
+    with pytest.raises(
+        ConfigError, match=f"run {older}: superseded: it started before run {newer}"
+    ):
+        desk.approve(older)
+    assert desk.status(older) == "pending_approval"
+
+
 def test_a_dry_run_of_a_superseded_run_exits_2_as_the_approval_would(desk):
     older, newer = desk.run(), desk.run(policy=LOWER)
     desk.approve(newer)

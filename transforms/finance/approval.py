@@ -168,11 +168,23 @@ def _rerun(manifest: Manifest) -> str:
 
 
 def newer_published(con, run: RunRow) -> RunRow | None:
-    """The incident's newest published run when `run` started before it (run is superseded)."""
+    """The incident's newest published run when `run` started before it (run is superseded):
+    in the journal's order of their starts, which no machine's clock can change; by their start
+    times only when the journal has no start of one (an earlier version's run)."""
     newest = rows.run(con, "runs_newest_published", incident_id=run.incident_id)
-    if newest and (run.started_at, run.run_id) < (newest.started_at, newest.run_id):
+    if newest is None or newest.run_id == run.run_id:
+        return None
+    mine, theirs = _started_seq(con, run.run_id), _started_seq(con, newest.run_id)
+    if mine is not None and theirs is not None:
+        return newest if mine < theirs else None
+    if (run.started_at, run.run_id) < (newest.started_at, newest.run_id):
         return newest
     return None
+
+
+def _started_seq(con, run_id: str) -> int | None:
+    found = db.run(con, "run_started_seq", run_id=run_id).fetchall()
+    return found[0][0] if found else None
 
 
 def superseded(run: RunRow, newer: RunRow) -> str:
@@ -208,6 +220,12 @@ def require_pending(run: RunRow) -> None:
         raise InputError(
             f"run {run.run_id}: was stopped before it was sealed (status "
             f"sealing): it can never be approved; {_rerun(recorded_manifest(run))}"
+        )
+    if run.status == RunStatus.REJECTED:
+        raise ConfigError(
+            f"run {run.run_id}: is rejected by the quality gate, so it can never be approved "
+            f"or declined: see its validation.html ({run.run_folder}), fix the input it names "
+            f"and {_rerun(recorded_manifest(run))}"
         )
     if run.status != RunStatus.PENDING_APPROVAL:
         raise ConfigError(
