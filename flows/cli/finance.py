@@ -138,16 +138,33 @@ def reject(
 @app.command("verify-batch")
 def verify_batch(
     path: Annotated[Path, typer.Argument(help="a batch folder in the outbox (or its batch.json)")],
+    warehouse_path: WarehouseOption = WAREHOUSE,
 ) -> None:
-    """Recomputes a batch's control totals and file hashes; exit 3 if anything differs."""
-    from transforms.finance import outbox
+    """Recomputes a batch's control totals and file hashes, and checks them against the
+    warehouse's journal (a batch rewritten with its trailer, or replayed under another id, is
+    consistent alone); exit 3 if anything differs."""
+    from transforms.finance import outbox, pg_store, proof, warehouse
 
-    problems = guarded(lambda: outbox.verify(path))
+    def check() -> tuple[list[str], bool]:
+        problems = outbox.verify(path)
+        if not pg_store.is_url(warehouse_path) and not Path(warehouse_path).exists():
+            return problems, False  # no warehouse here: the batch's own hashes only
+        folder = path.parent if path.name == outbox.TRAILER else path
+        with warehouse.connect_current(warehouse_path) as con:
+            return problems + proof.check_folder(con, journal_key(), folder), True
+
+    problems, against = guarded(check)
     for problem in problems:
-        err.print(f"[bold red]mismatch[/]: {problem}")
+        err.print(f"[bold red]mismatch[/]: {escape(problem)}")
     if problems:
         raise typer.Exit(3)
-    out.print(f"{path}: verified")
+    if not against:
+        out.print(
+            f"{path}: verified against its own trailer only: no warehouse at {warehouse_path} "
+            "(--warehouse) to check it against the journal"
+        )
+        return
+    out.print(f"{path}: verified, and it is the batch the journal recorded")
 
 
 @app.command()

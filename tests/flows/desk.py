@@ -134,7 +134,7 @@ class Desk:
         from flows.cli import app
 
         self._chain = None
-        options = [] if args[0] == "verify-batch" else ["--warehouse", str(self.warehouse)]
+        options = ["--warehouse", str(self.warehouse)]
         if args[0] in ("approve", "audit"):
             options += ["--outbox", str(self.outbox)]
         return CliRunner().invoke(app, [*args, *options], env=env)

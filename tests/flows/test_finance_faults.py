@@ -538,6 +538,31 @@ def test_an_exception_edited_after_the_seal_is_never_paid_by_hand(desk, tamperin
     assert desk.ledger() == [] and desk.status(run_id) == "pending_approval"
 
 
+def test_verify_batch_names_a_batch_rewritten_with_its_trailer_or_replayed(desk):
+    # Each was consistent alone, so verify-batch said "verified": only the journal knows.
+    decision = desk.approve(desk.run())
+    folder = decision.batch_folder
+    replay = folder.parent / "batch=INC-T-B004"
+    shutil.copytree(folder, replay)
+    for path in replay.iterdir():  # every id B001 -> B004, the trailer's sha256 recomputed
+        path.write_text(path.read_text().replace(decision.batch_id, "INC-T-B004"))
+    trailer = json.loads((replay / "batch.json").read_text())
+    trailer["files"] = {name: files.sha256(replay / name) for name in trailer["files"]}
+    (replay / "batch.json").write_text(json.dumps(trailer))
+    assert outbox.verify(replay) == []  # consistent alone
+    replayed = desk.cli("verify-batch", str(replay))
+    assert replayed.exit_code == 3, replayed.output
+    assert "batch INC-T-B004: not in the warehouse: a copy or a replay" in replayed.stderr
+    credits = folder / "credits.csv"  # an amount raised, the trailer recomputed to match
+    credits.write_text(credits.read_text().replace(",1000,", ",1500,"))
+    trailer = json.loads((folder / "batch.json").read_text())
+    trailer["files"]["credits.csv"] = files.sha256(credits)
+    (folder / "batch.json").write_text(json.dumps(trailer))
+    rewritten = desk.cli("verify-batch", str(folder))
+    assert rewritten.exit_code == 3, rewritten.output
+    assert "credits.csv is not the file the journal recorded" in " ".join(rewritten.stderr.split())
+
+
 def test_a_batch_copied_under_another_incident_is_named_and_refused(desk):
     # A published batch copied under another incident's folder passed audit, verify-batch and
     # the next approval: finance, picking batches up by their folders, would pay it again.

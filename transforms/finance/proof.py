@@ -118,11 +118,7 @@ def check(records: Records, key: bytes | None, outbox_root: Path | None) -> Find
         for e in records.ledger
         if e.batch_id not in known
     ]
-    anchored = {
-        e.detail["batch_id"]: e.detail["files"]
-        for e in records.journal
-        if e.event == "published" and isinstance(e.detail.get("files"), dict)
-    }
+    anchored = _anchored(records)
     checked = 0
     unfinished: list[str] = []
     elsewhere: list[str] = []
@@ -174,6 +170,44 @@ def check(records: Records, key: bytes | None, outbox_root: Path | None) -> Find
         unfinished,
         elsewhere,
     )
+
+
+def check_folder(con: duckdb.DuckDBPyConnection, key: bytes | None, folder: Path) -> list[str]:
+    """One batch folder, wherever finance picked it up, against the warehouse: the batch its
+    trailer names must be there under that name, and its trailer and files those the journal
+    recorded when the batch was committed (a batch rewritten with its trailer recomputed, or an
+    old one replayed under a new id, proves itself alone)."""
+    trailer = outbox.read_trailer(folder)
+    batch_id, incident_id = trailer.get("batch_id"), trailer.get("incident_id")
+    records = gather(con, [str(incident_id)])
+    batch = next((b for b in records.batches if b.batch_id == batch_id), None)
+    if batch is None:
+        return [
+            f"batch {batch_id}: not in the warehouse: a copy or a replay of another batch, or "
+            "the warehouse is not this outbox's"
+        ]
+    problems = []
+    if folder.name != f"batch={batch_id}":
+        problems.append(f"batch {batch_id}: its folder is named {folder.name}")
+    journal_check = chain.verify(journal.NAME, [e.linked() for e in records.journal], key)
+    ledger_check = ledger_entries.verify(records.ledger, key)
+    return problems + _check_batch(
+        batch,
+        folder,
+        [e for e in records.ledger if e.batch_id == batch_id],
+        journal_check.hashes,
+        ledger_check.hashes,
+        _anchored(records).get(batch_id),
+    )
+
+
+def _anchored(records: Records) -> dict[str, dict[str, str]]:
+    """Per batch, the sha256 of its files the journal recorded when it was committed."""
+    return {
+        e.detail["batch_id"]: e.detail["files"]
+        for e in records.journal
+        if e.event == "published" and isinstance(e.detail.get("files"), dict)
+    }
 
 
 def require(
