@@ -20,9 +20,12 @@ What a copy guarantees:
   transaction back (`CopyMismatch`, exit 3): the target is left as it was found.
 
 The source is held open read-write, under its write lock, from the read to the record of the
-move (its journal's `moved` entry): a run, an approval or a reader of it waits for the copy
-(60 s), so the copy is of one state of it, and a writer then finds the file moved and refuses
-(`warehouse.require_not_moved`). The outbox is
+move: a run, an approval or a reader of it waits for the copy (60 s), so the copy is of one
+state of it, and a writer then finds the file moved and refuses (`warehouse.require_not_moved`).
+The move is journaled in the file twice: `moving` just before the store commits, `moved` once it
+did. A copy killed between the two leaves `moving`, which refuses writers as `moved` does, since
+the store may have committed: never two writable warehouses with a ledger each. (Killed before
+`moving`, the store rolls back and the file is as it was.) The outbox is
 not moved; `credits audit --verify --warehouse URL` checks the copied store against it.
 """
 
@@ -90,49 +93,66 @@ def copy(source: Path | str, target: str, key: bytes | None) -> Copied:
     # will pay too.
     with warehouse.write_lock(path), warehouse.connect(path) as con:
         _require_proved(path, _chains(con, key))
-        with pg_store.loader(target, warehouse.LOCK_WAIT_SECONDS, warehouse.WarehouseBusy) as store:
-            if not pg_store.holds_nothing(store.row_counts()):  # written since the first look
-                raise _not_empty(target)
-            columns = {t.name: store.columns(t.name) for t in pg_store.TABLES}
-            expected = _fingerprints(con, columns)
-            for table in pg_store.TABLES:
-                select = pg_store.statement(
-                    "store_select", table=table.name, columns=", ".join(columns[table.name])
-                )
-                insert = INSERTS.get(table.name, "store_insert")
-                store.append(table.name, con.sql(select).to_arrow_reader(), insert)
-            store.copy_in()  # read back through the transaction: what a reader will see
-            found = _fingerprints(store.mirror, columns)
-            after = _chains(store.mirror, key)
-            problems = _differences(expected, found) + [*after.tampered, *after.unverified]
-            if problems:
-                raise CopyMismatch(
-                    f"the copy of {path} into {pg_store.shown(target)} does not match its "
-                    "source; it was rolled back, the target holds nothing of it. Report this "
-                    "with the findings below",
-                    problems[:SHOWN],
-                )
-        _record_moved(con, path, target, key)  # still in the same connection
+        found, after = _load(con, path, target, key)
+        _record(con, path, target, key, "moved")  # still in the same connection
     rows = {name: count for name, (count, _) in found.items()}
     return Copied(path, pg_store.shown(target), rows, after)
 
 
-def _record_moved(
+def _load(
     con: duckdb.DuckDBPyConnection, path: Path, target: str, key: bytes | None
+) -> tuple[dict[str, tuple[int, str]], Chains]:
+    """Every table of the file (`con`) into the empty store `target`, in one transaction,
+    read back and compared before it commits: each table's fingerprint, and its chains. The
+    file records `moving` just before the commit: from then on it refuses writers, whether
+    the commit is done, fails or is killed half way (its outcome then unknown here)."""
+    with pg_store.loader(target, warehouse.LOCK_WAIT_SECONDS, warehouse.WarehouseBusy) as store:
+        if not pg_store.holds_nothing(store.row_counts()):  # written since the first look
+            raise _not_empty(target)
+        columns = {t.name: store.columns(t.name) for t in pg_store.TABLES}
+        expected = _fingerprints(con, columns)
+        for table in pg_store.TABLES:
+            select = pg_store.statement(
+                "store_select", table=table.name, columns=", ".join(columns[table.name])
+            )
+            insert = INSERTS.get(table.name, "store_insert")
+            store.append(table.name, con.sql(select).to_arrow_reader(), insert)
+        store.copy_in()  # read back through the transaction: what a reader will see
+        found = _fingerprints(store.mirror, columns)
+        after = _chains(store.mirror, key)
+        problems = _differences(expected, found) + [*after.tampered, *after.unverified]
+        if problems:
+            raise CopyMismatch(
+                f"the copy of {path} into {pg_store.shown(target)} does not match its source; "
+                "it was rolled back, the target holds nothing of it. Report this with the "
+                "findings below",
+                problems[:SHOWN],
+            )
+        _record(con, path, target, key, "moving")  # then the commit, as the block ends
+    return found, after
+
+
+def _record(
+    con: duckdb.DuckDBPyConnection, path: Path, target: str, key: bytes | None, event: str
 ) -> None:
-    """Journals in the DuckDB file (`con`, the copy's own connection) that it was moved to
-    `target`: from now on a writer refuses it (`warehouse.require_not_moved`), so that runs and
-    approvals cannot go on in both."""
+    """Journals a step of the move in the DuckDB file (`con`, the copy's own connection):
+    `moving` just before the store commits, `moved` once it did. From `moving` on a writer
+    refuses the file (`warehouse.require_not_moved`), so that runs and approvals cannot go on in
+    both."""
     try:
         with db.transaction(con):
             journal.append(
-                con, "moved", actor=warehouse.ACTOR, key=key, detail={"to": pg_store.shown(target)}
+                con, event, actor=warehouse.ACTOR, key=key, detail={"to": pg_store.shown(target)}
             )
     except (OSError, duckdb.Error) as error:
+        if event == "moving":
+            raise StorageError(
+                f"{path}: cannot record the copy's start ({error}); nothing was copied"
+            ) from None
         raise StorageError(
             f"copied into {pg_store.shown(target)} and committed there, but {path} could not "
             f"record the move ({error}): run and approve on the store only, never on the file "
-            "again (it would pay the same credits twice)"
+            "again (it refuses writers: its copy's start is recorded)"
         ) from None
 
 

@@ -101,8 +101,18 @@ def require_not_moved(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     PostgreSQL store: runs and approvals on both would pay the same credits twice (each with
     its own ledger). It stays readable, for checking."""
     moved = db.run(con, "journal_moved").fetchall()
-    if moved:
-        to, at = moved[0]
+    if moved and moved[0][2] == "moving":  # a copy killed before it recorded its end
+        to, at, _ = moved[0]
+        raise ConfigError(
+            f"{path}: a copy of this warehouse into {to} started on "
+            f"{at.astimezone(UTC):%Y-%m-%d %H:%M} UTC (`credits warehouse copy`) and was stopped "
+            "before it recorded its end: the store may hold the copy, committed. Writing here "
+            "as well could pay the same credits twice. If the store holds it (`credits audit "
+            f"--verify --warehouse {to}`), run and approve there; if it is empty, run the copy "
+            "again. The file stays readable, for checking"
+        )
+    if moved and moved[0][2] == "moved":
+        to, at, _ = moved[0]
         raise ConfigError(
             f"{path}: this warehouse was moved to {to} on {at.astimezone(UTC):%Y-%m-%d %H:%M} "
             "UTC (`credits "

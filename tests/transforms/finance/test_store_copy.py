@@ -94,11 +94,11 @@ def copied(server, source) -> tuple[str, store_copy.Copied]:
 
 def tables(location) -> dict[str, pa.Table]:
     """Every table of the warehouse at `location`, its rows sorted; of the journal, what a copy
-    moves (the source's own `moved` entries come after the copy)."""
+    moves (the source's own `moving` and `moved` entries come after the copy's read)."""
     with warehouse.connect(location, read_only=True) as con:
         return {
             t.name: con.table(t.name)
-            .filter("event <> 'moved'" if t.name == "journal" else "true")
+            .filter("event not in ('moving', 'moved')" if t.name == "journal" else "true")
             .order("all")
             .to_arrow_table()
             for t in pg_store.TABLES
@@ -133,7 +133,9 @@ def test_every_table_is_copied_row_for_row(source, copied):
 def test_the_copy_says_what_it_verified(source, copied):
     _, result = copied
     with warehouse.connect(source.path, read_only=True) as con:
-        journal_entries = len([e for e in journal.entries(con) if e.event != "moved"])
+        journal_entries = len(
+            [e for e in journal.entries(con) if e.event not in ("moving", "moved")]
+        )
         ledger_rows = len(ledger_entries.entries(con))
     assert result.chains.journal_entries == journal_entries > 0
     assert result.chains.ledger_entries == ledger_rows == 3  # c1, c3; then c3 raised
@@ -151,11 +153,11 @@ def test_audit_verify_passes_on_the_copy_and_prints_the_same_journal(source, cop
     assert (
         "verified: journal of" in on_server.stdout and "2 published batch(es)" in on_server.stdout
     )
-    # the file's journal has one more entry: the copy's record that it was moved there
+    # the file's journal has two more entries: the copy's record that it was moved there
     (moved,) = [e for e in moved_entries(source.path) if e.detail["to"] == url]
     assert moved.actor == "pipeline"
     lines = on_file.stdout.splitlines(True)
-    moved_lines = [line for line in lines if "  moved  " in line]
+    moved_lines = [line for line in lines if "  moved  " in line or "  moving  " in line]
     assert any(f"to={url}" in line for line in moved_lines)
     counted = int(re.search(r"journal of (\d+) entries", on_file.stdout).group(1))
     on_file_as_copied = "".join(line for line in lines if line not in moved_lines).replace(
@@ -440,7 +442,7 @@ def test_a_warehouse_an_earlier_version_made_is_upgraded_then_copied(golden_ware
     with warehouse.connect(golden_warehouse, read_only=True) as con:
         assert warehouse.schema_version(con) == warehouse.SCHEMA_VERSION  # upgraded in place
         events = [e.event for e in journal.entries(con)]
-    assert events == ["validated", "upgraded", "moved"]
+    assert events == ["validated", "upgraded", "moving", "moved"]
     before, after = tables(golden_warehouse), tables(url)
     for name, rows in before.items():
         assert after[name].equals(rows), name
@@ -470,3 +472,38 @@ def test_the_summary_lists_every_table_and_the_chains(golden_warehouse, new_stor
         f"{golden_warehouse} now refuses runs and approvals (its journal records the move); "
         "point CREDITS_WAREHOUSE at the store"
     )
+
+
+@pytest.mark.parametrize("stopped_at", ["moved", "moving"])
+def test_a_copy_killed_around_the_store_s_commit_never_leaves_two_writable_warehouses(
+    golden_warehouse, new_store, monkeypatch, stopped_at
+):
+    # Killed after the store committed, before the file recorded the move, the file stayed
+    # writable: approvals on each paid the same credits twice. Killed just before the commit,
+    # the store rolled back: the file must still refuse (the outcome is unknown to it) and a
+    # second copy must go through.
+    url = new_store()
+    record = store_copy._record
+
+    def killed(con, path, target, key, event):
+        if event == stopped_at:
+            if event == "moving":
+                record(con, path, target, key, event)
+            raise KeyboardInterrupt  # as a kill: nothing after it runs
+        record(con, path, target, key, event)
+
+    monkeypatch.setattr(store_copy, "_record", killed)
+    with pytest.raises(KeyboardInterrupt):
+        store_copy.copy(golden_warehouse, url, None)
+    monkeypatch.setattr(store_copy, "_record", record)
+    assert pg_store.empty(url) is (stopped_at == "moving")
+    for refused in (
+        lambda: warehouse.writer(golden_warehouse).__enter__(),
+        lambda: warehouse.require_not_moved_file(golden_warehouse),
+    ):
+        with pytest.raises(ConfigError, match="was stopped before it recorded its end"):
+            refused()
+    if stopped_at == "moving":  # the store rolled back: the copy runs again, and ends
+        store_copy.copy(golden_warehouse, url, None)
+        with pytest.raises(ConfigError, match="this warehouse was moved to"):
+            warehouse.require_not_moved_file(golden_warehouse)
