@@ -8,7 +8,9 @@ import contextlib
 import logging
 import os
 import re
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -166,6 +168,38 @@ def print_lines(lines: list[str]) -> None:
 def plain(value: Any) -> str:
     """A value on one line: None is empty, every control character (a line feed too) `?`."""
     return pages.visible("" if value is None else str(value))
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # what stops a command (and SIGHUP)
+
+
+def interrupt(signum, _frame) -> None:
+    """A stop signal as Ctrl-C: `KeyboardInterrupt` naming it. A second one is ignored: it
+    must not cut the first one's unwinding (a rollback, a server's stop) short."""
+    for stop in STOP_SIGNALS:
+        signal.signal(stop, signal.SIG_IGN)
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+@contextlib.contextmanager
+def stopped_by_signals(what: str) -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP stop the block as Ctrl-C does (its transactions roll back);
+    the command then says what was stopped and exits 128 + the signal's number."""
+    previous = {s: signal.signal(s, interrupt) for s in (*STOP_SIGNALS, signal.SIGHUP)}
+    try:
+        yield
+    except KeyboardInterrupt as stopped:
+        name = str(stopped) if str(stopped) in signal.Signals.__members__ else "SIGINT"
+        err.print(
+            f"stopped: {what} ({name}): what it committed before stays committed, the rest "
+            "was rolled back; run it again (the next approval finishes a batch left half way; "
+            "`credits audit --verify` shows where things are)",
+            markup=False,
+        )
+        raise typer.Exit(128 + signal.Signals[name]) from None
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def guarded(action, passing: tuple[type[Exception], ...] = (), where: str | None = None):

@@ -17,6 +17,7 @@ from flows.cli.common import (
     guarded,
     out,
     run_id_argument,
+    stopped_by_signals,
 )
 from flows.settings import OUTBOX, WAREHOUSE, journal_key
 from transforms.finance.chain import KEY_VARIABLE
@@ -74,20 +75,21 @@ def approve(
     if by is None:
         err.print("[bold red]error[/]: --by: name the person who decides (or use --dry-run)")
         raise typer.Exit(2)
-    decision = diff.approving(
-        lambda: ledger.approve(
-            warehouse_path,
+    with stopped_by_signals(f"the approval of run {run_id}"):
+        decision = diff.approving(
+            lambda: ledger.approve(
+                warehouse_path,
+                run_id,
+                by=by,
+                note=note,
+                outbox=outbox,
+                key=journal_key(),
+                force_superseded=force_superseded,
+                accept_decreases=accept_decreases,
+                show=lambda found: diff.print_diff(found, lines=False),
+            ),
             run_id,
-            by=by,
-            note=note,
-            outbox=outbox,
-            key=journal_key(),
-            force_superseded=force_superseded,
-            accept_decreases=accept_decreases,
-            show=lambda found: diff.print_diff(found, lines=False),
-        ),
-        run_id,
-    )
+        )
     for line in decision.notes:
         err.print(f"[yellow]note[/]: {escape(line)}")
     if decision.already_decided:
@@ -114,9 +116,10 @@ def decline(
     """Declines a pending run: it will never be published."""
     from transforms.finance import ledger
 
-    decision = guarded(
-        lambda: ledger.decline(warehouse_path, run_id, by=by, reason=reason, key=journal_key())
-    )
+    with stopped_by_signals(f"the decline of run {run_id}"):
+        decision = guarded(
+            lambda: ledger.decline(warehouse_path, run_id, by=by, reason=reason, key=journal_key())
+        )
     out.print(f"run {decision.run_id} is {decision.status}")
 
 

@@ -15,11 +15,13 @@ import typer
 from rich.markup import escape
 
 from flows.cli.common import (
+    STOP_SIGNALS,
     VerboseOption,
     WarehouseOption,
     app,
     err,
     guarded,
+    interrupt,
     out,
     print_summary,
     quiet_expected_tracebacks,
@@ -32,8 +34,7 @@ if TYPE_CHECKING:
 
 # Prefect's console handler level (its logging.yml); the API handler, for the UI, keeps all.
 QUIET_CONSOLE = "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"
-# What stops `serve-prefect`, and how often it looks (`until_interrupted`).
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# How often `serve-prefect` looks for a stop signal (`until_interrupted`).
 WAKE_SECONDS = 0.5
 
 
@@ -227,7 +228,7 @@ def serve_prefect(
     previous: dict[signal.Signals, object] = {}
     try:
         for signum in (*STOP_SIGNALS, signal.SIGHUP):  # SIGHUP: its terminal was closed
-            previous[signum] = signal.signal(signum, _interrupt)
+            previous[signum] = signal.signal(signum, interrupt)
         prefect_home = long_lived.home()
         with long_lived.running(url, prefect_home):
             out.print(f"Prefect UI: {url.removesuffix('/api')}")
@@ -254,9 +255,3 @@ def until_interrupted() -> None:
     runs the handler when the main thread next runs: here within `WAKE_SECONDS`."""
     while True:
         time.sleep(WAKE_SECONDS)
-
-
-def _interrupt(signum, _frame) -> None:
-    for stop in STOP_SIGNALS:  # a second Ctrl-C must not cut the server's stop short
-        signal.signal(stop, signal.SIG_IGN)
-    raise KeyboardInterrupt(signal.Signals(signum).name)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import gzip
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -151,6 +153,7 @@ def test_a_corrupt_gzip_found_mid_run_exits_2_without_traceback(api_url, tmp_pat
 
 CTRL_C_DURING_IMPORTS = """
 import sys
+import time
 
 class Interrupted:  # Ctrl-C arrives while the commands are being imported
     def find_spec(self, name, path=None, target=None):
@@ -308,3 +311,21 @@ def test_a_prefect_home_that_is_no_folder_exits_2_naming_it(tmp_path, monkeypatc
     message = " ".join(result.output.split())
     assert f"PREFECT_HOME={prefect_home}: not a folder Prefect can use" in message
     assert afile.read_text() == "x"
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_an_approval_stopped_by_a_signal_says_so_and_exits_128_plus_it(capsys, signum, code):
+    # It exited 143 and printed nothing: finance could not tell what was left.
+    import typer
+
+    from flows.cli.common import stopped_by_signals
+
+    before = signal.getsignal(signum)
+    with pytest.raises(typer.Exit) as exited, stopped_by_signals("the approval of run r1"):
+        os.kill(os.getpid(), signum)
+        time.sleep(5)  # the handler raises in this thread at once
+    assert exited.value.exit_code == code
+    said = " ".join(capsys.readouterr().err.split())
+    assert said.startswith(f"stopped: the approval of run r1 ({signal.Signals(signum).name}): ")
+    assert "the next approval finishes a batch left half way" in said
+    assert signal.getsignal(signum) == before  # the command's handlers are put back

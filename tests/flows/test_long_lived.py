@@ -150,14 +150,14 @@ def test_serve_prefect_stops_on_a_ctrl_c_that_another_thread_took():
 
 
 def test_serve_prefects_first_stop_signal_ignores_the_next_while_it_stops():
-    from flows.cli import run
+    from flows.cli import common
 
-    saved = {signum: signal.getsignal(signum) for signum in run.STOP_SIGNALS}
+    saved = {signum: signal.getsignal(signum) for signum in common.STOP_SIGNALS}
     try:
         with pytest.raises(KeyboardInterrupt):
-            run._interrupt(signal.SIGINT, None)
+            common.interrupt(signal.SIGINT, None)
         # a second Ctrl-C, or a supervisor's SIGTERM, would cut the server's stop short
-        assert [signal.getsignal(s) for s in run.STOP_SIGNALS] == [signal.SIG_IGN] * 2
+        assert [signal.getsignal(s) for s in common.STOP_SIGNALS] == [signal.SIG_IGN] * 2
     finally:
         for signum, handler in saved.items():
             signal.signal(signum, handler)
