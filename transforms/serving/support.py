@@ -246,6 +246,11 @@ def lookup(
             owned = db.run(con, "support_lookup_owners", txn_id=txn_id, run_ids=paying).fetchall()
         owners = {row[1] for row in owned}
         if not owners:
+            if _known(con, txn_id):  # a customer's id given as a payment's
+                raise InputError(
+                    f"transaction {txn_id}: no such payment, but {txn_id} is a customer's id: "
+                    f"`credits lookup {txn_id}` (without --txn)"
+                )
             raise InputError(
                 _did_you_mean(con, "support_txn_case", txn_id=txn_id)
                 or f"transaction {txn_id}: not a candidate failure in any incident of the "

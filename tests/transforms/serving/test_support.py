@@ -227,6 +227,7 @@ def test_lookup_by_transaction_trims_what_was_pasted(con):
     [
         ("C2", None, "no customer C2; did you mean c2?"),
         (None, "T3", "no transaction T3; did you mean t3?"),
+        (None, "c2", "transaction c2: no such payment, but c2 is a customer's id: `credits lookup"),
         ("nobody@example.com", None, "e-mail nobody@example.com: no customer"),
     ],
 )
