@@ -87,6 +87,15 @@ def test_a_machine_whose_clock_runs_ahead_cannot_make_an_older_run_the_newer(des
     ):
         desk.approve(older)
     assert desk.status(older) == "pending_approval"
+    # support, `credits runs` and the analysts order the runs as approval does
+    from transforms.serving import run_listing
+
+    with support.connect(desk.warehouse) as con:
+        assert support.answering_runs(con)["INC-T"].run_id == newer
+        assert analysis.pick_run(con, "INC-T").run_id == newer
+        listed = {r.run_id: r.decision for r in run_listing.runs(con)}
+    assert listed[older] == f"superseded by {newer} (approve refuses it unless forced)"
+    assert "superseded" not in listed[newer]
 
 
 def test_a_dry_run_of_a_superseded_run_exits_2_as_the_approval_would(desk):

@@ -1,5 +1,2 @@
--- Where the journal recorded the start of run $run_id (its `started` entry's seq; no row: none).
-select min(seq) as started_seq
-from journal
-where run_id = $run_id and event = 'started'
-having count(*) > 0
+-- Where the warehouse's order of starts puts run $run_id (`run_starts`; no row: no entry).
+select started_seq from run_starts where run_id = $run_id

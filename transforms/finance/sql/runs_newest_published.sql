@@ -1,20 +1,9 @@
--- The newest published run of incident $incident_id (at most one row): the one whose start the
--- journal recorded last. The journal's order is the warehouse's own, one writer at a time,
--- whatever each machine's clock says (a clock two hours fast made an older run the newest); a
--- run the journal has no `started` entry of (an earlier version's) goes by its start time,
--- ties broken by run_id, as latest_runs does.
-with
-
-started as (
-    select run_id, min(seq) as started_seq
-    from journal
-    where incident_id = $incident_id and event = 'started'
-    group by run_id
-)
-
+-- The newest published run of incident $incident_id (at most one row), in the order the
+-- warehouse saw runs start (`run_starts`, not the machines' clocks): a run that started before
+-- it is superseded.
 select runs.*
 from runs
-left join started on started.run_id = runs.run_id
+left join run_starts on run_starts.run_id = runs.run_id
 where runs.incident_id = $incident_id and runs.status = 'published'
-order by started.started_seq desc nulls last, runs.started_at desc, runs.run_id desc
+order by run_starts.started_seq desc nulls last, runs.started_at desc, runs.run_id desc
 limit 1

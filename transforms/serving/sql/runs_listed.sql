@@ -4,24 +4,37 @@
 -- manifest (JSON): `totals_minor` is {currency: minor units}.
 with
 
+ordered as (
+    -- each run's newness in its incident (1: newest), in the order the warehouse saw runs
+    -- start (`run_starts`), as approval orders them
+    select
+        runs.*,
+        row_number() over (
+            partition by runs.incident_id
+            order by run_starts.started_seq desc nulls last, runs.started_at desc, runs.run_id desc
+        ) as newness
+    from runs
+    left join run_starts on run_starts.run_id = runs.run_id
+),
+
 runs_chosen as (
     select *
-    from runs
+    from ordered
     where
         ($incident_id is null or incident_id = $incident_id)
         and (len($statuses) = 0 or list_contains($statuses, status))
 ),
 
 -- Each incident's newest published run: a pending run that started before it is superseded
--- (approval refuses it; ties broken by run_id, as runs_newest_published.sql).
+-- (approval refuses it, as runs_newest_published.sql orders them).
 newest_published as (
     select distinct on (incident_id)
         incident_id,
         run_id as published_run_id,
-        started_at as published_started_at
-    from runs
+        newness as published_newness
+    from ordered
     where status = 'published'
-    order by incident_id, started_at desc, run_id desc
+    order by incident_id, newness
 ),
 
 final as (
@@ -41,12 +54,7 @@ final as (
         manifest ->> '$.incident.file.path' as incident_file,
         manifest ->> '$.incident.file.sha256' as incident_file_sha256,
         case
-            when
-                status = 'pending_approval'
-                and (
-                    started_at < published_started_at
-                    or (started_at = published_started_at and run_id < published_run_id)
-                )
+            when status = 'pending_approval' and newness > published_newness
                 then published_run_id
         end as superseded_by
     from runs_chosen

@@ -4,13 +4,16 @@
 with
 
 runs_newest_first as (
+    -- newest in the order the warehouse saw runs start (`run_starts`), not by machine clocks
     select
-        *,
+        runs.*,
         row_number() over (
-            partition by incident_id order by started_at desc, run_id desc
+            partition by runs.incident_id
+            order by run_starts.started_seq desc nulls last, runs.started_at desc, runs.run_id desc
         ) as newness
     from runs
-    where status in ('pending_approval', 'published')
+    left join run_starts on run_starts.run_id = runs.run_id
+    where runs.status in ('pending_approval', 'published')
 ),
 
 answering as (
