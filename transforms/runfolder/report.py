@@ -140,7 +140,7 @@ def markdown(content: dict[str, Any]) -> str:
     for row in content["credit_totals"]:
         lines.append(
             f"| {row['currency']} | {row['credit_lines']:,} | {row['customers']:,} | "
-            f"{money.display(row['credit_minor'], row['currency'])} |"
+            f"{_money(row['credit_minor'], row['currency'])} |"
         )
     classes = ", ".join(f"{k} {v:,}" for k, v in content["candidates"].by_class.items())
     exceptions = ", ".join(f"{k} {v:,}" for k, v in content["exceptions"].items()) or "none"
@@ -283,8 +283,8 @@ def _totals_table(credit_totals: list[dict[str, Any]]) -> Table:
             row["currency"],
             f"{row['credit_lines']:,}",
             f"{row['credited_txns']:,}",
-            money.display(row["credit_minor"], row["currency"]),
-            money.display(row["failed_minor"], row["currency"]),
+            _money(row["credit_minor"], row["currency"]),
+            _money(row["failed_minor"], row["currency"]),
         )
         for row in credit_totals
     )

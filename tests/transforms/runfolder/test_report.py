@@ -132,6 +132,26 @@ def test_a_rejected_run_says_nothing_will_be_paid_and_why():
     assert "stg_failures: ts out of window" in page
 
 
+def test_a_rejected_run_with_no_amount_to_total_shows_none_rather_than_crash():
+    # A credited payment without an amount (a flat policy prices it) reached the report as
+    # None: the run crashed (exit 1) instead of ending as a rejected run, with no manifest.
+    totals = [
+        {
+            "currency": "USD",
+            "credit_lines": 1,
+            "customers": 1,
+            "credited_txns": 1,
+            "credit_minor": 1000,
+            "failed_minor": None,
+        }
+    ]
+    page = report.render(content(verdict=runs.RunStatus.REJECTED, credit_totals=totals), MINUTES)
+    assert '<td class="num">USD 10.00</td><td class="num"></td></tr>' in page
+    unpriced = [{**totals[0], "credit_minor": None}]  # no credit to total either
+    summary = report.markdown(content(verdict=runs.RunStatus.REJECTED, credit_totals=unpriced))
+    assert "| USD | 1 | 1 |  |" in summary
+
+
 def _with_data_values(value: str) -> dict:
     """A report content with `value` as the incident title, a customer, an exception's detail
     and the gate's findings."""
