@@ -71,6 +71,23 @@ def test_an_unknown_customer_owed_nothing_stays_unknown_customer(tmp_path):
     ]
 
 
+@pytest.mark.parametrize(
+    ("basis", "reasons", "lines"),
+    [
+        # a percent of 10.00 alone would have left t1 out, and called it credited
+        ("percent_of_failed_amount", [("t1", "unpriced"), ("t2", "unpriced")], []),
+        ("flat_per_customer", [("t1", "table_only"), ("t2", "table_only")], [("c1", "USD", 1000)]),
+    ],
+)
+def test_a_payment_without_an_amount_leaves_a_percent_line_unpriced(
+    tmp_path, basis, reasons, lines
+):
+    transactions = [txn("t1", amount_minor=None), txn("t2", amount_minor=1000)]
+    con, found = credit_lines(tmp_path, transactions, policy={"basis": basis, "percent": 10})
+    assert rows(con, "evidence", "txn_id", "reason") == reasons
+    assert found == lines
+
+
 def test_a_transaction_exception_carries_the_failed_amount_not_a_credit_owed(tmp_path):
     path = write_incident(
         tmp_path / "inc",

@@ -17,7 +17,11 @@ lines as (
         customer_id,
         currency,
         count(*) as credited_txn_count,
-        cast(sum(amount_minor) as bigint) as failed_amount_minor
+        -- unknown when one payment's amount is (a rejected table's null): a percent of it
+        -- would leave that payment out, so the line is not priced (`unpriced`)
+        case
+            when count(amount_minor) = count(*) then cast(sum(amount_minor) as bigint)
+        end as failed_amount_minor
     from credited
     group by customer_id, currency
 ),
