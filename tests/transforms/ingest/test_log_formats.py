@@ -285,6 +285,11 @@ def stage_one(tmp_path, line: str, **log_format) -> list[tuple]:
             {"kind": "logfmt"},
             ("quarantined", "not a logfmt line: a quoted value is never closed", None, None),
         ),
+        (  # a value that ends in "=" closes its quote (it read as one opening)
+            'ts=2025-01-07T20:00:00Z event=payment.failed txn_id=t1 msg="retry=" error_code=X',
+            {"kind": "logfmt"},
+            ("relevant", None, "t1", "2025-01-07 20:00:00+00"),
+        ),
         (  # an escaped quote inside a closed one is fine
             'ts=2025-01-07T20:00:00Z event=payment.failed txn_id=t1 msg="a \\"b\\" c"',
             {"kind": "logfmt"},

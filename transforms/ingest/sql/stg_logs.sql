@@ -234,10 +234,11 @@ checked as (
             when event_kind is null or event_kind = 'NULL' then 'missing event'
             when event_kind <> 'VARCHAR' then 'event is not a string'
             when not is_payment_event then null
-            -- a key's quote opened and never closed: the keys after it are not this line's
-            when $kind = 'logfmt' and regexp_matches(
-                left(raw, -1), '(?:^|\s)[^\s="]+="(?:[^"\\]|\\.)*$'
-            ) then 'not a logfmt line: a quoted value is never closed'
+            -- a quote opened and never closed (an odd number of quotes not escaped): the keys
+            -- after it would be read as the value's text
+            when $kind = 'logfmt'
+                and length(regexp_replace(left(raw, -1), '\\.|[^"]', '', 'g')) % 2 = 1
+                then 'not a logfmt line: a quoted value is never closed'
             when txn_id_kind in ('INTEGER', 'DOUBLE', 'BOOLEAN', 'OBJECT', 'ARRAY')
                 then 'txn_id is not a string'
             when txn_id_kind is distinct from 'VARCHAR' or txn_id = '' then 'payment event without txn_id'
