@@ -359,6 +359,35 @@ def test_a_file_of_any_name_holding_another_compressor_s_data_stops_the_run(
         reconcile_incident(path, tmp_path)
 
 
+def _tar(data: bytes) -> bytes:
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        member = tarfile.TarInfo("pod-a.jsonl")
+        member.size = len(data)
+        archive.addfile(member, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "pack", "named"),
+    [
+        ("b.log.gz", lambda d: gzip.compress(bz2.compress(d)), "bzip2 data inside gzip"),
+        ("b.log.gz", lambda d: gzip.compress(d.decode().encode("utf-16")), "UTF-16 text inside"),
+        ("b.tar.gz", lambda d: gzip.compress(_tar(d)), "a tar archive inside gzip"),
+        ("b.tar", _tar, "a tar archive"),
+    ],
+)
+def test_what_a_gzip_stream_or_a_tar_holds_is_sniffed_too(tmp_path, name, pack, named):
+    # The tar header glued to the first line, one failure per member lost under the limit.
+    path = write_incident(tmp_path / "inc", lines=[GOOD + b"\n"], log_name=f"logs/{name}")
+    (tmp_path / "inc/logs" / name).write_bytes(pack((GOOD + b"\n") * 20))
+    with pytest.raises(InputError, match=rf"logs/{name}: holds {named}"):
+        reconcile_incident(path, tmp_path)
+
+
 def test_a_text_log_starting_with_bzh_is_read_as_text(tmp_path):
     line = b'BZh9 {"ts": "x"}\n'  # "BZh" and a digit, then no bzip2 block
     path = write_incident(tmp_path / "inc", lines=[line, GOOD + b"\n"], log_name="logs/a.log")

@@ -63,7 +63,7 @@ STREAM_ERRORS = (_GzipError, _NotGzip)  # what `Source.pieces` raises on a broke
 
 def stream_error(name: str, error: Exception, after: str) -> InputError:
     """The error that stops a run on a broken file (`STREAM_ERRORS`), read up to `after`."""
-    if isinstance(error, _NotGzip) and name.endswith(".gz"):
+    if isinstance(error, _NotGzip) and name.endswith(".gz") and GZIPPED not in str(error):
         return InputError(
             f"{name}: named .gz but it is not gzip ({error}); fetch the file again, "
             "compress it with gzip, or leave it out of sources.logs"
@@ -92,11 +92,17 @@ _MAGICS = {
 BZIP2 = re.compile(rb"BZh[1-9](\x31\x41\x59\x26\x53\x59|\x17\x72\x45\x38\x50\x90)")
 
 
+GZIPPED = "inside gzip"
+TAR_MAGIC = (257, b"ustar")  # a tar header's magic, at its offset
+
+
 def _not_text(first: bytes) -> str | None:
-    """What a file's first bytes say it holds, when that is not text to read: another
-    compressor's data, UTF-16 text."""
+    """What a file's (or a gzip stream's) first bytes say it holds, when that is not text to
+    read: another compressor's data, a tar archive, UTF-16 text."""
     if BZIP2.match(first):
         return "bzip2 data"
+    if first[TAR_MAGIC[0] : TAR_MAGIC[0] + len(TAR_MAGIC[1])] == TAR_MAGIC[1]:
+        return "a tar archive"
     return next((kind for magic, kind in _MAGICS.items() if first.startswith(magic)), None)
 
 
@@ -117,7 +123,13 @@ class Source:
             first = handle.read(READ_BYTES)
             self._count(first)
             if first.startswith(GZIP_MAGIC):
-                yield from self._inflate(first, handle)
+                inflated = self._inflate(first, handle)
+                head = next(inflated, b"")
+                if (kind := _not_text(head)) is not None:  # a .tar.gz, bzip2 gzipped again
+                    raise _NotGzip(f"{kind} {GZIPPED}")
+                if head:
+                    yield head
+                yield from inflated
                 return
             # Read as text it would be a few or hundreds of junk "lines", caught only by the
             # quarantine limit, if at all. (A plain text file named .gz is read as text.)
