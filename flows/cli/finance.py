@@ -153,8 +153,8 @@ def verify_batch(
         if not pg_store.is_url(warehouse_path) and not Path(warehouse_path).exists():
             return problems, False  # no warehouse here: the batch's own hashes only
         folder = path.parent if path.name == outbox.TRAILER else path
-        with warehouse.connect_current(warehouse_path) as con:
-            return problems + proof.check_folder(con, journal_key(), folder), True
+        with warehouse.connect_current(warehouse_path) as con:  # its checks include the above
+            return proof.check_folder(con, journal_key(), folder), True
 
     problems, against = guarded(check)
     for problem in problems:

@@ -570,6 +570,16 @@ def test_verify_batch_names_a_batch_rewritten_with_its_trailer_or_replayed(desk)
     rewritten = desk.cli("verify-batch", str(folder))
     assert rewritten.exit_code == 3, rewritten.output
     assert "credits.csv is not the file the journal recorded" in " ".join(rewritten.stderr.split())
+    assert rewritten.stderr.count("credits.csv: sha256") <= 1  # each finding once
+
+
+def test_verify_batch_names_a_journal_that_does_not_prove_itself(desk):
+    # it checked the batch against the journal's heads without checking the journal's chain
+    decision = desk.approve(desk.run())
+    desk.tamper("update journal set actor = 'mallory' where event = 'approved'")
+    checked = desk.cli("verify-batch", str(decision.batch_folder))
+    assert checked.exit_code == 3, checked.output
+    assert "journal" in checked.stderr and "verified" not in checked.stdout
 
 
 def test_a_batch_copied_under_another_incident_is_named_and_refused(desk):

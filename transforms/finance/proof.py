@@ -182,15 +182,22 @@ def check_folder(con: duckdb.DuckDBPyConnection, key: bytes | None, folder: Path
     records = gather(con, [str(incident_id)])
     batch = next((b for b in records.batches if b.batch_id == batch_id), None)
     if batch is None:
-        return [
-            f"batch {batch_id}: not in the warehouse: a copy or a replay of another batch, or "
-            "the warehouse is not this outbox's"
+        moved = db.run(con, "journal_moved").fetchall()
+        where = (
+            f"this warehouse was moved to {moved[0][0]}: give --warehouse {moved[0][0]}"
+            if moved
+            else "a copy or a replay of another batch, or the warehouse is not this outbox's"
+        )
+        itself = outbox.check(folder, trailer)[0]
+        return [f"batch {batch_id}: not in the warehouse: {where}"] + [
+            f"batch {batch_id}: {p}" for p in itself
         ]
     problems = []
     if folder.name != f"batch={batch_id}":
         problems.append(f"batch {batch_id}: its folder is named {folder.name}")
     journal_check = chain.verify(journal.NAME, [e.linked() for e in records.journal], key)
     ledger_check = ledger_entries.verify(records.ledger, key)
+    problems += [*journal_check.tampered, *ledger_check.tampered]  # what the heads rest on
     return problems + _check_batch(
         batch,
         folder,
