@@ -30,14 +30,21 @@ def markdown_text(value: Any, punctuation: str = MARKDOWN_PUNCTUATION) -> str:
     return "".join("\\" + c if c in punctuation else c for c in str(value))
 
 
+# Format characters that names are written with, and that can neither move the cursor nor turn
+# the text's direction: the zero-width non-joiner and joiner (Persian and Indic names, emoji
+# sequences) and the soft hyphen.
+IN_NAMES = "\u200c\u200d\u00ad"
+
+
 def visible(text: str, keep: str = "") -> str:
-    """`text` with each control or format character but those in `keep` shown as `?`: a
-    customer id or name from a hostile table may hold a terminal escape, a CR that rewrites the
-    line, or a right-to-left override."""
+    """`text` with each control or format character but those in `keep` (and `IN_NAMES`)
+    shown as `?`: a customer id or name from a hostile table may hold a terminal escape, a CR
+    that rewrites the line, or a right-to-left override."""
     # Printable text holds no control or format character (Python's `isprintable`).
     if text.isprintable() or ("\n" in keep and text.replace("\n", "").isprintable()):
         return text
-    return "".join("?" if unicodedata.category(c)[0] == "C" and c not in keep else c for c in text)
+    kept = keep + IN_NAMES
+    return "".join("?" if unicodedata.category(c)[0] == "C" and c not in kept else c for c in text)
 
 
 @cache

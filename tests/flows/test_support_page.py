@@ -397,3 +397,13 @@ def test_an_address_several_customers_have_lists_each_to_pick(tmp_path):
     page = TestClient(app.create(path)).get("/", params={"q": "billing@brown.example"})
     assert page.status_code == 200 and "Several customers have this address" in page.text
     assert customer_links(page) == {"b1", "b2"}
+
+
+@pytest.mark.parametrize(
+    "name", ["Mohammad\u200cReza", "Ka\u00adtrin", "\U0001f469\u200d\U0001f4bb"]
+)
+def test_a_name_written_with_a_joiner_or_a_soft_hyphen_is_shown_as_it_is(name):
+    from transforms.pages import visible
+
+    assert visible(name) == name
+    assert visible("a\u202eb\u200fc") == "a?b?c"  # direction marks still are not
