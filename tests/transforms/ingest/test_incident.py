@@ -165,6 +165,10 @@ def test_the_policy_hash_changes_with_the_policy(tmp_path):
             {"top": {"window_detection": {"mad_multiplier": 1e300}}},
             r"window_detection.mad_multiplier: must be at most 1000",
         ),
+        (  # the schema's minimum: it was taken, and acted as 0
+            {"top": {"window_detection": {"mad_multiplier": -1}}},
+            r"window_detection.mad_multiplier: must be at least 0",
+        ),
         (
             {"sources": {"log_clock_skew": "100000000000d"}},
             r"sources.log_clock_skew: '100000000000d' is longer than 366 days",

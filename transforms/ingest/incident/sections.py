@@ -295,6 +295,8 @@ class WindowDetection(Table):
 
     @model_validator(mode="after")
     def _whole_minutes(self) -> WindowDetection:
+        if self.mad_multiplier < 0:  # as the schema says (its `minimum`)
+            raise invalid("must be at least 0", at="mad_multiplier")
         if self.mad_multiplier > MAX_MAD_MULTIPLIER:
             # 1e400 is a finite Decimal, but its threshold is no number (NaN in floats).
             raise invalid(f"must be at most {MAX_MAD_MULTIPLIER}", at="mad_multiplier")
