@@ -22,7 +22,7 @@ from transforms import db, memory
 from transforms.ingest.incident import ISO_CURRENCIES, Incident
 from transforms.ingest.logs import LogFile
 from transforms.quality import profiles, suites, validation
-from transforms.reconcile import outputs
+from transforms.reconcile import outputs, policy_checks
 
 if TYPE_CHECKING:  # pandas loads with Great Expectations, off the start-up path
     import pandas as pd
@@ -162,11 +162,7 @@ def check(
         for b in (_describe(o) for r in results for o in r.blocking_failures)
     ]
     blocking += [f"accounting: {problem}" for problem in accounting_problems]
-    found = (
-        *input_problems,
-        *unknown_customers(con, incident),
-        *codes_nearly_outage(con, incident),
-    )
+    found = (*input_problems, *policy_checks.rejections(con, incident))
     blocking += [f"inputs: {problem}" for problem in found]
     warnings = [_describe(o) for r in results for o in r.warnings]
     return Verdict(tuple(results), tuple(blocking), tuple(warnings), quarantine)
@@ -191,54 +187,6 @@ def known_statuses() -> list[str]:
     document = suites.load_suite_document("transactions")
     (known,) = [e for e in document["expectations"] if e.get("id") == "status_known"]
     return list(known["kwargs"]["value_set"])
-
-
-def codes_nearly_outage(con: duckdb.DuckDBPyConnection, incident: Incident) -> tuple[str, ...]:
-    """Why the run is rejected when failed table rows inside the window carry an outage code
-    in another case or with blanks: codes compare exactly, so they are no table-only candidate
-    and their customers would be left out unseen. Nothing otherwise."""
-    count, txn_id, code = db.run(
-        con,
-        "table_codes_nearly_outage",
-        window_start=incident.window_start,
-        window_end=incident.window_end,
-        outage_codes=list(incident.policy.outage_error_codes),
-        outage_codes_folded=[code.strip().upper() for code in incident.policy.outage_error_codes],
-    ).fetchone()
-    if not count:
-        return ()
-    return (
-        f"{count:,} failed transaction(s) inside the window carry an outage code written "
-        f"otherwise (e.g. {txn_id}: {code!r}); codes compare exactly: write them as "
-        "policy.outage_error_codes does, or add that spelling to it",
-    )
-
-
-MIN_UNKNOWN_CUSTOMER_LINES = 10
-"""Unknown customers below this many credit lines never reject a run (a few planted or stray
-ids are exceptions for finance, `unknown_customer`)."""
-
-
-def unknown_customers(con: duckdb.DuckDBPyConnection, incident: Incident) -> tuple[str, ...]:
-    """Why the run is rejected when more than `max_unknown_customer_share` of its credit lines
-    (and at least `MIN_UNKNOWN_CUSTOMER_LINES`) are for customers the customer table does not
-    hold: the two tables' ids likely differ, and a credit file paying almost no one would pass
-    every other check. Nothing otherwise."""
-    unknown, lines, example, near = db.run(con, "unknown_customers_measured").fetchone()
-    limit = incident.max_unknown_customer_share
-    if unknown < MIN_UNKNOWN_CUSTOMER_LINES or unknown <= limit * lines:
-        return ()
-    hint = (
-        f"e.g. {example!r}, which the customer table holds as {near!r}: the tables' ids differ "
-        "in blanks or case"
-        if near is not None
-        else f"e.g. {example!r}; check that both tables hold the same ids"
-    )
-    return (
-        f"{unknown:,} of {lines:,} credit lines ({unknown / lines:.1%}) are for a customer id "
-        f"the customer table does not hold; at most {limit:%} may be "
-        f"([quality] max_unknown_customer_share): {hint}",
-    )
 
 
 def unread_logs(

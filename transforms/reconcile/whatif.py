@@ -9,8 +9,10 @@ quality gate, no outputs, nothing kept: not a run.
 
 A policy cannot apply when the run would stop or be rejected for it: a currency without
 `flat_minor` (the run's `ConfigError`, naming the policy's file), a credited transaction it
-cannot price (the gate's `credited_class_priced`), or other `failure_events` than the incident's
-(the logs are read once, for the incident's events). Its outcome carries that message instead.
+cannot price (the gate's `credited_class_priced`), what else the gate decides by the policy
+(`policy_checks`: too many credit lines for unknown customers, outage codes the table writes
+otherwise), or other `failure_events` than the incident's (the logs are read once, for the
+incident's events). Its outcome carries that message instead.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from transforms.ingest import logs, tables
 from transforms.ingest.incident import Incident, Policy
 from transforms.ingest.incident.values import LARGEST_AMOUNT
 from transforms.ingest.rates import Rates
-from transforms.reconcile import classes, credits
+from transforms.reconcile import classes, credits, policy_checks
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,12 @@ def price(con: duckdb.DuckDBPyConnection, incident: Incident, candidate: Candida
                 "transaction(s) the policy cannot price (evidence reason 'unpriced', "
                 "expectation credited_class_priced)"
             ),
+        )
+    rejected = policy_checks.rejections(con, incident)  # what else the gate decides by policy
+    if rejected:
+        return Outcome(
+            candidate,
+            problem=f"{candidate.path}: the quality gate would reject the run: {rejected[0]}",
         )
     lines = db.run(con, "whatif_credit_lines").fetchall()
     return Outcome(

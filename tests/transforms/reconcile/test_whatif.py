@@ -182,6 +182,23 @@ def test_a_policy_that_cannot_price_a_credited_line_is_refused_as_the_gate_would
     assert not found.outcomes[1].applies
 
 
+def test_a_policy_the_gate_would_reject_for_its_codes_is_refused_as_the_gate_would(tmp_path):
+    # Outage codes in another case than the table's: an ordinary column (money never paid),
+    # where the run under that policy exits 3 ("an outage code written otherwise").
+    lines = [failure("t1")]
+    transactions = [txn("t1"), txn("t2", customer_id="c2")]  # t2: table-only, DB_POOL_TIMEOUT
+    path = write_incident(tmp_path / "inc", lines=lines, transactions=transactions)
+    folded = policy_file(
+        tmp_path, "folded.toml", flat_minor={"USD": 1000}, outage_error_codes=["Db_Pool_Timeout"]
+    )
+    found = what_if(path, folded, work=tmp_path / "what-if")
+    assert found.outcomes[0].applies
+    assert found.outcomes[1].problem.startswith(
+        f"{folded.resolve()}: the quality gate would reject the run: 2 failed transaction(s) "
+        "inside the window carry an outage code written otherwise"
+    )
+
+
 def test_floor_cap_percentiles_and_exceptions_of_one_policy(tmp_path):
     amounts = {"c1": 100, "c2": 1000, "c3": 5000, "c4": 20000, "c5": 100000}
     path = write_incident(
