@@ -64,6 +64,13 @@ def _print_answer(answer: dict) -> None:
     declared = answer["declared"]
     start, end = _clock(declared["start_local"], zone), _clock(declared["end_local"], zone)
     out.print(f"declared window {start} to {end}")
+    for gap in answer["gaps"]:  # counted as no failure, they would pass for a quiet stretch
+        out.print(
+            f"the logs cover no line from {_clock(gap['start_local'], zone)} to "
+            f"{_clock(gap['end_local'], zone)} (no file holds one there): failures in it are "
+            "unseen, and left out of the counts",
+            markup=False,
+        )
     baseline = answer["baseline"]
     if baseline is None:
         out.print(f"no baseline: {answer['problem']}", markup=False)

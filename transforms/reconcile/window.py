@@ -7,7 +7,9 @@ incident file's `[window_detection]` (`incident.WindowDetection`, with defaults)
 
 * counts: outage-coded failure lines (codes in `policy.outage_error_codes`, duplicates once) per
   minute, every minute of the logs' span within `reach` of the window, a minute without a line
-  counting 0 (`sql/window_outage_minutes.sql`, `sql/window_log_span.sql`);
+  counting 0 (`sql/window_outage_minutes.sql`, `sql/window_log_span.sql`); but a stretch longer
+  than `max_gap` that no log file covers is left out: unseen, not zero (`sql/window_log_gaps.sql`;
+  near the window it leaves the check unchecked);
 * baseline: the median and MAD of the minutes wholly outside the declared window;
 * a minute is above baseline when its count exceeds the median by at least
   max(`mad_multiplier` x 1.4826 x MAD, `min_rise_lines`);
@@ -89,6 +91,9 @@ class Detection:
     baseline: Baseline | None
     intervals: tuple[Interval, ...]
     problem: str | None = None
+    # [from, to) stretches of the span no log file covers: left out of the counts (unseen, not
+    # zero), at least `max_gap` long (a shorter one, between two files' rotations, is joined)
+    gaps: tuple[tuple[datetime, datetime], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -160,11 +165,13 @@ def detect(
     declared: tuple[datetime, datetime],
     span: tuple[datetime, datetime] | None,
     settings: WindowDetection,
+    gaps: tuple[tuple[datetime, datetime], ...] = (),
 ) -> Detection:
     """Finds the outage intervals in per-minute counts of outage-coded lines.
 
     `counts` are (minute_utc, error_code, lines) rows, `span` the first and last minute the logs
-    cover (None: the first and last minute of `counts`); minutes outside the span are left out.
+    cover (None: the first and last minute of `counts`); minutes outside the span, and in
+    `gaps` (stretches no log file covers), are left out: no line there is not zero lines.
     """
     rows = [(minute, code, lines) for minute, code, lines in counts if lines]
     if span is None and rows:
@@ -173,6 +180,7 @@ def detect(
         return Detection(None, None, None, (), "no outage-coded failure line in the logs")
     first, last = span
     grid = [first + i * MINUTE for i in range(int((last - first) / MINUTE) + 1)]
+    grid = [m for m in grid if not any(low <= m < high for low, high in gaps)]
     per_minute = dict.fromkeys(grid, 0)
     per_code: dict[datetime, Counter[str]] = {}
     for minute, code, lines in rows:
@@ -183,14 +191,14 @@ def detect(
     outside = [n for m, n in per_minute.items() if m + MINUTE <= start or m >= end]
     if not outside:
         problem = "the logs have no minute outside the declared window to take a baseline from"
-        return Detection(first, last, None, (), problem)
+        return Detection(first, last, None, (), problem, gaps)
     baseline = _baseline(outside, settings)
     above = [m for m, n in per_minute.items() if n >= baseline.threshold]
     intervals = tuple(
         _interval(onset, recovery, per_minute, per_code, settings)
         for onset, recovery in _runs(above, settings)
     )
-    return Detection(first, last, baseline, intervals)
+    return Detection(first, last, baseline, intervals, gaps=gaps)
 
 
 def detect_again(
@@ -237,7 +245,14 @@ def find(con: duckdb.DuckDBPyConnection, incident: Incident) -> Detection:
     ).fetchall()
     first, last = db.run(con, "window_log_span", lower=lower, upper=upper).fetchone()
     span = None if first is None else (first, last)
-    return detect(counts, (incident.window_start, incident.window_end), span, settings)
+    shortest = int(settings.max_gap / MINUTE) + 1
+    gaps = tuple(
+        tuple(gap)
+        for gap in db.run(
+            con, "window_log_gaps", lower=lower, upper=upper, min_minutes=shortest
+        ).fetchall()
+    )
+    return detect(counts, (incident.window_start, incident.window_end), span, settings, gaps)
 
 
 def check(con: duckdb.DuckDBPyConnection, incident: Incident) -> Check:
@@ -254,6 +269,12 @@ def check(con: duckdb.DuckDBPyConnection, incident: Incident) -> Check:
         unchecked.append(f"the logs read do not reach {_minutes(margin)} before the start")
     if detection.last_minute_utc is None or detection.last_minute_utc + MINUTE < end + margin:
         unchecked.append(f"the logs read do not reach {_minutes(margin)} after the end")
+    unchecked += [
+        f"the logs cover no line from {_clock(incident, low)} to {_clock(incident, high)} (no "
+        "file holds one there): failures in it are unseen, not zero"
+        for low, high in detection.gaps
+        if low < end + margin and high > start - margin
+    ]
     stretches = []
     for interval in detection.intervals:
         if interval.onset_utc < start and interval.recovery_utc > start - margin:

@@ -164,6 +164,7 @@ def as_json(comparison: Comparison) -> dict[str, Any]:
         "baseline": baseline and dataclasses.asdict(baseline),
         "settings": window.settings_json(incident.window_detection),
         "intervals": [window.interval_json(incident, i) for i in detection.intervals],
+        "gaps": [_window_json(incident, gap) for gap in detection.gaps],
         "change": comparison.change and _change_json(comparison.change),
     }
 

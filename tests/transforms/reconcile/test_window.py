@@ -330,3 +330,46 @@ def test_settings_written_to_the_manifest_read_back_the_same():
         status=window.OK, edge_margin_minutes=5, findings=(), unchecked=(), messages=()
     )
     assert before.detection_settings() == DEFAULTS and before.span() is None  # written before
+
+
+# Stretches no log file covers -----------------------------------------------------------------
+def test_minutes_no_log_covers_are_left_out_of_the_baseline_not_counted_zero():
+    quiet = {m: 1 + m % 3 for m in range(0, 420) if not 75 <= m < 315}
+    gap = (at(20), at(50))
+    found = window.detect(
+        [
+            (at(m), "DB_POOL_TIMEOUT", n)
+            for m, n in sorted({**quiet, **burst(75, 314, 100)}.items())
+        ],
+        (START, END),
+        (at(0), at(419)),
+        DEFAULTS,
+        gaps=(gap,),
+    )
+    assert found.baseline.minutes == 420 - 240 - 30 and found.gaps == (gap,)
+
+
+def test_a_stretch_no_log_covers_near_the_window_leaves_its_edge_unchecked(tmp_path):
+    # No file holds a line from 18:50Z to 19:30Z: counted as no failure, that stretch passed for
+    # a quiet one, and a window that missed the outage's start was confirmed.
+    before = [
+        failure(f"q{i}", ts=(at(-60) + timedelta(minutes=10 * i)).isoformat(), code="CARD_DECLINED")
+        for i in range(12)  # 17:00Z to 18:50Z
+    ]
+    path = write_incident(
+        tmp_path / "inc",
+        lines=before,
+        log_name="logs/a.jsonl",
+        customers=[customer(c) for c in ("c1", "c2", "c3", "c4")],
+    )
+    after = outage_lines(at(90), 225, 6) + [  # from 19:30Z, then quiet to 01:00Z
+        failure(f"r{i}", ts=(END + timedelta(minutes=10 * i)).isoformat(), code="CARD_DECLINED")
+        for i in range(11)
+    ]
+    (tmp_path / "inc/logs/b.jsonl").write_text("".join(json.dumps(r) + "\n" for r in after))
+    loaded = incident.load(path)
+    found = window.check(reconcile_incident(path, tmp_path), loaded)
+    assert found.status == window.UNCHECKED
+    (gap,) = found.detection.gaps
+    assert gap == (at(51), at(90))
+    assert any(u.startswith("the logs cover no line from ") for u in found.unchecked)
