@@ -21,6 +21,7 @@ from flows.cli.common import (
     out,
     print_lines,
     run_id_argument,
+    run_id_given,
 )
 from flows.settings import WAREHOUSE, journal_key
 from transforms.finance import diff as diffs
@@ -41,7 +42,9 @@ def diff(
     against: Annotated[
         str,
         typer.Option(
-            "--against", help="'published' (what the incident has been paid) or another run id"
+            "--against",
+            help="'published' (what the incident has been paid) or another run id",
+            callback=run_id_given,  # a pasted run folder, as for RUN_ID ('published' stays)
         ),
     ] = diffs.PUBLISHED,
     output_format: Annotated[

@@ -62,3 +62,17 @@ def test_the_commands_read_a_pasted_run_folder_as_its_id(tmp_path, command):
     assert f"run {RUN[:-1]}: not in the warehouse; did you mean {RUN}?" in " ".join(
         result.stderr.split()
     )
+
+
+def test_against_reads_a_pasted_run_folder_too(tmp_path):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    path = tmp_path / "wh.duckdb"
+    with warehouse.writer(path) as con:
+        add_run(con, RUN, "pending_approval", "2025-01-08T01:00:00Z")
+    against = f"data/output/incident=INC-A/run=NOPE-{RUN[-8:]}/"
+    result = CliRunner().invoke(app, ["diff", RUN, "--against", against, "--warehouse", str(path)])
+    assert result.exit_code == 2
+    assert f"run NOPE-{RUN[-8:]}: not in the warehouse" in " ".join(result.stderr.split())
