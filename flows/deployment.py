@@ -184,6 +184,8 @@ def main() -> None:
     # Ctrl-C does: the server, in a session of its own, is stopped on the way out.
     signal.signal(signal.SIGHUP, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # and Ctrl-C, even where it was started with SIGINT ignored (`setsid make serve &`)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with long_lived.running(url, long_lived.home()):
             print(f"Prefect UI: {url.removesuffix('/api')}", flush=True)

@@ -12,6 +12,7 @@ here: a run looks before it imports Prefect.
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import json
 import os
 import signal
@@ -31,6 +32,7 @@ from transforms import files, processes
 from transforms.errors import ConfigError, StorageError
 
 RECORD = "credits-server.json"
+LOCK = "credits-server.lock"  # held by the process that keeps the long-lived server
 PROBE_SECONDS = 2.0
 START_SECONDS = 120
 STOP_SECONDS = 20
@@ -107,7 +109,35 @@ def running(api_url: str, prefect_home: Path) -> Iterator[subprocess.Popen]:
     first (its last calls still find the server), then the server is stopped here."""
     address = urllib.parse.urlsplit(api_url)
     prefect_home.mkdir(parents=True, exist_ok=True)
-    _require_free(api_url, prefect_home)
+    with _the_one(prefect_home):
+        _require_free(api_url, prefect_home)
+        with _serving(api_url, address, prefect_home) as server:
+            yield server
+
+
+@contextmanager
+def _the_one(prefect_home: Path) -> Iterator[None]:
+    """Held for as long as this process keeps the home's long-lived server, from the check
+    that none runs to the end: two started at once (`make serve` twice) both passed the check,
+    and one crashed writing the record while the other ran unrecorded. The lock goes with the
+    process, whatever ends it."""
+    with open(prefect_home / LOCK, "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConfigError(
+                f"a long-lived Prefect server of PREFECT_HOME={prefect_home} is starting or "
+                f"running (another `make serve` or `credits serve-prefect` holds "
+                f"{prefect_home / LOCK}): every `credits run` here uses it. Stop it first, or "
+                "use that one"
+            ) from None
+        yield
+
+
+@contextmanager
+def _serving(
+    api_url: str, address: urllib.parse.SplitResult, prefect_home: Path
+) -> Iterator[subprocess.Popen]:
     command = [str(Path(sys.executable).with_name("prefect")), "server", "start"]
     command += ["--host", address.hostname or "127.0.0.1", "--port", str(address.port)]
     env = {**os.environ, "PREFECT_HOME": str(prefect_home)}  # its database beside its record

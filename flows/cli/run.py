@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 import os
 import signal
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -27,7 +28,7 @@ from flows.cli.common import (
     quiet_expected_tracebacks,
 )
 from flows.settings import OUTPUT_DIR, WAREHOUSE, warehouse_parameter
-from transforms.errors import CreditsError
+from transforms.errors import CreditsError, StorageError
 
 if TYPE_CHECKING:
     from transforms.runfolder.summary import RunSummary
@@ -230,13 +231,13 @@ def serve_prefect(
         for signum in (*STOP_SIGNALS, signal.SIGHUP):  # SIGHUP: its terminal was closed
             previous[signum] = signal.signal(signum, interrupt)
         prefect_home = long_lived.home()
-        with long_lived.running(url, prefect_home):
+        with long_lived.running(url, prefect_home) as server:
             out.print(f"Prefect UI: {url.removesuffix('/api')}")
             out.print(
                 f"every `credits run` with PREFECT_HOME={prefect_home} now uses this server; "
                 "Ctrl-C stops it"
             )
-            until_interrupted()
+            until_interrupted(server)
     except KeyboardInterrupt:
         pass
     except CreditsError as error:  # another server there already, or ours did not start
@@ -248,10 +249,18 @@ def serve_prefect(
     out.print("stopped: the Prefect server")
 
 
-def until_interrupted() -> None:
-    """Waits until Ctrl-C or SIGTERM raise KeyboardInterrupt. Not `signal.pause()`: the kernel
-    may hand the signal to another thread of the process (jemalloc's, a library's), whose C
-    handler only notes it; `pause()` in the main thread would then never return, and Python
-    runs the handler when the main thread next runs: here within `WAKE_SECONDS`."""
+def until_interrupted(server: subprocess.Popen | None = None) -> None:
+    """Waits until Ctrl-C or SIGTERM raise KeyboardInterrupt, or `server` exits (`StorageError`:
+    a server killed behind its back left `serve-prefect` running, silent, its record naming a
+    dead process). Not `signal.pause()`: the kernel may hand the signal to another thread of
+    the process (jemalloc's, a library's), whose C handler only notes it; `pause()` in the main
+    thread would then never return, and Python runs the handler when the main thread next runs:
+    here within `WAKE_SECONDS`."""
     while True:
         time.sleep(WAKE_SECONDS)
+        if server is not None and server.poll() is not None:
+            raise StorageError(
+                f"the Prefect server (pid {server.pid}) exited with code {server.returncode}: "
+                "runs here start their own temporary server again; its log is server.log in "
+                "PREFECT_HOME. Start `credits serve-prefect` again"
+            )

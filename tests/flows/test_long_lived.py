@@ -20,7 +20,7 @@ import pytest
 from flows import long_lived, server
 from tests import golden_incident
 from tests.waiting import signalled_once_the_flow_started, until
-from transforms.errors import ConfigError
+from transforms.errors import ConfigError, StorageError
 
 # The flow's tasks, as its task runs are named (`NAME-xyz`).
 TASKS = (
@@ -320,3 +320,29 @@ def test_an_empty_or_dangling_prefect_home_is_a_config_error(tmp_path, monkeypat
     monkeypatch.setenv("PREFECT_HOME", given)
     with pytest.raises(ConfigError, match=re.escape(said)):
         long_lived.home()
+
+
+def test_a_second_server_started_at_the_same_moment_is_refused_not_crashed(tmp_path):
+    # Two `make serve` at once both passed the check: one crashed writing the record (its
+    # temporary file taken by the other), removing the record of the one left running.
+    import fcntl
+
+    home = tmp_path / "prefect"
+    home.mkdir()
+    with open(home / long_lived.LOCK, "a") as starting:  # the first, still starting
+        fcntl.flock(starting, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with (
+            pytest.raises(ConfigError, match="is starting or running"),
+            long_lived.running(f"http://127.0.0.1:{free_port()}/api", home),
+        ):
+            pytest.fail("started")
+    assert not (home / long_lived.RECORD).exists()
+
+
+def test_serve_prefect_ends_with_exit_4_when_its_server_dies_behind_its_back():
+    # It stayed up, silent, still saying "Ctrl-C stops it", its record naming a dead process.
+    from flows.cli.run import until_interrupted
+
+    server = subprocess.Popen([sys.executable, "-c", "pass"])
+    with pytest.raises(StorageError, match=f"the Prefect server \\(pid {server.pid}\\) exited"):
+        until_interrupted(server)
