@@ -17,9 +17,11 @@ import duckdb
 from prefect import flow, get_run_logger, pause_flow_run, task, unmapped
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.exceptions import FlowPauseTimeout
 from prefect.input import RunInput
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
+from pydantic import Field
 
 from flows import progress
 from flows.settings import OUTBOX, OUTPUT_DIR, WAREHOUSE, journal_key
@@ -234,12 +236,21 @@ def publish_run(run: runs.Run, warehouse_path: str, **evidence: Any) -> RunSumma
 
 
 class Approval(RunInput):
-    """Finance's answer to a batch waiting in a paused flow run."""
+    """Finance's answer to a batch waiting in a paused flow run. What the server can check
+    from the form's schema it refuses at resume, the run still paused (a `by` of blanks); a
+    decline without a note asks again (`missing`)."""
 
     approve: bool
-    by: str
-    note: str = ""
+    by: str = Field(pattern=r"\S", description="who decides (a name)")
+    note: str = Field("", description="for the journal; to decline, say why (required)")
     accept_decreases: bool = False
+
+    @property
+    def missing(self) -> str | None:
+        """Why the answer cannot be acted on, if it cannot."""
+        if not self.approve and not self.note.strip():
+            return "A decline needs a note saying why: answer again."
+        return None
 
 
 @task(name="show-batch", cache_policy=NO_CACHE)
@@ -318,10 +329,33 @@ def credit_reconciliation(
     if summary.rejected:
         raise ValidationRejected(f"run {run.run_id} rejected by the quality gate", summary)
     if wait_for_approval:
-        form = Approval.with_initial_data(description=show_batch(summary, warehouse_path))
-        answer = pause_flow_run(
-            wait_for_input=form, timeout=APPROVAL_TIMEOUT_S, poll_interval=APPROVAL_POLL_S
-        )
+        answer = _asked(show_batch(summary, warehouse_path))
+        if answer is None:  # no answer in the form: the run waits for the command line
+            return summary
         decision = decide(run.run_id, answer, warehouse_path, outbox)
         summary = dataclasses.replace(summary, decision=runs.RunStatus(decision.status))
     return summary
+
+
+def _asked(batch: str) -> Approval | None:
+    """Finance's answer in this paused flow run's form, asked again while it cannot be acted
+    on; None when none came within `APPROVAL_TIMEOUT_S` (the run stays pending_approval:
+    `credits approve` or `credits decline` decides it then)."""
+    description = batch
+    while True:
+        try:
+            answer = pause_flow_run(
+                wait_for_input=Approval.with_initial_data(description=description),
+                timeout=APPROVAL_TIMEOUT_S,
+                poll_interval=APPROVAL_POLL_S,
+            )
+        except FlowPauseTimeout:
+            get_run_logger().warning(
+                "no answer in the approval form within %d days: the run waits for "
+                "`credits approve RUN_ID` or `credits decline RUN_ID`",
+                APPROVAL_TIMEOUT_S // 86400,
+            )
+            return None
+        if answer.missing is None:
+            return answer
+        description = f"**{answer.missing}**\n\n{batch}"

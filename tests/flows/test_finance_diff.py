@@ -281,6 +281,39 @@ def test_the_pause_form_shows_the_decreases_and_takes_the_decision(desk):
     assert desk.paid()[("c1", "USD")] == 1000
 
 
+def test_the_pause_form_refuses_a_blank_name_and_asks_again_for_a_decline_without_a_note(desk):
+    # Each was taken, and the flow run then failed (its answer used up, the form not offered
+    # again, the run left pending with nothing saying what to do).
+    from prefect.flow_runs import resume_flow_run
+
+    from flows.credit_reconciliation import credit_reconciliation
+
+    path = desk.write()
+    result: dict = {}
+
+    def run_waiting() -> None:
+        result["summary"] = credit_reconciliation(
+            str(path),
+            str(desk.root / "out"),
+            str(desk.warehouse),
+            wait_for_approval=True,
+            outbox=str(desk.outbox),
+        )
+
+    worker = threading.Thread(target=run_waiting)
+    worker.start()
+    paused = waiting.paused_for_approval(path, desk.warehouse)
+    assert paused, "the flow run never paused for approval"
+    with pytest.raises(Exception, match="by"):  # refused by the form's schema: still paused
+        resume_flow_run(paused.id, run_input={"approve": True, "by": "   "})
+    resume_flow_run(paused.id, run_input={"approve": False, "by": "dora"})  # no note
+    asked_again = waiting.paused_for_approval(path, desk.warehouse)
+    assert asked_again, "the form was not offered again"
+    resume_flow_run(asked_again.id, run_input={"approve": False, "by": "dora", "note": "dup"})
+    worker.join(120)
+    assert result["summary"].decision == "declined"
+
+
 def test_the_markdown_escapes_what_it_shows():
     line = diffs.Line("x", "*c1*", "USD", "removed", 1000, 0, ("customer [a](b) closed",))
     found = diffs.Diff("INC", "r2", diffs.PUBLISHED, "r1", (line,), (diffs.Total("USD", 1000, 0),))
