@@ -28,6 +28,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ import psutil
 
 from flows import long_lived
 from transforms import db
+from transforms.errors import ConfigError
 
 RECORDS = "credits-run-servers"
 SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
@@ -155,6 +157,8 @@ def prefect_api(prefect_home: Path) -> Iterator[Api]:
     previous = os.environ.get(API_URL)
     with _signals() as signals:  # before the server starts: a signal stops it too
         try:
+            if previous:
+                _require_api_url(previous)
             url = previous or long_lived.found(prefect_home)
             api = Api(url) if url else _start_temporary_server()
             api.signals = signals
@@ -179,6 +183,18 @@ def prefect_api(prefect_home: Path) -> Iterator[Api]:
             else:
                 os.environ[API_URL] = previous
             signals.done.set()
+
+
+def _require_api_url(url: str) -> None:
+    """Refuses (exit 2) a `PREFECT_API_URL` that is no http(s) URL with a host: Prefect
+    would fail to reach it as if a server had gone (`notaurl` was a bug's exit 1)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"PREFECT_API_URL={url!r}: not a Prefect API URL such as "
+            "http://127.0.0.1:4200/api; set it to one, or unset it (a run then starts its own "
+            "server, or uses `credits serve-prefect`'s)"
+        )
 
 
 def _start_temporary_server() -> Api:

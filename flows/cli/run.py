@@ -143,6 +143,9 @@ def run(
     except KeyboardInterrupt:  # a Ctrl-C before the run's own signal handling is in place
         err.print("[bold red]stopped[/] by SIGINT before the run started: nothing was run")
         raise typer.Exit(128 + signal.SIGINT) from None
+    except CreditsError as error:  # the Prefect API the run was given, before it started
+        err.print(f"[bold red]error[/]: {escape(str(error))}")
+        raise typer.Exit(error.exit_code) from None
     print_summary(summary)
     if new_warehouse is not None and new_warehouse.exists():
         # A run from another folder finds no `data/warehouse.duckdb` there and makes one: it

@@ -329,3 +329,13 @@ def test_an_approval_stopped_by_a_signal_says_so_and_exits_128_plus_it(capsys, s
     assert said.startswith(f"stopped: the approval of run r1 ({signal.Signals(signum).name}): ")
     assert "the next approval finishes a batch left half way" in said
     assert signal.getsignal(signum) == before  # the command's handlers are put back
+
+
+@pytest.mark.parametrize("url", ["notaurl", "ftp://127.0.0.1:4200/api", "http:///api"])
+def test_a_prefect_api_url_that_is_no_url_exits_2_before_the_run(tmp_path, url):
+    # `notaurl` was reported as a bug (exit 1: "Failed to reach API at notaurl/").
+    path = golden_incident.write(tmp_path / "inc")
+    done = run_incident(path, tmp_path, api_url=url)
+    assert done.returncode == 2, done.stderr
+    assert f"PREFECT_API_URL={url!r}: not a Prefect API URL" in " ".join(done.stderr.split())
+    assert "Traceback" not in done.stderr
