@@ -718,3 +718,19 @@ def test_without_a_clock_skew_no_failure_is_at_an_edge(tmp_path):
         ("t1", False),
         ("t2", False),
     ]
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_lines_appended_after_a_file_was_read_are_not_in_its_hash(tmp_path, compress):
+    # A writer still at it: the manifest hashed the appended bytes, which no bucket counted.
+    import hashlib
+
+    data = (GOOD + b"\n") * 3
+    data = gzip.compress(data) if compress else data
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(data)
+    source = framing.Source(path)
+    assert b"".join(source.pieces())  # read to the end
+    with open(path, "ab") as log:
+        log.write(GOOD + b"\n")
+    assert source.finish() == (hashlib.sha256(data).hexdigest(), len(data))

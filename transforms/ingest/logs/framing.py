@@ -117,8 +117,13 @@ class Source:
         self.path = path
         self._hash = hashlib.sha256()
         self._size = 0
+        self._to_the_end = False  # the pieces were read to the file's end
 
     def pieces(self) -> Iterator[bytes]:
+        yield from self._pieces()
+        self._to_the_end = True
+
+    def _pieces(self) -> Iterator[bytes]:
         with open(self.path, "rb") as handle:
             first = handle.read(READ_BYTES)
             self._count(first)
@@ -176,11 +181,15 @@ class Source:
         self._size += len(data)
 
     def finish(self) -> tuple[str, int]:
-        """Hashes what no reader consumed and returns the file's sha256 and size."""
-        with open(self.path, "rb") as handle:
-            handle.seek(self._size)
-            while data := handle.read(READ_BYTES):
-                self._count(data)
+        """The sha256 and size of the bytes the run read: of the whole file as it was when read
+        to its end (lines appended since, by a writer still at it, are not this run's: hashed,
+        they would be in the manifest's proof and in no bucket), else (a stream that broke)
+        with what no reader consumed hashed too."""
+        if not self._to_the_end:
+            with open(self.path, "rb") as handle:
+                handle.seek(self._size)
+                while data := handle.read(READ_BYTES):
+                    self._count(data)
         return self._hash.hexdigest(), self._size
 
 
