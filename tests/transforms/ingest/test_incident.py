@@ -169,6 +169,22 @@ def test_the_policy_hash_changes_with_the_policy(tmp_path):
             {"top": {"window_detection": {"mad_multiplier": -1}}},
             r"window_detection.mad_multiplier: must be at least 0",
         ),
+        (  # Python's `$` matched before the line feed: a run folder named with a line break
+            {"top": {"id": "INC-T\n"}},
+            r"^.*incident.toml: id: ",
+        ),
+        (  # compared exactly, it matched no line: every failure counted irrelevant, exit 0
+            {"policy": {"failure_events": ["payment.failed "]}},
+            r"policy.failure_events: 'payment.failed ' has blanks around it",
+        ),
+        (  # the machine's own zone: one file, other windows on other machines
+            {"top": {"timezone": "localtime"}},
+            r"timezone: unknown time zone 'localtime'",
+        ),
+        (  # a file of the system's zone database DuckDB does not know: a bug's exit 1
+            {"sources": {"logs_timezone": "right/UTC"}},
+            r"sources.logs_timezone: unknown time zone 'right/UTC'",
+        ),
         (
             {"sources": {"log_clock_skew": "100000000000d"}},
             r"sources.log_clock_skew: '100000000000d' is longer than 366 days",

@@ -138,6 +138,11 @@ class Policy(Table):
             raise invalid("must name at least one event", at="failure_events")
         if any(not event.strip() for event in self.failure_events):
             raise invalid("an event's name is blank", at="failure_events")
+        padded = [event for event in self.failure_events if event != event.strip()]
+        if padded:  # compared exactly: `"payment.failed "` would match no line, unseen
+            raise invalid(
+                f"{padded[0]!r} has blanks around it: no event is named so", at="failure_events"
+            )
         for segment in self.exclude_segments:
             if segment not in SEGMENTS:
                 close = difflib.get_close_matches(segment.strip().lower(), SEGMENTS, n=1)

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -89,15 +90,28 @@ def _matching(pattern: str, message: str) -> Any:
     def check(value: Any) -> str:
         if not isinstance(value, str):
             raise invalid("must be a string")
-        if not re.search(pattern, value):
+        # An anchored pattern holds for the whole text: Python's `$` also matches before a
+        # last line feed (`INC-T\n` named a run folder with a line break).
+        whole = pattern.startswith("^") and pattern.endswith("$")
+        if not (re.fullmatch(pattern, value) if whole else re.search(pattern, value)):
             raise invalid(message.format(value=value))
         return value
 
     return _checked(str, check, {"type": "string", "pattern": pattern})
 
 
+@cache
+def _iana_names() -> frozenset[str]:
+    """The IANA zone names (Python's and DuckDB's alike), without `localtime`: that one is
+    whatever zone the machine is set to, so one incident file would mean other windows on
+    other machines."""
+    return frozenset(available_timezones() - {"localtime"})
+
+
 def _zone(value: Any) -> str:
     try:
+        if value not in _iana_names():  # `right/UTC`, `posix/...`: files, not names DuckDB knows
+            raise ZoneInfoNotFoundError(value)
         return ZoneInfo(value).key
     except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
         close = _close_zone(value) if isinstance(value, str) else None
