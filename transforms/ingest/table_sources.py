@@ -8,6 +8,7 @@ line that does not parse is an `InputError` naming the source (and the line).
 from __future__ import annotations
 
 import csv
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -117,7 +118,10 @@ def check_columns(schema: pa.Schema, name: str, contract: Contract) -> None:
 
 @contextmanager
 def open_source(source: TableSource, name: str, contract: Contract) -> Iterator[Read]:
-    """Opens a file or DuckDB source for the contract's columns; closed when the block ends."""
+    """Opens a file or DuckDB source for the contract's columns; closed when the block ends.
+    A path that is there but no regular file (a folder; a named pipe, whose read would wait for
+    a writer forever; a device) is refused naming it."""
+    _require_regular(source.path, name)
     if source.kind == "parquet":
         with _open_parquet(source.path, name, list(contract)) as read:
             yield read
@@ -126,6 +130,16 @@ def open_source(source: TableSource, name: str, contract: Contract) -> Iterator[
     else:
         with _open_duckdb(source.path, source.table, name, list(contract)) as read:
             yield read
+
+
+def _require_regular(path: Path, name: str) -> None:
+    try:
+        mode = path.stat().st_mode
+    except OSError:  # not there: each reader names it as missing
+        return
+    if not stat.S_ISREG(mode):
+        what = "a folder" if stat.S_ISDIR(mode) else "not a regular file (a pipe or a device)"
+        raise InputError(f"{name}: {path} is {what}; give the table's file")
 
 
 def _not_found(name: str, path: Path) -> str:
@@ -146,6 +160,10 @@ def _open_parquet(path: Path, name: str, columns: list[str]) -> Iterator[Read]:
     except (pa.ArrowInvalid, OSError) as error:
         raise InputError(f"{name}: not a readable Parquet file ({error})") from None
     with parquet:
+        names = parquet.schema_arrow.names
+        twice = sorted({c for c in columns if names.count(c) > 1})
+        if twice:  # which one is meant is unknown (pyarrow could not even pick one)
+            raise InputError(f"{name}: the file has column(s) {', '.join(twice)} twice")
         yield Read(
             parquet.schema_arrow,
             _later(lambda: parquet.iter_batches(BATCH_ROWS, columns=columns)),

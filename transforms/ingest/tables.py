@@ -195,7 +195,8 @@ ABOVE_LARGEST_AMOUNT = f"above {LARGEST_AMOUNT:,} minor units, which no payment 
 def _within_largest_amount(column: pa.Array, batch: pa.RecordBatch, name: str) -> None:
     """An amount above `LARGEST_AMOUNT` minor units (no payment is; sums of such amounts would
     not fit in 64 bits) is an error naming the row."""
-    above = pc.greater(pc.abs(column), LARGEST_AMOUNT)
+    # not `abs`: it wraps -2**63 round to itself, which then passed as small
+    above = pc.or_(pc.greater(column, LARGEST_AMOUNT), pc.less(column, -LARGEST_AMOUNT))
     if not pc.any(above).as_py():
         return
     index = pc.index(above, True).as_py()

@@ -476,3 +476,43 @@ def test_a_table_time_in_nanoseconds_is_truncated_to_the_microsecond_not_rounded
         "select strftime(created_at, '%H:%M:%S.%f') from stg_transactions order by txn_id"
     ).fetchall()
     assert found == [("13:59:59.999999",), ("13:59:59.999999",)]
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo"])
+def test_a_table_source_that_is_no_regular_file_is_named(tmp_path, kind):
+    # A folder was a bug's exit 1 (IsADirectoryError); a named pipe made the run wait forever.
+    import os
+
+    path = write_incident(tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1")])
+    write_csv_tables(path.parent)
+    (path.parent / "transactions.csv").unlink()
+    if kind == "folder":
+        (path.parent / "transactions.csv").mkdir()
+    else:
+        os.mkfifo(path.parent / "transactions.csv")
+    loaded = incident.load(with_sources(path, "csv.toml", **CSV_SOURCES))
+    with pytest.raises(InputError, match=r"transactions.csv is (a folder|not a regular file)"):
+        tables.stage(duckdb.connect(), loaded)
+
+
+def test_a_parquet_column_twice_is_named(tmp_path):
+    # pyarrow could not pick one: a bug's exit 1 (KeyError)
+    import pyarrow as pa
+
+    path = write_incident(tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1")])
+    table = pq.read_table(path.parent / "transactions.parquet")
+    doubled = pa.Table.from_arrays(
+        [*table.columns, table.column("txn_id")], names=[*table.column_names, "txn_id"]
+    )
+    pq.write_table(doubled, path.parent / "transactions.parquet")
+    with pytest.raises(InputError, match=r"the file has column\(s\) txn_id twice"):
+        tables.stage(duckdb.connect(), incident.load(path))
+
+
+def test_the_smallest_64_bit_amount_is_out_of_range_not_small(tmp_path):
+    # `abs` wrapped -2**63 round to itself: it passed, and a sum then overflowed (exit 1)
+    path = write_incident(
+        tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1", amount_minor=-(2**63))]
+    )
+    with pytest.raises(InputError, match=r"amount_minor' is -9223372036854775808 for txn_id"):
+        tables.stage(duckdb.connect(), incident.load(path))
