@@ -13,7 +13,7 @@ import pytest
 
 from tests.builders import failure, reconcile_incident, rows, txn, write_incident
 from transforms import db
-from transforms.errors import InputError
+from transforms.errors import InputError, StorageError
 from transforms.ingest import incident, logs
 from transforms.ingest.logs import framing, mapper
 from transforms.reconcile.outputs import write_quarantine
@@ -734,3 +734,29 @@ def test_lines_appended_after_a_file_was_read_are_not_in_its_hash(tmp_path, comp
     with open(path, "ab") as log:
         log.write(GOOD + b"\n")
     assert source.finish() == (hashlib.sha256(data).hexdigest(), len(data))
+
+
+def test_a_log_file_removed_after_the_plan_listed_it_stops_the_run_naming_it(tmp_path, monkeypatch):
+    # DuckDB reported the FileNotFoundError of the map's reader: a bug's exit 1, 290 lines.
+    path = write_incident(tmp_path / "inc", lines=[GOOD + b"\n"], log_name="logs/a.jsonl")
+    real_source = framing.Source
+
+    class Vanishing(real_source):
+        def _pieces(self):
+            self.path.unlink(missing_ok=True)  # gone between the listing and the read
+            yield from super()._pieces()
+
+    monkeypatch.setattr(mapper, "Source", Vanishing)
+    with pytest.raises(InputError, match=r"logs/a.jsonl: removed after the run listed the log"):
+        reconcile_incident(path, tmp_path)
+
+
+def test_a_log_file_this_user_cannot_read_is_the_machine_refusing():
+    error = framing.stream_error(
+        "logs/a.jsonl", framing._Unreadable(PermissionError(13, "Permission denied")), "line 0"
+    )
+    assert isinstance(error, StorageError) and error.exit_code == 4
+    assert str(error) == (
+        "logs/a.jsonl: cannot be read (Permission denied); make it readable by this user, then "
+        "run again"
+    )

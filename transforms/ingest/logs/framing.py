@@ -9,6 +9,7 @@ keeps an escaped preview and is quarantined, never dropped.
 from __future__ import annotations
 
 import codecs
+import errno
 import hashlib
 import re
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 from isal import isal_zlib
 
-from transforms.errors import InputError
+from transforms.errors import CreditsError, InputError, StorageError
 from transforms.ingest.logs.screen import Screen
 
 MAX_LINE_BYTES = 1024 * 1024
@@ -58,11 +59,28 @@ class _NotGzip(Exception):
     holds another compressor's data or UTF-16 text."""
 
 
-STREAM_ERRORS = (_GzipError, _NotGzip)  # what `Source.pieces` raises on a broken file
+class _Unreadable(Exception):
+    """A file the plan listed that cannot be opened now: removed since, or not readable."""
+
+    def __init__(self, error: OSError):
+        super().__init__(error.strerror or str(error))
+        self.errno = error.errno
 
 
-def stream_error(name: str, error: Exception, after: str) -> InputError:
+STREAM_ERRORS = (_GzipError, _NotGzip, _Unreadable)  # what `Source.pieces` raises
+
+
+def stream_error(name: str, error: Exception, after: str) -> CreditsError:
     """The error that stops a run on a broken file (`STREAM_ERRORS`), read up to `after`."""
+    if isinstance(error, _Unreadable) and error.errno == errno.ENOENT:
+        return InputError(
+            f"{name}: removed after the run listed the log files: the logs changed under the "
+            "run; run again once they are complete"
+        )
+    if isinstance(error, _Unreadable):  # the machine refused: exit 4, as a permission is
+        return StorageError(
+            f"{name}: cannot be read ({error}); make it readable by this user, then run again"
+        )
     if isinstance(error, _NotGzip) and name.endswith(".gz") and GZIPPED not in str(error):
         return InputError(
             f"{name}: named .gz but it is not gzip ({error}); fetch the file again, "
@@ -124,7 +142,11 @@ class Source:
         self._to_the_end = True
 
     def _pieces(self) -> Iterator[bytes]:
-        with open(self.path, "rb") as handle:
+        try:
+            handle = open(self.path, "rb")  # noqa: SIM115 (closed below)
+        except OSError as error:
+            raise _Unreadable(error) from None
+        with handle:
             first = handle.read(READ_BYTES)
             self._count(first)
             if first.startswith(GZIP_MAGIC):
@@ -223,7 +245,7 @@ class Framer:
     source: Source
     screen: Screen | None = None  # None: every line is checked in full
     lines: int = 0
-    error: InputError | None = None  # set when the stream broke: the blocks stop there
+    error: CreditsError | None = None  # set when the stream broke: the blocks stop there
     split: bool = False  # a record split over lines was seen: every later line is checked
     _bom_pending: bool = field(default=True, repr=False)
     _runs: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list, repr=False)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from transforms.errors import InputError
+from transforms.errors import CreditsError
 from transforms.ingest.incident import LogFormat
 from transforms.ingest.logs import cloudwatch, json_stream, otlp
 from transforms.ingest.logs.framing import (
@@ -53,7 +53,7 @@ class Unnester:
     screen: Screen | None = None  # None: every record is checked in full
     lines: int = 0
     envelope_lines: int = 0
-    error: InputError | None = None
+    error: CreditsError | None = None
     _rows: dict[str, list] = field(default_factory=lambda: _empty_rows(), repr=False)
     _runs: list[list[int]] = field(default_factory=list, repr=False)
 
