@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from transforms import processes
+from transforms.errors import ConfigError
 
 if TYPE_CHECKING:  # typing only: support's quick commands import this module, not the parser
     from transforms.ingest.incident import Incident
@@ -77,7 +78,30 @@ def start(incident: Incident, output_root: Path, now: datetime | None = None) ->
     run = Run(run_id, incident.id, folder, started_at)
     run.spill_dir.mkdir(parents=True)
     processes.Recorded.of().write(run.work_dir / OWNER)
+    _require_outside_the_logs(incident, Path(output_root), run)
     return run
+
+
+def _require_outside_the_logs(incident: Incident, output_root: Path, run: Run) -> None:
+    """Refuses (exit 2) an output folder that `sources.logs` reads: each run would read the
+    earlier runs' files (and its own scratch) as log lines, and no two runs of the same inputs
+    would be alike. Checked once this run's folder is there, so that a glob such as `**` that
+    would read it is caught on the first run."""
+    from transforms.ingest import logs  # here: support's quick commands import this module
+
+    root = output_root.resolve()
+    inside = [
+        p
+        for p in logs.expand(incident.sources.logs, incident.path.parent)
+        if root in p.resolve().parents
+    ]
+    if inside:
+        shutil.rmtree(run.folder, ignore_errors=True)
+        raise ConfigError(
+            f"the output folder {output_root} is inside what sources.logs reads (it matches "
+            f"{inside[0]}): each run would read earlier runs' files as logs. Give --output-dir "
+            "a folder outside the logs, or narrow sources.logs"
+        )
 
 
 def sweep(output_root: Path) -> list[Swept]:

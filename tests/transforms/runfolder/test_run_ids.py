@@ -44,3 +44,24 @@ def suffix(folder, touched: bool = False, lines=None, **changes) -> str:
 def test_the_suffix_changes_with_the_inputs(tmp_path, changes, differs):
     first = suffix(tmp_path / "inc")
     assert (suffix(tmp_path / "inc", **changes) != first) is differs
+
+
+@pytest.mark.parametrize(
+    ("logs", "output"),
+    [
+        (["logs/**/*.jsonl"], "logs/out"),  # an earlier run's quarantine.jsonl read as logs
+        (["**"], "out"),  # a run read its own scratch
+    ],
+)
+def test_an_output_folder_the_logs_globs_read_is_refused(tmp_path, logs, output):
+    from transforms.errors import ConfigError
+
+    folder = tmp_path / "inc"
+    path = write_incident(
+        folder, lines=[failure("t1")], transactions=[txn("t1")], sources={"logs": logs}
+    )
+    (folder / "logs" / "out" / "incident=INC-T" / "run=old").mkdir(parents=True)
+    (folder / "logs" / "out" / "incident=INC-T" / "run=old" / "quarantine.jsonl").write_text("")
+    with pytest.raises(ConfigError, match="is inside what sources.logs reads"):
+        runs.start(incident.load(path), folder / output, now=AT)
+    assert not list((folder / output).glob("incident=*/run=2025*"))  # its folder removed
