@@ -162,7 +162,7 @@ def check(
         for b in (_describe(o) for r in results for o in r.blocking_failures)
     ]
     blocking += [f"accounting: {problem}" for problem in accounting_problems]
-    found = (*input_problems, *policy_checks.rejections(con, incident))
+    found = (*input_problems, *ids_in_two_forms(con), *policy_checks.rejections(con, incident))
     blocking += [f"inputs: {problem}" for problem in found]
     warnings = [_describe(o) for r in results for o in r.warnings]
     return Verdict(tuple(results), tuple(blocking), tuple(warnings), quarantine)
@@ -187,6 +187,21 @@ def known_statuses() -> list[str]:
     document = suites.load_suite_document("transactions")
     (known,) = [e for e in document["expectations"] if e.get("id") == "status_known"]
     return list(known["kwargs"]["value_set"])
+
+
+def ids_in_two_forms(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+    """Why the run is rejected when two candidates' ids are one id in two Unicode forms: the
+    payment would be credited twice (ids compare exactly, as a payment system matches them).
+    Nothing otherwise."""
+    pairs, one, other = db.run(con, "candidate_ids_in_two_forms").fetchone()
+    if not pairs:
+        return ()
+    return (
+        f"{pairs:,} pair(s) of payment ids are one id written in two Unicode forms (e.g. "
+        f"{one!r} and {other!r}, equal once normalised to NFC): compared exactly, each payment "
+        "would be two candidates and credited twice. Write the ids alike in the logs and the "
+        "table",
+    )
 
 
 def unread_logs(

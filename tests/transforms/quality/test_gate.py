@@ -355,3 +355,26 @@ def _checked(path, tmp_path, con=None) -> gate.Verdict:
     credit_file = tmp_path / "credits.csv"
     outputs.write_csv(con, "credits", outputs.CREDIT_COLUMNS, outputs.CREDIT_ORDER, credit_file)
     return gate.check(con, incident.load(path), credit_file, manifest.credit_totals(con))
+
+
+def test_one_payment_id_in_two_unicode_forms_is_refused_not_credited_twice(tmp_path):
+    # composed in the log (log_only), decomposed in the table (table_only): flat per payment
+    # paid the customer twice, without a word
+    composed, decomposed = "tx-caf\u00e9", "tx-cafe\u0301"
+    result = verdict(
+        tmp_path,
+        lines=[*GOOD_LINES, failure(composed, customer_id="c1", amount_minor=500, currency="USD")],
+        transactions=[*GOOD_TABLE, txn(decomposed)],
+        policy={"basis": "flat_per_transaction"},
+    )
+    assert any(
+        f"1 pair(s) of payment ids are one id written in two Unicode forms (e.g. {decomposed!r}"
+        in b
+        for b in result.blocking
+    ), result.blocking
+
+
+def test_ids_alike_but_for_their_case_are_two_payments_not_one_in_two_forms(tmp_path):
+    lines = [*GOOD_LINES, failure("tx-\u00e9", customer_id="c1", amount_minor=500, currency="USD")]
+    result = verdict(tmp_path, lines=lines, transactions=[*GOOD_TABLE, txn("tx-\u00c9")])
+    assert not any("Unicode forms" in b for b in result.blocking)
