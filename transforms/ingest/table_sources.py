@@ -8,6 +8,7 @@ line that does not parse is an `InputError` naming the source (and the line).
 from __future__ import annotations
 
 import csv
+import os
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from transforms.errors import CreditsError, InputError
+from transforms.errors import CreditsError, InputError, StorageError
 from transforms.ingest.incident import TableSource
 
 _TypeCheck = Callable[[pa.DataType], bool]
@@ -140,6 +141,8 @@ def _require_regular(path: Path, name: str) -> None:
     if not stat.S_ISREG(mode):
         what = "a folder" if stat.S_ISDIR(mode) else "not a regular file (a pipe or a device)"
         raise InputError(f"{name}: {path} is {what}; give the table's file")
+    if not os.access(path, os.R_OK):  # the machine refusing, as the README's exit 4 has it
+        raise StorageError(f"{name}: {path} cannot be read by this user; make it readable")
 
 
 def _not_found(name: str, path: Path) -> str:

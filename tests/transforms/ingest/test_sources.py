@@ -516,3 +516,17 @@ def test_the_smallest_64_bit_amount_is_out_of_range_not_small(tmp_path):
     )
     with pytest.raises(InputError, match=r"amount_minor' is -9223372036854775808 for txn_id"):
         tables.stage(duckdb.connect(), incident.load(path))
+
+
+def test_a_table_this_user_cannot_read_is_the_machine_refusing(tmp_path, monkeypatch):
+    # "not a readable Parquet file (Permission denied)": exit 2, where a permission is exit 4
+    import os
+
+    from transforms.errors import StorageError
+
+    path = write_incident(tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1")])
+    real = os.access
+    table = path.parent / "transactions.parquet"
+    monkeypatch.setattr(os, "access", lambda p, mode: False if p == table else real(p, mode))
+    with pytest.raises(StorageError, match=r"transactions.parquet cannot be read by this user"):
+        tables.stage(duckdb.connect(), incident.load(path))
