@@ -737,6 +737,30 @@ def test_a_writer_kept_waiting_is_told_who_holds_the_lock(server):
     assert ", connected since 20" in message and "waited 0 s" in message
 
 
+def test_the_lock_holder_named_is_this_store_s_not_another_database_s(server):
+    # Advisory locks are per database; the holder was looked up on the whole server, so a
+    # writer of another store (or another test's database) on it could be named instead.
+    from transforms import pg_connections
+
+    lock = "select pg_advisory_lock(hashtextextended('outage-credits warehouse writer', 0))"
+    with (
+        database(server) as other,
+        database(server) as url,
+        pg_connections.connect(other, autocommit=True) as elsewhere,
+    ):
+        with elsewhere.cursor() as cursor:
+            cursor.execute("set application_name = 'a writer of another store'")
+            cursor.execute(lock)
+        with (
+            warehouse.writer(url),
+            pytest.raises(warehouse.WarehouseBusy) as busy,
+            warehouse.writer(url, 0.2),
+        ):
+            pass
+    assert f"(outage-credits writer: pid {os.getpid()} on" in str(busy.value)
+    assert "another store" not in str(busy.value)
+
+
 def test_a_lock_holder_the_server_hides_is_named_by_what_it_shows():
     # A role that may not see another role's sessions gets their name, not address or start.
     class Hidden:

@@ -220,24 +220,33 @@ group by credit_id, incident_id, customer_id, currency;
 -- `started` entry's seq. The journal is written by one writer at a time, so this order is the
 -- warehouse's own, whatever each machine's clock said (a clock two hours fast made an older run
 -- the newest by its start time); null for a run an earlier version started without the entry.
--- Newest first is `started_seq desc nulls last, started_at desc, run_id desc` everywhere.
+-- Newest first is `runs_ordered.newness`.
 create or replace view run_starts as
 select run_id, min(seq) as started_seq
 from journal
 where event = 'started'
 group by run_id;
 
+-- Every run with its place in its incident's order of starts (key: run_id): `newness` 1 is the
+-- run whose start the warehouse saw last. Read this, never `started_at`, for "newest".
+create or replace view runs_ordered as
+select
+    runs.*,
+    run_starts.started_seq,
+    row_number() over (
+        partition by runs.incident_id
+        order by run_starts.started_seq desc nulls last, runs.started_at desc, runs.run_id desc
+    ) as newness
+from runs
+left join run_starts on run_starts.run_id = runs.run_id;
+
 -- The newest run of each incident that was sealed (key: incident_id): a run still `sealing` (or
 -- killed before its manifest) is not one.
 create or replace view latest_runs as
-select runs.*
-from runs
-left join run_starts on run_starts.run_id = runs.run_id
-where runs.status <> 'sealing'
-qualify row_number() over (
-    partition by runs.incident_id
-    order by run_starts.started_seq desc nulls last, runs.started_at desc, runs.run_id desc
-) = 1;
+select * exclude (started_seq, newness)
+from runs_ordered
+where status <> 'sealing'
+qualify row_number() over (partition by incident_id order by newness) = 1;
 
 -- Version 2: the ledger chained per incident (seq, prev_hash, hash, link: sha256 or hmac-sha256),
 -- the journal's link kind, and the heads each batch's trailer records. Added to a warehouse an

@@ -4,22 +4,9 @@
 -- manifest (JSON): `totals_minor` is {currency: minor units}.
 with
 
-ordered as (
-    -- each run's newness in its incident (1: newest), in the order the warehouse saw runs
-    -- start (`run_starts`), as approval orders them
-    select
-        runs.*,
-        row_number() over (
-            partition by runs.incident_id
-            order by run_starts.started_seq desc nulls last, runs.started_at desc, runs.run_id desc
-        ) as newness
-    from runs
-    left join run_starts on run_starts.run_id = runs.run_id
-),
-
 runs_chosen as (
     select *
-    from ordered
+    from runs_ordered  -- each run's newness in its incident, as approval orders them
     where
         ($incident_id is null or incident_id = $incident_id)
         and (len($statuses) = 0 or list_contains($statuses, status))
@@ -32,7 +19,7 @@ newest_published as (
         incident_id,
         run_id as published_run_id,
         newness as published_newness
-    from ordered
+    from runs_ordered
     where status = 'published'
     order by incident_id, newness
 ),

@@ -3,21 +3,11 @@
 -- published). A rejected or declined run never says what a customer gets; null when none passed.
 with
 
-runs_newest_first as (
-    -- newest in the order the warehouse saw runs start (`run_starts`), not by machine clocks
-    select
-        runs.*,
-        row_number() over (
-            partition by runs.incident_id
-            order by run_starts.started_seq desc nulls last, runs.started_at desc, runs.run_id desc
-        ) as newness
-    from runs
-    left join run_starts on run_starts.run_id = runs.run_id
-    where runs.status in ('pending_approval', 'published')
-),
-
 answering as (
-    select * from runs_newest_first where newness = 1
+    -- the newest in the order the warehouse saw runs start (`runs_ordered`), not by clocks
+    select * from runs_ordered
+    where status in ('pending_approval', 'published')
+    qualify row_number() over (partition by incident_id order by newness) = 1
 ),
 
 final as (
