@@ -243,15 +243,11 @@ def test_a_run_without_lines_of_its_own_is_refused(desk):
     assert result.exit_code == 2 and "it did not pass the quality gate" in result.stderr
 
 
-def test_the_pause_form_shows_the_decreases_and_takes_the_decision(desk):
-    from prefect import get_client
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
-    from prefect.flow_runs import resume_flow_run
-
+def _paused_for_approval(desk, path) -> tuple[threading.Thread, dict, object]:
+    """A run of `path` started with `wait_for_approval` in a thread, once it is paused: the
+    thread, where its summary goes, and its paused flow run."""
     from flows.credit_reconciliation import credit_reconciliation
 
-    desk.approve(desk.run())
-    path = desk.write(policy={"flat_minor": {"USD": 600, "EUR": 900}})
     result: dict = {}
 
     def run_waiting() -> None:
@@ -267,6 +263,17 @@ def test_the_pause_form_shows_the_decreases_and_takes_the_decision(desk):
     worker.start()
     paused = waiting.paused_for_approval(path, desk.warehouse)
     assert paused, "the flow run never paused for approval"
+    return worker, result, paused
+
+
+def test_the_pause_form_shows_the_decreases_and_takes_the_decision(desk):
+    from prefect import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.flow_runs import resume_flow_run
+
+    desk.approve(desk.run())
+    path = desk.write(policy={"flat_minor": {"USD": 600, "EUR": 900}})
+    worker, result, paused = _paused_for_approval(desk, path)
     with get_client(sync_client=True) as client:
         artifacts = client.read_artifacts(
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["batch-summary"]))
@@ -286,24 +293,8 @@ def test_the_pause_form_refuses_a_blank_name_and_asks_again_for_a_decline_withou
     # again, the run left pending with nothing saying what to do).
     from prefect.flow_runs import resume_flow_run
 
-    from flows.credit_reconciliation import credit_reconciliation
-
     path = desk.write()
-    result: dict = {}
-
-    def run_waiting() -> None:
-        result["summary"] = credit_reconciliation(
-            str(path),
-            str(desk.root / "out"),
-            str(desk.warehouse),
-            wait_for_approval=True,
-            outbox=str(desk.outbox),
-        )
-
-    worker = threading.Thread(target=run_waiting)
-    worker.start()
-    paused = waiting.paused_for_approval(path, desk.warehouse)
-    assert paused, "the flow run never paused for approval"
+    worker, result, paused = _paused_for_approval(desk, path)
     with pytest.raises(Exception, match="by"):  # refused by the form's schema: still paused
         resume_flow_run(paused.id, run_input={"approve": True, "by": "   "})
     resume_flow_run(paused.id, run_input={"approve": False, "by": "dora"})  # no note
