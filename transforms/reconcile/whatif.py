@@ -261,7 +261,7 @@ def _by_classes(
             policy.credit_recovered,
             policy.credit_table_only,
         )
-        if policy.failure_events != incident.policy.failure_events:
+        if set(policy.failure_events) != set(incident.policy.failure_events):  # a set of names
             key = None
         groups.setdefault(key, []).append((index, candidate))
     return groups

@@ -169,6 +169,18 @@ def test_other_failure_events_cannot_apply_the_logs_being_read_once(tmp_path):
     assert found.outcomes[0].applies
 
 
+def test_the_same_failure_events_in_another_order_or_repeated_apply(tmp_path):
+    path = golden_incident.write(tmp_path / "inc")
+    same = policy_file(
+        tmp_path,
+        "same.toml",
+        flat_minor={"USD": 1000, "EUR": 900, "JPY": 1500},
+        failure_events=["payment.failed", "payment.failed"],
+    )
+    found = what_if(path, same, work=tmp_path / "what-if")
+    assert found.outcomes[1].applies, found.outcomes[1].problem
+
+
 def test_a_policy_that_cannot_price_a_credited_line_is_refused_as_the_gate_would(tmp_path):
     # t2's currency is no ISO currency: no policy has an amount for it, and the gate rejects
     lines = [failure("t1"), failure("t2")]
