@@ -52,11 +52,14 @@ def shade_window(ax):
 # %% [markdown]
 # ## Failures per minute against the normal rate
 #
-# The normal rate is the mean number of failure lines per minute outside the window.
+# The normal rate is the mean number of failure lines per minute outside the window, and
+# outside the outage the detection below finds there (a window too narrow leaves some outside).
 
 # %%
+checked = analysis.window_check(con, run)
+found = analysis.detection(minutes, run, checked)
 totals = analysis.per_minute(minutes, run)
-normal = analysis.normal_rate(minutes, run)
+normal = analysis.normal_rate(minutes, run, found)
 inside = totals[analysis.in_window(totals.index.to_series(), run)]
 fig, ax = plt.subplots(figsize=(12, 3.5))
 shade_window(ax)
@@ -84,8 +87,6 @@ print(f"inside the window: {rate:.1f} / min; {ratio}")
 # the detected window would change.
 
 # %%
-checked = analysis.window_check(con, run)
-found = analysis.detection(minutes, run, checked)
 zone = ZoneInfo(run.timezone)
 print(f"window check: {checked.status if checked else 'not in this run'}")
 if found.baseline is None:

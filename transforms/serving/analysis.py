@@ -114,13 +114,23 @@ def per_minute(minutes: pd.DataFrame, run: RunView, by: str | None = None) -> pd
     return counts.reindex(index, fill_value=0).fillna(0).astype("int64")
 
 
-def normal_rate(minutes: pd.DataFrame, run: RunView) -> float:
-    """The normal failure rate: mean failure lines per minute outside the window, zeros counted."""
+def normal_rate(
+    minutes: pd.DataFrame, run: RunView, found: window.Detection | None = None
+) -> float:
+    """The normal failure rate: mean failure lines per minute outside the window, zeros
+    counted; with `found`, the minutes of its outage intervals left out too (a window too
+    narrow leaves outage minutes outside it, which made the outage look a few times the
+    normal rate when it was a hundred)."""
     totals = per_minute(minutes, run)
     if totals.empty:
         return 0.0
-    outside = ~in_window(totals.index.to_series(), run).to_numpy()
-    return float(totals["lines"][outside].mean()) if outside.any() else 0.0
+    instants = totals.index.to_series()
+    normal = ~in_window(instants, run).to_numpy()
+    for interval in found.intervals if found is not None else ():
+        onset = pd.Timestamp(interval.onset_utc).tz_convert(run.timezone)
+        recovery = pd.Timestamp(interval.recovery_utc).tz_convert(run.timezone)
+        normal &= ~((instants >= onset) & (instants < recovery)).to_numpy()
+    return float(totals["lines"][normal].mean()) if normal.any() else 0.0
 
 
 def transactions(con: duckdb.DuckDBPyConnection, run: RunView) -> pd.DataFrame:

@@ -104,6 +104,29 @@ def test_the_normal_rate_is_the_mean_outside_the_window_quiet_minutes_included()
     assert analysis.normal_rate(minutes, RUN) == 1.5
 
 
+def test_the_normal_rate_leaves_out_the_outage_found_outside_the_window():
+    # 14:10-14:14 are the outage's, before a window declared too narrow (14:15): counted, the
+    # outage looked 2x the normal rate when it was far more
+    from transforms.reconcile import window
+
+    local = pd.to_datetime(
+        ["2025-01-07 14:05", "2025-01-07 14:10", "2025-01-07 14:16"]
+    ).tz_localize("America/New_York")
+    minutes = pd.DataFrame({"minute_local": local, "lines": [1, 50, 50]})
+    outage = window.Interval(
+        onset_utc=datetime(2025, 1, 7, 19, 10, tzinfo=UTC),
+        recovery_utc=datetime(2025, 1, 7, 19, 15, tzinfo=UTC),
+        lines=50,
+        peak_lines=50,
+        rate_before=None,
+        rate_during=10.0,
+        codes=(),
+    )
+    found = window.Detection(None, None, None, (outage,))
+    assert analysis.normal_rate(minutes, RUN) == 51 / 10  # 14:05-14:14, outage included
+    assert analysis.normal_rate(minutes, RUN, found) == 1 / 5  # 14:05-14:09 alone
+
+
 @pytest.mark.parametrize(
     ("instant", "inside"),
     [
