@@ -136,7 +136,14 @@ def run(
             from transforms.finance.warehouse import shown
 
             places = f"{output_dir.resolve()} or into the warehouse {shown(warehouse_path)}"
-            summary = guarded(run_flow, where=places)
+            try:
+                summary = guarded(run_flow, where=places)
+            except typer.Exit as stopped:  # a refusal, not a bug: its scratch goes with it
+                if stopped.exit_code in (2, 3, 4):
+                    from transforms.runfolder import runs
+
+                    runs.sweep_mine(output_dir)
+                raise
     except server.Stopped as stopped:
         err.print(f"[bold red]stopped[/] by {stopped}: {server.STOPPED_NOTE}")
         server.exit_now(stopped.exit_code)

@@ -121,6 +121,20 @@ def sweep(output_root: Path) -> list[Swept]:
     return swept
 
 
+def sweep_mine(output_root: Path) -> list[Swept]:
+    """Removes the `_work/` under `output_root` that this process's own run left: a run that
+    stopped with its flow cut short (its Prefect server gone) ends here with nothing to seal."""
+    me = processes.Recorded.of()
+    swept = []
+    for owner_file in sorted(Path(output_root).glob(f"incident=*/run=*/_work/{OWNER}")):
+        if processes.Recorded.read(owner_file) == me:
+            work_dir = owner_file.parent
+            size = _size(work_dir)
+            shutil.rmtree(work_dir, ignore_errors=True)
+            swept.append(Swept(work_dir.parent, size))
+    return swept
+
+
 def _size(folder: Path) -> int:
     try:
         return sum(p.lstat().st_size for p in folder.rglob("*") if not p.is_dir())

@@ -73,3 +73,18 @@ def test_a_run_records_its_process_and_its_end_removes_the_record(tmp_path):
     assert runs.sweep(tmp_path / "out") == []  # its own scratch: the run still runs
     runs.finish(run)
     assert not run.work_dir.exists()
+
+
+def test_a_run_of_this_process_that_stopped_short_has_its_scratch_removed_by_it(tmp_path):
+    # its Prefect server gone mid-run: the flow ended with nothing sealed, its _work/ left
+    from transforms import processes
+    from transforms.runfolder import runs
+
+    mine = tmp_path / "out" / "incident=INC-T" / "run=mine" / "_work"
+    other = tmp_path / "out" / "incident=INC-T" / "run=other" / "_work"
+    for work, record in ((mine, processes.Recorded.of()), (other, processes.Recorded.of(1))):
+        work.mkdir(parents=True)
+        record.write(work / runs.OWNER)
+    swept = runs.sweep_mine(tmp_path / "out")
+    assert [s.folder.name for s in swept] == ["run=mine"]
+    assert not mine.exists() and other.exists()
