@@ -88,8 +88,11 @@ def scheduled_credit_runs(
         logger.error("%s: %s", Path(incidents_dir) / name, verdict)
         failed.append(name)
     logger.info("verdicts: %s", verdicts)
+    if not files.found and not failed:  # green, but nothing ran: say so where finance looks
+        logger.warning("%s: no incident file to run: add one for the daily run", incidents_dir)
     if failed:
-        said = f"{len(failed)} of {len(verdicts)} incident file(s) not run: {', '.join(failed)}"
+        counted = len(verdicts) - len(hidden)  # a hidden file is only noted
+        said = f"{len(failed)} of {counted} incident file(s) not run: {', '.join(failed)}"
         outcome = FilesNotRun(said, verdicts)
         return Failed(message=said, data=outcome)
     return verdicts

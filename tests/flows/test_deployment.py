@@ -51,7 +51,7 @@ def test_a_scheduled_run_runs_every_incident_file_and_survives_a_bad_one(prefect
         str(incidents), str(tmp_path / "out"), str(tmp_path / "wh.duckdb"), return_state=True
     )
     assert state.is_failed()  # red in the UI: one file did not run
-    assert state.message == "1 of 3 incident file(s) not run: zz-broken.toml"
+    assert state.message == "1 of 2 incident file(s) not run: zz-broken.toml"  # the lock aside
     outcome = state.result(raise_on_failure=False)
     assert isinstance(outcome, FilesNotRun)
     verdicts = outcome.verdicts
@@ -59,6 +59,18 @@ def test_a_scheduled_run_runs_every_incident_file_and_survives_a_bad_one(prefect
     assert verdicts["zz-broken.toml"].startswith("ConfigError:")
     assert "window_strat: unknown key" in verdicts["zz-broken.toml"]
     assert verdicts[".#incident.toml"].startswith("left out: a hidden file")
+
+
+def test_a_daily_run_with_no_incident_file_says_so(prefect_harness, tmp_path, caplog):
+    # It was green without a word: as unseen as a folder that is missing (which fails).
+    from flows.deployment import scheduled_credit_runs
+
+    (tmp_path / "incidents").mkdir()
+    state = scheduled_credit_runs(
+        str(tmp_path / "incidents"), str(tmp_path / "out"), "wh.duckdb", return_state=True
+    )
+    assert state.is_completed() and state.result() == {}
+    assert "no incident file to run: add one for the daily run" in caplog.text
 
 
 @pytest.mark.parametrize(
