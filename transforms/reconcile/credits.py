@@ -106,8 +106,9 @@ def _require_within_largest(con: duckdb.DuckDBPyConnection, incident: Incident) 
     what = f"customer {row['customer_id']} in {row['currency']}"
     if row["failed_amount_minor"] > LARGEST_AMOUNT:
         raise InputError(
-            f"transactions: the failed amounts of {what} sum to {row['failed_amount_minor']:,} "
-            f"minor units, above {LARGEST_AMOUNT:,}, which no payment is"
+            f"the failed amounts of {what} sum to {row['failed_amount_minor']:,} minor units "
+            "(the transaction table's, or the logs' for a payment the table lacks), above "
+            f"{LARGEST_AMOUNT:,}, which no payment is"
         )
     raise ConfigError(
         f"{incident.path}: policy.flat_minor: {row['currency']} "
