@@ -64,7 +64,7 @@ def diff(
     from transforms.serving import exports
 
     def read() -> diffs.Diff:
-        with warehouse.connect(warehouse_path, read_only=True) as con:
+        with warehouse.connect_current(warehouse_path) as con:
             return diffs.compute(con, run_id, against)
 
     if csv_file is not None and not csv_file.parent.is_dir():

@@ -51,7 +51,7 @@ def preview(
 ) -> Preview:
     """The batch approving `run_id` would publish, the diff against `against`, notes, and the
     refusals approval would stop on given the same two decisions."""
-    with warehouse.connect(warehouse_path, read_only=True) as con:
+    with warehouse.connect_current(warehouse_path) as con:
         run = approval.find_run(con, run_id)
         notes, refusals = [], []
         if run.status == RunStatus.PUBLISHED:

@@ -219,7 +219,7 @@ def connect_current(path: Location) -> duckdb.DuckDBPyConnection:
     """Opens the warehouse read-only at the current schema: one an earlier version made is
     upgraded first, once (under the write lock), for readers of what versions 2 and 3 changed."""
     con = connect(path, read_only=True)
-    if schema_version(con) >= SCHEMA_VERSION:
+    if is_current(con):
         return con
     if not pg_store.is_url(path) and not db.run(con, "warehouse_has_journal").fetchall()[0][0]:
         con.close()  # a DuckDB file of something else: a reader never writes the schema into it
@@ -231,6 +231,15 @@ def connect_current(path: Location) -> duckdb.DuckDBPyConnection:
     with writer(path, moved_ok=True):
         pass
     return connect(path, read_only=True)
+
+
+def is_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether a reader can read the warehouse as it is: its schema's version, and the views
+    this build reads (a view added without a new version: a writer makes it)."""
+    return (
+        schema_version(con) >= SCHEMA_VERSION
+        and db.run(con, "warehouse_views_current").fetchall()[0][0]
+    )
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:

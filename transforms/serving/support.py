@@ -97,7 +97,7 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
     """Opens the warehouse read-only, waiting up to `BUSY_WAIT_SECONDS` while a writer holds it;
     one an earlier version made is upgraded first, once (`warehouse.connect_current`)."""
     con = warehouse.connect(path, read_only=True, wait_seconds=BUSY_WAIT_SECONDS)
-    if warehouse.schema_version(con) >= warehouse.SCHEMA_VERSION:
+    if warehouse.is_current(con):
         return con
     con.close()
     return warehouse.connect_current(path)

@@ -451,3 +451,23 @@ def test_a_warehouse_kept_busy_past_the_wait_exits_4_not_as_a_bug(tmp_path, monk
         )
     assert result.exit_code == 4, result.output
     assert "another run or approval is writing" in result.output
+
+
+def test_a_reader_of_a_warehouse_made_before_the_runs_ordered_view_gets_it(tmp_path):
+    # Made by the last build (schema version 3, no `runs_ordered`): `credits runs`, lookups and
+    # the page were a bug's exit 1 (CatalogException) until some writer opened the file.
+    from tests.support_warehouse import add_run
+    from transforms.serving import run_listing, support
+
+    path = tmp_path / "wh.duckdb"
+    with warehouse.writer(path) as con:
+        add_run(con, "r1", "pending_approval", "2025-01-08T01:00:00Z")
+        con.execute(
+            "create or replace view latest_runs as select * from runs where status <> 'sealing' "
+            "qualify row_number() over (partition by incident_id order by started_at desc) = 1"
+        )
+        con.execute("drop view runs_ordered")
+    with support.connect(path) as con:
+        assert [r.run_id for r in run_listing.runs(con)] == ["r1"]
+    with warehouse.connect_current(path) as con:
+        assert warehouse.is_current(con)
