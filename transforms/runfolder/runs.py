@@ -8,6 +8,7 @@ killed on this machine is removed by the next run there (`sweep`).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
@@ -83,25 +84,35 @@ def start(incident: Incident, output_root: Path, now: datetime | None = None) ->
 
 
 def _require_outside_the_logs(incident: Incident, output_root: Path, run: Run) -> None:
-    """Refuses (exit 2) an output folder that `sources.logs` reads: each run would read the
-    earlier runs' files (and its own scratch) as log lines, and no two runs of the same inputs
-    would be alike. Checked once this run's folder is there, so that a glob such as `**` that
-    would read it is caught on the first run."""
+    """Refuses (exit 2) an output folder whose run folders `sources.logs` reads: each run would
+    read the earlier runs' files (and its own scratch) as log lines, and no two runs of the
+    same inputs would be alike. Checked once this run's folder is there, so that a glob such as
+    `**` that would read it is caught on the first run. Logs below the output folder (an output
+    folder above them) are no run's files: fine."""
     from transforms.ingest import logs  # here: support's quick commands import this module
 
     root = output_root.resolve()
     inside = [
-        p
-        for p in logs.expand(incident.sources.logs, incident.path.parent)
-        if root in p.resolve().parents
+        p for p in logs.expand(incident.sources.logs, incident.path.parent) if _of_a_run(p, root)
     ]
     if inside:
         shutil.rmtree(run.folder, ignore_errors=True)
+        with contextlib.suppress(OSError):  # the incident's folder, if this run made it
+            run.folder.parent.rmdir()
         raise ConfigError(
             f"the output folder {output_root} is inside what sources.logs reads (it matches "
             f"{inside[0]}): each run would read earlier runs' files as logs. Give --output-dir "
             "a folder outside the logs, or narrow sources.logs"
         )
+
+
+def _of_a_run(path: Path, root: Path) -> bool:
+    """Whether `path` is in a run folder under `root` (`incident=*/run=*/...`)."""
+    try:
+        parts = path.resolve().relative_to(root).parts
+    except ValueError:
+        return False
+    return len(parts) > 2 and parts[0].startswith("incident=") and parts[1].startswith("run=")
 
 
 def sweep(output_root: Path) -> list[Swept]:

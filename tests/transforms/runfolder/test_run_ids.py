@@ -65,3 +65,12 @@ def test_an_output_folder_the_logs_globs_read_is_refused(tmp_path, logs, output)
     with pytest.raises(ConfigError, match="is inside what sources.logs reads"):
         runs.start(incident.load(path), folder / output, now=AT)
     assert not list((folder / output).glob("incident=*/run=2025*"))  # its folder removed
+
+
+@pytest.mark.parametrize("output", [".", "..", "logs-out"])
+def test_an_output_folder_above_or_beside_the_logs_is_fine(tmp_path, output):
+    # `--output-dir .` (the logs below it, no run's files among them) was refused
+    folder = tmp_path / "inc"
+    path = write_incident(folder, lines=[failure("t1")], transactions=[txn("t1")])
+    run = runs.start(incident.load(path), folder / output, now=AT)
+    assert run.folder.is_dir()
