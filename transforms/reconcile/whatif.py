@@ -193,8 +193,7 @@ def reported_totals(what_if: WhatIf, rates: Rates) -> tuple[int | None, ...]:
 
 def _reported(total_minor: int, currency: str, rates: Rates) -> int:
     """One currency's total in the reporting currency; `ConfigError` naming the rate when it
-    comes out above `LARGEST_AMOUNT` minor units, or at nothing for a total that is not (a
-    rate no currency has: no report shows it)."""
+    comes out above `LARGEST_AMOUNT` minor units (a rate no currency has: no report shows it)."""
     if currency == rates.currency:
         return total_minor
     converted = money.convert(total_minor, currency, rates.rates[currency], rates.currency)
@@ -204,12 +203,6 @@ def _reported(total_minor: int, currency: str, rates: Rates) -> int:
             f"{money.decimal_text(total_minor, currency)} into more than {LARGEST_AMOUNT:,} "
             f"minor units of {rates.currency}; is the rate units of {rates.currency} per one "
             f"{currency}?"
-        )
-    if total_minor and not converted:  # a credit of thousands reported as nothing
-        raise ConfigError(
-            f"{rates.path}: rates.{currency}: {rates.rates[currency]} turns {currency} "
-            f"{money.decimal_text(total_minor, currency)} into 0 {rates.currency}; is the rate "
-            f"units of {rates.currency} per one {currency}?"
         )
     return converted
 
