@@ -11,6 +11,7 @@ here: a run looks before it imports Prefect.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import fcntl
 import json
@@ -18,6 +19,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -25,6 +27,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import psutil
 
@@ -109,14 +112,23 @@ def running(api_url: str, prefect_home: Path) -> Iterator[subprocess.Popen]:
     first (its last calls still find the server), then the server is stopped here."""
     address = urllib.parse.urlsplit(api_url)
     prefect_home.mkdir(parents=True, exist_ok=True)
-    with _the_one(prefect_home):
+    with _the_one(prefect_home) as lock:
         _require_free(api_url, prefect_home)
         with _serving(api_url, address, prefect_home) as server:
+            # A server that dies (killed behind its back) frees the home at once: the process
+            # that kept it may take long to notice, and another must be able to start.
+            threading.Thread(target=_unlock_when_gone, args=(server, lock), daemon=True).start()
             yield server
 
 
+def _unlock_when_gone(server: subprocess.Popen, lock: IO[str]) -> None:
+    server.wait()
+    with contextlib.suppress(ValueError, OSError):  # closed already: the block ended first
+        fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 @contextmanager
-def _the_one(prefect_home: Path) -> Iterator[None]:
+def _the_one(prefect_home: Path) -> Iterator[IO[str]]:
     """Held for as long as this process keeps the home's long-lived server, from the check
     that none runs to the end: two started at once (`make serve` twice) both passed the check,
     and one crashed writing the record while the other ran unrecorded. The lock goes with the
@@ -131,7 +143,7 @@ def _the_one(prefect_home: Path) -> Iterator[None]:
                 f"{prefect_home / LOCK}): every `credits run` here uses it. Stop it first, or "
                 "use that one"
             ) from None
-        yield
+        yield lock
 
 
 @contextmanager

@@ -346,3 +346,18 @@ def test_serve_prefect_ends_with_exit_4_when_its_server_dies_behind_its_back():
     server = subprocess.Popen([sys.executable, "-c", "pass"])
     with pytest.raises(StorageError, match=f"the Prefect server \\(pid {server.pid}\\) exited"):
         until_interrupted(server)
+
+
+def test_a_server_that_dies_frees_its_home_for_another_at_once(tmp_path):
+    # `make serve` kept the home's lock after its server was killed: a new server was refused
+    # ("is starting or running") while none ran.
+    import fcntl
+
+    server = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.3)"])
+    home = tmp_path / "prefect"
+    home.mkdir()
+    with open(home / long_lived.LOCK, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        long_lived._unlock_when_gone(server, lock)  # returns once the server is gone
+        with open(home / long_lived.LOCK, "a") as another:
+            fcntl.flock(another, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free: no BlockingIOError
