@@ -125,7 +125,7 @@ def _zone(value: Any) -> str:
 def _close_zone(value: str) -> str | None:
     """The IANA zone `value` was meant to be: the same but for case, blanks and underscores
     (`america/newyork`), else the closest name."""
-    zones = sorted(available_timezones())
+    zones = sorted(_iana_names())
 
     def squashed(name: str) -> str:
         return re.sub(r"[\s_]", "", name).lower()
