@@ -1,19 +1,28 @@
 -- Candidate transactions whose ids differ only in their Unicode form (`café` composed in the
--- log, decomposed in the table): ids compare exactly, so one payment is two candidates (a
--- log_only and a table_only) and is credited twice. How many pairs, and the first of them.
+-- log, decomposed in the table; a Kelvin sign for a `K`): ids compare exactly, so one payment
+-- is two candidates (a log_only and a table_only) and is credited twice. How many pairs, and
+-- the first of them. An id in ASCII is its own normal form: only the others are normalised.
 with
 
+ids as (
+    select distinct txn_id from int_candidates_classified where txn_id is not null
+),
+
 beyond_ascii as (
-    select distinct txn_id from int_candidates_classified
-    where txn_id is not null and not regexp_full_match(txn_id, '[\x00-\x7F]*')
+    select txn_id, nfc_normalize(txn_id) as normal
+    from ids
+    where not regexp_full_match(txn_id, '[\x00-\x7F]*')
 ),
 
 pairs as (
-    select one.txn_id as one_id, other.txn_id as other_id
+    select least(one.txn_id, other.txn_id) as one_id, greatest(one.txn_id, other.txn_id) as other_id
+    from beyond_ascii as one
+    inner join ids as other on other.txn_id = one.normal and other.txn_id <> one.txn_id
+    union
+    select one.txn_id, other.txn_id
     from beyond_ascii as one
     inner join beyond_ascii as other
-        on nfc_normalize(one.txn_id) = nfc_normalize(other.txn_id)
-        and one.txn_id < other.txn_id
+        on one.normal = other.normal and one.txn_id < other.txn_id
 )
 
 select count(*) as pairs, min(one_id) as one_id, arg_min(other_id, one_id) as other_id
