@@ -168,23 +168,17 @@ def _rerun(manifest: Manifest) -> str:
 
 
 def newer_published(con, run: RunRow) -> RunRow | None:
-    """The incident's newest published run when `run` started before it (run is superseded):
-    in the journal's order of their starts, which no machine's clock can change; by their start
-    times only when the journal has no start of one (an earlier version's run)."""
+    """The incident's newest published run when `run` started before it (run is superseded),
+    in the warehouse's order of starts (`runs_ordered`), which no machine's clock can change."""
     newest = rows.run(con, "runs_newest_published", incident_id=run.incident_id)
-    if newest is None or newest.run_id == run.run_id:
-        return None
-    mine, theirs = _started_seq(con, run.run_id), _started_seq(con, newest.run_id)
-    if mine is not None and theirs is not None:
-        return newest if mine < theirs else None
-    if (run.started_at, run.run_id) < (newest.started_at, newest.run_id):
+    if newest is not None and _newness(con, run.run_id) > _newness(con, newest.run_id):
         return newest
     return None
 
 
-def _started_seq(con, run_id: str) -> int | None:
-    found = db.run(con, "run_started_seq", run_id=run_id).fetchall()
-    return found[0][0] if found else None
+def _newness(con, run_id: str) -> int:
+    ((newness,),) = db.run(con, "run_newness", run_id=run_id).fetchall()
+    return newness
 
 
 def superseded(run: RunRow, newer: RunRow) -> str:
