@@ -146,22 +146,14 @@ def verify_batch(
     """Recomputes a batch's control totals and file hashes, and checks them against the
     warehouse's journal (a batch rewritten with its trailer, or replayed under another id, is
     consistent alone); exit 3 if anything differs."""
-    from transforms.finance import outbox, pg_store, proof, warehouse
+    from transforms.finance import proof
 
-    def check() -> tuple[list[str], bool]:
-        problems = outbox.verify(path)
-        if not pg_store.is_url(warehouse_path) and not Path(warehouse_path).exists():
-            return problems, False  # no warehouse here: the batch's own hashes only
-        folder = path.parent if path.name == outbox.TRAILER else path
-        with warehouse.connect_current(warehouse_path) as con:  # its checks include the above
-            return proof.check_folder(con, journal_key(), folder), True
-
-    problems, against = guarded(check)
-    for problem in problems:
+    found = guarded(lambda: proof.verify_batch(path, warehouse_path, journal_key()))
+    for problem in found.problems:
         err.print(f"[bold red]mismatch[/]: {escape(problem)}")
-    if problems:
+    if found.problems:
         raise typer.Exit(3)
-    if not against:
+    if not found.against_journal:
         out.print(
             f"{path}: verified against its own trailer only: no warehouse at {warehouse_path} "
             "(--warehouse) to check it against the journal"

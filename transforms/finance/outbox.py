@@ -156,11 +156,18 @@ def digests(con: duckdb.DuckDBPyConnection, batch_id: str) -> dict[str, str]:
 
 def verify(path: Path) -> list[str]:
     """Recomputes a published batch's control totals; returns every mismatch (empty: verified)."""
+    folder = batch_folder(path)
+    problems, _ = check(folder, read_trailer(folder))
+    return problems
+
+
+def batch_folder(path: Path) -> Path:
+    """The batch folder `path` names (the folder, or its trailer); `InputError` naming the
+    batch folders near it when it is none."""
     folder = path.parent if path.name == TRAILER else path
     if not (folder / TRAILER).is_file():
         raise InputError(_not_a_batch(folder))
-    problems, _ = check(folder, read_trailer(folder))
-    return problems
+    return folder
 
 
 def _not_a_batch(folder: Path, shown: int = 10) -> str:

@@ -37,7 +37,16 @@ import pyarrow as pa
 
 from transforms import db, files, money
 from transforms.errors import ConfigError, InputError, ProofFailed
-from transforms.finance import chain, journal, ledger_entries, outbox, pg_store, rows, run_proof
+from transforms.finance import (
+    chain,
+    journal,
+    ledger_entries,
+    outbox,
+    pg_store,
+    rows,
+    run_proof,
+    warehouse,
+)
 from transforms.finance.rows import BatchRow, BatchState, RunRow
 
 SHOWN_PER_BATCH = 20  # differences listed per batch before "and N more"
@@ -170,6 +179,24 @@ def check(records: Records, key: bytes | None, outbox_root: Path | None) -> Find
         unfinished,
         elsewhere,
     )
+
+
+@dataclass(frozen=True)
+class BatchVerified:
+    """What `verify_batch` found, and whether against the journal or the trailer alone."""
+
+    problems: list[str]
+    against_journal: bool
+
+
+def verify_batch(path: Path, location: str, key: bytes | None) -> BatchVerified:
+    """A batch folder (or its trailer) as finance picked it up, checked against the warehouse
+    at `location` (`check_folder`); against its own trailer only when no warehouse is there."""
+    folder = outbox.batch_folder(path)
+    if not pg_store.is_url(location) and not Path(location).exists():
+        return BatchVerified(outbox.check(folder, outbox.read_trailer(folder))[0], False)
+    with warehouse.connect_current(location) as con:
+        return BatchVerified(check_folder(con, key, folder), True)
 
 
 def check_folder(con: duckdb.DuckDBPyConnection, key: bytes | None, folder: Path) -> list[str]:
