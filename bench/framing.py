@@ -3,7 +3,7 @@
     python -m bench.framing FOLDER [FILES]
 
 Reads the first FILES (default 10) gzip log files of FOLDER into memory once, then measures, in
-this process (CPU seconds, the best of three): inflating them (ISA-L, as `framing.Source`), the
+this process (CPU seconds, the best of three): inflating them (ISA-L, as `source.Source`), the
 sha256 of their bytes, and on 4 MiB blocks of the text the kernel of the framing (numpy: each
 line's end and size, CR before LF) against pyarrow's `split_pattern` and, over the files,
 DuckDB's line reader (`read_csv` of one text column); then the whole `Framer` with the screen
@@ -26,8 +26,9 @@ import pyarrow.compute as pc
 from isal import isal_zlib
 
 from transforms.ingest.incident.sections import LogFormat
-from transforms.ingest.logs.framing import Framer, Source, line_bounds
+from transforms.ingest.logs.framing import Framer, line_bounds
 from transforms.ingest.logs.screen import Screen
+from transforms.ingest.logs.source import Source
 
 BLOCK = 1 << 22
 

@@ -15,7 +15,7 @@ from tests.builders import failure, reconcile_incident, rows, txn, write_inciden
 from transforms import db
 from transforms.errors import InputError, StorageError
 from transforms.ingest import incident, logs
-from transforms.ingest.logs import framing, mapper
+from transforms.ingest.logs import framing, mapper, source
 from transforms.reconcile.outputs import write_quarantine
 
 
@@ -502,8 +502,8 @@ def test_tiny_blocks_frame_the_same_lines_as_one_block(tmp_path, monkeypatch, lo
     monkeypatch.setattr(framing, "MAX_LINE_BYTES", 200)
     whole = all_lines(stage(tmp_path / "a", TRICKY, log_name=log_name))
     # Pieces and blocks far smaller than a line: every line crosses a block boundary.
-    monkeypatch.setattr(framing, "BLOCK_BYTES", 7)
-    monkeypatch.setattr(framing, "READ_BYTES", 5)
+    monkeypatch.setattr(source, "BLOCK_BYTES", 7)
+    monkeypatch.setattr(source, "READ_BYTES", 5)
     assert all_lines(stage(tmp_path / "b", TRICKY, log_name=log_name)) == whole
     assert [(line, bucket) for _, line, bucket, *_ in whole] == [
         (1, "relevant"),
@@ -729,17 +729,17 @@ def test_lines_appended_after_a_file_was_read_are_not_in_its_hash(tmp_path, comp
     data = gzip.compress(data) if compress else data
     path = tmp_path / "a.jsonl"
     path.write_bytes(data)
-    source = framing.Source(path)
-    assert b"".join(source.pieces())  # read to the end
+    read = source.Source(path)
+    assert b"".join(read.pieces())  # read to the end
     with open(path, "ab") as log:
         log.write(GOOD + b"\n")
-    assert source.finish() == (hashlib.sha256(data).hexdigest(), len(data))
+    assert read.finish() == (hashlib.sha256(data).hexdigest(), len(data))
 
 
 def test_a_log_file_removed_after_the_plan_listed_it_stops_the_run_naming_it(tmp_path, monkeypatch):
     # DuckDB reported the FileNotFoundError of the map's reader: a bug's exit 1, 290 lines.
     path = write_incident(tmp_path / "inc", lines=[GOOD + b"\n"], log_name="logs/a.jsonl")
-    real_source = framing.Source
+    real_source = source.Source
 
     class Vanishing(real_source):
         def _pieces(self):
@@ -752,8 +752,8 @@ def test_a_log_file_removed_after_the_plan_listed_it_stops_the_run_naming_it(tmp
 
 
 def test_a_log_file_this_user_cannot_read_is_the_machine_refusing():
-    error = framing.stream_error(
-        "logs/a.jsonl", framing._Unreadable(PermissionError(13, "Permission denied")), "line 0"
+    error = source.stream_error(
+        "logs/a.jsonl", source._Unreadable(PermissionError(13, "Permission denied")), "line 0"
     )
     assert isinstance(error, StorageError) and error.exit_code == 4
     assert str(error) == (

@@ -26,8 +26,9 @@ import pyarrow.parquet as pq
 from transforms import db
 from transforms.ingest.incident import ISO_CURRENCIES, LogFormat
 from transforms.ingest.incident.values import LARGEST_AMOUNT, TS_FORMATS
-from transforms.ingest.logs.framing import FRAMED_SCHEMA, Framer, Source
+from transforms.ingest.logs.framing import FRAMED_SCHEMA, Framer
 from transforms.ingest.logs.plan import LogFile, Partition, Reading
+from transforms.ingest.logs.source import Source
 from transforms.ingest.logs.unnesting import Unnester
 
 LINES_SCHEMA = pa.schema(

@@ -28,14 +28,9 @@ import pyarrow as pa
 from transforms.errors import CreditsError
 from transforms.ingest.incident import LogFormat
 from transforms.ingest.logs import cloudwatch, json_stream, otlp
-from transforms.ingest.logs.framing import (
-    FRAMED_SCHEMA,
-    MAX_LINE_BYTES,
-    STREAM_ERRORS,
-    Source,
-    stream_error,
-)
+from transforms.ingest.logs.framing import FRAMED_SCHEMA, MAX_LINE_BYTES
 from transforms.ingest.logs.screen import Screen
+from transforms.ingest.logs.source import STREAM_ERRORS, Source, stream_error
 
 BATCH_ROWS = 1 << 14  # records handed on at once
 

@@ -1,0 +1,199 @@
+"""A log file's bytes as the map reads them: decompressed (gzip recognised by its magic bytes,
+its members one after the other), hashed on the way, and what it holds that is no text to read
+(another compressor's data, a tar archive, UTF-16) or a file gone since the plan listed it,
+each a `STREAM_ERRORS` the framing turns into the run's error (`stream_error`).
+"""
+
+from __future__ import annotations
+
+import codecs
+import errno
+import hashlib
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from isal import isal_zlib
+
+from transforms.errors import CreditsError, InputError, StorageError
+
+BLOCK_BYTES = 4 << 20  # decompressed bytes framed and checked at once: bounds a file's memory
+READ_BYTES = 1 << 20  # compressed bytes read at once
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+class _GzipError(Exception):
+    """The gzip stream ended early or is corrupt."""
+
+
+class _NotGzip(Exception):
+    """A file named `.gz` whose bytes are neither gzip nor text, or a file of any name that
+    holds another compressor's data or UTF-16 text."""
+
+
+class _Unreadable(Exception):
+    """A file the plan listed that cannot be opened now: removed since, or not readable."""
+
+    def __init__(self, error: OSError):
+        super().__init__(error.strerror or str(error))
+        self.errno = error.errno
+
+
+STREAM_ERRORS = (_GzipError, _NotGzip, _Unreadable)  # what `Source.pieces` raises
+
+
+def stream_error(name: str, error: Exception, after: str) -> CreditsError:
+    """The error that stops a run on a broken file (`STREAM_ERRORS`), read up to `after`."""
+    if isinstance(error, _Unreadable) and error.errno == errno.ENOENT:
+        return InputError(
+            f"{name}: removed after the run listed the log files: the logs changed under the "
+            "run; run again once they are complete"
+        )
+    if isinstance(error, _Unreadable):  # the machine refused: exit 4, as a permission is
+        return StorageError(
+            f"{name}: cannot be read ({error}); make it readable by this user, then run again"
+        )
+    if isinstance(error, _NotGzip) and name.endswith(".gz") and GZIPPED not in str(error):
+        return InputError(
+            f"{name}: named .gz but it is not gzip ({error}); fetch the file again, "
+            "compress it with gzip, or leave it out of sources.logs"
+        )
+    if isinstance(error, _NotGzip):  # read as text, it would be a few junk "lines"
+        return InputError(
+            f"{name}: holds {error}, which is not read as text; convert it (logs are UTF-8 "
+            "text, plain or gzip), or leave it out of sources.logs"
+        )
+    return InputError(
+        f"{name}: the gzip stream is truncated or corrupt after {after} ({error}); fetch the "
+        "file again or leave it out of sources.logs"
+    )
+
+
+# Other compressors' first bytes, and UTF-16's byte-order marks: what a file holds that is
+# never text to read line by line, whatever its name (none of them starts a UTF-8 text line).
+_MAGICS = {
+    b"\xfd7zXZ\x00": "xz data",
+    b"\x28\xb5\x2f\xfd": "zstd data",
+    b"PK\x03\x04": "zip data",
+    b"\xff\xfe": "UTF-16 text",
+    b"\xfe\xff": "UTF-16 text",
+}
+# bzip2's: "BZh", the block size, then a block's (pi) or the end's (sqrt pi) magic.
+BZIP2 = re.compile(rb"BZh[1-9](\x31\x41\x59\x26\x53\x59|\x17\x72\x45\x38\x50\x90)")
+
+
+GZIPPED = "inside gzip"
+TAR_MAGIC = (257, b"ustar")  # a tar header's magic, at its offset
+
+
+def _not_text(first: bytes) -> str | None:
+    """What a file's (or a gzip stream's) first bytes say it holds, when that is not text to
+    read: another compressor's data, a tar archive, UTF-16 text."""
+    if BZIP2.match(first):
+        return "bzip2 data"
+    if first[TAR_MAGIC[0] : TAR_MAGIC[0] + len(TAR_MAGIC[1])] == TAR_MAGIC[1]:
+        return "a tar archive"
+    return next((kind for magic, kind in _MAGICS.items() if first.startswith(magic)), None)
+
+
+class Source:
+    """The decompressed bytes of one log file in pieces, hashing the file's own bytes on the way.
+
+    Gzip is recognised by its magic bytes, not the name; members are read one after the other
+    and zero padding after a member is skipped, as `gzip` does.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._hash = hashlib.sha256()
+        self._size = 0
+        self._to_the_end = False  # the pieces were read to the file's end
+
+    def pieces(self) -> Iterator[bytes]:
+        yield from self._pieces()
+        self._to_the_end = True
+
+    def _pieces(self) -> Iterator[bytes]:
+        try:
+            handle = open(self.path, "rb")  # noqa: SIM115 (closed below)
+        except OSError as error:
+            raise _Unreadable(error) from None
+        with handle:
+            first = handle.read(READ_BYTES)
+            self._count(first)
+            if first.startswith(GZIP_MAGIC):
+                inflated = self._inflate(first, handle)
+                head = next(inflated, b"")
+                if (kind := _not_text(head)) is not None:  # a .tar.gz, bzip2 gzipped again
+                    raise _NotGzip(f"{kind} {GZIPPED}")
+                if head:
+                    yield head
+                yield from inflated
+                return
+            # Read as text it would be a few or hundreds of junk "lines", caught only by the
+            # quarantine limit, if at all. (A plain text file named .gz is read as text.)
+            if (kind := _not_text(first)) is not None:
+                raise _NotGzip(kind)
+            if self.path.name.endswith(".gz") and _binary(first):
+                raise _NotGzip("binary data, not gzip's 1f 8b")
+            data = first
+            while data:
+                yield data
+                data = handle.read(BLOCK_BYTES)
+                self._count(data)
+
+    def _inflate(self, first: bytes, handle) -> Iterator[bytes]:
+        inflater = isal_zlib.decompressobj(wbits=31)
+        data = first
+        while data:
+            while data:
+                if inflater.eof:
+                    data = data.lstrip(b"\x00")
+                    if not data:
+                        break
+                    inflater = isal_zlib.decompressobj(wbits=31)
+                try:
+                    out = inflater.decompress(data, BLOCK_BYTES)
+                except isal_zlib.error as error:
+                    raise _GzipError(str(error)) from None
+                if out:
+                    yield out
+                data = inflater.unused_data if inflater.eof else inflater.unconsumed_tail
+            data = handle.read(READ_BYTES)
+            self._count(data)
+        try:
+            tail = inflater.flush()
+        except isal_zlib.error as error:
+            raise _GzipError(str(error)) from None
+        if tail:
+            yield tail
+        if not inflater.eof:
+            raise _GzipError("the stream ends before its end marker")
+
+    def _count(self, data: bytes) -> None:
+        self._hash.update(data)
+        self._size += len(data)
+
+    def finish(self) -> tuple[str, int]:
+        """The sha256 and size of the bytes the run read: of the whole file as it was when read
+        to its end (lines appended since, by a writer still at it, are not this run's: hashed,
+        they would be in the manifest's proof and in no bucket), else (a stream that broke)
+        with what no reader consumed hashed too."""
+        if not self._to_the_end:
+            with open(self.path, "rb") as handle:
+                handle.seek(self._size)
+                while data := handle.read(READ_BYTES):
+                    self._count(data)
+        return self._hash.hexdigest(), self._size
+
+
+def _binary(data: bytes) -> bool:
+    """Whether the start of a file is not text: a NUL byte, or bytes that are not UTF-8."""
+    head = data[:4096]
+    if b"\x00" in head:
+        return True
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return True
+    return False
