@@ -24,6 +24,7 @@ from prefect.utilities.annotations import quote
 from pydantic import Field
 
 from flows import progress
+from flows.quiet import quiet_expected_tracebacks
 from flows.settings import OUTBOX, OUTPUT_DIR, WAREHOUSE, journal_key
 from transforms import db, memory
 from transforms.errors import CreditsError, ValidationRejected, WorkersLost
@@ -295,7 +296,9 @@ def credit_reconciliation(
 ) -> RunSummary:
     """Runs one incident end to end: a passing run waits for approval in the warehouse (or, with
     `wait_for_approval` on a Prefect server, in this paused flow run's form); a rejected one
-    raises `ValidationRejected` after its evidence is written."""
+    raises `ValidationRejected` after its evidence is written. Served (`make serve`), a bad
+    input is one line in the log, its file named, without a traceback."""
+    quiet_expected_tracebacks()
     loaded, run = start_run(incident_file, output_dir, warehouse_path)
     with _scratch_removed_if_stopped(run):
         # Extract: log partitions mapped to Parquet extracts and reduced; the tables checked

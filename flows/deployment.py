@@ -23,6 +23,7 @@ from prefect.states import Failed
 
 from flows import long_lived
 from flows.credit_reconciliation import credit_reconciliation
+from flows.quiet import quiet_expected_tracebacks
 from flows.settings import (
     INCIDENTS_DIR,
     OUTPUT_DIR,
@@ -62,6 +63,7 @@ def scheduled_credit_runs(
     each that did not run says why (its verdict), with the file named. The flow run ends
     Failed when any file did not reach `pending_approval` (a hidden file, an editor's lock, is
     only noted), else Completed; either way its result is every file's verdict."""
+    quiet_expected_tracebacks()  # a bad file is its verdict's line, not a traceback as well
     logger = get_run_logger()
     if not Path(incidents_dir).is_dir():  # mistyped or unmounted: nothing would run, unseen
         outcome = FilesNotRun(f"{incidents_dir}: not a folder: no incident file was run", {})

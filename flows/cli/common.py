@@ -5,7 +5,6 @@ options, and `guarded`, which turns our errors into a message and an exit code.
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import re
 import signal
@@ -22,7 +21,6 @@ from typer.core import TyperGroup
 
 from transforms import pages
 from transforms.errors import (
-    ENVIRONMENT_WORDS,
     ConfigError,
     CreditsError,
     StorageError,
@@ -328,56 +326,3 @@ def print_summary(summary: RunSummary) -> None:
     for line in summary.window_messages:
         kind = "[yellow]warning[/]" if summary.window_check == "warning" else "note"
         out.print(f"{kind}: {escape(line)}")
-
-
-def _expected(error: BaseException) -> bool:
-    """One of our errors, or the machine refusing (a full disk, a forbidden path): the CLI
-    reports either in one line, with its exit code."""
-    return isinstance(error, CreditsError) or environment_problem(error) is not None
-
-
-class _DropExpectedTraceback(logging.Filter):
-    """Our own errors and the machine's refusals are reported by the CLI in one line: Prefect's
-    log keeps no traceback of them."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and _expected(record.exc_info[1]):
-            record.exc_info = None
-            record.exc_text = None
-        return True
-
-
-class _OurErrorsOnce(logging.Filter):
-    """Without -v, Prefect's console does not repeat our own errors (a task's failure, its
-    state, the flow's, 4 lines for one truncated gzip): the CLI prints each once, as `error:` or
-    `rejected:`. A bug's lines stay; the API handler (the UI) keeps every line."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno < logging.ERROR:
-            return True
-        if record.exc_info and _expected(record.exc_info[1]):
-            return False
-        message = record.getMessage()
-        if any(words in message for words in ENVIRONMENT_WORDS):  # the state's repetition
-            return False
-        names = "|".join(_error_names(CreditsError))
-        return re.search(rf"\b(?:{names})(?:\(|: )", message) is None
-
-
-def _error_names(kind: type[Exception]) -> set[str]:
-    found = {kind.__name__}
-    for sub in kind.__subclasses__():
-        found |= _error_names(sub)
-    return found
-
-
-def quiet_expected_tracebacks(verbose: bool = True) -> None:
-    """Prefect's log keeps no traceback of our errors; without `verbose` its console does not
-    repeat them either."""
-    quiet = _DropExpectedTraceback()
-    once = _OurErrorsOnce()
-    for name in ("prefect", ""):
-        for handler in logging.getLogger(name).handlers:
-            if not verbose and isinstance(handler, logging.StreamHandler):
-                handler.addFilter(once)  # first: it reads the traceback the next one drops
-            handler.addFilter(quiet)

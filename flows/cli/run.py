@@ -25,8 +25,8 @@ from flows.cli.common import (
     interrupt,
     out,
     print_summary,
-    quiet_expected_tracebacks,
 )
+from flows.quiet import quiet_expected_tracebacks
 from flows.settings import OUTPUT_DIR, WAREHOUSE, warehouse_parameter
 from transforms.errors import CreditsError, StorageError
 

@@ -269,7 +269,7 @@ def test_the_console_keeps_no_traceback_of_the_machine_refusing_but_keeps_a_bugs
     import logging
     import sys
 
-    from flows.cli.common import _DropExpectedTraceback, _OurErrorsOnce
+    from flows.quiet import DropExpectedTraceback, OurErrorsOnce
 
     def record(error: BaseException) -> logging.LogRecord:
         try:
@@ -280,8 +280,8 @@ def test_the_console_keeps_no_traceback_of_the_machine_refusing_but_keeps_a_bugs
         return logging.LogRecord("prefect", logging.ERROR, __file__, 1, message, None, info)
 
     refused = record(PermissionError(errno.EPERM, "Operation not permitted", "/x/out"))
-    assert _OurErrorsOnce().filter(refused) is False
-    assert _DropExpectedTraceback().filter(refused) and refused.exc_info is None
+    assert OurErrorsOnce().filter(refused) is False
+    assert DropExpectedTraceback().filter(refused) and refused.exc_info is None
     state = logging.LogRecord(
         "prefect",
         logging.ERROR,
@@ -291,10 +291,31 @@ def test_the_console_keeps_no_traceback_of_the_machine_refusing_but_keeps_a_bugs
         None,
         None,
     )
-    assert _OurErrorsOnce().filter(state) is False
+    assert OurErrorsOnce().filter(state) is False
     bug = record(ValueError("a bug"))
-    assert _OurErrorsOnce().filter(bug) is True
-    assert _DropExpectedTraceback().filter(bug) and bug.exc_info is not None
+    assert OurErrorsOnce().filter(bug) is True
+    assert DropExpectedTraceback().filter(bug) and bug.exc_info is not None
+
+
+def test_the_console_filters_are_added_once_the_console_one_first():
+    # the CLI adds them, then the flow it runs (which `make serve` runs alone) again
+    import logging
+
+    from flows.quiet import DropExpectedTraceback, OurErrorsOnce, quiet_expected_tracebacks
+
+    console, api = logging.StreamHandler(), logging.Handler()
+    prefect = logging.getLogger("prefect")
+    for handler in (console, api):
+        prefect.addHandler(handler)
+    try:
+        quiet_expected_tracebacks(verbose=True)
+        quiet_expected_tracebacks(verbose=False)
+        quiet_expected_tracebacks()
+    finally:
+        for handler in (console, api):
+            prefect.removeHandler(handler)
+    assert [type(f) for f in console.filters] == [OurErrorsOnce, DropExpectedTraceback]
+    assert [type(f) for f in api.filters] == [DropExpectedTraceback]
 
 
 @pytest.mark.parametrize("command", ["run", "serve-prefect"])

@@ -41,15 +41,30 @@ def test_the_deployments_register_with_the_finance_schedule(prefect_harness):
 
 
 def test_a_scheduled_run_runs_every_incident_file_and_survives_a_bad_one(prefect_harness, tmp_path):
+    import logging
+
     from flows.deployment import FilesNotRun, scheduled_credit_runs
+
+    class Console(logging.Handler):  # stands for `make serve`'s console: a handler on the root
+        def __init__(self) -> None:
+            super().__init__()
+            self.records: list[logging.LogRecord] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.records.append(record)
 
     incidents = tmp_path / "incidents"
     golden_incident.write(incidents)
     (incidents / "zz-broken.toml").write_text('id = "X"\nwindow_strat = 1\n')
     (incidents / ".#incident.toml").write_text("")  # an editor's lock: noted, not a failure
-    state = scheduled_credit_runs(
-        str(incidents), str(tmp_path / "out"), str(tmp_path / "wh.duckdb"), return_state=True
-    )
+    console = Console()
+    logging.getLogger().addHandler(console)
+    try:
+        state = scheduled_credit_runs(
+            str(incidents), str(tmp_path / "out"), str(tmp_path / "wh.duckdb"), return_state=True
+        )
+    finally:
+        logging.getLogger().removeHandler(console)
     assert state.is_failed()  # red in the UI: one file did not run
     assert state.message == "1 of 2 incident file(s) not run: zz-broken.toml"  # the lock aside
     outcome = state.result(raise_on_failure=False)
@@ -59,6 +74,10 @@ def test_a_scheduled_run_runs_every_incident_file_and_survives_a_bad_one(prefect
     assert verdicts["zz-broken.toml"].startswith("ConfigError:")
     assert "window_strat: unknown key" in verdicts["zz-broken.toml"]
     assert verdicts[".#incident.toml"].startswith("left out: a hidden file")
+    # `make serve`'s console: the bad file's lines name it, without Prefect's traceback
+    about = [r for r in console.records if "window_strat: unknown key" in r.getMessage()]
+    assert len(about) >= 3  # the task's, the subflow's and the verdict's lines
+    assert [r for r in about if r.exc_info or r.exc_text] == []
 
 
 def test_a_daily_run_with_no_incident_file_says_so(prefect_harness, tmp_path, caplog):
