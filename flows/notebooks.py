@@ -52,11 +52,11 @@ def _absolute(location: str) -> str:
     password, which moves to PGPASSWORD for the kernel (papermill writes the parameters into
     every `.ipynb`), a file by its absolute path."""
     from flows.settings import warehouse_parameter
-    from transforms.finance import pg_store
+    from transforms.finance import pg_location
 
-    pg_store.require_location(location)
-    if pg_store.is_url(location):
-        pg_store.server_of(location)  # a URL libpq would read otherwise: exit 2, unshown
+    pg_location.require_location(location)
+    if pg_location.is_url(location):
+        pg_location.server_of(location)  # a URL libpq would read otherwise: exit 2, unshown
         return warehouse_parameter(location)
     return str(Path(location).resolve())
 

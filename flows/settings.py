@@ -61,9 +61,9 @@ def warehouse_parameter(location: str) -> str:
     password moves to PGPASSWORD for this process (libpq reads it there), and a client key's
     `sslpassword` to `CREDITS_PGSSLPASSWORD` (the store's connection adds it back), never into
     Prefect."""
-    from transforms.finance import pg_store
+    from transforms.finance import pg_location
 
-    if not pg_store.is_url(location):
+    if not pg_location.is_url(location):
         return location
     from transforms import pg_url
 

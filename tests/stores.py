@@ -19,7 +19,7 @@ import adbc_driver_manager
 import pytest
 
 from transforms import pg_connections
-from transforms.finance import pg_store, warehouse
+from transforms.finance import pg_location, warehouse
 
 DSN_VARIABLE = "CREDITS_TEST_PG_DSN"
 DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -98,7 +98,7 @@ def _administer(dsn: str, statement: str, *names: str) -> None:
 
 def kind(location: warehouse.Location) -> str:
     """The store a warehouse location is on: one of `STORES`."""
-    return "postgres" if pg_store.is_url(location) else "duckdb"
+    return "postgres" if pg_location.is_url(location) else "duckdb"
 
 
 @contextmanager

@@ -98,12 +98,12 @@ def _warehouse_given(value: str) -> str:
     """A `postgresql://` URL that does not parse (a bracket left open, a port that is not a
     number) is a usage error (exit 2), named before anything connects."""
     if "://" in value:  # only a URL needs the store's module
-        from transforms.finance import pg_store
+        from transforms.finance import pg_location
 
         try:
-            pg_store.require_location(value)
-            if pg_store.is_url(value):
-                pg_store.server_of(value)
+            pg_location.require_location(value)
+            if pg_location.is_url(value):
+                pg_location.server_of(value)
         except ConfigError as error:
             raise typer.BadParameter(str(error)) from None
     return value

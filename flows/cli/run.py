@@ -100,9 +100,9 @@ def run(
     if dask_address and task_runner is not TaskRunner.dask:
         err.print("[bold red]error[/]: --dask-address needs --task-runner dask")
         raise typer.Exit(2)
-    from transforms.finance import pg_store
+    from transforms.finance import pg_location
 
-    duckdb_file = None if pg_store.is_url(warehouse_path) else Path(warehouse_path)
+    duckdb_file = None if pg_location.is_url(warehouse_path) else Path(warehouse_path)
     places = [("--output-dir", output_dir, output_dir)]
     if duckdb_file is not None:
         places.append(("--warehouse", duckdb_file, duckdb_file.parent))

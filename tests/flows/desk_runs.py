@@ -41,7 +41,7 @@ import adbc_driver_manager
 import pytest
 
 from tests import stores
-from transforms.finance import pg_store, warehouse
+from transforms.finance import pg_location, warehouse
 
 # Every table's schema, name and the md5 of its rows, as text, in order.
 TABLE_DIGESTS = """
@@ -110,7 +110,7 @@ class DeskRuns:
         """Copies what a real step left; False if the store will not copy it now (someone is
         still connected to the database), and the test's later steps are real."""
         copy = self.folder / f"s{len(self.snapshots)}"
-        if pg_store.is_url(location):
+        if pg_location.is_url(location):
             try:
                 kept: Path | str = self._templates.enter_context(
                     stores.database(self.server(), template=_name(location))
@@ -134,7 +134,7 @@ class DeskRuns:
         `databases` drops."""
         empty(root)
         shutil.copytree(snapshot.folder, root, dirs_exist_ok=True, symlinks=True)
-        if pg_store.is_url(location):
+        if pg_location.is_url(location):
             template = _name(str(snapshot.warehouse))
             location = databases.enter_context(stores.database(self.server(), template=template))
         else:
@@ -198,7 +198,7 @@ def _duckdb_files(location: Path) -> list[Path]:
 
 
 def _warehouse_state(location: warehouse.Location) -> str:
-    if not pg_store.is_url(location):
+    if not pg_location.is_url(location):
         files = _duckdb_files(location)
         return repr([(p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in files])
     # every table's rows as text, hashed on the server (`format` quotes each name there)

@@ -27,7 +27,7 @@ customer's name): on the server a NUL is DLE (U+0010) then "0", a DLE is DLE the
 sent is escaped so, what is read unescaped (`pg_text`).
 
 The password comes from the URL, PGPASSWORD or ~/.pgpass (libpq reads them); messages show the
-URL with its password masked (`shown`).
+URL with its password masked (`pg_location.shown`).
 """
 
 from __future__ import annotations
@@ -49,11 +49,10 @@ import adbc_driver_postgresql.dbapi
 import duckdb
 import pyarrow as pa
 
-from transforms import db, pg_connections, pg_url
-from transforms.errors import ConfigError, InputError, StorageError
-from transforms.finance import pg_text
+from transforms import db
+from transforms.errors import InputError, StorageError
+from transforms.finance import pg_location, pg_text
 
-SCHEMES = pg_url.SCHEMES
 SCHEMA_VERSION = 3  # the warehouse's version the first PostgreSQL store was made at
 _SQL = Path(__file__).parent / "sql" / "postgres"
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -91,86 +90,6 @@ TABLES = (
     Table("ledger", "entry_id"),
     Table("journal", "seq"),
 )
-
-
-def is_url(location: object) -> bool:
-    """Whether a warehouse location names a PostgreSQL store (else it is a DuckDB file)."""
-    return isinstance(location, str) and location.startswith(SCHEMES)
-
-
-_ANY_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-
-
-def require_location(value: str, option: str = "warehouse") -> None:
-    """Refuses (exit 2, the value not shown: it may hold a password) a URL that is not a
-    PostgreSQL store's: `Postgresql://...` (libpq's schemes are lower case) or another scheme
-    would otherwise be taken for a DuckDB file's path, made as folders, and recorded by
-    Prefect."""
-    if _ANY_URL.match(value) and not is_url(value):
-        scheme = value.partition("://")[0]
-        raise ConfigError(
-            f"{option} {scheme}://...: neither a DuckDB file nor a PostgreSQL URL (the scheme is "
-            "postgresql:// or postgres://, in lower case). Not shown: it may hold a password"
-        )
-
-
-def shown(url: str) -> str:
-    """The URL as messages show it: every password masked (`pg_url`)."""
-    return pg_url.shown(url)
-
-
-def without_password(url: str) -> tuple[str, str | None]:
-    """The URL without its password, and the password (for PGPASSWORD), so that what Prefect
-    records of a run's parameters never holds it."""
-    return pg_url.parse(url).without_password()
-
-
-class Unreachable(StorageError):
-    """The server cannot be reached or refused the connection (exit 4)."""
-
-
-def _connect(url: str) -> adbc_driver_postgresql.dbapi.Connection:
-    from transforms.ingest.postgres import named
-
-    where = server_of(url)  # a URL libpq would read otherwise: exit 2, before connecting
-    try:
-        passphrase = os.environ.get(pg_url.PASSPHRASE_VARIABLE)
-        return pg_connections.connect(
-            named(pg_url.parse(url).with_passphrase(passphrase)), autocommit=False
-        )
-    except adbc_driver_manager.Error as error:
-        raise Unreachable(
-            f"warehouse {shown(url)}: cannot connect to PostgreSQL at {where}: "
-            f"{_said(error, url)}. Nothing was read or written; start the server or fix the "
-            "URL (CREDITS_WAREHOUSE or --warehouse), then run the command again"
-        ) from None
-
-
-def server_of(url: str) -> str:
-    """`host:port` of the URL as messages name the server; a URL that does not parse (a port
-    that is not a number, an IPv6 bracket left open, a password libpq would read otherwise) is
-    the URL's mistake (`ConfigError`, exit 2), not the server's."""
-    try:
-        return pg_url.parse(url).server()
-    except ConfigError as error:
-        raise ConfigError(f"warehouse {error}") from None
-
-
-def _said(error: Exception, url: str) -> str:
-    """The server's or driver's first line, with the URL and its password kept out."""
-    from transforms.ingest.postgres import named
-
-    text = str(error)
-    parsed = pg_url.parse(url)
-    _, password = parsed.without_password()
-    passphrase = parsed.keyword("sslpassword") or os.environ.get(pg_url.PASSPHRASE_VARIABLE)
-    for secret in (named(url), url, parsed.password, password, passphrase):
-        if secret:
-            text = text.replace(secret, pg_url.MASK)
-    # The driver quotes the whole statement it was running: what the server said is after it.
-    text = re.sub(r"Failed to execute query '.*?': ", "", text, count=1, flags=re.S)
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[0] if lines else type(error).__name__
 
 
 def statement(name: str, **identifiers: str) -> str:
@@ -316,8 +235,9 @@ def _storage_errors(url: str, doing: str) -> Iterator[None]:
         yield
     except adbc_driver_manager.Error as error:
         raise StorageError(
-            f"warehouse {shown(url)}: {doing}: PostgreSQL said: {_said(error, url)}. The server "
-            "rolled back what was not committed; run the command again to finish"
+            f"warehouse {pg_location.shown(url)}: {doing}: PostgreSQL said: "
+            f"{pg_location.said(error, url)}. The server rolled back what was not committed; run "
+            "the command again to finish"
         ) from None
 
 
@@ -332,12 +252,12 @@ def reader(url: str) -> duckdb.DuckDBPyConnection:
     """The warehouse's tables in a DuckDB mirror, read in one snapshot without waiting for a
     writer; the server's connection is closed before it is returned."""
     with _storage_errors(url, "reading"):
-        store = Store(url, _connect(url))
+        store = Store(url, pg_location.connect(url))
         try:
             store.execute("store_begin_read")
             if _made(store) is None:
                 raise InputError(
-                    f"warehouse {shown(url)}: no warehouse in this database yet; "
+                    f"warehouse {pg_location.shown(url)}: no warehouse in this database yet; "
                     "`credits run` creates it"
                 )
             store.copy_in()
@@ -352,7 +272,7 @@ def _locked(url: str, wait_seconds: float, busy: Callable[[str], Exception]) -> 
     `busy(message)`); closing it ends the session, and its lock and any open transaction go
     with it."""
     with _storage_errors(url, "writing"):
-        store = Store(url, _connect(url))
+        store = Store(url, pg_location.connect(url))
     try:
         with _storage_errors(url, "taking the writer's lock"):
             _lock(store, wait_seconds, busy)
@@ -396,8 +316,9 @@ def _lock(store: Store, wait_seconds: float, busy: Callable[[str], Exception]) -
             return
         if time.monotonic() >= deadline:
             raise busy(
-                f"warehouse {shown(store.url)}: another run or approval is writing to it"
-                f"{_holder(store)}; waited {wait_seconds:.0f} s. Try again when it has finished."
+                f"warehouse {pg_location.shown(store.url)}: another run or approval is writing "
+                f"to it{_holder(store)}; waited {wait_seconds:.0f} s. Try again when it has "
+                "finished."
             )
         time.sleep(0.1)
 
@@ -455,13 +376,13 @@ def loader(url: str, wait_seconds: float, busy: Callable[[str], Exception]) -> I
 
 def reachable(url: str) -> None:
     """Connects once and closes: `Unreachable` (exit 4) when the server cannot be reached."""
-    _connect(url).close()
+    pg_location.connect(url).close()
 
 
 def empty(url: str) -> bool:
     """Whether the store holds no run, batch, ledger entry or journal entry (or no tables)."""
     with _storage_errors(url, "reading"):
-        store = Store(url, _connect(url))
+        store = Store(url, pg_location.connect(url))
         try:
             store.execute("store_begin_read")
             if _made(store) is None:

@@ -41,6 +41,7 @@ from transforms.finance import (
     journal,
     ledger_entries,
     outbox,
+    pg_location,
     pg_store,
     rows,
     run_proof,
@@ -189,7 +190,7 @@ def verify_batch(path: Path, location: str, key: bytes | None) -> BatchVerified:
     """A batch folder (or its trailer) as finance picked it up, checked against the warehouse
     at `location` (`check_folder`); against its own trailer only when no warehouse is there."""
     folder = outbox.batch_folder(path)
-    if not pg_store.is_url(location) and not Path(location).exists():
+    if not pg_location.is_url(location) and not Path(location).exists():
         return BatchVerified(outbox.check(folder, outbox.read_trailer(folder))[0], False)
     with warehouse.connect_current(location) as con:
         return BatchVerified(check_folder(con, key, folder), True)

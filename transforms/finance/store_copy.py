@@ -38,7 +38,15 @@ import duckdb
 
 from transforms import db
 from transforms.errors import ConfigError, ProofFailed, StorageError
-from transforms.finance import chain, journal, ledger_entries, pg_store, proof, warehouse
+from transforms.finance import (
+    chain,
+    journal,
+    ledger_entries,
+    pg_location,
+    pg_store,
+    proof,
+    warehouse,
+)
 
 # What is compared of each table: every column, except of schema_versions, whose rows a store
 # made before the copy keeps with its own time (`store_insert_versions.sql`): its versions alone.
@@ -96,7 +104,7 @@ def copy(source: Path | str, target: str, key: bytes | None) -> Copied:
         found, after = _load(con, path, target, key)
         _record(con, path, target, key, "moved")  # still in the same connection
     rows = {name: count for name, (count, _) in found.items()}
-    return Copied(path, pg_store.shown(target), rows, after)
+    return Copied(path, pg_location.shown(target), rows, after)
 
 
 def _load(
@@ -123,7 +131,7 @@ def _load(
         problems = _differences(expected, found) + [*after.tampered, *after.unverified]
         if problems:
             raise CopyMismatch(
-                f"the copy of {path} into {pg_store.shown(target)} does not match its source; "
+                f"the copy of {path} into {pg_location.shown(target)} does not match its source; "
                 "it was rolled back, the target holds nothing of it. Report this with the "
                 "findings below",
                 problems[:SHOWN],
@@ -142,7 +150,7 @@ def _record(
     try:
         with db.transaction(con):
             journal.append(
-                con, event, actor=warehouse.ACTOR, key=key, detail={"to": pg_store.shown(target)}
+                con, event, actor=warehouse.ACTOR, key=key, detail={"to": pg_location.shown(target)}
             )
     except (OSError, duckdb.Error) as error:
         if event == "moving":
@@ -150,19 +158,19 @@ def _record(
                 f"{path}: cannot record the copy's start ({error}); nothing was copied"
             ) from None
         raise StorageError(
-            f"copied into {pg_store.shown(target)} and committed there, but {path} could not "
+            f"copied into {pg_location.shown(target)} and committed there, but {path} could not "
             f"record the move ({error}): run and approve on the store only, never on the file "
             "again (it refuses writers: its copy's start is recorded)"
         ) from None
 
 
 def _require_locations(source: Path | str, target: str) -> Path:
-    if pg_store.is_url(source):
+    if pg_location.is_url(source):
         raise ConfigError(
-            f"--from {pg_store.shown(str(source))}: the copy's source is a DuckDB warehouse file"
+            f"--from {pg_location.shown(str(source))}: the copy's source is a DuckDB warehouse file"
         )
-    pg_store.require_location(target, "--to")
-    if not pg_store.is_url(target):
+    pg_location.require_location(target, "--to")
+    if not pg_location.is_url(target):
         raise ConfigError(
             f"--to {target}: the copy's target is a PostgreSQL store, a "
             "postgresql://user@host:port/database URL"
@@ -172,7 +180,7 @@ def _require_locations(source: Path | str, target: str) -> Path:
 
 def _not_empty(target: str) -> TargetNotEmpty:
     return TargetNotEmpty(
-        f"warehouse {pg_store.shown(target)}: not empty (it holds runs, batches or journal "
+        f"warehouse {pg_location.shown(target)}: not empty (it holds runs, batches or journal "
         "entries): a copy goes only into an empty store, so that nothing already there mixes "
         "with the copied chains. Create a new database (`createdb`) and copy into it; nothing "
         "was read or written"

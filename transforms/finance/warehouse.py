@@ -31,7 +31,7 @@ import duckdb
 
 from transforms import db
 from transforms.errors import ConfigError, CreditsError, InputError
-from transforms.finance import journal, ledger_entries, pg_store
+from transforms.finance import journal, ledger_entries, pg_location, pg_store
 from transforms.runfolder.manifest_model import Manifest
 from transforms.runfolder.runs import Run, RunStatus
 from transforms.runfolder.summary import RunSummary
@@ -49,18 +49,18 @@ Location = Path | str  # a DuckDB file, or a postgresql:// URL
 def locate(value: Location) -> Location:
     """A warehouse location as given: a `postgresql://` URL stays a string, anything else is
     the path of a DuckDB file."""
-    return value if pg_store.is_url(value) else Path(value)
+    return value if pg_location.is_url(value) else Path(value)
 
 
 def shown(location: Location) -> str:
     """The location as messages show it (a URL's password masked)."""
-    return pg_store.shown(location) if pg_store.is_url(location) else str(location)
+    return pg_location.shown(location) if pg_location.is_url(location) else str(location)
 
 
 def reachable(location: Location) -> None:
     """Refuses at once a PostgreSQL store that cannot be reached (a DuckDB file is made when
     first written): a run checks it before it starts Prefect."""
-    if pg_store.is_url(location):
+    if pg_location.is_url(location):
         pg_store.reachable(str(location))
 
 
@@ -88,7 +88,7 @@ def writer(
 def require_not_moved_file(location: Location) -> None:
     """`require_not_moved` for a DuckDB file that is there, read-only: what a run checks before
     it starts Prefect (a new file, or a PostgreSQL store, passes)."""
-    if pg_store.is_url(location) or not Path(location).is_file():
+    if pg_location.is_url(location) or not Path(location).is_file():
         return
     require_duckdb_file(Path(location))
     with connect(location, read_only=True) as con:
@@ -151,7 +151,7 @@ def require_duckdb_file(path: Path) -> None:
 def require_existing(location: Location) -> None:
     """Refuses (`InputError`) a DuckDB path where no warehouse is yet: for a command that only
     reads or changes what a run recorded (a mistyped `--warehouse` must not make one)."""
-    if not pg_store.is_url(location) and not Path(location).exists():
+    if not pg_location.is_url(location) and not Path(location).exists():
         raise InputError(f"{location}: no warehouse yet; `credits run` creates it")
 
 
@@ -192,7 +192,7 @@ def connect(
     """Opens the warehouse, waiting up to `wait_seconds` while another process has it open in a
     conflicting mode; a writer creates it, or upgrades its schema, a reader needs it to exist.
     A PostgreSQL store opens read-only here (a snapshot in its mirror); writers use `writer`."""
-    if pg_store.is_url(path):
+    if pg_location.is_url(path):
         if not read_only:
             raise ValueError("a PostgreSQL warehouse is written through warehouse.writer")
         return pg_store.reader(str(path))
@@ -221,7 +221,7 @@ def connect_current(path: Location) -> duckdb.DuckDBPyConnection:
     con = connect(path, read_only=True)
     if is_current(con):
         return con
-    if not pg_store.is_url(path) and not db.run(con, "warehouse_has_journal").fetchall()[0][0]:
+    if not pg_location.is_url(path) and not db.run(con, "warehouse_has_journal").fetchall()[0][0]:
         con.close()  # a DuckDB file of something else: a reader never writes the schema into it
         raise InputError(
             f"{path}: a DuckDB file without the warehouse's tables (no `journal`), not a "

@@ -10,7 +10,7 @@ import pytest
 
 from flows import settings
 from transforms.errors import ConfigError
-from transforms.finance import pg_store, warehouse
+from transforms.finance import pg_location, warehouse
 
 
 @pytest.mark.parametrize(
@@ -23,13 +23,15 @@ from transforms.finance import pg_store, warehouse
     ],
 )
 def test_a_location_names_a_postgresql_store_only_by_its_scheme(location, postgres):
-    assert pg_store.is_url(location) is postgres
+    assert pg_location.is_url(location) is postgres
     assert isinstance(warehouse.locate(location), str if postgres else Path)
 
 
 def test_a_password_is_masked_in_what_is_shown():
-    assert pg_store.shown("postgresql://fin:pw%40x@db:5432/c") == "postgresql://fin:***@db:5432/c"
-    assert pg_store.shown("postgresql://fin@db/c") == "postgresql://fin@db/c"
+    assert (
+        pg_location.shown("postgresql://fin:pw%40x@db:5432/c") == "postgresql://fin:***@db:5432/c"
+    )
+    assert pg_location.shown("postgresql://fin@db/c") == "postgresql://fin@db/c"
     assert warehouse.shown(Path("wh.duckdb")) == "wh.duckdb"
 
 
@@ -51,7 +53,7 @@ def test_the_environment_chooses_the_store_unless_a_command_says(monkeypatch):
 def test_a_password_in_the_query_is_masked_and_kept_out_of_the_run(monkeypatch):
     monkeypatch.delenv("PGPASSWORD", raising=False)
     given = "postgresql://fin@db:5432/c?sslmode=require&password=top%26secret"
-    assert pg_store.shown(given) == "postgresql://fin@db:5432/c?sslmode=require&password=***"
+    assert pg_location.shown(given) == "postgresql://fin@db:5432/c?sslmode=require&password=***"
     assert settings.warehouse_parameter(given) == "postgresql://fin@db:5432/c?sslmode=require"
     assert os.environ["PGPASSWORD"] == "top&secret"  # decoded, as libpq decodes it
 
@@ -74,25 +76,25 @@ def test_libpq_gets_the_password_decoded(monkeypatch):
 )
 def test_a_url_libpq_would_read_otherwise_is_refused_without_showing_it(url):
     with pytest.raises(ConfigError) as refused:
-        pg_store.server_of(url)
+        pg_location.server_of(url)
     message = str(refused.value)
     assert "percent-encoded" in message
     assert "ss" not in message.replace("password", "")
     assert "secret" not in message and "db" not in message
-    assert pg_store.shown(url) == "postgresql://..."
+    assert pg_location.shown(url) == "postgresql://..."
 
 
 def test_the_server_named_is_the_one_libpq_connects_to():
-    assert pg_store.server_of("postgresql://u@h:5999/c?port=5432") == "h:5432"
-    assert pg_store.server_of("postgresql://u@h/c?host=other") == "other:5432"
-    assert pg_store.server_of("postgresql:///c") == "the local socket (port 5432)"
+    assert pg_location.server_of("postgresql://u@h:5999/c?port=5432") == "h:5432"
+    assert pg_location.server_of("postgresql://u@h/c?host=other") == "other:5432"
+    assert pg_location.server_of("postgresql:///c") == "the local socket (port 5432)"
 
 
 def test_a_url_without_a_host_keeps_its_slashes_for_libpq():
     from transforms.ingest.postgres import named
 
     assert named("postgresql:///c").startswith("postgresql:///c?connect_timeout=")
-    assert pg_store.without_password("postgresql://:pw@/c") == ("postgresql://@/c", "pw")
+    assert pg_location.without_password("postgresql://:pw@/c") == ("postgresql://@/c", "pw")
 
 
 def test_the_servers_words_leave_out_the_statement_the_driver_quotes():
@@ -101,7 +103,7 @@ def test_the_servers_words_leave_out_the_statement_the_driver_quotes():
         "select run_id from staged_1 where x = 'y'': server closed the connection "
         "unexpectedly\n\tThis probably means the server terminated abnormally"
     )
-    said = pg_store._said(error, "postgresql://fin:pw@db/c")
+    said = pg_location.said(error, "postgresql://fin:pw@db/c")
     assert said == "IO: [libpq] server closed the connection unexpectedly"
 
 
@@ -119,7 +121,7 @@ def test_the_servers_words_leave_out_the_statement_the_driver_quotes():
     ],
 )
 def test_urls_libpq_reads_are_named_by_their_servers(url, server):
-    assert pg_store.server_of(url) == server
+    assert pg_location.server_of(url) == server
 
 
 def test_an_ssl_key_passphrase_is_masked_and_kept_for_the_connection_only(monkeypatch):
@@ -127,7 +129,7 @@ def test_an_ssl_key_passphrase_is_masked_and_kept_for_the_connection_only(monkey
 
     monkeypatch.delenv(pg_url.PASSPHRASE_VARIABLE, raising=False)
     given = "postgresql://fin@db/c?sslkey=k.pem&sslpassword=s3%26cret"
-    assert pg_store.shown(given) == "postgresql://fin@db/c?sslkey=k.pem&sslpassword=***"
+    assert pg_location.shown(given) == "postgresql://fin@db/c?sslkey=k.pem&sslpassword=***"
     assert settings.warehouse_parameter(given) == "postgresql://fin@db/c?sslkey=k.pem"
     passphrase = os.environ[pg_url.PASSPHRASE_VARIABLE]
     assert passphrase == "s3&cret"
@@ -138,7 +140,7 @@ def test_an_ssl_key_passphrase_is_masked_and_kept_for_the_connection_only(monkey
 def test_a_password_with_a_slash_then_a_question_mark_is_refused_unshown():
     url = "postgresql://alice:ab/cd?ef@127.0.0.1/c"  # libpq: host "alice", port "ab"
     with pytest.raises(ConfigError) as refused:
-        pg_store.server_of(url)
+        pg_location.server_of(url)
     assert "cd?ef" not in str(refused.value) and "percent-encoded" in str(refused.value)
 
 
@@ -151,7 +153,7 @@ def test_a_url_of_another_scheme_is_refused_unshown_not_taken_for_a_file(given):
     from flows.cli import app
 
     with pytest.raises(ConfigError) as refused:
-        pg_store.require_location(given)
+        pg_location.require_location(given)
     assert "SEKRIT" not in str(refused.value) and "lower case" in str(refused.value)
     result = CliRunner().invoke(app, ["runs", "--warehouse", given])
     assert result.exit_code == 2 and "SEKRIT" not in result.output, result.output
@@ -159,4 +161,4 @@ def test_a_url_of_another_scheme_is_refused_unshown_not_taken_for_a_file(given):
 
 def test_a_password_keyword_in_another_case_is_masked_too():
     given = "postgresql://fin@db/c?PASSWORD=SEKRIT&Sslpassword=K"
-    assert pg_store.shown(given) == "postgresql://fin@db/c?PASSWORD=***&Sslpassword=***"
+    assert pg_location.shown(given) == "postgresql://fin@db/c?PASSWORD=***&Sslpassword=***"
