@@ -388,6 +388,35 @@ def test_what_a_gzip_stream_or_a_tar_holds_is_sniffed_too(tmp_path, name, pack, 
         reconcile_incident(path, tmp_path)
 
 
+@pytest.mark.parametrize("layers", [2, 3])
+@pytest.mark.parametrize("members", [1, 3])
+def test_gzip_inside_gzip_is_read_through(tmp_path, layers, members):
+    # Firehose's own GZIP over CloudWatch's: read as text it was one junk line, 20 failures
+    # under the quarantine limit, the run passed without them.
+    path = write_incident(tmp_path / "inc", lines=[GOOD + b"\n"], log_name="logs/b.log.gz")
+    lines = [f'{{"n": {n}}}\n'.encode() for n in range(members - 1)] + [GOOD + b"\n"] * 20
+    packed = b"".join(gzip.compress(line) for line in lines)  # one member a record, as CloudWatch
+    for _ in range(layers - 1):
+        packed = gzip.compress(packed)
+    (tmp_path / "inc/logs/b.log.gz").write_bytes(packed)
+    con = reconcile_incident(path, tmp_path)
+    assert con.execute("select count(*) from stg_failures").fetchall() == [(1,)]  # one payment
+    profile = con.table("int_file_profile").select(
+        "lines", "irrelevant", "duplicates", "quarantined"
+    )
+    assert profile.fetchall() == [(members + 19, members - 1, 19, 0)]
+
+
+def test_gzip_nested_deeper_than_read_stops_the_run(tmp_path):
+    path = write_incident(tmp_path / "inc", lines=[GOOD + b"\n"], log_name="logs/b.log.gz")
+    packed = (GOOD + b"\n") * 20
+    for _ in range(4):
+        packed = gzip.compress(packed)
+    (tmp_path / "inc/logs/b.log.gz").write_bytes(packed)
+    with pytest.raises(InputError, match=r"logs/b.log.gz: holds gzip inside gzip 3 times over"):
+        reconcile_incident(path, tmp_path)
+
+
 def test_a_text_log_starting_with_bzh_is_read_as_text(tmp_path):
     line = b'BZh9 {"ts": "x"}\n'  # "BZh" and a digit, then no bzip2 block
     path = write_incident(tmp_path / "inc", lines=[line, GOOD + b"\n"], log_name="logs/a.log")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import errno
 import hashlib
+import itertools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from transforms.errors import CreditsError, InputError, StorageError
 BLOCK_BYTES = 4 << 20  # decompressed bytes framed and checked at once: bounds a file's memory
 READ_BYTES = 1 << 20  # compressed bytes read at once
 GZIP_MAGIC = b"\x1f\x8b"
+GZIP_LAYERS = 3  # gzip inside gzip is read through, up to this deep
 
 
 class _GzipError(Exception):
@@ -122,8 +124,15 @@ class Source:
             first = handle.read(READ_BYTES)
             self._count(first)
             if first.startswith(GZIP_MAGIC):
-                inflated = self._inflate(first, handle)
+                inflated = _inflate(self._read(first, handle))
                 head = next(inflated, b"")
+                for _ in range(GZIP_LAYERS - 1):  # gzip again inside: Firehose's own GZIP
+                    if not head.startswith(GZIP_MAGIC):  # over CloudWatch's, for one
+                        break
+                    inflated = _inflate(itertools.chain([head], inflated))
+                    head = next(inflated, b"")
+                if head.startswith(GZIP_MAGIC):
+                    raise _NotGzip(f"gzip {GZIPPED} {GZIP_LAYERS} times over")
                 if (kind := _not_text(head)) is not None:  # a .tar.gz, bzip2 gzipped again
                     raise _NotGzip(f"{kind} {GZIPPED}")
                 if head:
@@ -142,33 +151,13 @@ class Source:
                 data = handle.read(BLOCK_BYTES)
                 self._count(data)
 
-    def _inflate(self, first: bytes, handle) -> Iterator[bytes]:
-        inflater = isal_zlib.decompressobj(wbits=31)
+    def _read(self, first: bytes, handle) -> Iterator[bytes]:
+        """The file's bytes from `first` on, counted and hashed as they are read."""
         data = first
         while data:
-            while data:
-                if inflater.eof:
-                    data = data.lstrip(b"\x00")
-                    if not data:
-                        break
-                    inflater = isal_zlib.decompressobj(wbits=31)
-                try:
-                    out = inflater.decompress(data, BLOCK_BYTES)
-                except isal_zlib.error as error:
-                    raise _GzipError(str(error)) from None
-                if out:
-                    yield out
-                data = inflater.unused_data if inflater.eof else inflater.unconsumed_tail
+            yield data
             data = handle.read(READ_BYTES)
             self._count(data)
-        try:
-            tail = inflater.flush()
-        except isal_zlib.error as error:
-            raise _GzipError(str(error)) from None
-        if tail:
-            yield tail
-        if not inflater.eof:
-            raise _GzipError("the stream ends before its end marker")
 
     def _count(self, data: bytes) -> None:
         self._hash.update(data)
@@ -185,6 +174,34 @@ class Source:
                 while data := handle.read(READ_BYTES):
                     self._count(data)
         return self._hash.hexdigest(), self._size
+
+
+def _inflate(compressed: Iterator[bytes]) -> Iterator[bytes]:
+    """Gzip's members one after the other, zero padding after a member skipped, as `gzip` does."""
+    inflater = isal_zlib.decompressobj(wbits=31)
+    for piece in compressed:
+        data = piece
+        while data:
+            if inflater.eof:
+                data = data.lstrip(b"\x00")
+                if not data:
+                    break
+                inflater = isal_zlib.decompressobj(wbits=31)
+            try:
+                out = inflater.decompress(data, BLOCK_BYTES)
+            except isal_zlib.error as error:
+                raise _GzipError(str(error)) from None
+            if out:
+                yield out
+            data = inflater.unused_data if inflater.eof else inflater.unconsumed_tail
+    try:
+        tail = inflater.flush()
+    except isal_zlib.error as error:
+        raise _GzipError(str(error)) from None
+    if tail:
+        yield tail
+    if not inflater.eof:
+        raise _GzipError("the stream ends before its end marker")
 
 
 def _binary(data: bytes) -> bool:
