@@ -16,7 +16,7 @@ from tests.builders import reconcile_incident, write_incident
 from transforms import db
 from transforms.errors import InputError
 from transforms.ingest import incident, logs, tables
-from transforms.ingest.logs import json_stream, otlp
+from transforms.ingest.logs import json_stream, otlp, source
 from transforms.reconcile import credits
 from transforms.runfolder import manifest
 
@@ -690,3 +690,32 @@ def test_a_cloudwatch_event_with_its_message_twice_is_quarantined(tmp_path, line
     got = cloudwatch(tmp_path, firehose(good, twice), line_checks)
     assert [row[1] for row in got] == ["relevant", "quarantined"]
     assert 'the key "message" appears twice in one object' in got[1][2]
+
+
+@pytest.mark.parametrize("envelope", ["otlp", "cloudwatch"])
+def test_a_value_longer_than_is_read_at_once_stops_the_run(tmp_path, monkeypatch, envelope):
+    # A collector's batch over the limit was one quarantined item, under the quarantine
+    # limit, whatever failures it held: the run passed without them.
+    monkeypatch.setattr(json_stream, "MAX_VALUE_BYTES", 4096)
+    monkeypatch.setattr(source, "READ_BYTES", 1024)  # pieces smaller than the limit
+    monkeypatch.setattr(source, "BLOCK_BYTES", 1024)
+    many = [record(f"t{n}") for n in range(60)]
+    if envelope == "otlp":
+        text = (request(record("t0")) + "\n" + request(*many) + "\n").encode()
+        where = "line 2"
+    else:
+        first = data(message("t0"))
+        text = firehose(first, data(*(message(f"t{n}") for n in range(60))))
+        where = f"the object at byte {len(first)}"
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[text],
+        sources={"log_format": {"envelope": envelope}},
+        log_name="logs/batch-1",
+    )
+    with pytest.raises(InputError) as raised:
+        reconcile_incident(path, tmp_path)
+    assert str(raised.value).startswith(
+        f"logs/batch-1: {where}: a JSON value longer than is read at once: more than 0 MiB, "
+        "which is not read"
+    ), raised.value

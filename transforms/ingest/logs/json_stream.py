@@ -20,7 +20,8 @@ from typing import Any
 
 import orjson
 
-MAX_VALUE_BYTES = 16 << 20  # one value read at once, at most (a longer one is quarantined)
+MAX_VALUE_BYTES = 16 << 20  # one value read at once, at most (a longer one stops the run)
+TOO_LONG = "a JSON value longer than is read at once"
 PREVIEW_CHARS = 4096
 BLANK = " \t\r\n"
 _DECODER = json.JSONDecoder(parse_constant=lambda name: _not_json(name))
@@ -45,6 +46,11 @@ class Found:
     capable: bool = True
     exact: bool = True  # decoded by the standard library (else orjson: see `exactly`)
     text: str = ""
+
+    @property
+    def too_long(self) -> bool:
+        """Longer than `MAX_VALUE_BYTES`: read no further, it may hold any number of records."""
+        return self.problem is not None and self.problem.startswith(TOO_LONG)
 
     @property
     def lines(self) -> str:
@@ -100,8 +106,10 @@ def values(
                 continue
             if at >= len(buffer):
                 return
+            if end < 0 and not ended:  # no value ends within the limit: how many records?
+                problem = f"{TOO_LONG}: more than {MAX_VALUE_BYTES >> 20} MiB"
             end = len(buffer) if end < 0 else end
-            value, problem = None, "not valid JSON"
+            value, problem = None, problem or "not valid JSON"
         text = buffer[at:end]
         if problem is None and not text.isascii() and _not_utf8(text):
             problem = "not UTF-8"

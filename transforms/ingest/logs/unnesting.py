@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from transforms.errors import CreditsError
+from transforms.errors import CreditsError, InputError
 from transforms.ingest.incident import LogFormat
 from transforms.ingest.logs import cloudwatch, json_stream, otlp
 from transforms.ingest.logs.framing import FRAMED_SCHEMA, MAX_LINE_BYTES
@@ -66,6 +66,9 @@ class Unnester:
             for found in json_stream.values(pieces, resync, capable, otlp_lines, light):
                 self.envelope_lines += 1
                 where = found.lines if otlp_lines else f"the object at byte {found.offset}"
+                if found.too_long:  # one item would stand for any number of records
+                    self.error = _too_long(self.name, where, found)
+                    break
                 read(found, paths)
                 if len(self._rows["line"]) >= BATCH_ROWS:
                     yield self._batch()
@@ -215,6 +218,16 @@ class Unnester:
             ],
             schema=FRAMED_SCHEMA,
         )
+
+
+def _too_long(name: str, where: str, found: json_stream.Found) -> InputError:
+    """A value longer than is read at once stops the run: quarantined, it was one item under
+    the quarantine limit, whatever number of records (and failures) it holds."""
+    return InputError(
+        f"{name}: {where}: {found.problem}, which is not read (a collector's batch of that many "
+        "records, or a value that never closes): its records cannot be counted. Have the "
+        "collector write smaller batches, or split the file, then run again"
+    )
 
 
 def _preview(value: object) -> str:
