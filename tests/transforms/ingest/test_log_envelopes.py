@@ -422,6 +422,25 @@ def test_a_record_is_one_duplicate_whatever_its_envelope_times(tmp_path):
     assert [row[1] for row in got] == ["relevant", "duplicate"]
 
 
+@pytest.mark.parametrize("envelope", ["cri", "docker"])
+def test_one_message_at_two_envelope_times_that_are_its_time_is_two_events(tmp_path, envelope):
+    # A retry logging the same message: the first before the window, the second inside was a
+    # duplicate of the first, its failure lost. Shipped twice (one time), it is one.
+    message = json.dumps(failure("t1"), separators=(",", ":"))
+    early, inside = "2025-01-07T19:14:00.000000001Z", "2025-01-07T20:00:00.5Z"
+    if envelope == "docker":
+        message, wrap = message + "\n", docker  # a Docker entry's line end is in its "log"
+    else:
+        wrap = cri
+    lines = [wrap(message, time=early), wrap(message, time=inside), wrap(message, time=inside)]
+    got = staged(tmp_path, lines, "failure_capable", envelope=envelope, ts="envelope.time")
+    assert [(row[1], row[4]) for row in got] == [
+        ("irrelevant", "2025-01-07 19:14:00+00"),
+        ("relevant", "2025-01-07 20:00:00.5+00"),
+        ("duplicate", "2025-01-07 20:00:00.5+00"),
+    ]
+
+
 def test_a_joined_record_over_1_mib_is_quarantined(tmp_path):
     part = "x" * (600 * 1024)
     got = staged(tmp_path, [cri(part, tag="P"), cri(part)], envelope="cri")

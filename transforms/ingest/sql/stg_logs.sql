@@ -7,9 +7,9 @@
 -- numbered in their file instead, `logs.unnesting`, with their `position` in the envelope).
 -- `quarantine_reason` is set when the line breaks the contract. Only failure-event lines keep
 -- their fields; `line_hash` (every well-formed line) and `line_md5` (failure-event lines) let the
--- reduce find byte-identical lines across files. Times with an offset are instants (RFC 3339:
--- hours 00-23, offsets to 23:59); without one they are read in $logs_timezone, a DST fold as
--- its first occurrence (`log_local_instant`).
+-- reduce find byte-identical lines (of one time) across files. Times with an offset are
+-- instants (RFC 3339: hours 00-23, offsets to 23:59); without one they are read in
+-- $logs_timezone, a DST fold as its first occurrence (`log_local_instant`).
 with
 
 framed as (
@@ -267,11 +267,15 @@ final as (
             else quarantine_reason
         end as quarantine_reason,
         case when quarantine_reason is not null then coalesce(preview, left(raw, -1)) end as raw,
-        case when quarantine_reason is null then hash(raw) end as line_hash,
+        -- The record's bytes and its time: the same as its bytes alone unless the time is the
+        -- envelope's (`envelope.time`), where one message at two times is two events.
+        case when quarantine_reason is null then hash(raw, epoch_us(ts_utc)) end as line_hash,
         case when quarantine_reason is null then ts_utc end as ts_utc,
         quarantine_reason is null and is_payment_event as is_payment_event,
         quarantine_reason is null and list_contains($failure_events, event) as is_failure_event,
-        case when is_failure_event then md5_number_upper(raw) end as line_md5,
+        case
+            when is_failure_event then md5_number_upper(concat(raw, epoch_us(ts_utc)))
+        end as line_md5,
         case when is_failure_event then event end as event,
         case when is_failure_event then txn_id end as txn_id,
         case when is_failure_event then customer_id end as customer_id,
