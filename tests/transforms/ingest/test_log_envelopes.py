@@ -281,6 +281,34 @@ def test_a_bad_envelope_is_quarantined_with_its_line(
     assert [row[1] for row in got] == ["relevant", "quarantined", "duplicate"]
 
 
+def _split_by(collector: str, part: str, number: int, last: bool) -> str:
+    marks = {
+        "fluentd": {"partial_message": "true", "partial_id": "p1", "partial_ordinal": str(number)},
+        "fluent-bit-cri": {"logtag": "F" if last else "P"},
+        "vector": {"_partial": not last},
+    }[collector]
+    if collector == "fluentd":
+        marks["partial_last"] = "true" if last else "false"
+    return json.dumps({"log": part, "stream": "stdout", **marks})
+
+
+@pytest.mark.parametrize("collector", ["fluentd", "fluent-bit-cri", "vector"])
+def test_a_record_a_collector_split_around_its_payload_is_quarantined_not_irrelevant(
+    tmp_path, collector
+):
+    # The event's name cut in two ("payment.fa" + "iled"): neither part was failure-capable,
+    # both were counted irrelevant and the failure was lost without a word.
+    cut = RECORD.index("payment.failed") + len("payment.fa")
+    first, second = RECORD[:cut], RECORD[cut:]
+    whole = json.dumps({"log": RECORD.replace('"t1"', '"t2"')})
+    lines = [whole, _split_by(collector, first, 1, False), _split_by(collector, second, 2, True)]
+    got = staged(tmp_path, lines, "failure_capable", payload="log")
+    assert [row[1] for row in got] == ["relevant", "quarantined", "quarantined"], got
+    assert got[1][2].startswith("part of a record the collector split"), got[1]
+    if collector == "fluentd":  # its last part is marked too
+        assert got[2][2] == got[1][2]
+
+
 DECLINED = json.dumps(
     failure("t1", ts="2025-01-07T20:00:00.5Z", code="CARD_DECLINED"), separators=(",", ":")
 )

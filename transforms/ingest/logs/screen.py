@@ -19,8 +19,8 @@ object is screened (`capable_text`), and the records of one that is not failure-
 shape check one by one (`record_shape`; an OTLP record is one object by construction); each
 record of an OTLP line that is gets screened again as decoded (`capable_value`).
 A record split over lines may split an event's name too: from the first
-CRI line tagged `P` or Docker entry not ending in a line feed, every later line of the file is
-checked in full (`partial`).
+CRI line tagged `P`, Docker entry not ending in a line feed or payload's record a collector marked
+partial, every later line of the file is checked in full (`partial`).
 
 `[quality] line_checks = "all"` checks every line in full instead (auditing a log source).
 """
@@ -47,6 +47,16 @@ BACKSLASH, N, QUOTE = ord("\\"), ord("n"), ord('"')
 # What follows the `\n"` that ends a whole Docker entry's `log`: compact, or spaced.
 DOCKER_LOG_ENDS = (b',"stream":', b', "stream": ')
 F_TAG, P_TAG = ord("F"), ord("P")
+# A collector's mark of a record it split over records, around a payload: Docker's fluentd
+# driver (`partial_message`), Fluent Bit's `cri` parser without its multiline parser (`logtag`
+# P), Vector's docker source (`_partial`).
+PAYLOAD_PARTS = (
+    b'"partial_message"',
+    b'"logtag":"P"',
+    b'"logtag": "P"',
+    b'"_partial":true',
+    b'"_partial": true',
+)
 # The bytes looked at for the space that ends a CRI line's time (RFC 3339 with nanoseconds and
 # an offset is 35); a longer time is found by `bytes.find`.
 TIME_WINDOW = 40
@@ -61,6 +71,7 @@ class Screen:
     escape: bytes | None  # the escape that could spell an event, None when values are literal
     one_object: bool
     envelope: str = "none"  # cri and docker split long records over lines: see `partial`
+    payload: bool = False  # so do collectors around a payload
 
     @staticmethod
     def of(failure_events: tuple[str, ...], log_format: LogFormat) -> Screen:
@@ -85,7 +96,7 @@ class Screen:
         needles = tuple(sorted(spelled))
         # One object: the Docker entry, else the record (or the object holding its payload).
         one_object = envelope == "docker" or kind == "jsonl" or log_format.payload is not None
-        return Screen(needles, escape, one_object, envelope)
+        return Screen(needles, escape, one_object, envelope, log_format.payload is not None)
 
     def prefix(self, data: bytes, starts: np.ndarray, sizes: np.ndarray) -> CriPrefix | None:
         """Each line read as a CRI line (`cri_prefix`), once for `partial` and `shape`; None for
@@ -98,8 +109,9 @@ class Screen:
         """The index of the first line ending (LF) at `ends` in `data[:stop]` that may be part
         of a record split over lines, if any: a CRI line tagged `P` (by its `prefix`), or a
         Docker entry whose `log` does not end in a line feed (its bytes lack the escape
-        `\\n"` followed by the `stream` key). A failure event may be split between such parts,
-        so the framer checks every line from there on."""
+        `\\n"` followed by the `stream` key), or a payload's collector record marked partial
+        (`PAYLOAD_PARTS`). A failure event may be split between such parts, so the framer
+        checks every line from there on."""
         if self.envelope == "cri":
             assert prefix is not None
             tagged = np.flatnonzero(prefix.partial)
@@ -116,6 +128,9 @@ class Screen:
             whole[np.searchsorted(ends, at)] = True
             split = np.flatnonzero(~whole)
             return int(split[0]) if len(split) else None
+        if self.payload:
+            marks = [at for mark in PAYLOAD_PARTS if (at := data.find(mark, 0, stop)) >= 0]
+            return int(np.searchsorted(ends, min(marks))) if marks else None
         return None
 
     def capable(self, data: bytes, ends: np.ndarray, stop: int) -> np.ndarray:

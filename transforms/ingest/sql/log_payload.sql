@@ -4,7 +4,8 @@
 -- `logs.extract` before `stg_logs` checks the record against the log contract. `raw` is the
 -- field's text with one LF (one LF, or CR LF, at its end dropped, as for a line); `envelope`
 -- the object around it (`envelope.date`). Quarantined (`problem`, with the object as
--- `preview`): an object without a string at that path, or with a key of that path twice.
+-- `preview`): an object without a string at that path, or with a key of that path twice, or a
+-- part of a record the collector split.
 with
 
 framed as (
@@ -24,17 +25,29 @@ parsed as (
 
 checked as (
     -- a key of the payload's path twice: a decoder keeps one of the two texts, so the record
-    -- would be read as another or not at all; never read either way
+    -- would be read as another or not at all; never read either way. A part of a record the
+    -- collector split (Docker's fluentd driver, Fluent Bit's cri parser, Vector): its text is
+    -- no record, and a failure event may be cut between the parts.
     select
-        * replace (is_holder and not key_twice as is_holder),
-        case when key_twice then 'the key of sources.log_format.payload (' || $payload_key
-            || ') appears twice in one object' end as twice_problem
+        * replace (is_holder and not key_twice and not split_part as is_holder),
+        case
+            when key_twice then 'the key of sources.log_format.payload (' || $payload_key
+                || ') appears twice in one object'
+            when split_part then 'part of a record the collector split (its partial_message, '
+                || 'logtag P or _partial): have the collector join the parts (Fluent Bit: '
+                || 'multiline.parser docker, cri; Vector: auto_partial_merge)'
+        end as twice_problem
     from (
         select
             *,
             case when is_holder then list_bool_or(
                 list_transform($payload_keys, lambda p: log_key_twice(raw, p.parent, p.key))
-            ) else false end as key_twice
+            ) else false end as key_twice,
+            case when is_holder then coalesce(
+                raw ->> 'partial_message' = 'true' or raw ->> 'logtag' = 'P'
+                    or raw ->> '_partial' = 'true',
+                false
+            ) else false end as split_part
         from parsed
     )
 ),
