@@ -138,6 +138,11 @@ def test_the_policy_hash_changes_with_the_policy(tmp_path):
             r"USD floor is above its cap",
         ),
         ({"policy": {"failure_events": ["payment.failed", " "]}}, r"failure_events: .* blank"),
+        # the outage list would win, unseen: a decline credited or an outage left unpaid
+        (
+            {"policy": {"outage_error_codes": ["X", "Y"], "decline_error_codes": ["Y", "Z"]}},
+            r"policy.decline_error_codes: Y also in outage_error_codes: a code is an outage's",
+        ),
         # a segment no customer has would exclude nobody: a typo paid internal accounts
         (
             {"policy": {"exclude_segments": ["internal", "Test"]}},

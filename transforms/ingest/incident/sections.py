@@ -143,6 +143,13 @@ class Policy(Table):
             raise invalid(
                 f"{padded[0]!r} has blanks around it: no event is named so", at="failure_events"
             )
+        both = sorted(set(self.outage_error_codes) & set(self.decline_error_codes))
+        if both:  # the outage list would win, unseen: which did finance mean?
+            raise invalid(
+                f"{', '.join(both)} also in outage_error_codes: a code is an outage's or a "
+                "decline's, not both",
+                at="decline_error_codes",
+            )
         for segment in self.exclude_segments:
             if segment not in SEGMENTS:
                 close = difflib.get_close_matches(segment.strip().lower(), SEGMENTS, n=1)
