@@ -224,6 +224,9 @@ def check_line(raw: tuple[str, int, bytes], incident: Incident, rank: int = 0) -
         or not _optional(obj.get("error_code"), str)
     ):
         return quarantined
+    customer_id = obj.get("customer_id")
+    if customer_id is not None and not re.search(r"[^\t\n\f\r ]", customer_id):
+        obj = {**obj, "customer_id": None}  # blank: no customer named (RE2's \S, as the gate)
     return Line(name, rank, number, text, obj, ts, txn_id.strip(ASCII_SPACE))
 
 

@@ -150,6 +150,9 @@ def test_outage_candidates_are_classed_by_the_table_status(tmp_path, status, exp
         ({"customer_id": "c1", "amount_minor": 500}, "unattributable"),  # no currency
         ({"amount_minor": 500, "currency": "USD"}, "unattributable"),  # no customer
         ({"customer_id": "c1", "currency": "USD"}, "unattributable"),  # no amount
+        # a blank customer_id names nobody: not a customer "" owed a credit
+        ({"customer_id": "", "amount_minor": 500, "currency": "USD"}, "unattributable"),
+        ({"customer_id": " \t", "amount_minor": 500, "currency": "USD"}, "unattributable"),
     ],
 )
 def test_outage_candidates_missing_from_the_table(tmp_path, extra, expected):
@@ -166,6 +169,19 @@ def test_log_only_is_credited_with_the_log_values(tmp_path):
     assert rows(con, "credits", "customer_id", "currency", "credit_amount_minor") == [
         ("c2", "EUR", 900)
     ]
+
+
+def test_a_blank_customer_id_in_the_log_is_no_mismatch_and_takes_a_later_line_s(tmp_path):
+    # earliest non-null: a blank one is null, so the later line's customer is the log's
+    lines = [
+        failure("t1", ts="2025-01-07T20:00:00Z", customer_id="", amount_minor=5, currency="USD"),
+        failure("t1", ts="2025-01-07T20:01:00Z", customer_id="c2"),
+        failure("t2", customer_id=" "),
+    ]
+    path = write_incident(tmp_path / "inc", lines=lines, transactions=[txn("t2")])
+    con = reconcile_incident(path, tmp_path)
+    assert rows(con, "evidence", "txn_id", "customer_id") == [("t1", "c2"), ("t2", "c1")]
+    assert rows(con, "exceptions", "exception") == []
 
 
 def test_the_table_wins_a_customer_mismatch_and_it_is_an_exception(tmp_path):
