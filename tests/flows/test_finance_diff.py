@@ -229,6 +229,39 @@ def test_decreases_stop_approval_until_accepted_and_the_journal_records_it(desk)
     assert approved.detail["accepted_decreases"] == [found.credit_id for found in _diff_lines(desk)]
 
 
+def test_a_decrease_is_decided_once_not_again_by_each_run_that_keeps_it(desk):
+    # Each later run with the same inputs asked for --accept-decreases again and published an
+    # empty batch reporting the same decrease: finance would handle one overpayment twice.
+    desk.approve(desk.run())
+    lower = {"flat_minor": {"USD": 600, "EUR": 900}}
+    first = desk.approve(desk.run(policy=lower), accept_decreases=True)
+    assert (first.batch_id, first.decreases) == ("INC-T-B002", 1)
+    again = desk.approve(desk.run(policy=lower))  # no --accept-decreases needed
+    assert (again.status, again.batch_id, again.decreases) == ("published", None, 0)
+    up = desk.run(policy={"flat_minor": {"USD": 800, "EUR": 900}})  # still below 10.00 paid
+    assert _diff(desk, up).decreases == ()
+    assert _changes(_diff(desk, up)) == [("c1", "USD", "decreased", 1000, 800)]  # still shown
+    assert desk.approve(up).batch_id is None
+    lowest = desk.run(policy={"flat_minor": {"USD": 500, "EUR": 900}})  # a new decrease
+    assert [line.customer_id for line in _diff(desk, lowest).decreases] == ["c1"]
+    stopped = desk.cli("approve", lowest, "--by", "alice")
+    assert stopped.exit_code == 2 and "--accept-decreases" in stopped.stderr
+    assert desk.approve(lowest, accept_decreases=True).batch_id == "INC-T-B003"
+    raised = desk.approve(desk.run(policy={"flat_minor": {"USD": 1200, "EUR": 900}}))
+    assert (raised.batch_id, raised.rows) == ("INC-T-B004", 1)  # a raise above paid: paid
+    assert desk.paid()[("c1", "USD")] == 1200
+
+
+def test_a_paid_account_closed_since_is_one_decrease_not_one_a_run(desk):
+    desk.approve(desk.run())
+    closed = [customer("c1", status="closed"), customer("c2"), customer("c3")]
+    desk.approve(desk.run(customers=closed), accept_decreases=True)
+    higher = desk.run(customers=closed, policy={"flat_minor": {"USD": 1500, "EUR": 900}})
+    assert _diff(desk, higher).decreases == ()
+    decision = desk.approve(higher)  # 5.00 more to pay c1 by hand: no decision to ask for
+    assert (decision.decreases, decision.pay_by_hand) == (0, 1)
+
+
 def _diff_lines(desk) -> list[diffs.Line]:
     rows = desk.query("select credit_id from run_credits where customer_id = 'c1' limit 1")
     return [diffs.Line(rows[0][0], "c1", "USD", "decreased", 1000, 600, ())]

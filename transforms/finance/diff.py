@@ -100,11 +100,18 @@ class Diff:
     lines: tuple[Line, ...]
     totals: tuple[Total, ...]
     counts: dict[str, int] = field(default_factory=dict)
+    # decreased credit_ids an earlier batch reported against as much paid, with as much or less due
+    reported: frozenset[str] = frozenset()
 
     @property
     def decreases(self) -> tuple[Line, ...]:
-        """Lines that come out lower than before (a removed line is one down to zero)."""
-        return tuple(line for line in self.lines if line.change in DECREASING)
+        """Lines that come out lower than before (a removed line is one down to zero), but for
+        those an earlier batch already reported (`reported`): each decrease is decided once."""
+        return tuple(
+            line
+            for line in self.lines
+            if line.change in DECREASING and line.credit_id not in self.reported
+        )
 
     def document(self) -> dict[str, Any]:
         """The diff as JSON shows it."""
@@ -165,6 +172,12 @@ def compute(con: duckdb.DuckDBPyConnection, run_id: str, against: str = PUBLISHE
         )
     )
     explain = reasons.Explainer(con, run, baseline, published=against == PUBLISHED)
+    reported: dict[tuple[str, int], int] = {}  # (credit_id, paid) -> the least due reported
+    if against == PUBLISHED:
+        for credit_id, due, paid in db.run(
+            con, "decreases_reported", incident_id=run.incident_id
+        ).fetchall():
+            reported[credit_id, paid] = min(due, reported.get((credit_id, paid), due))
     lines = tuple(
         Line(
             credit_id=r["credit_id"],
@@ -186,6 +199,12 @@ def compute(con: duckdb.DuckDBPyConnection, run_id: str, against: str = PUBLISHE
         lines=lines,
         totals=_totals(rows),
         counts=_counts(rows),
+        reported=frozenset(
+            line.credit_id
+            for line in lines
+            if reported.get((line.credit_id, line.before_minor), line.after_minor + 1)
+            <= line.after_minor
+        ),
     )
 
 

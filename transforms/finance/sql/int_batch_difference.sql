@@ -1,7 +1,8 @@
 -- What approving run $run_id changes for its incident (key: credit_id): each credit line of the
 -- run against what its credit_id has been paid, and each paid credit the run no longer has.
 -- delta_minor > 0 is a payment to make, as ledger entry `entry_id` (the credit's next entry);
--- < 0 a decrease, which is never paid back negatively. What earlier batches listed to pay by
+-- < 0 a decrease, which is never paid back negatively, and decided once: one an earlier batch
+-- reported against the same amount paid, with as much or less due, is left out. What earlier batches listed to pay by
 -- hand (a closed account, since reopened) counts as paid: it is never paid a second time.
 with
 
@@ -56,12 +57,24 @@ differences as (
     select * from dropped
 ),
 
+reported as (
+    select distinct credit_id, due_minor, paid_minor
+    from batch_exceptions
+    where incident_id = $incident_id
+),
+
 final as (
     select
         *,
         due_minor - paid_minor as delta_minor,
         printf('%s-%02d', credit_id, paid_entries + 1) as entry_id
     from differences
+    where differences.due_minor >= differences.paid_minor or not exists (
+        select 1 from reported
+        where reported.credit_id = differences.credit_id
+            and reported.paid_minor = differences.paid_minor
+            and reported.due_minor <= differences.due_minor
+    )
 )
 
 select * from final where delta_minor <> 0 order by customer_id, currency
