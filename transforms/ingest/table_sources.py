@@ -88,6 +88,8 @@ CUSTOMER_COLUMNS: Contract = {
 CSV_TYPES = {"text": pa.string(), "integer": pa.int64(), "timestamp": pa.timestamp("us", "UTC")}
 PAST_MICROSECONDS = r"(\.[0-9]{6})[0-9]+"
 WHOLE_DECIMAL = r"^(-?[0-9]+)\.0*$"
+DECIMAL_DIGITS = r"^-?[0-9]+$"
+ERROR_CHUNK_ROWS = 65_536  # rows parsed at once when a bad CSV value is looked for
 
 
 CSV_EXPECTED = {
@@ -236,32 +238,44 @@ def _csv_error(
     path: Path, name: str, types: dict[str, pa.DataType], error: Exception
 ) -> InputError:
     """The line pyarrow could not read, found again with the csv module: pyarrow's message
-    names the column and value but not the line, and a person needs the line."""
+    names the column and value but not the line, and a person needs the line. Values are
+    parsed a chunk of rows at once (one at a time only in the chunk that fails): a bad value
+    at the end of millions of rows is named in seconds."""
     typed = {c: kind for c, kind in types.items() if kind != pa.string()}
     read_to = 0  # the last line of the last whole record read
+    at: dict[str, int] = {}  # each typed column's place in the header
+    chunk: list[tuple[int, list[str]]] = []  # the rows read since the last parse: (line, row)
+
+    def bad_value() -> InputError | None:  # the first bad value of the chunk, if any
+        found = _first_unparsed(chunk, at, typed)
+        chunk.clear()
+        if found is None:
+            return None
+        line, column, value = found
+        expected = CSV_EXPECTED["integer" if typed[column] == pa.int64() else "timestamp"]
+        return InputError(f"{name}: line {line}: column '{column}' is {value!r}, {expected}")
+
     try:
         with open(path, encoding="utf-8-sig", newline="") as handle:
             rows = csv.reader(handle)
             header = next(rows)
             read_to = rows.line_num
+            at.update((column, header.index(column)) for column in typed)
             for row in rows:
+                first = read_to + 1  # a record's first line (a quoted field may go on)
                 if row and len(row) != len(header):
-                    return InputError(
-                        f"{name}: line {rows.line_num}: {len(row)} fields, the header has "
-                        f"{len(header)}"
+                    return bad_value() or InputError(
+                        f"{name}: line {first}: {len(row)} fields, the header has {len(header)}"
                     )
-                for column, kind in typed.items():
-                    value = row[header.index(column)] if row else ""
-                    if value and not _parses(value, kind):
-                        expected = CSV_EXPECTED["integer" if kind == pa.int64() else "timestamp"]
-                        return InputError(
-                            f"{name}: line {rows.line_num}: column '{column}' is {value!r}, "
-                            f"{expected}"
-                        )
+                chunk.append((first, row))
+                if len(chunk) >= ERROR_CHUNK_ROWS and (found := bad_value()) is not None:
+                    return found
                 read_to = rows.line_num
+            if (found := bad_value()) is not None:
+                return found
     except csv.Error as found:
         # A quote opened and never closed reads the rest of the file as one field.
-        return InputError(
+        return bad_value() or InputError(
             f"{name}: line {read_to + 1}: not a readable CSV record ({found}); a field that "
             "opens a quote must close it"
         )
@@ -272,6 +286,23 @@ def _csv_error(
     return InputError(f"{name}: not a readable CSV file ({error})")
 
 
+def _first_unparsed(
+    chunk: list[tuple[int, list[str]]], at: dict[str, int], typed: dict[str, pa.DataType]
+) -> tuple[int, str, str] | None:
+    """The first (line, column, value) of the chunk's rows whose value does not parse."""
+    failing = []
+    for column, kind in typed.items():
+        values = [row[at[column]] if row else "" for _, row in chunk]
+        if not _parses_all(values, kind):
+            failing.append(column)
+    for line, row in chunk if failing else ():
+        for column in failing:
+            value = row[at[column]] if row else ""
+            if value and not _parses_all([value], typed[column]):
+                return line, column, value
+    return None
+
+
 def _parsed(text: pa.Array | pa.ChunkedArray, kind: pa.DataType) -> pa.Array | pa.ChunkedArray:
     """A CSV column's text as `kind`: a time with its decimals past the microsecond dropped
     (truncated, never rounded), an integer written as a whole decimal as that integer;
@@ -279,13 +310,17 @@ def _parsed(text: pa.Array | pa.ChunkedArray, kind: pa.DataType) -> pa.Array | p
     if pa.types.is_timestamp(kind):
         return pc.cast(pc.replace_substring_regex(text, PAST_MICROSECONDS, r"\1"), kind)
     if pa.types.is_integer(kind):
-        return pc.cast(pc.replace_substring_regex(text, WHOLE_DECIMAL, r"\1"), kind)
+        whole = pc.replace_substring_regex(text, WHOLE_DECIMAL, r"\1")
+        # Arrow's cast reads `0x10` as 16 (and `0xFFFFFFFFFFFFFFFF` as -1): decimal digits only
+        if pc.all(pc.match_substring_regex(whole, DECIMAL_DIGITS)).as_py() is False:
+            raise pa.ArrowInvalid("not an integer in decimal digits")
+        return pc.cast(whole, kind)
     return text
 
 
-def _parses(value: str, kind: pa.DataType) -> bool:
+def _parses_all(values: list[str], kind: pa.DataType) -> bool:
     try:
-        _parsed(pa.array([value]), kind)
+        _parsed(pa.array([v or None for v in values], pa.string()), kind)
     except pa.ArrowInvalid:
         return False
     return True

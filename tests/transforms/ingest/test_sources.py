@@ -157,6 +157,21 @@ def test_a_duckdb_table_is_hashed_by_its_rows_not_their_order(tmp_path):
             "t9,c1,1250,USD,failed,,2025-01-07T20:00:00Z,2025-01-07T20:00:00Z,extra",
             r"transactions.csv: line 3: 9 fields, the header has 8",
         ),
+        # hexadecimal: Arrow's cast read it as 16, a wrong credit under the percent basis
+        (
+            "t9,c1,0x10,USD,failed,,2025-01-07T20:00:00Z,2025-01-07T20:00:00Z",
+            r"transactions.csv: line 3: column 'amount_minor' is '0x10', not a whole number",
+        ),
+        (
+            "t9,c1,0XFFFFFFFFFFFFFFFF,USD,failed,,2025-01-07T20:00:00Z,2025-01-07T20:00:00Z",
+            r"line 3: column 'amount_minor' is '0XFFFFFFFFFFFFFFFF', not a whole number",
+        ),
+        # the first of two mistakes, the bad value before the row of too many fields
+        (
+            "t9,c1,0x10,USD,failed,,2025-01-07T20:00:00Z,2025-01-07T20:00:00Z\n"
+            "t8,c1,1,USD,failed,,2025-01-07T20:00:00Z,2025-01-07T20:00:00Z,extra",
+            r"transactions.csv: line 3: column 'amount_minor' is '0x10'",
+        ),
     ],
 )
 def test_a_csv_value_that_breaks_its_type_names_the_file_line_and_column(tmp_path, row, message):
@@ -169,6 +184,22 @@ def test_a_csv_value_that_breaks_its_type_names_the_file_line_and_column(tmp_pat
     with pytest.raises(InputError, match=message):
         tables.stage(con, loaded)
     assert con.execute("select count(*) from duckdb_tables()").fetchall() == [(0,)]
+
+
+def test_a_bad_csv_value_after_many_rows_is_named_with_its_line(tmp_path, monkeypatch):
+    # It was found again one value at a time: 13 minutes for a line near 5 million.
+    from transforms.ingest import table_sources
+
+    monkeypatch.setattr(table_sources, "ERROR_CHUNK_ROWS", 100)
+    path = write_incident(tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1")])
+    write_csv_tables(path.parent)
+    with open(path.parent / "transactions.csv", "a", encoding="utf-8") as handle:
+        for n in range(1000):
+            handle.write(f"u{n},c1,1,USD,failed,,2025-01-07T20:00:00Z,2025-01-07T20:00:00Z\n")
+        handle.write('t9,c1,"1\n2",USD,failed,,2025-01-07T20:00:00Z,2025-01-07T20:00:00Z\n')
+    loaded = incident.load(with_sources(path, "csv.toml", **CSV_SOURCES))
+    with pytest.raises(InputError, match=r"transactions.csv: line 1003: column 'amount_minor'"):
+        tables.stage(duckdb.connect(), loaded)
 
 
 def test_a_csv_amount_written_as_a_whole_decimal_is_that_integer(tmp_path):
