@@ -38,6 +38,29 @@ from transforms.errors import ConfigError, InputError
 from transforms.ingest.incident import TableSource
 
 APPLICATION_NAME = "outage-credits"
+# PostgreSQL types the driver reads as a contract kind, but not as the value the table means.
+MISREAD_TYPES = {
+    "money": (
+        "PostgreSQL money, which is read as its internal count of the server's lc_monetary "
+        "fractions (JPY 1500 as 150000): give the amount in minor units as an integer or "
+        "numeric column or query expression"
+    ),
+    "bpchar": (
+        "PostgreSQL char(n), padded with blanks to its length ('c1' is 'c1   '): read it as "
+        "text (a query with rtrim(column), or the column altered to varchar)"
+    ),
+}
+
+
+def check_types(schema: pa.Schema, name: str, columns: Sequence[str]) -> None:
+    """Refuses a contract column whose PostgreSQL type would be read as another value
+    (`MISREAD_TYPES`), naming it, before any row is read."""
+    for column in columns:
+        metadata = schema.field(column).metadata or {}
+        typname = metadata.get(b"POSTGRESQL:type", b"").decode()
+        if typname in MISREAD_TYPES:
+            raise InputError(f"{name}: column '{column}' is {MISREAD_TYPES[typname]}")
+
 CONNECT_TIMEOUT_SECONDS = 10
 BATCH_BYTES = 8 * 1024 * 1024  # a hint: ADBC ends a record batch once it holds about this much
 _LOCK_TIMEOUT = ("55P03", "canceling statement due to lock timeout")

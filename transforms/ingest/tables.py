@@ -263,7 +263,10 @@ def _read_postgres(
     created = (incident.window_start - source.slack, incident.window_end + source.slack)
 
     def check(schema: pa.Schema) -> None:
+        from transforms.ingest import postgres  # the session below imported it
+
         check_columns(schema, name, contract)
+        postgres.check_types(schema, name, list(contract))
 
     reader = session.read(statement, source, name, check, created, keys)
     return Read(reader.schema, reader, lambda error: session.input_error(error, source, name))

@@ -7,6 +7,7 @@ schema of its own, dropped afterwards. The test side talks to the server through
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 import uuid
@@ -293,6 +294,26 @@ def test_an_amount_that_is_not_a_whole_number_type_or_value_stops_the_read(
             dsn, f"update {schema}.transactions set amount_minor = 1000.001 where txn_id = 't1'"
         )
     with pytest.raises(InputError, match=rf"^postgres:{schema}.transactions: {message}"):
+        tables.stage(con, loaded)
+    wait_until_closed(dsn, schema)
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "to", "message"),
+    [  # JPY 1500 as money read as 150000; 'c1' as char(4) read as 'c1  ', an unknown customer
+        ("transactions", "amount_minor", "money", "is PostgreSQL money, which is read as"),
+        ("customers", "customer_id", "char(4)", "is PostgreSQL char(n), padded with blanks"),
+    ],
+)
+def test_a_column_the_driver_would_misread_is_refused_before_any_row(
+    dsn, schema, tmp_path, table, column, to, message
+):
+    con, loaded = small(tmp_path, dsn, schema)
+    stores.execute(
+        dsn, f"alter table {schema}.{table} alter column {column} type {to} using {column}::{to}"
+    )
+    said = re.escape(f"postgres:{schema}.{table}: column '{column}' {message}")
+    with pytest.raises(InputError, match=f"^{said}"):
         tables.stage(con, loaded)
     wait_until_closed(dsn, schema)
 
