@@ -9,6 +9,7 @@ Its own log is quiet; an error in a cell still stops the run, naming the cell.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -82,13 +83,40 @@ def _exit_code(name: str) -> int:
     return found.get(name, 1)
 
 
-def _failed(target: Path, error: Exception) -> int:
-    """One line naming the notebook and the cell's error; its exit code."""
+def _failed(target: Path, failed: Path, error: Exception) -> int:
+    """One line naming the notebook, the cell's error and where the failed run is (the last
+    good `target` is kept); its exit code."""
     name = getattr(error, "ename", type(error).__name__)
     value = getattr(error, "evalue", str(error))
     line = " ".join(str(value).split())
-    print(f"error: {target.name}: {name}: {line} (the cell is in {target})", file=sys.stderr)
+    notes = [f"the cell is in {failed}"] if failed.exists() else []
+    notes += [f"the last good {target.name} is kept"] if target.exists() else []
+    where = f" ({'; '.join(notes)})" if notes else ""
+    print(f"error: {target.name}: {name}: {line}{where}", file=sys.stderr)
     return _exit_code(name)
+
+
+def _run_one(path: Path, out: Path, incident_id: str, warehouse_path: str) -> int:
+    """Runs one notebook into `out/NAME.ipynb`, replaced only when every cell ran (papermill
+    writes as it goes, and a failed run would overwrite the last good outputs): a failed run
+    stays beside it as `NAME.failed.ipynb`, removed by the next good one. 0, or the exit code."""
+    target = out / f"{path.stem}.ipynb"
+    failed = out / f"{path.stem}.failed.ipynb"
+    partial = out / f".{path.stem}.partial.ipynb"
+    failed.unlink(missing_ok=True)  # an earlier failure's, not this run's
+    try:
+        execute(path, partial, incident_id, warehouse_path)
+    except Exception as error:  # papermill's error names the cell's own
+        if partial.exists():
+            os.replace(partial, failed)
+        return _failed(target, failed, error)
+    except BaseException:  # an interrupt: the half-run notebook goes
+        partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, target)
+    failed.unlink(missing_ok=True)
+    print(target)
+    return 0
 
 
 def main() -> None:
@@ -109,17 +137,11 @@ def main() -> None:
         # Every notebook runs, each on its own: one that fails (02 on a rejected run, which
         # has no credits) does not keep the others (03's window edges) from the analyst.
         for path in notebooks():
-            target = args.out / f"{path.stem}.ipynb"
-            try:
-                execute(path, target, incident_id, warehouse_path)
-            except Exception as error:  # papermill's error names the cell's own
-                codes.append(_failed(target, error))
-            else:
-                print(target)
+            codes.append(_run_one(path, args.out, incident_id, warehouse_path))
     except KeyboardInterrupt:
         print("stopped: the notebooks were interrupted; run them again", file=sys.stderr)
         sys.exit(130)
-    if codes:
+    if any(codes):
         sys.exit(max(codes))
 
 

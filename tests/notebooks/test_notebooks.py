@@ -155,12 +155,14 @@ def test_every_notebook_runs_and_each_failure_is_one_line_with_the_clis_exit_cod
     from flows import notebooks
 
     def execute(path, out, incident_id, warehouse_path):
+        out.write_text("{}")  # papermill writes as it goes, the failed cell included
         if path.stem.startswith("02"):  # as on a rejected run: no credits to show
             raise PapermillExecutionError(
                 3, 3, "support.customers(...)", "InputError", "incident X: no credits", []
             )
-        out.write_text("{}")
 
+    kept = tmp_path / "02-affected-customers.ipynb"
+    kept.write_text("the last good run")
     monkeypatch.setattr(notebooks, "execute", execute)
     monkeypatch.setattr(notebooks, "_incident", lambda warehouse_path, incident_id: incident_id)
     monkeypatch.setattr(
@@ -172,10 +174,27 @@ def test_every_notebook_runs_and_each_failure_is_one_line_with_the_clis_exit_cod
     printed = capsys.readouterr()
     assert printed.err.strip() == (
         "error: 02-affected-customers.ipynb: InputError: incident X: no credits "
-        f"(the cell is in {tmp_path / '02-affected-customers.ipynb'})"
+        f"(the cell is in {tmp_path / '02-affected-customers.failed.ipynb'};"
+        " the last good 02-affected-customers.ipynb is kept)"
     )
+    assert kept.read_text() == "the last good run"  # a failed run replaces no output
     assert (tmp_path / "03-window-edges.ipynb").exists()  # run after 02 failed
     assert "03-window-edges.ipynb" in printed.out
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "01-incident-timeline.ipynb",
+        "02-affected-customers.failed.ipynb",
+        "02-affected-customers.ipynb",
+        "03-window-edges.ipynb",
+    ]
+
+
+def test_a_notebook_that_runs_again_green_removes_its_failed_run(monkeypatch, tmp_path):
+    from flows import notebooks
+
+    monkeypatch.setattr(notebooks, "execute", lambda path, out, *_: out.write_text("{}"))
+    (tmp_path / "01-incident-timeline.failed.ipynb").write_text("{}")
+    assert notebooks._run_one(NOTEBOOKS[0], tmp_path, "X", "w") == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["01-incident-timeline.ipynb"]
 
 
 @pytest.mark.parametrize(
