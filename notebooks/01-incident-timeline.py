@@ -41,7 +41,14 @@ minutes = analysis.failure_minutes(con, run)
 print(f"{run.incident_id}: {run.title}")
 print(f"run {run.run_id} ({run.status}); times in {run.timezone}")
 print(f"window {start:%Y-%m-%d %H:%M %Z} to {end:%Y-%m-%d %H:%M %Z}")
-print(f"{int(minutes['lines'].sum()):,} failure lines")
+if minutes.empty:  # a window on the wrong day opens no log file; or the rows were deleted
+    print(
+        f"no failure line: run {run.run_id} read no failure line (the warehouse's"
+        " run_failure_minutes holds none of it), so there is no outage to show; check the"
+        " incident file's window and sources.logs (`credits window FILE` reads all its logs)"
+    )
+else:
+    print(f"{int(minutes['lines'].sum()):,} failure lines")
 
 
 def shade_window(ax):
@@ -71,9 +78,10 @@ ax.legend(
 )  # beside the axes
 ax.set_title(f"{run.incident_id}: payment failures per minute ({run.timezone})")
 plt.show()
-rate = inside["lines"].mean() if len(inside) else 0.0  # no failure line at all: none
-ratio = f"{rate / normal:.0f}x the normal rate" if normal else "none outside it"
-print(f"inside the window: {rate:.1f} / min; {ratio}")
+if not minutes.empty:
+    rate = inside["lines"].mean() if len(inside) else 0.0  # none near the window
+    ratio = f"{rate / normal:.0f}x the normal rate" if normal else "none outside it"
+    print(f"inside the window: {rate:.1f} / min; {ratio}")
 
 # %% [markdown]
 # ## When did it start and end?
@@ -88,26 +96,28 @@ print(f"inside the window: {rate:.1f} / min; {ratio}")
 
 # %%
 zone = ZoneInfo(run.timezone)
-print(f"window check: {checked.status if checked else 'not in this run'}")
-if found.baseline is None:
-    print(f"no baseline: {found.problem}")
-else:
-    print(
-        f"baseline {found.baseline.median:g} outage-coded lines / min (MAD {found.baseline.mad:g});"
-        f" above it: {found.baseline.threshold:g} or more"
-    )
-for outage in found.intervals:
-    print(
-        f"outage {outage.onset_utc.astimezone(zone):%Y-%m-%d %H:%M %Z} to "
-        f"{outage.recovery_utc.astimezone(zone):%Y-%m-%d %H:%M %Z}: {outage.lines:,} lines, "
-        f"{outage.rate_during:.1f} / min (before: {outage.rate_before or 0:.1f} / min); "
-        + ", ".join(f"{code} {n:,}" for code, n in outage.codes)
-    )
-if found.baseline is not None and not found.intervals:
-    print(
-        "no outage found: outage-coded failures stay at baseline, inside the declared window"
-        " too; if the logs hold little but the outage, the baseline is the outage itself"
-    )
+if not minutes.empty:  # else nothing to check or detect (said above)
+    print(f"window check: {checked.status if checked else 'not in this run'}")
+    if found.baseline is None:
+        print(f"no baseline: {found.problem}")
+    else:
+        print(
+            f"baseline {found.baseline.median:g} outage-coded lines / min"
+            f" (MAD {found.baseline.mad:g}); above it: {found.baseline.threshold:g} or more"
+        )
+    for outage in found.intervals:
+        print(
+            f"outage {outage.onset_utc.astimezone(zone):%Y-%m-%d %H:%M %Z} to "
+            f"{outage.recovery_utc.astimezone(zone):%Y-%m-%d %H:%M %Z}: {outage.lines:,} lines, "
+            f"{outage.rate_during:.1f} / min (before: {outage.rate_before or 0:.1f} / min); "
+            + ", ".join(f"{code} {n:,}" for code, n in outage.codes)
+        )
+    if found.baseline is not None and not found.intervals:
+        print(
+            "no outage found: outage-coded failures stay at baseline, inside the declared"
+            " window too; if the logs hold little but the outage, the baseline is the outage"
+            " itself"
+        )
 print(f"declared window {start:%Y-%m-%d %H:%M %Z} to {end:%Y-%m-%d %H:%M %Z}")
 
 # %% [markdown]
@@ -118,11 +128,12 @@ minutes["code"] = minutes["error_code"].fillna("(no code)")
 codes = analysis.per_minute(minutes, run, by="code").resample("15min").sum()
 fig, ax = plt.subplots(figsize=(12, 4))
 shade_window(ax)
-ax.stackplot(codes.index, codes.T.to_numpy(), labels=codes.columns, step="post")
+if not codes.empty:  # stackplot takes no empty frame
+    ax.stackplot(codes.index, codes.T.to_numpy(), labels=codes.columns, step="post")
+    ax.legend(
+        loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0, fontsize="small", frameon=False
+    )
 ax.set_ylabel("failure lines / 15 min")
-ax.legend(
-    loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0, fontsize="small", frameon=False
-)
 plt.show()
 minutes.pivot_table(
     index="code", columns="in_window", values="lines", aggfunc="sum", fill_value=0
@@ -139,9 +150,10 @@ fig, ax = plt.subplots(figsize=(12, 3.5))
 shade_window(ax)
 for pod in pods.columns:
     ax.step(pods.index, pods[pod], where="post", lw=1, label=pod)
+if len(pods.columns):  # no failure line: no pod, no legend
+    ax.legend(
+        loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0, fontsize="small", frameon=False
+    )
 ax.set_ylabel("failure lines / 15 min")
-ax.legend(
-    loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0, fontsize="small", frameon=False
-)
 plt.show()
 con.close()

@@ -197,6 +197,27 @@ def test_a_notebook_that_runs_again_green_removes_its_failed_run(monkeypatch, tm
     assert [p.name for p in tmp_path.iterdir()] == ["01-incident-timeline.ipynb"]
 
 
+def test_notebook_01_says_the_run_read_no_failure_line(sample_warehouse, tmp_path, monkeypatch):
+    """A window on the wrong day reads no log file; a warehouse may lose the rows: the
+    timeline says so in one line, and claims no window check or baseline."""
+    import duckdb
+
+    from flows import notebooks
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(sample_warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("delete from run_failure_minutes")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    executed = notebooks.execute(NOTEBOOKS[0], tmp_path / "01.ipynb", INCIDENT, warehouse)
+    printed = "".join(
+        output.get("text", "") for cell in executed.cells for output in cell.get("outputs", [])
+    )
+    said = [line for line in printed.splitlines() if line.startswith("no failure line: run ")]
+    assert len(said) == 1 and "read no failure line" in said[0]
+    assert "window check" not in printed and "baseline" not in printed
+
+
 @pytest.mark.parametrize(
     ("incident_id", "message"),
     [

@@ -96,8 +96,11 @@ def per_minute(minutes: pd.DataFrame, run: RunView, by: str | None = None) -> pd
     start, end = pd.Timestamp(run.window_start_utc), pd.Timestamp(run.window_end_utc)
     minutes = minutes[(instants >= start - SLACK) & (instants < end + SLACK)]
     if minutes.empty:
-        # no failure line near the window: an empty frame of the same (zoned) kind
+        # no failure line near the window: an empty frame of the same (zoned) kind, with no
+        # column per value of `by` (no pod or code to draw)
         index = pd.DatetimeIndex([], name="minute_local", tz=run.timezone)
+        if by is not None:
+            return pd.DataFrame(index=index, dtype="int64")
         return pd.DataFrame({"lines": pd.Series([], dtype="int64", index=index)})
     index = pd.date_range(
         minutes["minute_local"].min(),
