@@ -28,7 +28,7 @@ from flows.cli.common import (
 )
 from flows.quiet import quiet_expected_tracebacks
 from flows.settings import OUTPUT_DIR, WAREHOUSE, warehouse_parameter
-from transforms.errors import CreditsError, StorageError
+from transforms.errors import ENVIRONMENT_ERRNOS, CreditsError, InputError, StorageError
 
 if TYPE_CHECKING:
     from transforms.runfolder.summary import RunSummary
@@ -54,6 +54,8 @@ def sample(
     """
     from transforms import sample as sample_data
 
+    _refuse_a_file_in_the_way("--out", out_dir, out_dir)
+    guarded(lambda: _make_folder("--out", out_dir))
     counts = guarded(lambda: sample_data.generate(out_dir, scale=scale, seed=seed))
     if verbose:
         for key, value in counts.items():
@@ -107,13 +109,7 @@ def run(
     if duckdb_file is not None:
         places.append(("--warehouse", duckdb_file, duckdb_file.parent))
     for option, path, folder in places:  # each path, and the folder it must be or go in
-        in_the_way = _file_in_the_way(folder)
-        if in_the_way is not None:
-            how = "is" if in_the_way == path else f"goes through {in_the_way}, which is"
-            what = "a link to nothing" if not in_the_way.exists() else "a file"
-            named = escape(f"{option} {path}: {how} {what}, not a folder")
-            err.print(f"[bold red]error[/]: {named}")
-            raise typer.Exit(2)
+        _refuse_a_file_in_the_way(option, path, folder)
     new_warehouse = duckdb_file if duckdb_file is not None and not duckdb_file.exists() else None
     # Before Prefect is imported: quiet, its console shows warnings and errors only (unless the
     # environment says otherwise); -v shows every line whatever the environment says.
@@ -165,6 +161,38 @@ def run(
         )
     out.print(f"waiting for approval: credits approve {summary.run_id} --by NAME")
     out.print(str(summary.run_folder))
+
+
+def _refuse_a_file_in_the_way(option: str, path: Path, folder: Path) -> None:
+    """Exits 2 naming `path` (given as `option`) when a file, or a link to nothing, is where
+    `folder` (the path itself, or the folder it goes in) or one of its parents must be."""
+    in_the_way = _file_in_the_way(folder)
+    if in_the_way is not None:
+        how = "is" if in_the_way == path else f"goes through {in_the_way}, which is"
+        what = "a link to nothing" if not in_the_way.exists() else "a file"
+        named = escape(
+            f"{option} {path}: {how} {what}, not a folder; give another path, or move it"
+        )
+        err.print(f"[bold red]error[/]: {named}")
+        raise typer.Exit(2)
+
+
+def _make_folder(option: str, folder: Path) -> None:
+    """Makes `folder` and its parents: `StorageError` (exit 4) when the machine refuses (a
+    permission, a read-only place), `InputError` (exit 2) when folders cannot be made there at
+    all (`/proc`), each naming the folder."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        if error.errno in ENVIRONMENT_ERRNOS:
+            raise StorageError(
+                f"{option} {folder}: cannot make this folder ({error.strerror}); give a folder "
+                "you can write in"
+            ) from None
+        raise InputError(
+            f"{option} {folder}: no folder can be made there ({error.strerror}); give a folder "
+            "you can write in"
+        ) from None
 
 
 def _file_in_the_way(folder: Path) -> Path | None:

@@ -262,6 +262,48 @@ def test_an_output_dir_that_is_a_link_to_nothing_exits_2(tmp_path):
     assert f"--output-dir {tmp_path / 'out'}: is a link to nothing, not a folder" in message
 
 
+@pytest.mark.parametrize(
+    ("out", "said"),
+    [
+        ("afile", "--out {t}/afile: is a file, not a folder; give another path"),  # README.md
+        ("afile/sub", "--out {t}/afile/sub: goes through {t}/afile, which is a file"),
+    ],
+)
+def test_a_sample_into_a_file_exits_2_naming_it(tmp_path, out, said):
+    # It was an internal error (NotADirectoryError), exit 1.
+    (tmp_path / "afile").write_text("x")
+    result = runner.invoke(app, ["sample", "--out", str(tmp_path / out)])
+    assert result.exit_code == 2, result.output
+    assert said.format(t=tmp_path) in " ".join(result.output.split())
+    assert (tmp_path / "afile").read_text() == "x"
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="no /proc on this machine")
+def test_a_sample_where_no_folder_can_be_made_exits_2():
+    # It was an internal error (FileNotFoundError), exit 1.
+    result = runner.invoke(app, ["sample", "--out", "/proc/x"])
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.output.split())
+    assert "--out /proc/x: no folder can be made there" in message
+    assert "give a folder you can write in" in message
+
+
+def test_a_sample_where_the_machine_refuses_a_folder_exits_4(tmp_path, monkeypatch):
+    # root writes anywhere: the refusal of a read-only place is made here
+    import errno
+
+    def refused(self, *args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", refused)
+    result = runner.invoke(app, ["sample", "--out", str(tmp_path / "ro" / "sample")])
+    assert result.exit_code == 4, result.output
+    message = " ".join(result.output.split())
+    assert f"--out {tmp_path / 'ro' / 'sample'}: cannot make this folder (Permission denied)" in (
+        message
+    )
+
+
 def test_the_console_keeps_no_traceback_of_the_machine_refusing_but_keeps_a_bugs():
     # a read-only run folder inside the flow: the CLI says it once (exit 4); Prefect's console
     # neither repeats it nor prints its traceback. A bug keeps both.
