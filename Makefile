@@ -59,10 +59,13 @@ chromium:
 	  --no-install-recommends chromium fonts-liberation >/dev/null; \
 	else echo "chromium is missing and needs root and apt-get to install: the browser test skips"; fi
 
+# The recipe reads them from its environment, quoted: a path with blanks (or quotes) is one
+# argument, and an empty NB_INCIDENT reaches the runner, which says so.
 NB_INCIDENT ?= INC-2025-01-07
+export NB_INCIDENT NB_WAREHOUSE
 notebooks: $(VENV)/.installed ## run the analysts' notebooks on the warehouse into data/output/notebooks/
-	PYTHONWARNINGS=ignore $(BIN)/python -m flows.notebooks --incident $(NB_INCIDENT) \
-	  $(if $(NB_WAREHOUSE),--warehouse $(NB_WAREHOUSE)) --out data/output/notebooks
+	PYTHONWARNINGS=ignore $(BIN)/python -m flows.notebooks --incident "$$NB_INCIDENT" \
+	  $${NB_WAREHOUSE:+--warehouse "$$NB_WAREHOUSE"} --out data/output/notebooks
 
 serve: $(VENV)/.installed ## a local Prefect server (every credits run here uses it) serving finance's scheduled runs (Ctrl-C stops)
 	@mkdir -p data/incidents

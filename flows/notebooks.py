@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from flows.settings import warehouse_default
-from transforms.errors import CreditsError
+from transforms.errors import CreditsError, InputError
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -69,6 +69,12 @@ def _incident(warehouse_path: str, incident_id: str) -> str:
     from transforms.serving import analysis, support
 
     with support.connect(warehouse_path) as con:
+        if not incident_id.strip():  # `make notebooks NB_INCIDENT=`
+            listed = ", ".join(sorted(support.answering_runs(con))) or "none yet"
+            raise InputError(
+                "no incident given (--incident, NB_INCIDENT of `make notebooks`, is empty): "
+                f"give one the warehouse holds ({listed})"
+            )
         return analysis.pick_run(con, incident_id).incident_id
 
 

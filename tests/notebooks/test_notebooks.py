@@ -223,6 +223,11 @@ def test_notebook_01_says_the_run_read_no_failure_line(sample_warehouse, tmp_pat
     [
         ("INC-NOPE", "incident INC-NOPE: not in the warehouse (incidents: INC-2025-01-07)"),
         ("inc-2025-01-07", "did you mean INC-2025-01-07? (ids are case-sensitive)"),
+        (  # `make notebooks NB_INCIDENT=`: it said "incident : not in the warehouse"
+            "",
+            "error: no incident given (--incident, NB_INCIDENT of `make notebooks`, is empty): "
+            "give one the warehouse holds (INC-2025-01-07)\n",
+        ),
     ],
 )
 def test_an_unknown_incident_stops_before_any_notebook_replaces_an_output(
