@@ -150,9 +150,21 @@ def require_duckdb_file(path: Path) -> None:
 
 def require_existing(location: Location) -> None:
     """Refuses (`InputError`) a DuckDB path where no warehouse is yet: for a command that only
-    reads or changes what a run recorded (a mistyped `--warehouse` must not make one)."""
-    if not pg_location.is_url(location) and not Path(location).exists():
-        raise InputError(f"{location}: no warehouse yet; `credits run` creates it")
+    reads or changes what a run recorded (a mistyped `--warehouse` must not make one). The
+    message names the absolute path looked at: a relative one (the default
+    `data/warehouse.duckdb`) is read from the current folder, wherever the command runs."""
+    if pg_location.is_url(location) or Path(location).exists():
+        return
+    path = Path(location)
+    looked_at = (
+        f"{path.absolute()}"
+        if path.is_absolute()
+        else f"{path.absolute()} ({path}, relative to the current folder)"
+    )
+    raise InputError(
+        f"{looked_at}: no warehouse yet; `credits run` creates it. If the warehouse is "
+        "elsewhere, give it as --warehouse PATH (or set CREDITS_WAREHOUSE)"
+    )
 
 
 class WarehouseBusy(CreditsError):

@@ -507,6 +507,23 @@ def test_command_errors_exit_2_with_a_message(warehouse_at, args, message):
     assert message in " ".join(result.stderr.split())
 
 
+@pytest.mark.parametrize(
+    "args", [["lookup", "cus_0000012"], ["customers", "INC-A"], ["runs"]], ids=lambda a: a[0]
+)
+def test_run_from_another_folder_names_the_absolute_path_and_warehouse(tmp_path, monkeypatch, args):
+    # It said "data/warehouse.duckdb: no warehouse yet", the current folder unsaid.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CREDITS_WAREHOUSE", raising=False)
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert " ".join(result.stderr.split()) == (
+        f"error: {tmp_path / 'data' / 'warehouse.duckdb'} (data/warehouse.duckdb, relative to"
+        " the current folder): no warehouse yet; `credits run` creates it. If the warehouse is"
+        " elsewhere, give it as --warehouse PATH (or set CREDITS_WAREHOUSE)"
+    )
+    assert not (tmp_path / "data").exists()
+
+
 @pytest.mark.parametrize("suffix", ["csv", "json", "CSV"])
 def test_out_without_format_takes_the_format_from_the_suffix(warehouse_at, tmp_path, suffix):
     out = tmp_path / f"notice.{suffix}"
