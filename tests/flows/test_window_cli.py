@@ -84,6 +84,46 @@ def test_window_without_an_outage_says_so(tmp_path):
     assert "no outage found: outage-coded failures stay at baseline" in result.stdout
 
 
+def test_window_on_the_wrong_day_says_no_log_file_covers_its_hours(tmp_path):
+    # It said "no outage-coded failure line in the logs": the outage's file, dated by its name
+    # to 2025-01-07 19:00Z, was left out unopened for a window of 2025-01-17.
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[failure(f"x{m}", ts=(START + timedelta(minutes=m)).isoformat()) for m in range(60)],
+        log_name="logs/pod-a.2025-01-07T19.jsonl",
+        top={"window_start": "2025-01-17T14:15:00", "window_end": "2025-01-17T18:15:00"},
+    )
+    table = runner.invoke(cli.app, ["window", str(path)])
+    assert table.exit_code == 0, table.output
+    said = " ".join(table.stdout.split())
+    assert (
+        "no baseline: no log file covers the window's hours: the globs matched 1 log file "
+        "(logs/pod-a.2025-01-07T19.jsonl), each dated by its name to an hour more than 1 day "
+        "(window_detection.reach) from the window"
+    ) in said
+    assert "Check the window's date (window_start, window_end)" in said
+    assert "no outage-coded failure line" not in said
+    answer = json.loads(runner.invoke(cli.app, ["window", str(path), "--format", "json"]).stdout)
+    assert answer["problem"].startswith("no log file covers the window's hours")
+
+
+def test_no_baseline_names_the_log_files_left_out_by_their_hour(tmp_path):
+    from transforms.ingest import incident as incident_file
+    from transforms.ingest.logs import LogFile
+    from transforms.reconcile import window, window_compare
+
+    read = LogFile(0, Path("a"), "logs/a.jsonl", 10, "h", 1)
+    pruned = LogFile(1, Path("b"), "logs/b.2024-01-01T00.jsonl", 10, "", 0, pruned=True)
+    nothing = window.Detection(None, None, None, (), "no outage-coded failure line in the logs")
+    incident = incident_file.load(write_incident(tmp_path / "inc"))
+    found = window_compare._with_unread(nothing, incident, [read, pruned])
+    assert found.problem == (
+        "no outage-coded failure line in the logs (1 log file read; 1 log file left out, each "
+        "dated by its name to an hour more than 1 day (window_detection.reach) from the window)"
+    )
+    assert window_compare._with_unread(nothing, incident, [read]) == nothing  # none left out
+
+
 def test_window_with_a_bad_incident_file_exits_2_naming_the_key(tmp_path):
     path = write_incident(tmp_path / "inc")
     path.write_text(path.read_text() + '[window_detection]\nedge_margin = "90s"\n')

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -92,8 +92,8 @@ def compare(incident: Incident, work_dir: Path) -> Comparison:
     con = db.connect(work_dir / "window.duckdb", work_dir)
     try:
         reach = incident.window_detection.reach
-        logs.stage(con, incident, work_dir, logs.on_threads, reach=reach)
-        detection = window.find(con, incident)
+        log_files = logs.stage(con, incident, work_dir, logs.on_threads, reach=reach)
+        detection = _with_unread(window.find(con, incident), incident, log_files)
         declared = (incident.window_start, incident.window_end)
         detected = window.detected_window(detection, declared, incident.window_detection)
         if detected is None:
@@ -108,6 +108,54 @@ def compare(incident: Incident, work_dir: Path) -> Comparison:
         return Comparison(incident, detection, detected, change(before, after))
     finally:
         con.close()
+
+
+def _with_unread(
+    detection: window.Detection,
+    incident: Incident,
+    log_files: Sequence[logs.LogFile],
+    shown: int = 3,
+) -> window.Detection:
+    """The detection, its `problem` saying which log files were left out by the hour in their
+    names when there is no baseline and some were: all of them (a window on the wrong day)
+    opens none, and "no outage-coded failure line in the logs" would blame the logs."""
+    pruned = [f for f in log_files if f.pruned]
+    if detection.baseline is not None or not pruned:
+        return detection
+    reach = f"{_duration(incident.window_detection.reach)} (window_detection.reach)"
+    if len(pruned) < len(log_files):
+        read = len(log_files) - len(pruned)
+        problem = (
+            f"{detection.problem} ({_files(read)} read; {_files(len(pruned))} left out, each "
+            f"dated by its name to an hour more than {reach} from the window)"
+        )
+        return dataclasses.replace(detection, problem=problem)
+    names = ", ".join(f.name for f in pruned[:shown])
+    more = f" and {len(pruned) - shown:,} more" if len(pruned) > shown else ""
+    zone = incident.sources.logs_timezone
+    problem = (
+        f"no log file covers the window's hours: the globs matched {_files(len(pruned))} "
+        f"({names}{more}), each dated by its name to an hour more than {reach} from the window "
+        f"(hours read in UTC and in sources.logs_timezone = {zone!r}), so none was opened. "
+        "Check the window's date (window_start, window_end); if the names carry another "
+        "zone's hours, set sources.logs_timezone to it"
+    )
+    return dataclasses.replace(detection, problem=problem)
+
+
+def _files(count: int) -> str:
+    return f"{count:,} log file{'' if count == 1 else 's'}"
+
+
+def _duration(duration: timedelta) -> str:
+    """`1 day`, `6 hours`, `90 minutes`: the largest whole unit (durations are whole minutes)."""
+    minutes = int(duration / timedelta(minutes=1))
+    count, unit = next(
+        (minutes // n, u)
+        for n, u in ((1440, "day"), (60, "hour"), (1, "minute"))
+        if not minutes % n
+    )
+    return f"{count} {unit}{'' if count == 1 else 's'}"
 
 
 def credited(con: duckdb.DuckDBPyConnection, incident: Incident) -> Credited:
