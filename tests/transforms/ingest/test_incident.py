@@ -138,6 +138,20 @@ def test_the_policy_hash_changes_with_the_policy(tmp_path):
             r"USD floor is above its cap",
         ),
         ({"policy": {"failure_events": ["payment.failed", " "]}}, r"failure_events: .* blank"),
+        # a title reaches every credits.csv description: no NUL, escape or direction override
+        (
+            {"top": {"title": "DB\x00pool"}},
+            r"title: holds the control or format character U\+0000 at",
+        ),
+        ({"top": {"title": "pool \u202egnp"}}, r"title: .* U\+202E at character 6"),
+        ({"top": {"title": "two\nlines"}}, r"title: .* U\+000A"),
+        # an outage list that can credit nothing, or a code that matches no line as written
+        ({"policy": {"outage_error_codes": []}}, r"policy.outage_error_codes: must name at least"),
+        (
+            {"policy": {"outage_error_codes": ["DB_POOL_TIMEOUT "]}},
+            r"policy.outage_error_codes: 'DB_POOL_TIMEOUT ' is blank or has blanks around it",
+        ),
+        ({"policy": {"decline_error_codes": [""]}}, r"policy.decline_error_codes: '' is blank"),
         # the outage list would win, unseen: a decline credited or an outage left unpaid
         (
             {"policy": {"outage_error_codes": ["X", "Y"], "decline_error_codes": ["Y", "Z"]}},

@@ -143,6 +143,13 @@ class Policy(Table):
             raise invalid(
                 f"{padded[0]!r} has blanks around it: no event is named so", at="failure_events"
             )
+        if not self.outage_error_codes:  # no failure could be an outage's: nothing credited
+            raise invalid("must name at least one code", at="outage_error_codes")
+        for key in ("outage_error_codes", "decline_error_codes"):
+            codes = getattr(self, key)
+            padded = [code for code in codes if code != code.strip() or not code]
+            if padded:  # compared exactly: `"DB_POOL_TIMEOUT "` would match no line, unseen
+                raise invalid(f"{padded[0]!r} is blank or has blanks around it", at=key)
         both = sorted(set(self.outage_error_codes) & set(self.decline_error_codes))
         if both:  # the outage list would win, unseen: which did finance mean?
             raise invalid(

@@ -25,7 +25,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from transforms import money
+from transforms import money, pages
 
 MAX_WINDOW = timedelta(days=31)
 ISO_CURRENCIES = sorted(list_currencies())
@@ -272,7 +272,28 @@ IncidentId = _matching(
     "start with a letter or digit, then use letters, digits, '.', '_' and '-' only, at most "
     "100 characters (it names folders)",
 )
-Title = _matching(r"^$|\S", "must be a non-empty string")
+
+
+def _title(value: Any) -> str:
+    """A title for people, empty or with text; no control or format character (a NUL, an
+    escape, a right-to-left override would reach every `credits.csv` description)."""
+    if not isinstance(value, str):
+        raise invalid("must be a string")
+    if value and not value.strip():
+        raise invalid("must be a non-empty string")
+    odd = next(
+        (i for i, (a, b) in enumerate(zip(value, pages.visible(value), strict=True)) if a != b),
+        None,
+    )
+    if odd is not None:
+        raise invalid(
+            f"holds the control or format character U+{ord(value[odd]):04X} at character "
+            f"{odd + 1}: write the title as plain text on one line"
+        )
+    return value
+
+
+Title = _checked(str, _title, {"type": "string", "pattern": r"^$|\S"})
 Zone = _checked(str, _zone, {"type": "string", "examples": ["UTC", "America/New_York"]})
 DateTime = _checked(
     datetime,
