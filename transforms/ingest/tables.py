@@ -98,6 +98,7 @@ def stage(con: duckdb.DuckDBPyConnection, incident: Incident) -> list[TableFile]
         sessions: dict[str, Any] = {}
         for table, source, contract in _tables(incident):
             name = source_name(source, root)
+            before = _file_state(source)
             if source.kind == "postgres":
                 from transforms.ingest import postgres  # only runs that use it pay for the driver
 
@@ -109,7 +110,25 @@ def stage(con: duckdb.DuckDBPyConnection, incident: Incident) -> list[TableFile]
                 read = stack.enter_context(open_source(source, name, contract))
                 check_columns(read.schema, name, contract)
             staged.append(_stage(con, table, source, name, contract, read))
+            if _file_state(source) != before:
+                # its sha256 (taken after the read) would be of bytes the run never read
+                raise InputError(
+                    f"{name}: the file changed while the run read it; run again once it is "
+                    "written whole"
+                )
     return staged
+
+
+def _file_state(source: TableSource) -> tuple[int, ...] | None:
+    """What tells a file written again: its inode, size and modification time (None: not
+    there, or no file of its own: a database's rows are hashed as staged)."""
+    if source.kind not in ("parquet", "csv"):
+        return None
+    try:
+        found = source.path.stat()
+    except OSError:
+        return None
+    return found.st_ino, found.st_size, found.st_mtime_ns
 
 
 def _tables(incident: Incident) -> tuple[tuple[str, TableSource, Contract], ...]:

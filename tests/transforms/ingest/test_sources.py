@@ -202,6 +202,30 @@ def test_a_bad_csv_value_after_many_rows_is_named_with_its_line(tmp_path, monkey
         tables.stage(duckdb.connect(), loaded)
 
 
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_a_table_file_written_again_while_the_run_reads_it_stops_the_run(
+    tmp_path, monkeypatch, kind
+):
+    # Its sha256, taken after the read, was of bytes the run never read: a wrong proof.
+    from transforms.ingest import tables as tables_module
+
+    path = write_incident(tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1")])
+    if kind == "csv":
+        write_csv_tables(path.parent)
+        path = with_sources(path, "csv.toml", **CSV_SOURCES)
+    real = tables_module.files.sha256
+
+    def written_meanwhile(file):
+        if file.name.startswith("transactions"):
+            with open(file, "ab") as handle:  # a writer still at it
+                handle.write(b"\n")
+        return real(file)
+
+    monkeypatch.setattr(tables_module.files, "sha256", written_meanwhile)
+    with pytest.raises(InputError, match=rf"transactions.{kind}: the file changed while the run"):
+        tables.stage(duckdb.connect(), incident.load(path))
+
+
 def test_a_csv_amount_written_as_a_whole_decimal_is_that_integer(tmp_path):
     # "1250.00", as a spreadsheet writes it, stopped the run though it is whole
     path = write_incident(tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1")])
