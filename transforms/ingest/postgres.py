@@ -34,7 +34,7 @@ import pyarrow as pa
 from adbc_driver_postgresql import StatementOptions
 
 from transforms import db, pg_url
-from transforms.errors import ConfigError, InputError
+from transforms.errors import ConfigError, CreditsError, InputError, StorageError
 from transforms.ingest.incident import TableSource
 
 APPLICATION_NAME = "outage-credits"
@@ -65,6 +65,7 @@ CONNECT_TIMEOUT_SECONDS = 10
 BATCH_BYTES = 8 * 1024 * 1024  # a hint: ADBC ends a record batch once it holds about this much
 _LOCK_TIMEOUT = ("55P03", "canceling statement due to lock timeout")
 _STATEMENT_TIMEOUT = ("57014", "canceling statement due to statement timeout")
+_NO_PERMISSION = ("42501", "permission denied for")
 
 
 def relation(source: TableSource) -> str:
@@ -114,7 +115,7 @@ class Session:
         except adbc_driver_manager.Error as error:
             raise self.input_error(error, source, name) from None
 
-    def input_error(self, error: Exception, source: TableSource, name: str) -> InputError:
+    def input_error(self, error: Exception, source: TableSource, name: str) -> CreditsError:
         """A database error as a message that says what happened and what to do."""
         text = _without(str(error), self._dsn, source)
         state = getattr(error, "sqlstate", None)
@@ -128,6 +129,11 @@ class Session:
             return InputError(
                 f"{name}: the read took longer than "
                 f"statement_timeout={_shown(source.statement_timeout)}; nothing was written"
+            )
+        if state == _NO_PERMISSION[0] or _NO_PERMISSION[1] in text:  # refused, as a file can be
+            return StorageError(
+                f"{name}: PostgreSQL said: {_first_line(text)}; grant this DSN's role SELECT on "
+                "it (the read takes nothing else), then run again"
             )
         return InputError(f"{name}: PostgreSQL said: {_first_line(text)}")
 

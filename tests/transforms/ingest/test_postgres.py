@@ -328,6 +328,27 @@ def test_a_missing_column_is_named_before_any_row_is_read(dsn, schema, tmp_path)
     assert "stg_transactions" in {name for (name,) in con.execute("show tables").fetchall()}
 
 
+def test_a_table_the_role_may_not_read_is_the_machine_refusing(dsn, schema, tmp_path, monkeypatch):
+    # exit 4, as a table file this user cannot read: it was exit 2, a bad input
+    from urllib.parse import urlsplit, urlunsplit
+
+    from transforms.errors import StorageError
+
+    con, loaded = small(tmp_path, dsn, schema)
+    role = f"{schema}_reader"
+    stores.execute(dsn, f"create role {role} login")
+    try:
+        stores.execute(dsn, f"grant usage on schema {schema} to {role}")
+        parts = urlsplit(dsn)
+        netloc = f"{role}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        monkeypatch.setenv("PAYMENTS_DSN", urlunsplit(parts._replace(netloc=netloc)))
+        with pytest.raises(StorageError, match=r"permission denied for table transactions; grant"):
+            tables.stage(con, loaded)
+    finally:
+        stores.execute(dsn, f"drop owned by {role}")
+        stores.execute(dsn, f"drop role {role}")
+
+
 def test_a_server_that_cannot_be_reached_is_an_input_error_that_keeps_the_secret(
     tmp_path, monkeypatch
 ):
