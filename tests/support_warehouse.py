@@ -4,7 +4,7 @@ INC-A: r1 published and paid c1 and c20; r2 pending (the answer), without c20; r
 rejected. INC-B (Tokyo): c1 again, pending; an unattributable payment t90. INC-X only rejected,
 INC-D's newest declined. c5's account is closed (owed, paid by hand); c7..c12 carry names that
 spreadsheets run as formulas, c13 a name that is markup; c22 was closed (listed to pay by hand by
-r1's batch) and reopened, c23 paid by r1's batch and closed since.
+r1's batch) and reopened, c23 paid by r1's batch and closed since, c24 in no customer table.
 """
 
 from __future__ import annotations
@@ -137,14 +137,15 @@ def add_payment(con, customer_id, amount, currency="USD", incident="INC-A", batc
     )
 
 
-def add_closed_account(con, run_id, customer_id, owed, incident="INC-A"):
-    """A run's `closed_account` exception: a USD credit owed, for finance to pay by hand."""
+def add_closed_account(con, run_id, customer_id, owed, incident="INC-A", kind="closed_account"):
+    """A run's `closed_account` exception (or `kind`: `unknown_customer`): a USD credit owed, for
+    finance to pay by hand."""
     insert(
         con,
         "run_exceptions",
         run_id=run_id,
         incident_id=incident,
-        exception="closed_account",
+        exception=kind,
         customer_id=customer_id,
         currency="USD",
         txn_count=1,
@@ -219,6 +220,9 @@ def build(location: warehouse.Location) -> warehouse.Location:
         add_candidate(con, "r2", "t23", "c23", credited=False, reason="closed_account")
         add_customer(con, "r2", "c23", status="closed")
         add_closed_account(con, "r2", "c23", 1200)
+        # c24: in no customer table: owed, held until finance finds out who it is
+        add_candidate(con, "r2", "t24", "c24", credited=False, reason="unknown_customer")
+        add_closed_account(con, "r2", "c24", 1000, kind="unknown_customer")
         # c1 paid in full by r1; c2 new; c3 partly paid; c4..c6 excluded, each for its reason
         add_candidate(con, "r2", "t1", "c1")
         add_candidate(con, "r2", "t2", "c2", at="2025-01-07T19:20:00Z")

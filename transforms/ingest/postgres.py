@@ -61,6 +61,7 @@ def check_types(schema: pa.Schema, name: str, columns: Sequence[str]) -> None:
         if typname in MISREAD_TYPES:
             raise InputError(f"{name}: column '{column}' is {MISREAD_TYPES[typname]}")
 
+
 CONNECT_TIMEOUT_SECONDS = 10
 BATCH_BYTES = 8 * 1024 * 1024  # a hint: ADBC ends a record batch once it holds about this much
 _LOCK_TIMEOUT = ("55P03", "canceling statement due to lock timeout")

@@ -47,11 +47,12 @@ class CreditStatus(StrEnum):
 
     PENDING = "pending"
     PUBLISHED = "published"
-    BY_HAND = "by_hand"  # a closed account: the credit is owed, finance pays it by hand
+    BY_HAND = "by_hand"  # a closed account or unknown customer: owed, finance pays it by hand
     EXCLUDED = "excluded"
 
 
 BY_HAND = "credit owed, paid by finance by hand"
+UNKNOWN_OWED = "not in the customer table: credit owed, finance finds out who it is, pays by hand"
 # Why a candidate transaction earns no credit (evidence.reason), in support's words.
 REASONS = {
     "excluded_segment": "segment '{segment}' is not credited by the policy",
@@ -138,6 +139,8 @@ def credit_status(row: dict[str, Any], run: AnsweringRun) -> tuple[str, str]:
         if earlier:
             paid_words += f" (run {', '.join(earlier)})"
     listed_words = f"{money.display(listed, currency)} listed to pay by hand" if listed else ""
+    if status == CreditStatus.BY_HAND and row.get("owed_unknown"):  # no batch lists it
+        return status, UNKNOWN_OWED
     if status == CreditStatus.BY_HAND:
         owed = row.get("owed_minor")
         settled = run.status == "published" or owed is None or owed <= paid + listed

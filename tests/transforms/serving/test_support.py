@@ -93,6 +93,14 @@ def test_a_run_declined_by_finance_never_answers_either(con):
             "credit owed, paid by finance by hand, once finance approves run r2; paid USD 10.00 "
             "in batch INC-A-B001",
         ),
+        # in no customer table: owed, not "no credit" above a line owing it (it was excluded)
+        (
+            ("c24", "USD"),
+            "by_hand",
+            "10.00",
+            None,
+            "not in the customer table: credit owed, finance finds out who it is, pays by hand",
+        ),
     ],
 )
 def test_each_customer_gets_a_status_and_the_reason(con, key, status, credit, paid, why):
@@ -130,12 +138,26 @@ def test_local_time_is_the_incident_zone_to_the_second(timezone, shown):
         (
             None,
             "all",
-            {"c1", "c2", "c3", "c4", "c5", "c6", "c13", "c20", "c21", "c22", "c23", *HOSTILE},
+            {
+                "c1",
+                "c2",
+                "c3",
+                "c4",
+                "c5",
+                "c6",
+                "c13",
+                "c20",
+                "c21",
+                "c22",
+                "c23",
+                "c24",
+                *HOSTILE,
+            },
         ),
         (None, "pending", {"c2", "c3", "c13", *HOSTILE}),
         (None, "published", {"c1", "c20", "c22"}),
         (None, "excluded", {"c4", "c6"}),
-        (None, "by_hand", {"c5", "c21", "c23"}),  # c21: listed by r1's batch, not in r2
+        (None, "by_hand", {"c5", "c21", "c23", "c24"}),  # c21: listed by r1's batch, not in r2
         ("internal", "all", {"c4"}),
         ("internal", "pending", set()),  # filters combine
     ],

@@ -3,9 +3,11 @@
 -- line in that run, or a payment in the ledger for the incident; one customer when $customer_id
 -- is not null. `paid_minor` is what the ledger paid for the credit_id by published batches, from
 -- any run (`paid_run_ids`);
--- `owed_minor` is a closed account's credit, owed and paid by finance by hand;
+-- `owed_minor` is a closed account's credit, or an unknown customer's (`owed_unknown`), owed
+-- and paid by finance by hand;
 -- `listed_by_hand_minor` what published batches listed to pay by hand (from any run).
--- `credit_status` (support.CreditStatus): a closed account the run owes is `by_hand`, and so is
+-- `credit_status` (support.CreditStatus): a closed account or unknown customer the run owes is
+-- `by_hand`, and so is
 -- no credit line and nothing paid when a batch listed one, else `excluded`; a credit line paid
 -- (or listed to pay by hand) less than it proposes is `pending`; anything else is `published`.
 -- Filters: only segment $segment and status $status when not null. Paging: with $page_size not
@@ -38,9 +40,16 @@ lines as (
 ),
 
 owed as (
-    select customer_id, currency, sum(credit_owed_minor)::bigint as owed_minor
+    -- a closed account's credit, and an unknown customer's (owed, held until finance finds
+    -- out who it is): finance pays either by hand
+    select
+        customer_id,
+        currency,
+        sum(credit_owed_minor)::bigint as owed_minor,
+        bool_or(exception = 'unknown_customer') as owed_unknown
     from run_exceptions
-    where run_id = $run_id and exception = 'closed_account' and customer_id is not null
+    where run_id = $run_id and exception in ('closed_account', 'unknown_customer')
+        and customer_id is not null
         and ($customer_id is null or customer_id = $customer_id)
     group by customer_id, currency
 ),
@@ -120,6 +129,7 @@ joined as (
         paid.last_published_at,
         coalesce(paid.paid_run_ids, []) as paid_run_ids,
         owed.owed_minor,
+        coalesce(owed.owed_unknown, false) as owed_unknown,
         by_hand.listed_by_hand_minor,
         coalesce(failures.reasons, []) as reasons
     from keys
