@@ -331,6 +331,10 @@ def test_lookup_of_an_unattributable_transaction_has_no_customer(con):
     story = found.incidents[0]
     assert [t["class"] for t in story.transactions] == ["unattributable"]
     assert [e["exception"] for e in story.exceptions] == ["unattributable"]
+    # what is missing, not "cannot be tied to a customer" when the log names one
+    assert answers.reason_words("unattributable") == (
+        "not in the transaction table; the log lacks customer, amount or currency"
+    )
 
 
 @pytest.mark.parametrize(
