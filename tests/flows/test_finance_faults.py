@@ -185,6 +185,23 @@ def test_a_run_killed_before_its_manifest_is_never_approved(desk, monkeypatch):
     assert desk.approve(desk.run()).rows == 2
 
 
+def test_a_run_killed_before_its_load_is_named_as_stopped_not_as_a_slip(desk, monkeypatch):
+    # "not in the warehouse (`credits runs` lists the runs)", as for a mistyped id
+    from transforms.finance import warehouse as warehouse_module
+
+    def killed(con, run, manifest):
+        raise KeyboardInterrupt  # killed after the run started, before its load
+
+    monkeypatch.setattr(warehouse_module, "load_run", killed)
+    with pytest.raises(BaseException):  # noqa: B017 (the flow reports the interruption)
+        desk.run()
+    monkeypatch.undo()
+    ((run_id,),) = desk.query("select run_id from journal where event = 'started'")
+    with pytest.raises(InputError, match=r"stopped before its results were loaded into the"):
+        desk.approve(run_id)
+    assert desk.ledger() == []
+
+
 def test_a_sealed_run_leaves_no_scratch_folder(desk):
     run_id = desk.run()
     assert desk.status(run_id) == "pending_approval"

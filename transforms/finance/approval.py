@@ -195,6 +195,11 @@ def find_run(con: duckdb.DuckDBPyConnection, run_id: str) -> RunRow:
     """The run of that exact id; `InputError` naming the runs a slip may have meant (never
     taken for it: finance approves what it names)."""
     run = rows.run(con, "run_by_id", run_id=run_id)
+    if run is None and db.run(con, "run_started_unrecorded", run_id=run_id).fetchall()[0][0]:
+        raise InputError(
+            f"run {run_id}: started (the journal records it) but stopped before its results were "
+            "loaded into the warehouse: it can never be approved; run the incident again"
+        )
     if run is None:
         meant = [row[0] for row in db.run(con, "run_ids_meant", given=run_id).fetchall()]
         hint = f"; did you mean {' or '.join(meant)}?" if meant else ""
