@@ -19,6 +19,7 @@ Ids are case-sensitive; `lookup` trims what was pasted, finds a customer by e-ma
 from __future__ import annotations
 
 import difflib
+import email.utils
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -319,15 +320,24 @@ def _known(con: duckdb.DuckDBPyConnection, customer_id: str) -> bool:
     return db.run(con, "support_customer_known", customer_id=customer_id).fetchall()[0][0]
 
 
-def _by_email(con: duckdb.DuckDBPyConnection, email: str) -> str:
-    found = [row[0] for row in db.run(con, "support_customer_by_email", email=email).fetchall()]
+def _address(pasted: str) -> str:
+    """The e-mail address in what was pasted from a mail client: `David Wilson
+    <david@example.net>`, `mailto:david@example.net`, an address and a trailing comma."""
+    text = pasted.removeprefix("mailto:").rstrip(",; ")
+    _, address = email.utils.parseaddr(text)
+    return address if "@" in address else text
+
+
+def _by_email(con: duckdb.DuckDBPyConnection, pasted: str) -> str:
+    address = _address(pasted)
+    found = [row[0] for row in db.run(con, "support_customer_by_email", email=address).fetchall()]
     if not found:
         raise InputError(
-            f"e-mail {email}: no customer with this address in any incident of the warehouse "
+            f"e-mail {address}: no customer with this address in any incident of the warehouse "
             "(not affected by a recorded outage, or the address is mistyped)"
         )
     if len(found) > 1:
-        raise SharedEmail(email, tuple(found))
+        raise SharedEmail(address, tuple(found))
     return found[0]
 
 

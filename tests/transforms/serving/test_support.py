@@ -214,7 +214,17 @@ def test_lookup_tells_a_customers_story_across_incidents(con):
 
 
 @pytest.mark.parametrize(
-    "pasted", ["c2", "  c2\t", "c2@example.com", " C2@Example.COM \n", "\u00a0c2"]
+    "pasted",
+    [
+        *("c2", "  c2\t", "c2@example.com", " C2@Example.COM \n", "\u00a0c2"),
+        # as a mail client gives it
+        *(
+            "Customer Two <c2@example.com>",
+            "<C2@example.com>",
+            "mailto:c2@example.com",
+            "c2@example.com,",
+        ),
+    ],
 )
 def test_lookup_forgives_blanks_and_the_case_of_an_email(con, pasted):
     assert support.lookup(con, pasted).customer_id == "c2"
