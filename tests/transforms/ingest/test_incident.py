@@ -409,7 +409,10 @@ def test_checking_a_regex_pattern_leaves_duckdbs_default_connection_free():
         ("[policy]\nbasis = 'percent_of_failed_amount'\n", "policy.percent: must be a positive"),
         ("[policy]\nflat_minor = { EUR = 1.5 }\n", "policy.flat_minor.EUR: must be a whole number"),
         # the keys without their table, or another table beside it
-        ("basis = 'flat_per_customer'\n", "basis: unknown key"),
+        (
+            "basis = 'flat_per_customer'\nversion = 'v2'\n",
+            "basis, version: the policy's keys go under a [policy] table: add the line [policy]",
+        ),
         ("[policy]\n[polcy]\n", "polcy: unknown key; did you mean 'policy'?"),
         ("", "policy: is required"),
         ("[policy\n", "not a valid TOML file"),
@@ -431,6 +434,8 @@ def test_a_policy_file_is_read_as_the_same_table_in_an_incident_file(tmp_path):
     text = path.read_text(encoding="utf-8")
     path.write_text(text[: text.index("[policy]")] + table, encoding="utf-8")
     assert incident.load_policy(tmp_path / "policy.toml") == incident.load(path).policy
+    # an incident file given as the policy: its own ("id: unknown key; known keys: ['policy']")
+    assert incident.load_policy(path) == incident.load(path).policy
     with pytest.raises(ConfigError, match="policy file not found"):
         incident.load_policy(tmp_path / "missing.toml")
 

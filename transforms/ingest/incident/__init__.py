@@ -68,10 +68,18 @@ def load(path: Path) -> Incident:
 
 
 def load_policy(path: Path) -> Policy:
-    """Reads a policy file: a `[policy]` table in the incident file's syntax, with its checks;
-    raises `ConfigError` naming the file and the dotted key (`policy.flat_minor.EUR`)."""
+    """Reads a policy file: a `[policy]` table in the incident file's syntax, with its checks
+    (an incident file gives its own policy); raises `ConfigError` naming the file and the
+    dotted key (`policy.flat_minor.EUR`)."""
     path = Path(path).resolve()
     raw = _read_toml(path, "policy file")
+    if "policy" in raw and set(raw) <= set(IncidentFile.model_fields):  # an incident file:
+        raw = {"policy": raw["policy"]}  # its policy, as the run would use it
+    elif raw and set(raw) <= set(Policy.model_fields):  # the policy's keys, without the header
+        raise ConfigError(
+            f"{path}: {', '.join(sorted(raw))}: the policy's keys go under a [policy] table: "
+            "add the line [policy] above them"
+        )
     try:
         return PolicyFile.model_validate(raw).policy
     except ValidationError as error:
