@@ -89,7 +89,11 @@ def test_the_policy_hash_changes_with_the_policy(tmp_path):
     ("settings", "message"),
     [
         ({"top": {"window_end": "2025-01-07T14:15:00"}}, r"window_end: must be after window_start"),
-        ({"top": {"window_end": "2025-01-07T14:00:00"}}, r"window_end: must be after window_start"),
+        (  # on the clocks it was written on ("(2025-01-07T19:15:00Z)" alone read as a shift)
+            {"top": {"window_end": "2025-01-07T14:00:00"}},
+            r"window_end: must be after window_start: window_start 2025-01-07 14:15:00 EST "
+            r"\(19:15:00Z\), window_end 2025-01-07 14:00:00 EST \(19:00:00Z\)",
+        ),
         ({"top": {"window_end": "2025-02-08T14:16:00"}}, r"longer than 31 days"),
         ({"top": {"timezone": "Mars/Olympus"}}, r"timezone: unknown time zone 'Mars/Olympus'"),
         # a folder of the time zone database is not a zone (it used to escape as an OSError)

@@ -202,8 +202,12 @@ class IncidentFile(Table):
             _utc(self.window_start, zone, "window_start"),
             _utc(self.window_end, zone, "window_end"),
         )
-        if end <= start:
-            raise invalid(f"must be after window_start ({start:%Y-%m-%dT%H:%M:%SZ})", "window_end")
+        if end <= start:  # on the incident's clocks, as written, and in UTC
+            shown = ", ".join(
+                f"{name} {moment.astimezone(zone):%Y-%m-%d %H:%M:%S %Z} ({moment:%H:%M:%SZ})"
+                for name, moment in (("window_start", start), ("window_end", end))
+            )
+            raise invalid(f"must be after window_start: {shown}", "window_end")
         if end - start > MAX_WINDOW:
             raise invalid(f"the window is {end - start}, longer than 31 days", "window_end")
         return start, end
