@@ -96,7 +96,8 @@ def test_a_bad_policy_file_exits_2_naming_file_and_key(tmp_path):
     no_table.write_text('basis = "flat_per_customer"\n')  # the keys, but not in [policy]
     result = invoke(path, "--policy", no_table)
     assert result.exit_code == 2
-    assert f"{no_table.resolve()}: basis: unknown key" in result.stderr
+    said = f"{no_table.resolve()}: basis: the policy's keys go under a [policy] table"
+    assert said in result.stderr
 
 
 def test_the_csv_has_a_line_per_customer_and_currency_a_column_per_policy_formula_safe(
