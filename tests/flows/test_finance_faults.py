@@ -670,6 +670,30 @@ def test_a_batch_record_edited_after_its_trailer_is_named_by_audit_and_refused(d
         desk.approve(desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}}))
 
 
+def test_a_trailer_s_decimal_totals_or_keys_edited_are_named_and_refused(desk):
+    # The decimal totals finance reads were never checked, and a key added to the trailer (an
+    # instruction finance might follow) passed audit, verify-batch and approval.
+    decision = desk.approve(desk.run())
+    path = decision.batch_folder / outbox.TRAILER
+    trailer = json.loads(path.read_text())
+    assert trailer["totals"] == {"EUR": "9.00", "USD": "10.00"}
+    trailer["totals"]["USD"] = "1000.00"
+    trailer["note"] = "pay to IBAN XX00"
+    del trailer["ledger_head"]  # the warehouse recorded one: no trailer of version 1
+    path.write_text(json.dumps(trailer, indent=2, sort_keys=True) + "\n")
+    name = f"batch {decision.batch_id}"
+    for message in (
+        audited(desk),
+        " ".join(desk.cli("verify-batch", str(decision.batch_folder)).stderr.split()),
+    ):
+        assert f"{name}: totals: the file gives {{'EUR': '9.00', 'USD': '10.00'}}" in message
+        assert f"{name}: note: the trailer holds a key no batch is written with" in message
+        assert f"{name}: ledger_head: missing from the trailer" in message
+    assert desk.cli("verify-batch", str(decision.batch_folder)).exit_code == 3
+    with pytest.raises(ProofFailed):
+        desk.approve(desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}}))
+
+
 @pytest.mark.parametrize(
     ("decision", "tampering", "named"),
     [

@@ -154,9 +154,16 @@ def _compare_record(name: str, batch: BatchRow, trailer: dict[str, Any]) -> list
         for name, head in (("journal_head", batch.journal_head), ("ledger_head", batch.ledger_head))
         if head is not None
     }
-    return [
+    problems = [
         f"{name}: the warehouse records {field} {value!r}, its trailer {trailer.get(field)!r}: "
         "the batch's record was edited after it was written"
         for field, value in recorded.items()
         if field in trailer and trailer[field] != value
     ]
+    # `outbox.check` names any other key missing; a trailer of version 1 has no ledger head
+    if batch.ledger_head is not None and "ledger_head" not in trailer:
+        problems.append(
+            f"{name}: ledger_head: missing from the trailer (removed since it was written); the "
+            f"warehouse records {batch.ledger_head[:16]}..."
+        )
+    return problems

@@ -69,6 +69,28 @@ PAY_BY_HAND_COLUMNS = (
     "detail",
 )
 DATA_FILES = ("credits.csv", "decreases.csv", "pay_by_hand.csv")
+# The keys `trailer_of` writes, and no other: a key added to a trailer (a note telling finance
+# where to pay) or taken out of it is named. A batch written before version 2 has no
+# `ledger_head` (`VERSION_1_ABSENT`).
+TRAILER_KEYS = frozenset(
+    {
+        "batch_id",
+        "incident_id",
+        "run_id",
+        "kind",
+        "row_count",
+        "totals_minor",
+        "entry_hash",
+        "totals",
+        "policy_version",
+        "approved_by",
+        "created_at",
+        "journal_head",
+        "ledger_head",
+        "files",
+    }
+)
+VERSION_1_ABSENT = frozenset({"ledger_head"})
 
 
 def folder_of(root: Path, incident_id: str, batch_id: str) -> Path:
@@ -105,25 +127,37 @@ def write(con: duckdb.DuckDBPyConnection, batch_id: str, root: Path) -> Path:
         for name, data in render(con, batch_id).items():
             with files.atomic_path(folder / name) as temp:
                 temp.write_bytes(data)
-        totals = control_totals(read_lines(folder))
-        trailer = {
-            "batch_id": batch_id,
-            "incident_id": batch.incident_id,
-            "run_id": batch.run_id,
-            "kind": batch.kind,
-            **totals,
-            "totals": {c: money.decimal_text(v, c) for c, v in totals["totals_minor"].items()},
-            "policy_version": batch.policy_version,
-            "approved_by": batch.approved_by,
-            "created_at": batch.created_at.astimezone(UTC).isoformat(),
-            # A batch committed by an earlier version has no heads recorded: those of now.
-            "journal_head": batch.journal_head or journal.head(con),
-            "ledger_head": batch.ledger_head,
-            "files": {n: files.sha256(folder / n) for n in DATA_FILES},
-        }
+        # A batch committed by an earlier version has no heads recorded: those of now.
+        trailer = trailer_of(batch, folder, batch.journal_head or journal.head(con))
         files.write_text(folder / TRAILER, json.dumps(trailer, indent=2, sort_keys=True) + "\n")
     db.run(con, "batch_mark_published", batch_id=batch_id, published_at=datetime.now(UTC))
     return folder
+
+
+def trailer_of(batch: rows.BatchRow, folder: Path, journal_head: str) -> dict[str, Any]:
+    """The trailer of `batch`, whose data files are written in `folder`: its record, the
+    control totals of its credits.csv (in minor units, and as decimals), and each file's
+    sha256."""
+    totals = control_totals(read_lines(folder))
+    return {
+        "batch_id": batch.batch_id,
+        "incident_id": batch.incident_id,
+        "run_id": batch.run_id,
+        "kind": batch.kind,
+        **totals,
+        "totals": decimal_totals(totals["totals_minor"]),
+        "policy_version": batch.policy_version,
+        "approved_by": batch.approved_by,
+        "created_at": batch.created_at.astimezone(UTC).isoformat(),
+        "journal_head": journal_head,
+        "ledger_head": batch.ledger_head,
+        "files": {n: files.sha256(folder / n) for n in DATA_FILES},
+    }
+
+
+def decimal_totals(totals_minor: dict[str, int]) -> dict[str, str]:
+    """Totals per currency as the trailer writes them for people: 4000 USD -> "40.00"."""
+    return {c: money.decimal_text(v, c) for c, v in totals_minor.items()}
 
 
 def render(con: duckdb.DuckDBPyConnection, batch_id: str) -> dict[str, bytes]:
@@ -197,6 +231,7 @@ def check(folder: Path, trailer: dict[str, Any]) -> tuple[list[str], pa.Table | 
                 f"{key}_id: the folder is {part}, the trailer says {said}: a batch copied or "
                 "moved where another belongs (finance would pay it again)"
             )
+    problems += _check_keys(trailer)
     listed = trailer.get("files")
     if not isinstance(listed, dict):
         problems.append(f"files: the trailer lists no files with their sha256 ({listed!r})")
@@ -213,7 +248,8 @@ def check(folder: Path, trailer: dict[str, Any]) -> tuple[list[str], pa.Table | 
         recomputed = control_totals(lines)
     except (InputError, ValueError) as error:
         return [*problems, f"credits.csv: cannot be read as a batch's credit file ({error})"], None
-    for key in ("row_count", "totals_minor", "entry_hash"):
+    recomputed["totals"] = decimal_totals(recomputed["totals_minor"])  # as `trailer_of` writes
+    for key in ("row_count", "totals_minor", "totals", "entry_hash"):
         if recomputed[key] != trailer.get(key):
             problems.append(
                 f"{key}: the file gives {recomputed[key]}, the trailer says {trailer.get(key)}"
@@ -226,6 +262,18 @@ def check(folder: Path, trailer: dict[str, Any]) -> tuple[list[str], pa.Table | 
     if set(lines["batch_id"].to_pylist()) - {trailer.get("batch_id")}:
         problems.append("batch_id: a line belongs to another batch")
     return problems, lines
+
+
+def _check_keys(trailer: dict[str, Any]) -> list[str]:
+    """Each key of the trailer the product never writes (added after it was written: a note
+    for finance is no part of a batch), and each it always writes that is missing (but
+    `ledger_head`, which a batch written before version 2 has not: `batch_proof` asks for it
+    when the warehouse recorded one)."""
+    added = sorted(set(trailer) - TRAILER_KEYS)
+    missing = sorted(TRAILER_KEYS - VERSION_1_ABSENT - set(trailer))
+    return [
+        f"{key}: the trailer holds a key no batch is written with (added since)" for key in added
+    ] + [f"{key}: missing from the trailer (removed since it was written)" for key in missing]
 
 
 def read_trailer(folder: Path) -> dict[str, Any]:

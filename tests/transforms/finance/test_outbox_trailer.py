@@ -1,0 +1,133 @@
+"""A batch's trailer against its files (`outbox.check`): its totals as decimals are those of
+its credits.csv as the product writes them, and it holds exactly the keys the product writes."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from transforms import csv_lf
+from transforms.finance import chain, outbox
+from transforms.finance.rows import BatchRow, BatchState
+
+LINES = [  # (credit_id, customer_id, currency, amount, amount_minor)
+    ("k1", "c1", "USD", "10.00", "1000"),
+    ("k2", "c2", "USD", "30.00", "3000"),
+    ("k3", "c3", "JPY", "1500", "1500"),
+]
+
+
+def batch_folder(root: Path) -> tuple[Path, dict]:
+    """A batch of LINES written as the product writes it, and its trailer."""
+    folder = outbox.folder_of(root, "INC-T", "INC-T-B001")
+    folder.mkdir(parents=True)
+    columns = {c: [] for c in outbox.BATCH_COLUMNS}
+    for credit_id, customer_id, currency, amount, amount_minor in LINES:
+        row = dict.fromkeys(outbox.BATCH_COLUMNS, "")
+        row |= {
+            "entry_id": f"{credit_id}-01",
+            "batch_id": "INC-T-B001",
+            "credit_id": credit_id,
+            "incident_id": "INC-T",
+            "customer_id": customer_id,
+            "currency": currency,
+            "amount": amount,
+            "amount_minor": amount_minor,
+            "entry_kind": "initial",
+            "policy_version": "v1",
+            "run_id": "r1",
+        }
+        for column, value in row.items():
+            columns[column].append(value)
+    lines = pa.table({c: pa.array(v, pa.string()) for c, v in columns.items()})
+    (folder / "credits.csv").write_bytes(csv_lf.file_bytes(outbox.BATCH_COLUMNS, lines))
+    for name in ("decreases.csv", "pay_by_hand.csv"):
+        (folder / name).write_text("batch_id\n")
+    batch = BatchRow(
+        batch_id="INC-T-B001",
+        incident_id="INC-T",
+        run_id="r1",
+        kind="initial",
+        row_count=3,
+        totals_minor={"JPY": 1500, "USD": 4000},
+        entry_hash="",
+        policy_version="v1",
+        folder=folder,
+        state=BatchState.PUBLISHED,
+        approved_by="alice",
+        created_at=datetime(2025, 1, 8, 12, tzinfo=UTC),
+        published_at=None,
+        journal_head=chain.GENESIS,
+        ledger_head="ab" * 32,
+    )
+    return folder, outbox.trailer_of(batch, folder, chain.GENESIS)
+
+
+def test_a_written_trailer_holds_every_key_and_proves_itself(tmp_path):
+    folder, trailer = batch_folder(tmp_path)
+    assert set(trailer) == outbox.TRAILER_KEYS
+    assert trailer["totals"] == {"JPY": "1500", "USD": "40.00"}
+    assert outbox.check(folder, trailer)[0] == []
+
+
+@pytest.mark.parametrize(
+    ("change", "findings"),
+    [
+        # the decimal totals finance reads, raised; the minor units left alone
+        (
+            {"totals": {"JPY": "1500", "USD": "400.00"}},
+            [
+                "totals: the file gives {'JPY': '1500', 'USD': '40.00'}, the trailer says "
+                "{'JPY': '1500', 'USD': '400.00'}"
+            ],
+        ),
+        # the same amount written otherwise is not what the product writes
+        (
+            {"totals": {"JPY": "1500", "USD": "40"}},
+            [
+                "totals: the file gives {'JPY': '1500', 'USD': '40.00'}, the trailer says "
+                "{'JPY': '1500', 'USD': '40'}"
+            ],
+        ),
+        # a currency left out of the decimals
+        (
+            {"totals": {"USD": "40.00"}},
+            [
+                "totals: the file gives {'JPY': '1500', 'USD': '40.00'}, the trailer says "
+                "{'USD': '40.00'}"
+            ],
+        ),
+        # a key the product never writes: a note finance would read as an instruction
+        (
+            {"note": "pay to IBAN XX00"},
+            ["note: the trailer holds a key no batch is written with (added since)"],
+        ),
+        # a key the product always writes, removed
+        (
+            {"approved_by": None},
+            ["approved_by: missing from the trailer (removed since it was written)"],
+        ),
+        (
+            {"totals": None},
+            [
+                "totals: missing from the trailer (removed since it was written)",
+                "totals: the file gives {'JPY': '1500', 'USD': '40.00'}, the trailer says None",
+            ],
+        ),
+        # a trailer of version 1 has no ledger head: it still proves itself alone
+        ({"ledger_head": None}, []),
+    ],
+)
+def test_a_trailer_changed_after_it_was_written_is_named(tmp_path, change, findings):
+    folder, trailer = batch_folder(tmp_path)
+    for key, value in change.items():
+        if value is None:
+            del trailer[key]
+        else:
+            trailer[key] = value
+    (folder / outbox.TRAILER).write_text(json.dumps(trailer))
+    assert outbox.check(folder, outbox.read_trailer(folder))[0] == findings
