@@ -63,16 +63,18 @@ def diff(
     from transforms.finance import warehouse
     from transforms.serving import exports
 
-    def read() -> diffs.Diff:
+    def read() -> tuple[diffs.Diff, str | None]:
         with warehouse.connect_current(warehouse_path) as con:
-            return diffs.compute(con, run_id, against)
+            return diffs.compute(con, run_id, against), warehouse.moved_notice(con, warehouse_path)
 
     if csv_file is not None and not csv_file.parent.is_dir():
         err.print(
             f"[bold red]error[/]: --csv {csv_file}: the folder {csv_file.parent} does not exist"
         )
         raise typer.Exit(2)
-    found = guarded(read)
+    found, moved = guarded(read)
+    if moved is not None:
+        err.print(f"[yellow]note[/]: {escape(moved)}")
     if output_format is DiffFormat.csv:
         sys.stdout.write(_csv(found))
     elif output_format is DiffFormat.json:

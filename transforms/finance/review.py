@@ -2,11 +2,11 @@
 what is published, read from the warehouse opened read-only. Nothing is written: not the
 warehouse, not its lock file, not the outbox.
 
-The checks approval makes before it pays are made here too, and refuse alike (the run pending,
-sealed, its lines those of its credits.csv; the journal, ledger and batches proving
-themselves); a superseded run and decreases, which approval refuses unless finance says so
-(--force-superseded, --accept-decreases), are the preview's refusals: the dry run exits as the
-approval would.
+The checks approval makes before it pays are made here too, and refuse alike (a DuckDB file
+`credits warehouse copy` moved into a PostgreSQL store; the run pending, sealed, its lines
+those of its credits.csv; the journal, ledger and batches proving themselves); a superseded
+run and decreases, which approval refuses unless finance says so (--force-superseded,
+--accept-decreases), are the preview's refusals: the dry run exits as the approval would.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ def preview(
     """The batch approving `run_id` would publish, the diff against `against`, notes, and the
     refusals approval would stop on given the same two decisions."""
     with warehouse.connect_current(warehouse_path) as con:
+        warehouse.require_not_moved_at(con, warehouse_path)  # approval's writer refuses it
         run = approval.find_run(con, run_id)
         notes, refusals = [], []
         if run.status == RunStatus.PUBLISHED:

@@ -96,6 +96,36 @@ def require_not_moved_file(location: Location) -> None:
             require_not_moved(con, Path(location))
 
 
+def require_not_moved_at(con: duckdb.DuckDBPyConnection, location: Location) -> None:
+    """`require_not_moved` for a reader that refuses as a writer would (`approve --dry-run`
+    rehearses an approval): a PostgreSQL store passes."""
+    if not pg_location.is_url(location):
+        require_not_moved(con, Path(location))
+
+
+def moved_notice(con: duckdb.DuckDBPyConnection, location: Location) -> str | None:
+    """What a reader of a DuckDB file `credits warehouse copy` moved (or began to move) into a
+    PostgreSQL store is told: it reads the file as it was then (None: a file never moved, or a
+    store)."""
+    if pg_location.is_url(location):
+        return None
+    moved = db.run(con, "journal_moved").fetchall()
+    if not moved:
+        return None
+    to, at, event = moved[0]
+    when = f"{at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    what = (
+        f"this warehouse was moved to {to} on {when}"
+        if event == "moved"
+        else f"a copy of this warehouse into {to} started on {when} and was stopped before it "
+        "recorded its end"
+    )
+    return (
+        f"{location}: {what} (`credits warehouse copy`): this is the file as it was then; runs "
+        f"and approvals since are in the store: give --warehouse {to}"
+    )
+
+
 def require_not_moved(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """Refuses (exit 2) to write a DuckDB warehouse `credits warehouse copy` moved into a
     PostgreSQL store: runs and approvals on both would pay the same credits twice (each with

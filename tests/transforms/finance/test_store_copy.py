@@ -247,6 +247,28 @@ def test_a_moved_file_refuses_runs_and_approvals_and_stays_readable(
         assert [e.event for e in journal.entries(con)] == ["validated"]
 
 
+def test_a_moved_file_refuses_a_dry_run_as_approval_does_and_its_diff_says_it_moved(source, copied):
+    # The dry run previewed a batch and exited 0 where the approval exits 2; the diff read the
+    # file as if it were the warehouse, unsaid.
+    url = moved_entries(source.path)[-1].detail["to"]  # `copied`, or a later test's copy
+    run_id = source.superseded  # pending: approvable with these two decisions
+    given = ["--force-superseded", "--accept-decreases", "--warehouse", str(source.path)]
+    given += ["--outbox", str(source.outbox)]
+    approved = cli("approve", run_id, "--by", "alice", *given)
+    rehearsed = cli("approve", run_id, "--dry-run", *given)
+    assert approved.exit_code == rehearsed.exit_code == 2, rehearsed.output
+    assert rehearsed.stderr == approved.stderr
+    assert "this warehouse was moved to postgresql://" in rehearsed.stderr
+    assert rehearsed.stdout == "" and "Traceback" not in rehearsed.output
+    shown = cli("diff", run_id, "--warehouse", str(source.path))
+    assert shown.exit_code == 0, shown.output
+    note = " ".join(shown.stderr.split())
+    assert f"note: {source.path}: this warehouse was moved to {url} on " in note
+    assert f"runs and approvals since are in the store: give --warehouse {url}" in note
+    store, _ = copied
+    assert "note" not in cli("diff", run_id, "--warehouse", store).stderr  # a store itself
+
+
 WRITER = """
 import sys
 from transforms.errors import ConfigError
