@@ -461,6 +461,27 @@ def test_a_keyed_journal_and_ledger_verify_with_the_key_only(desk, monkeypatch):
     assert refused.exit_code == 2 and "CREDITS_JOURNAL_KEY" in refused.stderr
 
 
+def test_approving_with_another_key_exits_2_as_declining_does(desk, monkeypatch):
+    # It exited 3, as if the journal had been tampered with ("none of its keyed entries
+    # verifies"), where decline exits 2: writing needs the key, exit 2 with another one.
+    monkeypatch.setenv("CREDITS_JOURNAL_KEY", KEY)
+    desk.approve(desk.run(), key=KEY.encode())
+    run_id = desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}})
+    other = {"CREDITS_JOURNAL_KEY": "x" * 32}
+    for result in (
+        desk.cli("approve", run_id, "--by", "bob", env=other),
+        desk.cli("approve", run_id, "--dry-run", env=other),
+        desk.cli("decline", run_id, "--by", "bob", "--reason", "why", env=other),
+    ):
+        assert result.exit_code == 2, result.output
+        message = " ".join(result.stderr.split())
+        assert "CREDITS_JOURNAL_KEY does not verify the newest journal entry" in message
+        assert "it is not the key the chain was written with" in message
+        assert "Traceback" not in result.output
+    assert desk.status(run_id) == "pending_approval"
+    assert desk.cli("approve", run_id, "--by", "bob").exit_code == 0  # with its key
+
+
 def test_a_keyed_journal_rechained_without_the_key_fails(desk, monkeypatch):
     monkeypatch.setenv("CREDITS_JOURNAL_KEY", KEY)
     desk.approve(desk.run(), key=KEY.encode())

@@ -79,8 +79,13 @@ def digest(link: Link | str, key: bytes | None, prev_hash: str, body: dict[str, 
     return hmac.new(key, text, hashlib.sha256).hexdigest()
 
 
-def require_key(name: str, head: Linked | None, key: bytes | None) -> None:
-    """Refuses to extend a chain whose newest entry a writer without the right key would break."""
+def require_key(
+    name: str, head: Linked | None, key: bytes | None, earlier: Sequence[Linked] = ()
+) -> None:
+    """Refuses (`ConfigError`, exit 2) to extend a chain whose newest entry a writer without the
+    right key would break: no key, or another one. A key that verifies a keyed entry of
+    `earlier` (the entries before `head`, when the caller has them) is the chain's: a newest
+    entry it does not verify was changed, which `verify` names (tampered, not a wrong key)."""
     if head is None or head.link != Link.HMAC:
         return
     if key is None:
@@ -88,12 +93,21 @@ def require_key(name: str, head: Linked | None, key: bytes | None) -> None:
             f"the {name} is keyed (its newest entry has an HMAC link): set {KEY_VARIABLE} to "
             "the key it was written with"
         )
-    if digest(Link.HMAC, key, head.prev_hash or "", head.body) != head.hash:
+    if digest(Link.HMAC, key, head.prev_hash or "", head.body) != head.hash and not any(
+        _verifies(entry, key) for entry in reversed(earlier)
+    ):
         raise ConfigError(
             f"{KEY_VARIABLE} does not verify the newest {name} entry ({head.label}): it is not "
             "the key the chain was written with (or the entry was changed: `credits audit "
             "--verify` tells)"
         )
+
+
+def _verifies(entry: Linked, key: bytes) -> bool:
+    """Whether `key` made the keyed link of `entry`."""
+    return entry.link == Link.HMAC and entry.hash == digest(
+        Link.HMAC, key, entry.prev_hash or "", entry.body
+    )
 
 
 def verify(name: str, entries: Sequence[Linked], key: bytes | None) -> Check:

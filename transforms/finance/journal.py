@@ -93,6 +93,15 @@ def append(
     return entry
 
 
+def require_key(con: duckdb.DuckDBPyConnection, key: bytes | None) -> None:
+    """Refuses (`ConfigError`, exit 2) a writer without the journal's key, or with another one,
+    as `append` does, before a command does anything else (`approve` checks the chains first,
+    and a wrong key must not read as tampering); a key that verifies an earlier keyed entry is
+    the journal's (`chain.require_key`)."""
+    linked = [e.linked() for e in entries(con)]
+    chain.require_key(NAME, linked[-1] if linked else None, key, linked[:-1])
+
+
 def entries(con: duckdb.DuckDBPyConnection, incident_id: str | None = None) -> list[Entry]:
     """The journal in order, optionally only one incident's entries."""
     found = [_entry(row) for row in db.run(con, "journal_entries").fetchall()]

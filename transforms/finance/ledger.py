@@ -98,6 +98,7 @@ def approve(
     require_outbox_folder(outbox)
     with _writer(warehouse_path) as con:
         run = find_run(con, run_id)
+        journal.require_key(con, key)  # another key is refused as decline refuses it (exit 2)
         writing = rows.batches(con, "batches_writing")
         incidents = {run.incident_id, *(b.incident_id for b in writing)}
         proof.require(con, incidents, key, outbox)

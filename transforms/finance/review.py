@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 
 from transforms import db, money
-from transforms.finance import approval, proof, rows, warehouse
+from transforms.finance import approval, journal, proof, rows, warehouse
 from transforms.finance import diff as diffs
 from transforms.runfolder.runs import RunStatus
 
@@ -54,6 +54,7 @@ def preview(
     with warehouse.connect_current(warehouse_path) as con:
         warehouse.require_not_moved_at(con, warehouse_path)  # approval's writer refuses it
         run = approval.find_run(con, run_id)
+        journal.require_key(con, key)  # as approval, before anything else
         notes, refusals = [], []
         if run.status == RunStatus.PUBLISHED:
             notes.append(f"run {run_id} is already published: approving it again does nothing")

@@ -132,3 +132,31 @@ def test_a_keyed_journal_refuses_a_writer_without_its_key(con, key, message):
     with pytest.raises(ConfigError, match=message):
         keyed(con, key, 1)
     assert len(journal.entries(con)) == 5
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        (None, "the journal is keyed"),  # no key
+        (b"x" * 32, "does not verify the newest journal entry"),  # another key
+    ],
+)
+def test_a_writer_s_key_is_checked_before_anything_else(con, key, message):
+    keyed(con, KEY)
+    with pytest.raises(ConfigError, match=message):
+        journal.require_key(con, key)
+    journal.require_key(con, KEY)  # its own key
+
+
+def test_a_newest_entry_changed_under_the_right_key_is_tampering_not_a_wrong_key(con):
+    keyed(con, KEY)
+    con.execute("update journal set actor = 'mallory' where seq = 6")
+    journal.require_key(con, KEY)  # it verifies entry 5: the chain's check names entry 6
+    assert journal.verify(con, KEY).tampered[0].startswith(f"journal entry 6: {CHANGED}")
+    with pytest.raises(ConfigError, match="does not verify the newest journal entry"):
+        journal.require_key(con, b"x" * 32)
+
+
+def test_a_plain_journal_needs_no_key(con):
+    journal.require_key(con, None)
+    journal.require_key(con, KEY)  # a key added later: its first keyed entry comes next
