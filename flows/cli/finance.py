@@ -145,7 +145,7 @@ def verify_batch(
 ) -> None:
     """Recomputes a batch's control totals and file hashes, and checks them against the
     warehouse's journal (a batch rewritten with its trailer, or replayed under another id, is
-    consistent alone); exit 3 if anything differs."""
+    consistent alone); exit 3 if anything differs, 2 if keyed links need the key."""
     from transforms.finance import proof
 
     found = guarded(lambda: proof.verify_batch(path, warehouse_path, journal_key()))
@@ -153,6 +153,14 @@ def verify_batch(
         err.print(f"[bold red]mismatch[/]: {escape(problem)}")
     if found.problems:
         raise typer.Exit(3)
+    for problem in found.unverified:
+        err.print(f"[yellow]unverified[/]: {escape(problem)}")
+    if found.unverified:
+        err.print(
+            f"set {KEY_VARIABLE} to verify the journal and the ledger this batch is checked "
+            "against: the batch is not verified"
+        )
+        raise typer.Exit(2)
     if not found.against_journal:
         out.print(
             f"{path}: verified against its own trailer only: no warehouse at {warehouse_path} "

@@ -461,6 +461,25 @@ def test_a_keyed_journal_and_ledger_verify_with_the_key_only(desk, monkeypatch):
     assert refused.exit_code == 2 and "CREDITS_JOURNAL_KEY" in refused.stderr
 
 
+def test_verify_batch_exits_as_audit_does_without_the_key_or_with_another(desk, monkeypatch):
+    # Without the key it said "it is the batch the journal recorded" (exit 0) while audit
+    # --verify said the keyed entries were unverified (exit 2).
+    monkeypatch.setenv("CREDITS_JOURNAL_KEY", KEY)
+    folder = str(desk.approve(desk.run(), key=KEY.encode()).batch_folder)
+    assert desk.cli("verify-batch", folder).exit_code == 0
+    for key, code in ((None, 2), ("x" * 32, 3)):
+        if key is None:
+            monkeypatch.delenv("CREDITS_JOURNAL_KEY")
+        env = None if key is None else {"CREDITS_JOURNAL_KEY": key}
+        audit = desk.cli("audit", "--verify", env=env)
+        checked = desk.cli("verify-batch", folder, env=env)
+        assert audit.exit_code == checked.exit_code == code, checked.output
+        assert "verified" not in checked.stdout
+    message = " ".join(desk.cli("verify-batch", folder).stderr.split())
+    assert "unverified: journal: " in message and "cannot be checked without" in message
+    assert "set CREDITS_JOURNAL_KEY to verify the journal and the ledger" in message
+
+
 def test_approving_with_another_key_exits_2_as_declining_does(desk, monkeypatch):
     # It exited 3, as if the journal had been tampered with ("none of its keyed entries
     # verifies"), where decline exits 2: writing needs the key, exit 2 with another one.

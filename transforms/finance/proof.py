@@ -184,6 +184,8 @@ class BatchVerified:
 
     problems: list[str]
     against_journal: bool
+    # keyed links of the chains the batch is checked against, not checked for want of the key
+    unverified: list[str] = dataclasses.field(default_factory=list)
 
 
 def verify_batch(path: Path, location: str, key: bytes | None) -> BatchVerified:
@@ -193,14 +195,15 @@ def verify_batch(path: Path, location: str, key: bytes | None) -> BatchVerified:
     if not pg_location.is_url(location) and not Path(location).exists():
         return BatchVerified(outbox.check(folder, outbox.read_trailer(folder))[0], False)
     with warehouse.connect_current(location) as con:
-        return BatchVerified(check_folder(con, key, folder), True)
+        return check_folder(con, key, folder)
 
 
-def check_folder(con: duckdb.DuckDBPyConnection, key: bytes | None, folder: Path) -> list[str]:
+def check_folder(con: duckdb.DuckDBPyConnection, key: bytes | None, folder: Path) -> BatchVerified:
     """One batch folder, wherever finance picked it up, against the warehouse: the batch its
     trailer names must be there under that name, and its trailer and files those the journal
     recorded when the batch was committed (a batch rewritten with its trailer recomputed, or an
-    old one replayed under a new id, proves itself alone)."""
+    old one replayed under a new id, proves itself alone). The journal and the ledger it rests
+    on are verified as `audit --verify` does: keyed links without the key are unverified."""
     trailer = outbox.read_trailer(folder)
     batch_id, incident_id = trailer.get("batch_id"), trailer.get("incident_id")
     records = gather(con, [str(incident_id)])
@@ -213,16 +216,18 @@ def check_folder(con: duckdb.DuckDBPyConnection, key: bytes | None, folder: Path
             else "a copy or a replay of another batch, or the warehouse is not this outbox's"
         )
         itself = outbox.check(folder, trailer)[0]
-        return [f"batch {batch_id}: not in the warehouse: {where}"] + [
-            f"batch {batch_id}: {p}" for p in itself
-        ]
+        return BatchVerified(
+            [f"batch {batch_id}: not in the warehouse: {where}"]
+            + [f"batch {batch_id}: {p}" for p in itself],
+            True,
+        )
     problems = []
     if folder.name != f"batch={batch_id}":
         problems.append(f"batch {batch_id}: its folder is named {folder.name}")
     journal_check = chain.verify(journal.NAME, [e.linked() for e in records.journal], key)
     ledger_check = ledger_entries.verify(records.ledger, key)
     problems += [*journal_check.tampered, *ledger_check.tampered]  # what the heads rest on
-    return problems + batch_proof.check(
+    problems += batch_proof.check(
         batch,
         folder,
         [e for e in records.ledger if e.batch_id == batch_id],
@@ -230,6 +235,7 @@ def check_folder(con: duckdb.DuckDBPyConnection, key: bytes | None, folder: Path
         ledger_check.hashes,
         _anchored(records).get(batch_id),
     )
+    return BatchVerified(problems, True, [*journal_check.unverified, *ledger_check.unverified])
 
 
 def _anchored(records: Records) -> dict[str, dict[str, str]]:
