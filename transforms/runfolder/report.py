@@ -173,6 +173,7 @@ def render(
         timezone=incident["timezone"],
         window_local=(_local(start, tz), _local(end, tz)),
         window_utc=(_utc(start), _utc(end)),
+        started_local=_local(content["started_at"], tz),
         started_utc=_utc(content["started_at"]),
         policy_version=content["policy"]["version"],
         policy_basis=content["policy"]["basis"],

@@ -105,6 +105,7 @@ def test_the_report_shows_the_totals_per_currency_and_the_verdict():
     assert "USD 14,750.00" in page and "JPY 150,000" in page
     assert "waiting for finance's approval" in page
     assert "2025-01-07 14:15:00 EST" in page  # the window in the incident's zone
+    assert "started 2025-01-07 19:00:00 EST (2025-01-08 00:00:00 UTC)" in page  # and the start
     assert "1,570" in page  # customers credited
 
 
