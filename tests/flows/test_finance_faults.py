@@ -563,8 +563,8 @@ def test_a_shared_outbox_mounted_at_another_path_proves_itself_and_is_written_th
     decision = desk.approve(run_id)  # finishes the batch first, and says so
     folder = second / "incident=INC-T" / "batch=INC-T-B001"
     assert decision.already_decided and decision.notes == (
-        f"finished batch INC-T-B001 (run {run_id}), left unwritten by an approval that was "
-        f"stopped: it is in {folder.resolve()}",
+        f"finished batch INC-T-B001 (run {run_id}), which an approval that was stopped left "
+        f"unfinished: it is in {folder.resolve()}",
     )
     assert outbox.verify(folder) == []
     assert not (tmp_path / "outbox").exists() or not any((tmp_path / "outbox").rglob("*.csv"))

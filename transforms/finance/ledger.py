@@ -96,6 +96,44 @@ def approve(
     (`DecreasesNeedDecision`) unless `accept_decreases`, which the journal records."""
     require_name(by)
     require_outbox_folder(outbox)
+    written: list[str] = []  # the batch this approval committed and wrote, once it has
+    try:
+        return _approve(
+            warehouse_path,
+            run_id,
+            by=by,
+            note=note,
+            outbox=outbox,
+            key=key,
+            force_superseded=force_superseded,
+            accept_decreases=accept_decreases,
+            show=show,
+            written=written,
+        )
+    except StorageError as error:  # the store lost as the batch's state was sent: say so
+        if not written:
+            raise
+        raise StorageError(
+            f"{error}. Already committed: run {run_id}'s approval, its batch {written[0]}'s "
+            "payments in the ledger, and the batch's files with their trailer in the outbox; "
+            "not its state published. Run `credits approve` again (this run or any other): it "
+            f"finds batch {written[0]} written and marks it, paying nothing twice"
+        ) from None
+
+
+def _approve(
+    warehouse_path: warehouse.Location,
+    run_id: str,
+    *,
+    by: str,
+    note: str | None,
+    outbox: Path,
+    key: bytes | None,
+    force_superseded: bool,
+    accept_decreases: bool,
+    show: Callable[[diffs.Diff], None] | None,
+    written: list[str],
+) -> Decision:
     with _writer(warehouse_path) as con:
         run = find_run(con, run_id)
         journal.require_key(con, key)  # another key is refused as decline refuses it (exit 2)
@@ -106,8 +144,8 @@ def approve(
         for batch in writing:
             folder = _write_batch(con, batch.batch_id, outbox)
             finished += (
-                f"finished batch {batch.batch_id} (run {batch.run_id}), left unwritten by an "
-                f"approval that was stopped: it is in {folder}",
+                f"finished batch {batch.batch_id} (run {batch.run_id}), which an approval that "
+                f"was stopped left unfinished: it is in {folder}",
             )
         if run.status == RunStatus.PUBLISHED:
             decision = _decision_of(con, run, already_decided=True, root=outbox)
@@ -129,6 +167,7 @@ def approve(
         batch_id = _publish(con, run, by=by, note=note, outbox_root=outbox, key=key, detail=detail)
         if batch_id:
             _write_batch(con, batch_id, outbox)
+            written.append(batch_id)  # its state is sent to the store as the writer closes
         decision = _decision_of(con, find_run(con, run_id), already_decided=False, root=outbox)
         return replace(decision, notes=finished + ((unreachable,) if unreachable else ()))
 

@@ -475,6 +475,9 @@ def test_an_approval_cut_off_between_its_two_transactions_is_finished_by_the_nex
     assert killed == [1]
     message = refused_cleanly(result)
     assert f"warehouse {url}: committing: PostgreSQL said:" in message
+    # what is committed and how to finish, as a full disk's message says (it said neither)
+    assert f"Already committed: run {source.run_a}'s approval, its batch INC-T-B001's" in message
+    assert "Run `credits approve` again" in message
     credits = credits_of(url, source.run_a)
     assert batches(url) == [("INC-T-B001", source.run_a, "initial", "writing")]
     assert paid(url) == credits and status(url, source.run_a) == "published"
