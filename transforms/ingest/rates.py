@@ -19,12 +19,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from babel.numbers import is_currency
 from pydantic import ValidationError, field_validator, model_validator
 
 from transforms.errors import ConfigError
 from transforms.ingest.incident.sections import Table
-from transforms.ingest.incident.values import Number, first_error, invalid
+from transforms.ingest.incident.values import Number, first_error, invalid, is_money
 
 
 @dataclass(frozen=True)
@@ -52,14 +51,14 @@ class RatesFile(Table):
     @field_validator("currency")
     @classmethod
     def _iso(cls, value: str) -> str:
-        if not is_currency(value):
+        if not is_money(value):
             raise invalid("is not an ISO 4217 currency code")
         return value
 
     @model_validator(mode="after")
     def _rates(self) -> RatesFile:
         for code, rate in self.rates.items():
-            if not is_currency(code):
+            if not is_money(code):
                 raise invalid("is not an ISO 4217 currency code", at=f"rates.{code}")
             if rate <= 0:
                 raise invalid("must be a rate > 0", at=f"rates.{code}")

@@ -111,6 +111,9 @@ def test_the_policy_hash_changes_with_the_policy(tmp_path):
             r"policy.flat_minor.USD: must be a whole number",
         ),
         ({"policy": {"flat_minor": {"USX": 10}}}, r"policy.flat_minor.USX: is not an ISO 4217"),
+        # ISO's "no currency" and "testing" codes: no money to pay a credit in
+        ({"policy": {"flat_minor": {"XXX": 10}}}, r"policy.flat_minor.XXX: is not an ISO 4217"),
+        ({"policy": {"cap_minor": {"XTS": 10}}}, r"policy.cap_minor.XTS: is not an ISO 4217"),
         ({"policy": {"flat_minor": {"USD": -1}}}, r"policy.flat_minor.USD: must be a whole number"),
         ({"policy": {"percent": -1}}, r"policy.percent: must be a positive number"),
         (

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from babel.numbers import is_currency, list_currencies
+from babel.numbers import list_currencies
 from pydantic import (
     PlainValidator,
     StrictStr,
@@ -28,7 +28,18 @@ from pydantic_core import PydanticCustomError
 from transforms import money, pages
 
 MAX_WINDOW = timedelta(days=31)
-ISO_CURRENCIES = sorted(list_currencies())
+# ISO 4217's codes that are no money to pay a credit in: XXX ("no currency involved") and XTS
+# ("reserved for testing"); every other code ISO (and so Babel) lists is a currency.
+NO_MONEY = frozenset({"XXX", "XTS"})
+ISO_CURRENCIES = sorted(set(list_currencies()) - NO_MONEY)
+
+
+def is_money(code: str) -> bool:
+    """Whether `code` is an ISO 4217 currency a credit can be paid in."""
+    return code in _MONEY
+
+
+_MONEY = frozenset(ISO_CURRENCIES)
 LOG_FIELDS = ("ts", "event", "txn_id", "customer_id", "amount_minor", "currency", "error_code")
 ENVELOPES = ("none", "cri", "docker", "otlp", "cloudwatch")  # how a collector wraps each record
 # Or a strptime pattern (it holds a '%').
@@ -206,7 +217,7 @@ def _amounts(value: Any) -> dict[str, int]:
     if not isinstance(value, dict):
         raise invalid("must be a table of currency = integer minor units")
     for currency, amount in value.items():
-        if not is_currency(currency):
+        if not is_money(currency):
             raise invalid("is not an ISO 4217 currency code", at=currency)
         if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
             raise invalid(
