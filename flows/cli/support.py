@@ -18,6 +18,7 @@ from flows.cli.common import (
     out,
     plain,
     print_lines,
+    terminal_width,
 )
 from flows.settings import WAREHOUSE
 from transforms.errors import (
@@ -80,7 +81,10 @@ def customers(
         about += f"; {run.note}"
     if output_format == "table":
         out.print(about, markup=False)
-        print_lines(views.lines(views.CUSTOMERS, found.rows, run.timezone, wide=wide))
+        width = terminal_width()  # COLUMNS wins, as for `credits runs`
+        _print_fitted(
+            views.lines(views.CUSTOMERS, found.rows, run.timezone, wide=wide, width=width), wide
+        )
         return
     if output_format == "csv":
         text = exports.csv_text(support.COLUMNS, found.rows)
@@ -145,6 +149,7 @@ def lookup(
         )
     elif found.customer_id:
         out.print(f"customer {found.customer_id}: not in the customer table", markup=False)
+    cut = False  # a cell cut to fit, in any table
     for story in found.incidents:
         run = story.run
         out.print()
@@ -165,7 +170,28 @@ def lookup(
         ):
             if rows:
                 out.print(f"  {heading}", markup=False)
-                print_lines(views.lines(columns, rows, run.timezone, wide=wide, indent="    "))
+                lines = views.lines(
+                    columns, rows, run.timezone, wide=wide, indent="    ", width=terminal_width()
+                )
+                cut = _print_fitted(lines, wide, hint=False) or cut
+    if cut:
+        _cut_hint()
+
+
+def _print_fitted(lines: list[str], wide: bool, hint: bool = True) -> bool:
+    """Prints a table's lines; whether a cell was cut to fit (and, with `hint`, says how to see
+    it whole)."""
+    from transforms.serving.views import CLIPPED
+
+    print_lines(lines)
+    cut = not wide and any(CLIPPED in line for line in lines)
+    if cut and hint:
+        _cut_hint()
+    return cut
+
+
+def _cut_hint() -> None:
+    err.print("(text cut with … to fit: --wide, or a wider COLUMNS, shows it whole)", markup=False)
 
 
 def _format_of(out_file: Path | None) -> str:

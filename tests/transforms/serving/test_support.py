@@ -502,7 +502,8 @@ def test_customers_json_carries_the_answering_run(warehouse_at):
 
 
 def test_customers_table_shows_names_as_text(warehouse_at):
-    result = runner.invoke(app, ["customers", "INC-A", "--warehouse", str(warehouse_at)])
+    args = ["customers", "INC-A", "--warehouse", str(warehouse_at)]
+    result = runner.invoke(app, args, env={"COLUMNS": "120"})  # xdist's workers have 80
     assert result.exit_code == 0, result.output
     assert "from run r2 (pending_approval)" in result.stdout
     assert '=HYPERLINK("http://x","click")' in result.stdout
@@ -645,7 +646,7 @@ def test_a_busy_warehouse_is_waited_for_then_named(warehouse_location, monkeypat
 
 def test_the_default_tables_fit_120_columns_and_wide_shows_every_column(warehouse_at):
     args = ["--warehouse", str(warehouse_at)]
-    narrow = runner.invoke(app, ["customers", "INC-A", *args])
+    narrow = runner.invoke(app, ["customers", "INC-A", *args], env={"COLUMNS": "120"})
     wide = runner.invoke(app, ["customers", "INC-A", "--wide", *args])
     assert narrow.exit_code == wide.exit_code == 0, narrow.output + wide.output
     table = narrow.stdout.splitlines()[1:]
@@ -654,6 +655,11 @@ def test_the_default_tables_fit_120_columns_and_wide_shows_every_column(warehous
     assert max(len(line) for line in wide.stdout.splitlines()) > 120
     assert "paid USD 10.00 in batch INC-A-B001 on 2025-01-08 (run r1)" in wide.stdout
     assert "2025-01-07 14:20 EST" in wide.stdout  # local time, its zone's abbreviation
+    # a cut cell says how to see it whole; COLUMNS widens the table, as for `credits runs`
+    assert "…" in narrow.stdout and "--wide, or a wider COLUMNS, shows it whole" in narrow.stderr
+    wider = runner.invoke(app, ["customers", "INC-A", *args], env={"COLUMNS": "250"})
+    assert max(len(line) for line in wider.stdout.splitlines()[1:]) > 120
+    assert "--wide" not in wide.stderr
 
 
 def test_lookup_shows_money_local_times_and_the_paying_run(warehouse_at):
