@@ -98,18 +98,44 @@ def approve(
     require_outbox_folder(outbox)
     written: list[str] = []  # the batch this approval committed and wrote, once it has
     try:
-        return _approve(
-            warehouse_path,
-            run_id,
-            by=by,
-            note=note,
-            outbox=outbox,
-            key=key,
-            force_superseded=force_superseded,
-            accept_decreases=accept_decreases,
-            show=show,
-            written=written,
-        )
+        with _writer(warehouse_path) as con:
+            run = find_run(con, run_id)
+            journal.require_key(con, key)  # another key is refused as decline refuses it (exit 2)
+            writing = rows.batches(con, "batches_writing")
+            incidents = {run.incident_id, *(b.incident_id for b in writing)}
+            proof.require(con, incidents, key, outbox)
+            finished: tuple[str, ...] = ()
+            for batch in writing:
+                folder = _write_batch(con, batch.batch_id, outbox)
+                finished += (
+                    f"finished batch {batch.batch_id} (run {batch.run_id}), which an approval "
+                    f"that was stopped left unfinished: it is in {folder}",
+                )
+            if run.status == RunStatus.PUBLISHED:
+                decision = _decision_of(con, run, already_decided=True, root=outbox)
+                return replace(decision, notes=finished)
+            require_pending(run)
+            unreachable = require_as_sealed(con, run)
+            detail: dict[str, Any] = {"note": note} if note else {}
+            if unreachable:
+                detail["run_folder_unreachable"] = str(run.run_folder)
+            newer = newer_published(con, run)
+            if newer and not force_superseded:
+                raise ConfigError(superseded(run, newer))
+            if newer:
+                detail |= {"forced_superseded": True, "newer_published_run": newer.run_id}
+            changes = diffs.compute(con, run_id)
+            if show is not None:
+                show(changes)
+            detail |= diffs.require_decided(changes, accept_decreases)
+            batch_id = _publish(
+                con, run, by=by, note=note, outbox_root=outbox, key=key, detail=detail
+            )
+            if batch_id:
+                _write_batch(con, batch_id, outbox)
+                written.append(batch_id)  # its state is sent to the store as the writer closes
+            decision = _decision_of(con, find_run(con, run_id), already_decided=False, root=outbox)
+            return replace(decision, notes=finished + ((unreachable,) if unreachable else ()))
     except StorageError as error:  # the store lost as the batch's state was sent: say so
         if not written:
             raise
@@ -119,57 +145,6 @@ def approve(
             "not its state published. Run `credits approve` again (this run or any other): it "
             f"finds batch {written[0]} written and marks it, paying nothing twice"
         ) from None
-
-
-def _approve(
-    warehouse_path: warehouse.Location,
-    run_id: str,
-    *,
-    by: str,
-    note: str | None,
-    outbox: Path,
-    key: bytes | None,
-    force_superseded: bool,
-    accept_decreases: bool,
-    show: Callable[[diffs.Diff], None] | None,
-    written: list[str],
-) -> Decision:
-    with _writer(warehouse_path) as con:
-        run = find_run(con, run_id)
-        journal.require_key(con, key)  # another key is refused as decline refuses it (exit 2)
-        writing = rows.batches(con, "batches_writing")
-        incidents = {run.incident_id, *(b.incident_id for b in writing)}
-        proof.require(con, incidents, key, outbox)
-        finished: tuple[str, ...] = ()
-        for batch in writing:
-            folder = _write_batch(con, batch.batch_id, outbox)
-            finished += (
-                f"finished batch {batch.batch_id} (run {batch.run_id}), which an approval that "
-                f"was stopped left unfinished: it is in {folder}",
-            )
-        if run.status == RunStatus.PUBLISHED:
-            decision = _decision_of(con, run, already_decided=True, root=outbox)
-            return replace(decision, notes=finished)
-        require_pending(run)
-        unreachable = require_as_sealed(con, run)
-        detail: dict[str, Any] = {"note": note} if note else {}
-        if unreachable:
-            detail["run_folder_unreachable"] = str(run.run_folder)
-        newer = newer_published(con, run)
-        if newer and not force_superseded:
-            raise ConfigError(superseded(run, newer))
-        if newer:
-            detail |= {"forced_superseded": True, "newer_published_run": newer.run_id}
-        changes = diffs.compute(con, run_id)
-        if show is not None:
-            show(changes)
-        detail |= diffs.require_decided(changes, accept_decreases)
-        batch_id = _publish(con, run, by=by, note=note, outbox_root=outbox, key=key, detail=detail)
-        if batch_id:
-            _write_batch(con, batch_id, outbox)
-            written.append(batch_id)  # its state is sent to the store as the writer closes
-        decision = _decision_of(con, find_run(con, run_id), already_decided=False, root=outbox)
-        return replace(decision, notes=finished + ((unreachable,) if unreachable else ()))
 
 
 def decline(
