@@ -74,19 +74,20 @@ def database(dsn: str, template: str | None = None) -> Iterator[str]:
         if not DATABASE_NAME.fullmatch(named):
             raise ValueError(f"{named!r} is not a test database's name")
     if template:
-        _administer(dsn, "select format('create database %I template %I', $1, $2)", name, template)
+        administer(dsn, "select format('create database %I template %I', $1, $2)", name, template)
     else:
-        _administer(dsn, "select format('create database %I', $1)", name)
+        administer(dsn, "select format('create database %I', $1)", name)
     try:
         yield urlunsplit(urlsplit(dsn)._replace(path=f"/{name}"))
     finally:
-        _administer(dsn, "select format('drop database %I with (force)', $1)", name)
+        administer(dsn, "select format('drop database %I with (force)', $1)", name)
 
 
-def _administer(dsn: str, statement: str, *names: str) -> None:
+def administer(dsn: str, statement: str, *names: str) -> None:
     """Runs the statement that `statement` (a `format()` of the server's) makes of `names`: a
-    database's name cannot be bound in `create database`, so the names are bound to `format`,
-    whose `%I` quotes them as identifiers, and the server's own text is run."""
+    name (a database's, a role's, a column's) cannot be bound in a schema change, so the names
+    are bound to `format`, whose `%I` quotes them as identifiers, and the server's own text is
+    run."""
     with (
         pg_connections.connect(dsn, autocommit=True) as connection,
         connection.cursor() as cursor,

@@ -309,8 +309,14 @@ def test_a_column_the_driver_would_misread_is_refused_before_any_row(
     dsn, schema, tmp_path, table, column, to, message
 ):
     con, loaded = small(tmp_path, dsn, schema)
-    stores.execute(
-        dsn, f"alter table {schema}.{table} alter column {column} type {to} using {column}::{to}"
+    stores.administer(
+        dsn,
+        "select format('alter table %I.%I alter column %I type %s using %I::%s', "
+        "$1, $2, $3, $4, $3, $4)",
+        schema,
+        table,
+        column,
+        to,
     )
     said = re.escape(f"postgres:{schema}.{table}: column '{column}' {message}")
     with pytest.raises(InputError, match=f"^{said}"):
@@ -336,17 +342,19 @@ def test_a_table_the_role_may_not_read_is_the_machine_refusing(dsn, schema, tmp_
 
     con, loaded = small(tmp_path, dsn, schema)
     role = f"{schema}_reader"
-    stores.execute(dsn, f"create role {role} login")
+    stores.administer(dsn, "select format('create role %I login', $1)", role)
     try:
-        stores.execute(dsn, f"grant usage on schema {schema} to {role}")
+        stores.administer(
+            dsn, "select format('grant usage on schema %I to %I', $1, $2)", schema, role
+        )
         parts = urlsplit(dsn)
         netloc = f"{role}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
         monkeypatch.setenv("PAYMENTS_DSN", urlunsplit(parts._replace(netloc=netloc)))
         with pytest.raises(StorageError, match=r"permission denied for table transactions; grant"):
             tables.stage(con, loaded)
     finally:
-        stores.execute(dsn, f"drop owned by {role}")
-        stores.execute(dsn, f"drop role {role}")
+        stores.administer(dsn, "select format('drop owned by %I', $1)", role)
+        stores.administer(dsn, "select format('drop role %I', $1)", role)
 
 
 def test_a_server_that_cannot_be_reached_is_an_input_error_that_keeps_the_secret(
