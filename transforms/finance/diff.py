@@ -174,10 +174,8 @@ def compute(con: duckdb.DuckDBPyConnection, run_id: str, against: str = PUBLISHE
     explain = reasons.Explainer(con, run, baseline, published=against == PUBLISHED)
     reported: dict[tuple[str, int], int] = {}  # (credit_id, paid) -> the least due reported
     if against == PUBLISHED:
-        for credit_id, due, paid in db.run(
-            con, "decreases_reported", incident_id=run.incident_id
-        ).fetchall():
-            reported[credit_id, paid] = min(due, reported.get((credit_id, paid), due))
+        found = db.run(con, "decreases_reported", incident_id=run.incident_id).fetchall()
+        reported = {(credit_id, paid): due for credit_id, paid, due in found}
     lines = tuple(
         Line(
             credit_id=r["credit_id"],

@@ -46,11 +46,7 @@ class Found:
     capable: bool = True
     exact: bool = True  # decoded by the standard library (else orjson: see `exactly`)
     text: str = ""
-
-    @property
-    def too_long(self) -> bool:
-        """Longer than `MAX_VALUE_BYTES`: read no further, it may hold any number of records."""
-        return self.problem is not None and self.problem.startswith(TOO_LONG)
+    too_long: bool = False  # longer than `MAX_VALUE_BYTES`: it may hold any number of records
 
     @property
     def lines(self) -> str:
@@ -82,7 +78,7 @@ def values(
         skipped = _blank_run(buffer, at)
         line += buffer.count("\n", at, at + skipped)
         offset, at = offset + skipped, at + skipped
-        problem, exact, screened = None, True, None
+        problem, exact, screened, too_long = None, True, None, False
         try:
             if at >= len(buffer):
                 raise ValueError("no text")
@@ -106,7 +102,8 @@ def values(
                 continue
             if at >= len(buffer):
                 return
-            if end < 0 and not ended:  # no value ends within the limit: how many records?
+            too_long = end < 0 and not ended  # no value ends within the limit: how many records?
+            if too_long:
                 problem = f"{TOO_LONG}: more than {MAX_VALUE_BYTES >> 20} MiB"
             end = len(buffer) if end < 0 else end
             value, problem = None, problem or "not valid JSON"
@@ -128,7 +125,7 @@ def values(
             value, problem = None, f"the key {json.dumps(twice)} appears twice in one object"
             head = text[:PREVIEW_CHARS].encode("utf-8", "surrogateescape")
             preview = head.decode("utf-8", "backslashreplace").rstrip(BLANK)
-        yield Found(offset, line, last, value, problem, preview, is_capable, exact, text)
+        yield Found(offset, line, last, value, problem, preview, is_capable, exact, text, too_long)
         offset += len(text) if text.isascii() else len(text.encode("utf-8", "surrogateescape"))
         line += breaks
         at = end
