@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +31,9 @@ from transforms.errors import InputError
 from transforms.finance import journal, rows
 
 TRAILER = "batch.json"
+# How far below a folder that is no batch its batch folders are looked for: a project's folder
+# holds them at `data/outbox/incident=<id>/batch=<id>`, four levels down.
+SEARCH_DEPTH = 4
 BATCH_COLUMNS = (
     "entry_id",
     "batch_id",
@@ -213,11 +217,25 @@ def _not_a_batch(folder: Path, shown: int = 10) -> str:
         return f"{folder}: a file, not a batch folder; give its folder: {folder.parent}"
     if where != folder:
         what = f"{folder}: {'a file' if folder.exists() else 'no such folder'}"
-    found = sorted(str(p.parent) for p in where.rglob(TRAILER))
+    found = _batch_folders_below(where)
     if not found:
         return f"{what}; no batch folder below {where}"
     more = f" and {len(found) - shown} more" if len(found) > shown else ""
     return f"{what}; the batch folders below {where}: {', '.join(found[:shown])}{more}"
+
+
+def _batch_folders_below(where: Path) -> list[str]:
+    """The batch folders at most `SEARCH_DEPTH` levels below `where`, hidden folders (`.venv`,
+    `.git`) left out. Bounded, and blind to a folder it cannot read or that vanishes as it is
+    read (`/proc`'s): a mistyped path given from `/` or a home folder must not walk the disk or
+    fail on it."""
+    found = []
+    for folder, subfolders, names in os.walk(where):
+        if TRAILER in names:
+            found.append(str(Path(folder)))
+        deep = len(Path(folder).relative_to(where).parts) >= SEARCH_DEPTH
+        subfolders[:] = [] if deep else [name for name in subfolders if not name.startswith(".")]
+    return sorted(found)
 
 
 def check(folder: Path, trailer: dict[str, Any]) -> tuple[list[str], pa.Table | None]:

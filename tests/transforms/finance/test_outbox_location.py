@@ -6,6 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+
+from transforms.errors import InputError
 from transforms.finance import outbox
 
 
@@ -44,3 +47,21 @@ def test_a_batch_not_written_yet_is_finished_where_its_first_files_are_else_here
     (batch.folder / "credits.csv").write_text("half a fi")  # an approval stopped mid-file
     assert outbox.located(batch, given) == batch.folder
     assert outbox.located(batch, None) == batch.folder
+
+
+def test_a_path_that_is_no_batch_names_the_batches_near_it_not_the_whole_disk(
+    tmp_path, monkeypatch
+):
+    # `verify-batch data/outbox/x` typed in / or a home folder walked the whole tree below it
+    # (and failed, exit 1, on a /proc entry that vanished as it was read)
+    written(outbox.folder_of(tmp_path / "data" / "outbox", "INC-T", "INC-T-B001"))
+    written(outbox.folder_of(tmp_path / "a" / "b" / "outbox", "INC-T", "INC-T-B002"))  # 5 deep
+    written(outbox.folder_of(tmp_path / ".venv" / "outbox", "INC-T", "INC-T-B003"))  # hidden
+    monkeypatch.chdir(tmp_path)
+    near = "data/outbox/incident=INC-T/batch=INC-T-B001"
+    for given, below in [("data/outbox/x", "data/outbox"), ("outbox/x", ".")]:
+        with pytest.raises(InputError) as raised:
+            outbox.batch_folder(Path(given))
+        assert (
+            str(raised.value) == f"{given}: no such folder; the batch folders below {below}: {near}"
+        )
