@@ -23,7 +23,7 @@ from prefect.states import Failed
 
 from flows import long_lived
 from flows.credit_reconciliation import credit_reconciliation
-from flows.quiet import quiet_expected_tracebacks
+from flows.quiet import Reported, quiet_expected_tracebacks
 from flows.settings import (
     INCIDENTS_DIR,
     OUTPUT_DIR,
@@ -40,10 +40,11 @@ CRON = f"{AT.minute} {AT.hour} * * *"
 TIMEZONE = "America/New_York"
 
 
-class FilesNotRun(Exception):
+class FilesNotRun(Reported):
     """The daily run's outcome when some incident file did not reach `pending_approval` (or
     the folder is none): its flow run ends Failed (red in the UI, for whoever watches the
-    schedule), with every file's verdict; calling the flow directly raises it."""
+    schedule), with every file's verdict; calling the flow directly raises it. Each file's
+    line has said why: `make serve`'s console shows no traceback of it."""
 
     def __init__(self, message: str, verdicts: dict[str, str]) -> None:
         super().__init__(message)

@@ -10,10 +10,16 @@ import re
 from transforms.errors import ENVIRONMENT_WORDS, CreditsError, environment_problem
 
 
+class Reported(Exception):
+    """An outcome its own log lines have already told, file by file (the daily run's files not
+    run): Prefect's engine raises it again as the flow run ends Failed, and logs that line
+    without a traceback."""
+
+
 def _expected(error: BaseException) -> bool:
-    """One of our errors, or the machine refusing (a full disk, a forbidden path): the CLI
-    reports either in one line, with its exit code."""
-    return isinstance(error, CreditsError) or environment_problem(error) is not None
+    """One of our errors, an outcome already told, or the machine refusing (a full disk, a
+    forbidden path): the CLI reports each in one line, with its exit code."""
+    return isinstance(error, (CreditsError, Reported)) or environment_problem(error) is not None
 
 
 class DropExpectedTraceback(logging.Filter):

@@ -339,6 +339,31 @@ def test_the_console_keeps_no_traceback_of_the_machine_refusing_but_keeps_a_bugs
     assert DropExpectedTraceback().filter(bug) and bug.exc_info is not None
 
 
+def test_the_daily_runs_files_not_run_end_its_flow_run_without_a_traceback():
+    # `make serve`'s console printed 40 lines of traceback under "Engine execution exited with
+    # unexpected exception" for one bad incident file, whose own lines had named it already
+    import logging
+    import sys
+
+    from flows.deployment import FilesNotRun
+    from flows.quiet import DropExpectedTraceback
+
+    try:
+        raise FilesNotRun("1 of 2 incident file(s) not run: zz-broken.toml", {})
+    except FilesNotRun:
+        info = sys.exc_info()
+    ended = logging.LogRecord(
+        "prefect.flow_runs",
+        logging.ERROR,
+        __file__,
+        1,
+        "Engine execution exited with unexpected exception",
+        None,
+        info,
+    )
+    assert DropExpectedTraceback().filter(ended) and ended.exc_info is None
+
+
 def test_the_console_filters_are_added_once_the_console_one_first():
     # the CLI adds them, then the flow it runs (which `make serve` runs alone) again
     import logging
