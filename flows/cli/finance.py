@@ -226,4 +226,24 @@ def audit(
 
 
 def _compact(detail: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in detail.items() if v not in (None, [], {}))
+    """A journal entry's detail on one line; amounts in minor units per currency (a run's
+    `totals_minor`) read as money: `totals=[EUR 5,750.00, USD 14,750.00]`."""
+    return ", ".join(
+        f"{k.removesuffix('_minor')}=[{_money(v)}]" if _per_currency(k, v) else f"{k}={v}"
+        for k, v in detail.items()
+        if v not in (None, [], {})
+    )
+
+
+def _per_currency(key: str, value: Any) -> bool:
+    return (
+        key.endswith("_minor")
+        and isinstance(value, dict)
+        and all(isinstance(c, str) and type(m) is int for c, m in value.items())
+    )
+
+
+def _money(amounts: dict[str, int]) -> str:
+    from transforms import money
+
+    return ", ".join(money.display(amounts[c], c) for c in sorted(amounts))

@@ -51,3 +51,14 @@ def test_the_run_summary_shows_the_funnels_counts_not_its_identity(monkeypatch):
     assert "log lines: lines read" in text and "1,200" in text
     assert "log lines: quarantined" in text
     assert "identity" not in text
+
+
+def test_the_audit_journal_shows_a_runs_totals_as_money():
+    # `credits audit` printed totals_minor={'JPY': 150000, 'USD': 1475000}: minor units
+    from flows.cli import finance
+
+    detail = {"verdict": "pending_approval", "totals_minor": {"USD": 1475000, "JPY": 150000}}
+    assert finance._compact(detail) == (
+        "verdict=pending_approval, totals=[JPY 150,000, USD 14,750.00]"
+    )
+    assert finance._compact({"totals_minor": {}, "note": "n"}) == "note=n"  # nothing: left out
