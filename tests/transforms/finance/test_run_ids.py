@@ -33,6 +33,8 @@ def test_what_was_pasted_is_read_as_the_run_id_it_holds(pasted):
         RUN.lower(),  # z and t in lowercase
         "3fa2c1d0",  # the inputs' fingerprint alone
         "20250108T010000123456Z",  # the start time alone
+        "20250108t0100",  # the start's first digits, a case slip too (no hint before)
+        "3FA2C1D0",  # the fingerprint in capitals (no hint before)
     ],
 )
 def test_a_slip_names_the_run_meant_but_is_never_taken_for_it(tmp_path, slip):
@@ -45,6 +47,18 @@ def test_a_slip_names_the_run_meant_but_is_never_taken_for_it(tmp_path, slip):
             approval.find_run(con, slip)
         with pytest.raises(InputError, match=r"not in the warehouse \(`credits runs`"):
             approval.find_run(con, "3fa2")  # too short to name one run
+
+
+def test_a_slip_that_fits_several_runs_names_the_newest_first(tmp_path):
+    # a day's runs: "20250108" named the three oldest of the day, not the one just made
+    path = tmp_path / "wh.duckdb"
+    runs = [f"20250108T0{h}0000000000Z-0000000{h}" for h in range(1, 6)]
+    with warehouse.writer(path) as con:
+        for h, run in enumerate(runs, start=1):
+            add_run(con, run, "pending_approval", f"2025-01-08T0{h}:00:00Z")
+    with warehouse.connect(path, read_only=True) as con, pytest.raises(InputError) as raised:
+        approval.find_run(con, "20250108")
+    assert f"did you mean {runs[4]} or {runs[3]} or {runs[2]}?" in str(raised.value)
 
 
 @pytest.mark.parametrize("command", [["diff"], ["approve", "--dry-run"]])
