@@ -146,7 +146,7 @@ def verify_batch(
     """Recomputes a batch's control totals and file hashes, and checks them against the
     warehouse's journal (a batch rewritten with its trailer, or replayed under another id, is
     consistent alone); exit 3 if anything differs, 2 if keyed links need the key."""
-    from transforms.finance import proof
+    from transforms.finance import proof, warehouse
 
     found = guarded(lambda: proof.verify_batch(path, warehouse_path, journal_key()))
     for problem in found.problems:
@@ -163,8 +163,10 @@ def verify_batch(
         raise typer.Exit(2)
     if not found.against_journal:
         out.print(
-            f"{path}: verified against its own trailer only: no warehouse at {warehouse_path} "
-            "(--warehouse) to check it against the journal"
+            f"{path}: verified against its own trailer only: no warehouse at "
+            f"{warehouse.looked_at(Path(warehouse_path))} to check it against the journal; give "
+            "it as --warehouse PATH (or set CREDITS_WAREHOUSE)",
+            markup=False,
         )
         return
     out.print(f"{path}: verified, and it is the batch the journal recorded")

@@ -106,3 +106,23 @@ def test_verify_batch_of_a_folder_that_is_no_batch_lists_the_batches_below_it(tm
     assert " ".join(a_file.stderr.split()) == (
         f"error: {folder}/credits.csv: a file, not a batch folder; give its folder: {folder}"
     )
+
+
+def test_verify_batch_without_a_warehouse_names_where_it_looked(tmp_path, monkeypatch):
+    # run from another folder it said "no warehouse at data/warehouse.duckdb": not where
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    from transforms.finance import proof
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CREDITS_WAREHOUSE", raising=False)
+    monkeypatch.setattr(proof, "verify_batch", lambda *_: proof.BatchVerified([], False))
+    result = CliRunner().invoke(app, ["verify-batch", "b"])
+    assert result.exit_code == 0, result.output
+    assert " ".join(result.stdout.split()) == (
+        f"b: verified against its own trailer only: no warehouse at "
+        f"{tmp_path}/data/warehouse.duckdb (data/warehouse.duckdb, relative to the current "
+        "folder) to check it against the journal; give it as --warehouse PATH (or set "
+        "CREDITS_WAREHOUSE)"
+    )

@@ -185,16 +185,18 @@ def require_existing(location: Location) -> None:
     `data/warehouse.duckdb`) is read from the current folder, wherever the command runs."""
     if pg_location.is_url(location) or Path(location).exists():
         return
-    path = Path(location)
-    looked_at = (
-        f"{path.absolute()}"
-        if path.is_absolute()
-        else f"{path.absolute()} ({path}, relative to the current folder)"
-    )
     raise InputError(
-        f"{looked_at}: no warehouse yet; `credits run` creates it. If the warehouse is "
-        "elsewhere, give it as --warehouse PATH (or set CREDITS_WAREHOUSE)"
+        f"{looked_at(Path(location))}: no warehouse yet; `credits run` creates it. If the "
+        "warehouse is elsewhere, give it as --warehouse PATH (or set CREDITS_WAREHOUSE)"
     )
+
+
+def looked_at(path: Path) -> str:
+    """A DuckDB path as the place a command looked: absolute, and a relative one (the default
+    `data/warehouse.duckdb`) said to be read from the current folder."""
+    if path.is_absolute():
+        return str(path)
+    return f"{path.absolute()} ({path}, relative to the current folder)"
 
 
 class WarehouseBusy(CreditsError):
