@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 
@@ -182,10 +183,12 @@ def _newness(con, run_id: str) -> int:
 
 
 def superseded(run: RunRow, newer: RunRow) -> str:
+    """Why `run` is refused: the newer run published, its approval on the incident's clocks."""
+    approved = newer.decided_at.astimezone(ZoneInfo(newer.timezone))
     return (
         f"run {run.run_id}: superseded: it started before run {newer.run_id}, the newest "
-        f"published run of {run.incident_id} (approved {newer.decided_at:%Y-%m-%d %H:%M} "
-        "UTC). Approving it would pay its credits over the newer run's (increases back to this "
+        f"published run of {run.incident_id} (approved {approved:%Y-%m-%d %H:%M %Z}). "
+        "Approving it would pay its credits over the newer run's (increases back to this "
         "run's amounts). Decline it, or approve a newer run; if finance really means to pay "
         "this run's amounts, approve it with --force-superseded (the journal records that)"
     )

@@ -25,3 +25,18 @@ def test_transactions_a_published_run_of_another_incident_credited_are_noted(tmp
             "published batch too: approving pays their customers again"
         )
         assert review.credited_elsewhere(con, "a1") == []  # b1 is not published
+
+
+def test_a_superseded_run_names_the_newer_runs_approval_on_the_incidents_clocks(tmp_path):
+    # it said "approved 2025-01-08 15:30 UTC" where `credits runs` says 10:30 EST
+    from transforms.finance import approval
+
+    path = tmp_path / "wh.duckdb"
+    with warehouse.writer(path) as con:
+        add_run(con, "old", "pending_approval", "2025-01-08T01:00:00Z")
+        add_run(con, "new", "published", "2025-01-08T02:00:00Z")
+        con.execute("update runs set decided_at = '2025-01-08T15:30:00Z' where run_id = 'new'")
+    with warehouse.connect(path, read_only=True) as con:
+        old, new = (approval.find_run(con, r) for r in ("old", "new"))
+    said = approval.superseded(old, new)
+    assert "newest published run of INC-A (approved 2025-01-08 10:30 EST)." in said
