@@ -169,8 +169,8 @@ def create(warehouse: Path, token: str | None = None) -> Starlette:
 
     def incident_csv(request: Request) -> Response:
         incident_id = request.path_params["incident_id"]
-        segment = request.query_params.get("segment") or None
-        status = request.query_params.get("status") or "all"
+        segment = request.query_params.get("segment", "").strip() or None  # as its page reads
+        status = request.query_params.get("status", "").strip() or "all"
         try:
             found = read(
                 lambda con: support.customers(con, incident_id, segment=segment, status=status)
@@ -180,7 +180,10 @@ def create(warehouse: Path, token: str | None = None) -> Starlette:
             if whole in read(support.answering_runs):
                 request.scope["path_params"] = {"incident_id": whole}
                 return incident(request)
-            return PlainTextResponse(str(error) + "\n", 404, headers=HEADERS)
+            # a filter the list does not have is a bad request, as on its page (400)
+            code = NOT_A_FILTER[2] if isinstance(error, ConfigError) else NOT_FOUND[2]
+            message = str(error).removeprefix("--")
+            return PlainTextResponse(message + "\n", code, headers=HEADERS)
         filename = quote(f"{incident_id}-customers.csv", safe="")
         return Response(
             exports.csv_text(support.COLUMNS, found.rows),

@@ -144,6 +144,21 @@ def test_the_csv_download_is_the_spreadsheet_safe_csv_of_credits_customers(clien
     assert download.content == same.stdout_bytes
 
 
+def test_a_csv_download_with_a_filter_the_list_lacks_is_a_bad_request_as_its_page(client):
+    # it answered 404 "--status: ...", a command's option, where the page answers 400
+    for params, said in [
+        ({"status": "paid"}, "status: 'paid' is not one of"),
+        ({"segment": "nope"}, "segment: no customer of INC-A has segment 'nope'"),
+    ]:
+        page = client.get("/incidents/INC-A", params=params)
+        download = client.get("/incidents/INC-A.csv", params=params)
+        assert page.status_code == download.status_code == 400
+        assert download.text.startswith(said)
+    trimmed = client.get("/incidents/INC-A.csv", params={"status": " pending "})
+    assert trimmed.content == client.get("/incidents/INC-A.csv?status=pending").content
+    assert client.get("/incidents/NOPE.csv").status_code == 404
+
+
 def test_names_that_are_markup_or_formulas_are_shown_as_text(client):
     for url in ("/incidents/INC-A", "/customers/c13", "/customers/c7"):
         page = client.get(url).text
