@@ -191,9 +191,9 @@ def audit(
 
     def read():
         with warehouse.connect_current(warehouse_path) as con:
-            if incident_id is not None:
-                run_listing.require_incident(con, incident_id)
-            entries = journal.entries(con, incident_id)
+            # the incident as the warehouse holds it (blanks around what was pasted dropped)
+            held = None if incident_id is None else run_listing.require_incident(con, incident_id)
+            entries = journal.entries(con, held)
             records = proof.gather(con) if verify else None
         # The warehouse is closed before the outbox is read: writers need not wait for that.
         return entries, proof.check(records, journal_key(), outbox) if records else None

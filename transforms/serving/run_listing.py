@@ -44,12 +44,15 @@ def local_time(instant: datetime, timezone: str) -> str:
     return f"{instant.astimezone(ZoneInfo(timezone)):%Y-%m-%d %H:%M %Z}"
 
 
-def require_incident(con: duckdb.DuckDBPyConnection, incident_id: str) -> None:
-    """`InputError` (exit 2) unless the warehouse holds a run of `incident_id`; the message
-    lists the incidents it holds, the closest first."""
+def require_incident(con: duckdb.DuckDBPyConnection, incident_id: str) -> str:
+    """The incident as the warehouse holds it: `incident_id`, or it without the blanks around
+    what was pasted (as `credits customers` and the support page read it); `InputError` (exit
+    2) unless the warehouse holds a run of it, the message listing the incidents it holds, the
+    closest first."""
     known = [row[0] for row in db.run(con, "runs_incident_ids").fetchall()]
-    if incident_id in known:
-        return
+    for held in (incident_id, incident_id.strip()):
+        if held in known:
+            return held
     close = difflib.get_close_matches(incident_id, known, n=1)
     hint = f"; did you mean {close[0]}?" if close else ""
     listed = ", ".join(known) or "none yet (`credits run` adds them)"
@@ -70,7 +73,7 @@ def runs(
         known = ", ".join(s.value for s in STATUSES)
         raise ConfigError(f"--status: '{unknown[0]}' is not a run status; choose from {known}")
     if incident_id is not None:
-        require_incident(con, incident_id)
+        incident_id = require_incident(con, incident_id)
     rows = db.records(db.run(con, "runs_listed", incident_id=incident_id, statuses=list(statuses)))
     return [_listed(row) for row in rows]
 

@@ -544,6 +544,16 @@ def test_command_errors_exit_2_with_a_message(warehouse_at, args, message):
     assert message in " ".join(result.stderr.split())
 
 
+@pytest.mark.parametrize("command", ["customers", "runs", "audit"])
+def test_an_incident_pasted_with_blanks_around_it_is_read_as_the_one_held(warehouse_at, command):
+    # `customers " INC-A "` read it; `runs --incident` and `audit --incident` refused it (exit 2)
+    args = [command, " INC-A\t"] if command == "customers" else [command, "--incident", " INC-A "]
+    wide = ["--wide"] if command == "runs" else []  # the incident's column whatever the width
+    result = runner.invoke(app, [*args, *wide, "--warehouse", str(warehouse_at)])
+    assert result.exit_code == 0, result.output
+    assert "INC-A" in result.stdout or command == "audit"  # this warehouse has no journal
+
+
 @pytest.mark.parametrize(
     "args", [["lookup", "cus_0000012"], ["customers", "INC-A"], ["runs"]], ids=lambda a: a[0]
 )
