@@ -93,6 +93,46 @@ def test_a_published_run_exits_0_and_prints_the_run_folder_last(golden_cli_run):
     assert re.search(
         r"note: no warehouse was at /\S+/wh\.duckdb: this run made a new one", result.stdout
     )
+    # the approval to type names this run's warehouse: `approve` alone would look elsewhere
+    assert re.search(
+        r"waiting for approval: \S+ approve \S+ --by NAME --warehouse /\S+/wh\.duckdb\n",
+        result.stdout,
+    )
+
+
+@pytest.mark.parametrize(
+    ("activated", "warehouse", "typed"),
+    [
+        (False, "data/warehouse.duckdb", ".venv/bin/credits approve R1 --by NAME"),
+        (True, "data/warehouse.duckdb", "credits approve R1 --by NAME"),  # the venv's on PATH
+        (
+            False,
+            "/x/my wh.duckdb",
+            ".venv/bin/credits approve R1 --by NAME --warehouse '/x/my wh.duckdb'",
+        ),
+        (
+            False,
+            "postgresql://u:secret@h/db",
+            ".venv/bin/credits approve R1 --by NAME --warehouse 'postgresql://u:***@h/db'",
+        ),
+    ],
+)
+def test_the_approval_to_type_is_this_environments_credits_and_the_runs_warehouse(
+    tmp_path, monkeypatch, activated, warehouse, typed
+):
+    # it said `credits approve ...`: "command not found" without the venv activated, and the
+    # default warehouse's approval of a run another warehouse holds
+    from flows.cli import run
+
+    venv = tmp_path / ".venv" / "bin"
+    venv.mkdir(parents=True)
+    (venv / "credits").write_text("")
+    (venv / "credits").chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(venv / "python"))
+    monkeypatch.setenv("PATH", f"{venv}:/usr/bin" if activated else "/usr/bin")
+    monkeypatch.delenv("CREDITS_WAREHOUSE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert run.approve_command("R1", warehouse) == typed
 
 
 def test_a_rejected_run_exits_3_naming_the_expectation_and_keys(api_url, tmp_path):
