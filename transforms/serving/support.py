@@ -304,7 +304,8 @@ def lookup(
 def search(con: duckdb.DuckDBPyConnection, query: str | None) -> Lookup:
     """What a person pasted, as a customer id, an e-mail address or a payment's id, in that
     order (the support page's search box and `credits lookup` without --txn); the customer's
-    message when nothing matches (or the payment's, when it names a case slip)."""
+    message when nothing matches (or the payment's, when it names a case slip), saying that no
+    payment has the id either: a payment's id pasted is not only a customer's not found."""
     try:
         return lookup(con, query)
     except InputError as by_customer:
@@ -313,6 +314,10 @@ def search(con: duckdb.DuckDBPyConnection, query: str | None) -> Lookup:
         except InputError as by_txn:
             if "did you mean" in str(by_txn) and "did you mean" not in str(by_customer):
                 raise by_txn from None
+            if type(by_customer) is InputError and str(by_customer).startswith("customer "):
+                raise InputError(
+                    f"{by_customer}; and no payment {query.strip()} failed inside an outage window"
+                ) from None
             raise by_customer from None
 
 

@@ -361,6 +361,17 @@ def test_an_unknown_or_missing_id_gets_a_clear_message(con, customer_id, txn_id,
         support.lookup(con, customer_id, txn_id)
 
 
+def test_a_search_that_finds_nothing_says_no_payment_has_the_id_either(con):
+    # a payment's id pasted in the search box read "customer t-none: ...", a customer's answer
+    with pytest.raises(InputError) as raised:
+        support.search(con, " t-none ")
+    said = str(raised.value)
+    assert said.startswith("customer t-none: no failed payment, credit or exception")
+    assert said.endswith("; and no payment t-none failed inside an outage window")
+    with pytest.raises(InputError, match=r"no customer with this address[^;]*$"):
+        support.search(con, "nobody@example.net")  # an address is no payment's id
+
+
 def test_a_missing_warehouse_is_named(warehouse_location):
     with pytest.raises(InputError, match=r"no warehouse .*yet; `credits run` creates it"):
         support.connect(warehouse_location)
