@@ -125,6 +125,9 @@ def _run_one(path: Path, out: Path, incident_id: str, warehouse_path: str) -> in
     return 0
 
 
+NB_WAREHOUSE = "`make notebooks NB_WAREHOUSE=PATH`"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incident", required=True)
@@ -135,7 +138,10 @@ def main() -> None:
         warehouse_path = _absolute(args.warehouse or warehouse_default())
         incident_id = _incident(warehouse_path, args.incident)
     except CreditsError as error:
-        print(f"error: {error}", file=sys.stderr)
+        # `make notebooks` takes the warehouse as NB_WAREHOUSE, which the store's message
+        # (written for the commands' --warehouse) cannot know
+        said = str(error).replace("--warehouse PATH", NB_WAREHOUSE)
+        print(f"error: {said}", file=sys.stderr)
         sys.exit(error.exit_code)
     args.out.mkdir(parents=True, exist_ok=True)
     codes = []

@@ -248,3 +248,19 @@ def test_an_unknown_incident_stops_before_any_notebook_replaces_an_output(
     assert exited.value.code == 2 and message in capsys.readouterr().err
     assert [p.name for p in tmp_path.iterdir()] == [kept.name]
     assert kept.read_text() == "the last good run"
+
+
+def test_a_missing_warehouse_names_make_notebooks_own_variable(tmp_path, monkeypatch, capsys):
+    # it said "give it as --warehouse PATH", which `make notebooks` does not take
+    from flows import notebooks
+
+    missing = tmp_path / "nope.duckdb"
+    argv = ["notebooks", "--incident", INCIDENT, "--warehouse", str(missing), "--out", "x"]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as exited:
+        notebooks.main()
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == (
+        f"error: {missing}: no warehouse yet; `credits run` creates it. If the warehouse is "
+        "elsewhere, give it as `make notebooks NB_WAREHOUSE=PATH` (or set CREDITS_WAREHOUSE)\n"
+    )
