@@ -163,12 +163,14 @@ def prefect_command() -> str:
 
 def serving_text(ui_url: str, prefect: str, served) -> str:
     """What `make serve` serves (`deployments()`) and how to trigger a run now, with this
-    environment's `prefect` (Prefect's own banner names a bare `prefect`, not on PATH)."""
+    environment's `prefect` (Prefect's own banner names a bare `prefect`, not on PATH) and this
+    server's API (another terminal has no PREFECT_API_URL: its `prefect` would start a server of
+    its own and find no deployment there)."""
     names = [f"{d.flow_name}/{d.name}" for d in served]
     return (
         f"the deployments are being served: {', '.join(names)}\n"
-        f"run one incident now: {prefect} deployment run '{names[-1]}' "
-        f"--param incident_file={INCIDENTS_DIR}/<incident>.toml\n"
+        f"run one incident now: PREFECT_API_URL={ui_url}/api {prefect} deployment run "
+        f"'{names[-1]}' --param incident_file={INCIDENTS_DIR}/<incident>.toml\n"
         f"  (or from the Prefect UI: {ui_url}/deployments)"
     )
 

@@ -229,7 +229,11 @@ def test_serve_shows_the_prefect_command_of_this_environment_not_a_bare_one(monk
     text = deployment.serving_text(
         "http://127.0.0.1:4200", ".venv/bin/prefect", deployment.deployments()
     )
-    assert ".venv/bin/prefect deployment run 'credit-reconciliation/on-demand'" in text
+    # with this server's API: typed in another terminal, it said "Deployment ... not found!"
+    assert (
+        "run one incident now: PREFECT_API_URL=http://127.0.0.1:4200/api .venv/bin/prefect "
+        "deployment run 'credit-reconciliation/on-demand'"
+    ) in text
     assert "$ prefect" not in text and "being served" in text
     assert "http://127.0.0.1:4200/deployments" in text
 
