@@ -163,6 +163,77 @@ def test_an_otlp_record_is_read_by_the_rules(tmp_path, records, log_format, expe
     assert [(row[1], row[3], row[4]) for row in got] == [("relevant", *expected)]
 
 
+JSON_LINE = '{"ts": "2025-01-07T20:00:00.5Z", "event": "payment.failed", "txn_id": "t1"}'
+NOT_JSON = 'not an OTLP log record (envelope = "otlp": line 1, record 1): '
+
+
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+@pytest.mark.parametrize(
+    ("body", "log_format", "expected"),
+    [
+        # the service's JSON line as the body's text (the filelog receiver without a
+        # json_parser): its keys read as a kvlist body's are, ts named in it
+        (JSON_LINE + "\n", {"ts": "body.ts"}, ("relevant", None, "t1")),
+        (JSON_LINE, {"ts": "body.ts", "txn_id": "body.txn_id"}, ("relevant", None, "t1")),
+        # an attribute still comes first
+        (JSON_LINE, {"ts": "body.ts", "txn_id": "other"}, ("relevant", None, "t2")),
+        # NaN where no field is read is tolerated, as in a plain line
+        (
+            JSON_LINE.replace("}", ', "latency": NaN}'),
+            {"ts": "body.ts"},
+            ("relevant", None, "t1"),
+        ),
+        # a key of a field twice in it is read neither way; NaN in a field is no value; text
+        # that starts as an object but is none is named; plain text holds no field
+        (
+            JSON_LINE.replace('"t1"', '"t1", "txn_id": "t9"'),
+            {"ts": "body.ts"},
+            (
+                "quarantined",
+                NOT_JSON + 'the key "txn_id" appears twice in one object of the body\'s JSON',
+                None,
+            ),
+        ),
+        (
+            JSON_LINE.replace("}", ', "amount_minor": NaN}'),
+            {"ts": "body.ts"},
+            ("quarantined", NOT_JSON + "body.amount_minor is NaN, not a JSON value", None),
+        ),
+        (
+            JSON_LINE[:-1],
+            {"ts": "body.ts"},
+            (
+                "quarantined",
+                NOT_JSON + "body is text that starts as a JSON object but is not one: "
+                "Expecting ',' delimiter: line 1 column 75 (char 74)",
+                None,
+            ),
+        ),
+        (
+            "payment.failed t1",
+            {"ts": "timeUnixNano"},
+            ("quarantined", 'missing event (envelope = "otlp": line 1, record 1)', None),
+        ),
+    ],
+)
+def test_a_string_body_holding_a_json_object_is_read_as_one(
+    tmp_path, body, log_format, expected, line_checks
+):
+    attributes = [kv("other", "t2")] if log_format.get("txn_id") == "other" else []
+    line = request({"timeUnixNano": NS, "body": {"stringValue": body}, "attributes": attributes})
+    got = staged(tmp_path, [line], line_checks, envelope="otlp", **log_format)
+    assert [row[1:4] for row in got] == [expected]
+
+
+def test_a_body_of_text_is_only_read_for_fields_the_attributes_lack(tmp_path):
+    # the record in the attributes, a message cut short as the body: read as before
+    attributes = [kv("event", "payment.failed"), kv("txn_id", "t1")]
+    body = {"stringValue": JSON_LINE[:-1]}
+    line = request({"timeUnixNano": NS, "attributes": attributes, "body": body})
+    got = staged(tmp_path, [line], envelope="otlp")
+    assert [row[1:4] for row in got] == [("relevant", None, "t1")]
+
+
 def test_amounts_as_strings_and_numbers_read_exactly(tmp_path):
     big = 9007199254740993  # 2**53 + 1: a double would make it ...992
     records = [

@@ -192,7 +192,8 @@ class LogFormat(Table):
     files: `<time> <stream> <P|F> <message>`, partial lines joined per stream), docker (the
     json-file driver: the record is the text of `log`; entries not ending in a line feed joined),
     otlp (the OpenTelemetry collector's file exporter: each log record of each line; a field is
-    read from `attributes.<name>`, then the body's, ts from timeUnixNano) or cloudwatch
+    read from `attributes.<name>`, then the body's, a key/value list or a string holding a JSON
+    object; ts from timeUnixNano) or cloudwatch
     (CloudWatch Logs subscription objects as Firehose writes them: each log event's message).
     A field path `envelope.<key>` reads the envelope's own fields (`envelope.time`,
     `envelope.timestamp`)."""

@@ -11,7 +11,8 @@ envelope's) and left out, so the same record shipped twice reads the same.
 
 A field path reads the view: `attributes.<key>`, `body.<key>`, `resource.<key>` (the resource's
 attributes), `scope.<key>`, or a key of the record (`timeUnixNano`, `severityText`); any other
-path is the field's attribute, then the body's key when the body is a key/value list. A key
+path is the field's attribute, then the body's key when the body is a key/value list or a string
+holding one JSON object (the service's JSON line read as text by the collector). A key
 is matched whole first (OpenTelemetry attribute names hold dots: `http.method`), then as a
 dotted path into nested lists.
 """
@@ -333,9 +334,13 @@ class Fields:
         return Fields(tuple(resolved))
 
     def json(self, plain: dict[str, Any], group: Group) -> str:
-        """The fields of a record's view as a JSON object; a field not found is left out."""
+        """The fields of a record's view as a JSON object; a field not found is left out.
+        Raises `BadRecord` when a field read from a body's JSON text is NaN or Infinity, or a
+        key of its path is twice in one object there, and when no event is found and the body
+        is text that starts as a JSON object but is not one."""
         found = {}
         attributes = plain.get("attributes") or {}
+        body = _Body(plain.get("body"))
         for name, where, path, _ in self.paths:
             if where == "attribute":
                 if path in attributes:
@@ -344,9 +349,10 @@ class Fields:
                 value = _MISSING
                 if "." in path:
                     value = _lookup(attributes, path)
-                body = plain.get("body")
-                if value is _MISSING and type(body) is dict:
-                    value = _lookup(body, path)
+                if value is _MISSING:
+                    value = body.lookup(path)
+            elif where == "record" and path.startswith("body."):
+                value = body.lookup(path.removeprefix("body."))
             elif where == "record":
                 value = _lookup(plain, path)
             else:
@@ -354,7 +360,64 @@ class Fields:
                 value = _lookup(inner, path) if path else inner
             if value is not _MISSING:
                 found[name] = value
+        if "event" not in found and body.problem is not None:
+            raise BadRecord(body.problem)
         return _dumps(found)
+
+
+class _Body:
+    """A record's body as the fields see it: a key/value list's object, or a string holding one
+    JSON object (a collector that read the service's JSON line as text: the filelog receiver
+    without a `json_parser`), decoded once when a field is first looked for in it."""
+
+    def __init__(self, value: Any):
+        self.value = value
+        self.twice: frozenset[str] = frozenset()  # keys found twice in one of its objects
+        self.problem: str | None = None  # why text that starts as an object is not JSON
+        self._decoded = type(value) is not str
+
+    def lookup(self, path: str) -> Any:
+        if not self._decoded:
+            self._decode()
+        if type(self.value) is not dict:
+            return _MISSING
+        value = _lookup(self.value, path)
+        if value is _MISSING:
+            return value
+        if twice := sorted(self.twice & set(path.split("."))):  # read either way, it may be
+            # another record
+            raise BadRecord(
+                f"the key {json.dumps(twice[0])} appears twice in one object of the body's JSON"
+            )
+        if type(value) is float and not math.isfinite(value):  # NaN or Infinity: no value JSON
+            # holds, and a field could not be told from null
+            raise BadRecord(f"body.{path} is {json.dumps(value)}, not a JSON value")
+        return value
+
+    def _decode(self) -> None:
+        self._decoded = True
+        text = self.value.removeprefix("\ufeff")  # a byte-order mark kept from the file
+        if not text.lstrip().startswith("{"):
+            return
+        twice: set[str] = set()
+
+        def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+            value = dict(pairs)
+            if len(value) < len(pairs):
+                seen: set[str] = set()
+                for key, _ in pairs:
+                    if key in seen:
+                        twice.add(key)
+                    seen.add(key)
+            return value
+
+        try:
+            value = json.loads(text, object_pairs_hook=unique)
+        except ValueError as error:
+            self.problem = f"body is text that starts as a JSON object but is not one: {error}"
+            return
+        if type(value) is dict:
+            self.value, self.twice = value, frozenset(twice)
 
 
 def _lookup(value: Mapping[str, Any], path: str) -> Any:

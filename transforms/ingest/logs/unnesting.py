@@ -139,11 +139,12 @@ class Unnester:
                     continue
                 try:
                     plain = otlp.view(record, found.exact)
+                    fields = paths.json(plain, group)
                 except otlp.BadRecord as error:
                     reason = f"not an OTLP log record ({position}): {error}"
                     items.append((None, reason, _preview(record), None, None))
                     continue
-                items.append((otlp.text(plain), None, None, paths.json(plain, group), position))
+                items.append((otlp.text(plain), None, None, fields, position))
         return items or [None]  # a request without log records: one item, irrelevant
 
     # CloudWatch: each object's log events, each message a record ------------------------------
