@@ -168,13 +168,16 @@ def file_lines(name: str, data: bytes) -> list[tuple[str, int, bytes]]:
 
 
 def parse_ts(value: Any, logs_timezone: str) -> datetime | None:
-    """An RFC 3339 time (T or t or a space, Z or z): sub-microsecond digits truncated; without
-    an offset it is read in the logs' zone (a fold: the first occurrence)."""
+    """An RFC 3339 time (T or t or a space, Z or z): sub-microsecond digits truncated, a leap
+    second the minute's last microsecond; without an offset it is read in the logs' zone (a
+    fold: the first occurrence)."""
     match = RFC3339.fullmatch(value) if isinstance(value, str) else None
     if match is None:
         return None
     year, month, day, hour, minute, second, fraction, offset = match.groups()
     micro = int((fraction or "")[:6].ljust(6, "0"))
+    if second == "60":  # a leap second: the last microsecond of its minute
+        second, micro = "59", 999999
     try:
         local = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second))
     except ValueError:

@@ -47,6 +47,13 @@ def shrunk(lines: bytes, start="2025-01-07T00:00:00", end="2025-01-07T00:01:00",
 REGRESSIONS = [
     # the pipeline quarantined RFC 3339 with a lowercase t (fixed on main)
     shrunk(b'{"ts": "2025-01-06t23:59:59.999999Z", "event": "payment.failed", "txn_id": "t1"}\n'),
+    # a leap second is its minute's last microsecond, inside a window ending on the next
+    # (both quarantined it as no RFC 3339 time)
+    shrunk(
+        b'{"ts": "2025-01-06T23:59:60.5Z", "event": "payment.failed", "txn_id": "t1"}\n',
+        start="2025-01-06T23:59:59",
+        end="2025-01-07T00:00:00",
+    ),
     # a file holding only a byte-order mark is one blank line (the model counted none)
     shrunk(b"\xef\xbb\xbf"),
     # a failure line without error_code: no codes, shown as null (the model said "")

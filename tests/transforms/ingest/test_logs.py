@@ -164,6 +164,28 @@ def test_a_contract_key_twice_on_a_logfmt_line_is_quarantined(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("ts", "zone", "expected"),
+    [
+        # RFC 3339's leap second: the last microsecond of its minute, its fraction dropped
+        ("2016-12-31T23:59:60Z", "UTC", "2016-12-31 23:59:59.999999+00"),
+        ("2016-12-31T23:59:60.5z", "UTC", "2016-12-31 23:59:59.999999+00"),
+        ("2016-12-31T18:59:60-05:00", "UTC", "2016-12-31 23:59:59.999999+00"),
+        ("2016-12-31 18:59:60.25", "America/New_York", "2016-12-31 23:59:59.999999+00"),
+        ("2016-12-31T23:59:59.999Z", "UTC", "2016-12-31 23:59:59.999+00"),
+        # no second 61, no minute 60
+        ("2016-12-31T23:59:61Z", "UTC", None),
+        ("2016-12-31T23:60:00Z", "UTC", None),
+    ],
+)
+def test_a_leap_second_is_read_as_the_last_microsecond_of_its_minute(tmp_path, ts, zone, expected):
+    line = json.dumps(failure("t2", ts=ts)).encode()
+    con = stage(tmp_path, [line + b"\n"], sources={"logs_timezone": zone})
+    got = con.sql("select ts_utc::varchar, quarantine_reason from int_log_lines_bucketed")
+    reason = None if expected else "ts is not an RFC 3339 timestamp"
+    assert got.fetchall() == [(expected, reason)]
+
+
+@pytest.mark.parametrize(
     ("ts", "zone"),
     [
         ("0001-01-01T00:00:00", "Europe/Berlin"),  # a local year-1 time is year 0 in UTC

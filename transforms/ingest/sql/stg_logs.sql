@@ -8,8 +8,9 @@
 -- `quarantine_reason` is set when the line breaks the contract. Only failure-event lines keep
 -- their fields; `line_hash` (every well-formed line) and `line_md5` (failure-event lines) let the
 -- reduce find byte-identical lines (of one time) across files. Times with an offset are
--- instants (RFC 3339: hours 00-23, offsets to 23:59); without one they are read in
--- $logs_timezone, a DST fold as its first occurrence (`log_local_instant`).
+-- instants (RFC 3339: hours 00-23, offsets to 23:59, a leap second's :60 its minute's last
+-- microsecond); without one they are read in $logs_timezone, a DST fold as its first
+-- occurrence (`log_local_instant`).
 with
 
 framed as (
@@ -104,6 +105,11 @@ typed as (
         *,
         log_json_kind(fields[1]) as ts_kind,
         fields[1] ->> '$' as ts_text,
+        -- RFC 3339's leap second (`23:59:60`, which DuckDB's cast refuses) read as the last
+        -- microsecond of its minute: after every other time of it, before the next minute.
+        case when substr(fields[1] ->> '$', 18, 2) = '60' then regexp_replace(
+            fields[1] ->> '$', ':60(\.\d+)?', ':59.999999'
+        ) else fields[1] ->> '$' end as ts_leap_read,
         log_json_kind(fields[2]) as event_kind,
         fields[2] ->> '$' as event
     from fields
@@ -116,13 +122,13 @@ timed as (
             when 'rfc3339' then case
                 when ts_kind <> 'VARCHAR' or not regexp_full_match(
                     ts_text,
-                    '\d{4}-\d{2}-\d{2}[Tt ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?'
+                    '\d{4}-\d{2}-\d{2}[Tt ]([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?'
                         || '([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)?'
                 ) then null
                 -- RFC 3339 allows a lowercase `t` and `z`; DuckDB's cast reads only uppercase.
                 when regexp_matches(ts_text, '([Zz]|[+-]\d{2}:\d{2})$')
-                    then try_cast(upper(ts_text) as timestamptz)
-                else log_local_instant(try_cast(upper(ts_text) as timestamp), $logs_timezone)
+                    then try_cast(upper(ts_leap_read) as timestamptz)
+                else log_local_instant(try_cast(upper(ts_leap_read) as timestamp), $logs_timezone)
             end
             -- Sub-microsecond digits truncated, as in RFC 3339 (a cast would round them up into
             -- the next microsecond, across a window's edge); a number with an exponent is cast.
