@@ -444,6 +444,42 @@ def test_a_cri_line_that_cannot_hold_a_failure_gets_the_shape_check_of_its_recor
     assert [row[1:3] for row in got] == [RELEVANT[:2], expected]
 
 
+BOM = "\ufeff"
+CLOUDWATCH_OBJECT = {"messageType": "DATA_MESSAGE", "owner": "1", "logGroup": "g", "logStream": "s"}
+
+
+def _with_bom_first(envelope: str, records: list[str]) -> list[str]:
+    """The records, the first after a byte-order mark, as `envelope` writes them."""
+    records = [BOM + records[0], *records[1:]]
+    if envelope == "cri":
+        return [cri(record) for record in records]
+    if envelope == "docker":
+        return [docker(record + "\n") for record in records]
+    if envelope == "payload":
+        return [json.dumps({"date": 1736280000.5, "log": record}) for record in records]
+    events = [{"id": "1", "timestamp": 1, "message": record} for record in records]
+    return [json.dumps({**CLOUDWATCH_OBJECT, "logEvents": events})]
+
+
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+@pytest.mark.parametrize("envelope", ["cri", "docker", "payload", "cloudwatch"])
+@pytest.mark.parametrize("first", [RECORD, NOISE], ids=["failure", "other"])
+def test_a_record_after_the_byte_order_mark_its_collector_kept_is_read(
+    tmp_path, envelope, first, line_checks
+):
+    # Fluent Bit's tail, Vector or a container keep the mark of the file they read: the first
+    # record begins with it, and is read as the plain file's first line is (a copy without it
+    # is its duplicate).
+    lines = _with_bom_first(envelope, [first, RECORD.replace("t1", "t2"), first])
+    log_format = {"payload": "log"} if envelope == "payload" else {"envelope": envelope}
+    got = staged(tmp_path, lines, line_checks, **log_format)
+    bucket = "relevant" if first == RECORD else "irrelevant"
+    # a shape-checked copy stays irrelevant; a CloudWatch object holding a failure is checked
+    checked = first == RECORD or line_checks == "all" or envelope == "cloudwatch"
+    copy = "duplicate" if checked else "irrelevant"
+    assert [row[1:3] for row in got] == [(bucket, None), ("relevant", None), (copy, None)]
+
+
 def test_a_record_is_one_duplicate_whatever_its_envelope_times(tmp_path):
     lines = [cri(RECORD), cri(RECORD, time="2025-01-07T20:00:09Z")]
     got = staged(tmp_path, lines, "failure_capable", envelope="cri")

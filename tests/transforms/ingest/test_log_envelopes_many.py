@@ -175,6 +175,8 @@ NOT_JSON = 'not an OTLP log record (envelope = "otlp": line 1, record 1): '
         # json_parser): its keys read as a kvlist body's are, ts named in it
         (JSON_LINE + "\n", {"ts": "body.ts"}, ("relevant", None, "t1")),
         (JSON_LINE, {"ts": "body.ts", "txn_id": "body.txn_id"}, ("relevant", None, "t1")),
+        # after the byte-order mark of the file the collector read
+        ("\ufeff" + JSON_LINE, {"ts": "body.ts"}, ("relevant", None, "t1")),
         # an attribute still comes first
         (JSON_LINE, {"ts": "body.ts", "txn_id": "other"}, ("relevant", None, "t2")),
         # NaN where no field is read is tolerated, as in a plain line

@@ -16,12 +16,11 @@ import numpy as np
 import pyarrow as pa
 
 from transforms.errors import CreditsError
-from transforms.ingest.logs.screen import Screen
+from transforms.ingest.logs.screen import BOM, Screen
 from transforms.ingest.logs.source import STREAM_ERRORS, Source, stream_error
 
 MAX_LINE_BYTES = 1024 * 1024
 QUARANTINE_PREVIEW_CHARS = 4096
-BOM = b"\xef\xbb\xbf"
 BOOKENDS = 8  # shape-checked lines staged at each end of a file for its time span
 LF, CR = 10, 13
 

@@ -37,6 +37,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from transforms.ingest.incident import LogFormat
 
 BLANK = b" \t\r\n\x0b\x0c"
+BOM = b"\xef\xbb\xbf"  # UTF-8's byte-order mark: skipped at a file's start and a record's
 OPEN, CLOSE = ord("{"), ord("}")
 SHAPE_BLANK = "blank line"
 SHAPE_NOT_OBJECT = "not one JSON object (shape check)"
@@ -176,8 +177,9 @@ class Screen:
         return tuple(needle.decode() for needle in self.needles)
 
     def record_shape(self, text: str) -> str | None:
-        """The shape problem of one record's text (without its line end), if any."""
-        bare = text.strip(BLANK.decode())
+        """The shape problem of one record's text (without its line end), if any; a
+        byte-order mark the collector kept from its file's start is none."""
+        bare = text.removeprefix(BOM.decode()).strip(BLANK.decode())
         if not bare:
             return SHAPE_BLANK
         if self.one_object and not (bare[0] == "{" and bare[-1] == "}"):
@@ -214,7 +216,7 @@ class Screen:
             which[~plain].tolist(), at[~plain].tolist(), size[~plain].tolist(), strict=True
         ):
             line = data[start : start + length]
-            bare = line.strip(BLANK)
+            bare = (line.removeprefix(BOM) if self.envelope == "cri" else line).strip(BLANK)
             if not bare:
                 problems[i] = (SHAPE_BLANK, line.decode())
             elif self.one_object and not (bare[0] == OPEN and bare[-1] == CLOSE):

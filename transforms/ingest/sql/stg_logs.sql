@@ -14,7 +14,21 @@
 with
 
 framed as (
-    select file_id, line, raw, problem, preview, envelope, position from framed_lines
+    -- A record a collector read from a file's start may begin with the file's byte-order mark
+    -- (Fluent Bit's tail, Vector, a container's first line keep it): dropped, as a plain
+    -- file's is, never a reason to quarantine the record.
+    select
+        file_id,
+        line,
+        case
+            when envelope is not null and starts_with(raw, chr(65279)) then substr(raw, 2)
+            else raw
+        end as raw,
+        problem,
+        preview,
+        envelope,
+        position
+    from framed_lines
 ),
 
 parsed as (
