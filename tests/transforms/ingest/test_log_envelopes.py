@@ -281,6 +281,28 @@ def test_a_bad_envelope_is_quarantined_with_its_line(
     assert [row[1] for row in got] == ["relevant", "quarantined", "duplicate"]
 
 
+NULL_PAYLOAD = (
+    "MESSAGE is null (sources.log_format.payload): the record is not in the line (journalctl -o "
+    "json writes a field over 4096 bytes so: export with --all)"
+)
+
+
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+@pytest.mark.parametrize("colon", [":", ": ", " : "])
+def test_a_journald_message_exported_as_null_is_quarantined_not_irrelevant(
+    tmp_path, colon, line_checks
+):
+    # `journalctl -o json` without --all writes a message over 4096 bytes as null: the record
+    # is gone from the line, which has no failure event left to screen (it was irrelevant)
+    at = '"__REALTIME_TIMESTAMP"' + colon + '"1736280000500000"'
+    lines = [
+        "{" + at + ', "MESSAGE"' + colon + json.dumps(RECORD) + "}",
+        "{" + at + ', "MESSAGE"' + colon + "null}",
+    ]
+    got = staged(tmp_path, lines, line_checks, payload="MESSAGE")
+    assert [row[1:3] for row in got] == [("relevant", None), ("quarantined", NULL_PAYLOAD)]
+
+
 def _split_by(collector: str, part: str, number: int, last: bool) -> str:
     marks = {
         "fluentd": {"partial_message": "true", "partial_id": "p1", "partial_ordinal": str(number)},

@@ -9,7 +9,8 @@ and valid UTF-8 (the framer's checks), not blank and, for `jsonl`, one object by
 first non-blank byte is `{`, the last `}`). A line that fails it is quarantined with a reason
 that names the check; the rest are `irrelevant`, unparsed. With a `payload` field, an event
 spelled as an array of byte values (`112,97,121,...`: journald's JSON export of a message holding
-a control or non-UTF-8 byte) makes a line failure-capable too: checked in full, it is
+a control or non-UTF-8 byte) makes a line failure-capable too, and so does a payload that is
+null (journald's export of a message over 4096 bytes without `--all`): checked in full, it is
 quarantined (its payload is not a string), never taken for an irrelevant line.
 
 With an envelope the tiers apply to the record: a CRI line's shape is its prefix and then its
@@ -27,6 +28,7 @@ partial, every later line of the file is checked in full (`partial`).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -94,6 +96,10 @@ class Screen:
                 for event in failure_events
                 for sep in (b",", b", ")
             }
+            # and of one over 4096 bytes (`journalctl -o json` without `--all`): null, the
+            # record gone, which must be quarantined, not counted irrelevant
+            key = json.dumps(log_format.payload.rsplit(".", 1)[-1]).encode()
+            spelled |= {key + colon + b"null" for colon in (b":", b": ", b" : ")}
         needles = tuple(sorted(spelled))
         # One object: the Docker entry, else the record (or the object holding its payload).
         one_object = envelope == "docker" or kind == "jsonl" or log_format.payload is not None

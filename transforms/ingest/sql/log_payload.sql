@@ -4,8 +4,8 @@
 -- `logs.extract` before `stg_logs` checks the record against the log contract. `raw` is the
 -- field's text with one LF (one LF, or CR LF, at its end dropped, as for a line); `envelope`
 -- the object around it (`envelope.date`). Quarantined (`problem`, with the object as
--- `preview`): an object without a string at that path, or with a key of that path twice, or a
--- part of a record the collector split.
+-- `preview`): an object without a string at that path (null: journalctl's export of a field over
+-- 4096 bytes), or with a key of that path twice, or a part of a record the collector split.
 with
 
 framed as (
@@ -19,7 +19,12 @@ parsed as (
         case
             when problem is not null or not json_valid(raw) then false
             else coalesce(json_type(raw) = 'OBJECT' and json_type(raw, $payload) = 'VARCHAR', false)
-        end as is_holder
+        end as is_holder,
+        -- journalctl -o json writes a field over 4096 bytes as null (without --all)
+        case
+            when problem is not null or not json_valid(raw) then false
+            else coalesce(json_type(raw) = 'OBJECT' and json_type(raw, $payload) = 'NULL', false)
+        end as is_null
     from framed
 ),
 
@@ -63,6 +68,9 @@ final as (
             when not is_holder then coalesce(
                 problem,
                 twice_problem,
+                case when is_null then $payload_key || ' is null (sources.log_format.payload): the '
+                    || 'record is not in the line (journalctl -o json writes a field over 4096 '
+                    || 'bytes so: export with --all)' end,
                 'not a JSON object with a string at ' || $payload_key
                     || ' (sources.log_format.payload)'
             )
