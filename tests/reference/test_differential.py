@@ -398,8 +398,10 @@ def otlp_wrapped(data: bytes, per_line: int, into: str, gzipped: bool = False) -
     `ExportLogsServiceRequest` line, spread over two resources and two scopes. The object's
     members are the record's attributes (`into` "attributes") with the line as its string body,
     as the filelog receiver's json_parser leaves them, or its key/value list body (`into`
-    "body") with the line as the attribute log.record.original. Either way the record's text
-    holds the line, so records are duplicates and failure-capable as their lines are.
+    "body") with the line as the attribute log.record.original, or the line alone as its string
+    body (`into` "string"), as the filelog receiver reads it without a json_parser. Either way
+    the record's text holds the line, so records are duplicates and failure-capable as their
+    lines are.
 
     A line that is not a JSON object (blank, garbage, not UTF-8, an array) is written as a JSON
     string on a line of its own: a value that is not a request, quarantined as one item. Written
@@ -447,6 +449,8 @@ def otlp_wrapped(data: bytes, per_line: int, into: str, gzipped: bool = False) -
         record = {"timeUnixNano": OTLP_TIME, "observedTimeUnixNano": str(OTLP_TIME + number)}
         if into == "attributes":
             record |= {"attributes": otlp_attributes(members, ints), "body": original}
+        elif into == "string":
+            record |= {"body": original}
         else:
             record |= {
                 "attributes": [{"key": ORIGINAL, "value": original}],
@@ -491,10 +495,11 @@ OTLP_EDGES = shrunk(
 )
 
 
-@given(incidents(), st.sampled_from([1, 5]), st.sampled_from(["attributes", "body"]))
+@given(incidents(), st.sampled_from([1, 5]), st.sampled_from(["attributes", "body", "string"]))
 @settings(max_examples=ENVELOPE_EXAMPLES)
 @example(OTLP_EDGES, 1, "attributes")
 @example(OTLP_EDGES, 5, "body")
+@example(OTLP_EDGES, 5, "string")
 # a plain file named .gz with a line not UTF-8: wrapped plain, it stopped the run (see below)
 @example(
     model.Incident(
@@ -523,6 +528,6 @@ def test_the_pipeline_reads_the_same_records_through_otlp_requests(case, per_lin
         case,
         lambda name, data: otlp_wrapped(data, per_line, into, gzipped=name.endswith(".gz")),
         "otlp",
-        f'ts = "{into}.ts"\n',
+        f'ts = "{"body" if into == "string" else into}.ts"\n',
     )
     assert_agrees(found, expected)

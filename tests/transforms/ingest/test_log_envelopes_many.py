@@ -179,9 +179,9 @@ NOT_JSON = 'not an OTLP log record (envelope = "otlp": line 1, record 1): '
         ("\ufeff" + JSON_LINE, {"ts": "body.ts"}, ("relevant", None, "t1")),
         # an attribute still comes first
         (JSON_LINE, {"ts": "body.ts", "txn_id": "other"}, ("relevant", None, "t2")),
-        # NaN where no field is read is tolerated, as in a plain line
+        # NaN where no field is read is tolerated, as in a plain line, and so is a key twice
         (
-            JSON_LINE.replace("}", ', "latency": NaN}'),
+            JSON_LINE.replace("}", ', "x": {"event": 1, "event": 2}, "latency": NaN}'),
             {"ts": "body.ts"},
             ("relevant", None, "t1"),
         ),

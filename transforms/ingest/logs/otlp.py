@@ -372,23 +372,15 @@ class _Body:
 
     def __init__(self, value: Any):
         self.value = value
-        self.twice: frozenset[str] = frozenset()  # keys found twice in one of its objects
         self.problem: str | None = None  # why text that starts as an object is not JSON
         self._decoded = type(value) is not str
 
     def lookup(self, path: str) -> Any:
         if not self._decoded:
             self._decode()
-        if type(self.value) is not dict:
+        if not isinstance(self.value, dict):
             return _MISSING
         value = _lookup(self.value, path)
-        if value is _MISSING:
-            return value
-        if twice := sorted(self.twice & set(path.split("."))):  # read either way, it may be
-            # another record
-            raise BadRecord(
-                f"the key {json.dumps(twice[0])} appears twice in one object of the body's JSON"
-            )
         if type(value) is float and not math.isfinite(value):  # NaN or Infinity: no value JSON
             # holds, and a field could not be told from null
             raise BadRecord(f"body.{path} is {json.dumps(value)}, not a JSON value")
@@ -399,39 +391,51 @@ class _Body:
         text = self.value.removeprefix("\ufeff")  # a byte-order mark kept from the file
         if not text.lstrip().startswith("{"):
             return
-        twice: set[str] = set()
-
-        def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-            value = dict(pairs)
-            if len(value) < len(pairs):
-                seen: set[str] = set()
-                for key, _ in pairs:
-                    if key in seen:
-                        twice.add(key)
-                    seen.add(key)
-            return value
-
         try:
-            value = json.loads(text, object_pairs_hook=unique)
+            value = json.loads(text, object_pairs_hook=_Object.of)
         except ValueError as error:
             self.problem = f"body is text that starts as a JSON object but is not one: {error}"
             return
-        if type(value) is dict:
-            self.value, self.twice = value, frozenset(twice)
+        if type(value) is _Object:
+            self.value = value
+
+
+class _Object(dict):
+    """An object of a body's JSON text, with the keys it holds twice: a field read through one
+    of them is read neither way (a decoder keeps one of the two values)."""
+
+    twice: frozenset[str] = frozenset()
+
+    @staticmethod
+    def of(pairs: list[tuple[str, Any]]) -> _Object:
+        value = _Object(pairs)
+        if len(value) < len(pairs):
+            keys = [key for key, _ in pairs]
+            value.twice = frozenset(key for key in value if keys.count(key) > 1)
+        return value
 
 
 def _lookup(value: Mapping[str, Any], path: str) -> Any:
-    """The value at a dotted path, keys matched whole first, the longest first."""
+    """The value at a dotted path, keys matched whole first, the longest first; `BadRecord` if
+    a key it goes through is twice in its object (`_Object`)."""
     if path in value:
+        _once(value, path)
         return value[path]
     parts = path.split(".")
     for cut in range(len(parts) - 1, 0, -1):
-        inner = value.get(".".join(parts[:cut]))
+        head = ".".join(parts[:cut])
+        inner = value.get(head)
         if isinstance(inner, dict):
             found = _lookup(inner, ".".join(parts[cut:]))
             if found is not _MISSING:
+                _once(value, head)
                 return found
     return _MISSING
+
+
+def _once(value: Mapping[str, Any], key: str) -> None:
+    if type(value) is _Object and key in value.twice:
+        raise BadRecord(f"the key {json.dumps(key)} appears twice in one object of the body's JSON")
 
 
 def text(plain: dict[str, Any]) -> str:
