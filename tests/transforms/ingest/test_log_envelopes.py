@@ -287,11 +287,8 @@ NULL_PAYLOAD = (
 )
 
 
-@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
 @pytest.mark.parametrize("colon", [":", ": ", " : "])
-def test_a_journald_message_exported_as_null_is_quarantined_not_irrelevant(
-    tmp_path, colon, line_checks
-):
+def test_a_journald_message_exported_as_null_is_quarantined_not_irrelevant(tmp_path, colon):
     # `journalctl -o json` without --all writes a message over 4096 bytes as null: the record
     # is gone from the line, which has no failure event left to screen (it was irrelevant)
     at = '"__REALTIME_TIMESTAMP"' + colon + '"1736280000500000"'
@@ -299,7 +296,7 @@ def test_a_journald_message_exported_as_null_is_quarantined_not_irrelevant(
         "{" + at + ', "MESSAGE"' + colon + json.dumps(RECORD) + "}",
         "{" + at + ', "MESSAGE"' + colon + "null}",
     ]
-    got = staged(tmp_path, lines, line_checks, payload="MESSAGE")
+    got = staged(tmp_path, lines, "failure_capable", payload="MESSAGE")
     assert [row[1:3] for row in got] == [("relevant", None), ("quarantined", NULL_PAYLOAD)]
 
 
@@ -483,21 +480,18 @@ def _with_bom_first(envelope: str, records: list[str]) -> list[str]:
     return [json.dumps({**CLOUDWATCH_OBJECT, "logEvents": events})]
 
 
-@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
 @pytest.mark.parametrize("envelope", ["cri", "docker", "payload", "cloudwatch"])
 @pytest.mark.parametrize("first", [RECORD, NOISE], ids=["failure", "other"])
-def test_a_record_after_the_byte_order_mark_its_collector_kept_is_read(
-    tmp_path, envelope, first, line_checks
-):
+def test_a_record_after_the_byte_order_mark_its_collector_kept_is_read(tmp_path, envelope, first):
     # Fluent Bit's tail, Vector or a container keep the mark of the file they read: the first
     # record begins with it, and is read as the plain file's first line is (a copy without it
     # is its duplicate).
     lines = _with_bom_first(envelope, [first, RECORD.replace("t1", "t2"), first])
     log_format = {"payload": "log"} if envelope == "payload" else {"envelope": envelope}
-    got = staged(tmp_path, lines, line_checks, **log_format)
+    got = staged(tmp_path, lines, "failure_capable", **log_format)
     bucket = "relevant" if first == RECORD else "irrelevant"
     # a shape-checked copy stays irrelevant; a CloudWatch object holding a failure is checked
-    checked = first == RECORD or line_checks == "all" or envelope == "cloudwatch"
+    checked = first == RECORD or envelope == "cloudwatch"
     copy = "duplicate" if checked else "irrelevant"
     assert [row[1:3] for row in got] == [(bucket, None), ("relevant", None), (copy, None)]
 
