@@ -496,6 +496,67 @@ def test_a_record_after_the_byte_order_mark_its_collector_kept_is_read(tmp_path,
     assert [row[1:3] for row in got] == [(bucket, None), ("relevant", None), (copy, None)]
 
 
+NO_TIME = json.dumps({"event": "payment.failed", "txn_id": "t1"})
+AT = "2025-01-07T20:00:00.5"
+NOT_FLUENTD = 'not a fluentd out_file line (envelope = "fluentd")'
+NOT_EXPORT = 'not a CloudWatch Logs export line (envelope = "cloudwatch_export")'
+
+
+@pytest.mark.parametrize(
+    ("line", "log_format", "expected"),
+    [
+        # fluentd's out_file: the record after `<time>\t<tag>\t`; its time the record's or the
+        # prefix's (fluentd writes %z without a colon)
+        (f"{AT}+00:00\tpayments.api\t{RECORD}", {"envelope": "fluentd"}, RELEVANT),
+        (
+            f"{AT}+0000\tpayments.api\t{NO_TIME}",
+            {"envelope": "fluentd", "ts": "envelope.time", "ts_format": "%Y-%m-%dT%H:%M:%S.%f%z"},
+            RELEVANT,
+        ),
+        # CloudWatch Logs' export to S3: `<timestamp> <message>`
+        (f"{AT}Z {RECORD}", {"envelope": "cloudwatch_export"}, RELEVANT),
+        (
+            f"{AT}Z {NO_TIME}",
+            {"envelope": "cloudwatch_export", "ts": "envelope.timestamp"},
+            RELEVANT,
+        ),
+        # a line without the prefix is quarantined, checked in full or by its shape; the record
+        # after a prefix gets the record's shape check
+        (
+            "payment.failed t1",
+            {"envelope": "fluentd"},
+            ("quarantined", NOT_FLUENTD + ': expected "<time>\\t<tag>\\t<record>"'),
+        ),
+        (
+            "payment.failed t1",
+            {"envelope": "cloudwatch_export"},
+            ("quarantined", NOT_EXPORT + ': expected "<timestamp> <message>"'),
+        ),
+        (
+            "retrying\t{}",
+            {"envelope": "fluentd"},
+            ("quarantined", NOT_FLUENTD[:-1] + ", shape check)"),
+        ),
+        (
+            "20:00:00Z {}",
+            {"envelope": "cloudwatch_export"},
+            ("quarantined", NOT_EXPORT[:-1] + ", shape check)"),
+        ),
+        (
+            f"{AT}Z\tapi\tretrying",
+            {"envelope": "fluentd"},
+            ("quarantined", screen.SHAPE_NOT_OBJECT),
+        ),
+        (f"{AT}Z {{}}", {"envelope": "cloudwatch_export"}, ("irrelevant", None)),
+    ],
+)
+def test_a_line_of_a_prefix_and_the_record_is_read_as_the_record(
+    tmp_path, line, log_format, expected
+):
+    got = staged(tmp_path, [line], "failure_capable", **log_format)
+    assert [row[1:3] for row in got] == [expected[:2]]
+
+
 def test_a_record_is_one_duplicate_whatever_its_envelope_times(tmp_path):
     lines = [cri(RECORD), cri(RECORD, time="2025-01-07T20:00:09Z")]
     got = staged(tmp_path, lines, "failure_capable", envelope="cri")
@@ -558,6 +619,10 @@ def test_a_joined_record_over_1_mib_is_quarantined(tmp_path):
         (
             {"envelope": "cri", "ts": "envelope.tme"},
             r"ts: a CRI line has no field 'tme'; did you mean 'envelope.time'\?",
+        ),
+        (
+            {"envelope": "fluentd", "ts": "envelope.timestamp"},
+            r"ts: a fluentd out_file line has no field 'timestamp'; did you mean 'envelope.time'\?",
         ),
         ({"payload": "a..b"}, r"payload: 'a..b' is not a key or dotted path"),
         ({"envelop": "cri"}, r"envelop: unknown key; did you mean 'envelope'\?"),

@@ -51,6 +51,8 @@ CLOUDWATCH_FIELDS = (
 ENVELOPE_FIELDS = {
     "cri": ("a CRI line", CRI_FIELDS),
     "cloudwatch": ("a CloudWatch log event", CLOUDWATCH_FIELDS),
+    "fluentd": ("a fluentd out_file line", ("time", "tag")),
+    "cloudwatch_export": ("a CloudWatch Logs export line", ("timestamp",)),
 }
 OTLP_TIME = "timeUnixNano"  # with envelope = "otlp", ts unless set otherwise
 # The customer segments the customers table may hold (the gate's `expectations/customers.json`
@@ -194,7 +196,9 @@ class LogFormat(Table):
     otlp (the OpenTelemetry collector's file exporter: each log record of each line; a field is
     read from `attributes.<name>`, then the body's, a key/value list or a string holding a JSON
     object; ts from timeUnixNano) or cloudwatch
-    (CloudWatch Logs subscription objects as Firehose writes them: each log event's message).
+    (CloudWatch Logs subscription objects as Firehose writes them: each log event's message),
+    fluentd (out_file's default `<time>\t<tag>\t<record>`) or cloudwatch_export (CloudWatch
+    Logs' export to S3, `<timestamp> <message>`).
     A field path `envelope.<key>` reads the envelope's own fields (`envelope.time`,
     `envelope.timestamp`)."""
     payload: FieldPath | None = None
@@ -248,7 +252,7 @@ class LogFormat(Table):
             if self.envelope == "none" and self.payload is None:
                 raise invalid(
                     f"'{path}' reads an envelope's field, but there is none: set envelope "
-                    "(cri, docker, cloudwatch) or payload",
+                    "(cri, docker, cloudwatch, fluentd, cloudwatch_export) or payload",
                     at=name,
                 )
             if self.envelope == "otlp":

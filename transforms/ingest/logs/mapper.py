@@ -70,6 +70,12 @@ COALESCE_ROWS = 1 << 16  # framed lines handed to DuckDB at once, at least
 UNNESTED = ("otlp", "cloudwatch")  # many records to an envelope: framed by `Unnester`
 # A CRI line: `<RFC 3339 time> <stream> <P|F> <message>` (the message may be empty).
 CRI_LINE = r"^([^ \n]+) (stdout|stderr) ([PF]) ([^\n]*)\n$"
+# A line of a prefix and the record, in three groups (`log_envelope_prefixed`): fluentd's
+# out_file, `<time>\t<tag>\t<record>`, and CloudWatch Logs' export, `<timestamp> <message>`.
+PREFIXED_LINES = {
+    "fluentd": r"^([^\t\n]+)\t([^\t\n]*)\t([^\n]*)\n$",
+    "cloudwatch_export": r"^([0-9]{4}-[0-9]{2}-[0-9]{2}T[^ \n]+) ()([^\n]*)\n$",
+}
 
 
 @dataclass(frozen=True)
@@ -216,6 +222,9 @@ def _unwrapping(fmt: LogFormat) -> list[tuple[str, dict[str, object]]]:
         steps.append(("log_envelope_cri", {"cri_line": CRI_LINE}))
     elif fmt.envelope == "docker":
         steps.append(("log_envelope_docker", {}))
+    elif fmt.envelope in PREFIXED_LINES:
+        parameters = {"prefixed": fmt.envelope, "prefixed_line": PREFIXED_LINES[fmt.envelope]}
+        steps.append(("log_envelope_prefixed", parameters))
     if fmt.payload is not None:
         steps.append(
             (

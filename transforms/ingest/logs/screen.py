@@ -14,8 +14,9 @@ null (journald's export of a message over 4096 bytes without `--all`): checked i
 quarantined (its payload is not a string), never taken for an irrelevant line.
 
 With an envelope the tiers apply to the record: a CRI line's shape is its prefix and then its
-message's (the record's); a Docker entry's is one object (its record, a JSON string inside it,
-is not looked into). An OTLP line and a CloudWatch object hold many records: the whole line or
+message's (the record's), and so is a fluentd out_file or CloudWatch export line's
+(`PREFIXES`); a Docker entry's is one object (its record, a JSON string inside it, is not
+looked into). An OTLP line and a CloudWatch object hold many records: the whole line or
 object is screened (`capable_text`), and the records of one that is not failure-capable get the
 shape check one by one (`record_shape`; an OTLP record is one object by construction); each
 record of an OTLP line that is gets screened again as decoded (`capable_value`).
@@ -29,6 +30,7 @@ partial, every later line of the file is checked in full (`partial`).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -44,6 +46,18 @@ OPEN, CLOSE = ord("{"), ord("}")
 SHAPE_BLANK = "blank line"
 SHAPE_NOT_OBJECT = "not one JSON object (shape check)"
 SHAPE_NOT_CRI = 'not a CRI line (envelope = "cri", shape check)'
+# The prefix before the record of a line of these envelopes (`log_envelope_prefixed`), and the
+# reason of a line without it.
+PREFIXES = {
+    "fluentd": (
+        re.compile(rb"[^\t\n]+\t[^\t\n]*\t"),
+        'not a fluentd out_file line (envelope = "fluentd", shape check)',
+    ),
+    "cloudwatch_export": (
+        re.compile(rb"[0-9]{4}-[0-9]{2}-[0-9]{2}T[^ \n]+ "),
+        'not a CloudWatch Logs export line (envelope = "cloudwatch_export", shape check)',
+    ),
+}
 SPACE = ord(" ")
 SHORT_ESCAPES = frozenset('"\\/\b\f\n\r\t')
 BACKSLASH, N, QUOTE = ord("\\"), ord("n"), ord('"')
@@ -211,6 +225,17 @@ class Screen:
             for i in which[~framed].tolist():
                 problems[i] = (SHAPE_NOT_CRI, data[starts[i] : starts[i] + sizes[i]].decode())
             which, at, size = which[framed], at[framed], size[framed]
+        elif self.envelope in PREFIXES:  # the record is what follows the prefix
+            prefix, reason = PREFIXES[self.envelope]
+            ends = [
+                prefix.match(data, start, start + length)
+                for start, length in zip(at.tolist(), size.tolist(), strict=True)
+            ]
+            framed = np.array([end is not None for end in ends], bool)
+            for i in which[~framed].tolist():
+                problems[i] = (reason, data[starts[i] : starts[i] + sizes[i]].decode())
+            cut = np.array([end.end() if end is not None else 0 for end in ends], np.int64)
+            which, size, at = which[framed], (at + size - cut)[framed], cut[framed]
         filled = size > 0
         first = np.where(filled, raw[at], 0)
         last = np.where(filled, raw[at + size - 1], 0)
@@ -222,7 +247,8 @@ class Screen:
             which[~plain].tolist(), at[~plain].tolist(), size[~plain].tolist(), strict=True
         ):
             line = data[start : start + length]
-            bare = (line.removeprefix(BOM) if self.envelope == "cri" else line).strip(BLANK)
+            record = self.envelope == "cri" or self.envelope in PREFIXES
+            bare = (line.removeprefix(BOM) if record else line).strip(BLANK)
             if not bare:
                 problems[i] = (SHAPE_BLANK, line.decode())
             elif self.one_object and not (bare[0] == OPEN and bare[-1] == CLOSE):
