@@ -13,7 +13,7 @@ import pyarrow as pa
 from transforms import db, money
 from transforms.errors import ConfigError, InputError
 from transforms.ingest.incident import ISO_CURRENCIES, Incident
-from transforms.ingest.incident.values import LARGEST_AMOUNT
+from transforms.ingest.incident.values import LARGEST_AMOUNT, LARGEST_TOTAL
 from transforms.reconcile import classes
 
 
@@ -47,6 +47,7 @@ def price_lines(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
         percent_denominator=denominator,
     )
     _require_policy_amounts(con, incident)
+    _require_credits_within_largest(con, incident)
 
 
 def list_credits(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
@@ -115,6 +116,42 @@ def _require_within_largest(con: duckdb.DuckDBPyConnection, incident: Incident) 
         f"{incident.policy.flat_minor[row['currency']]:,} per transaction comes to "
         f"{row['flat_amount_minor']:,} minor units for {what}, above {LARGEST_AMOUNT:,}, which "
         "no credit is"
+    )
+
+
+def _require_credits_within_largest(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
+    """A credit line owed above `LARGEST_AMOUNT` minor units (a percent above 100 of a large
+    failed amount) stops the run naming `policy.percent`, and so do one currency's credit lines
+    whose credits or failed amounts sum above `LARGEST_TOTAL` (the run's 64-bit totals could
+    not hold them): no credit, and no run's payments, are that large."""
+    policy = incident.policy
+    found = db.records(db.run(con, "int_credit_lines_credit_above_largest", largest=LARGEST_AMOUNT))
+    if found:
+        row = found[0]
+        raise ConfigError(
+            f"{incident.path}: policy.percent: {policy.percent}% of the failed "
+            f"{row['currency']} amounts of customer {row['customer_id']} "
+            f"({row['failed_amount_minor']:,} minor units) comes to "
+            f"{row['credit_amount_minor']:,} minor units, above {LARGEST_AMOUNT:,}, which no "
+            f"credit is; lower the percent or set cap_minor.{row['currency']}"
+        )
+    found = db.records(
+        db.run(con, "int_credit_lines_totals_above_largest", largest_total=LARGEST_TOTAL)
+    )
+    if not found:
+        return
+    row = found[0]
+    what = f"the {row['credit_lines']:,} credit lines in {row['currency']}"
+    if row["failed_total_minor"] is not None and row["failed_total_minor"] > LARGEST_TOTAL:
+        raise InputError(
+            f"the failed amounts of {what} sum to {row['failed_total_minor']:,} minor units "
+            f"(the transaction table's, or the logs' for a payment the table lacks), above "
+            f"{LARGEST_TOTAL:,}, which no incident's payments are"
+        )
+    key = "percent" if policy.basis == "percent_of_failed_amount" else "flat_minor"
+    raise ConfigError(
+        f"{incident.path}: policy.{key}: {what} come to {row['credit_total_minor']:,} minor "
+        f"units, above {LARGEST_TOTAL:,}, which no run pays (its totals are 64-bit integers)"
     )
 
 

@@ -309,3 +309,51 @@ def test_a_flat_credit_per_transaction_past_the_largest_amount_stops_the_run(tmp
     policy = {"basis": "flat_per_transaction", "flat_minor": {"USD": 10**16, "EUR": 900}}
     with pytest.raises(ConfigError, match=r"policy.flat_minor: USD 10,000,000,000,000,000 per"):
         credit_lines(tmp_path, transactions, policy=policy)
+
+
+def test_a_percent_credit_past_the_largest_amount_stops_the_run(tmp_path):
+    # 10,000 % of an allowed amount: 10^18 minor units, a credit no cap held down
+    policy = {"basis": "percent_of_failed_amount", "percent": 10_000}
+    with pytest.raises(ConfigError, match=r"policy.percent: 10000% of the failed USD amounts"):
+        credit_lines(tmp_path, [txn("t1", amount_minor=10**16)], policy=policy)
+
+
+def test_a_percent_credit_the_cap_holds_within_the_largest_amount_is_paid(tmp_path):
+    policy = {"basis": "percent_of_failed_amount", "percent": 10_000, "cap_minor": {"USD": 500}}
+    _, lines = credit_lines(tmp_path, [txn("t1", amount_minor=10**16)], policy=policy)
+    assert lines == [("c1", "USD", 500)]
+
+
+@pytest.mark.parametrize(
+    ("amount_minor", "flat_minor", "error", "message"),
+    [
+        # 101 customers at the largest flat credit: 1.01 x 10^18, past a run's 64-bit totals
+        (1000, 10**16, ConfigError, r"policy.flat_minor: the 101 credit lines in USD come to"),
+        # 101 customers' failed amounts at the largest payment: the report's total of them
+        (10**16, 1000, InputError, r"failed amounts of the 101 credit lines in USD sum to"),
+    ],
+)
+def test_a_currency_whose_credit_lines_sum_past_the_largest_total_stops_the_run(
+    tmp_path, amount_minor, flat_minor, error, message
+):
+    ids = [f"c{i:03}" for i in range(101)]
+    transactions = [txn(f"t{i}", customer_id=i, amount_minor=amount_minor) for i in ids]
+    with pytest.raises(error, match=message):
+        credit_lines(
+            tmp_path,
+            transactions,
+            policy={"flat_minor": {"USD": flat_minor}},
+            customers=[customer(i) for i in ids],
+        )
+
+
+def test_a_currency_just_within_the_largest_total_is_paid(tmp_path):
+    ids = [f"c{i:03}" for i in range(100)]  # 100 x 10^16 = 10^18: the largest total itself
+    transactions = [txn(f"t{i}", customer_id=i) for i in ids]
+    _, lines = credit_lines(
+        tmp_path,
+        transactions,
+        policy={"flat_minor": {"USD": 10**16}},
+        customers=[customer(i) for i in ids],
+    )
+    assert sum(amount for _, _, amount in lines) == 10**18
