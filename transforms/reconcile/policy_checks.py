@@ -21,14 +21,15 @@ def codes_nearly_outage(con: duckdb.DuckDBPyConnection, incident: Incident) -> t
     """Why the run is rejected when failed table rows inside the window carry an outage code
     in another case or with blanks: codes compare exactly, so they are no table-only candidate
     and their customers would be left out unseen. Nothing otherwise."""
-    count, txn_id, code = db.run(
+    # every row fetched (fetchall): a result left open would refuse the connection's next query
+    ((count, txn_id, code),) = db.run(
         con,
         "table_codes_nearly_outage",
         window_start=incident.window_start,
         window_end=incident.window_end,
         outage_codes=list(incident.policy.outage_error_codes),
         outage_codes_folded=[code.strip().upper() for code in incident.policy.outage_error_codes],
-    ).fetchone()
+    ).fetchall()
     if not count:
         return ()
     return (
@@ -48,7 +49,7 @@ def unknown_customers(con: duckdb.DuckDBPyConnection, incident: Incident) -> tup
     (and at least `MIN_UNKNOWN_CUSTOMER_LINES`) are for customers the customer table does not
     hold: the two tables' ids likely differ, and a credit file paying almost no one would pass
     every other check. Nothing otherwise."""
-    unknown, lines, example, near = db.run(con, "unknown_customers_measured").fetchone()
+    ((unknown, lines, example, near),) = db.run(con, "unknown_customers_measured").fetchall()
     limit = incident.max_unknown_customer_share
     if unknown < MIN_UNKNOWN_CUSTOMER_LINES or unknown <= limit * lines:
         return ()

@@ -211,6 +211,19 @@ def test_a_policy_the_gate_would_reject_for_its_codes_is_refused_as_the_gate_wou
     )
 
 
+def test_every_policy_of_a_classing_the_gate_would_reject_is_refused(tmp_path):
+    # t2's code is the incident's in another case: its policy is rejected, and so is the next
+    # policy of the same codes, priced on the same connection (it found the first's check
+    # still open there: the what-if stopped with an internal error, exit 1)
+    lines = [failure("t1")]
+    transactions = [txn("t1"), txn("t2", customer_id="c2", error_code="db_pool_timeout")]
+    path = write_incident(tmp_path / "inc", lines=lines, transactions=transactions)
+    same_codes = policy_file(tmp_path, "same.toml", flat_minor={"USD": 500})
+    found = what_if(path, same_codes, work=tmp_path / "what-if")
+    for outcome in found.outcomes:
+        assert "carry an outage code written otherwise" in outcome.problem
+
+
 def test_floor_cap_percentiles_and_exceptions_of_one_policy(tmp_path):
     amounts = {"c1": 100, "c2": 1000, "c3": 5000, "c4": 20000, "c5": 100000}
     path = write_incident(
