@@ -49,6 +49,7 @@ def what_if(
     message; the others still come out.
     """
     from transforms.ingest import incident, rates
+    from transforms.quality import gate
     from transforms.reconcile import whatif
     from transforms.serving import exports
 
@@ -63,7 +64,7 @@ def what_if(
         if csv_file is not None and not csv_file.parent.is_dir():
             raise ConfigError(f"--csv {csv_file}: the folder {csv_file.parent} does not exist")
         with tempfile.TemporaryDirectory(prefix="credits-what-if-") as scratch:
-            found = whatif.compare(loaded, candidates, Path(scratch))
+            found = whatif.compare(loaded, candidates, Path(scratch), gate.touched_table_problems)
         reported = None
         if reporting is not None:
             reported = (reporting.currency, whatif.reported_totals(found, reporting))

@@ -19,6 +19,7 @@ from tests.reference import model
 from tests.reference.incidents import incidents, policies, policy_table, write
 from transforms.errors import ConfigError
 from transforms.ingest import incident
+from transforms.quality import gate
 from transforms.reconcile import whatif
 
 
@@ -105,7 +106,7 @@ def test_each_column_is_the_model_s_credit_file_for_that_policy(case, others):
             models.append(dataclasses.replace(case, policy=policy))
         work = Path(folder) / "work"
         work.mkdir()
-        found = whatif.compare(loaded, candidates, work)
+        found = whatif.compare(loaded, candidates, work, gate.touched_table_problems)
     for outcome, modelled in zip(found.outcomes, models, strict=True):
         expected = model.run(modelled)
         if modelled.policy.failure_events != case.policy.failure_events:
@@ -117,6 +118,15 @@ def test_each_column_is_the_model_s_credit_file_for_that_policy(case, others):
         elif any(e.reason == "unpriced" for e in expected.evidence.values()):
             event("unpriced")
             assert "credited_class_priced" in outcome.problem
+        elif any(
+            row["status"] not in ("active", "closed")
+            and row["customer_id"] in {e.customer_id for e in expected.evidence.values()}
+            for row in modelled.customers
+        ):
+            # a candidate's customer in a status the gate refuses: the run is rejected, and the
+            # candidates (so the customers touched) depend on the policy's codes
+            event("a touched customer the gate rejects")
+            assert "customers: expect_column_values_to_be_in_set(status)" in outcome.problem
         else:
             event("priced" if outcome.amounts else "priced, nothing credited")
             assert outcome.applies, outcome.problem

@@ -27,6 +27,9 @@ from transforms.reconcile import outputs, policy_checks
 if TYPE_CHECKING:  # pandas loads with Great Expectations, off the start-up path
     import pandas as pd
 
+Relation = tuple[str, Callable[[], duckdb.DuckDBPyRelation], str | list[str]]
+"""A dataset for the gate: its suite, its rows (made when asked) and its key column(s)."""
+
 SLACK = timedelta(days=1)
 GATE_DUCKDB_MEMORY = "256MB"
 # The quarantine rules' blocking lines, which carry the measured numbers and what to do.
@@ -129,16 +132,10 @@ def check(
         con, "quarantine_limit", max_quarantined_share=incident.max_quarantined_share
     ).fetchone()
     parameters["max_quarantined_lines"] = float(limit)
-    touched = {
-        "window_start": incident.window_start,
-        "window_end": incident.window_end,
-        "known_statuses": known_statuses(),
-    }
-    relations: list[tuple[str, Callable[[], duckdb.DuckDBPyRelation], str | list[str]]] = [
+    relations: list[Relation] = [
         ("file_profile", lambda: con.table("int_file_profile"), "file"),
         ("stg_failures", lambda: con.table("stg_failures"), ["file", "line"]),
-        ("transactions", lambda: db.relation(con, "touched_transactions", **touched), "txn_id"),
-        ("customers", lambda: con.sql(db.statement("touched_customers")), "customer_id"),
+        *_touched_tables(con, incident),
         ("evidence", lambda: con.table("evidence"), "txn_id"),
         ("credits", lambda: con.sql(db.statement("credits_checked")), "credit_id"),
     ]
@@ -166,6 +163,34 @@ def check(
     blocking += [f"inputs: {problem}" for problem in found]
     warnings = [_describe(o) for r in results for o in r.warnings]
     return Verdict(tuple(results), tuple(blocking), tuple(warnings), quarantine)
+
+
+def touched_table_problems(con: duckdb.DuckDBPyConnection, incident: Incident) -> tuple[str, ...]:
+    """Why the gate would reject a run of `incident` for the transaction-table rows and the
+    customers it touches (its candidates', which the policy's codes decide: a code added to
+    `outage_error_codes` makes its failed rows table-only candidates), as the profiles' DuckDB
+    counts find (`profiles.counted_outcomes`, no GX): `credits what-if` asks it for each
+    policy. Nothing when they pass."""
+    parameters = _parameters(incident)
+    found: list[str] = []
+    for suite, relation, key in _touched_tables(con, incident):
+        frame = relation().select(*suites.columns(suite, key)).to_arrow_table()
+        outcomes = profiles.counted_outcomes(con, frame, suite, parameters, key)
+        found += [_describe(o) for o in outcomes if not o.success and o.severity == "blocking"]
+    return tuple(found)
+
+
+def _touched_tables(con: duckdb.DuckDBPyConnection, incident: Incident) -> list[Relation]:
+    """The transaction-table rows and the customers the run touched, each with its suite and key."""
+    touched = {
+        "window_start": incident.window_start,
+        "window_end": incident.window_end,
+        "known_statuses": known_statuses(),
+    }
+    return [
+        ("transactions", lambda: db.relation(con, "touched_transactions", **touched), "txn_id"),
+        ("customers", lambda: con.sql(db.statement("touched_customers")), "customer_id"),
+    ]
 
 
 def _validate(

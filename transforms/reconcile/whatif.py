@@ -11,14 +11,15 @@ A policy cannot apply when the run would stop or be rejected for it: a currency 
 `flat_minor` (the run's `ConfigError`, naming the policy's file), a credited transaction it
 cannot price (the gate's `credited_class_priced`), what else the gate decides by the policy
 (`policy_checks`: too many credit lines for unknown customers, outage codes the table writes
-otherwise), or other `failure_events` than the incident's (the logs are read once, for the
-incident's events). Its outcome carries that message instead.
+otherwise; and the touched table rows and customers, which the policy's codes decide), or
+other `failure_events` than the incident's (the logs are read once, for the incident's
+events). Its outcome carries that message instead.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,9 +107,18 @@ class WhatIf:
         return frozenset().union(*others) - self.outcomes[here].customers
 
 
-def compare(incident: Incident, candidates: Sequence[Candidate], work_dir: Path) -> WhatIf:
+TableChecks = Callable[[duckdb.DuckDBPyConnection, Incident], tuple[str, ...]]
+"""Why the gate would reject a run for the table rows and customers its candidates touch
+(`quality.gate.touched_table_problems`, which this stage may not import)."""
+
+
+def compare(
+    incident: Incident, candidates: Sequence[Candidate], work_dir: Path, table_checks: TableChecks
+) -> WhatIf:
     """Stages the incident's logs and tables once in a work database under `work_dir`, then
-    prices every candidate policy from the same classified candidates."""
+    prices every candidate policy from the same classified candidates. `table_checks` runs the
+    gate's checks of the touched rows once for each classing: the policy's codes decide which
+    failed table rows are candidates, so a broken one may reject one policy's run only."""
     con = db.connect(work_dir / "whatif.duckdb", work_dir)
     try:
         logs.stage(con, incident, work_dir, logs.on_threads)
@@ -116,23 +126,32 @@ def compare(incident: Incident, candidates: Sequence[Candidate], work_dir: Path)
         classes.group_candidates(con)
         outcomes: dict[int, Outcome] = {}
         for key, group in _by_classes(incident, candidates).items():
+            rejected: tuple[str, ...] = ()
             if key is not None:
-                classes.assign_classes(con, _with_policy(incident, group[0][1]))
+                classed = _with_policy(incident, group[0][1])
+                classes.assign_classes(con, classed)
+                rejected = table_checks(con, classed)
             for index, candidate in group:
                 outcomes[index] = (
                     _refused_events(incident, candidate)
                     if key is None
-                    else price(con, _with_policy(incident, candidate), candidate)
+                    else price(con, _with_policy(incident, candidate), candidate, rejected)
                 )
         return WhatIf(incident, tuple(outcomes[i] for i in range(len(candidates))))
     finally:
         con.close()
 
 
-def price(con: duckdb.DuckDBPyConnection, incident: Incident, candidate: Candidate) -> Outcome:
+def price(
+    con: duckdb.DuckDBPyConnection,
+    incident: Incident,
+    candidate: Candidate,
+    rejected_tables: tuple[str, ...] = (),
+) -> Outcome:
     """Prices the (classified) candidates under `incident`'s policy as a run would
     (`credits.build` but the evidence, which only the gate and the run folder read) and reads
-    back what the credit file would hold."""
+    back what the credit file would hold. `rejected_tables`: why the gate would reject the
+    touched table rows (`TableChecks`), reported as the gate's other checks of the policy."""
     try:
         credits.price_lines(con, incident)
     except ConfigError as error:
@@ -148,7 +167,7 @@ def price(con: duckdb.DuckDBPyConnection, incident: Incident, candidate: Candida
                 "expectation credited_class_priced)"
             ),
         )
-    rejected = policy_checks.rejections(con, incident)  # what else the gate decides by policy
+    rejected = (*rejected_tables, *policy_checks.rejections(con, incident))  # by the policy
     if rejected:
         return Outcome(
             candidate,

@@ -22,6 +22,7 @@ from tests.builders import (
 from transforms.errors import ConfigError
 from transforms.ingest import incident, logs, tables
 from transforms.ingest.rates import Rates
+from transforms.quality import gate
 from transforms.reconcile import classes, outputs, whatif
 
 GOLDEN = Path(__file__).parents[2] / "golden"
@@ -80,7 +81,7 @@ def what_if(path: Path, *policy_files: Path, work: Path) -> whatif.WhatIf:
     candidates = [whatif.Candidate("incident", loaded.path, loaded.policy)]
     candidates += [whatif.Candidate(p.name, p, incident.load_policy(p)) for p in policy_files]
     work.mkdir()
-    return whatif.compare(loaded, candidates, work)
+    return whatif.compare(loaded, candidates, work, gate.touched_table_problems)
 
 
 def assert_column_is_the_credit_file(
@@ -339,3 +340,38 @@ def test_a_rate_that_makes_a_total_larger_than_any_payment_stops_naming_its_key(
     rates = Rates(Path("/x/r.toml"), "USD", {"EUR": Decimal(rate)})
     with pytest.raises(ConfigError, match=r"^/x/r.toml: rates.EUR: .* turns EUR 7375.00 into"):
         whatif.reported_totals(found, rates)
+
+
+@pytest.mark.parametrize(
+    ("row", "customers", "rejected"),
+    [
+        # t2's amount is 0: a run whose codes make it a candidate is rejected for the row
+        (
+            txn("t2", customer_id="c2", amount_minor=0, error_code="NEW_CODE"),
+            None,
+            "(amount_minor)",
+        ),
+        # t2's customer is in a status the gate refuses, once t2 is a candidate
+        (
+            txn("t2", customer_id="c2", error_code="NEW_CODE"),
+            [customer("c1"), customer("c2", status="suspended")],
+            "customers: expect_column_values_to_be_in_set(status)",
+        ),
+    ],
+)
+def test_a_policy_whose_codes_bring_in_a_table_row_the_gate_rejects_cannot_apply(
+    tmp_path, row, customers, rejected
+):
+    path = write_incident(
+        tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1"), row], customers=customers
+    )
+    wider = policy_file(
+        tmp_path,
+        "wider.toml",
+        flat_minor={"USD": 1000},
+        outage_error_codes=["DB_POOL_TIMEOUT", "NEW_CODE"],
+    )
+    found = what_if(path, wider, work=tmp_path / "what-if")
+    assert found.outcomes[0].amounts == {("c1", "USD"): 1000}  # t2 is no candidate: it passes
+    assert "the quality gate would reject the run: " in found.outcomes[1].problem
+    assert rejected in found.outcomes[1].problem
