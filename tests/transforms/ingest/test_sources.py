@@ -166,6 +166,15 @@ def test_a_duckdb_table_is_hashed_by_its_rows_not_their_order(tmp_path):
             "t9,c1,0XFFFFFFFFFFFFFFFF,USD,failed,,2025-01-07T20:00:00Z,2025-01-07T20:00:00Z",
             r"line 3: column 'amount_minor' is '0XFFFFFFFFFFFFFFFF', not a whole number",
         ),
+        # whole, but past what 64 bits hold: too large, not "not a whole number"
+        (
+            "t9,c1,9223372036854775808,USD,failed,,2025-01-07T20:00:00Z,2025-01-07T20:00:00Z",
+            r"line 3: column 'amount_minor' is '9223372036854775808', beyond ±10,000,000,000,000",
+        ),
+        (
+            "t9,c1,-99999999999999999999.00,USD,failed,,2025-01-07T20:00:00Z,2025-01-07T20:00:00Z",
+            r"line 3: column 'amount_minor' is '-99999999999999999999.00', beyond ±10,000,",
+        ),
         # the first of two mistakes, the bad value before the row of too many fields
         (
             "t9,c1,0x10,USD,failed,,2025-01-07T20:00:00Z,2025-01-07T20:00:00Z\n"
