@@ -445,7 +445,7 @@ def credit(incident, candidates, exceptions) -> tuple[dict, list[tuple]]:
         amount = price(policy, currency, len(members), failed_sum)
         if block == "closed_account" and amount == 0:
             block = None  # owed nothing: a zero_credit, not 0.00 to pay by hand
-        if amount is None and block is None:
+        if amount is None and block != "excluded_segment":  # owed: paid, or by hand (rule 7)
             raise ModelConfigError(f"no flat amount for {currency}")
         lines[(customer_id, currency)] = (block, amount)
         line_key = {"customer_id": customer_id, "currency": currency, "amount_minor": amount}
