@@ -64,7 +64,7 @@ def what_if(
         if csv_file is not None and not csv_file.parent.is_dir():
             raise ConfigError(f"--csv {csv_file}: the folder {csv_file.parent} does not exist")
         with tempfile.TemporaryDirectory(prefix="credits-what-if-") as scratch:
-            found = whatif.compare(loaded, candidates, Path(scratch), gate.touched_table_problems)
+            found = whatif.compare(loaded, candidates, Path(scratch), gate.candidate_data_problems)
         reported = None
         if reporting is not None:
             reported = (reporting.currency, whatif.reported_totals(found, reporting))

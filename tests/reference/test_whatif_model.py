@@ -106,7 +106,7 @@ def test_each_column_is_the_model_s_credit_file_for_that_policy(case, others):
             models.append(dataclasses.replace(case, policy=policy))
         work = Path(folder) / "work"
         work.mkdir()
-        found = whatif.compare(loaded, candidates, work, gate.touched_table_problems)
+        found = whatif.compare(loaded, candidates, work, gate.candidate_data_problems)
     for outcome, modelled in zip(found.outcomes, models, strict=True):
         expected = model.run(modelled)
         if modelled.policy.failure_events != case.policy.failure_events:

@@ -165,19 +165,19 @@ def check(
     return Verdict(tuple(results), tuple(blocking), tuple(warnings), quarantine)
 
 
-def touched_table_problems(con: duckdb.DuckDBPyConnection, incident: Incident) -> tuple[str, ...]:
-    """Why the gate would reject a run of `incident` for the transaction-table rows and the
-    customers it touches (its candidates', which the policy's codes decide: a code added to
-    `outage_error_codes` makes its failed rows table-only candidates), as the profiles' DuckDB
-    counts find (`profiles.counted_outcomes`, no GX): `credits what-if` asks it for each
-    policy. Nothing when they pass."""
+def candidate_data_problems(con: duckdb.DuckDBPyConnection, incident: Incident) -> tuple[str, ...]:
+    """Why the gate would reject a run of `incident` for the data its candidates bring in,
+    which the policy's codes decide (a code added to `outage_error_codes` makes its failed rows
+    table-only candidates): the transaction-table rows and customers touched, as the profiles'
+    DuckDB counts find (`profiles.counted_outcomes`, no GX), and the candidates' ids in two
+    Unicode forms. `credits what-if` asks it for each policy. Nothing when they pass."""
     parameters = _parameters(incident)
     found: list[str] = []
     for suite, relation, key in _touched_tables(con, incident):
         frame = relation().select(*suites.columns(suite, key)).to_arrow_table()
         outcomes = profiles.counted_outcomes(con, frame, suite, parameters, key)
         found += [_describe(o) for o in outcomes if not o.success and o.severity == "blocking"]
-    return tuple(found)
+    return (*found, *(f"inputs: {problem}" for problem in ids_in_two_forms(con)))
 
 
 def _touched_tables(con: duckdb.DuckDBPyConnection, incident: Incident) -> list[Relation]:
@@ -218,7 +218,8 @@ def ids_in_two_forms(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
     """Why the run is rejected when two candidates' ids are one id in two Unicode forms: the
     payment would be credited twice (ids compare exactly, as a payment system matches them).
     Nothing otherwise."""
-    pairs, one, other = db.run(con, "candidate_ids_in_two_forms").fetchone()
+    # every row fetched (fetchall): a result left open would refuse the connection's next query
+    ((pairs, one, other),) = db.run(con, "candidate_ids_in_two_forms").fetchall()
     if not pairs:
         return ()
     return (

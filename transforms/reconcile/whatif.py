@@ -109,7 +109,7 @@ class WhatIf:
 
 TableChecks = Callable[[duckdb.DuckDBPyConnection, Incident], tuple[str, ...]]
 """Why the gate would reject a run for the table rows and customers its candidates touch
-(`quality.gate.touched_table_problems`, which this stage may not import)."""
+(`quality.gate.candidate_data_problems`, which this stage may not import)."""
 
 
 def compare(

@@ -81,7 +81,7 @@ def what_if(path: Path, *policy_files: Path, work: Path) -> whatif.WhatIf:
     candidates = [whatif.Candidate("incident", loaded.path, loaded.policy)]
     candidates += [whatif.Candidate(p.name, p, incident.load_policy(p)) for p in policy_files]
     work.mkdir()
-    return whatif.compare(loaded, candidates, work, gate.touched_table_problems)
+    return whatif.compare(loaded, candidates, work, gate.candidate_data_problems)
 
 
 def assert_column_is_the_credit_file(
@@ -357,13 +357,20 @@ def test_a_rate_that_makes_a_total_larger_than_any_payment_stops_naming_its_key(
             [customer("c1"), customer("c2", status="suspended")],
             "customers: expect_column_values_to_be_in_set(status)",
         ),
+        # t1 decomposed (NFD) in the table: a table-only twin of the log's t1 composed (NFC)
+        (
+            txn("t1\u0065\u0301", error_code="NEW_CODE"),
+            None,
+            "one id written in two Unicode forms",
+        ),
     ],
 )
 def test_a_policy_whose_codes_bring_in_a_table_row_the_gate_rejects_cannot_apply(
     tmp_path, row, customers, rejected
 ):
+    lines = [failure("t1"), failure("t1\u00e9", customer_id="c1", amount_minor=5, currency="USD")]
     path = write_incident(
-        tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1"), row], customers=customers
+        tmp_path / "inc", lines=lines, transactions=[txn("t1"), row], customers=customers
     )
     wider = policy_file(
         tmp_path,
@@ -372,6 +379,6 @@ def test_a_policy_whose_codes_bring_in_a_table_row_the_gate_rejects_cannot_apply
         outage_error_codes=["DB_POOL_TIMEOUT", "NEW_CODE"],
     )
     found = what_if(path, wider, work=tmp_path / "what-if")
-    assert found.outcomes[0].amounts == {("c1", "USD"): 1000}  # t2 is no candidate: it passes
+    assert found.outcomes[0].amounts == {("c1", "USD"): 1000}  # the row is no candidate: passes
     assert "the quality gate would reject the run: " in found.outcomes[1].problem
     assert rejected in found.outcomes[1].problem
