@@ -242,10 +242,12 @@ def _storage_errors(url: str, doing: str) -> Iterator[None]:
 
 
 def _made(store: Store) -> int | None:
-    """The store's schema version; None when its tables are not made yet."""
+    """The store's schema version; None when its tables are not made yet, 0 when they are but
+    `schema_versions` has lost its rows (deleted on the server): the tables and what they hold
+    are still the warehouse, never "no warehouse yet"; the next writer records the version."""
     if not store.scalar("store_exists"):
         return None
-    return store.scalar("store_version")
+    return store.scalar("store_version") or 0
 
 
 def reader(url: str) -> duckdb.DuckDBPyConnection:
@@ -344,11 +346,14 @@ def _holder(store: Store) -> str:
 
 
 def _migrate(store: Store) -> None:
-    """Makes the tables (version 3) in a database that has none; the lock is held."""
-    if _made(store) is not None:
+    """Makes the tables (version 3) in a database that has none, and records the version where
+    it is missing; the lock is held."""
+    made = _made(store)
+    if made:
         store.commit()
         return
-    _make_tables(store)
+    if made is None:
+        _make_tables(store)
     store.execute("store_version_record", (SCHEMA_VERSION,))
     store.commit()
 

@@ -36,7 +36,7 @@ from tests.builders import failure, txn, write_incident
 from tests.flows import desk
 from tests.stores import execute, fetch
 from tests.waiting import until
-from transforms.finance import ledger, outbox, pg_store, warehouse
+from transforms.finance import journal, ledger, outbox, pg_store, warehouse
 from transforms.ingest.postgres import APPLICATION_NAME
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -682,6 +682,25 @@ def test_a_store_changed_on_the_server_fails_the_audit(change, named, published,
     result = audit(url, box)
     assert result.exit_code == 3, result.output
     assert named in one_line(result.stderr), result.stderr
+
+
+def test_a_store_whose_version_rows_were_deleted_is_still_the_warehouse(server, tmp_path):
+    # `delete from schema_versions` on the server made every reader say "no warehouse in this
+    # database yet; `credits run` creates it" (exit 2), `audit --verify` among them, over a
+    # store holding runs, a ledger and a journal. The tables are the warehouse: it is read,
+    # and the next writer records the version again, as a DuckDB file's does.
+    with database(server) as url:
+        with warehouse.writer(url) as con:
+            journal.append(con, "started", actor="pipeline", key=None)
+        execute(url, "delete from schema_versions")
+        with warehouse.connect_current(url) as con:
+            assert len(journal.entries(con)) == 1
+        assert fetch(url, "select version from schema_versions") == [(pg_store.SCHEMA_VERSION,)]
+        execute(url, "delete from schema_versions")
+        result = audit(url, tmp_path / "outbox")
+        assert result.exit_code == 0 and "verified: journal of 1 entries" in result.output, (
+            result.output
+        )
 
 
 # 5. Done when: two desks share one store and one outbox
