@@ -169,6 +169,9 @@ def plain(value: Any) -> str:
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # what stops a command (and SIGHUP)
+# The stop signal `interrupt` received in this `stopped_by_signals` block, if any: DuckDB turns
+# the KeyboardInterrupt raised inside one of its queries into its own "Query interrupted".
+_received: list[int] = []
 
 
 def interrupt(signum, _frame) -> None:
@@ -176,6 +179,7 @@ def interrupt(signum, _frame) -> None:
     must not cut the first one's unwinding (a rollback, a server's stop) short."""
     for stop in STOP_SIGNALS:
         signal.signal(stop, signal.SIG_IGN)
+    _received.append(signum)
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
@@ -183,6 +187,7 @@ def interrupt(signum, _frame) -> None:
 def stopped_by_signals(what: str) -> Iterator[None]:
     """SIGINT, SIGTERM and SIGHUP stop the block as Ctrl-C does (its transactions roll back);
     the command then says what was stopped and exits 128 + the signal's number."""
+    _received.clear()
     previous = {s: signal.signal(s, interrupt) for s in (*STOP_SIGNALS, signal.SIGHUP)}
     try:
         yield
@@ -198,6 +203,7 @@ def stopped_by_signals(what: str) -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        _received.clear()
 
 
 def guarded(action, passing: tuple[type[Exception], ...] = (), where: str | None = None):
@@ -224,6 +230,8 @@ def guarded(action, passing: tuple[type[Exception], ...] = (), where: str | None
         err.print(f"[bold red]error[/]: {escape(str(error))}")
         raise typer.Exit(error.exit_code) from None
     except Exception as error:  # a bug: say so briefly; CREDITS_DEBUG=1 shows the traceback
+        if _received:  # what the stop signal broke ("Query interrupted"): stopped, not a bug
+            raise KeyboardInterrupt(signal.Signals(_received[0]).name) from None
         problem = environment_problem(error)
         if problem is not None:  # not a bug: the machine refused (full disk, read-only, ...)
             if where is not None and "/" not in problem:

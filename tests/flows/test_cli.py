@@ -459,6 +459,29 @@ def test_an_approval_stopped_by_a_signal_says_so_and_exits_128_plus_it(capsys, s
     assert signal.getsignal(signum) == before  # the command's handlers are put back
 
 
+def test_an_approval_signalled_inside_a_duckdb_query_is_stopped_not_a_bug(capsys):
+    # A SIGTERM while the approval read a PostgreSQL store into its mirror exited 1 ("internal
+    # error: RuntimeError: Query interrupted"): DuckDB turns the KeyboardInterrupt the handler
+    # raises inside a query into its own error, which `guarded` took for a bug.
+    import threading
+
+    import duckdb
+    import typer
+
+    from flows.cli.common import guarded, stopped_by_signals
+
+    def query() -> None:
+        threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM)).start()
+        duckdb.connect().execute("select count(*) from range(100000000000)").fetchall()
+
+    with pytest.raises(typer.Exit) as exited, stopped_by_signals("the approval of run r1"):
+        guarded(query)
+    assert exited.value.exit_code == 143
+    said = " ".join(capsys.readouterr().err.split())
+    assert said.startswith("stopped: the approval of run r1 (SIGTERM): "), said
+    assert "internal error" not in said
+
+
 @pytest.mark.parametrize("url", ["notaurl", "ftp://127.0.0.1:4200/api", "http:///api"])
 def test_a_prefect_api_url_that_is_no_url_exits_2_before_the_run(tmp_path, url):
     # `notaurl` was reported as a bug (exit 1: "Failed to reach API at notaurl/").
