@@ -217,6 +217,34 @@ def test_ctrl_c_while_the_commands_import_ends_with_one_line_and_exit_130():
     assert done.stdout == ""
 
 
+SIGTERM_DURING_IMPORTS = """
+import os
+import signal
+import sys
+
+class Terminated:  # `kill PID` arrives while the commands are being imported
+    def find_spec(self, name, path=None, target=None):
+        if name == "flows.cli":
+            os.kill(os.getpid(), signal.SIGTERM)
+
+sys.meta_path.insert(0, Terminated())
+sys.argv = ["credits", "runs"]
+from flows.console import main
+
+main()
+"""
+
+
+def test_sigterm_while_the_commands_import_ends_with_one_line_and_exit_143():
+    # It ended silently with 143: an approval stopped that early printed nothing at all.
+    done = subprocess.run(
+        [sys.executable, "-c", SIGTERM_DURING_IMPORTS], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 143, done.stderr
+    assert done.stderr == "stopped by SIGTERM before the command started: nothing was done\n"
+    assert done.stdout == ""
+
+
 def test_the_console_script_is_the_guarded_entry():
     import tomllib
 
