@@ -58,11 +58,11 @@ def approve(
 
     Shows first what the run changes against what is published; a batch that would carry
     decreases stops and asks for --accept-decreases."""
-    from flows.cli import diff
     from transforms import money
-    from transforms.finance import ledger
 
     if dry_run:
+        from flows.cli import diff
+
         diff.dry_run(
             run_id,
             warehouse_path,
@@ -76,6 +76,10 @@ def approve(
         err.print("[bold red]error[/]: --by: name the person who decides (or use --dry-run)")
         raise typer.Exit(2)
     with stopped_by_signals(f"the approval of run {run_id}"):
+        # imported under the guard (a few tenths of a second): a stop meanwhile says so too
+        from flows.cli import diff
+        from transforms.finance import ledger
+
         decision = diff.approving(
             lambda: ledger.approve(
                 warehouse_path,
@@ -114,9 +118,9 @@ def decline(
     warehouse_path: WarehouseOption = WAREHOUSE,
 ) -> None:
     """Declines a pending run: it will never be published."""
-    from transforms.finance import ledger
-
     with stopped_by_signals(f"the decline of run {run_id}"):
+        from transforms.finance import ledger  # under the guard, as approve's
+
         decision = guarded(
             lambda: ledger.decline(warehouse_path, run_id, by=by, reason=reason, key=journal_key())
         )

@@ -245,6 +245,47 @@ def test_sigterm_while_the_commands_import_ends_with_one_line_and_exit_143():
     assert done.stdout == ""
 
 
+SIGTERM_AS_A_DECISION_STARTS = """
+import os
+import signal
+import sys
+
+class Terminated:  # `kill PID` arrives while the command loads what it decides with
+    def find_spec(self, name, path=None, target=None):
+        if name == "transforms.finance.ledger":
+            os.kill(os.getpid(), signal.SIGTERM)
+
+sys.meta_path.insert(0, Terminated())
+sys.argv = ["credits", *sys.argv[1:]]
+from flows.console import main
+
+main()
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "what"),
+    [
+        (["approve", "r1", "--by", "a"], "the approval of run r1"),
+        (["decline", "r1", "--by", "a", "--reason", "b"], "the decline of run r1"),
+    ],
+    ids=["approve", "decline"],
+)
+def test_sigterm_while_a_decision_loads_says_what_it_stopped(tmp_path, args, what):
+    # Its finance modules load in a few tenths of a second before the command's own guard:
+    # a SIGTERM then ended the approval silently (143, not a word).
+    warehouse = ["--warehouse", str(tmp_path / "wh.duckdb")]
+    done = subprocess.run(
+        [sys.executable, "-c", SIGTERM_AS_A_DECISION_STARTS, *args, *warehouse],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 143, done.stderr
+    assert " ".join(done.stderr.split()).startswith(f"stopped: {what} (SIGTERM): "), done.stderr
+    assert not (tmp_path / "wh.duckdb").exists()
+
+
 def test_the_console_script_is_the_guarded_entry():
     import tomllib
 
