@@ -50,7 +50,7 @@ def check(
         problems.append(f"{name}: its trailer is that of batch {trailer.get('batch_id')}")
     problems += _compare_record(name, batch, trailer)
     head = trailer.get("journal_head")
-    if head not in journal_hashes | {chain.GENESIS}:
+    if not isinstance(head, str) or head not in journal_hashes | {chain.GENESIS}:
         problems.append(
             f"{name}: its trailer records journal head {str(head)[:16]}..., which is not in the "
             "journal: the journal was rewritten, or entries were cut off its end"
@@ -59,7 +59,7 @@ def check(
     if (
         "ledger_head" in trailer
         and head is not None
-        and head not in ledger_hashes | {chain.GENESIS}
+        and (not isinstance(head, str) or head not in ledger_hashes | {chain.GENESIS})
     ):
         problems.append(
             f"{name}: its trailer records ledger head {str(head)[:16]}..., which is not in the "

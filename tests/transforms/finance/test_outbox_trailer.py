@@ -47,7 +47,12 @@ def batch_folder(root: Path) -> tuple[Path, dict]:
     (folder / "credits.csv").write_bytes(csv_lf.file_bytes(outbox.BATCH_COLUMNS, lines))
     for name in ("decreases.csv", "pay_by_hand.csv"):
         (folder / name).write_text("batch_id\n")
-    batch = BatchRow(
+    return folder, outbox.trailer_of(batch_of(folder), folder, chain.GENESIS)
+
+
+def batch_of(folder: Path) -> BatchRow:
+    """The warehouse's record of the batch `batch_folder` writes."""
+    return BatchRow(
         batch_id="INC-T-B001",
         incident_id="INC-T",
         run_id="r1",
@@ -64,7 +69,6 @@ def batch_folder(root: Path) -> tuple[Path, dict]:
         journal_head=chain.GENESIS,
         ledger_head="ab" * 32,
     )
-    return folder, outbox.trailer_of(batch, folder, chain.GENESIS)
 
 
 def test_a_written_trailer_holds_every_key_and_proves_itself(tmp_path):
@@ -131,3 +135,20 @@ def test_a_trailer_changed_after_it_was_written_is_named(tmp_path, change, findi
             trailer[key] = value
     (folder / outbox.TRAILER).write_text(json.dumps(trailer))
     assert outbox.check(folder, outbox.read_trailer(folder))[0] == findings
+
+
+@pytest.mark.parametrize("value", [["INC-T-B001"], {"a": 1}], ids=["a list", "an object"])
+@pytest.mark.parametrize("key", ["batch_id", "journal_head", "ledger_head"])
+def test_a_trailer_value_edited_into_a_list_or_object_is_named_not_a_crash(tmp_path, key, value):
+    # `audit --verify`, `verify-batch` and every approval of the incident exited 1 ("internal
+    # error: TypeError: unhashable type") on such a trailer instead of naming it (exit 3).
+    from transforms.finance import batch_proof
+
+    folder, trailer = batch_folder(tmp_path)
+    trailer[key] = value
+    (folder / outbox.TRAILER).write_text(json.dumps(trailer))
+    ledger_head = "ab" * 32
+    found = batch_proof.check(
+        batch_of(folder), folder, [], frozenset(), frozenset({ledger_head}), None
+    )
+    assert any(key in finding or str(value) in finding for finding in found), found
