@@ -125,6 +125,16 @@ def _newest(con: duckdb.DuckDBPyConnection) -> Entry | None:
     return _entry(rows[0]) if rows else None
 
 
+NOT_AN_OBJECT = "(not an object)"  # the key a detail edited into another JSON value is under
+
+
 def _entry(row: tuple) -> Entry:
+    """An entry as the warehouse holds it. The product writes every detail as a JSON object;
+    one edited into another value (a list, a string: PostgreSQL holds it as text) is read as
+    `{NOT_AN_OBJECT: value}`, which its link no longer verifies (named as changed), so that no
+    reader of the details fails on it."""
     seq, at, incident, run, event, actor, detail, prev, digest, link = row
-    return Entry(seq, at, incident, run, event, actor, json.loads(detail), prev, digest, link)
+    facts = json.loads(detail)
+    if not isinstance(facts, dict):
+        facts = {NOT_AN_OBJECT: facts}
+    return Entry(seq, at, incident, run, event, actor, facts, prev, digest, link)

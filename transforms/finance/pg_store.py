@@ -32,6 +32,7 @@ URL with its password masked (`pg_location.shown`).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -68,6 +69,7 @@ class Table:
     key: str
     mutable: tuple[str, ...] = ()
     update: str | None = None
+    json: tuple[str, ...] = ()  # json in the mirror, text on the server (`Store._json_kept`)
 
 
 TABLES = (
@@ -77,6 +79,7 @@ TABLES = (
         "run_id",
         ("status", "decided_by", "decided_at", "decision_note", "batch_id"),
         "store_update_runs",
+        ("manifest",),
     ),
     Table("evidence", "run_id"),
     Table("run_credits", "run_id"),
@@ -84,11 +87,13 @@ TABLES = (
     Table("run_customers", "run_id"),
     Table("run_failure_minutes", "run_id"),
     Table("run_edge_transactions", "run_id"),
-    Table("batches", "batch_id", ("state", "published_at"), "store_update_batches"),
+    Table(
+        "batches", "batch_id", ("state", "published_at"), "store_update_batches", ("totals_minor",)
+    ),
     Table("batch_exceptions", "batch_id"),
     Table("batch_pay_by_hand", "batch_id"),
     Table("ledger", "entry_id"),
-    Table("journal", "seq"),
+    Table("journal", "seq", json=("detail",)),
 )
 
 
@@ -140,15 +145,36 @@ class Store:
             self.execute("store_select", table=table.name, columns=columns)
             rows = self._cursor.fetch_arrow_table()
             if rows.num_rows:
-                self._load(table.name, rows)
+                self._load(table, rows)
         self._note_base()
 
-    def _load(self, name: str, rows: pa.Table) -> None:
-        self.mirror.register("arrow_rows", pg_text.unescaped(rows))
+    def _load(self, table: Table, rows: pa.Table) -> None:
+        rows = pg_text.unescaped(rows)
+        for column in table.json:
+            rows = self._json_kept(rows, column)
+        self.mirror.register("arrow_rows", rows)
         try:
-            self.mirror.execute(statement("mirror_load", table=name))
+            self.mirror.execute(statement("mirror_load", table=table.name))
         finally:
             self.mirror.unregister("arrow_rows")
+
+    def _json_kept(self, rows: pa.Table, column: str) -> pa.Table:
+        """`rows` with each value of `column` that is not JSON (edited on the server, which
+        keeps it as text) made the JSON string of its text: the mirror loads it, and the proof
+        names the entry or the record it no longer matches, where the cast to json stopped every
+        command (exit 1)."""
+        self.mirror.register("arrow_rows", rows)
+        try:
+            valid = self.mirror.execute(statement("mirror_json_valid", column=column))
+            flags = [ok for (ok,) in valid.fetchall()]
+        finally:
+            self.mirror.unregister("arrow_rows")
+        if False not in flags:
+            return rows
+        values = rows[column].to_pylist()
+        kept = [json.dumps(v) if ok is False else v for v, ok in zip(values, flags, strict=True)]
+        index = rows.column_names.index(column)
+        return rows.set_column(index, column, pa.array(kept, rows.schema.field(index).type))
 
     def _note_base(self) -> None:
         for table in TABLES:

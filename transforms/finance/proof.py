@@ -159,13 +159,13 @@ def check(records: Records, key: bytes | None, outbox_root: Path | None) -> Find
     tampered += run_proof.check_runs(records.runs, records.journal)
     tampered += _unknown_trailers(records, known, outbox_root)
     tampered += [
-        f"journal entry {e.seq}: says batch {e.detail['batch_id']} was published; the warehouse "
-        "has no such batch"
+        f"journal entry {e.seq}: says batch {_batch_of(e)} was published; the warehouse has no "
+        "such batch"
         for e in records.journal
         if e.event == "published"
-        and e.detail.get("batch_id")
+        and _batch_of(e)
         and (records.incident_ids is None or e.incident_id in records.incident_ids)
-        and e.detail["batch_id"] not in known
+        and _batch_of(e) not in known
     ]
     return Findings(
         tampered,
@@ -241,10 +241,17 @@ def check_folder(con: duckdb.DuckDBPyConnection, key: bytes | None, folder: Path
 def _anchored(records: Records) -> dict[str, dict[str, str]]:
     """Per batch, the sha256 of its files the journal recorded when it was committed."""
     return {
-        e.detail["batch_id"]: e.detail["files"]
+        _batch_of(e): e.detail["files"]
         for e in records.journal
-        if e.event == "published" and isinstance(e.detail.get("files"), dict)
+        if e.event == "published" and _batch_of(e) and isinstance(e.detail.get("files"), dict)
     }
+
+
+def _batch_of(entry: journal.Entry) -> str | None:
+    """The batch a `published` entry names; None when it names none, or a value the product
+    never writes there (an edit, which the entry's link names)."""
+    batch_id = entry.detail.get("batch_id")
+    return batch_id if isinstance(batch_id, str) else None
 
 
 def require(
@@ -290,11 +297,7 @@ def _check_states(records: Records) -> list[str]:
     """A batch left `writing` although an approval was journaled after it was committed: every
     approval finishes the batches left writing before it decides, so its state was set back
     (which would have the next approval write it into the outbox again)."""
-    committed = {
-        e.detail["batch_id"]: e.seq
-        for e in records.journal
-        if e.event == "published" and e.detail.get("batch_id")
-    }
+    committed = {_batch_of(e): e.seq for e in records.journal if e.event == "published"}
     approvals = [e.seq for e in records.journal if e.event == "approved"]
     problems = []
     for batch in records.batches:

@@ -36,7 +36,7 @@ from tests.builders import failure, txn, write_incident
 from tests.flows import desk
 from tests.stores import execute, fetch
 from tests.waiting import until
-from transforms.finance import journal, ledger, outbox, pg_store, warehouse
+from transforms.finance import journal, ledger, outbox, pg_store, proof, warehouse
 from transforms.ingest.postgres import APPLICATION_NAME
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -701,6 +701,24 @@ def test_a_store_whose_version_rows_were_deleted_is_still_the_warehouse(server, 
         assert result.exit_code == 0 and "verified: journal of 1 entries" in result.output, (
             result.output
         )
+
+
+@pytest.mark.parametrize(
+    "detail",
+    ["garbage", "[1, 2]", '{"batch_id": ["B1"], "files": {}}'],
+    ids=["not-json", "not-an-object", "a-batch-id-list"],
+)
+def test_a_journal_detail_edited_on_the_server_into_no_object_is_named(server, tmp_path, detail):
+    # The server keeps a detail as text: made no JSON, every command failed loading the mirror
+    # (exit 1: "Malformed JSON"); made a list, or a batch id a list, the proof failed on it
+    # ("'list' object has no attribute 'get'", "unhashable type"). It is an edited entry.
+    with database(server) as url:
+        with warehouse.writer(url) as con:
+            journal.append(con, "published", actor="alice", key=None, detail={"batch_id": "B1"})
+        execute(url, "update journal set detail = $1", parameters=(detail,))
+        with warehouse.connect_current(url) as con:
+            found = proof.check(proof.gather(con), None, tmp_path / "outbox")
+    assert found.tampered[0] == "journal entry 1: its content was changed after it was written"
 
 
 # 5. Done when: two desks share one store and one outbox
