@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 
 from transforms import db
+from transforms.errors import ProofFailed
 from transforms.runfolder.runs import RunStatus
 
 
@@ -49,7 +50,7 @@ class RunRow:
     @classmethod
     def of(cls, row: dict[str, Any]) -> RunRow:
         values = {f.name: row.get(f.name) for f in fields(cls)}
-        values["status"] = RunStatus(values["status"])
+        values["status"] = _member(RunStatus, values["status"], f"run {values['run_id']}'s status")
         values["run_folder"] = Path(values["run_folder"])
         return cls(**values)
 
@@ -79,8 +80,27 @@ class BatchRow:
         values = {f.name: row.get(f.name) for f in fields(cls)}
         values["totals_minor"] = json.loads(values["totals_minor"])
         values["folder"] = Path(values["folder"])
-        values["state"] = BatchState(values["state"])
+        values["state"] = _member(
+            BatchState, values["state"], f"batch {values['batch_id']}'s state"
+        )
         return cls(**values)
+
+
+def _member(kind: type[StrEnum], value: Any, what: str) -> Any:
+    """`value` as a member of `kind`; `ProofFailed` (exit 3) naming the row when it is none: a
+    status or state no command writes was set on the server (the writer role may update these
+    columns), which no command can act on."""
+    try:
+        return kind(value)
+    except ValueError:
+        raise ProofFailed(
+            "the warehouse does not prove itself: nothing was paid or written",
+            [
+                f"{what} is {value!r} in the warehouse, which no command writes (only "
+                f"{', '.join(kind)}): edited on the server; `credits audit` lists the decisions "
+                "the journal records"
+            ],
+        ) from None
 
 
 def run(con: duckdb.DuckDBPyConnection, name: str, **parameters: Any) -> RunRow | None:
