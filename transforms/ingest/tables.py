@@ -8,7 +8,8 @@ stages into `stg_transactions` and `stg_customers` with the same SQL. A missing 
 column of the wrong type stops the run with a message naming the source (its file,
 `payments.duckdb:table` or `postgres:public.transactions`), the column and the type found.
 Values (duplicates, codes) are the quality gate's job, except an amount that is not a whole
-number of minor units: that stops the run too, naming the value, because it is never rounded.
+number of minor units (it is never rounded) or is above any payment, and a time outside the years
+1 to 9999 (a database's `infinity`): those stop the run too, naming the value and the row.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import hashlib
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -204,8 +206,55 @@ def _conform(batch: pa.RecordBatch, schema: pa.Schema, name: str) -> pa.RecordBa
             column = _whole_numbers(column, batch, name, field.name)
         if field.name == "amount_minor":
             _within_largest_amount(column, batch, name)
+        if pa.types.is_timestamp(field.type):
+            _within_years(column, batch, name, field.name)
         columns.append(column)
     return pa.record_batch(columns, schema=schema)
+
+
+# The instants every reader of a table time holds: Python's datetime (pandas in the notebooks,
+# the pages) and a PostgreSQL warehouse. Seconds from 1970: 0001-01-01 to 9999-12-31, whole.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+EARLIEST_SECOND = int((datetime(1, 1, 1, tzinfo=UTC) - EPOCH).total_seconds())
+LATEST_SECOND = int((datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC) - EPOCH).total_seconds())
+PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
+
+
+def _within_years(column: pa.Array, batch: pa.RecordBatch, name: str, field: str) -> None:
+    """A time outside the years 1 to 9999 is an error naming the row: no payment is then, and
+    it would stop a PostgreSQL warehouse's load (exit 4, as if the machine refused) or a
+    notebook. A database's `infinity` arrives as such a time: never compared as an instant."""
+    per_second = PER_SECOND[column.type.unit]
+    ticks = pc.cast(column, pa.int64())
+    outside = pc.or_(
+        pc.less(ticks, EARLIEST_SECOND * per_second),
+        pc.greater(ticks, (LATEST_SECOND + 1) * per_second - 1),
+    )
+    if not pc.any(outside).as_py():
+        return
+    index = pc.index(outside, True).as_py()
+    key = batch.schema.names[0]
+    raise InputError(
+        f"{name}: column '{field}' is {_shown_time(ticks[index].as_py() // per_second)} for "
+        f"{key} {batch.column(0)[index]}: outside the years 1 to 9999, which no payment is; "
+        "give the real time, or null"
+    )
+
+
+GREGORIAN_CYCLE = timedelta(days=146_097)  # 400 years: the calendar repeats
+# PostgreSQL's infinity as ADBC wraps it is -9,222,425,352,054 s; DuckDB's, +-(2**63 - 1) us.
+INFINITY_SECONDS = 9_200_000_000_000
+
+
+def _shown_time(seconds: int) -> str:
+    """A time from 1970 in any year (Arrow's own text is wrong past a few thousand years); one
+    near the 64-bit limit (about 290,000 years either way) is how a database's infinity is read."""
+    cycles, rest = divmod(timedelta(seconds=seconds), GREGORIAN_CYCLE)
+    moment = EPOCH + rest
+    shown = f"{moment.year + 400 * cycles}-{moment:%m-%dT%H:%M:%SZ}"
+    if abs(seconds) >= INFINITY_SECONDS:
+        return f"{shown} (how a database's 'infinity' is read)"
+    return shown
 
 
 ABOVE_LARGEST_AMOUNT = f"above {LARGEST_AMOUNT:,} minor units, which no payment is"

@@ -384,3 +384,22 @@ def test_a_dsn_keeps_its_options_as_libpq_decodes_them():
     # libpq decodes %XX only: a space re-encoded as `+` reached the server as `-c+lock_timeout`
     uri = postgres.named("postgresql://reader@db.internal/payments?options=-c%20lock_timeout%3D5s")
     assert "options=-c%20lock_timeout%3D5s&" in uri and "+" not in uri
+
+
+@pytest.mark.parametrize("infinity", ["infinity", "-infinity"])
+def test_a_time_of_infinity_is_named_not_read_as_a_year_before_290000_bc(
+    dsn, schema, tmp_path, infinity
+):
+    # ADBC wraps it round to -290278-12-22: a PostgreSQL warehouse's load then stopped on it
+    # (exit 4, as if the machine refused), a notebook's frame could not show it
+    con, loaded = small(tmp_path, dsn, schema)
+    stores.execute(
+        dsn, f"update {schema}.transactions set updated_at = '{infinity}' where txn_id = 't2'"
+    )
+    with pytest.raises(
+        InputError,
+        match=rf"^postgres:{schema}.transactions: column 'updated_at' is -290278-12-22T19:59:05Z "
+        r"\(how a database's 'infinity' is read\) for txn_id t2: outside the years 1 to 9999",
+    ):
+        tables.stage(con, loaded)
+    wait_until_closed(dsn, schema)

@@ -124,3 +124,54 @@ def test_a_table_amount_above_any_payment_is_an_input_error_naming_the_row(tmp_p
         r"t1: above 10,000,000,000,000,000 minor units",
     ):
         tables.stage(db.connect(), incident.load(path))
+
+
+@pytest.mark.parametrize(
+    ("column", "ticks", "shown"),
+    [
+        # DuckDB's infinity, as a DuckDB or Parquet table carries it: a PostgreSQL warehouse's
+        # load stopped on it (exit 4, "writing COPY data"), a notebook's frame could not show it
+        (
+            "updated_at",
+            2**63 - 1,
+            r"294247-01-10T04:00:54Z \(how a database's 'infinity' is read\)",
+        ),
+        ("created_at", 253402300800 * 10**6, r"10000-01-01T00:00:00Z"),  # the first instant past
+        ("created_at", -62135596801 * 10**6, r"0-12-31T23:59:59Z"),  # the last instant before
+    ],
+)
+def test_a_table_time_outside_the_years_1_to_9999_is_an_input_error_naming_the_row(
+    tmp_path, column, ticks, shown
+):
+    from tests.builders import failure
+    from transforms import db
+
+    path = write_incident(tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1")])
+    at = pa.array([ticks], pa.timestamp("us", tz="UTC"))
+    rewrite(
+        path.parent / "transactions.parquet",
+        lambda t: t.set_column(t.schema.get_field_index(column), column, at),
+    )
+    with pytest.raises(
+        InputError,
+        match=rf"^transactions.parquet: column '{column}' is {shown} for txn_id t1: outside the "
+        r"years 1 to 9999",
+    ):
+        tables.stage(db.connect(), incident.load(path))
+
+
+def test_a_table_time_in_the_years_1_and_9999_is_read(tmp_path):
+    from datetime import UTC, datetime
+
+    from transforms import db
+
+    path = write_incident(tmp_path / "inc", transactions=[txn("t1"), txn("t2")])
+    at = pa.array(
+        [datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)],
+        pa.timestamp("us", tz="UTC"),
+    )
+    rewrite(path.parent / "transactions.parquet", lambda t: t.set_column(7, "updated_at", at))
+    con = db.connect()
+    tables.stage(con, incident.load(path))
+    found = con.sql("select year(updated_at) from stg_transactions order by txn_id").fetchall()
+    assert found == [(1,), (9999,)]
