@@ -466,6 +466,21 @@ def test_a_glob_matching_no_file_is_an_input_error(tmp_path):
     )
 
 
+@pytest.mark.parametrize(
+    ("folder", "sibling"),
+    [
+        ("INC [2025]", None),  # read as a pattern: `[2025]` is one of 2, 0, 5, so no file matched
+        ("INC *", "INC other"),  # read as a pattern: it read the other incident's logs too
+    ],
+)
+def test_the_incident_folders_name_is_no_pattern(tmp_path, folder, sibling):
+    path = write_incident(tmp_path / folder, lines=[GOOD + b"\n"])
+    if sibling:
+        write_incident(tmp_path / sibling, lines=[GOOD + b"\n"], log_name="logs/pod-b.jsonl")
+    found = logs.expand(incident.load(path).sources.logs, path.parent)
+    assert found == [path.parent / "logs" / "pod-a.jsonl"]
+
+
 @pytest.mark.parametrize("kind", ["broken", "loop"])
 def test_a_log_that_is_a_dangling_symbolic_link_is_an_input_error(tmp_path, kind):
     # Kubernetes' /var/log/containers/*.log are links: one whose pod log is gone is not skipped

@@ -125,7 +125,7 @@ class SourcesTable(Table):
 
     def sources(self, folder: Path) -> Sources:
         return Sources(
-            logs=tuple(str(folder / glob) for glob in self.logs),
+            logs=self.logs,
             logs_timezone=self.logs_timezone,
             transactions=_source(self.transactions, folder),
             customers=_source(self.customers, folder),

@@ -33,7 +33,8 @@ class TableSource:
 
 @dataclass(frozen=True)
 class Sources:
-    """Where the inputs are: log globs, as absolute paths, and the two tables."""
+    """Where the inputs are: log globs as written (a relative one is read from the incident
+    file's folder: `logs.expand`), and the two tables."""
 
     logs: tuple[str, ...]
     logs_timezone: str

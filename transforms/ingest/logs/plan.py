@@ -94,10 +94,12 @@ class Partition:
 
 
 def expand(globs: Sequence[str], root: Path) -> list[Path]:
-    """The files the globs match, sorted and without repeats; a glob matching nothing fails."""
+    """The files the globs match, sorted and without repeats; a glob matching nothing fails.
+    A relative glob is read from `root` (the incident file's folder), whose own name is never a
+    pattern: a folder named `INC [2025]` matched nothing, and `INC *` other incidents' logs."""
     found: set[Path] = set()
     for pattern in globs:
-        paths = [Path(p) for p in glob.glob(pattern, recursive=True)]
+        paths = [root / p for p in glob.glob(pattern, root_dir=root, recursive=True)]
         for path in paths:
             if path.is_symlink() and not path.exists():  # a log would be skipped unseen
                 raise InputError(
