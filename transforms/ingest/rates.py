@@ -13,15 +13,14 @@ naming the file and the dotted key, as in an incident file.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError, field_validator, model_validator
 
 from transforms.errors import ConfigError
+from transforms.ingest import incident
 from transforms.ingest.incident.sections import Table
 from transforms.ingest.incident.values import Number, first_error, invalid, is_money
 
@@ -72,12 +71,7 @@ class RatesFile(Table):
 def load(path: Path) -> Rates:
     """Reads and checks a rates file; raises `ConfigError` naming the file and key."""
     path = Path(path).resolve()
-    try:
-        raw: Any = tomllib.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: rates file not found") from None
-    except (IsADirectoryError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: not a valid TOML file: {error}") from None
+    raw = incident.read_toml(path, "rates file")
     try:
         parsed = RatesFile.model_validate(raw)
     except ValidationError as error:

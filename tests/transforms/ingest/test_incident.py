@@ -4,6 +4,7 @@ JSON Schema that editors check incident files with."""
 from __future__ import annotations
 
 import json
+import os
 import tomllib
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -248,6 +249,25 @@ def test_a_toml_file_nested_too_deeply_is_a_config_error_naming_it(tmp_path):
     path = tmp_path / "deep.toml"
     path.write_text("x = " + "[" * 20000 + "]" * 20000 + "\n")
     with pytest.raises(ConfigError, match=r"deep.toml: not a valid TOML file: nested too deeply"):
+        incident.load(path)
+
+
+def test_a_byte_that_is_not_utf8_is_named_with_its_line(tmp_path):
+    # It was "'utf-8' codec can't decode byte 0xe9 in position 27": an offset nobody can find
+    path = write_incident(tmp_path / "inc", top={"title": "Cafe"})
+    path.write_bytes(path.read_bytes().replace(b"Cafe", b"Caf\xe9"))  # saved as Latin-1
+    with pytest.raises(
+        ConfigError,
+        match=r"incident.toml: not a valid TOML file: byte 0xe9 at byte 13 of line 2 is not UTF-8",
+    ):
+        incident.load(path)
+
+
+def test_an_incident_file_that_is_a_named_pipe_is_refused_not_waited_on(tmp_path):
+    # The read waited for a writer forever, as a table source's did
+    path = tmp_path / "inc.toml"
+    os.mkfifo(path)
+    with pytest.raises(ConfigError, match=r"inc.toml: not a regular file \(a named pipe"):
         incident.load(path)
 
 

@@ -30,6 +30,8 @@ def test_rates_are_exact_decimals_into_the_reporting_currency(tmp_path):
         ('curency = "USD"\n[rates]\n', "curency: unknown key; did you mean 'currency'?"),
         ('currency = "USD"\n', "rates: is required"),
         ("currency = \n", "not a valid TOML file"),
+        # read as the incident file is: it was a bug's exit 1 (RecursionError)
+        ("x = " + "[" * 20000 + "]" * 20000 + "\n", "not a valid TOML file: nested too deeply"),
     ],
 )
 def test_a_bad_rates_file_names_the_file_and_the_key(tmp_path, text, message):
@@ -44,3 +46,10 @@ def test_a_bad_rates_file_names_the_file_and_the_key(tmp_path, text, message):
 def test_a_missing_rates_file_is_named(tmp_path):
     with pytest.raises(ConfigError, match="rates.toml: rates file not found"):
         rates.load(tmp_path / "rates.toml")
+
+
+def test_a_rates_file_saved_with_a_byte_order_mark_is_read(tmp_path):
+    # as an incident file is (some Windows editors put one first): it was "not a valid TOML file"
+    path = tmp_path / "rates.toml"
+    path.write_bytes(b'\xef\xbb\xbfcurrency = "USD"\n[rates]\nEUR = 1.08\n')
+    assert rates.load(path).rates == {"EUR": Decimal("1.08")}

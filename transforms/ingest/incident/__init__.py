@@ -40,6 +40,7 @@ __all__ = [
     "json_schema",
     "load",
     "load_policy",
+    "read_toml",
 ]
 
 
@@ -60,7 +61,7 @@ def load(path: Path) -> Incident:
             f"{path}: incident file not found; the incident files in {path.parent}: "
             f"{_incident_files(path.parent, path.name)}"
         )
-    raw = _read_toml(path, "incident file")
+    raw = read_toml(path, "incident file")
     try:
         return IncidentFile.model_validate(raw).incident(path)
     except ValidationError as error:
@@ -72,7 +73,7 @@ def load_policy(path: Path) -> Policy:
     (an incident file gives its own policy); raises `ConfigError` naming the file and the
     dotted key (`policy.flat_minor.EUR`)."""
     path = Path(path).resolve()
-    raw = _read_toml(path, "policy file")
+    raw = read_toml(path, "policy file")
     if "policy" in raw and set(raw) <= set(IncidentFile.model_fields):  # an incident file:
         raw = {"policy": raw["policy"]}  # its policy, as the run would use it
     elif raw and set(raw) <= set(Policy.model_fields):  # the policy's keys, without the header
@@ -86,7 +87,12 @@ def load_policy(path: Path) -> Policy:
         raise ConfigError(f"{path}: {first_error(error)}") from None
 
 
-def _read_toml(path: Path, what: str) -> dict[str, Any]:
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """A TOML file (an incident, policy or rates file) as a dict, floats as exact decimals;
+    a `ConfigError` naming the file (and the line) when it cannot be read as one."""
+    if path.exists() and not path.is_file() and not path.is_dir():
+        # a named pipe without a writer: the read would wait forever
+        raise ConfigError(f"{path}: not a regular file (a named pipe or a device); give the {what}")
     try:
         # utf-8-sig: a byte-order mark an editor put first is not a TOML error
         return tomllib.loads(path.read_text(encoding="utf-8-sig"), parse_float=Decimal)
@@ -94,10 +100,23 @@ def _read_toml(path: Path, what: str) -> dict[str, Any]:
         raise ConfigError(f"{path}: {what} not found") from None
     except IsADirectoryError:
         raise ConfigError(f"{path}: a folder, not a {what}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not a valid TOML file: {_not_utf8(error)}") from None
+    except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not a valid TOML file: {error}") from None
     except RecursionError:
         raise ConfigError(f"{path}: not a valid TOML file: nested too deeply") from None
+
+
+def _not_utf8(error: UnicodeDecodeError) -> str:
+    """Where the byte that is not UTF-8 is, as a line and column (Python names its offset)."""
+    before = error.object[: error.start]
+    line = before.count(b"\n") + 1
+    column = error.start - (before.rfind(b"\n") + 1) + 1
+    return (
+        f"byte {error.object[error.start]:#04x} at byte {column} of line {line} is not UTF-8 "
+        "(save the file as UTF-8)"
+    )
 
 
 def _incident_files(folder: Path, meant: str | None = None) -> str:
