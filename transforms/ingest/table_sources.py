@@ -117,7 +117,7 @@ def check_columns(schema: pa.Schema, name: str, contract: Contract) -> None:
         if column not in schema.names:
             raise InputError(f"{name}: required column '{column}' is missing")
         kind = schema.field(column).type
-        if not is_kind(kind):
+        if not is_kind(kind) and not pa.types.is_null(kind):  # null: no value, of any kind
             shown = kind.type_name if isinstance(kind, pa.OpaqueType) else kind
             raise InputError(f"{name}: column '{column}' is {shown}, expected {wanted}")
 

@@ -188,6 +188,8 @@ def _staged_type(wanted: str, given: pa.DataType) -> pa.DataType:
     microsecond (pandas writes nanoseconds) in microseconds, as every time inside is."""
     if wanted == "integer":
         return pa.int64()
+    if pa.types.is_null(given):  # a column of nulls only (pandas writes an all-None one so)
+        return pa.string() if wanted == "text" else pa.timestamp("us", tz="UTC")
     if pa.types.is_timestamp(given) and given.unit == "ns":
         return pa.timestamp("us", tz=given.tz)
     return given
@@ -200,6 +202,8 @@ def _conform(batch: pa.RecordBatch, schema: pa.Schema, name: str) -> pa.RecordBa
     columns = []
     for field in schema:
         column = batch.column(field.name)
+        if pa.types.is_null(column.type):
+            column = pc.cast(column, field.type)
         if column.type != field.type and pa.types.is_timestamp(field.type):
             column = pc.cast(column, field.type, safe=False)  # truncates, never rounds
         elif column.type != field.type and pa.types.is_int64(field.type):

@@ -175,3 +175,28 @@ def test_a_table_time_in_the_years_1_and_9999_is_read(tmp_path):
     tables.stage(con, incident.load(path))
     found = con.sql("select year(updated_at) from stg_transactions order by txn_id").fetchall()
     assert found == [(1,), (9999,)]
+
+
+def test_a_parquet_column_of_nulls_only_meets_any_contract_kind(tmp_path):
+    # pandas writes an all-None column as Arrow's null type: "column 'error_code' is null,
+    # expected text" stopped the run, where the same table as CSV (blank values) was read
+    from tests.builders import customer, failure, reconcile_incident, rows
+
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[failure("t1", customer_id="c1", amount_minor=1000, currency="USD")],
+        transactions=[txn("t2", customer_id="c2")],
+        customers=[customer("c1"), customer("c2")],
+    )
+    nulls = pa.nulls(1)
+    rewrite(
+        path.parent / "transactions.parquet",
+        lambda t: t.set_column(5, "error_code", nulls).set_column(7, "updated_at", nulls),
+    )
+    rewrite(path.parent / "customers.parquet", lambda t: t.set_column(2, "email", pa.nulls(2)))
+    con = reconcile_incident(path, tmp_path)
+    assert rows(con, "stg_transactions", "txn_id", "error_code", "updated_at") == [
+        ("t2", None, None)
+    ]
+    assert rows(con, "evidence", "txn_id", "class") == [("t1", "log_only")]
+    assert rows(con, "stg_customers", "customer_id", "email") == [("c1", None), ("c2", None)]
