@@ -71,8 +71,13 @@ _NO_PERMISSION = ("42501", "permission denied for")
 
 def relation(source: TableSource) -> str:
     """The source as it goes into SQL text: its table name (validated by `incident` as a plain
-    identifier: it cannot be bound) or its query as a subquery."""
-    return source.table if source.table else f"({source.query})"
+    identifier: it cannot be bound) or its query as a subquery: without the `;` a query pasted
+    from psql ends with, and closed on a line of its own, after a last `-- comment` it may have
+    (either made a syntax error of the read)."""
+    if source.table:
+        return source.table
+    query = re.sub(r"[;\s]+$", "", source.query or "")
+    return f"({query}\n)"
 
 
 class Session:

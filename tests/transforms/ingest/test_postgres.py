@@ -403,3 +403,20 @@ def test_a_time_of_infinity_is_named_not_read_as_a_year_before_290000_bc(
     ):
         tables.stage(con, loaded)
     wait_until_closed(dsn, schema)
+
+
+@pytest.mark.parametrize(
+    "ending",
+    [
+        ";",  # as psql wants it: 'syntax error at or near ";"'
+        " ;\n",
+        " -- every row",  # it commented out the closing parenthesis: 'syntax error at end of input'
+    ],
+)
+def test_a_query_source_may_end_as_a_query_pasted_from_psql_does(dsn, schema, tmp_path, ending):
+    query = {"postgres": ENV, "query": f"select * from {schema}.transactions{ending}"}
+    con, loaded = small(tmp_path, dsn, schema, transactions=query)
+    assert [(t.name, t.rows) for t in tables.stage(con, loaded)] == [
+        ("postgres:query", 3),
+        (f"postgres:{schema}.customers", 2),
+    ]
