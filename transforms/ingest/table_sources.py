@@ -115,11 +115,26 @@ def check_columns(schema: pa.Schema, name: str, contract: Contract) -> None:
     """Checks a source's columns against `contract`: each present, of the kind it needs."""
     for column, (wanted, is_kind) in contract.items():
         if column not in schema.names:
-            raise InputError(f"{name}: required column '{column}' is missing")
+            raise InputError(_missing(name, column, schema.names))
         kind = schema.field(column).type
         if not is_kind(kind) and not pa.types.is_null(kind):  # null: no value, of any kind
             shown = kind.type_name if isinstance(kind, pa.OpaqueType) else kind
             raise InputError(f"{name}: column '{column}' is {shown}, expected {wanted}")
+
+
+def _missing(name: str, column: str, names: list[str]) -> str:
+    """A missing column, and what the source has instead: the same name but for case or
+    blanks (names are matched exactly), or one header field holding every name (not commas)."""
+    message = f"{name}: required column '{column}' is missing"
+    same = [found for found in names if found.strip().lower() == column]
+    if same:
+        return f"{message}; the source has {same[0]!r}: names are matched exactly (case, blanks)"
+    if len(names) == 1 and column in names[0]:
+        return (
+            f"{message}; the header is one field, {names[0][:80]!r}: a CSV file's fields are "
+            "separated by commas"
+        )
+    return message
 
 
 @contextmanager
@@ -183,9 +198,14 @@ def _open_csv(path: Path, name: str, contract: Contract) -> Read:
     """A CSV file: UTF-8, comma-separated, a header line; blank values are nulls. A contract
     column named twice in the header is an error (which one is meant is unknown)."""
     header = _csv_header(path, name)
+    if not header:
+        raise InputError(f"{name}: the file is empty; a CSV table starts with a header line")
     twice = sorted({c for c in header if header.count(c) > 1 and c in contract})
     if twice:
         raise InputError(f"{name}: the header names column(s) {', '.join(twice)} twice")
+    missing = [column for column in contract if column not in header]
+    if missing:  # named here, where the header's other names are known
+        raise InputError(_missing(name, missing[0], header))
     types = {
         column: CSV_TYPES[wanted] for column, (wanted, _) in contract.items() if column in header
     }

@@ -328,6 +328,22 @@ def test_csv_times_with_an_offset_and_blank_values_are_read(tmp_path):
             "customer_id,name,email,country,status",
             r"customers.csv: required column 'segment' is missing",
         ),
+        # what the file has instead is named: a header of one field (not commas), another case
+        (
+            "transactions.csv",
+            "txn_id;customer_id;amount_minor;currency;status;error_code;created_at;updated_at",
+            r"required column 'txn_id' is missing; the header is one field, 'txn_id;customer_id;",
+        ),
+        (
+            "customers.csv",
+            "customer_id,name,email,country,Segment,status",
+            r"customers.csv: required column 'segment' is missing; the source has 'Segment': ",
+        ),
+        (
+            "customers.csv",
+            "",
+            r"customers.csv: the file is empty; a CSV table starts with a header",
+        ),
     ],
 )
 def test_a_csv_file_without_a_contract_column_fails_the_preflight_check(

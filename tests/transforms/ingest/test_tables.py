@@ -45,6 +45,11 @@ def rewrite(path, change):
             lambda t: t.drop_columns(["segment"]),
             r"customers.parquet: required column 'segment' is missing",
         ),
+        (  # what the file has instead is named
+            "transactions.parquet",
+            lambda t: t.rename_columns(["TXN_ID", *t.column_names[1:]]),
+            r"required column 'txn_id' is missing; the source has 'TXN_ID': names are matched ",
+        ),
         (
             "customers.parquet",
             lambda t: t.set_column(0, "customer_id", pa.array([1, 2, 3], pa.int64())),
