@@ -205,3 +205,24 @@ def test_a_parquet_column_of_nulls_only_meets_any_contract_kind(tmp_path):
     ]
     assert rows(con, "evidence", "txn_id", "class") == [("t1", "log_only")]
     assert rows(con, "stg_customers", "customer_id", "email") == [("c1", None), ("c2", None)]
+
+
+def test_an_int96_time_past_2262_is_read_as_written_not_wrapped(tmp_path):
+    # Spark and Hive write INT96 by default; read in nanoseconds, 9999-12-31 ("never") was
+    # 1816-03-29, unsaid
+    from datetime import UTC, datetime
+
+    from transforms import db
+
+    path = write_incident(tmp_path / "inc", transactions=[txn("t1")])
+    table = pq.read_table(path.parent / "transactions.parquet")
+    never = pa.array([datetime(9999, 12, 31)], pa.timestamp("us"))
+    pq.write_table(
+        table.set_column(7, "updated_at", never),
+        path.parent / "transactions.parquet",
+        use_deprecated_int96_timestamps=True,
+    )
+    con = db.connect()
+    tables.stage(con, incident.load(path))
+    [(updated,)] = con.sql("select updated_at from stg_transactions").fetchall()
+    assert updated == datetime(9999, 12, 31, tzinfo=UTC)
