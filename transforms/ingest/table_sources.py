@@ -362,6 +362,11 @@ def _open_duckdb(path: Path, table: str, name: str, columns: list[str]) -> Itera
     try:
         database = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as error:
+        if "Could not set lock" in str(error):  # readable, but another process writes it now
+            raise StorageError(
+                f"{name}: another process holds the DuckDB file open for writing ({error}); "
+                "run again once it has closed it, or give a copy of the file"
+            ) from None
         raise InputError(f"{name}: not a readable DuckDB database ({error})") from None
     try:
         try:

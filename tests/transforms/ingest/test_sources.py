@@ -610,3 +610,30 @@ def test_a_table_this_user_cannot_read_is_the_machine_refusing(tmp_path, monkeyp
     monkeypatch.setattr(os, "access", lambda p, mode: False if p == table else real(p, mode))
     with pytest.raises(StorageError, match=r"transactions.parquet cannot be read by this user"):
         tables.stage(duckdb.connect(), incident.load(path))
+
+
+def test_a_duckdb_source_another_process_writes_is_the_machine_refusing(tmp_path):
+    # exit 4, as a warehouse kept busy is: it was exit 2, "not a readable DuckDB database"
+    import subprocess
+    import sys
+
+    from transforms.errors import StorageError
+
+    loaded = duckdb_incident(tmp_path)
+    database = str(loaded.path.parent / "payments.duckdb")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb; c = duckdb.connect({database!r}); print(); input()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        holder.stdout.readline()  # the writer's connection is open
+        with pytest.raises(StorageError, match=r"payments.duckdb:transactions: another process"):
+            tables.check(loaded)
+    finally:
+        holder.communicate("\n")
