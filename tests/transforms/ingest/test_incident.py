@@ -196,6 +196,13 @@ def test_the_policy_hash_changes_with_the_policy(tmp_path):
             {"top": {"window_detection": {"mad_multiplier": -1}}},
             r"window_detection.mad_multiplier: must be at least 0",
         ),
+        # an integer key, strictly, as min_rise_lines is: true was read as 1, "12" as 12
+        ({"quality": {"min_quarantined_lines": True}}, r"min_quarantined_lines: must be a whole"),
+        ({"quality": {"min_quarantined_lines": "12"}}, r"min_quarantined_lines: must be a whole"),
+        (  # past Python's 4,300 digits of an int: it was "Value error, Exceeds the limit"
+            {"sources": {"log_clock_skew": "1" * 5000 + " h"}},
+            r"sources.log_clock_skew: '1+ h' is longer than 366 days",
+        ),
         (  # Python's `$` matched before the line feed: a run folder named with a line break
             {"top": {"id": "INC-T\n"}},
             r"^.*incident.toml: id: ",

@@ -63,6 +63,7 @@ _MESSAGES = {
     "missing": "is required",
     "string_type": "must be a string",
     "bool_type": "must be true or false",
+    "int_type": "must be a whole number",
     "tuple_type": "must be a list of strings",
     "literal_error": "{input!r} is not one of {expected}",
 }
@@ -190,7 +191,7 @@ def _duration(value: Any) -> timedelta:
         raise invalid(f'{value!r} is not a duration such as "500ms", "5min", "1 day"')
     try:
         duration = int(match.group(1)) * DURATION_UNITS[match.group(2)]
-    except OverflowError:
+    except (OverflowError, ValueError):  # ValueError: past Python's 4,300 digits of an int
         duration = None
     if duration is None or duration > LONGEST:
         raise invalid(f"{value!r} is longer than {LONGEST.days} days")
