@@ -420,3 +420,23 @@ def test_a_query_source_may_end_as_a_query_pasted_from_psql_does(dsn, schema, tm
         ("postgres:query", 3),
         (f"postgres:{schema}.customers", 2),
     ]
+
+
+def test_a_log_id_holding_a_nul_is_not_sent_to_the_server(dsn, schema, tmp_path):
+    # PostgreSQL's text cannot hold a NUL: the whole read was refused ("invalid byte sequence
+    # for encoding UTF8: 0x00"), blaming the table for one log line; no row can have that id
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[
+            failure("t1"),
+            failure("t\x009", customer_id="c\x009", amount_minor=500, currency="USD"),
+        ],
+        transactions=[txn("t1")],
+    )
+    load(dsn, schema, path.parent)
+    loaded = incident.load(with_sources(path, "pg.toml", **postgres_sources(schema)))
+    con = db.connect()
+    logs.stage(con, loaded, tmp_path)
+    tables.stage(con, loaded)
+    assert con.sql("select txn_id from stg_transactions").fetchall() == [("t1",)]
+    assert con.sql("select customer_id from stg_customers").fetchall() == [("c1",)]
