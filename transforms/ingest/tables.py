@@ -8,8 +8,8 @@ stages into `stg_transactions` and `stg_customers` with the same SQL. A missing 
 column of the wrong type stops the run with a message naming the source (its file,
 `payments.duckdb:table` or `postgres:public.transactions`), the column and the type found.
 Values (duplicates, codes) are the quality gate's job, except an amount that is not a whole
-number of minor units (it is never rounded) or is above any payment, and a time outside the years
-1 to 9999 (a database's `infinity`): those stop the run too, naming the value and the row.
+number of minor units (it is never rounded) or is above any payment, and a `created_at` outside the
+years 1 to 9999 (a database's `infinity`): those stop the run too, naming the value and the row.
 """
 
 from __future__ import annotations
@@ -210,7 +210,7 @@ def _conform(batch: pa.RecordBatch, schema: pa.Schema, name: str) -> pa.RecordBa
             column = _whole_numbers(column, batch, name, field.name)
         if field.name == "amount_minor":
             _within_largest_amount(column, batch, name)
-        if pa.types.is_timestamp(field.type):
+        if field.name == "created_at":  # updated_at is read for the record, never compared
             _within_years(column, batch, name, field.name)
         columns.append(column)
     return pa.record_batch(columns, schema=schema)
@@ -225,9 +225,10 @@ PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
 
 
 def _within_years(column: pa.Array, batch: pa.RecordBatch, name: str, field: str) -> None:
-    """A time outside the years 1 to 9999 is an error naming the row: no payment is then, and
-    it would stop a PostgreSQL warehouse's load (exit 4, as if the machine refused) or a
-    notebook. A database's `infinity` arrives as such a time: never compared as an instant."""
+    """A creation time outside the years 1 to 9999 is an error naming the row: no payment is
+    then, and it would stop a PostgreSQL warehouse's load (exit 4, as if the machine refused)
+    or a notebook. A database's `infinity` arrives as such a time: never compared as an
+    instant."""
     per_second = PER_SECOND[column.type.unit]
     ticks = pc.cast(column, pa.int64())
     outside = pc.or_(

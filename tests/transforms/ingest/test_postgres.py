@@ -394,11 +394,11 @@ def test_a_time_of_infinity_is_named_not_read_as_a_year_before_290000_bc(
     # (exit 4, as if the machine refused), a notebook's frame could not show it
     con, loaded = small(tmp_path, dsn, schema)
     stores.execute(
-        dsn, f"update {schema}.transactions set updated_at = '{infinity}' where txn_id = 't2'"
+        dsn, f"update {schema}.transactions set created_at = '{infinity}' where txn_id = 't2'"
     )
     with pytest.raises(
         InputError,
-        match=rf"^postgres:{schema}.transactions: column 'updated_at' is -290278-12-22T19:59:05Z "
+        match=rf"^postgres:{schema}.transactions: column 'created_at' is -290278-12-22T19:59:05Z "
         r"\(how a database's 'infinity' is read\) for txn_id t2: outside the years 1 to 9999",
     ):
         tables.stage(con, loaded)
