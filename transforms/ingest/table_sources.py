@@ -129,7 +129,7 @@ def _missing(name: str, column: str, names: list[str]) -> str:
     same = [found for found in names if found.strip().lower() == column]
     if same:
         return f"{message}; the source has {same[0]!r}: names are matched exactly (case, blanks)"
-    if len(names) == 1 and column in names[0]:
+    if len(names) == 1 and column in re.split(r"[;\t|]", names[0]):
         return (
             f"{message}; the header is one field, {names[0][:80]!r}: a CSV file's fields are "
             "separated by commas"
