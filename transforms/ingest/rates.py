@@ -22,7 +22,7 @@ from pydantic import ValidationError, field_validator, model_validator
 from transforms.errors import ConfigError
 from transforms.ingest import incident
 from transforms.ingest.incident.sections import Table
-from transforms.ingest.incident.values import Number, first_error, invalid, is_money
+from transforms.ingest.incident.values import Number, first_error, invalid, is_money, resolved
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ class RatesFile(Table):
 
 def load(path: Path) -> Rates:
     """Reads and checks a rates file; raises `ConfigError` naming the file and key."""
-    path = Path(path).resolve()
+    path = resolved(Path(path), "a rates file")
     raw = incident.read_toml(path, "rates file")
     try:
         parsed = RatesFile.model_validate(raw)

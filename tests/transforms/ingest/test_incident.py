@@ -270,6 +270,16 @@ def test_a_byte_that_is_not_utf8_is_named_with_its_line(tmp_path):
         incident.load(path)
 
 
+@pytest.mark.parametrize("loop", ["incident.toml", "transactions.parquet"])
+def test_a_loop_of_symbolic_links_is_a_config_error_naming_it(tmp_path, loop):
+    # Python 3.11's resolve raises RuntimeError on a loop: a bug's exit 1
+    path = write_incident(tmp_path / "inc")
+    (path.parent / loop).unlink()
+    (path.parent / loop).symlink_to(loop)
+    with pytest.raises(ConfigError, match=rf"{loop}: a loop of symbolic links, not "):
+        incident.load(path)
+
+
 def test_an_incident_file_that_is_a_named_pipe_is_refused_not_waited_on(tmp_path):
     # The read waited for a writer forever, as a table source's did
     path = tmp_path / "inc.toml"

@@ -53,3 +53,10 @@ def test_a_rates_file_saved_with_a_byte_order_mark_is_read(tmp_path):
     path = tmp_path / "rates.toml"
     path.write_bytes(b'\xef\xbb\xbfcurrency = "USD"\n[rates]\nEUR = 1.08\n')
     assert rates.load(path).rates == {"EUR": Decimal("1.08")}
+
+
+def test_a_rates_file_that_is_a_loop_of_symbolic_links_is_named(tmp_path):
+    # Python 3.11's resolve raises RuntimeError on a loop: a bug's exit 1
+    (tmp_path / "rates.toml").symlink_to("rates.toml")
+    with pytest.raises(ConfigError, match="rates.toml: a loop of symbolic links, not a rates"):
+        rates.load(tmp_path / "rates.toml")

@@ -24,7 +24,13 @@ from transforms.errors import ConfigError
 from transforms.ingest.incident.file import IncidentFile, PolicyFile
 from transforms.ingest.incident.model import Incident, Sources, TableSource
 from transforms.ingest.incident.sections import LogFormat, Policy, WindowDetection
-from transforms.ingest.incident.values import ISO_CURRENCIES, LOG_FIELDS, TableKind, first_error
+from transforms.ingest.incident.values import (
+    ISO_CURRENCIES,
+    LOG_FIELDS,
+    TableKind,
+    first_error,
+    resolved,
+)
 
 __all__ = [
     "ISO_CURRENCIES",
@@ -46,7 +52,7 @@ __all__ = [
 
 def load(path: Path) -> Incident:
     """Reads and validates an incident file; raises `ConfigError` naming the file and key."""
-    path = Path(path).resolve()
+    path = resolved(Path(path), "an incident file")
     if path.is_dir():
         raise ConfigError(
             f"{path}: a folder, not an incident file; give one of its incident files "
@@ -66,13 +72,15 @@ def load(path: Path) -> Incident:
         return IncidentFile.model_validate(raw).incident(path)
     except ValidationError as error:
         raise ConfigError(f"{path}: {first_error(error)}") from None
+    except ConfigError as error:  # a table's path (a loop of links): named in this file
+        raise ConfigError(f"{path}: {error}") from None
 
 
 def load_policy(path: Path) -> Policy:
     """Reads a policy file: a `[policy]` table in the incident file's syntax, with its checks
     (an incident file gives its own policy); raises `ConfigError` naming the file and the
     dotted key (`policy.flat_minor.EUR`)."""
-    path = Path(path).resolve()
+    path = resolved(Path(path), "a policy file")
     raw = read_toml(path, "policy file")
     if "policy" in raw and set(raw) <= set(IncidentFile.model_fields):  # an incident file:
         raw = {"policy": raw["policy"]}  # its policy, as the run would use it

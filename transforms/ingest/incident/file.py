@@ -38,6 +38,7 @@ from transforms.ingest.incident.values import (
     Title,
     Zone,
     invalid,
+    resolved,
 )
 
 
@@ -50,7 +51,8 @@ class DuckdbTable(Table):
     """The table: a plain or schema-qualified name."""
 
     def source(self, folder: Path) -> TableSource:
-        return TableSource("duckdb", path=(folder / self.duckdb).resolve(), table=self.table)
+        path = resolved(folder / self.duckdb, "a DuckDB file")
+        return TableSource("duckdb", path=path, table=self.table)
 
 
 class PostgresTable(Table):
@@ -128,16 +130,17 @@ class SourcesTable(Table):
         return Sources(
             logs=self.logs,
             logs_timezone=self.logs_timezone,
-            transactions=_source(self.transactions, folder),
-            customers=_source(self.customers, folder),
+            transactions=_source(self.transactions, folder, "transactions"),
+            customers=_source(self.customers, folder, "customers"),
             log_format=self.log_format,
             log_clock_skew=self.log_clock_skew,
         )
 
 
-def _source(spec: str | DuckdbTable | PostgresTable, folder: Path) -> TableSource:
+def _source(spec: str | DuckdbTable | PostgresTable, folder: Path, key: str) -> TableSource:
     if isinstance(spec, str):  # the kind is the suffix written, whatever a link points to
-        return TableSource(FILE_KINDS[Path(spec).suffix.lower()], path=(folder / spec).resolve())
+        path = resolved(folder / spec, f"the file of sources.{key}")
+        return TableSource(FILE_KINDS[Path(spec).suffix.lower()], path=path)
     return spec.source(folder)
 
 

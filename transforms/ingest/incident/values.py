@@ -26,6 +26,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from transforms import money, pages
+from transforms.errors import ConfigError
 
 MAX_WINDOW = timedelta(days=31)
 # ISO 4217's codes that are no money to pay a credit in: XXX ("no currency involved") and XTS
@@ -89,6 +90,15 @@ def first_error(error: ValidationError) -> str:
         template = _MESSAGES.get(first["type"], "{msg}")
         message = template.format(input=first["input"], msg=first["msg"], **context)
     return f"{'.'.join(keys)}: {message}"
+
+
+def resolved(path: Path, what: str) -> Path:
+    """`path` absolute, its symbolic links followed; a loop of links (Python 3.11 raises a
+    RuntimeError, a bug's exit 1) is a `ConfigError` naming it and `what` it should be."""
+    try:
+        return path.resolve()
+    except RuntimeError:
+        raise ConfigError(f"{path}: a loop of symbolic links, not {what}") from None
 
 
 # Value types: a check (returns the value or raises `invalid`) and its JSON Schema ------------
