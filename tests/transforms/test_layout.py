@@ -61,3 +61,14 @@ def test_the_check_finds_an_import_of_a_later_stage(tmp_path):
     module = tmp_path / "m.py"
     module.write_text("from transforms.finance import warehouse\nimport transforms.serving.x\n")
     assert stages_imported(module) == {"finance", "serving"}
+
+
+def test_every_statement_s_rows_are_fetched_whole():
+    # DuckDB 2.0 streams results: a statement read with `fetchone()` stays open, and the
+    # connection's next relation is refused ("connection has an unfinished result"), which
+    # stopped `credits what-if` with exit 1 (tests/transforms/reconcile/test_whatif.py).
+    left_open = {
+        str(path.relative_to(ROOT)): path.read_text(encoding="utf-8").count(".fetchone(")
+        for path in sorted(ROOT.rglob("*.py"))
+    }
+    assert {name: n for name, n in left_open.items() if n} == {}

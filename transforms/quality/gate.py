@@ -128,9 +128,9 @@ def check(
     """Validates every dataset of the run; `credit_file` is read back to check its totals.
     `accounting_problems` and `input_problems` (`unread_logs`) block the run too."""
     parameters = _parameters(incident)
-    (limit,) = db.run(
+    ((limit,),) = db.run(
         con, "quarantine_limit", max_quarantined_share=incident.max_quarantined_share
-    ).fetchone()
+    ).fetchall()
     parameters["max_quarantined_lines"] = float(limit)
     relations: list[Relation] = [
         ("file_profile", lambda: con.table("int_file_profile"), "file"),

@@ -243,7 +243,7 @@ def find(con: duckdb.DuckDBPyConnection, incident: Incident) -> Detection:
         lower=lower,
         upper=upper,
     ).fetchall()
-    first, last = db.run(con, "window_log_span", lower=lower, upper=upper).fetchone()
+    ((first, last),) = db.run(con, "window_log_span", lower=lower, upper=upper).fetchall()
     span = None if first is None else (first, last)
     shortest = int(settings.max_gap / MINUTE) + 1
     gaps = tuple(
@@ -327,13 +327,13 @@ def settings_json(settings: WindowDetection) -> dict[str, Any]:
 def _finding(
     con: duckdb.DuckDBPyConnection, incident: Incident, edge: str, low: datetime, high: datetime
 ) -> EdgeFinding:
-    lines, customers = db.run(
+    ((lines, customers),) = db.run(
         con,
         "window_left_out",
         outage_error_codes=list(incident.policy.outage_error_codes),
         from_utc=low,
         to_utc=high,
-    ).fetchone()
+    ).fetchall()
     return EdgeFinding(edge, low, high, lines, customers)
 
 

@@ -71,7 +71,7 @@ def outage_minutes(minutes: pd.DataFrame, run: RunView) -> list[tuple[datetime, 
 
 def window_check(con: duckdb.DuckDBPyConnection, run: RunView) -> WindowCheck | None:
     """The run's window_check as its manifest holds it (None for a run from before it)."""
-    (written,) = db.run(con, "analysis_window_check", run_id=run.run_id).fetchone()
+    ((written,),) = db.run(con, "analysis_window_check", run_id=run.run_id).fetchall()
     return None if written is None else WindowCheck.model_validate_json(written)
 
 
