@@ -96,8 +96,16 @@ err = _VisibleConsole(stderr=True, highlight=False, soft_wrap=True)
 
 def _warehouse_given(value: str) -> str:
     """A `postgresql://` URL that does not parse (a bracket left open, a port that is not a
-    number) is a usage error (exit 2), named before anything connects."""
-    if "://" in value:  # only a URL needs the store's module
+    number) is a usage error (exit 2), named before anything connects; so is a DuckDB path that
+    is a loop of symbolic links (Python's resolve raises RuntimeError: a bug's exit 1 mid-run)."""
+    if "://" not in value:
+        try:
+            Path(value).resolve()
+        except RuntimeError:
+            raise typer.BadParameter(
+                f"{value}: a loop of symbolic links, not a DuckDB file"
+            ) from None
+    else:  # only a URL needs the store's module
         from transforms.finance import pg_location
 
         try:

@@ -320,6 +320,26 @@ def test_an_unknown_run_points_at_credits_runs(tmp_path, command):
     assert "credits audit" not in result.output
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["runs"],
+        ["audit"],
+        ["lookup", "c1"],
+        ["approve", "20250101T000000000000Z-00000000", "--by", "a"],
+    ],
+    ids=["runs", "audit", "lookup", "approve"],
+)
+def test_a_warehouse_path_that_is_a_loop_of_links_is_a_usage_error(tmp_path, command):
+    looped = tmp_path / "wh.duckdb"
+    # `ln -s wh.duckdb wh.duckdb`: `credits run` stopped at its load with exit 1 (a bug's), the
+    # other commands said "no warehouse yet"
+    looped.symlink_to(looped)
+    result = runner.invoke(app, [*command, "--warehouse", str(looped)], env={"COLUMNS": "300"})
+    assert result.exit_code == 2, result.output
+    assert "a loop of symbolic links, not a DuckDB file" in result.output
+
+
 def _commands() -> list[str]:
     import typer.main
 
