@@ -454,7 +454,10 @@ def credit(incident, candidates, exceptions) -> tuple[dict, list[tuple]]:
             detail = {
                 "unknown_customer": "customer is not in the customer table",
                 "closed_account": "account is closed: pay by hand",
-                "zero_credit": "the policy rounds this credit to zero",
+                "zero_credit": (
+                    "the policy works this credit out to zero (its flat amount, percent or cap): "
+                    "nothing is paid"
+                ),
             }[kind]
             exceptions.append(_exception(kind, line_key, None, detail, len(members)))
         if block is None and amount > 0:

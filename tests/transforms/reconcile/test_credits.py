@@ -357,3 +357,21 @@ def test_a_currency_just_within_the_largest_total_is_paid(tmp_path):
         customers=[customer(i) for i in ids],
     )
     assert sum(amount for _, _, amount in lines) == 10**18
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [{"flat_minor": {"USD": 0}}, {"cap_minor": {"USD": 0}}],
+    ids=["flat amount 0", "cap 0"],
+)
+def test_a_zero_credit_says_the_policy_works_it_out_to_zero_not_that_it_rounds(tmp_path, policy):
+    # a flat amount or a cap of 0 rounds nothing: the detail said "rounds this credit to zero"
+    con, lines = credit_lines(tmp_path, [txn("t1")], policy=policy, customers=[customer("c1")])
+    assert lines == []
+    assert rows(con, "exceptions", "exception", "detail") == [
+        (
+            "zero_credit",
+            "the policy works this credit out to zero (its flat amount, percent or cap): "
+            "nothing is paid",
+        )
+    ]

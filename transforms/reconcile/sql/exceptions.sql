@@ -58,7 +58,7 @@ per_line as (
         case coalesce(customer_block, 'zero_credit')
             when 'unknown_customer' then 'customer is not in the customer table'
             when 'closed_account' then 'account is closed: pay by hand'
-            else 'the policy rounds this credit to zero'
+            else 'the policy works this credit out to zero (its flat amount, percent or cap): nothing is paid'
         end as detail
     from lines
     where customer_block in ('unknown_customer', 'closed_account')
