@@ -125,11 +125,10 @@ def print_diff(
 
 
 def _print_line(line: diffs.Line) -> None:
-    sign = "+" if line.difference_minor >= 0 else ""
     out.print(
         f"{line.customer_id}  {line.change}: {_money(line.before_minor, line.currency)} -> "
         f"{_money(line.after_minor, line.currency)} "
-        f"({sign}{_money(line.difference_minor, line.currency)})",
+        f"({diffs.signed(line.difference_minor, line.currency)})",
         markup=False,
     )
     for reason in line.reasons:

@@ -390,8 +390,9 @@ def test_the_terminal_gets_the_first_20_lines_of_each_change_unless_all(capsys, 
 
     diff.print_diff(_first_diff(added=45, removed=2), every=every, more="credits diff r2")
     printed = capsys.readouterr().out
-    assert printed.count("  added: USD 0.00 -> USD 10.00") == shown
-    assert printed.count("  removed: EUR 5.00 -> EUR 0.00") == 2
+    assert printed.count("  added: USD 0.00 -> USD 10.00 (+USD 10.00)") == shown
+    # the sign before the money, as the summary's totals show it (it said "(EUR -5.00)")
+    assert printed.count("  removed: EUR 5.00 -> EUR 0.00 (-EUR 5.00)") == 2
     hint = "25 more line(s) not shown. `credits diff r2 --all` prints every line; "
     assert (hint in printed) is not every
     assert ("`credits diff r2 --csv FILE` writes every line" in printed) is not every

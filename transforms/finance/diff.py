@@ -250,7 +250,7 @@ def summary(diff: Diff) -> list[str]:
         text.append("by change and currency:")
         text += [
             f"  {c.change:<9}  {c.currency}  {c.lines:>7,} line(s)  "
-            f"{_signed(c.difference_minor, c.currency)}"
+            f"{signed(c.difference_minor, c.currency)}"
             for c in changes
         ]
     ranked = ranked_reasons(diff)
@@ -276,7 +276,7 @@ def _headline(diff: Diff) -> list[str]:
         text.append(
             f"  {t.currency}: before {money.display(t.before_minor, t.currency)}, after "
             f"{money.display(t.after_minor, t.currency)}, difference "
-            f"{_signed(t.difference_minor, t.currency)}"
+            f"{signed(t.difference_minor, t.currency)}"
         )
     return text
 
@@ -298,7 +298,7 @@ def markdown(diff: Diff) -> str:
     text += ["| currency | before | after | difference |", "|---|---:|---:|---:|"]
     text += [
         f"| {t.currency} | {money.display(t.before_minor, t.currency)} | "
-        f"{money.display(t.after_minor, t.currency)} | {_signed(t.difference_minor, t.currency)} |"
+        f"{money.display(t.after_minor, t.currency)} | {signed(t.difference_minor, t.currency)} |"
         for t in diff.totals
     ]
     if diff.lines:
@@ -323,7 +323,7 @@ def describe(line: Line) -> str:
         f"{line.customer_id} {line.currency}: {line.change} "
         f"{money.display(line.before_minor, line.currency)} -> "
         f"{money.display(line.after_minor, line.currency)} "
-        f"({_signed(line.difference_minor, line.currency)}): {'; '.join(line.reasons)}"
+        f"({signed(line.difference_minor, line.currency)}): {'; '.join(line.reasons)}"
     )
 
 
@@ -335,7 +335,9 @@ def _reason_kind(reason: str) -> str:
     return re.sub(r"^customer \S+'s ", "a customer's ", kind)
 
 
-def _signed(amount_minor: int, currency: str) -> str:
+def signed(amount_minor: int, currency: str) -> str:
+    """A difference with its sign before the money, as every line and total of a diff shows it:
+    `+USD 5.00`, `-USD 8.00`."""
     sign = "+" if amount_minor >= 0 else "-"
     return sign + money.display(abs(amount_minor), currency)
 
