@@ -280,6 +280,16 @@ def test_a_loop_of_symbolic_links_is_a_config_error_naming_it(tmp_path, loop):
         incident.load(path)
 
 
+@pytest.mark.parametrize("link", ["incident.toml", "transactions.parquet"])
+def test_a_link_to_nothing_is_named_as_written_with_its_target(tmp_path, link):
+    # the message named only the target ("nothere.parquet: file not found"), not the file written
+    path = write_incident(tmp_path / "inc")
+    (path.parent / link).unlink()
+    (path.parent / link).symlink_to("nothere")
+    with pytest.raises(ConfigError, match=rf"{link}: a symbolic link to .*nothere, which does not"):
+        incident.load(path)
+
+
 def test_an_incident_file_that_is_a_named_pipe_is_refused_not_waited_on(tmp_path):
     # The read waited for a writer forever, as a table source's did
     path = tmp_path / "inc.toml"

@@ -94,11 +94,15 @@ def first_error(error: ValidationError) -> str:
 
 def resolved(path: Path, what: str) -> Path:
     """`path` absolute, its symbolic links followed; a loop of links (Python 3.11 raises a
-    RuntimeError, a bug's exit 1) is a `ConfigError` naming it and `what` it should be."""
+    RuntimeError, a bug's exit 1) is a `ConfigError` naming it and `what` it should be, and so
+    is a link to nothing (the message named only the missing target, not the name written)."""
     try:
-        return path.resolve()
+        found = path.resolve()
     except RuntimeError:
         raise ConfigError(f"{path}: a loop of symbolic links, not {what}") from None
+    if path.is_symlink() and not found.exists():
+        raise ConfigError(f"{path}: a symbolic link to {found}, which does not exist ({what})")
+    return found
 
 
 # Value types: a check (returns the value or raises `invalid`) and its JSON Schema ------------
