@@ -222,6 +222,7 @@ def check_line(raw: tuple[str, int, bytes], incident: Incident, rank: int = 0) -
         not isinstance(txn_id, str)
         or not txn_id.strip(ASCII_SPACE)
         or not _optional(obj.get("customer_id"), str)
+        or REPLACEMENT in txn_id + (obj.get("customer_id") or "")  # bytes a collector lost
         or not (amount is None or (_is_int(amount) and 0 < amount < 2**63))
         or not (currency is None or (isinstance(currency, str) and currency in ISO_CURRENCIES))
         or not _optional(obj.get("error_code"), str)
@@ -233,6 +234,7 @@ def check_line(raw: tuple[str, int, bytes], incident: Incident, rank: int = 0) -
     return Line(name, rank, number, text, obj, ts, txn_id.strip(ASCII_SPACE))
 
 
+REPLACEMENT = "\ufffd"  # what a collector writes for bytes it could not decode
 CONTRACT_KEYS = frozenset(
     ("ts", "event", "txn_id", "customer_id", "amount_minor", "currency", "error_code")
 )

@@ -109,6 +109,16 @@ def test_nan_or_a_trailing_comma_is_tolerated_only_where_the_contract_ignores_it
             "currency is not an ISO 4217 code",
         ),
         (json.dumps(failure("t1", customer_id=7)).encode() + b"\n", "customer_id is not a string"),
+        # U+FFFD: bytes a collector could not decode (Docker's split inside a character); the
+        # id was read as written, a credit to an id nobody logged
+        (
+            json.dumps(failure("t\ufffd\ufffd1"), ensure_ascii=False).encode() + b"\n",
+            "txn_id or customer_id holds U+FFFD (bytes a collector could not decode)",
+        ),
+        (
+            json.dumps(failure("t1", customer_id="c\ufffd")).encode() + b"\n",
+            "txn_id or customer_id holds U+FFFD (bytes a collector could not decode)",
+        ),
         (
             b'{"ts": "2025-01-07T20:00:00Z", "event": "payment.failed", "txn_id": "t\xff"}\n',
             "invalid UTF-8 at byte 71 of the line",

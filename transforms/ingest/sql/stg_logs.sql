@@ -263,6 +263,10 @@ checked as (
                 then 'txn_id is not a string'
             when txn_id_kind is distinct from 'VARCHAR' or txn_id = '' then 'payment event without txn_id'
             when customer_id_kind not in ('VARCHAR', 'NULL') then 'customer_id is not a string'
+            -- U+FFFD is what a collector writes for bytes it could not decode (Docker's split
+            -- of a long entry inside a multi-byte character): the id is not the one logged
+            when contains(txn_id, chr(65533)) or contains(customer_id, chr(65533))
+                then 'txn_id or customer_id holds U+FFFD (bytes a collector could not decode)'
             when amount_kind not in ('INTEGER', 'NULL') then 'amount_minor is not an integer'
             when amount_kind = 'INTEGER' and coalesce(
                 try_cast(amount_text as bigint) > $amount_highest, true
