@@ -231,14 +231,25 @@ def audit(
     )
 
 
+LISTED = 5  # a list in a journal entry's detail shown this long on its line, then counted
+
+
 def _compact(detail: dict[str, Any]) -> str:
     """A journal entry's detail on one line; amounts in minor units per currency (a run's
-    `totals_minor`) read as money: `totals=[EUR 5,750.00, USD 14,750.00]`."""
+    `totals_minor`) read as money: `totals=[EUR 5,750.00, USD 14,750.00]`; a long list (the
+    credits an `--accept-decreases` approval accepted) its first `LISTED` and how many more."""
     return ", ".join(
-        f"{k.removesuffix('_minor')}=[{_money(v)}]" if _per_currency(k, v) else f"{k}={v}"
+        f"{k.removesuffix('_minor')}=[{_money(v)}]" if _per_currency(k, v) else f"{k}={_shown(v)}"
         for k, v in detail.items()
         if v not in (None, [], {})
     )
+
+
+def _shown(value: Any) -> Any:
+    if not isinstance(value, list) or len(value) <= LISTED:
+        return value
+    first = ", ".join(str(item) for item in value[:LISTED])
+    return f"[{first}, and {len(value) - LISTED:,} more]"
 
 
 def _per_currency(key: str, value: Any) -> bool:

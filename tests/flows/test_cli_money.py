@@ -62,3 +62,9 @@ def test_the_audit_journal_shows_a_runs_totals_as_money():
         "verdict=pending_approval, totals=[JPY 150,000, USD 14,750.00]"
     )
     assert finance._compact({"totals_minor": {}, "note": "n"}) == "note=n"  # nothing: left out
+    # an approval's 1,475 accepted decreases took one line of 30,000 characters
+    accepted = [f"cr{i}" for i in range(1475)]  # detail["accepted_decreases"]
+    assert finance._compact({"accepted": accepted}) == (
+        "accepted=[cr0, cr1, cr2, cr3, cr4, and 1,470 more]"
+    )
+    assert finance._compact({"accepted": accepted[:5]}) == f"accepted={accepted[:5]}"
