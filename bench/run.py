@@ -259,6 +259,7 @@ def _whatif(folder: Path, what: str) -> dict:
     import tempfile
 
     from transforms.ingest import incident
+    from transforms.quality import gate as quality_gate
     from transforms.reconcile import whatif
 
     loaded = incident.load(folder / "whole-day.toml")
@@ -271,7 +272,7 @@ def _whatif(folder: Path, what: str) -> dict:
                 candidates.append(whatif.Candidate(path.name, path, incident.load_policy(path)))
         work = Path(scratch) / "work"
         work.mkdir()
-        found = whatif.compare(loaded, candidates, work)
+        found = whatif.compare(loaded, candidates, work, quality_gate.candidate_data_problems)
     return {
         "policies": len(found.outcomes),
         "credit_lines": [len(o.amounts) for o in found.outcomes],

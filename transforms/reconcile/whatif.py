@@ -26,7 +26,7 @@ from pathlib import Path
 import duckdb
 
 from transforms import db, money
-from transforms.errors import ConfigError
+from transforms.errors import ConfigError, InputError
 from transforms.ingest import logs, tables
 from transforms.ingest.incident import Incident, Policy
 from transforms.ingest.incident.values import LARGEST_AMOUNT
@@ -146,7 +146,7 @@ def price(
     con: duckdb.DuckDBPyConnection,
     incident: Incident,
     candidate: Candidate,
-    rejected_tables: tuple[str, ...] = (),
+    rejected_tables: tuple[str, ...],
 ) -> Outcome:
     """Prices the (classified) candidates under `incident`'s policy as a run would
     (`credits.build` but the evidence, which only the gate and the run folder read) and reads
@@ -154,7 +154,7 @@ def price(
     touched table rows (`TableChecks`), reported as the gate's other checks of the policy."""
     try:
         credits.price_lines(con, incident)
-    except ConfigError as error:
+    except (ConfigError, InputError) as error:  # InputError: failed amounts past 64-bit totals
         return Outcome(candidate, problem=str(error))
     credits.list_credits(con, incident)
     ((unpriced,),) = db.run(con, "whatif_unpriced").fetchall()

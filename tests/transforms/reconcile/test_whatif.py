@@ -382,3 +382,20 @@ def test_a_policy_whose_codes_bring_in_a_table_row_the_gate_rejects_cannot_apply
     assert found.outcomes[0].amounts == {("c1", "USD"): 1000}  # the row is no candidate: passes
     assert "the quality gate would reject the run: " in found.outcomes[1].problem
     assert rejected in found.outcomes[1].problem
+
+
+def test_a_policy_whose_codes_bring_in_failed_amounts_past_the_largest_sum_cannot_apply(tmp_path):
+    # Two table rows of 10^16 minor units under a code only the second policy calls an outage:
+    # its run stops (an input error); the what-if stopped whole (exit 2) instead of naming it.
+    big = [txn(f"t{i}", amount_minor=10**16, error_code="NEW_CODE") for i in (1, 2)]
+    path = write_incident(tmp_path / "inc", lines=[failure("t0")], transactions=[txn("t0"), *big])
+    wider = policy_file(
+        tmp_path,
+        "wider.toml",
+        flat_minor={"USD": 1000},
+        outage_error_codes=["DB_POOL_TIMEOUT", "NEW_CODE"],
+    )
+    found = what_if(path, wider, work=tmp_path / "what-if")
+    assert found.outcomes[0].applies, found.outcomes[0].problem
+    assert "failed amounts of customer c1 in USD sum to 20,000," in found.outcomes[1].problem
+    assert not found.outcomes[1].applies
