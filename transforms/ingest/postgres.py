@@ -72,11 +72,13 @@ _NO_PERMISSION = ("42501", "permission denied for")
 def relation(source: TableSource) -> str:
     """The source as it goes into SQL text: its table name (validated by `incident` as a plain
     identifier: it cannot be bound) or its query as a subquery: without the `;` a query pasted
-    from psql ends with, and closed on a line of its own, after a last `-- comment` it may have
-    (either made a syntax error of the read)."""
+    from psql ends with (and the lines of `-- comment` only after it), and closed on a line of
+    its own, after a last `-- comment` it may have (either made a syntax error of the read). A
+    comment after the `;` on its own line stays (told from a string's text only by parsing)."""
     if source.table:
         return source.table
-    query = re.sub(r"[;\s]+$", "", source.query or "")
+    query = re.sub(r"(\n[ \t]*--[^\n]*|\s)+$", "", source.query or "")
+    query = re.sub(r"[;\s]+$", "", query)
     return f"({query}\n)"
 
 

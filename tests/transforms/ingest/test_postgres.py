@@ -411,6 +411,7 @@ def test_a_time_of_infinity_is_named_not_read_as_a_year_before_290000_bc(
         ";",  # as psql wants it: 'syntax error at or near ";"'
         " ;\n",
         " -- every row",  # it commented out the closing parenthesis: 'syntax error at end of input'
+        ";\n-- every row\n  -- by id\n",  # comment lines after the ';'
     ],
 )
 def test_a_query_source_may_end_as_a_query_pasted_from_psql_does(dsn, schema, tmp_path, ending):
