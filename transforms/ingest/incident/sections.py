@@ -197,8 +197,8 @@ class LogFormat(Table):
     read from `attributes.<name>`, then the body's, a key/value list or a string holding a JSON
     object; ts from timeUnixNano) or cloudwatch
     (CloudWatch Logs subscription objects as Firehose writes them: each log event's message),
-    fluentd (out_file's default `<time>\t<tag>\t<record>`) or cloudwatch_export (CloudWatch
-    Logs' export to S3, `<timestamp> <message>`).
+    fluentd (out_file's default, `<time>`, `<tag>`, `<record>` separated by tabs) or
+    cloudwatch_export (CloudWatch Logs' export to S3, `<timestamp> <message>`).
     A field path `envelope.<key>` reads the envelope's own fields (`envelope.time`,
     `envelope.timestamp`)."""
     payload: FieldPath | None = None
