@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from transforms.errors import ConfigError
+
 
 @contextmanager
 def atomic_path(final: Path) -> Iterator[Path]:
@@ -55,3 +57,12 @@ def display_name(path: Path, root: Path) -> str:
         return path.resolve().relative_to(root).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+def resolved(path: Path, what: str) -> Path:
+    """`path` absolute, its symbolic links followed; a loop of links (Python 3.11 raises a
+    RuntimeError, a bug's exit 1) is a `ConfigError` naming it and `what` it should be."""
+    try:
+        return path.resolve()
+    except RuntimeError:
+        raise ConfigError(f"{path}: a loop of symbolic links, not {what}") from None

@@ -99,12 +99,12 @@ def _warehouse_given(value: str) -> str:
     number) is a usage error (exit 2), named before anything connects; so is a DuckDB path that
     is a loop of symbolic links (Python's resolve raises RuntimeError: a bug's exit 1 mid-run)."""
     if "://" not in value:
+        from transforms import files
+
         try:
-            Path(value).resolve()
-        except RuntimeError:
-            raise typer.BadParameter(
-                f"{value}: a loop of symbolic links, not a DuckDB file"
-            ) from None
+            files.resolved(Path(value), "a DuckDB file")
+        except ConfigError as error:
+            raise typer.BadParameter(str(error)) from None
     else:  # only a URL needs the store's module
         from transforms.finance import pg_location
 

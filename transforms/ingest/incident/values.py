@@ -25,7 +25,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from transforms import money, pages
+from transforms import files, money, pages
 from transforms.errors import ConfigError
 
 MAX_WINDOW = timedelta(days=31)
@@ -93,13 +93,10 @@ def first_error(error: ValidationError) -> str:
 
 
 def resolved(path: Path, what: str) -> Path:
-    """`path` absolute, its symbolic links followed; a loop of links (Python 3.11 raises a
-    RuntimeError, a bug's exit 1) is a `ConfigError` naming it and `what` it should be, and so
-    is a link to nothing (the message named only the missing target, not the name written)."""
-    try:
-        found = path.resolve()
-    except RuntimeError:
-        raise ConfigError(f"{path}: a loop of symbolic links, not {what}") from None
+    """`path` absolute, its symbolic links followed (`files.resolved`: a loop of links is a
+    `ConfigError`); an input's link to nothing is one too (the message named only the missing
+    target, not the name written)."""
+    found = files.resolved(path, what)
     if path.is_symlink() and not found.exists():
         raise ConfigError(f"{path}: a symbolic link to {found}, which does not exist ({what})")
     return found
