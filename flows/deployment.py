@@ -28,6 +28,7 @@ from flows.settings import (
     INCIDENTS_DIR,
     OUTPUT_DIR,
     WAREHOUSE,
+    venv_command,
     warehouse_default,
     warehouse_parameter,
 )
@@ -153,14 +154,6 @@ def incident_files_text(incidents_dir: Path) -> str:
     )
 
 
-def prefect_command() -> str:
-    """This environment's `prefect`, as one types it here (`.venv/bin/prefect`): it is not on
-    PATH unless the venv is activated."""
-    prefect = Path(sys.executable).with_name("prefect")
-    relative = os.path.relpath(prefect)
-    return str(prefect) if relative.startswith("..") else relative
-
-
 def serving_text(ui_url: str, prefect: str, served) -> str:
     """What `make serve` serves (`deployments()`) and how to trigger a run now, with this
     environment's `prefect` (Prefect's own banner names a bare `prefect`, not on PATH) and this
@@ -200,7 +193,9 @@ def main() -> None:
             print(f"scheduled-credit-runs/daily-finance: {schedule_text(datetime.now(UTC))}")
             print(incident_files_text(Path(INCIDENTS_DIR)), flush=True)
             served = deployments()
-            print(serving_text(url.removesuffix("/api"), prefect_command(), served), flush=True)
+            print(
+                serving_text(url.removesuffix("/api"), venv_command("prefect"), served), flush=True
+            )
             # Returns on Ctrl-C or SIGTERM (Prefect logs which).
             serve(*served, print_starting_message=False)
     except KeyboardInterrupt:  # Ctrl-C while the server was starting

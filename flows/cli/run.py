@@ -6,10 +6,8 @@ from __future__ import annotations
 import enum
 import os
 import shlex
-import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -172,17 +170,10 @@ def approve_command(run_id: str, warehouse_path: str) -> str:
     """The approval as one types it here: this environment's `credits` (`.venv/bin/credits`: it
     is not on PATH unless the venv is activated) and the run's warehouse when it is not the one
     `approve` finds by itself (a URL's password masked)."""
-    from flows.settings import warehouse_default
+    from flows.settings import venv_command, warehouse_default
     from transforms.finance import pg_location
 
-    credits = Path(sys.executable).with_name("credits")
-    on_path = shutil.which("credits")
-    if on_path is not None and Path(on_path).resolve() == credits.resolve():
-        typed = "credits"
-    else:
-        relative = os.path.relpath(credits)
-        typed = str(credits) if relative.startswith("..") else relative
-    command = f"{shlex.quote(typed)} approve {run_id} --by NAME"
+    command = f"{venv_command('credits')} approve {run_id} --by NAME"
     if warehouse_path != warehouse_default():
         shown = (
             pg_location.shown(warehouse_path)

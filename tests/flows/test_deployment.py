@@ -220,12 +220,12 @@ def test_ctrl_c_stops_the_runner_and_the_server_at_once_without_a_traceback(tmp_
 
 
 def test_serve_shows_the_prefect_command_of_this_environment_not_a_bare_one(monkeypatch, tmp_path):
-    from flows import deployment
+    from flows import deployment, settings
 
     venv = tmp_path / ".venv" / "bin"
     monkeypatch.setattr(sys, "executable", str(venv / "python"))
     monkeypatch.chdir(tmp_path)
-    assert deployment.prefect_command() == ".venv/bin/prefect"  # as typed in the project
+    assert settings.venv_command("prefect") == ".venv/bin/prefect"  # as typed in the project
     text = deployment.serving_text(
         "http://127.0.0.1:4200", ".venv/bin/prefect", deployment.deployments()
     )
