@@ -28,6 +28,7 @@ from transforms.ingest.incident import ISO_CURRENCIES, LogFormat
 from transforms.ingest.incident.values import LARGEST_AMOUNT, TS_FORMATS
 from transforms.ingest.logs.framing import FRAMED_SCHEMA, Framer
 from transforms.ingest.logs.plan import LogFile, Partition, Reading
+from transforms.ingest.logs.screen import PREFIX_PATTERNS
 from transforms.ingest.logs.source import Source
 from transforms.ingest.logs.unnesting import Unnester
 
@@ -71,10 +72,10 @@ UNNESTED = ("otlp", "cloudwatch")  # many records to an envelope: framed by `Unn
 # A CRI line: `<RFC 3339 time> <stream> <P|F> <message>` (the message may be empty).
 CRI_LINE = r"^([^ \n]+) (stdout|stderr) ([PF]) ([^\n]*)\n$"
 # A line of a prefix and the record, in three groups (`log_envelope_prefixed`): fluentd's
-# out_file, `<time>\t<tag>\t<record>`, and CloudWatch Logs' export, `<timestamp> <message>`.
+# out_file, `<time>`, `<tag>` and `<record>` separated by tabs, and CloudWatch Logs' export,
+# `<timestamp> <message>`; the prefixes are the shape check's (`screen.PREFIX_PATTERNS`).
 PREFIXED_LINES = {
-    "fluentd": r"^([^\t\n]+)\t([^\t\n]*)\t([^\n]*)\n$",
-    "cloudwatch_export": r"^([0-9]{4}-[0-9]{2}-[0-9]{2}T[^ \n]+) ()([^\n]*)\n$",
+    envelope: f"^{pattern}([^\\n]*)\\n$" for envelope, (pattern, _) in PREFIX_PATTERNS.items()
 }
 
 

@@ -46,17 +46,22 @@ OPEN, CLOSE = ord("{"), ord("}")
 SHAPE_BLANK = "blank line"
 SHAPE_NOT_OBJECT = "not one JSON object (shape check)"
 SHAPE_NOT_CRI = 'not a CRI line (envelope = "cri", shape check)'
-# The prefix before the record of a line of these envelopes (`log_envelope_prefixed`), and the
-# reason of a line without it.
-PREFIXES = {
+# The prefix before the record of a line of these envelopes, in two groups (its fields; the
+# second empty for an export), and the shape check's reason for a line without it. The full
+# check reads the same prefix in SQL (`mapper.prefixed_line`, `log_envelope_prefixed`).
+PREFIX_PATTERNS = {
     "fluentd": (
-        re.compile(rb"[^\t\n]+\t[^\t\n]*\t"),
+        r"([^\t\n]+)\t([^\t\n]*)\t",
         'not a fluentd out_file line (envelope = "fluentd", shape check)',
     ),
     "cloudwatch_export": (
-        re.compile(rb"[0-9]{4}-[0-9]{2}-[0-9]{2}T[^ \n]+ "),
+        r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[^ \n]+) ()",
         'not a CloudWatch Logs export line (envelope = "cloudwatch_export", shape check)',
     ),
+}
+PREFIXES = {
+    envelope: (re.compile(pattern.encode()), reason)
+    for envelope, (pattern, reason) in PREFIX_PATTERNS.items()
 }
 SPACE = ord(" ")
 SHORT_ESCAPES = frozenset('"\\/\b\f\n\r\t')
