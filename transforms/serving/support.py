@@ -129,6 +129,10 @@ class NoAnswerYet(InputError):
     the quality gate or declined by finance."""
 
 
+class NotAffected(InputError):
+    """A customer id no incident of the warehouse names, nor one close to it (a case slip)."""
+
+
 class SharedEmail(InputError):
     """An e-mail address several customers have (a business's billing address): each is
     looked up by its id."""
@@ -288,9 +292,11 @@ def lookup(
             if unanswered
             else ""
         )
-        raise InputError(
-            _did_you_mean(con, "support_customer_case", customer_id=customer_id)
-            or f"customer {customer_id}: no failed payment, credit or exception in any incident "
+        meant = _did_you_mean(con, "support_customer_case", customer_id=customer_id)
+        if meant:
+            raise InputError(meant)
+        raise NotAffected(
+            f"customer {customer_id}: no failed payment, credit or exception in any incident "
             f"of the warehouse ({len(runs)} incident(s) with an answer): not affected by a "
             f"recorded outage, or the id is mistyped{waiting}"
         )
@@ -314,7 +320,7 @@ def search(con: duckdb.DuckDBPyConnection, query: str | None) -> Lookup:
         except InputError as by_txn:
             if "did you mean" in str(by_txn) and "did you mean" not in str(by_customer):
                 raise by_txn from None
-            if type(by_customer) is InputError and str(by_customer).startswith("customer "):
+            if isinstance(by_customer, NotAffected):
                 raise InputError(
                     f"{by_customer}; and no payment {query.strip()} failed inside an outage window"
                 ) from None
