@@ -138,10 +138,11 @@ def main() -> None:
         warehouse_path = _absolute(args.warehouse or warehouse_default())
         incident_id = _incident(warehouse_path, args.incident)
     except CreditsError as error:
-        # `make notebooks` takes the warehouse as NB_WAREHOUSE, which the store's message
-        # (written for the commands' --warehouse) cannot know
-        said = str(error).replace("--warehouse PATH", NB_WAREHOUSE)
-        print(f"error: {said}", file=sys.stderr)
+        from transforms.finance.warehouse import NoWarehouseYet
+
+        if isinstance(error, NoWarehouseYet):  # `make notebooks` takes it as NB_WAREHOUSE
+            error = NoWarehouseYet(error.path, f"{NB_WAREHOUSE} (or set CREDITS_WAREHOUSE)")
+        print(f"error: {error}", file=sys.stderr)
         sys.exit(error.exit_code)
     args.out.mkdir(parents=True, exist_ok=True)
     codes = []

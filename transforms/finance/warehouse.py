@@ -185,10 +185,19 @@ def require_existing(location: Location) -> None:
     `data/warehouse.duckdb`) is read from the current folder, wherever the command runs."""
     if pg_location.is_url(location) or Path(location).exists():
         return
-    raise InputError(
-        f"{looked_at(Path(location))}: no warehouse yet; `credits run` creates it. If the "
-        "warehouse is elsewhere, give it as --warehouse PATH (or set CREDITS_WAREHOUSE)"
-    )
+    raise NoWarehouseYet(Path(location))
+
+
+class NoWarehouseYet(InputError):
+    """No warehouse at the DuckDB path a command that only reads or changes one was given;
+    `given_as` is how its user names another (a command's option, `make notebooks`' variable)."""
+
+    def __init__(self, path: Path, given_as: str = "--warehouse PATH (or set CREDITS_WAREHOUSE)"):
+        self.path = path
+        super().__init__(
+            f"{looked_at(path)}: no warehouse yet; `credits run` creates it. If the warehouse is "
+            f"elsewhere, give it as {given_as}"
+        )
 
 
 def looked_at(path: Path) -> str:
