@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 from transforms.errors import CreditsError, InputError, StorageError
 from transforms.ingest.incident import TableSource
-from transforms.ingest.incident.values import LARGEST_AMOUNT
+from transforms.ingest.incident.values import BEYOND_LARGEST_AMOUNT
 
 _TypeCheck = Callable[[pa.DataType], bool]
 Contract = dict[str, tuple[str, _TypeCheck]]
@@ -94,7 +94,6 @@ DECIMAL_DIGITS = r"^-?[0-9]+$"
 ERROR_CHUNK_ROWS = 65_536  # rows parsed at once when a bad CSV value is looked for
 
 
-CSV_BEYOND_INT64 = f"beyond ±{LARGEST_AMOUNT:,} minor units, which no payment is"
 CSV_EXPECTED = {
     "integer": "not a whole number of minor units (it is never rounded)",
     "timestamp": ("not a timestamp with an offset such as 2025-01-07T20:00:00Z"),
@@ -281,7 +280,7 @@ def _csv_error(
         line, column, value = found
         expected = CSV_EXPECTED["integer" if typed[column] == pa.int64() else "timestamp"]
         if typed[column] == pa.int64() and re.fullmatch(r"-?[0-9]+(\.0*)?", value):
-            expected = CSV_BEYOND_INT64  # whole, but no 64-bit integer holds it
+            expected = BEYOND_LARGEST_AMOUNT  # whole, but no 64-bit integer holds it
         return InputError(f"{name}: line {line}: column '{column}' is {value!r}, {expected}")
 
     try:

@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 from transforms import db, files
 from transforms.errors import CreditsError, InputError
 from transforms.ingest.incident import Incident, TableKind, TableSource
-from transforms.ingest.incident.values import LARGEST_AMOUNT
+from transforms.ingest.incident.values import BEYOND_LARGEST_AMOUNT, LARGEST_AMOUNT
 from transforms.ingest.table_sources import (
     BATCH_ROWS,
     CUSTOMER_COLUMNS,
@@ -262,11 +262,8 @@ def _shown_time(seconds: int) -> str:
     return shown
 
 
-ABOVE_LARGEST_AMOUNT = f"above {LARGEST_AMOUNT:,} minor units, which no payment is"
-
-
 def _within_largest_amount(column: pa.Array, batch: pa.RecordBatch, name: str) -> None:
-    """An amount above `LARGEST_AMOUNT` minor units (no payment is; sums of such amounts would
+    """An amount beyond ±`LARGEST_AMOUNT` minor units (no payment is; sums of such amounts would
     not fit in 64 bits) is an error naming the row."""
     # not `abs`: it wraps -2**63 round to itself, which then passed as small
     above = pc.or_(pc.greater(column, LARGEST_AMOUNT), pc.less(column, -LARGEST_AMOUNT))
@@ -276,7 +273,7 @@ def _within_largest_amount(column: pa.Array, batch: pa.RecordBatch, name: str) -
     key = batch.schema.names[0]
     raise InputError(
         f"{name}: column 'amount_minor' is {column[index].as_py()} for {key} "
-        f"{batch.column(0)[index]}: {ABOVE_LARGEST_AMOUNT}"
+        f"{batch.column(0)[index]}: {BEYOND_LARGEST_AMOUNT}"
     )
 
 
@@ -291,7 +288,7 @@ def _whole_numbers(column: pa.Array, batch: pa.RecordBatch, name: str, field: st
                 key = batch.schema.names[0]
                 what = "not a whole number of minor units (it is never rounded)"
                 if _is_whole(value):
-                    what = ABOVE_LARGEST_AMOUNT
+                    what = BEYOND_LARGEST_AMOUNT
                 raise InputError(
                     f"{name}: column '{field}' is {value} for {key} {batch.column(0)[index]}: "
                     f"{what}"

@@ -188,6 +188,8 @@ LONGEST = timedelta(days=366)
 LARGEST_AMOUNT = 10**16
 """The largest amount in minor units a policy, a log line or a table states: above 2**53 (an
 amount no double holds exactly is still read exactly), and sums of hundreds fit in 64 bits."""
+BEYOND_LARGEST_AMOUNT = f"beyond ±{LARGEST_AMOUNT:,} minor units, which no payment is"
+"""A table amount past `LARGEST_AMOUNT` either way, as a message says it (CSV, Parquet, SQL)."""
 LARGEST_TOTAL = 10**18
 """The largest sum in minor units of one currency's credits, or of their failed amounts, over a
 run: its totals (the manifest's, the report's, a batch's) are 64-bit integers (9.2 x 10^18)."""
