@@ -394,7 +394,9 @@ def test_a_time_of_infinity_is_named_not_read_as_a_year_before_290000_bc(
     # (exit 4, as if the machine refused), a notebook's frame could not show it
     con, loaded = small(tmp_path, dsn, schema)
     stores.execute(
-        dsn, f"update {schema}.transactions set created_at = '{infinity}' where txn_id = 't2'"
+        dsn,
+        f"update {schema}.transactions set created_at = $1::timestamptz where txn_id = $2",
+        parameters=(infinity, "t2"),
     )
     with pytest.raises(
         InputError,
