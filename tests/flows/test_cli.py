@@ -208,15 +208,6 @@ main()
 """
 
 
-def test_ctrl_c_while_the_commands_import_ends_with_one_line_and_exit_130():
-    done = subprocess.run(
-        [sys.executable, "-c", CTRL_C_DURING_IMPORTS], capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 130, done.stderr
-    assert done.stderr == "stopped by SIGINT before the command started: nothing was done\n"
-    assert done.stdout == ""
-
-
 SIGTERM_DURING_IMPORTS = """
 import os
 import signal
@@ -235,13 +226,23 @@ main()
 """
 
 
-def test_sigterm_while_the_commands_import_ends_with_one_line_and_exit_143():
-    # It ended silently with 143: an approval stopped that early printed nothing at all.
-    done = subprocess.run(
-        [sys.executable, "-c", SIGTERM_DURING_IMPORTS], capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 143, done.stderr
-    assert done.stderr == "stopped by SIGTERM before the command started: nothing was done\n"
+@pytest.mark.parametrize(
+    ("script", "exit_code", "signal_name"),
+    [
+        (CTRL_C_DURING_IMPORTS, 130, "SIGINT"),
+        # SIGTERM ended silently with 143: an approval stopped that early printed nothing at all
+        (SIGTERM_DURING_IMPORTS, 143, "SIGTERM"),
+    ],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_a_stop_while_the_commands_import_ends_with_one_line_and_128_plus_n(
+    script, exit_code, signal_name
+):
+    command = [sys.executable, "-c", script]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == exit_code, done.stderr
+    said = f"stopped by {signal_name} before the command started: nothing was done\n"
+    assert done.stderr == said
     assert done.stdout == ""
 
 

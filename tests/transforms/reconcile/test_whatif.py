@@ -342,6 +342,16 @@ def test_a_rate_that_makes_a_total_larger_than_any_payment_stops_naming_its_key(
         whatif.reported_totals(found, rates)
 
 
+def _new_code_too(tmp_path: Path) -> Path:
+    """A policy whose outage codes add NEW_CODE, which the incident's own policy leaves out."""
+    return policy_file(
+        tmp_path,
+        "wider.toml",
+        flat_minor={"USD": 1000},
+        outage_error_codes=["DB_POOL_TIMEOUT", "NEW_CODE"],
+    )
+
+
 @pytest.mark.parametrize(
     ("row", "customers", "rejected"),
     [
@@ -372,12 +382,7 @@ def test_a_policy_whose_codes_bring_in_a_table_row_the_gate_rejects_cannot_apply
     path = write_incident(
         tmp_path / "inc", lines=lines, transactions=[txn("t1"), row], customers=customers
     )
-    wider = policy_file(
-        tmp_path,
-        "wider.toml",
-        flat_minor={"USD": 1000},
-        outage_error_codes=["DB_POOL_TIMEOUT", "NEW_CODE"],
-    )
+    wider = _new_code_too(tmp_path)
     found = what_if(path, wider, work=tmp_path / "what-if")
     assert found.outcomes[0].amounts == {("c1", "USD"): 1000}  # the row is no candidate: passes
     assert "the quality gate would reject the run: " in found.outcomes[1].problem
@@ -389,12 +394,7 @@ def test_a_policy_whose_codes_bring_in_failed_amounts_past_the_largest_sum_canno
     # its run stops (an input error); the what-if stopped whole (exit 2) instead of naming it.
     big = [txn(f"t{i}", amount_minor=10**16, error_code="NEW_CODE") for i in (1, 2)]
     path = write_incident(tmp_path / "inc", lines=[failure("t0")], transactions=[txn("t0"), *big])
-    wider = policy_file(
-        tmp_path,
-        "wider.toml",
-        flat_minor={"USD": 1000},
-        outage_error_codes=["DB_POOL_TIMEOUT", "NEW_CODE"],
-    )
+    wider = _new_code_too(tmp_path)
     found = what_if(path, wider, work=tmp_path / "what-if")
     assert found.outcomes[0].applies, found.outcomes[0].problem
     assert "failed amounts of customer c1 in USD sum to 20,000," in found.outcomes[1].problem
