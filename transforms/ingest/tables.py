@@ -231,19 +231,24 @@ def _within_years(column: pa.Array, batch: pa.RecordBatch, name: str, field: str
     instant."""
     per_second = PER_SECOND[column.type.unit]
     ticks = pc.cast(column, pa.int64())
-    outside = pc.or_(
-        pc.less(ticks, EARLIEST_SECOND * per_second),
-        pc.greater(ticks, (LATEST_SECOND + 1) * per_second - 1),
+    index = _first_outside(
+        ticks, EARLIEST_SECOND * per_second, (LATEST_SECOND + 1) * per_second - 1
     )
-    if not pc.any(outside).as_py():
+    if index is None:
         return
-    index = pc.index(outside, True).as_py()
     key = batch.schema.names[0]
     raise InputError(
         f"{name}: column '{field}' is {_shown_time(ticks[index].as_py() // per_second)} for "
         f"{key} {batch.column(0)[index]}: outside the years 1 to 9999, which no payment is; "
         "give the real time, or null"
     )
+
+
+def _first_outside(values: pa.Array, lowest: int, highest: int) -> int | None:
+    """The index of the first value below `lowest` or above `highest` (nulls pass), if any."""
+    outside = pc.or_(pc.less(values, lowest), pc.greater(values, highest))
+    index = pc.index(outside, True).as_py()
+    return None if index < 0 else index
 
 
 GREGORIAN_CYCLE = timedelta(days=146_097)  # 400 years: the calendar repeats
@@ -265,11 +270,10 @@ def _shown_time(seconds: int) -> str:
 def _within_largest_amount(column: pa.Array, batch: pa.RecordBatch, name: str) -> None:
     """An amount beyond ±`LARGEST_AMOUNT` minor units (no payment is; sums of such amounts would
     not fit in 64 bits) is an error naming the row."""
-    # not `abs`: it wraps -2**63 round to itself, which then passed as small
-    above = pc.or_(pc.greater(column, LARGEST_AMOUNT), pc.less(column, -LARGEST_AMOUNT))
-    if not pc.any(above).as_py():
+    # bounds both ways, not `abs`: it wraps -2**63 round to itself, which then passed as small
+    index = _first_outside(column, -LARGEST_AMOUNT, LARGEST_AMOUNT)
+    if index is None:
         return
-    index = pc.index(above, True).as_py()
     key = batch.schema.names[0]
     raise InputError(
         f"{name}: column 'amount_minor' is {column[index].as_py()} for {key} "
