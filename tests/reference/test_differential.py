@@ -265,25 +265,33 @@ def test_the_pipeline_reads_the_same_records_through_a_cri_envelope(case, split)
     assert found.credits_csv == expected.credits_csv
 
 
-PREFIXES = {
-    "fluentd": b"2025-01-07T00:00:00+0000\tpayments.api\t",
-    "cloudwatch_export": b"2025-01-07T00:00:00.000Z ",
+PREFIXES = {  # the envelope's text before and after each line
+    "fluentd": (b"2025-01-07T00:00:00+0000\tpayments.api\t", b""),
+    "fluentbit": (b"payments.api: [1736208000.123456789, ", b"]"),
+    "cloudwatch_export": (b"2025-01-07T00:00:00.000Z ", b""),
 }
 
 
 def prefixed(data: bytes, envelope: str) -> bytes:
-    """A log file's lines as fluentd's out_file (`<time>\\t<tag>\\t<line>`) or CloudWatch Logs'
-    export (`<timestamp> <line>`) writes them; a byte-order mark belongs to the file."""
+    """A log file's lines as fluentd's out_file (`<time>\\t<tag>\\t<line>`), Fluent Bit's file
+    output (`<tag>: [<time>, <line>]`) or CloudWatch Logs' export (`<timestamp> <line>`) writes
+    them; a byte-order mark belongs to the file, and so does a CR before the line feed."""
     if data.startswith(b"\x1f\x8b"):
         return gzip.compress(prefixed(gzip.decompress(data), envelope), mtime=0)
-    return b"".join(PREFIXES[envelope] + line + b"\n" for line in _lines(data))
+    before, after = PREFIXES[envelope]
+    out = []
+    for line in _lines(data):
+        record = line.removesuffix(b"\r")
+        out.append(before + record + after + line[len(record) :] + b"\n")
+    return b"".join(out)
 
 
 @given(incidents(), st.sampled_from(sorted(PREFIXES)))
 @settings(max_examples=ENVELOPE_EXAMPLES)
 def test_the_pipeline_reads_the_same_records_after_a_prefix(case, envelope):
-    # The model reads the plain lines; the pipeline the same lines after fluentd's or the
-    # CloudWatch export's prefix: the same funnel, quarantine, evidence and credits.
+    # The model reads the plain lines; the pipeline the same lines after fluentd's, Fluent
+    # Bit's or the CloudWatch export's prefix (and Fluent Bit's suffix): the same funnel,
+    # quarantine, evidence and credits.
     expected = as_written(model.run(case))
     found = through(case, lambda _, data: prefixed(data, envelope), envelope)
     assert found.config_error == expected.config_error

@@ -496,10 +496,13 @@ def test_a_record_after_the_byte_order_mark_its_collector_kept_is_read(tmp_path,
     assert [row[1:3] for row in got] == [(bucket, None), ("relevant", None), (copy, None)]
 
 
+SHAPE_NOT_OBJECT = ("quarantined", screen.SHAPE_NOT_OBJECT)
 NO_TIME = json.dumps({"event": "payment.failed", "txn_id": "t1"})
 AT = "2025-01-07T20:00:00.5"
 NOT_FLUENTD = 'not a fluentd out_file line (envelope = "fluentd")'
 NOT_EXPORT = 'not a CloudWatch Logs export line (envelope = "cloudwatch_export")'
+NOT_FLUENTBIT = 'not a Fluent Bit file output line (envelope = "fluentbit")'
+EPOCH_S = {"envelope": "fluentbit", "ts": "envelope.time", "ts_format": "epoch_s"}
 
 
 @pytest.mark.parametrize(
@@ -513,6 +516,11 @@ NOT_EXPORT = 'not a CloudWatch Logs export line (envelope = "cloudwatch_export")
             {"envelope": "fluentd", "ts": "envelope.time", "ts_format": "%Y-%m-%dT%H:%M:%S.%f%z"},
             RELEVANT,
         ),
+        # Fluent Bit's file output: the record in `<tag>: [<time>, <record>]`; its time the
+        # record's or the prefix's, epoch seconds with 9 decimals (6 before Fluent Bit 1.9)
+        (f"payments.api: [1736280000.500000000, {RECORD}]", {"envelope": "fluentbit"}, RELEVANT),
+        (f"payments.api: [1736280000.500000000, {NO_TIME}]", EPOCH_S, RELEVANT),
+        (f"kube.var.log: x: [1736280000.500000, {NO_TIME}]", EPOCH_S, RELEVANT),
         # CloudWatch Logs' export to S3: `<timestamp> <message>`
         (f"{AT}Z {RECORD}", {"envelope": "cloudwatch_export"}, RELEVANT),
         (
@@ -533,20 +541,38 @@ NOT_EXPORT = 'not a CloudWatch Logs export line (envelope = "cloudwatch_export")
             ("quarantined", NOT_EXPORT + ': expected "<timestamp> <message>"'),
         ),
         (
+            "payment.failed t1",
+            {"envelope": "fluentbit"},
+            ("quarantined", NOT_FLUENTBIT + ': expected "<tag>: [<time>, <record>]"'),
+        ),
+        (  # the `]` after the record missing
+            f"payments.api: [1736280000.500000000, {RECORD}",
+            {"envelope": "fluentbit"},
+            ("quarantined", NOT_FLUENTBIT + ': expected "<tag>: [<time>, <record>]"'),
+        ),
+        (
             "retrying\t{}",
             {"envelope": "fluentd"},
             ("quarantined", NOT_FLUENTD[:-1] + ", shape check)"),
         ),
         (
+            "api: [1736280000.5, {}",
+            {"envelope": "fluentbit"},
+            ("quarantined", NOT_FLUENTBIT[:-1] + ", shape check)"),
+        ),
+        (
+            "api: [2025-01-07T20:00:00Z, {}]",
+            {"envelope": "fluentbit"},
+            ("quarantined", NOT_FLUENTBIT[:-1] + ", shape check)"),
+        ),
+        ("api: [1736280000.5, retrying]", {"envelope": "fluentbit"}, SHAPE_NOT_OBJECT),
+        ("api: [1736280000.5, {}]", {"envelope": "fluentbit"}, ("irrelevant", None)),
+        (
             "20:00:00Z {}",
             {"envelope": "cloudwatch_export"},
             ("quarantined", NOT_EXPORT[:-1] + ", shape check)"),
         ),
-        (
-            f"{AT}Z\tapi\tretrying",
-            {"envelope": "fluentd"},
-            ("quarantined", screen.SHAPE_NOT_OBJECT),
-        ),
+        (f"{AT}Z\tapi\tretrying", {"envelope": "fluentd"}, SHAPE_NOT_OBJECT),
         (f"{AT}Z {{}}", {"envelope": "cloudwatch_export"}, ("irrelevant", None)),
     ],
 )
@@ -555,6 +581,27 @@ def test_a_line_of_a_prefix_and_the_record_is_read_as_the_record(
 ):
     got = staged(tmp_path, [line], "failure_capable", **log_format)
     assert [row[1:3] for row in got] == [expected[:2]]
+
+
+def test_fluent_bit_nanoseconds_at_the_window_end_stay_inside_it(tmp_path):
+    # The window ends at 23:15:00Z (1736291700), exclusive, and no clock skew widens it: the
+    # last nanosecond before it is its last microsecond (not rounded up through a double into
+    # the next second, outside), the end itself outside.
+    lines = [
+        f"payments.api: [{seconds}, {json.dumps(failure(f't{i}'))}]"
+        for i, seconds in enumerate(["1736291699.999999999", "1736291700.000000000"])
+    ]
+    path = write_incident(
+        tmp_path / "inc", lines=lines, sources={"log_format": EPOCH_S, "log_clock_skew": "0s"}
+    )
+    con = reconcile_incident(path, tmp_path)
+    got = con.sql(
+        "select bucket, ts_utc::varchar from int_log_lines_bucketed order by line"
+    ).fetchall()
+    assert got == [
+        ("relevant", "2025-01-07 23:14:59.999999+00"),
+        ("irrelevant", "2025-01-07 23:15:00+00"),
+    ]
 
 
 def test_a_record_is_one_duplicate_whatever_its_envelope_times(tmp_path):
@@ -619,6 +666,10 @@ def test_a_joined_record_over_1_mib_is_quarantined(tmp_path):
         (
             {"envelope": "cri", "ts": "envelope.tme"},
             r"ts: a CRI line has no field 'tme'; did you mean 'envelope.time'\?",
+        ),
+        (
+            {"envelope": "fluentbit", "ts": "envelope.date"},
+            r"ts: a Fluent Bit file output line has no field 'date'; it has \['tag', 'time'\]",
         ),
         (
             {"envelope": "fluentd", "ts": "envelope.timestamp"},

@@ -52,6 +52,7 @@ ENVELOPE_FIELDS = {
     "cri": ("a CRI line", CRI_FIELDS),
     "cloudwatch": ("a CloudWatch log event", CLOUDWATCH_FIELDS),
     "fluentd": ("a fluentd out_file line", ("time", "tag")),
+    "fluentbit": ("a Fluent Bit file output line", ("tag", "time")),
     "cloudwatch_export": ("a CloudWatch Logs export line", ("timestamp",)),
 }
 OTLP_TIME = "timeUnixNano"  # with envelope = "otlp", ts unless set otherwise
@@ -197,8 +198,9 @@ class LogFormat(Table):
     read from `attributes.<name>`, then the body's, a key/value list or a string holding a JSON
     object; ts from timeUnixNano) or cloudwatch
     (CloudWatch Logs subscription objects as Firehose writes them: each log event's message),
-    fluentd (out_file's default, `<time>`, `<tag>`, `<record>` separated by tabs) or
-    cloudwatch_export (CloudWatch Logs' export to S3, `<timestamp> <message>`).
+    fluentd (out_file's default, `<time>`, `<tag>`, `<record>` separated by tabs), fluentbit
+    (Fluent Bit's file output in its default format, `<tag>: [<time>, <record>]`, its time epoch
+    seconds) or cloudwatch_export (CloudWatch Logs' export to S3, `<timestamp> <message>`).
     A field path `envelope.<key>` reads the envelope's own fields (`envelope.time`,
     `envelope.timestamp`)."""
     payload: FieldPath | None = None
@@ -252,7 +254,7 @@ class LogFormat(Table):
             if self.envelope == "none" and self.payload is None:
                 raise invalid(
                     f"'{path}' reads an envelope's field, but there is none: set envelope "
-                    "(cri, docker, cloudwatch, fluentd, cloudwatch_export) or payload",
+                    "(cri, docker, cloudwatch, fluentd, fluentbit, cloudwatch_export) or payload",
                     at=name,
                 )
             if self.envelope == "otlp":

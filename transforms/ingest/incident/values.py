@@ -43,7 +43,16 @@ def is_money(code: str) -> bool:
 _MONEY = frozenset(ISO_CURRENCIES)
 LOG_FIELDS = ("ts", "event", "txn_id", "customer_id", "amount_minor", "currency", "error_code")
 # how a collector wraps each record
-ENVELOPES = ("none", "cri", "docker", "otlp", "cloudwatch", "fluentd", "cloudwatch_export")
+ENVELOPES = (
+    "none",
+    "cri",
+    "docker",
+    "otlp",
+    "cloudwatch",
+    "fluentd",
+    "fluentbit",
+    "cloudwatch_export",
+)
 # Or a strptime pattern (it holds a '%').
 TS_FORMATS = ("rfc3339", "epoch_s", "epoch_ms", "epoch_us", "epoch_ns")
 TableKind = Literal["parquet", "csv", "duckdb", "postgres"]  # where a table is read from

@@ -72,10 +72,12 @@ UNNESTED = ("otlp", "cloudwatch")  # many records to an envelope: framed by `Unn
 # A CRI line: `<RFC 3339 time> <stream> <P|F> <message>` (the message may be empty).
 CRI_LINE = r"^([^ \n]+) (stdout|stderr) ([PF]) ([^\n]*)\n$"
 # A line of a prefix and the record, in three groups (`log_envelope_prefixed`): fluentd's
-# out_file, `<time>`, `<tag>` and `<record>` separated by tabs, and CloudWatch Logs' export,
-# `<timestamp> <message>`; the prefixes are the shape check's (`screen.PREFIX_PATTERNS`).
+# out_file, `<time>`, `<tag>` and `<record>` separated by tabs, Fluent Bit's file output,
+# `<tag>: [<time>, <record>]`, and CloudWatch Logs' export, `<timestamp> <message>`; the
+# prefixes and suffixes are the shape check's (`screen.PREFIX_PATTERNS`).
 PREFIXED_LINES = {
-    envelope: f"^{pattern}([^\\n]*)\\n$" for envelope, (pattern, _) in PREFIX_PATTERNS.items()
+    envelope: f"^{pattern}([^\\n]*){re.escape(suffix)}\\n$"
+    for envelope, (pattern, suffix, _) in PREFIX_PATTERNS.items()
 }
 
 

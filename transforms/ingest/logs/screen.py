@@ -14,12 +14,13 @@ null (journald's export of a message over 4096 bytes without `--all`): checked i
 quarantined (its payload is not a string), never taken for an irrelevant line.
 
 With an envelope the tiers apply to the record: a CRI line's shape is its prefix and then its
-message's (the record's), and so is a fluentd out_file or CloudWatch export line's
-(`PREFIXES`); a Docker entry's is one object (its record, a JSON string inside it, is not
-looked into). An OTLP line and a CloudWatch object hold many records: the whole line or
-object is screened (`capable_text`), and the records of one that is not failure-capable get the
-shape check one by one (`record_shape`; an OTLP record is one object by construction); each
-record of an OTLP line that is gets screened again as decoded (`capable_value`).
+message's (the record's), and so is a fluentd out_file, Fluent Bit file output or CloudWatch
+export line's (`PREFIXES`, the suffix after the record too); a Docker entry's is one object
+(its record, a JSON string inside it, is not looked into). An OTLP line and a CloudWatch
+object hold many records: the whole line or object is screened (`capable_text`), and the
+records of one that is not failure-capable get the shape check one by one (`record_shape`; an
+OTLP record is one object by construction); each record of an OTLP line that is gets screened
+again as decoded (`capable_value`).
 A record split over lines may split an event's name too: from the first
 CRI line tagged `P`, Docker entry not ending in a line feed or payload's record a collector marked
 partial, every later line of the file is checked in full (`partial`).
@@ -47,21 +48,30 @@ SHAPE_BLANK = "blank line"
 SHAPE_NOT_OBJECT = "not one JSON object (shape check)"
 SHAPE_NOT_CRI = 'not a CRI line (envelope = "cri", shape check)'
 # The prefix before the record of a line of these envelopes, in two groups (its fields; the
-# second empty for an export), and the shape check's reason for a line without it. The full
-# check reads the same prefix in SQL (`mapper.prefixed_line`, `log_envelope_prefixed`).
+# second empty for an export), the suffix after it (Fluent Bit's `]`), and the shape check's
+# reason for a line without them. The full check reads the same prefix and suffix in SQL
+# (`mapper.PREFIXED_LINES`, `log_envelope_prefixed`).
 PREFIX_PATTERNS = {
     "fluentd": (
         r"([^\t\n]+)\t([^\t\n]*)\t",
+        "",
         'not a fluentd out_file line (envelope = "fluentd", shape check)',
+    ),
+    "fluentbit": (
+        # `<tag>: [<seconds>.<fraction>, `: 9 digits (`%09lu`) since 1.9, 6 (`%f`) before
+        r"([^\n]+?): \[((?:0|[1-9][0-9]{0,19})\.[0-9]+), ",
+        "]",
+        'not a Fluent Bit file output line (envelope = "fluentbit", shape check)',
     ),
     "cloudwatch_export": (
         r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[^ \n]+) ()",
+        "",
         'not a CloudWatch Logs export line (envelope = "cloudwatch_export", shape check)',
     ),
 }
 PREFIXES = {
-    envelope: (re.compile(pattern.encode()), reason)
-    for envelope, (pattern, reason) in PREFIX_PATTERNS.items()
+    envelope: (re.compile(pattern.encode()), suffix.encode(), reason)
+    for envelope, (pattern, suffix, reason) in PREFIX_PATTERNS.items()
 }
 SPACE = ord(" ")
 SHORT_ESCAPES = frozenset('"\\/\b\f\n\r\t')
@@ -230,17 +240,17 @@ class Screen:
             for i in which[~framed].tolist():
                 problems[i] = (SHAPE_NOT_CRI, data[starts[i] : starts[i] + sizes[i]].decode())
             which, at, size = which[framed], at[framed], size[framed]
-        elif self.envelope in PREFIXES:  # the record is what follows the prefix
-            prefix, reason = PREFIXES[self.envelope]
+        elif self.envelope in PREFIXES:  # the record is between the prefix and the suffix
+            prefix, suffix, reason = PREFIXES[self.envelope]
             ends = [
-                prefix.match(data, start, start + length)
+                _record_end(data, prefix.match(data, start, start + length), suffix)
                 for start, length in zip(at.tolist(), size.tolist(), strict=True)
             ]
             framed = np.array([end is not None for end in ends], bool)
             for i in which[~framed].tolist():
                 problems[i] = (reason, data[starts[i] : starts[i] + sizes[i]].decode())
             cut = np.array([end.end() if end is not None else 0 for end in ends], np.int64)
-            which, size, at = which[framed], (at + size - cut)[framed], cut[framed]
+            which, size, at = which[framed], (at + size - cut - len(suffix))[framed], cut[framed]
         filled = size > 0
         first = np.where(filled, raw[at], 0)
         last = np.where(filled, raw[at + size - 1], 0)
@@ -310,6 +320,14 @@ def cri_prefix(data: bytes, starts: np.ndarray, sizes: np.ndarray) -> CriPrefix:
         framed=framed,
         partial=framed & (tag == P_TAG),
     )
+
+
+def _record_end(data: bytes, prefix: re.Match[bytes] | None, suffix: bytes) -> re.Match | None:
+    """The prefix matched at a line's start, when the line (up to the match's `endpos`) also
+    ends with `suffix`; else None."""
+    if prefix is None or data[prefix.endpos - len(suffix) : prefix.endpos] == suffix:
+        return prefix
+    return None
 
 
 def _followed_by(raw: np.ndarray, at: np.ndarray, skip: int, text: bytes) -> np.ndarray:
