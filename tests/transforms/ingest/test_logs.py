@@ -196,6 +196,38 @@ def test_a_leap_second_is_read_as_the_last_microsecond_of_its_minute(tmp_path, t
 
 
 @pytest.mark.parametrize(
+    ("ts", "ts_format", "zone", "expected"),
+    [
+        # a strptime pattern's second 60 (its `%S`), as RFC 3339's: with an offset, a fraction,
+        # or read in logs_timezone
+        ("2016-12-31 23:59:60", "%Y-%m-%d %H:%M:%S", "UTC", "2016-12-31 23:59:59.999999+00"),
+        (
+            "31/Dec/2016:18:59:60.5 -0500",
+            "%d/%b/%Y:%H:%M:%S.%f %z",
+            "UTC",
+            "2016-12-31 23:59:59.999999+00",
+        ),
+        (
+            "2016-12-31 18:59:60",
+            "%Y-%m-%d %H:%M:%S",
+            "America/New_York",
+            "2016-12-31 23:59:59.999999+00",
+        ),
+        # no second 61, no minute 60
+        ("2016-12-31 23:59:61", "%Y-%m-%d %H:%M:%S", "UTC", None),
+        ("2016-12-31 23:60:00", "%Y-%m-%d %H:%M:%S", "UTC", None),
+    ],
+)
+def test_a_strptime_leap_second_is_read_as_rfc3339s(tmp_path, ts, ts_format, zone, expected):
+    line = json.dumps(failure("t2", ts=ts)).encode()
+    sources = {"logs_timezone": zone, "log_format": {"ts_format": ts_format}}
+    con = stage(tmp_path, [line + b"\n"], sources=sources)
+    got = con.sql("select ts_utc::varchar, quarantine_reason from int_log_lines_bucketed")
+    reason = None if expected else "ts does not match sources.log_format.ts_format"
+    assert got.fetchall() == [(expected, reason)]
+
+
+@pytest.mark.parametrize(
     ("ts", "zone"),
     [
         ("0001-01-01T00:00:00", "Europe/Berlin"),  # a local year-1 time is year 0 in UTC

@@ -300,6 +300,13 @@ TS_RANGE = (datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC))
 (a local year-1 time is year 0 in UTC). A line stamped outside is quarantined."""
 
 
+def _leap_pattern(ts_format: str) -> str | None:
+    """The strptime pattern that reads a leap second (second 60, which `%S` refuses): its `%S`
+    as a literal 60; None without a `%S` (`%%S` is a literal `%S`)."""
+    leap = re.sub(r"%.", lambda spec: "60" if spec[0] == "%S" else spec[0], ts_format)
+    return leap if leap != ts_format else None
+
+
 def _parameters(reading: Reading) -> dict[str, object]:
     """The bound parameters of `stg_logs.sql` for a log format."""
     fmt = reading.log_format
@@ -335,6 +342,7 @@ def _parameters(reading: Reading) -> dict[str, object]:
         "ts_format": "strptime" if strptime else fmt.ts_format,
         "ts_pattern": fmt.ts_format if strptime else "%Y",
         "ts_naive": strptime and not re.search(r"%[zZ]", fmt.ts_format),
+        "ts_leap_pattern": _leap_pattern(fmt.ts_format) if strptime else None,
         "logs_timezone": reading.logs_timezone,
         "failure_events": list(reading.failure_events),
         "from_envelope": from_envelope,

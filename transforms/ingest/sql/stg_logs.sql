@@ -9,8 +9,8 @@
 -- their fields; `line_hash` (every well-formed line) and `line_md5` (failure-event lines) let the
 -- reduce find byte-identical lines (of one time) across files. Times with an offset are
 -- instants (RFC 3339: hours 00-23, offsets to 23:59, a leap second's :60 its minute's last
--- microsecond); without one they are read in $logs_timezone, a DST fold as its first
--- occurrence (`log_local_instant`).
+-- microsecond, and so a strptime pattern's `%S` of 60); without one they are read in
+-- $logs_timezone, a DST fold as its first occurrence (`log_local_instant`).
 with
 
 framed as (
@@ -162,11 +162,21 @@ timed as (
             when 'epoch_ns' then case when regexp_full_match(ts_text, '[0-9]{1,30}') then
                 timezone('UTC', make_timestamp(try_cast(try_cast(ts_text as hugeint) // 1000 as bigint)))
             end
+            -- A strptime pattern's leap second (second 60, which strptime refuses) read as
+            -- RFC 3339's, the last microsecond of its minute: `$ts_leap_pattern` is the pattern
+            -- with its `%S` as a literal 60 (NULL without one), its time at second 0 of that
+            -- minute and the fraction (cut; an offset is whole seconds) then moved to 59.999999.
             else case
-                when $ts_naive then log_local_instant(
-                    try_strptime(ts_text, $ts_pattern)::timestamp, $logs_timezone
+                when $ts_naive then log_local_instant(coalesce(
+                    try_strptime(ts_text, $ts_pattern)::timestamp,
+                    date_trunc('second', try_strptime(ts_text, $ts_leap_pattern)::timestamp)
+                        + to_microseconds(59999999)
+                ), $logs_timezone)
+                else coalesce(
+                    try_strptime(ts_text, $ts_pattern)::timestamptz,
+                    date_trunc('second', try_strptime(ts_text, $ts_leap_pattern)::timestamptz)
+                        + to_microseconds(59999999)
                 )
-                else try_strptime(ts_text, $ts_pattern)::timestamptz
             end
         end as ts_utc,
         list_contains($failure_events, event) or starts_with(event, 'payment.') as is_payment_event
