@@ -20,10 +20,11 @@ from transforms import money
 from transforms.errors import ConfigError
 
 if TYPE_CHECKING:
-    from transforms.reconcile.whatif import Candidate, Outcome, WhatIf
+    from transforms.reconcile.whatif import Candidate, Outcome, TooLarge, WhatIf
 
-# The reporting currency and each policy's total in it (None: the policy cannot apply).
-Reported = tuple[str, tuple[int | None, ...]]
+# The reporting currency and each policy's total in it (None: the policy cannot apply;
+# `whatif.TooLarge`: above the largest total, said under the table).
+Reported = tuple[str, tuple["int | TooLarge | None", ...]]
 
 
 @app.command("what-if")
@@ -119,7 +120,7 @@ def _print(found: WhatIf, reported: Reported | None) -> None:
         row(f"total {currency}", lambda i, o, c=currency: _money(o, c, "total_minor"))
     if reported is not None:
         into, totals = reported
-        row(f"total in {into}", lambda i, o: money.display(totals[i], into))
+        row(f"total in {into}", lambda i, o: _reported(totals[i], into))
     for currency in currencies:
         row(f"median {currency}", lambda i, o, c=currency: _money(o, c, "median_minor"))
         row(f"p95 {currency}", lambda i, o, c=currency: _money(o, c, "p95_minor"))
@@ -135,6 +136,15 @@ def _print(found: WhatIf, reported: Reported | None) -> None:
     for outcome in outcomes:
         if not outcome.applies:
             out.print(f"{outcome.candidate.label} cannot apply: {outcome.problem}", markup=False)
+    too_large = [] if reported is None else zip(outcomes, reported[1], strict=True)
+    for outcome, total in too_large:
+        if total is not None and not isinstance(total, int):  # `TooLarge`
+            out.print(f"{outcome.candidate.label}: {total.message}", markup=False)
+
+
+def _reported(total: int | TooLarge | None, currency: str) -> str:
+    """A policy's total in the reporting currency as its cell shows it."""
+    return money.display(total, currency) if isinstance(total, int) else "too large to show"
 
 
 def _money(outcome: Outcome, currency: str, field: str) -> str:

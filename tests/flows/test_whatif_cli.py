@@ -159,6 +159,20 @@ def test_rates_give_an_exact_total_in_one_reporting_currency(tmp_path):
     assert cells(result.stdout)["total in USD"] == ["USD 29.74", "USD 0.03"]
 
 
+def test_a_total_too_large_to_show_is_said_under_the_table_not_called_a_wrong_rate(tmp_path):
+    path = small_incident(tmp_path)
+    rates = tmp_path / "rates.toml"
+    rates.write_text('currency = "USD"\n[rates]\nEUR = 1e18\n')  # EUR 0.01: 10^18 cents
+    cent = policy_file(tmp_path, "p.toml", flat_minor={"USD": 1, "EUR": 1})
+    result = invoke(path, "--policy", cent, "--rates", rates)
+    assert result.exit_code == 0, result.output
+    assert cells(result.stdout)["total in USD"] == ["too large to show"] * 2
+    assert "incident.toml: its total in USD comes to more than 1,000,000,000,000,000,000 " in (
+        " ".join(result.stdout.split())
+    )
+    assert "rate" not in result.output.replace("rates", "")  # no rate is called wrong
+
+
 def test_a_missing_rate_exits_2_naming_the_rates_file_and_key(tmp_path):
     path = small_incident(tmp_path)
     rates = tmp_path / "rates.toml"

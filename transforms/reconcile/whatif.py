@@ -29,7 +29,7 @@ from transforms import db, money
 from transforms.errors import ConfigError, InputError
 from transforms.ingest import logs, tables
 from transforms.ingest.incident import Incident, Policy
-from transforms.ingest.incident.values import LARGEST_AMOUNT
+from transforms.ingest.incident.values import LARGEST_TOTAL
 from transforms.ingest.rates import Rates
 from transforms.reconcile import classes, credits, policy_checks
 
@@ -191,10 +191,26 @@ def nearest_rank(ordered: Sequence[int], percent: int) -> int:
     return ordered[max(rank, 1) - 1]
 
 
-def reported_totals(what_if: WhatIf, rates: Rates) -> tuple[int | None, ...]:
-    """Each outcome's credits in the reporting currency, minor units (None: cannot apply): each
-    currency's total converted once (`money.convert`: exact, half up) and then summed. Stops
-    with `ConfigError` naming the rates file when a credited currency has no rate."""
+@dataclass(frozen=True)
+class TooLarge:
+    """A policy's total in the reporting currency above `LARGEST_TOTAL` minor units: the rates
+    are fine, the sum is more than any total of the product holds, so it is not shown."""
+
+    currency: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"its total in {self.currency} comes to more than {LARGEST_TOTAL:,} minor units of "
+            f"{self.currency}, the largest total a run holds: too large to show"
+        )
+
+
+def reported_totals(what_if: WhatIf, rates: Rates) -> tuple[int | TooLarge | None, ...]:
+    """Each outcome's credits in the reporting currency, minor units (None: cannot apply;
+    `TooLarge`: above `LARGEST_TOTAL`): each currency's total converted once (`money.convert`:
+    exact, half up) and then summed. Stops with `ConfigError` naming the rates file when a
+    credited currency has no rate (a rate of zero, below or not a number `rates.load` refused)."""
     used = {f.currency for o in what_if.outcomes for f in o.currencies}
     missing = rates.missing(used)
     if missing:
@@ -203,27 +219,21 @@ def reported_totals(what_if: WhatIf, rates: Rates) -> tuple[int | None, ...]:
             f"credits use; add it (units of {rates.currency} per one {missing[0]})"
         )
     return tuple(
-        sum(_reported(f.total_minor, f.currency, rates) for f in outcome.currencies)
-        if outcome.applies
-        else None
+        _reported(outcome.currencies, rates) if outcome.applies else None
         for outcome in what_if.outcomes
     )
 
 
-def _reported(total_minor: int, currency: str, rates: Rates) -> int:
-    """One currency's total in the reporting currency; `ConfigError` naming the rate when it
-    comes out above `LARGEST_AMOUNT` minor units (a rate no currency has: no report shows it)."""
-    if currency == rates.currency:
-        return total_minor
-    converted = money.convert(total_minor, currency, rates.rates[currency], rates.currency)
-    if abs(converted) > LARGEST_AMOUNT:
-        raise ConfigError(
-            f"{rates.path}: rates.{currency}: {rates.rates[currency]} turns {currency} "
-            f"{money.decimal_text(total_minor, currency)} into more than {LARGEST_AMOUNT:,} "
-            f"minor units of {rates.currency}; is the rate units of {rates.currency} per one "
-            f"{currency}?"
-        )
-    return converted
+def _reported(figures: Sequence[CurrencyFigures], rates: Rates) -> int | TooLarge:
+    """The currencies' totals in the reporting currency, summed; `TooLarge` above
+    `LARGEST_TOTAL` (a large incident at a sound rate, which no report shows)."""
+    total = sum(
+        f.total_minor
+        if f.currency == rates.currency
+        else money.convert(f.total_minor, f.currency, rates.rates[f.currency], rates.currency)
+        for f in figures
+    )
+    return TooLarge(rates.currency) if abs(total) > LARGEST_TOTAL else total
 
 
 def export_rows(what_if: WhatIf) -> tuple[list[str], list[dict[str, str]]]:

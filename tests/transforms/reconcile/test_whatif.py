@@ -333,13 +333,25 @@ def test_a_currency_without_a_rate_stops_naming_the_rates_file_and_key():
         whatif.reported_totals(found, rates)
 
 
-@pytest.mark.parametrize("rate", ["1e308", "99999999999999999999999", "1e12"])
-def test_a_rate_that_makes_a_total_larger_than_any_payment_stops_naming_its_key(rate):
-    # 7,375.00 EUR at 1e12 is about 7e17 USD cents: above 10^16, which no report can show
-    found = whatif.WhatIf(None, (_outcome("a", USD=1, EUR=737500),))  # type: ignore[arg-type]
+@pytest.mark.parametrize(
+    ("rate", "expected"),
+    [
+        # 10^18 EUR cents at 1.0825: 1.0825 x 10^18 USD cents, a sound rate, a total too large
+        ("1.0825", whatif.TooLarge("USD")),
+        ("1e308", whatif.TooLarge("USD")),  # a rate no currency has: still the total's size
+        ("0.9", 9 * 10**17 + 1),  # 0.9 x 10^18 cents, plus the USD line: shown (was refused)
+    ],
+)
+def test_a_total_above_the_largest_is_too_large_to_show_not_a_wrong_rate(rate, expected):
+    found = whatif.WhatIf(None, (_outcome("a", USD=1, EUR=10**18),))  # type: ignore[arg-type]
     rates = Rates(Path("/x/r.toml"), "USD", {"EUR": Decimal(rate)})
-    with pytest.raises(ConfigError, match=r"^/x/r.toml: rates.EUR: .* turns EUR 7375.00 into"):
-        whatif.reported_totals(found, rates)
+    assert whatif.reported_totals(found, rates) == (expected,)
+
+
+def test_too_large_names_the_reporting_currency_and_the_limit():
+    message = whatif.TooLarge("USD").message
+    assert "total in USD" in message and "1,000,000,000,000,000,000 minor units of USD" in message
+    assert "rate" not in message  # the rate is not what is wrong
 
 
 def _new_code_too(tmp_path: Path) -> Path:
