@@ -134,8 +134,7 @@ def create(warehouse: Path, token: str | None = None) -> Starlette:
 
     def incident(request: Request) -> Response:
         incident_id = request.path_params["incident_id"]
-        segment = request.query_params.get("segment", "").strip() or None
-        status = request.query_params.get("status", "").strip() or "all"
+        segment, status = _filters(request)
         wanted = _int(request.query_params.get("page"), 1)
         try:
             found = read(
@@ -169,8 +168,7 @@ def create(warehouse: Path, token: str | None = None) -> Starlette:
 
     def incident_csv(request: Request) -> Response:
         incident_id = request.path_params["incident_id"]
-        segment = request.query_params.get("segment", "").strip() or None  # as its page reads
-        status = request.query_params.get("status", "").strip() or "all"
+        segment, status = _filters(request)  # as its page reads them
         try:
             found = read(
                 lambda con: support.customers(con, incident_id, segment=segment, status=status)
@@ -210,6 +208,12 @@ def _shown(value: Any) -> Any:
     if isinstance(value, str) and not hasattr(value, "__html__"):
         return visible(value)
     return value
+
+
+def _filters(request: Request) -> tuple[str | None, str]:
+    """The list's segment and status boxes, read as `credits customers` reads its options."""
+    params = request.query_params
+    return support.list_filters(params.get("segment"), params.get("status"))
 
 
 def _int(text: str | None, default: int) -> int:

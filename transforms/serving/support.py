@@ -181,6 +181,13 @@ def answering_run(con: duckdb.DuckDBPyConnection, incident_id: str) -> Answering
     return run
 
 
+def list_filters(segment: str | None, status: str | None) -> tuple[str | None, str]:
+    """An incident list's filters as typed (`credits customers --segment/--status`, the support
+    page's boxes): blanks around each ignored, an empty segment is none, an empty status `all`.
+    Case is kept: a segment is matched as the customer table writes it (a case slip is named)."""
+    return (segment or "").strip() or None, (status or "").strip() or "all"
+
+
 def customers(
     con: duckdb.DuckDBPyConnection,
     incident_id: str,
@@ -190,10 +197,12 @@ def customers(
     page: int = 1,
     page_size: int | None = None,
 ) -> CustomerList:
-    """The incident's affected customers and their credits, optionally one segment or status;
-    with `page_size`, only page `page` (from 1, clamped to the first and the last page).
+    """The incident's affected customers and their credits, optionally one segment or status
+    (read by `list_filters`); with `page_size`, only page `page` (from 1, clamped to the first
+    and the last page).
 
     The filters and the paging run in the warehouse: only the lines shown are built."""
+    segment, status = list_filters(segment, status)
     if status not in (*CreditStatus, "all"):
         choices = [*CreditStatus, "all"]
         word = "_".join(status.casefold().replace("-", " ").split())
@@ -208,8 +217,10 @@ def customers(
         every = _credit_rows(con, run, None)
         segments = sorted({r["segment"] for r in every if r["segment"] is not None})
         if segment not in segments:
-            close = difflib.get_close_matches(segment, segments, n=1)
+            same = [s for s in segments if s.casefold() == segment.casefold()]
+            close = same or difflib.get_close_matches(segment, segments, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
+            hint += " (segments are case-sensitive)" if same else ""
             raise ConfigError(
                 f"--segment: no customer of {incident_id} has segment '{segment}'{hint} "
                 f"(segments: {', '.join(segments) or 'none'})"

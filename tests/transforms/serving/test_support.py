@@ -160,6 +160,9 @@ def test_local_time_is_the_incident_zone_to_the_second(timezone, shown):
         (None, "by_hand", {"c5", "c21", "c23", "c24"}),  # c21: listed by r1's batch, not in r2
         ("internal", "all", {"c4"}),
         ("internal", "pending", set()),  # filters combine
+        (" internal ", " pending\t", set()),  # blanks around a paste: as the support page reads
+        (" internal\n", "", {"c4"}),  # an empty status is all (the page's empty box)
+        ("  ", " published", {"c1", "c20", "c22"}),  # a blank segment is none
     ],
 )
 def test_filters_by_segment_and_status(con, segment, status, expected):
@@ -541,6 +544,11 @@ def test_customers_table_shows_names_as_text(warehouse_at):
             "(segments: consumer, internal)",
         ),
         (["customers", "INC-A", "--segment", "busines"], "(segments: consumer, internal)"),
+        # only the case differs: named, as an id's case slip is (difflib missed 'INTERNAL')
+        (
+            ["customers", "INC-A", "--segment", " INTERNAL "],
+            "segment 'INTERNAL'; did you mean 'internal'? (segments are case-sensitive)",
+        ),
         (["audit", "--incident", "INC-NOPE"], "incident INC-NOPE: unknown to the warehouse"),
         (["runs", "--incident", "INC-NOPE"], "incident INC-NOPE: unknown to the warehouse"),
         (["runs", "--status", "pending"], "--status: 'pending' is not a run status"),
@@ -553,6 +561,14 @@ def test_command_errors_exit_2_with_a_message(warehouse_at, args, message):
     result = runner.invoke(app, [*args, "--warehouse", str(warehouse_at)])
     assert result.exit_code == 2
     assert message in " ".join(result.stderr.split())
+
+
+def test_customers_trims_its_filters_as_the_support_page_does(warehouse_at):
+    # `--segment " internal "` exited 2 ("no customer has segment ' internal '"); the page trims
+    args = ["customers", "INC-A", "--segment", " internal ", "--status", " all ", "--format"]
+    result = runner.invoke(app, [*args, "csv", "--warehouse", str(warehouse_at)])
+    assert result.exit_code == 0, result.output
+    assert [row["customer_id"] for row in csv.DictReader(io.StringIO(result.stdout))] == ["c4"]
 
 
 @pytest.mark.parametrize("command", ["customers", "runs", "audit"])
