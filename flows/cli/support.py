@@ -87,7 +87,7 @@ def customers(
         )
         return
     if output_format == "csv":
-        text = exports.csv_text(support.COLUMNS, found.rows)
+        text = views.customers_csv(found.rows)
     else:
         text = exports.json_text(
             {

@@ -27,7 +27,7 @@ from starlette.templating import Jinja2Templates
 
 from transforms.errors import ConfigError, CreditsError, InputError
 from transforms.pages import visible
-from transforms.serving import answers, exports, support, views
+from transforms.serving import answers, support, views
 
 TEMPLATES = Path(__file__).parent / "templates"
 COOKIE = "support_token"
@@ -184,7 +184,7 @@ def create(warehouse: Path, token: str | None = None) -> Starlette:
             return PlainTextResponse(message + "\n", code, headers=HEADERS)
         filename = quote(f"{incident_id}-customers.csv", safe="")
         return Response(
-            exports.csv_text(support.COLUMNS, found.rows),
+            views.customers_csv(found.rows),
             media_type="text/csv; charset=utf-8",
             headers={**HEADERS, "Content-Disposition": f"attachment; filename={filename}"},
         )

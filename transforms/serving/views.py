@@ -14,7 +14,7 @@ from typing import Any
 from rich.cells import cell_len, set_cell_size
 
 from transforms import money, pages
-from transforms.serving import answers, support
+from transforms.serving import answers, exports, support
 
 WIDTH = 120  # the default table fits a terminal of this many columns
 GAP = "  "
@@ -53,10 +53,19 @@ def amount(value: str | None, currency: str | None) -> str:
     return money.display(money.minor_units(value, currency), currency)
 
 
-def credit(row: dict[str, Any]) -> str:
-    """The credit a customer gets: what the answering run proposes, else what was paid."""
+def credit_minor(row: dict[str, Any]) -> int | None:
+    """The credit a customer gets, minor units: what the answering run proposes, else what was
+    paid; None for none."""
     due = row["credit_amount"] if row["credit_amount"] is not None else row["paid_amount"]
-    return amount(due, row["currency"])
+    if due is None or row["currency"] is None:
+        return None
+    return money.minor_units(due, row["currency"])
+
+
+def credit(row: dict[str, Any]) -> str:
+    """The credit a customer gets (`credit_minor`) as money: `USD 10.00`; empty for none."""
+    minor = credit_minor(row)
+    return "" if minor is None else money.display(minor, row["currency"])
 
 
 def status_words(row: dict[str, Any]) -> str:
@@ -104,6 +113,22 @@ EXCEPTIONS = (
     Column("failed amount", lambda r, z: amount(r["failed_amount"], r["currency"]), wide=True),
     Column("detail", lambda r, z: r["detail"], wide=True),
 )
+
+
+# The customers CSV (`credits customers --format csv`, the support page's download): the rows'
+# columns as they are (decimals beside `currency`, status codes, ISO times), then what the table
+# shows in their place: the credit as money and in minor units (what finance sums), the status
+# in words. Every cell of the table is in it; the columns before these keep their places.
+CUSTOMERS_CSV = (*support.COLUMNS, "credit", "credit_minor", "status_words")
+
+
+def customers_csv(rows: Sequence[dict[str, Any]]) -> str:
+    """An incident's customer lines as the spreadsheet-safe CSV of `CUSTOMERS_CSV`."""
+    shown = (
+        {**r, "credit": credit(r), "credit_minor": credit_minor(r), "status_words": status_words(r)}
+        for r in rows
+    )
+    return exports.csv_text(CUSTOMERS_CSV, shown)
 
 
 def text(value: Any) -> str:

@@ -21,7 +21,7 @@ from tests import quick_commands, stores
 from tests.support_warehouse import HOSTILE, build
 from transforms.errors import ConfigError, InputError
 from transforms.finance import warehouse
-from transforms.serving import answers, exports, support
+from transforms.serving import answers, exports, support, views
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +115,23 @@ def test_failed_payments_are_counted_with_times_in_the_incident_zone(con):
     assert row["first_failure_local"] == "2025-01-07T14:20:00-05:00"
     assert row["last_failure_local"] == "2025-01-07T16:05:30-05:00"
     assert list(row) == list(support.COLUMNS)
+
+
+def test_the_customers_csv_holds_the_credit_and_status_the_table_shows(con):
+    # The CSV had the credit only as a decimal beside `currency` (a paid credit's table cell
+    # comes from `paid_amount`) and the status only as its code: not what the table says.
+    found = support.customers(con, "INC-A")
+    headings, cells = views.table(views.CUSTOMERS, found.rows, found.run.timezone, wide=True)
+    text = views.customers_csv(found.rows)
+    read = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert list(read[0]) == [*support.COLUMNS, "credit", "credit_minor", "status_words"]
+    for shown, row in zip(cells, read, strict=True):
+        table = dict(zip(headings, shown, strict=True))
+        assert (row["credit"], row["status_words"]) == (table["credit"], table["status"])
+    got = {r["customer_id"]: (r["credit"], r["credit_minor"], r["status_words"]) for r in read}
+    assert got["c1"] == ("USD 10.00", "1000", "paid")
+    assert got["c3"] == ("EUR 9.00", "900", "waiting for approval")
+    assert got["c4"] == ("", "", "no credit")  # excluded: no credit, empty cells
 
 
 @pytest.mark.parametrize(
@@ -492,7 +509,7 @@ def test_customers_csv_is_owner_only_spreadsheet_safe_utf8(warehouse_at, tmp_pat
     rows = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
     names = {row["customer_id"]: row["name"] for row in rows}
     assert all(names[c] == f"'{name}" for c, name in HOSTILE.items())
-    assert list(rows[0]) == list(support.COLUMNS)
+    assert list(rows[0]) == list(views.CUSTOMERS_CSV)
 
 
 def test_customers_json_carries_the_answering_run(warehouse_at):
