@@ -26,7 +26,7 @@ from pydantic import Field
 from flows import progress
 from flows.quiet import quiet_expected_tracebacks
 from flows.settings import OUTBOX, OUTPUT_DIR, WAREHOUSE, journal_key
-from transforms import db, memory
+from transforms import commands, db, memory
 from transforms.errors import CreditsError, ValidationRejected, WorkersLost
 from transforms.finance import diff, ledger, sealing, warehouse
 from transforms.ingest import incident, logs, tables
@@ -354,9 +354,10 @@ def _asked(batch: str) -> Approval | None:
             )
         except FlowPauseTimeout:
             get_run_logger().warning(
-                "no answer in the approval form within %d days: the run waits for "
-                "`credits approve RUN_ID` or `credits decline RUN_ID`",
+                "no answer in the approval form within %d days: the run waits for `%s` or `%s`",
                 APPROVAL_TIMEOUT_S // 86400,
+                commands.credits("approve RUN_ID --by NAME"),
+                commands.credits("decline RUN_ID --by NAME --reason WHY"),
             )
             return None
         if answer.missing is None:

@@ -28,10 +28,10 @@ from flows.settings import (
     INCIDENTS_DIR,
     OUTPUT_DIR,
     WAREHOUSE,
-    venv_command,
     warehouse_default,
     warehouse_parameter,
 )
+from transforms.commands import venv_command
 from transforms.errors import CreditsError
 from transforms.ingest.incident import folder
 from transforms.runfolder.runs import RunStatus

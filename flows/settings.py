@@ -8,9 +8,6 @@ repeats none of these values.
 from __future__ import annotations
 
 import os
-import shlex
-import shutil
-import sys
 from pathlib import Path
 
 from transforms.errors import ConfigError
@@ -78,15 +75,3 @@ def warehouse_parameter(location: str) -> str:
     if passphrase is not None:  # libpq has no variable of its own for it: ours, read back
         os.environ[pg_url.PASSPHRASE_VARIABLE] = passphrase
     return url
-
-
-def venv_command(name: str) -> str:
-    """This environment's console script `name` as one types it here, quoted for a shell:
-    `.venv/bin/credits` (it is not on PATH unless the venv is activated), its bare name when
-    PATH finds this very one, its absolute path from outside the project."""
-    script = Path(sys.executable).with_name(name)
-    on_path = shutil.which(name)
-    if on_path is not None and Path(on_path).resolve() == script.resolve():
-        return name
-    relative = os.path.relpath(script)
-    return shlex.quote(str(script) if relative.startswith("..") else relative)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,6 +142,15 @@ SERVER_SERVICES = (
     "cleanup_reconciler",
     "db_vacuum",
 )
+
+
+@pytest.fixture
+def venv_off_path(tmp_path, monkeypatch) -> Path:
+    """The project folder of a venv that is not on PATH, as a newcomer's is: the command a
+    message tells them to type is `.venv/bin/credits ...` (`transforms.commands`)."""
+    monkeypatch.setattr(sys, "executable", str(tmp_path / ".venv" / "bin" / "python"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
 
 
 @pytest.fixture(params=stores.STORES)

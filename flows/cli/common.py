@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup
 
-from transforms import pages
+from transforms import commands, pages
 from transforms.errors import (
     ConfigError,
     CreditsError,
@@ -204,7 +204,7 @@ def stopped_by_signals(what: str) -> Iterator[None]:
         err.print(
             f"stopped: {what} ({name}): what it committed before stays committed, the rest "
             "was rolled back; run it again (the next approval finishes a batch left half way; "
-            "`credits audit --verify` shows where things are)",
+            f"`{commands.credits('audit --verify')}` shows where things are)",
             markup=False,
         )
         raise typer.Exit(128 + signal.Signals[name]) from None
@@ -246,8 +246,8 @@ def guarded(action, passing: tuple[type[Exception], ...] = (), where: str | None
                 problem = f"{problem} (writing under {where})"
             refused = StorageError(
                 f"{problem}. The command stopped there; what it committed before stays "
-                "committed (`credits audit` shows it). Free the space or make the folder "
-                "writable, then run it again"
+                f"committed (`{commands.credits('audit')}` shows it). Free the space or make "
+                "the folder writable, then run it again"
             )
             err.print(f"[bold red]error[/]: {escape(str(refused))}")
             raise typer.Exit(refused.exit_code) from None
@@ -298,7 +298,7 @@ def _dropped_table(error: Exception) -> str | None:
     return (
         f"the warehouse has no table {found.group(1)}: it was dropped, or the file is not a "
         "whole warehouse. Nothing was written; restore the warehouse from a backup "
-        "(`credits audit --verify` checks it)"
+        f"(`{commands.credits('audit --verify')}` checks it)"
     )
 
 

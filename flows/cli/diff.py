@@ -24,6 +24,7 @@ from flows.cli.common import (
     run_id_given,
 )
 from flows.settings import WAREHOUSE, journal_key
+from transforms import commands
 from transforms.finance import diff as diffs
 
 T = TypeVar("T")
@@ -80,7 +81,8 @@ def diff(
     elif output_format is DiffFormat.json:
         sys.stdout.write(exports.json_text(found.document()))
     else:
-        print_diff(found, lines=csv_file is None, every=every_line, more=f"credits diff {run_id}")
+        typed = commands.credits(f"diff {run_id}")
+        print_diff(found, lines=csv_file is None, every=every_line, more=typed)
     if csv_file is not None:
         guarded(lambda: exports.write_private(csv_file, _csv(found), "--csv"))
         err.print(f"{len(found.lines):,} line(s) written to {csv_file}", markup=False)
@@ -93,11 +95,11 @@ def _csv(found: diffs.Diff) -> str:
 
 
 def print_diff(
-    found: diffs.Diff, *, lines: bool = True, every: bool = False, more: str = "credits diff"
+    found: diffs.Diff, *, lines: bool = True, every: bool = False, more: str = ""
 ) -> None:
     """The diff for people: its summary, then (with `lines`) the first `SHOWN` changed credits
     of each change kind and why (`every`: all of them), then how to see the rest (`more`: the
-    command that showed this)."""
+    command that showed this, as typed: `commands.credits`)."""
     for text in diffs.summary(found):
         out.print(text, markup=False)
     if not lines or not found.lines:
@@ -118,7 +120,8 @@ def print_diff(
         out.print()
         out.print(
             f"{left_out:,} more line(s) not shown. `{more} --all` prints every line; "
-            f"`credits diff {found.run_id} --csv FILE` writes every line to FILE for a "
+            f"`{commands.credits(f'diff {found.run_id} --csv FILE')}` writes every line to "
+            "FILE for a "
             "spreadsheet.",
             markup=False,
         )
@@ -149,12 +152,13 @@ def approving(action: Callable[[], T], run_id: str) -> T:
         return guarded(action, passing=(diffs.DecreasesNeedDecision,))
     except diffs.DecreasesNeedDecision as refused:
         print_decreases(refused.diff)
-        err.print(
-            f"[bold red]stopped[/]: run {run_id}'s batch would carry "
-            f"{len(refused.diff.decreases)} decrease(s) (listed above; never paid back). Nothing "
-            "was published. To publish it, approve again with --accept-decreases (journaled); "
-            f"`credits diff {run_id}` shows every change"
+        said = (
+            f"run {run_id}'s batch would carry {len(refused.diff.decreases)} decrease(s) (listed "
+            "above; never paid back). Nothing was published. To publish it, approve again with "
+            f"--accept-decreases (journaled); `{commands.credits(f'diff {run_id}')}` shows every "
+            "change"
         )
+        err.print(f"[bold red]stopped[/]: {escape(said)}")
         raise typer.Exit(refused.exit_code) from None
 
 
@@ -193,7 +197,7 @@ def dry_run(
             f"  batch {found.batch_id}: {len(found.payments):,} payment(s) {totals}".rstrip(),
             markup=False,
         )
-        more = f"credits approve {run_id} --dry-run"
+        more = commands.credits(f"approve {run_id} --dry-run")
         if found.payments:
             _print_table(_BATCH_PREVIEW, found.payments, every, more)
         if found.decreases:
@@ -205,7 +209,7 @@ def dry_run(
     for text in found.notes:
         out.print(f"note: {text}", markup=False)
     out.print()
-    print_diff(found.diff, every=every, more=f"credits approve {run_id} --dry-run")
+    print_diff(found.diff, every=every, more=commands.credits(f"approve {run_id} --dry-run"))
     if found.refusals:
         for text in found.refusals:
             err.print(f"[bold red]would stop[/]: {escape(text)}")

@@ -20,6 +20,7 @@ from flows.cli.common import (
     stopped_by_signals,
 )
 from flows.settings import OUTBOX, WAREHOUSE, journal_key
+from transforms import commands
 from transforms.finance.chain import KEY_VARIABLE
 
 
@@ -135,10 +136,8 @@ def reject(
     warehouse_path: WarehouseOption = WAREHOUSE,
 ) -> None:
     """The old name of `decline` ("rejected" is the quality gate's word): declines, and says so."""
-    err.print(
-        "[yellow]note[/]: `credits reject` is now `credits decline` (a run is rejected only by "
-        "the quality gate)"
-    )
+    renamed = f"`{commands.credits('reject')}` is now `{commands.credits('decline')}`"
+    err.print(f"[yellow]note[/]: {escape(renamed)} (a run is rejected only by the quality gate)")
     decline(run_id, by=by, reason=reason, warehouse_path=warehouse_path)
 
 

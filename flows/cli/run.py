@@ -29,6 +29,7 @@ from flows.cli.common import (
 )
 from flows.quiet import quiet_expected_tracebacks
 from flows.settings import OUTPUT_DIR, WAREHOUSE, warehouse_parameter
+from transforms import commands
 from transforms.errors import ENVIRONMENT_ERRNOS, CreditsError, InputError, StorageError
 
 if TYPE_CHECKING:
@@ -170,10 +171,10 @@ def approve_command(run_id: str, warehouse_path: str) -> str:
     """The approval as one types it here: this environment's `credits` (`.venv/bin/credits`: it
     is not on PATH unless the venv is activated) and the run's warehouse when it is not the one
     `approve` finds by itself (a URL's password masked)."""
-    from flows.settings import venv_command, warehouse_default
+    from flows.settings import warehouse_default
     from transforms.finance import pg_location
 
-    command = f"{venv_command('credits')} approve {run_id} --by NAME"
+    command = commands.credits(f"approve {run_id} --by NAME")
     if warehouse_path != warehouse_default():
         shown = (
             pg_location.shown(warehouse_path)
@@ -321,5 +322,5 @@ def until_interrupted(server: subprocess.Popen | None = None) -> None:
             raise StorageError(
                 f"the Prefect server (pid {server.pid}) exited with code {server.returncode}: "
                 "runs here start their own temporary server again; its log is server.log in "
-                "PREFECT_HOME. Start `credits serve-prefect` again"
+                f"PREFECT_HOME. Start `{commands.credits('serve-prefect')}` again"
             )

@@ -9,6 +9,7 @@ import typer
 
 from flows.cli.common import app, guarded, out, print_lines
 from flows.settings import journal_key
+from transforms import commands
 
 warehouse_app = typer.Typer(
     no_args_is_help=True, help="Move the warehouse: a DuckDB file into a PostgreSQL store."
@@ -46,8 +47,9 @@ def copy(
         f"verified on the target: every table's rows equal the source's; the journal "
         f"({chains.journal_entries:,} entries) and {chains.ledger_chains} ledger chain(s) "
         f"({chains.ledger_entries:,} entries) intact, {links}. The runs and batches are "
-        "proved as in the source: `credits audit --verify --warehouse URL --outbox OUTBOX` "
-        "checks them against the outbox",
+        "proved as in the source: "
+        f"`{commands.credits('audit --verify --warehouse URL --outbox OUTBOX')}` checks them "
+        "against the outbox",
         markup=False,
     )
     out.print(

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from flows.cli import app
 from tests import golden_incident
 from tests.builders import write_incident
+from transforms import commands
 
 runner = CliRunner()
 
@@ -317,7 +318,7 @@ def test_an_unknown_run_points_at_credits_runs(tmp_path, command):
     args = [command[0], "20250101T000000000000Z-00000000", *command[1:], *extra]
     result = runner.invoke(app, [*args, "--warehouse", str(tmp_path / "wh.duckdb")])
     assert result.exit_code == 2, result.output
-    assert "not in the warehouse (`credits runs` lists the runs)" in result.output
+    assert f"not in the warehouse (`{commands.credits('runs')}` lists the runs)" in result.output
     assert "credits audit" not in result.output
 
 

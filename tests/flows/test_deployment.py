@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests import golden_incident
+from transforms import commands
 
 
 def test_the_deployments_register_with_the_finance_schedule(prefect_harness):
@@ -220,12 +221,12 @@ def test_ctrl_c_stops_the_runner_and_the_server_at_once_without_a_traceback(tmp_
 
 
 def test_serve_shows_the_prefect_command_of_this_environment_not_a_bare_one(monkeypatch, tmp_path):
-    from flows import deployment, settings
+    from flows import deployment
 
     venv = tmp_path / ".venv" / "bin"
     monkeypatch.setattr(sys, "executable", str(venv / "python"))
     monkeypatch.chdir(tmp_path)
-    assert settings.venv_command("prefect") == ".venv/bin/prefect"  # as typed in the project
+    assert commands.venv_command("prefect") == ".venv/bin/prefect"  # as typed in the project
     text = deployment.serving_text(
         "http://127.0.0.1:4200", ".venv/bin/prefect", deployment.deployments()
     )

@@ -15,6 +15,7 @@ import pytest
 from tests import stores, waiting
 from tests.builders import customer, failure
 from tests.flows.desk import LINES, batch_lines
+from transforms import commands
 from transforms.finance import diff as diffs
 from transforms.finance import journal, warehouse
 
@@ -388,14 +389,15 @@ def test_a_later_diff_does_not_say_it_pays_every_line():
 def test_the_terminal_gets_the_first_20_lines_of_each_change_unless_all(capsys, every, shown):
     from flows.cli import diff
 
-    diff.print_diff(_first_diff(added=45, removed=2), every=every, more="credits diff r2")
+    more = commands.credits("diff r2")
+    diff.print_diff(_first_diff(added=45, removed=2), every=every, more=more)
     printed = capsys.readouterr().out
     assert printed.count("  added: USD 0.00 -> USD 10.00 (+USD 10.00)") == shown
     # the sign before the money, as the summary's totals show it (it said "(EUR -5.00)")
     assert printed.count("  removed: EUR 5.00 -> EUR 0.00 (-EUR 5.00)") == 2
-    hint = "25 more line(s) not shown. `credits diff r2 --all` prints every line; "
+    hint = f"25 more line(s) not shown. `{more} --all` prints every line; "
     assert (hint in printed) is not every
-    assert ("`credits diff r2 --csv FILE` writes every line" in printed) is not every
+    assert (f"`{more} --csv FILE` writes every line" in printed) is not every
     assert printed.index("reasons, most lines first") < printed.index("added (")
 
 
@@ -411,7 +413,7 @@ def test_a_first_diff_and_dry_run_of_many_lines_show_a_summary_and_name_all_and_
     assert first.exit_code == 0, first.output
     assert "pays every credit line of the run (25 line(s))" in first.stdout
     assert "added (first 20 of 25):" in first.stdout and first.stdout.count("    because") == 20
-    assert f"`credits diff {run_id} --all` prints every line" in first.stdout
+    assert f"`{commands.credits(f'diff {run_id}')} --all` prints every line" in first.stdout
     assert desk.cli("diff", run_id, "--all").stdout.count("    because") == 25
     exported = tmp_path / "diff.csv"
     written = desk.cli("diff", run_id, "--csv", str(exported))
@@ -420,5 +422,6 @@ def test_a_first_diff_and_dry_run_of_many_lines_show_a_summary_and_name_all_and_
     assert "because" not in written.stdout  # the summary only: the lines are in the file
     dry = desk.cli("approve", run_id, "--dry-run")
     assert dry.exit_code == 0, dry.output
-    assert f"and 5 more (`credits approve {run_id} --dry-run --all`)" in dry.stdout
+    dry_run = commands.credits(f"approve {run_id} --dry-run")
+    assert f"and 5 more (`{dry_run} --all`)" in dry.stdout
     assert "pays every credit line of the run" in dry.stdout

@@ -22,7 +22,7 @@ import pytest
 
 from tests import stores
 from tests.builders import customer, failure, txn
-from transforms import db, files
+from transforms import commands, db, files
 from transforms.errors import ConfigError, InputError, ProofFailed
 from transforms.finance import chain, journal, ledger, outbox, warehouse
 from transforms.runfolder import manifest
@@ -240,7 +240,7 @@ def test_a_run_whose_folder_changed_after_sealing_is_refused(desk, name, change,
         path.write_text(path.read_text().replace(",1000,", ",99000,"))
     with pytest.raises(InputError, match=message) as refused:
         desk.approve(run_id)
-    assert "run the incident again (`credits run " in str(refused.value)
+    assert f"run the incident again (`{commands.credits('run ')}" in str(refused.value)
     assert desk.ledger() == []
 
 

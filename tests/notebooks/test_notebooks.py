@@ -253,6 +253,7 @@ def test_an_unknown_incident_stops_before_any_notebook_replaces_an_output(
 def test_a_missing_warehouse_names_make_notebooks_own_variable(tmp_path, monkeypatch, capsys):
     # it said "give it as --warehouse PATH", which `make notebooks` does not take
     from flows import notebooks
+    from transforms import commands
 
     missing = tmp_path / "nope.duckdb"
     argv = ["notebooks", "--incident", INCIDENT, "--warehouse", str(missing), "--out", "x"]
@@ -261,6 +262,7 @@ def test_a_missing_warehouse_names_make_notebooks_own_variable(tmp_path, monkeyp
         notebooks.main()
     assert exited.value.code == 2
     assert capsys.readouterr().err == (
-        f"error: {missing}: no warehouse yet; `credits run` creates it. If the warehouse is "
+        f"error: {missing}: no warehouse yet; `{commands.credits('run INCIDENT_FILE')}` creates "
+        "it. If the warehouse is "
         "elsewhere, give it as `make notebooks NB_WAREHOUSE=PATH` (or set CREDITS_WAREHOUSE)\n"
     )

@@ -29,6 +29,7 @@ DOCUMENT = {"passed": False, "blocking_failures": 1, "warnings": 0, "quarantine"
 RUN = {
     "incident_id": "INC-P",
     "run_id": "20250108T120000000000Z-0a1b2c3d",
+    "runs_command": ".venv/bin/credits runs --incident INC-P",
     "quarantine_rules": ["run_quarantined_share_within_limit"],
 }
 QUARANTINE = {
@@ -69,7 +70,9 @@ def test_the_validation_page_names_its_run_says_as_of_the_run_and_links_the_repo
     assert "<title>INC-P run 20250108T120000000000Z-0a1b2c3d: data quality</title>" in page
     assert "<h1>INC-P run <code>20250108T120000000000Z-0a1b2c3d</code>: data quality</h1>" in page
     text = " ".join(page.split())
-    assert "As of the run" in text and "<code>credits runs --incident INC-P</code>" in text
+    assert (
+        "As of the run" in text and "<code>.venv/bin/credits runs --incident INC-P</code>" in text
+    )
     assert '<a href="report.html">' in page
 
 

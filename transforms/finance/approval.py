@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shlex
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
 
-from transforms import csv_lf, db, files
+from transforms import commands, csv_lf, db, files
 from transforms.errors import ConfigError, InputError, ProofFailed
 from transforms.finance import rows
 from transforms.finance.rows import RunRow
@@ -162,10 +163,8 @@ def require_lines_as_sealed(con, run: RunRow) -> None:
 
 
 def _rerun(manifest: Manifest) -> str:
-    return (
-        f"run the incident again (`credits run {manifest.incident.file.path}`) and approve the "
-        "new run"
-    )
+    run = commands.credits(f"run {shlex.quote(str(manifest.incident.file.path))}")
+    return f"run the incident again (`{run}`) and approve the new run"
 
 
 def newer_published(con, run: RunRow) -> RunRow | None:
@@ -207,7 +206,8 @@ def find_run(con: duckdb.DuckDBPyConnection, run_id: str) -> RunRow:
         meant = [row[0] for row in db.run(con, "run_ids_meant", given=run_id).fetchall()]
         hint = f"; did you mean {' or '.join(meant)}?" if meant else ""
         raise InputError(
-            f"run {run_id}: not in the warehouse{hint} (`credits runs` lists the runs)"
+            f"run {run_id}: not in the warehouse{hint} (`{commands.credits('runs')}` lists "
+            "the runs)"
         )
     return run
 

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from transforms import commands
 from transforms.errors import ConfigError
 
 GENESIS = "0" * 64
@@ -98,8 +99,8 @@ def require_key(
     ):
         raise ConfigError(
             f"{KEY_VARIABLE} does not verify the newest {name} entry ({head.label}): it is not "
-            "the key the chain was written with (or the entry was changed: `credits audit "
-            "--verify` tells)"
+            "the key the chain was written with (or the entry was changed: "
+            f"`{commands.credits('audit --verify')}` tells)"
         )
 
 

@@ -35,7 +35,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from transforms import db
+from transforms import commands, db
 from transforms.errors import (
     ConfigError,
     StorageError,
@@ -142,7 +142,8 @@ def approve(
         raise StorageError(
             f"{error}. Already committed: run {run_id}'s approval, its batch {written[0]}'s "
             "payments in the ledger, and the batch's files with their trailer in the outbox; "
-            "not its state published. Run `credits approve` again (this run or any other): it "
+            f"not its state published. Run `{commands.credits('approve RUN_ID --by NAME')}` "
+            "again (this run or any other): it "
             f"finds batch {written[0]} written and marks it, paying nothing twice"
         ) from None
 
@@ -338,7 +339,8 @@ def _write_batch(con: duckdb.DuckDBPyConnection, batch_id: str, root: Path) -> P
             f"{batch_id}'s payments are in the ledger and "
             "its run is published; its files in the outbox are not final (no batch.json yet), "
             "so nothing there may be picked up. Free the space or make the folder writable, "
-            "then run `credits approve` again (this run or any other): the next approval "
+            f"then run `{commands.credits('approve RUN_ID --by NAME')}` again (this run or any "
+            "other): the next approval "
             f"finishes batch {batch_id} first, from the ledger, and pays nothing twice"
         ) from None
 

@@ -50,7 +50,7 @@ import adbc_driver_postgresql.dbapi
 import duckdb
 import pyarrow as pa
 
-from transforms import db
+from transforms import commands, db
 from transforms.errors import InputError, StorageError
 from transforms.finance import pg_location, pg_text
 
@@ -286,7 +286,7 @@ def reader(url: str) -> duckdb.DuckDBPyConnection:
             if _made(store) is None:
                 raise InputError(
                     f"warehouse {pg_location.shown(url)}: no warehouse in this database yet; "
-                    "`credits run` creates it"
+                    f"`{commands.credits('run INCIDENT_FILE')}` creates it"
                 )
             store.copy_in()
         finally:

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import duckdb
 
-from transforms import db
+from transforms import commands, db
 from transforms.errors import ConfigError, ProofFailed
 from transforms.finance import (
     batch_proof,
@@ -267,8 +267,9 @@ def require(
     if found.tampered:
         raise ProofFailed(
             f"the journal, or the ledger or a batch of {', '.join(incidents)}, does not prove "
-            "itself: nothing was paid. Find out what changed (`credits audit --verify` lists "
-            "every finding) before anything is approved",
+            "itself: nothing was paid. Find out what changed "
+            f"(`{commands.credits('audit --verify')}` lists every finding) before anything is "
+            "approved",
             found.tampered[: batch_proof.SHOWN_PER_BATCH],
         )
     if found.unverified:

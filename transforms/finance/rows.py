@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 
-from transforms import db
+from transforms import commands, db
 from transforms.errors import ProofFailed
 from transforms.runfolder.runs import RunStatus
 
@@ -97,7 +97,8 @@ def _member(kind: type[StrEnum], value: Any, what: str) -> Any:
             "the warehouse does not prove itself: nothing was paid or written",
             [
                 f"{what} is {value!r} in the warehouse, which no command writes (only "
-                f"{', '.join(kind)}): edited on the server; `credits audit` lists the decisions "
+                f"{', '.join(kind)}): edited on the server; `{commands.credits('audit')}` lists "
+                "the decisions "
                 "the journal records"
             ],
         ) from None

@@ -31,12 +31,13 @@ not moved; `credits audit --verify --warehouse URL` checks the copied store agai
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from transforms import db
+from transforms import commands, db
 from transforms.errors import ConfigError, ProofFailed, StorageError
 from transforms.finance import (
     chain,
@@ -218,12 +219,15 @@ def _chains(con: duckdb.DuckDBPyConnection, key: bytes | None) -> Chains:
     )
 
 
+def _verify(source: Path) -> str:
+    return commands.credits(f"audit --verify --warehouse {shlex.quote(str(source))}")
+
+
 def _require_proved(source: Path, found: Chains) -> None:
     if found.tampered:
         raise ProofFailed(
             f"{source}: its journal or ledger does not prove itself, so it is not copied; "
-            f"nothing was written. `credits audit --verify --warehouse {source}` lists every "
-            "finding",
+            f"nothing was written. `{_verify(source)}` lists every finding",
             list(found.tampered[:SHOWN]),
         )
     if found.unverified:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shlex
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,7 +30,7 @@ from typing import TypeVar
 
 import duckdb
 
-from transforms import db
+from transforms import commands, db
 from transforms.errors import ConfigError, CreditsError, InputError
 from transforms.finance import journal, ledger_entries, pg_location, pg_store
 from transforms.runfolder.manifest_model import Manifest
@@ -133,13 +134,14 @@ def require_not_moved(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     moved = db.run(con, "journal_moved").fetchall()
     if moved and moved[0][2] == "moving":  # a copy killed before it recorded its end
         to, at, _ = moved[0]
+        verify = commands.credits(f"audit --verify --warehouse {shlex.quote(str(to))}")
         raise ConfigError(
             f"{path}: a copy of this warehouse into {to} started on "
             f"{at.astimezone(UTC):%Y-%m-%d %H:%M} UTC (`credits warehouse copy`) and was stopped "
             "before it recorded its end: the store may hold the copy, committed. Writing here "
-            "as well could pay the same credits twice. If the store holds it (`credits audit "
-            f"--verify --warehouse {to}`), run and approve there; if it is empty, run the copy "
-            "again. The file stays readable, for checking"
+            f"as well could pay the same credits twice. If the store holds it (`{verify}`), run "
+            "and approve there; if it is empty, run the copy again. The file stays readable, for "
+            "checking"
         )
     if moved and moved[0][2] == "moved":
         to, at, _ = moved[0]
@@ -195,7 +197,8 @@ class NoWarehouseYet(InputError):
     def __init__(self, path: Path, given_as: str = "--warehouse PATH (or set CREDITS_WAREHOUSE)"):
         self.path = path
         super().__init__(
-            f"{looked_at(path)}: no warehouse yet; `credits run` creates it. If the warehouse is "
+            f"{looked_at(path)}: no warehouse yet; `{commands.credits('run INCIDENT_FILE')}` "
+            "creates it. If the warehouse is "
             f"elsewhere, give it as {given_as}"
         )
 

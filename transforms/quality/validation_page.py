@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from transforms import files, pages
+from transforms import commands, files, pages
 from transforms.quality.gate import QUARANTINE_WHAT_TO_DO, Quarantine
 from transforms.quality.gx_run import plain
 from transforms.quality.validation import MAX_OFFENDING, ExpectationOutcome, SuiteResult
@@ -142,4 +142,5 @@ def render_html(
         max_offending=MAX_OFFENDING,
         incident_id=incident_id,
         run_id=run_id,
+        runs_command=commands.runs_of(incident_id),
     )

@@ -26,6 +26,7 @@ either edge of the declared window: outage-coded failures stayed above baseline 
 from __future__ import annotations
 
 import enum
+import shlex
 import statistics
 from collections import Counter
 from collections.abc import Iterable
@@ -35,7 +36,7 @@ from typing import Any
 
 import duckdb
 
-from transforms import db, times
+from transforms import commands, db, times
 from transforms.ingest.incident import Incident, WindowDetection
 
 MINUTE = timedelta(minutes=1)
@@ -123,11 +124,12 @@ class Check:
             f"window_check: outage-coded failures above baseline {_clock(incident, f.from_utc)}"
             f" to {_clock(incident, f.to_utc)}, outside the window's {f.edge} "
             f"({f.lines:,} lines; {f.customers_left_out:,} customers left out); "
-            "see `credits window`"
+            f"see `{commands.credits(f'window {shlex.quote(str(incident.path))}')}`"
             for f in self.findings
         ]
         # The run reads only the logs near its window; `credits window` reads around it.
-        see = f"; `credits window {incident.path}` checks the edges against all the logs"
+        typed = commands.credits(f"window {shlex.quote(str(incident.path))}")
+        see = f"; `{typed}` checks the edges against all the logs"
         return shown + [f"window_check: not checked: {why}{see}" for why in self.unchecked]
 
     def as_json(self, incident: Incident) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import io
 import re
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from transforms import db, files, money, pages
+from transforms import commands, db, files, money, pages
 from transforms.ingest.incident import Incident
 from transforms.quality.gate import SLACK, Verdict
 from transforms.reconcile import window
@@ -170,6 +171,8 @@ def render(
         incident_id=incident["id"],
         rejected=content["verdict"] == RunStatus.REJECTED,
         run_id=content["run_id"],
+        approve_command=commands.credits(f"approve {shlex.quote(content['run_id'])} --by NAME"),
+        runs_command=commands.runs_of(incident["id"]),
         timezone=incident["timezone"],
         window_local=(_local(start, tz), _local(end, tz)),
         window_utc=(_utc(start), _utc(end)),

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from transforms import db, money
+from transforms import commands, db, money
 from transforms.errors import ConfigError, InputError
 from transforms.runfolder.runs import RunStatus
 
@@ -55,7 +55,7 @@ def require_incident(con: duckdb.DuckDBPyConnection, incident_id: str) -> str:
             return held
     close = difflib.get_close_matches(incident_id, known, n=1)
     hint = f"; did you mean {close[0]}?" if close else ""
-    listed = ", ".join(known) or "none yet (`credits run` adds them)"
+    listed = ", ".join(known) or f"none yet (`{commands.credits('run INCIDENT_FILE')}` adds them)"
     raise InputError(
         f"incident {incident_id}: unknown to the warehouse{hint} (incidents: {listed})"
     )

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import difflib
 import email.utils
+import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,7 @@ from typing import Any
 
 import duckdb
 
-from transforms import db
+from transforms import commands, db
 from transforms.errors import ConfigError, InputError
 from transforms.finance import warehouse
 from transforms.serving.answers import (
@@ -175,8 +176,8 @@ def answering_run(con: duckdb.DuckDBPyConnection, incident_id: str) -> Answering
     if run is None:
         raise NoAnswerYet(
             f"incident {incident_id}: no run passed the quality gate (or every one was declined "
-            f"by finance): nobody can say yet who gets what; `credits runs --incident "
-            f"{incident_id}` lists its runs"
+            "by finance): nobody can say yet who gets what; "
+            f"`{commands.credits(f'runs --incident {shlex.quote(incident_id)}')}` lists its runs"
         )
     return run
 
@@ -265,7 +266,7 @@ def lookup(
             if _known(con, txn_id):  # a customer's id given as a payment's
                 raise InputError(
                     f"transaction {txn_id}: no such payment, but {txn_id} is a customer's id: "
-                    f"`credits lookup {txn_id}` (without --txn)"
+                    f"`{commands.credits(f'lookup {shlex.quote(txn_id)}')}` (without --txn)"
                 )
             raise InputError(
                 _did_you_mean(con, "support_txn_case", txn_id=txn_id)

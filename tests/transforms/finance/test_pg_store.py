@@ -36,6 +36,7 @@ from tests.builders import failure, txn, write_incident
 from tests.flows import desk
 from tests.stores import execute, fetch
 from tests.waiting import until
+from transforms import commands
 from transforms.finance import journal, ledger, outbox, pg_store, proof, warehouse
 from transforms.ingest.postgres import APPLICATION_NAME
 
@@ -477,7 +478,7 @@ def test_an_approval_cut_off_between_its_two_transactions_is_finished_by_the_nex
     assert f"warehouse {url}: committing: PostgreSQL said:" in message
     # what is committed and how to finish, as a full disk's message says (it said neither)
     assert f"Already committed: run {source.run_a}'s approval, its batch INC-T-B001's" in message
-    assert "Run `credits approve` again" in message
+    assert f"Run `{commands.credits('approve RUN_ID --by NAME')}` again" in message
     credits = credits_of(url, source.run_a)
     assert batches(url) == [("INC-T-B001", source.run_a, "initial", "writing")]
     assert paid(url) == credits and status(url, source.run_a) == "published"

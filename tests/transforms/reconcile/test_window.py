@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from tests.builders import customer, failure, reconcile_incident, txn, write_incident
+from transforms import commands
 from transforms.errors import ConfigError
 from transforms.ingest import incident
 from transforms.reconcile import window
@@ -229,7 +230,8 @@ def test_logs_that_do_not_reach_the_margin_leave_the_check_unchecked(tmp_path):
     found, loaded = check(tmp_path, inside_only + outage_lines(START, 240, 6))
     assert found.status == window.UNCHECKED
     # Each names the command that checks the edges against all the logs, with this file.
-    see = f"; `credits window {loaded.path}` checks the edges against all the logs"
+    typed = commands.credits(f"window {loaded.path}")
+    see = f"; `{typed}` checks the edges against all the logs"
     assert found.messages(loaded) == [
         f"window_check: not checked: the logs read do not reach 15 minutes before the start{see}",
         f"window_check: not checked: the logs read do not reach 15 minutes after the end{see}",

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from flows.cli import app
 from tests import quick_commands, stores
 from tests.support_warehouse import HOSTILE, build
+from transforms import commands
 from transforms.errors import ConfigError, InputError
 from transforms.finance import warehouse
 from transforms.serving import answers, exports, support, views
@@ -279,13 +280,14 @@ def test_lookup_by_transaction_trims_what_was_pasted(con):
     [
         ("C2", None, "no customer C2; did you mean c2?"),
         (None, "T3", "no transaction T3; did you mean t3?"),
-        (None, "c2", "transaction c2: no such payment, but c2 is a customer's id: `credits lookup"),
+        (None, "c2", "transaction c2: no such payment, but c2 is a customer's id: `{lookup}`"),
         ("nobody@example.com", None, "e-mail nobody@example.com: no customer"),
     ],
 )
 def test_ids_stay_case_sensitive_but_a_case_slip_is_named(con, customer_id, txn_id, message):
-    with pytest.raises(InputError, match=message.replace("?", r"\?")):
+    with pytest.raises(InputError) as refused:
         support.lookup(con, customer_id, txn_id)
+    assert message.format(lookup=commands.credits("lookup c2")) in str(refused.value)
 
 
 def test_a_customer_paid_by_an_earlier_run_shows_that_runs_payments(con):
@@ -393,8 +395,9 @@ def test_a_search_that_finds_nothing_says_no_payment_has_the_id_either(con):
 
 
 def test_a_missing_warehouse_is_named(warehouse_location):
-    with pytest.raises(InputError, match=r"no warehouse .*yet; `credits run` creates it"):
+    with pytest.raises(InputError) as refused:
         support.connect(warehouse_location)
+    assert f"yet; `{commands.credits('run INCIDENT_FILE')}` creates it" in str(refused.value)
 
 
 # Safe exports
@@ -610,8 +613,9 @@ def test_run_from_another_folder_names_the_absolute_path_and_warehouse(tmp_path,
     assert result.exit_code == 2, result.output
     assert " ".join(result.stderr.split()) == (
         f"error: {tmp_path / 'data' / 'warehouse.duckdb'} (data/warehouse.duckdb, relative to"
-        " the current folder): no warehouse yet; `credits run` creates it. If the warehouse is"
-        " elsewhere, give it as --warehouse PATH (or set CREDITS_WAREHOUSE)"
+        f" the current folder): no warehouse yet; `{commands.credits('run INCIDENT_FILE')}`"
+        " creates it. If the warehouse is elsewhere, give it as --warehouse PATH (or set"
+        " CREDITS_WAREHOUSE)"
     )
     assert not (tmp_path / "data").exists()
 
