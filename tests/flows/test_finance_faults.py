@@ -271,8 +271,10 @@ def test_a_warehouse_manifest_edited_into_no_manifest_is_refused_by_name(desk):
         "update runs set manifest = '{\"paid\": true, ' || substr(manifest, 2) where run_id = $1",
         parameters=(run_id,),
     )
-    with pytest.raises(InputError, match=f"copy of the manifest of run {run_id} is not a"):
+    # not the manifest its seal journaled: named before anything reads it as a manifest
+    with pytest.raises(ProofFailed, match="nothing was paid") as refused:
         desk.approve(run_id)
+    assert any(f"run {run_id}: its manifest in the warehouse" in f for f in refused.value.findings)
     assert desk.ledger() == []
 
 
@@ -912,6 +914,29 @@ def test_a_run_whose_recorded_totals_were_changed_is_never_approved(desk):
     assert "its sealed manifest's totals are not those the journal recorded" in result.stderr
     with pytest.raises(ProofFailed, match="nothing was paid"):
         desk.approve(run_id)
+
+
+@pytest.mark.parametrize("decided", [True, False], ids=["published", "pending-elsewhere"])
+def test_a_run_manifest_edited_in_the_store_is_named_by_audit_and_refused(desk, decided, tmp_path):
+    # Only a pending run's totals were compared with the journal: a published run's manifest
+    # (what `diff` explains against) edited in the store went unseen, and a pending run whose
+    # folder this machine cannot reach was approved on its edited copy.
+    run_id = desk.run()
+    if decided:
+        desk.approve(run_id)
+    else:
+        shutil.move(desk.folder(run_id), tmp_path / "elsewhere")  # a machine without the folder
+    desk.tamper(
+        "update runs set manifest = replace(manifest, '\"Test outage\"', '\"Edited\"') "
+        "where run_id = $1",
+        parameters=(run_id,),
+    )
+    message = audited(desk)
+    assert f"run {run_id}: its manifest in the warehouse is not the one journal entry" in message
+    if not decided:
+        with pytest.raises(ProofFailed, match="nothing was paid"):
+            desk.approve(run_id)
+        assert desk.ledger() == []
 
 
 def test_a_declined_run_set_back_to_pending_is_never_approved(desk):

@@ -4,21 +4,35 @@
 `validated` entry (a row written by hand) or with other totals than it journaled; a decided run
 whose status, decider, time, note (a decline's reason) or batch is not the decision the journal
 records; a run whose start time is not its `started` entry (the newest run supersedes the
-others). `proof.check` runs it with the other checks of the warehouse.
+others); a run, pending or decided, whose manifest in the warehouse is not the one its seal's
+journal entry (`validated` or `rejected`) recorded (`manifest_sha256`: the copy approvals, `diff`
+and support read). `proof.check` runs it with the other checks of the warehouse.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from transforms.finance import journal
+from transforms.finance import chain, journal
 from transforms.finance.rows import RunRow
 from transforms.runfolder.runs import RunStatus
 
 DECISIONS = ("approved", "declined")  # the journal's events of finance's decision on a run
+SEALS = ("validated", "rejected")  # the pipeline's entry of a sealed run
+
+
+def manifest_sha256(text: str) -> str:
+    """The sha256 of a run's manifest as the warehouse holds it: of its canonical JSON (the
+    stores write the same value in other spacing), of the text itself when it is no JSON."""
+    try:
+        canonical = chain.canonical(json.loads(text))
+    except (ValueError, TypeError):
+        canonical = str(text)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def check_runs(runs: Iterable[RunRow], entries: Iterable[journal.Entry]) -> list[str]:
@@ -40,6 +54,12 @@ def check_runs(runs: Iterable[RunRow], entries: Iterable[journal.Entry]) -> list
                 f"{name}: started at {run.started_at} in the warehouse, but journal entry "
                 f"{started[0].seq} records {started[0].at}: edited since (the newest run "
                 "supersedes the others)"
+            )
+        sealed = [e for e in entries if e.event in SEALS and "manifest_sha256" in e.detail]
+        if sealed and manifest_sha256(run.manifest) != sealed[-1].detail["manifest_sha256"]:
+            problems.append(  # a seal journaled before the hash was recorded has none to check
+                f"{name}: its manifest in the warehouse is not the one journal entry "
+                f"{sealed[-1].seq} recorded when the run was sealed: edited since"
             )
         if run.status == RunStatus.PENDING_APPROVAL:
             validated = [e for e in entries if e.event == "validated"]

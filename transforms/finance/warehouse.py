@@ -32,7 +32,7 @@ import duckdb
 
 from transforms import commands, db
 from transforms.errors import ConfigError, CreditsError, InputError
-from transforms.finance import journal, ledger_entries, pg_location, pg_store
+from transforms.finance import journal, ledger_entries, pg_location, pg_store, rows, run_proof
 from transforms.runfolder.manifest_model import Manifest
 from transforms.runfolder.runs import Run, RunStatus
 from transforms.runfolder.summary import RunSummary
@@ -371,8 +371,11 @@ def _work_attached(con: duckdb.DuckDBPyConnection, run: Run) -> Iterator[None]:
 def seal_run(
     con: duckdb.DuckDBPyConnection, run: Run, summary: RunSummary, key: bytes | None
 ) -> None:
-    """Gives a loaded run whose manifest is written its verdict's status, and journals it."""
+    """Gives a loaded run whose manifest is written its verdict's status, and journals it with
+    the sha256 of the manifest the warehouse holds (which `audit --verify` and every approval
+    check the copy against: `run_proof`)."""
     status = summary.verdict
+    loaded = rows.run(con, "run_by_id", run_id=run.run_id)
     with db.transaction(con):
         db.run(con, "runs_seal", run_id=run.run_id, status=status, sealing=RunStatus.SEALING)
         journal.append(
@@ -386,6 +389,7 @@ def seal_run(
                 "verdict": status,
                 "totals_minor": summary.totals_minor,
                 "blocking": list(summary.blocking),
+                "manifest_sha256": run_proof.manifest_sha256(loaded.manifest),
             },
         )
 
