@@ -161,10 +161,20 @@ def run(
             "(or CREDITS_WAREHOUSE)",
             markup=False,
         )
-    out.print(
-        f"waiting for approval: {approve_command(summary.run_id, warehouse_path)}", markup=False
-    )
+    out.print(next_step(summary, warehouse_path), markup=False)
     out.print(str(summary.run_folder))
+
+
+def next_step(summary: RunSummary, warehouse_path: str) -> str:
+    """What the run waits for, said last before its folder: finance's approval; or, when
+    approving it would publish no batch (`summary.nothing_new`), that nothing changed since the
+    incident's newest batch, as `credits diff` and `approve --dry-run` say."""
+    command = approve_command(summary.run_id, warehouse_path)
+    if summary.nothing_new is None:
+        return f"waiting for approval: {command}"
+    batch = summary.nothing_new.since_batch
+    nothing = f"no change since batch {batch}: nothing new to pay" if batch else "nothing to pay"
+    return f"{nothing}; approving run {summary.run_id} publishes no batch: {command}"
 
 
 def approve_command(run_id: str, warehouse_path: str) -> str:

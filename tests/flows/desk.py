@@ -19,6 +19,7 @@ from tests import stores
 from tests.builders import failure, txn, write_incident
 from tests.flows import desk_runs
 from transforms.finance import ledger, warehouse
+from transforms.runfolder.summary import RunSummary
 
 T = TypeVar("T")
 
@@ -71,14 +72,18 @@ class Desk:
     def run(self, **settings) -> str:
         """Runs the flow on the desk's incident changed by `settings`; its run id. Restored
         instead when an earlier test ran it from this very state."""
+        return self.sealed(**settings).run_id
+
+    def sealed(self, **settings) -> RunSummary:
+        """`run`, and what the flow returned."""
         from flows.credit_reconciliation import credit_reconciliation
 
         settings = _incident(settings)
 
-        def run() -> str:
+        def run() -> RunSummary:
             path = write_incident(self.root / "inc", **settings)
             out = str(self.root / "out")
-            return credit_reconciliation(str(path), out, str(self.warehouse)).run_id
+            return credit_reconciliation(str(path), out, str(self.warehouse))
 
         return self._step(repr(("run", sorted(settings.items()))), run)
 

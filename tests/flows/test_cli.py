@@ -18,6 +18,8 @@ from flows.cli import app
 from tests import golden_incident
 from tests.builders import write_incident
 from transforms import commands
+from transforms.runfolder.runs import RunStatus
+from transforms.runfolder.summary import NothingNew, RunSummary
 
 runner = CliRunner()
 
@@ -134,6 +136,29 @@ def test_the_approval_to_type_is_this_environments_credits_and_the_runs_warehous
     monkeypatch.delenv("CREDITS_WAREHOUSE", raising=False)
     monkeypatch.chdir(tmp_path)
     assert run.approve_command("R1", warehouse) == typed
+
+
+@pytest.mark.parametrize(
+    ("nothing_new", "said"),
+    [
+        (None, "waiting for approval: "),  # something to pay
+        (  # its credits paid by the incident's batches: diff and approve --dry-run say so
+            NothingNew("INC-M-B002"),
+            "no change since batch INC-M-B002: nothing new to pay; approving run R1 publishes "
+            "no batch: ",
+        ),
+        (NothingNew(None), "nothing to pay; approving run R1 publishes no batch: "),  # no batch
+    ],
+)
+def test_a_run_with_nothing_new_to_pay_says_so_not_waiting_for_approval(nothing_new, said):
+    # it said "waiting for approval" under the run's totals, as if they were still to pay
+    from flows.cli import run
+
+    summary = RunSummary(
+        "R1", "INC-M", RunStatus.PENDING_APPROVAL, Path("runs/R1"), nothing_new=nothing_new
+    )
+    step = run.next_step(summary, "/x/wh.duckdb")
+    assert step.startswith(said) and step.endswith(" approve R1 --by NAME --warehouse /x/wh.duckdb")
 
 
 def test_a_rejected_run_exits_3_naming_the_expectation_and_keys(api_url, tmp_path):

@@ -18,6 +18,7 @@ from tests.flows.desk import LINES, batch_lines
 from transforms import commands
 from transforms.errors import ConfigError
 from transforms.finance import journal, ledger, outbox, warehouse
+from transforms.runfolder.summary import NothingNew
 
 
 def test_a_passing_run_waits_for_approval_then_publishes_a_verified_batch(desk):
@@ -40,8 +41,13 @@ def test_approving_the_same_run_twice_is_a_no_op(desk):
 
 
 def test_a_rerun_with_identical_inputs_publishes_nothing_new(desk):
-    desk.approve(desk.run())
-    decision = desk.approve(desk.run())
+    first = desk.sealed()
+    assert first.nothing_new is None  # nothing published yet: approving it pays every line
+    desk.approve(first.run_id)
+    again = desk.sealed()
+    # its summary said "waiting for approval" with the totals, as if there were more to pay
+    assert again.nothing_new == NothingNew("INC-T-B001")
+    decision = desk.approve(again.run_id)
     assert decision.batch_id is None
     assert len(desk.ledger()) == 2
 

@@ -53,6 +53,7 @@ from transforms.finance.approval import (
 )
 from transforms.finance.rows import RunRow
 from transforms.runfolder.runs import RunStatus
+from transforms.runfolder.summary import NothingNew
 
 DECREASE_DETAIL = "this run's credit is below what was already paid: not paid back; review by hand"
 CLOSED_DETAIL = (
@@ -187,8 +188,7 @@ def _publish(con, run, *, by, note, outbox_root: Path, key, detail) -> str | Non
     incident_id = run.incident_id
     difference = db.arrow(con, "int_batch_difference", run_id=run.run_id, incident_id=incident_id)
     by_hand = db.arrow(con, "int_batch_pay_by_hand", run_id=run.run_id, incident_id=incident_id)
-    new_by_hand = pc.sum(by_hand["to_pay_minor"]).as_py() or 0
-    batch_id = _next_batch_id(con, incident_id) if difference.num_rows or new_by_hand else None
+    batch_id = _next_batch_id(con, incident_id) if _batch_due(difference, by_hand) else None
     payments = difference.filter(pc.greater(difference["delta_minor"], 0))
     with db.transaction(con):
         journal.append(
@@ -226,6 +226,23 @@ def _publish(con, run, *, by, note, outbox_root: Path, key, detail) -> str | Non
         if batch_id:
             _record_batch(con, run, batch_id, payments, by, outbox_root, now, ledger_head)
     return batch_id
+
+
+def nothing_new(con: duckdb.DuckDBPyConnection, run_id: str, incident_id: str) -> NothingNew | None:
+    """`NothingNew`, naming the incident's newest batch, when approving the run now would publish
+    no batch (`_publish`'s rule); None when it would."""
+    ids = {"run_id": run_id, "incident_id": incident_id}
+    difference = db.arrow(con, "int_batch_difference", **ids)
+    if _batch_due(difference, db.arrow(con, "int_batch_pay_by_hand", **ids)):
+        return None
+    batches = rows.batches(con, "batches_of", incident_id=incident_id)
+    return NothingNew(batches[-1].batch_id if batches else None)
+
+
+def _batch_due(difference: pa.Table, by_hand: pa.Table) -> bool:
+    """Whether approving publishes a batch: a payment or a decrease to report, or something
+    left to pay by hand."""
+    return bool(difference.num_rows or pc.sum(by_hand["to_pay_minor"]).as_py())
 
 
 def _entries(payments: pa.Table, run: RunRow, batch_id: str, now: datetime) -> pa.Table:

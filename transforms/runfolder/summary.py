@@ -14,6 +14,14 @@ from transforms.runfolder.runs import RunStatus
 
 
 @dataclass(frozen=True)
+class NothingNew:
+    """A pending run whose approval would publish no batch: every credit it proposes is paid
+    (or listed to pay by hand) already, and it lowers none."""
+
+    since_batch: str | None  # the incident's newest batch (None: it has none)
+
+
+@dataclass(frozen=True)
 class RunSummary:
     """One sealed run: its verdict, counts and totals, and its folder (the manifest has more)."""
 
@@ -30,6 +38,7 @@ class RunSummary:
     window_check: Status | None = None  # the declared window against the logs (never blocking)
     window_messages: tuple[str, ...] = ()
     decision: RunStatus | None = None  # finance's answer, when the flow waited for it
+    nothing_new: NothingNew | None = None  # found when it was sealed (pending runs only)
 
     @property
     def rejected(self) -> bool:
