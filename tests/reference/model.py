@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -223,6 +224,8 @@ def check_line(raw: tuple[str, int, bytes], incident: Incident, rank: int = 0) -
         or not txn_id.strip(ASCII_SPACE)
         or not _optional(obj.get("customer_id"), str)
         or REPLACEMENT in txn_id + (obj.get("customer_id") or "")  # bytes a collector lost
+        or _hidden(txn_id)
+        or _hidden(obj.get("customer_id") or "")
         or not (amount is None or (_is_int(amount) and 0 < amount < 2**63))
         or not (currency is None or (isinstance(currency, str) and currency in ISO_CURRENCIES))
         or not _optional(obj.get("error_code"), str)
@@ -235,6 +238,19 @@ def check_line(raw: tuple[str, int, bytes], incident: Incident, rank: int = 0) -
 
 
 REPLACEMENT = "\ufffd"  # what a collector writes for bytes it could not decode
+HIDDEN_CATEGORIES = frozenset(("Cc", "Cf", "Zs", "Zl", "Zp"))
+
+
+def _hidden(text: str) -> bool:
+    """A control, format or space character other than U+0020 in an id, its ASCII white space at
+    the ends aside (U+00A0, U+200B, U+FEFF, U+2028, a tab inside)."""
+    return any(
+        (c != " " and unicodedata.category(c) in HIDDEN_CATEGORIES)
+        or 0x13439 <= ord(c) <= 0x1343F  # format characters of Unicode 15, newer than Python's
+        for c in text.strip(ASCII_SPACE)
+    )
+
+
 CONTRACT_KEYS = frozenset(
     ("ts", "event", "txn_id", "customer_id", "amount_minor", "currency", "error_code")
 )

@@ -130,6 +130,36 @@ def test_a_line_breaking_the_contract_is_quarantined_with_its_reason(tmp_path, l
     assert quarantined(con) == [(1, None, "relevant"), (2, reason, "quarantined")]
 
 
+HIDDEN = "txn_id or customer_id holds {} (a control, format or space character other than"
+
+
+@pytest.mark.parametrize(
+    ("fields", "shown"),
+    [
+        # a no-break space after the id: the table's `t2` would be a second candidate, paid twice
+        ({"txn_id": "t2\u00a0"}, "U+00A0"),
+        ({"txn_id": "\u200bt2"}, "U+200B"),  # a zero-width space
+        ({"txn_id": "\ufefft2"}, "U+FEFF"),  # a byte-order mark inside the id
+        ({"txn_id": "t2\u2028"}, "U+2028"),  # a line separator
+        ({"txn_id": "t\t2"}, "U+0009"),  # an ASCII control inside (the ends are trimmed)
+        ({"txn_id": "t2", "customer_id": "c1\u00a0"}, "U+00A0"),
+        # ASCII white space at the ends is trimmed (txn_id) or kept as it is (customer_id), and
+        # an ASCII space inside is part of the id: read as before
+        ({"txn_id": " t2\t"}, None),
+        ({"txn_id": "t 2", "customer_id": "c1 "}, None),
+    ],
+)
+def test_an_id_with_a_hidden_character_is_quarantined_naming_it(tmp_path, fields, shown):
+    line = json.dumps(failure(**fields), ensure_ascii=False).encode() + b"\n"
+    con = stage(tmp_path, [GOOD + b"\n", line])
+    ((number, reason, bucket),) = quarantined(con)[1:]
+    if shown is None:
+        assert (number, reason, bucket) == (2, None, "relevant")
+    else:
+        assert (number, bucket) == (2, "quarantined")
+        assert reason.startswith(HIDDEN.format(shown))
+
+
 SHAPE = "not one JSON object (shape check)"
 
 

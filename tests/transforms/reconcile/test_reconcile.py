@@ -336,9 +336,9 @@ def test_crlf_and_a_bom_do_not_make_a_line_different(tmp_path, copy):
     [
         (" t1\t", "t1", True),  # ASCII white space is trimmed, in the log
         ("t1", "\tt1 \r", True),  # and in the table
-        ("t1\u00a0", "t1", False),  # a no-break space is part of the id
-        ("t1", "\u2003t1", False),  # so is an em space
-        ("t1\u00a0", "t1\u00a0", True),  # the same id on both sides
+        ("t1\u00a0", "t1", False),  # a no-break space is not trimmed (the line is quarantined)
+        ("t1", "\u2003t1", False),  # nor is an em space (the gate refuses the table's id)
+        ("t1\u00a0", "t1\u00a0", False),  # not even the same id on both sides: quarantined
     ],
 )
 def test_only_ascii_white_space_is_trimmed_from_txn_ids(tmp_path, log_txn, table_txn, matched):

@@ -193,6 +193,15 @@ payment as (
         ) end as txn_id,
         case when is_payment_event then log_json_kind(fields[4]) end as customer_id_kind,
         case when is_payment_event then fields[4] ->> '$' end as customer_id,
+        -- the first control, format or space character other than U+0020 in the ids (ASCII
+        -- white space at their ends aside); '' when none
+        case when is_payment_event then regexp_extract(
+            array_to_string(list_transform(
+                [fields[3] ->> '$', fields[4] ->> '$'],
+                lambda id: trim(id, chr(32) || chr(9) || chr(10) || chr(11) || chr(12) || chr(13))
+            ), ' '),
+            '[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|[^\P{Zs} ]'
+        ) end as hidden_character,
         case when is_payment_event then log_json_kind(fields[5]) end as amount_kind,
         case when is_payment_event then fields[5] ->> '$' end as amount_text,
         case when is_payment_event then log_json_kind(fields[6]) end as currency_kind,
@@ -277,6 +286,13 @@ checked as (
             -- of a long entry inside a multi-byte character): the id is not the one logged
             when contains(txn_id, chr(65533)) or contains(customer_id, chr(65533))
                 then 'txn_id or customer_id holds U+FFFD (bytes a collector could not decode)'
+            -- A character no one sees (U+00A0, U+200B, U+FEFF, U+2028, a tab inside): the id is
+            -- not the table's as written, so `t1` and `t1` + NBSP would be two payments, each
+            -- credited (ASCII white space at the ends is trimmed, an inner space is the id's)
+            when hidden_character <> '' then 'txn_id or customer_id holds '
+                || printf('U+%04X', unicode(hidden_character))
+                || ' (a control, format or space character other than U+0020): ids compare '
+                || 'exactly, so it would not match the table''s id as written'
             when amount_kind not in ('INTEGER', 'NULL') then 'amount_minor is not an integer'
             when amount_kind = 'INTEGER' and coalesce(
                 try_cast(amount_text as bigint) > $amount_highest, true
