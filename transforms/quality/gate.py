@@ -159,7 +159,7 @@ def check(
         for b in (_describe(o) for r in results for o in r.blocking_failures)
     ]
     blocking += [f"accounting: {problem}" for problem in accounting_problems]
-    found = (*input_problems, *ids_in_two_forms(con), *policy_checks.rejections(con, incident))
+    found = (*input_problems, *candidate_id_problems(con), *policy_checks.rejections(con, incident))
     blocking += [f"inputs: {problem}" for problem in found]
     warnings = [_describe(o) for r in results for o in r.warnings]
     return Verdict(tuple(results), tuple(blocking), tuple(warnings), quarantine)
@@ -170,14 +170,15 @@ def candidate_data_problems(con: duckdb.DuckDBPyConnection, incident: Incident) 
     which the policy's codes decide (a code added to `outage_error_codes` makes its failed rows
     table-only candidates): the transaction-table rows and customers touched, as the profiles'
     DuckDB counts find (`profiles.counted_outcomes`, no GX), and the candidates' ids in two
-    Unicode forms. `credits what-if` asks it for each policy. Nothing when they pass."""
+    Unicode forms or holding a hidden character. `credits what-if` asks it for each policy.
+    Nothing when they pass."""
     parameters = _parameters(incident)
     found: list[str] = []
     for suite, relation, key in _touched_tables(con, incident):
         frame = relation().select(*suites.columns(suite, key)).to_arrow_table()
         outcomes = profiles.counted_outcomes(con, frame, suite, parameters, key)
         found += [_describe(o) for o in outcomes if not o.success and o.severity == "blocking"]
-    return (*found, *(f"inputs: {problem}" for problem in ids_in_two_forms(con)))
+    return (*found, *(f"inputs: {problem}" for problem in candidate_id_problems(con)))
 
 
 def _touched_tables(con: duckdb.DuckDBPyConnection, incident: Incident) -> list[Relation]:
@@ -212,6 +213,29 @@ def known_statuses() -> list[str]:
     document = suites.load_suite_document("transactions")
     (known,) = [e for e in document["expectations"] if e.get("id") == "status_known"]
     return list(known["kwargs"]["value_set"])
+
+
+def candidate_id_problems(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+    """Why the candidates' ids would have one payment credited twice: ids in two Unicode forms,
+    ids holding a hidden character. Nothing otherwise."""
+    return (*ids_in_two_forms(con), *ids_with_hidden_characters(con))
+
+
+def ids_with_hidden_characters(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+    """Why the run is rejected when a candidate's id, from the transaction table (a log line
+    with one is quarantined), holds a control, format or space character other than U+0020:
+    the same payment logged plainly would be a second candidate, credited twice. Nothing
+    otherwise."""
+    ((count, txn_id, customer_id, code_point),) = db.run(con, "candidate_ids_hidden").fetchall()
+    if not count:
+        return ()
+    return (
+        f"{count:,} candidate transaction(s) with an id that holds a hidden character (e.g. "
+        f"transaction {txn_id!r} (customer {customer_id!r}) holds {code_point}, a control, "
+        "format or space character other than U+0020): ids compare exactly, so the same "
+        "payment logged without it would be a second candidate and credited twice. Remove "
+        "the character from the transaction table's ids (or its export) and run again",
+    )
 
 
 def ids_in_two_forms(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:

@@ -387,3 +387,32 @@ def test_ids_alike_but_for_their_case_are_two_payments_not_one_in_two_forms(tmp_
     lines = [*GOOD_LINES, failure("tx-\u00e9", customer_id="c1", amount_minor=500, currency="USD")]
     result = verdict(tmp_path, lines=lines, transactions=[*GOOD_TABLE, txn("tx-\u00c9")])
     assert not any("Unicode forms" in b for b in result.blocking)
+
+
+@pytest.mark.parametrize(
+    ("table_row", "shown"),
+    [
+        # the table's id with a zero-width space: the log's plain t9 is a log_only candidate
+        # beside the table's table_only one, and flat per payment paid the customer twice
+        (txn("t9\u200b", customer_id="c1"), "transaction 't9\\u200b' (customer 'c1') holds U+200B"),
+        (txn("t9", customer_id="c1\u00a0"), "transaction 't9' (customer 'c1\\xa0') holds U+00A0"),
+    ],
+)
+def test_a_candidate_id_with_a_hidden_character_in_the_table_is_refused(tmp_path, table_row, shown):
+    lines = [*GOOD_LINES, failure("t9", customer_id="c1", amount_minor=500, currency="USD")]
+    result = verdict(
+        tmp_path,
+        lines=lines,
+        transactions=[*GOOD_TABLE, table_row],
+        policy={"basis": "flat_per_transaction"},
+    )
+    assert any(
+        "1 candidate transaction(s) with an id that holds a hidden" in b and shown in b
+        for b in result.blocking
+    ), result.blocking
+
+
+def test_an_id_with_an_inner_ascii_space_is_no_hidden_character(tmp_path):
+    lines = [*GOOD_LINES, failure("t 9", customer_id="c 1", amount_minor=500, currency="USD")]
+    result = verdict(tmp_path, lines=lines, transactions=[*GOOD_TABLE, txn("t 9", "c 1")])
+    assert not any("hidden" in b for b in result.blocking), result.blocking
