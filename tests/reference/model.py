@@ -370,10 +370,14 @@ def classify(incident, relevant, start, end, skew) -> tuple[dict[str, dict], lis
         named = sorted(c for c in codes if c is not None)
         row = table.get(txn_id)
         log = {k: _earliest(found, k) for k in ("customer_id", "amount_minor", "currency")}
+        said_each = {k: sorted({x.fields.get(k) for x in found} - {None}) for k in log}
+        disagree = "; ".join(  # lines naming two values of a field: no credit on a guess
+            f"{k} {','.join(map(str, v))}" for k, v in said_each.items() if len(v) > 1
+        )
         if any(c in policy.outage_error_codes for c in named):
             if row is not None:
                 cls = "recovered" if row["status"] == "succeeded" else "failed"
-            elif None not in log.values():
+            elif None not in log.values() and not disagree:
                 cls = "log_only"
             else:
                 cls = "unattributable"
@@ -406,9 +410,10 @@ def classify(incident, relevant, start, end, skew) -> tuple[dict[str, dict], lis
             detail = "error codes not in either policy list: " + (",".join(named) or "(none)")
             exceptions.append(_exception(cls, candidate, txn_id, detail))
         elif cls == "unattributable":
-            detail = (
-                "outage failure not in the transaction table and the log lines lack "
-                "customer_id, amount_minor or currency"
+            detail = "outage failure not in the transaction table and " + (
+                f"its log lines disagree on {disagree}: finance finds the payment"
+                if disagree
+                else "the log lines lack customer_id, amount_minor or currency"
             )
             exceptions.append(_exception(cls, candidate, txn_id, detail))
     for txn_id, row in table.items():

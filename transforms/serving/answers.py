@@ -60,7 +60,9 @@ REASONS = {
     "unknown_customer": "not in the customer table: finance checks it by hand",
     "declined": "declined by the card issuer, not caused by the outage",
     "unknown_error_code": "failed with an error code the policy does not know: finance reviews it",
-    "unattributable": "not in the transaction table; the log lacks customer, amount or currency",
+    "unattributable": (
+        "not in the transaction table; the log lacks or disagrees on customer, amount or currency"
+    ),
     "recovered_not_credited": "went through on a retry; this policy does not credit that",
     "table_only_not_credited": "failed without a log line; this policy does not credit that",
     "zero_credit": "the policy's credit comes to zero",
@@ -71,8 +73,8 @@ EXCEPTIONS = {
     "unknown_error_code": "an error code the policy does not know: finance reviews it",
     "customer_mismatch": "the log and the table name different customers: finance checks it",
     "unattributable": (
-        "not in the transaction table; the log lacks customer, amount or currency: "
-        "finance checks it"
+        "not in the transaction table; the log lacks or disagrees on customer, amount or "
+        "currency: finance checks it"
     ),
     "unknown_customer": "not in the customer table: finance checks it by hand",
 }

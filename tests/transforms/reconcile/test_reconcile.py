@@ -305,14 +305,50 @@ def test_the_log_says_every_customer_its_lines_name(tmp_path, log_customers, mis
     assert rows(con, "evidence", "txn_id", "customer_id") == [("t1", "c1")]  # the table wins
 
 
-def test_log_only_takes_the_earliest_customer_of_its_lines(tmp_path):
+def test_log_only_takes_the_earliest_value_of_each_field_its_lines_complete(tmp_path):
     lines = [
         failure("t1", ts="2025-01-07T20:05:00Z", customer_id="c2", amount_minor=5, currency="USD"),
-        failure("t1", ts="2025-01-07T20:01:00Z", customer_id="c3"),
+        failure("t1", ts="2025-01-07T20:01:00Z", customer_id="c2"),
+        failure("t1", ts="2025-01-07T20:02:00Z", amount_minor=5),
     ]
     path = write_incident(tmp_path / "inc", lines=lines, transactions=[])
     con = reconcile_incident(path, tmp_path)
-    assert rows(con, "evidence", "txn_id", "class", "customer_id") == [("t1", "log_only", "c3")]
+    assert rows(con, "evidence", "txn_id", "class", "customer_id") == [("t1", "log_only", "c2")]
+
+
+AT = ("2025-01-07T20:01:00Z", "2025-01-07T20:05:00Z")
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "disagree"),
+    [
+        # two customers: crediting the earlier one was a guess, and the other went unnamed
+        ({"customer_id": "c3"}, {"customer_id": "c2"}, "customer_id c2,c3"),
+        # the amount of one line with the currency of another: USD 90.00 paid as EUR 90.00
+        ({"currency": "EUR", "amount_minor": None}, {"currency": "USD"}, "currency EUR,USD"),
+        ({"amount_minor": 700}, {}, "amount_minor 700,9000"),
+    ],
+)
+def test_log_only_lines_that_disagree_are_unattributable_not_credited_on_a_guess(
+    tmp_path, first, then, disagree
+):
+    payment = {"customer_id": "c2", "amount_minor": 9000, "currency": "USD"}
+    lines = [
+        failure("t1", ts=AT[0], **{k: v for k, v in {**payment, **first}.items() if v}),
+        failure("t1", ts=AT[1], **{**payment, **then}),
+    ]
+    path = write_incident(tmp_path / "inc", lines=lines, transactions=[])
+    con = reconcile_incident(path, tmp_path)
+    assert rows(con, "evidence", "txn_id", "class", "credited") == [("t1", "unattributable", False)]
+    assert rows(con, "exceptions", "exception", "txn_id", "detail") == [
+        (
+            "unattributable",
+            "t1",
+            "outage failure not in the transaction table and its log lines disagree on "
+            f"{disagree}: finance finds the payment",
+        )
+    ]
+    assert rows(con, "credits", "customer_id") == []
 
 
 @pytest.mark.parametrize(

@@ -365,7 +365,7 @@ def test_lookup_of_an_unattributable_transaction_has_no_customer(con):
     assert [e["exception"] for e in story.exceptions] == ["unattributable"]
     # what is missing, not "cannot be tied to a customer" when the log names one
     assert answers.reason_words("unattributable") == (
-        "not in the transaction table; the log lacks customer, amount or currency"
+        "not in the transaction table; the log lacks or disagrees on customer, amount or currency"
     )
 
 

@@ -26,8 +26,11 @@ per_transaction as (
         case class
             when 'unknown_error_code' then 'error codes not in either policy list: '
                 || coalesce(nullif(array_to_string(error_codes, ','), ''), '(none)')
-            else 'outage failure not in the transaction table and the log lines lack '
-                || 'customer_id, amount_minor or currency'
+            else 'outage failure not in the transaction table and '
+                || coalesce(
+                    'its log lines disagree on ' || log_disagreement || ': finance finds the payment',
+                    'the log lines lack customer_id, amount_minor or currency'
+                )
         end as detail
     from classified
     where class in ('unknown_error_code', 'unattributable')

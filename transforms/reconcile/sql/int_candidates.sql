@@ -1,7 +1,7 @@
 -- Candidate transactions found in the logs (key: txn_id): the distinct txn_ids of the candidate
 -- failure lines, with the set of their error codes and what the lines say about the payment
--- (the earliest non-null value of each field, by time then file then line), and every customer
--- its lines name (`log_customer_ids`, sorted).
+-- (the earliest non-null value of each field, by time then file then line), and every customer,
+-- amount and currency its lines name (`log_customer_ids`, `log_amounts`, `log_currencies`, sorted).
 -- `edge_failure_lines`: its lines within the clock skew of a window edge, for a human to review.
 create or replace table int_candidates as
 with
@@ -32,6 +32,10 @@ final as (
             filter (where failures.amount_minor is not null) as log_amount_minor,
         first(failures.currency order by failures.ts_utc, failures.file_id, failures.line)
             filter (where failures.currency is not null) as log_currency,
+        list_sort(list(distinct failures.amount_minor) filter (where failures.amount_minor is not null))
+            as log_amounts,
+        list_sort(list(distinct failures.currency) filter (where failures.currency is not null))
+            as log_currencies,
         list_sort(list(distinct files.name)) as source_files
     from failures
     inner join files on files.file_id = failures.file_id

@@ -4,7 +4,9 @@
 --     declined              (all codes in $decline_codes)
 --     unknown_error_code    (anything else, including a failure line without a code)
 --   from the table alone: table_only (failed with an outage code in the window, no failure line).
--- Customer, amount and currency come from the table when the row exists, else from the logs.
+-- Customer, amount and currency come from the table when the row exists, else from the logs,
+-- whose lines must agree: lines naming two customers, amounts or currencies make the payment
+-- unattributable (`log_disagreement` says which), never credited on a guess.
 -- Both import CTEs are `not materialized`: each is read twice, and DuckDB would otherwise copy
 -- them first (for the transaction table, every row: more memory and time than the join itself).
 create or replace table int_candidates_classified as
@@ -26,7 +28,16 @@ matched as (
         transactions.amount_minor as table_amount_minor,
         transactions.currency as table_currency,
         transactions.status as table_status,
-        list_has_any(candidates.error_codes, $outage_codes) as is_outage
+        list_has_any(candidates.error_codes, $outage_codes) as is_outage,
+        nullif(concat_ws(
+            '; ',
+            case when len(candidates.log_customer_ids) > 1
+                then 'customer_id ' || array_to_string(candidates.log_customer_ids, ',') end,
+            case when len(candidates.log_amounts) > 1
+                then 'amount_minor ' || array_to_string(candidates.log_amounts, ',') end,
+            case when len(candidates.log_currencies) > 1
+                then 'currency ' || array_to_string(candidates.log_currencies, ',') end
+        ), '') as log_disagreement
     from candidates
     left join transactions on transactions.txn_id = candidates.txn_id
 ),
@@ -38,7 +49,7 @@ from_logs as (
             when is_outage and in_table and table_status = 'succeeded' then 'recovered'
             when is_outage and in_table then 'failed'
             when is_outage and log_customer_id is not null and log_amount_minor is not null
-                and log_currency is not null then 'log_only'
+                and log_currency is not null and log_disagreement is null then 'log_only'
             when is_outage then 'unattributable'
             when len(error_codes) > 0 and lines_without_code = 0
                 and list_has_all($decline_codes, error_codes) then 'declined'
@@ -60,7 +71,8 @@ from_logs as (
         last_failure_at,
         failure_lines,
         source_files,
-        edge_failure_lines
+        edge_failure_lines,
+        case when not in_table then log_disagreement end as log_disagreement
     from matched
 ),
 
@@ -80,7 +92,8 @@ from_table_only as (
         cast(null as timestamptz) as last_failure_at,
         0 as failure_lines,
         cast([] as varchar[]) as source_files,
-        0 as edge_failure_lines
+        0 as edge_failure_lines,
+        null as log_disagreement
     from transactions
     where transactions.status = 'failed'
         and list_contains($outage_codes, transactions.error_code)
