@@ -63,6 +63,23 @@ def test_a_closed_account_listed_by_hand_then_reopened_is_not_paid_again(desk):
     assert ("c1", "USD") not in desk.paid()
 
 
+def test_a_closed_account_owed_less_than_listed_by_hand_is_named_before_approval(desk):
+    # listed USD 20.00 to pay by hand, then a lower policy owes it USD 10.00: no payment, no
+    # decrease and no batch, so finance saw it nowhere ("no change")
+    desk.approve(desk.run(customers=CLOSED_C1, policy={"flat_minor": {"USD": 2000, "EUR": 900}}))
+    run_id = desk.run(customers=CLOSED_C1)
+    beyond = "c1 USD: listed USD 20.00 to pay by hand, owed USD 10.00 now (USD 10.00 beyond)"
+    for command in (("diff", run_id), ("approve", run_id, "--dry-run")):
+        shown = desk.cli(*command).stdout
+        assert "1 closed account(s) listed to pay by hand beyond what" in shown, shown
+        assert beyond in shown, shown
+    assert json.loads(desk.cli("diff", run_id, "--format", "json").stdout)["listed_beyond"] == [
+        {"customer_id": "c1", "currency": "USD", "listed_minor": 2000, "to_pay_minor": 1000}
+    ]
+    # a customer with a credit line again is the diff's own line: not named twice
+    assert "listed to pay by hand beyond" not in desk.cli("diff", desk.run()).stdout
+
+
 def test_a_batch_written_before_the_files_were_renamed_still_verifies(desk, monkeypatch):
     # as the version that wrote such batches: no sha256 of the files in the journal
     monkeypatch.setattr(outbox, "digests", lambda con, batch_id: None)

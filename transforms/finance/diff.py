@@ -27,6 +27,7 @@ PUBLISHED = "published"
 CHANGES = ("added", "removed", "increased", "decreased")
 DECREASING = ("decreased", "removed")
 SHOWN_REASONS = 10  # the summary ranks this many kinds of reason; each line still has its own
+SHOWN_LISTED_BEYOND = 20  # closed accounts listed beyond what is owed, named in the summary
 COLUMNS = (
     "customer_id",
     "currency",
@@ -90,6 +91,25 @@ class Total:
 
 
 @dataclass(frozen=True)
+class ListedBeyond:
+    """A customer (closed account) that earlier batches listed to pay by hand beyond what the
+    run leaves to pay them: no decrease and no credit line, so approval publishes nothing."""
+
+    customer_id: str
+    currency: str
+    listed_minor: int
+    to_pay_minor: int
+
+    def describe(self) -> str:
+        c = self.currency
+        return (
+            f"{self.customer_id} {c}: listed {money.display(self.listed_minor, c)} to pay by "
+            f"hand, owed {money.display(self.to_pay_minor, c)} now "
+            f"({money.display(self.listed_minor - self.to_pay_minor, c)} beyond)"
+        )
+
+
+@dataclass(frozen=True)
 class Diff:
     """Run `run_id` against `against` (`published` or a run id)."""
 
@@ -102,6 +122,8 @@ class Diff:
     counts: dict[str, int] = field(default_factory=dict)
     # decreased credit_ids an earlier batch reported against as much paid, with as much or less due
     reported: frozenset[str] = frozenset()
+    # against what is published: closed accounts listed to pay by hand beyond what is owed now
+    listed_beyond: tuple[ListedBeyond, ...] = ()
 
     @property
     def decreases(self) -> tuple[Line, ...]:
@@ -134,6 +156,7 @@ class Diff:
                 for t in self.totals
             ],
             "lines": [{**line.row(), "reasons": list(line.reasons)} for line in self.lines],
+            "listed_beyond": [vars(beyond) for beyond in self.listed_beyond],
         }
 
 
@@ -173,9 +196,12 @@ def compute(con: duckdb.DuckDBPyConnection, run_id: str, against: str = PUBLISHE
     )
     explain = reasons.Explainer(con, run, baseline, published=against == PUBLISHED)
     reported: dict[tuple[str, int], int] = {}  # (credit_id, paid) -> the least due reported
+    listed_beyond: tuple[ListedBeyond, ...] = ()
     if against == PUBLISHED:
         found = db.run(con, "decreases_reported", incident_id=run.incident_id).fetchall()
         reported = {(credit_id, paid): due for credit_id, paid, due in found}
+        listed = db.run(con, "diff_listed_beyond_owed", run_id=run_id, incident_id=run.incident_id)
+        listed_beyond = tuple(ListedBeyond(*row) for row in listed.fetchall())
     lines = tuple(
         Line(
             credit_id=r["credit_id"],
@@ -203,6 +229,7 @@ def compute(con: duckdb.DuckDBPyConnection, run_id: str, against: str = PUBLISHE
             if reported.get((line.credit_id, line.before_minor), line.after_minor + 1)
             <= line.after_minor
         ),
+        listed_beyond=listed_beyond,
     )
 
 
@@ -259,7 +286,26 @@ def summary(diff: Diff) -> list[str]:
         text += [f"  {n:>7,} line(s): {kind}" for kind, n in ranked[:SHOWN_REASONS]]
         if len(ranked) > SHOWN_REASONS:
             text.append(f"  and {len(ranked) - SHOWN_REASONS:,} other kind(s) of reason")
-    return text
+    return text + _listed_beyond(diff)
+
+
+def _listed_beyond(diff: Diff) -> list[str]:
+    """Closed accounts listed to pay by hand beyond what the run owes them: no line of the diff
+    and nothing approval publishes says so, and what was paid by hand is not paid back."""
+    if not diff.listed_beyond:
+        return []
+    more = len(diff.listed_beyond) - SHOWN_LISTED_BEYOND
+    return [
+        f"{len(diff.listed_beyond):,} closed account(s) listed to pay by hand beyond what this "
+        "run leaves to pay them (not a decrease: nothing is published for it; check what was "
+        "paid by hand):",
+        *(f"  {beyond.describe()}" for beyond in diff.listed_beyond[:SHOWN_LISTED_BEYOND]),
+        *(
+            [f"  and {more:,} more (`credits diff --format json` lists every one)"]
+            if more > 0
+            else []
+        ),
+    ]
 
 
 def _headline(diff: Diff) -> list[str]:
@@ -293,6 +339,13 @@ def markdown(diff: Diff) -> str:
             "back; approving needs *accept decreases* (journaled).",
             "",
             *[f"- {pages.markdown_text(describe(line))}" for line in diff.decreases],
+            "",
+        ]
+    if diff.listed_beyond:
+        text += [
+            f"**{_listed_beyond(diff)[0]}**",
+            "",
+            *[f"- {pages.markdown_text(b.describe())}" for b in diff.listed_beyond],
             "",
         ]
     text += ["| currency | before | after | difference |", "|---|---:|---:|---:|"]
