@@ -244,11 +244,31 @@ HIDDEN_CATEGORIES = frozenset(("Cc", "Cf", "Zs", "Zl", "Zp"))
 def _hidden(text: str) -> bool:
     """A control, format or space character other than U+0020 in an id, its ASCII white space at
     the ends aside (U+00A0, U+200B, U+FEFF, U+2028, a tab inside)."""
-    return any(
-        (c != " " and unicodedata.category(c) in HIDDEN_CATEGORIES)
-        or 0x13439 <= ord(c) <= 0x1343F  # format characters of Unicode 15, newer than Python's
-        for c in text.strip(ASCII_SPACE)
+    return any(map(_hidden_character, text.strip(ASCII_SPACE)))
+
+
+def _hidden_character(c: str) -> bool:
+    return (c != " " and unicodedata.category(c) in HIDDEN_CATEGORIES) or (
+        0x13439 <= ord(c) <= 0x1343F  # format characters of Unicode 15, newer than Python's
     )
+
+
+def _held_otherwise(customers, customer_id: str) -> str:
+    """What the detail of an unknown customer adds when the customer table holds its id with
+    ASCII white space at the ends or hidden characters: the first such id's difference."""
+    held = sorted(
+        row["customer_id"]
+        for row in customers
+        if row["customer_id"] is not None
+        and row["customer_id"] != customer_id
+        and "".join(c for c in row["customer_id"].strip(ASCII_SPACE) if not _hidden_character(c))
+        == customer_id
+    )
+    if not held:
+        return ""
+    hidden = [c for c in held[0].strip(ASCII_SPACE) if _hidden_character(c)]
+    difference = f"U+{ord(hidden[0]):04X}" if hidden else "white space at its ends"
+    return f"; the table holds this id with {difference}, which ids never match"
 
 
 CONTRACT_KEYS = frozenset(
@@ -475,7 +495,8 @@ def credit(incident, candidates, exceptions) -> tuple[dict, list[tuple]]:
         if block in ("unknown_customer", "closed_account") or (block is None and amount == 0):
             kind = block or "zero_credit"
             detail = {
-                "unknown_customer": "customer is not in the customer table",
+                "unknown_customer": "customer is not in the customer table"
+                + _held_otherwise(incident.customers, customer_id),
                 "closed_account": "account is closed: pay by hand",
                 "zero_credit": (
                     "the policy works this credit out to zero (its flat amount, percent or cap): "

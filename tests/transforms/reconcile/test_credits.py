@@ -109,6 +109,26 @@ def test_unknown_customer_is_an_exception_not_a_credit(tmp_path):
     ]
 
 
+@pytest.mark.parametrize(
+    ("held_as", "detail"),
+    [
+        # the customer table's id with a no-break space: "not in the customer table" sent
+        # finance looking for a customer who is there, the difference invisible
+        ("c1\u00a0", "; the table holds this id with U+00A0, which ids never match"),
+        ("\u200bc1", "; the table holds this id with U+200B, which ids never match"),
+        (" c1\t", "; the table holds this id with white space at its ends, which ids never match"),
+        ("C1", ""),  # another case is another id: nothing to say
+    ],
+)
+def test_an_unknown_customer_the_table_holds_with_a_hidden_character_says_so(
+    tmp_path, held_as, detail
+):
+    con, _ = credit_lines(tmp_path, [txn("t1", customer_id="c1")], customers=[customer(held_as)])
+    assert rows(con, "exceptions", "exception", "detail") == [
+        ("unknown_customer", "customer is not in the customer table" + detail)
+    ]
+
+
 THREE_USD = [txn("t1", amount_minor=1005), txn("t2", amount_minor=2000), txn("t3", amount_minor=1)]
 
 

@@ -14,6 +14,37 @@ lines as (
     select * from int_credit_lines
 ),
 
+-- An unknown customer whose id the customer table holds with white space at its ends or a
+-- control, format or space character inside (U+00A0, U+200B): ids compare exactly, and the
+-- difference does not show. Each such id once, with the first character that makes it differ.
+held_otherwise as (
+    select
+        stripped as unknown_id,
+        coalesce(
+            'U+' || printf('%04X', unicode(arg_min(hidden_character, customer_id))),
+            'white space at its ends'
+        ) as difference
+    from (
+        select
+            customer_id,
+            nullif(regexp_extract(trimmed, '[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|[^\P{Zs} ]'), '')
+                as hidden_character,
+            regexp_replace(trimmed, '[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|[^\P{Zs} ]', '', 'g')
+                as stripped
+        from (
+            select
+                customer_id,
+                trim(customer_id, chr(32) || chr(9) || chr(10) || chr(11) || chr(12) || chr(13))
+                    as trimmed
+            from stg_customers
+        )
+        where trimmed <> customer_id
+            or regexp_matches(trimmed, '[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|[^\P{Zs} ]')
+    )
+    where stripped in (select customer_id from lines where customer_block = 'unknown_customer')
+    group by stripped
+),
+
 per_transaction as (
     select
         class as exception,
@@ -59,11 +90,18 @@ per_line as (
         credit_amount_minor as credit_owed_minor,
         null::bigint as failed_amount_minor,
         case coalesce(customer_block, 'zero_credit')
-            when 'unknown_customer' then 'customer is not in the customer table'
+            when 'unknown_customer' then 'customer is not in the customer table' || coalesce(
+                '; the table holds this id with ' || held_otherwise.difference
+                    || ', which ids never match',
+                ''
+            )
             when 'closed_account' then 'account is closed: pay by hand'
             else 'the policy works this credit out to zero (its flat amount, percent or cap): nothing is paid'
         end as detail
     from lines
+    left join held_otherwise
+        on lines.customer_block = 'unknown_customer'
+        and held_otherwise.unknown_id = lines.customer_id
     where customer_block in ('unknown_customer', 'closed_account')
         or (customer_block is null and credit_amount_minor <= 0)
 ),
