@@ -73,6 +73,12 @@ def test_a_clean_run_passes(tmp_path):
             {"transactions": [*GOOD_TABLE, txn("t9", status="FAILED")]},
             "transactions: expect_column_values_to_be_in_set(status)",
         ),
+        # a failed row with an outage code and no time: it could be a table-only failure of the
+        # window, and no candidate used it, so it was left out of the credits unseen
+        (
+            {"transactions": [*GOOD_TABLE, {**txn("t9"), "created_at": None}]},
+            "transactions: expect_column_values_to_not_be_null(created_at)",
+        ),
         # a table-only failure whose outage code is written in lower case: no candidate either
         (
             {"transactions": [*GOOD_TABLE, txn("t9", error_code="db_pool_timeout ")]},
