@@ -8,6 +8,7 @@ blocking failure rejects the run; a warning is reported only.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -243,12 +244,15 @@ def ids_in_two_forms(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
     payment would be credited twice (ids compare exactly, as a payment system matches them).
     Nothing otherwise."""
     # every row fetched (fetchall): a result left open would refuse the connection's next query
-    ((pairs, one, other),) = db.run(con, "candidate_ids_in_two_forms").fetchall()
+    ids = [txn_id for (txn_id,) in db.run(con, "candidate_ids_beyond_ascii").fetchall()]
+    normals = [unicodedata.normalize("NFKC", txn_id) for txn_id in ids]
+    found = db.run(con, "candidate_ids_in_two_forms", ids=ids, normals=normals).fetchall()
+    ((pairs, one, other),) = found
     if not pairs:
         return ()
     return (
         f"{pairs:,} pair(s) of payment ids are one id written in two Unicode forms (e.g. "
-        f"{one!r} and {other!r}, equal once normalised to NFC): compared exactly, each payment "
+        f"{one!r} and {other!r}, equal once normalised to NFKC): compared exactly, each payment "
         "would be two candidates and credited twice. Write the ids alike in the logs and the "
         "table",
     )

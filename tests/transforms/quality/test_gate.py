@@ -368,6 +368,7 @@ def _checked(path, tmp_path, con=None) -> gate.Verdict:
     [
         ("tx-caf\u00e9", "tx-cafe\u0301"),
         ("TXN-K", "TXN-\u212a"),  # a Kelvin sign: its normal form is ASCII
+        ("tx-1", "tx-\uff11"),  # a fullwidth digit: one only in compatibility form (NFKC)
     ],
 )
 def test_one_payment_id_in_two_unicode_forms_is_refused_not_credited_twice(
