@@ -136,13 +136,15 @@ class Line:
 # The incident file
 # ---------------------------------------------------------------------------------------------
 def instant(text: str, zone: str) -> datetime:
-    """A window edge: with an offset as given; naive, in `zone` (a DST gap is an error, a fold
-    is its first occurrence)."""
+    """A window edge: with an offset as given; naive, in `zone` (a DST gap or fold is an
+    error: which instant is meant?)."""
     value = datetime.fromisoformat(text)
     if value.tzinfo is None:
-        local = value.replace(tzinfo=ZoneInfo(zone))  # fold=0: the first occurrence
+        local = value.replace(tzinfo=ZoneInfo(zone))
         if local.astimezone(UTC).astimezone(ZoneInfo(zone)).replace(tzinfo=None) != value:
             raise ModelConfigError(f"{text} does not exist in {zone}")
+        if value.replace(tzinfo=ZoneInfo(zone), fold=1).utcoffset() != local.utcoffset():
+            raise ModelConfigError(f"{text} happens twice in {zone}")
         value = local
     return value.astimezone(UTC)
 

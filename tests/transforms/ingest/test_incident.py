@@ -122,6 +122,14 @@ def test_the_policy_hash_changes_with_the_policy(tmp_path):
             r"policy.credit_recovered: must be true or false",
         ),
         ({"top": {"window_start": "2025-03-09T02:30:00"}}, r"does not exist in America/New_York"),
+        # New York's 01:30 of 2 November happens twice: taking the first silently ended a window
+        # an hour before the one meant, and its failures were left out
+        (
+            {"top": {"window_end": "2025-11-02T01:30:00"}},
+            r"window_end: 2025-11-02 01:30:00 happens twice in America/New_York \(a DST fold\); "
+            r"write its offset: 2025-11-02T01:30:00-04:00 \(the first\) or "
+            r"2025-11-02T01:30:00-05:00 \(the second\)",
+        ),
         ({"top": {"window_start": "soon"}}, r"window_start: 'soon' is not an ISO 8601 date-time"),
         # A time as people write it gets the format to use, with an example.
         (

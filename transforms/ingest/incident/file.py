@@ -236,11 +236,19 @@ class IncidentFile(Table):
 
 
 def _utc(value: datetime, zone: ZoneInfo, key: str) -> datetime:
-    """An instant in UTC; a naive time is read in `zone` (the first one of a DST fold)."""
+    """An instant in UTC; a naive time is read in `zone`. One a DST change skips, or repeats
+    (taking either would move the window's edge by the change, silently), is refused."""
     if value.tzinfo is None:
         local = value.replace(tzinfo=zone)
         if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != value:
             raise invalid(f"{value} does not exist in {zone.key} (a DST gap)", key)
+        second = value.replace(tzinfo=zone, fold=1)
+        if second.utcoffset() != local.utcoffset():
+            raise invalid(
+                f"{value} happens twice in {zone.key} (a DST fold); write its offset: "
+                f"{local.isoformat()} (the first) or {second.isoformat()} (the second)",
+                key,
+            )
         value = local
     return value.astimezone(UTC)
 
