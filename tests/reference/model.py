@@ -407,7 +407,9 @@ def classify(incident, relevant, start, end, skew) -> tuple[dict[str, dict], lis
             cls = "declined"
         else:
             cls = "unknown_error_code"
-        source = row if row is not None else log
+        # from the logs, a value only where its lines agree
+        agreed = {k: v if len(said_each[k]) <= 1 else None for k, v in log.items()}
+        source = row if row is not None else agreed
         candidate = {
             "class": cls,
             **{k: source[k] for k in ("customer_id", "amount_minor", "currency")},

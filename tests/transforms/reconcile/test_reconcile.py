@@ -320,17 +320,22 @@ AT = ("2025-01-07T20:01:00Z", "2025-01-07T20:05:00Z")
 
 
 @pytest.mark.parametrize(
-    ("first", "then", "disagree"),
+    ("first", "then", "disagree", "shown"),
     [
         # two customers: crediting the earlier one was a guess, and the other went unnamed
-        ({"customer_id": "c3"}, {"customer_id": "c2"}, "customer_id c2,c3"),
+        ({"customer_id": "c3"}, {"customer_id": "c2"}, "customer_id c2,c3", (None, 9000, "USD")),
         # the amount of one line with the currency of another: USD 90.00 paid as EUR 90.00
-        ({"currency": "EUR", "amount_minor": None}, {"currency": "USD"}, "currency EUR,USD"),
-        ({"amount_minor": 700}, {}, "amount_minor 700,9000"),
+        (
+            {"currency": "EUR", "amount_minor": None},
+            {"currency": "USD"},
+            "currency EUR,USD",
+            ("c2", 9000, None),
+        ),
+        ({"amount_minor": 700}, {}, "amount_minor 700,9000", ("c2", None, "USD")),
     ],
 )
 def test_log_only_lines_that_disagree_are_unattributable_not_credited_on_a_guess(
-    tmp_path, first, then, disagree
+    tmp_path, first, then, disagree, shown
 ):
     payment = {"customer_id": "c2", "amount_minor": 9000, "currency": "USD"}
     lines = [
@@ -349,6 +354,9 @@ def test_log_only_lines_that_disagree_are_unattributable_not_credited_on_a_guess
         )
     ]
     assert rows(con, "credits", "customer_id") == []
+    # the exception carries no value the lines disagree on (EUR with the USD line's amount)
+    found = rows(con, "exceptions", "customer_id", "failed_amount_minor", "currency")
+    assert found == [shown]
 
 
 @pytest.mark.parametrize(

@@ -55,9 +55,20 @@ from_logs as (
                 and list_has_all($decline_codes, error_codes) then 'declined'
             else 'unknown_error_code'
         end as class,
-        case when in_table then table_customer_id else log_customer_id end as customer_id,
-        case when in_table then table_amount_minor else log_amount_minor end as amount_minor,
-        case when in_table then table_currency else log_currency end as currency,
+        -- from the logs, a value only where its lines agree: never one line's amount in
+        -- another's currency
+        case
+            when in_table then table_customer_id
+            when len(log_customer_ids) <= 1 then log_customer_id
+        end as customer_id,
+        case
+            when in_table then table_amount_minor
+            when len(log_amounts) <= 1 then log_amount_minor
+        end as amount_minor,
+        case
+            when in_table then table_currency
+            when len(log_currencies) <= 1 then log_currency
+        end as currency,
         log_customer_id,
         log_customer_ids,
         table_status,
