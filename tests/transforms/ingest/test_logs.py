@@ -257,6 +257,60 @@ def test_a_strptime_leap_second_is_read_as_rfc3339s(tmp_path, ts, ts_format, zon
     assert got.fetchall() == [(expected, reason)]
 
 
+# The window is 19:15Z to 23:15Z: the last nanosecond of its final second, and of the second
+# before it opens, as epoch seconds with 9 decimals (as Fluent Bit or Go write them), in
+# milliseconds, and with an exponent. Beyond a double's 16 digits: as a double,
+# 1736291699.999999999 is 1736291700.0, past the edge.
+SECONDS = ("1736291699.999999999", "1736277299.999999999")
+MILLISECONDS = ("1736291699999.999999", "1736277299999.999999")
+EXPONENT = ("1.736291699999999999e9", "17362772999999999990E-10")
+FAILED = '"event": "payment.failed", "txn_id": "TXN"'
+
+
+@pytest.mark.parametrize(
+    ("template", "edges", "log_format"),
+    [
+        ('{"ts": TS, ' + FAILED + "}", SECONDS, {"ts_format": "epoch_s"}),
+        ('{"ts":TS,' + FAILED + "}", MILLISECONDS, {"ts_format": "epoch_ms"}),
+        ('{"ts": TS, ' + FAILED + "}", EXPONENT, {"ts_format": "epoch_s"}),
+        # the key spelled with an escape; the key elsewhere, in another object and in a string;
+        # a key that ends in it (`x"ts`), holding the double the time rounds to
+        (
+            '{"a": {"ts": 1}, "m": "\\"ts\\": 1736277300", "t\\u0073" :\tTS, ' + FAILED + "}",
+            SECONDS,
+            {"ts_format": "epoch_s"},
+        ),
+        ('{"x\\"ts": 1736277300, "ts": TS, ' + FAILED + "}", SECONDS, {"ts_format": "epoch_s"}),
+        # a nested path
+        ('{"at": {"ts": TS}, ' + FAILED + "}", SECONDS, {"ts_format": "epoch_s", "ts": "at.ts"}),
+        # a text format's digits
+        (
+            "ts=TS event=payment.failed txn_id=TXN",
+            SECONDS,
+            {"ts_format": "epoch_s", "kind": "logfmt"},
+        ),
+        # the time of an envelope around the record (Fluent Bit's `json_date_format double`)
+        (
+            '{"date": TS, "log": "{\\"event\\": \\"payment.failed\\", \\"txn_id\\": \\"TXN\\"}"}',
+            SECONDS,
+            {"ts_format": "epoch_s", "payload": "log", "ts": "envelope.date"},
+        ),
+    ],
+)
+def test_an_epoch_number_is_read_from_its_own_digits_at_a_window_edge(
+    tmp_path, template, edges, log_format
+):
+    # A failure logged in the window's last second stays in it; one logged a nanosecond before
+    # the window opens stays out: the number's digits truncated, never the double's.
+    lines = [template.replace("TS", ts).replace("TXN", f"t{i}") for i, ts in enumerate(edges, 1)]
+    con = stage(tmp_path, lines, sources={"log_format": log_format}, quality={"line_checks": "all"})
+    got = con.sql("select line, bucket, ts_utc::varchar from int_log_lines_bucketed order by line")
+    assert got.fetchall() == [
+        (1, "relevant", "2025-01-07 23:14:59.999999+00"),
+        (2, "irrelevant", "2025-01-07 19:14:59.999999+00"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("ts", "zone"),
     [

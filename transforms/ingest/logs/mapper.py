@@ -215,6 +215,8 @@ def with_macros(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     db.run(con, "log_local_instant")
     db.run(con, "log_iso_currency", currencies=ISO_CURRENCIES)
     db.run(con, "log_key_twice")
+    db.run(con, "log_number_text")
+    db.run(con, "log_plain_number")
     return con
 
 
@@ -347,6 +349,8 @@ def _parameters(reading: Reading) -> dict[str, object]:
         "failure_events": list(reading.failure_events),
         "from_envelope": from_envelope,
         "envelope_paths": envelope_paths,
+        # the key that holds ts in its object (OTLP's fields are an object keyed by name)
+        "ts_key": "ts" if fmt.envelope == "otlp" else where["ts"].split(".")[-1],
         "ts_lowest": TS_RANGE[0],
         "ts_highest": TS_RANGE[1],
         "amount_highest": LARGEST_AMOUNT,

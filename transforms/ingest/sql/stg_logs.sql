@@ -118,7 +118,21 @@ typed as (
     select
         *,
         log_json_kind(fields[1]) as ts_kind,
-        fields[1] ->> '$' as ts_text,
+        case
+            when $ts_format not in ('epoch_s', 'epoch_ms')
+                or coalesce(log_json_kind(fields[1]) <> 'DOUBLE', true) then fields[1] ->> '$'
+            -- Epoch time's number as written: JSON holds it as a double, which may round one of
+            -- over 15 digits (1736280000.999999999 is 1736280001.0, across a window's edge).
+            -- A text format's digits are the text itself; a JSON number is found in its text
+            -- (the record's, or the envelope's), by its key (`$ts_key`, the path's last).
+            when $kind <> 'jsonl' and not $from_envelope[1] then fields[1]
+            else coalesce(
+                log_number_text(
+                    case when $from_envelope[1] then envelope else raw end, $ts_key, fields[1]
+                ),
+                fields[1] ->> '$'
+            )
+        end as ts_text,
         -- RFC 3339's leap second (`23:59:60`, which DuckDB's cast refuses) read as the last
         -- microsecond of its minute: after every other time of it, before the next minute.
         case when substr(fields[1] ->> '$', 18, 2) = '60' then regexp_replace(
@@ -145,14 +159,18 @@ timed as (
                 else log_local_instant(try_cast(upper(ts_leap_read) as timestamp), $logs_timezone)
             end
             -- Sub-microsecond digits truncated, as in RFC 3339 (a cast would round them up into
-            -- the next microsecond, across a window's edge); a number with an exponent is cast.
+            -- the next microsecond, across a window's edge); an exponent's digits moved first.
             when 'epoch_s' then timezone('UTC', make_timestamp(try_cast(
-                try_cast(regexp_replace(ts_text, '(\.[0-9]{6})[0-9]+$', '\1') as decimal(38, 6))
-                    * 1000000 as bigint
+                try_cast(
+                    regexp_replace(log_plain_number(ts_text), '(\.[0-9]{6})[0-9]+$', '\1')
+                        as decimal(38, 6)
+                ) * 1000000 as bigint
             )))
             when 'epoch_ms' then timezone('UTC', make_timestamp(try_cast(
-                try_cast(regexp_replace(ts_text, '(\.[0-9]{3})[0-9]+$', '\1') as decimal(38, 6))
-                    * 1000 as bigint
+                try_cast(
+                    regexp_replace(log_plain_number(ts_text), '(\.[0-9]{3})[0-9]+$', '\1')
+                        as decimal(38, 6)
+                ) * 1000 as bigint
             )))
             -- Whole microseconds or nanoseconds, as a JSON integer or a string of digits: read as
             -- a 128-bit integer, never a float, so no digit is rounded; nanoseconds truncated.
