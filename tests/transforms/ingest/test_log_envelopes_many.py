@@ -224,6 +224,21 @@ def test_a_string_body_holding_a_json_object_is_read_as_one(tmp_path, body, log_
     assert [row[1:4] for row in got] == [expected]
 
 
+def test_an_epoch_number_in_a_body_of_text_is_read_from_its_own_digits(tmp_path):
+    # The last nanosecond of the window's final second (19:15Z to 23:15Z) stays in it, that of
+    # the second before it opens stays out: as a float, 1736291699.999999999 is 1736291700.0.
+    text = '{"ts": %s, "event": "payment.failed", "txn_id": "t%d"}'
+    lines = [
+        request(record(attributes=[], body={"stringValue": text % (ts, i)}))
+        for i, ts in enumerate(["1736291699.999999999", "1736277299.999999999"], 1)
+    ]
+    got = staged(tmp_path, lines, envelope="otlp", ts="body.ts", ts_format="epoch_s")
+    assert [row[1:5] for row in got] == [
+        ("relevant", None, "t1", "2025-01-07 23:14:59.999999+00"),
+        ("irrelevant", None, "t2", "2025-01-07 19:14:59.999999+00"),
+    ]
+
+
 def test_a_body_of_text_is_only_read_for_fields_the_attributes_lack(tmp_path):
     # the record in the attributes, a message cut short as the body: read as before
     attributes = [kv("event", "payment.failed"), kv("txn_id", "t1")]
