@@ -185,6 +185,18 @@ def test_a_run_killed_before_its_manifest_is_never_approved(desk, monkeypatch):
     assert desk.approve(desk.run()).rows == 2
 
 
+def test_a_store_error_after_the_seal_leaves_the_run_sealed_and_its_scratch_gone(desk, monkeypatch):
+    def failing(con, run_id, incident_id):
+        raise duckdb.IOException("the store went away")  # after the seal committed
+
+    monkeypatch.setattr(ledger, "nothing_new", failing)
+    summary = desk.sealed()  # it was reported as a failed run, its scratch left behind
+    monkeypatch.undo()
+    assert (summary.verdict, summary.nothing_new) == ("pending_approval", None)
+    assert not (summary.run_folder / "_work").exists()
+    assert desk.query("select status from runs") == [("pending_approval",)]
+
+
 def test_a_run_killed_before_its_load_is_named_as_stopped_not_as_a_slip(desk, monkeypatch):
     # "not in the warehouse (`credits runs` lists the runs)", as for a mistyped id
     from transforms.finance import warehouse as warehouse_module

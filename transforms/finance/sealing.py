@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import dataclasses
 
+import duckdb
+
 from transforms.finance import ledger, warehouse
 from transforms.runfolder import manifest, runs
 from transforms.runfolder.manifest_model import Manifest
 from transforms.runfolder.runs import Run
-from transforms.runfolder.summary import RunSummary
+from transforms.runfolder.summary import NothingNew, RunSummary
 
 
 def seal(
@@ -18,17 +20,25 @@ def seal(
 ) -> RunSummary:
     """Loads the run into the warehouse (status sealing), writes the manifest (the last file of
     a run), then gives the run its verdict's status (pending_approval or rejected) and journals
-    it, all under the warehouse's write lock; the scratch folder goes last. A run killed before
-    its manifest stays `sealing`: never approvable, never answering for its incident. Returns
-    what callers read of the run, with whether approving it would publish nothing new (what it
-    says last)."""
+    it, all under the warehouse's write lock; the scratch folder goes once it is sealed. A run
+    killed before its manifest stays `sealing`: never approvable, never answering for its
+    incident. Returns what callers read of the run, with whether approving it would publish
+    nothing new (what it says last: a hint, looked up once the run is sealed)."""
     summary = manifest.summary(content, run)
     with warehouse.writer(location) as con:
         warehouse.load_run(con, run, content)
         manifest.write(content, run.folder / "manifest.json")
         warehouse.seal_run(con, run, summary, key)
+        runs.finish(run)
         if summary.verdict == runs.RunStatus.PENDING_APPROVAL:
-            found = ledger.nothing_new(con, run.run_id, run.incident_id)
-            summary = dataclasses.replace(summary, nothing_new=found)
-    runs.finish(run)
+            summary = dataclasses.replace(summary, nothing_new=_nothing_new(con, run))
     return summary
+
+
+def _nothing_new(con: duckdb.DuckDBPyConnection, run: Run) -> NothingNew | None:
+    """`ledger.nothing_new` for a sealed run; None (the run says it waits for approval, as it
+    does) when the store fails to answer: a hint never fails a run already sealed."""
+    try:
+        return ledger.nothing_new(con, run.run_id, run.incident_id)
+    except duckdb.Error:
+        return None
