@@ -207,7 +207,8 @@ def check_quality(
 def check_window(loaded: incident.Incident, run: runs.Run) -> window.Check:
     with _work_db(run) as con:
         checked = window.check(con, loaded)
-    for message in checked.messages(loaded):  # the flow run's log keeps it; the summary shows it
+    # the flow run's log keeps them; the summary shows them
+    for message in checked.messages(loaded, commands.credits):
         get_run_logger().info(message)
     return checked
 

@@ -1,9 +1,12 @@
-"""Commands as the user types them here, for the hints in messages and pages: this
-environment's console scripts (`.venv/bin/credits`: not on PATH unless the venv is activated).
+"""Commands as the user types them here, for the hints in messages: this environment's console
+scripts (`.venv/bin/credits`: not on PATH unless the venv is activated).
 
-Every message that tells someone a command to type spells it with `credits`, so that it can be
-pasted; docstrings and docs that only name a command say `credits ...`. Shared by `flows` and
-`transforms` (which may not import `flows`).
+Every message printed to someone spells a command to type with `credits`, so that it can be
+pasted. A saved file (the manifest, `report.html`, `validation.html`) spells it with `saved`:
+plain `credits ...`, the same wherever and however the run ran (the manifest is hashed into the
+journal). Docstrings and docs say `credits ...`. The commands named in several places build
+their arguments here (`runs_of`, `window_of`, `verify_at`). Shared by `flows` and `transforms`
+(which may not import `flows`).
 """
 
 from __future__ import annotations
@@ -33,6 +36,28 @@ def credits(arguments: str) -> str:
     return f"{venv_command('credits')} {arguments}"
 
 
+def saved(arguments: str) -> str:
+    """`credits ARGUMENTS` as a saved file spells it: `credits runs --incident INC-A`, whatever
+    the working directory, interpreter or PATH of the run that wrote it."""
+    return f"credits {arguments}"
+
+
+def pasteable(text: str) -> str:
+    """Saved text (a manifest's message) as printed: each `` `credits `` command it names
+    spelled as one types it here (`credits`)."""
+    return text.replace("`credits ", f"`{credits('')}")
+
+
 def runs_of(incident_id: str) -> str:
-    """The command that lists an incident's runs with their status now (a run's pages)."""
-    return credits(f"runs --incident {shlex.quote(incident_id)}")
+    """The arguments that list an incident's runs with their status now (a run's pages)."""
+    return f"runs --incident {shlex.quote(incident_id)}"
+
+
+def window_of(path: Path | str) -> str:
+    """The arguments that check an incident file's window against all its logs."""
+    return f"window {shlex.quote(str(path))}"
+
+
+def verify_at(location: Path | str) -> str:
+    """The arguments that verify the warehouse at `location` (a path, or a URL shown masked)."""
+    return f"audit --verify --warehouse {shlex.quote(str(location))}"

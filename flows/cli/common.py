@@ -341,4 +341,4 @@ def print_summary(summary: RunSummary) -> None:
         out.print(f"[yellow]warning[/]: {escape(line)}")
     for line in summary.window_messages:
         kind = "[yellow]warning[/]" if summary.window_check == "warning" else "note"
-        out.print(f"{kind}: {escape(line)}")
+        out.print(f"{kind}: {escape(commands.pasteable(line))}")

@@ -30,9 +30,17 @@ def test_credits_is_the_venv_s_script_in_the_project_its_path_outside_its_name_o
 
 
 def test_a_run_s_pages_spell_the_commands_they_name(venv_off_path):
-    # validation.html said `credits runs --incident INC A`: neither found nor one argument
+    # validation.html said `credits runs --incident INC A`: not one argument; a saved page
+    # says `credits`, never this venv's `.venv/bin/credits` (where the run ran)
     page = validation_page.render_html([], incident_id="INC A", run_id="r1")
-    assert "<code>.venv/bin/credits runs --incident &#39;INC A&#39;</code>" in page
+    assert "<code>credits runs --incident &#39;INC A&#39;</code>" in page
+    assert ".venv" not in page
+
+
+def test_saved_text_is_spelled_pasteable_when_printed(venv_off_path):
+    assert commands.pasteable("see `credits window inc.toml`") == (
+        "see `.venv/bin/credits window inc.toml`"
+    )
 
 
 @pytest.mark.parametrize(

@@ -31,7 +31,6 @@ not moved; `credits audit --verify --warehouse URL` checks the copied store agai
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -220,7 +219,7 @@ def _chains(con: duckdb.DuckDBPyConnection, key: bytes | None) -> Chains:
 
 
 def _verify(source: Path) -> str:
-    return commands.credits(f"audit --verify --warehouse {shlex.quote(str(source))}")
+    return commands.credits(commands.verify_at(source))
 
 
 def _require_proved(source: Path, found: Chains) -> None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import shlex
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -134,7 +133,7 @@ def require_not_moved(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     moved = db.run(con, "journal_moved").fetchall()
     if moved and moved[0][2] == "moving":  # a copy killed before it recorded its end
         to, at, _ = moved[0]
-        verify = commands.credits(f"audit --verify --warehouse {shlex.quote(str(to))}")
+        verify = commands.credits(commands.verify_at(to))
         raise ConfigError(
             f"{path}: a copy of this warehouse into {to} started on "
             f"{at.astimezone(UTC):%Y-%m-%d %H:%M} UTC (`credits warehouse copy`) and was stopped "

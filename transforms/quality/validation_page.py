@@ -142,5 +142,5 @@ def render_html(
         max_offending=MAX_OFFENDING,
         incident_id=incident_id,
         run_id=run_id,
-        runs_command=commands.runs_of(incident_id),
+        runs_command=commands.saved(commands.runs_of(incident_id)),
     )

@@ -26,10 +26,9 @@ either edge of the declared window: outage-coded failures stayed above baseline 
 from __future__ import annotations
 
 import enum
-import shlex
 import statistics
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -118,17 +117,18 @@ class Check:
     unchecked: tuple[str, ...] = ()
     detection: Detection | None = None
 
-    def messages(self, incident: Incident) -> list[str]:
-        """One line per finding or unchecked edge, times in the incident's zone."""
+    def messages(self, incident: Incident, spell: Callable[[str], str]) -> list[str]:
+        """One line per finding or unchecked edge, times in the incident's zone; `spell` spells
+        the command they name (`commands.credits` printed, `commands.saved` in the manifest)."""
+        typed = spell(commands.window_of(incident.path))
         shown = [
             f"window_check: outage-coded failures above baseline {_clock(incident, f.from_utc)}"
             f" to {_clock(incident, f.to_utc)}, outside the window's {f.edge} "
             f"({f.lines:,} lines; {f.customers_left_out:,} customers left out); "
-            f"see `{commands.credits(f'window {shlex.quote(str(incident.path))}')}`"
+            f"see `{typed}`"
             for f in self.findings
         ]
         # The run reads only the logs near its window; `credits window` reads around it.
-        typed = commands.credits(f"window {shlex.quote(str(incident.path))}")
         see = f"; `{typed}` checks the edges against all the logs"
         return shown + [f"window_check: not checked: {why}{see}" for why in self.unchecked]
 
@@ -158,7 +158,7 @@ class Check:
                 for f in self.findings
             ],
             "unchecked": list(self.unchecked),
-            "messages": self.messages(incident),
+            "messages": self.messages(incident, commands.saved),
         }
 
 

@@ -177,7 +177,7 @@ def answering_run(con: duckdb.DuckDBPyConnection, incident_id: str) -> Answering
         raise NoAnswerYet(
             f"incident {incident_id}: no run passed the quality gate (or every one was declined "
             "by finance): nobody can say yet who gets what; "
-            f"`{commands.credits(f'runs --incident {shlex.quote(incident_id)}')}` lists its runs"
+            f"`{commands.credits(commands.runs_of(incident_id))}` lists its runs"
         )
     return run
 

@@ -199,7 +199,7 @@ def test_the_check_warns_when_the_outage_started_before_the_window(tmp_path):
     (finding,) = found.findings
     assert (finding.edge, finding.from_utc, finding.to_utc) == ("start", at(55), START)
     assert finding.lines == 120 and finding.customers_left_out == 2
-    (message,) = found.messages(loaded)
+    (message,) = found.messages(loaded, commands.credits)
     assert "2025-01-07 13:55 EST to 2025-01-07 14:15 EST" in message
     assert "outside the window's start (120 lines; 2 customers left out)" in message
 
@@ -232,10 +232,20 @@ def test_logs_that_do_not_reach_the_margin_leave_the_check_unchecked(tmp_path):
     # Each names the command that checks the edges against all the logs, with this file.
     typed = commands.credits(f"window {loaded.path}")
     see = f"; `{typed}` checks the edges against all the logs"
-    assert found.messages(loaded) == [
+    assert found.messages(loaded, commands.credits) == [
         f"window_check: not checked: the logs read do not reach 15 minutes before the start{see}",
         f"window_check: not checked: the logs read do not reach 15 minutes after the end{see}",
     ]
+
+
+def test_the_manifest_s_messages_spell_the_command_the_same_wherever_the_run_ran(venv_off_path):
+    # they said `.venv/bin/credits window ...`: the working directory, interpreter and PATH of
+    # the run, in a manifest whose sha256 the journal keeps
+    inside_only = [failure("q1", ts="2025-01-07T19:10:00Z", code="CARD_DECLINED")]
+    found, loaded = check(venv_off_path, inside_only + outage_lines(START, 240, 6))
+    saved = found.as_json(loaded)["messages"]
+    assert saved and all(f"; `credits window {loaded.path}` checks" in m for m in saved)
+    assert ".venv" not in json.dumps(saved)
 
 
 def test_an_outage_that_fills_the_logs_outside_a_too_narrow_window_is_not_called_ok(tmp_path):
@@ -245,7 +255,7 @@ def test_an_outage_that_fills_the_logs_outside_a_too_narrow_window_is_not_called
     found, loaded = check(tmp_path, outage_lines(START - timedelta(hours=1), 360, 6))
     assert found.detection.baseline.median == 6 and not found.detection.intervals
     assert found.status == window.UNCHECKED and not found.findings
-    (message,) = found.messages(loaded)
+    (message,) = found.messages(loaded, commands.credits)
     assert "no outage above the baseline inside the declared window (120 minutes outside" in message
 
 
