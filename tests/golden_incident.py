@@ -125,6 +125,6 @@ def load_run(folder: Path, location: Path | str, repeat_keys: bool = False) -> s
             verdict=runs.RunStatus.REJECTED if repeat_keys else runs.RunStatus.PENDING_APPROVAL,
         )
     with warehouse.writer(location) as con:
-        warehouse.load_run(con, run, content)
-        warehouse.seal_run(con, run, manifest.summary(content, run), None)
+        loaded = warehouse.load_run(con, run, content)
+        warehouse.seal_run(con, run, manifest.summary(content, run), None, loaded)
     return run.run_id

@@ -26,9 +26,9 @@ def seal(
     nothing new (what it says last: a hint, looked up once the run is sealed)."""
     summary = manifest.summary(content, run)
     with warehouse.writer(location) as con:
-        warehouse.load_run(con, run, content)
+        loaded = warehouse.load_run(con, run, content)
         manifest.write(content, run.folder / "manifest.json")
-        warehouse.seal_run(con, run, summary, key)
+        warehouse.seal_run(con, run, summary, key, loaded)
         runs.finish(run)
         if summary.verdict == runs.RunStatus.PENDING_APPROVAL:
             summary = dataclasses.replace(summary, nothing_new=_nothing_new(con, run))

@@ -30,7 +30,7 @@ from typing import TypeVar
 import duckdb
 
 from transforms import commands, db
-from transforms.errors import ConfigError, CreditsError, InputError
+from transforms.errors import ConfigError, CreditsError, InputError, ProofFailed
 from transforms.finance import journal, ledger_entries, pg_location, pg_store, rows, run_proof
 from transforms.runfolder.manifest_model import Manifest
 from transforms.runfolder.runs import Run, RunStatus
@@ -319,12 +319,13 @@ def record_start(location: Location, run: Run, key: bytes | None) -> None:
         )
 
 
-def load_run(con: duckdb.DuckDBPyConnection, run: Run, manifest: Manifest) -> None:
+def load_run(con: duckdb.DuckDBPyConnection, run: Run, manifest: Manifest) -> str:
     """Loads one finished run's results (its work database still present) as `sealing`, in a
     single transaction, with a copy of its manifest; `seal_run` decides its status once its
-    manifest is written."""
+    manifest is written. Returns the copy's text as bound (what `seal_run` journals)."""
     ids = {"run_id": run.run_id}
     incident = manifest.incident
+    text = json.dumps(manifest.plain(), sort_keys=True)
     with _work_attached(con, run), db.transaction(con):
         db.run(
             con,
@@ -341,7 +342,7 @@ def load_run(con: duckdb.DuckDBPyConnection, run: Run, manifest: Manifest) -> No
             run_folder=str(run.folder),
             started_at=manifest.started_at,
             finished_at=manifest.finished_at,
-            manifest=json.dumps(manifest.plain(), sort_keys=True),
+            manifest=text,
         )
         db.run(con, "wh_load_evidence", **ids, incident_id=incident.id)
         db.run(con, "wh_load_credits", **ids)
@@ -355,6 +356,7 @@ def load_run(con: duckdb.DuckDBPyConnection, run: Run, manifest: Manifest) -> No
             incident_id=incident.id,
             margin_minutes=EDGE_MARGIN_MINUTES,
         )
+    return text
 
 
 @contextmanager
@@ -368,13 +370,25 @@ def _work_attached(con: duckdb.DuckDBPyConnection, run: Run) -> Iterator[None]:
 
 
 def seal_run(
-    con: duckdb.DuckDBPyConnection, run: Run, summary: RunSummary, key: bytes | None
+    con: duckdb.DuckDBPyConnection,
+    run: Run,
+    summary: RunSummary,
+    key: bytes | None,
+    manifest_text: str,
 ) -> None:
     """Gives a loaded run whose manifest is written its verdict's status, and journals it with
-    the sha256 of the manifest the warehouse holds (which `audit --verify` and every approval
-    check the copy against: `run_proof`)."""
+    the sha256 of the manifest `load_run` bound (`manifest_text`: which `audit --verify` and
+    every approval check the warehouse's copy against, `run_proof`). Refuses (ProofFailed, exit
+    3) when the copy the warehouse holds is not that manifest: changed since it was loaded."""
     status = summary.verdict
+    sha256 = run_proof.manifest_sha256(manifest_text)
     loaded = rows.run(con, "run_by_id", run_id=run.run_id)
+    if run_proof.manifest_sha256(loaded.manifest) != sha256:
+        raise ProofFailed(
+            f"run {run.run_id}: not sealed: the manifest the warehouse holds is not the one the "
+            "run loaded into it",
+            [f"run {run.run_id}: its manifest in the warehouse was changed after it was loaded"],
+        )
     with db.transaction(con):
         db.run(con, "runs_seal", run_id=run.run_id, status=status, sealing=RunStatus.SEALING)
         journal.append(
@@ -388,7 +402,7 @@ def seal_run(
                 "verdict": status,
                 "totals_minor": summary.totals_minor,
                 "blocking": list(summary.blocking),
-                "manifest_sha256": run_proof.manifest_sha256(loaded.manifest),
+                "manifest_sha256": sha256,
             },
         )
 

@@ -18,6 +18,7 @@ from tests import golden_incident, stores
 from tests.builders import rewrite_with_keyed_schema
 from tests.support_warehouse import add_run, insert
 from transforms import db
+from transforms.errors import ProofFailed
 from transforms.finance import journal, ledger, ledger_entries, warehouse
 
 # The tables version 2 changes, as version 1 (the code before it) created them.
@@ -234,6 +235,29 @@ def test_a_rejected_run_that_repeats_its_keys_is_loaded_row_for_row(tmp_path, wa
         status = con.execute("select status from runs").fetchall()
     assert evidence[0] == 2 * evidence[1] > 0
     assert status == [("rejected",)]
+
+
+@stores.duckdb_only  # the rule is the seal's, whatever the store
+def test_a_manifest_changed_between_load_and_seal_is_refused_not_journaled(
+    tmp_path, warehouse_location, monkeypatch
+):
+    # the seal hashed the copy read back from the store: an edit in between was journaled as
+    # the run's own manifest, and `audit --verify` then vouched for it
+    location = warehouse_location
+    load = warehouse.load_run
+
+    def load_then_edit(con, run, content):
+        text = load(con, run, content)
+        con.execute("update runs set manifest = '{\"edited\": true}'")
+        return text
+
+    monkeypatch.setattr(warehouse, "load_run", load_then_edit)
+    with pytest.raises(ProofFailed, match="not sealed: the manifest the warehouse holds") as no:
+        golden_incident.load_run(tmp_path / "a", location)
+    assert no.value.exit_code == 3
+    with warehouse.connect(location, read_only=True) as con:
+        assert con.execute("select status from runs").fetchall() == [("sealing",)]
+        assert [e.event for e in journal.entries(con)] == []
 
 
 @pytest.fixture
