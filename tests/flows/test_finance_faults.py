@@ -290,6 +290,27 @@ def test_a_warehouse_manifest_edited_into_no_manifest_is_refused_by_name(desk):
     assert desk.ledger() == []
 
 
+def test_a_seal_journaled_before_its_manifest_sha256_was_recorded_verifies_and_approves(
+    desk, monkeypatch
+):
+    # the previous version journaled `validated` without `manifest_sha256`: no hash to check
+    append = journal.append
+
+    def without_the_hash(con, event, **fields):
+        if event in ("validated", "rejected"):
+            fields["detail"] = {k: v for k, v in fields["detail"].items() if k != "manifest_sha256"}
+        return append(con, event, **fields)
+
+    monkeypatch.setattr(journal, "append", without_the_hash)
+    run_id = desk.run()
+    monkeypatch.undo()
+    (detail,) = desk.query("select detail from journal where event = 'validated'")
+    assert "manifest_sha256" not in json.loads(detail[0])
+    audit = desk.cli("audit", "--verify")
+    assert audit.exit_code == 0, audit.output
+    assert desk.approve(run_id).rows == 2
+
+
 @pytest.mark.parametrize(
     "change",
     [
