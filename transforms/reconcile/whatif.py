@@ -193,16 +193,26 @@ def nearest_rank(ordered: Sequence[int], percent: int) -> int:
 
 @dataclass(frozen=True)
 class TooLarge:
-    """A policy's total in the reporting currency above `LARGEST_TOTAL` minor units: the rates
-    are fine, the sum is more than any total of the product holds, so it is not shown."""
+    """A policy's total in the reporting currency above `LARGEST_TOTAL` minor units, so it is
+    not shown: more than any total of the product holds. A large incident at sound rates can
+    come to that, but the likeliest cause is a rate entered the wrong way round (units of the
+    currency per one of the reporting currency); `converted` names the currency whose rate
+    made the most of it (None: the reporting currency's own credits did)."""
 
     currency: str
+    converted: str | None = None
 
     @property
     def message(self) -> str:
-        return (
+        said = (
             f"its total in {self.currency} comes to more than {LARGEST_TOTAL:,} minor units of "
             f"{self.currency}, the largest total a run holds: too large to show"
+        )
+        if self.converted is None:
+            return said
+        return (
+            f"{said}; is rates.{self.converted} units of {self.currency} per one "
+            f"{self.converted}? (a rate the wrong way round makes such a total)"
         )
 
 
@@ -226,14 +236,19 @@ def reported_totals(what_if: WhatIf, rates: Rates) -> tuple[int | TooLarge | Non
 
 def _reported(figures: Sequence[CurrencyFigures], rates: Rates) -> int | TooLarge:
     """The currencies' totals in the reporting currency, summed; `TooLarge` above
-    `LARGEST_TOTAL` (a large incident at a sound rate, which no report shows)."""
-    total = sum(
-        f.total_minor
+    `LARGEST_TOTAL`, naming the converted currency that came to the most (its rate the likeliest
+    to be the wrong way round)."""
+    converted = {
+        f.currency: f.total_minor
         if f.currency == rates.currency
         else money.convert(f.total_minor, f.currency, rates.rates[f.currency], rates.currency)
         for f in figures
-    )
-    return TooLarge(rates.currency) if abs(total) > LARGEST_TOTAL else total
+    }
+    total = sum(converted.values())
+    if abs(total) <= LARGEST_TOTAL:
+        return total
+    largest = max(converted, key=lambda currency: abs(converted[currency]))
+    return TooLarge(rates.currency, None if largest == rates.currency else largest)
 
 
 def export_rows(what_if: WhatIf) -> tuple[list[str], list[dict[str, str]]]:

@@ -337,8 +337,8 @@ def test_a_currency_without_a_rate_stops_naming_the_rates_file_and_key():
     ("rate", "expected"),
     [
         # 10^18 EUR cents at 1.0825: 1.0825 x 10^18 USD cents, a sound rate, a total too large
-        ("1.0825", whatif.TooLarge("USD")),
-        ("1e308", whatif.TooLarge("USD")),  # a rate no currency has: still the total's size
+        ("1.0825", whatif.TooLarge("USD", "EUR")),
+        ("1e308", whatif.TooLarge("USD", "EUR")),  # a rate no currency has: its rate is named
         ("0.9", 9 * 10**17 + 1),  # 0.9 x 10^18 cents, plus the USD line: shown (was refused)
     ],
 )
@@ -348,10 +348,19 @@ def test_a_total_above_the_largest_is_too_large_to_show_not_a_wrong_rate(rate, e
     assert whatif.reported_totals(found, rates) == (expected,)
 
 
-def test_too_large_names_the_reporting_currency_and_the_limit():
-    message = whatif.TooLarge("USD").message
+def test_too_large_names_the_limit_and_the_rate_likeliest_the_wrong_way_round():
+    message = whatif.TooLarge("USD", "JPY").message
     assert "total in USD" in message and "1,000,000,000,000,000,000 minor units of USD" in message
-    assert "rate" not in message  # the rate is not what is wrong
+    # it said nothing of the rates: JPY entered as 150 (JPY per USD) for 0.0067 is the usual slip
+    assert "is rates.JPY units of USD per one JPY?" in message
+    # the reporting currency's own credits came to it: no rate to name
+    assert "rate" not in whatif.TooLarge("USD").message
+
+
+def test_too_large_names_the_currency_whose_rate_made_the_most_of_it():
+    found = whatif.WhatIf(None, (_outcome("a", EUR=10, JPY=10**18),))  # type: ignore[arg-type]
+    rates = Rates(Path("/x/r.toml"), "USD", {"EUR": Decimal("1.08"), "JPY": Decimal("150")})
+    assert whatif.reported_totals(found, rates) == (whatif.TooLarge("USD", "JPY"),)
 
 
 def _new_code_too(tmp_path: Path) -> Path:
