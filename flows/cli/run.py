@@ -174,6 +174,12 @@ def next_step(summary: RunSummary, warehouse_path: str) -> str:
         return f"waiting for approval: {command}"
     batch = summary.nothing_new.since_batch
     nothing = f"no change since batch {batch}: nothing new to pay" if batch else "nothing to pay"
+    beyond = summary.nothing_new.listed_beyond
+    if beyond:  # no payment and no decrease, yet more was listed to pay by hand than is owed
+        nothing += (
+            f", but {beyond:,} closed account(s) listed to pay by hand beyond what the run owes "
+            f"(`{commands.credits(f'diff {shlex.quote(summary.run_id)}')}` names them)"
+        )
     return f"{nothing}; approving run {summary.run_id} publishes no batch: {command}"
 
 

@@ -148,6 +148,11 @@ def test_the_approval_to_type_is_this_environments_credits_and_the_runs_warehous
             "no batch: ",
         ),
         (NothingNew(None), "nothing to pay; approving run R1 publishes no batch: "),  # no batch
+        (  # it said "nothing new to pay" while diff named accounts listed beyond what is owed
+            NothingNew("INC-M-B002", listed_beyond=2),
+            "no change since batch INC-M-B002: nothing new to pay, but 2 closed account(s) "
+            "listed to pay by hand beyond what the run owes (`",
+        ),
     ],
 )
 def test_a_run_with_nothing_new_to_pay_says_so_not_waiting_for_approval(nothing_new, said):
@@ -159,6 +164,7 @@ def test_a_run_with_nothing_new_to_pay_says_so_not_waiting_for_approval(nothing_
     )
     step = run.next_step(summary, "/x/wh.duckdb")
     assert step.startswith(said) and step.endswith(" approve R1 --by NAME --warehouse /x/wh.duckdb")
+    assert ("credits diff R1` names them); approving run R1" in step) == ("beyond" in said)
 
 
 def test_a_rejected_run_exits_3_naming_the_expectation_and_keys(api_url, tmp_path):

@@ -67,7 +67,9 @@ def test_a_closed_account_owed_less_than_listed_by_hand_is_named_before_approval
     # listed USD 20.00 to pay by hand, then a lower policy owes it USD 10.00: no payment, no
     # decrease and no batch, so finance saw it nowhere ("no change")
     desk.approve(desk.run(customers=CLOSED_C1, policy={"flat_minor": {"USD": 2000, "EUR": 900}}))
-    run_id = desk.run(customers=CLOSED_C1)
+    sealed = desk.sealed(customers=CLOSED_C1)
+    run_id = sealed.run_id
+    assert sealed.nothing_new.listed_beyond == 1  # it said only "nothing new to pay"
     beyond = "c1 USD: listed USD 20.00 to pay by hand, owed USD 10.00 now (USD 10.00 beyond)"
     for command in (("diff", run_id), ("approve", run_id, "--dry-run")):
         shown = desk.cli(*command).stdout

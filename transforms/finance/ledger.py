@@ -229,14 +229,16 @@ def _publish(con, run, *, by, note, outbox_root: Path, key, detail) -> str | Non
 
 
 def nothing_new(con: duckdb.DuckDBPyConnection, run_id: str, incident_id: str) -> NothingNew | None:
-    """`NothingNew`, naming the incident's newest batch, when approving the run now would publish
-    no batch (`_publish`'s rule); None when it would."""
+    """`NothingNew`, naming the incident's newest batch and counting the closed accounts listed
+    to pay by hand beyond what the run owes them (`credits diff` names them), when approving the
+    run now would publish no batch (`_publish`'s rule); None when it would."""
     ids = {"run_id": run_id, "incident_id": incident_id}
     difference = db.arrow(con, "int_batch_difference", **ids)
     if _batch_due(difference, db.arrow(con, "int_batch_pay_by_hand", **ids)):
         return None
     batches = rows.batches(con, "batches_of", incident_id=incident_id)
-    return NothingNew(batches[-1].batch_id if batches else None)
+    beyond = db.run(con, "diff_listed_beyond_owed", **ids).fetchall()
+    return NothingNew(batches[-1].batch_id if batches else None, len(beyond))
 
 
 def _batch_due(difference: pa.Table, by_hand: pa.Table) -> bool:

@@ -19,6 +19,8 @@ class NothingNew:
     (or listed to pay by hand) already, and it lowers none."""
 
     since_batch: str | None  # the incident's newest batch (None: it has none)
+    # closed accounts listed to pay by hand beyond what the run owes them (`credits diff`)
+    listed_beyond: int = 0
 
 
 @dataclass(frozen=True)
