@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support_warehouse import add_payment
 from transforms.errors import ProofFailed
-from transforms.finance import rows
+from transforms.finance import rows, warehouse
 
 RUN = {"run_id": "r1", "status": "pending_approval", "run_folder": "/out/run=r1"}
 BATCH = {"batch_id": "INC-T-B001", "state": "published", "totals_minor": "{}", "folder": "/b"}
@@ -34,3 +35,12 @@ def test_a_status_no_command_writes_is_named_not_a_crash(build, row, named):
 @pytest.mark.parametrize(("build", "row"), [(rows.RunRow.of, RUN), (rows.BatchRow.of, BATCH)])
 def test_a_status_a_command_writes_is_read(build, row):
     assert build(row) is not None
+
+
+def test_an_incident_s_batches_come_in_the_order_they_were_made(tmp_path):
+    # by the text of their ids B1000 came before B999: the newest batch was taken for B999
+    with warehouse.connect(tmp_path / "wh.duckdb") as con:
+        for batch in ("INC-A-B1000", "INC-A-B999", "INC-A-B002"):
+            add_payment(con, f"c-{batch}", 100, batch=batch)
+        found = [b.batch_id for b in rows.batches(con, "batches_of", incident_id="INC-A")]
+    assert found == ["INC-A-B002", "INC-A-B999", "INC-A-B1000"]
