@@ -137,7 +137,7 @@ def test_window_with_a_bad_format_is_bad_usage(tmp_path):
     assert result.exit_code == 2
 
 
-def test_the_run_summary_carries_the_window_check(capsys):
+def test_the_run_summary_carries_the_window_check(capsys, venv_off_path):
     from transforms.reconcile.window import Status
     from transforms.runfolder.runs import RunStatus
     from transforms.runfolder.summary import RunSummary
@@ -148,10 +148,12 @@ def test_the_run_summary_carries_the_window_check(capsys):
         verdict=RunStatus.PENDING_APPROVAL,
         run_folder=Path("runs/r1"),
         window_check=Status.WARNING,
-        window_messages=("window_check: above baseline",),
+        window_messages=("window_check: above baseline; see `credits window inc.toml`",),
     )
     common.print_summary(summary)
-    assert "warning: window_check: above baseline" in capsys.readouterr().out
+    # the manifest's message says `credits`; printed, it is the command as typed here
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "warning: window_check: above baseline; see `.venv/bin/credits window inc.toml`" in shown
     common.print_summary(replace(summary, window_check=Status.OK, window_messages=()))
     assert "window_check" not in capsys.readouterr().out
 
