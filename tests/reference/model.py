@@ -226,8 +226,7 @@ def check_line(raw: tuple[str, int, bytes], incident: Incident, rank: int = 0) -
         or not txn_id.strip(ASCII_SPACE)
         or not _optional(obj.get("customer_id"), str)
         or REPLACEMENT in txn_id + (obj.get("customer_id") or "")  # bytes a collector lost
-        or _hidden(txn_id)
-        or _hidden(obj.get("customer_id") or "")
+        or _hidden(txn_id)  # a customer_id with one is read as written: an unknown customer
         or not (amount is None or (_is_int(amount) and 0 < amount < 2**63))
         or not (currency is None or (isinstance(currency, str) and currency in ISO_CURRENCIES))
         or not _optional(obj.get("error_code"), str)
@@ -271,6 +270,13 @@ def _held_otherwise(customers, customer_id: str) -> str:
     hidden = [c for c in held[0].strip(ASCII_SPACE) if _hidden_character(c)]
     difference = f"U+{ord(hidden[0]):04X}" if hidden else "white space at its ends"
     return f"; the table holds this id with {difference}, which ids never match"
+
+
+def _holds_hidden(customer_id: str) -> str:
+    """What the detail of an unknown customer adds when its own id holds a hidden character (a
+    log line's customer_id is read as written): the first one."""
+    hidden = [c for c in customer_id.strip(ASCII_SPACE) if _hidden_character(c)]
+    return f"; its id holds U+{ord(hidden[0]):04X}, which ids never match" if hidden else ""
 
 
 CONTRACT_KEYS = frozenset(
@@ -500,7 +506,8 @@ def credit(incident, candidates, exceptions) -> tuple[dict, list[tuple]]:
             kind = block or "zero_credit"
             detail = {
                 "unknown_customer": "customer is not in the customer table"
-                + _held_otherwise(incident.customers, customer_id),
+                + _held_otherwise(incident.customers, customer_id)
+                + _holds_hidden(customer_id),
                 "closed_account": "account is closed: pay by hand",
                 "zero_credit": (
                     "the policy works this credit out to zero (its flat amount, percent or cap): "

@@ -219,23 +219,33 @@ def known_statuses() -> list[str]:
 def candidate_id_problems(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
     """Why the candidates' ids would have one payment credited twice: ids in two Unicode forms,
     ids holding a hidden character. Nothing otherwise."""
-    return (*ids_in_two_forms(con), *ids_with_hidden_characters(con))
+    return (
+        *ids_in_two_forms(con),
+        *ids_with_hidden_characters(con),
+    )
 
 
 def ids_with_hidden_characters(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
-    """Why the run is rejected when a candidate's id, from the transaction table (a log line
-    with one is quarantined), holds a control, format or space character other than U+0020:
-    the same payment logged plainly would be a second candidate, credited twice. Nothing
-    otherwise."""
-    ((count, txn_id, customer_id, code_point),) = db.run(con, "candidate_ids_hidden").fetchall()
+    """Why the run is rejected when a candidate's txn_id, or its customer_id in the transaction
+    table, holds a control, format or space character other than U+0020 (a log line's txn_id
+    with one is quarantined, its customer_id is read as written). Nothing otherwise."""
+    ((count, txn_id, customer_id, code_point, in_txn_id),) = db.run(
+        con, "candidate_ids_hidden"
+    ).fetchall()
     if not count:
         return ()
+    why = (
+        "ids compare exactly, so the same payment logged without it would be a second "
+        "candidate and credited twice"
+        if in_txn_id
+        else "ids compare exactly, so it matches no customer (the customer table's or the "
+        "log's id without it) and the payment's customer is unknown"
+    )
     return (
-        f"{count:,} candidate transaction(s) with an id that holds a hidden character (e.g. "
-        f"transaction {txn_id!r} (customer {customer_id!r}) holds {code_point}, a control, "
-        "format or space character other than U+0020): ids compare exactly, so the same "
-        "payment logged without it would be a second candidate and credited twice. Remove "
-        "the character from the transaction table's ids (or its export) and run again",
+        f"{count:,} candidate transaction(s) with an id in the transaction table that holds a "
+        f"hidden character (e.g. transaction {txn_id!r} (customer {customer_id!r}) holds "
+        f"{code_point}, a control, format or space character other than U+0020): {why}. "
+        "Remove the character from the transaction table's ids (or its export) and run again",
     )
 
 

@@ -130,7 +130,7 @@ def test_a_line_breaking_the_contract_is_quarantined_with_its_reason(tmp_path, l
     assert quarantined(con) == [(1, None, "relevant"), (2, reason, "quarantined")]
 
 
-HIDDEN = "txn_id or customer_id holds {} (a control, format or space character other than"
+HIDDEN = "txn_id holds {} (a control, format or space character other than"
 
 
 @pytest.mark.parametrize(
@@ -142,10 +142,14 @@ HIDDEN = "txn_id or customer_id holds {} (a control, format or space character o
         ({"txn_id": "\ufefft2"}, "U+FEFF"),  # a byte-order mark inside the id
         ({"txn_id": "t2\u2028"}, "U+2028"),  # a line separator
         ({"txn_id": "t\t2"}, "U+0009"),  # an ASCII control inside (the ends are trimmed)
-        ({"txn_id": "t2", "customer_id": "c1\u00a0"}, "U+00A0"),
         # ASCII white space at the ends is trimmed (txn_id) or kept as it is (customer_id), and
         # an ASCII space inside is part of the id: read as before
         ({"txn_id": " t2\t"}, None),
+        # a hidden character in customer_id alone is read as written: it matches no customer
+        # (unknown_customer, whose detail names it), while quarantining the line would only
+        # lose its failure
+        ({"txn_id": "t2", "customer_id": "c1\u00a0"}, None),
+        ({"txn_id": "t2", "customer_id": "\u200bc1"}, None),
         ({"txn_id": "t 2", "customer_id": "c1 "}, None),
     ],
 )

@@ -397,15 +397,26 @@ def test_ids_alike_but_for_their_case_are_two_payments_not_one_in_two_forms(tmp_
 
 
 @pytest.mark.parametrize(
-    ("table_row", "shown"),
+    ("table_row", "shown", "why"),
     [
         # the table's id with a zero-width space: the log's plain t9 is a log_only candidate
         # beside the table's table_only one, and flat per payment paid the customer twice
-        (txn("t9\u200b", customer_id="c1"), "transaction 't9\\u200b' (customer 'c1') holds U+200B"),
-        (txn("t9", customer_id="c1\u00a0"), "transaction 't9' (customer 'c1\\xa0') holds U+00A0"),
+        (
+            txn("t9\u200b", customer_id="c1"),
+            "transaction 't9\\u200b' (customer 'c1') holds U+200B",
+            "credited twice",
+        ),
+        # one candidate whose customer no one finds: not a payment credited twice
+        (
+            txn("t9", customer_id="c1\u00a0"),
+            "transaction 't9' (customer 'c1\\xa0') holds U+00A0",
+            "matches no customer",
+        ),
     ],
 )
-def test_a_candidate_id_with_a_hidden_character_in_the_table_is_refused(tmp_path, table_row, shown):
+def test_a_candidate_id_with_a_hidden_character_in_the_table_is_refused(
+    tmp_path, table_row, shown, why
+):
     lines = [*GOOD_LINES, failure("t9", customer_id="c1", amount_minor=500, currency="USD")]
     result = verdict(
         tmp_path,
@@ -414,9 +425,19 @@ def test_a_candidate_id_with_a_hidden_character_in_the_table_is_refused(tmp_path
         policy={"basis": "flat_per_transaction"},
     )
     assert any(
-        "1 candidate transaction(s) with an id that holds a hidden" in b and shown in b
+        "1 candidate transaction(s) with an id in the transaction table that holds a hidden" in b
+        and shown in b
+        and why in b
         for b in result.blocking
     ), result.blocking
+
+
+def test_a_log_customer_id_with_a_hidden_character_is_an_unknown_customer_not_refused(tmp_path):
+    # one candidate, read as written: it matches no customer (unknown_customer), and refusing
+    # the run for it would hold back every other customer's credit
+    lines = [*GOOD_LINES, failure("t9", customer_id="c1\u00a0", amount_minor=500, currency="USD")]
+    result = verdict(tmp_path, lines=lines, transactions=GOOD_TABLE)
+    assert not any("hidden" in b for b in result.blocking), result.blocking
 
 
 def test_an_id_with_an_inner_ascii_space_is_no_hidden_character(tmp_path):

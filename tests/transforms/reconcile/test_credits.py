@@ -129,6 +129,18 @@ def test_an_unknown_customer_the_table_holds_with_a_hidden_character_says_so(
     ]
 
 
+def test_an_unknown_customer_whose_own_id_holds_a_hidden_character_says_so(tmp_path):
+    # a log line's customer_id is read as written (its line is not quarantined): the customer
+    # table's plain c1 does not match it, and "not in the customer table" hid why
+    con, _ = credit_lines(tmp_path, [txn("t1", customer_id="c1\u200b")], customers=[customer("c1")])
+    assert rows(con, "exceptions", "exception", "detail") == [
+        (
+            "unknown_customer",
+            "customer is not in the customer table; its id holds U+200B, which ids never match",
+        )
+    ]
+
+
 THREE_USD = [txn("t1", amount_minor=1005), txn("t2", amount_minor=2000), txn("t3", amount_minor=1)]
 
 

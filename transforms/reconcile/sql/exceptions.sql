@@ -94,6 +94,13 @@ per_line as (
                 '; the table holds this id with ' || held_otherwise.difference
                     || ', which ids never match',
                 ''
+            ) || coalesce(
+                -- a log line's customer_id is read as written, a hidden character and all
+                '; its id holds U+' || printf('%04X', unicode(nullif(regexp_extract(
+                    trim(lines.customer_id, chr(32) || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)),
+                    '[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|[^\P{Zs} ]'
+                ), ''))) || ', which ids never match',
+                ''
             )
             when 'closed_account' then 'account is closed: pay by hand'
             else 'the policy works this credit out to zero (its flat amount, percent or cap): nothing is paid'
