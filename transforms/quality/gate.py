@@ -217,11 +217,13 @@ def known_statuses() -> list[str]:
 
 
 def candidate_id_problems(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
-    """Why the candidates' ids would have one payment credited twice: ids in two Unicode forms,
-    ids holding a hidden character. Nothing otherwise."""
+    """Why the candidates' ids would have a payment credited wrongly: ids in two Unicode forms,
+    ids holding a hidden character, a table row whose id is a candidate's written otherwise.
+    Nothing otherwise."""
     return (
         *ids_in_two_forms(con),
         *ids_with_hidden_characters(con),
+        *table_ids_as_candidates(con),
     )
 
 
@@ -246,6 +248,38 @@ def ids_with_hidden_characters(con: duckdb.DuckDBPyConnection) -> tuple[str, ...
         f"hidden character (e.g. transaction {txn_id!r} (customer {customer_id!r}) holds "
         f"{code_point}, a control, format or space character other than U+0020): {why}. "
         "Remove the character from the transaction table's ids (or its export) and run again",
+    )
+
+
+def table_ids_as_candidates(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+    """Why the run is rejected when a transaction table row's txn_id is not a candidate's but
+    equals one once its hidden characters are removed and both are in NFKC: the row (a retry
+    that succeeded) would have made the candidate recovered, and it is credited as log_only.
+    Nothing otherwise. A PostgreSQL transaction table is read by the candidates' exact ids, so
+    such a row is not seen there."""
+    rows = db.run(con, "transaction_ids_beyond_ascii").fetchall()
+    table_ids = [txn_id for txn_id, _ in rows]
+    table_normals = [unicodedata.normalize("NFKC", visible) for _, visible in rows]
+    ids = [txn_id for (txn_id,) in db.run(con, "candidate_ids_beyond_ascii").fetchall()]
+    normals = [unicodedata.normalize("NFKC", txn_id) for txn_id in ids]
+    ((pairs, table_id, candidate_id, code_point),) = db.run(
+        con,
+        "transaction_ids_as_candidates",
+        table_ids=table_ids,
+        table_normals=table_normals,
+        ids=ids,
+        normals=normals,
+    ).fetchall()
+    if not pairs:
+        return ()
+    how = f"it holds {code_point}" if code_point else "another Unicode form"
+    return (
+        f"{pairs:,} transaction table row(s) whose txn_id is a candidate's written otherwise "
+        f"(e.g. transaction table row {table_id!r} ({how}) is candidate {candidate_id!r} once "
+        "hidden characters are removed and both are normalised to NFKC): ids compare exactly, "
+        "so the row is not the candidate's and its status is not seen (a payment that went "
+        "through on a retry would be credited). Write the ids alike in the table and the "
+        "logs and run again",
     )
 
 

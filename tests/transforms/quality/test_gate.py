@@ -432,6 +432,26 @@ def test_a_candidate_id_with_a_hidden_character_in_the_table_is_refused(
     ), result.blocking
 
 
+@pytest.mark.parametrize(
+    ("table_id", "shown"),
+    [
+        # the payment went through on a retry, its table id with a zero-width space: no
+        # candidate of its own, and the log's failed t9 was credited as log_only
+        ("t9\u200b", "'t9\\u200b' (it holds U+200B)"),
+        ("t\uff19", "'t９' (another Unicode form)"),  # a fullwidth 9: equal in NFKC
+    ],
+)
+def test_a_table_row_whose_id_is_a_candidates_but_for_hidden_characters_is_refused(
+    tmp_path, table_id, shown
+):
+    lines = [*GOOD_LINES, failure("t9", customer_id="c1", amount_minor=500, currency="USD")]
+    table = [*GOOD_TABLE, txn(table_id, status="succeeded", error_code=None)]
+    result = verdict(tmp_path, lines=lines, transactions=table)
+    assert any(f"transaction table row {shown} is candidate 't9'" in b for b in result.blocking), (
+        result.blocking
+    )
+
+
 def test_a_log_customer_id_with_a_hidden_character_is_an_unknown_customer_not_refused(tmp_path):
     # one candidate, read as written: it matches no customer (unknown_customer), and refusing
     # the run for it would hold back every other customer's credit
