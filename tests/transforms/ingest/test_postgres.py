@@ -461,3 +461,19 @@ def test_a_row_without_created_at_is_read_for_the_gate_to_see(dsn, schema, tmp_p
         ("t2",),
         ("t3",),
     ]
+
+
+def test_a_succeeded_row_without_created_at_is_read_only_as_a_candidates(dsn, schema, tmp_path):
+    # a succeeded row is never a table-only failure: read without a time, every old one would
+    # have the gate reject every run; a candidate's (t2) is still read, once, by its id
+    con, loaded = small(tmp_path, dsn, schema)
+    stores.execute(
+        dsn,
+        f"update {schema}.transactions set created_at = null, status = 'succeeded',"
+        " error_code = null where txn_id in ('t2', 't3')",
+    )
+    tables.stage(con, loaded)
+    assert con.sql("select txn_id from stg_transactions order by 1").fetchall() == [
+        ("t1",),
+        ("t2",),
+    ]

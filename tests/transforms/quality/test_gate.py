@@ -32,6 +32,14 @@ def test_a_clean_run_passes(tmp_path):
     assert result.passed, result.blocking
 
 
+def test_a_succeeded_row_without_created_at_passes(tmp_path):
+    # a payment that went through is never a table-only failure: an old row with no time
+    # rejected every run
+    row = {**txn("t9", status="succeeded", error_code=None), "created_at": None}
+    result = verdict(tmp_path, lines=GOOD_LINES, transactions=[*GOOD_TABLE, row])
+    assert result.passed, result.blocking
+
+
 @pytest.mark.parametrize(
     ("settings", "fragment"),
     [

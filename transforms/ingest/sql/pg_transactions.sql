@@ -1,7 +1,7 @@
 -- The transaction rows a run needs, streamed (key: txn_id): those created in the window widened
--- by the slack on both sides (table_only rows and most candidates) or at no time (any could be a
--- table-only failure: the gate must see it), then those of the candidate txn_ids from the logs
--- created outside it. Two arms, so that each can use its own index
+-- by the slack on both sides (table_only rows and most candidates) or at no time and not
+-- `succeeded` (any could be a table-only failure: the gate must see it; a payment that went
+-- through never is), then those of the candidate txn_ids from the logs not read by the first. Two arms, so that each can use its own index
 -- (created_at; txn_id), and the keys are unnested once, not parsed per row. The txn_id test is
 -- exact: a table txn_id padded with spaces is found only through created_at.
 -- `{relation}` is the table name (a validated identifier) or the incident's query as a subquery,
@@ -18,7 +18,7 @@ select
 from {relation} as source
 where created_at >= cast(current_setting('outage_credits.created_from') as timestamptz)
     and created_at < cast(current_setting('outage_credits.created_until') as timestamptz)
-    or created_at is null
+    or created_at is null and status is distinct from 'succeeded'
 union all
 select
     txn_id,
@@ -31,8 +31,8 @@ select
     updated_at
 from {relation} as source
 where txn_id in (select unnest(cast(current_setting('outage_credits.keys') as text[])))
-    and created_at is not null
     and (
         created_at >= cast(current_setting('outage_credits.created_from') as timestamptz)
         and created_at < cast(current_setting('outage_credits.created_until') as timestamptz)
+        or created_at is null and status is distinct from 'succeeded'
     ) is not true

@@ -1,13 +1,15 @@
 -- The transaction-table rows this run used (key: txn_id): those of the candidate transactions,
 -- any row without a txn_id (it could be the row of any candidate: the gate must see it), any
--- row without a created_at (it could be a table-only failure of the window, left out unseen), and
+-- row without a created_at whose status is not `succeeded` (it could be a table-only failure of
+-- the window, left out unseen; a payment that went through never is, and old rows without a
+-- time would reject every run), and
 -- any row created inside the window whose status is not one the classification knows
 -- ($known_statuses): a `FAILED` row there would be left out of the table-only candidates unseen.
 select transactions.*
 from stg_transactions as transactions
 where transactions.txn_id in (select txn_id from int_candidates_classified)
     or transactions.txn_id is null
-    or transactions.created_at is null
+    or (transactions.created_at is null and transactions.status is distinct from 'succeeded')
     or (
         transactions.created_at >= $window_start
         and transactions.created_at < $window_end
