@@ -438,6 +438,8 @@ def classify(incident, relevant, start, end, skew) -> tuple[dict[str, dict], lis
             exceptions.append(_exception("customer_mismatch", candidate, txn_id, detail))
         if cls == "unknown_error_code":
             detail = "error codes not in either policy list: " + (",".join(named) or "(none)")
+            if disagree and row is None:  # its values are left out: say why
+                detail += f"; its log lines disagree on {disagree}: finance finds the payment"
             exceptions.append(_exception(cls, candidate, txn_id, detail))
         elif cls == "unattributable":
             detail = "outage failure not in the transaction table and " + (

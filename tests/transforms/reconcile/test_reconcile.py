@@ -357,6 +357,27 @@ def test_log_only_lines_that_disagree_are_unattributable_not_credited_on_a_guess
     # the exception carries no value the lines disagree on (EUR with the USD line's amount)
     found = rows(con, "exceptions", "customer_id", "failed_amount_minor", "currency")
     assert found == [shown]
+    # nor does the evidence's log_customer_id (the earlier of two customers was shown there)
+    assert rows(con, "evidence", "log_customer_id") == [(shown[0],)]
+
+
+def test_log_only_lines_of_an_unknown_code_that_disagree_say_so_in_the_detail(tmp_path):
+    # the values are left out, as for unattributable: the detail said only the codes, and
+    # finance got a row with no customer, amount or currency and no reason why
+    lines = [
+        failure("t1", ts=AT[0], code="RISK_REVIEW", customer_id="c3", amount_minor=9000),
+        failure("t1", ts=AT[1], code="RISK_REVIEW", customer_id="c2", amount_minor=9000),
+    ]
+    path = write_incident(tmp_path / "inc", lines=lines, transactions=[])
+    con = reconcile_incident(path, tmp_path)
+    assert rows(con, "exceptions", "exception", "customer_id", "detail") == [
+        (
+            "unknown_error_code",
+            None,
+            "error codes not in either policy list: RISK_REVIEW; its log lines disagree on "
+            "customer_id c2,c3: finance finds the payment",
+        )
+    ]
 
 
 @pytest.mark.parametrize(

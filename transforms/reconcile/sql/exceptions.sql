@@ -55,8 +55,14 @@ per_transaction as (
         null::bigint as credit_owed_minor,
         amount_minor as failed_amount_minor,
         case class
+            -- values the log lines disagree on are left out (int_candidates_classified): say so
             when 'unknown_error_code' then 'error codes not in either policy list: '
                 || coalesce(nullif(array_to_string(error_codes, ','), ''), '(none)')
+                || coalesce(
+                    '; its log lines disagree on ' || log_disagreement
+                        || ': finance finds the payment',
+                    ''
+                )
             else 'outage failure not in the transaction table and '
                 || coalesce(
                     'its log lines disagree on ' || log_disagreement || ': finance finds the payment',

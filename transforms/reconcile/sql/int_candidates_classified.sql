@@ -69,7 +69,8 @@ from_logs as (
             when in_table then table_currency
             when len(log_currencies) <= 1 then log_currency
         end as currency,
-        log_customer_id,
+        -- the earliest customer the lines name, none when they name two (a disputed value)
+        case when len(log_customer_ids) <= 1 then log_customer_id end as log_customer_id,
         log_customer_ids,
         table_status,
         -- The log says every customer its lines name: any of them not the table's is a mismatch,
