@@ -127,7 +127,22 @@ def test_each_column_is_the_model_s_credit_file_for_that_policy(case, others):
             # candidates (so the customers touched) depend on the policy's codes
             event("a touched customer the gate rejects")
             assert "customers: expect_column_values_to_be_in_set(status)" in outcome.problem
+        elif _ids_the_gate_refuses(modelled, expected):
+            event("a table id with a hidden character the gate rejects")
+            assert "hidden character" in outcome.problem or "written otherwise" in outcome.problem
         else:
             event("priced" if outcome.amounts else "priced, nothing credited")
             assert outcome.applies, outcome.problem
             assert outcome.amounts == _credit_lines(expected.credits_csv)
+
+
+def _ids_the_gate_refuses(case: model.Incident, expected: model.Outcome) -> bool:
+    """A candidate's table txn_id holds a hidden character, or a table row's txn_id, not a
+    candidate's, is one once its hidden characters are removed (the gate rejects either)."""
+    candidates = set(expected.evidence)
+    for row in case.transactions:
+        txn_id = row["txn_id"].strip(model.ASCII_SPACE)
+        visible = "".join(c for c in txn_id if not model._hidden_character(c))
+        if visible != txn_id and (txn_id in candidates or visible in candidates):
+            return True
+    return False
