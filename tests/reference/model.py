@@ -8,6 +8,7 @@ open") are marked where they apply.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import hashlib
@@ -107,7 +108,7 @@ class Evidence:
 @dataclass(frozen=True)
 class Outcome:
     """What a run computes, as the tests compare it. `config_error` is set instead when the
-    incident file or the policy cannot be used (exit 2)."""
+    incident file, the policy or a log file cannot be used (exit 2)."""
 
     credits_csv: str = ""
     exceptions: tuple[tuple[Any, ...], ...] = ()
@@ -115,6 +116,23 @@ class Outcome:
     funnel: dict[str, int] = field(default_factory=dict)
     quarantined: frozenset[tuple[str, int]] = frozenset()
     config_error: bool = False
+
+
+def refused(files: tuple[tuple[str, bytes], ...]) -> str | None:
+    """The first log file the run refuses whole (exit 2), if any: one named `.gz` that is not
+    gzip and whose first 4096 bytes are not text (a NUL, or bytes that are not UTF-8 but for a
+    character cut at their end): fetched or compressed wrongly. A plain text file named `.gz`
+    is read as text."""
+    for name, data in files:
+        if name.endswith(".gz") and not data.startswith(b"\x1f\x8b"):
+            head = data[:4096]
+            try:
+                codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+            except UnicodeDecodeError:
+                return name
+            if b"\x00" in head:
+                return name
+    return None
 
 
 class ModelConfigError(Exception):
@@ -304,14 +322,18 @@ def _is_int(value: Any) -> bool:
 # ---------------------------------------------------------------------------------------------
 # The rules
 # ---------------------------------------------------------------------------------------------
-def run(incident: Incident) -> Outcome:
-    """The whole run: funnel, classes, credits, exceptions and evidence."""
+def run(incident: Incident, stored: tuple[tuple[str, bytes], ...] | None = None) -> Outcome:
+    """The whole run: funnel, classes, credits, exceptions and evidence. `stored` is the log
+    files as the pipeline reads them when that is not `incident.log_files` (wrapped by an
+    envelope): a file refused whole is judged on those bytes."""
     try:
         start = instant(incident.window_start, incident.timezone)
         end = instant(incident.window_end, incident.timezone)
     except (ValueError, ModelConfigError):
         return Outcome(config_error=True)
     if not start < end <= start + timedelta(days=31):
+        return Outcome(config_error=True)
+    if refused(incident.log_files if stored is None else stored) is not None:
         return Outcome(config_error=True)
     skew = duration(incident.log_clock_skew)
     buckets = funnel(incident, start - skew, end + skew)
