@@ -388,12 +388,6 @@ def _new_code_too(tmp_path: Path) -> Path:
             [customer("c1"), customer("c2", status="suspended")],
             "customers: expect_column_values_to_be_in_set(status)",
         ),
-        # t1 decomposed (NFD) in the table: a table-only twin of the log's t1 composed (NFC)
-        (
-            txn("t1\u0065\u0301", error_code="NEW_CODE"),
-            None,
-            "one id written in two Unicode forms",
-        ),
     ],
 )
 def test_a_policy_whose_codes_bring_in_a_table_row_the_gate_rejects_cannot_apply(
@@ -408,6 +402,21 @@ def test_a_policy_whose_codes_bring_in_a_table_row_the_gate_rejects_cannot_apply
     assert found.outcomes[0].amounts == {("c1", "USD"): 1000}  # the row is no candidate: passes
     assert "the quality gate would reject the run: " in found.outcomes[1].problem
     assert rejected in found.outcomes[1].problem
+
+
+def test_a_table_row_that_is_a_candidate_s_id_written_otherwise_lets_no_policy_apply(tmp_path):
+    # The log's failed t1 composed (NFC), the table's row of it decomposed (NFD): whatever the
+    # codes, no policy applies. Under the first the row is a candidate's id written otherwise;
+    # under the second (its code an outage's) a candidate too, the pair one id in two forms.
+    lines = [failure("t1"), failure("t1\u00e9", customer_id="c1", amount_minor=5, currency="USD")]
+    twin = txn("t1\u0065\u0301", error_code="NEW_CODE")
+    path = write_incident(tmp_path / "inc", lines=lines, transactions=[txn("t1"), twin])
+    found = what_if(path, _new_code_too(tmp_path), work=tmp_path / "what-if")
+    reasons = ("txn_id is a candidate's written otherwise", "one id written in two Unicode forms")
+    for outcome, reason in zip(found.outcomes, reasons, strict=True):
+        assert not outcome.applies
+        assert "the quality gate would reject the run: " in outcome.problem
+        assert reason in outcome.problem
 
 
 def test_a_policy_whose_codes_bring_in_failed_amounts_past_the_largest_sum_cannot_apply(tmp_path):
