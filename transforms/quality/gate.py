@@ -21,6 +21,7 @@ import duckdb
 
 from transforms import db, memory
 from transforms.ingest.incident import ISO_CURRENCIES, Incident
+from transforms.ingest.incident.values import HIDDEN_CHARACTER
 from transforms.ingest.logs import LogFile
 from transforms.quality import profiles, suites, validation
 from transforms.reconcile import outputs, policy_checks
@@ -232,7 +233,7 @@ def ids_with_hidden_characters(con: duckdb.DuckDBPyConnection) -> tuple[str, ...
     table, holds a control, format or space character other than U+0020 (a log line's txn_id
     with one is quarantined, its customer_id is read as written). Nothing otherwise."""
     ((count, txn_id, customer_id, code_point, in_txn_id),) = db.run(
-        con, "candidate_ids_hidden"
+        con, "candidate_ids_hidden", hidden=HIDDEN_CHARACTER
     ).fetchall()
     if not count:
         return ()
@@ -257,7 +258,7 @@ def table_ids_as_candidates(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
     that succeeded) would have made the candidate recovered, and it is credited as log_only.
     Nothing otherwise. A PostgreSQL transaction table is read by the candidates' exact ids, so
     such a row is not seen there."""
-    rows = db.run(con, "transaction_ids_beyond_ascii").fetchall()
+    rows = db.run(con, "transaction_ids_beyond_ascii", hidden=HIDDEN_CHARACTER).fetchall()
     table_ids = [txn_id for txn_id, _ in rows]
     table_normals = [unicodedata.normalize("NFKC", visible) for _, visible in rows]
     ids = [txn_id for (txn_id,) in db.run(con, "candidate_ids_beyond_ascii").fetchall()]
@@ -265,6 +266,7 @@ def table_ids_as_candidates(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
     ((pairs, table_id, candidate_id, code_point),) = db.run(
         con,
         "transaction_ids_as_candidates",
+        hidden=HIDDEN_CHARACTER,
         table_ids=table_ids,
         table_normals=table_normals,
         ids=ids,

@@ -194,6 +194,10 @@ YEARS = (1970, 2999)
 """The years a window may be in: a run widens it by days (slack, clock skew) either way."""
 LONGEST = timedelta(days=366)
 """The longest duration a key takes (a slack, a clock skew, a timeout)."""
+# A character no one sees in an id (RE2): a control, format, line or paragraph separator, or a
+# space other than U+0020 (U+00A0, U+200B, U+FEFF, U+2028, a tab). Bound as `$hidden` wherever
+# the SQL looks for one: the log's quarantine, the gate and the exceptions' details.
+HIDDEN_CHARACTER = r"[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|[^\P{Zs} ]"
 LARGEST_AMOUNT = 10**16
 """The largest amount in minor units a policy, a log line or a table states: above 2**53 (an
 amount no double holds exactly is still read exactly), and sums of hundreds fit in 64 bits."""

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from transforms import db
 from transforms.ingest.incident import ISO_CURRENCIES, LogFormat
-from transforms.ingest.incident.values import LARGEST_AMOUNT, TS_FORMATS
+from transforms.ingest.incident.values import HIDDEN_CHARACTER, LARGEST_AMOUNT, TS_FORMATS
 from transforms.ingest.logs.framing import FRAMED_SCHEMA, Framer
 from transforms.ingest.logs.plan import LogFile, Partition, Reading
 from transforms.ingest.logs.screen import PREFIX_PATTERNS
@@ -334,6 +334,7 @@ def _parameters(reading: Reading) -> dict[str, object]:
         envelope_paths = [_json_path(name) for name in where]
     strptime = fmt.ts_format not in TS_FORMATS
     return {
+        "hidden": HIDDEN_CHARACTER,
         "kind": fmt.kind,
         "paths": paths,
         "keys": names,

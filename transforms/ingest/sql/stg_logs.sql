@@ -211,13 +211,13 @@ payment as (
         ) end as txn_id,
         case when is_payment_event then log_json_kind(fields[4]) end as customer_id_kind,
         case when is_payment_event then fields[4] ->> '$' end as customer_id,
-        -- the first control, format or space character other than U+0020 in txn_id (ASCII
-        -- white space at its ends aside); '' when none. Not customer_id: one with such a
+        -- the first control, format or space character other than U+0020 in txn_id (`$hidden`,
+        -- ASCII white space at its ends aside); '' when none. Not customer_id: one with such a
         -- character matches no customer (unknown_customer, whose detail names it), and
         -- quarantining its line would only lose the failure.
         case when is_payment_event then regexp_extract(
             trim(fields[3] ->> '$', chr(32) || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)),
-            '[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|[^\P{Zs} ]'
+            $hidden
         ) end as hidden_character,
         case when is_payment_event then log_json_kind(fields[5]) end as amount_kind,
         case when is_payment_event then fields[5] ->> '$' end as amount_text,

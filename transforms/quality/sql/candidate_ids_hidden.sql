@@ -24,11 +24,11 @@ found as (
                 [candidates.txn_id, transactions.customer_id],
                 lambda id: trim(id, chr(32) || chr(9) || chr(10) || chr(11) || chr(12) || chr(13))
             ), ' '),
-            '[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|[^\P{Zs} ]'
+            $hidden
         ) as hidden_character,
         regexp_matches(
             trim(candidates.txn_id, chr(32) || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)),
-            '[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|[^\P{Zs} ]'
+            $hidden
         ) as in_txn_id
     from candidates
     left join transactions on transactions.txn_id = candidates.txn_id

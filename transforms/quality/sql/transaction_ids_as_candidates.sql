@@ -36,6 +36,6 @@ select
     min(table_id) as table_id,
     arg_min(candidate_id, table_id) as candidate_id,
     coalesce(printf('U+%04X', unicode(nullif(
-        regexp_extract(min(table_id), '[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|[^\P{Zs} ]'), ''
+        regexp_extract(min(table_id), $hidden), ''
     ))), '') as code_point
 from pairs

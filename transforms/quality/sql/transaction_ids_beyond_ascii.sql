@@ -4,7 +4,7 @@
 -- first keeps the rest of the table out of Python.
 select distinct
     txn_id,
-    regexp_replace(txn_id, '[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|[^\P{Zs} ]', '', 'g') as visible
+    regexp_replace(txn_id, $hidden, '', 'g') as visible
 from stg_transactions
 where txn_id is not null and not regexp_full_match(txn_id, '[\x00-\x7F]*')
 order by txn_id

@@ -27,9 +27,9 @@ held_otherwise as (
     from (
         select
             customer_id,
-            nullif(regexp_extract(trimmed, '[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|[^\P{Zs} ]'), '')
+            nullif(regexp_extract(trimmed, $hidden), '')
                 as hidden_character,
-            regexp_replace(trimmed, '[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|[^\P{Zs} ]', '', 'g')
+            regexp_replace(trimmed, $hidden, '', 'g')
                 as stripped
         from (
             select
@@ -39,7 +39,7 @@ held_otherwise as (
             from stg_customers
         )
         where trimmed <> customer_id
-            or regexp_matches(trimmed, '[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|[^\P{Zs} ]')
+            or regexp_matches(trimmed, $hidden)
     )
     where stripped in (select customer_id from lines where customer_block = 'unknown_customer')
     group by stripped
@@ -104,7 +104,7 @@ per_line as (
                 -- a log line's customer_id is read as written, a hidden character and all
                 '; its id holds U+' || printf('%04X', unicode(nullif(regexp_extract(
                     trim(lines.customer_id, chr(32) || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)),
-                    '[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|[^\P{Zs} ]'
+                    $hidden
                 ), ''))) || ', which ids never match',
                 ''
             )
