@@ -445,16 +445,21 @@ def test_a_log_id_holding_a_nul_is_not_sent_to_the_server(dsn, schema, tmp_path)
     assert con.sql("select customer_id from stg_customers").fetchall() == [("c1",)]
 
 
+def _without_created_at(dsn, schema, status, error_code, txn_ids):
+    """The rows `txn_ids` of the test's table given no created_at, `status` and `error_code`."""
+    stores.execute(
+        dsn,
+        f"update {schema}.transactions set created_at = null, status = $1, error_code = $2"
+        " where txn_id = any($3)",
+        parameters=(status, error_code, list(txn_ids)),
+    )
+
+
 def test_a_row_without_created_at_is_read_for_the_gate_to_see(dsn, schema, tmp_path):
     # a failed row with no time could be a table-only failure of the window: read by neither
     # arm (no created_at in the slack, no candidate id), it was left out of the credits unseen
     con, loaded = small(tmp_path, dsn, schema)
-    stores.execute(
-        dsn,
-        f"update {schema}.transactions set created_at = null, status = 'failed',"
-        " error_code = 'DB_POOL_TIMEOUT' where txn_id = $1",
-        parameters=("t3",),
-    )
+    _without_created_at(dsn, schema, "failed", "DB_POOL_TIMEOUT", ["t3"])
     tables.stage(con, loaded)
     assert con.sql("select txn_id from stg_transactions order by 1").fetchall() == [
         ("t1",),
@@ -467,11 +472,7 @@ def test_a_succeeded_row_without_created_at_is_read_only_as_a_candidates(dsn, sc
     # a succeeded row is never a table-only failure: read without a time, every old one would
     # have the gate reject every run; a candidate's (t2) is still read, once, by its id
     con, loaded = small(tmp_path, dsn, schema)
-    stores.execute(
-        dsn,
-        f"update {schema}.transactions set created_at = null, status = 'succeeded',"
-        " error_code = null where txn_id in ('t2', 't3')",
-    )
+    _without_created_at(dsn, schema, "succeeded", None, ["t2", "t3"])
     tables.stage(con, loaded)
     assert con.sql("select txn_id from stg_transactions order by 1").fetchall() == [
         ("t1",),
