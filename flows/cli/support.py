@@ -112,7 +112,8 @@ def lookup(
     customer_id: Annotated[
         str | None,
         typer.Argument(
-            help="the customer's id (e.g. cus_0000012), e-mail address or a payment's id"
+            help="the customer's id (e.g. cus_0000012), e-mail address, a payment's id or "
+            "the customer's name"
         ),
     ] = None,
     txn_id: Annotated[
@@ -123,8 +124,9 @@ def lookup(
 ) -> None:
     """Shows one customer across incidents: failed payments, credits and status, exceptions.
 
-    Found by the customer's id, e-mail address (whatever its case) or one of their payments'
-    ids, as the support page's search box does; blanks around what was pasted are ignored."""
+    Found by the customer's id, e-mail address (whatever its case), one of their payments' ids
+    or their name (without case or accents; several customers it matches are listed, exit 2),
+    as the support page's search box does; blanks around what was pasted are ignored."""
     from transforms.serving import support, views
 
     def read():
@@ -134,6 +136,11 @@ def lookup(
             return support.lookup(con, customer_id, txn_id)
 
     found = guarded(read)
+    if found.by_name:
+        out.print(
+            f"name '{plain(found.by_name)}' matches one customer: {found.customer_id}",
+            markup=False,
+        )
     if found.txn_id and found.customer_id:
         out.print(
             f"transaction {found.txn_id} belongs to customer {found.customer_id}", markup=False
@@ -174,6 +181,13 @@ def lookup(
                     columns, rows, run.timezone, wide=wide, indent="    ", width=terminal_width()
                 )
                 cut = _print_fitted(lines, wide, hint=False) or cut
+    for waiting in found.unanswered:
+        out.print()
+        out.print(
+            f"{waiting.incident_id}: no answer yet ({waiting.why}): whether it concerns this "
+            "customer is not known yet",
+            markup=False,
+        )
     if cut:
         _cut_hint()
 

@@ -27,7 +27,7 @@ from starlette.templating import Jinja2Templates
 
 from transforms.errors import ConfigError, CreditsError, InputError
 from transforms.pages import visible
-from transforms.serving import answers, support, views
+from transforms.serving import answers, names, support, views
 
 TEMPLATES = Path(__file__).parent / "templates"
 COOKIE = "support_token"
@@ -35,7 +35,7 @@ PAGE_SIZE = 200  # customer lines per page of an incident's list (the CSV has th
 # The page when nothing answers: its heading, what to do, its HTTP status.
 NOT_FOUND = (
     "Not affected, or not found",
-    "Check the id (ids are case-sensitive), or search by e-mail address or payment id.",
+    "Check the id (ids are case-sensitive), or search by e-mail address, payment id or name.",
     404,
 )
 NOT_A_FILTER = (
@@ -112,12 +112,14 @@ def create(warehouse: Path, token: str | None = None) -> Starlette:
     def home(request: Request) -> Response:
         query = request.query_params.get("q", "")  # trimmed by the search, unless a known id
         if not query.strip():
-            runs = read(support.answering_runs)
-            return page(request, "home.html", runs=runs)
+            runs, waiting = read(lambda con: (support.answering_runs(con), support.unanswered(con)))
+            return page(request, "home.html", runs=runs, unanswered=waiting)
         try:
             found = read(lambda con: support.search(con, query))
         except support.SharedEmail as shared:  # a business's billing address: pick one
             return page(request, "several.html", shared=shared, query=query)
+        except names.SeveralNamed as named:  # a name several customers have: pick one
+            return page(request, "named.html", named=named, query=query)
         except InputError as error:
             return missing(request, query, error)
         return page(request, "customer.html", found=found, views=views, query=query)

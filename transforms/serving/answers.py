@@ -31,14 +31,37 @@ class AnsweringRun:
         """Says why the answer is not from the newest run, or nothing."""
         if self.latest_run_id == self.run_id:
             return ""
-        why = {
-            RunStatus.REJECTED: "rejected by the quality gate",
-            RunStatus.DECLINED: "declined by finance",
-        }
         return (
-            f"the newest run {self.latest_run_id} was "
-            f"{why.get(self.latest_status, self.latest_status)}; it is not used"
+            f"the newest run {self.latest_run_id} was {_fate(self.latest_status)}; it is not used"
         )
+
+
+@dataclass(frozen=True)
+class Unanswered:
+    """An incident no run of which answers yet: none waits for approval or is published (each
+    was rejected by the quality gate or declined by finance)."""
+
+    incident_id: str
+    title: str | None
+    latest_run_id: str
+    latest_status: str
+
+    @property
+    def why(self) -> str:
+        """Why nobody can say yet who gets what, naming the newest run and its fate."""
+        return (
+            f"its newest run {self.latest_run_id} was {_fate(self.latest_status)}, and no run "
+            "of it waits for approval or is published"
+        )
+
+
+def _fate(status: str) -> str:
+    """What became of a run that does not answer, in words."""
+    words = {
+        RunStatus.REJECTED: "rejected by the quality gate",
+        RunStatus.DECLINED: "declined by finance",
+    }
+    return words.get(status, status)
 
 
 class CreditStatus(StrEnum):

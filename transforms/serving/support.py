@@ -12,8 +12,10 @@ A customer's credit, per (customer, currency):
 - `by_hand`: the account is closed: the credit is owed and finance pays it by hand;
 - `excluded`: no credit, and `detail` says why (segment, declined...).
 
-Ids are case-sensitive; `lookup` trims what was pasted, finds a customer by e-mail address too
-(without case) and, when an id is unknown but differs from a known one only in case, names it.
+Ids are case-sensitive; `lookup` trims what was pasted (and drops the characters no one sees in
+it), finds a customer by e-mail address too (without case) and, when an id is unknown but differs
+from a known one only in case, names it; `search` finds a customer by name too (without case or
+accents), listing every customer a name matches when it is more than one.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import difflib
 import email.utils
 import shlex
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +33,12 @@ import duckdb
 from transforms import commands, db
 from transforms.errors import ConfigError, InputError
 from transforms.finance import warehouse
+from transforms.ingest.incident.values import HIDDEN_CHARACTER
+from transforms.serving import names
 from transforms.serving.answers import (
     AnsweringRun,
     CreditStatus,
+    Unanswered,
     credit_row,
     exception_row,
     transaction_row,
@@ -93,6 +98,10 @@ class Lookup:
     txn_id: str | None
     customer: dict[str, Any] | None
     incidents: list[IncidentStory]
+    # The incidents no run of which answers yet: whether they concern the customer is not known.
+    unanswered: tuple[Unanswered, ...] = ()
+    # The name searched for, when the customer was found by it (the only one it matches).
+    by_name: str | None = None
 
 
 def connect(path: Path) -> duckdb.DuckDBPyConnection:
@@ -106,9 +115,9 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
 
 
 def answering_runs(con: duckdb.DuckDBPyConnection) -> dict[str, AnsweringRun | None]:
-    """Per incident id, its answering run; None when no run of it passed the gate."""
+    """Per incident id, its answering run; None when no run of it answers (`unanswered`)."""
     found: dict[str, AnsweringRun | None] = {}
-    for row in db.records(db.run(con, "support_answering_runs")):
+    for row in _answering_rows(con):
         found[row["incident_id"]] = (
             None
             if row["run_id"] is None
@@ -123,6 +132,21 @@ def answering_runs(con: duckdb.DuckDBPyConnection) -> dict[str, AnsweringRun | N
             )
         )
     return found
+
+
+def unanswered(con: duckdb.DuckDBPyConnection) -> dict[str, Unanswered]:
+    """Per incident id no run of which answers yet (each rejected or declined), why."""
+    return {
+        row["incident_id"]: Unanswered(
+            row["incident_id"], row["incident_title"], row["latest_run_id"], row["latest_status"]
+        )
+        for row in _answering_rows(con)
+        if row["run_id"] is None
+    }
+
+
+def _answering_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    return db.records(db.run(con, "support_answering_runs"))
 
 
 class NoAnswerYet(InputError):
@@ -244,15 +268,15 @@ def lookup(
     What was pasted is trimmed, unless it is a known id as given (blanks and all); an e-mail
     address (an `@` in what is not a known id) matches without case, an id exactly."""
     given = customer_id
-    customer_id = (customer_id or "").strip() or None
+    customer_id = _pasted(con, customer_id)
     if given and given != customer_id and _known(con, given):
         customer_id = given
-    txn_id = (txn_id or "").strip() or None
+    txn_id = _pasted(con, txn_id)
     if (customer_id is None) == (txn_id is None):
         raise ConfigError("give a CUSTOMER_ID or --txn TXN_ID (one of them; or an e-mail address)")
     every = answering_runs(con)
     runs = {k: v for k, v in every.items() if v is not None}
-    unanswered = sorted(k for k, v in every.items() if v is None)  # no run passed the gate yet
+    waiting = unanswered(con)  # no run of these answers yet: each rejected or declined
     run_ids = [run.run_id for run in runs.values()]
     if customer_id is not None and "@" in customer_id and not _known(con, customer_id):
         customer_id = _by_email(con, customer_id)
@@ -298,10 +322,10 @@ def lookup(
         if credits or mine or owed:
             stories.append(IncidentStory(run, credits, mine, owed, paid_by if mine or owed else ()))
     if not stories:
-        waiting = (
-            f"; not known yet for {', '.join(unanswered)}: no run of it passed the quality "
+        not_yet = (
+            f"; not known yet for {', '.join(sorted(waiting))}: no run of it passed the quality "
             "gate (or finance declined every one), so it has no answer for anyone yet"
-            if unanswered
+            if waiting
             else ""
         )
         meant = _did_you_mean(con, "support_customer_case", customer_id=customer_id)
@@ -310,20 +334,26 @@ def lookup(
         raise NotAffected(
             f"customer {customer_id}: no failed payment, credit or exception in any incident "
             f"of the warehouse ({len(runs)} incident(s) with an answer): not affected by a "
-            f"recorded outage, or the id is mistyped{waiting}"
+            f"recorded outage, or the id is mistyped{not_yet}"
         )
     customer = None
     for row in (row for story in stories for row in story.credits):
         known = {k: row[k] for k in ("name", "email", "country", "segment")}
         customer = customer or (known if any(known.values()) else None)
-    return Lookup(customer_id, txn_id, customer, stories)
+    return Lookup(
+        customer_id, txn_id, customer, stories, tuple(waiting[k] for k in sorted(waiting))
+    )
 
 
 def search(con: duckdb.DuckDBPyConnection, query: str | None) -> Lookup:
-    """What a person pasted, as a customer id, an e-mail address or a payment's id, in that
-    order (the support page's search box and `credits lookup` without --txn); the customer's
-    message when nothing matches (or the payment's, when it names a case slip), saying that no
-    payment has the id either: a payment's id pasted is not only a customer's not found."""
+    """What a person typed or pasted, as a customer id, an e-mail address, a payment's id or a
+    customer's name, in that order (the support page's search box and `credits lookup` without
+    --txn); the customer's message when nothing matches (or the payment's, when it names a case
+    slip), saying that no payment has the id, nor a customer the name, either.
+
+    A name finds the customer only when it matches no other customer's name (`SeveralNamed`
+    lists them all otherwise): each word typed starts a word of the name, without case or
+    accents (`names.customer_named`)."""
     try:
         return lookup(con, query)
     except InputError as by_customer:
@@ -333,10 +363,24 @@ def search(con: duckdb.DuckDBPyConnection, query: str | None) -> Lookup:
             if "did you mean" in str(by_txn) and "did you mean" not in str(by_customer):
                 raise by_txn from None
             if isinstance(by_customer, NotAffected):
+                typed = query.strip()
+                named = names.customer_named(con, typed)
+                if named is not None:
+                    return replace(lookup(con, named), by_name=typed)
                 raise InputError(
-                    f"{by_customer}; and no payment {query.strip()} failed inside an outage window"
+                    f"{by_customer}; and no payment {typed} failed inside an outage window; "
+                    f"no customer's name matches '{typed}'"
                 ) from None
             raise by_customer from None
+
+
+def _pasted(con: duckdb.DuckDBPyConnection, text: str | None) -> str | None:
+    """An id as pasted, without blanks around it or a character no one sees anywhere in it (a
+    zero-width space a web page or a chat carried along); None for nothing."""
+    if not text:
+        return None
+    ((cleaned,),) = db.run(con, "support_pasted", pasted=text, hidden=HIDDEN_CHARACTER).fetchall()
+    return cleaned or None
 
 
 def _known(con: duckdb.DuckDBPyConnection, customer_id: str) -> bool:

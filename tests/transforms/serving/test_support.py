@@ -389,7 +389,10 @@ def test_a_search_that_finds_nothing_says_no_payment_has_the_id_either(con):
         support.search(con, " t-none ")
     said = str(raised.value)
     assert said.startswith("customer t-none: no failed payment, credit or exception")
-    assert said.endswith("; and no payment t-none failed inside an outage window")
+    assert said.endswith(
+        "; and no payment t-none failed inside an outage window; no customer's name matches "
+        "'t-none'"
+    )
     with pytest.raises(InputError, match=r"no customer with this address[^;]*$"):
         support.search(con, "nobody@example.net")  # an address is no payment's id
 

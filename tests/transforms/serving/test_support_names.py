@@ -1,0 +1,138 @@
+"""Support's search by name, pastes with hidden characters, and incidents that cannot answer yet,
+on a few inline rows on each store; the command and the support page on the same rows."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.testclient import TestClient
+from typer.testing import CliRunner
+
+from flows.cli import app as cli
+from flows.support_page import app as page_app
+from tests.support_warehouse import add_candidate, add_credit, add_customer, add_run
+from transforms.errors import InputError
+from transforms.finance import warehouse
+from transforms.serving import names, support
+
+NAMES = {
+    "n1": "José López",
+    "n2": "Jose LOPEZ",  # another person, the same name but for case and accent
+    "n3": "Felix Weiß",
+    "n4": "鈴木 陽菜",
+    "n5": "Ana Lopez-Garcia",
+}
+
+
+@pytest.fixture(scope="module")
+def warehouse_at(module_warehouse_location) -> warehouse.Location:
+    """INC-N: run m1 pending, crediting n1..n5 (named in NAMES). INC-Z: one run z1, declined by
+    finance, with n3 in it."""
+    with warehouse.writer(module_warehouse_location) as con:
+        add_run(con, "m1", "pending_approval", "2025-01-08T02:00:00Z", incident="INC-N")
+        for customer_id, name in NAMES.items():
+            add_candidate(con, "m1", f"t-{customer_id}", customer_id, incident="INC-N")
+            add_credit(con, "m1", customer_id, 1000, incident="INC-N")
+            add_customer(con, "m1", customer_id, name=name)
+        add_run(con, "z1", "declined", "2025-01-09T02:00:00Z", incident="INC-Z")
+        add_candidate(con, "z1", "t-z-n3", "n3", incident="INC-Z")
+        add_customer(con, "z1", "n3", name=NAMES["n3"])
+    return module_warehouse_location
+
+
+@pytest.fixture
+def con(warehouse_at):
+    with support.connect(warehouse_at) as connection:
+        yield connection
+
+
+@pytest.mark.parametrize(
+    ("query", "customer_id"),
+    [
+        ("felix weiss", "n3"),  # without case; ß as ss
+        (" FELIX Weiß ", "n3"),  # blanks around, another case
+        ("weiß felix", "n3"),  # the words in any order
+        ("鈴木", "n4"),  # a word of a name in another script
+        ("ana lopez-garcia", "n5"),  # punctuation between words
+        ("ana garc", "n5"),  # the start of each word
+    ],
+)
+def test_one_customer_whose_name_matches_is_found(con, query, customer_id):
+    found = support.search(con, query)
+    assert (found.customer_id, found.by_name) == (customer_id, query.strip())
+    assert found.customer["name"] == NAMES[customer_id]
+
+
+@pytest.mark.parametrize(
+    ("query", "customer_ids"),
+    [
+        ("jose lopez", ("n1", "n2")),  # the same name but for accent and case: both, never one
+        ("José López", ("n1", "n2")),
+        ("lopez", ("n1", "n2", "n5")),
+    ],
+)
+def test_several_customers_whose_name_matches_are_listed_never_guessed(con, query, customer_ids):
+    with pytest.raises(names.SeveralNamed) as several:
+        support.search(con, query)
+    assert several.value.customer_ids == customer_ids and several.value.exit_code == 2
+    assert [m.name for m in several.value.matches] == [NAMES[c] for c in customer_ids]
+    for customer_id in customer_ids:
+        assert f"{customer_id} {NAMES[customer_id]} <{customer_id}@example.com>" in str(
+            several.value
+        )
+
+
+@pytest.mark.parametrize("query", ["Maria Lopez", "lopezz", "ez"])
+def test_a_name_nobody_has_says_so(con, query):
+    # negative cases: another first name, a letter too many, the middle of a word
+    with pytest.raises(InputError, match=f"no customer's name matches '{query}'"):
+        support.search(con, query)
+
+
+def test_many_matches_are_cut_and_counted(con, monkeypatch):
+    monkeypatch.setattr(names, "NAMES_LISTED", 2)
+    with pytest.raises(names.SeveralNamed) as several:
+        support.search(con, "lopez")
+    assert several.value.customer_ids == ("n1", "n2") and several.value.total == 3
+    assert "and 1 more: type more of the name" in str(several.value)
+
+
+@pytest.mark.parametrize("hidden", ["\u200b", "\ufeff", "\u00a0", "\u2028", "\t"])
+def test_a_pasted_id_with_a_hidden_character_is_found(con, hidden):
+    # a zero-width space, a byte-order mark, a no-break space, a line separator, a tab
+    for pasted in (f"n1{hidden}", f"{hidden}n1", f"n{hidden}1"):
+        assert support.search(con, pasted).customer_id == "n1"
+    assert support.lookup(con, txn_id=f"t-n1{hidden}").customer_id == "n1"
+
+
+def test_an_incident_that_cannot_answer_is_named_beside_the_ones_that_do(con):
+    found = support.lookup(con, "n3")
+    assert [story.run.incident_id for story in found.incidents] == ["INC-N"]
+    assert [u.incident_id for u in found.unanswered] == ["INC-Z"]
+    assert "newest run z1 was declined by finance" in found.unanswered[0].why
+
+
+def test_an_incident_without_an_answer_says_why_on_the_home_page(warehouse_at):
+    page = TestClient(page_app.create(warehouse_at)).get("/")
+    assert "newest run z1 was declined by finance" in page.text
+    assert "no run passed the quality gate" not in page.text  # z1 passed it
+
+
+def test_the_command_lists_the_customers_a_name_matches(warehouse_at):
+    result = CliRunner().invoke(cli, ["lookup", "lopez", "--warehouse", str(warehouse_at)])
+    assert result.exit_code == 2, result.output
+    for customer_id in ("n1", "n2", "n5"):
+        assert f"{customer_id} {NAMES[customer_id]}" in result.output
+    found = CliRunner().invoke(cli, ["lookup", "felix weiss", "--warehouse", str(warehouse_at)])
+    assert found.exit_code == 0, found.output
+    assert "name 'felix weiss' matches one customer: n3" in found.output
+    assert "INC-Z: no answer yet" in found.output
+
+
+def test_the_page_lists_the_customers_a_name_matches(warehouse_at):
+    client = TestClient(page_app.create(warehouse_at))
+    page = client.get("/", params={"q": "jose lopez"})
+    assert page.status_code == 200 and "Several customers match this name" in page.text
+    assert 'href="/customers/n1"' in page.text and 'href="/customers/n2"' in page.text
+    assert "José López" in page.text and "n5" not in page.text
+    one = client.get("/", params={"q": "felix weiss"})
+    assert one.status_code == 200 and "Felix Weiß" in one.text and "INC-Z" in one.text

@@ -1,0 +1,61 @@
+"""Support's search by name: the customers whose name matches what was typed, without case or
+accents (`sql/support_customers_named.sql`); one is found, several are listed, never one guessed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from transforms import db
+from transforms.errors import InputError
+from transforms.pages import visible
+
+NAMES_LISTED = 20  # the customers a name search lists at most; more: type more of the name
+
+
+@dataclass(frozen=True)
+class NameMatch:
+    """A customer a name search matched, as the newest run that passed the gate saw them."""
+
+    customer_id: str
+    name: str | None
+    email: str | None
+    country: str | None
+
+
+class SeveralNamed(InputError):
+    """A name several customers' names match (`total` of them; `matches` lists the first
+    `NAMES_LISTED`): each is looked up by its id, never one guessed."""
+
+    def __init__(self, name: str, matches: tuple[NameMatch, ...], total: int):
+        self.name, self.matches, self.total = name, matches, total
+        lines = [
+            f"  {m.customer_id} {visible(m.name or '')} <{visible(m.email or '')}>, {m.country}"
+            for m in matches
+        ]
+        more = total - len(matches)
+        if more:
+            lines.append(f"  ... and {more:,} more: type more of the name, or the e-mail address")
+        super().__init__(
+            f"name '{visible(name)}': {total:,} customers' names match: look one up by its id:\n"
+            + "\n".join(lines)
+        )
+
+    @property
+    def customer_ids(self) -> tuple[str, ...]:
+        return tuple(m.customer_id for m in self.matches)
+
+
+def customer_named(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    """The one customer whose name matches `name`; None for none; `SeveralNamed` for more."""
+    found = db.records(db.run(con, "support_customers_named", typed_name=name, limit=NAMES_LISTED))
+    if not found:
+        return None
+    if found[0]["matched_count"] > 1:
+        matches = tuple(
+            NameMatch(row["customer_id"], row["name"], row["email"], row["country"])
+            for row in found
+        )
+        raise SeveralNamed(name, matches, found[0]["matched_count"])
+    return found[0]["customer_id"]
