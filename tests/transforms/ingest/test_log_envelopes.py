@@ -17,7 +17,7 @@ from tests.builders import failure, reconcile_incident, write_incident
 from transforms import db
 from transforms.errors import ConfigError
 from transforms.ingest import incident, logs, tables
-from transforms.ingest.logs import screen
+from transforms.ingest.logs import framing, screen
 from transforms.reconcile import credits
 from transforms.runfolder import manifest
 
@@ -74,6 +74,55 @@ def test_a_record_split_at_every_byte_is_joined(tmp_path, envelope, line_checks)
     assert [row[0] for row in got if row[1] == "irrelevant"] == [
         3 * i + 2 for i in range(len(cuts))
     ]
+
+
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+def test_a_cri_record_cut_inside_a_character_is_joined(tmp_path, line_checks):
+    # containerd cuts a long line after a number of bytes, inside a character if one is there:
+    # the P line ends with its first bytes, the stream's next line starts with the rest (a
+    # stderr line between). Each cut of a 2-, 3- and 4-byte character: one record, read.
+    lines = []
+    cuts = [(character, at) for character in "ä€𝄞" for at in range(1, len(character.encode()))]
+    for number, (character, at) in enumerate(cuts, 1):
+        record = failure(f"t{number}", ts="2025-01-07T20:00:00.5Z", note=f"K{character}ufer")
+        data = json.dumps(record, ensure_ascii=False).encode()
+        cut = data.index(character.encode()) + at
+        lines += [cri("", tag="P").encode() + data[:cut] + b"\n"]
+        lines += [cri(NOISE.replace("retrying", f"retrying {number}"), "stderr")]
+        lines += [cri("").encode() + data[cut:] + b"\n"]
+    got = staged(tmp_path, lines, line_checks, envelope="cri")
+    assert [row[:4] for row in got if row[1] != "irrelevant"] == [
+        (3 * i + 1, "relevant", None, f"t{i + 1}") for i in range(len(cuts))
+    ]
+
+
+def test_bytes_that_are_no_character_cut_stay_quarantined(tmp_path):
+    # A P line ending in a character's first bytes whose next part does not go on with it, and
+    # an F line ending inside a character: no cut of the runtime's, each still invalid UTF-8
+    # (the moved bytes shown, and counted, at the start of the next part's message).
+    head, tail = RECORD[:20].encode(), RECORD[20:].replace("t1", "t2").encode()
+    lines = [cri("", tag="P").encode() + head + b"\xe2\x82\n", cri("X").encode() + tail + b"\n"]
+    whole = cri(RECORD.replace("t1", "t3")).encode()
+    lines += [whole + b"\xe2\x82\n"]
+    got = staged(tmp_path, lines, envelope="cri")
+    assert [row[:3] for row in got] == [
+        (
+            1,
+            "quarantined",
+            'unfinished partial line (envelope = "cri"): the file ends before '
+            "the F line of this stdout record, lines 1-1",
+        ),
+        (2, "quarantined", "invalid UTF-8 at byte 41 of the line"),
+        (3, "quarantined", f"invalid UTF-8 at byte {len(whole) + 1} of the line"),
+    ]
+
+
+def test_a_character_cut_at_the_end_of_a_block_is_mended_in_the_next():
+    # The framing reads a file in blocks: the cut's first bytes wait for the stream's next line.
+    mender = framing._Mender()
+    first, second = b"T stdout P ab\xe2\x82\nT stderr F x\n", b"T stdout F \xac}\n"
+    assert mender.mend(first, len(first)) == (b"T stdout P ab\nT stderr F x\n", 27)
+    assert mender.mend(second, len(second)) == (b"T stdout F \xe2\x82\xac}\n", 16)
 
 
 @pytest.mark.parametrize("compact", [True, False], ids=["compact", "spaced"])

@@ -3,12 +3,15 @@ over decompressed blocks.
 
 A line's text is its bytes without its line end (LF or CRLF) and, on a file's first line,
 without a UTF-8 byte-order mark. A line that is not UTF-8 or is longer than `MAX_LINE_BYTES`
-keeps an escaped preview and is quarantined, never dropped.
+keeps an escaped preview and is quarantined, never dropped. CRI lines (`Framer.cri`): a
+character a `P` line cuts is moved whole onto its stream's next line (`_Mender`), so both parts
+are UTF-8 and join into the record the service wrote.
 """
 
 from __future__ import annotations
 
 import codecs
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -23,6 +26,8 @@ MAX_LINE_BYTES = 1024 * 1024
 QUARANTINE_PREVIEW_CHARS = 4096
 BOOKENDS = 8  # shape-checked lines staged at each end of a file for its time span
 LF, CR = 10, 13
+# A CRI line's prefix, `<time> <stream> <P|F> `, read before the line is known to be UTF-8.
+CRI_PREFIX = re.compile(rb"[^ \n]+ (stdout|stderr) ([PF]) ")
 
 FRAMED_SCHEMA = pa.schema(
     [
@@ -52,6 +57,60 @@ class _LongLine:
 
 
 @dataclass
+class _Mender:
+    """Mends CRI lines cut inside a character: the runtime splits a long line after a number
+    of bytes (containerd: 16 KiB), wherever that falls, so a `P` line may end with the first
+    bytes of a character whose other bytes start its stream's next line. Those first bytes are
+    moved onto that line: both are then UTF-8 (each checked as any line), and the record they
+    join into is the service's. Bytes that are not such a cut stay where they are, quarantined
+    as invalid UTF-8 as before."""
+
+    cut: dict[bytes, bytes] = field(default_factory=dict)  # stream -> a character's first bytes
+
+    def mend(self, data: bytes, end: int) -> tuple[bytes, int]:
+        """`data` with the whole lines of `data[:end]` mended, and the new `end`."""
+        if not self.cut and _is_utf8(data, end):
+            return data, end
+        lines = data[:end].split(b"\n")[:-1]
+        mended = [self._line(line) for line in lines]
+        head = b"".join(line + b"\n" for line in mended)
+        return head + data[end:], len(head)
+
+    def _line(self, line: bytes) -> bytes:
+        prefix = CRI_PREFIX.match(line)
+        if prefix is None:
+            return line
+        stream, tag = prefix[1], prefix[2]
+        head, message = line[: prefix.end()], line[prefix.end() :]
+        message = self.cut.pop(stream, b"") + message
+        if tag == b"P" and (at := _cut_character(message)) is not None:
+            message, self.cut[stream] = message[:at], message[at:]
+        return head + message
+
+
+def _cut_character(text: bytes) -> int | None:
+    """Where the character that `text` ends inside of starts (a lead byte followed by fewer
+    continuation bytes than it announces), or None when `text` ends with a whole one."""
+    for back in range(1, min(3, len(text)) + 1):
+        byte = text[-back]
+        if byte & 0xC0 == 0x80:  # a continuation byte: look further back
+            continue
+        needs = 2 if 0xC2 <= byte <= 0xDF else 3 if 0xE0 <= byte <= 0xEF else 4
+        if byte < 0xC2 or byte > 0xF4 or back >= needs:
+            return None
+        return len(text) - back
+    return None
+
+
+def _is_utf8(data: bytes, end: int) -> bool:
+    try:
+        codecs.utf_8_decode(memoryview(data)[:end], "strict", True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+@dataclass
 class Framer:
     """Cuts a file's decompressed pieces into blocks of whole lines, numbered from 1."""
 
@@ -62,7 +121,9 @@ class Framer:
     lines: int = 0
     error: CreditsError | None = None  # set when the stream broke: the blocks stop there
     split: bool = False  # a record split over lines was seen: every later line is checked
+    cri: bool = False  # CRI lines: a character a partial line cuts is mended (`_Mender`)
     _bom_pending: bool = field(default=True, repr=False)
+    _mender: _Mender = field(default_factory=_Mender, repr=False)
     _runs: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list, repr=False)
     # The first and the last lines only shape-checked so far (number, text): `bookends`.
     _first_ends: list[tuple[int, str]] = field(default_factory=list, repr=False)
@@ -144,6 +205,8 @@ class Framer:
 
     def _frame(self, data: bytes, end: int) -> pa.RecordBatch:
         """Frames the whole lines in `data[:end]` (it ends with an LF)."""
+        if self.cri:
+            data, end = self._mender.mend(data, end)
         skip = self._skip(data)
         raw = np.frombuffer(data, np.uint8, count=end)
         starts, ends, crlf, sizes = line_bounds(raw, skip)

@@ -134,7 +134,7 @@ def _extract_into(
     framers: list[Framer | Unnester] = [
         Unnester(file_id, name, Source(path), fmt, screen)
         if fmt.envelope in UNNESTED
-        else Framer(file_id, name, Source(path), screen)
+        else Framer(file_id, name, Source(path), screen, cri=fmt.envelope == "cri")
         for file_id, path, name in partition.files
     ]
     blocks = _coalesced(block for framer in framers for block in framer.blocks())
