@@ -293,6 +293,46 @@ BAD_CRI_SHAPE = 'not a CRI line (envelope = "cri", shape check)'
 BAD_PAYLOAD = "not a JSON object with a string at log (sources.log_format.payload)"
 
 
+JOURNALD = {"__REALTIME_TIMESTAMP": "1736280000500123", "_PID": "42", "MESSAGE": RECORD}
+VECTOR = {"host": "n1", "message": RECORD, "source_type": "file", "timestamp": TIME}
+LOGSTASH = {"@timestamp": "2025-01-07T20:00:00.512Z", "@version": "1", "message": RECORD}
+OTLP_LINE = {"resourceLogs": [{"scopeLogs": [{"logRecords": [{"body": {"stringValue": RECORD}}]}]}]}
+
+
+@pytest.mark.parametrize(
+    ("line", "hint"),
+    [
+        (
+            docker(RECORD + "\n"),
+            'a Docker json-file entry: set envelope = "docker"',
+        ),
+        (
+            json.dumps(JOURNALD),
+            'journalctl -o json: set payload = "MESSAGE"',
+        ),
+        (json.dumps(VECTOR), 'Vector\'s JSON: set payload = "message"'),
+        (
+            json.dumps(LOGSTASH),
+            'Logstash\'s JSON: set payload = "message"',
+        ),
+        (
+            json.dumps({"date": 1736280000.5, "log": RECORD}),
+            'Fluent Bit\'s JSON: set payload = "log"',
+        ),
+        (json.dumps(OTLP_LINE), 'OTLP JSON: set envelope = "otlp"'),
+        (json.dumps({"event": "payment.failed", "txn_id": "t1"}), None),  # no envelope: no hint
+    ],
+)
+def test_a_collectors_line_read_as_the_record_names_the_setting_that_reads_it(tmp_path, line, hint):
+    # A collector's file read with the default format: its lines lack `ts`, and the reason
+    # says which [sources.log_format] setting reads them (the gate then rejects the run).
+    got = staged(tmp_path, [line])
+    expected = "missing ts" if hint is None else f"missing ts (the line looks like {hint}"
+    assert got[0][1] == "quarantined"
+    assert got[0][2].startswith(expected)
+    assert hint is not None or got[0][2] == expected
+
+
 @pytest.mark.parametrize(
     ("bad", "log_format", "reason"),
     [

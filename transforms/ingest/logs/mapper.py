@@ -80,6 +80,23 @@ PREFIXED_LINES = {
     for envelope, (pattern, suffix, _) in PREFIX_PATTERNS.items()
 }
 
+# A collector's line read as the record (the default format) has no `ts` of its own: the keys
+# that tell which collector wrote it, and the setting that reads it, for the reason (`missing
+# ts (the line looks like ...)`). The first whose keys the line holds is named.
+COLLECTOR_HINTS = [
+    (("log", "stream", "time"), 'a Docker json-file entry: set envelope = "docker"'),
+    (
+        ("MESSAGE", "__REALTIME_TIMESTAMP"),
+        'journalctl -o json: set payload = "MESSAGE", and ts = "envelope.__REALTIME_TIMESTAMP" '
+        'with ts_format = "epoch_us" if the message has no time of its own,',
+    ),
+    (("message", "source_type", "timestamp"), 'Vector\'s JSON: set payload = "message"'),
+    (("message", "@timestamp", "@version"), 'Logstash\'s JSON: set payload = "message"'),
+    (("date", "log"), 'Fluent Bit\'s JSON: set payload = "log"'),
+    (("resourceLogs",), 'OTLP JSON: set envelope = "otlp"'),
+    (("messageType", "logEvents"), 'a CloudWatch Logs object: set envelope = "cloudwatch"'),
+]
+
 
 @dataclass(frozen=True)
 class Extract:
@@ -348,6 +365,11 @@ def _parameters(reading: Reading) -> dict[str, object]:
         "ts_leap_pattern": _leap_pattern(fmt.ts_format) if strptime else None,
         "logs_timezone": reading.logs_timezone,
         "failure_events": list(reading.failure_events),
+        "hint_collectors": fmt.kind == "jsonl" and fmt.envelope == "none" and fmt.payload is None,
+        "collector_hints": [
+            {"keys": list(keys), "hint": f" (the line looks like {hint} in [sources.log_format])"}
+            for keys, hint in COLLECTOR_HINTS
+        ],
         "from_envelope": from_envelope,
         "envelope_paths": envelope_paths,
         # the key that holds ts in its object (OTLP's fields are an object keyed by name)

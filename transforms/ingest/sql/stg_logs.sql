@@ -268,7 +268,14 @@ checked as (
                 'a key of the log contract appears twice '
                 || case $kind when 'jsonl' then 'in the JSON object' else 'on the logfmt line' end
             when envelope_key_twice then 'a key of the log contract appears twice in the envelope'
-            when ts_kind is null or ts_kind = 'NULL' then 'missing ts'
+            -- A collector's own line read as the record: the reason names the setting
+            -- that reads it (`mapper.COLLECTOR_HINTS`)
+            when ts_kind is null or ts_kind = 'NULL' then 'missing ts' || case
+                when $hint_collectors then coalesce(list_filter(
+                    $collector_hints, lambda h: list_has_all(json_keys(raw), h.keys)
+                )[1].hint, '')
+                else ''
+            end
             when $ts_format in ('epoch_s', 'epoch_ms')
                 and ts_kind not in ('INTEGER', 'DOUBLE') then 'ts is not a number'
             when $ts_format in ('epoch_us', 'epoch_ns') and ts_kind not in ('INTEGER', 'VARCHAR')
