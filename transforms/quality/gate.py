@@ -23,7 +23,7 @@ from transforms import db, memory
 from transforms.ingest.incident import ISO_CURRENCIES, Incident
 from transforms.ingest.incident.values import HIDDEN_CHARACTER
 from transforms.ingest.logs import LogFile
-from transforms.quality import profiles, suites, validation
+from transforms.quality import lookalikes, profiles, suites, validation
 from transforms.reconcile import outputs, policy_checks
 
 if TYPE_CHECKING:  # pandas loads with Great Expectations, off the start-up path
@@ -219,12 +219,13 @@ def known_statuses() -> list[str]:
 
 def candidate_id_problems(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
     """Why the candidates' ids would have a payment credited wrongly: ids in two Unicode forms,
-    ids holding a hidden character, a table row whose id is a candidate's written otherwise.
-    Nothing otherwise."""
+    ids holding a hidden character, a table row whose id is a candidate's written otherwise, ids
+    that look alike in two scripts. Nothing otherwise."""
     return (
         *ids_in_two_forms(con),
         *ids_with_hidden_characters(con),
         *table_ids_as_candidates(con),
+        *lookalikes.problems(con),
     )
 
 

@@ -460,6 +460,54 @@ def test_a_table_row_whose_id_is_a_candidates_but_for_hidden_characters_is_refus
     )
 
 
+LOOK_ALIKE = "1 pair(s) of payment ids look alike"
+
+
+@pytest.mark.parametrize(
+    ("log_id", "table_row", "shown"),
+    [
+        # the log's id with a Cyrillic х (U+0445): no table row, so log_only, credited for a
+        # payment that went through as txn9
+        ("t\u0445n9", txn("txn9", status="succeeded", error_code=None), "'t\\u0445n9' (U+0445"),
+        # a fullwidth 9 in the log, the table's plain t9 succeeded: the same, found only from the
+        # table's side before (its ids beyond ASCII)
+        ("t\uff19", txn("t9", status="succeeded", error_code=None), "'t\\uff19' (U+FF19"),
+        # a Greek capital iota for an I: two candidates (log_only and table_only) credited twice
+        ("TX-\u0399D", txn("TX-ID"), "'TX-\\u0399D' (U+0399"),
+        # the table's row in Cyrillic (о, U+043E) went through: the log's failed txn-o9 credited
+        (
+            "txn-o9",
+            txn("txn-\u043e9", status="succeeded", error_code=None),
+            "'txn-\\u043e9' (U+043E",
+        ),
+    ],
+)
+def test_ids_that_look_alike_in_two_scripts_are_refused_not_credited(
+    tmp_path, log_id, table_row, shown
+):
+    lines = [*GOOD_LINES, failure(log_id, customer_id="c1", amount_minor=500, currency="USD")]
+    table = [*GOOD_TABLE, table_row]
+    result = verdict(
+        tmp_path, lines=lines, transactions=table, policy={"basis": "flat_per_transaction"}
+    )
+    assert any(LOOK_ALIKE in b and shown in b for b in result.blocking), result.blocking
+
+
+@pytest.mark.parametrize(
+    ("log_id", "table_id"),
+    [
+        ("t\u0445n9", "tyn9"),  # Cyrillic х looks like x, not y
+        ("tx-\u00e9", "tx-\u00c9"),  # ids alike but for their case are two
+        ("\u0442\u0445-9", "th-9"),  # Cyrillic т looks like no ASCII letter in lowercase
+    ],
+)
+def test_ids_beyond_ascii_that_look_like_no_other_id_pass(tmp_path, log_id, table_id):
+    lines = [*GOOD_LINES, failure(log_id, customer_id="c1", amount_minor=500, currency="USD")]
+    table = [*GOOD_TABLE, txn(table_id, status="succeeded", error_code=None)]
+    result = verdict(tmp_path, lines=lines, transactions=table)
+    assert result.passed, result.blocking
+
+
 def test_a_log_customer_id_with_a_hidden_character_is_an_unknown_customer_not_refused(tmp_path):
     # one candidate, read as written: it matches no customer (unknown_customer), and refusing
     # the run for it would hold back every other customer's credit

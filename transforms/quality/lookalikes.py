@@ -1,0 +1,142 @@
+"""Payment ids that look alike: letters of other scripts drawn like ASCII ones (a Cyrillic `х`
+for an `x`, a Greek `Ι` for an `I`, a fullwidth `９` for a `9`), from Unicode's confusables
+(UTS #39, as the `confusable-homoglyphs` package ships them).
+
+An id's *skeleton* is its visible characters (no control, format or space character but
+U+0020) in NFKC, each character that looks like an ASCII one replaced by its ASCII class's
+representative; the ASCII classes are the few look-alikes within ASCII (`1 I l |`, `0 O`,
+`' ``). Two ids with one skeleton look alike. Only ids beyond ASCII are given a skeleton here;
+an ASCII id's is `translate(txn_id, FROM, TO)` in SQL (`translation`).
+"""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+from dataclasses import dataclass
+
+import duckdb
+
+from transforms import db
+
+ASCII_PRINTABLE = "".join(chr(c) for c in range(0x21, 0x7F))
+HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Zs"})
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Two ids that look alike: `alike` (beyond ASCII) and `other`, each a candidate's or not."""
+
+    alike: str
+    other: str
+    alike_is_candidate: bool
+    other_is_candidate: bool
+
+
+@functools.cache
+def _representatives() -> dict[str, str]:
+    """Each character that looks like an ASCII one (ASCII's own look-alikes included), and the
+    representative of its ASCII class (the class's smallest character)."""
+    # about 1 MB of data: loaded only when an id beyond ASCII is seen
+    from confusable_homoglyphs import confusables
+
+    data = confusables.confusables_data
+    parent = {c: c for c in ASCII_PRINTABLE}
+
+    def root(c: str) -> str:
+        while parent[c] != c:
+            c = parent[c]
+        return c
+
+    for c in ASCII_PRINTABLE:
+        for alike in data.get(c, ()):
+            if alike["c"] in parent:
+                one, other = sorted((root(c), root(alike["c"])))
+                parent[other] = one
+    found = {c: root(c) for c in ASCII_PRINTABLE}
+    for c, alikes in data.items():
+        ascii_alikes = sorted(found[a["c"]] for a in alikes if a["c"] in parent)
+        if len(c) == 1 and c not in found and ascii_alikes:
+            found[c] = ascii_alikes[0]
+    return found
+
+
+def translation() -> tuple[str, str]:
+    """The ASCII characters that are not their class's representative, and theirs: an ASCII
+    id's skeleton is `translate(txn_id, FROM, TO)`."""
+    moved = [(c, r) for c, r in _representatives().items() if c.isascii() and c != r]
+    return "".join(c for c, _ in moved), "".join(r for _, r in moved)
+
+
+def visible(txn_id: str) -> str:
+    """The id without its control, format and space characters other than U+0020."""
+    return "".join(
+        c for c in txn_id if c == " " or unicodedata.category(c) not in HIDDEN_CATEGORIES
+    )
+
+
+def skeleton(txn_id: str) -> str:
+    """The id as it looks: visible, in NFKC, every look-alike its ASCII class's representative."""
+    representatives = _representatives()
+    normal = unicodedata.normalize("NFKC", visible(txn_id))
+    return "".join(representatives.get(c, c) for c in normal)
+
+
+def first_beyond_ascii(txn_id: str) -> str:
+    """The id's first character beyond ASCII, as `U+0445 CYRILLIC SMALL LETTER HA`."""
+    c = next(c for c in txn_id if not c.isascii())
+    return f"U+{ord(c):04X} {unicodedata.name(c, 'UNNAMED')}"
+
+
+def pairs(con: duckdb.DuckDBPyConnection) -> list[Pair]:
+    """Pairs of ids, candidates' or the transaction table's, one of them beyond ASCII and one a
+    candidate's, that look alike (one skeleton) and differ; each pair once, sorted."""
+    ids = [txn_id for (txn_id,) in db.run(con, "ids_beyond_ascii").fetchall()]
+    if not ids:  # the usual run: no look-up at all
+        return []
+    source, target = translation()
+    found = db.run(
+        con,
+        "ids_looking_alike",
+        ids=ids,
+        skeletons=[skeleton(txn_id) for txn_id in ids],
+        source=source,
+        target=target,
+    ).fetchall()
+    seen: dict[frozenset[str], Pair] = {}
+    for pair in (Pair(*row) for row in found):
+        seen.setdefault(frozenset((pair.alike, pair.other)), pair)
+    return sorted(seen.values(), key=lambda p: (p.alike, p.other))
+
+
+def _named_elsewhere(pair: Pair) -> bool:
+    """The pair is one id in two Unicode forms or with hidden characters, which the gate's other
+    checks name (`gate.ids_in_two_forms`, `gate.table_ids_as_candidates`): two candidates, or a
+    table row beyond ASCII that is no candidate's."""
+    normal = {unicodedata.normalize("NFKC", visible(i)) for i in (pair.alike, pair.other)}
+    if len(normal) > 1:
+        return False
+    if pair.alike_is_candidate and pair.other_is_candidate:
+        return True
+    outside = pair.other if pair.alike_is_candidate else pair.alike
+    return not outside.isascii()
+
+
+def problems(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+    """Why the run is rejected when a candidate's id looks like another id, a candidate's or a
+    transaction table row's, in another script: compared exactly they are two payments. Nothing
+    otherwise."""
+    found = [pair for pair in pairs(con) if not _named_elsewhere(pair)]
+    if not found:
+        return ()
+    first = found[0]
+    where = "a candidate" if first.other_is_candidate else "a transaction table row, no candidate"
+    return (
+        f"{len(found):,} pair(s) of payment ids look alike (e.g. {ascii(first.alike)} "
+        f"({first_beyond_ascii(first.alike)}) and {ascii(first.other)}, {where}): letters of "
+        "another script drawn like ASCII ones (Unicode's confusables) make them one id to the "
+        "eye, but ids compare exactly, so they are two payments: a failure logged under one is "
+        "credited as log_only beside the other's row (a retry that went through), or one payment "
+        "is credited twice. Find who wrote the look-alike id (a paste, a forged log line), write "
+        "the ids alike in the logs and the table, and run again",
+    )
