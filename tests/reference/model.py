@@ -458,6 +458,24 @@ def classify(incident, relevant, start, end, skew) -> tuple[dict[str, dict], lis
                 "the table wins"
             )
             exceptions.append(_exception("customer_mismatch", candidate, txn_id, detail))
+        amounts, currencies = said_each["amount_minor"], said_each["currency"]
+        if row is not None and (
+            any(a != row["amount_minor"] for a in amounts)
+            or any(c != row["currency"] for c in currencies)
+        ):
+            # every amount and currency the log says, whatever the class: the table wins
+            says = " ".join(
+                f"{k} {','.join(map(str, v))}"
+                for k, v in (("amount_minor", amounts), ("currency", currencies))
+                if v
+            )
+            table_amount = "(none)" if row["amount_minor"] is None else row["amount_minor"]
+            table_currency = "(none)" if row["currency"] is None else row["currency"]
+            detail = (
+                f"log says {says}, the table says amount_minor {table_amount} currency "
+                f"{table_currency}; the table wins"
+            )
+            exceptions.append(_exception("amount_mismatch", candidate, txn_id, detail))
         if cls == "unknown_error_code":
             detail = "error codes not in either policy list: " + (",".join(named) or "(none)")
             if disagree and row is None:  # its values are left out: say why

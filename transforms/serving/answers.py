@@ -95,6 +95,9 @@ EXCEPTIONS = {
     "closed_account": BY_HAND,
     "unknown_error_code": "an error code the policy does not know: finance reviews it",
     "customer_mismatch": "the log and the table name different customers: finance checks it",
+    "amount_mismatch": (
+        "the log and the table state different amounts or currencies: finance checks it"
+    ),
     "unattributable": (
         "not in the transaction table; the log lacks or disagrees on customer, amount or "
         "currency: finance checks it"

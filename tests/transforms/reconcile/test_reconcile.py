@@ -305,6 +305,59 @@ def test_the_log_says_every_customer_its_lines_name(tmp_path, log_customers, mis
     assert rows(con, "evidence", "txn_id", "customer_id") == [("t1", "c1")]  # the table wins
 
 
+@pytest.mark.parametrize(
+    ("log_says", "mismatch"),
+    [
+        ({"amount_minor": 1000, "currency": "USD"}, None),  # the table's own values
+        ({}, None),  # a line without amount or currency says nothing
+        (
+            {"amount_minor": 999999},
+            "log says amount_minor 999999, the table says amount_minor 1000 currency USD; "
+            "the table wins",
+        ),
+        (
+            {"amount_minor": 1000, "currency": "EUR"},
+            "log says amount_minor 1000 currency EUR, the table says amount_minor 1000 "
+            "currency USD; the table wins",
+        ),
+    ],
+)
+def test_the_table_wins_an_amount_the_log_states_otherwise_and_it_is_an_exception(
+    tmp_path, log_says, mismatch
+):
+    # The table's amount was credited and the log's other amount went unseen: a percent
+    # credit priced on a figure nobody checked
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[failure("t1", customer_id="c1", **log_says)],
+        transactions=[txn("t1", amount_minor=1000)],
+        policy={"basis": "percent_of_failed_amount", "percent": 10},
+    )
+    con = reconcile_incident(path, tmp_path)
+    found = rows(con, "exceptions", "exception", "txn_id", "failed_amount_minor", "detail")
+    assert found == ([("amount_mismatch", "t1", 1000, mismatch)] if mismatch else [])
+    assert rows(con, "credits", "customer_id", "credit_amount_minor") == [("c1", 100)]
+
+
+def test_an_amount_mismatch_is_recorded_whatever_the_class(tmp_path):
+    # a declined and a recovered payment: nothing credited, the disagreement still shown
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[
+            failure("t1", code="CARD_DECLINED", amount_minor=5),
+            failure("t2", amount_minor=5),
+            failure("t3", customer_id="c1", amount_minor=5, currency="USD"),  # log_only
+        ],
+        transactions=[txn("t1"), txn("t2", status="succeeded")],
+        policy={"credit_recovered": False},
+    )
+    con = reconcile_incident(path, tmp_path)
+    assert rows(con, "exceptions", "txn_id", "exception") == [
+        ("t1", "amount_mismatch"),
+        ("t2", "amount_mismatch"),
+    ]
+
+
 def test_log_only_takes_the_earliest_value_of_each_field_its_lines_complete(tmp_path):
     lines = [
         failure("t1", ts="2025-01-07T20:05:00Z", customer_id="c2", amount_minor=5, currency="USD"),

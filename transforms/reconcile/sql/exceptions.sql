@@ -84,6 +84,20 @@ per_transaction as (
             || coalesce(customer_id, '(none)') || '; the table wins'
     from classified
     where customer_mismatch
+    union all
+    select
+        'amount_mismatch',
+        customer_id,
+        currency,
+        txn_id,
+        1,
+        null::bigint,
+        amount_minor,
+        'log says ' || log_amount_mismatch || ', the table says amount_minor '
+            || coalesce(cast(amount_minor as varchar), '(none)') || ' currency '
+            || coalesce(currency, '(none)') || '; the table wins'
+    from classified
+    where log_amount_mismatch is not null
 ),
 
 per_line as (

@@ -6,7 +6,9 @@
 --   from the table alone: table_only (failed with an outage code in the window, no failure line).
 -- Customer, amount and currency come from the table when the row exists, else from the logs,
 -- whose lines must agree: lines naming two customers, amounts or currencies make the payment
--- unattributable (`log_disagreement` says which), never credited on a guess.
+-- unattributable (`log_disagreement` says which), never credited on a guess. Where the table's
+-- row exists, the log's other customers (`customer_mismatch`) and amounts or currencies
+-- (`log_amount_mismatch`, what the log says) are recorded for finance; the table wins.
 -- Both import CTEs are `not materialized`: each is read twice, and DuckDB would otherwise copy
 -- them first (for the transaction table, every row: more memory and time than the join itself).
 create or replace table int_candidates_classified as
@@ -78,6 +80,19 @@ from_logs as (
         in_table and len(
             list_filter(log_customer_ids, lambda c: c is distinct from table_customer_id)
         ) > 0 as customer_mismatch,
+        -- So do the amounts and currencies its lines name: any not the table's is shown (the
+        -- table wins, as for the customer), whatever the class: a percent credit is priced on
+        -- the table's amount, and finance sees when the service logged another.
+        case when in_table and (
+            len(list_filter(log_amounts, lambda a: a is distinct from table_amount_minor)) > 0
+            or len(list_filter(log_currencies, lambda c: c is distinct from table_currency)) > 0
+        ) then concat_ws(
+            ' ',
+            case when len(log_amounts) > 0
+                then 'amount_minor ' || array_to_string(log_amounts, ',') end,
+            case when len(log_currencies) > 0
+                then 'currency ' || array_to_string(log_currencies, ',') end
+        ) end as log_amount_mismatch,
         error_codes,
         first_failure_at,
         last_failure_at,
@@ -99,6 +114,7 @@ from_table_only as (
         cast([] as varchar[]) as log_customer_ids,
         transactions.status as table_status,
         false as customer_mismatch,
+        null as log_amount_mismatch,
         [transactions.error_code] as error_codes,
         cast(null as timestamptz) as first_failure_at,
         cast(null as timestamptz) as last_failure_at,
