@@ -208,6 +208,8 @@ def _conform(batch: pa.RecordBatch, schema: pa.Schema, name: str) -> pa.RecordBa
             column = pc.cast(column, field.type, safe=False)  # truncates, never rounds
         elif column.type != field.type and pa.types.is_int64(field.type):
             column = _whole_numbers(column, batch, name, field.name)
+        if _is_text(column.type):
+            _utf8(column, batch, name, field.name)
         if field.name == "amount_minor":
             _within_largest_amount(column, batch, name)
         if field.name == "created_at":  # updated_at is read for the record, never compared
@@ -265,6 +267,45 @@ def _shown_time(seconds: int) -> str:
     if abs(seconds) >= INFINITY_SECONDS:
         return f"{shown} (how a database's 'infinity' is read)"
     return shown
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return (
+        pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
+    )
+
+
+def _utf8(column: pa.Array, batch: pa.RecordBatch, name: str, field: str) -> None:
+    """Text whose bytes are not UTF-8 is an error naming the row: Parquet's writers check none,
+    and DuckDB stops on it with its own error (or, in a regular expression, unusable)."""
+    try:
+        column.validate(full=True)
+    except pa.ArrowInvalid:
+        pass
+    else:
+        return
+
+    def shown(values: pa.Array, index: int) -> str:
+        raw = pc.cast(values, pa.binary())[index].as_py()
+        # the bytes that are not UTF-8 as \xff, the rest as written
+        return f"'{raw.decode('utf-8', 'backslashreplace')}'" if raw is not None else "null"
+
+    raws = pc.cast(column, pa.binary()).to_pylist()
+    index = next(i for i, raw in enumerate(raws) if raw is not None and not _decodes(raw))
+    key = batch.schema.names[0]
+    value = "" if field == key else f" ({shown(column, index)})"
+    raise InputError(
+        f"{name}: column '{field}' holds text that is not UTF-8 for {key} "
+        f"{shown(batch.column(0), index)}{value}: write the table's text as UTF-8"
+    )
+
+
+def _decodes(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _within_largest_amount(column: pa.Array, batch: pa.RecordBatch, name: str) -> None:

@@ -131,6 +131,63 @@ def test_a_table_amount_above_any_payment_is_an_input_error_naming_the_row(tmp_p
         tables.stage(db.connect(), incident.load(path))
 
 
+def _not_utf8(values: list[bytes]) -> pa.Array:
+    """A Parquet string column holding the bytes as they are (pyarrow checks none on write)."""
+    offsets = pa.array(
+        [sum(len(v) for v in values[:i]) for i in range(len(values) + 1)], pa.int32()
+    )
+    data = pa.py_buffer(b"".join(values))
+    return pa.Array.from_buffers(pa.string(), len(values), [None, offsets.buffers()[1], data])
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "values", "message"),
+    [
+        # a customer id of the transaction table: DuckDB stopped on it with a traceback
+        (
+            "transactions",
+            "customer_id",
+            [b"c1", b"c\xff2"],
+            r"transactions.parquet: column 'customer_id' holds text that is not UTF-8 for "
+            r"txn_id 't2' \('c\\xff2'\)",
+        ),
+        # the key itself: named as its bytes read (DuckDB's error made the database unusable)
+        (
+            "transactions",
+            "txn_id",
+            [b"t1", b"t\xff2"],
+            r"transactions.parquet: column 'txn_id' holds text that is not UTF-8 for txn_id "
+            r"'t\\xff2'",
+        ),
+        (
+            "customers",
+            "name",
+            [b"A", b"B\xc3"],
+            r"customers.parquet: column 'name' holds text that is not UTF-8 for customer_id 'c2'",
+        ),
+    ],
+)
+def test_parquet_text_that_is_not_utf8_is_an_input_error_naming_the_row(
+    tmp_path, table, column, values, message
+):
+    from tests.builders import customer, failure
+    from transforms import db
+
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[failure("t1")],
+        transactions=[txn("t1"), txn("t2", customer_id="c2")],
+        customers=[customer("c1"), customer("c2")],
+    )
+
+    def change(t: pa.Table) -> pa.Table:
+        return t.set_column(t.schema.get_field_index(column), column, _not_utf8(values))
+
+    rewrite(path.parent / f"{table}.parquet", change)
+    with pytest.raises(InputError, match=message):
+        tables.stage(db.connect(), incident.load(path))
+
+
 @pytest.mark.parametrize(
     ("ticks", "shown"),
     [
