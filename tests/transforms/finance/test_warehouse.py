@@ -477,9 +477,11 @@ def test_a_warehouse_kept_busy_past_the_wait_exits_4_not_as_a_bug(tmp_path, monk
     assert "another run or approval is writing" in result.output
 
 
-def test_a_reader_of_a_warehouse_made_before_the_runs_ordered_view_gets_it(tmp_path):
-    # Made by the last build (schema version 3, no `runs_ordered`): `credits runs`, lookups and
-    # the page were a bug's exit 1 (CatalogException) until some writer opened the file.
+@pytest.mark.parametrize("view", ["runs_ordered", "paid_customers", "listed_by_hand"])
+def test_a_reader_of_a_warehouse_made_before_a_view_gets_it(tmp_path, view):
+    # Made by an earlier build (schema version 3, without the view): `credits runs`, lookups,
+    # the page and `credits diff` were a bug's exit 1 (CatalogException) until some writer
+    # opened the file.
     from tests.support_warehouse import add_run
     from transforms.serving import run_listing, support
 
@@ -490,8 +492,47 @@ def test_a_reader_of_a_warehouse_made_before_the_runs_ordered_view_gets_it(tmp_p
             "create or replace view latest_runs as select * from runs where status <> 'sealing' "
             "qualify row_number() over (partition by incident_id order by started_at desc) = 1"
         )
-        con.execute("drop view runs_ordered")
+        con.execute(f"drop view {view}")
     with support.connect(path) as con:
         assert [r.run_id for r in run_listing.runs(con)] == ["r1"]
     with warehouse.connect_current(path) as con:
         assert warehouse.is_current(con)
+        con.execute(f"select * from {view}")
+
+
+def test_what_each_customer_was_paid_and_listed_to_pay_by_hand_is_summed_per_incident(
+    tmp_path,
+):
+    # The one model the batch's difference, its pay-by-hand lines and the diff read (key:
+    # incident_id, customer_id, currency).
+    with warehouse.writer(tmp_path / "wh.duckdb") as con:
+        for entry_id, credit_id, incident, customer, currency, amount in [
+            ("e1", "k1", "INC-A", "c1", "USD", 100),  # two credits of one customer: summed
+            ("e2", "k2", "INC-A", "c1", "USD", 250),
+            ("e3", "k2", "INC-A", "c1", "USD", 50),  # a credit's second entry: summed
+            ("e4", "k3", "INC-A", "c1", "EUR", 70),  # another currency: its own row
+            ("e5", "k4", "INC-B", "c1", "USD", 9),  # another incident: its own row
+        ]:
+            insert(
+                con, "ledger", entry_id=entry_id, credit_id=credit_id, incident_id=incident,
+                customer_id=customer, currency=currency, amount_minor=amount, batch_id="b1",
+                run_id="r1", published_at="2025-01-08T00:00:00Z",
+            )  # fmt: skip
+        for batch, incident, customer, currency, to_pay in [
+            ("b1", "INC-A", "c5", "USD", 300),  # listed by two batches: summed
+            ("b2", "INC-A", "c5", "USD", 20),
+            ("b2", "INC-B", "c5", "USD", 4),  # another incident: its own row
+        ]:
+            insert(
+                con, "batch_pay_by_hand", batch_id=batch, incident_id=incident, run_id="r1",
+                customer_id=customer, currency=currency, credit_owed_minor=to_pay, paid_minor=0,
+                listed_before_minor=0, to_pay_minor=to_pay,
+            )  # fmt: skip
+        paid = con.sql("select * from paid_customers order by all").fetchall()
+        listed = con.sql("select * from listed_by_hand order by all").fetchall()
+    assert paid == [
+        ("INC-A", "c1", "EUR", 70),
+        ("INC-A", "c1", "USD", 400),
+        ("INC-B", "c1", "USD", 9),
+    ]
+    assert listed == [("INC-A", "c5", "USD", 320), ("INC-B", "c5", "USD", 4)]

@@ -8,10 +8,9 @@
 with
 
 listed as (
-    select customer_id, currency, sum(to_pay_minor)::bigint as listed_minor
-    from batch_pay_by_hand
+    select customer_id, currency, listed_minor
+    from listed_by_hand
     where incident_id = $incident_id
-    group by customer_id, currency
 ),
 
 owed as (
@@ -21,10 +20,9 @@ owed as (
 ),
 
 paid as (
-    select customer_id, currency, sum(paid_minor)::bigint as paid_minor
-    from paid_credits
+    select customer_id, currency, paid_minor
+    from paid_customers
     where incident_id = $incident_id
-    group by customer_id, currency
 ),
 
 credited as (

@@ -15,10 +15,9 @@ paid as (
 ),
 
 by_hand as (
-    select customer_id, currency, sum(to_pay_minor)::bigint as listed_minor
-    from batch_pay_by_hand
+    select customer_id, currency, listed_minor
+    from listed_by_hand
     where incident_id = $incident_id
-    group by customer_id, currency
 ),
 
 lines as (

@@ -216,6 +216,23 @@ select
 from ledger
 group by credit_id, incident_id, customer_id, currency;
 
+-- What each customer has been paid so far, per incident (key: incident_id, customer_id,
+-- currency): its credits' `paid_credits` summed. One model for what a batch pays, lists to pay
+-- by hand and what `credits diff` shows (int_batch_difference, int_batch_pay_by_hand,
+-- diff_listed_beyond_owed), so that they never count it apart.
+create or replace view paid_customers as
+select incident_id, customer_id, currency, cast(sum(paid_minor) as bigint) as paid_minor
+from paid_credits
+group by incident_id, customer_id, currency;
+
+-- What batches have listed to pay each customer by hand so far, per incident (key:
+-- incident_id, customer_id, currency): `batch_pay_by_hand`'s to_pay_minor summed, read by the
+-- same three as `paid_customers`.
+create or replace view listed_by_hand as
+select incident_id, customer_id, currency, cast(sum(to_pay_minor) as bigint) as listed_minor
+from batch_pay_by_hand
+group by incident_id, customer_id, currency;
+
 -- Each run's place in the order the warehouse saw runs start (key: run_id): its journal
 -- `started` entry's seq. The journal is written by one writer at a time, so this order is the
 -- warehouse's own, whatever each machine's clock said (a clock two hours fast made an older run
