@@ -8,6 +8,7 @@ import duckdb
 import pytest
 
 from transforms import db
+from transforms.ingest.incident import values
 from transforms.quality import profile_counts
 
 
@@ -177,3 +178,34 @@ def test_interrupt_all_stops_a_query_running_in_another_thread():
     worker.join(60)  # a bound, not a measure: without the interrupt the scan runs for hours
     assert not worker.is_alive() and ended and "nterrupt" in str(ended[0])
     con.close()
+
+
+def test_the_ascii_white_space_trimmed_off_ids_is_bound_never_spelled_out():
+    # `chr(32) || chr(9) || ... || chr(13)` stood six times in three statements, and once more as
+    # `[[:space:]]` in stg_transactions ("trimmed like log txn_ids"): one set, bound as
+    # $ascii_space from values.ASCII_SPACE, so that the log's and the table's ids cannot drift
+    spelled = [
+        name
+        for name, (path, *_) in db.sql_files().items()
+        if re.search(r"chr\(32\)|\[\[:space:\]\]", path.read_text(encoding="utf-8"))
+    ]
+    assert spelled == []
+    assert values.ASCII_SPACE == " \t\n\x0b\x0c\r"
+
+
+def test_a_table_txn_id_loses_ascii_white_space_at_its_ends_only():
+    con = duckdb.connect()
+    con.register(
+        "source_transactions",
+        duckdb.sql(
+            "select unnest(['\x0b t1\x0c\r', '\u00a0t2', 't 3\t']) as txn_id, 'c1' as customer_id, "
+            "1 as amount_minor, 'USD' as currency, 'failed' as status, null as error_code, "
+            "null::timestamptz as created_at, null::timestamptz as updated_at"
+        ).arrow(),
+    )
+    db.run(con, "stg_transactions", ascii_space=values.ASCII_SPACE)
+    assert sorted(con.sql("select txn_id from stg_transactions").fetchall()) == [
+        ("t 3",),  # an inner space is the id's
+        ("t1",),  # \v, space, \f, \r: ASCII white space
+        ("\u00a0t2",),  # no-break space: a hidden character, left for the gate to name
+    ]

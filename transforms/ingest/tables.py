@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 from transforms import db, files
 from transforms.errors import CreditsError, InputError
 from transforms.ingest.incident import Incident, TableKind, TableSource
-from transforms.ingest.incident.values import BEYOND_LARGEST_AMOUNT, LARGEST_AMOUNT
+from transforms.ingest.incident.values import ASCII_SPACE, BEYOND_LARGEST_AMOUNT, LARGEST_AMOUNT
 from transforms.ingest.table_sources import (
     BATCH_ROWS,
     CUSTOMER_COLUMNS,
@@ -168,7 +168,7 @@ def _stage(
     view = f"source_{table}"
     con.register(view, pa.RecordBatchReader.from_batches(schema, batches()))
     try:
-        db.run(con, f"stg_{table}")
+        db.run(con, f"stg_{table}", ascii_space=ASCII_SPACE)
     except duckdb.Error:
         if not failures:
             raise

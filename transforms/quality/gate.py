@@ -21,7 +21,7 @@ import duckdb
 
 from transforms import db, memory
 from transforms.ingest.incident import ISO_CURRENCIES, Incident
-from transforms.ingest.incident.values import HIDDEN_CHARACTER
+from transforms.ingest.incident.values import ASCII_SPACE, HIDDEN_CHARACTER
 from transforms.ingest.logs import LogFile
 from transforms.quality import lookalikes, profiles, suites, validation
 from transforms.reconcile import outputs, policy_checks
@@ -234,7 +234,7 @@ def ids_with_hidden_characters(con: duckdb.DuckDBPyConnection) -> tuple[str, ...
     table, holds a control, format or space character other than U+0020 (a log line's txn_id
     with one is quarantined, its customer_id is read as written). Nothing otherwise."""
     ((count, txn_id, customer_id, code_point, in_txn_id),) = db.run(
-        con, "candidate_ids_hidden", hidden=HIDDEN_CHARACTER
+        con, "candidate_ids_hidden", hidden=HIDDEN_CHARACTER, ascii_space=ASCII_SPACE
     ).fetchall()
     if not count:
         return ()

@@ -13,7 +13,12 @@ import pyarrow as pa
 from transforms import db, money
 from transforms.errors import ConfigError, InputError
 from transforms.ingest.incident import ISO_CURRENCIES, Incident
-from transforms.ingest.incident.values import HIDDEN_CHARACTER, LARGEST_AMOUNT, LARGEST_TOTAL
+from transforms.ingest.incident.values import (
+    ASCII_SPACE,
+    HIDDEN_CHARACTER,
+    LARGEST_AMOUNT,
+    LARGEST_TOTAL,
+)
 from transforms.reconcile import classes
 
 
@@ -62,7 +67,7 @@ def list_credits(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
         incident_title=incident.title,
         policy_version=policy.version,
     )
-    db.run(con, "exceptions", **ids, hidden=HIDDEN_CHARACTER)
+    db.run(con, "exceptions", **ids, hidden=HIDDEN_CHARACTER, ascii_space=ASCII_SPACE)
 
 
 def _make_policy_amounts(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:

@@ -198,6 +198,10 @@ LONGEST = timedelta(days=366)
 # space other than U+0020 (U+00A0, U+200B, U+FEFF, U+2028, a tab). Bound as `$hidden` wherever
 # the SQL looks for one: the log's quarantine, the gate and the exceptions' details.
 HIDDEN_CHARACTER = r"[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|[^\P{Zs} ]"
+# ASCII white space (space, tab, LF, VT, FF, CR), trimmed off both ends of an id: a log line's
+# txn_id, the table's (stg_transactions), and wherever the SQL looks past it for a hidden
+# character. Bound as `$ascii_space` (DuckDB's `trim(id, $ascii_space)`).
+ASCII_SPACE = " \t\n\x0b\x0c\r"
 LARGEST_AMOUNT = 10**16
 """The largest amount in minor units a policy, a log line or a table states: above 2**53 (an
 amount no double holds exactly is still read exactly), and sums of hundreds fit in 64 bits."""

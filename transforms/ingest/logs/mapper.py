@@ -25,7 +25,12 @@ import pyarrow.parquet as pq
 
 from transforms import db
 from transforms.ingest.incident import ISO_CURRENCIES, LogFormat
-from transforms.ingest.incident.values import HIDDEN_CHARACTER, LARGEST_AMOUNT, TS_FORMATS
+from transforms.ingest.incident.values import (
+    ASCII_SPACE,
+    HIDDEN_CHARACTER,
+    LARGEST_AMOUNT,
+    TS_FORMATS,
+)
 from transforms.ingest.logs.framing import FRAMED_SCHEMA, Framer
 from transforms.ingest.logs.plan import LogFile, Partition, Reading
 from transforms.ingest.logs.screen import PREFIX_PATTERNS
@@ -352,6 +357,7 @@ def _parameters(reading: Reading) -> dict[str, object]:
     strptime = fmt.ts_format not in TS_FORMATS
     return {
         "hidden": HIDDEN_CHARACTER,
+        "ascii_space": ASCII_SPACE,
         "kind": fmt.kind,
         "paths": paths,
         "keys": names,

@@ -206,9 +206,7 @@ payment as (
     select
         *,
         case when is_payment_event then log_json_kind(fields[3]) end as txn_id_kind,
-        case when is_payment_event then trim(
-            fields[3] ->> '$', chr(32) || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)
-        ) end as txn_id,
+        case when is_payment_event then trim(fields[3] ->> '$', $ascii_space) end as txn_id,
         case when is_payment_event then log_json_kind(fields[4]) end as customer_id_kind,
         case when is_payment_event then fields[4] ->> '$' end as customer_id,
         -- the first control, format or space character other than U+0020 in txn_id (`$hidden`,
@@ -216,7 +214,7 @@ payment as (
         -- character matches no customer (unknown_customer, whose detail names it), and
         -- quarantining its line would only lose the failure.
         case when is_payment_event then regexp_extract(
-            trim(fields[3] ->> '$', chr(32) || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)),
+            trim(fields[3] ->> '$', $ascii_space),
             $hidden
         ) end as hidden_character,
         case when is_payment_event then log_json_kind(fields[5]) end as amount_kind,

@@ -1,6 +1,7 @@
--- The transaction table, renamed and cast only (key: txn_id, trimmed like log txn_ids), from
--- `source_transactions`: the source's rows as an Arrow stream, checked against the column
--- contract (tables.py). Times without a zone are read as UTC, the session's zone.
+-- The transaction table, renamed and cast only (key: txn_id, its ASCII white space at both ends
+-- trimmed, `$ascii_space`, as a log txn_id's is), from `source_transactions`: the source's rows
+-- as an Arrow stream, checked against the column contract (tables.py). Times without a zone are
+-- read as UTC, the session's zone.
 create or replace table stg_transactions as
 with
 
@@ -10,7 +11,7 @@ source as (
 
 final as (
     select
-        regexp_replace(txn_id, '^[[:space:]]+|[[:space:]]+$', '', 'g') as txn_id,
+        trim(txn_id, $ascii_space) as txn_id,
         customer_id,
         cast(amount_minor as bigint) as amount_minor,
         currency,

@@ -22,12 +22,12 @@ found as (
         regexp_extract(
             array_to_string(list_transform(
                 [candidates.txn_id, transactions.customer_id],
-                lambda id: trim(id, chr(32) || chr(9) || chr(10) || chr(11) || chr(12) || chr(13))
+                lambda id: trim(id, $ascii_space)
             ), ' '),
             $hidden
         ) as hidden_character,
         regexp_matches(
-            trim(candidates.txn_id, chr(32) || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)),
+            trim(candidates.txn_id, $ascii_space),
             $hidden
         ) as in_txn_id
     from candidates

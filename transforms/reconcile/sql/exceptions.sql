@@ -34,8 +34,7 @@ held_otherwise as (
         from (
             select
                 customer_id,
-                trim(customer_id, chr(32) || chr(9) || chr(10) || chr(11) || chr(12) || chr(13))
-                    as trimmed
+                trim(customer_id, $ascii_space) as trimmed
             from stg_customers
         )
         where trimmed <> customer_id
@@ -117,7 +116,7 @@ per_line as (
             ) || coalesce(
                 -- a log line's customer_id is read as written, a hidden character and all
                 '; its id holds U+' || printf('%04X', unicode(nullif(regexp_extract(
-                    trim(lines.customer_id, chr(32) || chr(9) || chr(10) || chr(11) || chr(12) || chr(13)),
+                    trim(lines.customer_id, $ascii_space),
                     $hidden
                 ), ''))) || ', which ids never match',
                 ''
