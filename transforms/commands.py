@@ -43,9 +43,11 @@ def saved(arguments: str) -> str:
 
 
 def pasteable(text: str) -> str:
-    """Saved text (a manifest's message) as printed: each `` `credits `` command it names
-    spelled as one types it here (`credits`)."""
-    return text.replace("`credits ", f"`{credits('')}")
+    """Saved text (a manifest's message) as printed: each `` `credits `` command it names, as
+    `saved` spelled it, spelled as one types it here (`credits`). A replace in the text, not a
+    command built again: the manifest keeps its messages as text (its sha256 is in the journal),
+    and their arguments were quoted (`shlex.quote`) when they were built."""
+    return text.replace(f"`{saved('')}", f"`{credits('')}")
 
 
 def runs_of(incident_id: str) -> str:

@@ -41,6 +41,13 @@ def test_saved_text_is_spelled_pasteable_when_printed(venv_off_path):
     assert commands.pasteable("see `credits window inc.toml`") == (
         "see `.venv/bin/credits window inc.toml`"
     )
+    # a command `saved` spelled, its argument quoted, reads as `credits` spells it here
+    arguments = commands.window_of("/data/my incidents/inc.toml")
+    assert (
+        commands.pasteable(f"see `{commands.saved(arguments)}`")
+        == (f"see `{commands.credits(arguments)}`")
+        == "see `.venv/bin/credits window '/data/my incidents/inc.toml'`"
+    )
 
 
 @pytest.mark.parametrize(
