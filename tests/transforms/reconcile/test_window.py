@@ -385,3 +385,20 @@ def test_a_stretch_no_log_covers_near_the_window_leaves_its_edge_unchecked(tmp_p
     (gap,) = found.detection.gaps
     assert gap == (at(51), at(90))
     assert any(u.startswith("the logs cover no line from ") for u in found.unchecked)
+
+
+def test_a_saved_message_names_the_incident_file_the_same_whatever_the_working_directory(
+    venv_off_path,
+):
+    # The file by its resolved path (`incident.load` resolves it), whether the run was given it
+    # relative or absolute: the same message for the same file from any working directory
+    path = write_incident(venv_off_path / "inc", lines=[], customers=[customer("c1")])
+    unchecked = window.Check(window.UNCHECKED, unchecked=("no baseline",))
+    saved = [
+        unchecked.as_json(incident.load(given))["messages"]
+        for given in (path, path.relative_to(venv_off_path))
+    ]
+    typed = f"credits window {path.resolve()}"
+    assert saved == 2 * [
+        [f"window_check: not checked: no baseline; `{typed}` checks the edges against all the logs"]
+    ]
