@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,7 +18,7 @@ def atomic_path(final: Path) -> Iterator[Path]:
 
     On an error the temporary file is removed and `final` is left as it was.
     """
-    temp = final.with_name(f".{final.name}.tmp")
+    temp = _temporary(final)
     try:
         yield temp
         with open(temp, "rb") as handle:
@@ -26,6 +27,13 @@ def atomic_path(final: Path) -> Iterator[Path]:
         _fsync_folder(final.parent)
     finally:
         temp.unlink(missing_ok=True)
+
+
+def _temporary(final: Path) -> Path:
+    """A temporary name beside `final` that no other writer uses: two processes writing the same
+    file (two machines finishing one batch in a shared outbox, the first's store session cut
+    while it wrote) each rename a whole file of their own, never one the other is writing."""
+    return final.with_name(f".{final.name}.{uuid.uuid4().hex}.tmp")
 
 
 def write_text(final: Path, text: str) -> None:

@@ -813,11 +813,15 @@ def test_a_decision_edited_in_the_warehouse_is_named_by_audit(desk, decision, ta
 # Gap 6: clear errors for the environment
 
 
-def test_a_full_outbox_exits_4_saying_what_is_committed_and_the_next_approval_finishes(desk):
+def test_a_full_outbox_exits_4_saying_what_is_committed_and_the_next_approval_finishes(
+    desk, monkeypatch
+):
     run_id = desk.run()
     folder = desk.outbox / "incident=INC-T" / "batch=INC-T-B001"
     folder.mkdir(parents=True)
-    (folder / ".credits.csv.tmp").symlink_to("/dev/full")  # the disk refuses: ENOSPC
+    # the disk refuses (ENOSPC): credits.csv's temporary name, made fixed, leads to /dev/full
+    monkeypatch.setattr(files, "_temporary", lambda final: final.with_name(f".{final.name}.tmp"))
+    (folder / ".credits.csv.tmp").symlink_to("/dev/full")
     result = desk.cli("approve", run_id, "--by", "alice")
     assert result.exit_code == 4, result.output
     message = " ".join(result.stderr.split())

@@ -36,7 +36,7 @@ from tests.builders import failure, txn, write_incident
 from tests.flows import desk
 from tests.stores import execute, fetch
 from tests.waiting import until
-from transforms import commands
+from transforms import commands, files
 from transforms.finance import journal, ledger, outbox, pg_store, proof, warehouse
 from transforms.ingest.postgres import APPLICATION_NAME
 
@@ -545,12 +545,14 @@ def test_an_approval_timed_out_on_a_locked_ledger_commits_nothing(
 
 
 def test_a_full_outbox_on_a_postgresql_store_exits_4_and_the_next_approval_finishes(
-    source, copy_of, tmp_path
+    source, copy_of, tmp_path, monkeypatch
 ):
     url, box = copy_of(source.only_a), tmp_path / "outbox"
     folder = box / "incident=INC-T" / "batch=INC-T-B001"
     folder.mkdir(parents=True)
-    (folder / ".credits.csv.tmp").symlink_to("/dev/full")  # the disk refuses: ENOSPC
+    # the disk refuses (ENOSPC): credits.csv's temporary name, made fixed, leads to /dev/full
+    monkeypatch.setattr(files, "_temporary", lambda final: final.with_name(f".{final.name}.tmp"))
+    (folder / ".credits.csv.tmp").symlink_to("/dev/full")
     message = refused_cleanly(cli(*approve_args(url, source.run_a, box)))
     assert f"writing batch INC-T-B001 into {folder.resolve()}: No space left" in message
     assert "Already committed: batch INC-T-B001's payments are in the ledger" in message

@@ -1,0 +1,39 @@
+"""Files written atomically (`transforms.files`)."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+
+from transforms import files
+
+
+def test_two_writers_of_one_file_each_rename_a_whole_file_of_their_own(tmp_path):
+    # Two machines finishing one batch in a shared outbox (the first's store session cut while
+    # it wrote, the second let in by the lock) write the same bytes to the same file. They
+    # shared one temporary name: the second truncated the first's temporary file, which the
+    # first then renamed, so credits.csv was published empty (or half written, and the
+    # trailer's sha256 taken of that); and the second's rename found no file (exit 1).
+    final = tmp_path / "credits.csv"
+    data = b"entry_id,credit_id\n1,INC|c1|USD\n"
+    with ExitStack() as first, ExitStack() as second:
+        mine = first.enter_context(files.atomic_path(final))
+        mine.write_bytes(data)
+        theirs = second.enter_context(files.atomic_path(final))
+        theirs.open("wb").close()  # the other writer has opened its temporary file
+        first.close()  # the first renames its file
+        assert final.read_bytes() == data
+        theirs.write_bytes(data)
+    assert final.read_bytes() == data  # the second renamed its own whole file
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["credits.csv"]  # no temporary left
+
+
+def test_a_failed_write_leaves_the_file_as_it_was(tmp_path):
+    final = tmp_path / "credits.csv"
+    final.write_bytes(b"before")
+    try:
+        with files.atomic_path(final) as temp:
+            temp.write_bytes(b"half")
+            raise OSError("disk full")
+    except OSError:
+        pass
+    assert final.read_bytes() == b"before" and list(tmp_path.iterdir()) == [final]
