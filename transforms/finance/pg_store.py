@@ -111,8 +111,8 @@ def statement(name: str, **identifiers: str) -> str:
     return text
 
 
-def _schema_statements() -> list[str]:
-    text = (_SQL / f"store_schema_v{SCHEMA_VERSION}.sql").read_text(encoding="utf-8")
+def _schema_statements(name: str = f"store_schema_v{SCHEMA_VERSION}") -> list[str]:
+    text = (_SQL / f"{name}.sql").read_text(encoding="utf-8")
     return [part.strip() for part in re.split(r"^;\s*$", text, flags=re.M) if part.strip()]
 
 
@@ -260,10 +260,17 @@ def _storage_errors(url: str, doing: str) -> Iterator[None]:
     try:
         yield
     except adbc_driver_manager.Error as error:
+        said = pg_location.said(error, url)
+        advice = "run the command again to finish"
+        if "permission denied" in said:  # run again, it is refused again: say who may
+            advice = (
+                "this login may not do that: a run needs the role credits_runner, an approval "
+                "or a decline credits_approver, granted on this store by its owner's first command "
+                "since it was upgraded (docs/warehouse.md, Least privilege)"
+            )
         raise StorageError(
-            f"warehouse {pg_location.shown(url)}: {doing}: PostgreSQL said: "
-            f"{pg_location.said(error, url)}. The server rolled back what was not committed; run "
-            "the command again to finish"
+            f"warehouse {pg_location.shown(url)}: {doing}: PostgreSQL said: {said}. The server "
+            f"rolled back what was not committed; {advice}"
         ) from None
 
 
@@ -372,23 +379,32 @@ def _holder(store: Store) -> str:
 
 
 def _migrate(store: Store) -> None:
-    """Makes the tables (version 3) in a database that has none, and records the version where
-    it is missing; the lock is held."""
+    """Makes the tables (version 3) in a database that has none, records the version where it
+    is missing, and makes the pipeline's and finance's roles where they are missing and this
+    session may (`_make_roles`); the lock is held."""
     made = _made(store)
-    if made:
-        store.commit()
-        return
     if made is None:
         _make_tables(store)
-    store.execute("store_version_record", (SCHEMA_VERSION,))
+    if not made:
+        store.execute("store_version_record", (SCHEMA_VERSION,))
+    _make_roles(store)
     store.commit()
 
 
 def _make_tables(store: Store) -> None:
-    """The schema's statements, in the open server transaction (PostgreSQL's DDL is
-    transactional: a rollback leaves the database without them)."""
-    for part in _schema_statements():
+    """The schema's statements and the roles', in the open server transaction (PostgreSQL's DDL
+    is transactional: a rollback leaves the database without them)."""
+    for part in _schema_statements() + _schema_statements("store_roles"):
         store._cursor.execute(part)
+
+
+def _make_roles(store: Store) -> None:
+    """`store_roles.sql` in a store made before it (by its owner, or a login that may make
+    roles and is a member of the owner): a login granted only credits_writer leaves the store
+    as it is, every command working, until its owner's next command makes them."""
+    if not store.scalar("store_roles_made") and store.scalar("store_may_make_roles"):
+        for part in _schema_statements("store_roles"):
+            store._cursor.execute(part)
 
 
 @contextmanager

@@ -384,12 +384,84 @@ def test_the_writer_role_appends_and_decides_but_never_edits_or_deletes(server):
     assert outcome == {**dict.fromkeys(REFUSED, "refused"), **dict.fromkeys(ALLOWED, "allowed")}
 
 
-def test_an_approval_logged_in_as_a_member_of_the_writer_role_succeeds(
+# The pipeline's role may add a run and seal it, never pay; finance's may pay, never add a run.
+PAYING = [
+    "insert into ledger (entry_id, credit_id, incident_id, customer_id, currency, amount_minor, "
+    "batch_id, run_id, published_at) values ('e1', 'INC|c9|USD', 'INC', 'c9', 'USD', 100000, "
+    "'INC-B9', 'r1', now())",
+    "insert into batches (batch_id, incident_id, run_id, kind, row_count, totals_minor, "
+    "entry_hash, policy_version, folder, state, approved_by, created_at) values ('INC-B9', 'INC',"
+    " 'r1', 'initial', 1, '{}', 'x', 'v', '/x', 'writing', 'Alice Finance', now())",
+    "insert into batch_pay_by_hand (batch_id, incident_id, run_id, customer_id, currency, "
+    "credit_owed_minor, paid_minor, listed_before_minor, to_pay_minor) values ('INC-B9', 'INC', "
+    "'r1', 'c9', 'USD', 1, 0, 0, 100000)",
+    "update batches set state = state, published_at = published_at",
+]
+RUNNING = [
+    "insert into runs (run_id, incident_id, timezone, window_start_utc, window_end_utc, status, "
+    "policy_version, policy_sha256, run_folder, started_at, finished_at, manifest) values ('r1', "
+    "'INC', 'UTC', now(), now(), 'sealing', 'v', 'x', '/x', now(), now(), '{}')",
+    "insert into run_credits (run_id, incident_id, credit_id) values ('r1', 'INC', 'INC|c9|USD')",
+]
+
+
+@pytest.mark.parametrize(
+    ("role", "refused"),
+    [("credits_runner", PAYING), ("credits_approver", RUNNING)],
+)
+def test_the_pipeline_s_role_never_pays_and_finance_s_never_adds_a_run(server, role, refused):
+    # Every worker that runs `credits run` logged in as credits_writer, which may also INSERT
+    # the ledger and a batch and decide a run: a worker's login could approve (any --by name)
+    # or add a batch in `writing` that the next approval writes into the outbox, with no
+    # review. Each side gets only what its commands do.
+    allowed = [statement for statement in PAYING + RUNNING if statement not in refused]
+    allowed += [ALLOWED[0], "update runs set status = status, batch_id = batch_id"]
+    outcome = {}
+    with database(server) as url:
+        with warehouse.writer(url):  # makes the tables, and the roles
+            pass
+        with (
+            adbc_driver_postgresql.dbapi.connect(url, autocommit=True) as connection,
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(f"set role {role}")
+            for statement in REFUSED + refused + allowed:
+                try:
+                    cursor.execute(statement)
+                    outcome[statement] = "allowed"
+                except adbc_driver_manager.ProgrammingError as error:
+                    text = str(error)
+                    denied = "permission denied" in text or "must be owner" in text
+                    outcome[statement] = "refused" if denied else text
+    expected = {**dict.fromkeys(REFUSED + refused, "refused"), **dict.fromkeys(allowed, "allowed")}
+    assert outcome == expected
+
+
+def test_an_approval_logged_in_as_the_pipeline_s_role_pays_nothing(
     server, source, copy_of, tmp_path
 ):
     url, box = copy_of(source.only_a), tmp_path / "outbox"
+    role = f"credits_worker_{uuid.uuid4().hex[:8]}"
+    execute(server, f"create role {role} login", f"grant credits_runner to {role}")
+    try:
+        as_role = with_path(server, database_of(url), user=role)
+        message = refused_cleanly(cli(*approve_args(as_role, source.run_a, box)))
+        assert "committing: PostgreSQL said: " in message
+        assert "permission denied for table batches" in message
+        assert "this login may not do that: a run needs the role credits_runner, an " in message
+        nothing_committed(url, source.run_a)
+        assert batch_folders(box) == []
+    finally:
+        execute(server, f"drop role if exists {role}")
+
+
+@pytest.mark.parametrize("granted", ["credits_writer", "credits_approver"])
+def test_an_approval_logged_in_as_a_member_of_the_writer_role_succeeds(
+    server, source, copy_of, tmp_path, granted
+):
+    url, box = copy_of(source.only_a), tmp_path / "outbox"
     role = f"credits_approver_{uuid.uuid4().hex[:8]}"
-    execute(server, f"create role {role} login", f"grant credits_writer to {role}")
+    execute(server, f"create role {role} login", f"grant {granted} to {role}")
     try:
         as_role = with_path(server, database_of(url), user=role)
         query = "select rolname, rolsuper, rolcreatedb from pg_roles where rolname = current_user"

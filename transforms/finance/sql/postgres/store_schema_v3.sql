@@ -186,7 +186,8 @@ create table if not exists schema_versions (
     upgraded_at timestamptz not null
 )
 ;
--- Least privilege: the role the pipeline and approvals log in as (an administrator grants it,
+-- Least privilege: the role one login that runs and approves logs in as (store_roles.sql splits
+-- it into the pipeline's and finance's; an administrator grants them,
 -- see docs/warehouse.md) reads everything and appends, but never edits or deletes the ledger,
 -- the journal or a batch; it may only decide a run and mark a batch's files written. Roles
 -- belong to the whole server: another database may have made it already.
