@@ -55,6 +55,7 @@ def interrupt_all() -> None:
 
 
 _ON_COMMIT: dict[int, Callable[[], None]] = {}
+_ON_FINAL: dict[int, Callable[[], None]] = {}
 
 
 @contextmanager
@@ -88,6 +89,24 @@ def on_commit(con: duckdb.DuckDBPyConnection, hook: Callable[[], None]) -> Itera
         yield
     finally:
         _ON_COMMIT.pop(id(con), None)
+
+
+@contextmanager
+def on_final(con: duckdb.DuckDBPyConnection, hook: Callable[[], None]) -> Iterator[None]:
+    """Runs `hook` before each file that makes work final is written (`before_final`): a
+    PostgreSQL store's writer checks that it still holds the store's writer lock."""
+    _ON_FINAL[id(con)] = hook
+    try:
+        yield
+    finally:
+        _ON_FINAL.pop(id(con), None)
+
+
+def before_final(con: duckdb.DuckDBPyConnection) -> None:
+    """Called just before a file that makes work final (a batch's trailer) is written."""
+    hook = _ON_FINAL.get(id(con))
+    if hook is not None:
+        hook()
 
 
 def sql_files() -> dict[str, list[Path]]:

@@ -133,6 +133,7 @@ def write(con: duckdb.DuckDBPyConnection, batch_id: str, root: Path) -> Path:
                 temp.write_bytes(data)
         # A batch committed by an earlier version has no heads recorded: those of now.
         trailer = trailer_of(batch, folder, batch.journal_head or journal.head(con))
+        db.before_final(con)  # the writer still the one writer (a store's lock not lost)
         files.write_text(folder / TRAILER, json.dumps(trailer, indent=2, sort_keys=True) + "\n")
     db.run(con, "batch_mark_published", batch_id=batch_id, published_at=datetime.now(UTC))
     return folder

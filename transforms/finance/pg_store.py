@@ -334,7 +334,19 @@ def writer(
             with _storage_errors(url, "committing"):
                 store.send()
 
-        with db.on_commit(con, sent):
+        def still_writer() -> None:
+            # A writer cut off (its lock gone with its session) must not make a batch final:
+            # the next writer, let in, may be finishing it into another outbox.
+            with _storage_errors(url, "checking that it still holds the writer's lock"):
+                held = store.scalar("store_lock_held")
+                store.commit()
+            if not held:
+                raise StorageError(
+                    f"warehouse {pg_location.shown(url)}: this command no longer holds the "
+                    "writer's lock; run the command again to finish"
+                )
+
+        with db.on_commit(con, sent), db.on_final(con, still_writer):
             yield con
         sent()
 

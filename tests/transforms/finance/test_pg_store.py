@@ -36,7 +36,7 @@ from tests.builders import failure, txn, write_incident
 from tests.flows import desk
 from tests.stores import execute, fetch
 from tests.waiting import until
-from transforms import commands, files
+from transforms import files
 from transforms.finance import journal, ledger, outbox, pg_store, proof, warehouse
 from transforms.ingest.postgres import APPLICATION_NAME
 
@@ -547,21 +547,51 @@ def test_an_approval_cut_off_between_its_two_transactions_is_finished_by_the_nex
     monkeypatch.undo()
     assert killed == [1]
     message = refused_cleanly(result)
-    assert f"warehouse {url}: committing: PostgreSQL said:" in message
-    # what is committed and how to finish, as a full disk's message says (it said neither)
-    assert f"Already committed: run {source.run_a}'s approval, its batch INC-T-B001's" in message
-    assert f"Run `{commands.credits('approve RUN_ID --by NAME')}` again" in message
+    # its lock gone with its session, it stops before the trailer (the batch is not final)
+    assert f"warehouse {url}: checking that it still holds the writer's lock:" in message
+    assert "run the command again to finish" in message
     credits = credits_of(url, source.run_a)
     assert batches(url) == [("INC-T-B001", source.run_a, "initial", "writing")]
     assert paid(url) == credits and status(url, source.run_a) == "published"
     (folder,) = batch_folders(box)
     written = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert sorted(written) == [f for f in FILES if f != outbox.TRAILER]
     again = cli(*approve_args(url, source.run_a, box))
     assert again.exit_code == 0 and "was already published" in again.stdout, again.output
     assert batches(url) == [("INC-T-B001", source.run_a, "initial", "published")]
     assert paid(url) == credits
-    assert {p.name: p.read_bytes() for p in folder.iterdir()} == written
-    assert sorted(written) == FILES and outbox.verify(folder) == []
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.name in written} == written
+    assert sorted(p.name for p in folder.iterdir()) == FILES and outbox.verify(folder) == []
+    assert audit(url, box).exit_code == 0
+
+
+def test_a_writer_cut_off_before_its_batch_s_trailer_leaves_the_batch_unfinal(
+    server, source, copy_of, tmp_path, monkeypatch
+):
+    """The writer's session is cut after the batch's data files are written: its lock went with
+    it, and another machine's approval may be finishing the same batch into another outbox. It
+    wrote the trailer all the same (a batch whole in two unshared outboxes, each picked up);
+    now it stops before the trailer, and the next approval finishes the batch."""
+    url, box = copy_of(source.only_a), tmp_path / "outbox"
+    trailer_of = outbox.trailer_of
+    killed = []
+
+    def cut(*args):
+        killed.append(terminate_writers(server, url))
+        return trailer_of(*args)
+
+    monkeypatch.setattr(outbox, "trailer_of", cut)
+    result = cli(*approve_args(url, source.run_a, box))
+    monkeypatch.undo()
+    assert killed == [1]
+    message = refused_cleanly(result)
+    assert "checking that it still holds the writer's lock" in message
+    (folder,) = batch_folders(box)
+    assert not (folder / outbox.TRAILER).exists()
+    assert batches(url) == [("INC-T-B001", source.run_a, "initial", "writing")]
+    again = cli(*approve_args(url, source.run_a, box))
+    assert again.exit_code == 0 and "was already published" in again.stdout, again.output
+    assert outbox.verify(folder) == [] and paid(url) == credits_of(url, source.run_a)
     assert audit(url, box).exit_code == 0
 
 
