@@ -471,6 +471,27 @@ def test_a_corrupt_gzip_is_an_input_error(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("junk", "shown"),
+    [
+        (b"junk", "6a 75 6e 6b"),  # shorter than a gzip header: was "ends before its end marker"
+        (b"\x00\x00tail of a log\n", "74 61 69 6c 20 6f 66 20"),  # zero padding, then text
+    ],
+)
+def test_bytes_after_the_end_of_a_gzip_stream_are_named_as_such(tmp_path, junk, shown):
+    # Every member was read to its end marker: "truncated or corrupt" was untrue. The bytes may
+    # be a damaged member holding lines, so the run still stops (exit 2), naming them.
+    path = write_incident(tmp_path / "inc", lines=[GOOD + b"\n"], log_name="logs/a.jsonl.gz")
+    log = tmp_path / "inc/logs/a.jsonl.gz"
+    log.write_bytes(log.read_bytes() + junk)
+    with pytest.raises(InputError) as raised:
+        reconcile_incident(path, tmp_path)
+    assert str(raised.value).startswith(
+        f"logs/a.jsonl.gz: has bytes after the end of its gzip stream that are not gzip ({shown}"
+    )
+    assert "after line 1" in str(raised.value)
+
+
+@pytest.mark.parametrize(
     ("content", "named"),
     [
         (bytes(range(256)) * 40, "binary data, not gzip's 1f 8b"),  # junk, not text

@@ -28,6 +28,11 @@ class _GzipError(Exception):
     """The gzip stream ended early or is corrupt."""
 
 
+class _Trailing(Exception):
+    """Bytes after the end of a gzip stream (its last member, and any zero padding) that do not
+    start another member: a damaged member may hold lines, so they cannot be ignored."""
+
+
 class _NotGzip(Exception):
     """A file named `.gz` whose bytes are neither gzip nor text, or a file of any name that
     holds another compressor's data or UTF-16 text."""
@@ -41,7 +46,7 @@ class _Unreadable(Exception):
         self.errno = error.errno
 
 
-STREAM_ERRORS = (_GzipError, _NotGzip, _Unreadable)  # what `Source.pieces` raises
+STREAM_ERRORS = (_GzipError, _Trailing, _NotGzip, _Unreadable)  # what `Source.pieces` raises
 
 
 def stream_error(name: str, error: Exception, after: str) -> CreditsError:
@@ -54,6 +59,12 @@ def stream_error(name: str, error: Exception, after: str) -> CreditsError:
     if isinstance(error, _Unreadable):  # the machine refused: exit 4, as a permission is
         return StorageError(
             f"{name}: cannot be read ({error}); make it readable by this user, then run again"
+        )
+    if isinstance(error, _Trailing):  # every member before them was read to its end marker
+        return InputError(
+            f"{name}: has bytes after the end of its gzip stream that are not gzip ({error}), "
+            f"after {after}: they may be a damaged part holding more lines; fetch the file "
+            "again or leave it out of sources.logs"
         )
     if isinstance(error, _NotGzip) and name.endswith(".gz") and GZIPPED not in str(error):
         return InputError(
@@ -186,6 +197,8 @@ def _inflate(compressed: Iterator[bytes]) -> Iterator[bytes]:
                 data = data.lstrip(b"\x00")
                 if not data:
                     break
+                if not GZIP_MAGIC.startswith(data[: len(GZIP_MAGIC)]):
+                    raise _Trailing(data[:8].hex(" ") + (" ..." if len(data) > 8 else ""))
                 inflater = isal_zlib.decompressobj(wbits=31)
             try:
                 out = inflater.decompress(data, BLOCK_BYTES)
