@@ -333,6 +333,40 @@ def test_a_collectors_line_read_as_the_record_names_the_setting_that_reads_it(tm
     assert hint is not None or got[0][2] == expected
 
 
+PREFIXED_HINTS = [
+    (cri(RECORD), 'a CRI line (containerd, CRI-O): set envelope = "cri"'),
+    (cri("payment.failed t1", tag="P"), 'a CRI line (containerd, CRI-O): set envelope = "cri"'),
+    (
+        f"2025-01-07T20:00:00+0000\tpayments.api\t{RECORD}",
+        'fluentd\'s out_file: set envelope = "fluentd"',
+    ),
+    (
+        f"payments.api: [1736280000.123456789, {RECORD}]",
+        'Fluent Bit\'s file output: set envelope = "fluentbit"',
+    ),
+    (
+        f"2025-01-07T20:00:00.500Z {RECORD}",
+        'CloudWatch Logs\' export: set envelope = "cloudwatch_export"',
+    ),
+    (RECORD[:-1], None),  # a record cut short: no collector's
+    ("x\ty\tpayment.failed t1", None),  # two tabs, then no JSON object: not fluentd's
+]
+
+
+def test_a_collectors_prefixed_line_read_as_json_names_the_setting_that_reads_it(tmp_path):
+    # A CRI (or fluentd, Fluent Bit, CloudWatch export) line read with the default format is
+    # not JSON: the reason says which setting reads it, as for a collector's JSON line.
+    got = staged(tmp_path, [line for line, _ in PREFIXED_HINTS], "failure_capable")
+    assert [row[1:3] for row in got] == [
+        (
+            "quarantined",
+            "not valid JSON"
+            + ("" if hint is None else f" (the line looks like {hint} in [sources.log_format])"),
+        )
+        for _, hint in PREFIXED_HINTS
+    ]
+
+
 @pytest.mark.parametrize(
     ("bad", "log_format", "reason"),
     [

@@ -101,6 +101,21 @@ COLLECTOR_HINTS = [
     (("resourceLogs",), 'OTLP JSON: set envelope = "otlp"'),
     (("messageType", "logEvents"), 'a CloudWatch Logs object: set envelope = "cloudwatch"'),
 ]
+# Likewise a line whose record comes after a collector's prefix (`not valid JSON (the line looks
+# like ...)`): the pattern its start matches, and the setting that reads it. Those of the
+# prefix envelopes want the record, a JSON object, right after the prefix (two tabs alone are
+# no fluentd line); a CRI prefix is told by itself.
+PREFIX_HINTS = [
+    (CRI_LINE, 'a CRI line (containerd, CRI-O): set envelope = "cri"'),
+    *(
+        (f"^{PREFIX_PATTERNS[envelope][0]}\\{{", f'{tool}: set envelope = "{envelope}"')
+        for envelope, tool in [
+            ("fluentd", "fluentd's out_file"),
+            ("fluentbit", "Fluent Bit's file output"),
+            ("cloudwatch_export", "CloudWatch Logs' export"),
+        ]
+    ),
+]
 
 
 @dataclass(frozen=True)
@@ -375,6 +390,10 @@ def _parameters(reading: Reading) -> dict[str, object]:
         "collector_hints": [
             {"keys": list(keys), "hint": f" (the line looks like {hint} in [sources.log_format])"}
             for keys, hint in COLLECTOR_HINTS
+        ],
+        "prefix_hints": [
+            {"pattern": pattern, "hint": f" (the line looks like {hint} in [sources.log_format])"}
+            for pattern, hint in PREFIX_HINTS
         ],
         "from_envelope": from_envelope,
         "envelope_paths": envelope_paths,

@@ -253,7 +253,13 @@ checked as (
             when problem is not null then problem
             when raw = chr(10) then 'blank line'
             when fields is null then case $kind
-                when 'jsonl' then 'not valid JSON'
+                -- a collector's line with a prefix before the record (`mapper.PREFIX_HINTS`)
+                when 'jsonl' then 'not valid JSON' || case
+                    when $hint_collectors then coalesce(list_filter(
+                        $prefix_hints, lambda h: regexp_matches(raw, h.pattern)
+                    )[1].hint, '')
+                    else ''
+                end
                 when 'logfmt' then 'not a logfmt line'
                 else 'does not match sources.log_format.pattern'
             end
