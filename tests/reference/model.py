@@ -122,7 +122,9 @@ def refused(files: tuple[tuple[str, bytes], ...]) -> str | None:
     """The first log file the run refuses whole (exit 2), if any: one named `.gz` that is not
     gzip and whose first 4096 bytes are not text (a NUL, or bytes that are not UTF-8 but for a
     character cut at their end): fetched or compressed wrongly. A plain text file named `.gz`
-    is read as text."""
+    is read as text. And one whose text (gzip decompressed) is binary: more than half of the
+    lines of its first 4096 bytes, runs of 16 NULs or more set aside, hold a control character
+    other than tab, LF, VT, FF, CR or ESC."""
     for name, data in files:
         if name.endswith(".gz") and not data.startswith(b"\x1f\x8b"):
             head = data[:4096]
@@ -132,6 +134,14 @@ def refused(files: tuple[tuple[str, bytes], ...]) -> str | None:
                 return name
             if b"\x00" in head:
                 return name
+        text = gzip.decompress(data) if data.startswith(b"\x1f\x8b") else data
+        sample = re.sub(rb"\x00{16,}", b"", text)[:4096]
+        lines = [line for line in sample.split(b"\n") if line.strip()]
+        binary = [
+            line for line in lines if any(b < 0x20 and b not in b"\t\n\v\f\r\x1b" for b in line)
+        ]
+        if len(binary) * 2 > len(lines):
+            return name
     return None
 
 

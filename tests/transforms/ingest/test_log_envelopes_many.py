@@ -689,6 +689,56 @@ def test_otlp_reads_the_records_time_by_default(tmp_path, log_format, expected):
     assert (fmt.ts, fmt.ts_format) == expected
 
 
+def _protobuf(*fields: tuple[int, bytes | int]) -> bytes:
+    """A protobuf message of (field number, bytes: length-delimited, or int: fixed64) fields."""
+    out = b""
+    for number, value in fields:
+        if isinstance(value, int):
+            out += bytes([number << 3 | 1]) + value.to_bytes(8, "little")
+            continue
+        size, length = len(value), b""
+        while size > 0x7F:
+            length, size = length + bytes([size & 0x7F | 0x80]), size >> 7
+        out += bytes([number << 3 | 2]) + length + bytes([size]) + value
+    return out
+
+
+def otlp_protobuf(*txn_ids: str) -> bytes:
+    """An ExportLogsServiceRequest as the collector's file exporter writes it with `format:
+    proto`: a 4-byte big-endian length, then the message; each record's body the service's
+    JSON line, as the filelog receiver reads it."""
+
+    def log_record(txn_id: str) -> bytes:
+        line = json.dumps(
+            {"ts": "2025-01-07T20:00:00.5Z", "event": "payment.failed", "txn_id": txn_id}
+        )
+        attribute = _protobuf((1, b"log.file.name"), (2, _protobuf((1, b"pod-a.log"))))
+        return _protobuf((1, NS), (5, _protobuf((1, line.encode()))), (6, attribute))
+
+    scope = _protobuf((1, _protobuf((1, b"pay"))), *((2, log_record(t)) for t in txn_ids))
+    message = _protobuf((1, _protobuf((1, _protobuf()), (2, scope))))
+    return len(message).to_bytes(4, "big") + message
+
+
+@pytest.mark.parametrize("envelope", ["otlp", "cloudwatch", "none"])
+def test_otlp_protobuf_stops_the_run_naming_the_exporters_json_format(tmp_path, envelope):
+    # Read as JSON, the file exporter's `format: proto` was one `not valid JSON` item (or a
+    # dozen junk lines), under the gate's min_quarantined_lines: three failures lost unseen.
+    path = write_incident(
+        tmp_path / "inc",
+        sources={"log_format": {"envelope": envelope}},
+        log_name="logs/otel-1.json",
+    )
+    (tmp_path / "inc/logs/otel-1.json").write_bytes(otlp_protobuf("t1", "t2", "t3"))
+    with pytest.raises(InputError) as raised:
+        reconcile_incident(path, tmp_path)
+    assert str(raised.value).startswith(
+        "logs/otel-1.json: looks like binary data, not text (length-prefixed protobuf, as the "
+        "OpenTelemetry collector's file exporter writes with `format: proto`: its `format: json` "
+        "is what is read)"
+    )
+
+
 # Framing by JSON value ---------------------------------------------------------------------------
 def framed(data: bytes, piece: int, by_line: bool) -> list[tuple]:
     """(offset, lines, value or problem) of each value, the bytes read `piece` at a time."""

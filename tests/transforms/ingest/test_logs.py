@@ -532,6 +532,70 @@ def test_a_file_of_any_name_holding_another_compressor_s_data_stops_the_run(
         reconcile_incident(path, tmp_path)
 
 
+JUNK = b"\x00\x01\x02binary\xfe\n"  # a line of binary junk
+NOT_TEXT = bytes(range(256)) * 4  # binary data: lines of control characters and non-UTF-8
+
+
+def _read(tmp_path, data: bytes, name: str = "pod-a.jsonl") -> bytes | str:
+    """The file's bytes as the framing reads them, or the message of the run's error."""
+    log = tmp_path / name
+    log.write_bytes(data)
+    try:
+        return b"".join(source.Source(log).pieces())
+    except source.STREAM_ERRORS as error:
+        return str(source.stream_error(f"logs/{name}", error, "line 0"))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        NOT_TEXT,  # not one line of text
+        NOT_TEXT * 4 + (GOOD + b"\n") * 100,  # text only after the first 4096 bytes
+        gzip.compress(NOT_TEXT),  # inside gzip
+        JUNK,  # a file of one junk line
+        JUNK * 2 + GOOD + b"\n",  # more than half its lines
+        b"\x00" * 20 + NOT_TEXT,  # after zero padding, binary all the same
+    ],
+)
+def test_a_log_file_that_is_binary_stops_the_run(tmp_path, data):
+    # Read as lines, binary data was a few junk lines quarantined, under the gate's
+    # min_quarantined_lines: a small file's failures were lost unseen.
+    message = _read(tmp_path, data)
+    assert isinstance(message, str)
+    assert message.startswith("logs/pod-a.jsonl: looks like binary data, not text (")
+    assert message.endswith(
+        "convert it to UTF-8 text (plain or gzip), or leave it out of sources.logs"
+    )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        JUNK + (GOOD + b"\n") * 3,  # a junk line among text lines: quarantined, as before
+        JUNK + GOOD + b"\n",  # half its lines: not more
+        (GOOD + b"\n") * 3 + b"\x00" * 5000 + GOOD + b"\n",  # a crash's zero padding
+        b"\x00" * 8192 + (GOOD + b"\n") * 3,  # copytruncate: a writer at its old offset
+        b"\x00" * 16 + GOOD + b"\n",  # the shortest padding set aside
+        b"\x1b[31m" + GOOD + b"\x1b[0m\n",  # colour codes (ESC) are text
+        "caf\u00e9".encode("latin-1") + b"\n",  # Latin-1: not UTF-8, quarantined line by line
+        b"",  # an empty file
+    ],
+)
+def test_text_with_a_few_bad_lines_or_zero_padding_is_read(tmp_path, data):
+    assert _read(tmp_path, data) == data
+
+
+def test_a_crashs_zero_padding_is_quarantined_as_its_line(tmp_path):
+    # The line the zeros glue onto is quarantined, the lines around it read.
+    padded = b"\x00" * 5000 + GOOD.replace(b"t1", b"t2") + b"\n"
+    con = stage(tmp_path, [GOOD + b"\n", padded, GOOD.replace(b"t1", b"t3") + b"\n"])
+    assert quarantined(con) == [
+        (1, None, "relevant"),
+        (2, "not valid JSON", "quarantined"),
+        (3, None, "relevant"),
+    ]
+
+
 def _tar(data: bytes) -> bytes:
     import io
     import tarfile

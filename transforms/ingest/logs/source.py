@@ -1,7 +1,7 @@
 """A log file's bytes as the map reads them: decompressed (gzip recognised by its magic bytes,
 its members one after the other), hashed on the way, and what it holds that is no text to read
-(another compressor's data, a tar archive, UTF-16) or a file gone since the plan listed it,
-each a `STREAM_ERRORS` the framing turns into the run's error (`stream_error`).
+(another compressor's data, a tar archive, UTF-16, binary data) or a file gone since the plan
+listed it, each a `STREAM_ERRORS` the framing turns into the run's error (`stream_error`).
 """
 
 from __future__ import annotations
@@ -38,6 +38,10 @@ class _NotGzip(Exception):
     holds another compressor's data or UTF-16 text."""
 
 
+class _Binary(Exception):
+    """A file (or a gzip stream) whose start is binary data, not text (`_binary_start`)."""
+
+
 class _Unreadable(Exception):
     """A file the plan listed that cannot be opened now: removed since, or not readable."""
 
@@ -46,7 +50,8 @@ class _Unreadable(Exception):
         self.errno = error.errno
 
 
-STREAM_ERRORS = (_GzipError, _Trailing, _NotGzip, _Unreadable)  # what `Source.pieces` raises
+# what `Source.pieces` raises
+STREAM_ERRORS = (_GzipError, _Trailing, _NotGzip, _Binary, _Unreadable)
 
 
 def stream_error(name: str, error: Exception, after: str) -> CreditsError:
@@ -65,6 +70,11 @@ def stream_error(name: str, error: Exception, after: str) -> CreditsError:
             f"{name}: has bytes after the end of its gzip stream that are not gzip ({error}), "
             f"after {after}: they may be a damaged part holding more lines; fetch the file "
             "again or leave it out of sources.logs"
+        )
+    if isinstance(error, _Binary):  # read as lines, a few junk ones under the quarantine limit
+        return InputError(
+            f"{name}: looks like binary data, not text ({error}); convert it to UTF-8 text "
+            "(plain or gzip), or leave it out of sources.logs"
         )
     if isinstance(error, _NotGzip) and name.endswith(".gz") and GZIPPED not in str(error):
         return InputError(
@@ -96,6 +106,16 @@ BZIP2 = re.compile(rb"BZh[1-9](\x31\x41\x59\x26\x53\x59|\x17\x72\x45\x38\x50\x90
 
 
 GZIPPED = "inside gzip"
+# A file is binary when more than half of the lines of its first `TEXT_SAMPLE_BYTES`
+# (decompressed; zero padding set aside) hold a control character no text line holds: C0 but
+# tab, LF, VT, FF, CR and ESC (colour codes). Bytes that are not UTF-8 do not count (Latin-1
+# text is quarantined line by line), nor do a few junk lines among text (quarantined as lines).
+TEXT_SAMPLE_BYTES = 4096
+CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+# Zero padding, what a crash leaves (a file extended, its data never written) or a copytruncate
+# rotation (the writer still at its old offset): set aside; the line it is glued to is
+# quarantined as any bad line.
+ZERO_PADDING = re.compile(rb"\x00{16,}")
 TAR_MAGIC = (257, b"ustar")  # a tar header's magic, at its offset
 
 
@@ -107,6 +127,49 @@ def _not_text(first: bytes) -> str | None:
     if first[TAR_MAGIC[0] : TAR_MAGIC[0] + len(TAR_MAGIC[1])] == TAR_MAGIC[1]:
         return "a tar archive"
     return next((kind for magic, kind in _MAGICS.items() if first.startswith(magic)), None)
+
+
+def _binary_start(head: bytes) -> str | None:
+    """What the start of a file (or a gzip stream) looks like when it is binary data rather
+    than text (see `TEXT_SAMPLE_BYTES`), None when it is text."""
+    sample = ZERO_PADDING.sub(b"", head)[:TEXT_SAMPLE_BYTES]
+    lines = [line for line in sample.split(b"\n") if line.strip()]
+    binary = sum(CONTROL.search(line) is not None for line in lines)
+    if binary * 2 <= len(lines):
+        return None
+    # The collector's file exporter with `format: proto`: each message after its length in 4
+    # bytes, big-endian (under 16 MiB: a zero first), a request's first field the byte 0x0a.
+    if head[:1] == b"\x00" and head[4:5] == b"\n":
+        return (
+            "length-prefixed protobuf, as the OpenTelemetry collector's file exporter writes "
+            "with `format: proto`: its `format: json` is what is read"
+        )
+    return (
+        f"{binary} of the {len(lines)} lines in its first {TEXT_SAMPLE_BYTES} bytes hold control "
+        "characters"
+    )
+
+
+def _text(pieces: Iterator[bytes], inside: str) -> Iterator[bytes]:
+    """The pieces, once their start is known to be text: `_Binary` (naming where: `inside`
+    gzip, or '') when it is not. A stream that breaks this early is judged on what it gave,
+    which is framed before its error is raised (the error names the last line read)."""
+    peeked: list[bytes] = []
+    broken: Exception | None = None
+    try:
+        for piece in pieces:
+            peeked.append(piece)
+            head = b"".join(peeked)
+            if len(head) >= BLOCK_BYTES or len(ZERO_PADDING.sub(b"", head)) >= TEXT_SAMPLE_BYTES:
+                break
+    except STREAM_ERRORS as error:
+        broken = error
+    if (kind := _binary_start(b"".join(peeked))) is not None:
+        raise _Binary(f"{kind} {inside}".rstrip())
+    yield from peeked
+    if broken is not None:
+        raise broken
+    yield from pieces
 
 
 class Source:
@@ -146,9 +209,7 @@ class Source:
                     raise _NotGzip(f"gzip {GZIPPED} {GZIP_LAYERS} times over")
                 if (kind := _not_text(head)) is not None:  # a .tar.gz, bzip2 gzipped again
                     raise _NotGzip(f"{kind} {GZIPPED}")
-                if head:
-                    yield head
-                yield from inflated
+                yield from _text(itertools.chain([head] if head else [], inflated), GZIPPED)
                 return
             # Read as text it would be a few or hundreds of junk "lines", caught only by the
             # quarantine limit, if at all. (A plain text file named .gz is read as text.)
@@ -156,18 +217,14 @@ class Source:
                 raise _NotGzip(kind)
             if self.path.name.endswith(".gz") and _binary(first):
                 raise _NotGzip("binary data, not gzip's 1f 8b")
-            data = first
-            while data:
-                yield data
-                data = handle.read(BLOCK_BYTES)
-                self._count(data)
+            yield from _text(self._read(first, handle, BLOCK_BYTES), "")
 
-    def _read(self, first: bytes, handle) -> Iterator[bytes]:
-        """The file's bytes from `first` on, counted and hashed as they are read."""
+    def _read(self, first: bytes, handle, size: int = READ_BYTES) -> Iterator[bytes]:
+        """The file's bytes from `first` on, `size` at a time, counted and hashed as read."""
         data = first
         while data:
             yield data
-            data = handle.read(READ_BYTES)
+            data = handle.read(size)
             self._count(data)
 
     def _count(self, data: bytes) -> None:
