@@ -224,6 +224,41 @@ def test_a_string_body_holding_a_json_object_is_read_as_one(tmp_path, body, log_
     assert [row[1:4] for row in got] == [expected]
 
 
+def test_a_record_without_its_time_is_read_at_its_bodys_ts_not_when_the_collector_read_it(
+    tmp_path,
+):
+    # The filelog receiver without a time parser stamps only observedTimeUnixNano, when it read
+    # the line: after a backlog (23:30Z here, after the window) a failure at 20:00:00.5Z fell
+    # out of the window, uncredited. The service's own ts in the body is its time.
+    late = 1736292600000000000  # 2025-01-07T23:30:00Z
+
+    def line(txn_id: str, ts: object = "2025-01-07T20:00:00.5Z") -> dict:
+        text = json.dumps({"ts": ts, "event": "payment.failed", "txn_id": txn_id})
+        return {"stringValue": text}
+
+    records = [
+        {"observedTimeUnixNano": str(late), "body": line("t1")},  # no timeUnixNano
+        {"timeUnixNano": "0", "observedTimeUnixNano": late, "body": line("t2")},  # 0: none
+        # no ts in the body (the fields in the attributes): the observed time, as before
+        {**record("t3", time=None), "observedTimeUnixNano": NS},
+        # the record's own time comes first
+        {"timeUnixNano": NS, "body": line("t4", "2025-01-07T21:00:00Z")},
+        # the body's ts is the contract's, RFC 3339
+        {"observedTimeUnixNano": NS, "body": line("t5", 1736280000)},
+        # t1 collected again (the collector restarted): one duplicate, whatever its observed time
+        {"observedTimeUnixNano": str(late + 1), "body": line("t1")},
+    ]
+    got = staged(tmp_path, [request(*records)], envelope="otlp")
+    assert [row[1:5] for row in got[:5]] == [
+        ("relevant", None, "t1", AT),
+        ("relevant", None, "t2", AT),
+        ("relevant", None, "t3", AT),
+        ("relevant", None, "t4", AT),
+        ("quarantined", 'ts is not a string (envelope = "otlp": line 1, record 5)', None, None),
+    ]
+    assert got[5][1] == "duplicate"
+
+
 def test_an_epoch_number_in_a_body_of_text_is_read_from_its_own_digits(tmp_path):
     # The last nanosecond of the window's final second (19:15Z to 23:15Z) stays in it, that of
     # the second before it opens stays out: as a float, 1736291699.999999999 is 1736291700.0.

@@ -381,6 +381,7 @@ def _parameters(reading: Reading) -> dict[str, object]:
         "pattern": fmt.pattern if fmt.kind == "regex" else "(x)",
         "group_names": group_names,
         "ts_format": "strptime" if strptime else fmt.ts_format,
+        "otlp": fmt.envelope == "otlp",  # a record may say its ts is its body's (`otlp.Fields`)
         "ts_pattern": fmt.ts_format if strptime else "%Y",
         "ts_naive": strptime and not re.search(r"%[zZ]", fmt.ts_format),
         "ts_leap_pattern": _leap_pattern(fmt.ts_format) if strptime else None,

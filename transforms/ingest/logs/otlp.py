@@ -5,9 +5,11 @@ records.
 A log record is read as plain JSON (its *view*): `AnyValue`s as the values they hold (a
 `kvlistValue` as an object, an `arrayValue` as a list), attribute lists as objects, 64-bit
 integers (`intValue`, `timeUnixNano`) as exact integers whether written as strings or numbers
-(Python's `json` never reads an integer as a float). `timeUnixNano` is the record's time, or
-`observedTimeUnixNano` when it is 0 or absent; the observed time itself is the collector's (the
-envelope's) and left out, so the same record shipped twice reads the same.
+(Python's `json` never reads an integer as a float). `timeUnixNano` is the record's time. When
+it is 0 or absent (the filelog receiver without a time parser), `ts` read from `timeUnixNano`
+is the body's own `ts` (the service's, RFC 3339 as the contract's: `BODY_TS_FORMAT`), else
+`observedTimeUnixNano`: when the collector read the record, hours late after a backlog. The
+observed time is no part of the record's text, so the same record shipped twice reads the same.
 
 A field path reads the view: `attributes.<key>`, `body.<key>`, `resource.<key>` (the resource's
 attributes), `scope.<key>`, or a key of the record (`timeUnixNano`, `severityText`); any other
@@ -47,6 +49,10 @@ RECORD_KEYS = frozenset(
     }
 )
 _INTEGER = re.compile(r"-?[0-9]+")
+OBSERVED = "observedTimeUnixNano"  # in a view only when the record has no time of its own
+# The key and value of a record's fields (`Fields.json`) that say its ts is the body's, read
+# by `stg_logs` as the contract's, RFC 3339, whatever `ts_format` says of timeUnixNano.
+BODY_TS_FORMAT = ("ts_format", "rfc3339")
 _MISSING = object()
 # The AnyValues that hold a JSON scalar as it is, and the check of each (a double may be
 # written "NaN", "Infinity" or "-Infinity"; bytes are base64 text).
@@ -229,15 +235,15 @@ def view(record: Any, exact: bool = True) -> dict[str, Any]:
     if not isinstance(record, dict):
         raise BadRecord("not an object")
     time = _time(record.get("timeUnixNano"), exact)
-    if time is None:
-        time = _time(record.get("observedTimeUnixNano"), exact)
     plain: dict[str, Any] = {} if time is None else {"timeUnixNano": time}
+    if time is None and (observed := _time(record.get(OBSERVED), exact)) is not None:
+        plain[OBSERVED] = observed  # its only time but the body's ts, if it has one
     for key, value in record.items():
         if key == "attributes":
             plain[key] = _attributes(value, exact)
         elif key == "body":
             plain[key] = _plain(value, "body", exact)
-        elif key not in ("timeUnixNano", "observedTimeUnixNano"):
+        elif key not in ("timeUnixNano", OBSERVED):
             plain[key] = value
     return plain
 
@@ -352,6 +358,13 @@ class Fields:
                     value = _lookup(attributes, path)
                 if value is _MISSING:
                     value = body.lookup(path)
+            elif name == "ts" and path == "timeUnixNano" and path not in plain:
+                # No time of its own: the service's ts in the body, else when it was read.
+                value = body.lookup("ts")
+                if value is not _MISSING:
+                    found[BODY_TS_FORMAT[0]] = BODY_TS_FORMAT[1]
+                else:
+                    value = plain.get(OBSERVED, _MISSING)
             elif where == "record" and path.startswith("body."):
                 value = body.lookup(path.removeprefix("body."))
             elif where == "record":
@@ -457,7 +470,11 @@ def _once(value: Mapping[str, Any], key: str) -> None:
 
 
 def text(plain: dict[str, Any]) -> str:
-    """A record's view as its text: compact JSON, one line with its LF."""
+    """A record's view as its text: compact JSON, one line with its LF, without the collector's
+    observed time (the same record collected twice is one; where that time is the record's
+    `ts`, the duplicates compare it as such)."""
+    if OBSERVED in plain:
+        plain = {key: value for key, value in plain.items() if key != OBSERVED}
     return _dumps(plain) + "\n"
 
 

@@ -109,7 +109,13 @@ fields as (
                     else record_fields[i]
                 end
             )
-        end as fields
+        end as fields,
+        -- An OTLP record without a time of its own is read at its body's ts, the service's
+        -- (`otlp.Fields.json` says so): RFC 3339, the contract's, whatever timeUnixNano's format.
+        case
+            when $otlp and envelope ->> '$.ts_format' = 'rfc3339' then 'rfc3339'
+            else $ts_format
+        end as ts_format
     from record_fields
 ),
 
@@ -119,7 +125,7 @@ typed as (
         *,
         log_json_kind(fields[1]) as ts_kind,
         case
-            when $ts_format not in ('epoch_s', 'epoch_ms')
+            when ts_format not in ('epoch_s', 'epoch_ms')
                 or coalesce(log_json_kind(fields[1]) <> 'DOUBLE', true) then fields[1] ->> '$'
             -- Epoch time's number as written: JSON holds it as a double, which may round one of
             -- over 15 digits (1736280000.999999999 is 1736280001.0, across a window's edge).
@@ -146,7 +152,7 @@ typed as (
 timed as (
     select
         *,
-        case $ts_format
+        case ts_format
             when 'rfc3339' then case
                 when ts_kind <> 'VARCHAR' or not regexp_full_match(
                     ts_text,
@@ -280,15 +286,15 @@ checked as (
                 )[1].hint, '')
                 else ''
             end
-            when $ts_format in ('epoch_s', 'epoch_ms')
+            when ts_format in ('epoch_s', 'epoch_ms')
                 and ts_kind not in ('INTEGER', 'DOUBLE') then 'ts is not a number'
-            when $ts_format in ('epoch_us', 'epoch_ns') and ts_kind not in ('INTEGER', 'VARCHAR')
+            when ts_format in ('epoch_us', 'epoch_ns') and ts_kind not in ('INTEGER', 'VARCHAR')
                 then 'ts is not a whole number or a string of digits'
-            when $ts_format not in ('epoch_s', 'epoch_ms', 'epoch_us', 'epoch_ns')
+            when ts_format not in ('epoch_s', 'epoch_ms', 'epoch_us', 'epoch_ns')
                 and ts_kind <> 'VARCHAR'
-                and ($ts_format = 'rfc3339' or ts_kind <> 'INTEGER')
+                and (ts_format = 'rfc3339' or ts_kind <> 'INTEGER')
                 then 'ts is not a string'
-            when ts_utc is null then case $ts_format
+            when ts_utc is null then case ts_format
                 when 'rfc3339' then 'ts is not an RFC 3339 timestamp'
                 when 'epoch_s' then 'ts is not epoch seconds'
                 when 'epoch_ms' then 'ts is not epoch milliseconds'
