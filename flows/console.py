@@ -1,9 +1,15 @@
-"""The `credits` console script: the command line imported under a stop-signal guard.
+"""The `credits` console script: the command line imported and run under a stop-signal guard.
 
-Importing the commands takes a few tenths of a second (DuckDB, Typer, Rich); a Ctrl-C, a
-SIGTERM or a SIGHUP in that time ends with one line and exit 128 + the signal's number, like a
-stop anywhere else before a run starts, never with Python's traceback of the import it
-interrupted, nor (SIGTERM, SIGHUP) silently.
+The guard is the script's first act (importing `flows` is kept cheap for it: no DuckDB), and it
+stays for the whole command: a Ctrl-C, a SIGTERM or a SIGHUP while the commands are imported
+(a few tenths of a second: DuckDB, Typer, Rich) ends with one line and exit 128 + the signal's
+number, never with Python's traceback of the import it interrupted, nor (SIGTERM, SIGHUP)
+silently; later, it raises `KeyboardInterrupt` naming the signal, as Ctrl-C does, until a
+command puts its own handling in place (`credits run`, `approve`, `decline`), and whatever
+command it stops says so (`common.stopped_as_128_plus_n`). Before this module runs (Python
+starting, a few hundredths of a second) the system's default applies: SIGTERM and SIGHUP end the
+process silently (a shell shows 128 + n), SIGINT with Python's own fatal error (exit 1); nothing
+was done.
 """
 
 from __future__ import annotations
@@ -20,14 +26,12 @@ def _stop(signum, _frame) -> None:
 
 
 def main() -> None:
-    previous = {s: signal.signal(s, _stop) for s in GUARDED}
+    for signum in GUARDED:
+        signal.signal(signum, _stop)
     try:
         from flows.cli import app
     except KeyboardInterrupt as stopped:
         name = str(stopped) if str(stopped) in signal.Signals.__members__ else "SIGINT"
         sys.stderr.write(STOPPED_EARLY.format(name))
         raise SystemExit(128 + signal.Signals[name]) from None
-    finally:
-        for signum, handler in previous.items():  # each command sets its own from here
-            signal.signal(signum, handler)
     app()

@@ -10,9 +10,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from transforms.errors import ConfigError
-from transforms.finance.chain import KEY_VARIABLE
-
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 # Default paths, relative to the folder a command runs in.
@@ -40,6 +37,9 @@ def configure_prefect() -> None:
 def journal_key() -> bytes | None:
     """`CREDITS_JOURNAL_KEY` from the environment (never from a file): with it, the journal and
     the ledger are HMAC chains; unset, plain sha256 chains."""
+    from transforms.errors import ConfigError
+    from transforms.finance.chain import KEY_VARIABLE
+
     value = os.environ.get(KEY_VARIABLE)
     if value is None:
         return None

@@ -43,7 +43,9 @@ class _ClosedPipeIsFine(TyperGroup):
         )
 
     def invoke(self, ctx: Any) -> Any:  # every command, and its sub-apps', prints here
-        return _pipe_closed_is_exit_0(lambda: super(_ClosedPipeIsFine, self).invoke(ctx))
+        return _pipe_closed_is_exit_0(
+            lambda: stopped_as_128_plus_n(lambda: super(_ClosedPipeIsFine, self).invoke(ctx))
+        )
 
 
 def _pipe_closed_is_exit_0(action):
@@ -64,6 +66,24 @@ def _pipe_closed_is_exit_0(action):
         except BrokenPipeError:
             _stdout_to_devnull()
         raise
+
+
+def stopped_as_128_plus_n(action):
+    """A stop signal that no handling of the command's own caught (the console's guard raises
+    it as `KeyboardInterrupt` naming the signal, Ctrl-C is Python's): one line, exit 128 + n,
+    where Typer would exit 130 silently for any of them."""
+    try:
+        return action()
+    except KeyboardInterrupt as stopped:
+        name = stop_signal(stopped).name
+        err.print(f"stopped by {name}: the command ended there (what it committed stays)")
+        raise typer.Exit(128 + stop_signal(stopped)) from None
+
+
+def stop_signal(stopped: KeyboardInterrupt) -> signal.Signals:
+    """The signal a `KeyboardInterrupt` stands for: the one it names, else Ctrl-C's."""
+    name = str(stopped)
+    return signal.Signals[name] if name in signal.Signals.__members__ else signal.SIGINT
 
 
 def _stdout_to_devnull() -> None:
@@ -200,7 +220,7 @@ def stopped_by_signals(what: str) -> Iterator[None]:
     try:
         yield
     except KeyboardInterrupt as stopped:
-        name = str(stopped) if str(stopped) in signal.Signals.__members__ else "SIGINT"
+        name = stop_signal(stopped).name
         err.print(
             f"stopped: {what} ({name}): what it committed before stays committed, the rest "
             "was rolled back; run it again (the next approval finishes a batch left half way; "

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
+from flows import long_lived, server
 from flows.cli.common import (
     STOP_SIGNALS,
     VerboseOption,
@@ -26,6 +27,7 @@ from flows.cli.common import (
     interrupt,
     out,
     print_summary,
+    stop_signal,
 )
 from flows.quiet import quiet_expected_tracebacks
 from flows.settings import OUTPUT_DIR, WAREHOUSE, warehouse_parameter
@@ -99,25 +101,14 @@ def run(
 
     A run that passes the quality gate waits for finance: `credits approve RUN_ID --by NAME`.
     """
-    from flows import long_lived, server
-
-    if dask_address and task_runner is not TaskRunner.dask:
-        err.print("[bold red]error[/]: --dask-address needs --task-runner dask")
-        raise typer.Exit(2)
-    from transforms.finance import pg_location
-
-    duckdb_file = None if pg_location.is_url(warehouse_path) else Path(warehouse_path)
-    places = [("--output-dir", output_dir, output_dir)]
-    if duckdb_file is not None:
-        places.append(("--warehouse", duckdb_file, duckdb_file.parent))
-    for option, path, folder in places:  # each path, and the folder it must be or go in
-        _refuse_a_file_in_the_way(option, path, folder)
-    new_warehouse = duckdb_file if duckdb_file is not None and not duckdb_file.exists() else None
-    # Before Prefect is imported: quiet, its console shows warnings and errors only (unless the
-    # environment says otherwise); -v shows every line whatever the environment says.
-    os.environ[QUIET_CONSOLE] = "NOTSET" if verbose else os.environ.get(QUIET_CONSOLE, "WARNING")
-    prefect_home = guarded(long_lived.home)  # before anything reads or writes there
     try:
+        new_warehouse = _new_warehouse(output_dir, warehouse_path, task_runner, dask_address)
+        # Before Prefect is imported: quiet, its console shows warnings and errors only (unless
+        # the environment says otherwise); -v shows every line whatever the environment says.
+        os.environ[QUIET_CONSOLE] = (
+            "NOTSET" if verbose else os.environ.get(QUIET_CONSOLE, "WARNING")
+        )
+        prefect_home = guarded(long_lived.home)  # before anything reads or writes there
         for pid in server.reap_orphans(prefect_home):
             err.print(f"stopped Prefect's temporary server (pid {pid}) left by a killed run")
         # Prefect's server starts first: it starts while the run checks its inputs and imports.
@@ -145,9 +136,10 @@ def run(
     except server.Stopped as stopped:
         err.print(f"[bold red]stopped[/] by {stopped}: {server.STOPPED_NOTE}")
         server.exit_now(stopped.exit_code)
-    except KeyboardInterrupt:  # a Ctrl-C before the run's own signal handling is in place
-        err.print("[bold red]stopped[/] by SIGINT before the run started: nothing was run")
-        raise typer.Exit(128 + signal.SIGINT) from None
+    except KeyboardInterrupt as stopped:  # a stop before the run's own handling is in place
+        name = stop_signal(stopped)
+        err.print(f"[bold red]stopped[/] by {name.name} before the run started: nothing was run")
+        raise typer.Exit(128 + name) from None
     except CreditsError as error:  # the Prefect API the run was given, before it started
         err.print(f"[bold red]error[/]: {escape(str(error))}")
         raise typer.Exit(error.exit_code) from None
@@ -163,6 +155,25 @@ def run(
         )
     out.print(next_step(summary, warehouse_path), markup=False)
     out.print(str(summary.run_folder))
+
+
+def _new_warehouse(
+    output_dir: Path, warehouse_path: str, task_runner: TaskRunner, dask_address: str | None
+) -> Path | None:
+    """Exits 2 on options that cannot work (a Dask address without Dask, a file where a folder
+    must be); returns the DuckDB warehouse this run will make, if there is none yet."""
+    if dask_address and task_runner is not TaskRunner.dask:
+        err.print("[bold red]error[/]: --dask-address needs --task-runner dask")
+        raise typer.Exit(2)
+    from transforms.finance import pg_location
+
+    duckdb_file = None if pg_location.is_url(warehouse_path) else Path(warehouse_path)
+    places = [("--output-dir", output_dir, output_dir)]
+    if duckdb_file is not None:
+        places.append(("--warehouse", duckdb_file, duckdb_file.parent))
+    for option, path, folder in places:  # each path, and the folder it must be or go in
+        _refuse_a_file_in_the_way(option, path, folder)
+    return duckdb_file if duckdb_file is not None and not duckdb_file.exists() else None
 
 
 def next_step(summary: RunSummary, warehouse_path: str) -> str:
@@ -297,8 +308,6 @@ def serve_prefect(
     instead of starting a temporary server: the set-up for people who run many incidents.
     Ctrl-C (SIGINT, even to a background job started with it ignored) or SIGTERM stops it.
     """
-    from flows import long_lived
-
     url = f"http://127.0.0.1:{port}/api"
     # SIGTERM stops it as Ctrl-C does; and Ctrl-C does even where the process was started with
     # SIGINT ignored (a shell's background job), which Python would otherwise keep ignoring.

@@ -64,7 +64,9 @@ def serve(sock: socket.socket, token: str | None, warehouse: Path) -> None:
     server = uvicorn.Server(config)
     try:
         server.run(sockets=[sock])
-    except KeyboardInterrupt:  # Ctrl-C: the page stopped, as asked (uvicorn raises it again)
-        return
+    except KeyboardInterrupt as stopped:  # uvicorn raises the signal again once it stopped
+        if str(stopped) in ("SIGTERM", "SIGHUP"):  # the console's guard: exit 128 + n, as ever
+            raise
+        return  # Ctrl-C: the page stopped, as asked
     if not server.started:
         raise ConfigError("the support page could not start (uvicorn's message above says why)")
