@@ -39,7 +39,7 @@ from typing import NoReturn
 import psutil
 
 from flows import long_lived
-from transforms import db
+from transforms import commands, db
 from transforms.errors import ConfigError
 
 RECORDS = "credits-run-servers"
@@ -73,6 +73,18 @@ TEMPORARY_SETTINGS = {
     "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
     "PREFECT_SERVER_EVENTS_STREAM_OUT_ENABLED": "false",
 }
+
+
+# The server a run uses is gone when nothing accepts a connection at its address for
+# GONE_AFTER_PROBES probes in a row, PROBE_EVERY_SECONDS apart (about 3 s; the temporary server:
+# as soon as its process exits). A slow server still accepts them (the kernel does, whatever its
+# app is busy with), and the run waits for it as Prefect does. Left to Prefect, a server gone
+# mid-run cost minutes: its client retries a refused connection 5 times per call (2 + 4 + 8 +
+# 16 + 32 s: PREFECT_CLIENT_MAX_RETRIES), then its event and log workers retry at exit.
+PROBE_EVERY_SECONDS = 0.5
+GONE_AFTER_PROBES = 6
+PROBE_TIMEOUT_SECONDS = 2.0
+GONE_EXIT_CODE = 4  # the machine refused: transforms.errors.StorageError's
 
 
 class Stopped(KeyboardInterrupt):
@@ -133,8 +145,48 @@ class Api:
             self._wait_for_server()
             updates[PREFECT_FLOWS_HEARTBEAT_FREQUENCY] = None
         deciding = self.signals.deciding() if self.signals is not None else nullcontext()
-        with deciding, temporary_settings(updates):
-            yield
+        finished, acting = threading.Event(), threading.Lock()
+        watcher = threading.Thread(
+            target=self._end_if_gone, args=(finished, acting), name="credits-run-api", daemon=True
+        )
+        watcher.start()
+        try:
+            with deciding, temporary_settings(updates):
+                yield
+        finally:
+            with acting:  # the watcher ends the run, or never will
+                finished.set()
+
+    def _end_if_gone(self, finished: threading.Event, acting: threading.Lock) -> None:
+        """Ends the run with exit 4 once its server is gone (`server_gone`), unless the run
+        ended first or a stop signal is ending it. As a SIGKILL would: every warehouse write is
+        a transaction and a run without its manifest is never approved; the scratch `_work/`
+        is the next run's to remove."""
+        why = server_gone(self.url, self.server, finished)
+        if why is None:
+            return
+        with acting:
+            if finished.is_set() or (self.signals is not None and self.signals.signalled.is_set()):
+                return
+            db.interrupt_all()
+            _stop(psutil.Process().children(recursive=True))
+            if self.signals is not None and self.signals.record is not None:
+                with suppress(OSError):
+                    self.signals.record.unlink(missing_ok=True)
+            again = (
+                "Run the incident again: it starts a new temporary server"
+                if self.server is not None
+                else "Start the server, or leave PREFECT_API_URL unset for a temporary one, "
+                "and run again"
+            )
+            line = (
+                f"error: {why}: the run stopped there. Nothing was published: a run not sealed "
+                "is never approved (one that printed its `publish` line is sealed and waits for "
+                f"approval as usual: `{commands.credits('runs')}` shows its status). {again}"
+            )
+            with suppress(OSError):
+                os.write(2, f"{line}\n".encode())
+            os._exit(GONE_EXIT_CODE)
 
     def _wait_for_server(self) -> None:
         seconds = float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"])
@@ -145,6 +197,39 @@ class Api:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Prefect's temporary server did not answer in {seconds:.0f} s")
             time.sleep(HEALTH_POLL_SECONDS)
+
+
+def server_gone(
+    url: str,
+    process: subprocess.Popen | None,
+    finished: threading.Event,
+    every: float = PROBE_EVERY_SECONDS,
+) -> str | None:
+    """Waits until the server at `url` is gone and says how, or returns None once `finished`
+    is set: the temporary server `process` exited, or nothing accepted a connection at `url`
+    for `GONE_AFTER_PROBES` probes in a row (a probe that connects starts the count again)."""
+    missed = 0
+    while not finished.wait(every):
+        if process is not None and (code := process.poll()) is not None:
+            return f"Prefect's temporary server (pid {process.pid}) exited with code {code} mid-run"
+        missed = 0 if accepts(url) else missed + 1
+        if missed >= GONE_AFTER_PROBES:
+            return (
+                f"the Prefect server at {url} stopped answering mid-run (nothing accepted a "
+                f"connection there for {missed} probes in a row, {every:g} s apart)"
+            )
+    return None
+
+
+def accepts(url: str) -> bool:
+    """Whether something accepts a TCP connection at `url`'s host and port now."""
+    parts = urllib.parse.urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname, port), timeout=PROBE_TIMEOUT_SECONDS):
+            return True
+    except OSError:
+        return False
 
 
 @contextmanager

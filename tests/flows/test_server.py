@@ -175,3 +175,72 @@ def test_a_run_that_does_not_unwind_in_its_grace_period_still_ends_in_its_one_li
         f"stopped by SIGTERM (the run did not unwind within 0.5 s): {server.STOPPED_NOTE}\n"
     )
     assert not record.exists()
+
+
+class Probes:
+    """`server.accepts` answering from a list (True: something accepted the connection), then
+    ending the watch (`finished`) once the list is used up."""
+
+    def __init__(self, answers: list[bool]):
+        import threading
+
+        self.answers, self.finished = list(answers), threading.Event()
+
+    def __call__(self, url: str) -> bool:
+        answer = self.answers.pop(0)
+        if not self.answers:
+            self.finished.set()
+        return answer
+
+
+@pytest.mark.parametrize(
+    ("answers", "gone"),
+    [
+        # a server that answers, slowly or not: never gone
+        ([True] * 20, False),
+        # away for fewer probes than it takes, then back (a restart): never gone
+        ([True, *[False] * (server.GONE_AFTER_PROBES - 1), True, True], False),
+        # a server killed mid-run: gone after GONE_AFTER_PROBES refused probes in a row (about
+        # 3 s); Prefect's client took a minute per call and its workers minutes more
+        ([True, True, *[False] * server.GONE_AFTER_PROBES, True], True),
+    ],
+    ids=["answering", "back-in-time", "killed"],
+)
+def test_a_server_is_gone_after_probes_in_a_row_that_nothing_accepts(monkeypatch, answers, gone):
+    probes = Probes(answers)
+    monkeypatch.setattr(server, "accepts", probes)
+    said = server.server_gone("http://127.0.0.1:9/api", None, probes.finished, every=0)
+    if gone:
+        assert said == (
+            "the Prefect server at http://127.0.0.1:9/api stopped answering mid-run (nothing "
+            f"accepted a connection there for {server.GONE_AFTER_PROBES} probes in a row, 0 s "
+            "apart)"
+        )
+        assert probes.answers == [True]  # decided at the last refused probe
+    else:
+        assert said is None
+
+
+def test_the_temporary_server_is_gone_as_soon_as_its_process_exits(monkeypatch):
+    import threading
+
+    class Exited:
+        pid, returncode = 4242, -9
+
+        def poll(self) -> int:
+            return self.returncode
+
+    monkeypatch.setattr(server, "accepts", lambda url: True)  # its port taken by another
+    said = server.server_gone("http://127.0.0.1:9/api", Exited(), threading.Event(), every=0)
+    assert said == "Prefect's temporary server (pid 4242) exited with code -9 mid-run"
+
+
+def test_a_slow_server_accepts_the_probe_and_a_closed_port_does_not():
+    import socket
+
+    with socket.socket() as slow:  # listens and never answers: the kernel accepts for it
+        slow.bind(("127.0.0.1", 0))
+        slow.listen(8)
+        port = slow.getsockname()[1]
+        assert server.accepts(f"http://127.0.0.1:{port}/api")
+    assert not server.accepts(f"http://127.0.0.1:{port}/api")  # closed: refused
