@@ -29,6 +29,7 @@ import sys
 import threading
 import time
 import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
@@ -209,9 +210,12 @@ def server_gone(
     is set: the temporary server `process` exited, or nothing accepted a connection at `url`
     for `GONE_AFTER_PROBES` probes in a row (a probe that connects starts the count again)."""
     missed = 0
+    probing = not _through_a_proxy(url)  # a direct connection may be refused to a live server
     while not finished.wait(every):
         if process is not None and (code := process.poll()) is not None:
             return f"Prefect's temporary server (pid {process.pid}) exited with code {code} mid-run"
+        if not probing:
+            continue
         missed = 0 if accepts(url) else missed + 1
         if missed >= GONE_AFTER_PROBES:
             return (
@@ -219,6 +223,14 @@ def server_gone(
                 f"connection there for {missed} probes in a row, {every:g} s apart)"
             )
     return None
+
+
+def _through_a_proxy(url: str) -> bool:
+    """Whether Prefect's client (httpx, which reads the `*_proxy` variables) reaches `url`
+    through a proxy: a server that only the proxy may reach refuses a direct probe."""
+    parts = urllib.parse.urlsplit(url)
+    proxies = urllib.request.getproxies()
+    return parts.scheme in proxies and not urllib.request.proxy_bypass(parts.hostname or "")
 
 
 def accepts(url: str) -> bool:

@@ -244,3 +244,20 @@ def test_a_slow_server_accepts_the_probe_and_a_closed_port_does_not():
         port = slow.getsockname()[1]
         assert server.accepts(f"http://127.0.0.1:{port}/api")
     assert not server.accepts(f"http://127.0.0.1:{port}/api")  # closed: refused
+
+
+def test_a_server_reached_through_a_proxy_is_not_probed_directly(monkeypatch):
+    import threading
+
+    # Prefect's client goes through HTTPS_PROXY; a direct probe refused by a firewall would
+    # end a healthy run as if its server were gone.
+    probes = Probes([False] * (server.GONE_AFTER_PROBES * 2))
+    monkeypatch.setattr(server, "accepts", probes)
+    monkeypatch.setenv("https_proxy", "http://proxy.internal:3128")
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    finished = threading.Event()
+    timer = threading.Timer(0.2, finished.set)
+    timer.start()
+    assert server.server_gone("https://prefect.internal/api", None, finished, every=0.01) is None
+    assert len(probes.answers) == server.GONE_AFTER_PROBES * 2  # none asked
