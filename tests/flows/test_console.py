@@ -197,10 +197,16 @@ def test_a_stop_right_after_the_spawn_exits_128_plus_n(tmp_path, signum):
     # of a second), the system's default ends it: killed by the signal (a shell shows 128 + n),
     # silent, nothing done. A process that caught the signal and then died of it silently is
     # the bug (a window between the console's guard and the command's).
+    from tests.builders import failure, txn, write_incident
+
+    # a good incident: however late a signal came on a fast machine, it stops a run, never
+    # an exit 2 on a missing file
+    incident = write_incident(tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1")])
     credits = Path(sys.executable).parent / "credits"
-    args = ["run", str(tmp_path / "INC-X.toml"), "--output-dir", str(tmp_path / "out")]
+    args = ["run", str(incident), "--output-dir", str(tmp_path / "out")]
     args += ["--warehouse", str(tmp_path / "wh.duckdb")]
-    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")}
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect")
     name = signal.Signals(signum).name
     for delay in (0, 0.02, 0.05, 0.1):
         started = subprocess.Popen(
