@@ -227,3 +227,44 @@ def test_a_stop_right_after_the_spawn_exits_128_plus_n(tmp_path, signum):
             assert len(stderr.splitlines()) == 1, (delay, stderr)
         else:  # not started yet: the system's default action
             assert started.returncode == -signum and stderr == "", (delay, stderr)
+
+
+AFTER_THE_COMMAND = """
+import atexit
+import os
+import signal
+import sys
+
+# a stop while Python exits, e.g. while Prefect's workers drain at exit
+atexit.register(lambda: os.kill(os.getpid(), signal.SIGTERM))
+sys.argv = ["credits", "--help"]
+from flows.console import main
+
+main()
+"""
+
+
+def test_a_stop_once_the_command_is_over_is_the_systems_default():
+    # The guard stayed for Python's exit: a SIGTERM then raised KeyboardInterrupt in an atexit
+    # callback ("Exception ignored in atexit callback", exit 0); it ends as the system does.
+    done = subprocess.run(
+        [sys.executable, "-c", AFTER_THE_COMMAND], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == -signal.SIGTERM, done.stderr
+    assert done.stderr == ""
+
+
+def test_a_signal_ignored_at_the_start_stays_ignored(tmp_path):
+    # `nohup credits ...` ignores SIGHUP: the guard, kept for the whole command, took it over
+    # and the terminal closing stopped the command (129).
+    args = ["runs", "--warehouse", str(tmp_path / "wh.duckdb")]
+    script = [sys.executable, "-c", SIGNAL_AT_AN_IMPORT, "transforms.serving.run_listing"]
+    done = subprocess.run(
+        [*script, str(int(signal.SIGHUP)), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
+    )
+    assert done.returncode == 2, done.stderr  # the command went on: no warehouse there
+    assert "no warehouse yet" in done.stderr and "stopped" not in done.stderr
