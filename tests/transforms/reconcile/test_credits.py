@@ -129,6 +129,18 @@ def test_an_unknown_customer_the_table_holds_with_a_hidden_character_says_so(
     ]
 
 
+def test_an_unknown_customer_whose_own_id_has_white_space_at_its_ends_says_so(tmp_path):
+    # the transaction table's `c1 ` against the customer table's `c1`: the blank does not show
+    con, _ = credit_lines(tmp_path, [txn("t1", customer_id="c1 ")], customers=[customer("c1")])
+    assert rows(con, "exceptions", "exception", "detail") == [
+        (
+            "unknown_customer",
+            "customer is not in the customer table; its id has white space at its ends, which"
+            " ids never match",
+        )
+    ]
+
+
 def test_an_unknown_customer_whose_own_id_holds_a_hidden_character_says_so(tmp_path):
     # a log line's customer_id is read as written (its line is not quarantined): the customer
     # table's plain c1 does not match it, and "not in the customer table" hid why

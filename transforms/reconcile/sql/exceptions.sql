@@ -120,7 +120,11 @@ per_line as (
                     $hidden
                 ), ''))) || ', which ids never match',
                 ''
-            )
+            ) || case
+                when lines.customer_id <> trim(lines.customer_id, $ascii_space)
+                    then '; its id has white space at its ends, which ids never match'
+                else ''
+            end
             when 'closed_account' then 'account is closed: pay by hand'
             else 'the policy works this credit out to zero (its flat amount, percent or cap): nothing is paid'
         end as detail
