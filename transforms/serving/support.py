@@ -199,9 +199,9 @@ def answering_run(con: duckdb.DuckDBPyConnection, incident_id: str) -> Answering
     run = runs[incident_id]
     if run is None:
         raise NoAnswerYet(
-            f"incident {incident_id}: no run passed the quality gate (or every one was declined "
-            "by finance): nobody can say yet who gets what; "
-            f"`{commands.credits(commands.runs_of(incident_id))}` lists its runs"
+            f"incident {incident_id}: no answer yet: {unanswered(con)[incident_id].why}: nobody "
+            f"can say yet who gets what; `{commands.credits(commands.runs_of(incident_id))}` "
+            "lists its runs"
         )
     return run
 

@@ -192,7 +192,12 @@ def test_filters_by_segment_and_status(con, segment, status, expected):
     ("incident_id", "error", "message"),
     [
         ("INC-NOPE", InputError, "incident INC-NOPE: not in the warehouse (incidents: INC-A"),
-        ("INC-X", InputError, "no run passed the quality gate"),  # only a rejected run
+        (  # only a rejected run: which, and what became of it
+            "INC-X",
+            InputError,
+            "incident INC-X: no answer yet: its newest run x1 was rejected by the quality gate,"
+            " and no run of it waits for approval or is published: nobody can say yet",
+        ),
     ],
 )
 def test_an_incident_without_an_answer_is_named(con, incident_id, error, message):
