@@ -221,11 +221,38 @@ def candidate_id_problems(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
     """Why the candidates' ids would have a payment credited wrongly: ids in two Unicode forms,
     ids holding a hidden character, a table row whose id is a candidate's written otherwise, ids
     that look alike in two scripts. Nothing otherwise."""
+    beyond = ids_beyond_ascii(con)
     return (
-        *ids_in_two_forms(con),
+        *ids_in_two_forms(con, beyond),
         *ids_with_hidden_characters(con),
-        *table_ids_as_candidates(con),
-        *lookalikes.problems(con),
+        *table_ids_as_candidates(con, beyond),
+        *lookalikes.problems(con, beyond.candidates, beyond.table),
+    )
+
+
+@dataclass(frozen=True)
+class IdsBeyondAscii:
+    """The ids that are not ASCII, each list sorted: the only ones whose Unicode form, hidden
+    characters or look can differ from themselves. Fetched once for the gate's id checks (each
+    is a scan of the transaction table)."""
+
+    candidates: tuple[str, ...]
+    """The candidate transactions' (`candidate_ids_beyond_ascii`)."""
+    table: tuple[str, ...]
+    """The transaction table's (`transaction_ids_beyond_ascii`)."""
+    table_visible: tuple[str, ...]
+    """Each of `table` without its control, format and space characters other than U+0020."""
+
+
+def ids_beyond_ascii(con: duckdb.DuckDBPyConnection) -> IdsBeyondAscii:
+    """The candidates' and the transaction table's ids beyond ASCII."""
+    # every row fetched (fetchall): a result left open would refuse the connection's next query
+    candidates = tuple(txn_id for (txn_id,) in db.run(con, "candidate_ids_beyond_ascii").fetchall())
+    rows = db.run(con, "transaction_ids_beyond_ascii", hidden=HIDDEN_CHARACTER).fetchall()
+    return IdsBeyondAscii(
+        candidates,
+        tuple(txn_id for txn_id, _ in rows),
+        tuple(visible for _, visible in rows),
     )
 
 
@@ -253,25 +280,22 @@ def ids_with_hidden_characters(con: duckdb.DuckDBPyConnection) -> tuple[str, ...
     )
 
 
-def table_ids_as_candidates(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+def table_ids_as_candidates(
+    con: duckdb.DuckDBPyConnection, beyond: IdsBeyondAscii
+) -> tuple[str, ...]:
     """Why the run is rejected when a transaction table row's txn_id is not a candidate's but
     equals one once its hidden characters are removed and both are in NFKC: the row (a retry
     that succeeded) would have made the candidate recovered, and it is credited as log_only.
     Nothing otherwise. A PostgreSQL transaction table is read by the candidates' exact ids, so
     such a row is not seen there."""
-    rows = db.run(con, "transaction_ids_beyond_ascii", hidden=HIDDEN_CHARACTER).fetchall()
-    table_ids = [txn_id for txn_id, _ in rows]
-    table_normals = [unicodedata.normalize("NFKC", visible) for _, visible in rows]
-    ids = [txn_id for (txn_id,) in db.run(con, "candidate_ids_beyond_ascii").fetchall()]
-    normals = [unicodedata.normalize("NFKC", txn_id) for txn_id in ids]
     ((pairs, table_id, candidate_id, code_point),) = db.run(
         con,
         "transaction_ids_as_candidates",
         hidden=HIDDEN_CHARACTER,
-        table_ids=table_ids,
-        table_normals=table_normals,
-        ids=ids,
-        normals=normals,
+        table_ids=list(beyond.table),
+        table_normals=[unicodedata.normalize("NFKC", v) for v in beyond.table_visible],
+        ids=list(beyond.candidates),
+        normals=[unicodedata.normalize("NFKC", txn_id) for txn_id in beyond.candidates],
     ).fetchall()
     if not pairs:
         return ()
@@ -286,12 +310,11 @@ def table_ids_as_candidates(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
     )
 
 
-def ids_in_two_forms(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+def ids_in_two_forms(con: duckdb.DuckDBPyConnection, beyond: IdsBeyondAscii) -> tuple[str, ...]:
     """Why the run is rejected when two candidates' ids are one id in two Unicode forms: the
     payment would be credited twice (ids compare exactly, as a payment system matches them).
     Nothing otherwise."""
-    # every row fetched (fetchall): a result left open would refuse the connection's next query
-    ids = [txn_id for (txn_id,) in db.run(con, "candidate_ids_beyond_ascii").fetchall()]
+    ids = list(beyond.candidates)
     normals = [unicodedata.normalize("NFKC", txn_id) for txn_id in ids]
     found = db.run(con, "candidate_ids_in_two_forms", ids=ids, normals=normals).fetchall()
     ((pairs, one, other),) = found

@@ -6,13 +6,18 @@ An id's *skeleton* is its visible characters (no control, format or space charac
 U+0020) in NFKC, each character that looks like an ASCII one replaced by its ASCII class's
 representative; the ASCII classes are the few look-alikes within ASCII (`1 I l |`, `0 O`,
 `' ``). Two ids with one skeleton look alike. Only ids beyond ASCII are given a skeleton here;
-an ASCII id's is `translate(txn_id, FROM, TO)` in SQL (`translation`).
+an ASCII id's is `translate(txn_id, FROM, TO)` in SQL (`translation`), and only for the few
+ASCII ids that begin as an id looking like one of theirs would (`prefixes`): a run with one id
+beyond ASCII does not translate its millions of others.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
+import math
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -21,6 +26,9 @@ from transforms import db
 
 ASCII_PRINTABLE = "".join(chr(c) for c in range(0x21, 0x7F))
 HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Zs"})
+# At most this many prefixes go to DuckDB (a hash table of a few kB, probed once per id): an id
+# of fourteen characters with nine of `0 O` and `1 I l |` begins 1,024 ways.
+MOST_PREFIXES = 4096
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,40 @@ def translation() -> tuple[str, str]:
     return "".join(c for c, _ in moved), "".join(r for _, r in moved)
 
 
+@functools.cache
+def _ascii_looks() -> dict[str, str]:
+    """Each character an ASCII id's skeleton can hold, and the ASCII characters it stands for
+    there (`translation`): `1` for `1Il|`, `x` for `x`. A look-alike translated away (`I`) is
+    no key: no skeleton holds it."""
+    table = str.maketrans(*translation())
+    looks: dict[str, str] = {}
+    for c in map(chr, range(0x80)):
+        looks[c.translate(table)] = looks.get(c.translate(table), "") + c
+    return looks
+
+
+def prefixes(skeletons: Iterable[str]) -> tuple[int, list[str]]:
+    """The beginnings an ASCII id must have to look like one of `skeletons` (its translated
+    skeleton one of them): their length and the beginnings, sorted. As long as keeps them at
+    most `MOST_PREFIXES`: usually whole ids, so only the look-alikes themselves pass, and always
+    a superset of them. A skeleton no ASCII id can have (a Cyrillic `т` stays itself) has none."""
+    looks = _ascii_looks()
+    reachable = sorted({s for s in skeletons if all(c in looks for c in s)})
+    if not reachable:
+        return 0, []
+
+    def count(length: int) -> int:
+        return sum(math.prod(len(looks[c]) for c in s[:length]) for s in reachable)
+
+    length = max(len(s) for s in reachable)
+    while length and count(length) > MOST_PREFIXES:
+        length -= 1
+    found = {
+        "".join(p) for s in reachable for p in itertools.product(*(looks[c] for c in s[:length]))
+    }
+    return length, sorted(found)
+
+
 def visible(txn_id: str) -> str:
     """The id without its control, format and space characters other than U+0020."""
     return "".join(
@@ -88,18 +130,27 @@ def first_beyond_ascii(txn_id: str) -> str:
     return f"U+{ord(c):04X} {unicodedata.name(c, 'UNNAMED')}"
 
 
-def pairs(con: duckdb.DuckDBPyConnection) -> list[Pair]:
+def pairs(
+    con: duckdb.DuckDBPyConnection, candidate_ids: Sequence[str], table_ids: Sequence[str]
+) -> list[Pair]:
     """Pairs of ids, candidates' or the transaction table's, one of them beyond ASCII and one a
-    candidate's, that look alike (one skeleton) and differ; each pair once, sorted."""
-    ids = [txn_id for (txn_id,) in db.run(con, "ids_beyond_ascii").fetchall()]
-    if not ids:  # the usual run: no look-up at all
+    candidate's, that look alike (one skeleton) and differ; each pair once, sorted.
+    `candidate_ids` and `table_ids` are the ids beyond ASCII of each (the gate's look-ups)."""
+    if not candidate_ids and not table_ids:  # the usual run: no look-up at all
         return []
+    candidates = set(candidate_ids)
+    ids = sorted(candidates.union(table_ids))
+    skeletons = [skeleton(txn_id) for txn_id in ids]
+    prefix_length, beginnings = prefixes(skeletons)
     source, target = translation()
     found = db.run(
         con,
         "ids_looking_alike",
         ids=ids,
-        skeletons=[skeleton(txn_id) for txn_id in ids],
+        skeletons=skeletons,
+        are_candidates=[txn_id in candidates for txn_id in ids],
+        prefix_length=prefix_length,
+        prefixes=beginnings,
         source=source,
         target=target,
     ).fetchall()
@@ -122,11 +173,13 @@ def _named_elsewhere(pair: Pair) -> bool:
     return not outside.isascii()
 
 
-def problems(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+def problems(
+    con: duckdb.DuckDBPyConnection, candidate_ids: Sequence[str], table_ids: Sequence[str]
+) -> tuple[str, ...]:
     """Why the run is rejected when a candidate's id looks like another id, a candidate's or a
     transaction table row's, in another script: compared exactly they are two payments. Nothing
-    otherwise."""
-    found = [pair for pair in pairs(con) if not _named_elsewhere(pair)]
+    otherwise. `candidate_ids` and `table_ids` are the ids beyond ASCII of each."""
+    found = [pair for pair in pairs(con, candidate_ids, table_ids) if not _named_elsewhere(pair)]
     if not found:
         return ()
     first = found[0]
