@@ -9,7 +9,8 @@ from typer.testing import CliRunner
 
 from flows.cli import app as cli
 from flows.support_page import app as page_app
-from tests.support_warehouse import add_candidate, add_credit, add_customer, add_run
+from tests.support_warehouse import add_candidate, add_credit, add_customer, add_run, insert
+from transforms import db
 from transforms.errors import InputError
 from transforms.finance import warehouse
 from transforms.serving import names, support
@@ -136,3 +137,62 @@ def test_the_page_lists_the_customers_a_name_matches(warehouse_at):
     assert "José López" in page.text and "n5" not in page.text
     one = client.get("/", params={"q": "felix weiss"})
     assert one.status_code == 200 and "Felix Weiß" in one.text and "INC-Z" in one.text
+
+
+@pytest.fixture
+def runs_named(warehouse_location) -> warehouse.Location:
+    """INC-R: s1 killed while sealing (Sam Sealed), x1 rejected (Rex Rejected), d1 declined by
+    finance (Dee Declined). INC-Q: q1 and q2 both see Quinn, q2 started after q1 in the journal
+    but on a clock a day behind, as Quinn New; q3 sealing, newest of all, as Quinn Sealing."""
+    with warehouse.writer(warehouse_location) as con:
+        for run_id, status, customer_id, name in [
+            ("s1", "sealing", "r-s", "Sam Sealed"),
+            ("x1", "rejected", "r-x", "Rex Rejected"),
+            ("d1", "declined", "r-d", "Dee Declined"),
+        ]:
+            add_run(con, run_id, status, "2025-01-08T02:00:00Z", incident="INC-R")
+            add_customer(con, run_id, customer_id, name=name)
+        for seq, (run_id, status, started, name) in enumerate(
+            [
+                ("q1", "published", "2025-01-09T02:00:00Z", "Quinn Old"),
+                ("q2", "pending_approval", "2025-01-08T02:00:00Z", "Quinn New"),
+                ("q3", "sealing", "2025-01-10T02:00:00Z", "Quinn Sealing"),
+            ],
+            start=1,
+        ):
+            add_run(con, run_id, status, started, incident="INC-Q")
+            add_customer(con, run_id, "q", name=name)
+            insert(
+                con,
+                "journal",
+                seq=seq,
+                recorded_at=started,
+                incident_id="INC-Q",
+                run_id=run_id,
+                event="started",
+                actor="test",
+                detail="{}",
+                prev_hash="",
+                hash="",
+            )
+        add_run(con, "q4", "pending_approval", "2025-01-08T02:00:00Z", incident="INC-Q2")
+        add_customer(con, "q4", "q-other", name="Quinn Other")
+    return warehouse_location
+
+
+@pytest.mark.parametrize(
+    ("typed", "found"),
+    [
+        ("sam sealed", []),  # a run killed before its seal never answers support
+        ("quinn sealing", []),
+        ("rex rejected", []),  # nor one the gate rejected
+        ("dee declined", [("r-d", "Dee Declined")]),  # finance declined it: it passed the gate
+        # by the journal's order of starts, not the clocks: q2 is newer than q1
+        ("quinn", [("q", "Quinn New"), ("q-other", "Quinn Other")]),
+        ("quinn old", [("q", "Quinn New")]),  # an older name still finds them
+    ],
+)
+def test_names_are_the_gate_passed_runs_and_shown_as_the_newest_started(runs_named, typed, found):
+    with support.connect(runs_named) as con:
+        rows = db.records(db.run(con, "support_customers_named", typed_name=typed, limit=20))
+    assert [(row["customer_id"], row["name"]) for row in rows] == found
