@@ -143,7 +143,10 @@ def test_the_page_lists_the_customers_a_name_matches(warehouse_at):
 def runs_named(warehouse_location) -> warehouse.Location:
     """INC-R: s1 killed while sealing (Sam Sealed), x1 rejected (Rex Rejected), d1 declined by
     finance (Dee Declined). INC-Q: q1 and q2 both see Quinn, q2 started after q1 in the journal
-    but on a clock a day behind, as Quinn New; q3 sealing, newest of all, as Quinn Sealing."""
+    but on a clock a day behind, as Quinn New; q3 sealing, newest of all, as Quinn Sealing.
+    Customer p is a candidate of q2 (INC-Q's answer) missing from its customer table, seen by
+    q0 (declined, first in the journal, on a clock days ahead) as Pat Clock, q1 as Pat Old
+    and q3 as Pat Sealing."""
     with warehouse.writer(warehouse_location) as con:
         for run_id, status, customer_id, name in [
             ("s1", "sealing", "r-s", "Sam Sealed"),
@@ -154,14 +157,17 @@ def runs_named(warehouse_location) -> warehouse.Location:
             add_customer(con, run_id, customer_id, name=name)
         for seq, (run_id, status, started, name) in enumerate(
             [
+                ("q0", "declined", "2025-01-12T02:00:00Z", "Quinn Clock"),
                 ("q1", "published", "2025-01-09T02:00:00Z", "Quinn Old"),
                 ("q2", "pending_approval", "2025-01-08T02:00:00Z", "Quinn New"),
                 ("q3", "sealing", "2025-01-10T02:00:00Z", "Quinn Sealing"),
             ],
-            start=1,
+            start=0,
         ):
             add_run(con, run_id, status, started, incident="INC-Q")
             add_customer(con, run_id, "q", name=name)
+            if run_id != "q2":
+                add_customer(con, run_id, "p", name=name.replace("Quinn", "Pat"))
             insert(
                 con,
                 "journal",
@@ -175,6 +181,7 @@ def runs_named(warehouse_location) -> warehouse.Location:
                 prev_hash="",
                 hash="",
             )
+        add_candidate(con, "q2", "t-p", "p", incident="INC-Q")
         add_run(con, "q4", "pending_approval", "2025-01-08T02:00:00Z", incident="INC-Q2")
         add_customer(con, "q4", "q-other", name="Quinn Other")
     return warehouse_location
@@ -190,9 +197,35 @@ def runs_named(warehouse_location) -> warehouse.Location:
         # by the journal's order of starts, not the clocks: q2 is newer than q1
         ("quinn", [("q", "Quinn New"), ("q-other", "Quinn Other")]),
         ("quinn old", [("q", "Quinn New")]),  # an older name still finds them
+        ("pat", [("p", "Pat Old")]),
     ],
 )
 def test_names_are_the_gate_passed_runs_and_shown_as_the_newest_started(runs_named, typed, found):
     with support.connect(runs_named) as con:
         rows = db.records(db.run(con, "support_customers_named", typed_name=typed, limit=20))
     assert [(row["customer_id"], row["name"]) for row in rows] == found
+
+
+@pytest.mark.parametrize(
+    ("address", "found"),
+    [
+        ("r-d@example.com", [("r-d",)]),  # declined by finance: it passed the gate
+        ("r-s@example.com", []),  # seen only by a run killed while sealing
+        ("r-x@example.com", []),  # only by a rejected run
+    ],
+)
+def test_an_address_is_a_customer_s_as_sealed_runs_that_passed_the_gate_saw_it(
+    runs_named, address, found
+):
+    with support.connect(runs_named) as con:
+        assert db.run(con, "support_customer_by_email", email=address).fetchall() == found
+
+
+def test_a_customer_missing_from_the_answering_run_is_shown_as_the_newest_sealed_run_saw_them(
+    runs_named,
+):
+    # q2 answers INC-Q without p in its customer table: p as q1 saw them (Pat Old), not as q3,
+    # still sealing, nor as q0, first in the journal whatever its clock said
+    with support.connect(runs_named) as con:
+        found = support.lookup(con, "p")
+    assert found.customer["name"] == "Pat Old"

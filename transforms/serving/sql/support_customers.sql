@@ -98,15 +98,17 @@ keys as (
 ),
 
 people as (
-    -- as the answering run saw the customer, else the newest run of the incident that did and
-    -- passed the gate (a rejected run's customer table may repeat or mangle the customer)
+    -- as the answering run saw the customer, else the newest sealed run of the incident that
+    -- did and passed the gate (a rejected run's customer table may repeat or mangle the
+    -- customer; a run still `sealing` may be either), newest in the warehouse's order of starts
+    -- (`runs_ordered`), not by clocks
     select distinct on (run_customers.customer_id) run_customers.*
     from run_customers
-    inner join runs on runs.run_id = run_customers.run_id
-    where runs.incident_id = $incident_id and runs.status <> 'rejected'
+    inner join runs_ordered as runs on runs.run_id = run_customers.run_id
+    where runs.incident_id = $incident_id
+        and runs.status in ('pending_approval', 'published', 'declined')
         and ($customer_id is null or run_customers.customer_id = $customer_id)
-    order by run_customers.customer_id, run_customers.run_id = $run_id desc,
-        runs.started_at desc
+    order by run_customers.customer_id, run_customers.run_id = $run_id desc, runs.newness
 ),
 
 joined as (
