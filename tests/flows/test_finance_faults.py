@@ -826,7 +826,7 @@ def test_a_full_outbox_exits_4_saying_what_is_committed_and_the_next_approval_fi
     assert result.exit_code == 4, result.output
     message = " ".join(result.stderr.split())
     assert f"writing batch INC-T-B001 into {folder.resolve()}: No space left" in message
-    assert "Already committed: batch INC-T-B001's payments are in the ledger" in message
+    assert "'s approval, its batch INC-T-B001's payments in the ledger;" in message
     assert "the next approval finishes batch INC-T-B001 first" in message
     assert not (folder / outbox.TRAILER).exists()
     assert desk.approve(desk.run()).batch_id is None  # finishes B001, pays nothing twice
@@ -847,7 +847,7 @@ def test_a_read_only_outbox_exits_4(desk, monkeypatch, code):
     assert result.exit_code == 4, result.output
     message = " ".join(result.stderr.split())
     assert os.strerror(code) in message and "credits.csv" in message
-    assert "Already committed: batch INC-T-B001's payments are in the ledger" in message
+    assert "'s approval, its batch INC-T-B001's payments in the ledger;" in message
     assert desk.approve(desk.run()).batch_id is None
     assert desk.query("select state from batches") == [("published",)]
 
@@ -860,7 +860,7 @@ def test_a_file_where_the_batch_folder_goes_exits_4_and_the_next_approval_finish
     assert result.exit_code == 4, result.output
     message = " ".join(result.stderr.split())
     assert "(a file where a folder must be)" in message and "incident=INC-T" in message
-    assert "Already committed: batch INC-T-B001's payments are in the ledger" in message
+    assert "'s approval, its batch INC-T-B001's payments in the ledger;" in message
     (desk.outbox / "incident=INC-T").unlink()
     assert desk.approve(desk.run()).batch_id is None
     assert desk.query("select state from batches") == [("published",)]

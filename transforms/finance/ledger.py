@@ -342,10 +342,13 @@ def require_outbox_folder(root: Path) -> None:
 
 
 def _write_batch(con: duckdb.DuckDBPyConnection, batch_id: str, root: Path) -> Path:
-    """Writes a committed batch's files under the outbox `root`; a refusal of the disk, or a
-    file where the batch's folder must be, says what is committed."""
+    """Writes a committed batch's files under the outbox `root`; a refusal of the disk, a file
+    where the batch's folder must be, or the store lost on the way (a PostgreSQL writer's lock,
+    checked before the trailer) says what is committed and how to finish."""
     try:
         return outbox.write(con, batch_id, root)
+    except StorageError as error:
+        raise StorageError(f"{error}. {_not_final(con, batch_id)}") from None
     except OSError as error:
         problem = environment_problem(error)
         if problem is None and error.errno in (errno.ENOTDIR, errno.EISDIR, errno.EEXIST):
@@ -354,14 +357,22 @@ def _write_batch(con: duckdb.DuckDBPyConnection, batch_id: str, root: Path) -> P
             raise
         folder = outbox.located(rows.batch(con, batch_id), root)  # type: ignore[arg-type]
         raise StorageError(
-            f"writing batch {batch_id} into {folder}: {problem}. Already committed: batch "
-            f"{batch_id}'s payments are in the ledger and "
-            "its run is published; its files in the outbox are not final (no batch.json yet), "
-            "so nothing there may be picked up. Free the space or make the folder writable, "
-            f"then run `{commands.credits('approve RUN_ID --by NAME')}` again (this run or any "
-            "other): the next approval "
-            f"finishes batch {batch_id} first, from the ledger, and pays nothing twice"
+            f"writing batch {batch_id} into {folder}: {problem}. "
+            f"{_not_final(con, batch_id, 'Free the space or make the folder writable. ')}"
         ) from None
+
+
+def _not_final(con: duckdb.DuckDBPyConnection, batch_id: str, first: str = "") -> str:
+    """What is committed when a batch's files could not be made final, `first` what to do
+    before the next approval finishes it."""
+    run_id = rows.batch(con, batch_id).run_id  # type: ignore[union-attr]  # committed
+    return (
+        f"Already committed: run {run_id}'s approval, its batch {batch_id}'s payments in the "
+        "ledger; the batch's files in the outbox are not final (no batch.json yet), so nothing "
+        f"there may be picked up. {first}Run `{commands.credits('approve RUN_ID --by NAME')}` "
+        f"again (this run or any other): the next approval finishes batch {batch_id} first, "
+        "from the ledger, and pays nothing twice"
+    )
 
 
 @contextmanager

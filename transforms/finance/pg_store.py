@@ -343,7 +343,8 @@ def writer(
             if not held:
                 raise StorageError(
                     f"warehouse {pg_location.shown(url)}: this command no longer holds the "
-                    "writer's lock; run the command again to finish"
+                    "writer's lock (its session was cut, and another writer may be finishing "
+                    "its work): it stopped before making anything final"
                 )
 
         with db.on_commit(con, sent), db.on_final(con, still_writer):

@@ -36,7 +36,7 @@ from tests.builders import failure, txn, write_incident
 from tests.flows import desk
 from tests.stores import execute, fetch
 from tests.waiting import until
-from transforms import files
+from transforms import commands, files
 from transforms.finance import journal, ledger, outbox, pg_store, proof, warehouse
 from transforms.ingest.postgres import APPLICATION_NAME
 
@@ -531,38 +531,56 @@ def test_an_approval_cut_off_between_its_two_transactions_is_finished_by_the_nex
     """A server restart between an approval's two transactions cannot be done here (other tests
     share the server); this simulates its effect on the client the same way: the writer's
     connection is terminated (pg_terminate_backend) after the first transaction (the ledger,
-    the decision, the batch in state `writing`) is committed and before the batch is marked
-    published. The command exits 4; the next approve finishes the batch without paying or
-    writing anything twice."""
+    the decision, the batch in state `writing`) is committed and the batch's files, trailer
+    included, are written, before the batch is marked published. The command exits 4 saying
+    what is committed; the next approve marks the batch without paying or writing anything
+    twice."""
     url, box = copy_of(source.only_a), tmp_path / "outbox"
     write = outbox.write
     killed = []
 
     def killing(con, batch_id, root):
+        folder = write(con, batch_id, root)
         killed.append(terminate_writers(server, url))
-        return write(con, batch_id, root)
+        return folder
 
     monkeypatch.setattr(outbox, "write", killing)
     result = cli(*approve_args(url, source.run_a, box))
     monkeypatch.undo()
     assert killed == [1]
     message = refused_cleanly(result)
-    # its lock gone with its session, it stops before the trailer (the batch is not final)
-    assert f"warehouse {url}: checking that it still holds the writer's lock:" in message
-    assert "run the command again to finish" in message
+    assert f"warehouse {url}: committing: PostgreSQL said:" in message
+    # what is committed and how to finish, as a full disk's message says
+    assert f"Already committed: run {source.run_a}'s approval, its batch INC-T-B001's" in message
+    assert "with their trailer in the outbox; not its state published" in message
+    assert f"Run `{commands.credits('approve RUN_ID --by NAME')}` again" in message
     credits = credits_of(url, source.run_a)
     assert batches(url) == [("INC-T-B001", source.run_a, "initial", "writing")]
     assert paid(url) == credits and status(url, source.run_a) == "published"
     (folder,) = batch_folders(box)
     written = {p.name: p.read_bytes() for p in folder.iterdir()}
-    assert sorted(written) == [f for f in FILES if f != outbox.TRAILER]
+    assert sorted(written) == FILES
     again = cli(*approve_args(url, source.run_a, box))
     assert again.exit_code == 0 and "was already published" in again.stdout, again.output
     assert batches(url) == [("INC-T-B001", source.run_a, "initial", "published")]
     assert paid(url) == credits
-    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.name in written} == written
-    assert sorted(p.name for p in folder.iterdir()) == FILES and outbox.verify(folder) == []
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == written
+    assert outbox.verify(folder) == []
     assert audit(url, box).exit_code == 0
+
+
+def cut_before_trailer(monkeypatch, cut: Callable[[], None]) -> list[None]:
+    """Calls `cut` as the batch's trailer is made (its data files written), once."""
+    trailer_of = outbox.trailer_of
+    done: list[None] = []
+
+    def cutting(*args):
+        if not done:
+            done.append(cut())
+        return trailer_of(*args)
+
+    monkeypatch.setattr(outbox, "trailer_of", cutting)
+    return done
 
 
 def test_a_writer_cut_off_before_its_batch_s_trailer_leaves_the_batch_unfinal(
@@ -571,21 +589,19 @@ def test_a_writer_cut_off_before_its_batch_s_trailer_leaves_the_batch_unfinal(
     """The writer's session is cut after the batch's data files are written: its lock went with
     it, and another machine's approval may be finishing the same batch into another outbox. It
     wrote the trailer all the same (a batch whole in two unshared outboxes, each picked up);
-    now it stops before the trailer, and the next approval finishes the batch."""
+    now it stops before the trailer, says what is committed and how to finish, and the next
+    approval finishes the batch."""
     url, box = copy_of(source.only_a), tmp_path / "outbox"
-    trailer_of = outbox.trailer_of
-    killed = []
-
-    def cut(*args):
-        killed.append(terminate_writers(server, url))
-        return trailer_of(*args)
-
-    monkeypatch.setattr(outbox, "trailer_of", cut)
+    killed = cut_before_trailer(monkeypatch, lambda: terminate_writers(server, url))
     result = cli(*approve_args(url, source.run_a, box))
     monkeypatch.undo()
     assert killed == [1]
     message = refused_cleanly(result)
     assert "checking that it still holds the writer's lock" in message
+    # what is committed and how to finish (it said only "run the command again to finish")
+    assert f"Already committed: run {source.run_a}'s approval, its batch INC-T-B001's" in message
+    assert "not final (no batch.json yet)" in message
+    assert f"Run `{commands.credits('approve RUN_ID --by NAME')}` again" in message
     (folder,) = batch_folders(box)
     assert not (folder / outbox.TRAILER).exists()
     assert batches(url) == [("INC-T-B001", source.run_a, "initial", "writing")]
@@ -593,6 +609,28 @@ def test_a_writer_cut_off_before_its_batch_s_trailer_leaves_the_batch_unfinal(
     assert again.exit_code == 0 and "was already published" in again.stdout, again.output
     assert outbox.verify(folder) == [] and paid(url) == credits_of(url, source.run_a)
     assert audit(url, box).exit_code == 0
+
+
+def test_a_writer_whose_lock_is_gone_but_session_lives_says_what_is_committed(
+    source, copy_of, tmp_path, monkeypatch
+):
+    """The session lives but no longer holds the lock (the server shows none): the writer stops
+    before the trailer, saying what is committed and how to finish."""
+    url, box = copy_of(source.only_a), tmp_path / "outbox"
+    scalar = pg_store.Store.scalar
+
+    def lock_gone(store, name, **identifiers):
+        return False if name == "store_lock_held" else scalar(store, name, **identifiers)
+
+    cut_before_trailer(
+        monkeypatch, lambda: monkeypatch.setattr(pg_store.Store, "scalar", lock_gone)
+    )
+    message = refused_cleanly(cli(*approve_args(url, source.run_a, box)))
+    monkeypatch.undo()
+    assert f"warehouse {url}: this command no longer holds the writer's lock" in message
+    assert f"Already committed: run {source.run_a}'s approval, its batch INC-T-B001's" in message
+    assert f"Run `{commands.credits('approve RUN_ID --by NAME')}` again" in message
+    assert batches(url) == [("INC-T-B001", source.run_a, "initial", "writing")]
 
 
 SECRET = "hunter2-not-for-logs"
@@ -657,7 +695,7 @@ def test_a_full_outbox_on_a_postgresql_store_exits_4_and_the_next_approval_finis
     (folder / ".credits.csv.tmp").symlink_to("/dev/full")
     message = refused_cleanly(cli(*approve_args(url, source.run_a, box)))
     assert f"writing batch INC-T-B001 into {folder.resolve()}: No space left" in message
-    assert "Already committed: batch INC-T-B001's payments are in the ledger" in message
+    assert "'s approval, its batch INC-T-B001's payments in the ledger;" in message
     credits = credits_of(url, source.run_a)
     assert batches(url) == [("INC-T-B001", source.run_a, "initial", "writing")]
     assert paid(url) == credits and not (folder / outbox.TRAILER).exists()
