@@ -275,7 +275,7 @@ def _prepared(
         loaded = incident.load(incident_file)
         logs.expand(loaded.sources.logs, loaded.path.parent)
         tables.check(loaded)
-        warehouse.reachable(warehouse_path)
+        warehouse.reachable(warehouse_path, warehouse.Access.RUN)
         warehouse.require_not_moved_file(warehouse_path)
         if dask_address:  # its address, its workers and their code, before anything starts
             from flows import dask_cluster

@@ -380,6 +380,7 @@ def _writer(warehouse_path: warehouse.Location) -> Iterator[duckdb.DuckDBPyConne
     """The warehouse under its write lock; the machine's refusals before a commit (the lock
     file, the warehouse) become a `StorageError` (a full outbox is `_write_batch`'s)."""
     warehouse.require_existing(warehouse_path)  # no run to approve or decline in a new one
+    warehouse.reachable(warehouse_path, warehouse.Access.DECIDE)  # finance's login, or exit 4
     try:
         with warehouse.writer(warehouse_path) as con:
             yield con

@@ -42,6 +42,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -253,25 +254,123 @@ def _base(table: Table) -> str:
     return f"base_{table.name}"
 
 
+class Access(StrEnum):
+    """What a command does to the store, which decides the privileges its login needs."""
+
+    READ = "read"  # runs, lookup, diff, audit, the notebooks
+    RUN = "run"  # credits run: adds a run (credits_runner)
+    DECIDE = "decide"  # approve, decline (credits_approver)
+
+
+_ROLE = {Access.RUN: "credits_runner", Access.DECIDE: "credits_approver"}
+_NEEDS = {Access.RUN: "a run needs", Access.DECIDE: "an approval or a decline needs"}
+
+
+@dataclass(frozen=True)
+class Privileges:
+    """What the login may do on the store (`store_privileges.sql`)."""
+
+    made: bool  # the store's tables are there
+    may_make_roles: bool  # a superuser, or CREATEROLE
+    may_read: bool
+    may_run: bool
+    may_decide: bool
+    runner: bool  # a member of credits_runner
+    approver: bool
+    writer: bool
+    granted: bool  # the roles granted on this store (not a store made before them)
+
+    def refusal(self, access: Access | None) -> str | None:
+        """Why this login may not do `access` (None: any writing command) and what it needs;
+        None when it may."""
+        if not self.made:
+            making = access in (Access.RUN, None) and not self.may_make_roles
+            return _MAKING_ROLES if making else None
+        may = {Access.READ: self.may_read, Access.RUN: self.may_run, Access.DECIDE: self.may_decide}
+        if access is not None and may[access]:
+            return None
+        roles = {Access.RUN: self.runner, Access.DECIDE: self.approver}
+        held = roles.get(access, self.runner or self.approver)  # type: ignore[call-overload]
+        if held and not self.granted:
+            return _NOT_GRANTED
+        return _needed(access)
+
+
+_NOT_GRANTED = (
+    "this login has its role, but the store was made before the roles credits_runner and "
+    "credits_approver and its owner has not granted them on it yet: the owner's next `credits "
+    "run`, `approve` or `decline` does (docs/warehouse.md, Least privilege)"
+)
+
+
+def _needed(access: Access | None) -> str:
+    """The role (or the privilege) a command doing `access` needs."""
+    if access is Access.READ:
+        return (
+            "this login may not read the store: a reader (runs, lookup, diff, audit) needs only "
+            "read access, SELECT on its tables, which each of the roles credits_runner, "
+            "credits_approver and credits_writer gives (docs/warehouse.md, Least privilege)"
+        )
+    if access is None:
+        return (
+            "this login may not do that: a run needs the role credits_runner, an approval or a "
+            "decline credits_approver (docs/warehouse.md, Least privilege)"
+        )
+    return (
+        f"this login may not do that: {_NEEDS[access]} the role {_ROLE[access]} (or "
+        f"credits_writer): `grant {_ROLE[access]} to LOGIN` (docs/warehouse.md, Least privilege)"
+    )
+
+
+_MAKING_ROLES = (
+    "making the store makes its roles credits_runner and credits_approver, which needs "
+    "CREATEROLE (PostgreSQL asks for it even where the roles exist): give the store's owner "
+    "CREATEROLE (`alter role LOGIN createrole`), or run its first `credits run` as a login "
+    "that has it (docs/warehouse.md, Least privilege)"
+)
+
+
+def privileges(url: str) -> Privileges:
+    """What the login the URL names may do on the store, read on a connection of its own."""
+    connection = pg_location.connect(url)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(statement("store_privileges"))
+            (row,) = cursor.fetchall()
+        return Privileges(*row)
+    finally:
+        connection.close()
+
+
 @contextmanager
-def _storage_errors(url: str, doing: str) -> Iterator[None]:
+def _storage_errors(url: str, doing: str, access: Access | None = None) -> Iterator[None]:
     """The server's refusals (a lost connection, a timeout) as a `StorageError` naming the
-    store, its password masked, and saying that the server kept only what was committed."""
+    store, its password masked, and saying that the server kept only what was committed; a
+    refusal of this login's privileges says what it needs (`access`: what the command does,
+    None for any writing command)."""
     try:
         yield
     except adbc_driver_manager.Error as error:
         said = pg_location.said(error, url)
         advice = "run the command again to finish"
-        if "permission denied" in said:  # run again, it is refused again: say who may
-            advice = (
-                "this login may not do that: a run needs the role credits_runner, an approval "
-                "or a decline credits_approver, granted on this store by its owner's first command "
-                "since it was upgraded (docs/warehouse.md, Least privilege)"
-            )
+        if "permission denied to create role" in said:
+            advice = _MAKING_ROLES
+        elif "permission denied" in said:  # run again, it is refused again: say who may
+            advice = _permission_advice(url, access)
         raise StorageError(
             f"warehouse {pg_location.shown(url)}: {doing}: PostgreSQL said: {said}. The server "
             f"rolled back what was not committed; {advice}"
         ) from None
+
+
+def _permission_advice(url: str, access: Access | None) -> str:
+    """What a login refused a privilege needs, as the server tells it (the generic advice when
+    the server cannot be asked again)."""
+    try:
+        refusal = privileges(url).refusal(access)
+    except (adbc_driver_manager.Error, StorageError):
+        refusal = None
+    return refusal or _needed(access)
 
 
 def _made(store: Store) -> int | None:
@@ -286,7 +385,7 @@ def _made(store: Store) -> int | None:
 def reader(url: str) -> duckdb.DuckDBPyConnection:
     """The warehouse's tables in a DuckDB mirror, read in one snapshot without waiting for a
     writer; the server's connection is closed before it is returned."""
-    with _storage_errors(url, "reading"):
+    with _storage_errors(url, "reading", Access.READ):
         store = Store(url, pg_location.connect(url))
         try:
             store.execute("store_begin_read")
@@ -414,7 +513,8 @@ def _make_tables(store: Store) -> None:
 def _make_roles(store: Store) -> None:
     """`store_roles.sql` in a store made before it (by its owner, or a login that may make
     roles and is a member of the owner): a login granted only credits_writer leaves the store
-    as it is, every command working, until its owner's next command makes them."""
+    as it is, every command working, until its owner's next writing command (a run, an
+    approval, a decline) makes them."""
     if not store.scalar("store_roles_made") and store.scalar("store_may_make_roles"):
         for part in _schema_statements("store_roles"):
             store._cursor.execute(part)
@@ -434,9 +534,16 @@ def loader(url: str, wait_seconds: float, busy: Callable[[str], Exception]) -> I
         store.commit()
 
 
-def reachable(url: str) -> None:
-    """Connects once and closes: `Unreachable` (exit 4) when the server cannot be reached."""
-    pg_location.connect(url).close()
+def reachable(url: str, access: Access = Access.READ) -> None:
+    """Connects once and closes: `Unreachable` (exit 4) when the server cannot be reached, a
+    `StorageError` (exit 4) when this login may not do `access` (a run under finance's login
+    would compute everything and be refused only at its seal)."""
+    with _storage_errors(url, "checking what this login may do"):
+        refusal = privileges(url).refusal(access)
+    if refusal:
+        raise StorageError(
+            f"warehouse {pg_location.shown(url)}: {refusal}. Nothing was read or written"
+        )
 
 
 def empty(url: str) -> bool:

@@ -57,11 +57,15 @@ def shown(location: Location) -> str:
     return pg_location.shown(location) if pg_location.is_url(location) else str(location)
 
 
-def reachable(location: Location) -> None:
-    """Refuses at once a PostgreSQL store that cannot be reached (a DuckDB file is made when
-    first written): a run checks it before it starts Prefect."""
+Access = pg_store.Access
+
+
+def reachable(location: Location, access: Access = Access.READ) -> None:
+    """Refuses at once a PostgreSQL store that cannot be reached, or whose login may not do
+    `access` (a DuckDB file is made when first written): a run checks it before it starts
+    Prefect, an approval or a decline before it reads anything."""
     if pg_location.is_url(location):
-        pg_store.reachable(str(location))
+        pg_store.reachable(str(location), access)
 
 
 @contextmanager

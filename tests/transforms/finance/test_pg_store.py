@@ -37,6 +37,7 @@ from tests.flows import desk
 from tests.stores import execute, fetch
 from tests.waiting import until
 from transforms import commands, files
+from transforms.errors import StorageError
 from transforms.finance import journal, ledger, outbox, pg_store, proof, warehouse
 from transforms.ingest.postgres import APPLICATION_NAME
 
@@ -446,13 +447,109 @@ def test_an_approval_logged_in_as_the_pipeline_s_role_pays_nothing(
     try:
         as_role = with_path(server, database_of(url), user=role)
         message = refused_cleanly(cli(*approve_args(as_role, source.run_a, box)))
-        assert "committing: PostgreSQL said: " in message
-        assert "permission denied for table batches" in message
-        assert "this login may not do that: a run needs the role credits_runner, an " in message
+        # refused before it reads anything (it was refused only at its commit)
+        assert "an approval or a decline needs the role credits_approver" in message
+        assert "Nothing was read or written" in message
         nothing_committed(url, source.run_a)
         assert batch_folders(box) == []
     finally:
         execute(server, f"drop role if exists {role}")
+
+
+@contextmanager
+def login(server: str, *granted: str, options: str = "") -> Iterator[str]:
+    """A login role of its own (granted `granted`), dropped after the block."""
+    role = f"credits_login_{uuid.uuid4().hex[:8]}"
+    execute(server, f"create role {role} login {options}")
+    try:
+        for granting in granted:
+            execute(server, f"grant {granting} to {role}")
+        yield role
+    finally:
+        execute(server, f"drop role if exists {role}")
+
+
+def test_a_run_under_finance_s_login_is_refused_before_it_starts(server, source, copy_of, tmp_path):
+    # It computed everything, journaled `started`, left a run folder without a manifest, and
+    # was refused only at its seal (exit 4); now it stops before Prefect starts.
+    url = copy_of(source.only_a)
+    journaled = fetch(url, "select count(*) from journal")
+    incident = write_incident(tmp_path / "inc", lines=desk.LINES, transactions=desk.TABLE)
+    with login(server, "credits_approver") as role:
+        as_role = with_path(server, database_of(url), user=role)
+        args = ["run", str(incident), "--output-dir", str(tmp_path / "out"), "--warehouse", as_role]
+        ended = finish(command(args, tmp_path, tmp_path / "home"))
+    assert ended.code == 4, ended.err
+    said = one_line(ended.err)
+    assert "a run needs the role credits_runner (or credits_writer)" in said
+    assert "Nothing was read or written" in said and "Traceback" not in said
+    assert fetch(url, "select count(*) from runs") == [(1,)]
+    assert fetch(url, "select count(*) from journal") == journaled
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_reader_without_a_role_is_told_it_needs_read_access_only(server):
+    with database(server) as url, login(server) as role:
+        with warehouse.writer(url):  # makes the tables and the roles
+            pass
+        with pytest.raises(StorageError) as refused:
+            pg_store.reader(with_path(server, database_of(url), user=role))
+    message = one_line(str(refused.value))
+    assert "permission denied for table" in message
+    assert "a reader (runs, lookup, diff, audit) needs only read access" in message
+    assert "a run needs" not in message
+
+
+def test_a_database_owner_without_createrole_is_told_a_fresh_store_needs_it(server):
+    # PostgreSQL asks for CREATEROLE to make a role even where it exists: the owner was told
+    # "a run needs the role credits_runner", which it did not lack.
+    with login(server) as role, database(server) as url:
+        execute(server, f"alter database {database_of(url)} owner to {role}")
+        as_owner = with_path(server, database_of(url), user=role)
+        with pytest.raises(StorageError) as making, warehouse.writer(as_owner):
+            pass
+        with pytest.raises(StorageError) as running:
+            warehouse.reachable(as_owner, warehouse.Access.RUN)
+        warehouse.reachable(as_owner, warehouse.Access.DECIDE)  # no tables: not its concern
+    for refused in (making, running):
+        message = one_line(str(refused.value))
+        assert "needs CREATEROLE" in message and "alter role LOGIN createrole" in message
+        assert "a run needs the role" not in message
+
+
+def test_a_store_made_before_the_roles_is_granted_by_its_owner_s_next_writing_command(server):
+    """A store made before credits_runner and credits_approver (here: their grants revoked in
+    this database; the roles are the server's): a credits_writer login leaves it as it is and
+    works; a credits_runner login is told that the owner has not granted its role here yet
+    (not that it lacks it); the owner's next writing command grants them."""
+    granted = "select has_table_privilege('credits_runner', 'runs', 'INSERT')"
+    with database(server) as url:
+        with warehouse.writer(url):
+            pass
+        execute(
+            url,
+            "revoke all on all tables in schema public from credits_runner, credits_approver",
+            "revoke usage on schema public from credits_runner, credits_approver",
+        )
+        with login(server, "credits_writer") as writer, login(server, "credits_runner") as runner:
+            as_writer = with_path(server, database_of(url), user=writer)
+            as_runner = with_path(server, database_of(url), user=runner)
+            for access in warehouse.Access:
+                warehouse.reachable(as_writer, access)
+            with warehouse.writer(as_writer):  # may not make roles: leaves the store as it is
+                pass
+            assert fetch(url, granted) == [(False,)]
+            with pytest.raises(StorageError) as refused:
+                warehouse.reachable(as_runner, warehouse.Access.RUN)
+            message = one_line(str(refused.value))
+            assert "the owner's next `credits run`, `approve` or `decline` does" in message
+            assert "has not granted them on it yet" in message
+            with warehouse.writer(url):  # the owner's
+                pass
+            assert fetch(url, granted) == [(True,)]
+            warehouse.reachable(as_runner, warehouse.Access.RUN)
+            with pytest.raises(StorageError):
+                warehouse.reachable(as_runner, warehouse.Access.DECIDE)
 
 
 @pytest.mark.parametrize("granted", ["credits_writer", "credits_approver"])

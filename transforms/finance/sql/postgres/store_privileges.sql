@@ -1,0 +1,26 @@
+-- What this login may do on the store (`pg_store.Privileges`), before a command starts: whether
+-- the tables are made; whether it may make roles (a fresh store's first run makes them, and
+-- PostgreSQL asks for CREATEROLE even where they exist); whether it may read, add a run
+-- (credits_runner), or pay (credits_approver); which of the store's roles it is a member of;
+-- and whether the owner has granted those roles on this store yet (`store_roles_made.sql`: a
+-- store made before them is granted by its owner's next writing command). Null-safe: a role or
+-- a table that is not there is false, never an error.
+select
+    to_regclass('runs') is not null as made,
+    coalesce((select rolsuper or rolcreaterole from pg_roles where rolname = current_user), false)
+        as may_make_roles,
+    coalesce(has_table_privilege(current_user, to_regclass('runs'), 'SELECT'), false) as may_read,
+    coalesce(has_table_privilege(current_user, to_regclass('runs'), 'INSERT'), false) as may_run,
+    coalesce(has_table_privilege(current_user, to_regclass('ledger'), 'INSERT'), false)
+        and coalesce(has_table_privilege(current_user, to_regclass('batches'), 'INSERT'), false)
+        as may_decide,
+    coalesce(pg_has_role(current_user, to_regrole('credits_runner'), 'MEMBER'), false) as runner,
+    coalesce(pg_has_role(current_user, to_regrole('credits_approver'), 'MEMBER'), false)
+        as approver,
+    coalesce(pg_has_role(current_user, to_regrole('credits_writer'), 'MEMBER'), false) as writer,
+    coalesce(
+        has_column_privilege(to_regrole('credits_approver'), to_regclass('batches'), 'state',
+            'UPDATE')
+        and has_table_privilege(to_regrole('credits_runner'), to_regclass('runs'), 'INSERT'),
+        false
+    ) as granted
