@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +35,17 @@ def _temporary(final: Path) -> Path:
     file (two machines finishing one batch in a shared outbox, the first's store session cut
     while it wrote) each rename a whole file of their own, never one the other is writing."""
     return final.with_name(f".{final.name}.{uuid.uuid4().hex}.tmp")
+
+
+def temporaries(folder: Path) -> list[Path]:
+    """The temporary files `atomic_path` names that are still in `folder`: a writer's that was
+    killed (SIGKILL, a machine gone) before it renamed or removed it, or one still writing."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if _TEMPORARY.fullmatch(p.name) and p.is_file())
+
+
+_TEMPORARY = re.compile(r"\..+\.[0-9a-f]{32}\.tmp")  # `_temporary`'s names
 
 
 def write_text(final: Path, text: str) -> None:

@@ -152,6 +152,8 @@ def verify_batch(
     from transforms.finance import proof, warehouse
 
     found = guarded(lambda: proof.verify_batch(path, warehouse_path, journal_key()))
+    for note in found.leftovers:  # not a mismatch: the batch proves itself by its trailer
+        err.print(f"[yellow]warning[/]: {escape(note)}")
     for problem in found.problems:
         err.print(f"[bold red]mismatch[/]: {escape(problem)}")
     if found.problems:
@@ -223,6 +225,8 @@ def audit(
         err.print(f"[yellow]unfinished[/]: {escape(note)}")
     for note in found.elsewhere:  # finance's outbox may be missing a batch another path holds
         err.print(f"[yellow]elsewhere[/]: {escape(note)}")
+    for note in found.leftovers:  # not a finding: the batch proves itself by its trailer
+        err.print(f"[yellow]warning[/]: {escape(note)}")
     out.print(
         f"verified: journal of {found.journal_entries} entries, ledger of "
         f"{found.ledger_entries} entries, {found.batches_checked} published batch(es) against "

@@ -145,3 +145,21 @@ def test_verify_batch_without_a_warehouse_names_where_it_looked(tmp_path, monkey
         "folder) to check it against the journal; give it as --warehouse PATH (or set "
         "CREDITS_WAREHOUSE)"
     )
+
+
+def test_a_killed_writer_s_temporary_file_in_a_batch_is_named_as_a_warning(desk):
+    # Each writer's temporary file has a name of its own: one SIGKILL left stays in the batch's
+    # folder for good (a copy of payment data), which nothing named.
+    folder = desk.approve(desk.run()).batch_folder
+    left = folder / f".pay_by_hand.csv.{'0' * 32}.tmp"
+    left.write_text("customer_id,to_pay_minor\nc1,1000\n")
+    (folder / ".credits.csv.tmp").write_text("")  # not a name a writer gives: not named
+    for args in (["verify-batch", str(folder)], ["audit", "--verify"]):
+        result = desk.cli(*args)
+        assert result.exit_code == 0, result.output  # a warning: the batch proves itself
+        said = " ".join(result.stderr.split())
+        assert f"warning: {folder}: {left.name} is what a writer killed while it wrote" in said
+        assert "safe to delete now that batch.json is there, once no approval is running" in said
+        assert said.count("warning:") == 1
+    left.unlink()
+    assert "warning" not in desk.cli("verify-batch", str(folder)).stderr

@@ -37,3 +37,14 @@ def test_a_failed_write_leaves_the_file_as_it_was(tmp_path):
     except OSError:
         pass
     assert final.read_bytes() == b"before" and list(tmp_path.iterdir()) == [final]
+
+
+def test_temporaries_are_the_temporary_files_atomic_path_names(tmp_path):
+    with files.atomic_path(tmp_path / "credits.csv") as temp:
+        temp.write_text("x")
+        assert files.temporaries(tmp_path) == [temp]  # a writer's, while it writes
+    assert files.temporaries(tmp_path) == []  # renamed away
+    for name in ["credits.csv.tmp", ".credits.csv.tmp", f".x.{'0' * 31}.tmp", f".x.{'g' * 32}.tmp"]:
+        (tmp_path / name).write_text("")  # not names it gives
+    assert files.temporaries(tmp_path) == []
+    assert files.temporaries(tmp_path / "nowhere") == []

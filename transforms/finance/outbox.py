@@ -200,6 +200,21 @@ def verify(path: Path) -> list[str]:
     return problems
 
 
+def leftovers(folder: Path) -> list[str]:
+    """A final batch's folder (its trailer there) holding temporary files: a writer killed
+    while it wrote a file left a copy of its data under a name of its own, which no later writer
+    reuses or removes (removing another writer's could cut one still writing). A warning, not
+    a mismatch: the batch proves itself by its trailer."""
+    if not (folder / TRAILER).is_file():
+        return []
+    return [
+        f"{folder}: {path.name} is what a writer killed while it wrote the batch left (a copy of "
+        "payment data, not part of the batch): safe to delete now that batch.json is there, "
+        "once no approval is running"
+        for path in files.temporaries(folder)
+    ]
+
+
 def batch_folder(path: Path) -> Path:
     """The batch folder `path` names (the folder, or its trailer); `InputError` naming the
     batch folders near it when it is none."""

@@ -74,6 +74,7 @@ class Findings:
     batches_checked: int
     unfinished: list[str] = dataclasses.field(default_factory=list)  # left writing by an approval
     elsewhere: list[str] = dataclasses.field(default_factory=list)  # not under the outbox given
+    leftovers: list[str] = dataclasses.field(default_factory=list)  # a killed writer's temp files
 
 
 def gather(con: duckdb.DuckDBPyConnection, incident_ids: Iterable[str] | None = None) -> Records:
@@ -128,6 +129,7 @@ def check(records: Records, key: bytes | None, outbox_root: Path | None) -> Find
     checked = 0
     unfinished: list[str] = []
     elsewhere: list[str] = []
+    leftovers: list[str] = []
     for batch in records.batches:
         folder = outbox.located(batch, outbox_root)
         if batch.state != BatchState.PUBLISHED and not (folder / outbox.TRAILER).exists():
@@ -139,6 +141,7 @@ def check(records: Records, key: bytes | None, outbox_root: Path | None) -> Find
             )
             continue
         checked += 1  # published, or written up to its trailer (final: approve only marks it)
+        leftovers += outbox.leftovers(folder)
         if outbox_root is not None and folder != outbox.folder_of(
             outbox_root, batch.incident_id, batch.batch_id
         ):
@@ -175,6 +178,7 @@ def check(records: Records, key: bytes | None, outbox_root: Path | None) -> Find
         checked,
         unfinished,
         elsewhere,
+        leftovers,
     )
 
 
@@ -186,6 +190,7 @@ class BatchVerified:
     against_journal: bool
     # keyed links of the chains the batch is checked against, not checked for want of the key
     unverified: list[str] = dataclasses.field(default_factory=list)
+    leftovers: list[str] = dataclasses.field(default_factory=list)  # `outbox.leftovers`
 
 
 def verify_batch(path: Path, location: str, key: bytes | None) -> BatchVerified:
@@ -193,9 +198,11 @@ def verify_batch(path: Path, location: str, key: bytes | None) -> BatchVerified:
     at `location` (`check_folder`); against its own trailer only when no warehouse is there."""
     folder = outbox.batch_folder(path)
     if not pg_location.is_url(location) and not Path(location).exists():
-        return BatchVerified(outbox.check(folder, outbox.read_trailer(folder))[0], False)
-    with warehouse.connect_current(location) as con:
-        return check_folder(con, key, folder)
+        found = BatchVerified(outbox.check(folder, outbox.read_trailer(folder))[0], False)
+    else:
+        with warehouse.connect_current(location) as con:
+            found = check_folder(con, key, folder)
+    return dataclasses.replace(found, leftovers=outbox.leftovers(folder))
 
 
 def check_folder(con: duckdb.DuckDBPyConnection, key: bytes | None, folder: Path) -> BatchVerified:
