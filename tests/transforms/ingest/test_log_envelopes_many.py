@@ -259,6 +259,37 @@ def test_a_record_without_its_time_is_read_at_its_bodys_ts_not_when_the_collecto
     assert got[5][1] == "duplicate"
 
 
+def test_a_record_without_its_time_is_read_at_its_attributes_ts(tmp_path):
+    # The filelog receiver with a json_parser and no timestamp parser puts the service's fields,
+    # ts among them, in the attributes: read there first (as any field), then in the body; the
+    # collector's observed time (23:30Z, after the window) only when neither holds a ts.
+    late = 1736292600000000000  # 2025-01-07T23:30:00Z
+
+    def fields(txn_id: str, **more: str) -> list[dict]:
+        return [kv("event", "payment.failed"), kv("txn_id", txn_id)] + [
+            kv(key, value) for key, value in more.items()
+        ]
+
+    body = {"stringValue": json.dumps({"ts": "2025-01-07T21:00:00Z"})}
+    records = [
+        {"observedTimeUnixNano": late, "attributes": fields("t1", ts="2025-01-07T20:00:00.5Z")},
+        # the attribute before the body's ts
+        {
+            "observedTimeUnixNano": late,
+            "attributes": fields("t2", ts="2025-01-07T20:00:00.5Z"),
+            "body": body,
+        },
+        # neither: when the collector read it, out of the window
+        {"observedTimeUnixNano": late, "attributes": fields("t3")},
+    ]
+    got = staged(tmp_path, [request(*records)], envelope="otlp")
+    assert [row[1:5] for row in got] == [
+        ("relevant", None, "t1", AT),
+        ("relevant", None, "t2", AT),
+        ("irrelevant", None, "t3", "2025-01-07 23:30:00+00"),
+    ]
+
+
 def test_an_epoch_number_in_a_body_of_text_is_read_from_its_own_digits(tmp_path):
     # The last nanosecond of the window's final second (19:15Z to 23:15Z) stays in it, that of
     # the second before it opens stays out: as a float, 1736291699.999999999 is 1736291700.0.

@@ -7,7 +7,8 @@ A log record is read as plain JSON (its *view*): `AnyValue`s as the values they 
 integers (`intValue`, `timeUnixNano`) as exact integers whether written as strings or numbers
 (Python's `json` never reads an integer as a float). `timeUnixNano` is the record's time. When
 it is 0 or absent (the filelog receiver without a time parser), `ts` read from `timeUnixNano`
-is the body's own `ts` (the service's, RFC 3339 as the contract's: `BODY_TS_FORMAT`), else
+is the record's own `ts` (the service's, RFC 3339 as the contract's: `OWN_TS_FORMAT`), found as
+any field is (the attribute, as a `json_parser` puts it, then the body's key), else
 `observedTimeUnixNano`: when the collector read the record, hours late after a backlog. The
 observed time is no part of the record's text, so the same record shipped twice reads the same.
 
@@ -50,9 +51,9 @@ RECORD_KEYS = frozenset(
 )
 _INTEGER = re.compile(r"-?[0-9]+")
 OBSERVED = "observedTimeUnixNano"  # in a view only when the record has no time of its own
-# The key and value of a record's fields (`Fields.json`) that say its ts is the body's, read
+# The key and value of a record's fields (`Fields.json`) that say its ts is its own, read
 # by `stg_logs` as the contract's, RFC 3339, whatever `ts_format` says of timeUnixNano.
-BODY_TS_FORMAT = ("ts_format", "rfc3339")
+OWN_TS_FORMAT = ("ts_format", "rfc3339")
 _MISSING = object()
 # The AnyValues that hold a JSON scalar as it is, and the check of each (a double may be
 # written "NaN", "Infinity" or "-Infinity"; bytes are base64 text).
@@ -237,7 +238,7 @@ def view(record: Any, exact: bool = True) -> dict[str, Any]:
     time = _time(record.get("timeUnixNano"), exact)
     plain: dict[str, Any] = {} if time is None else {"timeUnixNano": time}
     if time is None and (observed := _time(record.get(OBSERVED), exact)) is not None:
-        plain[OBSERVED] = observed  # its only time but the body's ts, if it has one
+        plain[OBSERVED] = observed  # its only time but its own ts, if it has one
     for key, value in record.items():
         if key == "attributes":
             plain[key] = _attributes(value, exact)
@@ -359,10 +360,13 @@ class Fields:
                 if value is _MISSING:
                     value = body.lookup(path)
             elif name == "ts" and path == "timeUnixNano" and path not in plain:
-                # No time of its own: the service's ts in the body, else when it was read.
-                value = body.lookup("ts")
+                # No time of its own: the service's ts (in the attributes, as a json_parser
+                # puts it, else in the body, as any field is found), else when it was read.
+                value = attributes.get("ts", _MISSING)
+                if value is _MISSING:
+                    value = body.lookup("ts")
                 if value is not _MISSING:
-                    found[BODY_TS_FORMAT[0]] = BODY_TS_FORMAT[1]
+                    found[OWN_TS_FORMAT[0]] = OWN_TS_FORMAT[1]
                 else:
                     value = plain.get(OBSERVED, _MISSING)
             elif where == "record" and path.startswith("body."):
