@@ -118,13 +118,28 @@ class Outcome:
     config_error: bool = False
 
 
+BLOCK_BYTES = 4 << 20  # the first block of a file's text, judged for binary data
+GZIP_LAYERS = 3  # gzip inside gzip is read through, up to this deep
+# C0 control characters no text line holds (tab, LF, VT, FF, CR, ESC, BEL, BS, SO, SI do)
+BINARY_CONTROLS = frozenset(range(0x20)) - frozenset(b"\t\n\v\f\r\x1b\x07\x08\x0e\x0f")
+
+
+def decompressed(data: bytes) -> bytes | None:
+    """A file's text: gzip by content, through up to `GZIP_LAYERS` layers; None for a fourth."""
+    for _ in range(GZIP_LAYERS):
+        if not data.startswith(b"\x1f\x8b"):
+            return data
+        data = gzip.decompress(data)
+    return None if data.startswith(b"\x1f\x8b") else data
+
+
 def refused(files: tuple[tuple[str, bytes], ...]) -> str | None:
     """The first log file the run refuses whole (exit 2), if any: one named `.gz` that is not
     gzip and whose first 4096 bytes are not text (a NUL, or bytes that are not UTF-8 but for a
     character cut at their end): fetched or compressed wrongly. A plain text file named `.gz`
-    is read as text. And one whose text (gzip decompressed) is binary: more than half of the
-    lines of its first 4096 bytes, runs of 16 NULs or more set aside, hold a control character
-    other than tab, LF, VT, FF, CR or ESC."""
+    is read as text. One that is gzip four layers deep. And one whose text (gzip decompressed)
+    is binary: more than half of the lines of its first block (`BLOCK_BYTES`, then runs of 16
+    NULs or more set aside, as the reader does) hold a control character of `BINARY_CONTROLS`."""
     for name, data in files:
         if name.endswith(".gz") and not data.startswith(b"\x1f\x8b"):
             head = data[:4096]
@@ -134,12 +149,12 @@ def refused(files: tuple[tuple[str, bytes], ...]) -> str | None:
                 return name
             if b"\x00" in head:
                 return name
-        text = gzip.decompress(data) if data.startswith(b"\x1f\x8b") else data
-        sample = re.sub(rb"\x00{16,}", b"", text)[:4096]
+        text = decompressed(data)
+        if text is None:
+            return name
+        sample = re.sub(rb"\x00{16,}", b"", text[:BLOCK_BYTES])
         lines = [line for line in sample.split(b"\n") if line.strip()]
-        binary = [
-            line for line in lines if any(b < 0x20 and b not in b"\t\n\v\f\r\x1b" for b in line)
-        ]
+        binary = [line for line in lines if any(b in BINARY_CONTROLS for b in line)]
         if len(binary) * 2 > len(lines):
             return name
     return None
@@ -186,10 +201,10 @@ def duration(text: str) -> timedelta:
 # The log contract
 # ---------------------------------------------------------------------------------------------
 def file_lines(name: str, data: bytes) -> list[tuple[str, int, bytes]]:
-    """The physical lines of a file: gzip by content; a line's text is without its LF or CRLF
-    and, on the first line, without a BOM (D5); a last line without LF still counts."""
-    if data.startswith(b"\x1f\x8b"):
-        data = gzip.decompress(data)
+    """The physical lines of a file: gzip by content (`decompressed`); a line's text is without
+    its LF or CRLF and, on the first line, without a BOM (D5); a last line without LF still
+    counts."""
+    data = decompressed(data) or b""  # gzip four layers deep is refused (`refused`)
     pieces = data.split(b"\n")
     if pieces[-1] == b"":
         pieces.pop()

@@ -550,7 +550,7 @@ def _read(tmp_path, data: bytes, name: str = "pod-a.jsonl") -> bytes | str:
     "data",
     [
         NOT_TEXT,  # not one line of text
-        NOT_TEXT * 4 + (GOOD + b"\n") * 100,  # text only after the first 4096 bytes
+        NOT_TEXT * 4 + (GOOD + b"\n") * 10,  # more than half the lines, text after them
         gzip.compress(NOT_TEXT),  # inside gzip
         JUNK,  # a file of one junk line
         JUNK * 2 + GOOD + b"\n",  # more than half its lines
@@ -578,6 +578,11 @@ def test_a_log_file_that_is_binary_stops_the_run(tmp_path, data):
         b"\x00" * 16 + GOOD + b"\n",  # the shortest padding set aside
         b"\x1b[31m" + GOOD + b"\x1b[0m\n",  # colour codes (ESC) are text
         "caf\u00e9".encode("latin-1") + b"\n",  # Latin-1: not UTF-8, quarantined line by line
+        # 4 KiB of damage at the start of a long file: its 17 lines among 100 are quarantined,
+        # as the same damage of 512 bytes is (it was refused whole, judged on 4096 bytes)
+        NOT_TEXT * 4 + (GOOD + b"\n") * 100,
+        # a bell, a backspace, a shift out and in: a terminal's, in text lines a service wrote
+        b'level=warn msg="ding\x07 b\x08B \x0e\xe2\x94\x80\x0f"\n' * 3,
         b"",  # an empty file
     ],
 )

@@ -106,12 +106,14 @@ BZIP2 = re.compile(rb"BZh[1-9](\x31\x41\x59\x26\x53\x59|\x17\x72\x45\x38\x50\x90
 
 
 GZIPPED = "inside gzip"
-# A file is binary when more than half of the lines of its first `TEXT_SAMPLE_BYTES`
-# (decompressed; zero padding set aside) hold a control character no text line holds: C0 but
-# tab, LF, VT, FF, CR and ESC (colour codes). Bytes that are not UTF-8 do not count (Latin-1
-# text is quarantined line by line), nor do a few junk lines among text (quarantined as lines).
-TEXT_SAMPLE_BYTES = 4096
-CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+# A file is binary when more than half of the lines of its first block (`BLOCK_BYTES`,
+# decompressed; zero padding set aside) hold a control character no text line holds: C0 but
+# tab, LF, VT, FF, CR, ESC (colour codes), and BEL, BS, SO, SI (a terminal's bell, backspace and
+# character sets, which some services write). Bytes that are not UTF-8 do not count (Latin-1
+# text is quarantined line by line), nor do junk lines among text, at its start or after it
+# (quarantined as lines): the whole block is judged, not only its first bytes.
+CONTROL = re.compile(rb"[\x00-\x06\x10-\x1a\x1c-\x1f]")
+_NOT_CONTROL = bytes(b for b in range(256) if not CONTROL.match(bytes([b])))  # to delete
 # Zero padding, what a crash leaves (a file extended, its data never written) or a copytruncate
 # rotation (the writer still at its old offset): set aside; the line it is glued to is
 # quarantined as any bad line.
@@ -131,8 +133,12 @@ def _not_text(first: bytes) -> str | None:
 
 def _binary_start(head: bytes) -> str | None:
     """What the start of a file (or a gzip stream) looks like when it is binary data rather
-    than text (see `TEXT_SAMPLE_BYTES`), None when it is text."""
-    sample = ZERO_PADDING.sub(b"", head)[:TEXT_SAMPLE_BYTES]
+    than text (see `CONTROL`), None when it is text."""
+    sample = head[:BLOCK_BYTES]
+    if b"\x00" * 16 in sample:
+        sample = ZERO_PADDING.sub(b"", sample)
+    if not sample.translate(None, _NOT_CONTROL):  # no control character: text (most files)
+        return None
     lines = [line for line in sample.split(b"\n") if line.strip()]
     binary = sum(CONTROL.search(line) is not None for line in lines)
     if binary * 2 <= len(lines):
@@ -145,22 +151,23 @@ def _binary_start(head: bytes) -> str | None:
             "with `format: proto`: its `format: json` is what is read"
         )
     return (
-        f"{binary} of the {len(lines)} lines in its first {TEXT_SAMPLE_BYTES} bytes hold control "
+        f"{binary} of the {len(lines)} lines in its first {len(sample)} bytes hold control "
         "characters"
     )
 
 
 def _text(pieces: Iterator[bytes], inside: str) -> Iterator[bytes]:
-    """The pieces, once their start is known to be text: `_Binary` (naming where: `inside`
-    gzip, or '') when it is not. A stream that breaks this early is judged on what it gave,
-    which is framed before its error is raised (the error names the last line read)."""
+    """The pieces, once their first block is known to be text: `_Binary` (naming where:
+    `inside` gzip, or '') when it is not. A stream that breaks this early is judged on what it
+    gave, which is framed before its error is raised (the error names the last line read)."""
     peeked: list[bytes] = []
     broken: Exception | None = None
+    size = 0
     try:
         for piece in pieces:
             peeked.append(piece)
-            head = b"".join(peeked)
-            if len(head) >= BLOCK_BYTES or len(ZERO_PADDING.sub(b"", head)) >= TEXT_SAMPLE_BYTES:
+            size += len(piece)
+            if size >= BLOCK_BYTES:
                 break
     except STREAM_ERRORS as error:
         broken = error
