@@ -133,13 +133,43 @@ def decompressed(data: bytes) -> bytes | None:
     return None if data.startswith(b"\x1f\x8b") else data
 
 
+# A compressor's magic bytes (gzip, zstd, bzip2's header and a block's or the end's, xz): in a
+# line the framing quarantines (not UTF-8, over 1 MiB: its first 4096 bytes), or the last 64
+# bytes of the line before one, a compressed file appended to a text one.
+APPENDED = re.compile(
+    rb"\x1f\x8b\x08|\x28\xb5\x2f\xfd|BZh[1-9](\x31\x41\x59\x26\x53\x59|\x17\x72\x45\x38\x50\x90)"
+    rb"|\xfd7zXZ\x00"
+)
+
+
+def _appended(name: str, text: bytes) -> bool:
+    """Whether a file's text holds compressed data in a line the framing quarantines."""
+    before = b""
+    for _, _, line in file_lines(name, text):
+        if len(line) > MAX_LINE_BYTES:
+            line = line[:4096]
+        else:
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+            else:
+                before = line
+                continue
+        if APPENDED.search(before[-64:]) or APPENDED.search(line):
+            return True
+        before = line
+    return False
+
+
 def refused(files: tuple[tuple[str, bytes], ...]) -> str | None:
     """The first log file the run refuses whole (exit 2), if any: one named `.gz` that is not
     gzip and whose first 4096 bytes are not text (a NUL, or bytes that are not UTF-8 but for a
     character cut at their end): fetched or compressed wrongly. A plain text file named `.gz`
     is read as text. One that is gzip four layers deep. And one whose text (gzip decompressed)
     is binary: more than half of the lines of its first block (`BLOCK_BYTES`, then runs of 16
-    NULs or more set aside, as the reader does) hold a control character of `BINARY_CONTROLS`."""
+    NULs or more set aside, as the reader does) hold a control character of `BINARY_CONTROLS`;
+    or that holds compressed data in a quarantined line (`APPENDED`)."""
     for name, data in files:
         if name.endswith(".gz") and not data.startswith(b"\x1f\x8b"):
             head = data[:4096]
@@ -155,7 +185,7 @@ def refused(files: tuple[tuple[str, bytes], ...]) -> str | None:
         sample = re.sub(rb"\x00{16,}", b"", text[:BLOCK_BYTES])
         lines = [line for line in sample.split(b"\n") if line.strip()]
         binary = [line for line in lines if any(b in BINARY_CONTROLS for b in line)]
-        if len(binary) * 2 > len(lines):
+        if len(binary) * 2 > len(lines) or _appended(name, text):
             return name
     return None
 

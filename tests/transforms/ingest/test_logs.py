@@ -590,6 +590,63 @@ def test_text_with_a_few_bad_lines_or_zero_padding_is_read(tmp_path, data):
     assert _read(tmp_path, data) == data
 
 
+TEXT = (GOOD + b"\n") * 40  # text lines enough that a few junk ones are not binary data
+
+
+def _framing_error(tmp_path, data: bytes) -> str | None:
+    """The message of the error framing `data` stops at, None when it reads to the end."""
+    log = tmp_path / "pod-a.log"
+    log.write_bytes(data)
+    framer = framing.Framer(1, "logs/pod-a.log", source.Source(log))
+    for _ in framer.blocks():
+        pass
+    return None if framer.error is None else str(framer.error)
+
+
+@pytest.mark.parametrize(
+    "compress",
+    [
+        gzip.compress,
+        bz2.compress,
+        lzma.compress,
+        lambda data: b"\x28\xb5\x2f\xfd\x04\x58" + data,  # zstd's magic and frame header
+    ],
+    ids=["gzip", "bzip2", "xz", "zstd"],
+)
+def test_a_compressed_file_appended_to_a_text_one_stops_the_run(tmp_path, compress):
+    # 300 failures gzipped between text lines were 5 junk lines, under the gate's
+    # min_quarantined_lines: lost unseen. The line holding its magic bytes names it.
+    data = TEXT + compress((GOOD + b"\n") * 300) + TEXT
+    message = _framing_error(tmp_path, data)
+    assert message is not None
+    assert message.startswith(
+        "logs/pod-a.log: holds compressed data at line 41: a compressed file was appended to a "
+        "text one ("
+    )
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        b"\x00\x01\x02binary\xfe",  # junk of no compressor: quarantined as before
+        b"\x1f\x8b BZh9 \xfd7zX \xff",  # a magic's first bytes alone
+        b"BZh91AY&SY",  # bzip2's header in a line that is text: not quarantined by the framing
+    ],
+)
+def test_a_junk_line_without_a_compressor_s_magic_is_framed(tmp_path, junk):
+    assert _framing_error(tmp_path, TEXT + junk + b"\n" + TEXT) is None
+
+
+def test_compressed_data_in_an_otlp_file_stops_the_run_naming_its_line(tmp_path):
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[TEXT + gzip.compress(TEXT * 10) + TEXT],
+        sources={"log_format": {"envelope": "otlp"}},
+    )
+    with pytest.raises(InputError, match=r"pod-a.jsonl: holds compressed data at lines 41-"):
+        reconcile_incident(path, tmp_path)
+
+
 def test_a_crashs_zero_padding_is_quarantined_as_its_line(tmp_path):
     # The line the zeros glue onto is quarantined, the lines around it read.
     padded = b"\x00" * 5000 + GOOD.replace(b"t1", b"t2") + b"\n"

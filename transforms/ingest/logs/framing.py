@@ -19,11 +19,15 @@ import numpy as np
 import pyarrow as pa
 
 from transforms.errors import CreditsError
+from transforms.ingest.logs import source
 from transforms.ingest.logs.screen import BOM, Screen
 from transforms.ingest.logs.source import STREAM_ERRORS, Source, stream_error
 
 MAX_LINE_BYTES = 1024 * 1024
 QUARANTINE_PREVIEW_CHARS = 4096
+# The end of a line examined with the quarantined line after it (`Framer._examined`): bzip2's
+# header (10 bytes), its block's CRC (4) and a few more.
+TAIL_BYTES = 64
 BOOKENDS = 8  # shape-checked lines staged at each end of a file for its time span
 LF, CR = 10, 13
 # A CRI line's prefix, `<time> <stream> <P|F> `, read before the line is known to be UTF-8.
@@ -123,6 +127,7 @@ class Framer:
     split: bool = False  # a record split over lines was seen: every later line is checked
     cri: bool = False  # CRI lines: a character a partial line cuts is mended (`_Mender`)
     _bom_pending: bool = field(default=True, repr=False)
+    _tail: bytes = field(default=b"", repr=False)  # the end of the last line framed
     _mender: _Mender = field(default_factory=_Mender, repr=False)
     _runs: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list, repr=False)
     # The first and the last lines only shape-checked so far (number, text): `bookends`.
@@ -161,6 +166,8 @@ class Framer:
                     if cut < 0:
                         continue
                     yield self._long(long)
+                    if self.error is not None:  # compressed data appended (`_appended`)
+                        return
                     long, piece = None, piece[cut + 1 :]
                 data = carry + piece if carry else piece
                 cut = data.rfind(b"\n")
@@ -177,6 +184,8 @@ class Framer:
                     continue
                 carry = data[cut + 1 :]
                 yield self._frame(data, cut + 1)
+                if self.error is not None:  # compressed data appended (`_appended`)
+                    return
         except STREAM_ERRORS as error:
             self.error = stream_error(self.name, error, f"line {self.lines}")
             return
@@ -194,6 +203,10 @@ class Framer:
 
     def _long(self, long: _LongLine) -> pa.RecordBatch:
         size = long.size - (long.last == CR)
+        self.error = self.error or self._appended(
+            [(self._tail, self.lines), (long.head, self.lines + 1)]
+        )
+        self._tail = b""
         self.lines += 1
         return _framed(
             self.file_id,
@@ -211,6 +224,9 @@ class Framer:
         raw = np.frombuffer(data, np.uint8, count=end)
         starts, ends, crlf, sizes = line_bounds(raw, skip)
         problems = self._problems(data, starts, ends, sizes)
+        if problems and self.error is None:
+            self.error = self._appended(self._examined(data, starts, ends, sizes, problems))
+        self._tail = data[max(starts[-1], ends[-1] - TAIL_BYTES) : ends[-1]]
         if self.screen is not None:
             return self._screened(data, end, starts, ends, sizes, problems)
         if crlf.any():
@@ -240,6 +256,35 @@ class Framer:
         reasons = [problems[i][0] if i in problems else None for i in range(len(ends))]
         previews = [problems[i][1] if i in problems else None for i in range(len(ends))]
         return _framed(self.file_id, numbers, text, reasons, previews)
+
+    def _examined(
+        self,
+        data: bytes,
+        starts: np.ndarray,
+        ends: np.ndarray,
+        sizes: np.ndarray,
+        problems: dict[int, tuple[str, str]],
+    ) -> Iterator[tuple[bytes | memoryview, int]]:
+        """The quarantined lines of a block, each after the end of the line before it (bzip2's
+        header is ASCII: an LF in its block's first bytes leaves it on a line that is UTF-8),
+        with their numbers."""
+        view = memoryview(data)
+        for i in sorted(problems):
+            if i == 0:
+                yield self._tail, self.lines
+            else:
+                yield (
+                    view[max(int(starts[i - 1]), int(ends[i - 1]) - TAIL_BYTES) : ends[i - 1]],
+                    (self.lines + i),
+                )
+            yield view[starts[i] : starts[i] + sizes[i]], self.lines + 1 + i
+
+    def _appended(self, lines) -> CreditsError | None:
+        """The error of the first of `lines` (text, number) that holds a compressor's data."""
+        for text, number in lines:
+            if (kind := source.compressed(text)) is not None:
+                return source.appended(self.name, f"line {number}", kind)
+        return None
 
     def _screened(
         self,

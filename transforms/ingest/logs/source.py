@@ -105,6 +105,33 @@ _MAGICS = {
 BZIP2 = re.compile(rb"BZh[1-9](\x31\x41\x59\x26\x53\x59|\x17\x72\x45\x38\x50\x90)")
 
 
+# A compressor's stream that starts inside a text file (a compressed file appended to a text
+# one: `cat b.log.gz >> a.log`): its magic bytes, sought only in the lines the framing
+# quarantines (`compressed`).
+APPENDED = {
+    re.compile(rb"\x1f\x8b\x08"): "gzip",
+    re.compile(rb"\x28\xb5\x2f\xfd"): "zstd",
+    re.compile(rb"BZh[1-9](\x31\x41\x59\x26\x53\x59|\x17\x72\x45\x38\x50\x90)"): "bzip2",
+    re.compile(rb"\xfd7zXZ\x00"): "xz",
+}
+
+
+def compressed(line: bytes | memoryview) -> str | None:
+    """The compressor whose magic bytes a line holds (`APPENDED`), None when it holds none."""
+    return next((kind for magic, kind in APPENDED.items() if magic.search(line)), None)
+
+
+def appended(name: str, where: str, kind: str) -> InputError:
+    """The error that stops a run on a line (`where` in the file) that holds a compressor's
+    data: as lines it was a few junk ones, under the quarantine limit, and the lines
+    compressed in it were lost unseen."""
+    return InputError(
+        f"{name}: holds compressed data at {where}: a compressed file was appended to a text "
+        f"one ({kind} data, read as a few junk lines, its own lines lost); decompress it and "
+        "append its text instead, or leave the file out of sources.logs"
+    )
+
+
 GZIPPED = "inside gzip"
 # A file is binary when more than half of the lines of its first block (`BLOCK_BYTES`,
 # decompressed; zero padding set aside) hold a control character no text line holds: C0 but

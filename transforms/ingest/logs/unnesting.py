@@ -30,7 +30,13 @@ from transforms.ingest.incident import LogFormat
 from transforms.ingest.logs import cloudwatch, json_stream, otlp
 from transforms.ingest.logs.framing import FRAMED_SCHEMA, MAX_LINE_BYTES
 from transforms.ingest.logs.screen import Screen
-from transforms.ingest.logs.source import STREAM_ERRORS, Source, stream_error
+from transforms.ingest.logs.source import (
+    STREAM_ERRORS,
+    Source,
+    appended,
+    compressed,
+    stream_error,
+)
 
 BATCH_ROWS = 1 << 14  # records handed on at once
 
@@ -68,6 +74,11 @@ class Unnester:
                 where = found.lines if otlp_lines else f"the object at byte {found.offset}"
                 if found.too_long:  # one item would stand for any number of records
                     self.error = _too_long(self.name, where, found)
+                    break
+                if found.problem is not None and (  # only a quarantined item is examined
+                    kind := compressed(found.text.encode("utf-8", "surrogateescape"))
+                ):
+                    self.error = appended(self.name, where, kind)
                     break
                 read(found, paths)
                 if len(self._rows["line"]) >= BATCH_ROWS:
