@@ -9,6 +9,7 @@ import json
 import re
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -123,6 +124,58 @@ def test_a_character_cut_at_the_end_of_a_block_is_mended_in_the_next():
     first, second = b"T stdout P ab\xe2\x82\nT stderr F x\n", b"T stdout F \xac}\n"
     assert mender.mend(first, len(first)) == (b"T stdout P ab\nT stderr F x\n", 27)
     assert mender.mend(second, len(second)) == (b"T stdout F \xe2\x82\xac}\n", 16)
+
+
+class _Pieces:
+    """A source of the given decompressed pieces (each a block of the framing)."""
+
+    def __init__(self, *pieces: bytes):
+        self._pieces = pieces
+
+    def pieces(self):
+        return iter(self._pieces)
+
+
+CUT = b"T stdout P ab\xe2\x82\n"  # a P line cut inside "€"
+CUT_SHOWN = ("invalid UTF-8 at byte 14 of the line", "T stdout P ab\\xe2\\x82")
+
+
+@pytest.mark.parametrize(
+    ("pieces", "expected"),
+    [
+        # the stream's next line in the next block: mended, the held block framed first
+        (
+            [CUT + b"T stderr F x\n", b"T stdout F \xac}\n"],
+            [
+                (1, "T stdout P ab\n", None),
+                (2, "T stderr F x\n", None),
+                (3, "T stdout F \u20ac}\n", None),
+            ],
+        ),
+        # no later line of its stream, the file ends: the bytes written back onto their line,
+        # quarantined with them as before (they silently left its preview)
+        ([CUT + b"T stderr F x\n"], [(1, None, CUT_SHOWN), (2, "T stderr F x\n", None)]),
+        ([b"T stderr F x\n", CUT], [(1, "T stderr F x\n", None), (2, None, CUT_SHOWN)]),
+        # none in the next block: written back all the same; its next part stays invalid
+        (
+            [CUT, b"T stderr F x\n", b"T stdout F \xac}\n"],
+            [
+                (1, None, CUT_SHOWN),
+                (2, "T stderr F x\n", None),
+                (3, None, ("invalid UTF-8 at byte 12 of the line", "T stdout F \\xac}")),
+            ],
+        ),
+    ],
+    ids=["next-block", "file-ends", "last-line", "two-blocks-on"],
+)
+def test_bytes_cut_from_a_partial_line_are_never_dropped(pieces, expected):
+    framer = framing.Framer(1, "logs/pod-a.log", _Pieces(*pieces), cri=True)
+    rows = pa.Table.from_batches(list(framer.blocks()), framing.FRAMED_SCHEMA).to_pylist()
+    got = [
+        (r["line"], r["raw"], None if r["problem"] is None else (r["problem"], r["preview"]))
+        for r in rows
+    ]
+    assert got == expected
 
 
 @pytest.mark.parametrize("compact", [True, False], ids=["compact", "spaced"])

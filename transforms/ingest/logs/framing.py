@@ -5,7 +5,8 @@ A line's text is its bytes without its line end (LF or CRLF) and, on a file's fi
 without a UTF-8 byte-order mark. A line that is not UTF-8 or is longer than `MAX_LINE_BYTES`
 keeps an escaped preview and is quarantined, never dropped. CRI lines (`Framer.cri`): a
 character a `P` line cuts is moved whole onto its stream's next line (`_Mender`), so both parts
-are UTF-8 and join into the record the service wrote.
+are UTF-8 and join into the record the service wrote; bytes with no such line in the next block,
+or in the file, go back onto their line.
 """
 
 from __future__ import annotations
@@ -67,28 +68,56 @@ class _Mender:
     bytes of a character whose other bytes start its stream's next line. Those first bytes are
     moved onto that line: both are then UTF-8 (each checked as any line), and the record they
     join into is the service's. Bytes that are not such a cut stay where they are, quarantined
-    as invalid UTF-8 as before."""
+    as invalid UTF-8 as before; so do those whose stream has no next line in the block after
+    theirs, nor in the file (`write_back`)."""
 
     cut: dict[bytes, bytes] = field(default_factory=dict)  # stream -> a character's first bytes
+    # stream -> the block (numbered by `mend`) its cut's line is in, and where in that block
+    # (mended) the bytes were taken from: the end of the line's text
+    taken: dict[bytes, tuple[int, int]] = field(default_factory=dict)
+    blocks: int = 0
 
     def mend(self, data: bytes, end: int) -> tuple[bytes, int]:
         """`data` with the whole lines of `data[:end]` mended, and the new `end`."""
+        self.blocks += 1
         if not self.cut and _is_utf8(data, end):
             return data, end
         lines = data[:end].split(b"\n")[:-1]
-        mended = [self._line(line) for line in lines]
+        mended, size = [], 0
+        for line in lines:
+            mended.append(self._line(line, size))
+            size += len(mended[-1]) + 1
         head = b"".join(line + b"\n" for line in mended)
         return head + data[end:], len(head)
 
-    def _line(self, line: bytes) -> bytes:
+    def holds(self) -> bool:
+        """Whether bytes cut from a line of the last block mended wait for their stream."""
+        return any(block == self.blocks for block, _ in self.taken.values())
+
+    def write_back(self, data: bytes, end: int, block: int) -> tuple[bytes, int]:
+        """`data` (block number `block`, mended) with the bytes still cut from its lines
+        written back where they were taken (its `end` moved on by as many)."""
+        back = sorted(
+            ((at, stream) for stream, (taken, at) in self.taken.items() if taken == block),
+            reverse=True,
+        )
+        for at, stream in back:
+            del self.taken[stream]
+            cut = self.cut.pop(stream)
+            data, end = data[:at] + cut + data[at:], end + len(cut)
+        return data, end
+
+    def _line(self, line: bytes, at: int) -> bytes:
         prefix = CRI_PREFIX.match(line)
         if prefix is None:
             return line
         stream, tag = prefix[1], prefix[2]
         head, message = line[: prefix.end()], line[prefix.end() :]
         message = self.cut.pop(stream, b"") + message
-        if tag == b"P" and (at := _cut_character(message)) is not None:
-            message, self.cut[stream] = message[:at], message[at:]
+        self.taken.pop(stream, None)
+        if tag == b"P" and (cut := _cut_character(message)) is not None:
+            message, self.cut[stream] = message[:cut], message[cut:]
+            self.taken[stream] = (self.blocks, at + len(head) + cut)
         return head + message
 
 
@@ -129,6 +158,9 @@ class Framer:
     _bom_pending: bool = field(default=True, repr=False)
     _tail: bytes = field(default=b"", repr=False)  # the end of the last line framed
     _mender: _Mender = field(default_factory=_Mender, repr=False)
+    # A CRI block held, mended, while bytes cut from one of its lines wait for their stream's
+    # next line (data, end, its number): framed once the next block is mended, or at the end.
+    _held: tuple[bytes, int, int] | None = field(default=None, repr=False)
     _runs: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list, repr=False)
     # The first and the last lines only shape-checked so far (number, text): `bookends`.
     _first_ends: list[tuple[int, str]] = field(default_factory=list, repr=False)
@@ -174,6 +206,7 @@ class Framer:
                 if cut < 0:
                     carry = data
                     if len(carry) > MAX_LINE_BYTES + len(BOM) + 1:
+                        yield from self._release()
                         skip = self._skip(carry)
                         long = _LongLine(
                             carry[skip : skip + QUARANTINE_PREVIEW_CHARS],
@@ -183,17 +216,40 @@ class Framer:
                         carry = b""
                     continue
                 carry = data[cut + 1 :]
-                yield self._frame(data, cut + 1)
+                yield from self._mended(data, cut + 1)
                 if self.error is not None:  # compressed data appended (`_appended`)
                     return
         except STREAM_ERRORS as error:
-            self.error = stream_error(self.name, error, f"line {self.lines}")
+            yield from self._release()
+            self.error = self.error or stream_error(self.name, error, f"line {self.lines}")
             return
         if long is not None:
             yield self._long(long)
         elif carry:
             last = carry + b"\n"
-            yield self._frame(last, len(last))
+            yield from self._mended(last, len(last))
+        yield from self._release()
+
+    def _mended(self, data: bytes, end: int) -> Iterator[pa.RecordBatch]:
+        """Frames the whole lines in `data[:end]`; CRI lines mended first (`_Mender`), a block
+        held while bytes cut from its lines wait for their stream's next line."""
+        if not self.cri:
+            yield self._frame(data, end)
+            return
+        data, end = self._mender.mend(data, end)
+        yield from self._release()
+        if self._mender.holds():
+            self._held = (data, end, self._mender.blocks)
+        else:
+            yield self._frame(data, end)
+
+    def _release(self) -> Iterator[pa.RecordBatch]:
+        """Frames the block held, if any, with the bytes still cut from its lines written back:
+        their stream has no line in the next block, or the file ends."""
+        if self._held is not None:
+            data, end, block = self._held
+            self._held = None
+            yield self._frame(*self._mender.write_back(data, end, block))
 
     def _skip(self, data: bytes) -> int:
         """Bytes to skip at the start of `data`: a byte-order mark before the file's first line."""
@@ -218,8 +274,6 @@ class Framer:
 
     def _frame(self, data: bytes, end: int) -> pa.RecordBatch:
         """Frames the whole lines in `data[:end]` (it ends with an LF)."""
-        if self.cri:
-            data, end = self._mender.mend(data, end)
         skip = self._skip(data)
         raw = np.frombuffer(data, np.uint8, count=end)
         starts, ends, crlf, sizes = line_bounds(raw, skip)
