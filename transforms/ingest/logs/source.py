@@ -111,7 +111,7 @@ BZIP2 = re.compile(rb"BZh[1-9](\x31\x41\x59\x26\x53\x59|\x17\x72\x45\x38\x50\x90
 APPENDED = {
     re.compile(rb"\x1f\x8b\x08"): "gzip",
     re.compile(rb"\x28\xb5\x2f\xfd"): "zstd",
-    re.compile(rb"BZh[1-9](\x31\x41\x59\x26\x53\x59|\x17\x72\x45\x38\x50\x90)"): "bzip2",
+    BZIP2: "bzip2",
     re.compile(rb"\xfd7zXZ\x00"): "xz",
 }
 
