@@ -359,18 +359,27 @@ def cloudwatch_wrapped(data: bytes, per_object: int, cut: float) -> bytes:
     """A log file's lines as CloudWatch Logs subscription objects as Firehose writes them: each
     line the message of a log event (its CR LF or LF dropped), `per_object` events an object,
     the objects concatenated with no separator in two gzip members cut at `cut` of the stream.
-    A line that is not UTF-8 keeps its bytes (its object is quarantined); a byte-order mark
-    belongs to the file: a file holding only one is one blank message, as it is one blank line."""
+    A line that is not UTF-8 keeps its bytes and is an object of its own (that object is
+    quarantined whole, as the model quarantines the line; sharing one, it would take its
+    neighbours' failures with it); a byte-order mark belongs to the file: a file holding only
+    one is one blank message, as it is one blank line."""
     if data.startswith(b"\x1f\x8b"):
         data = gzip.decompress(data)
     lines = data.removeprefix(b"\xef\xbb\xbf").split(b"\n")
     if lines[-1] == b"" and (len(lines) > 1 or not data):
         lines.pop()
     messages = [line.removesuffix(b"\r").decode("utf-8", "surrogateescape") for line in lines]
+    chunks: list[list[tuple[int, str]]] = []
+    alone = False  # the last object holds a line that is not UTF-8: no other line joins it
+    for number, message in enumerate(messages):
+        not_utf8 = any("\udc80" <= c <= "\udcff" for c in message)  # surrogateescape's
+        if not_utf8 or alone or not chunks or len(chunks[-1]) == per_object:
+            chunks.append([])
+        chunks[-1].append((number, message))
+        alone = not_utf8
     objects = []
-    for first in range(0, len(messages), per_object):
-        chunk = messages[first : first + per_object]
-        events = [{"id": str(first + i), "timestamp": 0, "message": m} for i, m in enumerate(chunk)]
+    for chunk in chunks:
+        events = [{"id": str(n), "timestamp": 0, "message": m} for n, m in chunk]
         body = {
             "messageType": "DATA_MESSAGE",
             "logGroup": "g",
@@ -398,7 +407,8 @@ def test_the_pipeline_reads_the_same_records_through_cloudwatch_objects(case, pe
         assert found.funnel == expected.funnel
         assert found.quarantined == expected.quarantined
     else:
-        assert found.funnel["relevant"] == expected.funnel["relevant"]
+        # (a file both refuse has no funnel)
+        assert found.funnel.get("relevant") == expected.funnel.get("relevant")
     assert found.evidence == expected.evidence
     assert found.exceptions == expected.exceptions
     assert found.credits_csv == expected.credits_csv
