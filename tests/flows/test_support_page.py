@@ -69,7 +69,11 @@ NOT_FOUND = (404, "Not affected, or not found")
         ("/customers/nobody", NOT_FOUND, "customer nobody: no failed payment"),
         ("/incidents/INC-NOPE", NOT_FOUND, "incident INC-NOPE: not in the warehouse"),
         # the incident is known: "not affected" would say the opposite of the message
-        ("/incidents/INC-X", (404, "No answer yet for this incident"), "no run passed the"),
+        (
+            "/incidents/INC-X",
+            (404, "No answer yet for this incident"),
+            "its newest run x1 was rejected by the quality gate",
+        ),
         # a filter, not a customer: the heading says so, and the box's words are not the CLI's
         (
             "/incidents/INC-A?status=paid",
