@@ -364,24 +364,30 @@ ALLOWED = [
 ]
 
 
-def test_the_writer_role_appends_and_decides_but_never_edits_or_deletes(server):
+def outcomes_as(server, role: str, statements: list[str]) -> dict[str, str]:
+    """Each statement run as `role` on a new store: "allowed", "refused", or the error's text."""
     outcome = {}
     with database(server) as url:
-        with warehouse.writer(url):  # makes the tables, and the role
+        with warehouse.writer(url):  # makes the tables, and the roles
             pass
         with (
             adbc_driver_postgresql.dbapi.connect(url, autocommit=True) as connection,
             connection.cursor() as cursor,
         ):
-            cursor.execute("set role credits_writer")
-            for statement in REFUSED + ALLOWED:
+            cursor.execute(f"set role {role}")
+            for statement in statements:
                 try:
                     cursor.execute(statement)
                     outcome[statement] = "allowed"
                 except adbc_driver_manager.ProgrammingError as error:
                     text = str(error)
-                    refused = "permission denied" in text or "must be owner" in text
-                    outcome[statement] = "refused" if refused else text
+                    denied = "permission denied" in text or "must be owner" in text
+                    outcome[statement] = "refused" if denied else text
+    return outcome
+
+
+def test_the_writer_role_appends_and_decides_but_never_edits_or_deletes(server):
+    outcome = outcomes_as(server, "credits_writer", REFUSED + ALLOWED)
     assert outcome == {**dict.fromkeys(REFUSED, "refused"), **dict.fromkeys(ALLOWED, "allowed")}
 
 
@@ -417,23 +423,7 @@ def test_the_pipeline_s_role_never_pays_and_finance_s_never_adds_a_run(server, r
     # review. Each side gets only what its commands do.
     allowed = [statement for statement in PAYING + RUNNING if statement not in refused]
     allowed += [ALLOWED[0], "update runs set status = status, batch_id = batch_id"]
-    outcome = {}
-    with database(server) as url:
-        with warehouse.writer(url):  # makes the tables, and the roles
-            pass
-        with (
-            adbc_driver_postgresql.dbapi.connect(url, autocommit=True) as connection,
-            connection.cursor() as cursor,
-        ):
-            cursor.execute(f"set role {role}")
-            for statement in REFUSED + refused + allowed:
-                try:
-                    cursor.execute(statement)
-                    outcome[statement] = "allowed"
-                except adbc_driver_manager.ProgrammingError as error:
-                    text = str(error)
-                    denied = "permission denied" in text or "must be owner" in text
-                    outcome[statement] = "refused" if denied else text
+    outcome = outcomes_as(server, role, REFUSED + refused + allowed)
     expected = {**dict.fromkeys(REFUSED + refused, "refused"), **dict.fromkeys(allowed, "allowed")}
     assert outcome == expected
 
