@@ -34,7 +34,7 @@ from typer.testing import CliRunner
 from tests import stores
 from tests.builders import failure, txn, write_incident
 from tests.flows import desk
-from tests.stores import execute, fetch
+from tests.stores import administer, execute, fetch
 from tests.waiting import until
 from transforms import commands, files
 from transforms.errors import StorageError
@@ -374,7 +374,7 @@ def outcomes_as(server, role: str, statements: list[str]) -> dict[str, str]:
             adbc_driver_postgresql.dbapi.connect(url, autocommit=True) as connection,
             connection.cursor() as cursor,
         ):
-            cursor.execute(f"set role {role}")
+            cursor.execute("select set_config('role', $1, false)", parameters=(role,))
             for statement in statements:
                 try:
                     cursor.execute(statement)
@@ -432,9 +432,7 @@ def test_an_approval_logged_in_as_the_pipeline_s_role_pays_nothing(
     server, source, copy_of, tmp_path
 ):
     url, box = copy_of(source.only_a), tmp_path / "outbox"
-    role = f"credits_worker_{uuid.uuid4().hex[:8]}"
-    execute(server, f"create role {role} login", f"grant credits_runner to {role}")
-    try:
+    with login(server, "credits_runner") as role:
         as_role = with_path(server, database_of(url), user=role)
         message = refused_cleanly(cli(*approve_args(as_role, source.run_a, box)))
         # refused before it reads anything (it was refused only at its commit)
@@ -442,21 +440,19 @@ def test_an_approval_logged_in_as_the_pipeline_s_role_pays_nothing(
         assert "Nothing was read or written" in message
         nothing_committed(url, source.run_a)
         assert batch_folders(box) == []
-    finally:
-        execute(server, f"drop role if exists {role}")
 
 
 @contextmanager
-def login(server: str, *granted: str, options: str = "") -> Iterator[str]:
+def login(server: str, *granted: str) -> Iterator[str]:
     """A login role of its own (granted `granted`), dropped after the block."""
     role = f"credits_login_{uuid.uuid4().hex[:8]}"
-    execute(server, f"create role {role} login {options}")
+    administer(server, "select format('create role %I login', $1)", role)
     try:
         for granting in granted:
-            execute(server, f"grant {granting} to {role}")
+            administer(server, "select format('grant %I to %I', $1, $2)", granting, role)
         yield role
     finally:
-        execute(server, f"drop role if exists {role}")
+        administer(server, "select format('drop role if exists %I', $1)", role)
 
 
 def test_a_run_under_finance_s_login_is_refused_before_it_starts(server, source, copy_of, tmp_path):
@@ -494,7 +490,9 @@ def test_a_database_owner_without_createrole_is_told_a_fresh_store_needs_it(serv
     # PostgreSQL asks for CREATEROLE to make a role even where it exists: the owner was told
     # "a run needs the role credits_runner", which it did not lack.
     with login(server) as role, database(server) as url:
-        execute(server, f"alter database {database_of(url)} owner to {role}")
+        administer(
+            server, "select format('alter database %I owner to %I', $1, $2)", database_of(url), role
+        )
         as_owner = with_path(server, database_of(url), user=role)
         with pytest.raises(StorageError) as making, warehouse.writer(as_owner):
             pass
@@ -547,9 +545,7 @@ def test_an_approval_logged_in_as_a_member_of_the_writer_role_succeeds(
     server, source, copy_of, tmp_path, granted
 ):
     url, box = copy_of(source.only_a), tmp_path / "outbox"
-    role = f"credits_approver_{uuid.uuid4().hex[:8]}"
-    execute(server, f"create role {role} login", f"grant {granted} to {role}")
-    try:
+    with login(server, granted) as role:
         as_role = with_path(server, database_of(url), user=role)
         query = "select rolname, rolsuper, rolcreatedb from pg_roles where rolname = current_user"
         assert fetch(as_role, query) == [(role, False, False)]
@@ -559,8 +555,6 @@ def test_an_approval_logged_in_as_a_member_of_the_writer_role_succeeds(
         assert paid(url) == credits_of(url, source.run_a)
         assert batches(url) == [("INC-T-B001", source.run_a, "initial", "published")]
         assert audit(as_role, box).exit_code == 0
-    finally:
-        execute(server, f"drop role if exists {role}")
 
 
 # 3. Faults: nothing is paid twice or lost, and the next command finishes the work
