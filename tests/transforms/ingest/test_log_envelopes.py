@@ -18,7 +18,7 @@ from tests.builders import failure, reconcile_incident, write_incident
 from transforms import db
 from transforms.errors import ConfigError
 from transforms.ingest import incident, logs, tables
-from transforms.ingest.logs import framing, screen
+from transforms.ingest.logs import framing, mending, screen
 from transforms.reconcile import credits
 from transforms.runfolder import manifest
 
@@ -120,7 +120,7 @@ def test_bytes_that_are_no_character_cut_stay_quarantined(tmp_path):
 
 def test_a_character_cut_at_the_end_of_a_block_is_mended_in_the_next():
     # The framing reads a file in blocks: the cut's first bytes wait for the stream's next line.
-    mender = framing._Mender()
+    mender = mending.Mender()
     first, second = b"T stdout P ab\xe2\x82\nT stderr F x\n", b"T stdout F \xac}\n"
     assert mender.mend(first, len(first)) == (b"T stdout P ab\nT stderr F x\n", 27)
     assert mender.mend(second, len(second)) == (b"T stdout F \xe2\x82\xac}\n", 16)

@@ -4,15 +4,14 @@ over decompressed blocks.
 A line's text is its bytes without its line end (LF or CRLF) and, on a file's first line,
 without a UTF-8 byte-order mark. A line that is not UTF-8 or is longer than `MAX_LINE_BYTES`
 keeps an escaped preview and is quarantined, never dropped. CRI lines (`Framer.cri`): a
-character a `P` line cuts is moved whole onto its stream's next line (`_Mender`), so both parts
-are UTF-8 and join into the record the service wrote; bytes with no such line in the next block,
-or in the file, go back onto their line.
+character a `P` line cuts is moved whole onto its stream's next line (`mending.Mender`), so
+both parts are UTF-8 and join into the record the service wrote; bytes with no such line in the
+next block, or in the file, go back onto their line.
 """
 
 from __future__ import annotations
 
 import codecs
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -21,6 +20,7 @@ import pyarrow as pa
 
 from transforms.errors import CreditsError
 from transforms.ingest.logs import source
+from transforms.ingest.logs.mending import Mender
 from transforms.ingest.logs.screen import BOM, Screen
 from transforms.ingest.logs.source import STREAM_ERRORS, Source, stream_error
 
@@ -31,8 +31,6 @@ QUARANTINE_PREVIEW_CHARS = 4096
 TAIL_BYTES = 64
 BOOKENDS = 8  # shape-checked lines staged at each end of a file for its time span
 LF, CR = 10, 13
-# A CRI line's prefix, `<time> <stream> <P|F> `, read before the line is known to be UTF-8.
-CRI_PREFIX = re.compile(rb"[^ \n]+ (stdout|stderr) ([PF]) ")
 
 FRAMED_SCHEMA = pa.schema(
     [
@@ -62,88 +60,6 @@ class _LongLine:
 
 
 @dataclass
-class _Mender:
-    """Mends CRI lines cut inside a character: the runtime splits a long line after a number
-    of bytes (containerd: 16 KiB), wherever that falls, so a `P` line may end with the first
-    bytes of a character whose other bytes start its stream's next line. Those first bytes are
-    moved onto that line: both are then UTF-8 (each checked as any line), and the record they
-    join into is the service's. Bytes that are not such a cut stay where they are, quarantined
-    as invalid UTF-8 as before; so do those whose stream has no next line in the block after
-    theirs, nor in the file (`write_back`)."""
-
-    cut: dict[bytes, bytes] = field(default_factory=dict)  # stream -> a character's first bytes
-    # stream -> the block (numbered by `mend`) its cut's line is in, and where in that block
-    # (mended) the bytes were taken from: the end of the line's text
-    taken: dict[bytes, tuple[int, int]] = field(default_factory=dict)
-    blocks: int = 0
-
-    def mend(self, data: bytes, end: int) -> tuple[bytes, int]:
-        """`data` with the whole lines of `data[:end]` mended, and the new `end`."""
-        self.blocks += 1
-        if not self.cut and _is_utf8(data, end):
-            return data, end
-        lines = data[:end].split(b"\n")[:-1]
-        mended, size = [], 0
-        for line in lines:
-            mended.append(self._line(line, size))
-            size += len(mended[-1]) + 1
-        head = b"".join(line + b"\n" for line in mended)
-        return head + data[end:], len(head)
-
-    def holds(self) -> bool:
-        """Whether bytes cut from a line of the last block mended wait for their stream."""
-        return any(block == self.blocks for block, _ in self.taken.values())
-
-    def write_back(self, data: bytes, end: int, block: int) -> tuple[bytes, int]:
-        """`data` (block number `block`, mended) with the bytes still cut from its lines
-        written back where they were taken (its `end` moved on by as many)."""
-        back = sorted(
-            ((at, stream) for stream, (taken, at) in self.taken.items() if taken == block),
-            reverse=True,
-        )
-        for at, stream in back:
-            del self.taken[stream]
-            cut = self.cut.pop(stream)
-            data, end = data[:at] + cut + data[at:], end + len(cut)
-        return data, end
-
-    def _line(self, line: bytes, at: int) -> bytes:
-        prefix = CRI_PREFIX.match(line)
-        if prefix is None:
-            return line
-        stream, tag = prefix[1], prefix[2]
-        head, message = line[: prefix.end()], line[prefix.end() :]
-        message = self.cut.pop(stream, b"") + message
-        self.taken.pop(stream, None)
-        if tag == b"P" and (cut := _cut_character(message)) is not None:
-            message, self.cut[stream] = message[:cut], message[cut:]
-            self.taken[stream] = (self.blocks, at + len(head) + cut)
-        return head + message
-
-
-def _cut_character(text: bytes) -> int | None:
-    """Where the character that `text` ends inside of starts (a lead byte followed by fewer
-    continuation bytes than it announces), or None when `text` ends with a whole one."""
-    for back in range(1, min(3, len(text)) + 1):
-        byte = text[-back]
-        if byte & 0xC0 == 0x80:  # a continuation byte: look further back
-            continue
-        needs = 2 if 0xC2 <= byte <= 0xDF else 3 if 0xE0 <= byte <= 0xEF else 4
-        if byte < 0xC2 or byte > 0xF4 or back >= needs:
-            return None
-        return len(text) - back
-    return None
-
-
-def _is_utf8(data: bytes, end: int) -> bool:
-    try:
-        codecs.utf_8_decode(memoryview(data)[:end], "strict", True)
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-@dataclass
 class Framer:
     """Cuts a file's decompressed pieces into blocks of whole lines, numbered from 1."""
 
@@ -154,10 +70,10 @@ class Framer:
     lines: int = 0
     error: CreditsError | None = None  # set when the stream broke: the blocks stop there
     split: bool = False  # a record split over lines was seen: every later line is checked
-    cri: bool = False  # CRI lines: a character a partial line cuts is mended (`_Mender`)
+    cri: bool = False  # CRI lines: a character a partial line cuts is mended (`mending.Mender`)
     _bom_pending: bool = field(default=True, repr=False)
     _tail: bytes = field(default=b"", repr=False)  # the end of the last line framed
-    _mender: _Mender = field(default_factory=_Mender, repr=False)
+    _mender: Mender = field(default_factory=Mender, repr=False)
     # A CRI block held, mended, while bytes cut from one of its lines wait for their stream's
     # next line (data, end, its number): framed once the next block is mended, or at the end.
     _held: tuple[bytes, int, int] | None = field(default=None, repr=False)
@@ -231,8 +147,8 @@ class Framer:
         yield from self._release()
 
     def _mended(self, data: bytes, end: int) -> Iterator[pa.RecordBatch]:
-        """Frames the whole lines in `data[:end]`; CRI lines mended first (`_Mender`), a block
-        held while bytes cut from its lines wait for their stream's next line."""
+        """Frames the whole lines in `data[:end]`; CRI lines mended first (`mending.Mender`), a
+        block held while bytes cut from its lines wait for their stream's next line."""
         if not self.cri:
             yield self._frame(data, end)
             return
