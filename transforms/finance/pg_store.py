@@ -42,7 +42,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +53,7 @@ import pyarrow as pa
 from transforms import commands, db
 from transforms.errors import InputError, StorageError
 from transforms.finance import pg_location, pg_text
+from transforms.finance.pg_privileges import MAKING_ROLES, Access, Privileges, needed
 
 SCHEMA_VERSION = 3  # the warehouse's version the first PostgreSQL store was made at
 _SQL = Path(__file__).parent / "sql" / "postgres"
@@ -254,82 +254,6 @@ def _base(table: Table) -> str:
     return f"base_{table.name}"
 
 
-class Access(StrEnum):
-    """What a command does to the store, which decides the privileges its login needs."""
-
-    READ = "read"  # runs, lookup, diff, audit, the notebooks
-    RUN = "run"  # credits run: adds a run (credits_runner)
-    DECIDE = "decide"  # approve, decline (credits_approver)
-
-
-_ROLE = {Access.RUN: "credits_runner", Access.DECIDE: "credits_approver"}
-_NEEDS = {Access.RUN: "a run needs", Access.DECIDE: "an approval or a decline needs"}
-
-
-@dataclass(frozen=True)
-class Privileges:
-    """What the login may do on the store (`store_privileges.sql`)."""
-
-    made: bool  # the store's tables are there
-    may_make_roles: bool  # a superuser, or CREATEROLE
-    may_read: bool
-    may_run: bool
-    may_decide: bool
-    runner: bool  # a member of credits_runner
-    approver: bool
-    writer: bool
-    granted: bool  # the roles granted on this store (not a store made before them)
-
-    def refusal(self, access: Access | None) -> str | None:
-        """Why this login may not do `access` (None: any writing command) and what it needs;
-        None when it may."""
-        if not self.made:
-            making = access in (Access.RUN, None) and not self.may_make_roles
-            return _MAKING_ROLES if making else None
-        may = {Access.READ: self.may_read, Access.RUN: self.may_run, Access.DECIDE: self.may_decide}
-        if access is not None and may[access]:
-            return None
-        roles = {Access.RUN: self.runner, Access.DECIDE: self.approver}
-        held = roles.get(access, self.runner or self.approver)  # type: ignore[call-overload]
-        if held and not self.granted:
-            return _NOT_GRANTED
-        return _needed(access)
-
-
-_NOT_GRANTED = (
-    "this login has its role, but the store was made before the roles credits_runner and "
-    "credits_approver and its owner has not granted them on it yet: the owner's next `credits "
-    "run`, `approve` or `decline` does (docs/warehouse.md, Least privilege)"
-)
-
-
-def _needed(access: Access | None) -> str:
-    """The role (or the privilege) a command doing `access` needs."""
-    if access is Access.READ:
-        return (
-            "this login may not read the store: a reader (runs, lookup, diff, audit) needs only "
-            "read access, SELECT on its tables, which each of the roles credits_runner, "
-            "credits_approver and credits_writer gives (docs/warehouse.md, Least privilege)"
-        )
-    if access is None:
-        return (
-            "this login may not do that: a run needs the role credits_runner, an approval or a "
-            "decline credits_approver (docs/warehouse.md, Least privilege)"
-        )
-    return (
-        f"this login may not do that: {_NEEDS[access]} the role {_ROLE[access]} (or "
-        f"credits_writer): `grant {_ROLE[access]} to LOGIN` (docs/warehouse.md, Least privilege)"
-    )
-
-
-_MAKING_ROLES = (
-    "making the store makes its roles credits_runner and credits_approver, which needs "
-    "CREATEROLE (PostgreSQL asks for it even where the roles exist): give the store's owner "
-    "CREATEROLE (`alter role LOGIN createrole`), or run its first `credits run` as a login "
-    "that has it (docs/warehouse.md, Least privilege)"
-)
-
-
 def privileges(url: str) -> Privileges:
     """What the login the URL names may do on the store, read on a connection of its own."""
     connection = pg_location.connect(url)
@@ -354,7 +278,7 @@ def _storage_errors(url: str, doing: str, access: Access | None = None) -> Itera
         said = pg_location.said(error, url)
         advice = "run the command again to finish"
         if "permission denied to create role" in said:
-            advice = _MAKING_ROLES
+            advice = MAKING_ROLES
         elif "permission denied" in said:  # run again, it is refused again: say who may
             advice = _permission_advice(url, access)
         raise StorageError(
@@ -370,7 +294,7 @@ def _permission_advice(url: str, access: Access | None) -> str:
         refusal = privileges(url).refusal(access)
     except (adbc_driver_manager.Error, StorageError):
         refusal = None
-    return refusal or _needed(access)
+    return refusal or needed(access)
 
 
 def _made(store: Store) -> int | None:
