@@ -8,7 +8,7 @@ import os
 import psutil
 import pytest
 
-from flows import long_lived, server
+from flows import long_lived, server, server_watch
 
 
 class FakeServer:
@@ -178,7 +178,7 @@ def test_a_run_that_does_not_unwind_in_its_grace_period_still_ends_in_its_one_li
 
 
 class Probes:
-    """`server.accepts` answering from a list (True: something accepted the connection), then
+    """`server_watch.accepts` answering from a list (True: something accepted the connection), then
     ending the watch (`finished`) once the list is used up."""
 
     def __init__(self, answers: list[bool]):
@@ -199,22 +199,22 @@ class Probes:
         # a server that answers, slowly or not: never gone
         ([True] * 20, False),
         # away for fewer probes than it takes, then back (a restart): never gone
-        ([True, *[False] * (server.GONE_AFTER_PROBES - 1), True, True], False),
+        ([True, *[False] * (server_watch.GONE_AFTER_PROBES - 1), True, True], False),
         # a server killed mid-run: gone after GONE_AFTER_PROBES refused probes in a row (about
         # 3 s); Prefect's client took a minute per call and its workers minutes more
-        ([True, True, *[False] * server.GONE_AFTER_PROBES, True], True),
+        ([True, True, *[False] * server_watch.GONE_AFTER_PROBES, True], True),
     ],
     ids=["answering", "back-in-time", "killed"],
 )
 def test_a_server_is_gone_after_probes_in_a_row_that_nothing_accepts(monkeypatch, answers, gone):
     probes = Probes(answers)
-    monkeypatch.setattr(server, "accepts", probes)
-    said = server.server_gone("http://127.0.0.1:9/api", None, probes.finished, every=0)
+    monkeypatch.setattr(server_watch, "accepts", probes)
+    said = server_watch.server_gone("http://127.0.0.1:9/api", None, probes.finished, every=0)
     if gone:
         assert said == (
             "the Prefect server at http://127.0.0.1:9/api stopped answering mid-run (nothing "
-            f"accepted a connection there for {server.GONE_AFTER_PROBES} probes in a row, 0 s "
-            "apart)"
+            f"accepted a connection there for {server_watch.GONE_AFTER_PROBES} probes in a row, "
+            "0 s apart)"
         )
         assert probes.answers == [True]  # decided at the last refused probe
     else:
@@ -230,8 +230,8 @@ def test_the_temporary_server_is_gone_as_soon_as_its_process_exits(monkeypatch):
         def poll(self) -> int:
             return self.returncode
 
-    monkeypatch.setattr(server, "accepts", lambda url: True)  # its port taken by another
-    said = server.server_gone("http://127.0.0.1:9/api", Exited(), threading.Event(), every=0)
+    monkeypatch.setattr(server_watch, "accepts", lambda url: True)  # its port taken by another
+    said = server_watch.server_gone("http://127.0.0.1:9/api", Exited(), threading.Event(), every=0)
     assert said == "Prefect's temporary server (pid 4242) exited with code -9 mid-run"
 
 
@@ -242,8 +242,8 @@ def test_a_slow_server_accepts_the_probe_and_a_closed_port_does_not():
         slow.bind(("127.0.0.1", 0))
         slow.listen(8)
         port = slow.getsockname()[1]
-        assert server.accepts(f"http://127.0.0.1:{port}/api")
-    assert not server.accepts(f"http://127.0.0.1:{port}/api")  # closed: refused
+        assert server_watch.accepts(f"http://127.0.0.1:{port}/api")
+    assert not server_watch.accepts(f"http://127.0.0.1:{port}/api")  # closed: refused
 
 
 def test_a_server_reached_through_a_proxy_is_not_probed_directly(monkeypatch):
@@ -251,13 +251,15 @@ def test_a_server_reached_through_a_proxy_is_not_probed_directly(monkeypatch):
 
     # Prefect's client goes through HTTPS_PROXY; a direct probe refused by a firewall would
     # end a healthy run as if its server were gone.
-    probes = Probes([False] * (server.GONE_AFTER_PROBES * 2))
-    monkeypatch.setattr(server, "accepts", probes)
+    probes = Probes([False] * (server_watch.GONE_AFTER_PROBES * 2))
+    monkeypatch.setattr(server_watch, "accepts", probes)
     monkeypatch.setenv("https_proxy", "http://proxy.internal:3128")
     monkeypatch.delenv("no_proxy", raising=False)
     monkeypatch.delenv("NO_PROXY", raising=False)
     finished = threading.Event()
     timer = threading.Timer(0.2, finished.set)
     timer.start()
-    assert server.server_gone("https://prefect.internal/api", None, finished, every=0.01) is None
-    assert len(probes.answers) == server.GONE_AFTER_PROBES * 2  # none asked
+    assert (
+        server_watch.server_gone("https://prefect.internal/api", None, finished, every=0.01) is None
+    )
+    assert len(probes.answers) == server_watch.GONE_AFTER_PROBES * 2  # none asked
