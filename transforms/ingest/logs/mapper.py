@@ -31,9 +31,10 @@ from transforms.ingest.incident.values import (
     LARGEST_AMOUNT,
     TS_FORMATS,
 )
+from transforms.ingest.logs import hints
 from transforms.ingest.logs.framing import FRAMED_SCHEMA, Framer
 from transforms.ingest.logs.plan import LogFile, Partition, Reading
-from transforms.ingest.logs.screen import PREFIX_PATTERNS
+from transforms.ingest.logs.screen import CRI_LINE, PREFIX_PATTERNS
 from transforms.ingest.logs.source import Source
 from transforms.ingest.logs.unnesting import Unnester
 
@@ -74,8 +75,6 @@ UNCHECKED_SCHEMA = pa.schema(
 EXTRACTS = {"lines": LINES_SCHEMA, "events": EVENTS_SCHEMA, "quarantine": QUARANTINE_SCHEMA}
 COALESCE_ROWS = 1 << 16  # framed lines handed to DuckDB at once, at least
 UNNESTED = ("otlp", "cloudwatch")  # many records to an envelope: framed by `Unnester`
-# A CRI line: `<RFC 3339 time> <stream> <P|F> <message>` (the message may be empty).
-CRI_LINE = r"^([^ \n]+) (stdout|stderr) ([PF]) ([^\n]*)\n$"
 # A line of a prefix and the record, in three groups (`log_envelope_prefixed`): fluentd's
 # out_file, `<time>`, `<tag>` and `<record>` separated by tabs, Fluent Bit's file output,
 # `<tag>: [<time>, <record>]`, and CloudWatch Logs' export, `<timestamp> <message>`; the
@@ -84,38 +83,6 @@ PREFIXED_LINES = {
     envelope: f"^{pattern}([^\\n]*){re.escape(suffix)}\\n$"
     for envelope, (pattern, suffix, _) in PREFIX_PATTERNS.items()
 }
-
-# A collector's line read as the record (the default format) has no `ts` of its own: the keys
-# that tell which collector wrote it, and the setting that reads it, for the reason (`missing
-# ts (the line looks like ...)`). The first whose keys the line holds is named.
-COLLECTOR_HINTS = [
-    (("log", "stream", "time"), 'a Docker json-file entry: set envelope = "docker"'),
-    (
-        ("MESSAGE", "__REALTIME_TIMESTAMP"),
-        'journalctl -o json: set payload = "MESSAGE", and ts = "envelope.__REALTIME_TIMESTAMP" '
-        'with ts_format = "epoch_us" if the message has no time of its own,',
-    ),
-    (("message", "source_type", "timestamp"), 'Vector\'s JSON: set payload = "message"'),
-    (("message", "@timestamp", "@version"), 'Logstash\'s JSON: set payload = "message"'),
-    (("date", "log"), 'Fluent Bit\'s JSON: set payload = "log"'),
-    (("resourceLogs",), 'OTLP JSON: set envelope = "otlp"'),
-    (("messageType", "logEvents"), 'a CloudWatch Logs object: set envelope = "cloudwatch"'),
-]
-# Likewise a line whose record comes after a collector's prefix (`not valid JSON (the line looks
-# like ...)`): the pattern its start matches, and the setting that reads it. Those of the
-# prefix envelopes want the record, a JSON object, right after the prefix (two tabs alone are
-# no fluentd line); a CRI prefix is told by itself.
-PREFIX_HINTS = [
-    (CRI_LINE, 'a CRI line (containerd, CRI-O): set envelope = "cri"'),
-    *(
-        (f"^{PREFIX_PATTERNS[envelope][0]}\\{{", f'{tool}: set envelope = "{envelope}"')
-        for envelope, tool in [
-            ("fluentd", "fluentd's out_file"),
-            ("fluentbit", "Fluent Bit's file output"),
-            ("cloudwatch_export", "CloudWatch Logs' export"),
-        ]
-    ),
-]
 
 
 @dataclass(frozen=True)
@@ -387,15 +354,7 @@ def _parameters(reading: Reading) -> dict[str, object]:
         "ts_leap_pattern": _leap_pattern(fmt.ts_format) if strptime else None,
         "logs_timezone": reading.logs_timezone,
         "failure_events": list(reading.failure_events),
-        "hint_collectors": fmt.kind == "jsonl" and fmt.envelope == "none" and fmt.payload is None,
-        "collector_hints": [
-            {"keys": list(keys), "hint": f" (the line looks like {hint} in [sources.log_format])"}
-            for keys, hint in COLLECTOR_HINTS
-        ],
-        "prefix_hints": [
-            {"pattern": pattern, "hint": f" (the line looks like {hint} in [sources.log_format])"}
-            for pattern, hint in PREFIX_HINTS
-        ],
+        **hints.parameters(fmt),
         "from_envelope": from_envelope,
         "envelope_paths": envelope_paths,
         # the key that holds ts in its object (OTLP's fields are an object keyed by name)

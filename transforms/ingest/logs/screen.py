@@ -47,6 +47,8 @@ OPEN, CLOSE = ord("{"), ord("}")
 SHAPE_BLANK = "blank line"
 SHAPE_NOT_OBJECT = "not one JSON object (shape check)"
 SHAPE_NOT_CRI = 'not a CRI line (envelope = "cri", shape check)'
+# A CRI line: `<RFC 3339 time> <stream> <P|F> <message>` (the message may be empty).
+CRI_LINE = r"^([^ \n]+) (stdout|stderr) ([PF]) ([^\n]*)\n$"
 # The prefix before the record of a line of these envelopes, in two groups (its fields; the
 # second empty for an export), the suffix after it (Fluent Bit's `]`), and the shape check's
 # reason for a line without them. The full check reads the same prefix and suffix in SQL

@@ -259,7 +259,7 @@ checked as (
             when problem is not null then problem
             when raw = chr(10) then 'blank line'
             when fields is null then case $kind
-                -- a collector's line with a prefix before the record (`mapper.PREFIX_HINTS`)
+                -- a collector's line with a prefix before the record (`hints.PREFIX_HINTS`)
                 when 'jsonl' then 'not valid JSON' || case
                     when $hint_collectors then coalesce(list_filter(
                         $prefix_hints, lambda h: regexp_matches(raw, h.pattern)
@@ -279,7 +279,7 @@ checked as (
                 || case $kind when 'jsonl' then 'in the JSON object' else 'on the logfmt line' end
             when envelope_key_twice then 'a key of the log contract appears twice in the envelope'
             -- A collector's own line read as the record: the reason names the setting
-            -- that reads it (`mapper.COLLECTOR_HINTS`)
+            -- that reads it (`hints.COLLECTOR_HINTS`)
             when ts_kind is null or ts_kind = 'NULL' then 'missing ts' || case
                 when $hint_collectors then coalesce(list_filter(
                     $collector_hints, lambda h: list_has_all(json_keys(raw), h.keys)

@@ -1,0 +1,56 @@
+"""The setting that reads a collector's line, named in its quarantine reason when the default
+format read it (`missing ts (the line looks like ...)`, `not valid JSON (the line looks like
+...)`): the keys or the prefix that tell the collector, bound into `stg_logs.sql`."""
+
+from __future__ import annotations
+
+from transforms.ingest.incident import LogFormat
+from transforms.ingest.logs.screen import CRI_LINE, PREFIX_PATTERNS
+
+# A collector's line read as the record (the default format) has no `ts` of its own: the keys
+# that tell which collector wrote it, and the setting that reads it, for the reason (`missing
+# ts (the line looks like ...)`). The first whose keys the line holds is named.
+COLLECTOR_HINTS = [
+    (("log", "stream", "time"), 'a Docker json-file entry: set envelope = "docker"'),
+    (
+        ("MESSAGE", "__REALTIME_TIMESTAMP"),
+        'journalctl -o json: set payload = "MESSAGE", and ts = "envelope.__REALTIME_TIMESTAMP" '
+        'with ts_format = "epoch_us" if the message has no time of its own,',
+    ),
+    (("message", "source_type", "timestamp"), 'Vector\'s JSON: set payload = "message"'),
+    (("message", "@timestamp", "@version"), 'Logstash\'s JSON: set payload = "message"'),
+    (("date", "log"), 'Fluent Bit\'s JSON: set payload = "log"'),
+    (("resourceLogs",), 'OTLP JSON: set envelope = "otlp"'),
+    (("messageType", "logEvents"), 'a CloudWatch Logs object: set envelope = "cloudwatch"'),
+]
+# Likewise a line whose record comes after a collector's prefix (`not valid JSON (the line looks
+# like ...)`): the pattern its start matches, and the setting that reads it. Those of the
+# prefix envelopes want the record, a JSON object, right after the prefix (two tabs alone are
+# no fluentd line); a CRI prefix is told by itself.
+PREFIX_HINTS = [
+    (CRI_LINE, 'a CRI line (containerd, CRI-O): set envelope = "cri"'),
+    *(
+        (f"^{PREFIX_PATTERNS[envelope][0]}\\{{", f'{tool}: set envelope = "{envelope}"')
+        for envelope, tool in [
+            ("fluentd", "fluentd's out_file"),
+            ("fluentbit", "Fluent Bit's file output"),
+            ("cloudwatch_export", "CloudWatch Logs' export"),
+        ]
+    ),
+]
+
+
+def parameters(fmt: LogFormat) -> dict[str, object]:
+    """The hints' parameters of `stg_logs.sql`: given only with the default format (JSON lines,
+    no envelope, no payload), where a collector's file is read as if it were the service's."""
+    return {
+        "hint_collectors": fmt.kind == "jsonl" and fmt.envelope == "none" and fmt.payload is None,
+        "collector_hints": [
+            {"keys": list(keys), "hint": f" (the line looks like {hint} in [sources.log_format])"}
+            for keys, hint in COLLECTOR_HINTS
+        ],
+        "prefix_hints": [
+            {"pattern": pattern, "hint": f" (the line looks like {hint} in [sources.log_format])"}
+            for pattern, hint in PREFIX_HINTS
+        ],
+    }
