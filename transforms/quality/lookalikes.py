@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import duckdb
 
 from transforms import db
+from transforms.ingest.incident.values import HIDDEN_CHARACTER
 
 ASCII_PRINTABLE = "".join(chr(c) for c in range(0x21, 0x7F))
-HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Zs"})
 # At most this many prefixes go to DuckDB (a hash table of a few kB, probed once per id): an id
 # of fourteen characters with nine of `0 O` and `1 I l |` begins 1,024 ways.
 MOST_PREFIXES = 4096
@@ -110,17 +110,17 @@ def prefixes(skeletons: Iterable[str]) -> tuple[int, list[str]]:
     return length, sorted(found)
 
 
-def visible(txn_id: str) -> str:
-    """The id without its control, format and space characters other than U+0020."""
-    return "".join(
-        c for c in txn_id if c == " " or unicodedata.category(c) not in HIDDEN_CATEGORIES
-    )
+def visible(con: duckdb.DuckDBPyConnection, ids: Iterable[str]) -> dict[str, str]:
+    """Each id without its control, format and space characters other than U+0020 (the one
+    rule, `values.HIDDEN_CHARACTER`, applied by `sql/ids_visible.sql`)."""
+    return dict(db.run(con, "ids_visible", ids=list(ids), hidden=HIDDEN_CHARACTER).fetchall())
 
 
-def skeleton(txn_id: str) -> str:
-    """The id as it looks: visible, in NFKC, every look-alike its ASCII class's representative."""
+def skeleton(shown: str) -> str:
+    """How an id looks, from its visible form `shown`: in NFKC, every look-alike its ASCII
+    class's representative."""
     representatives = _representatives()
-    normal = unicodedata.normalize("NFKC", visible(txn_id))
+    normal = unicodedata.normalize("NFKC", shown)
     return "".join(representatives.get(c, c) for c in normal)
 
 
@@ -140,7 +140,8 @@ def pairs(
         return []
     candidates = set(candidate_ids)
     ids = sorted(candidates.union(table_ids))
-    skeletons = [skeleton(txn_id) for txn_id in ids]
+    shown = visible(con, ids)
+    skeletons = [skeleton(shown[txn_id]) for txn_id in ids]
     prefix_length, beginnings = prefixes(skeletons)
     source, target = translation()
     found = db.run(
@@ -160,11 +161,11 @@ def pairs(
     return sorted(seen.values(), key=lambda p: (p.alike, p.other))
 
 
-def _named_elsewhere(pair: Pair) -> bool:
+def _named_elsewhere(pair: Pair, shown: dict[str, str]) -> bool:
     """The pair is one id in two Unicode forms or with hidden characters, which the gate's other
     checks name (`gate.ids_in_two_forms`, `gate.table_ids_as_candidates`): two candidates, or a
-    table row beyond ASCII that is no candidate's."""
-    normal = {unicodedata.normalize("NFKC", visible(i)) for i in (pair.alike, pair.other)}
+    table row beyond ASCII that is no candidate's. `shown`: each id's visible form."""
+    normal = {unicodedata.normalize("NFKC", shown[i]) for i in (pair.alike, pair.other)}
     if len(normal) > 1:
         return False
     if pair.alike_is_candidate and pair.other_is_candidate:
@@ -179,7 +180,11 @@ def problems(
     """Why the run is rejected when a candidate's id looks like another id, a candidate's or a
     transaction table row's, in another script: compared exactly they are two payments. Nothing
     otherwise. `candidate_ids` and `table_ids` are the ids beyond ASCII of each."""
-    found = [pair for pair in pairs(con, candidate_ids, table_ids) if not _named_elsewhere(pair)]
+    found = pairs(con, candidate_ids, table_ids)
+    if not found:
+        return ()
+    shown = visible(con, {i for pair in found for i in (pair.alike, pair.other)})
+    found = [pair for pair in found if not _named_elsewhere(pair, shown)]
     if not found:
         return ()
     first = found[0]
