@@ -1,16 +1,22 @@
 """The `credits` console script: the command line imported and run under a stop-signal guard.
 
 The guard is the script's first act (importing `flows` is kept cheap for it: no DuckDB), and it
-stays for the whole command: a Ctrl-C, a SIGTERM or a SIGHUP while the commands are imported
-(a few tenths of a second: DuckDB, Typer, Rich) ends with one line and exit 128 + the signal's
-number, never with Python's traceback of the import it interrupted, nor (SIGTERM, SIGHUP)
-silently; later, it raises `KeyboardInterrupt` naming the signal, as Ctrl-C does, until a
-command puts its own handling in place (`credits run`, `approve`, `decline`), and whatever
-command it stops says so (`common.stopped_as_128_plus_n`); once the command is over (Python
-exiting, Prefect's workers draining), the system's default again. Before this module runs (Python
-starting, a few hundredths of a second) the system's default applies: SIGTERM and SIGHUP end the
-process silently (a shell shows 128 + n), SIGINT with Python's own fatal error (exit 1); nothing
-was done.
+stays for the whole command: a Ctrl-C, a SIGTERM or a SIGHUP while the commands are imported (a few
+tenths of a second: DuckDB, Typer, Rich) or read (Typer) ends with one line and exit 128 + the
+signal's number, never with Python's traceback of the import it interrupted, nor (SIGTERM, SIGHUP)
+silently, nor with Typer's silent 130 for a stop between its steps; later, it raises
+`KeyboardInterrupt` naming the signal, as Ctrl-C does, until a command puts its own handling in
+place (`credits run`, `approve`, `decline`), and whatever command it stops says so
+(`common.stopped_as_128_plus_n`); once the command is over (Python exiting, Prefect's workers
+draining), the system's default again. Before this module runs (Python starting, a few hundredths
+of a second) the system's default applies: SIGTERM and SIGHUP end the process silently (a shell
+shows 128 + n), SIGINT with Python's own fatal error or traceback; nothing was done.
+
+A stop that arrives while a module is being imported is raised again the moment the outermost
+import is over, to whatever handler is then in place (`waits_for_an_import`): an exception
+raised inside a C extension's initialisation (DuckDB's, say) is not ours to raise. Nanobind
+aborts the process (exit 134) on it; DuckDB turns it into an `ImportError` with a traceback, or
+swallows it and the command goes on.
 """
 
 from __future__ import annotations
@@ -19,11 +25,58 @@ import signal
 import sys
 
 STOPPED_EARLY = "stopped by {} before the command started: nothing was done\n"
-GUARDED = (signal.SIGTERM, signal.SIGHUP)  # SIGINT is Python's KeyboardInterrupt already
+STOPPED_LATE = "stopped by {}: the command ended there (what it committed stays)\n"
+GUARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+IMPORTING = "<frozen importlib._bootstrap>"
 
 
-def _stop(signum, _frame) -> None:
-    raise KeyboardInterrupt(signal.Signals(signum).name)
+def waits_for_an_import(signum: int, frame) -> bool:
+    """True if the signal came while a module is being imported (`frame` is where the main
+    thread was: the import machinery below it); it is then raised again once the outermost
+    import returns, through `sys.setprofile` (the Python calls of the import's rest are watched,
+    the stop being on its way anyway)."""
+    outermost = None
+    while frame is not None:
+        if frame.f_code.co_filename == IMPORTING:
+            outermost = frame
+        frame = frame.f_back
+    if outermost is None:
+        return False
+    over = False
+    profiler = sys.getprofile()  # cProfile's, say: kept
+
+    def watch(frame, event: str, arg) -> None:
+        nonlocal over
+        if profiler is not None:
+            profiler(frame, event, arg)
+        if event == "return" and frame is outermost:
+            over = True
+        elif over and event in ("call", "return"):  # back in the importer's code
+            sys.setprofile(profiler)
+            signal.raise_signal(signum)  # its handler runs here, or waits for the next import
+
+    sys.setprofile(watch)
+    return True
+
+
+def _stop(signum, frame) -> None:
+    if not waits_for_an_import(signum, frame):
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def _name(stopped: KeyboardInterrupt) -> str:
+    return str(stopped) if str(stopped) in signal.Signals.__members__ else "SIGINT"
+
+
+def _stopped_behind(leaving: SystemExit) -> KeyboardInterrupt | None:
+    """The stop behind Typer's `Exit(130)`, if it is one (an exit the commands chose has none)."""
+    if leaving.code != 130:
+        return None
+    cause: BaseException | None = leaving
+    while cause is not None and not isinstance(cause, KeyboardInterrupt):
+        # not through a `raise ... from None`: ours, once the stop was told
+        cause = cause.__cause__ or (None if cause.__suppress_context__ else cause.__context__)
+    return cause
 
 
 def main() -> None:
@@ -33,13 +86,24 @@ def main() -> None:
         if handler is not signal.SIG_IGN:
             signal.signal(signum, _stop)
     try:
+        from typer.main import get_command
+
         from flows.cli import app
+
+        command = get_command(app)  # Typer reads every command's signature: a tenth of a second
     except KeyboardInterrupt as stopped:
-        name = str(stopped) if str(stopped) in signal.Signals.__members__ else "SIGINT"
+        name = _name(stopped)
         sys.stderr.write(STOPPED_EARLY.format(name))
         raise SystemExit(128 + signal.Signals[name]) from None
     try:
-        app()
+        command()  # what `app()` runs, the commands read once
+    except SystemExit as leaving:  # a stop between Typer's steps, which Typer makes a silent 130
+        stopped = _stopped_behind(leaving)
+        if stopped is None:
+            raise
+        name = _name(stopped)
+        sys.stderr.write(STOPPED_LATE.format(name))
+        raise SystemExit(128 + signal.Signals[name]) from None
     finally:  # the command is over: a stop while Python exits is the system's, as before
         for signum, handler in previous.items():
             signal.signal(signum, handler)

@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup
 
+from flows import console
 from transforms import commands, pages
 from transforms.errors import (
     ConfigError,
@@ -39,7 +40,10 @@ class _ClosedPipeIsFine(TyperGroup):
 
     def make_context(self, *args: Any, **kwargs: Any) -> Any:  # `--help` prints here
         return _pipe_closed_is_exit_0(
-            lambda: super(_ClosedPipeIsFine, self).make_context(*args, **kwargs)
+            lambda: stopped_as_128_plus_n(
+                lambda: super(_ClosedPipeIsFine, self).make_context(*args, **kwargs),
+                before_the_command=True,
+            )
         )
 
     def invoke(self, ctx: Any) -> Any:  # every command, and its sub-apps', prints here
@@ -68,15 +72,16 @@ def _pipe_closed_is_exit_0(action):
         raise
 
 
-def stopped_as_128_plus_n(action):
+def stopped_as_128_plus_n(action, before_the_command: bool = False):
     """A stop signal that no handling of the command's own caught (the console's guard raises
-    it as `KeyboardInterrupt` naming the signal, Ctrl-C is Python's): one line, exit 128 + n,
-    where Typer would exit 130 silently for any of them."""
+    it as `KeyboardInterrupt` naming the signal): one line, exit 128 + n, where Typer would
+    exit 130 silently for any of them. `before_the_command`: while its arguments are read."""
     try:
         return action()
     except KeyboardInterrupt as stopped:
         name = stop_signal(stopped).name
-        err.print(f"stopped by {name}: the command ended there (what it committed stays)")
+        said = console.STOPPED_EARLY if before_the_command else console.STOPPED_LATE
+        err.print(said.format(name), end="", markup=False)
         raise typer.Exit(128 + stop_signal(stopped)) from None
 
 
@@ -202,9 +207,12 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # what stops a command (and SIGH
 _received: list[int] = []
 
 
-def interrupt(signum, _frame) -> None:
-    """A stop signal as Ctrl-C: `KeyboardInterrupt` naming it. A second one is ignored: it
-    must not cut the first one's unwinding (a rollback, a server's stop) short."""
+def interrupt(signum, frame) -> None:
+    """A stop signal as Ctrl-C: `KeyboardInterrupt` naming it, once no module is being imported
+    (`console.waits_for_an_import`). A second one is ignored: it must not cut the first one's
+    unwinding (a rollback, a server's stop) short."""
+    if console.waits_for_an_import(signum, frame):
+        return
     for stop in STOP_SIGNALS:
         signal.signal(stop, signal.SIG_IGN)
     _received.append(signum)

@@ -185,6 +185,65 @@ def _catches(pid: int, signum: int) -> bool:
     return bool(caught >> (signum - 1) & 1)
 
 
+# `kill PID` arriving at the first call of a function of a given name (once a given module is
+# being found, if one is named), in `credits ARGS...`.
+SIGNAL_AT_A_CALL = """
+import os
+import sys
+
+after, name, signum = sys.argv[1], sys.argv[2], int(sys.argv[3])
+armed = [after == ""]
+
+class Arming:
+    def find_spec(self, module, path=None, target=None):
+        if module == after:
+            sys.meta_path.remove(self)
+            armed[0] = True
+
+def profile(frame, event, arg):
+    if armed[0] and event == "call" and frame.f_code.co_name == name:
+        sys.setprofile(None)
+        os.kill(os.getpid(), signum)
+
+sys.meta_path.insert(0, Arming())
+sys.setprofile(profile)
+sys.argv = ["credits", *sys.argv[4:]]
+from flows.console import main
+
+main()
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize(
+    ("after", "name", "said"),
+    [
+        # Python code that DuckDB's extension runs as it initialises: the interrupt raised there
+        # aborted the process (nanobind: exit 134) or became an ImportError's traceback (exit 1)
+        ("_duckdb", "_find_new_", " before the command started: nothing was done"),
+        ("_duckdb", "name", " before the command started: nothing was done"),
+        # Typer reading the commands' signatures, then the arguments: a traceback, then a
+        # silent 130
+        ("", "get_params_from_function", " before the command started: nothing was done"),
+        ("", "parse_args", " before the command started: nothing was done"),
+        # between two of Typer's steps, outside any of ours: Typer's silent 130
+        ("", "make_context", ": the command ended there (what it committed stays)"),
+    ],
+    ids=["duckdb-init", "duckdb-init-2", "typer-commands", "arguments", "between-typer-steps"],
+)
+def test_a_stop_anywhere_before_the_command_ends_with_one_line_and_128_plus_n(
+    tmp_path, after, name, said, signum
+):
+    args = ["run", str(tmp_path / "INC-X.toml"), "--output-dir", str(tmp_path / "out")]
+    args += ["--warehouse", str(tmp_path / "wh.duckdb")]
+    script = [sys.executable, "-c", SIGNAL_AT_A_CALL, after, name, str(int(signum)), *args]
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")}
+    done = subprocess.run(script, capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 128 + signum, done.stderr
+    assert done.stderr == f"stopped by {signal.Signals(signum).name}{said}\n"
+    assert not (tmp_path / "out").exists() and not (tmp_path / "wh.duckdb").exists()
+
+
 # Not SIGINT: Python catches it from its very start, and one arriving while Python imports its
 # `site` (before any of ours) ends in Python's own "Fatal Python error: init_import_site", exit
 # 1 (the console's docstring says so); once `flows.console` runs, it is one line and 130, as
