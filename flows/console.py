@@ -30,32 +30,51 @@ GUARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 IMPORTING = "<frozen importlib._bootstrap>"
 
 
+class _Waiting:
+    """A stop that came during an import, raised again at the first call or return once the
+    outermost import has returned (`sys.setprofile`), and again at the next one if that first
+    one was a finaliser's (a `__del__`, a weak reference's callback: Python reports an exception
+    raised there and goes on)."""
+
+    def __init__(self, signum: int, outermost) -> None:
+        self.signum, self.outermost, self.over = signum, outermost, False
+        earlier = getattr(sys.unraisablehook, "__self__", None)  # an earlier stop's
+        self.reporter = earlier.reporter if isinstance(earlier, _Waiting) else sys.unraisablehook
+
+    def start(self) -> None:
+        sys.unraisablehook = self.unraisable
+        sys.setprofile(self.watch)
+
+    def watch(self, frame, event: str, _arg) -> None:
+        if event == "return" and frame is self.outermost:
+            self.over = True
+        elif self.over:  # back in the importer's code: a Python or a C call, or a return
+            sys.setprofile(None)
+            signal.raise_signal(self.signum)  # its handler runs here, or waits for an import
+
+    def unraisable(self, found) -> None:
+        name = signal.Signals(self.signum).name
+        if isinstance(found.exc_value, KeyboardInterrupt) and str(found.exc_value) == name:
+            # lost in a finaliser: raised again at the first call or return after this one
+            self.outermost, self.over = sys._getframe(), False
+            sys.setprofile(self.watch)
+        else:
+            self.reporter(found)
+
+
 def waits_for_an_import(signum: int, frame) -> bool:
     """True if the signal came while a module is being imported (`frame` is where the main
-    thread was: the import machinery below it); it is then raised again once the outermost
-    import returns, through `sys.setprofile` (the Python calls of the import's rest are watched,
-    the stop being on its way anyway)."""
+    thread was: the import machinery below it): it is raised again once the import is over
+    (`_Waiting`). Under a profiler (`sys.getprofile` set: cProfile's, a debugger's) nothing
+    waits: the stop is raised where it came, as before."""
     outermost = None
     while frame is not None:
         if frame.f_code.co_filename == IMPORTING:
             outermost = frame
         frame = frame.f_back
-    if outermost is None:
+    if outermost is None or sys.getprofile() is not None:
         return False
-    over = False
-    profiler = sys.getprofile()  # cProfile's, say: kept
-
-    def watch(frame, event: str, arg) -> None:
-        nonlocal over
-        if profiler is not None:
-            profiler(frame, event, arg)
-        if event == "return" and frame is outermost:
-            over = True
-        elif over and event in ("call", "return"):  # back in the importer's code
-            sys.setprofile(profiler)
-            signal.raise_signal(signum)  # its handler runs here, or waits for the next import
-
-    sys.setprofile(watch)
+    _Waiting(signum, outermost).start()
     return True
 
 
@@ -97,8 +116,9 @@ def main() -> None:
         raise SystemExit(128 + signal.Signals[name]) from None
     try:
         command()  # what `app()` runs, the commands read once
-    except SystemExit as leaving:  # a stop between Typer's steps, which Typer makes a silent 130
-        stopped = _stopped_behind(leaving)
+    except (SystemExit, KeyboardInterrupt) as leaving:  # a stop between Typer's steps (which
+        # Typer makes a silent 130) or outside them (its shell completion, its usage error)
+        stopped = leaving if isinstance(leaving, KeyboardInterrupt) else _stopped_behind(leaving)
         if stopped is None:
             raise
         name = _name(stopped)

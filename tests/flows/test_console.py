@@ -228,8 +228,17 @@ main()
         ("", "parse_args", " before the command started: nothing was done"),
         # between two of Typer's steps, outside any of ours: Typer's silent 130
         ("", "make_context", ": the command ended there (what it committed stays)"),
+        # outside Typer's steps: its shell completion's check, before them (a traceback)
+        ("", "_main_shell_completion", ": the command ended there (what it committed stays)"),
     ],
-    ids=["duckdb-init", "duckdb-init-2", "typer-commands", "arguments", "between-typer-steps"],
+    ids=[
+        "duckdb-init",
+        "duckdb-init-2",
+        "typer-commands",
+        "arguments",
+        "between-typer-steps",
+        "before-typer-steps",
+    ],
 )
 def test_a_stop_anywhere_before_the_command_ends_with_one_line_and_128_plus_n(
     tmp_path, after, name, said, signum
@@ -242,6 +251,69 @@ def test_a_stop_anywhere_before_the_command_ends_with_one_line_and_128_plus_n(
     assert done.returncode == 128 + signum, done.stderr
     assert done.stderr == f"stopped by {signal.Signals(signum).name}{said}\n"
     assert not (tmp_path / "out").exists() and not (tmp_path / "wh.duckdb").exists()
+
+
+def test_a_stop_while_typer_prints_a_usage_error_is_one_line_and_128_plus_n(tmp_path):
+    # after Typer's steps: it imports its Rich printer for the error (a traceback before)
+    script = [sys.executable, "-c", SIGNAL_AT_A_CALL, "", "rich_format_error", "15"]
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")}
+    done = subprocess.run([*script, "nosuchcommand"], capture_output=True, text=True, env=env)
+    assert done.returncode == 143, done.stderr
+    assert done.stderr == "stopped by SIGTERM: the command ended there (what it committed stays)\n"
+
+
+# A module that stops its own process as it is imported, then what its importer does next.
+STOPPED_IN_AN_IMPORT = """
+import signal
+import sys
+import time
+
+sys.path.insert(0, sys.argv[1])
+from flows import console
+
+signal.signal(signal.SIGTERM, console._stop)
+
+class Held:
+    def __del__(self):
+        pass
+
+held = Held()
+try:
+    import stops_itself
+    {next}
+    print("went on")
+except KeyboardInterrupt as stopped:
+    print("stopped by", stopped)
+"""
+
+
+@pytest.mark.parametrize(
+    "then",
+    [
+        "time.sleep(3600)",  # a C call, no Python call before it: the stop waited for its end
+        "held = None",  # a finaliser first, where the stop was reported and lost
+    ],
+    ids=["c-call", "finaliser"],
+)
+def test_a_stop_that_waited_for_an_import_is_raised_at_once_after_it(tmp_path, then):
+    (tmp_path / "stops_itself.py").write_text("import os, signal\nos.kill(os.getpid(), 15)\n")
+    script = STOPPED_IN_AN_IMPORT.replace("{next}", then)
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
+    assert (done.stdout, done.stderr) == ("stopped by SIGTERM\n", "")
+
+
+def test_under_a_profiler_a_stop_in_an_import_is_raised_where_it_came(tmp_path):
+    # cProfile's profiler is C's: nothing to chain to, nothing to put back; the import fails
+    (tmp_path / "stops_itself.py").write_text("import os, signal\nos.kill(os.getpid(), 15)\n")
+    script = "import cProfile\ncProfile.Profile().enable()\n" + STOPPED_IN_AN_IMPORT.replace(
+        "{next}", "pass"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
+    assert (done.stdout, done.stderr) == ("stopped by SIGTERM\n", "")
 
 
 # Not SIGINT: Python catches it from its very start, and one arriving while Python imports its
