@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from transforms import times
+from transforms import db, times
+from transforms.ingest.incident import values
 
 
 @pytest.mark.parametrize(
@@ -27,3 +28,25 @@ from transforms import times
 )
 def test_an_instant_is_written_in_utc_with_z(instant, written):
     assert times.iso_utc(instant) == written
+
+
+def test_python_and_duckdb_read_every_zone_by_one_time_zone_database():
+    """The window's edges are read by Python (`zoneinfo`), a log's local time by DuckDB (ICU):
+    with two releases of the time zone database (the machine's files, 2025b, beside the pinned
+    `tzdata`'s and ICU's 2026f) British Columbia's autumn of 2026 kept -08:00 for the window and
+    -07:00 for the logs, and a failure inside both went uncredited. One release: every zone an
+    incident file takes has the same offset in both, at noon UTC of every week of 2020-2030."""
+    weeks = [datetime(2020, 1, 1, 12, tzinfo=UTC) + timedelta(weeks=n) for n in range(574)]
+    names = sorted(values._iana_names())
+    found = db.connect().execute(
+        "select zone, list(timezone(zone, week) order by week) from unnest($names) as z(zone), "
+        "unnest($weeks::timestamptz[]) as w(week) group by zone",
+        {"names": names, "weeks": weeks},
+    )
+    in_duckdb = dict(found.fetchall())
+    in_python = {
+        name: [week.astimezone(ZoneInfo(name)).replace(tzinfo=None) for week in weeks]
+        for name in names
+    }
+    differ = [name for name in names if in_duckdb[name] != in_python[name]]
+    assert differ == []

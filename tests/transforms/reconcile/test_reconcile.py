@@ -85,6 +85,24 @@ def test_a_naive_time_in_a_dst_fold_is_its_first_occurrence(tmp_path, ts, inside
     assert ("t1" in found) is inside
 
 
+def test_the_window_and_the_logs_local_times_are_read_by_one_time_zone_database(tmp_path):
+    # British Columbia keeps -07:00 from 2026 (tzdata 2026a): a window of 09:00-10:00 in
+    # Vancouver read with the machine's older files (-08:00, 17:00Z-18:00Z) missed a failure
+    # logged at 09:30 there, which DuckDB reads as 16:30Z
+    found = classes(
+        tmp_path,
+        [failure("t1", ts="2026-11-05T09:30:00")],
+        [txn("t1", status="succeeded", created_at="2026-11-05T16:30:00+00:00")],
+        top={
+            "timezone": "America/Vancouver",
+            "window_start": "2026-11-05T09:00:00",
+            "window_end": "2026-11-05T10:00:00",
+        },
+        sources={"logs_timezone": "America/Vancouver"},
+    )
+    assert found == {"t1": "recovered"}
+
+
 def test_only_events_in_failure_events_are_candidates(tmp_path):
     lines = [
         failure("t1"),
