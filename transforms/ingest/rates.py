@@ -7,8 +7,9 @@ EUR = 1.0825
 JPY = 0.0064
 ```
 
-Rates are exact decimals (TOML floats read as Decimal), > 0; every mistake is a `ConfigError`
-naming the file and the dotted key, as in an incident file.
+Rates are exact decimals (TOML floats read as Decimal), > 0, at most 10^18 and with at most 12
+decimal places; every mistake is a `ConfigError` naming the file and the dotted key, as in an
+incident file.
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ from transforms.errors import ConfigError
 from transforms.ingest import incident
 from transforms.ingest.incident.sections import Table
 from transforms.ingest.incident.values import Number, first_error, invalid, is_money, resolved
+
+LARGEST_RATE = 10**18
+"""The largest rate: far beyond any (a rate the wrong way round is far below it)."""
+RATE_PLACES = 12
+"""A rate's decimal places: 10^-12, far below any currency's worth in another."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,12 @@ class RatesFile(Table):
                 raise invalid("is not an ISO 4217 currency code", at=f"rates.{code}")
             if rate <= 0:
                 raise invalid("must be a rate > 0", at=f"rates.{code}")
+            # Bounded, so that a total's exact conversion stays small: 1e-400000000 is a
+            # finite decimal whose fraction held 10^400,000,000 (minutes, and no message).
+            if rate > LARGEST_RATE:
+                raise invalid("must be at most 10^18", at=f"rates.{code}")
+            if _places(rate) > RATE_PLACES:
+                raise invalid(f"may have at most {RATE_PLACES} decimal places", at=f"rates.{code}")
             if code == self.currency and rate != 1:
                 raise invalid(
                     f"{code} is the reporting currency: its rate is 1", at=f"rates.{code}"
@@ -77,3 +89,11 @@ def load(path: Path) -> Rates:
     except ValidationError as error:
         raise ConfigError(f"{path}: {first_error(error)}") from None
     return Rates(path, parsed.currency, dict(parsed.rates))
+
+
+def _places(rate: Decimal) -> int:
+    """The decimal places `rate` needs (`1.50` needs 1), from its digits: rounding it would
+    take a context whose precision 10^18 with 12 places already exceeds."""
+    _, digits, exponent = rate.as_tuple()
+    written = "".join(map(str, digits))
+    return max(0, -(int(exponent) + len(written) - len(written.rstrip("0"))))

@@ -12,11 +12,20 @@ from transforms.ingest import rates
 
 def test_rates_are_exact_decimals_into_the_reporting_currency(tmp_path):
     path = tmp_path / "rates.toml"
-    path.write_text('currency = "USD"\n[rates]\nEUR = 1.0825\nJPY = 0.0064\nUSD = 1\n')
+    # GBP's zeros written past 12 decimal places are no places of its value
+    path.write_text(
+        'currency = "USD"\n[rates]\nEUR = 1.0825\nJPY = 0.0064\nUSD = 1\n'
+        "GBP = 1.25000000000000000\n"
+    )
     read = rates.load(path)
     assert read.currency == "USD"
-    assert read.rates == {"EUR": Decimal("1.0825"), "JPY": Decimal("0.0064"), "USD": 1}
-    assert read.missing({"USD", "EUR", "GBP", "BHD"}) == ["BHD", "GBP"]  # USD itself needs none
+    assert read.rates == {
+        "EUR": Decimal("1.0825"),
+        "JPY": Decimal("0.0064"),
+        "USD": 1,
+        "GBP": Decimal("1.25"),
+    }
+    assert read.missing({"USD", "EUR", "CHF", "BHD"}) == ["BHD", "CHF"]  # USD itself needs none
 
 
 @pytest.mark.parametrize(
@@ -24,6 +33,14 @@ def test_rates_are_exact_decimals_into_the_reporting_currency(tmp_path):
     [
         ('currency = "USD"\n[rates]\nEUR = 0\n', "rates.EUR: must be a rate > 0"),
         ('currency = "USD"\n[rates]\nEUR = "1.1"\n', "rates.EUR: must be a number"),  # quoted
+        # a rate exact to a power of ten this far off took what-if minutes (its exact fraction
+        # holds 10^400,000,000), with no message: bounded, so every total comes out at once
+        ('currency = "USD"\n[rates]\nJPY = 1e-400000000\n', "rates.JPY: may have at most 12"),
+        ('currency = "USD"\n[rates]\nJPY = 1e400000000\n', "rates.JPY: must be at most 10^18"),
+        (
+            'currency = "USD"\n[rates]\nJPY = 1.' + "0" * 100_000 + "1\n",
+            "rates.JPY: may have at most 12 decimal places",
+        ),
         ('currency = "USD"\n[rates]\nEURO = 1\n', "rates.EURO: is not an ISO 4217 currency"),
         ('currency = "USD"\n[rates]\nUSD = 2\n', "rates.USD: USD is the reporting currency"),
         ('currency = "DOLLAR"\n[rates]\n', "currency: is not an ISO 4217 currency code"),
