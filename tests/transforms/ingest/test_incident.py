@@ -161,6 +161,14 @@ def test_the_policy_hash_changes_with_the_policy(tmp_path):
         ),
         ({"top": {"title": "pool \u202egnp"}}, r"title: .* U\+202E at character 6"),
         ({"top": {"title": "two\nlines"}}, r"title: .* U\+000A"),
+        # so does the policy's version, on every credits.csv line, every batch line and each
+        # what-if column's heading (where an escape recoloured the terminal)
+        (
+            {"policy": {"version": "v1\x1b[31m"}},
+            r"policy.version: holds the control or format character U\+001B at character 3",
+        ),
+        ({"policy": {"version": "v\u202e1"}}, r"policy.version: .* U\+202E at character 2"),
+        ({"policy": {"version": "2025\r\nv1"}}, r"policy.version: .* U\+000D"),
         # an outage list that can credit nothing, or a code that matches no line as written
         ({"policy": {"outage_error_codes": []}}, r"policy.outage_error_codes: must name at least"),
         (

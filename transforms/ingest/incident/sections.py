@@ -33,6 +33,7 @@ from transforms.ingest.incident.values import (
     Number,
     Text,
     TsFormat,
+    Version,
     invalid,
 )
 
@@ -89,7 +90,7 @@ class Table(BaseModel):
 class Policy(Table):
     """How much each affected customer gets. Amounts are integer minor units per currency."""
 
-    version: Text = "unversioned"
+    version: Version = "unversioned"
     """Names this policy in the outputs and the warehouse."""
     basis: Literal["flat_per_customer", "flat_per_transaction", "percent_of_failed_amount"] = (
         "flat_per_customer"

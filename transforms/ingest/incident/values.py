@@ -327,6 +327,18 @@ def _title(value: Any) -> str:
         raise invalid("must be a string")
     if value and not value.strip():
         raise invalid("must be a non-empty string")
+    return _plain(value, "the title")
+
+
+def _version(value: Any) -> str:
+    """A policy's version: text with no control or format character, as a title (it reaches
+    every `credits.csv` and batch line, and a what-if column's heading)."""
+    if not isinstance(value, str) or not value.strip():
+        raise invalid("must be a non-empty string")
+    return _plain(value, "the version")
+
+
+def _plain(value: str, what: str) -> str:
     odd = next(
         (i for i, (a, b) in enumerate(zip(value, pages.visible(value), strict=True)) if a != b),
         None,
@@ -334,12 +346,13 @@ def _title(value: Any) -> str:
     if odd is not None:
         raise invalid(
             f"holds the control or format character U+{ord(value[odd]):04X} at character "
-            f"{odd + 1}: write the title as plain text on one line"
+            f"{odd + 1}: write {what} as plain text on one line"
         )
     return value
 
 
 Title = _checked(str, _title, {"type": "string", "pattern": r"^$|\S"})
+Version = _checked(str, _version, {"type": "string", "pattern": r"\S"})
 Zone = _checked(str, _zone, {"type": "string", "examples": ["UTC", "America/New_York"]})
 DateTime = _checked(
     datetime,
