@@ -7,6 +7,8 @@ import gzip
 import json
 import lzma
 import os
+import re
+import threading
 from datetime import timedelta
 
 import pytest
@@ -1092,6 +1094,76 @@ def test_a_log_file_removed_after_the_plan_listed_it_stops_the_run_naming_it(tmp
     monkeypatch.setattr(mapper, "Source", Vanishing)
     with pytest.raises(InputError, match=r"logs/a.jsonl: removed after the run listed the log"):
         reconcile_incident(path, tmp_path)
+
+
+def _rotated(path):  # logrotate's `create`: renamed, a new file made in its place
+    path.rename(path.with_name(path.name + ".1"))
+    path.write_bytes(b"")
+
+
+def _copytruncated(path):  # logrotate's `copytruncate`: copied aside, then emptied in place
+    path.write_bytes(GOOD[:20])
+
+
+def _made_a_directory(path):
+    path.unlink()
+    path.mkdir()
+
+
+def _made_a_named_pipe(path):
+    path.unlink()
+    os.mkfifo(path)
+    # A writer that opens it, then closes: the reader (if it blocks on the pipe) reads nothing.
+    threading.Thread(target=lambda: os.close(os.open(path, os.O_WRONLY)), daemon=True).start()
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        # Both lines were read from a new empty file: the run passed, its failures lost.
+        (_rotated, r"replaced by another file \(rotated\?\)"),
+        (_copytruncated, r"shorter \(20 bytes\) than the \d+ bytes listed \(truncated"),
+        (_made_a_directory, r"no longer a regular file \(a directory\)"),  # was exit 4's
+        (_made_a_named_pipe, r"no longer a regular file \(a named pipe\)"),  # it waited on it
+    ],
+)
+def test_a_log_file_changed_after_the_plan_listed_it_stops_the_run_naming_it(
+    tmp_path, monkeypatch, change, reason
+):
+    lines = [GOOD + b"\n", GOOD.replace(b'"t1"', b'"t2"') + b"\n"]
+    path = write_incident(tmp_path / "inc", lines=lines, log_name="logs/a.jsonl")
+    real_source = source.Source
+
+    class Changing(real_source):
+        def _pieces(self):
+            change(self.path)  # between the listing and the read
+            yield from super()._pieces()
+
+    monkeypatch.setattr(mapper, "Source", Changing)
+    try:
+        with pytest.raises(InputError, match=rf"^logs/a.jsonl: {reason}.* run again once"):
+            reconcile_incident(path, tmp_path)
+    finally:
+        log = path.parent / "logs/a.jsonl"
+        if log.is_fifo():  # let a writer still waiting for a reader finish
+            os.close(os.open(log, os.O_RDONLY | os.O_NONBLOCK))
+
+
+def test_a_log_file_truncated_while_the_run_read_it_stops_the_run(tmp_path):
+    # copytruncate during the read: the reader's next read at its old offset finds the end, and
+    # the rest of the file (copied aside, perhaps to a name no glob matches) was never read.
+    path = tmp_path / "a.jsonl"
+    path.write_bytes((GOOD + b"\n") * 100_000)  # more than the first block the reader takes
+    pieces = source.Source(path).pieces()
+    assert next(pieces)
+    path.write_bytes(b"")
+    with pytest.raises(source.STREAM_ERRORS) as raised:
+        list(pieces)
+    error = source.stream_error("logs/a.jsonl", raised.value, "line 9")
+    assert re.match(
+        r"logs/a.jsonl: shorter \(0 bytes\) than the \d+ bytes read \(truncated while the run read",
+        str(error),
+    )
 
 
 def test_a_log_file_this_user_cannot_read_is_the_machine_refusing():

@@ -117,7 +117,7 @@ def extract(partition: Partition, reading: Reading, out_dir: Path) -> Extract:
     finally:
         shutil.rmtree(attempt, ignore_errors=True)
     read = []
-    for framer, (file_id, path, name) in zip(framers, partition.files, strict=True):
+    for framer, (file_id, path, name, _) in zip(framers, partition.files, strict=True):
         digest, size = framer.source.finish()
         records = framer.lines - joined.get(file_id, 0)
         wrapped = reading.log_format.envelope != "none" or reading.log_format.payload is not None
@@ -136,10 +136,10 @@ def _extract_into(
     screen = reading.screen()
     fmt = reading.log_format
     framers: list[Framer | Unnester] = [
-        Unnester(file_id, name, Source(path), fmt, screen)
+        Unnester(file_id, name, Source(path, listed), fmt, screen)
         if fmt.envelope in UNNESTED
-        else Framer(file_id, name, Source(path), screen, cri=fmt.envelope == "cri")
-        for file_id, path, name in partition.files
+        else Framer(file_id, name, Source(path, listed), screen, cri=fmt.envelope == "cri")
+        for file_id, path, name, listed in partition.files
     ]
     blocks = _coalesced(block for framer in framers for block in framer.blocks())
     framed = pa.RecordBatchReader.from_batches(FRAMED_SCHEMA, blocks)

@@ -19,6 +19,7 @@ from transforms import files
 from transforms.errors import InputError
 from transforms.ingest.incident import Incident, LogFormat
 from transforms.ingest.logs.screen import Screen
+from transforms.ingest.logs.source import Listed
 
 PARTITIONS = 16  # map tasks over the log files: a few per worker keep every worker busy
 # ... but no more than one per this many bytes of files: each partition costs a DuckDB connection
@@ -88,9 +89,10 @@ class Reading:
 
 @dataclass(frozen=True)
 class Partition:
-    """A unit of the map: a few log files (id, path, name), read one after the other."""
+    """A unit of the map: a few log files (id, path, name, and what the plan saw of it: the read
+    must find that file, all of it), read one after the other."""
 
-    files: tuple[tuple[int, Path, str], ...]
+    files: tuple[tuple[int, Path, str, Listed], ...]
 
 
 def expand(globs: Sequence[str], root: Path) -> list[Path]:
@@ -153,23 +155,23 @@ def plan(
     margin = incident.sources.log_clock_skew + reach + NAME_SLACK
     lower, upper = incident.window_start - margin, incident.window_end + margin
     zones = (ZoneInfo("UTC"), ZoneInfo(incident.sources.logs_timezone))
-    to_read: list[tuple[int, Path, str, int]] = []
+    to_read: list[tuple[int, Path, str, Listed]] = []
     pruned: list[LogFile] = []
     for file_id, path in enumerate(expand(incident.sources.logs, root)):
-        name, size = files.display_name(path, root), path.stat().st_size
+        name, listed = files.display_name(path, root), Listed.of(path)
         hour = _hour_of(name, zones)
         if hour is not None and (hour[1] <= lower or hour[0] >= upper):
-            pruned.append(LogFile(file_id, path, name, size, "", 0, pruned=True))
+            pruned.append(LogFile(file_id, path, name, listed.bytes, "", 0, pruned=True))
         else:
-            to_read.append((file_id, path, name, size))
+            to_read.append((file_id, path, name, listed))
     # Largest first onto the least loaded partition: about equal work, the same plan every time.
     count = max(1, partitions)
     if min_bytes > 0:
-        count = min(count, max(1, math.ceil(sum(f[3] for f in to_read) / min_bytes)))
-    loads: list[list[tuple[int, Path, str, int]]] = [[] for _ in range(count)]
-    for entry in sorted(to_read, key=lambda f: (-f[3], f[0])):
-        min(loads, key=lambda p: (sum(f[3] for f in p), len(p))).append(entry)
-    chosen = [Partition(tuple((f[0], f[1], f[2]) for f in sorted(p))) for p in loads if p]
+        count = min(count, max(1, math.ceil(sum(f[3].bytes for f in to_read) / min_bytes)))
+    loads: list[list[tuple[int, Path, str, Listed]]] = [[] for _ in range(count)]
+    for entry in sorted(to_read, key=lambda f: (-f[3].bytes, f[0])):
+        min(loads, key=lambda p: (sum(f[3].bytes for f in p), len(p))).append(entry)
+    chosen = [Partition(tuple(sorted(p, key=lambda f: f[0]))) for p in loads if p]
     return Plan(sorted(chosen, key=lambda p: p.files[0][0]), pruned)
 
 

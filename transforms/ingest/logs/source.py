@@ -1,7 +1,8 @@
 """A log file's bytes as the map reads them: decompressed (gzip recognised by its magic bytes,
 its members one after the other), hashed on the way, and what it holds that is no text to read
 (another compressor's data, a tar archive, UTF-16, binary data) or a file gone since the plan
-listed it, each a `STREAM_ERRORS` the framing turns into the run's error (`stream_error`).
+listed it, replaced, truncated or no longer a regular file, each a `STREAM_ERRORS` the framing
+turns into the run's error (`stream_error`).
 """
 
 from __future__ import annotations
@@ -10,8 +11,11 @@ import codecs
 import errno
 import hashlib
 import itertools
+import os
 import re
+import stat
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from isal import isal_zlib
@@ -50,8 +54,27 @@ class _Unreadable(Exception):
         self.errno = error.errno
 
 
+class _Changed(Exception):
+    """A file that is not the one the plan listed, or not all of it: replaced (a rotation that
+    renames it and creates a new one), truncated (copytruncate), no longer a regular file."""
+
+
 # what `Source.pieces` raises
-STREAM_ERRORS = (_GzipError, _Trailing, _NotGzip, _Binary, _Unreadable)
+STREAM_ERRORS = (_GzipError, _Trailing, _NotGzip, _Binary, _Unreadable, _Changed)
+
+
+@dataclass(frozen=True)
+class Listed:
+    """What the plan saw of a log file: which file its name was (device, inode), and its size."""
+
+    device: int
+    inode: int
+    bytes: int
+
+    @staticmethod
+    def of(path: Path) -> Listed:
+        found = path.stat()
+        return Listed(found.st_dev, found.st_ino, found.st_size)
 
 
 def stream_error(name: str, error: Exception, after: str) -> CreditsError:
@@ -60,6 +83,10 @@ def stream_error(name: str, error: Exception, after: str) -> CreditsError:
         return InputError(
             f"{name}: removed after the run listed the log files: the logs changed under the "
             "run; run again once they are complete"
+        )
+    if isinstance(error, _Changed):  # read as it is now, its lines would be missed unseen
+        return InputError(
+            f"{name}: {error}: the logs changed under the run; run again once they are complete"
         )
     if isinstance(error, _Unreadable):  # the machine refused: exit 4, as a permission is
         return StorageError(
@@ -213,8 +240,9 @@ class Source:
     and zero padding after a member is skipped, as `gzip` does.
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, listed: Listed | None = None):
         self.path = path
+        self.listed = listed  # what the plan saw: the file read must be that one, all of it
         self._hash = hashlib.sha256()
         self._size = 0
         self._to_the_end = False  # the pieces were read to the file's end
@@ -224,11 +252,16 @@ class Source:
         self._to_the_end = True
 
     def _pieces(self) -> Iterator[bytes]:
-        try:
-            handle = open(self.path, "rb")  # noqa: SIM115 (closed below)
+        try:  # not blocking: a named pipe put in the file's place is refused, never waited on
+            descriptor = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
         except OSError as error:
             raise _Unreadable(error) from None
-        with handle:
+        try:
+            self._check(os.fstat(descriptor))
+        except _Changed:
+            os.close(descriptor)
+            raise
+        with os.fdopen(descriptor, "rb") as handle:
             first = handle.read(READ_BYTES)
             self._count(first)
             if first.startswith(GZIP_MAGIC):
@@ -253,13 +286,42 @@ class Source:
                 raise _NotGzip("binary data, not gzip's 1f 8b")
             yield from _text(self._read(first, handle, BLOCK_BYTES), "")
 
+    def _check(self, found: os.stat_result) -> None:
+        """`_Changed` when the file opened is not the one the plan listed, or shorter."""
+        if not stat.S_ISREG(found.st_mode):
+            kind = (
+                "a directory"
+                if stat.S_ISDIR(found.st_mode)
+                else "a named pipe"
+                if stat.S_ISFIFO(found.st_mode)
+                else "a socket or a device"
+            )
+            raise _Changed(f"no longer a regular file ({kind}) since the run listed the log files")
+        listed = self.listed
+        if listed is None:
+            return
+        if (found.st_dev, found.st_ino) != (listed.device, listed.inode):
+            raise _Changed("replaced by another file (rotated?) since the run listed the log files")
+        if found.st_size < listed.bytes:
+            raise _Changed(
+                f"shorter ({found.st_size} bytes) than the {listed.bytes} bytes listed (truncated, "
+                "by a copytruncate rotation?)"
+            )
+
     def _read(self, first: bytes, handle, size: int = READ_BYTES) -> Iterator[bytes]:
-        """The file's bytes from `first` on, `size` at a time, counted and hashed as read."""
+        """The file's bytes from `first` on, `size` at a time, counted and hashed as read;
+        `_Changed` when the file ends shorter than the bytes read (truncated meanwhile: the
+        rest was never read)."""
         data = first
         while data:
             yield data
             data = handle.read(size)
             self._count(data)
+        if (now := os.fstat(handle.fileno()).st_size) < self._size:
+            raise _Changed(
+                f"shorter ({now} bytes) than the {self._size} bytes read (truncated while the "
+                "run read it, by a copytruncate rotation?)"
+            )
 
     def _count(self, data: bytes) -> None:
         self._hash.update(data)
