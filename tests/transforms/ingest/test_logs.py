@@ -430,6 +430,29 @@ def test_a_bom_and_crlf_line_ends_are_read_as_text(tmp_path):
     assert quarantined(con) == [(1, None, "relevant"), (2, None, "relevant")]
 
 
+@pytest.mark.parametrize("lines", [3, 20_000])  # the whole file one line, or one over 1 MiB
+def test_lines_ended_by_a_cr_alone_stop_the_run_naming_the_file(tmp_path, lines):
+    # Read by LF, the file was one line quarantined: its failures were lost under the
+    # quarantine limit beside other files, and the run passed.
+    with pytest.raises(InputError, match=r"^logs/pod-a.jsonl: its lines end in a CR alone"):
+        stage(tmp_path, [b"\xef\xbb\xbf" + b"".join(GOOD + b"\r" for _ in range(lines))])
+
+
+@pytest.mark.parametrize(
+    ("data", "buckets"),
+    [
+        (GOOD + b"\r", ["relevant"]),  # one line without an LF: its CR ends it, as in CRLF
+        # a CR between two keys is JSON's white space: a file with LF line ends is read by LF
+        (
+            b'{"ts": "2025-01-07T20:00:00Z",\r"event": "x"}\n' + GOOD + b"\n",
+            ["irrelevant", "relevant"],
+        ),
+    ],
+)
+def test_a_file_with_lf_line_ends_or_one_line_is_read_whatever_its_crs(tmp_path, data, buckets):
+    assert [row[2] for row in quarantined(stage(tmp_path, [data]))] == buckets
+
+
 def test_non_payment_events_need_only_ts_and_event(tmp_path):
     con = stage(
         tmp_path,

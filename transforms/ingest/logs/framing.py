@@ -12,13 +12,14 @@ next block, or in the file, go back onto their line.
 from __future__ import annotations
 
 import codecs
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
 
-from transforms.errors import CreditsError
+from transforms.errors import CreditsError, InputError
 from transforms.ingest.logs import source
 from transforms.ingest.logs.mending import Mender
 from transforms.ingest.logs.screen import BOM, Screen
@@ -31,6 +32,7 @@ QUARANTINE_PREVIEW_CHARS = 4096
 TAIL_BYTES = 64
 BOOKENDS = 8  # shape-checked lines staged at each end of a file for its time span
 LF, CR = 10, 13
+CR_THEN_TEXT = re.compile(rb"\r[^\r\n]")  # a CR that ends no line read by LF: more text after it
 
 FRAMED_SCHEMA = pa.schema(
     [
@@ -122,6 +124,8 @@ class Framer:
                 if cut < 0:
                     carry = data
                     if len(carry) > MAX_LINE_BYTES + len(BOM) + 1:
+                        if self._ended_by_cr(carry):
+                            return
                         yield from self._release()
                         skip = self._skip(carry)
                         long = _LongLine(
@@ -142,9 +146,26 @@ class Framer:
         if long is not None:
             yield self._long(long)
         elif carry:
+            if self._ended_by_cr(carry):
+                return
             last = carry + b"\n"
             yield from self._mended(last, len(last))
         yield from self._release()
+
+    def _ended_by_cr(self, first: bytes) -> bool:
+        """Whether the file's first line (`first`: the whole file, or over the limit with no LF)
+        holds a CR followed by more text: lines ended by a CR alone, old Mac OS's. Read by LF,
+        the file is one line, quarantined, and the failures in it are lost under the quarantine
+        limit; `error` says so."""
+        if self.lines > 0 or CR_THEN_TEXT.search(first) is None:
+            return False
+        self.error = self.error or InputError(
+            f"{self.name}: its lines end in a CR alone (old Mac OS line ends: no LF in its first "
+            f"{len(first)} bytes, a CR followed by more text): only LF and CRLF end a line, so "
+            "it would be one line, quarantined with every failure in it; convert its line ends "
+            "to LF (tr '\\r' '\\n'), or leave it out of sources.logs"
+        )
+        return True
 
     def _mended(self, data: bytes, end: int) -> Iterator[pa.RecordBatch]:
         """Frames the whole lines in `data[:end]`; CRI lines mended first (`mending.Mender`), a
