@@ -65,16 +65,17 @@ STREAM_ERRORS = (_GzipError, _Trailing, _NotGzip, _Binary, _Unreadable, _Changed
 
 @dataclass(frozen=True)
 class Listed:
-    """What the plan saw of a log file: which file its name was (device, inode), and its size."""
+    """What the plan saw of a log file: which file its name was (its inode; not its device,
+    which another machine's mount of the folder, a Dask worker's, numbers otherwise), and its
+    size."""
 
-    device: int
     inode: int
     bytes: int
 
     @staticmethod
     def of(path: Path) -> Listed:
         found = path.stat()
-        return Listed(found.st_dev, found.st_ino, found.st_size)
+        return Listed(found.st_ino, found.st_size)
 
 
 def stream_error(name: str, error: Exception, after: str) -> CreditsError:
@@ -300,7 +301,7 @@ class Source:
         listed = self.listed
         if listed is None:
             return
-        if (found.st_dev, found.st_ino) != (listed.device, listed.inode):
+        if found.st_ino != listed.inode:
             raise _Changed("replaced by another file (rotated?) since the run listed the log files")
         if found.st_size < listed.bytes:
             raise _Changed(
