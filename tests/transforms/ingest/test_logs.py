@@ -810,6 +810,35 @@ def test_a_log_that_is_no_regular_file_is_an_input_error(tmp_path, kind):
         logs.expand(incident.load(path).sources.logs, path.parent)
 
 
+@pytest.mark.parametrize("pattern", ["logs/**/*.jsonl", "logs/*/api/*.jsonl", "logs/*/*/*"])
+def test_a_folder_a_glob_cannot_list_is_the_machine_refusing(tmp_path, monkeypatch, pattern):
+    # glob passes over a folder it may not list without a word: its pod's logs went unread
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[GOOD + b"\n"],
+        log_name="logs/pod-a/api/0.jsonl",
+        sources={"logs": [pattern]},
+    )
+    (path.parent / "logs/pod-b/api").mkdir(parents=True)
+    (path.parent / "logs/pod-b/api/0.jsonl").write_bytes(GOOD + b"\n")
+    # As a user without the read and search permissions on pod-b (the tests run as root)
+    refused, real_scandir, real_access = path.parent / "logs/pod-b", os.scandir, os.access
+
+    def scandir(folder="."):
+        where = os.readlink(f"/proc/self/fd/{folder}") if isinstance(folder, int) else folder
+        if os.path.abspath(where) == str(refused):
+            raise PermissionError(13, "Permission denied", str(where))
+        return real_scandir(folder)
+
+    def access(folder, mode, **kwargs):
+        return os.path.abspath(folder) != str(refused) and real_access(folder, mode, **kwargs)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.setattr(os, "access", access)
+    with pytest.raises(StorageError, match=r"^sources.logs: logs/pod-b cannot be listed \(Perm"):
+        logs.expand(incident.load(path).sources.logs, path.parent)
+
+
 def test_every_line_is_in_one_bucket_per_file(tmp_path):
     lines = [
         GOOD + b"\n",

@@ -5,6 +5,7 @@ rest split into partitions of about equal size for the map.
 
 from __future__ import annotations
 
+import errno
 import glob
 import math
 import os
@@ -16,7 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from transforms import files
-from transforms.errors import InputError
+from transforms.errors import InputError, StorageError
 from transforms.ingest.incident import Incident, LogFormat
 from transforms.ingest.logs.screen import Screen
 from transforms.ingest.logs.source import Listed
@@ -101,6 +102,7 @@ def expand(globs: Sequence[str], root: Path) -> list[Path]:
     pattern: a folder named `INC [2025]` matched nothing, and `INC *` other incidents' logs."""
     found: set[Path] = set()
     for pattern in globs:
+        _refused(pattern, root)
         paths = [root / p for p in glob.glob(pattern, root_dir=root, recursive=True)]
         for path in paths:
             if path.is_symlink() and not path.exists():  # a log would be skipped unseen
@@ -122,6 +124,36 @@ def expand(globs: Sequence[str], root: Path) -> list[Path]:
             )
         found.update(p.resolve() for p in matched)
     return sorted(found)
+
+
+def _refused(pattern: str, root: Path) -> None:
+    """A `StorageError` naming a folder the glob must look into but this user may not (list it
+    for a pattern or `**`, pass through it for a plain name): glob passes over such a folder
+    without a word, and the logs in it would go unread."""
+    parts = Path(pattern).parts
+    for depth in range(len(parts) - 1):  # the folders in which each part but the file's is sought
+        prefix, step = parts[:depth], parts[depth]
+        if step == "/":
+            continue
+        found = glob.glob(os.path.join(*prefix), root_dir=root, recursive=True) if prefix else ["."]
+        if step == "**":  # glob lists every folder below too
+            found = glob.glob(os.path.join(*prefix, "**"), root_dir=root, recursive=True)
+        for folder in (root / f for f in found):
+            try:
+                if not folder.is_dir():
+                    continue
+                if not glob.has_magic(step):  # a plain name: only passed through
+                    if not os.access(folder, os.X_OK):
+                        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+                    continue
+                with os.scandir(folder):
+                    pass
+            except OSError as error:
+                raise StorageError(
+                    f"sources.logs: {files.display_name(folder, root)} cannot be listed "
+                    f"({error.strerror}): '{pattern}' would pass over the logs in it without a "
+                    "word; make it readable by this user, then run again"
+                ) from None
 
 
 @dataclass(frozen=True)
