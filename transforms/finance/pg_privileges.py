@@ -1,7 +1,8 @@
 """What a login may do on a PostgreSQL store (`Privileges`, read by `pg_store.privileges` from
 `store_privileges.sql`), what a command needs (`Access`), and the words of a refusal: the role to
-grant, CREATEROLE to make the store's roles, or the owner's grant still to come on a store made
-before the roles (docs/warehouse.md, Least privilege)."""
+grant, CREATEROLE to make the store's roles, the owner's grant still to come on a store made
+before the roles, or TEMPORARY on the database, where a writer stages its rows
+(docs/warehouse.md, Least privilege)."""
 
 from __future__ import annotations
 
@@ -34,10 +35,17 @@ class Privileges:
     approver: bool
     writer: bool
     granted: bool  # the roles granted on this store (not a store made before them)
+    may_stage: bool  # may make temporary tables: every writer stages the rows it sends in one
 
     def refusal(self, access: Access | None) -> str | None:
         """Why this login may not do `access` (None: any writing command) and what it needs;
         None when it may."""
+        refused = self._role_refusal(access)
+        if refused is None and access is not Access.READ and not self.may_stage:
+            return NO_STAGING
+        return refused
+
+    def _role_refusal(self, access: Access | None) -> str | None:
         if not self.made:
             making = access in (Access.RUN, None) and not self.may_make_roles
             return MAKING_ROLES if making else None
@@ -76,6 +84,13 @@ def needed(access: Access | None) -> str:
         f"credits_writer): `grant {_ROLE[access]} to LOGIN` (docs/warehouse.md, Least privilege)"
     )
 
+
+NO_STAGING = (
+    "this login may not make temporary tables in the store's database, where every run, approval "
+    "and decline stages the rows it sends (a bulk COPY): `grant temporary on database DATABASE "
+    "to LOGIN` (a `revoke temporary ... from public` takes it from every role; docs/warehouse.md, "
+    "Least privilege)"
+)
 
 MAKING_ROLES = (
     "making the store makes its roles credits_runner and credits_approver, which needs "

@@ -53,7 +53,13 @@ import pyarrow as pa
 from transforms import commands, db
 from transforms.errors import InputError, StorageError
 from transforms.finance import pg_location, pg_text
-from transforms.finance.pg_privileges import MAKING_ROLES, Access, Privileges, needed
+from transforms.finance.pg_privileges import (
+    MAKING_ROLES,
+    NO_STAGING,
+    Access,
+    Privileges,
+    needed,
+)
 
 SCHEMA_VERSION = 3  # the warehouse's version the first PostgreSQL store was made at
 _SQL = Path(__file__).parent / "sql" / "postgres"
@@ -279,6 +285,8 @@ def _storage_errors(url: str, doing: str, access: Access | None = None) -> Itera
         advice = "run the command again to finish"
         if "permission denied to create role" in said:
             advice = MAKING_ROLES
+        elif "permission denied to create temporary tables" in said:  # revoked since the check
+            advice = NO_STAGING
         elif "permission denied" in said:  # run again, it is refused again: say who may
             advice = _permission_advice(url, access)
         raise StorageError(

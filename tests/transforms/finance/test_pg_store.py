@@ -540,6 +540,36 @@ def test_a_store_made_before_the_roles_is_granted_by_its_owner_s_next_writing_co
                 warehouse.reachable(as_runner, warehouse.Access.DECIDE)
 
 
+def test_a_login_that_may_not_make_temporary_tables_is_told_so_before_it_writes(server):
+    # `revoke temporary on database ... from public` (a hardening step) takes from every role
+    # the temporary table each writer stages its rows in: `credits run` and `approve` passed the
+    # privilege check, were refused at their first commit, and were told to get the role
+    # credits_approver (or credits_runner), which the login held.
+    with database(server) as url, login(server, "credits_runner", "credits_approver") as role:
+        with warehouse.writer(url):  # the owner makes the tables and the roles
+            pass
+        administer(
+            server,
+            "select format('revoke temporary on database %I from public', $1)",
+            database_of(url),
+        )
+        as_role = with_path(server, database_of(url), user=role)
+        warehouse.reachable(as_role, warehouse.Access.READ)  # a reader stages nothing
+        refusals = []
+        for access in (warehouse.Access.RUN, warehouse.Access.DECIDE):
+            with pytest.raises(StorageError) as refused:
+                warehouse.reachable(as_role, access)
+            refusals.append(refused.value)
+        with pytest.raises(StorageError) as writing, warehouse.writer(as_role) as con:
+            journal.append(con, "noted", actor="alice", key=None)  # refused at its commit
+        refusals.append(writing.value)
+    for refusal in refusals:
+        message = one_line(str(refusal))
+        assert "may not make temporary tables in the store's database" in message, message
+        assert "grant temporary on database DATABASE to LOGIN" in message
+        assert "needs the role" not in message
+
+
 @pytest.mark.parametrize("granted", ["credits_writer", "credits_approver"])
 def test_an_approval_logged_in_as_a_member_of_the_writer_role_succeeds(
     server, source, copy_of, tmp_path, granted

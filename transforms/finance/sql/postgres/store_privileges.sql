@@ -2,9 +2,11 @@
 -- the tables are made; whether it may make roles (a fresh store's first run makes them, and
 -- PostgreSQL asks for CREATEROLE even where they exist); whether it may read, add a run
 -- (credits_runner), or pay (credits_approver); which of the store's roles it is a member of;
--- and whether the owner has granted those roles on this store yet (`store_roles_made.sql`: a
--- store made before them is granted by its owner's next writing command). Null-safe: a role or
--- a table that is not there is false, never an error.
+-- whether the owner has granted those roles on this store yet (`store_roles_made.sql`: a
+-- store made before them is granted by its owner's next writing command); and whether it may
+-- make temporary tables in this database, where every writer stages the rows it sends (ADBC's
+-- bulk COPY), which `revoke temporary on database ... from public` takes away from every role.
+-- Null-safe: a role or a table that is not there is false, never an error.
 select
     to_regclass('runs') is not null as made,
     coalesce((select rolsuper or rolcreaterole from pg_roles where rolname = current_user), false)
@@ -23,4 +25,5 @@ select
             'UPDATE')
         and has_table_privilege(to_regrole('credits_runner'), to_regclass('runs'), 'INSERT'),
         false
-    ) as granted
+    ) as granted,
+    has_database_privilege(current_user, current_database(), 'TEMPORARY') as may_stage
