@@ -359,6 +359,9 @@ def writer(
             _migrate(store)
         with _storage_errors(url, "reading"):
             store.copy_in()
+            # The lock is the session's: no server transaction stays open while the command
+            # works on the mirror (a server's idle_in_transaction_session_timeout cut it).
+            store.commit()
         con = store.mirror
 
         def sent() -> None:

@@ -744,6 +744,26 @@ def test_a_writer_whose_lock_is_gone_but_session_lives_says_what_is_committed(
     assert batches(url) == [("INC-T-B001", source.run_a, "initial", "writing")]
 
 
+def test_a_writer_at_work_on_its_mirror_leaves_no_server_transaction_open(server):
+    # The mirror's read left its server transaction open while the command worked on the
+    # mirror (an approval's checks, its batch's files): a server's idle_in_transaction_session_
+    # timeout (a common setting) shorter than that work cut every such writer (exit 4, "run the
+    # command again to finish", cut again the next time), and the read's table locks held off
+    # any ALTER or VACUUM FULL meanwhile. The lock is the session's: nothing needs it open.
+    query = (
+        "select state from pg_stat_activity where datname = $1 and application_name like "
+        "'outage-credits writer: %'"
+    )
+    with database(server) as url:
+        with warehouse.writer(url):
+            pass
+        with warehouse.writer(url) as con:
+            assert fetch(url, query, database_of(url)) == [("idle",)]
+            journal.append(con, "noted", actor="alice", key=None)
+            assert fetch(url, query, database_of(url)) == [("idle",)]
+        assert fetch(url, "select event from journal") == [("noted",)]
+
+
 SECRET = "hunter2-not-for-logs"
 
 
