@@ -51,7 +51,7 @@ import duckdb
 import pyarrow as pa
 
 from transforms import commands, db
-from transforms.errors import InputError, StorageError
+from transforms.errors import ConfigError, InputError, StorageError
 from transforms.finance import pg_location, pg_text
 from transforms.finance.pg_privileges import (
     MAKING_ROLES,
@@ -260,9 +260,38 @@ def _base(table: Table) -> str:
     return f"base_{table.name}"
 
 
+def connect(url: str) -> adbc_driver_postgresql.dbapi.Connection:
+    """A session of the store's own: its tables looked for in the schema that holds the
+    warehouse (`public` for a new one), whatever search_path the login, the database or the URL
+    sets. One login's private schema first on its path (`"$user"`, PostgreSQL's secure pattern)
+    made the store there, unseen by every other login (told "no warehouse yet", or to get
+    CREATEROLE), and a login that may make roles then made a second warehouse, with a ledger of
+    its own, in its own schema. Two schemas holding a warehouse are refused (exit 2)."""
+    connection = pg_location.connect(url)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(statement("store_schemas"))
+            schemas = [name for (name,) in cursor.fetchall()]
+            if len(schemas) > 1:
+                raise ConfigError(
+                    f"warehouse {pg_location.shown(url)}: schemas {', '.join(schemas)} of this "
+                    "database each hold a warehouse, each with its own ledger: commands reaching "
+                    "one or the other would pay the same credits twice. Keep one (move the others "
+                    "to a database of their own, or drop them), then run the command again. "
+                    "Nothing was read or written"
+                )
+            cursor.execute(statement("store_use_schema"), parameters=((schemas or ["public"])[0],))
+            cursor.fetchall()
+        connection.commit()  # a session setting: it lasts once its transaction is committed
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
 def privileges(url: str) -> Privileges:
     """What the login the URL names may do on the store, read on a connection of its own."""
-    connection = pg_location.connect(url)
+    connection = connect(url)
     try:
         with connection.cursor() as cursor:
             cursor.execute(statement("store_privileges"))
@@ -318,7 +347,7 @@ def reader(url: str) -> duckdb.DuckDBPyConnection:
     """The warehouse's tables in a DuckDB mirror, read in one snapshot without waiting for a
     writer; the server's connection is closed before it is returned."""
     with _storage_errors(url, "reading", Access.READ):
-        store = Store(url, pg_location.connect(url))
+        store = Store(url, connect(url))
         try:
             store.execute("store_begin_read")
             if _made(store) is None:
@@ -338,7 +367,7 @@ def _locked(url: str, wait_seconds: float, busy: Callable[[str], Exception]) -> 
     `busy(message)`); closing it ends the session, and its lock and any open transaction go
     with it."""
     with _storage_errors(url, "writing"):
-        store = Store(url, pg_location.connect(url))
+        store = Store(url, connect(url))
     try:
         with _storage_errors(url, "taking the writer's lock"):
             _lock(store, wait_seconds, busy)
@@ -484,7 +513,7 @@ def reachable(url: str, access: Access = Access.READ) -> None:
 def empty(url: str) -> bool:
     """Whether the store holds no run, batch, ledger entry or journal entry (or no tables)."""
     with _storage_errors(url, "reading"):
-        store = Store(url, pg_location.connect(url))
+        store = Store(url, connect(url))
         try:
             store.execute("store_begin_read")
             if _made(store) is None:

@@ -37,7 +37,7 @@ from tests.flows import desk
 from tests.stores import administer, execute, fetch
 from tests.waiting import until
 from transforms import commands, files
-from transforms.errors import StorageError
+from transforms.errors import ConfigError, StorageError
 from transforms.finance import journal, ledger, outbox, pg_store, proof, warehouse
 from transforms.ingest.postgres import APPLICATION_NAME
 
@@ -568,6 +568,54 @@ def test_a_login_that_may_not_make_temporary_tables_is_told_so_before_it_writes(
         assert "may not make temporary tables in the store's database" in message, message
         assert "grant temporary on database DATABASE to LOGIN" in message
         assert "needs the role" not in message
+
+
+def test_a_store_made_by_a_login_with_a_schema_of_its_own_is_every_login_s(server):
+    # PostgreSQL's secure schema pattern gives each login a schema of its own, first on its
+    # search_path ("$user"): the owner's first writer made the store there, where every other
+    # login found "no warehouse in this database yet" and a worker was told to get CREATEROLE;
+    # a login that may make roles would have made a second warehouse, a second ledger.
+    where = (
+        "select distinct table_schema from information_schema.tables where table_name = 'ledger'"
+    )
+    with login(server) as owner, login(server, "credits_runner") as runner, database(server) as url:
+        administer(server, "select format('alter role %I createrole', $1)", owner)
+        administer(
+            server,
+            "select format('alter database %I owner to %I', $1, $2)",
+            database_of(url),
+            owner,
+        )
+        for role in (owner, runner):
+            administer(url, "select format('create schema %I authorization %I', $1, $1)", role)
+        with warehouse.writer(with_path(server, database_of(url), user=owner)) as con:
+            journal.append(con, "noted", actor="owner", key=None)
+        assert fetch(url, where) == [("public",)]
+        as_runner = with_path(server, database_of(url), user=runner)
+        warehouse.reachable(as_runner, warehouse.Access.RUN)
+        with warehouse.connect_current(as_runner) as con:
+            assert len(journal.entries(con)) == 1
+
+
+def test_two_schemas_each_holding_a_warehouse_are_refused(server, tmp_path):
+    # Each is a ledger of its own: which one a command used hung on the login's search_path.
+    with database(server) as url:
+        with warehouse.writer(url):
+            pass
+        execute(url, "create schema elsewhere")
+        execute(url, *(f"create table elsewhere.{t} (x int)" for t in WAREHOUSE_MARKERS))
+        for args in (["runs"], ["audit", "--verify", "--outbox", str(tmp_path)]):
+            message = refused_cleanly(cli(*args, "--warehouse", url), exit_code=2)
+            assert (
+                f"warehouse {url}: schemas public, elsewhere of this database each hold a"
+                in message
+            )
+            assert "would pay the same credits twice" in message
+        with pytest.raises(ConfigError), warehouse.writer(url):
+            pass
+
+
+WAREHOUSE_MARKERS = ("runs", "ledger", "journal", "schema_versions")
 
 
 @pytest.mark.parametrize("granted", ["credits_writer", "credits_approver"])

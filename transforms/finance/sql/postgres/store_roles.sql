@@ -24,7 +24,12 @@ exception
 end
 $$
 ;
-grant usage on schema public to credits_runner, credits_approver
+do $$
+begin
+    execute format('grant usage on schema %I to credits_runner, credits_approver',
+        current_schema());
+end
+$$
 ;
 grant select on runs, evidence, run_credits, run_exceptions, run_customers, run_failure_minutes,
     run_edge_transactions, batches, batch_exceptions, batch_pay_by_hand, ledger, journal,

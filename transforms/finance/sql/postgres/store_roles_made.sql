@@ -4,3 +4,5 @@ select to_regrole('credits_runner') is not null
     and to_regrole('credits_approver') is not null
     and has_column_privilege('credits_approver', 'batches', 'state', 'UPDATE')
     and has_table_privilege('credits_runner', 'runs', 'INSERT')
+    and has_schema_privilege('credits_runner', current_schema(), 'USAGE')
+    and has_schema_privilege('credits_approver', current_schema(), 'USAGE')
