@@ -28,7 +28,7 @@ class Privileges:
 
     made: bool  # the store's tables are there
     may_make_roles: bool  # a superuser, or CREATEROLE
-    may_read: bool
+    may_read: bool  # SELECT on every table: each command reads them all
     may_run: bool
     may_decide: bool
     runner: bool  # a member of credits_runner
@@ -41,16 +41,19 @@ class Privileges:
         """Why this login may not do `access` (None: any writing command) and what it needs;
         None when it may."""
         refused = self._role_refusal(access)
-        if refused is None and access is not Access.READ and not self.may_stage:
-            return NO_STAGING
-        return refused
+        if refused is not None or access is Access.READ:
+            return refused
+        if self.made and not self.may_read:
+            return _UNREADABLE
+        return None if self.may_stage else NO_STAGING
 
     def _role_refusal(self, access: Access | None) -> str | None:
         if not self.made:
             making = access in (Access.RUN, None) and not self.may_make_roles
             return MAKING_ROLES if making else None
         may = {Access.READ: self.may_read, Access.RUN: self.may_run, Access.DECIDE: self.may_decide}
-        if access is not None and may[access]:
+        allowed = self.may_run or self.may_decide if access is None else may[access]
+        if allowed:
             return None
         roles = {Access.RUN: self.runner, Access.DECIDE: self.approver}
         held = roles.get(access, self.runner or self.approver)  # type: ignore[call-overload]
@@ -58,6 +61,19 @@ class Privileges:
             return _NOT_GRANTED
         return needed(access)
 
+
+_UNREADABLE = (
+    "this login may not read every table of the store, and every command reads them all: "
+    "SELECT on each, which each of the roles credits_runner, credits_approver and credits_writer "
+    "gives (a grant revoked from its role, or from the login?) (docs/warehouse.md, Least "
+    "privilege)"
+)
+
+REFUSED_ANYWAY = (
+    "this login holds what the store's roles give, yet the server refused it the privilege it "
+    "names: a grant taken from its role or the login on this store (docs/warehouse.md, Least "
+    "privilege)"
+)
 
 _NOT_GRANTED = (
     "this login has its role, but the store was made before the roles credits_runner and "

@@ -56,6 +56,7 @@ from transforms.finance import pg_location, pg_text
 from transforms.finance.pg_privileges import (
     MAKING_ROLES,
     NO_STAGING,
+    REFUSED_ANYWAY,
     Access,
     Privileges,
     needed,
@@ -326,12 +327,13 @@ def _storage_errors(url: str, doing: str, access: Access | None = None) -> Itera
 
 def _permission_advice(url: str, access: Access | None) -> str:
     """What a login refused a privilege needs, as the server tells it (the generic advice when
-    the server cannot be asked again)."""
+    the server cannot be asked again; a grant taken away when the login holds what the roles
+    give)."""
     try:
         refusal = privileges(url).refusal(access)
     except (adbc_driver_manager.Error, StorageError):
-        refusal = None
-    return refusal or needed(access)
+        return needed(access)
+    return refusal or REFUSED_ANYWAY
 
 
 def _made(store: Store) -> int | None:

@@ -570,6 +570,25 @@ def test_a_login_that_may_not_make_temporary_tables_is_told_so_before_it_writes(
         assert "needs the role" not in message
 
 
+def test_a_login_whose_role_may_not_read_one_table_is_told_so_before_it_writes(server):
+    # SELECT on one table revoked from finance's role (the customers' names and e-mails, say):
+    # every command reads every table, so an approval passed its check, was refused reading,
+    # and was told to get the role credits_approver, which it held.
+    with login(server, "credits_approver") as role, database(server) as url:
+        with warehouse.writer(url):
+            pass
+        execute(url, "revoke select on run_customers from credits_approver")
+        as_role = with_path(server, database_of(url), user=role)
+        with pytest.raises(StorageError) as refused:
+            warehouse.reachable(as_role, warehouse.Access.DECIDE)
+        with pytest.raises(StorageError) as reading, warehouse.writer(as_role):
+            pass
+    for refusal in (refused.value, reading.value):
+        message = one_line(str(refusal))
+        assert "may not read every table of the store" in message, message
+        assert "needs the role" not in message
+
+
 def test_a_store_made_by_a_login_with_a_schema_of_its_own_is_every_login_s(server):
     # PostgreSQL's secure schema pattern gives each login a schema of its own, first on its
     # search_path ("$user"): the owner's first writer made the store there, where every other

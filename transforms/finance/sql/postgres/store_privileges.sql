@@ -11,7 +11,14 @@ select
     to_regclass('runs') is not null as made,
     coalesce((select rolsuper or rolcreaterole from pg_roles where rolname = current_user), false)
         as may_make_roles,
-    coalesce(has_table_privilege(current_user, to_regclass('runs'), 'SELECT'), false) as may_read,
+    -- every command reads every table (the mirror): one grant revoked stops them all
+    coalesce((
+        select bool_and(coalesce(has_table_privilege(current_user, to_regclass(name), 'SELECT'),
+            false))
+        from unnest(array['runs', 'evidence', 'run_credits', 'run_exceptions', 'run_customers',
+            'run_failure_minutes', 'run_edge_transactions', 'batches', 'batch_exceptions',
+            'batch_pay_by_hand', 'ledger', 'journal', 'schema_versions']) as tables (name)
+    ), false) as may_read,
     coalesce(has_table_privilege(current_user, to_regclass('runs'), 'INSERT'), false) as may_run,
     coalesce(has_table_privilege(current_user, to_regclass('ledger'), 'INSERT'), false)
         and coalesce(has_table_privilege(current_user, to_regclass('batches'), 'INSERT'), false)
