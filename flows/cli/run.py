@@ -179,8 +179,16 @@ def _new_warehouse(
 def next_step(summary: RunSummary, warehouse_path: str) -> str:
     """What the run waits for, said last before its folder: finance's approval; or, when
     approving it would publish no batch (`summary.nothing_new`), that nothing changed since the
-    incident's newest batch, as `credits diff` and `approve --dry-run` say."""
+    incident's newest batch, as `credits diff` and `approve --dry-run` say; or, when a newer run
+    was published while it ran (`summary.superseded_by`), that approving it is refused."""
     command = approve_command(summary.run_id, warehouse_path)
+    if summary.superseded_by:
+        return (
+            f"superseded: run {summary.superseded_by}, started after this one, was approved "
+            f"while it ran, so approving run {summary.run_id} is refused (`--force-superseded` "
+            "would pay its amounts over the newer run's): run the incident again for a run to "
+            "approve"
+        )
     if summary.nothing_new is None:
         return f"waiting for approval: {command}"
     batch = summary.nothing_new.since_batch

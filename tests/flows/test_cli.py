@@ -167,6 +167,20 @@ def test_a_run_with_nothing_new_to_pay_says_so_not_waiting_for_approval(nothing_
     assert ("credits diff R1` names them); approving run R1" in step) == ("beyond" in said)
 
 
+def test_a_run_superseded_while_it_ran_says_so_not_waiting_for_approval():
+    # a newer run of the incident was published while it ran (`sealing.superseded_by`): it
+    # named an approval that is refused
+    from flows.cli import run
+
+    summary = RunSummary(
+        "R1", "INC-M", RunStatus.PENDING_APPROVAL, Path("runs/R1"), superseded_by="R2"
+    )
+    step = run.next_step(summary, "/x/wh.duckdb")
+    assert step.startswith("superseded: run R2, started after this one, was approved while")
+    assert "approving run R1 is refused" in step and "run the incident again" in step
+    assert "waiting for approval" not in step
+
+
 def test_a_rejected_run_exits_3_naming_the_expectation_and_keys(api_url, tmp_path):
     path = golden_incident.write(tmp_path / "inc")
     with (path.parent / "logs/pod-a.jsonl").open("a") as log:

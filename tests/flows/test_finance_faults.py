@@ -65,6 +65,21 @@ def test_a_superseded_approval_exits_2_naming_the_newer_run(desk):
     assert "Traceback" not in result.output
 
 
+def test_a_run_sealed_after_a_newer_run_was_approved_is_found_superseded(desk):
+    # Two machines: this run started, another ran the incident again and finance approved that
+    # run while this one still ran. Sealed, this run said "waiting for approval: credits
+    # approve ...", and the approval it named was refused (superseded, exit 2).
+    from transforms.finance import sealing
+
+    older, newer = desk.run(), desk.run(policy=LOWER)
+    with warehouse.connect(desk.warehouse, read_only=True) as con:
+        assert sealing.superseded_by(con, older) is None  # nothing published yet
+    desk.approve(newer)
+    with warehouse.connect(desk.warehouse, read_only=True) as con:
+        assert sealing.superseded_by(con, older) == newer
+        assert sealing.superseded_by(con, newer) is None
+
+
 def test_a_machine_whose_clock_runs_ahead_cannot_make_an_older_run_the_newer(desk, monkeypatch):
     # The older run's machine was two hours fast: by start times it was the newer run, and it
     # was paid over the newer one without --force-superseded. The journal's order decides.

@@ -8,7 +8,7 @@ import dataclasses
 
 import duckdb
 
-from transforms.finance import ledger, warehouse
+from transforms.finance import approval, ledger, rows, warehouse
 from transforms.runfolder import manifest, runs
 from transforms.runfolder.manifest_model import Manifest
 from transforms.runfolder.runs import Run
@@ -23,7 +23,8 @@ def seal(
     it, all under the warehouse's write lock; the scratch folder goes once it is sealed. A run
     killed before its manifest stays `sealing`: never approvable, never answering for its
     incident. Returns what callers read of the run, with whether approving it would publish
-    nothing new (what it says last: a hint, looked up once the run is sealed)."""
+    nothing new, or is refused as superseded (what it says last: hints, looked up once the run
+    is sealed)."""
     summary = manifest.summary(content, run)
     with warehouse.writer(location) as con:
         loaded = warehouse.load_run(con, run, content)
@@ -31,8 +32,25 @@ def seal(
         warehouse.seal_run(con, run, summary, key, loaded)
         runs.finish(run)
         if summary.verdict == runs.RunStatus.PENDING_APPROVAL:
-            summary = dataclasses.replace(summary, nothing_new=_nothing_new(con, run))
+            summary = dataclasses.replace(
+                summary,
+                nothing_new=_nothing_new(con, run),
+                superseded_by=superseded_by(con, run.run_id),
+            )
     return summary
+
+
+def superseded_by(con: duckdb.DuckDBPyConnection, run_id: str) -> str | None:
+    """The incident's newest published run when `run_id` started before it (another machine
+    ran the incident after this run started, and finance approved that run while this one ran):
+    approving this one is refused as superseded. None when not, or when the store fails to
+    answer (a hint never fails a run already sealed)."""
+    try:
+        run = rows.run(con, "run_by_id", run_id=run_id)
+        newer = approval.newer_published(con, run) if run is not None else None
+    except duckdb.Error:
+        return None
+    return newer.run_id if newer is not None else None
 
 
 def _nothing_new(con: duckdb.DuckDBPyConnection, run: Run) -> NothingNew | None:

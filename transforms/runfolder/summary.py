@@ -41,6 +41,7 @@ class RunSummary:
     window_messages: tuple[str, ...] = ()
     decision: RunStatus | None = None  # finance's answer, when the flow waited for it
     nothing_new: NothingNew | None = None  # found when it was sealed (pending runs only)
+    superseded_by: str | None = None  # a newer run published while it ran (pending runs only)
 
     @property
     def rejected(self) -> bool:
