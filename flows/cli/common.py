@@ -5,6 +5,7 @@ options, and `guarded`, which turns our errors into a message and an exit code.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import signal
@@ -36,9 +37,18 @@ if TYPE_CHECKING:
 class _ClosedPipeIsFine(TyperGroup):
     """`credits ... | head -1`: a reader that stops early is normal. Whatever the command, a
     closed stdout ends it quietly with exit 0 (Python's documented way: stdout sent to devnull,
-    so the flush at exit cannot fail again); Click alone would exit 1."""
+    so the flush at exit cannot fail again); Click alone would exit 1. Output the machine
+    refuses (`> file` on a full disk) is one line and exit 4; a stdout closed from the start
+    (`>&-`) is refused before the command does anything (exit 2)."""
 
     def make_context(self, *args: Any, **kwargs: Any) -> Any:  # `--help` prints here
+        if sys.stdout is None:  # Python found no descriptor 1: whatever is printed is lost
+            err.print(
+                "error: standard output is closed (`>&-`): the command's answer would be lost; "
+                "send it to a file, or to /dev/null to discard it",
+                markup=False,
+            )
+            raise typer.Exit(2)
         return _pipe_closed_is_exit_0(
             lambda: stopped_as_128_plus_n(
                 lambda: super(_ClosedPipeIsFine, self).make_context(*args, **kwargs),
@@ -64,12 +74,27 @@ def _pipe_closed_is_exit_0(action):
         if isinstance(exiting.__context__, BrokenPipeError):
             raise typer.Exit(0) from None
         raise
+    except OSError as error:
+        # Raised outside `guarded` (which names any file it writes): printing the answer.
+        if error.filename is not None or error.errno not in _STDOUT_REFUSED:
+            raise
+        _stdout_to_devnull()  # the flush at exit must not fail again
+        err.print(
+            f"error: standard output: {error.strerror}: what was printed is incomplete; what "
+            "the command committed stays. Free the space, or send the output elsewhere, and "
+            "run it again",
+            markup=False,
+        )
+        raise typer.Exit(StorageError.exit_code) from None
     except BaseException:  # the command's own exit code stands, whatever the pipe does
         try:
             sys.stdout.flush()
         except BrokenPipeError:
             _stdout_to_devnull()
         raise
+
+
+_STDOUT_REFUSED = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EBADF})
 
 
 def stopped_as_128_plus_n(action, before_the_command: bool = False):

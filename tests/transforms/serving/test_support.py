@@ -772,6 +772,42 @@ def test_a_reader_that_closes_the_pipe_early_ends_the_command_quietly_with_0(war
 
 
 @pytest.mark.parametrize(
+    "args",
+    [["lookup", "c1"], ["customers", "INC-A"], ["runs"], ["customers", "INC-A", "--format", "csv"]],
+    ids=["lookup", "customers", "runs", "csv"],
+)
+def test_output_into_a_full_disk_is_one_line_and_exit_4_not_a_traceback(warehouse_at, args):
+    # `credits customers INC-A --format csv > notice.csv` on a full disk (here /dev/full): a
+    # traceback and exit 1, "a bug", for what the README's exit 4 promises a message.
+    command = [sys.executable, "-m", "flows.cli", *args, "--warehouse", str(warehouse_at)]
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            command, stdout=full, stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parents[3]
+        )
+    assert result.returncode == 4, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: standard output: No space left on device")
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_closed_stdout_is_refused_before_the_command_not_a_traceback(warehouse_at):
+    # `credits lookup c1 >&-`: Python starts with no sys.stdout; the output had nowhere to go
+    # and the command ended in an AttributeError's traceback (exit 1) after doing its work.
+    command = [sys.executable, "-m", "flows.cli", "lookup", "c1", "--warehouse", str(warehouse_at)]
+    result = subprocess.run(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parents[3],
+        preexec_fn=lambda: os.close(1),
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "standard output is closed" in result.stderr
+
+
+@pytest.mark.parametrize(
     ("pasted", "shown"),
     [
         ("t6", "transaction t6 belongs to customer c5"),  # a payment id, as the page takes it
