@@ -9,6 +9,7 @@ Its own log is quiet; an error in a cell still stops the run, naming the cell.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -89,14 +90,25 @@ def _exit_code(name: str) -> int:
     return found.get(name, 1)
 
 
-def _failed(target: Path, failed: Path, error: Exception) -> int:
+def _made_for(notebook: Path) -> tuple[str, str] | None:
+    """The incident and warehouse papermill recorded in an executed notebook; None if it
+    records none (not one of ours)."""
+    try:
+        given = json.loads(notebook.read_text(encoding="utf-8"))["metadata"]["papermill"]
+        return given["parameters"]["incident_id"], given["parameters"]["warehouse_path"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _failed(target: Path, failed: Path, error: Exception, removed: str | None = None) -> int:
     """One line naming the notebook, the cell's error and where the failed run is (the last
-    good `target` is kept); its exit code."""
+    good `target` is kept, or `removed` says why it went); its exit code."""
     name = getattr(error, "ename", type(error).__name__)
     value = getattr(error, "evalue", str(error))
     line = " ".join(str(value).split())
     notes = [f"the cell is in {failed}"] if failed.exists() else []
     notes += [f"the last good {target.name} is kept"] if target.exists() else []
+    notes += [removed] if removed is not None else []
     where = f" ({'; '.join(notes)})" if notes else ""
     print(f"error: {target.name}: {name}: {line}{where}", file=sys.stderr)
     return _exit_code(name)
@@ -105,7 +117,9 @@ def _failed(target: Path, failed: Path, error: Exception) -> int:
 def _run_one(path: Path, out: Path, incident_id: str, warehouse_path: str) -> int:
     """Runs one notebook into `out/NAME.ipynb`, replaced only when every cell ran (papermill
     writes as it goes, and a failed run would overwrite the last good outputs): a failed run
-    stays beside it as `NAME.failed.ipynb`, removed by the next good one. 0, or the exit code."""
+    stays beside it as `NAME.failed.ipynb`, removed by the next good one. The last good one is
+    kept only if it was made for this incident on this warehouse: another's, beside this
+    incident's other notebooks, would read as this incident's. 0, or the exit code."""
     target = out / f"{path.stem}.ipynb"
     failed = out / f"{path.stem}.failed.ipynb"
     partial = out / f".{path.stem}.partial.ipynb"
@@ -115,7 +129,15 @@ def _run_one(path: Path, out: Path, incident_id: str, warehouse_path: str) -> in
     except Exception as error:  # papermill's error names the cell's own
         if partial.exists():
             os.replace(partial, failed)
-        return _failed(target, failed, error)
+        made_for = _made_for(target)
+        if made_for is None or made_for == (incident_id, str(warehouse_path)):
+            return _failed(target, failed, error)
+        target.unlink()
+        removed = (
+            f"the earlier {target.name}, of incident {made_for[0]} on {made_for[1]}, is "
+            "removed: it was not this run's"
+        )
+        return _failed(target, failed, error, removed)
     except BaseException:  # an interrupt: the half-run notebook goes
         partial.unlink(missing_ok=True)
         raise

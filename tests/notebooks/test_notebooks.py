@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import json
 import os
 import shutil
 import subprocess
@@ -186,6 +187,46 @@ def test_every_notebook_runs_and_each_failure_is_one_line_with_the_clis_exit_cod
         "02-affected-customers.ipynb",
         "03-window-edges.ipynb",
     ]
+
+
+def _executed_for(incident_id: str, warehouse_path: str) -> str:
+    """An executed notebook as papermill writes it: its parameters in its metadata."""
+    parameters = {"incident_id": incident_id, "warehouse_path": warehouse_path}
+    return json.dumps({"cells": [], "metadata": {"papermill": {"parameters": parameters}}})
+
+
+@pytest.mark.parametrize(
+    ("made_for", "kept_after"),
+    [
+        (("X", "/w"), True),  # this incident's on this warehouse: the last good one stays
+        (("Y", "/w"), False),  # another incident's: it stood beside X's 01 and 03 as X's 02
+        (("X", "/other.duckdb"), False),  # the same incident in another warehouse
+    ],
+)
+def test_a_failed_notebook_keeps_only_a_last_good_run_of_the_same_incident_and_warehouse(
+    monkeypatch, tmp_path, capsys, made_for, kept_after
+):
+    from papermill.exceptions import PapermillExecutionError
+
+    from flows import notebooks
+
+    def execute(path, out, incident_id, warehouse_path):
+        out.write_text("{}")
+        raise PapermillExecutionError(3, 3, "src", "InputError", "incident X: no answer", [])
+
+    kept = tmp_path / "02-affected-customers.ipynb"
+    kept.write_text(_executed_for(*made_for))
+    monkeypatch.setattr(notebooks, "execute", execute)
+    assert notebooks._run_one(NOTEBOOKS[1], tmp_path, "X", "/w") == 2
+    said = capsys.readouterr().err
+    assert kept.exists() is kept_after
+    if kept_after:
+        assert "the last good 02-affected-customers.ipynb is kept" in said
+    else:
+        assert (
+            f"the earlier 02-affected-customers.ipynb, of incident {made_for[0]} on "
+            f"{made_for[1]}, is removed: it was not this run's" in said
+        )
 
 
 def test_a_notebook_that_runs_again_green_removes_its_failed_run(monkeypatch, tmp_path):
