@@ -37,7 +37,9 @@ if TYPE_CHECKING:
 class _ClosedPipeIsFine(TyperGroup):
     """`credits ... | head -1`: a reader that stops early is normal. Whatever the command, a
     closed stdout ends it quietly with exit 0 (Python's documented way: stdout sent to devnull,
-    so the flush at exit cannot fail again); Click alone would exit 1. Output the machine
+    so the flush at exit cannot fail again); Click alone would exit 1. What prints through
+    `out` goes on to devnull instead (`_VisibleConsole.on_broken_pipe`): the command finishes,
+    with its own exit code. Output the machine
     refuses (`> file` on a full disk) is one line and exit 4; a stdout closed from the start
     (`>&-`) is refused before the command does anything (exit 2)."""
 
@@ -70,7 +72,7 @@ def _pipe_closed_is_exit_0(action):
     except BrokenPipeError:
         _stdout_to_devnull()
         raise typer.Exit(0) from None
-    except SystemExit as exiting:  # Rich's own answer to a closed pipe: devnull, then exit 1
+    except SystemExit as exiting:  # Rich's answer to a closed pipe in Typer's `--help`: exit 1
         if isinstance(exiting.__context__, BrokenPipeError):
             raise typer.Exit(0) from None
         raise
@@ -138,6 +140,15 @@ class _VisibleConsole(Console):
     def print(self, *objects: Any, **kwargs: Any) -> None:
         shown = (pages.visible(o, keep="\n") if isinstance(o, str) else o for o in objects)
         super().print(*shown, **kwargs)
+
+    def on_broken_pipe(self) -> None:
+        """A reader that left early (`| head -1`) discards the rest of the output, and the
+        command goes on, its exit code its own: Rich's answer (exit 1, made 0 by
+        `_pipe_closed_is_exit_0`) ended an approval showing its diff inside its transaction,
+        rolled back behind a quiet exit 0."""
+        self.quiet = True
+        with contextlib.suppress(OSError, ValueError):  # ValueError: no descriptor (a test's)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), self.file.fileno())
 
 
 out = _VisibleConsole(highlight=False, soft_wrap=True)

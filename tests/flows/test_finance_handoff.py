@@ -245,3 +245,27 @@ def test_a_paused_flow_run_publishes_when_finance_approves_in_its_form(desk):
     worker.join(120)
     assert result["summary"].decision == "published"
     assert desk.paid() == {("c1", "USD"): 1000, ("c3", "EUR"): 900}
+
+
+def test_a_reader_that_leaves_early_never_cancels_an_approval_behind_exit_0(desk):
+    # `credits approve RUN --by alice | head -1`: the pipe closed while the approval showed its
+    # diff, inside its transaction; Rich's answer (exit) rolled it back, and the command ended
+    # quietly with 0, as if it had approved. The approval goes on, its output discarded.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    run_id = desk.run()
+    command = [sys.executable, "-m", "flows.cli", "approve", run_id, "--by", "alice"]
+    command += ["--warehouse", str(desk.warehouse), "--outbox", str(desk.outbox)]
+    approving = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=Path(__file__).parents[2],
+    )
+    approving.stdout.close()  # the reader is gone before the first line
+    stderr = approving.stderr.read().decode()
+    assert approving.wait(timeout=300) == 0, stderr
+    assert desk.status(run_id) == "published"
+    assert desk.paid() == {("c1", "USD"): 1000, ("c3", "EUR"): 900}
