@@ -145,7 +145,8 @@ class _VisibleConsole(Console):
         """A reader that left early (`| head -1`) discards the rest of the output, and the
         command goes on, its exit code its own: Rich's answer (exit 1, made 0 by
         `_pipe_closed_is_exit_0`) ended an approval showing its diff inside its transaction,
-        rolled back behind a quiet exit 0."""
+        rolled back behind a quiet exit 0, and a run the gate rejected printing its summary
+        with 0 where 3 is due."""
         self.quiet = True
         with contextlib.suppress(OSError, ValueError):  # ValueError: no descriptor (a test's)
             os.dup2(os.open(os.devnull, os.O_WRONLY), self.file.fileno())
