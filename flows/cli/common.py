@@ -77,16 +77,18 @@ def _pipe_closed_is_exit_0(action):
             raise typer.Exit(0) from None
         raise
     except OSError as error:
-        # Raised outside `guarded` (which names any file it writes): printing the answer.
+        # Raised outside `guarded` (which names any file it writes): printing the answer, or
+        # a note on stderr.
         if error.filename is not None or error.errno not in _STDOUT_REFUSED:
             raise
         _stdout_to_devnull()  # the flush at exit must not fail again
-        err.print(
-            f"error: standard output: {error.strerror}: what was printed is incomplete; what "
-            "the command committed stays. Free the space, or send the output elsewhere, and "
-            "run it again",
-            markup=False,
-        )
+        with contextlib.suppress(OSError):  # stderr refused too (`2>> log` on a full disk)
+            err.print(
+                f"error: standard output: {error.strerror}: what was printed is incomplete; "
+                "what the command committed stays. Free the space, or send the output "
+                "elsewhere, and run it again",
+                markup=False,
+            )
         raise typer.Exit(StorageError.exit_code) from None
     except BaseException:  # the command's own exit code stands, whatever the pipe does
         try:

@@ -793,6 +793,23 @@ def test_output_into_a_full_disk_is_one_line_and_exit_4_not_a_traceback(warehous
     assert len(result.stderr.splitlines()) == 1
 
 
+def test_a_full_stderr_is_exit_4_not_a_bug_s_exit_1(warehouse_at):
+    # `2>> log` on a full disk: a note that could not be written ended a lookup that printed
+    # its answer in a traceback (itself unwritable) and exit 1, "a bug".
+    command = [sys.executable, "-m", "flows.cli", "lookup", "c1", "--warehouse", str(warehouse_at)]
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=full,
+            text=True,
+            cwd=Path(__file__).parents[3],
+            env={**os.environ, "COLUMNS": "60"},  # the table is cut: a note goes to stderr
+        )
+    assert result.returncode == 4
+    assert "customer c1" in result.stdout
+
+
 def test_a_closed_stdout_is_refused_before_the_command_not_a_traceback(warehouse_at):
     # `credits lookup c1 >&-`: Python starts with no sys.stdout; the output had nowhere to go
     # and the command ended in an AttributeError's traceback (exit 1) after doing its work.
