@@ -163,3 +163,15 @@ def test_a_killed_writer_s_temporary_file_in_a_batch_is_named_as_a_warning(desk)
         assert said.count("warning:") == 1
     left.unlink()
     assert "warning" not in desk.cli("verify-batch", str(folder)).stderr
+
+
+def test_verify_batch_from_inside_the_batch_folder_verifies_it(desk, monkeypatch):
+    # `cd` into the batch, then `credits verify-batch .` (or `batch.json`, as its help offers):
+    # the folder's name read as "" made an intact batch a mismatch, exit 3 ("its folder is
+    # named "), a tamper alarm for nothing.
+    folder = desk.approve(desk.run()).batch_folder
+    monkeypatch.chdir(folder)
+    for given in (".", "batch.json", f"../{folder.name}/."):
+        result = desk.cli("verify-batch", given)
+        assert result.exit_code == 0, (given, result.output)
+        assert "verified, and it is the batch the journal recorded" in result.stdout
