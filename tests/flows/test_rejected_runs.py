@@ -243,6 +243,29 @@ def test_a_credited_currency_without_flat_minor_stops_the_run_as_a_configuration
     assert not list((root / "out").rglob("credits.csv"))
 
 
+NOT_MONEY = "is not money on 2025-01-07 (UTC, the window's days): legal tender in no territory"
+
+
+@pytest.mark.parametrize("policy", [PERCENT, None], ids=["percent", "flat"])
+def test_a_currency_not_in_use_on_the_window_s_days_is_rejected_naming_it(root, policy):
+    # DEM (withdrawn in 2002) and CNH (offshore yuan, no territory's tender) are codes Babel
+    # knows: they passed as ISO 4217, and under the percent basis were credited and paid
+    transactions = with_rows({1: {"currency": "DEM"}, 2: {"currency": "CNH"}})
+    settings = {"policy": policy} if policy else {}
+    content = rejected_run(root, in_file(root), transactions=transactions, **settings)
+    expectations = [
+        "transactions: expect_column_values_to_be_in_set(currency)",
+        f"inputs: currency 'CNH' of 1 candidate transaction(s) (e.g. 't3') {NOT_MONEY}",
+        f"inputs: currency 'DEM' of 1 candidate transaction(s) (e.g. 't2') {NOT_MONEY}",
+        # percent: credit lines in them; flat: no flat_minor for a currency that is no money
+        # (unpriced, not a configuration error: no amount would make it payable)
+        "credits: expect_column_values_to_be_in_set(currency)"
+        if policy
+        else "evidence: expect_column_values_to_not_be_in_set(reason)",
+    ]
+    assert_recorded_as_rejected(in_file(root), content, expectations)
+
+
 def test_a_log_line_stamped_far_from_the_window_stays_off_the_report_chart(root):
     # a clock reset to 1970 is the real case; months keep the test cheap if the bound is lost
     far = [failure("t9", ts="2024-11-01T00:00:00Z"), failure("t8", ts="2025-03-01T00:00:00Z")]

@@ -245,7 +245,7 @@ def log_line(draw, start: datetime, end: datetime, skew: timedelta, logs_timezon
                     "txn_id": ("", "  ", 7, None, ...),
                     "customer_id": (5, ["c1"]),
                     "amount_minor": (0, -5, 12.5, 1.0, "100", True, 2**63, 10**30),
-                    "currency": ("usd", "ABC", 840),
+                    "currency": ("usd", "ABC", 840, "DEM", "CNH"),
                 }[name]
             )
         )

@@ -17,21 +17,22 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from functools import cache
 from math import floor
 from pathlib import Path, PurePosixPath
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import iso4217
-from babel.numbers import get_currency_precision, list_currencies
+from babel.core import get_global
+from babel.numbers import get_currency_precision
 
 MAX_LINE_BYTES = 1024 * 1024
 BOM = b"\xef\xbb\xbf"
 ASCII_SPACE = " \t\n\x0b\x0c\r"  # D6: trimming removes ASCII white space only
-ISO_CURRENCIES = frozenset(list_currencies()) - {"XXX", "XTS"}  # no money, and testing
 RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})?"
 )
@@ -301,7 +302,7 @@ def check_line(raw: tuple[str, int, bytes], incident: Incident, rank: int = 0) -
         or REPLACEMENT in txn_id + (obj.get("customer_id") or "")  # bytes a collector lost
         or _hidden(txn_id)  # a customer_id with one is read as written: an unknown customer
         or not (amount is None or (_is_int(amount) and 0 < amount < 2**63))
-        or not (currency is None or (isinstance(currency, str) and currency in ISO_CURRENCIES))
+        or not (currency is None or (isinstance(currency, str) and currency in money(incident)))
         or not _optional(obj.get("error_code"), str)
     ):
         return quarantined
@@ -309,6 +310,28 @@ def check_line(raw: tuple[str, int, bytes], incident: Incident, rank: int = 0) -
     if customer_id is not None and not re.search(r"[^\t\n\f\r ]", customer_id):
         obj = {**obj, "customer_id": None}  # blank: no customer named (RE2's \S, as the gate)
     return Line(name, rank, number, text, obj, ts, txn_id.strip(ASCII_SPACE))
+
+
+def money(incident: Incident) -> frozenset[str]:
+    """The currencies a payment of the incident may be in: legal tender in some territory on
+    some UTC day of the window `[start, end)`."""
+    start = instant(incident.window_start, incident.timezone)
+    end = instant(incident.window_end, incident.timezone) - timedelta(microseconds=1)
+    return _tender(start.date(), end.date())
+
+
+@cache
+def _tender(first: date, last: date) -> frozenset[str]:
+    """CLDR's table of territories' currencies, read row by row: (code, from, to, tender),
+    the dates (year, month, day) or None for open; a row counts when its span meets the days."""
+    held = set()
+    for rows in get_global("territory_currencies").values():
+        for code, since, until, tender in rows:
+            began = since is None or date(*since) <= last
+            lasted = until is None or date(*until) >= first
+            if tender and began and lasted:
+                held.add(code)
+    return frozenset(held) - {"XXX", "XTS"}  # no money, and testing
 
 
 REPLACEMENT = "\ufffd"  # what a collector writes for bytes it could not decode

@@ -23,7 +23,13 @@ from pydantic import ValidationError, field_validator, model_validator
 from transforms.errors import ConfigError
 from transforms.ingest import incident
 from transforms.ingest.incident.sections import Table
-from transforms.ingest.incident.values import Number, first_error, invalid, is_money, resolved
+from transforms.ingest.incident.values import (
+    Number,
+    first_error,
+    invalid,
+    is_currency_code,
+    resolved,
+)
 
 LARGEST_RATE = 10**18
 """The largest rate: far beyond any (a rate the wrong way round is far below it)."""
@@ -56,14 +62,14 @@ class RatesFile(Table):
     @field_validator("currency")
     @classmethod
     def _iso(cls, value: str) -> str:
-        if not is_money(value):
+        if not is_currency_code(value):
             raise invalid("is not an ISO 4217 currency code")
         return value
 
     @model_validator(mode="after")
     def _rates(self) -> RatesFile:
         for code, rate in self.rates.items():
-            if not is_money(code):
+            if not is_currency_code(code):
                 raise invalid("is not an ISO 4217 currency code", at=f"rates.{code}")
             if rate <= 0:
                 raise invalid("must be a rate > 0", at=f"rates.{code}")

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from transforms import db, memory
-from transforms.ingest.incident import ISO_CURRENCIES, Incident
+from transforms.ingest.incident import Incident
 from transforms.ingest.incident.values import ASCII_SPACE, HIDDEN_CHARACTER
 from transforms.ingest.logs import LogFile
 from transforms.quality import lookalikes, profiles, suites, validation
@@ -161,7 +161,12 @@ def check(
         for b in (_describe(o) for r in results for o in r.blocking_failures)
     ]
     blocking += [f"accounting: {problem}" for problem in accounting_problems]
-    found = (*input_problems, *candidate_id_problems(con), *policy_checks.rejections(con, incident))
+    found = (
+        *input_problems,
+        *currencies_not_money(con, incident),
+        *candidate_id_problems(con),
+        *policy_checks.rejections(con, incident),
+    )
     blocking += [f"inputs: {problem}" for problem in found]
     warnings = [_describe(o) for r in results for o in r.warnings]
     return Verdict(tuple(results), tuple(blocking), tuple(warnings), quarantine)
@@ -180,7 +185,8 @@ def candidate_data_problems(con: duckdb.DuckDBPyConnection, incident: Incident) 
         frame = relation().select(*suites.columns(suite, key)).to_arrow_table()
         outcomes = profiles.counted_outcomes(con, frame, suite, parameters, key)
         found += [_describe(o) for o in outcomes if not o.success and o.severity == "blocking"]
-    return (*found, *(f"inputs: {problem}" for problem in candidate_id_problems(con)))
+    problems = (*currencies_not_money(con, incident), *candidate_id_problems(con))
+    return (*found, *(f"inputs: {problem}" for problem in problems))
 
 
 def _touched_tables(con: duckdb.DuckDBPyConnection, incident: Incident) -> list[Relation]:
@@ -215,6 +221,22 @@ def known_statuses() -> list[str]:
     document = suites.load_suite_document("transactions")
     (known,) = [e for e in document["expectations"] if e.get("id") == "status_known"]
     return list(known["kwargs"]["value_set"])
+
+
+def currencies_not_money(con: duckdb.DuckDBPyConnection, incident: Incident) -> tuple[str, ...]:
+    """Why the run is rejected when candidates are in a currency that is no money on the
+    incident's days (`Incident.currencies`), one line per currency naming it; the `currency_iso`
+    expectations fire as well, but name only the rows. Nothing otherwise."""
+    rows = db.run(
+        con, "candidate_currencies_not_money", currencies=list(incident.currencies)
+    ).fetchall()
+    return tuple(
+        f"currency {currency!r} of {count:,} candidate transaction(s) (e.g. {txn_id!r}) is not "
+        f"money on {incident.money_days_text} (UTC, the window's days): legal tender in no "
+        "territory then (withdrawn, or not ISO 4217), so no credit is paid in it. Correct the "
+        "transaction table's currency and run again"
+        for currency, count, txn_id in rows
+    )
 
 
 def candidate_id_problems(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
@@ -360,7 +382,7 @@ def _parameters(incident: Incident) -> dict[str, Any]:
         "window_upper_utc": end + SLACK,
         "failure_events": list(incident.policy.failure_events),
         "exclude_segments": list(incident.policy.exclude_segments),
-        "iso_currencies": ISO_CURRENCIES,
+        "iso_currencies": list(incident.currencies),
         "max_quarantined_share": float(incident.max_quarantined_share),
     }
 

@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from transforms import db, money
 from transforms.errors import ConfigError, InputError
-from transforms.ingest.incident import ISO_CURRENCIES, Incident
+from transforms.ingest.incident import Incident
 from transforms.ingest.incident.values import (
     ASCII_SPACE,
     HIDDEN_CHARACTER,
@@ -173,7 +173,7 @@ def _require_policy_amounts(con: duckdb.DuckDBPyConnection, incident: Incident) 
     unpriced = db.run(
         con, "int_credit_lines_unpriced_currencies", unowed_block="excluded_segment"
     ).fetchall()
-    missing = sorted(row[0] for row in unpriced if row[0] in ISO_CURRENCIES)
+    missing = sorted(row[0] for row in unpriced if row[0] in incident.currencies)
     if missing:
         listed = ", ".join(missing)
         raise ConfigError(

@@ -80,6 +80,46 @@ def test_a_fractional_percent_is_exact(tmp_path):
     assert policy.percent == Decimal("12.5")
 
 
+@pytest.mark.parametrize(
+    ("window", "days", "money", "not_money"),
+    [
+        # DEM withdrawn in 2002, HRK in 2023; CNH (offshore yuan) no territory's tender
+        (("2025-01-07T19:15:00Z", "2025-01-07T23:15:00Z"), "2025-01-07", {"BGN"}, {"DEM", "CNH"}),
+        (("2025-01-07T19:15:00Z", "2025-01-07T23:15:00Z"), "2025-01-07", {"EUR"}, {"HRK"}),
+        # the lev is legal tender to 2026-01-31, the euro with it from the 1st
+        (("2026-01-31T10:00:00Z", "2026-01-31T11:00:00Z"), "2026-01-31", {"BGN", "EUR"}, set()),
+        (("2026-02-01T10:00:00Z", "2026-02-01T11:00:00Z"), "2026-02-01", {"EUR"}, {"BGN"}),
+        # a window across the change: either, on any of its days
+        (
+            ("2026-01-31T23:00:00Z", "2026-02-01T01:00:00Z"),
+            "2026-01-31 to 2026-02-01",
+            {"BGN", "EUR"},
+            set(),
+        ),
+        # an end at midnight (excluded) touches no day after it
+        (("2026-01-31T23:00:00Z", "2026-02-01T00:00:00Z"), "2026-01-31", {"BGN"}, set()),
+        (("2026-02-01T00:00:00Z", "2026-02-01T01:00:00Z"), "2026-02-01", set(), {"BGN"}),
+        # ISO's "no currency" and "testing" codes are no money, and neither are funds codes
+        (("2025-01-07T19:15:00Z", "2025-01-07T23:15:00Z"), "2025-01-07", {"USD"}, {"XXX", "USN"}),
+    ],
+)
+def test_a_currency_is_money_only_when_legal_tender_on_a_day_of_the_window(
+    tmp_path, window, days, money, not_money
+):
+    loaded = load(tmp_path, top=dict(zip(("window_start", "window_end"), window, strict=True)))
+    assert loaded.money_days_text == days
+    assert money <= set(loaded.currencies) and not not_money & set(loaded.currencies)
+    assert loaded.currencies is loaded.currencies  # computed once per set of days (cached)
+
+
+def test_a_policy_amount_may_be_in_a_currency_code_not_in_use_on_the_window_s_days(tmp_path):
+    # a policy outlives an incident: its keys need only be currency codes (the amount stays
+    # unused: a line in DEM is refused before any amount is looked up)
+    loaded = load(tmp_path, policy={"flat_minor": {"USD": 1000, "DEM": 500}})
+    assert loaded.policy.flat_minor == {"DEM": 500, "USD": 1000}
+    assert "DEM" not in loaded.currencies
+
+
 def test_the_policy_hash_changes_with_the_policy(tmp_path):
     first = load(tmp_path / "a").policy.sha256
     assert first == load(tmp_path / "b").policy.sha256

@@ -9,7 +9,7 @@ import lzma
 import os
 import re
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -107,7 +107,7 @@ def test_nan_or_a_trailing_comma_is_tolerated_only_where_the_contract_ignores_it
             "amount_minor is not positive",
         ),
         (
-            json.dumps(failure("t1", currency="XYZ")).encode() + b"\n",
+            json.dumps(failure("t1", currency="usd")).encode() + b"\n",
             "currency is not an ISO 4217 code",
         ),
         (json.dumps(failure("t1", customer_id=7)).encode() + b"\n", "customer_id is not a string"),
@@ -130,6 +130,61 @@ def test_nan_or_a_trailing_comma_is_tolerated_only_where_the_contract_ignores_it
 def test_a_line_breaking_the_contract_is_quarantined_with_its_reason(tmp_path, line, reason):
     con = stage(tmp_path, [GOOD + b"\n", line], quality={"line_checks": "all"})
     assert quarantined(con) == [(1, None, "relevant"), (2, reason, "quarantined")]
+
+
+NOT_MONEY = "currency {} is not money on {} (UTC): legal tender nowhere then (withdrawn, or not "
+
+
+@pytest.mark.parametrize(
+    ("currency", "window", "reason"),
+    [
+        ("USD", ("2025-01-07T14:15:00", "2025-01-07T16:00:00"), None),
+        (
+            "DEM",
+            ("2025-01-07T14:15:00", "2025-01-07T16:00:00"),
+            NOT_MONEY.format("DEM", "2025-01-07"),
+        ),
+        # Babel lists CNH (offshore yuan), but it is no territory's tender: not ISO 4217
+        (
+            "CNH",
+            ("2025-01-07T14:15:00", "2025-01-07T16:00:00"),
+            NOT_MONEY.format("CNH", "2025-01-07"),
+        ),
+        (
+            "XYZ",
+            ("2025-01-07T14:15:00", "2025-01-07T16:00:00"),
+            NOT_MONEY.format("XYZ", "2025-01-07"),
+        ),
+        # the lev is money until its last day of legal tender, 2026-01-31 (the euro since the 1st)
+        ("BGN", ("2025-12-30T12:00:00", "2025-12-30T13:00:00"), None),
+        ("BGN", ("2026-01-31T12:00:00", "2026-01-31T13:00:00"), None),
+        ("EUR", ("2026-01-31T12:00:00", "2026-01-31T13:00:00"), None),
+        (
+            "BGN",
+            ("2026-02-02T12:00:00", "2026-02-02T13:00:00"),
+            NOT_MONEY.format("BGN", "2026-02-02"),
+        ),
+        # a window across the change (23:00Z on the 31st to 01:00Z on 2 February, UTC days):
+        # money on any of its days
+        ("BGN", ("2026-01-31T18:00:00", "2026-02-01T20:00:00"), None),
+        ("HRK", ("2023-01-14T12:00:00", "2023-01-15T12:00:00"), None),  # the kuna's last day
+        (
+            "HRK",
+            ("2023-01-15T12:00:00", "2023-01-16T12:00:00"),
+            NOT_MONEY.format("HRK", "2023-01-15 to 2023-01-16"),
+        ),
+    ],
+)
+def test_a_logged_currency_is_money_only_when_legal_tender_on_a_day_of_the_window(
+    tmp_path, currency, window, reason
+):
+    start, end = window
+    at = (datetime.fromisoformat(start) + timedelta(hours=5, minutes=30)).isoformat() + "Z"
+    line = json.dumps(failure("t1", ts=at, currency=currency)).encode() + b"\n"
+    con = stage(tmp_path, [line], top={"window_start": start, "window_end": end})
+    found = quarantined(con)
+    assert found == [(1, None if reason is None else reason + "ISO 4217)", found[0][2])]
+    assert (found[0][2] == "quarantined") == (reason is not None)
 
 
 HIDDEN = "txn_id holds {} (a control, format or space character other than"

@@ -24,7 +24,7 @@ def test_the_line_checks_stream_without_holding_every_line(tmp_path, log_format)
         tmp_path / "inc", lines=[failure("t1")], sources={"log_format": log_format}
     )
     reading = logs.Reading.of(incident.load(path))
-    con = mapper.with_macros(db.connect())
+    con = mapper.with_macros(db.connect(), reading.currencies)
     con.register("framed_lines", framing.FRAMED_SCHEMA.empty_table())
     plan = con.execute("explain " + db.statement("stg_logs"), mapper._parameters(reading))
     operators = set(re.findall(r"╭─ ([A-Z][A-Za-z ]*[a-z])", plan.fetchall()[0][1]))

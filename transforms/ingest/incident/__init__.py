@@ -25,7 +25,6 @@ from transforms.ingest.incident.file import IncidentFile, PolicyFile
 from transforms.ingest.incident.model import Incident, Sources, TableSource
 from transforms.ingest.incident.sections import LogFormat, Policy, WindowDetection
 from transforms.ingest.incident.values import (
-    ISO_CURRENCIES,
     LOG_FIELDS,
     TableKind,
     first_error,
@@ -33,7 +32,6 @@ from transforms.ingest.incident.values import (
 )
 
 __all__ = [
-    "ISO_CURRENCIES",
     "LOG_FIELDS",
     "Incident",
     "IncidentFile",

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from transforms.ingest.incident.sections import LogFormat, Policy, WindowDetection
-from transforms.ingest.incident.values import TableKind
+from transforms.ingest.incident.values import TableKind, money_on
 
 
 @dataclass(frozen=True)
@@ -65,3 +65,23 @@ class Incident:
     def local(self, instant: datetime) -> datetime:
         """An instant shown in the incident's time zone."""
         return instant.astimezone(ZoneInfo(self.timezone))
+
+    @property
+    def money_days(self) -> tuple[date, date]:
+        """The first and the last UTC day the window `[window_start, window_end)` touches."""
+        last = self.window_end - timedelta(microseconds=1)  # an end at midnight: the day before
+        return self.window_start.astimezone(UTC).date(), last.astimezone(UTC).date()
+
+    @property
+    def currencies(self) -> tuple[str, ...]:
+        """The currencies that are money for this incident, sorted: legal tender somewhere on
+        some day of the window (`money_days`; a window across a change of currency keeps both,
+        as their holders did). A payment in any other is refused: quarantined in a log, and
+        rejected by the gate in a table or a credit."""
+        return money_on(*self.money_days)
+
+    @property
+    def money_days_text(self) -> str:
+        """`money_days` for a message: `2025-01-07`, or `2025-01-31 to 2025-02-01`."""
+        first, last = self.money_days
+        return str(first) if first == last else f"{first} to {last}"

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from babel.numbers import list_currencies
+from babel.core import get_global
+from babel.numbers import get_territory_currencies, list_currencies
 from pydantic import (
     PlainValidator,
     StrictStr,
@@ -30,17 +31,36 @@ from transforms.errors import ConfigError
 
 MAX_WINDOW = timedelta(days=31)
 # ISO 4217's codes that are no money to pay a credit in: XXX ("no currency involved") and XTS
-# ("reserved for testing"); every other code ISO (and so Babel) lists is a currency.
+# ("reserved for testing").
 NO_MONEY = frozenset({"XXX", "XTS"})
-ISO_CURRENCIES = sorted(set(list_currencies()) - NO_MONEY)
+# Every code Babel knows, withdrawn (DEM, HRK) and unofficial (CNH) ones included: a currency
+# code at all. Whether one is money on an incident's days is `money_on`'s to say.
+_CODES = frozenset(list_currencies()) - NO_MONEY
 
 
-def is_money(code: str) -> bool:
-    """Whether `code` is an ISO 4217 currency a credit can be paid in."""
-    return code in _MONEY
+def is_currency_code(code: str) -> bool:
+    """Whether `code` is a currency code (Babel's list, withdrawn and unofficial codes included)
+    other than XXX and XTS: what a policy's amounts and a rates file are keyed by. A policy
+    outlives an incident, so its keys are not held to one incident's days; a line in a currency
+    not in use then is refused before any amount is looked up."""
+    return code in _CODES
 
 
-_MONEY = frozenset(ISO_CURRENCIES)
+@cache
+def money_on(first: date, last: date) -> tuple[str, ...]:
+    """The currencies that were legal tender in some territory on some day from `first` to
+    `last` (both included), sorted: what a payment on those days may be in. From CLDR's
+    territory currencies, through Babel (`get_territory_currencies(..., tender=True)`): so DEM,
+    HRK (withdrawn) and CNH (no territory's tender) are not, and BGN is until its last day
+    (2026-01-31) and EUR in Bulgaria from 2026-01-01. Cached: one set per incident."""
+    found = {
+        code
+        for territory in get_global("territory_currencies")
+        for code in get_territory_currencies(territory, first, last, tender=True)
+    }
+    return tuple(sorted(found - NO_MONEY))
+
+
 LOG_FIELDS = ("ts", "event", "txn_id", "customer_id", "amount_minor", "currency", "error_code")
 # how a collector wraps each record
 ENVELOPES = (
@@ -252,7 +272,7 @@ def _amounts(value: Any) -> dict[str, int]:
     if not isinstance(value, dict):
         raise invalid("must be a table of currency = integer minor units")
     for currency, amount in value.items():
-        if not is_money(currency):
+        if not is_currency_code(currency):
             raise invalid("is not an ISO 4217 currency code", at=currency)
         if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
             raise invalid(

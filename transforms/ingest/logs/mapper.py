@@ -12,7 +12,7 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from transforms import db
-from transforms.ingest.incident import ISO_CURRENCIES, LogFormat
+from transforms.ingest.incident import LogFormat
 from transforms.ingest.incident.values import (
     ASCII_SPACE,
     HIDDEN_CHARACTER,
@@ -180,7 +180,7 @@ class _Stager:
         if name not in self.cons:
             if name == "stg_logs":
                 con = self.stack.enter_context(_connect())
-                with_macros(con)
+                with_macros(con, self.reading.currencies)
             else:  # joining partial lines sorts a whole partition's lines: it may spill
                 con = self.stack.enter_context(_connect(self.folder / f"spill-{name}"))
                 db.run(con, "log_key_twice")
@@ -213,11 +213,13 @@ def _connect(spill_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def with_macros(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    """`con` with the macros `stg_logs.sql` calls."""
+def with_macros(
+    con: duckdb.DuckDBPyConnection, currencies: Sequence[str]
+) -> duckdb.DuckDBPyConnection:
+    """`con` with the macros `stg_logs.sql` calls; `currencies` are the incident's money."""
     db.run(con, "log_json_kind")
     db.run(con, "log_local_instant")
-    db.run(con, "log_iso_currency", currencies=ISO_CURRENCIES)
+    db.run(con, "log_iso_currency", currencies=list(currencies))
     db.run(con, "log_key_twice")
     db.run(con, "log_number_text")
     db.run(con, "log_plain_number")
@@ -354,6 +356,7 @@ def _parameters(reading: Reading) -> dict[str, object]:
         "ts_leap_pattern": _leap_pattern(fmt.ts_format) if strptime else None,
         "logs_timezone": reading.logs_timezone,
         "failure_events": list(reading.failure_events),
+        "money_days": reading.money_days,
         **hints.parameters(fmt),
         "from_envelope": from_envelope,
         "envelope_paths": envelope_paths,

@@ -64,6 +64,8 @@ class Reading:
     log_format: LogFormat
     logs_timezone: str
     failure_events: tuple[str, ...]
+    currencies: tuple[str, ...]  # the incident's money (`Incident.currencies`)
+    money_days: str  # the days they are money on, for the quarantine's reason
     line_checks: str = "failure_capable"
     # The instants a shape-checked line's time may widen its file's span by (the window within
     # `reach`): a quiet line stamped 1970 must not stretch the baseline over minutes no log covers.
@@ -77,6 +79,8 @@ class Reading:
             sources.log_format,
             sources.logs_timezone,
             incident.policy.failure_events,
+            incident.currencies,
+            incident.money_days_text,
             incident.line_checks,
             (incident.window_start - reach, incident.window_end + reach),
         )

@@ -333,8 +333,15 @@ checked as (
             ) then 'amount_minor is out of range'
             when try_cast(amount_text as bigint) <= 0 then 'amount_minor is not positive'
             when currency_kind not in ('VARCHAR', 'NULL') then 'currency is not a string'
+            -- A code (three capitals) is named: DEM, HRK (withdrawn) and CNH (no country's
+            -- tender) are codes, but no money to credit on the window's days
             when currency is not null and try_cast(currency as log_iso_currency) is null
-                then 'currency is not an ISO 4217 code'
+                then case
+                    when regexp_full_match(currency, '[A-Z]{3}')
+                        then 'currency ' || currency || ' is not money on ' || $money_days
+                            || ' (UTC): legal tender nowhere then (withdrawn, or not ISO 4217)'
+                    else 'currency is not an ISO 4217 code'
+                end
             when error_code_kind not in ('VARCHAR', 'NULL') then 'error_code is not a string'
         end as quarantine_reason
     from payment
