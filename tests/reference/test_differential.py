@@ -16,6 +16,7 @@ import json
 import math
 import tempfile
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 from hypothesis import example, given, settings
@@ -44,6 +45,11 @@ def shrunk(lines: bytes, start="2025-01-07T00:00:00", end="2025-01-07T00:01:00",
     return model.Incident(start, end, policy=PRICED, log_files=files, **settings)
 
 
+BGN_LINE = (
+    b'{"ts": "2026-02-01T00:00:30Z", "event": "payment.failed", "txn_id": "t1", '
+    b'"customer_id": "c1", "amount_minor": 1000, "currency": "BGN", '
+    b'"error_code": "DB_POOL_TIMEOUT"}\n'
+)
 REGRESSIONS = [
     # the pipeline quarantined RFC 3339 with a lowercase t (fixed on main)
     shrunk(b'{"ts": "2025-01-06t23:59:59.999999Z", "event": "payment.failed", "txn_id": "t1"}\n'),
@@ -112,6 +118,19 @@ REGRESSIONS = [
     shrunk(
         b'{"ts": "2025-01-06T24:00:00Z", "event": "payment.failed", "txn_id": "t1"}\n'
         b'{"ts": "2025-01-07T00:00:00+24:00", "event": "payment.failed", "txn_id": "t2"}\n'
+    ),
+    # the lev is money on a window touching 2026-01-31, its last day, and none after it
+    *(
+        model.Incident(
+            start,
+            end,
+            policy=model.Policy(basis="percent_of_failed_amount", percent=Decimal(10)),
+            log_files=(("logs/a.jsonl", BGN_LINE),),
+        )
+        for start, end in (
+            ("2026-01-31T23:59:00", "2026-02-01T00:01:00"),
+            ("2026-02-01T00:00:00", "2026-02-01T00:01:00"),
+        )
     ),
 ]
 
