@@ -266,6 +266,18 @@ def test_a_currency_not_in_use_on_the_window_s_days_is_rejected_naming_it(root, 
     assert_recorded_as_rejected(in_file(root), content, expectations)
 
 
+def test_a_failure_logged_in_a_currency_not_in_use_is_rejected_not_lost_in_the_quarantine(root):
+    # the log line is quarantined (no money then), under the quarantine limits: the failure, a
+    # payment the table does not hold, went uncredited and the run passed
+    quiet = [failure(f"h{i}", event="heartbeat") for i in range(300)]
+    lines = [*LINES, *quiet, failure("t5", customer_id="c2", currency="CNH", amount_minor=1000)]
+    content = rejected_run(root, in_file(root), lines=lines)
+    expected = "inputs: currency 'CNH' of 1 quarantined log line(s) (e.g. logs/"
+    assert any(line.startswith(expected) for line in content.blocking), content.blocking
+    assert any("a failure among them would go uncredited" in b for b in content.blocking)
+    assert_recorded_as_rejected(in_file(root), content, [expected])
+
+
 def test_a_log_line_stamped_far_from_the_window_stays_off_the_report_chart(root):
     # a clock reset to 1970 is the real case; months keep the test cheap if the bound is lost
     far = [failure("t9", ts="2024-11-01T00:00:00Z"), failure("t8", ts="2025-03-01T00:00:00Z")]

@@ -223,20 +223,38 @@ def known_statuses() -> list[str]:
     return list(known["kwargs"]["value_set"])
 
 
+# The quarantine reason `stg_logs.sql` gives a log line in a currency code that is no money on
+# the incident's days; its group is the code.
+NOT_MONEY_REASON = r"^currency ([A-Z]{3}) is not money on "
+
+
 def currencies_not_money(con: duckdb.DuckDBPyConnection, incident: Incident) -> tuple[str, ...]:
-    """Why the run is rejected when candidates are in a currency that is no money on the
-    incident's days (`Incident.currencies`), one line per currency naming it; the `currency_iso`
-    expectations fire as well, but name only the rows. Nothing otherwise."""
+    """Why the run is rejected when candidates, or quarantined log lines, are in a currency that
+    is no money on the incident's days (`Incident.currencies`), one line per currency naming it;
+    the `currency_iso` expectations fire as well for the candidates, but name only the rows.
+    Nothing otherwise."""
     rows = db.run(
         con, "candidate_currencies_not_money", currencies=list(incident.currencies)
     ).fetchall()
-    return tuple(
-        f"currency {currency!r} of {count:,} candidate transaction(s) (e.g. {txn_id!r}) is not "
-        f"money on {incident.money_days_text} (UTC, the window's days): legal tender in no "
-        "territory then (withdrawn, or not ISO 4217), so no credit is paid in it. Correct the "
-        "transaction table's currency and run again"
+    why = (
+        f"is not money on {incident.money_days_text} (UTC, the window's days): legal tender in "
+        "no territory then (withdrawn, or not ISO 4217), so no credit is paid in it"
+    )
+    in_table = tuple(
+        f"currency {currency!r} of {count:,} candidate transaction(s) (e.g. {txn_id!r}) {why}. "
+        "Correct the transaction table's currency and run again"
         for currency, count, txn_id in rows
     )
+    # A log line's was quarantined (`stg_logs`): a failure in it, lost under the quarantine
+    # limits, would go uncredited unseen.
+    logged = db.run(con, "quarantined_currencies_not_money", reason_pattern=NOT_MONEY_REASON)
+    in_logs = tuple(
+        f"currency {currency!r} of {count:,} quarantined log line(s) (e.g. {file} line "
+        f"{line:,}) {why}: a failure among them would go uncredited. Correct the logs' "
+        "currency and run again"
+        for currency, count, file, line in logged.fetchall()
+    )
+    return (*in_table, *in_logs)
 
 
 def candidate_id_problems(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:

@@ -334,7 +334,8 @@ checked as (
             when try_cast(amount_text as bigint) <= 0 then 'amount_minor is not positive'
             when currency_kind not in ('VARCHAR', 'NULL') then 'currency is not a string'
             -- A code (three capitals) is named: DEM, HRK (withdrawn) and CNH (no country's
-            -- tender) are codes, but no money to credit on the window's days
+            -- tender) are codes, but no money to credit on the window's days (the gate rejects
+            -- a run with such a line: `gate.NOT_MONEY_REASON` matches this reason)
             when currency is not null and try_cast(currency as log_iso_currency) is null
                 then case
                     when regexp_full_match(currency, '[A-Z]{3}')
