@@ -508,6 +508,52 @@ def test_a_file_with_lf_line_ends_or_one_line_is_read_whatever_its_crs(tmp_path,
     assert [row[2] for row in quarantined(stage(tmp_path, [data]))] == buckets
 
 
+QUIET = [{"ts": "2025-01-07T20:00:00Z", "event": "db.pool.stats", "n": i} for i in range(3)]
+
+
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+def test_a_json_array_holding_failure_events_stops_the_run_naming_its_line(tmp_path, line_checks):
+    # 49 failures batched into one line (an HTTP output's JSON array) were one quarantined
+    # line beside a file of quiet ones, under the gate's quarantine limits: never credited.
+    batch = [failure(f"t{i}") for i in range(48)] + [{**QUIET[0], "msg": "payment.failed"}]
+    batch.insert(3, failure("t48"))
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[*QUIET, json.dumps(batch).encode() + b"\n", *QUIET],
+        quality={"line_checks": line_checks},
+    )
+    with pytest.raises(InputError) as raised:
+        reconcile_incident(path, tmp_path)
+    assert str(raised.value).startswith(
+        "logs/pod-a.jsonl: line 4 is a JSON array of 50 records, 49 of them failure events "
+        "(payment.failed): "
+    )
+    assert "one record (a JSON object) per line" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"[1, 2]\n",  # no record in it
+        b'[[{"event": "payment.failed"}]]\n',  # none at its top level
+        # records, none a failure event (the name elsewhere makes the line failure-capable)
+        json.dumps([{**QUIET[0], "msg": "payment.failed"}, {"event": "payment.sent"}]).encode(),
+        json.dumps(QUIET).encode(),  # quiet records: the shape check's, unparsed
+    ],
+)
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+def test_a_json_array_holding_no_failure_event_is_quarantined(tmp_path, line, line_checks):
+    con = stage(tmp_path, [*QUIET, line], quality={"line_checks": line_checks})
+    assert [row[1:] for row in quarantined(con) if row[0] == 4] == [
+        (
+            "not one JSON object (shape check)"
+            if line_checks == "failure_capable" and b"payment.failed" not in line
+            else "JSON array, not an object",
+            "quarantined",
+        )
+    ]
+
+
 def test_non_payment_events_need_only_ts_and_event(tmp_path):
     con = stage(
         tmp_path,

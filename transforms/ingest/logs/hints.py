@@ -39,6 +39,13 @@ PREFIX_HINTS = [
     ),
 ]
 
+# A line that is a JSON array of records (`mapper.batched`): the outputs known to batch records
+# into one array, and the setting that writes one record a line instead.
+BATCHED_HINT = (
+    "an HTTP output batching records writes such arrays: set Fluent Bit's http output to "
+    "format json_lines, fluentd's out_http to json_array false"
+)
+
 
 def parameters(fmt: LogFormat) -> dict[str, object]:
     """The hints' parameters of `stg_logs.sql`: given only with the default format (JSON lines,

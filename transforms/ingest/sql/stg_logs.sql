@@ -348,6 +348,34 @@ checked as (
     from payment
 ),
 
+batched as (
+    -- A record that is a JSON array holds the objects at its top level as records (an HTTP
+    -- output's batch): quarantined, it is one item under the quarantine limit, whatever
+    -- failures it holds. Each object's failure event (by the event field's path, as a record of
+    -- its own is read; the envelope's event is each object's when the path is the envelope's)
+    -- is listed, and the map stops the run on an array that holds one (`mapper._batched`).
+    select
+        *,
+        list_filter(
+            list_transform(
+                array_objects,
+                lambda o: case
+                    when $from_envelope[2] then event
+                    else json_extract_string(o, $paths[2])
+                end
+            ),
+            lambda e: list_contains($failure_events, e)
+        ) as array_failures
+    from (
+        select
+            *,
+            case when $kind = 'jsonl' and fields is not null and json_type(raw) = 'ARRAY' then
+                list_filter(json_extract(raw, '$[*]'), lambda v: json_type(v) = 'OBJECT')
+            end as array_objects
+        from checked
+    )
+),
+
 final as (
     select
         file_id,
@@ -376,8 +404,11 @@ final as (
         end as customer_id,
         case when is_failure_event then try_cast(amount_text as bigint) end as amount_minor,
         case when is_failure_event then currency end as currency,
-        case when is_failure_event then error_code end as error_code
-    from checked
+        case when is_failure_event then error_code end as error_code,
+        case when len(array_failures) > 0 then len(array_objects) end as array_records,
+        case when len(array_failures) > 0 then array_failures end as array_failures,
+        position
+    from batched
 )
 
 select * from final
