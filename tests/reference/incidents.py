@@ -220,9 +220,15 @@ def _maybe(values: st.SearchStrategy[Any], weight: int = 4) -> st.SearchStrategy
 
 @st.composite
 def log_line(draw, start: datetime, end: datetime, skew: timedelta, logs_timezone: str) -> bytes:
-    """One log line's text: mostly well-formed events, sometimes broken in one field or whole."""
+    """One log line's text: mostly well-formed events, sometimes broken in one field or whole,
+    now and then a JSON array of lines (an HTTP output's batch: one holding a failure event
+    stops the run)."""
     kind = draw(st.sampled_from(("event",) * 8 + ("bad_field", "broken")))
     if kind == "broken":
+        if draw(st.integers(0, 3)) == 0:
+            lines = log_line(start, end, skew, logs_timezone)
+            items = draw(st.lists(lines, min_size=1, max_size=3))
+            return b"[" + b", ".join(items) + b"]"
         return draw(st.sampled_from(BROKEN_LINES))
     at = draw(moments(start, end, skew))
     fields: dict[str, Any] = {

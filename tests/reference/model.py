@@ -191,6 +191,33 @@ def refused(files: tuple[tuple[str, bytes], ...]) -> str | None:
     return None
 
 
+def batched(files: tuple[tuple[str, bytes], ...], policy: Policy) -> str | None:
+    """The first log file that stops the run (exit 2) for a line that is a JSON array holding,
+    at its top level, an object whose `event` is a failure event (the first value of a key
+    given twice, as DuckDB reads it): quarantined, it would be one line under the quarantine
+    limit, the failures batched in it never credited. Judged on every line, whatever
+    `line_checks`: a line holding a failure event is always checked in full."""
+    for name, data in files:
+        for _, _, text in file_lines(name, data):
+            if len(text) > MAX_LINE_BYTES:
+                continue
+            try:
+                value = json.loads(text.decode("utf-8"), object_pairs_hook=_first_values)
+            except (UnicodeDecodeError, ValueError):
+                continue
+            if isinstance(value, list) and any(
+                isinstance(item, dict) and item.get("event") in policy.failure_events
+                for item in value
+            ):
+                return name
+    return None
+
+
+def _first_values(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's members, the first value of a key given twice kept."""
+    return dict(reversed(pairs))
+
+
 class ModelConfigError(Exception):
     """The incident cannot be run: bad window, or a payable currency the policy cannot price."""
 
@@ -412,6 +439,8 @@ def run(incident: Incident, stored: tuple[tuple[str, bytes], ...] | None = None)
     if not start < end <= start + timedelta(days=31):
         return Outcome(config_error=True)
     if refused(incident.log_files if stored is None else stored) is not None:
+        return Outcome(config_error=True)
+    if batched(incident.log_files, incident.policy) is not None:
         return Outcome(config_error=True)
     skew = duration(incident.log_clock_skew)
     buckets = funnel(incident, start - skew, end + skew)

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from hypothesis import example, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from tests.reference import model
@@ -113,6 +113,16 @@ REGRESSIONS = [
     # NaN where the contract ignores the value is tolerated (the model quarantined the line)
     shrunk(
         b'{"ts": "2025-01-07T00:00:00Z", "event": "payment.failed", "txn_id": "t1", "x": NaN}\n' * 3
+    ),
+    # a JSON array of failure events beside quiet lines stops the run (it was one quarantined
+    # line, under the quarantine limit: its failures lost); one without stays quarantined
+    shrunk(
+        b'{"ts": "2025-01-07T00:00:00Z", "event": "db.pool.stats"}\n'
+        b'[{"ts": "2025-01-07T00:00:00Z", "event": "payment.failed", "txn_id": "t1"}, 7]\n'
+    ),
+    shrunk(
+        b'{"ts": "2025-01-07T00:00:00Z", "event": "payment.failed", "txn_id": "t1"}\n'
+        b'[{"ts": "2025-01-07T00:00:00Z", "event": "charge.error", "txn_id": "t2"}, [1, 2]]\n'
     ),
     # hour 24 and an offset past 23:59 are not RFC 3339 (the pipeline read them)
     shrunk(
@@ -276,6 +286,8 @@ def test_the_pipeline_reads_the_same_records_through_a_cri_envelope(case, split)
     # their first line, so with cuts only the number of quarantined records can be compared.
     found, expected = through(case, lambda _, data: cri_wrapped(data, split), "cri")
     assert found.config_error == expected.config_error
+    if expected.config_error:
+        return
     if split:
         # From a file's first partial line on every line is checked in full, so a line the
         # shape check leaves `irrelevant` may be a `duplicate` or quarantined there, as under
@@ -593,7 +605,10 @@ def test_the_pipeline_reads_the_same_records_through_otlp_requests(case, per_lin
     # is one item numbered in its file like its line, and its text holds the line: the same
     # funnel and quarantined lines, however many records a request holds. A file named .gz is
     # written gzip (one that is neither gzip nor text would stop the run), and a line that is
-    # not UTF-8 is carried as it is.
+    # not UTF-8 is carried as it is. A line that is a JSON array has no OTLP form (a record is
+    # one object; `otlp_wrapped` writes it as a value that is no request): one holding a failure
+    # event, which stops the run, is left to the other envelopes' cases.
+    assume(model.batched(case.log_files, case.policy) is None)
     found, expected = through(
         case,
         lambda name, data: otlp_wrapped(data, per_line, into, gzipped=name.endswith(".gz")),
