@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from tests.builders import failure, reconcile_incident, write_incident
 from transforms import db
-from transforms.errors import ConfigError
+from transforms.errors import ConfigError, InputError
 from transforms.ingest import incident, logs, tables
 from transforms.ingest.logs import framing, mending, screen
 from transforms.reconcile import credits
@@ -916,3 +916,25 @@ def test_the_cri_prefix_of_many_lines_reads_as_each_line_alone(lines):
         if found is not None:
             message = data[prefix.at[i] : prefix.at[i] + prefix.size[i]]
             assert message == found[4]
+
+
+BATCH = json.dumps([failure("t1"), json.loads(NOISE), failure("t2")])
+
+
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+@pytest.mark.parametrize(
+    ("lines", "log_format"),
+    [
+        ([cri(NOISE), cri(BATCH[:40], tag="P"), cri(BATCH[40:])], {"envelope": "cri"}),
+        ([docker(NOISE + "\n"), docker(BATCH + "\n")], {"envelope": "docker"}),
+        ([json.dumps({"log": NOISE}), json.dumps({"log": BATCH})], {"payload": "log"}),
+    ],
+    ids=["cri-split", "docker", "payload"],
+)
+def test_a_record_that_is_a_json_array_of_failures_stops_the_run(
+    tmp_path, lines, log_format, line_checks
+):
+    # The record unwrapped is the batch, one quarantined item: its failures were lost.
+    message = r"^logs/pod-a.jsonl: line 2 is a JSON array of 3 records, 2 of them failure events "
+    with pytest.raises(InputError, match=message):
+        staged(tmp_path, lines, line_checks, **log_format)
