@@ -369,8 +369,13 @@ batched as (
     from (
         select
             *,
-            case when $kind = 'jsonl' and fields is not null and json_type(raw) = 'ARRAY' then
-                list_filter(json_extract(raw, '$[*]'), lambda v: json_type(v) = 'OBJECT')
+            -- only a record without an event of its own can be an array: parsed once more
+            -- for its type only then (nested, so that DuckDB evaluates it on those alone)
+            case when $kind = 'jsonl' and fields is not null
+                and (fields[2] is null or $from_envelope[2]) then
+                case when json_type(raw) = 'ARRAY' then list_filter(
+                    json_extract(raw, '$[*]'), lambda v: json_type(v) = 'OBJECT'
+                ) end
             end as array_objects
         from checked
     )
