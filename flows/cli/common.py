@@ -37,11 +37,11 @@ if TYPE_CHECKING:
 class _ClosedPipeIsFine(TyperGroup):
     """`credits ... | head -1`: a reader that stops early is normal. Whatever the command, a
     closed stdout ends it quietly with exit 0 (Python's documented way: stdout sent to devnull,
-    so the flush at exit cannot fail again); Click alone would exit 1. What prints through
-    `out` goes on to devnull instead (`_VisibleConsole.on_broken_pipe`): the command finishes,
-    with its own exit code. Output the machine
-    refuses (`> file` on a full disk) is one line and exit 4; a stdout closed from the start
-    (`>&-`) is refused before the command does anything (exit 2)."""
+    so the flush at exit cannot fail again); Click alone would exit 1. What prints through `out`
+    goes on to devnull instead (`_VisibleConsole.on_broken_pipe`): the command finishes, with
+    its own exit code. Output the machine refuses (`> file` on a full disk) is one line and exit
+    4; a stdout closed from the start (`>&-`) is refused before the command does anything (exit
+    2)."""
 
     def make_context(self, *args: Any, **kwargs: Any) -> Any:  # `--help` prints here
         if sys.stdout is None:  # Python found no descriptor 1: whatever is printed is lost
