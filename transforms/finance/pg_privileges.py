@@ -1,4 +1,4 @@
-"""What a login may do on a PostgreSQL store (`Privileges`, read by `pg_store.privileges` from
+"""What a login may do on a PostgreSQL store (`Privileges`, read by `pg_session.privileges` from
 `store_privileges.sql`), what a command needs (`Access`), and the words of a refusal: the role to
 grant, CREATEROLE to make the store's roles, the owner's grant still to come on a store made
 before the roles, or TEMPORARY on the database, where a writer stages its rows

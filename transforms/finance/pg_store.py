@@ -51,20 +51,13 @@ import duckdb
 import pyarrow as pa
 
 from transforms import commands, db
-from transforms.errors import ConfigError, InputError, StorageError
+from transforms.errors import InputError, StorageError
 from transforms.finance import pg_location, pg_text
-from transforms.finance.pg_privileges import (
-    MAKING_ROLES,
-    NO_STAGING,
-    REFUSED_ANYWAY,
-    Access,
-    Privileges,
-    needed,
-)
+from transforms.finance.pg_privileges import Access
+from transforms.finance.pg_session import connect, privileges, statement, storage_errors
 
 SCHEMA_VERSION = 3  # the warehouse's version the first PostgreSQL store was made at
 _SQL = Path(__file__).parent / "sql" / "postgres"
-_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -103,20 +96,6 @@ TABLES = (
     Table("ledger", "entry_id"),
     Table("journal", "seq", json=("detail",)),
 )
-
-
-def statement(name: str, **identifiers: str) -> str:
-    """`sql/postgres/<name>.sql` (or a mirror statement), its `{identifier}`s filled in: table
-    and column names from `TABLES` and the schema, checked, never values."""
-    path = _SQL / f"{name}.sql"
-    text = path.read_text(encoding="utf-8") if path.exists() else db.statement(name)
-    text = re.sub(r"--[^\n]*\n", "", text)
-    for placeholder, value in identifiers.items():
-        for part in value.split(", "):
-            if not _IDENTIFIER.match(part):
-                raise ValueError(f"{name}: {part!r} is not an identifier")
-        text = text.replace("{" + placeholder + "}", value)
-    return text
 
 
 def _schema_statements(name: str = f"store_schema_v{SCHEMA_VERSION}") -> list[str]:
@@ -261,81 +240,6 @@ def _base(table: Table) -> str:
     return f"base_{table.name}"
 
 
-def connect(url: str) -> adbc_driver_postgresql.dbapi.Connection:
-    """A session of the store's own: its tables looked for in the schema that holds the
-    warehouse (`public` for a new one), whatever search_path the login, the database or the URL
-    sets. One login's private schema first on its path (`"$user"`, PostgreSQL's secure pattern)
-    made the store there, unseen by every other login (told "no warehouse yet", or to get
-    CREATEROLE), and a login that may make roles then made a second warehouse, with a ledger of
-    its own, in its own schema. Two schemas holding a warehouse are refused (exit 2)."""
-    connection = pg_location.connect(url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(statement("store_schemas"))
-            schemas = [name for (name,) in cursor.fetchall()]
-            if len(schemas) > 1:
-                raise ConfigError(
-                    f"warehouse {pg_location.shown(url)}: schemas {', '.join(schemas)} of this "
-                    "database each hold a warehouse, each with its own ledger: commands reaching "
-                    "one or the other would pay the same credits twice. Keep one (move the others "
-                    "to a database of their own, or drop them), then run the command again. "
-                    "Nothing was read or written"
-                )
-            cursor.execute(statement("store_use_schema"), parameters=((schemas or ["public"])[0],))
-            cursor.fetchall()
-        connection.commit()  # a session setting: it lasts once its transaction is committed
-    except BaseException:
-        connection.close()
-        raise
-    return connection
-
-
-def privileges(url: str) -> Privileges:
-    """What the login the URL names may do on the store, read on a connection of its own."""
-    connection = connect(url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(statement("store_privileges"))
-            (row,) = cursor.fetchall()
-        return Privileges(*row)
-    finally:
-        connection.close()
-
-
-@contextmanager
-def _storage_errors(url: str, doing: str, access: Access | None = None) -> Iterator[None]:
-    """The server's refusals (a lost connection, a timeout) as a `StorageError` naming the
-    store, its password masked, and saying that the server kept only what was committed; a
-    refusal of this login's privileges says what it needs (`access`: what the command does,
-    None for any writing command)."""
-    try:
-        yield
-    except adbc_driver_manager.Error as error:
-        said = pg_location.said(error, url)
-        advice = "run the command again to finish"
-        if "permission denied to create role" in said:
-            advice = MAKING_ROLES
-        elif "permission denied to create temporary tables" in said:  # revoked since the check
-            advice = NO_STAGING
-        elif "permission denied" in said:  # run again, it is refused again: say who may
-            advice = _permission_advice(url, access)
-        raise StorageError(
-            f"warehouse {pg_location.shown(url)}: {doing}: PostgreSQL said: {said}. The server "
-            f"rolled back what was not committed; {advice}"
-        ) from None
-
-
-def _permission_advice(url: str, access: Access | None) -> str:
-    """What a login refused a privilege needs, as the server tells it (the generic advice when
-    the server cannot be asked again; a grant taken away when the login holds what the roles
-    give)."""
-    try:
-        refusal = privileges(url).refusal(access)
-    except (adbc_driver_manager.Error, StorageError):
-        return needed(access)
-    return refusal or REFUSED_ANYWAY
-
-
 def _made(store: Store) -> int | None:
     """The store's schema version; None when its tables are not made yet, 0 when they are but
     `schema_versions` has lost its rows (deleted on the server): the tables and what they hold
@@ -348,7 +252,7 @@ def _made(store: Store) -> int | None:
 def reader(url: str) -> duckdb.DuckDBPyConnection:
     """The warehouse's tables in a DuckDB mirror, read in one snapshot without waiting for a
     writer; the server's connection is closed before it is returned."""
-    with _storage_errors(url, "reading", Access.READ):
+    with storage_errors(url, "reading", Access.READ):
         store = Store(url, connect(url))
         try:
             store.execute("store_begin_read")
@@ -368,10 +272,10 @@ def _locked(url: str, wait_seconds: float, busy: Callable[[str], Exception]) -> 
     """A session holding the store's one writer lock (waiting up to `wait_seconds`, then
     `busy(message)`); closing it ends the session, and its lock and any open transaction go
     with it."""
-    with _storage_errors(url, "writing"):
+    with storage_errors(url, "writing"):
         store = Store(url, connect(url))
     try:
-        with _storage_errors(url, "taking the writer's lock"):
+        with storage_errors(url, "taking the writer's lock"):
             _lock(store, wait_seconds, busy)
         yield store
     finally:
@@ -386,9 +290,9 @@ def writer(
     mirror transaction committed is sent to the server (`db.on_commit`), and what was written
     outside one is sent at the end."""
     with _locked(url, wait_seconds, busy) as store:
-        with _storage_errors(url, "making the warehouse's tables"):
+        with storage_errors(url, "making the warehouse's tables"):
             _migrate(store)
-        with _storage_errors(url, "reading"):
+        with storage_errors(url, "reading"):
             store.copy_in()
             # The lock is the session's: no server transaction stays open while the command
             # works on the mirror (a server's idle_in_transaction_session_timeout cut it).
@@ -396,13 +300,13 @@ def writer(
         con = store.mirror
 
         def sent() -> None:
-            with _storage_errors(url, "committing"):
+            with storage_errors(url, "committing"):
                 store.send()
 
         def still_writer() -> None:
             # A writer cut off (its lock gone with its session) must not make a batch final:
             # the next writer, let in, may be finishing it into another outbox.
-            with _storage_errors(url, "checking that it still holds the writer's lock"):
+            with storage_errors(url, "checking that it still holds the writer's lock"):
                 held = store.scalar("store_lock_held")
                 store.commit()
             if not held:
@@ -493,7 +397,7 @@ def loader(url: str, wait_seconds: float, busy: Callable[[str], Exception]) -> I
     its own) and is committed when the block ends; when the block raises, the session ends and
     the server rolls it all back, tables included. What the store held is the caller's to check
     (`Store.row_counts`)."""
-    with _locked(url, wait_seconds, busy) as store, _storage_errors(url, "loading"):
+    with _locked(url, wait_seconds, busy) as store, storage_errors(url, "loading"):
         if _made(store) is None:
             _make_tables(store)
         yield store
@@ -504,7 +408,7 @@ def reachable(url: str, access: Access = Access.READ) -> None:
     """Connects once and closes: `Unreachable` (exit 4) when the server cannot be reached, a
     `StorageError` (exit 4) when this login may not do `access` (a run under finance's login
     would compute everything and be refused only at its seal)."""
-    with _storage_errors(url, "checking what this login may do"):
+    with storage_errors(url, "checking what this login may do"):
         refusal = privileges(url).refusal(access)
     if refusal:
         raise StorageError(
@@ -514,7 +418,7 @@ def reachable(url: str, access: Access = Access.READ) -> None:
 
 def empty(url: str) -> bool:
     """Whether the store holds no run, batch, ledger entry or journal entry (or no tables)."""
-    with _storage_errors(url, "reading"):
+    with storage_errors(url, "reading"):
         store = Store(url, connect(url))
         try:
             store.execute("store_begin_read")

@@ -43,6 +43,7 @@ from transforms.finance import (
     journal,
     ledger_entries,
     pg_location,
+    pg_session,
     pg_store,
     proof,
     warehouse,
@@ -120,7 +121,7 @@ def _load(
         columns = {t.name: store.columns(t.name) for t in pg_store.TABLES}
         expected = _fingerprints(con, columns)
         for table in pg_store.TABLES:
-            select = pg_store.statement(
+            select = pg_session.statement(
                 "store_select", table=table.name, columns=", ".join(columns[table.name])
             )
             insert = INSERTS.get(table.name, "store_insert")
@@ -195,7 +196,7 @@ def _fingerprints(
     found = {}
     for table in pg_store.TABLES:
         compared = ", ".join(COMPARED_COLUMNS.get(table.name, columns[table.name]))
-        sql = pg_store.statement("store_copy_fingerprint", table=table.name, columns=compared)
+        sql = pg_session.statement("store_copy_fingerprint", table=table.name, columns=compared)
         rows, fingerprint = con.execute(sql).fetchall()[0]
         found[table.name] = (rows, int(fingerprint))
     return found

@@ -1,0 +1,117 @@
+"""A session with the PostgreSQL store: its statements (`sql/postgres/*.sql`, identifiers
+checked), a connection on the schema that holds the warehouse, what the login may do, and the
+server's refusals as a `StorageError` saying what to do (`pg_store` works through these)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import adbc_driver_manager
+import adbc_driver_postgresql.dbapi
+
+from transforms import db
+from transforms.errors import ConfigError, StorageError
+from transforms.finance import pg_location
+from transforms.finance.pg_privileges import (
+    MAKING_ROLES,
+    NO_STAGING,
+    REFUSED_ANYWAY,
+    Access,
+    Privileges,
+    needed,
+)
+
+_SQL = Path(__file__).parent / "sql" / "postgres"
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def statement(name: str, **identifiers: str) -> str:
+    """`sql/postgres/<name>.sql` (or a mirror statement), its `{identifier}`s filled in: table
+    and column names from `TABLES` and the schema, checked, never values."""
+    path = _SQL / f"{name}.sql"
+    text = path.read_text(encoding="utf-8") if path.exists() else db.statement(name)
+    text = re.sub(r"--[^\n]*\n", "", text)
+    for placeholder, value in identifiers.items():
+        for part in value.split(", "):
+            if not _IDENTIFIER.match(part):
+                raise ValueError(f"{name}: {part!r} is not an identifier")
+        text = text.replace("{" + placeholder + "}", value)
+    return text
+
+
+def connect(url: str) -> adbc_driver_postgresql.dbapi.Connection:
+    """A session of the store's own: its tables looked for in the schema that holds the
+    warehouse (`public` for a new one), whatever search_path the login, the database or the URL
+    sets. One login's private schema first on its path (`"$user"`, PostgreSQL's secure pattern)
+    made the store there, unseen by every other login (told "no warehouse yet", or to get
+    CREATEROLE), and a login that may make roles then made a second warehouse, with a ledger of
+    its own, in its own schema. Two schemas holding a warehouse are refused (exit 2)."""
+    connection = pg_location.connect(url)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(statement("store_schemas"))
+            schemas = [name for (name,) in cursor.fetchall()]
+            if len(schemas) > 1:
+                raise ConfigError(
+                    f"warehouse {pg_location.shown(url)}: schemas {', '.join(schemas)} of this "
+                    "database each hold a warehouse, each with its own ledger: commands reaching "
+                    "one or the other would pay the same credits twice. Keep one (move the others "
+                    "to a database of their own, or drop them), then run the command again. "
+                    "Nothing was read or written"
+                )
+            cursor.execute(statement("store_use_schema"), parameters=((schemas or ["public"])[0],))
+            cursor.fetchall()
+        connection.commit()  # a session setting: it lasts once its transaction is committed
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def privileges(url: str) -> Privileges:
+    """What the login the URL names may do on the store, read on a connection of its own."""
+    connection = connect(url)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(statement("store_privileges"))
+            (row,) = cursor.fetchall()
+        return Privileges(*row)
+    finally:
+        connection.close()
+
+
+@contextmanager
+def storage_errors(url: str, doing: str, access: Access | None = None) -> Iterator[None]:
+    """The server's refusals (a lost connection, a timeout) as a `StorageError` naming the
+    store, its password masked, and saying that the server kept only what was committed; a
+    refusal of this login's privileges says what it needs (`access`: what the command does,
+    None for any writing command)."""
+    try:
+        yield
+    except adbc_driver_manager.Error as error:
+        said = pg_location.said(error, url)
+        advice = "run the command again to finish"
+        if "permission denied to create role" in said:
+            advice = MAKING_ROLES
+        elif "permission denied to create temporary tables" in said:  # revoked since the check
+            advice = NO_STAGING
+        elif "permission denied" in said:  # run again, it is refused again: say who may
+            advice = _permission_advice(url, access)
+        raise StorageError(
+            f"warehouse {pg_location.shown(url)}: {doing}: PostgreSQL said: {said}. The server "
+            f"rolled back what was not committed; {advice}"
+        ) from None
+
+
+def _permission_advice(url: str, access: Access | None) -> str:
+    """What a login refused a privilege needs, as the server tells it (the generic advice when
+    the server cannot be asked again; a grant taken away when the login holds what the roles
+    give)."""
+    try:
+        refusal = privileges(url).refusal(access)
+    except (adbc_driver_manager.Error, StorageError):
+        return needed(access)
+    return refusal or REFUSED_ANYWAY
