@@ -111,7 +111,7 @@ def extracted(futures, planned: logs.Plan) -> list[logs.Extract]:
         if not isinstance(error, KilledWorker):
             raise
         keys = [future.wrapped_future.key for future in futures]
-        names = [name for _, _, name, _ in partitions[keys.index(error.task)].files]
+        names = [file.name for file in partitions[keys.index(error.task)].files]
         what = names[0] + (f" and {len(names) - 1} more file(s)" if len(names) > 1 else "")
         raise WorkersLost(
             f"the Dask cluster lost every worker that read the log partition of {what} "

@@ -31,7 +31,7 @@ def test_a_partition_holds_at_least_min_partition_bytes(tmp_path, sizes, planned
     loaded = _incident(tmp_path, sizes)
     partitions = logs.plan(loaded, logs.PARTITIONS).partitions
     assert len(partitions) == planned
-    assert sorted(f[0] for p in partitions for f in p.files) == list(range(len(sizes) + 1))
+    assert sorted(f.file_id for p in partitions for f in p.files) == list(range(len(sizes) + 1))
 
 
 def test_without_a_minimum_every_partition_asked_for_is_planned(tmp_path):

@@ -107,7 +107,7 @@ def extract(partition: Partition, reading: Reading, out_dir: Path) -> Extract:
     attempt's own folder and renamed into place at the end: a partition run again (its Dask
     worker died mid-map) never mixes with a dead attempt's partial files.
     """
-    folder = out_dir / f"part={partition.files[0][0]:06d}"
+    folder = out_dir / f"part={partition.files[0].file_id:06d}"
     attempt = out_dir / f".{folder.name}.{uuid.uuid4().hex}"
     attempt.mkdir(parents=True)
     try:
@@ -149,7 +149,7 @@ def _extract_into(
     with ExitStack() as stack:
         writers = stack.enter_context(_Writers(folder))
         stage = _Stager(reading, folder, stack)
-        names = {file_id: name for file_id, _, name, _ in partition.files}
+        names = {file.file_id: file.name for file in partition.files}
         for staged in stage(framed, joined):
             if (error := batched(staged, names)) is not None:
                 raise error

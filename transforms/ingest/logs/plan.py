@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from transforms import files
@@ -92,12 +93,20 @@ class Reading:
         return Screen.of(self.failure_events, self.log_format)
 
 
+class PlannedFile(NamedTuple):
+    """A log file the plan gives the map to read."""
+
+    file_id: int
+    path: Path
+    name: str  # as the run shows it (`files.display_name`)
+    listed: Listed  # what the plan saw of it: the read must find that file, all of it
+
+
 @dataclass(frozen=True)
 class Partition:
-    """A unit of the map: a few log files (id, path, name, and what the plan saw of it: the read
-    must find that file, all of it), read one after the other."""
+    """A unit of the map: a few log files, in file id order, read one after the other."""
 
-    files: tuple[tuple[int, Path, str, Listed], ...]
+    files: tuple[PlannedFile, ...]
 
 
 def expand(globs: Sequence[str], root: Path) -> list[Path]:
@@ -191,7 +200,7 @@ def plan(
     margin = incident.sources.log_clock_skew + reach + NAME_SLACK
     lower, upper = incident.window_start - margin, incident.window_end + margin
     zones = (ZoneInfo("UTC"), ZoneInfo(incident.sources.logs_timezone))
-    to_read: list[tuple[int, Path, str, Listed]] = []
+    to_read: list[PlannedFile] = []
     pruned: list[LogFile] = []
     for file_id, path in enumerate(expand(incident.sources.logs, root)):
         name, listed = files.display_name(path, root), Listed.of(path)
@@ -199,16 +208,16 @@ def plan(
         if hour is not None and (hour[1] <= lower or hour[0] >= upper):
             pruned.append(LogFile(file_id, path, name, listed.bytes, "", 0, pruned=True))
         else:
-            to_read.append((file_id, path, name, listed))
+            to_read.append(PlannedFile(file_id, path, name, listed))
     # Largest first onto the least loaded partition: about equal work, the same plan every time.
     count = max(1, partitions)
     if min_bytes > 0:
-        count = min(count, max(1, math.ceil(sum(f[3].bytes for f in to_read) / min_bytes)))
-    loads: list[list[tuple[int, Path, str, Listed]]] = [[] for _ in range(count)]
-    for entry in sorted(to_read, key=lambda f: (-f[3].bytes, f[0])):
-        min(loads, key=lambda p: (sum(f[3].bytes for f in p), len(p))).append(entry)
-    chosen = [Partition(tuple(sorted(p, key=lambda f: f[0]))) for p in loads if p]
-    return Plan(sorted(chosen, key=lambda p: p.files[0][0]), pruned)
+        count = min(count, max(1, math.ceil(sum(f.listed.bytes for f in to_read) / min_bytes)))
+    loads: list[list[PlannedFile]] = [[] for _ in range(count)]
+    for entry in sorted(to_read, key=lambda f: (-f.listed.bytes, f.file_id)):
+        min(loads, key=lambda p: (sum(f.listed.bytes for f in p), len(p))).append(entry)
+    chosen = [Partition(tuple(sorted(p, key=lambda f: f.file_id))) for p in loads if p]
+    return Plan(sorted(chosen, key=lambda p: p.files[0].file_id), pruned)
 
 
 def _hour_of(name: str, zones: Sequence[ZoneInfo]) -> tuple[datetime, datetime] | None:
