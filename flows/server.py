@@ -1,28 +1,24 @@
 """The Prefect API of one `credits run`, and no leftovers when the run is killed.
 
 A run uses `PREFECT_API_URL` if it is set, else the long-lived server that `credits serve-prefect`
-(or `make serve`) recorded in `PREFECT_HOME` if it answers (`long_lived`), else Prefect's
-temporary (ephemeral) server, started at the very beginning of the run so that its start-up
-(seconds of imports in its own process) overlaps the run's own checks and imports. The run then
-talks to it by URL like to any server; it records it in `PREFECT_HOME/credits-run-servers/
-<pid>.json`: the run's pid and the server's, each with its start time. On SIGTERM, SIGINT or
-SIGHUP the run interrupts DuckDB's running queries, unwinds (Prefect marks the flow run crashed;
-its console says nothing more), stops the server and every other child process (a Dask
-cluster's workers), and exits 128 + the signal's number at once (`exit_now`); if unwinding takes
-longer than `GRACE_SECONDS`, the children are killed, the record removed and the process exits
-anyway. SIGKILL cannot be caught: the next `credits run` reaps a server whose run is gone, after
-checking, by its start time and command line, that the process is really that server (a pid the
-system gave to another process is left alone). A long-lived server is never stopped by a run.
+(or `make serve`) recorded in `PREFECT_HOME` if it answers (`long_lived`), else Prefect's temporary
+(ephemeral) server, started at the very beginning of the run so that its start-up (seconds of
+imports in its own process) overlaps the run's own checks and imports. The run then talks to it by
+URL like to any server; it records it in `PREFECT_HOME/credits-run-servers/<pid>.json`: the run's
+pid and the server's, each with its start time. On SIGTERM, SIGINT or SIGHUP the run interrupts
+DuckDB's running queries, unwinds (Prefect marks the flow run crashed; its console says nothing
+more), stops the server and every other child process (a Dask cluster's workers), and exits 128 +
+the signal's number at once (`flows.stopping`); if unwinding takes longer than its grace period,
+the children are killed, the record removed and the process exits anyway. SIGKILL cannot be caught:
+the next `credits run` reaps a server whose run is gone, after checking, by its start time and
+command line, that the process is really that server (a pid the system gave to another process is
+left alone). A long-lived server is never stopped by a run.
 """
 
 from __future__ import annotations
 
-import _thread
 import json
-import logging
 import os
-import select
-import signal
 import socket
 import subprocess
 import sys
@@ -35,28 +31,17 @@ from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from importlib import util
 from pathlib import Path
-from typing import NoReturn
 
 import psutil
 
-from flows import long_lived, server_watch
+from flows import long_lived, server_watch, stopping
 from transforms import commands, db
 from transforms.errors import ConfigError
 
 RECORDS = "credits-run-servers"
-SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
-GRACE_SECONDS = 10.0
-# What a stopped run says after "stopped by <SIGNAL>", whichever way it ends.
-STOPPED_NOTE = (
-    "the run's processes (Prefect's temporary server among them, if it started one) are "
-    "stopped. A run stopped before its manifest was written can never be approved: run the "
-    "incident again"
-)
-STOP_WAIT_SECONDS = 5.0
 # A stopped run gives Prefect's log and event workers this long each: their sends must end well
 # inside the grace period, or the watcher kills the run before it says why it stopped.
 DRAIN_WHEN_STOPPED_SECONDS = 1.0
-RAISE_AGAIN_SECONDS = 0.05
 SERVER_MARKS = ("uvicorn", "prefect.server.api.server:create_app")
 API_URL = "PREFECT_API_URL"
 HEALTH_POLL_SECONDS = 0.05
@@ -79,18 +64,6 @@ TEMPORARY_SETTINGS = {
 GONE_EXIT_CODE = 4  # the machine refused: transforms.errors.StorageError's
 
 
-class Stopped(KeyboardInterrupt):
-    """`credits run` received SIGTERM, SIGINT or SIGHUP."""
-
-    def __init__(self, signum: int):
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
-
-    @property
-    def exit_code(self) -> int:
-        return 128 + self.signum
-
-
 def reap_orphans(prefect_home: Path) -> list[int]:
     """Stops every temporary server left by a `credits run` that is gone; returns their pids."""
     reaped = []
@@ -105,7 +78,7 @@ def reap_orphans(prefect_home: Path) -> list[int]:
             continue  # its run is alive: its server is in use
         process = _process(server)
         if process is not None and _is_server(process):
-            _stop([process])
+            stopping.stop([process])
             reaped.append(process.pid)
         path.unlink(missing_ok=True)
     return reaped
@@ -117,7 +90,7 @@ class Api:
 
     url: str
     server: subprocess.Popen | None = None
-    signals: _Signals | None = None  # the run's signal handling (`prefect_api` sets it)
+    signals: stopping.Signals | None = None  # the run's signal handling (`prefect_api` sets it)
 
     @contextmanager
     def serving(self) -> Iterator[None]:
@@ -161,7 +134,7 @@ class Api:
             if finished.is_set() or (self.signals is not None and self.signals.signalled.is_set()):
                 return
             db.interrupt_all()
-            _stop(psutil.Process().children(recursive=True))
+            stopping.stop(psutil.Process().children(recursive=True))
             if self.signals is not None and self.signals.record is not None:
                 with suppress(OSError):
                     self.signals.record.unlink(missing_ok=True)
@@ -195,11 +168,11 @@ class Api:
 def prefect_api(prefect_home: Path) -> Iterator[Api]:
     """Runs the body with the run's Prefect API (`PREFECT_API_URL`, a long-lived server found,
     or a temporary server started now: `Api.serving` waits for it) and the signal handling
-    above; stops the temporary server and the children on the way out. Inside, the environment
-    names the API (for Prefect when it is imported, and for child processes)."""
+    (`stopping.watching`); stops the temporary server and the children on the way out. Inside,
+    the environment names the API (for Prefect when it is imported, and for child processes)."""
     record = None
     previous = os.environ.get(API_URL)
-    with _signals() as signals:  # before the server starts: a signal stops it too
+    with stopping.watching() as signals:  # before the server starts: a signal stops it too
         try:
             if previous:
                 _require_api_url(previous)
@@ -212,14 +185,17 @@ def prefect_api(prefect_home: Path) -> Iterator[Api]:
             with signals.deciding():
                 yield api
             if signum := signals.received():  # the signal was swallowed, the flow returned
-                raise Stopped(signum)
+                raise stopping.Stopped(signum)
         finally:
             signals.cleaning.set()
             signals.stopping.set()  # a second signal must not cut the cleanup short
             if record is not None and "prefect" in sys.modules:
                 stopped = signals.received() is not None
-                _drain_prefect_workers(DRAIN_WHEN_STOPPED_SECONDS if stopped else STOP_WAIT_SECONDS)
-            _stop(psutil.Process().children(recursive=True))  # the temporary server among them
+                _drain_prefect_workers(
+                    DRAIN_WHEN_STOPPED_SECONDS if stopped else stopping.STOP_WAIT_SECONDS
+                )
+            # the temporary server among them
+            stopping.stop(psutil.Process().children(recursive=True))
             if record is not None:
                 record.unlink(missing_ok=True)
             if previous is None:
@@ -259,17 +235,6 @@ def _start_temporary_server() -> Api:
     return Api(f"http://127.0.0.1:{port}/api", process)
 
 
-def exit_now(code: int) -> NoReturn:
-    """Ends a stopped run at once, its server and children already stopped: a normal exit would
-    wait for the task threads still inside a step (Python joins them) and for Prefect's log and
-    event workers retrying a server that is gone, seconds of "Error logging to API" for nothing
-    (the run is never approved; its warehouse writes are transactions)."""
-    for stream in (sys.stdout, sys.stderr):
-        with suppress(Exception):
-            stream.flush()
-    os._exit(code)
-
-
 def _drain_prefect_workers(timeout: float) -> None:
     """Sends the logs and events Prefect still holds while its server is up: left queued, they
     are retried against the stopped server at exit, for many seconds."""
@@ -279,149 +244,6 @@ def _drain_prefect_workers(timeout: float) -> None:
     for worker in (APILogWorker, EventsWorker):
         with suppress(Exception):  # best effort: the run's outcome is already decided
             worker.drain_all(timeout=timeout)
-
-
-class _Signals:
-    """What `_signals` knows of SIGTERM, SIGINT and SIGHUP during a run.
-
-    Python's C-level handler writes each signal's number to a socket (`signal.set_wakeup_fd`)
-    whatever Python handler is installed at the time, ours or one a library put in its place
-    (Prefect replaces SIGTERM's during a flow). That byte is the record of the signal: the
-    watcher thread reads it at once, and the main thread reads what is still unread before it
-    decides an outcome, so no signal is missed whichever of the two gets there first.
-    """
-
-    def __init__(self) -> None:
-        self.stopping, self.done = threading.Event(), threading.Event()
-        self.cleaning = threading.Event()
-        self.signalled = threading.Event()
-        # The run's record of its temporary server (`prefect_api` sets it): removed by the
-        # watcher too when it ends a run that did not unwind in time.
-        self.record: Path | None = None
-        self._first: list[int] = []
-        self._lock = threading.Lock()
-        self.receiver, self.sender = socket.socketpair()
-        self.receiver.setblocking(False)
-        self.sender.setblocking(False)
-
-    def note(self, signum: int) -> None:
-        with self._lock:
-            if not self._first:
-                self._first.append(signum)
-                # From here on the run ends in one line of ours: no "Crash detected!", no
-                # interrupted query's error, from Prefect or its workers.
-                logging.disable(logging.CRITICAL)
-            self.signalled.set()
-
-    def take_pending(self) -> bool:
-        """Notes the signals written to the socket and not read yet; False once it is closed."""
-        with self._lock:
-            try:
-                data = self.receiver.recv(64)
-            except (BlockingIOError, InterruptedError):
-                return True
-            except OSError:
-                return False
-        for signum in data:
-            if signum in SIGNALS:
-                self.note(signum)
-        return bool(data)
-
-    @contextmanager
-    def deciding(self) -> Iterator[None]:
-        """An error leaving the block after a signal arrived leaves as `Stopped`: Prefect may
-        catch the `Stopped` raised inside a flow or task and end with an error of its own (a
-        crashed run), and during a flow Prefect's own SIGTERM handler replaces ours (a query it
-        interrupts ends in DuckDB's "Query interrupted"): a signal decides the outcome all the
-        same."""
-        try:
-            yield
-        except Stopped:
-            raise
-        except BaseException as error:
-            if signum := self.received():
-                raise Stopped(signum) from error
-            raise
-
-    def received(self) -> int | None:
-        """The first signal received so far, or None."""
-        self.take_pending()
-        return self._first[0] if self._first else None
-
-
-@contextmanager
-def _signals() -> Iterator[_Signals]:
-    """SIGTERM, SIGINT and SIGHUP raise `Stopped` in the main thread (once); a watcher thread,
-    woken at once by the signal (even while the main thread is inside a long query), gives the
-    unwinding `GRACE_SECONDS`, then stops the children and ends the process."""
-    signals = _Signals()
-
-    def on_signal(signum, _frame):
-        signals.note(signum)
-        if not signals.stopping.is_set():
-            signals.stopping.set()
-            raise Stopped(signum)
-
-    def watch():
-        while True:
-            with suppress(OSError, ValueError):
-                select.select([signals.receiver], [], [])
-            if not signals.take_pending():
-                return  # the socket was closed: the run is over
-            if signals.signalled.is_set():
-                db.interrupt_all()  # the main thread may wait for a query: do not wait for it
-                if not signals.done.wait(GRACE_SECONDS):
-                    signum = signals.received() or signal.SIGTERM
-                    _stop(psutil.Process().children(recursive=True))
-                    if signals.record is not None:  # its server is stopped: nothing to reap
-                        with suppress(OSError):
-                            signals.record.unlink(missing_ok=True)
-                    _say_stopped_after_grace(signum)
-                    os._exit(128 + signum)
-                return
-
-    def unraisable(found) -> None:
-        # Raised where Python ignores exceptions (a weakref callback, a __del__), `Stopped` would
-        # print a traceback and be lost, leaving the run to the grace period: raise it again.
-        if not isinstance(found.exc_value, Stopped):
-            previous_hook(found)
-            return
-        if not signals.cleaning.is_set():  # once cleaning up, the run is stopping anyway
-            signals.stopping.clear()
-            # A moment later, from another thread: by then the main thread is out of here (if
-            # it is in such a place again, it comes back here and tries again).
-            threading.Timer(RAISE_AGAIN_SECONDS, raise_again, [found.exc_value.signum]).start()
-
-    def raise_again(signum: int) -> None:
-        if not signals.cleaning.is_set():  # it came meanwhile: nothing to raise again
-            _thread.interrupt_main(signum)
-
-    previous_hook, sys.unraisablehook = sys.unraisablehook, unraisable
-    previous = {s: signal.signal(s, on_signal) for s in SIGNALS}
-    previous_fd = signal.set_wakeup_fd(signals.sender.fileno(), warn_on_full_buffer=False)
-    watcher = threading.Thread(target=watch, name="credits-run-signals", daemon=True)
-    watcher.start()
-    try:
-        yield signals
-    finally:
-        signal.set_wakeup_fd(previous_fd)
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-        sys.unraisablehook = previous_hook
-        logging.disable(logging.NOTSET)
-        signals.sender.close()  # the watcher reads the end of the stream and returns
-        watcher.join(GRACE_SECONDS + STOP_WAIT_SECONDS * 2)
-        signals.receiver.close()
-
-
-def _say_stopped_after_grace(signum: int) -> None:
-    """The stopped run's one line, when its main thread did not unwind within the grace period
-    (stuck in a call that swallowed `Stopped`, or slowed by a busy machine): written straight to
-    stderr, since the main thread may hold the console's lock."""
-    name = signal.Signals(signum).name
-    line = f"stopped by {name} (the run did not unwind within {GRACE_SECONDS:g} s): {STOPPED_NOTE}"
-    with suppress(OSError):
-        os.write(2, f"{line}\n".encode())
 
 
 def _record(prefect_home: Path, server_pid: int) -> Path:
@@ -454,15 +276,3 @@ def _is_server(process: psutil.Process) -> bool:
     except psutil.Error:
         return False
     return all(mark in command for mark in SERVER_MARKS)
-
-
-def _stop(processes: list[psutil.Process]) -> None:
-    """Terminates the processes, then kills those still alive after `STOP_WAIT_SECONDS`."""
-    for process in processes:
-        with suppress(psutil.Error):
-            process.terminate()
-    _, alive = psutil.wait_procs(processes, timeout=STOP_WAIT_SECONDS)
-    for process in alive:
-        with suppress(psutil.Error):
-            process.kill()
-    psutil.wait_procs(alive, timeout=STOP_WAIT_SECONDS)

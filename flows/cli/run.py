@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from flows import long_lived, server
+from flows import long_lived, server, stopping
 from flows.cli.common import (
     STOP_SIGNALS,
     VerboseOption,
@@ -133,9 +133,9 @@ def run(
 
                     runs.sweep_mine(output_dir)
                 raise
-    except server.Stopped as stopped:
-        err.print(f"[bold red]stopped[/] by {stopped}: {server.STOPPED_NOTE}")
-        server.exit_now(stopped.exit_code)
+    except stopping.Stopped as stopped:
+        err.print(f"[bold red]stopped[/] by {stopped}: {stopping.STOPPED_NOTE}")
+        stopping.exit_now(stopped.exit_code)
     except KeyboardInterrupt as stopped:  # a stop before the run's own handling is in place
         name = stop_signal(stopped)
         err.print(f"[bold red]stopped[/] by {name.name} before the run started: nothing was run")

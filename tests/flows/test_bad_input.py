@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from flows import server
+from flows import stopping
 from flows.cli import app
 from tests import golden_incident
 from tests.builders import with_sources, write_csv_tables
@@ -226,7 +226,7 @@ def run_damaged(name: str, seed: int, root: Path) -> tuple[int, str]:
         redirect_stdout(out),
         redirect_stderr(err),
         mock.patch.dict(os.environ, named),
-        mock.patch.object(server, "_stop"),
+        mock.patch.object(stopping, "stop"),
     ):
         code = app(args, standalone_mode=False)
     left = {child.pid for child in psutil.Process().children(recursive=True)} - before

@@ -194,7 +194,7 @@ def test_the_server_of_a_live_run_is_not_reaped(tmp_path):
 FOREIGN_HANDLER = """
 import os, signal, sys
 from pathlib import Path
-from flows import server
+from flows import server, stopping
 
 def foreign(signum, frame):
     pass  # Prefect's handler, whose exception the query swallowed
@@ -204,7 +204,7 @@ try:
         signal.signal(signal.SIGTERM, foreign)
         os.kill(os.getpid(), signal.SIGTERM)
         raise RuntimeError("Query interrupted")
-except server.Stopped as stopped:
+except stopping.Stopped as stopped:
     sys.exit(stopped.exit_code)
 """
 

@@ -8,7 +8,7 @@ import os
 import psutil
 import pytest
 
-from flows import long_lived, server, server_watch
+from flows import long_lived, server, server_watch, stopping
 
 
 class FakeServer:
@@ -100,7 +100,7 @@ def test_the_run_uses_the_named_api_then_a_long_lived_server_then_its_own(
     monkeypatch.setattr(long_lived, "found", lambda home: recorded)
     own = server.Api("http://127.0.0.1:9/api", FakeServer())
     monkeypatch.setattr(server, "_start_temporary_server", lambda: own)
-    monkeypatch.setattr(server, "_stop", lambda processes: None)  # this process's children
+    monkeypatch.setattr(stopping, "stop", lambda processes: None)  # this process's children
     with server.prefect_api(tmp_path) as api:
         assert api.url == (named or recorded or own.url)
         assert (api.server is not None) == started
@@ -123,7 +123,7 @@ def test_a_stop_that_python_had_to_ignore_is_raised_again():
             os.kill(os.getpid(), signal.SIGINT)
             sum(range(10_000))  # the handler runs here, inside __del__
 
-    with pytest.raises(server.Stopped), server._signals() as signals:
+    with pytest.raises(stopping.Stopped), stopping.watching() as signals:
         try:
             Dropped()  # collected at once
             for _ in range(500):  # ... and `Stopped` comes again, out here
@@ -138,9 +138,9 @@ def test_a_stop_that_python_had_to_ignore_is_raised_again():
 _NEVER_UNWINDS = """
 import os, signal, sys, time
 from pathlib import Path
-from flows import server
-server.GRACE_SECONDS = 0.5
-with server._signals() as signals:
+from flows import stopping
+stopping.GRACE_SECONDS = 0.5
+with stopping.watching() as signals:
     signals.record = Path(sys.argv[1])
     print("ready", flush=True)
     while True:
@@ -172,7 +172,7 @@ def test_a_run_that_does_not_unwind_in_its_grace_period_still_ends_in_its_one_li
         child.kill()
     assert child.returncode == 128 + signal.SIGTERM
     assert stderr == (
-        f"stopped by SIGTERM (the run did not unwind within 0.5 s): {server.STOPPED_NOTE}\n"
+        f"stopped by SIGTERM (the run did not unwind within 0.5 s): {stopping.STOPPED_NOTE}\n"
     )
     assert not record.exists()
 
