@@ -36,6 +36,7 @@ class Privileges:
     writer: bool
     granted: bool  # the roles granted on this store (not a store made before them)
     may_stage: bool  # may make temporary tables: every writer stages the rows it sends in one
+    read_only: bool  # its transactions are read-only: a hot standby, default_transaction_read_only
 
     def refusal(self, access: Access | None) -> str | None:
         """Why this login may not do `access` (None: any writing command) and what it needs;
@@ -43,6 +44,8 @@ class Privileges:
         refused = self._role_refusal(access)
         if refused is not None or access is Access.READ:
             return refused
+        if self.read_only:
+            return READ_ONLY
         if self.made and not self.may_read:
             return _UNREADABLE
         return None if self.may_stage else NO_STAGING
@@ -106,6 +109,14 @@ NO_STAGING = (
     "and decline stages the rows it sends (a bulk COPY): `grant temporary on database DATABASE "
     "to LOGIN` (a `revoke temporary ... from public` takes it from every role; docs/warehouse.md, "
     "Least privilege)"
+)
+
+READ_ONLY = (
+    "the database is read-only (`default_transaction_read_only` is on for the database or this "
+    "login, or the server is a hot standby): readers read it, but no run, approval or decline "
+    "can commit there. Point CREDITS_WAREHOUSE (or --warehouse) at the primary server, or have "
+    "its administrator turn the setting off (`alter database DATABASE reset "
+    "default_transaction_read_only`), then run the command again"
 )
 
 MAKING_ROLES = (

@@ -18,6 +18,7 @@ from transforms.finance import pg_location
 from transforms.finance.pg_privileges import (
     MAKING_ROLES,
     NO_STAGING,
+    READ_ONLY,
     REFUSED_ANYWAY,
     Access,
     Privileges,
@@ -48,7 +49,9 @@ def connect(url: str) -> adbc_driver_postgresql.dbapi.Connection:
     sets. One login's private schema first on its path (`"$user"`, PostgreSQL's secure pattern)
     made the store there, unseen by every other login (told "no warehouse yet", or to get
     CREATEROLE), and a login that may make roles then made a second warehouse, with a ledger of
-    its own, in its own schema. Two schemas holding a warehouse are refused (exit 2)."""
+    its own, in its own schema. Two schemas holding a warehouse are refused (exit 2). The
+    server's idle timeouts are off for the session (`store_keep_session.sql`): a writer's
+    session is its lock, idle while the command works on its mirror."""
     connection = pg_location.connect(url)
     try:
         with connection.cursor() as cursor:
@@ -63,6 +66,8 @@ def connect(url: str) -> adbc_driver_postgresql.dbapi.Connection:
                     "Nothing was read or written"
                 )
             cursor.execute(statement("store_use_schema"), parameters=((schemas or ["public"])[0],))
+            cursor.fetchall()
+            cursor.execute(statement("store_keep_session"))
             cursor.fetchall()
         connection.commit()  # a session setting: it lasts once its transaction is committed
     except BaseException:
@@ -98,6 +103,8 @@ def storage_errors(url: str, doing: str, access: Access | None = None) -> Iterat
             advice = MAKING_ROLES
         elif "permission denied to create temporary tables" in said:  # revoked since the check
             advice = NO_STAGING
+        elif "read-only transaction" in said or "during recovery" in said:
+            advice = READ_ONLY
         elif "permission denied" in said:  # run again, it is refused again: say who may
             advice = _permission_advice(url, access)
         raise StorageError(

@@ -5,7 +5,9 @@
 -- whether the owner has granted those roles on this store yet (`store_roles_made.sql`: a
 -- store made before them is granted by its owner's next writing command); and whether it may
 -- make temporary tables in this database, where every writer stages the rows it sends (ADBC's
--- bulk COPY), which `revoke temporary on database ... from public` takes away from every role.
+-- bulk COPY), which `revoke temporary on database ... from public` takes away from every role;
+-- and whether its transactions are read-only (`default_transaction_read_only` set on the
+-- database or the role, or a hot standby), where no writer can commit anything.
 -- Null-safe: a role or a table that is not there is false, never an error.
 select
     to_regclass('runs') is not null as made,
@@ -33,4 +35,6 @@ select
         and has_table_privilege(to_regrole('credits_runner'), to_regclass('runs'), 'INSERT'),
         false
     ) as granted,
-    has_database_privilege(current_user, current_database(), 'TEMPORARY') as may_stage
+    has_database_privilege(current_user, current_database(), 'TEMPORARY') as may_stage,
+    pg_catalog.current_setting('transaction_read_only') = 'on' or pg_catalog.pg_is_in_recovery()
+        as read_only
