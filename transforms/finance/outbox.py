@@ -278,6 +278,7 @@ def check(folder: Path, trailer: dict[str, Any]) -> tuple[list[str], pa.Table | 
         )
         if actual != digest:
             problems.append(f"{name}: sha256 is {actual}, the trailer says {digest}")
+    problems += _check_entries(folder, listed)
     try:
         lines = read_lines(folder) if (folder / "credits.csv").is_file() else _no_lines()
         recomputed = control_totals(lines)
@@ -297,6 +298,29 @@ def check(folder: Path, trailer: dict[str, Any]) -> tuple[list[str], pa.Table | 
     if any(line != trailer.get("batch_id") for line in set(lines["batch_id"].to_pylist())):
         problems.append("batch_id: a line belongs to another batch")
     return problems, lines
+
+
+def _check_entries(folder: Path, listed: dict[str, Any]) -> list[str]:
+    """Each entry of the batch folder that is no part of the batch (not the trailer, a file it
+    lists, or a killed writer's temporary: `leftovers` names this version's, an earlier
+    version's was `.NAME.tmp`): a second credit file added would be paid by whoever collects
+    the folder's files; and each of the batch's files that is a symbolic link, which the
+    product never writes: what finance pays would be whatever the link's target holds by then."""
+    known = {TRAILER, *listed}
+    temporaries = {*files.temporaries(folder), *(folder / f".{name}.tmp" for name in known)}
+    problems = []
+    for path in sorted(folder.iterdir()):
+        if path.name not in known and path not in temporaries:
+            problems.append(
+                f"{path.name}: in the batch folder, but no batch is written with it (added "
+                "since): finance would take it for part of the batch"
+            )
+        elif path.name in known and path.is_symlink():
+            problems.append(
+                f"{path.name}: a symbolic link (to {os.readlink(path)}), not the file the batch "
+                "was written with: what it points to can change after it is checked"
+            )
+    return problems
 
 
 def _check_keys(trailer: dict[str, Any]) -> list[str]:

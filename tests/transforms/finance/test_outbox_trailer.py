@@ -153,3 +153,53 @@ def test_a_trailer_value_edited_into_a_list_or_object_is_named_not_a_crash(tmp_p
     )
     # the finding names the key and the value edited in (another finding may name the key alone)
     assert any(key in finding and str(value) in finding for finding in found), found
+
+
+@pytest.mark.parametrize(
+    ("change", "findings"),
+    [
+        # a second credit file beside the batch's: finance collecting *.csv would pay it again
+        (
+            lambda folder: (folder / "credits-2.csv").write_bytes(
+                (folder / "credits.csv").read_bytes()
+            ),
+            ["credits-2.csv: in the batch folder, but no batch is written with it (added since)"],
+        ),
+        # a note, or a folder, added
+        (
+            lambda folder: (folder / "README.txt").write_text("pay to IBAN XX00\n"),
+            ["README.txt: in the batch folder, but no batch is written with it (added since)"],
+        ),
+        (
+            lambda folder: (folder / "more").mkdir(),
+            ["more: in the batch folder, but no batch is written with it (added since)"],
+        ),
+        # a writer killed while it wrote left its temporary (this version's, an earlier one's): a
+        # warning (`leftovers`) or nothing, no finding
+        (lambda folder: (folder / f".credits.csv.{'0' * 32}.tmp").write_text("x"), []),
+        (lambda folder: (folder / ".credits.csv.tmp").write_text("x"), []),
+    ],
+    ids=["a-second-credit-file", "a-note", "a-folder", "a-killed-writer-s-temporary", "an-old-one"],
+)
+def test_a_file_added_to_a_batch_folder_is_named(tmp_path, change, findings):
+    # Each passed `verify-batch` and `audit --verify`: only the files the trailer lists were read.
+    folder, trailer = batch_folder(tmp_path)
+    change(folder)
+    found = outbox.check(folder, trailer)[0]
+    assert [finding.split(": finance")[0] for finding in found] == findings
+
+
+def test_a_batch_file_swapped_for_a_symbolic_link_is_named(tmp_path):
+    # The same bytes elsewhere, linked in: verified today, and what finance pays tomorrow is
+    # whatever that file then holds. The product never writes a link.
+    folder, trailer = batch_folder(tmp_path)
+    elsewhere = tmp_path / "elsewhere.csv"
+    elsewhere.write_bytes((folder / "credits.csv").read_bytes())
+    (folder / "credits.csv").unlink()
+    (folder / "credits.csv").symlink_to(elsewhere)
+    (found,) = outbox.check(folder, trailer)[0]
+    assert found.startswith(f"credits.csv: a symbolic link (to {elsewhere}), not the file")
+    # and the batch as it was written proves itself
+    (folder / "credits.csv").unlink()
+    (folder / "credits.csv").write_bytes(elsewhere.read_bytes())
+    assert outbox.check(folder, trailer)[0] == []
