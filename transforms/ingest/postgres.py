@@ -183,19 +183,25 @@ def session(source: TableSource, name: str) -> Iterator[Session]:
 
 
 def named(dsn: str) -> str:
-    """The DSN with application_name set to ours (replacing one it may carry) and, unless it
-    sets one, a connect timeout of `CONNECT_TIMEOUT_SECONDS` (libpq waits forever by default).
-    A URL's query items are kept as written (libpq decodes only %XX: `options=-c%20...`)."""
+    """The DSN with application_name set to ours and client_encoding to UTF8 (replacing those
+    it may carry) and, unless it sets one, a connect timeout of `CONNECT_TIMEOUT_SECONDS` (libpq
+    waits forever by default). ADBC reads and sends text as UTF-8 whatever the session's
+    encoding: one set on the database or the role (LATIN1) stopped every read of a character
+    it cannot hold and stored what it can hold encoded twice (José as JosÃ©); the connection's
+    own setting wins over theirs. A URL's query items are kept as written (libpq decodes only
+    %XX: `options=-c%20...`)."""
+    ours = {"application_name": APPLICATION_NAME, "client_encoding": "UTF8"}
     if dsn.startswith(pg_url.SCHEMES):
         url = pg_url.parse(dsn)
-        items = [item for key, item in url.query if key != "application_name"]
+        items = [item for key, item in url.query if key not in ours]
         if url.keyword("connect_timeout") is None:
             items.append(f"connect_timeout={CONNECT_TIMEOUT_SECONDS}")
-        items.append(f"application_name={APPLICATION_NAME}")
+        items += [f"{key}={value}" for key, value in ours.items()]
         return url.with_query("&".join(items))
     # key=value form: libpq takes the last value of a repeated keyword, so the timeout goes
-    # first (the DSN's own wins) and the name last (ours wins).
-    return f"connect_timeout={CONNECT_TIMEOUT_SECONDS} {dsn} application_name={APPLICATION_NAME}"
+    # first (the DSN's own wins) and our settings last (ours win).
+    settings = " ".join(f"{key}={value}" for key, value in ours.items())
+    return f"connect_timeout={CONNECT_TIMEOUT_SECONDS} {dsn} {settings}"
 
 
 def _without(text: str, dsn: str, source: TableSource) -> str:

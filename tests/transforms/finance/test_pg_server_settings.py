@@ -68,3 +68,19 @@ def test_a_writer_idle_past_the_server_s_idle_session_timeout_keeps_its_session(
         time.sleep(0.5)  # the work on the mirror
         journal.append(con, "declined", actor="alice", key=None)
     assert fetch(store, "select count(*) from journal") == [(2,)]
+
+
+def test_a_client_encoding_set_on_the_database_neither_stops_nor_garbles_the_store(store):
+    # ADBC reads and sends UTF-8 whatever the session's client_encoding: LATIN1 set on the
+    # database (or the role) stopped every command on a name LATIN1 cannot hold (exit 4, "run
+    # the command again to finish", forever), and a name it can hold went to the server twice
+    # encoded (José as JosÃ©), where the journal's hash no longer matched it.
+    with warehouse.writer(store) as con:
+        journal.append(con, "declined", actor="渡辺", key=None)
+    set_on_database(store, "client_encoding", "LATIN1")
+    with warehouse.writer(store) as con:
+        journal.append(con, "declined", actor="José", key=None)
+    on_server = fetch(store, "select convert_to(actor, 'UTF8') from journal order by seq")
+    assert [actor.decode() for (actor,) in on_server] == ["pipeline", "渡辺", "José"]
+    with warehouse.connect_current(store) as con:
+        assert [entry.actor for entry in journal.entries(con)] == ["pipeline", "渡辺", "José"]
