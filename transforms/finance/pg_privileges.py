@@ -37,6 +37,7 @@ class Privileges:
     granted: bool  # the roles granted on this store (not a store made before them)
     may_stage: bool  # may make temporary tables: every writer stages the rows it sends in one
     read_only: bool  # its transactions are read-only: a hot standby, default_transaction_read_only
+    may_make_tables: bool  # CREATE on the store's schema: a new store's first writer makes them
 
     def refusal(self, access: Access | None) -> str | None:
         """Why this login may not do `access` (None: any writing command) and what it needs;
@@ -52,8 +53,11 @@ class Privileges:
 
     def _role_refusal(self, access: Access | None) -> str | None:
         if not self.made:
-            making = access in (Access.RUN, None) and not self.may_make_roles
-            return MAKING_ROLES if making else None
+            if access not in (Access.RUN, None):
+                return None
+            if not self.may_make_roles:
+                return MAKING_ROLES
+            return None if self.may_make_tables else MAKING_TABLES
         may = {Access.READ: self.may_read, Access.RUN: self.may_run, Access.DECIDE: self.may_decide}
         allowed = self.may_run or self.may_decide if access is None else may[access]
         if allowed:
@@ -108,6 +112,13 @@ NO_STAGING = (
     "this login may not make temporary tables in the store's database, where every run, approval "
     "and decline stages the rows it sends (a bulk COPY): `grant temporary on database DATABASE "
     "to LOGIN` (a `revoke temporary ... from public` takes it from every role; docs/warehouse.md, "
+    "Least privilege)"
+)
+
+MAKING_TABLES = (
+    "making the store makes its tables in the schema public, which needs CREATE on the schema "
+    "public (PostgreSQL 15 gives it to the database's owner only): run its first `credits run` "
+    "as the database's owner, or `grant create on schema public to LOGIN` (docs/warehouse.md, "
     "Least privilege)"
 )
 

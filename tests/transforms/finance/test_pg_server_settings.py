@@ -1,12 +1,16 @@
-"""The PostgreSQL store under settings its administrator gives the database or the role: a
-read-only database (`default_transaction_read_only`, as a hot standby is) and the server's
-session timeouts. Each test works on a database of its own (`tests.stores`), dropped after it.
+"""The PostgreSQL store under what its administrator gives the database or the login: a
+read-only database (`default_transaction_read_only`, as a hot standby is), the server's session
+timeouts, a client encoding, a login that may make roles but not tables. Each test works on a
+database of its own (`tests.stores`), dropped after it.
 """
 
 from __future__ import annotations
 
 import time
-from urllib.parse import urlsplit
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -84,3 +88,36 @@ def test_a_client_encoding_set_on_the_database_neither_stops_nor_garbles_the_sto
     assert [actor.decode() for (actor,) in on_server] == ["pipeline", "渡辺", "José"]
     with warehouse.connect_current(store) as con:
         assert [entry.actor for entry in journal.entries(con)] == ["pipeline", "渡辺", "José"]
+
+
+@contextmanager
+def login_that_may_make_roles() -> Iterator[str]:
+    """A login with CREATEROLE, no superuser and no database of its own; dropped after."""
+    role = f"credits_login_{uuid.uuid4().hex[:8]}"
+    administer(stores.server(), "select format('create role %I login createrole', $1)", role)
+    try:
+        yield role
+    finally:
+        administer(stores.server(), "select format('drop role if exists %I', $1)", role)
+
+
+def test_a_login_that_may_make_roles_but_not_tables_is_told_before_a_run_starts():
+    # PostgreSQL 15 takes CREATE on schema public from everyone but the database's owner: a
+    # CREATEROLE login ran the whole flow (a run folder left behind), then was told at the
+    # store's tables that "this login holds what the store's roles give, yet the server
+    # refused it ... a grant taken from its role", which it never had.
+    with login_that_may_make_roles() as role, stores.database(stores.server()) as url:
+        stores.execute(url, "revoke create on schema public from public")  # as 15 makes it
+        as_login = urlunsplit(
+            urlsplit(url)._replace(netloc=f"{role}@{urlsplit(url).hostname}:{urlsplit(url).port}")
+        )
+        with pytest.raises(StorageError) as before:
+            warehouse.reachable(as_login, warehouse.Access.RUN)
+        with pytest.raises(StorageError) as making, warehouse.writer(as_login):
+            pass
+        warehouse.reachable(as_login, warehouse.Access.DECIDE)  # no tables: not its concern
+    for refused in (before, making):
+        message = one_line(str(refused.value))
+        assert "needs CREATE on the schema public" in message, message
+        assert "grant create on schema public to LOGIN" in message
+        assert "a grant taken from its role" not in message

@@ -7,7 +7,9 @@
 -- make temporary tables in this database, where every writer stages the rows it sends (ADBC's
 -- bulk COPY), which `revoke temporary on database ... from public` takes away from every role;
 -- and whether its transactions are read-only (`default_transaction_read_only` set on the
--- database or the role, or a hot standby), where no writer can commit anything.
+-- database or the role, or a hot standby), where no writer can commit anything; and whether it
+-- may make the tables of a new store in its schema (`public`: PostgreSQL 15 gives CREATE there to
+-- the database's owner only).
 -- Null-safe: a role or a table that is not there is false, never an error.
 select
     to_regclass('runs') is not null as made,
@@ -37,4 +39,6 @@ select
     ) as granted,
     has_database_privilege(current_user, current_database(), 'TEMPORARY') as may_stage,
     pg_catalog.current_setting('transaction_read_only') = 'on' or pg_catalog.pg_is_in_recovery()
-        as read_only
+        as read_only,
+    coalesce(pg_catalog.has_schema_privilege(pg_catalog.current_schema(), 'CREATE'), false)
+        as may_make_tables
