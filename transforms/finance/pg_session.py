@@ -103,6 +103,13 @@ def storage_errors(url: str, doing: str, access: Access | None = None) -> Iterat
             advice = MAKING_ROLES
         elif "permission denied to create temporary tables" in said:  # revoked since the check
             advice = NO_STAGING
+        elif timeout := _TIMEOUTS.get(said.rpartition("canceling statement due to ")[2]):
+            advice = (
+                f"the server's {timeout} (set on the database, the login or the URL) cut it: run "
+                "the command again once what held it up (a lock, a busy server) is gone; if it "
+                f"is cut again, raise it for this command in the URL (`?options=-c%20{timeout}"
+                "%3D600000`, milliseconds), which wins over the database's and the login's"
+            )
         elif "read-only transaction" in said or "during recovery" in said:
             advice = READ_ONLY
         elif "permission denied" in said:  # run again, it is refused again: say who may
@@ -111,6 +118,9 @@ def storage_errors(url: str, doing: str, access: Access | None = None) -> Iterat
             f"warehouse {pg_location.shown(url)}: {doing}: PostgreSQL said: {said}. The server "
             f"rolled back what was not committed; {advice}"
         ) from None
+
+
+_TIMEOUTS = {"statement timeout": "statement_timeout", "lock timeout": "lock_timeout"}
 
 
 def _permission_advice(url: str, access: Access | None) -> str:

@@ -16,6 +16,7 @@ import pytest
 
 from tests import stores
 from tests.stores import administer, fetch
+from transforms import pg_connections
 from transforms.errors import StorageError
 from transforms.finance import journal, warehouse
 
@@ -121,3 +122,22 @@ def test_a_login_that_may_make_roles_but_not_tables_is_told_before_a_run_starts(
         assert "needs CREATE on the schema public" in message, message
         assert "grant create on schema public to LOGIN" in message
         assert "a grant taken from its role" not in message
+
+
+@pytest.mark.parametrize(
+    ("mode", "setting"),
+    [("access exclusive", "statement_timeout"), ("access exclusive", "lock_timeout")],
+)
+def test_a_statement_timed_out_says_which_timeout_cut_it_and_how_to_raise_it(store, mode, setting):
+    # It said only "run the command again to finish": with the timeout set low on the database
+    # or the role, shorter than the command's reads, that failed the same way every time.
+    timed = f"{store}?options=-c%20{setting}%3D300"
+    with pg_connections.connect(store) as holder:
+        with holder.cursor() as cursor:
+            cursor.execute(f"lock table journal in {mode} mode")
+        with pytest.raises(StorageError) as refused:
+            warehouse.connect_current(timed)
+        holder.rollback()
+    message = one_line(str(refused.value))
+    assert f"the server's {setting} (set on the database, the login or the URL) cut" in message
+    assert f"?options=-c%20{setting}%3D" in message
