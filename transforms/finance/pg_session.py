@@ -110,6 +110,12 @@ def storage_errors(url: str, doing: str, access: Access | None = None) -> Iterat
                 f"is cut again, raise it for this command in the URL (`?options=-c%20{timeout}"
                 "%3D600000`, milliseconds), which wins over the database's and the login's"
             )
+        elif _DROPPED.search(said):
+            advice = (
+                "the store's tables are not those this version made (a table or a column dropped "
+                "or renamed on the server): running the command again will not help; restore "
+                "them (from a backup) before any command uses the store"
+            )
         elif "read-only transaction" in said or "during recovery" in said:
             advice = READ_ONLY
         elif "permission denied" in said:  # run again, it is refused again: say who may
@@ -120,6 +126,7 @@ def storage_errors(url: str, doing: str, access: Access | None = None) -> Iterat
         ) from None
 
 
+_DROPPED = re.compile(r'(relation|column) "[^"]+" does not exist')
 _TIMEOUTS = {"statement timeout": "statement_timeout", "lock timeout": "lock_timeout"}
 
 

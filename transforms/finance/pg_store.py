@@ -32,7 +32,6 @@ URL with its password masked (`pg_location.shown`).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import socket
@@ -51,7 +50,7 @@ import duckdb
 import pyarrow as pa
 
 from transforms import commands, db
-from transforms.errors import InputError, StorageError
+from transforms.errors import InputError, ProofFailed, StorageError
 from transforms.finance import pg_location, pg_text
 from transforms.finance.pg_privileges import Access
 from transforms.finance.pg_session import connect, privileges, statement, storage_errors
@@ -70,7 +69,7 @@ class Table:
     key: str
     mutable: tuple[str, ...] = ()
     update: str | None = None
-    json: tuple[str, ...] = ()  # json in the mirror, text on the server (`Store._json_kept`)
+    json: tuple[str, ...] = ()  # json in the mirror, text on the server (`pg_text.json_kept`)
 
 
 TABLES = (
@@ -138,30 +137,21 @@ class Store:
     def _load(self, table: Table, rows: pa.Table) -> None:
         rows = pg_text.unescaped(rows)
         for column in table.json:
-            rows = self._json_kept(rows, column)
+            rows = pg_text.json_kept(self.mirror, rows, column)
         self.mirror.register("arrow_rows", rows)
         try:
             self.mirror.execute(statement("mirror_load", table=table.name))
+        except duckdb.ConstraintException as error:  # no command writes such rows
+            raise ProofFailed(
+                f"warehouse {pg_location.shown(self.url)}: its table {table.name} holds rows the "
+                "warehouse's schema refuses: changed on the server (a constraint dropped, then a "
+                "row edited or added), by no command of outage-credits. Nothing was written; find "
+                "the row and restore it (from a backup; the journal and the batches' trailers "
+                "record what was written)",
+                [str(error).splitlines()[0]],
+            ) from None
         finally:
             self.mirror.unregister("arrow_rows")
-
-    def _json_kept(self, rows: pa.Table, column: str) -> pa.Table:
-        """`rows` with each value of `column` that is not JSON (edited on the server, which
-        keeps it as text) made the JSON string of its text: the mirror loads it, and the proof
-        names the entry or the record it no longer matches, where the cast to json stopped every
-        command (exit 1)."""
-        self.mirror.register("arrow_rows", rows)
-        try:
-            valid = self.mirror.execute(statement("mirror_json_valid", column=column))
-            flags = [ok for (ok,) in valid.fetchall()]
-        finally:
-            self.mirror.unregister("arrow_rows")
-        if False not in flags:
-            return rows
-        values = rows[column].to_pylist()
-        kept = [json.dumps(v) if ok is False else v for v, ok in zip(values, flags, strict=True)]
-        index = rows.column_names.index(column)
-        return rows.set_column(index, column, pa.array(kept, rows.schema.field(index).type))
 
     def _note_base(self) -> None:
         for table in TABLES:

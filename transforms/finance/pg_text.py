@@ -5,10 +5,14 @@ exactly as it was."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from transforms.finance.pg_session import statement
 
 # Text on the server: DLE escapes itself and NUL. Escaped in this order, unescaped in the reverse
 # one: every DLE on the server starts a pair, so neither step can misread the other's pairs.
@@ -54,3 +58,22 @@ def _text_replaced(rows: pa.Table, replacements: tuple[tuple[str, str], ...]) ->
                 column = pc.replace_substring(column, old, new)
             rows = rows.set_column(i, field, column)
     return rows
+
+
+def json_kept(mirror: duckdb.DuckDBPyConnection, rows: pa.Table, column: str) -> pa.Table:
+    """`rows` with each value of `column` that is not JSON (edited on the server, which keeps
+    it as text) made the JSON string of its text: the mirror loads it, and the proof names the
+    entry or the record it no longer matches, where the cast to json stopped every command
+    (exit 1)."""
+    mirror.register("arrow_rows", rows)
+    try:
+        valid = mirror.execute(statement("mirror_json_valid", column=column))
+        flags = [ok for (ok,) in valid.fetchall()]
+    finally:
+        mirror.unregister("arrow_rows")
+    if False not in flags:
+        return rows
+    values = rows[column].to_pylist()
+    kept = [json.dumps(v) if ok is False else v for v, ok in zip(values, flags, strict=True)]
+    index = rows.column_names.index(column)
+    return rows.set_column(index, column, pa.array(kept, rows.schema.field(index).type))

@@ -17,7 +17,7 @@ import pytest
 from tests import stores
 from tests.stores import administer, fetch
 from transforms import pg_connections
-from transforms.errors import StorageError
+from transforms.errors import ProofFailed, StorageError
 from transforms.finance import journal, warehouse
 
 
@@ -141,3 +141,34 @@ def test_a_statement_timed_out_says_which_timeout_cut_it_and_how_to_raise_it(sto
     message = one_line(str(refused.value))
     assert f"the server's {setting} (set on the database, the login or the URL) cut" in message
     assert f"?options=-c%20{setting}%3D" in message
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        # a constraint the warehouse's schema holds, dropped on the server, then broken
+        "alter table journal alter column actor drop not null; update journal set actor = null",
+        "alter table journal drop constraint journal_pkey; "
+        "insert into journal select * from journal",
+    ],
+    ids=["a-null-where-none-may-be", "a-duplicated-key"],
+)
+def test_a_row_the_warehouse_s_schema_refuses_is_named_not_an_internal_error(store, change):
+    # Every command, `audit --verify` among them, stopped with "internal error:
+    # ConstraintException" (exit 1) on the mirror's load.
+    stores.execute(store, *change.split("; "))
+    with pytest.raises(ProofFailed) as refused:
+        warehouse.connect_current(store)
+    message = one_line(str(refused.value))
+    assert "its table journal holds rows the warehouse's schema refuses" in message, message
+    assert "changed on the server" in message
+
+
+def test_a_table_or_column_dropped_on_the_server_is_named_not_run_again(store):
+    stores.execute(store, "alter table journal drop column link")
+    with pytest.raises(StorageError) as refused:
+        warehouse.connect_current(store)
+    message = one_line(str(refused.value))
+    assert 'column "link" does not exist' in message
+    assert "the store's tables are not those this version made" in message
+    assert "run the command again to finish" not in message
