@@ -18,7 +18,7 @@ from tests import stores
 from tests.stores import administer, fetch
 from transforms import pg_connections
 from transforms.errors import ProofFailed, StorageError
-from transforms.finance import journal, warehouse
+from transforms.finance import journal, pg_session, warehouse
 
 
 @pytest.fixture
@@ -172,3 +172,17 @@ def test_a_table_or_column_dropped_on_the_server_is_named_not_run_again(store):
     assert 'column "link" does not exist' in message
     assert "the store's tables are not those this version made" in message
     assert "run the command again to finish" not in message
+
+
+def test_a_store_session_commits_durably_whatever_the_database_sets(store):
+    # With synchronous_commit off on the database, a server crash could lose an approval the
+    # server had acknowledged after its batch was written to the outbox: the batch then in the
+    # outbox but not in the store, which refuses every later approval of its incident (exit 3).
+    set_on_database(store, "synchronous_commit", "off")
+    connection = pg_session.connect(store)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("select current_setting('synchronous_commit')")
+            assert cursor.fetchall() == [("on",)]
+    finally:
+        connection.close()
