@@ -7,7 +7,6 @@ not superseded by a newer published run of its incident. Each refusal says what 
 from __future__ import annotations
 
 import hashlib
-import json
 import shlex
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +15,7 @@ import duckdb
 
 from transforms import commands, csv_lf, db, files
 from transforms.errors import ConfigError, InputError, ProofFailed
-from transforms.finance import rows
+from transforms.finance import chain, rows
 from transforms.finance.rows import RunRow
 from transforms.reconcile import outputs
 from transforms.runfolder.manifest_model import Manifest
@@ -44,7 +43,7 @@ def require_sealed(run: RunRow) -> None:
     if path.exists() and not path.is_file():  # a folder, or a pipe a read would wait on
         raise InputError(f"{path}: is not a file; {again}")
     try:
-        sealed = json.loads(path.read_text(encoding="utf-8"))
+        sealed = chain.parsed(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(
             f"{path}: missing: run {run.run_id} was never sealed (killed before its manifest "
@@ -54,7 +53,7 @@ def require_sealed(run: RunRow) -> None:
         raise InputError(f"{path}: cannot be read ({error}); {again}") from None
     # Compared as JSON values, not as models: an edit the model would refuse or normalise is
     # still reported as an edit.
-    if sealed != json.loads(run.manifest):
+    if sealed != chain.parsed(run.manifest):
         raise InputError(
             f"{path}: is not the manifest the warehouse recorded for run {run.run_id} "
             f"(edited or replaced); {again}"

@@ -163,3 +163,14 @@ def verify(name: str, entries: Sequence[Linked], key: bytes | None) -> Check:
 def canonical(value: Any) -> str:
     """Sorted keys, no spaces, UTF-8 as is: the text a link hashes."""
     return _CANONICAL.encode(value)
+
+
+def parsed(text: str) -> Any:
+    """JSON text as a value, as every reader of the warehouse's JSON and a batch's trailer
+    reads it; `ValueError` for text that is not JSON, and for JSON nested deeper than the
+    standard library decodes (an edit: the product writes shallow values), where its
+    RecursionError stopped `audit --verify` (exit 1)."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply to be read") from None

@@ -11,7 +11,6 @@ each batch trailer in the outbox records the journal head at publication, which 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -134,7 +133,10 @@ def _entry(row: tuple) -> Entry:
     `{NOT_AN_OBJECT: value}`, which its link no longer verifies (named as changed), so that no
     reader of the details fails on it."""
     seq, at, incident, run, event, actor, detail, prev, digest, link = row
-    facts = json.loads(detail)
+    try:
+        facts = chain.parsed(detail)
+    except ValueError:  # nested too deep to read: as text, which its link no longer verifies
+        facts = detail
     if not isinstance(facts, dict):
         facts = {NOT_AN_OBJECT: facts}
     return Entry(seq, at, incident, run, event, actor, facts, prev, digest, link)

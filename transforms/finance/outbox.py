@@ -28,7 +28,7 @@ import pyarrow.csv as pa_csv
 
 from transforms import csv_lf, db, files, money
 from transforms.errors import InputError
-from transforms.finance import journal, rows
+from transforms.finance import chain, journal, rows
 
 TRAILER = "batch.json"
 # How far below a folder that is no batch its batch folders are looked for: a project's folder
@@ -340,10 +340,10 @@ def read_trailer(folder: Path) -> dict[str, Any]:
     object."""
     path = folder / TRAILER
     try:
-        trailer = json.loads(path.read_text(encoding="utf-8"))
+        trailer = chain.parsed(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(f"{path}: no batch trailer; is this a batch folder?") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except ValueError as error:  # not JSON, not UTF-8, nested too deep
         raise InputError(f"{path}: not valid JSON ({error})") from None
     except IsADirectoryError:
         raise InputError(f"{path}: a folder, not a batch trailer") from None

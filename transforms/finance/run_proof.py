@@ -12,7 +12,6 @@ and support read). `proof.check` runs it with the other checks of the warehouse.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -29,7 +28,7 @@ def manifest_sha256(text: str) -> str:
     """The sha256 of a run's manifest as the warehouse holds it: of its canonical JSON (the
     stores write the same value in other spacing), of the text itself when it is no JSON."""
     try:
-        canonical = chain.canonical(json.loads(text))
+        canonical = chain.canonical(chain.parsed(text))
     except (ValueError, TypeError):
         canonical = str(text)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
@@ -129,7 +128,7 @@ def _recorded_totals(run: RunRow) -> Any:
     """The totals of the run's recorded manifest, read leniently: a copy that no longer parses
     as a manifest is approval's to name (`approval.recorded_manifest`), not a tamper here."""
     try:
-        return json.loads(run.manifest).get("totals_minor")
+        return chain.parsed(run.manifest).get("totals_minor")
     except (ValueError, TypeError, AttributeError):
         return None
 

@@ -160,3 +160,12 @@ def test_a_newest_entry_changed_under_the_right_key_is_tampering_not_a_wrong_key
 def test_a_plain_journal_needs_no_key(con):
     journal.require_key(con, None)
     journal.require_key(con, KEY)  # a key added later: its first keyed entry comes next
+
+
+DEEP = "[" * 100_000 + "]" * 100_000  # valid JSON, deeper than Python's json decodes
+
+
+def test_a_detail_edited_into_json_nested_too_deep_to_read_is_named(con):
+    # `audit --verify` stopped with "internal error: RecursionError" (exit 1) on it.
+    con.execute("update journal set detail = $deep where seq = 2", {"deep": DEEP})
+    assert journal.verify(con).tampered == [f"journal entry 2: {CHANGED}"]

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pytest
 
 from transforms import csv_lf
+from transforms.errors import InputError
 from transforms.finance import chain, outbox
 from transforms.finance.rows import BatchRow, BatchState
 
@@ -203,3 +204,11 @@ def test_a_batch_file_swapped_for_a_symbolic_link_is_named(tmp_path):
     (folder / "credits.csv").unlink()
     (folder / "credits.csv").write_bytes(elsewhere.read_bytes())
     assert outbox.check(folder, trailer)[0] == []
+
+
+def test_a_trailer_nested_too_deep_to_read_is_named_not_a_crash(tmp_path):
+    # `verify-batch` stopped with "internal error: RecursionError" (exit 1).
+    folder, _ = batch_folder(tmp_path)
+    (folder / outbox.TRAILER).write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(InputError, match="batch.json: not valid JSON"):
+        outbox.read_trailer(folder)
