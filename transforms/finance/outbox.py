@@ -301,16 +301,16 @@ def check(folder: Path, trailer: dict[str, Any]) -> tuple[list[str], pa.Table | 
 
 
 def _check_entries(folder: Path, listed: dict[str, Any]) -> list[str]:
-    """Each entry of the batch folder that is no part of the batch (not the trailer, a file it
-    lists, or a killed writer's temporary: `leftovers` names this version's, an earlier
-    version's was `.NAME.tmp`): a second credit file added would be paid by whoever collects
-    the folder's files; and each of the batch's files that is a symbolic link, which the
-    product never writes: what finance pays would be whatever the link's target holds by then."""
+    """Each visible entry of the batch folder that is no part of the batch (not the trailer or
+    a file it lists): a second credit file added would be paid by whoever collects the folder's
+    files; and each of the batch's files that is a symbolic link, which the product never
+    writes: what finance pays would be whatever the link's target holds by then. Hidden entries
+    are left to `leftovers`: a killed writer's temporaries, and what file systems and file
+    browsers add to a shared folder (NFS's `.nfs*`, macOS's `.DS_Store`, `._*`)."""
     known = {TRAILER, *listed}
-    temporaries = {*files.temporaries(folder), *(folder / f".{name}.tmp" for name in known)}
     problems = []
     for path in sorted(folder.iterdir()):
-        if path.name not in known and path not in temporaries:
+        if path.name not in known and not path.name.startswith("."):
             problems.append(
                 f"{path.name}: in the batch folder, but no batch is written with it (added "
                 "since): finance would take it for part of the batch"

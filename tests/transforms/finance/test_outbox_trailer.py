@@ -175,12 +175,13 @@ def test_a_trailer_value_edited_into_a_list_or_object_is_named_not_a_crash(tmp_p
             lambda folder: (folder / "more").mkdir(),
             ["more: in the batch folder, but no batch is written with it (added since)"],
         ),
-        # a writer killed while it wrote left its temporary (this version's, an earlier one's): a
-        # warning (`leftovers`) or nothing, no finding
+        # hidden: a writer killed while it wrote left its temporary (a warning, `leftovers`); a
+        # shared folder's own files (NFS's silly renames, a Mac's Finder): no finding
         (lambda folder: (folder / f".credits.csv.{'0' * 32}.tmp").write_text("x"), []),
-        (lambda folder: (folder / ".credits.csv.tmp").write_text("x"), []),
+        (lambda folder: (folder / ".nfs0000000000ab12cd00000001").write_text("x"), []),
+        (lambda folder: (folder / ".DS_Store").write_text("x"), []),
     ],
-    ids=["a-second-credit-file", "a-note", "a-folder", "a-killed-writer-s-temporary", "an-old-one"],
+    ids=["a-second-credit-file", "a-note", "a-folder", "a-killed-writer-s-temporary", "nfs", "mac"],
 )
 def test_a_file_added_to_a_batch_folder_is_named(tmp_path, change, findings):
     # Each passed `verify-batch` and `audit --verify`: only the files the trailer lists were read.
