@@ -155,7 +155,8 @@ def _compare_record(name: str, batch: BatchRow, trailer: dict[str, Any]) -> list
         if head is not None
     }
     problems = [
-        f"{name}: the warehouse records {field} {value!r}, its trailer {trailer.get(field)!r}: "
+        f"{name}: the warehouse records {field} {chain.quoted(value)}, its trailer "
+        f"{chain.quoted(trailer.get(field))}: "
         "the batch's record was edited after it was written"
         for field, value in recorded.items()
         if field in trailer and trailer[field] != value

@@ -174,3 +174,11 @@ def parsed(text: str) -> Any:
         return json.loads(text)
     except RecursionError:
         raise ValueError("JSON nested too deeply to be read") from None
+
+
+def quoted(value: Any, width: int = 60) -> str:
+    """A value as a finding quotes it (`repr`), text cut to `width` characters: a value edited
+    into a huge one is named in a line, not printed whole."""
+    if isinstance(value, str) and len(value) > width:
+        value = f"{value[: width - 3]}..."
+    return repr(value)

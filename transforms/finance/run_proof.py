@@ -104,7 +104,8 @@ def _decision_edits(
     said_note = last.detail.get("reason" if last.event == "declined" else "note") or ""
     edits = []
     if (run.decision_note or "") != said_note:
-        edits.append(f"its note {_short(run.decision_note or '')}, not {_short(said_note)}")
+        note = chain.quoted(run.decision_note or "")
+        edits.append(f"its note {note}, not {chain.quoted(said_note)}")
     if run.decided_at is None or run.decided_at != last.at:
         edits.append(f"its time {run.decided_at}, not {last.at}")
     if last.event == "approved":
@@ -118,10 +119,6 @@ def _decision_edits(
         f"{name}: its decision in the warehouse differs from journal entry {last.seq} "
         f"({last.event} by {last.actor}): {'; '.join(edits)}: edited since"
     ]
-
-
-def _short(text: str, width: int = 60) -> str:
-    return repr(text if len(text) <= width else f"{text[: width - 3]}...")
 
 
 def _recorded_totals(run: RunRow) -> Any:

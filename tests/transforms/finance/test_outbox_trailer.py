@@ -213,3 +213,20 @@ def test_a_trailer_nested_too_deep_to_read_is_named_not_a_crash(tmp_path):
     (folder / outbox.TRAILER).write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(InputError, match="batch.json: not valid JSON"):
         outbox.read_trailer(folder)
+
+
+def test_a_record_edited_into_a_huge_value_is_named_in_a_line_of_its_own_size(tmp_path):
+    # A batch's totals edited in the warehouse into 200,000 characters (JSON nested too deep to
+    # read) printed all of them in the finding, on every `audit --verify`.
+    from dataclasses import replace
+
+    from transforms.finance import batch_proof
+
+    folder, trailer = batch_folder(tmp_path)
+    (folder / outbox.TRAILER).write_text(json.dumps(trailer))
+    huge = "[" * 100_000 + "]" * 100_000
+    batch = replace(batch_of(folder), totals_minor=huge)
+    found = batch_proof.check(batch, folder, [], frozenset(), frozenset({"ab" * 32}), None)
+    (named,) = [f for f in found if "totals_minor" in f]
+    assert named.startswith("batch INC-T-B001: the warehouse records totals_minor '[[[[")
+    assert "...'" in named and len(named) < 300, len(named)
