@@ -123,8 +123,9 @@ MAKING_TABLES = (
 )
 
 READ_ONLY = (
-    "the database is read-only (`default_transaction_read_only` is on for the database or this "
-    "login, or the server is a hot standby): readers read it, but no run, approval or decline "
+    "the database is read-only (`default_transaction_read_only` is on for the database, this "
+    "login or the connection: PGOPTIONS, the URL's options; or the server is a hot standby): "
+    "readers read it, but no run, approval or decline "
     "can commit there. Point CREDITS_WAREHOUSE (or --warehouse) at the primary server, or have "
     "its administrator turn the setting off (`alter database DATABASE reset "
     "default_transaction_read_only`), then run the command again"
