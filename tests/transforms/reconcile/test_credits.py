@@ -71,19 +71,28 @@ def test_an_unknown_customer_owed_nothing_stays_unknown_customer(tmp_path):
     ]
 
 
+UNPRICED = [("t1", "unpriced"), ("t2", "unpriced")]
+PRICED = [("t1", "table_only"), ("t2", "table_only")]
+
+
 @pytest.mark.parametrize(
-    ("basis", "reasons", "lines"),
+    ("policy", "reasons", "lines"),
     [
         # a percent of 10.00 alone would have left t1 out, and called it credited
-        ("percent_of_failed_amount", [("t1", "unpriced"), ("t2", "unpriced")], []),
-        ("flat_per_customer", [("t1", "table_only"), ("t2", "table_only")], [("c1", "USD", 1000)]),
+        ({"basis": "percent_of_failed_amount"}, UNPRICED, []),
+        # an unknown amount has no floor or cap to come to: 5.00 or 3.00 on it was a guess
+        ({"basis": "percent_of_failed_amount", "min_minor": {"USD": 500}}, UNPRICED, []),
+        ({"basis": "percent_of_failed_amount", "cap_minor": {"USD": 300}}, UNPRICED, []),
+        # a flat basis needs no amount, within its floor and cap
+        ({"basis": "flat_per_customer"}, PRICED, [("c1", "USD", 1000)]),
+        ({"basis": "flat_per_customer", "cap_minor": {"USD": 300}}, PRICED, [("c1", "USD", 300)]),
     ],
 )
 def test_a_payment_without_an_amount_leaves_a_percent_line_unpriced(
-    tmp_path, basis, reasons, lines
+    tmp_path, policy, reasons, lines
 ):
     transactions = [txn("t1", amount_minor=None), txn("t2", amount_minor=1000)]
-    con, found = credit_lines(tmp_path, transactions, policy={"basis": basis, "percent": 10})
+    con, found = credit_lines(tmp_path, transactions, policy={"percent": 10, **policy})
     assert rows(con, "evidence", "txn_id", "reason") == reasons
     assert found == lines
 

@@ -4,7 +4,8 @@
 -- or a zero_credit when its amount is 0).
 -- Percent: $percent_numerator / $percent_denominator percent of the summed amount, rounded half
 -- up to a whole minor unit with integer arithmetic; then the floor, then the cap. A line without
--- a currency (a rejected table's null) has no price: null, `unpriced` in the evidence.
+-- a currency (a rejected table's null), or under the percent basis with a payment without an
+-- amount, has no price: null (never its floor or cap), `unpriced` in the evidence.
 create or replace table int_credit_lines as
 with
 
@@ -59,17 +60,22 @@ priced as (
     left join policy_amounts on policy_amounts.currency = with_customer.currency
 ),
 
+-- greatest and least skip a null: an unpriced line (null base) would come to its floor or cap
 floored as (
     select
         *,
-        greatest(base_amount_minor, coalesce(min_minor, base_amount_minor)) as floored_amount_minor
+        case when base_amount_minor is not null
+            then greatest(base_amount_minor, coalesce(min_minor, base_amount_minor))
+        end as floored_amount_minor
     from priced
 ),
 
 capped as (
     select
         * exclude (floored_amount_minor),
-        least(floored_amount_minor, coalesce(cap_minor, floored_amount_minor)) as credit_amount_minor
+        case when floored_amount_minor is not null
+            then least(floored_amount_minor, coalesce(cap_minor, floored_amount_minor))
+        end as credit_amount_minor
     from floored
 ),
 
