@@ -95,8 +95,8 @@ def _make_policy_amounts(con: duckdb.DuckDBPyConnection, incident: Incident) -> 
 
 
 def _require_within_largest(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
-    """A customer's failed amounts in a currency, or its flat credit per transaction, above
-    `LARGEST_AMOUNT` minor units stops the run naming the customer (no payment or credit is
+    """A customer's failed amounts in a currency beyond ±`LARGEST_AMOUNT` minor units, or its
+    flat credit per transaction above it, stops the run naming the customer (no payment or credit is
     that large; the credit lines' integers could not hold it)."""
     found = db.records(
         db.run(
@@ -110,11 +110,11 @@ def _require_within_largest(con: duckdb.DuckDBPyConnection, incident: Incident) 
         return
     row = found[0]
     what = f"customer {row['customer_id']} in {row['currency']}"
-    if row["failed_amount_minor"] > LARGEST_AMOUNT:
+    if abs(row["failed_amount_minor"]) > LARGEST_AMOUNT:
         raise InputError(
             f"the failed amounts of {what} sum to {row['failed_amount_minor']:,} minor units "
-            "(the transaction table's, or the logs' for a payment the table lacks), above "
-            f"{LARGEST_AMOUNT:,}, which no payment is"
+            "(the transaction table's, or the logs' for a payment the table lacks), beyond "
+            f"±{LARGEST_AMOUNT:,}, which no payment is"
         )
     raise ConfigError(
         f"{incident.path}: policy.flat_minor: {row['currency']} "
@@ -147,11 +147,11 @@ def _require_credits_within_largest(con: duckdb.DuckDBPyConnection, incident: In
         return
     row = found[0]
     what = f"the {row['credit_lines']:,} credit lines in {row['currency']}"
-    if row["failed_total_minor"] is not None and row["failed_total_minor"] > LARGEST_TOTAL:
+    if row["failed_total_minor"] is not None and abs(row["failed_total_minor"]) > LARGEST_TOTAL:
         raise InputError(
             f"the failed amounts of {what} sum to {row['failed_total_minor']:,} minor units "
-            f"(the transaction table's, or the logs' for a payment the table lacks), above "
-            f"{LARGEST_TOTAL:,}, which no incident's payments are"
+            f"(the transaction table's, or the logs' for a payment the table lacks), beyond "
+            f"±{LARGEST_TOTAL:,}, which no incident's payments are"
         )
     key = "percent" if policy.basis == "percent_of_failed_amount" else "flat_minor"
     raise ConfigError(

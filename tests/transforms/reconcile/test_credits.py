@@ -348,10 +348,20 @@ def test_evidence_is_credited_only_when_its_line_is_in_the_credit_file(
     assert bool(lines) is (reason == "table_only")
 
 
-def test_a_customer_whose_failed_amounts_sum_past_the_largest_amount_stops_the_run(tmp_path):
+@pytest.mark.parametrize(
+    ("sign", "said"),
+    [
+        (1, r"sum to 10,000,"),
+        # negative amounts (the gate's to reject) overflowed the same 64 bits: an internal error
+        (-1, r"sum to -10,000,"),
+    ],
+)
+def test_a_customer_whose_failed_amounts_sum_past_the_largest_amount_stops_the_run(
+    tmp_path, sign, said
+):
     # each amount is allowed (10^16 minor units at most); 1,000 of them would not fit 64 bits
-    transactions = [txn(f"t{i}", customer_id="c1", amount_minor=10**16) for i in range(1000)]
-    with pytest.raises(InputError, match=r"failed amounts of customer c1 in USD sum to 10,000,"):
+    transactions = [txn(f"t{i}", customer_id="c1", amount_minor=sign * 10**16) for i in range(1000)]
+    with pytest.raises(InputError, match=rf"failed amounts of customer c1 in USD {said}"):
         credit_lines(
             tmp_path, transactions, policy={"basis": "percent_of_failed_amount", "percent": 10}
         )
@@ -384,6 +394,7 @@ def test_a_percent_credit_the_cap_holds_within_the_largest_amount_is_paid(tmp_pa
         (1000, 10**16, ConfigError, r"policy.flat_minor: the 101 credit lines in USD come to"),
         # 101 customers' failed amounts at the largest payment: the report's total of them
         (10**16, 1000, InputError, r"failed amounts of the 101 credit lines in USD sum to"),
+        (-(10**16), 1000, InputError, r"failed amounts of the 101 credit lines in USD sum to -"),
     ],
 )
 def test_a_currency_whose_credit_lines_sum_past_the_largest_total_stops_the_run(

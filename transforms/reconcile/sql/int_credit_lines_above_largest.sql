@@ -1,6 +1,7 @@
--- The first (customer, currency) to credit whose failed amounts sum, or whose flat credit per
--- transaction comes, above $largest minor units: no payment or credit is that large, and the
--- credit lines' 64-bit integers could not hold it (key: customer_id, currency).
+-- The first (customer, currency) to credit whose failed amounts sum beyond ±$largest minor units
+-- (negative amounts too: the gate rejects them, after this), or whose flat credit per transaction
+-- comes above it: no payment or credit is that large, and the credit lines' 64-bit integers
+-- could not hold it (key: customer_id, currency).
 select
     credited.customer_id,
     credited.currency,
@@ -10,7 +11,7 @@ from int_candidates_classified as credited
 left join policy_amounts on policy_amounts.currency = credited.currency
 where credited.class_credited
 group by credited.customer_id, credited.currency
-having sum(cast(credited.amount_minor as hugeint)) > $largest
+having abs(sum(cast(credited.amount_minor as hugeint))) > $largest
     or ($basis = 'flat_per_transaction'
         and count(*) * cast(any_value(policy_amounts.flat_minor) as hugeint) > $largest)
 order by credited.customer_id, credited.currency

@@ -1,5 +1,5 @@
 -- The first currency whose credit lines owed (payable, or for finance by hand) sum, in their
--- credits or in their failed amounts, above $largest_total minor units (key: currency): the
+-- credits or in their failed amounts, beyond ±$largest_total minor units (key: currency): the
 -- run's totals per currency (the manifest's, the report's, a batch's) are 64-bit integers.
 with
 
@@ -15,8 +15,8 @@ final as (
         sum(cast(failed_amount_minor as hugeint)) as failed_total_minor
     from owed
     group by currency
-    having sum(cast(credit_amount_minor as hugeint)) > $largest_total
-        or sum(cast(failed_amount_minor as hugeint)) > $largest_total
+    having abs(sum(cast(credit_amount_minor as hugeint))) > $largest_total
+        or abs(sum(cast(failed_amount_minor as hugeint))) > $largest_total
 )
 
 select * from final
