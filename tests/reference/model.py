@@ -31,6 +31,7 @@ from babel.core import get_global
 from babel.numbers import get_currency_precision
 
 MAX_LINE_BYTES = 1024 * 1024
+LARGEST_AMOUNT = 10**16  # a log line's amount_minor: no payment is larger
 BOM = b"\xef\xbb\xbf"
 ASCII_SPACE = " \t\n\x0b\x0c\r"  # D6: trimming removes ASCII white space only
 RFC3339 = re.compile(
@@ -328,7 +329,7 @@ def check_line(raw: tuple[str, int, bytes], incident: Incident, rank: int = 0) -
         or not _optional(obj.get("customer_id"), str)
         or REPLACEMENT in txn_id + (obj.get("customer_id") or "")  # bytes a collector lost
         or _hidden(txn_id)  # a customer_id with one is read as written: an unknown customer
-        or not (amount is None or (_is_int(amount) and 0 < amount < 2**63))
+        or not (amount is None or (_is_int(amount) and 0 < amount <= LARGEST_AMOUNT))
         or not (currency is None or (isinstance(currency, str) and currency in money(incident)))
         or not _optional(obj.get("error_code"), str)
     ):

@@ -129,6 +129,15 @@ REGRESSIONS = [
         b'{"ts": "2025-01-06T24:00:00Z", "event": "payment.failed", "txn_id": "t1"}\n'
         b'{"ts": "2025-01-07T00:00:00+24:00", "event": "payment.failed", "txn_id": "t2"}\n'
     ),
+    # an amount above 10^16 is out of range, 10^16 itself is not (the model kept up to 2^63 - 1)
+    shrunk(
+        b'{"ts": "2025-01-07T00:00:00Z", "event": "payment.failed", "txn_id": "t1", '
+        b'"customer_id": "c1", "amount_minor": 10000000000000001, "currency": "USD", '
+        b'"error_code": "DB_POOL_TIMEOUT"}\n'
+        b'{"ts": "2025-01-07T00:00:00Z", "event": "payment.failed", "txn_id": "t2", '
+        b'"customer_id": "c1", "amount_minor": 10000000000000000, "currency": "USD", '
+        b'"error_code": "DB_POOL_TIMEOUT"}\n'
+    ),
     # the lev is money on a window touching 2026-01-31, its last day, and none after it
     *(
         model.Incident(
