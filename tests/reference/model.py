@@ -335,8 +335,8 @@ def check_line(raw: tuple[str, int, bytes], incident: Incident, rank: int = 0) -
     ):
         return quarantined
     customer_id = obj.get("customer_id")
-    if customer_id is not None and not re.search(r"[^\t\n\f\r ]", customer_id):
-        obj = {**obj, "customer_id": None}  # blank: no customer named (RE2's \S, as the gate)
+    if customer_id is not None and not customer_id.strip(ASCII_SPACE):
+        obj = {**obj, "customer_id": None}  # blank (ASCII white space, D6): no customer named
     return Line(name, rank, number, text, obj, ts, txn_id.strip(ASCII_SPACE))
 
 

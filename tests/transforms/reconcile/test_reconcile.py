@@ -171,6 +171,10 @@ def test_outage_candidates_are_classed_by_the_table_status(tmp_path, status, exp
         # a blank customer_id names nobody: not a customer "" owed a credit
         ({"customer_id": "", "amount_minor": 500, "currency": "USD"}, "unattributable"),
         ({"customer_id": " \t", "amount_minor": 500, "currency": "USD"}, "unattributable"),
+        # VT and FF are ASCII white space too (D6): it was a customer "\v" owed a credit
+        ({"customer_id": "\v\f", "amount_minor": 500, "currency": "USD"}, "unattributable"),
+        # a no-break space is no ASCII white space: an id read as written (unknown_customer)
+        ({"customer_id": "\u00a0", "amount_minor": 500, "currency": "USD"}, "log_only"),
     ],
 )
 def test_outage_candidates_missing_from_the_table(tmp_path, extra, expected):

@@ -403,9 +403,10 @@ final as (
         end as line_md5,
         case when is_failure_event then event end as event,
         case when is_failure_event then txn_id end as txn_id,
-        -- A blank customer_id names no customer: the line carries none (rule 4).
+        -- A blank customer_id names no customer: the line carries none (rule 4). Blank is ASCII
+        -- white space only, as trimming is (RE2's \S left VT out: a customer "\v" was owed).
         case
-            when is_failure_event and regexp_matches(customer_id, '\S') then customer_id
+            when is_failure_event and trim(customer_id, $ascii_space) <> '' then customer_id
         end as customer_id,
         case when is_failure_event then try_cast(amount_text as bigint) end as amount_minor,
         case when is_failure_event then currency end as currency,
