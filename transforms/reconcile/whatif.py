@@ -9,7 +9,8 @@ quality gate, no outputs, nothing kept: not a run.
 
 A policy cannot apply when the run would stop or be rejected for it: a currency without
 `flat_minor` (the run's `ConfigError`, naming the policy's file), a credited transaction it
-cannot price (the gate's `credited_class_priced`), what else the gate decides by the policy
+cannot price (the gate's `credited_class_priced`) or whose payment has no amount
+(`credited_has_amount`), what else the gate decides by the policy
 (`policy_checks`: too many credit lines for unknown customers, outage codes the table writes
 otherwise; and the touched table rows and customers, which the policy's codes decide), or
 other `failure_events` than the incident's (the logs are read once, for the incident's
@@ -157,17 +158,11 @@ def price(
     except (ConfigError, InputError) as error:  # InputError: failed amounts past 64-bit totals
         return Outcome(candidate, problem=str(error))
     credits.list_credits(con, incident)
-    ((unpriced,),) = db.run(con, "whatif_unpriced").fetchall()
-    if unpriced:
-        return Outcome(
-            candidate,
-            problem=(
-                f"{candidate.path}: the quality gate would reject the run: {unpriced:,} credited "
-                "transaction(s) the policy cannot price (evidence reason 'unpriced', "
-                "expectation credited_class_priced)"
-            ),
-        )
-    rejected = (*rejected_tables, *policy_checks.rejections(con, incident))  # by the policy
+    rejected = (
+        *_rejected_credits(con),
+        *rejected_tables,
+        *policy_checks.rejections(con, incident),  # by the policy
+    )
     if rejected:
         return Outcome(
             candidate,
@@ -182,6 +177,24 @@ def price(
         cap_cut=len({row[0] for row in lines if row[4]}),
         exceptions=dict(db.run(con, "whatif_exceptions").fetchall()),
     )
+
+
+def _rejected_credits(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+    """Why the gate's evidence checks would reject the run for what the policy credits: a
+    credited transaction it cannot price, or one credited whose payment has no amount."""
+    ((unpriced, without_amount, first),) = db.run(con, "whatif_rejected_credits").fetchall()
+    found = []
+    if unpriced:
+        found.append(
+            f"{unpriced:,} credited transaction(s) the policy cannot price (evidence reason "
+            "'unpriced', expectation credited_class_priced)"
+        )
+    if without_amount:
+        found.append(
+            f"{without_amount:,} credited transaction(s) without an amount (e.g. {first}; "
+            "expectation credited_has_amount)"
+        )
+    return tuple(found)
 
 
 def nearest_rank(ordered: Sequence[int], percent: int) -> int:

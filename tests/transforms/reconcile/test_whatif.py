@@ -195,6 +195,25 @@ def test_a_policy_that_cannot_price_a_credited_line_is_refused_as_the_gate_would
     assert not found.outcomes[1].applies
 
 
+def test_a_policy_that_credits_a_payment_without_an_amount_is_refused_as_the_gate_would(
+    tmp_path,
+):
+    # t2 has no amount: a flat policy prices it, but the gate rejects a run crediting it
+    # (evidence credited_has_amount); the what-if showed the column as paid. A policy that does
+    # not credit it (no table-only credits) applies, as its run passes.
+    transactions = [txn("t1"), txn("t2", customer_id="c2", amount_minor=None)]
+    path = write_incident(tmp_path / "inc", lines=[failure("t1")], transactions=transactions)
+    not_table_only = policy_file(
+        tmp_path, "p.toml", flat_minor={"USD": 1000}, credit_table_only=False
+    )
+    found = what_if(path, not_table_only, work=tmp_path / "what-if")
+    assert found.outcomes[0].problem == (
+        f"{path.resolve()}: the quality gate would reject the run: 1 credited transaction(s) "
+        "without an amount (e.g. t2; expectation credited_has_amount)"
+    )
+    assert found.outcomes[1].amounts == {("c1", "USD"): 1000}
+
+
 def test_a_policy_the_gate_would_reject_for_its_codes_is_refused_as_the_gate_would(tmp_path):
     # Outage codes in another case than the table's: an ordinary column (money never paid),
     # where the run under that policy exits 3 ("an outage code written otherwise").
