@@ -138,6 +138,13 @@ REGRESSIONS = [
         b'"customer_id": "c1", "amount_minor": 10000000000000000, "currency": "USD", '
         b'"error_code": "DB_POOL_TIMEOUT"}\n'
     ),
+    # a customer_id of ASCII white space only (VT, FF) names no customer: unattributable (the
+    # pipeline read RE2's \S, which leaves VT out: a log_only payment owed to customer "\v")
+    shrunk(
+        b'{"ts": "2025-01-07T00:00:00Z", "event": "payment.failed", "txn_id": "t1", '
+        b'"customer_id": " \\u000b\\f", "amount_minor": 5, "currency": "USD", '
+        b'"error_code": "DB_POOL_TIMEOUT"}\n'
+    ),
     # the lev is money on a window touching 2026-01-31, its last day, and none after it
     *(
         model.Incident(
