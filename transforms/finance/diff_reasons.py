@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from transforms import db, money
 from transforms.finance import approval
 from transforms.finance.rows import RunRow
-from transforms.runfolder.manifest_model import Manifest
+from transforms.runfolder.manifest_model import Manifest, PolicyRecord
 
 # Policy keys that price a line of one currency: a change names the currency's entry.
 PRICING_PER_CURRENCY = ("flat_minor", "min_minor", "cap_minor")
@@ -136,21 +137,7 @@ class Explainer:
         ]
 
     def _policy_changes(self) -> list[tuple[str, Any, Any]]:
-        after, before = (
-            p.model_dump(mode="json", exclude={"sha256", "version"}) for p in self.policy
-        )
-        changes = []
-        for key in sorted(after):
-            a, b = after[key], before[key]
-            if isinstance(a, dict):
-                changes += [
-                    (f"{key}.{k}", b.get(k, "(none)"), a.get(k, "(none)"))
-                    for k in sorted(set(a) | set(b))
-                    if a.get(k) != b.get(k)
-                ]
-            elif a != b:
-                changes.append((key, b, a))
-        return changes
+        return policy_changes(*self.policy)
 
     def _window_change(self) -> str:
         (start, end), (start_before, end_before) = self.window
@@ -163,6 +150,27 @@ class Explainer:
         if isinstance(at, str):
             at = datetime.fromisoformat(at)
         return at.astimezone(self.zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def policy_changes(after: PolicyRecord, before: PolicyRecord) -> list[tuple[str, Any, Any]]:
+    """The policy keys that differ between two runs' records, as (key, before, after); a table
+    key by its entry (`flat_minor.USD`, `(none)` where one side lacks it)."""
+    after_keys, before_keys = (
+        p.model_dump(mode="json", exclude={"sha256", "version"}) for p in (after, before)
+    )
+    changes = []
+    for key in sorted(after_keys):
+        a, b = after_keys[key], before_keys[key]
+        if isinstance(a, dict):
+            changes += [
+                (f"{key}.{k}", b.get(k, "(none)"), a.get(k, "(none)"))
+                for k in sorted(set(a) | set(b))
+                if a.get(k) != b.get(k)
+            ]
+        elif a != b and not (key == "percent" and Decimal(a) == Decimal(b)):
+            # a percent is an exact decimal: 10 and 10.0 price every line alike
+            changes.append((key, b, a))
+    return changes
 
 
 def _window(manifest: Manifest) -> tuple[str, str]:
