@@ -97,6 +97,23 @@ def test_a_payment_without_an_amount_leaves_a_percent_line_unpriced(
     assert found == lines
 
 
+@pytest.mark.parametrize(
+    ("customers", "reason"),
+    [
+        # owed by hand an amount nobody knows: it was closed_account, owed empty, and passed
+        ([customer("c1", status="closed")], "unpriced"),
+        ([], "unpriced"),  # unknown_customer, owed empty
+        ([customer("c1", segment="internal")], "excluded_segment"),  # owed nothing at all
+    ],
+)
+def test_a_payment_without_an_amount_owed_by_hand_is_unpriced_too(tmp_path, customers, reason):
+    transactions = [txn("t1", amount_minor=None)]
+    policy = {"basis": "percent_of_failed_amount", "percent": 10}
+    con, found = credit_lines(tmp_path, transactions, policy=policy, customers=customers)
+    assert rows(con, "evidence", "txn_id", "reason") == [("t1", reason)]
+    assert found == []
+
+
 def test_a_transaction_exception_carries_the_failed_amount_not_a_credit_owed(tmp_path):
     path = write_incident(
         tmp_path / "inc",

@@ -214,6 +214,21 @@ def test_a_policy_that_credits_a_payment_without_an_amount_is_refused_as_the_gat
     assert found.outcomes[1].amounts == {("c1", "USD"): 1000}
 
 
+def test_a_percent_policy_owing_a_closed_account_an_unknown_amount_is_refused(tmp_path):
+    # c2 is closed and t2 has no amount: a percent of it is for finance to pay by hand, unknown
+    transactions = [txn("t1"), txn("t2", customer_id="c2", amount_minor=None)]
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[failure("t1")],
+        transactions=transactions,
+        customers=[customer("c1"), customer("c2", status="closed")],
+    )
+    percent = policy_file(tmp_path, "p.toml", basis="percent_of_failed_amount", percent=10)
+    found = what_if(path, percent, work=tmp_path / "what-if")
+    assert found.outcomes[0].applies  # flat: 10.00 owed by hand, whatever the amount
+    assert "1 credited transaction(s) the policy cannot price" in found.outcomes[1].problem
+
+
 def test_a_policy_the_gate_would_reject_for_its_codes_is_refused_as_the_gate_would(tmp_path):
     # Outage codes in another case than the table's: an ordinary column (money never paid),
     # where the run under that policy exits 3 ("an outage code written otherwise").

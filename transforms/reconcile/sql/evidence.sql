@@ -1,7 +1,7 @@
 -- The evidence behind the credit file: one row per candidate transaction (key: txn_id) with its
 -- class, whether it is credited and why (or why not), and where it was seen. `unpriced`: the
 -- policy gives its line no amount (a null or non-ISO currency, a null amount under the percent
--- basis); the gate rejects such a run.
+-- basis), payable or owed by hand; the gate rejects such a run.
 create or replace table evidence as
 with
 
@@ -26,8 +26,11 @@ final as (
             when not classified.class_credited and classified.class in ('recovered', 'table_only')
                 then classified.class || '_not_credited'
             when not classified.class_credited then classified.class
-            when lines.customer_block is not null then lines.customer_block
+            when lines.customer_block = 'excluded_segment' then lines.customer_block
+            -- before closed_account and unknown_customer: finance cannot pay by hand an amount
+            -- nobody knows
             when lines.credit_amount_minor is null then 'unpriced'
+            when lines.customer_block is not null then lines.customer_block
             when lines.credit_amount_minor <= 0 then 'zero_credit'
             else classified.class
         end as reason,

@@ -1,6 +1,6 @@
 -- Credited transactions for which the gate rejects a policy's run, as the evidence would show
 -- them (one row; the evidence is not built by `credits what-if`): `unpriced_transactions`, those
--- of a payable line the policy cannot price (reason `unpriced`, expectation
+-- of a line owed (payable, or by hand) the policy cannot price (reason `unpriced`, expectation
 -- credited_class_priced); `without_amount`, those counted in a line of the credit file whose
 -- payment has no amount (a flat basis prices it; expectation credited_has_amount), with the
 -- first of them.
@@ -16,8 +16,8 @@ lines as (
 
 unpriced as (
     select coalesce(sum(credited_txn_count), 0) as transactions
-    from lines
-    where credit_amount_minor is null
+    from int_credit_lines
+    where customer_block is distinct from 'excluded_segment' and credit_amount_minor is null
 ),
 
 without_amount as (
