@@ -18,6 +18,7 @@ from transforms.runfolder.manifest_model import Manifest, PolicyRecord
 # Policy keys that price a line of one currency: a change names the currency's entry.
 PRICING_PER_CURRENCY = ("flat_minor", "min_minor", "cap_minor")
 PRICING = ("basis", "percent")
+PERCENT_BASIS = "percent_of_failed_amount"
 
 
 class Explainer:
@@ -130,11 +131,7 @@ class Explainer:
     def _pricing(self, row: dict[str, Any]) -> list[str]:
         if row["change"] in ("added", "removed"):
             return []
-        return [
-            f"policy {k} changed: {b} -> {a}"
-            for k, b, a in self._policy_changes()
-            if k in PRICING or k in {f"{p}.{row['currency']}" for p in PRICING_PER_CURRENCY}
-        ]
+        return pricing_changes(*self.policy, row["currency"])
 
     def _policy_changes(self) -> list[tuple[str, Any, Any]]:
         return policy_changes(*self.policy)
@@ -171,6 +168,21 @@ def policy_changes(after: PolicyRecord, before: PolicyRecord) -> list[tuple[str,
             # a percent is an exact decimal: 10 and 10.0 price every line alike
             changes.append((key, b, a))
     return changes
+
+
+def pricing_changes(after: PolicyRecord, before: PolicyRecord, currency: str) -> list[str]:
+    """The policy changes that price a line of `currency` differently: its entries of the
+    amounts, the basis, and the percent or the flat amount only where a side's basis reads it."""
+    bases = {after.basis, before.basis}
+    unread = set()
+    if PERCENT_BASIS not in bases:
+        unread.add("percent")
+    if bases == {PERCENT_BASIS}:
+        unread.add(f"flat_minor.{currency}")
+    keys = {*PRICING, *(f"{p}.{currency}" for p in PRICING_PER_CURRENCY)} - unread
+    return [
+        f"policy {k} changed: {b} -> {a}" for k, b, a in policy_changes(after, before) if k in keys
+    ]
 
 
 def _window(manifest: Manifest) -> tuple[str, str]:

@@ -33,3 +33,34 @@ def _record(**policy) -> PolicyRecord:
 )
 def test_a_policy_change_is_named_by_what_it_prices_not_how_it_is_written(before, after, changes):
     assert diff_reasons.policy_changes(_record(**after), _record(**before)) == changes
+
+
+PERCENT = "percent_of_failed_amount"
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "reasons"),
+    [
+        # a flat policy reads no percent, a percent one no flat amount: neither prices the line
+        ({}, {"percent": Decimal(5)}, []),
+        (
+            {"basis": PERCENT, "percent": Decimal(5)},
+            {"basis": PERCENT, "percent": Decimal(5), "flat_minor": {"USD": 700}},
+            [],
+        ),
+        ({}, {"flat_minor": {"USD": 700}}, ["flat_minor.USD changed: (none) -> 700"]),
+        # another basis: both sides' keys price the line
+        (
+            {"flat_minor": {"USD": 700}},
+            {"basis": PERCENT, "percent": Decimal(5), "flat_minor": {"USD": 700}},
+            [
+                "basis changed: flat_per_customer -> percent_of_failed_amount",
+                "percent changed: 0 -> 5",
+            ],
+        ),
+        ({}, {"cap_minor": {"EUR": 1}}, []),  # another currency's
+    ],
+)
+def test_a_changed_line_names_only_the_keys_that_price_it(before, after, reasons):
+    found = diff_reasons.pricing_changes(_record(**after), _record(**before), "USD")
+    assert found == [f"policy {reason}" for reason in reasons]
