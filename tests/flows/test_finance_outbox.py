@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 
 from tests.builders import customer
 from transforms.finance import outbox
@@ -175,3 +176,23 @@ def test_verify_batch_from_inside_the_batch_folder_verifies_it(desk, monkeypatch
         result = desk.cli("verify-batch", given)
         assert result.exit_code == 0, (given, result.output)
         assert "verified, and it is the batch the journal recorded" in result.stdout
+
+
+def test_verify_batch_of_a_copy_or_a_link_under_a_plain_name_verifies_it(desk, tmp_path):
+    # finance copies batches out of the outbox (as docs/finance.md asks) or links one: a folder
+    # named `today` or `pu_batchlink` was a tamper alarm, exit 3 ("its folder is named today").
+    folder = desk.approve(desk.run()).batch_folder
+    copy = tmp_path / "picked up" / "today"
+    shutil.copytree(folder, copy)
+    link = tmp_path / "link"
+    link.symlink_to(folder, target_is_directory=True)
+    for given in (copy, link, tmp_path / "picked up" / ".." / "picked up" / "today"):
+        result = desk.cli("verify-batch", str(given))
+        assert result.exit_code == 0, (given, result.output)
+        assert "verified, and it is the batch the journal recorded" in result.stdout
+    # the negative case: a name of the outbox's layout that is another batch's is still named
+    other = tmp_path / "batch=INC-T-B009"
+    other.symlink_to(folder, target_is_directory=True)
+    misnamed = desk.cli("verify-batch", str(other))
+    assert misnamed.exit_code == 3, misnamed.output
+    assert "the folder is batch=INC-T-B009, the trailer says INC-T-B001" in misnamed.stderr

@@ -217,8 +217,9 @@ def leftovers(folder: Path) -> list[str]:
 
 def batch_folder(path: Path) -> Path:
     """The batch folder `path` names (the folder, or its trailer), absolute without following
-    links (`.` inside it has the folder's name, which must be the batch's; a link keeps its
-    own); `InputError` naming the batch folders near it when it is none."""
+    links (`.` inside it has the folder's name; a link keeps its own: a name of the outbox's
+    layout must be the batch's, `check`); `InputError` naming the batch folders near it when
+    it is none."""
     folder = path.parent if path.name == TRAILER else path
     if not (folder / TRAILER).is_file():
         raise InputError(_not_a_batch(folder))
