@@ -61,6 +61,25 @@ def require_incident(con: duckdb.DuckDBPyConnection, incident_id: str) -> str:
     )
 
 
+# What people call a run's status (the journal's event, the table's words), and the status meant.
+STATUS_WORDS = {"approved": "published", "paid": "published", "pending": "pending_approval"}
+
+
+def _unknown_status(given: str) -> ConfigError:
+    """`--status` given a word no run has: the status meant, when a case slip, a typo or another
+    word for it says which, and every status."""
+    known = ", ".join(s.value for s in STATUSES)
+    word = "_".join(given.casefold().replace("-", " ").split())
+    meant = word if word in STATUSES else STATUS_WORDS.get(word)
+    close = [meant] if meant else difflib.get_close_matches(word, [*STATUSES, *STATUS_WORDS], n=1)
+    if not close:
+        return ConfigError(f"--status: '{given}' is not a run status; choose from {known}")
+    meant = STATUS_WORDS.get(close[0], close[0])
+    return ConfigError(
+        f"--status: '{given}' is not a run status; did you mean '{meant}'? (choose from {known})"
+    )
+
+
 def runs(
     con: duckdb.DuckDBPyConnection,
     incident_id: str | None = None,
@@ -70,8 +89,7 @@ def runs(
     any (a status that does not exist is a `ConfigError` naming the ones that do)."""
     unknown = [s for s in statuses if s not in STATUSES]
     if unknown:
-        known = ", ".join(s.value for s in STATUSES)
-        raise ConfigError(f"--status: '{unknown[0]}' is not a run status; choose from {known}")
+        raise _unknown_status(unknown[0])
     if incident_id is not None:
         incident_id = require_incident(con, incident_id)
     rows = db.records(db.run(con, "runs_listed", incident_id=incident_id, statuses=list(statuses)))

@@ -123,8 +123,37 @@ def test_an_unknown_incident_or_status_is_named(wh):
         InputError, match=r"incident INC-NOPE: unknown .*\(incidents: INC-A, INC-B\)"
     ):
         listed(wh, "INC-NOPE")
-    with pytest.raises(ConfigError, match=r"--status: 'pending' is not a run status; choose"):
-        listed(wh, None, ("pending",))
+    with pytest.raises(ConfigError, match=r"--status: 'xyz' is not a run status; choose"):
+        listed(wh, None, ("xyz",))
+
+
+@pytest.mark.parametrize(
+    ("given", "meant"),
+    [
+        ("aproved", "published"),  # a typo of the journal's word for it
+        ("approved", "published"),  # the journal's word; the run's status is published
+        ("PUBLISHED", "published"),  # the case only
+        ("Pending Approval", "pending_approval"),  # as the table's words read
+        ("pending", "pending_approval"),
+        ("declnied", "declined"),  # a typo
+    ],
+)
+def test_a_status_mistyped_says_the_one_meant(wh, given, meant):
+    # `credits runs --status aproved` listed the statuses but guessed none, unlike
+    # `credits customers --status paid` ("did you mean 'published'?")
+    with pytest.raises(
+        ConfigError, match=rf"'{given}' is not a run status; did you mean '{meant}'\?"
+    ):
+        listed(wh, None, (given,))
+
+
+def test_a_status_like_none_names_them_all_without_a_guess(wh):
+    with pytest.raises(ConfigError) as raised:
+        listed(wh, None, ("xyz",))
+    assert "did you mean" not in str(raised.value)
+    assert "choose from sealing, pending_approval, rejected, published, declined" in str(
+        raised.value
+    )
 
 
 @pytest.fixture
