@@ -389,8 +389,9 @@ def _known(con: duckdb.DuckDBPyConnection, customer_id: str) -> bool:
 
 def _address(pasted: str) -> str:
     """The e-mail address in what was pasted from a mail client: `David Wilson
-    <david@example.net>`, `mailto:david@example.net`, an address and a trailing comma."""
-    text = pasted.removeprefix("mailto:").rstrip(",; ")
+    <david@example.net>`, `mailto:david@example.net`, an address and a trailing comma, or the
+    period and brackets of the sentence it was copied from (no address ends with a period)."""
+    text = pasted.removeprefix("mailto:").rstrip(",;. ").removeprefix("(").removesuffix(")")
     _, address = email.utils.parseaddr(text)
     return address if "@" in address else text
 

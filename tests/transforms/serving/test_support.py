@@ -250,6 +250,8 @@ def test_lookup_tells_a_customers_story_across_incidents(con):
             "mailto:c2@example.com",
             "c2@example.com,",
         ),
+        # copied from the end of a sentence in a mail ("write to c2@example.com.")
+        *("c2@example.com.", "(c2@example.com)."),
     ],
 )
 def test_lookup_forgives_blanks_and_the_case_of_an_email(con, pasted):
