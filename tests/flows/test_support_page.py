@@ -68,6 +68,12 @@ NOT_FOUND = (404, "Not affected, or not found")
         ("/?q=T3", NOT_FOUND, "no transaction T3; did you mean t3?"),
         ("/customers/nobody", NOT_FOUND, "customer nobody: no failed payment"),
         ("/incidents/INC-NOPE", NOT_FOUND, "incident INC-NOPE: not in the warehouse"),
+        # only characters no one sees (a zero-width space, a NUL, an escape): it answered 503
+        # with the command line's words ("give a CUSTOMER_ID or --txn TXN_ID")
+        *(
+            (url, NOT_FOUND, "only characters no one sees")
+            for url in ("/?q=%E2%80%8B", "/?q=%00", "/?q=%1b", "/customers/%E2%80%8B")
+        ),
         # the incident is known: "not affected" would say the opposite of the message
         (
             "/incidents/INC-X",

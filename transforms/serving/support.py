@@ -271,7 +271,12 @@ def lookup(
     customer_id = _pasted(con, customer_id)
     if given and given != customer_id and _known(con, given):
         customer_id = given
-    txn_id = _pasted(con, txn_id)
+    typed, txn_id = txn_id, _pasted(con, txn_id)
+    if customer_id is txn_id is None and any(t and t.strip() for t in (given, typed)):
+        raise InputError(  # an InputError, so the page answers "not found", not a 503
+            "what was given holds only characters no one sees (a zero-width space, a control "
+            "character): type or paste a customer id, an e-mail address, a payment id or a name"
+        )
     if (customer_id is None) == (txn_id is None):
         raise ConfigError("give a CUSTOMER_ID or --txn TXN_ID (one of them; or an e-mail address)")
     every = answering_runs(con)

@@ -258,6 +258,19 @@ def test_lookup_forgives_blanks_and_the_case_of_an_email(con, pasted):
     assert support.lookup(con, pasted).customer_id == "c2"
 
 
+@pytest.mark.parametrize("pasted", ["\u200b", "\x00", "\x1b", " \ufeff "])
+def test_a_search_of_only_invisible_characters_says_so(con, pasted):
+    # It was the command line's usage error ("give a CUSTOMER_ID or --txn"), a 503 on the page.
+    with pytest.raises(InputError, match="only characters no one sees"):
+        support.search(con, pasted)
+
+
+@pytest.mark.parametrize("pasted", ["", "  "])
+def test_a_search_of_nothing_asks_for_an_id(con, pasted):
+    with pytest.raises(ConfigError, match="give a CUSTOMER_ID or --txn TXN_ID"):
+        support.search(con, pasted)
+
+
 @pytest.mark.parametrize("customer_id", ["@at", " case", "case", "\ttab", "case "])
 def test_an_id_with_an_at_sign_or_blanks_that_is_known_is_taken_as_it_is(tmp_path, customer_id):
     # The incident page links each customer by id: "@at" was read as an e-mail address, and
