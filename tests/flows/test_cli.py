@@ -387,6 +387,27 @@ def test_a_warehouse_path_that_is_a_loop_of_links_is_a_usage_error(tmp_path, com
     assert "a loop of symbolic links, not a DuckDB file" in result.output
 
 
+def test_a_warehouse_given_with_blanks_around_it_is_the_one_it_names(tmp_path, monkeypatch):
+    # `CREDITS_WAREHOUSE="data/warehouse.duckdb "` (a .env line, a paste) said "no warehouse
+    # yet" at a path that looked like the real one, and " postgresql://..." was taken for a
+    # DuckDB file's path (`credits run` made it, folders and all)
+    from tests.support_warehouse import build
+
+    monkeypatch.chdir(tmp_path)
+    build(tmp_path / "wh.duckdb")
+    for given in (" wh.duckdb", "wh.duckdb\t", f"{tmp_path / 'wh.duckdb'} \n"):
+        listed = runner.invoke(app, ["runs"], env={"CREDITS_WAREHOUSE": given, "COLUMNS": "300"})
+        assert listed.exit_code == 0, (given, listed.output)
+        assert "r2" in listed.output
+    url = runner.invoke(app, ["runs", "--warehouse", " postgresql://u@127.0.0.1:1/c "])
+    assert url.exit_code == 4, url.output
+    assert "cannot connect to PostgreSQL at 127.0.0.1:1" in " ".join(url.output.split())
+    # the negative case: a file whose name holds the blanks is taken as it is
+    build(tmp_path / "other.duckdb ")
+    exact = runner.invoke(app, ["runs", "--warehouse", "other.duckdb "], env={"COLUMNS": "300"})
+    assert exact.exit_code == 0 and "r2" in exact.output, exact.output
+
+
 def _commands() -> list[str]:
     import typer.main
 
