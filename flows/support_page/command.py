@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import socket
 from pathlib import Path
@@ -46,9 +47,21 @@ def listen(host: str, port: int) -> socket.socket:
         sock.close()
         raise ConfigError(
             f"--host {host} --port {port}: cannot listen there ({error.strerror or error}); "
-            "another program (a support page already served?) may have it: give another --port"
+            + _what_to_do(host, error)
         ) from None
     return sock
+
+
+def _what_to_do(host: str, error: OSError) -> str:
+    """The advice for a bind refused: the address, the privilege or the port in use."""
+    if isinstance(error, socket.gaierror) or error.errno == errno.EADDRNOTAVAIL:
+        return (
+            f"{host} is not an address of this machine: give one of its addresses "
+            "(127.0.0.1, the default, or 0.0.0.0 for all)"
+        )
+    if error.errno == errno.EACCES:
+        return "a port below 1024 needs privileges: give a --port of 1024 or more"
+    return "another program (a support page already served?) may have it: give another --port"
 
 
 def serve(sock: socket.socket, token: str | None, warehouse: Path) -> None:

@@ -4,6 +4,7 @@ commands: search, a customer, an incident's list and its CSV, escaping, the toke
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import io
 import socket
@@ -16,6 +17,7 @@ from typer.testing import CliRunner
 from flows.cli import app as cli
 from flows.support_page import app, command
 from tests.support_warehouse import HOSTILE, SCRIPT, build
+from transforms.errors import ConfigError
 
 TOKEN = "s3cret-token-0123456789"
 
@@ -264,6 +266,37 @@ def test_serve_support_on_a_port_in_use_exits_2_before_announcing_the_page(wareh
     assert result.exit_code == 2, result.output
     assert f"--host 127.0.0.1 --port {port}: cannot listen there" in " ".join(result.stderr.split())
     assert "support page on" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("host", "said"),
+    [
+        ("192.0.2.1", "192.0.2.1 is not an address of this machine"),  # TEST-NET-1
+        ("no-such-host.invalid", "no-such-host.invalid is not an address of this machine"),
+    ],
+)
+def test_serve_support_on_an_address_not_of_this_machine_says_so(warehouse_path, host, said):
+    # It said "another program (a support page already served?) may have it: give another
+    # --port": no port would do.
+    result = CliRunner().invoke(
+        cli,
+        ["serve-support", "--host", host, "--token", TOKEN, "--warehouse", str(warehouse_path)],
+    )
+    assert result.exit_code == 2, result.output
+    told = " ".join(result.stderr.split())
+    assert f"--host {host} --port 8765: cannot listen there" in told and said in told
+    assert "another --port" not in told and "support page on" not in result.stdout
+
+
+def test_serve_support_on_a_privileged_port_says_which_ports_do(monkeypatch):
+    # as a user other than root, `--port 80` is refused by the system, not taken by a program
+    def refused(sock, address):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(socket.socket, "bind", refused)
+    with pytest.raises(ConfigError) as raised:
+        command.listen("127.0.0.1", 80)
+    assert "a port below 1024 needs privileges: give a --port of 1024 or more" in str(raised.value)
 
 
 def test_serve_support_names_a_missing_warehouse(tmp_path):
