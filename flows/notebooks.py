@@ -52,10 +52,12 @@ def execute(path: Path, out: Path, incident_id: str, warehouse_path: str):
 def _absolute(location: str) -> str:
     """The warehouse as the notebooks (run in their own folder) find it: a URL without its
     password, which moves to PGPASSWORD for the kernel (papermill writes the parameters into
-    every `.ipynb`), a file by its absolute path."""
+    every `.ipynb`), a file by its absolute path; blanks around it dropped (`files.as_given`)."""
     from flows.settings import warehouse_parameter
+    from transforms import files
     from transforms.finance import pg_location
 
+    location = files.as_given(location)
     pg_location.require_location(location)
     if pg_location.is_url(location):
         pg_location.server_of(location)  # a URL libpq would read otherwise: exit 2, unshown

@@ -86,3 +86,9 @@ def resolved(path: Path, what: str) -> Path:
         return path.resolve()
     except RuntimeError:
         raise ConfigError(f"{path}: a loop of symbolic links, not {what}") from None
+
+
+def as_given(value: str) -> str:
+    """A path or URL as typed or pasted: without the blanks around it (a `.env` line, a
+    paste), unless a file is named with them (" postgresql://..." was read as a path)."""
+    return value if value == value.strip() or Path(value).exists() else value.strip()

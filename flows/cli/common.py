@@ -162,13 +162,11 @@ def _warehouse_given(value: str) -> str:
     """A `postgresql://` URL that does not parse (a bracket left open, a port that is not a
     number) is a usage error (exit 2), named before anything connects; so is a DuckDB path that
     is a loop of symbolic links (Python's resolve raises RuntimeError: a bug's exit 1 mid-run).
-    Blanks around the value (a `.env` line, a paste) are dropped, unless a file is named so:
-    " postgresql://..." was a DuckDB path, and "x.duckdb " a warehouse that is not there."""
-    if value != value.strip() and not Path(value).exists():
-        value = value.strip()
-    if "://" not in value:
-        from transforms import files
+    Blanks around the value are dropped (`files.as_given`)."""
+    from transforms import files
 
+    value = files.as_given(value)
+    if "://" not in value:
         try:
             files.resolved(Path(value), "a DuckDB file")
         except ConfigError as error:

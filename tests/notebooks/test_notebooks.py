@@ -297,7 +297,8 @@ def test_a_missing_warehouse_names_make_notebooks_own_variable(tmp_path, monkeyp
     from transforms import commands
 
     missing = tmp_path / "nope.duckdb"
-    argv = ["notebooks", "--incident", INCIDENT, "--warehouse", str(missing), "--out", "x"]
+    # blanks around it (`NB_WAREHOUSE="... "`) are dropped, as the commands' --warehouse does
+    argv = ["notebooks", "--incident", INCIDENT, "--warehouse", f" {missing}\t", "--out", "x"]
     monkeypatch.setattr(sys, "argv", argv)
     with pytest.raises(SystemExit) as exited:
         notebooks.main()
