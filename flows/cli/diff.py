@@ -68,11 +68,8 @@ def diff(
         with warehouse.connect_current(warehouse_path) as con:
             return diffs.compute(con, run_id, against), warehouse.moved_notice(con, warehouse_path)
 
-    if csv_file is not None and not csv_file.parent.is_dir():
-        err.print(
-            f"[bold red]error[/]: --csv {csv_file}: the folder {csv_file.parent} does not exist"
-        )
-        raise typer.Exit(2)
+    if csv_file is not None:  # before the diff is printed, not after
+        guarded(lambda: exports.require_target(csv_file, "--csv"))
     found, moved = guarded(read)
     if moved is not None:
         err.print(f"[yellow]note[/]: {escape(moved)}")

@@ -17,7 +17,6 @@ from rich.table import Table
 
 from flows.cli.common import app, guarded, out, print_whole
 from transforms import money
-from transforms.errors import ConfigError
 
 if TYPE_CHECKING:
     from transforms.reconcile.whatif import Candidate, Outcome, TooLarge, WhatIf
@@ -62,8 +61,8 @@ def what_if(
             candidates.append(whatif.Candidate(str(given), given.resolve(), policy))
         candidates = _labelled(candidates)
         reporting = rates.load(rates_file) if rates_file is not None else None
-        if csv_file is not None and not csv_file.parent.is_dir():
-            raise ConfigError(f"--csv {csv_file}: the folder {csv_file.parent} does not exist")
+        if csv_file is not None:  # before the logs are read, not after
+            exports.require_target(csv_file, "--csv")
         with tempfile.TemporaryDirectory(prefix="credits-what-if-") as scratch:
             found = whatif.compare(loaded, candidates, Path(scratch), gate.candidate_data_problems)
         reported = None

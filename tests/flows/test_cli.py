@@ -408,6 +408,17 @@ def test_a_warehouse_given_with_blanks_around_it_is_the_one_it_names(tmp_path, m
     assert exact.exit_code == 0 and "r2" in exact.output, exact.output
 
 
+@pytest.mark.parametrize("target", ["folder", "/dev/stdout"])
+def test_diff_refuses_a_csv_target_that_is_no_file_before_it_reads_anything(tmp_path, target):
+    # `credits diff RUN --csv FOLDER` printed the whole diff, then said the target was a folder
+    given = str(tmp_path) if target == "folder" else target
+    result = runner.invoke(
+        app, ["diff", "r1", "--csv", given, "--warehouse", str(tmp_path / "none.duckdb")]
+    )
+    assert result.exit_code == 2, result.output
+    assert f"--csv {given}: is a" in result.output and "no warehouse yet" not in result.output
+
+
 def _commands() -> list[str]:
     import typer.main
 

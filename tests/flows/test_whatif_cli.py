@@ -201,15 +201,25 @@ def test_what_if_publishes_nothing_and_never_imports_prefect(tmp_path):
     assert after == sorted([*before, Path("p.toml")])
 
 
-def test_a_csv_into_a_missing_folder_exits_2_before_reading_anything(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    ("target", "said"),
+    [
+        ("nowhere/what-if.csv", "the folder {parent} does not exist"),
+        # a folder: the logs were read and every policy priced, then the file refused
+        (".", "is a folder; name a file"),
+    ],
+)
+def test_a_csv_target_that_takes_no_file_exits_2_before_reading_anything(
+    tmp_path, monkeypatch, target, said
+):
     from transforms.reconcile import whatif
 
     monkeypatch.setattr(whatif, "compare", None)  # never reached
     path = small_incident(tmp_path)
-    out = tmp_path / "nowhere" / "what-if.csv"
+    out = tmp_path / target
     result = invoke(path, "--policy", policy_file(tmp_path, "p.toml"), "--csv", out)
-    assert result.exit_code == 2
-    assert f"--csv {out}: the folder {out.parent} does not exist" in result.stderr
+    assert result.exit_code == 2, result.output
+    assert f"--csv {out}: " + said.format(parent=out.parent) in result.stderr
 
 
 def test_a_narrow_console_gets_every_amount_whole(tmp_path, monkeypatch):

@@ -61,6 +61,23 @@ def write_private(path: Path, text: str, option: str = "--out") -> None:
     """Writes UTF-8 `text` atomically as a file only its owner can read and write (0600); a
     missing folder, or a folder where the file goes, is a `ConfigError` naming `option`."""
     path = Path(path)
+    require_target(path, option)
+    try:
+        with files.atomic_path(path) as temp:
+            descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_MODE)
+            os.fchmod(descriptor, PRIVATE_MODE)  # also when a stale temporary file was there
+            with open(descriptor, "w", encoding="utf-8", newline="") as handle:
+                handle.write(text)
+    except OSError as error:  # a name too long, a folder that takes no files (/proc), ...
+        if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM):
+            raise  # the machine refused: the command says so (exit 4)
+        raise ConfigError(f"{option} {path}: cannot be written there ({error.strerror})") from None
+
+
+def require_target(path: Path, option: str = "--out") -> None:
+    """Refuses (`ConfigError` naming `option`) a target `write_private` cannot replace with a
+    file: checked before a command does its work, so nothing is printed and then refused."""
+    path = Path(path)
     if not path.parent.is_dir():
         raise ConfigError(f"{option} {path}: the folder {path.parent} does not exist")
     try:
@@ -77,13 +94,3 @@ def write_private(path: Path, text: str, option: str = "--out") -> None:
             f"{option} {path}: is a link, a device or a pipe, not a file; name a file (without "
             "--out the output goes to the screen, or to a pipe: `> file`)"
         )
-    try:
-        with files.atomic_path(path) as temp:
-            descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_MODE)
-            os.fchmod(descriptor, PRIVATE_MODE)  # also when a stale temporary file was there
-            with open(descriptor, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
-    except OSError as error:  # a name too long, a folder that takes no files (/proc), ...
-        if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM):
-            raise  # the machine refused: the command says so (exit 4)
-        raise ConfigError(f"{option} {path}: cannot be written there ({error.strerror})") from None
