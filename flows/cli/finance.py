@@ -20,7 +20,7 @@ from flows.cli.common import (
     stopped_by_signals,
 )
 from flows.settings import OUTBOX, WAREHOUSE, journal_key
-from transforms import commands
+from transforms import commands, pages
 from transforms.finance.chain import KEY_VARIABLE
 
 
@@ -205,11 +205,13 @@ def audit(
 
     entries, found = guarded(read)
     for e in entries:
-        out.print(
+        line = (
             f"{e.seq:>5}  {e.at:%Y-%m-%dT%H:%M:%SZ}  {e.incident_id or '-'}  {e.run_id or '-'}  "
-            f"{e.event:<9}  by {e.actor}  {_compact(e.detail)}".rstrip(),
-            markup=False,
+            f"{e.event:<9}  by {e.actor}  {_compact(e.detail)}".rstrip()
         )
+        # one line per entry: a line break in a name or a note must not print a line that
+        # reads as another entry
+        out.print(pages.visible(line), markup=False)
     if found is None:
         return
     for problem in found.tampered:

@@ -419,6 +419,29 @@ def test_diff_refuses_a_csv_target_that_is_no_file_before_it_reads_anything(tmp_
     assert f"--csv {given}: is a" in result.output and "no warehouse yet" not in result.output
 
 
+def test_audit_prints_each_journal_entry_on_one_line(tmp_path):
+    # `approve --by $'Alice\nFinance' --note ...` printed the entry over two lines: a line
+    # break in a name or a note could print a line that reads as an entry of its own
+    from transforms.finance import journal, warehouse
+
+    path = tmp_path / "wh.duckdb"
+    with warehouse.writer(path) as con:
+        forged = "x\n    9  2026-01-01T00:00:00Z  INC-A  r9  approved   by CFO"
+        journal.append(
+            con,
+            "approved",
+            actor="Alice\nFinance",
+            key=None,
+            incident_id="INC-A",
+            run_id="r1",
+            detail={"note": forged},
+        )
+    result = runner.invoke(app, ["audit", "--warehouse", str(path)], env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+    (line,) = result.stdout.splitlines()
+    assert "by Alice?Finance  note=x?    9  2026-01-01" in line
+
+
 def _commands() -> list[str]:
     import typer.main
 
