@@ -196,8 +196,11 @@ WarehouseOption = Annotated[
 
 def run_id_given(text: str) -> str:
     """A run id as pasted: blanks around it, the run folder `credits run` printed last
-    (`.../run=<id>/`) or its name (`run=<id>`) are the id they hold (an id holds no `/`)."""
-    return text.strip().rstrip("/").rpartition("/")[2].removeprefix("run=")
+    (`.../run=<id>/`), its name (`run=<id>`) or a file in it (`.../run=<id>/report.html`, as
+    the browser shows the report) are the id they hold (an id holds no `/`)."""
+    parts = text.strip().rstrip("/").split("/")
+    folder = next((p for p in reversed(parts) if p.startswith("run=")), parts[-1])
+    return folder.removeprefix("run=")
 
 
 def run_id_argument(help_text: str) -> Any:

@@ -22,6 +22,9 @@ RUN = "20250108T010000123456Z-3fa2c1d0"
         f"run={RUN}",
         f"data/output/incident=INC-A/run={RUN}/",  # what `credits run` prints last
         f"/abs/data/output/incident=INC-A/run={RUN}",
+        # a file of the run folder: the report's address as the browser shows it, the manifest
+        f"file:///abs/data/output/incident=INC-A/run={RUN}/report.html",
+        f"data/output/incident=INC-A/run={RUN}/manifest.json",
     ],
 )
 def test_what_was_pasted_is_read_as_the_run_id_it_holds(pasted):
