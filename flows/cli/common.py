@@ -200,6 +200,11 @@ def run_id_given(text: str) -> str:
     the browser shows the report) are the id they hold (an id holds no `/`)."""
     parts = text.strip().rstrip("/").split("/")
     folder = next((p for p in reversed(parts) if p.startswith("run=")), parts[-1])
+    if not folder.removeprefix("run="):  # `credits approve "$RUN"` with RUN unset
+        raise typer.BadParameter(
+            f"empty: give the run id `{commands.credits('run')}` printed last "
+            f"(`{commands.credits('runs')}` lists them)"
+        )
     return folder.removeprefix("run=")
 
 

@@ -31,6 +31,15 @@ def test_what_was_pasted_is_read_as_the_run_id_it_holds(pasted):
     assert run_id_given(pasted) == RUN
 
 
+@pytest.mark.parametrize("pasted", ["", "  ", "/", "run="])
+def test_nothing_pasted_is_named_not_looked_up(pasted):
+    # `credits approve "$RUN"` with RUN unset said "run : not in the warehouse"
+    import typer
+
+    with pytest.raises(typer.BadParameter, match="empty: give the run id"):
+        run_id_given(pasted)
+
+
 @pytest.mark.parametrize(
     "slip",
     [
