@@ -90,8 +90,11 @@ def per_minute(minutes: pd.DataFrame, run: RunView, by: str | None = None) -> pd
     within a day (`gate.SLACK`) of the window: a line stamped decades off (a clock reset to
     1970) would otherwise stretch the frame over millions of minutes.
 
-    Index: `minute_local`; one column `lines`, or one column per value of `by` (e.g. `pod`).
+    Index: `minute_local`; one column `lines`, or one column per value of `by` (e.g. `pod`);
+    a `by` the frame lacks is a `ValueError` naming its columns.
     """
+    if by is not None and by not in minutes.columns:
+        raise ValueError(f"by={by!r}: not a column of the frame ({', '.join(map(repr, minutes))})")
     instants = pd.to_datetime(minutes["minute_local"], utc=True)
     start, end = pd.Timestamp(run.window_start_utc), pd.Timestamp(run.window_end_utc)
     minutes = minutes[(instants >= start - SLACK) & (instants < end + SLACK)]

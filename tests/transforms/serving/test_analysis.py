@@ -74,6 +74,16 @@ def test_per_minute_fills_the_quiet_minutes_with_zero():
     assert by_pod["b"].tolist() == [0, 0, 0, 4]
 
 
+@pytest.mark.parametrize("rows", [1, 0])  # lines near the window, and none
+def test_per_minute_by_a_column_the_frame_lacks_names_the_columns_it_has(rows):
+    # `per_minute(minutes, run, by="pod_name")` was a bare KeyError: 'pod_name' (and with no
+    # line near the window, an empty frame, as if that column held nothing)
+    local = pd.to_datetime(["2025-01-07 14:00"][:rows]).tz_localize("America/New_York")
+    minutes = pd.DataFrame({"minute_local": local, "pod": ["a"][:rows], "lines": [2][:rows]})
+    with pytest.raises(ValueError, match=r"by='pod_name': not a column of the frame \(.*'pod'"):
+        analysis.per_minute(minutes, RUN, by="pod_name")
+
+
 def test_per_minute_leaves_out_lines_stamped_more_than_a_day_from_the_window():
     local = pd.to_datetime(
         ["2024-12-01 00:00", "2025-01-06 14:15", "2025-01-07 14:20", "2025-02-01 00:00"]
