@@ -48,7 +48,12 @@ def sample(
     out_dir: Annotated[Path, typer.Option("--out", help="folder to write the sample into")] = Path(
         "data/sample"
     ),
-    scale: Annotated[int, typer.Option(min=1, help="volume multiplier")] = 1,
+    scale: Annotated[
+        int,
+        typer.Option(
+            min=1, help="volume multiplier (about 4.6 MB each; more than the disk holds exits 4)"
+        ),
+    ] = 1,
     seed: Annotated[int, typer.Option(help="random seed: same seed, same bytes")] = 7,
     verbose: VerboseOption = False,
 ) -> None:
@@ -59,6 +64,7 @@ def sample(
     from transforms import sample as sample_data
 
     _refuse_a_file_in_the_way("--out", out_dir, out_dir)
+    guarded(lambda: sample_data.require_room(out_dir, scale))
     guarded(lambda: _make_folder("--out", out_dir))
     counts = guarded(lambda: sample_data.generate(out_dir, scale=scale, seed=seed))
     if verbose:

@@ -519,6 +519,18 @@ def test_a_sample_where_no_folder_can_be_made_exits_2():
     assert "give a folder you can write in" in message
 
 
+def test_a_sample_larger_than_the_free_disk_exits_4_before_writing(tmp_path):
+    # `--scale 100000000` (about 460 TB) was an internal error, exit 1 (MemoryError: 8.73 TiB
+    # for an array), after writing the logs folder
+    out = tmp_path / "big"
+    result = runner.invoke(app, ["sample", "--out", str(out), "--scale", "100000000"])
+    assert result.exit_code == 4, result.output
+    message = " ".join(result.output.split())
+    assert f"--scale 100000000 writes about 460,000 GB under {out}" in message
+    assert "give a smaller --scale (1 writes about 4.6 MB)" in message
+    assert not out.exists()
+
+
 def test_a_sample_where_the_machine_refuses_a_folder_exits_4(tmp_path, monkeypatch):
     # root writes anywhere: the refusal of a read-only place is made here
     import errno

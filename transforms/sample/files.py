@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from transforms.errors import StorageError
 from transforms.files import atomic_path, write_text
 from transforms.sample.log_lines import (
     Lines,
@@ -60,6 +62,25 @@ _STACK_LINES = (
     "\tat com.payco.payments.PaymentRepository.save(PaymentRepository.java:88)",
     "Caused by: java.net.ConnectException: Connection refused",
 )
+
+
+# What scale 1 writes (logs, tables, incident file), measured; the files grow linearly.
+BYTES_PER_SCALE = 4_600_000
+
+
+def require_room(out_dir: Path, scale: int) -> None:
+    """Refuses (`StorageError`, exit 4) a scale whose files the disk under `out_dir` has no
+    room for, before anything is written (`--scale 100000000` asked for 460 TB)."""
+    out_dir = Path(out_dir)
+    where = next(p for p in (out_dir, *out_dir.absolute().parents) if p.exists())
+    usage, needed = shutil.disk_usage(where), scale * BYTES_PER_SCALE
+    free = usage.free
+    if usage.total and needed > free:  # no size at all (/proc): no disk; the folder is refused
+        raise StorageError(
+            f"--scale {scale} writes about {needed / 1e9:,.0f} GB under {out_dir}; {where} has "
+            f"{free / 1e9:,.1f} GB free: give a smaller --scale (1 writes about "
+            f"{BYTES_PER_SCALE / 1e6:.1f} MB)"
+        )
 
 
 def generate(
