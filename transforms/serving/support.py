@@ -170,12 +170,28 @@ class SharedEmail(InputError):
         )
 
 
-# Words support may type for a status, and the status they mean.
+# A credit's status in the words the tables and pages show it (`views.status_words`).
+SHOWN_AS = {
+    CreditStatus.PUBLISHED: "paid",
+    CreditStatus.PENDING: "waiting for approval",
+    CreditStatus.BY_HAND: "owed, paid by hand",
+    CreditStatus.EXCLUDED: "no credit",
+}
+
+
+def _typed(word: str) -> str:
+    """A status as typed, in one form: `By Hand`, `by-hand` and `owed, paid by hand` alike."""
+    return "_".join(word.casefold().replace("-", " ").replace(",", " ").split())
+
+
+# Words support may type for a status (the ones the table shows among them), and the status
+# they mean.
 STATUS_WORDS = {
-    "paid": "published",
     "approved": "published",
     "waiting": "pending",
     "hand": "by_hand",
+    "paid_by_hand": "by_hand",
+    **{_typed(words): str(status) for status, words in SHOWN_AS.items()},
 }
 
 
@@ -230,7 +246,7 @@ def customers(
     segment, status = list_filters(segment, status)
     if status not in (*CreditStatus, "all"):
         choices = [*CreditStatus, "all"]
-        word = "_".join(status.casefold().replace("-", " ").split())
+        word = _typed(status)
         meant = word if word in choices else STATUS_WORDS.get(word)
         close = [meant] if meant else difflib.get_close_matches(word, choices, n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""

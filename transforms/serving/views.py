@@ -70,12 +70,7 @@ def credit(row: dict[str, Any]) -> str:
 
 def status_words(row: dict[str, Any]) -> str:
     """A credit's status in words: `paid`, `waiting for approval`, `paid by hand`..."""
-    return {
-        support.CreditStatus.PUBLISHED: "paid",
-        support.CreditStatus.PENDING: "waiting for approval",
-        support.CreditStatus.BY_HAND: "owed, paid by hand",
-        support.CreditStatus.EXCLUDED: "no credit",
-    }.get(row["status"], row["status"])
+    return support.SHOWN_AS.get(row["status"], row["status"])
 
 
 CUSTOMERS = (

@@ -213,6 +213,10 @@ def test_an_incident_without_an_answer_is_named(con, incident_id, error, message
         ("By Hand", "by_hand"),
         ("by-hand", "by_hand"),
         ("Pending", "pending"),
+        # each of the other words the table's status column shows
+        ("Waiting for approval", "pending"),
+        ("owed, paid by hand", "by_hand"),
+        ("no credit", "excluded"),
         ("xyz", None),
     ],
 )
