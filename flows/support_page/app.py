@@ -27,7 +27,7 @@ from starlette.templating import Jinja2Templates
 
 from transforms.errors import ConfigError, CreditsError, InputError
 from transforms.pages import visible
-from transforms.serving import answers, names, support, views
+from transforms.serving import answers, filters, names, support, views
 
 TEMPLATES = Path(__file__).parent / "templates"
 COOKIE = "support_token"
@@ -165,7 +165,7 @@ def create(warehouse: Path, token: str | None = None) -> Starlette:
             views=views,
             segment=segment or "",
             status=status,
-            statuses=list(support.CreditStatus),
+            statuses=list(answers.CreditStatus),
         )
 
     def incident_csv(request: Request) -> Response:
@@ -215,7 +215,7 @@ def _shown(value: Any) -> Any:
 def _filters(request: Request) -> tuple[str | None, str]:
     """The list's segment and status boxes, read as `credits customers` reads its options."""
     params = request.query_params
-    return support.list_filters(params.get("segment"), params.get("status"))
+    return filters.list_filters(params.get("segment"), params.get("status"))
 
 
 def _int(text: str | None, default: int) -> int:

@@ -18,6 +18,7 @@ import duckdb
 from transforms import commands, db, money
 from transforms.errors import ConfigError, InputError
 from transforms.runfolder.runs import RunStatus
+from transforms.serving import filters
 
 # Every status a run can be in.
 STATUSES = tuple(RunStatus)
@@ -62,21 +63,18 @@ def require_incident(con: duckdb.DuckDBPyConnection, incident_id: str) -> str:
 
 
 # What people call a run's status (the journal's event, the table's words), and the status meant.
-STATUS_WORDS = {"approved": "published", "paid": "published", "pending": "pending_approval"}
+RUN_WORDS = {"approved": "published", "paid": "published", "pending": "pending_approval"}
 
 
 def _unknown_status(given: str) -> ConfigError:
-    """`--status` given a word no run has: the status meant, when a case slip, a typo or another
-    word for it says which, and every status."""
+    """`--status` given a word no run has: every status, and the one meant when a case slip, a
+    typo or another word for it says which (`filters.meant`)."""
     known = ", ".join(s.value for s in STATUSES)
-    word = "_".join(given.casefold().replace("-", " ").split())
-    meant = word if word in STATUSES else STATUS_WORDS.get(word)
-    close = [meant] if meant else difflib.get_close_matches(word, [*STATUSES, *STATUS_WORDS], n=1)
-    if not close:
+    close = filters.meant(given, [s.value for s in STATUSES], RUN_WORDS)
+    if close is None:
         return ConfigError(f"--status: '{given}' is not a run status; choose from {known}")
-    meant = STATUS_WORDS.get(close[0], close[0])
     return ConfigError(
-        f"--status: '{given}' is not a run status; did you mean '{meant}'? (choose from {known})"
+        f"--status: '{given}' is not a run status; did you mean '{close}'? (choose from {known})"
     )
 
 

@@ -34,10 +34,9 @@ from transforms import commands, db
 from transforms.errors import ConfigError, InputError
 from transforms.finance import warehouse
 from transforms.ingest.incident.values import HIDDEN_CHARACTER
-from transforms.serving import names
+from transforms.serving import filters, names
 from transforms.serving.answers import (
     AnsweringRun,
-    CreditStatus,
     Unanswered,
     credit_row,
     exception_row,
@@ -170,31 +169,6 @@ class SharedEmail(InputError):
         )
 
 
-# A credit's status in the words the tables and pages show it (`views.status_words`).
-SHOWN_AS = {
-    CreditStatus.PUBLISHED: "paid",
-    CreditStatus.PENDING: "waiting for approval",
-    CreditStatus.BY_HAND: "owed, paid by hand",
-    CreditStatus.EXCLUDED: "no credit",
-}
-
-
-def _typed(word: str) -> str:
-    """A status as typed, in one form: `By Hand`, `by-hand` and `owed, paid by hand` alike."""
-    return "_".join(word.casefold().replace("-", " ").replace(",", " ").split())
-
-
-# Words support may type for a status (the ones the table shows among them), and the status
-# they mean.
-STATUS_WORDS = {
-    "approved": "published",
-    "waiting": "pending",
-    "hand": "by_hand",
-    "paid_by_hand": "by_hand",
-    **{_typed(words): str(status) for status, words in SHOWN_AS.items()},
-}
-
-
 def unknown_incident(incident_id: str, known: Iterable[str]) -> InputError:
     """The error for an incident the warehouse does not hold: the ones it does, and the one
     that differs only in case."""
@@ -222,13 +196,6 @@ def answering_run(con: duckdb.DuckDBPyConnection, incident_id: str) -> Answering
     return run
 
 
-def list_filters(segment: str | None, status: str | None) -> tuple[str | None, str]:
-    """An incident list's filters as typed (`credits customers --segment/--status`, the support
-    page's boxes): blanks around each ignored, an empty segment is none, an empty status `all`.
-    Case is kept: a segment is matched as the customer table writes it (a case slip is named)."""
-    return (segment or "").strip() or None, (status or "").strip() or "all"
-
-
 def customers(
     con: duckdb.DuckDBPyConnection,
     incident_id: str,
@@ -239,18 +206,12 @@ def customers(
     page_size: int | None = None,
 ) -> CustomerList:
     """The incident's affected customers and their credits, optionally one segment or status
-    (read by `list_filters`); with `page_size`, only page `page` (from 1, clamped to the first
-    and the last page).
+    (read by `filters.list_filters`); with `page_size`, only page `page` (from 1, clamped to the
+    first and the last page).
 
     The filters and the paging run in the warehouse: only the lines shown are built."""
-    segment, status = list_filters(segment, status)
-    if status not in (*CreditStatus, "all"):
-        choices = [*CreditStatus, "all"]
-        word = _typed(status)
-        meant = word if word in choices else STATUS_WORDS.get(word)
-        close = [meant] if meant else difflib.get_close_matches(word, choices, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        raise ConfigError(f"--status: '{status}' is not one of {', '.join(choices)}{hint}")
+    segment, status = filters.list_filters(segment, status)
+    filters.require_credit_status(status)
     run = answering_run(con, incident_id)
     listed = {"segment": segment, "status": None if status == "all" else status}
     found = _credit_rows(con, run, None, **listed, page=page, page_size=page_size)

@@ -14,7 +14,7 @@ from typing import Any
 from rich.cells import cell_len, set_cell_size
 
 from transforms import money, pages
-from transforms.serving import answers, exports, support
+from transforms.serving import answers, exports, filters, support
 
 WIDTH = 120  # the default table fits a terminal of this many columns
 GAP = "  "
@@ -70,7 +70,7 @@ def credit(row: dict[str, Any]) -> str:
 
 def status_words(row: dict[str, Any]) -> str:
     """A credit's status in words: `paid`, `waiting for approval`, `paid by hand`..."""
-    return support.SHOWN_AS.get(row["status"], row["status"])
+    return filters.SHOWN_AS.get(row["status"], row["status"])
 
 
 CUSTOMERS = (

@@ -89,8 +89,8 @@ def test_an_unknown_segment_is_still_named_when_paged(con):
 def test_status_comes_from_the_warehouse_as_the_rule_says(con):
     rows = support.customers(con, "INC-A").rows
     for row in rows:
-        assert row["status"] in set(support.CreditStatus)
-    assert {row["status"] for row in rows} == set(support.CreditStatus)
+        assert row["status"] in set(answers.CreditStatus)
+    assert {row["status"] for row in rows} == set(answers.CreditStatus)
 
 
 @pytest.mark.parametrize(
