@@ -196,3 +196,22 @@ def test_verify_batch_of_a_copy_or_a_link_under_a_plain_name_verifies_it(desk, t
     misnamed = desk.cli("verify-batch", str(other))
     assert misnamed.exit_code == 3, misnamed.output
     assert "the folder is batch=INC-T-B009, the trailer says INC-T-B001" in misnamed.stderr
+
+
+def test_verify_batch_of_another_warehouse_s_batch_says_so_not_that_this_one_was_edited(desk):
+    # A batch of the same incident approved on another warehouse (same id, B001) was ten
+    # findings of tampering here ("the batch's record was edited", "the journal was rewritten");
+    # its run is one this warehouse never saw: that is what to say.
+    folder = desk.approve(desk.run()).batch_folder
+    trailer = json.loads((folder / "batch.json").read_text())
+    trailer["run_id"] = "20260101T000000000000Z-0000beef"
+    (folder / "batch.json").write_text(json.dumps(trailer))
+    result = desk.cli("verify-batch", str(folder))
+    assert result.exit_code == 3, result.output
+    said = " ".join(result.stderr.split())
+    assert (
+        "mismatch: batch INC-T-B001: of run 20260101T000000000000Z-0000beef, which this "
+        "warehouse does not know: the batch is another warehouse's (give that one as "
+        "--warehouse), or its trailer was edited" in said
+    )
+    assert said.count("mismatch:") == 1

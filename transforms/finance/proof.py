@@ -228,6 +228,18 @@ def check_folder(con: duckdb.DuckDBPyConnection, key: bytes | None, folder: Path
             + [f"batch {batch_id}: {p}" for p in itself],
             True,
         )
+    run_id = trailer.get("run_id")
+    if run_id != batch.run_id and run_id not in {r.run_id for r in records.runs}:
+        # the same batch id on another warehouse (each numbers its incident's batches from
+        # B001): one finding, not each of its fields read as an edit of this warehouse's
+        return BatchVerified(
+            [
+                f"batch {batch_id}: of run {run_id}, which this warehouse does not know: the "
+                "batch is another warehouse's (give that one as --warehouse), or its trailer "
+                "was edited"
+            ],
+            True,
+        )
     # a folder of the outbox's layout (`batch=...`) must be the trailer's batch
     # (`outbox.check`); a copy or a link finance named itself (`today`) says nothing
     problems = []
