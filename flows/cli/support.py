@@ -55,7 +55,10 @@ def customers(
     """
     from transforms.serving import exports, support, views
 
-    output_format = output_format or guarded(lambda: _format_of(out_file))
+    # `CSV`, ` csv`: a format name is read without case or blanks (`xlsx` is still refused)
+    output_format = (output_format or "").strip().casefold() or guarded(
+        lambda: _format_of(out_file)
+    )
 
     def read():
         if output_format not in ("table", "csv", "json"):

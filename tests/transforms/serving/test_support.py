@@ -519,6 +519,15 @@ def test_an_export_to_a_name_the_system_refuses_is_a_usage_error(tmp_path):
 runner = CliRunner()
 
 
+@pytest.mark.parametrize("typed", ["CSV", " Csv "])
+def test_customers_format_is_read_without_case_or_blanks(warehouse_at, typed):
+    # `--format CSV` was "'CSV' is not one of table, csv, json", exit 2
+    args = ["customers", "INC-A", "--format", typed, "--warehouse", str(warehouse_at)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("customer_id,name,")
+
+
 def test_customers_csv_is_owner_only_spreadsheet_safe_utf8(warehouse_at, tmp_path):
     out = tmp_path / "notice.csv"
     result = runner.invoke(
