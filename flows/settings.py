@@ -44,9 +44,10 @@ def journal_key() -> bytes | None:
     if value is None:
         return None
     if len(value.strip()) < KEY_MIN_LENGTH:
+        what = "empty" if not value.strip() else f"shorter than {KEY_MIN_LENGTH} characters"
         raise ConfigError(
-            f"{KEY_VARIABLE}: set but shorter than {KEY_MIN_LENGTH} characters; use a long "
-            "random secret (e.g. `openssl rand -hex 32`), or unset it for plain sha256 chains"
+            f"{KEY_VARIABLE}: set but {what}; use a long random secret (e.g. `openssl rand "
+            "-hex 32`), or unset it for plain sha256 chains"
         )
     return value.encode()
 

@@ -1,0 +1,36 @@
+"""The settings read from the environment (`flows.settings`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from flows import settings
+from transforms.errors import ConfigError
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("", "set but empty"),  # `export CREDITS_JOURNAL_KEY=` with the secret missing
+        ("  \t", "set but empty"),  # blanks only
+        ("short", "set but shorter than 16 characters"),
+    ],
+)
+def test_a_journal_key_too_short_to_be_a_secret_is_refused_saying_what_it_is(
+    monkeypatch, value, says
+):
+    monkeypatch.setenv("CREDITS_JOURNAL_KEY", value)
+    with pytest.raises(ConfigError, match=rf"^CREDITS_JOURNAL_KEY: {says}; use a long random"):
+        settings.journal_key()
+
+
+@pytest.mark.parametrize(
+    ("value", "key"),
+    [(None, None), ("k" * 16, b"k" * 16), (" s3cr3t-0123456789 ", b" s3cr3t-0123456789 ")],
+)
+def test_a_journal_key_is_its_bytes_as_given_or_none_when_unset(monkeypatch, value, key):
+    if value is None:
+        monkeypatch.delenv("CREDITS_JOURNAL_KEY", raising=False)
+    else:
+        monkeypatch.setenv("CREDITS_JOURNAL_KEY", value)
+    assert settings.journal_key() == key
