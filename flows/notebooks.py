@@ -150,6 +150,7 @@ def _run_one(path: Path, out: Path, incident_id: str, warehouse_path: str) -> in
 
 
 NB_WAREHOUSE = "`make notebooks NB_WAREHOUSE=PATH`"
+NB_WAREHOUSE_URL = "`make notebooks NB_WAREHOUSE=URL`"
 
 
 def main() -> None:
@@ -162,10 +163,14 @@ def main() -> None:
         warehouse_path = _absolute(args.warehouse or warehouse_default())
         incident_id = _incident(warehouse_path, args.incident)
     except CreditsError as error:
+        from transforms.finance.pg_location import Unreachable
         from transforms.finance.warehouse import NoWarehouseYet
 
-        if isinstance(error, NoWarehouseYet):  # `make notebooks` takes it as NB_WAREHOUSE
+        # `make notebooks` takes the warehouse as NB_WAREHOUSE
+        if isinstance(error, NoWarehouseYet):
             error = NoWarehouseYet(error.path, f"{NB_WAREHOUSE} (or set CREDITS_WAREHOUSE)")
+        elif isinstance(error, Unreachable):
+            error = error.given_as(f"{NB_WAREHOUSE_URL}, or set CREDITS_WAREHOUSE")
         print(f"error: {error}", file=sys.stderr)
         sys.exit(error.exit_code)
     args.out.mkdir(parents=True, exist_ok=True)

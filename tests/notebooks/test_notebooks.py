@@ -308,3 +308,22 @@ def test_a_missing_warehouse_names_make_notebooks_own_variable(tmp_path, monkeyp
         "it. If the warehouse is "
         "elsewhere, give it as `make notebooks NB_WAREHOUSE=PATH` (or set CREDITS_WAREHOUSE)\n"
     )
+
+
+def test_an_unreachable_postgresql_warehouse_names_make_notebooks_own_variable(monkeypatch, capsys):
+    # it said "fix the URL (CREDITS_WAREHOUSE or --warehouse)", neither of which `make notebooks`
+    # was given it by
+    from flows import notebooks
+
+    url = "postgresql://nobody@127.0.0.1:9/credits"  # port 9: nothing listens
+    argv = ["notebooks", "--incident", INCIDENT, "--warehouse", url, "--out", "x"]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as exited:
+        notebooks.main()
+    assert exited.value.code == 4
+    err = capsys.readouterr().err
+    assert err.startswith("error: warehouse postgresql://nobody@127.0.0.1:9/credits: cannot ")
+    assert err.endswith(
+        "Nothing was read or written; start the server or fix the URL (`make notebooks "
+        "NB_WAREHOUSE=URL`, or set CREDITS_WAREHOUSE), then run the command again\n"
+    )

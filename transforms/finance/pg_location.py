@@ -54,7 +54,26 @@ def without_password(url: str) -> tuple[str, str | None]:
 
 
 class Unreachable(StorageError):
-    """The server cannot be reached or refused the connection (exit 4)."""
+    """The server cannot be reached or refused the connection (exit 4); `given_as` is how its
+    user names the warehouse (the commands' variable and option, `make notebooks`' variable)."""
+
+    def __init__(
+        self, url: str, server: str, why: str, given_as: str = "CREDITS_WAREHOUSE or --warehouse"
+    ):
+        self.parts = (url, server, why)  # the URL as `shown`: its password masked
+        self._given_as = given_as
+        super().__init__(
+            f"warehouse {url}: cannot connect to PostgreSQL at {server}: {why}. Nothing was "
+            f"read or written; start the server or fix the URL ({given_as}), then run the "
+            "command again"
+        )
+
+    def __reduce__(self):  # whole again in another process (a Dask worker's)
+        return Unreachable, (*self.parts, self._given_as)
+
+    def given_as(self, given_as: str) -> Unreachable:
+        """The same refusal, naming the warehouse as `given_as`."""
+        return Unreachable(*self.parts, given_as)
 
 
 def connect(url: str) -> adbc_driver_postgresql.dbapi.Connection:
@@ -70,11 +89,7 @@ def connect(url: str) -> adbc_driver_postgresql.dbapi.Connection:
             named(pg_url.parse(url).with_passphrase(passphrase)), autocommit=False
         )
     except adbc_driver_manager.Error as error:
-        raise Unreachable(
-            f"warehouse {shown(url)}: cannot connect to PostgreSQL at {where}: "
-            f"{said(error, url)}. Nothing was read or written; start the server or fix the "
-            "URL (CREDITS_WAREHOUSE or --warehouse), then run the command again"
-        ) from None
+        raise Unreachable(shown(url), where, said(error, url)) from None
 
 
 def server_of(url: str) -> str:
