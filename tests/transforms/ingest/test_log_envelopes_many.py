@@ -224,6 +224,59 @@ def test_a_string_body_holding_a_json_object_is_read_as_one(tmp_path, body, log_
     assert [row[1:4] for row in got] == [expected]
 
 
+BATCH = [
+    {"ts": "2025-01-07T20:00:00.5Z", "event": "payment.failed", "txn_id": "t1"},
+    {"ts": "2025-01-07T20:00:00.5Z", "event": "db.pool.stats"},
+    {"ts": "2025-01-07T20:00:00.5Z", "event": "payment.failed", "txn_id": "t2"},
+]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # an HTTP output's batch read as one line by the filelog receiver: a string body
+        {"stringValue": json.dumps(BATCH)},
+        # the same records as an array of key/value lists, or of the service's JSON lines
+        {
+            "arrayValue": {
+                "values": [
+                    {"kvlistValue": {"values": [kv(k, v) for k, v in r.items()]}} for r in BATCH
+                ]
+            }
+        },
+        {"arrayValue": {"values": [{"stringValue": json.dumps(r)} for r in BATCH]}},
+    ],
+    ids=["string", "kvlists", "strings"],
+)
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+def test_a_record_whose_body_is_an_array_of_failures_stops_the_run(tmp_path, body, line_checks):
+    # Quarantined as `missing event`, the record was one item under the quarantine limit, and
+    # the failures batched in its body were never credited.
+    line = request(record("t0"), {"timeUnixNano": NS, "body": body})
+    message = (
+        r'^logs/pod-a.jsonl: line 2 \(envelope = "otlp": line 1, record 2\) is a JSON array of 3 '
+        r"records, 2 of them failure events \(payment.failed\)"
+    )
+    with pytest.raises(InputError, match=message):
+        staged(tmp_path, [line], line_checks, envelope="otlp")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"stringValue": json.dumps(BATCH[1:2] * 2 + [{"msg": "payment.failed"}])},  # no failure
+        {"arrayValue": {"values": [{"stringValue": "payment.failed t1"}]}},  # no record
+        {"stringValue": "[1, " + json.dumps(BATCH[0])},  # no JSON
+    ],
+)
+def test_a_record_whose_body_is_an_array_without_failures_is_quarantined(tmp_path, body):
+    line = request({"timeUnixNano": NS, "body": body})
+    got = staged(tmp_path, [line], "failure_capable", envelope="otlp")
+    assert [row[1:3] for row in got] == [
+        ("quarantined", 'missing event (envelope = "otlp": line 1, record 1)')
+    ]
+
+
 def test_a_record_without_its_time_is_read_at_its_bodys_ts_not_when_the_collector_read_it(
     tmp_path,
 ):

@@ -51,6 +51,9 @@ RECORD_KEYS = frozenset(
 )
 _INTEGER = re.compile(r"-?[0-9]+")
 OBSERVED = "observedTimeUnixNano"  # in a view only when the record has no time of its own
+# The key of a record's fields (`Fields.json`) that lists the events of the records its body
+# batches, when it is an array of them (`stg_logs`, `batched`).
+BATCHED = "batched"
 # The key and value of a record's fields (`Fields.json`) that say its ts is its own, read
 # by `stg_logs` as the contract's, RFC 3339, whatever `ts_format` says of timeUnixNano.
 OWN_TS_FORMAT = ("ts_format", "rfc3339")
@@ -380,7 +383,20 @@ class Fields:
                 found[name] = value
         if "event" not in found and body.problem is not None:
             raise BadRecord(body.problem)
+        if (path := self._event_in_body()) is not None and (records := body.records()):
+            # A batch of records in one body: their events, for `stg_logs` to stop the run
+            # on one that holds a failure (`mapper.batched`), never one quarantined item.
+            found[BATCHED] = [_text_or_none(_lookup(record, path)) for record in records]
         return _dumps(found)
+
+    def _event_in_body(self) -> str | None:
+        """The event's path in a record of the body (None when it is read elsewhere)."""
+        for name, where, path, _ in self.paths:
+            if name == "event" and where == "attribute":
+                return path
+            if name == "event" and where == "record" and path.startswith("body."):
+                return path.removeprefix("body.")
+        return None
 
 
 class _Body:
@@ -404,6 +420,23 @@ class _Body:
             raise BadRecord(f"body.{path} is {json.dumps(value)}, not a JSON value")
         return value
 
+    def records(self) -> list[dict[str, Any]]:
+        """The objects at the top level of a body that is an array (an `arrayValue`, or text
+        holding a JSON array: an HTTP output's batch read as one line), an item of text holding
+        a JSON object decoded; empty for any other body."""
+        items = self.value
+        if type(items) is str:
+            text = items.removeprefix("\ufeff")
+            if not text.lstrip().startswith("["):
+                return []
+            try:
+                items = json.loads(text)
+            except ValueError:
+                return []
+        if type(items) is not list:
+            return []
+        return [found for item in items if type(found := _json_object(item)) is dict]
+
     def _decode(self) -> None:
         self._decoded = True
         text = self.value.removeprefix("\ufeff")  # a byte-order mark kept from the file
@@ -416,6 +449,20 @@ class _Body:
             return
         if type(value) is _Object:
             self.value = value
+
+
+def _json_object(item: Any) -> Any:
+    """An item of a body's array as a record: an object, or text holding one, decoded."""
+    if type(item) is str and item.lstrip().startswith("{"):
+        try:
+            return json.loads(item)
+        except ValueError:
+            return None
+    return item
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if type(value) is str else None
 
 
 def _number(text: str) -> float:

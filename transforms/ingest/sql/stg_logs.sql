@@ -354,12 +354,14 @@ batched as (
     -- failures it holds. Each object's failure event (by the event field's path, as a record of
     -- its own is read; the envelope's event is each object's when the path is the envelope's)
     -- is listed, and the map stops the run on an array that holds one (`mapper._batched`).
+    -- An OTLP record's body may be such an array: `otlp.Fields` lists its records' events.
     select
         *,
         list_filter(
             list_transform(
                 array_objects,
                 lambda o: case
+                    when $otlp then o ->> '$'
                     when $from_envelope[2] then event
                     else json_extract_string(o, $paths[2])
                 end
@@ -371,7 +373,8 @@ batched as (
             *,
             -- only a record without an event of its own can be an array: parsed once more
             -- for its type only then (nested, so that DuckDB evaluates it on those alone)
-            case when $kind = 'jsonl' and fields is not null
+            case when $otlp then json_extract(envelope, '$.batched[*]')
+                when $kind = 'jsonl' and fields is not null
                 and (fields[2] is null or $from_envelope[2]) then
                 case when json_type(raw) = 'ARRAY' then list_filter(
                     json_extract(raw, '$[*]'), lambda v: json_type(v) = 'OBJECT'
