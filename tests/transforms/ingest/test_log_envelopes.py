@@ -5,6 +5,8 @@ envelopes and unfinished partials quarantined with their line, records counted i
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import re
 
@@ -384,6 +386,48 @@ def test_a_collectors_line_read_as_the_record_names_the_setting_that_reads_it(tm
     assert got[0][1] == "quarantined"
     assert got[0][2].startswith(expected)
     assert hint is not None or got[0][2] == expected
+
+
+def _base64(data: bytes, zipped: bool = False) -> str:
+    return base64.b64encode(gzip.compress(data, mtime=0) if zipped else data).decode()
+
+
+SUBSCRIPTION = {"messageType": "DATA_MESSAGE", "logEvents": [{"id": "1", "message": RECORD}]}
+
+
+@pytest.mark.parametrize(
+    ("line", "log_format", "reason"),
+    [
+        # a CloudWatch Logs subscription's Lambda events kept as lines: base64 of gzip
+        (
+            json.dumps({"awslogs": {"data": _base64(json.dumps(SUBSCRIPTION).encode(), True)}}),
+            {},
+            "missing ts (the line looks like a CloudWatch Logs subscription's Lambda event",
+        ),
+        # a stream's record kept with its data in base64 (Kinesis, Pub/Sub)
+        (json.dumps({"Data": _base64(RECORD.encode())}), {}, "missing ts"),
+        # a collector's JSON whose payload is the record in base64
+        (
+            json.dumps({"message": _base64(RECORD.encode()), "timestamp": TIME}),
+            {"payload": "message"},
+            "not valid JSON",
+        ),
+        # a well-formed line that holds base64 (a token) is read as any other
+        (json.dumps({"ts": TIME, "event": "login", "jwt": _base64(b'{"alg":"HS256"}')}), {}, None),
+    ],
+)
+def test_a_record_hidden_in_base64_is_quarantined_not_counted_irrelevant(
+    tmp_path, line, log_format, reason
+):
+    # Its failure event is not in the line's bytes: shape-checked only, the line was counted
+    # irrelevant and the failure was lost with no quarantine to see; base64 of a JSON object
+    # (`"eyJ`) or of gzip (`"H4sI`) makes the line checked in full.
+    got = staged(tmp_path, [line], "failure_capable", **log_format)
+    if reason is None:
+        assert got[0][1:3] == ("irrelevant", None)
+    else:
+        assert got[0][1] == "quarantined"
+        assert got[0][2].startswith(reason)
 
 
 PREFIXED_HINTS = [

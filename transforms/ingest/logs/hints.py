@@ -22,6 +22,11 @@ COLLECTOR_HINTS = [
     (("date", "log"), 'Fluent Bit\'s JSON: set payload = "log"'),
     (("resourceLogs",), 'OTLP JSON: set envelope = "otlp"'),
     (("messageType", "logEvents"), 'a CloudWatch Logs object: set envelope = "cloudwatch"'),
+    (
+        ("awslogs",),
+        "a CloudWatch Logs subscription's Lambda event (awslogs.data: base64 of gzip): decode "
+        'each awslogs.data to its JSON object, one a line, and set envelope = "cloudwatch"',
+    ),
 ]
 # Likewise a line whose record comes after a collector's prefix (`not valid JSON (the line looks
 # like ...)`): the pattern its start matches, and the setting that reads it. Those of the

@@ -2,7 +2,8 @@
 
 A line is *failure-capable* when its bytes contain one of `policy.failure_events` literally or,
 in the formats that unescape values (`jsonl`, and `logfmt`'s quoted values), an escape that
-could spell one (`\\u`; any backslash when an event has a character with a short escape). A
+could spell one (`\\u`; any backslash when an event has a character with a short escape), or,
+in JSON, a string that starts as base64 of a record (`BASE64_RECORDS`). A
 failure event can only be on such a line, so only these are parsed and checked in full: no
 credit depends on the others. Every other line gets a shape check only: framed, at most 1 MiB
 and valid UTF-8 (the framer's checks), not blank and, for `jsonl`, one object by its bytes (the
@@ -75,6 +76,11 @@ PREFIXES = {
     envelope: (re.compile(pattern.encode()), suffix.encode(), reason)
     for envelope, (pattern, suffix, reason) in PREFIX_PATTERNS.items()
 }
+# Base64 at the start of a JSON string, of a JSON object (`{"` then a letter or not, `{ "`,
+# `{` and a line feed) or of gzip (its magic, 1f 8b 08): a record kept so (a CloudWatch Logs
+# subscription's Lambda event, a stream's base64 data) holds its failure event in no byte the
+# screen reads. Such a line is checked in full: never counted irrelevant unseen.
+BASE64_RECORDS = (b'"eyJ', b'"eyI', b'"eyAi', b'"ewo', b'"H4sI')
 SPACE = ord(" ")
 SHORT_ESCAPES = frozenset('"\\/\b\f\n\r\t')
 BACKSLASH, N, QUOTE = ord("\\"), ord("n"), ord('"')
@@ -131,6 +137,8 @@ class Screen:
             # record gone, which must be quarantined, not counted irrelevant
             key = json.dumps(log_format.payload.rsplit(".", 1)[-1]).encode()
             spelled |= {key + colon + b"null" for colon in (b":", b": ", b" : ")}
+        if escape is not None:  # JSON strings, where base64 is kept
+            spelled |= set(BASE64_RECORDS)
         needles = tuple(sorted(spelled))
         # One object: the Docker entry, else the record (or the object holding its payload).
         one_object = envelope == "docker" or kind == "jsonl" or log_format.payload is not None
