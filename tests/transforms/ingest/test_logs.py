@@ -773,15 +773,26 @@ def test_compressed_data_in_an_otlp_file_stops_the_run_naming_its_line(tmp_path)
         reconcile_incident(path, tmp_path)
 
 
-def test_a_crashs_zero_padding_is_quarantined_as_its_line(tmp_path):
-    # The line the zeros glue onto is quarantined, the lines around it read.
-    padded = b"\x00" * 5000 + GOOD.replace(b"t1", b"t2") + b"\n"
-    con = stage(tmp_path, [GOOD + b"\n", padded, GOOD.replace(b"t1", b"t3") + b"\n"])
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+def test_zero_padding_before_a_line_is_skipped_and_the_line_read(tmp_path, line_checks):
+    # A copytruncate rotation (the writer at its old offset) or a crash (the file extended, its
+    # data never written) leaves NUL bytes glued to the next line: quarantined, a failure
+    # there was one line under the quarantine limit, never credited. They are no record's.
+    quiet = b'{"ts": "2025-01-07T20:00:00Z", "event": "db.pool.stats"}'
+    lines = [
+        b"\x00" * 5000 + GOOD.replace(b"t1", b"t2") + b"\r\n",  # a failure after padding
+        b"\x00" + quiet + b"\n",  # a quiet line after one NUL: irrelevant, not quarantined
+        GOOD.replace(b"t1", b"t3")[:-9] + b"\x00" * 64 + GOOD + b"\n",  # a cut line before it
+        b"\x00" * 4096,  # padding alone at the end: a line of no text
+    ]
+    con = stage(tmp_path, lines, quality={"line_checks": line_checks})
     assert quarantined(con) == [
         (1, None, "relevant"),
-        (2, "not valid JSON", "quarantined"),
-        (3, None, "relevant"),
+        (2, None, "irrelevant"),
+        (3, "not valid JSON", "quarantined"),
+        (4, "not valid JSON" if line_checks == "all" else SHAPE, "quarantined"),
     ]
+    assert rows(con, "int_log_lines_bucketed", "txn_id")[0] == ("t2",)
 
 
 def _tar(data: bytes) -> bytes:

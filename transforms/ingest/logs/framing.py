@@ -214,16 +214,19 @@ class Framer:
         skip = self._skip(data)
         raw = np.frombuffer(data, np.uint8, count=end)
         starts, ends, crlf, sizes = line_bounds(raw, skip)
+        padding = _zero_padding(data, raw, starts, sizes)
         problems = self._problems(data, starts, ends, sizes)
         if problems and self.error is None:
             self.error = self._appended(self._examined(data, starts, ends, sizes, problems))
         self._tail = data[max(starts[-1], ends[-1] - TAIL_BYTES) : ends[-1]]
         if self.screen is not None:
             return self._screened(data, end, starts, ends, sizes, problems)
-        if crlf.any():
-            # Drop each CR before an LF, so every line's text ends with exactly one LF.
-            dropped = np.cumsum(crlf)
-            buffer = np.delete(raw, ends[crlf] - 1)
+        if crlf.any() or padding.any():
+            # Drop each CR before an LF, so every line's text ends with exactly one LF, and the
+            # zero padding before a line.
+            dropped = np.cumsum(crlf + padding)
+            padded = [np.arange(starts[i] - padding[i], starts[i]) for i in np.flatnonzero(padding)]
+            buffer = np.delete(raw, np.concatenate([ends[crlf] - 1, *padded]).astype(np.int64))
             offsets = np.concatenate([[skip], ends + 1 - dropped])
         else:
             buffer = raw
@@ -406,6 +409,25 @@ def line_bounds(raw: np.ndarray, skip: int) -> tuple[np.ndarray, ...]:
     starts[0], starts[1:] = skip, ends[:-1] + 1
     crlf = (ends > starts) & (raw[ends - 1] == CR)
     return starts, ends, crlf, ends - starts - crlf
+
+
+def _zero_padding(
+    data: bytes, raw: np.ndarray, starts: np.ndarray, sizes: np.ndarray
+) -> np.ndarray:
+    """The NUL bytes before each line's text, which start and size then leave out (both are
+    moved): a copytruncate rotation's (the writer still at its old offset) or a crash's (the
+    file extended, its data never written) zero padding, glued to the line written after it.
+    It is no record's: quarantined with the padding, a failure there was lost under the
+    quarantine limit. A line of NULs alone is left as it is (junk, quarantined)."""
+    padding = np.zeros(len(starts), np.int64)
+    for i in np.flatnonzero((sizes > 0) & (raw[starts] == 0)).tolist():
+        line = data[starts[i] : starts[i] + sizes[i]]
+        run = len(line) - len(line.lstrip(b"\x00"))
+        if run < len(line):
+            padding[i] = run
+    starts += padding
+    sizes -= padding
+    return padding
 
 
 def _framed(file_id: int, numbers, text, reasons, previews) -> pa.RecordBatch:
