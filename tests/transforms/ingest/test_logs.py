@@ -781,18 +781,39 @@ def test_zero_padding_before_a_line_is_skipped_and_the_line_read(tmp_path, line_
     quiet = b'{"ts": "2025-01-07T20:00:00Z", "event": "db.pool.stats"}'
     lines = [
         b"\x00" * 5000 + GOOD.replace(b"t1", b"t2") + b"\r\n",  # a failure after padding
+        b"\x00" * (9 << 20) + GOOD.replace(b"t1", b"t4") + b"\n",  # a hole past the line limit
         b"\x00" + quiet + b"\n",  # a quiet line after one NUL: irrelevant, not quarantined
-        GOOD.replace(b"t1", b"t3")[:-9] + b"\x00" * 64 + GOOD + b"\n",  # a cut line before it
         b"\x00" * 4096,  # padding alone at the end: a line of no text
     ]
     con = stage(tmp_path, lines, quality={"line_checks": line_checks})
     assert quarantined(con) == [
         (1, None, "relevant"),
-        (2, None, "irrelevant"),
-        (3, "not valid JSON", "quarantined"),
+        (2, None, "relevant"),
+        (3, None, "irrelevant"),
         (4, "not valid JSON" if line_checks == "all" else SHAPE, "quarantined"),
     ]
-    assert rows(con, "int_log_lines_bucketed", "txn_id")[0] == ("t2",)
+    assert rows(con, "int_log_lines_bucketed", "txn_id")[:2] == [("t2",), ("t4",)]
+
+
+@pytest.mark.parametrize(
+    ("padded", "error"),
+    [
+        # a line the crash cut, its padding, then the line written after it: one line, quarantined
+        # whole, and a failure after the padding lost under the quarantine limit
+        (GOOD[:-9] + b"\x00" * 64 + GOOD + b"\n", "line 2 holds zero padding between "),
+        (b"cut" + b"\x00" * 16 + b"x\n", "line 2 holds zero padding between "),
+        (GOOD[:-9] + b"\x00" * 64 + b"\n", None),  # a cut line and its padding: quarantined
+        (GOOD[:-9] + b"\x00" * 15 + GOOD + b"\n", None),  # a few NULs in junk: quarantined
+    ],
+)
+def test_zero_padding_after_a_cut_line_stops_the_run(tmp_path, padded, error):
+    got = _framing_error(tmp_path, GOOD + b"\n" + padded + GOOD + b"\n")
+    if error is None:
+        assert got is None
+    else:
+        assert got is not None
+        assert got.startswith("logs/pod-a.log: " + error)
+        assert "tr -s '\\000' '\\n'" in got
 
 
 def _tar(data: bytes) -> bytes:

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from transforms.errors import CreditsError, InputError
-from transforms.ingest.logs import source
+from transforms.ingest.logs import padding, source
 from transforms.ingest.logs.mending import Mender
 from transforms.ingest.logs.screen import BOM, Screen
 from transforms.ingest.logs.source import STREAM_ERRORS, Source, stream_error
@@ -122,7 +122,7 @@ class Framer:
                 data = carry + piece if carry else piece
                 cut = data.rfind(b"\n")
                 if cut < 0:
-                    carry = data
+                    carry = padding.squeezed(data) if padding.PADDING in data else data
                     if len(carry) > MAX_LINE_BYTES + len(BOM) + 1:
                         if self._ended_by_cr(carry):
                             return
@@ -214,18 +214,22 @@ class Framer:
         skip = self._skip(data)
         raw = np.frombuffer(data, np.uint8, count=end)
         starts, ends, crlf, sizes = line_bounds(raw, skip)
-        padding = _zero_padding(data, raw, starts, sizes)
+        zeros = padding.skipped(data, raw, starts, sizes)
+        if self.error is None:
+            self.error = padding.after_cut_line(
+                self.name, self.lines + 1, data, starts, ends, sizes
+            )
         problems = self._problems(data, starts, ends, sizes)
         if problems and self.error is None:
             self.error = self._appended(self._examined(data, starts, ends, sizes, problems))
         self._tail = data[max(starts[-1], ends[-1] - TAIL_BYTES) : ends[-1]]
         if self.screen is not None:
             return self._screened(data, end, starts, ends, sizes, problems)
-        if crlf.any() or padding.any():
+        if crlf.any() or zeros.any():
             # Drop each CR before an LF, so every line's text ends with exactly one LF, and the
             # zero padding before a line.
-            dropped = np.cumsum(crlf + padding)
-            padded = [np.arange(starts[i] - padding[i], starts[i]) for i in np.flatnonzero(padding)]
+            dropped = np.cumsum(crlf + zeros)
+            padded = [np.arange(starts[i] - zeros[i], starts[i]) for i in np.flatnonzero(zeros)]
             buffer = np.delete(raw, np.concatenate([ends[crlf] - 1, *padded]).astype(np.int64))
             offsets = np.concatenate([[skip], ends + 1 - dropped])
         else:
@@ -409,25 +413,6 @@ def line_bounds(raw: np.ndarray, skip: int) -> tuple[np.ndarray, ...]:
     starts[0], starts[1:] = skip, ends[:-1] + 1
     crlf = (ends > starts) & (raw[ends - 1] == CR)
     return starts, ends, crlf, ends - starts - crlf
-
-
-def _zero_padding(
-    data: bytes, raw: np.ndarray, starts: np.ndarray, sizes: np.ndarray
-) -> np.ndarray:
-    """The NUL bytes before each line's text, which start and size then leave out (both are
-    moved): a copytruncate rotation's (the writer still at its old offset) or a crash's (the
-    file extended, its data never written) zero padding, glued to the line written after it.
-    It is no record's: quarantined with the padding, a failure there was lost under the
-    quarantine limit. A line of NULs alone is left as it is (junk, quarantined)."""
-    padding = np.zeros(len(starts), np.int64)
-    for i in np.flatnonzero((sizes > 0) & (raw[starts] == 0)).tolist():
-        line = data[starts[i] : starts[i] + sizes[i]]
-        run = len(line) - len(line.lstrip(b"\x00"))
-        if run < len(line):
-            padding[i] = run
-    starts += padding
-    sizes -= padding
-    return padding
 
 
 def _framed(file_id: int, numbers, text, reasons, previews) -> pa.RecordBatch:
