@@ -375,6 +375,22 @@ OTLP_LINE = {"resourceLogs": [{"scopeLogs": [{"logRecords": [{"body": {"stringVa
             'Fluent Bit\'s JSON: set payload = "log"',
         ),
         (json.dumps(OTLP_LINE), 'OTLP JSON: set envelope = "otlp"'),
+        (
+            json.dumps({"labels": {"app": "pay"}, "line": RECORD, "timestamp": TIME}),
+            'a Loki export (logcli --output jsonl): set payload = "line"',
+        ),
+        (
+            json.dumps({"@timestamp": TIME, "message": RECORD, "ecs": {"version": "8.0.0"}}),
+            'Filebeat\'s JSON (Elastic Common Schema): set payload = "message"',
+        ),
+        (
+            json.dumps({"jsonPayload": json.loads(RECORD), "timestamp": TIME}),
+            'a Cloud Logging export: set ts = "timestamp", event = "jsonPayload.event"',
+        ),
+        (
+            json.dumps({"textPayload": RECORD, "timestamp": TIME}),
+            'a Cloud Logging export of text: set payload = "textPayload"',
+        ),
         (json.dumps({"event": "payment.failed", "txn_id": "t1"}), None),  # no envelope: no hint
     ],
 )
@@ -444,6 +460,16 @@ PREFIXED_HINTS = [
     (
         f"2025-01-07T20:00:00.500Z {RECORD}",
         'CloudWatch Logs\' export: set envelope = "cloudwatch_export"',
+    ),
+    (
+        f"<134>1 2025-01-07T20:00:00.5Z node-1 payment-api 42 - - {RECORD}",
+        "syslog (RFC 5424): have the collector write the message alone (rsyslog: template "
+        '"%msg%\\n"), as no setting reads its prefix',
+    ),
+    (
+        f"<134>Jan  7 20:00:00 node-1 payment-api[42]: {RECORD}",
+        "syslog (RFC 3164): have the collector write the message alone (rsyslog: template "
+        '"%msg%\\n"), as no setting reads its prefix',
     ),
     (RECORD[:-1], None),  # a record cut short: no collector's
     ("x\ty\tpayment.failed t1", None),  # two tabs, then no JSON object: not fluentd's

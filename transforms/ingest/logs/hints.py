@@ -23,17 +23,41 @@ COLLECTOR_HINTS = [
     (("resourceLogs",), 'OTLP JSON: set envelope = "otlp"'),
     (("messageType", "logEvents"), 'a CloudWatch Logs object: set envelope = "cloudwatch"'),
     (
+        ("labels", "line", "timestamp"),
+        'a Loki export (logcli --output jsonl): set payload = "line"',
+    ),
+    (
+        ("@timestamp", "message", "ecs"),
+        'Filebeat\'s JSON (Elastic Common Schema): set payload = "message"',
+    ),
+    (
+        ("jsonPayload",),
+        'a Cloud Logging export: set ts = "timestamp", event = "jsonPayload.event", txn_id = '
+        '"jsonPayload.txn_id", ...',
+    ),
+    (("textPayload",), 'a Cloud Logging export of text: set payload = "textPayload"'),
+    (
         ("awslogs",),
         "a CloudWatch Logs subscription's Lambda event (awslogs.data: base64 of gzip): decode "
         'each awslogs.data to its JSON object, one a line, and set envelope = "cloudwatch"',
     ),
 ]
+# A syslog header before the record (RFC 5424's version and time, RFC 3164's date): no envelope
+# reads it.
+SYSLOG_FIX = (
+    'have the collector write the message alone (rsyslog: template "%msg%\\n"), as no setting '
+    "reads its prefix"
+)
 # Likewise a line whose record comes after a collector's prefix (`not valid JSON (the line looks
 # like ...)`): the pattern its start matches, and the setting that reads it. Those of the
 # prefix envelopes want the record, a JSON object, right after the prefix (two tabs alone are
 # no fluentd line); a CRI prefix is told by itself.
 PREFIX_HINTS = [
     (CRI_LINE, 'a CRI line (containerd, CRI-O): set envelope = "cri"'),
+    *(
+        (f"^<[0-9]{{1,3}}>{header}[^{{]*\\{{", f"syslog (RFC {rfc}): {SYSLOG_FIX}")
+        for rfc, header in [("5424", "1 [0-9]{4}-"), ("3164", "[A-Z][a-z]{2} [ 0-9][0-9] ")]
+    ),
     *(
         (f"^{PREFIX_PATTERNS[envelope][0]}\\{{", f'{tool}: set envelope = "{envelope}"')
         for envelope, tool in [
