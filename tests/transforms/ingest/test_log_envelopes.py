@@ -690,6 +690,31 @@ def test_an_unfinished_partial_at_the_end_of_a_file_is_quarantined(
 
 
 @pytest.mark.parametrize(
+    ("lines", "envelope", "where"),
+    [
+        ([cri(RECORD), cri(RECORD[:60], tag="P"), cri("{}", "stderr")], "cri", "lines 2-2"),
+        (
+            [docker(RECORD + "\n"), docker(RECORD[:30]), docker(RECORD[30:70])],
+            "docker",
+            "lines 2-3",
+        ),
+    ],
+)
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+def test_a_failure_the_file_ends_inside_stops_the_run(
+    tmp_path, lines, envelope, where, line_checks
+):
+    # The runtime split a long failure record and the file was rotated between its parts (or
+    # is still being written): quarantined, its failure was one item under the limit, lost.
+    message = (
+        f"^logs/pod-a.jsonl: {where} are the start of a record holding a failure event "
+        r"\(payment.failed\) that the file ends inside"
+    )
+    with pytest.raises(InputError, match=message):
+        staged(tmp_path, lines, line_checks, envelope=envelope)
+
+
+@pytest.mark.parametrize(
     ("line", "expected"),
     [
         (cri('{"ts": "x", "event": "debug"}'), ("irrelevant", None)),

@@ -68,7 +68,7 @@ PREFIX_HINTS = [
     ),
 ]
 
-# A line that is a JSON array of records (`mapper.batched`): the outputs known to batch records
+# A line that is a JSON array of records (`lost.batched`): the outputs known to batch records
 # into one array, and the setting that writes one record a line instead.
 BATCHED_HINT = (
     "an HTTP output batching records writes such arrays: set Fluent Bit's http output to "

@@ -24,7 +24,6 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from transforms import db
-from transforms.errors import InputError
 from transforms.ingest.incident import LogFormat
 from transforms.ingest.incident.values import (
     ASCII_SPACE,
@@ -32,7 +31,7 @@ from transforms.ingest.incident.values import (
     LARGEST_AMOUNT,
     TS_FORMATS,
 )
-from transforms.ingest.logs import hints
+from transforms.ingest.logs import hints, lost
 from transforms.ingest.logs.framing import FRAMED_SCHEMA, Framer
 from transforms.ingest.logs.plan import LogFile, Partition, Reading
 from transforms.ingest.logs.screen import CRI_LINE, PREFIX_PATTERNS
@@ -151,7 +150,10 @@ def _extract_into(
         stage = _Stager(reading, folder, stack)
         names = {file.file_id: file.name for file in partition.files}
         for staged in stage(framed, joined):
-            if (error := batched(staged, names)) is not None:
+            error = lost.batched(staged, names) or lost.unfinished(
+                staged, names, reading.failure_events
+            )
+            if error is not None:
                 raise error
             writers.write(staged)
             _widen(spans, staged)
@@ -169,25 +171,6 @@ def _extract_into(
     runs = [framer.unchecked_runs() for framer in framers]
     pq.write_table(pa.concat_tables(runs).cast(UNCHECKED_SCHEMA), folder / "unchecked.parquet")
     return spans, joined, framers
-
-
-def batched(staged: pa.RecordBatch, names: dict[int, str]) -> InputError | None:
-    """The error that stops a run on its first record that is a JSON array holding a failure
-    event (`stg_logs.sql`, `array_failures`): quarantined, it was one item under the quarantine
-    limit, and the failures batched in it were never credited. `names`: file_id -> name."""
-    found = pc.indices_nonzero(pc.is_valid(staged.column("array_records")))
-    if not len(found):
-        return None
-    row = staged.take(found[:1]).to_pylist()[0]
-    where = f"line {row['line']}" + (f" ({row['position']})" if row["position"] else "")
-    failures = row["array_failures"]
-    return InputError(
-        f"{names[row['file_id']]}: {where} is a JSON array of {row['array_records']} records, "
-        f"{len(failures)} of them failure events ({', '.join(sorted(set(failures)))}): "
-        "quarantined, it would be one item under the quarantine limit and its failures never "
-        "credited; have the service or its collector write one record (a JSON object) per line "
-        f"({hints.BATCHED_HINT}), or split the line into one line per record, then run again"
-    )
 
 
 class _Stager:

@@ -385,7 +385,7 @@ class Fields:
             raise BadRecord(body.problem)
         if (path := self._event_in_body()) is not None and (records := body.records()):
             # A batch of records in one body: their events, for `stg_logs` to stop the run
-            # on one that holds a failure (`mapper.batched`), never one quarantined item.
+            # on one that holds a failure (`lost.batched`), never one quarantined item.
             found[BATCHED] = [_text_or_none(_lookup(record, path)) for record in records]
         return _dumps(found)
 

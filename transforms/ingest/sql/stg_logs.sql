@@ -353,7 +353,7 @@ batched as (
     -- output's batch): quarantined, it is one item under the quarantine limit, whatever
     -- failures it holds. Each object's failure event (by the event field's path, as a record of
     -- its own is read; the envelope's event is each object's when the path is the envelope's)
-    -- is listed, and the map stops the run on an array that holds one (`mapper._batched`).
+    -- is listed, and the map stops the run on an array that holds one (`lost.batched`).
     -- An OTLP record's body may be such an array: `otlp.Fields` lists its records' events.
     select
         *,
