@@ -261,16 +261,18 @@ def duration(text: str) -> timedelta:
 # ---------------------------------------------------------------------------------------------
 def file_lines(name: str, data: bytes) -> list[tuple[str, int, bytes]]:
     """The physical lines of a file: gzip by content (`decompressed`); a line's text is without
-    its LF or CRLF and, on the first line, without a BOM (D5), and without NULs before its text;
-    a last line without LF still counts."""
+    its LF or CRLF, without a BOM (D5) and NULs before its text; a last line without LF still
+    counts."""
     data = decompressed(data) or b""  # gzip four layers deep is refused (`refused`)
     pieces = data.split(b"\n")
     if pieces[-1] == b"":
         pieces.pop()
     if pieces and pieces[0].startswith(BOM):  # a file of a BOM alone is one blank line
         pieces[0] = pieces[0][len(BOM) :]
-    # zero padding before a line's text (a copytruncate rotation's, a crash's) is skipped
+    # zero padding (a copytruncate rotation's, a crash's), then a BOM (files joined), before a
+    # line's text are skipped
     pieces = [p.lstrip(b"\x00") if p.lstrip(b"\x00") else p for p in pieces]
+    pieces = [p.removeprefix(BOM) for p in pieces]
     return [(name, i, p[:-1] if p.endswith(b"\r") else p) for i, p in enumerate(pieces, 1)]
 
 

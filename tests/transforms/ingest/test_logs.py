@@ -795,6 +795,21 @@ def test_zero_padding_before_a_line_is_skipped_and_the_line_read(tmp_path, line_
     assert rows(con, "int_log_lines_bucketed", "txn_id")[:2] == [("t2",), ("t4",)]
 
 
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+def test_a_byte_order_mark_at_a_lines_start_is_skipped(tmp_path, line_checks):
+    # Files that each began with a BOM, concatenated (`cat a.log b.log`, gzip members): the
+    # second file's first line was quarantined as not valid JSON, a failure there lost.
+    bom = b"\xef\xbb\xbf"
+    quiet = b'{"ts": "2025-01-07T20:00:00Z", "event": "db.pool.stats"}'
+    lines = [bom + GOOD + b"\n", bom + GOOD.replace(b"t1", b"t2") + b"\n", bom + quiet + b"\n"]
+    con = stage(tmp_path, lines, quality={"line_checks": line_checks})
+    assert quarantined(con) == [
+        (1, None, "relevant"),
+        (2, None, "relevant"),
+        (3, None, "irrelevant"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("padded", "error"),
     [

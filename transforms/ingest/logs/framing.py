@@ -1,12 +1,12 @@
 """Framing: a log file's decompressed bytes (`source.Source`) cut into numbered lines, with numpy
 over decompressed blocks.
 
-A line's text is its bytes without its line end (LF or CRLF) and, on a file's first line,
-without a UTF-8 byte-order mark. A line that is not UTF-8 or is longer than `MAX_LINE_BYTES`
-keeps an escaped preview and is quarantined, never dropped. CRI lines (`Framer.cri`): a
-character a `P` line cuts is moved whole onto its stream's next line (`mending.Mender`), so
-both parts are UTF-8 and join into the record the service wrote; bytes with no such line in the
-next block, or in the file, go back onto their line.
+A line's text is its bytes without its line end (LF or CRLF), without a UTF-8 byte-order mark
+at its start and without zero padding before it (`padding`). A line that is not UTF-8 or is
+longer than `MAX_LINE_BYTES` keeps an escaped preview and is quarantined, never dropped. CRI
+lines (`Framer.cri`): a character a `P` line cuts is moved whole onto its stream's next line
+(`mending.Mender`), so both parts are UTF-8 and join into the record the service wrote; bytes
+with no such line in the next block, or in the file, go back onto their line.
 """
 
 from __future__ import annotations

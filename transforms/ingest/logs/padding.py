@@ -1,7 +1,8 @@
 """Zero padding in a log file: NUL bytes a copytruncate rotation (the writer still at its old
 offset) or a crash (the file extended, its data never written) leaves where text should be,
 glued to the line written after it. It is no record's: quarantined with it, that line (a
-failure among them) was one item under the quarantine limit, never credited."""
+failure among them) was one item under the quarantine limit, never credited. So is a
+byte-order mark at a line's start, where files that each began with one were joined."""
 
 from __future__ import annotations
 
@@ -10,20 +11,23 @@ import re
 import numpy as np
 
 from transforms.errors import InputError
+from transforms.ingest.logs.screen import BOM
 
 PADDING = b"\x00" * 16  # the shortest run taken for padding after text (a few NULs are junk)
 ZERO_RUN = re.compile(rb"\x00{16,}")
 
 
 def skipped(data: bytes, raw: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """The NUL bytes at each line's start, which the line's start and size then leave out (both
-    are moved): the text after them is the line. A line of NULs alone is left as it is (junk,
-    quarantined)."""
+    """The bytes before each line's text that are no record's, which the line's start and size
+    then leave out (both are moved): NULs, then a byte-order mark (files that each began with
+    one, concatenated: `cat a.log b.log`, gzip members). A line of NULs alone is left as it is
+    (junk, quarantined)."""
     padding = np.zeros(len(starts), np.int64)
-    for i in np.flatnonzero((sizes > 0) & (raw[starts] == 0)).tolist():
+    for i in np.flatnonzero((sizes > 0) & ((raw[starts] == 0) | (raw[starts] == BOM[0]))).tolist():
         line = data[starts[i] : starts[i] + sizes[i]]
-        run = len(line) - len(line.lstrip(b"\x00"))
-        if run < len(line):
+        text = line.lstrip(b"\x00")
+        run = len(line) - len(text) + (len(BOM) if text.startswith(BOM) else 0)
+        if text:
             padding[i] = run
     starts += padding
     sizes -= padding
