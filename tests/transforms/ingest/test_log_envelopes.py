@@ -558,6 +558,23 @@ def _split_by(collector: str, part: str, number: int, last: bool) -> str:
 
 
 @pytest.mark.parametrize("collector", ["fluentd", "fluent-bit-cri", "vector"])
+def test_a_part_of_a_split_record_holding_a_failure_event_stops_the_run(tmp_path, collector):
+    # The collector split a long failure record: quarantined, its part holding the event was
+    # one item under the quarantine limit, and the failure never credited.
+    cut = RECORD.index("payment.failed") + len("payment.failed")
+    lines = [
+        _split_by(collector, RECORD[:cut], 1, False),
+        _split_by(collector, RECORD[cut:], 2, True),
+    ]
+    message = (
+        r"^logs/pod-a.jsonl: line 1 is part of a record the collector split, holding a failure "
+        r"event \(payment.failed\)"
+    )
+    with pytest.raises(InputError, match=message):
+        staged(tmp_path, lines, "failure_capable", payload="log")
+
+
+@pytest.mark.parametrize("collector", ["fluentd", "fluent-bit-cri", "vector"])
 def test_a_record_a_collector_split_around_its_payload_is_quarantined_not_irrelevant(
     tmp_path, collector
 ):

@@ -9,7 +9,13 @@ import pyarrow.compute as pc
 from transforms.errors import InputError
 from transforms.ingest.logs import hints
 
-UNFINISHED = "unfinished partial line"  # the start of the envelopes' reason (`log_envelope_*`)
+# The starts of the reasons of parts of a record: still partial when its file ends (CRI,
+# Docker: `log_envelope_*`), or marked by the collector that split it (`log_payload`).
+UNFINISHED = "unfinished partial line"
+PARTS = (UNFINISHED, "part of a record the collector split")
+QUARANTINED = (
+    "quarantined, it would be one item under the quarantine limit and its failure never credited."
+)
 
 
 def batched(staged: pa.RecordBatch, names: dict[int, str]) -> InputError | None:
@@ -34,23 +40,32 @@ def batched(staged: pa.RecordBatch, names: dict[int, str]) -> InputError | None:
 def unfinished(
     staged: pa.RecordBatch, names: dict[int, str], failure_events: tuple[str, ...]
 ) -> InputError | None:
-    """The error that stops a run on a record still partial when its file ends (a CRI or Docker
-    runtime split it, and the file was rotated between its parts, or is still being written)
-    whose text so far holds a failure event (in its first 4096 characters, the quarantine's
-    preview): its rest, if any, opens the next file, and the failure would be lost. `names`:
-    file_id -> name."""
+    """The error that stops a run on a part of a record whose text (its first 4096 characters,
+    the quarantine's preview) holds a failure event: quarantined, the failure would be lost.
+    A record still partial when its file ends (a CRI or Docker runtime split it, and the file
+    was rotated between its parts, or is still being written: its rest, if any, opens the next
+    file), or a part of a record a collector split around its payload. `names`: file_id ->
+    name."""
     reasons = staged.column("quarantine_reason")
-    found = pc.indices_nonzero(pc.fill_null(pc.starts_with(reasons, UNFINISHED), False))
+    starts = [pc.fill_null(pc.starts_with(reasons, prefix), False) for prefix in PARTS]
+    found = pc.indices_nonzero(pc.or_(*starts))
     for row in staged.take(found).to_pylist():
         events = sorted({event for event in failure_events if event in (row["raw"] or "")})
-        if events:
+        if not events:
+            continue
+        name, held = names[row["file_id"]], f"holding a failure event ({', '.join(events)})"
+        if row["quarantine_reason"].startswith(UNFINISHED):
             lines = row["quarantine_reason"].rsplit(", ", 1)[-1]
             return InputError(
-                f"{names[row['file_id']]}: {lines} are the start of a record holding a failure "
-                f"event ({', '.join(events)}) that the file ends inside: quarantined, it would "
-                "be one item under the quarantine limit and its failure never credited. The "
-                "file was rotated between the parts of the record (its rest opens the next "
-                "file: join the two, in order, into one file) or is still being written (run "
-                "again once it is complete)"
+                f"{name}: {lines} are the start of a record {held} that the file ends inside: "
+                f"{QUARANTINED} The file was rotated between the parts of the record (its rest "
+                "opens the next file: join the two, in order, into one file) or is still being "
+                "written (run again once it is complete)"
             )
+        advice = row["quarantine_reason"].split(": ", 1)[-1]  # how to have the parts joined
+        return InputError(
+            f"{name}: line {row['line']} is part of a record the collector split, {held}: "
+            f"{QUARANTINED} {advice[:1].upper()}{advice[1:]}, or join them in the file, then "
+            "run again"
+        )
     return None
