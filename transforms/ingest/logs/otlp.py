@@ -25,13 +25,14 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import orjson
 import simdjson
+
+from transforms.ingest.logs import otlp_body
+from transforms.ingest.logs.otlp_body import BadRecord
 
 OTLP = 'envelope = "otlp"'
 RECORD_KEYS = frozenset(
@@ -57,7 +58,6 @@ BATCHED = "batched"
 # The key and value of a record's fields (`Fields.json`) that say its ts is its own, read
 # by `stg_logs` as the contract's, RFC 3339, whatever `ts_format` says of timeUnixNano.
 OWN_TS_FORMAT = ("ts_format", "rfc3339")
-_MISSING = object()
 # The AnyValues that hold a JSON scalar as it is, and the check of each (a double may be
 # written "NaN", "Infinity" or "-Infinity"; bytes are base64 text).
 _SCALARS = {
@@ -74,10 +74,6 @@ _SCALARS = {
 
 class BadEnvelope(ValueError):
     """A line that is not an `ExportLogsServiceRequest`: all of its records are lost to it."""
-
-
-class BadRecord(ValueError):
-    """A log record that cannot be read as one."""
 
 
 class Rounded(Exception):
@@ -351,42 +347,42 @@ class Fields:
         is text that starts as a JSON object but is not one."""
         found = {}
         attributes = plain.get("attributes") or {}
-        body = _Body(plain.get("body"))
+        body = otlp_body.Body(plain.get("body"))
         for name, where, path, _ in self.paths:
             if where == "attribute":
                 if path in attributes:
                     found[name] = attributes[path]
                     continue
-                value = _MISSING
+                value = otlp_body.MISSING
                 if "." in path:
-                    value = _lookup(attributes, path)
-                if value is _MISSING:
+                    value = otlp_body.lookup(attributes, path)
+                if value is otlp_body.MISSING:
                     value = body.lookup(path)
             elif name == "ts" and path == "timeUnixNano" and path not in plain:
                 # No time of its own: the service's ts (in the attributes, as a json_parser
                 # puts it, else in the body, as any field is found), else when it was read.
-                value = attributes.get("ts", _MISSING)
-                if value is _MISSING:
+                value = attributes.get("ts", otlp_body.MISSING)
+                if value is otlp_body.MISSING:
                     value = body.lookup("ts")
-                if value is not _MISSING:
+                if value is not otlp_body.MISSING:
                     found[OWN_TS_FORMAT[0]] = OWN_TS_FORMAT[1]
                 else:
-                    value = plain.get(OBSERVED, _MISSING)
+                    value = plain.get(OBSERVED, otlp_body.MISSING)
             elif where == "record" and path.startswith("body."):
                 value = body.lookup(path.removeprefix("body."))
             elif where == "record":
-                value = _lookup(plain, path)
+                value = otlp_body.lookup(plain, path)
             else:
                 inner = group.resource if where == "resource" else group.scope
-                value = _lookup(inner, path) if path else inner
-            if value is not _MISSING:
+                value = otlp_body.lookup(inner, path) if path else inner
+            if value is not otlp_body.MISSING:
                 found[name] = value
         if "event" not in found and body.problem is not None:
             raise BadRecord(body.problem)
         if (path := self._event_in_body()) is not None and (records := body.records()):
             # A batch of records in one body: their events, for `stg_logs` to stop the run
             # on one that holds a failure (`lost.batched`), never one quarantined item.
-            found[BATCHED] = [_text_or_none(_lookup(record, path)) for record in records]
+            found[BATCHED] = [_text_or_none(otlp_body.lookup(record, path)) for record in records]
         return _dumps(found)
 
     def _event_in_body(self) -> str | None:
@@ -399,125 +395,8 @@ class Fields:
         return None
 
 
-class _Body:
-    """A record's body as the fields see it: a key/value list's object, or a string holding one
-    JSON object (a collector that read the service's JSON line as text: the filelog receiver
-    without a `json_parser`), decoded once when a field is first looked for in it."""
-
-    def __init__(self, value: Any):
-        self.value = value
-        self.problem: str | None = None  # why text that starts as an object is not JSON
-        self._decoded = type(value) is not str
-
-    def lookup(self, path: str) -> Any:
-        if not self._decoded:
-            self._decode()
-        if not isinstance(self.value, dict):
-            return _MISSING
-        value = _lookup(self.value, path)
-        if type(value) is float and not math.isfinite(value):  # NaN or Infinity: no value JSON
-            # holds, and a field could not be told from null
-            raise BadRecord(f"body.{path} is {json.dumps(value)}, not a JSON value")
-        return value
-
-    def records(self) -> list[dict[str, Any]]:
-        """The objects at the top level of a body that is an array (an `arrayValue`, or text
-        holding a JSON array: an HTTP output's batch read as one line), an item of text holding
-        a JSON object decoded; empty for any other body."""
-        items = self.value
-        if type(items) is str:
-            text = items.removeprefix("\ufeff")
-            if not text.lstrip().startswith("["):
-                return []
-            try:
-                items = json.loads(text)
-            except ValueError:
-                return []
-        if type(items) is not list:
-            return []
-        return [found for item in items if type(found := _json_object(item)) is dict]
-
-    def _decode(self) -> None:
-        self._decoded = True
-        text = self.value.removeprefix("\ufeff")  # a byte-order mark kept from the file
-        if not text.lstrip().startswith("{"):
-            return
-        try:
-            value = json.loads(text, object_pairs_hook=_Object.of, parse_float=_number)
-        except ValueError as error:
-            self.problem = f"body is text that starts as a JSON object but is not one: {error}"
-            return
-        if type(value) is _Object:
-            self.value = value
-
-
-def _json_object(item: Any) -> Any:
-    """An item of a body's array as a record: an object, or text holding one, decoded."""
-    if type(item) is str and item.lstrip().startswith("{"):
-        try:
-            return json.loads(item)
-        except ValueError:
-            return None
-    return item
-
-
 def _text_or_none(value: Any) -> str | None:
     return value if type(value) is str else None
-
-
-def _number(text: str) -> float:
-    """A number of a body's JSON text with a fraction or an exponent: a float, or, where a float
-    would round it (over 15 digits: 1736280000.999999999 is 1736280001.0), `_Digits`."""
-    value = float(text)
-    if not math.isfinite(value) or Decimal(repr(value)) == Decimal(text):
-        return value
-    return _Digits(text)
-
-
-class _Digits(float):
-    """A number a float rounds, with its text as written: orjson writes the text (`_dumps`), so
-    that `stg_logs` reads epoch time from its own digits, never moved across a window's edge."""
-
-    def __init__(self, text: str):
-        self.text = text
-
-
-class _Object(dict):
-    """An object of a body's JSON text, with the keys it holds twice: a field read through one
-    of them is read neither way (a decoder keeps one of the two values)."""
-
-    twice: frozenset[str] = frozenset()
-
-    @staticmethod
-    def of(pairs: list[tuple[str, Any]]) -> _Object:
-        value = _Object(pairs)
-        if len(value) < len(pairs):
-            keys = [key for key, _ in pairs]
-            value.twice = frozenset(key for key in value if keys.count(key) > 1)
-        return value
-
-
-def _lookup(value: Mapping[str, Any], path: str) -> Any:
-    """The value at a dotted path, keys matched whole first, the longest first; `BadRecord` if
-    a key it goes through is twice in its object (`_Object`)."""
-    if path in value:
-        _once(value, path)
-        return value[path]
-    parts = path.split(".")
-    for cut in range(len(parts) - 1, 0, -1):
-        head = ".".join(parts[:cut])
-        inner = value.get(head)
-        if isinstance(inner, dict):
-            found = _lookup(inner, ".".join(parts[cut:]))
-            if found is not _MISSING:
-                _once(value, head)
-                return found
-    return _MISSING
-
-
-def _once(value: Mapping[str, Any], key: str) -> None:
-    if type(value) is _Object and key in value.twice:
-        raise BadRecord(f"the key {json.dumps(key)} appears twice in one object of the body's JSON")
 
 
 def text(plain: dict[str, Any]) -> str:
@@ -530,9 +409,9 @@ def text(plain: dict[str, Any]) -> str:
 
 
 def _dumps(value: Any) -> str:
-    """Compact JSON by orjson (a fifth of the standard library's time), `_Digits` as written;
-    by the standard library, non-ASCII escaped, where orjson cannot write it exactly (an integer
-    beyond 64 bits, a lone surrogate: `_Digits` as its float there)."""
+    """Compact JSON by orjson (a fifth of the standard library's time), `otlp_body.Digits` as
+    written; by the standard library, non-ASCII escaped, where orjson cannot write it exactly (an
+    integer beyond 64 bits, a lone surrogate: `otlp_body.Digits` as its float there)."""
     try:
         return orjson.dumps(value, default=_written).decode()
     except TypeError:
@@ -540,7 +419,7 @@ def _dumps(value: Any) -> str:
 
 
 def _written(value: Any) -> orjson.Fragment:
-    """orjson's `default`: `_Digits` as their text."""
-    if type(value) is _Digits:
+    """orjson's `default`: `otlp_body.Digits` as their text."""
+    if type(value) is otlp_body.Digits:
         return orjson.Fragment(value.text)
     raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")
