@@ -192,12 +192,22 @@ def refused(files: tuple[tuple[str, bytes], ...]) -> str | None:
     return None
 
 
+def _held_object(item: Any) -> Any:
+    """An item of a JSON array as a record: a string holding a JSON object is that object."""
+    if isinstance(item, str):
+        try:
+            return json.loads(item, object_pairs_hook=_first_values)
+        except ValueError:
+            return item
+    return item
+
+
 def batched(files: tuple[tuple[str, bytes], ...], policy: Policy) -> str | None:
     """The first log file that stops the run (exit 2) for a line that is a JSON array holding,
-    at its top level, an object whose `event` is a failure event (the first value of a key
-    given twice, as DuckDB reads it): quarantined, it would be one line under the quarantine
-    limit, the failures batched in it never credited. Judged on every line, whatever
-    `line_checks`: a line holding a failure event is always checked in full."""
+    at its top level, an object (or a string holding one) whose `event` is a failure event (the
+    first value of a key given twice, as DuckDB reads it): quarantined, it would be one line
+    under the quarantine limit, the failures batched in it never credited. Judged on every
+    line, whatever `line_checks`: a line holding a failure event is always checked in full."""
     for name, data in files:
         for _, _, text in file_lines(name, data):
             if len(text) > MAX_LINE_BYTES:
@@ -208,7 +218,7 @@ def batched(files: tuple[tuple[str, bytes], ...], policy: Policy) -> str | None:
                 continue
             if isinstance(value, list) and any(
                 isinstance(item, dict) and item.get("event") in policy.failure_events
-                for item in value
+                for item in map(_held_object, value)
             ):
                 return name
     return None

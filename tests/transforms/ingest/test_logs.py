@@ -531,6 +531,18 @@ def test_a_json_array_holding_failure_events_stops_the_run_naming_its_line(tmp_p
     assert "one record (a JSON object) per line" in str(raised.value)
 
 
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+def test_a_json_array_of_json_lines_holding_a_failure_stops_the_run(tmp_path, line_checks):
+    # A batch of the service's lines kept as strings (an output's array of raw messages):
+    # quarantined, its failure was one line under the quarantine limit.
+    batch = json.dumps([json.dumps(QUIET[0]), json.dumps(failure("t1"))]).encode()
+    path = write_incident(
+        tmp_path / "inc", lines=[*QUIET, batch + b"\n"], quality={"line_checks": line_checks}
+    )
+    with pytest.raises(InputError, match=r"^logs/pod-a.jsonl: line 4 is a JSON array of 2 "):
+        reconcile_incident(path, tmp_path)
+
+
 @pytest.mark.parametrize(
     "line",
     [

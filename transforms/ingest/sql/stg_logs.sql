@@ -377,7 +377,13 @@ batched as (
                 when $kind = 'jsonl' and fields is not null
                 and (fields[2] is null or $from_envelope[2]) then
                 case when json_type(raw) = 'ARRAY' then list_filter(
-                    json_extract(raw, '$[*]'), lambda v: json_type(v) = 'OBJECT'
+                    -- a string holding an object (a batch of the service's lines as text) is one
+                    list_transform(json_extract(raw, '$[*]'), lambda v: case
+                        when json_type(v) = 'VARCHAR' and json_valid(v ->> '$')
+                            then (v ->> '$')::json
+                        else v
+                    end),
+                    lambda v: json_type(v) = 'OBJECT'
                 ) end
             end as array_objects
         from checked
