@@ -18,6 +18,7 @@ from transforms import db
 from transforms.errors import InputError, StorageError
 from transforms.ingest import incident, logs
 from transforms.ingest.logs import framing, mapper, source
+from transforms.ingest.logs.screen import Screen
 from transforms.reconcile.outputs import write_quarantine
 
 
@@ -731,11 +732,11 @@ def test_text_with_a_few_bad_lines_or_zero_padding_is_read(tmp_path, data):
 TEXT = (GOOD + b"\n") * 40  # text lines enough that a few junk ones are not binary data
 
 
-def _framing_error(tmp_path, data: bytes) -> str | None:
+def _framing_error(tmp_path, data: bytes, screen: Screen | None = None) -> str | None:
     """The message of the error framing `data` stops at, None when it reads to the end."""
     log = tmp_path / "pod-a.log"
     log.write_bytes(data)
-    framer = framing.Framer(1, "logs/pod-a.log", source.Source(log))
+    framer = framing.Framer(1, "logs/pod-a.log", source.Source(log), screen)
     for _ in framer.blocks():
         pass
     return None if framer.error is None else str(framer.error)
@@ -822,19 +823,24 @@ def test_a_byte_order_mark_at_a_lines_start_is_skipped(tmp_path, line_checks):
     ]
 
 
+@pytest.mark.parametrize("screened", [False, True], ids=["all", "failure_capable"])
 @pytest.mark.parametrize(
     ("padded", "error"),
     [
         # a line the crash cut, its padding, then the line written after it: one line, quarantined
         # whole, and a failure after the padding lost under the quarantine limit
         (GOOD[:-9] + b"\x00" * 64 + GOOD + b"\n", "line 2 holds zero padding between "),
-        (b"cut" + b"\x00" * 16 + b"x\n", "line 2 holds zero padding between "),
+        # however few the NULs: a crash's unwritten tail is of any length
+        (GOOD[:-9] + b"\x00" * 15 + GOOD + b"\n", "line 2 holds zero padding between "),
+        (GOOD[:-9] + b"\x00" + GOOD + b"\n", "line 2 holds zero padding between "),
         (GOOD[:-9] + b"\x00" * 64 + b"\n", None),  # a cut line and its padding: quarantined
-        (GOOD[:-9] + b"\x00" * 15 + GOOD + b"\n", None),  # a few NULs in junk: quarantined
+        (b"cut" + b"\x00" * 16 + b"x\n", None),  # no record after the NULs: quarantined
+        (b"\x7fELF\x02\x01\x01" + b"\x00" * 24 + b"\x02\x00>\x00\n", None),  # binary junk
     ],
 )
-def test_zero_padding_after_a_cut_line_stops_the_run(tmp_path, padded, error):
-    got = _framing_error(tmp_path, GOOD + b"\n" + padded + GOOD + b"\n")
+def test_zero_padding_after_a_cut_line_stops_the_run(tmp_path, padded, error, screened):
+    screen = Screen.of(("payment.failed",), incident.LogFormat()) if screened else None
+    got = _framing_error(tmp_path, GOOD + b"\n" + padded + GOOD + b"\n", screen)
     if error is None:
         assert got is None
     else:

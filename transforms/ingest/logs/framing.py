@@ -22,7 +22,7 @@ import pyarrow as pa
 from transforms.errors import CreditsError, InputError
 from transforms.ingest.logs import padding, source
 from transforms.ingest.logs.mending import Mender
-from transforms.ingest.logs.screen import BOM, Screen
+from transforms.ingest.logs.screen import BLANK, BOM, Screen
 from transforms.ingest.logs.source import STREAM_ERRORS, Source, stream_error
 
 MAX_LINE_BYTES = 1024 * 1024
@@ -31,6 +31,8 @@ QUARANTINE_PREVIEW_CHARS = 4096
 # header (10 bytes), its block's CRC (4) and a few more.
 TAIL_BYTES = 64
 BOOKENDS = 8  # shape-checked lines staged at each end of a file for its time span
+# How a record's line can start: a JSON object, or an envelope's time (CRI, fluentd)
+RECORD_STARTS = frozenset({b"{", *(bytes([d]) for d in b"0123456789")})
 LF, CR = 10, 13
 CR_THEN_TEXT = re.compile(rb"\r[^\r\n]")  # a CR that ends no line read by LF: more text after it
 
@@ -188,6 +190,15 @@ class Framer:
             self._held = None
             yield self._frame(*self._mender.write_back(data, end, block))
 
+    def _capable(self, text: bytes) -> bool:
+        """Whether a line's `text` could hold a failure: failure-capable as the screen reads
+        it; without one (every line checked in full), any record's start (a JSON object's, or
+        an envelope's time)."""
+        if self.screen is None:
+            return text.lstrip(BLANK)[:1] in RECORD_STARTS
+        line = text + b"\n"  # as the screen reads lines: each ends with its LF
+        return bool(self.screen.capable(line, np.array([len(text)], np.int64), len(line))[0])
+
     def _skip(self, data: bytes) -> int:
         """Bytes to skip at the start of `data`: a byte-order mark before the file's first line."""
         skip = len(BOM) if self._bom_pending and data.startswith(BOM) else 0
@@ -215,13 +226,13 @@ class Framer:
         raw = np.frombuffer(data, np.uint8, count=end)
         starts, ends, crlf, sizes = line_bounds(raw, skip)
         zeros = padding.skipped(data, raw, starts, sizes)
-        if self.error is None:
-            self.error = padding.after_cut_line(
-                self.name, self.lines + 1, data, starts, ends, sizes
-            )
         problems = self._problems(data, starts, ends, sizes)
         if problems and self.error is None:
             self.error = self._appended(self._examined(data, starts, ends, sizes, problems))
+        if self.error is None:  # compressed data holds NULs too: named as such first
+            self.error = padding.after_cut_line(
+                self.name, self.lines + 1, data, starts, ends, sizes, self._capable
+            )
         self._tail = data[max(starts[-1], ends[-1] - TAIL_BYTES) : ends[-1]]
         if self.screen is not None:
             return self._screened(data, end, starts, ends, sizes, problems)

@@ -7,6 +7,7 @@ byte-order mark at a line's start, where files that each began with one were joi
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import numpy as np
 
@@ -41,19 +42,27 @@ def squeezed(carry: bytes) -> bytes:
 
 
 def after_cut_line(
-    name: str, first: int, data: bytes, starts: np.ndarray, ends: np.ndarray, sizes: np.ndarray
+    name: str,
+    first: int,
+    data: bytes,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    sizes: np.ndarray,
+    capable: Callable[[bytes], bool],
 ) -> InputError | None:
-    """The error of the first line (numbered from `first`) holding text, then padding, then
-    text: a line the crash cut, and the one written after it. Read as one line it is quarantined,
-    the line after the padding with it, whatever failure it holds."""
+    """The error of the first line (numbered from `first`) holding text, then NULs, then text
+    that could be a failure's (`capable`): a line the crash cut, and the one written after it.
+    Read as one line it is quarantined, the failure after the NULs with it, under the
+    quarantine limit. NULs in a line whose text after them can hold no failure (binary junk)
+    leave it to the quarantine, as any junk line."""
     end = int(ends[-1])
-    at = data.find(PADDING, int(starts[0]), end)
+    at = data.find(b"\x00", int(starts[0]), end)
     while at >= 0:
         i = int(np.searchsorted(ends, at))
         line = data[starts[i] : starts[i] + sizes[i]]
-        head, _, rest = line.partition(PADDING)
+        head, _, rest = line.partition(b"\x00")
         tail = rest.lstrip(b"\x00")
-        if head.strip() and tail.strip():
+        if head.strip() and tail.strip() and capable(tail):
             return InputError(
                 f"{name}: line {first + i} holds zero padding between a line cut short and text "
                 "written after it (a crash: the file "
@@ -62,5 +71,5 @@ def after_cut_line(
                 "the padding on a line of its own (tr -s '\\000' '\\n' < FILE > FIXED), then run "
                 "again"
             )
-        at = data.find(PADDING, int(ends[i]) + 1, end)
+        at = data.find(b"\x00", int(ends[i]) + 1, end)
     return None
