@@ -204,7 +204,9 @@ def test_verify_batch_of_another_warehouse_s_batch_says_so_not_that_this_one_was
     # its run is one this warehouse never saw: that is what to say.
     folder = desk.approve(desk.run()).batch_folder
     trailer = json.loads((folder / "batch.json").read_text())
+    head = trailer["journal_head"]
     trailer["run_id"] = "20260101T000000000000Z-0000beef"
+    trailer["journal_head"] = "f" * 64  # another warehouse's journal
     (folder / "batch.json").write_text(json.dumps(trailer))
     result = desk.cli("verify-batch", str(folder))
     assert result.exit_code == 3, result.output
@@ -215,3 +217,12 @@ def test_verify_batch_of_another_warehouse_s_batch_says_so_not_that_this_one_was
         "--warehouse), or its trailer was edited" in said
     )
     assert said.count("mismatch:") == 1
+    # Its run edited alone, the trailer still rests on this journal: this batch edited, and
+    # every check still runs (the file hashes, the record's fields), not the one finding.
+    trailer["journal_head"] = head
+    (folder / "batch.json").write_text(json.dumps(trailer))
+    edited = desk.cli("verify-batch", str(folder))
+    assert edited.exit_code == 3, edited.output
+    said = " ".join(edited.stderr.split())
+    assert "which this warehouse does not know" not in said
+    assert "run_id" in said, said

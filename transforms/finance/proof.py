@@ -228,10 +228,16 @@ def check_folder(con: duckdb.DuckDBPyConnection, key: bytes | None, folder: Path
             + [f"batch {batch_id}: {p}" for p in itself],
             True,
         )
+    journal_check = chain.verify(journal.NAME, [e.linked() for e in records.journal], key)
     run_id = trailer.get("run_id")
-    if run_id != batch.run_id and run_id not in {r.run_id for r in records.runs}:
+    if (
+        run_id != batch.run_id
+        and run_id not in {r.run_id for r in records.runs}
+        and trailer.get("journal_head") not in journal_check.hashes | {chain.GENESIS}
+    ):
         # the same batch id on another warehouse (each numbers its incident's batches from
-        # B001): one finding, not each of its fields read as an edit of this warehouse's
+        # B001): one finding, not each of its fields read as an edit of this warehouse's. A
+        # trailer resting on this journal whose run was edited is checked in full below.
         return BatchVerified(
             [
                 f"batch {batch_id}: of run {run_id}, which this warehouse does not know: the "
@@ -243,7 +249,6 @@ def check_folder(con: duckdb.DuckDBPyConnection, key: bytes | None, folder: Path
     # a folder of the outbox's layout (`batch=...`) must be the trailer's batch
     # (`outbox.check`); a copy or a link finance named itself (`today`) says nothing
     problems = []
-    journal_check = chain.verify(journal.NAME, [e.linked() for e in records.journal], key)
     ledger_check = ledger_entries.verify(records.ledger, key)
     problems += [*journal_check.tampered, *ledger_check.tampered]  # what the heads rest on
     problems += batch_proof.check(
