@@ -53,8 +53,11 @@ def journal_key() -> bytes | None:
 
 
 def warehouse_default() -> str:
-    """The warehouse a command uses when none is given: `CREDITS_WAREHOUSE`, else the file."""
-    return os.environ.get(WAREHOUSE_VARIABLE) or WAREHOUSE
+    """The warehouse a command uses when none is given: `CREDITS_WAREHOUSE` (without blanks
+    around it, `files.as_given`), else the file."""
+    from transforms.files import as_given
+
+    return as_given(os.environ.get(WAREHOUSE_VARIABLE) or "") or WAREHOUSE
 
 
 def warehouse_parameter(location: str) -> str:

@@ -34,3 +34,24 @@ def test_a_journal_key_is_its_bytes_as_given_or_none_when_unset(monkeypatch, val
     else:
         monkeypatch.setenv("CREDITS_JOURNAL_KEY", value)
     assert settings.journal_key() == key
+
+
+@pytest.mark.parametrize(
+    ("value", "default"),
+    [
+        (None, "data/warehouse.duckdb"),  # unset: the file
+        ("", "data/warehouse.duckdb"),  # set but empty: the file
+        (" postgresql://u@db:5432/c\n", "postgresql://u@db:5432/c"),  # a .env line's blanks
+        ("wh.duckdb", "wh.duckdb"),
+    ],
+)
+def test_the_default_warehouse_is_credits_warehouse_without_blanks_around_it(
+    monkeypatch, tmp_path, value, default
+):
+    # `make serve`'s deployments read it here: " postgresql://..." was a DuckDB path to them
+    monkeypatch.chdir(tmp_path)
+    if value is None:
+        monkeypatch.delenv("CREDITS_WAREHOUSE", raising=False)
+    else:
+        monkeypatch.setenv("CREDITS_WAREHOUSE", value)
+    assert settings.warehouse_default() == default
