@@ -3,6 +3,8 @@ under the quarantine limit, and the failures in it never credited."""
 
 from __future__ import annotations
 
+import re
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -16,6 +18,11 @@ PARTS = (UNFINISHED, "part of a record the collector split")
 QUARANTINED = (
     "quarantined, it would be one item under the quarantine limit and its failure never credited."
 )
+# A JSON string's escapes that can spell an event's characters: `\u0070`, `\"`, `\\`, `\/`
+ESCAPE = re.compile(r'\\u([0-9a-fA-F]{4})|\\(["\\/])')
+# What may stand next to an event named in a record's text: a quote, `=`, a blank, its ends;
+# not a character that makes a longer name (`payment.failed_retry`)
+NAME_CHARACTER = r"[\w.\-/:]"
 
 
 def batched(staged: pa.RecordBatch, names: dict[int, str]) -> InputError | None:
@@ -50,22 +57,35 @@ def unfinished(
     starts = [pc.fill_null(pc.starts_with(reasons, prefix), False) for prefix in PARTS]
     found = pc.indices_nonzero(pc.or_(*starts))
     for row in staged.take(found).to_pylist():
-        events = sorted({event for event in failure_events if event in (row["raw"] or "")})
+        events = held(row["raw"] or "", failure_events)
         if not events:
             continue
-        name, held = names[row["file_id"]], f"holding a failure event ({', '.join(events)})"
+        name, holding = names[row["file_id"]], f"holding a failure event ({', '.join(events)})"
         if row["quarantine_reason"].startswith(UNFINISHED):
             lines = row["quarantine_reason"].rsplit(", ", 1)[-1]
             return InputError(
-                f"{name}: {lines} are the start of a record {held} that the file ends inside: "
+                f"{name}: {lines} are the start of a record {holding} that the file ends inside: "
                 f"{QUARANTINED} The file was rotated between the parts of the record (its rest "
                 "opens the next file: join the two, in order, into one file) or is still being "
                 "written (run again once it is complete)"
             )
         advice = row["quarantine_reason"].split(": ", 1)[-1]  # how to have the parts joined
         return InputError(
-            f"{name}: line {row['line']} is part of a record the collector split, {held}: "
+            f"{name}: line {row['line']} is part of a record the collector split, {holding}: "
             f"{QUARANTINED} {advice[:1].upper()}{advice[1:]}, or join them in the file, then "
             "run again"
         )
     return None
+
+
+def held(text: str, failure_events: tuple[str, ...]) -> list[str]:
+    """The failure events a part of a record names, sorted: each as a whole name (a longer name
+    is another event), spelt with JSON escapes or not, within as many levels of JSON strings as
+    a collector nests (a Docker `log` holding the service's record: its quotes escaped)."""
+    for _ in range(3):
+        text = ESCAPE.sub(lambda m: chr(int(m[1], 16)) if m[1] else m[2], text)
+    return sorted(
+        event
+        for event in set(failure_events)
+        if re.search(rf"(?<!{NAME_CHARACTER}){re.escape(event)}(?!{NAME_CHARACTER})", text)
+    )
