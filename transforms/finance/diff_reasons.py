@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -164,10 +164,19 @@ def policy_changes(after: PolicyRecord, before: PolicyRecord) -> list[tuple[str,
                 for k in sorted(set(a) | set(b))
                 if a.get(k) != b.get(k)
             ]
-        elif a != b and not (key == "percent" and Decimal(a) == Decimal(b)):
+        elif a != b and not (key == "percent" and _same_decimal(a, b)):
             # a percent is an exact decimal: 10 and 10.0 price every line alike
             changes.append((key, b, a))
     return changes
+
+
+def _same_decimal(a: str, b: str) -> bool:
+    """Whether two decimals written as strings are one number; a record edited into no decimal
+    is a change, never an error."""
+    try:
+        return Decimal(a) == Decimal(b)
+    except (InvalidOperation, TypeError):
+        return False
 
 
 def pricing_changes(after: PolicyRecord, before: PolicyRecord, currency: str) -> list[str]:

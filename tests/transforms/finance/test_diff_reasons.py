@@ -64,3 +64,10 @@ PERCENT = "percent_of_failed_amount"
 def test_a_changed_line_names_only_the_keys_that_price_it(before, after, reasons):
     found = diff_reasons.pricing_changes(_record(**after), _record(**before), "USD")
     assert found == [f"policy {reason}" for reason in reasons]
+
+
+def test_a_percent_record_edited_into_no_decimal_is_a_change_not_an_error():
+    # a run's record edited by hand (`"percent": "ten"`) was InvalidOperation: exit 1
+    before = _record(percent=Decimal("10"))
+    after = before.model_copy(update={"percent": "ten"})
+    assert diff_reasons.policy_changes(after, before) == [("percent", "10", "ten")]
