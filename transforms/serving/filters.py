@@ -28,11 +28,11 @@ def _typed(word: str) -> str:
 # Words support may type for a credit's status (the ones the table shows among them), and the
 # status they mean.
 CREDIT_WORDS = {
-    "approved": "published",
-    "waiting": "pending",
-    "hand": "by_hand",
-    "paid_by_hand": "by_hand",
-    **{_typed(words): str(status) for status, words in SHOWN_AS.items()},
+    "approved": CreditStatus.PUBLISHED,
+    "waiting": CreditStatus.PENDING,
+    "hand": CreditStatus.BY_HAND,
+    "paid_by_hand": CreditStatus.BY_HAND,
+    **{_typed(words): status for status, words in SHOWN_AS.items()},
 }
 
 

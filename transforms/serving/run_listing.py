@@ -63,7 +63,11 @@ def require_incident(con: duckdb.DuckDBPyConnection, incident_id: str) -> str:
 
 
 # What people call a run's status (the journal's event, the table's words), and the status meant.
-RUN_WORDS = {"approved": "published", "paid": "published", "pending": "pending_approval"}
+RUN_WORDS = {
+    "approved": RunStatus.PUBLISHED,
+    "paid": RunStatus.PUBLISHED,
+    "pending": RunStatus.PENDING_APPROVAL,
+}
 
 
 def _unknown_status(given: str) -> ConfigError:
