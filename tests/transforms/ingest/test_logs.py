@@ -793,6 +793,7 @@ def test_zero_padding_before_a_line_is_skipped_and_the_line_read(tmp_path, line_
     # there was one line under the quarantine limit, never credited. They are no record's.
     quiet = b'{"ts": "2025-01-07T20:00:00Z", "event": "db.pool.stats"}'
     lines = [
+        GOOD + b"\n",  # a line before the padding: read as ever
         b"\x00" * 5000 + GOOD.replace(b"t1", b"t2") + b"\r\n",  # a failure after padding
         b"\x00" * (9 << 20) + GOOD.replace(b"t1", b"t4") + b"\n",  # a hole past the line limit
         b"\x00" + quiet + b"\n",  # a quiet line after one NUL: irrelevant, not quarantined
@@ -802,10 +803,18 @@ def test_zero_padding_before_a_line_is_skipped_and_the_line_read(tmp_path, line_
     assert quarantined(con) == [
         (1, None, "relevant"),
         (2, None, "relevant"),
-        (3, None, "irrelevant"),
-        (4, "not valid JSON" if line_checks == "all" else SHAPE, "quarantined"),
+        (3, None, "relevant"),
+        (4, None, "irrelevant"),
+        (5, "not valid JSON" if line_checks == "all" else SHAPE, "quarantined"),
     ]
-    assert rows(con, "int_log_lines_bucketed", "txn_id")[:2] == [("t2",), ("t4",)]
+    # the irrelevant and the quarantined line carry no id
+    assert rows(con, "int_log_lines_bucketed", "txn_id") == [
+        ("t1",),
+        ("t2",),
+        ("t4",),
+        (None,),
+        (None,),
+    ]
 
 
 @pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
@@ -1393,3 +1402,19 @@ def test_a_log_file_this_user_cannot_read_is_the_machine_refusing():
         "logs/a.jsonl: cannot be read (Permission denied); make it readable by this user, then "
         "run again"
     )
+
+
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+def test_a_run_whose_log_holds_a_cut_line_then_a_failure_stops_naming_the_line(
+    tmp_path, line_checks
+):
+    # the framer's error ends the run (exit 2, an InputError), naming the file and the line
+    cut = GOOD[:-9] + b"\x00" * 3 + GOOD.replace(b"t1", b"t2") + b"\n"
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[GOOD + b"\n", cut],
+        log_name="logs/a.jsonl",
+        quality={"line_checks": line_checks},
+    )
+    with pytest.raises(InputError, match=r"^logs/a.jsonl: line 2 holds zero padding between "):
+        reconcile_incident(path, tmp_path)
