@@ -33,8 +33,8 @@ def store() -> str:
 def set_on_database(url: str, setting: str, value: str) -> None:
     """`alter database ... set SETTING = VALUE`: every new session of it starts so."""
     name = urlsplit(url).path.lstrip("/")
-    statement = f"select format('alter database %I set {setting} = %L', $1, $2)"
-    administer(stores.server(), statement, name, value)
+    statement = "select format('alter database %I set %I = %L', $1, $2, $3)"
+    administer(stores.server(), statement, name, setting, value)
 
 
 def one_line(text: str) -> str:
