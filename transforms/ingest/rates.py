@@ -28,6 +28,7 @@ from transforms.ingest.incident.values import (
     first_error,
     invalid,
     is_currency_code,
+    not_a_currency,
     resolved,
 )
 
@@ -63,14 +64,14 @@ class RatesFile(Table):
     @classmethod
     def _iso(cls, value: str) -> str:
         if not is_currency_code(value):
-            raise invalid("is not an ISO 4217 currency code")
+            raise invalid(not_a_currency(value))
         return value
 
     @model_validator(mode="after")
     def _rates(self) -> RatesFile:
         for code, rate in self.rates.items():
             if not is_currency_code(code):
-                raise invalid("is not an ISO 4217 currency code", at=f"rates.{code}")
+                raise invalid(not_a_currency(code), at=f"rates.{code}")
             if rate <= 0:
                 raise invalid("must be a rate > 0", at=f"rates.{code}")
             # Bounded, so that a total's exact conversion stays small: 1e-400000000 is a

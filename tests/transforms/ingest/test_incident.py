@@ -151,7 +151,24 @@ def test_the_policy_hash_changes_with_the_policy(tmp_path):
             {"policy": {"flat_minor": {"USD": 10.5}}},
             r"policy.flat_minor.USD: must be a whole number",
         ),
+        # an amount written in the currency's units gets its minor units (it read "got
+        # Decimal('10.5')"), a quoted one is told to lose its quotes
+        (
+            {"policy": {"flat_minor": {"USD": 10.5}}},
+            r"policy.flat_minor.USD: must be a whole number of minor units >= 0, got 10.5: "
+            r"USD 10.50 is written 1050 \(USD has 2 minor digits\)",
+        ),
+        (
+            {"policy": {"cap_minor": {"JPY": "1500"}}},
+            r"policy.cap_minor.JPY: must be a whole number of minor units >= 0, got the text "
+            r"'1500': write the number without quotes \(JPY has 0 minor digits\)",
+        ),
         ({"policy": {"flat_minor": {"USX": 10}}}, r"policy.flat_minor.USX: is not an ISO 4217"),
+        # a code in lower case gets the code (currency codes are upper case)
+        (
+            {"policy": {"flat_minor": {"usd": 10}}},
+            r"policy.flat_minor.usd: is not an ISO 4217 currency code; did you mean 'USD'\?",
+        ),
         # ISO's "no currency" and "testing" codes: no money to pay a credit in
         ({"policy": {"flat_minor": {"XXX": 10}}}, r"policy.flat_minor.XXX: is not an ISO 4217"),
         ({"policy": {"cap_minor": {"XTS": 10}}}, r"policy.cap_minor.XTS: is not an ISO 4217"),

@@ -42,6 +42,14 @@ def test_rates_are_exact_decimals_into_the_reporting_currency(tmp_path):
             "rates.JPY: may have at most 12 decimal places",
         ),
         ('currency = "USD"\n[rates]\nEURO = 1\n', "rates.EURO: is not an ISO 4217 currency"),
+        (
+            'currency = "USD"\n[rates]\neur = 1\n',
+            "rates.eur: is not an ISO 4217 currency code; did you mean 'EUR'?",
+        ),
+        (
+            'currency = "usd"\n[rates]\n',
+            "currency: is not an ISO 4217 currency code; did you mean 'USD'?",
+        ),
         ('currency = "USD"\n[rates]\nUSD = 2\n', "rates.USD: USD is the reporting currency"),
         ('currency = "DOLLAR"\n[rates]\n', "currency: is not an ISO 4217 currency code"),
         ('curency = "USD"\n[rates]\n', "curency: unknown key; did you mean 'currency'?"),

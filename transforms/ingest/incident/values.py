@@ -46,6 +46,13 @@ def is_currency_code(code: str) -> bool:
     return code in _CODES
 
 
+def not_a_currency(code: str) -> str:
+    """The message for a key that is no currency code, naming the code a case slip meant."""
+    meant = code.strip().upper()
+    hint = f"; did you mean '{meant}'?" if is_currency_code(meant) else ""
+    return f"is not an ISO 4217 currency code{hint}"
+
+
 @cache
 def money_on(first: date, last: date) -> tuple[str, ...]:
     """The currencies that were legal tender in some territory on some day from `first` to
@@ -273,16 +280,25 @@ def _amounts(value: Any) -> dict[str, int]:
         raise invalid("must be a table of currency = integer minor units")
     for currency, amount in value.items():
         if not is_currency_code(currency):
-            raise invalid("is not an ISO 4217 currency code", at=currency)
+            raise invalid(not_a_currency(currency), at=currency)
         if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
-            raise invalid(
-                f"must be a whole number of minor units >= 0, got {amount!r} "
-                f"({currency} has {money.digits(currency)} minor digits)",
-                at=currency,
-            )
+            raise invalid(_not_minor_units(currency, amount), at=currency)
         if amount > LARGEST_AMOUNT:
             raise invalid(f"must be at most {LARGEST_AMOUNT:,} minor units", at=currency)
     return dict(sorted(value.items()))
+
+
+def _not_minor_units(currency: str, amount: Any) -> str:
+    """Why `amount` is no amount of `currency`, with what to write: an amount in the currency's
+    units (10.5) in minor units (1050), a quoted number without its quotes."""
+    digits = money.digits(currency)
+    got = str(amount).lower() if isinstance(amount, bool) else str(amount)
+    if isinstance(amount, str):
+        got = f"the text '{amount}': write the number without quotes"
+    elif isinstance(amount, Decimal) and amount >= 0 and amount.scaleb(digits) % 1 == 0:
+        got += f": {currency} {amount:.{digits}f} is written {int(amount.scaleb(digits))}"
+    units = f"{currency} has {digits} minor digits"
+    return f"must be a whole number of minor units >= 0, got {got} ({units})"
 
 
 def _globs(value: Any) -> tuple[str, ...]:
