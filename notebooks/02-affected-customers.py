@@ -18,7 +18,8 @@
 #
 # Who the outage hurt, by segment, country and currency, what they get and what finance must
 # handle by hand. The same answers as `credits customers` (the incident's answering run: the
-# newest that passed the quality gate and was not declined), read through `transforms.analysis`.
+# newest that passed the quality gate and was not declined), read through
+# `transforms.serving.analysis`.
 
 # %%
 

@@ -7,9 +7,13 @@ UTC instants in `*_utc` columns and the same instants in the incident's time zon
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import ParamSpec, TypeVar
 
 import duckdb
 import pandas as pd
@@ -37,8 +41,35 @@ class RunView:
     outage_error_codes: tuple[str, ...]
 
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _reads_a_run(function: Callable[P, T]) -> Callable[P, T]:
+    """`function` refusing a `run` that is no `RunView` with the call that picks one: an
+    incident's id given for it was an AttributeError deep inside (`'str' object has no
+    attribute 'incident_id'`)."""
+    signature = inspect.signature(function)
+
+    @functools.wraps(function)
+    def checked(*args: P.args, **kwargs: P.kwargs) -> T:
+        run = signature.bind_partial(*args, **kwargs).arguments.get("run")
+        if not isinstance(run, RunView):
+            raise TypeError(
+                f"{function.__name__}: run: a RunView, as analysis.pick_run(con, incident_id) "
+                f"gives, not {run!r}"
+            )
+        return function(*args, **kwargs)
+
+    return checked
+
+
 def pick_run(con: duckdb.DuckDBPyConnection, incident_id: str) -> RunView:
     """The incident's answering run (as support's), else its newest run of any status."""
+    if not isinstance(incident_id, str):
+        raise TypeError(
+            f"pick_run: incident_id: a text, such as 'INC-2025-01-07', not {incident_id!r}"
+        )
     rows = db.run(con, "analysis_run", incident_id=incident_id).fetchall()
     if not rows and incident_id.strip() != incident_id:  # blanks around what was pasted
         rows = db.run(con, "analysis_run", incident_id=incident_id.strip()).fetchall()
@@ -48,6 +79,7 @@ def pick_run(con: duckdb.DuckDBPyConnection, incident_id: str) -> RunView:
     return RunView(run_id, incident, title, timezone, status, start, end, tuple(codes))
 
 
+@_reads_a_run
 def failure_minutes(con: duckdb.DuckDBPyConnection, run: RunView) -> pd.DataFrame:
     """Failure lines per minute over the whole log (grain: minute, event, error_code, file).
 
@@ -61,6 +93,7 @@ def failure_minutes(con: duckdb.DuckDBPyConnection, run: RunView) -> pd.DataFram
     return frame
 
 
+@_reads_a_run
 def outage_minutes(minutes: pd.DataFrame, run: RunView) -> list[tuple[datetime, str, int]]:
     """Outage-coded failure lines per minute and code (minute_utc, error_code, lines) from
     `failure_minutes`: what the run's window_check counted."""
@@ -69,12 +102,14 @@ def outage_minutes(minutes: pd.DataFrame, run: RunView) -> list[tuple[datetime, 
     return [(minute.to_pydatetime(), code, int(n)) for (minute, code), n in grouped.items()]
 
 
+@_reads_a_run
 def window_check(con: duckdb.DuckDBPyConnection, run: RunView) -> WindowCheck | None:
     """The run's window_check as its manifest holds it (None for a run from before it)."""
     ((written,),) = db.run(con, "analysis_window_check", run_id=run.run_id).fetchall()
     return None if written is None else WindowCheck.model_validate_json(written)
 
 
+@_reads_a_run
 def detection(minutes: pd.DataFrame, run: RunView, checked: WindowCheck | None) -> window.Detection:
     """The detection the run's window_check rests on, again from its per-minute counts, with
     the settings and span it recorded; for a run from before the check, the default settings
@@ -85,6 +120,7 @@ def detection(minutes: pd.DataFrame, run: RunView, checked: WindowCheck | None) 
     return window.detect_again(outage_minutes(minutes, run), declared, settings, span)
 
 
+@_reads_a_run
 def per_minute(minutes: pd.DataFrame, run: RunView, by: str | None = None) -> pd.DataFrame:
     """Failure lines per minute from the first to the last minute of the log, zeros filled in,
     within a day (`gate.SLACK`) of the window: a line stamped decades off (a clock reset to
@@ -120,6 +156,7 @@ def per_minute(minutes: pd.DataFrame, run: RunView, by: str | None = None) -> pd
     return counts.reindex(index, fill_value=0).fillna(0).astype("int64")
 
 
+@_reads_a_run
 def normal_rate(
     minutes: pd.DataFrame, run: RunView, found: window.Detection | None = None
 ) -> float:
@@ -139,6 +176,7 @@ def normal_rate(
     return float(totals["lines"][normal].mean()) if normal.any() else 0.0
 
 
+@_reads_a_run
 def transactions(con: duckdb.DuckDBPyConnection, run: RunView) -> pd.DataFrame:
     """The run's candidate transactions (key: txn_id), with customer segment, country, status."""
     frame = db.run(con, "analysis_transactions", run_id=run.run_id).df()
@@ -147,6 +185,7 @@ def transactions(con: duckdb.DuckDBPyConnection, run: RunView) -> pd.DataFrame:
     return frame
 
 
+@_reads_a_run
 def customers(con: duckdb.DuckDBPyConnection, run: RunView) -> pd.DataFrame:
     """Support's customer list of the run's incident (key: customer_id, currency), with
     `credit_minor` and `paid_minor` as integers beside the decimal strings."""
@@ -156,15 +195,25 @@ def customers(con: duckdb.DuckDBPyConnection, run: RunView) -> pd.DataFrame:
         con, "analysis_credit_amounts", run_id=found.run.run_id, incident_id=run.incident_id
     ).df()
     merged = frame.merge(amounts, on=["customer_id", "currency"], how="left")
-    for column in ("credit_minor", "paid_minor", "failed_amount_minor"):  # money stays whole
+    for column in CUSTOMER_MONEY:  # money stays whole
         merged[column] = merged[column].astype("Int64")
     return merged
+
+
+CUSTOMER_MONEY = ("credit_minor", "paid_minor", "failed_amount_minor")
+"""The money columns `customers` adds, whole minor units."""
 
 
 def credit_totals(customers: pd.DataFrame) -> pd.DataFrame:
     """Per currency of a `customers` frame: the credit lines, their credits and failed
     amounts, and what the ledger paid, whole minor units. Paid counts every customer: one an
     earlier run paid that the newest run no longer credits too (the batches' totals)."""
+    lacking = [c for c in (*CUSTOMER_MONEY, "customer_id", "currency") if c not in customers]
+    if lacking:
+        raise ValueError(
+            "credit_totals: takes analysis.customers(con, run)'s frame: this one has no "
+            + ", ".join(lacking)
+        )
     credited = customers[customers["credit_minor"].notna()]
     paid = customers.groupby("currency")["paid_minor"].sum().rename("paid_minor")
     return (
@@ -180,11 +229,13 @@ def credit_totals(customers: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+@_reads_a_run
 def exceptions(con: duckdb.DuckDBPyConnection, run: RunView) -> pd.DataFrame:
     """The run's exceptions for finance (grain: one row of its exceptions.csv)."""
     return db.run(con, "analysis_exceptions", run_id=run.run_id).df()
 
 
+@_reads_a_run
 def edge_transactions(con: duckdb.DuckDBPyConnection, run: RunView) -> pd.DataFrame:
     """Transactions within 30 minutes of a window edge (key: txn_id), both clocks side by side.
 
@@ -206,6 +257,7 @@ def _local(column: pd.Series, run: RunView) -> pd.Series:
     return pd.to_datetime(column, utc=True).dt.tz_convert(run.timezone)
 
 
+@_reads_a_run
 def in_window(column: pd.Series, run: RunView) -> pd.Series:
     """Whether each instant is inside the run's window `[start, end)` (missing: False)."""
     instants = pd.to_datetime(column, utc=True)

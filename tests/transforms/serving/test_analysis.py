@@ -156,3 +156,39 @@ def test_an_unknown_incident_is_named(golden_warehouse):
     path, _ = golden_warehouse
     with support.connect(path) as con, pytest.raises(InputError, match="INC-NOPE: not in the"):
         analysis.pick_run(con, "INC-NOPE")
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda con: analysis.failure_minutes(con, "INC-T"),  # the incident's id, not its run
+        lambda con: analysis.customers(con, "INC-T"),
+        lambda con: analysis.edge_transactions(con, run="INC-T"),
+        lambda con: analysis.in_window(pd.Series([START]), "r1"),
+        lambda con: analysis.per_minute(pd.DataFrame(), None),
+    ],
+)
+def test_a_run_given_as_an_id_names_the_call_that_picks_it(call):
+    # `analysis.customers(con, "INC-2025-01-07")` was AttributeError: 'str' object has no
+    # attribute 'incident_id'
+    with pytest.raises(
+        TypeError, match=r"run: a RunView, as analysis.pick_run\(con, incident_id\)"
+    ):
+        call(None)
+
+
+def test_a_run_view_passes_the_check():
+    assert analysis.in_window(pd.Series([START, END]), run=RUN).tolist() == [True, False]
+
+
+def test_pick_run_of_no_incident_id_says_what_it_takes(golden_warehouse):
+    path, _ = golden_warehouse
+    with support.connect(path) as con, pytest.raises(TypeError, match="incident_id: a text"):
+        analysis.pick_run(con, None)
+
+
+def test_credit_totals_of_another_frame_names_the_one_it_takes():
+    # it was KeyError: 'credit_minor' for the failure_minutes frame
+    minutes = pd.DataFrame({"minute_utc": [START], "lines": [1]})
+    with pytest.raises(ValueError, match=r"analysis.customers\(con, run\)'s frame: .*credit_minor"):
+        analysis.credit_totals(minutes)
