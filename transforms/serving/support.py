@@ -20,6 +20,7 @@ accents), listing every customer a name matches when it is more than one.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import email.utils
 import shlex
@@ -331,7 +332,8 @@ def search(con: duckdb.DuckDBPyConnection, query: str | None) -> Lookup:
     """What a person typed or pasted, as a customer id, an e-mail address, a payment's id or a
     customer's name, in that order (the support page's search box and `credits lookup` without
     --txn); the customer's message when nothing matches (or the payment's, when it names a case
-    slip), saying that no payment has the id, nor a customer the name, either.
+    slip), saying that no payment has the id, nor a customer the name, either. An id found
+    only without the quotes or punctuation pasted around it (`UNWRAPPED`) is answered too.
 
     A name finds the customer only when it matches no other customer's name (`SeveralNamed`
     lists them all otherwise): each word typed starts a word of the name, without case or
@@ -346,6 +348,11 @@ def search(con: duckdb.DuckDBPyConnection, query: str | None) -> Lookup:
                 raise by_txn from None
             if isinstance(by_customer, NotAffected):
                 typed = query.strip()
+                unwrapped = typed.strip(UNWRAPPED)
+                tries = ({"customer_id": unwrapped}, {"txn_id": unwrapped})
+                for key in tries if unwrapped and unwrapped != typed else ():
+                    with contextlib.suppress(InputError):  # else named as pasted, below
+                        return lookup(con, **key)
                 named = names.customer_named(con, typed)
                 if named is not None:
                     return replace(lookup(con, named), by_name=typed)
@@ -354,6 +361,12 @@ def search(con: duckdb.DuckDBPyConnection, query: str | None) -> Lookup:
                     f"no customer's name matches '{typed}'"
                 ) from None
             raise by_customer from None
+
+
+UNWRAPPED = "\"'`\u2018\u2019\u201c\u201d\u00ab\u00bb()[]<>{},;:.!? "
+"""The quotes, brackets and punctuation a paste carries around an id (a spreadsheet's or a JSON
+file's cell, `"cus_0000012",`; the end of a sentence in a ticket, `(txn_1).`), taken off only
+when the text as given is no customer's or payment's id."""
 
 
 def _pasted(con: duckdb.DuckDBPyConnection, text: str | None) -> str | None:

@@ -262,6 +262,30 @@ def test_lookup_forgives_blanks_and_the_case_of_an_email(con, pasted):
     assert support.lookup(con, pasted).customer_id == "c2"
 
 
+@pytest.mark.parametrize(
+    ("pasted", "customer_id"),
+    [
+        ('"c2"', "c2"),  # a cell of a CSV or JSON, quotes and all
+        ("'c2'", "c2"),
+        ("\u201cc2\u201d", "c2"),  # a word processor's quotes
+        ("c2,", "c2"),  # a row of a spreadsheet, its comma
+        ("(c2).", "c2"),  # the end of a sentence in a ticket
+        ("t3.", "c2"),  # a payment's id, as well
+        ('"t3",', "c2"),
+        ('"name c5"', "c5"),  # a name in quotes
+    ],
+)
+def test_an_id_pasted_with_quotes_or_punctuation_around_it_is_found(con, pasted, customer_id):
+    # Only an e-mail address was read without a trailing comma or period: '"c2"' or 't3.',
+    # pasted from a spreadsheet or a ticket, was "not affected, or not found".
+    assert support.search(con, pasted).customer_id == customer_id
+
+
+def test_punctuation_around_what_is_not_an_id_still_says_not_found(con):
+    with pytest.raises(InputError, match='customer "nobody",'):
+        support.search(con, '"nobody",')
+
+
 @pytest.mark.parametrize("pasted", ["\u200b", "\x00", "\x1b", " \ufeff "])
 def test_a_search_of_only_invisible_characters_says_so(con, pasted):
     # It was the command line's usage error ("give a CUSTOMER_ID or --txn"), a 503 on the page.
