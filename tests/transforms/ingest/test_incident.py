@@ -30,6 +30,39 @@ def test_a_naive_window_is_read_in_the_incident_time_zone(tmp_path):
     assert loaded.window_end == datetime(2025, 1, 7, 23, 15, tzinfo=UTC)
 
 
+@pytest.mark.parametrize(
+    ("zone", "message"),
+    [
+        # EST is UTC-05:00 all year: a July window written on New York's clock (EDT, -04:00)
+        # was read an hour late, unseen
+        (
+            "EST",
+            r"timezone: 'EST' is UTC-05:00 all year, never daylight time: write the region's "
+            r"name for its clock \(such as 'America/New_York'\), or the offset in the window "
+            r"times \(\.\.\.-05:00\) and leave timezone out",
+        ),
+        ("MST", r"timezone: 'MST' is UTC-07:00 all year, never daylight time"),
+        # POSIX's sign is ISO's reversed: Etc/GMT+5, read as UTC+5, is UTC-05:00
+        ("Etc/GMT+5", r"timezone: 'Etc/GMT\+5' is UTC-05:00 all year \(the sign reversed\)"),
+        ("Etc/GMT-9", r"timezone: 'Etc/GMT-9' is UTC\+09:00 all year \(the sign reversed\)"),
+    ],
+)
+def test_a_fixed_offset_zone_named_like_a_region_is_refused_for_the_window(tmp_path, zone, message):
+    with pytest.raises(ConfigError, match=message):
+        load(tmp_path, top={"timezone": zone, "window_start": "2025-07-07T14:15:00"})
+
+
+@pytest.mark.parametrize("zone", ["HST", "Etc/GMT", "EST5EDT", "America/Panama"])
+def test_a_zone_that_means_its_own_clock_is_taken(tmp_path, zone):
+    # Hawaii keeps no daylight time; EST5EDT follows New York's rules
+    assert load(tmp_path, top={"timezone": zone}).timezone == zone
+
+
+def test_a_log_clock_at_a_fixed_offset_is_taken(tmp_path):
+    # a service whose clock is set to EST writes EST all year: that is what its lines mean
+    assert load(tmp_path, sources={"logs_timezone": "EST"}).sources.logs_timezone == "EST"
+
+
 def without_timezone(path):
     lines = path.read_text().splitlines(keepends=True)
     path.write_text("".join(line for line in lines if not line.startswith("timezone =")))

@@ -25,6 +25,7 @@ from transforms.ingest.incident.sections import LogFormat, Policy, Table, Window
 from transforms.ingest.incident.values import (
     FILE_KINDS,
     MAX_WINDOW,
+    ClockZone,
     DataFile,
     DateTime,
     DsnEnv,
@@ -172,7 +173,7 @@ class IncidentFile(Table):
     """The incident's id: letters, digits, '.', '_' and '-' (it names folders)."""
     title: Title = ""
     """A title for people."""
-    timezone: Zone = "UTC"
+    timezone: ClockZone = "UTC"
     """How times are shown (an IANA name); a window time without an offset is read in it."""
     window_start: DateTime
     """The outage's first instant, inclusive; an offset or Z is taken as given."""

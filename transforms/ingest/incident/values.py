@@ -182,6 +182,33 @@ def _zone(value: Any) -> str:
         ) from None
 
 
+def _clock_zone(value: Any) -> str:
+    """The incident's zone, the one a window time without an offset is read in: a region's
+    clock, never a fixed offset named like one (`EST` is UTC-05:00 in New York's summer too,
+    `Etc/GMT+5` is UTC-05:00): either read a window written on the clock it names an hour
+    or more off, unseen. A fixed offset is written in the window times."""
+    zone = _zone(value)
+    if zone not in FIXED_OFFSET_NAMES and not re.fullmatch(r"Etc/GMT[+-]\d+", zone):
+        return zone
+    offset = datetime(2025, 1, 1, tzinfo=ZoneInfo(zone)).isoformat()[-6:]
+    if zone.startswith("Etc/"):
+        raise invalid(
+            f"'{zone}' is UTC{offset} all year (the sign reversed), as POSIX writes it: write "
+            f"the offset in the window times (...{offset}) and leave timezone out, or the "
+            "region's name for its clock (such as 'Asia/Karachi')"
+        )
+    raise invalid(
+        f"'{zone}' is UTC{offset} all year, never daylight time: write the region's name for "
+        f"its clock (such as 'America/New_York'), or the offset in the window times "
+        f"(...{offset}) and leave timezone out"
+    )
+
+
+FIXED_OFFSET_NAMES = frozenset({"EST", "MST"})
+"""Zones named like a region's standard time that keep it all year, where the regions those
+names are said of (New York, Denver) change to daylight time. HST is Hawaii's all year."""
+
+
 def _close_zone(value: str) -> str | None:
     """The IANA zone `value` was meant to be: the same but for case, blanks and underscores
     (`america/newyork`), else the closest name."""
@@ -390,6 +417,7 @@ def _plain(value: str, what: str) -> str:
 Title = _checked(str, _title, {"type": "string", "pattern": r"^$|\S"})
 Version = _checked(str, _version, {"type": "string", "pattern": r"\S"})
 Zone = _checked(str, _zone, {"type": "string", "examples": ["UTC", "America/New_York"]})
+ClockZone = _checked(str, _clock_zone, {"type": "string", "examples": ["UTC", "America/New_York"]})
 DateTime = _checked(
     datetime,
     _date_time,
