@@ -120,6 +120,8 @@ def create(warehouse: Path, token: str | None = None) -> Starlette:
             return page(request, "several.html", shared=shared, query=query)
         except names.SeveralNamed as named:  # a name several customers have: pick one
             return page(request, "named.html", named=named, query=query)
+        except support.IncidentGiven as given:  # an incident's id: its list of customers
+            return RedirectResponse(f"/incidents/{quote(given.incident_id, safe='')}", 303)
         except InputError as error:
             return missing(request, query, error)
         return page(request, "customer.html", found=found, views=views, query=query)

@@ -116,6 +116,15 @@ def test_a_customer_page_without_an_id_goes_to_the_search_box(client, url):
     assert (page.status_code, page.headers["location"]) == (303, "/")
 
 
+@pytest.mark.parametrize(
+    ("query", "location"), [("INC-A", "/incidents/INC-A"), (" INC-X ", "/incidents/INC-X")]
+)
+def test_an_incident_id_in_the_search_box_opens_its_page(client, query, location):
+    # It was "Not affected, or not found": no customer, payment or name INC-A.
+    page = client.get("/", params={"q": query}, follow_redirects=False)
+    assert (page.status_code, page.headers["location"]) == (303, location)
+
+
 def customer_links(page) -> set[str]:
     return {
         line.split('href="/customers/')[1].split('"')[0]

@@ -170,6 +170,19 @@ class SharedEmail(InputError):
         )
 
 
+class IncidentGiven(InputError):
+    """An incident's id searched for as a customer, a payment or a name: the list of its
+    customers is what was meant (the support page opens it)."""
+
+    def __init__(self, incident_id: str):
+        self.incident_id = incident_id
+        listing = commands.credits(f"customers {shlex.quote(incident_id)}")
+        super().__init__(
+            f"{incident_id} is an incident's id, not a customer's, a payment's or a name: "
+            f"`{listing}` lists its customers"
+        )
+
+
 def unknown_incident(incident_id: str, known: Iterable[str]) -> InputError:
     """The error for an incident the warehouse does not hold: the ones it does, and the one
     that differs only in case."""
@@ -186,7 +199,11 @@ def answering_run(con: duckdb.DuckDBPyConnection, incident_id: str) -> Answering
     if incident_id not in runs and incident_id.strip() in runs:  # blanks around what was pasted
         incident_id = incident_id.strip()
     if incident_id not in runs:
-        raise unknown_incident(incident_id, runs)
+        unknown = unknown_incident(incident_id, runs)
+        if _known(con, incident_id):  # a customer's id, given for the incident
+            lookup = commands.credits(f"lookup {shlex.quote(incident_id)}")
+            raise InputError(f"{unknown}; {incident_id} is a customer's id: `{lookup}`")
+        raise unknown
     run = runs[incident_id]
     if run is None:
         raise NoAnswerYet(
@@ -353,6 +370,8 @@ def search(con: duckdb.DuckDBPyConnection, query: str | None) -> Lookup:
                 for key in tries if unwrapped and unwrapped != typed else ():
                     with contextlib.suppress(InputError):  # else named as pasted, below
                         return lookup(con, **key)
+                if typed in answering_runs(con):  # before names: "INC-A" matches "Acme Inc"
+                    raise IncidentGiven(typed) from None
                 named = names.customer_named(con, typed)
                 if named is not None:
                     return replace(lookup(con, named), by_name=typed)

@@ -286,6 +286,24 @@ def test_punctuation_around_what_is_not_an_id_still_says_not_found(con):
         support.search(con, '"nobody",')
 
 
+def test_an_incident_id_looked_up_as_a_customer_names_the_list_of_its_customers(con):
+    # `credits lookup INC-A` said "customer INC-A: no failed payment ... not affected"
+    with pytest.raises(support.IncidentGiven, match=r"INC-A is an incident's id, not a custom"):
+        support.search(con, " INC-A")
+    with pytest.raises(
+        InputError, match=r"a name: `.*credits customers INC-A` lists its customers"
+    ):
+        support.search(con, "INC-A")
+    with pytest.raises(support.NotAffected):  # what no incident is named is not found, as before
+        support.lookup(con, "INC-Z")
+
+
+def test_a_customer_id_given_for_an_incident_names_its_lookup(con):
+    # `credits customers c2` said only "incident c2: not in the warehouse (incidents: ...)"
+    with pytest.raises(InputError, match=r"c2 is a customer's id: `.*credits lookup c2`"):
+        support.customers(con, "c2")
+
+
 @pytest.mark.parametrize("pasted", ["\u200b", "\x00", "\x1b", " \ufeff "])
 def test_a_search_of_only_invisible_characters_says_so(con, pasted):
     # It was the command line's usage error ("give a CUSTOMER_ID or --txn"), a 503 on the page.
