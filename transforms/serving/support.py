@@ -382,10 +382,10 @@ def search(con: duckdb.DuckDBPyConnection, query: str | None) -> Lookup:
             raise by_customer from None
 
 
-UNWRAPPED = "\"'`\u2018\u2019\u201c\u201d\u00ab\u00bb()[]<>{},;:.!? "
+UNWRAPPED = "\"'`\u2018\u2019\u201c\u201d\u00ab\u00bb()[]<>{},;:.!?# "
 """The quotes, brackets and punctuation a paste carries around an id (a spreadsheet's or a JSON
-file's cell, `"cus_0000012",`; the end of a sentence in a ticket, `(txn_1).`), taken off only
-when the text as given is no customer's or payment's id."""
+file's cell, `"cus_0000012",`; the end of a sentence in a ticket, `(txn_1).`; its `payment
+#txn_1`), taken off only when the text as given is no customer's or payment's id."""
 
 
 def _pasted(con: duckdb.DuckDBPyConnection, text: str | None) -> str | None:

@@ -272,6 +272,7 @@ def test_lookup_forgives_blanks_and_the_case_of_an_email(con, pasted):
         ("(c2).", "c2"),  # the end of a sentence in a ticket
         ("t3.", "c2"),  # a payment's id, as well
         ('"t3",', "c2"),
+        ("#t3", "c2"),  # a ticket's "payment #t3"
         ('"name c5"', "c5"),  # a name in quotes
     ],
 )
