@@ -202,6 +202,15 @@ def find_run(con: duckdb.DuckDBPyConnection, run_id: str) -> RunRow:
             "loaded into the warehouse: it can never be approved; run the incident again"
         )
     if run is None:
+        incident_runs = rows.runs(con, "runs_of", incident_id=run_id)[::-1]
+        if incident_runs:  # an incident's id, given for one of its runs
+            listed = ", ".join(f"{r.run_id} ({r.status})" for r in incident_runs[:3])
+            more = f" and {len(incident_runs) - 3} more" if len(incident_runs) > 3 else ""
+            raise InputError(
+                f"run {run_id}: not in the warehouse; {run_id} is an incident: its runs, newest "
+                f"first: {listed}{more}; `{commands.credits(commands.runs_of(run_id))}` lists "
+                "them with their totals"
+            )
         meant = [row[0] for row in db.run(con, "run_ids_meant", given=run_id).fetchall()]
         hint = f"; did you mean {' or '.join(meant)}?" if meant else ""
         raise InputError(

@@ -104,3 +104,25 @@ def test_against_reads_a_pasted_run_folder_too(tmp_path):
     result = CliRunner().invoke(app, ["diff", RUN, "--against", against, "--warehouse", str(path)])
     assert result.exit_code == 2
     assert f"run NOPE-{RUN[-8:]}: not in the warehouse" in " ".join(result.stderr.split())
+
+
+def test_an_incident_id_given_for_a_run_names_its_runs_newest_first(tmp_path):
+    # `credits diff INC-A` said only "run INC-A: not in the warehouse"
+    path = tmp_path / "wh.duckdb"
+    older = "20250107T010000000000Z-00000001"
+    with warehouse.writer(path) as con:
+        add_run(con, older, "declined", "2025-01-07T01:00:00Z")
+        add_run(con, RUN, "pending_approval", "2025-01-08T01:00:00Z")
+        add_run(
+            con,
+            "20250109T010000000000Z-00000002",
+            "pending_approval",
+            "2025-01-09T01:00:00Z",
+            incident="INC-B",
+        )
+    with warehouse.connect(path, read_only=True) as con, pytest.raises(InputError) as raised:
+        approval.find_run(con, "INC-A")
+    assert (
+        f"run INC-A: not in the warehouse; INC-A is an incident: its runs, newest first: {RUN} "
+        f"(pending_approval), {older} (declined); `{commands.credits(commands.runs_of('INC-A'))}`"
+    ) in str(raised.value)
