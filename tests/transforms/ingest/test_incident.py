@@ -197,6 +197,17 @@ def test_the_policy_hash_changes_with_the_policy(tmp_path):
             r"'1500': write the number without quotes \(JPY has 0 minor digits\)",
         ),
         ({"policy": {"flat_minor": {"USX": 10}}}, r"policy.flat_minor.USX: is not an ISO 4217"),
+        # a number written as people write it ("must be a number" said nothing of the quotes)
+        (
+            {"policy": {"percent": "10%"}},
+            r"policy.percent: must be a number, not the text '10%': write it alone, without "
+            r"quotes or % \(10\)",
+        ),
+        (
+            {"quality": {"max_quarantined_share": "1%"}},
+            r"quality.max_quarantined_share: must be a fraction between 0 and 1, not the text "
+            r"'1%': 1% is written 0.01",
+        ),
         # a code in lower case gets the code (currency codes are upper case)
         (
             {"policy": {"flat_minor": {"usd": 10}}},

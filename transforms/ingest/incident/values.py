@@ -289,6 +289,11 @@ def _timeout(value: Any) -> timedelta:
 
 
 def _number(value: Any) -> Decimal:
+    if isinstance(value, str) and (meant := _written(value)) is not None:
+        raise invalid(
+            f"must be a number, not the text '{value}': write it alone, without quotes or % "
+            f"({meant})"
+        )
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         raise invalid("must be a number")
     if not Decimal(value).is_finite():
@@ -296,7 +301,21 @@ def _number(value: Any) -> Decimal:
     return Decimal(value)
 
 
+def _written(text: str) -> Decimal | None:
+    """The number in a quoted one as people write it (`"10%"`, `" 12.5 "`); None for none."""
+    try:
+        number = Decimal(text.strip().removesuffix("%").strip())
+    except ArithmeticError:
+        return None
+    return number if number.is_finite() else None
+
+
 def _share(value: Any) -> Decimal:
+    if isinstance(value, str) and value.strip().endswith("%") and _written(value) is not None:
+        raise invalid(
+            f"must be a fraction between 0 and 1, not the text '{value}': "
+            f"{_written(value)}% is written {_written(value) / 100}"
+        )
     if not 0 <= _number(value) <= 1:
         raise invalid("must be between 0 and 1")
     return _number(value)
