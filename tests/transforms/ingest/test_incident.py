@@ -37,25 +37,43 @@ def test_a_naive_window_is_read_in_the_incident_time_zone(tmp_path):
         # was read an hour late, unseen
         (
             "EST",
-            r"timezone: 'EST' is UTC-05:00 all year, never daylight time: write the region's "
-            r"name for its clock \(such as 'America/New_York'\), or the offset in the window "
-            r"times \(\.\.\.-05:00\) and leave timezone out",
+            r"timezone: 'EST' is UTC-05:00 all year, never daylight time, and America/New_York "
+            r"keeps daylight time on 2025-07-07: write the region's name for its clock \(such "
+            r"as 'America/New_York'\), or the offset in the window times \(\.\.\.-05:00\) and "
+            r"leave timezone out",
         ),
-        ("MST", r"timezone: 'MST' is UTC-07:00 all year, never daylight time"),
+        ("MST", r"timezone: 'MST' is UTC-07:00 all year, never daylight time, and America/Denver"),
         # POSIX's sign is ISO's reversed: Etc/GMT+5, read as UTC+5, is UTC-05:00
         ("Etc/GMT+5", r"timezone: 'Etc/GMT\+5' is UTC-05:00 all year \(the sign reversed\)"),
         ("Etc/GMT-9", r"timezone: 'Etc/GMT-9' is UTC\+09:00 all year \(the sign reversed\)"),
     ],
 )
-def test_a_fixed_offset_zone_named_like_a_region_is_refused_for_the_window(tmp_path, zone, message):
+def test_a_fixed_offset_zone_named_like_a_region_is_refused_for_a_window_it_misreads(
+    tmp_path, zone, message
+):
     with pytest.raises(ConfigError, match=message):
         load(tmp_path, top={"timezone": zone, "window_start": "2025-07-07T14:15:00"})
 
 
+def test_est_reads_a_january_window_as_new_york_does_and_shows_one_given_with_offsets(tmp_path):
+    # in January New York keeps EST: a naive window reads the same in either
+    january = load(tmp_path / "jan", top={"timezone": "EST"})
+    new_york = load(tmp_path / "ny", top={"timezone": "America/New_York"})
+    assert (january.window_start, january.window_end) == (
+        new_york.window_start,
+        new_york.window_end,
+    )
+    # with offsets given, the zone only shows the times: nothing is read in it
+    july = {"window_start": "2025-07-07T18:15:00Z", "window_end": "2025-07-07T22:15:00Z"}
+    shown = load(tmp_path / "jul", top={"timezone": "EST", **july})
+    assert (shown.timezone, shown.window_start) == ("EST", datetime(2025, 7, 7, 18, 15, tzinfo=UTC))
+
+
 @pytest.mark.parametrize("zone", ["HST", "Etc/GMT", "EST5EDT", "America/Panama"])
 def test_a_zone_that_means_its_own_clock_is_taken(tmp_path, zone):
-    # Hawaii keeps no daylight time; EST5EDT follows New York's rules
-    assert load(tmp_path, top={"timezone": zone}).timezone == zone
+    # Hawaii keeps no daylight time; EST5EDT follows New York's rules: a July window is read
+    july = {"window_start": "2025-07-07T14:15:00", "window_end": "2025-07-07T18:15:00"}
+    assert load(tmp_path, top={"timezone": zone, **july}).timezone == zone
 
 
 def test_a_log_clock_at_a_fixed_offset_is_taken(tmp_path):

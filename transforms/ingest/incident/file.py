@@ -25,7 +25,6 @@ from transforms.ingest.incident.sections import LogFormat, Policy, Table, Window
 from transforms.ingest.incident.values import (
     FILE_KINDS,
     MAX_WINDOW,
-    ClockZone,
     DataFile,
     DateTime,
     DsnEnv,
@@ -39,6 +38,7 @@ from transforms.ingest.incident.values import (
     Title,
     Zone,
     invalid,
+    misread_clock,
     resolved,
 )
 
@@ -173,7 +173,7 @@ class IncidentFile(Table):
     """The incident's id: letters, digits, '.', '_' and '-' (it names folders)."""
     title: Title = ""
     """A title for people."""
-    timezone: ClockZone = "UTC"
+    timezone: Zone = "UTC"
     """How times are shown (an IANA name); a window time without an offset is read in it."""
     window_start: DateTime
     """The outage's first instant, inclusive; an offset or Z is taken as given."""
@@ -240,6 +240,8 @@ def _utc(value: datetime, zone: ZoneInfo, key: str) -> datetime:
     """An instant in UTC; a naive time is read in `zone`. One a DST change skips, or repeats
     (taking either would move the window's edge by the change, silently), is refused."""
     if value.tzinfo is None:
+        if misread := misread_clock(zone.key, value):
+            raise invalid(misread, "timezone")
         local = value.replace(tzinfo=zone)
         if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != value:
             raise invalid(f"{value} does not exist in {zone.key} (a DST gap)", key)

@@ -182,31 +182,32 @@ def _zone(value: Any) -> str:
         ) from None
 
 
-def _clock_zone(value: Any) -> str:
-    """The incident's zone, the one a window time without an offset is read in: a region's
-    clock, never a fixed offset named like one (`EST` is UTC-05:00 in New York's summer too,
-    `Etc/GMT+5` is UTC-05:00): either read a window written on the clock it names an hour
-    or more off, unseen. A fixed offset is written in the window times."""
-    zone = _zone(value)
-    if zone not in FIXED_OFFSET_NAMES and not re.fullmatch(r"Etc/GMT[+-]\d+", zone):
-        return zone
-    offset = datetime(2025, 1, 1, tzinfo=ZoneInfo(zone)).isoformat()[-6:]
-    if zone.startswith("Etc/"):
-        raise invalid(
+def misread_clock(zone: str, local: datetime) -> str | None:
+    """Why a window time written without an offset (`local`) cannot be read in `zone`, or
+    None. A fixed offset named like a region's clock reads it an hour or more off, unseen:
+    `EST` is UTC-05:00 in New York's summer too (refused on the days New York keeps daylight
+    time; in January it reads as New York does), and `Etc/GMT+5` is UTC-05:00, POSIX's sign
+    reversed (refused always). Only the display would use them with an offset given."""
+    offset = local.replace(tzinfo=ZoneInfo(zone)).isoformat()[-6:]
+    if re.fullmatch(r"Etc/GMT[+-]\d+", zone):
+        return (
             f"'{zone}' is UTC{offset} all year (the sign reversed), as POSIX writes it: write "
             f"the offset in the window times (...{offset}) and leave timezone out, or the "
             "region's name for its clock (such as 'Asia/Karachi')"
         )
-    raise invalid(
-        f"'{zone}' is UTC{offset} all year, never daylight time: write the region's name for "
-        f"its clock (such as 'America/New_York'), or the offset in the window times "
-        f"(...{offset}) and leave timezone out"
+    region = REGION_OF_FIXED_NAME.get(zone)
+    if region is None or local.replace(tzinfo=ZoneInfo(region)).isoformat()[-6:] == offset:
+        return None
+    return (
+        f"'{zone}' is UTC{offset} all year, never daylight time, and {region} keeps daylight "
+        f"time on {local:%Y-%m-%d}: write the region's name for its clock (such as "
+        f"'{region}'), or the offset in the window times (...{offset}) and leave timezone out"
     )
 
 
-FIXED_OFFSET_NAMES = frozenset({"EST", "MST"})
+REGION_OF_FIXED_NAME = {"EST": "America/New_York", "MST": "America/Denver"}
 """Zones named like a region's standard time that keep it all year, where the regions those
-names are said of (New York, Denver) change to daylight time. HST is Hawaii's all year."""
+names are said of change to daylight time. HST is Hawaii's all year."""
 
 
 def _close_zone(value: str) -> str | None:
@@ -436,7 +437,6 @@ def _plain(value: str, what: str) -> str:
 Title = _checked(str, _title, {"type": "string", "pattern": r"^$|\S"})
 Version = _checked(str, _version, {"type": "string", "pattern": r"\S"})
 Zone = _checked(str, _zone, {"type": "string", "examples": ["UTC", "America/New_York"]})
-ClockZone = _checked(str, _clock_zone, {"type": "string", "examples": ["UTC", "America/New_York"]})
 DateTime = _checked(
     datetime,
     _date_time,
