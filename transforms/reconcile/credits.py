@@ -1,7 +1,8 @@
 """Credits: the policy applied per (customer, currency), and what cannot be paid.
 
 Makes `policy_amounts` (one row per currency: flat amount, floor, cap, 10 ^ ISO digits),
-`int_credit_lines`, `evidence`, `credits` and `exceptions` (see the SQL for grain and keys).
+`int_credit_lines`, `int_candidates_credited` (the one rule of what is credited, and why),
+`evidence`, `credits` and `exceptions` (see the SQL for grain and keys).
 Money is integer minor units throughout; the decimal `credit_amount` is formatted from it.
 """
 
@@ -38,7 +39,8 @@ def build(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
 
 
 def price_lines(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
-    """The policy's amounts and `int_credit_lines`; `ConfigError` if it lacks a currency."""
+    """The policy's amounts, `int_credit_lines` and `int_candidates_credited`; `ConfigError` if
+    it lacks a currency."""
     policy = incident.policy
     _make_policy_amounts(con, incident)
     _require_within_largest(con, incident)
@@ -53,6 +55,7 @@ def price_lines(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
     )
     _require_policy_amounts(con, incident)
     _require_credits_within_largest(con, incident)
+    db.run(con, "int_candidates_credited")
 
 
 def list_credits(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
