@@ -599,7 +599,12 @@ def classify(incident, relevant, start, end, skew) -> tuple[dict[str, dict], lis
             )
             exceptions.append(_exception("amount_mismatch", candidate, txn_id, detail))
         if cls == "unknown_error_code":
-            detail = "error codes not in either policy list: " + (",".join(named) or "(none)")
+            listed = (*policy.outage_error_codes, *policy.decline_error_codes)
+            unlisted = [c for c in named if c not in listed]
+            detail = "error codes not in either policy list: " + (",".join(unlisted) or "(none)")
+            without_code = sum(1 for x in found if x.fields.get("error_code") is None)
+            if without_code:
+                detail += f"; {without_code} failure line(s) without an error code"
             if disagree and row is None:  # its values are left out: say why
                 detail += f"; its log lines disagree on {disagree}: finance finds the payment"
             exceptions.append(_exception(cls, candidate, txn_id, detail))

@@ -507,3 +507,34 @@ def test_classing_reads_the_transaction_table_in_place_without_copying_it(tmp_pa
     plan = con.execute("explain " + sql, bound).fetchall()[0][1]
     assert "stg_transactions" in plan
     assert "CTE Name: transactions" not in plan
+
+
+@pytest.mark.parametrize(
+    ("codes", "detail"),
+    [
+        # a decline code beside a line without one: the detail named CARD_DECLINED as a code in
+        # neither list, and not the line without a code that made the payment unknown
+        (
+            ["CARD_DECLINED", None],
+            "error codes not in either policy list: (none); 1 failure line(s) without an "
+            "error code",
+        ),
+        # a decline code beside an unlisted one: only the unlisted one is in neither list
+        (["CARD_DECLINED", "RISK_REVIEW"], "error codes not in either policy list: RISK_REVIEW"),
+        # lines without a code only
+        (
+            [None, None],
+            "error codes not in either policy list: (none); 2 failure line(s) without an "
+            "error code",
+        ),
+        # an unlisted code alone: as before
+        (["RISK_REVIEW"], "error codes not in either policy list: RISK_REVIEW"),
+    ],
+)
+def test_an_unknown_error_code_detail_names_what_made_it_unknown(tmp_path, codes, detail):
+    lines = [failure("t1", ts=AT[i % 2], code=code) for i, code in enumerate(codes)]
+    path = write_incident(tmp_path / "inc", lines=lines, transactions=[txn("t1")])
+    con = reconcile_incident(path, tmp_path)
+    assert rows(con, "exceptions", "exception", "txn_id", "detail") == [
+        ("unknown_error_code", "t1", detail)
+    ]

@@ -56,7 +56,11 @@ per_transaction as (
         case class
             -- values the log lines disagree on are left out (int_candidates_classified): say so
             when 'unknown_error_code' then 'error codes not in either policy list: '
-                || coalesce(nullif(array_to_string(error_codes, ','), ''), '(none)')
+                || coalesce(nullif(array_to_string(unlisted_error_codes, ','), ''), '(none)')
+                || case when lines_without_code > 0
+                    then '; ' || lines_without_code || ' failure line(s) without an error code'
+                    else ''
+                end
                 || coalesce(
                     '; its log lines disagree on ' || log_disagreement
                         || ': finance finds the payment',

@@ -99,7 +99,14 @@ from_logs as (
         failure_lines,
         source_files,
         edge_failure_lines,
-        case when not in_table then log_disagreement end as log_disagreement
+        case when not in_table then log_disagreement end as log_disagreement,
+        -- what makes an unknown_error_code one, for its exception's detail: its codes in
+        -- neither list, and its lines without a code
+        list_filter(
+            error_codes,
+            lambda c: not list_contains($outage_codes, c) and not list_contains($decline_codes, c)
+        ) as unlisted_error_codes,
+        lines_without_code
     from matched
 ),
 
@@ -121,7 +128,9 @@ from_table_only as (
         0 as failure_lines,
         cast([] as varchar[]) as source_files,
         0 as edge_failure_lines,
-        null as log_disagreement
+        null as log_disagreement,
+        cast([] as varchar[]) as unlisted_error_codes,
+        0 as lines_without_code
     from transactions
     where transactions.status = 'failed'
         and list_contains($outage_codes, transactions.error_code)
