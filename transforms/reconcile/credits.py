@@ -82,12 +82,20 @@ def _make_policy_amounts(con: duckdb.DuckDBPyConnection, incident: Incident) -> 
         | set(policy.min_minor)
         | set(policy.cap_minor)
     )
+    # A currency that is no money on the window's days (DEM in 2025) gets none of the policy's
+    # amounts: its key is kept and never used, so a flat basis leaves its lines unpriced and no
+    # floor or cap shapes a percent of it (the gate rejects the run naming the currency).
+    money_now = set(incident.currencies)
+    flat, floors, caps = (
+        {c: amount for c, amount in amounts.items() if c in money_now}
+        for amounts in (policy.flat_minor, policy.min_minor, policy.cap_minor)
+    )
     table = pa.table(
         {
             "currency": pa.array(currencies, pa.string()),
-            "flat_minor": pa.array([policy.flat_minor.get(c) for c in currencies], pa.int64()),
-            "min_minor": pa.array([policy.min_minor.get(c) for c in currencies], pa.int64()),
-            "cap_minor": pa.array([policy.cap_minor.get(c) for c in currencies], pa.int64()),
+            "flat_minor": pa.array([flat.get(c) for c in currencies], pa.int64()),
+            "min_minor": pa.array([floors.get(c) for c in currencies], pa.int64()),
+            "cap_minor": pa.array([caps.get(c) for c in currencies], pa.int64()),
             "minor_unit_factor": pa.array(
                 [money.minor_unit_factor(c) for c in currencies], pa.int64()
             ),

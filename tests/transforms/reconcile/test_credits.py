@@ -312,7 +312,8 @@ def test_which_classes_are_credited(tmp_path, policy, paid):
     assert credited == paid
 
 
-@pytest.mark.parametrize("currency", ["USD", "JPY", "BHD", "EUR", "CLF"])
+# Not CLF (ISO's 4 digits): no territory's tender, so no policy amount ever prices it (below)
+@pytest.mark.parametrize("currency", ["USD", "JPY", "BHD", "EUR", "KWD"])
 @pytest.mark.parametrize("amount", [1, 5, 99, 100, 1234, 1_000_000])
 def test_the_credit_file_and_the_batches_format_amounts_alike(tmp_path, currency, amount):
     con, _ = credit_lines(
@@ -456,3 +457,36 @@ def test_a_zero_credit_says_the_policy_works_it_out_to_zero_not_that_it_rounds(t
             "nothing is paid",
         )
     ]
+
+
+@pytest.mark.parametrize(
+    ("policy", "dem_credit"),
+    [
+        # a flat amount for DEM, which is no money in 2025: it priced the payment, 5.00 DEM
+        # credited in the evidence, where the rules say the key is kept and never used
+        ({"flat_minor": {"USD": 1000, "DEM": 500}}, None),
+        ({"flat_minor": {"USD": 1000}}, None),  # no amount for DEM: unpriced, as before
+        # the percent basis prices it (the gate names the currency), but never with the
+        # floor or the cap the policy keeps for DEM
+        (
+            {
+                "basis": "percent_of_failed_amount",
+                "percent": 10,
+                "min_minor": {"USD": 1, "DEM": 5},
+                "cap_minor": {"USD": 2000, "DEM": 50},
+            },
+            100,
+        ),
+    ],
+)
+def test_a_currency_that_is_no_money_is_never_priced_with_the_policy_s_amounts(
+    tmp_path, policy, dem_credit
+):
+    transactions = [txn("d1", currency="DEM"), txn("u1", customer_id="c2")]
+    con, lines = credit_lines(tmp_path, transactions, policy=policy)
+    usd = 1000 if "flat_minor" in policy else 100  # the USD line keeps its policy amounts
+    expected = [("c1", "DEM", dem_credit)] if dem_credit is not None else []
+    assert lines == [*expected, ("c2", "USD", usd)]
+    reason = "table_only" if dem_credit is not None else "unpriced"
+    found = rows(con, "evidence", "txn_id", "credited", "reason")
+    assert found == [("d1", dem_credit is not None, reason), ("u1", True, "table_only")]
