@@ -250,6 +250,11 @@ def test_the_policy_hash_changes_with_the_policy(tmp_path):
             r"2025-11-02T01:30:00-05:00 \(the second\)",
         ),
         ({"top": {"window_start": "soon"}}, r"window_start: 'soon' is not an ISO 8601 date-time"),
+        # a leap second is no window edge: the instant after it is (docs/incident-file.md)
+        (
+            {"top": {"window_end": "2025-01-07T23:59:60Z"}},
+            r"window_end: '2025-01-07T23:59:60Z' is not an ISO 8601 date-time",
+        ),
         # A time as people write it gets the format to use, with an example.
         (
             {"top": {"window_end": "6:15pm"}},

@@ -152,6 +152,11 @@ def test_a_duckdb_table_is_hashed_by_its_rows_not_their_order(tmp_path):
             "t9,c1,1250,USD,failed,,2025-01-07 20:00:00,2025-01-07T20:00:00Z",
             r"line 3: column 'created_at' is '2025-01-07 20:00:00', not a timestamp with an offset",
         ),
+        # a leap second is refused, never read as another instant (docs/incident-file.md)
+        (
+            "t9,c1,1250,USD,failed,,2025-01-07T23:59:60Z,2025-01-07T20:00:00Z",
+            r"line 3: column 'created_at' is '2025-01-07T23:59:60Z', not a timestamp with",
+        ),
         # a field too many
         (
             "t9,c1,1250,USD,failed,,2025-01-07T20:00:00Z,2025-01-07T20:00:00Z,extra",
