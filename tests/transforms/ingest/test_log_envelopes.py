@@ -408,6 +408,16 @@ def _base64(data: bytes, zipped: bool = False) -> str:
     return base64.b64encode(gzip.compress(data, mtime=0) if zipped else data).decode()
 
 
+def _jwt(header: dict, signature: str = "c2lnbmF0dXJl") -> str:
+    """A JSON Web Token of `header` (base64url, unpadded, as RFC 7515 writes it)."""
+
+    def part(value: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    return ".".join([part(header), part({"sub": "c1", "exp": 1736280000}), signature])
+
+
+JWT = _jwt({"alg": "HS256", "typ": "JWT"})
 SUBSCRIPTION = {"messageType": "DATA_MESSAGE", "logEvents": [{"id": "1", "message": RECORD}]}
 
 
@@ -430,6 +440,15 @@ SUBSCRIPTION = {"messageType": "DATA_MESSAGE", "logEvents": [{"id": "1", "messag
         ),
         # a well-formed line that holds base64 (a token) is read as any other
         (json.dumps({"ts": TIME, "event": "login", "jwt": _base64(b'{"alg":"HS256"}')}), {}, None),
+        # a JWT is a credential, not a record kept in base64: a line without ts that logs one
+        # is counted irrelevant, as without it (it was checked in full and quarantined)
+        (json.dumps({"msg": "login", "token": JWT}), {}, None),
+        (json.dumps({"msg": "login", "token": _jwt({"typ": "JWT", "alg": "none"}, "")}), {}, None),
+        (docker(json.dumps({"msg": "login", "token": JWT}) + "\n"), {"envelope": "docker"}, None),
+        # dotted base64 whose first part is not a JWT's header (no alg) is still a record's
+        (json.dumps({"data": _jwt(json.loads(RECORD))}), {}, "missing ts"),
+        # base64 of a record after a JWT on the same line is still found
+        (json.dumps({"token": JWT, "data": _base64(RECORD.encode())}), {}, "missing ts"),
     ],
 )
 def test_a_record_hidden_in_base64_is_quarantined_not_counted_irrelevant(

@@ -616,6 +616,24 @@ def test_each_record_of_a_failure_capable_otlp_line_is_screened(tmp_path, line_c
     assert [row[:3] for row in got] == [(1, "relevant", None), second, (3, "irrelevant", None)]
 
 
+JWT = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJjMSJ9.c2lnbmF0dXJl"  # {"alg":"HS256",...}
+
+
+@pytest.mark.parametrize("failure", [False, True])
+def test_a_record_that_logs_a_jwt_is_screened_as_any_other(tmp_path, failure):
+    # A record without a time that logs a token: a JWT starts like base64 of a JSON object but
+    # is no record kept so. Whether the line is screened as text (no failure in it) or each
+    # record as decoded (a failure beside it), the record is counted irrelevant, unparsed
+    # (checked in full, it was quarantined as missing ts).
+    token = record("d2", event="login", time=None, body={"stringValue": JWT})
+    line = request(*([record()] if failure else []), token)
+    got = staged(tmp_path, [line], "failure_capable", envelope="otlp")
+    assert [row[1:3] for row in got] == [
+        *([("relevant", None)] if failure else []),
+        ("irrelevant", None),
+    ]
+
+
 def test_an_otlp_record_shipped_twice_is_one_duplicate(tmp_path):
     # The same record in two requests: other resources, other observed times, its integers
     # written as a number once and as a string once.

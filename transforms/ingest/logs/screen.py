@@ -3,16 +3,16 @@
 A line is *failure-capable* when its bytes contain one of `policy.failure_events` literally or,
 in the formats that unescape values (`jsonl`, and `logfmt`'s quoted values), an escape that
 could spell one (`\\u`; any backslash when an event has a character with a short escape), or,
-in JSON, a string that starts as base64 of a record (`BASE64_RECORDS`). A
-failure event can only be on such a line, so only these are parsed and checked in full: no
-credit depends on the others. Every other line gets a shape check only: framed, at most 1 MiB
-and valid UTF-8 (the framer's checks), not blank and, for `jsonl`, one object by its bytes (the
-first non-blank byte is `{`, the last `}`). A line that fails it is quarantined with a reason
-that names the check; the rest are `irrelevant`, unparsed. With a `payload` field, an event
-spelled as an array of byte values (`112,97,121,...`: journald's JSON export of a message holding
-a control or non-UTF-8 byte) makes a line failure-capable too, and so does a payload that is
-null (journald's export of a message over 4096 bytes without `--all`): checked in full, it is
-quarantined (its payload is not a string), never taken for an irrelevant line.
+in JSON, a string that starts as base64 of a record (`BASE64_RECORDS`; a JSON Web Token, `JWT`,
+is none). A failure event can only be on such a line, so only these are parsed and checked in
+full: no credit depends on the others. Every other line gets a shape check only: framed, at
+most 1 MiB and valid UTF-8 (the framer's checks), not blank and, for `jsonl`, one object by its
+bytes (the first non-blank byte is `{`, the last `}`). A line that fails it is quarantined with
+a reason that names the check; the rest are `irrelevant`, unparsed. With a `payload` field, an
+event spelled as an array of byte values (`112,97,121,...`: journald's JSON export of a message
+holding a control or non-UTF-8 byte) makes a line failure-capable too, and so does a payload
+that is null (journald's export of a message over 4096 bytes without `--all`): checked in full,
+it is quarantined (its payload is not a string), never taken for an irrelevant line.
 
 With an envelope the tiers apply to the record: a CRI line's shape is its prefix and then its
 message's (the record's), and so is a fluentd out_file, Fluent Bit file output or CloudWatch
@@ -31,10 +31,13 @@ partial, every later line of the file is checked in full (`partial`).
 
 from __future__ import annotations
 
+import base64
 import json
 import re
+import sys
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
+from typing import AnyStr
 
 import numpy as np
 import orjson
@@ -81,6 +84,13 @@ PREFIXES = {
 # subscription's Lambda event, a stream's base64 data) holds its failure event in no byte the
 # screen reads. Such a line is checked in full: never counted irrelevant unseen.
 BASE64_RECORDS = (b'"eyJ', b'"eyI', b'"eyAi', b'"ewo', b'"H4sI')
+# A JSON Web Token (RFC 7519) starts so too: three base64url parts joined by dots (the last,
+# the signature, empty for `alg` none), the first a JSON object naming its `alg`. A credential,
+# not a record (no base64 of one holds a dot): services log one on many lines, each then parsed
+# for nothing, and quarantined when it lacks `ts`. The string may close escaped (in a Docker `log`).
+JWT = r'"([A-Za-z0-9_-]+)\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\\*"'
+BASE64_NEEDLES = frozenset(BASE64_RECORDS) | {needle.decode() for needle in BASE64_RECORDS}
+JWTS = {bytes: re.compile(JWT.encode()), str: re.compile(JWT)}
 SPACE = ord(" ")
 SHORT_ESCAPES = frozenset('"\\/\b\f\n\r\t')
 BACKSLASH, N, QUOTE = ord("\\"), ord("n"), ord('"')
@@ -188,10 +198,10 @@ class Screen:
         for needle in needles:
             if not needle:  # an empty event name: every line could carry it
                 return np.ones(len(ends), bool)
-            at = data.find(needle, 0, stop)
+            at = _find(data, needle, 0, stop)
             while at >= 0:
                 found.append(at)
-                at = data.find(needle, data.find(b"\n", at, stop) + 1, stop)
+                at = _find(data, needle, data.find(b"\n", at, stop) + 1, stop)
         mask = np.zeros(len(ends), bool)
         if found:
             mask[np.searchsorted(ends, np.array(found, np.int64))] = True
@@ -201,7 +211,7 @@ class Screen:
         """Whether one envelope's text (an OTLP line, a CloudWatch object) is failure-capable."""
         if self.escape is not None and "\\" in text and self.escape.decode() in text:
             return True  # a backslash found first: searching for one character is 10x faster
-        return any(needle in text for needle in self._text_needles)
+        return any(_find(text, needle) >= 0 for needle in self._text_needles)
 
     def capable_value(self, value: object) -> bool:
         """Whether one record of a failure-capable OTLP line, decoded, is failure-capable: its
@@ -214,7 +224,7 @@ class Screen:
             return True
         if self.escape is not None and b"\\" in text and self.escape in text:
             return True
-        return any(needle in text for needle in self.needles)
+        return any(_find(text, needle) >= 0 for needle in self.needles)
 
     @cached_property
     def _text_needles(self) -> tuple[str, ...]:
@@ -330,6 +340,29 @@ def cri_prefix(data: bytes, starts: np.ndarray, sizes: np.ndarray) -> CriPrefix:
         framed=framed,
         partial=framed & (tag == P_TAG),
     )
+
+
+def _find(data: AnyStr, needle: AnyStr, start: int = 0, stop: int = sys.maxsize) -> int:
+    """Where `needle` first is in `data[start:stop]`, -1 if nowhere; a base64 record's needle
+    (`BASE64_RECORDS`) is passed over where it opens a JSON Web Token (`JWT`)."""
+    at = data.find(needle, start, stop)
+    if needle not in BASE64_NEEDLES:
+        return at
+    jwt = JWTS[type(data)]
+    while at >= 0 and (token := jwt.match(data, at, stop)) is not None and _names_alg(token[1]):
+        at = data.find(needle, token.end(), stop)
+    return at
+
+
+@lru_cache(maxsize=64)  # a service's tokens share a few headers
+def _names_alg(header: str | bytes) -> bool:
+    """Whether base64url text (unpadded) is of a JSON object naming its `alg`: a JWT's header."""
+    text = header.encode() if isinstance(header, str) else header
+    try:  # padding beyond what the text needs is ignored
+        decoded = orjson.loads(base64.urlsafe_b64decode(text + b"=="))
+    except ValueError:  # not base64, or not JSON
+        return False
+    return isinstance(decoded, dict) and "alg" in decoded
 
 
 def _record_end(data: bytes, prefix: re.Match[bytes] | None, suffix: bytes) -> re.Match | None:
