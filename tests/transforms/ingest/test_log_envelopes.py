@@ -391,6 +391,24 @@ OTLP_LINE = {"resourceLogs": [{"scopeLogs": [{"logRecords": [{"body": {"stringVa
             json.dumps({"textPayload": RECORD, "timestamp": TIME}),
             'a Cloud Logging export of text: set payload = "textPayload"',
         ),
+        (
+            # a Datadog log archive's entry, its record parsed into attributes (as Datadog's
+            # archive format documents it: _id, date, host, service, status, message, ...)
+            json.dumps(
+                {
+                    "_id": "AZQ1",
+                    "date": "2025-01-07T20:00:00.500Z",
+                    "host": "node-1",
+                    "service": "pay",
+                    "status": "error",
+                    "message": RECORD,
+                    "attributes": json.loads(RECORD),
+                    "tags": ["env:prod"],
+                }
+            ),
+            'a Datadog log archive: set ts = "date", event = "attributes.event", txn_id = '
+            '"attributes.txn_id", ...',
+        ),
         (json.dumps({"event": "payment.failed", "txn_id": "t1"}), None),  # no envelope: no hint
     ],
 )

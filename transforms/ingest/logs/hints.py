@@ -37,6 +37,11 @@ COLLECTOR_HINTS = [
     ),
     (("textPayload",), 'a Cloud Logging export of text: set payload = "textPayload"'),
     (
+        ("_id", "date", "attributes"),
+        'a Datadog log archive: set ts = "date", event = "attributes.event", txn_id = '
+        '"attributes.txn_id", ... (or payload = "message")',
+    ),
+    (
         ("awslogs",),
         "a CloudWatch Logs subscription's Lambda event (awslogs.data: base64 of gzip): decode "
         'each awslogs.data to its JSON object, one a line, and set envelope = "cloudwatch"',
