@@ -964,6 +964,25 @@ def test_a_joined_record_over_1_mib_is_quarantined(tmp_path):
     )
 
 
+def test_a_joined_record_over_1_mib_holding_a_failure_event_stops_the_run(tmp_path):
+    # Its failure would be lost under the quarantine limit, as a plain line's (`test_logs`);
+    # a longer name (payment.failed_retry) is another event, quarantined as any record.
+    part = "x" * (600 * 1024)
+
+    def split(record: str) -> list[str]:
+        return [cri(record[:-1], tag="P"), cri(part, tag="P"), cri(part + "}")]
+
+    retry = RECORD.replace("payment.failed", "payment.failed_retry")
+    got = staged(tmp_path / "a", split(retry), envelope="cri")
+    assert got[0][1] == "quarantined"
+    with pytest.raises(
+        InputError,
+        match=r"^logs/pod-a.jsonl: record is [0-9]+ bytes, longer than the 1 MiB limit "
+        r'\(envelope = "cri": lines 1-3\), holding a failure event \(payment.failed\)',
+    ):
+        staged(tmp_path / "b", split(RECORD), envelope="cri")
+
+
 @pytest.mark.parametrize(
     ("log_format", "message"),
     [

@@ -455,6 +455,19 @@ def test_only_failure_capable_lines_are_checked_in_full(tmp_path, line, reason, 
     assert quarantined(con) == [(1, None, "relevant"), (2, reason, bucket)]
 
 
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+def test_a_line_over_one_mebibyte_holding_a_failure_event_stops_the_run(tmp_path, line_checks):
+    # Quarantined, its failure was one item under the quarantine limit, never credited: a
+    # service logging a failure with a large field (a request body) lost it unseen.
+    huge = GOOD[:-1] + b', "body": "' + b"a" * (1 << 20) + b'"}\n'
+    with pytest.raises(
+        InputError,
+        match=r"^logs/pod-a.jsonl: line 2 is 1048694 bytes, longer than the 1 MiB limit, "
+        r"holding a failure event \(payment.failed\) in its first 4096 characters: quarantined",
+    ):
+        stage(tmp_path, [GOOD + b"\n", huge], quality={"line_checks": line_checks})
+
+
 def test_a_short_escape_in_a_failure_event_makes_every_escaped_line_capable(tmp_path):
     # `payment/failed` may be written `payment\/failed` in JSON: any backslash counts
     escaped = b'{"ts": "2025-01-07T20:00:00Z", "event": "payment\\/failed", "txn_id": "t2"}\n'

@@ -18,6 +18,9 @@ PARTS = (UNFINISHED, "part of a record the collector split")
 QUARANTINED = (
     "quarantined, it would be one item under the quarantine limit and its failure never credited."
 )
+# The reason of a line or a joined record over the 1 MiB limit (`framing`, `log_envelope_*`,
+# `unnesting`): only its first 4096 characters are kept, as its preview.
+OVERSIZED = r"^(line|record) is [0-9]+ bytes, longer than the 1 MiB limit"
 # A JSON string's escapes that can spell an event's characters: `\u0070`, `\"`, `\\`, `\/`
 ESCAPE = re.compile(r'\\u([0-9a-fA-F]{4})|\\(["\\/])')
 # What may stand next to an event named in a record's text: a quote, `=`, a blank, its ends;
@@ -75,6 +78,29 @@ def unfinished(
             f"{QUARANTINED} {advice[:1].upper()}{advice[1:]}, or join them in the file, then "
             "run again"
         )
+    return None
+
+
+def oversized(
+    staged: pa.RecordBatch, names: dict[int, str], failure_events: tuple[str, ...]
+) -> InputError | None:
+    """The error that stops a run on a line or record over the 1 MiB limit whose preview (its
+    first 4096 characters) holds a failure event: quarantined, the failure would be lost under
+    the quarantine limit (a service that logs a failure with a large field, a request's body).
+    `names`: file_id -> name."""
+    reasons = pc.fill_null(
+        pc.match_substring_regex(staged.column("quarantine_reason"), OVERSIZED), False
+    )
+    for row in staged.take(pc.indices_nonzero(reasons)).to_pylist():
+        events = held(row["raw"] or "", failure_events)
+        if events:
+            reason = row["quarantine_reason"].replace("line is", f"line {row['line']} is", 1)
+            return InputError(
+                f"{names[row['file_id']]}: {reason}, holding a failure event "
+                f"({', '.join(events)}) in its first 4096 characters: {QUARANTINED} Have the "
+                "service log the failure without its large fields (or cut them out of the "
+                "record), then run again"
+            )
     return None
 
 

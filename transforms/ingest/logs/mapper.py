@@ -150,8 +150,10 @@ def _extract_into(
         stage = _Stager(reading, folder, stack)
         names = {file.file_id: file.name for file in partition.files}
         for staged in stage(framed, joined):
-            error = lost.batched(staged, names) or lost.unfinished(
-                staged, names, reading.failure_events
+            error = (
+                lost.batched(staged, names)
+                or lost.unfinished(staged, names, reading.failure_events)
+                or lost.oversized(staged, names, reading.failure_events)
             )
             if error is not None:
                 raise error
