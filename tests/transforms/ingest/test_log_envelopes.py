@@ -583,7 +583,17 @@ def test_a_journald_message_exported_as_null_is_quarantined_not_irrelevant(tmp_p
     assert [row[1:3] for row in got] == [("relevant", None), ("quarantined", NULL_PAYLOAD)]
 
 
+SPLIT_PAYLOAD = {"journald": "MESSAGE"}  # the others' is "log"
+
+
 def _split_by(collector: str, part: str, number: int, last: bool) -> str:
+    if collector == "journald":  # a line over LineMax= (48K): `journalctl -o json --all`
+        fields = {"__REALTIME_TIMESTAMP": "1736280000500000", "_TRANSPORT": "stdout"}
+        fields |= {} if last else {"_LINE_BREAK": "line-max"}
+        pairs = [
+            f"{json.dumps(k)} : {json.dumps(v)}" for k, v in (fields | {"MESSAGE": part}).items()
+        ]
+        return "{ " + ", ".join(pairs) + " }"
     marks = {
         "fluentd": {"partial_message": "true", "partial_id": "p1", "partial_ordinal": str(number)},
         "fluent-bit-cri": {"logtag": "F" if last else "P"},
@@ -594,7 +604,7 @@ def _split_by(collector: str, part: str, number: int, last: bool) -> str:
     return json.dumps({"log": part, "stream": "stdout", **marks})
 
 
-@pytest.mark.parametrize("collector", ["fluentd", "fluent-bit-cri", "vector"])
+@pytest.mark.parametrize("collector", ["fluentd", "fluent-bit-cri", "vector", "journald"])
 def test_a_part_of_a_split_record_holding_a_failure_event_stops_the_run(tmp_path, collector):
     # The collector split a long failure record: quarantined, its part holding the event was
     # one item under the quarantine limit, and the failure never credited.
@@ -608,10 +618,10 @@ def test_a_part_of_a_split_record_holding_a_failure_event_stops_the_run(tmp_path
         r"event \(payment.failed\)"
     )
     with pytest.raises(InputError, match=message):
-        staged(tmp_path, lines, "failure_capable", payload="log")
+        staged(tmp_path, lines, "failure_capable", payload=SPLIT_PAYLOAD.get(collector, "log"))
 
 
-@pytest.mark.parametrize("collector", ["fluentd", "fluent-bit-cri", "vector"])
+@pytest.mark.parametrize("collector", ["fluentd", "fluent-bit-cri", "vector", "journald"])
 def test_a_record_a_collector_split_around_its_payload_is_quarantined_not_irrelevant(
     tmp_path, collector
 ):
@@ -619,9 +629,10 @@ def test_a_record_a_collector_split_around_its_payload_is_quarantined_not_irrele
     # both were counted irrelevant and the failure was lost without a word.
     cut = RECORD.index("payment.failed") + len("payment.fa")
     first, second = RECORD[:cut], RECORD[cut:]
-    whole = json.dumps({"log": RECORD.replace('"t1"', '"t2"')})
+    payload = SPLIT_PAYLOAD.get(collector, "log")
+    whole = json.dumps({payload: RECORD.replace('"t1"', '"t2"')})
     lines = [whole, _split_by(collector, first, 1, False), _split_by(collector, second, 2, True)]
-    got = staged(tmp_path, lines, "failure_capable", payload="log")
+    got = staged(tmp_path, lines, "failure_capable", payload=payload)
     assert [row[1] for row in got] == ["relevant", "quarantined", "quarantined"], got
     assert got[1][2].startswith("part of a record the collector split"), got[1]
     if collector == "fluentd":  # its last part is marked too

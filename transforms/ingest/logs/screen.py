@@ -99,13 +99,17 @@ DOCKER_LOG_ENDS = (b',"stream":', b', "stream": ')
 F_TAG, P_TAG = ord("F"), ord("P")
 # A collector's mark of a record it split over records, around a payload: Docker's fluentd
 # driver (`partial_message`), Fluent Bit's `cri` parser without its multiline parser (`logtag`
-# P), Vector's docker source (`_partial`).
+# P), Vector's docker source (`_partial`), journald cutting a line over its `LineMax=` (48K;
+# `_LINE_BREAK` line-max, `journalctl -o json` writing `"KEY" : "value"`).
 PAYLOAD_PARTS = (
     b'"partial_message"',
     b'"logtag":"P"',
     b'"logtag": "P"',
     b'"_partial":true',
     b'"_partial": true',
+    b'"_LINE_BREAK":"line-max"',
+    b'"_LINE_BREAK": "line-max"',
+    b'"_LINE_BREAK" : "line-max"',
 )
 # The bytes looked at for the space that ends a CRI line's time (RFC 3339 with nanoseconds and
 # an offset is 35); a longer time is found by `bytes.find`.

@@ -5,7 +5,8 @@
 -- field's text with one LF (one LF, or CR LF, at its end dropped, as for a line); `envelope`
 -- the object around it (`envelope.date`). Quarantined (`problem`, with the object as
 -- `preview`): an object without a string at that path (null: journalctl's export of a field over
--- 4096 bytes), or with a key of that path twice, or a part of a record the collector split.
+-- 4096 bytes), or with a key of that path twice, or a part of a record the collector split
+-- (journald's too: a line over its LineMax=, cut into records marked _LINE_BREAK line-max).
 with
 
 framed as (
@@ -39,8 +40,9 @@ checked as (
             when key_twice then 'the key of sources.log_format.payload (' || $payload_key
                 || ') appears twice in one object'
             when split_part then 'part of a record the collector split (its partial_message, '
-                || 'logtag P or _partial): have the collector join the parts (Fluent Bit: '
-                || 'multiline.parser docker, cri; Vector: auto_partial_merge)'
+                || 'logtag P, _partial or _LINE_BREAK line-max): have the collector join the '
+                || 'parts (Fluent Bit: multiline.parser docker, cri; Vector: auto_partial_merge; '
+                || 'journald: a LineMax= in journald.conf above the longest record)'
         end as twice_problem
     from (
         select
@@ -50,7 +52,7 @@ checked as (
             ) else false end as key_twice,
             case when is_holder then coalesce(
                 raw ->> 'partial_message' = 'true' or raw ->> 'logtag' = 'P'
-                    or raw ->> '_partial' = 'true',
+                    or raw ->> '_partial' = 'true' or raw ->> '_LINE_BREAK' = 'line-max',
                 false
             ) else false end as split_part
         from parsed
