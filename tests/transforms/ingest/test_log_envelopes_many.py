@@ -456,6 +456,13 @@ BAD_OTLP = [
         BAD_LINE + "resourceLogs[0].scopeLogs[0].log_records is protobuf's field name: OTLP "
         "JSON writes logRecords (lowerCamelCase)",
     ),
+    # the service's own record (a file of plain lines under the wrong setting): read as a
+    # request without records, it was one irrelevant line, its failure never credited
+    (
+        '{"ts": "2025-01-07T20:00:00.5Z", "event": "payment.failed", "txn_id": "t9"}',
+        BAD_LINE + 'no resourceLogs, its keys are "ts", "event", "txn_id" (a JSON line of the '
+        "service's own is read with envelope unset)",
+    ),
 ]
 
 
@@ -494,6 +501,10 @@ NOT_CAPABLE_BAD = [
         BAD_LINE + "resourceLogs[0].scopeLogs[0].scope.attributes is not a list",
     ),
     ('{"resourceLogs": [], "n": 123456789012345678901234567890}', None),  # beyond 64 bits: fine
+    # a request without log records: empty, or of another signal (one file for every pipeline)
+    ("{}", None),
+    ('{"resourceSpans": [{"scopeSpans": []}]}', None),
+    ('{"resourceMetrics": []}', None),
 ]
 
 

@@ -97,6 +97,8 @@ def request(value: Any, exact: bool = True) -> list[Group]:
     `BadEnvelope` naming what is wrong."""
     if not isinstance(value, dict):
         raise BadEnvelope("not a JSON object")
+    if (foreign := _foreign(list(value))) is not None:
+        raise BadEnvelope(foreign)
     groups = []
     for i, resource_logs in enumerate(_list(value, "resourceLogs", "")):
         where = f"resourceLogs[{i}]"
@@ -149,7 +151,10 @@ def counted(text: str) -> Counted | None:
 
 def _count(document: Any) -> int:
     records = 0
-    for resource_logs in _lazy_list(_lazy_object(document), "resourceLogs"):
+    document = _lazy_object(document)
+    if _foreign(list(document.keys())) is not None:
+        raise _Unusual("no request")
+    for resource_logs in _lazy_list(document, "resourceLogs"):
         resource_logs = _lazy_object(resource_logs)
         _attributes(_small_object(resource_logs, "resource").get("attributes"), True)
         for scope_logs in _lazy_list(resource_logs, "scopeLogs"):
@@ -201,6 +206,31 @@ PROTO_NAMES = {
     "scopeLogs": "scope_logs",
     "logRecords": "log_records",
 }
+
+
+# The requests of OTLP's signals, in OTLP JSON's and protobuf's names: a line of another
+# signal (a file exporter's one file for every pipeline) holds no log record, and is none
+# of a service's. `_foreign` names the first keys of an object with none of them.
+SIGNALS = frozenset(
+    name
+    for signal in ("Logs", "Spans", "Metrics", "Profiles")
+    for name in (f"resource{signal}", f"resource_{signal.lower()}")
+)
+FOREIGN_KEYS_NAMED = 5
+
+
+def _foreign(keys: list[str]) -> str | None:
+    """Why an object with keys, none of them a signal's (`SIGNALS`), is no request: read as one
+    without records (all of its fields unknown), a line of the service's own under this setting
+    was counted irrelevant, its failure never credited. An empty object is an empty request."""
+    if not keys or any(key in SIGNALS for key in keys):
+        return None
+    named = ", ".join(json.dumps(key) for key in keys[:FOREIGN_KEYS_NAMED])
+    more = ", ..." if len(keys) > FOREIGN_KEYS_NAMED else ""
+    return (
+        f"no resourceLogs, its keys are {named}{more} (a JSON line of the service's own is read "
+        "with envelope unset)"
+    )
 
 
 def _proto_named(value: Any, key: str, where: str) -> str | None:
