@@ -346,6 +346,11 @@ BAD_DOCKER = (
 )
 BAD_CRI_SHAPE = 'not a CRI line (envelope = "cri", shape check)'
 BAD_PAYLOAD = "not a JSON object with a string at log (sources.log_format.payload)"
+LIST_PAYLOAD = (
+    "log is a list, not a string (sources.log_format.payload): journalctl -o json writes a "
+    "message holding a control character or a byte that is not UTF-8 as its byte values, and a "
+    "field an entry gives twice as the list of its values"
+)
 
 
 JOURNALD = {"__REALTIME_TIMESTAMP": "1736280000500123", "_PID": "42", "MESSAGE": RECORD}
@@ -543,13 +548,16 @@ def test_a_collectors_prefixed_line_read_as_json_names_the_setting_that_reads_it
         ('{"msg": "payment.failed"}', {"payload": "log"}, BAD_PAYLOAD),  # no such field
         ('{"log": {"event": "payment.failed"}}', {"payload": "log"}, BAD_PAYLOAD),  # an object
         # journald's JSON export of a message holding a control byte: an array of its bytes,
-        # which spell the event only as numbers (it was taken for an irrelevant line)
-        (json.dumps({"log": list(RECORD.encode() + b"\x1b")}), {"payload": "log"}, BAD_PAYLOAD),
+        # which spell the event only as numbers (it was taken for an irrelevant line); the
+        # reason says why the field is a list
+        (json.dumps({"log": list(RECORD.encode() + b"\x1b")}), {"payload": "log"}, LIST_PAYLOAD),
         (
             json.dumps({"log": list(RECORD.encode())}, separators=(",", ":")),
             {"payload": "log"},
-            BAD_PAYLOAD,
+            LIST_PAYLOAD,
         ),
+        # and of a field an entry gives twice: the list of its values
+        (json.dumps({"log": [RECORD, RECORD]}), {"payload": "log"}, LIST_PAYLOAD),
     ],
 )
 @pytest.mark.parametrize("line_checks", ["failure_capable", "all"])

@@ -5,7 +5,7 @@
 -- field's text with one LF (one LF, or CR LF, at its end dropped, as for a line); `envelope`
 -- the object around it (`envelope.date`). Quarantined (`problem`, with the object as
 -- `preview`): an object without a string at that path (null: journalctl's export of a field over
--- 4096 bytes), or with a key of that path twice, or a part of a record the collector split
+-- 4096 bytes; a list: of one holding a control or non-UTF-8 byte, or given twice), or with a key of that path twice, or a part of a record the collector split
 -- (journald's too: a line over its LineMax=, cut into records marked _LINE_BREAK line-max).
 with
 
@@ -21,11 +21,16 @@ parsed as (
             when problem is not null or not json_valid(raw) then false
             else coalesce(json_type(raw) = 'OBJECT' and json_type(raw, $payload) = 'VARCHAR', false)
         end as is_holder,
-        -- journalctl -o json writes a field over 4096 bytes as null (without --all)
+        -- journalctl -o json writes a field over 4096 bytes as null (without --all), and one
+        -- holding a control or non-UTF-8 byte as the list of its byte values
         case
             when problem is not null or not json_valid(raw) then false
             else coalesce(json_type(raw) = 'OBJECT' and json_type(raw, $payload) = 'NULL', false)
-        end as is_null
+        end as is_null,
+        case
+            when problem is not null or not json_valid(raw) then false
+            else coalesce(json_type(raw) = 'OBJECT' and json_type(raw, $payload) = 'ARRAY', false)
+        end as is_list
     from framed
 ),
 
@@ -73,6 +78,10 @@ final as (
                 case when is_null then $payload_key || ' is null (sources.log_format.payload): the '
                     || 'record is not in the line (journalctl -o json writes a field over 4096 '
                     || 'bytes so: export with --all)' end,
+                case when is_list then $payload_key || ' is a list, not a string '
+                    || '(sources.log_format.payload): journalctl -o json writes a message holding '
+                    || 'a control character or a byte that is not UTF-8 as its byte values, and a '
+                    || 'field an entry gives twice as the list of its values' end,
                 'not a JSON object with a string at ' || $payload_key
                     || ' (sources.log_format.payload)'
             )
