@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -28,6 +29,38 @@ def atomic_path(final: Path) -> Iterator[Path]:
         _fsync_folder(final.parent)
     finally:
         temp.unlink(missing_ok=True)
+
+
+def write_once(final: Path, data: bytes) -> bytes | None:
+    """Writes `data` at `final` as `atomic_path` does, but never replaces a file already there:
+    the fsynced temporary is hard-linked to `final`, which, unlike a rename, is refused when the
+    name exists. Returns None when written (or already there with these very bytes: a writer
+    finishing what another left), else the other bytes found there, left as they were. A file
+    system that has no hard links (some SMB and FUSE mounts) gets the check, then a rename."""
+    temp = _temporary(final)
+    try:
+        temp.write_bytes(data)
+        with open(temp, "rb") as handle:
+            os.fsync(handle.fileno())
+        try:
+            os.link(temp, final)
+        except FileExistsError:
+            found = final.read_bytes()
+            return None if found == data else found
+        except OSError as error:
+            if error.errno not in _NO_HARD_LINKS:
+                raise
+            if final.exists():
+                found = final.read_bytes()
+                return None if found == data else found
+            os.replace(temp, final)
+        _fsync_folder(final.parent)
+        return None
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+_NO_HARD_LINKS = (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EMLINK)
 
 
 def _temporary(final: Path) -> Path:

@@ -1,13 +1,18 @@
 """Approval from a machine that shares only the warehouse and the outbox: the run folder it
 cannot reach is not required; the warehouse's sealed record is checked instead, and the
-decision and the journal say so. A folder that is there is checked file by file, as always."""
+decision and the journal say so. A folder that is there is checked file by file, as always.
+Two warehouses approving into one outbox (a DuckDB file copied to a second machine) never
+replace each other's batch files."""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
+from tests import stores
 from transforms.errors import InputError, ProofFailed
-from transforms.finance import journal, warehouse
+from transforms.finance import journal, ledger, outbox, warehouse
 
 
 def test_a_run_folder_out_of_reach_is_approved_on_the_sealed_record(desk, tmp_path):
@@ -54,3 +59,35 @@ def test_out_of_reach_credit_lines_paid_to_another_customer_are_refused(desk, tm
         desk.approve(run_id)
     assert "the same count and totals, but written as credits.csv" in str(refused.value.findings)
     assert desk.ledger() == []
+
+
+@stores.duckdb_only  # a DuckDB file copied to a second machine: two writers, one outbox
+def test_a_batch_another_warehouse_wrote_meanwhile_is_never_replaced(desk, tmp_path, monkeypatch):
+    """Two copies of one DuckDB warehouse approve the same run into one shared outbox at once:
+    each finds no batch there, commits B001 and writes it. The later writer replaced the first's
+    files and its visible batch.json with its own and said it had published the batch (exit
+    0); now what is there is kept and the later one is refused (exit 3), naming the file."""
+    run_id = desk.run()
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(desk.warehouse, copy)
+    trailer_of = outbox.trailer_of
+    theirs: dict[str, bytes] = {}
+
+    def other_machine_first(*args):
+        if not theirs:  # this approval wrote its data files; the other one publishes now
+            theirs["approving"] = b""
+            ledger.approve(copy, run_id, by="bob", note=None, outbox=desk.outbox)
+            folder = desk.outbox / "incident=INC-T" / "batch=INC-T-B001"
+            theirs.update({p.name: p.read_bytes() for p in folder.iterdir()})
+        return trailer_of(*args)
+
+    monkeypatch.setattr(outbox, "trailer_of", other_machine_first)
+    with pytest.raises(ProofFailed) as refused:
+        desk.approve(run_id)
+    assert "batch.json: already there with other bytes" in str(refused.value)
+    folder = desk.outbox / "incident=INC-T" / "batch=INC-T-B001"
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == {
+        n: b for n, b in theirs.items() if n != "approving"
+    }
+    assert outbox.read_trailer(folder)["approved_by"] == "bob"
+    assert outbox.verify(folder) == []

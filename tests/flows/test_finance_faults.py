@@ -572,14 +572,14 @@ def test_a_short_key_is_refused(desk):
 
 def test_a_batch_killed_after_its_trailer_keeps_its_files(desk, monkeypatch):
     run_id = desk.run()
-    write_text = files.write_text
+    write_once = files.write_once
 
-    def killed_after_trailer(final, text):
-        write_text(final, text)
+    def killed_after_trailer(final, data):
+        write_once(final, data)
         if final.name == outbox.TRAILER:
             raise KeyboardInterrupt  # killed before the batch is marked published
 
-    monkeypatch.setattr(files, "write_text", killed_after_trailer)
+    monkeypatch.setattr(files, "write_once", killed_after_trailer)
     with pytest.raises(KeyboardInterrupt):
         desk.approve(run_id)
     monkeypatch.undo()
@@ -856,6 +856,7 @@ def test_a_read_only_outbox_exits_4(desk, monkeypatch, code):
     def refused(source, target):
         raise OSError(code, os.strerror(code), str(target))
 
+    monkeypatch.setattr(files.os, "link", refused)  # a batch's files are linked into place
     monkeypatch.setattr(files.os, "replace", refused)
     result = desk.cli("approve", run_id, "--by", "alice")
     monkeypatch.undo()
@@ -1054,14 +1055,14 @@ def test_a_published_batch_set_back_to_writing_is_found_not_written_again(desk):
 def test_an_approval_stopped_before_its_trailer_pays_nobody_until_it_is_finished(desk, monkeypatch):
     # killed writing the batch's files: its ledger entries are committed, its trailer is not
     run_id = desk.run()
-    write_text = files.write_text
+    write_once = files.write_once
 
-    def killed_before_trailer(final, text):
+    def killed_before_trailer(final, data):
         if final.name == outbox.TRAILER:
             raise KeyboardInterrupt
-        write_text(final, text)
+        return write_once(final, data)
 
-    monkeypatch.setattr(files, "write_text", killed_before_trailer)
+    monkeypatch.setattr(files, "write_once", killed_before_trailer)
     with pytest.raises(KeyboardInterrupt):
         desk.approve(run_id)
     monkeypatch.undo()

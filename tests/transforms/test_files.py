@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from contextlib import ExitStack
 
 from transforms import files
@@ -48,3 +50,28 @@ def test_temporaries_are_the_temporary_files_atomic_path_names(tmp_path):
         (tmp_path / name).write_text("")  # not names it gives
     assert files.temporaries(tmp_path) == []
     assert files.temporaries(tmp_path / "nowhere") == []
+
+
+def test_a_file_written_once_never_replaces_other_bytes_already_there(tmp_path):
+    # A batch's file written by two writers: the same bytes (a writer finishing what another
+    # left) are accepted; other bytes (another warehouse's batch) are left there and returned.
+    final = tmp_path / "batch.json"
+    assert files.write_once(final, b"mine\n") is None
+    assert files.write_once(final, b"mine\n") is None
+    assert files.write_once(final, b"theirs\n") == b"mine\n"
+    assert final.read_bytes() == b"mine\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["batch.json"]  # no temporary left
+
+
+def test_a_file_written_once_where_the_folder_has_no_hard_links_still_keeps_other_bytes(
+    tmp_path, monkeypatch
+):
+    def no_links(source, target):
+        raise OSError(errno.EOPNOTSUPP, os.strerror(errno.EOPNOTSUPP), str(target))
+
+    monkeypatch.setattr(files.os, "link", no_links)  # some SMB and FUSE mounts
+    final = tmp_path / "credits.csv"
+    assert files.write_once(final, b"mine\n") is None
+    assert files.write_once(final, b"theirs\n") == b"mine\n"
+    assert final.read_bytes() == b"mine\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["credits.csv"]

@@ -14,10 +14,11 @@ a run that started before the incident's newest published run (superseded) is re
 finance forces it, which the journal records (`approval`).
 
 Crash safety: the ledger entries and the batch (state `writing`) are committed first, then the
-batch's files are written (temporary name, fsync, rename) with `batch.json`, the trailer, last,
-then the batch is marked `published`. A batch left `writing` by a crash (or a full disk) is
-finished by the next approval before anything else, from the ledger, so no credit is paid twice
-or lost; a batch whose trailer is already visible is final and keeps its files.
+batch's files are written (temporary name, fsync, linked into place, never over another writer's)
+with `batch.json`, the trailer, last, then the batch is marked `published`. A batch left `writing`
+by a crash (or a full disk) is finished by the next approval before anything else, from the ledger,
+so no credit is paid twice or lost; a batch whose trailer is already visible is final and keeps its
+files.
 """
 
 from __future__ import annotations

@@ -6,10 +6,11 @@ version has `exceptions.csv` for its decreases and no `pay_by_hand.csv`: its tra
 files it has, and it verifies as it was written.
 
 The files are written from the warehouse (the ledger and the batch's row), each to a temporary
-name, fsynced and renamed, the trailer last. Everything the trailer holds was fixed when the
-batch was committed (the journal head and the ledger head among it), so writing a batch again
-gives the same bytes; and once the trailer is visible the batch is final: finishing it after a
-crash leaves its files alone and only marks it published.
+name, fsynced and linked into place (never over another writer's file), the trailer last.
+Everything the trailer holds was fixed when the batch was committed (the journal head and the
+ledger head among it), so writing a batch again gives the same bytes; and once the trailer is
+visible the batch is final: finishing it after a crash leaves its files alone and only marks it
+published.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from transforms import csv_lf, db, files, money
-from transforms.errors import InputError
+from transforms import commands, csv_lf, db, files, money
+from transforms.errors import InputError, ProofFailed
 from transforms.finance import chain, journal, rows
 
 TRAILER = "batch.json"
@@ -129,14 +130,36 @@ def write(con: duckdb.DuckDBPyConnection, batch_id: str, root: Path) -> Path:
     if not (folder / TRAILER).exists():
         folder.mkdir(parents=True, exist_ok=True)
         for name, data in render(con, batch_id).items():
-            with files.atomic_path(folder / name) as temp:
-                temp.write_bytes(data)
+            _write_once(folder / name, data, batch)
         # A batch committed by an earlier version has no heads recorded: those of now.
         trailer = trailer_of(batch, folder, batch.journal_head or journal.head(con))
         db.before_final(con)  # the writer still the one writer (a store's lock not lost)
-        files.write_text(folder / TRAILER, json.dumps(trailer, indent=2, sort_keys=True) + "\n")
+        text = json.dumps(trailer, indent=2, sort_keys=True) + "\n"
+        _write_once(folder / TRAILER, text.encode("utf-8"), batch)
     db.run(con, "batch_mark_published", batch_id=batch_id, published_at=datetime.now(UTC))
     return folder
+
+
+def _write_once(path: Path, data: bytes, batch: rows.BatchRow) -> None:
+    """Writes a file of the batch, never over another writer's: two warehouses that each
+    committed this batch (a DuckDB file copied to a second machine, both approving into one
+    outbox) replaced each other's files and a visible trailer, each saying it had published.
+    The same bytes there are a writer's that was stopped (or cut off) finishing the same batch."""
+    if files.write_once(path, data) is None:
+        return
+    raise ProofFailed(
+        f"batch {batch.batch_id}: not made final here: {path} is already there with other "
+        "bytes, left as they are",
+        [
+            f"{path.name}: already there with other bytes than this warehouse's batch "
+            f"{batch.batch_id} (run {batch.run_id}, approved by {batch.approved_by}): another "
+            f"warehouse paying {batch.incident_id} into this outbox wrote it (a copy of this "
+            "warehouse on another machine?), or the file was changed. This warehouse's batch is "
+            "left unfinished, its payments in its ledger only: find out which warehouse is the "
+            f"real one (`{commands.credits('audit --verify')}` on each) before anything is "
+            "approved"
+        ],
+    )
 
 
 def trailer_of(batch: rows.BatchRow, folder: Path, journal_head: str) -> dict[str, Any]:
