@@ -91,3 +91,21 @@ def test_a_batch_another_warehouse_wrote_meanwhile_is_never_replaced(desk, tmp_p
     }
     assert outbox.read_trailer(folder)["approved_by"] == "bob"
     assert outbox.verify(folder) == []
+
+
+@stores.duckdb_only  # a DuckDB file copied to a second machine: two ledgers, one outbox
+def test_a_batch_a_copy_of_the_warehouse_published_is_named_as_another_warehouse_s(desk, tmp_path):
+    """The copy's approval finds the first machine's batch in the shared outbox: refused (exit
+    3). It was named only as a batch "its record was deleted", sending finance to look for a
+    tamperer instead of at the second warehouse paying the same credits."""
+    run_id = desk.run()
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(desk.warehouse, copy)
+    assert desk.approve(run_id).batch_id == "INC-T-B001"
+    with pytest.raises(ProofFailed) as refused:
+        ledger.approve(copy, run_id, by="bob", note=None, outbox=desk.outbox)
+    (finding,) = refused.value.findings
+    assert finding.startswith("batch INC-T-B001: in the outbox (")
+    assert "or another warehouse published it (a copy of this one" in finding
+    with warehouse.connect(copy, read_only=True) as con:
+        assert con.execute("select count(*) from ledger").fetchall() == [(0,)]

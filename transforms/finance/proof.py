@@ -368,7 +368,9 @@ def _unknown_trailers(records: Records, known: set[str], outbox_root: Path | Non
         if batch_id not in known:
             found.append(
                 f"batch {batch_id}: in the outbox ({path.parent}) but not in the warehouse: its "
-                "record was deleted"
+                "record was deleted, or another warehouse published it (a copy of this one "
+                "approving on another machine: each pays from a ledger of its own, so the same "
+                "credits would be paid twice)"
             )
         elif incident_of[batch_id] != incident_id:
             found.append(
