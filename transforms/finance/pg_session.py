@@ -50,9 +50,10 @@ def connect(url: str) -> adbc_driver_postgresql.dbapi.Connection:
     made the store there, unseen by every other login (told "no warehouse yet", or to get
     CREATEROLE), and a login that may make roles then made a second warehouse, with a ledger of
     its own, in its own schema. Two schemas holding a warehouse are refused (exit 2). The
-    server's idle timeouts are off for the session, and its commits durable
-    (`store_session_settings.sql`): a writer's session is its lock, idle while the command
-    works on its mirror, and what it commits is then written to the outbox."""
+    server's idle timeouts are off for the session, its TCP keepalives short, and its commits
+    durable (`store_session_settings.sql`): a writer's session is its lock, idle while the
+    command works on its mirror but dropped soon once its machine is gone, and what it commits
+    is then written to the outbox."""
     connection = pg_location.connect(url)
     try:
         with connection.cursor() as cursor:

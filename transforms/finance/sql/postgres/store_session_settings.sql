@@ -3,11 +3,30 @@
 -- server must not end it for being idle while the command works on its mirror
 -- (idle_session_timeout), nor between the statements of one send
 -- (idle_in_transaction_session_timeout); a server without idle_session_timeout (before
--- PostgreSQL 14) has nothing to turn off. And a commit is durable before the command goes on:
--- an approval writes its batch into the outbox once the server acknowledged it, so with
--- synchronous_commit off a server crash could lose a batch the outbox holds ('local' and the
--- replicated levels flush it here first, and are left as set).
-select pg_catalog.set_config(name, case name when 'synchronous_commit' then 'on' else '0' end, false)
+-- PostgreSQL 14) has nothing to turn off. But it must end it soon once the writer's machine
+-- is gone (powered off, cut from the network): the session's own TCP keepalives, 60 s idle
+-- then 6 probes 10 s apart, where the system's default (7200 s, then 9 probes 75 s apart)
+-- kept the lock over two hours; shorter ones set are kept, and a local socket has none. And
+-- a commit is durable before the command goes on: an approval writes its batch into the
+-- outbox once the server acknowledged it, so with synchronous_commit off a server crash could
+-- lose a batch the outbox holds ('local' and the replicated levels flush it here first, and
+-- are left as set).
+with wanted (name, value) as (
+    values
+        ('idle_session_timeout', 0),
+        ('idle_in_transaction_session_timeout', 0),
+        ('tcp_keepalives_idle', 60),
+        ('tcp_keepalives_interval', 10),
+        ('tcp_keepalives_count', 6)
+)
+
+select pg_catalog.set_config(settings.name, wanted.value::text, false)
+from pg_catalog.pg_settings as settings
+inner join wanted on settings.name = wanted.name
+where settings.name like 'idle%'
+    or settings.setting::int = 0
+    or settings.setting::int > wanted.value
+union all
+select pg_catalog.set_config(name, 'on', false)
 from pg_catalog.pg_settings
-where name in ('idle_session_timeout', 'idle_in_transaction_session_timeout')
-    or (name = 'synchronous_commit' and setting = 'off')
+where name = 'synchronous_commit' and setting = 'off'
