@@ -44,6 +44,15 @@ def connect(
     return con
 
 
+def release_memory(con: duckdb.DuckDBPyConnection) -> None:
+    """Hands the memory DuckDB's allocator keeps cached for reuse back to the system, as the
+    instance's end would: for a connection whose instance stays open after it (another
+    connection to the same file holds it). Flushing on every bulk free while the setting is
+    zero, it flushes at once."""
+    con.execute("set allocator_bulk_deallocation_flush_threshold = '0MB'")
+    con.execute("reset allocator_bulk_deallocation_flush_threshold")
+
+
 def interrupt_all() -> None:
     """Interrupts the query each open connection runs, from any thread: a stopped `credits
     run` does not wait for a long scan to end (the query fails with DuckDB's interrupt)."""

@@ -122,3 +122,34 @@ def test_a_run_stopped_by_its_configuration_removes_its_scratch(prefect_harness,
         credit_reconciliation(str(path), str(tmp_path / "out"), str(tmp_path / "wh.duckdb"))
     (folder,) = (tmp_path / "out").glob("incident=*/run=*")
     assert not (folder / "_work").exists()
+
+
+def test_the_stages_before_publishing_share_one_duckdb_instance_of_the_work_database(
+    prefect_harness, tmp_path, monkeypatch
+):
+    # Each new DuckDB instance costs about 20 ms of CPU (its catalog); a run kept one per task
+    # (8), a tenth of a small run. A database attached to an instance is seen by every
+    # connection to it: a connection that does not see `probe` is a new instance.
+    from flows.credit_reconciliation import credit_reconciliation
+    from tests.builders import failure, txn, write_incident
+    from transforms import db
+
+    instances = []
+    connect = db.connect
+
+    def probed(database=":memory:", spill_dir=None):
+        con = connect(database, spill_dir)
+        if Path(database).name == "work.duckdb":
+            attached = con.execute("select database_name from duckdb_databases()").fetchall()
+            if ("probe",) not in attached:
+                con.execute("attach ':memory:' as probe")
+                instances.append(database)
+        return con
+
+    monkeypatch.setattr(db, "connect", probed)
+    path = write_incident(tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1")])
+    summary = credit_reconciliation(str(path), str(tmp_path / "out"), str(tmp_path / "wh.duckdb"))
+    assert summary.verdict == "pending_approval"
+    # the one the stages share, then publishing's own (sealing attaches the file to the
+    # warehouse, so no other instance of it may be open then)
+    assert len(instances) == 2
