@@ -270,7 +270,7 @@ def connect(
         f"waited {wait_seconds:.0f} s, try again in a moment",
     )
     if not read_only:
-        _upgrade(con)
+        _upgrade(con, path)
     return con
 
 
@@ -438,9 +438,37 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     return db.connect(path)
 
 
-def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
+# The DuckDB warehouses this process brought to this build's schema: each one's catalog digest
+# then (`warehouse_catalog_fingerprint`), by its resolved path.
+_UPGRADED: dict[Path, str] = {}
+
+
+def _upgrade(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """Brings the schema to `SCHEMA_VERSION`: the columns are added by the schema's statements
-    (idempotent); what must happen once (chaining the ledger's older entries) happens here."""
+    (idempotent); what must happen once (chaining the ledger's older entries) happens here.
+
+    Once a process: a warehouse whose catalog is still the one this process's last upgrade of
+    it left (its digest, a few ms) is not upgraded again (the schema's statements, about 20 ms,
+    and the views they re-create written at close). Any other process's change to its tables,
+    columns, views' names or version (its own upgrade, the file replaced by an older one)
+    changes the digest, and the upgrade runs again; a view another build re-created under the
+    same name and columns is left as it is, as readers leave it (`is_current`)."""
+    key = path.resolve()
+    if key in _UPGRADED and _UPGRADED[key] == _catalog_digest(con):
+        return
+    _upgrade_schema(con)
+    _UPGRADED[key] = _catalog_digest(con)
+
+
+def _catalog_digest(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The catalog's digest; None for a file without the warehouse's `schema_versions`."""
+    try:
+        return db.run(con, "warehouse_catalog_fingerprint").fetchall()[0][0]
+    except duckdb.CatalogException:
+        return None
+
+
+def _upgrade_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(db.statement("warehouse_schema"))
     if db.run(con, "warehouse_exceptions_unsplit").fetchall():
         _split_exception_amounts(con)

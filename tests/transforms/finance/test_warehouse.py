@@ -114,6 +114,28 @@ def test_the_upgrade_happens_once(warehouse_location):
         assert "has no valid seq, hash or link" in problem
 
 
+@stores.duckdb_only  # a PostgreSQL store's mirror is made anew each time
+def test_a_writer_upgrades_again_only_a_catalog_changed_since_this_process_upgraded_it(
+    warehouse_location, monkeypatch
+):
+    # The schema's statements cost about 20 ms a writer's connection, each run two, each
+    # approval one; the catalog this process left is not upgraded again.
+    path = warehouse_location
+    warehouse.connect(path).close()  # made, at this build's schema
+    run = []
+    statement = db.statement
+    monkeypatch.setattr(db, "statement", lambda name: run.append(name) or statement(name))
+    warehouse.connect(path).close()
+    assert "warehouse_schema" not in run
+    with duckdb.connect(str(path)) as con:  # another process (an earlier build) changed it
+        con.execute("drop view paid_customers")
+        con.execute("alter table evidence drop column table_status")
+    warehouse.connect(path).close()
+    assert run.count("warehouse_schema") == 1
+    with warehouse.connect(path, read_only=True) as con:
+        con.execute("select table_status from evidence join paid_customers using (incident_id)")
+
+
 def test_a_new_warehouse_is_at_the_current_version_without_an_upgrade_entry(warehouse_location):
     with warehouse.writer(warehouse_location) as con:
         assert warehouse.schema_version(con) == warehouse.SCHEMA_VERSION
