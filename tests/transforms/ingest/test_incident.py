@@ -33,47 +33,50 @@ def test_a_naive_window_is_read_in_the_incident_time_zone(tmp_path):
 @pytest.mark.parametrize(
     ("zone", "message"),
     [
-        # EST is UTC-05:00 all year: a July window written on New York's clock (EDT, -04:00)
-        # was read an hour late, unseen
-        (
-            "EST",
-            r"timezone: 'EST' is UTC-05:00 all year, never daylight time, and America/New_York "
-            r"keeps daylight time on 2025-07-07: write the region's name for its clock \(such "
-            r"as 'America/New_York'\), or the offset in the window times \(\.\.\.-05:00\) and "
-            r"leave timezone out",
-        ),
-        ("MST", r"timezone: 'MST' is UTC-07:00 all year, never daylight time, and America/Denver"),
         # POSIX's sign is ISO's reversed: Etc/GMT+5, read as UTC+5, is UTC-05:00
-        ("Etc/GMT+5", r"timezone: 'Etc/GMT\+5' is UTC-05:00 all year \(the sign reversed\)"),
+        (
+            "Etc/GMT+5",
+            r"timezone: 'Etc/GMT\+5' is UTC-05:00 all year \(the sign reversed\), as POSIX "
+            r"writes it: write the offset in the window times \(\.\.\.-05:00\) and leave "
+            r"timezone out, or the name of the region whose clock the window was written on",
+        ),
         ("Etc/GMT-9", r"timezone: 'Etc/GMT-9' is UTC\+09:00 all year \(the sign reversed\)"),
     ],
 )
-def test_a_fixed_offset_zone_named_like_a_region_is_refused_for_a_window_it_misreads(
-    tmp_path, zone, message
-):
+def test_a_posix_offset_zone_is_refused_for_a_window_time_it_would_read(tmp_path, zone, message):
     with pytest.raises(ConfigError, match=message):
         load(tmp_path, top={"timezone": zone, "window_start": "2025-07-07T14:15:00"})
 
 
-def test_est_reads_a_january_window_as_new_york_does_and_shows_one_given_with_offsets(tmp_path):
-    # in January New York keeps EST: a naive window reads the same in either
-    january = load(tmp_path / "jan", top={"timezone": "EST"})
-    new_york = load(tmp_path / "ny", top={"timezone": "America/New_York"})
-    assert (january.window_start, january.window_end) == (
-        new_york.window_start,
-        new_york.window_end,
-    )
-    # with offsets given, the zone only shows the times: nothing is read in it
+JULY = {"window_start": "2025-07-07T14:15:00", "window_end": "2025-07-07T18:15:00"}
+
+
+@pytest.mark.parametrize(
+    ("zone", "start"),
+    [
+        # IANA's EST, MST and HST are Panama's (Cancun's, Jamaica's), Arizona's and Hawaii's
+        # clocks, standard time all year: a July window written in Phoenix is read at -07:00
+        ("EST", datetime(2025, 7, 7, 19, 15, tzinfo=UTC)),
+        ("MST", datetime(2025, 7, 7, 21, 15, tzinfo=UTC)),
+        ("HST", datetime(2025, 7, 8, 0, 15, tzinfo=UTC)),
+        ("EST5EDT", datetime(2025, 7, 7, 18, 15, tzinfo=UTC)),  # New York's rules
+        ("Etc/GMT", datetime(2025, 7, 7, 14, 15, tzinfo=UTC)),
+        ("Etc/GMT+0", datetime(2025, 7, 7, 14, 15, tzinfo=UTC)),  # zero has no sign to reverse
+        ("America/Phoenix", datetime(2025, 7, 7, 21, 15, tzinfo=UTC)),
+    ],
+)
+def test_a_zone_that_is_a_clock_people_read_reads_the_window(tmp_path, zone, start):
+    loaded = load(tmp_path, top={"timezone": zone, **JULY})
+    assert (loaded.timezone, loaded.window_start) == (zone, start)
+
+
+def test_a_posix_offset_zone_only_shows_a_window_given_with_offsets(tmp_path):
     july = {"window_start": "2025-07-07T18:15:00Z", "window_end": "2025-07-07T22:15:00Z"}
-    shown = load(tmp_path / "jul", top={"timezone": "EST", **july})
-    assert (shown.timezone, shown.window_start) == ("EST", datetime(2025, 7, 7, 18, 15, tzinfo=UTC))
-
-
-@pytest.mark.parametrize("zone", ["HST", "Etc/GMT", "EST5EDT", "America/Panama"])
-def test_a_zone_that_means_its_own_clock_is_taken(tmp_path, zone):
-    # Hawaii keeps no daylight time; EST5EDT follows New York's rules: a July window is read
-    july = {"window_start": "2025-07-07T14:15:00", "window_end": "2025-07-07T18:15:00"}
-    assert load(tmp_path, top={"timezone": zone, **july}).timezone == zone
+    shown = load(tmp_path, top={"timezone": "Etc/GMT+5", **july})
+    assert (shown.timezone, shown.window_start) == (
+        "Etc/GMT+5",
+        datetime(2025, 7, 7, 18, 15, tzinfo=UTC),
+    )
 
 
 def test_a_log_clock_at_a_fixed_offset_is_taken(tmp_path):
@@ -225,6 +228,23 @@ def test_the_policy_hash_changes_with_the_policy(tmp_path):
             {"quality": {"max_quarantined_share": "1%"}},
             r"quality.max_quarantined_share: must be a fraction between 0 and 1, not the text "
             r"'1%': 1% is written 0.01",
+        ),
+        # no number of minor units at all: told so (the hint's arithmetic raised, exit 1)
+        (
+            {"policy": {"flat_minor": {"USD": float("nan")}}},
+            r"policy.flat_minor.USD: must be a whole number of minor units >= 0, got NaN \(USD",
+        ),
+        (
+            {"policy": {"flat_minor": {"USD": float("inf")}}},
+            r"policy.flat_minor.USD: must be a whole number of minor units >= 0, got Infinity",
+        ),
+        (
+            {"policy": {"cap_minor": {"USD": 1e30}}},
+            r"policy.cap_minor.USD: must be a whole number of minor units >= 0, got 1E\+30 \(",
+        ),
+        (
+            {"quality": {"max_quarantined_share": "1e999999999%"}},
+            r"quality.max_quarantined_share: must be a number$",
         ),
         # a code in lower case gets the code (currency codes are upper case)
         (

@@ -184,30 +184,18 @@ def _zone(value: Any) -> str:
 
 def misread_clock(zone: str, local: datetime) -> str | None:
     """Why a window time written without an offset (`local`) cannot be read in `zone`, or
-    None. A fixed offset named like a region's clock reads it an hour or more off, unseen:
-    `EST` is UTC-05:00 in New York's summer too (refused on the days New York keeps daylight
-    time; in January it reads as New York does), and `Etc/GMT+5` is UTC-05:00, POSIX's sign
-    reversed (refused always). Only the display would use them with an offset given."""
-    offset = local.replace(tzinfo=ZoneInfo(zone)).isoformat()[-6:]
-    if re.fullmatch(r"Etc/GMT[+-]\d+", zone):
-        return (
-            f"'{zone}' is UTC{offset} all year (the sign reversed), as POSIX writes it: write "
-            f"the offset in the window times (...{offset}) and leave timezone out, or the "
-            "region's name for its clock (such as 'Asia/Karachi')"
-        )
-    region = REGION_OF_FIXED_NAME.get(zone)
-    if region is None or local.replace(tzinfo=ZoneInfo(region)).isoformat()[-6:] == offset:
+    None: `Etc/GMT+5` is UTC-05:00 (POSIX reverses ISO's sign), so a window written on the
+    clock its name seems to say would be read ten hours off, unseen. With an offset given, the
+    zone only shows the times. (`EST`, `MST` and `HST` are IANA's names of Panama's, Arizona's
+    and Hawaii's clocks, standard time all year: taken as they are.)"""
+    if not re.fullmatch(r"Etc/GMT[+-]0*[1-9]\d*", zone):
         return None
+    offset = local.replace(tzinfo=ZoneInfo(zone)).isoformat()[-6:]
     return (
-        f"'{zone}' is UTC{offset} all year, never daylight time, and {region} keeps daylight "
-        f"time on {local:%Y-%m-%d}: write the region's name for its clock (such as "
-        f"'{region}'), or the offset in the window times (...{offset}) and leave timezone out"
+        f"'{zone}' is UTC{offset} all year (the sign reversed), as POSIX writes it: write "
+        f"the offset in the window times (...{offset}) and leave timezone out, or the name of "
+        "the region whose clock the window was written on"
     )
-
-
-REGION_OF_FIXED_NAME = {"EST": "America/New_York", "MST": "America/Denver"}
-"""Zones named like a region's standard time that keep it all year, where the regions those
-names are said of change to daylight time. HST is Hawaii's all year."""
 
 
 def _close_zone(value: str) -> str | None:
@@ -308,7 +296,8 @@ def _written(text: str) -> Decimal | None:
         number = Decimal(text.strip().removesuffix("%").strip())
     except ArithmeticError:
         return None
-    return number if number.is_finite() else None
+    # a number past any share, percent or amount (1e999999999) is no number meant
+    return number if number.is_finite() and abs(number.adjusted()) <= 20 else None
 
 
 def _share(value: Any) -> Decimal:
@@ -342,10 +331,21 @@ def _not_minor_units(currency: str, amount: Any) -> str:
     got = str(amount).lower() if isinstance(amount, bool) else str(amount)
     if isinstance(amount, str):
         got = f"the text '{amount}': write the number without quotes"
-    elif isinstance(amount, Decimal) and amount >= 0 and amount.scaleb(digits) % 1 == 0:
+    elif isinstance(amount, Decimal) and _whole_in_minor_units(amount, digits):
         got += f": {currency} {amount:.{digits}f} is written {int(amount.scaleb(digits))}"
     units = f"{currency} has {digits} minor digits"
     return f"must be a whole number of minor units >= 0, got {got} ({units})"
+
+
+def _whole_in_minor_units(amount: Decimal, digits: int) -> bool:
+    """Whether `amount`, in a currency's units, is a whole number of its minor units (NaN,
+    infinity and numbers past any amount are not)."""
+    try:
+        return (
+            amount.is_finite() and 0 <= amount <= LARGEST_AMOUNT and amount.scaleb(digits) % 1 == 0
+        )
+    except ArithmeticError:
+        return False
 
 
 def _globs(value: Any) -> tuple[str, ...]:
