@@ -192,12 +192,14 @@ def test_a_session_of_the_store_is_dropped_soon_after_its_machine_vanishes(store
     # A writer's session is its lock. Its machine powered off or cut from the network mid-
     # approval answers nothing, and the server kept the session, and the lock, until the
     # system's TCP keepalive gave up: over two hours (7200 s idle, then 9 probes 75 s apart),
-    # every other writer refused as busy meanwhile. The session now asks for its own probes.
+    # every other writer refused as busy meanwhile. The session now asks for its own probes,
+    # and (keepalives probe only an idle connection) for a limit on data left unacknowledged.
     connection = pg_session.connect(store)
     try:
         with connection.cursor() as cursor:
             cursor.execute(
-                "select name, setting::int from pg_settings where name like 'tcp_keepalives_%'"
+                "select name, setting::int from pg_settings "
+                "where name like 'tcp_keepalives_%' or name = 'tcp_user_timeout'"
             )
             settings = dict(cursor.fetchall())
     finally:
@@ -206,3 +208,4 @@ def test_a_session_of_the_store_is_dropped_soon_after_its_machine_vanishes(store
         settings["tcp_keepalives_interval"] * settings["tcp_keepalives_count"]
     )
     assert 0 < given_up_after <= 120, settings
+    assert 0 < settings["tcp_user_timeout"] <= 120_000, settings  # in ms

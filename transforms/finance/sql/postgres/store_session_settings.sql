@@ -6,7 +6,10 @@
 -- PostgreSQL 14) has nothing to turn off. But it must end it soon once the writer's machine
 -- is gone (powered off, cut from the network): the session's own TCP keepalives, 60 s idle
 -- then 6 probes 10 s apart, where the system's default (7200 s, then 9 probes 75 s apart)
--- kept the lock over two hours; shorter ones set are kept, and a local socket has none. And
+-- kept the lock over two hours; and, for a machine gone while the server still sends it rows
+-- (keepalives probe only an idle connection), 120 s for data unacknowledged
+-- (tcp_user_timeout, in ms) where retransmissions took about 15 minutes; shorter ones set are
+-- kept, and a local socket has none. And
 -- a commit is durable before the command goes on: an approval writes its batch into the
 -- outbox once the server acknowledged it, so with synchronous_commit off a server crash could
 -- lose a batch the outbox holds ('local' and the replicated levels flush it here first, and
@@ -17,7 +20,8 @@ with wanted (name, value) as (
         ('idle_in_transaction_session_timeout', 0),
         ('tcp_keepalives_idle', 60),
         ('tcp_keepalives_interval', 10),
-        ('tcp_keepalives_count', 6)
+        ('tcp_keepalives_count', 6),
+        ('tcp_user_timeout', 120000)
 )
 
 select pg_catalog.set_config(settings.name, wanted.value::text, false)
