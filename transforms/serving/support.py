@@ -370,8 +370,10 @@ def search(con: duckdb.DuckDBPyConnection, query: str | None) -> Lookup:
                 for key in tries if unwrapped and unwrapped != typed else ():
                     with contextlib.suppress(InputError):  # else named as pasted, below
                         return lookup(con, **key)
-                if typed in answering_runs(con):  # before names: "INC-A" matches "Acme Inc"
-                    raise IncidentGiven(typed) from None
+                incidents = answering_runs(con)
+                for given in (typed, unwrapped):  # before names: "INC-A" matches "Acme Inc"
+                    if given in incidents:
+                        raise IncidentGiven(given) from None
                 named = names.customer_named(con, typed)
                 if named is not None:
                     return replace(lookup(con, named), by_name=typed)

@@ -299,6 +299,13 @@ def test_an_incident_id_looked_up_as_a_customer_names_the_list_of_its_customers(
         support.lookup(con, "INC-Z")
 
 
+@pytest.mark.parametrize("pasted", ['"INC-A"', "INC-A.", "#INC-A", "(INC-A),"])
+def test_an_incident_id_pasted_with_punctuation_is_named_as_an_incident(con, pasted):
+    # as an id of a customer or a payment is: it was "customer ...: not affected"
+    with pytest.raises(support.IncidentGiven, match=r"INC-A is an incident's id, not a custom"):
+        support.search(con, pasted)
+
+
 def test_a_customer_id_given_for_an_incident_names_its_lookup(con):
     # `credits customers c2` said only "incident c2: not in the warehouse (incidents: ...)"
     with pytest.raises(InputError, match=r"c2 is a customer's id: `.*credits lookup c2`"):
