@@ -4,7 +4,7 @@ URL: `pg_store`, which says how). Commands open it with `reader` or `writer` and
 DuckDB connection either way; the rest of this docstring is about the DuckDB file.
 
 Schema in `sql/warehouse_schema.sql`; a writer upgrades a warehouse an earlier version made
-(`SCHEMA_VERSION`: 2 chained the ledger, 3 split an exception's amount in two). One writer at a
+(`warehouse_schema`: its version, the upgrade once a process). One writer at a
 time: every write happens under `write_lock` (a file lock beside the database's resolved path),
 so two runs or approvals never interleave. Readers
 (support's lists and lookups, the audit) open it read-only and never start Prefect; a reader and
@@ -23,7 +23,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 from typing import TypeVar
 
@@ -31,13 +31,15 @@ import duckdb
 
 from transforms import commands, db
 from transforms.errors import ConfigError, CreditsError, InputError, ProofFailed
-from transforms.finance import journal, ledger_entries, pg_location, pg_store, rows, run_proof
+from transforms.finance import journal, pg_location, pg_store, rows, run_proof
+from transforms.finance.warehouse_schema import ACTOR as ACTOR
+from transforms.finance.warehouse_schema import SCHEMA_VERSION as SCHEMA_VERSION
+from transforms.finance.warehouse_schema import is_current, upgrade
+from transforms.finance.warehouse_schema import schema_version as schema_version
 from transforms.runfolder.manifest_model import Manifest
 from transforms.runfolder.runs import Run, RunStatus
 from transforms.runfolder.summary import RunSummary
 
-ACTOR = "pipeline"
-SCHEMA_VERSION = 3
 LOCK_WAIT_SECONDS = 60.0
 EDGE_MARGIN_MINUTES = 30  # run_edge_transactions: how near a window edge a transaction must be
 
@@ -270,7 +272,7 @@ def connect(
         f"waited {wait_seconds:.0f} s, try again in a moment",
     )
     if not read_only:
-        _upgrade(con, path)
+        upgrade(con, path)
     return con
 
 
@@ -290,23 +292,6 @@ def connect_current(path: Location) -> duckdb.DuckDBPyConnection:
     with writer(path, moved_ok=True):
         pass
     return connect(path, read_only=True)
-
-
-def is_current(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether a reader can read the warehouse as it is: its schema's version, and the views
-    this build reads (a view added without a new version: a writer makes it)."""
-    return (
-        schema_version(con) >= SCHEMA_VERSION
-        and db.run(con, "warehouse_views_current").fetchall()[0][0]
-    )
-
-
-def schema_version(con: duckdb.DuckDBPyConnection) -> int:
-    """The version of the warehouse's schema (1: made before versions were recorded)."""
-    try:
-        return db.run(con, "schema_version").fetchall()[0][0] or 1
-    except duckdb.CatalogException:
-        return 1
 
 
 def record_start(location: Location, run: Run, key: bytes | None) -> None:
@@ -436,75 +421,3 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
             config={"autoinstall_known_extensions": False, "TimeZone": "UTC"},
         )
     return db.connect(path)
-
-
-# The DuckDB warehouses this process brought to this build's schema: each one's catalog digest
-# then (`warehouse_catalog_fingerprint`), by its resolved path.
-_UPGRADED: dict[Path, str] = {}
-
-
-def _upgrade(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """Brings the schema to `SCHEMA_VERSION`: the columns are added by the schema's statements
-    (idempotent); what must happen once (chaining the ledger's older entries) happens here.
-
-    Once a process: a warehouse whose catalog is still the one this process's last upgrade of
-    it left (its digest, a few ms) is not upgraded again (the schema's statements, about 20 ms,
-    and the views they re-create written at close). Any other process's change to its tables,
-    columns, views' names or version (its own upgrade, the file replaced by an older one)
-    changes the digest, and the upgrade runs again; a view another build re-created under the
-    same name and columns is left as it is, as readers leave it (`is_current`)."""
-    key = path.resolve()
-    if key in _UPGRADED and _UPGRADED[key] == _catalog_digest(con):
-        return
-    _upgrade_schema(con)
-    _UPGRADED[key] = _catalog_digest(con)
-
-
-def _catalog_digest(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The catalog's digest; None for a file without the warehouse's `schema_versions`."""
-    try:
-        return db.run(con, "warehouse_catalog_fingerprint").fetchall()[0][0]
-    except duckdb.CatalogException:
-        return None
-
-
-def _upgrade_schema(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(db.statement("warehouse_schema"))
-    if db.run(con, "warehouse_exceptions_unsplit").fetchall():
-        _split_exception_amounts(con)
-    if db.run(con, "warehouse_keyed_run_tables").fetchall():
-        _unkey_run_tables(con)
-    if schema_version(con) >= SCHEMA_VERSION:
-        return
-    with db.transaction(con):
-        db.run(con, "journal_link_plain")
-        chained = ledger_entries.chain_unchained(con)
-        if journal.entries(con):
-            journal.append(
-                con,
-                "upgraded",
-                actor=ACTOR,
-                key=None,
-                detail={"schema_version": SCHEMA_VERSION, "ledger_entries_chained": chained},
-            )
-        db.run(con, "schema_version_record", version=SCHEMA_VERSION, at=datetime.now(UTC))
-
-
-def _split_exception_amounts(con: duckdb.DuckDBPyConnection) -> None:
-    """Version 3: run_exceptions' `amount_minor` (the credit owed on a credit line's exception,
-    the failed amount on a transaction's) into `credit_owed_minor` and `failed_amount_minor`."""
-    with db.transaction(con):
-        db.run(con, "warehouse_exceptions_split")
-        db.run(con, "warehouse_exceptions_drop_amount")
-
-
-def _unkey_run_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Rebuilds the per-run tables of a warehouse made when they had keys, keeping every row.
-
-    Their keys refused a rejected run's rows (a duplicated txn_id); see warehouse_schema.sql.
-    Writers hold the write lock; readers never migrate (they read either form alike).
-    """
-    with db.transaction(con):
-        con.execute(db.statement("warehouse_unkey_rename"))
-        con.execute(db.statement("warehouse_schema"))
-        con.execute(db.statement("warehouse_unkey_copy"))

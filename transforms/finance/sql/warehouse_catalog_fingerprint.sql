@@ -1,6 +1,6 @@
 -- The warehouse's catalog in one digest: every table's and view's columns (type, default,
 -- nullability), every view's name, every constraint, and the schema version recorded. Two equal
--- digests: a writer's upgrade (`warehouse._upgrade`) would do to the one what it did to the
+-- digests: a writer's upgrade (`warehouse_schema.upgrade`) would do to the one what it did to the
 -- other. A view's text is left out: DuckDB writes an EXCLUDE list back in any order.
 with columns as (
     select concat_ws(

@@ -1,0 +1,105 @@
+"""The warehouse's schema on a DuckDB file: its version, whether a reader can read it as it is,
+and a writer's upgrade of one an earlier version made (`SCHEMA_VERSION`: 2 chained the ledger,
+3 split an exception's amount in two), once a process while its catalog is unchanged."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from transforms import db
+from transforms.finance import journal, ledger_entries
+
+ACTOR = "pipeline"
+SCHEMA_VERSION = 3
+
+
+def is_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether a reader can read the warehouse as it is: its schema's version, and the views
+    this build reads (a view added without a new version: a writer makes it)."""
+    return (
+        schema_version(con) >= SCHEMA_VERSION
+        and db.run(con, "warehouse_views_current").fetchall()[0][0]
+    )
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The version of the warehouse's schema (1: made before versions were recorded)."""
+    try:
+        return db.run(con, "schema_version").fetchall()[0][0] or 1
+    except duckdb.CatalogException:
+        return 1
+
+
+# The DuckDB warehouses this process brought to this build's schema: each one's catalog digest
+# then (`warehouse_catalog_fingerprint`), by its resolved path.
+_UPGRADED: dict[Path, str] = {}
+
+
+def upgrade(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Brings the schema to `SCHEMA_VERSION`: the columns are added by the schema's statements
+    (idempotent); what must happen once (chaining the ledger's older entries) happens here.
+
+    Once a process: a warehouse whose catalog is still the one this process's last upgrade of
+    it left (its digest, a few ms) is not upgraded again (the schema's statements, about 20 ms,
+    and the views they re-create written at close). Any other process's change to its tables,
+    columns, views' names or version (its own upgrade, the file replaced by an older one)
+    changes the digest, and the upgrade runs again; a view another build re-created under the
+    same name and columns is left as it is, as readers leave it (`is_current`)."""
+    key = path.resolve()
+    if key in _UPGRADED and _UPGRADED[key] == _catalog_digest(con):
+        return
+    _upgrade_schema(con)
+    _UPGRADED[key] = _catalog_digest(con)
+
+
+def _catalog_digest(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The catalog's digest; None for a file without the warehouse's `schema_versions`."""
+    try:
+        return db.run(con, "warehouse_catalog_fingerprint").fetchall()[0][0]
+    except duckdb.CatalogException:
+        return None
+
+
+def _upgrade_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(db.statement("warehouse_schema"))
+    if db.run(con, "warehouse_exceptions_unsplit").fetchall():
+        _split_exception_amounts(con)
+    if db.run(con, "warehouse_keyed_run_tables").fetchall():
+        _unkey_run_tables(con)
+    if schema_version(con) >= SCHEMA_VERSION:
+        return
+    with db.transaction(con):
+        db.run(con, "journal_link_plain")
+        chained = ledger_entries.chain_unchained(con)
+        if journal.entries(con):
+            journal.append(
+                con,
+                "upgraded",
+                actor=ACTOR,
+                key=None,
+                detail={"schema_version": SCHEMA_VERSION, "ledger_entries_chained": chained},
+            )
+        db.run(con, "schema_version_record", version=SCHEMA_VERSION, at=datetime.now(UTC))
+
+
+def _split_exception_amounts(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 3: run_exceptions' `amount_minor` (the credit owed on a credit line's exception,
+    the failed amount on a transaction's) into `credit_owed_minor` and `failed_amount_minor`."""
+    with db.transaction(con):
+        db.run(con, "warehouse_exceptions_split")
+        db.run(con, "warehouse_exceptions_drop_amount")
+
+
+def _unkey_run_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuilds the per-run tables of a warehouse made when they had keys, keeping every row.
+
+    Their keys refused a rejected run's rows (a duplicated txn_id); see warehouse_schema.sql.
+    Writers hold the write lock; readers never migrate (they read either form alike).
+    """
+    with db.transaction(con):
+        con.execute(db.statement("warehouse_unkey_rename"))
+        con.execute(db.statement("warehouse_schema"))
+        con.execute(db.statement("warehouse_unkey_copy"))
