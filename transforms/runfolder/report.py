@@ -11,6 +11,7 @@ out, and escapes every value from the data.
 
 from __future__ import annotations
 
+import functools
 import html
 import io
 import re
@@ -217,6 +218,18 @@ def chart_svg(
     without a failure line, a sentence (no chart to draw, and no matplotlib to import)."""
     if not minutes:
         return NO_CHART
+    return _drawn(tuple(tuple(row) for row in minutes), start, end, tz)
+
+
+@functools.lru_cache(maxsize=8)
+def _drawn(
+    minutes: tuple[tuple[datetime, int, int], ...], start: datetime, end: datetime, tz: ZoneInfo
+) -> str:
+    """`chart_svg`'s drawing, kept for the process: the same counts, window and zone draw the
+    same bytes, and drawing is about a tenth of a small run's CPU (0.08 s), paid again by every
+    run of the same incident in one process (the long-lived server, a finance desk's reruns, the
+    tests). Nothing the process changes reaches the drawing: matplotlib's settings are the
+    defaults and this chart's own."""
     import matplotlib  # imported here: only the report draws
     from matplotlib import dates
     from matplotlib.figure import Figure

@@ -315,3 +315,20 @@ def test_the_page_says_how_the_window_check_went(tmp_path, status, unchecked, sh
     page = html_page.parse(report.render(content(window_check=checked), MINUTES)).text
     assert shown in " ".join(page.split()) and "Window check (not blocking)" not in page
     assert "Window check" not in html_page.parse(report.render(content(), MINUTES)).text
+
+
+def test_the_same_chart_is_drawn_once_a_process(monkeypatch):
+    # a rerun of the same incident gets the same bytes without matplotlib drawing them again
+    from matplotlib.figure import Figure
+
+    drawn = []
+    savefig = Figure.savefig
+    monkeypatch.setattr(
+        Figure, "savefig", lambda self, *a, **k: drawn.append(1) or savefig(self, *a, **k)
+    )
+    later = END + timedelta(minutes=7)  # a window no other test draws
+    first = report.chart_svg(MINUTES, START, later, _zone())
+    assert report.chart_svg(list(MINUTES), START, later, _zone()) == first
+    assert len(drawn) == 1
+    report.chart_svg(MINUTES[:1], START, later, _zone())  # other counts: drawn
+    assert len(drawn) == 2
