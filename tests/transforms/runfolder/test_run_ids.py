@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
@@ -74,3 +75,28 @@ def test_an_output_folder_above_or_beside_the_logs_is_fine(tmp_path, output):
     path = write_incident(folder, lines=[failure("t1")], transactions=[txn("t1")])
     run = runs.start(incident.load(path), folder / output, now=AT)
     assert run.folder.is_dir()
+
+
+@dataclass(frozen=True)
+class Written:
+    """A number as the TOML file writes it, word for word (`toml_value` quotes a string)."""
+
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@pytest.mark.parametrize("written", ["10.0", "10.00", "1e1", "1.0E+1", "1000e-2", "+10"])
+def test_one_percent_written_otherwise_is_the_same_policy(tmp_path, written):
+    # `percent = 10.0` gave another run id suffix, policy sha256 and manifest policy than
+    # `percent = 10`: the same policy, two runs finance could not tell apart but by their ids
+    folder = tmp_path / "inc"
+    policy = {"basis": "percent_of_failed_amount", "percent": 10}
+    plain = suffix(folder, policy=policy)
+    plain_policy = incident.load(folder / "incident.toml").policy
+    assert suffix(folder, policy={**policy, "percent": Written(written)}) == plain
+    written_policy = incident.load(folder / "incident.toml").policy
+    assert f"percent = {written}\n" in (folder / "incident.toml").read_text(encoding="utf-8")
+    assert written_policy.as_json() == plain_policy.as_json()  # the manifest's policy
+    assert written_policy.sha256 == plain_policy.sha256

@@ -287,7 +287,22 @@ def _number(value: Any) -> Decimal:
         raise invalid("must be a number")
     if not Decimal(value).is_finite():
         raise invalid(f"must be a finite number, not {value}")
-    return Decimal(value)
+    return _canonical(Decimal(value))
+
+
+def _canonical(number: Decimal) -> Decimal:
+    """One spelling of a number however the file wrote it: `10`, `10.0` and `1e1` are 10, and
+    `12.50` is 12.5. The policy's fingerprint (and so the run id) and the manifest hold the
+    number as text: one policy written two ways was two policies there. Exact, digit by digit
+    (`Decimal.normalize` rounds to 28 digits: a 29th decimal would pass the places check)."""
+    if number.is_zero():
+        return Decimal(0)  # `-0.0` too
+    sign, digits, exponent = number.as_tuple()
+    if exponent > 0 and number.adjusted() <= 20:  # past that, refused by the value's bound
+        return Decimal((sign, digits + (0,) * exponent, 0))
+    zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    strip = min(zeros, max(-exponent, 0))
+    return Decimal((sign, digits[: len(digits) - strip], exponent + strip))
 
 
 def _written(text: str) -> Decimal | None:
