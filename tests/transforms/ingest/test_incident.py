@@ -212,6 +212,24 @@ def test_the_policy_hash_changes_with_the_policy(tmp_path):
             r"policy.flat_minor.USD: must be a whole number of minor units >= 0, got 10.5: "
             r"USD 10.50 is written 1050 \(USD has 2 minor digits\)",
         ),
+        # a whole number written as a decimal may be minor units with a `.0` (JSON's, a
+        # float's) or the currency's units: both readings, never one guessed (it said "USD
+        # 1000.00 is written 100000" of `1000.0`, a hundred times the amount meant)
+        (
+            {"policy": {"flat_minor": {"USD": Decimal("1000.0")}}},
+            r"policy.flat_minor.USD: must be a whole number of minor units >= 0, got 1000.0: "
+            r"write 1000 for USD 10.00, or 100000 for USD 1000.00 \(USD has 2 minor digits\)",
+        ),
+        (
+            {"policy": {"cap_minor": {"USD": Decimal("1e3")}}},
+            r"policy.cap_minor.USD: must be a whole number of minor units >= 0, got 1E\+3: "
+            r"write 1000 for USD 10.00, or 100000 for USD 1000.00",
+        ),
+        (
+            {"policy": {"min_minor": {"JPY": Decimal("1500.0")}}},
+            r"policy.min_minor.JPY: must be a whole number of minor units >= 0, got 1500.0: "
+            r"write 1500 \(JPY has 0 minor digits\)",
+        ),
         (
             {"policy": {"cap_minor": {"JPY": "1500"}}},
             r"policy.cap_minor.JPY: must be a whole number of minor units >= 0, got the text "

@@ -341,13 +341,23 @@ def _amounts(value: Any) -> dict[str, int]:
 
 def _not_minor_units(currency: str, amount: Any) -> str:
     """Why `amount` is no amount of `currency`, with what to write: an amount in the currency's
-    units (10.5) in minor units (1050), a quoted number without its quotes."""
+    units (10.5) in minor units (1050), a quoted number without its quotes. A whole number
+    written as a decimal (`1000.0`, `1e3`) may be either, minor units or the currency's:
+    both readings are given, never one guessed (a hundred times the other for USD)."""
     digits = money.digits(currency)
     got = str(amount).lower() if isinstance(amount, bool) else str(amount)
     if isinstance(amount, str):
         got = f"the text '{amount}': write the number without quotes"
     elif isinstance(amount, Decimal) and _whole_in_minor_units(amount, digits):
-        got += f": {currency} {amount:.{digits}f} is written {int(amount.scaleb(digits))}"
+        minor = int(amount.scaleb(digits))
+        if amount % 1 == 0 and minor != int(amount):
+            as_minor = f"{currency} {money.decimal_text(int(amount), currency)}"
+            as_units = f"{currency} {amount:.{digits}f}"
+            got += f": write {int(amount)} for {as_minor}, or {minor} for {as_units}"
+        elif amount % 1 == 0:  # no minor digits (JPY), or 0: one reading
+            got += f": write {minor}"
+        else:
+            got += f": {currency} {amount:.{digits}f} is written {minor}"
     units = f"{currency} has {digits} minor digits"
     return f"must be a whole number of minor units >= 0, got {got} ({units})"
 
