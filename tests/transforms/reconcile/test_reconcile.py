@@ -193,6 +193,21 @@ def test_log_only_is_credited_with_the_log_values(tmp_path):
     ]
 
 
+def test_only_the_table_says_a_payment_recovered_never_a_success_line(tmp_path):
+    # decided (docs/rules.md, "Recovered is the table's word"): a payment not in the table whose
+    # log shows a later `payment.succeeded` stays log_only, credited even with credit_recovered
+    # off; the retry that went through is finance's to see in the evidence, not the run's guess
+    lines = [
+        failure("t1", customer_id="c2", amount_minor=777, currency="EUR"),
+        {"ts": "2025-01-07T20:01:00Z", "event": "payment.succeeded", "txn_id": "t1"},
+    ]
+    path = write_incident(
+        tmp_path / "inc", lines=lines, transactions=[], policy={"credit_recovered": False}
+    )
+    con = reconcile_incident(path, tmp_path)
+    assert rows(con, "evidence", "txn_id", "class", "credited") == [("t1", "log_only", True)]
+
+
 def test_a_blank_customer_id_in_the_log_is_no_mismatch_and_takes_a_later_line_s(tmp_path):
     # earliest non-null: a blank one is null, so the later line's customer is the log's
     lines = [
