@@ -16,7 +16,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from tests.builders import failure, reconcile_incident, write_incident
+from tests.builders import failure, reconcile_incident, txn, write_incident
 from transforms import db
 from transforms.errors import ConfigError, InputError
 from transforms.ingest import incident, logs, tables
@@ -347,9 +347,13 @@ BAD_DOCKER = (
 BAD_CRI_SHAPE = 'not a CRI line (envelope = "cri", shape check)'
 BAD_PAYLOAD = "not a JSON object with a string at log (sources.log_format.payload)"
 LIST_PAYLOAD = (
-    "log is a list, not a string (sources.log_format.payload): journalctl -o json writes a "
-    "message holding a control character or a byte that is not UTF-8 as its byte values, and a "
-    "field an entry gives twice as the list of its values"
+    "log is a list, not a string or bytes (sources.log_format.payload): journalctl -o json "
+    "writes a field an entry gives twice as the list of its values, so the record is ambiguous"
+)
+NOT_UTF8_PAYLOAD = (
+    "log is a list of byte values that are not UTF-8 (sources.log_format.payload): journalctl "
+    "-o json writes a message holding such bytes so, and the record is not text: have the "
+    "service write UTF-8"
 )
 
 
@@ -547,17 +551,30 @@ def test_a_collectors_prefixed_line_read_as_json_names_the_setting_that_reads_it
         ("payment.failed", {"payload": "log"}, BAD_PAYLOAD),  # not JSON
         ('{"msg": "payment.failed"}', {"payload": "log"}, BAD_PAYLOAD),  # no such field
         ('{"log": {"event": "payment.failed"}}', {"payload": "log"}, BAD_PAYLOAD),  # an object
-        # journald's JSON export of a message holding a control byte: an array of its bytes,
-        # which spell the event only as numbers (it was taken for an irrelevant line); the
-        # reason says why the field is a list
-        (json.dumps({"log": list(RECORD.encode() + b"\x1b")}), {"payload": "log"}, LIST_PAYLOAD),
+        # journald's JSON export of a message holding a byte that is not UTF-8: an array of
+        # its bytes, which spell the event only as numbers (it was taken for an irrelevant
+        # line); the reason says why the bytes are no record
         (
-            json.dumps({"log": list(RECORD.encode())}, separators=(",", ":")),
+            json.dumps({"log": list(RECORD.encode() + b"\xff")}, separators=(",", ":")),
             {"payload": "log"},
-            LIST_PAYLOAD,
+            NOT_UTF8_PAYLOAD,
         ),
-        # and of a field an entry gives twice: the list of its values
+        # a multi-byte character cut short (the service cut a long line inside it)
+        (
+            json.dumps({"log": list(RECORD.encode() + b"\xe2\x82")}),
+            {"payload": "log"},
+            NOT_UTF8_PAYLOAD,
+        ),
+        # of a field an entry gives twice: the list of its values
         (json.dumps({"log": [RECORD, RECORD]}), {"payload": "log"}, LIST_PAYLOAD),
+        # and of one given twice, a value holding a control byte: a list of byte lists
+        (json.dumps({"log": [list(RECORD.encode()), [13]]}), {"payload": "log"}, LIST_PAYLOAD),
+        # numbers that are no bytes: no reader would know what the record is
+        (json.dumps({"log": [*RECORD.encode(), 256]}), {"payload": "log"}, LIST_PAYLOAD),
+        (json.dumps({"log": [*RECORD.encode(), -1]}), {"payload": "log"}, LIST_PAYLOAD),
+        (json.dumps({"log": [*RECORD.encode(), 13.0]}), {"payload": "log"}, LIST_PAYLOAD),
+        (json.dumps({"log": [*RECORD.encode(), "13"]}), {"payload": "log"}, LIST_PAYLOAD),
+        (json.dumps({"log": [*RECORD.encode(), None]}), {"payload": "log"}, LIST_PAYLOAD),
     ],
 )
 @pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
@@ -589,6 +606,74 @@ def test_a_journald_message_exported_as_null_is_quarantined_not_irrelevant(tmp_p
     ]
     got = staged(tmp_path, lines, "failure_capable", payload="MESSAGE")
     assert [row[1:3] for row in got] == [("relevant", None), ("quarantined", NULL_PAYLOAD)]
+
+
+def _journal_entry(message: object, spaced: bool = False) -> str:
+    """A line of `journalctl -o json` (compact, as systemd writes it since v245; spaced, as
+    older ones did) with `message` as MESSAGE."""
+    entry = {"__CURSOR": "s=1;i=2", "__REALTIME_TIMESTAMP": "1736280000500123", "PRIORITY": "3"}
+    entry |= {"_TRANSPORT": "stdout", "SYSLOG_IDENTIFIER": "payments", "MESSAGE": message}
+    if spaced:
+        return (
+            "{ " + ", ".join(f"{json.dumps(k)} : {json.dumps(v)}" for k, v in entry.items()) + " }"
+        )
+    return json.dumps(entry, separators=(",", ":"))
+
+
+@pytest.mark.parametrize("spaced", [False, True])
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+def test_a_journald_message_exported_as_bytes_is_read_as_its_text(tmp_path, spaced, line_checks):
+    # journalctl -o json writes a message holding a control character or a byte that is not
+    # UTF-8 as the list of its byte values: its UTF-8 is the record, read as any other
+    records = [
+        RECORD + "\r",  # a service writing CRLF: the CR ends the message, dropped as a line's
+        RECORD.replace("t1", "t2")[:-1] + ',"note":"K\u00e4ufer \u20ac"}\r',  # é, € as bytes
+        # its event spelt with an escape: the screen finds the escape spelt as numbers
+        RECORD.replace("t1", "t3").replace("payment.failed", "payment.fail\\u0065d") + "\r",
+        json.dumps({"ts": "2025-01-07T20:00:01Z", "event": "retrying"}) + "\r",  # no failure
+        RECORD.replace("t1", "t4") + "\x1b",  # a control after the record: no JSON, quarantined
+    ]
+    lines = [_journal_entry(list(text.encode()), spaced) for text in records]
+    got = staged(tmp_path, lines, line_checks, payload="MESSAGE")
+    assert [row[:5] for row in got] == [
+        (1, "relevant", None, "t1", "2025-01-07 20:00:00.5+00"),
+        (2, "relevant", None, "t2", "2025-01-07 20:00:00.5+00"),
+        (3, "relevant", None, "t3", "2025-01-07 20:00:00.5+00"),
+        (4, "irrelevant", None, None, None),
+        (5, "quarantined", "not valid JSON", None, None),
+    ]
+    assert got[4][5] == records[4]  # the record's text, shown as the service wrote it
+
+
+def test_an_event_with_a_short_escape_exported_as_bytes_is_checked(tmp_path):
+    # An event holding a character JSON may escape alone (`/` as `\\/`): any backslash could
+    # spell it, and as byte values the backslash is 92, found as such (not inside 1736...923)
+    record = RECORD.replace("payment.failed", "payment\\/failed")
+    lines = [_journal_entry(list((record + "\r").encode())), _journal_entry("no failure")]
+    path = write_incident(
+        tmp_path / "inc",
+        lines=lines,
+        sources={"log_format": {"payload": "MESSAGE"}},
+        policy={"failure_events": ["payment/failed"]},
+    )
+    con = reconcile_incident(path, tmp_path)
+    got = con.sql("select line, bucket, txn_id from int_log_lines_bucketed order by line")
+    assert got.fetchall() == [(1, "relevant", "t1"), (2, "irrelevant", None)]
+
+
+def test_a_failure_journald_exported_as_bytes_is_credited(tmp_path):
+    # A failed payment logged by a service writing CRLF: only its log line says it failed
+    # (the table's row is pending), so the credit depends on the line being read.
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[_journal_entry(list((RECORD + "\r").encode()))],
+        transactions=[txn("t1", "c1", status="pending")],
+        sources={"log_format": {"payload": "MESSAGE"}},
+    )
+    con = reconcile_incident(path, tmp_path)
+    assert con.sql("select customer_id, credit_amount_minor from credits").fetchall() == [
+        ("c1", 1000)
+    ]
 
 
 SPLIT_PAYLOAD = {"journald": "MESSAGE"}  # the others' is "log"

@@ -10,7 +10,8 @@ most 1 MiB and valid UTF-8 (the framer's checks), not blank and, for `jsonl`, on
 bytes (the first non-blank byte is `{`, the last `}`). A line that fails it is quarantined with
 a reason that names the check; the rest are `irrelevant`, unparsed. With a `payload` field, an
 event spelled as an array of byte values (`112,97,121,...`: journald's JSON export of a message
-holding a control or non-UTF-8 byte) makes a line failure-capable too, and so does a payload
+holding a control or non-UTF-8 byte, read as the text they are) makes a line failure-capable
+too, as does the escape (`92,117`) or a base64 record's start so spelled, and so does a payload
 that is null (journald's export of a message over 4096 bytes without `--all`): checked in full,
 it is quarantined (its payload is not a string), never taken for an irrelevant line.
 
@@ -140,19 +141,20 @@ class Screen:
             short = any(c in SHORT_ESCAPES or ord(c) < 0x20 for e in failure_events for c in e)
             escape = b"\\" if short else b"\\u"
         spelled = {event.encode() for event in failure_events}
+        if escape is not None:  # JSON strings, where base64 is kept
+            spelled |= set(BASE64_RECORDS)
         if log_format.payload is not None:  # journald's export of a message with a control or
-            # non-UTF-8 byte: the payload as an array of byte values, compact or spaced
+            # non-UTF-8 byte: the payload as an array of byte values, compact or spaced, which
+            # spell the record's event, escape or base64 only as numbers (read as its text)
             spelled |= {
-                sep.join(str(byte).encode() for byte in event.encode())
-                for event in failure_events
+                _byte_values(needle, sep)
+                for needle in {*spelled, escape} - {None, b""}
                 for sep in (b",", b", ")
             }
             # and of one over 4096 bytes (`journalctl -o json` without `--all`): null, the
             # record gone, which must be quarantined, not counted irrelevant
             key = json.dumps(log_format.payload.rsplit(".", 1)[-1]).encode()
             spelled |= {key + colon + b"null" for colon in (b":", b": ", b" : ")}
-        if escape is not None:  # JSON strings, where base64 is kept
-            spelled |= set(BASE64_RECORDS)
         needles = tuple(sorted(spelled))
         # One object: the Docker entry, else the record (or the object holding its payload).
         one_object = envelope == "docker" or kind == "jsonl" or log_format.payload is not None
@@ -344,6 +346,12 @@ def cri_prefix(data: bytes, starts: np.ndarray, sizes: np.ndarray) -> CriPrefix:
         framed=framed,
         partial=framed & (tag == P_TAG),
     )
+
+
+def _byte_values(needle: bytes, sep: bytes) -> bytes:
+    """`needle` spelled as a JSON array's byte values (`112,97`); a one-byte needle (the escape
+    `\\`, 92) with the separator after it, not to be found inside every larger number."""
+    return sep.join(str(byte).encode() for byte in needle) + (sep if len(needle) == 1 else b"")
 
 
 def _find(data: AnyStr, needle: AnyStr, start: int = 0, stop: int = sys.maxsize) -> int:

@@ -2,36 +2,61 @@
 -- line or of the envelope's record (`sources.log_format.payload`, as Fluent Bit, Vector or
 -- Logstash forward a line nobody parsed: `{"date": ..., "log": "{\"ts\": ...}"}`), read by
 -- `logs.extract` before `stg_logs` checks the record against the log contract. `raw` is the
--- field's text with one LF (one LF, or CR LF, at its end dropped, as for a line); `envelope`
--- the object around it (`envelope.date`). Quarantined (`problem`, with the object as
--- `preview`): an object without a string at that path (null: journalctl's export of a field over
--- 4096 bytes; a list: of one holding a control or non-UTF-8 byte, or given twice), or with a key of that path twice, or a part of a record the collector split
--- (journald's too: a line over its LineMax=, cut into records marked _LINE_BREAK line-max).
+-- field's text with one LF (one LF, CR LF or CR at its end dropped, as for a line); `envelope`
+-- the object around it (`envelope.date`). The field may also be a list of byte values (0-255)
+-- that are UTF-8: journalctl -o json writes a message holding a control character (a CRLF
+-- writer's CR, a colour escape) or a byte that is not UTF-8 so; its text is the record.
+-- Quarantined (`problem`, with the object as `preview`): an object without a string or such
+-- bytes at that path (null: journalctl's export of a field over 4096 bytes; bytes that are not
+-- UTF-8; any other list: a field an entry gives twice), or with a key of that path twice, or a
+-- part of a record the collector split (journald's too: a line over its LineMax=, cut into
+-- records marked _LINE_BREAK line-max).
 with
 
 framed as (
     select file_id, line, raw, problem, preview, envelope_lines, position from framed_lines
 ),
 
-parsed as (
+typed as (
     select
         *,
         -- A case, not `and`: DuckDB evaluates both sides, and json_type fails on invalid JSON.
         case
-            when problem is not null or not json_valid(raw) then false
-            else coalesce(json_type(raw) = 'OBJECT' and json_type(raw, $payload) = 'VARCHAR', false)
-        end as is_holder,
-        -- journalctl -o json writes a field over 4096 bytes as null (without --all), and one
-        -- holding a control or non-UTF-8 byte as the list of its byte values
-        case
-            when problem is not null or not json_valid(raw) then false
-            else coalesce(json_type(raw) = 'OBJECT' and json_type(raw, $payload) = 'NULL', false)
-        end as is_null,
-        case
-            when problem is not null or not json_valid(raw) then false
-            else coalesce(json_type(raw) = 'OBJECT' and json_type(raw, $payload) = 'ARRAY', false)
-        end as is_list
+            when problem is null and json_valid(raw) and json_type(raw) = 'OBJECT'
+                then json_type(raw, $payload)
+        end as payload_type
     from framed
+),
+
+bytes as (
+    -- journalctl -o json writes a field holding a control character or a byte that is not
+    -- UTF-8 as the list of its byte values: each a JSON integer 0-255 (not 1e2, "13", null)
+    select
+        *,
+        case when payload_type = 'ARRAY' then coalesce(
+            list_bool_and(list_transform(
+                (raw -> $payload)::json[],
+                lambda b: coalesce(json_type(b) = 'UBIGINT' and try_cast(b as ubigint) <= 255, false)
+            )),
+            false
+        ) else false end as is_bytes
+    from typed
+),
+
+parsed as (
+    select
+        *,
+        -- the bytes' text, null when they are not UTF-8
+        case when is_bytes then try(decode(unhex(array_to_string(
+            list_transform((raw -> $payload)::json[], lambda b: lpad(to_hex(b::ubigint), 2, '0')),
+            ''
+        )))) end as decoded,
+        coalesce(payload_type = 'VARCHAR', false) or decoded is not null as is_holder,
+        -- journalctl -o json writes a field over 4096 bytes as null (without --all)
+        coalesce(payload_type = 'NULL', false) as is_null,
+        coalesce(payload_type = 'ARRAY', false) and not is_bytes as is_list,
+        is_bytes and decoded is null as not_utf8
+    from bytes
 ),
 
 checked as (
@@ -69,7 +94,8 @@ final as (
         file_id,
         line,
         case
-            when is_holder then regexp_replace(raw ->> $payload, '\r?\n$', '') || chr(10)
+            when is_holder
+                then regexp_replace(coalesce(decoded, raw ->> $payload), '\r?\n?$', '') || chr(10)
         end as raw,
         case
             when not is_holder then coalesce(
@@ -78,10 +104,13 @@ final as (
                 case when is_null then $payload_key || ' is null (sources.log_format.payload): the '
                     || 'record is not in the line (journalctl -o json writes a field over 4096 '
                     || 'bytes so: export with --all)' end,
-                case when is_list then $payload_key || ' is a list, not a string '
-                    || '(sources.log_format.payload): journalctl -o json writes a message holding '
-                    || 'a control character or a byte that is not UTF-8 as its byte values, and a '
-                    || 'field an entry gives twice as the list of its values' end,
+                case when not_utf8 then $payload_key || ' is a list of byte values that are '
+                    || 'not UTF-8 (sources.log_format.payload): journalctl -o json writes a message '
+                    || 'holding such bytes so, and the record is not text: have the service write '
+                    || 'UTF-8' end,
+                case when is_list then $payload_key || ' is a list, not a string or bytes '
+                    || '(sources.log_format.payload): journalctl -o json writes a field an entry '
+                    || 'gives twice as the list of its values, so the record is ambiguous' end,
                 'not a JSON object with a string at ' || $payload_key
                     || ' (sources.log_format.payload)'
             )
