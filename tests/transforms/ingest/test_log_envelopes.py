@@ -299,6 +299,17 @@ def test_the_specifications_own_examples_read(tmp_path):
             {"envelope": "docker", "payload": "fluent.message"},
             (1, *RELEVANT),
         ),
+        # kubectl logs --timestamps (docker logs -t): the kubelet's RFC 3339 time, nanoseconds
+        (
+            [f"{TIME} {RECORD}"],
+            {"envelope": "cloudwatch_export"},
+            (1, *RELEVANT),
+        ),
+        (
+            [f"{TIME} " + RECORD.replace('"ts":"2025-01-07T20:00:00.5Z",', "")],
+            {"envelope": "cloudwatch_export", "ts": "envelope.timestamp"},
+            (1, "relevant", None, "t1", "2025-01-07 20:00:00.123456+00", None),
+        ),
         # a record in logfmt inside a CRI line
         (
             [cri("ts=2025-01-07T20:00:00.5Z event=payment.failed txn_id=t1")],
@@ -492,6 +503,14 @@ def test_a_record_hidden_in_base64_is_quarantined_not_counted_irrelevant(
         assert got[0][2].startswith(reason)
 
 
+TIMESTAMPED_HINT = (
+    "CloudWatch Logs' export, kubectl logs --timestamps or docker logs --timestamps: set "
+    'envelope = "cloudwatch_export"'
+)
+LOGCLI_HINT = (
+    "Loki's logcli default output (time, labels, line): export with --output raw, or with "
+    '--output jsonl and set payload = "line"'
+)
 PREFIXED_HINTS = [
     (cri(RECORD), 'a CRI line (containerd, CRI-O): set envelope = "cri"'),
     (cri("payment.failed t1", tag="P"), 'a CRI line (containerd, CRI-O): set envelope = "cri"'),
@@ -505,8 +524,13 @@ PREFIXED_HINTS = [
     ),
     (
         f"2025-01-07T20:00:00.500Z {RECORD}",
-        'CloudWatch Logs\' export: set envelope = "cloudwatch_export"',
+        TIMESTAMPED_HINT,
     ),
+    (f"{TIME} {RECORD}", TIMESTAMPED_HINT),  # kubectl logs --timestamps, docker logs -t
+    # logcli's default output: its time, the stream's labels (padded), the line; not the
+    # export's (its record would be read from the labels on)
+    (f'2025-01-07T20:00:00.5Z {{app="pay", pod="pay-1"}}  {RECORD}', LOGCLI_HINT),
+    (f"2025-01-07T21:00:00.5+01:00 {{}} {RECORD}", LOGCLI_HINT),
     (
         f"<134>1 2025-01-07T20:00:00.5Z node-1 payment-api 42 - - {RECORD}",
         "syslog (RFC 5424): have the collector write the message alone (rsyslog: template "

@@ -55,20 +55,36 @@ SYSLOG_FIX = (
 )
 # Likewise a line whose record comes after a collector's prefix (`not valid JSON (the line looks
 # like ...)`): the pattern its start matches, and the setting that reads it. Those of the
-# prefix envelopes want the record, a JSON object, right after the prefix (two tabs alone are
-# no fluentd line); a CRI prefix is told by itself.
+# prefix envelopes want the record, a JSON object (`{"`, `{ "`, `{}`), right after the prefix
+# (two tabs alone are no fluentd line, a Loki stream's labels no record); a CRI prefix is told
+# by itself. The first that matches is named.
+JSON_OBJECT_START = '\\{[ \\t]*["}]'
 PREFIX_HINTS = [
     (CRI_LINE, 'a CRI line (containerd, CRI-O): set envelope = "cri"'),
     *(
         (f"^<[0-9]{{1,3}}>{header}[^{{]*\\{{", f"syslog (RFC {rfc}): {SYSLOG_FIX}")
         for rfc, header in [("5424", "1 [0-9]{4}-"), ("3164", "[A-Z][a-z]{2} [ 0-9][0-9] ")]
     ),
+    (
+        # `logcli query`'s default output: the time, the stream's labels not common to all,
+        # padded, and the line (`{}` when all are common)
+        '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[^ \\n]+ \\{([^"}\\n]+="[^\\n]*)?\\} +' + JSON_OBJECT_START,
+        "Loki's logcli default output (time, labels, line): export with --output raw, or with "
+        '--output jsonl and set payload = "line"',
+    ),
     *(
-        (f"^{PREFIX_PATTERNS[envelope][0]}\\{{", f'{tool}: set envelope = "{envelope}"')
+        (
+            f"^{PREFIX_PATTERNS[envelope][0]}{JSON_OBJECT_START}",
+            f'{tool}: set envelope = "{envelope}"',
+        )
         for envelope, tool in [
             ("fluentd", "fluentd's out_file"),
             ("fluentbit", "Fluent Bit's file output"),
-            ("cloudwatch_export", "CloudWatch Logs' export"),
+            # the same `<RFC 3339 time> <message>`
+            (
+                "cloudwatch_export",
+                "CloudWatch Logs' export, kubectl logs --timestamps or docker logs --timestamps",
+            ),
         ]
     ),
 ]
