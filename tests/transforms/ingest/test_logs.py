@@ -545,6 +545,61 @@ def test_a_json_array_holding_failure_events_stops_the_run_naming_its_line(tmp_p
     assert "one record (a JSON object) per line" in str(raised.value)
 
 
+GCLOUD_ENTRY = {"insertId": "a1", "jsonPayload": failure("t1"), "timestamp": "2025-01-07T20:00:00Z"}
+
+
+@pytest.mark.parametrize(
+    ("text", "log_format", "line"),
+    [
+        # gcloud logging read --format=json: an array, each entry over many lines
+        (json.dumps([GCLOUD_ENTRY], indent=2), {"event": "jsonPayload.event"}, 6),
+        # jq . (without -c) of the service's JSON lines
+        (json.dumps(failure("t1"), indent=2), {}, 3),
+        # journalctl -o json-pretty: tab-indented, `"KEY" : value`
+        (
+            "{\n\t" + json.dumps("MESSAGE") + " : " + json.dumps(json.dumps(failure("t1"))) + "\n}",
+            {"payload": "MESSAGE"},
+            2,
+        ),
+    ],
+)
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+def test_pretty_printed_json_holding_a_failure_stops_the_run(
+    tmp_path, text, log_format, line, line_checks
+):
+    # Each line of a document printed over many lines is quarantined: the failure, on one of
+    # them, was one item under the quarantine limit beside a file of the service's lines.
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[*QUIET[:1], *text.splitlines()],
+        sources={"log_format": log_format},
+        quality={"line_checks": line_checks},
+    )
+    with pytest.raises(InputError) as raised:
+        reconcile_incident(path, tmp_path)
+    assert str(raised.value).startswith(
+        f"logs/pod-a.jsonl: line {line + 1} is a line of a JSON document printed over many "
+        "lines, holding a failure event (payment.failed): quarantined, it would be one item "
+        "under the quarantine limit and its failure never credited."
+    )
+    assert "jq -c" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        json.dumps([{"insertId": "a1", "jsonPayload": QUIET[0]}], indent=2),  # no failure
+        '  "event": "payment.failed_retry",',  # another event, whose name starts so
+    ],
+)
+def test_pretty_printed_json_without_a_failure_is_quarantined(tmp_path, text):
+    path = write_incident(tmp_path / "inc", lines=text.splitlines(), quality={"line_checks": "all"})
+    con = reconcile_incident(path, tmp_path)
+    assert {row[0] for row in con.sql("select bucket from int_log_lines_bucketed").fetchall()} == {
+        "quarantined"
+    }
+
+
 @pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
 def test_a_json_array_of_json_lines_holding_a_failure_stops_the_run(tmp_path, line_checks):
     # A batch of the service's lines kept as strings (an output's array of raw messages):

@@ -21,6 +21,15 @@ QUARANTINED = (
 # The reason of a line or a joined record over the 1 MiB limit (`framing`, `log_envelope_*`,
 # `unnesting`): only its first 4096 characters are kept, as its preview.
 OVERSIZED = r"^(line|record) is [0-9]+ bytes, longer than the 1 MiB limit"
+# A line of a JSON document printed over many lines: an object's member, indented, on a line
+# of its own (`  "event": "payment.failed",`; journalctl -o json-pretty's `\t"MESSAGE" : ...`)
+PRETTY_MEMBER = r'^[ \t]+"([^"\\\n]|\\.)*"[ \t]*:'
+# The exports that print so, and how to write one record a line instead
+PRETTY_HINT = (
+    "The file is pretty-printed JSON (gcloud logging read --format=json, journalctl -o "
+    "json-pretty, jq without -c): write one record a line (jq -c '.[]' FILE for an array of "
+    "records, jq -c . FILE for records one after another; journalctl -o json), then run again"
+)
 # A JSON string's escapes that can spell an event's characters: `\u0070`, `\"`, `\\`, `\/`
 ESCAPE = re.compile(r'\\u([0-9a-fA-F]{4})|\\(["\\/])')
 # What may stand next to an event named in a record's text: a quote, `=`, a blank, its ends;
@@ -100,6 +109,26 @@ def oversized(
                 f"({', '.join(events)}) in its first 4096 characters: {QUARANTINED} Have the "
                 "service log the failure without its large fields (or cut them out of the "
                 "record), then run again"
+            )
+    return None
+
+
+def pretty(
+    staged: pa.RecordBatch, names: dict[int, str], failure_events: tuple[str, ...]
+) -> InputError | None:
+    """The error that stops a run on a quarantined line of a JSON document printed over many
+    lines (`PRETTY_MEMBER`) that holds a failure event: each such line is quarantined, no
+    record, and the failure would be lost under the quarantine limit. `names`: file_id ->
+    name."""
+    quarantined = staged.filter(pc.is_valid(staged.column("quarantine_reason")))
+    member = pc.fill_null(pc.match_substring_regex(quarantined.column("raw"), PRETTY_MEMBER), False)
+    for row in quarantined.filter(member).to_pylist():
+        events = held(row["raw"], failure_events)
+        if events:
+            return InputError(
+                f"{names[row['file_id']]}: line {row['line']} is a line of a JSON document "
+                f"printed over many lines, holding a failure event ({', '.join(events)}): "
+                f"{QUARANTINED} {PRETTY_HINT}"
             )
     return None
 

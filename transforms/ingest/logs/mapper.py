@@ -154,6 +154,7 @@ def _extract_into(
                 lost.batched(staged, names)
                 or lost.unfinished(staged, names, reading.failure_events)
                 or lost.oversized(staged, names, reading.failure_events)
+                or lost.pretty(staged, names, reading.failure_events)
             )
             if error is not None:
                 raise error
