@@ -685,6 +685,22 @@ def test_an_event_with_a_short_escape_exported_as_bytes_is_checked(tmp_path):
     assert got.fetchall() == [(1, "relevant", "t1"), (2, "irrelevant", None)]
 
 
+@pytest.mark.parametrize("payload", ["MESSAGE", None])
+def test_journald_json_seq_stops_the_run_naming_its_json_output(tmp_path, payload):
+    # journalctl -o json-seq (RFC 7464) writes an RS byte before each record: control bytes,
+    # so the file was "binary data, convert it to UTF-8 text", which it already is
+    lines = ["\x1e" + _journal_entry(RECORD), "\x1e" + _journal_entry("started")]
+    log_format = {"payload": payload} if payload else {}
+    path = write_incident(tmp_path / "inc", lines=lines, sources={"log_format": log_format})
+    with pytest.raises(InputError) as raised:
+        reconcile_incident(path, tmp_path)
+    assert str(raised.value).startswith(
+        "logs/pod-a.jsonl: looks like binary data, not text (JSON text sequences, RFC 7464: an RS "
+        "byte, 0x1E, before each record, as journalctl -o json-seq writes: export with -o json, "
+        "or delete the RS bytes: tr -d '\\036')"
+    )
+
+
 def test_a_failure_journald_exported_as_bytes_is_credited(tmp_path):
     # A failed payment logged by a service writing CRLF: only its log line says it failed
     # (the table's row is pending), so the credit depends on the line being read.

@@ -205,6 +205,12 @@ def _binary_start(head: bytes) -> str | None:
             "length-prefixed protobuf, as the OpenTelemetry collector's file exporter writes "
             "with `format: proto`: its `format: json` is what is read"
         )
+    # JSON text sequences (RFC 7464), as `journalctl -o json-seq` writes: an RS before each record
+    if sum(line.startswith(b"\x1e{") for line in lines) * 2 > len(lines):
+        return (
+            "JSON text sequences, RFC 7464: an RS byte, 0x1E, before each record, as journalctl "
+            "-o json-seq writes: export with -o json, or delete the RS bytes: tr -d '\\036'"
+        )
     return (
         f"{binary} of the {len(lines)} lines in its first {len(sample)} bytes hold control "
         "characters"
