@@ -511,6 +511,11 @@ LOGCLI_HINT = (
     "Loki's logcli default output (time, labels, line): export with --output raw, or with "
     '--output jsonl and set payload = "line"'
 )
+SYSLOG_FILE_HINT = (
+    "a syslog file (rsyslog's, or journalctl's text output): have the collector write the "
+    'message alone (rsyslog: template "%msg%\\n"), or export with journalctl -o json and set '
+    'payload = "MESSAGE"'
+)
 PREFIXED_HINTS = [
     (cri(RECORD), 'a CRI line (containerd, CRI-O): set envelope = "cri"'),
     (cri("payment.failed t1", tag="P"), 'a CRI line (containerd, CRI-O): set envelope = "cri"'),
@@ -541,6 +546,13 @@ PREFIXED_HINTS = [
         "syslog (RFC 3164): have the collector write the message alone (rsyslog: template "
         '"%msg%\\n"), as no setting reads its prefix',
     ),
+    # a syslog file: rsyslog's traditional format (/var/log/syslog, /var/log/messages) or
+    # journalctl's default output, then rsyslog's RSYSLOG_FileFormat or journalctl -o short-iso
+    (f"Jan  7 20:00:00 node-1 payments[42]: {RECORD}", SYSLOG_FILE_HINT),
+    (f"2025-01-07T20:00:00.500000+00:00 node-1 payments[42]: {RECORD}", SYSLOG_FILE_HINT),
+    (f"2025-01-07T20:00:00+0000 node-1 payments: {RECORD}", SYSLOG_FILE_HINT),
+    # journalctl -o export: a field a line, the message's among them
+    (f"MESSAGE={RECORD}", 'journalctl -o export: export with -o json and set payload = "MESSAGE"'),
     (RECORD[:-1], None),  # a record cut short: no collector's
     ("x\ty\tpayment.failed t1", None),  # two tabs, then no JSON object: not fluentd's
 ]

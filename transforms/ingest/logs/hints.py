@@ -53,6 +53,13 @@ SYSLOG_FIX = (
     'have the collector write the message alone (rsyslog: template "%msg%\\n"), as no setting '
     "reads its prefix"
 )
+# A syslog file's header (rsyslog's file formats, journalctl's text output): the export that
+# reads it.
+SYSLOG_FILE_HINT = (
+    "a syslog file (rsyslog's, or journalctl's text output): have the collector write the "
+    'message alone (rsyslog: template "%msg%\\n"), or export with journalctl -o json and set '
+    'payload = "MESSAGE"'
+)
 # Likewise a line whose record comes after a collector's prefix (`not valid JSON (the line looks
 # like ...)`): the pattern its start matches, and the setting that reads it. Those of the
 # prefix envelopes want the record, a JSON object (`{"`, `{ "`, `{}`), right after the prefix
@@ -65,6 +72,18 @@ PREFIX_HINTS = [
         (f"^<[0-9]{{1,3}}>{header}[^{{]*\\{{", f"syslog (RFC {rfc}): {SYSLOG_FIX}")
         for rfc, header in [("5424", "1 [0-9]{4}-"), ("3164", "[A-Z][a-z]{2} [ 0-9][0-9] ")]
     ),
+    (
+        # rsyslog's traditional file format (/var/log/syslog, /var/log/messages) and
+        # journalctl's default output: `<Mmm dd hh:mm:ss> <host> <tag[pid]>: <message>`
+        "^[A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} [^ \\n]+ [^ \\n]+: " + JSON_OBJECT_START,
+        SYSLOG_FILE_HINT,
+    ),
+    (
+        # rsyslog's RSYSLOG_FileFormat, journalctl -o short-iso: an RFC 3339 time instead
+        "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[^ \\n]+ [^ \\n]+ [^ \\n]+: " + JSON_OBJECT_START,
+        SYSLOG_FILE_HINT,
+    ),
+    ("^MESSAGE=", 'journalctl -o export: export with -o json and set payload = "MESSAGE"'),
     (
         # `logcli query`'s default output: the time, the stream's labels not common to all,
         # padded, and the line (`{}` when all are common)
