@@ -572,6 +572,28 @@ def test_a_collectors_prefixed_line_read_as_json_names_the_setting_that_reads_it
     ]
 
 
+PAYLOAD_CRI_HINT = (
+    "not valid JSON (the record looks like a CRI line (containerd, CRI-O) the collector did not "
+    "parse: have it parse the kubelet's lines (Fluent Bit: multiline.parser cri in its tail "
+    'input), or read the kubelet\'s files with envelope = "cri")'
+)
+
+
+@pytest.mark.parametrize(
+    ("log", "reason"),
+    [
+        (cri(RECORD), PAYLOAD_CRI_HINT),  # Fluent Bit's tail without its cri parser
+        (f"{TIME} {RECORD}", "not valid JSON"),  # no CRI line: no hint
+    ],
+)
+def test_a_cri_line_in_a_payload_names_the_parser_that_reads_it(tmp_path, log, reason):
+    # Fluent Bit's tail reading /var/log/containers without its cri parser (or with the docker
+    # one) keeps the kubelet's whole line as `log`: read as the record, it is no JSON
+    line = json.dumps({"date": 1736280000.5, "log": log + "\n"})
+    got = staged(tmp_path, [line], "failure_capable", payload="log")
+    assert [row[1:3] for row in got] == [("quarantined", reason)]
+
+
 @pytest.mark.parametrize(
     ("bad", "log_format", "reason"),
     [

@@ -108,6 +108,17 @@ PREFIX_HINTS = [
     ),
 ]
 
+# A payload's record that is the kubelet's whole line: the collector read the CRI files without
+# parsing them (Fluent Bit's tail without its cri parser, or with the docker one).
+PAYLOAD_HINTS = [
+    (
+        CRI_LINE,
+        "a CRI line (containerd, CRI-O) the collector did not parse: have it parse the kubelet's "
+        "lines (Fluent Bit: multiline.parser cri in its tail input), or read the kubelet's files "
+        'with envelope = "cri"',
+    )
+]
+
 # A line that is a JSON array of records (`lost.batched`): the outputs known to batch records
 # into one array, and the setting that writes one record a line instead.
 BATCHED_HINT = (
@@ -117,16 +128,26 @@ BATCHED_HINT = (
 
 
 def parameters(fmt: LogFormat) -> dict[str, object]:
-    """The hints' parameters of `stg_logs.sql`: given only with the default format (JSON lines,
-    no envelope, no payload), where a collector's file is read as if it were the service's."""
+    """The hints' parameters of `stg_logs.sql`: given with the default format (JSON lines, no
+    envelope, no payload), where a collector's file is read as if it were the service's, and,
+    for JSON records in a payload without an envelope, the line the collector did not parse."""
+    hint_collectors = fmt.kind == "jsonl" and fmt.envelope == "none" and fmt.payload is None
+    hint_payload = fmt.kind == "jsonl" and fmt.envelope == "none" and fmt.payload is not None
+    prefix_hints = [
+        {"pattern": pattern, "hint": f" (the line looks like {hint} in [sources.log_format])"}
+        for pattern, hint in PREFIX_HINTS
+    ]
+    if hint_payload:
+        prefix_hints = [
+            {"pattern": pattern, "hint": f" (the record looks like {hint})"}
+            for pattern, hint in PAYLOAD_HINTS
+        ]
     return {
-        "hint_collectors": fmt.kind == "jsonl" and fmt.envelope == "none" and fmt.payload is None,
+        "hint_collectors": hint_collectors,
+        "hint_prefixes": hint_collectors or hint_payload,
         "collector_hints": [
             {"keys": list(keys), "hint": f" (the line looks like {hint} in [sources.log_format])"}
             for keys, hint in COLLECTOR_HINTS
         ],
-        "prefix_hints": [
-            {"pattern": pattern, "hint": f" (the line looks like {hint} in [sources.log_format])"}
-            for pattern, hint in PREFIX_HINTS
-        ],
+        "prefix_hints": prefix_hints,
     }

@@ -259,9 +259,10 @@ checked as (
             when problem is not null then problem
             when raw = chr(10) then 'blank line'
             when fields is null then case $kind
-                -- a collector's line with a prefix before the record (`hints.PREFIX_HINTS`)
+                -- a collector's line with a prefix before the record (`hints.PREFIX_HINTS`),
+                -- or a payload's record the collector did not parse (`hints.PAYLOAD_HINTS`)
                 when 'jsonl' then 'not valid JSON' || case
-                    when $hint_collectors then coalesce(list_filter(
+                    when $hint_prefixes then coalesce(list_filter(
                         $prefix_hints, lambda h: regexp_matches(raw, h.pattern)
                     )[1].hint, '')
                     else ''
