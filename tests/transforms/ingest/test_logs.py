@@ -545,6 +545,59 @@ def test_a_json_array_holding_failure_events_stops_the_run_naming_its_line(tmp_p
     assert "one record (a JSON object) per line" in str(raised.value)
 
 
+@pytest.mark.parametrize(
+    ("head", "log_name"),
+    [
+        (json.dumps(QUIET[0]), "logs/pod-a.jsonl"),  # a whole record without its line feed
+        ('{"ts": "2025-01-07T20:00:00Z", "event": "db.po', "logs/pod-a.jsonl"),  # cut mid-write
+        ('{"ts": "2025-01-07T20:00:00Z", "event": "db.po', "logs/pod-a.jsonl.gz"),  # gzip members
+    ],
+)
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+def test_a_failure_glued_after_a_line_without_its_line_feed_stops_the_run(
+    tmp_path, head, log_name, line_checks
+):
+    # Rotated files joined (cat a.log b.log, cat a.log.gz b.log.gz), the first not ending in a
+    # line feed (its writer killed mid-line): the next file's first record is glued onto its
+    # last line, quarantined as not valid JSON, its failure one item under the limit.
+    rest = [
+        json.dumps(failure("t1")).encode() + b"\n",
+        *(json.dumps(q).encode() + b"\n" for q in QUIET),
+    ]
+    first = b"".join(json.dumps(q).encode() + b"\n" for q in QUIET) + head.encode()
+    if log_name.endswith(".gz"):
+        data = gzip.compress(first, mtime=0) + gzip.compress(b"".join(rest), mtime=0)
+    else:
+        data = first + b"".join(rest)
+    path = write_incident(
+        tmp_path / "inc", lines=[], quality={"line_checks": line_checks}, log_name=log_name
+    )
+    (tmp_path / "inc" / log_name).write_bytes(data)
+    with pytest.raises(InputError) as raised:
+        reconcile_incident(path, tmp_path)
+    assert str(raised.value).startswith(
+        f"{log_name}: line 4 holds a record holding a failure event (payment.failed) after "
+        "text that does not end in a line feed: quarantined, it would be one item under the "
+        "quarantine limit and its failure never credited."
+    )
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"ts": "2025-01-07T20:00:00Z", "event": "db.po' + json.dumps(QUIET[0]),  # no failure
+        '{"event": "payment.failed", "txn_id": "t1", {"x": 1}',  # the failure in the cut part
+        '{"msg": "payment.failed {not json}"}x',  # no record after the cut
+    ],
+)
+def test_a_line_without_a_glued_failure_record_is_quarantined(tmp_path, line):
+    path = write_incident(tmp_path / "inc", lines=[line], quality={"line_checks": "all"})
+    con = reconcile_incident(path, tmp_path)
+    assert con.sql("select bucket, quarantine_reason from int_log_lines_bucketed").fetchall() == [
+        ("quarantined", "not valid JSON")
+    ]
+
+
 GCLOUD_ENTRY = {"insertId": "a1", "jsonPayload": failure("t1"), "timestamp": "2025-01-07T20:00:00Z"}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -30,6 +31,10 @@ PRETTY_HINT = (
     "json-pretty, jq without -c): write one record a line (jq -c '.[]' FILE for an array of "
     "records, jq -c . FILE for records one after another; journalctl -o json), then run again"
 )
+# The reason of a record that does not parse (`stg_logs`), and how many starts of a record a
+# glued line is tried at (each a parse of the text after it)
+NOT_JSON = "not valid JSON"
+GLUED_TRIES = 64
 # A JSON string's escapes that can spell an event's characters: `\u0070`, `\"`, `\\`, `\/`
 ESCAPE = re.compile(r'\\u([0-9a-fA-F]{4})|\\(["\\/])')
 # What may stand next to an event named in a record's text: a quote, `=`, a blank, its ends;
@@ -130,6 +135,44 @@ def pretty(
                 f"printed over many lines, holding a failure event ({', '.join(events)}): "
                 f"{QUARANTINED} {PRETTY_HINT}"
             )
+    return None
+
+
+def glued(
+    staged: pa.RecordBatch, names: dict[int, str], failure_events: tuple[str, ...]
+) -> InputError | None:
+    """The error that stops a run on a line quarantined as not valid JSON that ends with a whole
+    record holding a failure event after other text: a line that did not end in a line feed
+    (its writer killed mid-line) joined to the next file's first (`cat a.log b.log`, gzip
+    members), so the record's failure would be lost under the quarantine limit. `names`:
+    file_id -> name."""
+    reasons = pc.fill_null(pc.starts_with(staged.column("quarantine_reason"), NOT_JSON), False)
+    for row in staged.filter(reasons).to_pylist():
+        record = _last_record(row["raw"] or "")
+        events = held(record, failure_events) if record else []
+        if events:
+            return InputError(
+                f"{names[row['file_id']]}: line {row['line']} holds a record holding a failure "
+                f"event ({', '.join(events)}) after text that does not end in a line feed: "
+                f"{QUARANTINED} A file that did not end in one was joined to the next (cat, "
+                "gzip members of rotated files); put a line feed before the record, then run again"
+            )
+    return None
+
+
+def _last_record(text: str) -> str | None:
+    """The JSON object that ends `text` after other text, the longest such (None if none): the
+    `{` of each key's opening quote tried from the left, `GLUED_TRIES` at most."""
+    at = text.find('{"', 1)
+    for _ in range(GLUED_TRIES):
+        if at < 0:
+            return None
+        try:
+            if isinstance(orjson.loads(text[at:]), dict):
+                return text[at:]
+        except orjson.JSONDecodeError:
+            pass
+        at = text.find('{"', at + 1)
     return None
 
 
