@@ -17,6 +17,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from transforms import db
+from transforms.errors import InputError
 from transforms.ingest import incident, logs, tables
 from transforms.reconcile import credits
 from transforms.sample import world
@@ -145,6 +146,15 @@ def reconcile_incident(path: Path, work_dir: Path):
     tables.stage(con, loaded)
     credits.reconcile(con, loaded)
     return con
+
+
+def stopped(path: Path, work_dir: Path) -> str:
+    """The message of the input error that stops `reconcile_incident` on the incident."""
+    try:
+        reconcile_incident(path, work_dir)
+    except InputError as error:
+        return str(error)
+    raise AssertionError("the run was not stopped")
 
 
 def rows(con, table: str, *columns: str) -> list[tuple]:
