@@ -53,6 +53,7 @@ def staged(tmp_path, lines, line_checks="all", **log_format) -> list[tuple]:
 
 NOISE = '{"ts": "2025-01-07T20:00:00Z", "event": "retrying"}'  # a record of the other stream
 RELEVANT = ("relevant", None, "t1", "2025-01-07 20:00:00.5+00", None)
+QUIET_RECORD = json.dumps({"ts": "2025-01-07T20:00:01Z", "event": "http.request"})
 
 
 @pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
@@ -433,13 +434,45 @@ OTLP_LINE = {"resourceLogs": [{"scopeLogs": [{"logRecords": [{"body": {"stringVa
     ],
 )
 def test_a_collectors_line_read_as_the_record_names_the_setting_that_reads_it(tmp_path, line, hint):
-    # A collector's file read with the default format: its lines lack `ts`, and the reason
-    # says which [sources.log_format] setting reads them (the gate then rejects the run).
-    got = staged(tmp_path, [line])
+    # A collector's line read with the default format lacks `ts`, and the reason says which
+    # [sources.log_format] setting reads it (a file of them stops the run, naming it: below).
+    got = staged(tmp_path, [NOISE, line])[1]
     expected = "missing ts" if hint is None else f"missing ts (the line looks like {hint}"
-    assert got[0][1] == "quarantined"
-    assert got[0][2].startswith(expected)
-    assert hint is not None or got[0][2] == expected
+    assert got[1] == "quarantined"
+    assert got[2].startswith(expected)
+    assert hint is not None or got[2] == expected
+
+
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+@pytest.mark.parametrize("as_bytes", [False, True])
+def test_a_collectors_file_read_with_the_default_format_stops_the_run(
+    tmp_path, line_checks, as_bytes
+):
+    # journalctl -o json read without payload = "MESSAGE": its one failure line was quarantined
+    # under the quarantine limit beside 20 quiet ones (or, its message as byte values, counted
+    # irrelevant unseen), and the run passed, the failure never credited
+    quiet = json.dumps({"ts": "2025-01-07T20:00:01Z", "event": "http.request"})
+    messages = [quiet] * 20 + [RECORD]
+    if as_bytes:
+        messages = [list((message + "\r").encode()) for message in messages]
+    lines = [_journal_entry(message) for message in messages]
+    path = write_incident(tmp_path / "inc", lines=lines, quality={"line_checks": line_checks})
+    assert stopped(path, tmp_path) == (
+        "logs/pod-a.jsonl: no line of it is a record read with [sources.log_format], and line "
+        '1 looks like journalctl -o json: set payload = "MESSAGE", and ts = '
+        '"envelope.__REALTIME_TIMESTAMP" with ts_format = "epoch_us" if the message has no '
+        "time of its own, in [sources.log_format]: read so, its failures would each be "
+        "quarantined, under the quarantine limit, and never credited; set it, then run again"
+    )
+
+
+def test_a_collectors_line_among_the_services_is_quarantined(tmp_path):
+    # One line of a file of the service's records looks like a collector's: the file is read
+    # as the service's, and that line quarantined as the odd one it is
+    lines = [RECORD, _journal_entry(RECORD.replace("t1", "t2"))]
+    got = staged(tmp_path, lines, "failure_capable")
+    assert [row[1] for row in got] == ["relevant", "quarantined"]
+    assert got[1][2].startswith("missing ts (the line looks like journalctl -o json")
 
 
 def _base64(data: bytes, zipped: bool = False) -> str:
@@ -494,13 +527,15 @@ def test_a_record_hidden_in_base64_is_quarantined_not_counted_irrelevant(
 ):
     # Its failure event is not in the line's bytes: shape-checked only, the line was counted
     # irrelevant and the failure was lost with no quarantine to see; base64 of a JSON object
-    # (`"eyJ`) or of gzip (`"H4sI`) makes the line checked in full.
-    got = staged(tmp_path, [line], "failure_capable", **log_format)
+    # (`"eyJ`) or of gzip (`"H4sI`) makes the line checked in full. (The default format's
+    # after a line of the service's: a file of a collector's lines alone stops the run.)
+    service = [] if log_format else [NOISE]
+    got = staged(tmp_path, [*service, line], "failure_capable", **log_format)[-1]
     if reason is None:
-        assert got[0][1:3] == ("irrelevant", None)
+        assert got[1:3] == ("irrelevant", None)
     else:
-        assert got[0][1] == "quarantined"
-        assert got[0][2].startswith(reason)
+        assert got[1] == "quarantined"
+        assert got[2].startswith(reason)
 
 
 TIMESTAMPED_HINT = (
@@ -561,8 +596,10 @@ PREFIXED_HINTS = [
 def test_a_collectors_prefixed_line_read_as_json_names_the_setting_that_reads_it(tmp_path):
     # A CRI (or fluentd, Fluent Bit, CloudWatch export) line read with the default format is
     # not JSON: the reason says which setting reads it, as for a collector's JSON line.
-    got = staged(tmp_path, [line for line, _ in PREFIXED_HINTS], "failure_capable")
-    assert [row[1:3] for row in got] == [
+    # (Quiet records, every line checked: a failure record after a prefix stops the run.)
+    lines = [line.replace(RECORD, QUIET_RECORD) for line, _ in PREFIXED_HINTS]
+    got = staged(tmp_path, [NOISE, *lines], "all")
+    assert [row[1:3] for row in got[1:]] == [
         (
             "quarantined",
             "not valid JSON"
@@ -588,10 +625,16 @@ PAYLOAD_CRI_HINT = (
 )
 def test_a_cri_line_in_a_payload_names_the_parser_that_reads_it(tmp_path, log, reason):
     # Fluent Bit's tail reading /var/log/containers without its cri parser (or with the docker
-    # one) keeps the kubelet's whole line as `log`: read as the record, it is no JSON
-    line = json.dumps({"date": 1736280000.5, "log": log + "\n"})
-    got = staged(tmp_path, [line], "failure_capable", payload="log")
+    # one) keeps the kubelet's whole line as `log`: read as the record, it is no JSON (and one
+    # holding a failure stops the run, naming it)
+    quiet = json.dumps({"date": 1736280000.5, "log": log.replace(RECORD, QUIET_RECORD) + "\n"})
+    got = staged(tmp_path, [quiet], "all", payload="log")
     assert [row[1:3] for row in got] == [("quarantined", reason)]
+    line = json.dumps({"date": 1736280000.5, "log": log + "\n"})
+    path = write_incident(
+        tmp_path / "failure", lines=[line], sources={"log_format": {"payload": "log"}}
+    )
+    assert f"after other text ({reason})" in stopped(path, tmp_path)
 
 
 @pytest.mark.parametrize(

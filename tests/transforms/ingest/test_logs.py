@@ -575,8 +575,9 @@ def test_a_failure_glued_after_a_line_without_its_line_feed_stops_the_run(
     (tmp_path / "inc" / log_name).write_bytes(data)
     assert stopped(path, tmp_path).startswith(
         f"{log_name}: line 4 holds a record holding a failure event (payment.failed) after "
-        "text that does not end in a line feed: quarantined, it would be one item under the "
-        "quarantine limit and its failure never credited."
+        "other text (not valid JSON): quarantined, it would be one item under the quarantine "
+        "limit and its failure never credited. The text is the end of a file that did not end "
+        "in a line feed, joined to the next"
     )
 
 

@@ -127,6 +127,10 @@ BATCHED_HINT = (
 )
 
 
+# What a reason naming the setting that reads a collector's line says first (`lost.Misread`)
+LOOKS_LIKE = " (the line looks like "
+
+
 def parameters(fmt: LogFormat) -> dict[str, object]:
     """The hints' parameters of `stg_logs.sql`: given with the default format (JSON lines, no
     envelope, no payload), where a collector's file is read as if it were the service's, and,
@@ -134,7 +138,7 @@ def parameters(fmt: LogFormat) -> dict[str, object]:
     hint_collectors = fmt.kind == "jsonl" and fmt.envelope == "none" and fmt.payload is None
     hint_payload = fmt.kind == "jsonl" and fmt.envelope == "none" and fmt.payload is not None
     prefix_hints = [
-        {"pattern": pattern, "hint": f" (the line looks like {hint} in [sources.log_format])"}
+        {"pattern": pattern, "hint": f"{LOOKS_LIKE}{hint} in [sources.log_format])"}
         for pattern, hint in PREFIX_HINTS
     ]
     if hint_payload:
@@ -146,7 +150,7 @@ def parameters(fmt: LogFormat) -> dict[str, object]:
         "hint_collectors": hint_collectors,
         "hint_prefixes": hint_collectors or hint_payload,
         "collector_hints": [
-            {"keys": list(keys), "hint": f" (the line looks like {hint} in [sources.log_format])"}
+            {"keys": list(keys), "hint": f"{LOOKS_LIKE}{hint} in [sources.log_format])"}
             for keys, hint in COLLECTOR_HINTS
         ],
         "prefix_hints": prefix_hints,

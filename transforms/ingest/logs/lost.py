@@ -144,18 +144,24 @@ def glued(
     """The error that stops a run on a line quarantined as not valid JSON that ends with a whole
     record holding a failure event after other text: a line that did not end in a line feed
     (its writer killed mid-line) joined to the next file's first (`cat a.log b.log`, gzip
-    members), so the record's failure would be lost under the quarantine limit. `names`:
+    members), or a prefix a collector wrote before the record (its reason names the setting
+    that reads the known ones). The record's failure would be lost under the quarantine limit.
+    A line with NULs is left to zero padding's own check (`padding.after_cut_line`). `names`:
     file_id -> name."""
     reasons = pc.fill_null(pc.starts_with(staged.column("quarantine_reason"), NOT_JSON), False)
     for row in staged.filter(reasons).to_pylist():
-        record = _last_record(row["raw"] or "")
+        raw = row["raw"] or ""
+        record = _last_record(raw) if "\x00" not in raw else None
         events = held(record, failure_events) if record else []
         if events:
             return InputError(
                 f"{names[row['file_id']]}: line {row['line']} holds a record holding a failure "
-                f"event ({', '.join(events)}) after text that does not end in a line feed: "
-                f"{QUARANTINED} A file that did not end in one was joined to the next (cat, "
-                "gzip members of rotated files); put a line feed before the record, then run again"
+                f"event ({', '.join(events)}) after other text ({row['quarantine_reason']}): "
+                f"{QUARANTINED} The text is the end of a file that did not end in a line feed, "
+                "joined to the next (cat, gzip members of rotated files: put a line feed before "
+                "the record), or a prefix a collector writes before each record (set the "
+                "envelope that reads it, or have the collector write the record alone); then "
+                "run again"
             )
     return None
 
@@ -174,6 +180,47 @@ def _last_record(text: str) -> str | None:
             pass
         at = text.find('{"', at + 1)
     return None
+
+
+class Misread:
+    """Files read with the default format whose lines are a collector's (`hints`): each line
+    quarantined as the record, which it is not, naming the setting that reads it. A failure
+    line among them (or, a message written as byte values, counted irrelevant unseen) would be
+    one item under the quarantine limit: a file none of whose staged lines (those checked in
+    full, and the few at each end staged for its time) is a record, and one of which names a
+    setting, stops the run. A collector's line among the service's is only quarantined."""
+
+    def __init__(self) -> None:
+        self.hinted: dict[int, tuple[int, str]] = {}  # file_id -> its first such line, reason
+        self.read: set[int] = set()  # the files with a record read
+
+    def note(self, staged: pa.RecordBatch) -> None:
+        """Notes the staged lines' files that have a record, and their lines naming a setting."""
+        reasons = staged.column("quarantine_reason")
+        self.read.update(
+            pc.unique(staged.filter(pc.is_null(reasons)).column("file_id")).to_pylist()
+        )
+        named = pc.fill_null(pc.match_substring(reasons, hints.LOOKS_LIKE), False)
+        for row in (
+            staged.filter(named).select(["file_id", "line", "quarantine_reason"]).to_pylist()
+        ):
+            first = self.hinted.get(row["file_id"])
+            if first is None or row["line"] < first[0]:
+                self.hinted[row["file_id"]] = (row["line"], row["quarantine_reason"])
+
+    def error(self, names: dict[int, str]) -> InputError | None:
+        """The error that stops the run on the first such file. `names`: file_id -> name."""
+        for file_id, (line, reason) in sorted(self.hinted.items()):
+            if file_id in self.read:
+                continue
+            looks = reason.split(hints.LOOKS_LIKE, 1)[1].removesuffix(")")
+            return InputError(
+                f"{names[file_id]}: no line of it is a record read with [sources.log_format], "
+                f"and line {line} looks like {looks}: read so, its failures would each be "
+                "quarantined, under the quarantine limit, and never credited; set it, then run "
+                "again"
+            )
+        return None
 
 
 def held(text: str, failure_events: tuple[str, ...]) -> list[str]:

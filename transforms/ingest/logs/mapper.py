@@ -149,6 +149,7 @@ def _extract_into(
         writers = stack.enter_context(_Writers(folder))
         stage = _Stager(reading, folder, stack)
         names = {file.file_id: file.name for file in partition.files}
+        misread = lost.Misread()
         for staged in stage(framed, joined):
             error = (
                 lost.batched(staged, names)
@@ -160,6 +161,7 @@ def _extract_into(
             if error is not None:
                 raise error
             writers.write(staged)
+            misread.note(staged)
             _widen(spans, staged)
         # The lines only shape-checked carry no time; the first and the last few of each file
         # (`Framer.bookends`) are staged as well, for their time within the window's reach
@@ -168,7 +170,10 @@ def _extract_into(
         ends = [batch for framer in framers if (batch := framer.bookends()) is not None]
         if ends:
             for staged in stage(pa.RecordBatchReader.from_batches(FRAMED_SCHEMA, ends)):
+                misread.note(staged)
                 _widen(spans, _within(staged, reading.reach))
+        if (error := misread.error(names)) is not None:
+            raise error
     for framer in framers:
         if framer.error is not None:
             raise framer.error
