@@ -597,6 +597,46 @@ def test_a_line_without_a_glued_failure_record_is_quarantined(tmp_path, line):
     ]
 
 
+RED, RESET = "\x1b[31m", "\x1b[0m"  # a terminal's colour codes (SGR), as loggers write them
+WORDS = r"^(?P<ts>\S+) (?P<event>\S+) (?P<txn_id>\S+)$"
+
+
+@pytest.mark.parametrize(
+    ("line", "log_format"),
+    [
+        (RED + json.dumps(failure("t1")) + RESET, {}),  # a logger colouring its error lines red
+        (RED + json.dumps(failure("t1")), {}),  # its reset on the next line
+        (json.dumps(failure("t1")).replace('"payment', RED + '"payment', 1), {}),  # a field only
+        (
+            f"{RED}2025-01-07T20:00:00Z payment.failed t1{RESET}",
+            {"kind": "regex", "pattern": WORDS},
+        ),
+    ],
+)
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+def test_a_failure_in_colour_codes_stops_the_run(tmp_path, line, log_format, line_checks):
+    # Colour codes make the line no record (not valid JSON, no match): quarantined beside the
+    # service's other lines, its failure was one item under the quarantine limit.
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[*QUIET, line],
+        sources={"log_format": log_format},
+        quality={"line_checks": line_checks},
+    )
+    assert stopped(path, tmp_path).startswith(
+        "logs/pod-a.jsonl: line 4 holds a failure event (payment.failed) among terminal colour "
+        "codes (ESC [ ... m): quarantined, it would be one item under the quarantine limit and "
+        "its failure never credited. Have the service log without colour"
+    )
+
+
+def test_a_line_in_colour_codes_without_a_failure_is_quarantined(tmp_path):
+    line = RED + json.dumps(QUIET[0]) + RESET
+    path = write_incident(tmp_path / "inc", lines=[line], quality={"line_checks": "all"})
+    con = reconcile_incident(path, tmp_path)
+    assert con.sql("select bucket from int_log_lines_bucketed").fetchall() == [("quarantined",)]
+
+
 GCLOUD_ENTRY = {"insertId": "a1", "jsonPayload": failure("t1"), "timestamp": "2025-01-07T20:00:00Z"}
 
 

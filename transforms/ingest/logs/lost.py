@@ -31,6 +31,9 @@ PRETTY_HINT = (
     "json-pretty, jq without -c): write one record a line (jq -c '.[]' FILE for an array of "
     "records, jq -c . FILE for records one after another; journalctl -o json), then run again"
 )
+# A terminal's colour code (SGR: ESC [ parameters m), and how one starts
+COLOUR = r"\x1b\[[0-9;]*m"
+COLOUR_START = "\x1b["
 # The reason of a record that does not parse (`stg_logs`), and how many starts of a record a
 # glued line is tried at (each a parse of the text after it)
 NOT_JSON = "not valid JSON"
@@ -162,6 +165,28 @@ def glued(
                 "the record), or a prefix a collector writes before each record (set the "
                 "envelope that reads it, or have the collector write the record alone); then "
                 "run again"
+            )
+    return None
+
+
+def coloured(
+    staged: pa.RecordBatch, names: dict[int, str], failure_events: tuple[str, ...]
+) -> InputError | None:
+    """The error that stops a run on a quarantined line holding a failure event among a
+    terminal's colour codes (`COLOUR`: a logger colouring its error lines red, journald's
+    message of one read as its bytes): no record, and the failure would be lost under the
+    quarantine limit beside the service's other lines. `names`: file_id -> name."""
+    quarantined = staged.filter(pc.is_valid(staged.column("quarantine_reason")))
+    codes = pc.fill_null(pc.match_substring(quarantined.column("raw"), COLOUR_START), False)
+    for row in quarantined.filter(codes).to_pylist():
+        events = held(re.sub(COLOUR, "", row["raw"]), failure_events)
+        if events:
+            return InputError(
+                f"{names[row['file_id']]}: line {row['line']} holds a failure event "
+                f"({', '.join(events)}) among terminal colour codes (ESC [ ... m): "
+                f"{QUARANTINED} Have the service log without colour when its output is not a "
+                "terminal (many loggers honour NO_COLOR=1), or remove the codes from the file "
+                "(sed 's/\\x1b\\[[0-9;]*m//g'), then run again"
             )
     return None
 

@@ -156,6 +156,7 @@ def _extract_into(
                 or lost.unfinished(staged, names, reading.failure_events)
                 or lost.oversized(staged, names, reading.failure_events)
                 or lost.pretty(staged, names, reading.failure_events)
+                or lost.coloured(staged, names, reading.failure_events)
                 or lost.glued(staged, names, reading.failure_events)
             )
             if error is not None:
