@@ -4,6 +4,8 @@ under the quarantine limit, and the failures in it never credited."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 import orjson
 import pyarrow as pa
@@ -128,9 +130,7 @@ def pretty(
     lines (`PRETTY_MEMBER`) that holds a failure event: each such line is quarantined, no
     record, and the failure would be lost under the quarantine limit. `names`: file_id ->
     name."""
-    quarantined = staged.filter(pc.is_valid(staged.column("quarantine_reason")))
-    member = pc.fill_null(pc.match_substring_regex(quarantined.column("raw"), PRETTY_MEMBER), False)
-    for row in quarantined.filter(member).to_pylist():
+    for row in _quarantined(staged, lambda raw: pc.match_substring_regex(raw, PRETTY_MEMBER)):
         events = held(row["raw"], failure_events)
         if events:
             return InputError(
@@ -176,9 +176,7 @@ def coloured(
     terminal's colour codes (`COLOUR`: a logger colouring its error lines red, journald's
     message of one read as its bytes): no record, and the failure would be lost under the
     quarantine limit beside the service's other lines. `names`: file_id -> name."""
-    quarantined = staged.filter(pc.is_valid(staged.column("quarantine_reason")))
-    codes = pc.fill_null(pc.match_substring(quarantined.column("raw"), COLOUR_START), False)
-    for row in quarantined.filter(codes).to_pylist():
+    for row in _quarantined(staged, lambda raw: pc.match_substring(raw, COLOUR_START)):
         events = held(re.sub(COLOUR, "", row["raw"]), failure_events)
         if events:
             return InputError(
@@ -189,6 +187,14 @@ def coloured(
                 "(sed 's/\\x1b\\[[0-9;]*m//g'), then run again"
             )
     return None
+
+
+def _quarantined(
+    staged: pa.RecordBatch, matching: Callable[[pa.Array], pa.Array]
+) -> list[dict[str, Any]]:
+    """The quarantined rows of `staged` whose text `matching` selects (a mask of `raw`)."""
+    quarantined = staged.filter(pc.is_valid(staged.column("quarantine_reason")))
+    return quarantined.filter(pc.fill_null(matching(quarantined.column("raw")), False)).to_pylist()
 
 
 def _last_record(text: str) -> str | None:
