@@ -14,13 +14,13 @@ A customer's credit, per (customer, currency):
 
 Ids are case-sensitive; `lookup` trims what was pasted (and drops the characters no one sees in
 it), finds a customer by e-mail address too (without case) and, when an id is unknown but differs
-from a known one only in case, names it; `search` finds a customer by name too (without case or
+from a known one only in case or in the zeros and prefix around its number (`12`, `cus_12` for
+`cus_0000012`), names it; `search` finds a customer by name too (without case or
 accents), listing every customer a name matches when it is more than one.
 """
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import email.utils
 import shlex
@@ -158,6 +158,11 @@ class NotAffected(InputError):
     """A customer id no incident of the warehouse names, nor one close to it (a case slip)."""
 
 
+class NearId(InputError):
+    """An id no one has, but known ids differ from it only in case, or in the zeros and prefix
+    around its number: the message names them."""
+
+
 class SharedEmail(InputError):
     """An e-mail address several customers have (a business's billing address): each is
     looked up by its id."""
@@ -292,9 +297,9 @@ def lookup(
                     f"transaction {txn_id}: no such payment, but {txn_id} is a customer's id: "
                     f"`{commands.credits(f'lookup {shlex.quote(txn_id)}')}` (without --txn)"
                 )
+            _raise_near_id(con, "txn", txn_id)
             raise InputError(
-                _did_you_mean(con, "support_txn_case", txn_id=txn_id)
-                or f"transaction {txn_id}: not a candidate failure in any incident of the "
+                f"transaction {txn_id}: not a candidate failure in any incident of the "
                 "warehouse with a run that passed the quality gate: it did not fail inside an "
                 "outage window (or the id is mistyped)"
             )
@@ -328,9 +333,7 @@ def lookup(
             if waiting
             else ""
         )
-        meant = _did_you_mean(con, "support_customer_case", customer_id=customer_id)
-        if meant:
-            raise InputError(meant)
+        _raise_near_id(con, "customer", customer_id)
         raise NotAffected(
             f"customer {customer_id}: no failed payment, credit or exception in any incident "
             f"of the warehouse ({len(runs)} incident(s) with an answer): not affected by a "
@@ -361,19 +364,26 @@ def search(con: duckdb.DuckDBPyConnection, query: str | None) -> Lookup:
         try:
             return lookup(con, txn_id=query)
         except InputError as by_txn:
-            if "did you mean" in str(by_txn) and "did you mean" not in str(by_customer):
+            if isinstance(by_txn, NearId) and not isinstance(by_customer, NearId):
                 raise by_txn from None
             if isinstance(by_customer, NotAffected):
                 typed = query.strip()
                 unwrapped = typed.strip(UNWRAPPED)
                 tries = ({"customer_id": unwrapped}, {"txn_id": unwrapped})
+                near: NearId | None = None  # what the id without its quotes most likely meant
                 for key in tries if unwrapped and unwrapped != typed else ():
-                    with contextlib.suppress(InputError):  # else named as pasted, below
+                    try:
                         return lookup(con, **key)
+                    except NearId as meant:
+                        near = near or meant
+                    except InputError:  # named as pasted, below
+                        pass
                 incidents = answering_runs(con)
                 for given in (typed, unwrapped):  # before names: "INC-A" matches "Acme Inc"
                     if given in incidents:
                         raise IncidentGiven(given) from None
+                if near is not None:
+                    raise near from None
                 named = names.customer_named(con, typed)
                 if named is not None:
                     return replace(lookup(con, named), by_name=typed)
@@ -425,14 +435,17 @@ def _by_email(con: duckdb.DuckDBPyConnection, pasted: str) -> str:
     return found[0]
 
 
-def _did_you_mean(con: duckdb.DuckDBPyConnection, statement: str, **key: str) -> str | None:
-    """ "no customer X; did you mean x?" when known ids differ from X only in case."""
-    ((what, given),) = key.items()
-    known = [row[0] for row in db.run(con, statement, **key).fetchall()]
+def _raise_near_id(con: duckdb.DuckDBPyConnection, kind: str, given: str) -> None:
+    """`NearId`, "no customer X; did you mean x?", when known ids of `kind` ('customer', 'txn')
+    differ from X only in case, or in the zeros and prefix around its number
+    (`support_near_ids`)."""
+    known = [row[0] for row in db.run(con, "support_near_ids", kind=kind, given=given).fetchall()]
     if not known:
-        return None
-    noun = "customer" if what == "customer_id" else "transaction"
-    return f"no {noun} {given}; did you mean {' or '.join(known)}? (ids are case-sensitive)"
+        return
+    noun = "customer" if kind == "customer" else "transaction"
+    only_case = all(k.casefold() == given.casefold() for k in known)
+    why = "ids are case-sensitive" if only_case else "ids are matched exactly, zeros and all"
+    raise NearId(f"no {noun} {given}; did you mean {' or '.join(known)}? ({why})")
 
 
 def _credit_rows(

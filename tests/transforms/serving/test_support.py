@@ -984,3 +984,57 @@ def test_an_incident_id_is_trimmed_and_a_case_slip_is_named(con):
     assert support.customers(con, " INC-A ").run.incident_id == "INC-A"
     with pytest.raises(InputError, match=r"inc-a: not in the warehouse .* did you mean INC-A\?"):
         support.customers(con, "inc-a")
+
+
+@pytest.fixture(scope="module")
+def padded(tmp_path_factory) -> Path:
+    """Ids as two systems write them: `cus_0000012` and `txn_0031436` padded, `42` without."""
+    from tests.support_warehouse import add_candidate, add_credit, add_customer, add_run
+
+    path = tmp_path_factory.mktemp("padded") / "wh.duckdb"
+    with warehouse.writer(path) as writing:
+        add_run(writing, "r1", "pending_approval", "2025-01-08T01:00:00Z")
+        for txn_id, customer_id in (("txn_0031436", "cus_0000012"), ("t42", "42")):
+            add_candidate(writing, "r1", txn_id, customer_id)
+            add_credit(writing, "r1", customer_id, 1000)
+            add_customer(writing, "r1", customer_id)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("pasted", "meant"),
+    [
+        ("0000012", "no customer 0000012; did you mean cus_0000012?"),  # the prefix left off
+        ("12", "no customer 12; did you mean cus_0000012?"),  # the zeros and the prefix
+        ("cus_12", "no customer cus_12; did you mean cus_0000012?"),  # the zeros
+        ("cus_00000012", "no customer cus_00000012; did you mean cus_0000012?"),  # one too many
+        ("cus 0000012", "no customer cus 0000012; did you mean cus_0000012?"),  # a blank for _
+        ("CUS_12", "no customer CUS_12; did you mean cus_0000012?"),  # and the case
+        ("0042", "no customer 0042; did you mean 42?"),  # stored without the zeros
+        ("txn_31436", "no transaction txn_31436; did you mean txn_0031436?"),  # a payment's
+        ("31436", "no transaction 31436; did you mean txn_0031436?"),
+        ('"0000012",', "no customer 0000012; did you mean cus_0000012?"),  # a cell, pasted
+        ("(txn_31436).", "no transaction txn_31436; did you mean txn_0031436?"),
+    ],
+)
+def test_an_id_with_its_zeros_or_prefix_off_names_the_known_id(padded, pasted, meant):
+    # "0000012" said only "not affected ... or the id is mistyped": the id was right there
+    with support.connect(padded) as con, pytest.raises(InputError) as refused:
+        support.search(con, pasted)
+    assert str(refused.value) == f"{meant} (ids are matched exactly, zeros and all)"
+
+
+def test_a_case_slip_pasted_with_quotes_around_it_names_the_known_id(padded):
+    # '"CUS_0000012"' said only "not affected": the quotes hid the case slip's suggestion
+    with support.connect(padded) as con, pytest.raises(InputError) as refused:
+        support.search(con, '"CUS_0000012"')
+    assert str(refused.value) == (
+        "no customer CUS_0000012; did you mean cus_0000012? (ids are case-sensitive)"
+    )
+
+
+@pytest.mark.parametrize("pasted", ["13", "cus_13", "ord_12", "cus_12a", "7"])
+def test_another_number_or_prefix_is_no_suggestion(padded, pasted):
+    with support.connect(padded) as con, pytest.raises(InputError) as refused:
+        support.search(con, pasted)
+    assert "did you mean" not in str(refused.value)
