@@ -979,6 +979,14 @@ def test_not_affected_names_the_incidents_that_have_no_answer_yet(warehouse_loca
         support.lookup(reader, "c1")
 
 
+@pytest.mark.parametrize("typed", ["INCA", "INC-A1", "INC_A"])
+def test_an_incident_id_with_a_typo_names_the_closest(con, typed):
+    # "INC-2025-1-7" for INC-2025-01-07 got the list only; `credits runs --incident` names it
+    with pytest.raises(InputError) as refused:
+        support.customers(con, typed)
+    assert str(refused.value).endswith("; did you mean INC-A?")
+
+
 def test_an_incident_id_is_trimmed_and_a_case_slip_is_named(con):
     # " INC-A" (pasted) was not in the warehouse; "inc-a" got no hint.
     assert support.customers(con, " INC-A ").run.incident_id == "INC-A"
