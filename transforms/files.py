@@ -125,3 +125,19 @@ def as_given(value: str) -> str:
     """A path or URL as typed or pasted: without the blanks around it (a `.env` line, a
     paste), unless a file is named with them (" postgresql://..." was read as a path)."""
     return value if value == value.strip() or Path(value).exists() else value.strip()
+
+
+def near(where: Path, depth: int = 4) -> Iterator[tuple[Path, list[str]]]:
+    """Each folder at most `depth` levels below `where` (itself first) with its entries' names,
+    hidden folders (`.venv`, `.git`) left out: where to look for what a mistyped path meant.
+    Bounded, and blind to a folder it cannot read or that vanishes as it is read (`/proc`'s): a
+    path mistyped from `/` or a home folder must not walk the disk or fail on it."""
+    for folder, subfolders, names in os.walk(where):
+        yield Path(folder), names
+        deep = len(Path(folder).relative_to(where).parts) >= depth
+        subfolders[:] = [] if deep else [name for name in subfolders if not name.startswith(".")]
+
+
+def nearest_folder(path: Path) -> Path:
+    """`path` when it is a folder, else the nearest of its parents that is one."""
+    return next(p for p in (path, *path.parents) if p.is_dir())

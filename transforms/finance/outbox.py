@@ -252,7 +252,7 @@ def batch_folder(path: Path) -> Path:
 def _not_a_batch(folder: Path, shown: int = 10) -> str:
     """Why `folder` is no batch folder, and the batch folders found below it (or below its
     nearest existing parent): `verify-batch data/outbox` names the batches to choose from."""
-    where = next(p for p in (folder, *folder.parents) if p.is_dir())
+    where = files.nearest_folder(folder)
     what = f"{folder}: not a batch folder (no {TRAILER})"
     if folder.is_file() and (folder.parent / TRAILER).is_file():  # a file of a batch: its folder
         return f"{folder}: a file, not a batch folder; give its folder: {folder.parent}"
@@ -266,17 +266,10 @@ def _not_a_batch(folder: Path, shown: int = 10) -> str:
 
 
 def _batch_folders_below(where: Path) -> list[str]:
-    """The batch folders at most `SEARCH_DEPTH` levels below `where`, hidden folders (`.venv`,
-    `.git`) left out. Bounded, and blind to a folder it cannot read or that vanishes as it is
-    read (`/proc`'s): a mistyped path given from `/` or a home folder must not walk the disk or
-    fail on it."""
-    found = []
-    for folder, subfolders, names in os.walk(where):
-        if TRAILER in names:
-            found.append(str(Path(folder)))
-        deep = len(Path(folder).relative_to(where).parts) >= SEARCH_DEPTH
-        subfolders[:] = [] if deep else [name for name in subfolders if not name.startswith(".")]
-    return sorted(found)
+    """The batch folders at most `SEARCH_DEPTH` levels below `where` (`files.near`)."""
+    return sorted(
+        str(folder) for folder, names in files.near(where, SEARCH_DEPTH) if TRAILER in names
+    )
 
 
 def check(folder: Path, trailer: dict[str, Any]) -> tuple[list[str], pa.Table | None]:

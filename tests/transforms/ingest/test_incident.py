@@ -497,6 +497,29 @@ def test_a_missing_incident_file_lists_the_incident_files_beside_it(tmp_path, na
     assert str(raised.value).endswith(listed.format(folder=tmp_path.resolve()))
 
 
+@pytest.mark.parametrize(
+    "given",
+    [
+        "INC-2025-01-07",  # the incident's id, from the project's folder
+        "INC-2025-01-07.toml",
+        "sample/INC-2025-01-07.toml",  # `data/` left off: a folder that does not exist
+    ],
+)
+def test_an_incident_file_given_from_the_wrong_folder_names_where_it_is(tmp_path, given):
+    # `credits window INC-2025-01-07` listed pyproject.toml as an incident file, not the file
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "data" / "sample").mkdir(parents=True)
+    (tmp_path / "data" / "sample" / "INC-2025-01-07.toml").write_text("")
+    (tmp_path / ".venv" / "INC-2025-01-07.toml").parent.mkdir()
+    (tmp_path / ".venv" / "INC-2025-01-07.toml").write_text("")  # hidden folders: not searched
+    with pytest.raises(ConfigError) as raised:
+        incident.load(tmp_path / given)
+    found = tmp_path.resolve() / "data" / "sample" / "INC-2025-01-07.toml"
+    assert str(raised.value) == (
+        f"{(tmp_path / given).resolve()}: incident file not found; did you mean {found}?"
+    )
+
+
 def test_the_sample_policy_hash_is_pinned(tmp_path):
     # The hash names runs and is in manifests and the warehouse: the same file must give the
     # same hash, byte for byte, whatever parses it (these values come from the first parser).

@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic.json_schema import GenerateJsonSchema
 
+from transforms import files
 from transforms.errors import ConfigError
 from transforms.ingest.incident.file import IncidentFile, PolicyFile
 from transforms.ingest.incident.model import Incident, Sources, TableSource
@@ -57,6 +58,11 @@ def load(path: Path) -> Incident:
             f"(*.toml: {_incident_files(path)})"
         )
     if not path.exists():
+        meant = _found_near(path)
+        if meant:
+            raise ConfigError(
+                f"{path}: incident file not found; did you mean {' or '.join(map(str, meant[:3]))}?"
+            )
         if not path.parent.is_dir():
             raise ConfigError(
                 f"{path}: incident file not found (the folder {path.parent} does not exist)"
@@ -123,6 +129,18 @@ def _not_utf8(error: UnicodeDecodeError) -> str:
         f"byte {error.object[error.start]:#04x} at byte {column} of line {line} is not UTF-8 "
         "(save the file as UTF-8)"
     )
+
+
+def _found_near(path: Path) -> list[Path]:
+    """The files named as `path` is (or with `.toml` added: an incident's id) below its nearest
+    existing folder (`files.near`): `INC-2025-01-07` given from the project's folder, or
+    `sample/INC-2025-01-07.toml` without its `data/`; the nearest first."""
+    wanted = {path.name, f"{path.name}.toml"} - {".toml"}
+    where = files.nearest_folder(path.parent)
+    found = [
+        folder / name for folder, names in files.near(where) for name in names if name in wanted
+    ]
+    return sorted(found, key=lambda found: (len(found.parts), found))  # the nearest first
 
 
 def _incident_files(folder: Path, meant: str | None = None) -> str:
