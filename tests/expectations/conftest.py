@@ -82,6 +82,7 @@ def file_profile() -> pd.DataFrame:
                 "2025-01-07T15:00:00Z", "2025-01-07T13:00:00Z", "2025-01-08T12:00:00Z"
             ),
             "unknown_event_share": [0.2, 0.5, 0.0],
+            "copied_share": [0.005, 0.004, 0.0],
         }
     )
     frame["quarantined_share"] = frame["quarantined"] / frame["lines"]

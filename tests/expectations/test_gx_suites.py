@@ -110,6 +110,7 @@ CASES = [
         {"gw-b.log"},
     ),
     case("file_profile", "has_payment_events", [(2, "unknown_event_share", 1.0)], {"gw-c.log"}),
+    case("file_profile", "not_a_copy", [(2, "copied_share", 1.0)], {"gw-c.log"}),
     # -- transactions (key txn_id) --------------------------------------------------------------
     case("transactions", "txn_id_not_null", [(1, "txn_id", None)], {NULL}),
     case("transactions", "txn_id_not_blank", [(1, "txn_id", "")], {""}),

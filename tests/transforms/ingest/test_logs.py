@@ -1191,6 +1191,21 @@ def test_every_line_is_in_one_bucket_per_file(tmp_path):
     assert profile == [(4, 2, 1, 1, 1, 1, 4)]
 
 
+def test_an_editors_backup_of_a_log_is_profiled_as_a_copy_not_as_no_payment_log(tmp_path):
+    # `logs/*` read `pod-a.jsonl~` too: its lines all duplicates, it was warned about as "no
+    # known payment event at all", not as the copy it is
+    lines = [GOOD + b"\n", b'{"ts": "2025-01-07T20:00:00Z", "event": "db.pool.stats"}\n']
+    path = write_incident(tmp_path / "inc", lines=lines)
+    (tmp_path / "inc/logs/pod-a.jsonl~").write_bytes(b"".join(lines))
+    profile = reconcile_incident(path, tmp_path).table("int_file_profile")
+    assert profile.select("file", "copied_share", "unknown_event_share").order(
+        "file"
+    ).fetchall() == [
+        ("logs/pod-a.jsonl", 0.0, 0.0),
+        ("logs/pod-a.jsonl~", 1.0, 0.0),  # a copy: said once, by its own warning
+    ]
+
+
 def test_an_empty_file_gets_a_profile_row_with_no_lines(tmp_path):
     con = stage(tmp_path, [])
     assert con.table("int_file_profile").select("file", "lines", "accounted").fetchall() == [

@@ -1,6 +1,8 @@
 -- One row per log file read (key: file): how its lines split into buckets, whether it has
 -- enough quarantined lines ($min_quarantined_lines) for its own share to count, and, over the
--- lines checked in full, the share whose event is not a payment event; its time range from the
+-- lines checked in full, the share whose event is not a payment event; of its payment lines
+-- (checked in full, or duplicates), the share another file already holds (1.0: a copy, such as
+-- an editor's backup `x.gz~`, whose event share is then 0.0: said once); its time range from the
 -- lines checked in full and its first and last shape-checked line.
 -- Files with no line still get a row; pruned files (not opened) get none.
 create or replace table int_file_profile as
@@ -41,7 +43,13 @@ final as (
         coalesce(per_file.quarantined, 0) >= $min_quarantined_lines as quarantined_at_least_min,
         log_files.min_ts_utc,
         log_files.max_ts_utc,
-        coalesce(per_file.unknown_events / nullif(per_file.checked, 0), 1.0) as unknown_event_share
+        coalesce(
+            per_file.duplicates / nullif(per_file.duplicates + per_file.checked, 0), 0.0
+        ) as copied_share,
+        coalesce(
+            per_file.unknown_events / nullif(per_file.checked, 0),
+            if(coalesce(per_file.duplicates, 0) > 0, 0.0, 1.0)
+        ) as unknown_event_share
     from log_files
     left join per_file on per_file.file_id = log_files.file_id
 )
