@@ -151,16 +151,28 @@ def run(
         raise typer.Exit(error.exit_code) from None
     print_summary(summary)
     if new_warehouse is not None and new_warehouse.exists():
-        # A run from another folder finds no `data/warehouse.duckdb` there and makes one: it
-        # would not see the runs and payments of the warehouse finance uses.
-        out.print(
-            f"note: no warehouse was at {new_warehouse.resolve()}: this run made a new one, which "
-            "knows no earlier run or payment; if finance keeps another, give it as --warehouse "
-            "(or CREDITS_WAREHOUSE)",
-            markup=False,
-        )
+        out.print(new_warehouse_note(new_warehouse), markup=False)
     out.print(next_step(summary, warehouse_path), markup=False)
     out.print(str(summary.run_folder))
+
+
+def new_warehouse_note(made: Path) -> str:
+    """What a run that made the warehouse `made` says: a run from another folder finds no
+    `data/warehouse.duckdb` there and makes one, which does not see the runs and payments of the
+    warehouse finance uses; the project's, when a folder above has it (a run from `data/sample`)."""
+    from transforms.finance.warehouse import project_above
+
+    note = (
+        f"note: no warehouse was at {made.resolve()}: this run made a new one, which knows no "
+        "earlier run or payment"
+    )
+    project = project_above(made)
+    if project is None:
+        return f"{note}; if finance keeps another, give it as --warehouse (or CREDITS_WAREHOUSE)"
+    return (
+        f"{note}; the project's is at {project / made}: run again from {project} (or with "
+        f"--warehouse {project / made})"
+    )
 
 
 def _new_warehouse(

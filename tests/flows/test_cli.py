@@ -103,6 +103,32 @@ def test_a_published_run_exits_0_and_prints_the_run_folder_last(golden_cli_run):
     )
 
 
+@pytest.mark.parametrize("mine", [False, True])
+def test_a_run_from_a_folder_of_the_project_says_where_the_projects_warehouse_is(
+    tmp_path, monkeypatch, mine
+):
+    # From data/sample it made data/sample/data/warehouse.duckdb, the project's one folder up
+    # unsaid; a new warehouse in a folder of its own is only noted
+    from flows.cli import run
+
+    if mine:
+        (tmp_path / "data").mkdir()
+        (tmp_path / "data" / "warehouse.duckdb").write_bytes(b"")
+    (tmp_path / "data" / "sample").mkdir(parents=True, exist_ok=True)
+    monkeypatch.chdir(tmp_path / "data" / "sample")
+    note = run.new_warehouse_note(Path("data/warehouse.duckdb"))
+    assert note.startswith(
+        f"note: no warehouse was at {tmp_path}/data/sample/data/warehouse.duckdb: this run made a "
+        "new one, which knows no earlier run or payment;"
+    )
+    assert note.endswith(
+        f"; the project's is at {tmp_path}/data/warehouse.duckdb: run again from {tmp_path} (or "
+        f"with --warehouse {tmp_path}/data/warehouse.duckdb)"
+        if mine
+        else "; if finance keeps another, give it as --warehouse (or CREDITS_WAREHOUSE)"
+    )
+
+
 @pytest.mark.parametrize(
     ("activated", "warehouse", "typed"),
     [

@@ -201,11 +201,24 @@ class NoWarehouseYet(InputError):
 
     def __init__(self, path: Path, given_as: str = "--warehouse PATH (or set CREDITS_WAREHOUSE)"):
         self.path = path
+        project = project_above(path)
         super().__init__(
-            f"{looked_at(path)}: no warehouse yet; `{commands.credits('run INCIDENT_FILE')}` "
-            "creates it. If the warehouse is "
+            f"{looked_at(path)}: no warehouse yet; one is at {project / path}: give it as "
+            f"{given_as}, or run from {project}"
+            if project is not None
+            else f"{looked_at(path)}: no warehouse yet; "
+            f"`{commands.credits('run INCIDENT_FILE')}` creates it. If the warehouse is "
             f"elsewhere, give it as {given_as}"
         )
+
+
+def project_above(path: Path) -> Path | None:
+    """For a relative DuckDB path missing from the current folder (the default
+    `data/warehouse.duckdb`, a command run from `data/sample`), the nearest folder above that
+    has it: the project the command was meant to run from."""
+    if path.is_absolute():
+        return None
+    return next((folder for folder in Path.cwd().parents if (folder / path).is_file()), None)
 
 
 def looked_at(path: Path) -> str:

@@ -706,6 +706,24 @@ def test_run_from_another_folder_names_the_absolute_path_and_warehouse(tmp_path,
     assert not (tmp_path / "data").exists()
 
 
+@pytest.mark.parametrize("below", ["data/sample", "data", "notebooks/x"])
+def test_run_from_a_folder_of_the_project_names_the_projects_warehouse(
+    tmp_path, monkeypatch, below
+):
+    # From data/sample it said "no warehouse yet", the project's one folder up unsaid
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "warehouse.duckdb").write_bytes(b"")
+    (tmp_path / below).mkdir(parents=True, exist_ok=True)
+    monkeypatch.chdir(tmp_path / below)
+    monkeypatch.delenv("CREDITS_WAREHOUSE", raising=False)
+    result = runner.invoke(app, ["lookup", "cus_0000012"])
+    assert result.exit_code == 2, result.output
+    assert " ".join(result.stderr.split()).endswith(
+        f"; one is at {tmp_path / 'data' / 'warehouse.duckdb'}: give it as --warehouse PATH (or"
+        f" set CREDITS_WAREHOUSE), or run from {tmp_path}"
+    )
+
+
 @pytest.mark.parametrize("suffix", ["csv", "json", "CSV"])
 def test_out_without_format_takes_the_format_from_the_suffix(warehouse_at, tmp_path, suffix):
     out = tmp_path / f"notice.{suffix}"
