@@ -27,6 +27,9 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # an id such as `-007` stays text).
 PLAIN_NUMBER = re.compile(r"-(0|[1-9][0-9]*)(\.[0-9]+)?")
 PRIVATE_MODE = 0o600
+REPLACED = (".csv", ".json")
+"""The suffixes of the files an export replaces when it is given one that exists: an earlier
+export; any other file (an incident file, a table) is refused."""
 
 
 def spreadsheet_safe(value: Any) -> Any:
@@ -75,8 +78,9 @@ def write_private(path: Path, text: str, option: str = "--out") -> None:
 
 
 def require_target(path: Path, option: str = "--out") -> None:
-    """Refuses (`ConfigError` naming `option`) a target `write_private` cannot replace with a
-    file: checked before a command does its work, so nothing is printed and then refused."""
+    """Refuses (`ConfigError` naming `option`) a target `write_private` cannot or must not
+    replace with a file (a folder, a link, a file that is no export: `REPLACED`): checked before
+    a command does its work, so nothing is printed and then refused."""
     path = Path(path)
     if not path.parent.is_dir():
         raise ConfigError(f"{option} {path}: the folder {path.parent} does not exist")
@@ -88,6 +92,12 @@ def require_target(path: Path, option: str = "--out") -> None:
         raise ConfigError(f"{option} {path}: cannot be written there ({error.strerror})") from None
     if found is not None and stat.S_ISDIR(found.st_mode):
         raise ConfigError(f"{option} {path}: is a folder; name a file (e.g. {path / 'x.csv'})")
+    if found is not None and stat.S_ISREG(found.st_mode) and path.suffix.lower() not in REPLACED:
+        # a Tab too far (`--csv INC-2025-01-07.toml`) must not turn the incident file into a CSV
+        raise ConfigError(
+            f"{option} {path}: is a file of another kind, not a .csv or .json export: it would "
+            f"be replaced whole; name a new file (e.g. {path.parent / 'x.csv'})"
+        )
     if found is not None and not stat.S_ISREG(found.st_mode):
         # the file is replaced whole: a link, a device (/dev/stdout) or a pipe would be too
         raise ConfigError(

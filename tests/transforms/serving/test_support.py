@@ -556,6 +556,28 @@ def test_an_export_onto_a_link_a_pipe_or_a_device_is_refused_and_leaves_it(tmp_p
     assert kind != "link" or (tmp_path / "kept.csv").read_text() == "kept"
 
 
+@pytest.mark.parametrize("name", ["INC-2025-01-07.toml", "customers.parquet", "notes", "a.CSV~"])
+def test_an_export_onto_a_file_that_is_no_export_is_refused_and_leaves_it(tmp_path, name):
+    # `credits diff RUN --csv data/sample/INC-2025-01-07.toml` (a completion one Tab too far)
+    # replaced the incident file with the CSV
+    path = tmp_path / name
+    path.write_text("kept")
+    with pytest.raises(ConfigError) as refused:
+        exports.write_private(path, "x\n", "--csv")
+    assert str(refused.value) == (
+        f"--csv {path}: is a file of another kind, not a .csv or .json export: it would be "
+        f"replaced whole; name a new file (e.g. {tmp_path / 'x.csv'})"
+    )
+    assert path.read_text() == "kept"
+
+
+@pytest.mark.parametrize("name", ["old.csv", "OLD.JSON"])
+def test_an_export_replaces_an_earlier_export(tmp_path, name):
+    (tmp_path / name).write_text("old")
+    exports.write_private(tmp_path / name, "new\n")
+    assert (tmp_path / name).read_text() == "new\n"
+
+
 def test_an_export_to_a_name_the_system_refuses_is_a_usage_error(tmp_path):
     # "File name too long" was an internal error (exit 1).
     path = tmp_path / f"{'x' * 300}.csv"
