@@ -26,6 +26,9 @@ import sys
 
 STOPPED_EARLY = "stopped by {} before the command started: nothing was done\n"
 STOPPED_LATE = "stopped by {}: the command ended there (what it committed stays)\n"
+STOPPED_READING = (
+    "stopped by {}: the command ended there; it only reads, so nothing changed: run it again\n"
+)
 GUARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 IMPORTING = "<frozen importlib._bootstrap>"
 

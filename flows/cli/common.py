@@ -58,9 +58,17 @@ class _ClosedPipeIsFine(TyperGroup):
             )
         )
 
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:  # the command, once known
+        name, command, rest = super().resolve_command(ctx, args)
+        ctx.meta[COMMAND] = name
+        return name, command, rest
+
     def invoke(self, ctx: Any) -> Any:  # every command, and its sub-apps', prints here
         return _pipe_closed_is_exit_0(
-            lambda: stopped_as_128_plus_n(lambda: super(_ClosedPipeIsFine, self).invoke(ctx))
+            lambda: stopped_as_128_plus_n(
+                lambda: super(_ClosedPipeIsFine, self).invoke(ctx),
+                reads_only=lambda: ctx.meta.get(COMMAND) in READS_ONLY,
+            )
         )
 
 
@@ -101,17 +109,24 @@ def _pipe_closed_is_exit_0(action):
 _STDOUT_REFUSED = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EBADF})
 
 
-def stopped_as_128_plus_n(action, before_the_command: bool = False):
+def stopped_as_128_plus_n(action, before_the_command: bool = False, reads_only=lambda: False):
     """A stop signal that no handling of the command's own caught (the console's guard raises
     it as `KeyboardInterrupt` naming the signal): one line, exit 128 + n, where Typer would
-    exit 130 silently for any of them. `before_the_command`: while its arguments are read."""
+    exit 130 silently for any of them. `before_the_command`: while its arguments are read;
+    `reads_only()`: the command is one of `READS_ONLY`, which has nothing to leave half done."""
     try:
         return action()
     except KeyboardInterrupt as stopped:
         name = stop_signal(stopped).name
         said = console.STOPPED_EARLY if before_the_command else console.STOPPED_LATE
+        said = console.STOPPED_READING if reads_only() and not before_the_command else said
         err.print(said.format(name), end="", markup=False)
         raise typer.Exit(128 + stop_signal(stopped)) from None
+
+
+READS_ONLY = frozenset({"customers", "lookup", "runs", "diff", "window", "audit", "verify-batch"})
+"""The commands that write nothing: stopped, they changed nothing and are simply run again."""
+COMMAND = "credits.command"  # the context's key for the command's name, once resolved
 
 
 def stop_signal(stopped: KeyboardInterrupt) -> signal.Signals:

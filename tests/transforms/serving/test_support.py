@@ -746,6 +746,23 @@ def test_run_from_a_folder_of_the_project_names_the_projects_warehouse(
     )
 
 
+@pytest.mark.parametrize("args", [["lookup", "c1"], ["customers", "INC-A"], ["runs"]])
+def test_a_read_only_command_stopped_says_nothing_changed_and_to_run_it_again(
+    warehouse_at, monkeypatch, args
+):
+    # A Ctrl-C in a lookup said "(what it committed stays)": had it committed something?
+    def stopped(*_args, **_kwargs):
+        raise KeyboardInterrupt("SIGINT")
+
+    monkeypatch.setattr(support, "connect", stopped)
+    result = runner.invoke(app, [*args, "--warehouse", str(warehouse_at)])
+    assert result.exit_code == 130
+    assert result.stderr == (
+        "stopped by SIGINT: the command ended there; it only reads, so nothing changed: run it "
+        "again\n"
+    )
+
+
 @pytest.mark.parametrize("suffix", ["csv", "json", "CSV"])
 def test_out_without_format_takes_the_format_from_the_suffix(warehouse_at, tmp_path, suffix):
     out = tmp_path / f"notice.{suffix}"
