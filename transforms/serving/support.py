@@ -428,9 +428,11 @@ def _by_email(con: duckdb.DuckDBPyConnection, pasted: str) -> str:
     address = _address(pasted)
     found = [row[0] for row in db.run(con, "support_customer_by_email", email=address).fetchall()]
     if not found:
+        near = [row[0] for row in db.run(con, "support_email_near", email=address).fetchall()]
         raise InputError(
             f"e-mail {address}: no customer with this address in any incident of the warehouse "
             "(not affected by a recorded outage, or the address is mistyped)"
+            + (f"; did you mean {' or '.join(near)}?" if near else "")
         )
     if len(found) > 1:
         raise SharedEmail(address, tuple(found))

@@ -457,6 +457,40 @@ def test_an_unknown_or_missing_id_gets_a_clear_message(con, customer_id, txn_id,
         support.lookup(con, customer_id, txn_id)
 
 
+@pytest.mark.parametrize(
+    ("pasted", "meant"),
+    [
+        ("c20@example.org", "c20@example.com"),  # another domain, the same mailbox
+        ("C20@exmaple.com", "c20@example.com"),  # a typo in the domain
+        ("person1@example.com", None),  # no mailbox of that name
+    ],
+)
+def test_a_mistyped_address_names_the_known_one_of_the_same_mailbox(con, pasted, meant):
+    # "david.wilson@example.com" said only "no customer with this address": it is .net
+    with pytest.raises(InputError) as refused:
+        support.lookup(con, pasted)
+    said = str(refused.value)
+    assert said.startswith(f"e-mail {pasted}: no customer with this address")
+    assert said.endswith(f"; did you mean {meant}?") if meant else "did you mean" not in said
+
+
+def test_a_mistyped_address_in_a_mailbox_name_is_named_when_the_name_is_long(tmp_path):
+    from tests.support_warehouse import add_candidate, add_credit, add_customer, add_run
+
+    path = tmp_path / "wh.duckdb"
+    with warehouse.writer(path) as writing:
+        add_run(writing, "r1", "pending_approval", "2025-01-08T01:00:00Z")
+        for number, known in enumerate(["david.wilson", "ab"]):
+            add_candidate(writing, "r1", f"t{number}", known)
+            add_credit(writing, "r1", known, 100)
+            add_customer(writing, "r1", known)
+    with support.connect(path) as reading:
+        with pytest.raises(InputError, match=r"; did you mean david.wilson@example.com\?$"):
+            support.lookup(reading, "davd.wilson@example.com")
+        with pytest.raises(InputError, match=r"mistyped\)$"):  # two letters: too short to say
+            support.lookup(reading, "ac@example.com")
+
+
 def test_a_search_that_finds_nothing_says_no_payment_has_the_id_either(con):
     # a payment's id pasted in the search box read "customer t-none: ...", a customer's answer
     with pytest.raises(InputError) as raised:

@@ -1,0 +1,38 @@
+-- Known e-mail addresses $email most likely meant (key: email): the same mailbox (the part
+-- before the @) at another or mistyped domain, or, for a mailbox name of 5 characters or more,
+-- one typo in it at the same domain; compared without case or surrounding blanks, as
+-- `support_customer_by_email` reads them. Suggestions only: an address is never taken for one.
+with
+
+given as (
+    select
+        split_part(lower(trim($email)), '@', 1) as mailbox,
+        split_part(lower(trim($email)), '@', 2) as domain
+),
+
+known as (
+    select distinct lower(trim(run_customers.email)) as email
+    from run_customers
+    inner join runs on runs.run_id = run_customers.run_id
+    where runs.status in ('pending_approval', 'published', 'declined')
+        and run_customers.email like '%@%'
+),
+
+final as (
+    select known.email
+    from known, given
+    where
+        known.email <> lower(trim($email))
+        and (
+            split_part(known.email, '@', 1) = given.mailbox
+            or (
+                split_part(known.email, '@', 2) = given.domain
+                and length(given.mailbox) >= 5
+                and levenshtein(split_part(known.email, '@', 1), given.mailbox) = 1
+            )
+        )
+)
+
+select * from final
+order by email
+limit 3
