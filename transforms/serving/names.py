@@ -49,7 +49,7 @@ class SeveralNamed(InputError):
 
 def customer_named(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
     """The one customer whose name matches `name`; None for none; `SeveralNamed` for more."""
-    found = db.records(db.run(con, "support_customers_named", typed_name=name, limit=NAMES_LISTED))
+    found = _named(con, name, typos=0)
     if not found:
         return None
     if found[0]["matched_count"] > 1:
@@ -59,3 +59,26 @@ def customer_named(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
         )
         raise SeveralNamed(name, matches, found[0]["matched_count"])
     return found[0]["customer_id"]
+
+
+def nearly_named(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    """For a name no customer's matches: the lines naming the customers whose name it matches
+    but for one typo in a word (`jose lopes`), to look up by id, never one taken; "" for none."""
+    found = _named(con, name, typos=1)
+    if not found:
+        return ""
+    lines = [
+        f"  {row['customer_id']} {visible(row['name'] or '')} <{visible(row['email'] or '')}>, "
+        f"{row['country']}"
+        for row in found
+    ]
+    more = found[0]["matched_count"] - len(found)
+    if more:
+        lines.append(f"  ... and {more:,} more")
+    return "; one typo away (look one up by its id):\n" + "\n".join(lines)
+
+
+def _named(con: duckdb.DuckDBPyConnection, name: str, typos: int) -> list[dict]:
+    return db.records(
+        db.run(con, "support_customers_named", typed_name=name, typos=typos, limit=NAMES_LISTED)
+    )

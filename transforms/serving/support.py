@@ -391,7 +391,7 @@ def search(con: duckdb.DuckDBPyConnection, query: str | None) -> Lookup:
                     return replace(lookup(con, named), by_name=typed)
                 raise InputError(
                     f"{by_customer}; and no payment {typed} failed inside an outage window; "
-                    f"no customer's name matches '{typed}'"
+                    f"no customer's name matches '{typed}'{names.nearly_named(con, typed)}"
                 ) from None
             raise by_customer from None
 

@@ -89,6 +89,30 @@ def test_a_name_nobody_has_says_so(con, query):
         support.search(con, query)
 
 
+@pytest.mark.parametrize(
+    ("query", "customer_ids"),
+    [
+        ("felx weiss", ("n3",)),  # a letter missing
+        ("feilx", ("n3",)),  # two swapped
+        ("jose lopes", ("n1", "n2")),  # a letter wrong: both, never one guessed
+    ],
+)
+def test_a_name_one_typo_away_is_named_never_taken(con, query, customer_ids):
+    # "jose lopes" said only "no customer's name matches": José López was one letter away
+    with pytest.raises(InputError) as refused:
+        support.search(con, query)
+    said = str(refused.value)
+    assert f"no customer's name matches '{query}'; one typo away (look one up by its id):" in said
+    assert [line.split()[0] for line in said.splitlines()[1:]] == list(customer_ids)
+
+
+@pytest.mark.parametrize("query", ["Maria Lopez", "ez", "xyz", "n9"])
+def test_a_name_further_off_or_short_names_nobody(con, query):
+    with pytest.raises(InputError) as refused:
+        support.search(con, query)
+    assert "typo away" not in str(refused.value)
+
+
 def test_many_matches_are_cut_and_counted(con, monkeypatch):
     monkeypatch.setattr(names, "NAMES_LISTED", 2)
     with pytest.raises(names.SeveralNamed) as several:
@@ -202,7 +226,9 @@ def runs_named(warehouse_location) -> warehouse.Location:
 )
 def test_names_are_the_gate_passed_runs_and_shown_as_the_newest_started(runs_named, typed, found):
     with support.connect(runs_named) as con:
-        rows = db.records(db.run(con, "support_customers_named", typed_name=typed, limit=20))
+        rows = db.records(
+            db.run(con, "support_customers_named", typed_name=typed, typos=0, limit=20)
+        )
     assert [(row["customer_id"], row["name"]) for row in rows] == found
 
 

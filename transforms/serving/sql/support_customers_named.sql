@@ -2,7 +2,9 @@
 -- of a name that a sealed run which passed the quality gate saw for them (pending_approval,
 -- published or declined: never a run still `sealing`, nor a rejected one), compared without
 -- case or accents (`jose lop` matches "José López"; `ß` is `ss`); a word is a run of letters and
--- digits, so punctuation and hidden characters only separate words. With the name, e-mail
+-- digits, so punctuation and hidden characters only separate words. With $typos > 0, a typed word
+-- of 4 letters or more also matches the start of a word that many typos away (a letter wrong,
+-- missing, extra, or two swapped: `jose lopes`, `feilx`): suggestions, never an answer. With the name, e-mail
 -- address and country of the newest such run, in the order the warehouse saw runs start (the
 -- journal's, as `runs_ordered`; not by clocks); the first $limit by customer_id,
 -- `matched_count` counting all.
@@ -60,7 +62,15 @@ matched as (
                 list_transform(
                     wanted.words,
                     lambda part: list_bool_or(
-                        list_transform(seen.words, lambda word: starts_with(word, part))
+                        list_transform(
+                            seen.words,
+                            lambda word: starts_with(word, part) or (
+                                $typos > 0
+                                and length(part) >= 4
+                                and regexp_full_match(part, '\p{L}+')
+                                and damerau_levenshtein(left(word, length(part)), part) <= $typos
+                            )
+                        )
                     )
                 )
             ),
