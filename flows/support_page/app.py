@@ -119,7 +119,9 @@ def create(warehouse: Path, token: str | None = None) -> Starlette:
         except support.SharedEmail as shared:  # a business's billing address: pick one
             return page(request, "several.html", shared=shared, query=query)
         except names.SeveralNamed as named:  # a name several customers have: pick one
-            return page(request, "named.html", named=named, query=query)
+            return page(request, "named.html", named=named, near=False, query=query)
+        except names.NearlyNamed as near:  # a name one typo off some customers': pick one
+            return page(request, "named.html", 404, named=near, near=True, query=query)
         except support.IncidentGiven as given:  # an incident's id: its list of customers
             return RedirectResponse(f"/incidents/{quote(given.incident_id, safe='')}", 303)
         except InputError as error:

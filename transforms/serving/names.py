@@ -30,21 +30,38 @@ class SeveralNamed(InputError):
 
     def __init__(self, name: str, matches: tuple[NameMatch, ...], total: int):
         self.name, self.matches, self.total = name, matches, total
-        lines = [
-            f"  {m.customer_id} {visible(m.name or '')} <{visible(m.email or '')}>, {m.country}"
-            for m in matches
-        ]
-        more = total - len(matches)
-        if more:
-            lines.append(f"  ... and {more:,} more: type more of the name, or the e-mail address")
         super().__init__(
             f"name '{visible(name)}': {total:,} customers' names match: look one up by its id:\n"
-            + "\n".join(lines)
+            + _listed(matches, total)
         )
 
     @property
     def customer_ids(self) -> tuple[str, ...]:
         return tuple(m.customer_id for m in self.matches)
+
+
+class NearlyNamed(InputError):
+    """A name no customer's matches, but `total` match it but for one typo in a word (`matches`
+    lists the first `NAMES_LISTED`): each is looked up by its id, never one taken. `said`: what
+    the search says first (no customer, payment or name is what was typed)."""
+
+    def __init__(self, said: str, name: str, matches: tuple[NameMatch, ...], total: int):
+        self.name, self.matches, self.total = name, matches, total
+        super().__init__(
+            f"{said}; one typo away (look one up by its id):\n" + _listed(matches, total)
+        )
+
+
+def _listed(matches: tuple[NameMatch, ...], total: int) -> str:
+    """The customers a name search matched, one a line, and how many more there are."""
+    lines = [
+        f"  {m.customer_id} {visible(m.name or '')} <{visible(m.email or '')}>, {m.country}"
+        for m in matches
+    ]
+    more = total - len(matches)
+    if more:
+        lines.append(f"  ... and {more:,} more: type more of the name, or the e-mail address")
+    return "\n".join(lines)
 
 
 def customer_named(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
@@ -53,29 +70,23 @@ def customer_named(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
     if not found:
         return None
     if found[0]["matched_count"] > 1:
-        matches = tuple(
-            NameMatch(row["customer_id"], row["name"], row["email"], row["country"])
-            for row in found
-        )
-        raise SeveralNamed(name, matches, found[0]["matched_count"])
+        raise SeveralNamed(name, _matches(found), found[0]["matched_count"])
     return found[0]["customer_id"]
 
 
-def nearly_named(con: duckdb.DuckDBPyConnection, name: str) -> str:
-    """For a name no customer's matches: the lines naming the customers whose name it matches
-    but for one typo in a word (`jose lopes`), to look up by id, never one taken; "" for none."""
+def _matches(found: list[dict]) -> tuple[NameMatch, ...]:
+    return tuple(
+        NameMatch(row["customer_id"], row["name"], row["email"], row["country"]) for row in found
+    )
+
+
+def nearly_named(con: duckdb.DuckDBPyConnection, name: str, said: str) -> NearlyNamed | None:
+    """For a name no customer's matches: the customers whose name it matches but for one typo in
+    a word (`jose lopes`), as a `NearlyNamed` saying `said` first; None for none."""
     found = _named(con, name, typos=1)
     if not found:
-        return ""
-    lines = [
-        f"  {row['customer_id']} {visible(row['name'] or '')} <{visible(row['email'] or '')}>, "
-        f"{row['country']}"
-        for row in found
-    ]
-    more = found[0]["matched_count"] - len(found)
-    if more:
-        lines.append(f"  ... and {more:,} more")
-    return "; one typo away (look one up by its id):\n" + "\n".join(lines)
+        return None
+    return NearlyNamed(said, name, _matches(found), found[0]["matched_count"])
 
 
 def _named(con: duckdb.DuckDBPyConnection, name: str, typos: int) -> list[dict]:

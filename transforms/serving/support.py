@@ -389,10 +389,11 @@ def search(con: duckdb.DuckDBPyConnection, query: str | None) -> Lookup:
                 named = names.customer_named(con, typed)
                 if named is not None:
                     return replace(lookup(con, named), by_name=typed)
-                raise InputError(
+                said = (
                     f"{by_customer}; and no payment {typed} failed inside an outage window; "
-                    f"no customer's name matches '{typed}'{names.nearly_named(con, typed)}"
-                ) from None
+                    f"no customer's name matches '{typed}'"
+                )
+                raise names.nearly_named(con, typed, said) or InputError(said) from None
             raise by_customer from None
 
 

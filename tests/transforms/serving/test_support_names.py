@@ -163,6 +163,14 @@ def test_the_page_lists_the_customers_a_name_matches(warehouse_at):
     assert one.status_code == 200 and "Felix Weiß" in one.text and "INC-Z" in one.text
 
 
+def test_the_page_links_the_customers_a_name_one_typo_away_matches(warehouse_at):
+    # "jose lopes" was a "not found" page, its suggestions a line of text with "?" for breaks
+    page = TestClient(page_app.create(warehouse_at)).get("/", params={"q": "jose lopes"})
+    assert page.status_code == 404 and "No customer has this name" in page.text
+    assert "one typo away" in page.text and "?  n1" not in page.text
+    assert 'href="/customers/n1"' in page.text and 'href="/customers/n2"' in page.text
+
+
 @pytest.fixture
 def runs_named(warehouse_location) -> warehouse.Location:
     """INC-R: s1 killed while sealing (Sam Sealed), x1 rejected (Rex Rejected), d1 declined by
