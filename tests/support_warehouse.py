@@ -281,3 +281,14 @@ def build(location: warehouse.Location) -> warehouse.Location:
         add_run(con, "d1", "pending_approval", "2025-01-09T00:00:00Z", incident="INC-D")
         add_run(con, "d2", "declined", "2025-01-09T01:00:00Z", incident="INC-D")
     return location
+
+
+def one_pending_run(path, payments) -> None:
+    """A warehouse at `path` holding one pending run, r1, crediting each customer of `payments`
+    ((txn_id, customer_id) pairs) 1.00 for that payment."""
+    with warehouse.writer(path) as con:
+        add_run(con, "r1", "pending_approval", "2025-01-08T01:00:00Z")
+        for txn_id, customer_id in payments:
+            add_candidate(con, "r1", txn_id, customer_id)
+            add_credit(con, "r1", customer_id, 100)
+            add_customer(con, "r1", customer_id)

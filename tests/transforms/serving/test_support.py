@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from tests import quick_commands, stores
-from tests.support_warehouse import HOSTILE, build
+from tests.support_warehouse import HOSTILE, build, one_pending_run
 from transforms import commands
 from transforms.errors import ConfigError, InputError
 from transforms.finance import warehouse
@@ -475,15 +475,8 @@ def test_a_mistyped_address_names_the_known_one_of_the_same_mailbox(con, pasted,
 
 
 def test_a_mistyped_address_in_a_mailbox_name_is_named_when_the_name_is_long(tmp_path):
-    from tests.support_warehouse import add_candidate, add_credit, add_customer, add_run
-
     path = tmp_path / "wh.duckdb"
-    with warehouse.writer(path) as writing:
-        add_run(writing, "r1", "pending_approval", "2025-01-08T01:00:00Z")
-        for number, known in enumerate(["david.wilson", "ab"]):
-            add_candidate(writing, "r1", f"t{number}", known)
-            add_credit(writing, "r1", known, 100)
-            add_customer(writing, "r1", known)
+    one_pending_run(path, [("t0", "david.wilson"), ("t1", "ab")])
     with support.connect(path) as reading:
         with pytest.raises(InputError, match=r"; did you mean david.wilson@example.com\?$"):
             support.lookup(reading, "davd.wilson@example.com")
@@ -1088,15 +1081,8 @@ def test_an_incident_id_is_trimmed_and_a_case_slip_is_named(con):
 @pytest.fixture(scope="module")
 def padded(tmp_path_factory) -> Path:
     """Ids as two systems write them: `cus_0000012` and `txn_0031436` padded, `42` without."""
-    from tests.support_warehouse import add_candidate, add_credit, add_customer, add_run
-
     path = tmp_path_factory.mktemp("padded") / "wh.duckdb"
-    with warehouse.writer(path) as writing:
-        add_run(writing, "r1", "pending_approval", "2025-01-08T01:00:00Z")
-        for txn_id, customer_id in (("txn_0031436", "cus_0000012"), ("t42", "42")):
-            add_candidate(writing, "r1", txn_id, customer_id)
-            add_credit(writing, "r1", customer_id, 1000)
-            add_customer(writing, "r1", customer_id)
+    one_pending_run(path, [("txn_0031436", "cus_0000012"), ("t42", "42")])
     return path
 
 
