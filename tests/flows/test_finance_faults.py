@@ -740,6 +740,36 @@ def test_audit_names_a_batch_it_found_only_outside_the_outbox_given(desk, tmp_pa
     assert "1 published batch(es) against their trailers" in checked
 
 
+@pytest.mark.parametrize(
+    ("edit", "column"),
+    [
+        # approved into another incident's ledger, which has not paid its credits: it stopped
+        # with "internal error: TransactionException" (exit 1), and audit said nothing
+        ("update runs set incident_id = 'INC-OTHER' where run_id = $1", "incident_id"),
+        # stopped approve, runs, diff, customers and lookup with "internal error:
+        # ZoneInfoNotFoundError" (exit 1), and audit said nothing
+        ("update runs set timezone = 'Mars/Olympus' where run_id = $1", "timezone"),
+        # the version the batch's trailer and record name: a forged one went out unseen
+        ("update runs set policy_version = 'forged' where run_id = $1", "policy_version"),
+        (
+            "update runs set window_end_utc = window_end_utc + interval '1 day' where run_id = $1",
+            "window_end_utc",
+        ),
+    ],
+    ids=["incident", "timezone", "policy", "window"],
+)
+def test_a_pending_run_s_record_edited_after_its_seal_is_named_and_refused(desk, edit, column):
+    run_id = desk.run()
+    desk.tamper(edit, parameters=(run_id,))
+    message = audited(desk)
+    assert f"run {run_id}: its {column} in the warehouse is " in message, message
+    assert "not its sealed manifest's" in message
+    with pytest.raises(ProofFailed, match="nothing was paid") as refused:
+        desk.approve(run_id)
+    assert any(f"its {column} in the warehouse" in f for f in refused.value.findings)
+    assert desk.ledger() == [] and desk.status(run_id) == "pending_approval"
+
+
 def test_a_batch_record_edited_after_its_trailer_is_named_by_audit_and_refused(desk):
     decision = desk.approve(desk.run())
     desk.tamper(

@@ -6,7 +6,9 @@ whose status, decider, time, note (a decline's reason) or batch is not the decis
 records; a run whose start time is not its `started` entry (the newest run supersedes the
 others); a run, pending or decided, whose manifest in the warehouse is not the one its seal's
 journal entry (`validated` or `rejected`) recorded (`manifest_sha256`: the copy approvals, `diff`
-and support read). `proof.check` runs it with the other checks of the warehouse.
+and support read), or whose columns loaded from that manifest (its incident, time zone, window,
+policy, finish) are no longer the manifest's. `proof.check` runs it with the other checks of the
+warehouse.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from transforms.finance import chain, journal
 from transforms.finance.rows import RunRow
+from transforms.runfolder.manifest_model import Manifest
 from transforms.runfolder.runs import RunStatus
 
 DECISIONS = ("approved", "declined")  # the journal's events of finance's decision on a run
@@ -60,6 +64,8 @@ def check_runs(runs: Iterable[RunRow], entries: Iterable[journal.Entry]) -> list
                 f"{name}: its manifest in the warehouse is not the one journal entry "
                 f"{sealed[-1].seq} recorded when the run was sealed: edited since"
             )
+        elif sealed:
+            problems += _record_edits(name, run)
         if run.status == RunStatus.PENDING_APPROVAL:
             validated = [e for e in entries if e.event == "validated"]
             if not validated:
@@ -94,6 +100,37 @@ def check_runs(runs: Iterable[RunRow], entries: Iterable[journal.Entry]) -> list
             else:
                 problems += _decision_edits(name, run, last, entries)
     return problems
+
+
+def _record_edits(name: str, run: RunRow) -> list[str]:
+    """The run's columns its load took from its manifest, against that manifest (proved by the
+    seal's journal entry): a run moved to another incident was approved against that incident's
+    ledger, which had not paid its credits; a time zone no zone database knows stopped every
+    command that shows the run; a policy version edited went into its batch's trailer."""
+    try:
+        manifest = Manifest.parse(run.manifest)
+    except ValueError:  # proved by its seal, yet no manifest: approval names it (`approval`)
+        return []
+    sealed = {
+        "incident_id": manifest.incident.id,
+        "incident_title": manifest.incident.title,
+        "timezone": manifest.incident.timezone,
+        "window_start_utc": datetime.fromisoformat(manifest.window.start_utc),
+        "window_end_utc": datetime.fromisoformat(manifest.window.end_utc),
+        "policy_version": manifest.policy.version,
+        "policy_sha256": manifest.policy.sha256,
+        "finished_at": datetime.fromisoformat(manifest.finished_at),
+    }
+    return [
+        f"{name}: its {column} in the warehouse is {_shown(getattr(run, column))}, not its "
+        f"sealed manifest's {_shown(value)}: edited since"
+        for column, value in sealed.items()
+        if getattr(run, column) != value
+    ]
+
+
+def _shown(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else chain.quoted(value)
 
 
 def _decision_edits(
