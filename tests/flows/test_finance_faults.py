@@ -770,6 +770,19 @@ def test_a_pending_run_s_record_edited_after_its_seal_is_named_and_refused(desk,
     assert desk.ledger() == [] and desk.status(run_id) == "pending_approval"
 
 
+def test_a_decided_run_deleted_from_the_warehouse_is_named_and_refused(desk):
+    # audit --verify said "every chain intact": the journal's seal and decision of a run no
+    # longer there were not looked for
+    run_id = desk.run()
+    desk.approve(run_id)
+    desk.tamper("delete from runs where run_id = $1", parameters=(run_id,))
+    message = audited(desk)
+    assert f"run {run_id}: journal entries 2, 3, 4 record it (validated, approved, " in message
+    assert "the warehouse has no such run: its row was deleted" in message
+    with pytest.raises(ProofFailed, match="nothing was paid"):
+        desk.approve(desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}}))
+
+
 def test_a_batch_record_edited_after_its_trailer_is_named_by_audit_and_refused(desk):
     decision = desk.approve(desk.run())
     desk.tamper(

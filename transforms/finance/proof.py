@@ -160,6 +160,7 @@ def check(records: Records, key: bytes | None, outbox_root: Path | None) -> Find
     tampered += _check_rendered(records, anchored)
     tampered += _check_states(records)
     tampered += run_proof.check_runs(records.runs, records.journal)
+    tampered += run_proof.missing_runs(records.runs, records.journal, records.incident_ids)
     tampered += _unknown_trailers(records, known, outbox_root)
     tampered += [
         f"journal entry {e.seq}: says batch {_batch_of(e)} was published; the warehouse has no "

@@ -7,7 +7,8 @@ records; a run whose start time is not its `started` entry (the newest run super
 others); a run, pending or decided, whose manifest in the warehouse is not the one its seal's
 journal entry (`validated` or `rejected`) recorded (`manifest_sha256`: the copy approvals, `diff`
 and support read), or whose columns loaded from that manifest (its incident, time zone, window,
-policy, finish) are no longer the manifest's. `proof.check` runs it with the other checks of the
+policy, finish) are no longer the manifest's. `missing_runs` finds the runs the journal sealed or
+decided that the warehouse no longer holds. `proof.check` runs both with the other checks of the
 warehouse.
 """
 
@@ -100,6 +101,30 @@ def check_runs(runs: Iterable[RunRow], entries: Iterable[journal.Entry]) -> list
             else:
                 problems += _decision_edits(name, run, last, entries)
     return problems
+
+
+def missing_runs(
+    runs: Iterable[RunRow], entries: Iterable[journal.Entry], incident_ids: frozenset[str] | None
+) -> list[str]:
+    """Each run of `incident_ids` (None: all) that the journal records sealed or decided but the
+    warehouse does not hold: no command deletes a run (a run stopped before its load has only
+    its `started` entry)."""
+    held = {run.run_id for run in runs}
+    recorded: dict[str, list[journal.Entry]] = defaultdict(list)
+    for entry in entries:
+        if (
+            entry.event in (*SEALS, *DECISIONS, "published")
+            and entry.run_id
+            and entry.run_id not in held
+            and (incident_ids is None or entry.incident_id in incident_ids)
+        ):
+            recorded[entry.run_id].append(entry)
+    return [
+        f"run {run_id}: journal entries {', '.join(str(e.seq) for e in found)} record it "
+        f"({', '.join(e.event for e in found)}); the warehouse has no such run: its row was "
+        "deleted, or moved to another incident"
+        for run_id, found in sorted(recorded.items())
+    ]
 
 
 def _record_edits(name: str, run: RunRow) -> list[str]:
