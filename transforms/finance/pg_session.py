@@ -112,6 +112,13 @@ def storage_errors(url: str, doing: str, access: Access | None = None) -> Iterat
                 f"is cut again, raise it for this command in the URL (`?options=-c%20{timeout}"
                 "%3D600000`, milliseconds), which wins over the database's and the login's"
             )
+            if timeout == "lock_timeout":  # the store's own 60 s when none is set
+                advice += (
+                    "; with none set, a session of the store waits 60 s for a lock another "
+                    "session holds on its tables: look for a transaction left open (`select pid, "
+                    "state, xact_start from pg_stat_activity where state like 'idle in "
+                    "transaction%'`)"
+                )
         elif _DROPPED.search(said):
             advice = (
                 "the store's tables are not those this version made (a table or a column dropped "

@@ -138,6 +138,8 @@ def test_a_statement_timed_out_says_which_timeout_cut_it_and_how_to_raise_it(sto
     message = one_line(str(refused.value))
     assert f"the server's {setting} (set on the database, the login or the URL) cut" in message
     assert f"?options=-c%20{setting}%3D" in message
+    if setting == "lock_timeout":  # who may hold a lock that long: the store's sessions do not
+        assert "look for a transaction left open" in message
 
 
 @pytest.mark.parametrize(
@@ -206,3 +208,25 @@ def test_a_session_of_the_store_is_dropped_soon_after_its_machine_vanishes(store
     )
     assert 0 < given_up_after <= 120, settings
     assert 0 < settings["tcp_user_timeout"] <= 120_000, settings  # in ms
+
+
+def lock_timeout_ms(url: str) -> int:
+    """The lock_timeout of a session of the store at `url`, in milliseconds."""
+    connection = pg_session.connect(url)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("select setting::int from pg_settings where name = 'lock_timeout'")
+            return cursor.fetchall()[0][0]
+    finally:
+        connection.close()
+
+
+def test_a_store_session_waits_for_another_session_s_lock_a_bounded_time(store):
+    # A table or a row locked by another session (a psql transaction left open on `runs`)
+    # kept an approval waiting without end, silent, deaf to Ctrl-C and SIGTERM, holding the
+    # store's writer lock (every other writer told it is busy). A lock_timeout set on the
+    # URL, the database or the login is kept.
+    assert lock_timeout_ms(store) == 60_000
+    assert lock_timeout_ms(f"{store}?options=-c%20lock_timeout%3D600000") == 600_000
+    set_on_database(store, "lock_timeout", "5s")
+    assert lock_timeout_ms(store) == 5_000

@@ -13,7 +13,10 @@
 -- a commit is durable before the command goes on: an approval writes its batch into the
 -- outbox once the server acknowledged it, so with synchronous_commit off a server crash could
 -- lose a batch the outbox holds ('local' and the replicated levels flush it here first, and
--- are left as set).
+-- are left as set). And a lock another session holds on the store's tables (a psql
+-- transaction left open on `runs`) is waited for 60 s, not without end (lock_timeout 0, the
+-- default): a writer waiting so held the store's lock, silent and deaf to Ctrl-C; a
+-- lock_timeout set on the database, the login or the URL is kept.
 with wanted (name, value) as (
     values
         ('idle_session_timeout', 0),
@@ -34,3 +37,7 @@ union all
 select pg_catalog.set_config(name, 'on', false)
 from pg_catalog.pg_settings
 where name = 'synchronous_commit' and setting = 'off'
+union all
+select pg_catalog.set_config(name, '60000', false)
+from pg_catalog.pg_settings
+where name = 'lock_timeout' and setting = '0'
