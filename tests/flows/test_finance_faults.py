@@ -770,6 +770,18 @@ def test_a_pending_run_s_record_edited_after_its_seal_is_named_and_refused(desk,
     assert desk.ledger() == [] and desk.status(run_id) == "pending_approval"
 
 
+def test_a_time_zone_edited_on_the_server_is_named_by_each_command_that_shows_it(desk):
+    # runs, diff, customers and lookup stopped with "internal error: ZoneInfoNotFoundError"
+    # (exit 1), naming neither the value nor where it was
+    run_id = desk.run()
+    desk.tamper("update runs set timezone = 'Mars/Olympus' where run_id = $1", parameters=(run_id,))
+    for command in (("runs",), ("diff", run_id), ("customers", "INC-T"), ("lookup", "c1")):
+        result = desk.cli(*command)
+        assert result.exit_code == 3, (command, result.output)
+        message = " ".join(result.stderr.split())
+        assert "the time zone 'Mars/Olympus' in the warehouse is no time zone" in message, message
+
+
 def test_a_decided_run_deleted_from_the_warehouse_is_named_and_refused(desk):
     # audit --verify said "every chain intact": the journal's seal and decision of a run no
     # longer there were not looked for

@@ -9,11 +9,10 @@ from __future__ import annotations
 import hashlib
 import shlex
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import duckdb
 
-from transforms import commands, csv_lf, db, files
+from transforms import commands, csv_lf, db, files, times
 from transforms.errors import ConfigError, InputError, ProofFailed
 from transforms.finance import chain, rows
 from transforms.finance.rows import RunRow
@@ -182,7 +181,7 @@ def _newness(con, run_id: str) -> int:
 
 def superseded(run: RunRow, newer: RunRow) -> str:
     """Why `run` is refused: the newer run published, its approval on the incident's clocks."""
-    approved = newer.decided_at.astimezone(ZoneInfo(newer.timezone))
+    approved = newer.decided_at.astimezone(times.zone(newer.timezone))
     return (
         f"run {run.run_id}: superseded: it started before run {newer.run_id}, the newest "
         f"published run of {run.incident_id} (approved {approved:%Y-%m-%d %H:%M %Z}). "

@@ -8,9 +8,8 @@ from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from transforms import db, money
+from transforms import db, money, times
 from transforms.finance import approval
 from transforms.finance.rows import RunRow
 from transforms.runfolder.manifest_model import Manifest, PolicyRecord
@@ -26,7 +25,7 @@ class Explainer:
 
     def __init__(self, con, run: RunRow, baseline: RunRow | None, published):
         self.run, self.baseline, self.published = run, baseline, published
-        self.zone = ZoneInfo(run.timezone)
+        self.zone = times.zone(run.timezone)
         self.by_line: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
         self.customers: dict[str, dict[str, Any]] = {}
         if baseline is None:

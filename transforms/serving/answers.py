@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from transforms import money
+from transforms import money, times
 from transforms.runfolder.runs import RunStatus
 
 
@@ -115,7 +114,7 @@ def local_time(instant: datetime | None, timezone: str) -> str | None:
     """An instant in the incident's time zone, to the second: `2025-01-07T14:20:31-05:00`."""
     if instant is None:
         return None
-    return instant.astimezone(ZoneInfo(timezone)).isoformat(timespec="seconds")
+    return instant.astimezone(times.zone(timezone)).isoformat(timespec="seconds")
 
 
 def time_shown(local: str | datetime | None, timezone: str) -> str:
@@ -124,7 +123,7 @@ def time_shown(local: str | datetime | None, timezone: str) -> str:
     if local is None:
         return ""
     instant = datetime.fromisoformat(local) if isinstance(local, str) else local
-    return instant.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z")
+    return instant.astimezone(times.zone(timezone)).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def credit_row(row: dict[str, Any], run: AnsweringRun) -> dict[str, Any]:

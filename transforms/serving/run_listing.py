@@ -11,11 +11,10 @@ import difflib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import duckdb
 
-from transforms import commands, db, money
+from transforms import commands, db, money, times
 from transforms.errors import ConfigError, InputError
 from transforms.runfolder.runs import RunStatus
 from transforms.serving import filters
@@ -42,7 +41,7 @@ class ListedRun:
 
 def local_time(instant: datetime, timezone: str) -> str:
     """`2025-01-07 09:15 EST`: minutes, in the incident's time zone, with its abbreviation."""
-    return f"{instant.astimezone(ZoneInfo(timezone)):%Y-%m-%d %H:%M %Z}"
+    return f"{instant.astimezone(times.zone(timezone)):%Y-%m-%d %H:%M %Z}"
 
 
 def require_incident(con: duckdb.DuckDBPyConnection, incident_id: str) -> str:

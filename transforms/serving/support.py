@@ -31,7 +31,7 @@ from typing import Any
 
 import duckdb
 
-from transforms import commands, db
+from transforms import commands, db, times
 from transforms.errors import ConfigError, InputError
 from transforms.finance import warehouse
 from transforms.ingest.incident.values import HIDDEN_CHARACTER
@@ -124,7 +124,7 @@ def answering_runs(con: duckdb.DuckDBPyConnection) -> dict[str, AnsweringRun | N
             else AnsweringRun(
                 incident_id=row["incident_id"],
                 title=row["incident_title"],
-                timezone=row["timezone"],
+                timezone=times.zone(row["timezone"]).key,  # the SQL converts with it too
                 run_id=row["run_id"],
                 status=row["status"],
                 latest_run_id=row["latest_run_id"],
