@@ -63,6 +63,18 @@ def write_once(final: Path, data: bytes) -> bytes | None:
 _NO_HARD_LINKS = (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EMLINK)
 
 
+def require_writable(folder: Path) -> None:
+    """Writes and removes an empty file of a temporary name in `folder`, or in the nearest of its
+    parents that exists (nothing is made): the machine's refusal (a read-only mount, a file
+    where a folder must be, no permission) raised as its `OSError` before anything depends on
+    writing there."""
+    folder = Path(folder).absolute()
+    existing = next(path for path in (folder, *folder.parents) if path.exists())
+    probe = _temporary(existing / "writable")
+    probe.write_bytes(b"")
+    probe.unlink()
+
+
 def _temporary(final: Path) -> Path:
     """A temporary name beside `final` that no other writer uses: two processes writing the same
     file (two machines finishing one batch in a shared outbox, the first's store session cut

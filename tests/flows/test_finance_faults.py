@@ -23,7 +23,7 @@ import pytest
 from tests import stores
 from tests.builders import customer, failure, txn
 from transforms import commands, db, files
-from transforms.errors import ConfigError, InputError, ProofFailed
+from transforms.errors import ConfigError, InputError, ProofFailed, StorageError
 from transforms.finance import chain, journal, ledger, outbox, warehouse
 from transforms.runfolder import manifest
 from transforms.serving import analysis, support
@@ -276,6 +276,19 @@ def test_an_outbox_that_is_a_file_is_refused_before_anything_is_committed(desk):
     desk.outbox.write_text("not a folder\n")
     with pytest.raises(ConfigError, match="is a file, not a folder; nothing was committed"):
         desk.approve(run_id)
+    assert desk.ledger() == [] and desk.status(run_id) == "pending_approval"
+
+
+def test_an_outbox_that_cannot_be_written_is_refused_before_anything_is_committed(desk):
+    # A path through a file (as a read-only mount, or a folder this login may not write): the
+    # approval was committed, its run published and its payments in the ledger, and only then
+    # refused (exit 4) with the batch left writing; nothing could be decided again.
+    run_id = desk.run()
+    (desk.root / "afile").write_text("not a folder\n")
+    desk.outbox = desk.root / "afile" / "outbox"
+    with pytest.raises(StorageError, match="cannot be written here") as refused:
+        desk.approve(run_id)
+    assert "nothing was committed" in str(refused.value)
     assert desk.ledger() == [] and desk.status(run_id) == "pending_approval"
 
 

@@ -36,7 +36,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from transforms import commands, db
+from transforms import commands, db, files
 from transforms.errors import (
     ConfigError,
     StorageError,
@@ -337,9 +337,21 @@ def _record_decision(con, run, *, status, by, note, batch_id, at, detail, key) -
 
 
 def require_outbox_folder(root: Path) -> None:
-    """Refuses, before anything is committed, an outbox that is a file, not a folder."""
+    """Refuses, before anything is committed, an outbox that is a file, not a folder, or that
+    this machine cannot write into (a read-only mount, a file in its path, no permission): such
+    an approval was committed, its run published, and only then refused, its batch left
+    writing."""
     if Path(root).exists() and not Path(root).is_dir():
         raise ConfigError(f"--outbox {root}: is a file, not a folder; nothing was committed")
+    try:
+        files.require_writable(Path(root))
+    except OSError as error:
+        where = Path(error.filename).parent if error.filename else root  # not the probe's name
+        raise StorageError(
+            f"--outbox {root}: cannot be written here ({where}: {error.strerror}); "
+            "nothing was committed: make it writable (mounted read-write, a folder this login "
+            "may write into) and approve again"
+        ) from None
 
 
 def _write_batch(con: duckdb.DuckDBPyConnection, batch_id: str, root: Path) -> Path:
