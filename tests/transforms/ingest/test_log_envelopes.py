@@ -466,6 +466,22 @@ def test_a_collectors_file_read_with_the_default_format_stops_the_run(
     )
 
 
+def test_another_programs_collected_file_without_a_failure_is_only_quarantined(tmp_path):
+    # A sidecar's Docker json-file log that logs/* matched: no line is a record, each names the
+    # setting, but none can hold a failure: quarantined (the gate weighs it), not a stopped run
+    sidecar = [
+        json.dumps(
+            {"log": f"GET /health {i}\n", "stream": "stdout", "time": "2025-01-07T20:00:0{i}Z"}
+        )
+        for i in range(5)
+    ]
+    path = write_incident(tmp_path / "inc", lines=[RECORD], quality={"line_checks": "all"})
+    (tmp_path / "inc" / "logs" / "sidecar.jsonl").write_text("\n".join(sidecar) + "\n")
+    con = reconcile_incident(path, tmp_path)
+    buckets = con.sql("select bucket, count(*) from int_log_lines_bucketed group by all").fetchall()
+    assert sorted(buckets) == [("quarantined", 5), ("relevant", 1)]
+
+
 def test_a_collectors_line_among_the_services_is_quarantined(tmp_path):
     # One line of a file of the service's records looks like a collector's: the file is read
     # as the service's, and that line quarantined as the odd one it is

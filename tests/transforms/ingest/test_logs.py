@@ -637,6 +637,39 @@ def test_a_line_in_colour_codes_without_a_failure_is_quarantined(tmp_path):
     assert con.sql("select bucket from int_log_lines_bucketed").fetchall() == [("quarantined",)]
 
 
+@pytest.mark.parametrize(
+    ("line", "log_format"),
+    [
+        # the service's own text naming the event, each no failure record: a coloured
+        # traceback, a stats line ending in an object, a debug dump over many lines
+        (f"{RED}ERROR{RESET} retry after payment.failed t1", {}),
+        (RED + json.dumps({"ts": "2025-01-07T20:00:00Z", "event": "db.pool.stats"}), {}),
+        (
+            f"{RED}2025-01-07T20:00:00Z db.retry payment.failed{RESET}",
+            {"kind": "regex", "pattern": WORDS},
+        ),
+        ('stats {"payment.failed": 3, "payment.succeeded": 120}', {}),
+        ('notify {"msg": "after payment.failed"}', {}),
+        ('    "payment.failed": 12,', {}),
+        ('  "type" : "payment.failed",', {}),
+    ],
+)
+def test_text_naming_a_failure_event_that_is_no_failure_record_is_quarantined(
+    tmp_path, line, log_format
+):
+    # Only a failure record that the quarantine would hide stops a run: a line that merely
+    # names the event is the service's own text, quarantined as its uncoloured form would be
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[*QUIET, line],
+        sources={"log_format": log_format},
+        quality={"line_checks": "all"},
+    )
+    con = reconcile_incident(path, tmp_path)
+    buckets = con.sql("select line, bucket from int_log_lines_bucketed order by line").fetchall()
+    assert buckets[-1] == (4, "quarantined")
+
+
 GCLOUD_ENTRY = {"insertId": "a1", "jsonPayload": failure("t1"), "timestamp": "2025-01-07T20:00:00Z"}
 
 

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from transforms.errors import InputError
+from transforms.ingest.incident import LogFormat
 from transforms.ingest.logs import hints
 
 # The starts of the reasons of parts of a record: still partial when its file ends (CRI,
@@ -124,14 +125,17 @@ def oversized(
 
 
 def pretty(
-    staged: pa.RecordBatch, names: dict[int, str], failure_events: tuple[str, ...]
+    staged: pa.RecordBatch, names: dict[int, str], fmt: LogFormat, failure_events: tuple[str, ...]
 ) -> InputError | None:
     """The error that stops a run on a quarantined line of a JSON document printed over many
-    lines (`PRETTY_MEMBER`) that holds a failure event: each such line is quarantined, no
-    record, and the failure would be lost under the quarantine limit. `names`: file_id ->
-    name."""
+    lines (`PRETTY_MEMBER`) that is a failure record's event member (`"event": "payment.failed"`,
+    the key the event's path ends in), or its payload member holding a failure record (journalctl
+    -o json-pretty's `"MESSAGE" : "{...}"`): each such line is quarantined, no record, and the
+    failure would be lost under the quarantine limit. Another member naming the event (a debug
+    dump's `"payment.failed": 12`) is the service's own text: quarantined as before. `names`:
+    file_id -> name."""
     for row in _quarantined(staged, lambda raw: pc.match_substring_regex(raw, PRETTY_MEMBER)):
-        events = held(row["raw"], failure_events)
+        events = _member_events(row["raw"], fmt, failure_events)
         if events:
             return InputError(
                 f"{names[row['file_id']]}: line {row['line']} is a line of a JSON document "
@@ -142,20 +146,22 @@ def pretty(
 
 
 def glued(
-    staged: pa.RecordBatch, names: dict[int, str], failure_events: tuple[str, ...]
+    staged: pa.RecordBatch, names: dict[int, str], fmt: LogFormat, failure_events: tuple[str, ...]
 ) -> InputError | None:
     """The error that stops a run on a line quarantined as not valid JSON that ends with a whole
     record holding a failure event after other text: a line that did not end in a line feed
     (its writer killed mid-line) joined to the next file's first (`cat a.log b.log`, gzip
     members), or a prefix a collector wrote before the record (its reason names the setting
     that reads the known ones). The record's failure would be lost under the quarantine limit.
+    A record whose event is another (`stats {"payment.failed": 3}`) is the service's own text:
+    quarantined as before.
     A line with NULs is left to zero padding's own check (`padding.after_cut_line`). `names`:
     file_id -> name."""
     reasons = pc.fill_null(pc.starts_with(staged.column("quarantine_reason"), NOT_JSON), False)
     for row in staged.filter(reasons).to_pylist():
         raw = row["raw"] or ""
         record = _last_record(raw) if "\x00" not in raw else None
-        events = held(record, failure_events) if record else []
+        events = _record_events(record, fmt, failure_events, "jsonl") if record else []
         if events:
             return InputError(
                 f"{names[row['file_id']]}: line {row['line']} holds a record holding a failure "
@@ -170,14 +176,16 @@ def glued(
 
 
 def coloured(
-    staged: pa.RecordBatch, names: dict[int, str], failure_events: tuple[str, ...]
+    staged: pa.RecordBatch, names: dict[int, str], fmt: LogFormat, failure_events: tuple[str, ...]
 ) -> InputError | None:
-    """The error that stops a run on a quarantined line holding a failure event among a
-    terminal's colour codes (`COLOUR`: a logger colouring its error lines red, journald's
-    message of one read as its bytes): no record, and the failure would be lost under the
-    quarantine limit beside the service's other lines. `names`: file_id -> name."""
+    """The error that stops a run on a quarantined line that is a failure record once a
+    terminal's colour codes (`COLOUR`) are taken out: a logger colouring its error lines red,
+    journald's message of one read as its bytes. No record, and the failure would be lost under
+    the quarantine limit beside the service's other lines. A coloured line that is no record
+    without its codes either (a traceback naming the event) is quarantined, as it would be
+    uncoloured. `names`: file_id -> name."""
     for row in _quarantined(staged, lambda raw: pc.match_substring(raw, COLOUR_START)):
-        events = held(re.sub(COLOUR, "", row["raw"]), failure_events)
+        events = _record_events(re.sub(COLOUR, "", row["raw"]), fmt, failure_events)
         if events:
             return InputError(
                 f"{names[row['file_id']]}: line {row['line']} holds a failure event "
@@ -195,6 +203,54 @@ def _quarantined(
     """The quarantined rows of `staged` whose text `matching` selects (a mask of `raw`)."""
     quarantined = staged.filter(pc.is_valid(staged.column("quarantine_reason")))
     return quarantined.filter(pc.fill_null(matching(quarantined.column("raw")), False)).to_pylist()
+
+
+def _record_events(
+    text: str, fmt: LogFormat, failure_events: tuple[str, ...], kind: str | None = None
+) -> list[str]:
+    """The failure event `text` holds as its event when read as a record of the format's kind
+    (or `kind`): a JSON object's value at the event's path, a logfmt key's value, the
+    pattern's `event` group. [] when it is no such record or its event is another. An event
+    the envelope holds (`envelope.`) cannot be read from the record: any failure event the
+    text names counts (`held`)."""
+    kind = kind or fmt.kind
+    if fmt.event.startswith("envelope."):
+        return held(text, failure_events)
+    if kind == "jsonl":
+        try:
+            value: Any = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            return []
+        for key in fmt.event.split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+    elif kind == "logfmt":
+        found = re.search(rf'(?:^|\s){re.escape(fmt.event)}=(?:"((?:[^"\\]|\\.)*)"|(\S*))', text)
+        value = (found[1] if found[1] is not None else found[2]) if found else None
+    else:
+        try:
+            found = re.search(fmt.pattern or "", text)
+        except re.error:  # an RE2 pattern Python reads otherwise
+            return held(text, failure_events)
+        value = found.groupdict().get("event") if found else None
+    return [value] if isinstance(value, str) and value in failure_events else []
+
+
+def _member_events(line: str, fmt: LogFormat, failure_events: tuple[str, ...]) -> list[str]:
+    """The failure event a line of a JSON document printed over many lines gives as a record's
+    event: its member is the event's (the key its path ends in) with a failure event for value,
+    or the payload's with a failure record for value. [] for any other line."""
+    try:
+        member = orjson.loads("{" + line.strip().removesuffix(",") + "}")
+    except orjson.JSONDecodeError:
+        return []
+    if len(member) != 1:
+        return []
+    [(key, value)] = member.items()
+    if key == fmt.event.rsplit(".", 1)[-1] and value in failure_events:
+        return [value]
+    if fmt.payload is not None and key == fmt.payload.rsplit(".", 1)[-1] and isinstance(value, str):
+        return _record_events(value, fmt, failure_events)
+    return []
 
 
 def _last_record(text: str) -> str | None:
@@ -216,13 +272,18 @@ def _last_record(text: str) -> str | None:
 class Misread:
     """Files read with the default format whose lines are a collector's (`hints`): each line
     quarantined as the record, which it is not, naming the setting that reads it. A failure
-    line among them (or, a message written as byte values, counted irrelevant unseen) would be
-    one item under the quarantine limit: a file none of whose staged lines (those checked in
-    full, and the few at each end staged for its time) is a record, and one of which names a
-    setting, stops the run. A collector's line among the service's is only quarantined."""
+    line among them (or, a journald message written as byte values, counted irrelevant unseen)
+    would be one item under the quarantine limit: a file none of whose staged lines (those
+    checked in full, and the few at each end staged for its time) is a record stops the run
+    when one of its lines naming a setting names a failure event too, or is journald's. A
+    collector's line among the service's is only quarantined, and so is a file of another
+    program's collected lines without a failure (a sidecar's Docker log that `logs/*` matched).
+    """
 
-    def __init__(self) -> None:
+    def __init__(self, failure_events: tuple[str, ...]) -> None:
+        self.failure_events = failure_events
         self.hinted: dict[int, tuple[int, str]] = {}  # file_id -> its first such line, reason
+        self.failing: set[int] = set()  # the files with such a line that may hold a failure
         self.read: set[int] = set()  # the files with a record read
 
     def note(self, staged: pa.RecordBatch) -> None:
@@ -232,17 +293,20 @@ class Misread:
             pc.unique(staged.filter(pc.is_null(reasons)).column("file_id")).to_pylist()
         )
         named = pc.fill_null(pc.match_substring(reasons, hints.LOOKS_LIKE), False)
-        for row in (
-            staged.filter(named).select(["file_id", "line", "quarantine_reason"]).to_pylist()
-        ):
+        columns = ["file_id", "line", "quarantine_reason", "raw"]
+        for row in staged.filter(named).select(columns).to_pylist():
             first = self.hinted.get(row["file_id"])
             if first is None or row["line"] < first[0]:
                 self.hinted[row["file_id"]] = (row["line"], row["quarantine_reason"])
+            if hints.BYTE_VALUED in row["quarantine_reason"] or held(
+                row["raw"] or "", self.failure_events
+            ):
+                self.failing.add(row["file_id"])
 
     def error(self, names: dict[int, str]) -> InputError | None:
         """The error that stops the run on the first such file. `names`: file_id -> name."""
         for file_id, (line, reason) in sorted(self.hinted.items()):
-            if file_id in self.read:
+            if file_id in self.read or file_id not in self.failing:
                 continue
             looks = reason.split(hints.LOOKS_LIKE, 1)[1].removesuffix(")")
             return InputError(

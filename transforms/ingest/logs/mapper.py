@@ -149,15 +149,15 @@ def _extract_into(
         writers = stack.enter_context(_Writers(folder))
         stage = _Stager(reading, folder, stack)
         names = {file.file_id: file.name for file in partition.files}
-        misread = lost.Misread()
+        misread = lost.Misread(reading.failure_events)
         for staged in stage(framed, joined):
             error = (
                 lost.batched(staged, names)
                 or lost.unfinished(staged, names, reading.failure_events)
                 or lost.oversized(staged, names, reading.failure_events)
-                or lost.pretty(staged, names, reading.failure_events)
-                or lost.coloured(staged, names, reading.failure_events)
-                or lost.glued(staged, names, reading.failure_events)
+                or lost.pretty(staged, names, reading.log_format, reading.failure_events)
+                or lost.coloured(staged, names, reading.log_format, reading.failure_events)
+                or lost.glued(staged, names, reading.log_format, reading.failure_events)
             )
             if error is not None:
                 raise error
