@@ -18,10 +18,11 @@ def iso_utc(instant: datetime) -> str:
 def zone(name: str) -> ZoneInfo:
     """A run's time zone as the warehouse holds it (checked when its incident file was read);
     `ProofFailed` (exit 3) when it is no zone: edited on the server, which stopped every
-    command that shows the run with "internal error: ZoneInfoNotFoundError"."""
+    command that shows the run with "internal error: ZoneInfoNotFoundError" (or
+    IsADirectoryError, an `OSError`, for a folder of the zone database such as `America`)."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ProofFailed(
             f"the time zone {name!r} in the warehouse is no time zone: edited since",
             [

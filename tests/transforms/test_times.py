@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from transforms import db, times
+from transforms.errors import ProofFailed
 from transforms.ingest.incident import values
 
 
@@ -50,3 +51,21 @@ def test_python_and_duckdb_read_every_zone_by_one_time_zone_database():
     }
     differ = [name for name in names if in_duckdb[name] != in_python[name]]
     assert differ == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Mars/Olympus",  # no such zone
+        "America/",  # not a key (ValueError)
+        "America",  # a folder of the zone database: IsADirectoryError, an OSError
+    ],
+)
+def test_a_zone_edited_into_no_zone_is_named_not_an_internal_error(name):
+    with pytest.raises(ProofFailed) as refused:
+        times.zone(name)
+    assert f"the time zone {name!r} in the warehouse is no time zone" in str(refused.value)
+
+
+def test_a_zone_is_read():  # the negative case: a zone is no error
+    assert times.zone("America/New_York") == ZoneInfo("America/New_York")
