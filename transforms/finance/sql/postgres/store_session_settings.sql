@@ -16,7 +16,8 @@
 -- are left as set). And a lock another session holds on the store's tables (a psql
 -- transaction left open on `runs`) is waited for 60 s, not without end (lock_timeout 0, the
 -- default): a writer waiting so held the store's lock, silent and deaf to Ctrl-C; a
--- lock_timeout set on the database, the login or the URL is kept.
+-- lock_timeout set on the server, the database, the login or the URL is kept, 0 too (its
+-- source is then not 'default': testing the value replaced a 0 set on purpose).
 with wanted (name, value) as (
     values
         ('idle_session_timeout', 0),
@@ -40,4 +41,4 @@ where name = 'synchronous_commit' and setting = 'off'
 union all
 select pg_catalog.set_config(name, '60000', false)
 from pg_catalog.pg_settings
-where name = 'lock_timeout' and setting = '0'
+where name = 'lock_timeout' and source = 'default'
