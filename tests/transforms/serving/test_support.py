@@ -1118,6 +1118,32 @@ def test_a_case_slip_pasted_with_quotes_around_it_names_the_known_id(padded):
     )
 
 
+@pytest.mark.parametrize(
+    ("typed", "answer"),
+    [
+        ({"customer_id": "cus_12"}, "not known yet for INC-R"),  # only a rejected run's
+        ({"customer_id": "12"}, "not affected by a recorded outage"),  # known, not credited
+        ({"txn_id": "txn_31436"}, "not a candidate failure"),  # only the rejected run holds it
+    ],
+)
+def test_a_known_id_is_answered_not_taken_for_a_slip_in_another(tmp_path, typed, answer):
+    # "cus_12", known only to a rejected run, got "no customer cus_12; did you mean
+    # cus_0000012?": false, and the "not known yet for INC-R" was lost
+    from tests.support_warehouse import add_candidate, add_customer, add_run
+
+    path = tmp_path / "wh.duckdb"
+    one_pending_run(path, [("txn_0031436", "cus_0000012")])
+    with warehouse.writer(path) as writer:
+        add_customer(writer, "r1", "12")
+        add_run(writer, "x1", "rejected", "2025-01-08T02:00:00Z", incident="INC-R")
+        add_candidate(writer, "x1", "t1", "cus_12", incident="INC-R")
+        add_candidate(writer, "x1", "txn_31436", "c9", incident="INC-R")
+    with support.connect(path) as reader, pytest.raises(InputError) as refused:
+        support.lookup(reader, **typed)
+    assert answer in str(refused.value)
+    assert "did you mean" not in str(refused.value)
+
+
 @pytest.mark.parametrize("pasted", ["13", "cus_13", "ord_12", "cus_12a", "7"])
 def test_another_number_or_prefix_is_no_suggestion(padded, pasted):
     with support.connect(padded) as con, pytest.raises(InputError) as refused:

@@ -1,7 +1,9 @@
 -- Known ids of kind $kind ('customer' or 'txn') that $given most likely meant (key: id): the ones
 -- that differ from it only in case, or only in the zeros before the number, the blank or mark
 -- between prefix and number, or a prefix left off (`12`, `0000012`, `cus_12`, `cus 12` for
--- `cus_0000012`; `0042` for `42`). Ids are exact, so these are suggestions only.
+-- `cus_0000012`; `0042` for `42`). Ids are exact, so these are suggestions only; none when
+-- $given is itself a known id of that kind (a customer only a rejected run knows is not yet
+-- answered, not mistyped).
 with
 
 known as (
@@ -27,18 +29,22 @@ shaped as (
 given as (
     select
         regexp_extract(lower($given), '^([a-z]*)[^a-z0-9]*0*([0-9]+)$', ['prefix', 'number'])
-            as shape
+            as shape,
+        exists (select 1 from known where kind = $kind and id = $given) as is_known
 ),
 
 final as (
     select shaped.id
     from shaped, given
     where
-        lower(shaped.id) = lower($given)
-        or (
-            given.shape.number <> ''
-            and shaped.shape.number = given.shape.number
-            and given.shape.prefix in ('', shaped.shape.prefix)
+        not given.is_known
+        and (
+            lower(shaped.id) = lower($given)
+            or (
+                given.shape.number <> ''
+                and shaped.shape.number = given.shape.number
+                and given.shape.prefix in ('', shaped.shape.prefix)
+            )
         )
 )
 
