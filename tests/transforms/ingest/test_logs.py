@@ -1239,6 +1239,20 @@ def test_an_editors_backup_of_a_log_is_profiled_as_a_copy_not_as_no_payment_log(
     ]
 
 
+def test_a_rotated_log_re_sending_its_predecessors_last_lines_is_no_copy(tmp_path):
+    # at-least-once shipping re-sends the last failure of pod-a-1 at the top of pod-a-2, whose
+    # other lines are checked by shape only: copied_share was 1.0, warned as a copy
+    stats = '{"ts": "2025-01-07T20:%02d:00Z", "event": "db.pool.stats"}\n'
+    path = write_incident(tmp_path / "inc", lines=[GOOD + b"\n"], log_name="logs/pod-a-1.jsonl")
+    later = [GOOD + b"\n", *(stats.encode() % m for m in range(1, 6))]
+    (tmp_path / "inc/logs/pod-a-2.jsonl").write_bytes(b"".join(later))
+    profile = reconcile_incident(path, tmp_path).table("int_file_profile")
+    assert profile.select("file", "duplicates", "copied_share").order("file").fetchall() == [
+        ("logs/pod-a-1.jsonl", 0, 0.0),
+        ("logs/pod-a-2.jsonl", 1, 0.0),  # one line re-sent, not a copy of pod-a-1
+    ]
+
+
 def test_an_empty_file_gets_a_profile_row_with_no_lines(tmp_path):
     con = stage(tmp_path, [])
     assert con.table("int_file_profile").select("file", "lines", "accounted").fetchall() == [

@@ -1,9 +1,11 @@
 -- One row per log file read (key: file): how its lines split into buckets, whether it has
 -- enough quarantined lines ($min_quarantined_lines) for its own share to count, and, over the
 -- lines checked in full, the share whose event is not a payment event; of its payment lines
--- (checked in full, or duplicates), the share another file already holds (1.0: a copy, such as
--- an editor's backup `x.gz~`, whose event share is then 0.0: said once); its time range from the
--- lines checked in full and its first and last shape-checked line.
+-- (checked in full, or duplicates), the share another file already holds when another file read
+-- is as long as it, in lines and bytes (1.0: a copy, such as an editor's backup `x.gz~`, whose
+-- event share is then 0.0: said once; 0.0 for any other file, as a rotated file whose only
+-- failure lines are the few its predecessor's tail re-sent); its time range from the lines
+-- checked in full and its first and last shape-checked line.
 -- Files with no line still get a row; pruned files (not opened) get none.
 create or replace table int_file_profile as
 with
@@ -28,6 +30,15 @@ per_file as (
     group by file_id
 ),
 
+same_size as (
+    select distinct this.file_id
+    from log_files as this
+    inner join log_files as other
+        on other.file_id <> this.file_id
+        and other.lines = this.lines
+        and other.bytes = this.bytes
+),
+
 final as (
     select
         log_files.name as file,
@@ -43,8 +54,10 @@ final as (
         coalesce(per_file.quarantined, 0) >= $min_quarantined_lines as quarantined_at_least_min,
         log_files.min_ts_utc,
         log_files.max_ts_utc,
-        coalesce(
-            per_file.duplicates / nullif(per_file.duplicates + per_file.checked, 0), 0.0
+        if(
+            same_size.file_id is null,
+            0.0,
+            coalesce(per_file.duplicates / nullif(per_file.duplicates + per_file.checked, 0), 0.0)
         ) as copied_share,
         coalesce(
             per_file.unknown_events / nullif(per_file.checked, 0),
@@ -52,6 +65,7 @@ final as (
         ) as unknown_event_share
     from log_files
     left join per_file on per_file.file_id = log_files.file_id
+    left join same_size on same_size.file_id = log_files.file_id
 )
 
 select * from final
