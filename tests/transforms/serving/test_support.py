@@ -460,8 +460,8 @@ def test_an_unknown_or_missing_id_gets_a_clear_message(con, customer_id, txn_id,
 @pytest.mark.parametrize(
     ("pasted", "meant"),
     [
-        ("c20@example.org", "c20@example.com"),  # another domain, the same mailbox
         ("C20@exmaple.com", "c20@example.com"),  # a typo in the domain
+        ("c20@example.org", None),  # a short mailbox at another domain: anyone's
         ("person1@example.com", None),  # no mailbox of that name
     ],
 )
@@ -482,6 +482,10 @@ def test_a_mistyped_address_in_a_mailbox_name_is_named_when_the_name_is_long(tmp
             support.lookup(reading, "davd.wilson@example.com")
         with pytest.raises(InputError, match=r"mistyped\)$"):  # two letters: too short to say
             support.lookup(reading, "ac@example.com")
+        with pytest.raises(InputError, match=r"; did you mean david.wilson@example.com\?$"):
+            support.lookup(reading, "david.wilson@example.net")  # a long mailbox, another domain
+        with pytest.raises(InputError, match=r"mistyped\)$"):  # "ab@gmail.com" is anyone's
+            support.lookup(reading, "ab@gmail.com")
 
 
 def test_a_search_that_finds_nothing_says_no_payment_has_the_id_either(con):

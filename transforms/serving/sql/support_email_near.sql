@@ -1,7 +1,8 @@
 -- Known e-mail addresses $email most likely meant (key: email): the same mailbox (the part
--- before the @) at another or mistyped domain, or, for a mailbox name of 5 characters or more,
--- one typo in it at the same domain; compared without case or surrounding blanks, as
--- `support_customer_by_email` reads them. Suggestions only: an address is never taken for one.
+-- before the @) at a domain one typo away, or, for a mailbox name of 5 characters or more, at
+-- any other domain or with one typo in it at the same domain (a short mailbox at another domain,
+-- `john@gmail.com` for `john@yahoo.com`, is anyone's); compared without case or surrounding
+-- blanks, as `support_customer_by_email` reads them. Suggestions only: an address is never taken for one.
 with
 
 given as (
@@ -24,7 +25,13 @@ final as (
     where
         known.email <> lower(trim($email))
         and (
-            split_part(known.email, '@', 1) = given.mailbox
+            (
+                split_part(known.email, '@', 1) = given.mailbox
+                and (
+                    length(given.mailbox) >= 5
+                    or damerau_levenshtein(split_part(known.email, '@', 2), given.domain) <= 1
+                )
+            )
             or (
                 split_part(known.email, '@', 2) = given.domain
                 and length(given.mailbox) >= 5
