@@ -2,7 +2,8 @@
 -- before the @) at a domain one typo away, or, for a mailbox name of 5 characters or more, at
 -- any other domain or with one typo in it at the same domain (a short mailbox at another domain,
 -- `john@gmail.com` for `john@yahoo.com`, is anyone's); compared without case or surrounding
--- blanks, as `support_customer_by_email` reads them. Suggestions only: an address is never taken for one.
+-- blanks, as `support_customer_by_email` reads them. Suggestions only: an address is never
+-- taken for one.
 with
 
 given as (
