@@ -1,15 +1,23 @@
 """Money is integer minor units; ISO 4217 digits come from the `iso4217` package (ISO's own
-list), never a table of ours. Babel formats them for people."""
+list), never a table of ours. Babel formats them for people, and says which codes are currencies
+and which were legal tender on an incident's days (CLDR)."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from functools import cache, lru_cache
 
 import iso4217
 from babel import Locale
-from babel.numbers import get_currency_precision, parse_pattern
+from babel.core import get_global
+from babel.numbers import (
+    get_currency_precision,
+    get_territory_currencies,
+    list_currencies,
+    parse_pattern,
+)
 
 # The ISO code, a space, thousands grouped, the sign after the code: `USD 14,750.00`,
 # `EUR -3.50`, with as many decimals as the currency's ISO 4217 digits.
@@ -70,3 +78,41 @@ def convert(amount_minor: int, currency: str, rate: Decimal, into: str) -> int:
     exact /= minor_unit_factor(currency)
     sign = -1 if exact < 0 else 1
     return sign * int(abs(exact) + Fraction(1, 2))
+
+
+# ISO 4217's codes that are no money to pay a credit in: XXX ("no currency involved") and XTS
+# ("reserved for testing").
+NO_MONEY = frozenset({"XXX", "XTS"})
+# Every code Babel knows, withdrawn (DEM, HRK) and unofficial (CNH) ones included: a currency
+# code at all. Whether one is money on an incident's days is `money_on`'s to say.
+_CODES = frozenset(list_currencies()) - NO_MONEY
+
+
+def is_currency_code(code: str) -> bool:
+    """Whether `code` is a currency code (Babel's list, withdrawn and unofficial codes included)
+    other than XXX and XTS: what a policy's amounts and a rates file are keyed by. A policy
+    outlives an incident, so its keys are not held to one incident's days; a line in a currency
+    not in use then is refused before any amount is looked up."""
+    return code in _CODES
+
+
+def not_a_currency(code: str) -> str:
+    """The message for a key that is no currency code, naming the code a case slip meant."""
+    meant = code.strip().upper()
+    hint = f"; did you mean '{meant}'?" if is_currency_code(meant) else ""
+    return f"is not an ISO 4217 currency code{hint}"
+
+
+@cache
+def money_on(first: date, last: date) -> tuple[str, ...]:
+    """The currencies that were legal tender in some territory on some day from `first` to
+    `last` (both included), sorted: what a payment on those days may be in. From CLDR's
+    territory currencies, through Babel (`get_territory_currencies(..., tender=True)`): so DEM,
+    HRK (withdrawn) and CNH (no territory's tender) are not, and BGN is until its last day
+    (2026-01-31) and EUR in Bulgaria from 2026-01-01. Cached: one set per incident."""
+    found = {
+        code
+        for territory in get_global("territory_currencies")
+        for code in get_territory_currencies(territory, first, last, tender=True)
+    }
+    return tuple(sorted(found - NO_MONEY))

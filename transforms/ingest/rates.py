@@ -27,10 +27,9 @@ from transforms.ingest.incident.values import (
     Number,
     first_error,
     invalid,
-    is_currency_code,
-    not_a_currency,
     resolved,
 )
+from transforms.money import is_currency_code, not_a_currency
 
 LARGEST_RATE = 10**18
 """The largest rate: far beyond any (a rate the wrong way round is far below it)."""

@@ -9,7 +9,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from transforms.ingest.incident.sections import LogFormat, Policy, WindowDetection
-from transforms.ingest.incident.values import TableKind, money_on
+from transforms.ingest.incident.values import TableKind
+from transforms.money import money_on
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from babel.core import get_global
-from babel.numbers import get_territory_currencies, list_currencies
 from pydantic import (
     PlainValidator,
     StrictStr,
@@ -28,46 +26,9 @@ from pydantic_core import PydanticCustomError
 
 from transforms import files, money, pages
 from transforms.errors import ConfigError
+from transforms.money import is_currency_code, not_a_currency
 
 MAX_WINDOW = timedelta(days=31)
-# ISO 4217's codes that are no money to pay a credit in: XXX ("no currency involved") and XTS
-# ("reserved for testing").
-NO_MONEY = frozenset({"XXX", "XTS"})
-# Every code Babel knows, withdrawn (DEM, HRK) and unofficial (CNH) ones included: a currency
-# code at all. Whether one is money on an incident's days is `money_on`'s to say.
-_CODES = frozenset(list_currencies()) - NO_MONEY
-
-
-def is_currency_code(code: str) -> bool:
-    """Whether `code` is a currency code (Babel's list, withdrawn and unofficial codes included)
-    other than XXX and XTS: what a policy's amounts and a rates file are keyed by. A policy
-    outlives an incident, so its keys are not held to one incident's days; a line in a currency
-    not in use then is refused before any amount is looked up."""
-    return code in _CODES
-
-
-def not_a_currency(code: str) -> str:
-    """The message for a key that is no currency code, naming the code a case slip meant."""
-    meant = code.strip().upper()
-    hint = f"; did you mean '{meant}'?" if is_currency_code(meant) else ""
-    return f"is not an ISO 4217 currency code{hint}"
-
-
-@cache
-def money_on(first: date, last: date) -> tuple[str, ...]:
-    """The currencies that were legal tender in some territory on some day from `first` to
-    `last` (both included), sorted: what a payment on those days may be in. From CLDR's
-    territory currencies, through Babel (`get_territory_currencies(..., tender=True)`): so DEM,
-    HRK (withdrawn) and CNH (no territory's tender) are not, and BGN is until its last day
-    (2026-01-31) and EUR in Bulgaria from 2026-01-01. Cached: one set per incident."""
-    found = {
-        code
-        for territory in get_global("territory_currencies")
-        for code in get_territory_currencies(territory, first, last, tender=True)
-    }
-    return tuple(sorted(found - NO_MONEY))
-
-
 LOG_FIELDS = ("ts", "event", "txn_id", "customer_id", "amount_minor", "currency", "error_code")
 # how a collector wraps each record
 ENVELOPES = (
