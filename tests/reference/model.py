@@ -598,6 +598,18 @@ def classify(incident, relevant, start, end, skew) -> tuple[dict[str, dict], lis
                 f"{table_currency}; the table wins"
             )
             exceptions.append(_exception("amount_mismatch", candidate, txn_id, detail))
+        if (
+            row is not None
+            and cls in ("declined", "unknown_error_code")
+            and row["error_code"] in policy.outage_error_codes
+        ):
+            # the table's outage code the log's codes lack: the log decides, finance sees it
+            detail = (
+                f"log says {','.join(named) or 'no code'}, the table says {row['error_code']}, "
+                f"an outage code; the log's codes decide: {cls}, not credited; finance checks "
+                "whether the outage caused it"
+            )
+            exceptions.append(_exception("code_mismatch", candidate, txn_id, detail))
         if cls == "unknown_error_code":
             listed = (*policy.outage_error_codes, *policy.decline_error_codes)
             unlisted = [c for c in named if c not in listed]

@@ -97,6 +97,10 @@ EXCEPTIONS = {
     "amount_mismatch": (
         "the log and the table state different amounts or currencies: finance checks it"
     ),
+    "code_mismatch": (
+        "the table gives an outage code the log does not: finance checks whether the outage "
+        "caused it"
+    ),
     "unattributable": (
         "not in the transaction table; the log lacks or disagrees on customer, amount or "
         "currency: finance checks it"

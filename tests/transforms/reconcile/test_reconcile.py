@@ -310,7 +310,10 @@ def test_a_mismatch_is_recorded_for_a_declined_or_unknown_code_too(tmp_path):
             failure("t1", customer_id="c9", code="CARD_DECLINED"),
             failure("t2", customer_id="c8", code="WEIRD"),
         ],
-        transactions=[txn("t1", customer_id="c1"), txn("t2", customer_id="c2")],
+        transactions=[
+            txn("t1", customer_id="c1", error_code="CARD_DECLINED"),
+            txn("t2", customer_id="c2", error_code="WEIRD"),
+        ],
     )
     con = reconcile_incident(path, tmp_path)
     assert sorted(rows(con, "exceptions", "txn_id", "exception", "customer_id")) == [
@@ -385,7 +388,7 @@ def test_an_amount_mismatch_is_recorded_whatever_the_class(tmp_path):
             failure("t2", amount_minor=5),
             failure("t3", customer_id="c1", amount_minor=5, currency="USD"),  # log_only
         ],
-        transactions=[txn("t1"), txn("t2", status="succeeded")],
+        transactions=[txn("t1", error_code="CARD_DECLINED"), txn("t2", status="succeeded")],
         policy={"credit_recovered": False},
     )
     con = reconcile_incident(path, tmp_path)
@@ -393,6 +396,89 @@ def test_an_amount_mismatch_is_recorded_whatever_the_class(tmp_path):
         ("t1", "amount_mismatch"),
         ("t2", "amount_mismatch"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("log_codes", "table_code", "status", "found"),
+    [
+        # the table's failed row says the outage, the log only a decline: without the log line
+        # it was a credited table_only; with it, declined and not credited, unseen
+        (
+            ["CARD_DECLINED"],
+            "DB_POOL_TIMEOUT",
+            "failed",
+            [
+                (
+                    "declined",
+                    "code_mismatch",
+                    "log says CARD_DECLINED, the table says DB_POOL_TIMEOUT, an outage code; the "
+                    "log's codes decide: declined, not credited; finance checks whether the "
+                    "outage caused it",
+                )
+            ],
+        ),
+        # a code in neither list beside the table's outage code: its own exception and this one
+        (
+            ["RISK_REVIEW"],
+            "UPSTREAM_TIMEOUT",
+            "failed",
+            [
+                (
+                    "unknown_error_code",
+                    "code_mismatch",
+                    "log says RISK_REVIEW, the table says UPSTREAM_TIMEOUT, an outage code; the "
+                    "log's codes decide: unknown_error_code, not credited; finance checks whether "
+                    "the outage caused it",
+                ),
+                (
+                    "unknown_error_code",
+                    "unknown_error_code",
+                    "error codes not in either policy list: RISK_REVIEW",
+                ),
+            ],
+        ),
+        # a failure line without a code: no code is the log's word
+        (
+            [None],
+            "DB_POOL_TIMEOUT",
+            "failed",
+            [
+                (
+                    "unknown_error_code",
+                    "code_mismatch",
+                    "log says no code, the table says DB_POOL_TIMEOUT, an outage code; the log's "
+                    "codes decide: unknown_error_code, not credited; finance checks whether the "
+                    "outage caused it",
+                ),
+                (
+                    "unknown_error_code",
+                    "unknown_error_code",
+                    "error codes not in either policy list: (none); 1 failure line(s) without an "
+                    "error code",
+                ),
+            ],
+        ),
+        (["CARD_DECLINED"], "CARD_DECLINED", "failed", []),  # the two agree
+        (["CARD_DECLINED"], None, "succeeded", []),  # the table names no code
+        # an outage attempt, then a declined retry (the table keeps the last code): credited as
+        # the log says, the usual retry, no exception
+        (["DB_POOL_TIMEOUT", "CARD_DECLINED"], "CARD_DECLINED", "failed", []),
+    ],
+)
+def test_a_table_outage_code_the_log_does_not_state_is_a_code_mismatch(
+    tmp_path, log_codes, table_code, status, found
+):
+    lines = [failure("t1", ts=f"2025-01-07T20:0{i}:00Z", code=c) for i, c in enumerate(log_codes)]
+    path = write_incident(
+        tmp_path / "inc",
+        lines=lines,
+        transactions=[txn("t1", error_code=table_code, status=status)],
+    )
+    con = reconcile_incident(path, tmp_path)
+    (klass,) = [row[1] for row in rows(con, "evidence", "txn_id", "class")]
+    shown = rows(con, "exceptions", "exception", "txn_id", "failed_amount_minor", "detail")
+    assert [(klass, e, d) for e, _, _, d in shown] == found
+    assert all(row[1:3] == ("t1", 1000) for row in shown)
 
 
 def test_log_only_takes_the_earliest_value_of_each_field_its_lines_complete(tmp_path):
@@ -548,7 +634,7 @@ def test_classing_reads_the_transaction_table_in_place_without_copying_it(tmp_pa
 )
 def test_an_unknown_error_code_detail_names_what_made_it_unknown(tmp_path, codes, detail):
     lines = [failure("t1", ts=AT[i % 2], code=code) for i, code in enumerate(codes)]
-    path = write_incident(tmp_path / "inc", lines=lines, transactions=[txn("t1")])
+    path = write_incident(tmp_path / "inc", lines=lines, transactions=[txn("t1", error_code=None)])
     con = reconcile_incident(path, tmp_path)
     assert rows(con, "exceptions", "exception", "txn_id", "detail") == [
         ("unknown_error_code", "t1", detail)

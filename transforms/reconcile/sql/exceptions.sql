@@ -101,6 +101,20 @@ per_transaction as (
             || coalesce(currency, '(none)') || '; the table wins'
     from classified
     where log_amount_mismatch is not null
+    union all
+    select
+        'code_mismatch',
+        customer_id,
+        currency,
+        txn_id,
+        1,
+        null::bigint,
+        amount_minor,
+        'log says ' || coalesce(nullif(array_to_string(error_codes, ','), ''), 'no code')
+            || ', the table says ' || table_outage_code || ', an outage code; the log''s codes '
+            || 'decide: ' || class || ', not credited; finance checks whether the outage caused it'
+    from classified
+    where table_outage_code is not null
 ),
 
 per_line as (

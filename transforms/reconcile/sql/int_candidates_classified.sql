@@ -8,7 +8,9 @@
 -- whose lines must agree: lines naming two customers, amounts or currencies make the payment
 -- unattributable (`log_disagreement` says which), never credited on a guess. Where the table's
 -- row exists, the log's other customers (`customer_mismatch`) and amounts or currencies
--- (`log_amount_mismatch`, what the log says) are recorded for finance; the table wins.
+-- (`log_amount_mismatch`, what the log says) are recorded for finance; the table wins. So is an
+-- outage code the table's row gives a payment whose log codes hold none (`table_outage_code`):
+-- the log's codes still decide the class.
 -- Both import CTEs are `not materialized`: each is read twice, and DuckDB would otherwise copy
 -- them first (for the transaction table, every row: more memory and time than the join itself).
 create or replace table int_candidates_classified as
@@ -30,6 +32,7 @@ matched as (
         transactions.amount_minor as table_amount_minor,
         transactions.currency as table_currency,
         transactions.status as table_status,
+        transactions.error_code as table_error_code,
         list_has_any(candidates.error_codes, $outage_codes) as is_outage,
         nullif(concat_ws(
             '; ',
@@ -93,6 +96,12 @@ from_logs as (
             case when len(log_currencies) > 0
                 then 'currency ' || array_to_string(log_currencies, ',') end
         ) end as log_amount_mismatch,
+        -- The table's failed row may say the outage where the log's lines say a decline or a
+        -- code in neither list: the log decides (declined, unknown_error_code), and finance
+        -- sees the table's code (without the log line it was a table_only).
+        case when in_table and is_outage is not true
+            and list_contains($outage_codes, table_error_code)
+            then table_error_code end as table_outage_code,
         error_codes,
         first_failure_at,
         last_failure_at,
@@ -122,6 +131,7 @@ from_table_only as (
         transactions.status as table_status,
         false as customer_mismatch,
         null as log_amount_mismatch,
+        null as table_outage_code,
         [transactions.error_code] as error_codes,
         cast(null as timestamptz) as first_failure_at,
         cast(null as timestamptz) as last_failure_at,
