@@ -430,7 +430,28 @@ OTLP_LINE = {"resourceLogs": [{"scopeLogs": [{"logRecords": [{"body": {"stringVa
             'a Datadog log archive: set ts = "date", event = "attributes.event", txn_id = '
             '"attributes.txn_id", ...',
         ),
+        (
+            # Fluent Bit's multiline cri parser (Kubernetes' tail input): the kubelet's fields
+            # and the message in `log`, a Docker entry's keys but never its line feed
+            json.dumps({"time": TIME, "stream": "stdout", "_p": "F", "log": RECORD}),
+            'Fluent Bit\'s record of a CRI line (multiline.parser cri): set payload = "log"',
+        ),
+        # a collector's record holding the service's JSON line alone: Fluent Bit's plain
+        # output of its tail input, fluentd's in_tail without a parser (its json format),
+        # Fluent Bit's classic cri parser, a CloudWatch event (aws logs get-log-events)
+        (json.dumps({"log": RECORD}), 'a collector\'s record: set payload = "log"'),
+        (json.dumps({"message": RECORD}), 'a collector\'s record: set payload = "message"'),
+        (
+            json.dumps({"stream": "stdout", "logtag": "F", "message": RECORD}),
+            'a collector\'s record: set payload = "message"',
+        ),
+        (
+            json.dumps({"timestamp": 1736280000500, "message": RECORD, "ingestionTime": 1}),
+            'a collector\'s record: set payload = "message"',
+        ),
         (json.dumps({"event": "payment.failed", "txn_id": "t1"}), None),  # no envelope: no hint
+        # the service's own text in a `message`: no record in it, no hint
+        (json.dumps({"event": "payment.failed", "message": "payment.failed: t1"}), None),
     ],
 )
 def test_a_collectors_line_read_as_the_record_names_the_setting_that_reads_it(tmp_path, line, hint):
@@ -463,6 +484,36 @@ def test_a_collectors_file_read_with_the_default_format_stops_the_run(
         '"envelope.__REALTIME_TIMESTAMP" with ts_format = "epoch_us" if the message has no '
         "time of its own, in [sources.log_format]: read so, its failures would each be "
         "quarantined, under the quarantine limit, and never credited; set it, then run again"
+    )
+
+
+@pytest.mark.parametrize(
+    ("entry", "setting"),
+    [
+        # Fluent Bit's plain output of its tail input: each line {"log": "<the service's line>"}
+        (
+            lambda message: json.dumps({"log": message}),
+            'a collector\'s record: set payload = "log"',
+        ),
+        # Fluent Bit's multiline cri parser: following the Docker entry's setting instead would
+        # join each record to the next, its `log` never ending in a line feed
+        (
+            lambda message: json.dumps(
+                {"time": TIME, "stream": "stdout", "_p": "F", "log": message}
+            ),
+            "Fluent Bit's record of a CRI line (multiline.parser cri)",
+        ),
+    ],
+)
+def test_a_collectors_file_of_records_in_a_field_stops_the_run(tmp_path, entry, setting):
+    # Its one failure line was quarantined as `missing ts`, named no setting, and the run
+    # passed, the failure never credited
+    quiet = json.dumps({"ts": "2025-01-07T20:00:01Z", "event": "http.request"})
+    lines = [entry(message) for message in [quiet] * 20 + [RECORD]]
+    path = write_incident(tmp_path / "inc", lines=lines)
+    assert stopped(path, tmp_path).startswith(
+        "logs/pod-a.jsonl: no line of it is a record read with [sources.log_format], and line "
+        f"1 looks like {setting}"
     )
 
 

@@ -14,6 +14,14 @@ from transforms.ingest.logs.screen import CRI_LINE, PREFIX_PATTERNS
 # failure event spelled in numbers, which no screen of the default format finds (`lost.Misread`)
 BYTE_VALUED = "journalctl -o json:"
 COLLECTOR_HINTS = [
+    # Fluent Bit's multiline cri parser keeps the kubelet's fields beside the message: a Docker
+    # entry's keys, but the message in `log` has no line feed, so envelope = "docker" would
+    # join every record to the next as a partial one
+    (
+        ("_p", "log", "stream", "time"),
+        'Fluent Bit\'s record of a CRI line (multiline.parser cri): set payload = "log", and '
+        'ts = "envelope.time" if the message has no time of its own,',
+    ),
     (("log", "stream", "time"), 'a Docker json-file entry: set envelope = "docker"'),
     (
         ("MESSAGE", "__REALTIME_TIMESTAMP"),
@@ -49,7 +57,15 @@ COLLECTOR_HINTS = [
         "a CloudWatch Logs subscription's Lambda event (awslogs.data: base64 of gzip): decode "
         'each awslogs.data to its JSON object, one a line, and set envelope = "cloudwatch"',
     ),
+    # Last, any other collector's record holding the service's JSON line as the text of `log`
+    # or `message` (`RECORD_TEXT`): Fluent Bit's plain output of its tail input, fluentd's
+    # in_tail without a parser, Fluent Bit's classic cri parser, a CloudWatch event as `aws
+    # logs get-log-events` gives it
+    *(((key,), f'a collector\'s record: set payload = "{key}"') for key in ("log", "message")),
 ]
+# The keys of `COLLECTOR_HINTS` whose value must be text starting as a JSON object, the
+# service's record (a `message` of plain text is the service's own field)
+RECORD_TEXT = ("log", "message")
 # A syslog header before the record (RFC 5424's version and time, RFC 3164's date): no envelope
 # reads it.
 SYSLOG_FIX = (
@@ -153,7 +169,11 @@ def parameters(fmt: LogFormat) -> dict[str, object]:
         "hint_collectors": hint_collectors,
         "hint_prefixes": hint_collectors or hint_payload,
         "collector_hints": [
-            {"keys": list(keys), "hint": f"{LOOKS_LIKE}{hint} in [sources.log_format])"}
+            {
+                "keys": list(keys),
+                "hint": f"{LOOKS_LIKE}{hint} in [sources.log_format])",
+                "text": keys[0] if len(keys) == 1 and keys[0] in RECORD_TEXT else None,
+            }
             for keys, hint in COLLECTOR_HINTS
         ],
         "prefix_hints": prefix_hints,

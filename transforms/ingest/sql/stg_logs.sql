@@ -284,6 +284,7 @@ checked as (
             when ts_kind is null or ts_kind = 'NULL' then 'missing ts' || case
                 when $hint_collectors then coalesce(list_filter(
                     $collector_hints, lambda h: list_has_all(json_keys(raw), h.keys)
+                        and (h.text is null or regexp_matches(raw ->> h.text, '^\s*\{'))
                 )[1].hint, '')
                 else ''
             end
