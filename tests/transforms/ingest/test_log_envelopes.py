@@ -294,6 +294,36 @@ def test_the_specifications_own_examples_read(tmp_path):
             {"payload": "log", "ts": "envelope.date", "ts_format": "epoch_s"},
             (1, "relevant", None, "t1", "2025-01-07 20:00:00.25+00", None),
         ),
+        # ... Vector's after parse_json into .message (its file sink's json encoding): the
+        # record an object, read as the text the collector wrote it in (a JSON record only)
+        (
+            [json.dumps({"message": json.loads(RECORD), "source_type": "file", "timestamp": TIME})],
+            {"payload": "message"},
+            (1, *RELEVANT),
+        ),
+        (
+            [
+                json.dumps(
+                    {"message": {"ts": 1736280000.25, "event": "payment.failed", "txn_id": "t1"}}
+                )
+            ],
+            {"payload": "message", "ts_format": "epoch_s"},
+            (1, "relevant", None, "t1", "2025-01-07 20:00:00.25+00", None),
+        ),
+        (
+            [json.dumps({"message": {"ts": "2025-01-07T20:00:00.5Z", "event": "payment.failed"}})],
+            {"payload": "message", "kind": "logfmt"},
+            (
+                1,
+                "quarantined",
+                "not a JSON object with a string at message (sources.log_format.payload)",
+                None,
+                None,
+                json.dumps(
+                    {"message": {"ts": "2025-01-07T20:00:00.5Z", "event": "payment.failed"}}
+                ),
+            ),
+        ),
         # ... a nested payload, inside a Docker entry
         (
             [docker(json.dumps({"fluent": {"message": RECORD}}) + "\n")],
@@ -718,7 +748,6 @@ def test_a_cri_line_in_a_payload_names_the_parser_that_reads_it(tmp_path, log, r
         ('{"log": "payment.failed\\n", "stream": 1}', {"envelope": "docker"}, BAD_DOCKER),
         ("payment.failed", {"payload": "log"}, BAD_PAYLOAD),  # not JSON
         ('{"msg": "payment.failed"}', {"payload": "log"}, BAD_PAYLOAD),  # no such field
-        ('{"log": {"event": "payment.failed"}}', {"payload": "log"}, BAD_PAYLOAD),  # an object
         # journald's JSON export of a message holding a byte that is not UTF-8: an array of
         # its bytes, which spell the event only as numbers (it was taken for an irrelevant
         # line); the reason says why the bytes are no record

@@ -260,6 +260,7 @@ def _unwrapping(fmt: LogFormat) -> list[tuple[str, dict[str, object]]]:
                     "payload": _json_path(fmt.payload),
                     "payload_key": fmt.payload,
                     "payload_keys": _levels(fmt.payload),
+                    "payload_object": fmt.kind == "jsonl",
                 },
             )
         )

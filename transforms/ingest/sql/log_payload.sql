@@ -5,7 +5,9 @@
 -- field's text with one LF (one LF, CR LF or CR at its end dropped, as for a line); `envelope`
 -- the object around it (`envelope.date`). The field may also be a list of byte values (0-255)
 -- that are UTF-8: journalctl -o json writes a message holding a control character (a CRLF
--- writer's CR, a colour escape) or a byte that is not UTF-8 so; its text is the record.
+-- writer's CR, a colour escape) or a byte that is not UTF-8 so; its text is the record. For a
+-- JSON record (`$payload_object`), the field may be the record as an object, parsed by the
+-- collector (Vector's parse_json into .message): its JSON text is the record.
 -- Quarantined (`problem`, with the object as `preview`): an object without a string or such
 -- bytes at that path (null: journalctl's export of a field over 4096 bytes; bytes that are not
 -- UTF-8; any other list: a field an entry gives twice), or with a key of that path twice, or a
@@ -51,7 +53,11 @@ parsed as (
             list_transform((raw -> $payload)::json[], lambda b: lpad(to_hex(b::ubigint), 2, '0')),
             ''
         )))) end as decoded,
-        coalesce(payload_type = 'VARCHAR', false) or decoded is not null as is_holder,
+        -- a JSON record the collector parsed into the field (Vector's parse_json into
+        -- .message): the object's JSON text is the record
+        coalesce(payload_type = 'OBJECT', false) and $payload_object as is_object,
+        coalesce(payload_type = 'VARCHAR', false) or decoded is not null or is_object
+            as is_holder,
         -- journalctl -o json writes a field over 4096 bytes as null (without --all)
         coalesce(payload_type = 'NULL', false) as is_null,
         coalesce(payload_type = 'ARRAY', false) and not is_bytes as is_list,
@@ -95,7 +101,12 @@ final as (
         line,
         case
             when is_holder
-                then regexp_replace(coalesce(decoded, raw ->> $payload), '\r?\n?$', '') || chr(10)
+                then regexp_replace(
+                    case when is_object then (raw -> $payload)::varchar
+                        else coalesce(decoded, raw ->> $payload) end,
+                    '\r?\n?$',
+                    ''
+                ) || chr(10)
         end as raw,
         case
             when not is_holder then coalesce(
