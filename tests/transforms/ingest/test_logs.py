@@ -671,6 +671,8 @@ def test_text_naming_a_failure_event_that_is_no_failure_record_is_quarantined(
 
 
 GCLOUD_ENTRY = {"insertId": "a1", "jsonPayload": failure("t1"), "timestamp": "2025-01-07T20:00:00Z"}
+GCLOUD_TEXT_ENTRY = {"insertId": "a2", "textPayload": json.dumps(failure("t1"))}
+CLOUDWATCH_EVENT = {"timestamp": 1736280000000, "message": json.dumps(failure("t1"))}
 
 
 @pytest.mark.parametrize(
@@ -686,6 +688,10 @@ GCLOUD_ENTRY = {"insertId": "a1", "jsonPayload": failure("t1"), "timestamp": "20
             {"payload": "MESSAGE"},
             2,
         ),
+        # ... a failure record as a member's text, whatever the payload setting: the AWS CLI's
+        # default output of aws logs get-log-events, a text entry of gcloud logging read
+        (json.dumps({"events": [CLOUDWATCH_EVENT], "nextForwardToken": "f/1"}, indent=4), {}, 5),
+        (json.dumps([GCLOUD_TEXT_ENTRY], indent=2), {}, 4),
     ],
 )
 @pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
@@ -714,6 +720,7 @@ def test_pretty_printed_json_holding_a_failure_stops_the_run(
     [
         json.dumps([{"insertId": "a1", "jsonPayload": QUIET[0]}], indent=2),  # no failure
         '  "event": "payment.failed_retry",',  # another event, whose name starts so
+        '    "message": "payment.failed t1",',  # the service's text naming it: no record
     ],
 )
 def test_pretty_printed_json_without_a_failure_is_quarantined(tmp_path, text):

@@ -31,8 +31,9 @@ PRETTY_MEMBER = r'^[ \t]+"([^"\\\n]|\\.)*"[ \t]*:'
 # The exports that print so, and how to write one record a line instead
 PRETTY_HINT = (
     "The file is pretty-printed JSON (gcloud logging read --format=json, journalctl -o "
-    "json-pretty, jq without -c): write one record a line (jq -c '.[]' FILE for an array of "
-    "records, jq -c . FILE for records one after another; journalctl -o json), then run again"
+    "json-pretty, jq without -c, the AWS CLI's aws logs get-log-events): write one record a "
+    "line (jq -c '.[]' FILE for an array of records, jq -c . FILE for records one after "
+    "another, jq -c '.events[]' FILE for aws logs; journalctl -o json), then run again"
 )
 # A terminal's colour code (SGR: ESC [ parameters m), and how one starts
 COLOUR = r"\x1b\[[0-9;]*m"
@@ -129,11 +130,11 @@ def pretty(
 ) -> InputError | None:
     """The error that stops a run on a quarantined line of a JSON document printed over many
     lines (`PRETTY_MEMBER`) that is a failure record's event member (`"event": "payment.failed"`,
-    the key the event's path ends in), or its payload member holding a failure record (journalctl
-    -o json-pretty's `"MESSAGE" : "{...}"`): each such line is quarantined, no record, and the
-    failure would be lost under the quarantine limit. Another member naming the event (a debug
-    dump's `"payment.failed": 12`) is the service's own text: quarantined as before. `names`:
-    file_id -> name."""
+    the key the event's path ends in), or a member holding a failure record as text (journalctl
+    -o json-pretty's `"MESSAGE" : "{...}"`, aws logs' `"message"`): each such line is
+    quarantined, no record, and the failure would be lost under the quarantine limit. Another
+    member naming the event (a debug dump's `"payment.failed": 12`) is the service's own text:
+    quarantined as before. `names`: file_id -> name."""
     for row in _quarantined(staged, lambda raw: pc.match_substring_regex(raw, PRETTY_MEMBER)):
         events = _member_events(row["raw"], fmt, failure_events)
         if events:
@@ -238,7 +239,8 @@ def _record_events(
 def _member_events(line: str, fmt: LogFormat, failure_events: tuple[str, ...]) -> list[str]:
     """The failure event a line of a JSON document printed over many lines gives as a record's
     event: its member is the event's (the key its path ends in) with a failure event for value,
-    or the payload's with a failure record for value. [] for any other line."""
+    or text holding a failure record (the payload's, or another key's: `"message"` of `aws logs
+    get-log-events`, `"textPayload"` of `gcloud logging read`). [] for any other line."""
     try:
         member = orjson.loads("{" + line.strip().removesuffix(",") + "}")
     except orjson.JSONDecodeError:
@@ -248,7 +250,7 @@ def _member_events(line: str, fmt: LogFormat, failure_events: tuple[str, ...]) -
     [(key, value)] = member.items()
     if key == fmt.event.rsplit(".", 1)[-1] and value in failure_events:
         return [value]
-    if fmt.payload is not None and key == fmt.payload.rsplit(".", 1)[-1] and isinstance(value, str):
+    if isinstance(value, str):  # the payload's, or any member's (no payload set yet)
         return _record_events(value, fmt, failure_events)
     return []
 
