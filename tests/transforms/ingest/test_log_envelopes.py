@@ -533,6 +533,15 @@ def test_a_collectors_file_read_with_the_default_format_stops_the_run(
             ),
             "Fluent Bit's record of a CRI line (multiline.parser cri)",
         ),
+        # journalctl -o json-sse, and Fluent Bit's csv output: a prefix before each record
+        (
+            lambda message: f"data: {json.dumps({**JOURNALD, 'MESSAGE': message})}\n",
+            "journalctl -o json-sse",
+        ),
+        (
+            lambda message: f'1736280000.123456789,"{message}"',
+            "Fluent Bit's file output in format csv",
+        ),
     ],
 )
 def test_a_collectors_file_of_records_in_a_field_stops_the_run(tmp_path, entry, setting):
@@ -541,9 +550,10 @@ def test_a_collectors_file_of_records_in_a_field_stops_the_run(tmp_path, entry, 
     quiet = json.dumps({"ts": "2025-01-07T20:00:01Z", "event": "http.request"})
     lines = [entry(message) for message in [quiet] * 20 + [RECORD]]
     path = write_incident(tmp_path / "inc", lines=lines)
-    assert stopped(path, tmp_path).startswith(
-        "logs/pod-a.jsonl: no line of it is a record read with [sources.log_format], and line "
-        f"1 looks like {setting}"
+    assert re.match(
+        r"logs/pod-a.jsonl: no line of it is a record read with \[sources.log_format\], and "
+        rf"line [0-9]+ looks like {re.escape(setting)}",
+        stopped(path, tmp_path),
     )
 
 
@@ -648,6 +658,10 @@ SYSLOG_FILE_HINT = (
     'message alone (rsyslog: template "%msg%\\n"), or export with journalctl -o json and set '
     'payload = "MESSAGE"'
 )
+FLUENT_BIT_TABLE_HINT = (
+    "Fluent Bit's file output in format csv or ltsv, which no setting reads (its values are "
+    'unescaped): set the output\'s format to out_file and envelope = "fluentbit", or to plain'
+)
 PREFIXED_HINTS = [
     (cri(RECORD), 'a CRI line (containerd, CRI-O): set envelope = "cri"'),
     (cri("payment.failed t1", tag="P"), 'a CRI line (containerd, CRI-O): set envelope = "cri"'),
@@ -685,6 +699,17 @@ PREFIXED_HINTS = [
     (f"2025-01-07T20:00:00+0000 node-1 payments: {RECORD}", SYSLOG_FILE_HINT),
     # journalctl -o export: a field a line, the message's among them
     (f"MESSAGE={RECORD}", 'journalctl -o export: export with -o json and set payload = "MESSAGE"'),
+    # journalctl -o json-sse: server-sent events, `data: ` before each entry, a blank line after
+    (
+        f"data: {json.dumps(JOURNALD)}",
+        'journalctl -o json-sse: export with -o json and set payload = "MESSAGE"',
+    ),
+    # Fluent Bit's file output in format csv and ltsv: the time, then the values (quoted,
+    # unescaped), or each key and value
+    (f'1736280000.123456789,"{RECORD}"', FLUENT_BIT_TABLE_HINT),
+    ('1736280000.123456789\t"2025-01-07T20:00:00.5Z"\t"payment.failed"', FLUENT_BIT_TABLE_HINT),
+    (f'"time":1736280000.123457\t"log":"{RECORD}"', FLUENT_BIT_TABLE_HINT),
+    ("1736280000.5,payment.failed,t1", None),  # the service's own CSV: no quoted value
     (RECORD[:-1], None),  # a record cut short: no collector's
     ("x\ty\tpayment.failed t1", None),  # two tabs, then no JSON object: not fluentd's
 ]

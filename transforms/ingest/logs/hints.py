@@ -104,6 +104,19 @@ PREFIX_HINTS = [
     ),
     ("^MESSAGE=", 'journalctl -o export: export with -o json and set payload = "MESSAGE"'),
     (
+        # journalctl -o json-sse: server-sent events, each entry after `data: `
+        "^data: " + JSON_OBJECT_START,
+        'journalctl -o json-sse: export with -o json and set payload = "MESSAGE"',
+    ),
+    (
+        # Fluent Bit's file output, format csv (the time, then each value, a string quoted
+        # but not escaped; its delimiter a comma, tab or space) or ltsv (`"time":<time>`, then
+        # each `"key":value`, tab-separated)
+        '^([0-9]+\\.[0-9]{6,9}[,\\t ]"|"time":[0-9]+\\.[0-9]+\\t")',
+        "Fluent Bit's file output in format csv or ltsv, which no setting reads (its values are "
+        'unescaped): set the output\'s format to out_file and envelope = "fluentbit", or to plain',
+    ),
+    (
         # `logcli query`'s default output: the time, the stream's labels not common to all,
         # padded, and the line (`{}` when all are common)
         '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[^ \\n]+ \\{([^"}\\n]+="[^\\n]*)?\\} +' + JSON_OBJECT_START,
