@@ -868,8 +868,36 @@ def otlp_protobuf(*txn_ids: str) -> bytes:
     return len(message).to_bytes(4, "big") + message
 
 
+def otlp_zstd_frames(count: int) -> bytes:
+    """Requests as the collector's file exporter writes them with `compression: zstd` (and
+    `format: json`): each a zstd frame (its magic, a header, data) after its length in 4 bytes,
+    big-endian. No zstd file: `zstd -d` does not read it."""
+    frames = [b"\x28\xb5\x2f\xfd\x04\x58" + bytes(range(1, 40)) * (i + 1) for i in range(count)]
+    return b"".join(len(frame).to_bytes(4, "big") + frame for frame in frames)
+
+
+@pytest.mark.parametrize(
+    ("data", "named"),
+    [
+        (
+            otlp_protobuf("t1", "t2", "t3"),
+            "length-prefixed protobuf, as the OpenTelemetry collector's file exporter writes with "
+            "`format: proto`: its `format: json` is what is read)",
+        ),
+        # once only `looks like binary data`, naming neither the setting nor a fix
+        (
+            otlp_zstd_frames(3),
+            "length-prefixed zstd frames, as the OpenTelemetry collector's file exporter writes "
+            "with `compression: zstd`: leave it off (its `format: json` lines are read, plain or "
+            "gzip))",
+        ),
+    ],
+    ids=["proto", "zstd"],
+)
 @pytest.mark.parametrize("envelope", ["otlp", "cloudwatch", "none"])
-def test_otlp_protobuf_stops_the_run_naming_the_exporters_json_format(tmp_path, envelope):
+def test_the_otlp_file_exporters_binary_output_stops_the_run_naming_its_setting(
+    tmp_path, envelope, data, named
+):
     # Read as JSON, the file exporter's `format: proto` was one `not valid JSON` item (or a
     # dozen junk lines), under the gate's min_quarantined_lines: three failures lost unseen.
     path = write_incident(
@@ -877,13 +905,11 @@ def test_otlp_protobuf_stops_the_run_naming_the_exporters_json_format(tmp_path, 
         sources={"log_format": {"envelope": envelope}},
         log_name="logs/otel-1.json",
     )
-    (tmp_path / "inc/logs/otel-1.json").write_bytes(otlp_protobuf("t1", "t2", "t3"))
+    (tmp_path / "inc/logs/otel-1.json").write_bytes(data)
     with pytest.raises(InputError) as raised:
         reconcile_incident(path, tmp_path)
     assert str(raised.value).startswith(
-        "logs/otel-1.json: looks like binary data, not text (length-prefixed protobuf, as the "
-        "OpenTelemetry collector's file exporter writes with `format: proto`: its `format: json` "
-        "is what is read)"
+        f"logs/otel-1.json: looks like binary data, not text ({named}"
     )
 
 

@@ -199,11 +199,18 @@ def _binary_start(head: bytes) -> str | None:
     if binary * 2 <= len(lines):
         return None
     # The collector's file exporter with `format: proto`: each message after its length in 4
-    # bytes, big-endian (under 16 MiB: a zero first), a request's first field the byte 0x0a.
+    # bytes, big-endian (under 16 MiB: a zero first), a request's first field the byte 0x0a;
+    # with `compression: zstd`, each message a zstd frame so (no zstd file: `zstd -d` fails).
     if head[:1] == b"\x00" and head[4:5] == b"\n":
         return (
             "length-prefixed protobuf, as the OpenTelemetry collector's file exporter writes "
             "with `format: proto`: its `format: json` is what is read"
+        )
+    if head[:1] == b"\x00" and head[4:8] == b"\x28\xb5\x2f\xfd":
+        return (
+            "length-prefixed zstd frames, as the OpenTelemetry collector's file exporter writes "
+            "with `compression: zstd`: leave it off (its `format: json` lines are read, plain "
+            "or gzip)"
         )
     # JSON text sequences (RFC 7464), as `journalctl -o json-seq` writes: an RS before each record
     if sum(line.startswith(b"\x1e{") for line in lines) * 2 > len(lines):
