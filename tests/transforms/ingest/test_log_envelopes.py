@@ -662,6 +662,10 @@ FLUENT_BIT_TABLE_HINT = (
     "Fluent Bit's file output in format csv or ltsv, which no setting reads (its values are "
     'unescaped): set the output\'s format to out_file and envelope = "fluentbit", or to plain'
 )
+FLUENT_BIT_STDOUT_HINT = (
+    "Fluent Bit's stdout output in format msgpack, which no setting reads (its values are "
+    "unescaped): set its format to json_lines"
+)
 PREFIXED_HINTS = [
     (cri(RECORD), 'a CRI line (containerd, CRI-O): set envelope = "cri"'),
     (cri("payment.failed t1", tag="P"), 'a CRI line (containerd, CRI-O): set envelope = "cri"'),
@@ -710,6 +714,13 @@ PREFIXED_HINTS = [
     ('1736280000.123456789\t"2025-01-07T20:00:00.5Z"\t"payment.failed"', FLUENT_BIT_TABLE_HINT),
     (f'"time":1736280000.123457\t"log":"{RECORD}"', FLUENT_BIT_TABLE_HINT),
     ("1736280000.5,payment.failed,t1", None),  # the service's own CSV: no quoted value
+    # Fluent Bit's stdout output in its default format: a count, the tag, the time (with the
+    # metadata since Fluent Bit 2.1) and the record as msgpack-c prints it, `"key"=>value`
+    (f'[0] pay.api: [1736280000.123456789, {{"log"=>"{RECORD}"}}]', FLUENT_BIT_STDOUT_HINT),
+    (
+        '[12] pay.api: [[1736280000.123456789, {}], {"event"=>"payment.failed", "txn_id"=>"t1"}]',
+        FLUENT_BIT_STDOUT_HINT,
+    ),
     (RECORD[:-1], None),  # a record cut short: no collector's
     ("x\ty\tpayment.failed t1", None),  # two tabs, then no JSON object: not fluentd's
 ]

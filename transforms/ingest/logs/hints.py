@@ -117,6 +117,14 @@ PREFIX_HINTS = [
         'unescaped): set the output\'s format to out_file and envelope = "fluentbit", or to plain',
     ),
     (
+        # Fluent Bit's stdout output in its default format, msgpack: `[<count>] <tag>: [<time>,
+        # ` (`[[<time>, {<metadata>}], ` since 2.1), then the record as msgpack-c prints it
+        # (`{"key"=>value}`); before the file output's pattern, which its tag would match
+        "^\\[[0-9]+\\] [^ \\n]+: \\[\\[?[0-9]+\\.[0-9]+, ",
+        "Fluent Bit's stdout output in format msgpack, which no setting reads (its values are "
+        "unescaped): set its format to json_lines",
+    ),
+    (
         # `logcli query`'s default output: the time, the stream's labels not common to all,
         # padded, and the line (`{}` when all are common)
         '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[^ \\n]+ \\{([^"}\\n]+="[^\\n]*)?\\} +' + JSON_OBJECT_START,
