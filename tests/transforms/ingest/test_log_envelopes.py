@@ -771,6 +771,41 @@ def test_a_cri_line_in_a_payload_names_the_parser_that_reads_it(tmp_path, log, r
 
 
 @pytest.mark.parametrize(
+    ("wrap", "where"),
+    [
+        (lambda record: record, "is a record itself"),  # the service's own line
+        # a Docker entry, its record in `log`; Fluent Bit's, its record in `log`
+        (lambda record: docker(record + "\n"), "holds one in its log"),
+        (lambda record: json.dumps({"date": 1736280000.5, "log": record}), "holds one in its log"),
+    ],
+)
+def test_a_failure_record_outside_the_payload_stops_the_run(tmp_path, wrap, where):
+    # A file that is not the collector's the payload reads (the service's own lines, another
+    # collector's, matched by the same glob): its quiet lines, one object each, counted
+    # irrelevant unparsed, and its failure line alone quarantined as `not a JSON object with
+    # a string at message`: one item under the quarantine limit, the failure never credited
+    lines = [wrap(QUIET_RECORD)] * 20 + [wrap(RECORD)]
+    path = write_incident(
+        tmp_path / "inc", lines=lines, sources={"log_format": {"payload": "message"}}
+    )
+    assert stopped(path, tmp_path).startswith(
+        "logs/pod-a.jsonl: line 21 has no string at message (sources.log_format.payload) but "
+        f"{where}, holding a failure event (payment.failed): quarantined, it would be one item "
+        "under the quarantine limit and its failure never credited."
+    )
+
+
+def test_a_line_without_the_payload_holding_no_failure_record_is_quarantined(tmp_path):
+    # the service's own text naming the event, no record: quarantined as before
+    lines = [
+        json.dumps({"msg": "after payment.failed t1"}),
+        json.dumps({"event": "payment.failed_retry"}),
+    ]
+    got = staged(tmp_path, lines, "all", payload="message")
+    assert [row[1] for row in got] == ["quarantined", "quarantined"]
+
+
+@pytest.mark.parametrize(
     ("bad", "log_format", "reason"),
     [
         ("payment.failed on its own", {"envelope": "cri"}, BAD_CRI),

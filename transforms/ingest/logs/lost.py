@@ -41,6 +41,8 @@ COLOUR_START = "\x1b["
 # The reason of a record that does not parse (`stg_logs`), and how many starts of a record a
 # glued line is tried at (each a parse of the text after it)
 NOT_JSON = "not valid JSON"
+# The reason of a JSON object without the payload's string (`log_payload`)
+NO_PAYLOAD = "not a JSON object with a string at "
 GLUED_TRIES = 64
 # A JSON string's escapes that can spell an event's characters: `\u0070`, `\"`, `\\`, `\/`
 ESCAPE = re.compile(r'\\u([0-9a-fA-F]{4})|\\(["\\/])')
@@ -173,6 +175,42 @@ def glued(
                 "envelope that reads it, or have the collector write the record alone); then "
                 "run again"
             )
+    return None
+
+
+def unheld(
+    staged: pa.RecordBatch, names: dict[int, str], fmt: LogFormat, failure_events: tuple[str, ...]
+) -> InputError | None:
+    """The error that stops a run on a line without the payload (`NO_PAYLOAD`) that is a
+    failure record itself, or holds one as the text of another key (a Docker entry's `log`
+    under `payload = "message"`): a file the setting does not read (the service's own lines,
+    another collector's, caught by the same glob) has its quiet lines counted irrelevant by
+    their shape and its failure lines alone quarantined, each one item under the quarantine
+    limit. `names`: file_id -> name."""
+    reasons = pc.fill_null(pc.starts_with(staged.column("quarantine_reason"), NO_PAYLOAD), False)
+    for row in staged.filter(reasons).to_pylist():
+        try:
+            line: Any = orjson.loads(row["raw"] or "")
+        except orjson.JSONDecodeError:
+            continue
+        if not isinstance(line, dict):
+            continue
+        held_at = [("is a record itself", row["raw"], "jsonl")] + [
+            (f"holds one in its {key}", value, None)
+            for key, value in line.items()
+            if isinstance(value, str)
+        ]
+        for where, text, kind in held_at:
+            events = _record_events(text, fmt, failure_events, kind)
+            if events:
+                return InputError(
+                    f"{names[row['file_id']]}: line {row['line']} has no string at "
+                    f"{fmt.payload} (sources.log_format.payload) but {where}, holding a failure "
+                    f"event ({', '.join(events)}): {QUARANTINED} The file is not one the setting "
+                    "reads (the service's own lines, or another collector's): read it in a run "
+                    "whose [sources.log_format] reads it, or leave it out of sources.logs, then "
+                    "run again"
+                )
     return None
 
 
