@@ -399,6 +399,10 @@ NOT_UTF8_PAYLOAD = (
 )
 
 
+AWS_LOGS_HINT = (
+    "the AWS CLI's aws logs get-log-events (or filter-log-events) output: write each event a "
+    "line (jq -c '.events[]' FILE) and set payload = \"message\""
+)
 JOURNALD = {"__REALTIME_TIMESTAMP": "1736280000500123", "_PID": "42", "MESSAGE": RECORD}
 VECTOR = {"host": "n1", "message": RECORD, "source_type": "file", "timestamp": TIME}
 LOGSTASH = {"@timestamp": "2025-01-07T20:00:00.512Z", "@version": "1", "message": RECORD}
@@ -478,6 +482,24 @@ OTLP_LINE = {"resourceLogs": [{"scopeLogs": [{"logRecords": [{"body": {"stringVa
         (
             json.dumps({"timestamp": 1736280000500, "message": RECORD, "ingestionTime": 1}),
             'a collector\'s record: set payload = "message"',
+        ),
+        # aws logs get-log-events (filter-log-events) output made one line (jq -c .): all its
+        # events, each a record in its message, one quarantined item
+        (
+            json.dumps(
+                {
+                    "events": [{"timestamp": 1736280000500, "message": RECORD}],
+                    "nextForwardToken": "f/1",
+                    "nextBackwardToken": "b/1",
+                }
+            ),
+            AWS_LOGS_HINT,
+        ),
+        (
+            json.dumps(
+                {"events": [{"logStreamName": "s", "message": RECORD}], "searchedLogStreams": []}
+            ),
+            AWS_LOGS_HINT,
         ),
         (json.dumps({"event": "payment.failed", "txn_id": "t1"}), None),  # no envelope: no hint
         # the service's own text in a `message`: no record in it, no hint

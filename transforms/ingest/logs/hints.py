@@ -57,6 +57,15 @@ COLLECTOR_HINTS = [
         "a CloudWatch Logs subscription's Lambda event (awslogs.data: base64 of gzip): decode "
         'each awslogs.data to its JSON object, one a line, and set envelope = "cloudwatch"',
     ),
+    *(
+        # the AWS CLI's output made one line (jq -c .): every event of the page in one object
+        (
+            ("events", key),
+            "the AWS CLI's aws logs get-log-events (or filter-log-events) output: write each "
+            "event a line (jq -c '.events[]' FILE) and set payload = \"message\"",
+        )
+        for key in ("nextForwardToken", "searchedLogStreams")
+    ),
     # Last, any other collector's record holding the service's JSON line as the text of `log`
     # or `message` (`RECORD_TEXT`): Fluent Bit's plain output of its tail input, fluentd's
     # in_tail without a parser, Fluent Bit's classic cri parser, a CloudWatch event as `aws
