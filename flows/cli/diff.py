@@ -68,8 +68,9 @@ def diff(
         with warehouse.connect_current(warehouse_path) as con:
             return diffs.compute(con, run_id, against), warehouse.moved_notice(con, warehouse_path)
 
+    kind = exports.Kind("`credits diff` CSV", diffs.COLUMNS)
     if csv_file is not None:  # before the diff is printed, not after
-        guarded(lambda: exports.require_target(csv_file, "--csv"))
+        guarded(lambda: exports.require_target(csv_file, kind, "--csv"))
     found, moved = guarded(read)
     if moved is not None:
         err.print(f"[yellow]note[/]: {escape(moved)}")
@@ -81,7 +82,7 @@ def diff(
         typed = commands.credits(f"diff {run_id}")
         print_diff(found, lines=csv_file is None, every=every_line, more=typed)
     if csv_file is not None:
-        guarded(lambda: exports.write_private(csv_file, _csv(found), "--csv"))
+        guarded(lambda: exports.write_private(csv_file, _csv(found), kind, "--csv"))
         err.print(f"{len(found.lines):,} line(s) written to {csv_file}", markup=False)
 
 

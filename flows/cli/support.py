@@ -92,20 +92,13 @@ def customers(
     if output_format == "csv":
         text = views.customers_csv(found.rows)
     else:
-        text = exports.json_text(
-            {
-                "incident_id": run.incident_id,
-                "run_id": run.run_id,
-                "run_status": run.status,
-                "timezone": run.timezone,
-                "note": run.note,
-                "customers": found.rows,
-            }
-        )
+        values = (run.incident_id, run.run_id, run.status, run.timezone, run.note, found.rows)
+        text = exports.json_text(dict(zip(views.CUSTOMERS_JSON, values, strict=True)))
     if out_file is None:
         sys.stdout.write(text)
         return
-    guarded(lambda: exports.write_private(out_file, text))
+    kind = views.CUSTOMERS_CSV_KIND if output_format == "csv" else views.CUSTOMERS_JSON_KIND
+    guarded(lambda: exports.write_private(out_file, text, kind))
     err.print(about, markup=False)
     err.print(f"wrote {out_file} (readable by you only)", markup=False)
 

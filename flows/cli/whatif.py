@@ -61,8 +61,9 @@ def what_if(
             candidates.append(whatif.Candidate(str(given), given.resolve(), policy))
         candidates = _labelled(candidates)
         reporting = rates.load(rates_file) if rates_file is not None else None
+        kind = exports.Kind("`credits what-if` CSV", whatif.EXPORT_KEYS, per_policy=True)
         if csv_file is not None:  # before the logs are read, not after
-            exports.require_target(csv_file, "--csv")
+            exports.require_target(csv_file, kind, "--csv")
         with tempfile.TemporaryDirectory(prefix="credits-what-if-") as scratch:
             found = whatif.compare(loaded, candidates, Path(scratch), gate.candidate_data_problems)
         reported = None
@@ -70,7 +71,7 @@ def what_if(
             reported = (reporting.currency, whatif.reported_totals(found, reporting))
         if csv_file is not None:
             columns, rows = whatif.export_rows(found)
-            exports.write_private(csv_file, exports.csv_text(columns, rows), "--csv")
+            exports.write_private(csv_file, exports.csv_text(columns, rows), kind, "--csv")
         return found, reported
 
     found, reported = guarded(compare)

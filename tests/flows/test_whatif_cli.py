@@ -124,6 +124,26 @@ def test_the_csv_has_a_line_per_customer_and_currency_a_column_per_policy_formul
     ]
 
 
+def test_a_csv_replaces_an_earlier_what_if_of_other_policies_never_another_file(tmp_path):
+    # the file a table or a run keeps (same .csv suffix) was replaced whole
+    path = small_incident(tmp_path)
+    out = tmp_path / "what-if.csv"
+    half = policy_file(tmp_path, "half.toml", flat_minor={"USD": 1, "EUR": 2})
+    assert invoke(path, "--policy", half, "--csv", out).exit_code == 0
+    other = policy_file(tmp_path, "other.toml", flat_minor={"USD": 3, "EUR": 4})
+    again = invoke(path, "--policy", other, "--csv", out)
+    assert again.exit_code == 0, again.output
+    assert out.read_bytes().startswith(b"customer_id,currency,incident.toml,other.toml\r\n")
+    table = tmp_path / "transactions.csv"
+    table.write_text("customer_id,currency,txn_id\nc1,USD,t1\n")
+    refused = invoke(path, "--policy", other, "--csv", table)
+    assert refused.exit_code == 2, refused.output
+    assert "is a file this command did not write (not an earlier `credits what-if` CSV)" in (
+        refused.stderr
+    )
+    assert table.read_text() == "customer_id,currency,txn_id\nc1,USD,t1\n"
+
+
 def test_a_policy_file_named_as_the_incident_file_gets_a_column_of_its_own(tmp_path, monkeypatch):
     # The incident's column is labelled with its file's name; a policy file of the same name,
     # given as typed in its folder, would have the same label and overwrite its CSV column.

@@ -264,11 +264,15 @@ def _reported(figures: Sequence[CurrencyFigures], rates: Rates) -> int | TooLarg
     return TooLarge(rates.currency, None if largest == rates.currency else largest)
 
 
+EXPORT_KEYS = ("customer_id", "currency")
+"""The export's first columns; a column per policy follows."""
+
+
 def export_rows(what_if: WhatIf) -> tuple[list[str], list[dict[str, str]]]:
     """One row per (customer, currency) credited under any policy that applies, a column per
     such policy with its credit as the credit file writes it (`10.00`; empty: nothing)."""
     applying = [o for o in what_if.outcomes if o.applies]
-    columns = ["customer_id", "currency", *(o.candidate.label for o in applying)]
+    columns = [*EXPORT_KEYS, *(o.candidate.label for o in applying)]
     keys = sorted(set().union(*(o.amounts.keys() for o in applying)))
     rows = []
     for customer, currency in keys:

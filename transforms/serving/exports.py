@@ -9,8 +9,10 @@ personal data (names, emails), so the file is created readable by its owner only
 from __future__ import annotations
 
 import csv
+import dataclasses
 import errno
 import io
+import itertools
 import json
 import os
 import re
@@ -27,9 +29,21 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # an id such as `-007` stays text).
 PLAIN_NUMBER = re.compile(r"-(0|[1-9][0-9]*)(\.[0-9]+)?")
 PRIVATE_MODE = 0o600
-REPLACED = (".csv", ".json")
-"""The suffixes of the files an export replaces when it is given one that exists: an earlier
-export; any other file (an incident file, a table) is refused."""
+# A what-if export's policy cells: a credit as the credit file writes it, or nothing.
+AMOUNT = re.compile(r"([0-9]+(\.[0-9]+)?)?")
+SAMPLED_ROWS = 1000  # the rows of an existing CSV read to tell its kind
+
+
+@dataclasses.dataclass(frozen=True)
+class Kind:
+    """One kind of export, as a file an earlier one wrote is told from any other: `fields`
+    are its CSV header's cells (`per_policy`: then a column per policy, whose cells are
+    amounts or empty) or, with `json`, its object's keys."""
+
+    name: str
+    fields: tuple[str, ...]
+    per_policy: bool = False
+    json: bool = False
 
 
 def spreadsheet_safe(value: Any) -> Any:
@@ -60,11 +74,11 @@ def json_text(document: Any) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def write_private(path: Path, text: str, option: str = "--out") -> None:
+def write_private(path: Path, text: str, kind: Kind, option: str = "--out") -> None:
     """Writes UTF-8 `text` atomically as a file only its owner can read and write (0600); a
     missing folder, or a folder where the file goes, is a `ConfigError` naming `option`."""
     path = Path(path)
-    require_target(path, option)
+    require_target(path, kind, option)
     try:
         with files.atomic_path(path) as temp:
             descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_MODE)
@@ -77,10 +91,11 @@ def write_private(path: Path, text: str, option: str = "--out") -> None:
         raise ConfigError(f"{option} {path}: cannot be written there ({error.strerror})") from None
 
 
-def require_target(path: Path, option: str = "--out") -> None:
+def require_target(path: Path, kind: Kind, option: str = "--out") -> None:
     """Refuses (`ConfigError` naming `option`) a target `write_private` cannot or must not
-    replace with a file (a folder, a link, a file that is no export: `REPLACED`): checked before
-    a command does its work, so nothing is printed and then refused."""
+    replace with a file (a folder, a link, a file that is not empty nor an earlier export of
+    `kind`: an incident file, a table, a run folder's file): checked before a command does its
+    work, so nothing is printed and then refused."""
     path = Path(path)
     if not path.parent.is_dir():
         raise ConfigError(f"{option} {path}: the folder {path.parent} does not exist")
@@ -92,11 +107,12 @@ def require_target(path: Path, option: str = "--out") -> None:
         raise ConfigError(f"{option} {path}: cannot be written there ({error.strerror})") from None
     if found is not None and stat.S_ISDIR(found.st_mode):
         raise ConfigError(f"{option} {path}: is a folder; name a file (e.g. {path / 'x.csv'})")
-    if found is not None and stat.S_ISREG(found.st_mode) and path.suffix.lower() not in REPLACED:
-        # a Tab too far (`--csv INC-2025-01-07.toml`) must not turn the incident file into a CSV
+    if found is not None and stat.S_ISREG(found.st_mode) and not _written_as(path, kind):
+        # a Tab too far (`--csv INC-2025-01-07.toml`), a run's `credits.csv`, a table: kept
         raise ConfigError(
-            f"{option} {path}: is a file of another kind, not a .csv or .json export: it would "
-            f"be replaced whole; name a new file (e.g. {path.parent / 'x.csv'})"
+            f"{option} {path}: is a file this command did not write (not an earlier "
+            f"{kind.name}): it would be replaced whole; name a new file (e.g. "
+            f"{path.parent / ('x.json' if kind.json else 'x.csv')}) or move this one away"
         )
     if found is not None and not stat.S_ISREG(found.st_mode):
         # the file is replaced whole: a link, a device (/dev/stdout) or a pipe would be too
@@ -104,3 +120,27 @@ def require_target(path: Path, option: str = "--out") -> None:
             f"{option} {path}: is a link, a device or a pipe, not a file; name a file (without "
             "--out the output goes to the screen, or to a pipe: `> file`)"
         )
+
+
+def _written_as(path: Path, kind: Kind) -> bool:
+    """Whether the file at `path` is empty or an earlier export of `kind` (what a spreadsheet
+    keeps of one too: a BOM, LF line ends); a file that cannot be read as one is not."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            if kind.json:
+                text = handle.read()
+                document = json.loads(text) if text else dict.fromkeys(kind.fields)
+                return isinstance(document, dict) and list(document) == list(kind.fields)
+            rows = list(itertools.islice(csv.reader(handle), SAMPLED_ROWS))
+    except (OSError, ValueError, csv.Error):  # json.loads' and the decoder's are ValueErrors
+        return False
+    if not rows:
+        return True
+    header, fixed = rows[0], len(kind.fields)
+    if not kind.per_policy:
+        return header == list(kind.fields)
+    return (
+        header[:fixed] == list(kind.fields)
+        and len(header) > fixed
+        and all(AMOUNT.fullmatch(cell) for row in rows[1:] for cell in row[fixed:])
+    )

@@ -115,6 +115,10 @@ EXCEPTIONS = (
 # shows in their place: the credit as money and in minor units (what finance sums), the status
 # in words. Every cell of the table is in it; the columns before these keep their places.
 CUSTOMERS_CSV = (*support.COLUMNS, "credit", "credit_minor", "status_words")
+CUSTOMERS_CSV_KIND = exports.Kind("`credits customers` CSV", CUSTOMERS_CSV)
+CUSTOMERS_JSON = ("incident_id", "run_id", "run_status", "timezone", "note", "customers")
+"""The keys of `credits customers --format json`'s document, in order."""
+CUSTOMERS_JSON_KIND = exports.Kind("`credits customers` JSON", CUSTOMERS_JSON, json=True)
 
 
 def customers_csv(rows: Sequence[dict[str, Any]]) -> str:

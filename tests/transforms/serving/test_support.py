@@ -546,14 +546,20 @@ def test_csv_text_neutralises_every_cell_and_round_trips():
     assert {r["empty"] for r in read} == {""}
 
 
+# Kinds of export, as the commands give them
+DIFF = exports.Kind("`credits diff` CSV", ("customer_id", "currency", "change"))
+WHAT_IF = exports.Kind("`credits what-if` CSV", ("customer_id", "currency"), per_policy=True)
+AS_JSON = exports.Kind("`credits customers` JSON", ("incident_id", "customers"), json=True)
+
+
 @pytest.mark.parametrize("umask", [0o000, 0o022])
 def test_an_export_is_readable_by_its_owner_only(tmp_path, umask):
     path = tmp_path / "customers.csv"
-    path.write_text("old")
+    path.write_text("customer_id,currency,change\r\n")
     path.chmod(0o644)  # an older, readable file is replaced, not reused
     previous = os.umask(umask)
     try:
-        exports.write_private(path, "ä\n")
+        exports.write_private(path, "ä\n", DIFF)
     finally:
         os.umask(previous)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -562,12 +568,12 @@ def test_an_export_is_readable_by_its_owner_only(tmp_path, umask):
 
 def test_an_export_into_a_missing_folder_is_a_usage_error(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
-        exports.write_private(tmp_path / "no" / "x.csv", "")
+        exports.write_private(tmp_path / "no" / "x.csv", "", DIFF)
 
 
 def test_an_export_onto_a_folder_is_a_usage_error_naming_the_option(tmp_path):
     with pytest.raises(ConfigError, match=f"^--csv {tmp_path}: is a folder; name a file"):
-        exports.write_private(tmp_path, "", "--csv")
+        exports.write_private(tmp_path, "", DIFF, "--csv")
 
 
 @pytest.mark.parametrize("kind", ["link", "fifo", "device"])
@@ -582,38 +588,87 @@ def test_an_export_onto_a_link_a_pipe_or_a_device_is_refused_and_leaves_it(tmp_p
     else:
         path.symlink_to("/dev/null")
     with pytest.raises(ConfigError, match=f"^--out {path}: is a link, a device or a pipe"):
-        exports.write_private(path, "x\n")
+        exports.write_private(path, "x\n", DIFF)
     assert path.is_symlink() if kind != "fifo" else stat.S_ISFIFO(path.lstat().st_mode)
     assert kind != "link" or (tmp_path / "kept.csv").read_text() == "kept"
 
 
-@pytest.mark.parametrize("name", ["INC-2025-01-07.toml", "customers.parquet", "notes", "a.CSV~"])
-def test_an_export_onto_a_file_that_is_no_export_is_refused_and_leaves_it(tmp_path, name):
+@pytest.mark.parametrize(
+    ("name", "kept"),
+    [
+        ("INC-2025-01-07.toml", 'id = "INC-2025-01-07"\n'),
+        ("customers.parquet", "PAR1"),
+        ("notes", "kept"),
+        # an input table, a run folder's file: a .csv or .json name is no licence
+        ("transactions.csv", "txn_id,customer_id,currency\r\nt1,c1,USD\r\n"),
+        ("credits.csv", "credit_id,incident_id,customer_id,currency\r\n"),
+        ("manifest.json", '{"incident_id": "INC-A", "run_id": "r1"}\n'),
+        ("half.csv", "customer_id,currency\r\n"),  # the start of the header is not it
+        ("latin.csv", "customer_id,currency,change\r\nc\xe9,USD,added\r\n".encode("latin-1")),
+    ],
+)
+def test_an_export_onto_a_file_that_is_no_earlier_export_is_refused_and_leaves_it(
+    tmp_path, name, kept
+):
     # `credits diff RUN --csv data/sample/INC-2025-01-07.toml` (a completion one Tab too far)
-    # replaced the incident file with the CSV
+    # replaced the incident file; `credits customers INC --out RUN/credits.csv` a run's credit
+    # file, `--out RUN/manifest.json` its manifest, `--out data/tables/transactions.csv` a table
     path = tmp_path / name
-    path.write_text("kept")
+    kept = kept if isinstance(kept, bytes) else kept.encode()  # latin-1: no export of ours
+    path.write_bytes(kept)
     with pytest.raises(ConfigError) as refused:
-        exports.write_private(path, "x\n", "--csv")
+        exports.write_private(path, "customer_id,currency,change\r\n", DIFF, "--csv")
     assert str(refused.value) == (
-        f"--csv {path}: is a file of another kind, not a .csv or .json export: it would be "
-        f"replaced whole; name a new file (e.g. {tmp_path / 'x.csv'})"
+        f"--csv {path}: is a file this command did not write (not an earlier `credits diff` "
+        f"CSV): it would be replaced whole; name a new file (e.g. {tmp_path / 'x.csv'}) or "
+        "move this one away"
     )
-    assert path.read_text() == "kept"
+    assert path.read_bytes() == kept
 
 
-@pytest.mark.parametrize("name", ["old.csv", "OLD.JSON"])
-def test_an_export_replaces_an_earlier_export(tmp_path, name):
-    (tmp_path / name).write_text("old")
-    exports.write_private(tmp_path / name, "new\n")
-    assert (tmp_path / name).read_text() == "new\n"
+@pytest.mark.parametrize(
+    ("kind", "earlier"),
+    [
+        (DIFF, "customer_id,currency,change\r\nc1,USD,added\r\n"),
+        (DIFF, "\ufeffcustomer_id,currency,change\nc1,USD,added\n"),  # saved by a spreadsheet
+        (DIFF, ""),  # an empty file holds nothing to lose
+        # another run of what-if, with other policies: other columns, amounts or nothing
+        (WHAT_IF, "customer_id,currency,INC-A.toml,'=p.toml\r\nc1,USD,10.00,\r\nc2,JPY,,1500\r\n"),
+        (AS_JSON, '{\n  "incident_id": "INC-B",\n  "customers": []\n}\n'),
+    ],
+)
+def test_an_export_replaces_an_earlier_export_of_its_kind(tmp_path, kind, earlier):
+    path = tmp_path / "old.csv"
+    path.write_text(earlier, newline="")
+    exports.write_private(path, "new\n", kind)
+    assert path.read_text() == "new\n"
+
+
+@pytest.mark.parametrize(
+    ("kind", "other"),
+    [
+        # a diff export starts as a what-if export does; its rows hold words, not amounts
+        (WHAT_IF, "customer_id,currency,change\r\nc1,USD,added\r\n"),
+        (WHAT_IF, "customer_id,currency,name\r\nc1,USD,Ann\r\n"),  # a table of one's own
+        (DIFF, "customer_id,currency,INC-A.toml\r\nc1,USD,10.00\r\n"),
+        (AS_JSON, '{"incident_id": "INC-B", "customers": [], "run_id": "r1"}'),
+        (AS_JSON, '["incident_id", "customers"]'),
+        (AS_JSON, "customer_id,currency,change\r\n"),
+    ],
+)
+def test_an_export_never_replaces_another_kind_of_file(tmp_path, kind, other):
+    path = tmp_path / "other.csv"
+    path.write_text(other, newline="")
+    with pytest.raises(ConfigError, match="is a file this command did not write"):
+        exports.write_private(path, "new\n", kind)
+    assert path.read_bytes() == other.encode()
 
 
 def test_an_export_to_a_name_the_system_refuses_is_a_usage_error(tmp_path):
     # "File name too long" was an internal error (exit 1).
     path = tmp_path / f"{'x' * 300}.csv"
     with pytest.raises(ConfigError, match="cannot be written there \\(File name too long\\)"):
-        exports.write_private(path, "x\n")
+        exports.write_private(path, "x\n", DIFF)
 
 
 # The commands
@@ -802,6 +857,30 @@ def test_out_without_format_takes_the_format_from_the_suffix(warehouse_at, tmp_p
     assert result.exit_code == 0, result.output
     text = out.read_text(encoding="utf-8")
     assert text.startswith("{") is (suffix == "json")
+
+
+@pytest.mark.parametrize("name", ["credits.csv", "manifest.json"])
+def test_customers_out_onto_a_run_folders_file_exits_2_and_leaves_it(warehouse_at, tmp_path, name):
+    # `credits customers INC --out RUN/credits.csv` replaced the run's credit file (0600, exit 0)
+    kept = tmp_path / name
+    kept.write_text("credit_id,incident_id\r\n" if name.endswith("csv") else '{"run_id": "r2"}\n')
+    before = kept.read_bytes()
+    args = ["customers", "INC-A", "--out", str(kept), "--warehouse", str(warehouse_at)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert f"--out {kept}: is a file this command did not write" in result.stderr
+    assert kept.read_bytes() == before
+
+
+@pytest.mark.parametrize("suffix", ["csv", "json"])
+def test_customers_out_replaces_its_own_earlier_export(warehouse_at, tmp_path, suffix):
+    out = tmp_path / f"notice.{suffix}"
+    args = ["customers", "INC-A", "--out", str(out), "--warehouse", str(warehouse_at)]
+    first = runner.invoke(app, [*args, "--status", "published"])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0, again.output
+    assert out.read_bytes() != b""
 
 
 def test_runs_lists_every_run_with_its_current_status(warehouse_at):
