@@ -165,13 +165,20 @@ def main() -> None:
     except CreditsError as error:
         from transforms.finance.pg_location import Unreachable
         from transforms.finance.warehouse import NoWarehouseYet
+        from transforms.serving.support import UnknownIncident
 
-        # `make notebooks` takes the warehouse as NB_WAREHOUSE
+        # `make notebooks` takes the warehouse as NB_WAREHOUSE, the incident as NB_INCIDENT
+        # (the sample's unless given: an id the analyst may never have typed)
+        said = ""
         if isinstance(error, NoWarehouseYet):
             error = NoWarehouseYet(error.path, f"{NB_WAREHOUSE} (or set CREDITS_WAREHOUSE)")
         elif isinstance(error, Unreachable):
             error = error.given_as(f"{NB_WAREHOUSE_URL}, or set CREDITS_WAREHOUSE")
-        print(f"error: {error}", file=sys.stderr)
+        elif isinstance(error, UnknownIncident) and error.meant is not None:
+            said = f": run them on it with `make notebooks NB_INCIDENT={error.meant}`"
+        elif isinstance(error, UnknownIncident):
+            said = ": give one it holds as `make notebooks NB_INCIDENT=ID`"
+        print(f"error: {error}{said}", file=sys.stderr)
         sys.exit(error.exit_code)
     args.out.mkdir(parents=True, exist_ok=True)
     codes = []

@@ -262,8 +262,18 @@ def test_notebook_01_says_the_run_read_no_failure_line(sample_warehouse, tmp_pat
 @pytest.mark.parametrize(
     ("incident_id", "message"),
     [
-        ("INC-NOPE", "incident INC-NOPE: not in the warehouse (incidents: INC-2025-01-07)"),
-        ("inc-2025-01-07", "did you mean INC-2025-01-07? (ids are case-sensitive)"),
+        # `make notebooks` gives NB_INCIDENT (the sample's id unless given): the answer says so,
+        # and which to give; it named an id and asked "did you mean" without saying where
+        (
+            "INC-NOPE",
+            "incident INC-NOPE: not in the warehouse (incidents: INC-2025-01-07): give one it "
+            "holds as `make notebooks NB_INCIDENT=ID`\n",
+        ),
+        (
+            "inc-2025-01-07",
+            "did you mean INC-2025-01-07? (ids are case-sensitive): run them on it with "
+            "`make notebooks NB_INCIDENT=INC-2025-01-07`\n",
+        ),
         (  # `make notebooks NB_INCIDENT=`: it said "incident : not in the warehouse"
             "",
             "error: no incident given (--incident, NB_INCIDENT of `make notebooks`, is empty): "

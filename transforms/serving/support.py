@@ -188,7 +188,16 @@ class IncidentGiven(InputError):
         )
 
 
-def unknown_incident(incident_id: str, known: Iterable[str]) -> InputError:
+class UnknownIncident(InputError):
+    """An incident the warehouse does not hold; `meant` is the one a case slip or a typo
+    meant, if any (`make notebooks` says how to give it)."""
+
+    def __init__(self, message: str, meant: str | None):
+        super().__init__(message)
+        self.meant = meant
+
+
+def unknown_incident(incident_id: str, known: Iterable[str]) -> UnknownIncident:
     """The error for an incident the warehouse does not hold: the ones it does, and the one
     that differs only in case, else the closest (a typo: `INC-2025-1-7`)."""
     known = sorted(known)
@@ -197,7 +206,10 @@ def unknown_incident(incident_id: str, known: Iterable[str]) -> InputError:
     hint = f"; did you mean {same[0]}? (ids are case-sensitive)" if same else ""
     hint = hint or (f"; did you mean {close[0]}?" if close else "")
     listed = ", ".join(known) or "none yet"
-    return InputError(f"incident {incident_id}: not in the warehouse (incidents: {listed}){hint}")
+    return UnknownIncident(
+        f"incident {incident_id}: not in the warehouse (incidents: {listed}){hint}",
+        (same or close or [None])[0],
+    )
 
 
 def answering_run(con: duckdb.DuckDBPyConnection, incident_id: str) -> AnsweringRun:
