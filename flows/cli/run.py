@@ -64,6 +64,7 @@ def sample(
     from transforms import sample as sample_data
 
     _refuse_a_file_in_the_way("--out", out_dir, out_dir)
+    guarded(lambda: sample_data.require_replaceable(out_dir))
     guarded(lambda: sample_data.require_room(out_dir, scale))
     guarded(lambda: _make_folder("--out", out_dir))
     counts = guarded(lambda: sample_data.generate(out_dir, scale=scale, seed=seed))

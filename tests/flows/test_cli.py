@@ -535,6 +535,39 @@ def test_a_sample_into_a_file_exits_2_naming_it(tmp_path, out, said):
     assert (tmp_path / "afile").read_text() == "x"
 
 
+@pytest.mark.parametrize(
+    ("held", "toml"),
+    [
+        ("transactions.parquet", None),  # an incident folder of one's own: its real table
+        ("INC-2025-01-07.toml", 'id = "INC-2025-01-07"\n'),  # the sample's file, edited
+        ("logs/payment-api-5c4b-lm7rt.2025-01-07T00.jsonl.gz", None),
+    ],
+)
+def test_a_sample_over_files_it_did_not_write_exits_2_and_keeps_them(tmp_path, held, toml):
+    # `credits sample --out data/incidents/mine` replaced the folder's transactions.parquet,
+    # and an edited INC-2025-01-07.toml, with the sample's, exit 0
+    kept = tmp_path / held
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    kept.write_text(toml or "my own")
+    result = runner.invoke(app, ["sample", "--out", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.output.split())
+    assert f"--out {tmp_path}: holds {held}, which the sample would replace" in message
+    assert "give an empty or new folder, or move it away" in message
+    assert kept.read_text() == (toml or "my own")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [Path(held).parts[0]]
+
+
+def test_a_sample_replaces_an_earlier_sample(tmp_path):
+    from transforms import sample
+
+    (tmp_path / "INC-2025-01-07.toml").write_text(sample.INCIDENT_TOML)
+    (tmp_path / "transactions.parquet").write_text("an earlier sample's")
+    result = runner.invoke(app, ["sample", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "transactions.parquet").read_bytes().startswith(b"PAR1")
+
+
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="no /proc on this machine")
 def test_a_sample_where_no_folder_can_be_made_exits_2():
     # It was an internal error (FileNotFoundError), exit 1.

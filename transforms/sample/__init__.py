@@ -35,7 +35,7 @@ scales) and streamed into the hourly files, and customers are written in chunks.
 May import the shared basics at the top of `transforms` only.
 """
 
-from transforms.sample.files import generate, require_room
+from transforms.sample.files import generate, require_replaceable, require_room
 from transforms.sample.world import INCIDENT_TOML
 
-__all__ = ["INCIDENT_TOML", "generate", "require_room"]
+__all__ = ["INCIDENT_TOML", "generate", "require_replaceable", "require_room"]

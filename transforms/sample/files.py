@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from transforms.errors import StorageError
+from transforms.errors import ConfigError, StorageError
 from transforms.files import atomic_path, write_text
 from transforms.sample.log_lines import (
     Lines,
@@ -64,6 +64,7 @@ _STACK_LINES = (
 )
 
 
+INCIDENT_FILE = "INC-2025-01-07.toml"
 # What scale 1 writes (logs, tables, incident file), measured; the files grow linearly.
 BYTES_PER_SCALE = 4_600_000
 
@@ -83,6 +84,32 @@ def require_room(out_dir: Path, scale: int) -> None:
         )
 
 
+def written_names() -> list[str]:
+    """The files `generate` writes, relative to its folder."""
+    logs = [
+        f"logs/payment-api-{pod}.{DAY}T{hour:02d}.jsonl.gz" for pod in PODS for hour in range(24)
+    ]
+    return [INCIDENT_FILE, "customers.parquet", "transactions.parquet", *logs]
+
+
+def require_replaceable(out_dir: Path) -> None:
+    """Refuses (`ConfigError`, exit 2) a folder holding a file of the sample's names that is no
+    earlier sample's: the folder's incident file is not the sample's own, word for word (an
+    incident folder of one's own holds `transactions.parquet`; an edited sample, the edit)."""
+    out_dir = Path(out_dir)
+    if (out_dir / INCIDENT_FILE).is_file():
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            if (out_dir / INCIDENT_FILE).read_text(encoding="utf-8") == INCIDENT_TOML:
+                return  # an earlier sample: every file of it is the generator's to replace
+    held = next((name for name in written_names() if (out_dir / name).exists()), None)
+    if held is not None:
+        raise ConfigError(
+            f"--out {out_dir}: holds {held}, which the sample would replace; only an earlier "
+            f"sample's files are (beside its {INCIDENT_FILE} as the sample wrote it): give an "
+            "empty or new folder, or move it away"
+        )
+
+
 def generate(
     out_dir: Path, scale: int = 1, seed: int = 7, transactions: int | None = None
 ) -> dict[str, int]:
@@ -90,7 +117,9 @@ def generate(
 
     Args:
         out_dir: target folder, created if missing; existing files of the same names are
-            replaced atomically (temp file in the same folder, then ``os.replace``).
+            replaced atomically (temp file in the same folder, then ``os.replace``); the
+            CLI first refuses a folder whose files are no earlier sample's
+            (`require_replaceable`).
         scale: volume multiplier (integer >= 1); scale=1 is about 150k log lines, and lines,
             payments, customers and planted cases all grow linearly.
         seed: random seed; the same (seed, scale) gives byte-identical files.
@@ -118,7 +147,7 @@ def generate(
     counts = _write_day(out_dir, rng, world, plants, scale)
     if transactions is not None and transactions > counts["transactions"]:
         counts["transactions"] = _pad_transactions(out_dir, world, transactions, seed)
-    write_text(out_dir / "INC-2025-01-07.toml", INCIDENT_TOML)
+    write_text(out_dir / INCIDENT_FILE, INCIDENT_TOML)
     counts.update(customers=world.n_known, log_files=24 * len(PODS), files=24 * len(PODS) + 3)
     counts.update(count_plants(plants))
     return counts
