@@ -55,7 +55,9 @@ def sample(
         ),
     ] = 1,
     seed: Annotated[int, typer.Option(help="random seed: same seed, same bytes")] = 7,
-    verbose: VerboseOption = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="first what the generator planted, by kind")
+    ] = False,
 ) -> None:
     """Writes a realistic sample incident (logs, tables, incident file) for 2025-01-07.
 

@@ -371,6 +371,14 @@ def test_help_is_available(command):
     assert runner.invoke(app, command).exit_code == 0
 
 
+def test_sample_help_says_what_its_verbose_shows():
+    # it said "show every log line (Prefect's, GX's, counts)": the sample has none of them
+    shown = " ".join(
+        runner.invoke(app, ["sample", "--help"], env={"COLUMNS": "200"}).output.split()
+    )
+    assert "Prefect" not in shown and "first what the generator planted, by kind" in shown
+
+
 def test_help_lists_decline_as_finance_s_word_and_hides_reject():
     listed = runner.invoke(app, ["--help"]).output
     assert "decline" in listed and "reject" not in listed
