@@ -32,6 +32,8 @@ PRIVATE_MODE = 0o600
 # A what-if export's policy cells: a credit as the credit file writes it, or nothing.
 AMOUNT = re.compile(r"([0-9]+(\.[0-9]+)?)?")
 SAMPLED_ROWS = 1000  # the rows of an existing CSV read to tell its kind
+# The folders `incident=<id>/<what>=<id>` the tool writes and proves whole.
+SEALED = ("run", "batch")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,8 +96,8 @@ def write_private(path: Path, text: str, kind: Kind, option: str = "--out") -> N
 def require_target(path: Path, kind: Kind, option: str = "--out") -> None:
     """Refuses (`ConfigError` naming `option`) a target `write_private` cannot or must not
     replace with a file (a folder, a link, a file that is not empty nor an earlier export of
-    `kind`: an incident file, a table, a run folder's file): checked before a command does its
-    work, so nothing is printed and then refused."""
+    `kind`: an incident file, a table, a run folder's file) or add to a run or batch folder:
+    checked before a command does its work, so nothing is printed and then refused."""
     path = Path(path)
     if not path.parent.is_dir():
         raise ConfigError(f"{option} {path}: the folder {path.parent} does not exist")
@@ -105,6 +107,12 @@ def require_target(path: Path, kind: Kind, option: str = "--out") -> None:
         found = None
     except OSError as error:  # a name too long, ...
         raise ConfigError(f"{option} {path}: cannot be written there ({error.strerror})") from None
+    sealed = _sealed_folder(path.parent)
+    if sealed is not None:
+        raise ConfigError(
+            f"{option} {path}: {path.parent} is a {sealed} folder: a file added there would be "
+            f"taken for part of the {sealed}; write it in another folder"
+        )
     if found is not None and stat.S_ISDIR(found.st_mode):
         raise ConfigError(f"{option} {path}: is a folder; name a file (e.g. {path / 'x.csv'})")
     if found is not None and stat.S_ISREG(found.st_mode) and not _written_as(path, kind):
@@ -120,6 +128,16 @@ def require_target(path: Path, kind: Kind, option: str = "--out") -> None:
             f"{option} {path}: is a link, a device or a pipe, not a file; name a file (without "
             "--out the output goes to the screen, or to a pipe: `> file`)"
         )
+
+
+def _sealed_folder(folder: Path) -> str | None:
+    """ "run" or "batch" when `folder` is a run folder (`incident=<id>/run=<id>`) or an outbox's
+    batch folder (`incident=<id>/batch=<id>`): their files are proved whole (`verify-batch`
+    fails on a file added), so an export never goes there. None for any other folder."""
+    folder = folder.absolute()
+    if not folder.parent.name.startswith("incident="):
+        return None
+    return next((what for what in SEALED if folder.name.startswith(f"{what}=")), None)
 
 
 def _written_as(path: Path, kind: Kind) -> bool:
