@@ -12,7 +12,6 @@ import csv
 import dataclasses
 import errno
 import io
-import itertools
 import json
 import os
 import re
@@ -31,7 +30,7 @@ PLAIN_NUMBER = re.compile(r"-(0|[1-9][0-9]*)(\.[0-9]+)?")
 PRIVATE_MODE = 0o600
 # A what-if export's policy cells: a credit as the credit file writes it, or nothing.
 AMOUNT = re.compile(r"([0-9]+(\.[0-9]+)?)?")
-SAMPLED_ROWS = 1000  # the rows of an existing CSV read to tell its kind
+HEAD_CHARS = 65_536  # what is read of an existing file to tell its kind
 # The folders `incident=<id>/<what>=<id>` the tool writes and proves whole.
 SEALED = ("run", "batch")
 
@@ -142,18 +141,29 @@ def _sealed_folder(folder: Path) -> str | None:
 
 def _written_as(path: Path, kind: Kind) -> bool:
     """Whether the file at `path` is empty or an earlier export of `kind` (what a spreadsheet
-    keeps of one too: a BOM, LF line ends); a file that cannot be read as one is not."""
+    keeps of one too: a BOM, LF line ends); a file that cannot be read as one is not. Only its
+    first `HEAD_CHARS` are read, unless they start as the export's JSON does."""
     try:
         with open(path, encoding="utf-8-sig", newline="") as handle:
+            head = handle.read(HEAD_CHARS)
             if kind.json:
-                text = handle.read()
-                document = json.loads(text) if text else dict.fromkeys(kind.fields)
+                if not head:
+                    return True
+                start = re.match(r'\s*\{\s*"([^"\\]*)"\s*:', head)
+                if start is None or start.group(1) != kind.fields[0]:
+                    return False  # a big file of something else is never read whole
+                document = json.loads(head + handle.read())
                 return isinstance(document, dict) and list(document) == list(kind.fields)
-            rows = list(itertools.islice(csv.reader(handle), SAMPLED_ROWS))
-    except (OSError, ValueError, csv.Error):  # json.loads' and the decoder's are ValueErrors
+    except (OSError, ValueError):  # json.loads' and the decoder's errors are ValueErrors
         return False
+    try:
+        rows = list(csv.reader(io.StringIO(head, newline="")))
+    except csv.Error:
+        return False
+    if len(head) == HEAD_CHARS:
+        rows = rows[:-1]  # the last one may be cut
     if not rows:
-        return True
+        return not head
     header, fixed = rows[0], len(kind.fields)
     if not kind.per_policy:
         return header == list(kind.fields)

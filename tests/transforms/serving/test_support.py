@@ -659,6 +659,9 @@ def test_an_export_into_a_run_or_batch_folder_is_refused(tmp_path, folder, what)
         # another run of what-if, with other policies: other columns, amounts or nothing
         (WHAT_IF, "customer_id,currency,INC-A.toml,'=p.toml\r\nc1,USD,10.00,\r\nc2,JPY,,1500\r\n"),
         (AS_JSON, '{\n  "incident_id": "INC-B",\n  "customers": []\n}\n'),
+        # longer than what is read of it: the rows read, the last one maybe cut, still tell
+        (WHAT_IF, "customer_id,currency,a.toml\r\n" + "c1234,USD,1234.50\r\n" * 9000),
+        (AS_JSON, '{"incident_id": "I", "customers": ["' + "x" * 100_000 + '"]}'),
     ],
 )
 def test_an_export_replaces_an_earlier_export_of_its_kind(tmp_path, kind, earlier):
@@ -678,6 +681,8 @@ def test_an_export_replaces_an_earlier_export_of_its_kind(tmp_path, kind, earlie
         (AS_JSON, '{"incident_id": "INC-B", "customers": [], "run_id": "r1"}'),
         (AS_JSON, '["incident_id", "customers"]'),
         (AS_JSON, "customer_id,currency,change\r\n"),
+        (AS_JSON, '{"run_id": "r1", "incident_id": "INC-B", "customers": []}'),  # a manifest
+        (DIFF, "customer_id,currency," + "x" * 70_000 + "\r\n"),  # a header never read whole
     ],
 )
 def test_an_export_never_replaces_another_kind_of_file(tmp_path, kind, other):
