@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 
-from transforms import commands, csv_lf, db, files, times
+from transforms import commands, csv_lf, db, files, spreadsheet, times
 from transforms.errors import ConfigError, InputError, ProofFailed
 from transforms.finance import chain, rows
 from transforms.finance.rows import RunRow
@@ -109,7 +109,9 @@ def require_record_as_sealed(con, run: RunRow) -> None:
             ],
         )
     lines_now = db.arrow(con, "run_credit_file", run_id=run.run_id)
-    rendered = hashlib.sha256(csv_lf.file_bytes(outputs.CREDIT_COLUMNS, lines_now)).hexdigest()
+    guarded = outputs.guarded(manifest.csv_writer)  # as its writer wrote the file
+    rendered = csv_lf.file_bytes(outputs.CREDIT_COLUMNS, lines_now, guarded=guarded)
+    rendered = hashlib.sha256(rendered).hexdigest()
     if rendered != sealed.sha256:
         raise ProofFailed(
             f"run {run.run_id}: its credit lines in the warehouse are not those its sealed "
@@ -126,9 +128,12 @@ def require_exceptions_as_sealed(con, run: RunRow) -> None:
     """The run's exceptions in the warehouse, written again as exceptions.csv, have the sha256
     its recorded manifest sealed: the batch's accounts to pay by hand are made from these rows,
     so a row added, changed or removed after the seal would be paid by hand unseen."""
-    sealed = recorded_manifest(run).outputs.get("exceptions.csv")
+    manifest = recorded_manifest(run)
+    sealed = manifest.outputs.get("exceptions.csv")
     rows = db.arrow(con, "run_exception_file", run_id=run.run_id)
-    rendered = hashlib.sha256(csv_lf.file_bytes(outputs.EXCEPTION_COLUMNS, rows)).hexdigest()
+    guarded = outputs.guarded(manifest.csv_writer)  # as its writer wrote the file
+    rendered = csv_lf.file_bytes(outputs.EXCEPTION_COLUMNS, rows, guarded=guarded)
+    rendered = hashlib.sha256(rendered).hexdigest()
     if sealed is None or rendered != sealed.sha256:
         raise ProofFailed(
             f"run {run.run_id}: its exceptions in the warehouse are not those its sealed "
@@ -143,11 +148,19 @@ def require_exceptions_as_sealed(con, run: RunRow) -> None:
 
 
 def require_lines_as_sealed(con, run: RunRow) -> None:
-    """The run's credit lines in the warehouse (what approving pays) are its sealed credits.csv."""
+    """The run's credit lines in the warehouse (what approving pays) are its sealed credits.csv
+    (a customer id compared as the file's writer wrote it: `spreadsheet.safe` when guarded)."""
     path = run.run_folder / "credits.csv"
-    differing = db.records(
-        db.run(con, "int_run_credits_unmatched", run_id=run.run_id, path=str(path))
+    unmatched = db.run(
+        con,
+        "int_run_credits_unmatched",
+        run_id=run.run_id,
+        path=str(path),
+        guarded=outputs.guarded(recorded_manifest(run).csv_writer),
+        formula_starts=list(spreadsheet.FORMULA_STARTS),
+        plain_number=spreadsheet.PLAIN_NUMBER.pattern,
     )
+    differing = db.records(unmatched)
     if differing:
         raise ProofFailed(
             f"run {run.run_id}: its credit lines in the warehouse are not those of {path}, "

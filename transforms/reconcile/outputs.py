@@ -1,7 +1,9 @@
 """The run folder's data files, written atomically from the work database.
 
 `credits.csv` and `exceptions.csv` are UTF-8 with LF line ends and a header even when empty,
-sorted by their keys, so identical inputs and policy give byte-identical files.
+sorted by their keys, so identical inputs and policy give byte-identical files. Finance opens
+them in a spreadsheet: a text cell that starts like a formula (a customer id `=HYPERLINK(...)`
+from a table, a txn id from a log) is written with a leading `'` (`CSV_WRITER`).
 """
 
 from __future__ import annotations
@@ -43,6 +45,15 @@ EXCEPTION_COLUMNS = (
     "detail",
 )
 _FETCH_ROWS = 10_000
+CSV_WRITER = 2
+"""The version of the writer of `credits.csv` and `exceptions.csv`, recorded in the manifest
+(`csv_writer`): since 2 every cell is `spreadsheet.safe`. A run sealed before it (no
+`csv_writer`) wrote every cell as it is, and its proof writes them so again (`guarded`)."""
+
+
+def guarded(csv_writer: int | None) -> bool:
+    """Whether the files of a run whose manifest records `csv_writer` were written guarded."""
+    return csv_writer is not None and csv_writer >= 2
 
 
 def write_csv(
@@ -52,7 +63,7 @@ def write_csv(
     ordered = con.table(table).select(*columns).order(order)
     rows = 0
     with files.atomic_path(out) as temp, open(temp, "w", encoding="utf-8", newline="") as handle:
-        writer = csv_lf.Writer(handle)
+        writer = csv_lf.Writer(handle, guarded=guarded(CSV_WRITER))
         writer.writerow(columns)
         for batch in ordered.to_arrow_reader(_FETCH_ROWS):  # streamed: memory stays flat
             writer.write_columns(batch.columns)

@@ -20,6 +20,7 @@ from transforms import db, files, times
 from transforms.ingest.incident import Incident
 from transforms.ingest.logs import LogFile
 from transforms.ingest.tables import TableFile
+from transforms.reconcile import outputs as data_files
 from transforms.reconcile import window
 from transforms.reconcile.classes import CLASSES
 from transforms.runfolder.manifest_model import (
@@ -152,6 +153,7 @@ def build(
         "finished_at": times.iso_utc(datetime.now(UTC)),
         "code_version": code_version(),
         "window_check": checked,
+        "csv_writer": data_files.CSV_WRITER,
     }
     return Manifest.model_validate(content)
 

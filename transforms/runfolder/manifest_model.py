@@ -5,7 +5,9 @@ Every version is `schema_version` 1; they differ only in keys added since:
 * the first has no `inputs.logs_pruned` and no `window_check`;
 * then `inputs.logs_pruned` (log files pruned by hour);
 * then `window_check`: status, edge margin, findings, unchecked, messages;
-* then the window_check's detection: `settings`, `span_utc`, `baseline`, `intervals`.
+* then the window_check's detection: `settings`, `span_utc`, `baseline`, `intervals`;
+* then `csv_writer`: the version of the writer of `credits.csv` and `exceptions.csv`
+  (`reconcile.outputs.CSV_WRITER`; without it every cell was written as it is).
 
 A key a version lacks is None here and stays absent when written. A key the model does not know
 is refused: it would be lost when the manifest is written again. Times are ISO 8601 strings as
@@ -268,6 +270,7 @@ class Manifest(Section):
     finished_at: str
     code_version: str
     window_check: WindowCheck | None = Field(default=None, exclude_if=_absent)
+    csv_writer: int | None = Field(default=None, exclude_if=_absent)
 
     @classmethod
     def parse(cls, text: str | bytes) -> Manifest:

@@ -1,9 +1,8 @@
 """Files for people: CSV that a spreadsheet opens as plain text, JSON, both owner-only.
 
-A spreadsheet runs a cell that starts with `=`, `+`, `-` or `@` (and, in some, a tab or a carriage
-return) as a formula: a customer named `=HYPERLINK(...)` would become a link, `+cmd|...` a
-command. Such a cell is written with a leading `'`, which spreadsheets show as text. Exports hold
-personal data (names, emails), so the file is created readable by its owner only (mode 0600).
+Every cell of a CSV export is `spreadsheet.safe`: text that starts like a formula is written with
+a leading `'`, which spreadsheets show as text. Exports hold personal data (names, emails), so the
+file is created readable by its owner only (mode 0600).
 """
 
 from __future__ import annotations
@@ -14,19 +13,14 @@ import errno
 import io
 import json
 import os
-import re
 import stat
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from transforms import files
+from transforms import files, spreadsheet
 from transforms.errors import ConfigError
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# A negative decimal and nothing else, written as a spreadsheet shows it back (no leading zero:
-# an id such as `-007` stays text).
-PLAIN_NUMBER = re.compile(r"-(0|[1-9][0-9]*)(\.[0-9]+)?")
 PRIVATE_MODE = 0o600
 # A what-if export's policy cells: a credit as the credit file writes it, or nothing.
 AMOUNT = re.compile(r"([0-9]+(\.[0-9]+)?)?")
@@ -47,26 +41,15 @@ class Kind:
     json: bool = False
 
 
-def spreadsheet_safe(value: Any) -> Any:
-    """The value as a spreadsheet should show it: text that starts like a formula gets a `'`;
-    a negative amount written as text (`-0.266`, `credits diff --csv`'s differences) stays a
-    number the spreadsheet can sum, since it can run nothing."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        if PLAIN_NUMBER.fullmatch(value):
-            return value
-        return "'" + value
-    return value
-
-
 def csv_text(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
     """CSV as RFC 4180 has it (CRLF line ends: a CR or LF inside a cell is then always quoted),
-    a header, every cell made `spreadsheet_safe` (the header's too: `credits what-if` names a
+    a header, every cell made `spreadsheet.safe` (the header's too: `credits what-if` names a
     column after a file); None is an empty cell."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(spreadsheet_safe(c) for c in columns)
+    writer.writerow(spreadsheet.safe(c) for c in columns)
     for row in rows:
-        writer.writerow(spreadsheet_safe("" if row[c] is None else row[c]) for c in columns)
+        writer.writerow(spreadsheet.safe("" if row[c] is None else row[c]) for c in columns)
     return buffer.getvalue()
 
 

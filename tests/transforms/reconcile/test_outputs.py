@@ -8,6 +8,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from transforms import csv_lf
 from transforms.reconcile import outputs
 
 
@@ -52,3 +53,44 @@ def test_a_customer_id_holding_a_cr_or_an_lf_is_quoted_and_reads_back_whole(tmp_
     assert outputs.credit_file_totals(out) == {"EUR": 7, "USD": 501}
     with open(out, newline="", encoding="utf-8") as handle:
         assert [row[0] for row in csv.reader(handle)] == ["customer_id", "a\nb", "c1", "x\ry"]
+
+
+def test_text_that_starts_like_a_formula_is_written_as_text_for_a_spreadsheet(tmp_path):
+    # finance opens credits.csv and exceptions.csv in a spreadsheet: a customer id from the
+    # tables such as =HYPERLINK(...) or +cmd|... ran there as a formula
+    con = duckdb.connect()
+    con.execute(
+        "create table credits as select * from (values ('=HYPERLINK(\"http://x\")', 'USD', 5),"
+        " ('+cmd|'' /C calc''!A0', 'USD', 6), ('-2+3', 'USD', 7), ('@SUM(A1)', 'USD', 8),"
+        " ('\tc5', 'USD', 9), ('\rc6', 'USD', 10),"
+        " ('-12', 'USD', 11),"  # a plain negative number runs nothing: it stays a number
+        " ('c1', 'USD', 12)) t(customer_id, currency, credit_amount_minor)"
+    )
+    out = tmp_path / "credits.csv"
+    columns = ("customer_id", "currency", "credit_amount_minor")
+    assert outputs.write_csv(con, "credits", columns, "credit_amount_minor", out) == 8
+    with open(out, newline="", encoding="utf-8") as handle:
+        assert [row[0] for row in csv.reader(handle)][1:] == [
+            '\'=HYPERLINK("http://x")',
+            "'+cmd|' /C calc'!A0",
+            "'-2+3",
+            "'@SUM(A1)",
+            "'\tc5",
+            "'\rc6",
+            "-12",
+            "c1",
+        ]
+    # the proof writes the warehouse's lines again as the file: the same bytes
+    lines = con.table("credits").order("credit_amount_minor").to_arrow_table()
+    assert csv_lf.file_bytes(columns, lines, guarded=True) == out.read_bytes()
+    assert outputs.credit_file_totals(out) == {"USD": 68}
+
+
+def test_a_run_sealed_before_the_guard_is_written_again_as_it_was(tmp_path):
+    # a manifest without csv_writer sealed its files with every cell as it is: the proof of
+    # such a run writes them so again, or no older run could be approved any more
+    lines = duckdb.sql("select '=x' as customer_id, 'USD' as currency").to_arrow_table()
+    columns = ("customer_id", "currency")
+    assert not outputs.guarded(None) and outputs.guarded(outputs.CSV_WRITER)
+    assert csv_lf.file_bytes(columns, lines) == b"customer_id,currency\n=x,USD\n"
+    assert csv_lf.file_bytes(columns, lines, guarded=True) == b"customer_id,currency\n'=x,USD\n"

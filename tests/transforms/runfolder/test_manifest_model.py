@@ -32,6 +32,7 @@ def written(plain: dict) -> str:
         "v1-logs-pruned.json",  # logs pruned by hour; rejected, without credits.csv
         "v1-window-check.json",  # a window_check without its detection
         "v1-detection.json",  # the window_check's detection; a title beyond ASCII
+        "v1-csv-writer.json",  # credits.csv and exceptions.csv written spreadsheet-safe
     ],
 )
 def test_every_version_reads_and_writes_back_byte_for_byte(name):
@@ -47,6 +48,7 @@ def test_a_detection_without_a_baseline_or_span_keeps_its_nulls():
 def test_the_keys_a_version_lacks_are_none_and_stay_absent():
     first = Manifest.parse(text("v1-first.json"))
     assert first.inputs.logs_pruned is None and first.window_check is None
+    assert first.csv_writer is None and '"csv_writer"' not in first.text()
     assert first.verdict is RunStatus.PUBLISHED
     assert '"logs_pruned"' not in first.text() and '"window_check"' not in first.text()
     checked = Manifest.parse(text("v1-window-check.json")).window_check

@@ -1,7 +1,9 @@
 -- Where run $run_id's credit lines in the warehouse and its sealed credits.csv ($path) differ
 -- (grain: side, credit_id; at most 5 rows, none when they agree; a line there twice is a
 -- difference: `except all`): what approving pays must be
--- what the run folder shows finance.
+-- what the run folder shows finance. A file written $guarded shows a customer id that starts
+-- like a formula (its first character one of $formula_starts, and not a $plain_number) with a
+-- leading `'` (transforms/spreadsheet.py): the warehouse's id is compared as so written.
 with
 
 file_lines as (
@@ -14,7 +16,17 @@ file_lines as (
 ),
 
 loaded_lines as (
-    select credit_id, customer_id, currency, credit_amount_minor
+    select
+        credit_id,
+        case
+            when $guarded
+                and list_contains($formula_starts, left(customer_id, 1))
+                and not regexp_full_match(customer_id, $plain_number)
+                then '''' || customer_id
+            else customer_id
+        end as customer_id,
+        currency,
+        credit_amount_minor
     from run_credits
     where run_id = $run_id
 ),
