@@ -25,9 +25,10 @@ def render(template: str, **values: Any) -> str:
 
 
 def markdown_text(value: Any, punctuation: str = MARKDOWN_PUNCTUATION) -> str:
-    """`value` as text that Markdown shows as written: each of its `punctuation` characters
-    backslash-escaped."""
-    return "".join("\\" + c if c in punctuation else c for c in str(value))
+    """`value` as text that Markdown shows as written, on one line: each of its `punctuation`
+    characters backslash-escaped, each control or format character `?` (`visible`: a line break
+    in a customer id would end a table row and start rows or paragraphs of its choosing)."""
+    return "".join("\\" + c if c in punctuation else c for c in visible(str(value)))
 
 
 # Format characters that names are written with, and that can neither move the cursor nor turn

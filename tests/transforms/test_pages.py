@@ -108,6 +108,10 @@ def test_every_template_is_shipped_in_the_package():
         ("a\\b `c`", r"a\\b \`c\`"),  # a backslash itself, code
         ("plain c1, 10.00 USD", "plain c1, 10.00 USD"),  # nothing to escape: as it is
         (42, "42"),  # any value, as its text
+        # a line break (a hostile customer id) would end the table row: rows or paragraphs of
+        # the id's choosing in the approval form
+        ("c1\n\nApproved by the CFO\n| x |", r"c1??Approved by the CFO?\| x \|"),
+        ("c1\r\u202eevil\x1b[2J", r"c1??evil?\[2J"),  # a CR, a right-to-left override, an escape
     ],
 )
 def test_markdown_text_escapes_every_markdown_punctuation_character(value, shown):
