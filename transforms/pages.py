@@ -3,7 +3,9 @@ and text for its Markdown (Prefect's artifacts and pause forms) and for a termin
 
 The templates in `transforms/templates/` lay the pages out; the Python that calls `render`
 computes every value they show (counts, dates, money, tables). Every value is HTML-escaped
-(autoescape), and a name a template uses but is not given is an error, never an empty string.
+(autoescape), each control or format character of a text shown as `?` (`visible`: a
+right-to-left override in a customer id would turn its row around), and a name a template uses
+but is not given is an error, never an empty string.
 The pages are self-contained: inline CSS, no script, and a content security policy that lets
 the browser load nothing.
 """
@@ -53,8 +55,17 @@ def _environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.PackageLoader("transforms", "templates"),
         autoescape=True,
+        finalize=_shown,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+
+
+def _shown(value: Any) -> Any:
+    """A value a page shows: text `visible` (its line breaks and tabs kept: HTML shows them as
+    spaces); markup the page made itself (`| safe`: the chart) as it is."""
+    if isinstance(value, str) and not hasattr(value, "__html__"):
+        return visible(value, keep="\n\t")
+    return value

@@ -332,3 +332,12 @@ def test_the_same_chart_is_drawn_once_a_process(monkeypatch):
     assert len(drawn) == 1
     report.chart_svg(MINUTES[:1], START, later, _zone())  # other counts: drawn
     assert len(drawn) == 2
+
+
+def test_an_id_holding_a_control_or_format_character_shows_it_as_a_question_mark():
+    # a right-to-left override in a customer id from the tables turned the rest of its row
+    # around on the page (`c1<RLO>00.01 DSU` read as `c1USD 10.00`); an escape, a CR: noise
+    odd = "c1\u202e00.01 DSU\x1b[2J\r"
+    page = html_page.parse(report.render(_with_data_values(odd), MINUTES))
+    assert "\u202e" not in page.text and "\x1b" not in page.text and "\r" not in page.text
+    assert page.text.count("c1?00.01 DSU?[2J?") == 6
