@@ -297,7 +297,9 @@ def decide(run_id: str, answer: Approval, warehouse_path: str, outbox: str) -> l
             key=key,
             accept_decreases=answer.accept_decreases,
         )
-    return ledger.decline(path, run_id, by=answer.by, reason=answer.note, key=key)
+    return ledger.decline(
+        path, run_id, by=answer.by, reason=answer.note, key=key, outbox=Path(outbox)
+    )
 
 
 @flow(name="credit-reconciliation", log_prints=True, task_runner=task_runner())

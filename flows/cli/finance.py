@@ -117,14 +117,19 @@ def decline(
     by: Annotated[str, typer.Option("--by", help="who declines")],
     reason: Annotated[str, typer.Option("--reason", help="why")],
     warehouse_path: WarehouseOption = WAREHOUSE,
+    outbox: OutboxOption = OUTBOX,
 ) -> None:
     """Declines a pending run: it will never be published."""
     with stopped_by_signals(f"the decline of run {run_id}"):
         from transforms.finance import ledger  # under the guard, as approve's
 
         decision = guarded(
-            lambda: ledger.decline(warehouse_path, run_id, by=by, reason=reason, key=journal_key())
+            lambda: ledger.decline(
+                warehouse_path, run_id, by=by, reason=reason, key=journal_key(), outbox=outbox
+            )
         )
+    for line in decision.notes:
+        err.print(f"[yellow]note[/]: {escape(line)}")
     out.print(f"run {decision.run_id} is {decision.status}")
 
 
@@ -134,11 +139,12 @@ def reject(
     by: Annotated[str, typer.Option("--by", help="who declines")],
     reason: Annotated[str, typer.Option("--reason", help="why")],
     warehouse_path: WarehouseOption = WAREHOUSE,
+    outbox: OutboxOption = OUTBOX,
 ) -> None:
     """The old name of `decline` ("rejected" is the quality gate's word): declines, and says so."""
     renamed = f"`{commands.credits('reject')}` is now `{commands.credits('decline')}`"
     err.print(f"[yellow]note[/]: {escape(renamed)} (a run is rejected only by the quality gate)")
-    decline(run_id, by=by, reason=reason, warehouse_path=warehouse_path)
+    decline(run_id, by=by, reason=reason, warehouse_path=warehouse_path, outbox=outbox)
 
 
 @app.command("verify-batch")

@@ -140,7 +140,7 @@ class Desk:
 
         self._chain = None
         options = ["--warehouse", str(self.warehouse)]
-        if args[0] in ("approve", "audit"):
+        if args[0] in ("approve", "audit", "decline", "reject"):
             options += ["--outbox", str(self.outbox)]
         return CliRunner().invoke(app, [*args, *options], env=env)
 

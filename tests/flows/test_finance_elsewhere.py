@@ -12,7 +12,7 @@ import pytest
 
 from tests import stores
 from transforms.errors import InputError, ProofFailed
-from transforms.finance import journal, ledger, outbox, warehouse
+from transforms.finance import journal, ledger, outbox, outbox_head, warehouse
 
 
 def test_a_run_folder_out_of_reach_is_approved_on_the_sealed_record(desk, tmp_path):
@@ -76,6 +76,9 @@ def test_a_batch_another_warehouse_wrote_meanwhile_is_never_replaced(desk, tmp_p
     def other_machine_first(*args):
         if not theirs:  # this approval wrote its data files; the other one publishes now
             theirs["approving"] = b""
+            # as in the moment before this approval kept its journal head, which the other's
+            # would find is not its own (`outbox_head`): both committed B001
+            (desk.outbox / "incident=INC-T" / outbox_head.FILE).unlink()
             ledger.approve(copy, run_id, by="bob", note=None, outbox=desk.outbox)
             folder = desk.outbox / "incident=INC-T" / "batch=INC-T-B001"
             theirs.update({p.name: p.read_bytes() for p in folder.iterdir()})
@@ -104,8 +107,9 @@ def test_a_batch_a_copy_of_the_warehouse_published_is_named_as_another_warehouse
     assert desk.approve(run_id).batch_id == "INC-T-B001"
     with pytest.raises(ProofFailed) as refused:
         ledger.approve(copy, run_id, by="bob", note=None, outbox=desk.outbox)
-    (finding,) = refused.value.findings
+    finding, head = refused.value.findings
     assert finding.startswith("batch INC-T-B001: in the outbox (")
     assert "or another warehouse published it (a copy of this one" in finding
+    assert "or another warehouse decides this incident into this outbox" in head
     with warehouse.connect(copy, read_only=True) as con:
         assert con.execute("select count(*) from ledger").fetchall() == [(0,)]

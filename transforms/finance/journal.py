@@ -68,9 +68,9 @@ def append(
 ) -> Entry:
     """Appends one entry after the current head (call it inside the writer's lock); `key` makes
     an HMAC link (a journal that already holds one refuses a writer without the key)."""
-    newest = _newest(con)
-    chain.require_key(NAME, newest.linked() if newest else None, key)
-    seq, prev_hash = (newest.seq + 1, newest.hash) if newest else (1, GENESIS)
+    last = newest(con)
+    chain.require_key(NAME, last.linked() if last else None, key)
+    seq, prev_hash = (last.seq + 1, last.hash) if last else (1, GENESIS)
     at = (at or datetime.now(UTC)).astimezone(UTC)
     link = chain.link_for(key)
     entry = Entry(seq, at, incident_id, run_id, event, actor, detail or {}, prev_hash, "", link)
@@ -115,11 +115,12 @@ def verify(con: duckdb.DuckDBPyConnection, key: bytes | None = None) -> chain.Ch
 
 def head(con: duckdb.DuckDBPyConnection) -> str:
     """The hash of the newest entry (the genesis value for an empty journal)."""
-    newest = _newest(con)
-    return newest.hash if newest else GENESIS
+    last = newest(con)
+    return last.hash if last else GENESIS
 
 
-def _newest(con: duckdb.DuckDBPyConnection) -> Entry | None:
+def newest(con: duckdb.DuckDBPyConnection) -> Entry | None:
+    """The newest entry (None: an empty journal)."""
     rows = db.run(con, "journal_head").fetchall()
     return _entry(rows[0]) if rows else None
 

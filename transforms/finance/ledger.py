@@ -39,11 +39,20 @@ import pyarrow.compute as pc
 from transforms import commands, db, files
 from transforms.errors import (
     ConfigError,
+    ProofFailed,
     StorageError,
     environment_problem,
 )
 from transforms.finance import diff as diffs
-from transforms.finance import journal, ledger_entries, outbox, proof, rows, warehouse
+from transforms.finance import (
+    journal,
+    ledger_entries,
+    outbox,
+    outbox_head,
+    proof,
+    rows,
+    warehouse,
+)
 from transforms.finance.approval import (
     find_run,
     newer_published,
@@ -133,11 +142,13 @@ def approve(
             batch_id = _publish(
                 con, run, by=by, note=note, outbox_root=outbox, key=key, detail=detail
             )
+            kept = _keep_head(con, run, outbox)
             if batch_id:
                 _write_batch(con, batch_id, outbox)
                 written.append(batch_id)  # its state is sent to the store as the writer closes
             decision = _decision_of(con, find_run(con, run_id), already_decided=False, root=outbox)
-            return replace(decision, notes=finished + ((unreachable,) if unreachable else ()))
+            notes = (unreachable, kept)
+            return replace(decision, notes=finished + tuple(n for n in notes if n))
     except StorageError as error:  # the store lost as the batch's state was sent: say so
         if not written:
             raise
@@ -157,8 +168,11 @@ def decline(
     by: str,
     reason: str,
     key: bytes | None = None,
+    outbox: Path | None = None,
 ) -> Decision:
-    """Declines a pending run: it will never be published."""
+    """Declines a pending run: it will never be published. With `outbox`, a warehouse whose
+    journal lacks the head the outbox kept after a decision is refused (`ProofFailed`), and the
+    decline's own head is kept there (`outbox_head`)."""
     require_name(by)
     if not reason.strip():
         raise ConfigError("--reason: say why the run is declined")
@@ -167,6 +181,8 @@ def decline(
         if run.status == RunStatus.DECLINED:
             return _decision_of(con, run, already_decided=True)
         require_pending(run)
+        if outbox is not None:
+            _require_head(con, run, outbox)
         with db.transaction(con):
             _record_decision(
                 con,
@@ -179,7 +195,28 @@ def decline(
                 detail={"reason": reason},
                 key=key,
             )
-        return _decision_of(con, find_run(con, run_id), already_decided=False)
+        kept = _keep_head(con, run, outbox) if outbox is not None else None
+        decision = _decision_of(con, find_run(con, run_id), already_decided=False)
+        return replace(decision, notes=(kept,) if kept else ())
+
+
+def _require_head(con: duckdb.DuckDBPyConnection, run: RunRow, root: Path) -> None:
+    """Refuses (`ProofFailed`, exit 3) a warehouse whose journal lacks the head the outbox
+    kept after the incident's last decision: older than the outbox (a backup restored)."""
+    found = outbox_head.check(root, [run.incident_id], journal.entries(con))
+    if found:
+        raise ProofFailed(
+            f"the warehouse is not the one that last decided {run.incident_id}: nothing was "
+            "written",
+            found,
+        )
+
+
+def _keep_head(con: duckdb.DuckDBPyConnection, run: RunRow, root: Path) -> str | None:
+    """The journal's newest entry, just committed, kept in the outbox (`outbox_head`); a note
+    when it could not be written."""
+    newest = journal.newest(con)
+    return outbox_head.record(root, run.incident_id, newest) if newest else None
 
 
 def _publish(con, run, *, by, note, outbox_root: Path, key, detail) -> str | None:

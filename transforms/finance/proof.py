@@ -15,7 +15,9 @@
   longer render the files the journal recorded when it was committed, or that is marked
   `writing` although a later approval (which finishes every batch left writing first) was
   journaled after it;
-- a run the warehouse holds as pending or decided that the journal contradicts (`run_proof`).
+- a run the warehouse holds as pending or decided that the journal contradicts (`run_proof`);
+- a journal that lacks the head the outbox kept after a decision (`outbox_head`): a warehouse
+  restored from an older backup, or another warehouse deciding into the same outbox.
 Keyed links without the key are listed apart: unverified, not tampered.
 
 `gather` reads what the checks need from the warehouse, so that a reader can close the file
@@ -41,6 +43,7 @@ from transforms.finance import (
     journal,
     ledger_entries,
     outbox,
+    outbox_head,
     pg_location,
     pg_store,
     rows,
@@ -162,6 +165,7 @@ def check(records: Records, key: bytes | None, outbox_root: Path | None) -> Find
     tampered += run_proof.check_runs(records.runs, records.journal)
     tampered += run_proof.missing_runs(records.runs, records.journal, records.incident_ids)
     tampered += _unknown_trailers(records, known, outbox_root)
+    tampered += outbox_head.check(outbox_root, records.incident_ids, records.journal)
     tampered += [
         f"journal entry {e.seq}: says batch {_batch_of(e)} was published; the warehouse has no "
         "such batch"

@@ -1,0 +1,65 @@
+"""A warehouse restored from an older backup: what it no longer records (a decline, an approval
+that paid nothing new) is still in the outbox, which names it.
+
+Each test starts from the desk's cached runs (`tests/flows/desk_runs.py`)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests import stores
+from transforms.errors import ProofFailed
+from transforms.finance import ledger
+
+
+def backed_up(desk):
+    """A backup of the desk's warehouse as it is now; calling what is returned restores it (a
+    copy of the PostgreSQL database the desk is then pointed at)."""
+    if stores.kind(desk.warehouse) == "duckdb":
+        path = Path(desk.warehouse)
+        backup = path.with_name("backup.duckdb")
+        shutil.copy2(path, backup)
+
+        def restore() -> None:
+            Path(f"{path}.wal").unlink(missing_ok=True)
+            shutil.copy2(backup, path)
+
+        return restore
+    name = str(desk.warehouse).rsplit("/", 1)[-1]
+    copy = desk._databases.enter_context(stores.database(stores.server(), template=name))
+
+    def restore() -> None:
+        desk.warehouse = copy
+
+    return restore
+
+
+def test_a_decline_undone_by_restoring_a_backup_is_named_and_the_run_is_never_paid(desk):
+    run_id = desk.run()
+    restore = backed_up(desk)
+    ledger.decline(desk.warehouse, run_id, by="bob", reason="window not final", outbox=desk.outbox)
+    restore()
+    assert desk.status(run_id) == "pending_approval"  # the backup knows no decline
+    result = desk.cli("audit", "--verify")
+    assert result.exit_code == 3, result.output
+    said = " ".join(result.stderr.split())
+    assert "journal_head.json records journal entry" in said
+    assert "the warehouse is older than the outbox" in said
+    with pytest.raises(ProofFailed, match="nothing was paid"):
+        desk.approve(run_id)
+    assert desk.ledger() == []
+    result = desk.cli("decline", run_id, "--by", "carol", "--reason", "again")
+    assert result.exit_code == 3, result.output  # nor is the outbox's record overwritten
+
+
+def test_a_warehouse_that_decided_after_the_outbox_s_record_verifies_and_approves(desk):
+    run_id = desk.run()
+    ledger.decline(desk.warehouse, run_id, by="bob", reason="window not final", outbox=desk.outbox)
+    again = desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}})
+    decision = desk.approve(again)
+    assert decision.batch_id is not None
+    assert desk.cli("audit", "--verify").exit_code == 0
+

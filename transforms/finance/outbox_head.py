@@ -1,0 +1,120 @@
+"""The journal head the outbox keeps for each incident, outside the warehouse: a warehouse
+restored from an older backup no longer records the decisions taken after it (a decline undone
+sets its run back to pending, and approvable), and only what it wrote elsewhere can tell.
+
+Every decision on a run (`approve`, `decline`), once committed, writes
+`<outbox>/incident=<id>/journal_head.json`: the journal entry it ended on (seq, hash, event,
+run). The warehouse that decides next must hold that very entry: a journal that ends before it
+(a backup restored), or holds another entry there (a backup restored and written to since, or
+another warehouse deciding the incident into this outbox), is named by `audit --verify` and
+refused by every approval and decline of the incident (exit 3). A batch's trailer records the
+journal head too; this record covers the decisions that publish no batch.
+
+What it does not cover: the file deleted or replaced by hand (the outbox is finance's folder),
+an outbox not shared between the machines that decide, and a decision stopped between its
+commit and this file (the next decision writes it).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from transforms import files
+from transforms.finance import journal
+
+FILE = "journal_head.json"
+
+
+@dataclass(frozen=True)
+class Head:
+    """The journal entry a decision ended on, as the outbox keeps it."""
+
+    seq: int
+    hash: str
+    event: str
+    run_id: str | None
+
+    def named(self) -> str:
+        return f"journal entry {self.seq} ({self.event} of run {self.run_id})"
+
+
+def path_of(root: Path, incident_id: str) -> Path:
+    return Path(root).resolve() / f"incident={incident_id}" / FILE
+
+
+def record(root: Path, incident_id: str, entry: journal.Entry) -> str | None:
+    """Writes `entry` as the incident's journal head in the outbox `root` (never one older than
+    the head already there); what could not be written, as a note (None: written). The
+    decision is committed by then: the note says so, and the next decision writes it."""
+    path = path_of(root, incident_id)
+    try:
+        kept = read(path)
+        if isinstance(kept, Head) and kept.seq >= entry.seq:
+            return None  # a later decision's (a writer cut off and let in again)
+        head = Head(entry.seq, entry.hash, entry.event, entry.run_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(head.__dict__, indent=2, sort_keys=True) + "\n"
+        files.write_text(path, text)
+    except OSError as error:
+        return (
+            f"{path}: not written ({error.strerror}); the decision is committed. The outbox "
+            "keeps the journal head so that a warehouse restored from an older backup is named; "
+            "the next decision on the incident writes it"
+        )
+    return None
+
+
+def read(path: Path) -> Head | str | None:
+    """The head kept at `path`; None when there is none, or why it is no head this product
+    writes."""
+    if not path.exists():
+        return None
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+        head = Head(**kept)
+    except (OSError, UnicodeDecodeError, ValueError, TypeError) as error:
+        return f"it is no journal head this product writes ({error})"
+    if not (isinstance(head.seq, int) and isinstance(head.hash, str)):
+        return "it is no journal head this product writes (seq, hash)"
+    return head
+
+
+def check(
+    root: Path | None, incident_ids: Iterable[str] | None, entries: list[journal.Entry]
+) -> list[str]:
+    """Each incident's head kept in the outbox `root` (every incident folder there when
+    `incident_ids` is None) that the journal `entries` do not hold, as a finding."""
+    if root is None or not Path(root).is_dir():
+        return []
+    if incident_ids is None:
+        paths = sorted(Path(root).resolve().glob(f"incident=*/{FILE}"))
+    else:
+        paths = [path_of(root, incident_id) for incident_id in sorted(incident_ids)]
+    by_seq = {e.seq: e for e in entries}
+    last = max(by_seq, default=0)
+    findings = []
+    for path in paths:
+        kept = read(path)
+        if kept is None:
+            continue
+        if isinstance(kept, str):
+            findings.append(f"{path}: {kept}: a decision's record was edited in the outbox")
+            continue
+        held = by_seq.get(kept.seq)
+        if held is not None and held.hash == kept.hash:
+            continue
+        if held is None:
+            found = f"the warehouse's journal ends at entry {last}"
+        else:
+            found = f"its entry {kept.seq} is another: {held.event} of run {held.run_id}"
+        findings.append(
+            f"{path} records {kept.named()}, which the warehouse's journal does not hold "
+            f"({found}): the warehouse is older than the outbox (restored from a backup: the "
+            "decisions since are missing from it, a declined run may be pending again), or "
+            "another warehouse decides this incident into this outbox. Restore the newest "
+            "backup, or find out which warehouse is the real one"
+        )
+    return findings
