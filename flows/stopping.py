@@ -146,6 +146,8 @@ def watching() -> Iterator[Signals]:
                 return  # the socket was closed: the run is over
             if signals.signalled.is_set():
                 db.interrupt_all()  # the main thread may wait for a query: do not wait for it
+                if store := sys.modules.get("transforms.pg_connections"):  # or a store's lock
+                    store.cancel_all()
                 if not signals.done.wait(GRACE_SECONDS):
                     signum = signals.received() or signal.SIGTERM
                     stop(psutil.Process().children(recursive=True))

@@ -14,10 +14,16 @@ catalog.
 
 from __future__ import annotations
 
+import _thread
+import signal
+import weakref
+from contextlib import suppress
+
 import adbc_driver_manager.dbapi
 import adbc_driver_postgresql.dbapi
 
 TYPE_RESOLVER_MODE = "adbc.postgresql.type_resolver_mode"
+_OPEN: weakref.WeakSet[adbc_driver_manager.dbapi.Connection] = weakref.WeakSet()
 
 
 def connect(uri: str, *, autocommit: bool = False) -> adbc_driver_manager.dbapi.Connection:
@@ -26,6 +32,40 @@ def connect(uri: str, *, autocommit: bool = False) -> adbc_driver_manager.dbapi.
     Raises:
         adbc_driver_manager.Error: The server cannot be reached or refused the connection.
     """
-    return adbc_driver_postgresql.dbapi.connect(
+    connection = adbc_driver_postgresql.dbapi.connect(
         uri, db_kwargs={TYPE_RESOLVER_MODE: "builtin"}, autocommit=autocommit
     )
+    _OPEN.add(connection)
+    return connection
+
+
+def cancel_all() -> None:
+    """Cancels the statement each open connection runs, from any thread: a command stopped by
+    SIGTERM or SIGHUP while it waits for a lock another session holds (a psql transaction left
+    open on `runs`) does not wait out the server's `lock_timeout` (the statement fails, and the
+    signal's own handler stops the command)."""
+    for connection in list(_OPEN):
+        with suppress(Exception):  # closed meanwhile: nothing to cancel
+            connection.adbc_cancel()
+
+
+_adbc_blocking_call = adbc_driver_manager.dbapi._blocking_call
+
+
+def _blocking_call(func, args, kwargs, cancel):
+    """ADBC's own Ctrl-C handling, telling Python: during a statement ADBC puts a SIGINT
+    handler of its own in Python's place, which cancels the statement and nothing else, so a
+    Ctrl-C ended an approval as a store lost mid-command (exit 4, "run it again"), not as the
+    stop it was (130). Here the Ctrl-C is also raised in the main thread, as one arriving
+    anywhere else is."""
+
+    def cancelled() -> None:
+        try:
+            cancel()
+        finally:
+            _thread.interrupt_main(signal.SIGINT)
+
+    return _adbc_blocking_call(func, args, kwargs, cancelled)
+
+
+adbc_driver_manager.dbapi._blocking_call = _blocking_call

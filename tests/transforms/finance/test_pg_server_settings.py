@@ -6,6 +6,9 @@ database of its own (`tests.stores`), dropped after it.
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -252,3 +255,45 @@ def test_a_lock_timeout_of_0_set_on_purpose_is_kept(store, where):
     else:
         set_on_login_in_database(store, "lock_timeout", "0")
     assert lock_timeout_ms(url) == 0
+
+
+CREDITS = (
+    "import sys; sys.argv = ['credits', *sys.argv[1:]]; from flows.console import main; main()"
+)
+
+
+def waiting_for_a_lock(url: str, deadline_s: float = 30) -> None:
+    """Returns once a session of the database at `url` waits for a lock."""
+    name = urlsplit(url).path.lstrip("/")
+    query = "select count(*) from pg_stat_activity where datname = $1 and wait_event_type = 'Lock'"
+    deadline = time.monotonic() + deadline_s
+    while fetch(stores.server(), query, name) == [(0,)]:
+        assert time.monotonic() < deadline, "no session came to wait for the lock"
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_writer_waiting_for_another_session_s_lock_stops_at_once_on_a_signal(
+    store, tmp_path, signum, code
+):
+    # A psql transaction left open on `runs`: SIGTERM waited out the 60 s lock_timeout before
+    # it stopped the approval, and Ctrl-C (taken by ADBC's own handler, which cancels the
+    # statement) ended as a lost store, exit 4, "run the command again".
+    command = [sys.executable, "-c", CREDITS, "approve", "r1", "--by", "a"]
+    command += ["--warehouse", store, "--outbox", str(tmp_path / "outbox")]
+    with pg_connections.connect(store) as holder:
+        with holder.cursor() as cursor:
+            cursor.execute("lock table runs in access exclusive mode")
+        approval = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+        try:
+            waiting_for_a_lock(store)
+            approval.send_signal(signum)
+            started = time.monotonic()
+            _, said = approval.communicate(timeout=70)
+            took = time.monotonic() - started
+        finally:
+            approval.kill()
+            holder.rollback()
+    assert approval.returncode == code, said
+    assert one_line(said).startswith("stopped: the approval of run r1 ("), said
+    assert took < 5
