@@ -1,18 +1,20 @@
 """A warehouse restored from an older backup: what it no longer records (a decline, an approval
-that paid nothing new) is still in the outbox, which names it.
+that paid nothing new) is still in the outbox, which names it. And a batch's record edited
+where no trailer field names it (its folder, its publication time, its heads set to NULL).
 
 Each test starts from the desk's cached runs (`tests/flows/desk_runs.py`)."""
 
 from __future__ import annotations
 
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from tests import stores
 from transforms.errors import ProofFailed
-from transforms.finance import ledger
+from transforms.finance import ledger, outbox
 
 
 def backed_up(desk):
@@ -63,3 +65,48 @@ def test_a_warehouse_that_decided_after_the_outbox_s_record_verifies_and_approve
     assert decision.batch_id is not None
     assert desk.cli("audit", "--verify").exit_code == 0
 
+
+def audited(desk) -> str:
+    """`credits audit --verify` on the desk, which must exit 3: what it said, on one line."""
+    result = desk.cli("audit", "--verify")
+    assert result.exit_code == 3, result.output
+    return " ".join(result.stderr.split())
+
+
+@pytest.mark.parametrize(
+    ("tampering", "named"),
+    [
+        (
+            "update batches set folder = '/srv/elsewhere'",
+            "the warehouse records folder '/srv/elsewhere', journal entry 4 recorded '",
+        ),
+        ("update batches set published_at = null", "published, but the warehouse records no time"),
+        (
+            "update batches set published_at = created_at - interval '1 day'",
+            "published before it was committed",
+        ),
+        ("update batches set journal_head = null", "the warehouse records journal_head None"),
+        ("update batches set ledger_head = null", "the warehouse records ledger_head None"),
+    ],
+    ids=["folder", "published_at-null", "published_at-early", "journal_head", "ledger_head"],
+)
+def test_a_batch_record_edited_where_no_trailer_field_shows_it_is_named(desk, tampering, named):
+    decision = desk.approve(desk.run())
+    desk.tamper(tampering)
+    assert f"batch {decision.batch_id}: " in audited(desk)
+    assert named in audited(desk)
+    with pytest.raises(ProofFailed, match="nothing was paid"):
+        desk.approve(desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}}))
+
+
+def test_a_clock_set_back_while_a_batch_is_written_is_not_read_as_an_edit(desk, monkeypatch):
+    # the batch is committed, then the machine's clock steps back before it is marked published
+    class SetBack(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2020, 1, 1, tzinfo=UTC)
+
+    monkeypatch.setattr(outbox, "datetime", SetBack)
+    desk.approve(desk.run())
+    result = desk.cli("audit", "--verify")
+    assert result.exit_code == 0, result.output

@@ -48,7 +48,7 @@ def check(
     problems = [f"{name}: {p}" for p in found]
     if trailer.get("batch_id") != batch.batch_id:
         problems.append(f"{name}: its trailer is that of batch {trailer.get('batch_id')}")
-    problems += _compare_record(name, batch, trailer)
+    problems += _compare_record(name, batch, trailer, journaled is not None)
     head = trailer.get("journal_head")
     if not isinstance(head, str) or head not in journal_hashes | {chain.GENESIS}:
         problems.append(
@@ -134,9 +134,13 @@ def _compare_lines(name: str, lines: pa.Table, entries: list[ledger_entries.Entr
     return problems
 
 
-def _compare_record(name: str, batch: BatchRow, trailer: dict[str, Any]) -> list[str]:
-    """The warehouse's record of a batch (who approved it, for which run, its totals) against
-    its trailer, which the outbox keeps as it was written: a record edited afterwards."""
+def _compare_record(
+    name: str, batch: BatchRow, trailer: dict[str, Any], anchored: bool
+) -> list[str]:
+    """The warehouse's record of a batch (who approved it, for which run, its totals, its
+    heads) against its trailer, which the outbox keeps as it was written: a record edited
+    afterwards. `anchored`: the journal recorded the batch's files when it was committed, so
+    the version that committed it recorded its heads too (a head set to NULL is an edit)."""
     recorded = {
         "incident_id": batch.incident_id,
         "run_id": batch.run_id,
@@ -152,7 +156,7 @@ def _compare_record(name: str, batch: BatchRow, trailer: dict[str, Any]) -> list
     recorded |= {
         name: head
         for name, head in (("journal_head", batch.journal_head), ("ledger_head", batch.ledger_head))
-        if head is not None
+        if head is not None or anchored
     }
     problems = [
         f"{name}: the warehouse records {field} {chain.quoted(value)}, its trailer "

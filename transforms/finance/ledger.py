@@ -248,8 +248,10 @@ def _publish(con, run, *, by, note, outbox_root: Path, key, detail) -> str | Non
             decreases = difference.filter(pc.less(difference["delta_minor"], 0))
             _record_decreases(con, batch_id, incident_id, decreases, by_hand)
             _record_pay_by_hand(con, batch_id, run, by_hand)
-            # the files' sha256, fixed by what was just recorded: the journal anchors them
+            # the files' sha256, fixed by what was just recorded, and where they go: the
+            # journal anchors them
             published["files"] = outbox.digests(con, batch_id)
+            published["folder"] = str(outbox.folder_of(outbox_root, incident_id, batch_id))
         _record_decision(
             con,
             run,
@@ -341,7 +343,7 @@ def _record_batch(con, run, batch_id, payments: pa.Table, by, outbox_root, now, 
         totals_minor=json.dumps(dict(sorted(totals.items()))),
         entry_hash=outbox.entry_hash(sorted(payments["credit_id"].to_pylist())),
         policy_version=run.policy_version,
-        folder=str(outbox.folder_of(outbox_root, run.incident_id, batch_id)),
+        folder=str(outbox.folder_of(outbox_root, run.incident_id, batch_id)),  # as journaled
         approved_by=by,
         created_at=now,
         journal_head=journal.head(con),

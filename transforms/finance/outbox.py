@@ -136,7 +136,9 @@ def write(con: duckdb.DuckDBPyConnection, batch_id: str, root: Path) -> Path:
         db.before_final(con)  # the writer still the one writer (a store's lock not lost)
         text = json.dumps(trailer, indent=2, sort_keys=True) + "\n"
         _write_once(folder / TRAILER, text.encode("utf-8"), batch)
-    db.run(con, "batch_mark_published", batch_id=batch_id, published_at=datetime.now(UTC))
+    # never before its commit, even on a clock set back meanwhile (`proof` names such a time)
+    published_at = max(datetime.now(UTC), batch.created_at)
+    db.run(con, "batch_mark_published", batch_id=batch_id, published_at=published_at)
     return folder
 
 

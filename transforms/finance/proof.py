@@ -31,6 +31,7 @@ import glob
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 
 import duckdb
@@ -162,6 +163,7 @@ def check(records: Records, key: bytes | None, outbox_root: Path | None) -> Find
         )
     tampered += _check_rendered(records, anchored)
     tampered += _check_states(records)
+    tampered += _check_committed(records)
     tampered += run_proof.check_runs(records.runs, records.journal)
     tampered += run_proof.missing_runs(records.runs, records.journal, records.incident_ids)
     tampered += _unknown_trailers(records, known, outbox_root)
@@ -339,6 +341,48 @@ def _check_states(records: Records) -> list[str]:
                 f"batch {batch.batch_id}: marked writing, but an approval was journaled after "
                 f"it was committed (journal entry {later}), which finished it first: its state "
                 "was set back"
+            )
+    return problems
+
+
+def _check_committed(records: Records) -> list[str]:
+    """Each batch's record against what no trailer holds: its folder against the one its
+    `published` journal entry recorded (batches committed before it did have none to check),
+    and its publication time against its state and its commit (`outbox.write` never sets one
+    before the commit, even on a clock set back)."""
+    folders = {
+        _batch_of(e): (e.seq, e.detail["folder"])
+        for e in records.journal
+        if e.event == "published" and _batch_of(e) and "folder" in e.detail
+    }
+    problems = []
+    for batch in records.batches:
+        name = f"batch {batch.batch_id}"
+        if batch.batch_id in folders:
+            seq, folder = folders[batch.batch_id]
+            if str(batch.folder) != folder:
+                problems.append(
+                    f"{name}: the warehouse records folder {chain.quoted(str(batch.folder))}, "
+                    f"journal entry {seq} recorded {chain.quoted(folder)} when the batch was "
+                    "committed: the batch's record was edited"
+                )
+        published_at = batch.published_at
+        if batch.state == BatchState.PUBLISHED and published_at is None:
+            problems.append(
+                f"{name}: published, but the warehouse records no time it was published: the "
+                "batch's record was edited"
+            )
+        elif batch.state == BatchState.WRITING and published_at is not None:
+            problems.append(
+                f"{name}: left writing, but the warehouse records it published at "
+                f"{published_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z: the batch's record was "
+                "edited"
+            )
+        elif published_at is not None and published_at < batch.created_at:
+            problems.append(
+                f"{name}: published before it was committed (published_at "
+                f"{published_at.astimezone(UTC).isoformat()}, created_at "
+                f"{batch.created_at.astimezone(UTC).isoformat()}): the batch's record was edited"
             )
     return problems
 
