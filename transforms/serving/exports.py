@@ -13,6 +13,7 @@ import errno
 import io
 import json
 import os
+import re
 import stat
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
