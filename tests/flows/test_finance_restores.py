@@ -110,3 +110,28 @@ def test_a_clock_set_back_while_a_batch_is_written_is_not_read_as_an_edit(desk, 
     desk.approve(desk.run())
     result = desk.cli("audit", "--verify")
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(("recorded", "named"), [(True, 1), (False, 0)])
+def test_a_publication_time_before_the_commit_is_named_only_for_this_version_s_batches(
+    recorded, named
+):
+    # an earlier version stamped the finishing machine's clock, which may be a little behind
+    from types import SimpleNamespace
+
+    from transforms.finance import proof
+    from transforms.finance.rows import BatchState
+
+    created = datetime(2025, 1, 8, 12, 0, 0, tzinfo=UTC)
+    batch = SimpleNamespace(
+        batch_id="b1",
+        folder=Path("/outbox/incident=I/batch=b1"),
+        state=BatchState.PUBLISHED,
+        created_at=created,
+        published_at=created.replace(second=0, minute=0, hour=11, microsecond=0),
+    )
+    detail = {"batch_id": "b1", **({"folder": str(batch.folder)} if recorded else {})}
+    entry = SimpleNamespace(seq=4, event="published", detail=detail)
+    found = proof._check_committed(SimpleNamespace(journal=[entry], batches=[batch]))
+    assert len(found) == named
+    assert all("published before it was committed" in f for f in found)

@@ -348,8 +348,10 @@ def _check_states(records: Records) -> list[str]:
 def _check_committed(records: Records) -> list[str]:
     """Each batch's record against what no trailer holds: its folder against the one its
     `published` journal entry recorded (batches committed before it did have none to check),
-    and its publication time against its state and its commit (`outbox.write` never sets one
-    before the commit, even on a clock set back)."""
+    and its publication time against its state and, for a batch whose `published` entry recorded
+    its folder (this version's), against its commit (`outbox.write` never sets one before the
+    commit, even on a clock set back; an earlier version's batch finished on a machine whose
+    clock was behind may have one)."""
     folders = {
         _batch_of(e): (e.seq, e.detail["folder"])
         for e in records.journal
@@ -378,7 +380,13 @@ def _check_committed(records: Records) -> list[str]:
                 f"{published_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z: the batch's record was "
                 "edited"
             )
-        elif published_at is not None and published_at < batch.created_at:
+        elif (
+            # only a batch this version published: its time is never before the commit; one
+            # an earlier version finished on a machine whose clock was behind may be
+            batch.batch_id in folders
+            and published_at is not None
+            and published_at < batch.created_at
+        ):
             problems.append(
                 f"{name}: published before it was committed (published_at "
                 f"{published_at.astimezone(UTC).isoformat()}, created_at "
