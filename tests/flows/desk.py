@@ -135,12 +135,13 @@ class Desk:
         )
 
     def cli(self, *args: str, env: dict[str, str] | None = None):
-        """`credits ARGS [--warehouse W] [--outbox O]` in this process (quick commands only)."""
+        """`credits ARGS [--warehouse W] [--outbox O]` in this process (quick commands only); an
+        `--outbox` in ARGS is the one given."""
         from flows.cli import app
 
         self._chain = None
         options = ["--warehouse", str(self.warehouse)]
-        if args[0] in ("approve", "audit", "decline", "reject"):
+        if args[0] in ("approve", "audit", "decline", "reject") and "--outbox" not in args:
             options += ["--outbox", str(self.outbox)]
         return CliRunner().invoke(app, [*args, *options], env=env)
 

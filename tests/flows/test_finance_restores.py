@@ -135,3 +135,17 @@ def test_a_publication_time_before_the_commit_is_named_only_for_this_version_s_b
     found = proof._check_committed(SimpleNamespace(journal=[entry], batches=[batch]))
     assert len(found) == named
     assert all("published before it was committed" in f for f in found)
+
+
+def test_a_decline_given_an_outbox_whose_folder_does_not_exist_makes_none_and_says_so(
+    desk, tmp_path
+):
+    run_id = desk.run()
+    nowhere = tmp_path / "elsewhere" / "data" / "outbox"  # the default, from another folder
+    result = desk.cli("decline", run_id, "--by", "bob", "--reason", "r", "--outbox", str(nowhere))
+    assert result.exit_code == 0, result.output
+    assert "no such outbox folder, so the journal head is not kept" in " ".join(
+        result.stderr.split()
+    )
+    assert not (tmp_path / "elsewhere").exists()
+    assert desk.status(run_id) == "declined"

@@ -12,7 +12,9 @@ journal head too; this record covers the decisions that publish no batch.
 
 What it does not cover: the file deleted or replaced by hand (the outbox is finance's folder),
 an outbox not shared between the machines that decide, and a decision stopped between its
-commit and this file (the next decision writes it).
+commit and this file (the next decision writes it), and an outbox whose parent folder does not exist (a decline
+given a mistyped `--outbox`, or none from another folder: a note says so, and no folder is
+made; the outbox itself is made as a first approval makes it).
 """
 
 from __future__ import annotations
@@ -50,12 +52,20 @@ def record(root: Path, incident_id: str, entry: journal.Entry) -> str | None:
     the head already there); what could not be written, as a note (None: written). The
     decision is committed by then: the note says so, and the next decision writes it."""
     path = path_of(root, incident_id)
+    outbox = path.parent.parent
+    if not outbox.parent.is_dir():  # a mistyped `--outbox`, or the default from another folder
+        return (
+            f"{outbox}: no such outbox folder, so the journal head is not kept; the "
+            "decision is committed. Give the outbox `approve` writes to (`--outbox`), so that a "
+            "warehouse restored from an older backup is named"
+        )
     try:
         kept = read(path)
         if isinstance(kept, Head) and kept.seq >= entry.seq:
             return None  # a later decision's (a writer cut off and let in again)
         head = Head(entry.seq, entry.hash, entry.event, entry.run_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        outbox.mkdir(exist_ok=True)  # as a first approval would: never its parents
+        path.parent.mkdir(exist_ok=True)
         text = json.dumps(head.__dict__, indent=2, sort_keys=True) + "\n"
         files.write_text(path, text)
     except OSError as error:
@@ -115,6 +125,7 @@ def check(
             f"({found}): the warehouse is older than the outbox (restored from a backup: the "
             "decisions since are missing from it, a declined run may be pending again), or "
             "another warehouse decides this incident into this outbox. Restore the newest "
-            "backup, or find out which warehouse is the real one"
+            "backup, or find out which warehouse is the real one (if it is this one, move "
+            f"{path.name} away and decide again)"
         )
     return findings
