@@ -15,6 +15,7 @@ catalog.
 from __future__ import annotations
 
 import _thread
+import inspect
 import signal
 import weakref
 from contextlib import suppress
@@ -49,7 +50,11 @@ def cancel_all() -> None:
             connection.adbc_cancel()
 
 
-_adbc_blocking_call = adbc_driver_manager.dbapi._blocking_call
+# ADBC's private hook (adbc_driver_manager 1.13, pinned); patched only while it is there with
+# the parameters it has now: another version keeps ADBC's own handling (a Ctrl-C during a
+# statement then ends the command as a store lost mid-command, exit 4), never a crash.
+_adbc_blocking_call = getattr(adbc_driver_manager.dbapi, "_blocking_call", None)
+_HOOK_PARAMETERS = ["func", "args", "kwargs", "cancel"]
 
 
 def _blocking_call(func, args, kwargs, cancel):
@@ -68,4 +73,13 @@ def _blocking_call(func, args, kwargs, cancel):
     return _adbc_blocking_call(func, args, kwargs, cancelled)
 
 
-adbc_driver_manager.dbapi._blocking_call = _blocking_call
+def _hook_is_known() -> bool:
+    try:
+        parameters = list(inspect.signature(_adbc_blocking_call).parameters)
+    except (TypeError, ValueError):  # no hook, or one that tells nothing of its parameters
+        return False
+    return parameters == _HOOK_PARAMETERS
+
+
+if _hook_is_known():
+    adbc_driver_manager.dbapi._blocking_call = _blocking_call

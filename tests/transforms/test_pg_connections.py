@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 import adbc_driver_manager
+import adbc_driver_manager.dbapi
 import adbc_driver_postgresql.dbapi
 import pytest
 
@@ -77,3 +78,12 @@ def test_the_warehouse_store_is_made_of_built_in_types_only():
 def test_an_unreachable_server_raises_adbc_s_error():
     with pytest.raises(adbc_driver_manager.Error, match="Failed to connect"):
         pg_connections.connect("postgresql://postgres@127.0.0.1:9/none?connect_timeout=2")
+
+
+def test_adbc_s_ctrl_c_hook_is_patched_while_it_has_the_parameters_we_know(monkeypatch):
+    # an upgrade of adbc_driver_manager that changes its private hook fails here, not in use
+    assert adbc_driver_manager.dbapi._blocking_call is pg_connections._blocking_call
+    assert pg_connections._hook_is_known()
+    for other in (None, lambda func, args, kwargs: None):
+        monkeypatch.setattr(pg_connections, "_adbc_blocking_call", other)
+        assert not pg_connections._hook_is_known()
