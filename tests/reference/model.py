@@ -601,6 +601,7 @@ def classify(incident, relevant, start, end, skew) -> tuple[dict[str, dict], lis
         if (
             row is not None
             and cls in ("declined", "unknown_error_code")
+            and row["status"] == "failed"
             and row["error_code"] in policy.outage_error_codes
         ):
             # the table's outage code the log's codes lack: the log decides, finance sees it

@@ -460,6 +460,8 @@ def test_an_amount_mismatch_is_recorded_whatever_the_class(tmp_path):
         ),
         (["CARD_DECLINED"], "CARD_DECLINED", "failed", []),  # the two agree
         (["CARD_DECLINED"], None, "succeeded", []),  # the table names no code
+        # a succeeded retry whose row keeps an earlier attempt's outage code: nobody is owed
+        (["CARD_DECLINED"], "DB_POOL_TIMEOUT", "succeeded", []),
         # an outage attempt, then a declined retry (the table keeps the last code): credited as
         # the log says, the usual retry, no exception
         (["DB_POOL_TIMEOUT", "CARD_DECLINED"], "CARD_DECLINED", "failed", []),

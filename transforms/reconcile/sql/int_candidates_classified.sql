@@ -99,7 +99,8 @@ from_logs as (
         -- The table's failed row may say the outage where the log's lines say a decline or a
         -- code in neither list: the log decides (declined, unknown_error_code), and finance
         -- sees the table's code (without the log line it was a table_only).
-        case when in_table and is_outage is not true
+        -- Only a row still failed: a succeeded retry may keep an earlier attempt's code.
+        case when in_table and is_outage is not true and table_status = 'failed'
             and list_contains($outage_codes, table_error_code)
             then table_error_code end as table_outage_code,
         error_codes,
