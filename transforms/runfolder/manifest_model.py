@@ -270,7 +270,8 @@ class Manifest(Section):
     finished_at: str
     code_version: str
     window_check: WindowCheck | None = Field(default=None, exclude_if=_absent)
-    csv_writer: int | None = Field(default=None, exclude_if=_absent)
+    # the writers this version knows: a newer one's run is refused as a key it does not know is
+    csv_writer: Literal[2] | None = Field(default=None, exclude_if=_absent)
 
     @classmethod
     def parse(cls, text: str | bytes) -> Manifest:

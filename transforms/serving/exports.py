@@ -90,10 +90,11 @@ def require_target(path: Path, kind: Kind, option: str = "--out") -> None:
         found = None
     except OSError as error:  # a name too long, ...
         raise ConfigError(f"{option} {path}: cannot be written there ({error.strerror})") from None
-    sealed = _sealed_folder(path.parent)
+    folder = path.parent.resolve()  # `..` and links as the file system follows them
+    sealed = _sealed_folder(folder)
     if sealed is not None:
         raise ConfigError(
-            f"{option} {path}: {path.parent} is a {sealed} folder: a file added there would be "
+            f"{option} {path}: {folder} is a {sealed} folder: a file added there would be "
             f"taken for part of the {sealed}; write it in another folder"
         )
     if found is not None and stat.S_ISDIR(found.st_mode):
@@ -116,8 +117,8 @@ def require_target(path: Path, kind: Kind, option: str = "--out") -> None:
 def _sealed_folder(folder: Path) -> str | None:
     """ "run" or "batch" when `folder` is a run folder (`incident=<id>/run=<id>`) or an outbox's
     batch folder (`incident=<id>/batch=<id>`): their files are proved whole (`verify-batch`
-    fails on a file added), so an export never goes there. None for any other folder."""
-    folder = folder.absolute()
+    fails on a file added), so an export never goes there. None for any other folder. `folder` is
+    resolved."""
     if not folder.parent.name.startswith("incident="):
         return None
     return next((what for what in SEALED if folder.name.startswith(f"{what}=")), None)

@@ -601,14 +601,21 @@ def test_an_export_onto_a_file_that_is_no_earlier_export_is_refused_and_leaves_i
 
 @pytest.mark.parametrize(
     ("folder", "what"),
-    [("run=r1", "run"), ("batch=INC-A-B001", "batch"), ("run=r1/sub", None), ("mine", None)],
+    [
+        ("run=r1", "run"),
+        ("batch=INC-A-B001", "batch"),
+        ("run=r1/sub/..", "run"),  # the run folder itself, however written
+        ("run=r1/sub", None),
+        ("mine", None),
+    ],
 )
 def test_an_export_into_a_run_or_batch_folder_is_refused(tmp_path, folder, what):
     # `credits customers INC --out data/outbox/<batch>/support.csv` made the batch fail its proof
     # (`verify-batch`, `audit --verify`: exit 3, "in the batch folder, but no batch is written
     # with it"); the refusal of a run's credits.csv even named a new file beside it
     where = tmp_path / "incident=INC-A" / folder
-    where.mkdir(parents=True)
+    where.mkdir(parents=True, exist_ok=True)
+    (where / "sub").mkdir(exist_ok=True)
     path = where / "support.csv"
     if what is None:  # any other folder, even below a run folder, takes the file
         exports.write_private(path, "x\n", DIFF, "--csv")
@@ -617,8 +624,8 @@ def test_an_export_into_a_run_or_batch_folder_is_refused(tmp_path, folder, what)
     with pytest.raises(ConfigError) as refused:
         exports.write_private(path, "x\n", DIFF, "--csv")
     assert str(refused.value) == (
-        f"--csv {path}: {where} is a {what} folder: a file added there would be taken for part "
-        f"of the {what}; write it in another folder"
+        f"--csv {path}: {where.resolve()} is a {what} folder: a file added there would be "
+        f"taken for part of the {what}; write it in another folder"
     )
     assert not path.exists()
 
