@@ -65,10 +65,10 @@ def _blocking_call(func, args, kwargs, cancel):
     anywhere else is."""
 
     def cancelled() -> None:
-        try:
-            cancel()
-        finally:
-            _thread.interrupt_main(signal.SIGINT)
+        # the Ctrl-C first: the cancelled statement's error must not be taken for a lost
+        # store before the main thread sees it
+        _thread.interrupt_main(signal.SIGINT)
+        cancel()
 
     return _adbc_blocking_call(func, args, kwargs, cancelled)
 
