@@ -64,6 +64,11 @@ def _blocking_call(func, args, kwargs, cancel):
     stop it was (130). Here the Ctrl-C is also raised in the main thread, as one arriving
     anywhere else is."""
 
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        # ignored on purpose (`nohup`, a background job of a script): ADBC would put its own
+        # handler in place all the same, and a SIGINT meant for others cancel the statement
+        return func(*args, **kwargs)
+
     def cancelled() -> None:
         # the Ctrl-C first: the cancelled statement's error must not be taken for a lost
         # store before the main thread sees it

@@ -3,6 +3,7 @@ a session each, the built-in types read as values, and a warehouse store made of
 
 from __future__ import annotations
 
+import signal
 import uuid
 
 import adbc_driver_manager
@@ -87,3 +88,20 @@ def test_adbc_s_ctrl_c_hook_is_patched_while_it_has_the_parameters_we_know(monke
     for other in (None, lambda func, args, kwargs: None):
         monkeypatch.setattr(pg_connections, "_adbc_blocking_call", other)
         assert not pg_connections._hook_is_known()
+
+
+def test_an_ignored_ctrl_c_stays_ignored_during_a_statement(monkeypatch):
+    # ADBC put its own SIGINT handler in place even where SIGINT was ignored (a background job
+    # of a script, `nohup`): a SIGINT then cancelled the statement, and a reader ended as a
+    # lost store (exit 4)
+    def adbc_s_own(func, args, kwargs, cancel):
+        raise AssertionError("ADBC's handler was put in place")
+
+    monkeypatch.setattr(pg_connections, "_adbc_blocking_call", adbc_s_own)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        assert pg_connections._blocking_call(lambda x: x + 1, (1,), {}, lambda: None) == 2
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    with pytest.raises(AssertionError, match="ADBC's handler"):
+        pg_connections._blocking_call(lambda x: x + 1, (1,), {}, lambda: None)
