@@ -192,6 +192,37 @@ def watching() -> Iterator[Signals]:
         signals.receiver.close()
 
 
+@contextmanager
+def statements_cancelled() -> Iterator[None]:
+    """A thread that cancels the store's statements when a stop signal arrives: Python runs a
+    signal's handler only between the main thread's steps, and a statement waiting for a lock
+    another session holds (a psql transaction left open on `runs`) kept an approval deaf to
+    SIGTERM until the server's 60 s `lock_timeout`. Python's C-level handler writes each
+    signal's number to a socket (`signal.set_wakeup_fd`), which the thread reads at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # no signal handler runs there (a test's thread): nothing to watch
+        return
+    receiver, sender = socket.socketpair()
+    sender.setblocking(False)
+    previous = signal.set_wakeup_fd(sender.fileno(), warn_on_full_buffer=False)
+
+    def watch() -> None:
+        while received := receiver.recv(64):
+            store = sys.modules.get("transforms.pg_connections")  # no store used: none loaded
+            if store is not None and any(n in received for n in SIGNALS):
+                store.cancel_all()
+
+    watcher = threading.Thread(target=watch, name="credits-stop-signals", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(previous)
+        sender.close()  # the watcher reads the end of the stream and returns
+        watcher.join(5)
+        receiver.close()
+
+
 def _say_stopped_after_grace(signum: int) -> None:
     """The stopped run's one line, when its main thread did not unwind within the grace period
     (stuck in a call that swallowed `Stopped`, or slowed by a busy machine): written straight to

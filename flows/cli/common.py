@@ -9,9 +9,7 @@ import errno
 import os
 import re
 import signal
-import socket
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -22,7 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup
 
-from flows import console
+from flows import console, stopping
 from transforms import commands, pages
 from transforms.errors import (
     ConfigError,
@@ -289,11 +287,11 @@ def interrupt(signum, frame) -> None:
 def stopped_by_signals(what: str) -> Iterator[None]:
     """SIGINT, SIGTERM and SIGHUP stop the block as Ctrl-C does (its transactions roll back);
     the command then says what was stopped and exits 128 + the signal's number, at once even
-    while it waits on the PostgreSQL store (`_statements_cancelled`)."""
+    while it waits on the PostgreSQL store (`stopping.statements_cancelled`)."""
     _received.clear()
     previous = {s: signal.signal(s, interrupt) for s in (*STOP_SIGNALS, signal.SIGHUP)}
     try:
-        with _statements_cancelled():
+        with stopping.statements_cancelled():
             yield
     except KeyboardInterrupt as stopped:
         name = stop_signal(stopped).name
@@ -308,37 +306,6 @@ def stopped_by_signals(what: str) -> Iterator[None]:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         _received.clear()
-
-
-@contextlib.contextmanager
-def _statements_cancelled() -> Iterator[None]:
-    """A thread that cancels the store's statements when a stop signal arrives: Python runs a
-    signal's handler only between the main thread's steps, and a statement waiting for a lock
-    another session holds (a psql transaction left open on `runs`) kept an approval deaf to
-    SIGTERM until the server's 60 s `lock_timeout`. Python's C-level handler writes each
-    signal's number to a socket (`signal.set_wakeup_fd`), which the thread reads at once."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # no signal handler runs there (a test's thread): nothing to watch
-        return
-    receiver, sender = socket.socketpair()
-    sender.setblocking(False)
-    previous = signal.set_wakeup_fd(sender.fileno(), warn_on_full_buffer=False)
-
-    def watch() -> None:
-        while received := receiver.recv(64):
-            store = sys.modules.get("transforms.pg_connections")  # no store used: none loaded
-            if store is not None and any(n in received for n in (*STOP_SIGNALS, signal.SIGHUP)):
-                store.cancel_all()
-
-    watcher = threading.Thread(target=watch, name="credits-stop-signals", daemon=True)
-    watcher.start()
-    try:
-        yield
-    finally:
-        signal.set_wakeup_fd(previous)
-        sender.close()  # the watcher reads the end of the stream and returns
-        watcher.join(5)
-        receiver.close()
 
 
 def guarded(action, passing: tuple[type[Exception], ...] = (), where: str | None = None):
