@@ -39,7 +39,6 @@ import pyarrow.compute as pc
 from transforms import commands, db, files
 from transforms.errors import (
     ConfigError,
-    ProofFailed,
     StorageError,
     environment_problem,
 )
@@ -142,7 +141,7 @@ def approve(
             batch_id = _publish(
                 con, run, by=by, note=note, outbox_root=outbox, key=key, detail=detail
             )
-            kept = _keep_head(con, run, outbox)
+            kept = outbox_head.keep(con, run.incident_id, outbox)
             if batch_id:
                 _write_batch(con, batch_id, outbox)
                 written.append(batch_id)  # its state is sent to the store as the writer closes
@@ -182,7 +181,7 @@ def decline(
             return _decision_of(con, run, already_decided=True)
         require_pending(run)
         if outbox is not None:
-            _require_head(con, run, outbox)
+            outbox_head.require(con, run.incident_id, outbox)
         with db.transaction(con):
             _record_decision(
                 con,
@@ -195,28 +194,9 @@ def decline(
                 detail={"reason": reason},
                 key=key,
             )
-        kept = _keep_head(con, run, outbox) if outbox is not None else None
+        kept = outbox_head.keep(con, run.incident_id, outbox) if outbox is not None else None
         decision = _decision_of(con, find_run(con, run_id), already_decided=False)
         return replace(decision, notes=(kept,) if kept else ())
-
-
-def _require_head(con: duckdb.DuckDBPyConnection, run: RunRow, root: Path) -> None:
-    """Refuses (`ProofFailed`, exit 3) a warehouse whose journal lacks the head the outbox
-    kept after the incident's last decision: older than the outbox (a backup restored)."""
-    found = outbox_head.check(root, [run.incident_id], journal.entries(con))
-    if found:
-        raise ProofFailed(
-            f"the warehouse is not the one that last decided {run.incident_id}: nothing was "
-            "written",
-            found,
-        )
-
-
-def _keep_head(con: duckdb.DuckDBPyConnection, run: RunRow, root: Path) -> str | None:
-    """The journal's newest entry, just committed, kept in the outbox (`outbox_head`); a note
-    when it could not be written."""
-    newest = journal.newest(con)
-    return outbox_head.record(root, run.incident_id, newest) if newest else None
 
 
 def _publish(con, run, *, by, note, outbox_root: Path, key, detail) -> str | None:

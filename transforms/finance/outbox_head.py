@@ -24,7 +24,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
 from transforms import files
+from transforms.errors import ProofFailed
 from transforms.finance import journal
 
 FILE = "journal_head.json"
@@ -129,3 +132,21 @@ def check(
             f"{path.name} away and decide again)"
         )
     return findings
+
+
+def require(con: duckdb.DuckDBPyConnection, incident_id: str, root: Path) -> None:
+    """Refuses (`ProofFailed`, exit 3) a warehouse whose journal lacks the head the outbox
+    kept after the incident's last decision: older than the outbox (a backup restored)."""
+    found = check(root, [incident_id], journal.entries(con))
+    if found:
+        raise ProofFailed(
+            f"the warehouse is not the one that last decided {incident_id}: nothing was written",
+            found,
+        )
+
+
+def keep(con: duckdb.DuckDBPyConnection, incident_id: str, root: Path) -> str | None:
+    """The journal's newest entry, just committed, kept in the outbox (`record`); a note when
+    it could not be written."""
+    newest = journal.newest(con)
+    return record(root, incident_id, newest) if newest else None
