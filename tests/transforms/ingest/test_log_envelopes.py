@@ -1514,3 +1514,81 @@ def test_a_record_that_is_a_json_array_of_failures_stops_the_run(
     message = r"^logs/pod-a.jsonl: line 2 is a JSON array of 3 records, 2 of them failure events "
     with pytest.raises(InputError, match=message):
         staged(tmp_path, lines, line_checks, **log_format)
+
+
+def fluent_bit(log: str, tag: str, stream: str = "stdout") -> str:
+    """A Fluent Bit record of a CRI line (its tail input's `cri` parser, or its own regex
+    parser naming the tag `_p`), as its file output writes it (`format json_lines`)."""
+    return json.dumps(
+        {"date": 1736280000.123, "time": TIME, "stream": stream, "_p": tag, "log": log}
+    )
+
+
+QUIET_FB = [fluent_bit(QUIET_RECORD, "F"), fluent_bit(NOISE, "F", "stderr")]
+
+
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+@pytest.mark.parametrize(
+    ("cuts", "tags"),
+    [
+        # Fluent Bit without its multiline parser: one record per CRI line, P ... P F
+        ([30, 60], ["P", "P", "F"]),
+        # the failure event's name cut in two: neither part holds it whole
+        ([RECORD.index("payment.failed") + 5], ["P", "F"]),
+        # multiline.parser cri flushing a stream's parts when the other stream's line comes
+        # (or on its flush timeout): the rest, joined, keeps its first part's tag, P
+        ([25], ["P", "P"]),
+    ],
+)
+def test_fluent_bits_cri_parts_are_joined_per_stream(tmp_path, cuts, tags, line_checks):
+    # Each part was one record: the first (or the one holding the event) quarantined as not
+    # valid JSON, the others counted irrelevant, and the failure never credited.
+    pieces = [RECORD[a:b] for a, b in zip([0, *cuts], [*cuts, None], strict=True)]
+    parts = [fluent_bit(piece, tag) for piece, tag in zip(pieces, tags, strict=True)]
+    lines = [QUIET_FB[0], parts[0], QUIET_FB[1], *parts[1:], QUIET_FB[0].replace(":01Z", ":02Z")]
+    got = staged(tmp_path, lines, line_checks, payload="log")
+    assert [row[:4] for row in got if row[1] != "irrelevant"] == [(2, "relevant", None, "t1")]
+    assert [row[0] for row in got if row[1] == "irrelevant"] == [1, 3, len(lines)]
+
+
+def test_a_record_fluent_bit_joined_keeps_its_first_parts_tag_and_is_read_alone(tmp_path):
+    # multiline.parser cri keeps the first part's keys, `_p` P, around the whole record: it is
+    # a record, never joined to its stream's next one
+    second = RECORD.replace('"t1"', '"t2"')
+    lines = [fluent_bit(RECORD, "P"), fluent_bit(second, "F"), fluent_bit(RECORD[:30], "F")]
+    got = staged(tmp_path, lines, payload="log")
+    assert [row[:4] for row in got] == [
+        (1, "relevant", None, "t1"),
+        (2, "relevant", None, "t2"),
+        (3, "quarantined", "not valid JSON", None),
+    ]
+
+
+def test_a_fluent_bit_part_the_file_ends_inside_stops_the_run(tmp_path):
+    lines = [QUIET_FB[0], fluent_bit(RECORD[:40], "P"), QUIET_FB[1], fluent_bit(RECORD[40:60], "P")]
+    message = (
+        r"^logs/pod-a.jsonl: lines 2-4 are the start of a record holding a failure event "
+        r"\(payment.failed\) that the file ends inside"
+    )
+    with pytest.raises(InputError, match=message):
+        staged(tmp_path, lines, payload="log")
+
+
+def test_the_funnel_counts_fluent_bits_joined_parts_as_one_record(tmp_path):
+    # 2 records from 4 lines (one in three parts): read = bucketed = 2, and 4 envelope lines.
+    parts = [RECORD[:9], RECORD[9:20], RECORD[20:]]
+    lines = [QUIET_FB[0], *(fluent_bit(part, tag) for part, tag in zip(parts, "PPF", strict=True))]
+    path = write_incident(tmp_path / "inc", lines=lines, sources={"log_format": {"payload": "log"}})
+    loaded = incident.load(path)
+    con = db.connect()
+    files = logs.stage(con, loaded, tmp_path)
+    tables.stage(con, loaded)
+    credits.reconcile(con, loaded)
+    funnel = manifest.account(con, files).funnel
+    assert (funnel.lines_read, funnel.relevant, funnel.irrelevant, funnel.identity_holds) == (
+        2,
+        1,
+        1,
+        True,
+    )
+    assert funnel.envelope_lines_read == 4

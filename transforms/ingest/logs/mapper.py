@@ -213,7 +213,8 @@ class _Stager:
             con.register("framed_lines", framed)
             unwrapped = con.sql(db.statement(name), params=parameters or None)
             framed = unwrapped.to_arrow_reader(COALESCE_ROWS)
-        if joined is not None and self.reading.log_format.envelope != "none":
+        fmt = self.reading.log_format
+        if joined is not None and (fmt.envelope != "none" or fmt.payload is not None):
             framed = _counting_joined(framed, joined)
         con = self._con("stg_logs")
         con.register("framed_lines", framed)
@@ -265,6 +266,8 @@ def _unwrapping(fmt: LogFormat) -> list[tuple[str, dict[str, object]]]:
                 },
             )
         )
+        if fmt.kind == "jsonl":  # Fluent Bit's records of CRI parts: whole when a JSON object
+            steps.append(("log_payload_parts", {}))
     return steps
 
 

@@ -101,7 +101,8 @@ F_TAG, P_TAG = ord("F"), ord("P")
 # A collector's mark of a record it split over records, around a payload: Docker's fluentd
 # driver (`partial_message`), Fluent Bit's `cri` parser without its multiline parser (`logtag`
 # P), Vector's docker source (`_partial`), journald cutting a line over its `LineMax=` (48K;
-# `_LINE_BREAK` line-max, `journalctl -o json` writing `"KEY" : "value"`).
+# `_LINE_BREAK` line-max, `journalctl -o json` writing `"KEY" : "value"`), Fluent Bit's CRI
+# parsers (`_p` P: joined by `log_payload_parts`, or a whole record multiline.parser cri joined).
 PAYLOAD_PARTS = (
     b'"partial_message"',
     b'"logtag":"P"',
@@ -111,6 +112,8 @@ PAYLOAD_PARTS = (
     b'"_LINE_BREAK":"line-max"',
     b'"_LINE_BREAK": "line-max"',
     b'"_LINE_BREAK" : "line-max"',
+    b'"_p":"P"',
+    b'"_p": "P"',
 )
 # The bytes looked at for the space that ends a CRI line's time (RFC 3339 with nanoseconds and
 # an offset is 35); a longer time is found by `bytes.find`.
