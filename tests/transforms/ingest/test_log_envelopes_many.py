@@ -1028,3 +1028,48 @@ def test_a_value_longer_than_is_read_at_once_stops_the_run(tmp_path, monkeypatch
         f"logs/batch-1: {where}: a JSON value longer than is read at once: more than 0 MiB, "
         "which is not read"
     ), raised.value
+
+
+LINE = json.dumps(
+    {"ts": "2025-01-07T20:00:00.5Z", "event": "payment.failed", "txn_id": "t1", "note": "x" * 40},
+    separators=(",", ":"),
+)
+
+
+def container_record(body: str, tag: str) -> dict:
+    """A record of the filelog receiver's container parser: the kubelet's line as the body,
+    its tag as the attribute `logtag` (P: a part the runtime split)."""
+    attributes = [kv("log.iostream", "stdout"), kv("logtag", tag)]
+    return {
+        "observedTimeUnixNano": str(NS + 10**9),
+        "body": {"stringValue": body},
+        "attributes": attributes,
+    }
+
+
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+def test_a_part_of_a_line_the_runtime_split_is_a_part_in_otlp_too(tmp_path, line_checks):
+    # The receiver's recombining gave up on a long line (its max_log_size, its flush period):
+    # each part a record, the event's name cut in two, both counted irrelevant unseen, and the
+    # failure never credited. A joined record keeps its first part's tag, P: whole, it is read.
+    cut = LINE.index("payment.failed") + 5
+    whole = container_record(LINE.replace('"t1"', '"t2"'), "P")
+    lines = [request(whole, container_record(LINE[:cut], "P"), container_record(LINE[cut:], "F"))]
+    got = staged(tmp_path, lines, line_checks, envelope="otlp")
+    assert got[0][:4] == (1, "relevant", None, "t2")
+    assert got[1][:2] == (2, "quarantined")
+    assert got[1][2].startswith(
+        'part of a record the collector split (its logtag attribute P, envelope = "otlp": '
+        "line 1, record 2): have the collector join the parts"
+    )
+
+
+def test_a_part_holding_a_failure_event_stops_the_run_in_otlp_too(tmp_path):
+    cut = LINE.index("payment.failed") + 20
+    lines = [request(container_record(LINE[:cut], "P"), container_record(LINE[cut:], "F"))]
+    message = (
+        r"^logs/pod-a.jsonl: line 1 is part of a record the collector split, holding a failure "
+        r"event \(payment.failed\): .* Have the collector join the parts \(the filelog"
+    )
+    with pytest.raises(InputError, match=message):
+        staged(tmp_path, lines, "failure_capable", envelope="otlp")

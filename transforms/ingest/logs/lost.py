@@ -95,7 +95,7 @@ def unfinished(
                 "opens the next file: join the two, in order, into one file) or is still being "
                 "written (run again once it is complete)"
             )
-        advice = row["quarantine_reason"].split(": ", 1)[-1]  # how to have the parts joined
+        advice = row["quarantine_reason"].split("): ", 1)[-1]  # how to have the parts joined
         return InputError(
             f"{name}: line {row['line']} is part of a record the collector split, {holding}: "
             f"{QUARANTINED} {advice[:1].upper()}{advice[1:]}, or join them in the file, then "

@@ -259,6 +259,29 @@ def _object(value: dict, key: str, where: str) -> dict:
     return found
 
 
+# The reason of a record that is a part of a line the container runtime split (`split_part`).
+PART = (
+    "part of a record the collector split (its logtag attribute P, {position}): have the "
+    "collector join the parts (the filelog receiver's container parser, or a recombine operator "
+    "on attributes.logtag, with a max_log_size above the longest record)"
+)
+
+
+def split_part(plain: dict[str, Any]) -> str | None:
+    """The body's text of a record (its view) that is a part of a line the container runtime
+    split: its `logtag` attribute P (the filelog receiver's container parser) and a body that
+    is no JSON object. None for any other record: its recombine operator keeps the first
+    part's attributes, P, on the whole record it joins."""
+    attributes, body = plain.get("attributes"), plain.get("body")
+    if not isinstance(attributes, dict) or attributes.get("logtag") != "P" or type(body) is not str:
+        return None
+    try:
+        whole = isinstance(json.loads(body), dict)
+    except ValueError:
+        whole = False
+    return None if whole else body
+
+
 def view(record: Any, exact: bool = True) -> dict[str, Any]:
     """A log record as plain JSON (see the module); raises `BadRecord`, and `Rounded` when
     `exact` is false (decoded by orjson) and an integer may have been read as a float."""

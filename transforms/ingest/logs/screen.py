@@ -115,6 +115,12 @@ PAYLOAD_PARTS = (
     b'"_p":"P"',
     b'"_p": "P"',
 )
+# The filelog receiver's container parser's mark of a part of a line the runtime split, the
+# attribute `logtag` P, as the file exporter writes it (compact) and as written spaced
+OTLP_PARTS = (
+    b'{"key":"logtag","value":{"stringValue":"P"}}',
+    b'{"key": "logtag", "value": {"stringValue": "P"}}',
+)
 # The bytes looked at for the space that ends a CRI line's time (RFC 3339 with nanoseconds and
 # an offset is 35); a longer time is found by `bytes.find`.
 TIME_WINDOW = 40
@@ -158,6 +164,8 @@ class Screen:
             # record gone, which must be quarantined, not counted irrelevant
             key = json.dumps(log_format.payload.rsplit(".", 1)[-1]).encode()
             spelled |= {key + colon + b"null" for colon in (b":", b": ", b" : ")}
+        if envelope == "otlp":  # a record the container runtime split, when no recombine
+            spelled |= set(OTLP_PARTS)  # joined it: its head and rest may each hold no event
         needles = tuple(sorted(spelled))
         # One object: the Docker entry, else the record (or the object holding its payload).
         one_object = envelope == "docker" or kind == "jsonl" or log_format.payload is not None

@@ -150,6 +150,10 @@ class Unnester:
                     continue
                 try:
                     plain = otlp.view(record, found.exact)
+                    if (part := otlp.split_part(plain)) is not None:
+                        reason = otlp.PART.format(position=position)
+                        items.append((None, reason, part[: json_stream.PREVIEW_CHARS], None, None))
+                        continue
                     fields = paths.json(plain, group)
                 except otlp.BadRecord as error:
                     reason = f"not an OTLP log record ({position}): {error}"
