@@ -980,7 +980,7 @@ def test_a_failure_journald_exported_as_bytes_is_credited(tmp_path):
     ]
 
 
-SPLIT_PAYLOAD = {"journald": "MESSAGE"}  # the others' is "log"
+SPLIT_PAYLOAD = {"journald": "MESSAGE", "cloud-logging": "textPayload"}  # the others' is "log"
 
 
 def _split_by(collector: str, part: str, number: int, last: bool) -> str:
@@ -991,6 +991,10 @@ def _split_by(collector: str, part: str, number: int, last: bool) -> str:
             f"{json.dumps(k)} : {json.dumps(v)}" for k, v in (fields | {"MESSAGE": part}).items()
         ]
         return "{ " + ", ".join(pairs) + " }"
+    if collector == "cloud-logging":  # an entry over its size limit (LogSplit; index 0 omitted)
+        split = {"uid": "u1", **({"index": number - 1} if number > 1 else {}), "totalSplits": 2}
+        entry = {"insertId": f"i{number}", "textPayload": part, "split": split}
+        return json.dumps(entry | {"timestamp": "2025-01-07T20:00:00.5Z"})
     marks = {
         "fluentd": {"partial_message": "true", "partial_id": "p1", "partial_ordinal": str(number)},
         "fluent-bit-cri": {"logtag": "F" if last else "P"},
@@ -1001,7 +1005,9 @@ def _split_by(collector: str, part: str, number: int, last: bool) -> str:
     return json.dumps({"log": part, "stream": "stdout", **marks})
 
 
-@pytest.mark.parametrize("collector", ["fluentd", "fluent-bit-cri", "vector", "journald"])
+@pytest.mark.parametrize(
+    "collector", ["fluentd", "fluent-bit-cri", "vector", "journald", "cloud-logging"]
+)
 def test_a_part_of_a_split_record_holding_a_failure_event_stops_the_run(tmp_path, collector):
     # The collector split a long failure record: quarantined, its part holding the event was
     # one item under the quarantine limit, and the failure never credited.
@@ -1018,7 +1024,9 @@ def test_a_part_of_a_split_record_holding_a_failure_event_stops_the_run(tmp_path
         staged(tmp_path, lines, "failure_capable", payload=SPLIT_PAYLOAD.get(collector, "log"))
 
 
-@pytest.mark.parametrize("collector", ["fluentd", "fluent-bit-cri", "vector", "journald"])
+@pytest.mark.parametrize(
+    "collector", ["fluentd", "fluent-bit-cri", "vector", "journald", "cloud-logging"]
+)
 def test_a_record_a_collector_split_around_its_payload_is_quarantined_not_irrelevant(
     tmp_path, collector
 ):

@@ -102,7 +102,8 @@ F_TAG, P_TAG = ord("F"), ord("P")
 # driver (`partial_message`), Fluent Bit's `cri` parser without its multiline parser (`logtag`
 # P), Vector's docker source (`_partial`), journald cutting a line over its `LineMax=` (48K;
 # `_LINE_BREAK` line-max, `journalctl -o json` writing `"KEY" : "value"`), Fluent Bit's CRI
-# parsers (`_p` P: joined by `log_payload_parts`, or a whole record multiline.parser cri joined).
+# parsers (`_p` P: joined by `log_payload_parts`, or a whole record multiline.parser cri joined),
+# Cloud Logging an entry over its size limit (`split`, a LogSplit: `uid`, `index`, `totalSplits`).
 PAYLOAD_PARTS = (
     b'"partial_message"',
     b'"logtag":"P"',
@@ -114,6 +115,8 @@ PAYLOAD_PARTS = (
     b'"_LINE_BREAK" : "line-max"',
     b'"_p":"P"',
     b'"_p": "P"',
+    b'"split":{"uid"',
+    b'"split": {"uid"',
 )
 # The filelog receiver's container parser's mark of a part of a line the runtime split, the
 # attribute `logtag` P, as the file exporter writes it (compact) and as written spaced

@@ -12,7 +12,8 @@
 -- bytes at that path (null: journalctl's export of a field over 4096 bytes; bytes that are not
 -- UTF-8; any other list: a field an entry gives twice), or with a key of that path twice, or a
 -- part of a record the collector split (journald's too: a line over its LineMax=, cut into
--- records marked _LINE_BREAK line-max).
+-- records marked _LINE_BREAK line-max; Cloud Logging's: an entry over its size limit, cut into
+-- entries marked with a LogSplit, `split`).
 with
 
 framed as (
@@ -68,17 +69,18 @@ parsed as (
 checked as (
     -- a key of the payload's path twice: a decoder keeps one of the two texts, so the record
     -- would be read as another or not at all; never read either way. A part of a record the
-    -- collector split (Docker's fluentd driver, Fluent Bit's cri parser, Vector): its text is
-    -- no record, and a failure event may be cut between the parts.
+    -- collector split (Docker's fluentd driver, Fluent Bit's cri parser, Vector, journald, Cloud
+    -- Logging): its text is no record, and a failure event may be cut between the parts.
     select
         * replace (is_holder and not key_twice and not split_part as is_holder),
         case
             when key_twice then 'the key of sources.log_format.payload (' || $payload_key
                 || ') appears twice in one object'
             when split_part then 'part of a record the collector split (its partial_message, '
-                || 'logtag P, _partial or _LINE_BREAK line-max): have the collector join the '
-                || 'parts (Fluent Bit: multiline.parser docker, cri; Vector: auto_partial_merge; '
-                || 'journald: a LineMax= in journald.conf above the longest record)'
+                || 'logtag P, _partial, _LINE_BREAK line-max or split.uid): have the collector '
+                || 'join the parts (Fluent Bit: multiline.parser docker, cri; Vector: '
+                || 'auto_partial_merge; journald: a LineMax= in journald.conf above the longest '
+                || 'record; Cloud Logging: have the service log records under its 256 KB limit)'
         end as twice_problem
     from (
         select
@@ -88,7 +90,8 @@ checked as (
             ) else false end as key_twice,
             case when is_holder then coalesce(
                 raw ->> 'partial_message' = 'true' or raw ->> 'logtag' = 'P'
-                    or raw ->> '_partial' = 'true' or raw ->> '_LINE_BREAK' = 'line-max',
+                    or raw ->> '_partial' = 'true' or raw ->> '_LINE_BREAK' = 'line-max'
+                    or raw -> 'split' ->> 'uid' is not null,
                 false
             ) else false end as split_part
         from parsed
