@@ -1600,3 +1600,19 @@ def test_the_funnel_counts_fluent_bits_joined_parts_as_one_record(tmp_path):
         True,
     )
     assert funnel.envelope_lines_read == 4
+
+
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+@pytest.mark.parametrize(
+    ("last", "envelope"),
+    [(cri(RECORD, tag="P"), "cri"), (docker(RECORD), "docker")],
+)
+def test_a_whole_record_a_stopped_container_left_without_its_line_feed_is_read(
+    tmp_path, last, envelope, line_checks
+):
+    # containerd tags a stream's last line P, and Docker writes it without its line feed, when
+    # the container exits before writing one: the file never goes on, yet the run stopped as
+    # if it would ("run again once it is complete"). A JSON object is whole: read.
+    quiet = cri(QUIET_RECORD) if envelope == "cri" else docker(QUIET_RECORD + "\n")
+    got = staged(tmp_path, [quiet, last], line_checks, envelope=envelope)
+    assert [row[:4] for row in got] == [(1, "irrelevant", None, None), (2, "relevant", None, "t1")]

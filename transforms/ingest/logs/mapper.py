@@ -247,10 +247,12 @@ def with_macros(
 def _unwrapping(fmt: LogFormat) -> list[tuple[str, dict[str, object]]]:
     """The queries that unwrap the records of a log format, in order, with their parameters."""
     steps: list[tuple[str, dict[str, object]]] = []
+    # a record still partial when its file ends is whole when it is a JSON object
+    json_records = fmt.kind == "jsonl" or fmt.payload is not None
     if fmt.envelope == "cri":
-        steps.append(("log_envelope_cri", {"cri_line": CRI_LINE}))
+        steps.append(("log_envelope_cri", {"cri_line": CRI_LINE, "json_records": json_records}))
     elif fmt.envelope == "docker":
-        steps.append(("log_envelope_docker", {}))
+        steps.append(("log_envelope_docker", {"json_records": json_records}))
     elif fmt.envelope in PREFIXED_LINES:
         parameters = {"prefixed": fmt.envelope, "prefixed_line": PREFIXED_LINES[fmt.envelope]}
         steps.append(("log_envelope_prefixed", parameters))

@@ -8,7 +8,8 @@
 -- `envelope.stream`); `envelope_lines` how many lines it was read from. Only the lines of a
 -- file's stream that holds a partial line are grouped; in the others each line is a record.
 -- Quarantined (`problem`, with a readable `preview`): a line that is not a CRI line, a record
--- still partial when its file ends, and a joined record over 1 MiB (the limit of a line).
+-- still partial when its file ends (but a JSON object, with `$json_records`: a container that
+-- exited before its last line's line feed left it tagged P), and a joined record over 1 MiB.
 with
 
 framed as (
@@ -87,9 +88,9 @@ records as (
         file_id,
         line,
         case
-            when not is_finished then 'unfinished partial line (envelope = "cri"): the file ends '
-                || 'before the F line of this ' || stream || ' record, lines ' || line || '-'
-                || last_line
+            when not is_finished and not is_whole then 'unfinished partial line (envelope = '
+                || '"cri"): the file ends before the F line of this ' || stream || ' record, lines '
+                || line || '-' || last_line
             when strlen(message) > 1048576 then 'record is ' || strlen(message)
                 || ' bytes, longer than the 1 MiB limit (envelope = "cri": lines ' || line || '-'
                 || last_line || ')'
@@ -97,7 +98,13 @@ records as (
         message,
         json_object('time', time, 'stream', stream) as envelope,
         envelope_lines
-    from joined
+    from (
+        -- A JSON record that the file ends inside is whole when its text is a JSON object: the
+        -- runtime tags a stream's last line P when the container exits before its line feed.
+        select *, $json_records and coalesce(json_type(try(message::json)) = 'OBJECT', false)
+            as is_whole
+        from joined
+    )
 ),
 
 not_cri as (

@@ -7,8 +7,9 @@
 -- before it dropped, as for a line); `envelope` the first entry as written (`envelope.time`);
 -- `envelope_lines` how many lines it was read from.
 -- Quarantined (`problem`, with a readable `preview`): a line that is not such an entry (or holds
--- "log" or "stream" twice), a record still partial when its file ends, and a joined record over
--- 1 MiB (the limit of a line).
+-- "log" or "stream" twice), a record still partial when its file ends (but a JSON object, with
+-- `$json_records`: a container that exited before its last line's line feed), and a joined
+-- record over 1 MiB (the limit of a line).
 with
 
 framed as (
@@ -94,9 +95,10 @@ records as (
         file_id,
         line,
         case
-            when not is_finished then 'unfinished partial line (envelope = "docker"): the file '
-                || 'ends before the entry that ends this ' || coalesce(stream, 'log')
-                || ' record in a line feed, lines ' || line || '-' || last_line
+            when not is_finished and not is_whole then 'unfinished partial line (envelope = '
+                || '"docker"): the file ends before the entry that ends this '
+                || coalesce(stream, 'log') || ' record in a line feed, lines ' || line || '-'
+                || last_line
             when strlen(message) > 1048576 then 'record is ' || strlen(message)
                 || ' bytes, longer than the 1 MiB limit (envelope = "docker": lines ' || line
                 || '-' || last_line || ')'
@@ -104,7 +106,13 @@ records as (
         regexp_replace(message, '\r?\n$', '') as message,
         envelope,
         envelope_lines
-    from joined
+    from (
+        -- A JSON record that the file ends inside is whole when its text is a JSON object:
+        -- Docker writes a stream's last line so when the container exits before its line feed.
+        select *, $json_records and coalesce(json_type(try(message::json)) = 'OBJECT', false)
+            as is_whole
+        from joined
+    )
 ),
 
 not_entries as (
