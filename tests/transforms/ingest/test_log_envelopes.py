@@ -980,13 +980,23 @@ def test_a_failure_journald_exported_as_bytes_is_credited(tmp_path):
     ]
 
 
-SPLIT_PAYLOAD = {"journald": "MESSAGE", "cloud-logging": "textPayload"}  # the others' is "log"
+# the others' is "log"
+SPLIT_PAYLOAD = {
+    "journald": "MESSAGE",
+    "docker-journald": "MESSAGE",
+    "cloud-logging": "textPayload",
+}
 
 
 def _split_by(collector: str, part: str, number: int, last: bool) -> str:
-    if collector == "journald":  # a line over LineMax= (48K): `journalctl -o json --all`
+    if collector in ("journald", "docker-journald"):  # `journalctl -o json --all`
         fields = {"__REALTIME_TIMESTAMP": "1736280000500000", "_TRANSPORT": "stdout"}
-        fields |= {} if last else {"_LINE_BREAK": "line-max"}
+        if collector == "journald":  # a line over LineMax= (48K)
+            fields |= {} if last else {"_LINE_BREAK": "line-max"}
+        else:  # Docker's (or conmon's) journald log driver: a line over 16 KiB
+            fields |= {"CONTAINER_NAME": "pay"} | (
+                {} if last else {"CONTAINER_PARTIAL_MESSAGE": "true"}
+            )
         pairs = [
             f"{json.dumps(k)} : {json.dumps(v)}" for k, v in (fields | {"MESSAGE": part}).items()
         ]
@@ -1006,7 +1016,8 @@ def _split_by(collector: str, part: str, number: int, last: bool) -> str:
 
 
 @pytest.mark.parametrize(
-    "collector", ["fluentd", "fluent-bit-cri", "vector", "journald", "cloud-logging"]
+    "collector",
+    ["fluentd", "fluent-bit-cri", "vector", "journald", "docker-journald", "cloud-logging"],
 )
 def test_a_part_of_a_split_record_holding_a_failure_event_stops_the_run(tmp_path, collector):
     # The collector split a long failure record: quarantined, its part holding the event was
@@ -1025,7 +1036,8 @@ def test_a_part_of_a_split_record_holding_a_failure_event_stops_the_run(tmp_path
 
 
 @pytest.mark.parametrize(
-    "collector", ["fluentd", "fluent-bit-cri", "vector", "journald", "cloud-logging"]
+    "collector",
+    ["fluentd", "fluent-bit-cri", "vector", "journald", "docker-journald", "cloud-logging"],
 )
 def test_a_record_a_collector_split_around_its_payload_is_quarantined_not_irrelevant(
     tmp_path, collector

@@ -13,7 +13,8 @@
 -- UTF-8; any other list: a field an entry gives twice), or with a key of that path twice, or a
 -- part of a record the collector split (journald's too: a line over its LineMax=, cut into
 -- records marked _LINE_BREAK line-max; Cloud Logging's: an entry over its size limit, cut into
--- entries marked with a LogSplit, `split`).
+-- entries marked with a LogSplit, `split`; Docker's and conmon's journald log drivers: a line
+-- over 16 KiB, its parts but the last marked CONTAINER_PARTIAL_MESSAGE true).
 with
 
 framed as (
@@ -77,10 +78,11 @@ checked as (
             when key_twice then 'the key of sources.log_format.payload (' || $payload_key
                 || ') appears twice in one object'
             when split_part then 'part of a record the collector split (its partial_message, '
-                || 'logtag P, _partial, _LINE_BREAK line-max or split.uid): have the collector '
-                || 'join the parts (Fluent Bit: multiline.parser docker, cri; Vector: '
-                || 'auto_partial_merge; journald: a LineMax= in journald.conf above the longest '
-                || 'record; Cloud Logging: have the service log records under its 256 KB limit)'
+                || 'logtag P, _partial, _LINE_BREAK line-max, split.uid or '
+                || 'CONTAINER_PARTIAL_MESSAGE): have the collector join the parts (Fluent Bit: '
+                || 'multiline.parser docker, cri; Vector: auto_partial_merge; journald: a '
+                || 'LineMax= in journald.conf above the longest record; Cloud Logging: records '
+                || 'under its 256 KB limit; Docker''s journald driver: records under 16 KiB)'
         end as twice_problem
     from (
         select
@@ -91,7 +93,8 @@ checked as (
             case when is_holder then coalesce(
                 raw ->> 'partial_message' = 'true' or raw ->> 'logtag' = 'P'
                     or raw ->> '_partial' = 'true' or raw ->> '_LINE_BREAK' = 'line-max'
-                    or raw -> 'split' ->> 'uid' is not null,
+                    or raw -> 'split' ->> 'uid' is not null
+                    or raw ->> 'CONTAINER_PARTIAL_MESSAGE' = 'true',
                 false
             ) else false end as split_part
         from parsed
