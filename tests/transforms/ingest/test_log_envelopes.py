@@ -1457,13 +1457,18 @@ def test_a_bad_envelope_setting_is_a_config_error(tmp_path, log_format, message)
         incident.load(path)
 
 
-def test_the_funnel_counts_records_and_the_lines_they_came_from(tmp_path):
+@pytest.mark.parametrize("collector", ["cri", "fluent-bit"])
+def test_the_funnel_counts_records_and_the_lines_they_came_from(tmp_path, collector):
     # 3 records from 5 lines (one in three parts): read = bucketed = 3, and 5 envelope lines.
-    lines = [cri(RECORD), cri(RECORD[:9], tag="P"), cri(RECORD[9:20], tag="P"), cri(RECORD[20:])]
-    lines.append(cri("not json"))
-    path = write_incident(
-        tmp_path / "inc", lines=lines, sources={"log_format": {"envelope": "cri"}}
-    )
+    parts = [RECORD[:9], RECORD[9:20], RECORD[20:]]
+    if collector == "cri":
+        lines = [cri(RECORD), *(cri(part, tag=tag) for part, tag in zip(parts, "PPF", strict=True))]
+        lines.append(cri("not json"))
+        log_format = {"envelope": "cri"}
+    else:  # Fluent Bit's records of CRI lines, `_p` its tag
+        lines = [fluent_bit(RECORD), *map(fluent_bit, parts, "PPF"), fluent_bit("not json")]
+        log_format = {"payload": "log"}
+    path = write_incident(tmp_path / "inc", lines=lines, sources={"log_format": log_format})
     loaded = incident.load(path)
     con = db.connect()
     files = logs.stage(con, loaded, tmp_path)
@@ -1536,7 +1541,7 @@ def test_a_record_that_is_a_json_array_of_failures_stops_the_run(
         staged(tmp_path, lines, line_checks, **log_format)
 
 
-def fluent_bit(log: str, tag: str, stream: str = "stdout") -> str:
+def fluent_bit(log: str, tag: str = "F", stream: str = "stdout") -> str:
     """A Fluent Bit record of a CRI line (its tail input's `cri` parser, or its own regex
     parser naming the tag `_p`), as its file output writes it (`format json_lines`)."""
     return json.dumps(
@@ -1592,26 +1597,6 @@ def test_a_fluent_bit_part_the_file_ends_inside_stops_the_run(tmp_path):
     )
     with pytest.raises(InputError, match=message):
         staged(tmp_path, lines, payload="log")
-
-
-def test_the_funnel_counts_fluent_bits_joined_parts_as_one_record(tmp_path):
-    # 2 records from 4 lines (one in three parts): read = bucketed = 2, and 4 envelope lines.
-    parts = [RECORD[:9], RECORD[9:20], RECORD[20:]]
-    lines = [QUIET_FB[0], *(fluent_bit(part, tag) for part, tag in zip(parts, "PPF", strict=True))]
-    path = write_incident(tmp_path / "inc", lines=lines, sources={"log_format": {"payload": "log"}})
-    loaded = incident.load(path)
-    con = db.connect()
-    files = logs.stage(con, loaded, tmp_path)
-    tables.stage(con, loaded)
-    credits.reconcile(con, loaded)
-    funnel = manifest.account(con, files).funnel
-    assert (funnel.lines_read, funnel.relevant, funnel.irrelevant, funnel.identity_holds) == (
-        2,
-        1,
-        1,
-        True,
-    )
-    assert funnel.envelope_lines_read == 4
 
 
 @pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
