@@ -201,13 +201,18 @@ def audit(
     from transforms.serving import run_listing
 
     def read():
+        # The outbox's witnesses first: whatever they name was committed before they were
+        # written, so the warehouse read after holds it (a decision may commit meanwhile).
+        witnesses = proof.witnessed(outbox) if verify else None
         with warehouse.connect_current(warehouse_path) as con:
             # the incident as the warehouse holds it (blanks around what was pasted dropped)
             held = None if incident_id is None else run_listing.require_incident(con, incident_id)
             entries = journal.entries(con, held)
             records = proof.gather(con) if verify else None
-        # The warehouse is closed before the outbox is read: writers need not wait for that.
-        return entries, proof.check(records, journal_key(), outbox) if records else None
+        # The warehouse is closed before the batches are read: writers need not wait for that.
+        if records is None or witnesses is None:
+            return entries, None
+        return entries, proof.check(records, journal_key(), witnesses)
 
     entries, found = guarded(read)
     for e in entries:

@@ -113,7 +113,7 @@ def approve(
             journal.require_key(con, key)  # another key is refused as decline refuses it (exit 2)
             writing = rows.batches(con, "batches_writing")
             incidents = {run.incident_id, *(b.incident_id for b in writing)}
-            proof.require(con, incidents, key, outbox)
+            proof.require(con, incidents, key, proof.witnessed(outbox))  # under the lock
             finished: tuple[str, ...] = ()
             for batch in writing:
                 folder = _write_batch(con, batch.batch_id, outbox)

@@ -95,36 +95,39 @@ def read(path: Path) -> Head | str | None:
     return head
 
 
-def check(
-    root: Path | None, incident_ids: Iterable[str] | None, entries: list[journal.Entry]
-) -> list[str]:
-    """Each incident's head kept in the outbox `root` (every incident folder there when
-    `incident_ids` is None) that the journal `entries` do not hold, as a finding."""
+def heads_kept(root: Path | None) -> dict[Path, Head | str]:
+    """Every incident's head kept in the outbox `root` (`read`), by its path; read before the
+    warehouse by a reader that lets writers on meanwhile (`proof.witnessed`)."""
     if root is None or not Path(root).is_dir():
-        return []
-    if incident_ids is None:
-        paths = sorted(Path(root).resolve().glob(f"incident=*/{FILE}"))
-    else:
-        paths = [path_of(root, incident_id) for incident_id in sorted(incident_ids)]
+        return {}
+    found = {path: read(path) for path in sorted(Path(root).resolve().glob(f"incident=*/{FILE}"))}
+    return {path: head for path, head in found.items() if head is not None}
+
+
+def check(
+    heads: dict[Path, Head | str], incident_ids: Iterable[str] | None, entries: list[journal.Entry]
+) -> list[str]:
+    """Each of the `heads` kept (`heads_kept`; of `incident_ids` only, unless None) that the
+    journal `entries` do not hold, as a finding."""
+    if incident_ids is not None:
+        folders = {f"incident={incident_id}" for incident_id in incident_ids}
+        heads = {path: head for path, head in heads.items() if path.parent.name in folders}
     by_seq = {e.seq: e for e in entries}
     last = max(by_seq, default=0)
     findings = []
-    for path in paths:
-        kept = read(path)
-        if kept is None:
+    for path, head in heads.items():
+        if isinstance(head, str):
+            findings.append(f"{path}: {head}: a decision's record was edited in the outbox")
             continue
-        if isinstance(kept, str):
-            findings.append(f"{path}: {kept}: a decision's record was edited in the outbox")
-            continue
-        held = by_seq.get(kept.seq)
-        if held is not None and held.hash == kept.hash:
+        held = by_seq.get(head.seq)
+        if held is not None and held.hash == head.hash:
             continue
         if held is None:
             found = f"the warehouse's journal ends at entry {last}"
         else:
-            found = f"its entry {kept.seq} is another: {held.event} of run {held.run_id}"
+            found = f"its entry {head.seq} is another: {held.event} of run {held.run_id}"
         findings.append(
-            f"{path} records {kept.named()}, which the warehouse's journal does not hold "
+            f"{path} records {head.named()}, which the warehouse's journal does not hold "
             f"({found}): the warehouse is older than the outbox (restored from a backup: the "
             "decisions since are missing from it, a declined run may be pending again), or "
             "another warehouse decides this incident into this outbox. Restore the newest "
@@ -137,7 +140,7 @@ def check(
 def require(con: duckdb.DuckDBPyConnection, incident_id: str, root: Path) -> None:
     """Refuses (`ProofFailed`, exit 3) a warehouse whose journal lacks the head the outbox
     kept after the incident's last decision: older than the outbox (a backup restored)."""
-    found = check(root, [incident_id], journal.entries(con))
+    found = check(heads_kept(root), [incident_id], journal.entries(con))
     if found:
         raise ProofFailed(
             f"the warehouse is not the one that last decided {incident_id}: nothing was written",

@@ -21,13 +21,15 @@
 Keyed links without the key are listed apart: unverified, not tampered.
 
 `gather` reads what the checks need from the warehouse, so that a reader can close the file
-before the outbox is read.
+before the outbox is read. `witnessed` reads the outbox's witnesses that name what the
+warehouse must hold (the trailers, the journal heads) before the warehouse is read: a decision
+commits before it writes them, so a reader's snapshot taken after holds whatever they name,
+where one read after the snapshot could come from a decision committed meanwhile.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import glob
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -65,6 +67,27 @@ class Records:
     batches: list[BatchRow]
     runs: list[RunRow]
     rendered: dict[str, dict[str, str]]  # each batch's data files' sha256 from its rows
+
+
+@dataclass(frozen=True)
+class Witnesses:
+    """What the outbox `root` showed before the warehouse was read (`witnessed`): the trailers
+    of its batches and the journal heads its incidents kept."""
+
+    root: Path | None
+    trailers: frozenset[Path]
+    heads: dict[Path, outbox_head.Head | str]
+
+
+def witnessed(root: Path | None) -> Witnesses:
+    """The outbox's trailers and journal heads as they are now: read them before the warehouse
+    (a reader that lets writers on, another machine's approval or decline committing meanwhile,
+    named the warehouse as older than the outbox, and a batch just published as another
+    warehouse's: exit 3)."""
+    if root is None or not Path(root).is_dir():
+        return Witnesses(root, frozenset(), {})
+    trailers = frozenset(Path(root).resolve().glob(f"incident=*/batch=*/{outbox.TRAILER}"))
+    return Witnesses(root, trailers, outbox_head.heads_kept(root))
 
 
 @dataclass(frozen=True)
@@ -114,9 +137,10 @@ def require_tables(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
-def check(records: Records, key: bytes | None, outbox_root: Path | None) -> Findings:
-    """Every finding over `records`, their batches' folders and the trailers under
-    `outbox_root` (for the incidents checked)."""
+def check(records: Records, key: bytes | None, witnesses: Witnesses) -> Findings:
+    """Every finding over `records`, their batches' folders and the outbox's `witnesses`,
+    read before `records` (for the incidents checked)."""
+    outbox_root = witnesses.root
     journal_check = chain.verify(journal.NAME, [e.linked() for e in records.journal], key)
     ledger_check = ledger_entries.verify(records.ledger, key)
     tampered = [*journal_check.tampered, *ledger_check.tampered]
@@ -166,8 +190,8 @@ def check(records: Records, key: bytes | None, outbox_root: Path | None) -> Find
     tampered += _check_committed(records)
     tampered += run_proof.check_runs(records.runs, records.journal)
     tampered += run_proof.missing_runs(records.runs, records.journal, records.incident_ids)
-    tampered += _unknown_trailers(records, known, outbox_root)
-    tampered += outbox_head.check(outbox_root, records.incident_ids, records.journal)
+    tampered += _unknown_trailers(records, known, witnesses.trailers)
+    tampered += outbox_head.check(witnesses.heads, records.incident_ids, records.journal)
     tampered += [
         f"journal entry {e.seq}: says batch {_batch_of(e)} was published; the warehouse has no "
         "such batch"
@@ -289,12 +313,13 @@ def require(
     con: duckdb.DuckDBPyConnection,
     incident_ids: Iterable[str],
     key: bytes | None,
-    outbox_root: Path,
+    witnesses: Witnesses,
 ) -> None:
     """Refuses (`ProofFailed`, exit 3) when the journal or the incidents' ledgers and batches
-    do not prove themselves, and (`ConfigError`) when keyed links cannot be checked."""
+    do not prove themselves against the outbox's `witnesses` (read before `con`'s warehouse),
+    and (`ConfigError`) when keyed links cannot be checked."""
     incidents = sorted(set(incident_ids))
-    found = check(gather(con, incidents), key, outbox_root)
+    found = check(gather(con, incidents), key, witnesses)
     if found.tampered:
         raise ProofFailed(
             f"the journal, or the ledger or a batch of {', '.join(incidents)}, does not prove "
@@ -395,28 +420,22 @@ def _check_committed(records: Records) -> list[str]:
     return problems
 
 
-def _unknown_trailers(records: Records, known: set[str], outbox_root: Path | None) -> list[str]:
-    """Trailers under the outbox (of the incidents checked) of batches the warehouse lacks."""
-    if outbox_root is None or not Path(outbox_root).exists():
-        return []
-    root = Path(outbox_root).resolve()
+def _unknown_trailers(records: Records, known: set[str], trailers: frozenset[Path]) -> list[str]:
+    """The `trailers` (of the incidents checked) of batches the warehouse lacks."""
     if records.incident_ids is None:
-        folders = sorted(root.glob(f"incident=*/batch=*/{outbox.TRAILER}"))
+        folders = sorted(trailers)
     else:  # each incident's folder, and copies of its batches under any other
-        own = {
+        own = {f"incident={incident_id}" for incident_id in records.incident_ids}
+        batches = tuple(f"batch={incident_id}-B" for incident_id in records.incident_ids)
+        folders = sorted(
             path
-            for incident_id in records.incident_ids
-            for path in root.glob(f"incident={glob.escape(incident_id)}/batch=*/{outbox.TRAILER}")
-        }
-        copies = {
-            path
-            for incident_id in records.incident_ids
-            for path in root.glob(
-                f"incident=*/batch={glob.escape(incident_id)}-B*/{outbox.TRAILER}"
+            for path in trailers
+            if path.parent.parent.name in own
+            or (
+                path.parent.name.startswith(batches)
+                and path.parent.name.removeprefix("batch=") in known  # not another incident's
             )
-            if path.parent.name.removeprefix("batch=") in known  # not another incident's own
-        }
-        folders = sorted(own | copies)
+        )
     incident_of = {b.batch_id: b.incident_id for b in records.batches}
     found = []
     for path in folders:

@@ -51,6 +51,8 @@ def preview(
 ) -> Preview:
     """The batch approving `run_id` would publish, the diff against `against`, notes, and the
     refusals approval would stop on given the same two decisions."""
+    # read before the warehouse: a PostgreSQL store's snapshot lets decisions commit meanwhile
+    witnesses = proof.witnessed(outbox)
     with warehouse.connect_current(warehouse_path) as con:
         warehouse.require_not_moved_at(con, warehouse_path)  # approval's writer refuses it
         run = approval.find_run(con, run_id)
@@ -62,7 +64,7 @@ def preview(
             approval.require_pending(run)
         unreachable = approval.require_as_sealed(con, run)
         notes += [unreachable] if unreachable else []
-        proof.require(con, [run.incident_id], key, outbox)
+        proof.require(con, [run.incident_id], key, witnesses)
         writing = rows.batches(con, "batches_writing")
         notes += [
             f"batch {b.batch_id} was left unfinished (state writing): approval finishes it "

@@ -1058,7 +1058,7 @@ def test_a_journal_detail_edited_on_the_server_into_no_object_is_named(server, t
             journal.append(con, "published", actor="alice", key=None, detail={"batch_id": "B1"})
         execute(url, "update journal set detail = $1", parameters=(detail,))
         with warehouse.connect_current(url) as con:
-            found = proof.check(proof.gather(con), None, tmp_path / "outbox")
+            found = proof.check(proof.gather(con), None, proof.witnessed(tmp_path / "outbox"))
     assert found.tampered[0] == "journal entry 1: its content was changed after it was written"
 
 
