@@ -14,7 +14,7 @@ import pytest
 
 from tests import stores
 from transforms.errors import ProofFailed
-from transforms.finance import ledger, outbox
+from transforms.finance import ledger, outbox, outbox_head
 
 
 def backed_up(desk):
@@ -64,6 +64,53 @@ def test_a_warehouse_that_decided_after_the_outbox_s_record_verifies_and_approve
     decision = desk.approve(again)
     assert decision.batch_id is not None
     assert desk.cli("audit", "--verify").exit_code == 0
+
+
+class Stopped(Exception):
+    """The command stopped at this point, as a SIGKILL would stop it (nothing after it runs)."""
+
+
+@pytest.mark.parametrize("decision", ["decline", "approve"])
+def test_a_decision_stopped_before_its_journal_head_gets_it_from_its_resumption(
+    desk, monkeypatch, decision
+):
+    # Stopped (killed) after its commit, before journal_head.json: the decision was run again,
+    # as a stopped command is, and answered "already decided" without keeping the head. A
+    # backup older than the decision, restored, then had the declined run pending and approved
+    # (the approval, of a run that pays nothing new, leaves no batch trailer to tell either).
+    if decision == "approve":
+        desk.approve(desk.run())
+    run_id = desk.run()
+    restore = backed_up(desk)
+
+    def stopped(*args):
+        raise Stopped
+
+    monkeypatch.setattr(outbox_head, "keep", stopped)
+    with pytest.raises(Stopped):
+        if decision == "decline":
+            ledger.decline(desk.warehouse, run_id, by="bob", reason="x", outbox=desk.outbox)
+        else:
+            desk.approve(run_id)
+    monkeypatch.undo()
+    head = outbox_head.path_of(desk.outbox, "INC-T")
+
+    def kept_for() -> str | None:
+        kept = outbox_head.read(head)
+        return kept.run_id if isinstance(kept, outbox_head.Head) else None
+
+    assert kept_for() != run_id  # stopped before it kept its head
+    if decision == "decline":
+        ledger.decline(desk.warehouse, run_id, by="bob", reason="x", outbox=desk.outbox)
+    else:
+        assert desk.approve(run_id).already_decided
+    assert kept_for() == run_id
+    restore()
+    assert desk.status(run_id) == "pending_approval"  # the backup knows no decision
+    with pytest.raises(ProofFailed, match="is not the one that last decided"):
+        ledger.decline(desk.warehouse, run_id, by="carol", reason="again", outbox=desk.outbox)
+    with pytest.raises(ProofFailed, match="nothing was paid"):
+        desk.approve(run_id)
 
 
 def audited(desk) -> str:

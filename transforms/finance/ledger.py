@@ -122,8 +122,10 @@ def approve(
                     f"that was stopped left unfinished: it is in {folder}",
                 )
             if run.status == RunStatus.PUBLISHED:
+                # an approval stopped before it kept the journal head is resumed so: keep it
+                kept = outbox_head.keep(con, run.incident_id, outbox)
                 decision = _decision_of(con, run, already_decided=True, root=outbox)
-                return replace(decision, notes=finished)
+                return replace(decision, notes=finished + ((kept,) if kept else ()))
             require_pending(run)
             unreachable = require_as_sealed(con, run)
             detail: dict[str, Any] = {"note": note} if note else {}
@@ -169,33 +171,36 @@ def decline(
     key: bytes | None = None,
     outbox: Path | None = None,
 ) -> Decision:
-    """Declines a pending run: it will never be published. With `outbox`, a warehouse whose
-    journal lacks the head the outbox kept after a decision is refused (`ProofFailed`), and the
-    decline's own head is kept there (`outbox_head`)."""
+    """Declines a pending run: it will never be published; declining it again does nothing
+    more. With `outbox`, a warehouse whose journal lacks the head the outbox kept after a
+    decision is refused (`ProofFailed`), and the decline's own head is kept there
+    (`outbox_head`), by the decline again if the first was stopped before it."""
     require_name(by)
     if not reason.strip():
         raise ConfigError("--reason: say why the run is declined")
     with _writer(warehouse_path) as con:
         run = find_run(con, run_id)
-        if run.status == RunStatus.DECLINED:
-            return _decision_of(con, run, already_decided=True)
-        require_pending(run)
+        already = run.status == RunStatus.DECLINED
+        if not already:
+            require_pending(run)
         if outbox is not None:
             outbox_head.require(con, run.incident_id, outbox)
-        with db.transaction(con):
-            _record_decision(
-                con,
-                run,
-                status=RunStatus.DECLINED,
-                by=by,
-                note=reason,
-                batch_id=None,
-                at=datetime.now(UTC),
-                detail={"reason": reason},
-                key=key,
-            )
+        if not already:
+            with db.transaction(con):
+                _record_decision(
+                    con,
+                    run,
+                    status=RunStatus.DECLINED,
+                    by=by,
+                    note=reason,
+                    batch_id=None,
+                    at=datetime.now(UTC),
+                    detail={"reason": reason},
+                    key=key,
+                )
+        # a decline stopped before it kept the journal head is resumed so: it keeps it now
         kept = outbox_head.keep(con, run.incident_id, outbox) if outbox is not None else None
-        decision = _decision_of(con, find_run(con, run_id), already_decided=False)
+        decision = _decision_of(con, find_run(con, run_id), already_decided=already)
         return replace(decision, notes=(kept,) if kept else ())
 
 
