@@ -56,6 +56,18 @@ def test_every_expectation_has_notes_and_severity(stem, document):
         assert spec["meta"]["severity"] in {"blocking", "warning"}, spec["id"]
 
 
+@pytest.mark.parametrize("stem", ["transactions", "customers"])
+def test_a_set_check_on_a_users_table_names_the_values_allowed(stem):
+    # The gate prints the note on a rejection: a customer table with segment "retail" must be
+    # told which segments to write instead, not only which rows broke the check.
+    document = dict(suite_documents())[stem]
+    for spec in document["expectations"]:
+        allowed = spec["kwargs"].get("value_set")
+        if spec["type"] == "expect_column_values_to_be_in_set" and isinstance(allowed, list):
+            notes = spec["meta"]["notes"]
+            assert all(f"`{value}`" in notes for value in allowed), (spec["id"], notes)
+
+
 @pytest.mark.parametrize("suite", sorted(SUITES))
 def test_gx_severity_is_derived_from_meta_severity_when_a_suite_loads(suite):
     from great_expectations.core import ExpectationSuite
