@@ -326,6 +326,12 @@ def guarded(action, passing: tuple[type[Exception], ...] = (), where: str | None
         for line in summary.blocking if summary is not None else ():
             err.print(f"  - {line}", markup=False)  # `[quality]`, or an id such as `[/x]`
         if summary is not None:
+            err.print(
+                f"every expectation, with the rows that broke it: "
+                f"{summary.run_folder / 'validation.html'}; fix the input each line names "
+                "and run the incident again (a rejected run is never approved)",
+                markup=False,
+            )
             out.print(str(summary.run_folder))
         raise typer.Exit(rejected.exit_code) from None
     except CreditsError as error:

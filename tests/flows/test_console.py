@@ -399,3 +399,33 @@ def test_a_signal_ignored_at_the_start_stays_ignored(tmp_path):
     )
     assert done.returncode == 2, done.stderr  # the command went on: no warehouse there
     assert "no warehouse yet" in done.stderr and "stopped" not in done.stderr
+
+
+def test_a_rejected_run_says_where_to_read_why_and_what_to_do_next(capsys):
+    # A newcomer's customer table with an unknown segment was told which rows broke the check,
+    # and nothing about the page holding every expectation or that the fix is a new run.
+    from pathlib import Path
+
+    import pytest
+    import typer
+
+    from transforms.errors import ValidationRejected
+    from transforms.runfolder.runs import RunStatus
+    from transforms.runfolder.summary import RunSummary
+
+    summary = RunSummary(
+        run_id="r1",
+        incident_id="INC-T",
+        verdict=RunStatus.REJECTED,
+        run_folder=Path("/out/incident=INC-T/run=r1"),
+        blocking=("customers: expect_column_values_to_be_in_set(segment): ... [1 rows; e.g. c1]",),
+    )
+
+    def rejected():
+        raise ValidationRejected("run r1 rejected by the quality gate", summary)
+
+    with pytest.raises(typer.Exit):
+        common.guarded(rejected)
+    message = " ".join(capsys.readouterr().err.split())
+    assert "/out/incident=INC-T/run=r1/validation.html" in message
+    assert "run the incident again" in message
