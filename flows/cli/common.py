@@ -145,6 +145,7 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="markdown",  # paragraphs wrap to the terminal, not to the docstring
     no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},  # every command's, inherited
     pretty_exceptions_enable=False,
     help="Find every customer hurt by a payment outage and pay a fair credit, once, with proof.",
 )

@@ -379,6 +379,27 @@ def test_sample_help_says_what_its_verbose_shows():
     assert "Prefect" not in shown and "first what the generator planted, by kind" in shown
 
 
+def _command_paths() -> list[list[str]]:
+    """Every command as typed: [], ["run"], ..., ["warehouse", "copy"]."""
+    from typer.main import get_command
+
+    def walk(command, path):
+        yield path
+        for name, sub in sorted(getattr(command, "commands", {}).items()):
+            yield from walk(sub, [*path, name])
+
+    return list(walk(get_command(app), []))
+
+
+@pytest.mark.parametrize("path", _command_paths(), ids=lambda p: " ".join(p) or "credits")
+def test_dash_h_is_help_as_in_most_commands(path):
+    # `credits -h` and `credits approve -h` answered "No such option: -h", exit 2
+    env = {"COLUMNS": "120"}
+    short = runner.invoke(app, [*path, "-h"], env=env)
+    assert short.exit_code == 0, short.output
+    assert short.output == runner.invoke(app, [*path, "--help"], env=env).output
+
+
 def test_help_lists_decline_as_finance_s_word_and_hides_reject():
     listed = runner.invoke(app, ["--help"]).output
     assert "decline" in listed and "reject" not in listed
