@@ -84,18 +84,20 @@ class Explainer:
             entered = t["in_after"]
             files = {f for f in (t["source_files"] or "").split(",") if f}
             new_files = files - set(self.logs[1]) if entered else files - set(self.logs[0])
+            at = t["first_failure_at"]
+            where = "entered" if entered else "left"
+            when = f" (failed {self._local(at)})" if at else ""
+            moved = self._moved_across(at, entered)
+            window = f"; and it {where} the window{when}: {self._window_change()}" if moved else ""
             if new_files:
                 what = "new log file" if entered else "log file no longer read"
-                return f"{name}: in a {what} {', '.join(sorted(new_files))}"
+                return f"{name}: in a {what} {', '.join(sorted(new_files))}{window}"
             after, before = self.logs
             changed = {f for f in files if after.get(f) and before.get(f) != after.get(f)}
             changed = {f for f in changed if before.get(f)}
             if changed:
-                return f"{name}: log file {', '.join(sorted(changed))} changed"
-            at = t["first_failure_at"]
+                return f"{name}: log file {', '.join(sorted(changed))} changed{window}"
             if self.window[0] != self.window[1]:
-                where = "entered" if entered else "left"
-                when = f" (failed {self._local(at)})" if at else ""
                 return f"{name} {where} the window{when}: {self._window_change()}"
             if entered:
                 return f"{name}: a new candidate ({t['after_class']})"
@@ -134,6 +136,18 @@ class Explainer:
 
     def _policy_changes(self) -> list[tuple[str, Any, Any]]:
         return policy_changes(*self.policy)
+
+    def _moved_across(self, at: datetime | str | None, entered: bool) -> bool:
+        """Whether the window's change alone puts a failure at `at` in (`entered`: inside the
+        run's window, outside its baseline's) or out (the other way round)."""
+        if at is None or self.window[0] == self.window[1]:
+            return False
+        at = datetime.fromisoformat(at) if isinstance(at, str) else at
+        inside = [
+            datetime.fromisoformat(start) <= at < datetime.fromisoformat(end)
+            for start, end in self.window
+        ]
+        return inside == ([True, False] if entered else [False, True])
 
     def _window_change(self) -> str:
         (start, end), (start_before, end_before) = self.window

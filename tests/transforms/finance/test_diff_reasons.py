@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -71,3 +73,43 @@ def test_a_percent_record_edited_into_no_decimal_is_a_change_not_an_error():
     before = _record(percent=Decimal("10"))
     after = before.model_copy(update={"percent": "ten"})
     assert diff_reasons.policy_changes(after, before) == [("percent", "10", "ten")]
+
+
+def _explainer(window_after, window_before, logs_after, logs_before) -> diff_reasons.Explainer:
+    """An explainer of two runs' manifests only (what `_transaction` reads)."""
+    explainer = object.__new__(diff_reasons.Explainer)
+    explainer.zone = ZoneInfo("Europe/Berlin")
+    explainer.window = (window_after, window_before)
+    explainer.logs = (logs_after, logs_before)
+    return explainer
+
+
+WIDER = ("2026-03-02T10:00:00Z", "2026-03-02T10:45:00Z")
+NARROW = ("2026-03-02T10:00:00Z", "2026-03-02T10:30:00Z")
+
+
+def _entered(at: str) -> dict:
+    return {
+        "txn_id": "t107",
+        "in_after": True,
+        "in_before": False,
+        "source_files": "logs/api.jsonl",
+        "first_failure_at": datetime.fromisoformat(at),
+    }
+
+
+@pytest.mark.parametrize(
+    ("at", "window_named"),
+    [
+        # failed in the quarter hour the window gained: the log file and the window both brought it
+        ("2026-03-02T10:35:00+00:00", True),
+        # failed inside both windows: only the log file's change brought it
+        ("2026-03-02T10:20:00+00:00", False),
+    ],
+)
+def test_a_transaction_a_changed_log_file_and_a_wider_window_brought_names_both(at, window_named):
+    explainer = _explainer(WIDER, NARROW, {"logs/api.jsonl": "b"}, {"logs/api.jsonl": "a"})
+    reason = explainer._transaction(_entered(at))
+    assert reason.startswith("transaction t107: log file logs/api.jsonl changed")
+    window = "window 2026-03-02 11:00 CET to 2026-03-02 11:30 CET is now"
+    assert (window in reason) is window_named, reason
