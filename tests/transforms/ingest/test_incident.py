@@ -486,11 +486,18 @@ def test_an_incident_file_that_is_a_named_pipe_is_refused_not_waited_on(tmp_path
             "in {folder}: INC-2025-01-07.toml, other.toml (did you mean INC-2025-01-07.toml?)",
         ),
         ([], "nope.toml", "in {folder}: none there"),  # an empty folder says so
+        # an incident kept in a folder of its own, with its logs and tables: named, not "none"
+        (
+            ["INC-B/INC-B.toml", "INC-B/logs/x.toml"],
+            "nope.toml",
+            "in {folder}: none there; in its folders: INC-B/INC-B.toml",
+        ),
         (["a.toml"], "missing/INC.toml", "(the folder {folder}/missing does not exist)"),
     ],
 )
 def test_a_missing_incident_file_lists_the_incident_files_beside_it(tmp_path, names, given, listed):
     for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("")
     with pytest.raises(ConfigError, match=r"incident file not found") as raised:
         incident.load(tmp_path / given)
@@ -637,10 +644,12 @@ def test_the_schema_flags_a_misspelled_key_or_a_wrong_value(tmp_path, text, flag
     [
         (["INC-B.toml", "INC-A.toml", "notes.txt"], "(*.toml: INC-A.toml, INC-B.toml)"),
         ([], "(*.toml: none there)"),  # an empty folder says so
+        (["INC-C/INC-C.toml"], "(*.toml: none there; in its folders: INC-C/INC-C.toml)"),
     ],
 )
 def test_a_folder_given_as_the_incident_file_lists_its_incident_files(tmp_path, names, listed):
     for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("")
     with pytest.raises(ConfigError, match="a folder, not an incident file") as raised:
         incident.load(tmp_path)

@@ -144,10 +144,16 @@ def _found_near(path: Path) -> list[Path]:
 
 
 def _incident_files(folder: Path, meant: str | None = None) -> str:
-    """The folder's `*.toml` files, the one closest to `meant` named first as a did-you-mean."""
+    """The folder's `*.toml` files, the one closest to `meant` named first as a did-you-mean;
+    with none, those of its folders (an incident kept in a folder of its own, beside its logs
+    and tables: `INC-2026-03-02/INC-2026-03-02.toml`), the first five."""
     found = sorted(p.name for p in folder.glob("*.toml"))
     if not found:
-        return "none there"
+        below = sorted(str(p.relative_to(folder)) for p in folder.glob("*/*.toml"))
+        more = f" and {len(below) - 5} more" if len(below) > 5 else ""
+        return (
+            f"none there; in its folders: {', '.join(below[:5])}{more}" if below else "none there"
+        )
     close = difflib.get_close_matches(meant, found, n=1) if meant else []
     hint = f" (did you mean {close[0]}?)" if close else ""
     return ", ".join(found) + hint
