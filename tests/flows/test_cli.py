@@ -405,6 +405,19 @@ def test_help_lists_decline_as_finance_s_word_and_hides_reject():
     assert "decline" in listed and "reject" not in listed
 
 
+@pytest.mark.parametrize("typed", ["publshed", "Published", "PUBLISHED", "paid"])
+def test_a_slip_in_diff_s_against_published_is_named_not_looked_up_as_a_run(tmp_path, typed):
+    # `--against publshed` answered "run publshed: not in the warehouse": no word of 'published'
+    from transforms.finance import warehouse
+
+    warehouse.connect(tmp_path / "wh.duckdb").close()  # an empty warehouse
+    args = ["diff", "20250101T000000000000Z-00000000", "--against", typed]
+    result = runner.invoke(app, [*args, "--warehouse", str(tmp_path / "wh.duckdb")])
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.output.split())
+    assert f"--against {typed!r}: did you mean 'published'" in message
+
+
 @pytest.mark.parametrize(
     "command",
     [["diff"], ["approve", "--dry-run"], ["approve", "--by", "a"], ["decline", "--by", "a"]],

@@ -9,6 +9,7 @@ or status. Against what is published, the reasons come from the incident's newes
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -173,6 +174,7 @@ class ChangeTotal:
 def compute(con: duckdb.DuckDBPyConnection, run_id: str, against: str = PUBLISHED) -> Diff:
     """Run `run_id`'s credit lines against `against`: `published` (what the ledger paid) or
     another run of the same incident."""
+    _refuse_a_slip_of_published(against)
     run = _run(con, run_id)
     if against == PUBLISHED:
         baseline = _newest_published(con, run.incident_id)
@@ -417,6 +419,19 @@ def _counts(rows: list[dict[str, Any]]) -> dict[str, int]:
     counts["customers added"] = len(having["after"] - having["before"])
     counts["customers removed"] = len(having["before"] - having["after"])
     return counts
+
+
+def _refuse_a_slip_of_published(against: str) -> None:
+    """`--against publshed`, `Published`, `paid` (the tables' word): meant as `published`, which
+    no run id is like; named, never looked up as a run (`not in the warehouse`) nor taken for it."""
+    typed = against.strip().lower()
+    if against != PUBLISHED and (
+        typed == "paid" or difflib.get_close_matches(typed, [PUBLISHED], cutoff=0.75)
+    ):
+        raise ConfigError(
+            f"--against {against!r}: did you mean 'published' (what the incident has been "
+            "paid)? Else give a run id of the same incident"
+        )
 
 
 def _run(con: duckdb.DuckDBPyConnection, run_id: str) -> RunRow:
