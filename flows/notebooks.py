@@ -181,6 +181,11 @@ def main() -> None:
         print(f"error: {error}{said}", file=sys.stderr)
         sys.exit(error.exit_code)
     args.out.mkdir(parents=True, exist_ok=True)
+    # the sample's incident unless NB_INCIDENT is given: an analyst of another must see it
+    print(
+        f"the notebooks of {incident_id} on the warehouse {warehouse_path} (another incident: "
+        "`make notebooks NB_INCIDENT=ID`):"
+    )
     codes = []
     try:
         # Every notebook runs, each on its own: one that fails (02 on a rejected run, which

@@ -189,6 +189,23 @@ def test_every_notebook_runs_and_each_failure_is_one_line_with_the_clis_exit_cod
     ]
 
 
+def test_the_notebooks_say_which_incident_they_were_run_on(monkeypatch, tmp_path, capsys):
+    # `make notebooks` on a warehouse of one's own incidents ran the sample's, unsaid: the
+    # lines named three .ipynb files and nothing of INC-2025-01-07 or how to pick another
+    from flows import notebooks
+
+    monkeypatch.setattr(notebooks, "execute", lambda path, out, *_: out.write_text("{}"))
+    monkeypatch.setattr(notebooks, "_incident", lambda warehouse_path, incident_id: incident_id)
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        ["notebooks", "--incident", "INC-A", "--warehouse", "/w", "--out", str(tmp_path)],
+    )
+    notebooks.main()
+    first = capsys.readouterr().out.splitlines()[0]
+    assert "INC-A" in first and "/w" in first and "make notebooks NB_INCIDENT=" in first
+
+
 def _executed_for(incident_id: str, warehouse_path: str) -> str:
     """An executed notebook as papermill writes it: its parameters in its metadata."""
     parameters = {"incident_id": incident_id, "warehouse_path": warehouse_path}
