@@ -47,12 +47,8 @@ def test_a_refusal_of_the_machine_that_names_no_path_says_where_the_command_writ
     assert "No space left on device (writing under /data/output or into the warehouse" in message
 
 
-def test_a_rejected_run_s_reasons_and_warnings_are_printed_as_text_not_markup(capsys):
-    # `[quality]` in the unknown-customers reason was eaten as a style; an id such as `[/x]`
-    # made Rich raise inside the error handler.
-    from pathlib import Path
-
-    import pytest
+def _rejected(folder: str, blocking: str, warnings: tuple[str, ...] = ()) -> int:
+    """The exit code `guarded` gives a run the gate rejected, its summary printed."""
     import typer
 
     from transforms.errors import ValidationRejected
@@ -63,17 +59,24 @@ def test_a_rejected_run_s_reasons_and_warnings_are_printed_as_text_not_markup(ca
         run_id="r1",
         incident_id="INC-T",
         verdict=RunStatus.REJECTED,
-        run_folder=Path("runs/r1"),
-        blocking=("inputs: e.g. '[/x]0' ([quality] max_unknown_customer_share)",),
-        warnings=("ids like [bold]x[/bold]",),
+        run_folder=Path(folder),
+        blocking=(blocking,),
+        warnings=warnings,
     )
 
     def rejected():
-        raise ValidationRejected("1 blocking", summary)
+        raise ValidationRejected("run r1 rejected by the quality gate", summary)
 
     with pytest.raises(typer.Exit) as stopped:
         common.guarded(rejected)
-    assert stopped.value.exit_code == 3
+    return stopped.value.exit_code
+
+
+def test_a_rejected_run_s_reasons_and_warnings_are_printed_as_text_not_markup(capsys):
+    # `[quality]` in the unknown-customers reason was eaten as a style; an id such as `[/x]`
+    # made Rich raise inside the error handler.
+    reason = "inputs: e.g. '[/x]0' ([quality] max_unknown_customer_share)"
+    assert _rejected("runs/r1", reason, warnings=("ids like [bold]x[/bold]",)) == 3
     printed = capsys.readouterr()
     assert "e.g. '[/x]0' ([quality] max_unknown_customer_share)" in printed.err
     assert "warning: ids like [bold]x[/bold]" in printed.out
@@ -404,28 +407,8 @@ def test_a_signal_ignored_at_the_start_stays_ignored(tmp_path):
 def test_a_rejected_run_says_where_to_read_why_and_what_to_do_next(capsys):
     # A newcomer's customer table with an unknown segment was told which rows broke the check,
     # and nothing about the page holding every expectation or that the fix is a new run.
-    from pathlib import Path
-
-    import pytest
-    import typer
-
-    from transforms.errors import ValidationRejected
-    from transforms.runfolder.runs import RunStatus
-    from transforms.runfolder.summary import RunSummary
-
-    summary = RunSummary(
-        run_id="r1",
-        incident_id="INC-T",
-        verdict=RunStatus.REJECTED,
-        run_folder=Path("/out/incident=INC-T/run=r1"),
-        blocking=("customers: expect_column_values_to_be_in_set(segment): ... [1 rows; e.g. c1]",),
-    )
-
-    def rejected():
-        raise ValidationRejected("run r1 rejected by the quality gate", summary)
-
-    with pytest.raises(typer.Exit):
-        common.guarded(rejected)
+    reason = "customers: expect_column_values_to_be_in_set(segment): ... [1 rows; e.g. c1]"
+    assert _rejected("/out/incident=INC-T/run=r1", reason) == 3
     message = " ".join(capsys.readouterr().err.split())
     assert "/out/incident=INC-T/run=r1/validation.html" in message
     assert "run the incident again" in message
