@@ -12,9 +12,10 @@ journal head too; this record covers the decisions that publish no batch.
 
 What it does not cover: the file deleted or replaced by hand (the outbox is finance's folder),
 an outbox not shared between the machines that decide, a decision stopped between its commit
-and this file (the same decision run again, or the next, writes it), and an outbox whose parent folder does not exist
-(a decline given a mistyped `--outbox`, or none from another folder: a note says so, and no
-folder is made; the outbox itself is made as a first approval makes it).
+and this file (the same decision run again, or the next, writes it), and an outbox whose
+parent folder does not exist (a decline given a mistyped `--outbox`, or none from another
+folder: a note says so, and no folder is made; the outbox itself is made as a first approval
+makes it).
 """
 
 from __future__ import annotations
