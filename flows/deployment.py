@@ -63,8 +63,9 @@ def scheduled_credit_runs(
 ):
     """Runs every incident file of the folder; one bad incident does not stop the others, and
     each that did not run says why (its verdict), with the file named. The flow run ends
-    Failed when any file did not reach `pending_approval` (a hidden file, an editor's lock, is
-    only noted), else Completed; either way its result is every file's verdict."""
+    Failed when any file did not reach `pending_approval` (a hidden file, an editor's lock, and
+    an incident file in a subfolder are only noted), else Completed; either way its result is
+    every file's verdict."""
     quiet_expected_tracebacks()  # a bad file is its verdict's line, not a traceback as well
     logger = get_run_logger()
     if not Path(incidents_dir).is_dir():  # mistyped or unmounted: nothing would run, unseen
@@ -73,7 +74,7 @@ def scheduled_credit_runs(
         return Failed(message=str(outcome), data=outcome)
     files = folder.incident_files(Path(incidents_dir))
     verdicts = {name: f"left out: {why}" for name, why in files.left_out.items()}
-    hidden = {name for name, why in files.left_out.items() if why == folder.HIDDEN}
+    noted = {name for name, why in files.left_out.items() if why in folder.NOTED}
     for path in files.found:
         try:
             summary = credit_reconciliation(str(path), output_dir, warehouse_path)
@@ -86,7 +87,7 @@ def scheduled_credit_runs(
     for name, verdict in sorted(verdicts.items()):
         if verdict == RunStatus.PENDING_APPROVAL:
             continue
-        if name in hidden:
+        if name in noted:
             logger.warning("%s: %s", Path(incidents_dir) / name, verdict)
             continue
         logger.error("%s: %s", Path(incidents_dir) / name, verdict)
@@ -95,7 +96,7 @@ def scheduled_credit_runs(
     if not files.found and not failed:  # green, but nothing ran: say so where finance looks
         logger.warning("%s: no incident file to run: add one for the daily run", incidents_dir)
     if failed:
-        counted = len(verdicts) - len(hidden)  # a hidden file is only noted
+        counted = len(verdicts) - len(noted)  # a hidden file, a subfolder's, only noted
         said = f"{len(failed)} of {counted} incident file(s) not run: {', '.join(failed)}"
         outcome = FilesNotRun(said, verdicts)
         return Failed(message=said, data=outcome)

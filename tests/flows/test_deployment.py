@@ -58,6 +58,8 @@ def test_a_scheduled_run_runs_every_incident_file_and_survives_a_bad_one(prefect
     golden_incident.write(incidents)
     (incidents / "zz-broken.toml").write_text('id = "X"\nwindow_strat = 1\n')
     (incidents / ".#incident.toml").write_text("")  # an editor's lock: noted, not a failure
+    (incidents / "archive").mkdir()  # an incident kept in a subfolder: noted, not a failure
+    (incidents / "archive" / "INC-OLD.toml").write_text("")
     console = Console()
     logging.getLogger().addHandler(console)
     try:
@@ -75,6 +77,7 @@ def test_a_scheduled_run_runs_every_incident_file_and_survives_a_bad_one(prefect
     assert verdicts["zz-broken.toml"].startswith("ConfigError:")
     assert "window_strat: unknown key" in verdicts["zz-broken.toml"]
     assert verdicts[".#incident.toml"].startswith("left out: a hidden file")
+    assert verdicts["archive/INC-OLD.toml"].startswith("left out: in a subfolder: not run")
     # `make serve`'s console: the bad file's lines name it, without Prefect's traceback
     about = [r for r in console.records if "window_strat: unknown key" in r.getMessage()]
     assert len(about) >= 3  # the task's, the subflow's and the verdict's lines

@@ -10,6 +10,14 @@ from pathlib import Path
 from transforms.errors import CreditsError
 
 HIDDEN = "a hidden file (an editor's lock or backup?): not run"
+# An incident kept in a subfolder (beside its logs and tables, or archived): noted, as a hidden
+# file is, not a failure: an archive folder would fail every daily run.
+IN_SUBFOLDER = (
+    "in a subfolder: not run (the daily run reads only the folder's top level); move it up, its "
+    "sources' paths relative to the folder, to have it run daily"
+)
+# Left out without failing the daily run: noted only.
+NOTED = frozenset((HIDDEN, IN_SUBFOLDER))
 
 
 @dataclass(frozen=True)
@@ -22,9 +30,10 @@ class FolderFiles:
 
 def incident_files(folder: Path) -> FolderFiles:
     """`*.toml` files of `folder` (any case). Left out: a hidden file (an editor's lock or
-    backup), a name that is not UTF-8 or ends in a blank, a folder (subfolders are not read),
-    and every file of an incident id that another file names too (a file that does not load is
-    run, and its own run names what is wrong)."""
+    backup), a name that is not UTF-8 or ends in a blank, a folder (subfolders are not read), an
+    incident file one subfolder down (`IN_SUBFOLDER`, named `<subfolder>/<file>`), and every file
+    of an incident id that another file names too (a file that does not load is run, and its own
+    run names what is wrong)."""
     from transforms.ingest import incident
 
     found: list[Path] = []
@@ -47,6 +56,14 @@ def incident_files(folder: Path) -> FolderFiles:
             left_out[name] = "a folder: subfolders are not read"
         else:
             found.append(path)
+    for path in sorted(folder.glob("*/*")) if folder.is_dir() else []:
+        below = path.relative_to(folder)
+        if below.parts[0].startswith(".") or not path.name.strip().lower().endswith(".toml"):
+            continue
+        if path.name.startswith(".") or path.is_dir():
+            continue
+        shown = below.as_posix().encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        left_out[shown] = IN_SUBFOLDER
     by_id: dict[str, list[Path]] = {}
     for path in found:
         try:
