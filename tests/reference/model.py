@@ -411,10 +411,14 @@ def _held_otherwise(customers, customer_id: str) -> str:
 
 
 def _holds_hidden(customer_id: str) -> str:
-    """What the detail of an unknown customer adds when its own id holds a hidden character (a
-    log line's customer_id is read as written): the first one."""
+    """What the detail of an unknown customer adds when its own id (a log line's, or the
+    transaction table's: read as written) holds a hidden character, the first one, and when it
+    has ASCII white space at its ends."""
     hidden = [c for c in customer_id.strip(ASCII_SPACE) if _hidden_character(c)]
-    return f"; its id holds U+{ord(hidden[0]):04X}, which ids never match" if hidden else ""
+    said = f"; its id holds U+{ord(hidden[0]):04X}, which ids never match" if hidden else ""
+    if customer_id != customer_id.strip(ASCII_SPACE):
+        said += "; its id has white space at its ends, which ids never match"
+    return said
 
 
 CONTRACT_KEYS = frozenset(

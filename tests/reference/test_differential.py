@@ -145,6 +145,34 @@ REGRESSIONS = [
         b'"customer_id": " \\u000b\\f", "amount_minor": 5, "currency": "USD", '
         b'"error_code": "DB_POOL_TIMEOUT"}\n'
     ),
+    # a log's customer_id with white space at its ends is read as written: an unknown customer
+    # whose detail says so (the model left that out)
+    shrunk(
+        b'{"ts": "2025-01-07T00:00:00Z", "event": "payment.failed", "txn_id": "t1", '
+        b'"customer_id": "c1 ", "amount_minor": 5, "currency": "USD", '
+        b'"error_code": "DB_POOL_TIMEOUT"}\n'
+    ),
+    # an unknown customer the customer table holds in two forms: the detail names the first
+    # such id's difference (the pipeline skipped one without a hidden character, and named the
+    # U+00A0 of the second)
+    dataclasses.replace(
+        shrunk(
+            b'{"ts": "2025-01-07T00:00:00Z", "event": "payment.failed", "txn_id": "t1", '
+            b'"customer_id": "c1", "amount_minor": 5, "currency": "USD", '
+            b'"error_code": "DB_POOL_TIMEOUT"}\n'
+        ),
+        customers=tuple(
+            {
+                "customer_id": customer_id,
+                "name": "Name",
+                "email": "n@example.com",
+                "country": "US",
+                "segment": "consumer",
+                "status": "active",
+            }
+            for customer_id in (" c1", "c1\u00a0")
+        ),
+    ),
     # the lev is money on a window touching 2026-01-31, its last day, and none after it
     *(
         model.Incident(

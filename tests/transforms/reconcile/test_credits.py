@@ -155,6 +155,25 @@ def test_an_unknown_customer_the_table_holds_with_a_hidden_character_says_so(
     ]
 
 
+def test_an_unknown_customer_the_table_holds_in_two_forms_names_the_first_ones_difference(
+    tmp_path,
+):
+    # ` c1` (white space at its ends) comes first: its difference is named, as for it alone
+    # (`arg_min` skipped its null hidden character and named the second id's U+00A0)
+    con, _ = credit_lines(
+        tmp_path,
+        [txn("t1", customer_id="c1")],
+        customers=[customer("c1\u00a0"), customer(" c1")],
+    )
+    assert rows(con, "exceptions", "exception", "detail") == [
+        (
+            "unknown_customer",
+            "customer is not in the customer table; the table holds this id with white space at"
+            " its ends, which ids never match",
+        )
+    ]
+
+
 def test_an_unknown_customer_whose_own_id_has_white_space_at_its_ends_says_so(tmp_path):
     # the transaction table's `c1 ` against the customer table's `c1`: the blank does not show
     con, _ = credit_lines(tmp_path, [txn("t1", customer_id="c1 ")], customers=[customer("c1")])

@@ -16,12 +16,14 @@ lines as (
 
 -- An unknown customer whose id the customer table holds with white space at its ends or a
 -- control, format or space character inside (U+00A0, U+200B): ids compare exactly, and the
--- difference does not show. Each such id once, with the first character that makes it differ.
+-- difference does not show. Each such id once, with the difference of the first customer-table
+-- id (in order) that stands for it: its first hidden character, else its white space at the
+-- ends (`arg_min_null`: `arg_min` would skip an id without a hidden character).
 held_otherwise as (
     select
         stripped as unknown_id,
         coalesce(
-            'U+' || printf('%04X', unicode(arg_min(hidden_character, customer_id))),
+            'U+' || printf('%04X', unicode(arg_min_null(hidden_character, customer_id))),
             'white space at its ends'
         ) as difference
     from (
