@@ -216,6 +216,8 @@ THREE_USD = [txn("t1", amount_minor=1005), txn("t2", amount_minor=2000), txn("t3
             1200,
         ),
         ({"basis": "flat_per_customer", "min_minor": {"EUR": 5000}}, 1000),  # another currency's
+        # the percent basis reads no flat amount: none for USD is no configuration error
+        ({"basis": "percent_of_failed_amount", "percent": 10, "flat_minor": {}}, 301),
     ],
 )
 def test_policy_bases_floor_and_cap(tmp_path, policy, expected):
