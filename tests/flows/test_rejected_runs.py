@@ -278,6 +278,19 @@ def test_a_failure_logged_in_a_currency_not_in_use_is_rejected_not_lost_in_the_q
     assert_recorded_as_rejected(in_file(root), content, [expected])
 
 
+@pytest.mark.parametrize("currency", ["usd", " USD", "US$"])
+def test_a_failure_logged_in_a_currency_that_is_no_iso_code_is_rejected_not_lost(root, currency):
+    # quarantined as no ISO 4217 code, under the quarantine limits: the failure, a payment the
+    # table does not hold, went uncredited and the run passed (DEM or CNH rejected it)
+    quiet = [failure(f"h{i}", event="heartbeat") for i in range(300)]
+    lines = [*LINES, *quiet, failure("t5", customer_id="c2", currency=currency, amount_minor=1000)]
+    content = rejected_run(root, in_file(root), lines=lines)
+    expected = "inputs: a currency of 1 quarantined log line(s) (e.g. logs/"
+    assert any(line.startswith(expected) for line in content.blocking), content.blocking
+    assert any("is not an ISO 4217 code as written" in b for b in content.blocking)
+    assert_recorded_as_rejected(in_file(root), content, [expected])
+
+
 def test_a_log_line_stamped_far_from_the_window_stays_off_the_report_chart(root):
     # a clock reset to 1970 is the real case; months keep the test cheap if the bound is lost
     far = [failure("t9", ts="2024-11-01T00:00:00Z"), failure("t8", ts="2025-03-01T00:00:00Z")]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import json
 import tempfile
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -86,6 +87,21 @@ def _credit_lines(credits_csv: str) -> dict[tuple[str, str], int]:
 @settings(max_examples=25)  # cheap: each example reads its logs once for three policies
 @given(incidents(), st.lists(policies(), min_size=2, max_size=2))
 @example(CREDITED, CREDITED_OTHERS)
+# a failure logged in a currency that is no ISO code as written: quarantined, the gate rejects
+# every column (the failure would go uncredited under the quarantine limits)
+@example(
+    dataclasses.replace(
+        CREDITED,
+        log_files=(
+            (
+                "logs/a.jsonl",
+                b'{"ts": "2025-01-07T00:00:10Z", "event": "payment.failed", "txn_id": "t9", '
+                b'"error_code": "DB_POOL_TIMEOUT", "currency": "usd"}\n',
+            ),
+        ),
+    ),
+    CREDITED_OTHERS,
+)
 def test_each_column_is_the_model_s_credit_file_for_that_policy(case, others):
     with tempfile.TemporaryDirectory() as folder:
         try:
@@ -131,6 +147,9 @@ def test_each_column_is_the_model_s_credit_file_for_that_policy(case, others):
             # candidates (so the customers touched) depend on the policy's codes
             event("a touched customer the gate rejects")
             assert "customers: expect_column_values_to_be_in_set(status)" in outcome.problem
+        elif _currency_the_gate_refuses(modelled, expected):
+            event("a log line quarantined for its currency, which the gate rejects")
+            assert "quarantined log line(s)" in outcome.problem
         elif _ids_the_gate_refuses(modelled, expected):
             event("a table id with a hidden character the gate rejects")
             assert "hidden character" in outcome.problem or "written otherwise" in outcome.problem
@@ -138,6 +157,32 @@ def test_each_column_is_the_model_s_credit_file_for_that_policy(case, others):
             event("priced" if outcome.amounts else "priced, nothing credited")
             assert outcome.applies, outcome.problem
             assert outcome.amounts == _credit_lines(expected.credits_csv)
+
+
+def _currency_the_gate_refuses(case: model.Incident, expected: model.Outcome) -> bool:
+    """A log line is quarantined for its currency alone (no money on the window's days, or no
+    ISO 4217 code as written): the gate rejects the run, a failure in it would be lost."""
+    lines = {
+        (name, number): text
+        for name, data in case.log_files
+        for name, number, text in model.file_lines(name, data)
+    }
+    for name, number in expected.quarantined:
+        text = lines[(name, number)]
+        if case.line_checks != "all" and not model.failure_capable(text, case.policy):
+            continue  # a line the shape check quarantined: never read for its currency
+        try:
+            fields = json.loads(text, object_pairs_hook=model._Members)
+        except (UnicodeDecodeError, ValueError):
+            continue
+        if not isinstance(fields, dict) or not isinstance(fields.get("currency"), str):
+            continue
+        if fields.twice & model.CONTRACT_KEYS:
+            continue  # quarantined for a key given twice
+        without = json.dumps({**fields, "currency": None}).encode()
+        if model.check_line((name, number, without), case).fields is not None:
+            return True
+    return False
 
 
 def _ids_the_gate_refuses(case: model.Incident, expected: model.Outcome) -> bool:

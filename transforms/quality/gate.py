@@ -226,6 +226,8 @@ def known_statuses() -> list[str]:
 # The quarantine reason `stg_logs.sql` gives a log line in a currency code that is no money on
 # the incident's days; its group is the code.
 NOT_MONEY_REASON = r"^currency ([A-Z]{3}) is not money on "
+# The reason it gives a log line whose currency is no ISO 4217 code at all (`usd`, ` USD`).
+NOT_ISO_REASON = "currency is not an ISO 4217 code"
 
 
 def currencies_not_money(con: duckdb.DuckDBPyConnection, incident: Incident) -> tuple[str, ...]:
@@ -246,15 +248,28 @@ def currencies_not_money(con: duckdb.DuckDBPyConnection, incident: Incident) -> 
         for currency, count, txn_id in rows
     )
     # A log line's was quarantined (`stg_logs`): a failure in it, lost under the quarantine
-    # limits, would go uncredited unseen.
-    logged = db.run(con, "quarantined_currencies_not_money", reason_pattern=NOT_MONEY_REASON)
+    # limits, would go uncredited unseen. So would one whose currency is no ISO code at all
+    # (`usd`, ` USD`: codes are read exactly), its row's currency null.
+    logged = db.run(
+        con,
+        "quarantined_currencies_not_money",
+        reason_pattern=NOT_MONEY_REASON,
+        not_iso_reason=NOT_ISO_REASON,
+    )
     in_logs = tuple(
-        f"currency {currency!r} of {count:,} quarantined log line(s) (e.g. {file} line "
-        f"{line:,}) {why}: a failure among them would go uncredited. Correct the logs' "
-        "currency and run again"
+        f"{'a currency' if currency is None else f'currency {currency!r}'} of {count:,} "
+        f"quarantined log line(s) (e.g. {file} line {line:,}) "
+        f"{NOT_ISO if currency is None else why}: a failure among them would go uncredited. "
+        "Correct the logs' currency and run again"
         for currency, count, file, line in logged.fetchall()
     )
     return (*in_table, *in_logs)
+
+
+NOT_ISO = (
+    "is not an ISO 4217 code as written (codes are read exactly: `usd` and ` USD` are none), "
+    "so no credit is paid in it"
+)
 
 
 def candidate_id_problems(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:

@@ -343,6 +343,7 @@ checked as (
                     when regexp_full_match(currency, '[A-Z]{3}')
                         then 'currency ' || currency || ' is not money on ' || $money_days
                             || ' (UTC): legal tender nowhere then (withdrawn, or not ISO 4217)'
+                    -- the gate rejects a run with such a line too (`gate.NOT_ISO_REASON`)
                     else 'currency is not an ISO 4217 code'
                 end
             when error_code_kind not in ('VARCHAR', 'NULL') then 'error_code is not a string'
