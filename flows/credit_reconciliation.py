@@ -25,7 +25,7 @@ from pydantic import Field
 
 from flows import progress
 from flows.quiet import quiet_expected_tracebacks
-from flows.settings import OUTBOX, OUTPUT_DIR, WAREHOUSE, journal_key
+from flows.settings import OUTPUT_DIR, WAREHOUSE, journal_key, outbox_default
 from transforms import commands, db, memory
 from transforms.errors import CreditsError, ValidationRejected, WorkersLost
 from transforms.finance import diff, ledger, sealing, warehouse
@@ -285,8 +285,10 @@ def show_batch(summary: RunSummary, warehouse_path: str) -> str:
 
 
 @task(name="decide", cache_policy=NO_CACHE)
-def decide(run_id: str, answer: Approval, warehouse_path: str, outbox: str) -> ledger.Decision:
-    path, key = warehouse_path, journal_key()
+def decide(
+    run_id: str, answer: Approval, warehouse_path: str, outbox: str | None
+) -> ledger.Decision:
+    path, key, outbox = warehouse_path, journal_key(), str(outbox or outbox_default())
     if answer.approve:
         return ledger.approve(
             path,
@@ -308,7 +310,7 @@ def credit_reconciliation(
     output_dir: str = str(OUTPUT_DIR),
     warehouse_path: str = WAREHOUSE,
     wait_for_approval: bool = False,
-    outbox: str = str(OUTBOX),
+    outbox: str | None = None,
 ) -> RunSummary:
     """Runs one incident end to end: a passing run waits for approval in the warehouse (or, with
     `wait_for_approval` on a Prefect server, in this paused flow run's form); a rejected one

@@ -17,6 +17,7 @@ OUTPUT_DIR = Path("data/output")
 WAREHOUSE = "data/warehouse.duckdb"  # or a postgresql:// URL (see WAREHOUSE_VARIABLE)
 WAREHOUSE_VARIABLE = "CREDITS_WAREHOUSE"  # the warehouse of every command, unless --warehouse
 OUTBOX = Path("data/outbox")
+OUTBOX_VARIABLE = "CREDITS_OUTBOX"  # the outbox of every command (a shared folder), unless --outbox
 INCIDENTS_DIR = Path("data/incidents")
 
 KEY_MIN_LENGTH = 16
@@ -58,6 +59,15 @@ def warehouse_default() -> str:
     from transforms.files import as_given
 
     return as_given(os.environ.get(WAREHOUSE_VARIABLE) or "") or WAREHOUSE
+
+
+def outbox_default() -> Path:
+    """The outbox a decision uses when none is given: `CREDITS_OUTBOX` (without blanks around
+    it), else the folder: set once on each machine of a shared outbox, it is not retyped on
+    every command."""
+    from transforms.files import as_given
+
+    return Path(as_given(os.environ.get(OUTBOX_VARIABLE) or "") or OUTBOX)
 
 
 def warehouse_parameter(location: str) -> str:

@@ -232,7 +232,25 @@ def run_id_argument(help_text: str) -> Any:
 WideOption = Annotated[
     bool, typer.Option("--wide", help="every column, none clipped (wider than 120)")
 ]
-OutboxOption = Annotated[Path, typer.Option("--outbox", help="where finance picks batches up")]
+
+
+def _outbox_given(value: Path) -> Path:
+    """The outbox as given, `CREDITS_OUTBOX`'s too, without the blanks around it (a `.env`
+    line, a paste: `files.as_given`)."""
+    from transforms import files
+
+    return Path(files.as_given(str(value)))
+
+
+OutboxOption = Annotated[
+    Path,
+    typer.Option(
+        "--outbox",
+        envvar="CREDITS_OUTBOX",
+        help="where finance picks batches up (shared by every machine that decides)",
+        callback=_outbox_given,
+    ),
+]
 VerboseOption = Annotated[
     bool, typer.Option("--verbose", "-v", help="show every log line (Prefect's, GX's, counts)")
 ]

@@ -8,6 +8,7 @@ import csv
 import json
 import shutil
 
+from tests import stores
 from tests.builders import customer
 from transforms.finance import outbox
 
@@ -226,3 +227,26 @@ def test_verify_batch_of_another_warehouse_s_batch_says_so_not_that_this_one_was
     said = " ".join(edited.stderr.split())
     assert "which this warehouse does not know" not in said
     assert "run_id" in said, said
+
+
+@stores.duckdb_only
+def test_credits_outbox_is_the_outbox_of_every_decision_command(desk, monkeypatch):
+    # Set once on each machine that shares the outbox, as CREDITS_WAREHOUSE is: a mistyped
+    # --outbox on one command made a new outbox and published there.
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    monkeypatch.chdir(desk.root)  # the default outbox, data/outbox, would be made here
+    shared = {"CREDITS_OUTBOX": f" {desk.outbox}\n"}  # a .env line's blanks
+    where = ["--warehouse", str(desk.warehouse)]
+    run_id = desk.run()
+    approved = CliRunner().invoke(app, ["approve", run_id, "--by", "alice", *where], env=shared)
+    assert approved.exit_code == 0, approved.output
+    assert str(desk.outbox) in approved.output
+    assert len(list(desk.outbox.glob("*/*/batch.json"))) == 1
+    assert not (desk.root / "data" / "outbox").exists()
+    audited = CliRunner().invoke(app, ["audit", "--verify", *where], env=shared)
+    assert audited.exit_code == 0, audited.output
+    said = " ".join(audited.output.split())
+    assert "1 published batch(es) against their trailers" in said and "elsewhere" not in said

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from flows import settings
@@ -55,3 +57,16 @@ def test_the_default_warehouse_is_credits_warehouse_without_blanks_around_it(
     else:
         monkeypatch.setenv("CREDITS_WAREHOUSE", value)
     assert settings.warehouse_default() == default
+
+
+@pytest.mark.parametrize(
+    ("value", "default"),
+    [(None, "data/outbox"), ("", "data/outbox"), (" /shared/outbox\n", "/shared/outbox")],
+)
+def test_the_default_outbox_is_credits_outbox_without_blanks_around_it(monkeypatch, value, default):
+    # the flow's own approval (its form on a Prefect server) decides into it, as the CLI does
+    if value is None:
+        monkeypatch.delenv("CREDITS_OUTBOX", raising=False)
+    else:
+        monkeypatch.setenv("CREDITS_OUTBOX", value)
+    assert settings.outbox_default() == Path(default)
