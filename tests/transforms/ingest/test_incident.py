@@ -331,6 +331,10 @@ def test_the_policy_hash_changes_with_the_policy(tmp_path):
         ),
         ({"policy": {"version": "v\u202e1"}}, r"policy.version: .* U\+202E at character 2"),
         ({"policy": {"version": "2025\r\nv1"}}, r"policy.version: .* U\+000D"),
+        # a title or version of megabytes, copied onto every credit line, ran the run out of
+        # memory (an internal error)
+        ({"top": {"title": "x" * 5_000_000}}, r"title: at most 500 characters \(5,000,000\)"),
+        ({"policy": {"version": "v" * 501}}, r"policy.version: at most 500 characters \(501\)"),
         # an outage list that can credit nothing, or a code that matches no line as written
         ({"policy": {"outage_error_codes": []}}, r"policy.outage_error_codes: must name at least"),
         (

@@ -389,6 +389,11 @@ IncidentId = _matching(
 )
 
 
+# The longest title or policy version: each is copied onto every credit line (a title of
+# megabytes ran a run out of memory).
+LONGEST_TEXT = 500
+
+
 def _title(value: Any) -> str:
     """A title for people, empty or with text; no control or format character (a NUL, an
     escape, a right-to-left override would reach every `credits.csv` description)."""
@@ -408,6 +413,11 @@ def _version(value: Any) -> str:
 
 
 def _plain(value: str, what: str) -> str:
+    if len(value) > LONGEST_TEXT:
+        raise invalid(
+            f"at most {LONGEST_TEXT} characters ({len(value):,}): {what} is copied onto every "
+            "credit line"
+        )
     odd = next(
         (i for i, (a, b) in enumerate(zip(value, pages.visible(value), strict=True)) if a != b),
         None,
@@ -420,8 +430,8 @@ def _plain(value: str, what: str) -> str:
     return value
 
 
-Title = _checked(str, _title, {"type": "string", "pattern": r"^$|\S"})
-Version = _checked(str, _version, {"type": "string", "pattern": r"\S"})
+Title = _checked(str, _title, {"type": "string", "pattern": r"^$|\S", "maxLength": LONGEST_TEXT})
+Version = _checked(str, _version, {"type": "string", "pattern": r"\S", "maxLength": LONGEST_TEXT})
 Zone = _checked(str, _zone, {"type": "string", "examples": ["UTC", "America/New_York"]})
 DateTime = _checked(
     datetime,
