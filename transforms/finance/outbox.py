@@ -355,9 +355,15 @@ def _check_keys(trailer: dict[str, Any]) -> list[str]:
 
 
 def read_trailer(folder: Path) -> dict[str, Any]:
-    """A batch's trailer; `InputError` naming it when it is missing, not JSON or not a JSON
-    object."""
+    """A batch's trailer; `InputError` naming it when it is missing, not a regular file (a
+    named pipe a read would wait on, a link to a device such as /dev/zero, read without end),
+    not JSON or not a JSON object."""
     path = folder / TRAILER
+    if path.exists() and not path.is_file() and not path.is_dir():
+        raise InputError(
+            f"{path}: not a regular file (a named pipe, or a link to a device): no batch trailer "
+            "this product writes; it was replaced since"
+        )
     try:
         trailer = chain.parsed(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

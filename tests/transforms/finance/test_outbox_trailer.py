@@ -215,6 +215,26 @@ def test_a_trailer_nested_too_deep_to_read_is_named_not_a_crash(tmp_path):
         outbox.read_trailer(folder)
 
 
+@pytest.mark.parametrize("swap", ["named pipe", "link to a device"])
+def test_a_trailer_swapped_for_a_pipe_or_a_device_is_named_not_read(tmp_path, swap):
+    # `audit --verify` and every approval read it: a pipe waited for a writer forever, a link to
+    # /dev/zero read until the memory ran out
+    import os
+
+    from transforms.finance import batch_proof
+
+    folder, _ = batch_folder(tmp_path)  # its trailer not written: a pipe or a link instead
+    if swap == "named pipe":
+        os.mkfifo(folder / outbox.TRAILER)
+    else:
+        (folder / outbox.TRAILER).symlink_to("/dev/zero")
+    with pytest.raises(InputError, match="batch.json: not a regular file"):
+        outbox.read_trailer(folder)
+    found = batch_proof.check(batch_of(folder), folder, [], frozenset(), frozenset(), None)
+    assert found[0].startswith("batch INC-T-B001: its files cannot be read (")
+    assert "batch.json: not a regular file" in found[0]
+
+
 def test_a_record_edited_into_a_huge_value_is_named_in_a_line_of_its_own_size(tmp_path):
     # A batch's totals edited in the warehouse into 200,000 characters (JSON nested too deep to
     # read) printed all of them in the finding, on every `audit --verify`.
