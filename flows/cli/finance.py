@@ -203,7 +203,7 @@ def audit(
     def read():
         # The outbox's witnesses first: whatever they name was committed before they were
         # written, so the warehouse read after holds it (a decision may commit meanwhile).
-        witnesses = proof.witnessed(outbox) if verify else None
+        witnesses = proof.witnessed_at(warehouse_path, outbox) if verify else None
         with warehouse.connect_current(warehouse_path) as con:
             # the incident as the warehouse holds it (blanks around what was pasted dropped)
             held = None if incident_id is None else run_listing.require_incident(con, incident_id)

@@ -68,6 +68,7 @@ def test_a_batch_another_warehouse_wrote_meanwhile_is_never_replaced(desk, tmp_p
     files and its visible batch.json with its own and said it had published the batch (exit
     0); now what is there is kept and the later one is refused (exit 3), naming the file."""
     run_id = desk.run()
+    run_folder = desk.folder(run_id)
     copy = tmp_path / "copy.duckdb"
     shutil.copy(desk.warehouse, copy)
     trailer_of = outbox.trailer_of
@@ -76,9 +77,11 @@ def test_a_batch_another_warehouse_wrote_meanwhile_is_never_replaced(desk, tmp_p
     def other_machine_first(*args):
         if not theirs:  # this approval wrote its data files; the other one publishes now
             theirs["approving"] = b""
-            # as in the moment before this approval kept its journal head, which the other's
-            # would find is not its own (`outbox_head`): both committed B001
+            # as in the moment before this approval kept its journal head and its run's
+            # decision, which the other's would find are not its own (`outbox_head`): both
+            # committed B001
             (desk.outbox / "incident=INC-T" / outbox_head.FILE).unlink()
+            (run_folder / outbox_head.RUN_FILE).unlink()
             ledger.approve(copy, run_id, by="bob", note=None, outbox=desk.outbox)
             folder = desk.outbox / "incident=INC-T" / "batch=INC-T-B001"
             theirs.update({p.name: p.read_bytes() for p in folder.iterdir()})
@@ -107,9 +110,10 @@ def test_a_batch_a_copy_of_the_warehouse_published_is_named_as_another_warehouse
     assert desk.approve(run_id).batch_id == "INC-T-B001"
     with pytest.raises(ProofFailed) as refused:
         ledger.approve(copy, run_id, by="bob", note=None, outbox=desk.outbox)
-    finding, head = refused.value.findings
+    finding, head, decided = refused.value.findings
     assert finding.startswith("batch INC-T-B001: in the outbox (")
     assert "or another warehouse published it (a copy of this one" in finding
     assert "or another warehouse decides this incident into this outbox" in head
+    assert "or another warehouse decided this run" in decided
     with warehouse.connect(copy, read_only=True) as con:
         assert con.execute("select count(*) from ledger").fetchall() == [(0,)]

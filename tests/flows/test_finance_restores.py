@@ -57,6 +57,31 @@ def test_a_decline_undone_by_restoring_a_backup_is_named_and_the_run_is_never_pa
     assert result.exit_code == 3, result.output  # nor is the outbox's record overwritten
 
 
+@pytest.mark.parametrize("outbox_record", ["deleted", "not shared"])
+def test_a_decline_undone_without_the_outbox_s_record_is_named_by_the_run_folder(
+    desk, tmp_path, outbox_record
+):
+    # the outbox's journal_head.json deleted by hand, or the decline given another machine's
+    # outbox: the run folder keeps the decision too, and the restored warehouse lacks it
+    run_id = desk.run()
+    restore = backed_up(desk)
+    elsewhere = tmp_path / "other-outbox"
+    elsewhere.mkdir()
+    declined_into = desk.outbox if outbox_record == "deleted" else elsewhere
+    ledger.decline(desk.warehouse, run_id, by="bob", reason="not final", outbox=declined_into)
+    (desk.outbox / "incident=INC-T" / outbox_head.FILE).unlink(missing_ok=True)
+    restore()
+    assert desk.status(run_id) == "pending_approval"  # the backup knows no decline
+    said = audited(desk)
+    assert f"{desk.folder(run_id) / outbox_head.RUN_FILE} records journal entry" in said
+    assert "(declined of run " in said
+    with pytest.raises(ProofFailed, match="nothing was paid"):
+        desk.approve(run_id)
+    assert desk.ledger() == []
+    result = desk.cli("decline", run_id, "--by", "carol", "--reason", "again")
+    assert result.exit_code == 3, result.output
+
+
 def test_a_warehouse_that_decided_after_the_outbox_s_record_verifies_and_approves(desk):
     run_id = desk.run()
     ledger.decline(desk.warehouse, run_id, by="bob", reason="window not final", outbox=desk.outbox)

@@ -124,8 +124,10 @@ def approve(
             if run.status == RunStatus.PUBLISHED:
                 # an approval stopped before it kept the journal head is resumed so: keep it
                 kept = outbox_head.keep(con, run.incident_id, outbox)
+                kept_in_run = outbox_head.keep_run(con, run)
                 decision = _decision_of(con, run, already_decided=True, root=outbox)
-                return replace(decision, notes=finished + ((kept,) if kept else ()))
+                notes = tuple(n for n in (kept, kept_in_run) if n)
+                return replace(decision, notes=finished + notes)
             require_pending(run)
             unreachable = require_as_sealed(con, run)
             detail: dict[str, Any] = {"note": note} if note else {}
@@ -144,11 +146,12 @@ def approve(
                 con, run, by=by, note=note, outbox_root=outbox, key=key, detail=detail
             )
             kept = outbox_head.keep(con, run.incident_id, outbox)
+            kept_in_run = outbox_head.keep_run(con, run)
             if batch_id:
                 _write_batch(con, batch_id, outbox)
                 written.append(batch_id)  # its state is sent to the store as the writer closes
             decision = _decision_of(con, find_run(con, run_id), already_decided=False, root=outbox)
-            notes = (unreachable, kept)
+            notes = (unreachable, kept, kept_in_run)
             return replace(decision, notes=finished + tuple(n for n in notes if n))
     except StorageError as error:  # the store lost as the batch's state was sent: say so
         if not written:
@@ -172,9 +175,10 @@ def decline(
     outbox: Path | None = None,
 ) -> Decision:
     """Declines a pending run: it will never be published; declining it again does nothing
-    more. With `outbox`, a warehouse whose journal lacks the head the outbox kept after a
-    decision is refused (`ProofFailed`), and the decline's own head is kept there
-    (`outbox_head`), by the decline again if the first was stopped before it."""
+    more. A warehouse whose journal lacks the decision the run's folder kept, or (with `outbox`)
+    the head the outbox kept after a decision, is refused (`ProofFailed`); the decline's own
+    entry is kept in both (`outbox_head`), by the decline again if the first was stopped before
+    it."""
     require_name(by)
     if not reason.strip():
         raise ConfigError("--reason: say why the run is declined")
@@ -183,6 +187,7 @@ def decline(
         already = run.status == RunStatus.DECLINED
         if not already:
             require_pending(run)
+        outbox_head.require_run(con, run)
         if outbox is not None:
             outbox_head.require(con, run.incident_id, outbox)
         if not already:
@@ -200,8 +205,9 @@ def decline(
                 )
         # a decline stopped before it kept the journal head is resumed so: it keeps it now
         kept = outbox_head.keep(con, run.incident_id, outbox) if outbox is not None else None
+        notes = (kept, outbox_head.keep_run(con, run))
         decision = _decision_of(con, find_run(con, run_id), already_decided=already)
-        return replace(decision, notes=(kept,) if kept else ())
+        return replace(decision, notes=tuple(n for n in notes if n))
 
 
 def _publish(con, run, *, by, note, outbox_root: Path, key, detail) -> str | None:

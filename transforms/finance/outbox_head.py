@@ -1,6 +1,7 @@
-"""The journal head the outbox keeps for each incident, outside the warehouse: a warehouse
-restored from an older backup no longer records the decisions taken after it (a decline undone
-sets its run back to pending, and approvable), and only what it wrote elsewhere can tell.
+"""The journal head the outbox keeps for each incident, and the decision each run folder keeps,
+outside the warehouse: a warehouse restored from an older backup no longer records the
+decisions taken after it (a decline undone sets its run back to pending, and approvable), and
+only what it wrote elsewhere can tell.
 
 Every decision on a run (`approve`, `decline`), once committed, writes
 `<outbox>/incident=<id>/journal_head.json`: the journal entry it ended on (seq, hash, event,
@@ -10,12 +11,17 @@ another warehouse deciding the incident into this outbox), is named by `audit --
 refused by every approval and decline of the incident (exit 3). A batch's trailer records the
 journal head too; this record covers the decisions that publish no batch.
 
-What it does not cover: the file deleted or replaced by hand (the outbox is finance's folder),
-an outbox not shared between the machines that decide, a decision stopped between its commit
-and this file (the same decision run again, or the next, writes it), and an outbox whose
-parent folder does not exist (a decline given a mistyped `--outbox`, or none from another
-folder: a note says so, and no folder is made; the outbox itself is made as a first approval
-makes it).
+The run folder keeps the decision on its run the same way (`decision.json`: the entry the
+decision ended on), so that the outbox's file deleted by hand, or an outbox not shared between
+the machines that decide, still leaves a witness wherever the run folder is reached: approval,
+its dry run, decline and `audit --verify` check every reachable run folder of the incident.
+
+What it does not cover: both files deleted or replaced by hand (the outbox is finance's
+folder), a decision stopped between its commit and these files (the same decision run again,
+or the next, writes them), a run folder this machine does not reach or may not write into (a
+note says so), and an outbox whose parent folder does not exist (a decline given a mistyped
+`--outbox`, or none from another folder: a note says so, and no folder is made; the outbox
+itself is made as a first approval makes it).
 """
 
 from __future__ import annotations
@@ -30,8 +36,10 @@ import duckdb
 from transforms import files
 from transforms.errors import ProofFailed
 from transforms.finance import journal
+from transforms.finance.rows import RunRow
 
 FILE = "journal_head.json"
+RUN_FILE = "decision.json"
 
 
 @dataclass(frozen=True)
@@ -64,14 +72,9 @@ def record(root: Path, incident_id: str, entry: journal.Entry) -> str | None:
             "warehouse restored from an older backup is named"
         )
     try:
-        kept = read(path)
-        if isinstance(kept, Head) and kept.seq >= entry.seq:
-            return None  # a later decision's (a writer cut off and let in again)
-        head = Head(entry.seq, entry.hash, entry.event, entry.run_id)
         outbox.mkdir(exist_ok=True)  # as a first approval would: never its parents
         path.parent.mkdir(exist_ok=True)
-        text = json.dumps(head.__dict__, indent=2, sort_keys=True) + "\n"
-        files.write_text(path, text)
+        _write(path, entry)
     except OSError as error:
         return (
             f"{path}: not written ({error.strerror}); the decision is committed. The outbox "
@@ -81,12 +84,42 @@ def record(root: Path, incident_id: str, entry: journal.Entry) -> str | None:
     return None
 
 
+def record_run(run: RunRow, entry: journal.Entry) -> str | None:
+    """Writes `entry`, the decision on `run` just committed, into its run folder
+    (`RUN_FILE`); what could not be written, as a note (None: written, or a folder this machine
+    does not reach, which approval notes already)."""
+    path = run.run_folder / RUN_FILE
+    try:
+        if not run.run_folder.is_dir():
+            return None
+        _write(path, entry)
+    except OSError as error:
+        return (
+            f"{path}: not written ({error.strerror}); the decision is committed. The run folder "
+            "keeps it so that a warehouse restored from an older backup is named even where the "
+            f"outbox's {FILE} is not"
+        )
+    return None
+
+
+def _write(path: Path, entry: journal.Entry) -> None:
+    """Writes `entry` as the head kept at `path`, never over a later one (a writer cut off and
+    let in again)."""
+    kept = read(path)
+    if isinstance(kept, Head) and kept.seq >= entry.seq:
+        return
+    head = Head(entry.seq, entry.hash, entry.event, entry.run_id)
+    files.write_text(path, json.dumps(head.__dict__, indent=2, sort_keys=True) + "\n")
+
+
 def read(path: Path) -> Head | str | None:
     """The head kept at `path`; None when there is none, or why it is no head this product
     writes."""
-    if not path.exists():
-        return None
     try:
+        if not path.exists():
+            return None
+        if not path.is_file():  # a folder, or a pipe a read would wait on
+            return "it is no journal head this product writes (not a file)"
         kept = json.loads(path.read_text(encoding="utf-8"))
         head = Head(**kept)
     except (OSError, UnicodeDecodeError, ValueError, TypeError) as error:
@@ -114,28 +147,63 @@ def check(
         folders = {f"incident={incident_id}" for incident_id in incident_ids}
         heads = {path: head for path, head in heads.items() if path.parent.name in folders}
     by_seq = {e.seq: e for e in entries}
-    last = max(by_seq, default=0)
-    findings = []
-    for path, head in heads.items():
-        if isinstance(head, str):
-            findings.append(f"{path}: {head}: a decision's record was edited in the outbox")
-            continue
-        held = by_seq.get(head.seq)
-        if held is not None and held.hash == head.hash:
-            continue
-        if held is None:
-            found = f"the warehouse's journal ends at entry {last}"
-        else:
-            found = f"its entry {head.seq} is another: {held.event} of run {held.run_id}"
-        findings.append(
-            f"{path} records {head.named()}, which the warehouse's journal does not hold "
-            f"({found}): the warehouse is older than the outbox (restored from a backup: the "
-            "decisions since are missing from it, a declined run may be pending again), or "
-            "another warehouse decides this incident into this outbox. Restore the newest "
-            "backup, or find out which warehouse is the real one (if it is this one, move "
-            f"{path.name} away and decide again)"
-        )
-    return findings
+    return [found for path, head in heads.items() if (found := _unheld(path, head, by_seq, OUTBOX))]
+
+
+def runs_kept(runs: Iterable[RunRow]) -> dict[Path, Head | str]:
+    """The decision each run folder this machine reaches keeps (`record_run`), by its path;
+    read before the warehouse by a reader that lets writers on meanwhile (`proof.witnessed`)."""
+    found = {run.run_folder / RUN_FILE: read(run.run_folder / RUN_FILE) for run in runs}
+    return {path: head for path, head in found.items() if head is not None}
+
+
+def check_runs(kept: dict[Path, Head | str], entries: list[journal.Entry]) -> list[str]:
+    """Each decision a run folder keeps (`runs_kept`) that the journal `entries` do not hold, as
+    a finding."""
+    by_seq = {e.seq: e for e in entries}
+    return [
+        found for path, head in kept.items() if (found := _unheld(path, head, by_seq, RUN_FOLDER))
+    ]
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where a head is kept, as a finding names it."""
+
+    name: str
+    older: str
+    other: str
+
+
+OUTBOX = _Place(
+    "the outbox", "the outbox", "another warehouse decides this incident into this outbox"
+)
+RUN_FOLDER = _Place("the run folder", "the run's decision", "another warehouse decided this run")
+
+
+def _unheld(
+    path: Path, kept: Head | str | None, by_seq: dict[int, journal.Entry], place: _Place
+) -> str | None:
+    """The head kept at `path` as a finding when the journal (`by_seq`) does not hold it; None
+    when it does, or when there is none."""
+    if kept is None:
+        return None
+    if isinstance(kept, str):
+        return f"{path}: {kept}: a decision's record was edited in {place.name}"
+    held = by_seq.get(kept.seq)
+    if held is not None and held.hash == kept.hash:
+        return None
+    if held is None:
+        found = f"the warehouse's journal ends at entry {max(by_seq, default=0)}"
+    else:
+        found = f"its entry {kept.seq} is another: {held.event} of run {held.run_id}"
+    return (
+        f"{path} records {kept.named()}, which the warehouse's journal does not hold "
+        f"({found}): the warehouse is older than {place.older} (restored from a backup: the "
+        "decisions since are missing from it, a declined run may be pending again), or "
+        f"{place.other}. Restore the newest backup, or find out which warehouse is the real "
+        f"one (if it is this one, move {path.name} away and decide again)"
+    )
 
 
 def require(con: duckdb.DuckDBPyConnection, incident_id: str, root: Path) -> None:
@@ -154,3 +222,21 @@ def keep(con: duckdb.DuckDBPyConnection, incident_id: str, root: Path) -> str | 
     it could not be written."""
     newest = journal.newest(con)
     return record(root, incident_id, newest) if newest else None
+
+
+def require_run(con: duckdb.DuckDBPyConnection, run: RunRow) -> None:
+    """Refuses (`ProofFailed`, exit 3) a warehouse whose journal lacks the decision the run's
+    folder kept (`record_run`): older than that decision (a backup restored)."""
+    found = check_runs(runs_kept([run]), journal.entries(con))
+    if found:
+        raise ProofFailed(
+            f"the warehouse is not the one that decided run {run.run_id}: nothing was written",
+            found,
+        )
+
+
+def keep_run(con: duckdb.DuckDBPyConnection, run: RunRow) -> str | None:
+    """The journal's newest entry, the decision on `run` just committed, kept in its run folder
+    (`record_run`); a note when it could not be written."""
+    newest = journal.newest(con)
+    return record_run(run, newest) if newest else None

@@ -16,8 +16,9 @@
   `writing` although a later approval (which finishes every batch left writing first) was
   journaled after it;
 - a run the warehouse holds as pending or decided that the journal contradicts (`run_proof`);
-- a journal that lacks the head the outbox kept after a decision (`outbox_head`): a warehouse
-  restored from an older backup, or another warehouse deciding into the same outbox.
+- a journal that lacks the head the outbox kept after a decision, or the decision a run folder
+  kept (`outbox_head`): a warehouse restored from an older backup, or another warehouse
+  deciding into the same outbox or on the same run.
 Keyed links without the key are listed apart: unverified, not tampered.
 
 `gather` reads what the checks need from the warehouse, so that a reader can close the file
@@ -72,22 +73,35 @@ class Records:
 @dataclass(frozen=True)
 class Witnesses:
     """What the outbox `root` showed before the warehouse was read (`witnessed`): the trailers
-    of its batches and the journal heads its incidents kept."""
+    of its batches and the journal heads its incidents kept; and the decisions the run folders
+    kept (`runs`; None: read with the warehouse, by a writer under the lock)."""
 
     root: Path | None
     trailers: frozenset[Path]
     heads: dict[Path, outbox_head.Head | str]
+    runs: dict[Path, outbox_head.Head | str] | None = None
 
 
-def witnessed(root: Path | None) -> Witnesses:
-    """The outbox's trailers and journal heads as they are now: read them before the warehouse
-    (a reader that lets writers on, another machine's approval or decline committing meanwhile,
-    named the warehouse as older than the outbox, and a batch just published as another
-    warehouse's: exit 3)."""
+def witnessed(root: Path | None, runs: Iterable[RunRow] | None = None) -> Witnesses:
+    """The outbox's trailers and journal heads as they are now, and the decisions the folders
+    of `runs` keep: read them before the warehouse (a reader that lets writers on, another
+    machine's approval or decline committing meanwhile, named the warehouse as older than the
+    outbox or the run's decision, and a batch just published as another warehouse's: exit 3).
+    `runs` come from an earlier look at the warehouse: a run added since is not checked."""
+    kept = None if runs is None else outbox_head.runs_kept(runs)
     if root is None or not Path(root).is_dir():
-        return Witnesses(root, frozenset(), {})
+        return Witnesses(root, frozenset(), {}, kept)
     trailers = frozenset(Path(root).resolve().glob(f"incident=*/batch=*/{outbox.TRAILER}"))
-    return Witnesses(root, trailers, outbox_head.heads_kept(root))
+    return Witnesses(root, trailers, outbox_head.heads_kept(root), kept)
+
+
+def witnessed_at(location: warehouse.Location, root: Path | None) -> Witnesses:
+    """`witnessed`, with the decisions kept in the folders of every run a first look at the
+    warehouse at `location` finds: for a reader that lets writers on (`audit --verify`,
+    approval's dry run), which then reads the warehouse anew."""
+    with warehouse.connect_current(location) as con:
+        runs = rows.runs(con, "runs_of", incident_id=None)
+    return witnessed(root, runs)
 
 
 @dataclass(frozen=True)
@@ -192,6 +206,13 @@ def check(records: Records, key: bytes | None, witnesses: Witnesses) -> Findings
     tampered += run_proof.missing_runs(records.runs, records.journal, records.incident_ids)
     tampered += _unknown_trailers(records, known, witnesses.trailers)
     tampered += outbox_head.check(witnesses.heads, records.incident_ids, records.journal)
+    # the run folders' decisions as read before the warehouse, else now (under the lock)
+    folders = {run.run_folder / outbox_head.RUN_FILE for run in records.runs}
+    if witnesses.runs is None:
+        kept = outbox_head.runs_kept(records.runs)
+    else:  # of the runs checked (the incidents'), that the first look found
+        kept = {path: head for path, head in witnesses.runs.items() if path in folders}
+    tampered += outbox_head.check_runs(kept, records.journal)
     tampered += [
         f"journal entry {e.seq}: says batch {_batch_of(e)} was published; the warehouse has no "
         "such batch"

@@ -52,7 +52,7 @@ def preview(
     """The batch approving `run_id` would publish, the diff against `against`, notes, and the
     refusals approval would stop on given the same two decisions."""
     # read before the warehouse: a PostgreSQL store's snapshot lets decisions commit meanwhile
-    witnesses = proof.witnessed(outbox)
+    witnesses = proof.witnessed_at(warehouse_path, outbox)
     with warehouse.connect_current(warehouse_path) as con:
         warehouse.require_not_moved_at(con, warehouse_path)  # approval's writer refuses it
         run = approval.find_run(con, run_id)
