@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC
 
 import duckdb
 import pytest
@@ -133,7 +134,15 @@ def test_a_forced_superseded_approval_pays_and_the_journal_says_so(desk):
     with warehouse.connect(desk.warehouse, read_only=True) as con:
         approved = [e for e in journal.entries(con) if e.event == "approved"][-1]
     assert approved.run_id == older
-    assert approved.detail == {"forced_superseded": True, "newer_published_run": newer}
+    ((batch_id, published_at),) = desk.query(
+        "select batch_id, published_at from batches where run_id = ?", newer
+    )
+    assert approved.detail == {
+        "forced_superseded": True,
+        "newer_published_run": newer,
+        # the newer run's batch, published since the last approval (`proof` checks it)
+        outbox.PUBLISHED_AT: {batch_id: published_at.astimezone(UTC).isoformat()},
+    }
 
 
 def test_racing_approvals_of_an_older_and_a_newer_run_are_ordered_by_the_lock(desk, monkeypatch):

@@ -171,6 +171,21 @@ def test_a_batch_record_edited_where_no_trailer_field_shows_it_is_named(desk, ta
         desk.approve(desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}}))
 
 
+@pytest.mark.parametrize(
+    "moved", ["published_at + interval '1 hour'", "created_at"], ids=["later", "to-the-commit"]
+)
+def test_a_publication_time_moved_within_its_range_is_named_once_an_approval_followed(desk, moved):
+    # after its commit, so no order shows it: the next approval journaled the time it found
+    first = desk.approve(desk.run())
+    desk.approve(desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}}))
+    desk.tamper(f"update batches set published_at = {moved} where batch_id = '{first.batch_id}'")
+    said = audited(desk)
+    assert f"batch {first.batch_id}: the warehouse records it published at " in said
+    assert "(the next approval) recorded " in said
+    with pytest.raises(ProofFailed, match="nothing was paid"):
+        desk.approve(desk.run(policy={"flat_minor": {"USD": 2000, "EUR": 1200}}))
+
+
 def test_a_clock_set_back_while_a_batch_is_written_is_not_read_as_an_edit(desk, monkeypatch):
     # the batch is committed, then the machine's clock steps back before it is marked published
     class SetBack(datetime):

@@ -219,6 +219,7 @@ def _publish(con, run, *, by, note, outbox_root: Path, key, detail) -> str | Non
     by_hand = db.arrow(con, "int_batch_pay_by_hand", run_id=run.run_id, incident_id=incident_id)
     batch_id = _next_batch_id(con, incident_id) if _batch_due(difference, by_hand) else None
     payments = difference.filter(pc.greater(difference["delta_minor"], 0))
+    detail = {**detail, **outbox.publication_times(con)}  # the batches finished by now
     with db.transaction(con):
         journal.append(
             con,

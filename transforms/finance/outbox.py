@@ -142,6 +142,25 @@ def write(con: duckdb.DuckDBPyConnection, batch_id: str, root: Path) -> Path:
     return folder
 
 
+PUBLISHED_AT = "batches_published_at"  # the key of an `approved` entry's detail that holds them
+
+
+def publication_times(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
+    """The publication time (`write`'s) of each batch committed since the journal's last
+    approval, all published by now (an approval finishes the batches left writing before it
+    decides), for the next approval's journal entry (`PUBLISHED_AT`): no trailer or chain holds
+    that time, and `proof` checks each batch's record against it."""
+    entries = journal.entries(con)
+    last = max((e.seq for e in entries if e.event == "approved"), default=0)
+    since = {e.detail.get("batch_id") for e in entries if e.event == "published" and e.seq > last}
+    times = {
+        b.batch_id: b.published_at.astimezone(UTC).isoformat()
+        for b in rows.batches(con, "batches_of", incident_id=None)
+        if b.batch_id in since and b.published_at is not None
+    }
+    return {PUBLISHED_AT: dict(sorted(times.items()))} if times else {}
+
+
 def _write_once(path: Path, data: bytes, batch: rows.BatchRow) -> None:
     """Writes a file of the batch, never over another writer's: two warehouses that each
     committed this batch (a DuckDB file copied to a second machine, both approving into one

@@ -403,7 +403,7 @@ def _check_committed(records: Records) -> list[str]:
         for e in records.journal
         if e.event == "published" and _batch_of(e) and "folder" in e.detail
     }
-    problems = []
+    problems = _check_publication_times(records)
     for batch in records.batches:
         name = f"batch {batch.batch_id}"
         if batch.batch_id in folders:
@@ -437,6 +437,31 @@ def _check_committed(records: Records) -> list[str]:
                 f"{name}: published before it was committed (published_at "
                 f"{published_at.astimezone(UTC).isoformat()}, created_at "
                 f"{batch.created_at.astimezone(UTC).isoformat()}): the batch's record was edited"
+            )
+    return problems
+
+
+def _check_publication_times(records: Records) -> list[str]:
+    """Each batch's publication time against the one the next approval journaled
+    (`outbox.publication_times`): a time moved after the commit, where no order shows it. A
+    batch no approval followed yet has none to check."""
+    journaled = {
+        batch_id: (e.seq, at)
+        for e in records.journal
+        if e.event == "approved" and isinstance(e.detail.get(outbox.PUBLISHED_AT), dict)
+        for batch_id, at in e.detail[outbox.PUBLISHED_AT].items()
+    }
+    problems = []
+    for batch in records.batches:
+        if batch.batch_id not in journaled or batch.published_at is None:
+            continue  # none journaled, or no time (named by `_check_committed`)
+        seq, at = journaled[batch.batch_id]
+        found = batch.published_at.astimezone(UTC).isoformat()
+        if found != at:
+            problems.append(
+                f"batch {batch.batch_id}: the warehouse records it published at {found}, journal "
+                f"entry {seq} (the next approval) recorded {chain.quoted(str(at))}: the batch's "
+                "record was edited"
             )
     return problems
 
