@@ -38,7 +38,7 @@ from tests.stores import administer, execute, fetch
 from tests.waiting import until
 from transforms import commands, files
 from transforms.errors import ConfigError, StorageError
-from transforms.finance import journal, ledger, outbox, pg_store, proof, warehouse
+from transforms.finance import journal, ledger, outbox, outbox_head, pg_store, proof, warehouse
 from transforms.ingest.postgres import APPLICATION_NAME
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -105,6 +105,17 @@ def source(prefect_harness, server, tmp_path_factory) -> Iterator[Source]:
         only_a = database_of(stack.enter_context(database(server, template=database_of(url))))
         run_b = run_flow(root / "B", url, policy=HIGHER)
         yield Source(run_a, run_b, only_a, database_of(url), root / "A")
+
+
+@pytest.fixture(autouse=True)
+def _run_folders_as_the_templates(tmp_path_factory) -> Iterator[None]:
+    """Every test decides on its own copy of a template database, all on the same run folders:
+    the decision a test's approval kept in a run folder (`outbox_head.RUN_FILE`) is removed after
+    it, as no other copy holds it (and would be refused, as a restored backup is)."""
+    yield
+    root = tmp_path_factory.getbasetemp()
+    for path in root.glob(f"pg-store*/*/out/incident=*/run=*/{outbox_head.RUN_FILE}"):
+        path.unlink()
 
 
 @pytest.fixture
