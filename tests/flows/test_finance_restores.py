@@ -132,6 +132,8 @@ def test_a_decision_stopped_before_its_journal_head_gets_it_from_its_resumption(
     assert kept_for() == run_id
     restore()
     assert desk.status(run_id) == "pending_approval"  # the backup knows no decision
+    # the outbox's head alone: the run folder's decision (`decision.json`) out of reach
+    (desk.folder(run_id) / outbox_head.RUN_FILE).unlink()
     with pytest.raises(ProofFailed, match="is not the one that last decided"):
         ledger.decline(desk.warehouse, run_id, by="carol", reason="again", outbox=desk.outbox)
     with pytest.raises(ProofFailed, match="nothing was paid"):

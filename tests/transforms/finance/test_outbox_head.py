@@ -29,7 +29,7 @@ def entry(seq: int, digest: str, event: str = "declined") -> journal.Entry:
 def test_a_run_folder_s_decision_the_journal_lacks_is_named(tmp_path, journal_entries, named):
     run = SimpleNamespace(run_id="r1", run_folder=tmp_path)
     assert outbox_head.record_run(run, entry(2, "b")) is None
-    found = outbox_head.check_runs([run], journal_entries)
+    found = outbox_head.check_runs(outbox_head.runs_kept([run]), journal_entries)
     if named is None:
         assert found == []
     else:
@@ -42,7 +42,7 @@ def test_a_run_folder_out_of_reach_keeps_and_checks_nothing(tmp_path):
     run = SimpleNamespace(run_id="r1", run_folder=tmp_path / "elsewhere")
     assert outbox_head.record_run(run, entry(2, "b")) is None
     assert not run.run_folder.exists()
-    assert outbox_head.check_runs([run], []) == []
+    assert outbox_head.check_runs(outbox_head.runs_kept([run]), []) == []
 
 
 @pytest.mark.parametrize("place", ["outbox", "run folder"])
@@ -52,11 +52,13 @@ def test_a_named_pipe_in_place_of_a_kept_head_is_named_not_waited_on(tmp_path, p
         path = tmp_path / "incident=I" / outbox_head.FILE
         path.parent.mkdir()
         os.mkfifo(path)
-        found = outbox_head.check(tmp_path, None, [entry(1, "a")])
+        found = outbox_head.check(outbox_head.heads_kept(tmp_path), None, [entry(1, "a")])
     else:
         path = tmp_path / outbox_head.RUN_FILE
         os.mkfifo(path)
-        found = outbox_head.check_runs([SimpleNamespace(run_id="r1", run_folder=tmp_path)], [])
+        found = outbox_head.check_runs(
+            outbox_head.runs_kept([SimpleNamespace(run_id="r1", run_folder=tmp_path)]), []
+        )
     assert found == [
         f"{path}: it is no journal head this product writes (not a file): a decision's record "
         f"was edited in the {place}"
