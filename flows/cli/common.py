@@ -21,6 +21,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from flows import console, stopping
+from flows.settings import OUTBOX
 from transforms import commands, pages
 from transforms.errors import (
     ConfigError,
@@ -236,10 +237,10 @@ WideOption = Annotated[
 
 def _outbox_given(value: Path) -> Path:
     """The outbox as given, `CREDITS_OUTBOX`'s too, without the blanks around it (a `.env`
-    line, a paste: `files.as_given`)."""
+    line, a paste: `files.as_given`); blank, the default (as `settings.outbox_default`)."""
     from transforms import files
 
-    return Path(files.as_given(str(value)))
+    return Path(files.as_given(str(value)) or OUTBOX)
 
 
 OutboxOption = Annotated[

@@ -7,6 +7,9 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from pathlib import Path
+
+import pytest
 
 from tests import stores
 from tests.builders import customer
@@ -250,3 +253,15 @@ def test_credits_outbox_is_the_outbox_of_every_decision_command(desk, monkeypatc
     assert audited.exit_code == 0, audited.output
     said = " ".join(audited.output.split())
     assert "1 published batch(es) against their trailers" in said and "elsewhere" not in said
+
+
+@pytest.mark.parametrize(
+    ("given", "outbox"),
+    [(" ", "data/outbox"), (" /shared/outbox\n", "/shared/outbox"), ("box", "box")],
+)
+def test_the_outbox_option_drops_blanks_and_a_blank_one_is_the_default(given, outbox):
+    # `CREDITS_OUTBOX=" "` published into the current folder (Path("")), where the flow's own
+    # approval took the default (`settings.outbox_default`)
+    from flows.cli import common
+
+    assert common._outbox_given(Path(given)) == Path(outbox)

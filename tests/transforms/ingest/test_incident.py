@@ -496,6 +496,12 @@ def test_an_incident_file_that_is_a_named_pipe_is_refused_not_waited_on(tmp_path
             "nope.toml",
             "in {folder}: none there; in its folders: INC-B/INC-B.toml",
         ),
+        # as the daily run names them: any case, a hidden folder's files (.git's) left out
+        (
+            ["INC-B/INC-B.TOML", ".git/config.toml"],
+            "nope.toml",
+            "in {folder}: none there; in its folders: INC-B/INC-B.TOML",
+        ),
         (["a.toml"], "missing/INC.toml", "(the folder {folder}/missing does not exist)"),
     ],
 )

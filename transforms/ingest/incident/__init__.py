@@ -149,7 +149,9 @@ def _incident_files(folder: Path, meant: str | None = None) -> str:
     and tables: `INC-2026-03-02/INC-2026-03-02.toml`), the first five."""
     found = sorted(p.name for p in folder.glob("*.toml"))
     if not found:
-        below = sorted(str(p.relative_to(folder)) for p in folder.glob("*/*.toml"))
+        from transforms.ingest.incident.folder import files_below
+
+        below = files_below(folder)
         more = f" and {len(below) - 5} more" if len(below) > 5 else ""
         return (
             f"none there; in its folders: {', '.join(below[:5])}{more}" if below else "none there"

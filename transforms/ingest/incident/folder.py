@@ -56,14 +56,7 @@ def incident_files(folder: Path) -> FolderFiles:
             left_out[name] = "a folder: subfolders are not read"
         else:
             found.append(path)
-    for path in sorted(folder.glob("*/*")) if folder.is_dir() else []:
-        below = path.relative_to(folder)
-        if below.parts[0].startswith(".") or not path.name.strip().lower().endswith(".toml"):
-            continue
-        if path.name.startswith(".") or path.is_dir():
-            continue
-        shown = below.as_posix().encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-        left_out[shown] = IN_SUBFOLDER
+    left_out |= dict.fromkeys(files_below(folder), IN_SUBFOLDER)
     by_id: dict[str, list[Path]] = {}
     for path in found:
         try:
@@ -78,3 +71,18 @@ def incident_files(folder: Path) -> FolderFiles:
                 "them is run"
             )
     return FolderFiles([p for p in found if p.name not in left_out], left_out)
+
+
+def files_below(folder: Path) -> list[str]:
+    """The incident files one folder down (`*.toml`, any case; hidden folders and files left
+    out), each as `<subfolder>/<file>`, sorted: an incident kept beside its logs and tables."""
+    found = []
+    for path in folder.glob("*/*") if folder.is_dir() else []:
+        below = path.relative_to(folder)
+        if any(part.startswith(".") for part in below.parts) or path.is_dir():
+            continue
+        if path.name.strip().lower().endswith(".toml"):
+            found.append(
+                below.as_posix().encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            )
+    return sorted(found)
