@@ -418,6 +418,17 @@ def test_a_slip_in_diff_s_against_published_is_named_not_looked_up_as_a_run(tmp_
     assert f"--against {typed!r}: did you mean 'published'" in message
 
 
+def test_diff_s_against_published_pasted_with_blanks_is_published(tmp_path):
+    from transforms.errors import CreditsError
+    from transforms.finance import diff, warehouse
+
+    # an empty warehouse: the run is unknown
+    with warehouse.connect(tmp_path / "wh.duckdb") as con, pytest.raises(CreditsError) as refused:
+        diff.compute(con, "20250101T000000000000Z-00000000", " published\n")
+    assert "did you mean" not in str(refused.value)
+    assert "not in the warehouse" in str(refused.value)
+
+
 @pytest.mark.parametrize(
     "command",
     [["diff"], ["approve", "--dry-run"], ["approve", "--by", "a"], ["decline", "--by", "a"]],

@@ -173,7 +173,8 @@ class ChangeTotal:
 
 def compute(con: duckdb.DuckDBPyConnection, run_id: str, against: str = PUBLISHED) -> Diff:
     """Run `run_id`'s credit lines against `against`: `published` (what the ledger paid) or
-    another run of the same incident."""
+    another run of the same incident (blanks around it, a paste's, dropped)."""
+    against = against.strip()
     _refuse_a_slip_of_published(against)
     run = _run(con, run_id)
     if against == PUBLISHED:
