@@ -238,3 +238,24 @@ def test_a_decline_given_an_outbox_whose_folder_does_not_exist_makes_none_and_sa
     )
     assert not (tmp_path / "elsewhere").exists()
     assert desk.status(run_id) == "declined"
+
+
+def test_a_backup_from_before_a_declined_run_is_named_by_its_folder_beside_the_others(
+    desk, tmp_path
+):
+    # The decline went to another machine's outbox (or the outbox's record was deleted), and
+    # the backup restored predates the declined run: its row is gone, so its folder's
+    # decision.json was never looked at; `audit --verify` exited 0 and approval paid.
+    first = desk.run()
+    restore = backed_up(desk)
+    second = desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}})
+    elsewhere = tmp_path / "other-outbox"
+    elsewhere.mkdir()
+    ledger.decline(desk.warehouse, second, by="bob", reason="no", outbox=elsewhere)
+    restore()
+    assert desk.query("select count(*) from runs where run_id = $1", second) == [(0,)]
+    said = audited(desk)
+    assert f"run={second}/decision.json records journal entry" in said
+    with pytest.raises(ProofFailed, match="nothing was paid"):
+        desk.approve(first)
+    assert desk.paid() == {}

@@ -14,7 +14,9 @@ journal head too; this record covers the decisions that publish no batch.
 The run folder keeps the decision on its run the same way (`decision.json`: the entry the
 decision ended on), so that the outbox's file deleted by hand, or an outbox not shared between
 the machines that decide, still leaves a witness wherever the run folder is reached: approval,
-its dry run, decline and `audit --verify` check every reachable run folder of the incident.
+its dry run, decline and `audit --verify` check every run folder of the incident beside one the
+warehouse lists (so those it no longer lists too: a backup from before a run; an incident
+none of whose runs the warehouse lists has none to look beside).
 
 What it does not cover: both files deleted or replaced by hand (the outbox is finance's
 folder), a decision stopped between its commit and these files (the same decision run again,
@@ -89,6 +91,12 @@ def record_run(run: RunRow, entry: journal.Entry) -> str | None:
     (`RUN_FILE`); what could not be written, as a note (None: written, or a folder this machine
     does not reach, which approval notes already)."""
     path = run.run_folder / RUN_FILE
+    if not is_run_folder(run.run_folder, run):  # the warehouse's row names another place
+        return (
+            f"{run.run_folder}: not the folder of run {run.run_id} (`incident="
+            f"{run.incident_id}/run={run.run_id}`), so the decision is not kept there; the "
+            "decision is committed"
+        )
     try:
         if not run.run_folder.is_dir():
             return None
@@ -100,6 +108,14 @@ def record_run(run: RunRow, entry: journal.Entry) -> str | None:
             f"outbox's {FILE} is not"
         )
     return None
+
+
+def is_run_folder(folder: Path, run: RunRow) -> bool:
+    """Whether `folder` is named as `run`'s folder is (`incident=<id>/run=<id>`): the only
+    place a decision is written, whatever a row that whoever may add runs wrote says."""
+    return (
+        folder.name == f"run={run.run_id}" and folder.parent.name == f"incident={run.incident_id}"
+    )
 
 
 def _write(path: Path, entry: journal.Entry) -> None:
@@ -150,10 +166,16 @@ def check(
     return [found for path, head in heads.items() if (found := _unheld(path, head, by_seq, OUTBOX))]
 
 
-def runs_kept(runs: Iterable[RunRow]) -> dict[Path, Head | str]:
-    """The decision each run folder this machine reaches keeps (`record_run`), by its path;
-    read before the warehouse by a reader that lets writers on meanwhile (`proof.witnessed`)."""
-    found = {run.run_folder / RUN_FILE: read(run.run_folder / RUN_FILE) for run in runs}
+def runs_kept(run_folders: Iterable[Path]) -> dict[Path, Head | str]:
+    """The decision every run folder beside `run_folders` keeps (`record_run`; each incident
+    folder's `run=*/decision.json`, the run folders the warehouse no longer lists too: a backup
+    restored from before a run lost its row, not its folder), by its path; read before the
+    warehouse by a reader that lets writers on meanwhile (`proof.witnessed`)."""
+    folders = {Path(folder) for folder in run_folders}
+    paths = {folder / RUN_FILE for folder in folders}
+    for incident in sorted({folder.parent for folder in folders}):
+        paths |= set(incident.glob(f"run=*/{RUN_FILE}"))
+    found = {path: read(path) for path in sorted(paths)}
     return {path: head for path, head in found.items() if head is not None}
 
 
@@ -227,7 +249,7 @@ def keep(con: duckdb.DuckDBPyConnection, incident_id: str, root: Path) -> str | 
 def require_run(con: duckdb.DuckDBPyConnection, run: RunRow) -> None:
     """Refuses (`ProofFailed`, exit 3) a warehouse whose journal lacks the decision the run's
     folder kept (`record_run`): older than that decision (a backup restored)."""
-    found = check_runs(runs_kept([run]), journal.entries(con))
+    found = check_runs(runs_kept([run.run_folder]), journal.entries(con))
     if found:
         raise ProofFailed(
             f"the warehouse is not the one that decided run {run.run_id}: nothing was written",
@@ -236,7 +258,8 @@ def require_run(con: duckdb.DuckDBPyConnection, run: RunRow) -> None:
 
 
 def keep_run(con: duckdb.DuckDBPyConnection, run: RunRow) -> str | None:
-    """The journal's newest entry, the decision on `run` just committed, kept in its run folder
-    (`record_run`); a note when it could not be written."""
-    newest = journal.newest(con)
-    return record_run(run, newest) if newest else None
+    """The journal's newest entry on `run`, the decision on it just committed (or, resumed, the
+    one committed before), kept in its run folder (`record_run`); a note when it could not be
+    written."""
+    own = [e for e in journal.entries(con) if e.run_id == run.run_id]
+    return record_run(run, own[-1]) if own else None

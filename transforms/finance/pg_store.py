@@ -257,6 +257,23 @@ def reader(url: str) -> duckdb.DuckDBPyConnection:
     return store.mirror
 
 
+def run_folders(url: str) -> list[str]:
+    """The folder of every run the store lists, on a connection of its own and no mirror (a
+    reader's first look, `proof.witnessed_at`); none when the store is not made yet."""
+    with storage_errors(url, "reading", Access.READ):
+        connection = connect(url)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(statement("store_exists"))
+                ((made,),) = cursor.fetchall()
+                if not made:
+                    return []
+                cursor.execute(statement("run_folders"))
+                return [folder for (folder,) in cursor.fetchall()]
+        finally:
+            connection.close()
+
+
 @contextmanager
 def _locked(url: str, wait_seconds: float, busy: Callable[[str], Exception]) -> Iterator[Store]:
     """A session holding the store's one writer lock (waiting up to `wait_seconds`, then

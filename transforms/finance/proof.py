@@ -82,13 +82,14 @@ class Witnesses:
     runs: dict[Path, outbox_head.Head | str] | None = None
 
 
-def witnessed(root: Path | None, runs: Iterable[RunRow] | None = None) -> Witnesses:
-    """The outbox's trailers and journal heads as they are now, and the decisions the folders
-    of `runs` keep: read them before the warehouse (a reader that lets writers on, another
-    machine's approval or decline committing meanwhile, named the warehouse as older than the
-    outbox or the run's decision, and a batch just published as another warehouse's: exit 3).
-    `runs` come from an earlier look at the warehouse: a run added since is not checked."""
-    kept = None if runs is None else outbox_head.runs_kept(runs)
+def witnessed(root: Path | None, run_folders: Iterable[Path] | None = None) -> Witnesses:
+    """The outbox's trailers and journal heads as they are now, and the decisions the run
+    folders beside `run_folders` keep: read them before the warehouse (a reader that lets
+    writers on, another machine's approval or decline committing meanwhile, named the warehouse
+    as older than the outbox or the run's decision, and a batch just published as another
+    warehouse's: exit 3).
+    `run_folders` come from an earlier look at the warehouse (`witnessed_at`)."""
+    kept = None if run_folders is None else outbox_head.runs_kept(run_folders)
     if root is None or not Path(root).is_dir():
         return Witnesses(root, frozenset(), {}, kept)
     trailers = frozenset(Path(root).resolve().glob(f"incident=*/batch=*/{outbox.TRAILER}"))
@@ -99,9 +100,7 @@ def witnessed_at(location: warehouse.Location, root: Path | None) -> Witnesses:
     """`witnessed`, with the decisions kept in the folders of every run a first look at the
     warehouse at `location` finds: for a reader that lets writers on (`audit --verify`,
     approval's dry run), which then reads the warehouse anew."""
-    with warehouse.connect_current(location) as con:
-        runs = rows.runs(con, "runs_of", incident_id=None)
-    return witnessed(root, runs)
+    return witnessed(root, warehouse.run_folders(location))
 
 
 @dataclass(frozen=True)
@@ -207,11 +206,13 @@ def check(records: Records, key: bytes | None, witnesses: Witnesses) -> Findings
     tampered += _unknown_trailers(records, known, witnesses.trailers)
     tampered += outbox_head.check(witnesses.heads, records.incident_ids, records.journal)
     # the run folders' decisions as read before the warehouse, else now (under the lock)
-    folders = {run.run_folder / outbox_head.RUN_FILE for run in records.runs}
     if witnesses.runs is None:
-        kept = outbox_head.runs_kept(records.runs)
-    else:  # of the runs checked (the incidents'), that the first look found
-        kept = {path: head for path, head in witnesses.runs.items() if path in folders}
+        kept = outbox_head.runs_kept(run.run_folder for run in records.runs)
+    else:  # of the incidents checked, as the first look found them
+        incidents = {run.run_folder.parent for run in records.runs}
+        kept = {
+            path: head for path, head in witnesses.runs.items() if path.parent.parent in incidents
+        }
     tampered += outbox_head.check_runs(kept, records.journal)
     tampered += [
         f"journal entry {e.seq}: says batch {_batch_of(e)} was published; the warehouse has no "

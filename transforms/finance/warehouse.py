@@ -307,6 +307,15 @@ def connect_current(path: Location) -> duckdb.DuckDBPyConnection:
     return connect(path, read_only=True)
 
 
+def run_folders(location: Location) -> list[Path]:
+    """The folder of every run the warehouse lists, read apart from any snapshot: on a
+    PostgreSQL store without copying its tables (`pg_store.run_folders`)."""
+    if pg_location.is_url(location):
+        return [Path(folder) for folder in pg_store.run_folders(str(location))]
+    with connect_current(location) as con:
+        return [Path(folder) for (folder,) in db.run(con, "run_folders").fetchall()]
+
+
 def record_start(location: Location, run: Run, key: bytes | None) -> None:
     """Journals that a run started."""
     with writer(location) as con:

@@ -27,22 +27,53 @@ def entry(seq: int, digest: str, event: str = "declined") -> journal.Entry:
     ids=["held", "cut-off", "another"],
 )
 def test_a_run_folder_s_decision_the_journal_lacks_is_named(tmp_path, journal_entries, named):
-    run = SimpleNamespace(run_id="r1", run_folder=tmp_path)
+    run = made_run(tmp_path)
     assert outbox_head.record_run(run, entry(2, "b")) is None
-    found = outbox_head.check_runs(outbox_head.runs_kept([run]), journal_entries)
+    found = outbox_head.check_runs(outbox_head.runs_kept([run.run_folder]), journal_entries)
     if named is None:
         assert found == []
     else:
         (finding,) = found
-        assert finding.startswith(f"{tmp_path / 'decision.json'} records journal entry 2 (declined")
+        kept = run.run_folder / "decision.json"
+        assert finding.startswith(f"{kept} records journal entry 2 (declined")
         assert named in finding and "or another warehouse decided this run" in finding
 
 
+def folder_of(root, run_id: str):
+    return root / "out" / "incident=I" / f"run={run_id}"
+
+
+def made_run(root, run_id: str = "r1") -> SimpleNamespace:
+    """A run of incident I whose folder is there."""
+    run = SimpleNamespace(run_id=run_id, incident_id="I", run_folder=folder_of(root, run_id))
+    run.run_folder.mkdir(parents=True)
+    return run
+
+
+def test_a_decision_kept_beside_the_runs_the_warehouse_lists_is_checked_too(tmp_path):
+    # A backup from before run r2, restored: r2's row is gone, its declined decision in its
+    # folder is not, and a rerun of its inputs was paid, `audit --verify` exiting 0.
+    listed, gone = made_run(tmp_path, "r1"), made_run(tmp_path, "r2")
+    assert outbox_head.record_run(gone, entry(5, "e")) is None
+    (finding,) = outbox_head.check_runs(outbox_head.runs_kept([listed.run_folder]), [entry(1, "a")])
+    assert finding.startswith(f"{gone.run_folder / 'decision.json'} records journal entry 5")
+
+
+def test_a_decision_is_kept_only_in_a_folder_named_as_its_run_s(tmp_path):
+    # whoever may add a run's row (credits_runner) chose where finance's decision was written
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    run = SimpleNamespace(run_id="r1", incident_id="I", run_folder=target)
+    note = outbox_head.record_run(run, entry(2, "b"))
+    assert note is not None and "not the folder of run r1" in note
+    assert not (target / "decision.json").exists()
+
+
 def test_a_run_folder_out_of_reach_keeps_and_checks_nothing(tmp_path):
-    run = SimpleNamespace(run_id="r1", run_folder=tmp_path / "elsewhere")
+    run = SimpleNamespace(run_id="r1", incident_id="I", run_folder=folder_of(tmp_path, "r1"))
     assert outbox_head.record_run(run, entry(2, "b")) is None
     assert not run.run_folder.exists()
-    assert outbox_head.check_runs(outbox_head.runs_kept([run]), []) == []
+    assert outbox_head.check_runs(outbox_head.runs_kept([run.run_folder]), []) == []
 
 
 @pytest.mark.parametrize("place", ["outbox", "run folder"])
@@ -54,11 +85,10 @@ def test_a_named_pipe_in_place_of_a_kept_head_is_named_not_waited_on(tmp_path, p
         os.mkfifo(path)
         found = outbox_head.check(outbox_head.heads_kept(tmp_path), None, [entry(1, "a")])
     else:
-        path = tmp_path / outbox_head.RUN_FILE
+        folder = made_run(tmp_path).run_folder
+        path = folder / outbox_head.RUN_FILE
         os.mkfifo(path)
-        found = outbox_head.check_runs(
-            outbox_head.runs_kept([SimpleNamespace(run_id="r1", run_folder=tmp_path)]), []
-        )
+        found = outbox_head.check_runs(outbox_head.runs_kept([folder]), [])
     assert found == [
         f"{path}: it is no journal head this product writes (not a file): a decision's record "
         f"was edited in the {place}"
