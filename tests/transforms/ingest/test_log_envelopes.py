@@ -985,6 +985,7 @@ SPLIT_PAYLOAD = {
     "journald": "MESSAGE",
     "docker-journald": "MESSAGE",
     "cloud-logging": "textPayload",
+    "cloud-logging-sorted": "textPayload",
 }
 
 
@@ -1001,10 +1002,12 @@ def _split_by(collector: str, part: str, number: int, last: bool) -> str:
             f"{json.dumps(k)} : {json.dumps(v)}" for k, v in (fields | {"MESSAGE": part}).items()
         ]
         return "{ " + ", ".join(pairs) + " }"
-    if collector == "cloud-logging":  # an entry over its size limit (LogSplit; index 0 omitted)
+    if collector.startswith("cloud-logging"):  # an entry over its size limit (LogSplit; index 0
+        # omitted); gcloud logging read --format=json sorts the keys: `index` before `uid`
         split = {"uid": "u1", **({"index": number - 1} if number > 1 else {}), "totalSplits": 2}
         entry = {"insertId": f"i{number}", "textPayload": part, "split": split}
-        return json.dumps(entry | {"timestamp": "2025-01-07T20:00:00.5Z"})
+        sort_keys = collector == "cloud-logging-sorted"
+        return json.dumps(entry | {"timestamp": "2025-01-07T20:00:00.5Z"}, sort_keys=sort_keys)
     marks = {
         "fluentd": {"partial_message": "true", "partial_id": "p1", "partial_ordinal": str(number)},
         "fluent-bit-cri": {"logtag": "F" if last else "P"},
@@ -1037,7 +1040,15 @@ def test_a_part_of_a_split_record_holding_a_failure_event_stops_the_run(tmp_path
 
 @pytest.mark.parametrize(
     "collector",
-    ["fluentd", "fluent-bit-cri", "vector", "journald", "docker-journald", "cloud-logging"],
+    [
+        "fluentd",
+        "fluent-bit-cri",
+        "vector",
+        "journald",
+        "docker-journald",
+        "cloud-logging",
+        "cloud-logging-sorted",
+    ],
 )
 def test_a_record_a_collector_split_around_its_payload_is_quarantined_not_irrelevant(
     tmp_path, collector

@@ -103,7 +103,8 @@ F_TAG, P_TAG = ord("F"), ord("P")
 # P), Vector's docker source (`_partial`), journald cutting a line over its `LineMax=` (48K;
 # `_LINE_BREAK` line-max, `journalctl -o json` writing `"KEY" : "value"`), Fluent Bit's CRI
 # parsers (`_p` P: joined by `log_payload_parts`, or a whole record multiline.parser cri joined),
-# Cloud Logging an entry over its size limit (`split`, a LogSplit: `uid`, `index`, `totalSplits`),
+# Cloud Logging an entry over its size limit (`split`, a LogSplit: `uid`, `index`, `totalSplits`,
+# its keys in any order, gcloud's --format=json sorting them: every part has `totalSplits`),
 # Docker's and conmon's journald log drivers a line over 16 KiB (`CONTAINER_PARTIAL_MESSAGE`).
 PAYLOAD_PARTS = (
     b'"partial_message"',
@@ -116,8 +117,7 @@ PAYLOAD_PARTS = (
     b'"_LINE_BREAK" : "line-max"',
     b'"_p":"P"',
     b'"_p": "P"',
-    b'"split":{"uid"',
-    b'"split": {"uid"',
+    b'"totalSplits"',
     b'"CONTAINER_PARTIAL_MESSAGE"',
 )
 # The filelog receiver's container parser's mark of a part of a line the runtime split, the
