@@ -1552,15 +1552,22 @@ def test_a_record_that_is_a_json_array_of_failures_stops_the_run(
         staged(tmp_path, lines, line_checks, **log_format)
 
 
-def fluent_bit(log: str, tag: str = "F", stream: str = "stdout") -> str:
+def fluent_bit(log: str, tag: str = "F", stream: str = "stdout", **source: object) -> str:
     """A Fluent Bit record of a CRI line (its tail input's `cri` parser, or its own regex
-    parser naming the tag `_p`), as its file output writes it (`format json_lines`)."""
+    parser naming the tag `_p`), as its file output writes it (`format json_lines`); `source`,
+    the keys naming the container it read (its kubernetes filter's, its tail's Path_Key)."""
     return json.dumps(
-        {"date": 1736280000.123, "time": TIME, "stream": stream, "_p": tag, "log": log}
+        {"date": 1736280000.123, "time": TIME, "stream": stream, "_p": tag, "log": log, **source}
     )
 
 
 QUIET_FB = [fluent_bit(QUIET_RECORD, "F"), fluent_bit(NOISE, "F", "stderr")]
+# The reason of a Fluent Bit part tagged F that no P before it in its stream opens
+FB_LONE_F = (
+    "part of a record the collector split (Fluent Bit's _p F, line 3, without the _p P parts "
+    "before it): have the collector join the parts (Fluent Bit: multiline.parser docker, cri, "
+    "and a flush_timeout above the time between them)"
+)
 
 
 @pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
@@ -1596,8 +1603,62 @@ def test_a_record_fluent_bit_joined_keeps_its_first_parts_tag_and_is_read_alone(
     assert [row[:4] for row in got] == [
         (1, "relevant", None, "t1"),
         (2, "relevant", None, "t2"),
-        (3, "quarantined", "not valid JSON", None),
+        (3, "quarantined", FB_LONE_F, None),
     ]
+
+
+# The sources of two containers' records in one Fluent Bit output file (out_file with a fixed
+# File, or forward to an aggregator): its kubernetes filter's keys, or its tail's Path_Key.
+SOURCES = {
+    "docker_id": lambda pod: {"kubernetes": {"pod_name": "p", "docker_id": f"d-{pod}"}},
+    "pod_id": lambda pod: {"kubernetes": {"pod_id": f"u-{pod}", "container_name": "api"}},
+    "pod_name": lambda pod: {"kubernetes": {"namespace_name": "pay", "pod_name": pod}},
+    "path": lambda pod: {"path": f"/var/log/containers/{pod}.log"},
+}
+
+
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+@pytest.mark.parametrize("source", SOURCES)
+@pytest.mark.parametrize("order", ["a-P b-F a-F", "a-P b-P a-F b-F"])
+def test_fluent_bits_cri_parts_of_containers_in_one_file_are_joined_per_container(
+    tmp_path, order, source, line_checks
+):
+    # Joined per file and stream alone, a's parts were cut by b's whole record (each quarantined
+    # as not valid JSON, t1 lost unseen), or a, b and a glued into one record (both lost).
+    records = {"a": RECORD, "b": RECORD.replace('"t1"', '"t2"')}
+    cut = RECORD.index("payment.failed") + len("payment.fa")
+    pieces = {(pod, "P"): text[:cut] for pod, text in records.items()}
+    pieces |= {(pod, "F"): text[cut:] for pod, text in records.items()}
+    if order == "a-P b-F a-F":
+        pieces[("b", "F")] = records["b"]
+    lines = [
+        fluent_bit(pieces[(pod, tag)], tag, **SOURCES[source](pod))
+        for pod, tag in (word.split("-") for word in order.split())
+    ]
+    got = staged(tmp_path, lines, line_checks, payload="log")
+    # each record at its first part's line
+    assert [row[:4] for row in got] == [(1, "relevant", None, "t1"), (2, "relevant", None, "t2")]
+
+
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+@pytest.mark.parametrize("alone", ["P before a whole record", "F after a whole record"])
+def test_a_fluent_bit_part_not_joined_into_a_record_holding_a_failure_stops_the_run(
+    tmp_path, alone, line_checks
+):
+    # A part that joins into no JSON object was quarantined as `not valid JSON`: one item under
+    # the quarantine limit, its failure never credited. It is a part: held failure, exit 2.
+    cut = RECORD.index("payment.failed") + len("payment.failed")
+    whole = fluent_bit(RECORD.replace('"t1"', '"t2"'))
+    if alone == "P before a whole record":
+        lines, line = [fluent_bit(RECORD[:cut], "P"), whole, fluent_bit(RECORD[cut:])], 1
+    else:
+        lines, line = [whole, fluent_bit(RECORD[:cut] + " ...")], 2
+    message = (
+        rf"^logs/pod-a.jsonl: line {line} is part of a record the collector split, holding a "
+        r"failure event \(payment.failed\)"
+    )
+    with pytest.raises(InputError, match=message):
+        staged(tmp_path, lines, line_checks, payload="log")
 
 
 def test_a_fluent_bit_part_the_file_ends_inside_stops_the_run(tmp_path):
