@@ -26,6 +26,27 @@ framed as materialized (
     from framed_lines
 ),
 
+fields as (
+    -- the envelope's keys read in one parse of it (each `->>` parses it again)
+    select
+        *,
+        json_extract_string(envelope, [
+            '$._p',
+            '$.stream',
+            '$.kubernetes.docker_id',
+            '$.kubernetes.namespace_name',
+            '$.kubernetes.pod_name',
+            '$.kubernetes.pod_id',
+            '$.kubernetes.container_name',
+            '$.path',
+            '$.file',
+            '$.filename',
+            '$.tag'
+        ]) as keys
+    from framed
+    where raw is not null and envelope is not null
+),
+
 records as (
     -- Only the records with a `_p` tag are looked at; the others pass as they are.
     select
@@ -35,31 +56,23 @@ records as (
         envelope,
         envelope_lines,
         position,
-        envelope ->> 'stream' as stream,
+        keys[1] as tag,
+        keys[2] as stream,
         -- the container: Fluent Bit's kubernetes filter's keys, else its tail's Path_Key (or a
-        -- forwarded record's tag); the class first, so that two kinds of key never meet
+        -- forwarded record's tag); the kind of key first, so that two kinds never meet
         coalesce(
-            'docker_id ' || (envelope -> 'kubernetes' ->> 'docker_id'),
-            'pod ' || nullif(concat_ws(
-                '/',
-                envelope -> 'kubernetes' ->> 'namespace_name',
-                envelope -> 'kubernetes' ->> 'pod_name',
-                envelope -> 'kubernetes' ->> 'pod_id',
-                envelope -> 'kubernetes' ->> 'container_name'
-            ), ''),
-            'path ' || coalesce(
-                envelope ->> 'path', envelope ->> 'file', envelope ->> 'filename'
-            ),
-            'tag ' || (envelope ->> 'tag')
+            'docker_id ' || keys[3],
+            'pod ' || nullif(concat_ws('/', keys[4], keys[5], keys[6], keys[7]), ''),
+            'path ' || coalesce(keys[8], keys[9], keys[10]),
+            'tag ' || keys[11]
         ) as source,
-        envelope ->> '_p' as tag,
         -- A case, not `and`: DuckDB evaluates both sides, and json_type fails on invalid JSON.
         case
             when not json_valid(raw) then true
             else json_type(raw) <> 'OBJECT'
         end as is_cut
-    from framed
-    where raw is not null and envelope is not null and envelope ->> '_p' is not null
+    from fields
+    where keys[1] is not null
 ),
 
 tagged as (
