@@ -259,3 +259,30 @@ def test_a_backup_from_before_a_declined_run_is_named_by_its_folder_beside_the_o
     with pytest.raises(ProofFailed, match="nothing was paid"):
         desk.approve(first)
     assert desk.paid() == {}
+
+
+@pytest.mark.parametrize("decision", ["decline", "approve"])
+def test_a_decision_stopped_before_the_run_folder_s_record_gets_it_from_its_resumption(
+    desk, monkeypatch, decision
+):
+    run_id = desk.run()
+
+    def stopped(*args):
+        raise Stopped
+
+    monkeypatch.setattr(outbox_head, "keep_run", stopped)
+    with pytest.raises(Stopped):
+        if decision == "decline":
+            ledger.decline(desk.warehouse, run_id, by="bob", reason="x", outbox=desk.outbox)
+        else:
+            desk.approve(run_id)
+    monkeypatch.undo()
+    kept = desk.folder(run_id) / outbox_head.RUN_FILE
+    assert not kept.exists()
+    if decision == "decline":
+        ledger.decline(desk.warehouse, run_id, by="bob", reason="x", outbox=desk.outbox)
+    else:
+        assert desk.approve(run_id).already_decided
+    head = outbox_head.read(kept)
+    assert isinstance(head, outbox_head.Head) and head.run_id == run_id
+    assert head.event == ("declined" if decision == "decline" else "published")

@@ -79,9 +79,9 @@ def files_below(folder: Path) -> list[str]:
     found = []
     for path in folder.glob("*/*") if folder.is_dir() else []:
         below = path.relative_to(folder)
-        if any(part.startswith(".") for part in below.parts) or path.is_dir():
-            continue
-        if path.name.strip().lower().endswith(".toml"):
+        if not path.name.strip().lower().endswith(".toml"):
+            continue  # named first: a log folder kept beside an incident is not looked at
+        if not any(part.startswith(".") for part in below.parts) and not path.is_dir():
             found.append(
                 below.as_posix().encode("utf-8", "surrogateescape").decode("utf-8", "replace")
             )
