@@ -95,6 +95,22 @@ class Stopped(Exception):
     """The command stopped at this point, as a SIGKILL would stop it (nothing after it runs)."""
 
 
+def decided_until(desk, monkeypatch, decision: str, run_id: str, stopped_at: str) -> None:
+    """`decision` ("decline" or "approve") on `run_id`, stopped (`Stopped`) as it calls
+    `outbox_head.<stopped_at>`, after its commit."""
+
+    def stopped(*args):
+        raise Stopped
+
+    monkeypatch.setattr(outbox_head, stopped_at, stopped)  # the desk sees it: no remembered step
+    with pytest.raises(Stopped):
+        if decision == "decline":
+            ledger.decline(desk.warehouse, run_id, by="bob", reason="x", outbox=desk.outbox)
+        else:
+            desk.approve(run_id)
+    monkeypatch.undo()
+
+
 @pytest.mark.parametrize("decision", ["decline", "approve"])
 def test_a_decision_stopped_before_its_journal_head_gets_it_from_its_resumption(
     desk, monkeypatch, decision
@@ -107,17 +123,7 @@ def test_a_decision_stopped_before_its_journal_head_gets_it_from_its_resumption(
         desk.approve(desk.run())
     run_id = desk.run()
     restore = backed_up(desk)
-
-    def stopped(*args):
-        raise Stopped
-
-    monkeypatch.setattr(outbox_head, "keep", stopped)
-    with pytest.raises(Stopped):
-        if decision == "decline":
-            ledger.decline(desk.warehouse, run_id, by="bob", reason="x", outbox=desk.outbox)
-        else:
-            desk.approve(run_id)
-    monkeypatch.undo()
+    decided_until(desk, monkeypatch, decision, run_id, stopped_at="keep")
     head = outbox_head.path_of(desk.outbox, "INC-T")
 
     def kept_for() -> str | None:
@@ -266,17 +272,7 @@ def test_a_decision_stopped_before_the_run_folder_s_record_gets_it_from_its_resu
     desk, monkeypatch, decision
 ):
     run_id = desk.run()
-
-    def stopped(*args):
-        raise Stopped
-
-    monkeypatch.setattr(outbox_head, "keep_run", stopped)
-    with pytest.raises(Stopped):
-        if decision == "decline":
-            ledger.decline(desk.warehouse, run_id, by="bob", reason="x", outbox=desk.outbox)
-        else:
-            desk.approve(run_id)
-    monkeypatch.undo()
+    decided_until(desk, monkeypatch, decision, run_id, stopped_at="keep_run")
     kept = desk.folder(run_id) / outbox_head.RUN_FILE
     assert not kept.exists()
     if decision == "decline":
