@@ -180,13 +180,18 @@ def test_a_batch_record_edited_where_no_trailer_field_shows_it_is_named(desk, ta
 
 
 @pytest.mark.parametrize(
-    "moved", ["published_at + interval '1 hour'", "created_at"], ids=["later", "to-the-commit"]
+    "moved",
+    [
+        "update batches set published_at = published_at + interval '1 hour' where batch_id = $1",
+        "update batches set published_at = created_at where batch_id = $1",
+    ],
+    ids=["later", "to-the-commit"],
 )
 def test_a_publication_time_moved_within_its_range_is_named_once_an_approval_followed(desk, moved):
     # after its commit, so no order shows it: the next approval journaled the time it found
     first = desk.approve(desk.run())
     desk.approve(desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}}))
-    desk.tamper(f"update batches set published_at = {moved} where batch_id = '{first.batch_id}'")
+    desk.tamper(moved, parameters=(first.batch_id,))
     said = audited(desk)
     assert f"batch {first.batch_id}: the warehouse records it published at " in said
     assert "(the next approval) recorded " in said
