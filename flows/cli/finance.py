@@ -197,22 +197,22 @@ def audit(
 ) -> None:
     """Prints the audit journal; --verify proves the journal, the ledger and the batches: no
     entry edited, deleted or moved (exit 3 naming it; exit 2 if keyed links need the key)."""
-    from transforms.finance import journal, proof, warehouse
+    from transforms.finance import journal, proof, warehouse, witnesses
     from transforms.serving import run_listing
 
     def read():
         # The outbox's witnesses first: whatever they name was committed before they were
         # written, so the warehouse read after holds it (a decision may commit meanwhile).
-        witnesses = proof.witnessed_at(warehouse_path, outbox) if verify else None
+        seen = witnesses.witnessed_at(warehouse_path, outbox) if verify else None
         with warehouse.connect_current(warehouse_path) as con:
             # the incident as the warehouse holds it (blanks around what was pasted dropped)
             held = None if incident_id is None else run_listing.require_incident(con, incident_id)
             entries = journal.entries(con, held)
             records = proof.gather(con) if verify else None
         # The warehouse is closed before the batches are read: writers need not wait for that.
-        if records is None or witnesses is None:
+        if records is None or seen is None:
             return entries, None
-        return entries, proof.check(records, journal_key(), witnesses)
+        return entries, proof.check(records, journal_key(), seen)
 
     entries, found = guarded(read)
     for e in entries:

@@ -51,6 +51,7 @@ from transforms.finance import (
     proof,
     rows,
     warehouse,
+    witnesses,
 )
 from transforms.finance.approval import (
     find_run,
@@ -113,7 +114,7 @@ def approve(
             journal.require_key(con, key)  # another key is refused as decline refuses it (exit 2)
             writing = rows.batches(con, "batches_writing")
             incidents = {run.incident_id, *(b.incident_id for b in writing)}
-            proof.require(con, incidents, key, proof.witnessed(outbox))  # under the lock
+            proof.require(con, incidents, key, witnesses.witnessed(outbox))  # under the lock
             finished: tuple[str, ...] = ()
             for batch in writing:
                 folder = _write_batch(con, batch.batch_id, outbox)

@@ -147,7 +147,7 @@ def read(path: Path) -> Head | str | None:
 
 def heads_kept(root: Path | None) -> dict[Path, Head | str]:
     """Every incident's head kept in the outbox `root` (`read`), by its path; read before the
-    warehouse by a reader that lets writers on meanwhile (`proof.witnessed`)."""
+    warehouse by a reader that lets writers on meanwhile (`witnesses.witnessed`)."""
     if root is None or not Path(root).is_dir():
         return {}
     found = {path: read(path) for path in sorted(Path(root).resolve().glob(f"incident=*/{FILE}"))}
@@ -170,7 +170,7 @@ def runs_kept(run_folders: Iterable[Path]) -> dict[Path, Head | str]:
     """The decision every run folder beside `run_folders` keeps (`record_run`; each incident
     folder's `run=*/decision.json`, the run folders the warehouse no longer lists too: a backup
     restored from before a run lost its row, not its folder), by its path; read before the
-    warehouse by a reader that lets writers on meanwhile (`proof.witnessed`)."""
+    warehouse by a reader that lets writers on meanwhile (`witnesses.witnessed`)."""
     folders = {Path(folder) for folder in run_folders}
     paths = {folder / RUN_FILE for folder in folders}
     for incident in sorted({folder.parent for folder in folders}):

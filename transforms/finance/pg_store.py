@@ -259,7 +259,7 @@ def reader(url: str) -> duckdb.DuckDBPyConnection:
 
 def run_folders(url: str) -> list[str]:
     """The folder of every run the store lists, on a connection of its own and no mirror (a
-    reader's first look, `proof.witnessed_at`); none when the store is not made yet."""
+    reader's first look, `witnesses.witnessed_at`); none when the store is not made yet."""
     with storage_errors(url, "reading", Access.READ):
         connection = connect(url)
         try:

@@ -22,10 +22,8 @@
 Keyed links without the key are listed apart: unverified, not tampered.
 
 `gather` reads what the checks need from the warehouse, so that a reader can close the file
-before the outbox is read. `witnessed` reads the outbox's witnesses that name what the
-warehouse must hold (the trailers, the journal heads) before the warehouse is read: a decision
-commits before it writes them, so a reader's snapshot taken after holds whatever they name,
-where one read after the snapshot could come from a decision committed meanwhile.
+before the outbox is read; `witnesses` reads what names what the warehouse must hold (the
+trailers, the journal heads, the run folders' decisions) before it.
 """
 
 from __future__ import annotations
@@ -55,6 +53,7 @@ from transforms.finance import (
     warehouse,
 )
 from transforms.finance.rows import BatchRow, BatchState, RunRow
+from transforms.finance.witnesses import Witnesses
 
 
 @dataclass(frozen=True)
@@ -68,39 +67,6 @@ class Records:
     batches: list[BatchRow]
     runs: list[RunRow]
     rendered: dict[str, dict[str, str]]  # each batch's data files' sha256 from its rows
-
-
-@dataclass(frozen=True)
-class Witnesses:
-    """What the outbox `root` showed before the warehouse was read (`witnessed`): the trailers
-    of its batches and the journal heads its incidents kept; and the decisions the run folders
-    kept (`runs`; None: read with the warehouse, by a writer under the lock)."""
-
-    root: Path | None
-    trailers: frozenset[Path]
-    heads: dict[Path, outbox_head.Head | str]
-    runs: dict[Path, outbox_head.Head | str] | None = None
-
-
-def witnessed(root: Path | None, run_folders: Iterable[Path] | None = None) -> Witnesses:
-    """The outbox's trailers and journal heads as they are now, and the decisions the run
-    folders beside `run_folders` keep: read them before the warehouse (a reader that lets
-    writers on, another machine's approval or decline committing meanwhile, named the warehouse
-    as older than the outbox or the run's decision, and a batch just published as another
-    warehouse's: exit 3).
-    `run_folders` come from an earlier look at the warehouse (`witnessed_at`)."""
-    kept = None if run_folders is None else outbox_head.runs_kept(run_folders)
-    if root is None or not Path(root).is_dir():
-        return Witnesses(root, frozenset(), {}, kept)
-    trailers = frozenset(Path(root).resolve().glob(f"incident=*/batch=*/{outbox.TRAILER}"))
-    return Witnesses(root, trailers, outbox_head.heads_kept(root), kept)
-
-
-def witnessed_at(location: warehouse.Location, root: Path | None) -> Witnesses:
-    """`witnessed`, with the decisions kept in the folders of every run a first look at the
-    warehouse at `location` finds: for a reader that lets writers on (`audit --verify`,
-    approval's dry run), which then reads the warehouse anew."""
-    return witnessed(root, warehouse.run_folders(location))
 
 
 @dataclass(frozen=True)

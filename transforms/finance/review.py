@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 
 from transforms import db, money
-from transforms.finance import approval, journal, proof, rows, warehouse
+from transforms.finance import approval, journal, proof, rows, warehouse, witnesses
 from transforms.finance import diff as diffs
 from transforms.runfolder.runs import RunStatus
 
@@ -52,7 +52,7 @@ def preview(
     """The batch approving `run_id` would publish, the diff against `against`, notes, and the
     refusals approval would stop on given the same two decisions."""
     # read before the warehouse: a PostgreSQL store's snapshot lets decisions commit meanwhile
-    witnesses = proof.witnessed_at(warehouse_path, outbox)
+    seen = witnesses.witnessed_at(warehouse_path, outbox)
     with warehouse.connect_current(warehouse_path) as con:
         warehouse.require_not_moved_at(con, warehouse_path)  # approval's writer refuses it
         run = approval.find_run(con, run_id)
@@ -64,7 +64,7 @@ def preview(
             approval.require_pending(run)
         unreachable = approval.require_as_sealed(con, run)
         notes += [unreachable] if unreachable else []
-        proof.require(con, [run.incident_id], key, witnesses)
+        proof.require(con, [run.incident_id], key, seen)
         writing = rows.batches(con, "batches_writing")
         notes += [
             f"batch {b.batch_id} was left unfinished (state writing): approval finishes it "

@@ -38,7 +38,16 @@ from tests.stores import administer, execute, fetch
 from tests.waiting import until
 from transforms import commands, files
 from transforms.errors import ConfigError, StorageError
-from transforms.finance import journal, ledger, outbox, outbox_head, pg_store, proof, warehouse
+from transforms.finance import (
+    journal,
+    ledger,
+    outbox,
+    outbox_head,
+    pg_store,
+    proof,
+    warehouse,
+    witnesses,
+)
 from transforms.ingest.postgres import APPLICATION_NAME
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -1069,7 +1078,7 @@ def test_a_journal_detail_edited_on_the_server_into_no_object_is_named(server, t
             journal.append(con, "published", actor="alice", key=None, detail={"batch_id": "B1"})
         execute(url, "update journal set detail = $1", parameters=(detail,))
         with warehouse.connect_current(url) as con:
-            found = proof.check(proof.gather(con), None, proof.witnessed(tmp_path / "outbox"))
+            found = proof.check(proof.gather(con), None, witnesses.witnessed(tmp_path / "outbox"))
     assert found.tampered[0] == "journal entry 1: its content was changed after it was written"
 
 

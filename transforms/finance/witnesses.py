@@ -1,0 +1,45 @@
+"""What names what the warehouse must hold, read before it: the outbox's trailers and journal
+heads and the run folders' decisions. A decision commits before it writes them, so a reader's
+snapshot taken after holds whatever they name, where one read after the snapshot could come
+from a decision committed meanwhile (another machine's approval or decline named the warehouse
+as restored from a backup, and a batch just published as another warehouse's: exit 3).
+`proof.check` checks the warehouse against them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from transforms.finance import outbox, outbox_head, warehouse
+
+
+@dataclass(frozen=True)
+class Witnesses:
+    """What the outbox `root` showed before the warehouse was read (`witnessed`): the trailers
+    of its batches and the journal heads its incidents kept; and the decisions the run folders
+    kept (`runs`; None: read with the warehouse, by a writer under the lock)."""
+
+    root: Path | None
+    trailers: frozenset[Path]
+    heads: dict[Path, outbox_head.Head | str]
+    runs: dict[Path, outbox_head.Head | str] | None = None
+
+
+def witnessed(root: Path | None, run_folders: Iterable[Path] | None = None) -> Witnesses:
+    """The outbox's trailers and journal heads as they are now, and the decisions the run
+    folders beside `run_folders` keep (from an earlier look at the warehouse: `witnessed_at`;
+    None: a writer under the lock reads them with the warehouse)."""
+    kept = None if run_folders is None else outbox_head.runs_kept(run_folders)
+    if root is None or not Path(root).is_dir():
+        return Witnesses(root, frozenset(), {}, kept)
+    trailers = frozenset(Path(root).resolve().glob(f"incident=*/batch=*/{outbox.TRAILER}"))
+    return Witnesses(root, trailers, outbox_head.heads_kept(root), kept)
+
+
+def witnessed_at(location: warehouse.Location, root: Path | None) -> Witnesses:
+    """`witnessed`, with the decisions kept in the folders of every run a first look at the
+    warehouse at `location` finds: for a reader that lets writers on (`audit --verify`,
+    approval's dry run), which then reads the warehouse anew."""
+    return witnessed(root, warehouse.run_folders(location))
