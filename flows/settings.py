@@ -62,12 +62,18 @@ def warehouse_default() -> str:
 
 
 def outbox_default() -> Path:
-    """The outbox a decision uses when none is given: `CREDITS_OUTBOX` (without blanks around
-    it), else the folder: set once on each machine of a shared outbox, it is not retyped on
-    every command."""
+    """The outbox a decision uses when none is given: `CREDITS_OUTBOX` (`outbox_given`), else
+    the folder: set once on each machine of a shared outbox, it is not retyped on every
+    command."""
+    return outbox_given(os.environ.get(OUTBOX_VARIABLE) or "")
+
+
+def outbox_given(value: str) -> Path:
+    """An outbox as given, without the blanks around it (a `.env` line, a paste:
+    `files.as_given`); blank, the default folder."""
     from transforms.files import as_given
 
-    return Path(as_given(os.environ.get(OUTBOX_VARIABLE) or "") or OUTBOX)
+    return Path(as_given(value) or OUTBOX)
 
 
 def warehouse_parameter(location: str) -> str:

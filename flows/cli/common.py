@@ -21,7 +21,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from flows import console, stopping
-from flows.settings import OUTBOX
+from flows.settings import outbox_given
 from transforms import commands, pages
 from transforms.errors import (
     ConfigError,
@@ -236,11 +236,8 @@ WideOption = Annotated[
 
 
 def _outbox_given(value: Path) -> Path:
-    """The outbox as given, `CREDITS_OUTBOX`'s too, without the blanks around it (a `.env`
-    line, a paste: `files.as_given`); blank, the default (as `settings.outbox_default`)."""
-    from transforms import files
-
-    return Path(files.as_given(str(value)) or OUTBOX)
+    """The outbox as given, `CREDITS_OUTBOX`'s too (`settings.outbox_given`)."""
+    return outbox_given(str(value))
 
 
 OutboxOption = Annotated[
