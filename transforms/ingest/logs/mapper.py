@@ -8,12 +8,11 @@ shape only.
 
 from __future__ import annotations
 
-import itertools
 import os
 import re
 import shutil
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,16 +31,13 @@ from transforms.ingest.incident.values import (
     LARGEST_AMOUNT,
     TS_FORMATS,
 )
-from transforms.ingest.logs import hints, lost
+from transforms.ingest.logs import hints, lost, parts
 from transforms.ingest.logs.framing import FRAMED_SCHEMA, Framer
 from transforms.ingest.logs.plan import LogFile, Partition, Reading
 from transforms.ingest.logs.screen import CRI_LINE, PREFIX_PATTERNS
 from transforms.ingest.logs.source import Source
 from transforms.ingest.logs.unnesting import Unnester
 
-# A JSON object's key `_p` however it is spelt (each character itself or a \\u escape): a line
-# whose envelope does not match holds no Fluent Bit tag (`_parts_joined`)
-P_KEY = r'"(_|\\u005[fF])(p|\\u0070)"'
 LINES_SCHEMA = pa.schema(
     [
         ("file_id", pa.int32()),
@@ -214,7 +210,7 @@ class _Stager:
         """The staged batches of `framed`; `joined` counts the lines joined onto records."""
         for name, parameters in _unwrapping(self.reading.log_format):
             if name == "log_payload_parts":
-                framed = _parts_joined(framed, lambda: self._con("log_payload_parts"))
+                framed = parts.joined(framed, lambda: self._con("log_payload_parts"), COALESCE_ROWS)
                 continue
             con = self._con(name)
             con.register("framed_lines", framed)
@@ -278,39 +274,6 @@ def _unwrapping(fmt: LogFormat) -> list[tuple[str, dict[str, object]]]:
         if fmt.kind == "jsonl":  # Fluent Bit's records of CRI parts: whole when a JSON object
             steps.append(("log_payload_parts", {}))
     return steps
-
-
-def _parts_joined(
-    framed: pa.RecordBatchReader, con: Callable[[], duckdb.DuckDBPyConnection]
-) -> pa.RecordBatchReader:
-    """`framed` with Fluent Bit's `_p` parts joined (`log_payload_parts`, on `con()`). The query
-    reads all its lines and sorts them: the lines before the first whose envelope may hold a
-    `_p` key pass as they come (most JSON formats never have one), the rest are its."""
-
-    def batches() -> Iterator[pa.RecordBatch]:
-        for batch in framed:
-            envelope = batch.column("envelope")
-            found = pc.indices_nonzero(
-                pc.fill_null(pc.match_substring_regex(envelope, P_KEY), False)
-            )
-            if not len(found):
-                yield batch
-                continue
-            first = found[0].as_py()
-            if first:
-                yield batch.slice(0, first)
-            rest = pa.RecordBatchReader.from_batches(
-                framed.schema, itertools.chain([batch.slice(first)], framed)
-            )
-            joining = con()
-            joining.register("framed_lines", rest)
-            joined = joining.sql(db.statement("log_payload_parts")).to_arrow_reader(COALESCE_ROWS)
-            for part in joined:
-                columns = [part.column(field.name).cast(field.type) for field in framed.schema]
-                yield pa.RecordBatch.from_arrays(columns, schema=framed.schema)
-            return
-
-    return pa.RecordBatchReader.from_batches(framed.schema, batches())
 
 
 def _counting_joined(records: pa.RecordBatchReader, joined: dict[int, int]) -> pa.RecordBatchReader:
