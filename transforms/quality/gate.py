@@ -226,15 +226,16 @@ def known_statuses() -> list[str]:
 # The quarantine reason `stg_logs.sql` gives a log line in a currency code that is no money on
 # the incident's days; its group is the code.
 NOT_MONEY_REASON = r"^currency ([A-Z]{3}) is not money on "
-# The reason it gives a log line whose currency is no ISO 4217 code at all (`usd`, ` USD`).
+# How the reason starts that it gives a log line whose currency is no ISO 4217 code at all
+# (`usd`, ` USD`): an envelope's record's names its position after it.
 NOT_ISO_REASON = "currency is not an ISO 4217 code"
 
 
 def currencies_not_money(con: duckdb.DuckDBPyConnection, incident: Incident) -> tuple[str, ...]:
-    """Why the run is rejected when candidates, or quarantined log lines, are in a currency that
-    is no money on the incident's days (`Incident.currencies`), one line per currency naming it;
-    the `currency_iso` expectations fire as well for the candidates, but name only the rows.
-    Nothing otherwise."""
+    """Why the run is rejected when candidates, or quarantined failure lines, are in a currency
+    that is no money on the incident's days (`Incident.currencies`), one line per currency
+    naming it; the `currency_iso` expectations fire as well for the candidates, but name only
+    the rows. Nothing otherwise."""
     rows = db.run(
         con, "candidate_currencies_not_money", currencies=list(incident.currencies)
     ).fetchall()

@@ -520,3 +520,64 @@ def test_an_id_with_an_inner_ascii_space_is_no_hidden_character(tmp_path):
     lines = [*GOOD_LINES, failure("t 9", customer_id="c 1", amount_minor=500, currency="USD")]
     result = verdict(tmp_path, lines=lines, transactions=[*GOOD_TABLE, txn("t 9", "c 1")])
     assert not any("hidden" in b for b in result.blocking), result.blocking
+
+
+QUIET = [other_line(n) for n in range(300)]  # enough lines that one quarantined is under the limits
+
+
+def _logged(currency: str, event: str = "payment.failed") -> dict:
+    """A log line of payment t9 (no table row) in `currency`, of `event`."""
+    return failure("t9", event=event, customer_id="c1", amount_minor=500, currency=currency)
+
+
+@pytest.mark.parametrize("currency", ["usd", "DEM"])
+@pytest.mark.parametrize(
+    ("event", "rejected"),
+    [
+        ("payment.failed", True),  # a failure in it would go uncredited: rejected, not lost
+        ("payment.succeeded", False),  # no credit reads it: quarantined, and the run goes on
+        ("payment.refunded", False),  # the same for any other payment event
+    ],
+)
+def test_only_a_failure_line_in_a_currency_that_is_no_money_rejects_the_run(
+    tmp_path, currency, event, rejected
+):
+    # under line_checks = "all" every payment line is checked in full: a success line in `usd`
+    # rejected the run, which the default line checks (a shape check of it) passed
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[*GOOD_LINES, *QUIET, _logged(currency, event)],
+        transactions=GOOD_TABLE,
+        quality={"line_checks": "all"},
+    )
+    con = reconcile_incident(path, tmp_path)
+    assert con.table("stg_log_quarantine").count("*").fetchall() == [(1,)]
+    result = _checked(path, tmp_path, con)
+    assert result.passed is not rejected, result.blocking
+    assert any(b.startswith("inputs: ") and "currenc" in b for b in result.blocking) is rejected
+
+
+@pytest.mark.parametrize("currency", ["usd", "DEM"])
+def test_a_failure_record_of_an_envelope_in_a_currency_that_is_no_money_rejects_the_run(
+    tmp_path, currency
+):
+    # an OTLP record's reason names its position (`... (envelope = "otlp": line 4, record 1)`):
+    # the gate matched `usd`'s reason exactly, missed it, and the failure went uncredited
+    def request(record: dict) -> str:
+        attributes = [
+            {"key": k, "value": {"intValue" if isinstance(v, int) else "stringValue": str(v)}}
+            for k, v in record.items()
+        ]
+        logs = [{"timeUnixNano": "1736280000500000000", "attributes": attributes}]
+        return json.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": logs}]}]})
+
+    lines = [*GOOD_LINES, *QUIET, _logged(currency)]
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[request({k: v for k, v in line.items() if k != "ts"}) for line in lines],
+        transactions=GOOD_TABLE,
+        sources={"log_format": {"envelope": "otlp"}},
+    )
+    result = _checked(path, tmp_path)
+    assert not result.passed
+    assert any(b.startswith("inputs: ") and "currenc" in b for b in result.blocking)

@@ -67,6 +67,7 @@ QUARANTINE_SCHEMA = pa.schema(
         ("line", pa.int64()),
         ("quarantine_reason", pa.string()),
         ("raw", pa.string()),
+        ("is_quarantined_failure", pa.bool_()),
     ]
 )
 UNCHECKED_SCHEMA = pa.schema(

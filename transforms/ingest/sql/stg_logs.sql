@@ -410,6 +410,11 @@ final as (
         case when quarantine_reason is null then ts_utc end as ts_utc,
         quarantine_reason is null and is_payment_event as is_payment_event,
         quarantine_reason is null and list_contains($failure_events, event) as is_failure_event,
+        -- A quarantined line whose event (as far as it was read) is a failure event: the gate
+        -- rejects a run losing one for its currency, and only such a line (a success line's
+        -- currency changes no credit).
+        quarantine_reason is not null
+            and coalesce(list_contains($failure_events, event), false) as is_quarantined_failure,
         case
             when is_failure_event then md5_number_upper(concat(raw, epoch_us(ts_utc)))
         end as line_md5,
