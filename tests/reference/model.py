@@ -322,7 +322,7 @@ def check_line(raw: tuple[str, int, bytes], incident: Incident, rank: int = 0) -
         return quarantined
     try:
         # NaN and Infinity are tolerated, as DuckDB does
-        obj = json.loads(text.decode("utf-8"), object_pairs_hook=_Members)
+        obj = json.loads(text.decode("utf-8"), object_pairs_hook=_Members, parse_float=Decimal)
     except (UnicodeDecodeError, ValueError):
         return quarantined
     if not isinstance(obj, dict) or obj.twice & CONTRACT_KEYS:  # which value is meant?
@@ -335,7 +335,7 @@ def check_line(raw: tuple[str, int, bytes], incident: Incident, rank: int = 0) -
     if not (event in policy.failure_events or event.startswith("payment.")):
         return Line(name, rank, number, text, obj, ts)
     txn_id = obj.get("txn_id")
-    amount = obj.get("amount_minor")
+    amount = _whole(obj.get("amount_minor"))
     currency = obj.get("currency")
     if (
         not isinstance(txn_id, str)
@@ -348,6 +348,7 @@ def check_line(raw: tuple[str, int, bytes], incident: Incident, rank: int = 0) -
         or not _optional(obj.get("error_code"), str)
     ):
         return quarantined
+    obj = {**obj, "amount_minor": amount}
     customer_id = obj.get("customer_id")
     if customer_id is not None and not customer_id.strip(ASCII_SPACE):
         obj = {**obj, "customer_id": None}  # blank (ASCII white space, D6): no customer named
@@ -437,6 +438,19 @@ class _Members(dict):
 
 def _optional(value: Any, kind: type) -> bool:
     return value is None or isinstance(value, kind)
+
+
+def _whole(value: Any) -> Any:
+    """An amount written with a zero fraction (`1000.0`, a Decimal here) as its integer; any
+    other value (`12.5`; `1e3`, its exponent not negative) as it is."""
+    if (
+        isinstance(value, Decimal)
+        and value.is_finite()
+        and value.as_tuple().exponent < 0
+        and value == value.to_integral_value()
+    ):
+        return int(value)
+    return value
 
 
 def _is_int(value: Any) -> bool:

@@ -133,6 +133,46 @@ def test_a_line_breaking_the_contract_is_quarantined_with_its_reason(tmp_path, l
     assert quarantined(con) == [(1, None, "relevant"), (2, reason, "quarantined")]
 
 
+OUT_OF_RANGE = "amount_minor is out of range"
+AMOUNT_LINE = '{"ts": "2025-01-07T20:00:00Z", "event": "payment.failed", "txn_id": "t1", '
+
+
+@pytest.mark.parametrize(
+    ("line", "amount", "reason"),
+    [
+        (AMOUNT_LINE + '"amount_minor": 1000}', 1000, None),  # a JSON integer
+        # a whole number written with a zero fraction, as a serializer of doubles writes it:
+        # its value, as the tables' `1250.00` is 1250 (quarantined, the failure went uncredited
+        # unseen under the quarantine limits)
+        (AMOUNT_LINE + '"amount_minor": 1000.0}', 1000, None),
+        (AMOUNT_LINE + '"amount_minor": 1000.00}', 1000, None),
+        (AMOUNT_LINE + '"amount_minor": 9007199254740993.0}', 9007199254740993, None),  # exact
+        ("ts=2025-01-07T20:00:00Z event=payment.failed txn_id=t1 amount_minor=1000.0", 1000, None),
+        # a fraction is no whole minor unit: never rounded
+        (AMOUNT_LINE + '"amount_minor": 12.5}', None, "amount_minor is not an integer"),
+        # digits past a double's: 1000.0 as a double, not as written
+        (
+            AMOUNT_LINE + '"amount_minor": 1000.000000000000001}',
+            None,
+            "amount_minor is not an integer",
+        ),
+        # an exponent, as the tables refuse it: a number's spelling nobody writes for minor units
+        (AMOUNT_LINE + '"amount_minor": 1e3}', None, "amount_minor is not an integer"),
+        (AMOUNT_LINE + '"amount_minor": 0.0}', None, "amount_minor is not positive"),
+        (AMOUNT_LINE + '"amount_minor": 1e16}', None, "amount_minor is not an integer"),
+        (AMOUNT_LINE + '"amount_minor": 10000000000000001.0}', None, OUT_OF_RANGE),
+    ],
+)
+def test_an_amount_is_a_whole_number_however_its_zero_fraction_is_written(
+    tmp_path, line, amount, reason
+):
+    kind = "logfmt" if line.startswith("ts=") else "jsonl"
+    con = stage(tmp_path, [line], sources={"log_format": {"kind": kind}})
+    assert rows(con, "int_log_lines_bucketed", "line", "quarantine_reason", "amount_minor") == [
+        (1, reason, amount)
+    ]
+
+
 NOT_MONEY = "currency {} is not money on {} (UTC): legal tender nowhere then (withdrawn, or not "
 
 

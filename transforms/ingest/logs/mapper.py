@@ -389,6 +389,9 @@ def _parameters(reading: Reading) -> dict[str, object]:
         "envelope_paths": envelope_paths,
         # the key that holds ts in its object (OTLP's fields are an object keyed by name)
         "ts_key": "ts" if fmt.envelope == "otlp" else where["ts"].split(".")[-1],
+        "amount_key": (
+            "amount_minor" if fmt.envelope == "otlp" else where["amount_minor"].split(".")[-1]
+        ),
         "ts_lowest": TS_RANGE[0],
         "ts_highest": TS_RANGE[1],
         "amount_highest": LARGEST_AMOUNT,

@@ -223,8 +223,28 @@ payment as (
             trim(fields[3] ->> '$', $ascii_space),
             $hidden
         ) end as hidden_character,
-        case when is_payment_event then log_json_kind(fields[5]) end as amount_kind,
-        case when is_payment_event then fields[5] ->> '$' end as amount_text,
+        -- An amount written as a whole number with a zero fraction (`1000.0`, as a serializer
+        -- of doubles writes one) is that integer, as a table's `1250.00` is 1250. Read from the
+        -- number as written (the double DuckDB's JSON makes of it rounds past 15 digits, and
+        -- `1000.000000000000001` to `1000.0`), by its key (`$amount_key`) as `ts` is; another
+        -- fraction or an exponent (`1e3`) stays no integer.
+        case when is_payment_event then regexp_extract(
+            case
+                when coalesce(log_json_kind(fields[5]) <> 'DOUBLE', true) then null
+                when $kind <> 'jsonl' and not $from_envelope[5] then fields[5]
+                else log_number_text(
+                    case when $from_envelope[5] then envelope else raw end, $amount_key, fields[5]
+                )
+            end,
+            '^(-?[0-9]+)\.0+$',
+            1
+        ) end as amount_whole,
+        case when is_payment_event then
+            case when amount_whole <> '' then 'INTEGER' else log_json_kind(fields[5]) end
+        end as amount_kind,
+        case when is_payment_event then
+            case when amount_whole <> '' then amount_whole else fields[5] ->> '$' end
+        end as amount_text,
         case when is_payment_event then log_json_kind(fields[6]) end as currency_kind,
         case when is_payment_event then fields[6] ->> '$' end as currency,
         case when is_payment_event then log_json_kind(fields[7]) end as error_code_kind,
