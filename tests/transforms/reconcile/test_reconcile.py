@@ -65,21 +65,32 @@ def test_a_timestamp_without_offset_is_read_in_the_logs_time_zone(
     assert ("t1" in found) is inside
 
 
+FOLD = ("2025-11-02T05:00:00Z", "2025-11-02T06:00:00Z")  # New York's 01:00-02:00 EDT
+GAP = ("2025-03-09T07:00:00Z", "2025-03-09T08:00:00Z")  # 02:00 EST (never shown) to 04:00 EDT
+
+
 @pytest.mark.parametrize(
-    ("ts", "inside"),
+    ("window", "ts", "inside"),
     [
-        ("2025-11-02T01:00:00", True),  # New York falls back: 01:00 is first 05:00Z (EDT)...
-        ("2025-11-02T01:59:59", True),  # ... and its fold's last second is 05:59:59Z
-        ("2025-11-02T00:59:59", False),  # before the fold: 04:59:59Z
-        ("2025-11-02T02:00:00", False),  # after it: 07:00Z (EST)
+        (FOLD, "2025-11-02T01:00:00", True),  # New York falls back: 01:00 is first 05:00Z (EDT)...
+        (FOLD, "2025-11-02T01:59:59", True),  # ... and its fold's last second is 05:59:59Z
+        (FOLD, "2025-11-02T00:59:59", False),  # before the fold: 04:59:59Z
+        (FOLD, "2025-11-02T02:00:00", False),  # after it: 07:00Z (EST)
+        (GAP, "2025-03-09T02:30:00", True),  # New York skips 02:00-03:00: the offset before, 07:30Z
+        (GAP, "2025-03-09T02:00:00", True),  # the gap's first instant: 07:00Z, the window's start
+        (GAP, "2025-03-09T01:59:59", False),  # before the gap: 06:59:59Z (EST)
+        (GAP, "2025-03-09T03:00:00", True),  # after it: 07:00Z (EDT), as 02:00 is
+        (GAP, "2025-03-09T04:00:00", False),  # 08:00Z, the window's end
     ],
 )
-def test_a_naive_time_in_a_dst_fold_is_its_first_occurrence(tmp_path, ts, inside):
+def test_a_naive_time_in_a_dst_fold_is_its_first_occurrence_in_a_gap_the_offset_before(
+    tmp_path, window, ts, inside
+):
     found = classes(
         tmp_path,
         [failure("t1", ts=ts)],
         [txn("t1", status="succeeded")],
-        top={"window_start": "2025-11-02T05:00:00Z", "window_end": "2025-11-02T06:00:00Z"},
+        top={"window_start": window[0], "window_end": window[1]},
         sources={"logs_timezone": "America/New_York"},
     )
     assert ("t1" in found) is inside
