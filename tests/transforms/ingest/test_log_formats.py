@@ -295,6 +295,24 @@ def stage_one(tmp_path, line: str, **log_format) -> list[tuple]:
             {"kind": "logfmt"},
             ("relevant", None, "t1", "2025-01-07 20:00:00+00"),
         ),
+        # logfmt: a quoted value holding a raw tab, CR or colour escape is read as written (JSON
+        # refuses them unescaped: the run ended in a traceback, exit 1)
+        (
+            'ts=2025-01-07T20:00:00Z event=payment.failed txn_id=t1 msg="a\tb\rc\x1b[0m"',
+            {"kind": "logfmt"},
+            ("relevant", None, "t1", "2025-01-07 20:00:00+00"),
+        ),
+        (  # in the id, the contract's check of its characters names it
+            'ts=2025-01-07T20:00:00Z event=payment.failed txn_id="t1\tx"',
+            {"kind": "logfmt"},
+            (
+                "quarantined",
+                "txn_id holds U+0009 (a control, format or space character other than U+0020): "
+                "ids compare exactly, so it would not match the table's id as written",
+                None,
+                None,
+            ),
+        ),
         # logfmt: a line with no key=value pair
         (
             "Caused by: java.net.ConnectException",

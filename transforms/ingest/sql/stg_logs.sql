@@ -63,11 +63,20 @@ parsed as (
                     2
                 ),
                 -- A quoted value is a JSON string (unquoted here); a bare one is taken as it is.
+                -- A raw control character (a tab, a CR, a colour's ESC) is read as written:
+                -- escaped first, as JSON refuses it unescaped.
                 lambda v: json_extract_string(
                     case
-                        when regexp_full_match(v, '"([^"\\]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"')
-                            then v
-                        else to_json(v)::varchar
+                        when not regexp_full_match(v, '"([^"\\]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"')
+                            then to_json(v)::varchar
+                        when regexp_matches(v, '[\x00-\x1f]') then array_to_string(
+                            list_transform(
+                                string_split(v, ''),
+                                lambda c: case when c < ' ' then printf('\u%04x', ord(c)) else c end
+                            ),
+                            ''
+                        )
+                        else v
                     end,
                     '$'
                 )
