@@ -1067,6 +1067,26 @@ def test_a_record_a_collector_split_around_its_payload_is_quarantined_not_irrele
         assert got[2][2] == got[1][2]
 
 
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+@pytest.mark.parametrize("keep", ["keep_partial_key", "keep_partial_metadata"])
+def test_a_record_a_collector_joined_keeping_its_first_parts_marks_is_read(
+    tmp_path, keep, line_checks
+):
+    # fluent-plugin-concat joins Docker's fluentd-driver parts into the first part's record,
+    # and with keep_partial_key (or keep_partial_metadata) keeps its marks on the whole
+    # record: read as a part, the failure stopped the run (exit 2), and a quiet record was
+    # quarantined. Its text is a JSON object: whole, as a CRI or OTLP record tagged P is.
+    marks = {"partial_message": "true"}
+    if keep == "keep_partial_metadata":
+        marks |= {"partial_id": "p1", "partial_ordinal": "1", "partial_last": "false"}
+    lines = [
+        json.dumps({"log": RECORD + "\n", "source": "stdout", **marks}),
+        json.dumps({"log": QUIET_RECORD + "\n", "source": "stdout", **marks}),
+    ]
+    got = staged(tmp_path, lines, line_checks, payload="log")
+    assert [row[:4] for row in got] == [(1, "relevant", None, "t1"), (2, "irrelevant", None, None)]
+
+
 DECLINED = json.dumps(
     failure("t1", ts="2025-01-07T20:00:00.5Z", code="CARD_DECLINED"), separators=(",", ":")
 )

@@ -14,7 +14,8 @@
 -- part of a record the collector split (journald's too: a line over its LineMax=, cut into
 -- records marked _LINE_BREAK line-max; Cloud Logging's: an entry over its size limit, cut into
 -- entries marked with a LogSplit, `split`; Docker's and conmon's journald log drivers: a line
--- over 16 KiB, its parts but the last marked CONTAINER_PARTIAL_MESSAGE true).
+-- over 16 KiB, its parts but the last marked CONTAINER_PARTIAL_MESSAGE true); a marked record
+-- whose text is a JSON object is whole (the collector joined it, keeping the first part's marks).
 with
 
 framed as (
@@ -79,7 +80,8 @@ checked as (
                 || ') appears twice in one object'
             when split_part then 'part of a record the collector split (its partial_message, '
                 || 'logtag P, _partial, _LINE_BREAK line-max, split.uid or '
-                || 'CONTAINER_PARTIAL_MESSAGE): have the collector join the parts (Fluent Bit: '
+                || 'CONTAINER_PARTIAL_MESSAGE): have the collector join the parts (fluentd: the '
+                || 'concat filter''s use_partial_metadata; Fluent Bit: '
                 || 'multiline.parser docker, cri; Vector: auto_partial_merge; journald: a '
                 || 'LineMax= in journald.conf above the longest record; Cloud Logging: records '
                 || 'under its 256 KB limit; Docker''s journald driver: records under 16 KiB)'
@@ -90,11 +92,18 @@ checked as (
             case when is_holder then list_bool_or(
                 list_transform($payload_keys, lambda p: log_key_twice(raw, p.parent, p.key))
             ) else false end as key_twice,
+            -- A marked record whose text is a JSON object (JSON records) is whole: one the
+            -- collector joined keeping its first part's marks (fluent-plugin-concat's
+            -- keep_partial_key, keep_partial_metadata), as a CRI or OTLP record tagged P.
             case when is_holder then coalesce(
-                raw ->> 'partial_message' = 'true' or raw ->> 'logtag' = 'P'
+                (
+                    raw ->> 'partial_message' = 'true' or raw ->> 'logtag' = 'P'
                     or raw ->> '_partial' = 'true' or raw ->> '_LINE_BREAK' = 'line-max'
                     or raw -> 'split' ->> 'uid' is not null
-                    or raw ->> 'CONTAINER_PARTIAL_MESSAGE' = 'true',
+                    or raw ->> 'CONTAINER_PARTIAL_MESSAGE' = 'true'
+                ) and not (is_object or $payload_object and coalesce(
+                    json_type(try(coalesce(decoded, raw ->> $payload)::json)) = 'OBJECT', false
+                )),
                 false
             ) else false end as split_part
         from parsed
