@@ -121,6 +121,35 @@ def test_bytes_that_are_no_character_cut_stay_quarantined(tmp_path):
     ]
 
 
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+@pytest.mark.parametrize(
+    ("record", "kind", "reason"),
+    [
+        # a CR in a logfmt id: the contract names it (read as "t1x", another id, once cut)
+        (
+            'ts=2025-01-07T20:00:00.5Z event=payment.failed txn_id="t1\rx" error_code=X',
+            "logfmt",
+            "txn_id holds U+000D",
+        ),
+        # a raw CR inside a JSON string: no JSON (read as "t1x" once cut)
+        (RECORD.replace('"t1"', '"t1\rx"'), "jsonl", "not valid JSON"),
+    ],
+)
+def test_a_cr_that_ends_a_cri_partial_line_is_the_records(
+    tmp_path, record, kind, reason, line_checks
+):
+    # The runtime cuts a long line after a number of bytes, after a CR of the service's too:
+    # the P line ends in it, and the framing dropped it as a CRLF line end, so the joined
+    # record was another than the one written (and than the same record uncut).
+    cut = record.index("\r") + 1
+    lines = [cri(record[:cut], tag="P"), cri(record[cut:]), cri(record.replace("t1", "t2"))]
+    got = staged(tmp_path, lines, line_checks, envelope="cri", kind=kind)
+    assert [(row[0], row[1], (row[2] or "").startswith(reason)) for row in got] == [
+        (1, "quarantined", True),
+        (3, "quarantined", True),
+    ]
+
+
 def test_a_character_cut_at_the_end_of_a_block_is_mended_in_the_next():
     # The framing reads a file in blocks: the cut's first bytes wait for the stream's next line.
     mender = mending.Mender()

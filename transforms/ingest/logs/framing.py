@@ -35,6 +35,7 @@ BOOKENDS = 8  # shape-checked lines staged at each end of a file for its time sp
 RECORD_STARTS = frozenset({b"{", *(bytes([d]) for d in b"0123456789")})
 LF, CR = 10, 13
 CR_THEN_TEXT = re.compile(rb"\r[^\r\n]")  # a CR that ends no line read by LF: more text after it
+CRI_PARTIAL = re.compile(rb"[^ \n]+ (?:stdout|stderr) P ")  # a CRI line's prefix, tagged P
 
 FRAMED_SCHEMA = pa.schema(
     [
@@ -225,6 +226,8 @@ class Framer:
         skip = self._skip(data)
         raw = np.frombuffer(data, np.uint8, count=end)
         starts, ends, crlf, sizes = line_bounds(raw, skip)
+        if self.cri and crlf.any():
+            crlf, sizes = _partial_crs_kept(data, starts, crlf, sizes)
         zeros = padding.skipped(data, raw, starts, sizes)
         problems = self._problems(data, starts, ends, sizes)
         if problems and self.error is None:
@@ -424,6 +427,19 @@ def line_bounds(raw: np.ndarray, skip: int) -> tuple[np.ndarray, ...]:
     starts[0], starts[1:] = skip, ends[:-1] + 1
     crlf = (ends > starts) & (raw[ends - 1] == CR)
     return starts, ends, crlf, ends - starts - crlf
+
+
+def _partial_crs_kept(
+    data: bytes, starts: np.ndarray, crlf: np.ndarray, sizes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """`crlf` and `sizes` with the CR before the LF of each CRI `P` line kept in its text: the
+    runtime wrote the LF, and the CR is the service's, cut off with the record's first bytes
+    (the runtime cuts after a number of bytes), so the joined record keeps it."""
+    crlf, sizes = crlf.copy(), sizes.copy()
+    for i in np.flatnonzero(crlf).tolist():
+        if CRI_PARTIAL.match(data, int(starts[i])):
+            crlf[i], sizes[i] = False, sizes[i] + 1
+    return crlf, sizes
 
 
 def _framed(file_id: int, numbers, text, reasons, previews) -> pa.RecordBatch:
