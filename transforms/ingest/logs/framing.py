@@ -20,8 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from transforms.errors import CreditsError, InputError
-from transforms.ingest.logs import padding, source
-from transforms.ingest.logs.mending import Mender
+from transforms.ingest.logs import mending, padding, source
 from transforms.ingest.logs.screen import BLANK, BOM, Screen
 from transforms.ingest.logs.source import STREAM_ERRORS, Source, stream_error
 
@@ -35,7 +34,6 @@ BOOKENDS = 8  # shape-checked lines staged at each end of a file for its time sp
 RECORD_STARTS = frozenset({b"{", *(bytes([d]) for d in b"0123456789")})
 LF, CR = 10, 13
 CR_THEN_TEXT = re.compile(rb"\r[^\r\n]")  # a CR that ends no line read by LF: more text after it
-CRI_PARTIAL = re.compile(rb"[^ \n]+ (?:stdout|stderr) P ")  # a CRI line's prefix, tagged P
 
 FRAMED_SCHEMA = pa.schema(
     [
@@ -78,7 +76,7 @@ class Framer:
     cri: bool = False  # CRI lines: a character a partial line cuts is mended (`mending.Mender`)
     _bom_pending: bool = field(default=True, repr=False)
     _tail: bytes = field(default=b"", repr=False)  # the end of the last line framed
-    _mender: Mender = field(default_factory=Mender, repr=False)
+    _mender: mending.Mender = field(default_factory=mending.Mender, repr=False)
     # A CRI block held, mended, while bytes cut from one of its lines wait for their stream's
     # next line (data, end, its number): framed once the next block is mended, or at the end.
     _held: tuple[bytes, int, int] | None = field(default=None, repr=False)
@@ -227,7 +225,7 @@ class Framer:
         raw = np.frombuffer(data, np.uint8, count=end)
         starts, ends, crlf, sizes = line_bounds(raw, skip)
         if self.cri and crlf.any():
-            crlf, sizes = _partial_crs_kept(data, starts, crlf, sizes)
+            crlf, sizes = mending.partial_crs_kept(data, starts, crlf, sizes)
         zeros = padding.skipped(data, raw, starts, sizes)
         problems = self._problems(data, starts, ends, sizes)
         if problems and self.error is None:
@@ -427,19 +425,6 @@ def line_bounds(raw: np.ndarray, skip: int) -> tuple[np.ndarray, ...]:
     starts[0], starts[1:] = skip, ends[:-1] + 1
     crlf = (ends > starts) & (raw[ends - 1] == CR)
     return starts, ends, crlf, ends - starts - crlf
-
-
-def _partial_crs_kept(
-    data: bytes, starts: np.ndarray, crlf: np.ndarray, sizes: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """`crlf` and `sizes` with the CR before the LF of each CRI `P` line kept in its text: the
-    runtime wrote the LF, and the CR is the service's, cut off with the record's first bytes
-    (the runtime cuts after a number of bytes), so the joined record keeps it."""
-    crlf, sizes = crlf.copy(), sizes.copy()
-    for i in np.flatnonzero(crlf).tolist():
-        if CRI_PARTIAL.match(data, int(starts[i])):
-            crlf[i], sizes[i] = False, sizes[i] + 1
-    return crlf, sizes
 
 
 def _framed(file_id: int, numbers, text, reasons, previews) -> pa.RecordBatch:

@@ -1,12 +1,15 @@
 """Mending CRI lines cut inside a character (`Mender`), for the framing (`framing.Framer.cri`):
 a `P` line's last bytes that begin a character whose other bytes start its stream's next line
-are moved onto that line, so both parts are UTF-8."""
+are moved onto that line, so both parts are UTF-8; a CR that ends a `P` line is kept in its text
+(`partial_crs_kept`)."""
 
 from __future__ import annotations
 
 import codecs
 import re
 from dataclasses import dataclass, field
+
+import numpy as np
 
 # A CRI line's prefix, `<time> <stream> <P|F> `, read before the line is known to be UTF-8.
 CRI_PREFIX = re.compile(rb"[^ \n]+ (stdout|stderr) ([PF]) ")
@@ -92,3 +95,16 @@ def _is_utf8(data: bytes, end: int) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def partial_crs_kept(
+    data: bytes, starts: np.ndarray, crlf: np.ndarray, sizes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """`crlf` and `sizes` with the CR before the LF of each CRI `P` line kept in its text: the
+    runtime wrote the LF, and the CR is the service's, cut off with the record's first bytes
+    (the runtime cuts after a number of bytes), so the joined record keeps it."""
+    crlf, sizes = crlf.copy(), sizes.copy()
+    for i in np.flatnonzero(crlf).tolist():
+        if (prefix := CRI_PREFIX.match(data, int(starts[i]))) and prefix[2] == b"P":
+            crlf[i], sizes[i] = False, sizes[i] + 1
+    return crlf, sizes
