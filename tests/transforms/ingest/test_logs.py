@@ -508,6 +508,32 @@ def test_a_line_over_one_mebibyte_holding_a_failure_event_stops_the_run(tmp_path
         stage(tmp_path, [GOOD + b"\n", huge], quality={"line_checks": line_checks})
 
 
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+@pytest.mark.parametrize("mib", [1, 9], ids=["in-a-block", "over-many-blocks"])
+def test_a_line_over_one_mebibyte_holding_a_failure_after_its_preview_stops_the_run(
+    tmp_path, mib, line_checks
+):
+    # The large field first, the event after it: beyond the 4096 characters kept as its
+    # preview, the failure was quarantined unseen. The framing reads every byte of the line.
+    huge = b'{"ts": "2025-01-07T20:00:00Z", "body": "' + b"a" * (mib << 20) + b'", '
+    huge += b'"event": "payment.failed", "txn_id": "t2"}\n'
+    with pytest.raises(
+        InputError,
+        match=rf"^logs/pod-a.jsonl: line 2 is {len(huge) - 1} bytes, longer than the 1 MiB "
+        r"limit, holding a failure event \(payment.failed\) after its first 4096 characters: "
+        "quarantined",
+    ):
+        stage(tmp_path, [GOOD + b"\n", huge, GOOD + b"\n"], quality={"line_checks": line_checks})
+
+
+def test_a_line_over_one_mebibyte_naming_another_event_is_quarantined(tmp_path):
+    # `payment.failed_retry` is another event's name, past the preview as in it
+    huge = b'{"ts": "2025-01-07T20:00:00Z", "body": "' + b"a" * (1 << 20) + b'", '
+    huge += b'"event": "payment.failed_retry"}\n'
+    con = stage(tmp_path, [huge, GOOD + b"\n"])
+    assert [row[2] for row in quarantined(con)] == ["quarantined", "relevant"]
+
+
 def test_a_short_escape_in_a_failure_event_makes_every_escaped_line_capable(tmp_path):
     # `payment/failed` may be written `payment\/failed` in JSON: any backslash counts
     escaped = b'{"ts": "2025-01-07T20:00:00Z", "event": "payment\\/failed", "txn_id": "t2"}\n'

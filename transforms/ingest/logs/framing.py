@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from transforms.errors import CreditsError, InputError
-from transforms.ingest.logs import mending, padding, source
+from transforms.ingest.logs import lost, mending, padding, source
 from transforms.ingest.logs.screen import BLANK, BOM, Screen
 from transforms.ingest.logs.source import STREAM_ERRORS, Source, stream_error
 
@@ -60,6 +60,8 @@ class _LongLine:
     head: bytes
     size: int
     last: int = -1  # its last byte so far (a CR before the LF is not part of the line)
+    events: set[str] = field(default_factory=set)  # the failure events it names (`lost.named`)
+    end: bytes = b""  # its last bytes so far: a name cut between two pieces is found
 
 
 @dataclass
@@ -74,6 +76,7 @@ class Framer:
     error: CreditsError | None = None  # set when the stream broke: the blocks stop there
     split: bool = False  # a record split over lines was seen: every later line is checked
     cri: bool = False  # CRI lines: a character a partial line cuts is mended (`mending.Mender`)
+    failure_events: tuple[str, ...] = ()  # named past a long line's preview: `lost.beyond_preview`
     _bom_pending: bool = field(default=True, repr=False)
     _tail: bytes = field(default=b"", repr=False)  # the end of the last line framed
     _mender: mending.Mender = field(default_factory=mending.Mender, repr=False)
@@ -114,6 +117,8 @@ class Framer:
                     long.head += part[: QUARANTINE_PREVIEW_CHARS - len(long.head)]
                     long.size += len(part)
                     long.last = part[-1] if part else long.last
+                    long.events |= lost.named(long.end + part, self.failure_events)
+                    long.end = (long.end + part)[-TAIL_BYTES:]
                     if cut < 0:
                         continue
                     yield self._long(long)
@@ -133,6 +138,8 @@ class Framer:
                             carry[skip : skip + QUARANTINE_PREVIEW_CHARS],
                             len(carry) - skip,
                             carry[-1],
+                            lost.named(carry, self.failure_events),
+                            carry[-TAIL_BYTES:],
                         )
                         carry = b""
                     continue
@@ -206,8 +213,10 @@ class Framer:
 
     def _long(self, long: _LongLine) -> pa.RecordBatch:
         size = long.size - (long.last == CR)
-        self.error = self.error or self._appended(
-            [(self._tail, self.lines), (long.head, self.lines + 1)]
+        self.error = (
+            self.error
+            or self._appended([(self._tail, self.lines), (long.head, self.lines + 1)])
+            or lost.beyond_preview(self.name, self.lines + 1, size, long.head, long.events)
         )
         self._tail = b""
         self.lines += 1
@@ -230,6 +239,16 @@ class Framer:
         problems = self._problems(data, starts, ends, sizes)
         if problems and self.error is None:
             self.error = self._appended(self._examined(data, starts, ends, sizes, problems))
+        for i in np.flatnonzero(sizes > MAX_LINE_BYTES).tolist():
+            line = data[starts[i] : starts[i] + sizes[i]]
+            events = lost.named(line, self.failure_events)
+            self.error = self.error or lost.beyond_preview(
+                self.name,
+                self.lines + 1 + i,
+                int(sizes[i]),
+                line[:QUARANTINE_PREVIEW_CHARS],
+                events,
+            )
         if self.error is None:  # compressed data holds NULs too: named as such first
             self.error = padding.after_cut_line(
                 self.name, self.lines + 1, data, starts, ends, sizes, self._capable

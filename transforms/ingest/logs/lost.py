@@ -127,6 +127,26 @@ def oversized(
     return None
 
 
+def named(data: bytes, failure_events: tuple[str, ...]) -> set[str]:
+    """The failure events that bytes name literally, each as a whole name (`held`): a line over
+    the 1 MiB limit is read so past its preview, a block at a time."""
+    found = tuple(event for event in failure_events if event.encode() in data)
+    return set(held(data.decode("utf-8", "replace"), found)) if found else set()
+
+
+def beyond_preview(name: str, number: int, size: int, head: bytes, events: set[str]):
+    """The error that stops a run on a line over the 1 MiB limit that names a failure event
+    (`events`, `named`) only after its preview, `head` (one in the preview: `oversized`)."""
+    if not events or held(head.decode("utf-8", "backslashreplace"), tuple(events)):
+        return None
+    return InputError(
+        f"{name}: line {number} is {size} bytes, longer than the 1 MiB limit, holding a failure "
+        f"event ({', '.join(sorted(events))}) after its first 4096 characters: {QUARANTINED} "
+        "Have the service log the failure without its large fields (or cut them out of the "
+        "record), then run again"
+    )
+
+
 def pretty(
     staged: pa.RecordBatch, names: dict[int, str], fmt: LogFormat, failure_events: tuple[str, ...]
 ) -> InputError | None:

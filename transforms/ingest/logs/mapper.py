@@ -139,7 +139,14 @@ def _extract_into(
     framers: list[Framer | Unnester] = [
         Unnester(file_id, name, Source(path, listed), fmt, screen)
         if fmt.envelope in UNNESTED
-        else Framer(file_id, name, Source(path, listed), screen, cri=fmt.envelope == "cri")
+        else Framer(
+            file_id,
+            name,
+            Source(path, listed),
+            screen,
+            cri=fmt.envelope == "cri",
+            failure_events=reading.failure_events,
+        )
         for file_id, path, name, listed in partition.files
     ]
     blocks = _coalesced(block for framer in framers for block in framer.blocks())
