@@ -150,6 +150,18 @@ def test_a_cr_that_ends_a_cri_partial_line_is_the_records(
     ]
 
 
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+def test_a_cri_file_whose_line_ends_were_made_crlf_joins_its_parts_without_them(
+    tmp_path, line_checks
+):
+    # Every line ends in CR LF (a copy through a tool that converts line ends): no CR is the
+    # service's, so none is kept in a joined record (the event's name cut by one).
+    cut = RECORD.index("payment.failed") + len("payment.fa")
+    lines = [cri(RECORD[:cut], tag="P"), cri(NOISE, "stderr"), cri(RECORD[cut:])]
+    got = staged(tmp_path, [line.encode() + b"\r\n" for line in lines], line_checks, envelope="cri")
+    assert [row[:4] for row in got] == [(1, *RELEVANT[:3]), (2, "irrelevant", None, None)]
+
+
 def test_a_character_cut_at_the_end_of_a_block_is_mended_in_the_next():
     # The framing reads a file in blocks: the cut's first bytes wait for the stream's next line.
     mender = mending.Mender()

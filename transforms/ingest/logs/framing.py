@@ -233,7 +233,7 @@ class Framer:
         skip = self._skip(data)
         raw = np.frombuffer(data, np.uint8, count=end)
         starts, ends, crlf, sizes = line_bounds(raw, skip)
-        if self.cri and crlf.any():
+        if self.cri and crlf.any() and not crlf.all():  # all: line ends made CRLF, no CR kept
             crlf, sizes = mending.partial_crs_kept(data, starts, crlf, sizes)
         zeros = padding.skipped(data, raw, starts, sizes)
         problems = self._problems(data, starts, ends, sizes)
