@@ -1128,6 +1128,14 @@ def test_a_record_a_collector_joined_keeping_its_first_parts_marks_is_read(
     assert [row[:4] for row in got] == [(1, "relevant", None, "t1"), (2, "irrelevant", None, None)]
 
 
+def test_a_text_record_a_collector_joined_keeping_its_marks_stops_the_run_saying_so(tmp_path):
+    # A logfmt record cannot show itself whole: still a part, and the advice names the key kept
+    text = "ts=2025-01-07T20:00:00.5Z event=payment.failed txn_id=t1"
+    lines = [json.dumps({"log": text + "\n", "source": "stdout", "partial_message": "true"})]
+    with pytest.raises(InputError, match="keeping no partial key on a text record"):
+        staged(tmp_path, lines, "failure_capable", payload="log", kind="logfmt")
+
+
 DECLINED = json.dumps(
     failure("t1", ts="2025-01-07T20:00:00.5Z", code="CARD_DECLINED"), separators=(",", ":")
 )
