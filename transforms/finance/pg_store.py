@@ -53,7 +53,13 @@ from transforms import commands, db
 from transforms.errors import InputError, ProofFailed, StorageError
 from transforms.finance import pg_location, pg_text
 from transforms.finance.pg_privileges import Access
-from transforms.finance.pg_session import connect, privileges, statement, storage_errors
+from transforms.finance.pg_session import (
+    committed,
+    connect,
+    privileges,
+    statement,
+    storage_errors,
+)
 
 SCHEMA_VERSION = 3  # the warehouse's version the first PostgreSQL store was made at
 _SQL = Path(__file__).parent / "sql" / "postgres"
@@ -191,7 +197,7 @@ class Store:
                     self.execute(table.update, parameters)  # type: ignore[arg-type]
                     changed = True
         if changed:
-            self._connection.commit()
+            self.commit_sent()
             self._note_base()
 
     def append(
@@ -218,6 +224,11 @@ class Store:
 
     def commit(self) -> None:
         self._connection.commit()
+
+    def commit_sent(self) -> None:
+        """Commits what was sent: a connection lost meanwhile says the outcome is unknown
+        (`committed`)."""
+        committed(self._connection, self.url)
 
     def close(self) -> None:
         with suppress(Exception):
@@ -408,7 +419,7 @@ def loader(url: str, wait_seconds: float, busy: Callable[[str], Exception]) -> I
         if _made(store) is None:
             _make_tables(store)
         yield store
-        store.commit()
+        store.commit_sent()
 
 
 def reachable(url: str, access: Access = Access.READ) -> None:

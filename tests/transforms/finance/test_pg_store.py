@@ -692,6 +692,33 @@ def nothing_committed(url: str, run_id: str) -> None:
     assert events(url, run_id) == ["started", "validated"]
 
 
+def cut_at_the_ledger(monkeypatch, cut: Callable[[], int], commit: bool) -> list[int]:
+    """`cut()` once, as the approval's commit sends the ledger's rows: before their statement,
+    or (`commit`) as the server is then asked to commit them. What it returned lands in the
+    list returned."""
+    import adbc_driver_manager.dbapi
+
+    execute_, commit_ = pg_store.Store.execute, adbc_driver_manager.dbapi.Connection.commit
+    sending: list[str] = []
+    killed: list[int] = []
+
+    def executing(store, name, parameters=None, **identifiers):
+        if name == "store_insert" and identifiers.get("table") == "ledger":
+            sending.append(name)
+            if not commit and not killed:
+                killed.append(cut())
+        execute_(store, name, parameters, **identifiers)
+
+    def committing(connection):
+        if commit and sending and not killed:
+            killed.append(cut())
+        commit_(connection)
+
+    monkeypatch.setattr(pg_store.Store, "execute", executing)
+    monkeypatch.setattr(adbc_driver_manager.dbapi.Connection, "commit", committing)
+    return killed
+
+
 def test_an_approval_killed_between_two_statements_commits_nothing(
     server, source, copy_of, tmp_path, monkeypatch
 ):
@@ -700,15 +727,7 @@ def test_an_approval_killed_between_two_statements_commits_nothing(
     and before the ledger's rows: the server rolls all of it back, the command exits 4 saying
     so, and the next approve pays every credit once."""
     url, box = copy_of(source.only_a), tmp_path / "outbox"
-    execute_ = pg_store.Store.execute
-    killed = []
-
-    def killing(store, name, parameters=None, **identifiers):
-        if name == "store_insert" and identifiers.get("table") == "ledger" and not killed:
-            killed.append(terminate_writers(server, url))
-        execute_(store, name, parameters, **identifiers)
-
-    monkeypatch.setattr(pg_store.Store, "execute", killing)
+    killed = cut_at_the_ledger(monkeypatch, lambda: terminate_writers(server, url), commit=False)
     result = cli(*approve_args(url, source.run_a, box))
     monkeypatch.undo()
     assert killed == [1]
@@ -720,6 +739,28 @@ def test_an_approval_killed_between_two_statements_commits_nothing(
     again = cli(*approve_args(url, source.run_a, box))
     assert again.exit_code == 0 and "batch INC-T-B001: 402 payment(s)" in again.stdout
     assert paid(url) == credits_of(url, source.run_a)
+    assert audit(url, box).exit_code == 0
+
+
+def test_a_connection_lost_at_the_commit_says_the_outcome_is_unknown_and_how_to_find_it(
+    server, source, copy_of, tmp_path, monkeypatch
+):
+    """The connection lost as the approval's COMMIT was sent: the server may have committed it
+    (its answer lost) or not, and the command cannot tell. It said "the server rolled back what
+    was not committed; run the command again to finish", as if nothing were committed."""
+    url, box = copy_of(source.only_a), tmp_path / "outbox"
+    killed = cut_at_the_ledger(monkeypatch, lambda: terminate_writers(server, url), commit=True)
+    result = cli(*approve_args(url, source.run_a, box))
+    monkeypatch.undo()
+    assert killed == [1]
+    message = refused_cleanly(result)
+    assert f"warehouse {url}: committing: the connection was lost" in message
+    assert "whether the server committed it is unknown" in message
+    assert "rolled back what was not committed" not in message
+    assert f"`{commands.credits('audit')}` shows the journal's last entries" in message
+    nothing_committed(url, source.run_a)  # here the server had not; running again finishes
+    again = cli(*approve_args(url, source.run_a, box))
+    assert again.exit_code == 0 and "batch INC-T-B001: 402 payment(s)" in again.stdout
     assert audit(url, box).exit_code == 0
 
 
