@@ -14,12 +14,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from tests import stores
-from transforms.finance import proof
+from transforms.finance import proof, warehouse
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -89,3 +92,54 @@ def test_a_dry_run_racing_a_decline_of_another_process_is_not_refused(desk, monk
     assert stores.kind(desk.warehouse) == "postgres"
     assert result.exit_code == 0, one_line(result.stderr)
     assert "would publish" in result.stdout
+
+
+@contextmanager
+def held_at_the_seal(desk, monkeypatch, seconds: float | None) -> Iterator[None]:
+    """Another writer (a long approval) takes the warehouse's lock just before the run's seal
+    and holds it `seconds` (None: until the block ends)."""
+    from transforms.finance import sealing
+
+    seal, release, taken = sealing.seal, threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with warehouse.writer(desk.warehouse):
+            taken.set()
+            release.wait(seconds)
+
+    def held_then_sealed(*args):
+        threading.Thread(target=hold, daemon=True).start()
+        assert taken.wait(60)
+        return seal(*args)
+
+    monkeypatch.setattr(sealing, "seal", held_then_sealed)
+    try:
+        yield
+    finally:
+        release.set()
+
+
+def test_a_seal_outwaits_a_writer_longer_than_an_approval_waits(desk, monkeypatch):
+    # The run's work done, its seal waited as an approval does (60 s) behind a long approval,
+    # then ended with exit 4: the whole run lost, to be run again.
+    monkeypatch.setattr(warehouse, "LOCK_WAIT_SECONDS", 0.5)  # what an approval would wait
+    with held_at_the_seal(desk, monkeypatch, seconds=3):
+        run_id = desk.run()
+    assert desk.status(run_id) == "pending_approval"
+
+
+def test_a_seal_that_gives_up_says_the_run_is_not_sealed_and_to_run_it_again(desk, monkeypatch):
+    from transforms.finance import sealing
+
+    monkeypatch.setattr(sealing, "SEAL_WAIT_SECONDS", 0.5)
+    with (
+        held_at_the_seal(desk, monkeypatch, seconds=None),
+        pytest.raises(warehouse.WarehouseBusy) as busy,
+    ):
+        desk.run()
+    said = one_line(str(busy.value))
+    assert "another run or approval is writing to " in said
+    assert "is not sealed: nothing of it was loaded, it can never be approved" in said
+    assert (
+        "run the incident again (`" in said and "run INCIDENT_FILE`) once it has finished" in said
+    )

@@ -5,14 +5,20 @@ decidable and the scratch folder removed, all under the warehouse's write lock.
 from __future__ import annotations
 
 import dataclasses
+from contextlib import ExitStack
 
 import duckdb
 
+from transforms import commands
 from transforms.finance import approval, ledger, rows, warehouse
 from transforms.runfolder import manifest, runs
 from transforms.runfolder.manifest_model import Manifest
 from transforms.runfolder.runs import Run
 from transforms.runfolder.summary import NothingNew, RunSummary
+
+# A seal comes after the whole run's work, lost if it gives up: it outwaits a long approval
+# (a 100k-line one takes seconds, a queue of them a minute) where a command waits a minute.
+SEAL_WAIT_SECONDS = 600.0
 
 
 def seal(
@@ -26,7 +32,8 @@ def seal(
     nothing new, or is refused as superseded (what it says last: hints, looked up once the run
     is sealed)."""
     summary = manifest.summary(content, run)
-    with warehouse.writer(location) as con:
+    with ExitStack() as held:
+        con = _written_to(held, location, run)
         loaded = warehouse.load_run(con, run, content)
         manifest.write(content, run.folder / "manifest.json")
         warehouse.seal_run(con, run, summary, key, loaded)
@@ -38,6 +45,21 @@ def seal(
                 superseded_by=superseded_by(con, run.run_id),
             )
     return summary
+
+
+def _written_to(
+    held: ExitStack, location: warehouse.Location, run: Run
+) -> duckdb.DuckDBPyConnection:
+    """The warehouse's writer for the seal, held by `held`, waiting up to `SEAL_WAIT_SECONDS`;
+    a seal that gives up says what is left of the run and what to do."""
+    try:
+        return held.enter_context(warehouse.writer(location, SEAL_WAIT_SECONDS))
+    except warehouse.WarehouseBusy as busy:
+        raise warehouse.WarehouseBusy(
+            f"{busy} Run {run.run_id} is not sealed: nothing of it was loaded, it can never be "
+            f"approved; run the incident again (`{commands.credits('run INCIDENT_FILE')}`) once "
+            "it has finished"
+        ) from None
 
 
 def superseded_by(con: duckdb.DuckDBPyConnection, run_id: str) -> str | None:
