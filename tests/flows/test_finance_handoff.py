@@ -220,11 +220,17 @@ def test_customers_excluded_by_segment_are_never_paid(desk):
     assert [r["customer_id"] for r in batch_lines(decision)] == ["c3"]
 
 
-def test_a_paused_flow_run_publishes_when_finance_approves_in_its_form(desk):
+@pytest.mark.parametrize("outbox", ["given", "CREDITS_OUTBOX"])
+def test_a_paused_flow_run_publishes_when_finance_approves_in_its_form(desk, monkeypatch, outbox):
+    # CREDITS_OUTBOX, set once on each machine of a shared outbox, is where the form's approval
+    # publishes too: the flow is served with no outbox given (not data/outbox of its folder)
     from prefect.flow_runs import resume_flow_run
 
     from flows.credit_reconciliation import credit_reconciliation
 
+    monkeypatch.chdir(desk.root)
+    if outbox == "CREDITS_OUTBOX":
+        monkeypatch.setenv("CREDITS_OUTBOX", f" {desk.outbox}\n")  # a .env line's blanks
     path = desk.write()
     result: dict = {}
     worker = threading.Thread(
@@ -235,7 +241,7 @@ def test_a_paused_flow_run_publishes_when_finance_approves_in_its_form(desk):
                 str(desk.root / "out"),
                 str(desk.warehouse),
                 wait_for_approval=True,
-                outbox=str(desk.outbox),
+                outbox=str(desk.outbox) if outbox == "given" else None,
             ),
         )
     )
@@ -246,6 +252,10 @@ def test_a_paused_flow_run_publishes_when_finance_approves_in_its_form(desk):
     worker.join(120)
     assert result["summary"].decision == "published"
     assert desk.paid() == {("c1", "USD"): 1000, ("c3", "EUR"): 900}
+    assert len(list(desk.outbox.glob("incident=INC-T/batch=*/batch.json"))) == 1
+    assert (desk.outbox / "incident=INC-T" / "journal_head.json").is_file()
+    assert not (desk.root / "data").exists()
+    assert desk.cli("audit", "--verify").exit_code == 0
 
 
 def test_a_reader_that_leaves_early_never_cancels_an_approval_behind_exit_0(desk):
