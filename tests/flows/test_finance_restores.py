@@ -287,3 +287,23 @@ def test_a_decision_stopped_before_the_run_folder_s_record_gets_it_from_its_resu
     head = outbox_head.read(kept)
     assert isinstance(head, outbox_head.Head) and head.run_id == run_id
     assert head.event == ("declined" if decision == "decline" else "published")
+
+
+def test_a_backup_from_before_an_incident_s_first_run_is_named_by_that_run_s_decision(
+    desk, tmp_path
+):
+    # The backup lists no run of INC-U (its run came after it), and the decline went to
+    # another machine's outbox: no folder of INC-U was looked beside, and `audit --verify`
+    # exited 0 on a warehouse missing a decision.
+    first = desk.run()
+    restore = backed_up(desk)
+    other = desk.run(top={"id": "INC-U"})
+    elsewhere = tmp_path / "other-outbox"
+    elsewhere.mkdir()
+    ledger.decline(desk.warehouse, other, by="bob", reason="no", outbox=elsewhere)
+    restore()
+    assert desk.query("select count(*) from runs where incident_id = 'INC-U'") == [(0,)]
+    said = audited(desk)
+    assert f"incident=INC-U/run={other}/decision.json records journal entry" in said
+    result = desk.cli("approve", first, "--dry-run")  # an approval checks its incident's
+    assert result.exit_code == 0, result.output

@@ -15,15 +15,16 @@ The run folder keeps the decision on its run the same way (`decision.json`: the 
 decision ended on), so that the outbox's file deleted by hand, or an outbox not shared between
 the machines that decide, still leaves a witness wherever the run folder is reached: approval,
 its dry run, decline and `audit --verify` check every run folder of the incident beside one the
-warehouse lists (so those it no longer lists too: a backup from before a run; an incident
-none of whose runs the warehouse lists has none to look beside).
+warehouse lists (so those it no longer lists too: a backup from before a run), and `audit
+--verify` every incident folder beside those (a backup from before an incident's first run).
 
 What it does not cover: both files deleted or replaced by hand (the outbox is finance's
-folder), a decision stopped between its commit and these files (the same decision run again,
-or the next, writes them), a run folder this machine does not reach or may not write into (a
-note says so), and an outbox whose parent folder does not exist (a decline given a mistyped
-`--outbox`, or none from another folder: a note says so, and no folder is made; the outbox
-itself is made as a first approval makes it).
+folder), an incident none of whose runs the warehouse lists and whose run folders lie in no
+output folder of a run it lists, a decision stopped between its commit and these files (the
+same decision run again, or the next, writes them), a run folder this machine does not reach
+or may not write into (a note says so), and an outbox whose parent folder does not exist (a
+decline given a mistyped `--outbox`, or none from another folder: a note says so, and no
+folder is made; the outbox itself is made as a first approval makes it).
 """
 
 from __future__ import annotations
@@ -166,15 +167,19 @@ def check(
     return [found for path, head in heads.items() if (found := _unheld(path, head, by_seq, OUTBOX))]
 
 
-def runs_kept(run_folders: Iterable[Path]) -> dict[Path, Head | str]:
+def runs_kept(run_folders: Iterable[Path], every_incident: bool = False) -> dict[Path, Head | str]:
     """The decision every run folder beside `run_folders` keeps (`record_run`; each incident
     folder's `run=*/decision.json`, the run folders the warehouse no longer lists too: a backup
     restored from before a run lost its row, not its folder), by its path; read before the
-    warehouse by a reader that lets writers on meanwhile (`witnesses.witnessed`)."""
+    warehouse by a reader that lets writers on meanwhile (`witnesses.witnessed`).
+    `every_incident`: beside them in every incident folder of their output folders too (a
+    backup from before an incident's first run lists none of its runs)."""
     folders = {Path(folder) for folder in run_folders}
     paths = {folder / RUN_FILE for folder in folders}
     for incident in sorted({folder.parent for folder in folders}):
         paths |= set(incident.glob(f"run=*/{RUN_FILE}"))
+    for output in sorted({folder.parent.parent for folder in folders}) if every_incident else ():
+        paths |= set(output.glob(f"incident=*/run=*/{RUN_FILE}"))
     found = {path: read(path) for path in sorted(paths)}
     return {path: head for path, head in found.items() if head is not None}
 

@@ -171,14 +171,14 @@ def check(records: Records, key: bytes | None, witnesses: Witnesses) -> Findings
     tampered += run_proof.missing_runs(records.runs, records.journal, records.incident_ids)
     tampered += _unknown_trailers(records, known, witnesses.trailers)
     tampered += outbox_head.check(witnesses.heads, records.incident_ids, records.journal)
-    # the run folders' decisions as read before the warehouse, else now (under the lock)
-    if witnesses.runs is None:
+    # the run folders' decisions as read before the warehouse, else now (under the lock), of
+    # the incidents checked
+    kept = witnesses.runs
+    if kept is None:
         kept = outbox_head.runs_kept(run.run_folder for run in records.runs)
-    else:  # of the incidents checked, as the first look found them
-        incidents = {run.run_folder.parent for run in records.runs}
-        kept = {
-            path: head for path, head in witnesses.runs.items() if path.parent.parent in incidents
-        }
+    if records.incident_ids is not None:
+        folders = {f"incident={incident_id}" for incident_id in records.incident_ids}
+        kept = {path: head for path, head in kept.items() if path.parent.parent.name in folders}
     tampered += outbox_head.check_runs(kept, records.journal)
     tampered += [
         f"journal entry {e.seq}: says batch {_batch_of(e)} was published; the warehouse has no "

@@ -31,7 +31,7 @@ def witnessed(root: Path | None, run_folders: Iterable[Path] | None = None) -> W
     """The outbox's trailers and journal heads as they are now, and the decisions the run
     folders beside `run_folders` keep (from an earlier look at the warehouse: `witnessed_at`;
     None: a writer under the lock reads them with the warehouse)."""
-    kept = None if run_folders is None else outbox_head.runs_kept(run_folders)
+    kept = None if run_folders is None else outbox_head.runs_kept(run_folders, every_incident=True)
     if root is None or not Path(root).is_dir():
         return Witnesses(root, frozenset(), {}, kept)
     trailers = frozenset(Path(root).resolve().glob(f"incident=*/batch=*/{outbox.TRAILER}"))
