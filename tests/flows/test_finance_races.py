@@ -140,6 +140,5 @@ def test_a_seal_that_gives_up_says_the_run_is_not_sealed_and_to_run_it_again(des
     said = one_line(str(busy.value))
     assert "another run or approval is writing to " in said
     assert "is not sealed: nothing of it was loaded, it can never be approved" in said
-    assert (
-        "run the incident again (`" in said and "run INCIDENT_FILE`) once it has finished" in said
-    )
+    assert "once that writer has finished, run the incident again (`" in said
+    assert f"run {desk.root / 'inc' / 'incident.toml'}`)" in said

@@ -174,8 +174,12 @@ def require_lines_as_sealed(con, run: RunRow) -> None:
 
 
 def _rerun(manifest: Manifest) -> str:
-    run = commands.credits(f"run {shlex.quote(str(manifest.incident.file.path))}")
-    return f"run the incident again (`{run}`) and approve the new run"
+    return f"run the incident again (`{rerun(manifest)}`) and approve the new run"
+
+
+def rerun(manifest: Manifest) -> str:
+    """The command that runs the manifest's incident again."""
+    return commands.credits(f"run {shlex.quote(str(manifest.incident.file.path))}")
 
 
 def newer_published(con, run: RunRow) -> RunRow | None:

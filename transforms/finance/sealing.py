@@ -9,7 +9,6 @@ from contextlib import ExitStack
 
 import duckdb
 
-from transforms import commands
 from transforms.finance import approval, ledger, rows, warehouse
 from transforms.runfolder import manifest, runs
 from transforms.runfolder.manifest_model import Manifest
@@ -33,7 +32,7 @@ def seal(
     is sealed)."""
     summary = manifest.summary(content, run)
     with ExitStack() as held:
-        con = _written_to(held, location, run)
+        con = _written_to(held, location, run, content)
         loaded = warehouse.load_run(con, run, content)
         manifest.write(content, run.folder / "manifest.json")
         warehouse.seal_run(con, run, summary, key, loaded)
@@ -48,7 +47,7 @@ def seal(
 
 
 def _written_to(
-    held: ExitStack, location: warehouse.Location, run: Run
+    held: ExitStack, location: warehouse.Location, run: Run, content: Manifest
 ) -> duckdb.DuckDBPyConnection:
     """The warehouse's writer for the seal, held by `held`, waiting up to `SEAL_WAIT_SECONDS`;
     a seal that gives up says what is left of the run and what to do."""
@@ -57,8 +56,8 @@ def _written_to(
     except warehouse.WarehouseBusy as busy:
         raise warehouse.WarehouseBusy(
             f"{busy} Run {run.run_id} is not sealed: nothing of it was loaded, it can never be "
-            f"approved; run the incident again (`{commands.credits('run INCIDENT_FILE')}`) once "
-            "it has finished"
+            "approved; once that writer has finished, run the incident again "
+            f"(`{approval.rerun(content)}`)"
         ) from None
 
 
