@@ -118,19 +118,22 @@ class Check:
     detection: Detection | None = None
 
     def messages(self, incident: Incident, spell: Callable[[str], str]) -> list[str]:
-        """One line per finding or unchecked edge, times in the incident's zone; `spell` spells
-        the command they name (`commands.credits` printed, `commands.saved` in the manifest)."""
+        """One line per finding or unchecked edge, times in the incident's zone; the last names
+        the command to run, once (`spell` spells it: `commands.credits` printed,
+        `commands.saved` in the manifest)."""
         typed = spell(commands.window_of(incident.path))
         shown = [
             f"window_check: outage-coded failures above baseline {_clock(incident, f.from_utc)}"
             f" to {_clock(incident, f.to_utc)}, outside the window's {f.edge} "
-            f"({f.lines:,} lines; {f.customers_left_out:,} customers left out); "
-            f"see `{typed}`"
+            f"({f.lines:,} lines; {f.customers_left_out:,} customers left out)"
             for f in self.findings
         ]
+        shown += [f"window_check: not checked: {why}" for why in self.unchecked]
+        if not shown:
+            return []
         # The run reads only the logs near its window; `credits window` reads around it.
-        see = f"; `{typed}` checks the edges against all the logs"
-        return shown + [f"window_check: not checked: {why}{see}" for why in self.unchecked]
+        see = f"; `{typed}` checks the edges against all the logs" if self.unchecked else ""
+        return [*shown[:-1], shown[-1] + (see or f"; see `{typed}`")]
 
     def as_json(self, incident: Incident) -> dict[str, Any]:
         """The manifest's `window_check`, with the detection it rests on: its settings and the

@@ -217,6 +217,16 @@ def test_the_check_warns_when_the_outage_lasts_past_the_end(tmp_path):
     assert finding.lines == 60 and finding.customers_left_out == 0
 
 
+def test_a_window_too_narrow_at_both_edges_names_the_command_once(tmp_path):
+    # the run's summary printed `see \`credits window FILE\`` after each edge's warning
+    early = outage_lines(START - timedelta(minutes=10), 10, 6)
+    found, loaded = check(tmp_path, quiet_hours() + early + outage_lines(START, 250, 6))
+    first, last = found.messages(loaded, commands.credits)
+    assert "outside the window's start" in first and "credits window" not in first
+    assert "outside the window's end" in last
+    assert last.endswith(f"see `{commands.credits(f'window {loaded.path}')}`")
+
+
 def test_a_burst_beyond_the_edge_margin_is_not_the_checks_business(tmp_path):
     later = outage_lines(END + timedelta(minutes=16), 20, 6, lambda m: "c4")
     found, _ = check(tmp_path, quiet_hours() + outage_lines(START, 240, 6) + later)
@@ -229,11 +239,12 @@ def test_logs_that_do_not_reach_the_margin_leave_the_check_unchecked(tmp_path):
     ]
     found, loaded = check(tmp_path, inside_only + outage_lines(START, 240, 6))
     assert found.status == window.UNCHECKED
-    # Each names the command that checks the edges against all the logs, with this file.
+    # The last names the command that checks the edges against all the logs, with this file,
+    # once: each line repeated it.
     typed = commands.credits(f"window {loaded.path}")
     see = f"; `{typed}` checks the edges against all the logs"
     assert found.messages(loaded, commands.credits) == [
-        f"window_check: not checked: the logs read do not reach 15 minutes before the start{see}",
+        "window_check: not checked: the logs read do not reach 15 minutes before the start",
         f"window_check: not checked: the logs read do not reach 15 minutes after the end{see}",
     ]
 
@@ -244,7 +255,9 @@ def test_the_manifest_s_messages_spell_the_command_the_same_wherever_the_run_ran
     inside_only = [failure("q1", ts="2025-01-07T19:10:00Z", code="CARD_DECLINED")]
     found, loaded = check(venv_off_path, inside_only + outage_lines(START, 240, 6))
     saved = found.as_json(loaded)["messages"]
-    assert saved and all(f"; `credits window {loaded.path}` checks" in m for m in saved)
+    assert saved and saved[-1].endswith(
+        f"; `credits window {loaded.path}` checks the edges against all the logs"
+    )
     assert ".venv" not in json.dumps(saved)
 
 
