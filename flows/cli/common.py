@@ -21,7 +21,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from flows import console, stopping
-from flows.settings import outbox_given
+from flows.settings import OUTBOX, OUTBOX_VARIABLE, outbox_given
 from transforms import commands, pages
 from transforms.errors import (
     ConfigError,
@@ -141,6 +141,21 @@ def _stdout_to_devnull() -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
+def _no_type_beside_a_flag() -> None:
+    """Typer's help shows each option's type, `--dry-run  <bool>` too, as if a flag took a value
+    (`--dry-run true`); a flag's is left out. Typer has no setting for it: its one method that
+    shows the type answers None (nothing shown) for a flag."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else shown(self, ctx)
+
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_no_type_beside_a_flag()
 app = typer.Typer(
     cls=_ClosedPipeIsFine,
     add_completion=False,
@@ -235,8 +250,33 @@ WideOption = Annotated[
 ]
 
 
-def _outbox_given(value: Path) -> Path:
-    """The outbox as given, `CREDITS_OUTBOX`'s too (`settings.outbox_given`)."""
+EMPTY_PATH = 'empty: name a file or folder (an unset shell variable, `"$FILE"`, gives an empty one)'
+
+
+def path_given(value: str | Path) -> Path:
+    """A path option or argument as typed (a `parser`): an empty one is refused, where Typer
+    read it as the current folder (`credits sample --out ""` wrote the sample there)."""
+    if isinstance(value, str) and not value:
+        raise typer.BadParameter(EMPTY_PATH)
+    return Path(value)
+
+
+IncidentFileArgument = Annotated[
+    Path, typer.Argument(help="the incident's TOML file", parser=path_given)
+]
+
+
+def _outbox_given(ctx: typer.Context, param: typer.CallbackParam, value: str | Path) -> Path:
+    """The outbox as given, `CREDITS_OUTBOX`'s too (`settings.outbox_given`). Typed blank on
+    the command line (`--outbox "$BOX"`, BOX unset) it is refused: it was the current folder,
+    where the audit looked and an approval would publish; a blank `CREDITS_OUTBOX` (a `.env`
+    line) is the default."""
+    typed = ctx.get_parameter_source(param.name or "").name == "COMMANDLINE"
+    if typed and not str(value).strip():
+        raise typer.BadParameter(
+            f"empty: name the outbox folder, or leave --outbox out for {OUTBOX_VARIABLE} "
+            f"or {OUTBOX}"
+        )
     return outbox_given(str(value))
 
 
@@ -244,8 +284,9 @@ OutboxOption = Annotated[
     Path,
     typer.Option(
         "--outbox",
-        envvar="CREDITS_OUTBOX",
+        envvar=OUTBOX_VARIABLE,
         help="where finance picks batches up (shared by every machine that decides)",
+        parser=lambda value: value,  # as typed: Typer makes an empty one the current folder
         callback=_outbox_given,
     ),
 ]

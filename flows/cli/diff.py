@@ -19,6 +19,7 @@ from flows.cli.common import (
     err,
     guarded,
     out,
+    path_given,
     print_lines,
     run_id_argument,
     run_id_given,
@@ -54,7 +55,11 @@ def diff(
     every_line: Annotated[bool, typer.Option("--all", help="every line, not the first 20")] = False,
     csv_file: Annotated[
         Path | None,
-        typer.Option("--csv", help="write every line to this file for a spreadsheet (owner-only)"),
+        typer.Option(
+            "--csv",
+            help="write every line to this file for a spreadsheet (owner-only)",
+            parser=path_given,
+        ),
     ] = None,
     warehouse_path: WarehouseOption = WAREHOUSE,
 ) -> None:

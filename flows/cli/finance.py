@@ -16,6 +16,7 @@ from flows.cli.common import (
     err,
     guarded,
     out,
+    path_given,
     run_id_argument,
     stopped_by_signals,
 )
@@ -149,7 +150,10 @@ def reject(
 
 @app.command("verify-batch")
 def verify_batch(
-    path: Annotated[Path, typer.Argument(help="a batch folder in the outbox (or its batch.json)")],
+    path: Annotated[
+        Path,
+        typer.Argument(help="a batch folder in the outbox (or its batch.json)", parser=path_given),
+    ],
     warehouse_path: WarehouseOption = WAREHOUSE,
 ) -> None:
     """Recomputes a batch's control totals and file hashes, and checks them against the

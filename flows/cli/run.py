@@ -19,6 +19,7 @@ from rich.markup import escape
 from flows import long_lived, server, stopping
 from flows.cli.common import (
     STOP_SIGNALS,
+    IncidentFileArgument,
     VerboseOption,
     WarehouseOption,
     app,
@@ -26,6 +27,7 @@ from flows.cli.common import (
     guarded,
     interrupt,
     out,
+    path_given,
     print_summary,
     stop_signal,
 )
@@ -45,9 +47,9 @@ WAKE_SECONDS = 0.5
 
 @app.command()
 def sample(
-    out_dir: Annotated[Path, typer.Option("--out", help="folder to write the sample into")] = Path(
-        "data/sample"
-    ),
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="folder to write the sample into", parser=path_given)
+    ] = Path("data/sample"),
     scale: Annotated[
         int,
         typer.Option(
@@ -85,9 +87,9 @@ class TaskRunner(enum.StrEnum):
 
 @app.command()
 def run(
-    incident_file: Annotated[Path, typer.Argument(help="the incident's TOML file")],
+    incident_file: IncidentFileArgument,
     output_dir: Annotated[
-        Path, typer.Option("--output-dir", help="root of the run folders")
+        Path, typer.Option("--output-dir", help="root of the run folders", parser=path_given)
     ] = OUTPUT_DIR,
     warehouse_path: WarehouseOption = WAREHOUSE,
     task_runner: Annotated[

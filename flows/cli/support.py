@@ -16,6 +16,7 @@ from flows.cli.common import (
     err,
     guarded,
     out,
+    path_given,
     plain,
     print_lines,
     terminal_width,
@@ -44,7 +45,8 @@ def customers(
         ),
     ] = None,
     out_file: Annotated[
-        Path | None, typer.Option("--out", help="write csv or json here (owner-only file)")
+        Path | None,
+        typer.Option("--out", help="write csv or json here (owner-only file)", parser=path_given),
     ] = None,
     wide: WideOption = False,
     warehouse_path: WarehouseOption = WAREHOUSE,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from flows.cli.common import app, guarded, out, print_whole
+from flows.cli.common import IncidentFileArgument, app, guarded, out, path_given, print_whole
 from transforms import money
 
 if TYPE_CHECKING:
@@ -28,18 +28,30 @@ Reported = tuple[str, tuple["int | TooLarge | None", ...]]
 
 @app.command("what-if")
 def what_if(
-    incident_file: Annotated[Path, typer.Argument(help="the incident's TOML file")],
+    incident_file: IncidentFileArgument,
     policy_files: Annotated[
         list[Path],
-        typer.Option("--policy", help="a TOML file with a [policy] table; repeat for more"),
+        typer.Option(
+            "--policy",
+            help="a TOML file with a [policy] table; repeat for more",
+            parser=path_given,
+        ),
     ],
     rates_file: Annotated[
         Path | None,
-        typer.Option("--rates", help="a TOML file of fixed rates into one reporting currency"),
+        typer.Option(
+            "--rates",
+            help="a TOML file of fixed rates into one reporting currency",
+            parser=path_given,
+        ),
     ] = None,
     csv_file: Annotated[
         Path | None,
-        typer.Option("--csv", help="write one line per customer and currency, a column each"),
+        typer.Option(
+            "--csv",
+            help="write one line per customer and currency, a column each",
+            parser=path_given,
+        ),
     ] = None,
 ) -> None:
     """Compares the incident's own policy with each --policy: cost, reach, who gains or loses.

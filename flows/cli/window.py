@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from flows.cli.common import app, guarded, out, print_whole
+from flows.cli.common import IncidentFileArgument, app, guarded, out, print_whole
 from transforms import money
 
 
@@ -31,7 +31,7 @@ class WindowFormat(enum.StrEnum):
 
 @app.command()
 def window(
-    incident_file: Annotated[Path, typer.Argument(help="the incident's TOML file")],
+    incident_file: IncidentFileArgument,
     output_format: Annotated[
         WindowFormat, typer.Option("--format", help="table or json")
     ] = WindowFormat.table,

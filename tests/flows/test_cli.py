@@ -805,3 +805,56 @@ def test_a_prefect_api_url_that_is_no_url_exits_2_before_the_run(tmp_path, url):
     assert done.returncode == 2, done.stderr
     assert f"PREFECT_API_URL={url!r}: not a Prefect API URL" in " ".join(done.stderr.split())
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("path", _command_paths(), ids=lambda p: " ".join(p) or "credits")
+def test_help_shows_no_type_beside_a_flag(path):
+    # `--dry-run  <bool>` read as if the flag took a value (`--dry-run true`)
+    result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "<bool>" not in result.stdout
+    if path == ["approve"]:  # options that take a value still name its type
+        assert re.search(r"--by\s+<str>", result.stdout) and "<Path>" in result.stdout
+
+
+def test_an_outbox_typed_empty_is_refused_not_read_as_the_current_folder(tmp_path, monkeypatch):
+    # `--outbox "$BOX"` with BOX unset was the current folder: audit and approval looked there
+    from transforms.finance import warehouse
+
+    monkeypatch.chdir(tmp_path)
+    warehouse.connect(tmp_path / "wh.duckdb").close()
+    for typed in ("", "  "):
+        args = ["audit", "--verify", "--warehouse", "wh.duckdb", "--outbox", typed]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        said = " ".join(result.output.replace("│", " ").split())
+        assert "--outbox" in said and "empty: name the outbox folder" in said, said
+    # CREDITS_OUTBOX set blank (a `.env` line) is still the default, as documented
+    blank = runner.invoke(
+        app, ["audit", "--verify", "--warehouse", "wh.duckdb"], env={"CREDITS_OUTBOX": " "}
+    )
+    assert blank.exit_code == 0, blank.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["sample", "--out", ""],
+        ["run", ""],
+        ["run", "x.toml", "--output-dir", ""],
+        ["window", ""],
+        ["verify-batch", ""],
+        ["customers", "INC-1", "--out", ""],
+        ["diff", "r1", "--csv", ""],
+        ["what-if", "", "--policy", "p.toml"],
+    ],
+    ids=" ".join,
+)
+def test_a_path_typed_empty_is_refused_before_anything_runs(tmp_path, monkeypatch, args):
+    # `credits sample --out ""` wrote the whole sample into the current folder (Path("") is ".")
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.replace("│", " ").split())
+    assert "empty: name a file or folder" in said, said
+    assert list(tmp_path.iterdir()) == []

@@ -259,9 +259,10 @@ def test_credits_outbox_is_the_outbox_of_every_decision_command(desk, monkeypatc
     ("given", "outbox"),
     [(" ", "data/outbox"), (" /shared/outbox\n", "/shared/outbox"), ("box", "box")],
 )
-def test_the_outbox_option_drops_blanks_and_a_blank_one_is_the_default(given, outbox):
+def test_the_outbox_given_drops_blanks_and_a_blank_one_is_the_default(given, outbox):
     # `CREDITS_OUTBOX=" "` published into the current folder (Path("")), where the flow's own
-    # approval took the default (`settings.outbox_default`)
-    from flows.cli import common
+    # approval took the default (`settings.outbox_default`); `--outbox " "` typed is refused
+    # (tests/flows/test_cli.py)
+    from flows.settings import outbox_given
 
-    assert common._outbox_given(Path(given)) == Path(outbox)
+    assert outbox_given(given) == Path(outbox)
