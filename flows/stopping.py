@@ -20,8 +20,6 @@ from typing import NoReturn
 
 import psutil
 
-from transforms import db
-
 SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 GRACE_SECONDS = 10.0
 # What a stopped run says after "stopped by <SIGNAL>", whichever way it ends.
@@ -145,7 +143,10 @@ def watching() -> Iterator[Signals]:
             if not signals.take_pending():
                 return  # the socket was closed: the run is over
             if signals.signalled.is_set():
-                db.interrupt_all()  # the main thread may wait for a query: do not wait for it
+                # the main thread may wait for a query (none if DuckDB's module is not loaded:
+                # importing it here would cost a quick command its start): do not wait for it
+                if duckdb_queries := sys.modules.get("transforms.db"):
+                    duckdb_queries.interrupt_all()
                 if store := sys.modules.get("transforms.pg_connections"):  # or a store's lock
                     store.cancel_all()
                 if not signals.done.wait(GRACE_SECONDS):

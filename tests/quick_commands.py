@@ -8,10 +8,14 @@ from pathlib import Path
 
 
 def without_prefect(
-    commands: list[list[str]], cwd: Path, env: dict[str, str] | None = None
+    commands: list[list[str]],
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    nor: tuple[str, ...] = (),
 ) -> subprocess.CompletedProcess:
     """Runs each `credits` command line, in order, in one new interpreter: the process exits 0
-    only if every command exited 0 and none of them imported Prefect (stderr says which)."""
+    only if every command exited 0 and none of them imported Prefect, `nor` the modules named
+    (stderr says which)."""
     script = (
         "import sys\n"
         "from typer.testing import CliRunner\n"
@@ -21,6 +25,7 @@ def without_prefect(
         "    assert result.exit_code == 0, result.output\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'prefect')\n"
         "assert not loaded, loaded\n"
+        f"assert not set({nor!r}) & set(sys.modules), set({nor!r}) & set(sys.modules)\n"
     )
     return subprocess.run(
         [sys.executable, "-c", script],

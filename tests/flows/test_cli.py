@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from tests import golden_incident
+from tests import golden_incident, quick_commands
 from tests.builders import write_incident
 from transforms import commands
 from transforms.runfolder.runs import RunStatus
@@ -858,3 +858,20 @@ def test_a_path_typed_empty_is_refused_before_anything_runs(tmp_path, monkeypatc
     said = " ".join(result.output.replace("│", " ").split())
     assert "empty: name a file or folder" in said, said
     assert list(tmp_path.iterdir()) == []
+
+
+def test_help_starts_neither_prefect_nor_the_diff_s_warehouse_reads():
+    # `credits --help` imported finance's diff (its warehouse reads, the manifest's models)
+    # before printing a page of text: help, like every quick command, never imports Prefect
+    helps = [["--help"], ["lookup", "--help"], ["approve", "--help"], ["diff", "--help"]]
+    result = quick_commands.without_prefect(
+        helps, cwd=Path(__file__).parents[2], nor=("transforms.finance.diff",)
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_diff_s_default_against_is_the_diff_s_published():
+    from transforms.finance import diff as diffs
+
+    assert '] = "published",' in Path(__file__).parents[2].joinpath("flows/cli/diff.py").read_text()
+    assert diffs.PUBLISHED == "published"
