@@ -1,16 +1,16 @@
 """The `credits` console script: the command line imported and run under a stop-signal guard.
 
 The guard is the script's first act (importing `flows` is kept cheap for it: no DuckDB), and it
-stays for the whole command: a Ctrl-C, a SIGTERM or a SIGHUP while the commands are imported (a few
-tenths of a second: DuckDB, Typer, Rich) or read (Typer) ends with one line and exit 128 + the
-signal's number, never with Python's traceback of the import it interrupted, nor (SIGTERM, SIGHUP)
-silently, nor with Typer's silent 130 for a stop between its steps; later, it raises
-`KeyboardInterrupt` naming the signal, as Ctrl-C does, until a command puts its own handling in
-place (`credits run`, `approve`, `decline`), and whatever command it stops says so
+stays for the whole command: a Ctrl-C, a SIGTERM or a SIGHUP while the commands are imported (a
+tenth of a second: Typer, Rich; DuckDB first thing in `credits run`) or read (Typer) ends with one
+line and exit 128 + the signal's number, never with Python's traceback of the import it interrupted,
+nor (SIGTERM, SIGHUP) silently, nor with Typer's silent 130 for a stop between its steps; later, it
+raises `KeyboardInterrupt` naming the signal, as Ctrl-C does, until a command puts its own handling
+in place (`credits run`, `approve`, `decline`), and whatever command it stops says so
 (`common.stopped_as_128_plus_n`); once the command is over (Python exiting, Prefect's workers
-draining), the system's default again. Before this module runs (Python starting, a few hundredths
-of a second) the system's default applies: SIGTERM and SIGHUP end the process silently (a shell
-shows 128 + n), SIGINT with Python's own fatal error or traceback; nothing was done.
+draining), the system's default again. Before this module runs (Python starting, a few hundredths of
+a second) the system's default applies: SIGTERM and SIGHUP end the process silently (a shell shows
+128 + n), SIGINT with Python's own fatal error or traceback; nothing was done.
 
 A stop that arrives while a module is being imported is raised again the moment the outermost
 import is over, to whatever handler is then in place (`waits_for_an_import`): an exception

@@ -35,7 +35,7 @@ from pathlib import Path
 import psutil
 
 from flows import long_lived, server_watch, stopping
-from transforms import commands, db
+from transforms import commands
 from transforms.errors import ConfigError
 
 RECORDS = "credits-run-servers"
@@ -133,7 +133,7 @@ class Api:
         with acting:
             if finished.is_set() or (self.signals is not None and self.signals.signalled.is_set()):
                 return
-            db.interrupt_all()
+            stopping.interrupt_duckdb_queries()
             stopping.stop(psutil.Process().children(recursive=True))
             if self.signals is not None and self.signals.record is not None:
                 with suppress(OSError):

@@ -143,10 +143,7 @@ def watching() -> Iterator[Signals]:
             if not signals.take_pending():
                 return  # the socket was closed: the run is over
             if signals.signalled.is_set():
-                # the main thread may wait for a query (none if DuckDB's module is not loaded:
-                # importing it here would cost a quick command its start): do not wait for it
-                if duckdb_queries := sys.modules.get("transforms.db"):
-                    duckdb_queries.interrupt_all()
+                interrupt_duckdb_queries()  # the main thread may wait for one: do not wait
                 if store := sys.modules.get("transforms.pg_connections"):  # or a store's lock
                     store.cancel_all()
                 if not signals.done.wait(GRACE_SECONDS):
@@ -232,6 +229,14 @@ def _say_stopped_after_grace(signum: int) -> None:
     line = f"stopped by {name} (the run did not unwind within {GRACE_SECONDS:g} s): {STOPPED_NOTE}"
     with suppress(OSError):
         os.write(2, f"{line}\n".encode())
+
+
+def interrupt_duckdb_queries() -> None:
+    """Interrupts every DuckDB query this process runs (`db.interrupt_all`); with DuckDB's
+    queries module not loaded there is none, and importing it here would cost every quick
+    command its start."""
+    if (queries := sys.modules.get("transforms.db")) is not None:
+        queries.interrupt_all()
 
 
 def stop(processes: list[psutil.Process]) -> None:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import errno
+import sys
 from typing import Any
-
-import duckdb
 
 # What the machine, not the data or the code, refused: a full disk, a read-only or forbidden path.
 ENVIRONMENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
@@ -72,7 +71,12 @@ def environment_problem(error: BaseException) -> str | None:
         where = f"{error.filename}: " if error.filename else ""
         return f"{where}{error.strerror}"
     text = str(error)
-    if isinstance(error, duckdb.Error) and any(words in text for words in ENVIRONMENT_WORDS):
+    duckdb = sys.modules.get("duckdb")  # not loaded: the error is none of DuckDB's
+    if (
+        duckdb is not None
+        and isinstance(error, duckdb.Error)
+        and any(words in text for words in ENVIRONMENT_WORDS)
+    ):
         return text
     return None
 

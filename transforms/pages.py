@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import unicodedata
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
+if TYPE_CHECKING:
+    import jinja2
 
 MARKDOWN_PUNCTUATION = "\\`*_{}[]<>()#+-!|~"
 
@@ -52,6 +53,8 @@ def visible(text: str, keep: str = "") -> str:
 
 @cache
 def _environment() -> jinja2.Environment:
+    import jinja2  # here: the terminal's commands use `visible` only
+
     return jinja2.Environment(
         loader=jinja2.PackageLoader("transforms", "templates"),
         autoescape=True,

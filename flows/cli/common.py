@@ -11,8 +11,7 @@ import re
 import signal
 import sys
 from collections.abc import Iterator
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -21,10 +20,8 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from flows import console, stopping
-from flows.settings import OUTBOX, OUTBOX_VARIABLE, outbox_given
 from transforms import commands, pages
 from transforms.errors import (
-    ConfigError,
     CreditsError,
     StorageError,
     ValidationRejected,
@@ -188,111 +185,6 @@ class _VisibleConsole(Console):
 
 out = _VisibleConsole(highlight=False, soft_wrap=True)
 err = _VisibleConsole(stderr=True, highlight=False, soft_wrap=True)
-
-
-def _warehouse_given(value: str) -> str:
-    """A `postgresql://` URL that does not parse (a bracket left open, a port that is not a
-    number) is a usage error (exit 2), named before anything connects; so is a DuckDB path that
-    is a loop of symbolic links (Python's resolve raises RuntimeError: a bug's exit 1 mid-run).
-    Blanks around the value are dropped (`files.as_given`)."""
-    from transforms import files
-
-    value = files.as_given(value)
-    if "://" not in value:
-        try:
-            files.resolved(Path(value), "a DuckDB file")
-        except ConfigError as error:
-            raise typer.BadParameter(str(error)) from None
-    else:  # only a URL needs the store's module
-        from transforms.finance import pg_location
-
-        try:
-            pg_location.require_location(value)
-            if pg_location.is_url(value):
-                pg_location.server_of(value)
-        except ConfigError as error:
-            raise typer.BadParameter(str(error)) from None
-    return value
-
-
-WarehouseOption = Annotated[
-    str,
-    typer.Option(
-        "--warehouse",
-        envvar="CREDITS_WAREHOUSE",
-        help="the warehouse: a DuckDB file, or a postgresql://user@host:port/db URL",
-        callback=_warehouse_given,
-    ),
-]
-
-
-def run_id_given(text: str) -> str:
-    """A run id as pasted: blanks around it, the run folder `credits run` printed last
-    (`.../run=<id>/`), its name (`run=<id>`) or a file in it (`.../run=<id>/report.html`, as
-    the browser shows the report) are the id they hold (an id holds no `/`)."""
-    parts = text.strip().rstrip("/").split("/")
-    folder = next((p for p in reversed(parts) if p.startswith("run=")), parts[-1])
-    if not folder.removeprefix("run="):  # `credits approve "$RUN"` with RUN unset
-        raise typer.BadParameter(
-            f"empty: give the run id `{commands.credits('run')}` printed last "
-            f"(`{commands.credits('runs')}` lists them)"
-        )
-    return folder.removeprefix("run=")
-
-
-def run_id_argument(help_text: str) -> Any:
-    """A command's RUN_ID argument, taken as `run_id_given` reads it."""
-    return typer.Argument(help=help_text, callback=run_id_given)
-
-
-WideOption = Annotated[
-    bool, typer.Option("--wide", help="every column, none clipped (wider than 120)")
-]
-
-
-EMPTY_PATH = 'empty: name a file or folder (an unset shell variable, `"$FILE"`, gives an empty one)'
-
-
-def path_given(value: str | Path) -> Path:
-    """A path option or argument as typed (a `parser`): an empty one is refused, where Typer
-    read it as the current folder (`credits sample --out ""` wrote the sample there)."""
-    if isinstance(value, str) and not value:
-        raise typer.BadParameter(EMPTY_PATH)
-    return Path(value)
-
-
-IncidentFileArgument = Annotated[
-    Path, typer.Argument(help="the incident's TOML file", parser=path_given)
-]
-
-
-def _outbox_given(ctx: typer.Context, param: typer.CallbackParam, value: str | Path) -> Path:
-    """The outbox as given, `CREDITS_OUTBOX`'s too (`settings.outbox_given`). Typed blank on
-    the command line (`--outbox "$BOX"`, BOX unset) it is refused: it was the current folder,
-    where the audit looked and an approval would publish; a blank `CREDITS_OUTBOX` (a `.env`
-    line) is the default."""
-    typed = ctx.get_parameter_source(param.name or "").name == "COMMANDLINE"
-    if typed and not str(value).strip():
-        raise typer.BadParameter(
-            f"empty: name the outbox folder, or leave --outbox out for {OUTBOX_VARIABLE} "
-            f"or {OUTBOX}"
-        )
-    return outbox_given(str(value))
-
-
-OutboxOption = Annotated[
-    Path,
-    typer.Option(
-        "--outbox",
-        envvar=OUTBOX_VARIABLE,
-        help="where finance picks batches up (shared by every machine that decides)",
-        parser=lambda value: value,  # as typed: Typer makes an empty one the current folder
-        callback=_outbox_given,
-    ),
-]
-VerboseOption = Annotated[
-    bool, typer.Option("--verbose", "-v", help="show every log line (Prefect's, GX's, counts)")
-]
 
 
 def terminal_width() -> int:

@@ -13,17 +13,8 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 from rich.markup import escape
 
-from flows.cli.common import (
-    WarehouseOption,
-    app,
-    err,
-    guarded,
-    out,
-    path_given,
-    print_lines,
-    run_id_argument,
-    run_id_given,
-)
+from flows.cli.common import app, err, guarded, out, print_lines
+from flows.cli.options import WarehouseOption, path_given, run_id_argument, run_id_given
 from flows.settings import WAREHOUSE, journal_key
 from transforms import commands
 

@@ -9,17 +9,8 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from flows.cli.common import (
-    OutboxOption,
-    WarehouseOption,
-    app,
-    err,
-    guarded,
-    out,
-    path_given,
-    run_id_argument,
-    stopped_by_signals,
-)
+from flows.cli.common import app, err, guarded, out, stopped_by_signals
+from flows.cli.options import OutboxOption, WarehouseOption, path_given, run_id_argument
 from flows.settings import OUTBOX, WAREHOUSE, journal_key
 from transforms import commands, pages
 from transforms.finance.chain import KEY_VARIABLE

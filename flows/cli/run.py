@@ -19,18 +19,15 @@ from rich.markup import escape
 from flows import long_lived, server, stopping
 from flows.cli.common import (
     STOP_SIGNALS,
-    IncidentFileArgument,
-    VerboseOption,
-    WarehouseOption,
     app,
     err,
     guarded,
     interrupt,
     out,
-    path_given,
     print_summary,
     stop_signal,
 )
+from flows.cli.options import IncidentFileArgument, VerboseOption, WarehouseOption, path_given
 from flows.quiet import quiet_expected_tracebacks
 from flows.settings import OUTPUT_DIR, WAREHOUSE, warehouse_parameter
 from transforms import commands
@@ -113,6 +110,12 @@ def run(
     A run that passes the quality gate waits for finance: `credits approve RUN_ID --by NAME`.
     """
     try:
+        # The extensions first (DuckDB, Arrow, NumPy, pydantic's core: `db` imports them), while
+        # the console's guard, which lets an import finish, is in place: the run's own stop
+        # handling raises at once, which aborts an extension's initialisation (nanobind: exit
+        # 134). Only a run pays for them here, not every command's start.
+        from transforms import db  # noqa: F401
+
         new_warehouse = _new_warehouse(output_dir, warehouse_path, task_runner, dask_address)
         # Before Prefect is imported: quiet, its console shows warnings and errors only (unless
         # the environment says otherwise); -v shows every line whatever the environment says.

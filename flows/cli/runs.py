@@ -7,16 +7,8 @@ from typing import Annotated
 
 import typer
 
-from flows.cli.common import (
-    WarehouseOption,
-    WideOption,
-    app,
-    err,
-    guarded,
-    out,
-    print_lines,
-    terminal_width,
-)
+from flows.cli.common import app, err, guarded, out, print_lines, terminal_width
+from flows.cli.options import WarehouseOption, WideOption
 from flows.settings import WAREHOUSE
 
 

@@ -9,18 +9,8 @@ from typing import Annotated
 
 import typer
 
-from flows.cli.common import (
-    WarehouseOption,
-    WideOption,
-    app,
-    err,
-    guarded,
-    out,
-    path_given,
-    plain,
-    print_lines,
-    terminal_width,
-)
+from flows.cli.common import app, err, guarded, out, plain, print_lines, terminal_width
+from flows.cli.options import WarehouseOption, WideOption, path_given
 from flows.settings import WAREHOUSE
 from transforms.errors import (
     ConfigError,

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from flows.cli.common import WarehouseOption, app, guarded, out
+from flows.cli.common import app, guarded, out
+from flows.cli.options import WarehouseOption
 from flows.settings import WAREHOUSE
 
 

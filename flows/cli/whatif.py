@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from flows.cli.common import IncidentFileArgument, app, guarded, out, path_given, print_whole
-from transforms import money
+from flows.cli.common import app, guarded, out, print_whole
+from flows.cli.options import IncidentFileArgument, path_given
 
 if TYPE_CHECKING:
     from transforms.reconcile.whatif import Candidate, Outcome, TooLarge, WhatIf
@@ -156,10 +156,14 @@ def _print(found: WhatIf, reported: Reported | None) -> None:
 
 def _reported(total: int | TooLarge | None, currency: str) -> str:
     """A policy's total in the reporting currency as its cell shows it."""
+    from transforms import money
+
     return money.display(total, currency) if isinstance(total, int) else "too large to show"
 
 
 def _money(outcome: Outcome, currency: str, field: str) -> str:
+    from transforms import money
+
     for figures in outcome.currencies:
         if figures.currency == currency:
             return money.display(getattr(figures, field), currency)

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from flows.cli.common import IncidentFileArgument, app, guarded, out, print_whole
-from transforms import money
+from flows.cli.common import app, guarded, out, print_whole
+from flows.cli.options import IncidentFileArgument
 
 
 class WindowFormat(enum.StrEnum):
@@ -112,6 +112,8 @@ def _print_answer(answer: dict) -> None:
         table.add_column(column, justify="left" if column == "credited" else "right")
     for key in ("customers", "transactions"):
         table.add_row(key, *(f"{change[key][k]:,}" for k in _COLUMNS))
+    from transforms import money
+
     for currency, row in change["credits_minor"].items():
         table.add_row(
             f"credits {currency}",

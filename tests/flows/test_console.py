@@ -150,8 +150,8 @@ main()
 @pytest.mark.parametrize(
     ("command", "module", "said"),
     [
-        # DuckDB, the first heavy import (`flows` imported it, before the console's guard):
-        ("run", "duckdb", " before the command started: nothing was done"),
+        # DuckDB, the first heavy import (the run imports it first, under the console's guard)
+        ("run", "duckdb", " before the run started: nothing was run"),
         # a module the run imports itself, after the console's guard and before the run's
         # (the system's default was put back between the two): SIGTERM and SIGHUP said
         # nothing, and Typer turned SIGINT into a silent 130
@@ -223,8 +223,8 @@ main()
     [
         # Python code that DuckDB's extension runs as it initialises: the interrupt raised there
         # aborted the process (nanobind: exit 134) or became an ImportError's traceback (exit 1)
-        ("_duckdb", "_find_new_", " before the command started: nothing was done"),
-        ("_duckdb", "name", " before the command started: nothing was done"),
+        ("_duckdb", "_find_new_", " before the run started: nothing was run"),
+        ("_duckdb", "name", " before the run started: nothing was run"),
         # Typer reading the commands' signatures, then the arguments: a traceback, then a
         # silent 130
         ("", "get_params_from_function", " before the command started: nothing was done"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from flows.cli.common import run_id_given
+from flows.cli.options import run_id_given
 from tests.support_warehouse import add_run
 from transforms import commands
 from transforms.errors import InputError
