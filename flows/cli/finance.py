@@ -143,7 +143,11 @@ def reject(
 def verify_batch(
     path: Annotated[
         Path,
-        typer.Argument(help="a batch folder in the outbox (or its batch.json)", parser=path_given),
+        typer.Argument(
+            metavar="PATH",
+            help="a batch folder in the outbox (or its batch.json)",
+            parser=path_given,
+        ),
     ],
     warehouse_path: WarehouseOption = WAREHOUSE,
 ) -> None:

@@ -65,7 +65,7 @@ def run_id_given(text: str) -> str:
 
 def run_id_argument(help_text: str) -> Any:
     """A command's RUN_ID argument, taken as `run_id_given` reads it."""
-    return typer.Argument(help=help_text, callback=run_id_given)
+    return typer.Argument(metavar="RUN_ID", help=help_text, callback=run_id_given)
 
 
 WideOption = Annotated[
@@ -85,7 +85,7 @@ def path_given(value: str | Path) -> Path:
 
 
 IncidentFileArgument = Annotated[
-    Path, typer.Argument(help="the incident's TOML file", parser=path_given)
+    Path, typer.Argument(metavar="FILE", help="the incident's TOML file", parser=path_given)
 ]
 
 

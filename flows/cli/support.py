@@ -19,7 +19,9 @@ from transforms.errors import (
 
 @app.command()
 def customers(
-    incident_id: Annotated[str, typer.Argument(help="the incident, e.g. INC-2025-01-07")],
+    incident_id: Annotated[
+        str, typer.Argument(metavar="INCIDENT_ID", help="the incident, e.g. INC-2025-01-07")
+    ],
     segment: Annotated[str | None, typer.Option(help="only this customer segment")] = None,
     status: Annotated[
         str,
@@ -100,8 +102,9 @@ def lookup(
     customer_id: Annotated[
         str | None,
         typer.Argument(
+            metavar="CUSTOMER_ID",
             help="the customer's id (e.g. cus_0000012), e-mail address, a payment's id or "
-            "the customer's name"
+            "the customer's name",
         ),
     ] = None,
     txn_id: Annotated[

@@ -878,3 +878,25 @@ def test_diff_s_default_against_is_the_diff_s_published():
 
     assert '] = "published",' in Path(__file__).parents[2].joinpath("flows/cli/diff.py").read_text()
     assert diffs.PUBLISHED == "published"
+
+
+@pytest.mark.parametrize(
+    ("command", "name"),
+    [
+        (["approve"], "RUN_ID"),
+        (["decline"], "RUN_ID"),
+        (["diff"], "RUN_ID"),
+        (["run"], "FILE"),
+        (["window"], "FILE"),
+        (["what-if", "--policy", "p.toml"], "FILE"),
+        (["verify-batch"], "PATH"),
+        (["customers"], "INCIDENT_ID"),
+    ],
+)
+def test_a_missing_argument_is_named_as_the_docs_name_it(command, name):
+    # the docs say `credits approve RUN_ID`; help and errors said `{run_id}`, 'run_id'
+    result = runner.invoke(app, command, env={"COLUMNS": "200"})
+    assert result.exit_code == 2, result.output
+    assert f"Missing argument '{name}'" in result.output, result.output
+    usage = runner.invoke(app, [command[0], "--help"], env={"COLUMNS": "200"}).stdout
+    assert f"{{{name}}}" in usage.splitlines()[1], usage
