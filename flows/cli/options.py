@@ -73,14 +73,13 @@ WideOption = Annotated[
 ]
 
 
-EMPTY_PATH = 'empty: name a file or folder (an unset shell variable, `"$FILE"`, gives an empty one)'
-
-
 def path_given(value: str | Path) -> Path:
     """A path option or argument as typed (a `parser`): an empty one is refused, where Typer
     read it as the current folder (`credits sample --out ""` wrote the sample there)."""
     if isinstance(value, str) and not value:
-        raise typer.BadParameter(EMPTY_PATH)
+        raise typer.BadParameter(
+            'empty: name a file or folder (an unset shell variable, `"$FILE"`, gives an empty one)'
+        )
     return Path(value)
 
 
