@@ -117,8 +117,7 @@ class Store:
         self._cursor = connection.cursor()
         self.mirror = db.connect()
         self.mirror.execute(db.statement("warehouse_schema"))
-        columns = dict(db.run(self.mirror, "mirror_columns").fetchall())
-        self._columns = {table.name: columns[table.name] for table in TABLES}
+        self._columns = _columns(self.mirror)
 
     def execute(self, name: str, parameters: tuple | None = None, **identifiers: str) -> None:
         self._cursor.execute(statement(name, **identifiers), parameters=parameters)
@@ -131,14 +130,14 @@ class Store:
         return self._cursor.fetchall()
 
     def copy_in(self) -> None:
-        """Fills the mirror with every table of the server, then notes what it holds."""
+        """Fills the mirror with every table of the server (a writer then notes what it holds:
+        `note_base`)."""
         for table in TABLES:
             columns = ", ".join(self._columns[table.name])
             self.execute("store_select", table=table.name, columns=columns)
             rows = self._cursor.fetch_arrow_table()
             if rows.num_rows:
                 self._load(table, rows)
-        self._note_base()
 
     def _load(self, table: Table, rows: pa.Table) -> None:
         rows = pg_text.unescaped(rows)
@@ -159,8 +158,11 @@ class Store:
         finally:
             self.mirror.unregister("arrow_rows")
 
-    def _note_base(self) -> None:
-        for table in TABLES:
+    def note_base(self, tables: tuple[Table, ...] = TABLES) -> None:
+        """Notes what the server holds of `tables` (as the mirror holds it now), for the next
+        `send` to find what this writer added or changed. Only a writer sends: a reader notes
+        nothing (16 ms of CPU of a reader's 100, measured 2026-12-06: `bench/README.md`)."""
+        for table in tables:
             self.mirror.execute(
                 statement(
                     "mirror_base",
@@ -172,33 +174,50 @@ class Store:
 
     def send(self) -> None:
         """Sends what the mirror committed since the last send to the server, in one server
-        transaction: appended rows by COPY, changed decisions by UPDATE."""
-        changed = False
-        for table in TABLES:
-            names = {"table": table.name, "base": _base(table), "key": table.key}
-            lost = self.mirror.execute(statement("mirror_lost_rows", **names)).fetchall()[0][0]
+        transaction: appended rows by COPY, changed decisions by UPDATE. What each table lost
+        and gained is asked of all of them in one query, before anything is sent; only the
+        tables sent are noted anew (a send of one journal entry cost 28 queries and 13 tables
+        noted, 75 ms of CPU, before: `bench/README.md`, 2026-12-06)."""
+        changes = self._changes()
+        for table, (lost, _) in changes.items():
             if lost:
                 raise RuntimeError(f"the mirror lost {lost} row(s) of {table.name}")
-            new = self.mirror.sql(statement("mirror_new_rows", **names)).to_arrow_table()
-            if new.num_rows:
-                self.append(table.name, new)
-                changed = True
-            if table.mutable:
-                mutable = ", ".join(table.mutable)
-                rows = self.mirror.execute(
-                    statement("mirror_changed_rows", mutable=mutable, **names)
-                ).fetchall()
-                columns = self._columns[table.name]
-                for row in rows:
-                    values = dict(zip(columns, row, strict=True))
-                    parameters = tuple(
-                        pg_text.escaped_value(values[c]) for c in (*table.mutable, table.key)
-                    )
-                    self.execute(table.update, parameters)  # type: ignore[arg-type]
-                    changed = True
-        if changed:
+        sent = []
+        for table, (_, new) in changes.items():
+            names = {"table": table.name, "base": _base(table), "key": table.key}
+            if new:
+                rows = self.mirror.sql(statement("mirror_new_rows", **names)).to_arrow_table()
+                self.append(table.name, rows)
+            changed = bool(table.mutable) and self._send_changed(table, names)
+            if new or changed:
+                sent.append(table)
+        if sent:
             self.commit_sent()
-            self._note_base()
+            self.note_base(tuple(sent))
+
+    def _changes(self) -> dict[Table, tuple[int, int]]:
+        """Each table's keys lost and gained since `note_base`, in one query over the tables
+        (`mirror_changes.sql` each, joined by `union all`)."""
+        query = " union all ".join(
+            statement("mirror_changes", table=t.name, base=_base(t), key=t.key) for t in TABLES
+        )
+        found = {name: (lost, new) for name, lost, new in self.mirror.execute(query).fetchall()}
+        return {table: found[table.name] for table in TABLES}
+
+    def _send_changed(self, table: Table, names: dict[str, str]) -> bool:
+        """Sends, as UPDATEs, the decision columns this writer changed in `table`; whether any."""
+        mutable = ", ".join(table.mutable)
+        rows = self.mirror.execute(
+            statement("mirror_changed_rows", mutable=mutable, **names)
+        ).fetchall()
+        columns = self._columns[table.name]
+        for row in rows:
+            values = dict(zip(columns, row, strict=True))
+            parameters = tuple(
+                pg_text.escaped_value(values[c]) for c in (*table.mutable, table.key)
+            )
+            self.execute(table.update, parameters)  # type: ignore[arg-type]
+        return bool(rows)
 
     def append(
         self, name: str, rows: pa.Table | pa.RecordBatchReader, insert: str = "store_insert"
@@ -235,6 +254,19 @@ class Store:
             self._cursor.close()
         with suppress(Exception):
             self._connection.close()
+
+
+_COLUMNS: dict[str, list[str]] = {}
+
+
+def _columns(mirror: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """Each table's columns in the mirror schema's order. The schema is this code's own
+    (`warehouse_schema.sql`), so the catalog is asked once a process, in its first mirror (8.5
+    ms of CPU a mirror, a twelfth of a reader's, before: `bench/README.md`, 2026-12-06)."""
+    if not _COLUMNS:
+        columns = dict(db.run(mirror, "mirror_columns").fetchall())
+        _COLUMNS.update({table.name: columns[table.name] for table in TABLES})
+    return _COLUMNS
 
 
 def _base(table: Table) -> str:
@@ -312,6 +344,7 @@ def writer(
             _migrate(store)
         with storage_errors(url, "reading"):
             store.copy_in()
+            store.note_base()
             # The lock is the session's: no server transaction stays open while the command
             # works on the mirror (a server's idle_in_transaction_session_timeout cut it).
             store.commit()
