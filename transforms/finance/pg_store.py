@@ -161,7 +161,8 @@ class Store:
     def note_base(self, tables: tuple[Table, ...] = TABLES) -> None:
         """Notes what the server holds of `tables` (as the mirror holds it now), for the next
         `send` to find what this writer added or changed. Only a writer sends: a reader notes
-        nothing (16 ms of CPU of a reader's 100, measured 2026-12-06: `bench/README.md`)."""
+        nothing (16 ms of CPU of a reader's 100, measured 2026-12-06; a reader of support's
+        warehouse 126 -> 96 ms in all with `_columns`: `bench/README.md`)."""
         for table in tables:
             self.mirror.execute(
                 statement(
@@ -176,8 +177,9 @@ class Store:
         """Sends what the mirror committed since the last send to the server, in one server
         transaction: appended rows by COPY, changed decisions by UPDATE. What each table lost
         and gained is asked of all of them in one query, before anything is sent; only the
-        tables sent are noted anew (a send of one journal entry cost 28 queries and 13 tables
-        noted, 75 ms of CPU, before: `bench/README.md`, 2026-12-06)."""
+        tables sent are noted anew. Before, 28 queries and 13 tables noted for each send: a
+        writer that sent two journal entries cost 277 ms of CPU, now 176 (`bench/README.md`,
+        2026-12-06, a shared machine)."""
         changes = self._changes()
         for table, (lost, _) in changes.items():
             if lost:
