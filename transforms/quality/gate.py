@@ -12,7 +12,6 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +22,7 @@ from transforms import db, memory
 from transforms.ingest.incident import Incident
 from transforms.ingest.incident.values import ASCII_SPACE, HIDDEN_CHARACTER
 from transforms.ingest.logs import LogFile
-from transforms.quality import lookalikes, profiles, suites, validation
+from transforms.quality import lookalikes, profiles, quarantine, suites, validation
 from transforms.reconcile import outputs, policy_checks
 
 if TYPE_CHECKING:  # pandas loads with Great Expectations, off the start-up path
@@ -38,11 +37,6 @@ GATE_DUCKDB_MEMORY = "256MB"
 QUARANTINE_RULES = (
     "file_profile: expect_column_values_to_be_between(quarantined_share)",
     "file_profile: expect_column_sum_to_be_between(quarantined)",
-)
-WORST_FILES = 3
-QUARANTINE_WHAT_TO_DO = (
-    "Look at the run folder's quarantine.jsonl, then fix or leave the file out of sources.logs, "
-    "or raise max_quarantined_share in the incident file if the lines are known junk"
 )
 
 
@@ -69,50 +63,13 @@ its profile (docs/gate.md gives the measurements)."""
 
 
 @dataclass(frozen=True)
-class QuarantinedFile:
-    """A log file with quarantined lines: how many of its lines, and their share."""
-
-    file: str
-    lines: int
-    quarantined: int
-    share: float
-
-
-@dataclass(frozen=True)
-class Quarantine:
-    """The run's quarantine measured against its limit: what a quarantine rule's failure shows
-    (its own outcome says only that it failed), on the console, in `validation.json` and in
-    `validation.html`."""
-
-    lines: int
-    quarantined: int
-    limit_share: Decimal  # max_quarantined_share
-    worst: tuple[QuarantinedFile, ...]  # the largest shares first, at most WORST_FILES
-
-    @property
-    def share(self) -> float:
-        return self.quarantined / self.lines if self.lines else 0.0
-
-    def measured(self) -> str:
-        """The numbers and what to do, in one sentence."""
-        worst = ", ".join(
-            f"{f.file} {f.quarantined:,} of {f.lines:,} ({f.share:.1%})" for f in self.worst
-        )
-        return (
-            f"measured: {self.quarantined:,} of {self.lines:,} lines quarantined "
-            f"({self.share:.2%}), the limit is {float(self.limit_share):.2%} "
-            f"(max_quarantined_share); worst files: {worst or 'none'}. {QUARANTINE_WHAT_TO_DO}"
-        )
-
-
-@dataclass(frozen=True)
 class Verdict:
     """The gate's answer: the suites' results and why the run is blocked, if it is."""
 
     results: tuple[validation.SuiteResult, ...]
     blocking: tuple[str, ...]
     warnings: tuple[str, ...]
-    quarantine: Quarantine | None = None  # None only where no log was profiled (tests)
+    quarantine: quarantine.Quarantine | None = None  # None only where no log was profiled (tests)
 
     @property
     def passed(self) -> bool:
@@ -155,9 +112,9 @@ def check(
             memory.release()
     totals_frame = _totals_frame(credit_file, totals)
     results.append(_validate(con, totals_frame, "credit_totals", parameters, "currency"))
-    quarantine = quarantine_measured(con, incident)
+    measured = quarantine.measured(con, incident)
     blocking = [
-        f"{b.rstrip('.')}; {quarantine.measured()}" if b.startswith(QUARANTINE_RULES) else b
+        f"{b.rstrip('.')}; {measured.measured()}" if b.startswith(QUARANTINE_RULES) else b
         for b in (_describe(o) for r in results for o in r.blocking_failures)
     ]
     blocking += [f"accounting: {problem}" for problem in accounting_problems]
@@ -169,7 +126,7 @@ def check(
     )
     blocking += [f"inputs: {problem}" for problem in found]
     warnings = [_describe(o) for r in results for o in r.warnings]
-    return Verdict(tuple(results), tuple(blocking), tuple(warnings), quarantine)
+    return Verdict(tuple(results), tuple(blocking), tuple(warnings), measured)
 
 
 def candidate_data_problems(con: duckdb.DuckDBPyConnection, incident: Incident) -> tuple[str, ...]:
@@ -437,19 +394,6 @@ def _totals_frame(credit_file: Path, totals: dict[str, int]) -> pd.DataFrame:
             ),
         }
     )
-
-
-def quarantine_measured(con: duckdb.DuckDBPyConnection, incident: Incident) -> Quarantine:
-    """The run's quarantined lines and share, the limit, and the worst files with their
-    shares (`int_file_profile`)."""
-    rows = db.run(con, "quarantine_worst_files", shown=WORST_FILES).fetchall()
-    run_quarantined, run_lines = rows[0][4], rows[0][5]
-    worst = tuple(
-        QuarantinedFile(file, lines, quarantined, float(file_share))
-        for file, lines, quarantined, file_share, _, _ in rows
-        if file is not None
-    )
-    return Quarantine(int(run_lines), int(run_quarantined), incident.max_quarantined_share, worst)
 
 
 def _describe(outcome: validation.ExpectationOutcome) -> str:

@@ -10,8 +10,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 from transforms import commands, files, pages
-from transforms.quality.gate import QUARANTINE_WHAT_TO_DO, Quarantine
 from transforms.quality.gx_run import plain
+from transforms.quality.quarantine import QUARANTINE_WHAT_TO_DO, Quarantine
 from transforms.quality.validation import MAX_OFFENDING, ExpectationOutcome, SuiteResult
 
 QUARANTINE_RULE_IDS = ("quarantined_share_within_limit", "run_quarantined_share_within_limit")
