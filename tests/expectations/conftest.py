@@ -75,6 +75,7 @@ def file_profile() -> pd.DataFrame:
             "parsed": pd.Series([990, 498, 20], dtype="int64"),
             "duplicates": pd.Series([5, 2, 0], dtype="int64"),
             "quarantined": pd.Series([5, 0, 0], dtype="int64"),
+            "quarantined_failures": pd.Series([0, 0, 0], dtype="int64"),
             "min_ts_utc": ts(
                 "2025-01-07T09:00:00Z", "2025-01-07T10:00:00Z", "2025-01-06T12:00:00Z"
             ),

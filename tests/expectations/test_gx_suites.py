@@ -109,6 +109,13 @@ CASES = [
         ],
         {"gw-b.log"},
     ),
+    # a failure line quarantined (an amount of 12.5): a warning, the run goes on
+    case(
+        "file_profile",
+        "no_failure_line_quarantined",
+        [(0, "quarantined_failures", 1)],
+        {"gw-a.log"},
+    ),
     case("file_profile", "has_payment_events", [(2, "unknown_event_share", 1.0)], {"gw-c.log"}),
     case("file_profile", "not_a_copy", [(2, "copied_share", 1.0)], {"gw-c.log"}),
     # -- transactions (key txn_id) --------------------------------------------------------------

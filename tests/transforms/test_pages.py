@@ -31,7 +31,9 @@ RUN = {
     "run_id": "20250108T120000000000Z-0a1b2c3d",
     "runs_command": ".venv/bin/credits runs --incident INC-P",
     "quarantine_rules": ["run_quarantined_share_within_limit"],
+    "failure_lines_rule": "no_failure_line_quarantined",
 }
+NO_FAILURE_LINES = {"lines": 0, "first": None, "reasons": [], "other_reasons": 0, "what_to_do": "-"}
 QUARANTINE = {
     "lines": 1000,
     "quarantined": 50,
@@ -40,6 +42,7 @@ QUARANTINE = {
     "within_limit": False,
     "worst_files": [{"file": "logs/<x>.jsonl", "lines": 100, "quarantined": 40, "share": 0.4}],
     "what_to_do": "Look at quarantine.jsonl",
+    "failure_lines": NO_FAILURE_LINES,
 }
 
 
@@ -47,6 +50,26 @@ def test_the_validation_page_from_its_values():
     document = DOCUMENT | {"suites": [SUITE | {"outcomes": [OUTCOME]}]}
     page = pages.render("validation.html", document=document, max_offending=20, **RUN)
     assert '<span class="fail">BLOCKED</span>' in page and "<code>k1</code>" in page
+
+
+def test_the_validation_page_shows_the_failure_lines_quarantined_and_links_their_warning():
+    failure_lines = {
+        "lines": 7,
+        "first": {"file": "logs/<a>.jsonl", "line": 1204},
+        "reasons": [{"reason": "amount_minor is not an integer", "lines": 6}],
+        "other_reasons": 1,
+        "what_to_do": "Add each payment by hand",
+    }
+    outcome = OUTCOME | {"expectation_id": "no_failure_line_quarantined", "severity": "warning"}
+    suite = SUITE | {"suite": "file_profile", "outcomes": [outcome]}
+    quarantine = QUARANTINE | {"within_limit": True, "failure_lines": failure_lines}
+    document = DOCUMENT | {"quarantine": quarantine, "suites": [suite]}
+    page = pages.render("validation.html", document=document, max_offending=20, **RUN)
+    assert '<p id="failure-lines" class="warn">7 quarantined log line(s) are failure lines' in page
+    assert "<code>logs/&lt;a&gt;.jsonl</code> line 1,204" in page
+    assert "<td>amount_minor is not an integer</td><td>6</td>" in page
+    assert "1 other reason(s)" in page and "Add each payment by hand." in page
+    assert '<a href="#failure-lines">Measured: 7 failure line(s) quarantined' in page
 
 
 def test_the_validation_page_shows_the_quarantine_and_links_its_failing_rule():

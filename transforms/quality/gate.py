@@ -125,7 +125,13 @@ def check(
         *policy_checks.rejections(con, incident),
     )
     blocking += [f"inputs: {problem}" for problem in found]
-    warnings = [_describe(o) for r in results for o in r.warnings]
+    warnings = [
+        f"{_describe(o)}; {measured.failures.measured()}"
+        if (o.suite, o.expectation_id) == ("file_profile", quarantine.FAILURE_LINES_RULE)
+        else _describe(o)
+        for r in results
+        for o in r.warnings
+    ]
     return Verdict(tuple(results), tuple(blocking), tuple(warnings), measured)
 
 

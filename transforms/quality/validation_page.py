@@ -11,7 +11,13 @@ from pathlib import Path
 
 from transforms import commands, files, pages
 from transforms.quality.gx_run import plain
-from transforms.quality.quarantine import QUARANTINE_WHAT_TO_DO, Quarantine
+from transforms.quality.quarantine import (
+    FAILURE_LINES_RULE,
+    FAILURE_LINES_WHAT_TO_DO,
+    QUARANTINE_WHAT_TO_DO,
+    FailureLines,
+    Quarantine,
+)
 from transforms.quality.validation import MAX_OFFENDING, ExpectationOutcome, SuiteResult
 
 QUARANTINE_RULE_IDS = ("quarantined_share_within_limit", "run_quarantined_share_within_limit")
@@ -52,7 +58,8 @@ def report_document(results: Sequence[SuiteResult], quarantine: Quarantine | Non
 
 def _quarantine_document(quarantine: Quarantine) -> dict:
     """The quarantine's numbers: the run's lines, quarantined lines and share, the limit, the
-    worst files with theirs, and what to do when it is over the limit."""
+    worst files with theirs, what to do when it is over the limit, and the failure lines among
+    them."""
     return {
         "lines": quarantine.lines,
         "quarantined": quarantine.quarantined,
@@ -69,6 +76,21 @@ def _quarantine_document(quarantine: Quarantine) -> dict:
             for f in quarantine.worst
         ],
         "what_to_do": QUARANTINE_WHAT_TO_DO,
+        "failure_lines": _failure_lines_document(quarantine.failures),
+    }
+
+
+def _failure_lines_document(failures: FailureLines) -> dict:
+    """The quarantined failure lines: how many, the first (file and line), the reasons grouped
+    (the most lines first) and how many more, and what to do when there is one."""
+    return {
+        "lines": failures.lines,
+        "first": None
+        if failures.first is None
+        else {"file": failures.first[0], "line": failures.first[1]},
+        "reasons": [{"reason": reason, "lines": lines} for reason, lines in failures.reasons],
+        "other_reasons": failures.other_reasons,
+        "what_to_do": FAILURE_LINES_WHAT_TO_DO,
     }
 
 
@@ -139,6 +161,7 @@ def render_html(
         "validation.html",
         document=report_document(results, quarantine),
         quarantine_rules=QUARANTINE_RULE_IDS,
+        failure_lines_rule=FAILURE_LINES_RULE,
         max_offending=MAX_OFFENDING,
         incident_id=incident_id,
         run_id=run_id,

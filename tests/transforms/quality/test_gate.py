@@ -10,7 +10,7 @@ import pytest
 from tests.builders import customer, failure, reconcile_incident, txn, write_incident
 from transforms import db
 from transforms.ingest import incident, logs, tables
-from transforms.quality import gate, validation_page
+from transforms.quality import gate, quarantine, validation_page
 from transforms.reconcile import classes, credits, outputs
 from transforms.runfolder import manifest
 
@@ -286,15 +286,8 @@ def test_the_run_blocks_on_its_share_over_all_files(tmp_path):
 def test_validation_json_and_html_show_the_quarantine_numbers_and_what_to_do(tmp_path):
     # the rule's own row says FAIL with 0 unexpected rows: the numbers sit beside it
     path = three_small_files_each_a_third_quarantined(tmp_path)
-    verdict = _checked(path, tmp_path)
-    json_path, html_path = validation_page.write_report(
-        verdict.results,
-        tmp_path / "run",
-        incident_id="INC",
-        run_id="r1",
-        quarantine=verdict.quarantine,
-    )
-    measured = json.loads(json_path.read_text())["quarantine"]
+    document, page = _reported(_checked(path, tmp_path), tmp_path)
+    measured = document["quarantine"]
     assert measured["quarantined"] == 27 and measured["within_limit"] is False
     assert measured["share"] == round(27 / measured["lines"], 6)
     assert measured["max_quarantined_share"] == 0.01
@@ -310,9 +303,20 @@ def test_validation_json_and_html_show_the_quarantine_numbers_and_what_to_do(tmp
         "share": round(9 / 28, 6),
     }
     assert "quarantine.jsonl" in measured["what_to_do"]
-    page = html_path.read_text()
     assert "over the limit" in page and "32.1%" in page and "<code>logs/a.jsonl</code>" in page
     assert "Measured: 27 of " in page and "raise max_quarantined_share" in page
+
+
+def _reported(result: gate.Verdict, tmp_path) -> tuple[dict, str]:
+    """`validation.json` (read) and `validation.html` of the verdict, written as a run does."""
+    json_path, html_path = validation_page.write_report(
+        result.results,
+        tmp_path / "run",
+        incident_id="INC",
+        run_id="r1",
+        quarantine=result.quarantine,
+    )
+    return json.loads(json_path.read_text()), html_path.read_text()
 
 
 def test_a_run_within_its_quarantine_limit_says_so_without_advice(tmp_path):
@@ -557,27 +561,147 @@ def test_only_a_failure_line_in_a_currency_that_is_no_money_rejects_the_run(
     assert any(b.startswith("inputs: ") and "currenc" in b for b in result.blocking) is rejected
 
 
+def _otlp_request(line: dict) -> str:
+    """An OTLP/JSON export request of one log record: the line's fields but its time."""
+    attributes = [
+        {"key": k, "value": {"intValue" if isinstance(v, int) else "stringValue": str(v)}}
+        for k, v in line.items()
+        if k != "ts"
+    ]
+    logs = [{"timeUnixNano": "1736280000500000000", "attributes": attributes}]
+    return json.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": logs}]}]})
+
+
 @pytest.mark.parametrize("currency", ["usd", "DEM"])
 def test_a_failure_record_of_an_envelope_in_a_currency_that_is_no_money_rejects_the_run(
     tmp_path, currency
 ):
     # an OTLP record's reason names its position (`... (envelope = "otlp": line 4, record 1)`):
     # the gate matched `usd`'s reason exactly, missed it, and the failure went uncredited
-    def request(record: dict) -> str:
-        attributes = [
-            {"key": k, "value": {"intValue" if isinstance(v, int) else "stringValue": str(v)}}
-            for k, v in record.items()
-        ]
-        logs = [{"timeUnixNano": "1736280000500000000", "attributes": attributes}]
-        return json.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": logs}]}]})
-
     lines = [*GOOD_LINES, *QUIET, _logged(currency)]
     path = write_incident(
         tmp_path / "inc",
-        lines=[request({k: v for k, v in line.items() if k != "ts"}) for line in lines],
+        lines=[_otlp_request(line) for line in lines],
         transactions=GOOD_TABLE,
         sources={"log_format": {"envelope": "otlp"}},
     )
     result = _checked(path, tmp_path)
     assert not result.passed
     assert any(b.startswith("inputs: ") and "currenc" in b for b in result.blocking)
+
+
+FAILURE_LINES_WARNING = "file_profile: expect_column_values_to_be_between(quarantined_failures)"
+
+
+def _failure_lines_warning(result: gate.Verdict) -> str | None:
+    """The warning of the failure lines quarantined, if the gate gave it."""
+    found = [w for w in result.warnings if w.startswith(FAILURE_LINES_WARNING)]
+    assert len(found) <= 1, result.warnings
+    return found[0] if found else None
+
+
+def _cri(record: dict) -> str:
+    """`record` as a CRI line, the kubelet's own."""
+    return f"2025-01-07T20:00:00.000000000Z stdout F {json.dumps(record)}"
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        # a failure the service logged with a fractional amount: quarantined under the limits,
+        # its payment went uncredited and the run passed with nothing said
+        (failure("t9", customer_id="c1", amount_minor=12.5), "amount_minor is not an integer"),
+        # amount 0, a customer_id that is a number: the same
+        (failure("t9", customer_id="c1", amount_minor=0), "amount_minor is not positive"),
+        (failure("t9", customer_id=17), "customer_id is not a string"),
+        # a failure record cut off mid-line (never read, its text names the event)
+        ('{"ts": "2025-01-07T20:00:00Z", "event": "payment.failed", "txn_id": "t9", "er', None),
+    ],
+)
+def test_a_failure_line_quarantined_under_the_limits_warns_naming_its_line(tmp_path, line, reason):
+    result = verdict(tmp_path, lines=[*GOOD_LINES, *QUIET, line], transactions=GOOD_TABLE)
+    assert result.passed, result.blocking
+    warning = _failure_lines_warning(result)
+    assert warning is not None, result.warnings
+    assert "1 quarantined log line(s) are failure lines" in warning, warning
+    assert "first: logs/pod-a.jsonl line 304" in warning, warning
+    assert f"{reason or 'not valid JSON'} (1)" in warning, warning
+    assert "quarantine.jsonl" in warning and "by hand" in warning, warning
+
+
+def test_a_failure_record_of_another_envelope_warns(tmp_path):
+    # a CRI line inside a Docker json-file file: no Docker entry, quarantined unread, and its
+    # text names the failure event
+    def docker(record: dict) -> str:
+        return json.dumps({"log": json.dumps(record) + "\n", "time": "2025-01-07T20:00:00Z"})
+
+    lines = [docker(line) for line in [*GOOD_LINES, *QUIET]] + [_cri(failure("t9"))]
+    result = verdict(
+        tmp_path,
+        lines=lines,
+        transactions=GOOD_TABLE,
+        sources={"log_format": {"envelope": "docker"}},
+    )
+    assert result.passed, result.blocking
+    warning = _failure_lines_warning(result)
+    assert warning is not None and "not a Docker json-file entry" in warning, result.warnings
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # a success line checked in full under line_checks = "all": it changes no credit
+        {**failure("t9", amount_minor=12.5), "event": "payment.succeeded"},
+        # a line of no record that names no failure event
+        "{truncated",
+    ],
+)
+def test_a_quarantined_line_of_no_failure_gives_no_warning(tmp_path, line):
+    result = verdict(
+        tmp_path,
+        lines=[*GOOD_LINES, *QUIET, line],
+        transactions=GOOD_TABLE,
+        quality={"line_checks": "all"},
+    )
+    assert result.passed, result.blocking
+    assert result.quarantine is not None and result.quarantine.quarantined == 1
+    assert _failure_lines_warning(result) is None, result.warnings
+
+
+def test_a_failure_line_quarantined_for_its_currency_still_rejects_the_run(tmp_path):
+    result = verdict(tmp_path, lines=[*GOOD_LINES, *QUIET, _logged("usd")], transactions=GOOD_TABLE)
+    assert any(
+        b.startswith("inputs: a currency of 1 quarantined log line(s)") for b in result.blocking
+    )
+    assert _failure_lines_warning(result) is not None, result.warnings
+
+
+def test_validation_json_and_html_show_the_failure_lines_quarantined(tmp_path):
+    line = failure("t9", customer_id="c1", amount_minor=12.5)
+    result = verdict(tmp_path, lines=[*GOOD_LINES, *QUIET, line], transactions=GOOD_TABLE)
+    document, page = _reported(result, tmp_path)
+    assert document["warnings"] == 1
+    assert document["quarantine"]["failure_lines"] == {
+        "lines": 1,
+        "first": {"file": "logs/pod-a.jsonl", "line": 304},
+        "reasons": [{"reason": "amount_minor is not an integer", "lines": 1}],
+        "other_reasons": 0,
+        "what_to_do": quarantine.FAILURE_LINES_WHAT_TO_DO,
+    }
+    assert "1 quarantined log line(s) are failure lines" in page, page
+    assert "<code>logs/pod-a.jsonl</code> line 304" in page and "by hand" in page
+
+
+def test_the_failure_lines_reasons_are_grouped_without_a_records_position(tmp_path):
+    # an OTLP record's reason names its position (`... (envelope = "otlp": line 304, record 1)`):
+    # two records quarantined for one reason are one reason, of 2 lines
+    bad = [failure(f"t{n}", customer_id="c1", amount_minor=12.5) for n in (8, 9)]
+    result = verdict(
+        tmp_path,
+        lines=[_otlp_request(line) for line in [*GOOD_LINES, *QUIET, *bad]],
+        transactions=GOOD_TABLE,
+        sources={"log_format": {"envelope": "otlp"}},
+    )
+    assert result.quarantine is not None
+    assert result.quarantine.failures.reasons == (("amount_minor is not an integer", 2),)
+    assert result.quarantine.failures.first == ("logs/pod-a.jsonl", 304)

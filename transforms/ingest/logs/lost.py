@@ -378,6 +378,13 @@ class Misread:
         return None
 
 
+def names_pattern(failure_events: tuple[str, ...]) -> str:
+    """The RE2 pattern of a text that names one of the failure events as a whole name, as `held`
+    finds them (JSON escapes in the name aside): DuckDB's, over the quarantine's previews."""
+    names = "|".join(re.escape(event) for event in sorted(failure_events))
+    return rf"(^|[^{NAME_CHARACTER[1:-1]}])({names})($|[^{NAME_CHARACTER[1:-1]}])"
+
+
 def held(text: str, failure_events: tuple[str, ...]) -> list[str]:
     """The failure events a part of a record names, sorted: each as a whole name (a longer name
     is another event), spelt with JSON escapes or not, within as many levels of JSON strings as

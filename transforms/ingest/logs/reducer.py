@@ -3,7 +3,7 @@
 `log_files`, `stg_log_lines`, `stg_log_events`, `stg_log_quarantine`, `int_log_line_duplicates`
 (found across all files by the lines' hashes), `int_log_events_bucketed` and `stg_failures` (the
 window's: `bucket`), `int_log_lines_bucketed` (a view: one row per physical line),
-`int_failure_lines` (a view) and `int_file_profile`.
+`int_failure_lines` (a view), `int_quarantined_failure_lines` and `int_file_profile`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from transforms import db
 from transforms.ingest.incident import Incident
+from transforms.ingest.logs import lost
 from transforms.ingest.logs.mapper import EXTRACTS, UNCHECKED_SCHEMA, Extract
 from transforms.ingest.logs.plan import LogFile
 
@@ -47,6 +48,8 @@ def reduce(
     bucket(con, incident)
     db.run(con, "int_log_lines_bucketed")
     db.run(con, "int_failure_lines")
+    names = lost.names_pattern(incident.policy.failure_events)
+    db.run(con, "int_quarantined_failure_lines", failure_names=names)
     db.run(con, "int_file_profile", min_quarantined_lines=incident.min_quarantined_lines)
     read = [f for e in extracts for f in e.files]
     return sorted(read + list(pruned), key=lambda f: f.file_id)

@@ -5,7 +5,8 @@
 -- is as long as it, in lines and bytes (1.0: a copy, such as an editor's backup `x.gz~`, whose
 -- event share is then 0.0: said once; 0.0 for any other file, as a rotated file whose only
 -- failure lines are the few its predecessor's tail re-sent); its time range from the lines
--- checked in full and its first and last shape-checked line.
+-- checked in full and its first and last shape-checked line; how many of its quarantined lines
+-- are failure lines (`int_quarantined_failure_lines`).
 -- Files with no line still get a row; pruned files (not opened) get none.
 create or replace table int_file_profile as
 with
@@ -27,6 +28,12 @@ per_file as (
             where bucket in ('relevant', 'irrelevant') and is_checked and not is_payment_event
         ) as unknown_events
     from lines
+    group by file_id
+),
+
+failures_quarantined as (
+    select file_id, count(*) as quarantined_failures
+    from int_quarantined_failure_lines
     group by file_id
 ),
 
@@ -52,6 +59,7 @@ final as (
             + coalesce(per_file.quarantined, 0) as accounted,
         coalesce(per_file.quarantined / log_files.lines, 0.0) as quarantined_share,
         coalesce(per_file.quarantined, 0) >= $min_quarantined_lines as quarantined_at_least_min,
+        coalesce(failures_quarantined.quarantined_failures, 0) as quarantined_failures,
         log_files.min_ts_utc,
         log_files.max_ts_utc,
         if(
@@ -66,6 +74,7 @@ final as (
     from log_files
     left join per_file on per_file.file_id = log_files.file_id
     left join same_size on same_size.file_id = log_files.file_id
+    left join failures_quarantined on failures_quarantined.file_id = log_files.file_id
 )
 
 select * from final
