@@ -668,6 +668,24 @@ def test_a_quarantined_line_of_no_failure_gives_no_warning(tmp_path, line):
     assert _failure_lines_warning(result) is None, result.warnings
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        # the sample's case: a failure record cut off before its whole copy (t2's, below)
+        '{"ts": "2025-01-07T20:00:00Z", "event": "payment.failed", "txn_id": "t2", "er',
+        # a retry of t2 logged with a fractional amount
+        failure("t2", customer_id="c2", amount_minor=12.5),
+    ],
+)
+def test_a_quarantined_failure_line_of_a_payment_read_from_another_line_gives_no_warning(
+    tmp_path, line
+):
+    result = verdict(tmp_path, lines=[*GOOD_LINES, *QUIET, line], transactions=GOOD_TABLE)
+    assert result.passed, result.blocking
+    assert result.quarantine is not None and result.quarantine.quarantined == 1
+    assert _failure_lines_warning(result) is None, result.warnings
+
+
 def test_a_failure_line_quarantined_for_its_currency_still_rejects_the_run(tmp_path):
     result = verdict(tmp_path, lines=[*GOOD_LINES, *QUIET, _logged("usd")], transactions=GOOD_TABLE)
     assert any(

@@ -22,6 +22,10 @@ from transforms.ingest.logs import lost
 from transforms.ingest.logs.mapper import EXTRACTS, UNCHECKED_SCHEMA, Extract
 from transforms.ingest.logs.plan import LogFile
 
+# A run of characters no JSON or logfmt syntax holds: the tokens of a quarantined line's text
+# that may be a payment's txn_id (`int_quarantined_failure_lines`).
+ID_TOKEN = r"""[^\s"'=,{}\[\]\\]+"""
+
 
 def reduce(
     con: duckdb.DuckDBPyConnection,
@@ -49,7 +53,7 @@ def reduce(
     db.run(con, "int_log_lines_bucketed")
     db.run(con, "int_failure_lines")
     names = lost.names_pattern(incident.policy.failure_events)
-    db.run(con, "int_quarantined_failure_lines", failure_names=names)
+    db.run(con, "int_quarantined_failure_lines", failure_names=names, token=ID_TOKEN)
     db.run(con, "int_file_profile", min_quarantined_lines=incident.min_quarantined_lines)
     read = [f for e in extracts for f in e.files]
     return sorted(read + list(pruned), key=lambda f: f.file_id)

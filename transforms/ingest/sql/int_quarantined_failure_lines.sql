@@ -4,7 +4,35 @@
 -- as a whole name, $failure_names (a line no record could be read from: another envelope's,
 -- such as a CRI line in a Docker json-file file, or one cut off mid-record). Under the
 -- quarantine limits the run passes without them, so the gate warns of them (`int_file_profile`).
+-- A line whose text holds, as a whole token ($token: a run of characters no JSON or logfmt
+-- syntax holds), the txn_id of a candidate failure line of the window (`stg_failures`) is left
+-- out: that payment is read from its other line (a record cut off before its whole copy, a
+-- retry logged twice), so nothing of it goes uncredited unseen.
 create or replace table int_quarantined_failure_lines as
-select file_id, line, quarantine_reason
-from stg_log_quarantine
-where is_quarantined_failure or coalesce(regexp_matches(raw, $failure_names), false)
+with
+
+failure_lines as (
+    select file_id, line, quarantine_reason, raw
+    from stg_log_quarantine
+    where is_quarantined_failure or coalesce(regexp_matches(raw, $failure_names), false)
+),
+
+tokens as (
+    select file_id, line, unnest(regexp_extract_all(raw, $token)) as token
+    from failure_lines
+),
+
+covered as (
+    select distinct tokens.file_id, tokens.line
+    from tokens
+    semi join stg_failures on stg_failures.txn_id = tokens.token
+),
+
+final as (
+    select failure_lines.file_id, failure_lines.line, failure_lines.quarantine_reason
+    from failure_lines
+    anti join covered
+        on covered.file_id = failure_lines.file_id and covered.line = failure_lines.line
+)
+
+select * from final
