@@ -162,6 +162,24 @@ def test_a_cri_file_whose_line_ends_were_made_crlf_joins_its_parts_without_them(
     assert [row[:4] for row in got] == [(1, *RELEVANT[:3]), (2, "irrelevant", None, None)]
 
 
+@pytest.mark.parametrize("last_line_end", ["\n", ""])
+def test_a_cr_that_ends_a_cri_partial_line_is_the_records_in_a_block_of_its_own(
+    tmp_path, last_line_end
+):
+    # The file is framed in blocks (its first MiB, then 4 MiB at a time): the P line here is
+    # the only whole line of its block, the last line has no LF (a file copied as it was
+    # written). The lines before it end in an LF alone, so its CR is the record's, as when the
+    # last line ends in LF; it was dropped as a CRLF line end: "t1\rx" read as t1x, credited.
+    record = RECORD.replace('"t1"', '"t1\rx"')
+    cut = record.index("\r") + 1
+    noise = (cri(NOISE, "stderr") + "\n").encode()
+    before = ((1 << 20) - 20) // len(noise)  # the P line starts before the first MiB's end
+    data = noise * before + f"{cri(record[:cut], tag='P')}\n{cri(record[cut:])}".encode()
+    got = staged(tmp_path, [data + last_line_end.encode()], "failure_capable", envelope="cri")
+    assert [row[:2] for row in got if row[1] != "irrelevant"] == [(before + 1, "quarantined")]
+    assert got[-1][2].startswith("not valid JSON")
+
+
 def test_a_character_cut_at_the_end_of_a_block_is_mended_in_the_next():
     # The framing reads a file in blocks: the cut's first bytes wait for the stream's next line.
     mender = mending.Mender()

@@ -77,6 +77,9 @@ class Framer:
     split: bool = False  # a record split over lines was seen: every later line is checked
     cri: bool = False  # CRI lines: a character a partial line cuts is mended (`mending.Mender`)
     failure_events: tuple[str, ...] = ()  # named past a long line's preview: `lost.beyond_preview`
+    # A line of the file so far ended in an LF alone: its line ends were not made CRLF, so a
+    # CRI P line's CR is the record's in every later block too (`mending.partial_crs_kept`).
+    _lf_alone: bool = field(default=False, repr=False)
     _bom_pending: bool = field(default=True, repr=False)
     _tail: bytes = field(default=b"", repr=False)  # the end of the last line framed
     _mender: mending.Mender = field(default_factory=mending.Mender, repr=False)
@@ -233,8 +236,10 @@ class Framer:
         skip = self._skip(data)
         raw = np.frombuffer(data, np.uint8, count=end)
         starts, ends, crlf, sizes = line_bounds(raw, skip)
-        if self.cri and crlf.any() and not crlf.all():  # all: line ends made CRLF, no CR kept
+        every_crlf = bool(crlf.all())  # and none alone before: line ends made CRLF, no CR kept
+        if self.cri and crlf.any() and (self._lf_alone or not every_crlf):
             crlf, sizes = mending.partial_crs_kept(data, starts, crlf, sizes)
+        self._lf_alone = self._lf_alone or not every_crlf
         zeros = padding.skipped(data, raw, starts, sizes)
         problems = self._problems(data, starts, ends, sizes)
         if problems and self.error is None:
