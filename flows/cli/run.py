@@ -110,10 +110,11 @@ def run(
     A run that passes the quality gate waits for finance: `credits approve RUN_ID --by NAME`.
     """
     try:
-        # The extensions first (DuckDB, Arrow, NumPy, pydantic's core: `db` imports them), while
-        # the console's guard, which lets an import finish, is in place: the run's own stop
-        # handling raises at once, which aborts an extension's initialisation (nanobind: exit
-        # 134). Only a run pays for them here, not every command's start.
+        # The extensions first (DuckDB, Arrow, NumPy: `db` imports them; pydantic's core Typer
+        # imported reading the arguments), while the console's guard, which lets an import
+        # finish, is in place: the run's own stop handling raises at once, which aborts an
+        # extension's initialisation (nanobind: exit 134). Only a run pays for them here, not
+        # every command's start.
         from transforms import db  # noqa: F401
 
         new_warehouse = _new_warehouse(output_dir, warehouse_path, task_runner, dask_address)
