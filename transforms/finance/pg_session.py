@@ -143,12 +143,15 @@ def storage_errors(url: str, doing: str, access: Access | None = None) -> Iterat
         ) from None
 
 
-def committed(connection: adbc_driver_postgresql.dbapi.Connection, url: str) -> None:
+def committed(
+    connection: adbc_driver_postgresql.dbapi.Connection, url: str, then: str | None = None
+) -> None:
     """Commits the server transaction. The connection lost as it commits (no answer, or the
     session ended) leaves the outcome unknown: the server may have committed before the answer
-    was lost. That is a `StorageError` saying so and how to find out (`credits audit`), where
-    `storage_errors` would say the server rolled it back; an error the server answered (a
-    constraint) did roll back, and is `storage_errors`'s."""
+    was lost. That is a `StorageError` saying so and how to find out and what to do (`then`;
+    by default `credits audit`, and the command run again), where `storage_errors` would say
+    the server rolled it back; an error the server answered (a constraint) did roll back, and
+    is `storage_errors`'s."""
     try:
         connection.commit()
     except adbc_driver_manager.Error as error:
@@ -158,13 +161,14 @@ def committed(connection: adbc_driver_postgresql.dbapi.Connection, url: str) -> 
         raise StorageError(
             f"warehouse {pg_location.shown(url)}: committing: the connection was lost as the "
             f"server was asked to commit (PostgreSQL said: {pg_location.said(error, url)}): "
-            "whether the server committed it is unknown. "
-            f"`{commands.credits('audit')}` shows the journal's last entries (what was "
-            "committed); run the command again: it finishes what was committed and does "
-            "nothing twice"
+            f"whether the server committed it is unknown. {then or _AGAIN}"
         ) from None
 
 
+_AGAIN = (
+    f"`{commands.credits('audit')}` shows the journal's last entries (what was committed); run "
+    "the command again: it finishes what was committed and does nothing twice"
+)
 _CONNECTION_LOST = ("08", "57P")  # connection exceptions; the server shut the session down
 _DROPPED = re.compile(r'(relation|column) "[^"]+" does not exist')
 _TIMEOUTS = {"statement timeout": "statement_timeout", "lock timeout": "lock_timeout"}

@@ -246,10 +246,10 @@ class Store:
     def commit(self) -> None:
         self._connection.commit()
 
-    def commit_sent(self) -> None:
-        """Commits what was sent: a connection lost meanwhile says the outcome is unknown
-        (`committed`)."""
-        committed(self._connection, self.url)
+    def commit_sent(self, then: str | None = None) -> None:
+        """Commits what was sent: a connection lost meanwhile says the outcome is unknown, and
+        `then` what to do (`committed`)."""
+        committed(self._connection, self.url, then)
 
     def close(self) -> None:
         with suppress(Exception):
@@ -444,17 +444,19 @@ def _make_roles(store: Store) -> None:
 
 
 @contextmanager
-def loader(url: str, wait_seconds: float, busy: Callable[[str], Exception]) -> Iterator[Store]:
+def loader(
+    url: str, wait_seconds: float, busy: Callable[[str], Exception], then: str | None = None
+) -> Iterator[Store]:
     """The store for one bulk load (`store_copy`): under the writer lock, in ONE server
     transaction that makes its tables if it has none (without a version row: the load brings
-    its own) and is committed when the block ends; when the block raises, the session ends and
-    the server rolls it all back, tables included. What the store held is the caller's to check
-    (`Store.row_counts`)."""
+    its own) and is committed when the block ends (`then`: what to do when the connection is
+    lost as it commits); when the block raises, the session ends and the server rolls it all
+    back, tables included. What the store held is the caller's to check (`Store.row_counts`)."""
     with _locked(url, wait_seconds, busy) as store, storage_errors(url, "loading"):
         if _made(store) is None:
             _make_tables(store)
         yield store
-        store.commit_sent()
+        store.commit_sent(then)
 
 
 def reachable(url: str, access: Access = Access.READ) -> None:

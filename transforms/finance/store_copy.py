@@ -115,7 +115,15 @@ def _load(
     read back and compared before it commits: each table's fingerprint, and its chains. The
     file records `moving` just before the commit: from then on it refuses writers, whether
     the commit is done, fails or is killed half way (its outcome then unknown here)."""
-    with pg_store.loader(target, warehouse.LOCK_WAIT_SECONDS, warehouse.WarehouseBusy) as store:
+    # Its commit's outcome unknown, the copy run again into a store that holds it is refused
+    verify = commands.credits(commands.verify_at(pg_location.shown(target)))
+    then = (
+        f"`{verify}` shows whether the store holds the copy: if it does, run and approve there; "
+        "if it is empty, run the copy again"
+    )
+    with pg_store.loader(
+        target, warehouse.LOCK_WAIT_SECONDS, warehouse.WarehouseBusy, then
+    ) as store:
         if not pg_store.holds_nothing(store.row_counts()):  # written since the first look
             raise _not_empty(target)
         columns = {t.name: store.columns(t.name) for t in pg_store.TABLES}

@@ -32,8 +32,17 @@ from tests import golden_incident, quick_commands, stores
 from tests.builders import customer, rewrite_with_keyed_schema
 from tests.flows.desk import Desk
 from tests.stores import fetch
+from transforms import commands
 from transforms.errors import ConfigError, ProofFailed
-from transforms.finance import journal, ledger, ledger_entries, pg_store, store_copy, warehouse
+from transforms.finance import (
+    journal,
+    ledger,
+    ledger_entries,
+    pg_location,
+    pg_store,
+    store_copy,
+    warehouse,
+)
 
 KEY = "a-long-enough-journal-key-0123456789"
 LOW_USD_HIGH_EUR = {"flat_minor": {"USD": 500, "EUR": 1200}}
@@ -529,3 +538,40 @@ def test_a_copy_killed_around_the_store_s_commit_never_leaves_two_writable_wareh
         store_copy.copy(golden_warehouse, url, None)
         with pytest.raises(ConfigError, match="this warehouse was moved to"):
             warehouse.require_not_moved_file(golden_warehouse)
+
+
+def test_a_copy_whose_connection_is_lost_at_the_commit_says_how_to_tell_and_what_then(
+    golden_warehouse, new_store, server, monkeypatch
+):
+    # The outcome is unknown (the server may have committed before its answer was lost): the
+    # copy said to run it again, that it "does nothing twice", where a copy into the store that
+    # holds it is refused as not empty, and its advice is to copy into a new database.
+    import adbc_driver_manager.dbapi
+
+    from tests.transforms.finance.test_pg_store import terminate_writers
+
+    url = new_store()
+    record, commit, moving = store_copy._record, adbc_driver_manager.dbapi.Connection.commit, []
+
+    def recorded(con, path, target, key, event):
+        moving.append(event == "moving")
+        record(con, path, target, key, event)
+
+    def committing(connection):
+        if moving == [True]:  # the store's commit, right after the file recorded `moving`
+            moving.append(terminate_writers(server, url))
+        commit(connection)
+
+    monkeypatch.setattr(store_copy, "_record", recorded)
+    monkeypatch.setattr(adbc_driver_manager.dbapi.Connection, "commit", committing)
+    result = cli("warehouse", "copy", "--from", str(golden_warehouse), "--to", url)
+    monkeypatch.undo()
+    assert result.exit_code == 4, result.output
+    said = " ".join(result.stderr.split())
+    assert "whether the server committed it is unknown" in said
+    assert "does nothing twice" not in said
+    verify = commands.credits(commands.verify_at(pg_location.shown(url)))
+    assert f"`{verify}` shows whether the store holds the copy" in said, said
+    assert "if it does, run and approve there; if it is empty, run the copy again" in said
+    assert pg_store.empty(url)  # here the server had not committed: the copy runs again
+    assert cli("warehouse", "copy", "--from", str(golden_warehouse), "--to", url).exit_code == 0
