@@ -141,4 +141,5 @@ def test_a_seal_that_gives_up_says_the_run_is_not_sealed_and_to_run_it_again(des
     assert "another run or approval is writing to " in said
     assert "is not sealed: nothing of it was loaded, it can never be approved" in said
     assert "once that writer has finished, run the incident again (`" in said
+    assert "Try again" not in said  # the run cannot be tried again: it is run again
     assert f"run {desk.root / 'inc' / 'incident.toml'}`)" in said

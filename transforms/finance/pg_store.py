@@ -388,7 +388,7 @@ def _lock(store: Store, wait_seconds: float, busy: Callable[[str], Exception]) -
             raise busy(
                 f"warehouse {pg_location.shown(store.url)}: another run or approval is writing "
                 f"to it{_holder(store)}; waited {wait_seconds:.0f} s. Try again when it has "
-                "finished."
+                "finished."  # warehouse.TRY_AGAIN, which a seal that gives up leaves out
             )
         time.sleep(0.1)
 

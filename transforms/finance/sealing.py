@@ -54,8 +54,9 @@ def _written_to(
     try:
         return held.enter_context(warehouse.writer(location, SEAL_WAIT_SECONDS))
     except warehouse.WarehouseBusy as busy:
+        waited = str(busy).removesuffix(warehouse.TRY_AGAIN)
         raise warehouse.WarehouseBusy(
-            f"{busy} Run {run.run_id} is not sealed: nothing of it was loaded, it can never be "
+            f"{waited} Run {run.run_id} is not sealed: nothing of it was loaded, it can never be "
             "approved; once that writer has finished, run the incident again "
             f"(`{approval.rerun(content)}`)"
         ) from None

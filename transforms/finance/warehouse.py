@@ -229,6 +229,11 @@ def looked_at(path: Path) -> str:
     return f"{path.absolute()} ({path}, relative to the current folder)"
 
 
+TRY_AGAIN = " Try again when it has finished."
+"""How a busy warehouse's message ends (both stores'): a seal that gives up says instead that its
+run is to be run again (`sealing`)."""
+
+
 class WarehouseBusy(CreditsError):
     """Another process holds the warehouse's write lock for longer than we may wait (exit 4:
     the machine, not the data or the code, kept us out; try again in a moment)."""
@@ -248,7 +253,7 @@ def write_lock(path: Path, wait_seconds: float | None = None) -> Iterator[None]:
             lambda error: isinstance(error, BlockingIOError),
             wait_seconds,
             f"{path}: another run or approval is writing to the warehouse; waited "
-            f"{wait_seconds:.0f} s. Try again when it has finished.",
+            f"{wait_seconds:.0f} s.{TRY_AGAIN}",
         )
         try:
             handle.seek(0)
