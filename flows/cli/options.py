@@ -75,8 +75,9 @@ WideOption = Annotated[
 
 def path_given(value: str | Path) -> Path:
     """A path option or argument as typed (a `parser`): an empty one is refused, where Typer
-    read it as the current folder (`credits sample --out ""` wrote the sample there)."""
-    if isinstance(value, str) and not value:
+    read it as the current folder (`credits sample --out ""` wrote the sample there), and so is
+    one of blanks only (`"$DIR "`, DIR unset: a name no one gives a file)."""
+    if isinstance(value, str) and not value.strip():
         raise typer.BadParameter(
             'empty: name a file or folder (an unset shell variable, `"$FILE"`, gives an empty one)'
         )

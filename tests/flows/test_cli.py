@@ -847,6 +847,9 @@ def test_an_outbox_typed_empty_is_refused_not_read_as_the_current_folder(tmp_pat
         ["customers", "INC-1", "--out", ""],
         ["diff", "r1", "--csv", ""],
         ["what-if", "", "--policy", "p.toml"],
+        # blanks only (`"$DIR "` with DIR unset): no one names a file so
+        ["sample", "--out", " "],
+        ["run", "  "],
     ],
     ids=" ".join,
 )
