@@ -719,48 +719,57 @@ def cut_at_the_ledger(monkeypatch, cut: Callable[[], int], commit: bool) -> list
     return killed
 
 
-def test_an_approval_killed_between_two_statements_commits_nothing(
-    server, source, copy_of, tmp_path, monkeypatch
+@pytest.mark.parametrize(
+    ("at_commit", "said", "not_said"),
+    [
+        # inside the transaction, after the run's decision and the batch went and before the
+        # ledger's rows: the server rolls all of it back, and says so
+        (
+            False,
+            (
+                "committing: PostgreSQL said:",
+                "rolled back what was not committed; run the command again to finish",
+            ),
+            (),
+        ),
+        # as the COMMIT was sent: the server may have committed it (its answer lost) or not, and
+        # the command cannot tell; it said "the server rolled back what was not committed"
+        (
+            True,
+            (
+                "committing: the connection was lost",
+                "whether the server committed it is unknown",
+                "shows the journal's last entries",
+            ),
+            ("rolled back what was not committed",),
+        ),
+    ],
+    ids=["between_two_statements", "at_the_commit"],
+)
+def test_an_approval_whose_connection_is_lost_says_what_is_known_and_the_next_finishes(
+    server, source, copy_of, tmp_path, monkeypatch, at_commit, said, not_said
 ):
-    """The writer's connection is terminated (pg_terminate_backend) inside the server
-    transaction that sends the approval's commit, after the run's decision and the batch went
-    and before the ledger's rows: the server rolls all of it back, the command exits 4 saying
-    so, and the next approve pays every credit once."""
+    """The writer's connection is terminated (pg_terminate_backend) in the server transaction
+    that sends the approval's commit: the command exits 4 saying what is known (audit shows the
+    journal's last entries), and the next approve pays every credit once."""
     url, box = copy_of(source.only_a), tmp_path / "outbox"
-    killed = cut_at_the_ledger(monkeypatch, lambda: terminate_writers(server, url), commit=False)
+    cut = cut_at_the_ledger(monkeypatch, lambda: terminate_writers(server, url), commit=at_commit)
     result = cli(*approve_args(url, source.run_a, box))
     monkeypatch.undo()
-    assert killed == [1]
+    assert cut == [1]
     message = refused_cleanly(result)
-    assert f"warehouse {url}: committing: PostgreSQL said:" in message
-    assert "rolled back what was not committed; run the command again to finish" in message
-    nothing_committed(url, source.run_a)
+    assert f"warehouse {url}: committing: " in message, message
+    for words in said:
+        assert words in message, message
+    for words in not_said:
+        assert words not in message, message
+    if at_commit:
+        assert f"`{commands.credits('audit')}` shows the journal's last entries" in message
+    nothing_committed(url, source.run_a)  # here the server had not; running again finishes
     assert batch_folders(box) == []
     again = cli(*approve_args(url, source.run_a, box))
     assert again.exit_code == 0 and "batch INC-T-B001: 402 payment(s)" in again.stdout
     assert paid(url) == credits_of(url, source.run_a)
-    assert audit(url, box).exit_code == 0
-
-
-def test_a_connection_lost_at_the_commit_says_the_outcome_is_unknown_and_how_to_find_it(
-    server, source, copy_of, tmp_path, monkeypatch
-):
-    """The connection lost as the approval's COMMIT was sent: the server may have committed it
-    (its answer lost) or not, and the command cannot tell. It said "the server rolled back what
-    was not committed; run the command again to finish", as if nothing were committed."""
-    url, box = copy_of(source.only_a), tmp_path / "outbox"
-    killed = cut_at_the_ledger(monkeypatch, lambda: terminate_writers(server, url), commit=True)
-    result = cli(*approve_args(url, source.run_a, box))
-    monkeypatch.undo()
-    assert killed == [1]
-    message = refused_cleanly(result)
-    assert f"warehouse {url}: committing: the connection was lost" in message
-    assert "whether the server committed it is unknown" in message
-    assert "rolled back what was not committed" not in message
-    assert f"`{commands.credits('audit')}` shows the journal's last entries" in message
-    nothing_committed(url, source.run_a)  # here the server had not; running again finishes
-    again = cli(*approve_args(url, source.run_a, box))
-    assert again.exit_code == 0 and "batch INC-T-B001: 402 payment(s)" in again.stdout
     assert audit(url, box).exit_code == 0
 
 
