@@ -686,6 +686,65 @@ def test_a_quarantined_failure_line_of_a_payment_read_from_another_line_gives_no
     assert _failure_lines_warning(result) is None, result.warnings
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        # t9's failure (amount 12.5) names candidate t1 only as its customer_id: every token of
+        # the text was matched against the window's txn_ids, and t9 went uncredited unseen
+        failure("t9", customer_id="t1", amount_minor=12.5),
+        # the same in its error code, and in a record cut off mid-line
+        failure("t9", code="t1", amount_minor=12.5),
+        '{"ts": "2025-01-07T20:00:00Z", "event": "payment.failed", "txn_id": "t9", '
+        '"customer_id": "t1", "er',
+        # in a logfmt-looking value of another key
+        failure("t9", note="retry=t1", amount_minor=12.5),
+    ],
+)
+def test_a_quarantined_failure_line_naming_a_candidate_s_txn_id_elsewhere_warns(tmp_path, line):
+    result = verdict(tmp_path, lines=[*GOOD_LINES, *QUIET, line], transactions=GOOD_TABLE)
+    assert result.passed, result.blocking
+    assert _failure_lines_warning(result) is not None, result.warnings
+
+
+@pytest.mark.parametrize(
+    ("line", "log_format"),
+    [
+        # t2's retry as an OTLP record: its txn_id the value of the attribute keyed txn_id
+        (_otlp_request(failure("t2", customer_id="c2", amount_minor=12.5)), {"envelope": "otlp"}),
+        # a logfmt line
+        (
+            "ts=2025-01-07T20:00:00Z event=payment.failed txn_id=t2 amount_minor=12.5",
+            {"kind": "logfmt"},
+        ),
+        # a txn_id read from a path, cut off: the key is its last name
+        (
+            '{"ts": "2025-01-07T20:00:00Z", "event": "payment.failed", "payment": {"id": "t2", "er',
+            {"txn_id": "payment.id"},
+        ),
+    ],
+)
+def test_a_quarantined_retry_keyed_by_txn_id_in_another_shape_gives_no_warning(
+    tmp_path, line, log_format
+):
+    def shaped(record: dict) -> str:
+        if log_format.get("envelope") == "otlp":
+            return _otlp_request(record)
+        if log_format.get("kind") == "logfmt":
+            return " ".join(f"{k}={v}" for k, v in record.items())
+        if "txn_id" in log_format:
+            txn_id = record.pop("txn_id")
+            return json.dumps({**record, "payment": {"id": txn_id}})
+        return json.dumps(record)
+
+    lines = [shaped(dict(r)) for r in [*GOOD_LINES, *QUIET]] + [line]
+    result = verdict(
+        tmp_path, lines=lines, transactions=GOOD_TABLE, sources={"log_format": log_format}
+    )
+    assert result.passed, result.blocking
+    assert result.quarantine is not None and result.quarantine.quarantined == 1
+    assert _failure_lines_warning(result) is None, result.warnings
+
+
 def test_a_failure_line_quarantined_for_its_currency_still_rejects_the_run(tmp_path):
     result = verdict(tmp_path, lines=[*GOOD_LINES, *QUIET, _logged("usd")], transactions=GOOD_TABLE)
     assert any(

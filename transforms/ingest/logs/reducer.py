@@ -8,6 +8,7 @@ window's: `bucket`), `int_log_lines_bucketed` (a view: one row per physical line
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,9 +23,22 @@ from transforms.ingest.logs import lost
 from transforms.ingest.logs.mapper import EXTRACTS, UNCHECKED_SCHEMA, Extract
 from transforms.ingest.logs.plan import LogFile
 
-# A run of characters no JSON or logfmt syntax holds: the tokens of a quarantined line's text
-# that may be a payment's txn_id (`int_quarantined_failure_lines`).
+# A run of characters no JSON or logfmt syntax holds: a txn_id as a quarantined line's text
+# holds it (`int_quarantined_failure_lines`).
 ID_TOKEN = r"""[^\s"'=,{}\[\]\\]+"""
+# What stands between a key and its value: JSON's `": "` (escaped too, `\": \"`, in another
+# envelope's text), logfmt's `=`, and an OTLP attribute's `", "value": {"stringValue": "`.
+KEY_TO_VALUE = r"""(?:[\s"'\\:=]|,\s*\\*"value\\*"\s*:\s*\{\s*\\*"stringValue\\*"\s*:)+"""
+
+
+def txn_id_pattern(path: str) -> str:
+    """The RE2 pattern whose group 1 is the value a text gives the txn_id's key: `path` (the
+    field as [sources.log_format] names it, `txn_id` by default) or its last name (`id` of
+    `payment.id`), as a whole name. Only there, not as any token of the text: another field's
+    value (a customer_id, an error code, a note) naming a candidate's txn_id left a failure line
+    out of the warning. A regex format's line has no key: its lines are always warned of."""
+    keys = "|".join(re.escape(key) for key in sorted({path, path.rsplit(".", 1)[-1]}))
+    return rf"(?:^|[^\w.])(?:{keys}){KEY_TO_VALUE}({ID_TOKEN})"
 
 
 def reduce(
@@ -53,7 +67,8 @@ def reduce(
     db.run(con, "int_log_lines_bucketed")
     db.run(con, "int_failure_lines")
     names = lost.names_pattern(incident.policy.failure_events)
-    db.run(con, "int_quarantined_failure_lines", failure_names=names, token=ID_TOKEN)
+    txn_id = txn_id_pattern(incident.sources.log_format.txn_id)
+    db.run(con, "int_quarantined_failure_lines", failure_names=names, txn_id=txn_id)
     db.run(con, "int_file_profile", min_quarantined_lines=incident.min_quarantined_lines)
     read = [f for e in extracts for f in e.files]
     return sorted(read + list(pruned), key=lambda f: f.file_id)

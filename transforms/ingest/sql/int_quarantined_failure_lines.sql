@@ -4,10 +4,12 @@
 -- as a whole name, $failure_names (a line no record could be read from: another envelope's,
 -- such as a CRI line in a Docker json-file file, or one cut off mid-record). Under the
 -- quarantine limits the run passes without them, so the gate warns of them (`int_file_profile`).
--- A line whose text holds, as a whole token ($token: a run of characters no JSON or logfmt
--- syntax holds), the txn_id of a candidate failure line of the window (`stg_failures`) is left
--- out: that payment is read from its other line (a record cut off before its whole copy, a
--- retry logged twice), so nothing of it goes uncredited unseen.
+-- A line whose text gives its txn_id's key ($txn_id: group 1 the value after `"txn_id": `,
+-- `txn_id=` or an OTLP attribute's key, a run of characters no JSON or logfmt syntax holds) the
+-- txn_id of a candidate failure line of the window (`stg_failures`) is left out: that payment
+-- is read from its other line (a record cut off before its whole copy, a retry logged twice),
+-- so nothing of it goes uncredited unseen. Only the key's value: a candidate's txn_id as
+-- another field's value (a customer_id, an error code) says nothing of this line's payment.
 create or replace table int_quarantined_failure_lines as
 with
 
@@ -17,15 +19,15 @@ failure_lines as (
     where is_quarantined_failure or coalesce(regexp_matches(raw, $failure_names), false)
 ),
 
-tokens as (
-    select file_id, line, unnest(regexp_extract_all(raw, $token)) as token
+txn_ids as (
+    select file_id, line, unnest(regexp_extract_all(raw, $txn_id, 1)) as txn_id
     from failure_lines
 ),
 
 covered as (
-    select distinct tokens.file_id, tokens.line
-    from tokens
-    semi join stg_failures on stg_failures.txn_id = tokens.token
+    select distinct txn_ids.file_id, txn_ids.line
+    from txn_ids
+    semi join stg_failures on stg_failures.txn_id = txn_ids.txn_id
 ),
 
 final as (
