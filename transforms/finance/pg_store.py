@@ -32,26 +32,21 @@ URL with its password masked (`pg_location.shown`).
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC
 from pathlib import Path
 from typing import Any
 
-import adbc_driver_manager
 import adbc_driver_postgresql.dbapi
 import duckdb
 import pyarrow as pa
 
 from transforms import commands, db
 from transforms.errors import InputError, ProofFailed, StorageError
-from transforms.finance import pg_location, pg_text
+from transforms.finance import pg_location, pg_text, pg_writer_lock
 from transforms.finance.pg_privileges import Access
 from transforms.finance.pg_session import (
     committed,
@@ -328,7 +323,7 @@ def _locked(url: str, wait_seconds: float, busy: Callable[[str], Exception]) -> 
         store = Store(url, connect(url))
     try:
         with storage_errors(url, "taking the writer's lock"):
-            _lock(store, wait_seconds, busy)
+            pg_writer_lock.take(store, wait_seconds, busy)
         yield store
     finally:
         store.close()
@@ -372,45 +367,6 @@ def writer(
         with db.on_commit(con, sent), db.on_final(con, still_writer):
             yield con
         sent()
-
-
-def _lock(store: Store, wait_seconds: float, busy: Callable[[str], Exception]) -> None:
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        taken = store.scalar("store_try_lock")
-        if taken:
-            named = f"outage-credits writer: pid {os.getpid()} on {socket.gethostname()}"
-            store.execute("store_name_writer", (named,))
-        store.commit()  # the session's lock and name outlive the transaction
-        if taken:
-            return
-        if time.monotonic() >= deadline:
-            raise busy(
-                f"warehouse {pg_location.shown(store.url)}: another run or approval is writing "
-                f"to it{_holder(store)}; waited {wait_seconds:.0f} s. Try again when it has "
-                "finished."  # warehouse.TRY_AGAIN, which a seal that gives up leaves out
-            )
-        time.sleep(0.1)
-
-
-def _holder(store: Store) -> str:
-    """Who holds the writer's lock, as the server sees the session: its name (another
-    writer's process and machine), client and start; empty when the server does not say
-    (the lock just released, or this role may not see other sessions)."""
-    try:
-        rows = store.rows("store_lock_holder")
-        store.commit()
-    except adbc_driver_manager.Error:
-        return ""
-    if not rows:
-        return ""
-    name, client, since, pid = rows[0]
-    said = [name or f"server process {pid}"]
-    if client is not None:
-        said.append(f"from {client}")
-    if since is not None:
-        said.append(f"connected since {since.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z")
-    return f" ({', '.join(said)})"
 
 
 def _migrate(store: Store) -> None:

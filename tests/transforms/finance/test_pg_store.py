@@ -44,6 +44,7 @@ from transforms.finance import (
     outbox,
     outbox_head,
     pg_store,
+    pg_writer_lock,
     proof,
     warehouse,
     witnesses,
@@ -1255,4 +1256,4 @@ def test_a_lock_holder_the_server_hides_is_named_by_what_it_shows():
         def commit(self):
             pass
 
-    assert pg_store._holder(Hidden()) == " (outage-credits writer: pid 7 on box)"
+    assert pg_writer_lock.holder(Hidden()) == " (outage-credits writer: pid 7 on box)"
