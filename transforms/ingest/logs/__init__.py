@@ -4,9 +4,9 @@ The work is a map over partitions of the log files and one reduce, so that the s
 this process, on threads or on a Dask cluster: `plan` (which files, in which partitions),
 `extract` (the map: `source` reads each file's bytes, decompressed and hashed, `framing` cuts
 them into lines (`mending` first joins a CRI character cut in two), `screen` picks those to
-check in full,
-`mapper` checks and writes them; `unnesting` cuts an OTLP or CloudWatch file into its records,
-`json_stream` framing it by JSON value) and `reduce` (the work database's log tables). `stage`
+check in full, `mapper` checks and writes them (`staging` binds its query's parameters);
+`unnesting` cuts an OTLP or CloudWatch file into its records, `json_stream` framing it by JSON
+value) and `reduce` (the work database's log tables). `stage`
 (`recipe`) is the one sequence of the three, with the map's executor a parameter: this thread,
 threads, or Prefect's task runner in the flow.
 

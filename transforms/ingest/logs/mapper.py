@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -25,13 +25,7 @@ import pyarrow.parquet as pq
 
 from transforms import db
 from transforms.ingest.incident import LogFormat
-from transforms.ingest.incident.values import (
-    ASCII_SPACE,
-    HIDDEN_CHARACTER,
-    LARGEST_AMOUNT,
-    TS_FORMATS,
-)
-from transforms.ingest.logs import hints, lost, parts
+from transforms.ingest.logs import lost, parts, staging
 from transforms.ingest.logs.framing import FRAMED_SCHEMA, Framer
 from transforms.ingest.logs.plan import LogFile, Partition, Reading
 from transforms.ingest.logs.screen import CRI_LINE, PREFIX_PATTERNS
@@ -229,8 +223,8 @@ class _Stager:
             framed = _counting_joined(framed, joined)
         con = self._con("stg_logs")
         con.register("framed_lines", framed)
-        staging = con.sql(db.statement("stg_logs"), params=_parameters(self.reading))
-        yield from staging.to_arrow_reader(1 << 17)
+        staged = con.sql(db.statement("stg_logs"), params=staging.parameters(self.reading))
+        yield from staged.to_arrow_reader(1 << 17)
 
 
 def _connect(spill_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
@@ -272,9 +266,9 @@ def _unwrapping(fmt: LogFormat) -> list[tuple[str, dict[str, object]]]:
             (
                 "log_payload",
                 {
-                    "payload": _json_path(fmt.payload),
+                    "payload": staging.json_path(fmt.payload),
                     "payload_key": fmt.payload,
-                    "payload_keys": _levels(fmt.payload),
+                    "payload_keys": staging.levels(fmt.payload),
                     "payload_object": fmt.kind == "jsonl",
                 },
             )
@@ -335,112 +329,6 @@ def _widen(spans: dict[int, tuple[datetime, datetime]], staged: pa.RecordBatch) 
     ):
         old = spans.get(file_id, (low, high))
         spans[file_id] = (min(old[0], low), max(old[1], high))
-
-
-TS_RANGE = (datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC))
-"""The instants a log line's time may be (UTC): those every later step can hold as a date-time
-(a local year-1 time is year 0 in UTC). A line stamped outside is quarantined."""
-
-
-def _leap_pattern(ts_format: str) -> str | None:
-    """The strptime pattern that reads a leap second (second 60, which `%S` refuses): its `%S`
-    as a literal 60; None without a `%S` (`%%S` is a literal `%S`)."""
-    leap = re.sub(r"%.", lambda spec: "60" if spec[0] == "%S" else spec[0], ts_format)
-    return leap if leap != ts_format else None
-
-
-def _parameters(reading: Reading) -> dict[str, object]:
-    """The bound parameters of `stg_logs.sql` for a log format."""
-    fmt = reading.log_format
-    where = dict(fmt.fields)
-    names = [where[name] for name in where]
-    group_names = ["_1"]
-    if fmt.kind == "regex":
-        groups = re.compile(fmt.pattern or "").groupindex
-        by_index = {index: group for group, index in groups.items()}
-        count = re.compile(fmt.pattern or "").groups
-        group_names = [by_index.get(i, f"_{i}") for i in range(1, count + 1)]
-    if fmt.kind == "jsonl":
-        paths = [_json_path(where[name]) for name in where]
-    else:
-        paths = [f'$."{name}"' for name in names]
-    from_envelope = [path.startswith("envelope.") for path in names]
-    envelope_paths = [
-        _json_path(path.removeprefix("envelope.")) if inside else "$"
-        for path, inside in zip(names, from_envelope, strict=True)
-    ]
-    if fmt.envelope == "otlp":  # every field found in the record by `otlp.fields`, by its name
-        from_envelope = [True] * len(names)
-        envelope_paths = [_json_path(name) for name in where]
-    strptime = fmt.ts_format not in TS_FORMATS
-    return {
-        "hidden": HIDDEN_CHARACTER,
-        "ascii_space": ASCII_SPACE,
-        "kind": fmt.kind,
-        "paths": paths,
-        "keys": names,
-        # the fields a text format's digits are a number in (`txn_id=12345` is text)
-        "numeric_fields": [name in ("ts", "amount_minor") for name in where],
-        "pattern": fmt.pattern if fmt.kind == "regex" else "(x)",
-        "group_names": group_names,
-        "ts_format": "strptime" if strptime else fmt.ts_format,
-        "otlp": fmt.envelope == "otlp",  # a record may say its ts is its body's (`otlp.Fields`)
-        "ts_pattern": fmt.ts_format if strptime else "%Y",
-        "ts_naive": strptime and not re.search(r"%[zZ]", fmt.ts_format),
-        "ts_leap_pattern": _leap_pattern(fmt.ts_format) if strptime else None,
-        "logs_timezone": reading.logs_timezone,
-        "failure_events": list(reading.failure_events),
-        "money_days": reading.money_days,
-        **hints.parameters(fmt),
-        "from_envelope": from_envelope,
-        "envelope_paths": envelope_paths,
-        # the key that holds ts in its object (OTLP's fields are an object keyed by name)
-        "ts_key": "ts" if fmt.envelope == "otlp" else where["ts"].split(".")[-1],
-        "amount_key": (
-            "amount_minor" if fmt.envelope == "otlp" else where["amount_minor"].split(".")[-1]
-        ),
-        "ts_lowest": TS_RANGE[0],
-        "ts_highest": TS_RANGE[1],
-        "amount_highest": LARGEST_AMOUNT,
-        # each key of a dotted path below the record's own (`payment.id`: `id` in `payment`)
-        "nested_keys": [
-            level
-            for path, inside in zip(names, from_envelope, strict=True)
-            if fmt.kind == "jsonl" and not inside
-            for level in _levels(path)[1:]
-        ],
-        # each key of an `envelope.` path, in the envelope's object (OTLP's record is rewritten
-        # from its key/value lists, which `otlp` checks for a key given twice)
-        "envelope_keys": [
-            level
-            for path in names
-            if fmt.envelope != "otlp" and path.startswith("envelope.")
-            for level in _levels(path.removeprefix("envelope."))
-        ],
-        # the record's own keys the fields are read from (the first key of a dotted path)
-        "contract_keys": sorted(
-            {
-                path.split(".")[0] if fmt.kind == "jsonl" else path
-                for path, inside in zip(names, from_envelope, strict=True)
-                if not inside
-            }
-        ),
-    }
-
-
-def _levels(dotted: str) -> list[dict[str, str]]:
-    """Each key of a dotted path with the JSON path of the object that holds it: `a.b` is `a`
-    in `$` and `b` in `$."a"` (`log_key_twice`'s arguments)."""
-    keys = dotted.split(".")
-    return [
-        {"parent": _json_path(".".join(keys[:i])) if i else "$", "key": keys[i]}
-        for i in range(len(keys))
-    ]
-
-
-def _json_path(dotted: str) -> str:
-    """A dotted path (`payment.id`, keys such as `@timestamp` too) as a JSON path."""
-    return "$" + "".join(f'."{key}"' for key in dotted.split("."))
 
 
 class _Writers:
