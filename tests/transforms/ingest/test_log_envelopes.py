@@ -736,9 +736,7 @@ LOGCLI_HINT = (
     '--output jsonl and set payload = "line"'
 )
 SYSLOG_FILE_HINT = (
-    "a syslog file (rsyslog's, or journalctl's text output): have the collector write the "
-    'message alone (rsyslog: template "%msg%\\n"), or export with journalctl -o json and set '
-    'payload = "MESSAGE"'
+    "a syslog file (rsyslog's, or journalctl's text output): set envelope = \"syslog\""
 )
 FLUENT_BIT_TABLE_HINT = (
     "Fluent Bit's file output in format csv or ltsv, which no setting reads (its values are "
@@ -770,13 +768,11 @@ PREFIXED_HINTS = [
     (f"2025-01-07T21:00:00.5+01:00 {{}} {RECORD}", LOGCLI_HINT),
     (
         f"<134>1 2025-01-07T20:00:00.5Z node-1 payment-api 42 - - {RECORD}",
-        "syslog (RFC 5424): have the collector write the message alone (rsyslog: template "
-        '"%msg%\\n"), as no setting reads its prefix',
+        'syslog (RFC 5424): set envelope = "syslog"',
     ),
     (
         f"<134>Jan  7 20:00:00 node-1 payment-api[42]: {RECORD}",
-        "syslog (RFC 3164): have the collector write the message alone (rsyslog: template "
-        '"%msg%\\n"), as no setting reads its prefix',
+        'syslog (RFC 3164): set envelope = "syslog"',
     ),
     # a syslog file: rsyslog's traditional format (/var/log/syslog, /var/log/messages) or
     # journalctl's default output, then rsyslog's RSYSLOG_FileFormat or journalctl -o short-iso

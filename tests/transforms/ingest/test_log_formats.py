@@ -115,7 +115,16 @@ def test_both_line_checks_give_byte_identical_outputs(formats, kind):
     assert formats.outcome(kind).outputs == formats.outcome(kind, "all").outputs
 
 
-ENVELOPED = ["cri", "cri_split40", "docker", "docker_split100", "fluentbit", "otlp", "cloudwatch"]
+ENVELOPED = [
+    "cri",
+    "cri_split40",
+    "docker",
+    "docker_split100",
+    "fluentbit",
+    "otlp",
+    "cloudwatch",
+    "syslog",
+]
 
 
 @pytest.mark.parametrize("kind", ENVELOPED)
@@ -125,7 +134,7 @@ def test_the_sample_in_each_envelope_gives_byte_identical_outputs(formats, kind,
     assert formats.outcome(kind, line_checks).outputs == formats.outcome("jsonl").outputs
 
 
-@pytest.mark.parametrize("kind", ["cri", "docker", "fluentbit", "otlp", "cloudwatch"])
+@pytest.mark.parametrize("kind", ["cri", "docker", "fluentbit", "otlp", "cloudwatch", "syslog"])
 def test_an_envelope_checked_in_full_gives_the_plain_buckets(formats, kind):
     # One record per line, none split: every record in the bucket its plain line is in (OTLP:
     # 10 records a line). CloudWatch adds one CONTROL_MESSAGE a file, counted irrelevant.

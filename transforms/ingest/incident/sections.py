@@ -55,6 +55,7 @@ ENVELOPE_FIELDS = {
     "fluentd": ("a fluentd out_file line", ("time", "tag")),
     "fluentbit": ("a Fluent Bit file output line", ("tag", "time")),
     "cloudwatch_export": ("a CloudWatch Logs export line", ("timestamp",)),
+    "syslog": ("a syslog line", ("time", "host", "app", "pid")),
 }
 OTLP_TIME = "timeUnixNano"  # with envelope = "otlp", ts unless set otherwise
 # The customer segments the customers table may hold (the gate's `expectations/customers.json`
@@ -201,7 +202,9 @@ class LogFormat(Table):
     (CloudWatch Logs subscription objects as Firehose writes them: each log event's message),
     fluentd (out_file's default, `<time>`, `<tag>`, `<record>` separated by tabs), fluentbit
     (Fluent Bit's file output in its default format, `<tag>: [<time>, <record>]`, its time epoch
-    seconds) or cloudwatch_export (CloudWatch Logs' export to S3, `<timestamp> <message>`).
+    seconds), cloudwatch_export (CloudWatch Logs' export to S3, `<timestamp> <message>`) or
+    syslog (the MSG after an RFC 5424 or RFC 3164 header, as rsyslog, syslog-ng and journalctl
+    write them; an RFC 3164 time in the year nearest the window, in logs_timezone).
     A field path `envelope.<key>` reads the envelope's own fields (`envelope.time`,
     `envelope.timestamp`)."""
     payload: FieldPath | None = None
@@ -255,7 +258,8 @@ class LogFormat(Table):
             if self.envelope == "none" and self.payload is None:
                 raise invalid(
                     f"'{path}' reads an envelope's field, but there is none: set envelope "
-                    "(cri, docker, cloudwatch, fluentd, fluentbit, cloudwatch_export) or payload",
+                    "(cri, docker, cloudwatch, fluentd, fluentbit, cloudwatch_export, syslog) or "
+                    "payload",
                     at=name,
                 )
             if self.envelope == "otlp":

@@ -40,6 +40,7 @@ ENVELOPES = (
     "fluentd",
     "fluentbit",
     "cloudwatch_export",
+    "syslog",
 )
 # Or a strptime pattern (it holds a '%').
 TS_FORMATS = ("rfc3339", "epoch_s", "epoch_ms", "epoch_us", "epoch_ns")

@@ -75,19 +75,10 @@ COLLECTOR_HINTS = [
 # The keys of `COLLECTOR_HINTS` whose value must be text starting as a JSON object, the
 # service's record (a `message` of plain text is the service's own field)
 RECORD_TEXT = ("log", "message")
-# A syslog header before the record (RFC 5424's version and time, RFC 3164's date): no envelope
-# reads it.
-SYSLOG_FIX = (
-    'have the collector write the message alone (rsyslog: template "%msg%\\n"), as no setting '
-    "reads its prefix"
-)
-# A syslog file's header (rsyslog's file formats, journalctl's text output): the export that
-# reads it.
-SYSLOG_FILE_HINT = (
-    "a syslog file (rsyslog's, or journalctl's text output): have the collector write the "
-    'message alone (rsyslog: template "%msg%\\n"), or export with journalctl -o json and set '
-    'payload = "MESSAGE"'
-)
+# A syslog header before the record (RFC 5424's version and time, RFC 3164's date), or a syslog
+# file's (rsyslog's file formats, journalctl's text output): the envelope that reads it.
+SYSLOG_FIX = 'set envelope = "syslog"'
+SYSLOG_FILE_HINT = f"a syslog file (rsyslog's, or journalctl's text output): {SYSLOG_FIX}"
 # Likewise a line whose record comes after a collector's prefix (`not valid JSON (the line looks
 # like ...)`): the pattern its start matches, and the setting that reads it. Those of the
 # prefix envelopes want the record, a JSON object (`{"`, `{ "`, `{}`), right after the prefix
@@ -168,6 +159,17 @@ PAYLOAD_HINTS = [
     )
 ]
 
+# A syslog record that starts as a JSON object but ends otherwise: the daemon cut a message over
+# its maximum size (`not valid JSON (a record cut short ...)`). Quarantined, not stopping the
+# run: a record cut off before its whole copy (a retry) is read from the copy, and the gate warns
+# of a failure line quarantined without one (`no_failure_line_quarantined`).
+SYSLOG_CUT = (
+    "^\\s*\\{[^\\n]*[^}\\s]\\s*$",
+    " (a record cut short: a syslog daemon cuts a message over its maximum size, rsyslog's "
+    "maxMessageSize 8 KiB by default, syslog-ng's log-msg-size() 64 KiB, journald's LineMax= "
+    "48K; raise it above the longest record)",
+)
+
 # A line that is a JSON array of records (`lost.batched`): the outputs known to batch records
 # into one array, and the setting that writes one record a line instead.
 BATCHED_HINT = (
@@ -182,8 +184,9 @@ LOOKS_LIKE = " (the line looks like "
 
 def parameters(fmt: LogFormat) -> dict[str, object]:
     """The hints' parameters of `stg_logs.sql`: given with the default format (JSON lines, no
-    envelope, no payload), where a collector's file is read as if it were the service's, and,
-    for JSON records in a payload without an envelope, the line the collector did not parse."""
+    envelope, no payload), where a collector's file is read as if it were the service's; for
+    JSON records in a payload without an envelope, the line the collector did not parse; and
+    for JSON records in a syslog file, a record the daemon cut (`SYSLOG_CUT`)."""
     hint_collectors = fmt.kind == "jsonl" and fmt.envelope == "none" and fmt.payload is None
     hint_payload = fmt.kind == "jsonl" and fmt.envelope == "none" and fmt.payload is not None
     prefix_hints = [
@@ -195,9 +198,12 @@ def parameters(fmt: LogFormat) -> dict[str, object]:
             {"pattern": pattern, "hint": f" (the record looks like {hint})"}
             for pattern, hint in PAYLOAD_HINTS
         ]
+    hint_cut = fmt.kind == "jsonl" and fmt.envelope == "syslog"
+    if hint_cut:
+        prefix_hints = [{"pattern": SYSLOG_CUT[0], "hint": SYSLOG_CUT[1]}]
     return {
         "hint_collectors": hint_collectors,
-        "hint_prefixes": hint_collectors or hint_payload,
+        "hint_prefixes": hint_collectors or hint_payload or hint_cut,
         "collector_hints": [
             {
                 "keys": list(keys),

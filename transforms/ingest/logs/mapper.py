@@ -24,8 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from transforms import db
-from transforms.ingest.incident import LogFormat
-from transforms.ingest.logs import lost, parts, staging
+from transforms.ingest.logs import lost, parts, staging, syslog
 from transforms.ingest.logs.framing import FRAMED_SCHEMA, Framer
 from transforms.ingest.logs.plan import LogFile, Partition, Reading
 from transforms.ingest.logs.screen import CRI_LINE, PREFIX_PATTERNS
@@ -210,7 +209,7 @@ class _Stager:
         self, framed: pa.RecordBatchReader, joined: dict[int, int] | None = None
     ) -> Iterator[pa.RecordBatch]:
         """The staged batches of `framed`; `joined` counts the lines joined onto records."""
-        for name, parameters in _unwrapping(self.reading.log_format):
+        for name, parameters in _unwrapping(self.reading):
             if name == "log_payload_parts":
                 framed = parts.joined(framed, lambda: self._con("log_payload_parts"), COALESCE_ROWS)
                 continue
@@ -249,8 +248,9 @@ def with_macros(
     return con
 
 
-def _unwrapping(fmt: LogFormat) -> list[tuple[str, dict[str, object]]]:
+def _unwrapping(reading: Reading) -> list[tuple[str, dict[str, object]]]:
     """The queries that unwrap the records of a log format, in order, with their parameters."""
+    fmt = reading.log_format
     steps: list[tuple[str, dict[str, object]]] = []
     # a record still partial when its file ends is whole when it is a JSON object
     json_records = fmt.kind == "jsonl" or fmt.payload is not None
@@ -258,6 +258,10 @@ def _unwrapping(fmt: LogFormat) -> list[tuple[str, dict[str, object]]]:
         steps.append(("log_envelope_cri", {"cri_line": CRI_LINE, "json_records": json_records}))
     elif fmt.envelope == "docker":
         steps.append(("log_envelope_docker", {"json_records": json_records}))
+    elif fmt.envelope == "syslog":
+        assert reading.reach is not None  # the window's, as `Reading.of` gives it
+        parameters = syslog.parameters(reading.reach, reading.logs_timezone)
+        steps.append(("log_envelope_syslog", parameters))
     elif fmt.envelope in PREFIXED_LINES:
         parameters = {"prefixed": fmt.envelope, "prefixed_line": PREFIXED_LINES[fmt.envelope]}
         steps.append(("log_envelope_prefixed", parameters))

@@ -16,9 +16,9 @@ that is null (journald's export of a message over 4096 bytes without `--all`): c
 it is quarantined (its payload is not a string), never taken for an irrelevant line.
 
 With an envelope the tiers apply to the record: a CRI line's shape is its prefix and then its
-message's (the record's), and so is a fluentd out_file, Fluent Bit file output or CloudWatch
-export line's (`PREFIXES`, the suffix after the record too); a Docker entry's is one object
-(its record, a JSON string inside it, is not looked into). An OTLP line and a CloudWatch
+message's (the record's), and so is a fluentd out_file, Fluent Bit file output, CloudWatch
+export or syslog line's (`PREFIXES`, the suffix after the record too); a Docker entry's is one
+object (its record, a JSON string inside it, is not looked into). An OTLP line and a CloudWatch
 object hold many records: the whole line or object is screened (`capable_text`), and the
 records of one that is not failure-capable get the shape check one by one (`record_shape`; an
 OTLP record is one object by construction); each record of an OTLP line that is gets screened
@@ -45,6 +45,7 @@ import orjson
 from numpy.lib.stride_tricks import sliding_window_view
 
 from transforms.ingest.incident import LogFormat
+from transforms.ingest.logs import syslog
 
 BLANK = b" \t\r\n\x0b\x0c"
 BOM = b"\xef\xbb\xbf"  # UTF-8's byte-order mark: skipped at a file's start and a record's
@@ -77,8 +78,12 @@ PREFIX_PATTERNS = {
     ),
 }
 PREFIXES = {
-    envelope: (re.compile(pattern.encode()), suffix.encode(), reason)
-    for envelope, (pattern, suffix, reason) in PREFIX_PATTERNS.items()
+    **{
+        envelope: (re.compile(pattern.encode()), suffix.encode(), reason)
+        for envelope, (pattern, suffix, reason) in PREFIX_PATTERNS.items()
+    },
+    # a syslog header, RFC 5424's or 3164's (`syslog`; read in SQL by `log_envelope_syslog`)
+    "syslog": (re.compile(syslog.PREFIX.encode()), b"", syslog.SHAPE_REASON),
 }
 # Base64 at the start of a JSON string, of a JSON object (`{"` then a letter or not, `{ "`,
 # `{` and a line feed) or of gzip (its magic, 1f 8b 08): a record kept so (a CloudWatch Logs

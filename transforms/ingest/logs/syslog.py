@@ -1,0 +1,54 @@
+"""Syslog lines (`envelope = "syslog"`): the record is the MSG after the header, as rsyslog,
+syslog-ng or journalctl's text output write a service's lines to a file. The header is RFC
+5424's, `<PRI>1 <time> <host> <app> <procid> <msgid> <structured data> <MSG>`, or RFC 3164's
+as the daemons write it, `[<PRI>]<Mmm dd hh:mm:ss> <host> <tag>[<pid>]: <MSG>`, its time
+RFC 3339's in rsyslog's high-precision formats (`RSYSLOG_FileFormat`, `RSYSLOG_ForwardFormat`)
+and journalctl's `-o short-iso`. The shape check matches `PREFIX` at a line's start (`screen`);
+`log_envelope_syslog` reads the whole line by `RFC5424_LINE` or `RFC3164_LINE`.
+
+RFC 3164's time has no year and no zone: it is given the year that puts its month within six
+months of the incident window's (a December line of a January window is the year before's),
+and no offset, so that `envelope.time` is read in `sources.logs_timezone`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+PRI = "<[0-9]{1,3}>"
+# RFC 3164's `Mmm dd hh:mm:ss` (the day space-padded; journalctl zero-pads it, and its -o
+# short-precise adds microseconds), or an RFC 3339 time (its offset without a colon from
+# journalctl -o short-iso)
+TIME = (
+    f"(?:{'|'.join(MONTHS)}) [ 0-9][0-9] [0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}(?:\\.[0-9]+)?"
+    "|[0-9]{4}-[0-9]{2}-[0-9]{2}T[^ \\n]+"
+)
+# RFC 5424's structured data: `-`, or elements `[id name="value" ...]`, a value's `"`, `\` and
+# `]` escaped by a backslash
+SD_ELEMENT = '\\[[^ =\\]"\\n]+(?: [^ =\\]"\\n]+="(?:[^"\\\\\\n]|\\\\[^\\n])*")*\\]'
+# The headers before the MSG, in four groups: the time, the host, the app (3164: the tag) and
+# the process id (`-`, RFC 5424's NILVALUE, in a field of its own: no value)
+RFC5424 = f"{PRI}1 ([^ \\n]+) ([^ \\n]+) ([^ \\n]+) ([^ \\n]+) [^ \\n]+ (?:-|(?:{SD_ELEMENT})+)"
+RFC3164 = f"(?:{PRI})?({TIME}) ([^ \\n]+) ([^ \\n\\[]+?)(?:\\[([^\\]\\n]*)\\])?: "
+# The prefix before the record (the shape check): RFC 5424's MSG is optional, after a space
+PREFIX = f"(?:{RFC5424}(?: |$)|{RFC3164})"
+# A whole line (with its LF) in five groups: the header's four and the record
+RFC5424_LINE = f"^{RFC5424}(?: ([^\\n]*))?\\n$"
+RFC3164_LINE = f"^{RFC3164}([^\\n]*)\\n$"
+SHAPE_REASON = 'not a syslog line (envelope = "syslog", shape check)'
+
+
+def parameters(reach: tuple[datetime, datetime], logs_timezone: str) -> dict[str, object]:
+    """The parameters of `log_envelope_syslog.sql`: the line patterns, and the year and month
+    of the middle of `reach` (the window, widened alike at both ends) in the logs' time zone,
+    which RFC 3164's dates are read near."""
+    middle = (reach[0] + (reach[1] - reach[0]) / 2).astimezone(ZoneInfo(logs_timezone))
+    return {
+        "rfc5424_line": RFC5424_LINE,
+        "rfc3164_line": RFC3164_LINE,
+        "months": list(MONTHS),
+        "window_year": middle.year,
+        "window_month": middle.month,
+    }

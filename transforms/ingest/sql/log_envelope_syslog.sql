@@ -1,0 +1,91 @@
+-- One row per line of a syslog file (key: file_id, line), read by `logs.extract` from the framed
+-- lines (`framed_lines`) before `stg_logs` checks each record against the log contract: the
+-- record is the MSG after an RFC 5424 header (`$rfc5424_line`) or an RFC 3164 one
+-- (`$rfc3164_line`, its time RFC 3339's in rsyslog's high-precision formats), both in five
+-- groups: time, host, app (3164: the tag), pid and the record. `raw` is the record with an LF;
+-- `envelope` the header's fields as JSON (`envelope.time`, `.host`, `.app`, `.pid`; RFC 5424's
+-- NILVALUE `-` is null). RFC 3164's time has no year and no zone: it takes the year that puts
+-- its month within six months of the window's ($window_year, $window_month: a December line of
+-- a January window is the year before's) and no offset, read as `ts` in `sources.logs_timezone`.
+-- An offset without a colon (journalctl -o short-iso) gets one. Quarantined (`problem`, with
+-- the line as `preview`): a line that is not syslog.
+with
+
+framed as (
+    -- Each line read by both headers' patterns: every group is '' where the line does not match
+    -- (a matched time never is), the struct NULL where the framing found a problem.
+    select
+        file_id,
+        line,
+        raw,
+        problem,
+        preview,
+        regexp_extract(raw, $rfc5424_line, ['time', 'host', 'app', 'pid', 'record']) as rfc5424,
+        regexp_extract(raw, $rfc3164_line, ['time', 'host', 'app', 'pid', 'record']) as rfc3164
+    from framed_lines
+),
+
+headers as (
+    select
+        *,
+        coalesce(rfc5424.time <> '', false) as is_rfc5424,
+        coalesce(rfc3164.time <> '', false) as is_rfc3164,
+        -- RFC 3164's `Mmm dd hh:mm:ss[.ffffff]`: its month's number, its day, its clock
+        list_position($months, left(rfc3164.time, 3)) as month_number,
+        try_cast(trim(substr(rfc3164.time, 5, 2)) as integer) as day_number,
+        substr(rfc3164.time, 8) as clock
+    from framed
+),
+
+timed as (
+    select
+        *,
+        is_rfc5424 or is_rfc3164 as is_syslog,
+        case when is_rfc5424 then rfc5424 else rfc3164 end as header,
+        case
+            when is_rfc5424 and rfc5424.time = '-' then null
+            when is_rfc5424 then regexp_replace(rfc5424.time, '([+-][0-9]{2})([0-9]{2})$', '\1:\2')
+            when not is_rfc3164 then null
+            when month_number is null
+                then regexp_replace(rfc3164.time, '([+-][0-9]{2})([0-9]{2})$', '\1:\2')
+            else printf(
+                '%04d-%02d-%02dT%s',
+                $window_year + case
+                    when month_number - $window_month > 6 then -1
+                    when $window_month - month_number > 6 then 1
+                    else 0
+                end,
+                month_number,
+                day_number,
+                clock
+            )
+        end as header_time
+    from headers
+),
+
+final as (
+    select
+        file_id,
+        line,
+        case when is_syslog then header.record || chr(10) end as raw,
+        case
+            when problem is not null then problem
+            when not is_syslog
+                then 'not a syslog line (envelope = "syslog"): expected RFC 5424 ("<PRI>1 <time> '
+                    || '<host> <app> <procid> <msgid> <structured data> <message>") or RFC 3164 '
+                    || '("[<PRI>]<Mmm dd hh:mm:ss> <host> <tag>[<pid>]: <message>", the time '
+                    || 'RFC 3339''s in rsyslog''s high-precision format)'
+        end as problem,
+        case when not is_syslog then coalesce(preview, left(raw, -1)) end as preview,
+        case when is_syslog then json_object(
+            'time', header_time,
+            'host', nullif(header.host, '-'),
+            'app', nullif(header.app, '-'),
+            'pid', nullif(nullif(header.pid, '-'), '')
+        ) end as envelope,
+        1 as envelope_lines,
+        cast(null as varchar) as position
+    from timed
+)
+
+select * from final
