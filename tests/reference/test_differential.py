@@ -350,19 +350,30 @@ PREFIXES = {  # the envelope's text before and after each line
     "fluentd": (b"2025-01-07T00:00:00+0000\tpayments.api\t", b""),
     "fluentbit": (b"payments.api: [1736208000.123456789, ", b"]"),
     "cloudwatch_export": (b"2025-01-07T00:00:00.000Z ", b""),
+    "syslog": (b"Jan  7 00:00:00 node-1 payments[42]: ", b""),
 }
+# A syslog file's lines after each header `envelope = "syslog"` reads in turn: RFC 3164's,
+# rsyslog's high-precision one after a PRI, RFC 5424's with structured data
+SYSLOG_HEADERS = (
+    PREFIXES["syslog"][0],
+    b"<134>2025-01-07T00:00:00.123456+00:00 node-1 payments: ",
+    b'<134>1 2025-01-07T00:00:00.123Z node-1 payments 42 - [meta pod="pay-1"] ',
+)
 
 
 def prefixed(data: bytes, envelope: str) -> bytes:
     """A log file's lines as fluentd's out_file (`<time>\\t<tag>\\t<line>`), Fluent Bit's file
-    output (`<tag>: [<time>, <line>]`) or CloudWatch Logs' export (`<timestamp> <line>`) writes
-    them; a byte-order mark belongs to the file, and so does a CR before the line feed."""
+    output (`<tag>: [<time>, <line>]`), CloudWatch Logs' export (`<timestamp> <line>`) or a
+    syslog daemon (`SYSLOG_HEADERS`) writes them; a byte-order mark belongs to the file, and so
+    does a CR before the line feed."""
     if data.startswith(b"\x1f\x8b"):
         return gzip.compress(prefixed(gzip.decompress(data), envelope), mtime=0)
     before, after = PREFIXES[envelope]
     out = []
-    for line in _lines(data):
+    for number, line in enumerate(_lines(data)):
         record = line.removesuffix(b"\r")
+        if envelope == "syslog":
+            before = SYSLOG_HEADERS[number % len(SYSLOG_HEADERS)]
         out.append(before + record + after + line[len(record) :] + b"\n")
     return b"".join(out)
 
@@ -371,7 +382,7 @@ def prefixed(data: bytes, envelope: str) -> bytes:
 @settings(max_examples=ENVELOPE_EXAMPLES)
 def test_the_pipeline_reads_the_same_records_after_a_prefix(case, envelope):
     # The model reads the plain lines; the pipeline the same lines after fluentd's, Fluent
-    # Bit's or the CloudWatch export's prefix (and Fluent Bit's suffix): the same funnel,
+    # Bit's, the CloudWatch export's or a syslog prefix (and Fluent Bit's suffix): the same funnel,
     # quarantine, evidence and credits.
     found, expected = through(case, lambda _, data: prefixed(data, envelope), envelope)
     assert found.config_error == expected.config_error
