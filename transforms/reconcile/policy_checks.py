@@ -9,6 +9,7 @@ import duckdb
 
 from transforms import db
 from transforms.ingest.incident import Incident
+from transforms.ingest.incident.values import HIDDEN_CHARACTER
 
 
 def rejections(con: duckdb.DuckDBPyConnection, incident: Incident) -> tuple[str, ...]:
@@ -19,8 +20,9 @@ def rejections(con: duckdb.DuckDBPyConnection, incident: Incident) -> tuple[str,
 
 def codes_nearly_outage(con: duckdb.DuckDBPyConnection, incident: Incident) -> tuple[str, ...]:
     """Why the run is rejected when failed table rows inside the window carry an outage code
-    in another case or with blanks: codes compare exactly, so they are no table-only candidate
-    and their customers would be left out unseen. Nothing otherwise."""
+    in another case, with blanks (a tab, CR or LF too) or with a hidden character: codes compare
+    exactly, so they are no table-only candidate and their customers would be left out unseen.
+    Nothing otherwise."""
     # every row fetched (fetchall): a result left open would refuse the connection's next query
     ((count, txn_id, code),) = db.run(
         con,
@@ -29,6 +31,7 @@ def codes_nearly_outage(con: duckdb.DuckDBPyConnection, incident: Incident) -> t
         window_end=incident.window_end,
         outage_codes=list(incident.policy.outage_error_codes),
         outage_codes_folded=[code.strip().upper() for code in incident.policy.outage_error_codes],
+        hidden=HIDDEN_CHARACTER,
     ).fetchall()
     if not count:
         return ()

@@ -107,6 +107,37 @@ def test_bad_data_blocks_the_run_and_names_what_failed(tmp_path, settings, fragm
     assert any(line.startswith(fragment) for line in result.blocking), result.blocking
 
 
+@pytest.mark.parametrize(
+    "code",
+    [
+        "DB_POOL_TIMEOUT\t",  # a tab, a CR, an LF: ASCII white space, as a space is
+        "DB_POOL_TIMEOUT\r",
+        "\nDB_POOL_TIMEOUT",
+        "DB_POOL_TIMEOUT\u200b",  # a hidden character, at an end or inside
+        "\ufeffDB_POOL_TIMEOUT",
+        "DB_POOL_\u200bTIMEOUT",
+    ],
+)
+def test_a_table_only_failure_whose_outage_code_holds_a_tab_or_a_hidden_character_blocks(
+    tmp_path, code
+):
+    # codes compare exactly, so such a row is no table-only candidate: only a space around
+    # the code was seen, and the failed payment in the window was left out of the credits unseen
+    settings = {"lines": GOOD_LINES, "transactions": [*GOOD_TABLE, txn("t9", error_code=code)]}
+    result = verdict(tmp_path, **settings)
+    assert not result.passed
+    message = "inputs: 1 failed transaction(s) inside the window carry an outage code written "
+    assert any(line.startswith(message) for line in result.blocking), result.blocking
+
+
+@pytest.mark.parametrize("code", ["DB_POOL_TIMEOUT", "DB POOL TIMEOUT", "CARD_DECLINED\t"])
+def test_a_failed_row_whose_code_is_no_outage_code_written_otherwise_passes(tmp_path, code):
+    # an outage code as written is a table-only candidate; an inner space is the code's own
+    # (another code), and a decline code with a tab is no outage code however written
+    table = [*GOOD_TABLE, txn("t9", error_code=code)]
+    assert verdict(tmp_path, lines=GOOD_LINES, transactions=table).passed
+
+
 def test_rows_outside_the_window_or_of_known_statuses_are_not_the_gate_s(tmp_path):
     table = [*GOOD_TABLE, txn("t8", status="FAILED", created_at="2025-01-06T20:00:00Z")]
     assert verdict(tmp_path, lines=GOOD_LINES, transactions=table).passed
