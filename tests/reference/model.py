@@ -393,6 +393,12 @@ def _hidden_character(c: str) -> bool:
     )
 
 
+def _shown(code: str) -> str:
+    """A log's error code as an exception's detail shows it: quoted when empty or with ASCII
+    white space at its ends, which would not show."""
+    return f"'{code}'" if code == "" or code != code.strip(" \t\n\x0b\x0c\r") else code
+
+
 def _held_otherwise(customers, customer_id: str) -> str:
     """What the detail of an unknown customer adds when the customer table holds its id with
     ASCII white space at the ends or hidden characters: the first such id's difference."""
@@ -624,7 +630,8 @@ def classify(incident, relevant, start, end, skew) -> tuple[dict[str, dict], lis
         ):
             # the table's outage code the log's codes lack: the log decides, finance sees it
             detail = (
-                f"log says {','.join(named) or 'no code'}, the table says {row['error_code']}, "
+                f"log says {','.join(map(_shown, named)) or 'no code'}, the table says "
+                f"{row['error_code']}, "
                 f"an outage code; the log's codes decide: {cls}, not credited; finance checks "
                 "whether the outage caused it"
             )
@@ -632,7 +639,9 @@ def classify(incident, relevant, start, end, skew) -> tuple[dict[str, dict], lis
         if cls == "unknown_error_code":
             listed = (*policy.outage_error_codes, *policy.decline_error_codes)
             unlisted = [c for c in named if c not in listed]
-            detail = "error codes not in either policy list: " + (",".join(unlisted) or "(none)")
+            detail = "error codes not in either policy list: " + (
+                ",".join(map(_shown, unlisted)) or "(none)"
+            )
             without_code = sum(1 for x in found if x.fields.get("error_code") is None)
             if without_code:
                 detail += f"; {without_code} failure line(s) without an error code"

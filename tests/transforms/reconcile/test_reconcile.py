@@ -469,6 +469,26 @@ def test_an_amount_mismatch_is_recorded_whatever_the_class(tmp_path):
                 ),
             ],
         ),
+        # an empty code: the log says one, and it is shown as such (it read "no code")
+        (
+            [""],
+            "DB_POOL_TIMEOUT",
+            "failed",
+            [
+                (
+                    "unknown_error_code",
+                    "code_mismatch",
+                    "log says '', the table says DB_POOL_TIMEOUT, an outage code; the log's "
+                    "codes decide: unknown_error_code, not credited; finance checks whether the "
+                    "outage caused it",
+                ),
+                (
+                    "unknown_error_code",
+                    "unknown_error_code",
+                    "error codes not in either policy list: ''",
+                ),
+            ],
+        ),
         (["CARD_DECLINED"], "CARD_DECLINED", "failed", []),  # the two agree
         (["CARD_DECLINED"], None, "succeeded", []),  # the table names no code
         # a succeeded retry whose row keeps an earlier attempt's outage code: nobody is owed
@@ -643,6 +663,20 @@ def test_classing_reads_the_transaction_table_in_place_without_copying_it(tmp_pa
         ),
         # an unlisted code alone: as before
         (["RISK_REVIEW"], "error codes not in either policy list: RISK_REVIEW"),
+        # an empty code is a code in neither list, not a line without one: the detail said
+        # "(none)" and nothing else, so finance could not see why the payment was unknown
+        ([""], "error codes not in either policy list: ''"),
+        (
+            ["", None],
+            "error codes not in either policy list: ''; 1 failure line(s) without an error code",
+        ),
+        # an outage code with blanks around it is quoted, so the blanks show: written plainly it
+        # read as though an outage code were in neither list
+        (
+            [" UPSTREAM_TIMEOUT", "RISK_REVIEW"],
+            "error codes not in either policy list: ' UPSTREAM_TIMEOUT',RISK_REVIEW",
+        ),
+        (["\tCARD_DECLINED"], "error codes not in either policy list: '\tCARD_DECLINED'"),
     ],
 )
 def test_an_unknown_error_code_detail_names_what_made_it_unknown(tmp_path, codes, detail):

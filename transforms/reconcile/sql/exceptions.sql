@@ -10,6 +10,22 @@ classified as (
     select * from int_candidates_classified
 ),
 
+-- A log code as a detail shows it: quoted when empty or with ASCII white space at its ends, which
+-- written plainly would not show (`''`, `' UPSTREAM_TIMEOUT'`: no code, an outage code, it read)
+codes_shown as (
+    select
+        *,
+        list_transform(
+            error_codes,
+            lambda c: case when c = '' or c <> trim(c, $ascii_space) then '''' || c || '''' else c end
+        ) as error_codes_shown,
+        list_transform(
+            unlisted_error_codes,
+            lambda c: case when c = '' or c <> trim(c, $ascii_space) then '''' || c || '''' else c end
+        ) as unlisted_error_codes_shown
+    from classified
+),
+
 lines as (
     select * from int_credit_lines
 ),
@@ -58,7 +74,7 @@ per_transaction as (
         case class
             -- values the log lines disagree on are left out (int_candidates_classified): say so
             when 'unknown_error_code' then 'error codes not in either policy list: '
-                || coalesce(nullif(array_to_string(unlisted_error_codes, ','), ''), '(none)')
+                || coalesce(nullif(array_to_string(unlisted_error_codes_shown, ','), ''), '(none)')
                 || case when lines_without_code > 0
                     then '; ' || lines_without_code || ' failure line(s) without an error code'
                     else ''
@@ -74,7 +90,7 @@ per_transaction as (
                     'the log lines lack customer_id, amount_minor or currency'
                 )
         end as detail
-    from classified
+    from codes_shown
     where class in ('unknown_error_code', 'unattributable')
     union all
     select
@@ -112,10 +128,10 @@ per_transaction as (
         1,
         null::bigint,
         amount_minor,
-        'log says ' || coalesce(nullif(array_to_string(error_codes, ','), ''), 'no code')
+        'log says ' || coalesce(nullif(array_to_string(error_codes_shown, ','), ''), 'no code')
             || ', the table says ' || table_outage_code || ', an outage code; the log''s codes '
             || 'decide: ' || class || ', not credited; finance checks whether the outage caused it'
-    from classified
+    from codes_shown
     where table_outage_code is not null
 ),
 
