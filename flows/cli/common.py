@@ -20,6 +20,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from flows import console, stopping
+from flows.cli import options
 from transforms import commands, pages
 from transforms.errors import (
     CreditsError,
@@ -64,10 +65,20 @@ class _ClosedPipeIsFine(TyperGroup):
     def invoke(self, ctx: Any) -> Any:  # every command, and its sub-apps', prints here
         return _pipe_closed_is_exit_0(
             lambda: stopped_as_128_plus_n(
-                lambda: super(_ClosedPipeIsFine, self).invoke(ctx),
+                lambda: _options_read(lambda: super(_ClosedPipeIsFine, self).invoke(ctx)),
                 reads_only=lambda: ctx.meta.get(COMMAND) in READS_ONLY,
             )
         )
+
+
+def _options_read(action):
+    """A command's options are read here (Typer then runs it): a bad value's message in the
+    docs' words, not pydantic's (`options.say_in_plain_words`)."""
+    try:
+        return action()
+    except typer.BadParameter as error:
+        options.say_in_plain_words(error)
+        raise
 
 
 def _pipe_closed_is_exit_0(action):

@@ -116,3 +116,28 @@ OutboxOption = Annotated[
 VerboseOption = Annotated[
     bool, typer.Option("--verbose", "-v", help="show every log line (Prefect's, GX's, counts)")
 ]
+
+
+_IN_PLAIN_WORDS = {  # pydantic's error type -> what Typer's option check says instead
+    "int_parsing": "must be a whole number, not {input!r}",
+    "greater_than_equal": "must be {ge} or more, not {number}",
+    "less_than_equal": "must be {le} or less, not {number}",
+}
+
+
+def say_in_plain_words(error: typer.BadParameter) -> None:
+    """Typer checks an option's value with pydantic and shows pydantic's words: "Value error,
+    'xls' is not one of ..." for a choice, "Input should be a valid integer, unable to parse
+    string as an integer" for `--scale x`. The message is rewritten in the docs' words (a
+    choice's without the prefix); any other error is left as Typer said it."""
+    from pydantic import ValidationError  # imported already: Typer's check raised it
+
+    if not isinstance(error.__cause__, ValidationError):
+        return
+    first = error.__cause__.errors(include_url=False)[0]
+    if first["type"] == "value_error":  # Typer's own ValueError, its input already escaped
+        error.message = error.message.removeprefix("Value error, ").rstrip(".")
+    elif first["type"] in _IN_PLAIN_WORDS:  # a range's input parsed as a whole number
+        number = first["input"] if first["type"] == "int_parsing" else int(first["input"])
+        said = _IN_PLAIN_WORDS[first["type"]]
+        error.message = said.format(input=first["input"], number=number, **first.get("ctx", {}))

@@ -903,3 +903,31 @@ def test_a_missing_argument_is_named_as_the_docs_name_it(command, name):
     assert f"Missing argument '{name}'" in result.output, result.output
     usage = runner.invoke(app, [command[0], "--help"], env={"COLUMNS": "200"}).stdout
     assert f"{{{name}}}" in usage.splitlines()[1], usage
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        # a choice: it was "Value error, 'xls' is not one of 'table', 'csv', 'json'."
+        (
+            ["diff", "r1", "--format", "xls"],
+            "--format': 'xls' is not one of 'table', 'csv', 'json'",
+        ),
+        (
+            ["run", "x.toml", "--task-runner", "proc"],
+            "--task-runner': 'proc' is not one of 'threads', 'dask'",
+        ),
+        # a whole number: it was "Input should be a valid integer, unable to parse string ..."
+        (["sample", "--scale", "x"], "--scale': must be a whole number, not 'x'"),
+        (["sample", "--seed", "1.5"], "--seed': must be a whole number, not '1.5'"),
+        # a range: it was "Input should be greater than or equal to 1"
+        (["sample", "--scale", "0"], "--scale': must be 1 or more, not 0"),
+        (["serve-prefect", "--port", "70000"], "--port': must be 65535 or less, not 70000"),
+    ],
+)
+def test_an_option_s_bad_value_is_said_in_plain_words_not_pydantic_s(args, said):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    shown = " ".join(result.output.replace("│", " ").split())
+    assert f"Invalid value for '{said}" in shown, shown
+    assert "Value error" not in shown and "Input should" not in shown
