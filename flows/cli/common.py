@@ -133,7 +133,9 @@ def stopped_as_128_plus_n(action, before_the_command: bool = False, reads_only=l
         raise typer.Exit(128 + stop_signal(stopped)) from None
 
 
-READS_ONLY = frozenset({"customers", "lookup", "runs", "diff", "window", "audit", "verify-batch"})
+READS_ONLY = frozenset(
+    {"customers", "lookup", "runs", "diff", "window", "audit", "verify-batch", "serve-support"}
+)
 """The commands that write nothing: stopped, they changed nothing and are simply run again."""
 COMMAND = "credits.command"  # the context's key for the command's name, once resolved
 
