@@ -8,19 +8,34 @@ from typing import Annotated, Any
 
 import typer
 
-from flows.settings import OUTBOX, OUTBOX_VARIABLE, outbox_given
+from flows.settings import (
+    OUTBOX,
+    OUTBOX_VARIABLE,
+    WAREHOUSE,
+    WAREHOUSE_VARIABLE,
+    outbox_given,
+)
 from transforms import commands
 from transforms.errors import ConfigError
 
 
-def _warehouse_given(value: str) -> str:
+def _warehouse_given(ctx: typer.Context, param: typer.CallbackParam, value: str) -> str:
     """A `postgresql://` URL that does not parse (a bracket left open, a port that is not a
     number) is a usage error (exit 2), named before anything connects; so is a DuckDB path that
     is a loop of symbolic links (Python's resolve raises RuntimeError: a bug's exit 1 mid-run).
-    Blanks around the value are dropped (`files.as_given`)."""
+    Blanks around the value are dropped (`files.as_given`). Typed blank (`--warehouse "$WH"`,
+    WH unset) it is refused: it was the current folder, "not a warehouse"; a blank
+    `CREDITS_WAREHOUSE` (a `.env` line) is the default, as an empty one is."""
     from transforms import files
 
     value = files.as_given(value)
+    if not value:
+        if ctx.get_parameter_source(param.name or "").name == "COMMANDLINE":
+            raise typer.BadParameter(
+                "empty: name the warehouse (a DuckDB file or a postgresql:// URL), or leave "
+                f"--warehouse out for {WAREHOUSE_VARIABLE} or {WAREHOUSE}"
+            )
+        value = WAREHOUSE
     if "://" not in value:
         try:
             files.resolved(Path(value), "a DuckDB file")

@@ -931,3 +931,20 @@ def test_an_option_s_bad_value_is_said_in_plain_words_not_pydantic_s(args, said)
     shown = " ".join(result.output.replace("│", " ").split())
     assert f"Invalid value for '{said}" in shown, shown
     assert "Value error" not in shown and "Input should" not in shown
+
+
+def test_a_warehouse_typed_empty_is_refused_not_read_as_the_current_folder(tmp_path, monkeypatch):
+    # `--warehouse "$WH"` with WH unset said "error: .: a folder, not a warehouse"
+    from transforms.finance import warehouse
+
+    monkeypatch.chdir(tmp_path)
+    for typed in ("", "  "):
+        result = runner.invoke(app, ["runs", "--warehouse", typed])
+        assert result.exit_code == 2, result.output
+        said = " ".join(result.output.replace("│", " ").split())
+        assert "--warehouse" in said and "empty: name the warehouse" in said, said
+    # CREDITS_WAREHOUSE set blank (a `.env` line) is the default, as an empty one is
+    warehouse.connect(tmp_path / "data" / "warehouse.duckdb").close()
+    for blank in ("", " "):
+        result = runner.invoke(app, ["runs"], env={"CREDITS_WAREHOUSE": blank})
+        assert result.exit_code == 0, result.output
