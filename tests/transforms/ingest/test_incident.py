@@ -729,3 +729,23 @@ def test_the_segments_a_policy_may_exclude_are_those_the_gate_allows():
         if e["kwargs"].get("column") == "segment" and "value_set" in e["kwargs"]
     ]
     assert tuple(allowed) == SEGMENTS
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        # a slip of the name: the folder's TOML files, the closest as a did-you-mean
+        ("shre.toml", "the TOML files in {tmp}: rates.toml, share.toml (did you mean share.toml?)"),
+        ("nothing-like.toml", "the TOML files in {tmp}: rates.toml, share.toml"),
+        ("gone/share.toml", "the folder {tmp}/gone does not exist"),
+    ],
+)
+def test_a_missing_policy_file_names_the_toml_files_beside_it(tmp_path, given, said):
+    # `what-if --policy shre.toml` said only "shre.toml: policy file not found"
+    for name in ("share.toml", "rates.toml"):
+        (tmp_path / name).write_text("", encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        incident.load_policy(tmp_path / given)
+    assert str(raised.value) == (
+        f"{tmp_path / given}: policy file not found; " + said.format(tmp=tmp_path)
+    )

@@ -109,7 +109,7 @@ def read_toml(path: Path, what: str) -> dict[str, Any]:
         # utf-8-sig: a byte-order mark an editor put first is not a TOML error
         return tomllib.loads(path.read_text(encoding="utf-8-sig"), parse_float=Decimal)
     except FileNotFoundError:
-        raise ConfigError(f"{path}: {what} not found") from None
+        raise ConfigError(f"{path}: {what} not found; {_toml_files_beside(path)}") from None
     except IsADirectoryError:
         raise ConfigError(f"{path}: a folder, not a {what}") from None
     except UnicodeDecodeError as error:
@@ -143,22 +143,39 @@ def _found_near(path: Path) -> list[Path]:
     return sorted(found, key=lambda found: (len(found.parts), found))  # the nearest first
 
 
+def _toml_files_beside(path: Path) -> str:
+    """Where to look for a policy or rates file mistyped: its folder's `*.toml` files, the one
+    closest to its name as a did-you-mean, or that the folder does not exist."""
+    if not path.parent.is_dir():
+        return f"the folder {path.parent} does not exist"
+    listed = _toml_files(path.parent, path.name)
+    return (
+        f"the TOML files in {path.parent}: {listed}"
+        if listed
+        else f"{path.parent} holds no .toml file"
+    )
+
+
 def _incident_files(folder: Path, meant: str | None = None) -> str:
     """The folder's `*.toml` files, the one closest to `meant` named first as a did-you-mean;
     with none, those of its folders (an incident kept in a folder of its own, beside its logs
     and tables: `INC-2026-03-02/INC-2026-03-02.toml`), the first five."""
-    found = sorted(p.name for p in folder.glob("*.toml"))
-    if not found:
-        from transforms.ingest.incident.folder import files_below
+    listed = _toml_files(folder, meant)
+    if listed:
+        return listed
+    from transforms.ingest.incident.folder import files_below
 
-        below = files_below(folder)
-        more = f" and {len(below) - 5} more" if len(below) > 5 else ""
-        return (
-            f"none there; in its folders: {', '.join(below[:5])}{more}" if below else "none there"
-        )
+    below = files_below(folder)
+    more = f" and {len(below) - 5} more" if len(below) > 5 else ""
+    return f"none there; in its folders: {', '.join(below[:5])}{more}" if below else "none there"
+
+
+def _toml_files(folder: Path, meant: str | None) -> str:
+    """The folder's `*.toml` files, and the one closest to `meant` as a did-you-mean; "" if
+    it holds none."""
+    found = sorted(p.name for p in folder.glob("*.toml"))
     close = difflib.get_close_matches(meant, found, n=1) if meant else []
-    hint = f" (did you mean {close[0]}?)" if close else ""
-    return ", ".join(found) + hint
+    return ", ".join(found) + (f" (did you mean {close[0]}?)" if close else "")
 
 
 def json_schema() -> str:
