@@ -90,6 +90,11 @@ def load(path: Path) -> Rates:
     """Reads and checks a rates file; raises `ConfigError` naming the file and key."""
     path = resolved(Path(path), "a rates file")
     raw = incident.read_toml(path, "rates file")
+    if "policy" in raw or (raw and set(raw) <= set(incident.Policy.model_fields)):
+        raise ConfigError(  # `--rates share.toml`: the two files swapped
+            f"{path}: a policy, not a rates file ({', '.join(RatesFile.model_fields)}): give it as "
+            "--policy, and the rates file as --rates"
+        )
     try:
         parsed = RatesFile.model_validate(raw)
     except ValidationError as error:

@@ -749,3 +749,15 @@ def test_a_missing_policy_file_names_the_toml_files_beside_it(tmp_path, given, s
     assert str(raised.value) == (
         f"{tmp_path / given}: policy file not found; " + said.format(tmp=tmp_path)
     )
+
+
+def test_a_rates_file_given_as_the_policy_says_to_give_it_as_rates(tmp_path):
+    # `what-if --policy rates.toml` said "currency: unknown key; known keys: ['policy']"
+    path = tmp_path / "rates.toml"
+    path.write_text('currency = "USD"\n[rates]\nEUR = 1.05\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        incident.load_policy(path)
+    assert str(raised.value) == (
+        f"{path}: a rates file (currency, rates), not a policy: give it as --rates, and a file "
+        "with a [policy] table as --policy"
+    )

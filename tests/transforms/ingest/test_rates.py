@@ -85,3 +85,16 @@ def test_a_rates_file_that_is_a_loop_of_symbolic_links_is_named(tmp_path):
     (tmp_path / "rates.toml").symlink_to("rates.toml")
     with pytest.raises(ConfigError, match="rates.toml: a loop of symbolic links, not a rates"):
         rates.load(tmp_path / "rates.toml")
+
+
+@pytest.mark.parametrize("header", ["[policy]\n", ""])
+def test_a_policy_file_given_as_the_rates_says_to_give_it_as_a_policy(tmp_path, header):
+    # `what-if --rates share.toml` said "policy: unknown key; known keys: ['currency', 'rates']"
+    path = tmp_path / "share.toml"
+    path.write_text(f"{header}version = 'p2'\nbasis = 'flat_per_customer'\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        rates.load(path)
+    assert str(raised.value) == (
+        f"{path}: a policy, not a rates file (currency, rates): give it as --policy, and the "
+        "rates file as --rates"
+    )

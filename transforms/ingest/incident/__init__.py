@@ -93,10 +93,22 @@ def load_policy(path: Path) -> Policy:
             f"{path}: {', '.join(sorted(raw))}: the policy's keys go under a [policy] table: "
             "add the line [policy] above them"
         )
+    elif raw and set(raw) <= set(_rates_keys()):  # `--policy rates.toml`: the files swapped
+        raise ConfigError(
+            f"{path}: a rates file ({', '.join(_rates_keys())}), not a policy: give it as "
+            "--rates, and a file with a [policy] table as --policy"
+        )
     try:
         return PolicyFile.model_validate(raw).policy
     except ValidationError as error:
         raise ConfigError(f"{path}: {first_error(error)}") from None
+
+
+def _rates_keys() -> list[str]:
+    """A rates file's keys (`credits what-if --rates`), to tell one given as a policy."""
+    from transforms.ingest.rates import RatesFile  # which imports this module
+
+    return list(RatesFile.model_fields)
 
 
 def read_toml(path: Path, what: str) -> dict[str, Any]:
