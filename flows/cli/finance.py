@@ -10,7 +10,13 @@ import typer
 from rich.markup import escape
 
 from flows.cli.common import app, err, guarded, out, stopped_by_signals
-from flows.cli.options import OutboxOption, WarehouseOption, path_given, run_id_argument
+from flows.cli.options import (
+    OutboxOption,
+    WarehouseOption,
+    incident_id_given,
+    path_given,
+    run_id_argument,
+)
 from flows.settings import OUTBOX, WAREHOUSE, journal_key
 from transforms import commands, pages
 from transforms.finance.chain import KEY_VARIABLE
@@ -185,7 +191,8 @@ def verify_batch(
 @app.command()
 def audit(
     incident_id: Annotated[
-        str | None, typer.Option("--incident", help="only this incident")
+        str | None,
+        typer.Option("--incident", help="only this incident", callback=incident_id_given),
     ] = None,
     verify: Annotated[
         bool,

@@ -83,6 +83,17 @@ def run_id_argument(help_text: str) -> Any:
     return typer.Argument(metavar="RUN_ID", help=help_text, callback=run_id_given)
 
 
+def incident_id_given(text: str | None) -> str | None:
+    """An incident id typed empty or as blanks only (`credits customers "$INC"`, INC unset) is
+    refused as such: it was looked up, "incident : not in the warehouse"."""
+    if text is not None and not text.strip():
+        raise typer.BadParameter(
+            f"empty: give an incident id (e.g. INC-2025-01-07; `{commands.credits('runs')}` "
+            "lists the runs and their incidents)"
+        )
+    return text
+
+
 WideOption = Annotated[
     bool, typer.Option("--wide", help="every column, none clipped (wider than 120)")
 ]

@@ -8,14 +8,15 @@ from typing import Annotated
 import typer
 
 from flows.cli.common import app, err, guarded, out, print_lines, terminal_width
-from flows.cli.options import WarehouseOption, WideOption
+from flows.cli.options import WarehouseOption, WideOption, incident_id_given
 from flows.settings import WAREHOUSE
 
 
 @app.command("runs")
 def list_runs(
     incident_id: Annotated[
-        str | None, typer.Option("--incident", help="only this incident's runs")
+        str | None,
+        typer.Option("--incident", help="only this incident's runs", callback=incident_id_given),
     ] = None,
     statuses: Annotated[
         list[str] | None,

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from flows.cli.common import app, err, guarded, out, plain, print_lines, terminal_width
-from flows.cli.options import WarehouseOption, WideOption, path_given
+from flows.cli.options import WarehouseOption, WideOption, incident_id_given, path_given
 from flows.settings import WAREHOUSE
 from transforms.errors import (
     ConfigError,
@@ -20,7 +20,12 @@ from transforms.errors import (
 @app.command()
 def customers(
     incident_id: Annotated[
-        str, typer.Argument(metavar="INCIDENT_ID", help="the incident, e.g. INC-2025-01-07")
+        str,
+        typer.Argument(
+            metavar="INCIDENT_ID",
+            help="the incident, e.g. INC-2025-01-07",
+            callback=incident_id_given,
+        ),
     ],
     segment: Annotated[str | None, typer.Option(help="only this customer segment")] = None,
     status: Annotated[

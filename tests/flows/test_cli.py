@@ -948,3 +948,26 @@ def test_a_warehouse_typed_empty_is_refused_not_read_as_the_current_folder(tmp_p
     for blank in ("", " "):
         result = runner.invoke(app, ["runs"], env={"CREDITS_WAREHOUSE": blank})
         assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["customers", ""],
+        ["customers", "  "],
+        ["runs", "--incident", ""],
+        ["audit", "--incident", " "],
+    ],
+    ids=" ".join,
+)
+def test_an_incident_id_typed_empty_is_refused_as_empty(tmp_path, monkeypatch, args):
+    # `credits customers "$INC"` with INC unset said "incident : not in the warehouse"
+    from transforms.finance import warehouse
+
+    monkeypatch.chdir(tmp_path)
+    warehouse.connect(tmp_path / "data" / "warehouse.duckdb").close()
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.replace("│", " ").split())
+    assert "empty: give an incident id (e.g. INC-2025-01-07;" in said, said
+    assert "not in the warehouse" not in said and "unknown to the warehouse" not in said
