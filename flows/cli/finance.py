@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -128,7 +129,15 @@ def decline(
         )
     for line in decision.notes:
         err.print(f"[yellow]note[/]: {escape(line)}")
-    out.print(f"run {decision.run_id} is {decision.status}")
+    if not decision.already_decided:
+        out.print(f"run {decision.run_id} is {decision.status}")
+        return
+    at = f"{decision.decided_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if decision.decided_at else "?"
+    out.print(  # this --by and --reason are not journaled: the first decline stands
+        f"run {decision.run_id} was already declined by {decision.decided_by} on {at}: "
+        f"{decision.decision_note}; nothing new recorded",
+        markup=False,
+    )
 
 
 @app.command("reject", hidden=True)

@@ -280,3 +280,16 @@ def test_a_reader_that_leaves_early_never_cancels_an_approval_behind_exit_0(desk
     assert approving.wait(timeout=300) == 0, stderr
     assert desk.status(run_id) == "published"
     assert desk.paid() == {("c1", "USD"): 1000, ("c3", "EUR"): 900}
+
+
+def test_a_run_declined_again_says_it_was_already_declined_and_by_whom(desk):
+    # the second decline said "run R is declined", exit 0, as if its --by and --reason counted
+    run_id = desk.run()
+    desk.cli("decline", run_id, "--by", "bob", "--reason", "window under review")
+    again = desk.cli("decline", run_id, "--by", "carol", "--reason", "duplicate")
+    assert again.exit_code == 0, again.output
+    said = " ".join(again.output.split())
+    assert said.startswith(f"run {run_id} was already declined by bob on ") and said.endswith(
+        ": window under review; nothing new recorded"
+    ), said
+    assert "carol" not in said

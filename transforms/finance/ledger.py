@@ -85,6 +85,9 @@ class Decision:
     decreases: int
     already_decided: bool
     pay_by_hand: int = 0
+    decided_by: str | None = None  # the decision's, as the warehouse holds it (UTC)
+    decided_at: datetime | None = None
+    decision_note: str | None = None  # a decline's reason, an approval's note
     notes: tuple[str, ...] = ()  # what the decider should know (a run folder not reachable)
 
 
@@ -462,4 +465,7 @@ def _decision_of(con, run: RunRow, *, already_decided: bool, root: Path | None =
         decreases=decreases,
         already_decided=already_decided,
         pay_by_hand=by_hand,
+        decided_by=run.decided_by,
+        decided_at=run.decided_at,
+        decision_note=run.decision_note,
     )
