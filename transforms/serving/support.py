@@ -291,8 +291,13 @@ def lookup(
             "what was given holds only characters no one sees (a zero-width space, a control "
             "character): type or paste a customer id, an e-mail address, a payment id or a name"
         )
-    if (customer_id is None) == (txn_id is None):
-        raise ConfigError("give a CUSTOMER_ID or --txn TXN_ID (one of them; or an e-mail address)")
+    if customer_id is not None and txn_id is not None:
+        raise ConfigError("give a CUSTOMER_ID or --txn TXN_ID, not both")
+    if customer_id is None and txn_id is None:
+        raise ConfigError(
+            "give a CUSTOMER_ID or --txn TXN_ID: a customer's id, an e-mail address, a payment's "
+            "id or a name"
+        )
     every = answering_runs(con)
     runs = {k: v for k, v in every.items() if v is not None}
     waiting = unanswered(con)  # no run of these answers yet: each rejected or declined

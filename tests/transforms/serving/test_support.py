@@ -448,8 +448,9 @@ def test_lookup_of_an_unattributable_transaction_has_no_customer(con):
     [
         ("nobody", None, InputError, "customer nobody: no failed payment, credit or exception"),
         (None, "t-none", InputError, "transaction t-none: not a candidate failure"),
-        (None, None, ConfigError, "give a CUSTOMER_ID or --txn"),
-        ("c1", "t1", ConfigError, "give a CUSTOMER_ID or --txn"),
+        # both said "(one of them; or an e-mail address)": which mistake, and what an id may be
+        (None, None, ConfigError, "TXN_ID: a customer's id, an e-mail address, a payment's id or"),
+        ("c1", "t1", ConfigError, "give a CUSTOMER_ID or --txn TXN_ID, not both$"),
     ],
 )
 def test_an_unknown_or_missing_id_gets_a_clear_message(con, customer_id, txn_id, error, message):
