@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import shlex
 from datetime import UTC
 from pathlib import Path
 from typing import Annotated, Any
@@ -72,6 +73,13 @@ def approve(
             every=every_line,
         )
         return
+    if every_line:  # an approval shows the summary only: the lines asked for would go unseen
+        diff_all = commands.credits(f"diff {shlex.quote(run_id)} --all")
+        err.print(
+            "[bold red]error[/]: --all: only with --dry-run, which prints every line and "
+            f"changes nothing; nothing was approved. `{escape(diff_all)}` lists every line too"
+        )
+        raise typer.Exit(2)
     if by is None:
         err.print("[bold red]error[/]: --by: name the person who decides (or use --dry-run)")
         raise typer.Exit(2)

@@ -971,3 +971,13 @@ def test_an_incident_id_typed_empty_is_refused_as_empty(tmp_path, monkeypatch, a
     said = " ".join(result.output.replace("│", " ").split())
     assert "empty: give an incident id (e.g. INC-2025-01-07;" in said, said
     assert "not in the warehouse" not in said and "unknown to the warehouse" not in said
+
+
+def test_approve_all_without_dry_run_is_refused_before_anything_is_decided(tmp_path, monkeypatch):
+    # `approve RUN --all --by A` approved the run, the lines it seemed to ask for never shown
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["approve", "r1", "--all", "--by", "A"])
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.stderr.split())
+    assert said.startswith("error: --all: only with --dry-run"), said
+    assert list(tmp_path.iterdir()) == []  # no warehouse opened, no outbox made
