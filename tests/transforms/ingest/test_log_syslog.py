@@ -17,6 +17,7 @@ from transforms.ingest import incident
 from transforms.ingest.logs import hints, screen
 
 RECORD = json.dumps(failure("t1", ts="2025-01-07T20:00:00.5Z"), separators=(",", ":"))
+SPACED = json.dumps(failure("t1", ts="2025-01-07T20:00:00.5Z"))
 NO_TIME = json.dumps({"event": "payment.failed", "txn_id": "t1"})
 QUIET = json.dumps({"ts": "2025-01-07T20:00:01Z", "event": "http.request"})
 AT_TIME = {"envelope": "syslog", "ts": "envelope.time"}
@@ -140,6 +141,10 @@ EXPECTED = (
         (f"payment.failed {RECORD}", ("quarantined", EXPECTED)),
         (RECORD, ("quarantined", EXPECTED)),
         (f"Jan  7 20:00:00 payments[42] {RECORD}", ("quarantined", EXPECTED)),  # no host
+        # no host, the record's `": ` not taken for the end of a tag `{"ts"` (the host being
+        # `payments[42]:`): a record written with spaces, as Python's json.dumps writes it
+        (f"Jan  7 20:00:00 payments[42]: {SPACED}", ("quarantined", EXPECTED)),
+        (f"Jan  7 20:00:00 payments: {SPACED}", ("quarantined", EXPECTED)),
         (f"Foo  7 20:00:00 node-1 payments[42]: {RECORD}", ("quarantined", EXPECTED)),
         (f"<134>1 2025-01-07T20:00:00Z node-1 payments 42 - x {RECORD}", ("quarantined", EXPECTED)),
         ("retrying {}", ("quarantined", NOT_SYSLOG[:-1] + ", shape check)")),

@@ -29,9 +29,11 @@ TIME = (
 # `]` escaped by a backslash
 SD_ELEMENT = '\\[[^ =\\]"\\n]+(?: [^ =\\]"\\n]+="(?:[^"\\\\\\n]|\\\\[^\\n])*")*\\]'
 # The headers before the MSG, in four groups: the time, the host, the app (3164: the tag) and
-# the process id (`-`, RFC 5424's NILVALUE, in a field of its own: no value)
+# the process id (`-`, RFC 5424's NILVALUE, in a field of its own: no value). RFC 3164's tag
+# holds no `{` or `"`: a line without the host is no syslog line, its record's `{"ts": ` not
+# taken for a tag `{"ts"` ended by `: `, the host `payments[42]:`.
 RFC5424 = f"{PRI}1 ([^ \\n]+) ([^ \\n]+) ([^ \\n]+) ([^ \\n]+) [^ \\n]+ (?:-|(?:{SD_ELEMENT})+)"
-RFC3164 = f"(?:{PRI})?({TIME}) ([^ \\n]+) ([^ \\n\\[]+?)(?:\\[([^\\]\\n]*)\\])?: "
+RFC3164 = f'(?:{PRI})?({TIME}) ([^ \\n]+) ([^ \\n\\[{{"]+?)(?:\\[([^\\]\\n]*)\\])?: '
 # The prefix before the record (the shape check): RFC 5424's MSG is optional, after a space
 PREFIX = f"(?:{RFC5424}(?: |$)|{RFC3164})"
 # A whole line (with its LF) in five groups: the header's four and the record
