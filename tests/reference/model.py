@@ -394,9 +394,14 @@ def _hidden_character(c: str) -> bool:
 
 
 def _shown(code: str) -> str:
-    """A log's error code as an exception's detail shows it: quoted when empty or with ASCII
-    white space at its ends, which would not show."""
-    return f"'{code}'" if code == "" or code != code.strip(" \t\n\x0b\x0c\r") else code
+    """A log's error code as an exception's detail shows it: quoted when empty, with ASCII
+    white space at its ends or holding a hidden character, which would not show; the first
+    hidden character inside its blanks named."""
+    inner = code.strip(ASCII_SPACE)
+    hidden = next((c for c in inner if _hidden_character(c)), None)
+    if code and code == inner and hidden is None:
+        return code
+    return f"'{code}'" + (f" (holds U+{ord(hidden):04X})" if hidden is not None else "")
 
 
 def _held_otherwise(customers, customer_id: str) -> str:

@@ -677,6 +677,17 @@ def test_classing_reads_the_transaction_table_in_place_without_copying_it(tmp_pa
             "error codes not in either policy list: ' UPSTREAM_TIMEOUT',RISK_REVIEW",
         ),
         (["\tCARD_DECLINED"], "error codes not in either policy list: '\tCARD_DECLINED'"),
+        # a hidden character in a code (U+200B, U+FEFF) is quoted and named, as it would not
+        # show: the detail read as though an outage code were in neither list
+        (
+            ["UPSTREAM_TIMEOUT\u200b", "RISK_REVIEW"],
+            "error codes not in either policy list: RISK_REVIEW,'UPSTREAM_TIMEOUT\u200b' "
+            "(holds U+200B)",
+        ),
+        (
+            ["\ufeffDB_POOL_TIMEOUT "],
+            "error codes not in either policy list: '\ufeffDB_POOL_TIMEOUT ' (holds U+FEFF)",
+        ),
     ],
 )
 def test_an_unknown_error_code_detail_names_what_made_it_unknown(tmp_path, codes, detail):

@@ -10,20 +10,37 @@ classified as (
     select * from int_candidates_classified
 ),
 
--- A log code as a detail shows it: quoted when empty or with ASCII white space at its ends, which
--- written plainly would not show (`''`, `' UPSTREAM_TIMEOUT'`: no code, an outage code, it read)
+-- A log code as a detail shows it: quoted when empty, with ASCII white space at its ends or
+-- holding a hidden character (`$hidden`: U+200B, U+FEFF, U+00A0), which written plainly would
+-- not show (`''`, `' UPSTREAM_TIMEOUT'`: no code, an outage code, it read), the first hidden
+-- character inside its blanks named (`'UPSTREAM_TIMEOUT' (holds U+200B)`). The unlisted codes
+-- are some of `error_codes`, in order: each shown as its first place there is.
 codes_shown as (
     select
         *,
         list_transform(
-            error_codes,
-            lambda c: case when c = '' or c <> trim(c, $ascii_space) then '''' || c || '''' else c end
-        ) as error_codes_shown,
-        list_transform(
             unlisted_error_codes,
-            lambda c: case when c = '' or c <> trim(c, $ascii_space) then '''' || c || '''' else c end
+            lambda c: error_codes_shown[list_position(error_codes, c)]
         ) as unlisted_error_codes_shown
-    from classified
+    from (
+        select
+            *,
+            list_transform(
+                error_codes,
+                lambda c: case
+                    when c = '' or c <> trim(c, $ascii_space)
+                        or regexp_matches(trim(c, $ascii_space), $hidden)
+                        then '''' || c || '''' || coalesce(
+                            ' (holds U+' || printf('%04X', unicode(nullif(
+                                regexp_extract(trim(c, $ascii_space), $hidden), ''
+                            ))) || ')',
+                            ''
+                        )
+                    else c
+                end
+            ) as error_codes_shown
+        from classified
+    )
 ),
 
 lines as (
