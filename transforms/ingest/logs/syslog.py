@@ -7,8 +7,9 @@ and journalctl's `-o short-iso`. The shape check matches `PREFIX` at a line's st
 `log_envelope_syslog` reads the whole line by `RFC5424_LINE` or `RFC3164_LINE`.
 
 RFC 3164's time has no year and no zone: it is given the year that puts its month within six
-months of the incident window's (a December line of a January window is the year before's),
-and no offset, so that `envelope.time` is read in `sources.logs_timezone`.
+months of the incident window's (a December line of a January window is the year before's;
+a February 29th that year lacks, the leap year's before), and no offset, so that
+`envelope.time` is read in `sources.logs_timezone`.
 """
 
 from __future__ import annotations

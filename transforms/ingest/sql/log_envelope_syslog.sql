@@ -6,7 +6,8 @@
 -- `envelope` the header's fields as JSON (`envelope.time`, `.host`, `.app`, `.pid`; RFC 5424's
 -- NILVALUE `-` is null). RFC 3164's time has no year and no zone: it takes the year that puts
 -- its month within six months of the window's ($window_year, $window_month: a December line of
--- a January window is the year before's) and no offset, read as `ts` in `sources.logs_timezone`.
+-- a January window is the year before's; a February 29th that year lacks, the leap year's
+-- before) and no offset, read as `ts` in `sources.logs_timezone`.
 -- An offset without a colon (journalctl -o short-iso) gets one. Quarantined (`problem`, with
 -- the line as `preview`): a line that is not syslog.
 with
@@ -37,6 +38,30 @@ headers as (
     from framed
 ),
 
+yeared as (
+    -- RFC 3164's year: the one that puts its month within six months of the window's; a
+    -- February 29th that year lacks is the leap year's before, out of the window however near
+    -- (the window is no leap year's February, or that year would have one)
+    select
+        *,
+        case
+            when month_number = 2 and day_number = 29
+                and try_cast(printf('%04d-02-29', near_year) as date) is null
+                then near_year - near_year % 4
+            else near_year
+        end as year_number
+    from (
+        select
+            *,
+            $window_year + case
+                when month_number - $window_month > 6 then -1
+                when $window_month - month_number > 6 then 1
+                else 0
+            end as near_year
+        from headers
+    )
+),
+
 timed as (
     select
         *,
@@ -48,19 +73,9 @@ timed as (
             when not is_rfc3164 then null
             when month_number is null
                 then regexp_replace(rfc3164.time, '([+-][0-9]{2})([0-9]{2})$', '\1:\2')
-            else printf(
-                '%04d-%02d-%02dT%s',
-                $window_year + case
-                    when month_number - $window_month > 6 then -1
-                    when $window_month - month_number > 6 then 1
-                    else 0
-                end,
-                month_number,
-                day_number,
-                clock
-            )
+            else printf('%04d-%02d-%02dT%s', year_number, month_number, day_number, clock)
         end as header_time
-    from headers
+    from yeared
 ),
 
 final as (
