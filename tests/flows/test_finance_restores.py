@@ -307,3 +307,69 @@ def test_a_backup_from_before_an_incident_s_first_run_is_named_by_that_run_s_dec
     assert f"incident=INC-U/run={other}/decision.json records journal entry" in said
     result = desk.cli("approve", first, "--dry-run")  # an approval checks its incident's
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("before", ["no decision", "a batch", "a decline"])
+def test_a_decline_undone_with_both_its_records_deleted_is_refused_by_what_remains(desk, before):
+    # journal_head.json and decision.json deleted, then a backup from before the decline
+    # restored: the declined run was pending again and approved. What remains says a head was
+    # kept: the incident's folder in the outbox (made with its first head), a batch trailer or
+    # an earlier run's decision.json (each written after the head; the last names the outbox).
+    if before == "a batch":
+        desk.approve(desk.run())
+    if before == "a decline":
+        first = desk.run()  # before the warehouse is named: a restored step may change it
+        ledger.decline(desk.warehouse, first, by="bob", reason="no", outbox=desk.outbox)
+    run_id = desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}})
+    paid = desk.paid()
+    restore = backed_up(desk)
+    ledger.decline(desk.warehouse, run_id, by="bob", reason="not final", outbox=desk.outbox)
+    (desk.outbox / "incident=INC-T" / outbox_head.FILE).unlink()
+    (desk.folder(run_id) / outbox_head.RUN_FILE).unlink()
+    if before == "a decline":
+        (desk.outbox / "incident=INC-T").rmdir()  # the incident's whole folder
+    restore()
+    assert desk.status(run_id) == "pending_approval"  # the backup knows no decline
+    said = audited(desk)
+    assert f"{desk.outbox / 'incident=INC-T' / outbox_head.FILE} is missing" in said
+    with pytest.raises(ProofFailed, match="nothing was paid") as refused:
+        desk.approve(run_id)
+    assert "journal_head.json is missing" in " ".join(refused.value.findings)
+    assert desk.paid() == paid
+    result = desk.cli("decline", run_id, "--by", "carol", "--reason", "again")
+    assert result.exit_code == 3, result.output  # no head kept for the restored warehouse
+
+
+def test_a_journal_head_deleted_from_a_warehouse_never_restored_is_kept_again_by_its_decision(
+    desk,
+):
+    # fail closed on the head that should be there; the incident's last decision, taken again
+    # on the warehouse finance knows is the real one, keeps it anew
+    declined = desk.run()
+    ledger.decline(desk.warehouse, declined, by="bob", reason="no", outbox=desk.outbox)
+    (desk.outbox / "incident=INC-T" / outbox_head.FILE).unlink()
+    newer = desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}})
+    with pytest.raises(ProofFailed) as refused:
+        desk.approve(newer)
+    (finding,) = refused.value.findings
+    assert f"run decline of run {declined}, its last decision on INC-T, again" in finding
+    result = desk.cli("decline", declined, "--by", "bob", "--reason", "no")
+    assert result.exit_code == 0, result.output
+    assert desk.approve(newer).batch_id == "INC-T-B001"
+    assert desk.cli("audit", "--verify").exit_code == 0
+
+
+def test_a_batch_finished_by_an_approval_then_refused_keeps_its_head_first(desk, monkeypatch):
+    # The approval that committed the batch was stopped before its head; the next approval
+    # finished the batch (its trailer in the incident's folder), then refused its own run: the
+    # trailer without a head read as a head deleted, and every approval was refused.
+    from transforms.errors import ConfigError
+
+    older = desk.run()
+    newer = desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}})
+    decided_until(desk, monkeypatch, "approve", newer, stopped_at="keep")
+    with pytest.raises(ConfigError, match="superseded"):
+        desk.approve(older)  # finishes the batch left writing first
+    assert (desk.outbox / "incident=INC-T" / "batch=INC-T-B001" / outbox.TRAILER).is_file()
+    result = desk.cli("audit", "--verify")
+    assert result.exit_code == 0, result.output

@@ -117,10 +117,16 @@ def approve(
             journal.require_key(con, key)  # another key is refused as decline refuses it (exit 2)
             writing = rows.batches(con, "batches_writing")
             incidents = {run.incident_id, *(b.incident_id for b in writing)}
-            proof.require(con, incidents, key, witnesses.witnessed(outbox))  # under the lock
+            # under the lock; a published run's approval again keeps its head anew
+            resumed = run.run_id if run.status == RunStatus.PUBLISHED else None
+            proof.require(con, incidents, key, witnesses.witnessed(outbox), resumed)
             finished: tuple[str, ...] = ()
             for batch in writing:
+                # its decision, stopped, may not have kept its head: kept before the batch's
+                # files, as every head is (`outbox_head.missing`)
+                head_note = outbox_head.keep(con, batch.incident_id, outbox)
                 folder = _write_batch(con, batch.batch_id, outbox)
+                finished += (head_note,) if head_note else ()
                 finished += (
                     f"finished batch {batch.batch_id} (run {batch.run_id}), which an approval "
                     f"that was stopped left unfinished: it is in {folder}",
@@ -128,7 +134,7 @@ def approve(
             if run.status == RunStatus.PUBLISHED:
                 # an approval stopped before it kept the journal head is resumed so: keep it
                 kept = outbox_head.keep(con, run.incident_id, outbox)
-                kept_in_run = outbox_head.keep_run(con, run)
+                kept_in_run = outbox_head.keep_run(con, run, None if kept else outbox)
                 decision = _decision_of(con, run, already_decided=True, root=outbox)
                 notes = tuple(n for n in (kept, kept_in_run) if n)
                 return replace(decision, notes=finished + notes)
@@ -150,7 +156,7 @@ def approve(
                 con, run, by=by, note=note, outbox_root=outbox, key=key, detail=detail
             )
             kept = outbox_head.keep(con, run.incident_id, outbox)
-            kept_in_run = outbox_head.keep_run(con, run)
+            kept_in_run = outbox_head.keep_run(con, run, None if kept else outbox)
             if batch_id:
                 _write_batch(con, batch_id, outbox)
                 written.append(batch_id)  # its state is sent to the store as the writer closes
@@ -193,7 +199,7 @@ def decline(
             require_pending(run)
         outbox_head.require_run(con, run)
         if outbox is not None:
-            outbox_head.require(con, run.incident_id, outbox)
+            outbox_head.require(con, run.incident_id, outbox, run)
         if not already:
             with db.transaction(con):
                 _record_decision(
@@ -209,7 +215,8 @@ def decline(
                 )
         # a decline stopped before it kept the journal head is resumed so: it keeps it now
         kept = outbox_head.keep(con, run.incident_id, outbox) if outbox is not None else None
-        notes = (kept, outbox_head.keep_run(con, run))
+        in_outbox = outbox if outbox is not None and kept is None else None
+        notes = (kept, outbox_head.keep_run(con, run, in_outbox))
         decision = _decision_of(con, find_run(con, run_id), already_decided=already)
         return replace(decision, notes=tuple(n for n in notes if n))
 

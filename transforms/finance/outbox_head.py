@@ -18,13 +18,19 @@ its dry run, decline and `audit --verify` check every run folder of the incident
 warehouse lists (so those it no longer lists too: a backup from before a run), and `audit
 --verify` every incident folder beside those (a backup from before an incident's first run).
 
-What it does not cover: both files deleted or replaced by hand (the outbox is finance's
-folder), an incident none of whose runs the warehouse lists and whose run folders lie in no
-output folder of a run it lists, a decision stopped between its commit and these files (the
-same decision run again, or the next, writes them), a run folder this machine does not reach
-or may not write into (a note says so), and an outbox whose parent folder does not exist (a
-decline given a mistyped `--outbox`, or none from another folder: a note says so, and no
-folder is made; the outbox itself is made as a first approval makes it).
+Both files deleted by hand: what a decision writes after its head (its run's decision naming
+the outbox, its batch's trailer) and the incident's folder, made with the first head, say that
+a head was kept; with one of them there and no head, every decision and `audit --verify` of the
+incident refuse (`missing`).
+
+What it does not cover: both files replaced by hand (the outbox is finance's folder), the
+incident's whole outbox folder deleted with every run's decision, an incident none of whose runs
+the warehouse lists and whose run folders lie in no output folder of a run it lists, a decision
+stopped between its commit and these files (the same decision run again, or the next, writes
+them), a run folder this machine does not reach or may not write into (a note says so), and an
+outbox whose parent folder does not exist (a decline given a mistyped `--outbox`, or none from
+another folder: a note says so, and no folder is made; the outbox itself is made as a first
+approval makes it).
 """
 
 from __future__ import annotations
@@ -53,6 +59,8 @@ class Head:
     hash: str
     event: str
     run_id: str | None
+    # a run folder's decision: the outbox whose head the decision kept first (`missing`)
+    outbox: str | None = None
 
     def named(self) -> str:
         return f"journal entry {self.seq} ({self.event} of run {self.run_id})"
@@ -87,10 +95,11 @@ def record(root: Path, incident_id: str, entry: journal.Entry) -> str | None:
     return None
 
 
-def record_run(run: RunRow, entry: journal.Entry) -> str | None:
+def record_run(run: RunRow, entry: journal.Entry, outbox: Path | None = None) -> str | None:
     """Writes `entry`, the decision on `run` just committed, into its run folder
-    (`RUN_FILE`); what could not be written, as a note (None: written, or a folder this machine
-    does not reach, which approval notes already)."""
+    (`RUN_FILE`), with the `outbox` whose head it kept first (None: none kept); what could not
+    be written, as a note (None: written, or a folder this machine does not reach, which
+    approval notes already)."""
     path = run.run_folder / RUN_FILE
     if not is_run_folder(run.run_folder, run):  # the warehouse's row names another place
         return (
@@ -101,7 +110,7 @@ def record_run(run: RunRow, entry: journal.Entry) -> str | None:
     try:
         if not run.run_folder.is_dir():
             return None
-        _write(path, entry)
+        _write(path, entry, outbox)
     except OSError as error:
         return (
             f"{path}: not written ({error.strerror}); the decision is committed. The run folder "
@@ -119,14 +128,16 @@ def is_run_folder(folder: Path, run: RunRow) -> bool:
     )
 
 
-def _write(path: Path, entry: journal.Entry) -> None:
-    """Writes `entry` as the head kept at `path`, never over a later one (a writer cut off and
-    let in again)."""
+def _write(path: Path, entry: journal.Entry, outbox: Path | None = None) -> None:
+    """Writes `entry` as the head kept at `path` (with the `outbox` that kept it first, for a
+    run folder's), never over a later one (a writer cut off and let in again)."""
     kept = read(path)
     if isinstance(kept, Head) and kept.seq >= entry.seq:
         return
-    head = Head(entry.seq, entry.hash, entry.event, entry.run_id)
-    files.write_text(path, json.dumps(head.__dict__, indent=2, sort_keys=True) + "\n")
+    head = {"seq": entry.seq, "hash": entry.hash, "event": entry.event, "run_id": entry.run_id}
+    if outbox is not None:
+        head["outbox"] = str(Path(outbox).resolve())
+    files.write_text(path, json.dumps(head, indent=2, sort_keys=True) + "\n")
 
 
 def read(path: Path) -> Head | str | None:
@@ -233,15 +244,30 @@ def _unheld(
     )
 
 
-def require(con: duckdb.DuckDBPyConnection, incident_id: str, root: Path) -> None:
+def require(
+    con: duckdb.DuckDBPyConnection, incident_id: str, root: Path, run: RunRow | None = None
+) -> None:
     """Refuses (`ProofFailed`, exit 3) a warehouse whose journal lacks the head the outbox
-    kept after the incident's last decision: older than the outbox (a backup restored)."""
-    found = check(heads_kept(root), [incident_id], journal.entries(con))
+    kept after the incident's last decision: older than the outbox (a backup restored); and an
+    outbox that should keep a head of the incident but does not (`missing`; `run`: the run
+    whose decision is taken again)."""
+    kept = runs_kept([run.run_folder]) if run is not None else {}
+    seen = (incident_folders(root), _trailers(root), heads_kept(root))
+    entries = journal.entries(con)
+    found = check(seen[2], [incident_id], entries)
+    found += missing(root, seen, kept, [incident_id], entries, run.run_id if run else None)
     if found:
         raise ProofFailed(
             f"the warehouse is not the one that last decided {incident_id}: nothing was written",
             found,
         )
+
+
+def _trailers(root: Path) -> frozenset[Path]:
+    """The batch trailers in the outbox `root` (as `witnesses.witnessed` reads them)."""
+    if not Path(root).is_dir():
+        return frozenset()
+    return frozenset(Path(root).resolve().glob("incident=*/batch=*/batch.json"))
 
 
 def keep(con: duckdb.DuckDBPyConnection, incident_id: str, root: Path) -> str | None:
@@ -262,9 +288,115 @@ def require_run(con: duckdb.DuckDBPyConnection, run: RunRow) -> None:
         )
 
 
-def keep_run(con: duckdb.DuckDBPyConnection, run: RunRow) -> str | None:
+def keep_run(con: duckdb.DuckDBPyConnection, run: RunRow, outbox: Path | None = None) -> str | None:
     """The journal's newest entry on `run`, the decision on it just committed (or, resumed, the
-    one committed before), kept in its run folder (`record_run`); a note when it could not be
-    written."""
+    one committed before), kept in its run folder (`record_run`) with the `outbox` whose head
+    it kept first (None: none kept); a note when it could not be written."""
     own = [e for e in journal.entries(con) if e.run_id == run.run_id]
-    return record_run(run, own[-1]) if own else None
+    return record_run(run, own[-1], outbox) if own else None
+
+
+def incident_folders(root: Path | None) -> frozenset[Path]:
+    """The incidents' folders in the outbox `root` (`incident=<id>`) that hold no batch: one is
+    made as a decision keeps its first head there, its batches only after that head
+    (`missing`)."""
+    if root is None or not Path(root).is_dir():
+        return frozenset()
+    return frozenset(
+        p
+        for p in Path(root).resolve().glob("incident=*")
+        if p.is_dir() and not any(p.glob("batch=*"))
+    )
+
+
+DECIDED = ("published", "declined")  # the journal's entry a decision on a run ends on
+
+
+def missing(
+    root: Path | None,
+    seen: tuple[frozenset[Path], frozenset[Path], dict[Path, Head | str]],
+    kept: dict[Path, Head | str],
+    incident_ids: Iterable[str] | None,
+    entries: list[journal.Entry],
+    resumed: str | None = None,
+) -> list[str]:
+    """Each incident's head the outbox `root` should keep but does not, as a finding: a head
+    deleted by hand hid a warehouse restored from an older backup (a declined run pending
+    again). A decision keeps its head first, then its run's decision (`kept`, naming that
+    outbox) and its batch's files, and the incident's folder is made with its first head, so
+    each of those `seen` (the outbox's incident folders, trailers and heads, read with them)
+    says the head was kept (a folder holding no batch only where the warehouse records no
+    decision on the incident: one that does may have been refused its head by a full or
+    read-only outbox, or stopped, and the next decision keeps it). An earlier version's batch
+    (its `published` entry records no folder) says nothing. `resumed`: the run whose decision
+    is being taken again, which keeps its head anew when it is its incident's last decision
+    (`_last_decided`)."""
+    if root is None:
+        return []
+    folders, trailers, heads = seen
+    root = Path(root).resolve()
+    earlier = {
+        batch_id
+        for e in entries
+        if e.event == "published"
+        and "folder" not in e.detail
+        and isinstance(batch_id := e.detail.get("batch_id"), str)
+    }
+    evidence: dict[str, list[str]] = {}
+    for folder in sorted(folders):  # holding no batch
+        if _last_decided(entries, folder.name.removeprefix("incident=")) is None:
+            # a decision the warehouse holds may have made it and been refused its head (a
+            # full or read-only outbox, a kill): its batch, or the next decision, keeps it
+            evidence.setdefault(folder.name, []).append(
+                f"its folder {folder} is there, made as a decision kept its first head, and "
+                "this warehouse records no decision on the incident"
+            )
+    for trailer in sorted(trailers):
+        batch_id = trailer.parent.name.removeprefix("batch=")
+        if batch_id not in earlier:
+            evidence.setdefault(trailer.parent.parent.name, []).append(
+                f"batch {batch_id}'s trailer is there (written after its decision's head)"
+            )
+    for path, head in sorted(kept.items()):
+        if isinstance(head, Head) and head.outbox == str(root):
+            evidence.setdefault(path.parent.parent.name, []).append(
+                f"{path} records its decision kept in this outbox first"
+            )
+    wanted = None if incident_ids is None else {f"incident={i}" for i in incident_ids}
+    found = []
+    for name, why in sorted(evidence.items()):
+        path = root / name / FILE
+        if (wanted is not None and name not in wanted) or path in heads or path.exists():
+            continue  # kept (or kept by a decision since the outbox was read)
+        incident_id = name.removeprefix("incident=")
+        last = _last_decided(entries, incident_id)
+        if last is not None and last.run_id == resumed:
+            continue
+        found.append(_missing_finding(path, incident_id, why, last))
+    return found
+
+
+def _last_decided(entries: list[journal.Entry], incident_id: str) -> journal.Entry | None:
+    """The journal's entry of the incident's last decision on a run (None: none)."""
+    decided = [e for e in entries if e.incident_id == incident_id and e.event in DECIDED]
+    return decided[-1] if decided else None
+
+
+def _missing_finding(
+    path: Path, incident_id: str, why: list[str], last: journal.Entry | None
+) -> str:
+    again = (
+        "this warehouse records no decision on it: it is older than the outbox, or another "
+        "warehouse decides it; restore the file from a backup of the outbox"
+        if last is None
+        else "restore the file from a backup of the outbox; only if this warehouse was never "
+        f"restored from a backup, run {'approve' if last.event == 'published' else 'decline'} "
+        f"of run {last.run_id}, its last decision on {incident_id}, again: it keeps the head "
+        "anew"
+    )
+    return (
+        f"{path} is missing, though {'; '.join(why)}: it was deleted, which would hide a "
+        "warehouse restored from an older backup (the decisions since missing from it, a "
+        f"declined run pending again), so nothing is approved or declined on {incident_id}. "
+        f"{again[0].upper()}{again[1:]}"
+    )

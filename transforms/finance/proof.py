@@ -116,9 +116,12 @@ def require_tables(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
-def check(records: Records, key: bytes | None, witnesses: Witnesses) -> Findings:
+def check(
+    records: Records, key: bytes | None, witnesses: Witnesses, resumed: str | None = None
+) -> Findings:
     """Every finding over `records`, their batches' folders and the outbox's `witnesses`,
-    read before `records` (for the incidents checked)."""
+    read before `records` (for the incidents checked); `resumed`: the run whose decision is
+    taken again (`outbox_head.missing`)."""
     outbox_root = witnesses.root
     journal_check = chain.verify(journal.NAME, [e.linked() for e in records.journal], key)
     ledger_check = ledger_entries.verify(records.ledger, key)
@@ -180,6 +183,9 @@ def check(records: Records, key: bytes | None, witnesses: Witnesses) -> Findings
         folders = {f"incident={incident_id}" for incident_id in records.incident_ids}
         kept = {path: head for path, head in kept.items() if path.parent.parent.name in folders}
     tampered += outbox_head.check_runs(kept, records.journal)
+    tampered += outbox_head.missing(
+        outbox_root, witnesses.seen(), kept, records.incident_ids, records.journal, resumed
+    )
     tampered += [
         f"journal entry {e.seq}: says batch {_batch_of(e)} was published; the warehouse has no "
         "such batch"
@@ -302,12 +308,14 @@ def require(
     incident_ids: Iterable[str],
     key: bytes | None,
     witnesses: Witnesses,
+    resumed: str | None = None,
 ) -> None:
     """Refuses (`ProofFailed`, exit 3) when the journal or the incidents' ledgers and batches
     do not prove themselves against the outbox's `witnesses` (read before `con`'s warehouse),
-    and (`ConfigError`) when keyed links cannot be checked."""
+    and (`ConfigError`) when keyed links cannot be checked; `resumed`: the run whose decision
+    is taken again (`outbox_head.missing`)."""
     incidents = sorted(set(incident_ids))
-    found = check(gather(con, incidents), key, witnesses)
+    found = check(gather(con, incidents), key, witnesses, resumed)
     if found.tampered:
         raise ProofFailed(
             f"the journal, or the ledger or a batch of {', '.join(incidents)}, does not prove "

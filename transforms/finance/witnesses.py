@@ -25,6 +25,11 @@ class Witnesses:
     trailers: frozenset[Path]
     heads: dict[Path, outbox_head.Head | str]
     runs: dict[Path, outbox_head.Head | str] | None = None
+    incidents: frozenset[Path] = frozenset()  # the incidents' folders (`outbox_head.missing`)
+
+    def seen(self) -> tuple[frozenset[Path], frozenset[Path], dict[Path, outbox_head.Head | str]]:
+        """What says a head was kept in the outbox, and the heads (`outbox_head.missing`)."""
+        return self.incidents, self.trailers, self.heads
 
 
 def witnessed(root: Path | None, run_folders: Iterable[Path] | None = None) -> Witnesses:
@@ -34,8 +39,10 @@ def witnessed(root: Path | None, run_folders: Iterable[Path] | None = None) -> W
     kept = None if run_folders is None else outbox_head.runs_kept(run_folders, every_incident=True)
     if root is None or not Path(root).is_dir():
         return Witnesses(root, frozenset(), {}, kept)
+    # each before the heads: a head is kept before its incident's folder holds anything else
     trailers = frozenset(Path(root).resolve().glob(f"incident=*/batch=*/{outbox.TRAILER}"))
-    return Witnesses(root, trailers, outbox_head.heads_kept(root), kept)
+    incidents = outbox_head.incident_folders(root)
+    return Witnesses(root, trailers, outbox_head.heads_kept(root), kept, incidents)
 
 
 def witnessed_at(location: warehouse.Location, root: Path | None) -> Witnesses:
