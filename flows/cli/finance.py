@@ -263,10 +263,14 @@ def audit(
         err.print(f"[yellow]elsewhere[/]: {escape(note)}")
     for note in found.leftovers:  # not a finding: the batch proves itself by its trailer
         err.print(f"[yellow]warning[/]: {escape(note)}")
+    unchecked = [*found.unchecked, *found.unreached]
+    for note in unchecked:  # what this machine could not check
+        err.print(f"[yellow]not checked[/]: {escape(note)}")
     out.print(
         f"verified: journal of {found.journal_entries} entries, ledger of "
         f"{found.ledger_entries} entries, {found.batches_checked} published batch(es) against "
         "their trailers; every chain intact"
+        + ("; what this machine could not check is named above" if unchecked else "")
     )
 
 

@@ -117,3 +117,54 @@ def test_a_batch_a_copy_of_the_warehouse_published_is_named_as_another_warehouse
     assert "or another warehouse decided this run" in decided
     with warehouse.connect(copy, read_only=True) as con:
         assert con.execute("select count(*) from ledger").fetchall() == [(0,)]
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_an_audit_names_the_run_folders_it_does_not_reach_as_not_checked(desk, tmp_path):
+    # Two machines share the PostgreSQL store, each its own output folder: the audit on one
+    # could not look at the other's run folders (their decision.json), and said nothing of it.
+    run_id = desk.run()
+    ledger.decline(desk.warehouse, run_id, by="bob", reason="no", outbox=desk.outbox)
+    output = desk.folder(run_id).parent.parent
+    output.rename(tmp_path / "other-machine")  # as seen from this machine: not there at all
+    result = desk.cli("audit", "--verify")
+    assert result.exit_code == 0, result.output
+    said = one_line(result.stderr)
+    assert f"not checked: {output}: the folders of 1 run(s) ({run_id}) are not reachable" in said
+    assert "what this machine could not check is named above" in result.stdout
+
+
+def test_a_decision_this_login_may_not_read_is_not_checked_never_named_edited(desk, monkeypatch):
+    # Another machine's login wrote it into a shared output folder this login may not read: it
+    # was named "a decision's record was edited" (exit 3), a tamper nobody made.
+    from pathlib import Path
+
+    declined = desk.run()
+    ledger.decline(desk.warehouse, declined, by="bob", reason="no", outbox=desk.outbox)
+    for name in ("read_bytes", "read_text"):
+        monkeypatch.setattr(Path, name, refused_for_decisions(getattr(Path, name)))
+    result = desk.cli("audit", "--verify")
+    assert result.exit_code == 0, result.output
+    said = one_line(result.stderr)
+    kept = desk.folder(declined) / outbox_head.RUN_FILE
+    assert f"not checked: {kept}: cannot be read on this machine (Permission denied)" in said
+    assert "tampered" not in said
+    newer = desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}})
+    with pytest.raises(ProofFailed, match="cannot be read on this machine: nothing was paid"):
+        desk.approve(newer)  # fail closed: it may name a warehouse restored from a backup
+    assert desk.ledger() == []
+
+
+def refused_for_decisions(read):
+    """`read` (a `Path` method), refused for a run folder's decision as to a login that may not
+    read it."""
+
+    def refused(path, *args, **kwargs):
+        if path.name == outbox_head.RUN_FILE:
+            raise PermissionError(13, "Permission denied", str(path))
+        return read(path, *args, **kwargs)
+
+    return refused

@@ -21,7 +21,8 @@ warehouse lists (so those it no longer lists too: a backup from before a run), a
 Both files deleted by hand: what a decision writes after its head (its run's decision naming
 the outbox, its batch's trailer) and the incident's folder, made with the first head, say that
 a head was kept; with one of them there and no head, every decision and `audit --verify` of the
-incident refuse (`missing`).
+incident refuse (`missing`). A head or a decision this machine cannot read is named as not
+checked, never as edited (`Unreadable`).
 
 What it does not cover: both files replaced by hand (the outbox is finance's folder), the
 incident's whole outbox folder deleted with every run's decision, an incident none of whose runs
@@ -140,17 +141,26 @@ def _write(path: Path, entry: journal.Entry, outbox: Path | None = None) -> None
     files.write_text(path, json.dumps(head, indent=2, sort_keys=True) + "\n")
 
 
+class Unreadable(str):
+    """Why a head kept at a path could not be read on this machine (a permission, an I/O
+    error): nothing is known of it, so it is no finding of an edit (`unreadable` names it)."""
+
+
 def read(path: Path) -> Head | str | None:
-    """The head kept at `path`; None when there is none, or why it is no head this product
-    writes."""
+    """The head kept at `path`; None when there is none, why it is no head this product
+    writes, or (`Unreadable`) why this machine cannot read it."""
     try:
         if not path.exists():
             return None
         if not path.is_file():  # a folder, or a pipe a read would wait on
             return "it is no journal head this product writes (not a file)"
-        kept = json.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
+    except OSError as error:  # another login's folder on a shared mount, a disk's error
+        return Unreadable(f"{path}: cannot be read on this machine ({error.strerror})")
+    try:
+        kept = json.loads(data.decode("utf-8"))
         head = Head(**kept)
-    except (OSError, UnicodeDecodeError, ValueError, TypeError) as error:
+    except (UnicodeDecodeError, ValueError, TypeError) as error:
         return f"it is no journal head this product writes ({error})"
     if not (isinstance(head.seq, int) and isinstance(head.hash, str)):
         return "it is no journal head this product writes (seq, hash)"
@@ -224,7 +234,7 @@ def _unheld(
 ) -> str | None:
     """The head kept at `path` as a finding when the journal (`by_seq`) does not hold it; None
     when it does, or when there is none."""
-    if kept is None:
+    if kept is None or isinstance(kept, Unreadable):  # not known to be anything: `unreadable`
         return None
     if isinstance(kept, str):
         return f"{path}: {kept}: a decision's record was edited in {place.name}"
@@ -374,6 +384,19 @@ def missing(
             continue
         found.append(_missing_finding(path, incident_id, why, last))
     return found
+
+
+def unreadable(kept: dict[Path, Head | str], incident_ids: Iterable[str] | None) -> list[str]:
+    """Each head or run decision `kept` (of `incident_ids`, None: all) that this machine could
+    not read, as what was not checked: never named as an edit, which it may not be."""
+    folders = None if incident_ids is None else {f"incident={i}" for i in incident_ids}
+    return [
+        f"{head}: the decision it keeps was not checked against the journal; read it where "
+        "this login may (or give it read access)"
+        for path, head in sorted(kept.items())
+        if isinstance(head, Unreadable)
+        and (folders is None or {path.parent.name, path.parent.parent.name} & folders)
+    ]
 
 
 def _last_decided(entries: list[journal.Entry], incident_id: str) -> journal.Entry | None:

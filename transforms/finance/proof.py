@@ -81,6 +81,10 @@ class Findings:
     unfinished: list[str] = dataclasses.field(default_factory=list)  # left writing by an approval
     elsewhere: list[str] = dataclasses.field(default_factory=list)  # not under the outbox given
     leftovers: list[str] = dataclasses.field(default_factory=list)  # a killed writer's temp files
+    # what this machine could not check: a kept decision it may not read, run folders it does
+    # not reach (another machine's output folder)
+    unchecked: list[str] = dataclasses.field(default_factory=list)
+    unreached: list[str] = dataclasses.field(default_factory=list)
 
 
 def gather(con: duckdb.DuckDBPyConnection, incident_ids: Iterable[str] | None = None) -> Records:
@@ -186,6 +190,7 @@ def check(
     tampered += outbox_head.missing(
         outbox_root, witnesses.seen(), kept, records.incident_ids, records.journal, resumed
     )
+    unchecked = outbox_head.unreadable({**witnesses.heads, **kept}, records.incident_ids)
     tampered += [
         f"journal entry {e.seq}: says batch {_batch_of(e)} was published; the warehouse has no "
         "such batch"
@@ -204,7 +209,28 @@ def check(
         unfinished,
         elsewhere,
         leftovers,
+        unchecked,
+        _unreached(records.runs),
     )
+
+
+def _unreached(runs: Iterable[RunRow]) -> list[str]:
+    """The output folders holding run folders this machine does not reach, each as what was
+    not checked: the decisions kept there (`outbox_head.RUN_FILE`), which name a warehouse
+    restored from an older backup. Machines that share the warehouse may each write runs into
+    an output folder of their own."""
+    gone: dict[Path, list[str]] = defaultdict(list)
+    for run in runs:
+        if not run.run_folder.is_dir():
+            gone[run.run_folder.parent.parent].append(run.run_id)
+    return [
+        f"{output}: the folders of {len(ids)} run(s) ({', '.join(sorted(ids)[:3])}"
+        f"{', ...' if len(ids) > 3 else ''}) are not reachable from this machine (another "
+        f"machine's output folder, or removed): the decisions kept there ({outbox_head.RUN_FILE})"
+        " were not checked against the journal; run "
+        f"`{commands.credits('audit --verify')}` where they are"
+        for output, ids in sorted(gone.items())
+    ]
 
 
 @dataclass(frozen=True)
@@ -326,6 +352,12 @@ def require(
         )
     if found.unverified:
         raise ConfigError(f"set {chain.KEY_VARIABLE} to approve: " + "; ".join(found.unverified))
+    if found.unchecked:  # fail closed: what this machine cannot read may name a restore
+        raise ProofFailed(
+            f"a decision kept outside the warehouse on {', '.join(incidents)} cannot be read "
+            "on this machine: nothing was paid",
+            found.unchecked[: batch_proof.SHOWN_PER_BATCH],
+        )
 
 
 def _check_rendered(records: Records, anchored: dict[str, dict[str, str]]) -> list[str]:
