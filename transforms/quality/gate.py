@@ -22,6 +22,7 @@ from transforms import db, memory
 from transforms.ingest.incident import Incident
 from transforms.ingest.incident.values import ASCII_SPACE, HIDDEN_CHARACTER
 from transforms.ingest.logs import LogFile
+from transforms.ingest.tables import source_name
 from transforms.quality import lookalikes, profiles, quarantine, suites, validation
 from transforms.reconcile import outputs, policy_checks
 
@@ -120,6 +121,7 @@ def check(
     blocking += [f"accounting: {problem}" for problem in accounting_problems]
     found = (
         *input_problems,
+        *empty_transaction_table(con, incident),
         *currencies_not_money(con, incident),
         *candidate_id_problems(con),
         *policy_checks.rejections(con, incident),
@@ -344,6 +346,23 @@ def ids_in_two_forms(con: duckdb.DuckDBPyConnection, beyond: IdsBeyondAscii) -> 
         f"{one!r} and {other!r}, equal once normalised to NFKC): compared exactly, each payment "
         "would be two candidates and credited twice. Write the ids alike in the logs and the "
         "table",
+    )
+
+
+def empty_transaction_table(con: duckdb.DuckDBPyConnection, incident: Incident) -> tuple[str, ...]:
+    """Why the run is rejected when the transaction table gave no row while the logs give
+    candidates: each was classed by its log line alone (`log_only`, `unattributable`), so a
+    table exported empty or cut to its header paid payments that went through and left out the
+    table's own failures, passing every other check. Nothing otherwise."""
+    ((rows, candidates),) = db.run(con, "transaction_table_rows").fetchall()
+    if rows or not candidates:
+        return ()
+    name = source_name(incident.sources.transactions, incident.path.parent)
+    return (
+        f"the transaction table ({name}) holds no row, while the logs give {candidates:,} "
+        "candidate transaction(s): each was classed by its log line alone, so a payment that "
+        "went through would be credited and the table's own failures left out. Give the whole "
+        "table (an export cut short, or of the wrong day?) and run again",
     )
 
 

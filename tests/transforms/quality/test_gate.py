@@ -184,6 +184,27 @@ def test_accounting_problems_block(tmp_path):
     assert result.blocking == ("accounting: lines lost",)
 
 
+@pytest.mark.parametrize(
+    ("lines", "table", "blocked"),
+    [
+        # a table exported empty (a CSV of its header alone): every log failure was classed by
+        # its line alone, the table's own failures left out, and the run passed
+        (GOOD_LINES, [], True),
+        # one row is a table: the gate's other checks judge it
+        (GOOD_LINES, GOOD_TABLE[:1], False),
+        # no candidate at all: an empty table changes no credit
+        ([{"ts": "2025-01-07T20:00:00Z", "event": "http.request"}], [], False),
+    ],
+)
+def test_an_empty_transaction_table_beside_candidates_is_blocked(tmp_path, lines, table, blocked):
+    result = verdict(tmp_path, lines=lines, transactions=table)
+    found = [b for b in result.blocking if "transaction table" in b and "holds no row" in b]
+    assert bool(found) == blocked, result.blocking
+    if blocked:
+        assert found[0].startswith("inputs: the transaction table (transactions.parquet)")
+        assert "3 candidate transaction(s)" in found[0]
+
+
 def test_a_run_whose_every_log_file_was_pruned_by_its_hour_is_blocked(tmp_path):
     loaded = incident.load(write_incident(tmp_path / "inc", sources={"logs_timezone": "UTC"}))
 
