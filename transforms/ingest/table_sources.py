@@ -92,6 +92,8 @@ PAST_MICROSECONDS = r"(\.[0-9]{6})[0-9]+"
 WHOLE_DECIMAL = r"^(-?[0-9]+)\.0*$"
 DECIMAL_DIGITS = r"^-?[0-9]+$"
 ERROR_CHUNK_ROWS = 65_536  # rows parsed at once when a bad CSV value is looked for
+CSV_BLOCK_BYTES = 1 << 20  # pyarrow's default; a record longer than the block is read again
+CSV_LARGEST_BLOCK_BYTES = 1 << 30  # a record longer than this is not read (`_csv_error`)
 
 
 CSV_EXPECTED = {
@@ -221,8 +223,27 @@ def _open_csv(path: Path, name: str, contract: Contract) -> Read:
     schema = pa.schema(types.items())
 
     def batches() -> Iterator[pa.RecordBatch]:
-        for batch in pa_csv.open_csv(path, convert_options=convert):
-            yield pa.record_batch([_parsed(batch[c], k) for c, k in types.items()], schema=schema)
+        # A record longer than the reader's block (a text cell of megabytes) cannot be parsed
+        # in it: the file is read again with a block 16 times larger, the rows already given
+        # skipped, up to CSV_LARGEST_BLOCK_BYTES.
+        given, block = 0, CSV_BLOCK_BYTES
+        while True:
+            skip = given
+            read = pa_csv.ReadOptions(block_size=block)
+            try:
+                for batch in pa_csv.open_csv(path, read_options=read, convert_options=convert):
+                    if skip >= batch.num_rows:
+                        skip -= batch.num_rows
+                        continue
+                    batch, skip = batch.slice(skip), 0
+                    columns = [_parsed(batch[c], k) for c, k in types.items()]
+                    yield pa.record_batch(columns, schema=schema)
+                    given += batch.num_rows
+                return
+            except pa.ArrowInvalid as error:
+                if "straddling object" not in str(error) or block >= CSV_LARGEST_BLOCK_BYTES:
+                    raise
+                block *= 16
 
     return Read(schema, _later(batches), lambda error: _csv_error(path, name, types, error))
 

@@ -299,6 +299,24 @@ def test_a_csv_header_naming_a_contract_column_twice_is_an_input_error(tmp_path)
         tables.stage(duckdb.connect(), loaded)
 
 
+def test_a_csv_record_longer_than_the_readers_block_is_read(tmp_path, monkeypatch):
+    # A customer's name of 4 MB (the reader's block is 1 MiB) stopped the run, saying a quote
+    # was never closed; a Parquet table with it was read. Here the block is 256 bytes.
+    from transforms.ingest import table_sources
+
+    monkeypatch.setattr(table_sources, "CSV_BLOCK_BYTES", 256)
+    # short rows read in blocks before the first long one (they are not read twice), a long
+    # one at the end
+    lengths = {"c1": 7, "c2": 7, "c3": 7, "c4": 1000, "c5": 7, "c6": 3000}
+    rows = [customer(key, name="N" * length) for key, length in lengths.items()]
+    path = write_incident(tmp_path / "inc", lines=[failure("t1")], customers=rows)
+    write_csv_tables(path.parent)
+    con = duckdb.connect()
+    tables.stage(con, incident.load(with_sources(path, "csv.toml", **CSV_SOURCES)))
+    found = con.sql("select customer_id, length(name) from stg_customers order by customer_id")
+    assert found.fetchall() == list(lengths.items())
+
+
 def test_csv_times_with_an_offset_and_blank_values_are_read(tmp_path):
     path = write_incident(tmp_path / "inc", lines=[failure("t1")])
     write_csv_tables(path.parent)
