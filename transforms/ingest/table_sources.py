@@ -254,6 +254,11 @@ def _csv_header(path: Path, name: str) -> list[str]:
     try:
         with open(path, "rb") as handle:
             first = handle.readline()
+        if b"\r" in first.rstrip(b"\r\n"):  # read by LF, the header ran on to the file's end
+            raise InputError(
+                f"{name}: its lines end in a CR alone (old Mac OS's), so its header line runs on; "
+                "save it with LF or CR LF line ends"
+            )
         return next(csv.reader([first.decode("utf-8-sig")]), [])
     except FileNotFoundError:
         raise InputError(_not_found(name, path)) from None

@@ -284,6 +284,20 @@ def test_a_quote_never_closed_names_the_line_it_opens_on(tmp_path):
         tables.stage(duckdb.connect(), loaded)
 
 
+@pytest.mark.parametrize("table", ["transactions", "customers"])
+def test_a_csv_file_whose_lines_end_in_a_cr_alone_is_named_so(tmp_path, table):
+    # Old Mac OS's line ends: the header line ran to the file's end, and the message was the
+    # csv module's ("new-line character seen in unquoted field - do you need to open the file
+    # in universal-newline mode?")
+    path = write_incident(tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1")])
+    write_csv_tables(path.parent)
+    csv_path = path.parent / f"{table}.csv"
+    csv_path.write_bytes(csv_path.read_bytes().replace(b"\n", b"\r"))
+    loaded = incident.load(with_sources(path, "csv.toml", **CSV_SOURCES))
+    with pytest.raises(InputError, match=rf"{table}.csv: its lines end in a CR alone"):
+        tables.check(loaded)
+
+
 def test_a_csv_header_naming_a_contract_column_twice_is_an_input_error(tmp_path):
     path = write_incident(tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1")])
     write_csv_tables(path.parent)
