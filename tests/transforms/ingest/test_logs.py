@@ -1250,9 +1250,13 @@ def test_a_log_that_is_no_regular_file_is_an_input_error(tmp_path, kind):
         logs.expand(incident.load(path).sources.logs, path.parent)
 
 
-@pytest.mark.parametrize("pattern", ["logs/**/*.jsonl", "logs/*/api/*.jsonl", "logs/*/*/*"])
+@pytest.mark.parametrize(
+    "pattern", ["logs/**/*.jsonl", "logs/*/api/*.jsonl", "logs/*/*/*", "logs/*/*", "logs/pod-b/*"]
+)
 def test_a_folder_a_glob_cannot_list_is_the_machine_refusing(tmp_path, monkeypatch, pattern):
-    # glob passes over a folder it may not list without a word: its pod's logs went unread
+    # glob passes over a folder it may not list without a word: its pod's logs went unread.
+    # The folder holding the files was not looked at (`logs/*/*.jsonl` skipped pod-b's logs
+    # when pod-a's matched; `logs/pod-b/*` matched no file, exit 2)
     path = write_incident(
         tmp_path / "inc",
         lines=[GOOD + b"\n"],

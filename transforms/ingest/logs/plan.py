@@ -144,7 +144,7 @@ def _refused(pattern: str, root: Path) -> None:
     for a pattern or `**`, pass through it for a plain name): glob passes over such a folder
     without a word, and the logs in it would go unread."""
     parts = Path(pattern).parts
-    for depth in range(len(parts) - 1):  # the folders in which each part but the file's is sought
+    for depth in range(len(parts)):  # the folders in which each part is sought, the file's too
         prefix, step = parts[:depth], parts[depth]
         if step == "/":
             continue
