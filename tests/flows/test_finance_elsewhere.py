@@ -7,6 +7,7 @@ replace each other's batch files."""
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -164,6 +165,38 @@ def refused_for_decisions(read):
 
     def refused(path, *args, **kwargs):
         if path.name == outbox_head.RUN_FILE:
+            raise PermissionError(13, "Permission denied", str(path))
+        return read(path, *args, **kwargs)
+
+    return refused
+
+
+@pytest.mark.parametrize("unread", [outbox_head.FILE, outbox_head.RUN_FILE])
+def test_a_decline_refuses_a_decision_kept_outside_the_warehouse_it_may_not_read(
+    desk, monkeypatch, unread
+):
+    # The approval refused it, the decline went on: the outbox's head, which may name a restored
+    # backup, was not checked, and the decline's own head was written over it.
+    declined = desk.run()
+    ledger.decline(desk.warehouse, declined, by="bob", reason="no", outbox=desk.outbox)
+    head = outbox_head.path_of(desk.outbox, "INC-T")
+    before = head.read_bytes()
+    for name in ("read_bytes", "read_text"):
+        monkeypatch.setattr(Path, name, refused_for(getattr(Path, name), unread))
+    pending = desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}})
+    with pytest.raises(ProofFailed, match="cannot be read on this machine"):
+        ledger.decline(desk.warehouse, pending, by="bob", reason="no", outbox=desk.outbox)
+    monkeypatch.undo()
+    assert desk.status(pending) == "pending_approval"
+    assert head.read_bytes() == before
+
+
+def refused_for(read, name: str):
+    """`read` (a `Path` method), refused for files called `name` as to a login that may not
+    read them."""
+
+    def refused(path, *args, **kwargs):
+        if path.name == name:
             raise PermissionError(13, "Permission denied", str(path))
         return read(path, *args, **kwargs)
 

@@ -271,6 +271,20 @@ def require(
             f"the warehouse is not the one that last decided {incident_id}: nothing was written",
             found,
         )
+    require_readable({**seen[2], **kept}, incident_id)
+
+
+def require_readable(kept: dict[Path, Head | str], incident_id: str) -> None:
+    """Refuses (`ProofFailed`, exit 3) a decision on `incident_id` while a head or run decision
+    `kept` of it cannot be read on this machine (`unreadable`): it may name a warehouse restored
+    from an older backup, and the decision's own head would be written over it."""
+    unread = unreadable(kept, [incident_id])
+    if unread:
+        raise ProofFailed(
+            f"a decision kept outside the warehouse on {incident_id} cannot be read on this "
+            "machine: nothing was written",
+            unread,
+        )
 
 
 def _trailers(root: Path) -> frozenset[Path]:
@@ -290,12 +304,14 @@ def keep(con: duckdb.DuckDBPyConnection, incident_id: str, root: Path) -> str | 
 def require_run(con: duckdb.DuckDBPyConnection, run: RunRow) -> None:
     """Refuses (`ProofFailed`, exit 3) a warehouse whose journal lacks the decision the run's
     folder kept (`record_run`): older than that decision (a backup restored)."""
-    found = check_runs(runs_kept([run.run_folder]), journal.entries(con))
+    kept = runs_kept([run.run_folder])
+    found = check_runs(kept, journal.entries(con))
     if found:
         raise ProofFailed(
             f"the warehouse is not the one that decided run {run.run_id}: nothing was written",
             found,
         )
+    require_readable(kept, run.incident_id)
 
 
 def keep_run(con: duckdb.DuckDBPyConnection, run: RunRow, outbox: Path | None = None) -> str | None:
