@@ -141,12 +141,10 @@ def test_an_audit_names_the_run_folders_it_does_not_reach_as_not_checked(desk, t
 def test_a_decision_this_login_may_not_read_is_not_checked_never_named_edited(desk, monkeypatch):
     # Another machine's login wrote it into a shared output folder this login may not read: it
     # was named "a decision's record was edited" (exit 3), a tamper nobody made.
-    from pathlib import Path
-
     declined = desk.run()
     ledger.decline(desk.warehouse, declined, by="bob", reason="no", outbox=desk.outbox)
     for name in ("read_bytes", "read_text"):
-        monkeypatch.setattr(Path, name, refused_for_decisions(getattr(Path, name)))
+        monkeypatch.setattr(Path, name, refused_for(getattr(Path, name), outbox_head.RUN_FILE))
     result = desk.cli("audit", "--verify")
     assert result.exit_code == 0, result.output
     said = one_line(result.stderr)
@@ -157,18 +155,6 @@ def test_a_decision_this_login_may_not_read_is_not_checked_never_named_edited(de
     with pytest.raises(ProofFailed, match="cannot be read on this machine: nothing was paid"):
         desk.approve(newer)  # fail closed: it may name a warehouse restored from a backup
     assert desk.ledger() == []
-
-
-def refused_for_decisions(read):
-    """`read` (a `Path` method), refused for a run folder's decision as to a login that may not
-    read it."""
-
-    def refused(path, *args, **kwargs):
-        if path.name == outbox_head.RUN_FILE:
-            raise PermissionError(13, "Permission denied", str(path))
-        return read(path, *args, **kwargs)
-
-    return refused
 
 
 @pytest.mark.parametrize("unread", [outbox_head.FILE, outbox_head.RUN_FILE])
