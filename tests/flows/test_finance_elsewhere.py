@@ -157,6 +157,19 @@ def test_a_decision_this_login_may_not_read_is_not_checked_never_named_edited(de
     assert desk.ledger() == []
 
 
+def test_an_outbox_head_this_login_may_not_read_is_a_finding_of_the_audit(desk, monkeypatch):
+    # The outbox is finance's own folder: a head put back that only another login may read hid
+    # a restored backup from the audit, which said "not checked" and exited 0.
+    declined = desk.run()
+    ledger.decline(desk.warehouse, declined, by="bob", reason="no", outbox=desk.outbox)
+    for name in ("read_bytes", "read_text"):
+        monkeypatch.setattr(Path, name, refused_for(getattr(Path, name), outbox_head.FILE))
+    result = desk.cli("audit", "--verify")
+    assert result.exit_code == 3, result.output
+    head = outbox_head.path_of(desk.outbox, "INC-T")
+    assert f"{head}: cannot be read on this machine (Permission denied)" in one_line(result.stderr)
+
+
 @pytest.mark.parametrize("unread", [outbox_head.FILE, outbox_head.RUN_FILE])
 def test_a_decline_refuses_a_decision_kept_outside_the_warehouse_it_may_not_read(
     desk, monkeypatch, unread
