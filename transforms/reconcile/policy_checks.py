@@ -9,13 +9,17 @@ import duckdb
 
 from transforms import db
 from transforms.ingest.incident import Incident
-from transforms.ingest.incident.values import HIDDEN_CHARACTER
+from transforms.ingest.incident.values import EVENT_SET_ASIDE, HIDDEN_CHARACTER
 
 
 def rejections(con: duckdb.DuckDBPyConnection, incident: Incident) -> tuple[str, ...]:
     """Why the gate rejects a run of `incident` (its policy) over the priced credit lines and the
     staged tables in `con`, for what the policy decides; nothing when it does not."""
-    return (*unknown_customers(con, incident), *codes_nearly_outage(con, incident))
+    return (
+        *unknown_customers(con, incident),
+        *codes_nearly_outage(con, incident),
+        *events_written_otherwise(con, incident),
+    )
 
 
 def codes_nearly_outage(con: duckdb.DuckDBPyConnection, incident: Incident) -> tuple[str, ...]:
@@ -39,6 +43,30 @@ def codes_nearly_outage(con: duckdb.DuckDBPyConnection, incident: Incident) -> t
         f"{count:,} failed transaction(s) inside the window carry an outage code written "
         f"otherwise (e.g. {txn_id}: {code!r}); codes compare exactly: write them as "
         "policy.outage_error_codes does, or add that spelling to it",
+    )
+
+
+def events_written_otherwise(con: duckdb.DuckDBPyConnection, incident: Incident) -> tuple[str, ...]:
+    """Why the run is rejected when well-formed log lines carry a failure event written
+    otherwise: in another case, with blanks at its ends (a tab, CR or LF too) or with a format
+    character anywhere (`Payment.Failed`, `payment.failed` + U+200B). Events compare exactly,
+    so such a line is irrelevant, and a failed payment the transaction table lacks would go
+    uncredited unseen. Nothing otherwise."""
+    ((count, file, line, event, resembles),) = db.run(
+        con,
+        "log_events_written_otherwise",
+        failure_events=list(incident.policy.failure_events),
+        event_set_aside=EVENT_SET_ASIDE,
+    ).fetchall()
+    if not count:
+        return ()
+    return (
+        f"{count:,} log line(s) carry a failure event written otherwise (e.g. {file} line "
+        f"{line:,}: {event!r}, which is {resembles!r} once case, blanks and hidden characters "
+        "are set aside); events compare exactly, so the line is irrelevant, and a failed "
+        "payment the transaction table lacks would go uncredited. If the service really logs it "
+        "so, add that spelling to policy.failure_events; else fix the service's logger, and run "
+        "again",
     )
 
 

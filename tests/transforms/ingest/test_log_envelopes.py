@@ -9,6 +9,7 @@ import base64
 import gzip
 import json
 import re
+import tomllib
 
 import numpy as np
 import pyarrow as pa
@@ -16,12 +17,13 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from tests import log_formats
 from tests.builders import failure, reconcile_incident, stopped, txn, write_incident
 from transforms import db
 from transforms.errors import ConfigError, InputError
 from transforms.ingest import incident, logs, tables
 from transforms.ingest.logs import framing, mending, screen
-from transforms.reconcile import credits
+from transforms.reconcile import credits, policy_checks
 from transforms.runfolder import manifest
 
 RECORD = json.dumps(failure("t1", ts="2025-01-07T20:00:00.5Z"), separators=(",", ":"))
@@ -1801,3 +1803,46 @@ def test_a_whole_record_a_stopped_container_left_without_its_line_feed_is_read(
     quiet = cri(QUIET_RECORD) if envelope == "cri" else docker(QUIET_RECORD + "\n")
     got = staged(tmp_path, [quiet, last], line_checks, envelope=envelope)
     assert [row[:4] for row in got] == [(1, "irrelevant", None, None), (2, "relevant", None, "t1")]
+
+
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+@pytest.mark.parametrize("envelope", sorted(log_formats.ENVELOPES))
+def test_a_failure_event_written_otherwise_is_seen_in_every_envelope(
+    tmp_path, envelope, line_checks
+):
+    # Its case or a hidden character inside: no screen's needle as written. The line screen
+    # folds the bytes, so the record is checked in full in every envelope, and the gate's
+    # check finds it (`policy_checks.events_written_otherwise`); irrelevant, never lost.
+    records = [
+        json.dumps(failure("t1", ts="2025-01-07T20:00:00.5Z")),
+        json.dumps(failure("t2", ts="2025-01-07T20:00:01.5Z") | {"event": "Payment.Failed"}),
+        json.dumps(
+            failure("t3", ts="2025-01-07T20:00:02.5Z") | {"event": "pay\u200bment.failed"},
+            ensure_ascii=False,
+        ),
+        QUIET_RECORD,
+    ]
+    lines = [record.encode() for record in records]
+    if envelope in log_formats.MANY:
+        data = gzip.decompress(log_formats.MANY[envelope](lines))
+    else:
+        data = b"".join(log_formats.wrap(line, envelope) for line in lines)
+    settings = tomllib.loads(log_formats.ENVELOPES[envelope])["sources"]
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[data],
+        transactions=[txn("t1")],
+        sources=settings,
+        quality={"line_checks": line_checks},
+    )
+    con = reconcile_incident(path, tmp_path)
+    written = con.sql(
+        "select event_written_otherwise from stg_log_lines "
+        "where event_written_otherwise is not null order by line"
+    ).fetchall()
+    assert written == [("Payment.Failed",), ("pay\u200bment.failed",)]
+    (problem,) = policy_checks.events_written_otherwise(con, incident.load(path))
+    assert problem.startswith("2 log line(s) carry a failure event written otherwise"), problem
+    buckets = con.sql("select bucket, count(*) from int_log_lines_bucketed group by all")
+    control = envelope == "cloudwatch"  # its CONTROL_MESSAGE object is a record too
+    assert dict(buckets.fetchall()) == {"relevant": 1, "irrelevant": 3 + control}

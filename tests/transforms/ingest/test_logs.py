@@ -11,6 +11,7 @@ import re
 import threading
 from datetime import datetime, timedelta
 
+import numpy as np
 import pytest
 
 from tests.builders import failure, reconcile_incident, rows, stopped, txn, write_incident
@@ -493,6 +494,42 @@ def test_a_line_stamped_outside_the_years_a_date_time_holds_is_quarantined(tmp_p
 def test_only_failure_capable_lines_are_checked_in_full(tmp_path, line, reason, bucket):
     con = stage(tmp_path, [GOOD + b"\n", line])
     assert quarantined(con) == [(1, None, "relevant"), (2, reason, bucket)]
+
+
+# Lines of one block and whether the screen checks them in full: a failure event written
+# otherwise is in no line's bytes as written, only in its bytes folded.
+SCREENED = [
+    ('{"event": "payment.failed"}', True),  # as written
+    ('{"event": "Payment.Failed"}', True),  # in another case
+    ('{"event": "PAYMENT.FAILED"}', True),
+    ('{"event": "pay\u200bment.failed"}', True),  # a hidden character inside (E2 80 8B)
+    ('{"event": "payment.succeeded"}', False),  # another event
+    ('{"event": "payment. failed"}', False),  # an inner space: another name
+    ('{"event": "http.request"}', False),
+]
+
+
+@pytest.mark.parametrize("written", [True, False], ids=["with-one-as-written", "without"])
+@pytest.mark.parametrize("tail", [b"", b'{"event": "Payment.Failed", "cut": '])
+def test_the_screen_finds_a_failure_event_written_otherwise_by_its_folded_bytes(written, tail):
+    # With or without a line of the event as written in the block (which the count of its
+    # folded spellings meets), and with the next block's first bytes after the lines' end.
+    lines = SCREENED if written else SCREENED[1:]
+    data = "".join(f"{line}\n" for line, _ in lines).encode()
+    ends = np.flatnonzero(np.frombuffer(data, np.uint8) == ord("\n"))
+    screen = Screen.of(("payment.failed",), incident.LogFormat())
+    capable = screen.capable(data + tail, ends, len(data))
+    assert capable.tolist() == [expected for _, expected in lines]
+    assert [screen.capable_text(line) for line, _ in lines] == capable.tolist()
+    values = [json.loads(line, strict=False) for line, _ in lines]  # a tab as it is
+    assert [screen.capable_value(value) for value in values] == capable.tolist()
+
+
+def test_an_event_beyond_ascii_is_screened_as_written_only():
+    screen = Screen.of(("paiement.échoué",), incident.LogFormat(kind="logfmt"))
+    data = "event=paiement.échoué\nevent=Paiement.Échoué\nevent=x\n".encode()
+    ends = np.flatnonzero(np.frombuffer(data, np.uint8) == ord("\n"))
+    assert screen.capable(data, ends, len(data)).tolist() == [True, False, False]
 
 
 @pytest.mark.parametrize("line_checks", ["failure_capable", "all"])

@@ -138,6 +138,93 @@ def test_a_failed_row_whose_code_is_no_outage_code_written_otherwise_passes(tmp_
     assert verdict(tmp_path, lines=GOOD_LINES, transactions=table).passed
 
 
+# A failure event written otherwise: in another case, with a blank, tab or hidden character at an
+# end or a hidden character inside. Events compare exactly, so its line was irrelevant and the
+# run passed: a failed payment the table lacks went uncredited unseen.
+WRITTEN_OTHERWISE = [
+    "Payment.Failed",  # another case
+    "PAYMENT.FAILED",
+    "payment.failed ",  # a blank at an end
+    "payment.failed\t",  # a tab at an end
+    "payment.failed\u200b",  # a hidden character (zero-width space), at an end
+    "\ufeffpayment.failed",  # a byte-order mark before it
+    "pay\u200bment.failed",  # a hidden character inside
+    "PAYMENT.FAILED\ufeff",  # both
+]
+# Other events, however folded: an inner blank (a space, a tab) is another name's.
+NOT_WRITTEN_OTHERWISE = [
+    "payment.succeeded",
+    "payment. failed",
+    "payment.\tfailed",
+    "Payment.Failed.Retry",
+]
+
+
+def event_line(event: str, kind: str, txn_id: str = "t9") -> str:
+    """A line of `event` (raw UTF-8, no escape) as JSON or logfmt."""
+    fields = {"ts": "2025-01-07T20:00:00Z", "event": event, "txn_id": txn_id}
+    fields["error_code"] = "DB_POOL_TIMEOUT"
+    if kind == "jsonl":
+        return json.dumps(fields, ensure_ascii=False)
+    return " ".join(
+        f"{key}={json.dumps(value, ensure_ascii=False)}" for key, value in fields.items()
+    )
+
+
+def event_run(tmp_path, events, kind: str, line_checks: str) -> tuple[gate.Verdict, dict]:
+    """The verdict and the line buckets of three good failure lines and a line of each event."""
+    lines = [event_line("payment.failed", kind, f"t{n}") for n in (1, 2, 3)]
+    lines += [event_line(event, kind, f"t{n}") for n, event in enumerate(events, 9)]
+    path = write_incident(
+        tmp_path / "inc",
+        lines=lines,
+        transactions=GOOD_TABLE,
+        sources={"log_format": {"kind": kind}},
+        quality={"line_checks": line_checks},
+    )
+    con = reconcile_incident(path, tmp_path)
+    credit_file = tmp_path / "credits.csv"
+    outputs.write_csv(con, "credits", outputs.CREDIT_COLUMNS, outputs.CREDIT_ORDER, credit_file)
+    result = gate.check(con, incident.load(path), credit_file, manifest.credit_totals(con))
+    buckets = con.sql("select bucket, count(*) from int_log_lines_bucketed group by bucket")
+    return result, dict(buckets.fetchall())
+
+
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+@pytest.mark.parametrize("kind", ["jsonl", "logfmt"])
+def test_a_failure_event_written_otherwise_blocks_naming_file_line_and_event(
+    tmp_path, kind, line_checks
+):
+    # every spelling counted (the other events' lines, among them, are not), the first named
+    # with its character escaped; nothing lost: every line in one bucket
+    events = [*WRITTEN_OTHERWISE, *NOT_WRITTEN_OTHERWISE]
+    result, buckets = event_run(tmp_path, events[::-1], kind, line_checks)
+    (found,) = [b for b in result.blocking if "failure event written otherwise" in b]
+    assert found.startswith(
+        "inputs: 8 log line(s) carry a failure event written otherwise (e.g. logs/pod-a.jsonl "
+        "line 8: 'PAYMENT.FAILED\\ufeff', which is 'payment.failed' once case, blanks and hidden "
+        "characters are set aside)"
+    ), found
+    assert "add that spelling to policy.failure_events; else fix the service's logger" in found
+    assert buckets == {"relevant": 3, "irrelevant": 12}
+
+
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+@pytest.mark.parametrize("kind", ["jsonl", "logfmt"])
+def test_a_failure_event_as_written_is_a_candidate_as_before(tmp_path, kind, line_checks):
+    result, buckets = event_run(tmp_path, ["payment.failed"], kind, line_checks)
+    assert result.passed, result.blocking
+    assert buckets == {"relevant": 4}
+
+
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+@pytest.mark.parametrize("kind", ["jsonl", "logfmt"])
+def test_another_event_is_irrelevant_and_rejects_nothing(tmp_path, kind, line_checks):
+    result, buckets = event_run(tmp_path, NOT_WRITTEN_OTHERWISE, kind, line_checks)
+    assert result.passed, result.blocking
+    assert buckets == {"relevant": 3, "irrelevant": 4}
+
+
 def test_rows_outside_the_window_or_of_known_statuses_are_not_the_gate_s(tmp_path):
     table = [*GOOD_TABLE, txn("t8", status="FAILED", created_at="2025-01-06T20:00:00Z")]
     assert verdict(tmp_path, lines=GOOD_LINES, transactions=table).passed

@@ -37,6 +37,7 @@ LINES_SCHEMA = pa.schema(
         ("line", pa.int64()),
         ("line_hash", pa.uint64()),
         ("is_payment_event", pa.bool_()),
+        ("event_written_otherwise", pa.string()),
     ]
 )
 EVENTS_SCHEMA = pa.schema(

@@ -4,8 +4,10 @@ A line is *failure-capable* when its bytes contain one of `policy.failure_events
 in the formats that unescape values (`jsonl`, and `logfmt`'s quoted values), an escape that
 could spell one (`\\u`; any backslash when an event has a character with a short escape), or,
 in JSON, a string that starts as base64 of a record (`BASE64_RECORDS`; a JSON Web Token, `JWT`,
-is none). A failure event can only be on such a line, so only these are parsed and checked in
-full: no credit depends on the others. Every other line gets a shape check only: framed, at
+is none), or, folded (`folding`), a failure event of ASCII written otherwise
+(`Payment.Failed`, `pay` + U+200B + `ment.failed`: the gate rejects the run for one). A failure
+event can only be on such a line, so only these are parsed and checked in full: no credit
+depends on the others. Every other line gets a shape check only: framed, at
 most 1 MiB and valid UTF-8 (the framer's checks), not blank and, for `jsonl`, one object by its
 bytes (the first non-blank byte is `{`, the last `}`). A line that fails it is quarantined with
 a reason that names the check; the rest are `irrelevant`, unparsed. With a `payload` field, an
@@ -45,7 +47,7 @@ import orjson
 from numpy.lib.stride_tricks import sliding_window_view
 
 from transforms.ingest.incident import LogFormat
-from transforms.ingest.logs import syslog
+from transforms.ingest.logs import folding, syslog
 
 BLANK = b" \t\r\n\x0b\x0c"
 BOM = b"\xef\xbb\xbf"  # UTF-8's byte-order mark: skipped at a file's start and a record's
@@ -146,6 +148,7 @@ class Screen:
     one_object: bool
     envelope: str = "none"  # cri and docker split long records over lines: see `partial`
     payload: bool = False  # so do collectors around a payload
+    folded: folding.Needles = ()  # the events of ASCII as written and folded
 
     @staticmethod
     def of(failure_events: tuple[str, ...], log_format: LogFormat) -> Screen:
@@ -179,7 +182,9 @@ class Screen:
         needles = tuple(sorted(spelled))
         # One object: the Docker entry, else the record (or the object holding its payload).
         one_object = envelope == "docker" or kind == "jsonl" or log_format.payload is not None
-        return Screen(needles, escape, one_object, envelope, log_format.payload is not None)
+        payload = log_format.payload is not None
+        folded = folding.needles(failure_events)
+        return Screen(needles, escape, one_object, envelope, payload, folded)
 
     def prefix(self, data: bytes, starts: np.ndarray, sizes: np.ndarray) -> CriPrefix | None:
         """Each line read as a CRI line (`cri_prefix`), once for `partial` and `shape`; None for
@@ -232,13 +237,16 @@ class Screen:
         mask = np.zeros(len(ends), bool)
         if found:
             mask[np.searchsorted(ends, np.array(found, np.int64))] = True
+        mask[folding.lines_holding(data, stop, self.folded)] = True
         return mask
 
     def capable_text(self, text: str) -> bool:
         """Whether one envelope's text (an OTLP line, a CloudWatch object) is failure-capable."""
         if self.escape is not None and "\\" in text and self.escape.decode() in text:
             return True  # a backslash found first: searching for one character is 10x faster
-        return any(_find(text, needle) >= 0 for needle in self._text_needles)
+        if any(_find(text, needle) >= 0 for needle in self._text_needles):
+            return True
+        return folding.holds(text.encode(), self.folded)
 
     def capable_value(self, value: object) -> bool:
         """Whether one record of a failure-capable OTLP line, decoded, is failure-capable: its
@@ -251,7 +259,9 @@ class Screen:
             return True
         if self.escape is not None and b"\\" in text and self.escape in text:
             return True
-        return any(_find(text, needle) >= 0 for needle in self.needles)
+        if any(_find(text, needle) >= 0 for needle in self.needles):
+            return True
+        return folding.holds(text, self.folded)
 
     @cached_property
     def _text_needles(self) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from transforms.ingest.incident.values import (
     ASCII_SPACE,
+    EVENT_SET_ASIDE,
     HIDDEN_CHARACTER,
     LARGEST_AMOUNT,
     TS_FORMATS,
@@ -69,6 +70,7 @@ def parameters(reading: Reading) -> dict[str, object]:
         "ts_leap_pattern": leap_pattern(fmt.ts_format) if strptime else None,
         "logs_timezone": reading.logs_timezone,
         "failure_events": list(reading.failure_events),
+        "event_set_aside": EVENT_SET_ASIDE,
         "money_days": reading.money_days,
         **hints.parameters(fmt),
         "from_envelope": from_envelope,

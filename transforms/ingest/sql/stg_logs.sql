@@ -439,6 +439,22 @@ final as (
         case when quarantine_reason is null then ts_utc end as ts_utc,
         quarantine_reason is null and is_payment_event as is_payment_event,
         quarantine_reason is null and list_contains($failure_events, event) as is_failure_event,
+        -- A well-formed line whose event is no failure event as written, but one once a
+        -- format character anywhere and blanks at its ends are set aside (`$event_set_aside`:
+        -- U+200B, U+FEFF; a space, tab, CR or LF) and its case folded (`Payment.Failed`,
+        -- `payment.failed` + U+200B): events compare exactly, so it is irrelevant, and the gate
+        -- rejects the run naming it (`policy_checks.events_written_otherwise`).
+        case
+            when quarantine_reason is null
+                and not list_contains($failure_events, event)
+                and list_contains(
+                    list_transform(
+                        $failure_events, lambda e: lower(regexp_replace(e, $event_set_aside, '', 'g'))
+                    ),
+                    lower(regexp_replace(event, $event_set_aside, '', 'g'))
+                )
+                then event
+        end as event_written_otherwise,
         -- A quarantined line whose event (as far as it was read) is a failure event: the gate
         -- rejects a run losing one for its currency, and only such a line (a success line's
         -- currency changes no credit).
