@@ -224,7 +224,8 @@ class Screen:
     def capable(self, data: bytes, ends: np.ndarray, stop: int) -> np.ndarray:
         """Which of the lines ending (LF) at `ends` in `data[:stop]` are failure-capable."""
         found: list[int] = []
-        needles = list(self.needles)
+        # an event of ASCII is looked for folded only: as written too, at no cost of its own
+        needles = [needle for needle in self.needles if needle not in self._folded_events]
         if self.escape is not None and data.find(b"\\", 0, stop) >= 0:
             needles.append(self.escape)
         for needle in needles:
@@ -237,7 +238,7 @@ class Screen:
         mask = np.zeros(len(ends), bool)
         if found:
             mask[np.searchsorted(ends, np.array(found, np.int64))] = True
-        mask[folding.lines_holding(data, stop, self.folded)] = True
+        mask[folding.lines_holding(data, stop, ends, self.folded)] = True
         return mask
 
     def capable_text(self, text: str) -> bool:
@@ -262,6 +263,11 @@ class Screen:
         if any(_find(text, needle) >= 0 for needle in self.needles):
             return True
         return folding.holds(text, self.folded)
+
+    @cached_property
+    def _folded_events(self) -> frozenset[bytes]:
+        """The events looked for folded (`folded`), as written."""
+        return frozenset(event for event, _ in self.folded)
 
     @cached_property
     def _text_needles(self) -> tuple[str, ...]:
