@@ -141,11 +141,7 @@ def test_an_audit_names_the_run_folders_it_does_not_reach_as_not_checked(desk, t
 def test_a_decision_this_login_may_not_read_is_not_checked_never_named_edited(desk, monkeypatch):
     # Another machine's login wrote it into a shared output folder this login may not read: it
     # was named "a decision's record was edited" (exit 3), a tamper nobody made.
-    declined = desk.run()
-    ledger.decline(desk.warehouse, declined, by="bob", reason="no", outbox=desk.outbox)
-    for name in ("read_bytes", "read_text"):
-        monkeypatch.setattr(Path, name, refused_for(getattr(Path, name), outbox_head.RUN_FILE))
-    result = desk.cli("audit", "--verify")
+    declined, result = audited_unread(desk, monkeypatch, outbox_head.RUN_FILE)
     assert result.exit_code == 0, result.output
     said = one_line(result.stderr)
     kept = desk.folder(declined) / outbox_head.RUN_FILE
@@ -160,11 +156,7 @@ def test_a_decision_this_login_may_not_read_is_not_checked_never_named_edited(de
 def test_an_outbox_head_this_login_may_not_read_is_a_finding_of_the_audit(desk, monkeypatch):
     # The outbox is finance's own folder: a head put back that only another login may read hid
     # a restored backup from the audit, which said "not checked" and exited 0.
-    declined = desk.run()
-    ledger.decline(desk.warehouse, declined, by="bob", reason="no", outbox=desk.outbox)
-    for name in ("read_bytes", "read_text"):
-        monkeypatch.setattr(Path, name, refused_for(getattr(Path, name), outbox_head.FILE))
-    result = desk.cli("audit", "--verify")
+    _, result = audited_unread(desk, monkeypatch, outbox_head.FILE)
     assert result.exit_code == 3, result.output
     head = outbox_head.path_of(desk.outbox, "INC-T")
     assert f"{head}: cannot be read on this machine (Permission denied)" in one_line(result.stderr)
@@ -180,14 +172,28 @@ def test_a_decline_refuses_a_decision_kept_outside_the_warehouse_it_may_not_read
     ledger.decline(desk.warehouse, declined, by="bob", reason="no", outbox=desk.outbox)
     head = outbox_head.path_of(desk.outbox, "INC-T")
     before = head.read_bytes()
-    for name in ("read_bytes", "read_text"):
-        monkeypatch.setattr(Path, name, refused_for(getattr(Path, name), unread))
+    unreadable(monkeypatch, unread)
     pending = desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}})
     with pytest.raises(ProofFailed, match="cannot be read on this machine"):
         ledger.decline(desk.warehouse, pending, by="bob", reason="no", outbox=desk.outbox)
     monkeypatch.undo()
     assert desk.status(pending) == "pending_approval"
     assert head.read_bytes() == before
+
+
+def audited_unread(desk, monkeypatch, name: str):
+    """A run declined, then `credits audit --verify` by a login that may not read the files
+    called `name`: the run, what the audit gave."""
+    declined = desk.run()
+    ledger.decline(desk.warehouse, declined, by="bob", reason="no", outbox=desk.outbox)
+    unreadable(monkeypatch, name)
+    return declined, desk.cli("audit", "--verify")
+
+
+def unreadable(monkeypatch, name: str) -> None:
+    """Files called `name` refused to this process, as to a login that may not read them."""
+    for method in ("read_bytes", "read_text"):
+        monkeypatch.setattr(Path, method, refused_for(getattr(Path, method), name))
 
 
 def refused_for(read, name: str):
