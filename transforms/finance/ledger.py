@@ -126,6 +126,8 @@ def approve(
                 # files, as every head is (`outbox_head.missing`)
                 head_note = outbox_head.keep(con, batch.incident_id, outbox)
                 folder = _write_batch(con, batch.batch_id, outbox)
+                if head_note:  # the batch's files made the outbox's folders (a new mount)
+                    head_note = outbox_head.keep(con, batch.incident_id, outbox)
                 finished += (head_note,) if head_note else ()
                 finished += (
                     f"finished batch {batch.batch_id} (run {batch.run_id}), which an approval "

@@ -325,13 +325,14 @@ def keep_run(con: duckdb.DuckDBPyConnection, run: RunRow, outbox: Path | None = 
 def incident_folders(root: Path | None) -> frozenset[Path]:
     """The incidents' folders in the outbox `root` (`incident=<id>`) that hold no batch: one is
     made as a decision keeps its first head there, its batches only after that head
-    (`missing`)."""
+    (`missing`). One holding run folders is a run's output folder (an outbox given as the
+    runs' output folder), made by a run, not by a head."""
     if root is None or not Path(root).is_dir():
         return frozenset()
     return frozenset(
         p
         for p in Path(root).resolve().glob("incident=*")
-        if p.is_dir() and not any(p.glob("batch=*"))
+        if p.is_dir() and not any(p.glob("batch=*")) and not any(p.glob("run=*"))
     )
 
 

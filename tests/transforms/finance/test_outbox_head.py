@@ -93,3 +93,12 @@ def test_a_named_pipe_in_place_of_a_kept_head_is_named_not_waited_on(tmp_path, p
         f"{path}: it is no journal head this product writes (not a file): a decision's record "
         f"was edited in the {place}"
     ]
+
+
+def test_an_incident_folder_holding_runs_is_no_outbox_folder_made_by_a_head(tmp_path):
+    # An outbox given as the runs' output folder: `incident=X/run=...` was taken for a folder a
+    # decision made with its first head, its head deleted, and every first decision refused.
+    (tmp_path / "incident=INC-A" / "run=20250107T200000000000Z-1a2b3c4d").mkdir(parents=True)
+    (tmp_path / "incident=INC-B").mkdir()
+    (tmp_path / "incident=INC-C" / "batch=b1").mkdir(parents=True)
+    assert outbox_head.incident_folders(tmp_path) == {(tmp_path / "incident=INC-B").resolve()}
