@@ -46,6 +46,7 @@ import duckdb
 from transforms import files
 from transforms.errors import ProofFailed
 from transforms.finance import journal
+from transforms.finance.outbox import TRAILER
 from transforms.finance.rows import RunRow
 
 FILE = "journal_head.json"
@@ -262,16 +263,17 @@ def require(
     outbox that should keep a head of the incident but does not (`missing`; `run`: the run
     whose decision is taken again)."""
     kept = runs_kept([run.run_folder]) if run is not None else {}
-    seen = (incident_folders(root), _trailers(root), heads_kept(root))
+    heads = heads_kept(root)
+    seen = (incident_folders(root), trailers(root), heads)
     entries = journal.entries(con)
-    found = check(seen[2], [incident_id], entries)
+    found = check(heads, [incident_id], entries)
     found += missing(root, seen, kept, [incident_id], entries, run.run_id if run else None)
     if found:
         raise ProofFailed(
             f"the warehouse is not the one that last decided {incident_id}: nothing was written",
             found,
         )
-    require_readable({**seen[2], **kept}, incident_id)
+    require_readable({**heads, **kept}, incident_id)
 
 
 def require_readable(kept: dict[Path, Head | str], incident_id: str) -> None:
@@ -287,11 +289,12 @@ def require_readable(kept: dict[Path, Head | str], incident_id: str) -> None:
         )
 
 
-def _trailers(root: Path) -> frozenset[Path]:
-    """The batch trailers in the outbox `root` (as `witnesses.witnessed` reads them)."""
-    if not Path(root).is_dir():
+def trailers(root: Path | None) -> frozenset[Path]:
+    """The batch trailers in the outbox `root`: each written after its decision's head
+    (`missing`)."""
+    if root is None or not Path(root).is_dir():
         return frozenset()
-    return frozenset(Path(root).resolve().glob("incident=*/batch=*/batch.json"))
+    return frozenset(Path(root).resolve().glob(f"incident=*/batch=*/{TRAILER}"))
 
 
 def keep(con: duckdb.DuckDBPyConnection, incident_id: str, root: Path) -> str | None:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from transforms.finance import outbox, outbox_head, warehouse
+from transforms.finance import outbox_head, warehouse
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def witnessed(root: Path | None, run_folders: Iterable[Path] | None = None) -> W
     if root is None or not Path(root).is_dir():
         return Witnesses(root, frozenset(), {}, kept)
     # each before the heads: a head is kept before its incident's folder holds anything else
-    trailers = frozenset(Path(root).resolve().glob(f"incident=*/batch=*/{outbox.TRAILER}"))
+    trailers = outbox_head.trailers(root)
     incidents = outbox_head.incident_folders(root)
     return Witnesses(root, trailers, outbox_head.heads_kept(root), kept, incidents)
 
