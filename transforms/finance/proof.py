@@ -214,27 +214,8 @@ def check(
         elsewhere,
         leftovers,
         unchecked,
-        _unreached(records.runs),
+        run_proof.unreached(records.runs),
     )
-
-
-def _unreached(runs: Iterable[RunRow]) -> list[str]:
-    """The output folders holding run folders this machine does not reach, each as what was
-    not checked: the decisions kept there (`outbox_head.RUN_FILE`), which name a warehouse
-    restored from an older backup. Machines that share the warehouse may each write runs into
-    an output folder of their own."""
-    gone: dict[Path, list[str]] = defaultdict(list)
-    for run in runs:
-        if not run.run_folder.is_dir():
-            gone[run.run_folder.parent.parent].append(run.run_id)
-    return [
-        f"{output}: the folders of {len(ids)} run(s) ({', '.join(sorted(ids)[:3])}"
-        f"{', ...' if len(ids) > 3 else ''}) are not reachable from this machine (another "
-        f"machine's output folder, or removed): the decisions kept there ({outbox_head.RUN_FILE})"
-        " were not checked against the journal; run "
-        f"`{commands.credits('audit --verify')}` where they are"
-        for output, ids in sorted(gone.items())
-    ]
 
 
 @dataclass(frozen=True)

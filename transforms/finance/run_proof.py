@@ -18,9 +18,11 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from transforms.finance import chain, journal
+from transforms import commands
+from transforms.finance import chain, journal, outbox_head
 from transforms.finance.rows import RunRow
 from transforms.runfolder.manifest_model import Manifest
 from transforms.runfolder.runs import RunStatus
@@ -194,3 +196,22 @@ def _recorded_totals(run: RunRow) -> Any:
 
 def _nonzero(totals: Any) -> dict[str, Any]:
     return {c: t for c, t in totals.items() if t} if isinstance(totals, dict) else {}
+
+
+def unreached(runs: Iterable[RunRow]) -> list[str]:
+    """The output folders holding run folders this machine does not reach, each as what was
+    not checked: the decisions kept there (`outbox_head.RUN_FILE`), which name a warehouse
+    restored from an older backup. Machines that share the warehouse may each write runs into
+    an output folder of their own."""
+    gone: dict[Path, list[str]] = defaultdict(list)
+    for run in runs:
+        if not run.run_folder.is_dir():
+            gone[run.run_folder.parent.parent].append(run.run_id)
+    return [
+        f"{output}: the folders of {len(ids)} run(s) ({', '.join(sorted(ids)[:3])}"
+        f"{', ...' if len(ids) > 3 else ''}) are not reachable from this machine (another "
+        f"machine's output folder, or removed): the decisions kept there ({outbox_head.RUN_FILE})"
+        " were not checked against the journal; run "
+        f"`{commands.credits('audit --verify')}` where they are"
+        for output, ids in sorted(gone.items())
+    ]
