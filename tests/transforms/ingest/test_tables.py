@@ -80,6 +80,26 @@ def test_a_missing_table_file_is_an_input_error(tmp_path):
     assert f"(looked for {looked}; a path in the incident file is read from" in str(raised.value)
 
 
+def test_a_parquet_page_failing_its_checksum_is_an_input_error_not_a_changed_value(tmp_path):
+    # Spark and parquet-mr write a CRC in each page header; a byte changed on disk or on the
+    # wire (here a transaction id's) was read as a different id, unsaid
+    path = write_incident(tmp_path / "inc", transactions=[txn("txn-needle-0001")])
+    table = path.parent / "transactions.parquet"
+    pq.write_table(
+        pq.read_table(table),
+        table,
+        write_page_checksum=True,
+        compression="NONE",
+        use_dictionary=False,
+        write_statistics=False,
+    )
+    data = table.read_bytes()
+    assert data.count(b"txn-needle-0001") == 1  # in its data page only
+    table.write_bytes(data.replace(b"txn-needle-0001", b"txn-neefle-0001"))
+    with pytest.raises(InputError, match=r"transactions.parquet: not a readable Parquet file"):
+        tables.stage(duckdb.connect(), incident.load(path))
+
+
 def test_a_timestamp_without_zone_is_read_as_utc(tmp_path):
     path = write_incident(tmp_path / "inc", transactions=[txn("t1")])
     rewrite(
