@@ -27,7 +27,7 @@ from starlette.templating import Jinja2Templates
 
 from transforms.errors import ConfigError, CreditsError, InputError
 from transforms.pages import visible
-from transforms.serving import answers, filters, names, support, views
+from transforms.serving import answers, filters, names, pasted, support, views
 
 TEMPLATES = Path(__file__).parent / "templates"
 COOKIE = "support_token"
@@ -116,7 +116,7 @@ def create(warehouse: Path, token: str | None = None) -> Starlette:
             return page(request, "home.html", runs=runs, unanswered=waiting)
         try:
             found = read(lambda con: support.search(con, query))
-        except support.SharedEmail as shared:  # a business's billing address: pick one
+        except pasted.SharedEmail as shared:  # a business's billing address: pick one
             return page(request, "several.html", shared=shared, query=query)
         except names.SeveralNamed as named:  # a name several customers have: pick one
             return page(request, "named.html", named=named, near=False, query=query)

@@ -463,7 +463,7 @@ def test_an_address_several_customers_have_lists_each_to_pick(tmp_path):
     # A business's billing address: the page said "Not affected, or not found" (each was).
     from tests.support_warehouse import add_candidate, add_credit, add_run, insert
     from transforms.finance import warehouse
-    from transforms.serving import support
+    from transforms.serving import pasted, support
 
     path = tmp_path / "wh.duckdb"
     with warehouse.writer(path) as con:
@@ -482,7 +482,7 @@ def test_an_address_several_customers_have_lists_each_to_pick(tmp_path):
                 segment="business",
                 status="active",
             )
-    with support.connect(path) as con, pytest.raises(support.SharedEmail) as shared:
+    with support.connect(path) as con, pytest.raises(pasted.SharedEmail) as shared:
         support.lookup(con, "Billing@Brown.example ")
     assert shared.value.customer_ids == ("b1", "b2") and shared.value.exit_code == 2
     page = TestClient(app.create(path)).get("/", params={"q": "billing@brown.example"})

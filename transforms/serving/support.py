@@ -22,7 +22,6 @@ accents), listing every customer a name matches when it is more than one.
 from __future__ import annotations
 
 import difflib
-import email.utils
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -34,8 +33,7 @@ import duckdb
 from transforms import commands, db, times
 from transforms.errors import ConfigError, InputError
 from transforms.finance import warehouse
-from transforms.ingest.incident.values import HIDDEN_CHARACTER
-from transforms.serving import filters, names
+from transforms.serving import filters, names, pasted
 from transforms.serving.answers import (
     AnsweringRun,
     Unanswered,
@@ -158,23 +156,6 @@ class NotAffected(InputError):
     """A customer id no incident of the warehouse names, nor one close to it (a case slip)."""
 
 
-class NearId(InputError):
-    """An id no one has, but known ids differ from it only in case, or in the zeros and prefix
-    around its number: the message names them."""
-
-
-class SharedEmail(InputError):
-    """An e-mail address several customers have (a business's billing address): each is
-    looked up by its id."""
-
-    def __init__(self, email: str, customer_ids: tuple[str, ...]):
-        self.email, self.customer_ids = email, customer_ids
-        super().__init__(
-            f"e-mail {email}: {len(customer_ids)} customers have it, each affected: look one up "
-            f"by its id: {', '.join(customer_ids)}"
-        )
-
-
 class IncidentGiven(InputError):
     """An incident's id searched for as a customer, a payment or a name: the list of its
     customers is what was meant (the support page opens it)."""
@@ -219,7 +200,7 @@ def answering_run(con: duckdb.DuckDBPyConnection, incident_id: str) -> Answering
         incident_id = incident_id.strip()
     if incident_id not in runs:
         unknown = unknown_incident(incident_id, runs)
-        if _known(con, incident_id):  # a customer's id, given for the incident
+        if pasted.known(con, incident_id):  # a customer's id, given for the incident
             lookup = commands.credits(f"lookup {shlex.quote(incident_id)}")
             raise InputError(f"{unknown}; {incident_id} is a customer's id: `{lookup}`")
         raise unknown
@@ -282,10 +263,10 @@ def lookup(
     What was pasted is trimmed, unless it is a known id as given (blanks and all); an e-mail
     address (an `@` in what is not a known id) matches without case, an id exactly."""
     given = customer_id
-    customer_id = _pasted(con, customer_id)
-    if given and given != customer_id and _known(con, given):
+    customer_id = pasted.cleaned(con, customer_id)
+    if given and given != customer_id and pasted.known(con, given):
         customer_id = given
-    typed, txn_id = txn_id, _pasted(con, txn_id)
+    typed, txn_id = txn_id, pasted.cleaned(con, txn_id)
     if customer_id is txn_id is None and any(t and t.strip() for t in (given, typed)):
         raise InputError(  # an InputError, so the page answers "not found", not a 503
             "what was given holds only characters no one sees (a zero-width space, a control "
@@ -302,8 +283,8 @@ def lookup(
     runs = {k: v for k, v in every.items() if v is not None}
     waiting = unanswered(con)  # no run of these answers yet: each rejected or declined
     run_ids = [run.run_id for run in runs.values()]
-    if customer_id is not None and "@" in customer_id and not _known(con, customer_id):
-        customer_id = _by_email(con, customer_id)
+    if customer_id is not None and "@" in customer_id and not pasted.known(con, customer_id):
+        customer_id = pasted.by_email(con, customer_id)
     if txn_id is not None:
         owned = db.run(con, "support_lookup_owners", txn_id=txn_id, run_ids=run_ids).fetchall()
         if not owned:  # paid from an earlier run that the newest one no longer lists?
@@ -311,12 +292,12 @@ def lookup(
             owned = db.run(con, "support_lookup_owners", txn_id=txn_id, run_ids=paying).fetchall()
         owners = {row[1] for row in owned}
         if not owners:
-            if _known(con, txn_id):  # a customer's id given as a payment's
+            if pasted.known(con, txn_id):  # a customer's id given as a payment's
                 raise InputError(
                     f"transaction {txn_id}: no such payment, but {txn_id} is a customer's id: "
                     f"`{commands.credits(f'lookup {shlex.quote(txn_id)}')}` (without --txn)"
                 )
-            _raise_near_id(con, "txn", txn_id)
+            pasted.raise_near_id(con, "txn", txn_id)
             raise InputError(
                 f"transaction {txn_id}: not a candidate failure in any incident of the "
                 "warehouse with a run that passed the quality gate: it did not fail inside an "
@@ -352,7 +333,7 @@ def lookup(
             if waiting
             else ""
         )
-        _raise_near_id(con, "customer", customer_id)
+        pasted.raise_near_id(con, "customer", customer_id)
         raise NotAffected(
             f"customer {customer_id}: no failed payment, credit or exception in any incident "
             f"of the warehouse ({len(runs)} incident(s) with an answer): not affected by a "
@@ -372,7 +353,7 @@ def search(con: duckdb.DuckDBPyConnection, query: str | None) -> Lookup:
     customer's name, in that order (the support page's search box and `credits lookup` without
     --txn); the customer's message when nothing matches (or the payment's, when it names a case
     slip), saying that no payment has the id, nor a customer the name, either. An id found
-    only without the quotes or punctuation pasted around it (`UNWRAPPED`) is answered too.
+    only without the quotes or punctuation pasted around it (`pasted.UNWRAPPED`) is answered too.
 
     A name finds the customer only when it matches no other customer's name (`SeveralNamed`
     lists them all otherwise): each word typed starts a word of the name, without case or
@@ -383,17 +364,17 @@ def search(con: duckdb.DuckDBPyConnection, query: str | None) -> Lookup:
         try:
             return lookup(con, txn_id=query)
         except InputError as by_txn:
-            if isinstance(by_txn, NearId) and not isinstance(by_customer, NearId):
+            if isinstance(by_txn, pasted.NearId) and not isinstance(by_customer, pasted.NearId):
                 raise by_txn from None
             if isinstance(by_customer, NotAffected):
                 typed = query.strip()
-                unwrapped = typed.strip(UNWRAPPED)
+                unwrapped = typed.strip(pasted.UNWRAPPED)
                 tries = ({"customer_id": unwrapped}, {"txn_id": unwrapped})
-                near: NearId | None = None  # what the id without its quotes most likely meant
+                near: pasted.NearId | None = None  # what the id without quotes most likely meant
                 for key in tries if unwrapped and unwrapped != typed else ():
                     try:
                         return lookup(con, **key)
-                    except NearId as meant:
+                    except pasted.NearId as meant:
                         near = near or meant
                     except InputError:  # named as pasted, below
                         pass
@@ -412,62 +393,6 @@ def search(con: duckdb.DuckDBPyConnection, query: str | None) -> Lookup:
                 )
                 raise names.nearly_named(con, typed, said) or InputError(said) from None
             raise by_customer from None
-
-
-UNWRAPPED = "\"'`\u2018\u2019\u201c\u201d\u00ab\u00bb()[]<>{},;:.!?# "
-"""The quotes, brackets and punctuation a paste carries around an id (a spreadsheet's or a JSON
-file's cell, `"cus_0000012",`; the end of a sentence in a ticket, `(txn_1).`; its `payment
-#txn_1`), taken off only when the text as given is no customer's or payment's id."""
-
-
-def _pasted(con: duckdb.DuckDBPyConnection, text: str | None) -> str | None:
-    """An id as pasted, without blanks around it or a character no one sees anywhere in it (a
-    zero-width space a web page or a chat carried along); None for nothing."""
-    if not text:
-        return None
-    ((cleaned,),) = db.run(con, "support_pasted", pasted=text, hidden=HIDDEN_CHARACTER).fetchall()
-    return cleaned or None
-
-
-def _known(con: duckdb.DuckDBPyConnection, customer_id: str) -> bool:
-    return db.run(con, "support_customer_known", customer_id=customer_id).fetchall()[0][0]
-
-
-def _address(pasted: str) -> str:
-    """The e-mail address in what was pasted from a mail client: `David Wilson
-    <david@example.net>`, `mailto:david@example.net`, an address and a trailing comma, or the
-    period and brackets of the sentence it was copied from (no address ends with a period)."""
-    text = pasted.removeprefix("mailto:").rstrip(",;. ").removeprefix("(").removesuffix(")")
-    _, address = email.utils.parseaddr(text)
-    return address if "@" in address else text
-
-
-def _by_email(con: duckdb.DuckDBPyConnection, pasted: str) -> str:
-    address = _address(pasted)
-    found = [row[0] for row in db.run(con, "support_customer_by_email", email=address).fetchall()]
-    if not found:
-        near = [row[0] for row in db.run(con, "support_email_near", email=address).fetchall()]
-        raise InputError(
-            f"e-mail {address}: no customer with this address in any incident of the warehouse "
-            "(not affected by a recorded outage, or the address is mistyped)"
-            + (f"; did you mean {' or '.join(near)}?" if near else "")
-        )
-    if len(found) > 1:
-        raise SharedEmail(address, tuple(found))
-    return found[0]
-
-
-def _raise_near_id(con: duckdb.DuckDBPyConnection, kind: str, given: str) -> None:
-    """`NearId`, "no customer X; did you mean x?", when known ids of `kind` ('customer', 'txn')
-    differ from X only in case, or in the zeros and prefix around its number
-    (`support_near_ids`)."""
-    known = [row[0] for row in db.run(con, "support_near_ids", kind=kind, given=given).fetchall()]
-    if not known:
-        return
-    noun = "customer" if kind == "customer" else "transaction"
-    only_case = all(k.casefold() == given.casefold() for k in known)
-    why = "ids are case-sensitive" if only_case else "ids are matched exactly, zeros and all"
-    raise NearId(f"no {noun} {given}; did you mean {' or '.join(known)}? ({why})")
 
 
 def _credit_rows(
