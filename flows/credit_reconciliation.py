@@ -28,7 +28,7 @@ from flows.quiet import quiet_expected_tracebacks
 from flows.settings import OUTPUT_DIR, WAREHOUSE, journal_key, outbox_default
 from transforms import commands, db, memory
 from transforms.errors import CreditsError, ValidationRejected, WorkersLost
-from transforms.finance import diff, ledger, sealing, warehouse
+from transforms.finance import diff, diff_text, ledger, sealing, warehouse
 from transforms.ingest import incident, logs, tables
 from transforms.quality import gate, validation_page
 from transforms.reconcile import credits, window
@@ -278,7 +278,7 @@ def show_batch(summary: RunSummary, warehouse_path: str) -> str:
     markdown = (
         f"# {summary.incident_id}: run {summary.run_id}\n\n"
         f"Waiting for approval. Totals in minor units:\n\n| currency | total |\n|---|---|\n"
-        f"{totals}\n\nExceptions: {summary.exceptions}\n\n{diff.markdown(changes)}"
+        f"{totals}\n\nExceptions: {summary.exceptions}\n\n{diff_text.markdown(changes)}"
     )
     create_markdown_artifact(key="batch-summary", markdown=markdown)
     return markdown

@@ -99,8 +99,9 @@ def print_diff(
     of each change kind and why (`every`: all of them), then how to see the rest (`more`: the
     command that showed this, as typed: `commands.credits`)."""
     from transforms.finance import diff as diffs
+    from transforms.finance import diff_text
 
-    for text in diffs.summary(found):
+    for text in diff_text.summary(found):
         out.print(text, markup=False)
     if not lines or not found.lines:
         return
@@ -142,10 +143,8 @@ def _print_line(line: diffs.Line) -> None:
 
 def print_decreases(found: diffs.Diff, limit: int | None = None) -> None:
     """The decreases a batch would carry, one line each (the first `limit`)."""
-    from transforms.finance import diff as diffs
-
     for line in found.decreases[:limit]:
-        out.print(f"  decrease: {diffs.describe(line)}", markup=False)
+        out.print(f"  decrease: {line.describe()}", markup=False)
     if limit is not None and len(found.decreases) > limit:
         out.print(f"  and {len(found.decreases) - limit:,} more decrease(s)", markup=False)
 

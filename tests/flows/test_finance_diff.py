@@ -17,7 +17,7 @@ from tests.builders import customer, failure
 from tests.flows.desk import LINES, batch_lines
 from transforms import commands
 from transforms.finance import diff as diffs
-from transforms.finance import journal, warehouse
+from transforms.finance import diff_text, journal, warehouse
 
 
 def _diff(desk, run_id: str, against: str = diffs.PUBLISHED) -> diffs.Diff:
@@ -342,7 +342,7 @@ def test_the_pause_form_refuses_a_blank_name_and_asks_again_for_a_decline_withou
 def test_the_markdown_escapes_what_it_shows():
     line = diffs.Line("x", "*c1*", "USD", "removed", 1000, 0, ("customer [a](b) closed",))
     found = diffs.Diff("INC", "r2", diffs.PUBLISHED, "r1", (line,), (diffs.Total("USD", 1000, 0),))
-    text = diffs.markdown(found)
+    text = diff_text.markdown(found)
     assert "\\*c1\\*" in text and "\\[a\\]\\(b\\)" in text and "[a](b)" not in text
     assert "| USD | USD 10.00 | USD 0.00 | -USD 10.00 |" in text
 
@@ -363,7 +363,7 @@ def _first_diff(added: int, removed: int = 0) -> diffs.Diff:
 
 
 def test_the_summary_counts_and_totals_each_change_and_ranks_the_reasons():
-    text = "\n".join(diffs.summary(_first_diff(added=1200, removed=3)))
+    text = "\n".join(diff_text.summary(_first_diff(added=1200, removed=3)))
     assert "run r2 against what is published (nothing yet): 1,200 credits added" in text
     assert "approving run r2 pays every credit line of the run (1,203 line(s))" in text
     assert "  added      USD    1,200 line(s)  +USD 12,000.00" in text
@@ -379,8 +379,8 @@ def test_the_summary_counts_and_totals_each_change_and_ranks_the_reasons():
 def test_a_later_diff_does_not_say_it_pays_every_line():
     found = _first_diff(added=2)
     later = diffs.Diff("INC", "r2", diffs.PUBLISHED, "r1", found.lines, found.totals, found.counts)
-    assert "pays every credit line" not in "\n".join(diffs.summary(later))
-    assert "pays every credit line" in diffs.markdown(found)
+    assert "pays every credit line" not in "\n".join(diff_text.summary(later))
+    assert "pays every credit line" in diff_text.markdown(found)
 
 
 @pytest.mark.parametrize(
