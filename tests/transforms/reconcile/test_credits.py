@@ -413,6 +413,25 @@ def test_a_flat_credit_per_transaction_past_the_largest_amount_stops_the_run(tmp
         credit_lines(tmp_path, transactions, policy=policy)
 
 
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        # 1,000 x 10^16 = 10^19 minor units before the cap, past 64 bits: the run stopped,
+        # though the cap bounds the credit; now the capped credit is paid
+        ({"cap_minor": {"USD": 5000}}, 5000),
+        ({"min_minor": {"USD": 100}, "cap_minor": {"USD": 5000}}, 5000),
+        ({"cap_minor": {"USD": 10**16}}, 10**16),  # the largest cap itself
+    ],
+)
+def test_a_flat_credit_per_transaction_the_cap_holds_within_the_largest_amount_is_paid(
+    tmp_path, policy, expected
+):
+    transactions = [txn(f"t{i}", customer_id="c1") for i in range(1000)]
+    policy = {"basis": "flat_per_transaction", "flat_minor": {"USD": 10**16}, **policy}
+    _, lines = credit_lines(tmp_path, transactions, policy=policy)
+    assert lines == [("c1", "USD", expected)]
+
+
 def test_a_percent_credit_past_the_largest_amount_stops_the_run(tmp_path):
     # 10,000 % of an allowed amount: 10^18 minor units, a credit no cap held down
     policy = {"basis": "percent_of_failed_amount", "percent": 10_000}

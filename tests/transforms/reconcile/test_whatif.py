@@ -463,3 +463,24 @@ def test_a_policy_whose_codes_bring_in_failed_amounts_past_the_largest_sum_canno
     assert found.outcomes[0].applies, found.outcomes[0].problem
     assert "failed amounts of customer c1 in USD sum to 20,000," in found.outcomes[1].problem
     assert not found.outcomes[1].applies
+
+
+def test_a_flat_credit_per_transaction_past_64_bits_that_the_cap_holds_applies(tmp_path):
+    # 1,000 payments at 10^16 minor units each (10^19: past 64 bits) under a cap of 5,000: the
+    # what-if said the policy cannot apply, as the run stopped; both pay the cap now
+    rows = [txn(f"t{i}", customer_id="c1") for i in range(1000)]
+    path = write_incident(tmp_path / "inc", lines=[failure("t0")], transactions=rows)
+    capped = policy_file(
+        tmp_path,
+        "capped.toml",
+        version="capped",
+        basis="flat_per_transaction",
+        flat_minor={"USD": 10**16},
+        cap_minor={"USD": 5000},
+    )
+    found = what_if(path, capped, work=tmp_path / "what-if")
+    assert found.outcomes[1].applies, found.outcomes[1].problem
+    assert found.outcomes[1].amounts == {("c1", "USD"): 5000}
+    assert found.outcomes[1].cap_cut == 1
+    published = credit_file(with_policy(path, "run-capped.toml", capped), tmp_path / "run")
+    assert_column_is_the_credit_file(found, 1, published)

@@ -3,7 +3,10 @@
 -- why a line is not paid: unknown_customer | excluded_segment | closed_account (null: payable,
 -- or a zero_credit when its amount is 0).
 -- Percent: $percent_numerator / $percent_denominator percent of the summed amount, rounded half
--- up to a whole minor unit with integer arithmetic; then the floor, then the cap. A line without
+-- up to a whole minor unit with integer arithmetic; then the floor, then the cap. The basis, the
+-- floor and the cap are worked in 128 bits and the credit narrowed to 64 only once capped: a flat
+-- credit per transaction times many transactions may pass 64 bits before the cap holds it
+-- (uncapped, `int_credit_lines_above_largest` stops the run first). A line without
 -- a currency (a rejected table's null), or under the percent basis with a payment without an
 -- amount, has no price: null (never its floor or cap), `unpriced` in the evidence.
 create or replace table int_credit_lines as
@@ -48,11 +51,12 @@ priced as (
         case when policy_amounts.currency is not null then
             case $basis
                 when 'flat_per_customer' then policy_amounts.flat_minor
-                when 'flat_per_transaction' then policy_amounts.flat_minor * credited_txn_count
+                when 'flat_per_transaction'
+                    then cast(policy_amounts.flat_minor as hugeint) * credited_txn_count
                 when 'percent_of_failed_amount' then cast(
                     (2 * cast(failed_amount_minor as hugeint) * $percent_numerator
                         + 100 * $percent_denominator)
-                    // (200 * $percent_denominator) as bigint
+                    // (200 * $percent_denominator) as hugeint
                 )
             end
         end as base_amount_minor
@@ -74,7 +78,9 @@ capped as (
     select
         * exclude (floored_amount_minor),
         case when floored_amount_minor is not null
-            then least(floored_amount_minor, coalesce(cap_minor, floored_amount_minor))
+            then cast(
+                least(floored_amount_minor, coalesce(cap_minor, floored_amount_minor)) as bigint
+            )
         end as credit_amount_minor
     from floored
 ),
