@@ -25,7 +25,13 @@ from pydantic import Field
 
 from flows import progress
 from flows.quiet import quiet_expected_tracebacks
-from flows.settings import OUTPUT_DIR, WAREHOUSE, journal_key, outbox_default
+from flows.settings import (
+    OUTPUT_DIR,
+    WAREHOUSE,
+    journal_key,
+    outbox_default,
+    warehouse_named,
+)
 from transforms import commands, db, memory
 from transforms.errors import CreditsError, ValidationRejected, WorkersLost
 from transforms.finance import diff, diff_text, ledger, sealing, warehouse
@@ -195,7 +201,11 @@ def write_outputs(run: runs.Run) -> publish.Written:
 
 @task(name="check-quality", cache_policy=NO_CACHE)
 def check_quality(
-    loaded: incident.Incident, run: runs.Run, written: publish.Written, read: list[logs.LogFile]
+    loaded: incident.Incident,
+    run: runs.Run,
+    written: publish.Written,
+    read: list[logs.LogFile],
+    warehouse_path: str,
 ) -> tuple[manifest.Accounting, gate.Verdict]:
     with _work_db(run) as con:
         accounting = manifest.account(con, read)
@@ -210,6 +220,7 @@ def check_quality(
         incident_id=loaded.id,
         run_id=run.run_id,
         quarantine=verdict.quarantine,
+        warehouse=warehouse_named(warehouse_path),
     )
     outcome = "passed" if verdict.passed else f"REJECTED: {len(verdict.blocking)} blocking"
     progress.note("gate", "%s, %d warning(s)", outcome, len(verdict.warnings))
@@ -233,9 +244,11 @@ def write_report(
     accounting: manifest.Accounting,
     verdict: gate.Verdict,
     window_check: window.Check,
+    warehouse_path: str,
 ) -> None:
+    named = warehouse_named(warehouse_path)
     with _work_db(run) as con:
-        written = report.write(con, loaded, run, accounting, verdict, window_check)
+        written = report.write(con, loaded, run, accounting, verdict, window_check, named)
     key = report.artifact_key(loaded.id)
     create_markdown_artifact(written.markdown, key=key, description="the run at a glance")
     create_link_artifact(written.path.as_uri(), link_text=report.NAME, key=f"{key}-page")
@@ -331,11 +344,11 @@ def credit_reconciliation(
             # The log files' list and the verdict (GX's whole results) are handed on `quote`d:
             # Prefect would otherwise walk every element of them for futures, in each task
             # they are given to.
-            accounting, verdict = check_quality(loaded, run, written, quote(read))
+            accounting, verdict = check_quality(loaded, run, written, quote(read), warehouse_path)
             # Report: the declared window checked against the logs (never blocking), a page
             # for people in the run folder, and the run at a glance in Prefect
             window_check = check_window(loaded, run)
-            write_report(loaded, run, accounting, quote(verdict), window_check)
+            write_report(loaded, run, accounting, quote(verdict), window_check, warehouse_path)
         # Load: the credit file only if the gate passed, the run into the warehouse, the
         # manifest last
         summary = publish_run(

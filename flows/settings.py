@@ -61,6 +61,21 @@ def warehouse_default() -> str:
     return as_given(os.environ.get(WAREHOUSE_VARIABLE) or "") or WAREHOUSE
 
 
+def warehouse_named(location: str) -> str | None:
+    """The warehouse as a run's pages (`report.html`, `validation.html`) name it in the commands
+    they show: None for the default file (`WAREHOUSE` from the folder the run ran in, however
+    spelled), which those commands find by themselves and a default run's pages never named; a
+    DuckDB file's absolute path (a page is read, and its command pasted, in any folder); a URL
+    with its password masked (a flow run's has none: `warehouse_parameter`). A saved page does
+    not know the reader's `CREDITS_WAREHOUSE`: the run's warehouse is named whatever set it."""
+    from transforms.finance import pg_location
+
+    if pg_location.is_url(location):
+        return pg_location.shown(location)
+    path = Path(location).resolve()
+    return None if path == Path(WAREHOUSE).resolve() else str(path)
+
+
 def outbox_default() -> Path:
     """The outbox a decision uses when none is given: `CREDITS_OUTBOX` (`outbox_given`), else
     the folder: set once on each machine of a shared outbox, it is not retyped on every

@@ -5,8 +5,8 @@ Every message printed to someone spells a command to type with `credits`, so tha
 pasted. A saved file (the manifest, `report.html`, `validation.html`) spells it with `saved`:
 plain `credits ...`, the same wherever and however the run ran (the manifest is hashed into the
 journal). Docstrings and docs say `credits ...`. The commands named in several places build
-their arguments here (`runs_of`, `window_of`, `verify_at`). Shared by `flows` and `transforms`
-(which may not import `flows`).
+their arguments here (`runs_of`, `window_of`, `verify_at`, `on_warehouse`). Shared by `flows`
+and `transforms` (which may not import `flows`).
 """
 
 from __future__ import annotations
@@ -53,6 +53,14 @@ def pasteable(text: str) -> str:
 def runs_of(incident_id: str) -> str:
     """The arguments that list an incident's runs with their status now (a run's pages)."""
     return f"runs --incident {shlex.quote(incident_id)}"
+
+
+def on_warehouse(arguments: str, warehouse: str | None) -> str:
+    """The arguments of a command that reads the warehouse, with `--warehouse WAREHOUSE` (quoted)
+    when one is named: None, the default the command finds by itself."""
+    if warehouse is None:
+        return arguments
+    return f"{arguments} --warehouse {shlex.quote(warehouse)}"
 
 
 def window_of(path: Path | str) -> str:

@@ -236,15 +236,14 @@ def approve_command(run_id: str, warehouse_path: str) -> str:
     from flows.settings import warehouse_default
     from transforms.finance import pg_location
 
-    command = commands.credits(f"approve {run_id} --by NAME")
+    shown = None
     if warehouse_path != warehouse_default():
         shown = (
             pg_location.shown(warehouse_path)
             if pg_location.is_url(warehouse_path)
             else warehouse_path
         )
-        command += f" --warehouse {shlex.quote(shown)}"
-    return command
+    return commands.credits(commands.on_warehouse(f"approve {run_id} --by NAME", shown))
 
 
 def _refuse_a_file_in_the_way(option: str, path: Path, folder: Path) -> None:

@@ -153,3 +153,18 @@ def test_the_stages_before_publishing_share_one_duckdb_instance_of_the_work_data
     # the one the stages share, then publishing's own (sealing attaches the file to the
     # warehouse, so no other instance of it may be open then)
     assert len(instances) == 2
+
+
+def test_the_run_s_pages_name_the_warehouse_it_loaded_into(golden_run):
+    # a run into a warehouse other than data/warehouse.duckdb: its pages' commands named none,
+    # so pasted they approved or listed in the default one
+    first, _ = golden_run
+    warehouse = first.parents[2] / "warehouse.duckdb"
+    report = (first / "report.html").read_text(encoding="utf-8")
+    assert (
+        f"credits approve {first.name.removeprefix('run=')} --by NAME --warehouse {warehouse}"
+        in report
+    )
+    for name in ("report.html", "validation.html"):
+        page = (first / name).read_text(encoding="utf-8")
+        assert f"credits runs --incident INC-GOLD --warehouse {warehouse}</code>" in page, name

@@ -70,3 +70,27 @@ def test_the_default_outbox_is_credits_outbox_without_blanks_around_it(monkeypat
     else:
         monkeypatch.setenv("CREDITS_OUTBOX", value)
     assert settings.outbox_default() == Path(default)
+
+
+@pytest.mark.parametrize(
+    ("location", "named"),
+    [
+        # the default file, however spelled: the pages' commands as they always were
+        ("data/warehouse.duckdb", None),
+        ("./data/../data/warehouse.duckdb", None),
+        ("{cwd}/data/warehouse.duckdb", None),
+        # another file: its absolute path (the page is read, its command pasted, anywhere)
+        ("other/wh.duckdb", "{cwd}/other/wh.duckdb"),
+        ("/srv/finance/wh.duckdb", "/srv/finance/wh.duckdb"),
+        # a URL, never with its password (a flow run's is without it already)
+        ("postgresql://finance@db:5432/credits", "postgresql://finance@db:5432/credits"),
+        ("postgresql://finance:s3cret@db/credits", "postgresql://finance:***@db/credits"),
+    ],
+)
+def test_a_run_s_pages_name_its_warehouse_unless_it_is_the_default_file(
+    tmp_path, monkeypatch, location, named
+):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CREDITS_WAREHOUSE", "/set/in/this/shell.duckdb")  # not the pages' default
+    expected = None if named is None else named.format(cwd=tmp_path)
+    assert settings.warehouse_named(location.format(cwd=tmp_path)) == expected

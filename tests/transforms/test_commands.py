@@ -37,6 +37,19 @@ def test_a_run_s_pages_spell_the_commands_they_name(venv_off_path):
     assert ".venv" not in page
 
 
+def test_a_run_s_pages_name_the_warehouse_the_run_used_in_their_commands(venv_off_path):
+    # validation.html said `credits runs --incident INC-A` of a run into another warehouse:
+    # pasted, it listed the default warehouse's runs
+    page = validation_page.render_html(
+        [], incident_id="INC-A", run_id="r1", warehouse="/srv/my wh.duckdb"
+    )
+    assert (
+        "<code>credits runs --incident INC-A --warehouse &#39;/srv/my wh.duckdb&#39;</code>" in page
+    )
+    default = validation_page.render_html([], incident_id="INC-A", run_id="r1", warehouse=None)
+    assert "<code>credits runs --incident INC-A</code>" in default
+
+
 def test_saved_text_is_spelled_pasteable_when_printed(venv_off_path):
     assert commands.pasteable("see `credits window inc.toml`") == (
         "see `.venv/bin/credits window inc.toml`"

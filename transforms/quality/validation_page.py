@@ -108,6 +108,7 @@ def write_report(
     incident_id: str,
     run_id: str,
     quarantine: Quarantine | None = None,
+    warehouse: str | None = None,
 ) -> tuple[Path, Path]:
     """Write ``validation.json`` and ``validation.html`` into ``out_dir``, atomically.
 
@@ -121,6 +122,8 @@ def write_report(
         incident_id: The incident, named in the HTML page's title and heading.
         run_id: The run, named in the HTML page's title and heading.
         quarantine: The run's quarantine against its limit (`gate.Verdict.quarantine`).
+        warehouse: The warehouse the run loads into, named in the page's command (None: the
+            default, named by none).
 
     Returns:
         The paths of the JSON and the HTML report.
@@ -133,7 +136,13 @@ def write_report(
     files.write_text(json_path, text + "\n")
     files.write_text(
         html_path,
-        render_html(results, incident_id=incident_id, run_id=run_id, quarantine=quarantine),
+        render_html(
+            results,
+            incident_id=incident_id,
+            run_id=run_id,
+            quarantine=quarantine,
+            warehouse=warehouse,
+        ),
     )
     return json_path, html_path
 
@@ -144,6 +153,7 @@ def render_html(
     incident_id: str,
     run_id: str,
     quarantine: Quarantine | None = None,
+    warehouse: str | None = None,
 ) -> str:
     """Render the HTML report (the ``validation.html`` template): self-contained, no external
     assets, every value escaped.
@@ -153,6 +163,7 @@ def render_html(
         incident_id: The incident the run is of.
         run_id: The run.
         quarantine: The run's quarantine against its limit, if the run has one.
+        warehouse: The warehouse named in the page's command (None: the default).
 
     Returns:
         The HTML document.
@@ -165,5 +176,7 @@ def render_html(
         max_offending=MAX_OFFENDING,
         incident_id=incident_id,
         run_id=run_id,
-        runs_command=commands.saved(commands.runs_of(incident_id)),
+        runs_command=commands.saved(
+            commands.on_warehouse(commands.runs_of(incident_id), warehouse)
+        ),
     )

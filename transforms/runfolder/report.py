@@ -67,10 +67,12 @@ def write(
     accounting: Accounting,
     verdict: Verdict,
     window_check: window.Check | None = None,
+    warehouse: str | None = None,
 ) -> Report:
     """Writes `report.html` into the run folder from the work database, the gate's verdict and
-    the window_check."""
-    content = summarize(con, incident, run, accounting, verdict, window_check)
+    the window_check; its commands name `warehouse`, the one the run loads into (None: the
+    default, named by none)."""
+    content = summarize(con, incident, run, accounting, verdict, window_check, warehouse)
     rows = db.run(
         con,
         "report_failure_minutes",
@@ -92,8 +94,10 @@ def summarize(
     accounting: Accounting,
     verdict: Verdict,
     window_check: window.Check | None = None,
+    warehouse: str | None = None,
 ) -> dict[str, Any]:
-    """What the report shows, shaped like the manifest (same keys where they overlap)."""
+    """What the report shows, shaped like the manifest (same keys where they overlap), and the
+    warehouse its commands name."""
     per_currency = db.records(db.run(con, "report_credit_totals"))
     top = db.records(db.run(con, "report_top_exceptions", per_kind=TOP_EXCEPTIONS_PER_KIND))
     exceptions = con.table("exceptions").aggregate("exception, count(*)", "exception").fetchall()
@@ -115,6 +119,7 @@ def summarize(
         "validation": {"blocking": list(verdict.blocking), "warnings": list(verdict.warnings)},
         "window_check": None if window_check is None else window_check.as_json(incident),
         "started_at": run.started_at,
+        "warehouse": warehouse,
     }
 
 
@@ -166,14 +171,19 @@ def render(
     tz = ZoneInfo(incident["timezone"])
     start, end = content["window"]["start_utc"], content["window"]["end_utc"]
     totals = content["credit_totals"]
+    warehouse = content["warehouse"]
     return pages.render(
         "report.html",
         title=f"{incident['id']} run {content['run_id']}: {incident['title']}",
         incident_id=incident["id"],
         rejected=content["verdict"] == RunStatus.REJECTED,
         run_id=content["run_id"],
-        approve_command=commands.saved(f"approve {shlex.quote(content['run_id'])} --by NAME"),
-        runs_command=commands.saved(commands.runs_of(incident["id"])),
+        approve_command=commands.saved(
+            commands.on_warehouse(f"approve {shlex.quote(content['run_id'])} --by NAME", warehouse)
+        ),
+        runs_command=commands.saved(
+            commands.on_warehouse(commands.runs_of(incident["id"]), warehouse)
+        ),
         timezone=incident["timezone"],
         window_local=(_local(start, tz), _local(end, tz)),
         window_utc=(_utc(start), _utc(end)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import subprocess
 import sys
@@ -88,6 +89,7 @@ def content(**changes):
         ],
         "validation": {"blocking": [], "warnings": []},
         "started_at": datetime(2025, 1, 8, tzinfo=UTC),
+        "warehouse": None,
     }
     return {**base, **changes}
 
@@ -127,6 +129,26 @@ def test_the_report_spells_the_commands_to_type_the_same_wherever_it_ran(venv_of
     assert "credits approve 20250108T000000000000Z-abcdef12 --by NAME" in text
     assert "credits runs --incident INC-T shows its status now" in text
     assert ".venv" not in text
+
+
+@pytest.mark.parametrize(
+    ("warehouse", "option"),
+    [
+        # a run into another warehouse: its commands said none, and so acted on the default one
+        ("/srv/finance/wh.duckdb", " --warehouse /srv/finance/wh.duckdb"),
+        ("/srv/my wh's.duckdb", """ --warehouse '/srv/my wh'"'"'s.duckdb'"""),  # quoted
+        (
+            "postgresql://finance@db:5432/credits",
+            " --warehouse postgresql://finance@db:5432/credits",
+        ),
+        (None, ""),  # the default warehouse: as it always was
+    ],
+)
+def test_the_report_s_commands_name_the_warehouse_the_run_used(warehouse, option):
+    page = report.render(content(warehouse=warehouse), MINUTES)
+    codes = [html.unescape(code) for code in re.findall(r"<code>(.*?)</code>", page)]
+    assert f"credits approve 20250108T000000000000Z-abcdef12 --by NAME{option}" in codes
+    assert f"credits runs --incident INC-T{option}" in codes
 
 
 def test_a_rejected_run_says_nothing_will_be_paid_and_why():
