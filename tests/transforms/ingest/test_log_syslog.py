@@ -14,7 +14,7 @@ from tests.builders import failure, reconcile_incident, write_incident
 from tests.transforms.ingest.test_log_envelopes import RELEVANT, staged
 from transforms.errors import ConfigError
 from transforms.ingest import incident
-from transforms.ingest.logs import hints, screen
+from transforms.ingest.logs import hints, screen, syslog
 
 RECORD = json.dumps(failure("t1", ts="2025-01-07T20:00:00.5Z"), separators=(",", ":"))
 SPACED = json.dumps(failure("t1", ts="2025-01-07T20:00:00.5Z"))
@@ -103,6 +103,33 @@ def test_an_rfc_3164_date_takes_the_year_nearest_the_window(tmp_path, day, ts):
     assert [row[1:5] for row in got] == [("irrelevant", None, "t1", ts)]
 
 
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+@pytest.mark.parametrize("ts", ["envelope.time", "ts"], ids=["header-time", "record-time"])
+@pytest.mark.parametrize(
+    ("day", "named"),
+    [
+        # no such day: with the time read from the header it was quarantined as "ts is not an
+        # RFC 3339 timestamp" (the record has none); with the record's time, read unseen
+        ("Feb 30 20:00:00", '"Feb 30" (no such day in 2025)'),
+        ("Apr 31 20:00:00", '"Apr 31" (no such day in 2025)'),
+        ("Jun 31 20:00:00", '"Jun 31" (no such day in 2025)'),
+        ("Jan 32 20:00:00", '"Jan 32" (no such day in 2025)'),
+        ("Jan 00 20:00:00", '"Jan 00" (no such day in 2025)'),
+        ("<134>Sep 31 20:00:00", '"Sep 31" (no such day in 2024)'),
+    ],
+)
+def test_an_impossible_rfc_3164_date_is_quarantined_naming_it(
+    tmp_path, day, named, ts, line_checks
+):
+    got = staged(
+        tmp_path, [f"{day} node-1 payments[42]: {RECORD}"], line_checks, envelope="syslog", ts=ts
+    )
+    assert [row[1:5] for row in got] == [
+        ("quarantined", f"impossible date in the syslog header: {named}", None, None)
+    ]
+    assert got[0][5] == f"{day} node-1 payments[42]: {RECORD}"  # the whole line, to see
+
+
 def test_a_window_over_the_new_year_reads_each_side_in_its_year(tmp_path):
     days = ("Dec 31 23:59:59", "Jan  1 00:00:01")
     lines = [f"{day} node-1 payments[42]: {NO_TIME}" for day in days]
@@ -154,7 +181,6 @@ EXPECTED = (
         # a syslog line's MSG gets the record's shape check
         ("Jan  7 20:00:00 node-1 payments[42]: retrying", ("quarantined", screen.SHAPE_NOT_OBJECT)),
         ("Jan  7 20:00:00 node-1 payments[42]: {}", ("irrelevant", None)),
-        ("<134>1 2025-01-07T20:00:00Z node-1 payments 42 - -", ("quarantined", screen.SHAPE_BLANK)),
         # another program's text naming a failure event is quarantined, not read
         (
             "Jan  7 20:00:00 node-1 cron[7]: retried payment.failed t1",
@@ -165,6 +191,34 @@ EXPECTED = (
 def test_a_line_that_is_not_syslog_is_quarantined_with_its_reason(tmp_path, line, expected):
     got = staged(tmp_path, [line], "failure_capable", envelope="syslog")
     assert [row[1:3] for row in got] == [expected]
+
+
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        # a header and no MSG: "not a syslog line" without the space after the tag's colon,
+        # "blank line" with it, and an RFC 5424 header "blank line" either way
+        "Jan  7 20:00:00 node-1 payments[42]:",
+        "Jan  7 20:00:00 node-1 payments[42]: ",
+        "Jan  7 20:00:00 node-1 payments[42]:  \t",
+        "<134>Jan  7 20:00:00 node-1 payments[42]:",
+        "<134>Jan  7 20:00:00 node-1 payments[42]: ",
+        "Jan  7 20:00:00 node-1 payments:",
+        "2025-01-07T20:00:00.123456+00:00 node-1 payments[42]:",
+        "2025-01-07T20:00:00.123456+00:00 node-1 payments[42]: ",
+        "<134>1 2025-01-07T20:00:00Z node-1 payments 42 - -",
+        "<134>1 2025-01-07T20:00:00Z node-1 payments 42 - - ",
+        "<134>1 2025-01-07T20:00:00Z node-1 payments 42 - - \ufeff",
+        '<134>1 2025-01-07T20:00:00Z node-1 payments 42 ID47 [meta x="1"]',
+    ],
+)
+def test_a_syslog_header_without_a_message_is_quarantined_for_one_reason(
+    tmp_path, line, line_checks
+):
+    got = staged(tmp_path, [line], line_checks, envelope="syslog")
+    assert [row[1:3] for row in got] == [("quarantined", syslog.NO_MESSAGE)]
+    assert got[0][5] == line  # the whole line, not the empty message
 
 
 CUT = hints.SYSLOG_CUT[1]

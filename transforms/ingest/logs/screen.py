@@ -327,7 +327,10 @@ class Screen:
             line = data[start : start + length]
             record = self.envelope == "cri" or self.envelope in PREFIXES
             bare = (line.removeprefix(BOM) if record else line).strip(BLANK)
-            if not bare:
+            if not bare and self.envelope == "syslog":  # the whole line: its header is all
+                whole = data[starts[i] : starts[i] + sizes[i]]
+                problems[i] = (syslog.NO_MESSAGE, whole.decode())
+            elif not bare:
                 problems[i] = (SHAPE_BLANK, line.decode())
             elif self.one_object and not (bare[0] == OPEN and bare[-1] == CLOSE):
                 problems[i] = (SHAPE_NOT_OBJECT, line.decode())

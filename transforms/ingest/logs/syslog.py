@@ -34,12 +34,18 @@ SD_ELEMENT = '\\[[^ =\\]"\\n]+(?: [^ =\\]"\\n]+="(?:[^"\\\\\\n]|\\\\[^\\n])*")*\
 # holds no `{` or `"`: a line without the host is no syslog line, its record's `{"ts": ` not
 # taken for a tag `{"ts"` ended by `: `, the host `payments[42]:`.
 RFC5424 = f"{PRI}1 ([^ \\n]+) ([^ \\n]+) ([^ \\n]+) ([^ \\n]+) [^ \\n]+ (?:-|(?:{SD_ELEMENT})+)"
-RFC3164 = f'(?:{PRI})?({TIME}) ([^ \\n]+) ([^ \\n\\[{{"]+?)(?:\\[([^\\]\\n]*)\\])?: '
-# The prefix before the record (the shape check): RFC 5424's MSG is optional, after a space
-PREFIX = f"(?:{RFC5424}(?: |$)|{RFC3164})"
+# Its tag ends with a colon, then a space and the MSG: a colon that ends the line is a header
+# without one (`NO_MESSAGE`), as RFC 5424's header without a MSG is.
+RFC3164 = f'(?:{PRI})?({TIME}) ([^ \\n]+) ([^ \\n\\[{{"]+?)(?:\\[([^\\]\\n]*)\\])?:'
+# The prefix before the record (the shape check): the MSG is optional, after a space
+PREFIX = f"(?:{RFC5424}|{RFC3164})(?: |$)"
 # A whole line (with its LF) in five groups: the header's four and the record
 RFC5424_LINE = f"^{RFC5424}(?: ([^\\n]*))?\\n$"
-RFC3164_LINE = f"^{RFC3164}([^\\n]*)\\n$"
+RFC3164_LINE = f"^{RFC3164}(?: ([^\\n]*))?\\n$"
+# A MSG of blanks only (a byte-order mark first, its UTF-8 marker), or none: the line is a header
+# without a message, whichever the header and however it ends (`screen.BLANK`'s blanks).
+NO_MESSAGE_PATTERN = "^\\x{FEFF}?[ \\t\\r\\x0B\\x0C]*$"
+NO_MESSAGE = "a syslog header with no message"
 SHAPE_REASON = 'not a syslog line (envelope = "syslog", shape check)'
 
 
@@ -51,6 +57,8 @@ def parameters(reach: tuple[datetime, datetime], logs_timezone: str) -> dict[str
     return {
         "rfc5424_line": RFC5424_LINE,
         "rfc3164_line": RFC3164_LINE,
+        "no_message_pattern": NO_MESSAGE_PATTERN,
+        "no_message": NO_MESSAGE,
         "months": list(MONTHS),
         "window_year": middle.year,
         "window_month": middle.month,

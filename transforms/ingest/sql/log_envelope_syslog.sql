@@ -9,7 +9,9 @@
 -- a January window is the year before's; a February 29th that year lacks, the leap year's
 -- before) and no offset, read as `ts` in `sources.logs_timezone`.
 -- An offset without a colon (journalctl -o short-iso) gets one. Quarantined (`problem`, with
--- the line as `preview`): a line that is not syslog.
+-- the line as `preview`): a line that is not syslog; a header without a message (its MSG none or
+-- blanks: $no_message_pattern), whichever the header and however it ends ($no_message); an RFC
+-- 3164 date that is no day of the year it is read in (`Feb 30`, `Apr 31`), named.
 with
 
 framed as (
@@ -67,6 +69,13 @@ timed as (
         *,
         is_rfc5424 or is_rfc3164 as is_syslog,
         case when is_rfc5424 then rfc5424 else rfc3164 end as header,
+        -- `Feb 30`: never read as another day (nor a time that is none, `envelope.time`)
+        coalesce(
+            is_rfc3164 and month_number is not null and try_cast(
+                printf('%04d-%02d-%02d', year_number, month_number, day_number) as date
+            ) is null,
+            false
+        ) as is_impossible_date,
         case
             when is_rfc5424 and rfc5424.time = '-' then null
             when is_rfc5424 then regexp_replace(rfc5424.time, '([+-][0-9]{2})([0-9]{2})$', '\1:\2')
@@ -78,11 +87,9 @@ timed as (
     from yeared
 ),
 
-final as (
+checked as (
     select
-        file_id,
-        line,
-        case when is_syslog then header.record || chr(10) end as raw,
+        *,
         case
             when problem is not null then problem
             when not is_syslog
@@ -90,8 +97,21 @@ final as (
                     || '<host> <app> <procid> <msgid> <structured data> <message>") or RFC 3164 '
                     || '("[<PRI>]<Mmm dd hh:mm:ss> <host> <tag>[<pid>]: <message>", the time '
                     || 'RFC 3339''s in rsyslog''s high-precision format)'
-        end as problem,
-        case when not is_syslog then coalesce(preview, left(raw, -1)) end as preview,
+            when regexp_matches(header.record, $no_message_pattern) then $no_message
+            when is_impossible_date
+                then 'impossible date in the syslog header: "' || left(rfc3164.time, 6)
+                    || '" (no such day in ' || year_number || ')'
+        end as line_problem
+    from timed
+),
+
+final as (
+    select
+        file_id,
+        line,
+        case when is_syslog then header.record || chr(10) end as raw,
+        line_problem as problem,
+        case when line_problem is not null then coalesce(preview, left(raw, -1)) end as preview,
         case when is_syslog then json_object(
             'time', header_time,
             'host', nullif(header.host, '-'),
@@ -100,7 +120,7 @@ final as (
         ) end as envelope,
         1 as envelope_lines,
         cast(null as varchar) as position
-    from timed
+    from checked
 )
 
 select * from final
