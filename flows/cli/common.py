@@ -8,9 +8,11 @@ import contextlib
 import errno
 import os
 import re
+import shlex
 import signal
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -216,6 +218,23 @@ def terminal_width() -> int:
         if found > 0:
             return found
     return WIDTH
+
+
+def typed(arguments: str, warehouse: str | Path, outbox: Path | None = None) -> str:
+    """`credits ARGUMENTS` as one types it here (`commands.credits`), with the `--warehouse` (a
+    URL's password masked) and `--outbox` this command was given when they are not the ones a
+    command finds by itself (`CREDITS_WAREHOUSE`, `CREDITS_OUTBOX`, else the folder's): pasted
+    without them, a hint's command read another warehouse."""
+    from flows.settings import outbox_default, warehouse_default
+    from transforms.finance import pg_location
+
+    location, shown = str(warehouse), None
+    if location != warehouse_default():
+        shown = pg_location.shown(location) if pg_location.is_url(location) else location
+    arguments = commands.on_warehouse(arguments, shown)
+    if outbox is not None and outbox != outbox_default():
+        arguments += f" --outbox {shlex.quote(str(outbox))}"
+    return commands.credits(arguments)
 
 
 def print_lines(lines: list[str]) -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 from rich.markup import escape
 
-from flows.cli.common import app, err, guarded, out, print_lines
+from flows.cli.common import app, err, guarded, out, print_lines, typed
 from flows.cli.options import WarehouseOption, path_given, run_id_argument, run_id_given
 from flows.settings import WAREHOUSE, journal_key
 from transforms import commands
@@ -78,8 +78,8 @@ def diff(
     elif output_format is DiffFormat.json:
         sys.stdout.write(exports.json_text(found.document()))
     else:
-        typed = commands.credits(f"diff {run_id}")
-        print_diff(found, lines=csv_file is None, every=every_line, more=typed)
+        shown = typed(f"diff {run_id}", warehouse_path)
+        print_diff(found, lines=csv_file is None, every=every_line, more=shown, diff=shown)
     if csv_file is not None:
         guarded(lambda: exports.write_private(csv_file, _csv(found), kind, "--csv"))
         err.print(f"{len(found.lines):,} line(s) written to {csv_file}", markup=False)
@@ -93,11 +93,16 @@ def _csv(found: diffs.Diff) -> str:
 
 
 def print_diff(
-    found: diffs.Diff, *, lines: bool = True, every: bool = False, more: str = ""
+    found: diffs.Diff,
+    *,
+    lines: bool = True,
+    every: bool = False,
+    more: str = "",
+    diff: str = "",
 ) -> None:
     """The diff for people: its summary, then (with `lines`) the first `SHOWN` changed credits
     of each change kind and why (`every`: all of them), then how to see the rest (`more`: the
-    command that showed this, as typed: `commands.credits`)."""
+    command that showed this, `diff`: `credits diff` of the run, each as typed: `typed`)."""
     from transforms.finance import diff as diffs
     from transforms.finance import diff_text
 
@@ -121,7 +126,7 @@ def print_diff(
         out.print()
         out.print(
             f"{left_out:,} more line(s) not shown. `{more} --all` prints every line; "
-            f"`{commands.credits(f'diff {found.run_id} --csv FILE')}` writes every line to "
+            f"`{diff or commands.credits(f'diff {found.run_id}')} --csv FILE` writes every line to "
             "FILE for a "
             "spreadsheet.",
             markup=False,
@@ -149,7 +154,7 @@ def print_decreases(found: diffs.Diff, limit: int | None = None) -> None:
         out.print(f"  and {len(found.decreases) - limit:,} more decrease(s)", markup=False)
 
 
-def approving(action: Callable[[], T], run_id: str) -> T:
+def approving(action: Callable[[], T], run_id: str, warehouse_path: str) -> T:
     """`guarded(action)` for an approval: decreases not accepted are listed, then exit 2."""
     from transforms.finance import diff as diffs
 
@@ -160,8 +165,8 @@ def approving(action: Callable[[], T], run_id: str) -> T:
         said = (
             f"run {run_id}'s batch would carry {len(refused.diff.decreases)} decrease(s) (listed "
             "above; never paid back). Nothing was published. To publish it, approve again with "
-            f"--accept-decreases (journaled); `{commands.credits(f'diff {run_id}')}` shows every "
-            "change"
+            f"--accept-decreases (journaled); `{typed(f'diff {run_id}', warehouse_path)}` shows "
+            "every change"
         )
         err.print(f"[bold red]stopped[/]: {escape(said)}")
         raise typer.Exit(refused.exit_code) from None
@@ -203,7 +208,7 @@ def dry_run(
             f"  batch {found.batch_id}: {len(found.payments):,} payment(s) {totals}".rstrip(),
             markup=False,
         )
-        more = commands.credits(f"approve {run_id} --dry-run")
+        more = typed(f"approve {run_id} --dry-run", warehouse_path, outbox)
         if found.payments:
             _print_table(_BATCH_PREVIEW, found.payments, every, more)
         if found.decreases:
@@ -215,7 +220,8 @@ def dry_run(
     for text in found.notes:
         out.print(f"note: {text}", markup=False)
     out.print()
-    print_diff(found.diff, every=every, more=commands.credits(f"approve {run_id} --dry-run"))
+    more = typed(f"approve {run_id} --dry-run", warehouse_path, outbox)
+    print_diff(found.diff, every=every, more=more, diff=typed(f"diff {run_id}", warehouse_path))
     if found.refusals:
         for text in found.refusals:
             err.print(f"[bold red]would stop[/]: {escape(text)}")

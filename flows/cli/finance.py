@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from flows.cli.common import app, err, guarded, out, stopped_by_signals
+from flows.cli.common import app, err, guarded, out, stopped_by_signals, typed
 from flows.cli.options import (
     OutboxOption,
     WarehouseOption,
@@ -74,7 +74,7 @@ def approve(
         )
         return
     if every_line:  # an approval shows the summary only: the lines asked for would go unseen
-        diff_all = commands.credits(f"diff {shlex.quote(run_id)} --all")
+        diff_all = typed(f"diff {shlex.quote(run_id)} --all", warehouse_path)
         err.print(
             "[bold red]error[/]: --all: only with --dry-run, which prints every line and "
             f"changes nothing; nothing was approved. `{escape(diff_all)}` lists every line too"
@@ -101,6 +101,7 @@ def approve(
                 show=lambda found: diff.print_diff(found, lines=False),
             ),
             run_id,
+            warehouse_path,
         )
     for line in decision.notes:
         err.print(f"[yellow]note[/]: {escape(line)}")

@@ -26,6 +26,7 @@ from flows.cli.common import (
     out,
     print_summary,
     stop_signal,
+    typed,
 )
 from flows.cli.options import IncidentFileArgument, VerboseOption, WarehouseOption, path_given
 from flows.quiet import quiet_expected_tracebacks
@@ -224,7 +225,7 @@ def next_step(summary: RunSummary, warehouse_path: str) -> str:
     if beyond:  # no payment and no decrease, yet more was listed to pay by hand than is owed
         nothing += (
             f", but {beyond:,} closed account(s) listed to pay by hand beyond what the run owes "
-            f"(`{commands.credits(f'diff {shlex.quote(summary.run_id)}')}` names them)"
+            f"(`{typed(f'diff {shlex.quote(summary.run_id)}', warehouse_path)}` names them)"
         )
     return f"{nothing}; approving run {summary.run_id} publishes no batch: {command}"
 
@@ -233,17 +234,7 @@ def approve_command(run_id: str, warehouse_path: str) -> str:
     """The approval as one types it here: this environment's `credits` (`.venv/bin/credits`: it
     is not on PATH unless the venv is activated) and the run's warehouse when it is not the one
     `approve` finds by itself (a URL's password masked)."""
-    from flows.settings import warehouse_default
-    from transforms.finance import pg_location
-
-    shown = None
-    if warehouse_path != warehouse_default():
-        shown = (
-            pg_location.shown(warehouse_path)
-            if pg_location.is_url(warehouse_path)
-            else warehouse_path
-        )
-    return commands.credits(commands.on_warehouse(f"approve {run_id} --by NAME", shown))
+    return typed(f"approve {run_id} --by NAME", warehouse_path)
 
 
 def _refuse_a_file_in_the_way(option: str, path: Path, folder: Path) -> None:

@@ -190,7 +190,8 @@ def test_a_run_with_nothing_new_to_pay_says_so_not_waiting_for_approval(nothing_
     )
     step = run.next_step(summary, "/x/wh.duckdb")
     assert step.startswith(said) and step.endswith(" approve R1 --by NAME --warehouse /x/wh.duckdb")
-    assert ("credits diff R1` names them); approving run R1" in step) == ("beyond" in said)
+    named = "credits diff R1 --warehouse /x/wh.duckdb` names them); approving run R1"
+    assert (named in step) == ("beyond" in said)
 
 
 def test_a_run_superseded_while_it_ran_says_so_not_waiting_for_approval():
@@ -981,3 +982,7 @@ def test_approve_all_without_dry_run_is_refused_before_anything_is_decided(tmp_p
     said = " ".join(result.stderr.split())
     assert said.startswith("error: --all: only with --dry-run"), said
     assert list(tmp_path.iterdir()) == []  # no warehouse opened, no outbox made
+    # the command it names reads the warehouse given, not the default
+    shown = runner.invoke(app, ["approve", "r1", "--all", "--by", "A", "--warehouse", "w.duckdb"])
+    said = " ".join(shown.stderr.split())
+    assert f"`{commands.credits('diff r1 --all --warehouse w.duckdb')}` lists" in said, said

@@ -413,7 +413,11 @@ def test_a_first_diff_and_dry_run_of_many_lines_show_a_summary_and_name_all_and_
     assert first.exit_code == 0, first.output
     assert "pays every credit line of the run (25 line(s))" in first.stdout
     assert "added (first 20 of 25):" in first.stdout and first.stdout.count("    because") == 20
-    assert f"`{commands.credits(f'diff {run_id}')} --all` prints every line" in first.stdout
+    # the commands it names carry the warehouse (and outbox) typed: without them they read
+    # another warehouse, the default
+    typed = commands.credits(f"diff {run_id} --warehouse {desk.warehouse}")
+    assert f"`{typed} --all` prints every line" in first.stdout
+    assert f"`{typed} --csv FILE` writes every line" in first.stdout
     assert desk.cli("diff", run_id, "--all").stdout.count("    because") == 25
     exported = tmp_path / "diff.csv"
     written = desk.cli("diff", run_id, "--csv", str(exported))
@@ -422,6 +426,8 @@ def test_a_first_diff_and_dry_run_of_many_lines_show_a_summary_and_name_all_and_
     assert "because" not in written.stdout  # the summary only: the lines are in the file
     dry = desk.cli("approve", run_id, "--dry-run")
     assert dry.exit_code == 0, dry.output
-    dry_run = commands.credits(f"approve {run_id} --dry-run")
+    dry_run = commands.credits(
+        f"approve {run_id} --dry-run --warehouse {desk.warehouse} --outbox {desk.outbox}"
+    )
     assert f"and 5 more (`{dry_run} --all`)" in dry.stdout
     assert "pays every credit line of the run" in dry.stdout
