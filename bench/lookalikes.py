@@ -3,8 +3,8 @@
 A work database with a transaction table of `--rows` ASCII ids (`txn_p000000001`, as the
 sample's) and 50,000 candidates, one of them beyond ASCII (a fullwidth `１` for the table's last
 `1`; with `--unlike`, an id with an `é` that looks like no other), staged once; then each
-measurement is a fresh process timing `gate.candidate_id_problems` (wall and CPU seconds, every
-thread's) and its peak RSS.
+measurement is a fresh process timing `id_checks.candidate_id_problems` (wall and CPU seconds,
+every thread's) and its peak RSS.
 """
 
 from __future__ import annotations
@@ -46,13 +46,13 @@ def staged(work: Path, rows: int, alike: bool) -> Path:
 def measure(path: Path) -> dict:
     """`candidate_id_problems` once, in this process."""
     from transforms import db
-    from transforms.quality import gate
+    from transforms.quality import id_checks
 
     with db.connect(path) as con:
         con.execute("select count(*) from stg_transactions").fetchall()  # warm the file
         cpu_before = time.process_time()
         started = time.perf_counter()
-        problems = gate.candidate_id_problems(con)
+        problems = id_checks.candidate_id_problems(con)
         wall = time.perf_counter() - started
         cpu = time.process_time() - cpu_before
     return {

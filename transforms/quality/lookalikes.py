@@ -163,8 +163,9 @@ def pairs(
 
 def _named_elsewhere(pair: Pair, shown: dict[str, str]) -> bool:
     """The pair is one id in two Unicode forms or with hidden characters, which the gate's other
-    checks name (`gate.ids_in_two_forms`, `gate.table_ids_as_candidates`): two candidates, or a
-    table row beyond ASCII that is no candidate's. `shown`: each id's visible form."""
+    checks name (`id_checks.ids_in_two_forms`, `id_checks.table_ids_as_candidates`): two
+    candidates, or a table row beyond ASCII that is no candidate's. `shown`: each id's visible
+    form."""
     normal = {unicodedata.normalize("NFKC", shown[i]) for i in (pair.alike, pair.other)}
     if len(normal) > 1:
         return False
