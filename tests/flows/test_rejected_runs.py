@@ -124,6 +124,11 @@ CASES = [
         id="empty-tables-and-no-good-line",  # zero rows in every table the gate reads
     ),
     pytest.param(
+        {"customers": []},
+        ["inputs: the customer table (customers.parquet) holds no row"],
+        id="empty-customer-table",  # every credit line an unknown_customer, no one paid
+    ),
+    pytest.param(
         {
             "lines": [
                 *LINES,

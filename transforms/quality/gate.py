@@ -120,6 +120,7 @@ def check(
     found = (
         *input_problems,
         *empty_transaction_table(con, incident),
+        *empty_customer_table(con, incident),
         *currencies_not_money(con, incident),
         *id_checks.candidate_id_problems(con),
         *policy_checks.rejections(con, incident),
@@ -250,6 +251,24 @@ def empty_transaction_table(con: duckdb.DuckDBPyConnection, incident: Incident) 
         "candidate transaction(s): each was classed by its log line alone, so a payment that "
         "went through would be credited and the table's own failures left out. Give the whole "
         "table (an export cut short, or of the wrong day?) and run again",
+    )
+
+
+def empty_customer_table(con: duckdb.DuckDBPyConnection, incident: Incident) -> tuple[str, ...]:
+    """Why the run is rejected when the customer table gave no row while the run has credit
+    lines to pay: each would be an `unknown_customer` exception, so a table exported empty or cut
+    to its header paid no one and passed every other check (too few lines for the unknown share
+    to reject it). Nothing otherwise."""
+    ((rows, lines),) = db.run(con, "customer_table_rows").fetchall()
+    if rows or not lines:
+        return ()
+    source = incident.sources.customers
+    name = source_name(source, incident.path.parent)
+    of = " of the candidates' customers" if source.kind == "postgres" else ""
+    return (
+        f"the customer table ({name}) holds no row{of}, while the run has {lines:,} credit "
+        "line(s) to pay: each would be an unknown_customer exception and no one would be paid. "
+        "Give the whole table (an export cut short, or of the wrong system?) and run again",
     )
 
 

@@ -7,7 +7,15 @@ import json
 
 import pytest
 
-from tests.builders import customer, failure, reconcile_incident, txn, write_incident
+from tests.builders import (
+    customer,
+    failure,
+    reconcile_incident,
+    txn,
+    with_sources,
+    write_csv_tables,
+    write_incident,
+)
 from transforms import db
 from transforms.ingest import incident, logs, tables
 from transforms.quality import gate, quarantine, validation_page
@@ -290,6 +298,46 @@ def test_an_empty_transaction_table_beside_candidates_is_blocked(tmp_path, lines
     if blocked:
         assert found[0].startswith("inputs: the transaction table (transactions.parquet)")
         assert "3 candidate transaction(s)" in found[0]
+
+
+@pytest.mark.parametrize(
+    ("lines", "table", "customers", "blocked"),
+    [
+        # a customer table exported empty: every credit line was an unknown_customer exception,
+        # no one was paid, and the run passed
+        (GOOD_LINES, GOOD_TABLE, [], True),
+        # one customer is a table: the others' lines are unknown_customer exceptions, as before
+        (GOOD_LINES, GOOD_TABLE, [customer("c1")], False),
+        # no credit line to pay: an empty customer table changes no credit
+        ([{"ts": "2025-01-07T20:00:00Z", "event": "http.request"}], [], [], False),
+    ],
+)
+def test_an_empty_customer_table_beside_credit_lines_is_blocked(
+    tmp_path, lines, table, customers, blocked
+):
+    result = verdict(tmp_path, lines=lines, transactions=table, customers=customers)
+    found = [b for b in result.blocking if "customer table" in b and "holds no row" in b]
+    assert bool(found) == blocked, result.blocking
+    if blocked:
+        assert found[0].startswith(
+            "inputs: the customer table (customers.parquet) holds no row, while the run has 3 "
+            "credit line(s) to pay"
+        ), found
+        assert "unknown_customer" in found[0] and "run again" in found[0]
+
+
+def test_a_customer_csv_cut_to_its_header_is_blocked_naming_the_file(tmp_path):
+    path = write_incident(tmp_path / "inc", lines=GOOD_LINES, transactions=GOOD_TABLE)
+    write_csv_tables(path.parent)
+    (path.parent / "customers.csv").write_text(
+        "customer_id,name,email,country,segment,status\n", encoding="utf-8"
+    )
+    path = with_sources(path, "csv.toml", customers="customers.csv")
+    result = _checked(path, tmp_path)
+    assert any(
+        b.startswith("inputs: the customer table (customers.csv) holds no row")
+        for b in result.blocking
+    ), result.blocking
 
 
 def test_a_run_whose_every_log_file_was_pruned_by_its_hour_is_blocked(tmp_path):
