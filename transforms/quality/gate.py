@@ -123,6 +123,7 @@ def check(
         *empty_customer_table(con, incident),
         *currencies_not_money(con, incident),
         *id_checks.candidate_id_problems(con),
+        *id_checks.customer_ids_written_otherwise(con, incident),
         *policy_checks.rejections(con, incident),
     )
     blocking += [f"inputs: {problem}" for problem in found]
@@ -149,7 +150,11 @@ def candidate_data_problems(con: duckdb.DuckDBPyConnection, incident: Incident) 
         frame = relation().select(*suites.columns(suite, key)).to_arrow_table()
         outcomes = profiles.counted_outcomes(con, frame, suite, parameters, key)
         found += [_describe(o) for o in outcomes if not o.success and o.severity == "blocking"]
-    problems = (*currencies_not_money(con, incident), *id_checks.candidate_id_problems(con))
+    problems = (
+        *currencies_not_money(con, incident),
+        *id_checks.candidate_id_problems(con),
+        *id_checks.customer_ids_written_otherwise(con, incident),
+    )
     return (*found, *(f"inputs: {problem}" for problem in problems))
 
 

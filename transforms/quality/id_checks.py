@@ -14,7 +14,9 @@ from dataclasses import dataclass
 import duckdb
 
 from transforms import db
+from transforms.ingest.incident import Incident
 from transforms.ingest.incident.values import ASCII_SPACE, HIDDEN_CHARACTER
+from transforms.ingest.tables import source_name
 from transforms.quality import lookalikes
 
 
@@ -58,27 +60,66 @@ def ids_beyond_ascii(con: duckdb.DuckDBPyConnection) -> IdsBeyondAscii:
 
 
 def ids_with_hidden_characters(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
-    """Why the run is rejected when a candidate's txn_id, or its customer_id in the transaction
-    table, holds a control, format or space character other than U+0020 (a log line's txn_id
-    with one is quarantined, its customer_id is read as written). Nothing otherwise."""
-    ((count, txn_id, customer_id, code_point, in_txn_id),) = db.run(
+    """Why the run is rejected when a candidate's txn_id in the transaction table holds a
+    control, format or space character other than U+0020 (a log line's txn_id with one is
+    quarantined). Nothing otherwise. A customer id with one is
+    `customer_ids_written_otherwise`'s."""
+    ((count, txn_id, customer_id, code_point),) = db.run(
         con, "candidate_ids_hidden", hidden=HIDDEN_CHARACTER, ascii_space=ASCII_SPACE
     ).fetchall()
     if not count:
         return ()
-    why = (
-        "ids compare exactly, so the same payment logged without it would be a second "
-        "candidate and credited twice"
-        if in_txn_id
-        else "ids compare exactly, so it matches no customer (the customer table's or the "
-        "log's id without it) and the payment's customer is unknown"
-    )
     return (
         f"{count:,} candidate transaction(s) with an id in the transaction table that holds a "
         f"hidden character (e.g. transaction {txn_id!r} (customer {customer_id!r}) holds "
-        f"{code_point}, a control, format or space character other than U+0020): {why}. "
-        "Remove the character from the transaction table's ids (or its export) and run again",
+        f"{code_point}, a control, format or space character other than U+0020): ids compare "
+        "exactly, so the same payment logged without it would be a second candidate and "
+        "credited twice. Remove the character from the transaction table's ids (or its "
+        "export) and run again",
     )
+
+
+def customer_ids_written_otherwise(
+    con: duckdb.DuckDBPyConnection, incident: Incident
+) -> tuple[str, ...]:
+    """Why the run is rejected when a customer id holds a control, format or space character
+    other than an inner U+0020 (a tab, CR, LF, U+200B, U+FEFF, U+00A0) or a blank at an end:
+    a candidate's in the transaction table, or a customer table row's that stands for a
+    candidate's customer once they are removed. Ids compare exactly, so the customer matches no
+    row and the credit is an `unknown_customer` exception, never paid (a CSV with CRLF line
+    ends read wrongly, a cell pasted with a zero-width space). One line per table, naming its
+    file; nothing otherwise. A log line's customer_id is read as written (`unknown_customer`)."""
+    found = db.run(con, "customer_ids_hidden", hidden=HIDDEN_CHARACTER).fetchall()
+    root = incident.path.parent
+    problems = []
+    for table, count, txn_id, customer_id, code_point, visible in found:
+        held = f"{code_point} at an end" if code_point == "U+0020" else code_point
+        if table == "transactions":
+            name = source_name(incident.sources.transactions, root)
+            problems.append(
+                f"{count:,} candidate transaction(s) whose customer_id in the transaction table "
+                f"({name}) holds a hidden character or a blank at an end (e.g. transaction "
+                f"{txn_id!r}, customer {customer_id!r}: {held}): ids compare "
+                "exactly, so it matches no customer (the customer table's or the log's id "
+                "without it) and the credit is an unknown_customer exception, never paid. "
+                f"{WHAT_TO_DO.format(table='transaction table')}"
+            )
+        else:
+            name = source_name(incident.sources.customers, root)
+            problems.append(
+                f"{count:,} customer id(s) in the customer table ({name}) hold a hidden "
+                f"character or a blank at an end (e.g. {customer_id!r}: {held}, the row of "
+                f"customer {visible!r}): ids compare exactly, so that "
+                "customer matches no row and their credit is an unknown_customer exception, "
+                f"never paid. {WHAT_TO_DO.format(table='customer table')}"
+            )
+    return tuple(problems)
+
+
+WHAT_TO_DO = (
+    "Remove the characters from the {table}'s customer ids (a CSV whose CRLF line ends were "
+    "read into the last field, or a cell pasted with them?) and run again"
+)
 
 
 def table_ids_as_candidates(

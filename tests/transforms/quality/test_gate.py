@@ -357,13 +357,14 @@ def test_a_run_whose_every_log_file_was_pruned_by_its_hour_is_blocked(tmp_path):
 
 
 def customers_padded(count: int, padded: int, unknown: int = 0) -> dict:
-    """`count` credited customers c0..; the first `padded` written in the customer table with a
-    trailing blank (as an export may), and `unknown` more that the table does not hold."""
+    """`count` credited customers c0..; the first `padded` written in the customer table in
+    upper case (as another system may: a blank at an end rejects the run on its own,
+    test_id_checks.py), and `unknown` more that the table does not hold."""
     ids = [f"c{n}" for n in range(count + unknown)]
     return {
         "lines": [failure(f"t{n}") for n in range(len(ids))],
         "transactions": [txn(f"t{n}", customer_id=i) for n, i in enumerate(ids)],
-        "customers": [customer(i + " " if n < padded else i) for n, i in enumerate(ids[:count])],
+        "customers": [customer(i.upper() if n < padded else i) for n, i in enumerate(ids[:count])],
     }
 
 
@@ -372,7 +373,7 @@ def test_a_run_paying_almost_no_one_because_the_tables_ids_differ_is_blocked(tmp
     (problem,) = [b for b in result.blocking if b.startswith("inputs: ")]
     assert problem.startswith("inputs: 20 of 20 credit lines (100.0%) are for a customer id")
     assert "at most 5% may be ([quality] max_unknown_customer_share)" in problem
-    assert "e.g. 'c0', which the customer table holds as 'c0 '" in problem
+    assert "e.g. 'c0', which the customer table holds as 'C0'" in problem
 
 
 @pytest.mark.parametrize(
@@ -605,12 +606,7 @@ def test_ids_alike_but_for_their_case_are_two_payments_not_one_in_two_forms(tmp_
             "transaction 't9\\u200b' (customer 'c1') holds U+200B",
             "credited twice",
         ),
-        # one candidate whose customer no one finds: not a payment credited twice
-        (
-            txn("t9", customer_id="c1\u00a0"),
-            "transaction 't9' (customer 'c1\\xa0') holds U+00A0",
-            "matches no customer",
-        ),
+        # a customer id with one: test_id_checks.py
     ],
 )
 def test_a_candidate_id_with_a_hidden_character_in_the_table_is_refused(

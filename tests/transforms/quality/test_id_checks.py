@@ -1,0 +1,95 @@
+"""The gate's id checks on customer ids: a customer id, in the customer table or in the
+transaction table's customer column, holding a hidden character or a blank at an end."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.builders import customer, failure, txn, with_sources, write_csv_tables, write_incident
+from tests.transforms.quality.test_gate import GOOD_LINES, GOOD_TABLE, _checked, verdict
+
+CUSTOMERS = [customer("c1"), customer("c2"), customer("c3")]
+
+# Customer ids written otherwise: a CR (a CSV with CRLF line ends read wrongly), a tab, an LF, a
+# blank at an end, a hidden character at an end or inside, a no-break space. Ids compare exactly,
+# so the customer c1 matched no row and its credit was an unknown_customer exception, unseen.
+WRITTEN_OTHERWISE = [
+    ("c1\r", "U+000D"),
+    ("c1\t", "U+0009"),
+    ("\nc1", "U+000A"),
+    ("c1 ", "U+0020"),
+    (" c1", "U+0020"),
+    ("c1\u200b", "U+200B"),
+    ("\ufeffc1", "U+FEFF"),
+    ("c\u200b1", "U+200B"),
+    ("c1\u00a0", "U+00A0"),
+]
+
+
+@pytest.mark.parametrize(("written", "code_point"), WRITTEN_OTHERWISE)
+def test_a_customer_table_id_written_otherwise_rejects_the_run(tmp_path, written, code_point):
+    customers = [customer(written), *CUSTOMERS[1:]]
+    result = verdict(tmp_path, lines=GOOD_LINES, transactions=GOOD_TABLE, customers=customers)
+    found = [b for b in result.blocking if "in the customer table" in b]
+    assert len(found) == 1, result.blocking
+    assert found[0].startswith(
+        "inputs: 1 customer id(s) in the customer table (customers.parquet) hold a hidden "
+        f"character or a blank at an end (e.g. {written!r}: {code_point}"
+    ), found
+    assert "customer 'c1'" in found[0] and "run again" in found[0], found
+
+
+@pytest.mark.parametrize(("written", "code_point"), WRITTEN_OTHERWISE)
+def test_a_transaction_table_customer_id_written_otherwise_rejects_the_run(
+    tmp_path, written, code_point
+):
+    table = [txn("t1", customer_id=written), *GOOD_TABLE[1:]]
+    result = verdict(tmp_path, lines=GOOD_LINES, transactions=table, customers=CUSTOMERS)
+    found = [b for b in result.blocking if "customer_id in the transaction table" in b]
+    assert len(found) == 1, result.blocking
+    assert found[0].startswith(
+        "inputs: 1 candidate transaction(s) whose customer_id in the transaction table "
+        "(transactions.parquet) holds a hidden character or a blank at an end (e.g. "
+        f"transaction 't1', customer {written!r}: {code_point}"
+    ), found
+    assert "run again" in found[0], found
+
+
+def test_a_customer_csv_cell_ending_in_cr_rejects_the_run_naming_the_file(tmp_path):
+    path = write_incident(tmp_path / "inc", lines=GOOD_LINES, transactions=GOOD_TABLE)
+    write_csv_tables(path.parent)
+    rows = ["customer_id,name,email,country,segment,status"]
+    rows += [f'"{i}",Name,n@example.com,US,consumer,active' for i in ("c1\r", "c2", "c3")]
+    (path.parent / "customers.csv").write_bytes(("\n".join(rows) + "\n").encode())
+    path = with_sources(path, "csv.toml", customers="customers.csv")
+    result = _checked(path, tmp_path)
+    assert any(
+        b.startswith("inputs: 1 customer id(s) in the customer table (customers.csv) hold")
+        and "'c1\\r': U+000D" in b
+        for b in result.blocking
+    ), result.blocking
+
+
+@pytest.mark.parametrize(
+    ("customers", "table"),
+    [
+        # a row no candidate's customer is, hidden character and all: it changes no credit
+        ([*CUSTOMERS, customer("c9\u200b"), customer("c8 ")], GOOD_TABLE),
+        # an inner ASCII space is the id's own, and a letter beyond ASCII is seen
+        (
+            [customer("c 1"), customer("c\u00e92"), CUSTOMERS[2]],
+            [txn("t1", customer_id="c 1"), txn("t2", customer_id="c\u00e92"), GOOD_TABLE[2]],
+        ),
+    ],
+)
+def test_customer_ids_as_written_or_of_no_candidate_pass(tmp_path, customers, table):
+    result = verdict(tmp_path, lines=GOOD_LINES, transactions=table, customers=customers)
+    assert result.passed, result.blocking
+
+
+def test_a_log_customer_id_written_otherwise_stays_an_unknown_customer(tmp_path):
+    # read as written from the log (no table row): one unknown_customer exception, not a
+    # rejection that would hold back every other customer's credit
+    lines = [*GOOD_LINES, failure("t9", customer_id="c1\r", amount_minor=500, currency="USD")]
+    result = verdict(tmp_path, lines=lines, transactions=GOOD_TABLE, customers=CUSTOMERS)
+    assert result.passed, result.blocking
