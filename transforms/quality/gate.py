@@ -21,7 +21,7 @@ from transforms import db, memory
 from transforms.ingest.incident import Incident
 from transforms.ingest.logs import LogFile
 from transforms.ingest.tables import source_name
-from transforms.quality import id_checks, profiles, quarantine, suites, validation
+from transforms.quality import id_checks, profiles, quarantine, regex, suites, validation
 from transforms.reconcile import outputs, policy_checks
 
 if TYPE_CHECKING:  # pandas loads with Great Expectations, off the start-up path
@@ -165,9 +165,10 @@ def _touched_tables(con: duckdb.DuckDBPyConnection, incident: Incident) -> list[
         "window_end": incident.window_end,
         "known_statuses": known_statuses(),
     }
+    customers = {"not_blank": regex.re2(_kwargs("customers", "customer_id_not_blank")["regex"])}
     return [
         ("transactions", lambda: db.relation(con, "touched_transactions", **touched), "txn_id"),
-        ("customers", lambda: con.sql(db.statement("touched_customers")), "customer_id"),
+        ("customers", lambda: db.relation(con, "touched_customers", **customers), "customer_id"),
     ]
 
 
@@ -187,9 +188,14 @@ def _validate(
 def known_statuses() -> list[str]:
     """The transaction statuses the classification knows: the `transactions` suite's
     `status_known` set, its one statement of them."""
-    document = suites.load_suite_document("transactions")
-    (known,) = [e for e in document["expectations"] if e.get("id") == "status_known"]
-    return list(known["kwargs"]["value_set"])
+    return list(_kwargs("transactions", "status_known")["value_set"])
+
+
+def _kwargs(suite: str, expectation_id: str) -> dict[str, Any]:
+    """The arguments of the suite's expectation `expectation_id`, its one statement of them."""
+    document = suites.load_suite_document(suite)
+    (found,) = [e for e in document["expectations"] if e.get("id") == expectation_id]
+    return found["kwargs"]
 
 
 # The quarantine reason `stg_logs.sql` gives a log line in a currency code that is no money on

@@ -93,3 +93,15 @@ def test_a_log_customer_id_written_otherwise_stays_an_unknown_customer(tmp_path)
     lines = [*GOOD_LINES, failure("t9", customer_id="c1\r", amount_minor=500, currency="USD")]
     result = verdict(tmp_path, lines=lines, transactions=GOOD_TABLE, customers=CUSTOMERS)
     assert result.passed, result.blocking
+
+
+@pytest.mark.parametrize("blank", ["", "  ", "\t"])
+def test_a_customer_row_with_a_blank_id_is_the_gate_s_as_one_without_an_id(tmp_path, blank):
+    # a row without its key could be any candidate's customer: a null id rejected the run
+    # (and a CSV's empty cell is null), but an empty or blank one in a Parquet file passed unseen
+    customers = [*CUSTOMERS, customer(blank)]
+    result = verdict(tmp_path, lines=GOOD_LINES, transactions=GOOD_TABLE, customers=customers)
+    assert any(
+        b.startswith("customers: expect_column_values_to_match_regex(customer_id)")
+        for b in result.blocking
+    ), result.blocking
