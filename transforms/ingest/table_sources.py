@@ -124,18 +124,31 @@ def check_columns(schema: pa.Schema, name: str, contract: Contract) -> None:
 
 
 def _missing(name: str, column: str, names: list[str]) -> str:
-    """A missing column, and what the source has instead: the same name but for case or
-    blanks (names are matched exactly), or one header field holding every name (not commas)."""
+    """A missing column, and what the source has instead: the same name but for case, blanks,
+    underscores or hyphens (names are matched exactly: `CustomerID`, `customer id`), one header
+    field holding every name (not commas), else the source's columns, to rename one."""
     message = f"{name}: required column '{column}' is missing"
-    same = [found for found in names if found.strip().lower() == column]
+    same = [found for found in names if _folded(found) == _folded(column)]
     if same:
-        return f"{message}; the source has {same[0]!r}: names are matched exactly (case, blanks)"
+        return (
+            f"{message}; the source has {same[0]!r}: names are matched exactly (case, blanks, "
+            f"underscores): name it '{column}'"
+        )
     if len(names) == 1 and column in re.split(r"[;\t|]", names[0]):
         return (
             f"{message}; the header is one field, {names[0][:80]!r}: a CSV file's fields are "
             "separated by commas"
         )
-    return message
+    shown = ", ".join(names[:SHOWN_COLUMNS]) + (", ..." if len(names) > SHOWN_COLUMNS else "")
+    return f"{message}; the source's columns are {shown}: name the one it is '{column}'"
+
+
+SHOWN_COLUMNS = 12  # a missing column's message names at most this many of the source's
+
+
+def _folded(column: str) -> str:
+    """A column name without its case, blanks, underscores and hyphens."""
+    return re.sub(r"[\s_-]", "", column).lower()
 
 
 @contextmanager

@@ -381,6 +381,31 @@ def test_csv_times_with_an_offset_and_blank_values_are_read(tmp_path):
             "",
             r"customers.csv: the file is empty; a CSV table starts with a header",
         ),
+        # renamed by another system (camel case, a blank or a hyphen for the underscore): it
+        # said only that customer_id was missing
+        (
+            "customers.csv",
+            "CustomerID,name,email,country,segment,status",
+            r"customers.csv: required column 'customer_id' is missing; the source has "
+            r"'CustomerID': names are matched exactly",
+        ),
+        (
+            "customers.csv",
+            "customer id,name,email,country,segment,status",
+            r"the source has 'customer id': names are matched exactly",
+        ),
+        (
+            "transactions.csv",
+            "txn_id,Customer-Id,amount_minor,currency,status,error_code,created_at,updated_at",
+            r"required column 'customer_id' is missing; the source has 'Customer-Id': ",
+        ),
+        # nothing like it: the columns the file has are named, to rename one
+        (
+            "customers.csv",
+            "cust_id,name,email,country,segment,status",
+            r"customers.csv: required column 'customer_id' is missing; the source's columns "
+            r"are cust_id, name, email, country, segment, status",
+        ),
     ],
 )
 def test_a_csv_file_without_a_contract_column_fails_the_preflight_check(
