@@ -245,6 +245,8 @@ def _open_csv(path: Path, name: str, contract: Contract) -> Read:
         # A record longer than the reader's block (a text cell of megabytes) cannot be parsed
         # in it: the file is read again with a block 16 times larger, the rows already given
         # skipped, up to CSV_LARGEST_BLOCK_BYTES.
+        if _header_alone(path):  # no row, which pyarrow cannot tell without the line end
+            return
         given, block = 0, CSV_BLOCK_BYTES
         while True:
             skip = given
@@ -285,6 +287,13 @@ def _csv_header(path: Path, name: str) -> list[str]:
         raise InputError(f"{name}: line 1: {_not_utf8(first, error)}") from None
     except csv.Error as error:
         raise InputError(f"{name}: the header line cannot be read ({error})") from None
+
+
+def _header_alone(path: Path) -> bool:
+    """The file is its header line alone, without a line end (a file cut to its header)."""
+    with open(path, "rb") as handle:
+        first = handle.readline()
+        return not first.endswith(b"\n") and not handle.read(1)
 
 
 def _not_utf8(line: bytes, error: UnicodeDecodeError) -> str:

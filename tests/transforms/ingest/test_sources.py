@@ -418,6 +418,20 @@ def test_a_csv_file_without_a_contract_column_fails_the_preflight_check(
         tables.check(incident.load(with_sources(path, "csv.toml", **CSV_SOURCES)))
 
 
+@pytest.mark.parametrize("table", ["transactions", "customers"])
+def test_a_csv_file_of_its_header_alone_without_a_line_end_is_a_table_of_no_row(tmp_path, table):
+    # a file cut to its header line, without its line end: "not a readable CSV file (CSV parse
+    # error: Empty CSV file or block: cannot infer number of columns)", where the same header
+    # with its line end is a table of no row (which the gate refuses beside credits to pay)
+    path = write_incident(tmp_path / "inc", transactions=[txn("t1")])
+    write_csv_tables(path.parent)
+    file = path.parent / f"{table}.csv"
+    file.write_bytes(file.read_bytes().split(b"\n")[0])
+    loaded = incident.load(with_sources(path, "csv.toml", **CSV_SOURCES))
+    staged = {t.name: t.rows for t in tables.stage(duckdb.connect(), loaded)}
+    assert staged[f"{table}.csv"] == 0
+
+
 def test_each_kind_of_source_is_parsed_from_the_incident_file(tmp_path, monkeypatch):
     monkeypatch.setenv("PAYMENTS_DSN", "postgresql://credits:hunter2@db.internal/payments")
     postgres = {"postgres": "env:PAYMENTS_DSN"}
