@@ -85,21 +85,22 @@ def customer_ids_written_otherwise(
     """Why the run is rejected when a customer id holds a control, format or space character
     other than an inner U+0020 (a tab, CR, LF, U+200B, U+FEFF, U+00A0) or a blank at an end:
     a candidate's in the transaction table, or a customer table row's that stands for a
-    candidate's customer once they are removed. Ids compare exactly, so the customer matches no
-    row and the credit is an `unknown_customer` exception, never paid (a CSV with CRLF line
-    ends read wrongly, a cell pasted with a zero-width space). One line per table, naming its
-    file; nothing otherwise. A log line's customer_id is read as written (`unknown_customer`)."""
+    candidate's customer once they are removed (or is another Unicode form of its id). Ids
+    compare exactly, so the customer matches no row and the credit is an `unknown_customer`
+    exception, never paid (a CSV with CRLF line ends read wrongly, a cell pasted with a
+    zero-width space). One line per table, naming its file, the id escaped; nothing otherwise.
+    A log line's customer_id is read as written (`unknown_customer`)."""
     found = db.run(con, "customer_ids_hidden", hidden=HIDDEN_CHARACTER).fetchall()
     root = incident.path.parent
     problems = []
-    for table, count, txn_id, customer_id, code_point, visible in found:
-        held = f"{code_point} at an end" if code_point == "U+0020" else code_point
+    for table, count, txn_id, customer_id, difference, visible in found:
+        held = f"{difference} at an end" if difference == "U+0020" else difference
         if table == "transactions":
             name = source_name(incident.sources.transactions, root)
             problems.append(
                 f"{count:,} candidate transaction(s) whose customer_id in the transaction table "
                 f"({name}) holds a hidden character or a blank at an end (e.g. transaction "
-                f"{txn_id!r}, customer {customer_id!r}: {held}): ids compare "
+                f"{txn_id!r}, customer {ascii(customer_id)}: {held}): ids compare "
                 "exactly, so it matches no customer (the customer table's or the log's id "
                 "without it) and the credit is an unknown_customer exception, never paid. "
                 f"{WHAT_TO_DO.format(table='transaction table')}"
@@ -107,18 +108,19 @@ def customer_ids_written_otherwise(
         else:
             name = source_name(incident.sources.customers, root)
             problems.append(
-                f"{count:,} customer id(s) in the customer table ({name}) hold a hidden "
-                f"character or a blank at an end (e.g. {customer_id!r}: {held}, the row of "
-                f"customer {visible!r}): ids compare exactly, so that "
-                "customer matches no row and their credit is an unknown_customer exception, "
-                f"never paid. {WHAT_TO_DO.format(table='customer table')}"
+                f"{count:,} customer id(s) in the customer table ({name}) are a customer's id "
+                "written otherwise, with a hidden character, a blank at an end or in another "
+                f"Unicode form (e.g. {ascii(customer_id)}: {held}, the row of customer "
+                f"{visible!r}): ids compare exactly, so that customer matches no row and their "
+                "credit is an unknown_customer exception, never paid. "
+                f"{WHAT_TO_DO.format(table='customer table')}"
             )
     return tuple(problems)
 
 
 WHAT_TO_DO = (
-    "Remove the characters from the {table}'s customer ids (a CSV whose CRLF line ends were "
-    "read into the last field, or a cell pasted with them?) and run again"
+    "Write the {table}'s customer ids as the customer is (a CSV whose CRLF line ends were read "
+    "into the last field, or a cell pasted with a hidden character?) and run again"
 )
 
 

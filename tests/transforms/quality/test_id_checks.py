@@ -33,8 +33,9 @@ def test_a_customer_table_id_written_otherwise_rejects_the_run(tmp_path, written
     found = [b for b in result.blocking if "in the customer table" in b]
     assert len(found) == 1, result.blocking
     assert found[0].startswith(
-        "inputs: 1 customer id(s) in the customer table (customers.parquet) hold a hidden "
-        f"character or a blank at an end (e.g. {written!r}: {code_point}"
+        "inputs: 1 customer id(s) in the customer table (customers.parquet) are a customer's "
+        "id written otherwise, with a hidden character, a blank at an end or in another "
+        f"Unicode form (e.g. {ascii(written)}: {code_point}"
     ), found
     assert "customer 'c1'" in found[0] and "run again" in found[0], found
 
@@ -50,9 +51,22 @@ def test_a_transaction_table_customer_id_written_otherwise_rejects_the_run(
     assert found[0].startswith(
         "inputs: 1 candidate transaction(s) whose customer_id in the transaction table "
         "(transactions.parquet) holds a hidden character or a blank at an end (e.g. "
-        f"transaction 't1', customer {written!r}: {code_point}"
+        f"transaction 't1', customer {ascii(written)}: {code_point}"
     ), found
     assert "run again" in found[0], found
+
+
+def test_a_customer_table_id_in_another_unicode_form_rejects_the_run(tmp_path):
+    # composed in the transaction table, decomposed (e + U+0301) in the customer table: the two
+    # look the same, compare unequal, and the credit was an unknown_customer exception
+    table = [txn("t1", customer_id="caf\u00e9"), *GOOD_TABLE[1:]]
+    customers = [customer("cafe\u0301"), *CUSTOMERS[1:]]
+    result = verdict(tmp_path, lines=GOOD_LINES, transactions=table, customers=customers)
+    assert any(
+        b.startswith("inputs: 1 customer id(s) in the customer table (customers.parquet)")
+        and "(e.g. 'cafe\\u0301': another Unicode form, the row of customer 'caf\u00e9')" in b
+        for b in result.blocking
+    ), result.blocking
 
 
 def test_a_customer_csv_cell_ending_in_cr_rejects_the_run_naming_the_file(tmp_path):
@@ -64,7 +78,7 @@ def test_a_customer_csv_cell_ending_in_cr_rejects_the_run_naming_the_file(tmp_pa
     path = with_sources(path, "csv.toml", customers="customers.csv")
     result = _checked(path, tmp_path)
     assert any(
-        b.startswith("inputs: 1 customer id(s) in the customer table (customers.csv) hold")
+        b.startswith("inputs: 1 customer id(s) in the customer table (customers.csv) are")
         and "'c1\\r': U+000D" in b
         for b in result.blocking
     ), result.blocking
@@ -75,10 +89,15 @@ def test_a_customer_csv_cell_ending_in_cr_rejects_the_run_naming_the_file(tmp_pa
     [
         # a row no candidate's customer is, hidden character and all: it changes no credit
         ([*CUSTOMERS, customer("c9\u200b"), customer("c8 ")], GOOD_TABLE),
-        # an inner ASCII space is the id's own, and a letter beyond ASCII is seen
+        # an inner ASCII space is the id's own, and a letter beyond ASCII is seen; one
+        # decomposed alike in both tables matches
         (
-            [customer("c 1"), customer("c\u00e92"), CUSTOMERS[2]],
-            [txn("t1", customer_id="c 1"), txn("t2", customer_id="c\u00e92"), GOOD_TABLE[2]],
+            [customer("c 1"), customer("c\u00e92"), customer("ce\u03013")],
+            [
+                txn("t1", customer_id="c 1"),
+                txn("t2", customer_id="c\u00e92"),
+                txn("t3", customer_id="ce\u03013"),
+            ],
         ),
     ],
 )
