@@ -26,34 +26,39 @@ WRITTEN_OTHERWISE = [
 ]
 
 
-@pytest.mark.parametrize(("written", "code_point"), WRITTEN_OTHERWISE)
-def test_a_customer_table_id_written_otherwise_rejects_the_run(tmp_path, written, code_point):
-    customers = [customer(written), *CUSTOMERS[1:]]
-    result = verdict(tmp_path, lines=GOOD_LINES, transactions=GOOD_TABLE, customers=customers)
-    found = [b for b in result.blocking if "in the customer table" in b]
-    assert len(found) == 1, result.blocking
-    assert found[0].startswith(
-        "inputs: 1 customer id(s) in the customer table (customers.parquet) are a customer's "
-        "id written otherwise, with a hidden character, a blank at an end or in another "
-        f"Unicode form (e.g. {ascii(written)}: {code_point}"
-    ), found
-    assert "customer 'c1'" in found[0] and "run again" in found[0], found
-
-
-@pytest.mark.parametrize(("written", "code_point"), WRITTEN_OTHERWISE)
-def test_a_transaction_table_customer_id_written_otherwise_rejects_the_run(
-    tmp_path, written, code_point
-):
-    table = [txn("t1", customer_id=written), *GOOD_TABLE[1:]]
-    result = verdict(tmp_path, lines=GOOD_LINES, transactions=table, customers=CUSTOMERS)
-    found = [b for b in result.blocking if "customer_id in the transaction table" in b]
-    assert len(found) == 1, result.blocking
-    assert found[0].startswith(
+def written_in(table: str, written: str) -> tuple[dict, str, str]:
+    """The incident's tables with c1 written so in `table`, what its rejection line starts
+    with (but the id), and the line's id as shown."""
+    if table == "customers":
+        tables = {"transactions": GOOD_TABLE, "customers": [customer(written), *CUSTOMERS[1:]]}
+        start = (
+            "inputs: 1 customer id(s) in the customer table (customers.parquet) are a customer's "
+            "id written otherwise, with a hidden character, a blank at an end or in another "
+            "Unicode form (e.g. "
+        )
+        return tables, start, ascii(written)
+    rows = [txn("t1", customer_id=written), *GOOD_TABLE[1:]]
+    start = (
         "inputs: 1 candidate transaction(s) whose customer_id in the transaction table "
         "(transactions.parquet) holds a hidden character or a blank at an end (e.g. "
-        f"transaction 't1', customer {ascii(written)}: {code_point}"
-    ), found
+        "transaction 't1', customer "
+    )
+    return {"transactions": rows, "customers": CUSTOMERS}, start, ascii(written)
+
+
+@pytest.mark.parametrize("table", ["customers", "transactions"])
+@pytest.mark.parametrize(("written", "code_point"), WRITTEN_OTHERWISE)
+def test_a_customer_id_written_otherwise_rejects_the_run_naming_the_table(
+    tmp_path, table, written, code_point
+):
+    tables, start, shown = written_in(table, written)
+    result = verdict(tmp_path, lines=GOOD_LINES, **tables)
+    found = [b for b in result.blocking if b.startswith(start)]
+    assert len(found) == 1, result.blocking
+    assert found[0].startswith(f"{start}{shown}: {code_point}"), found
     assert "run again" in found[0], found
+    if table == "customers":  # the customer the row stands for
+        assert "the row of customer 'c1'" in found[0], found
 
 
 def test_a_customer_table_id_in_another_unicode_form_rejects_the_run(tmp_path):
