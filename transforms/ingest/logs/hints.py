@@ -11,7 +11,7 @@ from transforms.ingest.logs.screen import CRI_LINE, PREFIX_PATTERNS
 # that tell which collector wrote it, and the setting that reads it, for the reason (`missing
 # ts (the line looks like ...)`). The first whose keys the line holds is named.
 # journald's export, whose message holding a control or non-UTF-8 byte is its byte values: a
-# failure event spelled in numbers, which no screen of the default format finds (`lost.Misread`)
+# failure event spelled in numbers, which no screen of the default format finds (`misread.Misread`)
 BYTE_VALUED = "journalctl -o json:"
 COLLECTOR_HINTS = [
     # Fluent Bit's multiline cri parser keeps the kubelet's fields beside the message: a Docker
@@ -178,7 +178,7 @@ BATCHED_HINT = (
 )
 
 
-# What a reason naming the setting that reads a collector's line says first (`lost.Misread`)
+# What a reason naming the setting that reads a collector's line says first (`misread.Misread`)
 LOOKS_LIKE = " (the line looks like "
 
 

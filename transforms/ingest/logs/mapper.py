@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from transforms import db
-from transforms.ingest.logs import lost, parts, staging, syslog
+from transforms.ingest.logs import lost, misread, parts, staging, syslog
 from transforms.ingest.logs.framing import FRAMED_SCHEMA, Framer
 from transforms.ingest.logs.plan import LogFile, Partition, Reading
 from transforms.ingest.logs.screen import CRI_LINE, PREFIX_PATTERNS
@@ -151,7 +151,7 @@ def _extract_into(
         writers = stack.enter_context(_Writers(folder))
         stage = _Stager(reading, folder, stack)
         names = {file.file_id: file.name for file in partition.files}
-        misread = lost.Misread(reading.failure_events)
+        misread_files = misread.Misread(reading.failure_events)
         for staged in stage(framed, joined):
             error = (
                 lost.batched(staged, names)
@@ -165,7 +165,7 @@ def _extract_into(
             if error is not None:
                 raise error
             writers.write(staged)
-            misread.note(staged)
+            misread_files.note(staged)
             _widen(spans, staged)
         # The lines only shape-checked carry no time; the first and the last few of each file
         # (`Framer.bookends`) are staged as well, for their time within the window's reach
@@ -174,9 +174,9 @@ def _extract_into(
         ends = [batch for framer in framers if (batch := framer.bookends()) is not None]
         if ends:
             for staged in stage(pa.RecordBatchReader.from_batches(FRAMED_SCHEMA, ends)):
-                misread.note(staged)
+                misread_files.note(staged)
                 _widen(spans, _within(staged, reading.reach))
-        if (error := misread.error(names)) is not None:
+        if (error := misread_files.error(names)) is not None:
             raise error
     for framer in framers:
         if framer.error is not None:
