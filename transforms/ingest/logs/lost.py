@@ -3,6 +3,7 @@ under the quarantine limit, and the failures in it never credited."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -44,6 +45,14 @@ NOT_JSON = "not valid JSON"
 # The reason of a JSON object without the payload's string (`log_payload`)
 NO_PAYLOAD = "not a JSON object with a string at "
 GLUED_TRIES = 64
+# Two JSON objects on one line, one right after the other (`streamed`)
+ONE_AFTER_ANOTHER = r"\}[ \t\r]*\{"
+# The writers that put records so, and how to have one record a line
+STREAM_HINT = (
+    "Have the writer end each record with a line feed (Fluent Bit: format json_lines, not "
+    "json_stream; Firehose: its new line delimiter, AppendDelimiterToRecord), or write one "
+    "record a line (jq -c . FILE), then run again"
+)
 # A JSON string's escapes that can spell an event's characters: `\u0070`, `\"`, `\\`, `\/`
 ESCAPE = re.compile(r'\\u([0-9a-fA-F]{4})|\\(["\\/])')
 # What may stand next to an event named in a record's text: a quote, `=`, a blank, its ends;
@@ -164,6 +173,33 @@ def pretty(
                 f"{names[row['file_id']]}: line {row['line']} is a line of a JSON document "
                 f"printed over many lines, holding a failure event ({', '.join(events)}): "
                 f"{QUARANTINED} {PRETTY_HINT}"
+            )
+    return None
+
+
+def streamed(
+    staged: pa.RecordBatch, names: dict[int, str], fmt: LogFormat, failure_events: tuple[str, ...]
+) -> InputError | None:
+    """The error that stops a run on a line quarantined as no record (not valid JSON, or without
+    the payload's string) that is two or more JSON objects written one after another, one of
+    them a failure record, itself or at the payload: Fluent Bit's format json_stream, Firehose's
+    objects without its new line delimiter. Each record is whole, but the line is one quarantined
+    item, and its failures would be lost under the quarantine limit. `names`: file_id -> name."""
+    for row in _quarantined(staged, lambda raw: pc.match_substring_regex(raw, ONE_AFTER_ANOTHER)):
+        if not row["quarantine_reason"].startswith((NOT_JSON, NO_PAYLOAD)):
+            continue
+        records = _one_after_another(row["raw"])
+        failing = [
+            events
+            for record in records
+            if (events := _streamed_events(record, fmt, failure_events))
+        ]
+        if len(records) > 1 and failing:
+            events = ", ".join(sorted({event for found in failing for event in found}))
+            return InputError(
+                f"{names[row['file_id']]}: line {row['line']} is {len(records)} JSON records "
+                f"written one after another with no line feed between them, {len(failing)} of "
+                f"them a failure record ({events}): {QUARANTINED} {STREAM_HINT}"
             )
     return None
 
@@ -311,6 +347,39 @@ def _member_events(line: str, fmt: LogFormat, failure_events: tuple[str, ...]) -
     if isinstance(value, str):  # the payload's, or any member's (no payload set yet)
         return _record_events(value, fmt, failure_events)
     return []
+
+
+def _one_after_another(text: str) -> list[tuple[str, dict[str, Any]]]:
+    """The JSON objects `text` is, written one after another (white space between them), each
+    as its text and its value; [] when it is anything else."""
+    decoder, records, at = json.JSONDecoder(), [], 0
+    while at < len(text):
+        start = at
+        try:
+            value, at = decoder.raw_decode(text, start)
+        except json.JSONDecodeError:
+            return []
+        if not isinstance(value, dict):
+            return []
+        records.append((text[start:at], value))
+        while at < len(text) and text[at] in " \t\r":
+            at += 1
+    return records
+
+
+def _streamed_events(
+    record: tuple[str, dict[str, Any]], fmt: LogFormat, failure_events: tuple[str, ...]
+) -> list[str]:
+    """The failure event a JSON object written beside others gives as a record: itself, or the
+    record at its payload (text read by the format's kind, or an object)."""
+    text, value = record
+    if fmt.payload is None:
+        return _record_events(text, fmt, failure_events, "jsonl")
+    for key in fmt.payload.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    if isinstance(value, dict):
+        return _record_events(json.dumps(value), fmt, failure_events, "jsonl")
+    return _record_events(value, fmt, failure_events) if isinstance(value, str) else []
 
 
 def _last_record(text: str) -> str | None:

@@ -160,6 +160,7 @@ def _extract_into(
                 or lost.pretty(staged, names, reading.log_format, reading.failure_events)
                 or lost.coloured(staged, names, reading.log_format, reading.failure_events)
                 or lost.glued(staged, names, reading.log_format, reading.failure_events)
+                or lost.streamed(staged, names, reading.log_format, reading.failure_events)
                 or lost.unheld(staged, names, reading.log_format, reading.failure_events)
             )
             if error is not None:
