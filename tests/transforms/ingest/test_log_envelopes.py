@@ -1353,6 +1353,11 @@ NOT_FLUENTD = 'not a fluentd out_file line (envelope = "fluentd")'
 NOT_EXPORT = 'not a CloudWatch Logs export line (envelope = "cloudwatch_export")'
 NOT_FLUENTBIT = 'not a Fluent Bit file output line (envelope = "fluentbit")'
 EPOCH_S = {"envelope": "fluentbit", "ts": "envelope.time", "ts_format": "epoch_s"}
+QUIET_PREFIXED = {
+    "fluentd": f"{AT}+00:00\tpayments.api\t{QUIET_RECORD}",
+    "fluentbit": f"payments.api: [1736280000.500000000, {QUIET_RECORD}]",
+    "cloudwatch_export": f"{AT}Z {QUIET_RECORD}",
+}
 
 
 @pytest.mark.parametrize(
@@ -1429,8 +1434,11 @@ EPOCH_S = {"envelope": "fluentbit", "ts": "envelope.time", "ts_format": "epoch_s
 def test_a_line_of_a_prefix_and_the_record_is_read_as_the_record(
     tmp_path, line, log_format, expected
 ):
-    got = staged(tmp_path, [line], "failure_capable", **log_format)
-    assert [row[1:3] for row in got] == [expected[:2]]
+    # after a quiet line of the envelope: a file none of whose lines is the envelope's stops
+    # the run on a failure (`test_logs_lost`)
+    quiet = QUIET_PREFIXED[log_format["envelope"]]
+    got = staged(tmp_path, [quiet, line], "failure_capable", **log_format)
+    assert [row[1:3] for row in got] == [("irrelevant", None), expected[:2]]
 
 
 def test_fluent_bit_nanoseconds_at_the_window_end_stay_inside_it(tmp_path):

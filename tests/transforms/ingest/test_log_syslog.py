@@ -189,8 +189,11 @@ EXPECTED = (
     ],
 )
 def test_a_line_that_is_not_syslog_is_quarantined_with_its_reason(tmp_path, line, expected):
-    got = staged(tmp_path, [line], "failure_capable", envelope="syslog")
-    assert [row[1:3] for row in got] == [expected]
+    # after a quiet syslog line: a file none of whose lines is syslog stops the run on a
+    # failure (`test_logs_lost`)
+    quiet = f"Jan  7 20:00:00 node-1 payments[42]: {QUIET}"
+    got = staged(tmp_path, [quiet, line], "failure_capable", envelope="syslog")
+    assert [row[1:3] for row in got] == [("irrelevant", None), expected]
 
 
 @pytest.mark.parametrize("line_checks", ["failure_capable", "all"])

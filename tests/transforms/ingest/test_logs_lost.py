@@ -1,10 +1,12 @@
 """Records the map stops the run on rather than quarantine them, each failure in them lost
 under the quarantine limit: the failure events a part of a split record names (`lost.held`),
-and records written one after another on one line (`lost.streamed`)."""
+records written one after another on one line (`lost.streamed`), and a file that is not the
+envelope's (`misread.Misread`)."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -95,3 +97,109 @@ def test_a_line_of_records_one_after_another_without_a_failure_record_is_quarant
     assert con.sql("select bucket, quarantine_reason from int_log_lines_bucketed").fetchall() == [
         ("quarantined", "not valid JSON")
     ]
+
+
+TIME = "2025-01-07T20:00:00.123456789Z"
+
+
+def docker(record: str) -> str:
+    return compact({"log": record + "\n", "stream": "stdout", "time": TIME})
+
+
+def cri(record: str) -> str:
+    return f"{TIME} stdout F {record}"
+
+
+def otlp(record: str) -> str:
+    body = {"timeUnixNano": "1736280000500000000", "body": {"stringValue": record}}
+    return compact({"resourceLogs": [{"scopeLogs": [{"logRecords": [body]}]}]})
+
+
+def cloudwatch(record: str) -> str:
+    event = {"id": "1", "timestamp": 1736280000500, "message": record}
+    return compact({"messageType": "DATA_MESSAGE", "logGroup": "g", "logEvents": [event]})
+
+
+# Each envelope, how it wraps a record, and the start of its reason for a line that is not it
+ENVELOPES = {
+    "docker": (docker, "not a Docker json-file entry"),
+    "cri": (cri, "not a CRI line"),
+    "fluentd": (lambda record: f"2025-01-07T20:00:00+0000\tpay\t{record}", "not a fluentd"),
+    "fluentbit": (lambda record: f"pay: [1736280000.5, {record}]", "not a Fluent Bit file"),
+    "cloudwatch_export": (lambda record: f"{TIME} {record}", "not a CloudWatch Logs export"),
+    "syslog": (
+        lambda record: f"<134>1 {TIME} node-1 payments 42 - - {record}",
+        "not a syslog line",
+    ),
+    "otlp": (otlp, "not an OTLP JSON line"),
+    "cloudwatch": (cloudwatch, "not a CloudWatch Logs object"),
+}
+# A file of another envelope's lines (or the service's own) that a glob caught beside them
+FOREIGN = {"plain": lambda record: record, "docker": docker, "cri": cri}
+
+
+@pytest.mark.parametrize(
+    ("envelope", "foreign"),
+    [
+        (envelope, foreign)
+        for envelope in ENVELOPES
+        for foreign in FOREIGN
+        # a CRI line read as an export line is a record after other text (`stdout F {...}`),
+        # which stops the run already (`lost.glued`)
+        if foreign != envelope and (envelope, foreign) != ("cloudwatch_export", "cri")
+    ],
+)
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+def test_a_file_that_is_not_the_envelopes_stops_the_run_on_a_failure(
+    tmp_path, envelope, foreign, line_checks
+):
+    # Mixed envelopes in one folder: each line of the other file was quarantined as not the
+    # envelope's, its failure one item under the quarantine limit, never credited (a file of a
+    # few lines beside large ones passed the gate). An OTLP or CloudWatch file's items are
+    # numbered by JSON value: a CRI line's time is a few numbers, each an item.
+    wrap, reason = ENVELOPES[envelope]
+    lines = [FOREIGN[foreign](record) for record in [QUIET[0], FAILED, QUIET[1]]]
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[wrap(QUIET[2])],
+        sources={"log_format": {"envelope": envelope}},
+        quality={"line_checks": line_checks},
+    )
+    (tmp_path / "inc" / "logs" / "pod-b.log").write_text("\n".join(lines) + "\n")
+    message = stopped(path, tmp_path)
+    assert re.match(
+        f'logs/pod-b.log: no line of it is read with envelope = "{envelope}", and line '
+        f"[0-9]+, quarantined as {re.escape(reason)}",
+        message,
+    )
+    assert message.endswith(
+        "holds a failure event (payment.failed): read so, its failures would each be "
+        "quarantined, under the quarantine limit, and never credited. The file is not one the "
+        "setting reads (the service's own lines, or another collector's): read it in a run "
+        "whose [sources.log_format] reads it, or leave it out of sources.logs, then run again"
+    )
+
+
+@pytest.mark.parametrize(
+    ("envelope", "lines", "quarantined"),
+    [
+        ("docker", [docker(QUIET[0]), cri(FAILED), docker(QUIET[1])], [2]),  # among its lines
+        ("docker", [cri(QUIET[0]), cri(QUIET[1])], [1, 2]),  # a file without a failure
+        ("docker", [docker(QUIET[0]), docker(FAILED)[:-9]], [2]),  # a last line cut mid-write
+        ("otlp", [otlp(QUIET[0]), otlp(FAILED)[:-9]], [2]),  # the first request unchecked
+        ("cloudwatch", [cloudwatch(QUIET[0]), cloudwatch(FAILED)[:-9]], [2]),
+    ],
+)
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+def test_a_bad_line_in_a_file_of_the_envelope_or_a_quiet_file_is_quarantined(
+    tmp_path, envelope, lines, quarantined, line_checks
+):
+    path = write_incident(
+        tmp_path / "inc",
+        lines=lines,
+        sources={"log_format": {"envelope": envelope}},
+        quality={"line_checks": line_checks},
+    )
+    con = reconcile_incident(path, tmp_path)
+    got = con.sql("select line from int_log_lines_bucketed where bucket = 'quarantined'")
+    assert [line for (line,) in got.fetchall()] == quarantined

@@ -151,7 +151,7 @@ def _extract_into(
         writers = stack.enter_context(_Writers(folder))
         stage = _Stager(reading, folder, stack)
         names = {file.file_id: file.name for file in partition.files}
-        misread_files = misread.Misread(reading.failure_events)
+        misread_files = misread.Misread(reading.failure_events, reading.log_format.envelope)
         for staged in stage(framed, joined):
             error = (
                 lost.batched(staged, names)
@@ -177,11 +177,18 @@ def _extract_into(
             for staged in stage(pa.RecordBatchReader.from_batches(FRAMED_SCHEMA, ends)):
                 misread_files.note(staged)
                 _widen(spans, _within(staged, reading.reach))
+        misread_files.note_read(
+            framer.file_id
+            for framer in framers
+            if isinstance(framer, Unnester) and framer.unchecked_runs().num_rows
+        )
         if (error := misread_files.error(names)) is not None:
             raise error
     for framer in framers:
         if framer.error is not None:
             raise framer.error
+    if (error := misread_files.foreign_error(names)) is not None:
+        raise error
     runs = [framer.unchecked_runs() for framer in framers]
     pq.write_table(pa.concat_tables(runs).cast(UNCHECKED_SCHEMA), folder / "unchecked.parquet")
     return spans, joined, framers

@@ -1,8 +1,11 @@
-"""Files of a collector's lines read as the service's own (`Misread`): the map stops the run on
-one that holds a failure rather than quarantine each of its lines, its failures lost under the
-quarantine limit."""
+"""Files read with a setting that does not read them (`Misread`): a collector's lines read as
+the service's own, or another envelope's lines (or the service's own) read with an envelope.
+The map stops the run on one that holds a failure rather than quarantine each of its lines,
+its failures lost under the quarantine limit."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -10,6 +13,15 @@ import pyarrow.compute as pc
 from transforms.errors import InputError
 from transforms.ingest.logs import hints
 from transforms.ingest.logs.lost import held
+
+# The reasons of a line that is no line of the envelope at all (`log_envelope_*.sql`, and an
+# OTLP line or a CloudWatch object, `unnesting`), not a record in it the contract refuses; the
+# shape check's (`..., shape check)`) are not staged, and hold no failure event
+NOT_THE_ENVELOPE = (
+    r"^not an? (CRI line|Docker json-file entry|fluentd out_file line|Fluent Bit file output "
+    r"line|CloudWatch Logs export line|syslog line|OTLP JSON line|CloudWatch Logs object) "
+    r'\(envelope = "'
+)
 
 
 class Misread:
@@ -21,10 +33,18 @@ class Misread:
     when one of its lines naming a setting names a failure event too, or is journald's. A
     collector's line among the service's is only quarantined, and so is a file of another
     program's collected lines without a failure (a sidecar's Docker log that `logs/*` matched).
+
+    So, with an envelope, is a file none of whose lines is the envelope's (`NOT_THE_ENVELOPE`:
+    mixed envelopes in one folder, the service's own lines beside its collector's) when one
+    of them holds a failure event: each quarantined, its failure lost under the limit (a file
+    of a few lines beside large ones passed the gate). A line that is not the envelope's among
+    its lines is only quarantined, and so is such a file without a failure.
     """
 
-    def __init__(self, failure_events: tuple[str, ...]) -> None:
-        self.failure_events = failure_events
+    def __init__(self, failure_events: tuple[str, ...], envelope: str) -> None:
+        self.failure_events, self.envelope = failure_events, envelope
+        # file_id -> its first line not the envelope's that holds a failure: line, reason, events
+        self.foreign: dict[int, tuple[int, str, list[str]]] = {}
         self.hinted: dict[int, tuple[int, str]] = {}  # file_id -> its first such line, reason
         self.failing: set[int] = set()  # the files with such a line that may hold a failure
         self.read: set[int] = set()  # the files with a record read
@@ -45,6 +65,17 @@ class Misread:
                 row["raw"] or "", self.failure_events
             ):
                 self.failing.add(row["file_id"])
+        foreign = pc.fill_null(pc.match_substring_regex(reasons, NOT_THE_ENVELOPE), False)
+        for row in staged.filter(foreign).select(columns).to_pylist():
+            first = self.foreign.get(row["file_id"])
+            events = held(row["raw"] or "", self.failure_events)
+            if events and (first is None or row["line"] < first[0]):
+                self.foreign[row["file_id"]] = (row["line"], row["quarantine_reason"], events)
+
+    def note_read(self, file_ids: Iterable[int]) -> None:
+        """Notes files with records read that were not staged (an OTLP or CloudWatch file's
+        records counted unchecked, each in a line or object of the envelope)."""
+        self.read.update(file_ids)
 
     def error(self, names: dict[int, str]) -> InputError | None:
         """The error that stops the run on the first such file. `names`: file_id -> name."""
@@ -57,5 +88,22 @@ class Misread:
                 f"and line {line} looks like {looks}: read so, its failures would each be "
                 "quarantined, under the quarantine limit, and never credited; set it, then run "
                 "again"
+            )
+        return None
+
+    def foreign_error(self, names: dict[int, str]) -> InputError | None:
+        """The error that stops the run on the first file none of whose lines is the
+        envelope's, holding a failure event; after a file's own errors (compressed data in it,
+        a corrupt gzip stream: no setting reads it). `names`: file_id -> name."""
+        for file_id, (line, reason, events) in sorted(self.foreign.items()):
+            if file_id in self.read:
+                continue
+            return InputError(
+                f'{names[file_id]}: no line of it is read with envelope = "{self.envelope}", and '
+                f"line {line}, quarantined as {reason}, holds a failure event "
+                f"({', '.join(events)}): read so, its failures would each be quarantined, under "
+                "the quarantine limit, and never credited. The file is not one the setting reads "
+                "(the service's own lines, or another collector's): read it in a run whose "
+                "[sources.log_format] reads it, or leave it out of sources.logs, then run again"
             )
         return None
