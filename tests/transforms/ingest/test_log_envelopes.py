@@ -356,6 +356,27 @@ def test_the_specifications_own_examples_read(tmp_path):
             {"payload": "log", "ts": "envelope.date", "ts_format": "epoch_s"},
             (1, "relevant", None, "t1", "2025-01-07 20:00:00.25+00", None),
         ),
+        # GELF (Vector's gelf codec): the record the text of `short_message`, or its time
+        # GELF's own, epoch seconds
+        (
+            [json.dumps({"version": "1.1", "host": "n1", "short_message": RECORD, "level": 6})],
+            {"payload": "short_message"},
+            (1, *RELEVANT),
+        ),
+        (
+            [
+                json.dumps(
+                    {
+                        "version": "1.1",
+                        "host": "n1",
+                        "short_message": RECORD.replace('"ts"', '"t"'),
+                        "timestamp": 1736280000.25,
+                    }
+                )
+            ],
+            {"payload": "short_message", "ts": "envelope.timestamp", "ts_format": "epoch_s"},
+            (1, "relevant", None, "t1", "2025-01-07 20:00:00.25+00", None),
+        ),
         # ... Vector's after parse_json into .message (its file sink's json encoding): the
         # record an object, read as the text the collector wrote it in (a JSON record only)
         (
@@ -625,6 +646,13 @@ def test_a_collectors_file_read_with_the_default_format_stops_the_run(
         (
             lambda message: f'1736280000.123456789,"{message}"',
             "Fluent Bit's file output in format csv",
+        ),
+        # GELF (Vector's gelf codec, Docker's gelf driver): the service's line in short_message
+        (
+            lambda message: json.dumps(
+                {"version": "1.1", "host": "node-1", "short_message": message, "level": 6}
+            ),
+            'GELF (Graylog Extended Log Format): set payload = "short_message"',
         ),
     ],
 )

@@ -41,6 +41,12 @@ COLLECTOR_HINTS = [
         ("@timestamp", "message", "ecs"),
         'Filebeat\'s JSON (Elastic Common Schema): set payload = "message"',
     ),
+    # Vector's gelf codec, Docker's gelf driver: GELF's required keys, the line in short_message
+    (
+        ("version", "host", "short_message"),
+        'GELF (Graylog Extended Log Format): set payload = "short_message", and ts = '
+        '"envelope.timestamp" with ts_format = "epoch_s" if the message has no time of its own,',
+    ),
     (
         ("jsonPayload",),
         'a Cloud Logging export: set ts = "timestamp", event = "jsonPayload.event", txn_id = '
