@@ -188,6 +188,9 @@ def test_a_file_that_is_not_the_envelopes_stops_the_run_on_a_failure(
         ("docker", [docker(QUIET[0]), docker(FAILED)[:-9]], [2]),  # a last line cut mid-write
         ("otlp", [otlp(QUIET[0]), otlp(FAILED)[:-9]], [2]),  # the first request unchecked
         ("cloudwatch", [cloudwatch(QUIET[0]), cloudwatch(FAILED)[:-9]], [2]),
+        # a line of the envelope alone in its file whose bytes are not UTF-8: unreadable, as
+        # any line's (model test_differential's OTLP case)
+        ("otlp", [otlp(FAILED).replace("t1", "T_1").encode().replace(b"T_1", b"\xff")], [1]),
     ],
 )
 @pytest.mark.parametrize("line_checks", ["failure_capable", "all"])

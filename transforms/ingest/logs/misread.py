@@ -24,6 +24,12 @@ NOT_THE_ENVELOPE = (
 )
 
 
+# An OTLP line's or a CloudWatch object's bytes that are not UTF-8 (`json_stream`): the
+# envelope's, its text unreadable, as a line's of any format is (quarantined, never a file of
+# another envelope)
+NOT_UTF8 = "): not UTF-8"
+
+
 class Misread:
     """Files read with the default format whose lines are a collector's (`hints`): each line
     quarantined as the record, which it is not, naming the setting that reads it. A failure
@@ -65,7 +71,10 @@ class Misread:
                 row["raw"] or "", self.failure_events
             ):
                 self.failing.add(row["file_id"])
-        foreign = pc.fill_null(pc.match_substring_regex(reasons, NOT_THE_ENVELOPE), False)
+        foreign = pc.and_not(
+            pc.fill_null(pc.match_substring_regex(reasons, NOT_THE_ENVELOPE), False),
+            pc.fill_null(pc.ends_with(reasons, NOT_UTF8), False),
+        )
         for row in staged.filter(foreign).select(columns).to_pylist():
             first = self.foreign.get(row["file_id"])
             events = held(row["raw"] or "", self.failure_events)
