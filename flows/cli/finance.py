@@ -236,7 +236,7 @@ def audit(
         # The warehouse is closed before the batches are read: writers need not wait for that.
         if records is None or seen is None:
             return entries, None
-        return entries, proof.check(records, journal_key(), seen)
+        return entries, proof.audit(records, journal_key(), seen)
 
     entries, found = guarded(read)
     for e in entries:

@@ -33,40 +33,57 @@ def recorded_manifest(run: RunRow) -> Manifest:
 
 
 def require_sealed(run: RunRow) -> None:
-    """The run's manifest.json is there, is the one the warehouse loaded (as JSON values: the
-    copy is written more compactly), and every output it lists still has the hash it records."""
-    folder = run.run_folder
-    path = folder / "manifest.json"
+    """The run's manifest.json is there, is the one the warehouse loaded, lists a credits.csv,
+    and every output it lists still has the hash it records (`folder_changes`, the first)."""
     recorded = recorded_manifest(run)
     again = f"it cannot be approved; {_rerun(recorded)}"
+    changes = folder_changes(run)
+    if changes:
+        raise InputError(f"{changes[0]}; {again}")
+    if "credits.csv" not in recorded.outputs:
+        raise InputError(f"{run.run_folder / 'manifest.json'}: lists no credits.csv; {again}")
+
+
+def folder_changes(run: RunRow) -> list[str]:
+    """What no longer matches in the run's folder, each naming its file: its manifest.json
+    missing, not a file, unreadable or not the one the warehouse recorded (compared as JSON
+    values: the copy is written more compactly; then nothing else is checked), and each output
+    it lists missing, not a file or with another sha256. A file is read only if it is a regular
+    file (a pipe would be waited on)."""
+    folder = run.run_folder
+    path = folder / "manifest.json"
     if path.exists() and not path.is_file():  # a folder, or a pipe a read would wait on
-        raise InputError(f"{path}: is not a file; {again}")
+        return [f"{path}: is not a file"]
     try:
         sealed = chain.parsed(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError(
+        return [
             f"{path}: missing: run {run.run_id} was never sealed (killed before its manifest "
-            f"was written) or the file was removed; {again}"
-        ) from None
+            "was written) or the file was removed"
+        ]
     except (OSError, ValueError) as error:
-        raise InputError(f"{path}: cannot be read ({error}); {again}") from None
+        return [f"{path}: cannot be read ({error})"]
     # Compared as JSON values, not as models: an edit the model would refuse or normalise is
     # still reported as an edit.
     if sealed != chain.parsed(run.manifest):
-        raise InputError(
+        return [
             f"{path}: is not the manifest the warehouse recorded for run {run.run_id} "
-            f"(edited or replaced); {again}"
-        )
-    if "credits.csv" not in recorded.outputs:
-        raise InputError(f"{path}: lists no credits.csv; {again}")
-    for name, output in sorted(recorded.outputs.items()):
+            "(edited or replaced)"
+        ]
+    changes = []
+    for name, output in sorted(recorded_manifest(run).outputs.items()):
         target = folder / name
-        actual = files.sha256(target) if target.is_file() else None
+        try:
+            actual = files.sha256(target) if target.is_file() else None
+        except OSError as error:
+            changes.append(f"{target}: cannot be read ({error.strerror})")
+            continue
         if actual != output.sha256:
             what = "does not match its sha256 in manifest.json"
             if actual is None:
                 what = "is not a file" if target.exists() else "is missing"
-            raise InputError(f"{target}: {what} (changed after the run was sealed); {again}")
+            changes.append(f"{target}: {what} (changed after the run was sealed)")
+    return changes
 
 
 def require_as_sealed(con, run: RunRow) -> str | None:

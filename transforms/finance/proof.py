@@ -16,6 +16,8 @@
   `writing` although a later approval (which finishes every batch left writing first) was
   journaled after it;
 - a run the warehouse holds as pending or decided that the journal contradicts (`run_proof`);
+- for the audit (`audit`), a sealed run's folder whose manifest.json or outputs changed since
+  the seal;
 - a journal that lacks the head the outbox kept after a decision, or the decision a run folder
   kept (`outbox_head`): a warehouse restored from an older backup, or another warehouse
   deciding into the same outbox or on the same run.
@@ -215,6 +217,17 @@ def check(
         leftovers,
         unchecked,
         run_proof.unreached(records.runs),
+    )
+
+
+def audit(records: Records, key: bytes | None, witnesses: Witnesses) -> Findings:
+    """`check`, and every sealed run's folder this machine reaches against the manifest the
+    warehouse recorded (`run_proof.check_folders`): what `credits audit --verify` proves. An
+    approval checks its own run's folder (`approval.require_as_sealed`)."""
+    found = check(records, key, witnesses)
+    changed, unread = run_proof.check_folders(records.runs)
+    return dataclasses.replace(
+        found, tampered=[*found.tampered, *changed], unchecked=[*found.unchecked, *unread]
     )
 
 

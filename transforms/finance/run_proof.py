@@ -9,12 +9,14 @@ journal entry (`validated` or `rejected`) recorded (`manifest_sha256`: the copy 
 and support read), or whose columns loaded from that manifest (its incident, time zone, window,
 policy, finish) are no longer the manifest's. `missing_runs` finds the runs the journal sealed or
 decided that the warehouse no longer holds. `proof.check` runs both with the other checks of the
-warehouse.
+warehouse. `check_folders` finds, for `credits audit --verify`, each sealed run's folder this
+machine reaches whose manifest.json or outputs changed since the seal.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
@@ -22,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from transforms import commands
-from transforms.finance import chain, journal, outbox_head
+from transforms.errors import InputError
+from transforms.finance import approval, chain, journal, outbox_head
 from transforms.finance.rows import RunRow
 from transforms.runfolder.manifest_model import Manifest
 from transforms.runfolder.runs import RunStatus
@@ -215,3 +218,29 @@ def unreached(runs: Iterable[RunRow]) -> list[str]:
         f"`{commands.credits('audit --verify')}` where they are"
         for output, ids in sorted(gone.items())
     ]
+
+
+def check_folders(runs: Iterable[RunRow]) -> tuple[list[str], list[str]]:
+    """Each sealed run (pending, decided or rejected) whose folder this machine reaches, against
+    the manifest the warehouse recorded (`approval.folder_changes`): what finance reviewed (its
+    credits.csv, exceptions.csv) and the evidence behind each line, edited, replaced or removed
+    since, even after the run was decided. Returns the changes found and the runs not checked:
+    a manifest.json this login may not read (another machine's login wrote it). A run stopped
+    while sealing has no sealed folder; one out of reach is `unreached`'s."""
+    changed, unread = [], []
+    for run in runs:
+        if run.status == RunStatus.SEALING or not run.run_folder.is_dir():
+            continue
+        manifest = run.run_folder / "manifest.json"
+        if manifest.is_file() and not os.access(manifest, os.R_OK):
+            unread.append(
+                f"run {run.run_id}: {manifest}: this login may not read it: its folder was not "
+                "checked against the manifest the warehouse recorded"
+            )
+            continue
+        try:
+            approval.recorded_manifest(run)
+        except InputError:  # the warehouse's copy is no manifest: `check_runs` names it
+            continue
+        changed += [f"run {run.run_id}: {change}" for change in approval.folder_changes(run)]
+    return changed, unread

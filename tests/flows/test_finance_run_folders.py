@@ -1,0 +1,108 @@
+"""`credits audit --verify` against the run folders this machine reaches: each sealed run's
+`manifest.json` must be the one the warehouse recorded and every output it lists must still have
+its sha256, pending, decided or rejected (what finance reviewed, and the evidence behind each
+line). Approving checks its own run's folder (`test_finance_faults`).
+
+Each test runs the real flow (Prefect test harness) and approves as `credits approve` does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from tests.flows.desk import LINES
+from transforms.errors import ValidationRejected
+
+
+def _edit_amount(path):
+    path.write_text(path.read_text().replace(",1000,", ",99000,"))
+
+
+def _drop_last_row(path):
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:-1]))
+
+
+def _add_row(path):
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join([*lines, lines[-1].replace("c1", "c9")]))
+
+
+def _edit_manifest(path):
+    content = json.loads(path.read_text())
+    content["totals_minor"]["USD"] = 99_000
+    path.write_text(json.dumps(content, indent=2))
+
+
+def _replace(path):
+    path.write_bytes(b"PAR1 not the run's evidence PAR1")
+
+
+CHANGES = {
+    # a credit's amount raised in the credit file finance reviewed
+    "amount": ("credits.csv", _edit_amount, "credits.csv: does not match its sha256"),
+    "row removed": ("credits.csv", _drop_last_row, "credits.csv: does not match its sha256"),
+    "row added": ("credits.csv", _add_row, "credits.csv: does not match its sha256"),
+    "manifest": ("manifest.json", _edit_manifest, "is not the manifest the warehouse recorded"),
+    "evidence": ("evidence.parquet", _replace, "evidence.parquet: does not match its sha256"),
+    "exceptions gone": ("exceptions.csv", os.unlink, "exceptions.csv: is missing"),
+    "credits gone": ("credits.csv", os.unlink, "credits.csv: is missing"),
+}
+
+
+def audited(desk, code: int) -> str:
+    result = desk.cli("audit", "--verify")
+    assert result.exit_code == code, result.output
+    return " ".join(result.stderr.split())
+
+
+@pytest.mark.parametrize(
+    ("change", "decided"),
+    [
+        *((change, False) for change in sorted(CHANGES)),  # pending approval
+        ("amount", True),  # after approval: the record of what finance reviewed and paid
+        ("row removed", True),
+        ("manifest", True),
+        ("evidence", True),
+    ],
+)
+def test_a_run_folder_changed_after_its_seal_is_named_by_audit(desk, change, decided):
+    run_id = desk.run()
+    if decided:
+        desk.approve(run_id)
+    audited(desk, 0)  # untouched: nothing to name
+    name, edit, named = CHANGES[change]
+    edit(desk.folder(run_id) / name)
+    said = audited(desk, 3)
+    assert f"tampered: run {run_id}: " in said and named in said
+    assert "changed after the run was sealed" in said or "edited or replaced" in said
+
+
+def test_a_rejected_run_s_folder_changed_after_its_seal_is_named_by_audit(desk):
+    with pytest.raises(ValidationRejected) as rejected:
+        desk.run(lines=[*LINES, "garbage"])
+    run_id = rejected.value.summary.run_id
+    audited(desk, 0)
+    _replace(desk.folder(run_id) / "evidence.parquet")
+    said = audited(desk, 3)
+    assert f"run {run_id}: " in said and "evidence.parquet: does not match its sha256" in said
+
+
+def test_a_run_folder_file_swapped_for_a_pipe_is_named_not_read(desk):
+    run_id = desk.run()
+    path = desk.folder(run_id) / "credits.csv"
+    path.unlink()
+    os.mkfifo(path)  # a read would wait forever
+    said = audited(desk, 3)
+    assert f"run {run_id}: " in said and "credits.csv: is not a file" in said
+
+
+def test_a_run_folder_out_of_reach_is_not_checked_not_named_tampered(desk, tmp_path):
+    run_id = desk.run()
+    folder = desk.folder(run_id)
+    folder.rename(tmp_path / folder.name)  # another machine's output folder
+    said = audited(desk, 0)
+    assert "not checked" in said and "tampered" not in said
