@@ -219,7 +219,7 @@ def test_a_publication_time_before_the_commit_is_named_only_for_this_version_s_b
     # an earlier version stamped the finishing machine's clock, which may be a little behind
     from types import SimpleNamespace
 
-    from transforms.finance import proof
+    from transforms.finance import batch_records
     from transforms.finance.rows import BatchState
 
     created = datetime(2025, 1, 8, 12, 0, 0, tzinfo=UTC)
@@ -232,7 +232,7 @@ def test_a_publication_time_before_the_commit_is_named_only_for_this_version_s_b
     )
     detail = {"batch_id": "b1", **({"folder": str(batch.folder)} if recorded else {})}
     entry = SimpleNamespace(seq=4, event="published", detail=detail)
-    found = proof._check_committed(SimpleNamespace(journal=[entry], batches=[batch]))
+    found = batch_records.committed([entry], [batch])
     assert len(found) == named
     assert all("published before it was committed" in f for f in found)
 

@@ -34,7 +34,6 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC
 from pathlib import Path
 
 import duckdb
@@ -43,6 +42,7 @@ from transforms import commands, db
 from transforms.errors import ConfigError, ProofFailed
 from transforms.finance import (
     batch_proof,
+    batch_records,
     chain,
     journal,
     ledger_entries,
@@ -54,6 +54,7 @@ from transforms.finance import (
     run_proof,
     warehouse,
 )
+from transforms.finance.batch_records import batch_of
 from transforms.finance.rows import BatchRow, BatchState, RunRow
 from transforms.finance.witnesses import Witnesses
 
@@ -174,8 +175,8 @@ def check(
             anchored.get(batch.batch_id),
         )
     tampered += _check_rendered(records, anchored)
-    tampered += _check_states(records)
-    tampered += _check_committed(records)
+    tampered += batch_records.states(records.journal, records.batches)
+    tampered += batch_records.committed(records.journal, records.batches)
     tampered += run_proof.check_runs(records.runs, records.journal)
     tampered += run_proof.missing_runs(records.runs, records.journal, records.incident_ids)
     tampered += _unknown_trailers(records, known, witnesses.trailers)
@@ -198,13 +199,13 @@ def check(
     tampered += outbox_head.unreadable(witnesses.heads, records.incident_ids)
     unchecked = outbox_head.unreadable(kept, records.incident_ids)
     tampered += [
-        f"journal entry {e.seq}: says batch {_batch_of(e)} was published; the warehouse has no "
+        f"journal entry {e.seq}: says batch {batch_of(e)} was published; the warehouse has no "
         "such batch"
         for e in records.journal
         if e.event == "published"
-        and _batch_of(e)
+        and batch_of(e)
         and (records.incident_ids is None or e.incident_id in records.incident_ids)
-        and _batch_of(e) not in known
+        and batch_of(e) not in known
     ]
     return Findings(
         tampered,
@@ -314,17 +315,10 @@ def check_folder(con: duckdb.DuckDBPyConnection, key: bytes | None, folder: Path
 def _anchored(records: Records) -> dict[str, dict[str, str]]:
     """Per batch, the sha256 of its files the journal recorded when it was committed."""
     return {
-        _batch_of(e): e.detail["files"]
+        batch_of(e): e.detail["files"]
         for e in records.journal
-        if e.event == "published" and _batch_of(e) and isinstance(e.detail.get("files"), dict)
+        if e.event == "published" and batch_of(e) and isinstance(e.detail.get("files"), dict)
     }
-
-
-def _batch_of(entry: journal.Entry) -> str | None:
-    """The batch a `published` entry names; None when it names none, or a value the product
-    never writes there (an edit, which the entry's link names)."""
-    batch_id = entry.detail.get("batch_id")
-    return batch_id if isinstance(batch_id, str) else None
 
 
 def require(
@@ -372,101 +366,6 @@ def _check_rendered(records: Records, anchored: dict[str, dict[str, str]]) -> li
                 f"batch {batch_id}: its rows in the warehouse no longer make the {file} the "
                 "journal recorded when the batch was committed: rows were added, removed or "
                 "changed since"
-            )
-    return problems
-
-
-def _check_states(records: Records) -> list[str]:
-    """A batch left `writing` although an approval was journaled after it was committed: every
-    approval finishes the batches left writing before it decides, so its state was set back
-    (which would have the next approval write it into the outbox again)."""
-    committed = {_batch_of(e): e.seq for e in records.journal if e.event == "published"}
-    approvals = [e.seq for e in records.journal if e.event == "approved"]
-    problems = []
-    for batch in records.batches:
-        if batch.state != BatchState.WRITING or batch.batch_id not in committed:
-            continue
-        later = next((s for s in approvals if s > committed[batch.batch_id]), None)
-        if later is not None:
-            problems.append(
-                f"batch {batch.batch_id}: marked writing, but an approval was journaled after "
-                f"it was committed (journal entry {later}), which finished it first: its state "
-                "was set back"
-            )
-    return problems
-
-
-def _check_committed(records: Records) -> list[str]:
-    """Each batch's record against what no trailer holds: its folder against the one its
-    `published` journal entry recorded (batches committed before it did have none to check),
-    and its publication time against its state and, for a batch whose `published` entry recorded
-    its folder (this version's), against its commit (`outbox.write` never sets one before the
-    commit, even on a clock set back; an earlier version's batch finished on a machine whose
-    clock was behind may have one)."""
-    folders = {
-        _batch_of(e): (e.seq, e.detail["folder"])
-        for e in records.journal
-        if e.event == "published" and _batch_of(e) and "folder" in e.detail
-    }
-    problems = _check_publication_times(records)
-    for batch in records.batches:
-        name = f"batch {batch.batch_id}"
-        if batch.batch_id in folders:
-            seq, folder = folders[batch.batch_id]
-            if str(batch.folder) != folder:
-                problems.append(
-                    f"{name}: the warehouse records folder {chain.quoted(str(batch.folder))}, "
-                    f"journal entry {seq} recorded {chain.quoted(folder)} when the batch was "
-                    "committed: the batch's record was edited"
-                )
-        published_at = batch.published_at
-        if batch.state == BatchState.PUBLISHED and published_at is None:
-            problems.append(
-                f"{name}: published, but the warehouse records no time it was published: the "
-                "batch's record was edited"
-            )
-        elif batch.state == BatchState.WRITING and published_at is not None:
-            problems.append(
-                f"{name}: left writing, but the warehouse records it published at "
-                f"{published_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z: the batch's record was "
-                "edited"
-            )
-        elif (
-            # only a batch this version published: its time is never before the commit; one
-            # an earlier version finished on a machine whose clock was behind may be
-            batch.batch_id in folders
-            and published_at is not None
-            and published_at < batch.created_at
-        ):
-            problems.append(
-                f"{name}: published before it was committed (published_at "
-                f"{published_at.astimezone(UTC).isoformat()}, created_at "
-                f"{batch.created_at.astimezone(UTC).isoformat()}): the batch's record was edited"
-            )
-    return problems
-
-
-def _check_publication_times(records: Records) -> list[str]:
-    """Each batch's publication time against the one the next approval journaled
-    (`outbox.publication_times`): a time moved after the commit, where no order shows it. A
-    batch no approval followed yet has none to check."""
-    journaled = {
-        batch_id: (e.seq, at)
-        for e in records.journal
-        if e.event == "approved" and isinstance(e.detail.get(outbox.PUBLISHED_AT), dict)
-        for batch_id, at in e.detail[outbox.PUBLISHED_AT].items()
-    }
-    problems = []
-    for batch in records.batches:
-        if batch.batch_id not in journaled or batch.published_at is None:
-            continue  # none journaled, or no time (named by `_check_committed`)
-        seq, at = journaled[batch.batch_id]
-        found = batch.published_at.astimezone(UTC).isoformat()
-        if found != at:
-            problems.append(
-                f"batch {batch.batch_id}: the warehouse records it published at {found}, journal "
-                f"entry {seq} (the next approval) recorded {chain.quoted(str(at))}: the batch's "
-                "record was edited"
             )
     return problems
 
