@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 
 import pytest
 
@@ -106,3 +107,18 @@ def test_a_run_folder_out_of_reach_is_not_checked_not_named_tampered(desk, tmp_p
     folder.rename(tmp_path / folder.name)  # another machine's output folder
     said = audited(desk, 0)
     assert "not checked" in said and "tampered" not in said
+
+
+@pytest.mark.parametrize("how", [shutil.copytree, shutil.move])
+def test_a_run_folder_put_under_another_incident_is_named_as_a_copy(desk, how):
+    # it was named as the other incident's journal_head.json deleted from the outbox, and the
+    # restored backup that would hide
+    run_id = desk.run()
+    desk.approve(run_id)
+    folder = desk.folder(run_id)
+    other = folder.parent.with_name("incident=INC-OTHER") / folder.name
+    how(folder, other)
+    said = audited(desk, 3)
+    assert f"{other / 'decision.json'} records journal entry" in said
+    assert f"a decision on run {run_id} of incident" in said and "a copy of that run's" in said
+    assert "journal_head.json is missing" not in said

@@ -190,8 +190,11 @@ def check(
         folders = {f"incident={incident_id}" for incident_id in records.incident_ids}
         kept = {path: head for path, head in kept.items() if path.parent.parent.name in folders}
     tampered += outbox_head.check_runs(kept, records.journal)
+    copies = run_proof.misplaced(kept, records.journal)
+    tampered += list(copies.values())
+    own = {path: head for path, head in kept.items() if path not in copies}
     tampered += outbox_head.missing(
-        outbox_root, witnesses.seen(), kept, records.incident_ids, records.journal, resumed
+        outbox_root, witnesses.seen(), own, records.incident_ids, records.journal, resumed
     )
     # a head of the outbox, finance's own folder, that this login may not read is a finding (it
     # may be one put back to hide a restored backup); another machine's run decision is not

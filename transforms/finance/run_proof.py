@@ -10,7 +10,8 @@ and support read), or whose columns loaded from that manifest (its incident, tim
 policy, finish) are no longer the manifest's. `missing_runs` finds the runs the journal sealed or
 decided that the warehouse no longer holds. `proof.check` runs both with the other checks of the
 warehouse. `check_folders` finds, for `credits audit --verify`, each sealed run's folder this
-machine reaches whose manifest.json or outputs changed since the seal.
+machine reaches whose manifest.json or outputs changed since the seal; `misplaced`, a decision
+kept in a folder that is not its run's (a run folder copied under another incident).
 """
 
 from __future__ import annotations
@@ -244,3 +245,25 @@ def check_folders(runs: Iterable[RunRow]) -> tuple[list[str], list[str]]:
             continue
         changed += [f"run {run.run_id}: {change}" for change in approval.folder_changes(run)]
     return changed, unread
+
+
+def misplaced(kept: dict[Path, Any], entries: Iterable[journal.Entry]) -> dict[Path, str]:
+    """Each decision kept (`outbox_head.runs_kept`) that the journal holds but that lies in a
+    folder other than its run's own, as a finding: a decision is written only into its run's
+    folder, so this is a run folder copied or moved under another incident (or another run's
+    name), which finance may take for a run of that one."""
+    by_seq = {e.seq: e for e in entries}
+    found = {}
+    for path, head in sorted(kept.items()):
+        held = by_seq.get(head.seq) if isinstance(head, outbox_head.Head) else None
+        if held is None or held.hash != head.hash:  # not held: `outbox_head.check_runs`
+            continue
+        own = (f"incident={held.incident_id}", f"run={held.run_id}")
+        if (path.parent.parent.name, path.parent.name) != own:
+            found[path] = (
+                f"{path} records {head.named()}, a decision on run {held.run_id} of incident "
+                f"{held.incident_id}, but lies in {path.parent}: a copy of that run's folder "
+                f"(or the folder moved) under another incident or name; remove it (the run's "
+                f"own folder is {'/'.join(own)})"
+            )
+    return found
