@@ -124,6 +124,7 @@ def load_run(folder: Path, location: Path | str, repeat_keys: bool = False) -> s
             ),
             verdict=runs.RunStatus.REJECTED if repeat_keys else runs.RunStatus.PENDING_APPROVAL,
         )
+    manifest.write(content, run.folder / "manifest.json")  # a sealed run's folder holds it
     with warehouse.writer(location) as con:
         loaded = warehouse.load_run(con, run, content)
         warehouse.seal_run(con, run, manifest.summary(content, run), None, loaded)
