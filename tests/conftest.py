@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,17 @@ SAMPLE_INCIDENT = "INC-2025-01-07"
 # `bench/README.md`). Garbage is still collected, less often (no test relies on when); the
 # product's processes keep Python's default.
 gc.set_threshold(50_000, 10, 10)
+
+# The processes the tests start inherit a signal ignored (`nohup make test`, or `make test &` in
+# a script: SIGHUP, SIGINT), and the product rightly leaves an ignored signal ignored: the tests
+# of how a stop is answered (test_console, test_pg_connections) then saw no stop. Each test
+# process gives them back their defaults, as a terminal's process has them.
+for _stop, _default in (
+    (signal.SIGHUP, signal.SIG_DFL),
+    (signal.SIGINT, signal.default_int_handler),
+):
+    if signal.getsignal(_stop) == signal.SIG_IGN:
+        signal.signal(_stop, _default)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
