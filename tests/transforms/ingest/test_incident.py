@@ -120,6 +120,31 @@ def test_a_window_in_lowercase_rfc_3339_is_read(tmp_path):
     assert loaded.window_end == datetime(2025, 1, 7, 23, 15, tzinfo=UTC)
 
 
+@pytest.mark.parametrize("literal", [False, True])  # a string, or a TOML date-time literal
+def test_a_window_edge_finer_than_a_microsecond_is_refused_naming_the_one_to_write(
+    tmp_path, literal
+):
+    # Log and table times are read to the microsecond: an end of 18:15:00.0000005 was cut to
+    # 18:15:00, and a failure logged at 23:15:00.0000001Z, inside the window, was left out.
+    path = write_incident(tmp_path / "inc", top={"window_end": "2025-01-07T18:15:00.0000005"})
+    if literal:
+        text = path.read_text(encoding="utf-8")
+        path.write_text(
+            text.replace('"2025-01-07T18:15:00.0000005"', "2025-01-07T18:15:00.0000005")
+        )
+    with pytest.raises(ConfigError) as error:
+        incident.load(path)
+    assert (
+        "window_end: '2025-01-07T18:15:00.0000005' is finer than a microsecond, which log and "
+        "table times are read to; write 2025-01-07T18:15:00.000001"
+    ) in str(error.value)
+
+
+def test_a_window_edge_whose_digits_past_the_microsecond_are_zeros_is_read(tmp_path):
+    loaded = load(tmp_path, top={"window_start": "2025-01-07t19:15:00.000000000Z"})
+    assert loaded.window_start == datetime(2025, 1, 7, 19, 15, tzinfo=UTC)
+
+
 def test_omitted_policy_keys_take_the_documented_defaults(tmp_path):
     policy = load(tmp_path).policy
     assert policy.basis == "flat_per_customer"

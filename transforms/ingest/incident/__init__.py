@@ -24,6 +24,7 @@ from transforms import files
 from transforms.errors import ConfigError
 from transforms.ingest.incident.file import IncidentFile, PolicyFile
 from transforms.ingest.incident.model import Incident, Sources, TableSource
+from transforms.ingest.incident.moments import quoted_fine_edges
 from transforms.ingest.incident.sections import LogFormat, Policy, WindowDetection
 from transforms.ingest.incident.values import (
     LOG_FIELDS,
@@ -119,7 +120,8 @@ def read_toml(path: Path, what: str) -> dict[str, Any]:
         raise ConfigError(f"{path}: not a regular file (a named pipe or a device); give the {what}")
     try:
         # utf-8-sig: a byte-order mark an editor put first is not a TOML error
-        return tomllib.loads(path.read_text(encoding="utf-8-sig"), parse_float=Decimal)
+        text = quoted_fine_edges(path.read_text(encoding="utf-8-sig"))
+        return tomllib.loads(text, parse_float=Decimal)
     except FileNotFoundError:
         raise ConfigError(f"{path}: {what} not found; {_toml_files_beside(path)}") from None
     except IsADirectoryError:

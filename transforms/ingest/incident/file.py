@@ -21,12 +21,12 @@ from pydantic import (
 )
 
 from transforms.ingest.incident.model import Incident, Sources, TableSource
+from transforms.ingest.incident.moments import DateTime, misread_clock
 from transforms.ingest.incident.sections import LogFormat, Policy, Table, WindowDetection
 from transforms.ingest.incident.values import (
     FILE_KINDS,
     MAX_WINDOW,
     DataFile,
-    DateTime,
     DsnEnv,
     Duration,
     Globs,
@@ -38,7 +38,6 @@ from transforms.ingest.incident.values import (
     Title,
     Zone,
     invalid,
-    misread_clock,
     resolved,
 )
 

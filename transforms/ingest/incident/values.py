@@ -9,7 +9,7 @@ import difflib
 import os
 import re
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -144,22 +144,6 @@ def _zone(value: Any) -> str:
         ) from None
 
 
-def misread_clock(zone: str, local: datetime) -> str | None:
-    """Why a window time written without an offset (`local`) cannot be read in `zone`, or
-    None: `Etc/GMT+5` is UTC-05:00 (POSIX reverses ISO's sign), so a window written on the
-    clock its name seems to say would be read ten hours off, unseen. With an offset given, the
-    zone only shows the times. (`EST`, `MST` and `HST` are IANA's names of Panama's, Arizona's
-    and Hawaii's clocks, standard time all year: taken as they are.)"""
-    if not re.fullmatch(r"Etc/GMT[+-]0*[1-9]\d*", zone):
-        return None
-    offset = local.replace(tzinfo=ZoneInfo(zone)).isoformat()[-6:]
-    return (
-        f"'{zone}' is UTC{offset} all year (the sign reversed), as POSIX writes it: write "
-        f"the offset in the window times (...{offset}) and leave timezone out, or the name of "
-        "the region whose clock the window was written on"
-    )
-
-
 def _close_zone(value: str) -> str | None:
     """The IANA zone `value` was meant to be: the same but for case, blanks and underscores
     (`america/newyork`), else the closest name."""
@@ -173,30 +157,6 @@ def _close_zone(value: str) -> str | None:
     return close[0] if close else None
 
 
-def _date_time(value: Any) -> datetime:
-    if isinstance(value, str):
-        text = value
-        try:  # RFC 3339 allows a lowercase t and z, which Python reads only in uppercase
-            value = datetime.fromisoformat(text.upper())
-        except ValueError:
-            raise invalid(
-                f"'{text}' is not an ISO 8601 date-time; write it like \"2025-01-07T18:15:00\" "
-                '(read in the incident\'s timezone) or with an offset, "2025-01-07T23:15:00Z"'
-            ) from None
-        if "T" not in text.upper() and " " not in text.strip():
-            # Python reads "2025-01-07" as its midnight: a window edge needs its time of day.
-            raise invalid(f"'{text}' needs a time of day, not only a date")
-    if isinstance(value, date) and not isinstance(value, datetime):
-        raise invalid("needs a time of day, not only a date")
-    if not isinstance(value, datetime):
-        raise invalid("must be a date-time")
-    if not YEARS[0] <= value.year <= YEARS[1]:
-        raise invalid(f"must be in the years {YEARS[0]} to {YEARS[1]}, not {value.year}")
-    return value
-
-
-YEARS = (1970, 2999)
-"""The years a window may be in: a run widens it by days (slack, clock skew) either way."""
 LONGEST = timedelta(days=366)
 """The longest duration a key takes (a slack, a clock skew, a timeout)."""
 # A character no one sees in an id (RE2): a control, format, line or paragraph separator, or a
@@ -439,11 +399,6 @@ def _plain(value: str, what: str) -> str:
 Title = _checked(str, _title, {"type": "string", "pattern": r"^$|\S", "maxLength": LONGEST_TEXT})
 Version = _checked(str, _version, {"type": "string", "pattern": r"\S", "maxLength": LONGEST_TEXT})
 Zone = _checked(str, _zone, {"type": "string", "examples": ["UTC", "America/New_York"]})
-DateTime = _checked(
-    datetime,
-    _date_time,
-    {"type": "string", "examples": ["2025-01-07T14:15:00", "2025-01-07T19:15Z"]},
-)
 Duration = _checked(timedelta, _duration, _DURATION_SCHEMA)
 Timeout = _checked(timedelta, _timeout, _DURATION_SCHEMA)
 Number = _checked(Decimal, _number, {"type": "number", "minimum": 0})
