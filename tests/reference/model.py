@@ -394,9 +394,9 @@ def _hidden_character(c: str) -> bool:
 
 
 def _shown(code: str) -> str:
-    """A log's error code as an exception's detail shows it: quoted when empty, with ASCII
-    white space at its ends or holding a hidden character, which would not show; the first
-    hidden character inside its blanks named."""
+    """A log's error code or customer id as an exception's detail shows it: quoted when empty,
+    with ASCII white space at its ends or holding a hidden character, which would not show; the
+    first hidden character inside its blanks named."""
     inner = code.strip(ASCII_SPACE)
     hidden = next((c for c in inner if _hidden_character(c)), None)
     if code and code == inner and hidden is None:
@@ -573,7 +573,9 @@ def classify(incident, relevant, start, end, skew) -> tuple[dict[str, dict], lis
         log = {k: _earliest(found, k) for k in ("customer_id", "amount_minor", "currency")}
         said_each = {k: sorted({x.fields.get(k) for x in found} - {None}) for k in log}
         disagree = "; ".join(  # lines naming two values of a field: no credit on a guess
-            f"{k} {','.join(map(str, v))}" for k, v in said_each.items() if len(v) > 1
+            f"{k} {','.join(map(_shown if k == 'customer_id' else str, v))}"
+            for k, v in said_each.items()
+            if len(v) > 1
         )
         if any(c in policy.outage_error_codes for c in named):
             if row is not None:
@@ -605,8 +607,8 @@ def classify(incident, relevant, start, end, skew) -> tuple[dict[str, dict], lis
             # D1, D4: every id the log says, whatever the class (credited, declined, unknown)
             # or the segment
             detail = (
-                f"log says customer {','.join(said)}, the table says {row['customer_id']}; "
-                "the table wins"
+                f"log says customer {','.join(map(_shown, said))}, the table says "
+                f"{row['customer_id']}; the table wins"
             )
             exceptions.append(_exception("customer_mismatch", candidate, txn_id, detail))
         amounts, currencies = said_each["amount_minor"], said_each["currency"]

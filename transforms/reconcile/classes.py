@@ -11,6 +11,7 @@ import duckdb
 
 from transforms import db
 from transforms.ingest.incident import Incident
+from transforms.ingest.incident.values import ASCII_SPACE, HIDDEN_CHARACTER
 
 CLASSES = (
     "recovered",
@@ -38,6 +39,7 @@ def assign_classes(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
     """Puts each grouped candidate (`int_candidates`) in its class under the incident's policy:
     `credits what-if` re-classes the same candidates for a policy with other codes or flags."""
     policy = incident.policy
+    db.run(con, "text_shown")  # how a detail shows a log's id: `log_disagreement`, exceptions
     db.run(
         con,
         "int_candidates_classified",
@@ -47,4 +49,6 @@ def assign_classes(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
         window_end=incident.window_end,
         credit_recovered=policy.credit_recovered,
         credit_table_only=policy.credit_table_only,
+        hidden=HIDDEN_CHARACTER,
+        ascii_space=ASCII_SPACE,
     )

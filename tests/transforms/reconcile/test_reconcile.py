@@ -12,6 +12,7 @@ import pytest
 from tests.builders import customer, failure, reconcile_incident, rows, txn, write_incident
 from transforms import db
 from transforms.ingest import incident
+from transforms.ingest.incident.values import ASCII_SPACE, HIDDEN_CHARACTER
 
 GOOD_LINE = json.dumps(failure("t1")).encode()
 
@@ -357,6 +358,41 @@ def test_the_log_says_every_customer_its_lines_name(tmp_path, log_customers, mis
 
 
 @pytest.mark.parametrize(
+    ("log_customers", "table_has", "detail"),
+    [
+        # written plainly, the two ids looked the same: 'log says customer c1​, the table says c1'
+        (
+            ["c1\u200b"],
+            True,
+            "log says customer 'c1\u200b' (holds U+200B), the table says c1; the table wins",
+        ),
+        (["c1 "], True, "log says customer 'c1 ', the table says c1; the table wins"),
+        (
+            ["c2", "c2\u00a0"],
+            False,
+            "outage failure not in the transaction table and its log lines disagree on "
+            "customer_id c2,'c2\u00a0' (holds U+00A0): finance finds the payment",
+        ),
+    ],
+)
+def test_a_log_customer_id_whose_difference_does_not_show_is_quoted_naming_it(
+    tmp_path, log_customers, table_has, detail
+):
+    lines = [
+        failure(
+            "t1", ts=f"2025-01-07T20:0{i}:00Z", customer_id=c, amount_minor=1000, currency="USD"
+        )
+        for i, c in enumerate(log_customers)
+    ]
+    path = write_incident(
+        tmp_path / "inc", lines=lines, transactions=[txn("t1")] if table_has else [txn("t9")]
+    )
+    con = reconcile_incident(path, tmp_path)
+    found = con.sql("select detail from exceptions where txn_id = 't1'").fetchall()
+    assert found == [(detail,)]
+
+
+@pytest.mark.parametrize(
     ("log_says", "mismatch"),
     [
         ({"amount_minor": 1000, "currency": "USD"}, None),  # the table's own values
@@ -636,6 +672,8 @@ def test_classing_reads_the_transaction_table_in_place_without_copying_it(tmp_pa
             "window_end": loaded.window_end,
             "credit_recovered": policy.credit_recovered,
             "credit_table_only": policy.credit_table_only,
+            "hidden": HIDDEN_CHARACTER,
+            "ascii_space": ASCII_SPACE,
         },
     )
     plan = con.execute("explain " + sql, bound).fetchall()[0][1]

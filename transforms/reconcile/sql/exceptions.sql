@@ -10,11 +10,9 @@ classified as (
     select * from int_candidates_classified
 ),
 
--- A log code as a detail shows it: quoted when empty, with ASCII white space at its ends or
--- holding a hidden character (`$hidden`: U+200B, U+FEFF, U+00A0), which written plainly would
--- not show (`''`, `' UPSTREAM_TIMEOUT'`: no code, an outage code, it read), the first hidden
--- character inside its blanks named (`'UPSTREAM_TIMEOUT' (holds U+200B)`). The unlisted codes
--- are some of `error_codes`, in order: each shown as its first place there is.
+-- A log code as a detail shows it (`text_shown`: `''`, `' UPSTREAM_TIMEOUT'`, `'X' (holds
+-- U+200B)`). The unlisted codes are some of `error_codes`, in order: each shown as its first
+-- place there is.
 codes_shown as (
     select
         *,
@@ -26,18 +24,7 @@ codes_shown as (
         select
             *,
             list_transform(
-                error_codes,
-                lambda c: case
-                    when c = '' or c <> trim(c, $ascii_space)
-                        or regexp_matches(trim(c, $ascii_space), $hidden)
-                        then '''' || c || '''' || coalesce(
-                            ' (holds U+' || printf('%04X', unicode(nullif(
-                                regexp_extract(trim(c, $ascii_space), $hidden), ''
-                            ))) || ')',
-                            ''
-                        )
-                    else c
-                end
+                error_codes, lambda c: text_shown(c, $ascii_space, $hidden)
             ) as error_codes_shown
         from classified
     )
@@ -118,7 +105,9 @@ per_transaction as (
         1,
         null::bigint,
         amount_minor,
-        'log says customer ' || array_to_string(log_customer_ids, ',') || ', the table says '
+        'log says customer ' || array_to_string(
+            list_transform(log_customer_ids, lambda c: text_shown(c, $ascii_space, $hidden)), ','
+        ) || ', the table says '
             || coalesce(customer_id, '(none)') || '; the table wins'
     from classified
     where customer_mismatch

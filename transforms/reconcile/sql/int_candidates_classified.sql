@@ -37,7 +37,9 @@ matched as (
         nullif(concat_ws(
             '; ',
             case when len(candidates.log_customer_ids) > 1
-                then 'customer_id ' || array_to_string(candidates.log_customer_ids, ',') end,
+                then 'customer_id ' || array_to_string(list_transform(
+                    candidates.log_customer_ids, lambda c: text_shown(c, $ascii_space, $hidden)
+                ), ',') end,
             case when len(candidates.log_amounts) > 1
                 then 'amount_minor ' || array_to_string(candidates.log_amounts, ',') end,
             case when len(candidates.log_currencies) > 1
