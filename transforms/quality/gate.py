@@ -21,7 +21,7 @@ from transforms import db, memory
 from transforms.ingest.incident import Incident
 from transforms.ingest.logs import LogFile
 from transforms.ingest.tables import source_name
-from transforms.quality import id_checks, profiles, quarantine, regex, suites, validation
+from transforms.quality import id_checks, profiles, quarantine, suites, validation
 from transforms.reconcile import outputs, policy_checks
 
 if TYPE_CHECKING:  # pandas loads with Great Expectations, off the start-up path
@@ -124,6 +124,7 @@ def check(
         *currencies_not_money(con, incident),
         *id_checks.candidate_id_problems(con),
         *id_checks.customer_ids_written_otherwise(con, incident),
+        *id_checks.transaction_rows_without_id(con, incident),
         *policy_checks.rejections(con, incident),
     )
     blocking += [f"inputs: {problem}" for problem in found]
@@ -164,8 +165,9 @@ def _touched_tables(con: duckdb.DuckDBPyConnection, incident: Incident) -> list[
         "window_start": incident.window_start,
         "window_end": incident.window_end,
         "known_statuses": known_statuses(),
+        "not_blank": suites.regex_re2("transactions", "txn_id_not_blank"),
     }
-    customers = {"not_blank": regex.re2(_kwargs("customers", "customer_id_not_blank")["regex"])}
+    customers = {"not_blank": suites.regex_re2("customers", "customer_id_not_blank")}
     return [
         ("transactions", lambda: db.relation(con, "touched_transactions", **touched), "txn_id"),
         ("customers", lambda: db.relation(con, "touched_customers", **customers), "customer_id"),
@@ -188,14 +190,7 @@ def _validate(
 def known_statuses() -> list[str]:
     """The transaction statuses the classification knows: the `transactions` suite's
     `status_known` set, its one statement of them."""
-    return list(_kwargs("transactions", "status_known")["value_set"])
-
-
-def _kwargs(suite: str, expectation_id: str) -> dict[str, Any]:
-    """The arguments of the suite's expectation `expectation_id`, its one statement of them."""
-    document = suites.load_suite_document(suite)
-    (found,) = [e for e in document["expectations"] if e.get("id") == expectation_id]
-    return found["kwargs"]
+    return list(suites.expectation_kwargs("transactions", "status_known")["value_set"])
 
 
 # The quarantine reason `stg_logs.sql` gives a log line in a currency code that is no money on

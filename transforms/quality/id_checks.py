@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import duckdb
 
-from transforms import db
+from transforms import db, times
 from transforms.ingest.incident import Incident
 from transforms.ingest.incident.values import ASCII_SPACE, HIDDEN_CHARACTER
 from transforms.ingest.tables import source_name
-from transforms.quality import lookalikes
+from transforms.quality import lookalikes, suites
 
 
 def candidate_id_problems(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
@@ -116,6 +116,30 @@ def customer_ids_written_otherwise(
                 f"{WHAT_TO_DO.format(table='customer table')}"
             )
     return tuple(problems)
+
+
+def transaction_rows_without_id(
+    con: duckdb.DuckDBPyConnection, incident: Incident
+) -> tuple[str, ...]:
+    """Why the run is rejected when a transaction table row has no txn_id, null or blank,
+    wherever it was created and whatever its status: it cannot be matched to a log line and
+    could be any candidate's payment. The `transactions` suite's `txn_id_not_null` and
+    `txn_id_not_blank` fire on it too, but can name no key: this line names the table and the
+    row by its other values. Nothing otherwise."""
+    not_blank = suites.regex_re2("transactions", "txn_id_not_blank")
+    found = db.run(con, "transaction_rows_without_id", not_blank=not_blank).fetchall()
+    if not found:
+        return ()
+    ((count, customer_id, amount_minor, currency, status, created_at),) = found
+    name = source_name(incident.sources.transactions, incident.path.parent)
+    created = "no created_at" if created_at is None else f"created {times.iso_utc(created_at)}"
+    return (
+        f"{count:,} transaction table row(s) in {name} have no txn_id (null or blank; e.g. the "
+        f"row of customer {ascii(customer_id)}, amount {amount_minor} {currency}, status "
+        f"{status!r}, {created}): such a row matches no log line and could be any candidate's "
+        "payment, whatever its time or status. Give every row its txn_id (or leave the row out "
+        "of the export) and run again",
+    )
 
 
 WHAT_TO_DO = (

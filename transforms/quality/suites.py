@@ -18,6 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from transforms.quality import regex
+
 SUITE_DIR = Path(__file__).resolve().parents[2] / "expectations"
 """Where the suites live: ``expectations/<suite>.json`` at the repository root."""
 SEVERITIES = ("blocking", "warning")
@@ -104,6 +106,19 @@ def _check_spec(path: Path, position: int, spec: Any, seen: set[str]) -> None:
             f"{where} ({expectation_id}): remove 'severity': GX's severity is derived from "
             f"'meta.severity', the one place a suite states it"
         )
+
+
+def expectation_kwargs(suite: str, expectation_id: str) -> dict[str, Any]:
+    """The arguments of the suite's expectation `expectation_id`, its one statement of them."""
+    document = load_suite_document(suite)
+    (found,) = [e for e in document["expectations"] if e.get("id") == expectation_id]
+    return found["kwargs"]
+
+
+def regex_re2(suite: str, expectation_id: str) -> str | None:
+    """The RE2 form (`regex.re2`) of the pattern of the suite's regex expectation
+    `expectation_id`, for DuckDB to find the rows it refuses."""
+    return regex.re2(expectation_kwargs(suite, expectation_id)["regex"])
 
 
 def suite_parameter_names(document: Mapping[str, Any]) -> frozenset[str]:

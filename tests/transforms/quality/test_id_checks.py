@@ -129,3 +129,35 @@ def test_a_customer_row_with_a_blank_id_is_the_gate_s_as_one_without_an_id(tmp_p
         b.startswith("customers: expect_column_values_to_match_regex(customer_id)")
         for b in result.blocking
     ), result.blocking
+
+
+@pytest.mark.parametrize(
+    ("row", "rule"),
+    [
+        # blank or white space only, in a row the run does not use: a payment that went through,
+        # a row created outside the window (trimmed, its id is ''). A null id there rejected the
+        # run, and so did a blank one in a row the run used; a blank one here passed unseen
+        (txn(" ", status="succeeded", error_code=None), "match_regex"),
+        (txn("", created_at="2025-01-01T00:00:00Z"), "match_regex"),
+        (txn("\t\r\n", status="pending", error_code=None), "match_regex"),
+        # null, as before
+        (txn(None, status="succeeded", error_code=None), "not_be_null"),
+    ],
+)
+def test_a_transaction_row_without_its_txn_id_rejects_the_run_naming_the_file_and_row(
+    tmp_path, row, rule
+):
+    result = verdict(tmp_path, lines=GOOD_LINES, transactions=[*GOOD_TABLE, row])
+    assert any(
+        b.startswith(f"transactions: expect_column_values_to_{rule}(txn_id)")
+        for b in result.blocking
+    ), result.blocking
+    created = row["created_at"].strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert any(
+        b.startswith(
+            "inputs: 1 transaction table row(s) in transactions.parquet have no txn_id (null or "
+            f"blank; e.g. the row of customer 'c1', amount 1000 USD, status {row['status']!r}, "
+            f"created {created})"
+        )
+        for b in result.blocking
+    ), result.blocking
