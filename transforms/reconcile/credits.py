@@ -139,7 +139,8 @@ def _require_credits_within_largest(con: duckdb.DuckDBPyConnection, incident: In
     """A credit line owed above `LARGEST_AMOUNT` minor units (a percent above 100 of a large
     failed amount) stops the run naming `policy.percent`, and so do one currency's credit lines
     whose credits or failed amounts sum above `LARGEST_TOTAL` (the run's 64-bit totals could
-    not hold them): no credit, and no run's payments, are that large."""
+    not hold them), naming the basis's key, or `min_minor.<currency>` when the credits are
+    within it but for the floor: no credit, and no run's payments, are that large."""
     policy = incident.policy
     found = db.records(db.run(con, "int_credit_lines_credit_above_largest", largest=LARGEST_AMOUNT))
     if found:
@@ -165,9 +166,15 @@ def _require_credits_within_largest(con: duckdb.DuckDBPyConnection, incident: In
             f"±{LARGEST_TOTAL:,}, which no incident's payments are"
         )
     key = "percent" if policy.basis == "percent_of_failed_amount" else "flat_minor"
+    raised = ""
+    unfloored = row["unfloored_total_minor"]
+    if unfloored is not None and abs(unfloored) <= LARGEST_TOTAL:  # within it but for the floor
+        key = f"min_minor.{row['currency']}"
+        raised = f" (the floor of {policy.min_minor[row['currency']]:,} raising them)"
     raise ConfigError(
         f"{incident.path}: policy.{key}: {what} come to {row['credit_total_minor']:,} minor "
-        f"units, above {LARGEST_TOTAL:,}, which no run pays (its totals are 64-bit integers)"
+        f"units{raised}, above {LARGEST_TOTAL:,}, which no run pays (its totals are 64-bit "
+        "integers)"
     )
 
 

@@ -466,6 +466,43 @@ def test_a_toml_file_nested_too_deeply_is_a_config_error_naming_it(tmp_path):
         incident.load(path)
 
 
+@pytest.mark.parametrize("sign", ["", "-"])
+def test_a_number_past_the_digits_python_reads_is_named_with_its_line(tmp_path, sign):
+    # tomllib's int() refuses past 4,300 digits: it was a traceback, naming no file or key
+    path = write_incident(tmp_path / "inc")
+    text = path.read_text().replace(
+        "[policy]\n", f"[policy]\nmin_minor = {{ USD = {sign}{'9' * 5000} }}\n"
+    )
+    path.write_text(text)
+    line = text.splitlines().index(next(s for s in text.splitlines() if "min_minor" in s)) + 1
+    with pytest.raises(
+        ConfigError,
+        match=rf"incident.toml: not a valid TOML file: line {line}: a number of 5,000 digits",
+    ):
+        incident.load(path)
+
+
+@pytest.mark.parametrize(
+    ("min_minor", "message"),
+    [
+        # past the largest amount, alone or beside other currencies, as an integer of any size,
+        # a decimal or a text: each names the floor's own key
+        ({"USD": 99999999999999999999999}, "must be at most 10,000,000,000,000,000"),
+        ({"EUR": 5, "USD": 99999999999999999999999, "JPY": 1}, "must be at most"),
+        ({"USD": 10**16 + 1}, "must be at most 10,000,000,000,000,000"),
+        ({"USD": 1e30}, "must be a whole number of minor units >= 0, got 1E\\+30"),
+        ({"USD": "99999999999999999999999"}, "must be a whole number of minor units >= 0, got the"),
+        ({"USD": -99999999999999999999999}, "must be a whole number of minor units >= 0, got -9"),
+    ],
+)
+@pytest.mark.parametrize("key", ["min_minor", "cap_minor", "flat_minor"])
+def test_an_amount_past_the_largest_names_its_own_key(tmp_path, key, min_minor, message):
+    policy = {"basis": "percent_of_failed_amount", "percent": 10, key: min_minor}
+    path = write_incident(tmp_path / "inc", policy=policy)
+    with pytest.raises(ConfigError, match=rf"incident.toml: policy.{key}.USD: {message}"):
+        incident.load(path)
+
+
 def test_a_byte_that_is_not_utf8_is_named_with_its_line(tmp_path):
     # It was "'utf-8' codec can't decode byte 0xe9 in position 27": an offset nobody can find
     path = write_incident(tmp_path / "inc", top={"title": "Cafe"})

@@ -469,6 +469,25 @@ def test_a_currency_whose_credit_lines_sum_past_the_largest_total_stops_the_run(
         )
 
 
+@pytest.mark.parametrize(
+    "policy",
+    [
+        # the floor, at the largest amount, raises each customer's 10 % (or flat 1000) to it:
+        # the error named policy.percent (or policy.flat_minor), which pay 101 x 100 or 1000
+        {"basis": "percent_of_failed_amount", "percent": 10, "min_minor": {"USD": 10**16}},
+        {"flat_minor": {"USD": 1000}, "min_minor": {"EUR": 5, "USD": 10**16}},
+    ],
+    ids=["percent", "flat"],
+)
+def test_credit_lines_the_floor_sums_past_the_largest_total_name_the_floor(tmp_path, policy):
+    ids = [f"c{i:03}" for i in range(101)]
+    transactions = [txn(f"t{i}", customer_id=i) for i in ids]
+    with pytest.raises(
+        ConfigError, match=r"incident.toml: policy.min_minor.USD: the 101 credit lines in USD"
+    ):
+        credit_lines(tmp_path, transactions, policy=policy, customers=[customer(i) for i in ids])
+
+
 def test_a_currency_just_within_the_largest_total_is_paid(tmp_path):
     ids = [f"c{i:03}" for i in range(100)]  # 100 x 10^16 = 10^18: the largest total itself
     transactions = [txn(f"t{i}", customer_id=i) for i in ids]

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
+import sys
 import tomllib
 from decimal import Decimal
 from pathlib import Path
@@ -118,6 +120,7 @@ def read_toml(path: Path, what: str) -> dict[str, Any]:
     if path.exists() and not path.is_file() and not path.is_dir():
         # a named pipe without a writer: the read would wait forever
         raise ConfigError(f"{path}: not a regular file (a named pipe or a device); give the {what}")
+    text = ""
     try:
         # utf-8-sig: a byte-order mark an editor put first is not a TOML error
         text = quoted_fine_edges(path.read_text(encoding="utf-8-sig"))
@@ -132,6 +135,22 @@ def read_toml(path: Path, what: str) -> dict[str, Any]:
         raise ConfigError(f"{path}: not a valid TOML file: {error}") from None
     except RecursionError:
         raise ConfigError(f"{path}: not a valid TOML file: nested too deeply") from None
+    except ValueError as error:  # an integer past the digits Python converts (4,300)
+        raise ConfigError(f"{path}: not a valid TOML file: {_too_long(text, error)}") from None
+
+
+def _too_long(text: str, error: ValueError) -> str:
+    """Where the integer too long for Python to read is, and how long it is."""
+    most = sys.get_int_max_str_digits()
+    found = re.search(rf"[0-9](?:_?[0-9]){{{most},}}", text)
+    if found is None:
+        return str(error)
+    line = text.count("\n", 0, found.start()) + 1
+    digits = len(found.group().replace("_", ""))
+    return (
+        f"line {line}: a number of {digits:,} digits, more than the {most:,} read: no amount or "
+        "setting is that large"
+    )
 
 
 def _not_utf8(error: UnicodeDecodeError) -> str:

@@ -1,6 +1,8 @@
 -- The first currency whose credit lines owed (payable, or for finance by hand) sum, in their
 -- credits or in their failed amounts, beyond ±$largest_total minor units (key: currency): the
--- run's totals per currency (the manifest's, the report's, a batch's) are 64-bit integers.
+-- run's totals per currency (the manifest's, the report's, a batch's) are 64-bit integers. With
+-- the credits' total without the floor (`min_minor`), to tell a floor that raised them past it
+-- from the basis.
 with
 
 owed as (
@@ -12,6 +14,7 @@ final as (
         currency,
         count(*) as credit_lines,
         sum(cast(credit_amount_minor as hugeint)) as credit_total_minor,
+        sum(least(base_amount_minor, coalesce(cap_minor, base_amount_minor))) as unfloored_total_minor,
         sum(cast(failed_amount_minor as hugeint)) as failed_total_minor
     from owed
     group by currency
