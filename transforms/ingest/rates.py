@@ -22,13 +22,9 @@ from pydantic import ValidationError, field_validator, model_validator
 
 from transforms.errors import ConfigError
 from transforms.ingest import incident
+from transforms.ingest.incident.amounts import Number
 from transforms.ingest.incident.sections import Table
-from transforms.ingest.incident.values import (
-    Number,
-    first_error,
-    invalid,
-    resolved,
-)
+from transforms.ingest.incident.values import first_error, invalid, resolved
 from transforms.money import is_currency_code, not_a_currency
 
 LARGEST_RATE = 10**18

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 from transforms.errors import CreditsError, InputError, StorageError
 from transforms.ingest.incident import TableSource
-from transforms.ingest.incident.values import BEYOND_LARGEST_AMOUNT
+from transforms.ingest.incident.amounts import BEYOND_LARGEST_AMOUNT
 
 _TypeCheck = Callable[[pa.DataType], bool]
 Contract = dict[str, tuple[str, _TypeCheck]]

@@ -30,7 +30,8 @@ import pyarrow.compute as pc
 from transforms import db, files
 from transforms.errors import CreditsError, InputError
 from transforms.ingest.incident import Incident, TableKind, TableSource
-from transforms.ingest.incident.values import ASCII_SPACE, BEYOND_LARGEST_AMOUNT, LARGEST_AMOUNT
+from transforms.ingest.incident.amounts import BEYOND_LARGEST_AMOUNT, LARGEST_AMOUNT
+from transforms.ingest.incident.values import ASCII_SPACE
 from transforms.ingest.table_sources import (
     BATCH_ROWS,
     CUSTOMER_COLUMNS,

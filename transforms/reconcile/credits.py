@@ -14,12 +14,8 @@ import pyarrow as pa
 from transforms import db, money
 from transforms.errors import ConfigError, InputError
 from transforms.ingest.incident import Incident
-from transforms.ingest.incident.values import (
-    ASCII_SPACE,
-    HIDDEN_CHARACTER,
-    LARGEST_AMOUNT,
-    LARGEST_TOTAL,
-)
+from transforms.ingest.incident.amounts import LARGEST_AMOUNT, LARGEST_TOTAL
+from transforms.ingest.incident.values import ASCII_SPACE, HIDDEN_CHARACTER
 from transforms.reconcile import classes
 
 

@@ -30,7 +30,7 @@ from transforms import db, money
 from transforms.errors import ConfigError, InputError
 from transforms.ingest import logs, tables
 from transforms.ingest.incident import Incident, Policy
-from transforms.ingest.incident.values import LARGEST_TOTAL
+from transforms.ingest.incident.amounts import LARGEST_TOTAL
 from transforms.ingest.rates import Rates
 from transforms.reconcile import classes, credits, policy_checks
 

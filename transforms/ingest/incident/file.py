@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from transforms.ingest.incident.amounts import Share
 from transforms.ingest.incident.model import Incident, Sources, TableSource
 from transforms.ingest.incident.moments import DateTime, misread_clock
 from transforms.ingest.incident.sections import LogFormat, Policy, Table, WindowDetection
@@ -31,7 +32,6 @@ from transforms.ingest.incident.values import (
     Duration,
     Globs,
     IncidentId,
-    Share,
     TableName,
     Text,
     Timeout,

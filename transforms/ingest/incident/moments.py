@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from transforms.ingest.incident.values import _checked, invalid
+from transforms.ingest.incident.values import checked, invalid
 
 YEARS = (1970, 2999)
 """The years a window may be in: a run widens it by days (slack, clock skew) either way."""
@@ -62,7 +62,7 @@ def _date_time(value: Any) -> datetime:
     return value
 
 
-DateTime = _checked(
+DateTime = checked(
     datetime,
     _date_time,
     {"type": "string", "examples": ["2025-01-07T14:15:00", "2025-01-07T19:15Z"]},

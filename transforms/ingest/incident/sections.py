@@ -21,16 +21,13 @@ from pydantic import (
     model_validator,
 )
 
+from transforms.ingest.incident.amounts import LARGEST_PERCENT, PERCENT_PLACES, Amounts, Number
 from transforms.ingest.incident.values import (
-    LARGEST_PERCENT,
     LOG_FIELDS,
-    PERCENT_PLACES,
-    Amounts,
     Duration,
     Envelope,
     FieldPath,
     Names,
-    Number,
     Text,
     TsFormat,
     Version,

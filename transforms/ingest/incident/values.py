@@ -10,7 +10,6 @@ import os
 import re
 from collections.abc import Callable
 from datetime import timedelta
-from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -24,9 +23,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from transforms import files, money, pages
+from transforms import files, pages
 from transforms.errors import ConfigError
-from transforms.money import is_currency_code, not_a_currency
 
 MAX_WINDOW = timedelta(days=31)
 LOG_FIELDS = ("ts", "event", "txn_id", "customer_id", "amount_minor", "currency", "error_code")
@@ -101,7 +99,7 @@ def resolved(path: Path, what: str) -> Path:
 
 
 # Value types: a check (returns the value or raises `invalid`) and its JSON Schema ------------
-def _checked(kind: Any, check: Callable[[Any], Any], schema: dict[str, Any]) -> Any:
+def checked(kind: Any, check: Callable[[Any], Any], schema: dict[str, Any]) -> Any:
     """A `kind` validated by `check` (which returns the value or raises `invalid`)."""
     return Annotated[kind, PlainValidator(check), WithJsonSchema(schema)]
 
@@ -119,7 +117,7 @@ def _matching(pattern: str, message: str) -> Any:
             raise invalid(message.format(value=value))
         return value
 
-    return _checked(str, check, {"type": "string", "pattern": pattern})
+    return checked(str, check, {"type": "string", "pattern": pattern})
 
 
 @cache
@@ -172,17 +170,6 @@ EVENT_SET_ASIDE = r"\p{Cf}|^[\p{Cc}\p{Cf}\p{Z}]+|[\p{Cc}\p{Cf}\p{Z}]+$"
 # txn_id, the table's (stg_transactions), and wherever the SQL looks past it for a hidden
 # character. Bound as `$ascii_space` (DuckDB's `trim(id, $ascii_space)`).
 ASCII_SPACE = " \t\n\x0b\x0c\r"
-LARGEST_AMOUNT = 10**16
-"""The largest amount in minor units a policy, a log line or a table states: above 2**53 (an
-amount no double holds exactly is still read exactly), and sums of hundreds fit in 64 bits."""
-BEYOND_LARGEST_AMOUNT = f"beyond ±{LARGEST_AMOUNT:,} minor units, which no payment is"
-"""A table amount past `LARGEST_AMOUNT` either way, as a message says it (CSV, Parquet, SQL)."""
-LARGEST_TOTAL = 10**18
-"""The largest sum in minor units of one currency's credits, or of their failed amounts, over a
-run: its totals (the manifest's, the report's, a batch's) are 64-bit integers (9.2 x 10^18)."""
-PERCENT_PLACES = 4
-"""The decimal places a percent may have (0.0001 %): DuckDB multiplies with it exactly."""
-LARGEST_PERCENT = 10_000
 
 
 def _duration(value: Any) -> timedelta:
@@ -202,102 +189,6 @@ def _timeout(value: Any) -> timedelta:
     if _duration(value) < timedelta(milliseconds=1):
         raise invalid("must be at least 1ms (0 would mean no limit)")
     return _duration(value)
-
-
-def _number(value: Any) -> Decimal:
-    if isinstance(value, str) and (meant := _written(value)) is not None:
-        raise invalid(
-            f"must be a number, not the text '{value}': write it alone, without quotes or % "
-            f"({meant})"
-        )
-    if isinstance(value, bool) or not isinstance(value, int | Decimal):
-        raise invalid("must be a number")
-    if not Decimal(value).is_finite():
-        raise invalid(f"must be a finite number, not {value}")
-    return _canonical(Decimal(value))
-
-
-def _canonical(number: Decimal) -> Decimal:
-    """One spelling of a number however the file wrote it: `10`, `10.0` and `1e1` are 10, and
-    `12.50` is 12.5. The policy's fingerprint (and so the run id) and the manifest hold the
-    number as text: one policy written two ways was two policies there. Exact, digit by digit
-    (`Decimal.normalize` rounds to 28 digits: a 29th decimal would pass the places check)."""
-    if number.is_zero():
-        return Decimal(0)  # `-0.0` too
-    sign, digits, exponent = number.as_tuple()
-    if exponent > 0 and number.adjusted() <= 20:  # past that, refused by the value's bound
-        return Decimal((sign, digits + (0,) * exponent, 0))
-    zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
-    strip = min(zeros, max(-exponent, 0))
-    return Decimal((sign, digits[: len(digits) - strip], exponent + strip))
-
-
-def _written(text: str) -> Decimal | None:
-    """The number in a quoted one as people write it (`"10%"`, `" 12.5 "`); None for none."""
-    try:
-        number = Decimal(text.strip().removesuffix("%").strip())
-    except ArithmeticError:
-        return None
-    # a number past any share, percent or amount (1e999999999) is no number meant
-    return number if number.is_finite() and abs(number.adjusted()) <= 20 else None
-
-
-def _share(value: Any) -> Decimal:
-    if isinstance(value, str) and value.strip().endswith("%") and _written(value) is not None:
-        raise invalid(
-            f"must be a fraction between 0 and 1, not the text '{value}': "
-            f"{_written(value)}% is written {_written(value) / 100}"
-        )
-    if not 0 <= _number(value) <= 1:
-        raise invalid("must be between 0 and 1")
-    return _number(value)
-
-
-def _amounts(value: Any) -> dict[str, int]:
-    if not isinstance(value, dict):
-        raise invalid("must be a table of currency = integer minor units")
-    for currency, amount in value.items():
-        if not is_currency_code(currency):
-            raise invalid(not_a_currency(currency), at=currency)
-        if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
-            raise invalid(_not_minor_units(currency, amount), at=currency)
-        if amount > LARGEST_AMOUNT:
-            raise invalid(f"must be at most {LARGEST_AMOUNT:,} minor units", at=currency)
-    return dict(sorted(value.items()))
-
-
-def _not_minor_units(currency: str, amount: Any) -> str:
-    """Why `amount` is no amount of `currency`, with what to write: an amount in the currency's
-    units (10.5) in minor units (1050), a quoted number without its quotes. A whole number
-    written as a decimal (`1000.0`, `1e3`) may be either, minor units or the currency's:
-    both readings are given, never one guessed (a hundred times the other for USD)."""
-    digits = money.digits(currency)
-    got = str(amount).lower() if isinstance(amount, bool) else str(amount)
-    if isinstance(amount, str):
-        got = f"the text '{amount}': write the number without quotes"
-    elif isinstance(amount, Decimal) and _whole_in_minor_units(amount, digits):
-        minor = int(amount.scaleb(digits))
-        if amount % 1 == 0 and minor != int(amount):
-            as_minor = f"{currency} {money.decimal_text(int(amount), currency)}"
-            as_units = f"{currency} {amount:.{digits}f}"
-            got += f": write {int(amount)} for {as_minor}, or {minor} for {as_units}"
-        elif amount % 1 == 0:  # no minor digits (JPY), or 0: one reading
-            got += f": write {minor}"
-        else:
-            got += f": {currency} {amount:.{digits}f} is written {minor}"
-    units = f"{currency} has {digits} minor digits"
-    return f"must be a whole number of minor units >= 0, got {got} ({units})"
-
-
-def _whole_in_minor_units(amount: Decimal, digits: int) -> bool:
-    """Whether `amount`, in a currency's units, is a whole number of its minor units (NaN,
-    infinity and numbers past any amount are not)."""
-    try:
-        return (
-            amount.is_finite() and 0 <= amount <= LARGEST_AMOUNT and amount.scaleb(digits) % 1 == 0
-        )
-    except ArithmeticError:
-        return False
 
 
 def _globs(value: Any) -> tuple[str, ...]:
@@ -396,39 +287,28 @@ def _plain(value: str, what: str) -> str:
     return value
 
 
-Title = _checked(str, _title, {"type": "string", "pattern": r"^$|\S", "maxLength": LONGEST_TEXT})
-Version = _checked(str, _version, {"type": "string", "pattern": r"\S", "maxLength": LONGEST_TEXT})
-Zone = _checked(str, _zone, {"type": "string", "examples": ["UTC", "America/New_York"]})
-Duration = _checked(timedelta, _duration, _DURATION_SCHEMA)
-Timeout = _checked(timedelta, _timeout, _DURATION_SCHEMA)
-Number = _checked(Decimal, _number, {"type": "number", "minimum": 0})
-Share = _checked(Decimal, _share, {"type": "number", "minimum": 0, "maximum": 1})
-Amounts = _checked(
-    dict[str, int],
-    _amounts,
-    {
-        "type": "object",
-        "propertyNames": {"pattern": "^[A-Z]{3}$"},
-        "additionalProperties": {"type": "integer", "minimum": 0},
-    },
-)
+Title = checked(str, _title, {"type": "string", "pattern": r"^$|\S", "maxLength": LONGEST_TEXT})
+Version = checked(str, _version, {"type": "string", "pattern": r"\S", "maxLength": LONGEST_TEXT})
+Zone = checked(str, _zone, {"type": "string", "examples": ["UTC", "America/New_York"]})
+Duration = checked(timedelta, _duration, _DURATION_SCHEMA)
+Timeout = checked(timedelta, _timeout, _DURATION_SCHEMA)
 Names = tuple[StrictStr, ...]
-Globs = _checked(
+Globs = checked(
     tuple[str, ...],
     _globs,
     {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]},
 )
 FieldPath = _matching(r'^[^\s=".]+(\.[^\s=".]+)*$', "'{value}' is not a key or dotted path")
-TsFormat = _checked(
+TsFormat = checked(
     str, _ts_format, {"anyOf": [{"enum": list(TS_FORMATS)}, {"type": "string", "pattern": "%"}]}
 )
-Envelope = _checked(str, _envelope, {"enum": list(ENVELOPES)})
-DataFile = _checked(
+Envelope = checked(str, _envelope, {"enum": list(ENVELOPES)})
+DataFile = checked(
     str,
     _data_file,
     {"type": "string", "pattern": r"\.([Pp][Aa][Rr][Qq][Uu][Ee][Tt]|[Cc][Ss][Vv])$"},
 )
-DsnEnv = _checked(str, _dsn_env, {"type": "string", "pattern": "^env:[A-Za-z_][A-Za-z0-9_]*$"})
+DsnEnv = checked(str, _dsn_env, {"type": "string", "pattern": "^env:[A-Za-z_][A-Za-z0-9_]*$"})
 # Table names go into SQL text (an identifier cannot be bound): only plain names pass.
 TableName = _matching(
     r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$",

@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from transforms.ingest.incident.amounts import LARGEST_AMOUNT
 from transforms.ingest.incident.values import (
     ASCII_SPACE,
     EVENT_SET_ASIDE,
     HIDDEN_CHARACTER,
-    LARGEST_AMOUNT,
     TS_FORMATS,
 )
 from transforms.ingest.logs import hints
