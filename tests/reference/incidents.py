@@ -45,7 +45,7 @@ DECLINE = ("CARD_DECLINED", "INSUFFICIENT_FUNDS", "EXPIRED_CARD", "DO_NOT_HONOR"
 OTHER_CODES = ("RISK_REVIEW", "", "db_pool_timeout")
 TXN_IDS = ("t1", "t2", "t3", "T1", "t\u00a01", "t3\u00a0", "u1", "u2")
 PADDING = ("", " ", "\t", " \r\n", "\x0b\x0c")  # ASCII white space: trimmed (D6)
-CUSTOMER_IDS = ("c1", "c2", "c10", "C1", "c\u00e9")
+CUSTOMER_IDS = ("c1", "c2", "c10", "C1", "c01", "c\u00e9")
 # a log's NBSP, or white space at the ends, is read as written: unknown
 LOG_CUSTOMER_IDS = (*CUSTOMER_IDS, "c1\u00a0", "c2 ")
 EVENTS = ("payment.failed",) * 4 + ("charge.error", "payment.succeeded", "http.request")

@@ -422,6 +422,34 @@ def _held_otherwise(customers, customer_id: str) -> str:
     return f"; the table holds this id with {difference}, which ids never match"
 
 
+def _zeros_dropped(customer_id: str) -> str:
+    """An id with each number's leading zeros dropped (`cus_0000012`: `cus_12`)."""
+    return re.sub(r"(^|[^0-9])0+([0-9])", r"\1\2", customer_id)
+
+
+def _held_near(customers, customer_id: str) -> str:
+    """What the detail of an unknown customer adds when the customer table holds its id in
+    another case or with other leading zeros: the first such id, how it differs, how many more."""
+    folded = _zeros_dropped(customer_id).lower()
+    near = sorted(
+        row["customer_id"]
+        for row in customers
+        if row["customer_id"] is not None
+        and row["customer_id"] != customer_id
+        and _zeros_dropped(row["customer_id"]).lower() == folded
+    )
+    if not near:
+        return ""
+    if near[0].lower() == customer_id.lower():
+        how = "case"
+    elif _zeros_dropped(near[0]) == _zeros_dropped(customer_id):
+        how = "leading zeros"
+    else:
+        how = "case and leading zeros"
+    more = f" and {len(near) - 1} more" if len(near) > 1 else ""
+    return f"; the customer table has '{near[0]}' (differs in {how}){more}"
+
+
 def _holds_hidden(customer_id: str) -> str:
     """What the detail of an unknown customer adds when its own id (a log line's, or the
     transaction table's: read as written) holds a hidden character, the first one, and when it
@@ -723,6 +751,7 @@ def credit(incident, candidates, exceptions) -> tuple[dict, list[tuple]]:
             detail = {
                 "unknown_customer": "customer is not in the customer table"
                 + _held_otherwise(incident.customers, customer_id)
+                + _held_near(incident.customers, customer_id)
                 + _holds_hidden(customer_id),
                 "closed_account": "account is closed: pay by hand",
                 "zero_credit": (

@@ -227,15 +227,27 @@ def transaction_row(row: dict[str, Any], run: AnsweringRun) -> dict[str, Any]:
     }
 
 
+# How the detail of an unknown_customer exception starts (`reconcile/sql/exceptions.sql`); what
+# follows names what finance should know: the id the customer table holds in another case, with
+# other leading zeros or with a hidden character, or the one the id itself holds.
+UNKNOWN_DETAIL = "customer is not in the customer table"
+
+
 def exception_row(row: dict[str, Any]) -> dict[str, Any]:
+    """An exception as support shows it: `what` in support's words, with an unknown customer's
+    hints (`UNKNOWN_DETAIL`), which the default lookup shows without the detail column."""
     currency = row["currency"]
+    what = EXCEPTIONS.get(row["exception"], row["exception"])
+    detail = row["detail"] or ""
+    if row["exception"] == "unknown_customer" and detail.startswith(UNKNOWN_DETAIL):
+        what += detail.removeprefix(UNKNOWN_DETAIL)
 
     def decimal(amount: int | None) -> str | None:
         return None if amount is None or currency is None else money.decimal_text(amount, currency)
 
     return {
         "exception": row["exception"],
-        "what": EXCEPTIONS.get(row["exception"], row["exception"]),
+        "what": what,
         "currency": currency,
         "txn_id": row["txn_id"],
         "txn_count": row["txn_count"],

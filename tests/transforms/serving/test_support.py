@@ -1242,3 +1242,32 @@ def test_another_number_or_prefix_is_no_suggestion(padded, pasted):
     with support.connect(padded) as con, pytest.raises(InputError) as refused:
         support.search(con, pasted)
     assert "did you mean" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("detail", "what"),
+    [
+        # the exceptions' detail names a customer-table id in another case or with other zeros:
+        # support's "for finance" column, all the default lookup shows, said only "not in the
+        # customer table"
+        (
+            "customer is not in the customer table; the customer table has 'C001' (differs in "
+            "case and leading zeros)",
+            "not in the customer table: finance checks it by hand; the customer table has 'C001' "
+            "(differs in case and leading zeros)",
+        ),
+        # no near id: as before
+        ("customer is not in the customer table", answers.EXCEPTIONS["unknown_customer"]),
+    ],
+)
+def test_an_unknown_customer_s_exception_shows_the_near_id_the_table_has(detail, what):
+    row = {
+        "exception": "unknown_customer",
+        "currency": "USD",
+        "txn_id": None,
+        "txn_count": 1,
+        "credit_owed_minor": 1000,
+        "failed_amount_minor": None,
+        "detail": detail,
+    }
+    assert answers.exception_row(row)["what"] == what

@@ -66,6 +66,52 @@ held_otherwise as (
     group by stripped
 ),
 
+-- An unknown customer whose id the customer table holds in another case or with other leading
+-- zeros in its numbers (`C1`, `c001` for `c1`): ids compare exactly, so it stays an unknown
+-- customer (whether the two are one customer is finance's to find, docs/gate.md), but its detail
+-- names the table's id, the first in order, how it differs, and how many more there are. The
+-- fold: lower case, and each number's leading zeros dropped (`cus_0000012` is `cus_12`). No
+-- unknown customer, no customer id folded.
+unknown_ids as (
+    select distinct
+        customer_id as unknown_id,
+        lower(regexp_replace(customer_id, '(^|[^0-9])0+([0-9])', '\1\2', 'g')) as folded
+    from lines
+    where customer_block = 'unknown_customer'
+),
+
+held_near as (
+    select
+        unknown_ids.unknown_id,
+        min(customers.customer_id) as near_id,
+        count(*) as near_ids
+    from unknown_ids
+    inner join (
+        select
+            customer_id,
+            lower(regexp_replace(customer_id, '(^|[^0-9])0+([0-9])', '\1\2', 'g')) as folded
+        from stg_customers
+        where exists (select 1 from unknown_ids)
+    ) as customers
+        on customers.folded = unknown_ids.folded
+        and customers.customer_id <> unknown_ids.unknown_id
+    group by unknown_ids.unknown_id
+),
+
+held_near_shown as (
+    select
+        unknown_id,
+        '; the customer table has ''' || near_id || ''' (differs in ' || case
+            when lower(near_id) = lower(unknown_id) then 'case'
+            when regexp_replace(near_id, '(^|[^0-9])0+([0-9])', '\1\2', 'g')
+                = regexp_replace(unknown_id, '(^|[^0-9])0+([0-9])', '\1\2', 'g')
+                then 'leading zeros'
+            else 'case and leading zeros'
+        end || ')' || case when near_ids > 1 then ' and ' || (near_ids - 1) || ' more' else '' end
+            as hint
+    from held_near
+),
+
 per_transaction as (
     select
         class as exception,
@@ -155,7 +201,7 @@ per_line as (
                 '; the table holds this id with ' || held_otherwise.difference
                     || ', which ids never match',
                 ''
-            ) || coalesce(
+            ) || coalesce(held_near_shown.hint, '') || coalesce(
                 -- a log line's customer_id is read as written, a hidden character and all
                 '; its id holds U+' || printf('%04X', unicode(nullif(regexp_extract(
                     trim(lines.customer_id, $ascii_space),
@@ -174,6 +220,9 @@ per_line as (
     left join held_otherwise
         on lines.customer_block = 'unknown_customer'
         and held_otherwise.unknown_id = lines.customer_id
+    left join held_near_shown
+        on lines.customer_block = 'unknown_customer'
+        and held_near_shown.unknown_id = lines.customer_id
     where customer_block in ('unknown_customer', 'closed_account')
         or (customer_block is null and credit_amount_minor <= 0)
 ),
