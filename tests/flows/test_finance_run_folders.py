@@ -122,3 +122,28 @@ def test_a_run_folder_put_under_another_incident_is_named_as_a_copy(desk, how):
     assert f"{other / 'decision.json'} records journal entry" in said
     assert f"a decision on run {run_id} of incident" in said and "a copy of that run's" in said
     assert "journal_head.json is missing" not in said
+
+
+@pytest.mark.parametrize("where", ["beside it", "under another incident"])
+@pytest.mark.parametrize("command", ["approve", "decline"])
+def test_a_decision_refuses_a_copied_run_folder_naming_the_copy(desk, where, command):
+    # approve named the copy; decline said another incident's journal_head.json was missing
+    # (a copy under another incident) or declined as if nothing was wrong (a copy beside it)
+    decided = desk.run()
+    desk.approve(decided)
+    folder = desk.folder(decided)
+    if where == "beside it":
+        pending = desk.run(policy={"version": "t2"})
+        copy = folder.with_name(f"{folder.name}.bak")
+    else:
+        pending = desk.run(top={"id": "INC-OTHER"})
+        copy = desk.folder(pending).parent / folder.name
+    shutil.copytree(folder, copy)
+    extra = ("--reason", "no") if command == "decline" else ()
+    result = desk.cli(command, pending, "--by", "bob", *extra)
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 3, result.output
+    assert f"{copy / 'decision.json'} records journal entry" in said
+    assert f"a decision on run {decided} of incident" in said and "a copy of that run's" in said
+    assert "journal_head.json is missing" not in said
+    assert desk.status(pending) == "pending_approval"

@@ -50,6 +50,7 @@ from transforms.finance import (
     outbox_head,
     proof,
     rows,
+    run_proof,
     warehouse,
     witnesses,
 )
@@ -199,6 +200,7 @@ def decline(
         already = run.status == RunStatus.DECLINED
         if not already:
             require_pending(run)
+        run_proof.require_no_copies(con, run)
         outbox_head.require_run(con, run)
         if outbox is not None:
             outbox_head.require(con, run.incident_id, outbox, run)

@@ -11,7 +11,8 @@ policy, finish) are no longer the manifest's. `missing_runs` finds the runs the 
 decided that the warehouse no longer holds. `proof.check` runs both with the other checks of the
 warehouse. `check_folders` finds, for `credits audit --verify`, each sealed run's folder this
 machine reaches whose manifest.json or outputs changed since the seal; `misplaced`, a decision
-kept in a folder that is not its run's (a run folder copied under another incident).
+kept in a folder that is not its run's (a run folder copied under another incident), which
+`require_no_copies` refuses for a decline as `proof.require` does for an approval.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from transforms import commands
-from transforms.errors import InputError
+from transforms.errors import InputError, ProofFailed
 from transforms.finance import approval, chain, journal, outbox_head
 from transforms.finance.rows import RunRow
 from transforms.runfolder.manifest_model import Manifest
@@ -267,3 +268,16 @@ def misplaced(kept: dict[Path, Any], entries: Iterable[journal.Entry]) -> dict[P
                 f"own folder is {'/'.join(own)})"
             )
     return found
+
+
+def require_no_copies(con, run: RunRow) -> None:
+    """Refuses (`ProofFailed`, exit 3) a decision on `run` while a folder beside its own holds a
+    copy of a decided run's folder (`misplaced`), naming the copy as an approval does: a
+    decline read it as its incident's journal head missing, or went on."""
+    copies = misplaced(outbox_head.runs_kept([run.run_folder]), journal.entries(con))
+    if copies:
+        raise ProofFailed(
+            f"a run folder beside run {run.run_id}'s is a copy of another run's: nothing was "
+            "written",
+            list(copies.values()),
+        )
