@@ -106,7 +106,7 @@ def approve(
     for line in decision.notes:
         err.print(f"[yellow]note[/]: {escape(line)}")
     if decision.already_decided:
-        out.print(f"run {run_id} was already published; nothing new")
+        out.print(decision.approved_before(), markup=False)
     if decision.batch_id is None:
         out.print("nothing new to pay for this incident: no batch")
         return

@@ -18,6 +18,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -143,3 +144,37 @@ def test_a_seal_that_gives_up_says_the_run_is_not_sealed_and_to_run_it_again(des
     assert "once that writer has finished, run the incident again (`" in said
     assert "Try again" not in said  # the run cannot be tried again: it is run again
     assert f"run {desk.root / 'inc' / 'incident.toml'}`)" in said
+
+
+def test_the_loser_of_two_approvals_of_one_run_is_told_who_approved_it(desk):
+    # Two `credits approve` processes of one run, on either store: the loser (which takes the
+    # lock once the winner committed, whichever starts first) said only "was already
+    # published; nothing new", neither who approved it, nor when, nor in which batch.
+    run_id = desk.run()
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    options = ["--warehouse", str(desk.warehouse), "--outbox", str(desk.outbox)]
+    processes = {
+        by: subprocess.Popen(
+            [sys.executable, "-m", "flows.cli", "approve", run_id, "--by", by, *options],
+            cwd=desk.root,
+            env={**os.environ, "PYTHONPATH": path},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for by in ("alice", "bob")
+    }
+    said = {by: process.communicate(timeout=300) for by, process in processes.items()}
+    assert all(p.returncode == 0 for p in processes.values()), said
+    ((winner, at, zone, batch_id),) = desk.query(
+        "select decided_by, decided_at, timezone, batch_id from runs where run_id = ?", run_id
+    )
+    (loser,) = {"alice", "bob"} - {winner}
+    out = one_line(said[loser][0])
+    shown = f"{at.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M %Z}"
+    assert zone == "America/New_York" and shown.endswith(("EST", "EDT"))
+    assert (
+        f"run {run_id} was already published: approved by {winner} on {shown}, in batch "
+        f"{batch_id}; nothing new" in out
+    ), out
+    assert batch_id == "INC-T-B001" and "already published" not in said[winner][0]

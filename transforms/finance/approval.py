@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import shlex
+from datetime import datetime
 from typing import Any
 
 import duckdb
@@ -213,12 +214,18 @@ def _newness(con, run_id: str) -> int:
     return newness
 
 
+def on_incident_clock(at: datetime, timezone: str) -> str:
+    """A decision's time on the incident's clocks, as `credits runs` shows it
+    (`2025-01-08 10:30 EST`)."""
+    return f"{at.astimezone(times.zone(timezone)):%Y-%m-%d %H:%M %Z}"
+
+
 def superseded(run: RunRow, newer: RunRow) -> str:
     """Why `run` is refused: the newer run published, its approval on the incident's clocks."""
-    approved = newer.decided_at.astimezone(times.zone(newer.timezone))
+    approved = on_incident_clock(newer.decided_at, newer.timezone)
     return (
         f"run {run.run_id}: superseded: it started before run {newer.run_id}, the newest "
-        f"published run of {run.incident_id} (approved {approved:%Y-%m-%d %H:%M %Z}). "
+        f"published run of {run.incident_id} (approved {approved}). "
         "Approving it would pay its credits over the newer run's (increases back to this "
         "run's amounts). Decline it, or approve a newer run; if finance really means to pay "
         "this run's amounts, approve it with --force-superseded (the journal records that)"

@@ -57,6 +57,7 @@ from transforms.finance import (
 from transforms.finance.approval import (
     find_run,
     newer_published,
+    on_incident_clock,
     require_as_sealed,
     require_name,
     require_pending,
@@ -90,6 +91,22 @@ class Decision:
     decided_at: datetime | None = None
     decision_note: str | None = None  # a decline's reason, an approval's note
     notes: tuple[str, ...] = ()  # what the decider should know (a run folder not reachable)
+    timezone: str | None = None  # the incident's, for the decision's time as finance reads it
+
+    def approved_before(self) -> str:
+        """What an approval of a run already published says (the loser of two approvals of
+        it): who approved it, when on the incident's clocks, and in which batch, as the
+        warehouse holds the decision (checked against the journal before)."""
+        when = (
+            on_incident_clock(self.decided_at, self.timezone)
+            if self.decided_at and self.timezone
+            else "?"
+        )
+        batch = f"in batch {self.batch_id}" if self.batch_id else "with nothing new to pay"
+        return (
+            f"run {self.run_id} was already published: approved by {self.decided_by} on "
+            f"{when}, {batch}; nothing new"
+        )
 
 
 def approve(
@@ -479,4 +496,5 @@ def _decision_of(con, run: RunRow, *, already_decided: bool, root: Path | None =
         decided_by=run.decided_by,
         decided_at=run.decided_at,
         decision_note=run.decision_note,
+        timezone=run.timezone,
     )

@@ -319,7 +319,8 @@ def test_two_approvals_of_one_run_at_once_publish_one_batch(source, copy_of, tmp
     assert len(winners) == 1, results
     (loser,) = [r for r in results if r is not winners[0]]
     assert loser.code == 2 or (
-        loser.code == 0 and "was already published; nothing new" in loser.out
+        loser.code == 0
+        and f"was already published: approved by {winners[0].args[3]} on" in loser.out
     )
     credits = credits_of(url, source.run_a)
     assert batches(url) == [("INC-T-B001", source.run_a, "initial", "published")]
