@@ -1761,3 +1761,74 @@ def test_a_run_whose_log_holds_a_cut_line_then_a_failure_stops_naming_the_line(
     )
     with pytest.raises(InputError, match=r"^logs/a.jsonl: line 2 holds zero padding between "):
         reconcile_incident(path, tmp_path)
+
+
+FLUENTD = "a time as fluentd writes it, its offset without a colon"
+FLUENTD_TIMES = [
+    # fluentd's default time format (its own log, out_stdout, a record's time injected as text)
+    ("2025-01-07 20:00:00 +0000", "%Y-%m-%d %H:%M:%S %z", FLUENTD),
+    ("2025-01-07 15:00:00.250 -0500", "%Y-%m-%d %H:%M:%S.%f %z", FLUENTD),
+    # fluentd's out_file (%z without a colon), and a space before an offset with one
+    ("2025-01-07T20:00:00+0000", "%Y-%m-%dT%H:%M:%S%z", FLUENTD),
+    ("2025-01-07 20:00:00 +00:00", "%Y-%m-%d %H:%M:%S %z", "a time with a space before its offset"),
+]
+
+
+@pytest.mark.parametrize(("ts", "ts_format", "looks"), FLUENTD_TIMES)
+def test_a_time_a_ts_format_reads_is_quarantined_naming_that_setting(
+    tmp_path, ts, ts_format, looks
+):
+    # It was quarantined as `ts is not an RFC 3339 timestamp` alone: no hint of the setting
+    odd = json.dumps(failure("t2", ts=ts)).encode() + b"\n"
+    con = stage(tmp_path / "default", [GOOD + b"\n", odd])
+    assert quarantined(con)[1] == (
+        2,
+        f"ts is not an RFC 3339 timestamp (the line looks like {looks}: set "
+        f'ts_format = "{ts_format}" in [sources.log_format])',
+        "quarantined",
+    )
+    # the setting named reads it, at the time it says
+    con = stage(tmp_path / "set", [odd], sources={"log_format": {"ts_format": ts_format}})
+    got = con.sql("select ts_utc, quarantine_reason from int_log_lines_bucketed").fetchall()
+    assert got == [(datetime.fromisoformat(ts.replace(" +", "+").replace(" -", "-")), None)]
+
+
+def test_a_file_all_of_whose_times_need_a_ts_format_stops_the_run_naming_it(tmp_path):
+    # Each failure was quarantined and the run rejected for its quarantined share, the reason
+    # `ts is not an RFC 3339 timestamp (3)` naming no setting
+    lines = [json.dumps(failure(t, ts="2025-01-07 20:00:00 +0000")).encode() for t in "123"]
+    with pytest.raises(InputError) as stopped_run:
+        stage(tmp_path, [line + b"\n" for line in lines])
+    said = str(stopped_run.value)
+    assert said.startswith("logs/pod-a.jsonl: no line of it is a record"), said
+    assert 'set ts_format = "%Y-%m-%d %H:%M:%S %z" in [sources.log_format]' in said
+
+
+@pytest.mark.parametrize(
+    "ts",
+    [
+        "2025-01-07T20:00:00+00:00",
+        "2025-01-07T20:00:00Z",
+        "2025-01-07T20:00:00.123456Z",
+        "2025-01-07T15:00:00.123456789-05:00",  # nanoseconds truncated
+        "2025-01-07 20:00:00.5+00:00",
+    ],
+)
+def test_rfc3339_times_are_read_with_no_ts_format(tmp_path, ts):
+    con = stage(tmp_path, [json.dumps(failure("t2", ts=ts)).encode() + b"\n"])
+    got = con.sql("select ts_utc, quarantine_reason from int_log_lines_bucketed").fetchall()
+    expected = datetime.fromisoformat(ts.replace("123456789", "123456"))
+    assert got == [(expected, None)]
+
+
+def test_fluentd_s_own_time_read_without_its_ts_format_names_it(tmp_path):
+    # out_file's prefix time, `ts = "envelope.time"` set and its ts_format not: each line was
+    # quarantined as `ts is not an RFC 3339 timestamp`, the run rejected
+    record = json.dumps({k: v for k, v in failure("t2").items() if k != "ts"})
+    line = f"2025-01-07T20:00:00+0000\tpayments.api\t{record}\n".encode()
+    log_format = {"envelope": "fluentd", "ts": "envelope.time"}
+    with pytest.raises(InputError) as stopped_run:
+        stage(tmp_path, [line], sources={"log_format": log_format})
+    assert f'line 1 looks like {FLUENTD}: set ts_format = "%Y-%m-%dT%H:%M:%S%z" in' in str(
+        stopped_run.value
+    )

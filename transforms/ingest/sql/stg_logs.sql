@@ -326,7 +326,11 @@ checked as (
                 and (ts_format = 'rfc3339' or ts_kind <> 'INTEGER')
                 then 'ts is not a string'
             when ts_utc is null then case ts_format
-                when 'rfc3339' then 'ts is not an RFC 3339 timestamp'
+                -- a time a strptime ts_format reads (fluentd's): the reason names that
+                -- setting (`hints.TS_FORMAT_HINTS`)
+                when 'rfc3339' then 'ts is not an RFC 3339 timestamp' || coalesce(list_filter(
+                    $ts_format_hints, lambda h: regexp_full_match(ts_text, h.pattern)
+                )[1].hint, '')
                 when 'epoch_s' then 'ts is not epoch seconds'
                 when 'epoch_ms' then 'ts is not epoch milliseconds'
                 when 'epoch_us' then 'ts is not epoch microseconds'
