@@ -102,7 +102,7 @@ def test_a_customer_flipped_to_closed_is_removed_naming_the_status(desk):
 def test_a_paid_account_closed_since_points_its_decrease_at_pay_by_hand(desk):
     # decreases.csv said "review by hand" while pay_by_hand.csv of the same batch listed what
     # was left to pay: one credit shown as a decrease and as owed, to be handled twice
-    from transforms.finance import ledger
+    from transforms.finance import publication
 
     desk.approve(desk.run(policy={"flat_minor": {"USD": 500, "EUR": 900}}))
     closed = [customer("c1", status="closed"), customer("c2"), customer("c3")]
@@ -113,7 +113,7 @@ def test_a_paid_account_closed_since_points_its_decrease_at_pay_by_hand(desk):
             return list(csv.DictReader(handle))
 
     ((decrease,), (by_hand,)) = rows("decreases.csv"), rows("pay_by_hand.csv")
-    assert (decrease["customer_id"], decrease["detail"]) == ("c1", ledger.CLOSED_DETAIL)
+    assert (decrease["customer_id"], decrease["detail"]) == ("c1", publication.CLOSED_DETAIL)
     assert (by_hand["customer_id"], by_hand["to_pay_minor"]) == ("c1", "500")
 
 

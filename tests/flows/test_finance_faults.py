@@ -25,7 +25,15 @@ from tests import stores
 from tests.builders import customer, failure, txn
 from transforms import commands, db, files
 from transforms.errors import ConfigError, InputError, ProofFailed, StorageError
-from transforms.finance import chain, journal, ledger, outbox, warehouse
+from transforms.finance import (
+    chain,
+    journal,
+    ledger,
+    ledger_entries,
+    outbox,
+    publication,
+    warehouse,
+)
 from transforms.runfolder import manifest
 from transforms.serving import analysis, support
 
@@ -148,7 +156,7 @@ def test_a_forced_superseded_approval_pays_and_the_journal_says_so(desk):
 def test_racing_approvals_of_an_older_and_a_newer_run_are_ordered_by_the_lock(desk, monkeypatch):
     older, newer = desk.run(), desk.run(policy=LOWER)
     inside, go = threading.Event(), threading.Event()
-    publish = ledger._publish
+    publish = publication.publish
 
     def held(con, run, **options):  # the newer run's approval holds the lock a while
         if run.run_id == newer:
@@ -156,7 +164,7 @@ def test_racing_approvals_of_an_older_and_a_newer_run_are_ordered_by_the_lock(de
             go.wait(60)
         return publish(con, run, **options)
 
-    monkeypatch.setattr(ledger, "_publish", held)
+    monkeypatch.setattr(publication, "publish", held)
     outcome: dict[str, object] = {}
 
     def approve(run_id: str) -> None:
@@ -213,7 +221,7 @@ def test_a_store_error_after_the_seal_leaves_the_run_sealed_and_its_scratch_gone
     def failing(con, run_id, incident_id):
         raise duckdb.IOException("the store went away")  # after the seal committed
 
-    monkeypatch.setattr(ledger, "nothing_new", failing)
+    monkeypatch.setattr(publication, "nothing_new", failing)
     summary = desk.sealed()  # it was reported as a failed run, its scratch left behind
     monkeypatch.undo()
     assert (summary.verdict, summary.nothing_new) == ("pending_approval", None)
@@ -966,7 +974,7 @@ def test_a_full_warehouse_exits_4_having_committed_nothing(desk, monkeypatch):
     def full(*args, **kwargs):
         raise duckdb.IOException('Could not write file "wh.duckdb.wal": No space left on device')
 
-    monkeypatch.setattr(ledger.ledger_entries, "append", full)
+    monkeypatch.setattr(ledger_entries, "append", full)
     result = desk.cli("approve", run_id, "--by", "alice")
     monkeypatch.undo()
     assert result.exit_code == 4

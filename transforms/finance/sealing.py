@@ -9,7 +9,7 @@ from contextlib import ExitStack
 
 import duckdb
 
-from transforms.finance import approval, ledger, rows, warehouse
+from transforms.finance import approval, publication, rows, warehouse
 from transforms.runfolder import manifest, runs
 from transforms.runfolder.manifest_model import Manifest
 from transforms.runfolder.runs import Run
@@ -76,9 +76,9 @@ def superseded_by(con: duckdb.DuckDBPyConnection, run_id: str) -> str | None:
 
 
 def _nothing_new(con: duckdb.DuckDBPyConnection, run: Run) -> NothingNew | None:
-    """`ledger.nothing_new` for a sealed run; None (the run says it waits for approval, as it
+    """`publication.nothing_new` for a sealed run; None (the run says it waits for approval, as it
     does) when the store fails to answer: a hint never fails a run already sealed."""
     try:
-        return ledger.nothing_new(con, run.run_id, run.incident_id)
+        return publication.nothing_new(con, run.run_id, run.incident_id)
     except duckdb.Error:
         return None
