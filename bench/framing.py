@@ -26,7 +26,8 @@ import pyarrow.compute as pc
 from isal import isal_zlib
 
 from transforms.ingest.incident.sections import LogFormat
-from transforms.ingest.logs.framing import Framer, line_bounds
+from transforms.ingest.logs.framed import line_bounds
+from transforms.ingest.logs.framing import Framer
 from transforms.ingest.logs.screen import Screen
 from transforms.ingest.logs.source import Source
 

@@ -22,7 +22,7 @@ from tests.builders import failure, reconcile_incident, stopped, txn, write_inci
 from transforms import db
 from transforms.errors import ConfigError, InputError
 from transforms.ingest import incident, logs, tables
-from transforms.ingest.logs import framing, mending, screen
+from transforms.ingest.logs import framed, framing, mending, screen
 from transforms.reconcile import credits, policy_checks
 from transforms.runfolder import manifest
 
@@ -235,7 +235,7 @@ CUT_SHOWN = ("invalid UTF-8 at byte 14 of the line", "T stdout P ab\\xe2\\x82")
 )
 def test_bytes_cut_from_a_partial_line_are_never_dropped(pieces, expected):
     framer = framing.Framer(1, "logs/pod-a.log", _Pieces(*pieces), cri=True)
-    rows = pa.Table.from_batches(list(framer.blocks()), framing.FRAMED_SCHEMA).to_pylist()
+    rows = pa.Table.from_batches(list(framer.blocks()), framed.FRAMED_SCHEMA).to_pylist()
     got = [
         (r["line"], r["raw"], None if r["problem"] is None else (r["problem"], r["preview"]))
         for r in rows

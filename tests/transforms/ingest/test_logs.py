@@ -18,7 +18,7 @@ from tests.builders import failure, reconcile_incident, rows, stopped, txn, writ
 from transforms import db
 from transforms.errors import InputError, StorageError
 from transforms.ingest import incident, logs
-from transforms.ingest.logs import framing, mapper, source
+from transforms.ingest.logs import framed, framing, mapper, source
 from transforms.ingest.logs.screen import Screen
 from transforms.reconcile.outputs import write_quarantine
 
@@ -600,7 +600,7 @@ def test_a_line_over_one_mebibyte_is_quarantined_with_a_preview(tmp_path):
     write_quarantine(con, out)
     entry = json.loads(out.read_text().splitlines()[0])
     assert entry["file"] == "logs/pod-a.jsonl" and entry["line"] == 1
-    assert len(entry["raw"]) == framing.QUARANTINE_PREVIEW_CHARS
+    assert len(entry["raw"]) == framed.QUARANTINE_PREVIEW_CHARS
 
 
 def test_a_bom_and_crlf_line_ends_are_read_as_text(tmp_path):
@@ -1414,7 +1414,7 @@ TRICKY = [
 
 @pytest.mark.parametrize("log_name", ["logs/pod-a.jsonl", "logs/pod-a.jsonl.gz"])
 def test_tiny_blocks_frame_the_same_lines_as_one_block(tmp_path, monkeypatch, log_name):
-    monkeypatch.setattr(framing, "MAX_LINE_BYTES", 200)
+    monkeypatch.setattr(framed, "MAX_LINE_BYTES", 200)
     whole = all_lines(stage(tmp_path / "a", TRICKY, log_name=log_name))
     # Pieces and blocks far smaller than a line: every line crosses a block boundary.
     monkeypatch.setattr(source, "BLOCK_BYTES", 7)

@@ -10,7 +10,7 @@ import pytest
 from tests.builders import failure, write_incident
 from transforms import db
 from transforms.ingest import incident, logs
-from transforms.ingest.logs import framing, mapper, staging
+from transforms.ingest.logs import framed, mapper, staging
 
 
 @pytest.mark.parametrize(
@@ -25,7 +25,7 @@ def test_the_line_checks_stream_without_holding_every_line(tmp_path, log_format)
     )
     reading = logs.Reading.of(incident.load(path))
     con = mapper.with_macros(db.connect(), reading.currencies)
-    con.register("framed_lines", framing.FRAMED_SCHEMA.empty_table())
+    con.register("framed_lines", framed.FRAMED_SCHEMA.empty_table())
     plan = con.execute("explain " + db.statement("stg_logs"), staging.parameters(reading))
     operators = set(re.findall(r"╭─ ([A-Z][A-Za-z ]*[a-z])", plan.fetchall()[0][1]))
     assert "Python Arrow Scan" in operators

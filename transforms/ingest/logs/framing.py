@@ -3,15 +3,15 @@ over decompressed blocks.
 
 A line's text is its bytes without its line end (LF or CRLF), without a UTF-8 byte-order mark
 at its start and without zero padding before it (`padding`). A line that is not UTF-8 or is
-longer than `MAX_LINE_BYTES` keeps an escaped preview and is quarantined, never dropped. CRI
-lines (`Framer.cri`): a character a `P` line cuts is moved whole onto its stream's next line
-(`mending.Mender`), so both parts are UTF-8 and join into the record the service wrote; bytes
-with no such line in the next block, or in the file, go back onto their line.
+longer than `framed.MAX_LINE_BYTES` keeps an escaped preview and is quarantined, never dropped
+(`framed.problems`). CRI lines (`Framer.cri`): a character a `P` line cuts is moved whole onto
+its stream's next line (`mending.Mender`), so both parts are UTF-8 and join into the record the
+service wrote; bytes with no such line in the next block, or in the file, go back onto their
+line.
 """
 
 from __future__ import annotations
 
-import codecs
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,37 +20,17 @@ import numpy as np
 import pyarrow as pa
 
 from transforms.errors import CreditsError, InputError
-from transforms.ingest.logs import lost, mending, padding, source
+from transforms.ingest.logs import framed, lost, mending, padding, source
 from transforms.ingest.logs.screen import BLANK, BOM, Screen
 from transforms.ingest.logs.source import STREAM_ERRORS, Source, stream_error
 
-MAX_LINE_BYTES = 1024 * 1024
-QUARANTINE_PREVIEW_CHARS = 4096
 # The end of a line examined with the quarantined line after it (`Framer._examined`): bzip2's
 # header (10 bytes), its block's CRC (4) and a few more.
 TAIL_BYTES = 64
 BOOKENDS = 8  # shape-checked lines staged at each end of a file for its time span
 # How a record's line can start: a JSON object, or an envelope's time (CRI, fluentd)
 RECORD_STARTS = frozenset({b"{", *(bytes([d]) for d in b"0123456789")})
-LF, CR = 10, 13
 CR_THEN_TEXT = re.compile(rb"\r[^\r\n]")  # a CR that ends no line read by LF: more text after it
-
-FRAMED_SCHEMA = pa.schema(
-    [
-        ("file_id", pa.int32()),
-        ("line", pa.int64()),
-        ("raw", pa.large_string()),
-        ("problem", pa.string()),
-        ("preview", pa.string()),
-        # An envelope's fields (JSON) and the lines a record was joined from: set when an
-        # envelope is unwrapped (`log_envelope_*`), NULL as framed.
-        ("envelope", pa.string()),
-        ("envelope_lines", pa.int64()),
-        # Where a record is inside its envelope, for a quarantine reason (an OTLP line holds
-        # many records, a CloudWatch file many objects): NULL when the key's line says it all.
-        ("position", pa.string()),
-    ]
-)
 
 
 @dataclass
@@ -117,7 +97,7 @@ class Framer:
                 if long is not None:
                     cut = piece.find(b"\n")
                     part = piece if cut < 0 else piece[:cut]
-                    long.head += part[: QUARANTINE_PREVIEW_CHARS - len(long.head)]
+                    long.head += part[: framed.QUARANTINE_PREVIEW_CHARS - len(long.head)]
                     long.size += len(part)
                     long.last = part[-1] if part else long.last
                     long.events |= lost.named(long.end + part, self.failure_events)
@@ -132,13 +112,13 @@ class Framer:
                 cut = data.rfind(b"\n")
                 if cut < 0:
                     carry = padding.squeezed(data) if padding.PADDING in data else data
-                    if len(carry) > MAX_LINE_BYTES + len(BOM) + 1:
+                    if len(carry) > framed.MAX_LINE_BYTES + len(BOM) + 1:
                         if self._ended_by_cr(carry):
                             return
                         yield from self._release()
                         skip = self._skip(carry)
                         long = _LongLine(
-                            carry[skip : skip + QUARANTINE_PREVIEW_CHARS],
+                            carry[skip : skip + framed.QUARANTINE_PREVIEW_CHARS],
                             len(carry) - skip,
                             carry[-1],
                             lost.named(carry, self.failure_events),
@@ -215,7 +195,7 @@ class Framer:
         return skip
 
     def _long(self, long: _LongLine) -> pa.RecordBatch:
-        size = long.size - (long.last == CR)
+        size = long.size - (long.last == framed.CR)
         self.error = (
             self.error
             or self._appended([(self._tail, self.lines), (long.head, self.lines + 1)])
@@ -223,7 +203,7 @@ class Framer:
         )
         self._tail = b""
         self.lines += 1
-        return _framed(
+        return framed.batch(
             self.file_id,
             np.array([self.lines]),
             pa.nulls(1, pa.large_string()),
@@ -235,23 +215,23 @@ class Framer:
         """Frames the whole lines in `data[:end]` (it ends with an LF)."""
         skip = self._skip(data)
         raw = np.frombuffer(data, np.uint8, count=end)
-        starts, ends, crlf, sizes = line_bounds(raw, skip)
+        starts, ends, crlf, sizes = framed.line_bounds(raw, skip)
         every_crlf = bool(crlf.all())  # and none alone before: line ends made CRLF, no CR kept
         if self.cri and crlf.any() and (self._lf_alone or not every_crlf):
             crlf, sizes = mending.partial_crs_kept(data, starts, crlf, sizes)
         self._lf_alone = self._lf_alone or not every_crlf
         zeros = padding.skipped(data, raw, starts, sizes)
-        problems = self._problems(data, starts, ends, sizes)
+        problems = framed.problems(data, starts, ends, sizes)
         if problems and self.error is None:
             self.error = self._appended(self._examined(data, starts, ends, sizes, problems))
-        for i in np.flatnonzero(sizes > MAX_LINE_BYTES).tolist():
+        for i in np.flatnonzero(sizes > framed.MAX_LINE_BYTES).tolist():
             line = data[starts[i] : starts[i] + sizes[i]]
             events = lost.named(line, self.failure_events)
             self.error = self.error or lost.beyond_preview(
                 self.name,
                 self.lines + 1 + i,
                 int(sizes[i]),
-                line[:QUARANTINE_PREVIEW_CHARS],
+                line[: framed.QUARANTINE_PREVIEW_CHARS],
                 events,
             )
         if self.error is None:  # compressed data holds NULs too: named as such first
@@ -286,10 +266,10 @@ class Framer:
             len(problems),
         )
         if not problems:
-            return _framed(self.file_id, numbers, text, None, None)
+            return framed.batch(self.file_id, numbers, text, None, None)
         reasons = [problems[i][0] if i in problems else None for i in range(len(ends))]
         previews = [problems[i][1] if i in problems else None for i in range(len(ends))]
-        return _framed(self.file_id, numbers, text, reasons, previews)
+        return framed.batch(self.file_id, numbers, text, reasons, previews)
 
     def _examined(
         self,
@@ -357,7 +337,7 @@ class Framer:
         ]
         reasons = [problems[i][0] if i in problems else None for i in chosen.tolist()]
         previews = [problems[i][1] if i in problems else None for i in chosen.tolist()]
-        return _framed(
+        return framed.batch(
             self.file_id,
             first + chosen,
             pa.array(texts, pa.large_string()),
@@ -391,7 +371,7 @@ class Framer:
         ends = dict([*self._first_ends, *self._last_ends])  # a line once when it is both
         if not ends:
             return None
-        return _framed(
+        return framed.batch(
             self.file_id,
             np.array(list(ends), np.int64),
             pa.array(list(ends.values()), pa.large_string()),
@@ -407,62 +387,3 @@ class Framer:
         self._runs.append(
             (first + np.flatnonzero(edges == 1), first + np.flatnonzero(edges == -1) - 1)
         )
-
-    @staticmethod
-    def _problems(
-        data: bytes, starts: np.ndarray, ends: np.ndarray, sizes: np.ndarray
-    ) -> dict[int, tuple[str, str]]:
-        """Lines that cannot be text: too long, or not UTF-8 (index -> reason, preview)."""
-        problems: dict[int, tuple[str, str]] = {}
-        view = memoryview(data)
-        for i in np.flatnonzero(sizes > MAX_LINE_BYTES).tolist():
-            head = bytes(view[starts[i] : starts[i] + min(sizes[i], QUARANTINE_PREVIEW_CHARS)])
-            problems[i] = (
-                f"line is {sizes[i]} bytes, longer than the 1 MiB limit",
-                head.decode("utf-8", "backslashreplace"),
-            )
-        position = int(starts[0])
-        end = int(ends[-1]) + 1
-        while position < end:
-            try:
-                codecs.utf_8_decode(view[position:end], "strict", True)
-                break
-            except UnicodeDecodeError as error:
-                bad = position + error.start
-                i = int(np.searchsorted(ends, bad))
-                if i not in problems:
-                    line = bytes(view[starts[i] : starts[i] + sizes[i]])
-                    problems[i] = (
-                        f"invalid UTF-8 at byte {bad - starts[i] + 1} of the line",
-                        line.decode("utf-8", "backslashreplace"),
-                    )
-                position = int(ends[i]) + 1
-        return problems
-
-
-def line_bounds(raw: np.ndarray, skip: int) -> tuple[np.ndarray, ...]:
-    """The framing's kernel, over bytes that end with an LF, the first line starting at
-    `skip`: each line's start, its LF, whether a CR stands before that LF, and its size
-    without them."""
-    ends = np.flatnonzero(raw == LF)  # the LF of each line
-    starts = np.empty_like(ends)
-    starts[0], starts[1:] = skip, ends[:-1] + 1
-    crlf = (ends > starts) & (raw[ends - 1] == CR)
-    return starts, ends, crlf, ends - starts - crlf
-
-
-def _framed(file_id: int, numbers, text, reasons, previews) -> pa.RecordBatch:
-    rows = len(numbers)
-    return pa.record_batch(
-        [
-            pa.array(np.full(rows, file_id, np.int32)),
-            pa.array(numbers, pa.int64()),
-            text,
-            pa.array(reasons, pa.string()) if reasons else pa.nulls(rows, pa.string()),
-            pa.array(previews, pa.string()) if previews else pa.nulls(rows, pa.string()),
-            pa.nulls(rows, pa.string()),
-            pa.nulls(rows, pa.int64()),
-            pa.nulls(rows, pa.string()),
-        ],
-        schema=FRAMED_SCHEMA,
-    )

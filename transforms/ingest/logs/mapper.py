@@ -25,7 +25,8 @@ import pyarrow.parquet as pq
 
 from transforms import db
 from transforms.ingest.logs import lost, misread, parts, staging, syslog
-from transforms.ingest.logs.framing import FRAMED_SCHEMA, Framer
+from transforms.ingest.logs.framed import FRAMED_SCHEMA
+from transforms.ingest.logs.framing import Framer
 from transforms.ingest.logs.plan import LogFile, Partition, Reading
 from transforms.ingest.logs.screen import CRI_LINE, PREFIX_PATTERNS
 from transforms.ingest.logs.source import Source

@@ -28,7 +28,7 @@ import pyarrow as pa
 from transforms.errors import CreditsError, InputError
 from transforms.ingest.incident import LogFormat
 from transforms.ingest.logs import cloudwatch, json_stream, otlp
-from transforms.ingest.logs.framing import FRAMED_SCHEMA, MAX_LINE_BYTES
+from transforms.ingest.logs.framed import FRAMED_SCHEMA, MAX_LINE_BYTES
 from transforms.ingest.logs.screen import Screen
 from transforms.ingest.logs.source import (
     STREAM_ERRORS,
