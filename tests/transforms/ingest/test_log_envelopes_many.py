@@ -16,7 +16,7 @@ from tests.builders import reconcile_incident, write_incident
 from transforms import db
 from transforms.errors import InputError
 from transforms.ingest import incident, logs, tables
-from transforms.ingest.logs import json_stream, otlp, source
+from transforms.ingest.logs import json_stream, otlp, otlp_count, source
 from transforms.reconcile import credits
 from transforms.runfolder import manifest
 
@@ -482,7 +482,7 @@ def test_a_bad_otlp_line_or_record_is_quarantined_with_its_position(
 
 
 # A line that cannot hold a failure has its records counted by simdjson, not decoded
-# (`otlp.counted`); anything unusual on the way to them sends it to the full reading, so it is
+# (`otlp_count.counted`); anything unusual on the way to them sends it to the full reading, so it is
 # quarantined with the same reason as a line that can.
 NOT_CAPABLE_BAD = [
     # The same bad lines with no failure event in them.
@@ -535,7 +535,8 @@ def test_a_key_given_twice_counts_the_records_of_its_last_value(tmp_path):
 )
 def test_simdjsons_count_is_the_decoded_requests(line):
     groups = otlp.request(json.loads(line))
-    assert otlp.counted(line) == otlp.Counted(sum(len(group.records) for group in groups))
+    records = sum(len(group.records) for group in groups)
+    assert otlp_count.counted(line) == otlp_count.Counted(records)
 
 
 def test_a_line_that_is_not_utf8_is_quarantined_with_its_line(tmp_path):

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-import simdjson
 
 from transforms.ingest.logs import otlp_body
 from transforms.ingest.logs.otlp_body import BadRecord
@@ -97,7 +96,7 @@ def request(value: Any, exact: bool = True) -> list[Group]:
     `BadEnvelope` naming what is wrong."""
     if not isinstance(value, dict):
         raise BadEnvelope("not a JSON object")
-    if (foreign := _foreign(list(value))) is not None:
+    if (foreign := not_a_request(list(value))) is not None:
         raise BadEnvelope(foreign)
     groups = []
     for i, resource_logs in enumerate(_list(value, "resourceLogs", "")):
@@ -106,7 +105,7 @@ def request(value: Any, exact: bool = True) -> list[Group]:
             raise BadEnvelope(f"{where} is not an object")
         resource = _object(resource_logs, "resource", where)
         try:
-            attributes = _attributes(resource.get("attributes"), exact)
+            attributes = key_values(resource.get("attributes"), exact)
         except BadRecord as error:
             raise BadEnvelope(f"{where}.resource.{error}") from None
         for j, scope_logs in enumerate(_list(resource_logs, "scopeLogs", where)):
@@ -115,88 +114,11 @@ def request(value: Any, exact: bool = True) -> list[Group]:
                 raise BadEnvelope(f"{inner} is not an object")
             scope = _object(scope_logs, "scope", inner)
             try:
-                scope = {**scope, "attributes": _attributes(scope.get("attributes"), exact)}
+                scope = {**scope, "attributes": key_values(scope.get("attributes"), exact)}
             except BadRecord as error:
                 raise BadEnvelope(f"{inner}.scope.{error}") from None
             groups.append(Group(attributes, scope, _list(scope_logs, "logRecords", inner)))
     return groups
-
-
-@dataclass(frozen=True)
-class Counted:
-    """A line that is not failure-capable, read without decoding its records: how many it holds
-    (`counted`)."""
-
-    records: int
-
-
-class _Unusual(ValueError):
-    """A line `counted` leaves to `request`: it is not as a good line has it."""
-
-
-def counted(text: str) -> Counted | None:
-    """How many log records one OTLP line holds, read by simdjson without decoding the records
-    (4 us a line of 10 records, against 20 us for orjson to decode it whole): for a line that
-    is not failure-capable, whose records only need counting. The same checks as `request` down
-    to the list of records, the resources' and scopes' attributes read in full, and each record
-    an object. None when the line is not as a good one has it (not JSON, not UTF-8, an integer
-    beyond 64 bits, a duplicate key on the way to the records, a bad structure or attribute):
-    it is then decoded whole, and `request` names what is wrong."""
-    try:
-        document = simdjson.Parser().parse(text.encode())
-        return Counted(_count(document))
-    except (ValueError, RuntimeError, UnicodeError):  # BadEnvelope, BadRecord, _Unusual among them
-        return None
-
-
-def _count(document: Any) -> int:
-    records = 0
-    document = _lazy_object(document)
-    if _foreign(list(document.keys())) is not None:
-        raise _Unusual("no request")
-    for resource_logs in _lazy_list(document, "resourceLogs"):
-        resource_logs = _lazy_object(resource_logs)
-        _attributes(_small_object(resource_logs, "resource").get("attributes"), True)
-        for scope_logs in _lazy_list(resource_logs, "scopeLogs"):
-            scope_logs = _lazy_object(scope_logs)
-            _attributes(_small_object(scope_logs, "scope").get("attributes"), True)
-            found = _lazy_list(scope_logs, "logRecords")
-            if not all(type(record) is simdjson.Object for record in found):
-                raise _Unusual("a record that is not an object")
-            records += len(found)
-    return records
-
-
-def _lazy_object(value: Any) -> Any:
-    """A lazy object whose keys are unique (with a duplicate, simdjson reads the first value of
-    the key and JSON decoders the last)."""
-    if type(value) is not simdjson.Object:
-        raise _Unusual("not an object")
-    keys = list(value.keys())
-    if len(set(keys)) != len(keys):
-        raise _Unusual("a duplicate key")
-    return value
-
-
-def _lazy_list(value: Any, key: str) -> Any:
-    if _proto_named(value, key, "") is not None:
-        raise _Unusual("protobuf's field name")
-    found = value.get(key)
-    if found is None and key not in value:
-        return ()
-    if type(found) is not simdjson.Array:
-        raise _Unusual(f"{key} is not a list")
-    return found
-
-
-def _small_object(value: Any, key: str) -> dict:
-    """A resource or scope, decoded (a few attributes)."""
-    if key not in value:
-        return {}
-    found = value.get(key)
-    if type(found) is not simdjson.Object:
-        raise _Unusual(f"{key} is not an object")
-    return found.as_dict()
 
 
 # protobuf's own field names, which OTLP JSON spells in lowerCamelCase: a line written with them
@@ -210,7 +132,7 @@ PROTO_NAMES = {
 
 # The requests of OTLP's signals, in OTLP JSON's and protobuf's names: a line of another
 # signal (a file exporter's one file for every pipeline) holds no log record, and is none
-# of a service's. `_foreign` names the first keys of an object with none of them.
+# of a service's. `not_a_request` names the first keys of an object with none of them.
 SIGNALS = frozenset(
     name
     for signal in ("Logs", "Spans", "Metrics", "Profiles")
@@ -219,7 +141,7 @@ SIGNALS = frozenset(
 FOREIGN_KEYS_NAMED = 5
 
 
-def _foreign(keys: list[str]) -> str | None:
+def not_a_request(keys: list[str]) -> str | None:
     """Why an object with keys, none of them a signal's (`SIGNALS`), is no request: read as one
     without records (all of its fields unknown), a line of the service's own under this setting
     was counted irrelevant, its failure never credited. An empty object is an empty request."""
@@ -233,7 +155,7 @@ def _foreign(keys: list[str]) -> str | None:
     )
 
 
-def _proto_named(value: Any, key: str, where: str) -> str | None:
+def proto_named(value: Any, key: str, where: str) -> str | None:
     """Why `value` spells `key` as protobuf's field name instead, if it does."""
     if key in value or PROTO_NAMES[key] not in value:
         return None
@@ -244,7 +166,7 @@ def _proto_named(value: Any, key: str, where: str) -> str | None:
 
 
 def _list(value: dict, key: str, where: str) -> list:
-    if (proto := _proto_named(value, key, where)) is not None:
+    if (proto := proto_named(value, key, where)) is not None:
         raise BadEnvelope(proto)
     found = value.get(key, [])
     if not isinstance(found, list):
@@ -293,7 +215,7 @@ def view(record: Any, exact: bool = True) -> dict[str, Any]:
         plain[OBSERVED] = observed  # its only time but its own ts, if it has one
     for key, value in record.items():
         if key == "attributes":
-            plain[key] = _attributes(value, exact)
+            plain[key] = key_values(value, exact)
         elif key == "body":
             plain[key] = _plain(value, "body", exact)
         elif key not in ("timeUnixNano", OBSERVED):
@@ -318,7 +240,7 @@ def _check_rounding(value: Any, exact: bool) -> None:
         raise Rounded
 
 
-def _attributes(value: Any, exact: bool) -> dict[str, Any]:
+def key_values(value: Any, exact: bool) -> dict[str, Any]:
     """A key/value list as an object (absent: empty)."""
     if value is None:
         return {}
@@ -365,7 +287,7 @@ def _plain(value: Any, where: str, exact: bool) -> Any:
         if isinstance(held, str) and _INTEGER.fullmatch(held):
             return int(held)
     elif kind == "kvlistValue" and isinstance(held, dict):
-        return _attributes(held.get("values"), exact)
+        return key_values(held.get("values"), exact)
     elif (
         kind == "arrayValue" and isinstance(held, dict) and isinstance(held.get("values", []), list)
     ):

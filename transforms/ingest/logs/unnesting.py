@@ -27,7 +27,7 @@ import pyarrow as pa
 
 from transforms.errors import CreditsError, InputError
 from transforms.ingest.incident import LogFormat
-from transforms.ingest.logs import cloudwatch, json_stream, otlp
+from transforms.ingest.logs import cloudwatch, json_stream, otlp, otlp_count
 from transforms.ingest.logs.framed import FRAMED_SCHEMA, MAX_LINE_BYTES
 from transforms.ingest.logs.screen import Screen
 from transforms.ingest.logs.source import (
@@ -63,8 +63,9 @@ class Unnester:
         resync = json_stream.next_line_opening if otlp_lines else cloudwatch.next_object
         read = self._otlp if otlp_lines else self._cloudwatch
         capable = self.screen.capable_text if self.screen is not None else (lambda text: True)
-        # An OTLP line that is not failure-capable only has its records counted (`otlp.counted`).
-        light = otlp.counted if otlp_lines else None
+        # An OTLP line that is not failure-capable only has its records counted
+        # (`otlp_count.counted`).
+        light = otlp_count.counted if otlp_lines else None
         paths = otlp.Fields.of(self.log_format.fields)
         where = "line 1"
         try:
@@ -127,7 +128,7 @@ class Unnester:
     ) -> list[tuple | None] | int:
         """The items of one line, each as the arguments of `_add` (None: unchecked), or how
         many there are when none is checked."""
-        if type(found.value) is otlp.Counted:
+        if type(found.value) is otlp_count.Counted:
             return found.value.records or 1  # a request without log records: one item
         try:
             groups = otlp.request(found.value, found.exact)
