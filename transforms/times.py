@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from transforms import commands
@@ -13,6 +14,27 @@ def iso_utc(instant: datetime) -> str:
     """`instant` in ISO 8601, in UTC, with `Z` for the offset: `2025-01-07T19:15:00Z` (with
     microseconds when it has any)."""
     return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+_LEAP_SECOND = re.compile(
+    r"(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}):60(?:[.,]\d+)?([Zz]|[+-]\d{2}(?::?\d{2})?)"
+)
+
+
+def after_leap_second(text: str) -> str | None:
+    """The instant after `text` when it is an RFC 3339 leap second (`:60`, with an offset):
+    the next minute's start, in the offset written (`2016-12-31T23:59:60Z` gives
+    `2017-01-01T00:00:00Z`); None for any other text."""
+    found = _LEAP_SECOND.fullmatch(text.strip())
+    if found is None:
+        return None
+    minute, offset = found.groups()
+    try:
+        start = datetime.fromisoformat(f"{minute.upper()}:00{offset.upper()}")
+    except ValueError:  # no such day or hour: not a leap second either
+        return None
+    after = (start + timedelta(minutes=1)).isoformat()
+    return after.replace("+00:00", "Z") if offset in "Zz" else after
 
 
 def zone(name: str) -> ZoneInfo:

@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from transforms import times
 from transforms.errors import CreditsError, InputError, StorageError
 from transforms.ingest.incident import TableSource
 from transforms.ingest.incident.amounts import BEYOND_LARGEST_AMOUNT
@@ -335,6 +336,10 @@ def _csv_error(
         expected = CSV_EXPECTED["integer" if typed[column] == pa.int64() else "timestamp"]
         if typed[column] == pa.int64() and re.fullmatch(r"-?[0-9]+(\.0*)?", value):
             expected = BEYOND_LARGEST_AMOUNT  # whole, but no 64-bit integer holds it
+        elif typed[column] != pa.int64() and (after := times.after_leap_second(value)):
+            expected = (
+                f"a leap second, never read as another instant: write the instant after it, {after}"
+            )
         return InputError(f"{name}: line {line}: column '{column}' is {value!r}, {expected}")
 
     try:
@@ -389,7 +394,8 @@ def _parsed(text: pa.Array | pa.ChunkedArray, kind: pa.DataType) -> pa.Array | p
     """A CSV column's text as `kind`: a time with its decimals past the microsecond dropped
     (truncated, never rounded), an integer written as a whole decimal as that integer;
     `ArrowInvalid` for a value that is neither."""
-    if pa.types.is_timestamp(kind):
+    if pa.types.is_timestamp(kind):  # RFC 3339's lowercase t and z, which Arrow reads upper
+        text = pc.ascii_upper(text)
         return pc.cast(pc.replace_substring_regex(text, PAST_MICROSECONDS, r"\1"), kind)
     if pa.types.is_integer(kind):
         whole = pc.replace_substring_regex(text, WHOLE_DECIMAL, r"\1")

@@ -99,6 +99,11 @@ def test_csv_and_duckdb_sources_give_the_parquet_credit_file(tmp_path, write, so
         ("created_at", "2025-01-07T14:59:59.9999999-05:00", (2025, 1, 7, 19, 59, 59, 999999)),
         # "never", which nanoseconds cannot hold
         ("updated_at", "9999-12-31T00:00:00Z", (9999, 12, 31)),
+        # RFC 3339's lowercase t and z, as log lines and window edges read them: the run stopped
+        # with "not a timestamp with an offset"
+        ("created_at", "2025-01-07t19:15:00z", (2025, 1, 7, 19, 15)),
+        ("created_at", "2025-01-07t14:15:00.5-05:00", (2025, 1, 7, 19, 15, 0, 500000)),
+        ("updated_at", "2025-01-07T19:15:00z", (2025, 1, 7, 19, 15)),
     ],
 )
 def test_a_csv_time_is_read_to_the_microsecond_truncated_like_parquet(
@@ -152,10 +157,22 @@ def test_a_duckdb_table_is_hashed_by_its_rows_not_their_order(tmp_path):
             "t9,c1,1250,USD,failed,,2025-01-07 20:00:00,2025-01-07T20:00:00Z",
             r"line 3: column 'created_at' is '2025-01-07 20:00:00', not a timestamp with an offset",
         ),
-        # a leap second is refused, never read as another instant (docs/incident-file.md)
+        # a leap second is refused, never read as another instant, and the message says what
+        # to write: the instant after it (docs/incident-file.md)
         (
             "t9,c1,1250,USD,failed,,2025-01-07T23:59:60Z,2025-01-07T20:00:00Z",
-            r"line 3: column 'created_at' is '2025-01-07T23:59:60Z', not a timestamp with",
+            r"line 3: column 'created_at' is '2025-01-07T23:59:60Z', a leap second.*"
+            r"write the instant after it, 2025-01-08T00:00:00Z",
+        ),
+        (
+            "t9,c1,1250,USD,failed,,2025-01-07T20:00:00Z,2025-01-07t18:59:60.25-05:00",
+            r"column 'updated_at' is '2025-01-07t18:59:60.25-05:00', a leap second.*"
+            r"write the instant after it, 2025-01-07T19:00:00-05:00",
+        ),
+        # a lowercase t and z with no offset after all is still refused
+        (
+            "t9,c1,1250,USD,failed,,2025-01-07t20:00:00,2025-01-07T20:00:00Z",
+            r"line 3: column 'created_at' is '2025-01-07t20:00:00', not a timestamp with an off",
         ),
         # a field too many
         (
