@@ -9,6 +9,7 @@ import io
 import json
 import threading
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -431,3 +432,21 @@ def test_a_first_diff_and_dry_run_of_many_lines_show_a_summary_and_name_all_and_
     )
     assert f"and 5 more (`{dry_run} --all`)" in dry.stdout
     assert "pays every credit line of the run" in dry.stdout
+
+
+def test_a_dry_run_of_a_published_run_names_who_approved_it_when_and_the_batch(desk):
+    # It said only "is already published: approving it again does nothing", where the real
+    # approval names the decision: who, when on the incident's clocks, and in which batch.
+    run_id = desk.run()
+    desk.approve(run_id)
+    ((by, at, zone, batch_id),) = desk.query(
+        "select decided_by, decided_at, timezone, batch_id from runs where run_id = ?", run_id
+    )
+    result = desk.cli("approve", run_id, "--dry-run")
+    assert result.exit_code == 0, result.output
+    shown = f"{at.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M %Z}"
+    assert batch_id == "INC-T-B001" and shown.endswith(("EST", "EDT"))
+    assert (
+        f"run {run_id} was already published: approved by {by} on {shown}, in batch "
+        f"{batch_id}; approving it again does nothing" in " ".join(result.output.split())
+    ), result.output

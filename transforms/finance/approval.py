@@ -220,6 +220,16 @@ def on_incident_clock(at: datetime, timezone: str) -> str:
     return f"{at.astimezone(times.zone(timezone)):%Y-%m-%d %H:%M %Z}"
 
 
+def approved_before(
+    run_id: str, by: str | None, at: datetime | None, timezone: str | None, batch_id: str | None
+) -> str:
+    """Who approved a published run, when on the incident's clocks, and in which batch, as the
+    warehouse holds the decision: what approving it again says, and its dry run."""
+    when = on_incident_clock(at, timezone) if at and timezone else "?"
+    batch = f"in batch {batch_id}" if batch_id else "with nothing new to pay"
+    return f"run {run_id} was already published: approved by {by} on {when}, {batch}"
+
+
 def superseded(run: RunRow, newer: RunRow) -> str:
     """Why `run` is refused: the newer run published, its approval on the incident's clocks."""
     approved = on_incident_clock(newer.decided_at, newer.timezone)

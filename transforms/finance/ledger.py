@@ -50,9 +50,9 @@ from transforms.finance import (
     witnesses,
 )
 from transforms.finance.approval import (
+    approved_before,
     find_run,
     newer_published,
-    on_incident_clock,
     require_as_sealed,
     require_name,
     require_pending,
@@ -85,16 +85,8 @@ class Decision:
         """What an approval of a run already published says (the loser of two approvals of
         it): who approved it, when on the incident's clocks, and in which batch, as the
         warehouse holds the decision (checked against the journal before)."""
-        when = (
-            on_incident_clock(self.decided_at, self.timezone)
-            if self.decided_at and self.timezone
-            else "?"
-        )
-        batch = f"in batch {self.batch_id}" if self.batch_id else "with nothing new to pay"
-        return (
-            f"run {self.run_id} was already published: approved by {self.decided_by} on "
-            f"{when}, {batch}; nothing new"
-        )
+        decision = (self.decided_by, self.decided_at, self.timezone, self.batch_id)
+        return f"{approved_before(self.run_id, *decision)}; nothing new"
 
 
 def approve(

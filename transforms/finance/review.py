@@ -59,7 +59,9 @@ def preview(
         journal.require_key(con, key)  # as approval, before anything else
         notes, refusals = [], []
         if run.status == RunStatus.PUBLISHED:
-            notes.append(f"run {run_id} is already published: approving it again does nothing")
+            decision = (run.decided_by, run.decided_at, run.timezone, run.batch_id)
+            before = approval.approved_before(run_id, *decision)
+            notes.append(f"{before}; approving it again does nothing")
         else:
             approval.require_pending(run)
         unreachable = approval.require_as_sealed(con, run)
