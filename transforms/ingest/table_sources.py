@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 
 from transforms import times
 from transforms.errors import CreditsError, InputError, StorageError
+from transforms.ingest import csv_text
 from transforms.ingest.incident import TableSource
 from transforms.ingest.incident.amounts import BEYOND_LARGEST_AMOUNT
 
@@ -222,7 +223,10 @@ def _open_parquet(path: Path, name: str, columns: list[str]) -> Iterator[Read]:
 def _open_csv(path: Path, name: str, contract: Contract) -> Read:
     """A CSV file: UTF-8, comma-separated, a header line; blank values are nulls. A contract
     column named twice in the header is an error (which one is meant is unknown)."""
-    header = _csv_header(path, name)
+    try:
+        header = csv_text.header(path, name)
+    except FileNotFoundError:
+        raise InputError(_not_found(name, path)) from None
     if not header:
         raise InputError(f"{name}: the file is empty; a CSV table starts with a header line")
     twice = sorted({c for c in header if header.count(c) > 1 and c in contract})
@@ -246,7 +250,7 @@ def _open_csv(path: Path, name: str, contract: Contract) -> Read:
         # A record longer than the reader's block (a text cell of megabytes) cannot be parsed
         # in it: the file is read again with a block 16 times larger, the rows already given
         # skipped, up to CSV_LARGEST_BLOCK_BYTES.
-        if _header_alone(path):  # no row, which pyarrow cannot tell without the line end
+        if csv_text.header_alone(path):  # no row, which pyarrow cannot tell without the line end
             return
         given, block = 0, CSV_BLOCK_BYTES
         while True:
@@ -268,51 +272,6 @@ def _open_csv(path: Path, name: str, contract: Contract) -> Read:
                 block *= 16
 
     return Read(schema, _later(batches), lambda error: _csv_error(path, name, types, error))
-
-
-def _csv_header(path: Path, name: str) -> list[str]:
-    """The header line's column names (the first line alone is decoded: a byte that is not
-    UTF-8 further down is named with its own line, when the rows are read)."""
-    try:
-        with open(path, "rb") as handle:
-            first = handle.readline()
-        if b"\r" in first.rstrip(b"\r\n"):  # read by LF, the header ran on to the file's end
-            raise InputError(
-                f"{name}: its lines end in a CR alone (old Mac OS's), so its header line runs on; "
-                "save it with LF or CR LF line ends"
-            )
-        return next(csv.reader([first.decode("utf-8-sig")]), [])
-    except FileNotFoundError:
-        raise InputError(_not_found(name, path)) from None
-    except UnicodeDecodeError as error:
-        raise InputError(f"{name}: line 1: {_not_utf8(first, error)}") from None
-    except csv.Error as error:
-        raise InputError(f"{name}: the header line cannot be read ({error})") from None
-
-
-def _header_alone(path: Path) -> bool:
-    """The file is its header line alone, without a line end (a file cut to its header)."""
-    with open(path, "rb") as handle:
-        first = handle.readline()
-        return not first.endswith(b"\n") and not handle.read(1)
-
-
-def _not_utf8(line: bytes, error: UnicodeDecodeError) -> str:
-    return (
-        f"byte {line[error.start]:#04x} at byte {error.start + 1} of the line is not UTF-8 (save "
-        "the file as UTF-8)"
-    )
-
-
-def _first_not_utf8(path: Path, name: str) -> InputError | None:
-    """The first line of the file that is not UTF-8, named, if any."""
-    with open(path, "rb") as handle:
-        for number, line in enumerate(handle, 1):
-            try:
-                line.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError as error:
-                return InputError(f"{name}: line {number}: {_not_utf8(line, error)}")
-    return None
 
 
 def _csv_error(
@@ -367,7 +326,7 @@ def _csv_error(
             "opens a quote must close it"
         )
     except UnicodeDecodeError as found:
-        return _first_not_utf8(path, name) or InputError(
+        return csv_text.first_not_utf8(path, name) or InputError(
             f"{name}: not a readable CSV file ({found})"
         )
     return InputError(f"{name}: not a readable CSV file ({error})")

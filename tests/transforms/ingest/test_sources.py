@@ -315,6 +315,43 @@ def test_a_csv_file_whose_lines_end_in_a_cr_alone_is_named_so(tmp_path, table):
         tables.check(loaded)
 
 
+@pytest.mark.parametrize(
+    ("encoding", "bom"),
+    [
+        # Excel's "Unicode Text": UTF-16 LE with a BOM, read as "lines end in a CR alone"
+        ("utf-16-le", "\ufeff"),
+        ("utf-16-be", "\ufeff"),
+        # without a BOM, the header's names were shown with a NUL between their letters
+        ("utf-16-le", ""),
+    ],
+)
+def test_a_utf16_csv_file_is_named_so(tmp_path, encoding, bom):
+    path = write_incident(tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1")])
+    write_csv_tables(path.parent)
+    csv_path = path.parent / "transactions.csv"
+    text = bom + csv_path.read_text(encoding="utf-8").replace("\n", "\r\n")
+    csv_path.write_bytes(text.encode(encoding))
+    loaded = incident.load(with_sources(path, "csv.toml", **CSV_SOURCES))
+    with pytest.raises(
+        InputError, match=r"transactions.csv: the file is UTF-16.*save it as CSV UTF-8"
+    ):
+        tables.check(loaded)
+
+
+@pytest.mark.parametrize("sep", [",", ";"])
+def test_excels_sep_line_before_the_header_is_named_so(tmp_path, sep):
+    # Excel's "sep=;" hint line was taken for the header: "the source's columns are sep=;"
+    path = write_incident(tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1")])
+    write_csv_tables(path.parent)
+    csv_path = path.parent / "customers.csv"
+    csv_path.write_text(f"sep={sep}\n" + csv_path.read_text(encoding="utf-8"), encoding="utf-8")
+    loaded = incident.load(with_sources(path, "csv.toml", **CSV_SOURCES))
+    with pytest.raises(
+        InputError, match=rf"customers.csv: line 1 is Excel's 'sep={sep}' hint, not the header"
+    ):
+        tables.check(loaded)
+
+
 def test_a_csv_header_naming_a_contract_column_twice_is_an_input_error(tmp_path):
     path = write_incident(tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1")])
     write_csv_tables(path.parent)

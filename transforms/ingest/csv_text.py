@@ -1,0 +1,71 @@
+"""A CSV table file's text before its values are parsed: its header line, read first, and the
+first line whose bytes are not UTF-8. A file that is no UTF-8 CSV as a spreadsheet may save it
+(UTF-16, old Mac OS's line ends, Excel's `sep=` line) is named so, with what to save instead.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+from transforms.errors import InputError
+
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def header(path: Path, name: str) -> list[str]:
+    """The header line's column names (the first line alone is decoded: a byte that is not
+    UTF-8 further down is named with its own line, when the rows are read).
+    `FileNotFoundError` when there is no file."""
+    with open(path, "rb") as handle:
+        first = handle.readline()
+    if first.startswith(UTF16_BOMS) or b"\0" in first[:2]:  # an ASCII name in UTF-16
+        raise InputError(
+            f'{name}: the file is UTF-16 (a spreadsheet\'s "Unicode text"), not UTF-8; save it '
+            "as CSV UTF-8 (comma-separated)"
+        )
+    if b"\r" in first.rstrip(b"\r\n"):  # read by LF, the header ran on to the file's end
+        raise InputError(
+            f"{name}: its lines end in a CR alone (old Mac OS's), so its header line runs on; "
+            "save it with LF or CR LF line ends"
+        )
+    try:
+        text = first.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InputError(f"{name}: line 1: {not_utf8(first, error)}") from None
+    hint = re.fullmatch(r"sep=(.)", text.rstrip("\r\n"))
+    if hint:  # Excel's own line naming the delimiter: the header is the next line
+        raise InputError(
+            f"{name}: line 1 is Excel's {hint.group()!r} hint, not the header; delete it so "
+            "that the header line comes first, its names separated by commas"
+        )
+    try:
+        return next(csv.reader([text]), [])
+    except csv.Error as error:
+        raise InputError(f"{name}: the header line cannot be read ({error})") from None
+
+
+def header_alone(path: Path) -> bool:
+    """The file is its header line alone, without a line end (a file cut to its header)."""
+    with open(path, "rb") as handle:
+        first = handle.readline()
+        return not first.endswith(b"\n") and not handle.read(1)
+
+
+def not_utf8(line: bytes, error: UnicodeDecodeError) -> str:
+    return (
+        f"byte {line[error.start]:#04x} at byte {error.start + 1} of the line is not UTF-8 (save "
+        "the file as UTF-8)"
+    )
+
+
+def first_not_utf8(path: Path, name: str) -> InputError | None:
+    """The first line of the file that is not UTF-8, named, if any."""
+    with open(path, "rb") as handle:
+        for number, line in enumerate(handle, 1):
+            try:
+                line.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as error:
+                return InputError(f"{name}: line {number}: {not_utf8(line, error)}")
+    return None
