@@ -98,6 +98,8 @@ CSV_BLOCK_BYTES = 1 << 20  # pyarrow's default; a record longer than the block i
 CSV_LARGEST_BLOCK_BYTES = 1 << 30  # a record longer than this is not read (`_csv_error`)
 
 
+FIELDS_MORE = "a value holding a comma (1,000) must be quoted, or written without it"
+FIELDS_FEWER = "give each line a value (or a blank) for every header name, a trailing comma's too"
 CSV_EXPECTED = {
     "integer": "not a whole number of minor units (it is never rounded)",
     "timestamp": ("not a timestamp with an offset such as 2025-01-07T20:00:00Z"),
@@ -311,7 +313,8 @@ def _csv_error(
                 first = read_to + 1  # a record's first line (a quoted field may go on)
                 if row and len(row) != len(header):
                     return bad_value() or InputError(
-                        f"{name}: line {first}: {len(row)} fields, the header has {len(header)}"
+                        f"{name}: line {first}: {len(row)} fields, the header has {len(header)}; "
+                        + (FIELDS_MORE if len(row) > len(header) else FIELDS_FEWER)
                     )
                 chunk.append((first, row))
                 if len(chunk) >= ERROR_CHUNK_ROWS and (found := bad_value()) is not None:

@@ -179,6 +179,16 @@ def test_a_duckdb_table_is_hashed_by_its_rows_not_their_order(tmp_path):
             "t9,c1,1250,USD,failed,,2025-01-07T20:00:00Z,2025-01-07T20:00:00Z,extra",
             r"transactions.csv: line 3: 9 fields, the header has 8",
         ),
+        # a spreadsheet's thousands separator, unquoted: one field too many, and why
+        (
+            "t9,c1,1,000.00,USD,failed,,2025-01-07T20:00:00Z,2025-01-07T20:00:00Z",
+            r"line 3: 9 fields, the header has 8; a value holding a comma \(1,000\) must be quoted",
+        ),
+        # a field too few (a header saved with a trailing comma has one more name): what to give
+        (
+            "t9,c1,1000,USD,failed,,2025-01-07T20:00:00Z",
+            r"line 3: 7 fields, the header has 8; give each line a value \(or a blank\) for every",
+        ),
         # hexadecimal: Arrow's cast read it as 16, a wrong credit under the percent basis
         (
             "t9,c1,0x10,USD,failed,,2025-01-07T20:00:00Z,2025-01-07T20:00:00Z",
