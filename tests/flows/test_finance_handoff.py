@@ -88,7 +88,13 @@ def test_a_lower_credit_is_an_exception_never_a_negative_payment(desk):
 def test_a_declined_run_can_never_be_published(desk):
     run_id = desk.run()
     ledger.decline(desk.warehouse, run_id, by="bob", reason="window still under review")
-    with pytest.raises(ConfigError, match="is declined, not pending_approval"):
+    with pytest.raises(
+        ConfigError,
+        match=(
+            "was already declined by bob on .* UTC: window still under review: a decided run "
+            "cannot be approved"
+        ),
+    ):
         desk.approve(run_id)
     assert desk.ledger() == []
 

@@ -178,3 +178,52 @@ def test_the_loser_of_two_approvals_of_one_run_is_told_who_approved_it(desk):
         f"{batch_id}; nothing new" in out
     ), out
     assert batch_id == "INC-T-B001" and "already published" not in said[winner][0]
+
+
+def test_the_loser_of_an_approval_and_a_decline_of_one_run_is_told_which_won_and_by_whom(desk):
+    # `credits approve` and `credits decline` of one run from two processes (two machines): the
+    # loser (which takes the lock once the winner committed, whichever starts first) said only
+    # "is published, not pending_approval" (or "is declined"), neither who decided, nor when,
+    # nor how; the run it had just seen pending.
+    run_id = desk.run()
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    options = ["--warehouse", str(desk.warehouse), "--outbox", str(desk.outbox)]
+    commands = {
+        "alice": ["approve", run_id, "--by", "alice"],
+        "bob": ["decline", run_id, "--by", "bob", "--reason", "window not final"],
+    }
+    processes = {
+        by: subprocess.Popen(
+            [sys.executable, "-m", "flows.cli", *args, *options],
+            cwd=desk.root,
+            env={**os.environ, "PYTHONPATH": path},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for by, args in commands.items()
+    }
+    said = {by: process.communicate(timeout=300) for by, process in processes.items()}
+    ((winner, at, zone, batch_id, status),) = desk.query(
+        "select decided_by, decided_at, timezone, batch_id, status from runs where run_id = ?",
+        run_id,
+    )
+    (loser,) = {"alice", "bob"} - {winner}
+    assert processes[winner].returncode == 0, said[winner]
+    assert processes[loser].returncode == 2, said[loser]
+    err = one_line(said[loser][1])
+    if status == "published":
+        shown = f"{at.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M %Z}"
+        expected = (
+            f"run {run_id}: was already approved by alice on {shown}, in batch {batch_id}: "
+            "a decided run cannot be declined; nothing recorded"
+        )
+    else:
+        shown = f"{at.astimezone(ZoneInfo('UTC')):%Y-%m-%d %H:%M} UTC"
+        expected = (
+            f"run {run_id}: was already declined by bob on {shown}: window not final: a "
+            "decided run cannot be approved; nothing recorded"
+        )
+    assert expected in err, err
+    assert "Traceback" not in said[loser][1]
+    assert desk.cli("audit", "--verify").exit_code == 0

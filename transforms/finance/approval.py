@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import shlex
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
@@ -275,7 +275,10 @@ def one(con: duckdb.DuckDBPyConnection, name: str, **parameters: Any) -> dict[st
     return rows[0] if rows else None
 
 
-def require_pending(run: RunRow) -> None:
+def require_pending(run: RunRow, *, to: str = "approved") -> None:
+    """Refuses a run that is not pending approval; `to` is what it was to be (approved,
+    declined). A run decided meanwhile (another machine's decision took the lock first) names
+    that decision: who, when and how."""
     if run.status == RunStatus.SEALING:
         raise InputError(
             f"run {run.run_id}: was stopped before it was sealed (status "
@@ -287,11 +290,33 @@ def require_pending(run: RunRow) -> None:
             f"or declined: see its validation.html ({run.run_folder}), fix the input it names "
             f"and {_rerun(recorded_manifest(run))}"
         )
+    decided = _decided(run)
+    if decided:
+        raise ConfigError(
+            f"run {run.run_id}: was already {decided}: a decided run cannot be {to}; nothing "
+            "recorded"
+        )
     if run.status != RunStatus.PENDING_APPROVAL:
         raise ConfigError(
             f"run {run.run_id}: is {run.status}, not pending_approval; only a run that "
             "passed the quality gate and was not decided yet can be approved or declined"
         )
+
+
+def _decided(run: RunRow) -> str | None:
+    """The decision on a decided run, as the loser of two decisions is told it: an approval
+    on the incident's clocks with its batch, a decline in UTC with its reason (as `approve`
+    and `decline` given again say them)."""
+    if run.decided_by is None or run.decided_at is None:
+        return None
+    if run.status == RunStatus.PUBLISHED:
+        batch = f"in batch {run.batch_id}" if run.batch_id else "with nothing new to pay"
+        when = on_incident_clock(run.decided_at, run.timezone)
+        return f"approved by {run.decided_by} on {when}, {batch}"
+    if run.status == RunStatus.DECLINED:
+        when = f"{run.decided_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+        return f"declined by {run.decided_by} on {when}: {run.decision_note}"
+    return None
 
 
 def require_name(by: str) -> None:

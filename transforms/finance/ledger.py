@@ -196,7 +196,7 @@ def decline(
         run = find_run(con, run_id)
         already = run.status == RunStatus.DECLINED
         if not already:
-            require_pending(run)
+            require_pending(run, to="declined")
         run_proof.require_no_copies(con, run)
         outbox_head.require_run(con, run)
         if outbox is not None:
