@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import shlex
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 
@@ -225,9 +225,16 @@ def approved_before(
 ) -> str:
     """Who approved a published run, when on the incident's clocks, and in which batch, as the
     warehouse holds the decision: what approving it again says, and its dry run."""
+    return f"run {run_id} was already published: {_approval(by, at, timezone, batch_id)}"
+
+
+def _approval(
+    by: str | None, at: datetime | None, timezone: str | None, batch_id: str | None
+) -> str:
+    """An approval in words: who, when on the incident's clocks, and its batch."""
     when = on_incident_clock(at, timezone) if at and timezone else "?"
     batch = f"in batch {batch_id}" if batch_id else "with nothing new to pay"
-    return f"run {run_id} was already published: approved by {by} on {when}, {batch}"
+    return f"approved by {by} on {when}, {batch}"
 
 
 def superseded(run: RunRow, newer: RunRow) -> str:
@@ -275,7 +282,7 @@ def one(con: duckdb.DuckDBPyConnection, name: str, **parameters: Any) -> dict[st
     return rows[0] if rows else None
 
 
-def require_pending(run: RunRow, *, to: str = "approved") -> None:
+def require_pending(run: RunRow, *, to: Literal["approved", "declined"] = "approved") -> None:
     """Refuses a run that is not pending approval; `to` is what it was to be (approved,
     declined). A run decided meanwhile (another machine's decision took the lock first) names
     that decision: who, when and how."""
@@ -310,9 +317,7 @@ def _decided(run: RunRow) -> str | None:
     if run.decided_by is None or run.decided_at is None:
         return None
     if run.status == RunStatus.PUBLISHED:
-        batch = f"in batch {run.batch_id}" if run.batch_id else "with nothing new to pay"
-        when = on_incident_clock(run.decided_at, run.timezone)
-        return f"approved by {run.decided_by} on {when}, {batch}"
+        return _approval(run.decided_by, run.decided_at, run.timezone, run.batch_id)
     if run.status == RunStatus.DECLINED:
         when = f"{run.decided_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
         return f"declined by {run.decided_by} on {when}: {run.decision_note}"
