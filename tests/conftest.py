@@ -79,6 +79,15 @@ def gx_answer_folder(request, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def no_venv_project(monkeypatch) -> None:
+    """Messages that name the running venv's project (`commands.venv_project`) name none: a test
+    must not read this checkout's own `data/warehouse.duckdb`."""
+    from transforms import commands
+
+    monkeypatch.setattr(commands, "venv_project", lambda: None)
+
+
+@pytest.fixture(autouse=True)
 def gx_answers(request, monkeypatch, gx_answer_folder) -> None:
     """GX answers an input any worker has validated this session from its file
     (`tests/gx_answers.py`), in every test but those marked `real_gx`;

@@ -30,6 +30,12 @@ def venv_command(name: str) -> str:
     return shlex.quote(str(script) if relative.startswith("..") else relative)
 
 
+def venv_project() -> Path | None:
+    """The folder whose `.venv` runs this command (`/repo` for `/repo/.venv/bin/credits`), None
+    outside a virtual environment: where a command run from another folder was meant to run."""
+    return Path(sys.prefix).parent if sys.prefix != sys.base_prefix else None
+
+
 def credits(arguments: str) -> str:
     """`credits ARGUMENTS` as one types it here: `.venv/bin/credits runs --incident INC-A`.
     `arguments` is written as given: quote a value that may hold blanks (`shlex.quote`)."""

@@ -188,8 +188,7 @@ def require_duckdb_file(path: Path) -> None:
 def require_existing(location: Location) -> None:
     """Refuses (`InputError`) a DuckDB path where no warehouse is yet: for a command that only
     reads or changes what a run recorded (a mistyped `--warehouse` must not make one). The
-    message names the absolute path looked at: a relative one (the default
-    `data/warehouse.duckdb`) is read from the current folder, wherever the command runs."""
+    message names the absolute path looked at (a relative one is read from the current folder)."""
     if pg_location.is_url(location) or Path(location).exists():
         return
     raise NoWarehouseYet(Path(location))
@@ -213,12 +212,13 @@ class NoWarehouseYet(InputError):
 
 
 def project_above(path: Path) -> Path | None:
-    """For a relative DuckDB path missing from the current folder (the default
-    `data/warehouse.duckdb`, a command run from `data/sample`), the nearest folder above that
-    has it: the project the command was meant to run from."""
+    """Where a relative DuckDB path missing here (`data/warehouse.duckdb` from `data/sample`
+    or `/tmp`) is: the nearest folder above, else the running venv's project, that has it."""
     if path.is_absolute():
         return None
-    return next((folder for folder in Path.cwd().parents if (folder / path).is_file()), None)
+    here, venv = Path.cwd(), commands.venv_project()
+    folders = [*here.parents, *([venv] if venv not in (None, here) else [])]
+    return next((folder for folder in folders if (folder / path).is_file()), None)
 
 
 def looked_at(path: Path) -> str:

@@ -842,6 +842,26 @@ def test_run_from_a_folder_of_the_project_names_the_projects_warehouse(
     )
 
 
+def test_run_from_outside_the_project_names_the_warehouse_of_the_venv_it_ran(tmp_path, monkeypatch):
+    # `/repo/.venv/bin/credits lookup ...` from /tmp said "no warehouse yet; `credits run`
+    # creates it": the project of that very venv, and its warehouse, unsaid
+    from transforms import commands
+
+    project, elsewhere = tmp_path / "repo", tmp_path / "elsewhere"
+    (project / "data").mkdir(parents=True)
+    (project / "data" / "warehouse.duckdb").write_bytes(b"")
+    elsewhere.mkdir()
+    monkeypatch.setattr(commands, "venv_project", lambda: project, raising=False)
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.delenv("CREDITS_WAREHOUSE", raising=False)
+    result = runner.invoke(app, ["lookup", "cus_0000012"])
+    assert result.exit_code == 2, result.output
+    assert " ".join(result.stderr.split()).endswith(
+        f"; one is at {project / 'data' / 'warehouse.duckdb'}: give it as --warehouse PATH (or"
+        f" set CREDITS_WAREHOUSE), or run from {project}"
+    )
+
+
 @pytest.mark.parametrize("args", [["lookup", "c1"], ["customers", "INC-A"], ["runs"]])
 def test_a_read_only_command_stopped_says_nothing_changed_and_to_run_it_again(
     warehouse_at, monkeypatch, args
