@@ -269,7 +269,14 @@ def find_run(con: duckdb.DuckDBPyConnection, run_id: str) -> RunRow:
                 "them with their totals"
             )
         meant = [row[0] for row in db.run(con, "run_ids_meant", given=run_id).fetchall()]
-        hint = f"; did you mean {' or '.join(meant)}?" if meant else ""
+        newest = rows.runs(con, "runs_of", incident_id=None)[-1:]  # a placeholder, as `RUN_ID`
+        hint = (
+            f"; did you mean {' or '.join(meant)}?"
+            if meant
+            else "".join(
+                f"; the newest run is {r.run_id} ({r.incident_id}, {r.status})" for r in newest
+            )
+        )
         raise InputError(
             f"run {run_id}: not in the warehouse{hint} (`{commands.credits('runs')}` lists "
             "the runs)"

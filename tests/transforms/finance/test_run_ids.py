@@ -60,7 +60,10 @@ def test_a_slip_names_the_run_meant_but_is_never_taken_for_it(tmp_path, slip):
             approval.find_run(con, slip)
         with pytest.raises(InputError) as unknown:
             approval.find_run(con, "3fa2")  # too short to name one run
-        assert f"not in the warehouse (`{commands.credits('runs')}`" in str(unknown.value)
+        assert "did you mean" not in str(unknown.value)  # only the newest run named
+        newest = "20250109T010000000000Z-00000000 (INC-A, pending_approval)"
+        listed = f"the newest run is {newest} (`{commands.credits('runs')}`"
+        assert listed in str(unknown.value)
 
 
 def test_a_slip_that_fits_several_runs_names_the_newest_first(tmp_path):
@@ -126,3 +129,20 @@ def test_an_incident_id_given_for_a_run_names_its_runs_newest_first(tmp_path):
         f"run INC-A: not in the warehouse; INC-A is an incident: its runs, newest first: {RUN} "
         f"(pending_approval), {older} (declined); `{commands.credits(commands.runs_of('INC-A'))}`"
     ) in str(raised.value)
+
+
+@pytest.mark.parametrize("pasted", ["RUN_ID", "20261207T083738282522Z-363b1e21"])
+def test_an_unknown_run_like_no_other_names_the_newest_run(tmp_path, pasted):
+    # README's `credits diff RUN_ID` pasted as is said only "run RUN_ID: not in the warehouse":
+    # which id to give instead, unsaid
+    path = tmp_path / "wh.duckdb"
+    newest = "20250109T010000000000Z-00000002"
+    with warehouse.writer(path) as con:
+        add_run(con, RUN, "published", "2025-01-08T01:00:00Z")
+        add_run(con, newest, "pending_approval", "2025-01-09T01:00:00Z", incident="INC-B")
+    with warehouse.connect(path, read_only=True) as con, pytest.raises(InputError) as raised:
+        approval.find_run(con, pasted)
+    assert str(raised.value) == (
+        f"run {pasted}: not in the warehouse; the newest run is {newest} (INC-B, "
+        f"pending_approval) (`{commands.credits('runs')}` lists the runs)"
+    )
