@@ -27,7 +27,9 @@ from transforms.finance.chain import KEY_VARIABLE
 @app.command()
 def approve(
     run_id: Annotated[str, run_id_argument("the run to approve")],
-    by: Annotated[str | None, typer.Option("--by", help="who approves")] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="who approves (required, but not with --dry-run)")
+    ] = None,
     note: Annotated[str | None, typer.Option("--note", help="a note for the journal")] = None,
     warehouse_path: WarehouseOption = WAREHOUSE,
     outbox: OutboxOption = OUTBOX,

@@ -818,6 +818,12 @@ def test_help_shows_no_type_beside_a_flag(path):
         assert re.search(r"--by\s+<str>", result.stdout) and "<Path>" in result.stdout
 
 
+def test_approves_help_says_by_is_required_but_for_a_dry_run():
+    # `--by  who approves` read as optional; `credits approve RUN_ID` then refused it
+    result = runner.invoke(app, ["approve", "--help"], env={"COLUMNS": "200"})
+    assert "who approves (required, but not with --dry-run)" in result.stdout
+
+
 def test_an_outbox_typed_empty_is_refused_not_read_as_the_current_folder(tmp_path, monkeypatch):
     # `--outbox "$BOX"` with BOX unset was the current folder: audit and approval looked there
     from transforms.finance import warehouse
