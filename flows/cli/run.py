@@ -205,7 +205,7 @@ def _new_warehouse(
 
 
 def next_step(summary: RunSummary, warehouse_path: str) -> str:
-    """What the run waits for, said last before its folder: finance's approval; or, when
+    """What the run waits for, said last before its folder: finance's review and approval; or, when
     approving it would publish no batch (`summary.nothing_new`), that nothing changed since the
     incident's newest batch, as `credits diff` and `approve --dry-run` say; or, when a newer run
     was published while it ran (`summary.superseded_by`), that approving it is refused."""
@@ -218,7 +218,8 @@ def next_step(summary: RunSummary, warehouse_path: str) -> str:
             "approve"
         )
     if summary.nothing_new is None:
-        return f"waiting for approval: {command}"
+        review = typed(f"diff {shlex.quote(summary.run_id)}", warehouse_path)
+        return f"waiting for approval: review it with `{review}`, then: {command}"
     batch = summary.nothing_new.since_batch
     nothing = f"no change since batch {batch}: nothing new to pay" if batch else "nothing to pay"
     beyond = summary.nothing_new.listed_beyond

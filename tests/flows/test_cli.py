@@ -98,7 +98,8 @@ def test_a_published_run_exits_0_and_prints_the_run_folder_last(golden_cli_run):
     )
     # the approval to type names this run's warehouse: `approve` alone would look elsewhere
     assert re.search(
-        r"waiting for approval: \S+ approve \S+ --by NAME --warehouse /\S+/wh\.duckdb\n",
+        r"waiting for approval: review it with `\S+ diff \S+ --warehouse /\S+/wh\.duckdb`, "
+        r"then: \S+ approve \S+ --by NAME --warehouse /\S+/wh\.duckdb\n",
         result.stdout,
     )
 
@@ -192,6 +193,17 @@ def test_a_run_with_nothing_new_to_pay_says_so_not_waiting_for_approval(nothing_
     assert step.startswith(said) and step.endswith(" approve R1 --by NAME --warehouse /x/wh.duckdb")
     named = "credits diff R1 --warehouse /x/wh.duckdb` names them); approving run R1"
     assert (named in step) == ("beyond" in said)
+
+
+def test_a_run_waiting_for_approval_names_the_review_before_the_approval():
+    # it named only `credits approve RUN --by NAME`: the README's review (`credits diff`) unsaid
+    from flows.cli import run
+
+    summary = RunSummary("R1", "INC-M", RunStatus.PENDING_APPROVAL, Path("runs/R1"))
+    assert run.next_step(summary, "/x/wh.duckdb") == (
+        f"waiting for approval: review it with `{commands.credits('diff R1')} --warehouse "
+        f"/x/wh.duckdb`, then: {commands.credits('approve R1')} --by NAME --warehouse /x/wh.duckdb"
+    )
 
 
 def test_a_run_superseded_while_it_ran_says_so_not_waiting_for_approval():
