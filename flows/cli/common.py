@@ -12,6 +12,7 @@ import shlex
 import signal
 import sys
 from collections.abc import Iterator
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from typer._click.exceptions import NoSuchOption  # Typer's own Click (it vendors one)
 from typer.core import TyperGroup
 
 from flows import console, stopping
@@ -80,6 +82,17 @@ def _options_read(action):
         return action()
     except typer.BadParameter as error:
         options.say_in_plain_words(error)
+        raise
+    except NoSuchOption as error:  # Click's nearest may be `--help` (`lookup --email`)
+        near = [
+            name
+            for name in error.possibilities or ()
+            if name != "--help" or SequenceMatcher(None, error.option_name, name).ratio() > 0.8
+        ]
+        if not near and error.ctx is not None:
+            listed = [p.opts[0] for p in error.ctx.command.params if p.opts[0].startswith("--")]
+            error.message += f" (its options: {', '.join(n for n in listed if n != '--help')})"
+        error.possibilities = near  # type: ignore[misc]
         raise
 
 

@@ -830,6 +830,19 @@ def test_help_shows_no_type_beside_a_flag(path):
         assert re.search(r"--by\s+<str>", result.stdout) and "<Path>" in result.stdout
 
 
+def test_an_unknown_option_is_never_told_to_be_help():
+    # `credits lookup --email ADDRESS` said "(Possible options: --help)"
+    result = runner.invoke(app, ["lookup", "--email", "a@b.c"], env={"COLUMNS": "200"})
+    assert result.exit_code == 2
+    said = " ".join(result.output.split())
+    assert "No such option: --email" in said and "--help" not in said
+    assert "(its options: --txn, --wide, --warehouse)" in said
+    typo = runner.invoke(app, ["approve", "R1", "--dry-rn"], env={"COLUMNS": "200"})
+    assert "(Possible options: --dry-run)" in typo.output  # a near one is still named
+    typo = runner.invoke(app, ["lookup", "--hep"], env={"COLUMNS": "200"})
+    assert "(Possible options: --help)" in typo.output  # --help too, when it was meant
+
+
 def test_approves_help_says_by_is_required_but_for_a_dry_run():
     # `--by  who approves` read as optional; `credits approve RUN_ID` then refused it
     result = runner.invoke(app, ["approve", "--help"], env={"COLUMNS": "200"})
