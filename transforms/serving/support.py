@@ -387,8 +387,11 @@ def search(con: duckdb.DuckDBPyConnection, query: str | None) -> Lookup:
                 named = names.customer_named(con, typed)
                 if named is not None:
                     return replace(lookup(con, named), by_name=typed)
-                said = (
-                    f"{by_customer}; and no payment {typed} failed inside an outage window; "
+                said = (  # a blank inside: a name, not an id (said as the support page does)
+                    f"no customer's name matches '{typed}', nor is it a customer's id or a "
+                    "payment's"
+                    if any(c.isspace() for c in typed)
+                    else f"{by_customer}; and no payment {typed} failed inside an outage window; "
                     f"no customer's name matches '{typed}'"
                 )
                 raise names.nearly_named(con, typed, said) or InputError(said) from None
