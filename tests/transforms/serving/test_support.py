@@ -824,35 +824,29 @@ def test_run_from_another_folder_names_the_absolute_path_and_warehouse(tmp_path,
     assert not (tmp_path / "data").exists()
 
 
-@pytest.mark.parametrize("below", ["data/sample", "data", "notebooks/x"])
+@pytest.mark.parametrize(
+    ("below", "by_venv"),
+    [
+        ("data/sample", False),
+        ("data", False),
+        ("notebooks/x", False),
+        # `/repo/.venv/bin/credits lookup ...` from /tmp: that very venv's project unsaid
+        ("../elsewhere", True),
+    ],
+)
 def test_run_from_a_folder_of_the_project_names_the_projects_warehouse(
-    tmp_path, monkeypatch, below
+    tmp_path, monkeypatch, below, by_venv
 ):
     # From data/sample it said "no warehouse yet", the project's one folder up unsaid
-    (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "warehouse.duckdb").write_bytes(b"")
-    (tmp_path / below).mkdir(parents=True, exist_ok=True)
-    monkeypatch.chdir(tmp_path / below)
-    monkeypatch.delenv("CREDITS_WAREHOUSE", raising=False)
-    result = runner.invoke(app, ["lookup", "cus_0000012"])
-    assert result.exit_code == 2, result.output
-    assert " ".join(result.stderr.split()).endswith(
-        f"; one is at {tmp_path / 'data' / 'warehouse.duckdb'}: give it as --warehouse PATH (or"
-        f" set CREDITS_WAREHOUSE), or run from {tmp_path}"
-    )
-
-
-def test_run_from_outside_the_project_names_the_warehouse_of_the_venv_it_ran(tmp_path, monkeypatch):
-    # `/repo/.venv/bin/credits lookup ...` from /tmp said "no warehouse yet; `credits run`
-    # creates it": the project of that very venv, and its warehouse, unsaid
     from transforms import commands
 
-    project, elsewhere = tmp_path / "repo", tmp_path / "elsewhere"
+    project = tmp_path / "repo"
     (project / "data").mkdir(parents=True)
     (project / "data" / "warehouse.duckdb").write_bytes(b"")
-    elsewhere.mkdir()
-    monkeypatch.setattr(commands, "venv_project", lambda: project, raising=False)
-    monkeypatch.chdir(elsewhere)
+    (project / below).mkdir(parents=True, exist_ok=True)
+    if by_venv:
+        monkeypatch.setattr(commands, "venv_project", lambda: project)
+    monkeypatch.chdir(project / below)
     monkeypatch.delenv("CREDITS_WAREHOUSE", raising=False)
     result = runner.invoke(app, ["lookup", "cus_0000012"])
     assert result.exit_code == 2, result.output
