@@ -13,6 +13,7 @@ import pytest
 
 from tests import stores
 from tests.builders import customer
+from transforms import files
 from transforms.finance import outbox
 
 CLOSED_C1 = [customer("c1", status="closed"), customer("c2"), customer("c3")]
@@ -266,3 +267,32 @@ def test_the_outbox_given_drops_blanks_and_a_blank_one_is_the_default(given, out
     from flows.settings import outbox_given
 
     assert outbox_given(given) == Path(outbox)
+
+
+def test_verify_batch_of_a_batch_an_approval_left_unfinished_says_the_next_approval_finishes(
+    desk, monkeypatch
+):
+    # an approval killed while it wrote the batch's files: verify-batch said only "not a batch
+    # folder (no batch.json)" of the very folder it wrote, and not what to do
+    run_id = desk.run()
+    write_once = files.write_once
+
+    def killed_after_the_first_file(final, data):
+        write_once(final, data)
+        raise KeyboardInterrupt  # SIGKILL's moment: one file written, no trailer
+
+    monkeypatch.setattr(files, "write_once", killed_after_the_first_file)
+    with pytest.raises(KeyboardInterrupt):
+        desk.approve(run_id)
+    monkeypatch.undo()
+    folder = desk.outbox / "incident=INC-T" / "batch=INC-T-B001"
+    assert (folder / "credits.csv").exists() and not (folder / outbox.TRAILER).exists()
+    result = desk.cli("verify-batch", str(folder))
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.stderr.split())
+    assert f"{folder}: batch INC-T-B001 is not final (no batch.json)" in message
+    assert "nothing in it may be picked up" in message
+    assert "the next approval (.venv/bin/credits approve RUN_ID --by NAME" in message
+    assert "finishes it first, paying nothing twice" in message
+    assert desk.approve(desk.run()).batch_id is None  # which it does
+    assert desk.cli("verify-batch", str(folder)).exit_code == 0

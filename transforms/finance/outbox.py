@@ -271,10 +271,12 @@ def batch_folder(path: Path) -> Path:
 
 
 def _not_a_batch(folder: Path, shown: int = 10) -> str:
-    """Why `folder` is no batch folder, and the batch folders found below it (or below its
-    nearest existing parent): `verify-batch data/outbox` names the batches to choose from."""
+    """Why `folder` is no batch folder (an unfinished batch's: `_not_final`), and the batch
+    folders below it (or below its nearest existing parent): `verify-batch data/outbox`."""
     where = files.nearest_folder(folder)
     what = f"{folder}: not a batch folder (no {TRAILER})"
+    if folder.is_dir() and folder.name.startswith("batch=") and "incident=" in folder.parent.name:
+        return _not_final(folder)
     if folder.is_file() and (folder.parent / TRAILER).is_file():  # a file of a batch: its folder
         return f"{folder}: a file, not a batch folder; give its folder: {folder.parent}"
     if where != folder:
@@ -284,6 +286,16 @@ def _not_a_batch(folder: Path, shown: int = 10) -> str:
         return f"{what}; no batch folder below {where}"
     more = f" and {len(found) - shown} more" if len(found) > shown else ""
     return f"{what}; the batch folders below {where}: {', '.join(found[:shown])}{more}"
+
+
+def _not_final(folder: Path) -> str:
+    return (  # a batch's folder of the outbox's layout without its trailer
+        f"{folder}: batch {folder.name.removeprefix('batch=')} is not final (no {TRAILER}): an "
+        "approval was stopped while it wrote the batch, or is writing it now; nothing in it may "
+        "be picked up. Its payments are committed in the ledger: the next approval "
+        f"({commands.credits('approve RUN_ID --by NAME')}, of this run or any other) finishes "
+        "it first, paying nothing twice; then verify it again"
+    )
 
 
 def _batch_folders_below(where: Path) -> list[str]:
