@@ -269,17 +269,15 @@ def test_the_outbox_given_drops_blanks_and_a_blank_one_is_the_default(given, out
     assert outbox_given(given) == Path(outbox)
 
 
-def test_verify_batch_of_a_batch_an_approval_left_unfinished_says_the_next_approval_finishes(
-    desk, monkeypatch
-):
-    # an approval killed while it wrote the batch's files: verify-batch said only "not a batch
-    # folder (no batch.json)" of the very folder it wrote, and not what to do
+def _killed_mid_batch(desk, monkeypatch) -> Path:
+    """Approves a run with the approval killed (SIGKILL's moment) once the batch's first file is
+    written, no trailer: the batch's folder."""
     run_id = desk.run()
     write_once = files.write_once
 
     def killed_after_the_first_file(final, data):
         write_once(final, data)
-        raise KeyboardInterrupt  # SIGKILL's moment: one file written, no trailer
+        raise KeyboardInterrupt
 
     monkeypatch.setattr(files, "write_once", killed_after_the_first_file)
     with pytest.raises(KeyboardInterrupt):
@@ -287,6 +285,15 @@ def test_verify_batch_of_a_batch_an_approval_left_unfinished_says_the_next_appro
     monkeypatch.undo()
     folder = desk.outbox / "incident=INC-T" / "batch=INC-T-B001"
     assert (folder / "credits.csv").exists() and not (folder / outbox.TRAILER).exists()
+    return folder
+
+
+def test_verify_batch_of_a_batch_an_approval_left_unfinished_says_the_next_approval_finishes(
+    desk, monkeypatch
+):
+    # verify-batch said only "not a batch folder (no batch.json)" of the very folder an approval
+    # killed while it wrote the batch left, and not what to do
+    folder = _killed_mid_batch(desk, monkeypatch)
     result = desk.cli("verify-batch", str(folder))
     assert result.exit_code == 2, result.output
     message = " ".join(result.stderr.split())
@@ -296,3 +303,15 @@ def test_verify_batch_of_a_batch_an_approval_left_unfinished_says_the_next_appro
     assert "finishes it first, paying nothing twice" in message
     assert desk.approve(desk.run()).batch_id is None  # which it does
     assert desk.cli("verify-batch", str(folder)).exit_code == 0
+
+
+def test_runs_names_a_published_run_whose_batch_an_approval_left_unfinished(desk, monkeypatch):
+    # `credits runs` showed the run "published", as if its batch were in the outbox
+    _killed_mid_batch(desk, monkeypatch)
+    result = desk.cli("runs", "--wide")
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "published approved by alice" in said
+    assert "batch INC-T-B001 unfinished (not in the outbox: approve again)" in said
+    desk.approve(desk.run())  # finishes it
+    assert "unfinished" not in desk.cli("runs", "--wide").output

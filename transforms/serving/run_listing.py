@@ -124,4 +124,7 @@ def _decision(row: dict) -> str:
     verb = {RunStatus.PUBLISHED: "approved", RunStatus.DECLINED: "declined"}.get(
         row["status"], "decided"
     )
-    return f"{verb} by {row['decided_by']} {local_time(row['decided_at'], row['timezone'])}"
+    decided = f"{verb} by {row['decided_by']} {local_time(row['decided_at'], row['timezone'])}"
+    if row["batch_state"] == "writing":  # an approval stopped before the batch's trailer
+        return f"{decided}; batch {row['batch_id']} unfinished (not in the outbox: approve again)"
+    return decided

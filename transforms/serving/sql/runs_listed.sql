@@ -24,6 +24,10 @@ newest_published as (
     order by incident_id, newness
 ),
 
+batch_states as (
+    select batch_id, state as batch_state from batches
+),
+
 final as (
     select
         run_id,
@@ -35,7 +39,8 @@ final as (
         status,
         decided_by,
         decided_at,
-        batch_id,
+        runs_chosen.batch_id,
+        batch_states.batch_state,  -- writing: an approval stopped before its trailer
         manifest ->> '$.verdict' as verdict,
         cast(manifest -> '$.totals_minor' as varchar) as totals_minor_json,
         manifest ->> '$.incident.file.path' as incident_file,
@@ -46,6 +51,7 @@ final as (
         end as superseded_by
     from runs_chosen
     left join newest_published on runs_chosen.incident_id = newest_published.incident_id
+    left join batch_states on runs_chosen.batch_id = batch_states.batch_id
 )
 
 select * from final order by started_at desc, run_id desc
