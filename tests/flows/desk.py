@@ -186,3 +186,18 @@ def _incident(settings: dict) -> dict:
 def batch_lines(decision: ledger.Decision) -> list[dict[str, str]]:
     with open(decision.batch_folder / "credits.csv", newline="") as handle:
         return list(csv.DictReader(handle))
+
+
+def approve_killed_writing(desk: Desk, monkeypatch, run_id: str, crash: Callable) -> Path:
+    """Approves `run_id` with `files.write_once` replaced by `crash(write_once, final, data)`,
+    which stops the approval as SIGKILL would (`KeyboardInterrupt`): its batch's folder."""
+    import pytest
+
+    from transforms import files
+
+    write_once = files.write_once
+    monkeypatch.setattr(files, "write_once", lambda final, data: crash(write_once, final, data))
+    with pytest.raises(KeyboardInterrupt):
+        desk.approve(run_id)
+    monkeypatch.undo()
+    return desk.outbox / "incident=INC-T" / "batch=INC-T-B001"

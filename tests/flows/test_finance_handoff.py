@@ -14,8 +14,8 @@ import pytest
 
 from tests import waiting
 from tests.builders import customer
-from tests.flows.desk import LINES, batch_lines
-from transforms import commands, files
+from tests.flows.desk import LINES, approve_killed_writing, batch_lines
+from transforms import commands
 from transforms.errors import ConfigError
 from transforms.finance import journal, ledger, outbox, warehouse
 from transforms.runfolder.summary import NothingNew
@@ -115,17 +115,13 @@ def test_finance_declines_with_decline_and_the_old_reject_says_it_is_now_decline
 def test_a_crash_mid_publish_is_finished_by_the_next_approval(desk, monkeypatch):
     run_id = desk.run()
 
-    def crash(final, data):
+    def crash(write_once, final, data):
         # the process is killed while writing the batch's first file: half of it in its
         # temporary, nothing at its name (a batch file appears whole, `files.write_once`)
         final.with_name(f".{final.name}.{'0' * 32}.tmp").write_bytes(data[: len(data) // 2])
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(files, "write_once", crash)
-    with pytest.raises(KeyboardInterrupt):
-        desk.approve(run_id)
-    monkeypatch.undo()
-    folder = desk.outbox / "incident=INC-T" / "batch=INC-T-B001"
+    folder = approve_killed_writing(desk, monkeypatch, run_id, crash)
     assert [path.name for path in folder.iterdir()] == [f".credits.csv.{'0' * 32}.tmp"]
     # a rerun of the pipeline and its approval: the crashed batch is finished first, once
     decision = desk.approve(desk.run())

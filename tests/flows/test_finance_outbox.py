@@ -13,7 +13,7 @@ import pytest
 
 from tests import stores
 from tests.builders import customer
-from transforms import files
+from tests.flows.desk import approve_killed_writing
 from transforms.finance import outbox
 
 CLOSED_C1 = [customer("c1", status="closed"), customer("c2"), customer("c3")]
@@ -270,20 +270,14 @@ def test_the_outbox_given_drops_blanks_and_a_blank_one_is_the_default(given, out
 
 
 def _killed_mid_batch(desk, monkeypatch) -> Path:
-    """Approves a run with the approval killed (SIGKILL's moment) once the batch's first file is
-    written, no trailer: the batch's folder."""
-    run_id = desk.run()
-    write_once = files.write_once
+    """A run's approval killed (SIGKILL's moment) once its batch's first file is written, no
+    trailer: the batch's folder."""
 
-    def killed_after_the_first_file(final, data):
+    def killed_after_the_first_file(write_once, final, data):
         write_once(final, data)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(files, "write_once", killed_after_the_first_file)
-    with pytest.raises(KeyboardInterrupt):
-        desk.approve(run_id)
-    monkeypatch.undo()
-    folder = desk.outbox / "incident=INC-T" / "batch=INC-T-B001"
+    folder = approve_killed_writing(desk, monkeypatch, desk.run(), killed_after_the_first_file)
     assert (folder / "credits.csv").exists() and not (folder / outbox.TRAILER).exists()
     return folder
 
