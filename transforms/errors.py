@@ -22,6 +22,7 @@ class CreditsError(Exception):
     """Base of every error the pipeline raises on purpose; anything else is a bug (exit 1)."""
 
     exit_code = 1
+    done: tuple[str, ...] = ()  # what the command did before it refused: said first, as notes
 
 
 class ConfigError(CreditsError):

@@ -330,6 +330,8 @@ def guarded(action, passing: tuple[type[Exception], ...] = (), where: str | None
             out.print(str(summary.run_folder))
         raise typer.Exit(rejected.exit_code) from None
     except CreditsError as error:
+        for line in error.done:  # what it did before it refused (a batch it finished)
+            err.print(f"[yellow]note[/]: {escape(line)}")
         err.print(f"[bold red]error[/]: {escape(str(error))}")
         raise typer.Exit(error.exit_code) from None
     except Exception as error:  # a bug: say so briefly; CREDITS_DEBUG=1 shows the traceback

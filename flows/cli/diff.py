@@ -161,6 +161,8 @@ def approving(action: Callable[[], T], run_id: str, warehouse_path: str) -> T:
     try:
         return guarded(action, passing=(diffs.DecreasesNeedDecision,))
     except diffs.DecreasesNeedDecision as refused:
+        for line in refused.done:  # a batch a stopped approval left, finished first
+            err.print(f"[yellow]note[/]: {escape(line)}")
         print_decreases(refused.diff)
         said = (
             f"run {run_id}'s batch would carry {len(refused.diff.decreases)} decrease(s) (listed "

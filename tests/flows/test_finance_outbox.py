@@ -269,15 +269,16 @@ def test_the_outbox_given_drops_blanks_and_a_blank_one_is_the_default(given, out
     assert outbox_given(given) == Path(outbox)
 
 
+def _killed_after_the_first_file(write_once, final, data):
+    write_once(final, data)
+    raise KeyboardInterrupt
+
+
 def _killed_mid_batch(desk, monkeypatch) -> Path:
     """A run's approval killed (SIGKILL's moment) once its batch's first file is written, no
     trailer: the batch's folder."""
 
-    def killed_after_the_first_file(write_once, final, data):
-        write_once(final, data)
-        raise KeyboardInterrupt
-
-    folder = approve_killed_writing(desk, monkeypatch, desk.run(), killed_after_the_first_file)
+    folder = approve_killed_writing(desk, monkeypatch, desk.run(), _killed_after_the_first_file)
     assert (folder / "credits.csv").exists() and not (folder / outbox.TRAILER).exists()
     return folder
 
@@ -309,3 +310,19 @@ def test_runs_names_a_published_run_whose_batch_an_approval_left_unfinished(desk
     assert "batch INC-T-B001 unfinished (not in the outbox: approve again)" in said
     desk.approve(desk.run())  # finishes it
     assert "unfinished" not in desk.cli("runs", "--wide").output
+
+
+def test_an_approval_refused_after_finishing_an_unfinished_batch_says_it_finished_it(
+    desk, monkeypatch
+):
+    # the refusal (a superseded run) said only why, though the approval had first finished the
+    # batch a stopped approval left, into the outbox: finance did not learn it was there
+    older = desk.run()
+
+    folder = approve_killed_writing(desk, monkeypatch, desk.run(), _killed_after_the_first_file)
+    result = desk.cli("approve", older, "--by", "alice")
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.stderr.split())
+    assert "note: finished batch INC-T-B001 (run " in said and f"it is in {folder}" in said
+    assert said.index("note: finished batch") < said.index("error: run") and "superseded" in said
+    assert (folder / outbox.TRAILER).exists()

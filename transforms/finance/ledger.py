@@ -34,6 +34,7 @@ import duckdb
 from transforms import commands, db, files
 from transforms.errors import (
     ConfigError,
+    CreditsError,
     StorageError,
     environment_problem,
 )
@@ -109,8 +110,9 @@ def approve(
     require_name(by)
     require_outbox_folder(outbox)
     written: list[str] = []  # the batch this approval committed and wrote, once it has
+    finished: list[str] = []  # batches left unfinished that it finished first: said if refused
     try:
-        with _writer(warehouse_path) as con:
+        with _writer(warehouse_path) as con, _saying_finished(finished):
             run = find_run(con, run_id)
             journal.require_key(con, key)  # another key is refused as decline refuses it (exit 2)
             writing = rows.batches(con, "batches_writing")
@@ -118,7 +120,6 @@ def approve(
             # under the lock; a published run's approval again keeps its head anew
             resumed = run.run_id if run.status == RunStatus.PUBLISHED else None
             proof.require(con, incidents, key, witnesses.witnessed(outbox), resumed)
-            finished: tuple[str, ...] = ()
             for batch in writing:
                 # its decision, stopped, may not have kept its head: kept before the batch's
                 # files, as every head is (`outbox_head.missing`)
@@ -126,10 +127,10 @@ def approve(
                 folder = _write_batch(con, batch.batch_id, outbox)
                 if head_note:  # the batch's files made the outbox's folders (a new mount)
                     head_note = outbox_head.keep(con, batch.incident_id, outbox)
-                finished += (head_note,) if head_note else ()
-                finished += (
+                finished += [head_note] if head_note else []
+                finished.append(
                     f"finished batch {batch.batch_id} (run {batch.run_id}), which an approval "
-                    f"that was stopped left unfinished: it is in {folder}",
+                    f"that was stopped left unfinished: it is in {folder}"
                 )
             if run.status == RunStatus.PUBLISHED:
                 # an approval stopped before it kept the journal head is resumed so: keep it
@@ -137,7 +138,7 @@ def approve(
                 kept_in_run = outbox_head.keep_run(con, run, None if kept else outbox)
                 decision = _decision_of(con, run, already_decided=True, root=outbox)
                 notes = tuple(n for n in (kept, kept_in_run) if n)
-                return replace(decision, notes=finished + notes)
+                return replace(decision, notes=(*finished, *notes))
             require_pending(run)
             unreachable = require_as_sealed(con, run)
             detail: dict[str, Any] = {"note": note} if note else {}
@@ -162,7 +163,7 @@ def approve(
                 written.append(batch_id)  # its state is sent to the store as the writer closes
             decision = _decision_of(con, find_run(con, run_id), already_decided=False, root=outbox)
             notes = (unreachable, kept, kept_in_run)
-            return replace(decision, notes=finished + tuple(n for n in notes if n))
+            return replace(decision, notes=(*finished, *(n for n in notes if n)))
     except StorageError as error:  # the store lost as the batch's state was sent: say so
         if not written:
             raise
@@ -272,6 +273,17 @@ def _not_final(con: duckdb.DuckDBPyConnection, batch_id: str, first: str = "") -
         f"again (this run or any other): the next approval finishes batch {batch_id} first, "
         "from the ledger, and pays nothing twice"
     )
+
+
+@contextmanager
+def _saying_finished(finished: list[str]) -> Iterator[None]:
+    """A refusal after the approval finished batches left unfinished carries what it finished
+    (`CreditsError.done`, said before the refusal): they are in the outbox now."""
+    try:
+        yield
+    except CreditsError as error:
+        error.done = (*finished, *error.done)
+        raise
 
 
 @contextmanager
