@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from flows.cli.common import app, err, guarded, out, print_lines, terminal_width
 from flows.cli.options import WarehouseOption, WideOption, incident_id_given
@@ -40,9 +41,18 @@ def list_runs(
 
     def read():
         with support.connect(warehouse_path) as con:
-            return run_listing.runs(con, incident_id, tuple(statuses or ()))
+            found = run_listing.runs(con, incident_id, tuple(statuses or ()))
+            # a status asked for: only runs of that status; a run never loaded has none
+            return found, [] if statuses else run_listing.unloaded(con, incident_id)
 
-    found = guarded(read)
+    found, unloaded = guarded(read)
+    for run in unloaded:
+        err.print(
+            f"[yellow]note[/]: {escape(f'run {run.run_id} ({run.incident_id})')} started "
+            f"{run.started_utc} and is not in the warehouse: it is still running, or was stopped "
+            "before its results were loaded (then it can never be approved: run the incident "
+            "again)"
+        )
     if not found:
         out.print("no run matches", markup=False)
         return

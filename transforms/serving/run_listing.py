@@ -39,6 +39,16 @@ class ListedRun:
     incident_file_sha256: str | None
 
 
+@dataclass(frozen=True)
+class UnloadedRun:
+    """A run the journal saw start that the warehouse never loaded: running now, or stopped
+    before its results were loaded (never approvable). Its time zone is in no row: UTC."""
+
+    run_id: str
+    incident_id: str | None
+    started_utc: str
+
+
 def local_time(instant: datetime, timezone: str) -> str:
     """`2025-01-07 09:15 EST`: minutes, in the incident's time zone, with its abbreviation."""
     return f"{instant.astimezone(times.zone(timezone)):%Y-%m-%d %H:%M %Z}"
@@ -95,6 +105,12 @@ def runs(
         incident_id = require_incident(con, incident_id)
     rows = db.records(db.run(con, "runs_listed", incident_id=incident_id, statuses=list(statuses)))
     return [_listed(row) for row in rows]
+
+
+def unloaded(con: duckdb.DuckDBPyConnection, incident_id: str | None = None) -> list[UnloadedRun]:
+    """The runs started and never loaded, newest first; only `incident_id`'s when given."""
+    found = db.run(con, "runs_unloaded", incident_id=incident_id).fetchall()
+    return [UnloadedRun(run_id, incident, local_time(at, "UTC")) for run_id, incident, at in found]
 
 
 def _listed(row: dict) -> ListedRun:

@@ -156,6 +156,64 @@ def test_a_status_like_none_names_them_all_without_a_guess(wh):
     )
 
 
+def started(wh, run_id, incident="INC-A", at="2025-01-12T10:00:00+00:00"):
+    """A `started` journal entry, as `credits run` appends it before it loads anything."""
+    from datetime import datetime
+
+    from transforms.finance import journal
+
+    with warehouse.writer(wh) as con:
+        journal.append(
+            con,
+            "started",
+            actor="pipeline",
+            key=None,
+            incident_id=incident,
+            run_id=run_id,
+            at=datetime.fromisoformat(at),
+        )
+
+
+def test_a_run_the_journal_saw_start_and_the_warehouse_never_loaded_is_named(wh):
+    """k1 and k2 started and were never loaded (killed, or running now): `credits runs` names
+    them, newest first, since the runs table has no row of them; r1's start is loaded."""
+    started(wh, "r1")
+    started(wh, "k1")
+    started(wh, "k2", incident="INC-B", at="2025-01-13T10:00:00+00:00")
+    with warehouse.connect(wh, read_only=True) as con:
+        every = run_listing.unloaded(con)
+        of_a = run_listing.unloaded(con, "INC-A")
+    assert [(r.run_id, r.incident_id, r.started_utc) for r in every] == [
+        ("k2", "INC-B", "2025-01-13 10:00 UTC"),
+        ("k1", "INC-A", "2025-01-12 10:00 UTC"),
+    ]
+    assert [r.run_id for r in of_a] == ["k1"]
+    started(wh, "k3", incident="INC-K")  # an incident whose only run was never loaded
+    assert listed(wh, "INC-K") == []
+    with warehouse.connect(wh, read_only=True) as con:
+        assert [r.run_id for r in run_listing.unloaded(con, "INC-K")] == ["k3"]
+
+
+def test_credits_runs_names_a_run_stopped_before_it_was_loaded(wh):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    started(wh, "k1")
+    result = CliRunner().invoke(app, ["runs", "--warehouse", str(wh)], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    assert "r1" in result.stdout and "k1" not in result.stdout  # the table: loaded runs only
+    assert (
+        "run k1 (INC-A) started 2025-01-12 10:00 UTC and is not in the warehouse: it is still "
+        "running, or was stopped before its results were loaded (then it can never be "
+        "approved: run the incident again)"
+    ) in " ".join(result.stderr.split())
+    only_pending = CliRunner().invoke(
+        app, ["runs", "--warehouse", str(wh), "--status", "pending_approval"]
+    )
+    assert "k1" not in only_pending.output  # a status asked for: only runs of that status
+
+
 @pytest.fixture
 def long_run(tmp_path):
     """One published run as the sample makes them: a long id, four currencies, a decision."""
