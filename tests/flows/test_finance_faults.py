@@ -241,7 +241,9 @@ def test_a_run_killed_before_its_load_is_named_as_stopped_not_as_a_slip(desk, mo
         desk.run()
     monkeypatch.undo()
     ((run_id,),) = desk.query("select run_id from journal where event = 'started'")
-    with pytest.raises(InputError, match=r"stopped before its results were loaded into the"):
+    with pytest.raises(
+        InputError, match=r"still running \(approve it when it ends\), or was stopped before its"
+    ):
         desk.approve(run_id)
     assert desk.ledger() == []
 

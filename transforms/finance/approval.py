@@ -255,8 +255,9 @@ def find_run(con: duckdb.DuckDBPyConnection, run_id: str) -> RunRow:
     run = rows.run(con, "run_by_id", run_id=run_id)
     if run is None and db.run(con, "run_started_unrecorded", run_id=run_id).fetchall()[0][0]:
         raise InputError(
-            f"run {run_id}: started (the journal records it) but stopped before its results were "
-            "loaded into the warehouse: it can never be approved; run the incident again"
+            f"run {run_id}: started (the journal records it) but not loaded into the warehouse: "
+            "it is still running (approve it when it ends), or was stopped before its results "
+            "were loaded: then it can never be approved; run the incident again"
         )
     if run is None:
         incident_runs = rows.runs(con, "runs_of", incident_id=run_id)[::-1]
