@@ -40,6 +40,7 @@ def assign_classes(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
     `credits what-if` re-classes the same candidates for a policy with other codes or flags."""
     policy = incident.policy
     db.run(con, "text_shown")  # how a detail shows a log's id: `log_disagreement`, exceptions
+    db.run(con, "zeros_dropped")  # an unknown customer's id against the table's (exceptions)
     db.run(
         con,
         "int_candidates_classified",

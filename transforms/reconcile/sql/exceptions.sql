@@ -75,7 +75,7 @@ held_otherwise as (
 unknown_ids as (
     select distinct
         customer_id as unknown_id,
-        lower(regexp_replace(customer_id, '(^|[^0-9])0+([0-9])', '\1\2', 'g')) as folded
+        lower(zeros_dropped(customer_id)) as folded
     from lines
     where customer_block = 'unknown_customer'
 ),
@@ -89,7 +89,7 @@ held_near as (
     inner join (
         select
             customer_id,
-            lower(regexp_replace(customer_id, '(^|[^0-9])0+([0-9])', '\1\2', 'g')) as folded
+            lower(zeros_dropped(customer_id)) as folded
         from stg_customers
         where exists (select 1 from unknown_ids)
     ) as customers
@@ -103,9 +103,7 @@ held_near_shown as (
         unknown_id,
         '; the customer table has ''' || near_id || ''' (differs in ' || case
             when lower(near_id) = lower(unknown_id) then 'case'
-            when regexp_replace(near_id, '(^|[^0-9])0+([0-9])', '\1\2', 'g')
-                = regexp_replace(unknown_id, '(^|[^0-9])0+([0-9])', '\1\2', 'g')
-                then 'leading zeros'
+            when zeros_dropped(near_id) = zeros_dropped(unknown_id) then 'leading zeros'
             else 'case and leading zeros'
         end || ')' || case when near_ids > 1 then ' and ' || (near_ids - 1) || ' more' else '' end
             as hint
