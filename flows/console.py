@@ -29,6 +29,9 @@ STOPPED_LATE = "stopped by {}: the command ended there (what it committed stays)
 STOPPED_READING = (
     "stopped by {}: the command ended there; it only reads, so nothing changed: run it again\n"
 )
+STOPPED_SERVING = (
+    "stopped by {}: the support page stopped serving; it only reads, so nothing changed\n"
+)
 GUARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 IMPORTING = "<frozen importlib._bootstrap>"
 

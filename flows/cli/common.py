@@ -70,7 +70,7 @@ class _ClosedPipeIsFine(TyperGroup):
         return _pipe_closed_is_exit_0(
             lambda: stopped_as_128_plus_n(
                 lambda: _options_read(lambda: super(_ClosedPipeIsFine, self).invoke(ctx)),
-                reads_only=lambda: ctx.meta.get(COMMAND) in READS_ONLY,
+                command=lambda: ctx.meta.get(COMMAND),
             )
         )
 
@@ -133,19 +133,26 @@ def _pipe_closed_is_exit_0(action):
 _STDOUT_REFUSED = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EBADF})
 
 
-def stopped_as_128_plus_n(action, before_the_command: bool = False, reads_only=lambda: False):
+def stopped_as_128_plus_n(action, before_the_command: bool = False, command=lambda: None):
     """A stop signal that no handling of the command's own caught (the console's guard raises
     it as `KeyboardInterrupt` naming the signal): one line, exit 128 + n, where Typer would
     exit 130 silently for any of them. `before_the_command`: while its arguments are read;
-    `reads_only()`: the command is one of `READS_ONLY`, which has nothing to leave half done."""
+    `command()`: the command's name, once known (one of `READS_ONLY` has nothing to leave half
+    done; the support page, stopped by its supervisor, is simply stopped)."""
     try:
         return action()
     except KeyboardInterrupt as stopped:
         name = stop_signal(stopped).name
-        said = console.STOPPED_EARLY if before_the_command else console.STOPPED_LATE
-        said = console.STOPPED_READING if reads_only() and not before_the_command else said
+        said = console.STOPPED_EARLY if before_the_command else _stopped(command())
         err.print(said.format(name), end="", markup=False)
         raise typer.Exit(128 + stop_signal(stopped)) from None
+
+
+def _stopped(command: str | None) -> str:
+    """What a command stopped by a signal says (the signal's name to fill in)."""
+    if command == "serve-support":
+        return console.STOPPED_SERVING
+    return console.STOPPED_READING if command in READS_ONLY else console.STOPPED_LATE
 
 
 READS_ONLY = frozenset(
