@@ -20,7 +20,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from typer._click.exceptions import NoSuchOption  # Typer's own Click (it vendors one)
+from typer._click.exceptions import NoSuchOption  # Typer vendors Click; typer is pinned (pyproject)
 from typer.core import TyperGroup
 
 from flows import console, stopping
