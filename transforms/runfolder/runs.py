@@ -70,6 +70,19 @@ class Swept:
     size_bytes: int
 
 
+def still_running(folder: Path) -> bool | None:
+    """Whether the run of `folder` (one not sealed) is still at work: True if its recorded
+    process runs on this machine, False if that process is gone or its scratch was removed
+    without a manifest (a later run's `sweep`), None where this machine cannot tell (another
+    machine's run, no folder, no record)."""
+    owner = processes.Recorded.read(folder / "_work" / OWNER)
+    if owner is not None:
+        return owner.alive() if owner.here else None
+    if folder.is_dir() and not (folder / "_work").exists():
+        return None if (folder / "manifest.json").exists() else False
+    return None
+
+
 def start(incident: Incident, output_root: Path, now: datetime | None = None) -> Run:
     """Creates a new run folder named by the UTC start time and the inputs' fingerprint: two
     runs with another window, policy or input file differ in the run id's suffix."""

@@ -11,11 +11,13 @@ import difflib
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
 
 from transforms import commands, db, money, times
 from transforms.errors import ConfigError, InputError
+from transforms.runfolder import runs as run_folders
 from transforms.runfolder.runs import RunStatus
 from transforms.serving import filters
 
@@ -132,7 +134,23 @@ def _listed(row: dict) -> ListedRun:
     )
 
 
+# A `sealing` run, as its folder tells (`runs.still_running`): True, False, None (cannot tell).
+SEALING_WORDS = {
+    True: "sealing now (its process runs on this machine): approvable once sealed",
+    False: (
+        "stopped before it was sealed (its process is gone): never approvable; "
+        "run the incident again"
+    ),
+    None: (
+        "not sealed: stopped before its manifest, so never approvable (run the incident "
+        "again), unless another machine is sealing it now"
+    ),
+}
+
+
 def _decision(row: dict) -> str:
+    if row["status"] == RunStatus.SEALING:
+        return SEALING_WORDS[run_folders.still_running(Path(row["run_folder"]))]
     if row["superseded_by"] is not None:  # pending, but approval would refuse it
         return f"superseded by {row['superseded_by']} (approve refuses it unless forced)"
     if row["decided_by"] is None:

@@ -27,7 +27,7 @@ def add_run(con, run_id, status, started, incident="INC-A", **extra):
         "status": status,
         "policy_version": "p1",
         "policy_sha256": "0" * 64,
-        "run_folder": f"/runs/{run_id}",
+        "run_folder": extra.pop("run_folder", f"/runs/{run_id}"),
         "started_at": started,
         "finished_at": started,
         "manifest": json.dumps(manifest),
@@ -212,6 +212,46 @@ def test_credits_runs_names_a_run_stopped_before_it_was_loaded(wh):
         app, ["runs", "--warehouse", str(wh), "--status", "pending_approval"]
     )
     assert "k1" not in only_pending.output  # a status asked for: only runs of that status
+
+
+def _owned(folder, **changed):
+    """A run folder whose scratch records this process, or it `changed` (`processes.Recorded`)."""
+    import dataclasses
+
+    from transforms import processes
+    from transforms.runfolder import runs
+
+    (folder / "_work").mkdir(parents=True)
+    owner = dataclasses.replace(processes.Recorded.of(), **changed)
+    owner.write(folder / "_work" / runs.OWNER)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("folder", "said"),
+    [
+        # its process runs here: sealing now, not stopped
+        (lambda tmp: _owned(tmp / "run"), "sealing now (its process runs on this machine)"),
+        # the same pid, started at another moment: the process that ran it is gone
+        (
+            lambda tmp: _owned(tmp / "run", started=1.0, ticks=1),
+            "stopped before it was sealed (its process is gone): never approvable",
+        ),
+        # its scratch removed by a later run's sweep, no manifest: stopped
+        (lambda tmp: (tmp / "run").mkdir() or tmp / "run", "stopped before it was sealed"),
+        # another machine's: this one cannot tell
+        (lambda tmp: _owned(tmp / "run", host="elsewhere"), "unless another machine is sealing"),
+        (lambda tmp: tmp / "gone", "not sealed: stopped before its manifest, so never approvable"),
+    ],
+)
+def test_a_sealing_run_says_whether_it_is_still_at_work(warehouse_location, tmp_path, folder, said):
+    """A run found `sealing` was stopped before its manifest, unless its process is at it now:
+    before, its decision was blank, as if it were being sealed for ever."""
+    run_folder = folder(tmp_path)
+    with warehouse.writer(warehouse_location) as con:
+        add_run(con, "s1", "sealing", "2025-01-08T10:00:00Z", run_folder=str(run_folder))
+    (run,) = listed(warehouse_location)
+    assert run.status == "sealing" and said in run.decision
 
 
 @pytest.fixture

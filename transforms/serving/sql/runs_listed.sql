@@ -37,6 +37,7 @@ final as (
         window_end_utc,
         started_at,
         status,
+        run_folder,
         decided_by,
         decided_at,
         runs_chosen.batch_id,
