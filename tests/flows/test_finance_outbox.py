@@ -326,3 +326,34 @@ def test_an_approval_refused_after_finishing_an_unfinished_batch_says_it_finishe
     assert "note: finished batch INC-T-B001 (run " in said and f"it is in {folder}" in said
     assert said.index("note: finished batch") < said.index("error: run") and "superseded" in said
     assert (folder / outbox.TRAILER).exists()
+
+
+def test_an_approval_that_loses_the_store_after_finishing_an_unfinished_batch_says_so(
+    desk, monkeypatch
+):
+    # the store refused the approval's last commit (a full disk): it said that nothing was
+    # committed, and not that it had first finished, into the outbox, the batch a stopped
+    # approval left
+    import errno
+    from contextlib import contextmanager
+
+    from transforms.finance import warehouse
+
+    folder = _killed_mid_batch(desk, monkeypatch)
+    run_id = desk.run()
+    kept = warehouse.writer
+
+    @contextmanager
+    def full(location, *args, **kwargs):
+        with kept(location, *args, **kwargs) as con:
+            yield con
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(warehouse, "writer", full)
+    result = desk.cli("approve", run_id, "--by", "alice")
+    monkeypatch.undo()
+    assert result.exit_code == 4, result.output
+    said = " ".join(result.stderr.split())
+    assert "note: finished batch INC-T-B001 (run " in said and f"it is in {folder}" in said
+    assert said.index("note: finished batch") < said.index("error:")
+    assert (folder / outbox.TRAILER).exists()

@@ -112,7 +112,8 @@ def approve(
     written: list[str] = []  # the batch this approval committed and wrote, once it has
     finished: list[str] = []  # batches left unfinished that it finished first: said if refused
     try:
-        with _writer(warehouse_path) as con, _saying_finished(finished):
+        # a refusal, the store's at the commit too, says first what the approval finished
+        with _saying_finished(finished), _writer(warehouse_path) as con:
             run = find_run(con, run_id)
             journal.require_key(con, key)  # another key is refused as decline refuses it (exit 2)
             writing = rows.batches(con, "batches_writing")
@@ -167,13 +168,15 @@ def approve(
     except StorageError as error:  # the store lost as the batch's state was sent: say so
         if not written:
             raise
-        raise StorageError(
+        lost = StorageError(
             f"{error}. Already committed: run {run_id}'s approval, its batch {written[0]}'s "
             "payments in the ledger, and the batch's files with their trailer in the outbox; "
             f"not its state published. Run `{commands.credits('approve RUN_ID --by NAME')}` "
             "again (this run or any other): it "
             f"finds batch {written[0]} written and marks it, paying nothing twice"
-        ) from None
+        )
+        lost.done = error.done
+        raise lost from None
 
 
 def decline(
