@@ -136,15 +136,9 @@ def _listed(row: dict) -> ListedRun:
 
 # A `sealing` run, as its folder tells (`runs.still_running`): True, False, None (cannot tell).
 SEALING_WORDS = {
-    True: "sealing now (its process runs on this machine): approvable once sealed",
-    False: (
-        "stopped before it was sealed (its process is gone): never approvable; "
-        "run the incident again"
-    ),
-    None: (
-        "not sealed: stopped before its manifest, so never approvable (run the incident "
-        "again), unless another machine is sealing it now"
-    ),
+    True: "sealing now (its process runs on this machine)",
+    False: "stopped before it was sealed: never approvable (run again)",
+    None: "stopped before it was sealed, or sealing elsewhere now",
 }
 
 

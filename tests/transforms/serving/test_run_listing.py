@@ -235,13 +235,13 @@ def _owned(folder, **changed):
         # the same pid, started at another moment: the process that ran it is gone
         (
             lambda tmp: _owned(tmp / "run", started=1.0, ticks=1),
-            "stopped before it was sealed (its process is gone): never approvable",
+            "stopped before it was sealed: never approvable (run again)",
         ),
         # its scratch removed by a later run's sweep, no manifest: stopped
-        (lambda tmp: (tmp / "run").mkdir() or tmp / "run", "stopped before it was sealed"),
+        (lambda tmp: (tmp / "run").mkdir() or tmp / "run", "sealed: never approvable (run again)"),
         # another machine's: this one cannot tell
-        (lambda tmp: _owned(tmp / "run", host="elsewhere"), "unless another machine is sealing"),
-        (lambda tmp: tmp / "gone", "not sealed: stopped before its manifest, so never approvable"),
+        (lambda tmp: _owned(tmp / "run", host="elsewhere"), "or sealing elsewhere now"),
+        (lambda tmp: tmp / "gone", "stopped before it was sealed, or sealing elsewhere now"),
     ],
 )
 def test_a_sealing_run_says_whether_it_is_still_at_work(warehouse_location, tmp_path, folder, said):
