@@ -94,15 +94,18 @@ def what_if(
 
 def _labelled(candidates: list[Candidate]) -> list[Candidate]:
     """Column labels: each file's name, or the path as given where two names are the same; a
-    label still taken (a policy file named as the incident file) gets ` #n`, its place in the
-    command line, so that no two columns (of the table or of the `--csv` file) share one."""
+    label still taken (a policy file named as the incident file, or as a key column of the
+    `--csv` file: `currency`) gets ` #n`, its place in the command line, so that no two columns
+    (of the table or of the `--csv` file) share one."""
+    from transforms.reconcile.whatif import EXPORT_KEYS
+
     names = [Path(c.label).name for c in candidates]
     labels = [
         name if names.count(name) == 1 else c.label
         for c, name in zip(candidates, names, strict=True)
     ]
     unique = [
-        label if labels.count(label) == 1 else f"{label} #{place}"
+        label if labels.count(label) == 1 and label not in EXPORT_KEYS else f"{label} #{place}"
         for place, label in enumerate(labels, start=1)
     ]
     return [

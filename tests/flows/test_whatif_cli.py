@@ -163,6 +163,24 @@ def test_a_policy_file_named_as_the_incident_file_gets_a_column_of_its_own(tmp_p
     ]
 
 
+def test_a_policy_file_named_as_a_key_column_keeps_the_customers_and_currencies(tmp_path):
+    # a policy file named `currency` (or `customer_id`) was labelled so: its amounts overwrote
+    # the key column of every CSV line, and the file named no customer or currency at all
+    path = small_incident(tmp_path)
+    named = policy_file(tmp_path, "currency", flat_minor={"USD": 1, "EUR": 2})
+    other = policy_file(tmp_path, "customer_id", flat_minor={"USD": 3, "EUR": 4})
+    out = tmp_path / "what-if.csv"
+    result = invoke(path, "--policy", named, "--policy", other, "--csv", out)
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert rows == [
+        ["customer_id", "currency", "incident.toml", "currency #2", "customer_id #3"],
+        ["'=c2", "EUR", "9.00", "0.02", "0.04"],
+        ["c1", "USD", "10.00", "0.01", "0.03"],
+        ["c3", "USD", "10.00", "0.01", "0.03"],
+    ]
+
+
 def test_rates_give_an_exact_total_in_one_reporting_currency(tmp_path):
     path = small_incident(tmp_path)
     rates = tmp_path / "rates.toml"
