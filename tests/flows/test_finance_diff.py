@@ -91,6 +91,19 @@ def test_a_decrease_below_what_was_paid_names_what_was_paid_before_the_policy(de
     )
 
 
+def test_a_policy_that_stops_crediting_a_line_names_the_key_that_decided_it(desk):
+    # "transaction t1: failed -> excluded_segment" named no difference between the runs: the
+    # segment was the same, the policy's exclude_segments was not
+    desk.approve(desk.run())
+    found = _diff(desk, desk.run(policy={"exclude_segments": ["consumer", "internal", "test"]}))
+    assert _changes(found) == [("c1", "USD", "removed", 1000, 0), ("c3", "EUR", "removed", 900, 0)]
+    changed = (
+        "policy exclude_segments changed: ['internal', 'test'] -> ['consumer', 'internal', 'test']"
+    )
+    for line in found.lines:
+        assert changed in line.reasons
+
+
 def test_a_customer_flipped_to_closed_is_removed_naming_the_status(desk):
     desk.approve(desk.run())
     closed = [customer("c1", status="closed"), customer("c2"), customer("c3")]

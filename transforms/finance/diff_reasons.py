@@ -18,6 +18,15 @@ from transforms.runfolder.manifest_model import Manifest, PolicyRecord
 PRICING_PER_CURRENCY = ("flat_minor", "min_minor", "cap_minor")
 PRICING = ("basis", "percent")
 PERCENT_BASIS = "percent_of_failed_amount"
+# Policy keys that decide whether a transaction is credited, by the evidence reason it gives
+# when they do not: a changed reason is named with the key behind it, when that key changed.
+DECIDING = {
+    "excluded_segment": ("exclude_segments",),
+    "recovered_not_credited": ("credit_recovered",),
+    "table_only_not_credited": ("credit_table_only",),
+}
+# Policy keys that class a transaction (rule 3): a changed class is named with them.
+CLASSING = ("failure_events", "outage_error_codes", "decline_error_codes")
 
 
 class Explainer:
@@ -58,6 +67,7 @@ class Explainer:
         found = [self._transaction(t) for t in self.by_line[row["customer_id"], row["currency"]]]
         found += self._customer(row["customer_id"])
         found += self._pricing(row)
+        found += self._deciding(row)
         if not found:
             found += [f"policy {k} changed: {b} -> {a}" for k, b, a in self._policy_changes()]
         computed = self.baseline_amounts.get(row["credit_id"]) if self.published else None
@@ -133,6 +143,27 @@ class Explainer:
         if row["change"] in ("added", "removed"):
             return []
         return pricing_changes(*self.policy, row["currency"])
+
+    def _deciding(self, row: dict[str, Any]) -> list[str]:
+        """The policy changes that decide whether the line's changed transactions are credited:
+        the key behind a reason they gave (`excluded_segment`: `exclude_segments`), the codes
+        behind a class they changed, and the pricing keys behind a credit worked out to zero
+        (a line added or removed, which `_pricing` leaves to its transactions)."""
+        keys: set[str] = set()
+        zero = False
+        for t in self.by_line[row["customer_id"], row["currency"]]:
+            given = {t["after_reason"], t["before_reason"]}
+            for reason in given:
+                keys.update(DECIDING.get(reason, ()))
+            if t["in_after"] and t["in_before"] and t["after_class"] != t["before_class"]:
+                keys.update(CLASSING)
+            zero = zero or "zero_credit" in given
+        found = [
+            f"policy {k} changed: {b} -> {a}" for k, b, a in self._policy_changes() if k in keys
+        ]
+        if zero and row["change"] in ("added", "removed"):
+            found += pricing_changes(*self.policy, row["currency"])
+        return found
 
     def _policy_changes(self) -> list[tuple[str, Any, Any]]:
         return policy_changes(*self.policy)
