@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from flows.cli.common import app, guarded, out, print_whole
 from flows.cli.options import IncidentFileArgument, path_given
@@ -114,12 +115,17 @@ def _labelled(candidates: list[Candidate]) -> list[Candidate]:
 
 
 def _print(found: WhatIf, reported: Reported | None) -> None:
+    from transforms import pages
+
     outcomes = found.outcomes
     table = Table(title=f"{found.incident.id}: {len(outcomes)} policies")
     table.add_column("", no_wrap=True)
     for outcome in outcomes:
         version = outcome.candidate.policy.version
-        table.add_column(f"{outcome.candidate.label}\n{version}", justify="right")
+        # as written, never read as markup (`share[v2].toml`, a version `[/]`), and a control
+        # character of a file's name shown as `?`, as every line printed shows it
+        heading = pages.visible(f"{outcome.candidate.label}\n{version}", keep="\n")
+        table.add_column(Text(heading), justify="right")
 
     def row(name: str, cell) -> None:
         table.add_row(

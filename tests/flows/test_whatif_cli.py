@@ -181,6 +181,24 @@ def test_a_policy_file_named_as_a_key_column_keeps_the_customers_and_currencies(
     ]
 
 
+def test_a_file_name_or_version_in_brackets_is_shown_as_written(tmp_path):
+    # Rich read them as markup: `share[v2].toml` was headed `share.toml` (another file's
+    # name), and a version of `[/]` stopped the command with a traceback; an escape in a
+    # file's name reached the terminal
+    path = small_incident(tmp_path)
+    share = policy_file(
+        tmp_path, "share[v2].toml", version="[/] [bold]v2", flat_minor={"USD": 1, "EUR": 2}
+    )
+    escaped = policy_file(tmp_path, "e\x1b[31mred.toml", flat_minor={"USD": 1, "EUR": 2})
+    result = invoke(path, "--policy", share, "--policy", escaped)
+    assert result.exit_code == 0, result.output
+    header = result.stdout.splitlines()[2:4]
+    assert "share[v2].toml" in header[0]
+    assert "[/] [bold]v2" in header[1]
+    assert "e?[31mred.toml" in header[0]  # a terminal escape in a file's name, as every line
+    assert "\x1b" not in result.stdout
+
+
 def test_rates_give_an_exact_total_in_one_reporting_currency(tmp_path):
     path = small_incident(tmp_path)
     rates = tmp_path / "rates.toml"
