@@ -334,7 +334,7 @@ def guarded(action, passing: tuple[type[Exception], ...] = (), where: str | None
                 "and run the incident again (a rejected run is never approved)",
                 markup=False,
             )
-            out.print(str(summary.run_folder))
+            out.print(str(summary.run_folder), markup=False)
         raise typer.Exit(rejected.exit_code) from None
     except CreditsError as error:
         for line in error.done:  # what it did before it refused (a batch it finished)

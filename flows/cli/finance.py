@@ -118,7 +118,7 @@ def approve(
         out.print(f"[yellow]{decision.decreases} credit(s) came out lower than already paid[/]")
     if decision.pay_by_hand:
         out.print(f"{decision.pay_by_hand} closed account(s) in pay_by_hand.csv")
-    out.print(str(decision.batch_folder))
+    out.print(str(decision.batch_folder), markup=False)
 
 
 @app.command()
@@ -205,7 +205,7 @@ def verify_batch(
             markup=False,
         )
         return
-    out.print(f"{path}: verified, and it is the batch the journal recorded")
+    out.print(f"{path}: verified, and it is the batch the journal recorded", markup=False)
 
 
 @app.command()

@@ -73,7 +73,7 @@ def sample(
     if verbose:
         for key, value in counts.items():
             out.print(f"{key:>20}: {value:,}")
-    out.print(str((out_dir / "INC-2025-01-07.toml").resolve()))
+    out.print(str((out_dir / "INC-2025-01-07.toml").resolve()), markup=False)
 
 
 class TaskRunner(enum.StrEnum):
@@ -163,7 +163,7 @@ def run(
     if new_warehouse is not None and new_warehouse.exists():
         out.print(new_warehouse_note(new_warehouse), markup=False)
     out.print(next_step(summary, warehouse_path), markup=False)
-    out.print(str(summary.run_folder))
+    out.print(str(summary.run_folder), markup=False)
 
 
 def new_warehouse_note(made: Path) -> str:

@@ -23,10 +23,10 @@ def without_console_level() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != run_command.QUIET_CONSOLE}
 
 
-def golden_run(root: Path, *flags: str) -> subprocess.CompletedProcess:
-    """`credits run FLAGS` of the golden incident written under `root`, into `root`."""
+def golden_run(root: Path, *flags: str, out: str = "out") -> subprocess.CompletedProcess:
+    """`credits run FLAGS` of the golden incident written under `root`, into `root / out`."""
     path = golden_incident.write(root / "inc")
-    args = ["run", str(path), "--output-dir", str(root / "out")]
+    args = ["run", str(path), "--output-dir", str(root / out)]
     args += ["--warehouse", str(root / "wh.duckdb"), *flags]
     return subprocess.run(
         [sys.executable, "-m", "flows.cli", *args],

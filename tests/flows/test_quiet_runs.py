@@ -38,6 +38,15 @@ def test_verbose_shows_every_log_line_too(prefect_harness, tmp_path):
     assert Path(result.stdout.rstrip("\n").splitlines()[-1]).is_dir()
 
 
+def test_the_run_folder_is_printed_as_it_is_named(prefect_harness, tmp_path):
+    # printed as Rich markup: `[v2]` was left out of the path, and `[/v2]` ended the run
+    # with a MarkupError's traceback after the run was sealed
+    result = cli_runs.golden_run(tmp_path, out="out[v2][/v2]")
+    assert result.returncode == 0, result.stderr
+    folder = result.stdout.rstrip("\n").splitlines()[-1]
+    assert folder.startswith(str(tmp_path / "out[v2][/v2]")) and Path(folder).is_dir(), folder
+
+
 def test_the_stage_lines_reach_the_flow_runs_logs(golden_cli_run):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
