@@ -353,6 +353,10 @@ def test_each_format_reads_or_quarantines_a_line(tmp_path, line, log_format, exp
         ({"kind": "regex", "pattern": "(?P<ts>.*)"}, r"needs a named group \(\?P<event>"),
         ({"kind": "regex", "pattern": "(?<=x)(?P<ts>.)(?P<event>.)(?P<txn_id>.)"}, "RE2"),
         ({"ts_format": "unix"}, r"sources.log_format.ts_format: use one of"),
+        # a strptime pattern DuckDB cannot read stopped staging with its traceback (exit 1)
+        ({"ts_format": "%Y-%m-%d %Q"}, r"sources.log_format.ts_format: '%Y-%m-%d %Q' is not a"),
+        ({"ts_format": "%s"}, r"sources.log_format.ts_format: '%s' is not a strptime pattern"),
+        ({"ts_format": "%Y %H:%M %"}, r"ts_format: .* \(Trailing format character %\)"),
         ({"txn_id": "a..b"}, r"sources.log_format.txn_id: 'a..b' is not a key or dotted path"),
         ({"tz": "UTC"}, r"sources.log_format.tz: unknown key"),
     ],

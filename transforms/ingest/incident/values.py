@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+import duckdb
 from pydantic import (
     PlainValidator,
     StrictStr,
@@ -23,7 +24,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from transforms import files, pages
+from transforms import db, files, pages
 from transforms.errors import ConfigError
 
 MAX_WINDOW = timedelta(days=31)
@@ -203,6 +204,18 @@ def _ts_format(value: Any) -> str:
         raise invalid(
             f"use one of {list(TS_FORMATS)} or a strptime pattern such as '%d/%b/%Y:%H:%M:%S %z'"
         )
+    if value not in TS_FORMATS:
+        # DuckDB reads the logs' times: a pattern it refuses stopped staging with a traceback.
+        # A connection of its own, the result fetched (as the regex pattern's check).
+        try:
+            with duckdb.connect() as con:
+                db.run(con, "log_ts_pattern", pattern=value).fetchall()
+        except duckdb.Error as error:
+            problem = str(error).partition(f"specifier {value}: ")[2] or str(error)
+            raise invalid(
+                f"{value!r} is not a strptime pattern the reader takes ({problem}); write it "
+                "like '%d/%b/%Y:%H:%M:%S %z'"
+            ) from None
     return value
 
 
