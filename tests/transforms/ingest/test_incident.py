@@ -406,6 +406,15 @@ def test_the_policy_hash_changes_with_the_policy(tmp_path):
         # an integer key, strictly, as min_rise_lines is: true was read as 1, "12" as 12
         ({"quality": {"min_quarantined_lines": True}}, r"min_quarantined_lines: must be a whole"),
         ({"quality": {"min_quarantined_lines": "12"}}, r"min_quarantined_lines: must be a whole"),
+        (  # past 128 bits, bound into the file profile's SQL: a traceback mid-staging (exit 1)
+            {"quality": {"min_quarantined_lines": 10**40}},
+            r"quality.min_quarantined_lines: must be at most 1,000,000,000,000,000,000$",
+        ),
+        (
+            {"top": {"window_detection": {"min_rise_lines": 10**40}}},
+            r"window_detection.min_rise_lines: must be at most 1,000,000,000,000,000,000$",
+        ),
+        ({"quality": {"min_quarantined_lines": 0}}, r"min_quarantined_lines: must be at least 1$"),
         (  # past Python's 4,300 digits of an int: it was "Value error, Exceeds the limit"
             {"sources": {"log_clock_skew": "1" * 5000 + " h"}},
             r"sources.log_clock_skew: '1+ h' is longer than 366 days",

@@ -15,7 +15,6 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
-    StrictInt,
     Tag,
     model_validator,
 )
@@ -27,6 +26,7 @@ from transforms.ingest.incident.sections import LogFormat, Policy, Table, Window
 from transforms.ingest.incident.values import (
     FILE_KINDS,
     MAX_WINDOW,
+    Count,
     DataFile,
     DsnEnv,
     Duration,
@@ -151,7 +151,7 @@ class QualityTable(Table):
     """The largest share of the log lines that may be quarantined, in all files together and in
     a file with at least `min_quarantined_lines` quarantined lines; above it the run is
     rejected."""
-    min_quarantined_lines: Annotated[StrictInt, Field(ge=1)] = 10
+    min_quarantined_lines: Count = 10
     """How many quarantined lines a file needs before its own share can reject the run (one
     truncated last line in a small file does not)."""
     line_checks: Literal["failure_capable", "all"] = "failure_capable"

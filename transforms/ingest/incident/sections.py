@@ -9,21 +9,20 @@ import hashlib
 import json
 import re
 from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import duckdb
 from pydantic import (
     BaseModel,
     ConfigDict,
-    Field,
     StrictBool,
-    StrictInt,
     model_validator,
 )
 
 from transforms.ingest.incident.amounts import LARGEST_PERCENT, PERCENT_PLACES, Amounts, Number
 from transforms.ingest.incident.values import (
     LOG_FIELDS,
+    Count,
     Duration,
     Envelope,
     FieldPath,
@@ -308,7 +307,7 @@ class WindowDetection(Table):
     mad_multiplier: Number = 5
     """A minute is above baseline when its lines exceed the baseline median by at least this
     many robust standard deviations (1.4826 x MAD) ..."""
-    min_rise_lines: Annotated[StrictInt, Field(ge=1)] = 5
+    min_rise_lines: Count = 5
     """... and by at least this many lines (a quiet baseline has a MAD of 0: a few stray lines
     are not an outage)."""
     max_gap: Duration = "3min"

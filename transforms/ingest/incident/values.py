@@ -17,7 +17,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import duckdb
 from pydantic import (
+    Field,
     PlainValidator,
+    StrictInt,
     StrictStr,
     ValidationError,
     WithJsonSchema,
@@ -64,6 +66,8 @@ _MESSAGES = {
     "int_type": "must be a whole number",
     "tuple_type": "must be a list of strings",
     "literal_error": "{input!r} is not one of {expected}",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than_equal": "must be at most {le:,}",
 }
 
 
@@ -305,6 +309,9 @@ Version = checked(str, _version, {"type": "string", "pattern": r"\S", "maxLength
 Zone = checked(str, _zone, {"type": "string", "examples": ["UTC", "America/New_York"]})
 Duration = checked(timedelta, _duration, _DURATION_SCHEMA)
 Timeout = checked(timedelta, _timeout, _DURATION_SCHEMA)
+# A count of lines, bounded: one past 128 bits stopped staging with a traceback (it is bound into
+# SQL), and 10^18 lines is beyond any log.
+Count = Annotated[StrictInt, Field(ge=1, le=10**18)]
 Names = tuple[StrictStr, ...]
 Globs = checked(
     tuple[str, ...],
