@@ -14,7 +14,15 @@ from datetime import datetime, timedelta
 import numpy as np
 import pytest
 
-from tests.builders import failure, reconcile_incident, rows, stopped, txn, write_incident
+from tests.builders import (
+    failure,
+    reconcile_incident,
+    rows,
+    stopped,
+    txn,
+    with_sources,
+    write_incident,
+)
 from transforms import db
 from transforms.errors import InputError, StorageError
 from transforms.ingest import incident, logs
@@ -1325,6 +1333,29 @@ def test_a_folder_a_glob_cannot_list_is_the_machine_refusing(tmp_path, monkeypat
     monkeypatch.setattr(os, "scandir", scandir)
     monkeypatch.setattr(os, "access", access)
     with pytest.raises(StorageError, match=r"^sources.logs: logs/pod-b cannot be listed \(Perm"):
+        logs.expand(incident.load(path).sources.logs, path.parent)
+
+
+@pytest.mark.parametrize("pattern", ["logs/pod-b/*", "logs/*/*.jsonl", "logs/**/*.jsonl"])
+def test_a_folder_a_glob_may_list_but_not_pass_through_is_the_machine_refusing(
+    tmp_path, monkeypatch, pattern
+):
+    # A folder with read but no search permission (0600): glob lists its names, but no file in
+    # it can be looked at, and the first stat stopped the run with a PermissionError
+    # (exit 4 advising to free space or make the folder writable).
+    path = write_incident(tmp_path / "inc", lines=[GOOD + b"\n"], log_name="logs/pod-a/0.jsonl")
+    path = with_sources(path, "glob.toml", logs=[pattern])
+    (path.parent / "logs/pod-b").mkdir()
+    (path.parent / "logs/pod-b/0.jsonl").write_bytes(GOOD + b"\n")
+    # As a user without the search permission on pod-b (the tests run as root)
+    refused, real_access = path.parent / "logs/pod-b", os.access
+
+    def access(folder, mode, **kwargs):
+        searched = os.path.abspath(folder) == str(refused) and mode & os.X_OK
+        return not searched and real_access(folder, mode, **kwargs)
+
+    monkeypatch.setattr(os, "access", access)
+    with pytest.raises(StorageError, match=r"^sources.logs: logs/pod-b cannot be passed through"):
         logs.expand(incident.load(path).sources.logs, path.parent)
 
 

@@ -152,6 +152,7 @@ def _refused(pattern: str, root: Path) -> None:
         if step == "**":  # glob lists every folder below too
             found = glob.glob(os.path.join(*prefix, "**"), root_dir=root, recursive=True)
         for folder in (root / f for f in found):
+            what = "listed"
             try:
                 if not folder.is_dir():
                     continue
@@ -161,9 +162,14 @@ def _refused(pattern: str, root: Path) -> None:
                     continue
                 with os.scandir(folder):
                     pass
+                # Listed but not searchable (0600): glob gives its names, and the first look
+                # at one stopped the run with a PermissionError (advice to free space).
+                what = "passed through"
+                if not os.access(folder, os.X_OK):
+                    raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
             except OSError as error:
                 raise StorageError(
-                    f"sources.logs: {files.display_name(folder, root)} cannot be listed "
+                    f"sources.logs: {files.display_name(folder, root)} cannot be {what} "
                     f"({error.strerror}): '{pattern}' would pass over the logs in it without a "
                     "word; make it readable by this user, then run again"
                 ) from None
