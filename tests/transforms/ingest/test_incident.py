@@ -16,7 +16,7 @@ import pytest
 
 from tests.builders import write_incident
 from transforms import sample
-from transforms.errors import ConfigError
+from transforms.errors import ConfigError, StorageError
 from transforms.ingest import incident
 
 
@@ -459,6 +459,23 @@ def test_a_byte_order_mark_before_the_incident_file_is_read_past(tmp_path):
     path = write_incident(tmp_path / "inc")
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())  # as some Windows editors save it
     assert incident.load(path).id == "INC-T"
+
+
+@pytest.mark.parametrize("load", [incident.load, incident.load_policy])
+def test_a_file_this_user_may_not_read_is_the_machine_refusing(tmp_path, monkeypatch, load):
+    # chmod 000 (the tests run as root, who reads it anyway): a PermissionError's exit 4 said
+    # to "free the space or make the folder writable"
+    path = write_incident(tmp_path / "inc")
+    real_read_text = Path.read_text
+
+    def read_text(self, *args, **kwargs):
+        if self == path:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_read_text(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", read_text)
+    with pytest.raises(StorageError, match=r"inc/incident.toml: cannot be read by this user \("):
+        load(path)
 
 
 def test_a_file_that_is_not_toml_is_a_config_error(tmp_path):

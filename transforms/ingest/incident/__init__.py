@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from pydantic.json_schema import GenerateJsonSchema
 
 from transforms import files
-from transforms.errors import ConfigError
+from transforms.errors import ConfigError, StorageError
 from transforms.ingest.incident.file import IncidentFile, PolicyFile
 from transforms.ingest.incident.model import Incident, Sources, TableSource
 from transforms.ingest.incident.moments import quoted_fine_edges
@@ -129,6 +129,11 @@ def read_toml(path: Path, what: str) -> dict[str, Any]:
         raise ConfigError(f"{path}: {what} not found; {_toml_files_beside(path)}") from None
     except IsADirectoryError:
         raise ConfigError(f"{path}: a folder, not a {what}") from None
+    except PermissionError as error:  # the machine refusing, as an unreadable table or log
+        raise StorageError(
+            f"{path}: cannot be read by this user ({error.strerror}); make the {what} readable, "
+            "then run again"
+        ) from None
     except UnicodeDecodeError as error:
         raise ConfigError(f"{path}: not a valid TOML file: {_not_utf8(error)}") from None
     except tomllib.TOMLDecodeError as error:
