@@ -1290,6 +1290,16 @@ def test_a_log_that_is_a_dangling_symbolic_link_is_an_input_error(tmp_path, kind
         logs.expand(incident.load(path).sources.logs, path.parent)
 
 
+def test_a_log_whose_name_is_not_utf8_is_an_input_error_naming_it(tmp_path):
+    # A file copied from a Latin-1 share (`pod-\xe9.jsonl`): its name reached the listing as
+    # text Arrow cannot encode, a UnicodeEncodeError's traceback (exit 1).
+    path = write_incident(tmp_path / "inc", lines=[GOOD + b"\n"], sources={"logs": ["logs/*"]})
+    folder = bytes(path.parent / "logs")
+    os.rename(folder + b"/pod-a.jsonl", folder + b"/pod-\xe9.jsonl")
+    with pytest.raises(InputError, match=r"^sources.logs: logs/pod-\\xe9.jsonl: its name is not"):
+        logs.expand(incident.load(path).sources.logs, path.parent)
+
+
 @pytest.mark.parametrize("kind", ["fifo", "device"])
 def test_a_log_that_is_no_regular_file_is_an_input_error(tmp_path, kind):
     # A named pipe (or a link to /dev/null) the glob matched was left out without a word.

@@ -129,6 +129,8 @@ def expand(globs: Sequence[str], root: Path) -> list[Path]:
                     "pipe, a socket or a device): a log source must be a file; narrow the glob"
                 )
         matched = [path for path in paths if path.is_file()]
+        for path in matched:
+            _named_in_utf8(path, root)
         if not matched:
             shown = files.display_name(Path(pattern), root)
             raise InputError(
@@ -137,6 +139,21 @@ def expand(globs: Sequence[str], root: Path) -> list[Path]:
             )
         found.update(p.resolve() for p in matched)
     return sorted(found)
+
+
+def _named_in_utf8(path: Path, root: Path) -> None:
+    """An `InputError` for a log whose name is not UTF-8 (copied from a Latin-1 share): the
+    manifest and quarantine.jsonl name every file in UTF-8, and its name stopped the run with a
+    traceback."""
+    name = os.path.relpath(path, root)
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(name).decode("utf-8", "backslashreplace")
+        raise InputError(
+            f"sources.logs: {shown}: its name is not UTF-8, which the run folder names every file "
+            "in; rename it (convmv -f latin1 -t utf8), or narrow the glob"
+        ) from None
 
 
 def _refused(pattern: str, root: Path) -> None:
