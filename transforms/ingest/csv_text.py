@@ -1,6 +1,7 @@
 """A CSV table file's text before its values are parsed: its header line, read first, and the
 first line whose bytes are not UTF-8. A file that is no UTF-8 CSV as a spreadsheet may save it
-(UTF-16, old Mac OS's line ends, Excel's `sep=` line) is named so, with what to save instead.
+(UTF-16, old Mac OS's line ends, Excel's `sep=` line, compressed or Parquet data) is named so,
+with what to save instead.
 """
 
 from __future__ import annotations
@@ -12,6 +13,15 @@ from pathlib import Path
 from transforms.errors import InputError
 
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# What a file named `.csv` holds when it is no text: its first bytes, and what to do instead.
+PACKED = {
+    b"\x1f\x8b": ("gzip data", "decompress it (gunzip)"),
+    b"\x28\xb5\x2f\xfd": ("zstd data", "decompress it (zstd -d)"),
+    b"BZh91AY&SY": ("bzip2 data", "decompress it (bunzip2)"),  # its block size, then a block
+    b"\xfd7zXZ\x00": ("xz data", "decompress it (unxz)"),
+    b"PK\x03\x04": ("zip data", "unzip it, or save a spreadsheet's workbook (.xlsx) as CSV UTF-8"),
+    b"PAR1": ("Parquet data", "name it .parquet in the incident file"),
+}
 
 
 def header(path: Path, name: str) -> list[str]:
@@ -20,6 +30,10 @@ def header(path: Path, name: str) -> list[str]:
     `FileNotFoundError` when there is no file."""
     with open(path, "rb") as handle:
         first = handle.readline()
+    start = re.sub(rb"^BZh[1-9]", b"BZh9", first[:10])  # bzip2's block size, any
+    packed = next((what for magic, what in PACKED.items() if start.startswith(magic)), None)
+    if packed is not None:  # each byte not UTF-8 was named, with advice to save it as UTF-8
+        raise InputError(f"{name}: the file holds {packed[0]}, not CSV text; {packed[1]}")
     if first.startswith(UTF16_BOMS) or b"\0" in first[:2]:  # an ASCII name in UTF-16
         raise InputError(
             f'{name}: the file is UTF-16 (a spreadsheet\'s "Unicode text"), not UTF-8; save it '

@@ -6,7 +6,10 @@ reads are in test_postgres.py (they need a server).
 
 from __future__ import annotations
 
+import bz2
 import csv
+import gzip
+import lzma
 from datetime import UTC, datetime, timedelta
 
 import duckdb
@@ -345,6 +348,38 @@ def test_a_utf16_csv_file_is_named_so(tmp_path, encoding, bom):
     with pytest.raises(
         InputError, match=r"transactions.csv: the file is UTF-16.*save it as CSV UTF-8"
     ):
+        tables.check(loaded)
+
+
+@pytest.mark.parametrize(
+    ("pack", "named"),
+    [
+        (gzip.compress, "gzip data"),
+        (bz2.compress, "bzip2 data"),
+        (lzma.compress, "xz data"),
+        (lambda data: b"PK\x03\x04" + data, "zip data"),  # a spreadsheet's workbook (.xlsx)
+    ],
+)
+def test_a_compressed_csv_file_is_named_so(tmp_path, pack, named):
+    # `transactions.csv` that is `transactions.csv.gz` renamed: "line 1: byte 0x8b ... is not
+    # UTF-8 (save the file as UTF-8)", advice that does not fit it
+    path = write_incident(tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1")])
+    write_csv_tables(path.parent)
+    csv_path = path.parent / "transactions.csv"
+    csv_path.write_bytes(pack(csv_path.read_bytes()))
+    loaded = incident.load(with_sources(path, "csv.toml", **CSV_SOURCES))
+    with pytest.raises(InputError, match=rf"^transactions.csv: the file holds {named}, not CSV"):
+        tables.check(loaded)
+
+
+def test_a_parquet_file_named_csv_is_named_so(tmp_path):
+    path = write_incident(tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1")])
+    write_csv_tables(path.parent)
+    (path.parent / "transactions.csv").write_bytes(
+        (path.parent / "transactions.parquet").read_bytes()
+    )
+    loaded = incident.load(with_sources(path, "csv.toml", **CSV_SOURCES))
+    with pytest.raises(InputError, match=r"^transactions.csv: the file holds Parquet data, not"):
         tables.check(loaded)
 
 
