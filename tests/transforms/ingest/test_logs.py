@@ -971,6 +971,9 @@ def test_a_gz_file_that_is_not_gzip_names_the_file_and_what_it_holds(tmp_path, c
         (lzma.compress, "xz data"),
         (lambda data: b"\x28\xb5\x2f\xfd" + data, "zstd data"),  # the OTel exporter's
         (lambda data: data.decode().encode("utf-16"), "UTF-16 text"),  # with its BOM
+        # UTF-32's BOM starts as UTF-16 LE's: it was named "UTF-16 text"
+        (lambda data: data.decode().encode("utf-32"), "UTF-32 text"),  # little-endian
+        (lambda data: b"\0\0\xfe\xff" + data.decode().encode("utf-32-be"), "UTF-32 text"),
     ],
 )
 @pytest.mark.parametrize("envelope", ["none", "otlp"])

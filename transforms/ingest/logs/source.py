@@ -126,6 +126,8 @@ _MAGICS = {
     b"\xfd7zXZ\x00": "xz data",
     b"\x28\xb5\x2f\xfd": "zstd data",
     b"PK\x03\x04": "zip data",
+    b"\xff\xfe\x00\x00": "UTF-32 text",  # before UTF-16 LE's, which its mark starts as
+    b"\x00\x00\xfe\xff": "UTF-32 text",
     b"\xff\xfe": "UTF-16 text",
     b"\xfe\xff": "UTF-16 text",
 }
