@@ -478,6 +478,25 @@ def test_a_file_this_user_may_not_read_is_the_machine_refusing(tmp_path, monkeyp
         load(path)
 
 
+def test_an_incident_folder_whose_name_is_not_utf8_is_a_config_error_naming_it(tmp_path):
+    # A folder copied from a Latin-1 share (`INC-\xe9`): its path reached pyarrow as text it
+    # cannot encode, a UnicodeEncodeError's traceback (exit 1) when the tables were read.
+    folder = write_incident(tmp_path / "inc").parent
+    moved = os.fsencode(tmp_path) + b"/INC-\xe9"
+    os.rename(os.fsencode(folder), moved)
+    with pytest.raises(ConfigError, match=r"/INC-\\xe9/incident.toml: its path is not UTF-8"):
+        incident.load(Path(os.fsdecode(moved)) / "incident.toml")
+
+
+def test_a_table_file_linked_to_a_path_that_is_not_utf8_is_a_config_error(tmp_path):
+    path = write_incident(tmp_path / "inc")
+    target = os.fsencode(tmp_path) + b"/t-\xe9.parquet"
+    os.rename(os.fsencode(path.parent / "transactions.parquet"), target)
+    (path.parent / "transactions.parquet").symlink_to(os.fsdecode(target))
+    with pytest.raises(ConfigError, match=r"/t-\\xe9.parquet: its path is not UTF-8"):
+        incident.load(path)
+
+
 def test_a_file_that_is_not_toml_is_a_config_error(tmp_path):
     path = tmp_path / "broken.toml"
     path.write_text("id = \n")
