@@ -1251,6 +1251,23 @@ def test_a_plain_text_log_named_gz_is_still_read(tmp_path):
     assert con.execute("select count(*) from stg_failures").fetchone()[0] == 1
 
 
+@pytest.mark.parametrize(
+    ("glob", "hint"),
+    [
+        ("logs", "it names a folder, whose files a glob names: 'logs/*' (or 'logs/**/*')"),
+        ("logs/", "it names a folder, whose files a glob names: 'logs/*' (or 'logs/**/*')"),
+        ("~/logs/*", "~ and $VARIABLES are not expanded: write the folder's path itself"),
+        ("$LOGS/*.gz", "~ and $VARIABLES are not expanded: write the folder's path itself"),
+    ],
+)
+def test_a_glob_matching_no_file_says_what_it_may_have_meant(tmp_path, glob, hint):
+    # `logs = ["logs"]` matched the folder, and said only "matches no file"
+    path = write_incident(tmp_path / "inc", lines=[GOOD + b"\n"], sources={"logs": [glob]})
+    with pytest.raises(InputError, match=r"matches no file") as raised:
+        logs.expand(incident.load(path).sources.logs, path.parent)
+    assert str(raised.value).endswith(f"; {hint}")
+
+
 def test_a_glob_matching_no_file_is_an_input_error(tmp_path):
     path = write_incident(
         tmp_path / "inc", lines=[GOOD + b"\n"], sources={"logs": ["nothing/*.gz"]}

@@ -133,9 +133,17 @@ def expand(globs: Sequence[str], root: Path) -> list[Path]:
             _named_in_utf8(path, root)
         if not matched:
             shown = files.display_name(Path(pattern), root)
+            hint = ""
+            if pattern.startswith("~") or "$" in pattern:  # a shell's, not glob's
+                hint = "; ~ and $VARIABLES are not expanded: write the folder's path itself"
+            elif any(path.is_dir() for path in paths):  # `logs = ["logs"]`
+                hint = (
+                    f"; it names a folder, whose files a glob names: '{shown}/*' (or "
+                    f"'{shown}/**/*')"
+                )
             raise InputError(
                 f"sources.logs: '{shown}' matches no file (looked in {root}; a path in the "
-                "incident file is read from the incident file's folder)"
+                f"incident file is read from the incident file's folder){hint}"
             )
         found.update(p.resolve() for p in matched)
     return sorted(found)
