@@ -55,6 +55,13 @@ class RatesFile(Table):
     rates: dict[str, Number]
     """Units of the reporting currency per unit of each currency, exact decimals > 0."""
 
+    @field_validator("rates", mode="before")
+    @classmethod
+    def _table(cls, value: object) -> object:
+        if not isinstance(value, dict):  # pydantic's words: "Input should be a valid dictionary"
+            raise invalid("must be a table of currency = rate, such as [rates] EUR = 1.0825")
+        return value
+
     @field_validator("currency")
     @classmethod
     def _iso(cls, value: str) -> str:

@@ -54,6 +54,9 @@ def test_rates_are_exact_decimals_into_the_reporting_currency(tmp_path):
         ('currency = "DOLLAR"\n[rates]\n', "currency: is not an ISO 4217 currency code"),
         ('curency = "USD"\n[rates]\n', "curency: unknown key; did you mean 'currency'?"),
         ('currency = "USD"\n', "rates: is required"),
+        # pydantic's own words were shown: "rates: Input should be a valid dictionary"
+        ('currency = "USD"\nrates = 1.08\n', "rates: must be a table of currency = rate"),
+        ('currency = "USD"\nrates = ["EUR", 1.08]\n', "rates: must be a table of currency = rate"),
         ("currency = \n", "not a valid TOML file"),
         # read as the incident file is: it was a bug's exit 1 (RecursionError)
         ("x = " + "[" * 20000 + "]" * 20000 + "\n", "not a valid TOML file: nested too deeply"),
