@@ -57,6 +57,11 @@ HEADERS = {
 }
 
 
+class Unreadable(CreditsError):
+    """The warehouse could not be opened for a request (moved, busy, not a warehouse): every
+    page says so (503), never "not found", which support would read as "not affected"."""
+
+
 class _AnyId(PathConvertor):
     """A customer id in a path, whatever it holds: `path`'s pattern (`.*`) stops at a line feed,
     and an id from a hostile table may hold one (its page was a bare 404)."""
@@ -106,7 +111,11 @@ def create(warehouse: Path, token: str | None = None) -> Starlette:
         )
 
     def read(action):
-        with support.connect(warehouse) as con:
+        try:
+            con = support.connect(warehouse)
+        except CreditsError as error:  # gone, busy, not a warehouse: no answer about anyone
+            raise Unreadable(str(error)) from error
+        with con:
             return action(con)
 
     def home(request: Request) -> Response:
