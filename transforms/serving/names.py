@@ -3,6 +3,7 @@ accents (`sql/support_customers_named.sql`); one is found, several are listed, n
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import duckdb
@@ -12,6 +13,11 @@ from transforms.errors import InputError
 from transforms.pages import visible
 
 NAMES_LISTED = 20  # the customers a name search lists at most; more: type more of the name
+# What a name search reads at most: each word typed is compared with every word of every name
+# seen (a typo's distance too), so a pasted page kept the warehouse busy for minutes.
+NAME_WORDS = 16
+NAME_CHARACTERS = 160
+WORD = re.compile(r"[^\W_]+")  # as the SQL splits a name: letters and digits
 
 
 @dataclass(frozen=True)
@@ -65,7 +71,17 @@ def _listed(matches: tuple[NameMatch, ...], total: int) -> str:
 
 
 def customer_named(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
-    """The one customer whose name matches `name`; None for none; `SeveralNamed` for more."""
+    """The one customer whose name matches `name`; None for none; `SeveralNamed` for more; an
+    `InputError` for what is too long to be a name (`NAME_WORDS`, `NAME_CHARACTERS`)."""
+    words = len(WORD.findall(name))
+    if words > NAME_WORDS or len(name) > NAME_CHARACTERS:
+        shown = name if len(name) <= 40 else name[:40] + "…"
+        raise InputError(
+            f"'{visible(shown)}' ({words:,} word(s), {len(name):,} characters) is too long "
+            f"for a name (a name search reads {NAME_WORDS} words, {NAME_CHARACTERS} "
+            "characters), nor is it a customer's id or a payment's: paste only the id, the "
+            "e-mail address or the name"
+        )
     found = _named(con, name, typos=0)
     if not found:
         return None

@@ -122,6 +122,28 @@ def test_many_matches_are_cut_and_counted(con, monkeypatch):
     assert "and 1 more: type more of the name" in str(several.value)
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "a" * 5_000,  # one long word: a pasted token, a page
+        " ".join(["ana"] * (names.NAME_WORDS + 1)),  # more words than a name search reads
+    ],
+)
+def test_a_paste_too_long_for_a_name_is_not_compared_with_names(con, query):
+    # A paste of 100,000 characters kept the warehouse busy five minutes (each word against
+    # every word of every name, a typo's distance each) and was said back twice, whole
+    with pytest.raises(InputError) as refused:
+        support.search(con, query)
+    said = str(refused.value)
+    assert "too long for a name" in said and "nor is it a customer's id or a payment's" in said
+    assert len(said) < 400
+
+
+def test_a_name_of_as_many_words_as_a_search_reads_is_found(con):
+    typed = " ".join(["ana"] * (names.NAME_WORDS - 2) + ["lopez", "garcia"])
+    assert support.search(con, typed).customer_id == "n5"
+
+
 @pytest.mark.parametrize("hidden", ["\u200b", "\ufeff", "\u00a0", "\u2028", "\t"])
 def test_a_pasted_id_with_a_hidden_character_is_found(con, hidden):
     # a zero-width space, a byte-order mark, a no-break space, a line separator, a tab
