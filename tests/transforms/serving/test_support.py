@@ -489,6 +489,27 @@ def test_a_mistyped_address_in_a_mailbox_name_is_named_when_the_name_is_long(tmp
             support.lookup(reading, "ab@gmail.com")
 
 
+@pytest.mark.parametrize(
+    ("pasted", "meant"),
+    [
+        ("david.wilson+shop@example.com", "david.wilson@example.com"),  # a tag the table lacks
+        ("QA@example.com", "qa+00003@example.com"),  # the table's address has the tag
+        ("qa+other@example.com", "qa+00003@example.com"),  # another tag, the same mailbox
+        ("qa+x@example.org", None),  # a short mailbox at another domain: anyone's
+        ("ab+x@example.com", None),  # no mailbox of that name, tag or not
+    ],
+)
+def test_a_plus_address_names_the_known_address_of_its_mailbox(warehouse_location, pasted, meant):
+    # "david.wilson+shop@example.com" said only "no customer with this address": everything
+    # after a `+` in a mailbox is a tag its owner adds (a shop's, a newsletter's)
+    one_pending_run(warehouse_location, [("t0", "david.wilson"), ("t1", "qa+00003")])
+    with support.connect(warehouse_location) as reading, pytest.raises(InputError) as refused:
+        support.lookup(reading, pasted)
+    said = str(refused.value)
+    assert said.startswith(f"e-mail {pasted}: no customer with this address")
+    assert said.endswith(f"; did you mean {meant}?") if meant else "did you mean" not in said
+
+
 def test_a_search_that_finds_nothing_says_no_payment_has_the_id_either(con):
     # a payment's id pasted in the search box read "customer t-none: ...", a customer's answer
     with pytest.raises(InputError) as raised:
