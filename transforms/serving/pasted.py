@@ -5,6 +5,7 @@ typed (a case slip, or the zeros and prefix around its number)."""
 from __future__ import annotations
 
 import email.utils
+import re
 
 import duckdb
 
@@ -36,6 +37,10 @@ file's cell, `"cus_0000012",`; the end of a sentence in a ticket, `(txn_1).`; it
 #txn_1`), taken off only when the text as given is no customer's or payment's id."""
 
 
+# An address as a paste holds it: what the brackets, quotes, blanks and `mailto:` around it end.
+ADDRESS = re.compile(r"[^\s<>()\[\]{},;:\"'`]+@[^\s<>()\[\]{},;:\"'`]+")
+
+
 def cleaned(con: duckdb.DuckDBPyConnection, text: str | None) -> str | None:
     """An id as pasted, without blanks around it or a character no one sees anywhere in it (a
     zero-width space a web page or a chat carried along); None for nothing."""
@@ -51,8 +56,18 @@ def known(con: duckdb.DuckDBPyConnection, customer_id: str) -> bool:
 
 def _address(pasted: str) -> str:
     """The e-mail address in what was pasted from a mail client: `David Wilson
-    <david@example.net>`, `mailto:david@example.net`, an address and a trailing comma, or the
-    period and brackets of the sentence it was copied from (no address ends with a period)."""
+    <david@example.net>`, `Wilson, David <...>`, `David Wilson [mailto:...]`, `mailto:...`,
+    `... (David Wilson)`, an address and a trailing comma, or the sentence it was copied from
+    (no address ends with a period); a paste of several addresses is refused, never read as
+    one of them."""
+    found = list(dict.fromkeys(a.rstrip(".") for a in ADDRESS.findall(pasted)))
+    if len(found) > 1:
+        raise InputError(
+            f"'{pasted.strip()}' holds {len(found)} e-mail addresses: look them up one at a "
+            f"time: {', '.join(found)}"
+        )
+    if found:
+        return found[0]
     text = pasted.removeprefix("mailto:").rstrip(",;. ").removeprefix("(").removesuffix(")")
     _, address = email.utils.parseaddr(text)
     return address if "@" in address else text

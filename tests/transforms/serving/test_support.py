@@ -263,6 +263,38 @@ def test_lookup_forgives_blanks_and_the_case_of_an_email(con, pasted):
 
 
 @pytest.mark.parametrize(
+    "pasted",
+    [
+        "Two, Customer <c2@example.com>",  # Outlook's "Last, First" without quotes
+        "Customer Two [mailto:c2@example.com]",  # Outlook's "From:" of a reply
+        "<mailto:c2@example.com>",  # a link copied
+        "Customer Two (c2@example.com)",
+        "[c2@example.com]",
+        "From: c2@example.com (Customer Two)",
+    ],
+)
+def test_an_address_in_what_other_mail_clients_copy_is_found(con, pasted):
+    # Each said "e-mail ...: no customer with this address": the address as pasted, whole
+    assert support.lookup(con, pasted).customer_id == "c2"
+
+
+def test_an_address_no_customer_has_is_said_as_found_in_the_paste(con):
+    # it said "e-mail x9@example.complease": the words around it run into the address
+    with pytest.raises(InputError, match="^e-mail x9@example.com: no customer with this address"):
+        support.lookup(con, "write to x9@example.com please")
+
+
+def test_a_paste_of_two_addresses_is_never_read_as_the_first(con):
+    # it answered for c8, the first: support would have told c2 about c8's credit
+    with pytest.raises(InputError) as refused:
+        support.lookup(con, "c8@example.com, C2@example.com")
+    assert str(refused.value) == (
+        "'c8@example.com, C2@example.com' holds 2 e-mail addresses: look them up one at a "
+        "time: c8@example.com, C2@example.com"
+    )
+
+
+@pytest.mark.parametrize(
     ("pasted", "customer_id"),
     [
         ('"c2"', "c2"),  # a cell of a CSV or JSON, quotes and all
