@@ -39,6 +39,9 @@ file's cell, `"cus_0000012",`; the end of a sentence in a ticket, `(txn_1).`; it
 
 # An address as a paste holds it: what the brackets, quotes, blanks and `mailto:` around it end.
 ADDRESS = re.compile(r"[^\s<>()\[\]{},;:\"'`]+@[^\s<>()\[\]{},;:\"'`]+")
+# The address a mail client puts in angle brackets (`Name <address>`): the sender's, whatever
+# the name holds (an address of its own, in another case or not).
+ANGLED = re.compile(r"<(?:mailto:)?([^\s<>]+@[^\s<>]+)>", re.IGNORECASE)
 
 
 def cleaned(con: duckdb.DuckDBPyConnection, text: str | None) -> str | None:
@@ -56,11 +59,11 @@ def known(con: duckdb.DuckDBPyConnection, customer_id: str) -> bool:
 
 def _address(pasted: str) -> str:
     """The e-mail address in what was pasted from a mail client: `David Wilson
-    <david@example.net>`, `Wilson, David <...>`, `David Wilson [mailto:...]`, `mailto:...`,
-    `... (David Wilson)`, an address and a trailing comma, or the sentence it was copied from
-    (no address ends with a period); a paste of several addresses is refused, never read as
-    one of them."""
-    found = list(dict.fromkeys(a.rstrip(".") for a in ADDRESS.findall(pasted)))
+    <david@example.net>` (the address in angle brackets, whatever the name holds), `Wilson,
+    David <...>`, `David Wilson [mailto:...]`, `mailto:...`, `... (David Wilson)`, an address
+    and a trailing comma, or the sentence it was copied from (no address ends with a period);
+    a paste of several addresses is refused, never read as one of them."""
+    found = _distinct(ANGLED.findall(pasted)) or _distinct(ADDRESS.findall(pasted))
     if len(found) > 1:
         raise InputError(
             f"'{pasted.strip()}' holds {len(found)} e-mail addresses: look them up one at a "
@@ -71,6 +74,11 @@ def _address(pasted: str) -> str:
     text = pasted.removeprefix("mailto:").rstrip(",;. ").removeprefix("(").removesuffix(")")
     _, address = email.utils.parseaddr(text)
     return address if "@" in address else text
+
+
+def _distinct(addresses: list[str]) -> list[str]:
+    """The addresses found, each once whatever its case, without a sentence's period."""
+    return list({a.rstrip(".").casefold(): a.rstrip(".") for a in addresses}.values())
 
 
 def by_email(con: duckdb.DuckDBPyConnection, pasted: str) -> str:
