@@ -129,6 +129,8 @@ def lookup(
         with support.connect(warehouse_path) as con:
             if txn_id is None and customer_id is not None:
                 return support.search(con, customer_id)
+            if customer_id is None and txn_id is not None:
+                return support.lookup_payment(con, txn_id)
             return support.lookup(con, customer_id, txn_id)
 
     found = guarded(read)

@@ -348,6 +348,24 @@ def lookup(
     )
 
 
+def lookup_payment(con: duckdb.DuckDBPyConnection, txn_id: str) -> Lookup:
+    """`credits lookup --txn`: the customer behind a payment's id as pasted; one found only
+    without the quotes or punctuation around it (`#txn_1`, `"txn_1",`) is answered, and one it
+    nearly is named, as the search box does."""
+    try:
+        return lookup(con, txn_id=txn_id)
+    except InputError as as_given:
+        unwrapped = txn_id.strip().strip(pasted.UNWRAPPED)
+        if not unwrapped or unwrapped == txn_id.strip():
+            raise
+        try:
+            return lookup(con, txn_id=unwrapped)
+        except pasted.NearId as near:
+            raise near from None
+        except InputError:
+            raise as_given from None
+
+
 def search(con: duckdb.DuckDBPyConnection, query: str | None) -> Lookup:
     """What a person typed or pasted, as a customer id, an e-mail address, a payment's id or a
     customer's name, in that order (the support page's search box and `credits lookup` without

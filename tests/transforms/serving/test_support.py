@@ -316,6 +316,28 @@ def test_an_id_pasted_with_quotes_or_punctuation_around_it_is_found(con, pasted,
     assert support.search(con, pasted).customer_id == customer_id
 
 
+@pytest.mark.parametrize("pasted", ["#t3", '"t3",', "(t3).", " t3 "])
+def test_a_payment_given_with_punctuation_around_it_is_found_as_the_search_box_finds_it(
+    con, pasted
+):
+    # `credits lookup --txn "#t3"` said "not a candidate failure ... (or the id is mistyped)":
+    # support would have told the customer their payment did not fail in an outage
+    assert support.lookup_payment(con, pasted).customer_id == "c2"
+
+
+@pytest.mark.parametrize(
+    ("pasted", "said"),
+    [
+        ("#t-none", "transaction #t-none: not a candidate failure"),  # nothing inside either
+        ('"T3"', "no transaction T3; did you mean t3?"),  # what it nearly is, as the box says
+    ],
+)
+def test_a_payment_not_found_inside_punctuation_either_says_so(con, pasted, said):
+    with pytest.raises(InputError) as refused:
+        support.lookup_payment(con, pasted)
+    assert str(refused.value).startswith(said)
+
+
 def test_punctuation_around_what_is_not_an_id_still_says_not_found(con):
     with pytest.raises(InputError, match='customer "nobody",'):
         support.search(con, '"nobody",')
@@ -749,6 +771,14 @@ def test_customers_format_is_read_without_case_or_blanks(warehouse_at, typed):
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("customer_id,name,")
+
+
+def test_lookup_txn_answers_a_payment_pasted_from_a_ticket(warehouse_at):
+    # `credits lookup --txn "#t3"` said "not a candidate failure", exit 2
+    args = ["lookup", "--txn", "#t3", "--warehouse", str(warehouse_at)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("transaction t3 belongs to customer c2\n")
 
 
 def test_customers_csv_is_owner_only_spreadsheet_safe_utf8(warehouse_at, tmp_path):
