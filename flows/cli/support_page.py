@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from flows.cli.common import app, guarded, out
+from flows.cli.common import app, err, guarded, out
 from flows.cli.options import WarehouseOption
 from flows.settings import WAREHOUSE
 
@@ -31,8 +31,10 @@ def serve_support(
     Read-only on the warehouse; Ctrl-C stops it."""
     from flows.support_page import command
 
-    guarded(lambda: command.check(host, token, warehouse_path))
+    note = guarded(lambda: command.check(host, token, warehouse_path))
     sock = guarded(lambda: command.listen(host, port))
+    if note:
+        err.print(note, markup=False)
     shown = f"[{host}]" if ":" in host else host
     out.print(f"support page on http://{shown}:{port}/ (read-only; Ctrl-C stops it)", markup=False)
     if token is not None:

@@ -8,6 +8,7 @@ import socket
 from pathlib import Path
 
 from transforms.errors import ConfigError
+from transforms.finance import warehouse as finance_warehouse
 from transforms.serving import support
 
 TOKEN_VARIABLE = "CREDITS_SUPPORT_TOKEN"
@@ -23,8 +24,9 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check(host: str, token: str | None, warehouse: Path) -> None:
-    """Refuses a binding others can reach without a token, and a warehouse it cannot read."""
+def check(host: str, token: str | None, warehouse: Path) -> str | None:
+    """Refuses a binding others can reach without a token, and a warehouse it cannot read; one
+    busy now (a run loading) is a note to print, since each page waits for it itself."""
     if not is_loopback(host) and not token:
         raise ConfigError(
             f"--host {host}: other machines could reach the page; give --token SECRET (or set "
@@ -32,7 +34,11 @@ def check(host: str, token: str | None, warehouse: Path) -> None:
         )
     if token is not None and len(token) < 16:
         raise ConfigError("--token: use at least 16 characters (e.g. `openssl rand -hex 16`)")
-    support.connect(warehouse).close()  # a missing or unreadable warehouse is named now
+    try:
+        support.connect(warehouse).close()  # a missing or unreadable warehouse is named now
+    except finance_warehouse.WarehouseBusy as busy:
+        return f"note: {busy}; the page serves meanwhile (a page waits for it, or says so: 503)"
+    return None
 
 
 def listen(host: str, port: int) -> socket.socket:
