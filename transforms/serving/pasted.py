@@ -38,10 +38,11 @@ file's cell, `"cus_0000012",`; the end of a sentence in a ticket, `(txn_1).`; it
 
 
 # An address as a paste holds it: what the brackets, quotes, blanks and `mailto:` around it end.
-ADDRESS = re.compile(r"[^\s<>()\[\]{},;:\"'`]+@[^\s<>()\[\]{},;:\"'`]+")
+# A domain holds no `?`: a link's `?subject=...` ends it.
+ADDRESS = re.compile(r"[^\s<>()\[\]{},;:\"'`]+@[^\s<>()\[\]{},;:\"'`?]+")
 # The address a mail client puts in angle brackets (`Name <address>`): the sender's, whatever
 # the name holds (an address of its own, in another case or not).
-ANGLED = re.compile(r"<(?:mailto:)?([^\s<>]+@[^\s<>]+)>", re.IGNORECASE)
+ANGLED = re.compile(r"<(?:mailto:)?([^\s<>]+@[^\s<>?]+)(?:\?[^<>]*)?>", re.IGNORECASE)
 
 
 def cleaned(con: duckdb.DuckDBPyConnection, text: str | None) -> str | None:

@@ -273,6 +273,8 @@ def test_lookup_forgives_blanks_and_the_case_of_an_email(con, pasted):
         "From: c2@example.com (Customer Two)",
         '"C2@Example.com" <c2@example.com>',  # the address as its own name, in another case
         '"Two (c8@example.com)" <c2@example.com>',  # the address in brackets is the sender's
+        "mailto:c2@example.com?subject=Refund",  # a link with its subject
+        "<mailto:c2@example.com?subject=Refund>",
     ],
 )
 def test_an_address_in_what_other_mail_clients_copy_is_found(con, pasted):
