@@ -1490,6 +1490,43 @@ def test_fluent_bit_nanoseconds_at_the_window_end_stay_inside_it(tmp_path):
     ]
 
 
+@pytest.mark.parametrize(
+    ("line", "log_format"),
+    [
+        (  # Fluent Bit's tail without a parser: the record is {"log": ...}, its time the prefix's
+            "payments.api: [1736290800.000000001, {holder}]",
+            {"ts": "envelope.time", "ts_format": "epoch_s", "envelope": "fluentbit"},
+        ),
+        (  # fluentd's in_tail without a parser: {"message": ...}
+            "2025-01-07T18:00:00-0500\tpayments.api\t{holder}",
+            {"ts": "envelope.time", "ts_format": "%Y-%m-%dT%H:%M:%S%z", "envelope": "fluentd"},
+        ),
+        (
+            "2025-01-07T23:00:00.000Z {holder}",
+            {"ts": "envelope.timestamp", "envelope": "cloudwatch_export"},
+        ),
+    ],
+)
+def test_a_payload_inside_a_prefixed_line_reads_the_prefixs_time(tmp_path, line, log_format):
+    # `envelope.time` names the prefix's field; the object around the payload lacks it, so it
+    # reads the prefix (once: `missing ts` for every line, all of them quarantined).
+    record = {k: v for k, v in failure("t1").items() if k != "ts"}
+    key = "message" if log_format["envelope"] == "fluentd" else "log"
+    holder = json.dumps({key: json.dumps(record) + "\n", "stream": "stdout"})
+    got = staged(tmp_path, [line.format(holder=holder)], payload=key, **log_format)
+    assert [row[1:5] for row in got] == [("relevant", None, "t1", "2025-01-07 23:00:00+00")]
+
+
+def test_a_payloads_object_keeps_its_own_key_before_the_prefixs(tmp_path):
+    # `envelope.<key>` reads the object around the payload first, as without a prefix
+    record = {k: v for k, v in failure("t1").items() if k != "ts"}
+    holder = json.dumps({"log": json.dumps(record), "time": 1736290800.5})
+    line = f"payments.api: [1736280000.000000001, {holder}]"
+    log_format = {"envelope": "fluentbit", "payload": "log", **EPOCH_S}
+    got = staged(tmp_path, [line], **log_format)
+    assert [row[1:5] for row in got] == [("relevant", None, "t1", "2025-01-07 23:00:00.5+00")]
+
+
 def test_a_record_is_one_duplicate_whatever_its_envelope_times(tmp_path):
     lines = [cri(RECORD), cri(RECORD, time="2025-01-07T20:00:09Z")]
     got = staged(tmp_path, lines, "failure_capable", envelope="cri")

@@ -205,7 +205,8 @@ class LogFormat(Table):
     `envelope.timestamp`)."""
     payload: FieldPath | None = None
     """A dotted path to a JSON string field that holds the record as text (Fluent Bit, Vector or
-    Logstash without a parser: `log`); `envelope.<key>` then reads the object around it."""
+    Logstash without a parser: `log`); `envelope.<key>` then reads the object around it (and
+    under an envelope of fields of its own, `ENVELOPE_FIELDS`, its field the object lacks)."""
     kind: Literal["jsonl", "logfmt", "regex"] = "jsonl"
     """jsonl (JSON lines), logfmt (key=value key="quoted value") or regex (plain text)."""
     ts: FieldPath = "ts"

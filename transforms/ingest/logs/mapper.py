@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from transforms import db
+from transforms.ingest.incident.sections import ENVELOPE_FIELDS
 from transforms.ingest.logs import lost, misread, parts, staging, syslog
 from transforms.ingest.logs.framed import FRAMED_SCHEMA
 from transforms.ingest.logs.framing import Framer
@@ -284,6 +285,8 @@ def _unwrapping(reading: Reading) -> list[tuple[str, dict[str, object]]]:
                     "payload_key": fmt.payload,
                     "payload_keys": staging.levels(fmt.payload),
                     "payload_object": fmt.kind == "jsonl",
+                    # the envelope's own fields fill those the object around it lacks
+                    "fill_envelope": fmt.envelope in ENVELOPE_FIELDS,
                 },
             )
         )

@@ -3,7 +3,10 @@
 -- Logstash forward a line nobody parsed: `{"date": ..., "log": "{\"ts\": ...}"}`), read by
 -- `logs.extract` before `stg_logs` checks the record against the log contract. `raw` is the
 -- field's text with one LF (one LF, CR LF or CR at its end dropped, as for a line); `envelope`
--- the object around it (`envelope.date`). The field may also be a list of byte values (0-255)
+-- the object around it (`envelope.date`), and, under an envelope of its own fields
+-- (`$fill_envelope`: a CRI line, a prefix, a syslog header, a CloudWatch event), those of
+-- its fields the object lacks (`envelope.time`: Fluent Bit's and fluentd's time before
+-- `{"log": ...}`, a record no parser read), the object's own key first. The field may also be a list of byte values (0-255)
 -- that are UTF-8: journalctl -o json writes a message holding a control character (a CRLF
 -- writer's CR, a colour escape) or a byte that is not UTF-8 so; its text is the record. For a
 -- JSON record (`$payload_object`), the field may be the record as an object, parsed by the
@@ -19,7 +22,9 @@
 with
 
 framed as (
-    select file_id, line, raw, problem, preview, envelope_lines, position from framed_lines
+    select
+        file_id, line, raw, problem, preview, envelope as outer_envelope, envelope_lines, position
+    from framed_lines
 ),
 
 typed as (
@@ -143,10 +148,28 @@ final as (
             )
         end as problem,
         case when not is_holder then coalesce(preview, left(raw, -1)) end as preview,
-        case when is_holder then left(raw, -1) end as envelope,
+        case when is_holder then case
+            when not $fill_envelope or outer_envelope is null or filled = '' then left(raw, -1)
+            -- the object's text kept as written (a key of it twice is still seen), the
+            -- envelope's fields it lacks added after its own
+            else regexp_replace(left(raw, -1), '\}\s*$', '') || ',' || filled || '}'
+        end end as envelope,
         coalesce(envelope_lines, 1) as envelope_lines,
         position
-    from checked
+    from (
+        select
+            *,
+            case when is_holder and $fill_envelope and outer_envelope is not null then
+                array_to_string(list_transform(
+                    list_filter(
+                        map_entries(json_transform(outer_envelope, '"MAP(VARCHAR, JSON)"')),
+                        lambda e: not list_contains(json_keys(left(raw, -1)), e.key)
+                    ),
+                    lambda e: to_json(e.key)::varchar || ':' || e.value::varchar
+                ), ',')
+            end as filled
+        from checked
+    )
 )
 
 select * from final
