@@ -647,6 +647,14 @@ def test_a_collectors_file_read_with_the_default_format_stops_the_run(
             lambda message: f'1736280000.123456789,"{message}"',
             "Fluent Bit's file output in format csv",
         ),
+        # the service's own lines in logfmt (logrus' text format): every one `not valid JSON`
+        (
+            lambda message: " ".join(
+                f"{key}={json.dumps(value) if ' ' in str(value) else value}"
+                for key, value in json.loads(message).items()
+            ),
+            'logfmt (key=value key="quoted value"): set kind = "logfmt"',
+        ),
         # GELF (Vector's gelf codec, Docker's gelf driver): the service's line in short_message
         (
             lambda message: json.dumps(
@@ -776,6 +784,7 @@ FLUENT_BIT_STDOUT_HINT = (
     "Fluent Bit's stdout output in format msgpack, which no setting reads (its values are "
     "unescaped): set its format to json_lines"
 )
+LOGFMT_HINT = 'logfmt (key=value key="quoted value"): set kind = "logfmt"'
 PREFIXED_HINTS = [
     (cri(RECORD), 'a CRI line (containerd, CRI-O): set envelope = "cri"'),
     (cri("payment.failed t1", tag="P"), 'a CRI line (containerd, CRI-O): set envelope = "cri"'),
@@ -829,6 +838,11 @@ PREFIXED_HINTS = [
         '[12] pay.api: [[1736280000.123456789, {}], {"event"=>"payment.failed", "txn_id"=>"t1"}]',
         FLUENT_BIT_STDOUT_HINT,
     ),
+    # the service's own lines in logfmt, read as JSON lines
+    ('ts=2025-01-07T20:00:00.5Z level=info event=http.request msg="GET \\"/\\""', LOGFMT_HINT),
+    ('time="2025-01-07T20:00:00Z" level=error\tevent=http.request ', LOGFMT_HINT),
+    ("event=http.request", None),  # one pair: no file of them
+    ("retrying in 5s: attempt=2 of=3", None),  # text before the pairs: the service's text
     (RECORD[:-1], None),  # a record cut short: no collector's
     ("x\ty\tpayment.failed t1", None),  # two tabs, then no JSON object: not fluentd's
 ]

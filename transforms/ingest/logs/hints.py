@@ -91,6 +91,7 @@ SYSLOG_FILE_HINT = f"a syslog file (rsyslog's, or journalctl's text output): {SY
 # (two tabs alone are no fluentd line, a Loki stream's labels no record); a CRI prefix is told
 # by itself. The first that matches is named.
 JSON_OBJECT_START = '\\{[ \\t]*["}]'
+LOGFMT_PAIR = '[A-Za-z_][A-Za-z0-9_.@/-]*=("([^"\\\\]|\\\\.)*"|[^ \\t"=]*)'
 PREFIX_HINTS = [
     (CRI_LINE, 'a CRI line (containerd, CRI-O): set envelope = "cri"'),
     *(
@@ -151,6 +152,12 @@ PREFIX_HINTS = [
                 "CloudWatch Logs' export, kubectl logs --timestamps or docker logs --timestamps",
             ),
         ]
+    ),
+    (
+        # the service's own lines in logfmt, `key=value key="quoted value"`, two pairs or more
+        # and nothing else (logrus' and zap's text formats, Go's slog TextHandler, Heroku's)
+        f"^{LOGFMT_PAIR}([ \\t]+{LOGFMT_PAIR})+\\s*$",
+        'logfmt (key=value key="quoted value"): set kind = "logfmt"',
     ),
 ]
 
