@@ -368,6 +368,54 @@ def test_a_strptime_leap_second_is_read_as_rfc3339s(tmp_path, ts, ts_format, zon
     assert got.fetchall() == [(expected, reason)]
 
 
+@pytest.mark.parametrize(
+    ("ts", "ts_format", "zone", "expected"),
+    [
+        # DuckDB's %n reads 9 decimals (fluentd's %N, Go's nanoseconds): truncated to the
+        # microsecond, as RFC 3339's, never rounded into the next second (across a window edge)
+        (
+            "2025-01-07T23:14:59.999999999+0000",
+            "%Y-%m-%dT%H:%M:%S.%n%z",
+            "UTC",
+            "2025-01-07 23:14:59.999999+00",
+        ),
+        (
+            "2025-01-07 18:14:59.999999999",
+            "%Y-%m-%d %H:%M:%S.%n",
+            "America/New_York",
+            "2025-01-07 23:14:59.999999+00",
+        ),
+        (
+            "1960-01-07 20:00:00.999999999",
+            "%Y-%m-%d %H:%M:%S.%n",
+            "UTC",
+            "1960-01-07 20:00:00.999999+00",
+        ),
+        # and a leap second's fraction stays in its minute
+        (
+            "2016-12-31 23:59:60.999999999",
+            "%Y-%m-%d %H:%M:%S.%n",
+            "UTC",
+            "2016-12-31 23:59:59.999999+00",
+        ),
+        (
+            "2016-12-31 23:59:60.999999999 +0000",
+            "%Y-%m-%d %H:%M:%S.%n %z",
+            "UTC",
+            "2016-12-31 23:59:59.999999+00",
+        ),
+    ],
+)
+def test_a_strptime_nanosecond_is_truncated_to_the_microsecond(
+    tmp_path, ts, ts_format, zone, expected
+):
+    line = json.dumps(failure("t2", ts=ts)).encode()
+    sources = {"logs_timezone": zone, "log_format": {"ts_format": ts_format}}
+    con = stage(tmp_path, [line + b"\n"], sources=sources)
+    got = con.sql("select ts_utc::varchar, quarantine_reason from int_log_lines_bucketed")
+    assert got.fetchall() == [(expected, None)]
+
+
 # The window is 19:15Z to 23:15Z: the last nanosecond of its final second, and of the second
 # before it opens, as epoch seconds with 9 decimals (as Fluent Bit or Go write them), in
 # milliseconds, and with an exponent. Beyond a double's 16 digits: as a double,
@@ -1832,6 +1880,8 @@ FLUENTD_TIMES = [
     # fluentd's out_file (%z without a colon), and a space before an offset with one
     ("2025-01-07T20:00:00+0000", "%Y-%m-%dT%H:%M:%S%z", FLUENTD),
     ("2025-01-07 20:00:00 +00:00", "%Y-%m-%d %H:%M:%S %z", "a time with a space before its offset"),
+    # fluentd's %N (time_format ...%S.%N%z): 9 decimals, read by DuckDB's %n
+    ("2025-01-07T14:59:59.999999999-0500", "%Y-%m-%dT%H:%M:%S.%n%z", FLUENTD),
 ]
 
 
@@ -1851,7 +1901,9 @@ def test_a_time_a_ts_format_reads_is_quarantined_naming_that_setting(
     # the setting named reads it, at the time it says
     con = stage(tmp_path / "set", [odd], sources={"log_format": {"ts_format": ts_format}})
     got = con.sql("select ts_utc, quarantine_reason from int_log_lines_bucketed").fetchall()
-    assert got == [(datetime.fromisoformat(ts.replace(" +", "+").replace(" -", "-")), None)]
+    # (sub-microsecond digits truncated)
+    written = ts.replace(" +", "+").replace(" -", "-").replace("999999999", "999999")
+    assert got == [(datetime.fromisoformat(written), None)]
 
 
 def test_a_file_all_of_whose_times_need_a_ts_format_stops_the_run_naming_it(tmp_path):

@@ -197,19 +197,19 @@ LOOKS_LIKE = " (the line looks like "
 # A `ts` that is not RFC 3339 but a time a strptime `ts_format` reads, under the default
 # (`ts is not an RFC 3339 timestamp (the line looks like ...)`): fluentd's time formats (its
 # default `%Y-%m-%d %H:%M:%S %z`, out_file's `%Y-%m-%dT%H:%M:%S%z`: the offset without a colon),
-# and a space before an offset; fractions of up to 6 digits (strptime's %f). The first that
-# matches the whole ts is named.
+# and a space before an offset; fractions of up to 6 digits (strptime's %f) or 9 (DuckDB's %n,
+# fluentd's %N). The first that matches the whole ts is named.
 FLUENTD_TIME = "a time as fluentd writes it, its offset without a colon"
 SPACED_OFFSET = "a time with a space before its offset"
 TS_FORMAT_HINTS = [
     (
         rf"\d{{4}}-\d{{2}}-\d{{2}}{sep}\d{{2}}:\d{{2}}:\d{{2}}{fraction}{space}"
         + (r"[+-]\d{2}:\d{2}" if colon else r"[+-]\d{4}"),
-        f"%Y-%m-%d{sep}%H:%M:%S{'.%f' if fraction else ''}{space}%z",
+        f"%Y-%m-%d{sep}%H:%M:%S{directive}{space}%z",
         SPACED_OFFSET if colon else FLUENTD_TIME,
     )
     for sep in (" ", "T")
-    for fraction in ("", r"\.\d{1,6}")
+    for fraction, directive in (("", ""), (r"\.\d{1,6}", ".%f"), (r"\.\d{7,9}", ".%n"))
     for space, colon in ((" ", False), ("", False), (" ", True))  # `+00:00` unspaced is RFC 3339
 ]
 

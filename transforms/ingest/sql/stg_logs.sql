@@ -199,16 +199,29 @@ timed as (
             -- RFC 3339's, the last microsecond of its minute: `$ts_leap_pattern` is the pattern
             -- with its `%S` as a literal 60 (NULL without one), its time at second 0 of that
             -- minute and the fraction (cut; an offset is whole seconds) then moved to 59.999999.
+            -- A pattern's %n (nanoseconds) gives a TIMESTAMP_NS, which a cast rounds (23:14:59
+            -- and .999999999 into 23:15:00, past a window's edge): its microseconds are cut
+            -- instead, as RFC 3339's sub-microsecond digits are.
+            -- (A TIMESTAMPTZ_NS is cut so; a TIMESTAMP_NS is made one first, the session's
+            -- zone UTC, a time beyond its years, 1677-2262, being no %n's.)
             else case
                 when $ts_naive then log_local_instant(coalesce(
+                    date_trunc('microseconds', try_cast(
+                        try_strptime(ts_text, $ts_pattern) as timestamptz_ns
+                    ))::timestamp,
                     try_strptime(ts_text, $ts_pattern)::timestamp,
-                    date_trunc('second', try_strptime(ts_text, $ts_leap_pattern)::timestamp)
-                        + to_microseconds(59999999)
+                    date_trunc('second', coalesce(
+                        date_trunc('microseconds', try_cast(
+                            try_strptime(ts_text, $ts_leap_pattern) as timestamptz_ns
+                        ))::timestamp,
+                        try_strptime(ts_text, $ts_leap_pattern)::timestamp
+                    )) + to_microseconds(59999999)
                 ), $logs_timezone)
                 else coalesce(
-                    try_strptime(ts_text, $ts_pattern)::timestamptz,
-                    date_trunc('second', try_strptime(ts_text, $ts_leap_pattern)::timestamptz)
-                        + to_microseconds(59999999)
+                    date_trunc('microseconds', try_strptime(ts_text, $ts_pattern))::timestamptz,
+                    date_trunc(
+                        'second', date_trunc('microseconds', try_strptime(ts_text, $ts_leap_pattern))
+                    )::timestamptz + to_microseconds(59999999)
                 )
             end
         end as ts_utc,
