@@ -1531,6 +1531,18 @@ def test_a_payload_inside_a_prefixed_line_reads_the_prefixs_time(tmp_path, line,
     assert [row[1:5] for row in got] == [("relevant", None, "t1", "2025-01-07 23:00:00+00")]
 
 
+def test_a_payload_inside_a_cloudwatch_event_reads_the_events_time(tmp_path):
+    # ECS FireLens to CloudWatch: each message is Fluent Bit's record, the service's line in
+    # `log`; `envelope.timestamp` is the event's (once the record's, absent: `missing ts`)
+    record = {k: v for k, v in failure("t1").items() if k != "ts"}
+    message = json.dumps({"container_id": "abc", "source": "stdout", "log": json.dumps(record)})
+    event = {"id": "1", "timestamp": 1736291699999, "message": message}
+    line = json.dumps({"messageType": "DATA_MESSAGE", "owner": "1", "logEvents": [event]})
+    log_format = {"ts": "envelope.timestamp", "ts_format": "epoch_ms"}
+    got = staged(tmp_path, [line], envelope="cloudwatch", payload="log", **log_format)
+    assert [row[1:5] for row in got] == [("relevant", None, "t1", "2025-01-07 23:14:59.999+00")]
+
+
 def test_a_payloads_object_keeps_its_own_key_before_the_prefixs(tmp_path):
     # `envelope.<key>` reads the object around the payload first, as without a prefix
     record = {k: v for k, v in failure("t1").items() if k != "ts"}
