@@ -285,8 +285,10 @@ def _unwrapping(reading: Reading) -> list[tuple[str, dict[str, object]]]:
                     "payload_key": fmt.payload,
                     "payload_keys": staging.levels(fmt.payload),
                     "payload_object": fmt.kind == "jsonl",
-                    # the envelope's own fields fill those the object around it lacks
-                    "fill_envelope": fmt.envelope in ENVELOPE_FIELDS,
+                    # the envelope's own fields fill those the object around it lacks (when
+                    # a path reads them: each record's keys are listed for it)
+                    "fill_envelope": fmt.envelope in ENVELOPE_FIELDS
+                    and any(path.startswith("envelope.") for _, path in fmt.fields),
                 },
             )
         )
