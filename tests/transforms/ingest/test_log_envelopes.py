@@ -655,6 +655,10 @@ def test_a_collectors_file_read_with_the_default_format_stops_the_run(
             ),
             'logfmt (key=value key="quoted value"): set kind = "logfmt"',
         ),
+        (
+            lambda message: f"host=n1 message={json.dumps(message)} source_type=file",
+            "a collector's logfmt line holding the record in message (Vector's logfmt codec)",
+        ),
         # GELF (Vector's gelf codec, Docker's gelf driver): the service's line in short_message
         (
             lambda message: json.dumps(
@@ -785,6 +789,10 @@ FLUENT_BIT_STDOUT_HINT = (
     "unescaped): set its format to json_lines"
 )
 LOGFMT_HINT = 'logfmt (key=value key="quoted value"): set kind = "logfmt"'
+VECTOR_LOGFMT_HINT = (
+    "a collector's logfmt line holding the record in message (Vector's logfmt codec), which no "
+    'setting reads: have it write JSON (encoding.codec = "json") and set payload = "message"'
+)
 PREFIXED_HINTS = [
     (cri(RECORD), 'a CRI line (containerd, CRI-O): set envelope = "cri"'),
     (cri("payment.failed t1", tag="P"), 'a CRI line (containerd, CRI-O): set envelope = "cri"'),
@@ -842,6 +850,8 @@ PREFIXED_HINTS = [
     ('ts=2025-01-07T20:00:00.5Z level=info event=http.request msg="GET \\"/\\""', LOGFMT_HINT),
     ('time="2025-01-07T20:00:00Z" level=error\tevent=http.request ', LOGFMT_HINT),
     ("event=http.request", None),  # one pair: no file of them
+    # Vector's logfmt codec: its keys, the record quoted in `message`, which no setting reads
+    (f"host=n1 message={json.dumps(QUIET_RECORD)} source_type=file", VECTOR_LOGFMT_HINT),
     ("retrying in 5s: attempt=2 of=3", None),  # text before the pairs: the service's text
     (RECORD[:-1], None),  # a record cut short: no collector's
     ("x\ty\tpayment.failed t1", None),  # two tabs, then no JSON object: not fluentd's

@@ -154,6 +154,15 @@ PREFIX_HINTS = [
         ]
     ),
     (
+        # a collector's logfmt line whose `message` (or `log`) is the service's JSON record,
+        # quoted (Vector's logfmt codec): kind = "logfmt" would read the collector's keys
+        f'^({LOGFMT_PAIR}[ \\t]+)*(message|log)="\\{{\\\\"([^"\\\\]|\\\\.)*"'
+        f"([ \\t]+{LOGFMT_PAIR})*\\s*$",
+        "a collector's logfmt line holding the record in message (Vector's logfmt codec), "
+        'which no setting reads: have it write JSON (encoding.codec = "json") and set payload = '
+        '"message"',
+    ),
+    (
         # the service's own lines in logfmt, `key=value key="quoted value"`, two pairs or more
         # and nothing else (logrus' and zap's text formats, Go's slog TextHandler, Heroku's)
         f"^{LOGFMT_PAIR}([ \\t]+{LOGFMT_PAIR})+\\s*$",
