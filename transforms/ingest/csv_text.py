@@ -11,17 +11,21 @@ import re
 from pathlib import Path
 
 from transforms.errors import InputError
+from transforms.ingest.logs.source import not_text
 
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-# What a file named `.csv` holds when it is no text: its first bytes, and what to do instead.
-PACKED = {
-    b"\x1f\x8b": ("gzip data", "decompress it (gunzip)"),
-    b"\x28\xb5\x2f\xfd": ("zstd data", "decompress it (zstd -d)"),
-    b"BZh91AY&SY": ("bzip2 data", "decompress it (bunzip2)"),  # its block size, then a block
-    b"\xfd7zXZ\x00": ("xz data", "decompress it (unxz)"),
-    b"PK\x03\x04": ("zip data", "unzip it, or save a spreadsheet's workbook (.xlsx) as CSV UTF-8"),
-    b"PAR1": ("Parquet data", "name it .parquet in the incident file"),
+# What to do with a file named `.csv` that holds no text: what a log's first bytes are checked
+# for (`source.not_text`), and gzip's or Parquet's data, which no log is refused for.
+INSTEAD = {
+    "gzip data": "decompress it (gunzip)",
+    "zstd data": "decompress it (zstd -d)",
+    "bzip2 data": "decompress it (bunzip2)",
+    "xz data": "decompress it (unxz)",
+    "zip data": "unzip it, or save a spreadsheet's workbook (.xlsx) as CSV UTF-8",
+    "a tar archive": "extract it (tar -xf)",
+    "Parquet data": "name it .parquet in the incident file",
 }
+ALSO_PACKED = {b"\x1f\x8b": "gzip data", b"PAR1": "Parquet data"}
 
 
 def header(path: Path, name: str) -> list[str]:
@@ -30,10 +34,11 @@ def header(path: Path, name: str) -> list[str]:
     `FileNotFoundError` when there is no file."""
     with open(path, "rb") as handle:
         first = handle.readline()
-    start = re.sub(rb"^BZh[1-9]", b"BZh9", first[:10])  # bzip2's block size, any
-    packed = next((what for magic, what in PACKED.items() if start.startswith(magic)), None)
-    if packed is not None:  # each byte not UTF-8 was named, with advice to save it as UTF-8
-        raise InputError(f"{name}: the file holds {packed[0]}, not CSV text; {packed[1]}")
+    held = not_text(first) or next(
+        (what for magic, what in ALSO_PACKED.items() if first.startswith(magic)), None
+    )
+    if held in INSTEAD:  # each byte not UTF-8 was named, with advice to save it as UTF-8
+        raise InputError(f"{name}: the file holds {held}, not CSV text; {INSTEAD[held]}")
     if first.startswith(UTF16_BOMS) or b"\0" in first[:2]:  # an ASCII name in UTF-16
         raise InputError(
             f'{name}: the file is UTF-16 (a spreadsheet\'s "Unicode text"), not UTF-8; save it '

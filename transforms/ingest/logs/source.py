@@ -178,7 +178,7 @@ ZERO_PADDING = re.compile(rb"\x00{16,}")
 TAR_MAGIC = (257, b"ustar")  # a tar header's magic, at its offset
 
 
-def _not_text(first: bytes) -> str | None:
+def not_text(first: bytes) -> str | None:
     """What a file's (or a gzip stream's) first bytes say it holds, when that is not text to
     read: another compressor's data, a tar archive, UTF-16 text."""
     if BZIP2.match(first):
@@ -290,13 +290,13 @@ class Source:
                     head = next(inflated, b"")
                 if head.startswith(GZIP_MAGIC):
                     raise _NotGzip(f"gzip {GZIPPED} {GZIP_LAYERS} times over")
-                if (kind := _not_text(head)) is not None:  # a .tar.gz, bzip2 gzipped again
+                if (kind := not_text(head)) is not None:  # a .tar.gz, bzip2 gzipped again
                     raise _NotGzip(f"{kind} {GZIPPED}")
                 yield from _text(itertools.chain([head] if head else [], inflated), GZIPPED)
                 return
             # Read as text it would be a few or hundreds of junk "lines", caught only by the
             # quarantine limit, if at all. (A plain text file named .gz is read as text.)
-            if (kind := _not_text(first)) is not None:
+            if (kind := not_text(first)) is not None:
                 raise _NotGzip(kind)
             if self.path.name.endswith(".gz") and _binary(first):
                 raise _NotGzip("binary data, not gzip's 1f 8b")
