@@ -40,7 +40,7 @@ end = run.window_end_utc.astimezone(ZoneInfo(run.timezone))
 minutes = analysis.failure_minutes(con, run)
 print(f"{run.incident_id}: {run.title}")
 print(f"run {run.run_id} ({run.status}); times in {run.timezone}")
-print(f"window {start:%Y-%m-%d %H:%M %Z} to {end:%Y-%m-%d %H:%M %Z}")
+print(f"window {analysis.clock(start, run)} to {analysis.clock(end, run)}")
 if minutes.empty:  # a window on the wrong day opens no log file; or the rows were deleted
     print(
         f"no failure line: run {run.run_id} read no failure line (the warehouse's"
@@ -95,7 +95,6 @@ if not minutes.empty:
 # the detected window would change.
 
 # %%
-zone = ZoneInfo(run.timezone)
 if not minutes.empty:  # else nothing to check or detect (said above)
     print(f"window check: {checked.status if checked else 'not in this run'}")
     if found.baseline is None:
@@ -107,8 +106,8 @@ if not minutes.empty:  # else nothing to check or detect (said above)
         )
     for outage in found.intervals:
         print(
-            f"outage {outage.onset_utc.astimezone(zone):%Y-%m-%d %H:%M %Z} to "
-            f"{outage.recovery_utc.astimezone(zone):%Y-%m-%d %H:%M %Z}: {outage.lines:,} lines, "
+            f"outage {analysis.clock(outage.onset_utc, run)} to "
+            f"{analysis.clock(outage.recovery_utc, run)}: {outage.lines:,} lines, "
             f"{outage.rate_during:.1f} / min (before: {outage.rate_before or 0:.1f} / min); "
             + ", ".join(f"{code} {n:,}" for code, n in outage.codes)
         )
@@ -118,7 +117,7 @@ if not minutes.empty:  # else nothing to check or detect (said above)
             " window too; if the logs hold little but the outage, the baseline is the outage"
             " itself"
         )
-print(f"declared window {start:%Y-%m-%d %H:%M %Z} to {end:%Y-%m-%d %H:%M %Z}")
+print(f"declared window {analysis.clock(start, run)} to {analysis.clock(end, run)}")
 
 # %% [markdown]
 # ## By error code (15-minute bins)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from transforms import commands
@@ -14,6 +14,20 @@ def iso_utc(instant: datetime) -> str:
     """`instant` in ISO 8601, in UTC, with `Z` for the offset: `2025-01-07T19:15:00Z` (with
     microseconds when it has any)."""
     return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def clock(instant: datetime, zone: tzinfo) -> str:
+    """For people: `instant` in `zone` with the zone's abbreviation, to the minute
+    (`2025-01-07 14:15 EST`), with the seconds and their fraction when it has them
+    (`14:15:30 EST`, `18:15:00.250 EST`): a window edge between two minutes is not shown as
+    the minute before it."""
+    local = instant.astimezone(zone)
+    text = local.strftime(
+        "%Y-%m-%d %H:%M:%S" if local.second or local.microsecond else "%Y-%m-%d %H:%M"
+    )
+    if local.microsecond:
+        text += f".{local.microsecond:06d}"[: 4 if local.microsecond % 1000 == 0 else 7]
+    return f"{text} {local.strftime('%Z')}"
 
 
 _LEAP_SECOND = re.compile(

@@ -126,8 +126,9 @@ _COLUMNS = ("declared", "detected", "added", "removed")
 
 
 def _clock(local_iso: str, zone: str) -> str:
-    """`2025-01-07T14:15:00-05:00` in America/New_York as `2025-01-07 14:15 EST`: the zone's
-    abbreviation tells the two 01:30s of a night the clocks go back apart."""
-    return (
-        datetime.fromisoformat(local_iso).astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
-    )
+    """`2025-01-07T14:15:00-05:00` in America/New_York as `2025-01-07 14:15 EST` (seconds when
+    it has them): the zone's abbreviation tells the two 01:30s of a night the clocks go back
+    apart."""
+    from transforms import times
+
+    return times.clock(datetime.fromisoformat(local_iso), ZoneInfo(zone))

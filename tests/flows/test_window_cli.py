@@ -75,6 +75,17 @@ def test_window_as_a_table_shows_the_intervals_and_the_change(tmp_path):
     assert "credits USD" in result.stdout and "USD 0.00" in result.stdout
 
 
+def test_window_shows_a_declared_edge_between_minutes_to_the_second(tmp_path):
+    # It said "declared window 2025-01-07 14:15 EST to ...", the same start as the detected
+    # window's, while the detected one added the payments of 14:15:00 to 14:15:30.
+    path = incident_with_early_onset(tmp_path)
+    path.write_text(path.read_text().replace("T14:15:00", "T14:15:30"), encoding="utf-8")
+    result = runner.invoke(cli.app, ["window", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "declared window 2025-01-07 14:15:30 EST to 2025-01-07 18:15 EST" in result.stdout
+    assert "detected window 2025-01-07 13:55 EST to 2025-01-07 18:15 EST" in result.stdout
+
+
 def test_window_without_an_outage_says_so(tmp_path):
     lines = [
         failure(f"q{i}", ts=(START + timedelta(minutes=i - 200)).isoformat()) for i in range(700)

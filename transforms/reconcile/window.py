@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 
@@ -389,7 +390,7 @@ def _interval(
 
 
 def _clock(incident: Incident, instant: datetime) -> str:
-    return incident.local(instant).strftime("%Y-%m-%d %H:%M %Z")
+    return times.clock(instant, ZoneInfo(incident.timezone))
 
 
 def _minutes(duration: timedelta) -> str:

@@ -18,7 +18,7 @@ from typing import ParamSpec, TypeVar
 import duckdb
 import pandas as pd
 
-from transforms import db
+from transforms import db, times
 from transforms.ingest.incident import WindowDetection
 from transforms.quality.gate import SLACK
 from transforms.reconcile import window
@@ -251,6 +251,14 @@ def edge_transactions(con: duckdb.DuckDBPyConnection, run: RunView) -> pd.DataFr
     both = frame["log_first_failure_utc"].notna() & frame["table_created_at_utc"].notna()
     frame["clocks_disagree"] = both & (frame["inside_by_log"] != frame["inside_by_table"])
     return frame
+
+
+@_reads_a_run
+def clock(instant: datetime, run: RunView) -> str:
+    """For people: an instant in the run's time zone, to the minute with the zone's
+    abbreviation (`2025-01-07 14:15 EST`), to the second when it falls between two minutes (a
+    window edge at `14:15:30`), as `credits window` and the run's window_check show it."""
+    return times.clock(instant, times.zone(run.timezone))
 
 
 def _local(column: pd.Series, run: RunView) -> pd.Series:

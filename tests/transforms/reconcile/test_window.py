@@ -151,12 +151,13 @@ def test_the_detected_window(per_minute, expected):
 
 
 # The run's window_check, on inline log lines -------------------------------------------------
-def check(tmp_path, lines, transactions=()):
+def check(tmp_path, lines, transactions=(), top=None):
     path = write_incident(
         tmp_path / "inc",
         lines=lines,
         transactions=transactions,
         customers=[customer(c) for c in ("c1", "c2", "c3", "c4")],
+        top=top,
     )
     loaded = incident.load(path)
     con = reconcile_incident(path, tmp_path)
@@ -215,6 +216,18 @@ def test_the_check_warns_when_the_outage_lasts_past_the_end(tmp_path):
         END + timedelta(minutes=10),
     )
     assert finding.lines == 60 and finding.customers_left_out == 0
+
+
+def test_a_window_edge_between_minutes_is_shown_to_the_second(tmp_path):
+    # It said "outage-coded failures above baseline 2025-01-07 14:15 EST to 2025-01-07 14:15
+    # EST": a window starting at 14:15:30 was shown as starting at 14:15, an empty stretch.
+    top = {"window_start": "2025-01-07T14:15:30", "window_end": "2025-01-07T18:15:00.25"}
+    found, loaded = check(tmp_path, quiet_hours() + outage_lines(START, 241, 6), top=top)
+    start, end = found.findings
+    assert (start.from_utc, start.to_utc) == (START, START + timedelta(seconds=30))
+    first, last = found.messages(loaded, commands.credits)
+    assert "2025-01-07 14:15 EST to 2025-01-07 14:15:30 EST, outside the window's start" in first
+    assert "2025-01-07 18:15:00.250 EST to 2025-01-07 18:16 EST, outside the window's end" in last
 
 
 def test_a_window_too_narrow_at_both_edges_names_the_command_once(tmp_path):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
@@ -150,6 +150,20 @@ def test_in_window_is_start_inclusive_end_exclusive(instant, inside):
     assert analysis.in_window(pd.Series([instant], dtype="datetime64[us, UTC]"), RUN).tolist() == [
         inside
     ]
+
+
+@pytest.mark.parametrize(
+    ("instant", "shown"),
+    [
+        (START, "2025-01-07 14:15 EST"),
+        (START + timedelta(seconds=30), "2025-01-07 14:15:30 EST"),  # was shown as 14:15
+        (END + timedelta(microseconds=250_000), "2025-01-07 18:15:00.250 EST"),
+        (END + timedelta(microseconds=1), "2025-01-07 18:15:00.000001 EST"),
+        (datetime(2025, 11, 2, 6, 30, tzinfo=UTC), "2025-11-02 01:30 EST"),  # the second 01:30
+    ],
+)
+def test_clock_shows_an_instant_in_the_incidents_zone_to_the_second_it_needs(instant, shown):
+    assert analysis.clock(instant, RUN) == shown
 
 
 def test_an_unknown_incident_is_named(golden_warehouse):
