@@ -148,6 +148,9 @@ class Check:
             if found is None or found.first_minute_utc is None
             else [times.iso_utc(found.first_minute_utc), times.iso_utc(found.last_minute_utc)],
             "baseline": None if found is None else found.baseline and asdict(found.baseline),
+            "gaps_utc": []
+            if found is None
+            else [[times.iso_utc(low), times.iso_utc(high)] for low, high in found.gaps],
             "intervals": []
             if found is None
             else [interval_json(incident, i) for i in found.intervals],
@@ -212,12 +215,14 @@ def detect_again(
     declared: tuple[datetime, datetime],
     settings: WindowDetection,
     span: tuple[datetime, datetime] | None,
+    gaps: tuple[tuple[datetime, datetime], ...] = (),
 ) -> Detection:
     """The detection a run's window_check rests on, from the run's per-minute counts and the
-    settings and logs' span its manifest wrote (`Check.as_json`); without a span (a run from
-    before the check), over the counts within `reach` of the window."""
+    settings, logs' span and stretches no log covered its manifest wrote (`Check.as_json`);
+    without a span (a run from before the check), over the counts within `reach` of the
+    window."""
     if span:
-        return detect(counts, declared, span, settings)
+        return detect(counts, declared, span, settings, gaps)
     low, high = declared[0] - settings.reach, declared[1] + settings.reach
     return detect([c for c in counts if low <= c[0] < high], declared, None, settings)
 

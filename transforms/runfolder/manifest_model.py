@@ -7,7 +7,9 @@ Every version is `schema_version` 1; they differ only in keys added since:
 * then `window_check`: status, edge margin, findings, unchecked, messages;
 * then the window_check's detection: `settings`, `span_utc`, `baseline`, `intervals`;
 * then `csv_writer`: the version of the writer of `credits.csv` and `exceptions.csv`
-  (`reconcile.outputs.CSV_WRITER`; without it every cell was written as it is).
+  (`reconcile.outputs.CSV_WRITER`; without it every cell was written as it is);
+* then the window_check's `gaps_utc`: the stretches no log file covered, left out of the counts
+  (without it notebook 01 counted them as quiet minutes).
 
 A key a version lacks is None here and stays absent when written. A key the model does not know
 is refused: it would be lost when the manifest is written again. Times are ISO 8601 strings as
@@ -227,6 +229,8 @@ class WindowCheck(Section):
     span_utc: tuple[str, str] | None = None
     baseline: Baseline | None = None
     intervals: tuple[Interval, ...] | None = None
+    # [from, to) UTC stretches no log file covered, left out of the counts (absent before)
+    gaps_utc: tuple[tuple[str, str], ...] | None = None
 
     def detection_settings(self) -> WindowDetection:
         """The settings the detection used: the defaults for a check from before they were
@@ -239,12 +243,21 @@ class WindowCheck(Section):
             return None
         return datetime.fromisoformat(self.span_utc[0]), datetime.fromisoformat(self.span_utc[1])
 
+    def gaps(self) -> tuple[tuple[datetime, datetime], ...]:
+        """The stretches no log file covered, left out of the counts (none when not written)."""
+        return tuple(
+            (datetime.fromisoformat(low), datetime.fromisoformat(high))
+            for low, high in self.gaps_utc or ()
+        )
+
     @model_serializer(mode="wrap")
     def _without_detection(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         written = handler(self)
         if self.settings is None:
             for key in ("settings", "span_utc", "baseline", "intervals"):
                 written.pop(key, None)
+        if self.gaps_utc is None:
+            written.pop("gaps_utc", None)
         return written
 
 

@@ -112,12 +112,13 @@ def window_check(con: duckdb.DuckDBPyConnection, run: RunView) -> WindowCheck | 
 @_reads_a_run
 def detection(minutes: pd.DataFrame, run: RunView, checked: WindowCheck | None) -> window.Detection:
     """The detection the run's window_check rests on, again from its per-minute counts, with
-    the settings and span it recorded; for a run from before the check, the default settings
-    over the counts within `reach` of the window."""
+    the settings, span and stretches no log covered it recorded; for a run from before the
+    check, the default settings over the counts within `reach` of the window."""
     settings = WindowDetection() if checked is None else checked.detection_settings()
     span = None if checked is None else checked.span()
+    gaps = () if checked is None else checked.gaps()
     declared = (run.window_start_utc, run.window_end_utc)
-    return window.detect_again(outage_minutes(minutes, run), declared, settings, span)
+    return window.detect_again(outage_minutes(minutes, run), declared, settings, span, gaps)
 
 
 @_reads_a_run

@@ -387,6 +387,23 @@ def test_minutes_no_log_covers_are_left_out_of_the_baseline_not_counted_zero():
     assert found.baseline.minutes == 420 - 240 - 30 and found.gaps == (gap,)
 
 
+def test_a_manifests_window_check_leaves_out_the_stretches_no_log_covered_again(tmp_path):
+    # The manifest wrote the span but not the stretches no log file covered: notebook 01 counted
+    # them as quiet minutes (zero), a baseline of other minutes than the run's window_check.
+    quiet = {m: 1 + m % 3 for m in range(0, 420) if not 75 <= m < 315 and not 20 <= m < 50}
+    counts = [(at(m), "DB_POOL_TIMEOUT", n) for m, n in sorted({**quiet, **burst(75, 314)}.items())]
+    span, gaps = (at(0), at(419)), ((at(20), at(50)),)
+    found = window.detect(counts, (START, END), span, DEFAULTS, gaps)
+    loaded = incident.load(write_incident(tmp_path / "inc"))
+    saved = window.Check(window.UNCHECKED, detection=found).as_json(loaded)
+    written = WindowCheck.model_validate_json(json.dumps(saved))
+    assert written.gaps() == gaps
+    again = window.detect_again(
+        counts, (START, END), written.detection_settings(), written.span(), written.gaps()
+    )
+    assert again == found and again.baseline.minutes == 420 - 240 - 30
+
+
 def test_a_stretch_no_log_covers_near_the_window_leaves_its_edge_unchecked(tmp_path):
     # No file holds a line from 18:50Z to 19:30Z: counted as no failure, that stretch passed for
     # a quiet one, and a window that missed the outage's start was confirmed.

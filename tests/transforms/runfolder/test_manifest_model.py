@@ -33,6 +33,7 @@ def written(plain: dict) -> str:
         "v1-window-check.json",  # a window_check without its detection
         "v1-detection.json",  # the window_check's detection; a title beyond ASCII
         "v1-csv-writer.json",  # credits.csv and exceptions.csv written spreadsheet-safe
+        "v1-gaps.json",  # the window_check's stretches no log file covered
     ],
 )
 def test_every_version_reads_and_writes_back_byte_for_byte(name):
@@ -54,6 +55,8 @@ def test_the_keys_a_version_lacks_are_none_and_stay_absent():
     checked = Manifest.parse(text("v1-window-check.json")).window_check
     assert checked.status is Status.WARNING and checked.settings is None
     assert '"span_utc"' not in Manifest.parse(text("v1-window-check.json")).text()
+    detected = Manifest.parse(text("v1-csv-writer.json"))
+    assert detected.window_check.gaps() == () and '"gaps_utc"' not in detected.text()
 
 
 def test_sections_are_read_as_attributes():
