@@ -56,7 +56,7 @@ for ax, (name, edge) in zip(
     near = totals.loc[local - pd.Timedelta("60min") : local + pd.Timedelta("60min")]
     ax.step(near.index, near["lines"], where="post", color="#c0392b")
     ax.axvline(local, color="#2c3e50", ls="--")
-    ax.set_title(f"window {name}: {local:%H:%M %Z}")
+    ax.set_title(f"window {name}: {analysis.clock(edge, run)}")
 axes[0].set_ylabel("failure lines / minute")
 fig.tight_layout()
 plt.show()
