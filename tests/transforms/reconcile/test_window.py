@@ -298,6 +298,17 @@ def test_logs_without_a_line_cover_no_minute(tmp_path):
     assert found.status == window.UNCHECKED
 
 
+def test_a_failure_line_stamped_decades_off_does_not_stretch_the_logs_span(tmp_path):
+    # A payment.failed line stamped 1970 (a clock reset) widened its file's span to `reach`
+    # before the window: 22 hours no file covered were counted as quiet minutes, and with a
+    # noisy baseline they pulled it to 0 and made most minutes an outage.
+    stray = failure("old", ts="1970-01-01T00:00:05Z", code="CARD_DECLINED")
+    found, _ = check(tmp_path, [stray, *quiet_hours(), *outage_lines(START, 240, 6)])
+    detection = found.detection
+    assert (detection.first_minute_utc, detection.last_minute_utc) == (at(-60), at(420))
+    assert detection.baseline.minutes == 481 - 240 and found.status == window.OK
+
+
 def test_quiet_lines_only_shape_checked_still_give_the_logs_span(tmp_path):
     # A request line every minute 16:00-02:00Z, and the outage (18:15-00:15Z, an hour beyond
     # each edge of the window): the failure lines alone span only the outage, the quiet lines

@@ -14,7 +14,7 @@ import shutil
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -70,6 +70,7 @@ UNCHECKED_SCHEMA = pa.schema(
     [("file_id", pa.int32()), ("first_line", pa.int64()), ("last_line", pa.int64())]
 )
 EXTRACTS = {"lines": LINES_SCHEMA, "events": EVENTS_SCHEMA, "quarantine": QUARANTINE_SCHEMA}
+Spans = dict[int, tuple[datetime, datetime]]  # file_id -> its first and last line's time
 COALESCE_ROWS = 1 << 16  # framed lines handed to DuckDB at once, at least
 UNNESTED = ("otlp", "cloudwatch")  # many records to an envelope: framed by `Unnester`
 # A line of a prefix and the record, in three groups (`log_envelope_prefixed`): fluentd's
@@ -85,11 +86,13 @@ PREFIXED_LINES = {
 @dataclass(frozen=True)
 class Extract:
     """The map's result for one partition: its files as read, their time spans (file_id ->
-    earliest and latest ts of a well-formed line) and the folder of its three extracts."""
+    earliest and latest ts of a well-formed line; `near`: of those within the window's `reach`,
+    what the window's counts cover) and the folder of its three extracts."""
 
     files: tuple[LogFile, ...]
     spans: dict[int, tuple[datetime, datetime]]
     folder: Path
+    near: dict[int, tuple[datetime, datetime]] = field(default_factory=dict)
 
     def path(self, name: str) -> Path:
         return self.folder / f"{name}.parquet"
@@ -107,7 +110,7 @@ def extract(partition: Partition, reading: Reading, out_dir: Path) -> Extract:
     attempt = out_dir / f".{folder.name}.{uuid.uuid4().hex}"
     attempt.mkdir(parents=True)
     try:
-        spans, joined, framers = _extract_into(partition, reading, attempt)
+        (spans, near), joined, framers = _extract_into(partition, reading, attempt)
         folder.mkdir(exist_ok=True)
         for name in [*EXTRACTS, "unchecked"]:
             os.replace(attempt / f"{name}.parquet", folder / f"{name}.parquet")
@@ -122,14 +125,16 @@ def extract(partition: Partition, reading: Reading, out_dir: Path) -> Extract:
         read.append(
             LogFile(file_id, path, name, size, digest, records, envelope_lines=envelope_lines)
         )
-    return Extract(tuple(read), spans, folder)
+    return Extract(tuple(read), spans, folder, near)
 
 
 def _extract_into(
     partition: Partition, reading: Reading, folder: Path
-) -> tuple[dict[int, tuple[datetime, datetime]], dict[int, int], list[Framer]]:
+) -> tuple[tuple[Spans, Spans], dict[int, int], list[Framer]]:
     """Writes the partition's four extracts into `folder`; returns the files' time spans (of
-    the lines checked in full), the lines joined onto records per file, and the framers."""
+    the lines checked in full; and of those within the window's `reach`: a line stamped 1970
+    must not stretch the window's counts over minutes no log covers), the lines joined onto
+    records per file, and the framers."""
     screen = reading.screen()
     fmt = reading.log_format
     framers: list[Framer | Unnester] = [
@@ -147,7 +152,8 @@ def _extract_into(
     ]
     blocks = _coalesced(block for framer in framers for block in framer.blocks())
     framed = pa.RecordBatchReader.from_batches(FRAMED_SCHEMA, blocks)
-    spans: dict[int, tuple[datetime, datetime]] = {}
+    spans: Spans = {}
+    near: Spans = {}
     joined: dict[int, int] = {}
     with ExitStack() as stack:
         writers = stack.enter_context(_Writers(folder))
@@ -170,6 +176,7 @@ def _extract_into(
             writers.write(staged)
             misread_files.note(staged)
             _widen(spans, staged)
+            _widen(near, _within(staged, reading.reach))
         # The lines only shape-checked carry no time; the first and the last few of each file
         # (`Framer.bookends`) are staged as well, for their time within the window's reach
         # alone, so that a file's span runs from its first to its last well-formed line
@@ -178,7 +185,8 @@ def _extract_into(
         if ends:
             for staged in stage(pa.RecordBatchReader.from_batches(FRAMED_SCHEMA, ends)):
                 misread_files.note(staged)
-                _widen(spans, _within(staged, reading.reach))
+                _widen(spans, within := _within(staged, reading.reach))
+                _widen(near, within)
         misread_files.note_read(
             framer.file_id
             for framer in framers
@@ -193,7 +201,7 @@ def _extract_into(
         raise error
     runs = [framer.unchecked_runs() for framer in framers]
     pq.write_table(pa.concat_tables(runs).cast(UNCHECKED_SCHEMA), folder / "unchecked.parquet")
-    return spans, joined, framers
+    return (spans, near), joined, framers
 
 
 class _Stager:
@@ -338,7 +346,7 @@ def _within(staged: pa.RecordBatch, reach: tuple[datetime, datetime] | None) -> 
     return staged.filter(inside)
 
 
-def _widen(spans: dict[int, tuple[datetime, datetime]], staged: pa.RecordBatch) -> None:
+def _widen(spans: Spans, staged: pa.RecordBatch) -> None:
     """Widens each file's time span by the well-formed lines of a staged batch."""
     timed = pa.Table.from_batches([staged]).filter(pc.is_valid(staged.column("ts_utc")))
     grouped = timed.group_by("file_id").aggregate([("ts_utc", "min"), ("ts_utc", "max")])

@@ -89,9 +89,11 @@ def bucket(con: duckdb.DuckDBPyConnection, incident: Incident) -> None:
 
 
 def _listing(extracts: Sequence[Extract]) -> pa.Table:
-    """`log_files`: one row per read file (key: file_id), with its time span."""
+    """`log_files`: one row per read file (key: file_id), with its time spans (all its lines;
+    those within the window's `reach`)."""
     read = sorted((f for e in extracts for f in e.files), key=lambda f: f.file_id)
     spans = {k: v for e in extracts for k, v in e.spans.items()}
+    near = {k: v for e in extracts for k, v in e.near.items()}
     return pa.table(
         {
             "file_id": pa.array([f.file_id for f in read], pa.int32()),
@@ -103,6 +105,13 @@ def _listing(extracts: Sequence[Extract]) -> pa.Table:
             ),
             "max_ts_utc": pa.array(
                 [spans.get(f.file_id, (None, None))[1] for f in read], pa.timestamp("us", "UTC")
+            ),
+            # the same, of the lines within the window's `reach`: what the window's counts cover
+            "near_min_ts_utc": pa.array(
+                [near.get(f.file_id, (None, None))[0] for f in read], pa.timestamp("us", "UTC")
+            ),
+            "near_max_ts_utc": pa.array(
+                [near.get(f.file_id, (None, None))[1] for f in read], pa.timestamp("us", "UTC")
             ),
         }
     )

@@ -1,13 +1,13 @@
 -- The stretches within [$lower, $upper) that no read log file covers (grain: one row a
 -- stretch, from_utc): between the files' time spans (`log_files`, each from its first to its
--- last well-formed line), where no file holds a line; whole minutes only (a stretch from the
+-- last well-formed line within the window's reach), where no file holds a line; whole minutes only (a stretch from the
 -- minute after the last covered line to the minute of the next one), at least $min_minutes.
 -- Failures there are unseen, not zero: the window's counts leave those minutes out.
 with
 
 spans as (
-    select min_ts_utc, max_ts_utc from log_files
-    where min_ts_utc is not null and min_ts_utc < $upper and max_ts_utc >= $lower
+    select near_min_ts_utc as min_ts_utc, near_max_ts_utc as max_ts_utc from log_files
+    where near_min_ts_utc is not null and near_min_ts_utc < $upper and near_max_ts_utc >= $lower
 ),
 
 reached as (

@@ -1,11 +1,12 @@
 -- The minutes the read log files cover within [$lower, $upper): the first and the last minute
--- holding a well-formed line (from `log_files`' time spans), clipped to that range. Nulls when
--- no file has a well-formed line there.
+-- holding a well-formed line (from `log_files`' time spans of the lines within that range: a
+-- line stamped 1970 stretches no span), clipped to that range. Nulls when no file has a
+-- well-formed line there.
 with
 
 spans as (
-    select min_ts_utc, max_ts_utc from log_files
-    where min_ts_utc < $upper and max_ts_utc >= $lower
+    select near_min_ts_utc as min_ts_utc, near_max_ts_utc as max_ts_utc from log_files
+    where near_min_ts_utc < $upper and near_max_ts_utc >= $lower
 ),
 
 final as (
