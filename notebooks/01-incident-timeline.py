@@ -97,6 +97,8 @@ if not minutes.empty:
 # %%
 if not minutes.empty:  # else nothing to check or detect (said above)
     print(f"window check: {checked.status if checked else 'not in this run'}")
+    for message in checked.messages if checked else ():  # what the run's summary said
+        print(f"  {message}")
     if found.baseline is None:
         print(f"no baseline: {found.problem}")
     else:

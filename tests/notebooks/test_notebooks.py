@@ -276,6 +276,29 @@ def test_notebook_01_says_the_run_read_no_failure_line(sample_warehouse, tmp_pat
     assert "window check" not in printed and "baseline" not in printed
 
 
+def test_notebook_01_says_what_the_runs_window_check_said(sample_warehouse, tmp_path, monkeypatch):
+    """It printed "window check: warning" alone: not where, how many lines or customers were
+    left out, nor why a check was not made, all of which the run's summary had said."""
+    import duckdb
+
+    from flows import notebooks
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(sample_warehouse, warehouse)
+    said = "window_check: outage-coded failures above baseline 2025-01-07 13:45 EST to ..."
+    with duckdb.connect(str(warehouse)) as con:
+        ((run_id, text),) = con.execute("select run_id, manifest from runs").fetchall()
+        manifest = json.loads(text)
+        manifest["window_check"].update(status="warning", messages=[said])
+        con.execute("update runs set manifest = ? where run_id = ?", [json.dumps(manifest), run_id])
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    executed = notebooks.execute(NOTEBOOKS[0], tmp_path / "01.ipynb", INCIDENT, warehouse)
+    printed = "".join(
+        output.get("text", "") for cell in executed.cells for output in cell.get("outputs", [])
+    )
+    assert f"window check: warning\n  {said}\n" in printed
+
+
 @pytest.mark.parametrize(
     ("incident_id", "message"),
     [
