@@ -292,7 +292,9 @@ def check(con: duckdb.DuckDBPyConnection, incident: Incident) -> Check:
             stretches.append(("start", interval.onset_utc, min(interval.recovery_utc, start)))
         if interval.recovery_utc > end and interval.onset_utc < end + margin:
             stretches.append(("end", max(interval.onset_utc, end), interval.recovery_utc))
-    findings = tuple(_finding(con, incident, *stretch) for stretch in stretches)
+    # An edge between two minutes: the onset (or last) minute may hold no line outside it.
+    found = (_finding(con, incident, *stretch) for stretch in stretches)
+    findings = tuple(finding for finding in found if finding.lines)
     if not findings and not any(
         i.onset_utc < end and i.recovery_utc > start for i in detection.intervals
     ):

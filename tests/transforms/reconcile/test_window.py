@@ -230,6 +230,20 @@ def test_a_window_edge_between_minutes_is_shown_to_the_second(tmp_path):
     assert "2025-01-07 18:15:00.250 EST to 2025-01-07 18:16 EST, outside the window's end" in last
 
 
+def test_an_onset_minute_the_window_starts_inside_warns_only_of_lines_outside_it(tmp_path):
+    # The window starts at 14:15:30 and the outage at 14:15:40: its onset minute, 14:15, began
+    # before the start, and the check warned of "14:15 EST to 14:15:30 EST ... (0 lines)".
+    top = {"window_start": "2025-01-07T14:15:30"}
+    outage = outage_lines(START + timedelta(seconds=40), 240, 6)
+    found, _ = check(tmp_path, quiet_hours() + outage, top=top)
+    assert found.status == window.OK and not found.findings
+    # a line of the onset minute before the start is one outside it
+    early = failure("e", ts=(START + timedelta(seconds=10)).isoformat(), customer_id="c2")
+    found, _ = check(tmp_path / "early", [*quiet_hours(), *outage, early], top=top)
+    ((edge, lines, left_out),) = [(f.edge, f.lines, f.customers_left_out) for f in found.findings]
+    assert (edge, lines, left_out) == ("start", 1, 1)
+
+
 def test_a_window_too_narrow_at_both_edges_names_the_command_once(tmp_path):
     # the run's summary printed `see \`credits window FILE\`` after each edge's warning
     early = outage_lines(START - timedelta(minutes=10), 10, 6)
