@@ -136,7 +136,8 @@ plt.show()
 pd.crosstab(payments["class"], payments["credited"], margins=True)
 
 # %%
-payments.groupby(["currency", "class"])["amount_minor"].describe()[["count", "mean", "50%", "max"]]
+amounts = payments.groupby(["currency", "class"])["amount_minor"]  # minor units, whole
+amounts.agg(["count", "mean", "median", "max"]).round().astype("Int64")  # none: <NA>
 
 # %% [markdown]
 # ## Exceptions for finance

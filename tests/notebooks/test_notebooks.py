@@ -82,6 +82,11 @@ def test_a_notebook_runs_green_on_the_sample(path, sample_warehouse, tmp_path, m
     )
     if path.stem == "02-affected-customers":  # the sample's policy is flat: one bar per currency
         assert "USD 10.00" in shown and "JPY 1,500" in shown
+        # the failed amounts by class in whole minor units (it showed 19.0 payments and a mean
+        # of 23973.157895 minor units)
+        (amounts,) = [c for c in executed.cells if '["amount_minor"]' in c.source]
+        table = str(amounts.outputs[0]["data"]["text/plain"])
+        assert "median" in table and "." not in table
 
 
 def test_make_notebooks_runs_the_numbered_notebooks():
