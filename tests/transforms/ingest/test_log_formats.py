@@ -345,6 +345,37 @@ def test_each_format_reads_or_quarantines_a_line(tmp_path, line, log_format, exp
     assert stage_one(tmp_path, line, **log_format) == [expected]
 
 
+_AMOUNT_PATTERN = r"^(?P<ts>\S+) (?P<event>\S+) (?P<txn_id>\S+) (?P<amount_minor>\S+)$"
+
+
+@pytest.mark.parametrize(
+    ("line", "log_format", "expected"),
+    [
+        # leading zeros are read as a table's `000500` is, 500 (it was "not an integer")
+        ("amount_minor=0500", {"kind": "logfmt"}, (None, 500)),
+        ("amount_minor=0500.00", {"kind": "logfmt"}, (None, 500)),
+        ("amount_minor=00", {"kind": "logfmt"}, ("amount_minor is not positive", None)),
+        ("amount_minor=012.50", {"kind": "logfmt"}, ("amount_minor is not an integer", None)),
+        ("000500", {"kind": "regex", "pattern": _AMOUNT_PATTERN}, (None, 500)),
+    ],
+)
+def test_a_text_formats_amount_is_read_as_a_tables(tmp_path, line, log_format, expected):
+    if log_format["kind"] == "logfmt":
+        line = f"ts=2025-01-07T20:00:00Z event=payment.failed txn_id=t1 {line}"
+    else:
+        line = f"2025-01-07T20:00:00Z payment.failed t1 {line}"
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[line],
+        sources={"log_format": log_format},
+        quality={"line_checks": "all"},
+    )
+    con = reconcile_incident(path, tmp_path)
+    [(reason,)] = con.sql("select quarantine_reason from int_log_lines_bucketed").fetchall()
+    amounts = con.sql("select amount_minor from stg_log_events").fetchall()
+    assert (reason, amounts[0][0] if amounts else None) == expected
+
+
 @pytest.mark.parametrize(
     ("log_format", "message"),
     [

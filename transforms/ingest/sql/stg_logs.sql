@@ -92,12 +92,13 @@ record_fields as (
             when $kind = 'jsonl' then texts_or_json
             -- Text formats: digits are a number in the fields that may be one (`ts` as epoch
             -- time, `amount_minor`), text in the others (`txn_id=12345`, `error_code=500`).
+            -- Leading zeros are read as a table's are (`0500` is 500): dropped, as JSON has none.
             else list_transform(
                 texts_or_json,
                 lambda t, i: case
                     when t is null or t = '' then null
-                    when $numeric_fields[i]
-                        and regexp_full_match(t, '-?(0|[1-9][0-9]*)(\.[0-9]+)?') then t
+                    when $numeric_fields[i] and regexp_full_match(t, '-?[0-9]+(\.[0-9]+)?')
+                        then regexp_replace(t, '^(-?)0+([0-9])', '\1\2')
                     else to_json(t)::varchar
                 end
             )
