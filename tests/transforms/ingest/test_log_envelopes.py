@@ -557,6 +557,12 @@ OTLP_LINE = {"resourceLogs": [{"scopeLogs": [{"logRecords": [{"body": {"stringVa
         # output of its tail input, fluentd's in_tail without a parser (its json format),
         # Fluent Bit's classic cri parser, a CloudWatch event (aws logs get-log-events)
         (json.dumps({"log": RECORD}), 'a collector\'s record: set payload = "log"'),
+        # Vector's native_json codec: the event's fields inside `log`, the record its message
+        # (named payload = "log", which reads no string)
+        (
+            json.dumps({"log": {"message": RECORD, "source_type": "file", "timestamp": TIME}}),
+            'Vector\'s native_json codec: set payload = "log.message"',
+        ),
         (json.dumps({"message": RECORD}), 'a collector\'s record: set payload = "message"'),
         (
             json.dumps({"stream": "stdout", "logtag": "F", "message": RECORD}),

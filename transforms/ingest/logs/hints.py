@@ -72,15 +72,20 @@ COLLECTOR_HINTS = [
         )
         for key in ("nextForwardToken", "searchedLogStreams")
     ),
+    # The last hints' lines hold the service's record as text starting as a JSON object, at a
+    # path (third, as JSONPath): a `message` of plain text is the service's own field.
+    # Vector's native_json codec: the event's fields an object in `log`, the record the text of
+    # its message; before the record in `log` below, which its object matches
+    (("log",), 'Vector\'s native_json codec: set payload = "log.message"', "$.log.message"),
     # Last, any other collector's record holding the service's JSON line as the text of `log`
-    # or `message` (`RECORD_TEXT`): Fluent Bit's plain output of its tail input, fluentd's
-    # in_tail without a parser, Fluent Bit's classic cri parser, a CloudWatch event as `aws
-    # logs get-log-events` gives it
-    *(((key,), f'a collector\'s record: set payload = "{key}"') for key in ("log", "message")),
+    # or `message`: Fluent Bit's plain output of its tail input, fluentd's in_tail without a
+    # parser, Fluent Bit's classic cri parser, a CloudWatch event as `aws logs get-log-events`
+    # gives it
+    *(
+        ((key,), f'a collector\'s record: set payload = "{key}"', f"$.{key}")
+        for key in ("log", "message")
+    ),
 ]
-# The keys of `COLLECTOR_HINTS` whose value must be text starting as a JSON object, the
-# service's record (a `message` of plain text is the service's own field)
-RECORD_TEXT = ("log", "message")
 # A syslog header before the record (RFC 5424's version and time, RFC 3164's date), or a syslog
 # file's (rsyslog's file formats, journalctl's text output): the envelope that reads it.
 SYSLOG_FIX = 'set envelope = "syslog"'
@@ -249,9 +254,9 @@ def parameters(fmt: LogFormat) -> dict[str, object]:
             {
                 "keys": list(keys),
                 "hint": f"{LOOKS_LIKE}{hint} in [sources.log_format])",
-                "text": keys[0] if len(keys) == 1 and keys[0] in RECORD_TEXT else None,
+                "text": text[0] if text else None,
             }
-            for keys, hint in COLLECTOR_HINTS
+            for keys, hint, *text in COLLECTOR_HINTS
         ],
         "prefix_hints": prefix_hints,
         "ts_format_hints": [
