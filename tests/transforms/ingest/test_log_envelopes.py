@@ -356,6 +356,35 @@ def test_the_specifications_own_examples_read(tmp_path):
             {"payload": "log", "ts": "envelope.date", "ts_format": "epoch_s"},
             (1, "relevant", None, "t1", "2025-01-07 20:00:00.25+00", None),
         ),
+        # a typo in a payload's envelope path (`envelope.tiem`; an envelope's own fields are
+        # known, a config error): each line was `missing ts`, the path never named; the reason
+        # names it and the keys the envelope has
+        (
+            [json.dumps({"date": 1736280000.25, "log": RECORD.replace('"ts"', '"t"')})],
+            {"payload": "log", "ts": "envelope.tiem", "ts_format": "epoch_s"},
+            (
+                1,
+                "quarantined",
+                'missing ts (sources.log_format.ts is "envelope.tiem": the envelope has no '
+                "tiem; its keys: date, log)",
+                None,
+                None,
+                RECORD.replace('"ts"', '"t"'),
+            ),
+        ),
+        (
+            [json.dumps({"kind": None, "log": RECORD.replace('"event"', '"e"')})],
+            {"payload": "log", "event": "envelope.knd"},
+            (
+                1,
+                "quarantined",
+                'missing event (sources.log_format.event is "envelope.knd": the envelope has '
+                "no knd; its keys: kind, log)",
+                None,
+                None,
+                RECORD.replace('"event"', '"e"'),
+            ),
+        ),
         # GELF (Vector's gelf codec): the record the text of `short_message`, or its time
         # GELF's own, epoch seconds
         (

@@ -59,6 +59,7 @@ def parameters(reading: Reading) -> dict[str, object]:
         "kind": fmt.kind,
         "paths": paths,
         "keys": names,
+        "field_names": list(where),
         # the fields a text format's digits are a number in (`txn_id=12345` is text)
         "numeric_fields": [name in ("ts", "amount_minor") for name in where],
         "pattern": fmt.pattern if fmt.kind == "regex" else "(x)",

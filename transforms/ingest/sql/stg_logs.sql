@@ -120,6 +120,21 @@ fields as (
                 end
             )
         end as fields,
+        -- A field read from the envelope that has no such key (a typo in a payload's path,
+        -- `envelope.tiem`; an envelope's own fields are checked as the incident file is read):
+        -- its reason names the path and the keys the envelope has.
+        case when envelope is not null and record_fields is not null and not $otlp then
+            list_transform(
+                range(1, 8),
+                lambda i: case
+                    when $from_envelope[i] and json_extract(envelope, $envelope_paths[i]) is null
+                        then ' (sources.log_format.' || $field_names[i] || ' is "' || $keys[i]
+                            || '": the envelope has no ' || substr($keys[i], 10) || '; its keys: '
+                            || array_to_string(json_keys(envelope), ', ') || ')'
+                    else ''
+                end
+            )
+        end as envelope_lacks,
         -- An OTLP record without a time of its own is read at its body's ts, the service's
         -- (`otlp.Fields.json` says so): RFC 3339, the contract's, whatever timeUnixNano's format.
         case
@@ -324,7 +339,9 @@ checked as (
             when envelope_key_twice then 'a key of the log contract appears twice in the envelope'
             -- A collector's own line read as the record: the reason names the setting
             -- that reads it (`hints.COLLECTOR_HINTS`)
-            when ts_kind is null or ts_kind = 'NULL' then 'missing ts' || case
+            when ts_kind is null or ts_kind = 'NULL' then 'missing ts' || coalesce(
+                envelope_lacks[1], ''
+            ) || case
                 when $hint_collectors then coalesce(list_filter(
                     $collector_hints, lambda h: list_has_all(json_keys(raw), h.keys)
                         and (h.text is null or regexp_matches(raw ->> h.text, '^\s*\{'))
@@ -353,7 +370,8 @@ checked as (
             end
             when ts_utc < $ts_lowest or ts_utc >= $ts_highest
                 then 'ts is out of range (UTC years 0001 to 9999)'
-            when event_kind is null or event_kind = 'NULL' then 'missing event'
+            when event_kind is null or event_kind = 'NULL'
+                then 'missing event' || coalesce(envelope_lacks[2], '')
             when event_kind <> 'VARCHAR' then 'event is not a string'
             when not is_payment_event then null
             -- a quote opened and never closed (an odd number of quotes not escaped): the keys
@@ -363,7 +381,8 @@ checked as (
                 then 'not a logfmt line: a quoted value is never closed'
             when txn_id_kind in ('INTEGER', 'DOUBLE', 'BOOLEAN', 'OBJECT', 'ARRAY')
                 then 'txn_id is not a string'
-            when txn_id_kind is distinct from 'VARCHAR' or txn_id = '' then 'payment event without txn_id'
+            when txn_id_kind is distinct from 'VARCHAR' or txn_id = ''
+                then 'payment event without txn_id' || coalesce(envelope_lacks[3], '')
             when customer_id_kind not in ('VARCHAR', 'NULL') then 'customer_id is not a string'
             -- U+FFFD is what a collector writes for bytes it could not decode (Docker's split
             -- of a long entry inside a multi-byte character): the id is not the one logged
