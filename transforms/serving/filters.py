@@ -1,7 +1,8 @@
 """The words people type to filter a list by status, read as the status they mean: an incident's
 customers (`credits customers --status`, the support page's box) and the runs (`credits runs
 --status`). A case slip, a typo, or the words a table shows (`waiting for approval`) name the
-status meant; nothing is ever taken for it."""
+status meant; nothing is ever taken for it. So does an incident id held in another case, or a
+slip or two away from a held one (`meant_incident`)."""
 
 from __future__ import annotations
 
@@ -61,3 +62,19 @@ def require_credit_status(status: str) -> None:
         close = meant(status, choices, CREDIT_WORDS)
         hint = f"; did you mean '{close}'?" if close else ""
         raise ConfigError(f"--status: '{status}' is not one of {', '.join(choices)}{hint}")
+
+
+# How close (difflib's ratio) a typed incident id must be to a held one for it to be named: a
+# slip of a character or two (`INCA`, `INC-A1` for INC-A), never a guess (`INC-NOPE` for INC-X).
+INCIDENT_CLOSENESS = 0.8
+
+
+def meant_incident(given: str, known: Sequence[str]) -> tuple[str | None, str]:
+    """The held incident `given` (blanks around it aside) means, and the hint naming it: one
+    that differs only in case, else the closest a slip or two away; (None, "") when none is."""
+    typed = given.strip()
+    same = [k for k in known if k.casefold() == typed.casefold()]
+    if same:
+        return same[0], f"; did you mean {same[0]}? (ids are case-sensitive)"
+    close = difflib.get_close_matches(typed, known, n=1, cutoff=INCIDENT_CLOSENESS)
+    return (close[0], f"; did you mean {close[0]}?") if close else (None, "")

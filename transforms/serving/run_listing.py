@@ -7,7 +7,6 @@ batch, the totals per currency, and the incident file it ran (path and sha256).
 
 from __future__ import annotations
 
-import difflib
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -60,13 +59,12 @@ def require_incident(con: duckdb.DuckDBPyConnection, incident_id: str) -> str:
     """The incident as the warehouse holds it: `incident_id`, or it without the blanks around
     what was pasted (as `credits customers` and the support page read it); `InputError` (exit
     2) unless the warehouse holds a run of it, the message listing the incidents it holds, the
-    closest first."""
+    one meant first (`filters.meant_incident`)."""
     known = [row[0] for row in db.run(con, "runs_incident_ids").fetchall()]
     for held in (incident_id, incident_id.strip()):
         if held in known:
             return held
-    close = difflib.get_close_matches(incident_id, known, n=1)
-    hint = f"; did you mean {close[0]}?" if close else ""
+    hint = filters.meant_incident(incident_id, known)[1]
     listed = ", ".join(known) or f"none yet (`{commands.credits('run INCIDENT_FILE')}` adds them)"
     raise InputError(
         f"incident {incident_id}: unknown to the warehouse{hint} (incidents: {listed})"

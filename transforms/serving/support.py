@@ -180,16 +180,13 @@ class UnknownIncident(InputError):
 
 def unknown_incident(incident_id: str, known: Iterable[str]) -> UnknownIncident:
     """The error for an incident the warehouse does not hold: the ones it does, and the one
-    that differs only in case, else the closest (a typo: `INC-2025-1-7`)."""
+    that differs only in case, else the closest, a slip or two away (a typo: `INC-2025-1-7`;
+    `filters.meant_incident`)."""
     known = sorted(known)
-    same = [k for k in known if k.casefold() == incident_id.strip().casefold()]
-    close = difflib.get_close_matches(incident_id.strip(), known, n=1)
-    hint = f"; did you mean {same[0]}? (ids are case-sensitive)" if same else ""
-    hint = hint or (f"; did you mean {close[0]}?" if close else "")
+    meant, hint = filters.meant_incident(incident_id, known)
     listed = ", ".join(known) or "none yet"
     return UnknownIncident(
-        f"incident {incident_id}: not in the warehouse (incidents: {listed}){hint}",
-        (same or close or [None])[0],
+        f"incident {incident_id}: not in the warehouse (incidents: {listed}){hint}", meant
     )
 
 

@@ -119,10 +119,17 @@ def test_runs_filter_by_incident_and_status(wh, incident, statuses, expected):
 def test_an_unknown_incident_or_status_is_named(wh):
     with pytest.raises(InputError, match=r"incident INC-AA: unknown .*did you mean INC-A\?"):
         listed(wh, "INC-AA")
-    with pytest.raises(
-        InputError, match=r"incident INC-NOPE: unknown .*\(incidents: INC-A, INC-B\)"
-    ):
+    # one far from every held id is named none (INC-NOPE was asked "did you mean INC-A?")
+    with pytest.raises(InputError) as refused:
         listed(wh, "INC-NOPE")
+    assert str(refused.value) == (
+        "incident INC-NOPE: unknown to the warehouse (incidents: INC-A, INC-B)"
+    )
+    # a case slip is named as one (it got no hint)
+    with pytest.raises(
+        InputError, match=r"incident inc-a: unknown .*did you mean INC-A\? \(ids are case-sensitive"
+    ):
+        listed(wh, "inc-a")
     with pytest.raises(ConfigError, match=r"--status: 'xyz' is not a run status; choose"):
         listed(wh, None, ("xyz",))
 

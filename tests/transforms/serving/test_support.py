@@ -1265,6 +1265,15 @@ def test_an_incident_id_with_a_typo_names_the_closest(con, typed):
     assert str(refused.value).endswith("; did you mean INC-A?")
 
 
+@pytest.mark.parametrize("typed", ["INC-NOPE", "INC-XYZW", "OUTAGE-A"])
+def test_an_incident_id_far_from_every_held_one_names_none(con, typed):
+    # `credits customers INC-NOPE` asked "did you mean INC-X?": a guess, not a typo's fix
+    with pytest.raises(InputError) as refused:
+        support.customers(con, typed)
+    assert "did you mean" not in str(refused.value)
+    assert refused.value.meant is None
+
+
 def test_an_incident_id_is_trimmed_and_a_case_slip_is_named(con):
     # " INC-A" (pasted) was not in the warehouse; "inc-a" got no hint.
     assert support.customers(con, " INC-A ").run.incident_id == "INC-A"
