@@ -34,7 +34,7 @@ from flows.settings import (
 )
 from transforms import commands, db, memory
 from transforms.errors import CreditsError, ValidationRejected, WorkersLost
-from transforms.finance import diff, diff_text, ledger, sealing, warehouse
+from transforms.finance import diff, diff_text, ledger, run_start, sealing, warehouse
 from transforms.ingest import incident, logs, tables
 from transforms.quality import gate, validation_page
 from transforms.reconcile import credits, window
@@ -86,6 +86,7 @@ def start_run(
     incident_file: str, output_dir: str, warehouse_path: str
 ) -> tuple[incident.Incident, runs.Run]:
     loaded = incident.load(Path(incident_file))
+    run_start.require_one_spelling_at(warehouse_path, loaded.id)  # before its folder is made
     run = runs.start(loaded, Path(output_dir))
     for swept in runs.sweep(Path(output_dir)):
         get_run_logger().warning(  # on the console too: an earlier run here was killed

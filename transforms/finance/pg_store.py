@@ -298,8 +298,13 @@ def reader(url: str) -> duckdb.DuckDBPyConnection:
 
 
 def run_folders(url: str) -> list[str]:
-    """The folder of every run the store lists, on a connection of its own and no mirror (a
-    reader's first look, `witnesses.witnessed_at`); none when the store is not made yet."""
+    """The folder of every run the store lists (a reader's first look, `witnesses.witnessed_at`)."""
+    return column(url, "run_folders")
+
+
+def column(url: str, name: str) -> list[Any]:
+    """The first column of `sql/<name>.sql`'s rows, on a connection of its own and no mirror
+    (`run_folders`, `run_start.require_one_spelling_at`); none when the store is not made yet."""
     with storage_errors(url, "reading", Access.READ):
         connection = connect(url)
         try:
@@ -308,8 +313,8 @@ def run_folders(url: str) -> list[str]:
                 ((made,),) = cursor.fetchall()
                 if not made:
                     return []
-                cursor.execute(statement("run_folders"))
-                return [folder for (folder,) in cursor.fetchall()]
+                cursor.execute(statement(name))
+                return [value for (value,) in cursor.fetchall()]
         finally:
             connection.close()
 

@@ -31,7 +31,7 @@ import duckdb
 
 from transforms import commands, db
 from transforms.errors import ConfigError, CreditsError, InputError, ProofFailed
-from transforms.finance import journal, pg_location, pg_store, rows, run_proof
+from transforms.finance import journal, pg_location, pg_store, rows, run_proof, run_start
 from transforms.finance.warehouse_schema import ACTOR as ACTOR
 from transforms.finance.warehouse_schema import SCHEMA_VERSION as SCHEMA_VERSION
 from transforms.finance.warehouse_schema import is_current, upgrade
@@ -322,17 +322,9 @@ def run_folders(location: Location) -> list[Path]:
 
 
 def record_start(location: Location, run: Run, key: bytes | None) -> None:
-    """Journals that a run started."""
+    """Journals that a run started, unless its incident is held in another case (`run_start`)."""
     with writer(location) as con:
-        journal.append(
-            con,
-            "started",
-            actor=ACTOR,
-            key=key,
-            incident_id=run.incident_id,
-            run_id=run.run_id,
-            at=run.started_at,
-        )
+        run_start.journal_start(con, run, key)
 
 
 def load_run(con: duckdb.DuckDBPyConnection, run: Run, manifest: Manifest) -> str:

@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -18,8 +19,9 @@ from tests import golden_incident, stores
 from tests.builders import rewrite_with_keyed_schema
 from tests.support_warehouse import add_run, insert
 from transforms import db
-from transforms.errors import ProofFailed
-from transforms.finance import journal, ledger, ledger_entries, warehouse
+from transforms.errors import InputError, ProofFailed
+from transforms.finance import journal, ledger, ledger_entries, run_start, warehouse
+from transforms.runfolder.runs import Run
 
 # The tables version 2 changes, as version 1 (the code before it) created them.
 VERSION_1 = """
@@ -558,3 +560,34 @@ def test_what_each_customer_was_paid_and_listed_to_pay_by_hand_is_summed_per_inc
         ("INC-B", "c1", "USD", 9),
     ]
     assert listed == [("INC-A", "c5", "USD", 320), ("INC-B", "c5", "USD", 4)]
+
+
+def _started(location, incident_id: str, run_id: str) -> None:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    run = Run(run_id, incident_id, Path(f"/runs/incident={incident_id}/run={run_id}"), at)
+    warehouse.record_start(location, run, None)
+
+
+def test_a_run_of_an_incident_held_in_another_case_is_refused(warehouse_location):
+    # `inc-t` beside INC-T was a second incident: on a case-insensitive file system (macOS, a
+    # Windows share) both are the folder incident=INC-T, and finance reads them as one
+    _started(warehouse_location, "INC-T", "r1")  # a run only started, in the journal
+    with warehouse.writer(warehouse_location) as writer:
+        add_run(writer, "r0", "published", "2025-01-08T01:00:00Z", incident="INC-L")  # loaded
+    _started(warehouse_location, "INC-T", "r2")  # the same id again is the same incident
+    run_start.require_one_spelling_at(warehouse_location, "INC-T")
+    for typed, held in [("inc-t", "INC-T"), ("Inc-L", "INC-L")]:
+        # before the run's folder is made, and again as its start is journaled (a race)
+        for check in (
+            lambda typed=typed: run_start.require_one_spelling_at(warehouse_location, typed),
+            lambda typed=typed: _started(warehouse_location, typed, "r3"),
+        ):
+            with pytest.raises(InputError) as refused:
+                check()
+            assert str(refused.value).startswith(
+                f"incident {typed}: the warehouse holds {held}, an id that differs only in case"
+            )
+            assert refused.value.exit_code == 2
+    with warehouse.connect(warehouse_location, read_only=True) as con:
+        started = db.run(con, "runs_incident_ids").fetchall()
+    assert started == [("INC-L",), ("INC-T",)]
