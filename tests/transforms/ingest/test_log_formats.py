@@ -144,14 +144,19 @@ def test_an_envelope_checked_in_full_gives_the_plain_buckets(formats, kind):
     assert formats.outcome(kind, "all").buckets == expected
 
 
-def stage_one(tmp_path, line: str, **log_format) -> list[tuple]:
+def reconciled_one(tmp_path, line: str, **log_format):
+    """The work database of an incident of one log line in `log_format`, checked in full."""
     path = write_incident(
         tmp_path / "inc",
         lines=[line],
         sources={"log_format": log_format},
         quality={"line_checks": "all"},
     )
-    con = reconcile_incident(path, tmp_path)
+    return reconcile_incident(path, tmp_path)
+
+
+def stage_one(tmp_path, line: str, **log_format) -> list[tuple]:
+    con = reconciled_one(tmp_path, line, **log_format)
     return con.sql(
         "select bucket, quarantine_reason, txn_id, ts_utc::varchar from int_log_lines_bucketed"
     ).fetchall()
@@ -364,13 +369,7 @@ def test_a_text_formats_amount_is_read_as_a_tables(tmp_path, line, log_format, e
         line = f"ts=2025-01-07T20:00:00Z event=payment.failed txn_id=t1 {line}"
     else:
         line = f"2025-01-07T20:00:00Z payment.failed t1 {line}"
-    path = write_incident(
-        tmp_path / "inc",
-        lines=[line],
-        sources={"log_format": log_format},
-        quality={"line_checks": "all"},
-    )
-    con = reconcile_incident(path, tmp_path)
+    con = reconciled_one(tmp_path, line, **log_format)
     [(reason,)] = con.sql("select quarantine_reason from int_log_lines_bucketed").fetchall()
     amounts = con.sql("select amount_minor from stg_log_events").fetchall()
     assert (reason, amounts[0][0] if amounts else None) == expected
