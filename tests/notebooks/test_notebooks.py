@@ -24,9 +24,12 @@ NOTEBOOKS = sorted((Path(__file__).parents[2] / "notebooks").glob("[0-9]*.py"))
 INCIDENT = "INC-2025-01-07"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def sample_warehouse(sample_run, tmp_path_factory) -> Path:
-    """A copy of the session's sample warehouse with its run approved."""
+    """A copy of the session's sample warehouse with its run approved, once a session: the
+    approval writes `decision.json` into the run folder, which every copy shares, so a second
+    approval (the fixture made again when xdist interleaves this module with others) was refused
+    as a warehouse older than the run's decision."""
     from transforms.finance import ledger
 
     folder = tmp_path_factory.mktemp("sample")
