@@ -60,6 +60,8 @@ def parameters(reading: Reading) -> dict[str, object]:
         "paths": paths,
         "keys": names,
         "field_names": list(where),
+        # a payload's envelope is any object around it: a path may name a key it lacks
+        "envelope_may_lack": fmt.payload is not None and fmt.envelope != "otlp",
         # the fields a text format's digits are a number in (`txn_id=12345` is text)
         "numeric_fields": [name in ("ts", "amount_minor") for name in where],
         "pattern": fmt.pattern if fmt.kind == "regex" else "(x)",

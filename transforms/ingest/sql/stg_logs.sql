@@ -122,8 +122,9 @@ fields as (
         end as fields,
         -- A field read from the envelope that has no such key (a typo in a payload's path,
         -- `envelope.tiem`; an envelope's own fields are checked as the incident file is read):
-        -- its reason names the path and the keys the envelope has.
-        case when envelope is not null and record_fields is not null and not $otlp then
+        -- its reason names the path and the keys the envelope has. Only under a payload
+        -- (`$envelope_may_lack`): not worked out for every line of every other envelope.
+        case when $envelope_may_lack and envelope is not null and record_fields is not null then
             list_transform(
                 range(1, 8),
                 lambda i: case
