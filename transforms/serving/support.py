@@ -352,15 +352,29 @@ def lookup_payment(con: duckdb.DuckDBPyConnection, txn_id: str) -> Lookup:
     try:
         return lookup(con, txn_id=txn_id)
     except InputError as as_given:
-        unwrapped = txn_id.strip().strip(pasted.UNWRAPPED)
-        if not unwrapped or unwrapped == txn_id.strip():
-            raise
+        found, near = _unwrapped(con, txn_id, ("txn_id",))
+        if found is not None:
+            return found
+        raise (near or as_given) from None
+
+
+def _unwrapped(
+    con: duckdb.DuckDBPyConnection, query: str, keys: tuple[str, ...]
+) -> tuple[Lookup | None, pasted.NearId | None]:
+    """The answer for `query` without the quotes or punctuation pasted around it
+    (`pasted.UNWRAPPED`), tried as each of `keys` (`customer_id`, `txn_id`) in turn, or else the
+    id it most likely meant; (None, None) when it holds no such wrapping or nothing answers."""
+    typed = query.strip()
+    unwrapped = typed.strip(pasted.UNWRAPPED)
+    near: pasted.NearId | None = None
+    for key in keys if unwrapped and unwrapped != typed else ():
         try:
-            return lookup(con, txn_id=unwrapped)
-        except pasted.NearId as near:
-            raise near from None
-        except InputError:
-            raise as_given from None
+            return lookup(con, **{key: unwrapped}), None
+        except pasted.NearId as meant:
+            near = near or meant
+        except InputError:  # named as pasted, by the caller
+            pass
+    return None, near
 
 
 def search(con: duckdb.DuckDBPyConnection, query: str | None) -> Lookup:
@@ -384,15 +398,9 @@ def search(con: duckdb.DuckDBPyConnection, query: str | None) -> Lookup:
             if isinstance(by_customer, NotAffected):
                 typed = query.strip()
                 unwrapped = typed.strip(pasted.UNWRAPPED)
-                tries = ({"customer_id": unwrapped}, {"txn_id": unwrapped})
-                near: pasted.NearId | None = None  # what the id without quotes most likely meant
-                for key in tries if unwrapped and unwrapped != typed else ():
-                    try:
-                        return lookup(con, **key)
-                    except pasted.NearId as meant:
-                        near = near or meant
-                    except InputError:  # named as pasted, below
-                        pass
+                found, near = _unwrapped(con, query, ("customer_id", "txn_id"))
+                if found is not None:
+                    return found
                 incidents = answering_runs(con)
                 for given in (typed, unwrapped):  # before names: "INC-A" matches "Acme Inc"
                     if given in incidents:
