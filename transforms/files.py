@@ -124,6 +124,20 @@ def display_name(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
+RENAME_TO_UTF8 = "rename it (convmv -f latin1 -t utf8)"
+
+
+def not_utf8(path: Path | str) -> str | None:
+    """`path` shown with its bytes escaped (`pod-\\xe9.log`) when it is not UTF-8 (a file copied
+    from a Latin-1 share: Arrow's reader and the run folder's files name paths in UTF-8); None
+    when it is."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+    return None
+
+
 def resolved(path: Path, what: str) -> Path:
     """`path` absolute, its symbolic links followed; a loop of links (Python 3.11 raises a
     RuntimeError, a bug's exit 1) is a `ConfigError` naming it and `what` it should be."""

@@ -98,14 +98,12 @@ def resolved(path: Path, what: str) -> Path:
     `ConfigError`); an input's link to nothing is one too (the message named only the missing
     target, not the name written)."""
     found = files.resolved(path, what)
-    try:
-        str(found).encode("utf-8")
-    except UnicodeEncodeError:  # a folder copied from a Latin-1 share: Arrow's traceback
-        shown = os.fsencode(found).decode("utf-8", "backslashreplace")
+    shown = files.not_utf8(found)
+    if shown is not None:  # a folder copied from a Latin-1 share: Arrow's traceback
         raise ConfigError(
             f"{shown}: its path is not UTF-8, which the tables are read and the run folder "
-            f"written in ({what}); rename it (convmv -f latin1 -t utf8)"
-        ) from None
+            f"written in ({what}); {files.RENAME_TO_UTF8}"
+        )
     if path.is_symlink() and not found.exists():
         raise ConfigError(f"{path}: a symbolic link to {found}, which does not exist ({what})")
     return found

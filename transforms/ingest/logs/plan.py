@@ -153,15 +153,12 @@ def _named_in_utf8(path: Path, root: Path) -> None:
     """An `InputError` for a log whose name is not UTF-8 (copied from a Latin-1 share): the
     manifest and quarantine.jsonl name every file in UTF-8, and its name stopped the run with a
     traceback."""
-    name = os.path.relpath(path, root)
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        shown = os.fsencode(name).decode("utf-8", "backslashreplace")
+    shown = files.not_utf8(os.path.relpath(path, root))
+    if shown is not None:
         raise InputError(
             f"sources.logs: {shown}: its name is not UTF-8, which the run folder names every file "
-            "in; rename it (convmv -f latin1 -t utf8), or narrow the glob"
-        ) from None
+            f"in; {files.RENAME_TO_UTF8}, or narrow the glob"
+        )
 
 
 def _refused(pattern: str, root: Path) -> None:
