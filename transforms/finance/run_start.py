@@ -12,7 +12,7 @@ import duckdb
 
 from transforms import db
 from transforms.errors import InputError
-from transforms.finance import journal, pg_location, pg_store
+from transforms.finance import journal, pg_location
 from transforms.finance.warehouse_schema import ACTOR
 from transforms.runfolder.runs import Run
 
@@ -38,6 +38,8 @@ def require_one_spelling_at(location: Path | str, incident_id: str) -> None:
     from transforms.finance import warehouse  # which journals the start through this module
 
     if pg_location.is_url(location):
+        from transforms.finance import pg_store  # its driver only for a URL (warehouse._pg_store)
+
         held = pg_store.column(str(location), "runs_incident_ids")
     elif Path(location).is_file():
         with warehouse.connect_current(location) as con:

@@ -31,7 +31,8 @@ import duckdb
 
 from transforms import commands, db
 from transforms.errors import ConfigError, CreditsError, InputError, ProofFailed
-from transforms.finance import journal, pg_location, pg_store, rows, run_proof, run_start
+from transforms.finance import journal, pg_location, rows, run_proof, run_start
+from transforms.finance.pg_privileges import Access as Access
 from transforms.finance.warehouse_schema import ACTOR as ACTOR
 from transforms.finance.warehouse_schema import SCHEMA_VERSION as SCHEMA_VERSION
 from transforms.finance.warehouse_schema import is_current, upgrade
@@ -59,7 +60,13 @@ def shown(location: Location) -> str:
     return pg_location.shown(location) if pg_location.is_url(location) else str(location)
 
 
-Access = pg_store.Access
+def _pg_store():
+    """The PostgreSQL store's module, imported when a URL is first opened: its driver (ADBC,
+    which brings pyarrow's datasets and pandas) was a third of a quick command's start on a
+    DuckDB file (0.3 of 1.1 CPU s for `credits lookup`)."""
+    from transforms.finance import pg_store
+
+    return pg_store
 
 
 def reachable(location: Location, access: Access = Access.READ) -> None:
@@ -67,7 +74,7 @@ def reachable(location: Location, access: Access = Access.READ) -> None:
     `access` (a DuckDB file is made when first written): a run checks it before it starts
     Prefect, an approval or a decline before it reads anything."""
     if pg_location.is_url(location):
-        pg_store.reachable(str(location), access)
+        _pg_store().reachable(str(location), access)
 
 
 @contextmanager
@@ -81,7 +88,7 @@ def writer(
     wait = LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds
     location = locate(location)
     if isinstance(location, str):
-        with pg_store.writer(location, wait, WarehouseBusy) as con:
+        with _pg_store().writer(location, wait, WarehouseBusy) as con:
             yield con
         return
     require_duckdb_file(location)  # before its lock file is made beside it
@@ -274,7 +281,7 @@ def connect(
     if pg_location.is_url(path):
         if not read_only:
             raise ValueError("a PostgreSQL warehouse is written through warehouse.writer")
-        return pg_store.reader(str(path))
+        return _pg_store().reader(str(path))
     path = Path(path)
     if read_only:
         require_existing(path)
@@ -316,7 +323,7 @@ def run_folders(location: Location) -> list[Path]:
     """The folder of every run the warehouse lists, read apart from any snapshot: on a
     PostgreSQL store without copying its tables (`pg_store.run_folders`)."""
     if pg_location.is_url(location):
-        return [Path(folder) for folder in pg_store.run_folders(str(location))]
+        return [Path(folder) for folder in _pg_store().run_folders(str(location))]
     with connect_current(location) as con:
         return [Path(folder) for (folder,) in db.run(con, "run_folders").fetchall()]
 
