@@ -97,6 +97,27 @@ def administer(dsn: str, statement: str, *names: str) -> None:
         cursor.execute(made)
 
 
+def with_path(dsn: str, database: str, user: str | None = None) -> str:
+    """The DSN of another database (and user) on the same server."""
+    parts = urlsplit(dsn)
+    netloc = parts.netloc if user is None else f"{user}@{parts.netloc.rpartition('@')[2]}"
+    return urlunsplit(parts._replace(path=f"/{database}", netloc=netloc))
+
+
+@contextmanager
+def login(server: str, *granted: str) -> Iterator[str]:
+    """A login role of its own (granted `granted`; none: it may only connect, as any login
+    may), dropped after the block: a superuser passes every privilege and limit."""
+    role = f"credits_login_{uuid.uuid4().hex[:8]}"
+    administer(server, "select format('create role %I login', $1)", role)
+    try:
+        for granting in granted:
+            administer(server, "select format('grant %I to %I', $1, $2)", granting, role)
+        yield role
+    finally:
+        administer(server, "select format('drop role if exists %I', $1)", role)
+
+
 def kind(location: warehouse.Location) -> str:
     """The store a warehouse location is on: one of `STORES`."""
     return "postgres" if pg_location.is_url(location) else "duckdb"

@@ -53,6 +53,42 @@ def without_password(url: str) -> tuple[str, str | None]:
     return pg_url.parse(url).without_password()
 
 
+# What libpq says when the server answered and refused the connection, and what to do: it is
+# running, so "start the server" would send its user the wrong way (ten approvals at once on a
+# busy server were told so). The words are libpq's and the server's in English; a server that
+# speaks another language gets the advice for a server not reached, as before.
+_REFUSED = (
+    (
+        ("too many connections", "too many clients", "connection slots are reserved"),
+        "the server is up and every connection it allows (to this database or this login) is "
+        "taken: run the command again once other sessions end, or raise the limit "
+        "(`max_connections`, or the database's or the login's connection limit)",
+    ),
+    (
+        ("permission denied for database",),
+        "the server is up and this login may not connect to the database: `grant connect on "
+        "database DATABASE to LOGIN`, then run the command again",
+    ),
+    (
+        ("is starting up", "is shutting down", "in recovery mode", "not yet accepting connections"),
+        "the server is starting or stopping: run the command again once it accepts connections",
+    ),
+    (
+        ("FATAL:",),
+        "the server is up and refused this connection: fix the URL's login, password or "
+        "database ({given_as}), or ask the server's administrator, then run the command again",
+    ),
+)
+
+
+def _advice(why: str, given_as: str) -> str:
+    """What to do about a connection refused for `why` (libpq's words)."""
+    for said_so, advice in _REFUSED:
+        if any(words in why for words in said_so):
+            return advice.format(given_as=given_as)
+    return f"start the server or fix the URL ({given_as}), then run the command again"
+
+
 class Unreachable(StorageError):
     """The server cannot be reached or refused the connection (exit 4); `given_as` is how its
     user names the warehouse (the commands' variable and option, `make notebooks`' variable)."""
@@ -64,8 +100,7 @@ class Unreachable(StorageError):
         self._given_as = given_as
         super().__init__(
             f"warehouse {url}: cannot connect to PostgreSQL at {server}: {why}. Nothing was "
-            f"read or written; start the server or fix the URL ({given_as}), then run the "
-            "command again"
+            f"read or written; {_advice(why, given_as)}"
         )
 
     def __reduce__(self):  # whole again in another process (a Dask worker's)

@@ -18,12 +18,11 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import adbc_driver_manager
 import adbc_driver_postgresql.dbapi
@@ -34,7 +33,7 @@ from typer.testing import CliRunner
 from tests import stores
 from tests.builders import failure, txn, write_incident
 from tests.flows import desk
-from tests.stores import administer, execute, fetch
+from tests.stores import administer, execute, fetch, login, with_path
 from tests.waiting import until
 from transforms import commands, files
 from transforms.errors import ConfigError, StorageError
@@ -63,13 +62,6 @@ HIGHER = {"version": "t2", "flat_minor": {"USD": 1500, "EUR": 1200, "JPY": 1500}
 
 
 # The server, seen from the test side (ADBC, as the product)
-
-
-def with_path(dsn: str, database: str, user: str | None = None) -> str:
-    """The DSN of another database (and user) on the same server."""
-    parts = urlsplit(dsn)
-    netloc = parts.netloc if user is None else f"{user}@{parts.netloc.rpartition('@')[2]}"
-    return urlunsplit(parts._replace(path=f"/{database}", netloc=netloc))
 
 
 def database_of(url: str) -> str:
@@ -462,19 +454,6 @@ def test_an_approval_logged_in_as_the_pipeline_s_role_pays_nothing(
         assert "Nothing was read or written" in message
         nothing_committed(url, source.run_a)
         assert batch_folders(box) == []
-
-
-@contextmanager
-def login(server: str, *granted: str) -> Iterator[str]:
-    """A login role of its own (granted `granted`), dropped after the block."""
-    role = f"credits_login_{uuid.uuid4().hex[:8]}"
-    administer(server, "select format('create role %I login', $1)", role)
-    try:
-        for granting in granted:
-            administer(server, "select format('grant %I to %I', $1, $2)", granting, role)
-        yield role
-    finally:
-        administer(server, "select format('drop role if exists %I', $1)", role)
 
 
 def test_a_run_under_finance_s_login_is_refused_before_it_starts(server, source, copy_of, tmp_path):

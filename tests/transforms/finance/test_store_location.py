@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from flows import settings
+from tests import stores
 from transforms.errors import ConfigError
 from transforms.finance import pg_location, warehouse
 
@@ -162,3 +164,30 @@ def test_a_url_of_another_scheme_is_refused_unshown_not_taken_for_a_file(given):
 def test_a_password_keyword_in_another_case_is_masked_too():
     given = "postgresql://fin@db/c?PASSWORD=SEKRIT&Sslpassword=K"
     assert pg_location.shown(given) == "postgresql://fin@db/c?PASSWORD=***&Sslpassword=***"
+
+
+@pytest.mark.parametrize(
+    ("refusal", "advice"),
+    [
+        # every connection the database allows is taken (ten approvals at once, a pool)
+        ("alter database %I connection limit 0", "every connection it allows"),
+        # the login lost CONNECT on the database: the server is up, starting it does nothing
+        ("revoke connect on database %I from public", "grant connect on database"),
+        # the URL names a database the server does not hold
+        (None, "fix the URL"),
+    ],
+)
+def test_a_server_that_refuses_the_login_says_what_to_do_not_to_start_it(refusal, advice):
+    server = stores.server()
+    with stores.database(server) as url, stores.login(server) as role:
+        name = urlsplit(url).path.lstrip("/")
+        if refusal:
+            stores.administer(server, f"select format('{refusal}', $1)", name)
+        gone = "" if refusal else "_gone"
+        as_role = stores.with_path(url, name + gone, user=role)
+        with pytest.raises(pg_location.Unreachable) as refused:
+            pg_location.connect(as_role)
+    message = str(refused.value)
+    assert advice in message
+    assert "start the server" not in message  # it answered: it is running
+    assert "Nothing was read or written" in message
