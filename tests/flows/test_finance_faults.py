@@ -248,6 +248,29 @@ def test_a_run_killed_before_its_load_is_named_as_stopped_not_as_a_slip(desk, mo
     assert desk.ledger() == []
 
 
+@pytest.mark.parametrize("warehouse_location", ["postgres"], indirect=True)
+def test_a_store_unreachable_at_the_seal_says_the_run_is_not_sealed_and_to_run_it_again(
+    desk, monkeypatch
+):
+    # The database renamed (or its connections all taken) while the run computed: the seal's
+    # connection is refused. It said "Nothing was read or written; start the server or fix the
+    # URL, then run the command again", though the run had journaled its start and written its
+    # folder, and running the command again makes another run.
+    from transforms.finance import sealing
+
+    seal = sealing.seal
+    gone = stores.with_path(desk.warehouse, "credits_t_gone_" + os.urandom(4).hex())
+    monkeypatch.setattr(sealing, "seal", lambda run, content, _, key: seal(run, content, gone, key))
+    with pytest.raises(StorageError) as refused:
+        desk.run()
+    said = " ".join(str(refused.value).split())
+    assert "cannot connect to PostgreSQL" in said
+    assert "is not sealed: nothing of it was loaded, it can never be approved" in said
+    assert "fix the URL's login, password or database" in said  # the server's refusal, as before
+    assert f"then run the command again (`{commands.credits('run')} " in said
+    assert desk.query("select count(*) from runs") == [(0,)]
+
+
 def test_a_sealed_run_leaves_no_scratch_folder(desk):
     run_id = desk.run()
     assert desk.status(run_id) == "pending_approval"

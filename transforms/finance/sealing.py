@@ -9,7 +9,8 @@ from contextlib import ExitStack
 
 import duckdb
 
-from transforms.finance import approval, publication, rows, warehouse
+from transforms.errors import StorageError
+from transforms.finance import approval, pg_location, publication, rows, warehouse
 from transforms.runfolder import manifest, runs
 from transforms.runfolder.manifest_model import Manifest
 from transforms.runfolder.runs import Run
@@ -50,16 +51,26 @@ def _written_to(
     held: ExitStack, location: warehouse.Location, run: Run, content: Manifest
 ) -> duckdb.DuckDBPyConnection:
     """The warehouse's writer for the seal, held by `held`, waiting up to `SEAL_WAIT_SECONDS`;
-    a seal that gives up says what is left of the run and what to do."""
+    a seal that gives up, or whose store refuses the connection (a database renamed, its
+    connections all taken while the run worked), says what is left of the run and what to do:
+    running the command again makes another run."""
     try:
         return held.enter_context(warehouse.writer(location, SEAL_WAIT_SECONDS))
     except warehouse.WarehouseBusy as busy:
         waited = str(busy).removesuffix(warehouse.TRY_AGAIN)
         raise warehouse.WarehouseBusy(
-            f"{waited} Run {run.run_id} is not sealed: nothing of it was loaded, it can never be "
-            "approved; once that writer has finished, run the incident again "
-            f"(`{approval.rerun(content)}`)"
+            f"{waited} {_not_sealed(run)}; once that writer has finished, run the incident "
+            f"again (`{approval.rerun(content)}`)"
         ) from None
+    except pg_location.Unreachable as refused:
+        server, _, advice = str(refused).partition(". Nothing was read or written; ")
+        raise StorageError(
+            f"{server}. {_not_sealed(run)}; {advice} (`{approval.rerun(content)}`)"
+        ) from None
+
+
+def _not_sealed(run: Run) -> str:
+    return f"Run {run.run_id} is not sealed: nothing of it was loaded, it can never be approved"
 
 
 def superseded_by(con: duckdb.DuckDBPyConnection, run_id: str) -> str | None:
