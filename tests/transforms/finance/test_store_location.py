@@ -191,3 +191,20 @@ def test_a_server_that_refuses_the_login_says_what_to_do_not_to_start_it(refusal
     assert advice in message
     assert "start the server" not in message  # it answered: it is running
     assert "Nothing was read or written" in message
+
+
+@pytest.mark.parametrize(
+    ("why", "advice"),
+    [
+        # the server's own limit, not a database's: every connection taken
+        ("FATAL:  sorry, too many clients already", "every connection it allows"),
+        ("FATAL:  the database system is starting up", "run the command again once it accepts"),
+        ('FATAL:  password authentication failed for user "fin"', "fix the URL's login"),
+        # not reached: nothing answered, it may not be running
+        ("Connection refused", "start the server or fix the URL"),
+    ],
+)
+def test_what_to_do_follows_what_the_server_said(why, advice):
+    refused = pg_location.Unreachable("postgresql://fin:***@db/c", "db:5432", why)
+    assert advice in str(refused)
+    assert advice in str(refused.given_as("`make notebooks NB_WAREHOUSE=URL`"))
