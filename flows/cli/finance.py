@@ -234,7 +234,7 @@ def audit(
             # the incident as the warehouse holds it (blanks around what was pasted dropped)
             held = None if incident_id is None else run_listing.require_incident(con, incident_id)
             entries = journal.entries(con, held)
-            records = proof.gather(con) if verify else None
+            records = proof.gather_for_audit(con) if verify else None
         # The warehouse is closed before the batches are read: writers need not wait for that.
         if records is None or seen is None:
             return entries, None

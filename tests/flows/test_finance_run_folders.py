@@ -147,3 +147,33 @@ def test_a_decision_refuses_a_copied_run_folder_naming_the_copy(desk, where, com
     assert f"a decision on run {decided} of incident" in said and "a copy of that run's" in said
     assert "journal_head.json is missing" not in said
     assert desk.status(pending) == "pending_approval"
+
+
+@pytest.mark.parametrize(
+    ("edit", "named"),
+    [
+        # a credit's amount raised in the warehouse: what approving would pay, what support says
+        (
+            "update run_credits set credit_amount_minor = 9000, credit_amount = '90.00' "
+            "where run_id = $1 and customer_id = 'c1'",
+            "its credit lines in the warehouse are not those its sealed manifest records",
+        ),
+        # an account to pay by hand added: the batch's pay_by_hand.csv is made from these rows
+        (
+            "insert into run_exceptions (run_id, incident_id, exception, customer_id, currency, "
+            "credit_owed_minor) values ($1, 'INC-T', 'closed_account', 'c9', 'USD', 9000)",
+            "its exceptions in the warehouse are not those its sealed manifest records",
+        ),
+    ],
+    ids=["credit amount", "exception added"],
+)
+@pytest.mark.parametrize("decided", [False, True], ids=["pending", "published"])
+def test_a_run_s_rows_edited_in_the_warehouse_are_named_by_audit(desk, edit, named, decided):
+    # audit --verify said "every chain intact": only an approval of that very run compared its
+    # rows with what was sealed
+    run_id = desk.run()
+    if decided:
+        desk.approve(run_id)
+    desk.tamper(edit, parameters=(run_id,))
+    said = audited(desk, 3)
+    assert f"tampered: run {run_id}: {named}" in said

@@ -70,6 +70,8 @@ class Records:
     batches: list[BatchRow]
     runs: list[RunRow]
     rendered: dict[str, dict[str, str]]  # each batch's data files' sha256 from its rows
+    # for the audit (`gather_for_audit`): the runs whose rows are not those sealed
+    run_rows: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,13 @@ def gather(con: duckdb.DuckDBPyConnection, incident_ids: Iterable[str] | None = 
         runs += rows.runs(con, "runs_of", incident_id=incident_id)
     rendered = {b.batch_id: outbox.digests(con, b.batch_id) for b in batches}
     return Records(wanted, journal.entries(con), ledger, batches, runs, rendered)
+
+
+def gather_for_audit(con: duckdb.DuckDBPyConnection) -> Records:
+    """`gather` of every incident, and each pending or published run's rows against the
+    manifest its seal recorded (`run_proof.check_rows`): what `audit` proves beside `check`."""
+    records = gather(con)
+    return dataclasses.replace(records, run_rows=run_proof.check_rows(con, records.runs))
 
 
 def require_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -225,13 +234,16 @@ def check(
 
 
 def audit(records: Records, key: bytes | None, witnesses: Witnesses) -> Findings:
-    """`check`, and every sealed run's folder this machine reaches against the manifest the
-    warehouse recorded (`run_proof.check_folders`): what `credits audit --verify` proves. An
-    approval checks its own run's folder (`approval.require_as_sealed`)."""
+    """`check`, the runs' rows (`gather_for_audit`), and every sealed run's folder this machine
+    reaches against the manifest the warehouse recorded (`run_proof.check_folders`): what
+    `credits audit --verify` proves. An approval checks its own run's folder and rows
+    (`approval.require_as_sealed`)."""
     found = check(records, key, witnesses)
     changed, unread = run_proof.check_folders(records.runs)
     return dataclasses.replace(
-        found, tampered=[*found.tampered, *changed], unchecked=[*found.unchecked, *unread]
+        found,
+        tampered=[*found.tampered, *records.run_rows, *changed],
+        unchecked=[*found.unchecked, *unread],
     )
 
 

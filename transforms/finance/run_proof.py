@@ -248,6 +248,30 @@ def check_folders(runs: Iterable[RunRow]) -> tuple[list[str], list[str]]:
     return changed, unread
 
 
+def check_rows(con, runs: Iterable[RunRow]) -> list[str]:
+    """Each pending or published run whose rows in the warehouse are not those its recorded
+    manifest sealed (`approval.require_record_as_sealed`, `require_exceptions_as_sealed`): its
+    credit lines (what approving pays, what support tells a customer) and its exceptions (what a
+    batch lists to pay by hand), written again as its credits.csv and exceptions.csv. An
+    approval checks its own run so; this is for `credits audit --verify`, which said every chain
+    was intact over a run whose rows were edited."""
+    found = []
+    for run in runs:
+        if run.status not in (RunStatus.PENDING_APPROVAL, RunStatus.PUBLISHED):
+            continue
+        try:
+            approval.recorded_manifest(run)
+        except InputError:  # the warehouse's copy is no manifest: `check_runs` names it
+            continue
+        for require in (approval.require_record_as_sealed, approval.require_exceptions_as_sealed):
+            try:
+                require(con, run)
+            except ProofFailed as failed:
+                said = str(failed).split("\n", 1)[0].removesuffix(": nothing was paid")
+                found.append(f"{said}: {'; '.join(failed.findings)}")
+    return found
+
+
 def misplaced(kept: dict[Path, Any], entries: Iterable[journal.Entry]) -> dict[Path, str]:
     """Each decision kept (`outbox_head.runs_kept`) that the journal holds but that lies in a
     folder other than its run's own, as a finding: a decision is written only into its run's
