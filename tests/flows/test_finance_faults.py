@@ -764,6 +764,29 @@ def test_a_batch_copied_under_another_incident_is_named_and_refused(desk):
         desk.approve(desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}}))
 
 
+@pytest.mark.parametrize(
+    "where",
+    ["incident=INC-T/copy of B001", "B001", "incident=INC-T/old/batch=INC-T-B001", "link"],
+)
+def test_a_batch_copied_anywhere_else_in_the_outbox_is_named_and_refused(desk, where):
+    # A published batch copied (or linked) into the outbox under a name not of its layout
+    # passed audit and the next approval: whoever picks batches up by their batch.json would
+    # pay it again. (A copy out of the outbox, which finance is told to make, is no finding.)
+    decision = desk.approve(desk.run())
+    copy = desk.outbox / where
+    if where == "link":
+        copy.symlink_to(decision.batch_folder, target_is_directory=True)
+    else:
+        shutil.copytree(decision.batch_folder, copy)
+    message = audited(desk)
+    assert (
+        f"{copy.absolute()}: holds a trailer of batch {decision.batch_id} (batch.json) outside "
+        "its place in the outbox" in message
+    )
+    with pytest.raises(ProofFailed, match="outside its place in the outbox"):
+        desk.approve(desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}}))
+
+
 def test_a_start_time_edited_to_escape_supersession_is_named_and_refused(desk):
     # The newest run supersedes the others: an older run made newer by its start time was
     # approved over the newer one without --force-superseded, and audit said nothing.

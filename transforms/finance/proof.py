@@ -39,7 +39,7 @@ from pathlib import Path
 import duckdb
 
 from transforms import commands, db
-from transforms.errors import ConfigError, ProofFailed
+from transforms.errors import ConfigError, InputError, ProofFailed
 from transforms.finance import (
     batch_proof,
     batch_records,
@@ -189,6 +189,7 @@ def check(
     tampered += run_proof.check_runs(records.runs, records.journal)
     tampered += run_proof.missing_runs(records.runs, records.journal, records.incident_ids)
     tampered += _unknown_trailers(records, known, witnesses.trailers)
+    tampered += _stray_trailers(records, witnesses.strays)
     tampered += outbox_head.check(witnesses.heads, records.incident_ids, records.journal)
     # the run folders' decisions as read before the warehouse, else now (under the lock), of
     # the incidents checked
@@ -419,4 +420,26 @@ def _unknown_trailers(records: Records, known: set[str], trailers: frozenset[Pat
                 f"outbox under incident {incident_id} ({path.parent}): finance would pay it "
                 "again; remove the copy"
             )
+    return found
+
+
+def _stray_trailers(records: Records, strays: frozenset[Path]) -> list[str]:
+    """The folders holding a batch's trailer off the outbox's layout (`witnesses.strays`), of
+    the incidents checked (a trailer that is no trailer, for every incident)."""
+    found = []
+    for folder in sorted(strays):
+        try:
+            trailer = outbox.read_trailer(folder)
+        except InputError:
+            trailer = {}
+        incident_id = trailer.get("incident_id")
+        others = records.incident_ids is not None and isinstance(incident_id, str)
+        if others and incident_id not in records.incident_ids:
+            continue  # another incident's batch: its own checks name it
+        found.append(
+            f"{folder}: holds a trailer of batch {trailer.get('batch_id', '(unreadable)')} "
+            "(batch.json) outside its place in the outbox (incident=<id>/batch=<id>): whoever "
+            "picks batches up by their trailer would pay it again; remove it (copy batches out "
+            "of the outbox, never within it)"
+        )
     return found

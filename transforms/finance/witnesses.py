@@ -8,11 +8,13 @@ as restored from a backup, and a batch just published as another warehouse's: ex
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from transforms.finance import outbox_head, warehouse
+from transforms.finance.outbox import TRAILER
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,7 @@ class Witnesses:
     heads: dict[Path, outbox_head.Head | str]
     runs: dict[Path, outbox_head.Head | str] | None = None
     incidents: frozenset[Path] = frozenset()  # the incidents' folders (`outbox_head.missing`)
+    strays: frozenset[Path] = frozenset()  # folders holding a trailer off the layout (`strays`)
 
     def seen(self) -> tuple[frozenset[Path], frozenset[Path], dict[Path, outbox_head.Head | str]]:
         """What says a head was kept in the outbox, and the heads (`outbox_head.missing`)."""
@@ -42,7 +45,28 @@ def witnessed(root: Path | None, run_folders: Iterable[Path] | None = None) -> W
     # each before the heads: a head is kept before its incident's folder holds anything else
     trailers = outbox_head.trailers(root)
     incidents = outbox_head.incident_folders(root)
-    return Witnesses(root, trailers, outbox_head.heads_kept(root), kept, incidents)
+    heads = outbox_head.heads_kept(root)
+    return Witnesses(root, trailers, heads, kept, incidents, strays(root))
+
+
+def strays(root: Path) -> frozenset[Path]:
+    """The folders below the outbox `root` that hold a batch trailer but are not where the
+    layout puts a batch (`incident=<id>/batch=<id>`; a folder inside one is its batch's to name,
+    `outbox.check`): a batch copied or linked under another name, which whoever picks batches up
+    by their trailer would pay again. Hidden folders are left out, as a batch's hidden files
+    are; a link is named as it is, not followed further."""
+    found = set()
+    top = Path(os.path.abspath(root))
+    for folder, names, _ in os.walk(top):
+        here = Path(folder)
+        depth = len(here.relative_to(top).parts)
+        if depth == 1 and here.name.startswith("incident="):
+            names[:] = [n for n in names if not n.startswith(("batch=", "run="))]
+        names[:] = [n for n in names if not n.startswith(".")]
+        found.update(here / n for n in names if (here / n).is_symlink())
+        if depth and (here / TRAILER).is_file():
+            found.add(here)
+    return frozenset(f for f in found if (f / TRAILER).is_file())
 
 
 def witnessed_at(location: warehouse.Location, root: Path | None) -> Witnesses:
