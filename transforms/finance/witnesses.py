@@ -64,9 +64,16 @@ def strays(root: Path) -> frozenset[Path]:
             names[:] = [n for n in names if not n.startswith(("batch=", "run="))]
         names[:] = [n for n in names if not n.startswith(".")]
         found.update(here / n for n in names if (here / n).is_symlink())
-        if depth and (here / TRAILER).is_file():
+        if depth:
             found.add(here)
-    return frozenset(f for f in found if (f / TRAILER).is_file())
+    return frozenset(f for f in found if _holds_trailer(f))
+
+
+def _holds_trailer(folder: Path) -> bool:
+    try:
+        return (folder / TRAILER).is_file()
+    except OSError:  # a folder this login may not search: what it holds cannot be picked up
+        return False
 
 
 def witnessed_at(location: warehouse.Location, root: Path | None) -> Witnesses:
