@@ -260,10 +260,15 @@ def check_rows(con, runs: Iterable[RunRow]) -> list[str]:
         if run.status not in (RunStatus.PENDING_APPROVAL, RunStatus.PUBLISHED):
             continue
         try:
-            approval.recorded_manifest(run)
+            sealed = approval.recorded_manifest(run).outputs
         except InputError:  # the warehouse's copy is no manifest: `check_runs` names it
             continue
-        for require in (approval.require_record_as_sealed, approval.require_exceptions_as_sealed):
+        for name, require in (
+            ("credits.csv", approval.require_record_as_sealed),
+            ("exceptions.csv", approval.require_exceptions_as_sealed),
+        ):
+            if name not in sealed:  # an approval names it (`approval.require_sealed`)
+                continue
             try:
                 require(con, run)
             except ProofFailed as failed:
