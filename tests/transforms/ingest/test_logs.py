@@ -12,6 +12,7 @@ import threading
 from datetime import datetime, timedelta
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from tests.builders import (
@@ -1109,6 +1110,22 @@ def _framing_error(tmp_path, data: bytes, screen: Screen | None = None) -> str |
     for _ in framer.blocks():
         pass
     return None if framer.error is None else str(framer.error)
+
+
+def test_a_block_of_many_short_lines_is_framed_in_parts(tmp_path, monkeypatch):
+    # A gzip of 100 KB that is 100 M blank lines (a decompression bomb) was framed 4 MiB, 4 M
+    # lines, at a time: 1.5 GB of the framing's arrays. Each part holds at most the limit,
+    # numbered on from the one before; a line longer than a part's bytes is whole in one.
+    monkeypatch.setattr(framing, "MAX_BLOCK_LINES", 100)
+    lines = [GOOD, *[b""] * 1000, b"x" * 5000, *[b"x"] * 7, GOOD]
+    log = tmp_path / "pod-a.log"
+    log.write_bytes(b"".join(line + b"\n" for line in lines))
+    framer = framing.Framer(1, "logs/pod-a.log", source.Source(log))
+    blocks = list(framer.blocks())
+    assert max(block.num_rows for block in blocks) <= 100
+    rows = pa.Table.from_batches(blocks, framed.FRAMED_SCHEMA).to_pylist()
+    assert [row["line"] for row in rows] == list(range(1, len(lines) + 1))
+    assert [row["raw"] for row in rows] == [line.decode() + "\n" for line in lines]
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,7 @@ from transforms.ingest.logs.source import STREAM_ERRORS, Source, stream_error
 # The end of a line examined with the quarantined line after it (`Framer._examined`): bzip2's
 # header (10 bytes), its block's CRC (4) and a few more.
 TAIL_BYTES = 64
+MAX_BLOCK_LINES = 1 << 16  # lines framed at once, at most (`_by_lines`): short lines bounded
 BOOKENDS = 8  # shape-checked lines staged at each end of a file for its time span
 # How a record's line can start: a JSON object, or an envelope's time (CRI, fluentd)
 RECORD_STARTS = frozenset({b"{", *(bytes([d]) for d in b"0123456789")})
@@ -43,6 +44,21 @@ class _LongLine:
     events: set[str] = field(default_factory=set)  # the failure events it names (`lost.named`)
     end: bytes = b""  # its last bytes so far: a name cut between two pieces is found
 
+
+
+def _by_lines(data: bytes, end: int) -> Iterator[tuple[bytes, int]]:
+    """The whole lines of `data[:end]` in parts of about `MAX_BLOCK_LINES` lines each (`data`
+    itself when it holds no more): a block of 4 MiB of blank lines (a decompression bomb's) was
+    4 M lines framed at once, 1.5 GB of the framing's arrays."""
+    if data.count(b"\n", 0, end) <= MAX_BLOCK_LINES:
+        yield data, end
+        return
+    ends = np.flatnonzero(np.frombuffer(data, np.uint8, count=end) == framed.LF)
+    start = 0
+    for stop in [*(ends[MAX_BLOCK_LINES - 1 :: MAX_BLOCK_LINES] + 1).tolist(), end]:
+        if stop > start:
+            yield data[start:stop], stop - start
+        start = stop
 
 @dataclass
 class Framer:
@@ -127,9 +143,10 @@ class Framer:
                         carry = b""
                     continue
                 carry = data[cut + 1 :]
-                yield from self._mended(data, cut + 1)
-                if self.error is not None:  # compressed data appended (`_appended`)
-                    return
+                for part, end in _by_lines(data, cut + 1):
+                    yield from self._mended(part, end)
+                    if self.error is not None:  # compressed data appended (`_appended`)
+                        return
         except STREAM_ERRORS as error:
             yield from self._release()
             self.error = self.error or stream_error(self.name, error, f"line {self.lines}")
