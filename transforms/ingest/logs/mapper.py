@@ -160,9 +160,11 @@ def _extract_into(
         stage = _Stager(reading, folder, stack)
         names = {file.file_id: file.name for file in partition.files}
         misread_files = misread.Misread(reading.failure_events, reading.log_format.envelope)
+        flood = lost.Flood()
         for staged in stage(framed, joined):
             error = (
-                lost.batched(staged, names)
+                flood.flooded(staged, names)
+                or lost.batched(staged, names)
                 or lost.unfinished(staged, names, reading.failure_events)
                 or lost.oversized(staged, names, reading.failure_events)
                 or lost.pretty(staged, names, reading.log_format, reading.failure_events)
@@ -335,6 +337,7 @@ def _coalesced(blocks: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
             pending, rows = [], 0
     if pending:
         yield from pa.Table.from_batches(pending, FRAMED_SCHEMA).combine_chunks().to_batches()
+
 
 
 def _within(staged: pa.RecordBatch, reach: tuple[datetime, datetime] | None) -> pa.RecordBatch:
