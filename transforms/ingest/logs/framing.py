@@ -45,7 +45,6 @@ class _LongLine:
     end: bytes = b""  # its last bytes so far: a name cut between two pieces is found
 
 
-
 def _by_lines(data: bytes, end: int) -> Iterator[tuple[bytes, int]]:
     """The whole lines of `data[:end]` in parts of about `MAX_BLOCK_LINES` lines each (`data`
     itself when it holds no more): a block of 4 MiB of blank lines (a decompression bomb's) was
@@ -59,6 +58,7 @@ def _by_lines(data: bytes, end: int) -> Iterator[tuple[bytes, int]]:
         if stop > start:
             yield data[start:stop], stop - start
         start = stop
+
 
 @dataclass
 class Framer:

@@ -339,7 +339,6 @@ def _coalesced(blocks: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         yield from pa.Table.from_batches(pending, FRAMED_SCHEMA).combine_chunks().to_batches()
 
 
-
 def _within(staged: pa.RecordBatch, reach: tuple[datetime, datetime] | None) -> pa.RecordBatch:
     """The staged lines whose time is within `reach` (all of them without one)."""
     if reach is None:
