@@ -32,6 +32,10 @@ _TypeCheck = Callable[[pa.DataType], bool]
 Contract = dict[str, tuple[str, _TypeCheck]]
 
 BATCH_ROWS = 65_536
+# How a table source in a DuckDB file is opened: never an extension fetched or loaded (another
+# program's database, a SQLite file named .duckdb, made DuckDB fetch one from the internet).
+OFFLINE = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def _is_text(kind: pa.DataType) -> bool:
@@ -380,8 +384,16 @@ def _parses_all(values: list[str], kind: pa.DataType) -> bool:
 def _open_duckdb(path: Path, table: str, name: str, columns: list[str]) -> Iterator[Read]:
     if not path.is_file():
         raise InputError(_not_found(name, path))
+    if _is_sqlite(path):
+        raise InputError(
+            f"{name}: a SQLite database, not a DuckDB one: export the table to Parquet or CSV "
+            "(sqlite3 -csv -header FILE 'select * from TABLE' > TABLE.csv) and name that file "
+            "in the incident file"
+        )
     try:
-        database = duckdb.connect(str(path), read_only=True)
+        # Offline, as every connection of the run (`db.connect`): DuckDB fetched an extension
+        # from the internet to open another program's database file.
+        database = duckdb.connect(str(path), read_only=True, config=OFFLINE)
     except duckdb.Error as error:
         if "Could not set lock" in str(error):  # readable, but another process writes it now
             raise StorageError(
@@ -401,6 +413,15 @@ def _open_duckdb(path: Path, table: str, name: str, columns: list[str]) -> Itera
         )
     finally:
         database.close()
+
+
+def _is_sqlite(path: Path) -> bool:
+    """Whether the file starts as a SQLite database does (its 16-byte header string)."""
+    try:
+        with path.open("rb") as file:
+            return file.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+    except OSError:
+        return False  # DuckDB's own open names the fault
 
 
 def _later(start: Callable[[], Iterable[pa.RecordBatch]]) -> Iterator[pa.RecordBatch]:

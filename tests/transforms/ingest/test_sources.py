@@ -10,6 +10,7 @@ import bz2
 import csv
 import gzip
 import lzma
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import duckdb
@@ -687,6 +688,15 @@ def test_a_decimal_amount_is_converted_exactly_or_stops_the_run(tmp_path, amount
         assert con.execute("select amount_minor from stg_transactions").fetchall() == [(staged,)]
 
 
+def _sqlite(path):
+    """Another program's database in place of `path`: SQLite's."""
+    path.unlink()
+    database = sqlite3.connect(path)
+    database.execute("create table transactions (txn_id text)")
+    database.commit()
+    database.close()
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -697,6 +707,12 @@ def test_a_decimal_amount_is_converted_exactly_or_stops_the_run(tmp_path, amount
         (
             lambda folder: (folder / "payments.duckdb").write_text("not a database"),
             r"payments.duckdb:transactions: not a readable DuckDB database",
+        ),
+        (  # another program's database named .duckdb: DuckDB went online for its extension
+            lambda folder: _sqlite(folder / "payments.duckdb"),
+            r"payments.duckdb:transactions: a SQLite database, not a DuckDB one: export the "
+            r"table to Parquet or CSV \(sqlite3 -csv -header FILE 'select \* from TABLE' > "
+            r"TABLE.csv\) and name that file in the incident file$",
         ),
         (
             lambda folder: (
