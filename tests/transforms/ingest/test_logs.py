@@ -1385,6 +1385,32 @@ def test_a_log_whose_name_is_not_utf8_is_an_input_error_naming_it(tmp_path):
         logs.expand(incident.load(path).sources.logs, path.parent)
 
 
+@pytest.mark.parametrize(
+    ("glob", "folder", "stops"),
+    [
+        ("logs/*", "x.jsonl", True),
+        ("logs/*.gz", "pod-b.2025-01-07T20.jsonl.gz", True),
+        ("logs/*", "archive", False),  # a folder beside the logs, as any glob's: passed over
+        ("logs/*", "2025.01.07", False),
+    ],
+)
+def test_a_folder_named_as_a_log_file_is_an_input_error(tmp_path, glob, folder, stops):
+    # A folder `x.jsonl` the glob matched (a log unpacked into one) was passed over unread.
+    path = write_incident(tmp_path / "inc", lines=[GOOD + b"\n"], sources={"logs": [glob]})
+    (path.parent / "logs" / "pod-a.jsonl").rename(path.parent / "logs" / "pod-a.jsonl.gz")
+    (path.parent / "logs" / folder).mkdir()
+    (path.parent / "logs" / folder / "inner.jsonl").write_bytes(GOOD + b"\n")
+    if not stops:
+        assert logs.expand([glob], path.parent) == [path.parent / "logs" / "pod-a.jsonl.gz"]
+        return
+    with pytest.raises(InputError) as raised:
+        logs.expand([glob], path.parent)
+    assert str(raised.value) == (
+        f"sources.logs: logs/{folder} is a folder named as a log file is: its files would go "
+        f"unread; name them with a glob ('logs/{folder}/*'), or rename it, or narrow the glob"
+    )
+
+
 @pytest.mark.parametrize("kind", ["fifo", "device"])
 def test_a_log_that_is_no_regular_file_is_an_input_error(tmp_path, kind):
     # A named pipe (or a link to /dev/null) the glob matched was left out without a word.

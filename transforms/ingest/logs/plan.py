@@ -93,6 +93,11 @@ class Reading:
         return Screen.of(self.failure_events, self.log_format)
 
 
+# The endings of a log file's name: a folder the glob matched that is named so (`x.jsonl`, a
+# log unpacked into a folder of its name) holds logs its glob does not read.
+LOG_SUFFIXES = frozenset({".jsonl", ".ndjson", ".json", ".log", ".logs", ".gz", ".txt"})
+
+
 class PlannedFile(NamedTuple):
     """A log file the plan gives the map to read."""
 
@@ -122,6 +127,13 @@ def expand(globs: Sequence[str], root: Path) -> list[Path]:
                 raise InputError(
                     f"sources.logs: {os.path.relpath(path, root)} is a symbolic link to "
                     f"{os.readlink(path)}, which does not exist (or is a loop of links)"
+                )
+            if path.is_dir() and path.suffix.lower() in LOG_SUFFIXES:  # its logs unread
+                shown = os.path.relpath(path, root)
+                raise InputError(
+                    f"sources.logs: {shown} is a folder named as a log file is: its files would "
+                    f"go unread; name them with a glob ('{shown}/*'), or rename it, or narrow "
+                    "the glob"
                 )
             if path.exists() and not path.is_dir() and not path.is_file():  # never skipped unseen
                 raise InputError(
