@@ -211,6 +211,7 @@ def _conform(batch: pa.RecordBatch, schema: pa.Schema, name: str) -> pa.RecordBa
             column = _whole_numbers(column, batch, name, field.name)
         if _is_text(column.type):
             _utf8(column, batch, name, field.name)
+            _not_too_long(column, batch, name, field.name)
         if field.name == "amount_minor":
             _within_largest_amount(column, batch, name)
         if field.name == "created_at":  # updated_at is read for the record, never compared
@@ -298,6 +299,29 @@ def _utf8(column: pa.Array, batch: pa.RecordBatch, name: str, field: str) -> Non
     raise InputError(
         f"{name}: column '{field}' holds text that is not UTF-8 for {key} "
         f"{shown(batch.column(0), index)}{value}: write the table's text as UTF-8"
+    )
+
+
+# The bytes a table's text value may hold (an id, a code, a status, a name, an address): a value
+# of 300 MB ran DuckDB out of memory while staging, a traceback (exit 1).
+MAX_TEXT_BYTES = 65_536
+SHOWN_KEY_CHARACTERS = 32
+
+
+def _not_too_long(column: pa.Array, batch: pa.RecordBatch, name: str, field: str) -> None:
+    """Text longer than `MAX_TEXT_BYTES` is an error naming the row (its key, cut if long)."""
+    index = _first_outside(pc.binary_length(column), 0, MAX_TEXT_BYTES)
+    if index is None:
+        return
+    key = batch.schema.names[0]
+    shown = batch.column(0)[index].as_py()
+    if shown is not None and len(shown) > SHOWN_KEY_CHARACTERS:
+        shown = shown[:SHOWN_KEY_CHARACTERS] + "..."
+    size = pc.binary_length(column)[index].as_py()
+    raise InputError(
+        f"{name}: column '{field}' is {size:,} bytes long for {key} '{shown}': longer than the "
+        f"{MAX_TEXT_BYTES:,} bytes a table's text may be (an id, a code, a name); mend the row "
+        "(or the export that wrote it), then run again"
     )
 
 

@@ -185,9 +185,24 @@ def _not_utf8(values: list[bytes]) -> pa.Array:
             [b"A", b"B\xc3"],
             r"customers.parquet: column 'name' holds text that is not UTF-8 for customer_id 'c2'",
         ),
+        # 300 MB of text in one value: DuckDB ran out of memory, a traceback (exit 1)
+        (
+            "transactions",
+            "customer_id",
+            [b"c1", b"c" * 65_537],
+            r"^transactions.parquet: column 'customer_id' is 65,537 bytes long for txn_id 't2': ",
+        ),
+        (  # the key itself: its first 32 characters shown
+            "transactions",
+            "txn_id",
+            [b"t1", b"t" * 70_000],
+            rf"^transactions.parquet: column 'txn_id' is 70,000 bytes long for txn_id "
+            rf"'{'t' * 32}\.\.\.': longer than the 65,536 bytes a table's text may be",
+        ),
+        ("customers", "name", [b"A", b"B" * 65_536], None),  # at the limit: read
     ],
 )
-def test_parquet_text_that_is_not_utf8_is_an_input_error_naming_the_row(
+def test_parquet_text_that_is_not_utf8_or_too_long_is_an_input_error_naming_the_row(
     tmp_path, table, column, values, message
 ):
     from tests.builders import customer, failure
@@ -204,6 +219,9 @@ def test_parquet_text_that_is_not_utf8_is_an_input_error_naming_the_row(
         return t.set_column(t.schema.get_field_index(column), column, _not_utf8(values))
 
     rewrite(path.parent / f"{table}.parquet", change)
+    if message is None:
+        tables.stage(db.connect(), incident.load(path))
+        return
     with pytest.raises(InputError, match=message):
         tables.stage(db.connect(), incident.load(path))
 
