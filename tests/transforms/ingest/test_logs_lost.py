@@ -209,14 +209,16 @@ def test_a_bad_line_in_a_file_of_the_envelope_or_a_quiet_file_is_quarantined(
 
 
 @pytest.mark.parametrize("junk", [b"\n", b"x\n", b" \t\r\n"])
-def test_a_file_of_more_quarantined_lines_than_the_limit_stops_the_run(tmp_path, monkeypatch, junk):
+def test_a_file_of_more_quarantined_lines_than_the_limit_stops_the_run(tmp_path, junk):
     # A 100 KB gzip of 100 M blank lines (a decompression bomb, a disk of zeros cut into lines)
     # read for 7 minutes and wrote gigabytes of quarantine.jsonl: past the limit, the map stops.
-    monkeypatch.setattr(lost, "MAX_QUARANTINED_LINES", 5)
+    limit = {"max_quarantined_lines": 5}  # [quality], 1,000,000 unless set
     lines = [QUIET[0], *[junk] * 5, FAILED]
-    path = write_incident(tmp_path / "ok", lines=lines, log_name="logs/pod-a.jsonl.gz")
+    path = write_incident(
+        tmp_path / "ok", lines=lines, log_name="logs/pod-a.jsonl.gz", quality=limit
+    )
     reconcile_incident(path, tmp_path / "ok-work")  # at the limit: quarantined line by line
-    path = write_incident(tmp_path / "inc", lines=[*lines, junk, FAILED])
+    path = write_incident(tmp_path / "inc", lines=[*lines, junk, FAILED], quality=limit)
     assert stopped(path, tmp_path / "work").startswith(
         "logs/pod-a.jsonl: more than 5 of its lines are quarantined (by line 8: "
     )

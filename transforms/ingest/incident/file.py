@@ -154,6 +154,11 @@ class QualityTable(Table):
     min_quarantined_lines: Count = 10
     """How many quarantined lines a file needs before its own share can reject the run (one
     truncated last line in a small file does not)."""
+    max_quarantined_lines: Count = 1_000_000
+    """How many quarantined lines one log file may hold: past them the run stops (exit 2) naming
+    the file, which is no log of the contract (a decompression bomb of blank lines, a disk's
+    zeros, another program's file), rather than read on for minutes into gigabytes of
+    quarantine.jsonl."""
     line_checks: Literal["failure_capable", "all"] = "failure_capable"
     """Which lines are checked against the whole log contract: those that could carry a
     failure event (the others by their shape only), or every line (to audit a log source)."""
@@ -231,6 +236,7 @@ class IncidentFile(Table):
             max_unknown_customer_share=self.quality.max_unknown_customer_share,
             window_detection=self.window_detection,
             min_quarantined_lines=self.quality.min_quarantined_lines,
+            max_quarantined_lines=self.quality.max_quarantined_lines,
             line_checks=self.quality.line_checks,
         )
 

@@ -60,6 +60,7 @@ class Incident:
     max_quarantined_share: Decimal
     window_detection: WindowDetection = field(default_factory=lambda: WindowDetection())
     min_quarantined_lines: int = 10
+    max_quarantined_lines: int = 1_000_000
     line_checks: str = "failure_capable"
     max_unknown_customer_share: Decimal = Decimal("0.05")
 

@@ -36,12 +36,6 @@ PRETTY_HINT = (
     "line (jq -c '.[]' FILE for an array of records, jq -c . FILE for records one after "
     "another, jq -c '.events[]' FILE for aws logs; journalctl -o json), then run again"
 )
-# The quarantined lines one file may hold: past them the map stops the run (exit 2). Such a file
-# is no log of the contract (a gzip of 100 KB that is 100 M blank lines, a disk's zeros, another
-# program's file), and each line costs the map, quarantine.jsonl (130 bytes of JSON for a blank
-# line: gigabytes) and the gate; a log with 1% of junk lines, the gate's default share, would
-# need 100 M lines in one file to come near it.
-MAX_QUARANTINED_LINES = 1_000_000
 # A terminal's colour code (SGR: ESC [ parameters m), and how one starts
 COLOUR = r"\x1b\[[0-9;]*m"
 COLOUR_START = "\x1b["
@@ -425,19 +419,24 @@ def held(text: str, failure_events: tuple[str, ...]) -> list[str]:
 
 
 class Flood:
-    """Counts each file's quarantined lines over the map's staged batches (`flooded`)."""
+    """Counts each file's quarantined lines over the map's staged batches (`flooded`), against
+    `[quality] max_quarantined_lines`. A file past it is no log of the contract (a gzip of 100 KB
+    that is 100 M blank lines, a disk's zeros, another program's file), and each line costs the
+    map, quarantine.jsonl (130 bytes of JSON for a blank line: gigabytes) and the gate; a log
+    with 1% of junk lines, the gate's default share, would need 100 M lines in one file to come
+    near the default, 1,000,000."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
         self.counts: dict[int, int] = {}
 
     def flooded(self, staged: pa.RecordBatch, names: dict[int, str]) -> InputError | None:
-        """The error that stops a run on a file with more than `MAX_QUARANTINED_LINES`
-        quarantined lines, naming the line past the limit and its reason; `names`: file_id ->
-        name."""
+        """The error that stops a run on a file with more than `limit` quarantined lines, naming
+        the line past the limit and its reason; `names`: file_id -> name."""
         quarantined = staged.filter(pc.is_valid(staged.column("quarantine_reason")))
         if not quarantined.num_rows:
             return None
-        limit = MAX_QUARANTINED_LINES
+        limit = self.limit
         for file_id in pc.unique(quarantined.column("file_id")).to_pylist():
             rows = quarantined.filter(pc.equal(quarantined.column("file_id"), file_id))
             seen = self.counts.get(file_id, 0)
@@ -450,6 +449,7 @@ class Flood:
                     "(a decompression bomb of blank lines, a disk's zeros, another program's "
                     "file) or is badly damaged, and each line would be written to "
                     "quarantine.jsonl; leave it out of sources.logs (narrow the glob) or mend "
-                    "it, then run again"
+                    "it, then run again (or, for a log this damaged on purpose, raise [quality] "
+                    "max_quarantined_lines)"
                 )
         return None

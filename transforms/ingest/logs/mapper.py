@@ -160,7 +160,7 @@ def _extract_into(
         stage = _Stager(reading, folder, stack)
         names = {file.file_id: file.name for file in partition.files}
         misread_files = misread.Misread(reading.failure_events, reading.log_format.envelope)
-        flood = lost.Flood()
+        flood = lost.Flood(reading.max_quarantined_lines)
         for staged in stage(framed, joined):
             error = (
                 flood.flooded(staged, names)

@@ -71,6 +71,7 @@ class Reading:
     # The instants a shape-checked line's time may widen its file's span by (the window within
     # `reach`): a quiet line stamped 1970 must not stretch the baseline over minutes no log covers.
     reach: tuple[datetime, datetime] | None = None
+    max_quarantined_lines: int = 1_000_000  # in one file (`lost.Flood`)
 
     @staticmethod
     def of(incident: Incident) -> Reading:
@@ -84,6 +85,7 @@ class Reading:
             incident.money_days_text,
             incident.line_checks,
             (incident.window_start - reach, incident.window_end + reach),
+            incident.max_quarantined_lines,
         )
 
     def screen(self) -> Screen | None:
