@@ -38,6 +38,26 @@ def docker(log: str, stream: str = "stdout", time: str = TIME) -> str:
     return json.dumps({"log": log, "stream": stream, "time": time})
 
 
+def splunk_result(raw: str, last: bool = False) -> str:
+    """One result of Splunk's export as `search/jobs/export?output_mode=json` writes it."""
+    result = {
+        "_bkt": "main~12~6D3E",
+        "_cd": "12:345",
+        "_indextime": "1736280001",
+        "_raw": raw,
+        "_serial": "0",
+        "_si": ["idx-1", "main"],
+        "_sourcetype": "_json",
+        "_time": "2025-01-07T20:00:00.500+00:00",
+        "host": "node-1",
+        "index": "main",
+        "source": "/var/log/pay.log",
+        "sourcetype": "_json",
+    }
+    head = {"preview": False, "offset": 0} | ({"lastrow": True} if last else {})
+    return json.dumps(head | {"result": result}, separators=(",", ":"))
+
+
 def staged(tmp_path, lines, line_checks="all", **log_format) -> list[tuple]:
     """The buckets of the lines' records: (line, bucket, reason, txn_id, ts, raw)."""
     path = write_incident(
@@ -453,6 +473,25 @@ def test_the_specifications_own_examples_read(tmp_path):
             {"envelope": "cloudwatch_export", "ts": "envelope.timestamp"},
             (1, "relevant", None, "t1", "2025-01-07 20:00:00.123456+00", None),
         ),
+        # the settings the hints below name: Splunk's export (its _time, milliseconds), a Log
+        # Analytics export of ContainerLogV2 (its TimeGenerated, 7 decimals)
+        (
+            [splunk_result(RECORD.replace('"ts"', '"t"'))],
+            {"payload": "result._raw", "ts": "envelope.result._time"},
+            (1, "relevant", None, "t1", "2025-01-07 20:00:00.5+00", None),
+        ),
+        (
+            [
+                json.dumps(
+                    {
+                        "TimeGenerated": "2025-01-07T20:00:00.1234567Z",
+                        "LogMessage": {"event": "payment.failed", "txn_id": "t1"},
+                    }
+                )
+            ],
+            {"payload": "LogMessage", "ts": "envelope.TimeGenerated"},
+            (1, "relevant", None, "t1", "2025-01-07 20:00:00.123456+00", None),
+        ),
         # a record in logfmt inside a CRI line
         (
             [cri("ts=2025-01-07T20:00:00.5Z event=payment.failed txn_id=t1")],
@@ -576,6 +615,31 @@ OTLP_LINE = {"resourceLogs": [{"scopeLogs": [{"logRecords": [{"body": {"stringVa
             'a Datadog log archive: set ts = "date", event = "attributes.event", txn_id = '
             '"attributes.txn_id", ...',
         ),
+        # a Splunk export (REST search/jobs/export, output_mode=json): the event in result._raw
+        (splunk_result(RECORD), 'a Splunk export (output_mode=json): set payload = "result._raw"'),
+        # Azure: a Log Analytics export of ContainerLogV2 (LogMessage, an object when the
+        # line is JSON), and resource logs batched in `records` as Event Hubs receive them
+        (
+            json.dumps(
+                {
+                    "TimeGenerated": "2025-01-07T20:00:00.5000000Z",
+                    "Computer": "aks-node-1",
+                    "ContainerName": "api",
+                    "PodName": "pay-1",
+                    "LogMessage": json.loads(RECORD),
+                    "LogSource": "stdout",
+                    "Type": "ContainerLogV2",
+                }
+            ),
+            'an Azure Log Analytics export (ContainerLogV2): set payload = "LogMessage"',
+        ),
+        (
+            json.dumps(
+                {"records": [{"time": TIME, "category": "C", "properties": {"log": RECORD}}]}
+            ),
+            "Azure Monitor's resource logs as Event Hubs batch them",
+        ),
+        (json.dumps({"event": "payment.failed", "txn_id": "t1", "records": 3}), None),
         (
             # Fluent Bit's multiline cri parser (Kubernetes' tail input): the kubelet's fields
             # and the message in `log`, a Docker entry's keys but never its line feed
@@ -700,6 +764,11 @@ def test_a_collectors_file_read_with_the_default_format_stops_the_run(
                 {"version": "1.1", "host": "node-1", "short_message": message, "level": 6}
             ),
             'GELF (Graylog Extended Log Format): set payload = "short_message"',
+        ),
+        # Splunk's JSON export: its one failure line `missing ts`, the run passed
+        (
+            lambda message: splunk_result(message, last=message == RECORD),
+            "a Splunk export (output_mode=json)",
         ),
     ],
 )

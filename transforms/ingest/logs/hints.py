@@ -58,6 +58,29 @@ COLLECTOR_HINTS = [
         'a Datadog log archive: set ts = "date", event = "attributes.event", txn_id = '
         '"attributes.txn_id", ... (or payload = "message")',
     ),
+    # Splunk's export (REST /services/search/jobs/export or `splunk search -output json`,
+    # output_mode=json): one object a result, the event's text in result._raw
+    (
+        ("preview", "result"),
+        'a Splunk export (output_mode=json): set payload = "result._raw", and ts = '
+        '"envelope.result._time" if the message has no time of its own,',
+        "$.result._raw",
+    ),
+    # Azure Monitor: a Log Analytics export of ContainerLogV2 (a data export rule's JSON lines),
+    # the container's line in LogMessage (an object when it is JSON), and resource logs as Event
+    # Hubs (and storage before November 2018) batch them
+    (
+        ("TimeGenerated", "LogMessage"),
+        'an Azure Log Analytics export (ContainerLogV2): set payload = "LogMessage", and ts = '
+        '"envelope.TimeGenerated" if the message has no time of its own,',
+    ),
+    (
+        ("records",),
+        'Azure Monitor\'s resource logs as Event Hubs batch them ({"records": [...]}): write '
+        "each record a line (jq -c '.records[]' FILE) and set payload to its field holding the "
+        "service's line",
+        "$.records[0]",
+    ),
     (
         ("awslogs",),
         "a CloudWatch Logs subscription's Lambda event (awslogs.data: base64 of gzip): decode "
