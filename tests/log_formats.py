@@ -151,13 +151,15 @@ ENVELOPES: dict[str, str] = {
     # CloudWatch Logs to Firehose: concatenated objects in gzip members.
     "cloudwatch": '[sources.log_format]\nenvelope = "cloudwatch"\n',
     # Syslog files: RFC 3164 (rsyslog's traditional file format), rsyslog's high-precision
-    # format and RFC 5424 (with structured data), by each line's bytes.
+    # format, RFC 5424 (with structured data) and Heroku's logplex drain frames (an octet count,
+    # no structured data: a JSON record's), by each line's bytes.
     "syslog": '[sources.log_format]\nenvelope = "syslog"\n',
 }
 SYSLOG_HEADERS = (
     "Jan  7 20:00:00 node-1 payments[42]: ",
     "<134>2025-01-07T20:00:00.123456+00:00 node-1 payments: ",
     '<134>1 2025-01-07T20:00:00.123Z node-1 payments 42 - [meta pod="pay-1"] ',
+    "<190>1 2025-01-07T20:00:00.123456+00:00 host app web.1 - ",
 )
 MANY = {"otlp": lambda lines: otlp_lines(lines), "cloudwatch": lambda lines: cloudwatch_file(lines)}
 CRI_TIME = "2025-01-07T20:00:00.123456789Z"
@@ -208,7 +210,13 @@ def wrap(line: bytes, envelope: str, split: int = 0) -> bytes:
     except UnicodeDecodeError:
         return line + b"\n"
     if envelope == "syslog":
-        return (SYSLOG_HEADERS[zlib.crc32(line) % len(SYSLOG_HEADERS)] + text + "\n").encode()
+        header = SYSLOG_HEADERS[zlib.crc32(line) % len(SYSLOG_HEADERS)]
+        if header.startswith("<190>"):  # logplex's: its frame's length first, a JSON record
+            if not text.startswith("{"):
+                return (SYSLOG_HEADERS[0] + text + "\n").encode()
+            framed = (header + text + "\n").encode()
+            return f"{len(framed)} ".encode() + framed
+        return (header + text + "\n").encode()
     if envelope == "fluentbit":
         holder = {"date": 1736280000.5, "log": text + "\n", "kubernetes": {"pod_name": "pay"}}
         return (json.dumps(holder, ensure_ascii=False) + "\n").encode()

@@ -925,6 +925,11 @@ PREFIXED_HINTS = [
         f"<134>Jan  7 20:00:00 node-1 payment-api[42]: {RECORD}",
         'syslog (RFC 3164): set envelope = "syslog"',
     ),
+    # Heroku's HTTPS drain: an octet count, RFC 5424 without structured data
+    (
+        f"154 <190>1 2025-01-07T20:00:00.5+00:00 host app web.1 - {RECORD}",
+        'syslog (RFC 5424): set envelope = "syslog"',
+    ),
     # a syslog file: rsyslog's traditional format (/var/log/syslog, /var/log/messages) or
     # journalctl's default output, then rsyslog's RSYSLOG_FileFormat or journalctl -o short-iso
     (f"Jan  7 20:00:00 node-1 payments[42]: {RECORD}", SYSLOG_FILE_HINT),

@@ -24,6 +24,12 @@ AT_TIME = {"envelope": "syslog", "ts": "envelope.time"}
 NOT_SYSLOG = 'not a syslog line (envelope = "syslog")'
 
 
+def logplex(message: str, procid: str = "web.1") -> str:
+    """A message as Heroku's logplex frames it in an HTTPS drain's body (without its LF)."""
+    framed = f"<190>1 2025-01-07T20:00:00.123456+00:00 host app {procid} - {message}\n"
+    return f"{len(framed.encode())} {framed[:-1]}"
+
+
 @pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
 @pytest.mark.parametrize(
     "line",
@@ -48,6 +54,10 @@ NOT_SYSLOG = 'not a syslog line (envelope = "syslog")'
         f"<134>1 2025-01-07T20:00:00.123Z node-1 payments 42 ID47 "
         f'[exampleSDID@32473 iut="3" note="a \\"quoted\\] value"][meta x="1"] {RECORD}',
         f"<134>1 2025-01-07T20:00:00.123Z - - - - - \ufeff{RECORD}",
+        # Heroku's logplex (its HTTPS drains' frames, one a line): an octet count (RFC 6587,
+        # the message's bytes with its LF), then RFC 5424 without structured data
+        logplex(RECORD),
+        logplex(RECORD).split(" ", 1)[1],
     ],
 )
 def test_the_record_after_a_syslog_header_is_read(tmp_path, line, line_checks):
@@ -177,6 +187,9 @@ EXPECTED = (
         (f"Jan  7 20:00:00 payments: {SPACED}", ("quarantined", EXPECTED)),
         (f"Foo  7 20:00:00 node-1 payments[42]: {RECORD}", ("quarantined", EXPECTED)),
         (f"<134>1 2025-01-07T20:00:00Z node-1 payments 42 - x {RECORD}", ("quarantined", EXPECTED)),
+        # without structured data (Heroku's), a MSG that is no JSON object: its first word
+        # would be taken for the structured data
+        (logplex("payment.failed t1"), ("quarantined", EXPECTED)),
         ("retrying {}", ("quarantined", NOT_SYSLOG[:-1] + ", shape check)")),
         # a syslog line's MSG gets the record's shape check
         ("Jan  7 20:00:00 node-1 payments[42]: retrying", ("quarantined", screen.SHAPE_NOT_OBJECT)),
@@ -285,10 +298,11 @@ def test_the_headers_fields_are_read(tmp_path):
     lines = [
         f"Jan  7 20:00:00 c1 payments[42]: {RECORD}",
         f"<134>1 2025-01-07T20:00:00Z c2 api - - - {RECORD.replace('t1', 't2')}",
+        logplex(RECORD.replace("t1", "t3")).replace("host app", "c3 app"),
     ]
     path = write_incident(tmp_path / "inc", lines=lines, sources={"log_format": log_format})
     con = reconcile_incident(path, tmp_path)
     got = con.sql(
         "select txn_id, customer_id, error_code from stg_log_events order by txn_id"
     ).fetchall()
-    assert got == [("t1", "c1", "payments"), ("t2", "c2", "api")]
+    assert got == [("t1", "c1", "payments"), ("t2", "c2", "api"), ("t3", "c3", "app")]

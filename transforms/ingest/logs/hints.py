@@ -122,9 +122,13 @@ JSON_OBJECT_START = '\\{[ \\t]*["}]'
 LOGFMT_PAIR = '[A-Za-z_][A-Za-z0-9_.@/-]*=("([^"\\\\]|\\\\.)*"|[^ \\t"=]*)'
 PREFIX_HINTS = [
     (CRI_LINE, 'a CRI line (containerd, CRI-O): set envelope = "cri"'),
+    # (RFC 5424's after an octet count or not: Heroku's HTTPS drains frame messages so)
     *(
-        (f"^<[0-9]{{1,3}}>{header}[^{{]*\\{{", f"syslog (RFC {rfc}): {SYSLOG_FIX}")
-        for rfc, header in [("5424", "1 [0-9]{4}-"), ("3164", "[A-Z][a-z]{2} [ 0-9][0-9] ")]
+        (f"^{count}<[0-9]{{1,3}}>{header}[^{{]*\\{{", f"syslog (RFC {rfc}): {SYSLOG_FIX}")
+        for rfc, count, header in [
+            ("5424", "([0-9]{1,7} )?", "1 [0-9]{4}-"),
+            ("3164", "", "[A-Z][a-z]{2} [ 0-9][0-9] "),
+        ]
     ),
     (
         # rsyslog's traditional file format (/var/log/syslog, /var/log/messages) and

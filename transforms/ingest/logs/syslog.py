@@ -4,7 +4,9 @@ syslog-ng or journalctl's text output write a service's lines to a file. The hea
 as the daemons write it, `[<PRI>]<Mmm dd hh:mm:ss> <host> <tag>[<pid>]: <MSG>`, its time
 RFC 3339's in rsyslog's high-precision formats (`RSYSLOG_FileFormat`, `RSYSLOG_ForwardFormat`)
 and journalctl's `-o short-iso`. The shape check matches `PREFIX` at a line's start (`screen`);
-`log_envelope_syslog` reads the whole line by `RFC5424_LINE` or `RFC3164_LINE`.
+`log_envelope_syslog` reads the whole line by `RFC5424_LINE` or `RFC3164_LINE`. Heroku's
+logplex (its HTTPS drains' frames) writes RFC 5424 after an octet count and without structured
+data: both are read.
 
 RFC 3164's time has no year and no zone: it is given the year that puts its month within six
 months of the incident window's (a December line of a January window is the year before's;
@@ -33,14 +35,22 @@ SD_ELEMENT = '\\[[^ =\\]"\\n]+(?: [^ =\\]"\\n]+="(?:[^"\\\\\\n]|\\\\[^\\n])*")*\
 # the process id (`-`, RFC 5424's NILVALUE, in a field of its own: no value). RFC 3164's tag
 # holds no `{` or `"`: a line without the host is no syslog line, its record's `{"ts": ` not
 # taken for a tag `{"ts"` ended by `: `, the host `payments[42]:`.
-RFC5424 = f"{PRI}1 ([^ \\n]+) ([^ \\n]+) ([^ \\n]+) ([^ \\n]+) [^ \\n]+ (?:-|(?:{SD_ELEMENT})+)"
+# RFC 6587's octet counting may come first, each message's length in bytes before it (as Heroku's
+# HTTPS drains frame their messages, `83 <190>1 ...`, one a line): not the record's, not checked.
+OCTET_COUNT = "(?:[0-9]{1,7} )?"
+RFC5424_HEAD = f"{OCTET_COUNT}{PRI}1 ([^ \\n]+) ([^ \\n]+) ([^ \\n]+) ([^ \\n]+) [^ \\n]+"
+RFC5424 = f"{RFC5424_HEAD} (?:-|(?:{SD_ELEMENT})+)"
+# Heroku's logplex leaves the structured data out (`<PRI>1 <time> <host> <app> <procid> -
+# <MSG>`): read so only when the MSG is a JSON object, as no structured data starts.
+LOGPLEX = f"{RFC5424_HEAD} (?=\\{{)"
 # Its tag ends with a colon, then a space and the MSG: a colon that ends the line is a header
 # without one (`NO_MESSAGE`), as RFC 5424's header without a MSG is.
 RFC3164 = f'(?:{PRI})?({TIME}) ([^ \\n]+) ([^ \\n\\[{{"]+?)(?:\\[([^\\]\\n]*)\\])?:'
 # The prefix before the record (the shape check): the MSG is optional, after a space
-PREFIX = f"(?:{RFC5424}|{RFC3164})(?: |$)"
-# A whole line (with its LF) in five groups: the header's four and the record
-RFC5424_LINE = f"^{RFC5424}(?: ([^\\n]*))?\\n$"
+PREFIX = f"(?:{RFC5424}(?: |$)|{LOGPLEX}|{RFC3164}(?: |$))"
+# A whole line (with its LF) in six groups: the header's four, the record, and the record of a
+# line without structured data (logplex's: RE2 has no look-ahead)
+RFC5424_LINE = f"^{RFC5424_HEAD} (?:(?:-|(?:{SD_ELEMENT})+)(?: ([^\\n]*))?|(\\{{[^\\n]*))\\n$"
 RFC3164_LINE = f"^{RFC3164}(?: ([^\\n]*))?\\n$"
 # A MSG of blanks only (a byte-order mark first, its UTF-8 marker), or none: the line is a header
 # without a message, whichever the header and however it ends (`screen.BLANK`'s blanks).

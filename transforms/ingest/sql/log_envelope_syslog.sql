@@ -2,7 +2,8 @@
 -- lines (`framed_lines`) before `stg_logs` checks each record against the log contract: the
 -- record is the MSG after an RFC 5424 header (`$rfc5424_line`) or an RFC 3164 one
 -- (`$rfc3164_line`, its time RFC 3339's in rsyslog's high-precision formats), both in five
--- groups: time, host, app (3164: the tag), pid and the record. `raw` is the record with an LF;
+-- groups: time, host, app (3164: the tag), pid and the record (RFC 5424's after its structured
+-- data, or, Heroku's logplex, with none: a sixth group). `raw` is the record with an LF;
 -- `envelope` the header's fields as JSON (`envelope.time`, `.host`, `.app`, `.pid`; RFC 5424's
 -- NILVALUE `-` is null). RFC 3164's time has no year and no zone: it takes the year that puts
 -- its month within six months of the window's ($window_year, $window_month: a December line of
@@ -23,9 +24,18 @@ framed as (
         raw,
         problem,
         preview,
-        regexp_extract(raw, $rfc5424_line, ['time', 'host', 'app', 'pid', 'record']) as rfc5424,
+        -- RFC 5424's record after its structured data, or after none (Heroku's logplex)
+        case when g is not null then struct_pack(
+            time := g.time, host := g.host, app := g.app, pid := g.pid,
+            record := g.record || g.bare
+        ) end as rfc5424,
         regexp_extract(raw, $rfc3164_line, ['time', 'host', 'app', 'pid', 'record']) as rfc3164
-    from framed_lines
+    from framed_lines,
+        lateral (
+            select regexp_extract(
+                raw, $rfc5424_line, ['time', 'host', 'app', 'pid', 'record', 'bare']
+            ) as g
+        )
 ),
 
 headers as (
