@@ -151,8 +151,8 @@ ENVELOPES: dict[str, str] = {
     # CloudWatch Logs to Firehose: concatenated objects in gzip members.
     "cloudwatch": '[sources.log_format]\nenvelope = "cloudwatch"\n',
     # Syslog files: RFC 3164 (rsyslog's traditional file format), rsyslog's high-precision
-    # format, RFC 5424 (with structured data) and Heroku's logplex drain frames (an octet count,
-    # no structured data: a JSON record's), by each line's bytes.
+    # format, RFC 5424 (with structured data), Heroku's logplex drain frames (an octet count,
+    # no structured data: a JSON record's) and `heroku logs`' lines, by each line's bytes.
     "syslog": '[sources.log_format]\nenvelope = "syslog"\n',
 }
 SYSLOG_HEADERS = (
@@ -160,6 +160,7 @@ SYSLOG_HEADERS = (
     "<134>2025-01-07T20:00:00.123456+00:00 node-1 payments: ",
     '<134>1 2025-01-07T20:00:00.123Z node-1 payments 42 - [meta pod="pay-1"] ',
     "<190>1 2025-01-07T20:00:00.123456+00:00 host app web.1 - ",
+    "2025-01-07T20:00:00.123456+00:00 app[web.1]: ",
 )
 MANY = {"otlp": lambda lines: otlp_lines(lines), "cloudwatch": lambda lines: cloudwatch_file(lines)}
 CRI_TIME = "2025-01-07T20:00:00.123456789Z"

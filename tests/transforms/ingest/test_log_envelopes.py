@@ -935,6 +935,11 @@ PREFIXED_HINTS = [
     (f"Jan  7 20:00:00 node-1 payments[42]: {RECORD}", SYSLOG_FILE_HINT),
     (f"2025-01-07T20:00:00.500000+00:00 node-1 payments[42]: {RECORD}", SYSLOG_FILE_HINT),
     (f"2025-01-07T20:00:00+0000 node-1 payments: {RECORD}", SYSLOG_FILE_HINT),
+    # `heroku logs`: its time, `<source>[<dyno>]: `, no host
+    (
+        f"2025-01-07T20:00:00.123456+00:00 app[web.1]: {RECORD}",
+        'heroku logs\' output: set envelope = "syslog"',
+    ),
     # journalctl -o export: a field a line, the message's among them
     (f"MESSAGE={RECORD}", 'journalctl -o export: export with -o json and set payload = "MESSAGE"'),
     # journalctl -o json-sse: server-sent events, `data: ` before each entry, a blank line after

@@ -58,6 +58,8 @@ def logplex(message: str, procid: str = "web.1") -> str:
         # the message's bytes with its LF), then RFC 5424 without structured data
         logplex(RECORD),
         logplex(RECORD).split(" ", 1)[1],
+        # `heroku logs`' output: `<time> <source>[<dyno>]: `, no host
+        f"2025-01-07T20:00:00.123456+00:00 app[web.1]: {RECORD}",
     ],
 )
 def test_the_record_after_a_syslog_header_is_read(tmp_path, line, line_checks):
@@ -82,6 +84,7 @@ def test_the_record_after_a_syslog_header_is_read(tmp_path, line, line_checks):
             {"logs_timezone": "America/New_York"},
             "2025-01-07 20:00:00.5+00",
         ),
+        (f"2025-01-07T20:00:00.5+00:00 app[web.1]: {NO_TIME}", {}, "2025-01-07 20:00:00.5+00"),
     ],
 )
 def test_the_headers_time_is_envelope_time(tmp_path, line, log_format, ts):
@@ -190,6 +193,8 @@ EXPECTED = (
         # without structured data (Heroku's), a MSG that is no JSON object: its first word
         # would be taken for the structured data
         (logplex("payment.failed t1"), ("quarantined", EXPECTED)),
+        # `heroku logs`' header without its dyno: no host, no syslog
+        (f"2025-01-07T20:00:00Z payments: {RECORD}", ("quarantined", EXPECTED)),
         ("retrying {}", ("quarantined", NOT_SYSLOG[:-1] + ", shape check)")),
         # a syslog line's MSG gets the record's shape check
         ("Jan  7 20:00:00 node-1 payments[42]: retrying", ("quarantined", screen.SHAPE_NOT_OBJECT)),
@@ -299,10 +304,23 @@ def test_the_headers_fields_are_read(tmp_path):
         f"Jan  7 20:00:00 c1 payments[42]: {RECORD}",
         f"<134>1 2025-01-07T20:00:00Z c2 api - - - {RECORD.replace('t1', 't2')}",
         logplex(RECORD.replace("t1", "t3")).replace("host app", "c3 app"),
+        f"2025-01-07T20:00:00.5+00:00 app[web.1]: {RECORD.replace('t1', 't4')}",  # no host
     ]
     path = write_incident(tmp_path / "inc", lines=lines, sources={"log_format": log_format})
     con = reconcile_incident(path, tmp_path)
     got = con.sql(
         "select txn_id, customer_id, error_code from stg_log_events order by txn_id"
     ).fetchall()
-    assert got == [("t1", "c1", "payments"), ("t2", "c2", "api"), ("t3", "c3", "app")]
+    assert got == [
+        ("t1", "c1", "payments"),
+        ("t2", "c2", "api"),
+        ("t3", "c3", "app"),
+        ("t4", None, "app"),
+    ]
+
+
+def test_a_heroku_logs_line_of_a_logfmt_record_is_read_as_its_own_header(tmp_path):
+    # Read as RFC 3164's header, `app[web.1]:` was the host and the record's `ts=...T20:` the tag
+    line = "2025-01-07T20:00:00+00:00 app[web.1]: ts=2025-01-07T20:00:00.5Z event=payment.failed"
+    got = staged(tmp_path, [f"{line} txn_id=t1"], envelope="syslog", kind="logfmt")
+    assert got == [(1, *RELEVANT)]

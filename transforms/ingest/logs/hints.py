@@ -141,6 +141,11 @@ PREFIX_HINTS = [
         "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[^ \\n]+ [^ \\n]+ [^ \\n]+: " + JSON_OBJECT_START,
         SYSLOG_FILE_HINT,
     ),
+    (
+        # `heroku logs`: an RFC 3339 time, then `<source>[<dyno>]: ` (no host)
+        '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[^ \\n]+ [^ \\n\\[{"]+\\[[^\\]\\n]+\\]: ' + JSON_OBJECT_START,
+        f"heroku logs' output: {SYSLOG_FIX}",
+    ),
     ("^MESSAGE=", 'journalctl -o export: export with -o json and set payload = "MESSAGE"'),
     (
         # journalctl -o json-sse: server-sent events, each entry after `data: `

@@ -6,7 +6,7 @@ RFC 3339's in rsyslog's high-precision formats (`RSYSLOG_FileFormat`, `RSYSLOG_F
 and journalctl's `-o short-iso`. The shape check matches `PREFIX` at a line's start (`screen`);
 `log_envelope_syslog` reads the whole line by `RFC5424_LINE` or `RFC3164_LINE`. Heroku's
 logplex (its HTTPS drains' frames) writes RFC 5424 after an octet count and without structured
-data: both are read.
+data: both are read; `heroku logs` prints RFC 3164's header without the host (`HEROKU_LINE`).
 
 RFC 3164's time has no year and no zone: it is given the year that puts its month within six
 months of the incident window's (a December line of a January window is the year before's;
@@ -46,12 +46,17 @@ LOGPLEX = f"{RFC5424_HEAD} (?=\\{{)"
 # Its tag ends with a colon, then a space and the MSG: a colon that ends the line is a header
 # without one (`NO_MESSAGE`), as RFC 5424's header without a MSG is.
 RFC3164 = f'(?:{PRI})?({TIME}) ([^ \\n]+) ([^ \\n\\[{{"]+?)(?:\\[([^\\]\\n]*)\\])?:'
+# `heroku logs`' output, `<time> <source>[<dyno>]: <MSG>` (`2025-01-07T20:00:00.123456+00:00
+# app[web.1]: ...`): RFC 3164's with an RFC 3339 time, but no host, read only so, its dyno given
+# (a line of RFC 3164's date without the host is no syslog line): time, source and dyno.
+HEROKU = '([0-9]{4}-[0-9]{2}-[0-9]{2}T[^ \\n]+) ([^ \\n\\[{"]+)\\[([^\\]\\n]+)\\]:'
 # The prefix before the record (the shape check): the MSG is optional, after a space
-PREFIX = f"(?:{RFC5424}(?: |$)|{LOGPLEX}|{RFC3164}(?: |$))"
+PREFIX = f"(?:{RFC5424}(?: |$)|{LOGPLEX}|{RFC3164}(?: |$)|{HEROKU}(?: |$))"
 # A whole line (with its LF) in six groups: the header's four, the record, and the record of a
 # line without structured data (logplex's: RE2 has no look-ahead)
 RFC5424_LINE = f"^{RFC5424_HEAD} (?:(?:-|(?:{SD_ELEMENT})+)(?: ([^\\n]*))?|(\\{{[^\\n]*))\\n$"
 RFC3164_LINE = f"^{RFC3164}(?: ([^\\n]*))?\\n$"
+HEROKU_LINE = f"^{HEROKU}(?: ([^\\n]*))?\\n$"
 # A MSG of blanks only (a byte-order mark first, its UTF-8 marker), or none: the line is a header
 # without a message, whichever the header and however it ends (`screen.BLANK`'s blanks).
 NO_MESSAGE_PATTERN = "^\\x{FEFF}?[ \\t\\r\\x0B\\x0C]*$"
@@ -67,6 +72,7 @@ def parameters(reach: tuple[datetime, datetime], logs_timezone: str) -> dict[str
     return {
         "rfc5424_line": RFC5424_LINE,
         "rfc3164_line": RFC3164_LINE,
+        "heroku_line": HEROKU_LINE,
         "no_message_pattern": NO_MESSAGE_PATTERN,
         "no_message": NO_MESSAGE,
         "months": list(MONTHS),

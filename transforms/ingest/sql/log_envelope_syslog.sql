@@ -3,8 +3,9 @@
 -- record is the MSG after an RFC 5424 header (`$rfc5424_line`) or an RFC 3164 one
 -- (`$rfc3164_line`, its time RFC 3339's in rsyslog's high-precision formats), both in five
 -- groups: time, host, app (3164: the tag), pid and the record (RFC 5424's after its structured
--- data, or, Heroku's logplex, with none: a sixth group). `raw` is the record with an LF;
--- `envelope` the header's fields as JSON (`envelope.time`, `.host`, `.app`, `.pid`; RFC 5424's
+-- data, or, Heroku's logplex, with none: a sixth group), or `heroku logs`' output
+-- (`$heroku_line`: RFC 3164's header, an RFC 3339 time, no host) in four. `raw` is the record
+-- with an LF; `envelope` the header's fields as JSON (`envelope.time`, `.host`, `.app`, `.pid`; RFC 5424's
 -- NILVALUE `-` is null). RFC 3164's time has no year and no zone: it takes the year that puts
 -- its month within six months of the window's ($window_year, $window_month: a December line of
 -- a January window is the year before's; a February 29th that year lacks, the leap year's
@@ -29,7 +30,9 @@ framed as (
             time := g.time, host := g.host, app := g.app, pid := g.pid,
             record := g.record || g.bare
         ) end as rfc5424,
-        regexp_extract(raw, $rfc3164_line, ['time', 'host', 'app', 'pid', 'record']) as rfc3164
+        regexp_extract(raw, $rfc3164_line, ['time', 'host', 'app', 'pid', 'record']) as rfc3164,
+        -- `heroku logs`' output: RFC 3164's header with an RFC 3339 time, without the host
+        regexp_extract(raw, $heroku_line, ['time', 'app', 'pid', 'record']) as heroku
     from framed_lines,
         lateral (
             select regexp_extract(
@@ -42,7 +45,11 @@ headers as (
     select
         *,
         coalesce(rfc5424.time <> '', false) as is_rfc5424,
-        coalesce(rfc3164.time <> '', false) as is_rfc3164,
+        -- `heroku logs`' line first: read as RFC 3164's, its `source[dyno]:` is the host, and
+        -- a logfmt record's `ts=2025-01-07T20:` the tag
+        coalesce(rfc3164.time <> '', false) and not coalesce(heroku.time <> '', false)
+            as is_rfc3164,
+        coalesce(heroku.time <> '', false) as is_heroku,
         -- RFC 3164's `Mmm dd hh:mm:ss[.ffffff]`: its month's number, its day, its clock
         list_position($months, left(rfc3164.time, 3)) as month_number,
         try_cast(trim(substr(rfc3164.time, 5, 2)) as integer) as day_number,
@@ -77,8 +84,15 @@ yeared as (
 timed as (
     select
         *,
-        is_rfc5424 or is_rfc3164 as is_syslog,
-        case when is_rfc5424 then rfc5424 else rfc3164 end as header,
+        is_rfc5424 or is_rfc3164 or is_heroku as is_syslog,
+        case
+            when is_rfc5424 then rfc5424
+            when is_heroku then struct_pack(
+                time := heroku.time, host := '', app := heroku.app, pid := heroku.pid,
+                record := heroku.record
+            )
+            else rfc3164
+        end as header,
         -- `Feb 30`: never read as another day (nor a time that is none, `envelope.time`)
         coalesce(
             is_rfc3164 and month_number is not null and try_cast(
@@ -89,6 +103,7 @@ timed as (
         case
             when is_rfc5424 and rfc5424.time = '-' then null
             when is_rfc5424 then regexp_replace(rfc5424.time, '([+-][0-9]{2})([0-9]{2})$', '\1:\2')
+            when is_heroku then heroku.time
             when not is_rfc3164 then null
             when month_number is null
                 then regexp_replace(rfc3164.time, '([+-][0-9]{2})([0-9]{2})$', '\1:\2')
@@ -124,7 +139,7 @@ final as (
         case when line_problem is not null then coalesce(preview, left(raw, -1)) end as preview,
         case when is_syslog then json_object(
             'time', header_time,
-            'host', nullif(header.host, '-'),
+            'host', nullif(nullif(header.host, '-'), ''),
             'app', nullif(header.app, '-'),
             'pid', nullif(nullif(header.pid, '-'), '')
         ) end as envelope,
