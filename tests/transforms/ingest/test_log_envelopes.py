@@ -58,6 +58,12 @@ def splunk_result(raw: str, last: bool = False) -> str:
     return json.dumps(head | {"result": result}, separators=(",", ":"))
 
 
+def splunk_csv_row(raw: str) -> str:
+    """One event of Splunk's CSV export (`_raw`, `_time`, ...: RFC 4180, every field quoted)."""
+    fields = [raw, "2025-01-07T20:00:00.500+0000", "node-1", "/var/log/pay.log", "_json"]
+    return ",".join('"' + field.replace('"', '""') + '"' for field in fields)
+
+
 def staged(tmp_path, lines, line_checks="all", **log_format) -> list[tuple]:
     """The buckets of the lines' records: (line, bucket, reason, txn_id, ts, raw)."""
     path = write_incident(
@@ -765,6 +771,9 @@ def test_a_collectors_file_read_with_the_default_format_stops_the_run(
             ),
             'GELF (Graylog Extended Log Format): set payload = "short_message"',
         ),
+        # Splunk's CSV export: every line quarantined, named no setting (the gate rejected
+        # the run, naming none; a file of fewer than min_quarantined_lines passed it)
+        (splunk_csv_row, "a CSV export holding the record in a quoted field (Splunk's"),
         # Splunk's JSON export: its one failure line `missing ts`, the run passed
         (
             lambda message: splunk_result(message, last=message == RECORD),
@@ -892,6 +901,11 @@ FLUENT_BIT_STDOUT_HINT = (
     "Fluent Bit's stdout output in format msgpack, which no setting reads (its values are "
     "unescaped): set its format to json_lines"
 )
+SPLUNK_CSV_HINT = (
+    "a CSV export holding the record in a quoted field (Splunk's, a spreadsheet's), which no "
+    "setting reads: export JSON instead (Splunk: output_mode=json, then set payload = "
+    '"result._raw")'
+)
 LOGFMT_HINT = 'logfmt (key=value key="quoted value"): set kind = "logfmt"'
 VECTOR_LOGFMT_HINT = (
     "a collector's logfmt line holding the record in message (Vector's logfmt codec), which no "
@@ -953,6 +967,8 @@ PREFIXED_HINTS = [
     ('1736280000.123456789\t"2025-01-07T20:00:00.5Z"\t"payment.failed"', FLUENT_BIT_TABLE_HINT),
     (f'"time":1736280000.123457\t"log":"{RECORD}"', FLUENT_BIT_TABLE_HINT),
     ("1736280000.5,payment.failed,t1", None),  # the service's own CSV: no quoted value
+    # Splunk's CSV export: the event's text (_raw) a quoted field, its quotes doubled
+    (splunk_csv_row(QUIET_RECORD), SPLUNK_CSV_HINT),
     # Fluent Bit's stdout output in its default format: a count, the tag, the time (with the
     # metadata since Fluent Bit 2.1) and the record as msgpack-c prints it, `"key"=>value`
     (f'[0] pay.api: [1736280000.123456789, {{"log"=>"{RECORD}"}}]', FLUENT_BIT_STDOUT_HINT),

@@ -161,6 +161,15 @@ PREFIX_HINTS = [
         'unescaped): set the output\'s format to out_file and envelope = "fluentbit", or to plain',
     ),
     (
+        # a CSV file holding the record in a quoted field, its quotes doubled (RFC 4180):
+        # Splunk's CSV export (`"{""ts"":...}","2025-01-07T20:00:00.500+0000",...`), a
+        # spreadsheet's; after Fluent Bit's csv, whose values are not escaped
+        '(^|,)"\\{[ \\t]*""',
+        "a CSV export holding the record in a quoted field (Splunk's, a spreadsheet's), which no "
+        "setting reads: export JSON instead (Splunk: output_mode=json, then set payload = "
+        '"result._raw")',
+    ),
+    (
         # Fluent Bit's stdout output in its default format, msgpack: `[<count>] <tag>: [<time>,
         # ` (`[[<time>, {<metadata>}], ` since 2.1), then the record as msgpack-c prints it
         # (`{"key"=>value}`); before the file output's pattern, which its tag would match
