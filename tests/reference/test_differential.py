@@ -353,11 +353,12 @@ PREFIXES = {  # the envelope's text before and after each line
     "syslog": (b"Jan  7 00:00:00 node-1 payments[42]: ", b""),
 }
 # A syslog file's lines after each header `envelope = "syslog"` reads in turn: RFC 3164's,
-# rsyslog's high-precision one after a PRI, RFC 5424's with structured data
+# rsyslog's high-precision one after a PRI, RFC 5424's with structured data, `heroku logs`'
 SYSLOG_HEADERS = (
     PREFIXES["syslog"][0],
     b"<134>2025-01-07T00:00:00.123456+00:00 node-1 payments: ",
     b'<134>1 2025-01-07T00:00:00.123Z node-1 payments 42 - [meta pod="pay-1"] ',
+    b"2025-01-07T00:00:00.123456+00:00 app[web.1]: ",
 )
 
 

@@ -5,11 +5,11 @@
 -- groups: time, host, app (3164: the tag), pid and the record (RFC 5424's after its structured
 -- data, or, Heroku's logplex, with none: a sixth group), or `heroku logs`' output
 -- (`$heroku_line`: RFC 3164's header, an RFC 3339 time, no host) in four. `raw` is the record
--- with an LF; `envelope` the header's fields as JSON (`envelope.time`, `.host`, `.app`, `.pid`; RFC 5424's
--- NILVALUE `-` is null). RFC 3164's time has no year and no zone: it takes the year that puts
--- its month within six months of the window's ($window_year, $window_month: a December line of
--- a January window is the year before's; a February 29th that year lacks, the leap year's
--- before) and no offset, read as `ts` in `sources.logs_timezone`.
+-- with an LF; `envelope` the header's fields as JSON (`envelope.time`, `.host`, `.app`, `.pid`;
+-- RFC 5424's NILVALUE `-` is null). RFC 3164's time has no year and no zone: it takes the year
+-- that puts its month within six months of the window's ($window_year, $window_month: a
+-- December line of a January window is the year before's; a February 29th that year lacks, the
+-- leap year's before) and no offset, read as `ts` in `sources.logs_timezone`.
 -- An offset without a colon (journalctl -o short-iso) gets one. Quarantined (`problem`, with
 -- the line as `preview`): a line that is not syslog; a header without a message (its MSG none or
 -- blanks: $no_message_pattern), whichever the header and however it ends ($no_message); an RFC
