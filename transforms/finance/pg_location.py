@@ -98,10 +98,10 @@ class Unreachable(StorageError):
     ):
         self.parts = (url, server, why)  # the URL as `shown`: its password masked
         self._given_as = given_as
-        super().__init__(
-            f"warehouse {url}: cannot connect to PostgreSQL at {server}: {why}. Nothing was "
-            f"read or written; {_advice(why, given_as)}"
-        )
+        # what happened, and what to do (`sealing` puts what is left of a run between them)
+        self.refused = f"warehouse {url}: cannot connect to PostgreSQL at {server}: {why}"
+        self.advice = _advice(why, given_as)
+        super().__init__(f"{self.refused}. Nothing was read or written; {self.advice}")
 
     def __reduce__(self):  # whole again in another process (a Dask worker's)
         return Unreachable, (*self.parts, self._given_as)

@@ -63,9 +63,8 @@ def _written_to(
             f"again (`{approval.rerun(content)}`)"
         ) from None
     except pg_location.Unreachable as refused:
-        server, _, advice = str(refused).partition(". Nothing was read or written; ")
         raise StorageError(
-            f"{server}. {_not_sealed(run)}; {advice} (`{approval.rerun(content)}`)"
+            f"{refused.refused}. {_not_sealed(run)}; {refused.advice} (`{approval.rerun(content)}`)"
         ) from None
 
 
