@@ -1386,22 +1386,27 @@ def test_a_log_whose_name_is_not_utf8_is_an_input_error_naming_it(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("glob", "folder", "stops"),
+    ("glob", "folder", "read"),
     [
-        ("logs/*", "x.jsonl", True),
-        ("logs/*.gz", "pod-b.2025-01-07T20.jsonl.gz", True),
-        ("logs/*", "archive", False),  # a folder beside the logs, as any glob's: passed over
-        ("logs/*", "2025.01.07", False),
+        ("logs/*", "x.jsonl", None),
+        ("logs/*.gz", "pod-b.2025-01-07T20.jsonl.gz", None),
+        # a folder beside the logs, as any glob's: passed over
+        ("logs/*", "archive", ["pod-a.jsonl.gz"]),
+        ("logs/*", "2025.01.07", ["pod-a.jsonl.gz"]),
+        # a recursive glob reads into the folder: what it matched there is what was asked for
+        ("logs/**/*.jsonl", "x.jsonl", ["x.jsonl/inner.jsonl"]),
+        ("logs/**/*", "x.jsonl", ["pod-a.jsonl.gz", "x.jsonl/inner.jsonl"]),
     ],
 )
-def test_a_folder_named_as_a_log_file_is_an_input_error(tmp_path, glob, folder, stops):
+def test_a_folder_named_as_a_log_file_is_an_input_error(tmp_path, glob, folder, read):
     # A folder `x.jsonl` the glob matched (a log unpacked into one) was passed over unread.
     path = write_incident(tmp_path / "inc", lines=[GOOD + b"\n"], sources={"logs": [glob]})
     (path.parent / "logs" / "pod-a.jsonl").rename(path.parent / "logs" / "pod-a.jsonl.gz")
     (path.parent / "logs" / folder).mkdir()
     (path.parent / "logs" / folder / "inner.jsonl").write_bytes(GOOD + b"\n")
-    if not stops:
-        assert logs.expand([glob], path.parent) == [path.parent / "logs" / "pod-a.jsonl.gz"]
+    if read is not None:
+        expected = [path.parent / "logs" / name for name in read]
+        assert logs.expand([glob], path.parent) == expected
         return
     with pytest.raises(InputError) as raised:
         logs.expand([glob], path.parent)

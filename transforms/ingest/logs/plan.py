@@ -96,7 +96,8 @@ class Reading:
 
 
 # The endings of a log file's name: a folder the glob matched that is named so (`x.jsonl`, a
-# log unpacked into a folder of its name) holds logs its glob does not read.
+# log unpacked into a folder of its name) holds logs its glob does not read, unless the glob is
+# recursive (`**`), which reads into it what it asks for.
 LOG_SUFFIXES = frozenset({".jsonl", ".ndjson", ".json", ".log", ".logs", ".gz", ".txt"})
 
 
@@ -124,13 +125,14 @@ def expand(globs: Sequence[str], root: Path) -> list[Path]:
     for pattern in globs:
         _refused(pattern, root)
         paths = [root / p for p in glob.glob(pattern, root_dir=root, recursive=True)]
+        descends = "**" in pattern  # a recursive glob reads into every folder it meets
         for path in paths:
             if path.is_symlink() and not path.exists():  # a log would be skipped unseen
                 raise InputError(
                     f"sources.logs: {os.path.relpath(path, root)} is a symbolic link to "
                     f"{os.readlink(path)}, which does not exist (or is a loop of links)"
                 )
-            if path.is_dir() and path.suffix.lower() in LOG_SUFFIXES:  # its logs unread
+            if not descends and path.is_dir() and path.suffix.lower() in LOG_SUFFIXES:
                 shown = os.path.relpath(path, root)
                 raise InputError(
                     f"sources.logs: {shown} is a folder named as a log file is: its files would "
