@@ -310,14 +310,17 @@ SHOWN_KEY_CHARACTERS = 32
 
 def _not_too_long(column: pa.Array, batch: pa.RecordBatch, name: str, field: str) -> None:
     """Text longer than `MAX_TEXT_BYTES` is an error naming the row (its key, cut if long)."""
-    index = _first_outside(pc.binary_length(column), 0, MAX_TEXT_BYTES)
+    if pa.types.is_string_view(column.type):  # whose length has no kernel of its own
+        column = column.cast(pa.large_string())
+    lengths = pc.binary_length(column)
+    index = _first_outside(lengths, 0, MAX_TEXT_BYTES)
     if index is None:
         return
     key = batch.schema.names[0]
     shown = batch.column(0)[index].as_py()
     if shown is not None and len(shown) > SHOWN_KEY_CHARACTERS:
         shown = shown[:SHOWN_KEY_CHARACTERS] + "..."
-    size = pc.binary_length(column)[index].as_py()
+    size = lengths[index].as_py()
     raise InputError(
         f"{name}: column '{field}' is {size:,} bytes long for {key} '{shown}': longer than the "
         f"{MAX_TEXT_BYTES:,} bytes a table's text may be (an id, a code, a name); mend the row "
