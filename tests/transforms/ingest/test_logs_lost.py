@@ -222,3 +222,29 @@ def test_a_file_of_more_quarantined_lines_than_the_limit_stops_the_run(tmp_path,
     assert stopped(path, tmp_path / "work").startswith(
         "logs/pod-a.jsonl: more than 5 of its lines are quarantined (by line 8: "
     )
+
+
+def test_a_collectors_file_past_the_limit_names_the_setting_that_reads_it(tmp_path):
+    # A busy service's Docker json-file log read with the default format: each failure line is
+    # quarantined naming envelope = "docker"; past the limit the run was told the file is no
+    # log at all and to leave it out.
+    entries = [
+        compact({"log": FAILED + "\n", "stream": "stdout", "time": "2025-01-07T20:00:00Z"})
+    ] * 3
+    path = write_incident(tmp_path / "inc", lines=entries, quality={"max_quarantined_lines": 2})
+    said = stopped(path, tmp_path / "work")
+    assert said.startswith(
+        "logs/pod-a.jsonl: more than 2 of its lines are quarantined (by line 3: "
+    )
+    assert 'set envelope = "docker"' in said
+    assert "[sources.log_format] does not read this file; set what that reason names" in said
+    assert "no log of the contract" not in said
+
+
+def test_a_file_a_check_names_more_precisely_is_named_so_before_the_limit(tmp_path):
+    # Records written one after another on one line (`lost.streamed`): named as such, not as
+    # a file past the quarantine limit, whichever comes first in the batch.
+    glued = FAILED + FAILED
+    path = write_incident(tmp_path / "inc", lines=[glued] * 3, quality={"max_quarantined_lines": 1})
+    said = stopped(path, tmp_path / "work")
+    assert "more than 1 of its lines are quarantined" not in said, said

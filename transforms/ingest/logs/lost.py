@@ -443,9 +443,17 @@ class Flood:
             self.counts[file_id] = seen + rows.num_rows
             if seen + rows.num_rows > limit:
                 row = rows.slice(limit - seen, 1).to_pylist()[0]
-                return InputError(
+                said = (
                     f"{names[file_id]}: more than {limit:,} of its lines are quarantined (by line "
-                    f"{row['line']:,}: {row['quarantine_reason']}): it is no log of the contract "
+                    f"{row['line']:,}: {row['quarantine_reason']}): "
+                )
+                if hints.LOOKS_LIKE in row["quarantine_reason"]:  # a collector's file
+                    return InputError(
+                        f"{said}[sources.log_format] does not read this file; set what that "
+                        "reason names (or leave the file out of sources.logs), then run again"
+                    )
+                return InputError(
+                    f"{said}it is no log of the contract "
                     "(a decompression bomb of blank lines, a disk's zeros, another program's "
                     "file) or is badly damaged, and each line would be written to "
                     "quarantine.jsonl; leave it out of sources.logs (narrow the glob) or mend "

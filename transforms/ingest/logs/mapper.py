@@ -163,8 +163,7 @@ def _extract_into(
         flood = lost.Flood(reading.max_quarantined_lines)
         for staged in stage(framed, joined):
             error = (
-                flood.flooded(staged, names)
-                or lost.batched(staged, names)
+                lost.batched(staged, names)
                 or lost.unfinished(staged, names, reading.failure_events)
                 or lost.oversized(staged, names, reading.failure_events)
                 or lost.pretty(staged, names, reading.log_format, reading.failure_events)
@@ -172,6 +171,8 @@ def _extract_into(
                 or lost.glued(staged, names, reading.log_format, reading.failure_events)
                 or lost.streamed(staged, names, reading.log_format, reading.failure_events)
                 or lost.unheld(staged, names, reading.log_format, reading.failure_events)
+                # last: a file the checks above name more precisely is named so
+                or flood.flooded(staged, names)
             )
             if error is not None:
                 raise error
