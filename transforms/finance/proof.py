@@ -430,7 +430,7 @@ def _stray_trailers(records: Records, strays: frozenset[Path]) -> list[str]:
     for folder in sorted(strays):
         try:
             trailer = outbox.read_trailer(folder)
-        except InputError:
+        except (InputError, OSError):  # no trailer, or another login's this one may not read
             trailer = {}
         incident_id = trailer.get("incident_id")
         others = records.incident_ids is not None and isinstance(incident_id, str)

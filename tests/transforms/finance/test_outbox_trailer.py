@@ -250,3 +250,22 @@ def test_a_record_edited_into_a_huge_value_is_named_in_a_line_of_its_own_size(tm
     (named,) = [f for f in found if "totals_minor" in f]
     assert named.startswith("batch INC-T-B001: the warehouse records totals_minor '[[[[")
     assert "...'" in named and len(named) < 300, len(named)
+
+
+def test_a_stray_trailer_this_login_may_not_read_is_named_not_a_traceback(tmp_path, monkeypatch):
+    # Another login's copy of a batch (its files 0600) under another name in the outbox: reading
+    # its trailer raised PermissionError through `audit --verify` and every approval.
+    from types import SimpleNamespace
+
+    from transforms.finance import proof
+
+    stray = tmp_path / "incident=INC-T" / "old"
+    stray.mkdir(parents=True)
+    (stray / outbox.TRAILER).write_text("{}")
+
+    def refused(folder: Path) -> dict:
+        raise PermissionError(13, "Permission denied", str(folder / outbox.TRAILER))
+
+    monkeypatch.setattr(outbox, "read_trailer", refused)
+    (found,) = proof._stray_trailers(SimpleNamespace(incident_ids=None), frozenset({stray}))
+    assert found.startswith(f"{stray}: holds a trailer of batch (unreadable) (batch.json) outside")
