@@ -267,7 +267,7 @@ def test_a_store_unreachable_at_the_seal_says_the_run_is_not_sealed_and_to_run_i
     assert "cannot connect to PostgreSQL" in said
     assert "is not sealed: nothing of it was loaded, it can never be approved" in said
     assert "fix the URL's login, password or database" in said  # the server's refusal, as before
-    assert f"then run the command again (`{commands.credits('run')} " in said
+    assert f"then run the command again (the incident's run: `{commands.credits('run')} " in said
     assert desk.query("select count(*) from runs") == [(0,)]
 
 

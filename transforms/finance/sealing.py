@@ -64,7 +64,8 @@ def _written_to(
         ) from None
     except pg_location.Unreachable as refused:
         raise StorageError(
-            f"{refused.refused}. {_not_sealed(run)}; {refused.advice} (`{approval.rerun(content)}`)"
+            f"{refused.refused}. {_not_sealed(run)}; {refused.advice} (the incident's run: "
+            f"`{approval.rerun(content)}`)"
         ) from None
 
 
