@@ -20,7 +20,12 @@ from pydantic import (
 )
 
 from transforms.ingest.incident.amounts import Share
-from transforms.ingest.incident.model import Incident, Sources, TableSource
+from transforms.ingest.incident.model import (
+    MAX_QUARANTINED_LINES,
+    Incident,
+    Sources,
+    TableSource,
+)
 from transforms.ingest.incident.moments import DateTime, misread_clock
 from transforms.ingest.incident.sections import LogFormat, Policy, Table, WindowDetection
 from transforms.ingest.incident.values import (
@@ -154,7 +159,7 @@ class QualityTable(Table):
     min_quarantined_lines: Count = 10
     """How many quarantined lines a file needs before its own share can reject the run (one
     truncated last line in a small file does not)."""
-    max_quarantined_lines: Count = 1_000_000
+    max_quarantined_lines: Count = MAX_QUARANTINED_LINES
     """How many quarantined lines one log file may hold: past them the run stops (exit 2) naming
     the file, which is no log of the contract (a decompression bomb of blank lines, a disk's
     zeros, another program's file), rather than read on for minutes into gigabytes of

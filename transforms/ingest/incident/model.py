@@ -12,6 +12,9 @@ from transforms.ingest.incident.sections import LogFormat, Policy, WindowDetecti
 from transforms.ingest.incident.values import TableKind
 from transforms.money import money_on
 
+# The quarantined lines one log file may hold before the run stops (`[quality]`, `flood.Flood`)
+MAX_QUARANTINED_LINES = 1_000_000
+
 
 @dataclass(frozen=True)
 class TableSource:
@@ -60,7 +63,7 @@ class Incident:
     max_quarantined_share: Decimal
     window_detection: WindowDetection = field(default_factory=lambda: WindowDetection())
     min_quarantined_lines: int = 10
-    max_quarantined_lines: int = 1_000_000
+    max_quarantined_lines: int = MAX_QUARANTINED_LINES
     line_checks: str = "failure_capable"
     max_unknown_customer_share: Decimal = Decimal("0.05")
 

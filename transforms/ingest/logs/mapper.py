@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from transforms import db
 from transforms.ingest.incident.sections import ENVELOPE_FIELDS
-from transforms.ingest.logs import lost, misread, parts, staging, syslog
+from transforms.ingest.logs import flood, lost, misread, parts, staging, syslog
 from transforms.ingest.logs.framed import FRAMED_SCHEMA
 from transforms.ingest.logs.framing import Framer
 from transforms.ingest.logs.plan import LogFile, Partition, Reading
@@ -160,7 +160,7 @@ def _extract_into(
         stage = _Stager(reading, folder, stack)
         names = {file.file_id: file.name for file in partition.files}
         misread_files = misread.Misread(reading.failure_events, reading.log_format.envelope)
-        flood = lost.Flood(reading.max_quarantined_lines)
+        flooded = flood.Flood(reading.max_quarantined_lines)
         for staged in stage(framed, joined):
             error = (
                 lost.batched(staged, names)
@@ -172,7 +172,7 @@ def _extract_into(
                 or lost.streamed(staged, names, reading.log_format, reading.failure_events)
                 or lost.unheld(staged, names, reading.log_format, reading.failure_events)
                 # last: a file the checks above name more precisely is named so
-                or flood.flooded(staged, names)
+                or flooded.flooded(staged, names)
             )
             if error is not None:
                 raise error

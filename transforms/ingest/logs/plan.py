@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from transforms import files
 from transforms.errors import InputError, StorageError
 from transforms.ingest.incident import Incident, LogFormat
+from transforms.ingest.incident.model import MAX_QUARANTINED_LINES
 from transforms.ingest.logs.screen import Screen
 from transforms.ingest.logs.source import Listed
 
@@ -71,7 +72,7 @@ class Reading:
     # The instants a shape-checked line's time may widen its file's span by (the window within
     # `reach`): a quiet line stamped 1970 must not stretch the baseline over minutes no log covers.
     reach: tuple[datetime, datetime] | None = None
-    max_quarantined_lines: int = 1_000_000  # in one file (`lost.Flood`)
+    max_quarantined_lines: int = MAX_QUARANTINED_LINES  # in one file (`flood.Flood`)
 
     @staticmethod
     def of(incident: Incident) -> Reading:
