@@ -170,9 +170,15 @@ def test_a_password_keyword_in_another_case_is_masked_too():
     ("refusal", "advice"),
     [
         # every connection the database allows is taken (ten approvals at once, a pool)
-        ("alter database %I connection limit 0", "every connection it allows"),
+        (
+            "select format('alter database %I connection limit 0', $1)",
+            "every connection it allows",
+        ),
         # the login lost CONNECT on the database: the server is up, starting it does nothing
-        ("revoke connect on database %I from public", "grant connect on database"),
+        (
+            "select format('revoke connect on database %I from public', $1)",
+            "grant connect on database",
+        ),
         # the URL names a database the server does not hold
         (None, "fix the URL"),
     ],
@@ -182,7 +188,7 @@ def test_a_server_that_refuses_the_login_says_what_to_do_not_to_start_it(refusal
     with stores.database(server) as url, stores.login(server) as role:
         name = urlsplit(url).path.lstrip("/")
         if refusal:
-            stores.administer(server, f"select format('{refusal}', $1)", name)
+            stores.administer(server, refusal, name)
         gone = "" if refusal else "_gone"
         as_role = stores.with_path(url, name + gone, user=role)
         with pytest.raises(pg_location.Unreachable) as refused:
