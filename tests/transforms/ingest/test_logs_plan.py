@@ -38,3 +38,15 @@ def test_without_a_minimum_every_partition_asked_for_is_planned(tmp_path):
     loaded = _incident(tmp_path, [1000] * 5)
     partitions = logs.plan(loaded, 4, min_bytes=0).partitions
     assert len(partitions) == 4
+
+
+def test_the_largest_file_goes_first_onto_the_partition_with_the_fewest_bytes(tmp_path):
+    # pod-02 (5000) -> a, pod-04 (4000) -> b, pod-00 (3000) -> b (7000), pod-03 (3000) -> a
+    # (8000), pod-01 (1000) -> b (8000); the one-line pod-a last, onto the tie's partition with
+    # fewer files (a). Partitions are listed by their first file.
+    loaded = _incident(tmp_path, [3000, 1000, 5000, 3000, 4000])
+    partitions = logs.plan(loaded, 2, min_bytes=0).partitions
+    assert [[f.name for f in p.files] for p in partitions] == [
+        ["logs/pod-00.jsonl", "logs/pod-01.jsonl", "logs/pod-04.jsonl"],
+        ["logs/pod-02.jsonl", "logs/pod-03.jsonl", "logs/pod-a.jsonl"],
+    ]

@@ -259,8 +259,11 @@ def plan(
     if min_bytes > 0:
         count = min(count, max(1, math.ceil(sum(f.listed.bytes for f in to_read) / min_bytes)))
     loads: list[list[PlannedFile]] = [[] for _ in range(count)]
+    sizes = [0] * count  # each partition's bytes so far: summed once, not per file placed
     for entry in sorted(to_read, key=lambda f: (-f.listed.bytes, f.file_id)):
-        min(loads, key=lambda p: (sum(f.listed.bytes for f in p), len(p))).append(entry)
+        least = min(range(count), key=lambda i: (sizes[i], len(loads[i])))
+        loads[least].append(entry)
+        sizes[least] += entry.listed.bytes
     chosen = [Partition(tuple(sorted(p, key=lambda f: f.file_id))) for p in loads if p]
     return Plan(sorted(chosen, key=lambda p: p.files[0].file_id), pruned)
 
