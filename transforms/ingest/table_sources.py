@@ -11,6 +11,7 @@ import csv
 import os
 import re
 import stat
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -235,7 +236,7 @@ def _open_csv(path: Path, name: str, contract: Contract) -> Read:
         raise InputError(_not_found(name, path)) from None
     if not header:
         raise InputError(f"{name}: the file is empty; a CSV table starts with a header line")
-    twice = sorted({c for c in header if header.count(c) > 1 and c in contract})
+    twice = sorted(c for c, count in Counter(header).items() if count > 1 and c in contract)
     if twice:
         raise InputError(f"{name}: the header names column(s) {', '.join(twice)} twice")
     missing = [column for column in contract if column not in header]

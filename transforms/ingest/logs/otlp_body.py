@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -105,8 +106,8 @@ class _Object(dict):
     def of(pairs: list[tuple[str, Any]]) -> _Object:
         value = _Object(pairs)
         if len(value) < len(pairs):
-            keys = [key for key, _ in pairs]
-            value.twice = frozenset(key for key in value if keys.count(key) > 1)
+            counts = Counter(key for key, _ in pairs)
+            value.twice = frozenset(key for key, count in counts.items() if count > 1)
         return value
 
 
