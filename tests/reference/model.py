@@ -684,10 +684,12 @@ def classify(incident, relevant, start, end, skew) -> tuple[dict[str, dict], lis
                 detail += f"; its log lines disagree on {disagree}: finance finds the payment"
             exceptions.append(_exception(cls, candidate, txn_id, detail))
         elif cls == "unattributable":
-            detail = "outage failure not in the transaction table and " + (
-                f"its log lines disagree on {disagree}: finance finds the payment"
+            fields = ("customer_id", "amount_minor", "currency")
+            lacking = [k for k in fields if candidate[k] is None]
+            detail = "outage failure not in the transaction table and its log lines " + (
+                f"disagree on {disagree}: finance finds the payment"
                 if disagree
-                else "the log lines lack customer_id, amount_minor or currency"
+                else "lack " + ", ".join(lacking)
             )
             exceptions.append(_exception(cls, candidate, txn_id, detail))
     for txn_id, row in table.items():

@@ -193,6 +193,29 @@ def test_outage_candidates_missing_from_the_table(tmp_path, extra, expected):
     assert classes(tmp_path, [failure("t1", **extra)]) == {"t1": expected}
 
 
+@pytest.mark.parametrize(
+    ("extra", "lacking"),
+    [
+        ({"customer_id": "c1", "amount_minor": 500}, "currency"),
+        ({"customer_id": " ", "amount_minor": 500, "currency": "USD"}, "customer_id"),
+        ({"customer_id": "c1", "currency": "USD"}, "amount_minor"),
+        ({"amount_minor": 500}, "customer_id, currency"),
+        ({}, "customer_id, amount_minor, currency"),
+    ],
+)
+def test_an_unattributable_payment_s_detail_names_what_its_lines_lack(tmp_path, extra, lacking):
+    # the detail said "lack customer_id, amount_minor or currency" whatever was missing:
+    # finance had to find in the evidence which of the three to look for
+    path = write_incident(tmp_path / "inc", lines=[failure("t1", **extra)], transactions=[])
+    con = reconcile_incident(path, tmp_path)
+    assert rows(con, "exceptions", "exception", "detail") == [
+        (
+            "unattributable",
+            f"outage failure not in the transaction table and its log lines lack {lacking}",
+        )
+    ]
+
+
 def test_log_only_is_credited_with_the_log_values(tmp_path):
     line = failure("t1", customer_id="c2", amount_minor=777, currency="EUR")
     path = write_incident(tmp_path / "inc", lines=[line], transactions=[])

@@ -132,10 +132,17 @@ per_transaction as (
                         || ': finance finds the payment',
                     ''
                 )
-            else 'outage failure not in the transaction table and '
+            -- without a disagreement, each field left null is one the lines lack: named, so
+            -- finance knows which to look for
+            else 'outage failure not in the transaction table and its log lines '
                 || coalesce(
-                    'its log lines disagree on ' || log_disagreement || ': finance finds the payment',
-                    'the log lines lack customer_id, amount_minor or currency'
+                    'disagree on ' || log_disagreement || ': finance finds the payment',
+                    'lack ' || concat_ws(
+                        ', ',
+                        case when customer_id is null then 'customer_id' end,
+                        case when amount_minor is null then 'amount_minor' end,
+                        case when currency is null then 'currency' end
+                    )
                 )
         end as detail
     from codes_shown
