@@ -8,15 +8,15 @@ One module per user group adds its commands to the one `app` (`common`): `run` (
 serve-prefect), `runs` (runs), `finance` (approve, decline, verify-batch, audit), `diff` (diff,
 and how approve shows it), `support` (customers, lookup), `support_page` (serve-support),
 `window` (the analysts' window against the logs), `warehouse` (warehouse copy: a DuckDB file
-into a PostgreSQL store). Quick commands never import Prefect: only `credits run` starts it
-(and `credits serve-prefect` a server for the runs).
+into a PostgreSQL store), `version` (`--version`). Quick commands never import Prefect: only
+`credits run` starts it (and `credits serve-prefect` a server for the runs).
 """
 
 from flows.cli.common import app
 
 # `credits --help` lists the commands in the order their modules are imported.
 # isort: off
-from flows.cli import run, runs, finance, diff, support, support_page, window, warehouse
+from flows.cli import version, run, runs, finance, diff, support, support_page, window, warehouse
 from flows.cli import whatif  # noqa: F401  (registers `what-if`)
 
 # isort: on
@@ -29,6 +29,7 @@ __all__ = [
     "runs",
     "support",
     "support_page",
+    "version",
     "warehouse",
     "window",
 ]
