@@ -299,7 +299,7 @@ def _prepared(
 
     def preflight() -> None:
         loaded = incident.load(incident_file)
-        logs.expand(loaded.sources.logs, loaded.path.parent)
+        logs.of_incident(loaded)
         tables.check(loaded)
         warehouse.reachable(warehouse_path, warehouse.Access.RUN)
         warehouse.require_not_moved_file(warehouse_path)

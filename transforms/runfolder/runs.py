@@ -105,9 +105,7 @@ def _require_outside_the_logs(incident: Incident, output_root: Path, run: Run) -
     from transforms.ingest import logs  # here: support's quick commands import this module
 
     root = output_root.resolve()
-    inside = [
-        p for p in logs.expand(incident.sources.logs, incident.path.parent) if _of_a_run(p, root)
-    ]
+    inside = [p for p in logs.of_incident(incident) if _of_a_run(p, root)]
     if inside:
         shutil.rmtree(run.folder, ignore_errors=True)
         with contextlib.suppress(OSError):  # the incident's folder, if this run made it
@@ -174,7 +172,7 @@ def inputs_fingerprint(incident: Incident) -> str:
     from transforms.ingest import logs  # here: support's quick commands import this module
 
     sources = incident.sources
-    logs_found = logs.expand(sources.logs, incident.path.parent)
+    logs_found = logs.of_incident(incident)
     tables = [sources.transactions, sources.customers]
     described = {
         "window": [incident.window_start.isoformat(), incident.window_end.isoformat()],

@@ -22,6 +22,7 @@ from transforms.ingest.logs.plan import (
     Plan,
     Reading,
     expand,
+    of_incident,
     plan,
 )
 from transforms.ingest.logs.recipe import Mapper, in_this_thread, on_threads, stage
@@ -40,6 +41,7 @@ __all__ = [
     "expand",
     "extract",
     "in_this_thread",
+    "of_incident",
     "on_threads",
     "plan",
     "reduce",

@@ -118,36 +118,43 @@ class Partition:
     files: tuple[PlannedFile, ...]
 
 
-def expand(globs: Sequence[str], root: Path) -> list[Path]:
+def of_incident(incident: Incident) -> list[Path]:
+    """The log files of the incident's `sources.logs`; a refusal names the incident file: with
+    several in one folder (data/incidents/), `sources.logs` alone named none of them."""
+    return expand(incident.sources.logs, incident.path.parent, f"{incident.path}: sources.logs")
+
+
+def expand(globs: Sequence[str], root: Path, key: str = "sources.logs") -> list[Path]:
     """The files the globs match, sorted and without repeats; a glob matching nothing fails.
     A relative glob is read from `root` (the incident file's folder), whose own name is never a
-    pattern: a folder named `INC [2025]` matched nothing, and `INC *` other incidents' logs."""
+    pattern: a folder named `INC [2025]` matched nothing, and `INC *` other incidents' logs.
+    `key` says where the globs come from, first in every message."""
     found: set[Path] = set()
     for pattern in globs:
-        _refused(pattern, root)
+        _refused(pattern, root, key)
         paths = [root / p for p in glob.glob(pattern, root_dir=root, recursive=True)]
         descends = "**" in pattern  # a recursive glob reads into every folder it meets
         for path in paths:
             if path.is_symlink() and not path.exists():  # a log would be skipped unseen
                 raise InputError(
-                    f"sources.logs: {os.path.relpath(path, root)} is a symbolic link to "
+                    f"{key}: {os.path.relpath(path, root)} is a symbolic link to "
                     f"{os.readlink(path)}, which does not exist (or is a loop of links)"
                 )
             if not descends and path.is_dir() and path.suffix.lower() in LOG_SUFFIXES:
                 shown = os.path.relpath(path, root)
                 raise InputError(
-                    f"sources.logs: {shown} is a folder named as a log file is: its files would "
+                    f"{key}: {shown} is a folder named as a log file is: its files would "
                     f"go unread; name them with a glob ('{shown}/*'), or rename it, or narrow "
                     "the glob"
                 )
             if path.exists() and not path.is_dir() and not path.is_file():  # never skipped unseen
                 raise InputError(
-                    f"sources.logs: {os.path.relpath(path, root)} is not a regular file (a named "
+                    f"{key}: {os.path.relpath(path, root)} is not a regular file (a named "
                     "pipe, a socket or a device): a log source must be a file; narrow the glob"
                 )
         matched = [path for path in paths if path.is_file()]
         for path in matched:
-            _named_in_utf8(path, root)
+            _named_in_utf8(path, root, key)
         if not matched:
             shown = files.display_name(Path(pattern), root)
             hint = ""
@@ -159,26 +166,26 @@ def expand(globs: Sequence[str], root: Path) -> list[Path]:
                     f"'{shown}/**/*')"
                 )
             raise InputError(
-                f"sources.logs: '{shown}' matches no file (looked in {root}; a path in the "
+                f"{key}: '{shown}' matches no file (looked in {root}; a path in the "
                 f"incident file is read from the incident file's folder){hint}"
             )
         found.update(p.resolve() for p in matched)
     return sorted(found)
 
 
-def _named_in_utf8(path: Path, root: Path) -> None:
+def _named_in_utf8(path: Path, root: Path, key: str) -> None:
     """An `InputError` for a log whose name is not UTF-8 (copied from a Latin-1 share): the
     manifest and quarantine.jsonl name every file in UTF-8, and its name stopped the run with a
     traceback."""
     shown = files.not_utf8(os.path.relpath(path, root))
     if shown is not None:
         raise InputError(
-            f"sources.logs: {shown}: its name is not UTF-8, which the run folder names every file "
+            f"{key}: {shown}: its name is not UTF-8, which the run folder names every file "
             f"in; {files.RENAME_TO_UTF8}, or narrow the glob"
         )
 
 
-def _refused(pattern: str, root: Path) -> None:
+def _refused(pattern: str, root: Path, key: str) -> None:
     """A `StorageError` naming a folder the glob must look into but this user may not (list it
     for a pattern or `**`, pass through it for a plain name): glob passes over such a folder
     without a word, and the logs in it would go unread."""
@@ -208,7 +215,7 @@ def _refused(pattern: str, root: Path) -> None:
                     raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
             except OSError as error:
                 raise StorageError(
-                    f"sources.logs: {files.display_name(folder, root)} cannot be {what} "
+                    f"{key}: {files.display_name(folder, root)} cannot be {what} "
                     f"({error.strerror}): '{pattern}' would pass over the logs in it without a "
                     "word; make it readable by this user, then run again"
                 ) from None
@@ -247,7 +254,7 @@ def plan(
     zones = (ZoneInfo("UTC"), ZoneInfo(incident.sources.logs_timezone))
     to_read: list[PlannedFile] = []
     pruned: list[LogFile] = []
-    for file_id, path in enumerate(expand(incident.sources.logs, root)):
+    for file_id, path in enumerate(of_incident(incident)):
         name, listed = files.display_name(path, root), Listed.of(path)
         hour = _hour_of(name, zones)
         if hour is not None and (hour[1] <= lower or hour[0] >= upper):
