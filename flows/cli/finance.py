@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import shlex
-from datetime import UTC
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -143,12 +142,8 @@ def decline(
     if not decision.already_decided:
         out.print(f"run {decision.run_id} is {decision.status}")
         return
-    at = f"{decision.decided_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if decision.decided_at else "?"
-    out.print(  # this --by and --reason are not journaled: the first decline stands
-        f"run {decision.run_id} was already declined by {decision.decided_by} on {at}: "
-        f"{decision.decision_note}; nothing new recorded",
-        markup=False,
-    )
+    # this --by and --reason are not journaled: the first decline stands
+    out.print(decision.declined_before(), markup=False)
 
 
 @app.command("reject", hidden=True)

@@ -91,7 +91,7 @@ def test_a_declined_run_can_never_be_published(desk):
     with pytest.raises(
         ConfigError,
         match=(
-            "was already declined by bob on .* UTC: window still under review: a decided run "
+            "was already declined by bob on .* E[SD]T: window still under review: a decided run "
             "cannot be approved"
         ),
     ):

@@ -219,7 +219,7 @@ def test_the_loser_of_an_approval_and_a_decline_of_one_run_is_told_which_won_and
             "a decided run cannot be declined; nothing recorded"
         )
     else:
-        shown = f"{at.astimezone(ZoneInfo('UTC')):%Y-%m-%d %H:%M} UTC"
+        shown = f"{at.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M %Z}"  # as an approval
         expected = (
             f"run {run_id}: was already declined by bob on {shown}: window not final: a "
             "decided run cannot be approved; nothing recorded"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import shlex
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 import duckdb
@@ -228,6 +228,20 @@ def approved_before(
     return f"run {run_id} was already published: {_approval(by, at, timezone, batch_id)}"
 
 
+def declined_before(
+    run_id: str, by: str | None, at: datetime | None, timezone: str | None, note: str | None
+) -> str:
+    """Who declined a run, when on the incident's clocks, and why: what declining it again
+    says (in UTC it read 16:13 where `credits runs` read 11:13 EST)."""
+    return f"run {run_id} was already {_declined(by, at, timezone, note)}"
+
+
+def _declined(by: str | None, at: datetime | None, timezone: str | None, note: str | None) -> str:
+    """A decline in words: who, when on the incident's clocks (as an approval), and why."""
+    when = on_incident_clock(at, timezone) if at and timezone else "?"
+    return f"declined by {by} on {when}: {note}"
+
+
 def _approval(
     by: str | None, at: datetime | None, timezone: str | None, batch_id: str | None
 ) -> str:
@@ -319,16 +333,15 @@ def require_pending(run: RunRow, *, to: Literal["approved", "declined"] = "appro
 
 
 def _decided(run: RunRow) -> str | None:
-    """The decision on a decided run, as the loser of two decisions is told it: an approval
-    on the incident's clocks with its batch, a decline in UTC with its reason (as `approve`
-    and `decline` given again say them)."""
+    """The decision on a decided run, as the loser of two decisions is told it: on the
+    incident's clocks, an approval with its batch, a decline with its reason (as `approve` and
+    `decline` given again say them)."""
     if run.decided_by is None or run.decided_at is None:
         return None
     if run.status == RunStatus.PUBLISHED:
         return _approval(run.decided_by, run.decided_at, run.timezone, run.batch_id)
     if run.status == RunStatus.DECLINED:
-        when = f"{run.decided_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
-        return f"declined by {run.decided_by} on {when}: {run.decision_note}"
+        return _declined(run.decided_by, run.decided_at, run.timezone, run.decision_note)
     return None
 
 

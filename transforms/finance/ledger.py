@@ -52,6 +52,7 @@ from transforms.finance import (
 )
 from transforms.finance.approval import (
     approved_before,
+    declined_before,
     find_run,
     newer_published,
     require_as_sealed,
@@ -88,6 +89,12 @@ class Decision:
         warehouse holds the decision (checked against the journal before)."""
         decision = (self.decided_by, self.decided_at, self.timezone, self.batch_id)
         return f"{approved_before(self.run_id, *decision)}; nothing new"
+
+    def declined_before(self) -> str:
+        """What a decline of a run already declined says: who declined it, when on the
+        incident's clocks (as `credits runs` and an approval), and why."""
+        decision = (self.decided_by, self.decided_at, self.timezone, self.decision_note)
+        return f"{declined_before(self.run_id, *decision)}; nothing new recorded"
 
 
 def approve(
