@@ -188,7 +188,7 @@ def _require_regular(path: Path, name: str) -> None:
         raise StorageError(f"{name}: {path} cannot be read by this user; make it readable")
 
 
-def _not_found(name: str, path: Path) -> str:
+def not_found(name: str, path: Path) -> str:
     return f"{name}: file not found (looked for {path}; {RELATIVE})"
 
 
@@ -212,7 +212,7 @@ def _open_parquet(path: Path, name: str, columns: list[str]) -> Iterator[Read]:
             page_checksum_verification=True,
         )
     except FileNotFoundError:
-        raise InputError(_not_found(name, path)) from None
+        raise InputError(not_found(name, path)) from None
     except (pa.ArrowInvalid, OSError) as error:
         raise InputError(f"{name}: not a readable Parquet file ({error})") from None
     with parquet:
@@ -233,7 +233,7 @@ def _open_csv(path: Path, name: str, contract: Contract) -> Read:
     try:
         header = csv_text.header(path, name)
     except FileNotFoundError:
-        raise InputError(_not_found(name, path)) from None
+        raise InputError(not_found(name, path)) from None
     if not header:
         raise InputError(f"{name}: the file is empty; a CSV table starts with a header line")
     twice = sorted(c for c, count in Counter(header).items() if count > 1 and c in contract)
@@ -384,7 +384,7 @@ def _parses_all(values: list[str], kind: pa.DataType) -> bool:
 @contextmanager
 def _open_duckdb(path: Path, table: str, name: str, columns: list[str]) -> Iterator[Read]:
     if not path.is_file():
-        raise InputError(_not_found(name, path))
+        raise InputError(not_found(name, path))
     if _is_sqlite(path):
         raise InputError(
             f"{name}: a SQLite database, not a DuckDB one: export the table to Parquet or CSV "

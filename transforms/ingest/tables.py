@@ -39,6 +39,7 @@ from transforms.ingest.table_sources import (
     Contract,
     Read,
     check_columns,
+    not_found,
     open_source,
 )
 
@@ -135,10 +136,28 @@ def _file_state(source: TableSource) -> tuple[int, ...] | None:
 
 
 def _tables(incident: Incident) -> tuple[tuple[str, TableSource, Contract], ...]:
-    return (
+    named = (
         ("transactions", incident.sources.transactions, TRANSACTION_COLUMNS),
         ("customers", incident.sources.customers, CUSTOMER_COLUMNS),
     )
+    for table, source, _ in named:
+        _require_there(incident, table, source)
+    return named
+
+
+def _require_there(incident: Incident, table: str, source: TableSource) -> None:
+    """A table file that is not there, named with the incident file and its key (several
+    incident files share a folder) and a file whose name differs only in case, if one is."""
+    path = source.path
+    if path is None or path.exists() or path.is_symlink():  # a link: the incident file's words
+        return
+    try:
+        same = sorted(p.name for p in path.parent.iterdir() if p.name.lower() == path.name.lower())
+    except OSError:  # no such folder, or one this user may not list: no hint
+        same = []
+    hint = f"; did you mean '{same[0]}'?" if same else ""
+    found = not_found(source_name(source, incident.path.parent), path)
+    raise InputError(f"{incident.path}: sources.{table}: {found}{hint}")
 
 
 def _stage(
