@@ -250,7 +250,15 @@ def _dsn_env(value: Any) -> str:
     return match.group(1)
 
 
+WORKBOOKS = (".xlsx", ".xlsm", ".xls", ".ods", ".numbers")
+
+
 def _data_file(value: Any) -> str:
+    if isinstance(value, str) and Path(value).suffix.lower() in WORKBOOKS:
+        raise invalid(
+            f"{value!r} is a spreadsheet workbook, which is not read: save its sheet as CSV UTF-8 "
+            "(comma delimited) and name the .csv file, or name a .parquet file"
+        )
     if not isinstance(value, str) or Path(value).suffix.lower() not in FILE_KINDS:
         raise invalid(
             "name a .parquet or .csv file, or a table such as "
