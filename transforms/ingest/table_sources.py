@@ -143,10 +143,12 @@ def _missing(name: str, column: str, names: list[str]) -> str:
             f"{message}; the source has {same[0]!r}: names are matched exactly (case, blanks, "
             f"underscores): name it '{column}'"
         )
+    separators = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
     if len(names) == 1 and column in re.split(r"[;\t|]", names[0]):
+        used = next(word for sep, word in separators.items() if sep in names[0])
         return (
-            f"{message}; the header is one field, {names[0][:80]!r}: a CSV file's fields are "
-            "separated by commas"
+            f"{message}; the header is one field, {names[0][:80]!r}: its names are separated "
+            f"by {used}, a CSV file's by commas: save it again as CSV UTF-8 (comma delimited)"
         )
     shown = ", ".join(names[:SHOWN_COLUMNS]) + (", ..." if len(names) > SHOWN_COLUMNS else "")
     return f"{message}; the source's columns are {shown}: name the one it is '{column}'"
