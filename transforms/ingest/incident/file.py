@@ -253,8 +253,14 @@ def _utc(value: datetime, zone: ZoneInfo, key: str) -> datetime:
         if misread := misread_clock(zone.key, value):
             raise invalid(misread, "timezone")
         local = value.replace(tzinfo=zone)
-        if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != value:
-            raise invalid(f"{value} does not exist in {zone.key} (a DST gap)", key)
+        shown = local.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+        if shown != value:
+            raise invalid(
+                f"{value} does not exist in {zone.key} (a DST gap: its clocks skipped it); write "
+                f"a time they showed, such as {shown.isoformat()}, the instant "
+                f"{local.isoformat()} is, or write the time with its offset",
+                key,
+            )
         second = value.replace(tzinfo=zone, fold=1)
         if second.utcoffset() != local.utcoffset():
             raise invalid(
