@@ -146,3 +146,25 @@ def test_an_unknown_run_like_no_other_names_the_newest_run(tmp_path, pasted):
         f"run {pasted}: not in the warehouse; the newest run is {newest} (INC-B, "
         f"pending_approval) (`{commands.credits('runs')}` lists the runs)"
     )
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        f"{RUN}.",  # copied from the end of a sentence
+        f"{RUN}`",  # from a hint's `credits diff RUN`, one character too far
+        f"'{RUN}'",  # quoted twice, from a shell line or a JSON value
+        f"run {RUN}:",  # from an error's "run RUN: ..."
+    ],
+)
+def test_an_id_pasted_with_punctuation_around_it_names_the_run_but_is_never_taken(
+    tmp_path, pasted
+):
+    # it said only "the newest run is ...", which may be another run
+    path = tmp_path / "wh.duckdb"
+    with warehouse.writer(path) as con:
+        add_run(con, RUN, "pending_approval", "2025-01-08T01:00:00Z")
+        add_run(con, "20250109T010000000000Z-00000000", "pending_approval", "2025-01-09T01:00:00Z")
+    with warehouse.connect(path, read_only=True) as con, pytest.raises(InputError) as raised:
+        approval.find_run(con, pasted)
+    assert f"run {pasted}: not in the warehouse; did you mean {RUN}?" in str(raised.value)
