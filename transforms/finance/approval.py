@@ -283,6 +283,13 @@ def find_run(con: duckdb.DuckDBPyConnection, run_id: str) -> RunRow:
                 f"first: {listed}{more}; `{commands.credits(commands.runs_of(run_id))}` lists "
                 "them with their totals"
             )
+        batch = rows.batch(con, run_id.removeprefix("batch="))  # `approve` printed a batch
+        if batch is not None:
+            raise InputError(
+                f"run {run_id}: not in the warehouse; {batch.batch_id} is a batch of "
+                f"{batch.incident_id}, published from run {batch.run_id}: give a run id "
+                f"(`{commands.credits('runs')}` lists the runs)"
+            )
         meant = [row[0] for row in db.run(con, "run_ids_meant", given=run_id).fetchall()]
         newest = rows.runs(con, "runs_of", incident_id=None)[-1:]  # a placeholder, as `RUN_ID`
         hint = (

@@ -157,9 +157,7 @@ def test_an_unknown_run_like_no_other_names_the_newest_run(tmp_path, pasted):
         f"run {RUN}:",  # from an error's "run RUN: ..."
     ],
 )
-def test_an_id_pasted_with_punctuation_around_it_names_the_run_but_is_never_taken(
-    tmp_path, pasted
-):
+def test_an_id_pasted_with_punctuation_around_it_names_the_run_but_is_never_taken(tmp_path, pasted):
     # it said only "the newest run is ...", which may be another run
     path = tmp_path / "wh.duckdb"
     with warehouse.writer(path) as con:
@@ -168,3 +166,22 @@ def test_an_id_pasted_with_punctuation_around_it_names_the_run_but_is_never_take
     with warehouse.connect(path, read_only=True) as con, pytest.raises(InputError) as raised:
         approval.find_run(con, pasted)
     assert f"run {pasted}: not in the warehouse; did you mean {RUN}?" in str(raised.value)
+
+
+@pytest.mark.parametrize("pasted", ["INC-A-B001", "batch=INC-A-B001"])
+def test_a_batch_id_given_for_a_run_names_the_run_it_was_published_from(tmp_path, pasted):
+    # `approve INC-A-B001` (the batch `approve` printed, or its folder) said only "the newest
+    # run is ...", which may be another run than the batch's
+    from tests.support_warehouse import add_payment
+
+    path = tmp_path / "wh.duckdb"
+    with warehouse.writer(path) as con:
+        add_run(con, "r1", "published", "2025-01-08T01:00:00Z")
+        add_run(con, RUN, "pending_approval", "2025-01-09T01:00:00Z")
+        add_payment(con, "c1", 1000)
+    with warehouse.connect(path, read_only=True) as con, pytest.raises(InputError) as raised:
+        approval.find_run(con, pasted)
+    assert str(raised.value).startswith(
+        f"run {pasted}: not in the warehouse; INC-A-B001 is a batch of INC-A, published from "
+        "run r1: give a run id ("
+    ), str(raised.value)
