@@ -124,6 +124,14 @@ def display_name(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
+def backslash_hint(written: str) -> str:
+    """What to write instead of a path with Windows' backslashes (none: "")."""
+    if "\\" not in written:
+        return ""
+    slashed = written.replace("\\", "/")
+    return f"; a \\ is part of a name here, not a folder separator: write '{slashed}'"
+
+
 RENAME_TO_UTF8 = "rename it (convmv -f latin1 -t utf8)"
 
 

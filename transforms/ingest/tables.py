@@ -157,6 +157,7 @@ def _require_there(incident: Incident, table: str, source: TableSource) -> None:
         same = []
     hint = f"; did you mean '{same[0]}'?" if same else ""
     found = not_found(source_name(source, incident.path.parent), path)
+    hint = hint or files.backslash_hint(files.display_name(path, incident.path.parent))
     raise InputError(f"{incident.path}: sources.{table}: {found}{hint}")
 
 

@@ -158,7 +158,9 @@ def expand(globs: Sequence[str], root: Path, key: str = "sources.logs") -> list[
         if not matched:
             shown = files.display_name(Path(pattern), root)
             hint = ""
-            if pattern.startswith("~") or "$" in pattern:  # a shell's, not glob's
+            if "\\" in pattern:  # Windows' separator, in a name here
+                hint = files.backslash_hint(pattern)
+            elif pattern.startswith("~") or "$" in pattern:  # a shell's, not glob's
                 hint = "; ~ and $VARIABLES are not expanded: write the folder's path itself"
             elif any(path.is_dir() for path in paths):  # `logs = ["logs"]`
                 hint = (
