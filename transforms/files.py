@@ -124,6 +124,14 @@ def display_name(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
+NOT_EXPANDED = "~ and $VARIABLES are not expanded: write the folder's path itself"
+
+
+def shell_hint(written: str) -> str:
+    """What a path written with a shell's `~` or `$VARIABLE` needs ("" for any other)."""
+    return f"; {NOT_EXPANDED}" if written.startswith("~") or "$" in written else ""
+
+
 def backslash_hint(written: str) -> str:
     """What to write instead of a path with Windows' backslashes (none: "")."""
     if "\\" not in written:

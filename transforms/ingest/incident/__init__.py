@@ -54,7 +54,7 @@ __all__ = [
 
 def load(path: Path) -> Incident:
     """Reads and validates an incident file; raises `ConfigError` naming the file and key."""
-    path = resolved(Path(path), "an incident file")
+    given, path = str(path), resolved(Path(path), "an incident file")
     if path.is_dir():
         raise ConfigError(
             f"{path}: a folder, not an incident file; give one of its incident files "
@@ -69,6 +69,7 @@ def load(path: Path) -> Incident:
         if not path.parent.is_dir():
             raise ConfigError(
                 f"{path}: incident file not found (the folder {path.parent} does not exist)"
+                f"{files.shell_hint(given)}"
             )
         raise ConfigError(
             f"{path}: incident file not found; the incident files in {path.parent}: "

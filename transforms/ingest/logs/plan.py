@@ -160,8 +160,8 @@ def expand(globs: Sequence[str], root: Path, key: str = "sources.logs") -> list[
             hint = ""
             if "\\" in pattern:  # Windows' separator, in a name here
                 hint = files.backslash_hint(pattern)
-            elif pattern.startswith("~") or "$" in pattern:  # a shell's, not glob's
-                hint = "; ~ and $VARIABLES are not expanded: write the folder's path itself"
+            elif files.shell_hint(pattern):  # a shell's, not glob's
+                hint = files.shell_hint(pattern)
             elif any(path.is_dir() for path in paths):  # `logs = ["logs"]`
                 hint = (
                     f"; it names a folder, whose files a glob names: '{shown}/*' (or "
