@@ -45,7 +45,7 @@ import duckdb
 import pyarrow as pa
 
 from transforms import commands, db
-from transforms.errors import InputError, ProofFailed, StorageError
+from transforms.errors import CreditsError, InputError, ProofFailed, StorageError
 from transforms.finance import pg_location, pg_text, pg_writer_lock
 from transforms.finance.pg_privileges import Access
 from transforms.finance.pg_session import (
@@ -356,21 +356,17 @@ def writer(
             with storage_errors(url, "committing"):
                 store.send()
 
-        def still_writer() -> None:
-            # A writer cut off (its lock gone with its session) must not make a batch final:
-            # the next writer, let in, may be finishing it into another outbox.
-            with storage_errors(url, "checking that it still holds the writer's lock"):
-                held = store.scalar("store_lock_held")
-                store.commit()
-            if not held:
-                raise StorageError(
-                    f"warehouse {pg_location.shown(url)}: this command no longer holds the "
-                    "writer's lock (its session was cut, and another writer may be finishing "
-                    "its work): it stopped before making anything final"
-                )
-
-        with db.on_commit(con, sent), db.on_final(con, still_writer):
-            yield con
+        with db.on_commit(con, sent), db.on_final(con, lambda: pg_writer_lock.require(store)):
+            try:
+                yield con
+            except CreditsError as error:
+                # A refusal: what the mirror committed before it (a batch an approval finished,
+                # then refused its own run) is the store's too, as on a DuckDB file. A store
+                # lost meanwhile is said by the refusal's own error, not this one.
+                if not isinstance(error, StorageError):
+                    with suppress(StorageError):
+                        sent()
+                raise
         sent()
 
 

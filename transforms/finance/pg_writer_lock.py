@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 
 import adbc_driver_manager
 
+from transforms.errors import StorageError
 from transforms.finance import pg_location
+from transforms.finance.pg_session import storage_errors
 
 if TYPE_CHECKING:
     from transforms.finance.pg_store import Store
@@ -38,6 +40,21 @@ def take(store: Store, wait_seconds: float, busy: Callable[[str], Exception]) ->
                 "finished."  # warehouse.TRY_AGAIN, which a seal that gives up leaves out
             )
         time.sleep(0.1)
+
+
+def require(store: Store) -> None:
+    """Refuses (`StorageError`) a writer cut off, its lock gone with its session: it must not
+    make a batch final, since the next writer, let in, may be finishing it into another
+    outbox."""
+    with storage_errors(store.url, "checking that it still holds the writer's lock"):
+        held = store.scalar("store_lock_held")
+        store.commit()
+    if not held:
+        raise StorageError(
+            f"warehouse {pg_location.shown(store.url)}: this command no longer holds the "
+            "writer's lock (its session was cut, and another writer may be finishing its "
+            "work): it stopped before making anything final"
+        )
 
 
 def holder(store: Store) -> str:
