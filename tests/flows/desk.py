@@ -201,3 +201,21 @@ def approve_killed_writing(desk: Desk, monkeypatch, run_id: str, crash: Callable
         desk.approve(run_id)
     monkeypatch.undo()
     return desk.outbox / "incident=INC-T" / "batch=INC-T-B001"
+
+
+def run_on_a_fast_clock(desk: Desk, monkeypatch, hours: int = 2) -> str:
+    """Runs the desk's incident as a machine whose clock is `hours` fast would: its run id."""
+    from datetime import UTC, datetime, timedelta
+
+    from transforms.runfolder import runs
+
+    start = runs.start
+
+    def fast(incident, output_root, now=None):
+        return start(incident, output_root, now=datetime.now(UTC) + timedelta(hours=hours))
+
+    monkeypatch.setattr(runs, "start", fast)
+    try:
+        return desk.run()
+    finally:
+        monkeypatch.setattr(runs, "start", start)

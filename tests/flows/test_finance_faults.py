@@ -23,6 +23,7 @@ import pytest
 
 from tests import stores
 from tests.builders import customer, failure, txn
+from tests.flows.desk import run_on_a_fast_clock
 from transforms import commands, db, files
 from transforms.errors import ConfigError, InputError, ProofFailed, StorageError
 from transforms.finance import (
@@ -92,18 +93,7 @@ def test_a_run_sealed_after_a_newer_run_was_approved_is_found_superseded(desk):
 def test_a_machine_whose_clock_runs_ahead_cannot_make_an_older_run_the_newer(desk, monkeypatch):
     # The older run's machine was two hours fast: by start times it was the newer run, and it
     # was paid over the newer one without --force-superseded. The journal's order decides.
-    from datetime import UTC, datetime, timedelta
-
-    from transforms.runfolder import runs
-
-    start = runs.start
-
-    def fast(incident, output_root, now=None):
-        return start(incident, output_root, now=datetime.now(UTC) + timedelta(hours=2))
-
-    monkeypatch.setattr(runs, "start", fast)
-    older = desk.run()
-    monkeypatch.setattr(runs, "start", start)
+    older = run_on_a_fast_clock(desk, monkeypatch)
     newer = desk.run(policy=LOWER)
     desk.approve(newer)
     with pytest.raises(

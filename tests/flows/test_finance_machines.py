@@ -7,7 +7,7 @@ Each test runs the real flow (Prefect test harness) and approves as `credits app
 
 from __future__ import annotations
 
-from tests.flows.desk import approve_killed_writing
+from tests.flows.desk import approve_killed_writing, run_on_a_fast_clock
 from transforms.finance import outbox
 
 
@@ -39,3 +39,18 @@ def test_a_batch_finished_by_an_approval_that_is_then_refused_stays_published(de
     assert desk.cli("audit", "--verify").exit_code == 0
     assert desk.paid() == {("c1", "USD"): 1500, ("c3", "EUR"): 900}
 
+
+def test_credits_runs_lists_the_newest_first_in_the_journal_s_order_whatever_the_clocks(
+    desk, monkeypatch
+):
+    # Machine A's clock ran two hours fast: its run, started before machine B's, was listed
+    # above it by `credits runs` ("newest first" by the machines' start times), while approval
+    # orders them by the journal. Finance approving the top line and declining the rest paid
+    # the older run and declined the newer one.
+    from transforms.serving import run_listing, support
+
+    older = run_on_a_fast_clock(desk, monkeypatch)
+    newer = desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}})
+    with support.connect(desk.warehouse) as con:
+        assert [r.run_id for r in run_listing.runs(con)] == [newer, older]
+        assert [r.run_id for r in run_listing.runs(con, "INC-T")] == [newer, older]

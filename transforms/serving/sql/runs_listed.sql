@@ -1,4 +1,6 @@
--- Every run in the warehouse, newest first (grain: run_id), with its status as it is now:
+-- Every run in the warehouse, newest first in the order the journal saw them start (grain:
+-- run_id; `runs_ordered`, as approval orders them, never the machines' clocks: a machine whose
+-- clock ran fast listed its older run above a newer one), with its status as it is now:
 -- sealing | pending_approval | rejected | declined | published. An empty $statuses means all;
 -- a null $incident_id means every incident. Totals and the incident file come from the run's
 -- manifest (JSON): `totals_minor` is {currency: minor units}.
@@ -36,6 +38,7 @@ final as (
         window_start_utc,
         window_end_utc,
         started_at,
+        started_seq,
         status,
         run_folder,
         decided_by,
@@ -55,4 +58,6 @@ final as (
     left join batch_states on runs_chosen.batch_id = batch_states.batch_id
 )
 
-select * from final order by started_at desc, run_id desc
+select * exclude (started_seq)
+from final
+order by started_seq desc nulls last, started_at desc, run_id desc
