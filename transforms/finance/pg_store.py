@@ -340,7 +340,7 @@ def writer(
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """The warehouse's mirror under the store's one writer lock, made or upgraded first; each
     mirror transaction committed is sent to the server (`db.on_commit`), and what was written
-    outside one is sent at the end."""
+    outside one is sent at the end, or at a refusal (`CreditsError`, not a store lost)."""
     with _locked(url, wait_seconds, busy) as store:
         with storage_errors(url, "making the warehouse's tables"):
             _migrate(store)
