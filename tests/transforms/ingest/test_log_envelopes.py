@@ -597,7 +597,7 @@ OTLP_LINE = {"resourceLogs": [{"scopeLogs": [{"logRecords": [{"body": {"stringVa
         ),
         (
             json.dumps({"jsonPayload": json.loads(RECORD), "timestamp": TIME}),
-            'a Cloud Logging export: set ts = "timestamp", event = "jsonPayload.event"',
+            'a Cloud Logging export: set ts = "jsonPayload.ts", event = "jsonPayload.event"',
         ),
         (
             json.dumps({"textPayload": RECORD, "timestamp": TIME}),
@@ -618,8 +618,8 @@ OTLP_LINE = {"resourceLogs": [{"scopeLogs": [{"logRecords": [{"body": {"stringVa
                     "tags": ["env:prod"],
                 }
             ),
-            'a Datadog log archive: set ts = "date", event = "attributes.event", txn_id = '
-            '"attributes.txn_id", ...',
+            'a Datadog log archive: set ts = "attributes.ts", event = "attributes.event", '
+            'txn_id = "attributes.txn_id", ...',
         ),
         # a Splunk export (REST search/jobs/export, output_mode=json): the event in result._raw
         (splunk_result(RECORD), 'a Splunk export (output_mode=json): set payload = "result._raw"'),

@@ -47,16 +47,22 @@ COLLECTOR_HINTS = [
         'GELF (Graylog Extended Log Format): set payload = "short_message", and ts = '
         '"envelope.timestamp" with ts_format = "epoch_s" if the message has no time of its own,',
     ),
+    # The record's fields parsed into an object of the entry: its own time is there too, and
+    # the entry's is the collector's (Cloud Logging's `timestamp`: the runtime's or the agent's;
+    # Datadog's `date`: when the Agent took the line in), seconds late on a backlog, which
+    # read a failure logged before the window inside it
     (
         ("jsonPayload",),
-        'a Cloud Logging export: set ts = "timestamp", event = "jsonPayload.event", txn_id = '
-        '"jsonPayload.txn_id", ...',
+        'a Cloud Logging export: set ts = "jsonPayload.ts", event = "jsonPayload.event", '
+        'txn_id = "jsonPayload.txn_id", ... (ts = "timestamp", the entry\'s time, only if the '
+        "record has no time of its own)",
     ),
     (("textPayload",), 'a Cloud Logging export of text: set payload = "textPayload"'),
     (
         ("_id", "date", "attributes"),
-        'a Datadog log archive: set ts = "date", event = "attributes.event", txn_id = '
-        '"attributes.txn_id", ... (or payload = "message")',
+        'a Datadog log archive: set ts = "attributes.ts", event = "attributes.event", txn_id = '
+        '"attributes.txn_id", ... (ts = "date", Datadog\'s time of the line, only if the record '
+        'has no time of its own; or payload = "message")',
     ),
     # Splunk's export (REST /services/search/jobs/export or `splunk search -output json`,
     # output_mode=json): one object a result, the event's text in result._raw
