@@ -4,11 +4,12 @@ collector's). Each line is written as the tool writes it."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 
-from tests.builders import failure, reconcile_incident, write_incident
+from tests.builders import failure, reconcile_incident, stopped, write_incident
 
 RECORD = failure("t1", ts="2025-01-07T20:00:00.5Z")
 QUIET = {"ts": "2025-01-07T20:00:01Z", "event": "http.request"}
@@ -81,4 +82,71 @@ def test_the_setting_a_hint_names_reads_the_records_own_time(tmp_path, wrap, col
     setting = _setting(reason)
     assert _staged(tmp_path / "set", [wrap(RECORD)], **setting) == [
         ("relevant", None, "t1", SERVICE_TIME)
+    ]
+
+
+def _hit(source: dict) -> str:
+    """One document as an Elasticsearch dump writes it: elasticdump's `--type=data` file, or
+    the hits of a `_search` scroll one a line (`jq -c '.hits.hits[]'`)."""
+    hit = {"_index": ".ds-logs-pay-2025.01.07-000001", "_id": "AZQ1", "_score": 1}
+    return json.dumps(hit | {"_source": source}, separators=(",", ":"))
+
+
+def _filebeat(record: dict) -> dict:
+    # Filebeat's document: the service's line the text of `message`, Filebeat's own time
+    return {
+        "@timestamp": "2025-01-07T20:00:02.000Z",
+        "message": json.dumps(record),
+        "log": {"file": {"path": "/var/log/pay.log"}},
+        "ecs": {"version": "8.0.0"},
+    }
+
+
+ELASTIC_TEXT = 'an Elasticsearch dump (elasticdump, _search hits): set payload = "_source.message"'
+ELASTIC_FIELDS = (
+    'an Elasticsearch dump (elasticdump, _search hits): set ts = "_source.ts", event = '
+    '"_source.event", txn_id = "_source.txn_id", ...'
+)
+
+
+@pytest.mark.parametrize(
+    ("document", "hint"),
+    [
+        (_filebeat, ELASTIC_TEXT),
+        # a document of the record's own fields (Filebeat's or Logstash's JSON decoding)
+        (lambda record: record | {"@timestamp": "2025-01-07T20:00:02.000Z"}, ELASTIC_FIELDS),
+    ],
+)
+def test_an_elasticsearch_dump_names_the_setting_that_reads_it(tmp_path, document, hint):
+    # Once a bare `missing ts`: its failure lines were quarantined under the quarantine limit
+    # beside its quiet ones, counted irrelevant, and the run passed, the failures never credited
+    lines = [_hit(document(QUIET))] * 20 + [_hit(document(RECORD))]
+    path = write_incident(tmp_path / "inc", lines=lines)
+    assert re.match(
+        r"logs/pod-a.jsonl: no line of it is a record read with \[sources.log_format\], and "
+        rf"line [0-9]+ looks like {re.escape(hint)}",
+        stopped(path, tmp_path),
+    )
+
+
+@pytest.mark.parametrize(
+    ("document", "log_format"),
+    [
+        (_filebeat, {"payload": "_source.message"}),
+        (
+            lambda record: record | {"@timestamp": "2025-01-07T20:00:02.000Z"},
+            {
+                "ts": "_source.ts",
+                "event": "_source.event",
+                "txn_id": "_source.txn_id",
+                "error_code": "_source.error_code",
+            },
+        ),
+    ],
+)
+def test_an_elasticsearch_dump_is_read_with_the_setting_named(tmp_path, document, log_format):
+    got = _staged(tmp_path, [_hit(document(QUIET)), _hit(document(RECORD))], **log_format)
+    assert got == [
+        ("irrelevant", None, None, None),
+        ("relevant", None, "t1", SERVICE_TIME),
     ]

@@ -64,6 +64,19 @@ COLLECTOR_HINTS = [
         '"attributes.txn_id", ... (ts = "date", Datadog\'s time of the line, only if the record '
         'has no time of its own; or payload = "message")',
     ),
+    # An Elasticsearch dump (elasticdump's data file, a `_search` scroll's hits one a line):
+    # each document in `_source`, the service's line the text of its `message` (Filebeat's,
+    # Logstash's), or its fields (their JSON decoding), beside Filebeat's or Logstash's time
+    (
+        ("_index", "_source"),
+        'an Elasticsearch dump (elasticdump, _search hits): set payload = "_source.message"',
+        "$._source.message",
+    ),
+    (
+        ("_index", "_source"),
+        'an Elasticsearch dump (elasticdump, _search hits): set ts = "_source.ts", event = '
+        '"_source.event", txn_id = "_source.txn_id", ... (the document\'s fields)',
+    ),
     # Splunk's export (REST /services/search/jobs/export or `splunk search -output json`,
     # output_mode=json): one object a result, the event's text in result._raw
     (
