@@ -150,3 +150,51 @@ def test_an_elasticsearch_dump_is_read_with_the_setting_named(tmp_path, document
         ("irrelevant", None, None, None),
         ("relevant", None, "t1", SERVICE_TIME),
     ]
+
+
+LINE = json.dumps(RECORD, separators=(",", ":"))
+AWS_TAIL = (
+    "aws logs tail's default output (time, log stream, message), which no setting reads: run "
+    'it with --format short and set envelope = "cloudwatch_export"'
+)
+FLUENTD_STDOUT = (
+    "fluentd's stdout output (time, tag, record), which no setting reads: write the records "
+    'with out_file and set envelope = "fluentd"'
+)
+KUBECTL_PREFIX = (
+    "kubectl logs --prefix, which no setting reads: write each container's logs to a file of "
+    'its own, without --prefix (with --timestamps: envelope = "cloudwatch_export")'
+)
+COMPOSE = (
+    "docker compose logs (service | line), which no setting reads: write each service's logs "
+    "to a file of its own with --no-log-prefix (with --timestamps: envelope = "
+    '"cloudwatch_export")'
+)
+PREFIXED = [
+    # aws logs tail: `isoformat()` of the event's time (microseconds unless none, +00:00),
+    # the log stream, the message (`--format detailed`, the default)
+    (f"2025-01-07T20:00:00.500000+00:00 payment-api/api/0a1b2c3d {LINE}", AWS_TAIL),
+    (f"2025-01-07T20:00:00+00:00 2025/01/07/[$LATEST]0a1b2c3d {LINE}", AWS_TAIL),
+    # fluentd's stdout output (its stdout format): the time, `%z`, the tag and a colon
+    (f"2025-01-07 20:00:00.500000000 +0000 payments.api: {LINE}", FLUENTD_STDOUT),
+    (f"2025-01-07 20:00:00 +0000 payments.api: {json.dumps({'log': LINE})}", FLUENTD_STDOUT),
+    # kubectl logs --prefix (and --timestamps): `[pod/<pod>/<container>] `
+    (f"[pod/payment-api-5c4b/api] {LINE}", KUBECTL_PREFIX),
+    (f"[pod/payment-api-5c4b/api] 2025-01-07T20:00:00.123456789Z {LINE}", KUBECTL_PREFIX),
+    # docker compose logs: the service's container name padded, ` | ` (and --timestamps)
+    (f"payments-api-1  | {LINE}", COMPOSE),
+    (f"api-1           | 2025-01-07T20:00:00.123456789Z {LINE}", COMPOSE),
+]
+
+
+@pytest.mark.parametrize(("line", "hint"), PREFIXED)
+def test_a_prefix_no_setting_reads_is_named_with_what_to_do(tmp_path, line, hint):
+    # Once the run stopped telling to "set the envelope that reads it", which none does, or
+    # (fluentd's stdout of a collector's record, its event inside the record's string) passed,
+    # the failure quarantined as a bare `not valid JSON` under the quarantine limit
+    quiet = line.replace(LINE, json.dumps(QUIET))
+    assert _staged(tmp_path / "quiet", [json.dumps(QUIET), quiet])[1][1] == (
+        f"not valid JSON (the line looks like {hint} in [sources.log_format])"
+    )
+    path = write_incident(tmp_path / "inc", lines=[quiet] * 5 + [line])
+    assert f"looks like {hint} in [sources.log_format]" in stopped(path, tmp_path)

@@ -203,6 +203,45 @@ PREFIX_HINTS = [
         "Loki's logcli default output (time, labels, line): export with --output raw, or with "
         '--output jsonl and set payload = "line"',
     ),
+    (
+        # `aws logs tail` (`--format detailed`, its default): the event's time as Python's
+        # isoformat() writes it in UTC (microseconds unless none), the log stream, the message
+        "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{6})?\\+00:00 [^ \\n]+ "
+        + JSON_OBJECT_START,
+        "aws logs tail's default output (time, log stream, message), which no setting reads: "
+        'run it with --format short and set envelope = "cloudwatch_export"',
+    ),
+    (
+        # fluentd's stdout output (its stdout format, `%Y-%m-%d %H:%M:%S.%N %z`), `<tag>: `
+        "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)? [+-][0-9]{4} "
+        "[^ \\n]+: " + JSON_OBJECT_START,
+        "fluentd's stdout output (time, tag, record), which no setting reads: write the records "
+        'with out_file and set envelope = "fluentd"',
+    ),
+    *(
+        # `kubectl logs --prefix` (`[pod/<pod>/<container>] `) and `docker compose logs` (the
+        # container's name padded, `| `), each with --timestamps' time or not: many
+        # containers' lines in one file
+        (
+            f"^{prefix}([0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}T[^ \\n]+ )?{JSON_OBJECT_START}",
+            f"{tool}, which no setting reads: write each {unit}'s logs to a file of its own"
+            f'{flag} (with --timestamps: envelope = "cloudwatch_export")',
+        )
+        for prefix, tool, unit, flag in [
+            (
+                "\\[pod/[^\\] \\n]+/[^\\] \\n]+\\] ",
+                "kubectl logs --prefix",
+                "container",
+                ", without --prefix",
+            ),
+            (
+                "[A-Za-z0-9][A-Za-z0-9_.-]* +\\| ",
+                "docker compose logs (service | line)",
+                "service",
+                " with --no-log-prefix",
+            ),
+        ]
+    ),
     *(
         (
             f"^{PREFIX_PATTERNS[envelope][0]}{JSON_OBJECT_START}",
