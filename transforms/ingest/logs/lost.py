@@ -220,7 +220,7 @@ def glued(
     for row in staged.filter(reasons).to_pylist():
         raw = row["raw"] or ""
         record = _last_record(raw) if "\x00" not in raw else None
-        events = _record_events(record, fmt, failure_events, "jsonl") if record else []
+        events = record_events(record, fmt, failure_events, "jsonl") if record else []
         if events:
             return InputError(
                 f"{names[row['file_id']]}: line {row['line']} holds a record holding a failure "
@@ -257,7 +257,7 @@ def unheld(
             if isinstance(value, str)
         ]
         for where, text, kind in held_at:
-            events = _record_events(text, fmt, failure_events, kind)
+            events = record_events(text, fmt, failure_events, kind)
             if events:
                 return InputError(
                     f"{names[row['file_id']]}: line {row['line']} has no string at "
@@ -280,7 +280,7 @@ def coloured(
     without its codes either (a traceback naming the event) is quarantined, as it would be
     uncoloured. `names`: file_id -> name."""
     for row in _quarantined(staged, lambda raw: pc.match_substring(raw, COLOUR_START)):
-        events = _record_events(re.sub(COLOUR, "", row["raw"]), fmt, failure_events)
+        events = record_events(re.sub(COLOUR, "", row["raw"]), fmt, failure_events)
         if events:
             return InputError(
                 f"{names[row['file_id']]}: line {row['line']} holds a failure event "
@@ -300,7 +300,7 @@ def _quarantined(
     return quarantined.filter(pc.fill_null(matching(quarantined.column("raw")), False)).to_pylist()
 
 
-def _record_events(
+def record_events(
     text: str, fmt: LogFormat, failure_events: tuple[str, ...], kind: str | None = None
 ) -> list[str]:
     """The failure event `text` holds as its event when read as a record of the format's kind
@@ -345,7 +345,7 @@ def _member_events(line: str, fmt: LogFormat, failure_events: tuple[str, ...]) -
     if key == fmt.event.rsplit(".", 1)[-1] and value in failure_events:
         return [value]
     if isinstance(value, str):  # the payload's, or any member's (no payload set yet)
-        return _record_events(value, fmt, failure_events)
+        return record_events(value, fmt, failure_events)
     return []
 
 
@@ -374,12 +374,12 @@ def _streamed_events(
     record at its payload (text read by the format's kind, or an object)."""
     text, value = record
     if fmt.payload is None:
-        return _record_events(text, fmt, failure_events, "jsonl")
+        return record_events(text, fmt, failure_events, "jsonl")
     for key in fmt.payload.split("."):
         value = value.get(key) if isinstance(value, dict) else None
     if isinstance(value, dict):
-        return _record_events(json.dumps(value), fmt, failure_events, "jsonl")
-    return _record_events(value, fmt, failure_events) if isinstance(value, str) else []
+        return record_events(json.dumps(value), fmt, failure_events, "jsonl")
+    return record_events(value, fmt, failure_events) if isinstance(value, str) else []
 
 
 def _last_record(text: str) -> str | None:

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from transforms import db
 from transforms.ingest.incident.sections import ENVELOPE_FIELDS
-from transforms.ingest.logs import flood, lost, misread, parts, staging, syslog
+from transforms.ingest.logs import collected, flood, lost, misread, parts, staging, syslog
 from transforms.ingest.logs.framed import FRAMED_SCHEMA
 from transforms.ingest.logs.framing import Framer
 from transforms.ingest.logs.plan import LogFile, Partition, Reading
@@ -164,6 +164,7 @@ def _extract_into(
         for staged in stage(framed, joined):
             error = (
                 lost.batched(staged, names)
+                or collected.batch(staged, names, reading.log_format, reading.failure_events)
                 or lost.unfinished(staged, names, reading.failure_events)
                 or lost.oversized(staged, names, reading.failure_events)
                 or lost.pretty(staged, names, reading.log_format, reading.failure_events)

@@ -1,0 +1,54 @@
+"""`collected`: a line that is a JSON array of a collector's records, each holding the service's
+line as text (Fluent Bit's stdout or http output in `format json` over its tail input without a
+parser), stops the run when one of those lines is a failure record. Each line is written as the
+tool writes it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.builders import failure, reconcile_incident, stopped, write_incident
+
+RECORD = json.dumps(failure("t1", ts="2025-01-07T20:00:00.5Z"), separators=(",", ":"))
+QUIET = json.dumps({"ts": "2025-01-07T20:00:01Z", "event": "http.request"})
+
+
+def fluent_bit_json(*lines: str) -> str:
+    """One flush of Fluent Bit's stdout (or http) output in `format json`: an array of its
+    records, each the tail input's `{"date": <epoch s>, "log": <the line>}` (no parser)."""
+    records = [{"date": 1736280000.123456, "log": line} for line in lines]
+    return json.dumps(records, separators=(",", ":"))
+
+
+@pytest.mark.parametrize("log_format", [{}, {"payload": "log"}])
+def test_a_batch_of_a_collectors_records_holding_a_failure_stops_the_run(tmp_path, log_format):
+    # Once quarantined as `JSON array, not an object` (or as without the payload's string): one
+    # item under the quarantine limit, its failure never credited, and the run passed
+    lines = [fluent_bit_json(QUIET, QUIET)] * 3 + [fluent_bit_json(QUIET, RECORD, QUIET)]
+    path = write_incident(tmp_path / "inc", lines=lines, sources={"log_format": log_format})
+    assert stopped(path, tmp_path) == (
+        "logs/pod-a.jsonl: line 4 is a JSON array of 3 records, 1 of them a collector's record "
+        "holding a failure record (payment.failed) as text: quarantined, it would be one item "
+        "under the quarantine limit and its failures never credited; have the collector write "
+        "one record (a JSON object) per line (Fluent Bit's stdout and http outputs: format "
+        'json_lines; then set payload = "log"), or split the line into one line per record, '
+        "then run again"
+    )
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        fluent_bit_json(QUIET, QUIET),  # no failure: quarantined, as any array
+        fluent_bit_json("payment.failed for t1"),  # the service's text naming it: no record
+        json.dumps([{"log": {"event": "payment.failed"}}]),  # an object, not text
+    ],
+)
+def test_a_batch_without_a_failure_record_is_quarantined(tmp_path, line):
+    path = write_incident(tmp_path / "inc", lines=[QUIET, line], quality={"line_checks": "all"})
+    con = reconcile_incident(path, tmp_path)
+    assert con.sql(
+        "select bucket, quarantine_reason from int_log_lines_bucketed order by line"
+    ).fetchall() == [("irrelevant", None), ("quarantined", "JSON array, not an object")]
