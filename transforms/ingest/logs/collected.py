@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -35,13 +34,8 @@ def batch(
         pc.fill_null(pc.starts_with(staged.column("raw"), "["), False),
     )
     for row in staged.filter(arrays).to_pylist():
-        try:
-            records: Any = orjson.loads(row["raw"] or "")
-        except orjson.JSONDecodeError:
-            continue
-        if not isinstance(records, list):
-            continue
-        failing = [events for record in records if (events := _held(record, fmt, failure_events))]
+        records = lost.json_value(row["raw"] or "") or []  # a list: its text starts with `[`
+        failing = [found for record in records if (found := _held(record, fmt, failure_events))]
         if failing:
             events = ", ".join(sorted({event for found in failing for event in found}))
             return InputError(

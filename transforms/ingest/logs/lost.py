@@ -245,10 +245,7 @@ def unheld(
     limit. `names`: file_id -> name."""
     reasons = pc.fill_null(pc.starts_with(staged.column("quarantine_reason"), NO_PAYLOAD), False)
     for row in staged.filter(reasons).to_pylist():
-        try:
-            line: Any = orjson.loads(row["raw"] or "")
-        except orjson.JSONDecodeError:
-            continue
+        line = json_value(row["raw"] or "")
         if not isinstance(line, dict):
             continue
         held_at = [("is a record itself", row["raw"], "jsonl")] + [
@@ -290,6 +287,14 @@ def coloured(
                 "(sed 's/\\x1b\\[[0-9;]*m//g'), then run again"
             )
     return None
+
+
+def json_value(text: str) -> Any:
+    """The JSON value `text` is; None when it is no JSON."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
 
 
 def _quarantined(
