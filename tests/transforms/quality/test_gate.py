@@ -147,9 +147,10 @@ def test_a_failed_row_whose_code_is_no_outage_code_written_otherwise_passes(tmp_
 
 
 # A failure event written otherwise: in another case, with a blank, tab or hidden character at an
-# end or a hidden character inside. Events compare exactly, so its line was irrelevant and the
-# run passed: a failed payment the table lacks went uncredited unseen.
+# end or a hidden character inside, or coloured. Events compare exactly, so its line was
+# irrelevant and the run passed: a failed payment the table lacks went uncredited unseen.
 WRITTEN_OTHERWISE = [
+    "\x1b[31mpayment.failed\x1b[0m",  # a terminal's colour codes around it (a logger's red)
     "Payment.Failed",  # another case
     "PAYMENT.FAILED",
     "payment.failed ",  # a blank at an end
@@ -209,12 +210,12 @@ def test_a_failure_event_written_otherwise_blocks_naming_file_line_and_event(
     result, buckets = event_run(tmp_path, events[::-1], kind, line_checks)
     (found,) = [b for b in result.blocking if "failure event written otherwise" in b]
     assert found.startswith(
-        "inputs: 8 log line(s) carry a failure event written otherwise (e.g. logs/pod-a.jsonl "
+        "inputs: 9 log line(s) carry a failure event written otherwise (e.g. logs/pod-a.jsonl "
         "line 8: 'PAYMENT.FAILED\\ufeff', which is 'payment.failed' once case, blanks and hidden "
         "characters are set aside)"
     ), found
     assert "add that spelling to policy.failure_events; else fix the service's logger" in found
-    assert buckets == {"relevant": 3, "irrelevant": 12}
+    assert buckets == {"relevant": 3, "irrelevant": 13}
 
 
 @pytest.mark.parametrize("line_checks", ["failure_capable", "all"])

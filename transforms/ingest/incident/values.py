@@ -173,10 +173,11 @@ LONGEST = timedelta(days=366)
 # the SQL looks for one: the log's quarantine, the gate and the exceptions' details.
 HIDDEN_CHARACTER = r"[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|[^\P{Zs} ]"
 # What a failure event written otherwise sets aside (RE2, removed before its case is folded): a
-# format character anywhere (U+200B, U+FEFF, U+2060: no one sees it), and blanks at its ends (a
-# control or a separator: a space, a tab, CR, LF, U+00A0). An inner blank stays: `payment.
-# failed` names another event. Bound as `$event_set_aside` (`stg_logs`, `policy_checks`).
-EVENT_SET_ASIDE = r"\p{Cf}|^[\p{Cc}\p{Cf}\p{Z}]+|[\p{Cc}\p{Cf}\p{Z}]+$"
+# terminal's colour code (`ESC [ ... m`, a logger colouring the event red) or a format character
+# anywhere (U+200B, U+FEFF, U+2060: no one sees it), and blanks at its ends (a control or a
+# separator: a space, a tab, CR, LF, U+00A0). An inner blank stays: `payment. failed` names
+# another event. Bound as `$event_set_aside` (`stg_logs`, `policy_checks`).
+EVENT_SET_ASIDE = r"\x1b\[[0-9;]*m|\p{Cf}|^[\p{Cc}\p{Cf}\p{Z}]+|[\p{Cc}\p{Cf}\p{Z}]+$"
 # ASCII white space (space, tab, LF, VT, FF, CR), trimmed off both ends of an id: a log line's
 # txn_id, the table's (stg_transactions), and wherever the SQL looks past it for a hidden
 # character. Bound as `$ascii_space` (DuckDB's `trim(id, $ascii_space)`).
