@@ -22,18 +22,30 @@ def fluent_bit_json(*lines: str) -> str:
     return json.dumps(records, separators=(",", ":"))
 
 
+def forward_message(line: str) -> str:
+    """One event as fluentd's forward protocol's message mode writes it in JSON, `[tag, time,
+    record]`: the record a tail input's `{"log": <the line>}`."""
+    return json.dumps(["payments.api", 1736280000, {"log": line}], separators=(",", ":"))
+
+
 @pytest.mark.parametrize("log_format", [{}, {"payload": "log"}])
-def test_a_batch_of_a_collectors_records_holding_a_failure_stops_the_run(tmp_path, log_format):
+@pytest.mark.parametrize(
+    ("batch", "records"), [(fluent_bit_json, 3), (lambda *lines: forward_message(lines[1]), 1)]
+)
+def test_a_batch_of_a_collectors_records_holding_a_failure_stops_the_run(
+    tmp_path, log_format, batch, records
+):
     # Once quarantined as `JSON array, not an object` (or as without the payload's string): one
     # item under the quarantine limit, its failure never credited, and the run passed
-    lines = [fluent_bit_json(QUIET, QUIET)] * 3 + [fluent_bit_json(QUIET, RECORD, QUIET)]
+    lines = [batch(QUIET, QUIET, QUIET)] * 3 + [batch(QUIET, RECORD, QUIET)]
     message = stopped(
         write_incident(tmp_path / "inc", lines=lines, sources={"log_format": log_format}),
         tmp_path,
     )
     assert message.startswith(
-        "logs/pod-a.jsonl: line 4 is a JSON array of 3 records, 1 of them a collector's record "
-        "holding a failure record (payment.failed) as text: quarantined, it would be one item "
+        f"logs/pod-a.jsonl: line 4 is a JSON array of {records} records, 1 of them a "
+        "collector's record holding a failure record (payment.failed) as text: quarantined, "
+        "it would be one item "
         "under the quarantine limit and its failures never credited; have the collector write "
         "one record (a JSON object) per line"
     )

@@ -34,7 +34,8 @@ def batch(
         pc.fill_null(pc.starts_with(staged.column("raw"), "["), False),
     )
     for row in staged.filter(arrays).to_pylist():
-        records = lost.json_value(row["raw"] or "") or []  # a list: its text starts with `[`
+        values = lost.json_value(row["raw"] or "") or []  # a list: its text starts with `[`
+        records = [value for value in values if isinstance(value, dict)]
         failing = [found for record in records if (found := _held(record, fmt, failure_events))]
         if failing:
             events = ", ".join(sorted({event for found in failing for event in found}))
@@ -49,11 +50,9 @@ def batch(
     return None
 
 
-def _held(record: Any, fmt: LogFormat, failure_events: tuple[str, ...]) -> list[str]:
+def _held(record: dict[str, Any], fmt: LogFormat, failure_events: tuple[str, ...]) -> list[str]:
     """The failure events a collector's record holds as the service's line: the text at the
     payload, or, with none set, at any of its keys (read by the format's kind)."""
-    if not isinstance(record, dict):
-        return []
     if fmt.payload is not None:
         value: Any = record
         for key in fmt.payload.split("."):
