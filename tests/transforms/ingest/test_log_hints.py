@@ -170,7 +170,18 @@ COMPOSE = (
     "to a file of its own with --no-log-prefix (with --timestamps: envelope = "
     '"cloudwatch_export")'
 )
+JOURNALCTL = (
+    "journalctl's text output in a format no setting reads (-o short-unix, short-full, "
+    'short-monotonic, with-unit): export with -o short-iso (envelope = "syslog") or -o json '
+    '(payload = "MESSAGE")'
+)
 PREFIXED = [
+    # journalctl's other text formats: the time as epoch seconds, with its weekday and zone,
+    # the monotonic clock's (`-o short-unix`, `short-full` and `with-unit`, `short-monotonic`)
+    (f"1736280000.500123 node-1 payments[42]: {LINE}", JOURNALCTL),
+    (f"Tue 2025-01-07 20:00:00 UTC node-1 payments[42]: {LINE}", JOURNALCTL),
+    (f"Tue 2025-01-07 15:00:00 EST node-1 payments.service[42]: {LINE}", JOURNALCTL),
+    (f"[  123.456789] node-1 payments[42]: {LINE}", JOURNALCTL),
     # aws logs tail: `isoformat()` of the event's time (microseconds unless none, +00:00),
     # the log stream, the message (`--format detailed`, the default)
     (f"2025-01-07T20:00:00.500000+00:00 payment-api/api/0a1b2c3d {LINE}", AWS_TAIL),

@@ -165,6 +165,16 @@ PREFIX_HINTS = [
         '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[^ \\n]+ [^ \\n\\[{"]+\\[[^\\]\\n]+\\]: ' + JSON_OBJECT_START,
         f"heroku logs' output: {SYSLOG_FIX}",
     ),
+    (
+        # journalctl's other text formats, before `<tag>[<pid>]: ` and the message: -o
+        # short-unix (epoch seconds), short-full and with-unit (a weekday, a zone's name),
+        # short-monotonic (the monotonic clock)
+        "^([0-9]+\\.[0-9]{6}|[A-Z][a-z]{2} [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} [A-Za-z0-9+-]+"
+        "|\\[ *[0-9]+\\.[0-9]{6}\\]) [^ \\n]+ [^ \\n]+: " + JSON_OBJECT_START,
+        "journalctl's text output in a format no setting reads (-o short-unix, short-full, "
+        'short-monotonic, with-unit): export with -o short-iso (envelope = "syslog") or -o '
+        'json (payload = "MESSAGE")',
+    ),
     ("^MESSAGE=", 'journalctl -o export: export with -o json and set payload = "MESSAGE"'),
     (
         # journalctl -o json-sse: server-sent events, each entry after `data: `
