@@ -175,7 +175,17 @@ JOURNALCTL = (
     'short-monotonic, with-unit): export with -o short-iso (envelope = "syslog") or -o json '
     '(payload = "MESSAGE")'
 )
+AWS_TEXT = (
+    "the AWS CLI's aws logs output as text (--output text), which no setting reads: run it "
+    "with --output json, write each event a line (jq -c '.events[]' FILE) and set payload = "
+    '"message"'
+)
 PREFIXED = [
+    # the AWS CLI's --output text: an `EVENTS` row a line, the event's values in its keys'
+    # order, tab-separated (filter-log-events: eventId, ingestionTime, logStreamName,
+    # message, timestamp; get-log-events: ingestionTime, message, timestamp)
+    (f"EVENTS\t37910\t1736280001000\tpayment-api/api/0a1b\t{LINE}\t1736280000500", AWS_TEXT),
+    (f"EVENTS\t1736280001000\t{LINE}\t1736280000500", AWS_TEXT),
     # journalctl's other text formats: the time as epoch seconds, with its weekday and zone,
     # the monotonic clock's (`-o short-unix`, `short-full` and `with-unit`, `short-monotonic`)
     (f"1736280000.500123 node-1 payments[42]: {LINE}", JOURNALCTL),

@@ -175,6 +175,15 @@ PREFIX_HINTS = [
         'short-monotonic, with-unit): export with -o short-iso (envelope = "syslog") or -o '
         'json (payload = "MESSAGE")',
     ),
+    (
+        # the AWS CLI's `aws logs filter-log-events` (or get-log-events) `--output text`: an
+        # EVENTS row a line, the event's values in its keys' order, tab-separated, the message
+        # among them (filter-log-events: eventId, ingestionTime, logStreamName, message, ...)
+        "^EVENTS\\t([^\\t\\n]*\\t){1,3}" + JSON_OBJECT_START,
+        "the AWS CLI's aws logs output as text (--output text), which no setting reads: run it "
+        "with --output json, write each event a line (jq -c '.events[]' FILE) and set payload = "
+        '"message"',
+    ),
     ("^MESSAGE=", 'journalctl -o export: export with -o json and set payload = "MESSAGE"'),
     (
         # journalctl -o json-sse: server-sent events, each entry after `data: `
