@@ -219,3 +219,39 @@ def test_a_prefix_no_setting_reads_is_named_with_what_to_do(tmp_path, line, hint
     )
     path = write_incident(tmp_path / "inc", lines=[quiet] * 5 + [line])
     assert f"looks like {hint} in [sources.log_format]" in stopped(path, tmp_path)
+
+
+def _zap(event: str, txn_id: str | None = None, ts: object = 1736280000.5001233) -> str:
+    """A line of zap's production JSON encoder: `ts` epoch seconds as a JSON number."""
+    fields = {"level": "error", "ts": ts, "caller": "pay/charge.go:88", "msg": "charge"}
+    return json.dumps(fields | {"event": event} | ({"txn_id": txn_id} if txn_id else {}))
+
+
+@pytest.mark.parametrize(
+    ("ts", "ts_format", "looks"),
+    [
+        (1736280000.5001233, "epoch_s", "epoch seconds (zap's JSON ts)"),
+        (1736280000500, "epoch_ms", "epoch milliseconds"),
+        ("1736280000500123", "epoch_us", "epoch microseconds"),
+        (1736280000500123456, "epoch_ns", "epoch nanoseconds"),
+    ],
+)
+def test_an_epoch_ts_read_as_rfc3339_names_its_ts_format(tmp_path, ts, ts_format, looks):
+    # Once `ts is not a string` (or not RFC 3339), named no setting: a file of zap's lines had
+    # its failure lines quarantined under the quarantine limit, and the run passed
+    lines = [_zap("http.request", ts=ts)] * 5 + [_zap("payment.failed", "t1", ts=ts)]
+    hint = f'(the line looks like {looks}: set ts_format = "{ts_format}" in [sources.log_format])'
+    assert hint in _staged(tmp_path / "one", [json.dumps(QUIET), lines[-1]])[-1][1]
+    path = write_incident(tmp_path / "inc", lines=lines)
+    assert f"looks like {looks}: set ts_format" in stopped(path, tmp_path)
+    ((bucket, _, txn_id, at),) = _staged(tmp_path / "set", lines[-1:], ts_format=ts_format)
+    assert (bucket, txn_id) == ("relevant", "t1")
+    assert at in (SERVICE_TIME, "2025-01-07 20:00:00.500123+00")  # to the microsecond
+
+
+@pytest.mark.parametrize("ts", ["1736280000.5", -1736280000, 17362800, 17362800005])
+def test_a_ts_no_epoch_unit_reads_names_none(tmp_path, ts):
+    # a string of epoch seconds (epoch_s reads numbers alone), a negative, a number of too few
+    # digits or of eleven (between seconds and milliseconds): no setting named
+    reason = _staged(tmp_path, [_zap("payment.failed", "t1", ts=ts)])[0][1]
+    assert reason in ("ts is not a string", "ts is not an RFC 3339 timestamp")

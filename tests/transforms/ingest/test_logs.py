@@ -67,7 +67,12 @@ def test_nan_or_a_trailing_comma_is_tolerated_only_where_the_contract_ignores_it
         (b'"text"\n', "JSON varchar, not an object"),
         (b"\n", "blank line"),
         (b'{"event": "payment.failed", "txn_id": "t1"}\n', "missing ts"),
-        (b'{"ts": 1736280000, "event": "x"}\n', "ts is not a string"),
+        (
+            b'{"ts": 1736280000, "event": "x"}\n',
+            "ts is not a string (the line looks like epoch seconds (zap's JSON ts): set "
+            'ts_format = "epoch_s" in [sources.log_format])',
+        ),
+        (b'{"ts": 17362800, "event": "x"}\n', "ts is not a string"),
         (b'{"ts": "yesterday", "event": "x"}\n', "ts is not an RFC 3339 timestamp"),
         (b'{"ts": "2025-13-07T20:00:00Z", "event": "x"}\n', "ts is not an RFC 3339 timestamp"),
         # RFC 3339 hours are 00-23 and offsets at most 23:59 (DuckDB alone would read these)

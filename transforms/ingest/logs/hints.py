@@ -345,6 +345,17 @@ TS_FORMAT_HINTS = [
     for space, colon in ((" ", False), ("", False), (" ", True))  # `+00:00` unspaced is RFC 3339
 ]
 
+# A `ts` that is epoch time under the default ts_format, RFC 3339 (`ts is not a string`, `ts is
+# not an RFC 3339 timestamp`): its unit told by its whole digits, a JSON number (zap's
+# production JSON writes `"ts": 1736280000.5001233`, seconds), or for the units read from a
+# string of digits, such a string too (fourth). The first that matches the whole ts is named.
+EPOCH_HINTS = [
+    (r"[0-9]{9,10}(\.[0-9]+)?", "epoch_s", "epoch seconds (zap's JSON ts)", False),
+    (r"[0-9]{12,13}(\.[0-9]+)?", "epoch_ms", "epoch milliseconds", False),
+    (r"[0-9]{15,16}", "epoch_us", "epoch microseconds", True),
+    (r"[0-9]{18,19}", "epoch_ns", "epoch nanoseconds", True),
+]
+
 
 def parameters(fmt: LogFormat) -> dict[str, object]:
     """The hints' parameters of `stg_logs.sql`: given with the default format (JSON lines, no
@@ -377,6 +388,15 @@ def parameters(fmt: LogFormat) -> dict[str, object]:
             for keys, hint, *text in COLLECTOR_HINTS
         ],
         "prefix_hints": prefix_hints,
+        "ts_epoch_hints": [
+            {
+                "pattern": pattern,
+                "hint": f'{LOOKS_LIKE}{looks}: set ts_format = "{ts_format}" in '
+                "[sources.log_format])",
+                "text": text,
+            }
+            for pattern, ts_format, looks, text in EPOCH_HINTS
+        ],
         "ts_format_hints": [
             {
                 "pattern": pattern,

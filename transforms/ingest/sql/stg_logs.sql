@@ -356,12 +356,24 @@ checked as (
             when ts_format not in ('epoch_s', 'epoch_ms', 'epoch_us', 'epoch_ns')
                 and ts_kind <> 'VARCHAR'
                 and (ts_format = 'rfc3339' or ts_kind <> 'INTEGER')
-                then 'ts is not a string'
+                -- epoch time as a number: the reason names its ts_format (`hints.EPOCH_HINTS`;
+                -- not an OTLP body's ts, which is read as RFC 3339 whatever ts_format says)
+                then 'ts is not a string' || case
+                    when ts_format = 'rfc3339' and not $otlp
+                        and ts_kind in ('INTEGER', 'UBIGINT', 'DOUBLE')
+                        then coalesce(list_filter(
+                            $ts_epoch_hints, lambda h: regexp_full_match(ts_text, h.pattern)
+                        )[1].hint, '')
+                    else ''
+                end
             when ts_utc is null then case ts_format
-                -- a time a strptime ts_format reads (fluentd's): the reason names that
-                -- setting (`hints.TS_FORMAT_HINTS`)
+                -- a time a strptime ts_format reads (fluentd's), or epoch time in a string of
+                -- digits: the reason names that setting (`hints.TS_FORMAT_HINTS`, `EPOCH_HINTS`)
                 when 'rfc3339' then 'ts is not an RFC 3339 timestamp' || coalesce(list_filter(
                     $ts_format_hints, lambda h: regexp_full_match(ts_text, h.pattern)
+                )[1].hint, list_filter(
+                    $ts_epoch_hints,
+                    lambda h: h.text and not $otlp and regexp_full_match(ts_text, h.pattern)
                 )[1].hint, '')
                 when 'epoch_s' then 'ts is not epoch seconds'
                 when 'epoch_ms' then 'ts is not epoch milliseconds'
