@@ -255,3 +255,29 @@ def test_a_ts_no_epoch_unit_reads_names_none(tmp_path, ts):
     # digits or of eleven (between seconds and milliseconds): no setting named
     reason = _staged(tmp_path, [_zap("payment.failed", "t1", ts=ts)])[0][1]
     assert reason in ("ts is not a string", "ts is not an RFC 3339 timestamp")
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        # Go's log/slog JSONHandler, bunyan: the time at `time`, RFC 3339
+        {"time": "2025-01-07T20:00:00.5Z", "level": "ERROR", "msg": "charge failed"},
+        {"name": "pay", "hostname": "n1", "pid": 1, "level": 50, "time": "2025-01-07T20:00:00.5Z"},
+        # pino: epoch milliseconds at `time` (then named ts_format = "epoch_ms", above)
+        {"level": 50, "time": 1736280000500, "pid": 1, "hostname": "n1", "msg": "charge failed"},
+    ],
+)
+def test_a_record_with_its_time_at_time_names_ts_time(tmp_path, record):
+    # Once a bare `missing ts`: a file of a logger's records with `time` for `ts` had its failure
+    # lines quarantined under the quarantine limit, and the run passed
+    line = json.dumps(record | RECORD | {"time": record["time"]})
+    line = json.dumps({k: v for k, v in json.loads(line).items() if k != "ts"})
+    reason = _staged(tmp_path / "one", [json.dumps(QUIET), line])[1][1]
+    assert reason == (
+        "missing ts (the line looks like a logger's record with its time at time (Go's slog, "
+        'pino, bunyan): set ts = "time" in [sources.log_format])'
+    )
+    quiet = json.dumps({k: v for k, v in json.loads(line).items() if k != "txn_id"})
+    quiet = quiet.replace("payment.failed", "http.request")
+    path = write_incident(tmp_path / "inc", lines=[quiet] * 5 + [line])
+    assert "looks like a logger's record with its time at time" in stopped(path, tmp_path)

@@ -127,6 +127,12 @@ COLLECTOR_HINTS = [
         ((key,), f'a collector\'s record: set payload = "{key}"', f"$.{key}")
         for key in ("log", "message")
     ),
+    # Last of all, the service's own record with its time at `time` rather than `ts`: Go's
+    # log/slog JSONHandler, pino (epoch milliseconds: its ts_format named next), bunyan
+    (
+        ("time",),
+        "a logger's record with its time at time (Go's slog, pino, bunyan): set ts = \"time\"",
+    ),
 ]
 # A syslog header before the record (RFC 5424's version and time, RFC 3164's date), or a syslog
 # file's (rsyslog's file formats, journalctl's text output): the envelope that reads it.
