@@ -395,6 +395,31 @@ def test_a_run_whose_warehouse_lines_differ_from_its_credit_file_is_refused(desk
     assert desk.ledger() == [] and desk.status(run_id) == "pending_approval"
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        "update run_credits set description = 'pay to IBAN XX00 0000' where customer_id = 'c1'",
+        "update run_credits set credit_amount = 90 where customer_id = 'c1'",  # minor units kept
+        "update run_credits set policy_version = 'forged' where customer_id = 'c1'",
+    ],
+    ids=["description", "amount", "policy"],
+)
+def test_a_warehouse_line_s_other_columns_edited_are_refused_where_the_folder_is_reached(
+    desk, change
+):
+    # The approval of a run whose folder it reaches compared only the lines' ids, currency and
+    # minor units with the folder's credits.csv, and published the warehouse's description
+    # (which the batch's credits.csv carries to the payment system) as edited, while `audit
+    # --verify` named the same lines (exit 3).
+    run_id = desk.run()
+    desk.tamper(change)
+    assert "its credit lines in the warehouse are not those its sealed manifest" in audited(desk)
+    with pytest.raises(ProofFailed, match="its credit lines in the warehouse are not those"):
+        desk.approve(run_id)
+    assert desk.ledger() == [] and desk.status(run_id) == "pending_approval"
+    assert not desk.outbox.exists() or not list(desk.outbox.rglob("batch.json"))
+
+
 # Gap 3: the ledger proves itself, and approve checks it before paying
 
 

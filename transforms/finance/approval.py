@@ -89,12 +89,15 @@ def folder_changes(run: RunRow) -> list[str]:
 
 def require_as_sealed(con, run: RunRow) -> str | None:
     """The run as it was sealed: its folder (where this machine reaches it) checked file by file
-    (`require_sealed`, `require_lines_as_sealed`); else, as on a machine that shares only the
-    warehouse and the outbox, its credit lines in the warehouse checked against the manifest the
-    warehouse recorded (`require_record_as_sealed`). Returns the note to show and journal then."""
+    (`require_sealed`, `require_lines_as_sealed`); and always, as on a machine that shares only
+    the warehouse and the outbox, its credit lines in the warehouse, written again as
+    credits.csv, against the manifest the warehouse recorded (`require_record_as_sealed`: every
+    column, the description and policy version a batch's lines carry too, as `audit --verify`
+    checks them). Returns the note to show and journal then."""
     if run.run_folder.is_dir():
         require_sealed(run)
         require_lines_as_sealed(con, run)
+        require_record_as_sealed(con, run)
         require_exceptions_as_sealed(con, run)
         return None
     require_record_as_sealed(con, run)
