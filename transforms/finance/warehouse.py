@@ -35,7 +35,7 @@ from transforms.finance import journal, pg_location, rows, run_proof, run_start
 from transforms.finance.pg_privileges import Access as Access
 from transforms.finance.warehouse_schema import ACTOR as ACTOR
 from transforms.finance.warehouse_schema import SCHEMA_VERSION as SCHEMA_VERSION
-from transforms.finance.warehouse_schema import is_current, upgrade
+from transforms.finance.warehouse_schema import is_current, shadow_views, upgrade
 from transforms.finance.warehouse_schema import schema_version as schema_version
 from transforms.runfolder.manifest_model import Manifest
 from transforms.runfolder.runs import Run, RunStatus
@@ -298,6 +298,7 @@ def connect(
     )
     if not read_only:
         upgrade(con, path)
+    shadow_views(con)
     return con
 
 

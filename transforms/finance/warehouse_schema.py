@@ -4,7 +4,9 @@ and a writer's upgrade of one an earlier version made (`SCHEMA_VERSION`: 2 chain
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -22,6 +24,29 @@ def is_current(con: duckdb.DuckDBPyConnection) -> bool:
     return (
         schema_version(con) >= SCHEMA_VERSION
         and db.run(con, "warehouse_views_current").fetchall()[0][0]
+    )
+
+
+def shadow_views(con: duckdb.DuckDBPyConnection) -> None:
+    """Gives the connection this build's own views (`paid_credits`, `runs_ordered`, ...) as
+    temporary views, which DuckDB resolves before the file's: what is paid and which run is the
+    newest are never read from a view whoever can write the file re-created (keeping its name
+    and columns, which `upgrade`'s digest compares, a process that had opened the file read it;
+    a reader always did). Only on a current schema (`is_current`): an older file's tables may
+    lack what the views read (its reader upgrades it first: `warehouse.connect_current`)."""
+    if not is_current(con):
+        return
+    for statement in _temporary_views():
+        con.execute(statement)
+
+
+@cache
+def _temporary_views() -> tuple[str, ...]:
+    """The schema's `create or replace view` statements, each as a temporary view, in order."""
+    text = db.statement("warehouse_schema")
+    found = re.findall(r"^create or replace view\b.*?;$", text, flags=re.M | re.S)
+    return tuple(
+        s.replace("create or replace view", "create or replace temp view", 1) for s in found
     )
 
 
