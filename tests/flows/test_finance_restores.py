@@ -373,3 +373,20 @@ def test_a_batch_finished_by_an_approval_then_refused_keeps_its_head_first(desk,
     assert (desk.outbox / "incident=INC-T" / "batch=INC-T-B001" / outbox.TRAILER).is_file()
     result = desk.cli("audit", "--verify")
     assert result.exit_code == 0, result.output
+
+
+def test_a_run_pointed_at_a_copy_of_its_folder_elsewhere_is_named_and_refused(desk, tmp_path):
+    # A run's folder, in the warehouse, moved to a copy of it made before its decline: its
+    # own folder's decision.json (the decline's witness) was no longer looked at, and nothing
+    # said the row pointed elsewhere (the copy's manifest and outputs are the sealed ones).
+    run_id = desk.run()
+    own = desk.folder(run_id)
+    copy = tmp_path / "elsewhere" / own.parent.name / own.name
+    shutil.copytree(own, copy)
+    desk.tamper("update runs set run_folder = $1 where run_id = $2", parameters=(str(copy), run_id))
+    said = audited(desk)
+    assert f"run {run_id}: its folder in the warehouse is {copy}" in said, said
+    assert f"not the folder {own} journal entry" in said
+    with pytest.raises(ProofFailed, match="nothing was paid"):
+        desk.approve(run_id)
+    assert desk.paid() == {}

@@ -74,6 +74,14 @@ def check_runs(runs: Iterable[RunRow], entries: Iterable[journal.Entry]) -> list
             )
         elif sealed:
             problems += _record_edits(name, run)
+        if sealed and sealed[-1].detail.get("run_folder", str(run.run_folder)) != str(
+            run.run_folder
+        ):  # its decision.json would be looked for elsewhere (a seal before this has none)
+            problems.append(
+                f"{name}: its folder in the warehouse is {run.run_folder}, not the folder "
+                f"{sealed[-1].detail['run_folder']} journal entry {sealed[-1].seq} recorded when "
+                "the run was sealed: edited since (the decision kept in its folder is not read)"
+            )
         if run.status == RunStatus.PENDING_APPROVAL:
             validated = [e for e in entries if e.event == "validated"]
             if not validated:

@@ -393,11 +393,10 @@ def seal_run(
     manifest_text: str,
 ) -> None:
     """Gives a loaded run whose manifest is written its verdict's status, and journals it with
-    the sha256 of the manifest `load_run` bound (`manifest_text`: which `audit --verify` and
-    every approval check the warehouse's copy against, `run_proof`). Refuses (ProofFailed, exit
-    3) when the copy the warehouse holds is not that manifest: changed since it was loaded."""
-    status = summary.verdict
-    sha256 = run_proof.manifest_sha256(manifest_text)
+    the sha256 of the manifest `load_run` bound (`manifest_text`) and the run's folder, which
+    `audit --verify` and every approval check the warehouse's against (`run_proof`). Refuses
+    (ProofFailed, exit 3) when the copy the warehouse holds is not that manifest."""
+    status, sha256 = summary.verdict, run_proof.manifest_sha256(manifest_text)
     loaded = rows.run(con, "run_by_id", run_id=run.run_id)
     if run_proof.manifest_sha256(loaded.manifest) != sha256:
         raise ProofFailed(
@@ -419,6 +418,7 @@ def seal_run(
                 "totals_minor": summary.totals_minor,
                 "blocking": list(summary.blocking),
                 "manifest_sha256": sha256,
+                "run_folder": str(run.folder),  # as loaded (`run_proof.check_runs`)
             },
         )
 
