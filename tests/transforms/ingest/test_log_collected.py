@@ -67,3 +67,21 @@ def test_a_batch_without_a_failure_record_is_quarantined(tmp_path, line):
     assert con.sql(
         "select bucket, quarantine_reason from int_log_lines_bucketed order by line"
     ).fetchall() == [("irrelevant", None), ("quarantined", "JSON array, not an object")]
+
+
+def test_a_batch_whose_payload_is_the_failure_record_as_an_object_stops_the_run(tmp_path):
+    # Vector's http sink in `json` encoding (a flush an array of events) after `parse_json` into
+    # `.message`: the record at the payload is an object, as a line of its own is read
+    # (`payload = "message"`); once quarantined as without the payload's string, one item under
+    # the quarantine limit, and the run passed
+    def vector_json(*lines: str) -> str:
+        events = [{"timestamp": "2025-01-07T20:00:02Z", "message": json.loads(x)} for x in lines]
+        return json.dumps(events, separators=(",", ":"))
+
+    lines = [vector_json(QUIET, QUIET)] * 3 + [vector_json(QUIET, RECORD)]
+    sources = {"log_format": {"payload": "message"}}
+    message = stopped(write_incident(tmp_path / "inc", lines=lines, sources=sources), tmp_path)
+    assert message.startswith(
+        "logs/pod-a.jsonl: line 4 is a JSON array of 2 records, 1 of them a collector's record "
+        "holding a failure record (payment.failed)"
+    ), message

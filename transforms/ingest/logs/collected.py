@@ -51,16 +51,12 @@ def batch(
 
 
 def _held(record: dict[str, Any], fmt: LogFormat, failure_events: tuple[str, ...]) -> list[str]:
-    """The failure events a collector's record holds as the service's line: the text at the
-    payload, or, with none set, at any of its keys (read by the format's kind)."""
+    """The failure events a collector's record holds as the service's: the record at the
+    payload (its text, or an object, as a line of its own is read), or, with none set, the text
+    at any of its keys (read by the format's kind)."""
     if fmt.payload is not None:
-        value: Any = record
-        for key in fmt.payload.split("."):
-            value = value.get(key) if isinstance(value, dict) else None
-        texts = [value]
-    else:
-        texts = list(record.values())
-    for text in texts:
+        return lost.payload_events(record, fmt, failure_events)
+    for text in record.values():
         if isinstance(text, str) and (events := lost.record_events(text, fmt, failure_events)):
             return events
     return []

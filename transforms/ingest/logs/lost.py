@@ -380,11 +380,20 @@ def _streamed_events(
     text, value = record
     if fmt.payload is None:
         return record_events(text, fmt, failure_events, "jsonl")
-    for key in fmt.payload.split("."):
-        value = value.get(key) if isinstance(value, dict) else None
-    if isinstance(value, dict):
-        return record_events(json.dumps(value), fmt, failure_events, "jsonl")
-    return record_events(value, fmt, failure_events) if isinstance(value, str) else []
+    return payload_events(value, fmt, failure_events)
+
+
+def payload_events(
+    value: dict[str, Any], fmt: LogFormat, failure_events: tuple[str, ...]
+) -> list[str]:
+    """The failure event a collector's JSON object gives as the record at its payload (which
+    is set): text read by the format's kind, or an object (`parse_json` into `.message`)."""
+    found: Any = value
+    for key in (fmt.payload or "").split("."):
+        found = found.get(key) if isinstance(found, dict) else None
+    if isinstance(found, dict):
+        return record_events(json.dumps(found), fmt, failure_events, "jsonl")
+    return record_events(found, fmt, failure_events) if isinstance(found, str) else []
 
 
 def _last_record(text: str) -> str | None:
