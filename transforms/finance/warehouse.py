@@ -35,7 +35,7 @@ from transforms.finance import journal, pg_location, rows, run_proof, run_start
 from transforms.finance.pg_privileges import Access as Access
 from transforms.finance.warehouse_schema import ACTOR as ACTOR
 from transforms.finance.warehouse_schema import SCHEMA_VERSION as SCHEMA_VERSION
-from transforms.finance.warehouse_schema import is_current, shadow_views, upgrade
+from transforms.finance.warehouse_schema import is_current, opened
 from transforms.finance.warehouse_schema import schema_version as schema_version
 from transforms.runfolder.manifest_model import Manifest
 from transforms.runfolder.runs import Run, RunStatus
@@ -296,9 +296,7 @@ def connect(
         f"{path}: a run or an approval is writing to the warehouse (or a reader has it open); "
         f"waited {wait_seconds:.0f} s, try again in a moment",
     )
-    if not read_only:
-        upgrade(con, path)
-    shadow_views(con)
+    opened(con, path, read_only)
     return con
 
 

@@ -27,6 +27,14 @@ def is_current(con: duckdb.DuckDBPyConnection) -> bool:
     )
 
 
+def opened(con: duckdb.DuckDBPyConnection, path: Path, read_only: bool) -> None:
+    """A DuckDB file's connection made ready to read: a writer's file brought to the current
+    schema first (`upgrade`), then this build's own views given to it (`shadow_views`)."""
+    if not read_only:
+        upgrade(con, path)
+    shadow_views(con)
+
+
 def shadow_views(con: duckdb.DuckDBPyConnection) -> None:
     """Gives the connection this build's own views (`paid_credits`, `runs_ordered`, ...) as
     temporary views, which DuckDB resolves before the file's: what is paid and which run is the
