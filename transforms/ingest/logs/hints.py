@@ -395,20 +395,16 @@ def parameters(fmt: LogFormat) -> dict[str, object]:
         ],
         "prefix_hints": prefix_hints,
         "ts_epoch_hints": [
-            {
-                "pattern": pattern,
-                "hint": f'{LOOKS_LIKE}{looks}: set ts_format = "{ts_format}" in '
-                "[sources.log_format])",
-                "text": text,
-            }
+            {"pattern": pattern, "hint": _ts_format_hint(looks, ts_format), "text": text}
             for pattern, ts_format, looks, text in EPOCH_HINTS
         ],
         "ts_format_hints": [
-            {
-                "pattern": pattern,
-                "hint": f'{LOOKS_LIKE}{looks}: set ts_format = "{ts_format}" in '
-                "[sources.log_format])",
-            }
+            {"pattern": pattern, "hint": _ts_format_hint(looks, ts_format)}
             for pattern, ts_format, looks in TS_FORMAT_HINTS
         ],
     }
+
+
+def _ts_format_hint(looks: str, ts_format: str) -> str:
+    """The reason's hint naming the ts_format that reads a ts that looks like `looks`."""
+    return f'{LOOKS_LIKE}{looks}: set ts_format = "{ts_format}" in [sources.log_format])'
