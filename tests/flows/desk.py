@@ -203,16 +203,21 @@ def approve_killed_writing(desk: Desk, monkeypatch, run_id: str, crash: Callable
     return desk.outbox / "incident=INC-T" / "batch=INC-T-B001"
 
 
-def run_on_a_fast_clock(desk: Desk, monkeypatch, hours: int = 2) -> str:
-    """Runs the desk's incident as a machine whose clock is `hours` fast would: its run id."""
-    from datetime import UTC, datetime, timedelta
+# A fast machine's clock: an instant after any the other machines' real clocks show (fixed, so
+# no test reads the wall clock to make one)
+FAST_CLOCK = "2100-01-01T00:00:00+00:00"
+
+
+def run_on_a_fast_clock(desk: Desk, monkeypatch) -> str:
+    """Runs the desk's incident as a machine whose clock runs far ahead would: its run id."""
+    from datetime import datetime
 
     from transforms.runfolder import runs
 
     start = runs.start
 
     def fast(incident, output_root, now=None):
-        return start(incident, output_root, now=datetime.now(UTC) + timedelta(hours=hours))
+        return start(incident, output_root, now=datetime.fromisoformat(FAST_CLOCK))
 
     monkeypatch.setattr(runs, "start", fast)
     try:
