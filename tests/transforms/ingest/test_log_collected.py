@@ -85,3 +85,19 @@ def test_a_batch_whose_payload_is_the_failure_record_as_an_object_stops_the_run(
         "logs/pod-a.jsonl: line 4 is a JSON array of 2 records, 1 of them a collector's record "
         "holding a failure record (payment.failed)"
     ), message
+
+
+def test_a_forward_mode_message_holding_a_failure_stops_the_run(tmp_path):
+    # fluentd's forward protocol in forward mode as JSON, `[tag, [[time, record], ...]]`: each
+    # entry's record a tail input's `{"log": <the line>}`; once quarantined as `JSON array, not
+    # an object`, one item under the quarantine limit, and the run passed
+    def forward_mode(*lines: str) -> str:
+        entries = [[1736280000, {"log": line}] for line in lines]
+        return json.dumps(["payments.api", entries], separators=(",", ":"))
+
+    lines = [forward_mode(QUIET, QUIET)] * 3 + [forward_mode(QUIET, RECORD, QUIET)]
+    message = stopped(write_incident(tmp_path / "inc", lines=lines), tmp_path)
+    assert message.startswith(
+        "logs/pod-a.jsonl: line 4 is a JSON array of 3 records, 1 of them a collector's record "
+        "holding a failure record (payment.failed)"
+    ), message

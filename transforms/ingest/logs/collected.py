@@ -34,8 +34,7 @@ def batch(
         pc.fill_null(pc.starts_with(staged.column("raw"), "["), False),
     )
     for row in staged.filter(arrays).to_pylist():
-        values = lost.json_value(row["raw"] or "") or []  # a list: its text starts with `[`
-        records = [value for value in values if isinstance(value, dict)]
+        records = _records(lost.json_value(row["raw"] or "") or [])  # its text starts with `[`
         failing = [found for record in records if (found := _held(record, fmt, failure_events))]
         if failing:
             events = ", ".join(sorted({event for found in failing for event in found}))
@@ -48,6 +47,15 @@ def batch(
                 "record, then run again"
             )
     return None
+
+
+def _records(values: list[Any]) -> list[dict[str, Any]]:
+    """The collector's records of an array: its objects (Fluent Bit's; fluentd's forward message
+    mode, `[tag, time, record]`), and each entry's record in fluentd's forward mode, `[tag,
+    [[time, record], ...]]`."""
+    entries = [entry for value in values if isinstance(value, list) for entry in value]
+    held_in = [entry[1] for entry in entries if isinstance(entry, list) and len(entry) == 2]
+    return [value for value in values + held_in if isinstance(value, dict)]
 
 
 def _held(record: dict[str, Any], fmt: LogFormat, failure_events: tuple[str, ...]) -> list[str]:
