@@ -172,6 +172,9 @@ def prefect_api(prefect_home: Path) -> Iterator[Api]:
     the environment names the API (for Prefect when it is imported, and for child processes)."""
     record = None
     previous = os.environ.get(API_URL)
+    # Processes this one had already started (a test session's Prefect server, when the CLI is
+    # called in-process) are not the run's: only those started since are stopped.
+    before = {child.pid for child in psutil.Process().children(recursive=True)}
     with stopping.watching() as signals:  # before the server starts: a signal stops it too
         try:
             if previous:
@@ -195,7 +198,8 @@ def prefect_api(prefect_home: Path) -> Iterator[Api]:
                     DRAIN_WHEN_STOPPED_SECONDS if stopped else stopping.STOP_WAIT_SECONDS
                 )
             # the temporary server among them
-            stopping.stop(psutil.Process().children(recursive=True))
+            children = psutil.Process().children(recursive=True)
+            stopping.stop([child for child in children if child.pid not in before])
             if record is not None:
                 record.unlink(missing_ok=True)
             if previous is None:

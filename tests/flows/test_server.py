@@ -4,6 +4,8 @@ test_kill_safety, the long-lived server in test_long_lived)."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import psutil
 import pytest
@@ -109,6 +111,22 @@ def test_the_run_uses_the_named_api_then_a_long_lived_server_then_its_own(
         assert len(records) == started  # only a server of the run's own is recorded to reap
     assert os.environ.get("PREFECT_API_URL") == named
     assert list((tmp_path / server.RECORDS).glob("*.json")) == []
+
+
+def test_the_run_stops_the_processes_it_started_not_those_it_found(tmp_path, monkeypatch):
+    # `credits run` called in-process (a test session's CLI tests) stopped every child of the
+    # process, the session's own Prefect server among them: every later flow test failed.
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
+    sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+    found = subprocess.Popen(sleeper)
+    try:
+        with server.prefect_api(tmp_path):
+            started = subprocess.Popen(sleeper)
+        assert started.wait(timeout=30) is not None  # stopped with the run
+        assert found.poll() is None  # still running
+    finally:
+        found.kill()
+        found.wait()
 
 
 def test_a_stop_that_python_had_to_ignore_is_raised_again():
