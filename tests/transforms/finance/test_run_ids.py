@@ -185,3 +185,22 @@ def test_a_batch_id_given_for_a_run_names_the_run_it_was_published_from(tmp_path
         f"run {pasted}: not in the warehouse; INC-A-B001 is a batch of INC-A, published from "
         "run r1: give a run id ("
     ), str(raised.value)
+
+
+def test_an_incident_s_runs_are_named_in_the_order_the_journal_saw_them_start(tmp_path):
+    # a machine whose clock ran a day fast started the older run: its start time came last
+    from transforms.finance import journal
+
+    path = tmp_path / "wh.duckdb"
+    fast = "20250109T010000000000Z-0000000f"
+    with warehouse.writer(path) as con:
+        for run_id, started in ((fast, "2025-01-09T01:00:00Z"), (RUN, "2025-01-08T01:00:00Z")):
+            journal.append(
+                con, "started", actor="pipeline", key=None, incident_id="INC-A", run_id=run_id
+            )
+            add_run(con, run_id, "pending_approval", started)
+    with warehouse.connect(path, read_only=True) as con, pytest.raises(InputError) as raised:
+        approval.find_run(con, "INC-A")
+    assert f"its runs, newest first: {RUN} (pending_approval), {fast} (pending_approval)" in str(
+        raised.value
+    )

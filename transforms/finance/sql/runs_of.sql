@@ -1,5 +1,8 @@
--- The runs of incident $incident_id, or of every incident when it is null (key: run_id).
-select *
+-- The runs of incident $incident_id, or of every incident when it is null (key: run_id), oldest
+-- first in the order the journal saw them start (`run_starts`, as `runs_ordered` orders them),
+-- never by the machines' clocks: a machine whose clock ran fast put its older run last.
+select runs.*
 from runs
-where $incident_id is null or incident_id = $incident_id
-order by started_at, run_id
+left join run_starts on run_starts.run_id = runs.run_id
+where $incident_id is null or runs.incident_id = $incident_id
+order by run_starts.started_seq nulls first, runs.started_at, runs.run_id
