@@ -156,11 +156,17 @@ def not_utf8(path: Path | str) -> str | None:
 
 def resolved(path: Path, what: str) -> Path:
     """`path` absolute, its symbolic links followed; a loop of links (Python 3.11 raises a
-    RuntimeError, a bug's exit 1) is a `ConfigError` naming it and `what` it should be."""
+    RuntimeError, a bug's exit 1) is a `ConfigError` naming it and `what` it should be, and
+    so is a NUL character (a TOML string's `\\u0000`: a ValueError, no file's name holds it)."""
     try:
         return path.resolve()
     except RuntimeError:
         raise ConfigError(f"{path}: a loop of symbolic links, not {what}") from None
+    except ValueError:
+        shown = str(path).replace("\x00", "\\x00")
+        raise ConfigError(
+            f"{shown}: a path cannot hold a NUL character (\\x00) ({what}); remove it"
+        ) from None
 
 
 def as_given(value: str) -> str:

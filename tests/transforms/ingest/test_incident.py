@@ -569,6 +569,20 @@ def test_a_loop_of_symbolic_links_is_a_config_error_naming_it(tmp_path, loop):
         incident.load(path)
 
 
+@pytest.mark.parametrize(
+    "sources",
+    [
+        {"transactions": "tx\x00.parquet"},  # a TOML string may hold "\u0000"
+        {"customers": {"duckdb": "pay\x00.duckdb", "table": "customers"}},
+    ],
+)
+def test_a_table_path_holding_a_nul_is_a_config_error_naming_it(tmp_path, sources):
+    # Path.resolve raised ValueError ("embedded null byte"): `credits run` exited 1
+    path = write_incident(tmp_path / "inc", sources=sources)
+    with pytest.raises(ConfigError, match=r"incident.toml: .*\\x00.*: a path cannot hold"):
+        incident.load(path)
+
+
 @pytest.mark.parametrize("link", ["incident.toml", "transactions.parquet"])
 def test_a_link_to_nothing_is_named_as_written_with_its_target(tmp_path, link):
     # the message named only the target ("nothere.parquet: file not found"), not the file written
