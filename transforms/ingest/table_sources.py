@@ -105,6 +105,7 @@ CSV_LARGEST_BLOCK_BYTES = 1 << 30  # a record longer than this is not read (`_cs
 
 FIELDS_MORE = "a value holding a comma (1,000) must be quoted, or written without it"
 FIELDS_FEWER = "give each line a value (or a blank) for every header name, a trailing comma's too"
+QUOTE_CLOSED = "a field that opens a quote must close it"
 CSV_EXPECTED = {
     "integer": "not a whole number of minor units (it is never rounded)",
     "timestamp": ("not a timestamp with an offset such as 2025-01-07T20:00:00Z"),
@@ -278,7 +279,7 @@ def _open_csv(path: Path, name: str, contract: Contract) -> Read:
             except pa.ArrowInvalid as error:
                 if "straddling object" not in str(error) or block >= CSV_LARGEST_BLOCK_BYTES:
                     raise
-                block *= 16
+                block = min(block * 16, CSV_LARGEST_BLOCK_BYTES)  # 4 GiB: no int32, no read
 
     return Read(schema, _later(batches), lambda error: _csv_error(path, name, types, error))
 
@@ -310,6 +311,8 @@ def _csv_error(
             )
         return InputError(f"{name}: line {line}: column '{column}' is {value!r}, {expected}")
 
+    # a value as long as pyarrow reads (a note of 200 KB: the csv module's limit is 128 KiB)
+    limit = csv.field_size_limit(CSV_LARGEST_BLOCK_BYTES)
     try:
         with open(path, encoding="utf-8-sig", newline="") as handle:
             rows = csv.reader(handle)
@@ -319,9 +322,14 @@ def _csv_error(
             for row in rows:
                 first = read_to + 1  # a record's first line (a quoted field may go on)
                 if row and len(row) != len(header):
+                    fields = f"{len(row)} fields, the header has {len(header)}"
                     return bad_value() or InputError(
-                        f"{name}: line {first}: {len(row)} fields, the header has {len(header)}; "
+                        f"{name}: line {first}: {fields}; "
                         + (FIELDS_MORE if len(row) > len(header) else FIELDS_FEWER)
+                        if rows.line_num == first and row[-1][-1:] not in ("\n", "\r")
+                        else f"{name}: line {first}: not a readable CSV record ({fields}: a "
+                        f"quoted value on it runs to the end of line {rows.line_num}); "
+                        + QUOTE_CLOSED  # over lines, or to the file's end: a quote left open
                     )
                 chunk.append((first, row))
                 if len(chunk) >= ERROR_CHUNK_ROWS and (found := bad_value()) is not None:
@@ -331,14 +339,17 @@ def _csv_error(
                 return found
     except csv.Error as found:
         # A quote opened and never closed reads the rest of the file as one field.
+        if "field larger" in str(found):  # the limit pyarrow's blocks have
+            found = f"longer than {CSV_LARGEST_BLOCK_BYTES:,} bytes, which is not read"
         return bad_value() or InputError(
-            f"{name}: line {read_to + 1}: not a readable CSV record ({found}); a field that "
-            "opens a quote must close it"
+            f"{name}: line {read_to + 1}: not a readable CSV record ({found}); {QUOTE_CLOSED}"
         )
     except UnicodeDecodeError as found:
         return csv_text.first_not_utf8(path, name) or InputError(
             f"{name}: not a readable CSV file ({found})"
         )
+    finally:
+        csv.field_size_limit(limit)
     return InputError(f"{name}: not a readable CSV file ({error})")
 
 

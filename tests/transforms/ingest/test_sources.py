@@ -303,13 +303,15 @@ def test_a_csv_byte_that_is_not_utf8_is_named_with_its_line(tmp_path, line):
         tables.stage(duckdb.connect(), loaded)
 
 
-def test_a_quote_never_closed_names_the_line_it_opens_on(tmp_path):
-    # Every line after it is read as one field, until the csv module's field limit.
+@pytest.mark.parametrize("after", [3000, 1])
+def test_a_quote_never_closed_names_the_line_it_opens_on(tmp_path, after):
+    # Every line after it is read as one field. On the last line alone, it was "1 fields, the
+    # header has 8; give each line a value ... for every header name".
     path = write_incident(tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1")])
     write_csv_tables(path.parent)
     row = "t{n},c1,1250,USD,failed,,2025-01-07T20:00:00Z,2025-01-07T20:00:00Z\n"
     with open(path.parent / "transactions.csv", "a", encoding="utf-8") as handle:
-        handle.write('"' + "".join(row.format(n=n) for n in range(3000)))
+        handle.write('"' + "".join(row.format(n=n) for n in range(after)))
     loaded = incident.load(with_sources(path, "csv.toml", **CSV_SOURCES))
     with pytest.raises(InputError, match=r"transactions.csv: line 3: not a readable CSV record"):
         tables.stage(duckdb.connect(), loaded)
@@ -429,6 +431,49 @@ def test_a_csv_record_longer_than_the_readers_block_is_read(tmp_path, monkeypatc
     tables.stage(con, incident.load(with_sources(path, "csv.toml", **CSV_SOURCES)))
     found = con.sql("select customer_id, length(name) from stg_customers order by customer_id")
     assert found.fetchall() == list(lengths.items())
+
+
+@pytest.mark.parametrize(("length", "read"), [(10000, True), (20000, False)])
+def test_a_csv_record_is_read_in_blocks_up_to_the_largest_only(tmp_path, monkeypatch, length, read):
+    # The block grew 16-fold past the largest (1 MiB, 16, 256 MiB, then 4 GiB, which pyarrow
+    # cannot take): a record of 600 MB stopped the run as a quote never closed. Here the
+    # blocks are 256 bytes to 8 KiB, which reads a record of up to two blocks.
+    from transforms.ingest import table_sources
+
+    monkeypatch.setattr(table_sources, "CSV_BLOCK_BYTES", 256)
+    monkeypatch.setattr(table_sources, "CSV_LARGEST_BLOCK_BYTES", 8192)
+    lengths = {"c1": 7, "c2": length, "c3": 7}
+    rows = [customer(key, name="N" * n) for key, n in lengths.items()]
+    path = write_incident(tmp_path / "inc", lines=[failure("t1")], customers=rows)
+    write_csv_tables(path.parent)
+    loaded = incident.load(with_sources(path, "csv.toml", **CSV_SOURCES))
+    con = duckdb.connect()
+    if not read:
+        with pytest.raises(
+            InputError, match=r"^customers.csv: line 3: not a readable CSV record \(lo"
+        ):
+            tables.stage(con, loaded)
+        return
+    tables.stage(con, loaded)
+    found = con.sql("select customer_id, length(name) from stg_customers order by customer_id")
+    assert found.fetchall() == list(lengths.items())
+
+
+def test_a_bad_csv_value_after_a_long_one_is_named_with_its_line(tmp_path):
+    # A note of 200 KB (a column the run ignores) before it: the line named was the note's,
+    # "field larger than field limit (131072)", the csv module's own limit.
+    path = write_incident(tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1")])
+    write_csv_tables(path.parent)
+    row = "t{n},c1,{amount},USD,failed,,2025-01-07T20:00:00Z,2025-01-07T20:00:00Z,{note}\n"
+    (path.parent / "transactions.csv").write_text(
+        "txn_id,customer_id,amount_minor,currency,status,error_code,created_at,updated_at,note\n"
+        + row.format(n=1, amount=1000, note='"' + "y" * 200_000 + '"')
+        + row.format(n=2, amount="12.50", note="short"),
+        encoding="utf-8",
+    )
+    loaded = incident.load(with_sources(path, "csv.toml", **CSV_SOURCES))
+    with pytest.raises(InputError, match=r"transactions.csv: line 3: column 'amount_minor' is '12"):
+        tables.stage(duckdb.connect(), loaded)
 
 
 def test_csv_times_with_an_offset_and_blank_values_are_read(tmp_path):
