@@ -167,8 +167,8 @@ def _folded(column: str) -> str:
 def open_source(source: TableSource, name: str, contract: Contract) -> Iterator[Read]:
     """Opens a file or DuckDB source for the contract's columns; closed when the block ends.
     A path that is there but no regular file (a folder; a named pipe, whose read would wait for
-    a writer forever; a device) is refused naming it."""
-    _require_regular(source.path, name)
+    a writer forever; a device) is refused naming it (`require_regular`)."""
+    require_regular(source.path, name)
     if source.kind == "parquet":
         with _open_parquet(source.path, name, list(contract)) as read:
             yield read
@@ -179,7 +179,7 @@ def open_source(source: TableSource, name: str, contract: Contract) -> Iterator[
             yield read
 
 
-def _require_regular(path: Path, name: str) -> None:
+def require_regular(path: Path, name: str) -> None:
     try:
         mode = path.stat().st_mode
     except OSError:  # not there: each reader names it as missing

@@ -41,6 +41,7 @@ from transforms.ingest.table_sources import (
     check_columns,
     not_found,
     open_source,
+    require_regular,
 )
 
 FILE_KINDS: tuple[TableKind, ...] = ("parquet", "csv")
@@ -147,8 +148,14 @@ def _tables(incident: Incident) -> tuple[tuple[str, TableSource, Contract], ...]
 
 def _require_there(incident: Incident, table: str, source: TableSource) -> None:
     """A table file that is not there, named with the incident file and its key (several
-    incident files share a folder) and a file whose name differs only in case, if one is."""
+    incident files share a folder) and a file whose name differs only in case, if one is; so
+    is one that is no regular file (a link to `/dev/zero` was named by its target alone)."""
     path = source.path
+    if path is not None and path.exists():
+        try:
+            require_regular(path, source_name(source, incident.path.parent))
+        except InputError as error:
+            raise InputError(f"{incident.path}: sources.{table}: {error}") from None
     if path is None or path.exists() or path.is_symlink():  # a link: the incident file's words
         return
     try:

@@ -794,9 +794,11 @@ def test_a_table_time_in_nanoseconds_is_truncated_to_the_microsecond_not_rounded
     assert found == [("13:59:59.999999",), ("13:59:59.999999",)]
 
 
-@pytest.mark.parametrize("kind", ["folder", "fifo"])
+@pytest.mark.parametrize("kind", ["folder", "fifo", "device"])
 def test_a_table_source_that_is_no_regular_file_is_named(tmp_path, kind):
     # A folder was a bug's exit 1 (IsADirectoryError); a named pipe made the run wait forever.
+    # A link to a device was named by its target alone ("/dev/zero: /dev/zero is not a regular
+    # file"), without the incident file and the key that names it.
     import os
 
     path = write_incident(tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1")])
@@ -804,11 +806,18 @@ def test_a_table_source_that_is_no_regular_file_is_named(tmp_path, kind):
     (path.parent / "transactions.csv").unlink()
     if kind == "folder":
         (path.parent / "transactions.csv").mkdir()
-    else:
+    elif kind == "fifo":
         os.mkfifo(path.parent / "transactions.csv")
+    else:
+        (path.parent / "transactions.csv").symlink_to("/dev/zero")
     loaded = incident.load(with_sources(path, "csv.toml", **CSV_SOURCES))
-    with pytest.raises(InputError, match=r"transactions.csv is (a folder|not a regular file)"):
-        tables.stage(duckdb.connect(), loaded)
+    shown = "/dev/zero" if kind == "device" else "transactions.csv"
+    for step in (tables.check, lambda loaded: tables.stage(duckdb.connect(), loaded)):
+        with pytest.raises(
+            InputError,
+            match=rf"^{loaded.path}: sources.transactions: .*{shown} is (a folder|not a regular f)",
+        ):
+            step(loaded)
 
 
 def test_a_parquet_column_twice_is_named(tmp_path):
