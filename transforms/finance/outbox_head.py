@@ -241,7 +241,11 @@ def _unheld(
         return f"{path}: {kept}: a decision's record was edited in {place.name}"
     held = by_seq.get(kept.seq)
     if held is not None and held.hash == kept.hash:
-        return None
+        if (held.event, held.run_id) == (kept.event, kept.run_id):
+            return None
+        held_as = f"the journal holds it as {held.event} of run {held.run_id}"  # edited
+        edited = f"edited in {place.name}: restore the file from a backup"
+        return f"{path} records {kept.named()}, but {held_as}: {edited}"
     if held is None:
         found = f"the warehouse's journal ends at entry {max(by_seq, default=0)}"
     else:

@@ -3,6 +3,7 @@ run folder's decision, checked against the journal."""
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -102,3 +103,26 @@ def test_an_incident_folder_holding_runs_is_no_outbox_folder_made_by_a_head(tmp_
     (tmp_path / "incident=INC-B").mkdir()
     (tmp_path / "incident=INC-C" / "batch=b1").mkdir(parents=True)
     assert outbox_head.incident_folders(tmp_path) == {(tmp_path / "incident=INC-B").resolve()}
+
+
+@pytest.mark.parametrize("place", ["outbox", "run folder"])
+@pytest.mark.parametrize(("key", "edited"), [("event", "approved"), ("run_id", "r9")])
+def test_a_kept_head_whose_event_or_run_was_edited_is_named(tmp_path, place, key, edited):
+    # Only its seq and hash were compared with the journal: its event or run edited by hand
+    # left `audit --verify` clean (exit 0), the record naming a decision never taken.
+    if place == "outbox":
+        assert outbox_head.record(tmp_path, "I", entry(2, "b")) is None
+        path = outbox_head.path_of(tmp_path, "I")
+    else:
+        run = made_run(tmp_path)
+        assert outbox_head.record_run(run, entry(2, "b")) is None
+        path = run.run_folder / outbox_head.RUN_FILE
+    path.write_text(json.dumps({**json.loads(path.read_text()), key: edited}))
+    entries = [entry(1, "a"), entry(2, "b")]
+    if place == "outbox":
+        found = outbox_head.check(outbox_head.heads_kept(tmp_path), None, entries)
+    else:
+        found = outbox_head.check_runs(outbox_head.runs_kept([path.parent]), entries)
+    (finding,) = found
+    assert finding.startswith(f"{path} records journal entry 2 (")
+    assert "the journal holds it as declined of run r1: edited in the " + place in finding
