@@ -5,7 +5,8 @@ a later one with the same pid. On Linux the start is the boot's id and the proce
 clock ticks since that boot (`/proc`): a clock stepped by NTP or a resumed VM moves the start
 time psutil computes from the wall clock, and a live process must never look gone. Elsewhere the
 start time, to the second. The machine is the host name, the machine id and the pid namespace:
-two hosts of one name, or two containers of one host, each see their own pids.
+two hosts of one name, or two containers of one host, each see their own pids; and of two clones
+of one disk (the same three), a record of the other's boot that started after this boot began.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import psutil
 MACHINE_ID_FILES = (Path("/etc/machine-id"), Path("/var/lib/dbus/machine-id"))
 BOOT_ID_FILE = Path("/proc/sys/kernel/random/boot_id")
 STARTED_WITHIN = 1.0  # seconds: a start time read without /proc (no boot id, no ticks)
+BOOTED_WITHIN = 60.0  # seconds: a clock stepped at boot; a record judged a clone's is kept
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,15 @@ class Recorded:
 
     @property
     def here(self) -> bool:
-        """Whether it was recorded on this machine (only there can it be looked for)."""
-        return self.host == _machine()
+        """Whether it was recorded on this machine (only there can it be looked for). A record
+        of another boot that started after this one began is a clone's: a machine made from
+        this one's disk, of its host name and machine id, whose live processes this machine
+        cannot see (a process of an earlier boot started before this boot)."""
+        return self.host == _machine() and not self._of_a_clone()
+
+    def _of_a_clone(self) -> bool:
+        other_boot = bool(self.boot and _boot() and self.boot != _boot())
+        return other_boot and self.started > _booted_at() + BOOTED_WITHIN
 
     def alive(self) -> bool:
         """Whether it still runs on this machine: the same pid, started at the same moment."""
@@ -84,6 +93,12 @@ def _machine() -> str:
     with suppress(OSError):
         parts.append(os.readlink("/proc/self/ns/pid"))  # e.g. pid:[4026531836]
     return " ".join(parts)
+
+
+@cache
+def _booted_at() -> float:
+    """When this machine booted, epoch seconds (from the wall clock, as `started`)."""
+    return psutil.boot_time()
 
 
 @cache

@@ -10,6 +10,8 @@ import sys
 from dataclasses import asdict, replace
 from pathlib import Path
 
+import psutil
+
 from tests.builders import failure, txn, write_incident
 from transforms import processes
 from transforms.ingest import incident
@@ -40,7 +42,14 @@ def test_only_the_scratch_of_a_run_killed_on_this_machine_is_removed(tmp_path):
     killed = scratch(tmp_path, "killed", dead)
     # this pid, but started earlier: another process that had it
     reused_pid = scratch(tmp_path, "reused", replace(me, ticks=me.ticks - 100))
-    rebooted = scratch(tmp_path, "rebooted", replace(me, boot="another-boot"))
+    # a process of an earlier boot started before this boot
+    earlier = psutil.boot_time() - 3600
+    rebooted = scratch(tmp_path, "rebooted", replace(me, boot="another-boot", started=earlier))
+    # a clone of this machine's disk (its host name, machine id and pid namespace) runs it: its
+    # boot's process started since this boot; its live scratch was removed
+    clone = scratch(
+        tmp_path, "clone", replace(me, boot="the-clone-s-boot", started=psutil.boot_time() + 3600)
+    )
     running = scratch(tmp_path, "running", me)
     # the wall clock stepped since it started: its start time moved, its ticks did not
     clock_stepped = scratch(tmp_path, "stepped", replace(me, started=me.started + 5))
@@ -60,8 +69,9 @@ def test_only_the_scratch_of_a_run_killed_on_this_machine_is_removed(tmp_path):
     assert swept == [runs.Swept(work.parent, size) for work, size in zip(gone, sizes, strict=True)]
     assert not any(work.exists() for work in gone)
     assert killed.parent.is_dir()  # the run folder itself stays: its evidence, if any
-    for kept in (running, clock_stepped, elsewhere, container, older, unreadable, no_pid):
+    for kept in (running, clock_stepped, elsewhere, container, clone, older, unreadable, no_pid):
         assert (kept / "spill" / "part.bin").exists(), kept
+    assert runs.still_running(clone.parent) is None  # another machine's: this one cannot tell
 
 
 def test_a_run_records_its_process_and_its_end_removes_the_record(tmp_path):
