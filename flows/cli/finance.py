@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 from pathlib import Path
 from typing import Annotated, Any
@@ -218,7 +219,14 @@ def audit(
 ) -> None:
     """Prints the audit journal; --verify proves the journal, the ledger and the batches: no
     entry edited, deleted or moved (exit 3 naming it; exit 2 if keyed links need the key)."""
-    from transforms.finance import journal, proof, warehouse, witnesses
+    from transforms.finance import (
+        journal,
+        pg_location,
+        proof,
+        warehouse,
+        warehouse_schema,
+        witnesses,
+    )
     from transforms.serving import run_listing
 
     def read():
@@ -230,10 +238,14 @@ def audit(
             held = None if incident_id is None else run_listing.require_incident(con, incident_id)
             entries = journal.entries(con, held)
             records = proof.gather_for_audit(con) if verify else None
+            # a DuckDB file's views, which a tool opening the file itself reads
+            file_views = not pg_location.is_url(warehouse_path)
+            views = warehouse_schema.views_not_this_build(con) if verify and file_views else []
         # The warehouse is closed before the batches are read: writers need not wait for that.
         if records is None or seen is None:
             return entries, None
-        return entries, proof.audit(records, journal_key(), seen)
+        found = proof.audit(records, journal_key(), seen)
+        return entries, dataclasses.replace(found, leftovers=[*views, *found.leftovers])
 
     entries, found = guarded(read)
     for e in entries:

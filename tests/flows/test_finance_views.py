@@ -52,6 +52,12 @@ def test_a_forged_record_of_what_is_paid_never_pays_a_credit_again(desk):
     assert dry.exit_code == 0, dry.output
     assert "c1  increased: USD 10.00 -> USD 15.00" in dry.stdout, dry.stdout
     assert "added" not in dry.stdout.split("by change and currency:")[1]
+    # a notebook opening the DuckDB file itself reads the file's view: the audit names it (a
+    # PostgreSQL store's views are never read: every command reads its mirror)
+    audited = desk.cli("audit", "--verify")
+    assert audited.exit_code == 0, audited.output
+    in_file = not str(desk.warehouse).startswith("postgresql://")
+    assert ("warning: view paid_credits in the DuckDB file" in audited.stderr) == in_file
     decision = desk.approve(newer)
     assert decision.batch_id == "INC-T-B002"
     assert desk.paid() == {("c1", "USD"): 1500, ("c3", "EUR"): 900}

@@ -58,6 +58,43 @@ def _temporary_views() -> tuple[str, ...]:
     )
 
 
+def views_not_this_build(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Each of this build's views whose definition in the DuckDB file is another (re-created
+    behind the product's back, or by an earlier build no writer of this one followed), as a
+    warning: every command reads its own (`shadow_views`), a tool opening the file itself the
+    file's. The next writer (`upgrade`, in a new process) writes this build's again."""
+    own = _own_views()
+    return [
+        f"view {name} in the DuckDB file is not this version's definition: every credits "
+        "command reads its own, but a notebook or a tool opening the file itself reads this "
+        "one (what is paid, which run is the newest); the next `credits run`, `approve` or "
+        "`decline` writes this version's again"
+        for name, sql in sorted(_views(con).items())
+        if name in own and sql != own[name]
+    ]
+
+
+@cache
+def _own_views() -> dict[str, str]:
+    """This build's views, made in a database of their own (`_views`)."""
+    with duckdb.connect() as con:
+        con.execute(db.statement("warehouse_schema"))
+        return _views(con)
+
+
+def _views(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The views of `con`'s database as DuckDB records their definitions, each `EXCLUDE (...)`
+    list sorted (DuckDB records its columns in no fixed order)."""
+    return {
+        name: re.sub(
+            r"EXCLUDE \(([^)]*)\)",
+            lambda m: f"EXCLUDE ({', '.join(sorted(m.group(1).split(', ')))})",
+            sql,
+        )
+        for name, sql in db.run(con, "warehouse_views_defined").fetchall()
+    }
+
+
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """The version of the warehouse's schema (1: made before versions were recorded)."""
     try:

@@ -20,7 +20,14 @@ from tests.builders import rewrite_with_keyed_schema
 from tests.support_warehouse import add_run, insert
 from transforms import db
 from transforms.errors import InputError, ProofFailed
-from transforms.finance import journal, ledger, ledger_entries, run_start, warehouse
+from transforms.finance import (
+    journal,
+    ledger,
+    ledger_entries,
+    run_start,
+    warehouse,
+    warehouse_schema,
+)
 from transforms.runfolder.runs import Run
 
 # The tables version 2 changes, as version 1 (the code before it) created them.
@@ -591,3 +598,20 @@ def test_a_run_of_an_incident_held_in_another_case_is_refused(warehouse_location
     with warehouse.connect(warehouse_location, read_only=True) as con:
         started = db.run(con, "runs_incident_ids").fetchall()
     assert started == [("INC-L",), ("INC-T",)]
+
+
+@stores.duckdb_only  # a file opened by a tool itself
+def test_a_view_re_created_in_the_file_is_named_for_whoever_opens_the_file_itself(
+    warehouse_location,
+):
+    # Every command reads its own views, but a notebook opening the file with duckdb reads the
+    # file's: a forged `paid_credits` (every credit unpaid) passed `audit --verify` unnamed.
+    with warehouse.writer(warehouse_location):
+        pass
+    with warehouse.connect(warehouse_location, read_only=True) as con:
+        assert warehouse_schema.views_not_this_build(con) == []
+    with duckdb.connect(str(warehouse_location)) as con:
+        con.execute("create or replace view paid_credits as select * from ledger where false")
+    with warehouse.connect(warehouse_location, read_only=True) as con:
+        (note,) = warehouse_schema.views_not_this_build(con)
+    assert note.startswith("view paid_credits in the DuckDB file is not this version's")
