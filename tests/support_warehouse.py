@@ -101,8 +101,11 @@ def add_credit(con, run_id, customer_id, amount, currency="USD", incident="INC-A
     )
 
 
-def add_payment(con, customer_id, amount, currency="USD", incident="INC-A", batch="INC-A-B001"):
-    """A ledger entry of a published batch (the batch made with the first of its entries)."""
+def add_payment(
+    con, customer_id, amount, currency="USD", incident="INC-A", batch="INC-A-B001", run_id="r1"
+):
+    """A ledger entry of a published batch of run `run_id` (the batch made with the first of its
+    entries)."""
     credit_id = f"{incident}-{customer_id}-{currency}"
     if not con.execute("select 1 from batches where batch_id = ?", [batch]).fetchall():
         insert(
@@ -110,7 +113,7 @@ def add_payment(con, customer_id, amount, currency="USD", incident="INC-A", batc
             "batches",
             batch_id=batch,
             incident_id=incident,
-            run_id="r1",
+            run_id=run_id,
             kind="initial",
             row_count=1,
             totals_minor="{}",
@@ -132,7 +135,7 @@ def add_payment(con, customer_id, amount, currency="USD", incident="INC-A", batc
         currency=currency,
         amount_minor=amount,
         batch_id=batch,
-        run_id="r1",
+        run_id=run_id,
         published_at="2025-01-08T15:00:00Z",
     )
 
@@ -154,14 +157,14 @@ def add_closed_account(con, run_id, customer_id, owed, incident="INC-A", kind="c
     )
 
 
-def add_listed_by_hand(con, customer_id, amount, incident="INC-A", batch="INC-A-B001"):
-    """A USD amount r1's published batch listed to pay by hand (its `pay_by_hand.csv`)."""
+def add_listed_by_hand(con, customer_id, amount, incident="INC-A", batch="INC-A-B001", run_id="r1"):
+    """A USD amount run `run_id`'s published batch listed to pay by hand (its `pay_by_hand.csv`)."""
     insert(
         con,
         "batch_pay_by_hand",
         batch_id=batch,
         incident_id=incident,
-        run_id="r1",
+        run_id=run_id,
         customer_id=customer_id,
         currency="USD",
         txn_count=1,

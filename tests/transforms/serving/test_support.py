@@ -1384,3 +1384,43 @@ def test_an_unknown_customer_s_exception_shows_the_near_id_the_table_has(detail,
         "detail": detail,
     }
     assert answers.exception_row(row)["what"] == what
+
+
+def test_a_payment_two_published_runs_paid_is_listed_once_from_the_newer(warehouse_location):
+    # c40 paid by p1's batch, then an increase by p2's, absent from the pending p3: t40 was
+    # listed twice, once per paying run, as two failed payments; c41, a closed account both
+    # batches listed to pay by hand, showed both runs' amounts owed.
+    from tests.support_warehouse import (
+        add_candidate,
+        add_closed_account,
+        add_credit,
+        add_customer,
+        add_listed_by_hand,
+        add_payment,
+        add_run,
+    )
+
+    with warehouse.writer(warehouse_location) as writing:
+        for run_id, started, owed in (("p1", "01", 1000), ("p2", "02", 1500)):
+            add_run(writing, run_id, "published", f"2025-01-08T{started}:00:00Z")
+            add_candidate(writing, run_id, "t40", "c40")
+            add_credit(writing, run_id, "c40", owed)
+            add_customer(writing, run_id, "c40")
+            add_candidate(writing, run_id, "t41", "c41", credited=False, reason="closed_account")
+            add_customer(writing, run_id, "c41", status="closed")
+            add_closed_account(writing, run_id, "c41", owed)
+        add_payment(writing, "c40", 1000, batch="INC-A-B001", run_id="p1")
+        add_payment(writing, "c40", 500, batch="INC-A-B002", run_id="p2")
+        add_listed_by_hand(writing, "c41", 1000, batch="INC-A-B001", run_id="p1")
+        add_listed_by_hand(writing, "c41", 500, batch="INC-A-B002", run_id="p2")
+        add_run(writing, "p3", "pending_approval", "2025-01-08T03:00:00Z")
+        add_candidate(writing, "p3", "t42", "c42")
+        add_credit(writing, "p3", "c42", 1000)
+        add_customer(writing, "p3", "c42")
+    with support.connect(warehouse_location) as reading:
+        (paid,) = support.lookup(reading, "c40").incidents
+        assert paid.paid_by == ("p1", "p2")
+        assert [t["txn_id"] for t in paid.transactions] == ["t40"]
+        (listed,) = support.lookup(reading, "c41").incidents
+        assert [t["txn_id"] for t in listed.transactions] == ["t41"]
+        assert [e["credit_owed"] for e in listed.exceptions] == ["15.00"]

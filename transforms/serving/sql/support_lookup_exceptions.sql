@@ -1,8 +1,10 @@
 -- What finance handles by hand for a customer (or one transaction) in the answering runs
--- $run_ids (grain: one exception row, as in each run's exceptions.csv).
+-- $run_ids (grain: one exception row, as in each run's exceptions.csv). Given several runs of one
+-- incident (the published runs that paid a customer the answering run no longer lists), an
+-- exception is the newest run's, listed once.
 select
-    run_id,
-    incident_id,
+    run_exceptions.run_id,
+    run_exceptions.incident_id,
     exception,
     customer_id,
     currency,
@@ -12,6 +14,11 @@ select
     failed_amount_minor,
     detail
 from run_exceptions
-where list_contains($run_ids, run_id)
+inner join runs_ordered as runs on runs.run_id = run_exceptions.run_id
+where list_contains($run_ids, run_exceptions.run_id)
     and (customer_id = $customer_id or txn_id = $txn_id)
-order by incident_id, exception, currency, txn_id
+qualify row_number() over (
+    partition by run_exceptions.incident_id, exception, customer_id, currency, txn_id
+    order by runs.newness
+) = 1
+order by run_exceptions.incident_id, exception, currency, txn_id
