@@ -73,7 +73,7 @@ def preview(
             "first, from the ledger"
             for b in writing
         ]
-        notes += credited_elsewhere(con, run_id)
+        notes += credited_elsewhere(con, run_id, run.incident_id)
         newer = approval.newer_published(con, run)
         if newer and run.status != RunStatus.PUBLISHED:
             (notes if force_superseded else refusals).append(approval.superseded(run, newer))
@@ -119,17 +119,20 @@ def preview(
     )
 
 
-def credited_elsewhere(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
-    """A note per other incident whose published run credited some of this run's credited
-    transactions too: approving pays their customers a second time (never refused: two
+def credited_elsewhere(con: duckdb.DuckDBPyConnection, run_id: str, incident_id: str) -> list[str]:
+    """A note per other incident whose published run credited some of the credited transactions
+    of the lines approving this run pays (added or increased; a line its incident paid already
+    is not paid again): approving pays their customers a second time (never refused: two
     outages may hit one payment's retries; finance decides, and declines one if the windows
     overlap by mistake)."""
+    difference = db.run(con, "int_batch_difference", run_id=run_id, incident_id=incident_id)
+    paying = [d["credit_id"] for d in db.records(difference) if d["delta_minor"] > 0]
     return [
         f"{txns:,} credited transaction(s) of this run (e.g. {first}) were credited by incident "
-        f"{incident_id}'s published batch too: approving pays their customers again; decline "
+        f"{other}'s published batch too: approving pays their customers again; decline "
         "this run if the two incidents' windows overlap by mistake"
-        for incident_id, txns, first in db.run(
-            con, "review_other_incidents", run_id=run_id
+        for other, txns, first in db.run(
+            con, "review_other_incidents", run_id=run_id, paying=paying
         ).fetchall()
     ]
 

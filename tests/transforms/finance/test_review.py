@@ -3,7 +3,7 @@ run's credited transactions (two incidents whose windows overlap)."""
 
 from __future__ import annotations
 
-from tests.support_warehouse import add_candidate, add_run
+from tests.support_warehouse import add_candidate, add_credit, add_payment, add_run
 from transforms.finance import review, warehouse
 
 
@@ -18,13 +18,43 @@ def test_transactions_a_published_run_of_another_incident_credited_are_noted(tmp
         add_run(con, "b1", "pending_approval", "2025-01-08T03:00:00Z", incident="INC-B")
         for txn_id in ("t1", "t2", "t3"):
             add_candidate(con, "b1", txn_id, "c9", incident="INC-B")
+        add_credit(con, "b1", "c9", 1000, incident="INC-B")
     with warehouse.connect(path, read_only=True) as con:
-        (note,) = review.credited_elsewhere(con, "b1")  # t2 was not credited, t3 not published
+        (note,) = review.credited_elsewhere(
+            con, "b1", "INC-B"
+        )  # t2 was not credited, t3 not published
         assert note.startswith(
             "1 credited transaction(s) of this run (e.g. t1) were credited by incident INC-A's "
             "published batch too: approving pays their customers again"
         )
-        assert review.credited_elsewhere(con, "a1") == []  # b1 is not published
+        assert review.credited_elsewhere(con, "a1", "INC-A") == []  # b1 is not published
+
+
+def test_only_transactions_of_the_lines_the_batch_pays_are_noted(tmp_path):
+    # INC-B's b0 paid c9 for t1 before INC-A's a1 credited it too: approving INC-B's b1, which
+    # credits c9 as b0 did, pays c9 nothing again; only c8's new line (t4) is paid a second
+    # time. The note counted both, "2 ... (e.g. t1) ...: approving pays their customers again".
+    path = tmp_path / "wh.duckdb"
+    with warehouse.writer(path) as con:
+        add_run(con, "b0", "published", "2025-01-08T01:00:00Z", incident="INC-B")
+        add_candidate(con, "b0", "t1", "c9", incident="INC-B")
+        add_credit(con, "b0", "c9", 1000, incident="INC-B")
+        add_payment(con, "c9", 1000, incident="INC-B", batch="INC-B-B001", run_id="b0")
+        add_run(con, "a1", "published", "2025-01-08T02:00:00Z", incident="INC-A")
+        for txn_id, customer_id in (("t1", "c9"), ("t4", "c8")):
+            add_candidate(con, "a1", txn_id, customer_id, incident="INC-A")
+        add_run(con, "b1", "pending_approval", "2025-01-08T03:00:00Z", incident="INC-B")
+        for txn_id, customer_id in (("t1", "c9"), ("t4", "c8")):
+            add_candidate(con, "b1", txn_id, customer_id, incident="INC-B")
+            add_credit(con, "b1", customer_id, 1000, incident="INC-B")
+    with warehouse.connect(path, read_only=True) as con:
+        (note,) = review.credited_elsewhere(con, "b1", "INC-B")
+        assert note.startswith(
+            "1 credited transaction(s) of this run (e.g. t4) were credited by incident INC-A's "
+        )
+        assert (
+            review.credited_elsewhere(con, "b0", "INC-B") == []
+        )  # published: approving pays nothing
 
 
 def test_a_superseded_run_names_the_newer_runs_approval_on_the_incidents_clocks(tmp_path):
