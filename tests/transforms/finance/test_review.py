@@ -3,7 +3,14 @@ run's credited transactions (two incidents whose windows overlap)."""
 
 from __future__ import annotations
 
-from tests.support_warehouse import add_candidate, add_credit, add_payment, add_run
+from tests.support_warehouse import (
+    add_candidate,
+    add_closed_account,
+    add_credit,
+    add_listed_by_hand,
+    add_payment,
+    add_run,
+)
 from transforms.finance import review, warehouse
 
 
@@ -30,12 +37,11 @@ def test_transactions_a_published_run_of_another_incident_credited_are_noted(tmp
         assert review.credited_elsewhere(con, "a1", "INC-A") == []  # b1 is not published
 
 
-def test_only_transactions_of_the_lines_the_batch_pays_are_noted(tmp_path):
+def test_only_transactions_of_the_lines_the_batch_pays_are_noted(warehouse_location):
     # INC-B's b0 paid c9 for t1 before INC-A's a1 credited it too: approving INC-B's b1, which
     # credits c9 as b0 did, pays c9 nothing again; only c8's new line (t4) is paid a second
     # time. The note counted both, "2 ... (e.g. t1) ...: approving pays their customers again".
-    path = tmp_path / "wh.duckdb"
-    with warehouse.writer(path) as con:
+    with warehouse.writer(warehouse_location) as con:
         add_run(con, "b0", "published", "2025-01-08T01:00:00Z", incident="INC-B")
         add_candidate(con, "b0", "t1", "c9", incident="INC-B")
         add_credit(con, "b0", "c9", 1000, incident="INC-B")
@@ -47,7 +53,7 @@ def test_only_transactions_of_the_lines_the_batch_pays_are_noted(tmp_path):
         for txn_id, customer_id in (("t1", "c9"), ("t4", "c8")):
             add_candidate(con, "b1", txn_id, customer_id, incident="INC-B")
             add_credit(con, "b1", customer_id, 1000, incident="INC-B")
-    with warehouse.connect(path, read_only=True) as con:
+    with warehouse.connect(warehouse_location, read_only=True) as con:
         (note,) = review.credited_elsewhere(con, "b1", "INC-B")
         assert note.startswith(
             "1 credited transaction(s) of this run (e.g. t4) were credited by incident INC-A's "
@@ -55,6 +61,40 @@ def test_only_transactions_of_the_lines_the_batch_pays_are_noted(tmp_path):
         assert (
             review.credited_elsewhere(con, "b0", "INC-B") == []
         )  # published: approving pays nothing
+
+
+def test_a_closed_account_another_incident_paid_or_listed_to_pay_by_hand_is_noted(
+    warehouse_location,
+):
+    # c5's account is closed: INC-A's batch listed t6 to pay by hand, and approving INC-B's b1
+    # lists it to pay by hand again; c4's t7 INC-A credited, and b1 lists it by hand. No note
+    # said so: only credited transactions were compared.
+    with warehouse.writer(warehouse_location) as con:
+        add_run(con, "a1", "published", "2025-01-08T01:00:00Z", incident="INC-A")
+        add_candidate(
+            con, "a1", "t6", "c5", credited=False, reason="closed_account", incident="INC-A"
+        )
+        add_candidate(con, "a1", "t7", "c4", incident="INC-A")
+        add_payment(con, "c4", 1000, incident="INC-A", batch="INC-A-B001", run_id="a1")
+        add_listed_by_hand(con, "c5", 1000, incident="INC-A", batch="INC-A-B001", run_id="a1")
+        add_run(con, "b1", "pending_approval", "2025-01-08T02:00:00Z", incident="INC-B")
+        for txn_id, customer_id in (("t6", "c5"), ("t7", "c4")):
+            add_candidate(
+                con,
+                "b1",
+                txn_id,
+                customer_id,
+                credited=False,
+                reason="closed_account",
+                incident="INC-B",
+            )
+            add_closed_account(con, "b1", customer_id, 1000, incident="INC-B")
+    with warehouse.connect(warehouse_location, read_only=True) as con:
+        (note,) = review.credited_elsewhere(con, "b1", "INC-B")
+        assert note.startswith(
+            "2 transaction(s) of this run's closed accounts (e.g. t6) that approving lists to pay "
+            "by hand were paid or listed to pay by hand by incident INC-A's published batch too"
+        )
 
 
 def test_a_superseded_run_names_the_newer_runs_approval_on_the_incidents_clocks(tmp_path):
