@@ -120,31 +120,29 @@ def preview(
 
 
 def credited_elsewhere(con: duckdb.DuckDBPyConnection, run_id: str, incident_id: str) -> list[str]:
-    """A note per other incident whose published batch paid some of the credited transactions
-    of the lines approving this run pays (added or increased; a line its incident paid already
-    is not paid again), and one per other incident whose published batch paid or listed to pay
-    by hand some of the transactions of the closed accounts approval lists to pay by hand:
-    approving pays their customers a second time (never refused: two outages may hit one
-    payment's retries; finance decides, and declines one if the windows overlap by mistake)."""
+    """A note per other incident whose published batch paid (or listed to pay by hand) some of
+    the credited transactions of the lines approving this run pays (added or increased; a line
+    its incident paid already is not paid again), and one per such incident for the
+    transactions of the closed accounts approval lists to pay by hand: approving pays their
+    customers a second time (never refused: two outages may hit one payment's retries; finance
+    decides, and declines one if the windows overlap by mistake)."""
     ids = {"run_id": run_id, "incident_id": incident_id}
     difference = db.records(db.run(con, "int_batch_difference", **ids))
     paying = [d["credit_id"] for d in difference if d["delta_minor"] > 0]
     listing = db.records(db.run(con, "int_batch_pay_by_hand", **ids))
     by_hand = [[r["customer_id"], r["currency"]] for r in listing if r["to_pay_minor"] > 0]
-    overlap = "decline this run if the two incidents' windows overlap by mistake"
+    found = db.run(con, "review_other_incidents", run_id=run_id, paying=paying, by_hand=by_hand)
     return [
-        f"{txns:,} credited transaction(s) of this run (e.g. {first}) were credited by incident "
-        f"{other}'s published batch too: approving pays their customers again; {overlap}"
-        for other, txns, first in db.run(
-            con, "review_other_incidents", run_id=run_id, paying=paying
-        ).fetchall()
-    ] + [
-        f"{txns:,} transaction(s) of this run's closed accounts (e.g. {first}) that approving "
-        f"lists to pay by hand were paid or listed to pay by hand by incident {other}'s published "
-        f"batch too: paying them by hand pays their customers again; {overlap}"
-        for other, txns, first in db.run(
-            con, "review_other_incidents_by_hand", run_id=run_id, by_hand=by_hand
-        ).fetchall()
+        (
+            f"{txns:,} credited transaction(s) of this run (e.g. {first}) were credited by "
+            f"incident {other}'s published batch too: approving pays their customers again"
+            if kind == "paid"
+            else f"{txns:,} transaction(s) of this run's closed accounts (e.g. {first}) that "
+            "approving lists to pay by hand were paid or listed to pay by hand by incident "
+            f"{other}'s published batch too: paying them by hand pays their customers again"
+        )
+        + "; decline this run if the two incidents' windows overlap by mistake"
+        for other, kind, txns, first in found.fetchall()
     ]
 
 

@@ -67,16 +67,26 @@ def test_a_closed_account_another_incident_paid_or_listed_to_pay_by_hand_is_note
     warehouse_location,
 ):
     # c5's account is closed: INC-A's batch listed t6 to pay by hand, and approving INC-B's b1
-    # lists it to pay by hand again; c4's t7 INC-A credited, and b1 lists it by hand. No note
-    # said so: only credited transactions were compared.
+    # lists it to pay by hand again; c4's t7 INC-A credited, and b1 lists it by hand; c6's t8
+    # INC-A listed by hand, and b1 pays it (the account reopened). No note said so: only
+    # transactions credited in both were compared.
     with warehouse.writer(warehouse_location) as con:
         add_run(con, "a1", "published", "2025-01-08T01:00:00Z", incident="INC-A")
-        add_candidate(
-            con, "a1", "t6", "c5", credited=False, reason="closed_account", incident="INC-A"
-        )
         add_candidate(con, "a1", "t7", "c4", incident="INC-A")
         add_payment(con, "c4", 1000, incident="INC-A", batch="INC-A-B001", run_id="a1")
-        add_listed_by_hand(con, "c5", 1000, incident="INC-A", batch="INC-A-B001", run_id="a1")
+        for txn_id, customer_id in (("t6", "c5"), ("t8", "c6")):
+            add_candidate(
+                con,
+                "a1",
+                txn_id,
+                customer_id,
+                credited=False,
+                reason="closed_account",
+                incident="INC-A",
+            )
+            add_listed_by_hand(
+                con, customer_id, 1000, incident="INC-A", batch="INC-A-B001", run_id="a1"
+            )
         add_run(con, "b1", "pending_approval", "2025-01-08T02:00:00Z", incident="INC-B")
         for txn_id, customer_id in (("t6", "c5"), ("t7", "c4")):
             add_candidate(
@@ -89,9 +99,14 @@ def test_a_closed_account_another_incident_paid_or_listed_to_pay_by_hand_is_note
                 incident="INC-B",
             )
             add_closed_account(con, "b1", customer_id, 1000, incident="INC-B")
+        add_candidate(con, "b1", "t8", "c6", incident="INC-B")
+        add_credit(con, "b1", "c6", 1000, incident="INC-B")
     with warehouse.connect(warehouse_location, read_only=True) as con:
-        (note,) = review.credited_elsewhere(con, "b1", "INC-B")
-        assert note.startswith(
+        paid, listed = review.credited_elsewhere(con, "b1", "INC-B")
+        assert paid.startswith(
+            "1 credited transaction(s) of this run (e.g. t8) were credited by incident INC-A's "
+        )
+        assert listed.startswith(
             "2 transaction(s) of this run's closed accounts (e.g. t6) that approving lists to pay "
             "by hand were paid or listed to pay by hand by incident INC-A's published batch too"
         )
