@@ -157,6 +157,13 @@ def credit_row(row: dict[str, Any], run: AnsweringRun) -> dict[str, Any]:
     }
 
 
+def counted(credit: dict[str, Any], shown: list[dict[str, Any]]) -> dict[str, Any]:
+    """A credit the answering run lists no payments for, counting those shown for it (the failed
+    payments of the runs that paid it, `transaction_row`s, in its currency)."""
+    count = sum(1 for t in shown if t["currency"] == credit["currency"])
+    return {**credit, "failed_txn_count": count}
+
+
 def credit_status(row: dict[str, Any], run: AnsweringRun) -> tuple[str, str]:
     """The status the warehouse gave the row (`credit_status`), and why in words."""
     currency = row["currency"]

@@ -37,6 +37,7 @@ from transforms.serving import filters, names, pasted
 from transforms.serving.answers import (
     AnsweringRun,
     Unanswered,
+    counted,
     credit_row,
     exception_row,
     transaction_row,
@@ -312,13 +313,13 @@ def lookup(
         mine = [transaction_row(t, run) for t in transactions if t["incident_id"] == incident_id]
         owed = [exception_row(e) for e in exceptions if e["incident_id"] == incident_id]
         paid_by: tuple[str, ...] = ()
-        if not mine:  # paid (or listed to pay by hand) by an earlier run: show that run's
-            # payments, and what it listed for finance
+        if not mine:  # paid or listed by hand by earlier runs: their payments and exceptions
             paid_by = tuple(r for i, r in paying if i == incident_id and r != run.run_id)
             earlier = {**keys, "run_ids": list(paid_by)}
             if paid_by:
-                found_earlier = db.run(con, "support_lookup_transactions", **earlier)
-                mine = [transaction_row(t, run) for t in db.records(found_earlier)]
+                found_earlier = db.records(db.run(con, "support_lookup_transactions", **earlier))
+                mine = [transaction_row(t, run) for t in found_earlier]
+                credits = [counted(c, mine) for c in credits]
                 listed = db.run(con, "support_lookup_exceptions", **earlier)
                 owed = owed or [exception_row(e) for e in db.records(listed)]
         if credits or mine or owed:

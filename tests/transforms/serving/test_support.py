@@ -1424,3 +1424,12 @@ def test_a_payment_two_published_runs_paid_is_listed_once_from_the_newer(warehou
         (listed,) = support.lookup(reading, "c41").incidents
         assert [t["txn_id"] for t in listed.transactions] == ["t41"]
         assert [e["credit_owed"] for e in listed.exceptions] == ["15.00"]
+
+
+def test_a_credit_paid_by_an_earlier_run_counts_the_payments_shown_for_it(con):
+    # c20 is paid by r1 and absent from r2, the answering run: its credit said 0 failed
+    # payments above the list of r1's failed payment t20; c21, listed by hand, the same
+    for customer_id, txn_id in (("c20", "t20"), ("c21", "t21")):
+        (story,) = [s for s in support.lookup(con, customer_id).incidents if s.paid_by]
+        assert [t["txn_id"] for t in story.transactions] == [txn_id]
+        assert [c["failed_txn_count"] for c in story.credits] == [1]
