@@ -124,6 +124,11 @@ class Explainer:
                 f"{name}: customer {t['before_customer_id']} -> {t['after_customer_id']} (the "
                 "transaction table changed)"
             )
+        if t["after_currency"] != t["before_currency"]:
+            return (
+                f"{name}: currency {t['before_currency'] or '(none)'} -> "
+                f"{t['after_currency'] or '(none)'} (the transaction table changed)"
+            )
         if t["after_amount_minor"] != t["before_amount_minor"]:
             return f"{name}: amount {t['before_amount_minor']} -> {t['after_amount_minor']}"
         return f"{name}: {t['before_reason']} -> {t['after_reason']}"

@@ -113,3 +113,24 @@ def test_a_transaction_a_changed_log_file_and_a_wider_window_brought_names_both(
     assert reason.startswith("transaction t107: log file logs/api.jsonl changed")
     window = "window 2026-03-02 11:00 CET to 2026-03-02 11:30 CET is now"
     assert (window in reason) is window_named, reason
+
+
+def test_a_transaction_whose_currency_changed_says_so():
+    # the transaction table corrected t3's currency: both lines said "transaction t3: failed ->
+    # failed", naming nothing that changed
+    explainer = _explainer(NARROW, NARROW, {}, {})
+    moved = {
+        "txn_id": "t3",
+        "in_after": True,
+        "in_before": True,
+        **{f"{side}_table_status": "failed" for side in ("after", "before")},
+        **{f"{side}_class": "failed" for side in ("after", "before")},
+        **{f"{side}_customer_id": "c1" for side in ("after", "before")},
+        **{f"{side}_amount_minor": 333 for side in ("after", "before")},
+        **{f"{side}_reason": "failed" for side in ("after", "before")},
+        "before_currency": "EUR",
+        "after_currency": "USD",
+    }
+    assert explainer._transaction(moved) == (
+        "transaction t3: currency EUR -> USD (the transaction table changed)"
+    )
