@@ -68,10 +68,13 @@ class Explainer:
         found += self._customer(row["customer_id"])
         found += self._pricing(row)
         found += self._deciding(row)
-        if not found:
+        # what the newest published run computes (0: it lists no such credit)
+        computed = self.baseline_amounts.get(row["credit_id"], 0) if self.published else None
+        paid_more = computed is not None and computed < (row["before_minor"] or 0)
+        as_computed = computed is not None and computed == (row["after_minor"] or 0)
+        if not found and not (paid_more and as_computed):  # else no policy key is to blame
             found += [f"policy {k} changed: {b} -> {a}" for k, b, a in self._policy_changes()]
-        computed = self.baseline_amounts.get(row["credit_id"]) if self.published else None
-        if computed is not None and computed < (row["before_minor"] or 0):
+        if paid_more:
             # what was paid is not what the baseline computes: the reasons above explain only
             # the baseline's amount, and may point the other way (a policy raised since)
             currency = row["currency"]

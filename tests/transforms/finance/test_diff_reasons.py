@@ -134,3 +134,32 @@ def test_a_transaction_whose_currency_changed_says_so():
     assert explainer._transaction(moved) == (
         "transaction t3: currency EUR -> USD (the transaction table changed)"
     )
+
+
+def test_a_credit_the_newest_published_run_already_dropped_is_not_blamed_on_the_policy():
+    # c2 was paid USD 10.00 by an earlier batch; the newest published run b no longer credits
+    # it (its decrease accepted), nor does this run, whose basis changed: the reason named the
+    # basis, which prices no line of c2's, instead of the decrease never paid back
+    from collections import defaultdict
+    from types import SimpleNamespace
+
+    explainer = object.__new__(diff_reasons.Explainer)
+    explainer.run = SimpleNamespace(incident_id="INC-A", run_id="c")
+    explainer.baseline = SimpleNamespace(run_id="b")
+    explainer.published = True
+    explainer.by_line = defaultdict(list)
+    explainer.customers = {}
+    explainer.policy = (_record(basis="flat_per_transaction"), _record())
+    explainer.baseline_amounts = {}
+    row = {
+        "change": "removed",
+        "credit_id": "k2",
+        "customer_id": "c2",
+        "currency": "USD",
+        "before_minor": 1000,
+        "after_minor": None,
+    }
+    assert explainer.reasons(row) == (
+        "earlier batches paid USD 10.00, more than the newest published run b computes "
+        "(USD 0.00): a decrease is never paid back",
+    )
