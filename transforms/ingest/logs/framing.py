@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from transforms.errors import CreditsError, InputError
-from transforms.ingest.logs import framed, lost, mending, padding, source
+from transforms.ingest.logs import framed, lost, mending, padding, rotated, source
 from transforms.ingest.logs.screen import BLANK, BOM, Screen
 from transforms.ingest.logs.source import STREAM_ERRORS, Source, stream_error
 
@@ -73,6 +73,8 @@ class Framer:
     split: bool = False  # a record split over lines was seen: every later line is checked
     cri: bool = False  # CRI lines: a character a partial line cuts is mended (`mending.Mender`)
     failure_events: tuple[str, ...] = ()  # named past a long line's preview: `lost.beyond_preview`
+    streams: re.Pattern[bytes] | None = None  # a line's stream (CRI, Docker: `rotated.STREAMS`)
+    ends: rotated.Ends = field(default_factory=rotated.Ends)  # where a rotation may have cut
     # A line of the file so far ended in an LF alone: its line ends were not made CRLF, so a
     # CRI P line's CR is the record's in every later block too (`mending.partial_crs_kept`).
     _lf_alone: bool = field(default=False, repr=False)
@@ -156,6 +158,8 @@ class Framer:
         elif carry:
             if self._ended_by_cr(carry):
                 return
+            held = self._held[0].count(b"\n", 0, self._held[1]) if self._held else 0
+            self.ends.unterminated = self.lines + held + 1
             last = carry + b"\n"
             yield from self._mended(last, len(last))
         yield from self._release()
@@ -233,6 +237,8 @@ class Framer:
         skip = self._skip(data)
         raw = np.frombuffer(data, np.uint8, count=end)
         starts, ends, crlf, sizes = framed.line_bounds(raw, skip)
+        if self.streams is not None and self.lines == 0:
+            self.ends.open(data, starts, sizes, self.lines, self.streams)
         every_crlf = bool(crlf.all())  # and none alone before: line ends made CRLF, no CR kept
         if self.cri and crlf.any() and (self._lf_alone or not every_crlf):
             crlf, sizes = mending.partial_crs_kept(data, starts, crlf, sizes)

@@ -25,7 +25,16 @@ import pyarrow.parquet as pq
 
 from transforms import db
 from transforms.ingest.incident.sections import ENVELOPE_FIELDS
-from transforms.ingest.logs import collected, flood, lost, misread, parts, staging, syslog
+from transforms.ingest.logs import (
+    collected,
+    flood,
+    lost,
+    misread,
+    parts,
+    rotated,
+    staging,
+    syslog,
+)
 from transforms.ingest.logs.framed import FRAMED_SCHEMA
 from transforms.ingest.logs.framing import Framer
 from transforms.ingest.logs.plan import LogFile, Partition, Reading
@@ -147,6 +156,7 @@ def _extract_into(
             screen,
             cri=fmt.envelope == "cri",
             failure_events=reading.failure_events,
+            streams=rotated.STREAMS.get(fmt.envelope),
         )
         for file_id, path, name, listed in partition.files
     ]
@@ -159,6 +169,7 @@ def _extract_into(
         writers = stack.enter_context(_Writers(folder))
         stage = _Stager(reading, folder, stack)
         names = {file.file_id: file.name for file in partition.files}
+        ends = {f.file_id: f.ends for f in framers if isinstance(f, Framer)}
         misread_files = misread.Misread(reading.failure_events, reading.log_format.envelope)
         flooded = flood.Flood(reading.max_quarantined_lines)
         for staged in stage(framed, joined):
@@ -172,6 +183,7 @@ def _extract_into(
                 or lost.glued(staged, names, reading.log_format, reading.failure_events)
                 or lost.streamed(staged, names, reading.log_format, reading.failure_events)
                 or lost.unheld(staged, names, reading.log_format, reading.failure_events)
+                or rotated.cut(staged, ends, names, fmt, reading.failure_events)
                 # last: a file the checks above name more precisely is named so
                 or flooded.flooded(staged, names)
             )
