@@ -1039,6 +1039,12 @@ def test_a_cri_line_in_a_payload_names_the_parser_that_reads_it(tmp_path, log, r
         # a Docker entry, its record in `log`; Fluent Bit's, its record in `log`
         (lambda record: docker(record + "\n"), "holds one in its log"),
         (lambda record: json.dumps({"date": 1736280000.5, "log": record}), "holds one in its log"),
+        # a Cloud Logging export's JSON entry among its text ones (payload = "message" reads
+        # neither: the failure record is an object at jsonPayload; once only quarantined)
+        (
+            lambda record: json.dumps({"insertId": "a", "jsonPayload": json.loads(record)}),
+            "holds one as an object in its jsonPayload",
+        ),
     ],
 )
 def test_a_failure_record_outside_the_payload_stops_the_run(tmp_path, wrap, where):

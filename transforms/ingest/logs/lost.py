@@ -45,6 +45,13 @@ NOT_JSON = "not valid JSON"
 # The reason of a JSON object without the payload's string (`log_payload`)
 NO_PAYLOAD = "not a JSON object with a string at "
 GLUED_TRIES = 64
+# A file of records as text at one key and as objects at another, and how to read it: a Cloud
+# Logging export of a container's lines, JSON ones parsed into jsonPayload, others textPayload
+MIXED_HINT = (
+    "; or a Cloud Logging export mixing text and JSON entries, read with the JSON entries' "
+    "fields once each text entry is made one: jq -c 'if .textPayload then .jsonPayload = "
+    "(.textPayload | fromjson? // .) | del(.textPayload) else . end' FILE"
+)
 # Two JSON objects on one line, one right after the other (`streamed`)
 ONE_AFTER_ANOTHER = r"\}[ \t\r]*\{"
 # The writers that put records so, and how to have one record a line
@@ -250,19 +257,24 @@ def unheld(
             continue
         held_at = [("is a record itself", row["raw"], "jsonl")] + [
             (f"holds one in its {key}", value, None)
-            for key, value in line.items()
             if isinstance(value, str)
+            else (f"holds one as an object in its {key}", orjson.dumps(value).decode(), "jsonl")
+            for key, value in line.items()
+            # an object at the payload's (first) key holds the record, read or not by its kind
+            if isinstance(value, str)
+            or (isinstance(value, dict) and key != (fmt.payload or "").split(".")[0])
         ]
         for where, text, kind in held_at:
             events = record_events(text, fmt, failure_events, kind)
             if events:
+                mixed = MIXED_HINT if " as an object " in where else ""
                 return InputError(
                     f"{names[row['file_id']]}: line {row['line']} has no string at "
                     f"{fmt.payload} (sources.log_format.payload) but {where}, holding a failure "
                     f"event ({', '.join(events)}): {QUARANTINED} The file is not one the setting "
-                    "reads (the service's own lines, or another collector's): read it in a run "
-                    "whose [sources.log_format] reads it, or leave it out of sources.logs, then "
-                    "run again"
+                    f"reads (the service's own lines, or another collector's{mixed}): read it in "
+                    "a run whose [sources.log_format] reads it, or leave it out of "
+                    "sources.logs, then run again"
                 )
     return None
 
