@@ -48,33 +48,33 @@ def buckets(path, tmp_path) -> list[tuple]:
     ).fetchall()
 
 
+@pytest.mark.parametrize(
+    ("cut", "expected"),
+    [
+        # The cut came after the event: app.log.1's last line, its start, holds it.
+        (
+            AFTER_EVENT,
+            "logs/app.log.1: line 2, its last, has no line feed at its end and holds a failure "
+            "event (payment.failed) in a record cut short (not valid JSON): quarantined, ",
+        ),
+        # The cut came before the event: the rest, opening app.log, holds it.
+        (
+            BEFORE_EVENT,
+            "logs/app.log: line 1 opens the file (or its stream) with the rest of a record "
+            "holding a failure event (payment.failed) (not valid JSON): quarantined, ",
+        ),
+    ],
+)
 @pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
-def test_a_failure_a_copytruncate_rotation_cut_after_its_event_stops_the_run(tmp_path, line_checks):
+def test_a_failure_a_copytruncate_rotation_cut_stops_the_run(tmp_path, cut, expected, line_checks):
     # The writer was mid-line when logrotate copied and truncated app.log: app.log.1 ends with
     # the record's start (no line feed), app.log opens with its rest. Once both quarantined
     # as not valid JSON, the run passed without t2.
-    older = f"{WHOLE}\n{RECORD[:AFTER_EVENT]}".encode()
-    newer = f"{RECORD[AFTER_EVENT:]}\n".encode()
+    older = f"{WHOLE}\n{RECORD[:cut]}".encode()
+    newer = f"{RECORD[cut:]}\n{WHOLE.replace('t1', 't3')}\n".encode()
     message = stopped(incident(tmp_path, older, newer, line_checks), tmp_path)
-    assert message.startswith(
-        "logs/app.log.1: line 2, its last, has no line feed at its end and holds a failure "
-        "event (payment.failed) in a record cut short (not valid JSON): quarantined, "
-    )
+    assert message.startswith(expected)
     assert "join the two, in order, into one file" in message
-
-
-@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
-def test_a_failure_a_copytruncate_rotation_cut_before_its_event_stops_the_run(
-    tmp_path, line_checks
-):
-    # The cut came before the event: the rest, opening app.log, holds it.
-    older = f"{WHOLE}\n{RECORD[:BEFORE_EVENT]}".encode()
-    newer = f"{RECORD[BEFORE_EVENT:]}\n{WHOLE.replace('t1', 't3')}\n".encode()
-    message = stopped(incident(tmp_path, older, newer, line_checks), tmp_path)
-    assert message.startswith(
-        "logs/app.log: line 1 opens the file (or its stream) with the rest of a record "
-        "holding a failure event (payment.failed) (not valid JSON): quarantined, "
-    )
 
 
 @pytest.mark.parametrize(
