@@ -162,3 +162,17 @@ def test_a_failure_line_opening_a_file_that_is_no_rest_is_only_quarantined(tmp_p
         (NEW, 1, "quarantined"),
         (NEW, 3, "quarantined"),
     ]
+
+
+def test_a_file_of_another_format_is_named_as_such_not_as_a_rest(tmp_path):
+    # fluentd's out_file with its delimiter SPACE under envelope = "fluentd": no line is the
+    # envelope's, and the first holds a failure record; named by the file's format, never as
+    # the rest of a record a rotation cut
+    line = f"2025-01-07T20:00:00+0000 payments.api {WHOLE}\n".encode()
+    path = incident(
+        tmp_path, line, line.replace(b"t1", b"t2"), "failure_capable", envelope="fluentd"
+    )
+    assert stopped(path, tmp_path).startswith(
+        f'{NEW}: no line of it is read with envelope = "fluentd", and line 1, quarantined as '
+        "not a fluentd out_file line"
+    )

@@ -10,6 +10,7 @@ how to join the two. (A CRI or Docker start still partial when its file ends is 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -21,8 +22,9 @@ from transforms.errors import InputError
 from transforms.ingest.incident import LogFormat
 from transforms.ingest.logs import lost
 
-# The reasons of a line a cut leaves: not its format's shape, or cut inside a character
-CUT_REASONS = ("not ", "invalid UTF-8")
+# The reasons of a line a cut leaves: its record not whole, or cut inside a character (not a
+# line without the envelope's prefix: another format's, named by `misread`)
+CUT_REASONS = (lost.NOT_JSON, lost.NO_PAYLOAD, "not a logfmt line", "invalid UTF-8")
 # A line's stream, matched at its start: a CRI line's second field; a Docker entry's `stream`,
 # right after its `log` (as Docker writes them)
 STREAMS = {
@@ -75,7 +77,9 @@ def cut(
     that is no record's start opening the file or its stream. `ends`: file_id -> its `Ends`;
     `names`: file_id -> name."""
     reasons = staged.column("quarantine_reason")
-    found = pc.or_(*(pc.fill_null(pc.starts_with(reasons, r), False) for r in CUT_REASONS))
+    found = functools.reduce(
+        pc.or_, (pc.fill_null(pc.starts_with(reasons, r), False) for r in CUT_REASONS)
+    )
     for row in staged.filter(found).to_pylist():
         end = ends.get(row["file_id"])
         raw, line, reason = row["raw"] or "", row["line"], row["quarantine_reason"]
