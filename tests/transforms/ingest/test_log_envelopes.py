@@ -1538,6 +1538,11 @@ SHAPE_NOT_OBJECT = ("quarantined", screen.SHAPE_NOT_OBJECT)
 NO_TIME = json.dumps({"event": "payment.failed", "txn_id": "t1"})
 AT = "2025-01-07T20:00:00.5"
 NOT_FLUENTD = 'not a fluentd out_file line (envelope = "fluentd")'
+SPACED = (
+    " (its fields are separated by a space or a comma: out_file's delimiter SPACE or COMMA, "
+    "which is not read; have out_file write its default delimiter, a tab, or put tabs back: "
+    "sed -E 's/^([^ ,]+)[ ,]([^ ,]+)[ ,]/\\1\\t\\2\\t/' FILE)"
+)
 NOT_EXPORT = 'not a CloudWatch Logs export line (envelope = "cloudwatch_export")'
 NOT_FLUENTBIT = 'not a Fluent Bit file output line (envelope = "fluentbit")'
 EPOCH_S = {"envelope": "fluentbit", "ts": "envelope.time", "ts_format": "epoch_s"}
@@ -1577,6 +1582,15 @@ QUIET_PREFIXED = {
             "payment.failed t1",
             {"envelope": "fluentd"},
             ("quarantined", NOT_FLUENTD + ': expected "<time>\\t<tag>\\t<record>"'),
+        ),
+        # out_file's delimiter SPACE or COMMA, not its default tab: named, with how to mend it
+        *(
+            (
+                f"2025-01-07T20:00:00+0000{delimiter}payments.api{delimiter}{RECORD}",
+                {"envelope": "fluentd"},
+                ("quarantined", NOT_FLUENTD + ': expected "<time>\\t<tag>\\t<record>"' + SPACED),
+            )
+            for delimiter in " ,"
         ),
         (
             "payment.failed t1",

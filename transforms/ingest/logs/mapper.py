@@ -91,6 +91,15 @@ PREFIXED_LINES = {
     for envelope, (pattern, suffix, _) in PREFIX_PATTERNS.items()
 }
 
+# A fluentd out_file line written with its delimiter SPACE or COMMA (`<time> <tag> {...}`): not
+# read (a time may hold spaces), but named so in the reason, with how to put tabs back
+SPACED_FLUENTD_LINE = r"^[^ ,\t\n]+[ ,][^ ,\t\n]+[ ,]\{"
+SPACED_FLUENTD_HINT = (
+    " (its fields are separated by a space or a comma: out_file's delimiter SPACE or COMMA, "
+    "which is not read; have out_file write its default delimiter, a tab, or put tabs back: "
+    "sed -E 's/^([^ ,]+)[ ,]([^ ,]+)[ ,]/\\1\\t\\2\\t/' FILE)"
+)
+
 
 @dataclass(frozen=True)
 class Extract:
@@ -298,7 +307,12 @@ def _unwrapping(reading: Reading) -> list[tuple[str, dict[str, object]]]:
         parameters = syslog.parameters(reading.reach, reading.logs_timezone)
         steps.append(("log_envelope_syslog", parameters))
     elif fmt.envelope in PREFIXED_LINES:
-        parameters = {"prefixed": fmt.envelope, "prefixed_line": PREFIXED_LINES[fmt.envelope]}
+        parameters = {
+            "prefixed": fmt.envelope,
+            "prefixed_line": PREFIXED_LINES[fmt.envelope],
+            "spaced_line": SPACED_FLUENTD_LINE,
+            "spaced_hint": SPACED_FLUENTD_HINT,
+        }
         steps.append(("log_envelope_prefixed", parameters))
     if fmt.payload is not None:
         steps.append(

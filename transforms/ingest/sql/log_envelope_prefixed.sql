@@ -32,6 +32,8 @@ final as (
             when not is_prefixed and $prefixed = 'fluentd'
                 then 'not a fluentd out_file line (envelope = "fluentd"): expected '
                     || '"<time>\t<tag>\t<record>"'
+                    -- out_file's delimiter SPACE or COMMA: named, with how to put tabs back
+                    || case when regexp_matches(raw, $spaced_line) then $spaced_hint else '' end
             when not is_prefixed and $prefixed = 'fluentbit'
                 then 'not a Fluent Bit file output line (envelope = "fluentbit"): expected '
                     || '"<tag>: [<time>, <record>]"'
