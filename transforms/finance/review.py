@@ -73,7 +73,8 @@ def preview(
             "first, from the ledger"
             for b in writing
         ]
-        notes += credited_elsewhere(con, run_id, run.incident_id)
+        batch = batch_lines(con, run_id, run.incident_id)
+        notes += credited_elsewhere(con, run_id, run.incident_id, batch)
         newer = approval.newer_published(con, run)
         if newer and run.status != RunStatus.PUBLISHED:
             (notes if force_superseded else refusals).append(approval.superseded(run, newer))
@@ -83,9 +84,7 @@ def preview(
         decreases: list[dict[str, Any]] = []
         by_hand: list[dict[str, Any]] = []
         if run.status != RunStatus.PUBLISHED:
-            ids = {"run_id": run_id, "incident_id": run.incident_id}
-            difference = db.records(db.run(con, "int_batch_difference", **ids))
-            by_hand = db.records(db.run(con, "int_batch_pay_by_hand", **ids))
+            difference, by_hand = batch
             payments = [_payment(d) for d in difference if d["delta_minor"] > 0]
             decreases = [d for d in difference if d["delta_minor"] < 0]
             if published.decreases and accept_decreases:
@@ -119,17 +118,31 @@ def preview(
     )
 
 
-def credited_elsewhere(con: duckdb.DuckDBPyConnection, run_id: str, incident_id: str) -> list[str]:
+def batch_lines(
+    con: duckdb.DuckDBPyConnection, run_id: str, incident_id: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """What approving the run would carry: its lines against what the incident paid
+    (`int_batch_difference`) and the closed accounts' lines to pay by hand."""
+    ids = {"run_id": run_id, "incident_id": incident_id}
+    difference = db.records(db.run(con, "int_batch_difference", **ids))
+    return difference, db.records(db.run(con, "int_batch_pay_by_hand", **ids))
+
+
+def credited_elsewhere(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    incident_id: str,
+    batch: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None,
+) -> list[str]:
     """A note per other incident whose published batch paid (or listed to pay by hand) some of
     the credited transactions of the lines approving this run pays (added or increased; a line
     its incident paid already is not paid again), and one per such incident for the
     transactions of the closed accounts approval lists to pay by hand: approving pays their
     customers a second time (never refused: two outages may hit one payment's retries; finance
-    decides, and declines one if the windows overlap by mistake)."""
-    ids = {"run_id": run_id, "incident_id": incident_id}
-    difference = db.records(db.run(con, "int_batch_difference", **ids))
+    decides, and declines one if the windows overlap by mistake). `batch`: the run's
+    `batch_lines`, when the caller has them."""
+    difference, listing = batch or batch_lines(con, run_id, incident_id)
     paying = [d["credit_id"] for d in difference if d["delta_minor"] > 0]
-    listing = db.records(db.run(con, "int_batch_pay_by_hand", **ids))
     by_hand = [[r["customer_id"], r["currency"]] for r in listing if r["to_pay_minor"] > 0]
     found = db.run(con, "review_other_incidents", run_id=run_id, paying=paying, by_hand=by_hand)
     return [

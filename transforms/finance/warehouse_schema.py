@@ -77,7 +77,7 @@ def views_not_this_build(con: duckdb.DuckDBPyConnection) -> list[str]:
 @cache
 def _own_views() -> dict[str, str]:
     """This build's views, made in a database of their own (`_views`)."""
-    with duckdb.connect() as con:
+    with db.connect() as con:
         con.execute(db.statement("warehouse_schema"))
         return _views(con)
 
