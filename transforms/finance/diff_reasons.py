@@ -5,6 +5,7 @@ evidence (a transaction that entered or left, a table status, a class), their cu
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -27,6 +28,16 @@ DECIDING = {
 }
 # Policy keys that class a transaction (rule 3): a changed class is named with them.
 CLASSING = ("failure_events", "outage_error_codes", "decline_error_codes")
+# The floor and the cap: they price a line only where they changed its amount.
+BOUNDS = ("min_minor", "cap_minor")
+
+
+@dataclass(frozen=True)
+class Priced:
+    """A credit line as its run priced it (`run_credits`): what its policy's basis reads."""
+
+    failed_amount_minor: int | None
+    credited_txn_count: int
 
 
 class Explainer:
@@ -54,10 +65,11 @@ class Explainer:
         self.window = (_window(after), _window(before))
         self.logs = (_logs(after), _logs(before))
         self.policy = (after.policy, before.policy)
-        self.baseline_amounts = {
-            r["credit_id"]: r["credit_amount_minor"]
-            for r in db.records(db.run(con, "diff_run_amounts", run_id=baseline.run_id))
-        }
+        self.lines = tuple(
+            {r["credit_id"]: r for r in db.records(db.run(con, "diff_run_amounts", run_id=r_id))}
+            for r_id in (run.run_id, baseline.run_id)
+        )
+        self.baseline_amounts = {k: r["credit_amount_minor"] for k, r in self.lines[1].items()}
 
     def reasons(self, row: dict[str, Any]) -> tuple[str, ...]:
         if row["change"] == "unchanged":
@@ -150,7 +162,13 @@ class Explainer:
     def _pricing(self, row: dict[str, Any]) -> list[str]:
         if row["change"] in ("added", "removed"):
             return []
-        return pricing_changes(*self.policy, row["currency"])
+        lines = tuple(
+            None
+            if (line := side.get(row["credit_id"])) is None
+            else Priced(line["failed_amount_minor"], line["credited_txn_count"])
+            for side in self.lines
+        )
+        return pricing_changes(*self.policy, row["currency"], lines)
 
     def _deciding(self, row: dict[str, Any]) -> list[str]:
         """The policy changes that decide whether the line's changed transactions are credited:
@@ -231,11 +249,25 @@ def _same_decimal(a: str, b: str) -> bool:
         return False
 
 
-def pricing_changes(after: PolicyRecord, before: PolicyRecord, currency: str) -> list[str]:
+def pricing_changes(
+    after: PolicyRecord,
+    before: PolicyRecord,
+    currency: str,
+    lines: tuple[Priced | None, Priced | None] = (None, None),
+) -> list[str]:
     """The policy changes that price a line of `currency` differently: its entries of the
-    amounts, the basis, and the percent or the flat amount only where a side's basis reads it."""
+    amounts, the basis, and the percent or the flat amount only where a side's basis reads it;
+    with the line as each side priced it (`lines`, after then before), the floor or the cap only
+    where it lifted or cut the line on a side (a side without the line: wherever it may have)."""
     bases = {after.basis, before.basis}
-    unread = set()
+    unread = {
+        f"{bound}.{currency}"
+        for bound in BOUNDS
+        if not any(
+            _bounded(p, currency, line, bound)
+            for p, line in zip((after, before), lines, strict=True)
+        )
+    }
     if PERCENT_BASIS not in bases:
         unread.add("percent")
     if bases == {PERCENT_BASIS}:
@@ -244,6 +276,34 @@ def pricing_changes(after: PolicyRecord, before: PolicyRecord, currency: str) ->
     return [
         f"policy {k} changed: {b} -> {a}" for k, b, a in policy_changes(after, before) if k in keys
     ]
+
+
+def _bounded(policy: PolicyRecord, currency: str, line: Priced | None, bound: str) -> bool:
+    """Whether the floor (`min_minor`) lifted or the cap (`cap_minor`) cut the line as `policy`
+    priced it (rule 7); True when that cannot be told (no line, an amount unknown)."""
+    floor, cap = policy.min_minor.get(currency), policy.cap_minor.get(currency)
+    base = None if line is None else _base(policy, currency, line)
+    if base is None:
+        return True
+    if bound == "min_minor":
+        return floor is not None and base < floor
+    return cap is not None and max(base, floor if floor is not None else base) > cap
+
+
+def _base(policy: PolicyRecord, currency: str, line: Priced) -> int | None:
+    """The line's credit before its floor and cap, in integers as the run works it out."""
+    flat = policy.flat_minor.get(currency)
+    if policy.basis == "flat_per_customer":
+        return flat
+    if policy.basis == "flat_per_transaction":
+        return None if flat is None else flat * line.credited_txn_count
+    if policy.basis != PERCENT_BASIS or line.failed_amount_minor is None:
+        return None
+    try:
+        numerator, denominator = Decimal(policy.percent).as_integer_ratio()
+    except (InvalidOperation, TypeError, ValueError, OverflowError):
+        return None  # a record edited into no number
+    return (2 * line.failed_amount_minor * numerator + 100 * denominator) // (200 * denominator)
 
 
 def _window(manifest: Manifest) -> tuple[str, str]:

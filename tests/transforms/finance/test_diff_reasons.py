@@ -163,3 +163,77 @@ def test_a_credit_the_newest_published_run_already_dropped_is_not_blamed_on_the_
         "earlier batches paid USD 10.00, more than the newest published run b computes "
         "(USD 0.00): a decrease is never paid back",
     )
+
+
+FLOORED = {"basis": PERCENT, "percent": Decimal(10), "min_minor": {"USD": 200}}
+CAPPED = {"basis": PERCENT, "percent": Decimal(10), "cap_minor": {"USD": 5000}}
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "lines", "reasons"),
+    [
+        # USD 60.00 failed: 10% is 600 and 15% 900, above either floor: the floor prices neither
+        (
+            FLOORED,
+            {**FLOORED, "percent": Decimal(15), "min_minor": {"USD": 100}},
+            ((6000, 6), (6000, 6)),
+            ["percent changed: 10 -> 15"],
+        ),
+        # USD 10.00 failed: 10% is 100, which the floor of 200 lifted: it priced the line before
+        (
+            FLOORED,
+            {**FLOORED, "percent": Decimal(15), "min_minor": {"USD": 100}},
+            ((1000, 1), (1000, 1)),
+            ["min_minor.USD changed: 200 -> 100", "percent changed: 10 -> 15"],
+        ),
+        # a floor added that lifts the line now
+        (
+            {"basis": PERCENT, "percent": Decimal(10)},
+            FLOORED,
+            ((1000, 1), (1000, 1)),
+            ["min_minor.USD changed: (none) -> 200"],
+        ),
+        # a cap raised far above a line it never cut, and one it cut before
+        (CAPPED, {**CAPPED, "cap_minor": {"USD": 9000}}, ((3000, 1), (3000, 1)), []),
+        (
+            CAPPED,
+            {**CAPPED, "cap_minor": {"USD": 9000}},
+            ((60000, 2), (60000, 2)),
+            ["cap_minor.USD changed: 5000 -> 9000"],
+        ),
+        # flat per transaction: 3 x 1000 is cut by a cap of 2500 (after), not by one of 5000
+        (
+            {
+                "basis": "flat_per_transaction",
+                "flat_minor": {"USD": 1000},
+                "cap_minor": {"USD": 5000},
+            },
+            {
+                "basis": "flat_per_transaction",
+                "flat_minor": {"USD": 1000},
+                "cap_minor": {"USD": 2500},
+            },
+            ((3000, 3), (3000, 3)),
+            ["cap_minor.USD changed: 5000 -> 2500"],
+        ),
+        # a line a side lacks (or whose amount is unknown): every key that may price it is named
+        (
+            FLOORED,
+            {**FLOORED, "min_minor": {"USD": 100}},
+            (None, (6000, 6)),
+            ["min_minor.USD changed: 200 -> 100"],
+        ),
+        (
+            FLOORED,
+            {**FLOORED, "min_minor": {"USD": 100}},
+            ((None, 1), (6000, 6)),
+            ["min_minor.USD changed: 200 -> 100"],
+        ),
+    ],
+)
+def test_a_floor_or_cap_is_named_only_where_it_priced_the_line(before, after, lines, reasons):
+    # the floor lowered from 200 to 100 was named for c1 (USD 6.00 -> USD 9.00), whose credit
+    # neither floor ever lifted: finance read the floor as behind a change it had no part in
+    priced = tuple(None if line is None else diff_reasons.Priced(*line) for line in lines)
+    found = diff_reasons.pricing_changes(_record(**after), _record(**before), "USD", priced)
+    assert found == [f"policy {reason}" for reason in reasons]
