@@ -258,16 +258,17 @@ def pricing_changes(
     """The policy changes that price a line of `currency` differently: its entries of the
     amounts, the basis, and the percent or the flat amount only where a side's basis reads it;
     with the line as each side priced it (`lines`, after then before), the floor or the cap only
-    where it lifted or cut the line on a side (a side without the line: wherever it may have)."""
+    where it lifted or cut the line on a side (a side without the line: wherever it may have),
+    and the basis, the percent and the flat amount not where one of them made it on both."""
     bases = {after.basis, before.basis}
+    bounds = [_bounds(p, currency, line) for p, line in zip((after, before), lines, strict=True)]
     unread = {
         f"{bound}.{currency}"
         for bound in BOUNDS
-        if not any(
-            _bounded(p, currency, line, bound)
-            for p, line in zip((after, before), lines, strict=True)
-        )
+        if not any(found is None or bound in found for found in bounds)
     }
+    if all(bounds):  # the floor or the cap made the line in both runs: the basis priced neither
+        unread |= {*PRICING, f"flat_minor.{currency}"}
     if PERCENT_BASIS not in bases:
         unread.add("percent")
     if bases == {PERCENT_BASIS}:
@@ -278,16 +279,20 @@ def pricing_changes(
     ]
 
 
-def _bounded(policy: PolicyRecord, currency: str, line: Priced | None, bound: str) -> bool:
-    """Whether the floor (`min_minor`) lifted or the cap (`cap_minor`) cut the line as `policy`
-    priced it (rule 7); True when that cannot be told (no line, an amount unknown)."""
-    floor, cap = policy.min_minor.get(currency), policy.cap_minor.get(currency)
+def _bounds(policy: PolicyRecord, currency: str, line: Priced | None) -> set[str] | None:
+    """Which of the floor (`min_minor`) and the cap (`cap_minor`) changed the line's amount as
+    `policy` priced it (rule 7: the floor lifts, then the cap cuts); None when that cannot be
+    told (no line, an amount unknown)."""
     base = None if line is None else _base(policy, currency, line)
     if base is None:
-        return True
-    if bound == "min_minor":
-        return floor is not None and base < floor
-    return cap is not None and max(base, floor if floor is not None else base) > cap
+        return None
+    floor, cap = policy.min_minor.get(currency), policy.cap_minor.get(currency)
+    found = set()
+    if floor is not None and base < floor:
+        found.add("min_minor")
+    if cap is not None and max(base, floor if floor is not None else base) > cap:
+        found.add("cap_minor")
+    return found
 
 
 def _base(policy: PolicyRecord, currency: str, line: Priced) -> int | None:

@@ -237,3 +237,26 @@ def test_a_floor_or_cap_is_named_only_where_it_priced_the_line(before, after, li
     priced = tuple(None if line is None else diff_reasons.Priced(*line) for line in lines)
     found = diff_reasons.pricing_changes(_record(**after), _record(**before), "USD", priced)
     assert found == [f"policy {reason}" for reason in reasons]
+
+
+@pytest.mark.parametrize(
+    ("after", "reasons"),
+    [
+        # lifted to the floor in both runs: the percent priced neither, the floor both
+        (
+            {**FLOORED, "percent": Decimal(15), "min_minor": {"USD": 300}},
+            ["min_minor.USD changed: 200 -> 300"],
+        ),
+        # 15% of 1900 is 285, above the floor of 200: the percent prices the line after
+        (
+            {**FLOORED, "percent": Decimal(15), "min_minor": {"USD": 200}},
+            ["percent changed: 10 -> 15"],
+        ),
+    ],
+)
+def test_a_basis_the_floor_or_cap_overrode_in_both_runs_is_no_reason(after, reasons):
+    # USD 19.00 failed, 10% floored to 2.00; then 15% floored to 3.00: "percent changed" was
+    # named beside the floor, though the line is the floor in both runs
+    line = diff_reasons.Priced(1900, 1)
+    found = diff_reasons.pricing_changes(_record(**after), _record(**FLOORED), "USD", (line, line))
+    assert found == [f"policy {reason}" for reason in reasons]
