@@ -21,7 +21,7 @@ import pandas as pd
 from transforms import db, times
 from transforms.ingest.incident import WindowDetection
 from transforms.quality.gate import SLACK
-from transforms.reconcile import window
+from transforms.reconcile import classes, window
 from transforms.runfolder.manifest_model import WindowCheck
 from transforms.serving import support
 
@@ -243,15 +243,26 @@ def edge_transactions(con: duckdb.DuckDBPyConnection, run: RunView) -> pd.DataFr
     `log_seconds_from_edge` and `table_seconds_from_edge` are signed (negative: before the
     edge); `inside_by_log` / `inside_by_table` say which side of the window each clock puts the
     transaction on, and `clocks_disagree` marks those the two clocks put on different sides.
+    By the log, inside is a failure line inside: its first or last, or any line that made it a
+    candidate of the logs (its class; the window widened by the clock skew, as the run read
+    it): a payment that failed before the start and again after it is inside, and credited.
     """
     frame = db.run(con, "analysis_edge_transactions", run_id=run.run_id).df()
     for column in ("log_first_failure_utc", "table_created_at_utc"):
         frame[column.replace("_utc", "_local")] = _local(frame[column], run)
-    frame["inside_by_log"] = in_window(frame["log_first_failure_utc"], run)
+    frame["inside_by_log"] = (
+        in_window(frame["log_first_failure_utc"], run)
+        | in_window(frame["log_last_failure_utc"], run)
+        | frame["class"].isin(LOG_CLASSES)
+    )
     frame["inside_by_table"] = in_window(frame["table_created_at_utc"], run)
     both = frame["log_first_failure_utc"].notna() & frame["table_created_at_utc"].notna()
     frame["clocks_disagree"] = both & (frame["inside_by_log"] != frame["inside_by_table"])
     return frame
+
+
+LOG_CLASSES = tuple(c for c in classes.CLASSES if c != "table_only")
+"""The classes of a candidate of the logs: a failure line of it in the (widened) window."""
 
 
 @_reads_a_run

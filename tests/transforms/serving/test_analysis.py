@@ -206,3 +206,26 @@ def test_credit_totals_of_another_frame_names_the_one_it_takes():
     minutes = pd.DataFrame({"minute_utc": [START], "lines": [1]})
     with pytest.raises(ValueError, match=r"analysis.customers\(con, run\)'s frame: .*credit_minor"):
         analysis.credit_totals(minutes)
+
+
+def test_a_payment_retried_across_the_start_is_inside_by_the_log(monkeypatch):
+    # t7 failed a minute before the start and again a minute after it: a candidate, credited;
+    # its first failure line alone put it outside by the log, so notebook 03 listed it among
+    # the payments the two clocks disagree on and among the outage codes outside the window
+    # ("not credited"). t12 failed only before the start, t13 only after the end.
+    minute = timedelta(minutes=1)
+    rows = pd.DataFrame(
+        {
+            "txn_id": ["t7", "t12", "t13"],
+            "class": ["failed", None, None],
+            "log_first_failure_utc": [START - minute, START - minute, END + minute],
+            "log_last_failure_utc": [START + minute, START - minute, END + minute],
+            "table_created_at_utc": [START + minute, START - minute, END - minute],
+        }
+    )
+    monkeypatch.setattr(
+        analysis.db, "run", lambda con, name, **params: type("R", (), {"df": rows.copy})()
+    )
+    edges = analysis.edge_transactions(None, RUN).set_index("txn_id")
+    assert edges["inside_by_log"].to_dict() == {"t7": True, "t12": False, "t13": False}
+    assert edges["clocks_disagree"].to_dict() == {"t7": False, "t12": False, "t13": True}
