@@ -193,7 +193,9 @@ def credit_status(row: dict[str, Any], run: AnsweringRun) -> tuple[str, str]:
         return status, detail
     if status == CreditStatus.EXCLUDED:
         why = [reason_words(r, row["segment"]) for r in row["reasons"]]
-        return status, "; ".join(why) or "no credit"
+        if row.get("owed_unknown"):  # an unknown customer owed 0: nothing to pay by hand
+            why.insert(0, REASONS["zero_credit"])
+        return status, "; ".join(dict.fromkeys(why)) or "no credit"
     if status == CreditStatus.PENDING:
         detail = f"waiting for finance's approval of run {run.run_id}"
         if paid:

@@ -1433,3 +1433,40 @@ def test_a_credit_paid_by_an_earlier_run_counts_the_payments_shown_for_it(con):
         (story,) = [s for s in support.lookup(con, customer_id).incidents if s.paid_by]
         assert [t["txn_id"] for t in story.transactions] == [txn_id]
         assert [c["failed_txn_count"] for c in story.credits] == [1]
+
+
+def test_an_unknown_customer_owed_nothing_is_no_credit_to_pay_by_hand(warehouse_location):
+    # c50 is in no customer table and the policy works its credit out to 0 (10% of JPY 4):
+    # support read "JPY 0, owed, paid by hand: credit owed, finance finds out who it is", a
+    # credit nobody will pay; c51, owed USD 10.00, still is one
+    from tests.support_warehouse import add_candidate, add_closed_account, add_run
+
+    with warehouse.writer(warehouse_location) as writing:
+        add_run(writing, "u1", "pending_approval", "2025-01-08T01:00:00Z", incident="INC-U")
+        for customer_id, owed in (("c50", 0), ("c51", 1000)):
+            add_candidate(
+                writing,
+                "u1",
+                f"t{customer_id[1:]}",
+                customer_id,
+                credited=False,
+                reason="unknown_customer",
+                incident="INC-U",
+            )
+            add_closed_account(
+                writing, "u1", customer_id, owed, incident="INC-U", kind="unknown_customer"
+            )
+    with support.connect(warehouse_location) as reading:
+        rows = by_customer(support.customers(reading, "INC-U").rows)
+    shown = {
+        key[0]: (row["status"], row["credit_amount"], row["detail"]) for key, row in rows.items()
+    }
+    assert shown == {
+        "c50": (
+            "excluded",
+            None,
+            "the policy's credit comes to zero; not in the customer table: finance checks it by "
+            "hand",
+        ),
+        "c51": ("by_hand", "10.00", answers.UNKNOWN_OWED),
+    }

@@ -7,7 +7,7 @@
 -- and paid by finance by hand;
 -- `listed_by_hand_minor` what published batches listed to pay by hand (from any run).
 -- `credit_status` (support.CreditStatus): a closed account or unknown customer the run owes is
--- `by_hand`, and so is
+-- `by_hand` (an unknown customer only when owed more than 0), and so is
 -- no credit line and nothing paid when a batch listed one, else `excluded`; a credit line paid
 -- (or listed to pay by hand) less than it proposes is `pending`; anything else is `published`.
 -- Filters: only segment $segment and status $status when not null. Paging: with $page_size not
@@ -158,8 +158,9 @@ classified as (
         *,
         case
             -- the answering run owes a closed account: finance pays it by hand, whatever a
-            -- batch paid before the account closed
-            when owed_minor is not null then 'by_hand'
+            -- batch paid before the account closed; an unknown customer owed 0 (the policy's
+            -- credit comes to zero) is owed nothing to pay by hand
+            when owed_minor is not null and (owed_minor > 0 or not owed_unknown) then 'by_hand'
             when credit_id is null and coalesce(paid_minor, 0) = 0 then
                 case when listed_by_hand_minor is not null then 'by_hand' else 'excluded' end
             -- what batches listed to pay by hand counts as paid, as approval counts it
