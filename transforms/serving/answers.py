@@ -181,7 +181,8 @@ def credit_status(row: dict[str, Any], run: AnsweringRun) -> tuple[str, str]:
             paid_words += f" (run {', '.join(earlier)})"
     listed_words = f"{money.display(listed, currency)} listed to pay by hand" if listed else ""
     if status == CreditStatus.BY_HAND and row.get("owed_unknown"):  # no batch lists it
-        return status, UNKNOWN_OWED
+        # paid when the customer table still had the customer: said, as for a closed account
+        return status, UNKNOWN_OWED + (f"; {paid_words}" if paid else "")
     if status == CreditStatus.BY_HAND:
         owed = row.get("owed_minor")
         settled = run.status == "published" or owed is None or owed <= paid + listed

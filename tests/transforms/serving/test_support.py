@@ -1435,15 +1435,19 @@ def test_a_credit_paid_by_an_earlier_run_counts_the_payments_shown_for_it(con):
         assert [c["failed_txn_count"] for c in story.credits] == [1]
 
 
-def test_an_unknown_customer_owed_nothing_is_no_credit_to_pay_by_hand(warehouse_location):
+def test_an_unknown_customer_s_credit_says_what_is_owed_and_what_was_paid(warehouse_location):
     # c50 is in no customer table and the policy works its credit out to 0 (10% of JPY 4):
     # support read "JPY 0, owed, paid by hand: credit owed, finance finds out who it is", a
-    # credit nobody will pay; c51, owed USD 10.00, still is one
-    from tests.support_warehouse import add_candidate, add_closed_account, add_run
+    # credit nobody will pay; c51, owed USD 10.00, still is one. c52 was paid USD 10.00 by an
+    # earlier run's batch when the customer table had it: its why left that payment out, and
+    # support told the customer a credit was owed that the ledger had paid.
+    from tests.support_warehouse import add_candidate, add_closed_account, add_payment, add_run
 
     with warehouse.writer(warehouse_location) as writing:
+        add_run(writing, "u0", "published", "2025-01-08T00:00:00Z", incident="INC-U")
+        add_payment(writing, "c52", 1000, incident="INC-U", batch="INC-U-B001", run_id="u0")
         add_run(writing, "u1", "pending_approval", "2025-01-08T01:00:00Z", incident="INC-U")
-        for customer_id, owed in (("c50", 0), ("c51", 1000)):
+        for customer_id, owed in (("c50", 0), ("c51", 1000), ("c52", 1000)):
             add_candidate(
                 writing,
                 "u1",
@@ -1469,4 +1473,9 @@ def test_an_unknown_customer_owed_nothing_is_no_credit_to_pay_by_hand(warehouse_
             "hand",
         ),
         "c51": ("by_hand", "10.00", answers.UNKNOWN_OWED),
+        "c52": (
+            "by_hand",
+            "10.00",
+            f"{answers.UNKNOWN_OWED}; paid USD 10.00 in batch INC-U-B001 on 2025-01-08 (run u0)",
+        ),
     }
