@@ -36,20 +36,16 @@ def _warehouse_given(ctx: typer.Context, param: typer.CallbackParam, value: str)
                 f"--warehouse out for {WAREHOUSE_VARIABLE} or {WAREHOUSE}"
             )
         value = WAREHOUSE
-    if "://" not in value:
-        try:
-            files.resolved(Path(value), "a DuckDB file")
-        except ConfigError as error:
-            raise typer.BadParameter(str(error)) from None
-    else:  # only a URL needs the store's module
-        from transforms.finance import pg_location
+    from transforms.finance import pg_location  # light: no driver until a connection
 
-        try:
-            pg_location.require_location(value)
-            if pg_location.is_url(value):
-                pg_location.server_of(value)
-        except ConfigError as error:
-            raise typer.BadParameter(str(error)) from None
+    try:
+        pg_location.require_location(value)
+        if "://" not in value:
+            files.resolved(Path(value), "a DuckDB file")
+        elif pg_location.is_url(value):
+            pg_location.server_of(value)
+    except ConfigError as error:
+        raise typer.BadParameter(str(error)) from None
     return value
 
 

@@ -214,3 +214,29 @@ def test_what_to_do_follows_what_the_server_said(why, advice):
     refused = pg_location.Unreachable("postgresql://fin:***@db/c", "db:5432", why)
     assert advice in str(refused)
     assert advice in str(refused.given_as("`make notebooks NB_WAREHOUSE=URL`"))
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "host=127.0.0.1 dbname=credits password=SEKRIT",
+        "dbname=credits user=fin password=SEKRIT",
+        "  Host = db.internal port=5432 password='SEKRIT'",
+        "postgresql:/u:SEKRIT@h/c",
+        "postgres:u:SEKRIT@h/c",
+    ],
+)
+def test_a_libpq_keyword_string_or_a_url_missing_a_slash_is_refused_unshown(given, tmp_path):
+    """libpq's key/value connection string, or a URL with one slash, was taken for a DuckDB
+    file's path: every message printed it, password and all, and `credits run` made a new
+    warehouse file of that name in the current folder."""
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    with pytest.raises(ConfigError) as refused:
+        pg_location.require_location(given)
+    assert "SEKRIT" not in str(refused.value) and "postgresql://" in str(refused.value)
+    result = CliRunner().invoke(app, ["runs", "--warehouse", given])
+    assert result.exit_code == 2 and "SEKRIT" not in result.output, result.output
+    assert "postgresql://" in result.output, result.output
