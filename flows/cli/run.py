@@ -54,7 +54,7 @@ def sample(
             min=1, help="volume multiplier (about 4.6 MB each; more than the disk holds exits 4)"
         ),
     ] = 1,
-    seed: Annotated[int, typer.Option(help="random seed: same seed, same bytes")] = 7,
+    seed: Annotated[int, typer.Option(min=0, help="random seed: same seed, same bytes")] = 7,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="first what the generator planted, by kind")
     ] = False,

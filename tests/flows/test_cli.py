@@ -954,6 +954,8 @@ def test_a_missing_argument_is_named_as_the_docs_name_it(command, name):
         (["sample", "--seed", "1.5"], "--seed': must be a whole number, not '1.5'"),
         # a range: it was "Input should be greater than or equal to 1"
         (["sample", "--scale", "0"], "--scale': must be 1 or more, not 0"),
+        # a negative seed was an internal error, exit 1 (numpy: expected non-negative integer)
+        (["sample", "--seed", "-5"], "--seed': must be 0 or more, not -5"),
         (["serve-prefect", "--port", "70000"], "--port': must be 65535 or less, not 70000"),
     ],
 )
