@@ -79,7 +79,8 @@ def _temporary(final: Path) -> Path:
     """A temporary name beside `final` that no other writer uses: two processes writing the same
     file (two machines finishing one batch in a shared outbox, the first's store session cut
     while it wrote) each rename a whole file of their own, never one the other is writing."""
-    return final.with_name(f".{final.name}.{uuid.uuid4().hex}.tmp")
+    # absolute: pyarrow reads a relative path it does not find as a URI, `~/x` as the home's
+    return final.absolute().with_name(f".{final.name}.{uuid.uuid4().hex}.tmp")
 
 
 def temporaries(folder: Path) -> list[Path]:
@@ -130,6 +131,19 @@ NOT_EXPANDED = "~ and $VARIABLES are not expanded: write the folder's path itsel
 def shell_hint(written: str) -> str:
     """What a path written with a shell's `~` or `$VARIABLE` needs ("" for any other)."""
     return f"; {NOT_EXPANDED}" if written.startswith("~") or "$" in written else ""
+
+
+_SHELL_WORDS = re.compile(r"^~|\$[{A-Za-z_]")
+
+
+def unexpanded(written: str) -> str | None:
+    """The message for a path to make (an output folder or file, the outbox, a new warehouse)
+    written with a shell's `~` or `$VARIABLE` that nothing is named (a quoted argument, an
+    env-file line): made as written, a folder `~` or `$HOME` in the current one held what its
+    user looked for at home. None for any other, and for one that exists as written."""
+    if not _SHELL_WORDS.search(written) or os.path.lexists(written):
+        return None
+    return f"{written}: {NOT_EXPANDED}"
 
 
 def backslash_hint(written: str) -> str:

@@ -14,7 +14,12 @@ import typer
 from rich.markup import escape
 
 from flows.cli.common import app, err, guarded, out, print_lines, typed
-from flows.cli.options import WarehouseOption, path_given, run_id_argument, run_id_given
+from flows.cli.options import (
+    WarehouseOption,
+    output_path_given,
+    run_id_argument,
+    run_id_given,
+)
 from flows.settings import WAREHOUSE, journal_key
 from transforms import commands
 
@@ -51,7 +56,7 @@ def diff(
         typer.Option(
             "--csv",
             help="write every line to this file for a spreadsheet (owner-only)",
-            parser=path_given,
+            parser=output_path_given,
         ),
     ] = None,
     warehouse_path: WarehouseOption = WAREHOUSE,

@@ -42,6 +42,8 @@ def _warehouse_given(ctx: typer.Context, param: typer.CallbackParam, value: str)
         pg_location.require_location(value)
         if "://" not in value:
             files.resolved(Path(value), "a DuckDB file")
+            if problem := files.unexpanded(value):
+                raise ConfigError(problem)
         elif pg_location.is_url(value):
             pg_location.server_of(value)
     except ConfigError as error:
@@ -106,6 +108,18 @@ def path_given(value: str | Path) -> Path:
     return Path(value)
 
 
+def output_path_given(value: str | Path) -> Path:
+    """A path to write (a folder or file the command makes) as typed: `path_given`; one
+    written with a shell's `~` or `$VARIABLE` that nothing is named is refused
+    (`files.unexpanded`)."""
+    from transforms import files
+
+    path = path_given(value)
+    if isinstance(value, str) and (problem := files.unexpanded(value)):
+        raise typer.BadParameter(problem)
+    return path
+
+
 IncidentFileArgument = Annotated[
     Path, typer.Argument(metavar="FILE", help="the incident's TOML file", parser=path_given)
 ]
@@ -122,7 +136,12 @@ def _outbox_given(ctx: typer.Context, param: typer.CallbackParam, value: str | P
             f"empty: name the outbox folder, or leave --outbox out for {OUTBOX_VARIABLE} "
             f"or {OUTBOX}"
         )
-    return outbox_given(str(value))
+    from transforms import files
+
+    outbox = outbox_given(str(value))
+    if problem := files.unexpanded(str(outbox)):
+        raise typer.BadParameter(problem)
+    return outbox
 
 
 OutboxOption = Annotated[

@@ -28,7 +28,12 @@ from flows.cli.common import (
     stop_signal,
     typed,
 )
-from flows.cli.options import IncidentFileArgument, VerboseOption, WarehouseOption, path_given
+from flows.cli.options import (
+    IncidentFileArgument,
+    VerboseOption,
+    WarehouseOption,
+    output_path_given,
+)
 from flows.quiet import quiet_expected_tracebacks
 from flows.settings import OUTPUT_DIR, WAREHOUSE, warehouse_parameter
 from transforms import commands
@@ -46,7 +51,8 @@ WAKE_SECONDS = 0.5
 @app.command()
 def sample(
     out_dir: Annotated[
-        Path, typer.Option("--out", help="folder to write the sample into", parser=path_given)
+        Path,
+        typer.Option("--out", help="folder to write the sample into", parser=output_path_given),
     ] = Path("data/sample"),
     scale: Annotated[
         int,
@@ -87,7 +93,7 @@ class TaskRunner(enum.StrEnum):
 def run(
     incident_file: IncidentFileArgument,
     output_dir: Annotated[
-        Path, typer.Option("--output-dir", help="root of the run folders", parser=path_given)
+        Path, typer.Option("--output-dir", help="root of the run folders", parser=output_path_given)
     ] = OUTPUT_DIR,
     warehouse_path: WarehouseOption = WAREHOUSE,
     task_runner: Annotated[

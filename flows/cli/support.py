@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from flows.cli.common import app, err, guarded, out, plain, print_lines, terminal_width
-from flows.cli.options import WarehouseOption, WideOption, incident_id_given, path_given
+from flows.cli.options import WarehouseOption, WideOption, incident_id_given, output_path_given
 from flows.settings import WAREHOUSE
 from transforms.errors import (
     ConfigError,
@@ -43,7 +43,9 @@ def customers(
     ] = None,
     out_file: Annotated[
         Path | None,
-        typer.Option("--out", help="write csv or json here (owner-only file)", parser=path_given),
+        typer.Option(
+            "--out", help="write csv or json here (owner-only file)", parser=output_path_given
+        ),
     ] = None,
     wide: WideOption = False,
     warehouse_path: WarehouseOption = WAREHOUSE,

@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from flows.cli.common import app, guarded, out, print_whole
-from flows.cli.options import IncidentFileArgument, path_given
+from flows.cli.options import IncidentFileArgument, output_path_given, path_given
 
 if TYPE_CHECKING:
     from transforms.reconcile.whatif import Candidate, Outcome, TooLarge, WhatIf
@@ -51,7 +51,7 @@ def what_if(
         typer.Option(
             "--csv",
             help="write one line per customer and currency, a column each",
-            parser=path_given,
+            parser=output_path_given,
         ),
     ] = None,
 ) -> None:
