@@ -882,3 +882,53 @@ def test_a_rates_file_given_as_the_policy_says_to_give_it_as_rates(tmp_path):
         f"{path}: a rates file (currency, rates), not a policy: give it as --rates, and a file "
         "with a [policy] table as --policy"
     )
+
+
+# TOML gives a key to the [table] line above it: a key written below the wrong one is named
+# with the table it belongs to ("window_start: is required" and "known keys: [...]" sent the
+# user looking for a key that was there, a line too low; "did you mean 'timezone'" of
+# `logs_timezone` written at the top, another key).
+@pytest.mark.parametrize(
+    ("line", "below", "message"),
+    [
+        (  # a top-level key below [sources]
+            'timezone = "America/New_York"\n',
+            "[sources]\n",
+            "sources.timezone: a key of the file's top, not of [sources]",
+        ),
+        (
+            'window_start = "2025-01-07T14:15:00"\n',
+            "[policy]\n",
+            "policy.window_start: a key of the file's top, not of [policy]",
+        ),
+        (  # a policy key below [sources], a quality key below [policy]
+            None,
+            ("[sources]\ncredit_recovered = false\n"),
+            "sources.credit_recovered: a key of [policy], not of [sources]",
+        ),
+        (
+            None,
+            "[policy]\nmax_quarantined_share = 0.05\n",
+            "policy.max_quarantined_share: a key of [quality], not of [policy]",
+        ),
+        (  # a key of [sources] at the top
+            None,
+            'id = "INC-T"\nlogs_timezone = "UTC"\n',
+            "logs_timezone: a key of [sources], not of the file's top",
+        ),
+    ],
+)
+def test_a_key_below_the_wrong_table_line_is_named_with_its_table(tmp_path, line, below, message):
+    path = write_incident(tmp_path / "inc")
+    text = path.read_text(encoding="utf-8")
+    if line is None:  # `below` is added after its first line
+        first = below.split("\n")[0] + "\n"
+        assert first in text
+        text = text.replace(first, below, 1)
+    else:  # `line` moved below the line `below`
+        assert line in text and below in text
+        text = text.replace(line, "", 1).replace(below, below + line, 1)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        incident.load(path)
+    assert str(raised.value).startswith(f"{path}: {message}"), str(raised.value)

@@ -79,7 +79,7 @@ def load(path: Path) -> Incident:
     try:
         return IncidentFile.model_validate(raw).incident(path)
     except ValidationError as error:
-        raise ConfigError(f"{path}: {first_error(error)}") from None
+        raise ConfigError(f"{path}: {_misplaced_key(raw) or first_error(error)}") from None
     except ConfigError as error:  # a table's path (a loop of links): named in this file
         raise ConfigError(f"{path}: {error}") from None
 
@@ -106,6 +106,40 @@ def load_policy(path: Path) -> Policy:
         return PolicyFile.model_validate(raw).policy
     except ValidationError as error:
         raise ConfigError(f"{path}: {first_error(error)}") from None
+
+
+def _misplaced_key(raw: dict[str, Any]) -> str | None:
+    """A key written below the wrong table line, named with the table it belongs to (TOML gives
+    a key to the `[table]` line above it: `timezone` below `[sources]` is `sources.timezone`,
+    and the file's own then "is required"); None when every key is at home."""
+    fields = {None: set(IncidentFile.model_fields)} | {
+        name: set(IncidentFile.model_fields[name].annotation.model_fields)  # type: ignore[union-attr]
+        for name in _TABLES
+    }
+    homes: dict[str, list[str | None]] = {}
+    for table, keys in fields.items():
+        for key in keys - set(_TABLES):
+            homes.setdefault(key, []).append(table)
+    for table, written in [(None, raw)] + [(t, raw[t]) for t in _TABLES if t in raw]:
+        if not isinstance(written, dict):
+            continue
+        for key in sorted(set(written) - fields[table]):
+            if len(homes.get(key, ())) != 1:
+                continue
+            home = homes[key][0]
+            below = "above the first [table] line" if home is None else f"below the [{home}] line"
+            return (
+                f"{key if table is None else f'{table}.{key}'}: a key of {_place(home)}, not of "
+                f"{_place(table)}: TOML gives a key to the [table] line above it; write it {below}"
+            )
+    return None
+
+
+_TABLES = ("sources", "policy", "quality", "window_detection")
+
+
+def _place(table: str | None) -> str:
+    return "the file's top" if table is None else f"[{table}]"
 
 
 def _rates_keys() -> list[str]:
