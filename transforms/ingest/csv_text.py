@@ -7,8 +7,12 @@ with what to save instead.
 from __future__ import annotations
 
 import csv
+import functools
 import re
 from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from transforms.errors import InputError
 from transforms.ingest.logs.source import not_text
@@ -88,3 +92,28 @@ def first_not_utf8(path: Path, name: str) -> InputError | None:
             except UnicodeDecodeError as error:
                 return InputError(f"{name}: line {number}: {not_utf8(line, error)}")
     return None
+
+
+def has_blank_row(batch: pa.RecordBatch) -> bool:
+    """A row of the batch (the contract's columns) is null in every column: a spreadsheet's
+    empty row saved as commas (`,,,,,,,`), which no table means (a blank line is skipped)."""
+    blank = functools.reduce(pc.and_, (pc.is_null(column) for column in batch.columns))
+    return bool(pc.any(blank).as_py())
+
+
+def blank_row(path: Path, name: str, columns: list[str]) -> InputError:
+    """The first row of the file whose `columns` are all blank, named by its line: the gate
+    rejected such rows for their missing id, naming neither the file nor a line."""
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        rows = csv.reader(handle)
+        header = next(rows)
+        at = [header.index(column) for column in columns]
+        line = rows.line_num
+        for row in rows:
+            if row and all(not row[i] for i in at if i < len(row)):
+                return InputError(
+                    f"{name}: line {line + 1}: every column is blank (a spreadsheet's empty row, "
+                    "saved as commas): delete the line, and any other like it"
+                )
+            line = rows.line_num
+    return InputError(f"{name}: a row has every column blank: delete it")

@@ -272,6 +272,8 @@ def _open_csv(path: Path, name: str, contract: Contract) -> Read:
                         skip -= batch.num_rows
                         continue
                     batch, skip = batch.slice(skip), 0
+                    if csv_text.has_blank_row(batch):  # a spreadsheet's empty row: its line
+                        raise csv_text.blank_row(path, name, list(types))
                     columns = [_parsed(batch[c], k) for c, k in types.items()]
                     yield pa.record_batch(columns, schema=schema)
                     given += batch.num_rows

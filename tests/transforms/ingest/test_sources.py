@@ -211,6 +211,10 @@ def test_a_duckdb_table_is_hashed_by_its_rows_not_their_order(tmp_path):
             "t9,c1,-99999999999999999999.00,USD,failed,,2025-01-07T20:00:00Z,2025-01-07T20:00:00Z",
             r"line 3: column 'amount_minor' is '-99999999999999999999.00', beyond ±10,000,",
         ),
+        # a spreadsheet's empty rows, saved as commas: the gate rejected the run for rows
+        # without an id, naming neither the file nor a line ("[2 rows; e.g. <null>]")
+        (",,,,,,,\n,,,,,,,", r"transactions.csv: line 3: every column is blank"),
+        (",,,,,,,", r"line 3: every column is blank \(a spreadsheet's empty row"),
         # the first of two mistakes, the bad value before the row of too many fields
         (
             "t9,c1,0x10,USD,failed,,2025-01-07T20:00:00Z,2025-01-07T20:00:00Z\n"
@@ -882,3 +886,14 @@ def test_a_duckdb_source_another_process_writes_is_the_machine_refusing(tmp_path
             tables.check(loaded)
     finally:
         holder.communicate("\n")
+
+
+def test_a_blank_row_of_the_customer_csv_is_named_with_its_line(tmp_path):
+    path = write_incident(tmp_path / "inc", lines=[failure("t1")], transactions=[txn("t1")])
+    write_csv_tables(path.parent)
+    with open(path.parent / "customers.csv", "a", encoding="utf-8") as handle:
+        handle.write(",,,,,\r\n")
+    lines = (path.parent / "customers.csv").read_text(encoding="utf-8").splitlines()
+    loaded = incident.load(with_sources(path, "csv.toml", **CSV_SOURCES))
+    with pytest.raises(InputError, match=rf"customers.csv: line {len(lines)}: every column is"):
+        tables.stage(duckdb.connect(), loaded)
