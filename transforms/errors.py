@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import re
 import sys
 from typing import Any
 
@@ -66,10 +67,14 @@ class StorageError(CreditsError):
     exit_code = 4
 
 
+_TEMPORARY = re.compile(r"(?<![^/])\.(.+)\.[0-9a-f]{32}\.tmp$")  # `files._temporary`'s names
+
+
 def environment_problem(error: BaseException) -> str | None:
     """How the machine refused, when `error` is such a refusal (not a bug): else None."""
     if isinstance(error, OSError) and error.errno in ENVIRONMENT_ERRNOS:
-        where = f"{error.filename}: " if error.filename else ""
+        # an atomic write's temporary (`files.atomic_path`) named by the file it was writing
+        where = _TEMPORARY.sub(r"\1", str(error.filename)) + ": " if error.filename else ""
         return f"{where}{error.strerror}"
     text = str(error)
     duckdb = sys.modules.get("duckdb")  # not loaded: the error is none of DuckDB's

@@ -32,3 +32,11 @@ def test_an_oserror_of_eperm_names_its_file():
 
 def test_any_other_duckdb_error_is_not_one():
     assert environment_problem(duckdb.IOException("IO Error: Could not read the header")) is None
+
+
+def test_a_refused_temporary_file_is_named_by_the_file_it_was_writing():
+    # `credits customers --out /ro/c.csv` said "/ro/.c.csv.6e04....tmp: Read-only file system",
+    # a name its user never gave
+    temporary = "/ro/.c.csv.6e04b3b94d5240b6bdee4e288e1dc860.tmp"
+    error = OSError(30, "Read-only file system", temporary)
+    assert environment_problem(error) == "/ro/c.csv: Read-only file system"
