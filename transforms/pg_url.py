@@ -10,6 +10,7 @@ URL is refused (exit 2) without being shown: those characters must be percent-en
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit
 
@@ -24,6 +25,29 @@ _ENCODE = (
     "password must be percent-encoded (%40, %2F, %3F, %23). The URL is not shown: it may hold "
     "a password"
 )
+
+
+# libpq's key/value connection string (`host=db dbname=credits password=...`), and a URL
+# short of a slash (`postgresql:/db`): each was taken for a DuckDB file's path, printed in every
+# message, password and all, and made a new warehouse file of that name by `credits run`.
+_KEYWORDS = re.compile(
+    r"^\s*(host|hostaddr|port|dbname|user|password|passfile|service|sslmode|sslpassword"
+    r"|connect_timeout|application_name|options|target_session_attrs)\s*=",
+    re.IGNORECASE,
+)
+_SHORT_URL = re.compile(r"^postgres(ql)?:(?!//)", re.IGNORECASE)
+
+
+def require_no_misread_url(value: str, option: str = "warehouse") -> None:
+    """Refuses (exit 2, the value not shown: it may hold a password) libpq's key/value form and
+    a URL short of a slash, which would be read as a DuckDB file's path."""
+    if _KEYWORDS.match(value) or _SHORT_URL.match(value):
+        form = "libpq's key/value form" if _KEYWORDS.match(value) else "a URL short of a slash"
+        raise ConfigError(
+            f"{option}: {form}, neither a DuckDB file nor a PostgreSQL URL: write it as "
+            "postgresql://user@host:port/database (a password percent-encoded, or in "
+            "PGPASSWORD). Not shown: it may hold a password"
+        )
 
 
 @dataclass(frozen=True)

@@ -36,16 +36,20 @@ def _warehouse_given(ctx: typer.Context, param: typer.CallbackParam, value: str)
                 f"--warehouse out for {WAREHOUSE_VARIABLE} or {WAREHOUSE}"
             )
         value = WAREHOUSE
-    from transforms.finance import pg_location  # light: no driver until a connection
-
     try:
-        pg_location.require_location(value)
         if "://" not in value:
+            from transforms import pg_url  # the store's module only for a URL: a run imports it
+
+            pg_url.require_no_misread_url(value)
             files.resolved(Path(value), "a DuckDB file")
             if problem := files.unexpanded(value):
                 raise ConfigError(problem)
-        elif pg_location.is_url(value):
-            pg_location.server_of(value)
+        else:
+            from transforms.finance import pg_location
+
+            pg_location.require_location(value)
+            if pg_location.is_url(value):
+                pg_location.server_of(value)
     except ConfigError as error:
         raise typer.BadParameter(str(error)) from None
     return value

@@ -29,30 +29,13 @@ def is_url(location: object) -> bool:
 _ANY_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
-# libpq's key/value connection string (`host=db dbname=credits password=...`), and a URL
-# short of a slash (`postgresql:/db`): each was taken for a DuckDB file's path, printed in every
-# message, password and all, and made a new warehouse file of that name by `credits run`.
-_KEYWORDS = re.compile(
-    r"^\s*(host|hostaddr|port|dbname|user|password|passfile|service|sslmode|sslpassword"
-    r"|connect_timeout|application_name|options|target_session_attrs)\s*=",
-    re.IGNORECASE,
-)
-_SHORT_URL = re.compile(r"^postgres(ql)?:(?!//)", re.IGNORECASE)
-
-
 def require_location(value: str, option: str = "warehouse") -> None:
     """Refuses (exit 2, the value not shown: it may hold a password) a URL that is not a
     PostgreSQL store's: `Postgresql://...` (libpq's schemes are lower case) or another scheme
     would otherwise be taken for a DuckDB file's path, made as folders, and recorded by
     Prefect; so is libpq's key/value form (`host=db password=...`) and a URL short of a
     slash (`postgresql:/db`)."""
-    if _KEYWORDS.match(value) or _SHORT_URL.match(value):
-        form = "libpq's key/value form" if _KEYWORDS.match(value) else "a URL short of a slash"
-        raise ConfigError(
-            f"{option}: {form}, neither a DuckDB file nor a PostgreSQL URL: write it as "
-            "postgresql://user@host:port/database (a password percent-encoded, or in "
-            "PGPASSWORD). Not shown: it may hold a password"
-        )
+    pg_url.require_no_misread_url(value, option)
     if _ANY_URL.match(value) and not is_url(value):
         scheme = value.partition("://")[0]
         raise ConfigError(
