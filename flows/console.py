@@ -21,6 +21,7 @@ swallows it and the command goes on.
 
 from __future__ import annotations
 
+import io
 import signal
 import sys
 
@@ -105,6 +106,12 @@ def _stopped_behind(leaving: SystemExit) -> KeyboardInterrupt | None:
 
 
 def main() -> None:
+    # A terminal whose encoding cannot show a character (a locale that is not UTF-8) gets it
+    # escaped (`\xe9`): printing a customer's name or a path was a traceback, exit 1, after
+    # the command had done its work. stderr escapes by default; stdout refused.
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     # A signal ignored from the start stays ignored (`nohup credits ...`: SIGHUP).
     previous = {s: signal.getsignal(s) for s in GUARDED}
     for signum, handler in previous.items():

@@ -412,3 +412,24 @@ def test_a_rejected_run_says_where_to_read_why_and_what_to_do_next(capsys):
     message = " ".join(capsys.readouterr().err.split())
     assert "/out/incident=INC-T/run=r1/validation.html" in message
     assert "run the incident again" in message
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_a_terminal_that_cannot_show_a_character_gets_it_escaped_not_a_traceback(
+    tmp_path, encoding
+):
+    # A shell whose locale is not UTF-8 (PYTHONIOENCODING, PYTHONUTF8=0 under LANG=C): the
+    # sample was written, then printing its folder was a raw traceback and exit 1 (`lookup`
+    # and `customers` of a customer named Zoë the same).
+    out = tmp_path / "Zoë…"
+    env = {**os.environ, "PYTHONIOENCODING": encoding}
+    done = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "sample", "--out", str(out), "--seed", "1"],
+        capture_output=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr.decode(encoding, "replace")
+    assert "Traceback" not in done.stderr.decode(encoding, "replace")
+    printed = done.stdout.decode(encoding).strip()
+    assert printed.endswith("INC-2025-01-07.toml") and "Zo" in printed
