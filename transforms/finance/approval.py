@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import duckdb
 
-from transforms import commands, csv_lf, db, files, spreadsheet, times
+from transforms import commands, csv_lf, db, files, pages, spreadsheet, times
 from transforms.errors import ConfigError, InputError, ProofFailed
 from transforms.finance import chain, rows
 from transforms.finance.rows import RunRow
@@ -355,6 +355,21 @@ def _decided(run: RunRow) -> str | None:
     return None
 
 
+LONGEST_NAME = 200  # a person's name, recorded in the journal and every batch's batch.json
+
+
 def require_name(by: str) -> None:
+    """Who decides: a name on one line of plain text (an escape or a line break went into the
+    journal and batch.json as given, for another tool to show as a forged line)."""
     if not by.strip():
         raise ConfigError("--by: name the person who decides")
+    if len(by) > LONGEST_NAME:
+        raise ConfigError(f"--by: at most {LONGEST_NAME} characters ({len(by):,}): give a name")
+    odd = next(
+        (i for i, (a, b) in enumerate(zip(by, pages.visible(by), strict=True)) if a != b), None
+    )
+    if odd is not None:
+        raise ConfigError(
+            f"--by: holds the control or format character U+{ord(by[odd]):04X} at character "
+            f"{odd + 1}: give the name as plain text on one line"
+        )
