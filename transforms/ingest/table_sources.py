@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from transforms import times
 from transforms.errors import CreditsError, InputError, StorageError
-from transforms.ingest import csv_text
+from transforms.ingest import column_names, csv_text
 from transforms.ingest.incident import TableSource
 from transforms.ingest.incident.amounts import BEYOND_LARGEST_AMOUNT
 
@@ -126,41 +126,11 @@ def check_columns(schema: pa.Schema, name: str, contract: Contract) -> None:
     """Checks a source's columns against `contract`: each present, of the kind it needs."""
     for column, (wanted, is_kind) in contract.items():
         if column not in schema.names:
-            raise InputError(_missing(name, column, schema.names))
+            raise InputError(column_names.missing(name, column, schema.names))
         kind = schema.field(column).type
         if not is_kind(kind) and not pa.types.is_null(kind):  # null: no value, of any kind
             shown = kind.type_name if isinstance(kind, pa.OpaqueType) else kind
             raise InputError(f"{name}: column '{column}' is {shown}, expected {wanted}")
-
-
-def _missing(name: str, column: str, names: list[str]) -> str:
-    """A missing column, and what the source has instead: the same name but for case, blanks,
-    underscores or hyphens (names are matched exactly: `CustomerID`, `customer id`), one header
-    field holding every name (not commas), else the source's columns, to rename one."""
-    message = f"{name}: required column '{column}' is missing"
-    same = [found for found in names if _folded(found) == _folded(column)]
-    if same:
-        return (
-            f"{message}; the source has {same[0]!r}: names are matched exactly (case, blanks, "
-            f"underscores): name it '{column}'"
-        )
-    separators = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
-    if len(names) == 1 and column in re.split(r"[;\t|]", names[0]):
-        used = next(word for sep, word in separators.items() if sep in names[0])
-        return (
-            f"{message}; the header is one field, {names[0][:80]!r}: its names are separated "
-            f"by {used}, a CSV file's by commas: save it again as CSV UTF-8 (comma delimited)"
-        )
-    shown = ", ".join(names[:SHOWN_COLUMNS]) + (", ..." if len(names) > SHOWN_COLUMNS else "")
-    return f"{message}; the source's columns are {shown}: name the one it is '{column}'"
-
-
-SHOWN_COLUMNS = 12  # a missing column's message names at most this many of the source's
-
-
-def _folded(column: str) -> str:
-    """A column name without its case, blanks, underscores and hyphens."""
-    return re.sub(r"[\s_-]", "", column).lower()
 
 
 @contextmanager
@@ -244,7 +214,7 @@ def _open_csv(path: Path, name: str, contract: Contract) -> Read:
         raise InputError(f"{name}: the header names column(s) {', '.join(twice)} twice")
     missing = [column for column in contract if column not in header]
     if missing:  # named here, where the header's other names are known
-        raise InputError(_missing(name, missing[0], header))
+        raise InputError(column_names.missing(name, missing[0], header))
     types = {
         column: CSV_TYPES[wanted] for column, (wanted, _) in contract.items() if column in header
     }

@@ -548,6 +548,21 @@ def test_csv_times_with_an_offset_and_blank_values_are_read(tmp_path):
             "txn_id,Customer-Id,amount_minor,currency,status,error_code,created_at,updated_at",
             r"required column 'customer_id' is missing; the source has 'Customer-Id': ",
         ),
+        # the other table's file (the two swapped in the incident file): it said to rename a
+        # column ("name the one it is 'txn_id'") of a file that holds the customers
+        (
+            "transactions.csv",
+            "customer_id,name,email,country,segment,status",
+            r"transactions.csv: required column 'txn_id' is missing; the source's columns are the "
+            r"customer table's \(customer_id, name, .*\): are sources.transactions and "
+            r"sources.customers swapped in the incident file\?",
+        ),
+        (
+            "customers.csv",
+            "txn_id,customer_id,amount_minor,currency,status,error_code,created_at,updated_at",
+            r"customers.csv: required column 'name' is missing; the source's columns are the "
+            r"transaction table's \(txn_id, .*\): are sources.transactions and sources.customers",
+        ),
         # nothing like it: the columns the file has are named, to rename one
         (
             "customers.csv",
