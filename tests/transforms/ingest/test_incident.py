@@ -932,3 +932,17 @@ def test_a_key_below_the_wrong_table_line_is_named_with_its_table(tmp_path, line
     with pytest.raises(ConfigError) as raised:
         incident.load(path)
     assert str(raised.value).startswith(f"{path}: {message}"), str(raised.value)
+
+
+@pytest.mark.parametrize("given", ["~/policy.toml", "$HOME/policy.toml", "${POLICIES}/p.toml"])
+def test_a_policy_or_rates_file_written_with_a_shell_word_says_it_is_not_expanded(
+    tmp_path, monkeypatch, given
+):
+    # as the incident file's message says it: "the folder .../~ does not exist" alone
+    from transforms.ingest import rates
+
+    monkeypatch.chdir(tmp_path)
+    for load_it in (incident.load_policy, rates.load):
+        with pytest.raises(ConfigError) as raised:
+            load_it(Path(given))
+        assert "does not exist; ~ and $VARIABLES are not expanded" in str(raised.value)

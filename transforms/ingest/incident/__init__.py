@@ -219,8 +219,11 @@ def _found_near(path: Path) -> list[Path]:
 def _toml_files_beside(path: Path) -> str:
     """Where to look for a policy or rates file mistyped: its folder's `*.toml` files, the one
     closest to its name as a did-you-mean, or that the folder does not exist."""
-    if not path.parent.is_dir():
-        return f"the folder {path.parent} does not exist"
+    if not path.parent.is_dir():  # `~/p.toml` quoted, as the incident file's message says it
+        shell = any(files.shell_hint(part) for part in path.parent.parts)
+        return f"the folder {path.parent} does not exist" + (
+            f"; {files.NOT_EXPANDED}" if shell else ""
+        )
     listed = _toml_files(path.parent, path.name)
     return (
         f"the TOML files in {path.parent}: {listed}"
