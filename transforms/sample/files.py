@@ -77,11 +77,20 @@ def require_room(out_dir: Path, scale: int) -> None:
     usage, needed = shutil.disk_usage(where), scale * BYTES_PER_SCALE
     free = usage.free
     if usage.total and needed > free:  # no size at all (/proc): no disk; the folder is refused
-        raise StorageError(
-            f"--scale {scale} writes about {needed / 1e9:,.0f} GB under {out_dir}; {where} has "
-            f"{free / 1e9:,.1f} GB free: give a smaller --scale (1 writes about "
-            f"{BYTES_PER_SCALE / 1e6:.1f} MB)"
+        todo = (  # at scale 1 there is no smaller one: "about 0 GB", "0.0 GB free" said it
+            f"give a smaller --scale (1 writes about {BYTES_PER_SCALE / 1e6:.1f} MB)"
+            if scale > 1
+            else "free some space, or give a folder on a disk with room"
         )
+        raise StorageError(
+            f"--scale {scale} writes about {_size(needed, '.0f')} under {out_dir}; {where} has "
+            f"{_size(free, '.1f')} free: {todo}"
+        )
+
+
+def _size(size: int, gigabytes: str) -> str:
+    """A size in GB (`gigabytes` its format), or in MB below one GB."""
+    return f"{size / 1e9:,{gigabytes}} GB" if size >= 1e9 else f"{size / 1e6:,.1f} MB"
 
 
 def written_names() -> list[str]:
