@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from datetime import UTC
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -322,6 +323,35 @@ def test_an_outbox_that_cannot_be_written_is_refused_before_anything_is_committe
         desk.approve(run_id)
     assert "nothing was committed" in str(refused.value)
     assert desk.ledger() == [] and desk.status(run_id) == "pending_approval"
+
+
+def test_an_incident_folder_this_login_may_not_write_is_refused_before_anything_is_committed(
+    desk, monkeypatch
+):
+    # A shared outbox whose incident folder another machine's login made with its first batch
+    # (mode 755): only the outbox's own folder was probed, so the approval was committed, its
+    # head a note, and only then refused writing the batch (exit 4), its batch left writing.
+    desk.approve(desk.run())
+    run_id = desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}})
+    folder = desk.outbox.resolve() / "incident=INC-T"
+    before = desk.ledger()
+
+    def refusing(write):
+        def write_there(path, *args, **kwargs):
+            if folder in (Path(path).absolute(), *Path(path).absolute().parents):
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+            return write(path, *args, **kwargs)
+
+        return write_there
+
+    for name in ("write_bytes", "write_text", "mkdir"):
+        monkeypatch.setattr(Path, name, refusing(getattr(Path, name)))
+    with pytest.raises(StorageError, match="cannot be written here") as refused:
+        desk.approve(run_id)
+    monkeypatch.undo()
+    assert f"({folder}: Permission denied); nothing was committed" in str(refused.value)
+    assert desk.ledger() == before and desk.status(run_id) == "pending_approval"
+    assert desk.approve(run_id).rows == 1  # once it may: c1's increase
 
 
 def test_a_batch_trailer_that_is_no_json_object_is_named_by_audit_and_verify_batch(desk):

@@ -148,6 +148,7 @@ def approve(
                 notes = tuple(n for n in (kept, kept_in_run) if n)
                 return replace(decision, notes=(*finished, *notes))
             require_pending(run)
+            require_outbox_folder(outbox, run.incident_id)  # its folder: another login's?
             unreachable = require_as_sealed(con, run)
             detail: dict[str, Any] = {"note": note} if note else {}
             if unreachable:
@@ -233,15 +234,17 @@ def decline(
         return replace(decision, notes=tuple(n for n in notes if n))
 
 
-def require_outbox_folder(root: Path) -> None:
+def require_outbox_folder(root: Path, incident_id: str | None = None) -> None:
     """Refuses, before anything is committed, an outbox that is a file, not a folder, or that
-    this machine cannot write into (a read-only mount, a file in its path, no permission): such
-    an approval was committed, its run published, and only then refused, its batch left
-    writing."""
+    this machine cannot write into (a read-only mount, a file in its path, no permission), nor,
+    given `incident_id`, the incident's folder there where it is one (a shared outbox's folder
+    another machine's login made with its first batch): such an approval was committed, its run
+    published, and only then refused, its batch left writing."""
     if Path(root).exists() and not Path(root).is_dir():
         raise ConfigError(f"--outbox {root}: is a file, not a folder; nothing was committed")
+    folder = outbox.folder_of(root, incident_id, "-").parent if incident_id else Path(root)
     try:
-        files.require_writable(Path(root))
+        files.require_writable(folder if folder.is_dir() else Path(root))
     except OSError as error:
         where = Path(error.filename).parent if error.filename else root  # not the probe's name
         raise StorageError(
