@@ -199,6 +199,11 @@ def credit_status(row: dict[str, Any], run: AnsweringRun) -> tuple[str, str]:
         return status, "; ".join(dict.fromkeys(why)) or "no credit"
     if status == CreditStatus.PENDING:
         detail = f"waiting for finance's approval of run {run.run_id}"
+        if run.status == "published":  # approved: its batch left writing by a stopped approval
+            detail = (
+                f"approved in run {run.run_id}, not paid yet: its batch is unfinished (an "
+                "approval was stopped before it marked it published; the next approval does)"
+            )
         if paid:
             detail += f"; {money.display(paid, currency)} already paid"
         if listed:

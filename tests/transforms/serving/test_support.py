@@ -1479,3 +1479,15 @@ def test_an_unknown_customer_s_credit_says_what_is_owed_and_what_was_paid(wareho
             f"{answers.UNKNOWN_OWED}; paid USD 10.00 in batch INC-U-B001 on 2025-01-08 (run u0)",
         ),
     }
+
+
+def test_a_credit_of_an_approved_run_whose_batch_is_unfinished_is_not_said_to_wait_for_approval():
+    # An approval killed after its commit, before its batch was marked published: the run is
+    # published, its credits not paid yet. Support said they waited for finance's approval.
+    run = answers.AnsweringRun("INC-A", None, "UTC", "r2", "published", "r2", "published")
+    row = {"currency": "USD", "credit_amount_minor": 1000, "paid_minor": 400, "paid_run_ids": []}
+    row |= {"batch_ids": ["INC-A-B001"], "last_published_on_local": "2025-01-08"}
+    status, why = answers.credit_status({**row, "credit_status": "pending"}, run)
+    assert status == "pending" and "waiting for finance's approval" not in why
+    assert why.startswith("approved in run r2, not paid yet: its batch is unfinished")
+    assert why.endswith("; USD 4.00 already paid")
