@@ -16,6 +16,7 @@ import duckdb
 
 from transforms import commands, db, money, times
 from transforms.errors import ConfigError, InputError
+from transforms.finance.outbox import TRAILER
 from transforms.runfolder import runs as run_folders
 from transforms.runfolder.runs import RunStatus
 from transforms.serving import filters
@@ -151,6 +152,12 @@ def _decision(row: dict) -> str:
         row["status"], "decided"
     )
     decided = f"{verb} by {row['decided_by']} {local_time(row['decided_at'], row['timezone'])}"
-    if row["batch_state"] == "writing":  # an approval stopped before the batch's trailer
+    if row["batch_state"] == "writing":  # an approval stopped before it marked the batch
+        folder = Path(row["batch_folder"]) if row.get("batch_folder") else None
+        if folder is not None and (folder / TRAILER).is_file():  # stopped after its trailer
+            return (
+                f"{decided}; batch {row['batch_id']} final in the outbox ({folder}), not marked "
+                "published yet (approve again: it only marks it)"
+            )
         return f"{decided}; batch {row['batch_id']} unfinished (not in the outbox: approve again)"
     return decided

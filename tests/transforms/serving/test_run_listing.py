@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
@@ -327,3 +328,20 @@ def test_without_columns_or_a_terminal_runs_fit_120(long_run, monkeypatch):
     assert result.exit_code == 0, result.output
     assert max(len(line) for line in result.stdout.splitlines()) <= 120
     assert "left out to fit 120 columns" in result.stderr
+
+
+def test_a_batch_left_writing_whose_trailer_is_in_the_outbox_is_not_said_missing(tmp_path):
+    # An approval killed after its batch's trailer, before it marked the batch published: the
+    # batch is final in the outbox (finance picks it up), but runs said "not in the outbox".
+    row = {"status": "published", "superseded_by": None, "decided_by": "fin"}
+    row |= {"decided_at": datetime(2025, 1, 8, 15, 30, tzinfo=UTC), "timezone": "UTC"}
+    row |= {"batch_id": "INC-A-B002"}
+    row |= {"batch_state": "writing", "batch_folder": str(tmp_path)}
+    assert "batch INC-A-B002 unfinished (not in the outbox" in run_listing._decision(row)
+    (tmp_path / "batch.json").write_text("{}\n")
+    said = run_listing._decision(row)
+    assert "not in the outbox" not in said
+    assert said.endswith(
+        f"; batch INC-A-B002 final in the outbox ({tmp_path}), not marked published yet "
+        "(approve again: it only marks it)"
+    )

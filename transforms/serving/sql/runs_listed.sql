@@ -27,7 +27,7 @@ newest_published as (
 ),
 
 batch_states as (
-    select batch_id, state as batch_state from batches
+    select batch_id, state as batch_state, folder as batch_folder from batches
 ),
 
 final as (
@@ -44,7 +44,8 @@ final as (
         decided_by,
         decided_at,
         runs_chosen.batch_id,
-        batch_states.batch_state,  -- writing: an approval stopped before its trailer
+        batch_states.batch_state,  -- writing: an approval stopped before it marked it
+        batch_states.batch_folder,  -- where it was written (its trailer there: final)
         manifest ->> '$.verdict' as verdict,
         cast(manifest -> '$.totals_minor' as varchar) as totals_minor_json,
         manifest ->> '$.incident.file.path' as incident_file,
