@@ -123,6 +123,8 @@ def approve(
         with _saying_finished(finished), _writer(warehouse_path) as con:
             run = find_run(con, run_id)
             journal.require_key(con, key)  # another key is refused as decline refuses it (exit 2)
+            if run.status == RunStatus.PENDING_APPROVAL:  # before it finishes anything
+                require_outbox_folder(outbox, run.incident_id)  # another machine login's folder?
             writing = rows.batches(con, "batches_writing")
             incidents = {run.incident_id, *(b.incident_id for b in writing)}
             # under the lock; a published run's approval again keeps its head anew
@@ -148,7 +150,6 @@ def approve(
                 notes = tuple(n for n in (kept, kept_in_run) if n)
                 return replace(decision, notes=(*finished, *notes))
             require_pending(run)
-            require_outbox_folder(outbox, run.incident_id)  # its folder: another login's?
             unreachable = require_as_sealed(con, run)
             detail: dict[str, Any] = {"note": note} if note else {}
             if unreachable:
