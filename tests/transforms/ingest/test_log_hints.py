@@ -281,3 +281,40 @@ def test_a_record_with_its_time_at_time_names_ts_time(tmp_path, record):
     quiet = quiet.replace("payment.failed", "http.request")
     path = write_incident(tmp_path / "inc", lines=[quiet] * 5 + [line])
     assert "looks like a logger's record with its time at time" in stopped(path, tmp_path)
+
+
+def _app_service_console(record: dict) -> dict:
+    # Azure Monitor's resource log as a diagnostic setting archives it to a storage account
+    # (`PT1H.json`, one record a line): the common schema's `time`, `resourceId`, `category`,
+    # the container's line in App Service's console logs' `resultDescription`
+    return {
+        "time": "2025-01-07T20:00:02.0000000Z",
+        "resourceId": "/SUBSCRIPTIONS/S1/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.WEB/SITES/PAY",
+        "category": "AppServiceConsoleLogs",
+        "operationName": "Microsoft.Web/sites/log",
+        "level": "Informational",
+        "resultDescription": json.dumps(record),
+        "containerId": "c0ffee",
+        "Host": "lw1",
+    }
+
+
+AZURE_STORAGE = (
+    "missing ts (the line looks like Azure Monitor's resource logs as a diagnostic setting "
+    "archives them (PT1H.json): set payload"
+)
+
+
+def test_azure_resource_logs_archived_to_storage_name_their_payload(tmp_path):
+    # Once named `ts = "time"` (a logger's record): followed, the failure line was quarantined
+    # as a bare `missing event`, under the quarantine limit, and the run passed uncredited
+    reason = _staged(tmp_path / "default", [QUIET, _app_service_console(RECORD)])[1][1]
+    assert reason == f'{AZURE_STORAGE} = "resultDescription" in [sources.log_format])'
+    assert _staged(
+        tmp_path / "set", [_app_service_console(RECORD)], payload="resultDescription"
+    ) == [("relevant", None, "t1", SERVICE_TIME)]
+    # another category's record, its line elsewhere: the setting still named, generically
+    other = _app_service_console(RECORD) | {"resultDescription": "started"}
+    other["properties"] = {"Log": json.dumps(RECORD)}
+    reason = _staged(tmp_path / "other", [QUIET, other])[1][1]
+    assert reason.startswith(f"{AZURE_STORAGE} to its category's field holding the service's line")

@@ -13,6 +13,9 @@ from transforms.ingest.logs.screen import CRI_LINE, PREFIX_PATTERNS
 # journald's export, whose message holding a control or non-UTF-8 byte is its byte values: a
 # failure event spelled in numbers, which no screen of the default format finds (`misread.Misread`)
 BYTE_VALUED = "journalctl -o json:"
+AZURE_STORAGE = (
+    "Azure Monitor's resource logs as a diagnostic setting archives them (PT1H.json): set payload"
+)
 COLLECTOR_HINTS = [
     # Fluent Bit's multiline cri parser keeps the kubelet's fields beside the message: a Docker
     # entry's keys, but the message in `log` has no line feed, so envelope = "docker" would
@@ -99,6 +102,20 @@ COLLECTOR_HINTS = [
         "each record a line (jq -c '.records[]' FILE) and set payload to its field holding the "
         "service's line",
         "$.records[0]",
+    ),
+    # ... and as a diagnostic setting archives them to a storage account since then (PT1H.json,
+    # one record a line): the common schema's time, resourceId and category, the service's line
+    # at its category's field (App Service's console logs: resultDescription). Before the
+    # logger's `time` below: read with ts = "time", each failure line was `missing event`
+    *(
+        (("time", "resourceId", "category"), f"{AZURE_STORAGE}{setting}", *text)
+        for setting, *text in [
+            (' = "resultDescription"', "$.resultDescription"),
+            (
+                " to its category's field holding the service's line (App Service's console logs: "
+                '"resultDescription")',
+            ),
+        ]
     ),
     (
         ("awslogs",),
