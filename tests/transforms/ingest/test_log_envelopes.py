@@ -1073,6 +1073,50 @@ def test_a_line_without_the_payload_holding_no_failure_record_is_quarantined(tmp
     assert [row[1] for row in got] == ["quarantined", "quarantined"]
 
 
+JSON_PAYLOAD = {
+    field: f"jsonPayload.{field}"
+    for field in ("ts", "event", "txn_id", "customer_id", "amount_minor", "currency", "error_code")
+}
+
+
+def _cloud_logging_entry(record: str, number: int) -> str:
+    # A Cloud Logging export of a container's lines: a JSON line parsed into jsonPayload, any
+    # other (a line the agent could not parse, over its limit) kept as text in textPayload
+    entry = {"insertId": f"i{number}", "timestamp": TIME, "severity": "INFO"}
+    value = json.loads(record)
+    payload = {"jsonPayload": value} if number % 2 else {"textPayload": record + "\n"}
+    return json.dumps(entry | payload)
+
+
+def test_a_text_entry_holding_a_failure_record_read_with_json_entries_fields_stops_the_run(
+    tmp_path,
+):
+    # Read with the JSON entries' fields (jsonPayload.*), a text entry's failure record was
+    # quarantined as `missing ts (... set payload = "textPayload")`, one item under the
+    # quarantine limit, and the run passed (read with that payload instead, the JSON entries'
+    # failures stop the run: above)
+    lines = [_cloud_logging_entry(QUIET_RECORD, n) for n in range(1, 21)]
+    lines.append(_cloud_logging_entry(RECORD, 22))
+    path = write_incident(tmp_path / "inc", lines=lines, sources={"log_format": JSON_PAYLOAD})
+    message = stopped(path, tmp_path)
+    assert message.startswith(
+        "logs/pod-a.jsonl: line 21 has no jsonPayload (sources.log_format.event is "
+        '"jsonPayload.event") but holds a failure record (payment.failed) as text in its '
+        "textPayload: quarantined, it would be one item under the quarantine limit and its "
+        "failure never credited."
+    ), message
+    assert "jq -c 'if .textPayload then .jsonPayload = (.textPayload | fromjson? // .)" in message
+
+
+def test_a_text_entry_holding_no_failure_record_is_quarantined(tmp_path):
+    # quiet text entries, and one naming the event in the service's text (no record): quarantined
+    # as before, the setting for text named
+    text = {"insertId": "t", "timestamp": TIME, "textPayload": "payment.failed for t1"}
+    lines = [_cloud_logging_entry(QUIET_RECORD, 1), _cloud_logging_entry(QUIET_RECORD, 2)]
+    got = staged(tmp_path, [*lines, json.dumps(text)], "all", **JSON_PAYLOAD)
+    assert [row[1] for row in got] == ["irrelevant", "quarantined", "quarantined"]
+
+
 @pytest.mark.parametrize(
     ("bad", "log_format", "reason"),
     [

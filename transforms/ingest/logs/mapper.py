@@ -34,6 +34,7 @@ from transforms.ingest.logs import (
     rotated,
     staging,
     syslog,
+    texted,
 )
 from transforms.ingest.logs.framed import FRAMED_SCHEMA
 from transforms.ingest.logs.framing import Framer
@@ -192,6 +193,7 @@ def _extract_into(
                 or lost.glued(staged, names, reading.log_format, reading.failure_events)
                 or lost.streamed(staged, names, reading.log_format, reading.failure_events)
                 or lost.unheld(staged, names, reading.log_format, reading.failure_events)
+                or texted.texted(staged, names, reading.log_format, reading.failure_events)
                 or rotated.cut(staged, ends, names, fmt, reading.failure_events)
                 # last: a file the checks above name more precisely is named so
                 or flooded.flooded(staged, names)
