@@ -99,6 +99,53 @@ def test_a_line_of_records_one_after_another_without_a_failure_record_is_quarant
     ]
 
 
+@pytest.mark.parametrize(
+    ("lines", "log_format"),
+    [
+        (["[", QUIET[0] + ",", FAILED + ",", QUIET[1], "]"], {}),
+        (["[", "  " + FAILED + ",", "  " + QUIET[1], "]"], {}),  # indented
+        (["[", fluent_bit(FAILED) + ",", fluent_bit(QUIET[1]), "]"], {"payload": "log"}),
+    ],
+)
+@pytest.mark.parametrize("line_checks", ["failure_capable", "all"])
+def test_a_json_array_written_one_record_a_line_holding_a_failure_stops_the_run(
+    tmp_path, lines, log_format, line_checks
+):
+    # `[`, each record and its comma on a line of its own, `]`: every record but the last is no
+    # JSON as a line, quarantined; the failure in one was one item under the quarantine limit
+    # (a small file's among the others'), and the run passed
+    path = write_incident(
+        tmp_path / "inc",
+        lines=[QUIET[2], *lines],
+        sources={"log_format": log_format},
+        quality={"line_checks": line_checks},
+    )
+    number = next(n for n, line in enumerate(lines, 2) if "payment.failed" in line)
+    message = stopped(path, tmp_path)
+    assert message.startswith(
+        f"logs/pod-a.jsonl: line {number} is a record of a JSON array written one record a line "
+        "(the record, then a comma), holding a failure event (payment.failed): quarantined, it "
+        "would be one item under the quarantine limit and its failure never credited. "
+    ), message
+    assert "jq -c '.[]' FILE" in message
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        QUIET[0] + ",",  # no failure record
+        compact({"msg": "payment.failed"}) + ",",  # an event named, but no record's event
+        FAILED + ", x",  # other text after the comma
+    ],
+)
+def test_a_record_and_a_comma_without_a_failure_record_is_quarantined(tmp_path, line):
+    path = write_incident(tmp_path / "inc", lines=[line], quality={"line_checks": "all"})
+    con = reconcile_incident(path, tmp_path)
+    assert con.sql("select bucket, quarantine_reason from int_log_lines_bucketed").fetchall() == [
+        ("quarantined", "not valid JSON")
+    ]
+
+
 TIME = "2025-01-07T20:00:00.123456789Z"
 
 

@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 from transforms import db
 from transforms.ingest.incident.sections import ENVELOPE_FIELDS
 from transforms.ingest.logs import (
+    arrayed,
     collected,
     flood,
     lost,
@@ -192,6 +193,7 @@ def _extract_into(
                 or lost.coloured(staged, names, reading.log_format, reading.failure_events)
                 or lost.glued(staged, names, reading.log_format, reading.failure_events)
                 or lost.streamed(staged, names, reading.log_format, reading.failure_events)
+                or arrayed.arrayed(staged, names, reading.log_format, reading.failure_events)
                 or lost.unheld(staged, names, reading.log_format, reading.failure_events)
                 or texted.texted(staged, names, reading.log_format, reading.failure_events)
                 or rotated.cut(staged, ends, names, fmt, reading.failure_events)
