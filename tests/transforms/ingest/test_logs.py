@@ -1249,6 +1249,24 @@ def test_zero_padding_after_a_cut_line_stops_the_run(tmp_path, padded, error, sc
         assert "tr -s '\\000' '\\n'" in got
 
 
+@pytest.mark.parametrize("screened", [False, True], ids=["all", "failure_capable"])
+@pytest.mark.parametrize("message", [GOOD + b"\r", GOOD + b" " * 300 + b"\r"])
+def test_a_binary_field_of_journalctl_export_is_named_so(tmp_path, message, screened):
+    # journalctl -o export writes a field holding a control character (a CRLF line's CR) as its
+    # name on a line, then its length in 8 bytes (little-endian) and its bytes: once named zero
+    # padding after a cut line, to be split with tr, which made no record of it
+    entry = b"__CURSOR=s=1\n__REALTIME_TIMESTAMP=1736280000500000\nPRIORITY=6\n"
+    entry += b"MESSAGE\n" + len(message).to_bytes(8, "little") + message + b"\n_PID=42\n\n"
+    screen = Screen.of(("payment.failed",), incident.LogFormat()) if screened else None
+    got = _framing_error(tmp_path, entry, screen)
+    assert got is not None
+    assert got.startswith(
+        "logs/pod-a.log: line 5 is a binary field of journalctl -o export (its name, MESSAGE, "
+        "on line 4, then its length in 8 bytes and its bytes), which no setting reads: export "
+        'with journalctl -o json and set payload = "MESSAGE"'
+    ), got
+
+
 def _tar(data: bytes) -> bytes:
     import io
     import tarfile

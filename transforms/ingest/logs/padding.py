@@ -14,6 +14,11 @@ import numpy as np
 from transforms.errors import InputError
 from transforms.ingest.logs.screen import BOM
 
+# journalctl -o export's binary field: its name alone on a line (journald's field names are
+# upper-case letters, digits and underscores), then its length, 8 bytes little-endian, and its
+# bytes (with `capable` text among them, never zero padding)
+FIELD_NAME = re.compile(rb"_{0,2}[A-Z0-9][A-Z0-9_]*\r?")
+LENGTH_BYTES = 8
 PADDING = b"\x00" * 16  # the shortest run taken for padding after text (a few NULs are junk)
 ZERO_RUN = re.compile(rb"\x00{16,}")
 
@@ -63,6 +68,15 @@ def after_cut_line(
         head, _, rest = line.partition(b"\x00")
         tail = rest.lstrip(b"\x00")
         if head.strip() and tail.strip() and capable(tail):
+            field = _field_name(data, starts, sizes, i) if len(line) >= LENGTH_BYTES else None
+            if field is not None:
+                return InputError(
+                    f"{name}: line {first + i} is a binary field of journalctl -o export (its "
+                    f"name, {field}, on line {first + i - 1}, then its length in 8 bytes and its "
+                    "bytes), which no setting reads: export with journalctl -o json and set "
+                    'payload = "MESSAGE" (-o export writes a field so when it holds a control '
+                    "character, such as the CR of a service writing CRLF), then run again"
+                )
             return InputError(
                 f"{name}: line {first + i} holds zero padding between a line cut short and text "
                 "written after it (a crash: the file "
@@ -73,3 +87,16 @@ def after_cut_line(
             )
         at = data.find(b"\x00", int(ends[i]) + 1, end)
     return None
+
+
+def _field_name(data: bytes, starts: np.ndarray, sizes: np.ndarray, i: int) -> str | None:
+    """The journald field whose binary value line `i` of the block starts with: its name alone
+    on the line before it, and a length (neither 0 nor beyond 32 bits) in its first 8 bytes.
+    None for any other line."""
+    if i == 0:
+        return None
+    before = data[starts[i - 1] : starts[i - 1] + sizes[i - 1]]
+    length = int.from_bytes(data[starts[i] : starts[i] + LENGTH_BYTES], "little")
+    if not FIELD_NAME.fullmatch(before) or not 0 < length < 1 << 32:
+        return None
+    return before.rstrip(b"\r").decode("ascii")
