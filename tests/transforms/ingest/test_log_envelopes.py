@@ -882,6 +882,56 @@ def test_a_record_hidden_in_base64_is_quarantined_not_counted_irrelevant(
         assert got[2].startswith(reason)
 
 
+def _lambda_event(*records: str) -> str:
+    # The event a CloudWatch Logs subscription gives its Lambda function, kept a line each (a
+    # function archiving what it receives): the subscription object, gzip, in base64
+    events = [
+        {"id": str(n), "timestamp": 1736280000500, "message": r} for n, r in enumerate(records)
+    ]
+    subscription = {
+        "messageType": "DATA_MESSAGE",
+        "owner": "123456789012",
+        "logGroup": "/ecs/pay",
+        "logStream": "pay/api/1",
+        "subscriptionFilters": ["credits"],
+        "logEvents": events,
+    }
+    return json.dumps({"awslogs": {"data": _base64(json.dumps(subscription).encode(), True)}})
+
+
+LAMBDA_EVENT = "a CloudWatch Logs subscription's Lambda event (awslogs.data: base64 of gzip)"
+
+
+@pytest.mark.parametrize(
+    ("log_format", "start"),
+    [
+        ({}, "no line of it is a record read with [sources.log_format], and line 1 looks like "),
+        (
+            {"envelope": "cloudwatch"},
+            'no line of it is read with envelope = "cloudwatch", and line 4, quarantined as not '
+            'a CloudWatch Logs object (envelope = "cloudwatch": byte ',
+        ),
+    ],
+)
+def test_a_file_of_lambda_events_holding_a_failure_stops_the_run(tmp_path, log_format, start):
+    # Its failure events are in base64 of gzip: no line names one, so each event was only
+    # quarantined (the default format naming the setting), a file of a few lines under the
+    # quarantine limit beside the others, and their failures never credited
+    lines = [_lambda_event(QUIET_RECORD, QUIET_RECORD)] * 3 + [_lambda_event(QUIET_RECORD, RECORD)]
+    path = write_incident(tmp_path / "inc", lines=lines, sources={"log_format": log_format})
+    message = stopped(path, tmp_path)
+    assert message.startswith(f"logs/pod-a.jsonl: {start}"), message
+    assert LAMBDA_EVENT in message
+
+
+@pytest.mark.parametrize("log_format", [{}, {"envelope": "cloudwatch"}])
+def test_a_file_of_lambda_events_without_a_failure_is_quarantined(tmp_path, log_format):
+    lines = [_lambda_event(QUIET_RECORD, QUIET_RECORD)] * 2
+    got = staged(tmp_path, lines, "all", **log_format)
+    assert [row[1] for row in got] == ["quarantined", "quarantined"]
+    assert all(LAMBDA_EVENT in row[2] for row in got)
+
+
 TIMESTAMPED_HINT = (
     "CloudWatch Logs' export, kubectl logs --timestamps or docker logs --timestamps: set "
     'envelope = "cloudwatch_export"'

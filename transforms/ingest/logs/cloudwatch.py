@@ -16,6 +16,10 @@ CLOUDWATCH = 'envelope = "cloudwatch"'
 # short).
 _OPENINGS = (('}{"', 1), ('{"messageType"', 0), ('{"owner"', 0))
 _AROUND = ("owner", "logGroup", "logStream", "subscriptionFilters", "messageType")
+# The event a subscription gives a Lambda function, `{"awslogs": {"data": ...}}`, kept as it
+# came (the object in it, gzip, in base64), and how to read what it holds
+LAMBDA_EVENT = "a CloudWatch Logs subscription's Lambda event (awslogs.data: base64 of gzip)"
+LAMBDA_FIX = "decode each awslogs.data to its JSON object, one a line"
 
 
 def next_object(text: str, start: int) -> int:
@@ -32,6 +36,8 @@ def events(value: Any) -> tuple[list[Any], dict[str, Any]]:
     kind = value.get("messageType")
     if kind == "CONTROL_MESSAGE":
         return [], {}
+    if kind is None and isinstance(value.get("awslogs"), dict):
+        raise ValueError(f"{LAMBDA_EVENT}, not the object in it: {LAMBDA_FIX}")
     if kind != "DATA_MESSAGE":
         raise ValueError(f"messageType is {json.dumps(kind)}, not DATA_MESSAGE or CONTROL_MESSAGE")
     found = value.get("logEvents")

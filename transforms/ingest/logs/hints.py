@@ -5,6 +5,7 @@ format read it (`missing ts (the line looks like ...)`, `not valid JSON (the lin
 from __future__ import annotations
 
 from transforms.ingest.incident import LogFormat
+from transforms.ingest.logs import cloudwatch
 from transforms.ingest.logs.screen import CRI_LINE, PREFIX_PATTERNS
 
 # A collector's line read as the record (the default format) has no `ts` of its own: the keys
@@ -119,8 +120,7 @@ COLLECTOR_HINTS = [
     ),
     (
         ("awslogs",),
-        "a CloudWatch Logs subscription's Lambda event (awslogs.data: base64 of gzip): decode "
-        'each awslogs.data to its JSON object, one a line, and set envelope = "cloudwatch"',
+        f'{cloudwatch.LAMBDA_EVENT}: {cloudwatch.LAMBDA_FIX}, and set envelope = "cloudwatch"',
     ),
     *(
         # the AWS CLI's output made one line (jq -c .): every event of the page in one object

@@ -5,14 +5,18 @@ its failures lost under the quarantine limit."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import zlib
 from collections.abc import Iterable
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from transforms.errors import InputError
-from transforms.ingest.logs import hints
-from transforms.ingest.logs.lost import held
+from transforms.ingest.logs import cloudwatch, hints
+from transforms.ingest.logs.lost import held, json_value
 
 # The reasons of a line that is no line of the envelope at all (`log_envelope_*.sql`, and an
 # OTLP line or a CloudWatch object, `unnesting`), not a record in it the contract refuses; the
@@ -28,6 +32,9 @@ NOT_THE_ENVELOPE = (
 # envelope's, its text unreadable, as a line's of any format is (quarantined, never a file of
 # another envelope)
 NOT_UTF8 = "): not UTF-8"
+# How much of a Lambda event's packed object is read for its failure events (a subscription's
+# object is at most 1 MiB of messages; a gzip bomb is read no further)
+UNPACKED = 16 << 20
 
 
 class Misread:
@@ -67,9 +74,7 @@ class Misread:
             first = self.hinted.get(row["file_id"])
             if first is None or row["line"] < first[0]:
                 self.hinted[row["file_id"]] = (row["line"], row["quarantine_reason"])
-            if hints.BYTE_VALUED in row["quarantine_reason"] or held(
-                row["raw"] or "", self.failure_events
-            ):
+            if hints.BYTE_VALUED in row["quarantine_reason"] or self._held(row):
                 self.failing.add(row["file_id"])
         foreign = pc.and_not(
             pc.fill_null(pc.match_substring_regex(reasons, NOT_THE_ENVELOPE), False),
@@ -77,9 +82,17 @@ class Misread:
         )
         for row in staged.filter(foreign).select(columns).to_pylist():
             first = self.foreign.get(row["file_id"])
-            events = held(row["raw"] or "", self.failure_events)
+            events = self._held(row)
             if events and (first is None or row["line"] < first[0]):
                 self.foreign[row["file_id"]] = (row["line"], row["quarantine_reason"], events)
+
+    def _held(self, row: dict[str, Any]) -> list[str]:
+        """The failure events a quarantined line names: in its text, or, a subscription's
+        Lambda event, in the object its base64 of gzip holds."""
+        raw = row["raw"] or ""
+        if cloudwatch.LAMBDA_EVENT not in row["quarantine_reason"]:
+            return held(raw, self.failure_events)
+        return held(raw, self.failure_events) or held(_unpacked(raw), self.failure_events)
 
     def note_read(self, file_ids: Iterable[int]) -> None:
         """Notes files with records read that were not staged (an OTLP or CloudWatch file's
@@ -116,3 +129,19 @@ class Misread:
                 "[sources.log_format] reads it, or leave it out of sources.logs, then run again"
             )
         return None
+
+
+def _unpacked(raw: str) -> str:
+    """The text a Lambda event's awslogs.data holds (base64 of gzip; its first `UNPACKED`
+    bytes); '' when it holds none."""
+    value = json_value(raw)
+    data = value.get("awslogs") if isinstance(value, dict) else None
+    data = data.get("data") if isinstance(data, dict) else None
+    if not isinstance(data, str):
+        return ""
+    try:
+        packed = base64.b64decode(data, validate=True)
+        text = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(packed, UNPACKED)
+    except (binascii.Error, zlib.error):
+        return ""
+    return text.decode("utf-8", "replace")
