@@ -163,6 +163,38 @@ def test_an_otlp_record_is_read_by_the_rules(tmp_path, records, log_format, expe
     assert [(row[1], row[3], row[4]) for row in got] == [("relevant", *expected)]
 
 
+@pytest.mark.parametrize(
+    ("named", "log_format"),
+    [
+        # OTLP 1.5's event name (an SDK's Events API: the record's eventName), then the
+        # semantic conventions' attribute before it, event.name: read as the event when the
+        # record has no event attribute (nor a body's), whatever else it holds
+        ({"eventName": "payment.failed"}, {}),
+        ({"attributes": [kv("event.name", "payment.failed")]}, {}),
+        ({"eventName": "payment.failed", "attributes": [kv("event", "http.request")]}, None),
+        # an event named elsewhere: the eventName is no fallback for it
+        ({"eventName": "payment.failed"}, {"event": "kind"}),
+    ],
+)
+def test_an_otlp_records_event_name_is_its_event_without_an_event_attribute(
+    tmp_path, named, log_format
+):
+    # Once `missing event`: an SDK's event records quarantined, each failure one item under the
+    # quarantine limit (beside a service's other records), never credited
+    attributes = [kv("txn_id", "t1"), kv("error_code", "DB_POOL_TIMEOUT")]
+    attributes += named.get("attributes", [])
+    line = request({"timeUnixNano": NS, **named, "attributes": attributes})
+    got = staged(tmp_path, [line], envelope="otlp", **(log_format or {}))
+    if log_format is None:  # its event attribute is its event
+        assert [row[1] for row in got] == ["irrelevant"]
+    elif log_format:
+        assert [row[1:3] for row in got] == [
+            ("quarantined", 'missing event (envelope = "otlp": line 1, record 1)')
+        ]
+    else:
+        assert [(row[1], row[3], row[4]) for row in got] == [("relevant", "t1", AT)]
+
+
 JSON_LINE = '{"ts": "2025-01-07T20:00:00.5Z", "event": "payment.failed", "txn_id": "t1"}'
 NOT_JSON = 'not an OTLP log record (envelope = "otlp": line 1, record 1): '
 

@@ -333,6 +333,8 @@ class Fields:
                     value = otlp_body.lookup(attributes, path)
                 if value is otlp_body.MISSING:
                     value = body.lookup(path)
+                if value is otlp_body.MISSING and name == path == "event":
+                    value = _event_name(plain, attributes)
             elif name == "ts" and path == "timeUnixNano" and path not in plain:
                 # No time of its own: the service's ts (in the attributes, as a json_parser
                 # puts it, else in the body, as any field is found), else when it was read.
@@ -368,6 +370,16 @@ class Fields:
             if name == "event" and where == "record" and path.startswith("body."):
                 return path.removeprefix("body.")
         return None
+
+
+def _event_name(plain: dict[str, Any], attributes: dict[str, Any]) -> Any:
+    """The event a record names as an event of OpenTelemetry's Events API, read where it has no
+    `event` of its own: OTLP 1.5's `eventName`, else the semantic conventions' attribute before
+    it, `event.name` (MISSING when neither is text)."""
+    for value in (plain.get("eventName"), attributes.get("event.name")):
+        if isinstance(value, str) and value:
+            return value
+    return otlp_body.MISSING
 
 
 def _text_or_none(value: Any) -> str | None:
