@@ -99,12 +99,28 @@ def test_a_line_of_records_one_after_another_without_a_failure_record_is_quarant
     ]
 
 
+def azure(record: str) -> str:
+    """A resource log of App Service's console logs, the line in `resultDescription`."""
+    return compact(
+        {
+            "time": "2025-01-07T20:00:00.5000000Z",
+            "resourceId": "/SUBSCRIPTIONS/S1/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.WEB/SITES/PAY",
+            "category": "AppServiceConsoleLogs",
+            "resultDescription": record,
+        }
+    )
+
+
 @pytest.mark.parametrize(
     ("lines", "log_format"),
     [
         (["[", QUIET[0] + ",", FAILED + ",", QUIET[1], "]"], {}),
         (["[", "  " + FAILED + ",", "  " + QUIET[1], "]"], {}),  # indented
         (["[", fluent_bit(FAILED) + ",", fluent_bit(QUIET[1]), "]"], {"payload": "log"}),
+        # a collector's records, the service's line as text in each, read with no payload set:
+        # Fluent Bit's; Azure Monitor's resource logs as storage kept them before November 2018
+        (["[", fluent_bit(FAILED) + ",", fluent_bit(QUIET[1]), "]"], {}),
+        (['{"records": [', azure(FAILED) + ",", azure(QUIET[1]), "]}"], {}),
     ],
 )
 @pytest.mark.parametrize("line_checks", ["failure_capable", "all"])

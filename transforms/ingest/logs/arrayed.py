@@ -30,8 +30,9 @@ def arrayed(
 ) -> InputError | None:
     """The error that stops a run on a line quarantined as no record (not valid JSON, or without
     the payload's string) that is a JSON object and a comma, the object a failure record itself
-    or at the payload. Other text after the comma, or no failure record, leaves the line to the
-    quarantine. `names`: file_id -> name."""
+    or at the payload (with none set, at any key as text: a collector's record). Other text
+    after the comma, or no failure record, leaves the line to the quarantine. `names`: file_id
+    -> name."""
     reasons = pc.fill_null(
         pc.or_(
             pc.starts_with(staged.column("quarantine_reason"), NOT_JSON),
@@ -51,15 +52,21 @@ def arrayed(
             continue
         if not isinstance(value, dict):
             continue
-        if fmt.payload is None:
-            events = record_events(text, fmt, failure_events, "jsonl")
-        else:
+        if fmt.payload is not None:
             events = payload_events(value, fmt, failure_events)
+        else:  # the record itself, or a collector's record holding it as text at a key
+            texts = [text, *(found for found in value.values() if isinstance(found, str))]
+            events = next(
+                (found for one in texts if (found := record_events(one, fmt, failure_events))),
+                [],
+            )
         if events:
             return InputError(
                 f"{names[row['file_id']]}: line {row['line']} is a record of a JSON array "
                 "written one record a line (the record, then a comma), holding a failure event "
                 f"({', '.join(events)}): {QUARANTINED} Write one record a line, without the "
-                "array's brackets and commas (jq -c '.[]' FILE), then run again"
+                "array's brackets and commas (jq -c '.[]' FILE; Azure Monitor's resource logs "
+                'as storage kept them before November 2018, {"records": [...]}: jq -c '
+                "'.records[]' FILE), then run again"
             )
     return None
