@@ -287,16 +287,10 @@ def _app_service_console(record: dict) -> dict:
     # Azure Monitor's resource log as a diagnostic setting archives it to a storage account
     # (`PT1H.json`, one record a line): the common schema's `time`, `resourceId`, `category`,
     # the container's line in App Service's console logs' `resultDescription`
-    return {
-        "time": "2025-01-07T20:00:02.0000000Z",
-        "resourceId": "/SUBSCRIPTIONS/S1/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.WEB/SITES/PAY",
-        "category": "AppServiceConsoleLogs",
-        "operationName": "Microsoft.Web/sites/log",
-        "level": "Informational",
-        "resultDescription": json.dumps(record),
-        "containerId": "c0ffee",
-        "Host": "lw1",
-    }
+    resource = "/SUBSCRIPTIONS/S1/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.WEB/SITES/PAY"
+    common = {"time": "2025-01-07T20:00:02.0000000Z", "resourceId": resource}
+    category = {"category": "AppServiceConsoleLogs", "operationName": "Microsoft.Web/sites/log"}
+    return common | category | {"level": "Informational", "resultDescription": json.dumps(record)}
 
 
 AZURE_STORAGE = (
