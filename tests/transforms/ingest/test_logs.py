@@ -889,6 +889,29 @@ def test_pretty_printed_json_holding_a_failure_stops_the_run(
 
 
 @pytest.mark.parametrize(
+    ("wrap", "log_format"),
+    [
+        (lambda line: f"2025-01-07T20:00:00.1Z stdout F {line}", {"envelope": "cri"}),
+        (lambda line: json.dumps({"date": 1736280000.5, "log": line}), {"payload": "log"}),
+    ],
+)
+def test_a_service_printing_its_records_over_many_lines_is_told_to_write_one_a_line(
+    tmp_path, wrap, log_format
+):
+    # The collector kept each line the service printed: no export of the file makes a record
+    # of them (the message once told to run jq over the file, as for an export); the service
+    # must log one record a line
+    lines = [wrap(line) for line in json.dumps(failure("t1"), indent=2).splitlines()]
+    path = write_incident(tmp_path / "inc", lines=lines, sources={"log_format": log_format})
+    message = stopped(path, tmp_path)
+    assert "is a line of a JSON document printed over many lines" in message
+    assert message.endswith(
+        "The service printed each record over many lines, each kept as a record of its own by "
+        "the collector: have it log each record on one line (compact JSON), then run again"
+    ), message
+
+
+@pytest.mark.parametrize(
     "text",
     [
         json.dumps([{"insertId": "a1", "jsonPayload": QUIET[0]}], indent=2),  # no failure

@@ -36,6 +36,10 @@ PRETTY_HINT = (
     "line (jq -c '.[]' FILE for an array of records, jq -c . FILE for records one after "
     "another, jq -c '.events[]' FILE for aws logs; journalctl -o json), then run again"
 )
+PRINTED_HINT = (  # ... or, a line of it unwrapped from a collector's, the service printed so
+    "The service printed each record over many lines, each kept as a record of its own by the "
+    "collector: have it log each record on one line (compact JSON), then run again"
+)
 # A terminal's colour code (SGR: ESC [ parameters m), and how one starts
 COLOUR = r"\x1b\[[0-9;]*m"
 COLOUR_START = "\x1b["
@@ -175,11 +179,12 @@ def pretty(
     quarantined as before. `names`: file_id -> name."""
     for row in _quarantined(staged, lambda raw: pc.match_substring_regex(raw, PRETTY_MEMBER)):
         events = _member_events(row["raw"], fmt, failure_events)
+        line = not fmt.payload or row["quarantine_reason"].startswith(NO_PAYLOAD)
         if events:
             return InputError(
                 f"{names[row['file_id']]}: line {row['line']} is a line of a JSON document "
                 f"printed over many lines, holding a failure event ({', '.join(events)}): "
-                f"{QUARANTINED} {PRETTY_HINT}"
+                f"{QUARANTINED} {PRETTY_HINT if line and fmt.envelope == 'none' else PRINTED_HINT}"
             )
     return None
 
