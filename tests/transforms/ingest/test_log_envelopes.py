@@ -1155,7 +1155,10 @@ def test_a_text_entry_holding_a_failure_record_read_with_json_entries_fields_sto
         "textPayload: quarantined, it would be one item under the quarantine limit and its "
         "failure never credited."
     ), message
-    assert "jq -c 'if .textPayload then .jsonPayload = (.textPayload | fromjson? // .)" in message
+    assert message.endswith(
+        "jq -c 'if .jsonPayload then . else .jsonPayload = (.textPayload | fromjson? // .) | "
+        "del(.textPayload) end' FILE"
+    ), message
 
 
 def test_a_text_entry_holding_no_failure_record_is_quarantined(tmp_path):

@@ -48,8 +48,8 @@ def texted(
                     f"({event}) as text in its {key}: {QUARANTINED} The file holds records as "
                     f"objects in {root} and as text in {key} (a Cloud Logging export mixing "
                     "JSON and text entries): make each text entry one, then run again: "
-                    f"jq -c 'if {_jq(key)} then {_jq(root)} = ({_jq(key)} | fromjson? // .) | "
-                    f"del({_jq(key)}) else . end' FILE"
+                    f"jq -c 'if {_jq(root)} then . else {_jq(root)} = ({_jq(key)} | fromjson? "
+                    f"// .) | del({_jq(key)}) end' FILE"
                 )
     return None
 
