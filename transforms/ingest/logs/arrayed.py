@@ -67,6 +67,7 @@ def arrayed(
                 f"({', '.join(events)}): {QUARANTINED} Write one record a line, without the "
                 "array's brackets and commas (jq -c '.[]' FILE; Azure Monitor's resource logs "
                 'as storage kept them before November 2018, {"records": [...]}: jq -c '
-                "'.records[]' FILE), then run again"
+                "'.records[]' FILE; a file of such lines without the brackets: sed "
+                "'s/,[[:space:]]*$//' FILE), then run again"
             )
     return None
