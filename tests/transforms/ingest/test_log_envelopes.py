@@ -1241,6 +1241,35 @@ def test_a_journald_message_exported_as_null_is_quarantined_not_irrelevant(tmp_p
     assert [row[1:3] for row in got] == [("relevant", None), ("quarantined", NULL_PAYLOAD)]
 
 
+def _journal_export(message: str) -> list[str]:
+    """An entry of `journalctl -o export`: a field a line, `KEY=value`, a blank line after."""
+    fields = {"__CURSOR": "s=1;i=2", "__REALTIME_TIMESTAMP": "1736280000500123", "PRIORITY": "3"}
+    fields |= {"_TRANSPORT": "stdout", "SYSLOG_IDENTIFIER": "payments", "MESSAGE": message}
+    return [f"{key}={value}" for key, value in fields.items()] + [""]
+
+
+EXPORT_HINT = (
+    "not a JSON object with a string at MESSAGE (sources.log_format.payload) (the line looks "
+    'like journalctl -o export: export with journalctl -o json, which payload = "MESSAGE" reads)'
+)
+
+
+def test_journalctl_export_read_with_the_payload_of_its_json_names_it(tmp_path):
+    # payload = "MESSAGE" reads journalctl -o json; its -o export, a field a line, was a bare
+    # `not a JSON object with a string at MESSAGE`, its failure line one item under the
+    # quarantine limit (a file of one failure's entry beside the others' lines passed)
+    got = staged(tmp_path / "quiet", _journal_export(QUIET_RECORD), "all", payload="MESSAGE")
+    assert [row[2] for row in got if row[5].startswith("MESSAGE=")] == [EXPORT_HINT]
+    lines = [line for m in [QUIET_RECORD, RECORD] for line in _journal_export(m)]
+    path = write_incident(
+        tmp_path / "inc", lines=lines, sources={"log_format": {"payload": "MESSAGE"}}
+    )
+    assert stopped(path, tmp_path).startswith(
+        "logs/pod-a.jsonl: no line of it is a record read with [sources.log_format], and line "
+        "13 looks like journalctl -o export: export with journalctl -o json"
+    )
+
+
 def _journal_entry(message: object, spaced: bool = False) -> str:
     """A line of `journalctl -o json` (compact, as systemd writes it since v245; spaced, as
     older ones did) with `message` as MESSAGE."""

@@ -145,6 +145,13 @@ final as (
                     || 'gives twice as the list of its values, so the record is ambiguous' end,
                 'not a JSON object with a string at ' || $payload_key
                     || ' (sources.log_format.payload)'
+                    -- journalctl -o export's field of that name, `MESSAGE=...`: the setting
+                    -- reads its -o json (`misread` stops on a file of them holding a failure)
+                    || case when regexp_full_match($payload_key, '[A-Z0-9_]+')
+                        and starts_with(raw::varchar, $payload_key || '=')
+                        then ' (the line looks like journalctl -o export: export with journalctl '
+                            || '-o json, which payload = "' || $payload_key || '" reads)'
+                        else '' end
             )
         end as problem,
         case when not is_holder then coalesce(preview, left(raw, -1)) end as preview,
