@@ -907,6 +907,10 @@ LAMBDA_EVENT = "a CloudWatch Logs subscription's Lambda event (awslogs.data: bas
     [
         ({}, "no line of it is a record read with [sources.log_format], and line 1 looks like "),
         (
+            {"payload": "message"},  # the setting of a CloudWatch event as the AWS CLI gives it
+            "no line of it is a record read with [sources.log_format], and line 1 looks like ",
+        ),
+        (
             {"envelope": "cloudwatch"},
             'no line of it is read with envelope = "cloudwatch", and line 4, quarantined as not '
             'a CloudWatch Logs object (envelope = "cloudwatch": byte ',
@@ -924,7 +928,7 @@ def test_a_file_of_lambda_events_holding_a_failure_stops_the_run(tmp_path, log_f
     assert LAMBDA_EVENT in message
 
 
-@pytest.mark.parametrize("log_format", [{}, {"envelope": "cloudwatch"}])
+@pytest.mark.parametrize("log_format", [{}, {"envelope": "cloudwatch"}, {"payload": "message"}])
 def test_a_file_of_lambda_events_without_a_failure_is_quarantined(tmp_path, log_format):
     lines = [_lambda_event(QUIET_RECORD, QUIET_RECORD)] * 2
     got = staged(tmp_path, lines, "all", **log_format)

@@ -17,6 +17,9 @@ BYTE_VALUED = "journalctl -o json:"
 AZURE_STORAGE = (
     "Azure Monitor's resource logs as a diagnostic setting archives them (PT1H.json): set payload"
 )
+# A CloudWatch Logs subscription's Lambda event kept as a line (read with the default format,
+# or with a payload: `log_payload.sql`), its objects gzip in base64 (`misread` unpacks them)
+LAMBDA_HINT = f'{cloudwatch.LAMBDA_EVENT}: {cloudwatch.LAMBDA_FIX}, and set envelope = "cloudwatch"'
 COLLECTOR_HINTS = [
     # Fluent Bit's multiline cri parser keeps the kubelet's fields beside the message: a Docker
     # entry's keys, but the message in `log` has no line feed, so envelope = "docker" would
@@ -120,7 +123,7 @@ COLLECTOR_HINTS = [
     ),
     (
         ("awslogs",),
-        f'{cloudwatch.LAMBDA_EVENT}: {cloudwatch.LAMBDA_FIX}, and set envelope = "cloudwatch"',
+        LAMBDA_HINT,
     ),
     *(
         # the AWS CLI's output made one line (jq -c .): every event of the page in one object

@@ -29,6 +29,7 @@ from transforms.ingest.logs import (
     arrayed,
     collected,
     flood,
+    hints,
     lost,
     misread,
     parts,
@@ -327,6 +328,9 @@ def _unwrapping(reading: Reading) -> list[tuple[str, dict[str, object]]]:
                     "payload_key": fmt.payload,
                     "payload_keys": staging.levels(fmt.payload),
                     "payload_object": fmt.kind == "jsonl",
+                    # a subscription's Lambda event: its reason names it (`misread` unpacks it)
+                    "lambda_hint": f"{hints.LOOKS_LIKE}{hints.LAMBDA_HINT} in [sources."
+                    "log_format])",
                     # the envelope's own fields fill those the object around it lacks (when
                     # a path reads them: each record's keys are listed for it)
                     "fill_envelope": fmt.envelope in ENVELOPE_FIELDS

@@ -152,6 +152,10 @@ final as (
                         then ' (the line looks like journalctl -o export: export with journalctl '
                             || '-o json, which payload = "' || $payload_key || '" reads)'
                         else '' end
+                    -- a CloudWatch Logs subscription's Lambda event, its objects gzip in base64
+                    || case when json_valid(raw::varchar) then case
+                        when json_extract_string(raw::varchar, '$.awslogs.data') is not null
+                        then $lambda_hint else '' end else '' end
             )
         end as problem,
         case when not is_holder then coalesce(preview, left(raw, -1)) end as preview,
