@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import re
 import shlex
 import signal
 import sys
@@ -357,9 +356,9 @@ def guarded(action, passing: tuple[type[Exception], ...] = (), where: str | None
             raise typer.Exit(refused.exit_code) from None
         if os.environ.get("CREDITS_DEBUG"):
             raise
-        dropped = _dropped_table(error)
-        if dropped is not None:  # not a bug: the warehouse lost a table behind our back
-            err.print(f"[bold red]error[/]: {escape(dropped)}")
+        damaged = _damaged(error)
+        if damaged is not None:  # not a bug: the warehouse was damaged behind our back
+            err.print(f"[bold red]error[/]: {escape(damaged)}")
             raise typer.Exit(3) from None
         if _server_gone(error):
             # not a bug: the Prefect server a run used (long-lived, or PREFECT_API_URL) went away
@@ -387,23 +386,13 @@ def _server_gone(error: BaseException | None) -> bool:
     return False
 
 
-def _dropped_table(error: Exception) -> str | None:
-    """The message for DuckDB's "no such table" when the table is one of the warehouse's
-    (dropped by hand, or the file is not whole): exit 3, as for any other tampering."""
-    import duckdb
+def _damaged(error: Exception) -> str | None:
+    """What to say of a warehouse DuckDB cannot read whole (a table dropped, the file cut short
+    or changed on disk): exit 3, as for any other tampering; None for any other error."""
+    from transforms.finance import damage, pg_store
 
-    if not isinstance(error, duckdb.CatalogException):
-        return None
-    found = re.search(r"Table with name (\w+) does not exist", str(error))
-    from transforms.finance import pg_store
-
-    if found is None or found.group(1) not in {t.name for t in pg_store.TABLES}:
-        return None
-    return (
-        f"the warehouse has no table {found.group(1)}: it was dropped, or the file is not a "
-        "whole warehouse. Nothing was written; restore the warehouse from a backup "
-        f"(`{commands.credits('audit --verify')}` checks it)"
-    )
+    tables = {t.name for t in pg_store.TABLES}
+    return damage.dropped_table(error, tables) or damage.damaged(error)
 
 
 def print_whole(table: Table) -> None:

@@ -31,7 +31,7 @@ import duckdb
 
 from transforms import commands, db
 from transforms.errors import ConfigError, CreditsError, InputError, ProofFailed
-from transforms.finance import journal, pg_location, rows, run_proof, run_start
+from transforms.finance import damage, journal, pg_location, rows, run_proof, run_start
 from transforms.finance.pg_privileges import Access as Access
 from transforms.finance.warehouse_schema import ACTOR as ACTOR
 from transforms.finance.warehouse_schema import SCHEMA_VERSION as SCHEMA_VERSION
@@ -439,10 +439,11 @@ def _waiting(
 
 
 def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
-    if read_only:
-        return duckdb.connect(
-            str(path),
-            read_only=True,
-            config={"autoinstall_known_extensions": False, "TimeZone": "UTC"},
-        )
-    return db.connect(path)
+    with damage.named(path):  # its log changed or left beside a replaced file: named, exit 3
+        if read_only:
+            return duckdb.connect(
+                str(path),
+                read_only=True,
+                config={"autoinstall_known_extensions": False, "TimeZone": "UTC"},
+            )
+        return db.connect(path)
