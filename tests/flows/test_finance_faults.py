@@ -832,6 +832,21 @@ def test_a_batch_copied_anywhere_else_in_the_outbox_is_named_and_refused(desk, w
         desk.approve(desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}}))
 
 
+@pytest.mark.parametrize("linked", ["batch", "incident"])
+def test_a_batch_folder_swapped_for_a_link_is_named_and_refused(desk, tmp_path, linked):
+    # A published batch's folder (or its incident's) moved out of the outbox and linked back
+    # passed audit and the next approval, where one of its files linked so is named: what
+    # finance collects through the link is whatever its target holds by then.
+    decision = desk.approve(desk.run())
+    place = decision.batch_folder if linked == "batch" else decision.batch_folder.parent
+    moved = shutil.move(place, tmp_path / place.name)
+    place.symlink_to(moved, target_is_directory=True)
+    message = audited(desk)
+    assert f"{place}: a symbolic link (to {moved}), not the folder the batch was" in message
+    with pytest.raises(ProofFailed, match="a symbolic link"):
+        desk.approve(desk.run(policy={"flat_minor": {"USD": 1500, "EUR": 900}}))
+
+
 def test_a_start_time_edited_to_escape_supersession_is_named_and_refused(desk):
     # The newest run supersedes the others: an older run made newer by its start time was
     # approved over the newer one without --force-superseded, and audit said nothing.

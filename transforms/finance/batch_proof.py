@@ -6,6 +6,7 @@ batch of the incidents it checks, and on the folder `credits verify-batch` is gi
 
 from __future__ import annotations
 
+import os
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,19 @@ def check(
         )
     problems += _compare_journaled(name, folder, trailer, journaled)
     return problems + (_compare_lines(name, lines, entries) if lines is not None else [])
+
+
+def linked_folders(name: str, folder: Path) -> list[str]:
+    """The batch's folder in the outbox, or its incident's, that is a symbolic link: the product
+    writes neither so; what finance collects through it is whatever its target holds by then (a
+    batch file linked so is `outbox.check`'s; a link finance made out of the outbox to a batch,
+    given to `verify-batch`, is no finding)."""
+    return [
+        f"{name}: {place}: a symbolic link (to {os.readlink(place)}), not the folder the batch "
+        "was written in: what it points to can change after it is checked; put the folder back"
+        for place in (folder.parent, folder)
+        if place.is_symlink()
+    ]
 
 
 def _compare_journaled(

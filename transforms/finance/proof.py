@@ -175,6 +175,7 @@ def check(
                 f"batch {batch.batch_id}: not under the outbox {outbox_root}; checked where it "
                 f"was written, {folder}"
             )
+        tampered += batch_proof.linked_folders(f"batch {batch.batch_id}", folder)
         tampered += batch_proof.check(
             batch,
             folder,
