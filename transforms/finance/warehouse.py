@@ -31,7 +31,7 @@ import duckdb
 
 from transforms import commands, db
 from transforms.errors import ConfigError, CreditsError, InputError, ProofFailed
-from transforms.finance import damage, journal, pg_location, rows, run_proof, run_start
+from transforms.finance import damage, journal, lock_file, pg_location, rows, run_proof, run_start
 from transforms.finance.pg_privileges import Access as Access
 from transforms.finance.warehouse_schema import ACTOR as ACTOR
 from transforms.finance.warehouse_schema import SCHEMA_VERSION as SCHEMA_VERSION
@@ -254,7 +254,7 @@ def write_lock(path: Path, wait_seconds: float | None = None) -> Iterator[None]:
     wait_seconds = LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds
     lock_path = Path(path).resolve().with_suffix(".lock")  # a symlinked path shares the lock
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a+") as handle:
+    with lock_file.opened(lock_path, path) as handle:
         _waiting(
             lambda: fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB),
             lambda error: isinstance(error, BlockingIOError),
@@ -265,7 +265,7 @@ def write_lock(path: Path, wait_seconds: float | None = None) -> Iterator[None]:
         try:
             handle.seek(0)
             handle.truncate()
-            handle.write(f"{os.getpid()}\n")
+            handle.write(f"{os.getpid()}\n".encode())
             handle.flush()
             yield
         finally:

@@ -19,7 +19,7 @@ from tests import golden_incident, stores
 from tests.builders import rewrite_with_keyed_schema
 from tests.support_warehouse import add_run, insert
 from transforms import db
-from transforms.errors import InputError, ProofFailed
+from transforms.errors import ConfigError, InputError, ProofFailed
 from transforms.finance import (
     journal,
     ledger,
@@ -615,3 +615,22 @@ def test_a_view_re_created_in_the_file_is_named_for_whoever_opens_the_file_itsel
     with warehouse.connect(warehouse_location, read_only=True) as con:
         (note,) = warehouse_schema.views_not_this_build(con)
     assert note.startswith("view paid_credits in the DuckDB file is not this version's")
+
+
+@pytest.mark.parametrize("kind", ["named .lock", "beside", "link"])
+def test_a_file_where_the_write_lock_goes_is_never_overwritten(tmp_path, kind):
+    # The writer wrote its pid over whatever was at <name>.lock, following a link: a warehouse
+    # named wh.lock (its own lock file) was cut to six bytes by the first decline, its data lost.
+    precious = tmp_path / "precious.duckdb"
+    warehouse.connect(precious).close()
+    kept = precious.read_bytes()
+    path, target = tmp_path / "wh.duckdb", precious
+    if kind == "named .lock":
+        path = target = precious.rename(tmp_path / "wh.lock")
+    elif kind == "beside":
+        target = precious.rename(tmp_path / "wh.lock")
+    else:
+        (tmp_path / "wh.lock").symlink_to(precious)
+    with pytest.raises(ConfigError, match=r"wh\.lock"), warehouse.write_lock(path):
+        pass
+    assert target.read_bytes() == kept
