@@ -300,6 +300,20 @@ def test_verify_batch_of_a_batch_an_approval_left_unfinished_says_the_next_appro
     assert desk.cli("verify-batch", str(folder)).exit_code == 0
 
 
+def test_verify_batch_of_a_published_batch_whose_trailer_was_deleted_says_so(desk):
+    # verify-batch called a published batch whose batch.json was deleted "not final ... the next
+    # approval finishes it" (exit 2), where the next approval refuses it as tampered (exit 3)
+    folder = desk.approve(desk.run()).batch_folder
+    (folder / outbox.TRAILER).unlink()
+    result = desk.cli("verify-batch", str(folder))
+    assert result.exit_code == 3, result.output
+    message = " ".join(result.stderr.split())
+    assert "batch INC-T-B001: its trailer batch.json is missing, but the warehouse records" in (
+        message
+    )
+    assert "published" in message and "not final" not in message
+
+
 def test_runs_names_a_published_run_whose_batch_an_approval_left_unfinished(desk, monkeypatch):
     # `credits runs` showed the run "published", as if its batch were in the outbox
     _killed_mid_batch(desk, monkeypatch)

@@ -5,8 +5,13 @@ next approval's (`committed`). `proof.check` runs them with the other checks."""
 from __future__ import annotations
 
 from datetime import UTC
+from pathlib import Path
 
-from transforms.finance import chain, journal, outbox
+import duckdb
+
+from transforms import commands
+from transforms.errors import ProofFailed
+from transforms.finance import chain, journal, outbox, rows
 from transforms.finance.rows import BatchRow, BatchState
 
 
@@ -110,3 +115,23 @@ def _publication_times(entries: list[journal.Entry], batches: list[BatchRow]) ->
                 "record was edited"
             )
     return problems
+
+
+def final_folder(con: duckdb.DuckDBPyConnection, path: Path) -> Path:
+    """`outbox.batch_folder` for `verify-batch`, but a folder of the outbox's layout without its
+    trailer whose batch the warehouse records published is `ProofFailed` (exit 3): its trailer
+    was deleted after publication, which the next approval refuses, where the folder was called
+    one an approval left unfinished, to be finished by the next."""
+    folder = path.parent if path.name == outbox.TRAILER else path
+    batch = rows.batch(con, folder.name.removeprefix("batch="))
+    if (folder / outbox.TRAILER).exists() or batch is None or batch.state != BatchState.PUBLISHED:
+        return outbox.batch_folder(path)
+    when = f"{batch.published_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if batch.published_at else ""
+    raise ProofFailed(
+        f"{folder}: batch {batch.batch_id}: its trailer {outbox.TRAILER} is missing, but the "
+        f"warehouse records it published (approved by {batch.approved_by}, {when}): it was "
+        "deleted since, so nothing in the folder may be picked up, and every approval of "
+        f"{batch.incident_id} refuses until it is put back from a copy taken out of the outbox "
+        f"(`{commands.credits('audit --verify')}` lists every finding)",
+        [],
+    )

@@ -263,11 +263,12 @@ class BatchVerified:
 def verify_batch(path: Path, location: str, key: bytes | None) -> BatchVerified:
     """A batch folder (or its trailer) as finance picked it up, checked against the warehouse
     at `location` (`check_folder`); against its own trailer only when no warehouse is there."""
-    folder = outbox.batch_folder(path)
     if not pg_location.is_url(location) and not Path(location).exists():
+        folder = outbox.batch_folder(path)
         found = BatchVerified(outbox.check(folder, outbox.read_trailer(folder))[0], False)
     else:
         with warehouse.connect_current(location) as con:
+            folder = batch_records.final_folder(con, path)  # its trailer deleted: exit 3
             found = check_folder(con, key, folder)
     return dataclasses.replace(found, leftovers=outbox.leftovers(folder))
 
