@@ -38,6 +38,14 @@ class InputError(CreditsError):
     exit_code = 2
 
 
+class WitnessUnreadable(InputError):
+    """A file the product wrote as a witness (a batch's trailer) that no longer reads as one: cut
+    short or edited since (exit 3, as any other finding of tampering; callers that catch
+    `InputError` still catch it)."""
+
+    exit_code = 3
+
+
 class ValidationRejected(CreditsError):
     """The data quality gate blocked the run (exit 3); nothing was published. Carries the run's
     `runfolder.summary.RunSummary` (the run is sealed, rejected, before this is raised)."""

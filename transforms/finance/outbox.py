@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from transforms import commands, csv_lf, db, files, money
-from transforms.errors import InputError, ProofFailed
+from transforms.errors import InputError, ProofFailed, WitnessUnreadable
 from transforms.finance import chain, journal, rows
 
 TRAILER = "batch.json"
@@ -386,12 +386,12 @@ def _check_keys(trailer: dict[str, Any]) -> list[str]:
 
 
 def read_trailer(folder: Path) -> dict[str, Any]:
-    """A batch's trailer; `InputError` naming it when it is missing, not a regular file (a
-    named pipe a read would wait on, a link to a device such as /dev/zero, read without end),
-    not JSON or not a JSON object."""
+    """A batch's trailer; `InputError` naming it when it is missing, `WitnessUnreadable` (exit 3)
+    when not a regular file (a named pipe a read would wait on, a link to a device such as
+    /dev/zero, read without end), not JSON (cut short) or not a JSON object."""
     path = folder / TRAILER
     if path.exists() and not path.is_file() and not path.is_dir():
-        raise InputError(
+        raise WitnessUnreadable(
             f"{path}: not a regular file (a named pipe, or a link to a device): no batch trailer "
             "this product writes; it was replaced since"
         )
@@ -400,11 +400,11 @@ def read_trailer(folder: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise InputError(f"{path}: no batch trailer; is this a batch folder?") from None
     except ValueError as error:  # not JSON, not UTF-8, nested too deep
-        raise InputError(f"{path}: not valid JSON ({error})") from None
+        raise WitnessUnreadable(f"{path}: not valid JSON ({error})") from None
     except IsADirectoryError:
         raise InputError(f"{path}: a folder, not a batch trailer") from None
     if not isinstance(trailer, dict):
-        raise InputError(f"{path}: not a batch trailer (a JSON object), but {trailer!r:.40}")
+        raise WitnessUnreadable(f"{path}: not a batch trailer (a JSON object), but {trailer!r:.40}")
     return trailer
 
 
