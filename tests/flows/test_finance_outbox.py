@@ -326,6 +326,25 @@ def test_runs_names_a_published_run_whose_batch_an_approval_left_unfinished(desk
     assert "unfinished" not in desk.cli("runs", "--wide").output
 
 
+def _killed_after_the_trailer(write_once, final, data):
+    write_once(final, data)
+    if final.name == outbox.TRAILER:
+        raise KeyboardInterrupt
+
+
+def test_runs_names_a_batch_final_in_the_outbox_not_yet_marked_published(desk, monkeypatch):
+    # an approval killed once its trailer was written: `credits runs` said the batch was "not in
+    # the outbox: approve again", where finance may already have picked it up
+    folder = approve_killed_writing(desk, monkeypatch, desk.run(), _killed_after_the_trailer)
+    assert (folder / outbox.TRAILER).exists()
+    said = " ".join(desk.cli("runs", "--wide").output.split())
+    assert "not in the outbox" not in said
+    assert (
+        f"batch INC-T-B001 final in the outbox ({folder}), not marked published yet (approve "
+        "again: it only marks it)"
+    ) in said
+
+
 def test_an_approval_refused_after_finishing_an_unfinished_batch_says_it_finished_it(
     desk, monkeypatch
 ):
