@@ -170,8 +170,28 @@ def parsed(text: str) -> Any:
     reads it; `ValueError` for text that is not JSON, and for JSON nested deeper than the
     standard library decodes (an edit: the product writes shallow values), where its
     RecursionError stopped `audit --verify` (exit 1)."""
+    return _loaded(text, None)
+
+
+def parsed_once(text: str) -> Any:
+    """`parsed`, for a file whose every object the product writes with each key once (a batch's
+    trailer): a key given twice is `ValueError`, an edit, which a reader keeping the first
+    (some payment systems' parsers) would read otherwise than the last that was checked."""
+    return _loaded(text, _once)
+
+
+def _once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"the key {key!r} twice: a file this product writes has it once")
+        seen[key] = value
+    return seen
+
+
+def _loaded(text: str, hook: Any) -> Any:
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=hook)
     except RecursionError:
         raise ValueError("JSON nested too deeply to be read") from None
 

@@ -396,7 +396,7 @@ def read_trailer(folder: Path) -> dict[str, Any]:
             "this product writes; it was replaced since"
         )
     try:
-        trailer = chain.parsed(path.read_text(encoding="utf-8"))
+        trailer = chain.parsed_once(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(f"{path}: no batch trailer; is this a batch folder?") from None
     except ValueError as error:  # not JSON, not UTF-8, nested too deep

@@ -215,6 +215,17 @@ def test_a_trailer_nested_too_deep_to_read_is_named_not_a_crash(tmp_path):
         outbox.read_trailer(folder)
 
 
+def test_a_trailer_holding_a_key_twice_is_named(tmp_path):
+    # A key given twice verified clean (Python keeps the last): a reader that keeps the first,
+    # as some payment systems' parsers do, saw another row count and totals than were checked.
+    folder, trailer = batch_folder(tmp_path)
+    text = json.dumps(trailer)
+    (folder / outbox.TRAILER).write_text(text.replace("{", '{"row_count": 1, ', 1))
+    assert outbox.check(folder, chain.parsed(text))[0] == []  # what a reader of the last sees
+    with pytest.raises(InputError, match="batch.json: .*'row_count' twice"):
+        outbox.read_trailer(folder)
+
+
 @pytest.mark.parametrize("swap", ["named pipe", "link to a device"])
 def test_a_trailer_swapped_for_a_pipe_or_a_device_is_named_not_read(tmp_path, swap):
     # `audit --verify` and every approval read it: a pipe waited for a writer forever, a link to
