@@ -176,3 +176,15 @@ def test_a_file_of_another_format_is_named_as_such_not_as_a_rest(tmp_path):
         f'{NEW}: no line of it is read with envelope = "fluentd", and line 1, quarantined as '
         "not a fluentd out_file line"
     )
+
+
+def test_an_ecs_record_cut_after_its_event_stops_the_run(tmp_path):
+    # An ECS logger writes the event's key whole, dots in it (`"event.action"`): a cut record
+    # holding it as its member is one the run would lose.
+    ecs = RECORD.replace('"event"', '"event.action"')
+    older = f"{ecs[: ecs.index('txn_id')]}".encode()
+    newer = f"{ecs[ecs.index('txn_id') :]}\n".encode()
+    path = incident(tmp_path, older, newer, "all", event="event.action")
+    assert stopped(path, tmp_path).startswith(
+        "logs/app.log.1: line 1, its last, has no line feed at its end and holds a failure "
+    )

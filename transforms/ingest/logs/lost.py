@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 
 from transforms.errors import InputError
 from transforms.ingest.incident import LogFormat
-from transforms.ingest.logs import hints
+from transforms.ingest.logs import dotted, hints
 
 # The starts of the reasons of parts of a record: still partial when its file ends (CRI,
 # Docker: `log_envelope_*`), or marked by the collector that split it (`log_payload`).
@@ -338,8 +338,7 @@ def record_events(
             value: Any = orjson.loads(text)
         except orjson.JSONDecodeError:
             return []
-        for key in fmt.event.split("."):
-            value = value.get(key) if isinstance(value, dict) else None
+        value = dotted.value(value, fmt.event)
     elif kind == "logfmt":
         found = re.search(rf'(?:^|\s){re.escape(fmt.event)}=(?:"((?:[^"\\]|\\.)*)"|(\S*))', text)
         value = (found[1] if found[1] is not None else found[2]) if found else None
@@ -354,9 +353,10 @@ def record_events(
 
 def _member_events(line: str, fmt: LogFormat, failure_events: tuple[str, ...]) -> list[str]:
     """The failure event a line of a JSON document printed over many lines gives as a record's
-    event: its member is the event's (the key its path ends in) with a failure event for value,
-    or text holding a failure record (the payload's, or another key's: `"message"` of `aws logs
-    get-log-events`, `"textPayload"` of `gcloud logging read`). [] for any other line."""
+    event: its member is the event's (the key a way of reading its path ends in) with a failure
+    event for value, or text holding a failure record (the payload's, or another key's:
+    `"message"` of `aws logs get-log-events`, `"textPayload"` of `gcloud logging read`). [] for
+    any other line."""
     try:
         member = orjson.loads("{" + line.strip().removesuffix(",") + "}")
     except orjson.JSONDecodeError:
@@ -364,7 +364,7 @@ def _member_events(line: str, fmt: LogFormat, failure_events: tuple[str, ...]) -
     if len(member) != 1:
         return []
     [(key, value)] = member.items()
-    if key == fmt.event.rsplit(".", 1)[-1] and value in failure_events:
+    if key in {keys[-1] for keys in dotted.splits(fmt.event)} and value in failure_events:
         return [value]
     if isinstance(value, str):  # the payload's, or any member's (no payload set yet)
         return record_events(value, fmt, failure_events)

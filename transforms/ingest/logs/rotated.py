@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from transforms.errors import InputError
 from transforms.ingest.incident import LogFormat
-from transforms.ingest.logs import lost
+from transforms.ingest.logs import dotted, lost
 
 # The reasons of a line a cut leaves: its record not whole, or cut inside a character (not a
 # line without the envelope's prefix: another format's, named by `misread`)
@@ -119,7 +119,8 @@ def _as_event(text: str, fmt: LogFormat, failure_events: tuple[str, ...]) -> lis
     named = lost.held(text, failure_events)
     if fmt.kind == "regex" or fmt.event.startswith("envelope."):
         return named
-    key = re.escape(fmt.event.rsplit(".", 1)[-1])
+    # the key each way of reading the path ends in (`event.action` written whole, or `action`)
+    key = "(?:" + "|".join(sorted({re.escape(k[-1]) for k in dotted.splits(fmt.event)})) + ")"
     member = r'\\*"{key}\\*"\s*:\s*\\*"{event}\\*"'
     if fmt.kind == "logfmt":
         member = r'(?:^|\s){key}="?{event}(?:[\s"]|$)'

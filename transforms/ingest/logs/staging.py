@@ -15,6 +15,7 @@ from transforms.ingest.incident.values import (
     TS_FORMATS,
 )
 from transforms.ingest.logs import hints
+from transforms.ingest.logs.dotted import splits
 from transforms.ingest.logs.plan import Reading
 
 TS_RANGE = (datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC))
@@ -40,11 +41,17 @@ def parameters(reading: Reading) -> dict[str, object]:
         by_index = {index: group for group, index in groups.items()}
         count = re.compile(fmt.pattern or "").groups
         group_names = [by_index.get(i, f"_{i}") for i in range(1, count + 1)]
+    from_envelope = [path.startswith("envelope.") for path in names]
+    # each field's ways of reading its path as keys (`splits`), as JSON paths into the record
+    ways = [
+        splits(path) if fmt.kind == "jsonl" and not inside and fmt.envelope != "otlp" else [[path]]
+        for path, inside in zip(names, from_envelope, strict=True)
+    ]
     if fmt.kind == "jsonl":
-        paths = [json_path(where[name]) for name in where]
+        paths = [key_path(keys) for way in ways for keys in way]
     else:
         paths = [f'$."{name}"' for name in names]
-    from_envelope = [path.startswith("envelope.") for path in names]
+    offsets = [sum(len(way) for way in ways[:i]) for i in range(len(ways))]
     envelope_paths = [
         json_path(path.removeprefix("envelope.")) if inside else "$"
         for path, inside in zip(names, from_envelope, strict=True)
@@ -58,6 +65,12 @@ def parameters(reading: Reading) -> dict[str, object]:
         "ascii_space": ASCII_SPACE,
         "kind": fmt.kind,
         "paths": paths,
+        # the 1-based indexes in `paths` of each field's ways, and the key each path ends in
+        "path_of": [
+            [offset + j + 1 for j in range(len(way))]
+            for offset, way in zip(offsets, ways, strict=True)
+        ],
+        "path_keys": [keys[-1] for way in ways for keys in way],
         "keys": names,
         "field_names": list(where),
         # a payload's envelope is any object around it: a path may name a key it lacks
@@ -89,9 +102,10 @@ def parameters(reading: Reading) -> dict[str, object]:
         # each key of a dotted path below the record's own (`payment.id`: `id` in `payment`)
         "nested_keys": [
             level
-            for path, inside in zip(names, from_envelope, strict=True)
+            for way, inside in zip(ways, from_envelope, strict=True)
             if fmt.kind == "jsonl" and not inside
-            for level in levels(path)[1:]
+            for keys in way
+            for level in levels(keys)[1:]
         ],
         # each key of an `envelope.` path, in the envelope's object (OTLP's record is rewritten
         # from its key/value lists, which `otlp` checks for a key given twice)
@@ -101,27 +115,31 @@ def parameters(reading: Reading) -> dict[str, object]:
             if fmt.envelope != "otlp" and path.startswith("envelope.")
             for level in levels(path.removeprefix("envelope."))
         ],
-        # the record's own keys the fields are read from (the first key of a dotted path)
+        # the record's own keys the fields are read from (the first key of each way of reading
+        # a dotted path: `event.action` whole, and `event`)
         "contract_keys": sorted(
             {
-                path.split(".")[0] if fmt.kind == "jsonl" else path
-                for path, inside in zip(names, from_envelope, strict=True)
+                keys[0]
+                for way, inside in zip(ways, from_envelope, strict=True)
                 if not inside
+                for keys in way
             }
         ),
     }
 
 
-def levels(dotted: str) -> list[dict[str, str]]:
-    """Each key of a dotted path with the JSON path of the object that holds it: `a.b` is `a`
-    in `$` and `b` in `$."a"` (`log_key_twice`'s arguments)."""
-    keys = dotted.split(".")
-    return [
-        {"parent": json_path(".".join(keys[:i])) if i else "$", "key": keys[i]}
-        for i in range(len(keys))
-    ]
+def levels(dotted: str | list[str]) -> list[dict[str, str]]:
+    """Each key of a dotted path (or of a list of keys) with the JSON path of the object that
+    holds it: `a.b` is `a` in `$` and `b` in `$."a"` (`log_key_twice`'s arguments)."""
+    keys = dotted.split(".") if isinstance(dotted, str) else dotted
+    return [{"parent": key_path(keys[:i]), "key": keys[i]} for i in range(len(keys))]
+
+
+def key_path(keys: list[str]) -> str:
+    """A list of keys as a JSON path (`$` for none)."""
+    return "$" + "".join(f'."{key}"' for key in keys)
 
 
 def json_path(dotted: str) -> str:
     """A dotted path (`payment.id`, keys such as `@timestamp` too) as a JSON path."""
-    return "$" + "".join(f'."{key}"' for key in dotted.split("."))
+    return key_path(dotted.split("."))

@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 
 from transforms.errors import InputError
 from transforms.ingest.incident import LogFormat
+from transforms.ingest.logs import dotted
 from transforms.ingest.logs.lost import QUARANTINED, json_value
 
 # The reasons of a record a field's path does not reach (`stg_logs`): `missing ts`, `missing
@@ -56,9 +57,7 @@ def texted(
 
 def _event(record: object, path: str) -> object:
     """The value at the dotted `path` of a JSON record; None where it has none."""
-    for key in path.split("."):
-        record = record.get(key) if isinstance(record, dict) else None
-    return record
+    return dotted.value(record, path)
 
 
 def _jq(key: str) -> str:

@@ -85,11 +85,27 @@ parsed as (
     )
 ),
 
+chosen as (
+    -- A JSON field's path is read each way its dots allow (`$path_of`: `event.action` as the key
+    -- written whole, as ECS loggers write it, then nested): `chosen` is, for each field, the
+    -- index in `$paths` of the first way the record holds, and `ways_found` how many it holds
+    -- (more than one: which is meant is unknown, as a key written twice).
+    select
+        *,
+        case when $kind = 'jsonl' and texts_or_json is not null then list_transform(
+            $path_of, lambda ways: list_filter(ways, lambda j: texts_or_json[j] is not null)[1]
+        ) end as chosen,
+        case when $kind = 'jsonl' and texts_or_json is not null then list_max(list_transform(
+            $path_of, lambda ways: len(list_filter(ways, lambda j: texts_or_json[j] is not null))
+        )) end as ways_found
+    from parsed
+),
+
 record_fields as (
     select
         *,
         case
-            when $kind = 'jsonl' then texts_or_json
+            when $kind = 'jsonl' then list_transform(chosen, lambda j: texts_or_json[j])
             -- Text formats: digits are a number in the fields that may be one (`ts` as epoch
             -- time, `amount_minor`), text in the others (`txn_id=12345`, `error_code=500`).
             -- Leading zeros are read as a table's are (`0500` is 500): dropped, as JSON has none.
@@ -103,7 +119,7 @@ record_fields as (
                 end
             )
         end as record_fields
-    from parsed
+    from chosen
 ),
 
 fields as (
@@ -160,7 +176,9 @@ typed as (
             when $kind <> 'jsonl' and not $from_envelope[1] then fields[1]
             else coalesce(
                 log_number_text(
-                    case when $from_envelope[1] then envelope else raw end, $ts_key, fields[1]
+                    case when $from_envelope[1] then envelope else raw end,
+                    case when $from_envelope[1] then $ts_key else $path_keys[chosen[1]] end,
+                    fields[1]
                 ),
                 fields[1] ->> '$'
             )
@@ -272,7 +290,9 @@ payment as (
                 when coalesce(log_json_kind(fields[5]) <> 'DOUBLE', true) then null
                 when $kind <> 'jsonl' and not $from_envelope[5] then fields[5]
                 else log_number_text(
-                    case when $from_envelope[5] then envelope else raw end, $amount_key, fields[5]
+                    case when $from_envelope[5] then envelope else raw end,
+                    case when $from_envelope[5] then $amount_key else $path_keys[chosen[5]] end,
+                    fields[5]
                 )
             end,
             '^(-?[0-9]+)\.0+$',
@@ -334,7 +354,7 @@ checked as (
             -- A contract key twice: which value is meant is unknown (a reader takes the first,
             -- another the last), so the line is not read either way.
             when len(contract_keys_seen) <> len(list_distinct(contract_keys_seen))
-                or nested_key_twice then
+                or nested_key_twice or ways_found > 1 then
                 'a key of the log contract appears twice '
                 || case $kind when 'jsonl' then 'in the JSON object' else 'on the logfmt line' end
             when envelope_key_twice then 'a key of the log contract appears twice in the envelope'
@@ -440,14 +460,15 @@ batched as (
     select
         *,
         list_filter(
-            list_transform(
+            -- each way of reading the event's path (`chosen`) an object holds
+            flatten(list_transform(
                 array_objects,
                 lambda o: case
-                    when $otlp then o ->> '$'
-                    when $from_envelope[2] then event
-                    else json_extract_string(o, $paths[2])
+                    when $otlp then [o ->> '$']
+                    when $from_envelope[2] then [event]
+                    else list_select(json_extract_string(o, $paths), $path_of[2])
                 end
-            ),
+            )),
             lambda e: list_contains($failure_events, e)
         ) as array_failures
     from (
