@@ -294,6 +294,7 @@ def with_macros(
     db.run(con, "log_key_twice")
     db.run(con, "log_number_text")
     db.run(con, "log_plain_number")
+    db.run(con, "log_lone_surrogates")
     return con
 
 

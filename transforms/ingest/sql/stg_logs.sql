@@ -16,19 +16,28 @@ with
 framed as (
     -- A record a collector read from a file's start may begin with the file's byte-order mark
     -- (Fluent Bit's tail, Vector, a container's first line keep it): dropped, as a plain
-    -- file's is, never a reason to quarantine the record.
+    -- file's is, never a reason to quarantine the record. A lone surrogate escape (`\ud800`,
+    -- an emoji JavaScript cut in two) is read as U+FFFD, as a careful decoder does, not a reason
+    -- to lose the whole line as not valid JSON (`log_lone_surrogates`): `raw` is the record as
+    -- read, `written` as written (the quarantine's text, and what duplicates compare).
     select
-        file_id,
-        line,
-        case
-            when envelope is not null and starts_with(raw, chr(65279)) then substr(raw, 2)
-            else raw
-        end as raw,
-        problem,
-        preview,
-        envelope,
-        position
-    from framed_lines
+        *,
+        case when $kind in ('jsonl', 'logfmt') then log_lone_surrogates(written) else written end
+            as raw
+    from (
+        select
+            file_id,
+            line,
+            case
+                when envelope is not null and starts_with(raw, chr(65279)) then substr(raw, 2)
+                else raw
+            end as written,
+            problem,
+            preview,
+            envelope,
+            position
+        from framed_lines
+    )
 ),
 
 parsed as (
@@ -503,10 +512,12 @@ final as (
                 then quarantine_reason || ' (' || position || ')'
             else quarantine_reason
         end as quarantine_reason,
-        case when quarantine_reason is not null then coalesce(preview, left(raw, -1)) end as raw,
+        case
+            when quarantine_reason is not null then coalesce(preview, left(written, -1))
+        end as raw,
         -- The record's bytes and its time: the same as its bytes alone unless the time is the
         -- envelope's (`envelope.time`), where one message at two times is two events.
-        case when quarantine_reason is null then hash(raw, epoch_us(ts_utc)) end as line_hash,
+        case when quarantine_reason is null then hash(written, epoch_us(ts_utc)) end as line_hash,
         case when quarantine_reason is null then ts_utc end as ts_utc,
         quarantine_reason is null and is_payment_event as is_payment_event,
         quarantine_reason is null and list_contains($failure_events, event) as is_failure_event,
@@ -532,7 +543,7 @@ final as (
         quarantine_reason is not null
             and coalesce(list_contains($failure_events, event), false) as is_quarantined_failure,
         case
-            when is_failure_event then md5_number_upper(concat(raw, epoch_us(ts_utc)))
+            when is_failure_event then md5_number_upper(concat(written, epoch_us(ts_utc)))
         end as line_md5,
         case when is_failure_event then event end as event,
         case when is_failure_event then txn_id end as txn_id,
