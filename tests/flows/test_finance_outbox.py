@@ -133,6 +133,36 @@ def test_verify_batch_of_a_folder_that_is_no_batch_lists_the_batches_below_it(tm
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ('{"batch_id": "INC-A-B001", ', "batch.json: not valid JSON"),
+        ("[1, 2]", "batch.json: not a batch trailer (a JSON object), but [1, 2]"),
+        ("{}", "batch_id: missing from the trailer"),
+    ],
+    ids=["not-json", "not-an-object", "no-fields"],
+)
+def test_verify_batch_of_a_batch_whose_trailer_is_no_trailer_names_it_tampered(
+    tmp_path, monkeypatch, text, named
+):
+    # A batch folder of the outbox whose batch.json was edited into no JSON exited 2, a
+    # usage error's code, where a batch that does not prove itself exits 3.
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    folder = tmp_path / "outbox" / "incident=INC-A" / "batch=INC-A-B001"
+    folder.mkdir(parents=True)
+    (folder / "batch.json").write_text(text)
+    monkeypatch.chdir(tmp_path)  # no warehouse here: checked against its own trailer
+    monkeypatch.delenv("CREDITS_WAREHOUSE", raising=False)
+    result = CliRunner().invoke(app, ["verify-batch", str(folder)])
+    assert result.exit_code == 3, result.output
+    said = " ".join(result.stderr.split())
+    assert said.startswith("mismatch: ") and named in said, said
+    assert "Traceback" not in result.output
+
+
 def test_verify_batch_without_a_warehouse_names_where_it_looked(tmp_path, monkeypatch):
     # run from another folder it said "no warehouse at data/warehouse.duckdb": not where
     from typer.testing import CliRunner
