@@ -272,7 +272,13 @@ def _whatif(folder: Path, what: str) -> dict:
                 candidates.append(whatif.Candidate(path.name, path, incident.load_policy(path)))
         work = Path(scratch) / "work"
         work.mkdir()
-        found = whatif.compare(loaded, candidates, work, quality_gate.candidate_data_problems)
+        found = whatif.compare(
+            loaded,
+            candidates,
+            work,
+            quality_gate.candidate_data_problems,
+            quality_gate.empty_tables,
+        )
     return {
         "policies": len(found.outcomes),
         "credit_lines": [len(o.amounts) for o in found.outcomes],

@@ -78,7 +78,9 @@ def what_if(
         if csv_file is not None:  # before the logs are read, not after
             exports.require_target(csv_file, kind, "--csv")
         with tempfile.TemporaryDirectory(prefix="credits-what-if-") as scratch:
-            found = whatif.compare(loaded, candidates, Path(scratch), gate.candidate_data_problems)
+            found = whatif.compare(
+                loaded, candidates, Path(scratch), gate.candidate_data_problems, gate.empty_tables
+            )
         reported = None
         if reporting is not None:
             reported = (reporting.currency, whatif.reported_totals(found, reporting))

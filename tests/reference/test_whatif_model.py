@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from tests.reference import model
 from tests.reference.incidents import incidents, policies, policy_table, write
-from transforms.errors import ConfigError, InputError
+from transforms.errors import ConfigError, InputError, ValidationRejected
 from transforms.ingest import incident
 from transforms.quality import gate
 from transforms.reconcile import whatif
@@ -123,10 +123,17 @@ def test_each_column_is_the_model_s_credit_file_for_that_policy(case, others):
         work = Path(folder) / "work"
         work.mkdir()
         try:
-            found = whatif.compare(loaded, candidates, work, gate.candidate_data_problems)
+            found = whatif.compare(
+                loaded, candidates, work, gate.candidate_data_problems, gate.empty_tables
+            )
         except InputError:  # a log file refused whole (a JSON array of failures): the run too
             assert model.run(case).config_error
             return
+        except ValidationRejected as rejected:  # every run of the incident: refused whole
+            assert _a_table_without_rows(case), rejected
+            event("a table with no row while the logs give candidates")
+            return
+    assert not _a_table_without_rows(case), "the gate rejects every run: no what-if either"
     for outcome, modelled in zip(found.outcomes, models, strict=True):
         expected = model.run(modelled)
         if modelled.policy.failure_events != case.policy.failure_events:
@@ -157,6 +164,13 @@ def test_each_column_is_the_model_s_credit_file_for_that_policy(case, others):
             event("priced" if outcome.amounts else "priced, nothing credited")
             assert outcome.applies, outcome.problem
             assert outcome.amounts == _credit_lines(expected.credits_csv)
+
+
+def _a_table_without_rows(case: model.Incident) -> bool:
+    """The transaction or the customer table holds no row while the logs give candidates: the
+    gate rejects a run of the incident under any policy (`gate.empty_tables`)."""
+    logged = any(e.failure_lines for e in model.run(case).evidence.values())
+    return logged and not (case.transactions and case.customers)
 
 
 def _currency_the_gate_refuses(case: model.Incident, expected: model.Outcome) -> bool:

@@ -249,6 +249,10 @@ def empty_transaction_table(con: duckdb.DuckDBPyConnection, incident: Incident) 
     table exported empty or cut to its header paid payments that went through and left out the
     table's own failures, passing every other check. Nothing otherwise."""
     ((rows, candidates),) = db.run(con, "transaction_table_rows").fetchall()
+    return _no_transaction_row(incident, rows, candidates)
+
+
+def _no_transaction_row(incident: Incident, rows: int, candidates: int) -> tuple[str, ...]:
     if rows or not candidates:
         return ()
     name = source_name(incident.sources.transactions, incident.path.parent)
@@ -266,16 +270,36 @@ def empty_customer_table(con: duckdb.DuckDBPyConnection, incident: Incident) -> 
     to its header paid no one and passed every other check (too few lines for the unknown share
     to reject it). Nothing otherwise."""
     ((rows, lines),) = db.run(con, "customer_table_rows").fetchall()
-    if rows or not lines:
+    return _no_customer_row(
+        incident, rows, f"the run has {lines:,} credit line(s)" if lines else ""
+    )
+
+
+def _no_customer_row(incident: Incident, rows: int, to_pay: str) -> tuple[str, ...]:
+    """The gate's message of a customer table with no row while `to_pay` (empty: nothing)."""
+    if rows or not to_pay:
         return ()
     source = incident.sources.customers
     name = source_name(source, incident.path.parent)
     of = " of the candidates' customers" if source.kind == "postgres" else ""
     return (
-        f"the customer table ({name}) holds no row{of}, while the run has {lines:,} credit "
-        "line(s) to pay: each would be an unknown_customer exception and no one would be paid. "
-        "Give the whole table (an export cut short, or of the wrong system?) and run again",
+        f"the customer table ({name}) holds no row{of}, while {to_pay} to pay: each would be "
+        "an unknown_customer exception and no one would be paid. Give the whole table (an "
+        "export cut short, or of the wrong system?) and run again",
     )
+
+
+def empty_tables(con: duckdb.DuckDBPyConnection, incident: Incident) -> tuple[str, ...]:
+    """Why every run of `incident` would be rejected for a table with no row (`empty_*_table`)
+    while the logs give candidates, whatever its policy: `credits what-if` asks it once, on the
+    staged tables and the logs' candidates (no policy priced yet). Nothing when they pass."""
+    ((transactions, customers, candidates),) = db.run(con, "staged_table_rows").fetchall()
+    given = f"the logs give {candidates:,} candidate transaction(s), whose credit lines are"
+    found = (
+        *_no_transaction_row(incident, transactions, candidates),
+        *_no_customer_row(incident, customers, given if candidates else ""),
+    )
+    return tuple(f"inputs: {problem}" for problem in found)
 
 
 def unread_logs(

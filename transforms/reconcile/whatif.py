@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 
 from transforms import db, money
-from transforms.errors import ConfigError, InputError
+from transforms.errors import ConfigError, InputError, ValidationRejected
 from transforms.ingest import logs, tables
 from transforms.ingest.incident import Incident, Policy
 from transforms.ingest.incident.amounts import LARGEST_TOTAL
@@ -114,17 +114,30 @@ TableChecks = Callable[[duckdb.DuckDBPyConnection, Incident], tuple[str, ...]]
 
 
 def compare(
-    incident: Incident, candidates: Sequence[Candidate], work_dir: Path, table_checks: TableChecks
+    incident: Incident,
+    candidates: Sequence[Candidate],
+    work_dir: Path,
+    table_checks: TableChecks,
+    empty_tables: TableChecks,
 ) -> WhatIf:
     """Stages the incident's logs and tables once in a work database under `work_dir`, then
     prices every candidate policy from the same classified candidates. `table_checks` runs the
     gate's checks of the touched rows once for each classing: the policy's codes decide which
-    failed table rows are candidates, so a broken one may reject one policy's run only."""
+    failed table rows are candidates, so a broken one may reject one policy's run only.
+    `empty_tables` (`quality.gate.empty_tables`): why the gate would reject a run of the
+    incident under any policy (a table with no row); `ValidationRejected` (exit 3, as the run)
+    saying so, and no policy compared."""
     con = db.connect(work_dir / "whatif.duckdb", work_dir)
     try:
         logs.stage(con, incident, work_dir, logs.on_threads)
         tables.stage(con, incident)
         classes.group_candidates(con)
+        rejected = empty_tables(con, incident)
+        if rejected:
+            raise ValidationRejected(
+                f"{incident.path}: a run of this incident would be rejected by the quality gate: "
+                f"{'; '.join(rejected)}; no policy is compared"
+            )
         outcomes: dict[int, Outcome] = {}
         for key, group in _by_classes(incident, candidates).items():
             rejected: tuple[str, ...] = ()

@@ -19,7 +19,7 @@ from tests.builders import (
     with_policy,
     write_incident,
 )
-from transforms.errors import ConfigError
+from transforms.errors import ConfigError, ValidationRejected
 from transforms.ingest import incident, logs, tables
 from transforms.ingest.rates import Rates
 from transforms.quality import gate
@@ -81,7 +81,7 @@ def what_if(path: Path, *policy_files: Path, work: Path) -> whatif.WhatIf:
     candidates = [whatif.Candidate("incident", loaded.path, loaded.policy)]
     candidates += [whatif.Candidate(p.name, p, incident.load_policy(p)) for p in policy_files]
     work.mkdir()
-    return whatif.compare(loaded, candidates, work, gate.candidate_data_problems)
+    return whatif.compare(loaded, candidates, work, gate.candidate_data_problems, gate.empty_tables)
 
 
 def assert_column_is_the_credit_file(
@@ -180,6 +180,31 @@ def test_the_same_failure_events_in_another_order_or_repeated_apply(tmp_path):
     )
     found = what_if(path, same, work=tmp_path / "what-if")
     assert found.outcomes[1].applies, found.outcomes[1].problem
+
+
+@pytest.mark.parametrize(
+    ("transactions", "customers", "named"),
+    [
+        ([], None, "the transaction table (transactions.parquet) holds no row, while the logs "),
+        ([txn("t1")], [], "the customer table (customers.parquet) holds no row, while the logs "),
+    ],
+    ids=["no-transaction-row", "no-customer-row"],
+)
+def test_a_table_cut_to_its_header_refuses_the_what_if_as_the_gate_rejects_the_run(
+    tmp_path, transactions, customers, named
+):
+    # A header-only table: the run is rejected (exit 3), the what-if showed every policy's
+    # credits as if they would be paid.
+    path = write_incident(
+        tmp_path / "inc", lines=[failure("t1")], transactions=transactions, customers=customers
+    )
+    with pytest.raises(ValidationRejected) as refused:
+        what_if(path, work=tmp_path / "what-if")
+    assert refused.value.exit_code == 3
+    assert str(refused.value).startswith(
+        f"{path.resolve()}: a run of this incident would be rejected by the quality gate: "
+        f"inputs: {named}give 1 candidate transaction(s)"
+    ), str(refused.value)
 
 
 def test_a_policy_that_cannot_price_a_credited_line_is_refused_as_the_gate_would(tmp_path):
