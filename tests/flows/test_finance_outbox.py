@@ -163,6 +163,28 @@ def test_verify_batch_of_a_batch_whose_trailer_is_no_trailer_names_it_tampered(
     assert "Traceback" not in result.output
 
 
+def test_verify_batch_of_a_batch_whose_trailer_is_a_named_pipe_names_it_tampered(
+    tmp_path, monkeypatch
+):
+    # It said "not final (no batch.json)" (exit 2) of a trailer swapped for a pipe, which
+    # `audit --verify` names as replaced (exit 3).
+    import os
+
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    folder = tmp_path / "outbox" / "incident=INC-A" / "batch=INC-A-B001"
+    folder.mkdir(parents=True)
+    os.mkfifo(folder / "batch.json")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CREDITS_WAREHOUSE", raising=False)
+    result = CliRunner().invoke(app, ["verify-batch", str(folder)])
+    assert result.exit_code == 3, result.output
+    said = " ".join(result.stderr.split())
+    assert said.startswith(f"mismatch: {folder}/batch.json: not a regular file"), said
+
+
 def test_verify_batch_without_a_warehouse_names_where_it_looked(tmp_path, monkeypatch):
     # run from another folder it said "no warehouse at data/warehouse.duckdb": not where
     from typer.testing import CliRunner

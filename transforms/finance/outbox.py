@@ -265,7 +265,7 @@ def batch_folder(path: Path) -> Path:
     layout must be the batch's, `check`); `InputError` naming the batch folders near it when
     it is none."""
     folder = path.parent if path.name == TRAILER else path
-    if not (folder / TRAILER).is_file():
+    if not os.path.lexists(folder / TRAILER):  # a trailer replaced (a pipe): `read_trailer`'s
         raise InputError(_not_a_batch(folder))
     return Path(os.path.abspath(folder))
 
