@@ -132,11 +132,11 @@ def compare(
         logs.stage(con, incident, work_dir, logs.on_threads)
         tables.stage(con, incident)
         classes.group_candidates(con)
-        rejected = empty_tables(con, incident)
-        if rejected:
+        empty = empty_tables(con, incident)
+        if empty:
             raise ValidationRejected(
                 f"{incident.path}: a run of this incident would be rejected by the quality gate: "
-                f"{'; '.join(rejected)}; no policy is compared"
+                f"{'; '.join(empty)}; no policy is compared"
             )
         outcomes: dict[int, Outcome] = {}
         for key, group in _by_classes(incident, candidates).items():
