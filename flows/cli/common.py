@@ -323,7 +323,7 @@ def guarded(action, passing: tuple[type[Exception], ...] = (), where: str | None
         summary = rejected.summary
         if summary is not None:
             print_summary(summary)
-        err.print(f"[bold red]rejected[/]: {rejected}; nothing was published")
+        err.print(f"[bold red]rejected[/]: {escape(str(rejected))}; nothing was published")
         for line in summary.blocking if summary is not None else ():
             err.print(f"  - {line}", markup=False)  # `[quality]`, or an id such as `[/x]`
         if summary is not None:
@@ -369,7 +369,7 @@ def guarded(action, passing: tuple[type[Exception], ...] = (), where: str | None
                 "a temporary one, and run again"
             )
             raise typer.Exit(4) from None
-        err.print(f"[bold red]internal error[/]: {type(error).__name__}: {error}")
+        err.print(f"[bold red]internal error[/]: {escape(f'{type(error).__name__}: {error}')}")
         err.print("set CREDITS_DEBUG=1 to see the traceback")
         raise typer.Exit(1) from None
 
