@@ -82,35 +82,29 @@ def test_a_rejected_run_s_reasons_and_warnings_are_printed_as_text_not_markup(ca
     assert "warning: ids like [bold]x[/bold]" in printed.out
 
 
-def test_a_refusal_as_the_gate_would_reject_names_a_path_as_text_not_markup(capsys):
-    # `credits what-if` refuses an incident whose table is cut to its header naming its path:
-    # a folder such as `[/x]` made Rich raise inside the error handler (a traceback)
+@pytest.mark.parametrize(
+    ("kind", "code", "said"),
+    [
+        # `credits what-if` refuses an incident whose table is cut to its header naming its path
+        ("rejected", 3, "rejected: /data/[/x]/inc.toml: would be rejected"),
+        ("bug", 1, "internal error: OSError: /data/[/x]/inc.toml: would be rejected"),
+    ],
+)
+def test_an_error_naming_a_path_is_printed_as_text_not_markup(capsys, kind, code, said):
+    # a folder such as `[/x]` in a rejection's or a bug's message made Rich raise inside the
+    # error handler: a traceback
     import typer
 
     from transforms.errors import ValidationRejected
 
-    def refused_what_if():
-        raise ValidationRejected("/data/[/x]/inc.toml: a run of this incident would be rejected")
+    def failing():
+        message = "/data/[/x]/inc.toml: would be rejected"
+        raise ValidationRejected(message) if kind == "rejected" else OSError(message)
 
     with pytest.raises(typer.Exit) as stopped:
-        common.guarded(refused_what_if)
-    assert stopped.value.exit_code == 3
-    said = " ".join(capsys.readouterr().err.split())
-    assert "rejected: /data/[/x]/inc.toml: a run of this incident would be rejected" in said
-
-
-def test_an_internal_error_naming_a_path_is_printed_as_text_not_markup(capsys):
-    # a bug's message naming a folder such as `[/x]` made Rich raise inside the error handler
-    import typer
-
-    def bug():
-        raise OSError("/data/[/x]/inc.toml: something unforeseen")
-
-    with pytest.raises(typer.Exit) as stopped:
-        common.guarded(bug)
-    assert stopped.value.exit_code == 1
-    said = " ".join(capsys.readouterr().err.split())
-    assert "internal error: OSError: /data/[/x]/inc.toml: something unforeseen" in said
+        common.guarded(failing)
+    assert stopped.value.exit_code == code
+    assert said in " ".join(capsys.readouterr().err.split())
 
 
 def refused():
